@@ -1,0 +1,50 @@
+/*
+ * utcpd.h - the daemon's shared state
+ *
+ * One `struct daemon` exists per process: the libev loop, the stack, the
+ * TAP devices and the control server. main.c owns it; control.c serves
+ * the IPC on top of it. Every function that hands the stack an input
+ * (a frame, a timer, a user call) must call daemon_flush() afterwards,
+ * which writes queued frames to the TAPs, dispatches stack events to the
+ * control server and re-arms the stack timer.
+ */
+#ifndef UTCPD_H
+#define UTCPD_H
+
+#include <ev.h>
+#include <stdint.h>
+
+#include "../stack/stack.h"
+#include "config.h"
+
+struct control;
+
+struct tap {
+	int fd;
+	int ifindex;  /* the stack's interface index */
+	int created;  /* we created it (not an existing persistent TAP) */
+	char name[STACK_IF_NAME_MAX];
+	uint32_t mtu;
+	ev_io watcher;
+	uint64_t rx_frames, tx_frames, rx_errors, tx_errors, tx_drops;
+};
+
+struct daemon {
+	struct ev_loop *loop;
+	struct config *cfg;
+	struct stack *stack;
+	struct tap taps[STACK_IF_MAX];
+	int ntaps;
+	struct control *control;
+	ev_timer stack_timer;
+	uint64_t start_ns;
+};
+
+/* CLOCK_MONOTONIC in nanoseconds: the `now` handed to the stack. */
+uint64_t daemon_now(void);
+
+/* Drains the stack's tx queue to the TAPs and its events to the control
+ * server, then re-arms the stack timer at stack_next_deadline(). */
+void daemon_flush(struct daemon *d);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * counters.h - every counter the stack keeps, one list
+ *
+ * Each layer counts what it receives, sends and drops, with one counter
+ * per drop reason, so that `utcpctl status` can say why a frame was
+ * dropped. The list is an X-macro: the enum, the names and the status
+ * output all come from it, so a new counter is one line here.
+ */
+#ifndef UTCP_COUNTERS_H
+#define UTCP_COUNTERS_H
+
+#define STACK_COUNTERS(X)                                                  \
+	X(eth_rx_frames)                                                   \
+	X(eth_rx_drop_short)                                               \
+	X(eth_rx_drop_not_for_us)                                          \
+	X(eth_rx_drop_ethertype)                                           \
+	X(eth_tx_frames)                                                   \
+	X(eth_tx_drop_no_buffer)                                           \
+	X(arp_rx)                                                          \
+	X(arp_rx_drop_malformed)                                           \
+	X(arp_rx_drop_unsupported)                                         \
+	X(arp_rx_drop_not_for_us)                                          \
+	X(arp_requests_tx)                                                 \
+	X(arp_replies_tx)                                                  \
+	X(arp_gratuitous_tx)                                               \
+	X(arp_cache_evictions)                                             \
+	X(arp_cache_full)                                                  \
+	X(arp_resolve_timeouts)                                            \
+	X(arp_hold_drop_full)                                              \
+	X(arp_hold_drop_timeout)                                           \
+	X(ip_rx)                                                           \
+	X(ip_rx_drop_short)                                                \
+	X(ip_rx_drop_version)                                              \
+	X(ip_rx_drop_ihl)                                                  \
+	X(ip_rx_drop_checksum)                                             \
+	X(ip_rx_drop_total_length)                                         \
+	X(ip_rx_drop_bad_source)                                           \
+	X(ip_rx_drop_not_for_us)                                           \
+	X(ip_rx_drop_protocol)                                             \
+	X(ip_rx_options)                                                   \
+	X(ip_tx)                                                           \
+	X(ip_tx_drop_no_route)                                             \
+	X(ip_tx_drop_no_buffer)                                            \
+	X(ip_tx_drop_too_big)                                              \
+	X(ip_tx_fragments)                                                 \
+	X(frag_rx)                                                         \
+	X(frag_reassembled)                                                \
+	X(frag_drop_malformed)                                             \
+	X(frag_drop_overlap)                                               \
+	X(frag_drop_oversize)                                              \
+	X(frag_drop_too_many)                                              \
+	X(frag_drop_memory)                                                \
+	X(frag_drop_timeout)                                               \
+	X(icmp_rx)                                                         \
+	X(icmp_rx_drop_short)                                              \
+	X(icmp_rx_drop_checksum)                                           \
+	X(icmp_rx_echo_requests)                                           \
+	X(icmp_rx_unreachable)                                             \
+	X(icmp_rx_other)                                                   \
+	X(icmp_tx_echo_replies)                                            \
+	X(icmp_tx_unreachable)                                             \
+	X(icmp_tx_rate_limited)                                            \
+	X(udp_rx)                                                          \
+	X(udp_rx_drop_short)                                               \
+	X(udp_rx_drop_length)                                              \
+	X(udp_rx_drop_checksum)                                            \
+	X(udp_rx_no_port)                                                  \
+	X(udp_rx_drop_queue_full)                                          \
+	X(udp_tx)                                                          \
+	X(pkt_alloc_failures)
+
+enum stack_counter {
+#define STACK_COUNTER_ENUM(name) STACK_CTR_##name,
+	STACK_COUNTERS(STACK_COUNTER_ENUM)
+#undef STACK_COUNTER_ENUM
+	STACK_COUNTER_COUNT
+};
+
+/* The counter's name as status shows it ("ip_rx_drop_checksum"). */
+const char *stack_counter_name(enum stack_counter c);
+
+#endif

@@ -1,0 +1,237 @@
+/*
+ * stack.h - the sans-IO host stack, as the daemon sees it
+ *
+ * A `struct stack` is one IPv4 host with up to STACK_IF_MAX Ethernet
+ * interfaces. It performs no I/O and reads no clock: every entry point
+ * takes the current time in nanoseconds (`now`, any monotonic origin),
+ * and randomness comes from the seed handed to stack_new(). Everything
+ * the stack wants done is queued for the caller to drain:
+ *
+ *   - frames to transmit: stack_pop_tx(), each with pkt->ifindex set;
+ *     the caller writes them and returns them with stack_pkt_free();
+ *   - events for sockets: stack_pop_event();
+ *   - the next time stack_timer() must run: stack_next_deadline().
+ *
+ * The caller's loop is: frame read -> stack_input(); timer -> stack_timer();
+ * a user call (udp_send ...) -> its function; after each, drain tx and
+ * events and re-arm the timer.
+ *
+ * Addresses are IPv4 addresses in host byte order (10.0.0.1 is
+ * 0x0a000001); ports are in host byte order. Errors are negative errno
+ * values. Nothing here is thread-safe: one stack, one thread.
+ */
+#ifndef UTCP_STACK_H
+#define UTCP_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "counters.h"
+#include "pkt.h"
+
+#define STACK_IF_MAX 8
+#define STACK_IF_NAME_MAX 16 /* including the NUL, as IFNAMSIZ */
+#define STACK_ROUTE_MAX 64
+#define STACK_EVENT_MAX 4096
+
+#define STACK_NS_PER_SEC 1000000000ull
+#define STACK_NO_DEADLINE UINT64_MAX
+
+/* Bounds on every table and queue; stack_limits_default() fills sane
+ * values, the daemon may override some from its configuration. */
+struct stack_limits {
+	uint32_t pkt_small_max;     /* small buffers in the pool */
+	uint32_t pkt_large_max;     /* 64 KiB buffers in the pool */
+	uint32_t arp_cache_max;     /* entries, all interfaces together */
+	uint32_t arp_hold_max;      /* frames queued on one INCOMPLETE entry */
+	uint64_t arp_reachable_ns;  /* a resolved entry ages out after this */
+	uint64_t arp_retry_ns;      /* between requests while INCOMPLETE */
+	uint32_t arp_retries;       /* requests before the entry times out */
+	uint32_t reasm_datagrams_max; /* datagrams being reassembled */
+	uint32_t reasm_frags_max;     /* fragments held for one datagram */
+	uint32_t reasm_bytes_max;     /* payload bytes held, all datagrams */
+	uint64_t reasm_timeout_ns;    /* a datagram not complete by then goes */
+	uint32_t udp_sockets_max;
+	uint32_t udp_rcvq_max;       /* datagrams queued on one socket */
+	uint32_t udp_rcvq_bytes_max; /* bytes queued on one socket */
+	uint32_t icmp_error_rate;    /* ICMP errors per second, sustained */
+	uint32_t icmp_error_burst;   /* ... and in a burst */
+};
+
+/* Fills `lim` with the defaults. */
+void stack_limits_default(struct stack_limits *lim);
+
+/* Returns a new stack or NULL when out of memory. `seed` feeds the
+ * stack's random generator (ephemeral ports, IP IDs). */
+struct stack *stack_new(const struct stack_limits *lim, uint64_t seed);
+
+/* Frees the stack, every socket, queue and buffer it holds. */
+void stack_free(struct stack *s);
+
+/* ---- interfaces and routes ---------------------------------------- */
+
+/* Adds an Ethernet interface; returns its index (0, 1, ...) or -ENOSPC
+ * when STACK_IF_MAX exist, -EINVAL for a bad MTU (68..65535 - 14). */
+int stack_if_add(struct stack *s, const char *name, const uint8_t mac[6],
+		 uint32_t mtu);
+
+/* Assigns the interface its IPv4 address and prefix (replacing any
+ * previous one), installs the connected route and queues a gratuitous
+ * ARP. addr 0 removes the address. Returns 0, -ENODEV or -EINVAL. */
+int stack_if_set_address(struct stack *s, uint64_t now, int ifindex,
+			 uint32_t addr, uint8_t prefix_len);
+
+/* Adds a route: dst/prefix_len via gateway (0 = on-link) out ifindex.
+ * A default route is 0/0. Returns 0, -ENOSPC, -EEXIST or -EINVAL. */
+int stack_route_add(struct stack *s, uint32_t dst, uint8_t prefix_len,
+		    uint32_t gateway, int ifindex);
+
+/* ---- the I/O contract -------------------------------------------- */
+
+/* Returns a buffer for a frame of up to `size` bytes (data at the end of
+ * the headroom), or NULL when the pool is exhausted (counted). */
+struct pkt *stack_pkt_alloc(struct stack *s, size_t size);
+
+/* Returns a buffer obtained from stack_pkt_alloc() or stack_pop_tx(). */
+void stack_pkt_free(struct stack *s, struct pkt *p);
+
+/* Processes one received Ethernet frame; frame->ifindex names the
+ * interface. Takes ownership of the buffer in every case. */
+void stack_input(struct stack *s, uint64_t now, struct pkt *frame);
+
+/* Runs every timer due at `now`. */
+void stack_timer(struct stack *s, uint64_t now);
+
+/* The earliest time stack_timer() has work, or STACK_NO_DEADLINE. */
+uint64_t stack_next_deadline(const struct stack *s);
+
+/* The next frame to transmit (ownership passes to the caller), or NULL. */
+struct pkt *stack_pop_tx(struct stack *s);
+
+enum stack_event_type {
+	STACK_EV_UDP_READABLE, /* the socket's receive queue became non-empty */
+	STACK_EV_UDP_ERROR,    /* an ICMP error arrived for a connected socket */
+};
+
+struct stack_event {
+	enum stack_event_type type;
+	int sock;  /* socket id */
+	int error; /* positive errno for *_ERROR (ECONNREFUSED, EHOSTUNREACH) */
+};
+
+/* Pops the next event into *ev; false when there is none. The queue
+ * holds at most STACK_EVENT_MAX events; READABLE is queued once per
+ * empty -> non-empty transition, so it cannot overflow with sockets
+ * below that number. */
+bool stack_pop_event(struct stack *s, struct stack_event *ev);
+
+/* ---- UDP sockets --------------------------------------------------- */
+
+/*
+ * Opens a UDP socket bound to local_addr:local_port (addr 0 = any, port
+ * 0 = a random free ephemeral port, RFC 6056) and, when remote_port is
+ * non-zero, connected to remote_addr:remote_port (only datagrams from
+ * there are delivered, and sends without a destination go there).
+ * Returns a socket id >= 0, or -EADDRINUSE, -EADDRNOTAVAIL (local_addr
+ * not ours), -EMFILE (udp_sockets_max reached), -ENOMEM.
+ */
+int udp_socket_open(struct stack *s, uint32_t local_addr, uint16_t local_port,
+		    uint32_t remote_addr, uint16_t remote_port);
+
+/* Closes the socket and frees its queued datagrams. */
+void udp_socket_close(struct stack *s, int sock);
+
+/*
+ * Sends one datagram of `len` bytes to dst:dport (dst 0 and dport 0 =
+ * the connected peer). Fragments when larger than the path MTU. Returns
+ * 0, or -EBADF, -EDESTADDRREQ, -EMSGSIZE (over 65507 bytes), -ENETUNREACH,
+ * -ENOBUFS (pool exhausted or the ARP hold queue full).
+ */
+int udp_send(struct stack *s, uint64_t now, int sock, uint32_t dst,
+	     uint16_t dport, const void *data, size_t len);
+
+/* A received datagram, viewed in place in the stack's buffer. */
+struct udp_datagram {
+	const uint8_t *data;
+	size_t len;
+	uint32_t src_addr;
+	uint16_t src_port;
+	uint32_t dst_addr; /* the address it was sent to (ours or broadcast) */
+};
+
+/* Fills *dg with the oldest queued datagram without removing it.
+ * Returns 0, -EAGAIN when the queue is empty, -EBADF. */
+int udp_peek(struct stack *s, int sock, struct udp_datagram *dg);
+
+/* Removes the oldest queued datagram (after udp_peek). */
+void udp_pop(struct stack *s, int sock);
+
+/* ---- inspection, for status ---------------------------------------- */
+
+struct stack_if_info {
+	char name[STACK_IF_NAME_MAX];
+	uint8_t mac[6];
+	uint32_t mtu;
+	uint32_t addr; /* 0 = none */
+	uint8_t prefix_len;
+};
+
+enum stack_route_kind { STACK_ROUTE_CONNECTED, STACK_ROUTE_STATIC };
+
+struct stack_route_info {
+	uint32_t dst;
+	uint8_t prefix_len;
+	uint32_t gateway; /* 0 = on-link */
+	int ifindex;
+	enum stack_route_kind kind;
+};
+
+enum arp_state { ARP_INCOMPLETE, ARP_REACHABLE, ARP_STATIC };
+
+struct stack_arp_info {
+	uint32_t addr;
+	uint8_t mac[6];
+	int ifindex;
+	enum arp_state state;
+	uint64_t expires_in_ns; /* until aged out (REACHABLE) or next retry */
+	uint32_t queued;        /* frames waiting (INCOMPLETE) */
+};
+
+struct stack_udp_info {
+	int sock;
+	uint32_t local_addr;
+	uint16_t local_port;
+	uint32_t remote_addr;
+	uint16_t remote_port;
+	uint32_t rcvq_datagrams;
+	uint32_t rcvq_bytes;
+	uint64_t rx_datagrams;
+	uint64_t tx_datagrams;
+	uint64_t rx_drops; /* receive queue full */
+};
+
+struct stack_pool_info {
+	uint32_t allocated[PKT_CLASS_COUNT];
+	uint32_t in_use[PKT_CLASS_COUNT];
+	uint32_t max[PKT_CLASS_COUNT];
+};
+
+const char *arp_state_name(enum arp_state st);
+
+int stack_if_count(const struct stack *s);
+/* Returns 0 or -ENODEV. */
+int stack_if_info(const struct stack *s, int ifindex,
+		  struct stack_if_info *out);
+/* Each *_snapshot writes at most `max` records and returns how many
+ * exist in all (which may exceed max). */
+size_t stack_route_snapshot(const struct stack *s,
+			    struct stack_route_info *out, size_t max);
+size_t stack_arp_snapshot(const struct stack *s, uint64_t now,
+			  struct stack_arp_info *out, size_t max);
+size_t stack_udp_snapshot(const struct stack *s, struct stack_udp_info *out,
+			  size_t max);
+void stack_pool_info(const struct stack *s, struct stack_pool_info *out);
+uint64_t stack_counter_get(const struct stack *s, enum stack_counter c);
+
+#endif
