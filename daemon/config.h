@@ -1,15 +1,20 @@
 /*
  * config.h - utcpd.conf and the command line
  *
- * The configuration is an INI file (inih) with a [daemon] section and
- * one [interface NAME] section per TAP. Command-line flags override keys
- * (--name, --socket, ...). Any unknown section or key, or a bad value,
- * is reported as FILE:LINE: reason, and the daemon exits with status 2.
+ * The configuration is an INI file (inih) with a [daemon] section, one
+ * [interface NAME] section per TAP and a [limits] section for the
+ * stack's table bounds. Command-line flags override [daemon] keys
+ * (--name, --socket, ...) through config_override(). Any unknown
+ * section or key, a duplicate, or a bad value is reported as
+ * FILE:LINE: reason, and the daemon exits with status 2.
+ *
+ * docs/utcpd.conf.5 documents every key; conf/utcpd.conf is an example.
  */
 #ifndef UTCPD_CONFIG_H
 #define UTCPD_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -20,18 +25,25 @@
 #define CONFIG_DNS_MAX 3
 #define CONFIG_DEFAULT_SOCKET "/run/utcpd/utcpd.sock"
 #define CONFIG_DEFAULT_PATH "/etc/utcpd/utcpd.conf"
+#define CONFIG_DEFAULT_NAME "utcpd"
+#define CONFIG_DEFAULT_MTU 1500u
+#define CONFIG_MTU_MIN 68u
+#define CONFIG_MTU_MAX (65535u - 14u) /* as stack_if_add() */
+/* Room for "FILE:LINE: reason" in the err buffer of config_load(). */
+#define CONFIG_ERR_MAX 512
 
 struct config_interface {
 	char name[STACK_IF_NAME_MAX]; /* the TAP device */
 	uint8_t mac[6];
 	bool has_mac;    /* false: a random locally administered MAC */
 	uint32_t mtu;    /* default 1500 */
-	bool dhcp;       /* default yes once DHCP exists; `no` needed now */
+	bool dhcp;       /* default yes; only `no` is implemented today */
 	uint32_t addr;   /* host order; 0 = none */
 	uint8_t prefix_len;
 	uint32_t gateway; /* 0 = none */
 	uint32_t dns[CONFIG_DNS_MAX];
 	int ndns;
+	int line; /* line of the [interface NAME] header, for messages */
 };
 
 enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG, LOG_TARGET_FILE };
@@ -45,7 +57,37 @@ struct config {
 	int log_level;                     /* syslog priority, LOG_INFO */
 	struct config_interface ifs[STACK_IF_MAX];
 	int nifs;
-	struct stack_limits limits;
+	struct stack_limits limits;        /* [limits] over the defaults */
 };
+
+/* Fills cfg with the defaults: name "utcpd", the default socket with
+ * mode 0660, log to stderr at info, no interface, and
+ * stack_limits_default(). */
+void config_defaults(struct config *cfg);
+
+/*
+ * Reads the file at `path` over what cfg holds (normally the defaults)
+ * and checks the result as a whole (at least one interface, gateways
+ * on-link, ...). On error writes one line without a newline to err:
+ * "PATH:LINE: reason" for a problem in the file, "PATH: reason" for an
+ * unreadable file or a missing interface. cfg may then be partly
+ * filled. Returns 0, -EINVAL for a bad configuration, or the negative
+ * errno of opening or reading the file.
+ */
+int config_load(struct config *cfg, const char *path, char *err,
+		size_t errlen);
+
+/*
+ * Sets one [daemon] key (name, socket, socket_mode, log, log_level) as
+ * a command-line flag overrides it, with the same checks as in the
+ * file. On error writes the reason (e.g. `bad socket_mode "999": ...`)
+ * to err. Returns 0, -EINVAL for a bad value or -ENOENT for an unknown
+ * key.
+ */
+int config_override(struct config *cfg, const char *key, const char *value,
+		    char *err, size_t errlen);
+
+/* The name of a log level as written in the file ("info"), or "?". */
+const char *config_log_level_name(int level);
 
 #endif

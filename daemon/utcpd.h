@@ -27,6 +27,15 @@ struct tap {
 	uint32_t mtu;
 	ev_io watcher;
 	uint64_t rx_frames, tx_frames, rx_errors, tx_errors, tx_drops;
+	uint64_t rx_drops; /* read but no stack buffer (pool exhausted) */
+	/* tap.c: the kernel's view, and what to restore on a pre-existing
+	 * TAP when the daemon stops. */
+	int kernel_ifindex;
+	uint8_t kernel_mac[6];   /* the kernel side's MAC, != the stack's */
+	uint32_t orig_mtu;       /* pre-existing TAP: the MTU it had */
+	unsigned orig_flags;     /* pre-existing TAP: its IFF_UP then */
+	uint8_t orig_mac[6];     /* pre-existing TAP: its MAC then */
+	int orig_mac_changed;    /* we had to change that MAC */
 };
 
 struct daemon {
@@ -38,6 +47,11 @@ struct daemon {
 	struct control *control;
 	ev_timer stack_timer;
 	uint64_t start_ns;
+	/* main.c: signals, and flush bookkeeping */
+	ev_signal sig_term, sig_int, sig_hup;
+	int in_flush;    /* daemon_flush() is running ... */
+	int flush_again; /* ... and was called again from inside */
+	int exit_status; /* set before ev_break() */
 };
 
 /* CLOCK_MONOTONIC in nanoseconds: the `now` handed to the stack. */

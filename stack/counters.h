@@ -59,6 +59,7 @@
 	X(icmp_rx_other)                                                   \
 	X(icmp_tx_echo_replies)                                            \
 	X(icmp_tx_unreachable)                                             \
+	X(icmp_tx_time_exceeded)                                           \
 	X(icmp_tx_rate_limited)                                            \
 	X(udp_rx)                                                          \
 	X(udp_rx_drop_short)                                               \
@@ -67,6 +68,7 @@
 	X(udp_rx_no_port)                                                  \
 	X(udp_rx_drop_queue_full)                                          \
 	X(udp_tx)                                                          \
+	X(udp_tx_drop_no_buffer)                                           \
 	X(pkt_alloc_failures)
 
 enum stack_counter {

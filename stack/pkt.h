@@ -38,6 +38,11 @@ struct pkt {
 	uint16_t ifindex; /* stack interface the frame came in on / goes out */
 	uint8_t pkt_class;
 	uint8_t flags;
+	/* Filled by the input path for the layers above it. */
+	uint32_t saddr, daddr; /* IPv4 source and destination, host order */
+	uint16_t sport, dport; /* transport ports, host order */
+	uint16_t l3_offset;    /* offset of the IPv4 header in buf[] */
+	uint16_t frag_offset;  /* reassembly: payload offset in bytes */
 	uint8_t buf[];
 };
 

@@ -1,0 +1,245 @@
+/*
+ * utcp-nc.c - netcat over utcpd
+ *
+ *     utcp-nc [-S PATH] -u [-b BYTES] [-p PORT] HOST PORT   send
+ *     utcp-nc [-S PATH] -u -l -p PORT [-b BYTES] [HOST [PORT]]  listen
+ *
+ * Copies stdin to a utcpd UDP socket and the socket to stdout. Each
+ * read() from stdin, up to NC_CHUNK_DEFAULT bytes (or -b BYTES, at most
+ * UTCP_UDP_PAYLOAD_MAX), is one datagram; each datagram received is
+ * written to stdout whole.
+ *
+ * Client mode connects the socket to HOST:PORT (-p picks the local
+ * port) and exits 0 at stdin EOF, or 1 when the peer reports an error
+ * (ICMP port unreachable: "Connection refused"). Listen mode binds
+ * HOST (default any) and the port of -p (or PORT); stdin goes to the
+ * peer heard from last (dropped before anyone spoke), and it runs until
+ * killed, also past stdin EOF. Bad arguments: a usage message, exit 2.
+ * Only UDP (-u) exists so far; TCP will keep this command line.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "utcp.h"
+
+#define NC_CHUNK_DEFAULT 1400
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: utcp-nc [-S PATH] -u [-b BYTES] [-p PORT] HOST PORT\n"
+		"       utcp-nc [-S PATH] -u -l -p PORT [-b BYTES] [HOST [PORT]]\n"
+		"  -S PATH  the daemon's control socket\n"
+		"  -b BYTES the largest datagram made from stdin (1400)\n"
+		"  -u       UDP (required: TCP is not supported yet)\n"
+		"  -l       listen; replies go to the last peer heard from\n"
+		"  -p PORT  the local port\n");
+	exit(2);
+}
+
+/* Parses a port 1..65535 (0 too when allow_zero). */
+static uint16_t parse_port(const char *s, bool allow_zero)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > 65535 || (v == 0 && !allow_zero) ||
+	    *s == '-' || *s == '+') {
+		fprintf(stderr, "utcp-nc: bad port %s\n", s);
+		usage();
+	}
+	return (uint16_t)v;
+}
+
+/* Parses a datagram size 1..UTCP_UDP_PAYLOAD_MAX. */
+static size_t parse_size(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v == 0 || v > UTCP_UDP_PAYLOAD_MAX ||
+	    *s == '-' || *s == '+') {
+		fprintf(stderr, "utcp-nc: bad size %s (1..%d)\n", s,
+			UTCP_UDP_PAYLOAD_MAX);
+		usage();
+	}
+	return v;
+}
+
+static struct in_addr parse_host(const char *s)
+{
+	struct in_addr a;
+
+	if (utcp_parse_addr(s, &a) != 0) {
+		fprintf(stderr, "utcp-nc: bad address %s (a.b.c.d)\n", s);
+		usage();
+	}
+	return a;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static uint8_t buf[UTCP_UDP_PAYLOAD_MAX];
+	const char *path = NULL;
+	bool udp = false, listen_mode = false, have_peer = false;
+	bool stdin_open = true;
+	struct in_addr local = {.s_addr = htonl(INADDR_ANY)};
+	struct in_addr remote = {.s_addr = htonl(INADDR_ANY)};
+	struct in_addr peer = remote;
+	uint16_t local_port = 0, remote_port = 0, peer_port = 0;
+	size_t chunk = NC_CHUNK_DEFAULT;
+	struct pollfd pfd[2];
+	struct utcp *u;
+	int opt, fd, err;
+
+	while ((opt = getopt(argc, argv, "S:ulp:b:h")) != -1) {
+		switch (opt) {
+		case 'S':
+			path = optarg;
+			break;
+		case 'u':
+			udp = true;
+			break;
+		case 'l':
+			listen_mode = true;
+			break;
+		case 'p':
+			local_port = parse_port(optarg, false);
+			break;
+		case 'b':
+			chunk = parse_size(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (!udp) {
+		fprintf(stderr, "utcp-nc: only UDP (-u) is supported\n");
+		usage();
+	}
+	if (listen_mode) {
+		if (argc > 2)
+			usage();
+		if (argc >= 1)
+			local = parse_host(argv[0]);
+		if (argc == 2 && local_port == 0)
+			local_port = parse_port(argv[1], false);
+		if (local_port == 0) {
+			fprintf(stderr, "utcp-nc: -l needs a port (-p PORT)\n");
+			usage();
+		}
+	} else {
+		if (argc != 2)
+			usage();
+		remote = parse_host(argv[0]);
+		remote_port = parse_port(argv[1], false);
+	}
+
+	u = utcp_open(path, &err);
+	if (!u) {
+		fprintf(stderr, "utcp-nc: cannot reach utcpd: %s\n",
+			utcp_strerror(err));
+		return 1;
+	}
+	fd = utcp_udp_open(u, local, local_port, remote, remote_port, 0, NULL);
+	if (fd < 0) {
+		fprintf(stderr, "utcp-nc: udp socket: %s\n", utcp_strerror(fd));
+		utcp_close(u);
+		return 1;
+	}
+
+	for (;;) {
+		ssize_t n;
+
+		pfd[0].fd = fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = stdin_open ? STDIN_FILENO : -1;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("utcp-nc: poll");
+			break;
+		}
+		if (pfd[0].revents) {
+			n = utcp_recvfrom(fd, buf, sizeof(buf), &peer,
+					  &peer_port);
+			if (n == -ECONNREFUSED || n == -EHOSTUNREACH ||
+			    n == -ENETUNREACH) {
+				fprintf(stderr, "utcp-nc: %s\n",
+					utcp_strerror((int)n));
+				if (!listen_mode)
+					goto fail;
+			} else if (n < 0 && n != -EAGAIN) {
+				fprintf(stderr, "utcp-nc: receive: %s\n",
+					utcp_strerror((int)n));
+				goto fail;
+			} else if (n >= 0) {
+				have_peer = true;
+				if (write_all(STDOUT_FILENO, buf, (size_t)n)) {
+					perror("utcp-nc: stdout");
+					goto fail;
+				}
+			}
+		}
+		if (stdin_open && pfd[1].revents) {
+			n = read(STDIN_FILENO, buf, chunk);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (n < 0)
+					perror("utcp-nc: stdin");
+				if (!listen_mode)
+					break; /* client: done at EOF */
+				stdin_open = false;
+				continue;
+			}
+			if (listen_mode && !have_peer)
+				continue; /* nobody to send to yet */
+			n = listen_mode ? utcp_sendto(fd, buf, (size_t)n, peer,
+						      peer_port)
+					: utcp_send(fd, buf, (size_t)n);
+			if (n < 0) {
+				fprintf(stderr, "utcp-nc: send: %s\n",
+					utcp_strerror((int)n));
+				goto fail;
+			}
+		}
+	}
+	close(fd);
+	utcp_close(u);
+	return 0;
+fail:
+	close(fd);
+	utcp_close(u);
+	return 1;
+}

@@ -1,0 +1,793 @@
+/*
+ * utcp.c - libutcp: the client side of the control protocol (docs/ipc.md)
+ *
+ * A `struct utcp` is one control connection (a Unix SOCK_SEQPACKET
+ * socket) plus a mutex. Every request takes the mutex, gets the next
+ * request id, sends one packet and reads replies until the one with its
+ * id (a STATUS takes several) has arrived, so threads may share a
+ * handle. Waiting is poll() with a deadline (UTCP_REPLY_TIMEOUT_MS per
+ * reply), never a spin. Whatever comes from the daemon goes through the
+ * ipc/ decoders before use; a daemon that breaks the protocol, or a
+ * reply that does not arrive in time, leaves the connection out of step
+ * with its replies, so it is marked broken and every later request
+ * fails with -ENOTCONN.
+ *
+ * The UDP calls work on a socket's descriptor alone: each datagram is
+ * one SEQPACKET packet, an ipc_dgram header then the payload, sent and
+ * received with a two-element iovec so the payload is never copied in
+ * the library.
+ */
+#define _GNU_SOURCE
+#include "utcp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc.h"
+
+/* Descriptors one reply may carry before it is a protocol error; extra
+ * ones are received (so they can be closed), then refused. */
+#define UTCP_REPLY_FDS_MAX 4
+
+struct utcp {
+	int fd;
+	pthread_mutex_t lock;
+	uint32_t next_id;
+	uint8_t version;
+	bool broken;
+	uint8_t buf[IPC_MSG_MAX + 1]; /* under lock */
+};
+
+/* ---- helpers ------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleeps in poll() until fd has `events` or the deadline passes.
+ * Returns 0, -ETIMEDOUT or a negative errno. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd = {.fd = fd, .events = events};
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		int n;
+
+		if (left < 0)
+			left = 0;
+		n = poll(&pfd, 1, (int)left);
+		if (n > 0)
+			return 0; /* readable, or an error the call reports */
+		if (n == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+static uint32_t take_id(struct utcp *u)
+{
+	uint32_t id = u->next_id++;
+
+	if (u->next_id == IPC_ID_NONE)
+		u->next_id = 1;
+	return id;
+}
+
+/* Sends one request packet. Returns 0 or a negative errno. */
+static int send_request(struct utcp *u, const void *buf, size_t len,
+			int64_t deadline)
+{
+	for (;;) {
+		int err;
+
+		if (send(u->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		err = wait_fd(u->fd, POLLOUT, deadline);
+		if (err)
+			return err;
+	}
+}
+
+/* Closes every descriptor in the message's SCM_RIGHTS data except the
+ * one handed to *fd (when fd is not NULL and exactly one came). Returns
+ * the number of descriptors that came. */
+static int take_fds(struct msghdr *msg, int *fd)
+{
+	struct cmsghdr *cmsg;
+	int fds[UTCP_REPLY_FDS_MAX + 1];
+	int count = 0, i;
+
+	for (cmsg = CMSG_FIRSTHDR(msg); cmsg; cmsg = CMSG_NXTHDR(msg, cmsg)) {
+		size_t n, k;
+
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < n; k++) {
+			int one;
+
+			memcpy(&one, CMSG_DATA(cmsg) + k * sizeof(int),
+			       sizeof(int));
+			if (count < UTCP_REPLY_FDS_MAX + 1)
+				fds[count++] = one;
+			else
+				close(one);
+		}
+	}
+	for (i = 0; i < count; i++) {
+		if (fd && count == 1)
+			*fd = fds[i];
+		else
+			close(fds[i]);
+	}
+	return count;
+}
+
+/*
+ * Receives one packet from the daemon into u->buf and checks its
+ * header. A descriptor that came with it goes to *fd when fd is not
+ * NULL (else it is closed). Returns 0, -ETIMEDOUT, -EPIPE (the daemon
+ * closed the connection) or -EPROTO.
+ */
+static int recv_packet(struct utcp *u, struct ipc_msg *m, int *fd,
+		       int64_t deadline)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * UTCP_REPLY_FDS_MAX)];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = u->buf, .iov_len = sizeof(u->buf)};
+	struct msghdr msg;
+	bool reset = false;
+	ssize_t n;
+	int err, nfds;
+
+	for (;;) {
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cbuf.buf;
+		msg.msg_controllen = sizeof(cbuf.buf);
+		n = recvmsg(u->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		/* A daemon that closed without reading our request resets
+		 * the connection; the error comes before what it sent
+		 * first (the ERROR of a refusal), so read once more. */
+		if (errno == ECONNRESET && !reset) {
+			reset = true;
+			continue;
+		}
+		if (reset || errno == ECONNRESET)
+			return -EPIPE;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		err = wait_fd(u->fd, POLLIN, deadline);
+		if (err)
+			return err;
+	}
+	nfds = take_fds(&msg, fd);
+	if (n == 0)
+		return -EPIPE;
+	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    nfds > (fd ? 1 : 0) || ipc_msg_decode(u->buf, (size_t)n, m) != 0)
+		goto bad;
+	if (!(m->type & IPC_T_REPLY))
+		goto bad;
+	if (u->version && m->version != u->version)
+		goto bad;
+	return 0;
+bad:
+	if (fd && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return -EPROTO;
+}
+
+/*
+ * Sends a request and receives its (first) reply, of type reply_type or
+ * ERROR. An ERROR becomes its status. An unsolicited ERROR (id 0: the
+ * daemon refusing us) also returns its status. Returns 0 with *m the
+ * reply, or a negative errno; on a failure that leaves the connection
+ * out of step, marks it broken.
+ */
+static int exchange(struct utcp *u, const void *req, size_t len,
+		    uint32_t id, uint16_t reply_type, struct ipc_msg *m,
+		    int *fd)
+{
+	int64_t deadline = now_ms() + UTCP_REPLY_TIMEOUT_MS;
+	struct ipc_error e;
+	int err;
+
+	if (fd)
+		*fd = -1;
+	err = send_request(u, req, len, deadline);
+	if (err == -EPIPE || err == -ECONNRESET) {
+		/* A refusing daemon may have said why before it closed. */
+		if (recv_packet(u, m, NULL, now_ms()) == 0 &&
+		    m->type == IPC_T_ERROR && ipc_decode_error(m, &e) == 0)
+			err = e.status;
+		else
+			err = -EPIPE;
+		goto broken;
+	}
+	if (err)
+		goto broken;
+	err = recv_packet(u, m, fd, deadline);
+	if (err)
+		goto broken;
+	if (m->type == IPC_T_ERROR) {
+		if (ipc_decode_error(m, &e) != 0) {
+			err = -EPROTO;
+			goto broken;
+		}
+		err = e.status;
+		if (m->id != id)
+			goto broken; /* unsolicited: the daemon gave up on us */
+		goto out_close_fd;
+	}
+	if (m->id != id || m->type != reply_type) {
+		err = -EPROTO;
+		goto broken;
+	}
+	return 0;
+
+broken:
+	u->broken = true;
+out_close_fd:
+	if (fd && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return err;
+}
+
+/* ---- the connection ------------------------------------------------ */
+
+struct utcp *utcp_open(const char *path, int *err)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct ipc_hello hello = {IPC_VERSION_MIN, IPC_VERSION_MAX};
+	struct ipc_hello_reply reply;
+	uint8_t req[IPC_HDR_LEN + IPC_HELLO_LEN];
+	struct utcp *u = NULL;
+	struct ipc_msg m;
+	uint32_t id;
+	int ret, len;
+
+	if (!path)
+		path = getenv(UTCP_SOCKET_ENV);
+	if (!path || !*path)
+		path = UTCP_DEFAULT_SOCKET;
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		ret = -ENAMETOOLONG;
+		goto out;
+	}
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+
+	u = calloc(1, sizeof(*u));
+	if (!u) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	u->next_id = 1;
+	u->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (u->fd < 0) {
+		ret = -errno;
+		goto out_free;
+	}
+	if (connect(u->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	ret = pthread_mutex_init(&u->lock, NULL);
+	if (ret) {
+		ret = -ret;
+		goto out_close;
+	}
+
+	id = take_id(u);
+	len = ipc_encode_hello(req, sizeof(req), id, &hello);
+	if (len < 0) {
+		ret = len;
+		goto out_mutex;
+	}
+	ret = exchange(u, req, (size_t)len, id, IPC_T_HELLO_REPLY, &m, NULL);
+	if (ret)
+		goto out_mutex;
+	if (ipc_decode_hello_reply(&m, &reply) != 0) {
+		ret = -EPROTO;
+		goto out_mutex;
+	}
+	if (reply.status != 0) {
+		ret = reply.status;
+		goto out_mutex;
+	}
+	u->version = (uint8_t)reply.version;
+	if (err)
+		*err = 0;
+	return u;
+
+out_mutex:
+	pthread_mutex_destroy(&u->lock);
+out_close:
+	close(u->fd);
+out_free:
+	free(u);
+out:
+	if (err)
+		*err = ret;
+	return NULL;
+}
+
+void utcp_close(struct utcp *u)
+{
+	if (!u)
+		return;
+	close(u->fd);
+	pthread_mutex_destroy(&u->lock);
+	free(u);
+}
+
+int utcp_parse_addr(const char *s, struct in_addr *out)
+{
+	if (!s || inet_pton(AF_INET, s, out) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+const char *utcp_strerror(int err)
+{
+	const char *s;
+
+	if (err < 0)
+		err = -err;
+	if (err == 0)
+		return "Success";
+	s = strerrordesc_np(err); /* thread-safe, unlike strerror() */
+	return s ? s : "Unknown error";
+}
+
+/* ---- UDP ----------------------------------------------------------- */
+
+int utcp_udp_open(struct utcp *u, struct in_addr local_addr,
+		  uint16_t local_port, struct in_addr remote_addr,
+		  uint16_t remote_port, int flags, struct utcp_udp_info *info)
+{
+	struct ipc_udp_open req = {
+		.local_addr = ntohl(local_addr.s_addr),
+		.local_port = local_port,
+		.remote_addr = ntohl(remote_addr.s_addr),
+		.remote_port = remote_port,
+	};
+	struct ipc_udp_open_reply reply;
+	uint8_t buf[IPC_HDR_LEN + IPC_UDP_OPEN_LEN];
+	struct ipc_msg m;
+	uint32_t id;
+	int ret, len, fd = -1;
+
+	if (flags & ~UTCP_NONBLOCK)
+		return -EINVAL;
+	if (remote_port == 0 && req.remote_addr != 0)
+		return -EINVAL;
+	pthread_mutex_lock(&u->lock);
+	if (u->broken) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	id = take_id(u);
+	len = ipc_encode_udp_open(buf, sizeof(buf), u->version, id, &req);
+	if (len < 0) {
+		ret = len;
+		goto out;
+	}
+	ret = exchange(u, buf, (size_t)len, id, IPC_T_UDP_OPEN_REPLY, &m, &fd);
+	if (ret)
+		goto out;
+	if (ipc_decode_udp_open_reply(&m, &reply) != 0 ||
+	    (reply.status == 0) != (fd >= 0)) {
+		u->broken = true;
+		ret = -EPROTO;
+		goto out;
+	}
+	if (reply.status != 0) {
+		ret = reply.status;
+		goto out;
+	}
+	if ((flags & UTCP_NONBLOCK) &&
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		/* closing fd closes the socket in the daemon */
+		ret = -errno;
+		goto out;
+	}
+	if (info) {
+		info->id = reply.sock;
+		info->local_addr.s_addr = htonl(reply.local_addr);
+		info->local_port = reply.local_port;
+	}
+	ret = fd;
+	fd = -1;
+out:
+	pthread_mutex_unlock(&u->lock);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int utcp_udp_bind(struct utcp *u, struct in_addr addr, uint16_t port,
+		  int flags)
+{
+	struct in_addr any = {.s_addr = htonl(INADDR_ANY)};
+
+	return utcp_udp_open(u, addr, port, any, 0, flags, NULL);
+}
+
+int utcp_udp_connect(struct utcp *u, struct in_addr addr, uint16_t port,
+		     int flags)
+{
+	struct in_addr any = {.s_addr = htonl(INADDR_ANY)};
+
+	if (port == 0)
+		return -EINVAL;
+	return utcp_udp_open(u, any, 0, addr, port, flags, NULL);
+}
+
+ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
+		    uint16_t port)
+{
+	struct ipc_dgram_hdr h = {.addr = ntohl(addr.s_addr), .port = port};
+	uint8_t hdr[IPC_DGRAM_HDR_LEN];
+	struct iovec iov[2];
+	struct msghdr msg;
+	ssize_t n;
+
+	if (len > UTCP_UDP_PAYLOAD_MAX)
+		return -EMSGSIZE;
+	ipc_dgram_hdr_encode(hdr, &h);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)buf;
+	iov[1].iov_len = len;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = len ? 2 : 1;
+	do
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return (ssize_t)len;
+}
+
+ssize_t utcp_send(int fd, const void *buf, size_t len)
+{
+	struct in_addr any = {.s_addr = htonl(INADDR_ANY)};
+
+	return utcp_sendto(fd, buf, len, any, 0);
+}
+
+ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
+		      uint16_t *port)
+{
+	uint8_t hdr[IPC_DGRAM_HDR_LEN];
+	struct ipc_dgram_hdr h;
+	struct iovec iov[2];
+	struct msghdr msg;
+	size_t payload;
+	ssize_t n;
+
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = buf;
+	iov[1].iov_len = cap;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = cap ? 2 : 1;
+	do
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (n == 0)
+		return -ECONNRESET; /* the daemon closed the socket */
+	if ((size_t)n < sizeof(hdr))
+		return -EBADMSG;
+	payload = (size_t)n - sizeof(hdr);
+	/* A truncated payload was longer; its header is still whole. */
+	if (ipc_dgram_hdr_decode(hdr, payload, &h) != 0)
+		return -EBADMSG;
+	if (h.flags & IPC_DGRAM_F_ERROR)
+		return -(ssize_t)h.error;
+	if (addr)
+		addr->s_addr = htonl(h.addr);
+	if (port)
+		*port = h.port;
+	return (ssize_t)payload;
+}
+
+/* ---- status -------------------------------------------------------- */
+
+/* Makes room for one more element in *arr (holding *n of `size`
+ * bytes, room for *cap). Returns 0 or -ENOMEM. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	void *p;
+	size_t ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	p = realloc(*arr, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+#define APPEND(st, field, count, cap)                                     \
+	(grow((void **)&(st)->field, &(cap), (st)->count,                  \
+	      sizeof(*(st)->field))                                        \
+		 ? NULL                                                    \
+		 : memset(&(st)->field[(st)->count++], 0,                  \
+			  sizeof(*(st)->field)))
+
+struct status_caps {
+	size_t interfaces, routes, arp, sockets, counters;
+};
+
+static struct in_addr in_addr_of(uint32_t host_order)
+{
+	struct in_addr a = {.s_addr = htonl(host_order)};
+
+	return a;
+}
+
+/* Adds one decoded record to the status. Returns 0 or -ENOMEM. */
+static int status_add(struct utcp_status *st, struct status_caps *caps,
+		      const struct ipc_record *r)
+{
+	struct utcp_interface *i;
+	struct utcp_route *rt;
+	struct utcp_arp_entry *a;
+	struct utcp_socket *s;
+	struct utcp_counter *c;
+
+	switch (r->type) {
+	case IPC_REC_DAEMON:
+		memcpy(st->name, r->u.daemon.name, sizeof(st->name));
+		st->uptime_ms = r->u.daemon.uptime_ms;
+		return 0;
+	case IPC_REC_INTERFACE:
+		i = APPEND(st, interfaces, n_interfaces, caps->interfaces);
+		if (!i)
+			return -ENOMEM;
+		i->index = r->u.iface.index;
+		memcpy(i->name, r->u.iface.name, sizeof(i->name));
+		memcpy(i->mac, r->u.iface.mac, 6);
+		i->mtu = r->u.iface.mtu;
+		i->has_address = r->u.iface.addr != 0;
+		i->address = in_addr_of(r->u.iface.addr);
+		i->prefix_len = r->u.iface.prefix_len;
+		i->has_gateway = r->u.iface.gateway != 0;
+		i->gateway = in_addr_of(r->u.iface.gateway);
+		return 0;
+	case IPC_REC_ROUTE:
+		rt = APPEND(st, routes, n_routes, caps->routes);
+		if (!rt)
+			return -ENOMEM;
+		rt->destination = in_addr_of(r->u.route.dst);
+		rt->prefix_len = r->u.route.prefix_len;
+		rt->has_gateway = r->u.route.gateway != 0;
+		rt->gateway = in_addr_of(r->u.route.gateway);
+		rt->ifindex = r->u.route.ifindex;
+		rt->kind = r->u.route.kind == IPC_ROUTE_STATIC
+				   ? UTCP_ROUTE_STATIC
+				   : UTCP_ROUTE_CONNECTED;
+		return 0;
+	case IPC_REC_ARP:
+		a = APPEND(st, arp, n_arp, caps->arp);
+		if (!a)
+			return -ENOMEM;
+		a->address = in_addr_of(r->u.arp.addr);
+		memcpy(a->mac, r->u.arp.mac, 6);
+		a->ifindex = r->u.arp.ifindex;
+		a->state = r->u.arp.state == IPC_ARP_STATIC	? UTCP_ARP_STATIC
+			   : r->u.arp.state == IPC_ARP_REACHABLE ? UTCP_ARP_REACHABLE
+								 : UTCP_ARP_INCOMPLETE;
+		a->expires_ms = r->u.arp.expires_ms;
+		a->queued = r->u.arp.queued;
+		return 0;
+	case IPC_REC_SOCKET:
+		s = APPEND(st, sockets, n_sockets, caps->sockets);
+		if (!s)
+			return -ENOMEM;
+		s->id = r->u.socket.id;
+		s->protocol = (enum utcp_protocol)r->u.socket.protocol;
+		s->local_addr = in_addr_of(r->u.socket.local_addr);
+		s->local_port = r->u.socket.local_port;
+		s->connected = r->u.socket.remote_port != 0;
+		s->remote_addr = in_addr_of(r->u.socket.remote_addr);
+		s->remote_port = r->u.socket.remote_port;
+		s->recv_queue = r->u.socket.recv_queue;
+		s->recv_bytes = r->u.socket.recv_bytes;
+		s->rx = r->u.socket.rx;
+		s->tx = r->u.socket.tx;
+		s->drops = r->u.socket.drops;
+		return 0;
+	case IPC_REC_POOL:
+		st->pool.small_in_use = r->u.pool.small_in_use;
+		st->pool.small_allocated = r->u.pool.small_allocated;
+		st->pool.small_max = r->u.pool.small_max;
+		st->pool.large_in_use = r->u.pool.large_in_use;
+		st->pool.large_allocated = r->u.pool.large_allocated;
+		st->pool.large_max = r->u.pool.large_max;
+		return 0;
+	case IPC_REC_COUNTER:
+		c = APPEND(st, counters, n_counters, caps->counters);
+		if (!c)
+			return -ENOMEM;
+		memcpy(c->name, r->u.counter.name, sizeof(c->name));
+		c->value = r->u.counter.value;
+		return 0;
+	}
+	return 0;
+}
+
+/* Names the interface of each route and ARP entry. */
+static void status_link_interfaces(struct utcp_status *st)
+{
+	size_t i, k;
+
+	for (i = 0; i < st->n_routes; i++)
+		for (k = 0; k < st->n_interfaces; k++)
+			if (st->interfaces[k].index == st->routes[i].ifindex)
+				memcpy(st->routes[i].interface,
+				       st->interfaces[k].name, UTCP_IFNAME_MAX);
+	for (i = 0; i < st->n_arp; i++)
+		for (k = 0; k < st->n_interfaces; k++)
+			if (st->interfaces[k].index == st->arp[i].ifindex)
+				memcpy(st->arp[i].interface,
+				       st->interfaces[k].name, UTCP_IFNAME_MAX);
+}
+
+int utcp_status(struct utcp *u, struct utcp_status **out)
+{
+	uint8_t buf[IPC_HDR_LEN];
+	struct status_caps caps = {0};
+	struct utcp_status *st;
+	struct ipc_status_chunk chunk;
+	struct ipc_record_iter it;
+	struct ipc_record r;
+	struct ipc_msg m;
+	size_t records = 0;
+	uint32_t id;
+	int ret, len;
+	bool first = true;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	pthread_mutex_lock(&u->lock);
+	if (u->broken) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	id = take_id(u);
+	len = ipc_encode_status(buf, sizeof(buf), u->version, id);
+	if (len < 0) {
+		ret = len;
+		goto out;
+	}
+	for (;;) {
+		if (first) {
+			ret = exchange(u, buf, (size_t)len, id,
+				       IPC_T_STATUS_REPLY, &m, NULL);
+			if (ret)
+				goto out;
+			first = false;
+		} else {
+			ret = recv_packet(u, &m, NULL,
+					  now_ms() + UTCP_REPLY_TIMEOUT_MS);
+			if (ret)
+				goto out_broken;
+			if (m.id != id) {
+				ret = -EPROTO;
+				goto out_broken;
+			}
+		}
+		if (ipc_decode_status_reply(&m, &chunk) != 0) {
+			ret = -EPROTO;
+			goto out_broken;
+		}
+		if (chunk.status != 0) {
+			ret = chunk.status; /* always the last reply */
+			goto out;
+		}
+		records += chunk.nrecords;
+		if (records > UTCP_STATUS_RECORDS_MAX) {
+			ret = -E2BIG;
+			goto out_broken;
+		}
+		ipc_record_iter_init(&it, &chunk);
+		while (ipc_record_next(&it, &r)) {
+			ret = status_add(st, &caps, &r);
+			if (ret)
+				goto out_broken;
+		}
+		if (chunk.last)
+			break;
+		if (chunk.nrecords == 0) {
+			/* a non-last reply must make progress */
+			ret = -EPROTO;
+			goto out_broken;
+		}
+	}
+	status_link_interfaces(st);
+	*out = st;
+	st = NULL;
+	ret = 0;
+	goto out;
+out_broken:
+	/* The rest of the stream would be read as later replies. */
+	u->broken = true;
+out:
+	pthread_mutex_unlock(&u->lock);
+	utcp_status_free(st);
+	return ret;
+}
+
+void utcp_status_free(struct utcp_status *st)
+{
+	if (!st)
+		return;
+	free(st->interfaces);
+	free(st->routes);
+	free(st->arp);
+	free(st->sockets);
+	free(st->counters);
+	free(st);
+}
+
+const char *utcp_arp_state_name(enum utcp_arp_state state)
+{
+	switch (state) {
+	case UTCP_ARP_INCOMPLETE:
+		return "incomplete";
+	case UTCP_ARP_REACHABLE:
+		return "reachable";
+	case UTCP_ARP_STATIC:
+		return "static";
+	}
+	return "?";
+}
+
+const char *utcp_route_kind_name(enum utcp_route_kind kind)
+{
+	return kind == UTCP_ROUTE_STATIC ? "static" : "connected";
+}

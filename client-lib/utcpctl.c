@@ -1,0 +1,327 @@
+/*
+ * utcpctl.c - inspect a running utcpd
+ *
+ *     utcpctl [-S PATH] status [--json]
+ *
+ * Fetches the daemon's status through libutcp and prints it: readable
+ * sections (only non-zero counters), or one JSON object whose shape is
+ * documented in utcpctl(8) and relied on by the integration tests.
+ * Exit status: 0 on success, 1 when the daemon cannot be reached or
+ * fails the request, 2 for a bad command line.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utcp.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: utcpctl [-S PATH] status [--json]\n"
+		   "  -S PATH  the daemon's control socket (default: "
+		   "$" UTCP_SOCKET_ENV " or " UTCP_DEFAULT_SOCKET ")\n");
+}
+
+static const char *addr_str(struct in_addr a, char buf[INET_ADDRSTRLEN])
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+static void mac_str(const uint8_t mac[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+		 mac[2], mac[3], mac[4], mac[5]);
+}
+
+/* Prints s as a JSON string. */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/* Prints "a.b.c.d" as a JSON string, or null when absent. */
+static void json_addr(bool present, struct in_addr a)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	if (!present) {
+		fputs("null", stdout);
+		return;
+	}
+	json_string(addr_str(a, buf));
+}
+
+static void json_endpoint(struct in_addr a, uint16_t port)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	printf("\"%s:%u\"", addr_str(a, buf), port);
+}
+
+static const char *proto_name(enum utcp_protocol p)
+{
+	return p == UTCP_PROTO_UDP ? "udp" : "?";
+}
+
+static void print_json(const struct utcp_status *st)
+{
+	char buf[INET_ADDRSTRLEN], mac[18];
+	size_t i;
+
+	fputs("{\"name\": ", stdout);
+	json_string(st->name);
+	printf(", \"uptime_ms\": %" PRIu64 ", \"interfaces\": [", st->uptime_ms);
+	for (i = 0; i < st->n_interfaces; i++) {
+		const struct utcp_interface *f = &st->interfaces[i];
+
+		mac_str(f->mac, mac);
+		printf("%s{\"name\": ", i ? ", " : "");
+		json_string(f->name);
+		printf(", \"index\": %d, \"mac\": \"%s\", \"mtu\": %u, "
+		       "\"address\": ",
+		       f->index, mac, f->mtu);
+		if (f->has_address)
+			printf("\"%s/%u\"", addr_str(f->address, buf),
+			       f->prefix_len);
+		else
+			fputs("null", stdout);
+		fputs(", \"gateway\": ", stdout);
+		json_addr(f->has_gateway, f->gateway);
+		putchar('}');
+	}
+	fputs("], \"routes\": [", stdout);
+	for (i = 0; i < st->n_routes; i++) {
+		const struct utcp_route *r = &st->routes[i];
+
+		printf("%s{\"destination\": \"%s/%u\", \"gateway\": ",
+		       i ? ", " : "", addr_str(r->destination, buf),
+		       r->prefix_len);
+		json_addr(r->has_gateway, r->gateway);
+		fputs(", \"interface\": ", stdout);
+		json_string(r->interface);
+		printf(", \"kind\": \"%s\"}", utcp_route_kind_name(r->kind));
+	}
+	fputs("], \"arp\": [", stdout);
+	for (i = 0; i < st->n_arp; i++) {
+		const struct utcp_arp_entry *a = &st->arp[i];
+
+		mac_str(a->mac, mac);
+		printf("%s{\"address\": \"%s\", \"mac\": \"%s\", "
+		       "\"interface\": ",
+		       i ? ", " : "", addr_str(a->address, buf), mac);
+		json_string(a->interface);
+		printf(", \"state\": \"%s\", \"expires_ms\": %" PRIu64
+		       ", \"queued\": %u}",
+		       utcp_arp_state_name(a->state), a->expires_ms, a->queued);
+	}
+	fputs("], \"sockets\": [", stdout);
+	for (i = 0; i < st->n_sockets; i++) {
+		const struct utcp_socket *s = &st->sockets[i];
+
+		printf("%s{\"id\": %d, \"protocol\": \"%s\", \"local\": ",
+		       i ? ", " : "", s->id, proto_name(s->protocol));
+		json_endpoint(s->local_addr, s->local_port);
+		fputs(", \"remote\": ", stdout);
+		if (s->connected)
+			json_endpoint(s->remote_addr, s->remote_port);
+		else
+			fputs("null", stdout);
+		printf(", \"recv_queue\": %u, \"recv_bytes\": %u, "
+		       "\"rx\": %" PRIu64 ", \"tx\": %" PRIu64
+		       ", \"drops\": %" PRIu64 "}",
+		       s->recv_queue, s->recv_bytes, s->rx, s->tx, s->drops);
+	}
+	printf("], \"pool\": {\"small_in_use\": %u, \"small_allocated\": %u, "
+	       "\"small_max\": %u, \"large_in_use\": %u, "
+	       "\"large_allocated\": %u, \"large_max\": %u}, \"counters\": {",
+	       st->pool.small_in_use, st->pool.small_allocated,
+	       st->pool.small_max, st->pool.large_in_use,
+	       st->pool.large_allocated, st->pool.large_max);
+	for (i = 0; i < st->n_counters; i++) {
+		fputs(i ? ", " : "", stdout);
+		json_string(st->counters[i].name);
+		printf(": %" PRIu64, st->counters[i].value);
+	}
+	fputs("}}\n", stdout);
+}
+
+static void print_text(const struct utcp_status *st)
+{
+	char buf[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], mac[18], where[32];
+	size_t i;
+	bool any;
+
+	printf("daemon %s, up %" PRIu64 ".%03" PRIu64 " s\n", st->name,
+	       st->uptime_ms / 1000, st->uptime_ms % 1000);
+
+	printf("\ninterfaces\n");
+	for (i = 0; i < st->n_interfaces; i++) {
+		const struct utcp_interface *f = &st->interfaces[i];
+
+		mac_str(f->mac, mac);
+		printf("  %-10s index %d  mac %s  mtu %u\n", f->name, f->index,
+		       mac, f->mtu);
+		if (f->has_address)
+			printf("  %-10s address %s/%u", "",
+			       addr_str(f->address, buf), f->prefix_len);
+		else
+			printf("  %-10s address none", "");
+		if (f->has_gateway)
+			printf("  gateway %s", addr_str(f->gateway, buf));
+		putchar('\n');
+	}
+
+	printf("\nroutes\n");
+	for (i = 0; i < st->n_routes; i++) {
+		const struct utcp_route *r = &st->routes[i];
+
+		snprintf(where, sizeof(where), "%s/%u",
+			 addr_str(r->destination, buf), r->prefix_len);
+		if (r->has_gateway)
+			printf("  %-18s via %-15s dev %-10s %s\n", where,
+			       addr_str(r->gateway, gw), r->interface,
+			       utcp_route_kind_name(r->kind));
+		else
+			printf("  %-18s %-19s dev %-10s %s\n", where, "on-link",
+			       r->interface, utcp_route_kind_name(r->kind));
+	}
+
+	printf("\narp cache (%zu)\n", st->n_arp);
+	for (i = 0; i < st->n_arp; i++) {
+		const struct utcp_arp_entry *a = &st->arp[i];
+
+		mac_str(a->mac, mac);
+		printf("  %-15s %s  dev %-10s %-10s expires %" PRIu64
+		       " ms  queued %u\n",
+		       addr_str(a->address, buf), mac, a->interface,
+		       utcp_arp_state_name(a->state), a->expires_ms, a->queued);
+	}
+
+	printf("\nsockets (%zu)\n", st->n_sockets);
+	for (i = 0; i < st->n_sockets; i++) {
+		const struct utcp_socket *s = &st->sockets[i];
+
+		snprintf(where, sizeof(where), "%s:%u",
+			 addr_str(s->local_addr, buf), s->local_port);
+		printf("  %-5d %s  %-21s ", s->id, proto_name(s->protocol),
+		       where);
+		if (s->connected)
+			snprintf(where, sizeof(where), "%s:%u",
+				 addr_str(s->remote_addr, buf), s->remote_port);
+		else
+			snprintf(where, sizeof(where), "*:*");
+		printf("%-21s recvq %u (%u B)  rx %" PRIu64 "  tx %" PRIu64
+		       "  drops %" PRIu64 "\n",
+		       where, s->recv_queue, s->recv_bytes, s->rx, s->tx,
+		       s->drops);
+	}
+
+	printf("\npacket pool\n"
+	       "  small  %u in use, %u allocated, max %u\n"
+	       "  large  %u in use, %u allocated, max %u\n",
+	       st->pool.small_in_use, st->pool.small_allocated,
+	       st->pool.small_max, st->pool.large_in_use,
+	       st->pool.large_allocated, st->pool.large_max);
+
+	printf("\ncounters (non-zero)\n");
+	any = false;
+	for (i = 0; i < st->n_counters; i++) {
+		if (st->counters[i].value == 0)
+			continue;
+		printf("  %-28s %" PRIu64 "\n", st->counters[i].name,
+		       st->counters[i].value);
+		any = true;
+	}
+	if (!any)
+		printf("  (all zero)\n");
+}
+
+static int cmd_status(const char *path, int argc, char **argv)
+{
+	struct utcp_status *st;
+	struct utcp *u;
+	bool json = false;
+	int i, err;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else {
+			fprintf(stderr, "utcpctl: status: unknown argument %s\n",
+				argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	u = utcp_open(path, &err);
+	if (!u) {
+		fprintf(stderr, "utcpctl: cannot reach utcpd at %s: %s\n",
+			path ? path
+			     : (getenv(UTCP_SOCKET_ENV) &&
+						*getenv(UTCP_SOCKET_ENV)
+					? getenv(UTCP_SOCKET_ENV)
+					: UTCP_DEFAULT_SOCKET),
+			utcp_strerror(err));
+		return 1;
+	}
+	err = utcp_status(u, &st);
+	utcp_close(u);
+	if (err) {
+		fprintf(stderr, "utcpctl: status: %s\n", utcp_strerror(err));
+		return 1;
+	}
+	if (json)
+		print_json(st);
+	else
+		print_text(st);
+	utcp_status_free(st);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("utcpctl: stdout");
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "+S:h")) != -1) {
+		switch (opt) {
+		case 'S':
+			path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[optind], "status") == 0)
+		return cmd_status(path, argc - optind - 1, argv + optind + 1);
+	fprintf(stderr, "utcpctl: unknown command %s\n", argv[optind]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,989 @@
+/*
+ * config.c - reading utcpd.conf (inih) and applying command-line flags
+ *
+ * Theory of operation. inih does the INI syntax; this file supplies the
+ * line reader and the key handler, and keeps a parse state that knows
+ * at every moment which line inih is on:
+ *
+ *   - config_reader() hands inih one line at a time and counts lines.
+ *     inih calls the handler for a line before it asks for the next
+ *     one, so the reader's count is the handler's line number. (The
+ *     Debian build has neither INI_HANDLER_LINENO nor
+ *     INI_CALL_HANDLER_ON_NEW_SECTION; this works with either.)
+ *   - The reader also sees section headers, which inih never shows a
+ *     handler: it checks each header ([daemon], [limits],
+ *     [interface NAME]) and opens the section, so unknown and duplicate
+ *     sections, and sections without keys, are all reported at their
+ *     own line.
+ *   - The reader strips leading white space, so indentation never
+ *     turns a line into an inih continuation line, drops comment lines
+ *     (so that a long comment is harmless), and reports any other line
+ *     longer than inih's line buffer instead of letting inih split it.
+ *   - config_handler() looks the key up in the table of the current
+ *     section, refuses a key given twice in one section, and parses the
+ *     value with the key's parser.
+ *
+ * Only the first error is kept: the reader, the handler and inih's own
+ * syntax errors (a line with neither "=" nor "[") each report a line,
+ * and the smallest line wins. When the file parses, config_check()
+ * validates what only the whole can tell (an address for dhcp = no, a
+ * gateway on the address's subnet, at least one interface), reporting
+ * at the line of the offending key or section header.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+/* How much of a bad value an error message quotes. */
+#define CONFIG_QUOTE_MAX 64
+
+enum section_kind {
+	SECTION_NONE,    /* before the first header */
+	SECTION_INVALID, /* a header that was refused: its keys are skipped */
+	SECTION_DAEMON,
+	SECTION_LIMITS,
+	SECTION_INTERFACE,
+};
+
+/* Lines at which interface keys were set, for errors found later. */
+struct interface_lines {
+	int dhcp;
+	int address;
+	int gateway;
+	int mac;
+};
+
+struct parse_state {
+	struct config *cfg;
+	const char *path;
+	FILE *fp;
+	int lineno; /* lines read so far: the line inih is working on */
+
+	enum section_kind kind;
+	struct config_interface *iface; /* SECTION_INTERFACE */
+	uint32_t seen_keys;            /* bit per key of the current section */
+	int daemon_line, limits_line;  /* headers seen, 0 = not yet */
+	struct interface_lines lines[STACK_IF_MAX];
+
+	int err_line; /* first error, 0 = none */
+	char err[CONFIG_ERR_MAX];
+};
+
+/* ---- value parsers --------------------------------------------------
+ *
+ * Each takes the value as inih gives it (trimmed, inline comment gone)
+ * and writes the reason for a refusal to err. They return 0 or -EINVAL.
+ */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Parses a decimal number without sign in [min, max]. */
+static int parse_uint(const char *s, uint64_t min, uint64_t max,
+		      uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (v > (UINT64_MAX - 9) / 10)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Parses a dotted quad into host order (inet_pton: exactly four
+ * decimal parts, no leading zeros). */
+static int parse_ipv4(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -EINVAL;
+	*out = ntohl(a.s_addr);
+	return 0;
+}
+
+/* Why `a` cannot be a host's unicast address, or NULL when it can. */
+static const char *ipv4_not_unicast(uint32_t a)
+{
+	if (a == 0)
+		return "unspecified address";
+	if ((a >> 24) == 0)
+		return "address in 0.0.0.0/8";
+	if ((a >> 24) == 127)
+		return "loopback address";
+	if ((a >> 28) == 0xe)
+		return "multicast address";
+	if (a == 0xffffffffu)
+		return "broadcast address";
+	if ((a >> 28) == 0xf)
+		return "reserved address (240.0.0.0/4)";
+	return NULL;
+}
+
+static uint32_t prefix_mask(uint8_t prefix_len)
+{
+	return prefix_len ? ~0u << (32 - prefix_len) : 0;
+}
+
+static void format_ipv4(uint32_t a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
+		 (a >> 8) & 0xff, a & 0xff);
+}
+
+static int parse_name(struct config *cfg, const char *v, char *err,
+		      size_t errlen)
+{
+	size_t len = strlen(v);
+
+	if (len == 0 || len >= sizeof(cfg->name))
+		return fail(err, errlen,
+			    "bad name \"%.*s\": must be 1 to %zu characters",
+			    CONFIG_QUOTE_MAX, v, sizeof(cfg->name) - 1);
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
+		    *p != '.')
+			return fail(err, errlen,
+				    "bad name \"%.*s\": only letters, digits, "
+				    "'-', '_' and '.'",
+				    CONFIG_QUOTE_MAX, v);
+	memcpy(cfg->name, v, len + 1);
+	return 0;
+}
+
+static int parse_socket(struct config *cfg, const char *v, char *err,
+			size_t errlen)
+{
+	size_t len = strlen(v);
+
+	if (v[0] != '/')
+		return fail(err, errlen,
+			    "bad socket \"%.*s\": must be an absolute path",
+			    CONFIG_QUOTE_MAX, v);
+	if (len >= sizeof(cfg->socket_path))
+		return fail(err, errlen,
+			    "bad socket \"%.*s...\": longer than %zu bytes",
+			    CONFIG_QUOTE_MAX, v, sizeof(cfg->socket_path) - 1);
+	if (v[len - 1] == '/')
+		return fail(err, errlen,
+			    "bad socket \"%.*s\": names a directory",
+			    CONFIG_QUOTE_MAX, v);
+	memcpy(cfg->socket_path, v, len + 1);
+	return 0;
+}
+
+static int parse_socket_mode(struct config *cfg, const char *v, char *err,
+			     size_t errlen)
+{
+	unsigned mode = 0;
+	size_t len = strlen(v);
+
+	if (len == 0 || len > 4)
+		goto bad;
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '7')
+			goto bad;
+		mode = mode * 8 + (unsigned)(*p - '0');
+	}
+	if (mode > 0777)
+		goto bad;
+	cfg->socket_mode = (mode_t)mode;
+	return 0;
+bad:
+	return fail(err, errlen,
+		    "bad socket_mode \"%.*s\": must be octal 0000 to 0777",
+		    CONFIG_QUOTE_MAX, v);
+}
+
+static int parse_log(struct config *cfg, const char *v, char *err,
+		     size_t errlen)
+{
+	size_t len = strlen(v);
+
+	if (strcmp(v, "stderr") == 0) {
+		cfg->log_target = LOG_TARGET_STDERR;
+		return 0;
+	}
+	if (strcmp(v, "syslog") == 0) {
+		cfg->log_target = LOG_TARGET_SYSLOG;
+		return 0;
+	}
+	if (v[0] != '/')
+		return fail(err, errlen,
+			    "bad log \"%.*s\": must be stderr, syslog or an "
+			    "absolute path",
+			    CONFIG_QUOTE_MAX, v);
+	if (len >= sizeof(cfg->log_file))
+		return fail(err, errlen,
+			    "bad log \"%.*s...\": longer than %zu bytes",
+			    CONFIG_QUOTE_MAX, v, sizeof(cfg->log_file) - 1);
+	cfg->log_target = LOG_TARGET_FILE;
+	memcpy(cfg->log_file, v, len + 1);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int level;
+} log_levels[] = {
+	{ "err", LOG_ERR },   { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+	{ "info", LOG_INFO }, { "debug", LOG_DEBUG },
+};
+
+static int parse_log_level(struct config *cfg, const char *v, char *err,
+			   size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
+		if (strcmp(v, log_levels[i].name) == 0) {
+			cfg->log_level = log_levels[i].level;
+			return 0;
+		}
+	return fail(err, errlen,
+		    "bad log_level \"%.*s\": must be debug, info, notice, "
+		    "warning or err",
+		    CONFIG_QUOTE_MAX, v);
+}
+
+/* Parses "xx:xx:xx:xx:xx:xx", exactly. */
+static int parse_mac(const char *v, uint8_t mac[6])
+{
+	if (strlen(v) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		const char *p = v + 3 * i;
+		unsigned byte = 0;
+
+		if (i < 5 && p[2] != ':')
+			return -EINVAL;
+		for (int j = 0; j < 2; j++) {
+			int c = tolower((unsigned char)p[j]);
+
+			if (c >= '0' && c <= '9')
+				byte = byte * 16 + (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				byte = byte * 16 + (unsigned)(c - 'a' + 10);
+			else
+				return -EINVAL;
+		}
+		mac[i] = (uint8_t)byte;
+	}
+	return 0;
+}
+
+static int parse_if_mac(struct config_interface *ifc, const char *v,
+			char *err, size_t errlen)
+{
+	static const uint8_t zero[6];
+	uint8_t mac[6];
+
+	if (parse_mac(v, mac) < 0)
+		return fail(err, errlen,
+			    "bad mac \"%.*s\": must be six hex pairs, "
+			    "xx:xx:xx:xx:xx:xx",
+			    CONFIG_QUOTE_MAX, v);
+	if (mac[0] & 1)
+		return fail(err, errlen,
+			    "bad mac \"%s\": a multicast address (the first "
+			    "octet is odd)",
+			    v);
+	if (memcmp(mac, zero, 6) == 0)
+		return fail(err, errlen, "bad mac \"%s\": all zeros", v);
+	memcpy(ifc->mac, mac, 6);
+	ifc->has_mac = true;
+	return 0;
+}
+
+static int parse_if_mtu(struct config_interface *ifc, const char *v,
+			char *err, size_t errlen)
+{
+	uint64_t mtu;
+
+	if (parse_uint(v, CONFIG_MTU_MIN, CONFIG_MTU_MAX, &mtu) < 0)
+		return fail(err, errlen, "bad mtu \"%.*s\": must be %u to %u",
+			    CONFIG_QUOTE_MAX, v, CONFIG_MTU_MIN,
+			    CONFIG_MTU_MAX);
+	ifc->mtu = (uint32_t)mtu;
+	return 0;
+}
+
+static int parse_if_dhcp(struct config_interface *ifc, const char *v,
+			 char *err, size_t errlen)
+{
+	if (strcmp(v, "yes") == 0)
+		ifc->dhcp = true;
+	else if (strcmp(v, "no") == 0)
+		ifc->dhcp = false;
+	else
+		return fail(err, errlen, "bad dhcp \"%.*s\": must be yes or no",
+			    CONFIG_QUOTE_MAX, v);
+	return 0;
+}
+
+static int parse_if_address(struct config_interface *ifc, const char *v,
+			    char *err, size_t errlen)
+{
+	char buf[32];
+	const char *slash = strchr(v, '/');
+	size_t addr_len = slash ? (size_t)(slash - v) : strlen(v);
+	uint64_t prefix_len;
+	uint32_t addr, mask;
+	const char *why;
+
+	if (!slash)
+		return fail(err, errlen,
+			    "bad address \"%.*s\": missing /prefix "
+			    "(a.b.c.d/prefix)",
+			    CONFIG_QUOTE_MAX, v);
+	if (addr_len >= sizeof(buf))
+		goto bad;
+	memcpy(buf, v, addr_len);
+	buf[addr_len] = '\0';
+	if (parse_ipv4(buf, &addr) < 0)
+		goto bad;
+	if (parse_uint(slash + 1, 1, 32, &prefix_len) < 0)
+		return fail(err, errlen,
+			    "bad address \"%.*s\": prefix must be 1 to 32",
+			    CONFIG_QUOTE_MAX, v);
+	why = ipv4_not_unicast(addr);
+	if (why)
+		return fail(err, errlen, "bad address \"%s\": %s", v, why);
+	mask = prefix_mask((uint8_t)prefix_len);
+	if (prefix_len <= 30 && (addr & ~mask) == 0)
+		return fail(err, errlen,
+			    "bad address \"%s\": the subnet's network address",
+			    v);
+	if (prefix_len <= 30 && (addr & ~mask) == ~mask)
+		return fail(err, errlen,
+			    "bad address \"%s\": the subnet's broadcast address",
+			    v);
+	ifc->addr = addr;
+	ifc->prefix_len = (uint8_t)prefix_len;
+	return 0;
+bad:
+	return fail(err, errlen, "bad address \"%.*s\"", CONFIG_QUOTE_MAX, v);
+}
+
+static int parse_if_gateway(struct config_interface *ifc, const char *v,
+			    char *err, size_t errlen)
+{
+	uint32_t gw;
+	const char *why;
+
+	if (parse_ipv4(v, &gw) < 0)
+		return fail(err, errlen, "bad gateway \"%.*s\"",
+			    CONFIG_QUOTE_MAX, v);
+	why = ipv4_not_unicast(gw);
+	if (why)
+		return fail(err, errlen, "bad gateway \"%s\": %s", v, why);
+	ifc->gateway = gw;
+	return 0;
+}
+
+static int parse_if_dns(struct config_interface *ifc, const char *v,
+			char *err, size_t errlen)
+{
+	const char *p = v;
+	int n = 0;
+
+	while (*p) {
+		char buf[32];
+		size_t len = strcspn(p, ", \t");
+		uint32_t a;
+		const char *why;
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if (n == CONFIG_DNS_MAX)
+			return fail(err, errlen,
+				    "bad dns \"%.*s\": at most %d servers",
+				    CONFIG_QUOTE_MAX, v, CONFIG_DNS_MAX);
+		if (len >= sizeof(buf) ||
+		    (memcpy(buf, p, len), buf[len] = '\0',
+		     parse_ipv4(buf, &a) < 0))
+			return fail(err, errlen, "bad dns server \"%.*s\"",
+				    (int)(len < CONFIG_QUOTE_MAX ?
+						  len : CONFIG_QUOTE_MAX),
+				    p);
+		why = ipv4_not_unicast(a);
+		if (why)
+			return fail(err, errlen, "bad dns server \"%s\": %s",
+				    buf, why);
+		ifc->dns[n++] = a;
+		p += len;
+	}
+	if (n == 0)
+		return fail(err, errlen, "bad dns \"\": no server given");
+	ifc->ndns = n;
+	return 0;
+}
+
+/* ---- [limits] ------------------------------------------------------- */
+
+/* One tunable of struct stack_limits: its key, where it lives, its
+ * bounds and the factor from the file's unit to the struct's. */
+struct limit_key {
+	const char *name;
+	size_t offset;
+	bool is_u64;
+	uint64_t min, max;
+	uint64_t scale;
+};
+
+#define LIMIT32(field, lo, hi)                                              \
+	{ #field, offsetof(struct stack_limits, field), false, lo, hi, 1 }
+
+static const struct limit_key limit_keys[] = {
+	LIMIT32(arp_cache_max, 1, 65536),
+	LIMIT32(arp_hold_max, 1, 1024),
+	LIMIT32(reasm_datagrams_max, 1, 4096),
+	LIMIT32(reasm_frags_max, 1, 8192),
+	LIMIT32(reasm_bytes_max, 1, 64u << 20),
+	{ "reasm_timeout_ms", offsetof(struct stack_limits, reasm_timeout_ns),
+	  true, 1, 120000, 1000000 },
+	LIMIT32(udp_sockets_max, 1, 65536),
+	LIMIT32(udp_rcvq_max, 1, 65536),
+	LIMIT32(udp_rcvq_bytes_max, 1, 64u << 20),
+	LIMIT32(pkt_small_max, 16, 262144),
+	LIMIT32(pkt_large_max, 1, 4096),
+	LIMIT32(icmp_error_rate, 0, 100000),
+	LIMIT32(icmp_error_burst, 0, 100000),
+};
+
+#define LIMIT_KEYS (sizeof(limit_keys) / sizeof(limit_keys[0]))
+_Static_assert(LIMIT_KEYS <= 32, "seen_keys has a bit per key");
+
+static int parse_limit(struct stack_limits *lim, const struct limit_key *k,
+		       const char *v, char *err, size_t errlen)
+{
+	uint64_t n;
+	char *field = (char *)lim + k->offset;
+
+	if (parse_uint(v, k->min, k->max, &n) < 0)
+		return fail(err, errlen,
+			    "bad %s \"%.*s\": must be %llu to %llu", k->name,
+			    CONFIG_QUOTE_MAX, v, (unsigned long long)k->min,
+			    (unsigned long long)k->max);
+	n *= k->scale;
+	if (k->is_u64) {
+		memcpy(field, &n, sizeof(n));
+	} else {
+		uint32_t n32 = (uint32_t)n;
+
+		memcpy(field, &n32, sizeof(n32));
+	}
+	return 0;
+}
+
+/* ---- keys of [daemon] and [interface NAME] --------------------------- */
+
+enum daemon_key {
+	DAEMON_NAME,
+	DAEMON_SOCKET,
+	DAEMON_SOCKET_MODE,
+	DAEMON_LOG,
+	DAEMON_LOG_LEVEL,
+	DAEMON_KEYS
+};
+
+static const struct {
+	const char *name;
+	int (*parse)(struct config *cfg, const char *v, char *err,
+		     size_t errlen);
+} daemon_keys[DAEMON_KEYS] = {
+	[DAEMON_NAME] = { "name", parse_name },
+	[DAEMON_SOCKET] = { "socket", parse_socket },
+	[DAEMON_SOCKET_MODE] = { "socket_mode", parse_socket_mode },
+	[DAEMON_LOG] = { "log", parse_log },
+	[DAEMON_LOG_LEVEL] = { "log_level", parse_log_level },
+};
+
+enum interface_key { IF_MAC, IF_MTU, IF_DHCP, IF_ADDRESS, IF_GATEWAY,
+		     IF_DNS, IF_KEYS };
+
+/* config_handler() looks keys up in one array sized for the longest
+ * table. */
+_Static_assert(DAEMON_KEYS <= LIMIT_KEYS && IF_KEYS <= LIMIT_KEYS,
+	       "names[] holds every section's keys");
+
+static const struct {
+	const char *name;
+	int (*parse)(struct config_interface *ifc, const char *v, char *err,
+		     size_t errlen);
+} interface_keys[IF_KEYS] = {
+	[IF_MAC] = { "mac", parse_if_mac },
+	[IF_MTU] = { "mtu", parse_if_mtu },
+	[IF_DHCP] = { "dhcp", parse_if_dhcp },
+	[IF_ADDRESS] = { "address", parse_if_address },
+	[IF_GATEWAY] = { "gateway", parse_if_gateway },
+	[IF_DNS] = { "dns", parse_if_dns },
+};
+
+/* ---- the parse state ------------------------------------------------- */
+
+static void config_error_at(struct parse_state *st, int line,
+			    const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Records an error at `line` unless one at an earlier line is known. */
+static void config_error_at(struct parse_state *st, int line,
+			    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st->err_line && st->err_line <= line)
+		return;
+	st->err_line = line;
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	va_end(ap);
+}
+
+/* Is `name` acceptable to the kernel as a network device name? */
+static const char *ifname_problem(const char *name, size_t len)
+{
+	if (len == 0)
+		return "no interface name";
+	if (len >= STACK_IF_NAME_MAX)
+		return "interface name longer than 15 characters";
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.'))
+		return "bad interface name";
+	for (size_t i = 0; i < len; i++)
+		if (name[i] == '/' || name[i] == ':' ||
+		    isspace((unsigned char)name[i]) || !isprint((unsigned char)name[i]))
+			return "bad interface name";
+	return NULL;
+}
+
+/* Opens the section named by the header `text` (what is between the
+ * brackets), at the current line. */
+static void section_begin(struct parse_state *st, char *text)
+{
+	struct config *cfg = st->cfg;
+	size_t len;
+	char *name;
+	const char *why;
+
+	st->kind = SECTION_INVALID;
+	st->iface = NULL;
+	st->seen_keys = 0;
+
+	/* Trim, so that "[ daemon ]" means "[daemon]". */
+	while (isspace((unsigned char)*text))
+		text++;
+	len = strlen(text);
+	while (len && isspace((unsigned char)text[len - 1]))
+		text[--len] = '\0';
+
+	if (strcmp(text, "daemon") == 0) {
+		if (st->daemon_line) {
+			config_error_at(st, st->lineno,
+					"duplicate section [daemon] (first at "
+					"line %d)",
+					st->daemon_line);
+			return;
+		}
+		st->daemon_line = st->lineno;
+		st->kind = SECTION_DAEMON;
+		return;
+	}
+	if (strcmp(text, "limits") == 0) {
+		if (st->limits_line) {
+			config_error_at(st, st->lineno,
+					"duplicate section [limits] (first at "
+					"line %d)",
+					st->limits_line);
+			return;
+		}
+		st->limits_line = st->lineno;
+		st->kind = SECTION_LIMITS;
+		return;
+	}
+	if (strncmp(text, "interface", 9) != 0 ||
+	    (text[9] != '\0' && !isspace((unsigned char)text[9]))) {
+		config_error_at(st, st->lineno, "unknown section [%.*s]",
+				CONFIG_QUOTE_MAX, text);
+		return;
+	}
+
+	name = text + 9;
+	while (isspace((unsigned char)*name))
+		name++;
+	len = strlen(name);
+	why = ifname_problem(name, len);
+	if (why) {
+		config_error_at(st, st->lineno,
+				"%s in [%.*s] (expected [interface NAME])", why,
+				CONFIG_QUOTE_MAX, text);
+		return;
+	}
+	for (int i = 0; i < cfg->nifs; i++)
+		if (strcmp(cfg->ifs[i].name, name) == 0) {
+			config_error_at(st, st->lineno,
+					"duplicate interface %s (first at line "
+					"%d)",
+					name, cfg->ifs[i].line);
+			return;
+		}
+	if (cfg->nifs == STACK_IF_MAX) {
+		config_error_at(st, st->lineno,
+				"too many interfaces (at most %d)",
+				STACK_IF_MAX);
+		return;
+	}
+
+	st->iface = &cfg->ifs[cfg->nifs];
+	memset(st->iface, 0, sizeof(*st->iface));
+	memcpy(st->iface->name, name, len + 1);
+	st->iface->mtu = CONFIG_DEFAULT_MTU;
+	st->iface->dhcp = true;
+	st->iface->line = st->lineno;
+	memset(&st->lines[cfg->nifs], 0, sizeof(st->lines[0]));
+	cfg->nifs++;
+	st->kind = SECTION_INTERFACE;
+}
+
+/*
+ * inih's line reader (fgets-shaped): reads one line, counts it, and
+ * gives inih a normalised copy: no leading white space, comment lines
+ * as empty lines. Opens sections as their headers go past.
+ */
+static char *config_reader(char *str, int num, void *stream)
+{
+	struct parse_state *st = stream;
+	size_t len, skip = 0;
+	bool complete;
+
+	if (!fgets(str, num, st->fp))
+		return NULL;
+	st->lineno++;
+	len = strlen(str);
+	complete = len > 0 && str[len - 1] == '\n';
+	if (!complete) {
+		/* The buffer is full, or this is the last line without a
+		 * newline: look at what follows, and skip the rest of a
+		 * line too long for the buffer. */
+		int c = fgetc(st->fp);
+
+		complete = c == EOF || c == '\n';
+		while (c != EOF && c != '\n')
+			c = fgetc(st->fp);
+	}
+
+	if (st->lineno == 1 && strncmp(str, "\xef\xbb\xbf", 3) == 0)
+		skip = 3;
+	while (skip < len && isspace((unsigned char)str[skip]))
+		skip++;
+	memmove(str, str + skip, len - skip + 1);
+
+	if (str[0] == ';' || str[0] == '#') {
+		str[0] = '\0';
+		return str;
+	}
+	if (!complete) {
+		config_error_at(st, st->lineno,
+				"line too long (at most %d characters)",
+				num - 2);
+		str[0] = '\0';
+		return str;
+	}
+	if (str[0] == '[') {
+		/* As inih: the header ends at ']'; anything after it is
+		 * ignored. A header without ']' is a syntax error. */
+		char *end = strchr(str + 1, ']');
+
+		if (!end) {
+			config_error_at(st, st->lineno,
+					"section header without ']'");
+			/* Skip the keys that follow: they belong nowhere. */
+			st->kind = SECTION_INVALID;
+			return str;
+		}
+		*end = '\0';
+		section_begin(st, str + 1);
+		*end = ']';
+	}
+	return str;
+}
+
+static int lookup(const char *key, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(key, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* inih's handler: one key = value of the current section. Returns 1,
+ * or 0 after recording an error. */
+static int config_handler(void *user, const char *section, const char *key,
+			  const char *value)
+{
+	struct parse_state *st = user;
+	char reason[CONFIG_ERR_MAX - 64];
+	const char *names[LIMIT_KEYS];
+	int k = -1, rc = 0;
+
+	(void)section; /* the reader tracks the section */
+	switch (st->kind) {
+	case SECTION_NONE:
+		config_error_at(st, st->lineno,
+				"key \"%.*s\" outside a section", CONFIG_QUOTE_MAX,
+				key);
+		return 0;
+	case SECTION_INVALID:
+		return 1; /* its header was reported */
+	case SECTION_DAEMON:
+		for (k = 0; k < DAEMON_KEYS; k++)
+			names[k] = daemon_keys[k].name;
+		k = lookup(key, names, DAEMON_KEYS);
+		if (k < 0)
+			break;
+		if (st->seen_keys & (1u << k))
+			goto duplicate;
+		rc = daemon_keys[k].parse(st->cfg, value, reason,
+					  sizeof(reason));
+		break;
+	case SECTION_LIMITS:
+		for (k = 0; k < (int)LIMIT_KEYS; k++)
+			names[k] = limit_keys[k].name;
+		k = lookup(key, names, (int)LIMIT_KEYS);
+		if (k < 0)
+			break;
+		if (st->seen_keys & (1u << k))
+			goto duplicate;
+		rc = parse_limit(&st->cfg->limits, &limit_keys[k], value,
+				 reason, sizeof(reason));
+		break;
+	case SECTION_INTERFACE:
+		for (k = 0; k < IF_KEYS; k++)
+			names[k] = interface_keys[k].name;
+		k = lookup(key, names, IF_KEYS);
+		if (k < 0)
+			break;
+		if (st->seen_keys & (1u << k))
+			goto duplicate;
+		rc = interface_keys[k].parse(st->iface, value, reason,
+					     sizeof(reason));
+		if (rc == 0) {
+			struct interface_lines *l =
+				&st->lines[st->iface - st->cfg->ifs];
+
+			if (k == IF_DHCP)
+				l->dhcp = st->lineno;
+			else if (k == IF_ADDRESS)
+				l->address = st->lineno;
+			else if (k == IF_GATEWAY)
+				l->gateway = st->lineno;
+			else if (k == IF_MAC)
+				l->mac = st->lineno;
+		}
+		break;
+	}
+
+	if (k < 0) {
+		const char *where = st->kind == SECTION_DAEMON ? "[daemon]" :
+				    st->kind == SECTION_LIMITS ? "[limits]" :
+								 "[interface]";
+
+		config_error_at(st, st->lineno, "unknown key \"%.*s\" in %s",
+				CONFIG_QUOTE_MAX, key, where);
+		return 0;
+	}
+	if (rc < 0) {
+		config_error_at(st, st->lineno, "%s", reason);
+		return 0;
+	}
+	st->seen_keys |= 1u << k;
+	return 1;
+
+duplicate:
+	config_error_at(st, st->lineno, "duplicate key \"%s\"", key);
+	return 0;
+}
+
+/* Checks what only the whole file can tell; records the first error. */
+static void config_check(struct parse_state *st)
+{
+	struct config *cfg = st->cfg;
+
+	for (int i = 0; i < cfg->nifs; i++) {
+		struct config_interface *ifc = &cfg->ifs[i];
+		const struct interface_lines *l = &st->lines[i];
+		char a[16];
+
+		/* DHCP comes in a later issue: refuse it, explicit or by
+		 * default, rather than run without an address. */
+		if (ifc->dhcp && l->dhcp) {
+			config_error_at(st, l->dhcp,
+					"interface %s: dhcp = yes is not "
+					"implemented yet; set dhcp = no and an "
+					"address",
+					ifc->name);
+			return;
+		}
+		if (ifc->dhcp) {
+			config_error_at(st, ifc->line,
+					"interface %s: DHCP (the default) is not "
+					"implemented yet; set dhcp = no and an "
+					"address",
+					ifc->name);
+			return;
+		}
+		if (!ifc->addr) {
+			config_error_at(st, ifc->line,
+					"interface %s: dhcp = no needs an "
+					"address",
+					ifc->name);
+			return;
+		}
+		if (ifc->gateway) {
+			uint32_t mask = prefix_mask(ifc->prefix_len);
+
+			format_ipv4(ifc->gateway, a, sizeof(a));
+			if (ifc->gateway == ifc->addr) {
+				config_error_at(st, l->gateway,
+						"bad gateway \"%s\": the "
+						"interface's own address",
+						a);
+				return;
+			}
+			if ((ifc->gateway & mask) != (ifc->addr & mask)) {
+				char net[16];
+
+				format_ipv4(ifc->addr & mask, net, sizeof(net));
+				config_error_at(st, l->gateway,
+						"bad gateway \"%s\": not on-link "
+						"(outside %s/%u)",
+						a, net, ifc->prefix_len);
+				return;
+			}
+		}
+		for (int j = 0; j < i && ifc->has_mac; j++)
+			if (cfg->ifs[j].has_mac &&
+			    memcmp(cfg->ifs[j].mac, ifc->mac, 6) == 0) {
+				config_error_at(st, l->mac,
+						"bad mac: also the mac of %s",
+						cfg->ifs[j].name);
+				return;
+			}
+	}
+}
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->name, sizeof(cfg->name), "%s", CONFIG_DEFAULT_NAME);
+	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s",
+		 CONFIG_DEFAULT_SOCKET);
+	cfg->socket_mode = 0660;
+	cfg->log_target = LOG_TARGET_STDERR;
+	cfg->log_level = LOG_INFO;
+	stack_limits_default(&cfg->limits);
+}
+
+int config_load(struct config *cfg, const char *path, char *err,
+		size_t errlen)
+{
+	struct parse_state *st;
+	int rc, ret;
+
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	st->cfg = cfg;
+	st->path = path;
+	st->fp = fopen(path, "re");
+	if (!st->fp) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+
+	rc = ini_parse_stream(config_reader, st, config_handler, st);
+	if (ferror(st->fp)) {
+		ret = -EIO;
+		snprintf(err, errlen, "%s: read error", path);
+		goto out;
+	}
+	if (rc > 0 && (st->err_line == 0 || rc < st->err_line)) {
+		/* inih's own: neither a [section] nor key = value */
+		st->err_line = rc;
+		snprintf(st->err, sizeof(st->err),
+			 "expected \"key = value\" or \"[section]\"");
+	} else if (rc < 0 && !st->err_line) {
+		ret = rc == -2 ? -ENOMEM : -EIO;
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		goto out;
+	}
+	if (!st->err_line)
+		config_check(st);
+	if (st->err_line) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "%s:%d: %s", path, st->err_line,
+			 st->err);
+		goto out;
+	}
+	if (cfg->nifs == 0) {
+		ret = -EINVAL;
+		snprintf(err, errlen,
+			 "%s: no interface (add an [interface NAME] section)",
+			 path);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (st->fp)
+		fclose(st->fp);
+	free(st);
+	return ret;
+}
+
+int config_override(struct config *cfg, const char *key, const char *value,
+		    char *err, size_t errlen)
+{
+	for (int k = 0; k < DAEMON_KEYS; k++)
+		if (strcmp(key, daemon_keys[k].name) == 0)
+			return daemon_keys[k].parse(cfg, value, err, errlen);
+	snprintf(err, errlen, "unknown key \"%s\"", key);
+	return -ENOENT;
+}
+
+const char *config_log_level_name(int level)
+{
+	for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
+		if (log_levels[i].level == level)
+			return log_levels[i].name;
+	return "?";
+}

@@ -1,0 +1,151 @@
+/*
+ * log.c - the daemon's log: stderr, syslog or a file
+ *
+ * One process-wide log state: the target, the level, and for a file its
+ * descriptor and path. A message is formatted once into a bounded
+ * buffer (LOG_LINE_MAX, longer messages are cut) and written with a
+ * single write(2), so lines from one process never interleave. stderr
+ * and file lines carry the local time to the millisecond and the level
+ * name; syslog adds its own. Before log_open() and after log_close()
+ * the target is stderr at LOG_INFO.
+ */
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define LOG_LINE_MAX 1024
+
+static struct {
+	enum log_target target;
+	int level;
+	int fd; /* LOG_TARGET_FILE */
+	char path[CONFIG_PATH_MAX * 4];
+} log_state = { LOG_TARGET_STDERR, LOG_INFO, -1, "" };
+
+static const char *const level_names[] = {
+	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit",
+	[LOG_ERR] = "err",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
+};
+
+static int log_file_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+		      0640);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int log_open(const struct config *cfg)
+{
+	int fd;
+
+	log_close();
+	log_state.level = cfg->log_level;
+	switch (cfg->log_target) {
+	case LOG_TARGET_STDERR:
+		break;
+	case LOG_TARGET_SYSLOG:
+		openlog("utcpd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_state.target = LOG_TARGET_SYSLOG;
+		break;
+	case LOG_TARGET_FILE:
+		fd = log_file_open(cfg->log_file);
+		if (fd < 0) {
+			log_msg(LOG_ERR, "log file %s: %s", cfg->log_file,
+				strerror(-fd));
+			return fd;
+		}
+		snprintf(log_state.path, sizeof(log_state.path), "%s",
+			 cfg->log_file);
+		log_state.fd = fd;
+		log_state.target = LOG_TARGET_FILE;
+		break;
+	}
+	return 0;
+}
+
+void log_reopen(void)
+{
+	int fd;
+
+	if (log_state.target != LOG_TARGET_FILE)
+		return;
+	fd = log_file_open(log_state.path);
+	if (fd < 0) {
+		log_msg(LOG_ERR, "reopening log file %s: %s", log_state.path,
+			strerror(-fd));
+		return;
+	}
+	close(log_state.fd);
+	log_state.fd = fd;
+	log_msg(LOG_INFO, "log file reopened");
+}
+
+void log_close(void)
+{
+	if (log_state.target == LOG_TARGET_FILE)
+		close(log_state.fd);
+	else if (log_state.target == LOG_TARGET_SYSLOG)
+		closelog();
+	log_state.fd = -1;
+	log_state.target = LOG_TARGET_STDERR;
+}
+
+void log_msg(int priority, const char *fmt, ...)
+{
+	int saved_errno = errno;
+	char line[LOG_LINE_MAX];
+	size_t len = 0;
+	va_list ap;
+	int fd, n;
+
+	if (priority < LOG_EMERG || priority > LOG_DEBUG)
+		priority = LOG_ERR;
+	if (priority > log_state.level)
+		goto out;
+
+	if (log_state.target != LOG_TARGET_SYSLOG) {
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+		n = snprintf(line + len, sizeof(line) - len, ".%03ld %s: ",
+			     ts.tv_nsec / 1000000, level_names[priority]);
+		len += n > 0 ? (size_t)n : 0;
+	}
+
+	errno = saved_errno; /* for %m */
+	va_start(ap, fmt);
+	n = vsnprintf(line + len, sizeof(line) - len - 1, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		len += (size_t)n < sizeof(line) - len - 1 ?
+			       (size_t)n :
+			       sizeof(line) - len - 2;
+	while (len > 0 && line[len - 1] == '\n')
+		len--;
+
+	if (log_state.target == LOG_TARGET_SYSLOG) {
+		line[len] = '\0';
+		syslog(priority, "%s", line);
+		goto out;
+	}
+	line[len++] = '\n';
+	fd = log_state.target == LOG_TARGET_FILE ? log_state.fd : STDERR_FILENO;
+	/* A log that cannot be written has nowhere to report it. */
+	if (write(fd, line, len) < 0)
+		(void)0;
+out:
+	errno = saved_errno;
+}

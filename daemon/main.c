@@ -1,0 +1,585 @@
+/*
+ * main.c - utcpd: the command line, the event loop, the I/O around the
+ * stack
+ *
+ * Theory of operation. main() reads the configuration (the file, then
+ * the command-line overrides), opens the log, creates the stack with a
+ * seed from getrandom(), and for each [interface] opens its TAP and
+ * gives the stack the interface, its static address and a default route
+ * via the gateway. Then it starts the control server and runs one libev
+ * loop, in the foreground, until SIGTERM or SIGINT.
+ *
+ * The loop has four kinds of watchers:
+ *
+ *   - one ev_io per TAP: reads up to TAP_RX_BATCH frames per wakeup,
+ *     each into a buffer from stack_pkt_alloc() handed to stack_input();
+ *     when the pool is exhausted the frame is read and dropped (counted)
+ *     so that the loop does not spin on a readable TAP;
+ *   - one ev_timer at the stack's next deadline, calling stack_timer();
+ *   - the control server's watchers (control.c);
+ *   - ev_signal for SIGTERM and SIGINT (stop) and SIGHUP (reopen the
+ *     log file). SIGPIPE is ignored: a write to a closed socket returns
+ *     EPIPE instead.
+ *
+ * Every watcher that gave the stack an input ends with daemon_flush(),
+ * which writes the queued frames to their TAPs, hands the stack's events
+ * to the control server and re-arms the timer. Nothing else in the
+ * process blocks: TAPs are non-blocking, and a frame that cannot be
+ * written at once is dropped and counted (tx_drops), as a NIC would.
+ *
+ * Exit status: 0 after a signal, 1 when setting up failed (a TAP, the
+ * control socket, the log file), 2 for a bad command line or
+ * configuration.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "log.h"
+#include "tap.h"
+#include "utcpd.h"
+
+#ifndef UTCPD_VERSION
+#define UTCPD_VERSION "unknown"
+#endif
+
+/* Frames read from one TAP per wakeup, so one busy TAP cannot starve
+ * the others or the control socket. */
+#define TAP_RX_BATCH 64
+/* Rounds of draining tx and events in one daemon_flush(); events that
+ * keep making events beyond this are left for a timer an instant later. */
+#define FLUSH_ROUNDS_MAX 16
+/* Command-line overrides kept until the file has been read. */
+#define OVERRIDES_MAX 16
+
+#define EXIT_SETUP 1
+#define EXIT_CONFIG 2
+
+static struct daemon daemon_state;
+
+uint64_t daemon_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * STACK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static struct tap *tap_by_ifindex(struct daemon *d, int ifindex)
+{
+	for (int i = 0; i < d->ntaps; i++)
+		if (d->taps[i].ifindex == ifindex)
+			return &d->taps[i];
+	return NULL;
+}
+
+/* Writes one frame to its TAP and counts the outcome. */
+static void tap_write_frame(struct daemon *d, const struct pkt *p)
+{
+	struct tap *t = tap_by_ifindex(d, p->ifindex);
+	ssize_t n;
+
+	if (!t || t->fd < 0)
+		return;
+	n = write(t->fd, p->data, p->len);
+	if (n == (ssize_t)p->len) {
+		t->tx_frames++;
+	} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+			     errno == ENOBUFS)) {
+		t->tx_drops++;
+	} else {
+		/* Count every error; log the first, then one in 1024. */
+		if ((t->tx_errors++ & 1023) == 0)
+			log_msg(LOG_WARNING, "%s: writing a %u-byte frame: %s",
+				t->name, p->len,
+				n < 0 ? strerror(errno) : "short write");
+	}
+}
+
+static void rearm_stack_timer(struct daemon *d, bool at_once)
+{
+	uint64_t deadline = stack_next_deadline(d->stack);
+	uint64_t now;
+	double delay = 0;
+
+	ev_timer_stop(d->loop, &d->stack_timer);
+	if (!at_once) {
+		if (deadline == STACK_NO_DEADLINE)
+			return;
+		now = daemon_now();
+		if (deadline > now)
+			delay = (double)(deadline - now) / 1e9;
+	}
+	/* libev counts the delay from its cached loop time, which may be
+	 * late by the work done since the loop woke. */
+	ev_now_update(d->loop);
+	ev_timer_set(&d->stack_timer, delay, 0.);
+	ev_timer_start(d->loop, &d->stack_timer);
+}
+
+void daemon_flush(struct daemon *d)
+{
+	struct stack_event ev;
+	struct pkt *p;
+	int round, events;
+
+	/* control_on_stack_event() may call into the stack and then here:
+	 * the outer call does the work. */
+	if (d->in_flush) {
+		d->flush_again = 1;
+		return;
+	}
+	d->in_flush = 1;
+	for (round = 0; round < FLUSH_ROUNDS_MAX; round++) {
+		d->flush_again = 0;
+		while ((p = stack_pop_tx(d->stack))) {
+			tap_write_frame(d, p);
+			stack_pkt_free(d->stack, p);
+		}
+		events = 0;
+		while (stack_pop_event(d->stack, &ev)) {
+			if (d->control)
+				control_on_stack_event(d, &ev);
+			events++;
+		}
+		if (!events && !d->flush_again)
+			break;
+	}
+	d->in_flush = 0;
+	rearm_stack_timer(d, round == FLUSH_ROUNDS_MAX);
+}
+
+static void stack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	stack_timer(d->stack, daemon_now());
+	daemon_flush(d);
+}
+
+static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	static uint8_t discard[65536]; /* > the largest frame, 65535 */
+	struct daemon *d = w->data;
+	struct tap *t = (struct tap *)((char *)w - offsetof(struct tap, watcher));
+	uint64_t now = daemon_now();
+	size_t frame_max = t->mtu + 14;
+
+	for (int i = 0; i < TAP_RX_BATCH; i++) {
+		struct pkt *p = stack_pkt_alloc(d->stack, frame_max);
+		ssize_t n;
+
+		if (!p) {
+			/* Pool exhausted: drop the frame, as a NIC out of
+			 * descriptors would. */
+			n = read(t->fd, discard, sizeof(discard));
+			if (n < 0)
+				break;
+			t->rx_drops++;
+			continue;
+		}
+		n = read(t->fd, p->data, frame_max);
+		if (n <= 0) {
+			stack_pkt_free(d->stack, p);
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && (t->rx_errors++ & 1023) == 0)
+				log_msg(LOG_WARNING, "%s: read: %m", t->name);
+			break;
+		}
+		p->len = (uint32_t)n;
+		p->ifindex = (uint16_t)t->ifindex;
+		t->rx_frames++;
+		stack_input(d->stack, now, p);
+	}
+	daemon_flush(d);
+}
+
+static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	if (w->signum == SIGHUP) {
+		log_msg(LOG_INFO, "SIGHUP: reopening the log");
+		log_reopen();
+		return;
+	}
+	log_msg(LOG_NOTICE, "%s: shutting down",
+		w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	d->exit_status = 0;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* ---- setting up -------------------------------------------------------- */
+
+static void format_ipv4(uint32_t a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
+		 (a >> 8) & 0xff, a & 0xff);
+}
+
+static void format_mac(const uint8_t m[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
+}
+
+/* Creates the directories above `path` that are missing (mode 0755). */
+static int make_parent_dirs(const char *path)
+{
+	char dir[CONFIG_PATH_MAX];
+	char *slash, c;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			int ret = -errno;
+
+			log_msg(LOG_ERR, "creating %s: %m", dir);
+			return ret;
+		}
+		*p = c;
+		if (c == '\0')
+			return 0;
+	}
+}
+
+/* Opens the TAP of cfg->ifs[i] and adds it to the stack. */
+static int interface_up(struct daemon *d, const struct config_interface *ifc)
+{
+	struct tap *t = &d->taps[d->ntaps];
+	char mac[18], kmac[18], addr[16], gw[16], dns[CONFIG_DNS_MAX * 17 + 1];
+	uint8_t stack_mac[6];
+	size_t used = 0;
+	int idx, ret;
+
+	if (ifc->has_mac) {
+		memcpy(stack_mac, ifc->mac, 6);
+	} else {
+		if (getrandom(stack_mac, 6, 0) != 6)
+			return -EIO;
+		stack_mac[0] = (uint8_t)((stack_mac[0] & 0xfe) | 0x02);
+	}
+
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	ret = tap_open(t, ifc->name, ifc->mtu, stack_mac);
+	if (ret < 0)
+		return ret;
+	d->ntaps++;
+
+	idx = stack_if_add(d->stack, ifc->name, stack_mac, ifc->mtu);
+	if (idx < 0) {
+		log_msg(LOG_ERR, "%s: adding to the stack: %s", ifc->name,
+			strerror(-idx));
+		return idx;
+	}
+	t->ifindex = idx;
+	ret = stack_if_set_address(d->stack, daemon_now(), idx, ifc->addr,
+				   ifc->prefix_len);
+	format_ipv4(ifc->addr, addr, sizeof(addr));
+	if (ret < 0) {
+		log_msg(LOG_ERR, "%s: address %s/%u: %s", ifc->name, addr,
+			ifc->prefix_len, strerror(-ret));
+		return ret;
+	}
+	snprintf(gw, sizeof(gw), "none");
+	if (ifc->gateway) {
+		format_ipv4(ifc->gateway, gw, sizeof(gw));
+		ret = stack_route_add(d->stack, 0, 0, ifc->gateway, idx);
+		if (ret == -EEXIST) {
+			log_msg(LOG_WARNING,
+				"%s: gateway %s ignored: a default route exists "
+				"already",
+				ifc->name, gw);
+		} else if (ret < 0) {
+			log_msg(LOG_ERR, "%s: default route via %s: %s",
+				ifc->name, gw, strerror(-ret));
+			return ret;
+		}
+	}
+
+	dns[0] = '\0';
+	for (int i = 0; i < ifc->ndns; i++) {
+		char a[16];
+
+		format_ipv4(ifc->dns[i], a, sizeof(a));
+		used += (size_t)snprintf(dns + used, sizeof(dns) - used, "%s%s",
+					 i ? "," : "", a);
+	}
+	format_mac(stack_mac, mac, sizeof(mac));
+	format_mac(t->kernel_mac, kmac, sizeof(kmac));
+	log_msg(LOG_INFO,
+		"%s: %s TAP, mac %s%s, mtu %u, address %s/%u, gateway %s, "
+		"dns %s; kernel side mac %s",
+		ifc->name, t->created ? "created" : "attached to persistent",
+		mac, ifc->has_mac ? "" : " (random)", ifc->mtu, addr,
+		ifc->prefix_len, gw, ifc->ndns ? dns : "none", kmac);
+
+	ev_io_init(&t->watcher, tap_read_cb, t->fd, EV_READ);
+	t->watcher.data = d;
+	ev_io_start(d->loop, &t->watcher);
+	return 0;
+}
+
+/* ---- the command line -------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: utcpd [-c FILE] [OPTION]...\n"
+		"A userspace TCP/IP stack on TAP devices, serving local "
+		"applications\nthrough a control socket. Runs in the "
+		"foreground.\n"
+		"\n"
+		"  -c, --config FILE     configuration file (default %s)\n"
+		"  -n, --name NAME       [daemon] name\n"
+		"  -s, --socket PATH     [daemon] socket: the control socket\n"
+		"      --socket-mode MODE  [daemon] socket_mode (octal)\n"
+		"  -l, --log TARGET      [daemon] log: stderr, syslog or a "
+		"file path\n"
+		"      --log-level LEVEL [daemon] log_level: debug, info, "
+		"notice, warning, err\n"
+		"  -t, --check-config    read the configuration, report, "
+		"exit\n"
+		"  -h, --help            this help\n"
+		"  -V, --version         the version\n"
+		"\n"
+		"Options override the configuration file. SIGTERM or SIGINT "
+		"stops the daemon,\nSIGHUP reopens the log file. Exit status: "
+		"0 stopped by a signal or the\nconfiguration is good, 1 "
+		"setting up failed, 2 bad command line or\nconfiguration. "
+		"See utcpd(8) and utcpd.conf(5).\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+struct override {
+	const char *flag; /* for messages */
+	const char *key;
+	const char *value;
+};
+
+/* Prints what the configuration says, for --check-config. */
+static void print_config(const struct config *cfg, const char *path)
+{
+	printf("%s: ok\n", path);
+	printf("name %s, socket %s (mode %04o), log %s at %s\n", cfg->name,
+	       cfg->socket_path, (unsigned)cfg->socket_mode,
+	       cfg->log_target == LOG_TARGET_STDERR ? "stderr" :
+	       cfg->log_target == LOG_TARGET_SYSLOG ? "syslog" :
+						      cfg->log_file,
+	       config_log_level_name(cfg->log_level));
+	for (int i = 0; i < cfg->nifs; i++) {
+		const struct config_interface *ifc = &cfg->ifs[i];
+		char mac[18] = "random", addr[16], gw[16] = "none";
+
+		if (ifc->has_mac)
+			format_mac(ifc->mac, mac, sizeof(mac));
+		format_ipv4(ifc->addr, addr, sizeof(addr));
+		if (ifc->gateway)
+			format_ipv4(ifc->gateway, gw, sizeof(gw));
+		printf("interface %s: mac %s, mtu %u, dhcp %s, address %s/%u, "
+		       "gateway %s, dns",
+		       ifc->name, mac, ifc->mtu, ifc->dhcp ? "yes" : "no",
+		       addr, ifc->prefix_len, gw);
+		if (!ifc->ndns)
+			printf(" none");
+		for (int j = 0; j < ifc->ndns; j++) {
+			format_ipv4(ifc->dns[j], addr, sizeof(addr));
+			printf("%s%s", j ? "," : " ", addr);
+		}
+		printf("\n");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "socket-mode", required_argument, NULL, 'M' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "log-level", required_argument, NULL, 'L' },
+		{ "check-config", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct config cfg;
+	struct override overrides[OVERRIDES_MAX];
+	struct daemon *d = &daemon_state;
+	const char *path = CONFIG_DEFAULT_PATH;
+	char err[CONFIG_ERR_MAX];
+	int noverrides = 0, check_only = 0, control_up = 0, opt;
+	int status = EXIT_SETUP;
+	uint64_t seed;
+
+	while ((opt = getopt_long(argc, argv, "c:n:s:l:thV", options, NULL)) !=
+	       -1) {
+		struct override o = { NULL, NULL, optarg };
+
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			continue;
+		case 't':
+			check_only = 1;
+			continue;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("utcpd %s\n", UTCPD_VERSION);
+			return 0;
+		case 'n':
+			o.flag = "--name", o.key = "name";
+			break;
+		case 's':
+			o.flag = "--socket", o.key = "socket";
+			break;
+		case 'M':
+			o.flag = "--socket-mode", o.key = "socket_mode";
+			break;
+		case 'l':
+			o.flag = "--log", o.key = "log";
+			break;
+		case 'L':
+			o.flag = "--log-level", o.key = "log_level";
+			break;
+		default:
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+		if (noverrides == OVERRIDES_MAX) {
+			fprintf(stderr, "utcpd: too many options\n");
+			return EXIT_CONFIG;
+		}
+		overrides[noverrides++] = o;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "utcpd: unexpected argument \"%s\"\n",
+			argv[optind]);
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+
+	config_defaults(&cfg);
+	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_CONFIG;
+	}
+	for (int i = 0; i < noverrides; i++)
+		if (config_override(&cfg, overrides[i].key, overrides[i].value,
+				    err, sizeof(err)) < 0) {
+			fprintf(stderr, "utcpd: %s: %s\n", overrides[i].flag,
+				err);
+			return EXIT_CONFIG;
+		}
+	if (check_only) {
+		print_config(&cfg, path);
+		return 0;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	if (log_open(&cfg) < 0)
+		return EXIT_SETUP;
+	log_msg(LOG_NOTICE, "utcpd %s starting as \"%s\" (%s)", UTCPD_VERSION,
+		cfg.name, path);
+
+	memset(d, 0, sizeof(*d));
+	d->cfg = &cfg;
+	d->exit_status = EXIT_SETUP;
+	d->start_ns = daemon_now();
+	d->loop = ev_default_loop(EVFLAG_AUTO);
+	if (!d->loop) {
+		log_msg(LOG_ERR, "libev: no usable event backend");
+		goto out;
+	}
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
+		log_msg(LOG_ERR, "getrandom: %m");
+		goto out;
+	}
+	d->stack = stack_new(&cfg.limits, seed);
+	if (!d->stack) {
+		log_msg(LOG_ERR, "creating the stack: %s", strerror(ENOMEM));
+		goto out;
+	}
+	ev_init(&d->stack_timer, stack_timer_cb);
+	d->stack_timer.data = d;
+	/* From here a signal waits for ev_run(), which then stops at once:
+	 * the teardown below runs in every case. */
+	ev_signal_init(&d->sig_term, signal_cb, SIGTERM);
+	ev_signal_init(&d->sig_int, signal_cb, SIGINT);
+	ev_signal_init(&d->sig_hup, signal_cb, SIGHUP);
+	d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+	ev_signal_start(d->loop, &d->sig_term);
+	ev_signal_start(d->loop, &d->sig_int);
+	ev_signal_start(d->loop, &d->sig_hup);
+
+	for (int i = 0; i < cfg.nifs; i++)
+		if (interface_up(d, &cfg.ifs[i]) < 0)
+			goto out;
+
+	if (make_parent_dirs(cfg.socket_path) < 0)
+		goto out;
+	if (control_start(d, cfg.socket_path, cfg.socket_mode) < 0)
+		goto out;
+	control_up = 1;
+
+	log_msg(LOG_NOTICE, "ready: %d interface%s, control socket %s",
+		d->ntaps, d->ntaps == 1 ? "" : "s", cfg.socket_path);
+	daemon_flush(d); /* the gratuitous ARPs */
+	ev_run(d->loop, 0);
+	status = d->exit_status;
+
+out:
+	if (control_up)
+		control_stop(d);
+	for (int i = 0; i < d->ntaps; i++) {
+		struct tap *t = &d->taps[i];
+
+		if (d->loop)
+			ev_io_stop(d->loop, &t->watcher);
+		if (t->fd >= 0)
+			log_msg(LOG_INFO,
+				"%s: rx %llu frames (%llu dropped, %llu errors), "
+				"tx %llu frames (%llu dropped, %llu errors)",
+				t->name, (unsigned long long)t->rx_frames,
+				(unsigned long long)t->rx_drops,
+				(unsigned long long)t->rx_errors,
+				(unsigned long long)t->tx_frames,
+				(unsigned long long)t->tx_drops,
+				(unsigned long long)t->tx_errors);
+		tap_close(t);
+	}
+	if (d->loop) {
+		ev_timer_stop(d->loop, &d->stack_timer);
+		ev_signal_stop(d->loop, &d->sig_term);
+		ev_signal_stop(d->loop, &d->sig_int);
+		ev_signal_stop(d->loop, &d->sig_hup);
+	}
+	if (d->stack)
+		stack_free(d->stack);
+	log_msg(status ? LOG_ERR : LOG_NOTICE, "stopped%s",
+		status ? " after an error" : "");
+	log_close();
+	return status;
+}

@@ -1,0 +1,269 @@
+/*
+ * tap.c - opening, configuring and closing TAP devices
+ *
+ * Theory of operation. tap_open() does, in order:
+ *
+ *   1. if_nametoindex(name): does the device exist already? Then it
+ *      must be a persistent TAP, and we will leave it as we found it.
+ *   2. open("/dev/net/tun", O_RDWR | O_NONBLOCK) and TUNSETIFF with
+ *      IFF_TAP | IFF_NO_PI: creates the TAP or attaches to the
+ *      existing one. The kernel refuses with EPERM (no CAP_NET_ADMIN),
+ *      EBUSY (another process has it) or EINVAL (not a TAP).
+ *   3. Through rtnetlink (libnl-route): read the link as it is (its
+ *      MTU, IFF_UP, MAC are saved for a pre-existing TAP), then one
+ *      change: the MTU, a new kernel-side MAC if it equals the stack's,
+ *      and IFF_UP.
+ *
+ * tap_close() closes the descriptor (a TAP we created is destroyed with
+ * it; a persistent one loses its carrier) and, for a pre-existing TAP,
+ * puts back the MTU, the MAC and IFF_UP as they were. Each step that
+ * fails is logged with the device name and the step.
+ */
+#include "tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* A negative errno for a libnl error. */
+static int nl_to_errno(int nlerr)
+{
+	switch (nlerr < 0 ? -nlerr : nlerr) {
+	case NLE_PERM:
+	case NLE_NOACCESS:
+		return -EPERM;
+	case NLE_NODEV:
+	case NLE_OBJ_NOTFOUND:
+		return -ENODEV;
+	case NLE_INVAL:
+	case NLE_RANGE:
+		return -EINVAL;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_BUSY:
+		return -EBUSY;
+	case NLE_EXIST:
+		return -EEXIST;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	default:
+		return -EIO;
+	}
+}
+
+/* Opens a connected rtnetlink socket into *out. Returns 0 or -errno. */
+static int rtnl_open(const char *name, struct nl_sock **out)
+{
+	struct nl_sock *sock = nl_socket_alloc();
+	int err;
+
+	if (!sock) {
+		log_msg(LOG_ERR, "%s: netlink socket: %s", name,
+			strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	err = nl_connect(sock, NETLINK_ROUTE);
+	if (err < 0) {
+		log_msg(LOG_ERR, "%s: netlink: %s", name, nl_geterror(err));
+		nl_socket_free(sock);
+		return nl_to_errno(err);
+	}
+	*out = sock;
+	return 0;
+}
+
+/* Records the present state of link `name` in t (kernel ifindex, MTU,
+ * IFF_UP, MAC). Returns 0 or -errno. */
+static int link_read(const char *name, struct tap *t)
+{
+	struct nl_sock *sock = NULL;
+	struct rtnl_link *link = NULL;
+	struct nl_addr *cur;
+	int err, ret;
+
+	ret = rtnl_open(name, &sock);
+	if (ret < 0)
+		return ret;
+	err = rtnl_link_get_kernel(sock, 0, name, &link);
+	if (err < 0) {
+		log_msg(LOG_ERR, "%s: reading the link: %s", name,
+			nl_geterror(err));
+		ret = nl_to_errno(err);
+		goto out;
+	}
+	t->kernel_ifindex = rtnl_link_get_ifindex(link);
+	t->orig_mtu = rtnl_link_get_mtu(link);
+	t->orig_flags = rtnl_link_get_flags(link) & IFF_UP;
+	cur = rtnl_link_get_addr(link);
+	if (cur && nl_addr_get_len(cur) == 6)
+		memcpy(t->orig_mac, nl_addr_get_binary_addr(cur), 6);
+	memcpy(t->kernel_mac, t->orig_mac, 6);
+	ret = 0;
+out:
+	rtnl_link_put(link);
+	nl_socket_free(sock);
+	return ret;
+}
+
+/*
+ * Applies one change to link `name`: mtu (0 = leave), mac (NULL =
+ * leave), and IFF_UP set or cleared when set_up is 1 or 0 (-1 = leave).
+ * `what` names the operation in messages. Returns 0 or -errno.
+ */
+static int link_change(const char *name, const char *what, uint32_t mtu,
+		       const uint8_t *mac, int set_up)
+{
+	struct nl_sock *sock = NULL;
+	struct rtnl_link *link = NULL, *change = NULL;
+	struct nl_addr *addr = NULL;
+	int err, ret;
+
+	ret = rtnl_open(name, &sock);
+	if (ret < 0)
+		return ret;
+	err = rtnl_link_get_kernel(sock, 0, name, &link);
+	if (err < 0) {
+		log_msg(LOG_ERR, "%s: %s: %s", name, what, nl_geterror(err));
+		ret = nl_to_errno(err);
+		goto out;
+	}
+	change = rtnl_link_alloc();
+	if (!change) {
+		ret = -ENOMEM;
+		log_msg(LOG_ERR, "%s: %s: %s", name, what, strerror(ENOMEM));
+		goto out;
+	}
+	if (mtu)
+		rtnl_link_set_mtu(change, mtu);
+	if (mac) {
+		addr = nl_addr_build(AF_LLC, mac, 6);
+		if (!addr) {
+			ret = -ENOMEM;
+			log_msg(LOG_ERR, "%s: %s: %s", name, what,
+				strerror(ENOMEM));
+			goto out;
+		}
+		rtnl_link_set_addr(change, addr);
+	}
+	if (set_up == 1)
+		rtnl_link_set_flags(change, IFF_UP);
+	else if (set_up == 0)
+		rtnl_link_unset_flags(change, IFF_UP);
+
+	err = rtnl_link_change(sock, link, change, 0);
+	if (err < 0) {
+		log_msg(LOG_ERR, "%s: %s: %s", name, what, nl_geterror(err));
+		ret = nl_to_errno(err);
+		goto out;
+	}
+	ret = 0;
+out:
+	nl_addr_put(addr);
+	rtnl_link_put(change);
+	rtnl_link_put(link);
+	nl_socket_free(sock);
+	return ret;
+}
+
+/* A random locally administered unicast MAC other than `avoid`. */
+static void random_mac(uint8_t mac[6], const uint8_t avoid[6])
+{
+	do {
+		if (getrandom(mac, 6, 0) != 6)
+			memset(mac, 0x5a, 6); /* cannot happen for 6 bytes */
+		mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
+	} while (memcmp(mac, avoid, 6) == 0);
+}
+
+int tap_open(struct tap *t, const char *name, uint32_t mtu,
+	     const uint8_t stack_mac[6])
+{
+	struct ifreq ifr;
+	uint8_t new_mac[6];
+	bool existed;
+	int fd, ret;
+
+	t->fd = -1;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->mtu = mtu;
+	t->orig_mac_changed = 0;
+	existed = if_nametoindex(name) != 0;
+
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		log_msg(LOG_ERR, "%s: /dev/net/tun: %m", name);
+		return ret;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		ret = -errno;
+		log_msg(LOG_ERR, "%s: TUNSETIFF: %m%s", name,
+			ret == -EBUSY ? " (another process holds this TAP)" :
+			ret == -EINVAL && existed ?
+					" (a device of that name exists and is "
+					"not a TAP)" :
+					"");
+		goto fail;
+	}
+	t->fd = fd;
+	t->created = !existed;
+
+	/* Read the link (saving its state), then the one change. */
+	ret = link_read(name, t);
+	if (ret < 0)
+		goto fail;
+	if (memcmp(t->kernel_mac, stack_mac, 6) == 0) {
+		random_mac(new_mac, stack_mac);
+		t->orig_mac_changed = 1;
+	}
+	ret = link_change(name, "setting the MTU and bringing the link up",
+			  mtu, t->orig_mac_changed ? new_mac : NULL, 1);
+	if (ret < 0)
+		goto fail;
+	if (t->orig_mac_changed) {
+		memcpy(t->kernel_mac, new_mac, 6);
+		log_msg(LOG_NOTICE,
+			"%s: the kernel side had the stack's MAC; changed it to "
+			"%02x:%02x:%02x:%02x:%02x:%02x",
+			name, new_mac[0], new_mac[1], new_mac[2], new_mac[3],
+			new_mac[4], new_mac[5]);
+	}
+	return 0;
+
+fail:
+	/* A TAP we created vanishes with the descriptor; one we attached
+	 * to has not been changed yet (the change is the last step). */
+	close(fd);
+	t->fd = -1;
+	return ret;
+}
+
+void tap_close(struct tap *t)
+{
+	if (t->fd < 0)
+		return;
+	close(t->fd);
+	t->fd = -1;
+	if (t->created)
+		return;
+	/* A persistent TAP stays: put back what we changed. */
+	if (link_change(t->name, "restoring the link",
+			t->orig_mtu != t->mtu ? t->orig_mtu : 0,
+			t->orig_mac_changed ? t->orig_mac : NULL,
+			t->orig_flags & IFF_UP ? -1 : 0) == 0)
+		log_msg(LOG_INFO, "%s: left in place (persistent TAP), %s",
+			t->name, t->orig_flags & IFF_UP ? "up" : "down");
+}

@@ -1,0 +1,370 @@
+/*
+ * stack.c - the stack object: construction, interfaces, routes, the
+ * caller's queues, timers and inspection
+ *
+ * This file is the sans-IO boundary (see stack.h). It owns the queues
+ * the caller drains (tx frames, events), dispatches stack_timer() to the
+ * modules that keep timers and answers inspection requests. The route
+ * table lives here too: connected routes come from interface addresses,
+ * others from stack_route_add(); lookups take the longest prefix.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "stack_internal.h"
+
+/* ---- random generator ---- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+void rng_seed(struct stack_rng *rng, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		rng->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+uint64_t rng_next(struct stack_rng *rng)
+{
+	uint64_t *s = rng->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+uint32_t rng_below(struct stack_rng *rng, uint32_t bound)
+{
+	/* Lemire's multiply-shift; the bias is below 2^-32 per draw. */
+	return (uint32_t)(((rng_next(rng) >> 32) * (uint64_t)bound) >> 32);
+}
+
+/* ---- construction ---- */
+
+void stack_limits_default(struct stack_limits *lim)
+{
+	*lim = (struct stack_limits){
+		.pkt_small_max = 8192,
+		.pkt_large_max = 64,
+		.arp_cache_max = 256,
+		.arp_hold_max = 16,
+		.arp_reachable_ns = 60 * STACK_NS_PER_SEC,
+		.arp_retry_ns = 1 * STACK_NS_PER_SEC,
+		.arp_retries = 3,
+		.reasm_datagrams_max = 64,
+		.reasm_frags_max = 64,
+		.reasm_bytes_max = 2u << 20,
+		.reasm_timeout_ns = 30 * STACK_NS_PER_SEC,
+		.udp_sockets_max = 1024,
+		.udp_rcvq_max = 64,
+		.udp_rcvq_bytes_max = 256u << 10,
+		.icmp_error_rate = 100,
+		.icmp_error_burst = 50,
+	};
+}
+
+struct stack *stack_new(const struct stack_limits *lim, uint64_t seed)
+{
+	struct stack *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->lim = *lim;
+	if (s->lim.arp_cache_max == 0 || s->lim.reasm_datagrams_max == 0 ||
+	    s->lim.udp_sockets_max == 0)
+		goto fail;
+	rng_seed(&s->rng, seed);
+	pkt_pool_init(&s->pool, lim->pkt_small_max, lim->pkt_large_max);
+	pkt_queue_init(&s->tx);
+	s->events = calloc(STACK_EVENT_MAX, sizeof(*s->events));
+	if (!s->events)
+		goto fail;
+	if (arp_init(&s->arp, lim->arp_cache_max) < 0 ||
+	    reasm_init(&s->reasm, lim->reasm_datagrams_max) < 0 ||
+	    udp_init(&s->udp, lim->udp_sockets_max) < 0)
+		goto fail;
+	s->ip_id = (uint16_t)rng_next(&s->rng);
+	s->icmp_tokens = (uint64_t)lim->icmp_error_burst * STACK_NS_PER_SEC;
+	s->next_deadline = STACK_NO_DEADLINE;
+	return s;
+fail:
+	stack_free(s);
+	return NULL;
+}
+
+void stack_free(struct stack *s)
+{
+	if (!s)
+		return;
+	if (s->arp.entries)
+		arp_destroy(s);
+	if (s->reasm.entries)
+		reasm_destroy(s);
+	if (s->udp.socks)
+		udp_destroy(s);
+	pkt_queue_purge(&s->tx, &s->pool);
+	pkt_pool_destroy(&s->pool);
+	free(s->events);
+	free(s);
+}
+
+/* ---- interfaces and routes ---- */
+
+int stack_if_add(struct stack *s, const char *name, const uint8_t mac[6],
+		 uint32_t mtu)
+{
+	struct stack_if *ifp;
+
+	if (s->nifs >= STACK_IF_MAX)
+		return -ENOSPC;
+	if (mtu < 68 || mtu > 65535 - ETH_HDR_LEN)
+		return -EINVAL;
+	if (mac[0] & 1) /* a multicast MAC cannot be an interface address */
+		return -EINVAL;
+	ifp = &s->ifs[s->nifs];
+	*ifp = (struct stack_if){.mtu = mtu};
+	strncpy(ifp->name, name, STACK_IF_NAME_MAX - 1);
+	memcpy(ifp->mac, mac, ETH_ADDR_LEN);
+	return s->nifs++;
+}
+
+static void route_remove_connected(struct stack *s, int ifindex)
+{
+	for (int i = 0; i < STACK_ROUTE_MAX; i++) {
+		struct route *r = &s->routes[i];
+		if (r->used && r->ifindex == ifindex &&
+		    r->kind == STACK_ROUTE_CONNECTED)
+			r->used = false;
+	}
+}
+
+static int route_insert(struct stack *s, uint32_t dst, uint8_t prefix_len,
+			uint32_t gateway, int ifindex,
+			enum stack_route_kind kind)
+{
+	struct route *free_slot = NULL;
+
+	dst &= prefix_mask(prefix_len);
+	for (int i = 0; i < STACK_ROUTE_MAX; i++) {
+		struct route *r = &s->routes[i];
+		if (!r->used) {
+			if (!free_slot)
+				free_slot = r;
+			continue;
+		}
+		if (r->dst == dst && r->prefix_len == prefix_len &&
+		    r->ifindex == ifindex && r->gateway == gateway)
+			return -EEXIST;
+	}
+	if (!free_slot)
+		return -ENOSPC;
+	*free_slot = (struct route){
+		.used = true,
+		.dst = dst,
+		.prefix_len = prefix_len,
+		.gateway = gateway,
+		.ifindex = ifindex,
+		.kind = kind,
+	};
+	return 0;
+}
+
+int stack_if_set_address(struct stack *s, uint64_t now, int ifindex,
+			 uint32_t addr, uint8_t prefix_len)
+{
+	struct stack_if *ifp;
+
+	(void)now;
+	if (ifindex < 0 || ifindex >= s->nifs)
+		return -ENODEV;
+	if (prefix_len > 32 || (addr != 0 && prefix_len == 0))
+		return -EINVAL;
+	ifp = &s->ifs[ifindex];
+	route_remove_connected(s, ifindex);
+	arp_flush_if(s, ifindex);
+	ifp->addr = addr;
+	ifp->prefix_len = addr ? prefix_len : 0;
+	if (!addr)
+		return 0;
+	route_insert(s, addr, prefix_len, 0, ifindex, STACK_ROUTE_CONNECTED);
+	arp_announce(s, ifindex);
+	return 0;
+}
+
+int stack_route_add(struct stack *s, uint32_t dst, uint8_t prefix_len,
+		    uint32_t gateway, int ifindex)
+{
+	if (ifindex < 0 || ifindex >= s->nifs)
+		return -ENODEV;
+	if (prefix_len > 32 || (dst & ~prefix_mask(prefix_len)))
+		return -EINVAL;
+	return route_insert(s, dst, prefix_len, gateway, ifindex,
+			    STACK_ROUTE_STATIC);
+}
+
+int ipv4_route(const struct stack *s, uint32_t daddr, int *ifindex,
+	       uint32_t *nexthop, uint32_t *saddr)
+{
+	const struct route *best = NULL;
+
+	for (int i = 0; i < STACK_ROUTE_MAX; i++) {
+		const struct route *r = &s->routes[i];
+		if (!r->used || (daddr & prefix_mask(r->prefix_len)) != r->dst)
+			continue;
+		if (!s->ifs[r->ifindex].addr)
+			continue;
+		if (!best || r->prefix_len > best->prefix_len)
+			best = r;
+	}
+	if (!best)
+		return -ENETUNREACH;
+	*ifindex = best->ifindex;
+	*nexthop = best->gateway ? best->gateway : daddr;
+	*saddr = s->ifs[best->ifindex].addr;
+	return 0;
+}
+
+bool stack_is_local_addr(const struct stack *s, uint32_t addr)
+{
+	for (int i = 0; i < s->nifs; i++)
+		if (s->ifs[i].addr && s->ifs[i].addr == addr)
+			return true;
+	return false;
+}
+
+/* ---- the I/O contract ---- */
+
+struct pkt *stack_pkt_alloc(struct stack *s, size_t size)
+{
+	struct pkt *p = pkt_alloc(&s->pool, size);
+
+	if (!p)
+		COUNT(s, pkt_alloc_failures);
+	return p;
+}
+
+void stack_pkt_free(struct stack *s, struct pkt *p)
+{
+	pkt_free(&s->pool, p);
+}
+
+void stack_input(struct stack *s, uint64_t now, struct pkt *frame)
+{
+	eth_input(s, now, frame);
+}
+
+void stack_timer(struct stack *s, uint64_t now)
+{
+	arp_timer(s, now);
+	reasm_timer(s, now);
+	s->next_deadline = arp_next_deadline(s);
+	stack_deadline_hint(s, reasm_next_deadline(s));
+}
+
+uint64_t stack_next_deadline(const struct stack *s)
+{
+	return s->next_deadline;
+}
+
+struct pkt *stack_pop_tx(struct stack *s)
+{
+	return pkt_queue_pop(&s->tx);
+}
+
+bool stack_push_event(struct stack *s, const struct stack_event *ev)
+{
+	if (s->ev_count >= STACK_EVENT_MAX)
+		return false;
+	s->events[(s->ev_head + s->ev_count) % STACK_EVENT_MAX] = *ev;
+	s->ev_count++;
+	return true;
+}
+
+bool stack_pop_event(struct stack *s, struct stack_event *ev)
+{
+	if (s->ev_count == 0)
+		return false;
+	*ev = s->events[s->ev_head];
+	s->ev_head = (s->ev_head + 1) % STACK_EVENT_MAX;
+	s->ev_count--;
+	return true;
+}
+
+/* ---- inspection ---- */
+
+int stack_if_count(const struct stack *s)
+{
+	return s->nifs;
+}
+
+int stack_if_info(const struct stack *s, int ifindex, struct stack_if_info *out)
+{
+	const struct stack_if *ifp;
+
+	if (ifindex < 0 || ifindex >= s->nifs)
+		return -ENODEV;
+	ifp = &s->ifs[ifindex];
+	*out = (struct stack_if_info){
+		.mtu = ifp->mtu,
+		.addr = ifp->addr,
+		.prefix_len = ifp->prefix_len,
+	};
+	memcpy(out->name, ifp->name, sizeof(out->name));
+	memcpy(out->mac, ifp->mac, sizeof(out->mac));
+	return 0;
+}
+
+size_t stack_route_snapshot(const struct stack *s,
+			    struct stack_route_info *out, size_t max)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < STACK_ROUTE_MAX; i++) {
+		const struct route *r = &s->routes[i];
+		if (!r->used)
+			continue;
+		if (n < max)
+			out[n] = (struct stack_route_info){
+				.dst = r->dst,
+				.prefix_len = r->prefix_len,
+				.gateway = r->gateway,
+				.ifindex = r->ifindex,
+				.kind = r->kind,
+			};
+		n++;
+	}
+	return n;
+}
+
+void stack_pool_info(const struct stack *s, struct stack_pool_info *out)
+{
+	for (int c = 0; c < PKT_CLASS_COUNT; c++) {
+		out->allocated[c] = s->pool.allocated[c];
+		out->in_use[c] = s->pool.in_use[c];
+		out->max[c] = s->pool.max[c];
+	}
+}
+
+uint64_t stack_counter_get(const struct stack *s, enum stack_counter c)
+{
+	if ((unsigned)c >= STACK_COUNTER_COUNT)
+		return 0;
+	return s->counters[c];
+}

@@ -1,0 +1,337 @@
+/*
+ * stack_internal.h - the stack's state and the calls between its layers
+ *
+ * Only stack/ includes this file. `struct stack` is one host: its
+ * interfaces, routes, ARP cache, reassembly table, UDP sockets, the
+ * packet pool, the queues the caller drains and the counters. Every
+ * table is allocated once in stack_new() at the size its limit allows.
+ *
+ * Layers call down by function (udp -> ipv4 -> eth/arp) and up by
+ * demultiplexing on input (eth -> arp | ipv4 -> icmp | udp). No layer
+ * calls back into the caller: output goes on s->tx, events on s->events.
+ */
+#ifndef UTCP_STACK_INTERNAL_H
+#define UTCP_STACK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "stack.h"
+
+#define ETH_HDR_LEN 14
+#define ETH_ADDR_LEN 6
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_ARP 0x0806
+
+#define IPV4_HDR_LEN 20
+#define IPV4_PROTO_ICMP 1
+#define IPV4_PROTO_TCP 6
+#define IPV4_PROTO_UDP 17
+#define IPV4_DEFAULT_TTL 64
+#define IPV4_MAX_LEN 65535u
+#define IPV4_FLAG_DF 0x4000
+#define IPV4_FLAG_MF 0x2000
+#define IPV4_OFFSET_MASK 0x1fff
+#define IPV4_BROADCAST 0xffffffffu
+
+#define UDP_HDR_LEN 8
+#define UDP_MAX_PAYLOAD (IPV4_MAX_LEN - IPV4_HDR_LEN - UDP_HDR_LEN)
+#define UDP_EPHEMERAL_FIRST 49152u
+#define UDP_EPHEMERAL_LAST 65535u
+#define UDP_HASH_BUCKETS 256u
+
+#define ICMP_HDR_LEN 8
+#define ICMP_ECHO_REPLY 0
+#define ICMP_DEST_UNREACH 3
+#define ICMP_ECHO_REQUEST 8
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_UNREACH_PROTOCOL 2
+#define ICMP_UNREACH_PORT 3
+#define ICMP_EXC_FRAGTIME 1
+/* An ICMP error quotes the offending datagram up to this total size
+ * (RFC 1812 4.3.2.3: as much as fits in 576 bytes). */
+#define ICMP_ERROR_MAX_LEN 576u
+
+/* ---- byte order helpers: every wire field goes through these ---- */
+
+static inline uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+	       ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint32_t prefix_mask(uint8_t prefix_len)
+{
+	return prefix_len == 0 ? 0 : 0xffffffffu << (32 - prefix_len);
+}
+
+/* ---- the random generator (xoshiro256**, seeded by splitmix64) ---- */
+
+struct stack_rng {
+	uint64_t s[4];
+};
+
+void rng_seed(struct stack_rng *rng, uint64_t seed);
+uint64_t rng_next(struct stack_rng *rng);
+/* A uniform value in [0, bound) for bound > 0. */
+uint32_t rng_below(struct stack_rng *rng, uint32_t bound);
+
+/* ---- per-module state ---- */
+
+struct stack_if {
+	char name[STACK_IF_NAME_MAX];
+	uint8_t mac[ETH_ADDR_LEN];
+	uint32_t mtu;
+	uint32_t addr; /* 0 = none */
+	uint8_t prefix_len;
+};
+
+struct route {
+	bool used;
+	uint32_t dst;
+	uint8_t prefix_len;
+	uint32_t gateway;
+	int ifindex;
+	enum stack_route_kind kind;
+};
+
+struct arp_entry {
+	int32_t next;       /* hash chain, -1 ends */
+	bool used;
+	bool refreshing;    /* a refresh request is out for a REACHABLE entry */
+	enum arp_state state;
+	uint32_t addr;
+	int ifindex;
+	uint8_t mac[ETH_ADDR_LEN];
+	uint32_t requests;  /* requests sent while INCOMPLETE */
+	uint64_t deadline;  /* REACHABLE: expiry; INCOMPLETE: next retry */
+	uint64_t last_used; /* for eviction: least recently used goes */
+	struct pkt_queue hold;
+};
+
+struct arp_cache {
+	struct arp_entry *entries;
+	int32_t *buckets;
+	uint32_t nbuckets; /* a power of two */
+	uint32_t max;
+	uint32_t count;
+};
+
+struct reasm_entry {
+	bool used;
+	bool dead;         /* RFC 5722: dropped; later fragments are too */
+	uint32_t saddr, daddr;
+	uint16_t id;
+	uint8_t proto;
+	uint32_t total_len; /* payload length, known once the last arrives */
+	uint32_t received;  /* payload bytes held */
+	uint32_t nfrags;
+	uint32_t mem;       /* buffer capacity held */
+	uint64_t created;
+	uint64_t deadline;
+	struct pkt *frags;  /* sorted by frag_offset, no overlaps */
+};
+
+struct reasm_table {
+	struct reasm_entry *entries;
+	uint32_t max;
+	uint32_t mem; /* buffer capacity held by all entries */
+};
+
+struct udp_sock {
+	bool used;
+	int32_t next; /* hash chain by local port, -1 ends */
+	uint32_t local_addr;
+	uint16_t local_port;
+	uint32_t remote_addr;
+	uint16_t remote_port;
+	bool readable_pending; /* a READABLE event is queued */
+	struct pkt_queue rcvq;
+	uint64_t rx_datagrams, tx_datagrams, rx_drops;
+};
+
+struct udp_table {
+	struct udp_sock *socks;
+	uint32_t max;
+	uint32_t count;
+	int32_t buckets[UDP_HASH_BUCKETS];
+};
+
+struct stack {
+	struct stack_limits lim;
+	struct stack_rng rng;
+	struct pkt_pool pool;
+
+	struct stack_if ifs[STACK_IF_MAX];
+	int nifs;
+	struct route routes[STACK_ROUTE_MAX];
+
+	struct arp_cache arp;
+	struct reasm_table reasm;
+	struct udp_table udp;
+
+	uint16_t ip_id;
+	/* ICMP error token bucket, in tokens * STACK_NS_PER_SEC. */
+	uint64_t icmp_tokens;
+	uint64_t icmp_last_ns;
+
+	struct pkt_queue tx;
+	struct stack_event *events;
+	uint32_t ev_head, ev_count;
+
+	/* A lower bound on the next deadline: every module lowers it when
+	 * it sets a timer; stack_timer() recomputes it exactly. */
+	uint64_t next_deadline;
+
+	uint64_t counters[STACK_COUNTER_COUNT];
+};
+
+#define COUNT(s, name) ((s)->counters[STACK_CTR_##name]++)
+#define COUNT_N(s, name, n) ((s)->counters[STACK_CTR_##name] += (n))
+
+/* Lowers s->next_deadline to t if t is earlier. */
+static inline void stack_deadline_hint(struct stack *s, uint64_t t)
+{
+	if (t < s->next_deadline)
+		s->next_deadline = t;
+}
+
+/* Drops p: returns it to the pool. */
+static inline void stack_drop(struct stack *s, struct pkt *p)
+{
+	pkt_free(&s->pool, p);
+}
+
+/* Queues an event; returns false (and drops it) when the queue is full. */
+bool stack_push_event(struct stack *s, const struct stack_event *ev);
+
+/* Is addr one of our interface addresses? */
+bool stack_is_local_addr(const struct stack *s, uint32_t addr);
+
+/* ---- eth.c ---- */
+void eth_input(struct stack *s, uint64_t now, struct pkt *p);
+/* Prepends an Ethernet header and queues p for transmission. */
+void eth_output(struct stack *s, struct pkt *p, const uint8_t dst[ETH_ADDR_LEN],
+		uint16_t ethertype);
+
+/* ---- arp.c ---- */
+int arp_init(struct arp_cache *c, uint32_t max);
+void arp_destroy(struct stack *s);
+void arp_input(struct stack *s, uint64_t now, struct pkt *p);
+/* Sends IPv4 packet p (header included) to next hop `nexthop` on
+ * p->ifindex: at once when resolved, else holds it while resolving. */
+void arp_output(struct stack *s, uint64_t now, struct pkt *p, uint32_t nexthop);
+/* Queues a gratuitous ARP announcement for the interface's address. */
+void arp_announce(struct stack *s, int ifindex);
+/* Forgets every entry of the interface (its address changed). */
+void arp_flush_if(struct stack *s, int ifindex);
+void arp_timer(struct stack *s, uint64_t now);
+uint64_t arp_next_deadline(const struct stack *s);
+
+/* The parsed fields of an ARP packet (RFC 826), for Ethernet/IPv4. */
+struct arp_view {
+	uint16_t oper;
+	uint8_t sha[ETH_ADDR_LEN];
+	uint32_t spa;
+	uint8_t tha[ETH_ADDR_LEN];
+	uint32_t tpa;
+};
+#define ARP_PKT_LEN 28
+#define ARP_OP_REQUEST 1
+#define ARP_OP_REPLY 2
+/* Parses an ARP packet. Returns 0, -EBADMSG (truncated or bad lengths)
+ * or -EPROTONOSUPPORT (not Ethernet/IPv4, unknown operation). */
+int arp_parse(const uint8_t *buf, size_t len, struct arp_view *out);
+
+/* ---- ipv4.c ---- */
+/* The parsed IPv4 header; payload is buf + hdr_len, payload_len long. */
+struct ipv4_view {
+	uint8_t hdr_len;
+	uint8_t tos;
+	uint16_t total_len;
+	uint16_t id;
+	uint16_t frag; /* flags and offset field */
+	uint8_t ttl;
+	uint8_t proto;
+	uint32_t saddr, daddr;
+	uint16_t payload_len;
+};
+enum ipv4_parse_error {
+	IPV4_OK = 0,
+	IPV4_ERR_SHORT = -1,
+	IPV4_ERR_VERSION = -2,
+	IPV4_ERR_IHL = -3,
+	IPV4_ERR_TOTAL_LENGTH = -4,
+	IPV4_ERR_CHECKSUM = -5,
+};
+/* Parses and checks an IPv4 header; returns IPV4_OK or an error. */
+int ipv4_parse(const uint8_t *buf, size_t len, struct ipv4_view *out);
+void ipv4_input(struct stack *s, uint64_t now, struct pkt *p);
+/* Delivers a complete (reassembled) datagram whose header is at p->data. */
+void ipv4_deliver(struct stack *s, uint64_t now, struct pkt *p);
+/*
+ * Sends p (transport header and payload at p->data) from saddr (0 = the
+ * outgoing interface's address) to daddr. Routes, prepends the IPv4
+ * header, fragments to the interface MTU. Takes ownership of p.
+ * Returns 0, -ENETUNREACH, -ENOBUFS or -EMSGSIZE.
+ */
+int ipv4_output(struct stack *s, uint64_t now, struct pkt *p, uint32_t saddr,
+		uint32_t daddr, uint8_t proto);
+/* Finds the route to daddr: the interface, the next hop and our source
+ * address. Returns 0 or -ENETUNREACH. */
+int ipv4_route(const struct stack *s, uint32_t daddr, int *ifindex,
+	       uint32_t *nexthop, uint32_t *saddr);
+/* Is daddr a broadcast address on interface ifindex? */
+bool ipv4_is_broadcast(const struct stack *s, int ifindex, uint32_t daddr);
+
+/* ---- frag.c ---- */
+int reasm_init(struct reasm_table *t, uint32_t max);
+void reasm_destroy(struct stack *s);
+/* Takes a fragment (IPv4 header at p->data, parsed in *ip); returns the
+ * reassembled datagram (header at data) when complete, else NULL. */
+struct pkt *reasm_input(struct stack *s, uint64_t now, struct pkt *p,
+			const struct ipv4_view *ip);
+void reasm_timer(struct stack *s, uint64_t now);
+uint64_t reasm_next_deadline(const struct stack *s);
+
+/* ---- icmp.c ---- */
+/* p->data at the ICMP header; header fields in p->saddr/daddr. */
+void icmp_input(struct stack *s, uint64_t now, struct pkt *p);
+/* Sends an ICMP error about the datagram whose IPv4 header starts at
+ * orig->buf + orig->l3_offset (orig is not consumed). Applies RFC 1122
+ * 3.2.2 (never about ICMP errors, broadcasts, non-first fragments) and
+ * the rate limit. */
+void icmp_send_error(struct stack *s, uint64_t now, const struct pkt *orig,
+		     uint8_t type, uint8_t code);
+
+/* ---- udp.c ---- */
+int udp_init(struct udp_table *t, uint32_t max);
+void udp_destroy(struct stack *s);
+/* p->data at the UDP header; addresses in p->saddr/daddr. */
+void udp_input(struct stack *s, uint64_t now, struct pkt *p);
+/* An ICMP error quoted a UDP datagram of ours (quote = its IPv4 header,
+ * at least header + 8 bytes long, already checked). */
+void udp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
+		    const uint8_t *udp_hdr, int error);
+
+#endif

@@ -1,0 +1,49 @@
+#!/bin/bash
+# status: utcpctl status shows the daemon's name, address and MAC, and
+# its --json form parses and carries the configured values.
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+start_daemon status-test utstatus 10.77.3
+
+say "utcpctl status names the daemon, its address and its MAC"
+text=$("$UTCPCTL" -S "$SOCK" status) || fail "utcpctl status failed"
+printf '%s\n' "$text" | head -n 20
+grep -q 'status-test' <<<"$text" || fail "name missing"
+grep -q "$DAEMON_IP/24" <<<"$text" || fail "address $DAEMON_IP/24 missing"
+grep -qi "$DAEMON_MAC" <<<"$text" || fail "MAC $DAEMON_MAC missing"
+grep -q "$TAP" <<<"$text" || fail "interface $TAP missing"
+
+say "utcpctl status --json parses and matches the configuration"
+json=$(status_json) || fail "utcpctl status --json failed"
+"$PYTHON" - "$json" "$TAP" "$DAEMON_IP/24" "$DAEMON_MAC" "$KERNEL_IP" <<'PY' ||
+import json, sys
+status = json.loads(sys.argv[1])
+tap, address, mac, gateway = sys.argv[2:6]
+errors = []
+def expect(what, got, want):
+    if got != want:
+        errors.append(f"{what}: {got!r}, expected {want!r}")
+expect("name", status.get("name"), "status-test")
+ifs = [i for i in status.get("interfaces", []) if i.get("name") == tap]
+if len(ifs) != 1:
+    errors.append(f"interfaces: {status.get('interfaces')!r} has no {tap}")
+else:
+    i = ifs[0]
+    expect("address", i.get("address"), address)
+    expect("mac", str(i.get("mac")).lower(), mac)
+    expect("mtu", i.get("mtu"), 1500)
+    expect("gateway", i.get("gateway"), gateway)
+for key in ("uptime_ms", "routes", "arp", "sockets", "pool", "counters"):
+    if key not in status:
+        errors.append(f"no {key}")
+if not isinstance(status.get("counters"), dict) or \
+        "ip_rx_drop_checksum" not in status["counters"]:
+    errors.append("counters lack ip_rx_drop_checksum")
+for e in errors:
+    print("  " + e)
+sys.exit(1 if errors else 0)
+PY
+	fail "the JSON does not match"
+
+pass

@@ -1,0 +1,708 @@
+/*
+ * test_config.c - utcpd.conf parsing and command-line overrides
+ *
+ * Each test writes a configuration to a temporary file, loads it with
+ * config_load() over the defaults, and asserts on the resulting struct
+ * config or on the error: "PATH:LINE: reason". Helpers strip "PATH:"
+ * so that tests compare "LINE: reason".
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#ifndef UTCPD_EXAMPLE_CONF
+#error "UTCPD_EXAMPLE_CONF must name conf/utcpd.conf"
+#endif
+
+#define IP(a, b, c, d) \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+
+/* A good minimal interface section, to append to configs under test. */
+#define GOOD_IF "[interface tap0]\ndhcp = no\naddress = 10.0.0.2/24\n"
+
+static struct config cfg;
+static char err[CONFIG_ERR_MAX];
+static char path[64];
+
+/* Loads `text` from a temporary file; returns config_load()'s result.
+ * Afterwards `err` holds the message with the path stripped. */
+static int load(const char *text)
+{
+	FILE *f;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "/tmp/utcpd-test-XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	fclose(f);
+
+	config_defaults(&cfg);
+	err[0] = '\0';
+	rc = config_load(&cfg, path, err, sizeof(err));
+	unlink(path);
+	if (rc < 0) {
+		size_t n = strlen(path);
+
+		ck_assert_msg(strncmp(err, path, n) == 0 && err[n] == ':',
+			      "error \"%s\" does not start with the path", err);
+		memmove(err, err + n + 1, strlen(err + n + 1) + 1);
+	}
+	return rc;
+}
+
+/* Asserts that `text` is refused with exactly "LINE: reason". */
+#define ck_refused(text, expected)                                          \
+	do {                                                                \
+		ck_assert_int_eq(load(text), -EINVAL);                      \
+		ck_assert_str_eq(err, expected);                            \
+	} while (0)
+
+/* Asserts that `text` is refused at `line` with a reason containing
+ * `part`. */
+#define ck_refused_at(text, line, part)                                     \
+	do {                                                                \
+		char prefix_[16];                                           \
+		ck_assert_int_eq(load(text), -EINVAL);                      \
+		snprintf(prefix_, sizeof(prefix_), "%d: ", (line));         \
+		ck_assert_msg(strncmp(err, prefix_, strlen(prefix_)) == 0, \
+			      "\"%s\" is not at line %d", err, (line));     \
+		ck_assert_msg(strstr(err, (part)) != NULL,                  \
+			      "\"%s\" does not say \"%s\"", err, (part));   \
+	} while (0)
+
+/* ---- good configurations ------------------------------------------- */
+
+START_TEST(test_defaults_are_documented_values)
+{
+	struct stack_limits lim;
+
+	config_defaults(&cfg);
+	stack_limits_default(&lim);
+	ck_assert_str_eq(cfg.name, "utcpd");
+	ck_assert_str_eq(cfg.socket_path, "/run/utcpd/utcpd.sock");
+	ck_assert_uint_eq(cfg.socket_mode, 0660);
+	ck_assert_int_eq(cfg.log_target, LOG_TARGET_STDERR);
+	ck_assert_int_eq(cfg.log_level, LOG_INFO);
+	ck_assert_int_eq(cfg.nifs, 0);
+	/* Field by field: the struct has padding. */
+	ck_assert_uint_eq(cfg.limits.pkt_small_max, lim.pkt_small_max);
+	ck_assert_uint_eq(cfg.limits.pkt_large_max, lim.pkt_large_max);
+	ck_assert_uint_eq(cfg.limits.arp_cache_max, lim.arp_cache_max);
+	ck_assert_uint_eq(cfg.limits.arp_hold_max, lim.arp_hold_max);
+	ck_assert_uint_eq(cfg.limits.arp_reachable_ns, lim.arp_reachable_ns);
+	ck_assert_uint_eq(cfg.limits.arp_retry_ns, lim.arp_retry_ns);
+	ck_assert_uint_eq(cfg.limits.arp_retries, lim.arp_retries);
+	ck_assert_uint_eq(cfg.limits.reasm_datagrams_max,
+			  lim.reasm_datagrams_max);
+	ck_assert_uint_eq(cfg.limits.reasm_frags_max, lim.reasm_frags_max);
+	ck_assert_uint_eq(cfg.limits.reasm_bytes_max, lim.reasm_bytes_max);
+	ck_assert_uint_eq(cfg.limits.reasm_timeout_ns, lim.reasm_timeout_ns);
+	ck_assert_uint_eq(cfg.limits.udp_sockets_max, lim.udp_sockets_max);
+	ck_assert_uint_eq(cfg.limits.udp_rcvq_max, lim.udp_rcvq_max);
+	ck_assert_uint_eq(cfg.limits.udp_rcvq_bytes_max, lim.udp_rcvq_bytes_max);
+	ck_assert_uint_eq(cfg.limits.icmp_error_rate, lim.icmp_error_rate);
+	ck_assert_uint_eq(cfg.limits.icmp_error_burst, lim.icmp_error_burst);
+}
+END_TEST
+
+START_TEST(test_example_config_is_the_demo)
+{
+	char e[CONFIG_ERR_MAX];
+	const uint8_t mac[6] = { 2, 0, 0, 0, 0, 2 };
+
+	config_defaults(&cfg);
+	ck_assert_msg(config_load(&cfg, UTCPD_EXAMPLE_CONF, e, sizeof(e)) == 0,
+		      "%s", e);
+	ck_assert_str_eq(cfg.name, "demo");
+	ck_assert_int_eq(cfg.nifs, 1);
+	ck_assert_str_eq(cfg.ifs[0].name, "tap0");
+	ck_assert(cfg.ifs[0].has_mac);
+	ck_assert_mem_eq(cfg.ifs[0].mac, mac, 6);
+	ck_assert_uint_eq(cfg.ifs[0].mtu, 1500);
+	ck_assert(!cfg.ifs[0].dhcp);
+	ck_assert_uint_eq(cfg.ifs[0].addr, IP(10, 0, 0, 2));
+	ck_assert_uint_eq(cfg.ifs[0].prefix_len, 24);
+	ck_assert_uint_eq(cfg.ifs[0].gateway, IP(10, 0, 0, 1));
+	ck_assert_int_eq(cfg.ifs[0].ndns, 1);
+	ck_assert_uint_eq(cfg.ifs[0].dns[0], IP(10, 0, 0, 1));
+}
+END_TEST
+
+START_TEST(test_every_key_accepted_with_a_good_value)
+{
+	const uint8_t mac[6] = { 0x02, 0xab, 0xcd, 0xef, 0x01, 0x23 };
+	int rc = load("; a comment\n"
+		      "# another\n"
+		      "[daemon]\n"
+		      "name = host-1.example_x\n"
+		      "socket = /tmp/utcpd-test/ctl.sock\n"
+		      "socket_mode = 0600\n"
+		      "log = /var/log/utcpd.log\n"
+		      "log_level = debug\n"
+		      "[interface tap7]\n"
+		      "mac = 02:AB:cd:EF:01:23\n"
+		      "mtu = 9000\n"
+		      "dhcp = no\n"
+		      "address = 192.168.7.10/23\n"
+		      "gateway = 192.168.6.1\n"
+		      "dns = 192.168.6.1, 9.9.9.9 1.1.1.1\n"
+		      "[limits]\n"
+		      "arp_cache_max = 100\n"
+		      "arp_hold_max = 5\n"
+		      "reasm_datagrams_max = 7\n"
+		      "reasm_frags_max = 33\n"
+		      "reasm_bytes_max = 200000\n"
+		      "reasm_timeout_ms = 1500\n"
+		      "udp_sockets_max = 99\n"
+		      "udp_rcvq_max = 17\n"
+		      "udp_rcvq_bytes_max = 123456\n"
+		      "pkt_small_max = 4096\n"
+		      "pkt_large_max = 12\n"
+		      "icmp_error_rate = 20\n"
+		      "icmp_error_burst = 0\n");
+
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_str_eq(cfg.name, "host-1.example_x");
+	ck_assert_str_eq(cfg.socket_path, "/tmp/utcpd-test/ctl.sock");
+	ck_assert_uint_eq(cfg.socket_mode, 0600);
+	ck_assert_int_eq(cfg.log_target, LOG_TARGET_FILE);
+	ck_assert_str_eq(cfg.log_file, "/var/log/utcpd.log");
+	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
+	ck_assert_int_eq(cfg.nifs, 1);
+	ck_assert_str_eq(cfg.ifs[0].name, "tap7");
+	ck_assert(cfg.ifs[0].has_mac);
+	ck_assert_mem_eq(cfg.ifs[0].mac, mac, 6);
+	ck_assert_uint_eq(cfg.ifs[0].mtu, 9000);
+	ck_assert(!cfg.ifs[0].dhcp);
+	ck_assert_uint_eq(cfg.ifs[0].addr, IP(192, 168, 7, 10));
+	ck_assert_uint_eq(cfg.ifs[0].prefix_len, 23);
+	ck_assert_uint_eq(cfg.ifs[0].gateway, IP(192, 168, 6, 1));
+	ck_assert_int_eq(cfg.ifs[0].ndns, 3);
+	ck_assert_uint_eq(cfg.ifs[0].dns[0], IP(192, 168, 6, 1));
+	ck_assert_uint_eq(cfg.ifs[0].dns[1], IP(9, 9, 9, 9));
+	ck_assert_uint_eq(cfg.ifs[0].dns[2], IP(1, 1, 1, 1));
+	ck_assert_uint_eq(cfg.limits.arp_cache_max, 100);
+	ck_assert_uint_eq(cfg.limits.arp_hold_max, 5);
+	ck_assert_uint_eq(cfg.limits.reasm_datagrams_max, 7);
+	ck_assert_uint_eq(cfg.limits.reasm_frags_max, 33);
+	ck_assert_uint_eq(cfg.limits.reasm_bytes_max, 200000);
+	ck_assert_uint_eq(cfg.limits.reasm_timeout_ns, 1500000000ull);
+	ck_assert_uint_eq(cfg.limits.udp_sockets_max, 99);
+	ck_assert_uint_eq(cfg.limits.udp_rcvq_max, 17);
+	ck_assert_uint_eq(cfg.limits.udp_rcvq_bytes_max, 123456);
+	ck_assert_uint_eq(cfg.limits.pkt_small_max, 4096);
+	ck_assert_uint_eq(cfg.limits.pkt_large_max, 12);
+	ck_assert_uint_eq(cfg.limits.icmp_error_rate, 20);
+	ck_assert_uint_eq(cfg.limits.icmp_error_burst, 0);
+}
+END_TEST
+
+START_TEST(test_log_targets_and_levels)
+{
+	static const struct {
+		const char *text;
+		int level;
+	} levels[] = {
+		{ "err", LOG_ERR },   { "warning", LOG_WARNING },
+		{ "notice", LOG_NOTICE }, { "info", LOG_INFO },
+		{ "debug", LOG_DEBUG },
+	};
+	char text[256];
+
+	ck_assert_int_eq(load("[daemon]\nlog = syslog\n" GOOD_IF), 0);
+	ck_assert_int_eq(cfg.log_target, LOG_TARGET_SYSLOG);
+	ck_assert_int_eq(load("[daemon]\nlog = stderr\n" GOOD_IF), 0);
+	ck_assert_int_eq(cfg.log_target, LOG_TARGET_STDERR);
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		snprintf(text, sizeof(text), "[daemon]\nlog_level = %s\n" GOOD_IF,
+			 levels[i].text);
+		ck_assert_int_eq(load(text), 0);
+		ck_assert_int_eq(cfg.log_level, levels[i].level);
+		ck_assert_str_eq(config_log_level_name(levels[i].level),
+				 levels[i].text);
+	}
+}
+END_TEST
+
+START_TEST(test_interface_defaults_mtu_1500_random_mac)
+{
+	ck_assert_int_eq(load(GOOD_IF), 0);
+	ck_assert_uint_eq(cfg.ifs[0].mtu, 1500);
+	ck_assert(!cfg.ifs[0].has_mac);
+	ck_assert_uint_eq(cfg.ifs[0].gateway, 0);
+	ck_assert_int_eq(cfg.ifs[0].ndns, 0);
+	ck_assert_int_eq(cfg.ifs[0].line, 1);
+}
+END_TEST
+
+START_TEST(test_indentation_inline_comments_and_bom_are_accepted)
+{
+	ck_assert_msg(load("\xef\xbb\xbf[daemon]\n"
+			   "    name = indented ; an inline comment\n"
+			   "\tsocket_mode = 660\n"
+			   "  [interface tap0]\n"
+			   "  dhcp = no\n"
+			   "  address = 10.0.0.2/24\n"
+			   "\n"
+			   "  mtu = 1400\n") == 0,
+		      "%s", err);
+	ck_assert_str_eq(cfg.name, "indented");
+	ck_assert_uint_eq(cfg.socket_mode, 0660);
+	ck_assert_uint_eq(cfg.ifs[0].mtu, 1400);
+}
+END_TEST
+
+START_TEST(test_long_comment_lines_are_accepted)
+{
+	char text[1024];
+
+	memset(text, 0, sizeof(text));
+	text[0] = '#';
+	memset(text + 1, 'x', 600);
+	strcat(text, "\n" GOOD_IF);
+	ck_assert_msg(load(text) == 0, "%s", err);
+}
+END_TEST
+
+START_TEST(test_empty_daemon_and_limits_sections_are_accepted)
+{
+	ck_assert_msg(load("[daemon]\n[limits]\n" GOOD_IF) == 0, "%s", err);
+}
+END_TEST
+
+START_TEST(test_several_interfaces)
+{
+	ck_assert_msg(load("[interface a]\ndhcp = no\naddress = 10.0.0.2/24\n"
+			   "gateway = 10.0.0.1\n"
+			   "[interface b]\ndhcp = no\naddress = 10.1.0.2/16\n") == 0,
+		      "%s", err);
+	ck_assert_int_eq(cfg.nifs, 2);
+	ck_assert_str_eq(cfg.ifs[1].name, "b");
+	ck_assert_int_eq(cfg.ifs[1].line, 5);
+}
+END_TEST
+
+START_TEST(test_slash_31_and_32_have_no_network_address)
+{
+	ck_assert_msg(load("[interface tap0]\ndhcp = no\n"
+			   "address = 10.0.0.0/31\ngateway = 10.0.0.1\n") == 0,
+		      "%s", err);
+	ck_assert_int_eq(load("[interface tap0]\ndhcp = no\n"
+			      "address = 10.0.0.255/32\n"),
+			 0);
+}
+END_TEST
+
+/* ---- structure errors ---------------------------------------------- */
+
+START_TEST(test_unknown_section_is_refused_at_its_line)
+{
+	ck_refused(GOOD_IF "[tcp]\nfoo = 1\n", "4: unknown section [tcp]");
+}
+END_TEST
+
+START_TEST(test_unknown_section_without_keys_is_refused)
+{
+	ck_refused("[daemon]\n\n[bogus]\n" GOOD_IF, "3: unknown section [bogus]");
+}
+END_TEST
+
+START_TEST(test_unknown_key_is_refused)
+{
+	ck_refused("[daemon]\nname = x\nport = 7\n" GOOD_IF,
+		   "3: unknown key \"port\" in [daemon]");
+	ck_refused(GOOD_IF "speed = 10\n",
+		   "4: unknown key \"speed\" in [interface]");
+	ck_refused("[limits]\ntcp_max = 10\n" GOOD_IF,
+		   "2: unknown key \"tcp_max\" in [limits]");
+}
+END_TEST
+
+START_TEST(test_key_outside_a_section_is_refused)
+{
+	ck_refused("name = x\n" GOOD_IF, "1: key \"name\" outside a section");
+}
+END_TEST
+
+START_TEST(test_duplicate_interface_is_refused)
+{
+	ck_refused(GOOD_IF "[interface tap0]\ndhcp = no\n",
+		   "4: duplicate interface tap0 (first at line 1)");
+}
+END_TEST
+
+START_TEST(test_duplicate_sections_and_keys_are_refused)
+{
+	ck_refused("[daemon]\nname = a\n[daemon]\n" GOOD_IF,
+		   "3: duplicate section [daemon] (first at line 1)");
+	ck_refused("[limits]\n[limits]\n" GOOD_IF,
+		   "2: duplicate section [limits] (first at line 1)");
+	ck_refused("[daemon]\nname = a\nname = b\n" GOOD_IF,
+		   "3: duplicate key \"name\"");
+	ck_refused(GOOD_IF "mtu = 1400\nmtu = 1500\n",
+		   "5: duplicate key \"mtu\"");
+}
+END_TEST
+
+START_TEST(test_interface_section_without_keys_needs_dhcp)
+{
+	ck_refused_at("[daemon]\n[interface tap0]\n", 2,
+		      "DHCP (the default) is not implemented yet");
+}
+END_TEST
+
+START_TEST(test_bad_interface_names_are_refused)
+{
+	ck_refused_at("[interface]\n", 1, "no interface name");
+	ck_refused_at("[interface abcdefghijklmnop]\n", 1,
+		      "longer than 15 characters");
+	ck_refused_at("[interface a/b]\n", 1, "bad interface name");
+	ck_refused_at("[interfacetap0]\n", 1, "unknown section");
+	ck_assert_int_eq(load("[interface abcdefghijklmno]\ndhcp = no\n"
+			      "address = 10.0.0.2/8\n"),
+			 0);
+}
+END_TEST
+
+START_TEST(test_too_many_interfaces_are_refused)
+{
+	char text[4096] = "";
+
+	for (int i = 0; i <= STACK_IF_MAX; i++) {
+		char one[128];
+
+		snprintf(one, sizeof(one),
+			 "[interface t%d]\ndhcp = no\naddress = 10.%d.0.2/24\n",
+			 i, i);
+		strcat(text, one);
+	}
+	ck_refused_at(text, 3 * STACK_IF_MAX + 1, "too many interfaces");
+}
+END_TEST
+
+START_TEST(test_no_interface_is_refused)
+{
+	ck_assert_int_eq(load("[daemon]\nname = x\n"), -EINVAL);
+	ck_assert_str_eq(err, " no interface (add an [interface NAME] section)");
+	ck_assert_int_eq(load(""), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_syntax_errors_are_refused_at_their_line)
+{
+	ck_refused(GOOD_IF "just words\n",
+		   "4: expected \"key = value\" or \"[section]\"");
+	ck_refused("[daemon\nname = x\n" GOOD_IF,
+		   "1: section header without ']'");
+}
+END_TEST
+
+START_TEST(test_overlong_line_is_refused)
+{
+	char text[1024] = "[daemon]\nname = ";
+
+	memset(text + strlen(text), 'a', 400);
+	strcat(text, "\n" GOOD_IF);
+	ck_refused_at(text, 2, "line too long");
+}
+END_TEST
+
+START_TEST(test_first_error_wins)
+{
+	ck_refused("[daemon]\nname = bad name\n[nope]\nmtu = 0\n",
+		   "2: bad name \"bad name\": only letters, digits, '-', '_' "
+		   "and '.'");
+}
+END_TEST
+
+START_TEST(test_missing_file_is_reported)
+{
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_load(&cfg, "/nonexistent/utcpd.conf", err,
+				     sizeof(err)),
+			 -ENOENT);
+	ck_assert_str_eq(err, "/nonexistent/utcpd.conf: No such file or "
+			      "directory");
+}
+END_TEST
+
+/* ---- bad values, one class at a time -------------------------------- */
+
+START_TEST(test_bad_daemon_values_are_refused)
+{
+	ck_refused("[daemon]\nname =\n" GOOD_IF,
+		   "2: bad name \"\": must be 1 to 63 characters");
+	ck_refused_at("[daemon]\nname = "
+		      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		      "\n" GOOD_IF,
+		      2, "must be 1 to 63 characters");
+	ck_refused("[daemon]\nsocket = run/x.sock\n" GOOD_IF,
+		   "2: bad socket \"run/x.sock\": must be an absolute path");
+	ck_refused_at("[daemon]\nsocket = /"
+		      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n" GOOD_IF,
+		      2, "longer than 107 bytes");
+	ck_refused("[daemon]\nsocket_mode = 0800\n" GOOD_IF,
+		   "2: bad socket_mode \"0800\": must be octal 0000 to 0777");
+	ck_refused_at("[daemon]\nsocket_mode = 1777\n" GOOD_IF, 2,
+		      "bad socket_mode");
+	ck_refused_at("[daemon]\nsocket_mode = rw\n" GOOD_IF, 2,
+		      "bad socket_mode");
+	ck_refused("[daemon]\nlog = file.log\n" GOOD_IF,
+		   "2: bad log \"file.log\": must be stderr, syslog or an "
+		   "absolute path");
+	ck_refused("[daemon]\nlog_level = verbose\n" GOOD_IF,
+		   "2: bad log_level \"verbose\": must be debug, info, notice, "
+		   "warning or err");
+}
+END_TEST
+
+START_TEST(test_bad_mac_is_refused)
+{
+	ck_refused(GOOD_IF "mac = 02:00:00:00:00\n",
+		   "4: bad mac \"02:00:00:00:00\": must be six hex pairs, "
+		   "xx:xx:xx:xx:xx:xx");
+	ck_refused_at(GOOD_IF "mac = 02-00-00-00-00-01\n", 4, "six hex pairs");
+	ck_refused_at(GOOD_IF "mac = 02:00:00:00:00:0g\n", 4, "six hex pairs");
+	ck_refused(GOOD_IF "mac = 01:00:5e:00:00:01\n",
+		   "4: bad mac \"01:00:5e:00:00:01\": a multicast address (the "
+		   "first octet is odd)");
+	ck_refused(GOOD_IF "mac = 00:00:00:00:00:00\n",
+		   "4: bad mac \"00:00:00:00:00:00\": all zeros");
+	ck_refused_at("[interface a]\ndhcp = no\naddress = 10.0.0.2/24\n"
+		      "mac = 02:00:00:00:00:01\n"
+		      "[interface b]\ndhcp = no\naddress = 10.1.0.2/24\n"
+		      "mac = 02:00:00:00:00:01\n",
+		      8, "also the mac of a");
+}
+END_TEST
+
+START_TEST(test_bad_mtu_is_refused)
+{
+	ck_refused(GOOD_IF "mtu = 67\n", "4: bad mtu \"67\": must be 68 to 65521");
+	ck_refused_at(GOOD_IF "mtu = 65522\n", 4, "must be 68 to 65521");
+	ck_refused_at(GOOD_IF "mtu = -1500\n", 4, "bad mtu");
+	ck_refused_at(GOOD_IF "mtu = 1500 # not a comment\n", 4, "bad mtu");
+	ck_refused_at(GOOD_IF "mtu = 99999999999999999999999\n", 4, "bad mtu");
+	ck_assert_int_eq(load(GOOD_IF "mtu = 68\n"), 0);
+	ck_assert_int_eq(load(GOOD_IF "mtu = 65521\n"), 0);
+}
+END_TEST
+
+START_TEST(test_dhcp_yes_is_refused_until_implemented)
+{
+	ck_refused("[interface tap0]\ndhcp = yes\naddress = 10.0.0.2/24\n",
+		   "2: interface tap0: dhcp = yes is not implemented yet; set "
+		   "dhcp = no and an address");
+	ck_refused("[interface tap0]\ndhcp = maybe\n",
+		   "2: bad dhcp \"maybe\": must be yes or no");
+	ck_refused("[interface tap0]\naddress = 10.0.0.2/24\n",
+		   "1: interface tap0: DHCP (the default) is not implemented "
+		   "yet; set dhcp = no and an address");
+	ck_refused("[interface tap0]\ndhcp = no\n",
+		   "1: interface tap0: dhcp = no needs an address");
+}
+END_TEST
+
+START_TEST(test_bad_address_is_refused)
+{
+	ck_refused("[interface tap0]\ndhcp = no\naddress = 10.0.0.300/24\n",
+		   "3: bad address \"10.0.0.300/24\"");
+	ck_refused("[interface tap0]\ndhcp = no\naddress = 10.0.0.2\n",
+		   "3: bad address \"10.0.0.2\": missing /prefix "
+		   "(a.b.c.d/prefix)");
+	ck_refused("[interface tap0]\ndhcp = no\naddress = 10.0.0.2/33\n",
+		   "3: bad address \"10.0.0.2/33\": prefix must be 1 to 32");
+	ck_refused_at("[interface tap0]\ndhcp = no\naddress = 10.0.0.2/0\n", 3,
+		      "prefix must be 1 to 32");
+	ck_refused_at("[interface tap0]\ndhcp = no\naddress = 10.0.0.2/\n", 3,
+		      "prefix must be 1 to 32");
+	ck_refused_at("[interface tap0]\ndhcp = no\naddress = 10.0.2/24\n", 3,
+		      "bad address");
+	ck_refused_at("[interface tap0]\ndhcp = no\naddress = 010.0.0.2/24\n",
+		      3, "bad address");
+	ck_refused("[interface tap0]\ndhcp = no\naddress = 10.0.0.0/24\n",
+		   "3: bad address \"10.0.0.0/24\": the subnet's network "
+		   "address");
+	ck_refused("[interface tap0]\ndhcp = no\naddress = 10.0.0.255/24\n",
+		   "3: bad address \"10.0.0.255/24\": the subnet's broadcast "
+		   "address");
+	ck_refused_at("[interface tap0]\ndhcp = no\naddress = 127.0.0.2/8\n", 3,
+		      "loopback address");
+	ck_refused_at("[interface tap0]\ndhcp = no\naddress = 224.0.0.2/8\n", 3,
+		      "multicast address");
+	ck_refused_at("[interface tap0]\ndhcp = no\naddress = 0.0.0.0/8\n", 3,
+		      "unspecified address");
+	ck_refused_at("[interface tap0]\ndhcp = no\naddress = 250.0.0.1/8\n", 3,
+		      "reserved address");
+}
+END_TEST
+
+START_TEST(test_bad_gateway_is_refused)
+{
+	ck_refused(GOOD_IF "gateway = 10.0.1.1\n",
+		   "4: bad gateway \"10.0.1.1\": not on-link (outside "
+		   "10.0.0.0/24)");
+	ck_refused("[interface tap0]\ngateway = 10.0.1.1\ndhcp = no\n"
+		   "address = 10.0.0.2/24\n",
+		   "2: bad gateway \"10.0.1.1\": not on-link (outside "
+		   "10.0.0.0/24)");
+	ck_refused(GOOD_IF "gateway = 10.0.0.2\n",
+		   "4: bad gateway \"10.0.0.2\": the interface's own address");
+	ck_refused(GOOD_IF "gateway = 10.0.0.256\n",
+		   "4: bad gateway \"10.0.0.256\"");
+	ck_refused(GOOD_IF "gateway = 255.255.255.255\n",
+		   "4: bad gateway \"255.255.255.255\": broadcast address");
+	ck_refused_at("[interface tap0]\ndhcp = no\ngateway = 10.0.0.1\n", 1,
+		      "dhcp = no needs an address");
+}
+END_TEST
+
+START_TEST(test_bad_dns_is_refused)
+{
+	ck_refused(GOOD_IF "dns = 1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4\n",
+		   "4: bad dns \"1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4\": at most 3 "
+		   "servers");
+	ck_refused(GOOD_IF "dns = 1.1.1.1, one.one\n",
+		   "4: bad dns server \"one.one\"");
+	ck_refused(GOOD_IF "dns = 127.0.0.53\n",
+		   "4: bad dns server \"127.0.0.53\": loopback address");
+	ck_refused(GOOD_IF "dns = ,\n", "4: bad dns \"\": no server given");
+}
+END_TEST
+
+START_TEST(test_bad_limits_are_refused)
+{
+	ck_refused("[limits]\narp_cache_max = 0\n" GOOD_IF,
+		   "2: bad arp_cache_max \"0\": must be 1 to 65536");
+	ck_refused("[limits]\npkt_large_max = 4097\n" GOOD_IF,
+		   "2: bad pkt_large_max \"4097\": must be 1 to 4096");
+	ck_refused("[limits]\nreasm_timeout_ms = 1s\n" GOOD_IF,
+		   "2: bad reasm_timeout_ms \"1s\": must be 1 to 120000");
+	ck_refused_at("[limits]\nudp_sockets_max = 4294967296\n" GOOD_IF, 2,
+		      "bad udp_sockets_max");
+	ck_refused_at("[limits]\nicmp_error_rate = -1\n" GOOD_IF, 2,
+		      "bad icmp_error_rate");
+}
+END_TEST
+
+/* ---- command-line overrides ----------------------------------------- */
+
+START_TEST(test_overrides_replace_file_values)
+{
+	char e[CONFIG_ERR_MAX];
+
+	ck_assert_int_eq(load("[daemon]\nname = fromfile\nsocket = /a/b.sock\n"
+			      "log_level = err\n" GOOD_IF),
+			 0);
+	ck_assert_int_eq(config_override(&cfg, "name", "fromflag", e, sizeof(e)),
+			 0);
+	ck_assert_int_eq(config_override(&cfg, "socket", "/c/d.sock", e,
+					 sizeof(e)),
+			 0);
+	ck_assert_int_eq(config_override(&cfg, "socket_mode", "0666", e,
+					 sizeof(e)),
+			 0);
+	ck_assert_int_eq(config_override(&cfg, "log", "syslog", e, sizeof(e)),
+			 0);
+	ck_assert_int_eq(config_override(&cfg, "log_level", "debug", e,
+					 sizeof(e)),
+			 0);
+	ck_assert_str_eq(cfg.name, "fromflag");
+	ck_assert_str_eq(cfg.socket_path, "/c/d.sock");
+	ck_assert_uint_eq(cfg.socket_mode, 0666);
+	ck_assert_int_eq(cfg.log_target, LOG_TARGET_SYSLOG);
+	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
+}
+END_TEST
+
+START_TEST(test_bad_overrides_are_refused_with_a_reason)
+{
+	char e[CONFIG_ERR_MAX];
+
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_override(&cfg, "socket", "rel.sock", e,
+					 sizeof(e)),
+			 -EINVAL);
+	ck_assert_str_eq(e, "bad socket \"rel.sock\": must be an absolute path");
+	ck_assert_str_eq(cfg.socket_path, CONFIG_DEFAULT_SOCKET);
+	ck_assert_int_eq(config_override(&cfg, "log_level", "loud", e,
+					 sizeof(e)),
+			 -EINVAL);
+	ck_assert_int_eq(config_override(&cfg, "mtu", "1500", e, sizeof(e)),
+			 -ENOENT);
+	ck_assert_str_eq(e, "unknown key \"mtu\"");
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *good = tcase_create("good");
+	TCase *structure = tcase_create("structure");
+	TCase *values = tcase_create("values");
+	TCase *cli = tcase_create("overrides");
+
+	tcase_add_test(good, test_defaults_are_documented_values);
+	tcase_add_test(good, test_example_config_is_the_demo);
+	tcase_add_test(good, test_every_key_accepted_with_a_good_value);
+	tcase_add_test(good, test_log_targets_and_levels);
+	tcase_add_test(good, test_interface_defaults_mtu_1500_random_mac);
+	tcase_add_test(good, test_indentation_inline_comments_and_bom_are_accepted);
+	tcase_add_test(good, test_long_comment_lines_are_accepted);
+	tcase_add_test(good, test_empty_daemon_and_limits_sections_are_accepted);
+	tcase_add_test(good, test_several_interfaces);
+	tcase_add_test(good, test_slash_31_and_32_have_no_network_address);
+	suite_add_tcase(s, good);
+
+	tcase_add_test(structure, test_unknown_section_is_refused_at_its_line);
+	tcase_add_test(structure, test_unknown_section_without_keys_is_refused);
+	tcase_add_test(structure, test_unknown_key_is_refused);
+	tcase_add_test(structure, test_key_outside_a_section_is_refused);
+	tcase_add_test(structure, test_duplicate_interface_is_refused);
+	tcase_add_test(structure, test_duplicate_sections_and_keys_are_refused);
+	tcase_add_test(structure, test_interface_section_without_keys_needs_dhcp);
+	tcase_add_test(structure, test_bad_interface_names_are_refused);
+	tcase_add_test(structure, test_too_many_interfaces_are_refused);
+	tcase_add_test(structure, test_no_interface_is_refused);
+	tcase_add_test(structure, test_syntax_errors_are_refused_at_their_line);
+	tcase_add_test(structure, test_overlong_line_is_refused);
+	tcase_add_test(structure, test_first_error_wins);
+	tcase_add_test(structure, test_missing_file_is_reported);
+	suite_add_tcase(s, structure);
+
+	tcase_add_test(values, test_bad_daemon_values_are_refused);
+	tcase_add_test(values, test_bad_mac_is_refused);
+	tcase_add_test(values, test_bad_mtu_is_refused);
+	tcase_add_test(values, test_dhcp_yes_is_refused_until_implemented);
+	tcase_add_test(values, test_bad_address_is_refused);
+	tcase_add_test(values, test_bad_gateway_is_refused);
+	tcase_add_test(values, test_bad_dns_is_refused);
+	tcase_add_test(values, test_bad_limits_are_refused);
+	suite_add_tcase(s, values);
+
+	tcase_add_test(cli, test_overrides_replace_file_values);
+	tcase_add_test(cli, test_bad_overrides_are_refused_with_a_reason);
+	suite_add_tcase(s, cli);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

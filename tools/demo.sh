@@ -1,0 +1,149 @@
+#!/bin/bash
+# demo.sh - build utcpd and show it working as a host on a TAP
+#
+# Run as root on Debian 12:
+#
+#   ./tools/demo.sh
+#
+# It installs what is missing (tools/deps.sh), builds into build-demo/,
+# makes a network namespace of its own and starts utcpd in it with
+# conf/utcpd.conf, so that the namespace's kernel is the daemon's peer
+# across the TAP (the kernel's side gets the configured gateway address,
+# 10.0.0.1/24). Then the kernel pings the daemon, sends it a UDP
+# datagram with socat that `utcp-nc -u -l` prints, and `utcpctl status`
+# shows the daemon's state. Everything is removed on exit; nothing leaves
+# the namespace, and the control socket lives in a temporary directory
+# (--socket), so /run is not touched.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+conf=$root/conf/utcpd.conf
+build=$root/build-demo
+udp_port=7000
+
+step() {
+	printf '\n\033[1m== %s\033[0m\n' "$*"
+}
+
+die() {
+	printf 'demo: %s\n' "$*" >&2
+	exit 1
+}
+
+((EUID == 0)) || die "run me as root (I make a network namespace and a TAP)"
+
+"$root/tools/deps.sh"
+
+step "building into $build"
+if [[ -f $build/build.ninja ]]; then
+	ninja -C "$build"
+else
+	meson setup "$build" "$root"
+	ninja -C "$build"
+fi
+utcpd=$build/daemon/utcpd
+utcpctl=$build/client-lib/utcpctl
+utcp_nc=$build/client-lib/utcp-nc
+for program in "$utcpd" "$utcpctl" "$utcp_nc"; do
+	[[ -x $program ]] || die "$program was not built"
+done
+
+# What conf/utcpd.conf says: the TAP, the daemon's address, and the
+# gateway, which the kernel's side of the TAP takes.
+tap=$(sed -n 's/^[[:space:]]*\[interface[[:space:]]\+\([^]]*\)\].*/\1/p' "$conf" | head -n 1)
+conf_value() {
+	sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([^;[:space:]]*\).*/\1/p" "$conf" |
+		head -n 1
+}
+address=$(conf_value address)
+daemon_ip=${address%/*}
+prefix=${address#*/}
+kernel_ip=$(conf_value gateway)
+[[ -n $tap && -n $daemon_ip && -n $kernel_ip ]] ||
+	die "$conf lacks an [interface], address or gateway"
+
+ns=utcpd-demo-$$
+tmp=$(mktemp -d /tmp/utcpd-demo.XXXXXX)
+sock=$tmp/utcpd.sock
+daemon_pid=""
+nc_pid=""
+
+cleanup() {
+	local status=$?
+	trap - EXIT
+	step "tearing down"
+	if [[ -n $nc_pid ]]; then
+		kill "$nc_pid" 2>/dev/null || true
+		wait "$nc_pid" 2>/dev/null || true
+	fi
+	if [[ -n $daemon_pid ]]; then
+		kill -TERM "$daemon_pid" 2>/dev/null || true
+		local i
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$daemon_pid" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -KILL "$daemon_pid" 2>/dev/null || true
+		wait "$daemon_pid" 2>/dev/null || true
+		echo "utcpd stopped"
+	fi
+	if ((status != 0)) && [[ -s $tmp/utcpd.log ]]; then
+		echo "---- utcpd's log ----"
+		tail -n 40 "$tmp/utcpd.log"
+	fi
+	ip netns del "$ns" 2>/dev/null && echo "namespace $ns deleted"
+	rm -rf "$tmp"
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+step "starting utcpd in namespace $ns: $tap, $address"
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+ip netns exec "$ns" "$utcpd" -c "$conf" --socket "$sock" 2>"$tmp/utcpd.log" &
+daemon_pid=$!
+
+ready=no
+for ((i = 0; i < 200; i++)); do # up to 10 s
+	kill -0 "$daemon_pid" 2>/dev/null || die "utcpd exited: $(cat "$tmp/utcpd.log")"
+	if "$utcpctl" -S "$sock" status >/dev/null 2>&1 &&
+		ip -n "$ns" link show dev "$tap" >/dev/null 2>&1; then
+		ready=yes
+		break
+	fi
+	sleep 0.05
+done
+[[ $ready == yes ]] || die "utcpd did not become ready within 10 s"
+ip -n "$ns" addr add "$kernel_ip/$prefix" dev "$tap"
+ip -n "$ns" link set "$tap" up
+echo "utcpd is up; the kernel's side of $tap is $kernel_ip/$prefix"
+
+step "the kernel pings utcpd: ping -c 3 $daemon_ip"
+ip netns exec "$ns" ping -n -c 3 -w 10 "$daemon_ip"
+
+step "UDP: kernel socat -> utcp-nc -u -l -p $udp_port"
+"$utcp_nc" -S "$sock" -u -l -p "$udp_port" >"$tmp/received" </dev/null &
+nc_pid=$!
+for ((i = 0; i < 200; i++)); do
+	"$utcpctl" -S "$sock" status --json 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+sockets = json.load(sys.stdin)["sockets"]
+sys.exit(not any(s["local"].endswith(":" + sys.argv[1]) for s in sockets))' "$udp_port" && break
+	sleep 0.05
+done
+message="hello from the kernel, $(date -u +%H:%M:%S)"
+echo "sending: $message"
+echo "$message" | ip netns exec "$ns" socat - "UDP:$daemon_ip:$udp_port"
+for ((i = 0; i < 200; i++)); do
+	[[ -s $tmp/received ]] && break
+	sleep 0.05
+done
+[[ -s $tmp/received ]] || die "utcp-nc received nothing"
+echo "utcp-nc received: $(cat "$tmp/received")"
+[[ $(cat "$tmp/received") == "$message" ]] || die "the datagram arrived changed"
+
+step "utcpctl status"
+"$utcpctl" -S "$sock" status
+
+step "demo done"

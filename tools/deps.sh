@@ -1,0 +1,56 @@
+#!/bin/bash
+# deps.sh - install what utcpd needs to build and test, on Debian 12
+#
+# Run as root on a fresh machine (or any Debian 12): it asks dpkg which
+# of the packages below are missing and installs only those, so a second
+# run changes nothing and needs no network. Used by tools/test.sh and
+# tools/demo.sh; safe to run by hand.
+#
+#   tools/deps.sh            build and test packages
+#   tools/deps.sh --build    only what building needs
+set -euo pipefail
+
+# Building: the compiler, meson/ninja, and the libraries daemon/ links.
+build_packages=(
+	meson ninja-build gcc pkg-config libc6-dev
+	libev-dev libnl-3-dev libnl-route-3-dev libinih-dev
+	check
+)
+# Testing: the kernel peer's tools in tests/integration, scapy for the
+# malformed-frame test, clang and its runtime for the libFuzzer and
+# sanitizer builds (llvm-14 brings llvm-symbolizer for readable reports),
+# procps for ps in the demo and tests.
+test_packages=(
+	iproute2 iputils-ping arping socat procps coreutils
+	python3 python3-scapy
+	clang libclang-rt-14-dev llvm-14
+)
+
+packages=("${build_packages[@]}")
+if [[ ${1:-} != --build ]]; then
+	packages+=("${test_packages[@]}")
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+	if [[ $status != ii* ]]; then
+		missing+=("$pkg")
+	fi
+done
+
+if ((${#missing[@]} == 0)); then
+	echo "deps: all ${#packages[@]} packages present"
+	exit 0
+fi
+
+if ((EUID != 0)); then
+	echo "deps: missing packages: ${missing[*]}" >&2
+	echo "deps: run as root (or: apt-get install ${missing[*]})" >&2
+	exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${missing[@]}"
