@@ -33,14 +33,15 @@
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: utcp-nc [-S PATH] -u [-b BYTES] [-p PORT] HOST PORT\n"
-		"       utcp-nc [-S PATH] -u -l -p PORT [-b BYTES] [HOST [PORT]]\n"
-		"  -S PATH  the daemon's control socket\n"
-		"  -b BYTES the largest datagram made from stdin (1400)\n"
-		"  -u       UDP (required: TCP is not supported yet)\n"
-		"  -l       listen; replies go to the last peer heard from\n"
-		"  -p PORT  the local port\n");
+	fprintf(
+	    stderr,
+	    "usage: utcp-nc [-S PATH] -u [-b BYTES] [-p PORT] HOST PORT\n"
+	    "       utcp-nc [-S PATH] -u -l -p PORT [-b BYTES] [HOST [PORT]]\n"
+	    "  -S PATH  the daemon's control socket\n"
+	    "  -b BYTES the largest datagram made from stdin (1400)\n"
+	    "  -u       UDP (required: TCP is not supported yet)\n"
+	    "  -l       listen; replies go to the last peer heard from\n"
+	    "  -p PORT  the local port\n");
 	exit(2);
 }
 

@@ -192,8 +192,8 @@ static int recv_packet(struct utcp *u, struct ipc_msg *m, int *fd,
 	nfds = take_fds(&msg, fd);
 	if (n == 0)
 		return -EPIPE;
-	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    nfds > (fd ? 1 : 0) || ipc_msg_decode(u->buf, (size_t)n, m) != 0)
+	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > (fd ? 1 : 0) ||
+	    ipc_msg_decode(u->buf, (size_t)n, m) != 0)
 		goto bad;
 	if (!(m->type & IPC_T_REPLY))
 		goto bad;
@@ -215,9 +215,8 @@ bad:
  * reply, or a negative errno; on a failure that leaves the connection
  * out of step, marks it broken.
  */
-static int exchange(struct utcp *u, const void *req, size_t len,
-		    uint32_t id, uint16_t reply_type, struct ipc_msg *m,
-		    int *fd)
+static int exchange(struct utcp *u, const void *req, size_t len, uint32_t id,
+		    uint16_t reply_type, struct ipc_msg *m, int *fd)
 {
 	int64_t deadline = now_ms() + UTCP_REPLY_TIMEOUT_MS;
 	struct ipc_error e;
@@ -379,10 +378,10 @@ int utcp_udp_open(struct utcp *u, struct in_addr local_addr,
 		  uint16_t remote_port, int flags, struct utcp_udp_info *info)
 {
 	struct ipc_udp_open req = {
-		.local_addr = ntohl(local_addr.s_addr),
-		.local_port = local_port,
-		.remote_addr = ntohl(remote_addr.s_addr),
-		.remote_port = remote_port,
+	    .local_addr = ntohl(local_addr.s_addr),
+	    .local_port = local_port,
+	    .remote_addr = ntohl(remote_addr.s_addr),
+	    .remote_port = remote_port,
 	};
 	struct ipc_udp_open_reply reply;
 	uint8_t buf[IPC_HDR_LEN + IPC_UDP_OPEN_LEN];
@@ -438,8 +437,7 @@ out:
 	return ret;
 }
 
-int utcp_udp_bind(struct utcp *u, struct in_addr addr, uint16_t port,
-		  int flags)
+int utcp_udp_bind(struct utcp *u, struct in_addr addr, uint16_t port, int flags)
 {
 	struct in_addr any = {.s_addr = htonl(INADDR_ANY)};
 
@@ -549,12 +547,11 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-#define APPEND(st, field, count, cap)                                     \
-	(grow((void **)&(st)->field, &(cap), (st)->count,                  \
-	      sizeof(*(st)->field))                                        \
-		 ? NULL                                                    \
-		 : memset(&(st)->field[(st)->count++], 0,                  \
-			  sizeof(*(st)->field)))
+#define APPEND(st, field, count, cap)                                          \
+	(grow((void **)&(st)->field, &(cap), (st)->count,                      \
+	      sizeof(*(st)->field))                                            \
+	     ? NULL                                                            \
+	     : memset(&(st)->field[(st)->count++], 0, sizeof(*(st)->field)))
 
 struct status_caps {
 	size_t interfaces, routes, arp, sockets, counters;
@@ -606,8 +603,8 @@ static int status_add(struct utcp_status *st, struct status_caps *caps,
 		rt->gateway = in_addr_of(r->u.route.gateway);
 		rt->ifindex = r->u.route.ifindex;
 		rt->kind = r->u.route.kind == IPC_ROUTE_STATIC
-				   ? UTCP_ROUTE_STATIC
-				   : UTCP_ROUTE_CONNECTED;
+			       ? UTCP_ROUTE_STATIC
+			       : UTCP_ROUTE_CONNECTED;
 		return 0;
 	case IPC_REC_ARP:
 		a = APPEND(st, arp, n_arp, caps->arp);
@@ -616,9 +613,10 @@ static int status_add(struct utcp_status *st, struct status_caps *caps,
 		a->address = in_addr_of(r->u.arp.addr);
 		memcpy(a->mac, r->u.arp.mac, 6);
 		a->ifindex = r->u.arp.ifindex;
-		a->state = r->u.arp.state == IPC_ARP_STATIC	? UTCP_ARP_STATIC
-			   : r->u.arp.state == IPC_ARP_REACHABLE ? UTCP_ARP_REACHABLE
-								 : UTCP_ARP_INCOMPLETE;
+		a->state = r->u.arp.state == IPC_ARP_STATIC ? UTCP_ARP_STATIC
+			   : r->u.arp.state == IPC_ARP_REACHABLE
+			       ? UTCP_ARP_REACHABLE
+			       : UTCP_ARP_INCOMPLETE;
 		a->expires_ms = r->u.arp.expires_ms;
 		a->queued = r->u.arp.queued;
 		return 0;

@@ -46,7 +46,7 @@ extern "C" {
 #endif
 
 #define UTCP_DEFAULT_SOCKET "/run/utcpd/utcpd.sock"
-#define UTCP_SOCKET_ENV "UTCPD_SOCKET"
+#define UTCP_SOCKET_ENV	    "UTCPD_SOCKET"
 /* How long a control request waits for the daemon's reply. */
 #define UTCP_REPLY_TIMEOUT_MS 10000
 /* The largest UDP payload (IPv4: 65535 - 20 - 8). */
@@ -133,8 +133,8 @@ ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
 
 /* ---- status -------------------------------------------------------- */
 
-#define UTCP_NAME_MAX 64
-#define UTCP_IFNAME_MAX 16
+#define UTCP_NAME_MAX	      64
+#define UTCP_IFNAME_MAX	      16
 #define UTCP_COUNTER_NAME_MAX 48
 
 struct utcp_interface {
@@ -214,7 +214,8 @@ struct utcp_status {
 	struct utcp_socket *sockets;
 	size_t n_sockets;
 	struct utcp_pool pool;
-	struct utcp_counter *counters; /* every counter, in the daemon's order */
+	struct utcp_counter
+	    *counters; /* every counter, in the daemon's order */
 	size_t n_counters;
 };
 

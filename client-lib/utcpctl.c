@@ -85,7 +85,8 @@ static void print_json(const struct utcp_status *st)
 
 	fputs("{\"name\": ", stdout);
 	json_string(st->name);
-	printf(", \"uptime_ms\": %" PRIu64 ", \"interfaces\": [", st->uptime_ms);
+	printf(", \"uptime_ms\": %" PRIu64 ", \"interfaces\": [",
+	       st->uptime_ms);
 	for (i = 0; i < st->n_interfaces; i++) {
 		const struct utcp_interface *f = &st->interfaces[i];
 
@@ -262,7 +263,8 @@ static int cmd_status(const char *path, int argc, char **argv)
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
 		} else {
-			fprintf(stderr, "utcpctl: status: unknown argument %s\n",
+			fprintf(stderr,
+				"utcpctl: status: unknown argument %s\n",
 				argv[i]);
 			usage(stderr);
 			return 2;
@@ -270,13 +272,13 @@ static int cmd_status(const char *path, int argc, char **argv)
 	}
 	u = utcp_open(path, &err);
 	if (!u) {
-		fprintf(stderr, "utcpctl: cannot reach utcpd at %s: %s\n",
-			path ? path
-			     : (getenv(UTCP_SOCKET_ENV) &&
-						*getenv(UTCP_SOCKET_ENV)
-					? getenv(UTCP_SOCKET_ENV)
-					: UTCP_DEFAULT_SOCKET),
-			utcp_strerror(err));
+		fprintf(
+		    stderr, "utcpctl: cannot reach utcpd at %s: %s\n",
+		    path ? path
+			 : (getenv(UTCP_SOCKET_ENV) && *getenv(UTCP_SOCKET_ENV)
+				? getenv(UTCP_SOCKET_ENV)
+				: UTCP_DEFAULT_SOCKET),
+		    utcp_strerror(err));
 		return 1;
 	}
 	err = utcp_status(u, &st);

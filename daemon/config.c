@@ -46,7 +46,7 @@
 #define CONFIG_QUOTE_MAX 64
 
 enum section_kind {
-	SECTION_NONE,    /* before the first header */
+	SECTION_NONE,	 /* before the first header */
 	SECTION_INVALID, /* a header that was refused: its keys are skipped */
 	SECTION_DAEMON,
 	SECTION_LIMITS,
@@ -69,8 +69,8 @@ struct parse_state {
 
 	enum section_kind kind;
 	struct config_interface *iface; /* SECTION_INTERFACE */
-	uint32_t seen_keys;            /* bit per key of the current section */
-	int daemon_line, limits_line;  /* headers seen, 0 = not yet */
+	uint32_t seen_keys;		/* bit per key of the current section */
+	int daemon_line, limits_line;	/* headers seen, 0 = not yet */
 	struct interface_lines lines[STACK_IF_MAX];
 
 	int err_line; /* first error, 0 = none */
@@ -84,7 +84,7 @@ struct parse_state {
  */
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -97,8 +97,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* Parses a decimal number without sign in [min, max]. */
-static int parse_uint(const char *s, uint64_t min, uint64_t max,
-		      uint64_t *out)
+static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
 
@@ -253,8 +252,8 @@ static const struct {
 	const char *name;
 	int level;
 } log_levels[] = {
-	{ "err", LOG_ERR },   { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
-	{ "info", LOG_INFO }, { "debug", LOG_DEBUG },
+    {"err", LOG_ERR},	{"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
+    {"info", LOG_INFO}, {"debug", LOG_DEBUG},
 };
 
 static int parse_log_level(struct config *cfg, const char *v, char *err,
@@ -297,8 +296,8 @@ static int parse_mac(const char *v, uint8_t mac[6])
 	return 0;
 }
 
-static int parse_if_mac(struct config_interface *ifc, const char *v,
-			char *err, size_t errlen)
+static int parse_if_mac(struct config_interface *ifc, const char *v, char *err,
+			size_t errlen)
 {
 	static const uint8_t zero[6];
 	uint8_t mac[6];
@@ -320,8 +319,8 @@ static int parse_if_mac(struct config_interface *ifc, const char *v,
 	return 0;
 }
 
-static int parse_if_mtu(struct config_interface *ifc, const char *v,
-			char *err, size_t errlen)
+static int parse_if_mtu(struct config_interface *ifc, const char *v, char *err,
+			size_t errlen)
 {
 	uint64_t mtu;
 
@@ -333,8 +332,8 @@ static int parse_if_mtu(struct config_interface *ifc, const char *v,
 	return 0;
 }
 
-static int parse_if_dhcp(struct config_interface *ifc, const char *v,
-			 char *err, size_t errlen)
+static int parse_if_dhcp(struct config_interface *ifc, const char *v, char *err,
+			 size_t errlen)
 {
 	if (strcmp(v, "yes") == 0)
 		ifc->dhcp = true;
@@ -380,9 +379,9 @@ static int parse_if_address(struct config_interface *ifc, const char *v,
 			    "bad address \"%s\": the subnet's network address",
 			    v);
 	if (prefix_len <= 30 && (addr & ~mask) == ~mask)
-		return fail(err, errlen,
-			    "bad address \"%s\": the subnet's broadcast address",
-			    v);
+		return fail(
+		    err, errlen,
+		    "bad address \"%s\": the subnet's broadcast address", v);
 	ifc->addr = addr;
 	ifc->prefix_len = (uint8_t)prefix_len;
 	return 0;
@@ -406,8 +405,8 @@ static int parse_if_gateway(struct config_interface *ifc, const char *v,
 	return 0;
 }
 
-static int parse_if_dns(struct config_interface *ifc, const char *v,
-			char *err, size_t errlen)
+static int parse_if_dns(struct config_interface *ifc, const char *v, char *err,
+			size_t errlen)
 {
 	const char *p = v;
 	int n = 0;
@@ -426,12 +425,12 @@ static int parse_if_dns(struct config_interface *ifc, const char *v,
 			return fail(err, errlen,
 				    "bad dns \"%.*s\": at most %d servers",
 				    CONFIG_QUOTE_MAX, v, CONFIG_DNS_MAX);
-		if (len >= sizeof(buf) ||
-		    (memcpy(buf, p, len), buf[len] = '\0',
-		     parse_ipv4(buf, &a) < 0))
+		if (len >= sizeof(buf) || (memcpy(buf, p, len), buf[len] = '\0',
+					   parse_ipv4(buf, &a) < 0))
 			return fail(err, errlen, "bad dns server \"%.*s\"",
-				    (int)(len < CONFIG_QUOTE_MAX ?
-						  len : CONFIG_QUOTE_MAX),
+				    (int)(len < CONFIG_QUOTE_MAX
+					      ? len
+					      : CONFIG_QUOTE_MAX),
 				    p);
 		why = ipv4_not_unicast(a);
 		if (why)
@@ -458,24 +457,26 @@ struct limit_key {
 	uint64_t scale;
 };
 
-#define LIMIT32(field, lo, hi)                                              \
-	{ #field, offsetof(struct stack_limits, field), false, lo, hi, 1 }
+#define LIMIT32(field, lo, hi)                                                 \
+	{                                                                      \
+#field, offsetof(struct stack_limits, field), false, lo, hi, 1 \
+	}
 
 static const struct limit_key limit_keys[] = {
-	LIMIT32(arp_cache_max, 1, 65536),
-	LIMIT32(arp_hold_max, 1, 1024),
-	LIMIT32(reasm_datagrams_max, 1, 4096),
-	LIMIT32(reasm_frags_max, 1, 8192),
-	LIMIT32(reasm_bytes_max, 1, 64u << 20),
-	{ "reasm_timeout_ms", offsetof(struct stack_limits, reasm_timeout_ns),
-	  true, 1, 120000, 1000000 },
-	LIMIT32(udp_sockets_max, 1, 65536),
-	LIMIT32(udp_rcvq_max, 1, 65536),
-	LIMIT32(udp_rcvq_bytes_max, 1, 64u << 20),
-	LIMIT32(pkt_small_max, 16, 262144),
-	LIMIT32(pkt_large_max, 1, 4096),
-	LIMIT32(icmp_error_rate, 0, 100000),
-	LIMIT32(icmp_error_burst, 0, 100000),
+    LIMIT32(arp_cache_max, 1, 65536),
+    LIMIT32(arp_hold_max, 1, 1024),
+    LIMIT32(reasm_datagrams_max, 1, 4096),
+    LIMIT32(reasm_frags_max, 1, 8192),
+    LIMIT32(reasm_bytes_max, 1, 64u << 20),
+    {"reasm_timeout_ms", offsetof(struct stack_limits, reasm_timeout_ns), true,
+     1, 120000, 1000000},
+    LIMIT32(udp_sockets_max, 1, 65536),
+    LIMIT32(udp_rcvq_max, 1, 65536),
+    LIMIT32(udp_rcvq_bytes_max, 1, 64u << 20),
+    LIMIT32(pkt_small_max, 16, 262144),
+    LIMIT32(pkt_large_max, 1, 4096),
+    LIMIT32(icmp_error_rate, 0, 100000),
+    LIMIT32(icmp_error_burst, 0, 100000),
 };
 
 #define LIMIT_KEYS (sizeof(limit_keys) / sizeof(limit_keys[0]))
@@ -519,15 +520,22 @@ static const struct {
 	int (*parse)(struct config *cfg, const char *v, char *err,
 		     size_t errlen);
 } daemon_keys[DAEMON_KEYS] = {
-	[DAEMON_NAME] = { "name", parse_name },
-	[DAEMON_SOCKET] = { "socket", parse_socket },
-	[DAEMON_SOCKET_MODE] = { "socket_mode", parse_socket_mode },
-	[DAEMON_LOG] = { "log", parse_log },
-	[DAEMON_LOG_LEVEL] = { "log_level", parse_log_level },
+    [DAEMON_NAME] = {"name", parse_name},
+    [DAEMON_SOCKET] = {"socket", parse_socket},
+    [DAEMON_SOCKET_MODE] = {"socket_mode", parse_socket_mode},
+    [DAEMON_LOG] = {"log", parse_log},
+    [DAEMON_LOG_LEVEL] = {"log_level", parse_log_level},
 };
 
-enum interface_key { IF_MAC, IF_MTU, IF_DHCP, IF_ADDRESS, IF_GATEWAY,
-		     IF_DNS, IF_KEYS };
+enum interface_key {
+	IF_MAC,
+	IF_MTU,
+	IF_DHCP,
+	IF_ADDRESS,
+	IF_GATEWAY,
+	IF_DNS,
+	IF_KEYS
+};
 
 /* config_handler() looks keys up in one array sized for the longest
  * table. */
@@ -539,23 +547,22 @@ static const struct {
 	int (*parse)(struct config_interface *ifc, const char *v, char *err,
 		     size_t errlen);
 } interface_keys[IF_KEYS] = {
-	[IF_MAC] = { "mac", parse_if_mac },
-	[IF_MTU] = { "mtu", parse_if_mtu },
-	[IF_DHCP] = { "dhcp", parse_if_dhcp },
-	[IF_ADDRESS] = { "address", parse_if_address },
-	[IF_GATEWAY] = { "gateway", parse_if_gateway },
-	[IF_DNS] = { "dns", parse_if_dns },
+    [IF_MAC] = {"mac", parse_if_mac},
+    [IF_MTU] = {"mtu", parse_if_mtu},
+    [IF_DHCP] = {"dhcp", parse_if_dhcp},
+    [IF_ADDRESS] = {"address", parse_if_address},
+    [IF_GATEWAY] = {"gateway", parse_if_gateway},
+    [IF_DNS] = {"dns", parse_if_dns},
 };
 
 /* ---- the parse state ------------------------------------------------- */
 
-static void config_error_at(struct parse_state *st, int line,
-			    const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void config_error_at(struct parse_state *st, int line, const char *fmt,
+			    ...) __attribute__((format(printf, 3, 4)));
 
 /* Records an error at `line` unless one at an earlier line is known. */
-static void config_error_at(struct parse_state *st, int line,
-			    const char *fmt, ...)
+static void config_error_at(struct parse_state *st, int line, const char *fmt,
+			    ...)
 {
 	va_list ap;
 
@@ -579,7 +586,8 @@ static const char *ifname_problem(const char *name, size_t len)
 		return "bad interface name";
 	for (size_t i = 0; i < len; i++)
 		if (name[i] == '/' || name[i] == ':' ||
-		    isspace((unsigned char)name[i]) || !isprint((unsigned char)name[i]))
+		    isspace((unsigned char)name[i]) ||
+		    !isprint((unsigned char)name[i]))
 			return "bad interface name";
 	return NULL;
 }
@@ -757,8 +765,8 @@ static int config_handler(void *user, const char *section, const char *key,
 	switch (st->kind) {
 	case SECTION_NONE:
 		config_error_at(st, st->lineno,
-				"key \"%.*s\" outside a section", CONFIG_QUOTE_MAX,
-				key);
+				"key \"%.*s\" outside a section",
+				CONFIG_QUOTE_MAX, key);
 		return 0;
 	case SECTION_INVALID:
 		return 1; /* its header was reported */
@@ -796,7 +804,7 @@ static int config_handler(void *user, const char *section, const char *key,
 					     sizeof(reason));
 		if (rc == 0) {
 			struct interface_lines *l =
-				&st->lines[st->iface - st->cfg->ifs];
+			    &st->lines[st->iface - st->cfg->ifs];
 
 			if (k == IF_DHCP)
 				l->dhcp = st->lineno;
@@ -811,9 +819,10 @@ static int config_handler(void *user, const char *section, const char *key,
 	}
 
 	if (k < 0) {
-		const char *where = st->kind == SECTION_DAEMON ? "[daemon]" :
-				    st->kind == SECTION_LIMITS ? "[limits]" :
-								 "[interface]";
+		const char *where = st->kind == SECTION_DAEMON ? "[daemon]"
+				    : st->kind == SECTION_LIMITS
+					? "[limits]"
+					: "[interface]";
 
 		config_error_at(st, st->lineno, "unknown key \"%.*s\" in %s",
 				CONFIG_QUOTE_MAX, key, where);
@@ -852,11 +861,12 @@ static void config_check(struct parse_state *st)
 			return;
 		}
 		if (ifc->dhcp) {
-			config_error_at(st, ifc->line,
-					"interface %s: DHCP (the default) is not "
-					"implemented yet; set dhcp = no and an "
-					"address",
-					ifc->name);
+			config_error_at(
+			    st, ifc->line,
+			    "interface %s: DHCP (the default) is not "
+			    "implemented yet; set dhcp = no and an "
+			    "address",
+			    ifc->name);
 			return;
 		}
 		if (!ifc->addr) {
@@ -881,10 +891,11 @@ static void config_check(struct parse_state *st)
 				char net[16];
 
 				format_ipv4(ifc->addr & mask, net, sizeof(net));
-				config_error_at(st, l->gateway,
-						"bad gateway \"%s\": not on-link "
-						"(outside %s/%u)",
-						a, net, ifc->prefix_len);
+				config_error_at(
+				    st, l->gateway,
+				    "bad gateway \"%s\": not on-link "
+				    "(outside %s/%u)",
+				    a, net, ifc->prefix_len);
 				return;
 			}
 		}
@@ -911,8 +922,7 @@ void config_defaults(struct config *cfg)
 	stack_limits_default(&cfg->limits);
 }
 
-int config_load(struct config *cfg, const char *path, char *err,
-		size_t errlen)
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
 	struct parse_state *st;
 	int rc, ret;
@@ -951,8 +961,7 @@ int config_load(struct config *cfg, const char *path, char *err,
 		config_check(st);
 	if (st->err_line) {
 		ret = -EINVAL;
-		snprintf(err, errlen, "%s:%d: %s", path, st->err_line,
-			 st->err);
+		snprintf(err, errlen, "%s:%d: %s", path, st->err_line, st->err);
 		goto out;
 	}
 	if (cfg->nifs == 0) {

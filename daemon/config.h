@@ -20,25 +20,25 @@
 
 #include "../stack/stack.h"
 
-#define CONFIG_NAME_MAX 64
-#define CONFIG_PATH_MAX 108 /* sizeof(sun_path) */
-#define CONFIG_DNS_MAX 3
+#define CONFIG_NAME_MAX	      64
+#define CONFIG_PATH_MAX	      108 /* sizeof(sun_path) */
+#define CONFIG_DNS_MAX	      3
 #define CONFIG_DEFAULT_SOCKET "/run/utcpd/utcpd.sock"
-#define CONFIG_DEFAULT_PATH "/etc/utcpd/utcpd.conf"
-#define CONFIG_DEFAULT_NAME "utcpd"
-#define CONFIG_DEFAULT_MTU 1500u
-#define CONFIG_MTU_MIN 68u
-#define CONFIG_MTU_MAX (65535u - 14u) /* as stack_if_add() */
+#define CONFIG_DEFAULT_PATH   "/etc/utcpd/utcpd.conf"
+#define CONFIG_DEFAULT_NAME   "utcpd"
+#define CONFIG_DEFAULT_MTU    1500u
+#define CONFIG_MTU_MIN	      68u
+#define CONFIG_MTU_MAX	      (65535u - 14u) /* as stack_if_add() */
 /* Room for "FILE:LINE: reason" in the err buffer of config_load(). */
 #define CONFIG_ERR_MAX 512
 
 struct config_interface {
 	char name[STACK_IF_NAME_MAX]; /* the TAP device */
 	uint8_t mac[6];
-	bool has_mac;    /* false: a random locally administered MAC */
-	uint32_t mtu;    /* default 1500 */
-	bool dhcp;       /* default yes; only `no` is implemented today */
-	uint32_t addr;   /* host order; 0 = none */
+	bool has_mac;  /* false: a random locally administered MAC */
+	uint32_t mtu;  /* default 1500 */
+	bool dhcp;     /* default yes; only `no` is implemented today */
+	uint32_t addr; /* host order; 0 = none */
 	uint8_t prefix_len;
 	uint32_t gateway; /* 0 = none */
 	uint32_t dns[CONFIG_DNS_MAX];
@@ -49,15 +49,15 @@ struct config_interface {
 enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG, LOG_TARGET_FILE };
 
 struct config {
-	char name[CONFIG_NAME_MAX];        /* [daemon] name */
+	char name[CONFIG_NAME_MAX];	   /* [daemon] name */
 	char socket_path[CONFIG_PATH_MAX]; /* [daemon] socket */
-	mode_t socket_mode;                /* [daemon] socket_mode, 0660 */
-	enum log_target log_target;        /* [daemon] log */
+	mode_t socket_mode;		   /* [daemon] socket_mode, 0660 */
+	enum log_target log_target;	   /* [daemon] log */
 	char log_file[CONFIG_PATH_MAX * 4];
-	int log_level;                     /* syslog priority, LOG_INFO */
+	int log_level; /* syslog priority, LOG_INFO */
 	struct config_interface ifs[STACK_IF_MAX];
 	int nifs;
-	struct stack_limits limits;        /* [limits] over the defaults */
+	struct stack_limits limits; /* [limits] over the defaults */
 };
 
 /* Fills cfg with the defaults: name "utcpd", the default socket with
@@ -74,8 +74,7 @@ void config_defaults(struct config *cfg);
  * filled. Returns 0, -EINVAL for a bad configuration, or the negative
  * errno of opening or reading the file.
  */
-int config_load(struct config *cfg, const char *path, char *err,
-		size_t errlen);
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 
 /*
  * Sets one [daemon] key (name, socket, socket_mode, log, log_level) as

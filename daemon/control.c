@@ -40,7 +40,10 @@
  *     EV_WRITE watcher resumes it, so the stack's bounded queue fills
  *     and its drops are counted there.
  *   EOF or an error on the daemon end (the application closed its
- *   descriptor) closes the socket in the stack.
+ *   descriptor) closes the socket in the stack. When the control
+ *   connection goes, each of its sockets first passes on what the
+ *   application had already written (at most CONTROL_LINGER_DGRAMS_MAX
+ *   datagrams), as a kernel sends what was written before close().
  */
 #define _GNU_SOURCE
 #include "control.h"
@@ -61,27 +64,27 @@
 #include "log.h"
 #include "utcpd.h"
 
-#define CONTROL_CLIENTS_MAX 64
-#define CONTROL_SOCKETS_MAX 1024
-#define CONTROL_CLIENT_SOCKETS_MAX 256
-#define CONTROL_OUTQ_MAX 8
-#define CONTROL_SMALL_MSG_MAX 64 /* every reply but a status chunk */
-#define CONTROL_SEND_TIMEOUT_S 10.0
-#define CONTROL_ACCEPT_RETRY_S 1.0
-#define CONTROL_LISTEN_BACKLOG 64
-#define CONTROL_ACCEPTS_PER_WAKEUP 16
+#define CONTROL_CLIENTS_MAX	    64
+#define CONTROL_SOCKETS_MAX	    1024
+#define CONTROL_CLIENT_SOCKETS_MAX  256
+#define CONTROL_OUTQ_MAX	    8
+#define CONTROL_SMALL_MSG_MAX	    64 /* every reply but a status chunk */
+#define CONTROL_SEND_TIMEOUT_S	    10.0
+#define CONTROL_ACCEPT_RETRY_S	    1.0
+#define CONTROL_LISTEN_BACKLOG	    64
+#define CONTROL_ACCEPTS_PER_WAKEUP  16
 #define CONTROL_REQUESTS_PER_WAKEUP 16
-#define CONTROL_DGRAMS_PER_WAKEUP 64
-#define CONTROL_LINGER_DGRAMS_MAX 4096 /* sent by a client that left */
-#define CONTROL_SOCK_HASH 256 /* buckets, a power of two */
-#define CONTROL_CMSG_FDS_MAX 8 /* descriptors we can receive to close */
+#define CONTROL_DGRAMS_PER_WAKEUP   64
+#define CONTROL_LINGER_DGRAMS_MAX   4096 /* sent by a client that left */
+#define CONTROL_SOCK_HASH	    256	 /* buckets, a power of two */
+#define CONTROL_CMSG_FDS_MAX	    8 /* descriptors we can receive to close */
 
 struct control_socket {
 	struct control_client *owner;
-	struct control_socket *next;      /* in owner->sockets */
+	struct control_socket *next;	  /* in owner->sockets */
 	struct control_socket *hash_next; /* in control->sock_hash */
-	int sock;                         /* stack socket id */
-	int fd;                           /* the daemon's end */
+	int sock;			  /* stack socket id */
+	int fd;				  /* the daemon's end */
 	ev_io read_watcher;
 	ev_io write_watcher;
 	uint32_t pending_error; /* an ICMP error not yet delivered */
@@ -135,7 +138,7 @@ struct control_client {
 	pid_t pid;
 	uid_t uid;
 	uint8_t version; /* 0 until HELLO */
-	bool closing;    /* disconnect once the output is sent */
+	bool closing;	 /* disconnect once the output is sent */
 	ev_io read_watcher;
 	ev_io write_watcher;
 	ev_timer send_timer;
@@ -165,8 +168,7 @@ struct control {
 
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents);
-static void client_timeout_cb(struct ev_loop *loop, ev_timer *w,
-			      int revents);
+static void client_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void socket_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void socket_write_cb(struct ev_loop *loop, ev_io *w, int revents);
 
@@ -265,6 +267,16 @@ static void socket_drain(struct control_socket *cs)
 				ev_io_start(d->loop, &cs->write_watcher);
 				return;
 			}
+			if (errno == EMSGSIZE && !is_error) {
+				/* larger than the socketpair can ever take
+				 * (a tiny wmem_max): drop it, not the rest */
+				log_msg(LOG_DEBUG,
+					"control: socket %d: %zu-byte "
+					"datagram too large for the channel",
+					cs->sock, dg.len);
+				udp_pop(d->stack, cs->sock);
+				continue;
+			}
 			/* The application is gone; EOF on read closes. */
 			ev_io_stop(d->loop, &cs->write_watcher);
 			return;
@@ -292,8 +304,7 @@ enum socket_input_result { INPUT_AGAIN, INPUT_EOF, INPUT_BAD };
  * its end, INPUT_BAD for a packet that breaks the channel's format
  * (logged and counted). The caller closes the socket on the latter two.
  */
-static enum socket_input_result socket_input(struct control_socket *cs,
-					     int max)
+static enum socket_input_result socket_input(struct control_socket *cs, int max)
 {
 	struct control_client *c = cs->owner;
 	struct control *ctl = c->ctl;
@@ -332,8 +343,8 @@ static enum socket_input_result socket_input(struct control_socket *cs,
 			result = INPUT_BAD;
 			break;
 		}
-		err = udp_send(d->stack, daemon_now(), cs->sock, h.addr,
-			       h.port, payload, payload_len);
+		err = udp_send(d->stack, daemon_now(), cs->sock, h.addr, h.port,
+			       payload, payload_len);
 		if (err)
 			log_msg(LOG_DEBUG,
 				"control: socket %d: send of %zu bytes: %s",
@@ -365,8 +376,8 @@ static void client_destroy(struct control_client *c);
 
 /* Queues a small reply (with an optional descriptor to pass, which the
  * queue now owns). The caller has checked there is room. */
-static void client_queue(struct control_client *c, const void *msg,
-			 int len, int fd)
+static void client_queue(struct control_client *c, const void *msg, int len,
+			 int fd)
 {
 	struct control_outmsg *o;
 
@@ -550,8 +561,8 @@ static void status_encode_chunk(struct control_client *c,
 			continue;
 		}
 		if (r.type == IPC_REC_DAEMON)
-			snprintf(r.u.daemon.name, sizeof(r.u.daemon.name),
-				 "%s", c->ctl->d->cfg->name);
+			snprintf(r.u.daemon.name, sizeof(r.u.daemon.name), "%s",
+				 c->ctl->d->cfg->name);
 		if (ipc_status_add(&b, &r) == -ENOSPC) {
 			if (b.nrecords == 0) {
 				/* cannot happen: every record is small */
@@ -568,17 +579,17 @@ static void status_encode_chunk(struct control_client *c,
 
 /* Takes a snapshot of `count` records via `snap`; returns 0 or -ENOMEM.
  * Entries may appear between the two calls: what fits is kept. */
-#define SNAPSHOT(st, field, nfield, type, call)                           \
-	do {                                                               \
-		size_t total_ = (call(NULL, 0));                           \
-		if (total_ > 0) {                                          \
-			(st)->field = calloc(total_, sizeof(type));        \
-			if (!(st)->field)                                  \
-				return -ENOMEM;                            \
-			(st)->nfield = call((st)->field, total_);          \
-			if ((st)->nfield > total_)                         \
-				(st)->nfield = total_;                     \
-		}                                                          \
+#define SNAPSHOT(st, field, nfield, type, call)                                \
+	do {                                                                   \
+		size_t total_ = (call(NULL, 0));                               \
+		if (total_ > 0) {                                              \
+			(st)->field = calloc(total_, sizeof(type));            \
+			if (!(st)->field)                                      \
+				return -ENOMEM;                                \
+			(st)->nfield = call((st)->field, total_);              \
+			if ((st)->nfield > total_)                             \
+				(st)->nfield = total_;                         \
+		}                                                              \
 	} while (0)
 
 /* Fills a status stream with a snapshot of the stack. */
@@ -588,8 +599,8 @@ static int status_snapshot(struct daemon *d, struct status_stream *st)
 	int i;
 
 #define ROUTES(out, max) stack_route_snapshot(d->stack, out, max)
-#define ARPS(out, max) stack_arp_snapshot(d->stack, now, out, max)
-#define UDPS(out, max) stack_udp_snapshot(d->stack, out, max)
+#define ARPS(out, max)	 stack_arp_snapshot(d->stack, now, out, max)
+#define UDPS(out, max)	 stack_udp_snapshot(d->stack, out, max)
 	SNAPSHOT(st, routes, nroutes, struct stack_route_info, ROUTES);
 	SNAPSHOT(st, arp, narp, struct stack_arp_info, ARPS);
 	SNAPSHOT(st, udp, nudp, struct stack_udp_info, UDPS);
@@ -620,7 +631,7 @@ static int status_snapshot(struct daemon *d, struct status_stream *st)
 	stack_pool_info(d->stack, &st->pool);
 	for (i = 0; i < STACK_COUNTER_COUNT; i++)
 		st->counters[i] =
-			stack_counter_get(d->stack, (enum stack_counter)i);
+		    stack_counter_get(d->stack, (enum stack_counter)i);
 	return 0;
 }
 
@@ -708,9 +719,9 @@ static void reply_error(struct control_client *c, uint32_t id, int status)
 {
 	uint8_t buf[CONTROL_SMALL_MSG_MAX];
 	struct ipc_error e = {.status = status};
-	int len = ipc_encode_error(buf, sizeof(buf),
-				   c->version ? c->version : IPC_VERSION_MIN,
-				   id, &e);
+	int len =
+	    ipc_encode_error(buf, sizeof(buf),
+			     c->version ? c->version : IPC_VERSION_MIN, id, &e);
 
 	if (len > 0)
 		client_queue(c, buf, len, -1);
@@ -723,10 +734,10 @@ static void handle_hello(struct control_client *c, const struct ipc_msg *m,
 {
 	uint8_t buf[CONTROL_SMALL_MSG_MAX];
 	struct ipc_hello_reply r = {0};
-	unsigned lo = h->version_min > IPC_VERSION_MIN ? h->version_min
-						      : IPC_VERSION_MIN;
-	unsigned hi = h->version_max < IPC_VERSION_MAX ? h->version_max
-						      : IPC_VERSION_MAX;
+	unsigned lo =
+	    h->version_min > IPC_VERSION_MIN ? h->version_min : IPC_VERSION_MIN;
+	unsigned hi =
+	    h->version_max < IPC_VERSION_MAX ? h->version_max : IPC_VERSION_MAX;
 	int len;
 
 	if (lo > hi) {
@@ -757,10 +768,9 @@ static int udp_open(struct control_client *c, const struct ipc_udp_open *o,
 	struct control *ctl = c->ctl;
 	struct daemon *d = ctl->d;
 	struct control_socket *cs = NULL;
-	struct stack_udp_info *infos = NULL;
+	struct stack_udp_info info;
 	int pair[2] = {-1, -1};
 	int sock = -1, err;
-	size_t n, i;
 
 	if (c->nsockets >= CONTROL_CLIENT_SOCKETS_MAX ||
 	    ctl->nsockets >= CONTROL_SOCKETS_MAX)
@@ -785,22 +795,12 @@ static int udp_open(struct control_client *c, const struct ipc_udp_open *o,
 		goto out;
 	}
 
-	/* The bound address: the stack only tells through a snapshot. */
-	n = stack_udp_snapshot(d->stack, NULL, 0);
-	infos = calloc(n ? n : 1, sizeof(*infos));
-	if (!infos) {
-		err = -ENOMEM;
-		goto out;
-	}
-	n = stack_udp_snapshot(d->stack, infos, n);
+	/* The bound address (the port may have been chosen). */
 	r->local_addr = o->local_addr;
 	r->local_port = o->local_port;
-	for (i = 0; i < n; i++) {
-		if (infos[i].sock == sock) {
-			r->local_addr = infos[i].local_addr;
-			r->local_port = infos[i].local_port;
-			break;
-		}
+	if (udp_socket_info(d->stack, sock, &info) == 0) {
+		r->local_addr = info.local_addr;
+		r->local_port = info.local_port;
 	}
 
 	cs->owner = c;
@@ -834,7 +834,6 @@ out:
 		close(pair[0]);
 	if (pair[1] >= 0)
 		close(pair[1]);
-	free(infos);
 	free(cs);
 	return err;
 }
@@ -852,8 +851,8 @@ static void handle_udp_open(struct control_client *c, const struct ipc_msg *m,
 		r.local_addr = 0;
 		r.local_port = 0;
 	}
-	len = ipc_encode_udp_open_reply(buf, sizeof(buf), c->version, m->id,
-					&r);
+	len =
+	    ipc_encode_udp_open_reply(buf, sizeof(buf), c->version, m->id, &r);
 	if (len > 0)
 		client_queue(c, buf, len, app_fd);
 	else if (app_fd >= 0)
@@ -884,8 +883,7 @@ static void handle_status(struct control_client *c, const struct ipc_msg *m)
 }
 
 /* Counts and logs a protocol violation; the caller destroys the client. */
-static void protocol_error(struct control_client *c, const char *what,
-			   int err)
+static void protocol_error(struct control_client *c, const char *what, int err)
 {
 	c->ctl->protocol_errors++;
 	log_msg(LOG_WARNING,
@@ -915,8 +913,7 @@ static int client_handle(struct control_client *c, const uint8_t *buf,
 			return -EPROTO;
 		}
 	} else if (m.version != c->version || m.type == IPC_T_HELLO) {
-		protocol_error(c, "version mismatch or second HELLO",
-			       -EPROTO);
+		protocol_error(c, "version mismatch or second HELLO", -EPROTO);
 		return -EPROTO;
 	}
 
@@ -1004,8 +1001,8 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		msg.msg_control = cbuf.buf;
 		msg.msg_controllen = sizeof(cbuf.buf);
 		n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-			      errno == EINTR))
+		if (n < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			break;
 		if (n <= 0) {
 			if (n < 0)
@@ -1037,8 +1034,7 @@ static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	client_flush(w->data);
 }
 
-static void client_timeout_cb(struct ev_loop *loop, ev_timer *w,
-			      int revents)
+static void client_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct control_client *c = w->data;
 
@@ -1130,8 +1126,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			 * rather than spin on a readable socket. */
 			log_msg(LOG_ERR, "control: accept: %m; pausing");
 			ev_io_stop(loop, &ctl->accept_watcher);
-			ev_timer_set(&ctl->accept_retry,
-				     CONTROL_ACCEPT_RETRY_S, 0.);
+			ev_timer_set(&ctl->accept_retry, CONTROL_ACCEPT_RETRY_S,
+				     0.);
 			ev_timer_start(loop, &ctl->accept_retry);
 			return;
 		}
@@ -1168,7 +1164,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			ctl->clients->prev = c;
 		ctl->clients = c;
 		ctl->nclients++;
-		log_msg(LOG_DEBUG, "control: client %u connected (pid %d uid %d)",
+		log_msg(LOG_DEBUG,
+			"control: client %u connected (pid %d uid %d)",
 			c->serial, (int)c->pid, (int)c->uid);
 	}
 }
@@ -1237,7 +1234,7 @@ int control_start(struct daemon *d, const char *path, mode_t mode)
 		goto out;
 	}
 	ctl->listen_fd =
-		socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	    socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl->listen_fd < 0) {
 		err = -errno;
 		log_msg(LOG_ERR, "control: socket: %m");
@@ -1299,17 +1296,19 @@ void control_on_stack_event(struct daemon *d, const struct stack_event *ev)
 
 	if (!d->control)
 		return;
+	switch (ev->type) {
+	case STACK_EV_UDP_READABLE:
+	case STACK_EV_UDP_ERROR:
+		break;
+	default:
+		return; /* TCP ids are another space; not served yet */
+	}
 	cs = socket_find(d->control, ev->sock);
 	if (!cs)
 		return; /* closed since */
-	switch (ev->type) {
-	case STACK_EV_UDP_READABLE:
-		break;
-	case STACK_EV_UDP_ERROR:
-		if (ev->error > 0 && ev->error <= IPC_ERRNO_MAX)
-			cs->pending_error = (uint32_t)ev->error;
-		break;
-	}
+	if (ev->type == STACK_EV_UDP_ERROR && ev->error > 0 &&
+	    ev->error <= IPC_ERRNO_MAX)
+		cs->pending_error = (uint32_t)ev->error;
 	/* Unless already waiting for room, move data now. */
 	if (!ev_is_active(&cs->write_watcher))
 		socket_drain(cs);

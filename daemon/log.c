@@ -28,18 +28,18 @@ static struct {
 	int level;
 	int fd; /* LOG_TARGET_FILE */
 	char path[CONFIG_PATH_MAX * 4];
-} log_state = { LOG_TARGET_STDERR, LOG_INFO, -1, "" };
+} log_state = {LOG_TARGET_STDERR, LOG_INFO, -1, ""};
 
 static const char *const level_names[] = {
-	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit",
-	[LOG_ERR] = "err",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-	[LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
+    [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",     [LOG_CRIT] = "crit",
+    [LOG_ERR] = "err",	   [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+    [LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
 };
 
 static int log_file_open(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-		      0640);
+	int fd = open(
+	    path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -120,8 +120,9 @@ void log_msg(int priority, const char *fmt, ...)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
 		len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-		n = snprintf(line + len, sizeof(line) - len, ".%03ld %s: ",
-			     ts.tv_nsec / 1000000, level_names[priority]);
+		n = snprintf(line + len, sizeof(line) - len,
+			     ".%03ld %s: ", ts.tv_nsec / 1000000,
+			     level_names[priority]);
 		len += n > 0 ? (size_t)n : 0;
 	}
 
@@ -130,9 +131,9 @@ void log_msg(int priority, const char *fmt, ...)
 	n = vsnprintf(line + len, sizeof(line) - len - 1, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		len += (size_t)n < sizeof(line) - len - 1 ?
-			       (size_t)n :
-			       sizeof(line) - len - 2;
+		len += (size_t)n < sizeof(line) - len - 1
+			   ? (size_t)n
+			   : sizeof(line) - len - 2;
 	while (len > 0 && line[len - 1] == '\n')
 		len--;
 

@@ -35,6 +35,6 @@ void log_close(void);
 /* Logs one message at `priority` (LOG_ERR ... LOG_DEBUG). Preserves
  * errno, so `log_msg(LOG_ERR, "...: %m")` works. */
 void log_msg(int priority, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -62,7 +62,7 @@
 /* Command-line overrides kept until the file has been read. */
 #define OVERRIDES_MAX 16
 
-#define EXIT_SETUP 1
+#define EXIT_SETUP  1
 #define EXIT_CONFIG 2
 
 static struct daemon daemon_state;
@@ -171,12 +171,14 @@ static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	static uint8_t discard[65536]; /* > the largest frame, 65535 */
 	struct daemon *d = w->data;
-	struct tap *t = (struct tap *)((char *)w - offsetof(struct tap, watcher));
+	struct tap *t =
+	    (struct tap *)((char *)w - offsetof(struct tap, watcher));
 	uint64_t now = daemon_now();
 	size_t frame_max = t->mtu + 14;
 
 	for (int i = 0; i < TAP_RX_BATCH; i++) {
 		struct pkt *p = stack_pkt_alloc(d->stack, frame_max);
+		size_t room;
 		ssize_t n;
 
 		if (!p) {
@@ -188,7 +190,12 @@ static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			t->rx_drops++;
 			continue;
 		}
-		n = read(t->fd, p->data, frame_max);
+		/* Read into all the room there is: should the kernel side's
+		 * MTU have been raised behind our back, a frame a little over
+		 * ours still arrives whole (tun fails a read into a buffer
+		 * too small, and the frame is lost). */
+		room = pkt_tailroom(p);
+		n = read(t->fd, p->data, room < 65535 ? room : 65535);
 		if (n <= 0) {
 			stack_pkt_free(d->stack, p);
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -305,10 +312,11 @@ static int interface_up(struct daemon *d, const struct config_interface *ifc)
 		format_ipv4(ifc->gateway, gw, sizeof(gw));
 		ret = stack_route_add(d->stack, 0, 0, ifc->gateway, idx);
 		if (ret == -EEXIST) {
-			log_msg(LOG_WARNING,
-				"%s: gateway %s ignored: a default route exists "
-				"already",
-				ifc->name, gw);
+			log_msg(
+			    LOG_WARNING,
+			    "%s: gateway %s ignored: a default route exists "
+			    "already",
+			    ifc->name, gw);
 		} else if (ret < 0) {
 			log_msg(LOG_ERR, "%s: default route via %s: %s",
 				ifc->name, gw, strerror(-ret));
@@ -382,9 +390,9 @@ static void print_config(const struct config *cfg, const char *path)
 	printf("%s: ok\n", path);
 	printf("name %s, socket %s (mode %04o), log %s at %s\n", cfg->name,
 	       cfg->socket_path, (unsigned)cfg->socket_mode,
-	       cfg->log_target == LOG_TARGET_STDERR ? "stderr" :
-	       cfg->log_target == LOG_TARGET_SYSLOG ? "syslog" :
-						      cfg->log_file,
+	       cfg->log_target == LOG_TARGET_STDERR   ? "stderr"
+	       : cfg->log_target == LOG_TARGET_SYSLOG ? "syslog"
+						      : cfg->log_file,
 	       config_log_level_name(cfg->log_level));
 	for (int i = 0; i < cfg->nifs; i++) {
 		const struct config_interface *ifc = &cfg->ifs[i];
@@ -397,8 +405,8 @@ static void print_config(const struct config *cfg, const char *path)
 			format_ipv4(ifc->gateway, gw, sizeof(gw));
 		printf("interface %s: mac %s, mtu %u, dhcp %s, address %s/%u, "
 		       "gateway %s, dns",
-		       ifc->name, mac, ifc->mtu, ifc->dhcp ? "yes" : "no",
-		       addr, ifc->prefix_len, gw);
+		       ifc->name, mac, ifc->mtu, ifc->dhcp ? "yes" : "no", addr,
+		       ifc->prefix_len, gw);
 		if (!ifc->ndns)
 			printf(" none");
 		for (int j = 0; j < ifc->ndns; j++) {
@@ -412,16 +420,16 @@ static void print_config(const struct config *cfg, const char *path)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "socket-mode", required_argument, NULL, 'M' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "log-level", required_argument, NULL, 'L' },
-		{ "check-config", no_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"socket-mode", required_argument, NULL, 'M'},
+	    {"log", required_argument, NULL, 'l'},
+	    {"log-level", required_argument, NULL, 'L'},
+	    {"check-config", no_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	static struct config cfg;
 	struct override overrides[OVERRIDES_MAX];
@@ -434,7 +442,7 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "c:n:s:l:thV", options, NULL)) !=
 	       -1) {
-		struct override o = { NULL, NULL, optarg };
+		struct override o = {NULL, NULL, optarg};
 
 		switch (opt) {
 		case 'c':
@@ -465,7 +473,7 @@ int main(int argc, char **argv)
 			o.flag = "--log-level", o.key = "log_level";
 			break;
 		default:
-			usage(stderr);
+			fprintf(stderr, "Try 'utcpd --help'.\n");
 			return EXIT_CONFIG;
 		}
 		if (noverrides == OVERRIDES_MAX) {
@@ -475,9 +483,10 @@ int main(int argc, char **argv)
 		overrides[noverrides++] = o;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "utcpd: unexpected argument \"%s\"\n",
+		fprintf(stderr,
+			"utcpd: unexpected argument \"%s\"; try 'utcpd "
+			"--help'\n",
 			argv[optind]);
-		usage(stderr);
 		return EXIT_CONFIG;
 	}
 
@@ -559,15 +568,16 @@ out:
 		if (d->loop)
 			ev_io_stop(d->loop, &t->watcher);
 		if (t->fd >= 0)
-			log_msg(LOG_INFO,
-				"%s: rx %llu frames (%llu dropped, %llu errors), "
-				"tx %llu frames (%llu dropped, %llu errors)",
-				t->name, (unsigned long long)t->rx_frames,
-				(unsigned long long)t->rx_drops,
-				(unsigned long long)t->rx_errors,
-				(unsigned long long)t->tx_frames,
-				(unsigned long long)t->tx_drops,
-				(unsigned long long)t->tx_errors);
+			log_msg(
+			    LOG_INFO,
+			    "%s: rx %llu frames (%llu dropped, %llu errors), "
+			    "tx %llu frames (%llu dropped, %llu errors)",
+			    t->name, (unsigned long long)t->rx_frames,
+			    (unsigned long long)t->rx_drops,
+			    (unsigned long long)t->rx_errors,
+			    (unsigned long long)t->tx_frames,
+			    (unsigned long long)t->tx_drops,
+			    (unsigned long long)t->tx_errors);
 		tap_close(t);
 	}
 	if (d->loop) {

@@ -211,11 +211,11 @@ int tap_open(struct tap *t, const char *name, uint32_t mtu,
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		ret = -errno;
 		log_msg(LOG_ERR, "%s: TUNSETIFF: %m%s", name,
-			ret == -EBUSY ? " (another process holds this TAP)" :
-			ret == -EINVAL && existed ?
-					" (a device of that name exists and is "
-					"not a TAP)" :
-					"");
+			ret == -EBUSY ? " (another process holds this TAP)"
+			: ret == -EINVAL && existed
+			    ? " (a device of that name exists and is "
+			      "not a TAP)"
+			    : "");
 		goto fail;
 	}
 	t->fd = fd;
@@ -229,17 +229,18 @@ int tap_open(struct tap *t, const char *name, uint32_t mtu,
 		random_mac(new_mac, stack_mac);
 		t->orig_mac_changed = 1;
 	}
-	ret = link_change(name, "setting the MTU and bringing the link up",
-			  mtu, t->orig_mac_changed ? new_mac : NULL, 1);
+	ret = link_change(name, "setting the MTU and bringing the link up", mtu,
+			  t->orig_mac_changed ? new_mac : NULL, 1);
 	if (ret < 0)
 		goto fail;
 	if (t->orig_mac_changed) {
 		memcpy(t->kernel_mac, new_mac, 6);
-		log_msg(LOG_NOTICE,
-			"%s: the kernel side had the stack's MAC; changed it to "
-			"%02x:%02x:%02x:%02x:%02x:%02x",
-			name, new_mac[0], new_mac[1], new_mac[2], new_mac[3],
-			new_mac[4], new_mac[5]);
+		log_msg(
+		    LOG_NOTICE,
+		    "%s: the kernel side had the stack's MAC; changed it to "
+		    "%02x:%02x:%02x:%02x:%02x:%02x",
+		    name, new_mac[0], new_mac[1], new_mac[2], new_mac[3],
+		    new_mac[4], new_mac[5]);
 	}
 	return 0;
 

@@ -21,8 +21,8 @@ struct control;
 
 struct tap {
 	int fd;
-	int ifindex;  /* the stack's interface index */
-	int created;  /* we created it (not an existing persistent TAP) */
+	int ifindex; /* the stack's interface index */
+	int created; /* we created it (not an existing persistent TAP) */
 	char name[STACK_IF_NAME_MAX];
 	uint32_t mtu;
 	ev_io watcher;
@@ -31,11 +31,11 @@ struct tap {
 	/* tap.c: the kernel's view, and what to restore on a pre-existing
 	 * TAP when the daemon stops. */
 	int kernel_ifindex;
-	uint8_t kernel_mac[6];   /* the kernel side's MAC, != the stack's */
-	uint32_t orig_mtu;       /* pre-existing TAP: the MTU it had */
-	unsigned orig_flags;     /* pre-existing TAP: its IFF_UP then */
-	uint8_t orig_mac[6];     /* pre-existing TAP: its MAC then */
-	int orig_mac_changed;    /* we had to change that MAC */
+	uint8_t kernel_mac[6]; /* the kernel side's MAC, != the stack's */
+	uint32_t orig_mtu;     /* pre-existing TAP: the MTU it had */
+	unsigned orig_flags;   /* pre-existing TAP: its IFF_UP then */
+	uint8_t orig_mac[6];   /* pre-existing TAP: its MAC then */
+	int orig_mac_changed;  /* we had to change that MAC */
 };
 
 struct daemon {
@@ -49,7 +49,7 @@ struct daemon {
 	uint64_t start_ns;
 	/* main.c: signals, and flush bookkeeping */
 	ev_signal sig_term, sig_int, sig_hup;
-	int in_flush;    /* daemon_flush() is running ... */
+	int in_flush;	 /* daemon_flush() is running ... */
 	int flush_again; /* ... and was called again from inside */
 	int exit_status; /* set before ev_break() */
 };

@@ -73,8 +73,8 @@ static bool status_valid(int32_t status)
 
 /* Header layout: magic u16, version u8, flags u8 (0), type u16,
  * reserved u16 (0), length u32 (whole message), id u32. */
-static int put_header(uint8_t *buf, size_t cap, uint8_t version,
-		      uint16_t type, uint32_t id, size_t body_len)
+static int put_header(uint8_t *buf, size_t cap, uint8_t version, uint16_t type,
+		      uint32_t id, size_t body_len)
 {
 	size_t len = IPC_HDR_LEN + body_len;
 
@@ -145,8 +145,8 @@ int ipc_encode_hello(void *buf, size_t cap, uint32_t id,
 	if (h->version_min == 0 || h->version_min > h->version_max ||
 	    h->version_max > 0xff)
 		return -EINVAL;
-	len = put_header(p, cap, IPC_VERSION_MIN, IPC_T_HELLO, id,
-			 IPC_HELLO_LEN);
+	len =
+	    put_header(p, cap, IPC_VERSION_MIN, IPC_T_HELLO, id, IPC_HELLO_LEN);
 	if (len < 0)
 		return len;
 	p += IPC_HDR_LEN;
@@ -171,8 +171,8 @@ int ipc_decode_hello(const struct ipc_msg *m, struct ipc_hello *out)
 	return 0;
 }
 
-int ipc_encode_hello_reply(void *buf, size_t cap, uint8_t version,
-			   uint32_t id, const struct ipc_hello_reply *r)
+int ipc_encode_hello_reply(void *buf, size_t cap, uint8_t version, uint32_t id,
+			   const struct ipc_hello_reply *r)
 {
 	uint8_t *p = buf;
 	int len;
@@ -192,8 +192,7 @@ int ipc_encode_hello_reply(void *buf, size_t cap, uint8_t version,
 	return len;
 }
 
-int ipc_decode_hello_reply(const struct ipc_msg *m,
-			   struct ipc_hello_reply *out)
+int ipc_decode_hello_reply(const struct ipc_msg *m, struct ipc_hello_reply *out)
 {
 	const uint8_t *p = m->body;
 	int err = check_body(m, IPC_T_HELLO_REPLY, IPC_HELLO_REPLY_LEN);
@@ -220,8 +219,8 @@ int ipc_encode_udp_open(void *buf, size_t cap, uint8_t version, uint32_t id,
 			const struct ipc_udp_open *o)
 {
 	uint8_t *p = buf;
-	int len = put_header(p, cap, version, IPC_T_UDP_OPEN, id,
-			     IPC_UDP_OPEN_LEN);
+	int len =
+	    put_header(p, cap, version, IPC_T_UDP_OPEN, id, IPC_UDP_OPEN_LEN);
 
 	if (len < 0)
 		return len;
@@ -285,7 +284,7 @@ int ipc_decode_udp_open_reply(const struct ipc_msg *m,
 	out->local_port = get_u16(p + 12);
 	if (!status_valid(out->status) || get_u16(p + 14) != 0)
 		return -EBADMSG;
-	if ((out->status == 0) != (out->sock >= 0))
+	if (out->status == 0 ? out->sock < 0 : out->sock != -1)
 		return -EBADMSG;
 	return 0;
 }
@@ -335,18 +334,30 @@ int ipc_decode_error(const struct ipc_msg *m, struct ipc_error *out)
 
 /* ---- status records ------------------------------------------------ */
 
-/* Fixed part of each record type, after the 4-byte record header; the
- * string-carrying ones add a u8 length and that many bytes. */
-#define REC_DAEMON_FIXED 9u     /* u64 uptime_ms, u8 name_len */
-#define REC_INTERFACE_FIXED 24u /* i32 index, u32 mtu, addr, gateway,
-				   mac[6], u8 prefix_len, u8 name_len */
-#define REC_ROUTE_LEN 16u       /* u32 dst, gateway, i32 ifindex, u8 prefix,
-				   u8 kind, u16 reserved */
-#define REC_ARP_LEN 28u         /* u32 addr, i32 ifindex, u64 expires_ms,
-				   u32 queued, mac[6], u8 state, u8 reserved */
-#define REC_SOCKET_LEN 52u      /* see put_socket() */
-#define REC_POOL_LEN 24u        /* 6 x u32 */
-#define REC_COUNTER_FIXED 9u    /* u64 value, u8 name_len */
+/*
+ * Fixed part of each record type, after the 4-byte record header; the
+ * string-carrying ones add that many bytes of string. Field by field
+ * (docs/ipc.md has the offsets):
+ *   DAEMON     u64 uptime_ms, u8 name_len
+ *   INTERFACE  i32 index, u32 mtu, addr, gateway, mac[6], u8 prefix_len,
+ *              u8 name_len
+ *   ROUTE      u32 dst, gateway, i32 ifindex, u8 prefix_len, u8 kind,
+ *              u16 reserved
+ *   ARP        u32 addr, i32 ifindex, u64 expires_ms, u32 queued, mac[6],
+ *              u8 state, u8 reserved
+ *   SOCKET     i32 id, u8 protocol, u8 reserved, u16 local_port,
+ *              u32 local_addr, remote_addr, u16 remote_port, u16 reserved,
+ *              u32 recv_queue, recv_bytes, u64 rx, tx, drops
+ *   POOL       6 x u32
+ *   COUNTER    u64 value, u8 name_len
+ */
+#define REC_DAEMON_FIXED    9u
+#define REC_INTERFACE_FIXED 24u
+#define REC_ROUTE_LEN	    16u
+#define REC_ARP_LEN	    28u
+#define REC_SOCKET_LEN	    52u
+#define REC_POOL_LEN	    24u
+#define REC_COUNTER_FIXED   9u
 
 /* Copies a NUL-terminated string for the wire: at most `max` bytes,
  * non-printable bytes as '?'. Returns the length written. */
@@ -472,8 +483,7 @@ static void put_record_body(uint8_t *p, const struct ipc_record *r)
 		break;
 	case IPC_REC_COUNTER:
 		put_u64(p, r->u.counter.value);
-		n = put_string(p + 9, r->u.counter.name,
-			       IPC_COUNTER_NAME_MAX);
+		n = put_string(p + 9, r->u.counter.name, IPC_COUNTER_NAME_MAX);
 		put_u8(p + 8, (uint8_t)n);
 		break;
 	}
@@ -533,8 +543,8 @@ size_t ipc_status_finish(struct ipc_status_builder *b, int32_t status,
  * its size and fills *r (r->type 0 for an unknown type). Returns 0 or
  * -EBADMSG. This is the only place record bytes are read.
  */
-static int record_parse(const uint8_t *p, size_t avail,
-			struct ipc_record *r, size_t *used)
+static int record_parse(const uint8_t *p, size_t avail, struct ipc_record *r,
+			size_t *used)
 {
 	uint16_t type;
 	size_t size, body_len;
@@ -670,8 +680,8 @@ int ipc_decode_status_reply(const struct ipc_msg *m,
 	for (off = 0; off < out->records_len; off += used) {
 		if (count == out->nrecords)
 			return -EBADMSG; /* trailing bytes */
-		if (record_parse(out->records + off, out->records_len - off,
-				 &r, &used))
+		if (record_parse(out->records + off, out->records_len - off, &r,
+				 &used))
 			return -EBADMSG;
 		count++;
 	}

@@ -39,10 +39,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_MAGIC 0x5554u /* "UT" */
+#define IPC_MAGIC	0x5554u /* "UT" */
 #define IPC_VERSION_MIN 1u
 #define IPC_VERSION_MAX 1u
-#define IPC_HDR_LEN 16u
+#define IPC_HDR_LEN	16u
 /* The largest control message, header included, in either direction. */
 #define IPC_MSG_MAX 4096u
 /* Request id 0 is never used by a client; the daemon uses it for
@@ -65,13 +65,13 @@ enum ipc_type {
 };
 
 /* Fixed body sizes. */
-#define IPC_HELLO_LEN 8u
-#define IPC_HELLO_REPLY_LEN 16u
-#define IPC_UDP_OPEN_LEN 16u
+#define IPC_HELLO_LEN	       8u
+#define IPC_HELLO_REPLY_LEN    16u
+#define IPC_UDP_OPEN_LEN       16u
 #define IPC_UDP_OPEN_REPLY_LEN 16u
-#define IPC_STATUS_LEN 0u
-#define IPC_ERROR_LEN 8u
-#define IPC_STATUS_REPLY_MIN 8u /* before the records */
+#define IPC_STATUS_LEN	       0u
+#define IPC_ERROR_LEN	       8u
+#define IPC_STATUS_REPLY_MIN   8u /* before the records */
 
 /* Errors travel as negative errno values in [-IPC_ERRNO_MAX, 0]. */
 #define IPC_ERRNO_MAX 4095
@@ -145,8 +145,8 @@ struct ipc_error {
  */
 int ipc_encode_hello(void *buf, size_t cap, uint32_t id,
 		     const struct ipc_hello *h);
-int ipc_encode_hello_reply(void *buf, size_t cap, uint8_t version,
-			   uint32_t id, const struct ipc_hello_reply *r);
+int ipc_encode_hello_reply(void *buf, size_t cap, uint8_t version, uint32_t id,
+			   const struct ipc_hello_reply *r);
 int ipc_encode_udp_open(void *buf, size_t cap, uint8_t version, uint32_t id,
 			const struct ipc_udp_open *o);
 int ipc_encode_udp_open_reply(void *buf, size_t cap, uint8_t version,
@@ -180,7 +180,7 @@ int ipc_decode_error(const struct ipc_msg *m, struct ipc_error *out);
  * later versions can add some.
  */
 #define IPC_STATUS_F_END 0x0001u
-#define IPC_REC_HDR_LEN 4u
+#define IPC_REC_HDR_LEN	 4u
 
 enum ipc_record_type {
 	IPC_REC_DAEMON = 1,
@@ -192,8 +192,8 @@ enum ipc_record_type {
 	IPC_REC_COUNTER = 7,
 };
 
-#define IPC_NAME_MAX 63         /* daemon name, bytes */
-#define IPC_IFNAME_MAX 15       /* interface name, bytes */
+#define IPC_NAME_MAX	     63 /* daemon name, bytes */
+#define IPC_IFNAME_MAX	     15 /* interface name, bytes */
 #define IPC_COUNTER_NAME_MAX 47 /* counter name, bytes */
 
 enum ipc_route_kind { IPC_ROUTE_CONNECTED = 0, IPC_ROUTE_STATIC = 1 };
@@ -333,9 +333,9 @@ bool ipc_record_next(struct ipc_record_iter *it, struct ipc_record *r);
  * payload and `error` a positive errno (ECONNREFUSED) for an ICMP error
  * that arrived for a connected socket.
  */
-#define IPC_DGRAM_HDR_LEN 12u
+#define IPC_DGRAM_HDR_LEN   12u
 #define IPC_UDP_PAYLOAD_MAX 65507u
-#define IPC_DGRAM_F_ERROR 0x01u
+#define IPC_DGRAM_F_ERROR   0x01u
 
 struct ipc_dgram_hdr {
 	uint32_t addr;

@@ -69,6 +69,44 @@
 	X(udp_rx_drop_queue_full)                                          \
 	X(udp_tx)                                                          \
 	X(udp_tx_drop_no_buffer)                                           \
+	X(tcp_rx_segments)                                                 \
+	X(tcp_rx_drop_short)                                               \
+	X(tcp_rx_drop_offset)                                              \
+	X(tcp_rx_drop_options)                                             \
+	X(tcp_rx_drop_checksum)                                            \
+	X(tcp_rx_drop_flags)                                               \
+	X(tcp_rx_drop_broadcast)                                           \
+	X(tcp_rx_drop_out_of_window)                                       \
+	X(tcp_rx_drop_paws)                                                \
+	X(tcp_rx_drop_bad_ack)                                             \
+	X(tcp_rx_drop_no_buffer)                                           \
+	X(tcp_rx_no_conn)                                                  \
+	X(tcp_rx_resets)                                                   \
+	X(tcp_rx_ooo_segments)                                             \
+	X(tcp_rx_ooo_drop)                                                 \
+	X(tcp_rx_dup_acks)                                                 \
+	X(tcp_tx_segments)                                                 \
+	X(tcp_tx_resets)                                                   \
+	X(tcp_tx_drop_no_buffer)                                           \
+	X(tcp_retransmits)                                                 \
+	X(tcp_fast_retransmits)                                            \
+	X(tcp_rto_timeouts)                                                \
+	X(tcp_challenge_acks)                                              \
+	X(tcp_challenge_acks_limited)                                      \
+	X(tcp_listen_overflow)                                             \
+	X(tcp_syn_cookies_sent)                                            \
+	X(tcp_syn_cookies_ok)                                              \
+	X(tcp_syn_cookies_bad)                                             \
+	X(tcp_active_opens)                                                \
+	X(tcp_passive_opens)                                               \
+	X(tcp_conns_reset)                                                 \
+	X(tcp_conns_timed_out)                                             \
+	X(tcp_conns_refused)                                               \
+	X(tcp_time_wait_recycled)                                          \
+	X(tcp_time_wait_reused)                                            \
+	X(tcp_keepalive_probes)                                            \
+	X(tcp_zero_window_probes)                                          \
+	X(tcp_conns_table_full)                                            \
 	X(pkt_alloc_failures)
 
 enum stack_counter {

@@ -57,6 +57,16 @@ struct stack_limits {
 	uint32_t udp_rcvq_bytes_max; /* bytes queued on one socket */
 	uint32_t icmp_error_rate;    /* ICMP errors per second, sustained */
 	uint32_t icmp_error_burst;   /* ... and in a burst */
+	uint32_t tcp_conns_max;      /* connections, TIME_WAIT included */
+	uint32_t tcp_listeners_max;
+	uint32_t tcp_syn_backlog;    /* half-open per listener, then cookies */
+	uint32_t tcp_chunks_max;     /* send buffer chunks (2 KiB), all conns */
+	uint32_t tcp_sndbuf;         /* default send buffer, bytes */
+	uint32_t tcp_rcvbuf;         /* default receive buffer, bytes */
+	uint32_t tcp_keepidle_s;     /* keepalive defaults (RFC 1122 4.2.3.6) */
+	uint32_t tcp_keepintvl_s;
+	uint32_t tcp_keepcnt;
+	bool tcp_cubic;              /* CUBIC (default) or NewReno */
 };
 
 /* Fills `lim` with the defaults. */
@@ -112,12 +122,18 @@ struct pkt *stack_pop_tx(struct stack *s);
 enum stack_event_type {
 	STACK_EV_UDP_READABLE, /* the socket's receive queue became non-empty */
 	STACK_EV_UDP_ERROR,    /* an ICMP error arrived for a connected socket */
+	STACK_EV_TCP_ACCEPTABLE, /* a listener has a connection to accept */
+	STACK_EV_TCP_CONNECTED,  /* an active open completed */
+	STACK_EV_TCP_READABLE,   /* data or the peer's FIN can be read */
+	STACK_EV_TCP_WRITABLE,   /* send buffer space opened up */
+	STACK_EV_TCP_ERROR,      /* the connection failed: error says why */
 };
 
 struct stack_event {
 	enum stack_event_type type;
-	int sock;  /* socket id */
-	int error; /* positive errno for *_ERROR (ECONNREFUSED, EHOSTUNREACH) */
+	int sock;  /* socket id (UDP), connection or listener id (TCP) */
+	int error; /* positive errno for *_ERROR (ECONNREFUSED, EHOSTUNREACH,
+		    * ECONNRESET, ETIMEDOUT) */
 };
 
 /* Pops the next event into *ev; false when there is none. The queue
@@ -167,6 +183,101 @@ int udp_peek(struct stack *s, int sock, struct udp_datagram *dg);
 /* Removes the oldest queued datagram (after udp_peek). */
 void udp_pop(struct stack *s, int sock);
 
+/* ---- TCP ------------------------------------------------------------ */
+
+/*
+ * Connections and listeners have ids in their own spaces (a connection
+ * id and a UDP socket id may be equal). A connection id belongs to the
+ * caller from tcp_connect() or tcp_accept() until tcp_close() or
+ * tcp_abort(): after an error the connection is dead (every call returns
+ * the error) but the id stays valid until the caller lets go of it.
+ * After tcp_close() the stack finishes the connection on its own (FIN
+ * exchange, TIME_WAIT) and frees it.
+ */
+
+struct tcp_sockopts {
+	bool nodelay;          /* disable Nagle (TCP_NODELAY) */
+	bool keepalive;        /* SO_KEEPALIVE */
+	uint32_t keepidle_s;   /* idle time before the first probe */
+	uint32_t keepintvl_s;  /* between probes */
+	uint32_t keepcnt;      /* unanswered probes before ETIMEDOUT */
+	uint32_t sndbuf;       /* send buffer limit, bytes */
+	uint32_t rcvbuf;       /* receive buffer limit, bytes */
+};
+
+/* The defaults for new connections (from the stack's limits). */
+void tcp_sockopts_default(const struct stack *s, struct tcp_sockopts *o);
+
+/*
+ * Listens on local_addr:local_port (addr 0 = any). backlog bounds the
+ * connections waiting for tcp_accept(); beyond it, and beyond the bound
+ * on half-open connections, SYN cookies answer. Returns a listener id,
+ * or -EADDRINUSE, -EADDRNOTAVAIL, -EMFILE.
+ */
+int tcp_listen(struct stack *s, uint32_t local_addr, uint16_t local_port,
+	       uint32_t backlog, const struct tcp_sockopts *o);
+
+/* Takes the oldest established connection from the listener's queue;
+ * returns its id and its peer, or -EAGAIN, -EBADF. */
+int tcp_accept(struct stack *s, int listener, uint32_t *remote_addr,
+	       uint16_t *remote_port);
+
+/* Stops listening; connections not yet accepted are reset. */
+void tcp_listen_close(struct stack *s, uint64_t now, int listener);
+
+/*
+ * Opens a connection (local_port 0 = a random ephemeral port, local_addr
+ * 0 = the route's source). Completion is STACK_EV_TCP_CONNECTED or
+ * STACK_EV_TCP_ERROR. Returns a connection id, or -EADDRINUSE,
+ * -EADDRNOTAVAIL, -ENETUNREACH, -EMFILE, -ENOMEM.
+ */
+int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
+		uint16_t local_port, uint32_t remote_addr, uint16_t remote_port,
+		const struct tcp_sockopts *o);
+
+/* Bytes the send buffer can take now (0 while full or not open). */
+size_t tcp_send_space(const struct stack *s, int conn);
+
+/*
+ * Copies up to len bytes into the send buffer and transmits what the
+ * windows allow. Returns the bytes taken (possibly fewer than len),
+ * -EAGAIN when the buffer is full (STACK_EV_TCP_WRITABLE follows),
+ * -ENOTCONN before the connection is established, -EPIPE after
+ * tcp_shutdown(), the connection's error, or -EBADF.
+ */
+long tcp_send(struct stack *s, uint64_t now, int conn, const void *data,
+	      size_t len);
+
+/*
+ * Views the next contiguous received bytes in place. Returns 0 with
+ * *len > 0 for data, 0 with *len == 0 at end of stream (the peer's FIN,
+ * all data read), -EAGAIN when nothing is there yet, or the connection's
+ * error (-ECONNRESET ...), -EBADF.
+ */
+int tcp_recv_peek(struct stack *s, int conn, const uint8_t **data,
+		  size_t *len);
+
+/* Marks n bytes returned by tcp_recv_peek() as read; opening the
+ * receive window may send a window update. */
+void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n);
+
+/* Sends FIN once the queued data is out (shutdown(SHUT_WR)).
+ * Returns 0, -ENOTCONN, -EBADF. */
+int tcp_shutdown(struct stack *s, uint64_t now, int conn);
+
+/* Lets go of the id. With unread received data the connection is reset
+ * (RFC 9293 3.10.4, as a socket close does); otherwise it is shut down
+ * and finished in the background. */
+void tcp_close(struct stack *s, uint64_t now, int conn);
+
+/* Resets the connection (RST) and lets go of the id. */
+void tcp_abort(struct stack *s, uint64_t now, int conn);
+
+/* Changes the options of a connection (nodelay, keepalive, buffers).
+ * Returns 0, -EINVAL, -EBADF. */
+int tcp_set_sockopts(struct stack *s, uint64_t now, int conn,
+		     const struct tcp_sockopts *o);
+
 /* ---- inspection, for status ---------------------------------------- */
 
 struct stack_if_info {
@@ -211,6 +322,46 @@ struct stack_udp_info {
 	uint64_t rx_drops; /* receive queue full */
 };
 
+enum tcp_state {
+	TCPS_CLOSED,
+	TCPS_LISTEN,
+	TCPS_SYN_SENT,
+	TCPS_SYN_RECEIVED,
+	TCPS_ESTABLISHED,
+	TCPS_FIN_WAIT_1,
+	TCPS_FIN_WAIT_2,
+	TCPS_CLOSE_WAIT,
+	TCPS_CLOSING,
+	TCPS_LAST_ACK,
+	TCPS_TIME_WAIT,
+	TCPS_STATE_COUNT
+};
+
+/* "ESTABLISHED", ... */
+const char *tcp_state_name(enum tcp_state st);
+
+struct stack_tcp_info {
+	int id;          /* connection or listener id */
+	bool listener;
+	bool orphan;     /* closed by the user, finishing in the stack */
+	enum tcp_state state;
+	uint32_t local_addr, remote_addr;
+	uint16_t local_port, remote_port;
+	uint32_t send_queue;  /* bytes not yet acknowledged or not yet sent */
+	uint32_t recv_queue;  /* bytes received, not yet read */
+	uint32_t snd_wnd;     /* peer's advertised window, bytes */
+	uint32_t rcv_wnd;     /* our advertised window, bytes */
+	uint32_t cwnd, ssthresh; /* bytes */
+	uint32_t mss;
+	uint64_t srtt_us, rttvar_us, rto_ms;
+	uint64_t retransmits; /* segments retransmitted */
+	uint64_t bytes_sent, bytes_received;
+	uint32_t backlog;     /* listener: waiting to be accepted */
+};
+
+size_t stack_tcp_snapshot(const struct stack *s, uint64_t now,
+			  struct stack_tcp_info *out, size_t max);
+
 struct stack_pool_info {
 	uint32_t allocated[PKT_CLASS_COUNT];
 	uint32_t in_use[PKT_CLASS_COUNT];
@@ -231,6 +382,9 @@ size_t stack_arp_snapshot(const struct stack *s, uint64_t now,
 			  struct stack_arp_info *out, size_t max);
 size_t stack_udp_snapshot(const struct stack *s, struct stack_udp_info *out,
 			  size_t max);
+/* One UDP socket's record. Returns 0 or -EBADF. */
+int udp_socket_info(const struct stack *s, int sock,
+		    struct stack_udp_info *out);
 void stack_pool_info(const struct stack *s, struct stack_pool_info *out);
 uint64_t stack_counter_get(const struct stack *s, enum stack_counter c);
 

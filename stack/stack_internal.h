@@ -177,6 +177,8 @@ struct udp_table {
 	int32_t buckets[UDP_HASH_BUCKETS];
 };
 
+struct tcp_table;
+
 struct stack {
 	struct stack_limits lim;
 	struct stack_rng rng;
@@ -189,6 +191,7 @@ struct stack {
 	struct arp_cache arp;
 	struct reasm_table reasm;
 	struct udp_table udp;
+	struct tcp_table *tcp;
 
 	uint16_t ip_id;
 	/* ICMP error token bucket, in tokens * STACK_NS_PER_SEC. */

@@ -332,6 +332,33 @@ void udp_pop(struct stack *s, int sock)
 		stack_drop(s, pkt_queue_pop(&u->rcvq));
 }
 
+static void udp_info_fill(const struct udp_sock *u, int sock,
+			  struct stack_udp_info *out)
+{
+	*out = (struct stack_udp_info){
+		.sock = sock,
+		.local_addr = u->local_addr,
+		.local_port = u->local_port,
+		.remote_addr = u->remote_addr,
+		.remote_port = u->remote_port,
+		.rcvq_datagrams = u->rcvq.count,
+		.rcvq_bytes = u->rcvq.bytes,
+		.rx_datagrams = u->rx_datagrams,
+		.tx_datagrams = u->tx_datagrams,
+		.rx_drops = u->rx_drops,
+	};
+}
+
+int udp_socket_info(const struct stack *s, int sock,
+		    struct stack_udp_info *out)
+{
+	if (sock < 0 || (uint32_t)sock >= s->udp.max ||
+	    !s->udp.socks[sock].used)
+		return -EBADF;
+	udp_info_fill(&s->udp.socks[sock], sock, out);
+	return 0;
+}
+
 size_t stack_udp_snapshot(const struct stack *s, struct stack_udp_info *out,
 			  size_t max)
 {
@@ -342,18 +369,7 @@ size_t stack_udp_snapshot(const struct stack *s, struct stack_udp_info *out,
 		if (!u->used)
 			continue;
 		if (n < max)
-			out[n] = (struct stack_udp_info){
-				.sock = (int)i,
-				.local_addr = u->local_addr,
-				.local_port = u->local_port,
-				.remote_addr = u->remote_addr,
-				.remote_port = u->remote_port,
-				.rcvq_datagrams = u->rcvq.count,
-				.rcvq_bytes = u->rcvq.bytes,
-				.rx_datagrams = u->rx_datagrams,
-				.tx_datagrams = u->tx_datagrams,
-				.rx_drops = u->rx_drops,
-			};
+			udp_info_fill(u, (int)i, &out[n]);
 		n++;
 	}
 	return n;

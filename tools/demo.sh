@@ -22,7 +22,11 @@ build=$root/build-demo
 udp_port=7000
 
 step() {
-	printf '\n\033[1m== %s\033[0m\n' "$*"
+	if [[ -t 1 ]]; then
+		printf '\n\033[1m== %s\033[0m\n' "$*"
+	else
+		printf '\n== %s\n' "$*"
+	fi
 }
 
 die() {

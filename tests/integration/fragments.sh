@@ -13,7 +13,7 @@ random_file "$TMP/to_daemon" "$size"
 random_file "$TMP/to_kernel" "$size"
 
 say "the kernel sends one $size-byte datagram to utcp-nc -u -l -p 6001"
-start_bg "$UTCP_NC" -S "$SOCK" -u -l -p 6001 >"$TMP/from_kernel"
+start_bg "$UTCP_NC" -S "$SOCK" -u -l -p 6001 >"$TMP/from_kernel" </dev/null
 nc_pid=$BG_PID
 wait_for socket_bound 6001 || fail "utcp-nc is not bound to 6001"
 nsx "$PYTHON" - "$DAEMON_IP" 6001 "$TMP/to_daemon" <<'PY' || fail "send failed"
@@ -41,7 +41,9 @@ data = sock.recv(65535)
 open(sys.argv[3], "wb").write(data)
 PY
 wait_for test -e "$TMP/ready" || fail "the kernel's receiver did not start"
-start_bg "$UTCP_NC" -S "$SOCK" -u "$KERNEL_IP" 6002 <"$TMP/to_kernel"
+# -b: one read of stdin, up to that many bytes, is one datagram.
+timeout 10 "$UTCP_NC" -S "$SOCK" -u -b "$size" "$KERNEL_IP" 6002 <"$TMP/to_kernel" ||
+	fail "utcp-nc -u -b $size $KERNEL_IP 6002 failed"
 wait_for file_has_size "$TMP/from_daemon" "$size" ||
 	fail "the kernel received a datagram of $(file_size "$TMP/from_daemon") bytes, expected one of $size"
 [[ $(sha "$TMP/from_daemon") == $(sha "$TMP/to_kernel") ]] ||

@@ -18,18 +18,19 @@ say "utcp-nc -u $KERNEL_IP 5001 sends $size bytes to the kernel's socat"
 start_ns_bg socat -u "UDP-RECV:5001,bind=$KERNEL_IP" "OPEN:$TMP/from_daemon,creat,trunc"
 socat_pid=$BG_PID
 wait_for kernel_udp_bound 5001 || fail "socat is not listening on 5001"
-start_bg "$UTCP_NC" -S "$SOCK" -u "$KERNEL_IP" 5001 <"$TMP/to_kernel"
-nc_pid=$BG_PID
+# utcp-nc sends each read of stdin (up to 1400 bytes) as one datagram
+# and exits 0 at EOF.
+timeout 10 "$UTCP_NC" -S "$SOCK" -u "$KERNEL_IP" 5001 <"$TMP/to_kernel" ||
+	fail "utcp-nc -u $KERNEL_IP 5001 failed"
 wait_for file_has_size "$TMP/from_daemon" "$size" ||
 	fail "the kernel received $(file_size "$TMP/from_daemon") of $size bytes"
 [[ $(sha "$TMP/from_daemon") == $(sha "$TMP/to_kernel") ]] ||
 	fail "the kernel received different bytes"
 say "  $size bytes arrived, SHA-256 equal"
-stop_bg "$nc_pid"
 stop_bg "$socat_pid"
 
 say "the kernel's socat sends $size bytes to utcp-nc -u -l -p 5002"
-start_bg "$UTCP_NC" -S "$SOCK" -u -l -p 5002 >"$TMP/from_kernel"
+start_bg "$UTCP_NC" -S "$SOCK" -u -l -p 5002 >"$TMP/from_kernel" </dev/null
 nc_pid=$BG_PID
 wait_for socket_bound 5002 || fail "utcp-nc is not bound to 5002"
 nsx socat -u -b 1400 "OPEN:$TMP/to_daemon" "UDP:$DAEMON_IP:5002" ||

@@ -20,7 +20,7 @@
 #error "UTCPD_EXAMPLE_CONF must name conf/utcpd.conf"
 #endif
 
-#define IP(a, b, c, d) \
+#define IP(a, b, c, d)                                                         \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
 /* A good minimal interface section, to append to configs under test. */
@@ -60,23 +60,23 @@ static int load(const char *text)
 }
 
 /* Asserts that `text` is refused with exactly "LINE: reason". */
-#define ck_refused(text, expected)                                          \
-	do {                                                                \
-		ck_assert_int_eq(load(text), -EINVAL);                      \
-		ck_assert_str_eq(err, expected);                            \
+#define ck_refused(text, expected)                                             \
+	do {                                                                   \
+		ck_assert_int_eq(load(text), -EINVAL);                         \
+		ck_assert_str_eq(err, expected);                               \
 	} while (0)
 
 /* Asserts that `text` is refused at `line` with a reason containing
  * `part`. */
-#define ck_refused_at(text, line, part)                                     \
-	do {                                                                \
-		char prefix_[16];                                           \
-		ck_assert_int_eq(load(text), -EINVAL);                      \
-		snprintf(prefix_, sizeof(prefix_), "%d: ", (line));         \
-		ck_assert_msg(strncmp(err, prefix_, strlen(prefix_)) == 0, \
-			      "\"%s\" is not at line %d", err, (line));     \
-		ck_assert_msg(strstr(err, (part)) != NULL,                  \
-			      "\"%s\" does not say \"%s\"", err, (part));   \
+#define ck_refused_at(text, line, part)                                        \
+	do {                                                                   \
+		char prefix_[16];                                              \
+		ck_assert_int_eq(load(text), -EINVAL);                         \
+		snprintf(prefix_, sizeof(prefix_), "%d: ", (line));            \
+		ck_assert_msg(strncmp(err, prefix_, strlen(prefix_)) == 0,     \
+			      "\"%s\" is not at line %d", err, (line));        \
+		ck_assert_msg(strstr(err, (part)) != NULL,                     \
+			      "\"%s\" does not say \"%s\"", err, (part));      \
 	} while (0)
 
 /* ---- good configurations ------------------------------------------- */
@@ -108,7 +108,8 @@ START_TEST(test_defaults_are_documented_values)
 	ck_assert_uint_eq(cfg.limits.reasm_timeout_ns, lim.reasm_timeout_ns);
 	ck_assert_uint_eq(cfg.limits.udp_sockets_max, lim.udp_sockets_max);
 	ck_assert_uint_eq(cfg.limits.udp_rcvq_max, lim.udp_rcvq_max);
-	ck_assert_uint_eq(cfg.limits.udp_rcvq_bytes_max, lim.udp_rcvq_bytes_max);
+	ck_assert_uint_eq(cfg.limits.udp_rcvq_bytes_max,
+			  lim.udp_rcvq_bytes_max);
 	ck_assert_uint_eq(cfg.limits.icmp_error_rate, lim.icmp_error_rate);
 	ck_assert_uint_eq(cfg.limits.icmp_error_burst, lim.icmp_error_burst);
 }
@@ -117,7 +118,7 @@ END_TEST
 START_TEST(test_example_config_is_the_demo)
 {
 	char e[CONFIG_ERR_MAX];
-	const uint8_t mac[6] = { 2, 0, 0, 0, 0, 2 };
+	const uint8_t mac[6] = {2, 0, 0, 0, 0, 2};
 
 	config_defaults(&cfg);
 	ck_assert_msg(config_load(&cfg, UTCPD_EXAMPLE_CONF, e, sizeof(e)) == 0,
@@ -139,7 +140,7 @@ END_TEST
 
 START_TEST(test_every_key_accepted_with_a_good_value)
 {
-	const uint8_t mac[6] = { 0x02, 0xab, 0xcd, 0xef, 0x01, 0x23 };
+	const uint8_t mac[6] = {0x02, 0xab, 0xcd, 0xef, 0x01, 0x23};
 	int rc = load("; a comment\n"
 		      "# another\n"
 		      "[daemon]\n"
@@ -212,9 +213,9 @@ START_TEST(test_log_targets_and_levels)
 		const char *text;
 		int level;
 	} levels[] = {
-		{ "err", LOG_ERR },   { "warning", LOG_WARNING },
-		{ "notice", LOG_NOTICE }, { "info", LOG_INFO },
-		{ "debug", LOG_DEBUG },
+	    {"err", LOG_ERR},	    {"warning", LOG_WARNING},
+	    {"notice", LOG_NOTICE}, {"info", LOG_INFO},
+	    {"debug", LOG_DEBUG},
 	};
 	char text[256];
 
@@ -223,8 +224,8 @@ START_TEST(test_log_targets_and_levels)
 	ck_assert_int_eq(load("[daemon]\nlog = stderr\n" GOOD_IF), 0);
 	ck_assert_int_eq(cfg.log_target, LOG_TARGET_STDERR);
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
-		snprintf(text, sizeof(text), "[daemon]\nlog_level = %s\n" GOOD_IF,
-			 levels[i].text);
+		snprintf(text, sizeof(text),
+			 "[daemon]\nlog_level = %s\n" GOOD_IF, levels[i].text);
 		ck_assert_int_eq(load(text), 0);
 		ck_assert_int_eq(cfg.log_level, levels[i].level);
 		ck_assert_str_eq(config_log_level_name(levels[i].level),
@@ -281,10 +282,11 @@ END_TEST
 
 START_TEST(test_several_interfaces)
 {
-	ck_assert_msg(load("[interface a]\ndhcp = no\naddress = 10.0.0.2/24\n"
-			   "gateway = 10.0.0.1\n"
-			   "[interface b]\ndhcp = no\naddress = 10.1.0.2/16\n") == 0,
-		      "%s", err);
+	ck_assert_msg(
+	    load("[interface a]\ndhcp = no\naddress = 10.0.0.2/24\n"
+		 "gateway = 10.0.0.1\n"
+		 "[interface b]\ndhcp = no\naddress = 10.1.0.2/16\n") == 0,
+	    "%s", err);
 	ck_assert_int_eq(cfg.nifs, 2);
 	ck_assert_str_eq(cfg.ifs[1].name, "b");
 	ck_assert_int_eq(cfg.ifs[1].line, 5);
@@ -312,7 +314,8 @@ END_TEST
 
 START_TEST(test_unknown_section_without_keys_is_refused)
 {
-	ck_refused("[daemon]\n\n[bogus]\n" GOOD_IF, "3: unknown section [bogus]");
+	ck_refused("[daemon]\n\n[bogus]\n" GOOD_IF,
+		   "3: unknown section [bogus]");
 }
 END_TEST
 
@@ -392,7 +395,8 @@ END_TEST
 START_TEST(test_no_interface_is_refused)
 {
 	ck_assert_int_eq(load("[daemon]\nname = x\n"), -EINVAL);
-	ck_assert_str_eq(err, " no interface (add an [interface NAME] section)");
+	ck_assert_str_eq(err,
+			 " no interface (add an [interface NAME] section)");
 	ck_assert_int_eq(load(""), -EINVAL);
 }
 END_TEST
@@ -427,9 +431,9 @@ END_TEST
 START_TEST(test_missing_file_is_reported)
 {
 	config_defaults(&cfg);
-	ck_assert_int_eq(config_load(&cfg, "/nonexistent/utcpd.conf", err,
-				     sizeof(err)),
-			 -ENOENT);
+	ck_assert_int_eq(
+	    config_load(&cfg, "/nonexistent/utcpd.conf", err, sizeof(err)),
+	    -ENOENT);
 	ck_assert_str_eq(err, "/nonexistent/utcpd.conf: No such file or "
 			      "directory");
 }
@@ -441,16 +445,18 @@ START_TEST(test_bad_daemon_values_are_refused)
 {
 	ck_refused("[daemon]\nname =\n" GOOD_IF,
 		   "2: bad name \"\": must be 1 to 63 characters");
-	ck_refused_at("[daemon]\nname = "
-		      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		      "\n" GOOD_IF,
-		      2, "must be 1 to 63 characters");
+	ck_refused_at(
+	    "[daemon]\nname = "
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\n" GOOD_IF,
+	    2, "must be 1 to 63 characters");
 	ck_refused("[daemon]\nsocket = run/x.sock\n" GOOD_IF,
 		   "2: bad socket \"run/x.sock\": must be an absolute path");
-	ck_refused_at("[daemon]\nsocket = /"
-		      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n" GOOD_IF,
-		      2, "longer than 107 bytes");
+	ck_refused_at(
+	    "[daemon]\nsocket = /"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n" GOOD_IF,
+	    2, "longer than 107 bytes");
 	ck_refused("[daemon]\nsocket_mode = 0800\n" GOOD_IF,
 		   "2: bad socket_mode \"0800\": must be octal 0000 to 0777");
 	ck_refused_at("[daemon]\nsocket_mode = 1777\n" GOOD_IF, 2,
@@ -488,7 +494,8 @@ END_TEST
 
 START_TEST(test_bad_mtu_is_refused)
 {
-	ck_refused(GOOD_IF "mtu = 67\n", "4: bad mtu \"67\": must be 68 to 65521");
+	ck_refused(GOOD_IF "mtu = 67\n",
+		   "4: bad mtu \"67\": must be 68 to 65521");
 	ck_refused_at(GOOD_IF "mtu = 65522\n", 4, "must be 68 to 65521");
 	ck_refused_at(GOOD_IF "mtu = -1500\n", 4, "bad mtu");
 	ck_refused_at(GOOD_IF "mtu = 1500 # not a comment\n", 4, "bad mtu");
@@ -604,19 +611,16 @@ START_TEST(test_overrides_replace_file_values)
 	ck_assert_int_eq(load("[daemon]\nname = fromfile\nsocket = /a/b.sock\n"
 			      "log_level = err\n" GOOD_IF),
 			 0);
-	ck_assert_int_eq(config_override(&cfg, "name", "fromflag", e, sizeof(e)),
-			 0);
-	ck_assert_int_eq(config_override(&cfg, "socket", "/c/d.sock", e,
-					 sizeof(e)),
-			 0);
-	ck_assert_int_eq(config_override(&cfg, "socket_mode", "0666", e,
-					 sizeof(e)),
-			 0);
+	ck_assert_int_eq(
+	    config_override(&cfg, "name", "fromflag", e, sizeof(e)), 0);
+	ck_assert_int_eq(
+	    config_override(&cfg, "socket", "/c/d.sock", e, sizeof(e)), 0);
+	ck_assert_int_eq(
+	    config_override(&cfg, "socket_mode", "0666", e, sizeof(e)), 0);
 	ck_assert_int_eq(config_override(&cfg, "log", "syslog", e, sizeof(e)),
 			 0);
-	ck_assert_int_eq(config_override(&cfg, "log_level", "debug", e,
-					 sizeof(e)),
-			 0);
+	ck_assert_int_eq(
+	    config_override(&cfg, "log_level", "debug", e, sizeof(e)), 0);
 	ck_assert_str_eq(cfg.name, "fromflag");
 	ck_assert_str_eq(cfg.socket_path, "/c/d.sock");
 	ck_assert_uint_eq(cfg.socket_mode, 0666);
@@ -630,14 +634,13 @@ START_TEST(test_bad_overrides_are_refused_with_a_reason)
 	char e[CONFIG_ERR_MAX];
 
 	config_defaults(&cfg);
-	ck_assert_int_eq(config_override(&cfg, "socket", "rel.sock", e,
-					 sizeof(e)),
-			 -EINVAL);
-	ck_assert_str_eq(e, "bad socket \"rel.sock\": must be an absolute path");
+	ck_assert_int_eq(
+	    config_override(&cfg, "socket", "rel.sock", e, sizeof(e)), -EINVAL);
+	ck_assert_str_eq(e,
+			 "bad socket \"rel.sock\": must be an absolute path");
 	ck_assert_str_eq(cfg.socket_path, CONFIG_DEFAULT_SOCKET);
-	ck_assert_int_eq(config_override(&cfg, "log_level", "loud", e,
-					 sizeof(e)),
-			 -EINVAL);
+	ck_assert_int_eq(
+	    config_override(&cfg, "log_level", "loud", e, sizeof(e)), -EINVAL);
 	ck_assert_int_eq(config_override(&cfg, "mtu", "1500", e, sizeof(e)),
 			 -ENOENT);
 	ck_assert_str_eq(e, "unknown key \"mtu\"");
@@ -657,9 +660,11 @@ static Suite *config_suite(void)
 	tcase_add_test(good, test_every_key_accepted_with_a_good_value);
 	tcase_add_test(good, test_log_targets_and_levels);
 	tcase_add_test(good, test_interface_defaults_mtu_1500_random_mac);
-	tcase_add_test(good, test_indentation_inline_comments_and_bom_are_accepted);
+	tcase_add_test(good,
+		       test_indentation_inline_comments_and_bom_are_accepted);
 	tcase_add_test(good, test_long_comment_lines_are_accepted);
-	tcase_add_test(good, test_empty_daemon_and_limits_sections_are_accepted);
+	tcase_add_test(good,
+		       test_empty_daemon_and_limits_sections_are_accepted);
 	tcase_add_test(good, test_several_interfaces);
 	tcase_add_test(good, test_slash_31_and_32_have_no_network_address);
 	suite_add_tcase(s, good);
@@ -670,7 +675,8 @@ static Suite *config_suite(void)
 	tcase_add_test(structure, test_key_outside_a_section_is_refused);
 	tcase_add_test(structure, test_duplicate_interface_is_refused);
 	tcase_add_test(structure, test_duplicate_sections_and_keys_are_refused);
-	tcase_add_test(structure, test_interface_section_without_keys_needs_dhcp);
+	tcase_add_test(structure,
+		       test_interface_section_without_keys_needs_dhcp);
 	tcase_add_test(structure, test_bad_interface_names_are_refused);
 	tcase_add_test(structure, test_too_many_interfaces_are_refused);
 	tcase_add_test(structure, test_no_interface_is_refused);

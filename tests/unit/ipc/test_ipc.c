@@ -147,9 +147,9 @@ END_TEST
 START_TEST(test_encoders_refuse_unknown_versions)
 {
 	ck_assert_int_eq(ipc_encode_status(buf, sizeof(buf), 0, 1), -EINVAL);
-	ck_assert_int_eq(ipc_encode_status(buf, sizeof(buf),
-					   IPC_VERSION_MAX + 1, 1),
-			 -EINVAL);
+	ck_assert_int_eq(
+	    ipc_encode_status(buf, sizeof(buf), IPC_VERSION_MAX + 1, 1),
+	    -EINVAL);
 }
 END_TEST
 
@@ -252,8 +252,7 @@ END_TEST
 
 START_TEST(test_hello_reply_with_unspoken_version_is_rejected)
 {
-	struct ipc_hello_reply r = {.version = 1, .msg_max = IPC_MSG_MAX},
-			       out;
+	struct ipc_hello_reply r = {.version = 1, .msg_max = IPC_MSG_MAX}, out;
 	int len = ipc_encode_hello_reply(buf, sizeof(buf), 1, 9, &r);
 	struct ipc_msg m = decode_ok((size_t)len);
 
@@ -381,8 +380,7 @@ START_TEST(test_error_round_trip)
 	put32(buf + IPC_HDR_LEN, 0);
 	ck_assert_int_eq(ipc_decode_error(&m, &out), -EBADMSG);
 	e.status = 0;
-	ck_assert_int_eq(ipc_encode_error(buf, sizeof(buf), 1, 6, &e),
-			 -EINVAL);
+	ck_assert_int_eq(ipc_encode_error(buf, sizeof(buf), 1, 6, &e), -EINVAL);
 }
 END_TEST
 
@@ -701,18 +699,17 @@ START_TEST(test_dgram_round_trip)
 
 	ipc_dgram_hdr_encode(buf, &h);
 	memcpy(buf + IPC_DGRAM_HDR_LEN, "hello", 5);
-	ck_assert_int_eq(ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN + 5, &out,
-					  &payload, &plen),
-			 0);
+	ck_assert_int_eq(
+	    ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN + 5, &out, &payload, &plen),
+	    0);
 	ck_assert_uint_eq(out.addr, 0x0a000001);
 	ck_assert_uint_eq(out.port, 5353);
 	ck_assert_uint_eq(out.flags, 0);
 	ck_assert_uint_eq(plen, 5);
 	ck_assert_mem_eq(payload, "hello", 5);
 	/* an empty datagram is fine */
-	ck_assert_int_eq(ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN, &out,
-					  &payload, &plen),
-			 0);
+	ck_assert_int_eq(
+	    ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN, &out, &payload, &plen), 0);
 	ck_assert_uint_eq(plen, 0);
 }
 END_TEST
@@ -726,15 +723,14 @@ START_TEST(test_dgram_error_round_trip)
 	size_t plen;
 
 	ipc_dgram_hdr_encode(buf, &h);
-	ck_assert_int_eq(ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN, &out,
-					  &payload, &plen),
-			 0);
+	ck_assert_int_eq(
+	    ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN, &out, &payload, &plen), 0);
 	ck_assert_uint_eq(out.flags, IPC_DGRAM_F_ERROR);
 	ck_assert_uint_eq(out.error, ECONNREFUSED);
 	/* an error message carries no payload */
-	ck_assert_int_eq(ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN + 1, &out,
-					  &payload, &plen),
-			 -EBADMSG);
+	ck_assert_int_eq(
+	    ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN + 1, &out, &payload, &plen),
+	    -EBADMSG);
 }
 END_TEST
 
@@ -746,32 +742,31 @@ START_TEST(test_dgram_malformed_is_rejected)
 
 	ipc_dgram_hdr_encode(buf, &h);
 	for (size_t n = 0; n < IPC_DGRAM_HDR_LEN; n++)
-		ck_assert_int_eq(ipc_dgram_decode(buf, n, &out, &payload,
-						  &plen),
-				 -EBADMSG);
+		ck_assert_int_eq(
+		    ipc_dgram_decode(buf, n, &out, &payload, &plen), -EBADMSG);
 	buf[6] = 0x02; /* unknown flag */
-	ck_assert_int_eq(ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN, &out,
-					  &payload, &plen),
-			 -EBADMSG);
+	ck_assert_int_eq(
+	    ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN, &out, &payload, &plen),
+	    -EBADMSG);
 	buf[6] = 0;
 	buf[7] = 1; /* reserved */
-	ck_assert_int_eq(ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN, &out,
-					  &payload, &plen),
-			 -EBADMSG);
+	ck_assert_int_eq(
+	    ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN, &out, &payload, &plen),
+	    -EBADMSG);
 	buf[7] = 0;
 	buf[11] = 1; /* an error without the flag */
-	ck_assert_int_eq(ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN, &out,
-					  &payload, &plen),
-			 -EBADMSG);
+	ck_assert_int_eq(
+	    ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN, &out, &payload, &plen),
+	    -EBADMSG);
 	buf[11] = 0;
 	buf[6] = IPC_DGRAM_F_ERROR; /* the flag without an error */
-	ck_assert_int_eq(ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN, &out,
-					  &payload, &plen),
-			 -EBADMSG);
+	ck_assert_int_eq(
+	    ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN, &out, &payload, &plen),
+	    -EBADMSG);
 	put32(buf + 8, IPC_ERRNO_MAX + 1); /* not an errno */
-	ck_assert_int_eq(ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN, &out,
-					  &payload, &plen),
-			 -EBADMSG);
+	ck_assert_int_eq(
+	    ipc_dgram_decode(buf, IPC_DGRAM_HDR_LEN, &out, &payload, &plen),
+	    -EBADMSG);
 }
 END_TEST
 

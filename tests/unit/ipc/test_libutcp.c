@@ -34,7 +34,7 @@ struct fake {
 	char path[108];
 	int listen_fd;
 	pthread_t thread;
-	int data_fd;        /* the daemon end of the last UDP socket */
+	int data_fd;	    /* the daemon end of the last UDP socket */
 	int status_replies; /* STATUS replies sent */
 };
 
@@ -141,8 +141,8 @@ static void *fake_main(void *arg)
 		} else if (fake.mode == FAKE_WRONG_ID) {
 			struct ipc_error e = {.status = -EIO};
 
-			len = ipc_encode_error(out, sizeof(out), 1, m.id + 7,
-					       &e);
+			len =
+			    ipc_encode_error(out, sizeof(out), 1, m.id + 7, &e);
 			send(c, out, (size_t)len, MSG_NOSIGNAL);
 		} else if (m.type == IPC_T_UDP_OPEN) {
 			struct ipc_udp_open o;
@@ -157,7 +157,7 @@ static void *fake_main(void *arg)
 				r.status = -EADDRINUSE;
 				r.sock = -1;
 				len = ipc_encode_udp_open_reply(
-					out, sizeof(out), 1, m.id, &r);
+				    out, sizeof(out), 1, m.id, &r);
 				send_fd(c, out, (size_t)len, -1);
 				continue;
 			}
@@ -194,9 +194,8 @@ static void fake_start(enum fake_mode mode)
 	strcpy(addr.sun_path, fake.path);
 	fake.listen_fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
 	ck_assert_int_ge(fake.listen_fd, 0);
-	ck_assert_int_eq(bind(fake.listen_fd, (struct sockaddr *)&addr,
-			      sizeof(addr)),
-			 0);
+	ck_assert_int_eq(
+	    bind(fake.listen_fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	ck_assert_int_eq(listen(fake.listen_fd, 4), 0);
 	ck_assert_int_eq(pthread_create(&fake.thread, NULL, fake_main, NULL),
 			 0);
@@ -238,9 +237,9 @@ START_TEST(test_status_spanning_several_replies_is_decoded)
 	ck_assert_uint_eq(st->n_interfaces, 1);
 	ck_assert_str_eq(st->interfaces[0].name, "tap7");
 	ck_assert(st->interfaces[0].has_address);
-	ck_assert_str_eq(inet_ntop(AF_INET, &st->interfaces[0].address, buf,
-				   sizeof(buf)),
-			 "10.0.0.2");
+	ck_assert_str_eq(
+	    inet_ntop(AF_INET, &st->interfaces[0].address, buf, sizeof(buf)),
+	    "10.0.0.2");
 	ck_assert(st->interfaces[0].has_gateway);
 	ck_assert_uint_eq(st->n_routes, 1);
 	ck_assert_str_eq(st->routes[0].interface, "tap7");
@@ -280,8 +279,8 @@ START_TEST(test_udp_descriptor_carries_datagrams_both_ways)
 	fake_start(FAKE_NORMAL);
 	u = utcp_open(fake.path, &err);
 	ck_assert_ptr_nonnull(u);
-	fd = utcp_udp_open(u, addr_of("0.0.0.0"), 0, addr_of("10.0.0.1"), 53,
-			   0, &info);
+	fd = utcp_udp_open(u, addr_of("0.0.0.0"), 0, addr_of("10.0.0.1"), 53, 0,
+			   &info);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(info.id, 5);
 	ck_assert_uint_eq(info.local_port, 40000);
@@ -413,8 +412,7 @@ START_TEST(test_reply_with_wrong_id_breaks_the_connection)
 	ck_assert_int_eq(utcp_status(u, &st), -EIO);
 	ck_assert_ptr_null(st);
 	ck_assert_int_eq(utcp_status(u, &st), -ENOTCONN);
-	ck_assert_int_eq(utcp_udp_bind(u, addr_of("0.0.0.0"), 9, 0),
-			 -ENOTCONN);
+	ck_assert_int_eq(utcp_udp_bind(u, addr_of("0.0.0.0"), 9, 0), -ENOTCONN);
 	utcp_close(u);
 	fake_stop();
 }
