@@ -143,9 +143,11 @@ void ipv4_deliver(struct stack *s, uint64_t now, struct pkt *p)
 	case IPV4_PROTO_UDP:
 		udp_input(s, now, p);
 		return;
+	case IPV4_PROTO_TCP:
+		tcp_input(s, now, p);
+		return;
 	default:
-		/* RFC 1122 3.2.2.1: protocol unreachable. TCP arrives in a
-		 * later release; until then it is an unknown protocol. */
+		/* RFC 1122 3.2.2.1: protocol unreachable. */
 		COUNT(s, ip_rx_drop_protocol);
 		icmp_send_error(s, now, p, ICMP_DEST_UNREACH,
 				ICMP_UNREACH_PROTOCOL);

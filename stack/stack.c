@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "stack_internal.h"
+#include "tcp.h"
 
 /* ---- random generator ---- */
 
@@ -77,6 +78,16 @@ void stack_limits_default(struct stack_limits *lim)
 		.udp_rcvq_bytes_max = 256u << 10,
 		.icmp_error_rate = 100,
 		.icmp_error_burst = 50,
+		.tcp_conns_max = 16384,
+		.tcp_listeners_max = 64,
+		.tcp_syn_backlog = 256,
+		.tcp_chunks_max = 32768,
+		.tcp_sndbuf = 256u << 10,
+		.tcp_rcvbuf = 256u << 10,
+		.tcp_keepidle_s = 7200,
+		.tcp_keepintvl_s = 75,
+		.tcp_keepcnt = 9,
+		.tcp_cubic = true,
 	};
 }
 
@@ -88,7 +99,8 @@ struct stack *stack_new(const struct stack_limits *lim, uint64_t seed)
 		return NULL;
 	s->lim = *lim;
 	if (s->lim.arp_cache_max == 0 || s->lim.reasm_datagrams_max == 0 ||
-	    s->lim.udp_sockets_max == 0)
+	    s->lim.udp_sockets_max == 0 || s->lim.tcp_conns_max == 0 ||
+	    s->lim.tcp_listeners_max == 0)
 		goto fail;
 	rng_seed(&s->rng, seed);
 	pkt_pool_init(&s->pool, lim->pkt_small_max, lim->pkt_large_max);
@@ -98,7 +110,7 @@ struct stack *stack_new(const struct stack_limits *lim, uint64_t seed)
 		goto fail;
 	if (arp_init(&s->arp, lim->arp_cache_max) < 0 ||
 	    reasm_init(&s->reasm, lim->reasm_datagrams_max) < 0 ||
-	    udp_init(&s->udp, lim->udp_sockets_max) < 0)
+	    udp_init(&s->udp, lim->udp_sockets_max) < 0 || tcp_init(s) < 0)
 		goto fail;
 	s->ip_id = (uint16_t)rng_next(&s->rng);
 	s->icmp_tokens = (uint64_t)lim->icmp_error_burst * STACK_NS_PER_SEC;
@@ -119,6 +131,7 @@ void stack_free(struct stack *s)
 		reasm_destroy(s);
 	if (s->udp.socks)
 		udp_destroy(s);
+	tcp_destroy(s);
 	pkt_queue_purge(&s->tx, &s->pool);
 	pkt_pool_destroy(&s->pool);
 	free(s->events);
@@ -274,8 +287,10 @@ void stack_timer(struct stack *s, uint64_t now)
 {
 	arp_timer(s, now);
 	reasm_timer(s, now);
+	tcp_timers_run(s, now);
 	s->next_deadline = arp_next_deadline(s);
 	stack_deadline_hint(s, reasm_next_deadline(s));
+	stack_deadline_hint(s, tcp_next_deadline(s));
 }
 
 uint64_t stack_next_deadline(const struct stack *s)

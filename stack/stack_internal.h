@@ -327,6 +327,10 @@ void icmp_input(struct stack *s, uint64_t now, struct pkt *p);
 void icmp_send_error(struct stack *s, uint64_t now, const struct pkt *orig,
 		     uint8_t type, uint8_t code);
 
+/* ---- tcp_input.c (tcp.h has the rest) ---- */
+/* p->data at the TCP header; addresses in p->saddr/daddr. */
+void tcp_input(struct stack *s, uint64_t now, struct pkt *p);
+
 /* ---- udp.c ---- */
 int udp_init(struct udp_table *t, uint32_t max);
 void udp_destroy(struct stack *s);

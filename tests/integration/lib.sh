@@ -23,8 +23,8 @@ PYTHON=/usr/bin/python3 # Debian's, which has scapy (not a pyenv's)
 TEST_NAME=$(basename "${0%.sh}")
 NS=""          # the namespace, once made
 TAP=""         # the daemon's TAP
-KERNEL_IP=""   # $NET.1, the kernel's side
-DAEMON_IP=""   # $NET.2, utcpd's address
+KERNEL_IP=""   # NET.1, the kernel's side of the TAP
+DAEMON_IP=""   # NET.2, utcpd's address
 DAEMON_MAC=""  # utcpd's configured MAC
 DAEMON_PID=""
 SOCK=""        # utcpd's control socket
@@ -34,11 +34,11 @@ STARTED_PIDS=() # background helpers (socat, utcp-nc, ...) to kill
 PERSISTENT_TAPS=() # TAPs the test made with ip tuntap, deleted at exit
 TEST_STATUS=1  # set to 0 by pass; anything else at exit is a failure
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/utcpt-$TEST_NAME.XXXXXX")
-
 : "${UTCPD:?UTCPD must name the utcpd binary}"
 : "${UTCPCTL:?UTCPCTL must name the utcpctl binary}"
 : "${UTCP_NC:?UTCP_NC must name the utcp-nc binary}"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/utcpt-$TEST_NAME.XXXXXX")
 
 # Prints a step of the test: what it checks.
 say() {
@@ -328,5 +328,14 @@ cleanup() {
 	exit "$status"
 }
 
+# A command that fails outside a condition ends the test (set -e); say
+# which, since it printed nothing that fail() would have.
+on_error() {
+	printf '%s: FAIL: line %s: "%s" exited with status %s\n' \
+		"$TEST_NAME" "$1" "$2" "$3" >&2
+}
+
+set -o errtrace
+trap 'on_error "$LINENO" "$BASH_COMMAND" "$?"' ERR
 trap cleanup EXIT
 trap 'exit 1' INT TERM

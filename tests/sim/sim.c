@@ -33,9 +33,10 @@
  * skipped when popped, and one that fires while the stack's deadline
  * has moved later calls nothing and re-arms. So stack_timer() runs only
  * when the stack says it has work, and stale events stay few. A stack
- * whose deadline is still <= now after stack_timer(now) is a bug; it is
- * counted (timer_stuck) and its next call put 1 ns later so the run
- * cannot spin.
+ * whose deadline is still <= now after stack_timer(now) is a bug: it
+ * is counted (timer_stuck), reported on stderr, and that node's timer
+ * is not armed again, so the run fails its assertions instead of
+ * spinning at one instant.
  *
  * A link direction models a transmitter with a FIFO, then a wire:
  *
@@ -183,9 +184,8 @@ struct sim_node {
 	struct stack *stack;
 	sim_event_fn on_event;
 	void *event_arg;
-	uint64_t timer_at;      /* the valid TIMER event, or NO_DEADLINE */
-	uint64_t timer_called;  /* when stack_timer() last ran */
-	bool timer_ever_called;
+	uint64_t timer_at; /* the valid TIMER event, or NO_DEADLINE */
+	bool timer_stuck;  /* stopped: see timer_stuck in sim_stats */
 	/* SIM_NODE_SCRIPT */
 	sim_rx_fn rx;
 	void *rx_arg;
@@ -272,8 +272,8 @@ static struct sim_event sim_heap_pop(struct sim *sim)
 		uint32_t c = 2 * i + 1;
 		if (c >= n)
 			break;
-		if (c + 1 < n && sim_event_before(&sim->heap[c + 1],
-						  &sim->heap[c]))
+		if (c + 1 < n &&
+		    sim_event_before(&sim->heap[c + 1], &sim->heap[c]))
 			c++;
 		if (!sim_event_before(&sim->heap[c], &last))
 			break;
@@ -421,9 +421,9 @@ static void sim_report(struct sim *sim, const struct sim_frame_info *fi,
 		       uint64_t arrival)
 {
 	static const char *const fate_names[] = {
-		[SIM_FATE_SENT] = "send",     [SIM_FATE_QUEUE_DROP] = "qdrop",
-		[SIM_FATE_LOST] = "lost",     [SIM_FATE_DROPPED] = "drop",
-		[SIM_FATE_DELIVERED] = "recv",
+	    [SIM_FATE_SENT] = "send",	   [SIM_FATE_QUEUE_DROP] = "qdrop",
+	    [SIM_FATE_LOST] = "lost",	   [SIM_FATE_DROPPED] = "drop",
+	    [SIM_FATE_DELIVERED] = "recv",
 	};
 
 	if (sim->trace && (fi->fate != SIM_FATE_SENT || arrival)) {
@@ -431,18 +431,18 @@ static void sim_report(struct sim *sim, const struct sim_frame_info *fi,
 		char what[200], when[40] = "";
 		sim_decode_frame(fi->data, fi->len, what, sizeof(what));
 		if (arrival)
-			snprintf(when, sizeof(when), " (arrives %" PRIu64
-				 ".%09" PRIu64 ")",
+			snprintf(when, sizeof(when),
+				 " (arrives %" PRIu64 ".%09" PRIu64 ")",
 				 arrival / (uint64_t)STACK_NS_PER_SEC,
 				 arrival % (uint64_t)STACK_NS_PER_SEC);
 		fprintf(stderr,
 			"sim %" PRIu64 ".%09" PRIu64 " L%d %s>%s #%" PRIu64
 			" %zuB %s%s %s%s\n",
 			fi->now / (uint64_t)STACK_NS_PER_SEC,
-			fi->now % (uint64_t)STACK_NS_PER_SEC,
-			fi->link->index, d->from->name, d->to->name,
-			fi->frame_no, fi->len, fate_names[fi->fate],
-			fi->duplicate ? "(dup)" : "", what, when);
+			fi->now % (uint64_t)STACK_NS_PER_SEC, fi->link->index,
+			d->from->name, d->to->name, fi->frame_no, fi->len,
+			fate_names[fi->fate], fi->duplicate ? "(dup)" : "",
+			what, when);
 	}
 	if (sim->tap)
 		sim->tap(sim->tap_arg, fi);
@@ -455,8 +455,7 @@ static uint64_t sim_serialization_ns(uint64_t bytes, uint64_t bps)
 	return (bytes * 8 * STACK_NS_PER_SEC + bps - 1) / bps;
 }
 
-static uint64_t sim_backlog_bytes(const struct sim_direction *d,
-				  uint64_t now)
+static uint64_t sim_backlog_bytes(const struct sim_direction *d, uint64_t now)
 {
 	if (!d->p.bandwidth_bps || d->busy_until <= now)
 		return 0;
@@ -478,15 +477,17 @@ static bool sim_drop_listed(struct sim_direction *d, uint64_t frame_no)
 /* Queues the arrival of b; returns false (counted) when the heap is full.
  * The caller takes the reference the event holds. */
 static bool sim_schedule_frame(struct sim *sim, struct sim_link *l,
-			       enum sim_dir dir, uint64_t at,
-			       uint64_t frame_no, struct sim_buf *b,
-			       bool duplicate)
+			       enum sim_dir dir, uint64_t at, uint64_t frame_no,
+			       struct sim_buf *b, bool duplicate)
 {
 	struct sim_event ev = {
-		.time = at,
-		.kind = SIM_EV_FRAME,
-		.u.frame = {.link = l, .dir = dir, .duplicate = duplicate,
-			    .frame_no = frame_no, .buf = b},
+	    .time = at,
+	    .kind = SIM_EV_FRAME,
+	    .u.frame = {.link = l,
+			.dir = dir,
+			.duplicate = duplicate,
+			.frame_no = frame_no,
+			.buf = b},
 	};
 
 	return sim_heap_push(sim, ev);
@@ -494,13 +495,16 @@ static bool sim_schedule_frame(struct sim *sim, struct sim_link *l,
 
 /* Offers a frame to one link direction at `now` (see the model above). */
 static void sim_link_transmit(struct sim *sim, struct sim_link *l,
-			      enum sim_dir dir, const uint8_t *data,
-			      size_t len)
+			      enum sim_dir dir, const uint8_t *data, size_t len)
 {
 	struct sim_direction *d = &l->dir[dir];
 	struct sim_frame_info fi = {
-		.now = sim->now, .link = l, .dir = dir,
-		.data = data, .len = len, .fate = SIM_FATE_SENT,
+	    .now = sim->now,
+	    .link = l,
+	    .dir = dir,
+	    .data = data,
+	    .len = len,
+	    .fate = SIM_FATE_SENT,
 	};
 	uint64_t depart = sim->now, arrive;
 	bool lose, dup, reorder;
@@ -614,8 +618,8 @@ static void sim_switch_learn(struct sim *sim, struct sim_node *n,
 	slot->last_seen = sim->now;
 }
 
-static void sim_switch_forward(struct sim *sim, struct sim_node *n,
-			       int in_port, const uint8_t *data, size_t len)
+static void sim_switch_forward(struct sim *sim, struct sim_node *n, int in_port,
+			       const uint8_t *data, size_t len)
 {
 	if (len < 14)
 		return;
@@ -625,8 +629,8 @@ static void sim_switch_forward(struct sim *sim, struct sim_node *n,
 			if (memcmp(n->macs[i].mac, data, 6) != 0)
 				continue;
 			if (n->macs[i].port != in_port)
-				sim_port_transmit(sim, n, n->macs[i].port,
-						  data, len);
+				sim_port_transmit(sim, n, n->macs[i].port, data,
+						  len);
 			return;
 		}
 	}
@@ -642,10 +646,14 @@ static void sim_deliver(struct sim *sim, const struct sim_event *ev)
 	const struct sim_buf *b = ev->u.frame.buf;
 	struct sim_node *n = d->to;
 	struct sim_frame_info fi = {
-		.now = sim->now, .link = l, .dir = ev->u.frame.dir,
-		.frame_no = ev->u.frame.frame_no, .data = b->data,
-		.len = b->len, .fate = SIM_FATE_DELIVERED,
-		.duplicate = ev->u.frame.duplicate,
+	    .now = sim->now,
+	    .link = l,
+	    .dir = ev->u.frame.dir,
+	    .frame_no = ev->u.frame.frame_no,
+	    .data = b->data,
+	    .len = b->len,
+	    .fate = SIM_FATE_DELIVERED,
+	    .duplicate = ev->u.frame.duplicate,
 	};
 	struct pkt *p;
 
@@ -678,15 +686,11 @@ static void sim_deliver(struct sim *sim, const struct sim_event *ev)
 static void sim_node_rearm(struct sim *sim, struct sim_node *n)
 {
 	uint64_t t = stack_next_deadline(n->stack);
-	uint64_t floor = sim->now;
 
-	if (t == STACK_NO_DEADLINE)
+	if (t == STACK_NO_DEADLINE || n->timer_stuck)
 		return;
-	/* stack_timer(now) already ran: now again would spin. */
-	if (n->timer_ever_called && n->timer_called == sim->now)
-		floor = sim->now + 1;
-	if (t < floor)
-		t = floor;
+	if (t < sim->now)
+		t = sim->now;
 	if (t >= n->timer_at)
 		return;
 	if (sim_heap_push(sim, (struct sim_event){.time = t,
@@ -704,10 +708,14 @@ static void sim_node_timer(struct sim *sim, struct sim_node *n,
 	if (stack_next_deadline(n->stack) > sim->now)
 		return; /* moved later; the flush re-arms */
 	stack_timer(n->stack, sim->now);
-	n->timer_ever_called = true;
-	n->timer_called = sim->now;
-	if (stack_next_deadline(n->stack) <= sim->now)
+	if (stack_next_deadline(n->stack) <= sim->now) {
 		sim->st.timer_stuck++;
+		n->timer_stuck = true;
+		fprintf(stderr,
+			"sim: %s: deadline still due after stack_timer at "
+			"%" PRIu64 "; its timer is stopped\n",
+			n->name, sim->now);
+	}
 }
 
 /* Drains one stack node's tx queue and events; returns whether there
@@ -795,10 +803,10 @@ static struct sim_node *sim_node_new(struct sim *sim, const char *name,
 		return NULL;
 	n = &sim->nodes[sim->nnodes];
 	*n = (struct sim_node){
-		.sim = sim,
-		.index = sim->nnodes,
-		.kind = kind,
-		.timer_at = STACK_NO_DEADLINE,
+	    .sim = sim,
+	    .index = sim->nnodes,
+	    .kind = kind,
+	    .timer_at = STACK_NO_DEADLINE,
 	};
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	sim->nnodes++;
@@ -819,13 +827,16 @@ struct sim_node *sim_add_stack(struct sim *sim, const char *name,
 	return n;
 }
 
-struct sim_node *sim_add_host(struct sim *sim, const char *name,
-			      uint32_t addr, uint8_t prefix_len, uint32_t mtu,
+struct sim_node *sim_add_host(struct sim *sim, const char *name, uint32_t addr,
+			      uint8_t prefix_len, uint32_t mtu,
 			      const struct stack_limits *lim,
 			      sim_event_fn on_event, void *arg)
 {
-	const uint8_t mac[6] = {0x02, 0, (uint8_t)(addr >> 24),
-				(uint8_t)(addr >> 16), (uint8_t)(addr >> 8),
+	const uint8_t mac[6] = {0x02,
+				0,
+				(uint8_t)(addr >> 24),
+				(uint8_t)(addr >> 16),
+				(uint8_t)(addr >> 8),
 				(uint8_t)addr};
 	struct stack_limits def;
 	uint64_t x = sim->seed ^ (0x5eed0000ull + (uint64_t)sim->nnodes);
@@ -857,8 +868,8 @@ struct sim_node *sim_add_switch(struct sim *sim, const char *name)
 	return sim_node_new(sim, name, SIM_NODE_SWITCH);
 }
 
-struct sim_node *sim_add_script(struct sim *sim, const char *name,
-				sim_rx_fn rx, void *arg)
+struct sim_node *sim_add_script(struct sim *sim, const char *name, sim_rx_fn rx,
+				void *arg)
 {
 	struct sim_node *n = sim_node_new(sim, name, SIM_NODE_SCRIPT);
 
@@ -872,8 +883,7 @@ struct sim_node *sim_add_script(struct sim *sim, const char *name,
 int sim_node_send(struct sim *sim, struct sim_node *node, int port,
 		  const void *frame, size_t len)
 {
-	if (node->kind != SIM_NODE_SCRIPT || port < 0 ||
-	    port >= SIM_PORTS_MAX)
+	if (node->kind != SIM_NODE_SCRIPT || port < 0 || port >= SIM_PORTS_MAX)
 		return -EINVAL;
 	if (!node->ports[port].link)
 		return -ENOTCONN;
@@ -933,8 +943,7 @@ void sim_link_set_params(struct sim_link *l, enum sim_dir dir,
 	l->dir[dir].p = *p;
 }
 
-int sim_link_drop_frame(struct sim_link *l, enum sim_dir dir,
-			uint64_t frame_no)
+int sim_link_drop_frame(struct sim_link *l, enum sim_dir dir, uint64_t frame_no)
 {
 	struct sim_direction *d = &l->dir[dir];
 
@@ -1004,8 +1013,7 @@ uint64_t sim_run_until(struct sim *sim, uint64_t t)
 	return n;
 }
 
-int sim_run_while(struct sim *sim, sim_pred_fn pred, void *arg,
-		  uint64_t limit)
+int sim_run_while(struct sim *sim, sim_pred_fn pred, void *arg, uint64_t limit)
 {
 	sim_flush(sim);
 	while (pred(sim, arg)) {

@@ -31,11 +31,11 @@
 
 #include "stack.h"
 
-#define SIM_NODES_MAX 32
-#define SIM_LINKS_MAX 64
-#define SIM_PORTS_MAX 16       /* per node; a stack uses its ifindex */
+#define SIM_NODES_MAX	    32
+#define SIM_LINKS_MAX	    64
+#define SIM_PORTS_MAX	    16 /* per node; a stack uses its ifindex */
 #define SIM_SWITCH_MACS_MAX 64 /* learned addresses per switch */
-#define SIM_DROP_LIST_MAX 64   /* scripted drops per link direction */
+#define SIM_DROP_LIST_MAX   64 /* scripted drops per link direction */
 /* Pending events (frames in flight, timers, scripted calls) when the
  * configuration does not say: 64 Ki, about 3.5 MiB of heap. */
 #define SIM_EVENTS_DEFAULT (1u << 16)
@@ -43,12 +43,12 @@
  * is never a meaningful instant. */
 #define SIM_T0_NS 1000000000ull
 
-#define SIM_MS(x) ((uint64_t)(x) * 1000000ull)
-#define SIM_US(x) ((uint64_t)(x) * 1000ull)
-#define SIM_SEC(x) ((uint64_t)(x) * STACK_NS_PER_SEC)
+#define SIM_MS(x)  ((uint64_t)(x)*1000000ull)
+#define SIM_US(x)  ((uint64_t)(x)*1000ull)
+#define SIM_SEC(x) ((uint64_t)(x)*STACK_NS_PER_SEC)
 /* Probabilities are integers in parts per million. */
-#define SIM_PPM_ONE 1000000u
-#define SIM_PERCENT(x) ((uint32_t)((x) * 10000u))
+#define SIM_PPM_ONE    1000000u
+#define SIM_PERCENT(x) ((uint32_t)((x)*10000u))
 
 struct sim;
 struct sim_node;
@@ -60,9 +60,9 @@ enum sim_dir { SIM_AB = 0, SIM_BA = 1 };
 
 /* What happened to a frame, as the tap and the trace see it. */
 enum sim_fate {
-	SIM_FATE_SENT,       /* offered to the link (accepted or not) */
+	SIM_FATE_SENT,	     /* offered to the link (accepted or not) */
 	SIM_FATE_QUEUE_DROP, /* tail-dropped: the queue was full */
-	SIM_FATE_LOST,       /* random loss */
+	SIM_FATE_LOST,	     /* random loss */
 	SIM_FATE_DROPPED,    /* scripted: the drop list or the filter */
 	SIM_FATE_DELIVERED,  /* handed to the far end */
 };
@@ -86,15 +86,15 @@ typedef bool (*sim_filter_fn)(void *arg, const struct sim_frame_info *fi);
 /* Parameters of one direction of a link. All zero is an ideal wire:
  * no delay, unlimited bandwidth, no loss. */
 struct sim_link_params {
-	uint64_t delay_ns;      /* propagation, added to every frame */
+	uint64_t delay_ns;	/* propagation, added to every frame */
 	uint64_t bandwidth_bps; /* 0 = unlimited (no serialization) */
 	/* Bytes not yet serialized that the queue holds, the frame on
 	 * the wire included; a frame that would exceed it is tail-dropped.
 	 * 0 = unbounded. Only meaningful with a bandwidth. */
 	uint32_t queue_bytes_max;
-	uint32_t loss_ppm;      /* random loss probability */
+	uint32_t loss_ppm;	/* random loss probability */
 	uint32_t duplicate_ppm; /* probability the far end gets two copies */
-	uint32_t reorder_ppm;   /* probability of reorder_delay_ns extra */
+	uint32_t reorder_ppm;	/* probability of reorder_delay_ns extra */
 	uint64_t reorder_delay_ns;
 	sim_filter_fn filter; /* optional scripted drop by content */
 	void *filter_arg;
@@ -103,30 +103,30 @@ struct sim_link_params {
 /* Statistics of one direction. At rest (nothing in flight):
  * sent + duplicated == queue_drops + lost + dropped + delivered. */
 struct sim_link_stats {
-	uint64_t sent;        /* frames offered */
+	uint64_t sent; /* frames offered */
 	uint64_t sent_bytes;
-	uint64_t delivered;   /* frames that reached the far end, copies too */
+	uint64_t delivered; /* frames that reached the far end, copies too */
 	uint64_t delivered_bytes;
-	uint64_t lost;        /* random loss */
-	uint64_t dropped;     /* scripted: drop list and filter */
-	uint64_t duplicated;  /* extra copies made */
-	uint64_t reordered;   /* frames given the reorder delay */
-	uint64_t queue_drops; /* tail drops */
+	uint64_t lost;	       /* random loss */
+	uint64_t dropped;      /* scripted: drop list and filter */
+	uint64_t duplicated;   /* extra copies made */
+	uint64_t reordered;    /* frames given the reorder delay */
+	uint64_t queue_drops;  /* tail drops */
 	uint64_t rx_no_buffer; /* delivered, but the stack's pool was empty */
 	uint64_t queue_bytes_peak; /* high-water mark of the queue */
 };
 
 /* Simulator-wide faults; a correct scenario keeps both at zero. */
 struct sim_stats {
-	uint64_t events;          /* events processed */
+	uint64_t events;	  /* events processed */
 	uint64_t events_overflow; /* events (frames) lost: the heap was full */
-	uint64_t timer_stuck;     /* a stack's deadline stayed <= now after
-				   * stack_timer(now) */
-	uint64_t tx_unattached;   /* frames sent on a port with no link */
+	uint64_t timer_stuck;	  /* a stack's deadline stayed <= now after
+				   * stack_timer(now); its timer stops */
+	uint64_t tx_unattached;	  /* frames sent on a port with no link */
 };
 
 struct sim_config {
-	uint64_t seed;       /* all randomness: links and derived stacks */
+	uint64_t seed;	     /* all randomness: links and derived stacks */
 	uint64_t start_ns;   /* 0 = SIM_T0_NS */
 	uint32_t events_max; /* 0 = SIM_EVENTS_DEFAULT */
 };
@@ -167,8 +167,8 @@ struct sim_node *sim_add_stack(struct sim *sim, const char *name,
  * given MTU and address, MAC 02:00:a.b.c.d from the address, limits
  * `lim` (NULL = defaults) and a seed derived from the simulation's.
  * Returns the node or NULL. */
-struct sim_node *sim_add_host(struct sim *sim, const char *name,
-			      uint32_t addr, uint8_t prefix_len, uint32_t mtu,
+struct sim_node *sim_add_host(struct sim *sim, const char *name, uint32_t addr,
+			      uint8_t prefix_len, uint32_t mtu,
 			      const struct stack_limits *lim,
 			      sim_event_fn on_event, void *arg);
 
@@ -179,8 +179,8 @@ struct sim_node *sim_add_host(struct sim *sim, const char *name,
 struct sim_node *sim_add_switch(struct sim *sim, const char *name);
 
 /* Adds a scripted peer: `rx` gets every frame that reaches it. */
-struct sim_node *sim_add_script(struct sim *sim, const char *name,
-				sim_rx_fn rx, void *arg);
+struct sim_node *sim_add_script(struct sim *sim, const char *name, sim_rx_fn rx,
+				void *arg);
 
 /* Sends a frame from a scripted peer's port now, through its link.
  * Returns 0, -EINVAL (not a scripted node, bad port), -ENOTCONN (no
@@ -236,8 +236,7 @@ uint64_t sim_run_until(struct sim *sim, uint64_t t);
  * first event and after each one, but not past time `limit`. Returns 0
  * when pred became false, -ETIMEDOUT when the limit came first (the
  * clock is then at limit). */
-int sim_run_while(struct sim *sim, sim_pred_fn pred, void *arg,
-		  uint64_t limit);
+int sim_run_while(struct sim *sim, sim_pred_fn pred, void *arg, uint64_t limit);
 
 /* Installs a tap that sees every frame's fate (NULL removes it). */
 void sim_set_tap(struct sim *sim, sim_tap_fn tap, void *arg);
@@ -249,7 +248,6 @@ void sim_get_stats(const struct sim *sim, struct sim_stats *out);
 
 /* Writes a one-line decode of an Ethernet frame ("ARP who-has ...",
  * "10.0.0.1 > 10.0.0.2 UDP 1000 > 2000 len 8") into buf. */
-void sim_decode_frame(const uint8_t *frame, size_t len, char *buf,
-		      size_t size);
+void sim_decode_frame(const uint8_t *frame, size_t len, char *buf, size_t size);
 
 #endif

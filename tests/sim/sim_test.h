@@ -23,16 +23,16 @@
 #define ADDR_C 0x0a000003u /* 10.0.0.3 */
 #define PORT_A 1000
 #define PORT_B 2000
-#define MTU 1500
+#define MTU    1500
 /* Ethernet + IPv4 + UDP headers in front of a UDP payload. */
 #define UDP_FRAME_OVERHEAD (14 + 20 + 8)
-#define SINK_INDEX_MAX 4096
+#define SINK_INDEX_MAX	   4096
 
 /* Receives on one socket of one node. */
 struct sink {
 	int sock;
 	uint64_t datagrams;
-	uint64_t bytes;    /* payload bytes */
+	uint64_t bytes;	   /* payload bytes */
 	uint64_t first_ns; /* arrival of the first datagram */
 	uint64_t last_ns;  /* ... and of the last */
 	uint64_t corrupt;  /* datagrams whose content was wrong */
@@ -149,8 +149,7 @@ static inline void link_assert_balanced(const struct sim_link *l,
 
 	sim_link_stats(l, dir, &st);
 	ck_assert_uint_eq(st.sent + st.duplicated,
-			  st.queue_drops + st.lost + st.dropped +
-				  st.delivered);
+			  st.queue_drops + st.lost + st.dropped + st.delivered);
 }
 
 static inline void pair_teardown(struct pair *p)
@@ -188,7 +187,7 @@ struct pacer {
 	uint32_t count;
 	size_t len;
 	uint64_t interval_ns;
-	uint32_t sent;   /* udp_send calls that returned 0 */
+	uint32_t sent;	 /* udp_send calls that returned 0 */
 	uint32_t failed; /* ... that returned an error */
 };
 
@@ -203,9 +202,9 @@ static inline void pacer_tick(struct sim *sim, void *arg)
 	else
 		pc->failed++;
 	if (index + 1 < pc->count)
-		ck_assert_int_eq(sim_at(sim, sim_now(sim) + pc->interval_ns,
-					pacer_tick, pc),
-				 0);
+		ck_assert_int_eq(
+		    sim_at(sim, sim_now(sim) + pc->interval_ns, pacer_tick, pc),
+		    0);
 }
 
 static inline void pacer_start(struct sim *sim, struct pacer *pc)

@@ -23,10 +23,10 @@ START_TEST(test_datagram_arrives_after_two_lost_requests)
 
 	uint64_t t_send = sim_now(p.sim);
 	ck_assert_int_eq(
-		send_indexed(p.sim, p.a, p.sock_a, ADDR_B, PORT_B, 1, 200), 0);
-	ck_assert_int_eq(sim_run_while(p.sim, sink_waiting, &p.sink_b,
-				       t_send + SIM_SEC(10)),
-			 0);
+	    send_indexed(p.sim, p.a, p.sock_a, ADDR_B, PORT_B, 1, 200), 0);
+	ck_assert_int_eq(
+	    sim_run_while(p.sim, sink_waiting, &p.sink_b, t_send + SIM_SEC(10)),
+	    0);
 	/* Third request at t + 2 retry intervals, then three crossings. */
 	ck_assert_uint_eq(p.sink_b.first_ns,
 			  t_send + 2 * lim.arp_retry_ns + 3 * SIM_MS(10));
@@ -65,9 +65,9 @@ START_TEST(test_hold_queue_dropped_when_every_request_is_lost)
 
 	uint64_t t_send = sim_now(p.sim);
 	for (uint32_t i = 0; i < 3; i++)
-		ck_assert_int_eq(send_indexed(p.sim, p.a, p.sock_a, ADDR_B,
-					      PORT_B, i, 100),
-				 0);
+		ck_assert_int_eq(
+		    send_indexed(p.sim, p.a, p.sock_a, ADDR_B, PORT_B, i, 100),
+		    0);
 	/* Requests at t, t + 1 s, t + 2 s; the entry goes at t + 3 s. */
 	sim_run_until(p.sim, t_send + lim.arp_retries * lim.arp_retry_ns - 1);
 	ck_assert_uint_eq(ctr(p.a, STACK_CTR_arp_hold_drop_timeout), 0);

@@ -4,13 +4,13 @@
  */
 #include "sim_test.h"
 
-#define BW_BPS 10000000ull /* 10 Mbit/s */
+#define BW_BPS	    10000000ull /* 10 Mbit/s */
 #define QUEUE_BYTES (20 * 1024)
-#define PAYLOAD 1000
-#define FRAME (UDP_FRAME_OVERHEAD + PAYLOAD)
+#define PAYLOAD	    1000
+#define FRAME	    (UDP_FRAME_OVERHEAD + PAYLOAD)
 /* One frame every 400 us offers 20.84 Mbit/s, about twice the link. */
 #define INTERVAL_NS SIM_US(400)
-#define DGRAMS 5000
+#define DGRAMS	    5000
 
 static bool within(double value, double target, double tolerance)
 {
@@ -21,9 +21,9 @@ static bool within(double value, double target, double tolerance)
 START_TEST(test_flood_gets_link_bandwidth_and_queue_drops_the_rest)
 {
 	const struct sim_link_params ab = {
-		.delay_ns = SIM_MS(2),
-		.bandwidth_bps = BW_BPS,
-		.queue_bytes_max = QUEUE_BYTES,
+	    .delay_ns = SIM_MS(2),
+	    .bandwidth_bps = BW_BPS,
+	    .queue_bytes_max = QUEUE_BYTES,
 	};
 	const struct sim_link_params ba = {.delay_ns = SIM_MS(2)};
 	struct sim_link_stats st0, st1, st;
@@ -34,9 +34,13 @@ START_TEST(test_flood_gets_link_bandwidth_and_queue_drops_the_rest)
 	sim_link_stats(p.link, SIM_AB, &st0);
 	uint64_t t_start = sim_now(p.sim);
 
-	struct pacer pc = {.node = p.a, .sock = p.sock_a, .dst = ADDR_B,
-			   .dport = PORT_B, .count = DGRAMS,
-			   .len = PAYLOAD, .interval_ns = INTERVAL_NS};
+	struct pacer pc = {.node = p.a,
+			   .sock = p.sock_a,
+			   .dst = ADDR_B,
+			   .dport = PORT_B,
+			   .count = DGRAMS,
+			   .len = PAYLOAD,
+			   .interval_ns = INTERVAL_NS};
 	pacer_start(p.sim, &pc);
 
 	/* Delivered bytes over one second in the middle of the flood. */
@@ -44,8 +48,8 @@ START_TEST(test_flood_gets_link_bandwidth_and_queue_drops_the_rest)
 	sim_link_stats(p.link, SIM_AB, &st1);
 	sim_run_until(p.sim, t_start + SIM_MS(1500));
 	sim_link_stats(p.link, SIM_AB, &st);
-	double window_bps = (double)(st.delivered_bytes - st1.delivered_bytes) *
-			    8.0;
+	double window_bps =
+	    (double)(st.delivered_bytes - st1.delivered_bytes) * 8.0;
 	ck_assert_msg(within(window_bps, BW_BPS, 0.005),
 		      "throughput %.0f bit/s over 1 s", window_bps);
 
@@ -60,7 +64,7 @@ START_TEST(test_flood_gets_link_bandwidth_and_queue_drops_the_rest)
 	/* Offered 20.84 Mbit/s into 10: a little over half is dropped. */
 	ck_assert_msg(within((double)drops / (double)sent,
 			     1.0 - (double)BW_BPS * INTERVAL_NS /
-					   (FRAME * 8.0 * STACK_NS_PER_SEC),
+				       (FRAME * 8.0 * STACK_NS_PER_SEC),
 			     0.02),
 		      "%" PRIu64 " of %" PRIu64 " dropped", drops, sent);
 	/* The queue filled up to its bound and never beyond. */
@@ -81,7 +85,7 @@ START_TEST(test_flood_gets_link_bandwidth_and_queue_drops_the_rest)
 	uint64_t last_sent = t_start + (DGRAMS - 1) * INTERVAL_NS;
 	ck_assert_uint_le(p.sink_b.last_ns,
 			  last_sent + SIM_MS(2) +
-				  QUEUE_BYTES * 8 * STACK_NS_PER_SEC / BW_BPS);
+			      QUEUE_BYTES * 8 * STACK_NS_PER_SEC / BW_BPS);
 	pair_teardown(&p);
 }
 END_TEST
@@ -90,8 +94,8 @@ END_TEST
 START_TEST(test_unbounded_queue_delays_instead_of_dropping)
 {
 	const struct sim_link_params ab = {
-		.delay_ns = SIM_MS(2),
-		.bandwidth_bps = BW_BPS,
+	    .delay_ns = SIM_MS(2),
+	    .bandwidth_bps = BW_BPS,
 	};
 	struct sim_link_stats st;
 	struct pair p;
@@ -111,10 +115,10 @@ START_TEST(test_unbounded_queue_delays_instead_of_dropping)
 	ck_assert_uint_eq(p.sink_b.datagrams, 40);
 	ck_assert_uint_eq(p.sink_b.first_ns,
 			  t_send + SIM_MS(2) +
-				  FRAME * 8 * STACK_NS_PER_SEC / BW_BPS);
+			      FRAME * 8 * STACK_NS_PER_SEC / BW_BPS);
 	ck_assert_uint_eq(p.sink_b.last_ns,
 			  t_send + SIM_MS(2) +
-				  40 * FRAME * 8 * STACK_NS_PER_SEC / BW_BPS);
+			      40 * FRAME * 8 * STACK_NS_PER_SEC / BW_BPS);
 	pair_teardown(&p);
 }
 END_TEST

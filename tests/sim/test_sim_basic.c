@@ -5,15 +5,15 @@
 #include "sim_test.h"
 
 /* 100 Mbit/s: 80 ns per byte, so serialization times are exact. */
-#define BW_100M 100000000ull
+#define BW_100M		 100000000ull
 #define NS_PER_BYTE_100M 80ull
-#define ARP_FRAME_LEN 42u /* the stack does not pad to 60 */
+#define ARP_FRAME_LEN	 42u /* the stack does not pad to 60 */
 
 START_TEST(test_arp_then_datagram_arrives_once_after_three_crossings)
 {
 	const struct sim_link_params wire = {
-		.delay_ns = SIM_MS(10),
-		.bandwidth_bps = BW_100M,
+	    .delay_ns = SIM_MS(10),
+	    .bandwidth_bps = BW_100M,
 	};
 	struct pair p;
 	struct sim_link_stats ab, ba;
@@ -23,16 +23,16 @@ START_TEST(test_arp_then_datagram_arrives_once_after_three_crossings)
 	/* The gratuitous ARPs of both hosts cross and teach nothing. */
 	sim_run_until(p.sim, SIM_T0_NS + SIM_SEC(1));
 	ck_assert_uint_eq(ctr(p.b, STACK_CTR_arp_rx), 1);
-	ck_assert_uint_eq(stack_arp_snapshot(sim_node_stack(p.a),
-					     sim_now(p.sim), NULL, 0),
-			  0);
+	ck_assert_uint_eq(
+	    stack_arp_snapshot(sim_node_stack(p.a), sim_now(p.sim), NULL, 0),
+	    0);
 
 	uint64_t t_send = sim_now(p.sim);
 	ck_assert_int_eq(
-		send_indexed(p.sim, p.a, p.sock_a, ADDR_B, PORT_B, 7, len), 0);
-	ck_assert_int_eq(sim_run_while(p.sim, sink_waiting, &p.sink_b,
-				       t_send + SIM_SEC(5)),
-			 0);
+	    send_indexed(p.sim, p.a, p.sock_a, ADDR_B, PORT_B, 7, len), 0);
+	ck_assert_int_eq(
+	    sim_run_while(p.sim, sink_waiting, &p.sink_b, t_send + SIM_SEC(5)),
+	    0);
 	/* request A->B, reply B->A, datagram A->B; each frame serialized
 	 * at 80 ns a byte and then 10 ms on the wire. */
 	uint64_t expect = t_send + 3 * SIM_MS(10) +
@@ -54,8 +54,8 @@ START_TEST(test_arp_then_datagram_arrives_once_after_three_crossings)
 	sim_link_stats(p.link, SIM_BA, &ba);
 	ck_assert_uint_eq(ab.sent, 3);
 	ck_assert_uint_eq(ab.delivered, 3);
-	ck_assert_uint_eq(ab.delivered_bytes, 2 * ARP_FRAME_LEN +
-						      UDP_FRAME_OVERHEAD + len);
+	ck_assert_uint_eq(ab.delivered_bytes,
+			  2 * ARP_FRAME_LEN + UDP_FRAME_OVERHEAD + len);
 	ck_assert_uint_eq(ba.sent, 2);
 	ck_assert_uint_eq(ba.delivered, 2);
 
@@ -63,14 +63,13 @@ START_TEST(test_arp_then_datagram_arrives_once_after_three_crossings)
 	t_send = sim_now(p.sim);
 	p.sink_b.datagrams = 0;
 	ck_assert_int_eq(
-		send_indexed(p.sim, p.a, p.sock_a, ADDR_B, PORT_B, 8, len), 0);
-	ck_assert_int_eq(sim_run_while(p.sim, sink_waiting, &p.sink_b,
-				       t_send + SIM_SEC(5)),
-			 0);
+	    send_indexed(p.sim, p.a, p.sock_a, ADDR_B, PORT_B, 8, len), 0);
+	ck_assert_int_eq(
+	    sim_run_while(p.sim, sink_waiting, &p.sink_b, t_send + SIM_SEC(5)),
+	    0);
 	ck_assert_uint_eq(p.sink_b.first_ns,
 			  t_send + SIM_MS(10) +
-				  (UDP_FRAME_OVERHEAD + len) *
-					  NS_PER_BYTE_100M);
+			      (UDP_FRAME_OVERHEAD + len) * NS_PER_BYTE_100M);
 	pair_teardown(&p);
 }
 END_TEST
@@ -252,9 +251,8 @@ START_TEST(test_scripted_peer_answers_arp_and_exchanges_udp)
 	sim_run_until(sim, SIM_T0_NS + SIM_SEC(1));
 
 	uint64_t t_send = sim_now(sim);
-	ck_assert_int_eq(send_indexed(sim, a, sink_a.sock, PEER_ADDR, 4444, 5,
-				      20),
-			 0);
+	ck_assert_int_eq(
+	    send_indexed(sim, a, sink_a.sock, PEER_ADDR, 4444, 5, 20), 0);
 	sim_run_until(sim, t_send + SIM_MS(10));
 	ck_assert_int_eq(st.arp_requests, 1);
 	ck_assert_int_eq(st.udp_frames, 1);
@@ -264,9 +262,8 @@ START_TEST(test_scripted_peer_answers_arp_and_exchanges_udp)
 	ck_assert_uint_eq(idx, 5);
 
 	struct script_reply r = {peer, &st};
-	ck_assert_int_eq(sim_at(sim, t_send + SIM_MS(20), script_send_reply,
-				&r),
-			 0);
+	ck_assert_int_eq(
+	    sim_at(sim, t_send + SIM_MS(20), script_send_reply, &r), 0);
 	ck_assert_int_eq(sim_at(sim, t_send, script_send_reply, &r), -EINVAL);
 	sim_run_until(sim, t_send + SIM_MS(30));
 	ck_assert_uint_eq(sink_a.datagrams, 1);
@@ -283,8 +280,8 @@ END_TEST
 START_TEST(test_full_event_heap_discards_and_counts)
 {
 	const struct sim_link_params wire = {.delay_ns = SIM_MS(1)};
-	struct sim *sim = sim_new(&(struct sim_config){.seed = 5,
-							.events_max = 4});
+	struct sim *sim =
+	    sim_new(&(struct sim_config){.seed = 5, .events_max = 4});
 	struct sink sink_b = {0};
 	struct sim_node *a, *b;
 	struct sim_stats st;
@@ -298,9 +295,8 @@ START_TEST(test_full_event_heap_discards_and_counts)
 	sim_run_until(sim, SIM_T0_NS + SIM_SEC(1));
 	/* Ten broadcasts at once need ten events in flight. */
 	for (uint32_t i = 0; i < 10; i++)
-		ck_assert_int_eq(send_indexed(sim, a, sa, 0x0a0000ffu, PORT_B,
-					      i, 32),
-				 0);
+		ck_assert_int_eq(
+		    send_indexed(sim, a, sa, 0x0a0000ffu, PORT_B, i, 32), 0);
 	sim_run_until(sim, sim_now(sim) + SIM_SEC(1));
 	sim_get_stats(sim, &st);
 	ck_assert_uint_eq(st.events_overflow, 6);
@@ -316,8 +312,8 @@ END_TEST
 
 static void add_tests(TCase *tc)
 {
-	tcase_add_test(tc,
-		       test_arp_then_datagram_arrives_once_after_three_crossings);
+	tcase_add_test(
+	    tc, test_arp_then_datagram_arrives_once_after_three_crossings);
 	tcase_add_test(tc,
 		       test_switch_floods_broadcast_and_forwards_known_unicast);
 	tcase_add_test(tc, test_scripted_peer_answers_arp_and_exchanges_udp);

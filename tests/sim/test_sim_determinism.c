@@ -13,7 +13,7 @@ struct outcome {
 	uint64_t counters_a[STACK_COUNTER_COUNT];
 	uint64_t counters_b[STACK_COUNTER_COUNT];
 	uint64_t echoes, echo_bytes, echo_corrupt;
-	uint64_t trace_hash; /* FNV-1a over every frame's fate */
+	uint64_t trace_hash;		   /* FNV-1a over every frame's fate */
 	uint64_t lost_frames[LOSSES_KEPT]; /* A->B frame numbers lost */
 	uint32_t nlost;
 };
@@ -64,13 +64,13 @@ static void echo_on_event(struct sim *sim, struct sim_node *node,
 static void run_mixed(uint64_t seed, struct outcome *o)
 {
 	const struct sim_link_params wire = {
-		.delay_ns = SIM_MS(3),
-		.bandwidth_bps = 50000000,
-		.queue_bytes_max = 30 * 1024,
-		.loss_ppm = SIM_PERCENT(3),
-		.duplicate_ppm = SIM_PERCENT(2),
-		.reorder_ppm = SIM_PERCENT(5),
-		.reorder_delay_ns = SIM_MS(1),
+	    .delay_ns = SIM_MS(3),
+	    .bandwidth_bps = 50000000,
+	    .queue_bytes_max = 30 * 1024,
+	    .loss_ppm = SIM_PERCENT(3),
+	    .duplicate_ppm = SIM_PERCENT(2),
+	    .reorder_ppm = SIM_PERCENT(5),
+	    .reorder_delay_ns = SIM_MS(1),
 	};
 	struct sim *sim = sim_new(&(struct sim_config){.seed = seed});
 	struct sink sink_a = {0};
@@ -91,8 +91,12 @@ static void run_mixed(uint64_t seed, struct outcome *o)
 	sock_b = udp_socket_open(sim_node_stack(b), 0, PORT_B, 0, 0);
 	ck_assert_int_ge(sink_a.sock, 0);
 
-	struct pacer pc = {.node = a, .sock = sink_a.sock, .dst = ADDR_B,
-			   .dport = PORT_B, .count = 500, .len = 3000,
+	struct pacer pc = {.node = a,
+			   .sock = sink_a.sock,
+			   .dst = ADDR_B,
+			   .dport = PORT_B,
+			   .count = 500,
+			   .len = 3000,
 			   .interval_ns = SIM_MS(1)};
 	pacer_start(sim, &pc);
 	/* Past the reassembly timeout, so the run ends at rest. */

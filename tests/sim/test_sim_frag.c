@@ -5,13 +5,13 @@
 #include "sim_test.h"
 
 #define DGRAM_LEN (20 * 1024)
-#define DGRAMS 40
+#define DGRAMS	  40
 /* 20480 + 8 UDP bytes in 1480-byte pieces. */
 #define FRAGS_PER_DGRAM ((DGRAM_LEN + 8 + 1479) / 1480)
 
 /* What reached B, per IPv4 identification: seen through a tap. */
 struct frag_log {
-	uint8_t frags[65536];       /* first copies of fragments delivered */
+	uint8_t frags[65536]; /* first copies of fragments delivered */
 	uint32_t last_offset[65536];
 	uint64_t inversions; /* a fragment behind one delivered before it */
 	uint64_t copies;     /* duplicate copies delivered */
@@ -47,18 +47,18 @@ static void run_past_reassembly_timeout(struct pair *p)
 	struct stack_limits lim;
 
 	stack_limits_default(&lim);
-	sim_run_until(p->sim, sim_now(p->sim) + lim.reasm_timeout_ns +
-				      SIM_SEC(1));
+	sim_run_until(p->sim,
+		      sim_now(p->sim) + lim.reasm_timeout_ns + SIM_SEC(1));
 }
 
 START_TEST(test_reordered_duplicated_fragments_reassemble_intact)
 {
 	const struct sim_link_params ab = {
-		.delay_ns = SIM_MS(5),
-		.bandwidth_bps = 100000000,
-		.duplicate_ppm = SIM_PERCENT(10),
-		.reorder_ppm = SIM_PERCENT(20),
-		.reorder_delay_ns = SIM_US(500),
+	    .delay_ns = SIM_MS(5),
+	    .bandwidth_bps = 100000000,
+	    .duplicate_ppm = SIM_PERCENT(10),
+	    .reorder_ppm = SIM_PERCENT(20),
+	    .reorder_delay_ns = SIM_US(500),
 	};
 	const struct sim_link_params ba = {.delay_ns = SIM_MS(5)};
 	static struct frag_log log;
@@ -71,9 +71,13 @@ START_TEST(test_reordered_duplicated_fragments_reassemble_intact)
 	sim_set_tap(p.sim, frag_tap, &log);
 	uint64_t frags_tx0 = ctr(p.a, STACK_CTR_ip_tx_fragments);
 
-	struct pacer pc = {.node = p.a, .sock = p.sock_a, .dst = ADDR_B,
-			   .dport = PORT_B, .count = DGRAMS,
-			   .len = DGRAM_LEN, .interval_ns = SIM_MS(3)};
+	struct pacer pc = {.node = p.a,
+			   .sock = p.sock_a,
+			   .dst = ADDR_B,
+			   .dport = PORT_B,
+			   .count = DGRAMS,
+			   .len = DGRAM_LEN,
+			   .interval_ns = SIM_MS(3)};
 	pacer_start(p.sim, &pc);
 	sim_run_until(p.sim, sim_now(p.sim) + SIM_SEC(2));
 
@@ -108,11 +112,11 @@ END_TEST
 START_TEST(test_lossy_link_delivers_intact_or_times_out_without_leaks)
 {
 	const struct sim_link_params ab = {
-		.delay_ns = SIM_MS(5),
-		.bandwidth_bps = 100000000,
-		.loss_ppm = SIM_PERCENT(5),
-		.reorder_ppm = SIM_PERCENT(10),
-		.reorder_delay_ns = SIM_US(500),
+	    .delay_ns = SIM_MS(5),
+	    .bandwidth_bps = 100000000,
+	    .loss_ppm = SIM_PERCENT(5),
+	    .reorder_ppm = SIM_PERCENT(10),
+	    .reorder_delay_ns = SIM_US(500),
 	};
 	const struct sim_link_params ba = {.delay_ns = SIM_MS(5)};
 	static struct frag_log log;
@@ -131,9 +135,13 @@ START_TEST(test_lossy_link_delivers_intact_or_times_out_without_leaks)
 	sim_set_tap(p.sim, frag_tap, &log);
 	uint64_t reasm0 = ctr(p.b, STACK_CTR_frag_reassembled);
 
-	struct pacer pc = {.node = p.a, .sock = p.sock_a, .dst = ADDR_B,
-			   .dport = PORT_B, .count = DGRAMS,
-			   .len = DGRAM_LEN, .interval_ns = SIM_MS(3)};
+	struct pacer pc = {.node = p.a,
+			   .sock = p.sock_a,
+			   .dst = ADDR_B,
+			   .dport = PORT_B,
+			   .count = DGRAMS,
+			   .len = DGRAM_LEN,
+			   .interval_ns = SIM_MS(3)};
 	pacer_start(p.sim, &pc);
 	sim_run_until(p.sim, sim_now(p.sim) + SIM_SEC(2));
 	ck_assert_uint_eq(pc.sent, DGRAMS);
@@ -176,8 +184,8 @@ static void add_tests(TCase *tc)
 {
 	tcase_add_test(tc,
 		       test_reordered_duplicated_fragments_reassemble_intact);
-	tcase_add_test(tc,
-		       test_lossy_link_delivers_intact_or_times_out_without_leaks);
+	tcase_add_test(
+	    tc, test_lossy_link_delivers_intact_or_times_out_without_leaks);
 }
 
 int main(void)

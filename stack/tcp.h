@@ -1,0 +1,368 @@
+/*
+ * tcp.h - µTCP internals: the connection block, segments, and the calls
+ * between tcp_*.c files
+ *
+ * µTCP follows RFC 9293 in the value-passing style of the Netsem TCP
+ * specification: tcp_input.c takes one arriving segment for one
+ * connection at a given time and updates that connection, queueing the
+ * segments to send on the stack's tx queue and the events for the user;
+ * tcp_timer.c is the other entry point; tcp_output.c decides what to
+ * send; tcp_cc.c holds the congestion controllers behind a small
+ * interface; tcp_buf.c the send and receive buffers; tcp_user.c the
+ * calls of stack.h. Each transition in tcp_input.c names the Netsem rule
+ * (deliver_in_N, ...) or the RFC section it implements.
+ *
+ * Sequence numbers are compared modulo 2^32 (SEQ_LT and friends).
+ * Windows are kept in bytes, unscaled.
+ */
+#ifndef UTCP_TCP_H
+#define UTCP_TCP_H
+
+#include <errno.h>
+
+#include "stack_internal.h"
+
+#define TCP_HDR_LEN 20
+#define TCP_HDR_MAX 60
+#define TCP_OPT_MAX 40
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+#define TCP_ECE 0x40
+#define TCP_CWR 0x80
+
+#define SEQ_LT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
+#define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
+#define SEQ_GT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
+#define SEQ_GEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) >= 0)
+#define SEQ_MAX(a, b) (SEQ_GT(a, b) ? (a) : (b))
+#define SEQ_MIN(a, b) (SEQ_LT(a, b) ? (a) : (b))
+
+#define TCP_DEFAULT_MSS 536     /* RFC 9293 3.7.1, without the option */
+#define TCP_MIN_MSS 88          /* below this a peer's MSS is raised */
+#define TCP_MAX_WSCALE 14       /* RFC 7323 2.3 */
+#define TCP_SACK_BLOCKS_MAX 4
+#define TCP_SACK_SCOREBOARD_MAX 16
+#define TCP_INIT_CWND_SEGS 10   /* RFC 6928 */
+#define TCP_DUPACK_THRESH 3
+
+#define TCP_RTO_INITIAL_NS (1 * STACK_NS_PER_SEC)  /* RFC 6298 2.1 */
+#define TCP_RTO_MIN_NS (200 * 1000000ull)           /* as Linux; RFC: 1 s */
+#define TCP_RTO_MAX_NS (120 * STACK_NS_PER_SEC)
+#define TCP_DELACK_NS (40 * 1000000ull)             /* <= 200 ms */
+#define TCP_MSL_NS (30 * STACK_NS_PER_SEC)
+#define TCP_TIME_WAIT_NS (2 * TCP_MSL_NS)
+#define TCP_FIN_WAIT_2_NS (60 * STACK_NS_PER_SEC)   /* orphans only */
+#define TCP_SYN_RETRIES 6
+#define TCP_SYNACK_RETRIES 5
+#define TCP_DATA_RETRIES 15
+#define TCP_PERSIST_MIN_NS (200 * 1000000ull)
+#define TCP_PERSIST_MAX_NS (60 * STACK_NS_PER_SEC)
+#define TCP_CHALLENGE_ACK_PER_SEC 100               /* RFC 5961 7 */
+#define TCP_PAWS_IDLE_NS (24ull * 24 * 3600 * STACK_NS_PER_SEC) /* RFC 7323 5.5 */
+#define TCP_EPHEMERAL_FIRST 49152u
+#define TCP_EPHEMERAL_LAST 65535u
+#define TCP_OOO_MAX 256         /* out-of-order segments held, per conn */
+
+/* A parsed segment: header fields in host order, options, payload. */
+struct tcp_seg {
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint8_t hdr_len;
+	uint16_t wnd;  /* as on the wire: scale it with snd_wscale */
+	uint16_t urp;
+	const uint8_t *data;
+	uint32_t len;  /* payload bytes */
+	/* Options (RFC 9293 3.2, RFC 7323, RFC 2018). */
+	bool has_mss, has_ws, sack_permitted, has_ts;
+	uint16_t mss;
+	uint8_t ws;
+	uint32_t tsval, tsecr;
+	uint8_t nsack;
+	uint32_t sack[TCP_SACK_BLOCKS_MAX][2]; /* [start, end) */
+};
+
+enum tcp_parse_error {
+	TCP_PARSE_OK = 0,
+	TCP_PARSE_SHORT = -1,      /* shorter than a header */
+	TCP_PARSE_OFFSET = -2,     /* data offset < 5 or beyond the segment */
+	TCP_PARSE_OPTIONS = -3,    /* option length 0, 1 or past the header */
+};
+
+/* Parses the TCP header and options of a segment of len bytes (the IP
+ * payload). Does not check the checksum. */
+int tcp_parse(const uint8_t *buf, size_t len, struct tcp_seg *seg);
+
+/* ---- buffers ---- */
+
+/* The send buffer: bytes from snd_una on, in chunks (pool buffers used
+ * as plain byte arrays). Empty means no chunk is held. */
+struct tcp_sndbuf {
+	struct pkt_queue chunks;
+	uint32_t head_off; /* offset of snd_una's byte in the first chunk */
+	uint32_t len;      /* bytes held */
+};
+
+/* An out-of-order segment held for reassembly: the buffer and its range. */
+struct tcp_ooo {
+	uint32_t seq;
+	uint32_t len;
+	struct pkt *pkt; /* data at pkt->data */
+};
+
+struct tcp_cc_ops;
+
+struct tcp_conn {
+	int32_t id;          /* index in the connection table */
+	int32_t hash_next;   /* chain in the 4-tuple hash */
+	int32_t heap_pos;    /* position in the timer heap, -1 = none */
+	int32_t listener;    /* listener id while not yet accepted, else -1 */
+	int32_t accept_next; /* the listener's accept queue, -1 ends */
+	enum tcp_state state;
+	bool user_closed;    /* orphan: the user let go of the id */
+	bool shut_wr;        /* the user asked for FIN */
+	bool fin_sent;       /* our FIN has a sequence number (snd_max) */
+	bool fin_received;
+	bool rcv_fin_pending; /* a FIN arrived out of order at rcv_fin_seq */
+	bool cookie;          /* a SYN cookie's SYN-ACK (never in the table) */
+	uint8_t cookie_opts;  /* options folded into the cookie's TSval */
+	bool ack_now;        /* send an ACK at the next output */
+	bool delack_pending; /* an ACK is owed, the delack timer runs */
+	bool in_recovery;
+	bool ts_ok, sack_ok, ws_ok;
+	bool nodelay, keepalive;
+	bool readable_signalled, writable_wanted;
+	bool rtt_timing;     /* measuring rtt_seq (no timestamps) */
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t dupacks;
+	uint8_t unacked_full_segs; /* for ACK every second full segment */
+	int error;           /* positive errno once the connection failed */
+
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+	int ifindex;
+	uint32_t nexthop;
+
+	/* Send sequence space (RFC 9293 3.3.1). */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
+	uint32_t snd_wnd, max_snd_wnd;
+	/* Receive sequence space. */
+	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
+	uint32_t rcv_fin_seq;
+	uint32_t rcv_wnd_max;          /* the buffer limit */
+
+	uint16_t mss;        /* what we send: the peer's MSS clamped to our MTU */
+	uint16_t our_mss;    /* what we advertised */
+
+	/* Timestamps (RFC 7323). */
+	uint32_t ts_recent;
+	uint64_t ts_recent_age;
+	uint32_t ts_offset;  /* randomises our TSval per connection */
+	uint32_t last_ack_sent;
+
+	/* RTT and RTO (RFC 6298), in ns. */
+	uint64_t srtt, rttvar, rto;
+	uint32_t rtt_seq;
+	uint64_t rtt_start;
+	uint8_t backoff;     /* RTO doublings since the last new ACK */
+	uint8_t retries;     /* consecutive timeouts */
+
+	/* Congestion control (RFC 5681, RFC 6582, RFC 3465). */
+	const struct tcp_cc_ops *cc;
+	uint32_t cwnd, ssthresh, recover, bytes_acked;
+	struct {
+		double w_max;  /* window before the last reduction, segments */
+		double k;      /* time to reach w_max again, seconds */
+		double w_est;  /* the Reno-friendly estimate, segments */
+		uint64_t epoch_start; /* ns, 0 = no epoch */
+	} cubic;
+
+	/* SACK scoreboard (RFC 2018, RFC 6675): ranges above snd_una the
+	 * peer holds, sorted, disjoint. */
+	uint32_t sacked[TCP_SACK_SCOREBOARD_MAX][2];
+	uint8_t nsacked;
+	uint32_t high_rxt;  /* highest sequence retransmitted in recovery */
+
+	/* Timers: absolute deadlines in ns, 0 = not running. */
+	uint64_t t_rexmt;    /* retransmission, or SYN, or persist */
+	uint64_t t_delack;
+	uint64_t t_keep;     /* keepalive, or FIN_WAIT_2 for orphans */
+	uint64_t t_2msl;     /* TIME_WAIT */
+	uint64_t timer_at;   /* the earliest of them, the heap key */
+	bool persist;        /* t_rexmt is the persist timer */
+	bool force_send;     /* the persist timer fired: probe or push */
+	uint8_t keep_probes;
+	uint64_t last_rx;    /* for keepalive */
+	uint64_t challenge_window_start;
+	uint32_t challenge_acks;
+
+	struct tcp_sndbuf sndbuf;
+	uint32_t sndbuf_max;
+	struct pkt_queue rcvq;  /* in-order data, data at pkt->data */
+	uint32_t rcvq_off;      /* bytes of the head buffer already read */
+	struct tcp_ooo *ooo;    /* out-of-order, sorted by seq; NULL if none */
+	uint16_t nooo;
+	uint16_t ooo_cap;
+
+	uint32_t keepidle_s, keepintvl_s, keepcnt;
+
+	/* Statistics. */
+	uint64_t retransmits, bytes_sent, bytes_received;
+};
+
+struct tcp_listener {
+	bool used;
+	uint32_t laddr;
+	uint16_t lport;
+	uint32_t backlog;     /* accept queue bound */
+	uint32_t syn_backlog; /* half-open bound */
+	uint32_t nsyn;        /* half-open now */
+	uint32_t naccept;     /* in the accept queue */
+	int32_t accept_head, accept_tail;
+	struct tcp_sockopts opts;
+	bool acceptable_signalled;
+	uint64_t syn_cookies_sent;
+};
+
+struct tcp_table {
+	struct tcp_conn **conns; /* by id; NULL = free */
+	uint32_t max;
+	uint32_t count;
+	int32_t *buckets;
+	uint32_t nbuckets;
+	int32_t *heap;           /* conn ids ordered by timer_at */
+	uint32_t heap_len;
+	struct tcp_listener *listeners;
+	uint32_t listeners_max;
+	uint8_t secret[16];      /* ISNs and SYN cookies */
+	uint64_t boot_ns;        /* the origin of ISN clocks and timestamps */
+	struct pkt_pool chunk_pool; /* send buffer chunks */
+};
+
+/* ---- congestion control ---- */
+
+struct tcp_cc_ops {
+	const char *name;
+	void (*init)(struct tcp_conn *c);
+	/* New data acknowledged outside recovery. */
+	void (*on_ack)(struct tcp_conn *c, uint64_t now, uint32_t acked);
+	/* Loss detected: by three duplicate ACKs (fast) or a timeout. */
+	void (*on_loss)(struct tcp_conn *c, uint64_t now, bool timeout);
+	/* Recovery ended (RFC 6582 3.2 step 3, full acknowledgement). */
+	void (*on_recovery_end)(struct tcp_conn *c, uint64_t now);
+};
+
+extern const struct tcp_cc_ops tcp_cc_newreno;
+extern const struct tcp_cc_ops tcp_cc_cubic;
+
+/* Bytes in flight as RFC 6675 counts them: sent, not acked, not SACKed. */
+uint32_t tcp_flight_size(const struct tcp_conn *c);
+
+/* ---- between the tcp_*.c files ---- */
+
+int tcp_init(struct stack *s);
+void tcp_destroy(struct stack *s);
+/* p->data at the TCP header; addresses in p->saddr/daddr. */
+void tcp_input(struct stack *s, uint64_t now, struct pkt *p);
+
+struct tcp_conn *tcp_conn_get(struct stack *s, int id);
+struct tcp_conn *tcp_conn_new(struct stack *s, uint64_t now);
+void tcp_conn_hash(struct stack *s, struct tcp_conn *c);
+void tcp_conn_free(struct stack *s, struct tcp_conn *c);
+struct tcp_conn *tcp_conn_lookup(struct stack *s, uint32_t laddr,
+				 uint16_t lport, uint32_t raddr,
+				 uint16_t rport);
+/* Moves c to `st`; impossible transitions abort in debug builds. */
+void tcp_set_state(struct stack *s, struct tcp_conn *c, enum tcp_state st);
+/* The connection failed with `error`: wake the user, stop timers. */
+void tcp_fail(struct stack *s, struct tcp_conn *c, int error);
+/* Removes a connection that is not accepted yet from its listener's
+ * half-open count or accept queue (c->listener stays set). */
+void tcp_listener_unlink(struct stack *s, struct tcp_conn *c);
+/* Queues an event for the user of c (none for orphans). */
+void tcp_event(struct stack *s, struct tcp_conn *c, enum stack_event_type t);
+
+uint32_t tcp_isn(const struct stack *s, uint64_t now, uint32_t laddr,
+		 uint16_t lport, uint32_t raddr, uint16_t rport);
+uint32_t tcp_ts_now(const struct stack *s, const struct tcp_conn *c,
+		    uint64_t now);
+/* Keyed hashes of a 4-tuple: domain 0 for timestamp offsets, others for
+ * SYN cookies. */
+uint32_t tcp_tuple_hash(const struct stack *s, uint32_t laddr, uint16_t lport,
+			uint32_t raddr, uint16_t rport, uint32_t domain);
+/* Fills the windows, MSS and options of a new connection. */
+void tcp_conn_setup(struct stack *s, struct tcp_conn *c,
+		    const struct tcp_sockopts *o);
+
+/* tcp_input.c */
+/* A segment for no connection: a listener's business? Returns true when
+ * it took p. */
+bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
+		      struct pkt *p);
+struct tcp_conn *tcp_passive_open(struct stack *s, uint64_t now,
+				  const struct tcp_seg *seg,
+				  const struct tcp_sockopts *o, uint32_t iss);
+
+/* tcp_user.c */
+/* A half-open connection of a listener completed its handshake. */
+void tcp_listener_established(struct stack *s, struct tcp_conn *c);
+struct tcp_listener *tcp_listener_find(struct stack *s, uint32_t addr,
+				       uint16_t port);
+
+/* tcp_output.c */
+/* Sends whatever the state, windows and buffers allow. */
+void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c);
+/* Sends c's SYN-ACK (a SYN cookie's connection is never in the table). */
+void tcp_send_synack(struct stack *s, uint64_t now, struct tcp_conn *c);
+/* Sends a bare ACK now. */
+void tcp_send_ack(struct stack *s, uint64_t now, struct tcp_conn *c);
+/* Sends a RST in reply to seg, for which no connection exists
+ * (RFC 9293 3.10.7.1). */
+void tcp_send_reset_for(struct stack *s, uint64_t now,
+			const struct tcp_seg *seg);
+/* Sends a RST on c (abort). */
+void tcp_send_reset(struct stack *s, uint64_t now, struct tcp_conn *c);
+/* Retransmits the earliest unacknowledged segment not SACKed. */
+void tcp_retransmit_one(struct stack *s, uint64_t now, struct tcp_conn *c);
+/* The window we would advertise now, in bytes. */
+uint32_t tcp_rcv_window(const struct tcp_conn *c);
+
+/* tcp_timer.c */
+void tcp_timer_update(struct stack *s, struct tcp_conn *c);
+void tcp_timers_run(struct stack *s, uint64_t now);
+uint64_t tcp_next_deadline(const struct stack *s);
+void tcp_rearm_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c);
+void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt);
+
+/* tcp_buf.c */
+void tcp_sndbuf_free(struct stack *s, struct tcp_sndbuf *b);
+/* Appends up to len bytes; returns how many fit (chunk pool bound). */
+size_t tcp_sndbuf_append(struct stack *s, struct tcp_sndbuf *b,
+			 const uint8_t *data, size_t len);
+/* Copies len bytes from offset off (from snd_una) into out. */
+void tcp_sndbuf_copy(const struct tcp_sndbuf *b, uint32_t off, uint8_t *out,
+		     uint32_t len);
+/* Drops n acknowledged bytes from the front. */
+void tcp_sndbuf_consume(struct stack *s, struct tcp_sndbuf *b, uint32_t n);
+/* Bytes held in c's receive queue and out-of-order store. */
+uint32_t tcp_rcv_queued(const struct tcp_conn *c);
+uint32_t tcp_ooo_bytes(const struct tcp_conn *c);
+/* Stores an out-of-order segment (takes p); false when it was dropped. */
+bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
+		    struct pkt *p);
+/* Moves what became in order from the OOO store to the receive queue;
+ * returns the bytes moved (rcv_nxt advanced by the caller). */
+uint32_t tcp_ooo_drain(struct stack *s, struct tcp_conn *c);
+void tcp_rcv_free(struct stack *s, struct tcp_conn *c);
+/* Writes up to `max` SACK blocks describing the OOO store, the block
+ * holding `recent` first (RFC 2018 4). Returns the count. */
+int tcp_sack_blocks(const struct tcp_conn *c, uint32_t recent,
+		    uint32_t out[][2], int max);
+
+#endif

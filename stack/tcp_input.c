@@ -1,0 +1,953 @@
+/*
+ * tcp_input.c - µTCP: a segment arrives (RFC 9293 3.10.7)
+ *
+ * tcp_input() checks the segment once (header, options, checksum,
+ * addresses, flag combinations), finds its connection or listener, and
+ * hands it to the function for that state. The rules are those of RFC
+ * 9293 3.10.7 in its order, each named as in the Netsem specification
+ * where one corresponds:
+ *
+ *   closed_*        no connection: answer with a reset (3.10.7.1)
+ *   listen_*        LISTEN (3.10.7.2), with SYN cookies when the
+ *                   half-open bound is reached
+ *   syn_sent_*      SYN_SENT (3.10.7.3)
+ *   deliver_in_*    the synchronized states (3.10.7.4): PAWS
+ *                   (RFC 7323 5), acceptability, RST and SYN with RFC
+ *                   5961's challenge ACKs, ACK processing with RTT,
+ *                   congestion control and NewReno/SACK recovery
+ *                   (RFC 5681, 6582, 2018, 6675), the window update,
+ *                   data (in order, or into the out-of-order store),
+ *                   FIN and the state changes it makes.
+ *
+ * TIME_WAIT accepts a new SYN for the same 4-tuple when its timestamp,
+ * or failing that its sequence number, is above the old connection's
+ * (RFC 6191), and the new connection then replaces it.
+ */
+#include "checksum.h"
+#include "tcp.h"
+
+/* RFC 5961 7: challenge ACKs, at most TCP_CHALLENGE_ACK_PER_SEC a
+ * second per connection. */
+static void tcp_challenge_ack(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	if (now - c->challenge_window_start >= STACK_NS_PER_SEC) {
+		c->challenge_window_start = now;
+		c->challenge_acks = 0;
+	}
+	if (c->challenge_acks >= TCP_CHALLENGE_ACK_PER_SEC) {
+		COUNT(s, tcp_challenge_acks_limited);
+		return;
+	}
+	c->challenge_acks++;
+	COUNT(s, tcp_challenge_acks);
+	tcp_send_ack(s, now, c);
+}
+
+/* Takes the peer's options from its SYN (RFC 7323 2.2, 3.2; RFC 2018 2). */
+static void tcp_take_syn_options(struct tcp_conn *c, const struct tcp_seg *seg,
+				 bool we_offered)
+{
+	uint16_t mss = seg->has_mss ? seg->mss : TCP_DEFAULT_MSS;
+
+	if (mss < TCP_MIN_MSS)
+		mss = TCP_MIN_MSS;
+	c->mss = mss < c->our_mss ? mss : c->our_mss;
+	c->ws_ok = seg->has_ws && we_offered;
+	if (c->ws_ok) {
+		c->snd_wscale = seg->ws > TCP_MAX_WSCALE ? TCP_MAX_WSCALE
+							 : seg->ws;
+	} else {
+		c->snd_wscale = 0;
+		c->rcv_wscale = 0;
+		if (c->rcv_wnd_max > 65535)
+			c->rcv_wnd_max = 65535;
+	}
+	c->sack_ok = seg->sack_permitted && we_offered;
+	c->ts_ok = seg->has_ts && we_offered;
+	if (c->ts_ok) {
+		c->ts_recent = seg->tsval;
+		c->mss = (uint16_t)(c->mss - 12 > TCP_MIN_MSS ? c->mss - 12
+							      : TCP_MIN_MSS);
+	}
+}
+
+/* The segment's sequence-space length: data plus SYN and FIN. */
+static uint32_t seg_seqlen(const struct tcp_seg *seg)
+{
+	return seg->len + !!(seg->flags & TCP_SYN) + !!(seg->flags & TCP_FIN);
+}
+
+static void tcp_rtt_from_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
+			     const struct tcp_seg *seg)
+{
+	if (c->ts_ok && seg->has_ts && seg->tsecr) {
+		/* RFC 7323 4.1: every ACK with an echo is a sample. */
+		uint32_t rtt_ms = tcp_ts_now(s, c, now) - seg->tsecr;
+		if (rtt_ms < 60000)
+			tcp_rtt_sample(c, (uint64_t)rtt_ms * 1000000 +
+						  (rtt_ms ? 0 : 500000));
+	} else if (c->rtt_timing && SEQ_GT(seg->ack, c->rtt_seq)) {
+		c->rtt_timing = false;
+		tcp_rtt_sample(c, now - c->rtt_start);
+	}
+}
+
+/* Merges the segment's SACK blocks into the scoreboard (RFC 2018 3). */
+static bool tcp_sack_update(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	bool news = false;
+
+	for (int i = 0; i < seg->nsack; i++) {
+		uint32_t a = seg->sack[i][0], b = seg->sack[i][1];
+		int j;
+
+		/* Only blocks strictly inside (snd_una, snd_max]. */
+		if (!SEQ_LT(a, b) || SEQ_LEQ(a, c->snd_una) ||
+		    SEQ_GT(b, c->snd_max))
+			continue;
+		/* Merge with every overlapping or adjacent range. */
+		for (j = 0; j < c->nsacked;) {
+			uint32_t x = c->sacked[j][0], y = c->sacked[j][1];
+			if (SEQ_LT(y, a) || SEQ_LT(b, x)) {
+				j++;
+				continue;
+			}
+			if (SEQ_LEQ(x, a) && SEQ_GEQ(y, b))
+				goto next; /* nothing new */
+			a = SEQ_MIN(a, x);
+			b = SEQ_MAX(b, y);
+			c->sacked[j][0] = c->sacked[c->nsacked - 1][0];
+			c->sacked[j][1] = c->sacked[c->nsacked - 1][1];
+			c->nsacked--;
+		}
+		if (c->nsacked == TCP_SACK_SCOREBOARD_MAX) {
+			/* Full: forget the highest range. */
+			int hi = 0;
+			for (j = 1; j < c->nsacked; j++)
+				if (SEQ_GT(c->sacked[j][0], c->sacked[hi][0]))
+					hi = j;
+			if (SEQ_GT(a, c->sacked[hi][0]))
+				continue;
+			c->sacked[hi][0] = a;
+			c->sacked[hi][1] = b;
+		} else {
+			c->sacked[c->nsacked][0] = a;
+			c->sacked[c->nsacked][1] = b;
+			c->nsacked++;
+		}
+		news = true;
+	next:;
+	}
+	/* Keep the ranges sorted (insertion sort, at most 16). */
+	for (int x = 1; x < c->nsacked; x++)
+		for (int y = x; y > 0 && SEQ_LT(c->sacked[y][0],
+						c->sacked[y - 1][0]);
+		     y--) {
+			uint32_t t0 = c->sacked[y][0], t1 = c->sacked[y][1];
+			c->sacked[y][0] = c->sacked[y - 1][0];
+			c->sacked[y][1] = c->sacked[y - 1][1];
+			c->sacked[y - 1][0] = t0;
+			c->sacked[y - 1][1] = t1;
+		}
+	return news;
+}
+
+/* Forgets scoreboard ranges at or below snd_una. */
+static void tcp_sack_trim(struct tcp_conn *c)
+{
+	int n = 0;
+
+	for (int i = 0; i < c->nsacked; i++) {
+		if (SEQ_LEQ(c->sacked[i][1], c->snd_una))
+			continue;
+		c->sacked[n][0] = SEQ_MAX(c->sacked[i][0], c->snd_una);
+		c->sacked[n][1] = c->sacked[i][1];
+		n++;
+	}
+	c->nsacked = (uint8_t)n;
+}
+
+static void tcp_enter_time_wait(struct stack *s, uint64_t now,
+				struct tcp_conn *c)
+{
+	tcp_set_state(s, c, TCPS_TIME_WAIT);
+	c->t_rexmt = c->t_keep = c->t_delack = 0;
+	c->persist = false;
+	c->t_2msl = now + TCP_TIME_WAIT_NS;
+	tcp_sndbuf_free(s, &c->sndbuf);
+	tcp_timer_update(s, c);
+}
+
+/* Our FIN is acknowledged when snd_una passed it. */
+static bool tcp_fin_acked(const struct tcp_conn *c)
+{
+	return c->fin_sent && c->snd_una == c->snd_max && c->sndbuf.len == 0;
+}
+
+/* deliver_in_3 and its companions: processes the ACK field of an
+ * acceptable segment in a synchronized state. Returns false when the
+ * segment must be dropped (or the connection is gone). */
+static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
+		       const struct tcp_seg *seg)
+{
+	uint32_t ack = seg->ack;
+	bool sack_news = false;
+
+	/* RFC 5961 5.2: the ACK must be in [snd_una - max_snd_wnd,
+	 * snd_max]. */
+	if (SEQ_GT(ack, c->snd_max)) {
+		COUNT(s, tcp_rx_drop_bad_ack);
+		tcp_send_ack(s, now, c);
+		return false;
+	}
+	if (SEQ_LT(ack, c->snd_una - c->max_snd_wnd - 1)) {
+		COUNT(s, tcp_rx_drop_bad_ack);
+		tcp_challenge_ack(s, now, c);
+		return false;
+	}
+	if (c->sack_ok && seg->nsack)
+		sack_news = tcp_sack_update(c, seg);
+
+	if (SEQ_GT(ack, c->snd_una)) {
+		/* New data acknowledged (RFC 9293 3.10.7.4, fifth check). */
+		uint32_t acked = ack - c->snd_una;
+		uint32_t data_acked = acked;
+
+		if (c->fin_sent && ack == c->snd_max &&
+		    data_acked > c->sndbuf.len)
+			data_acked = c->sndbuf.len; /* the FIN's number */
+		tcp_rtt_from_ack(s, now, c, seg);
+		c->backoff = 0;
+		c->retries = 0;
+		tcp_sndbuf_consume(s, &c->sndbuf, data_acked);
+		c->snd_una = ack;
+		if (SEQ_LT(c->snd_nxt, c->snd_una))
+			c->snd_nxt = c->snd_una;
+		if (SEQ_LT(c->high_rxt, c->snd_una))
+			c->high_rxt = c->snd_una;
+		tcp_sack_trim(c);
+		if (c->in_recovery) {
+			if (SEQ_GEQ(ack, c->recover)) {
+				/* RFC 6582 3.2 step 3: full acknowledgement. */
+				c->in_recovery = false;
+				c->cc->on_recovery_end(c, now);
+			} else {
+				/* Step 4: partial acknowledgement. */
+				tcp_retransmit_one(s, now, c);
+				c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+				c->cwnd += c->mss;
+			}
+		} else {
+			c->cc->on_ack(c, now, acked);
+		}
+		c->dupacks = 0;
+		tcp_rearm_rexmt(s, now, c);
+		if (c->writable_wanted && tcp_send_space(s, c->id) > 0) {
+			c->writable_wanted = false;
+			tcp_event(s, c, STACK_EV_TCP_WRITABLE);
+		}
+	} else if (ack == c->snd_una && seg->len == 0 &&
+		   !(seg->flags & (TCP_SYN | TCP_FIN)) &&
+		   SEQ_LT(c->snd_una, c->snd_max) &&
+		   ((uint32_t)seg->wnd << c->snd_wscale) == c->snd_wnd) {
+		/* A duplicate ACK (RFC 5681 2, "DUPLICATE ACKNOWLEDGMENT"). */
+		COUNT(s, tcp_rx_dup_acks);
+		c->dupacks++;
+		if (!c->in_recovery && (c->dupacks == TCP_DUPACK_THRESH ||
+					(sack_news && c->nsacked &&
+					 c->dupacks > 1))) {
+			/* RFC 6582 3.2 step 2: enter fast recovery, unless
+			 * this loss was already recovered from. */
+			if (SEQ_GT(ack, c->recover) || c->recover == c->iss) {
+				COUNT(s, tcp_fast_retransmits);
+				c->in_recovery = true;
+				c->recover = c->snd_max;
+				c->cc->on_loss(c, now, false);
+				c->high_rxt = c->snd_una;
+				c->rtt_timing = false;
+				tcp_retransmit_one(s, now, c);
+				c->cwnd = c->ssthresh +
+					  TCP_DUPACK_THRESH * (uint32_t)c->mss;
+				tcp_rearm_rexmt(s, now, c);
+			}
+		} else if (c->in_recovery) {
+			/* Step 3: inflate by one segment per duplicate, and
+			 * fill the next hole the scoreboard shows. */
+			c->cwnd += c->mss;
+			if (c->nsacked && tcp_flight_size(c) < c->cwnd)
+				tcp_retransmit_one(s, now, c);
+		}
+	}
+
+	/* The window update (RFC 9293 3.10.7.4: SND.WL1/SND.WL2). */
+	if (SEQ_LT(c->snd_wl1, seg->seq) ||
+	    (c->snd_wl1 == seg->seq && SEQ_LEQ(c->snd_wl2, ack))) {
+		uint32_t old = c->snd_wnd;
+		c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
+		c->snd_wl1 = seg->seq;
+		c->snd_wl2 = ack;
+		if (c->snd_wnd > c->max_snd_wnd)
+			c->max_snd_wnd = c->snd_wnd;
+		if (old == 0 && c->snd_wnd > 0 && c->persist) {
+			c->persist = false;
+			c->backoff = 0;
+			c->t_rexmt = 0;
+			tcp_rearm_rexmt(s, now, c);
+		}
+	}
+
+	/* The FIN-related transitions of the fifth check. */
+	switch (c->state) {
+	case TCPS_FIN_WAIT_1:
+		if (tcp_fin_acked(c)) {
+			tcp_set_state(s, c, TCPS_FIN_WAIT_2);
+			if (c->user_closed) {
+				c->t_keep = now + TCP_FIN_WAIT_2_NS;
+				tcp_timer_update(s, c);
+			}
+		}
+		break;
+	case TCPS_CLOSING:
+		if (tcp_fin_acked(c))
+			tcp_enter_time_wait(s, now, c);
+		break;
+	case TCPS_LAST_ACK:
+		if (tcp_fin_acked(c)) {
+			/* deliver_in_9: the close is complete. */
+			if (c->user_closed) {
+				tcp_conn_free(s, c);
+			} else {
+				tcp_set_state(s, c, TCPS_CLOSED);
+				c->t_rexmt = c->t_keep = c->t_delack = 0;
+				tcp_timer_update(s, c);
+			}
+			return false;
+		}
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+/* Queues in-order data (takes p, payload at p->data) or stores it out
+ * of order. Returns true when the ACK should go at once. */
+static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
+			struct tcp_seg *seg, struct pkt *p)
+{
+	bool was_empty = tcp_rcv_queued(c) == 0;
+	uint32_t len = seg->len;
+
+	p->data = (uint8_t *)seg->data;
+	p->len = len;
+	if (seg->seq != c->rcv_nxt) {
+		/* Out of order: keep it, ACK at once (RFC 5681 4.2). */
+		COUNT(s, tcp_rx_ooo_segments);
+		if (seg->flags & TCP_FIN) {
+			c->rcv_fin_pending = true;
+			c->rcv_fin_seq = seg->seq + len;
+		}
+		if (!tcp_ooo_insert(s, c, seg->seq, p))
+			COUNT(s, tcp_rx_ooo_drop);
+		return true;
+	}
+	pkt_queue_push(&c->rcvq, p);
+	c->rcv_nxt += len;
+	c->bytes_received += len;
+	if (c->nooo) {
+		uint32_t moved = tcp_ooo_drain(s, c);
+		c->rcv_nxt += moved;
+		c->bytes_received += moved;
+		if (c->rcv_fin_pending && c->rcv_nxt == c->rcv_fin_seq)
+			seg->flags |= TCP_FIN;
+		(void)now;
+		if (was_empty && !c->readable_signalled) {
+			c->readable_signalled = true;
+			tcp_event(s, c, STACK_EV_TCP_READABLE);
+		}
+		return true; /* a hole filled: ACK at once */
+	}
+	if (was_empty && !c->readable_signalled) {
+		c->readable_signalled = true;
+		tcp_event(s, c, STACK_EV_TCP_READABLE);
+	}
+	/* Delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2): every second
+	 * full-sized segment at once, else within TCP_DELACK_NS. */
+	if (len >= c->our_mss - 40u)
+		c->unacked_full_segs++;
+	return c->unacked_full_segs >= 2 || (seg->flags & TCP_PSH && len < 64);
+}
+
+/* A FIN at rcv_nxt (deliver_in_7 and the eighth check). */
+static void tcp_fin_in(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	c->rcv_nxt++;
+	c->fin_received = true;
+	c->rcv_fin_pending = false;
+	c->ack_now = true;
+	switch (c->state) {
+	case TCPS_SYN_RECEIVED:
+	case TCPS_ESTABLISHED:
+		tcp_set_state(s, c, TCPS_CLOSE_WAIT);
+		break;
+	case TCPS_FIN_WAIT_1:
+		if (tcp_fin_acked(c))
+			tcp_enter_time_wait(s, now, c);
+		else
+			tcp_set_state(s, c, TCPS_CLOSING);
+		break;
+	case TCPS_FIN_WAIT_2:
+		tcp_enter_time_wait(s, now, c);
+		break;
+	default:
+		break;
+	}
+	if (!c->readable_signalled) {
+		c->readable_signalled = true;
+		tcp_event(s, c, STACK_EV_TCP_READABLE);
+	}
+}
+
+/* The synchronized states (RFC 9293 3.10.7.4). Takes p. */
+static void tcp_established_in(struct stack *s, uint64_t now,
+			       struct tcp_conn *c, struct tcp_seg *seg,
+			       struct pkt *p)
+{
+	uint32_t wnd = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt
+						       : 0;
+	uint32_t seqlen = seg_seqlen(seg);
+	bool acceptable, ack_now = false;
+
+	/* PAWS (RFC 7323 5.3). */
+	if (c->ts_ok && seg->has_ts && !(seg->flags & TCP_RST) &&
+	    SEQ_LT(seg->tsval, c->ts_recent) &&
+	    now - c->ts_recent_age < TCP_PAWS_IDLE_NS) {
+		COUNT(s, tcp_rx_drop_paws);
+		tcp_send_ack(s, now, c);
+		goto drop;
+	}
+
+	/* deliver_in_1: the acceptability test (first check). */
+	if (seqlen == 0)
+		acceptable = wnd == 0 ? seg->seq == c->rcv_nxt
+				      : SEQ_GEQ(seg->seq, c->rcv_nxt) &&
+						SEQ_LT(seg->seq, c->rcv_nxt + wnd);
+	else
+		acceptable = wnd > 0 &&
+			     ((SEQ_GEQ(seg->seq, c->rcv_nxt) &&
+			       SEQ_LT(seg->seq, c->rcv_nxt + wnd)) ||
+			      (SEQ_GEQ(seg->seq + seqlen - 1, c->rcv_nxt) &&
+			       SEQ_LT(seg->seq + seqlen - 1, c->rcv_nxt + wnd)));
+	if (!acceptable && wnd == 0 && seg->seq == c->rcv_nxt) {
+		/* A zero window still takes ACKs and RSTs: keep the header,
+		 * drop the data (3.10.7.4). */
+		seg->len = 0;
+		seg->flags &= (uint8_t)~(TCP_FIN | TCP_SYN);
+		acceptable = true;
+		ack_now = true; /* answer the probe with our window */
+	}
+	if (!acceptable) {
+		if (seg->flags & TCP_RST)
+			goto drop;
+		COUNT(s, tcp_rx_drop_out_of_window);
+		/* deliver_in_1b: an old duplicate gets an ACK. */
+		tcp_send_ack(s, now, c);
+		goto drop;
+	}
+
+	/* Second check: RST (RFC 5961 3.2). */
+	if (seg->flags & TCP_RST) {
+		if (seg->seq != c->rcv_nxt) {
+			tcp_challenge_ack(s, now, c);
+			goto drop;
+		}
+		COUNT(s, tcp_rx_resets);
+		if (c->state == TCPS_SYN_RECEIVED && c->listener >= 0) {
+			/* Back to LISTEN: the half-open connection goes. */
+			tcp_fail(s, c, ECONNREFUSED);
+		} else if (c->state == TCPS_CLOSING ||
+			   c->state == TCPS_LAST_ACK ||
+			   c->state == TCPS_TIME_WAIT) {
+			tcp_fail(s, c, 0);
+		} else {
+			COUNT(s, tcp_conns_reset);
+			tcp_fail(s, c,
+				 c->state == TCPS_SYN_RECEIVED ? ECONNREFUSED
+							       : ECONNRESET);
+		}
+		goto drop;
+	}
+
+	/* Fourth check: SYN (RFC 5961 4.2). */
+	if (seg->flags & TCP_SYN) {
+		if (c->state == TCPS_SYN_RECEIVED && seg->seq == c->irs) {
+			/* The peer's SYN again: our SYN-ACK was lost. */
+			tcp_retransmit_one(s, now, c);
+			goto drop;
+		}
+		tcp_challenge_ack(s, now, c);
+		goto drop;
+	}
+
+	/* Fifth check: ACK. */
+	if (!(seg->flags & TCP_ACK))
+		goto drop;
+	if (c->state == TCPS_SYN_RECEIVED) {
+		if (!SEQ_GT(seg->ack, c->snd_una) ||
+		    SEQ_GT(seg->ack, c->snd_max)) {
+			tcp_send_reset_for(s, now, seg);
+			goto drop;
+		}
+		/* deliver_in_2: the handshake completes. */
+		tcp_set_state(s, c, TCPS_ESTABLISHED);
+		c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
+		c->max_snd_wnd = c->snd_wnd;
+		c->snd_wl1 = seg->seq;
+		c->snd_wl2 = seg->ack;
+		c->cc->init(c);
+		tcp_rtt_from_ack(s, now, c, seg);
+		if (c->listener >= 0)
+			tcp_listener_established(s, c);
+		else
+			tcp_event(s, c, STACK_EV_TCP_CONNECTED);
+	}
+	if (c->ts_ok && seg->has_ts && SEQ_LEQ(seg->seq, c->last_ack_sent) &&
+	    SEQ_LEQ(c->last_ack_sent, seg->seq + seqlen)) {
+		/* RFC 7323 4.3: remember the timestamp to echo. */
+		c->ts_recent = seg->tsval;
+		c->ts_recent_age = now;
+	}
+	{
+		int id = c->id;
+		if (!tcp_ack_in(s, now, c, seg) || tcp_conn_get(s, id) != c ||
+		    c->state == TCPS_CLOSED)
+			goto drop;
+	}
+	c->last_rx = now;
+	c->keep_probes = 0;
+	if (c->keepalive && c->state == TCPS_ESTABLISHED) {
+		c->t_keep = now + (uint64_t)c->keepidle_s * STACK_NS_PER_SEC;
+		tcp_timer_update(s, c);
+	}
+
+	/* Seventh check: data (URG is ignored: urgent data is in-line). */
+	if (seg->seq != c->rcv_nxt && SEQ_LT(seg->seq, c->rcv_nxt) &&
+	    seg->len) {
+		/* Trim what was already received. */
+		uint32_t old = c->rcv_nxt - seg->seq;
+		if (old >= seg->len) {
+			seg->len = 0;
+		} else {
+			seg->data += old;
+			seg->len -= old;
+			seg->seq = c->rcv_nxt;
+		}
+	}
+	if (seg->len && SEQ_GT(seg->seq + seg->len, c->rcv_nxt + wnd)) {
+		/* Trim what lies beyond the window, and a FIN with it. */
+		uint32_t room = c->rcv_nxt + wnd - seg->seq;
+		seg->len = SEQ_GT(c->rcv_nxt + wnd, seg->seq) ? room : 0;
+		seg->flags &= (uint8_t)~TCP_FIN;
+	}
+	if (seg->len) {
+		if (c->state != TCPS_ESTABLISHED &&
+		    c->state != TCPS_FIN_WAIT_1 &&
+		    c->state != TCPS_FIN_WAIT_2) {
+			/* Data after the peer's FIN: ignore it. */
+			seg->len = 0;
+		} else if (c->user_closed) {
+			/* Nobody will read it: reset, as a closed socket
+			 * does (RFC 9293 3.10.4 is silent; Linux does). */
+			tcp_send_reset(s, now, c);
+			tcp_fail(s, c, ECONNRESET);
+			goto drop;
+		} else if (tcp_rcv_queued(c) + tcp_ooo_bytes(c) + seg->len >
+				   c->rcv_wnd_max + c->our_mss ||
+			   s->pool.in_use[PKT_CLASS_SMALL] + 64 >
+				   s->pool.max[PKT_CLASS_SMALL]) {
+			COUNT(s, tcp_rx_drop_no_buffer);
+			seg->len = 0;
+			ack_now = true;
+		} else {
+			ack_now = tcp_data_in(s, now, c, seg, p);
+			p = NULL;
+		}
+	}
+	if (seg->len == 0 && seqlen && seg->seq != c->rcv_nxt &&
+	    !(seg->flags & TCP_FIN))
+		ack_now = true;
+
+	/* Eighth check: FIN. */
+	if ((seg->flags & TCP_FIN) && seg->seq + seg->len == c->rcv_nxt &&
+	    !c->fin_received)
+		tcp_fin_in(s, now, c);
+	else if ((seg->flags & TCP_FIN) && c->state == TCPS_TIME_WAIT) {
+		/* A retransmitted FIN: ACK it, restart 2MSL. */
+		c->ack_now = true;
+		c->t_2msl = now + TCP_TIME_WAIT_NS;
+		tcp_timer_update(s, c);
+	} else if (seg->flags & TCP_FIN && SEQ_GT(seg->seq + seg->len, c->rcv_nxt)) {
+		c->rcv_fin_pending = true;
+		c->rcv_fin_seq = seg->seq + seg->len;
+	}
+
+	if (ack_now)
+		c->ack_now = true;
+	else if (seg->len && !c->ack_now) {
+		c->delack_pending = true;
+		if (!c->t_delack) {
+			c->t_delack = now + TCP_DELACK_NS;
+			tcp_timer_update(s, c);
+		}
+	}
+	tcp_output(s, now, c);
+drop:
+	if (p)
+		stack_drop(s, p);
+}
+
+/* SYN_SENT (RFC 9293 3.10.7.3). Takes p. */
+static void tcp_syn_sent_in(struct stack *s, uint64_t now, struct tcp_conn *c,
+			    struct tcp_seg *seg, struct pkt *p)
+{
+	bool ack_ok = false;
+
+	if (seg->flags & TCP_ACK) {
+		if (SEQ_LEQ(seg->ack, c->iss) || SEQ_GT(seg->ack, c->snd_max)) {
+			/* syn_sent_bad_ack */
+			tcp_send_reset_for(s, now, seg);
+			goto drop;
+		}
+		ack_ok = true;
+	}
+	if (seg->flags & TCP_RST) {
+		if (ack_ok) {
+			/* syn_sent_rst: connection refused. */
+			COUNT(s, tcp_conns_refused);
+			tcp_fail(s, c, ECONNREFUSED);
+		}
+		goto drop;
+	}
+	if (!(seg->flags & TCP_SYN))
+		goto drop;
+	c->irs = seg->seq;
+	c->rcv_nxt = seg->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	tcp_take_syn_options(c, seg, true);
+	if (ack_ok) {
+		/* syn_sent_synack: the handshake completes. */
+		c->snd_una = seg->ack;
+		tcp_rtt_from_ack(s, now, c, seg);
+		c->backoff = 0;
+		c->retries = 0;
+		tcp_set_state(s, c, TCPS_ESTABLISHED);
+		c->snd_wnd = seg->wnd; /* not scaled in a SYN */
+		c->max_snd_wnd = c->snd_wnd;
+		c->snd_wl1 = seg->seq;
+		c->snd_wl2 = seg->ack;
+		c->cc->init(c);
+		c->last_rx = now;
+		tcp_rearm_rexmt(s, now, c);
+		if (c->keepalive) {
+			c->t_keep = now + (uint64_t)c->keepidle_s *
+						  STACK_NS_PER_SEC;
+			tcp_timer_update(s, c);
+		}
+		c->ack_now = true;
+		tcp_event(s, c, STACK_EV_TCP_CONNECTED);
+		tcp_output(s, now, c);
+	} else {
+		/* syn_sent_syn: simultaneous open (3.10.7.3, fourth). */
+		tcp_set_state(s, c, TCPS_SYN_RECEIVED);
+		c->snd_wnd = seg->wnd;
+		c->snd_nxt = c->iss;
+		tcp_output(s, now, c);
+	}
+drop:
+	stack_drop(s, p);
+}
+
+void tcp_input(struct stack *s, uint64_t now, struct pkt *p)
+{
+	struct tcp_seg seg;
+	struct tcp_conn *c;
+
+	COUNT(s, tcp_rx_segments);
+	switch (tcp_parse(p->data, p->len, &seg)) {
+	case TCP_PARSE_OK:
+		break;
+	case TCP_PARSE_SHORT:
+		COUNT(s, tcp_rx_drop_short);
+		goto drop;
+	case TCP_PARSE_OFFSET:
+		COUNT(s, tcp_rx_drop_offset);
+		goto drop;
+	default:
+		COUNT(s, tcp_rx_drop_options);
+		goto drop;
+	}
+	if (csum_fold(csum_partial(p->data, p->len,
+				   csum_pseudo(p->saddr, p->daddr,
+					       IPV4_PROTO_TCP,
+					       (uint16_t)p->len))) != 0) {
+		COUNT(s, tcp_rx_drop_checksum);
+		goto drop;
+	}
+	if (ipv4_is_broadcast(s, p->ifindex, p->daddr) || p->saddr == 0) {
+		COUNT(s, tcp_rx_drop_broadcast);
+		goto drop;
+	}
+	/* Flag combinations no TCP sends: SYN with FIN or RST, and a
+	 * segment with neither SYN, ACK nor RST (RFC 9293 3.10.7.4:
+	 * "if the ACK bit is off, drop the segment"). */
+	if ((seg.flags & TCP_SYN && seg.flags & (TCP_FIN | TCP_RST)) ||
+	    !(seg.flags & (TCP_SYN | TCP_ACK | TCP_RST))) {
+		COUNT(s, tcp_rx_drop_flags);
+		goto drop;
+	}
+	seg.saddr = p->saddr;
+	seg.daddr = p->daddr;
+
+	c = tcp_conn_lookup(s, seg.daddr, seg.dport, seg.saddr, seg.sport);
+	if (c && c->state == TCPS_TIME_WAIT && (seg.flags & TCP_SYN) &&
+	    !(seg.flags & TCP_ACK)) {
+		/* RFC 6191: a new incarnation may take over TIME_WAIT. */
+		bool newer = c->ts_ok && seg.has_ts
+				     ? SEQ_GT(seg.tsval, c->ts_recent)
+				     : SEQ_GT(seg.seq, c->rcv_nxt);
+		if (newer && c->user_closed) {
+			COUNT(s, tcp_time_wait_reused);
+			tcp_conn_free(s, c);
+			c = NULL;
+		}
+	}
+	if (c && c->state == TCPS_CLOSED)
+		c = NULL; /* dead, held by its user: as if absent */
+	if (!c) {
+		if (tcp_listen_input(s, now, &seg, p))
+			return;
+		/* closed_1: no connection, no listener. */
+		COUNT(s, tcp_rx_no_conn);
+		tcp_send_reset_for(s, now, &seg);
+		goto drop;
+	}
+	if (c->state == TCPS_SYN_SENT)
+		tcp_syn_sent_in(s, now, c, &seg, p);
+	else
+		tcp_established_in(s, now, c, &seg, p);
+	return;
+drop:
+	stack_drop(s, p);
+}
+
+/* Starts a connection from a SYN at a listener (used by tcp_user.c for
+ * listen_1 and for SYN cookie completion). */
+struct tcp_conn *tcp_passive_open(struct stack *s, uint64_t now,
+				  const struct tcp_seg *seg,
+				  const struct tcp_sockopts *o, uint32_t iss)
+{
+	struct tcp_conn *c;
+	uint32_t src, nexthop;
+	int ifindex;
+
+	if (ipv4_route(s, seg->saddr, &ifindex, &nexthop, &src) < 0)
+		return NULL;
+	c = tcp_conn_new(s, now);
+	if (!c)
+		return NULL;
+	c->laddr = seg->daddr;
+	c->lport = seg->dport;
+	c->raddr = seg->saddr;
+	c->rport = seg->sport;
+	c->ifindex = ifindex;
+	c->nexthop = nexthop;
+	tcp_conn_setup(s, c, o);
+	c->iss = iss;
+	c->snd_una = c->snd_nxt = c->snd_max = iss;
+	c->recover = iss;
+	c->irs = seg->seq;
+	c->rcv_nxt = seg->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	c->last_rx = now;
+	tcp_conn_hash(s, c);
+	return c;
+}
+
+/* ---- listeners and SYN cookies ---- */
+
+/*
+ * SYN cookies carry a connection's essentials in our initial sequence
+ * number when no state is kept: a keyed hash of the 4-tuple, the peer's
+ * ISN, a 64-second counter (8 bits, so a cookie is honoured for two
+ * ticks) and an index into a table of MSS values. Window scale and SACK
+ * ride in the low 5 bits of our timestamp when the peer uses
+ * timestamps; without them the connection goes without both.
+ */
+#define COOKIE_TICK_NS (64 * STACK_NS_PER_SEC)
+static const uint16_t cookie_mss[] = {536, 1300, 1440, 1460};
+#define COOKIE_MSS_COUNT (sizeof(cookie_mss) / sizeof(*cookie_mss))
+
+static uint32_t cookie_tick(const struct stack *s, uint64_t now)
+{
+	return (uint32_t)((now - s->tcp->boot_ns) / COOKIE_TICK_NS);
+}
+
+static uint32_t cookie_make(const struct stack *s, uint64_t now,
+			    const struct tcp_seg *seg, uint32_t mss_index)
+{
+	uint32_t tick = cookie_tick(s, now) & 0xff;
+	uint32_t h1 = tcp_tuple_hash(s, seg->daddr, seg->dport, seg->saddr,
+				     seg->sport, 1);
+	uint32_t h2 = tcp_tuple_hash(s, seg->daddr, seg->dport, seg->saddr,
+				     seg->sport, 2 + tick);
+
+	return h1 + seg->seq + (tick << 24) + ((h2 + mss_index) & 0xffffff);
+}
+
+/* Checks the cookie an ACK returns; gives the MSS index or -1. */
+static int cookie_check(const struct stack *s, uint64_t now,
+			const struct tcp_seg *seg)
+{
+	uint32_t cookie = seg->ack - 1, peer_isn = seg->seq - 1;
+	uint32_t h1 = tcp_tuple_hash(s, seg->daddr, seg->dport, seg->saddr,
+				     seg->sport, 1);
+	uint32_t diff = cookie - h1 - peer_isn;
+	uint32_t tick = diff >> 24;
+	uint32_t age = (cookie_tick(s, now) - tick) & 0xff;
+	uint32_t h2, index;
+
+	if (age > 1)
+		return -1;
+	h2 = tcp_tuple_hash(s, seg->daddr, seg->dport, seg->saddr, seg->sport,
+			    2 + tick);
+	index = (diff - h2) & 0xffffff;
+	return index < COOKIE_MSS_COUNT ? (int)index : -1;
+}
+
+/* Answers a SYN with a cookie: a SYN-ACK from a connection block that
+ * lives only on this function's stack. */
+static void cookie_send(struct stack *s, uint64_t now,
+			const struct tcp_listener *l, const struct tcp_seg *seg)
+{
+	struct tcp_conn tmp = {0};
+	uint32_t src, nexthop, index = 0;
+	int ifindex;
+	uint16_t mss = seg->has_mss ? seg->mss : TCP_DEFAULT_MSS;
+
+	if (ipv4_route(s, seg->saddr, &ifindex, &nexthop, &src) < 0)
+		return;
+	for (uint32_t i = 0; i < COOKIE_MSS_COUNT; i++)
+		if (cookie_mss[i] <= mss)
+			index = i;
+	tmp.id = -1;
+	tmp.heap_pos = -1;
+	tmp.listener = -1;
+	tmp.laddr = seg->daddr;
+	tmp.lport = seg->dport;
+	tmp.raddr = seg->saddr;
+	tmp.rport = seg->sport;
+	tmp.ifindex = ifindex;
+	tmp.state = TCPS_SYN_RECEIVED;
+	tcp_conn_setup(s, &tmp, &l->opts);
+	tcp_take_syn_options(&tmp, seg, true);
+	tmp.iss = cookie_make(s, now, seg, index);
+	tmp.rcv_nxt = seg->seq + 1;
+	tmp.rcv_adv = tmp.rcv_nxt;
+	tmp.cookie = true;
+	tmp.cookie_opts = (uint8_t)((tmp.ws_ok ? tmp.rcv_wscale : 0xf) |
+				    (tmp.sack_ok ? 0x10 : 0));
+	tcp_send_synack(s, now, &tmp);
+	COUNT(s, tcp_syn_cookies_sent);
+}
+
+/* An ACK that returns a valid cookie makes an established connection
+ * (listen_cookie). Returns it, or NULL. */
+static struct tcp_conn *cookie_complete(struct stack *s, uint64_t now,
+					struct tcp_listener *l,
+					const struct tcp_seg *seg)
+{
+	int index = cookie_check(s, now, seg);
+	struct tcp_seg syn = *seg;
+	struct tcp_conn *c;
+
+	if (index < 0) {
+		COUNT(s, tcp_syn_cookies_bad);
+		return NULL;
+	}
+	if (l->naccept >= l->backlog) {
+		COUNT(s, tcp_listen_overflow);
+		return NULL;
+	}
+	/* Rebuild what the SYN said, as far as the cookie remembers. */
+	syn.seq = seg->seq - 1;
+	syn.flags = TCP_SYN;
+	syn.has_mss = true;
+	syn.mss = cookie_mss[index];
+	syn.has_ts = seg->has_ts;
+	syn.tsval = seg->tsval;
+	syn.has_ws = seg->has_ts && (seg->tsecr & 0xf) != 0xf;
+	syn.ws = (uint8_t)(seg->tsecr & 0xf);
+	syn.sack_permitted = seg->has_ts && (seg->tsecr & 0x10);
+	c = tcp_passive_open(s, now, &syn, &l->opts, seg->ack - 1);
+	if (!c)
+		return NULL;
+	/* Our window scale is the one tcp_conn_setup() chose for the
+	 * listener's buffer, the same as when the cookie went out. */
+	tcp_take_syn_options(c, &syn, true);
+	c->snd_nxt = c->snd_max = seg->ack;
+	c->snd_una = seg->ack - 1;
+	c->listener = (int32_t)(l - s->tcp->listeners);
+	l->nsyn++;
+	c->state = TCPS_SYN_RECEIVED;
+	c->rcv_adv = c->rcv_nxt + tcp_rcv_window(c);
+	COUNT(s, tcp_syn_cookies_ok);
+	return c;
+}
+
+bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
+		      struct pkt *p)
+{
+	struct tcp_listener *l = tcp_listener_find(s, seg->daddr, seg->dport);
+	struct tcp_conn *c;
+
+	if (!l)
+		return false;
+	if (seg->flags & TCP_RST)
+		goto drop; /* listen_rst: ignored */
+	if (seg->flags & TCP_ACK) {
+		/* listen_ack: only a returning SYN cookie is welcome. */
+		if (seg->flags & TCP_SYN)
+			return false;
+		c = cookie_complete(s, now, l, seg);
+		if (!c)
+			return false;
+		tcp_established_in(s, now, c, seg, p);
+		return true;
+	}
+	/* listen_syn (RFC 9293 3.10.7.2, third check). */
+	if (l->naccept >= l->backlog) {
+		COUNT(s, tcp_listen_overflow);
+		goto drop;
+	}
+	if (l->nsyn >= l->syn_backlog) {
+		cookie_send(s, now, l, seg);
+		goto drop;
+	}
+	c = tcp_passive_open(s, now, seg, &l->opts,
+			     tcp_isn(s, now, seg->daddr, seg->dport, seg->saddr,
+				     seg->sport));
+	if (!c) {
+		cookie_send(s, now, l, seg);
+		goto drop;
+	}
+	c->listener = (int32_t)(l - s->tcp->listeners);
+	l->nsyn++;
+	tcp_set_state(s, c, TCPS_SYN_RECEIVED);
+	tcp_take_syn_options(c, seg, true);
+	c->snd_wnd = seg->wnd;
+	c->high_rxt = c->iss;
+	tcp_output(s, now, c);
+drop:
+	stack_drop(s, p);
+	return true;
+}

@@ -1,0 +1,400 @@
+/*
+ * tcp_output.c - µTCP: what to send, and building segments
+ *
+ * tcp_output() is called after anything that may let a connection send:
+ * an arriving ACK, new user data, a window opening, a timer. It sends
+ * the SYN or SYN-ACK of an opening connection; then new data as far as
+ * min(cwnd, snd_wnd) allows, in segments of at most the MSS, subject to
+ *
+ *   - sender silly-window avoidance and Nagle (RFC 9293 3.8.6.2.1,
+ *     RFC 896): a short segment goes only if it empties the buffer and
+ *     either nothing is in flight or TCP_NODELAY is set, or it is at
+ *     least half the largest window the peer offered;
+ *   - a retransmission after a timeout (snd_nxt < snd_max) skips what
+ *     the SACK scoreboard says the peer holds;
+ *
+ * then a FIN once the user shut down and every byte is sent; and last
+ * a bare ACK if one is owed and nothing else carried it.
+ *
+ * The receive window advertised follows receiver SWS avoidance
+ * (RFC 9293 3.8.6.2.2): the right edge moves only by at least
+ * min(buffer / 2, MSS), and never moves left (no shrinking).
+ *
+ * Segment size: at most the MSS now. Segments up to 64 KiB need no
+ * change here beyond the limit once the TAP offloads segmentation.
+ */
+#include "checksum.h"
+#include "tcp.h"
+
+uint32_t tcp_rcv_window(const struct tcp_conn *c)
+{
+	uint32_t held = tcp_rcv_queued(c) + tcp_ooo_bytes(c);
+	uint32_t space = held < c->rcv_wnd_max ? c->rcv_wnd_max - held : 0;
+	uint32_t cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt
+						       : 0;
+	uint32_t step = c->rcv_wnd_max / 2 < c->our_mss ? c->rcv_wnd_max / 2
+							: c->our_mss;
+	uint32_t max = 65535u << c->rcv_wscale;
+
+	if (space > max)
+		space = max;
+	/* Advance the right edge only by a worthwhile amount. */
+	if (space < cur + step && space != c->rcv_wnd_max)
+		return cur;
+	return space > cur ? space : cur;
+}
+
+/* Writes our options for a segment with `flags` at opt; returns their
+ * length (a multiple of 4). */
+static uint32_t tcp_write_options(struct stack *s, uint64_t now,
+				  struct tcp_conn *c, uint8_t flags,
+				  uint8_t *opt)
+{
+	uint8_t *p = opt;
+
+	if (flags & TCP_SYN) {
+		bool synack = flags & TCP_ACK;
+		p[0] = 2; /* MSS */
+		p[1] = 4;
+		put_be16(p + 2, c->our_mss);
+		p += 4;
+		if (!synack || c->ws_ok) {
+			p[0] = 1;
+			p[1] = 3; /* window scale */
+			p[2] = 3;
+			p[3] = c->rcv_wscale;
+			p += 4;
+		}
+		if (!synack || c->sack_ok) {
+			p[0] = 1;
+			p[1] = 1;
+			p[2] = 4; /* SACK permitted */
+			p[3] = 2;
+			p += 4;
+		}
+	}
+	if ((flags & TCP_SYN && !(flags & TCP_ACK)) || c->ts_ok) {
+		p[0] = 1;
+		p[1] = 1;
+		p[2] = 8; /* timestamps */
+		p[3] = 10;
+		uint32_t tsval = tcp_ts_now(s, c, now);
+		if (c->cookie) /* the options a SYN cookie cannot hold */
+			tsval = (tsval & ~0x1fu) | c->cookie_opts;
+		put_be32(p + 4, tsval);
+		put_be32(p + 8, c->ts_ok ? c->ts_recent : 0);
+		p += 12;
+	}
+	if (!(flags & TCP_SYN) && c->sack_ok && c->nooo > 0) {
+		uint32_t blocks[TCP_SACK_BLOCKS_MAX][2];
+		int max = c->ts_ok ? 3 : 4;
+		int n = tcp_sack_blocks(c, c->ooo[c->nooo - 1].seq, blocks, max);
+		p[0] = 1;
+		p[1] = 1;
+		p[2] = 5;
+		p[3] = (uint8_t)(2 + 8 * n);
+		for (int i = 0; i < n; i++) {
+			put_be32(p + 4 + 8 * i, blocks[i][0]);
+			put_be32(p + 8 + 8 * i, blocks[i][1]);
+		}
+		p += 4 + 8 * n;
+	}
+	return (uint32_t)(p - opt);
+}
+
+/*
+ * Builds and sends one segment of c: sequence seq, flags, and len bytes
+ * of the send buffer from seq (which must be held there). Returns 0 or
+ * -ENOBUFS.
+ */
+static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
+			    uint32_t seq, uint8_t flags, uint32_t len)
+{
+	struct pkt *p = stack_pkt_alloc(s, TCP_HDR_MAX + len);
+	uint32_t optlen, wnd;
+	uint8_t *h;
+
+	if (!p) {
+		COUNT(s, tcp_tx_drop_no_buffer);
+		return -ENOBUFS;
+	}
+	if (c->state != TCPS_SYN_SENT)
+		flags |= TCP_ACK;
+	h = p->data;
+	optlen = tcp_write_options(s, now, c, flags, h + TCP_HDR_LEN);
+	if (len)
+		tcp_sndbuf_copy(&c->sndbuf, seq - c->snd_una,
+				h + TCP_HDR_LEN + optlen, len);
+	wnd = tcp_rcv_window(c);
+	put_be16(h, c->lport);
+	put_be16(h + 2, c->rport);
+	put_be32(h + 4, seq);
+	put_be32(h + 8, (flags & TCP_ACK) ? c->rcv_nxt : 0);
+	h[12] = (uint8_t)(((TCP_HDR_LEN + optlen) / 4) << 4);
+	h[13] = flags;
+	/* The window in a SYN is never scaled (RFC 7323 2.2). */
+	put_be16(h + 14, (uint16_t)((flags & TCP_SYN)
+					    ? (wnd > 65535 ? 65535 : wnd)
+					    : wnd >> c->rcv_wscale));
+	put_be16(h + 16, 0);
+	put_be16(h + 18, 0);
+	p->len = TCP_HDR_LEN + optlen + len;
+	put_be16(h + 16, csum_fold(csum_partial(
+				 h, p->len,
+				 csum_pseudo(c->laddr, c->raddr, IPV4_PROTO_TCP,
+					     (uint16_t)p->len))));
+	if (flags & TCP_ACK) {
+		/* Advertised: remember the right edge and the ACK. */
+		uint32_t edge = c->rcv_nxt + ((wnd >> c->rcv_wscale)
+					      << c->rcv_wscale);
+		if (flags & TCP_SYN)
+			edge = c->rcv_nxt + wnd;
+		if (SEQ_GT(edge, c->rcv_adv))
+			c->rcv_adv = edge;
+		c->last_ack_sent = c->rcv_nxt;
+		c->ack_now = false;
+		c->delack_pending = false;
+		c->unacked_full_segs = 0;
+		if (c->t_delack) {
+			c->t_delack = 0;
+			tcp_timer_update(s, c);
+		}
+	}
+	COUNT(s, tcp_tx_segments);
+	c->bytes_sent += len;
+	ipv4_output(s, now, p, c->laddr, c->raddr, IPV4_PROTO_TCP);
+	return 0;
+}
+
+void tcp_send_synack(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	tcp_send_segment(s, now, c, c->iss, TCP_SYN | TCP_ACK, 0);
+}
+
+void tcp_send_ack(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	tcp_send_segment(s, now, c, c->snd_nxt, TCP_ACK, 0);
+}
+
+void tcp_send_reset(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	if (c->state == TCPS_CLOSED || c->state == TCPS_SYN_SENT ||
+	    c->state == TCPS_TIME_WAIT)
+		return;
+	COUNT(s, tcp_tx_resets);
+	tcp_send_segment(s, now, c, c->snd_max, TCP_RST | TCP_ACK, 0);
+}
+
+void tcp_send_reset_for(struct stack *s, uint64_t now,
+			const struct tcp_seg *seg)
+{
+	struct pkt *p;
+	uint8_t *h;
+	uint32_t seq = 0, ack = 0;
+	uint8_t flags = TCP_RST;
+
+	if (seg->flags & TCP_RST)
+		return; /* never answer a reset */
+	if (seg->flags & TCP_ACK) {
+		seq = seg->ack; /* <SEQ=SEG.ACK><CTL=RST> */
+	} else {
+		/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+		ack = seg->seq + seg->len + !!(seg->flags & TCP_SYN) +
+		      !!(seg->flags & TCP_FIN);
+		flags |= TCP_ACK;
+	}
+	p = stack_pkt_alloc(s, TCP_HDR_LEN);
+	if (!p) {
+		COUNT(s, tcp_tx_drop_no_buffer);
+		return;
+	}
+	h = p->data;
+	memset(h, 0, TCP_HDR_LEN);
+	put_be16(h, seg->dport);
+	put_be16(h + 2, seg->sport);
+	put_be32(h + 4, seq);
+	put_be32(h + 8, ack);
+	h[12] = 5 << 4;
+	h[13] = flags;
+	p->len = TCP_HDR_LEN;
+	put_be16(h + 16, csum_fold(csum_partial(
+				 h, TCP_HDR_LEN,
+				 csum_pseudo(seg->daddr, seg->saddr,
+					     IPV4_PROTO_TCP, TCP_HDR_LEN))));
+	COUNT(s, tcp_tx_resets);
+	COUNT(s, tcp_tx_segments);
+	ipv4_output(s, now, p, seg->daddr, seg->saddr, IPV4_PROTO_TCP);
+}
+
+/* Is seq inside a range the peer SACKed? Then *end is that range's end. */
+static bool tcp_sacked(const struct tcp_conn *c, uint32_t seq, uint32_t *end)
+{
+	for (int i = 0; i < c->nsacked; i++) {
+		if (SEQ_LEQ(c->sacked[i][0], seq) && SEQ_LT(seq, c->sacked[i][1])) {
+			*end = c->sacked[i][1];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The sequence number our FIN has (or will have). */
+static uint32_t tcp_fin_seq(const struct tcp_conn *c)
+{
+	return c->snd_una + c->sndbuf.len;
+}
+
+void tcp_retransmit_one(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	uint32_t seq = SEQ_GT(c->high_rxt, c->snd_una) ? c->high_rxt
+						       : c->snd_una;
+	uint32_t end, len, data_end = c->snd_una + c->sndbuf.len;
+	uint8_t flags = 0;
+
+	if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED) {
+		tcp_send_segment(s, now, c, c->iss,
+				 c->state == TCPS_SYN_SENT ? TCP_SYN
+							   : TCP_SYN | TCP_ACK,
+				 0);
+		c->retransmits++;
+		COUNT(s, tcp_retransmits);
+		return;
+	}
+	while (SEQ_LT(seq, c->snd_max) && tcp_sacked(c, seq, &end))
+		seq = end;
+	if (!SEQ_LT(seq, c->snd_max))
+		return;
+	len = SEQ_LT(seq, data_end) ? data_end - seq : 0;
+	if (len > c->mss)
+		len = c->mss;
+	if (SEQ_LT(seq + len, c->snd_max) == false && c->fin_sent &&
+	    seq + len == tcp_fin_seq(c))
+		flags |= TCP_FIN;
+	if (!len && !(flags & TCP_FIN))
+		return;
+	if (tcp_send_segment(s, now, c, seq, flags | (len ? TCP_PSH : 0), len))
+		return;
+	c->retransmits++;
+	COUNT(s, tcp_retransmits);
+	c->high_rxt = seq + len + !!(flags & TCP_FIN);
+	if (SEQ_LT(c->snd_nxt, c->high_rxt))
+		c->snd_nxt = c->high_rxt;
+}
+
+/* Sends the opening SYN or SYN-ACK if it is due. */
+static bool tcp_output_syn(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	if (c->snd_nxt != c->iss)
+		return c->state == TCPS_SYN_SENT;
+	tcp_send_segment(s, now, c, c->iss,
+			 c->state == TCPS_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK,
+			 0);
+	c->snd_nxt = c->iss + 1;
+	if (SEQ_GT(c->snd_nxt, c->snd_max))
+		c->snd_max = c->snd_nxt;
+	if (!c->t_rexmt)
+		tcp_rearm_rexmt(s, now, c);
+	return true;
+}
+
+void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	bool sent = false;
+
+	switch (c->state) {
+	case TCPS_CLOSED:
+	case TCPS_LISTEN:
+	case TCPS_TIME_WAIT:
+		if (c->ack_now && c->state == TCPS_TIME_WAIT)
+			tcp_send_ack(s, now, c);
+		return;
+	case TCPS_SYN_SENT:
+		tcp_output_syn(s, now, c);
+		return;
+	case TCPS_SYN_RECEIVED:
+		if (tcp_output_syn(s, now, c) || c->snd_nxt == c->iss + 1)
+			return;
+		break;
+	default:
+		break;
+	}
+
+	for (;;) {
+		uint32_t data_end = c->snd_una + c->sndbuf.len;
+		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+		uint32_t win_end = c->snd_una + wnd;
+		uint32_t end, len = 0, avail;
+		uint8_t flags = 0;
+		bool retransmission = SEQ_LT(c->snd_nxt, c->snd_max);
+
+		/* Skip what the peer holds when resending. */
+		while (retransmission && tcp_sacked(c, c->snd_nxt, &end)) {
+			c->snd_nxt = SEQ_MIN(end, c->snd_max);
+			retransmission = SEQ_LT(c->snd_nxt, c->snd_max);
+		}
+		avail = SEQ_LT(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
+		if (SEQ_LT(c->snd_nxt, win_end)) {
+			len = win_end - c->snd_nxt;
+			if (len > avail)
+				len = avail;
+			if (len > c->mss)
+				len = c->mss;
+		}
+		if (c->force_send && !len && avail) {
+			/* Zero-window probe: a segment with an old sequence
+			 * number makes the peer answer with its window, and
+			 * consumes no sequence space (as Linux does). */
+			tcp_send_segment(s, now, c, c->snd_una - 1, TCP_ACK, 0);
+			break;
+		}
+		if (len && len < c->mss && !retransmission && !c->force_send) {
+			bool empties = c->snd_nxt + len == data_end;
+			bool idle = c->snd_nxt == c->snd_una;
+			bool half = c->max_snd_wnd &&
+				    len >= c->max_snd_wnd / 2;
+			if (!((empties && (idle || c->nodelay || c->shut_wr)) ||
+			      half))
+				len = 0; /* wait for more (Nagle, SWS) */
+		}
+		/* Our FIN follows the last byte: with it, or again when
+		 * resending after a timeout. */
+		if (c->shut_wr && c->snd_nxt + len == data_end &&
+		    (!c->fin_sent || SEQ_LT(c->snd_nxt + len, c->snd_max)))
+			flags |= TCP_FIN;
+		if (!len && !(flags & TCP_FIN))
+			break;
+		if (len)
+			flags |= TCP_PSH;
+		if (tcp_send_segment(s, now, c, c->snd_nxt, flags, len))
+			break;
+		sent = true;
+		if (retransmission) {
+			c->retransmits++;
+			COUNT(s, tcp_retransmits);
+		} else if (!c->rtt_timing && !c->ts_ok && len) {
+			c->rtt_timing = true;
+			c->rtt_seq = c->snd_nxt;
+			c->rtt_start = now;
+		}
+		c->snd_nxt += len;
+		if (flags & TCP_FIN) {
+			c->snd_nxt++;
+			if (!c->fin_sent) {
+				c->fin_sent = true;
+				if (c->state == TCPS_ESTABLISHED ||
+				    c->state == TCPS_SYN_RECEIVED)
+					tcp_set_state(s, c, TCPS_FIN_WAIT_1);
+				else if (c->state == TCPS_CLOSE_WAIT)
+					tcp_set_state(s, c, TCPS_LAST_ACK);
+			}
+		}
+		if (SEQ_GT(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
+		if (c->force_send)
+			break; /* one probe or push per expiry */
+	}
+	if (c->ack_now && !sent)
+		tcp_send_ack(s, now, c);
+	if ((sent || c->sndbuf.len) && !c->t_rexmt)
+		tcp_rearm_rexmt(s, now, c); /* retransmission or persist */
+}

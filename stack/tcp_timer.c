@@ -1,0 +1,275 @@
+/*
+ * tcp_timer.c - µTCP's timers: retransmission (RFC 6298), persist,
+ * delayed ACK, keepalive (RFC 1122 4.2.3.6), FIN_WAIT_2 and TIME_WAIT
+ *
+ * Each connection keeps an absolute deadline per timer (0 = stopped)
+ * and their minimum, timer_at, which places it in a binary min-heap of
+ * connections. The stack's next deadline is the heap's top; running
+ * the timers pops every connection whose timer_at has come. Changing a
+ * deadline costs O(log n), finding the next one O(1).
+ *
+ * Retransmission timeout: RFC 6298 with the minimum at TCP_RTO_MIN_NS
+ * (200 ms, as Linux, rather than 1 s) and exponential backoff; after
+ * TCP_DATA_RETRIES timeouts (TCP_SYN_RETRIES for a SYN) the connection
+ * fails with ETIMEDOUT. On a timeout the congestion controller is told,
+ * the SACK scoreboard is kept (RFC 6675 5.1 allows either) and sending
+ * restarts from snd_una (go-back-N, skipping SACKed ranges).
+ */
+#include "tcp.h"
+
+static uint64_t tcp_min_deadline(const struct tcp_conn *c)
+{
+	uint64_t t = 0;
+	const uint64_t all[] = {c->t_rexmt, c->t_delack, c->t_keep, c->t_2msl};
+
+	for (unsigned i = 0; i < sizeof(all) / sizeof(*all); i++)
+		if (all[i] && (!t || all[i] < t))
+			t = all[i];
+	return t;
+}
+
+static bool heap_less(const struct tcp_table *t, uint32_t a, uint32_t b)
+{
+	return t->conns[t->heap[a]]->timer_at < t->conns[t->heap[b]]->timer_at;
+}
+
+static void heap_swap(struct tcp_table *t, uint32_t a, uint32_t b)
+{
+	int32_t x = t->heap[a];
+
+	t->heap[a] = t->heap[b];
+	t->heap[b] = x;
+	t->conns[t->heap[a]]->heap_pos = (int32_t)a;
+	t->conns[t->heap[b]]->heap_pos = (int32_t)b;
+}
+
+static void heap_up(struct tcp_table *t, uint32_t i)
+{
+	while (i > 0 && heap_less(t, i, (i - 1) / 2)) {
+		heap_swap(t, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void heap_down(struct tcp_table *t, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < t->heap_len && heap_less(t, l, m))
+			m = l;
+		if (r < t->heap_len && heap_less(t, r, m))
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(t, i, m);
+		i = m;
+	}
+}
+
+static void heap_remove(struct tcp_table *t, struct tcp_conn *c)
+{
+	uint32_t i = (uint32_t)c->heap_pos;
+
+	c->heap_pos = -1;
+	t->heap_len--;
+	if (i == t->heap_len)
+		return;
+	t->heap[i] = t->heap[t->heap_len];
+	t->conns[t->heap[i]]->heap_pos = (int32_t)i;
+	heap_down(t, i);
+	heap_up(t, i);
+}
+
+void tcp_timer_update(struct stack *s, struct tcp_conn *c)
+{
+	struct tcp_table *t = s->tcp;
+	uint64_t at = tcp_min_deadline(c);
+
+	if (!at) {
+		if (c->heap_pos >= 0)
+			heap_remove(t, c);
+		c->timer_at = 0;
+		return;
+	}
+	c->timer_at = at;
+	if (c->heap_pos < 0) {
+		c->heap_pos = (int32_t)t->heap_len;
+		t->heap[t->heap_len++] = c->id;
+	}
+	heap_down(t, (uint32_t)c->heap_pos);
+	heap_up(t, (uint32_t)c->heap_pos);
+	stack_deadline_hint(s, at);
+}
+
+uint64_t tcp_next_deadline(const struct stack *s)
+{
+	const struct tcp_table *t = s->tcp;
+
+	if (!t || t->heap_len == 0)
+		return STACK_NO_DEADLINE;
+	return t->conns[t->heap[0]]->timer_at;
+}
+
+void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt)
+{
+	/* RFC 6298 2.2 and 2.3, alpha 1/8, beta 1/4, K 4. */
+	if (rtt == 0)
+		rtt = 1000; /* a microsecond: clocks are coarse */
+	if (!c->srtt) {
+		c->srtt = rtt;
+		c->rttvar = rtt / 2;
+	} else {
+		uint64_t delta = c->srtt > rtt ? c->srtt - rtt : rtt - c->srtt;
+		c->rttvar = (3 * c->rttvar + delta) / 4;
+		c->srtt = (7 * c->srtt + rtt) / 8;
+	}
+	c->rto = c->srtt + (4 * c->rttvar > 1000000 ? 4 * c->rttvar : 1000000);
+	if (c->rto < TCP_RTO_MIN_NS)
+		c->rto = TCP_RTO_MIN_NS;
+	if (c->rto > TCP_RTO_MAX_NS)
+		c->rto = TCP_RTO_MAX_NS;
+}
+
+static uint64_t tcp_backed_off_rto(const struct tcp_conn *c)
+{
+	uint64_t rto = c->rto << (c->backoff < 16 ? c->backoff : 16);
+
+	return rto > TCP_RTO_MAX_NS ? TCP_RTO_MAX_NS : rto;
+}
+
+void tcp_rearm_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	/* RFC 6298 5.1-5.3: runs while data (or SYN/FIN) is outstanding;
+	 * otherwise the persist timer runs if the window is zero. */
+	if (SEQ_LT(c->snd_una, c->snd_max)) {
+		c->persist = false;
+		c->t_rexmt = now + tcp_backed_off_rto(c);
+	} else if (c->sndbuf.len > c->snd_nxt - c->snd_una &&
+		   c->state >= TCPS_ESTABLISHED && c->state != TCPS_TIME_WAIT) {
+		/* Nothing in flight, data waiting, and the window too small
+		 * to send it: the persist timer probes a zero window
+		 * (RFC 9293 3.8.6.1) or overrides sender SWS avoidance
+		 * (3.8.6.2.1, the override timeout). */
+		uint64_t p = tcp_backed_off_rto(c);
+		if (p < TCP_PERSIST_MIN_NS)
+			p = TCP_PERSIST_MIN_NS;
+		if (p > TCP_PERSIST_MAX_NS)
+			p = TCP_PERSIST_MAX_NS;
+		if (!c->persist || !c->t_rexmt)
+			c->t_rexmt = now + p;
+		c->persist = true;
+	} else {
+		c->persist = false;
+		c->t_rexmt = 0;
+	}
+	tcp_timer_update(s, c);
+}
+
+/* The retransmission timer expired (RFC 6298 5.4-5.7). Returns false
+ * when the connection is gone (failed or freed). */
+static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	uint32_t limit = c->state == TCPS_SYN_SENT ||
+					 c->state == TCPS_SYN_RECEIVED
+				 ? (c->state == TCPS_SYN_SENT ? TCP_SYN_RETRIES
+							      : TCP_SYNACK_RETRIES)
+				 : TCP_DATA_RETRIES;
+
+	c->t_rexmt = 0;
+	if (c->persist) {
+		/* Send what the window allows, or one byte beyond a zero
+		 * window as a probe; a probe never gives up while the peer
+		 * answers it. */
+		if (c->snd_wnd == 0) {
+			COUNT(s, tcp_zero_window_probes);
+			c->backoff++;
+		}
+		c->force_send = true;
+		tcp_output(s, now, c);
+		c->force_send = false;
+		c->persist = false;
+		tcp_rearm_rexmt(s, now, c);
+		return true;
+	}
+	if (c->retries >= limit) {
+		COUNT(s, tcp_conns_timed_out);
+		tcp_send_reset(s, now, c);
+		tcp_fail(s, c, ETIMEDOUT);
+		return false;
+	}
+	COUNT(s, tcp_rto_timeouts);
+	c->retries++;
+	c->backoff++;
+	if (c->state >= TCPS_ESTABLISHED)
+		c->cc->on_loss(c, now, true);
+	c->in_recovery = false;
+	c->dupacks = 0;
+	c->rtt_timing = false; /* Karn: no sample from a retransmission */
+	c->recover = c->snd_max;
+	/* Go back: resend from snd_una. */
+	c->snd_nxt = c->snd_una;
+	c->high_rxt = c->snd_una;
+	tcp_retransmit_one(s, now, c);
+	tcp_output(s, now, c);
+	tcp_rearm_rexmt(s, now, c);
+	return true;
+}
+
+/* Keepalive, or an orphan's FIN_WAIT_2 limit. Returns false when the
+ * connection is gone. */
+static bool tcp_timeout_keep(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	c->t_keep = 0;
+	if (c->user_closed && c->state == TCPS_FIN_WAIT_2) {
+		tcp_fail(s, c, ETIMEDOUT); /* an orphan's FIN_WAIT_2 ends */
+		return false;
+	}
+	if (!c->keepalive || c->state != TCPS_ESTABLISHED)
+		return true;
+	if (now - c->last_rx < (uint64_t)c->keepidle_s * STACK_NS_PER_SEC) {
+		c->t_keep = c->last_rx +
+			    (uint64_t)c->keepidle_s * STACK_NS_PER_SEC;
+		return true;
+	}
+	if (c->keep_probes >= c->keepcnt) {
+		COUNT(s, tcp_conns_timed_out);
+		tcp_send_reset(s, now, c);
+		tcp_fail(s, c, ETIMEDOUT);
+		return false;
+	}
+	/* RFC 1122 4.2.3.6: a segment with SEG.SEQ = SND.NXT - 1. */
+	COUNT(s, tcp_keepalive_probes);
+	c->keep_probes++;
+	c->snd_nxt--;
+	tcp_send_ack(s, now, c);
+	c->snd_nxt++;
+	c->t_keep = now + (uint64_t)c->keepintvl_s * STACK_NS_PER_SEC;
+	return true;
+}
+
+void tcp_timers_run(struct stack *s, uint64_t now)
+{
+	struct tcp_table *t = s->tcp;
+
+	while (t->heap_len > 0) {
+		struct tcp_conn *c = t->conns[t->heap[0]];
+		if (c->timer_at > now)
+			break;
+		if (c->t_2msl && c->t_2msl <= now) {
+			tcp_conn_free(s, c); /* TIME_WAIT is over */
+			continue;
+		}
+		if (c->t_delack && c->t_delack <= now) {
+			c->t_delack = 0;
+			if (c->delack_pending)
+				tcp_send_ack(s, now, c);
+		}
+		if (c->t_rexmt && c->t_rexmt <= now &&
+		    !tcp_timeout_rexmt(s, now, c))
+			continue;
+		if (c->t_keep && c->t_keep <= now &&
+		    !tcp_timeout_keep(s, now, c))
+			continue;
+		tcp_timer_update(s, c);
+	}
+}

@@ -1,0 +1,543 @@
+/*
+ * tcp_user.c - µTCP: the user's calls (stack.h) and listeners
+ *
+ * A listener holds two bounded sets of connections that are not yet the
+ * user's: half-open ones in SYN_RECEIVED (at most tcp_syn_backlog; past
+ * that a SYN is answered with a SYN cookie and no state), and
+ * established ones in a FIFO accept queue (at most `backlog`; past that
+ * new SYNs are dropped, counted as tcp_listen_overflow, so the peer
+ * retries later). tcp_accept() hands the oldest to the user.
+ *
+ * Ownership of connection ids is described in stack.h. Reading happens
+ * in place (tcp_recv_peek/tcp_recv_consume): the user copies straight
+ * from the buffer the segment arrived in.
+ */
+#include "tcp.h"
+
+void tcp_sockopts_default(const struct stack *s, struct tcp_sockopts *o)
+{
+	*o = (struct tcp_sockopts){
+		.nodelay = false,
+		.keepalive = false,
+		.keepidle_s = s->lim.tcp_keepidle_s,
+		.keepintvl_s = s->lim.tcp_keepintvl_s,
+		.keepcnt = s->lim.tcp_keepcnt,
+		.sndbuf = s->lim.tcp_sndbuf,
+		.rcvbuf = s->lim.tcp_rcvbuf,
+	};
+}
+
+static bool tcp_sockopts_valid(const struct tcp_sockopts *o)
+{
+	return o->sndbuf >= 2048 && o->sndbuf <= (64u << 20) &&
+	       o->rcvbuf >= 2048 && o->rcvbuf <= (64u << 20) &&
+	       (!o->keepalive || (o->keepidle_s && o->keepintvl_s &&
+				  o->keepcnt && o->keepidle_s < 86400 * 30 &&
+				  o->keepintvl_s < 86400 && o->keepcnt < 256));
+}
+
+/* ---- listeners ---- */
+
+static struct tcp_listener *tcp_listener_get(struct stack *s, int id)
+{
+	if (id < 0 || (uint32_t)id >= s->tcp->listeners_max ||
+	    !s->tcp->listeners[id].used)
+		return NULL;
+	return &s->tcp->listeners[id];
+}
+
+struct tcp_listener *tcp_listener_find(struct stack *s, uint32_t addr,
+				       uint16_t port)
+{
+	struct tcp_listener *any = NULL;
+
+	for (uint32_t i = 0; i < s->tcp->listeners_max; i++) {
+		struct tcp_listener *l = &s->tcp->listeners[i];
+		if (!l->used || l->lport != port)
+			continue;
+		if (l->laddr == addr)
+			return l;
+		if (l->laddr == 0)
+			any = l;
+	}
+	return any;
+}
+
+/* Is addr:port taken by a listener or a connection's local end? */
+static bool tcp_port_in_use(struct stack *s, uint32_t addr, uint16_t port)
+{
+	for (uint32_t i = 0; i < s->tcp->listeners_max; i++) {
+		struct tcp_listener *l = &s->tcp->listeners[i];
+		if (l->used && l->lport == port &&
+		    (!l->laddr || !addr || l->laddr == addr))
+			return true;
+	}
+	return false;
+}
+
+int tcp_listen(struct stack *s, uint32_t local_addr, uint16_t local_port,
+	       uint32_t backlog, const struct tcp_sockopts *o)
+{
+	struct tcp_listener *l = NULL;
+	struct tcp_sockopts def;
+
+	if (!o) {
+		tcp_sockopts_default(s, &def);
+		o = &def;
+	}
+	if (!tcp_sockopts_valid(o) || local_port == 0)
+		return -EINVAL;
+	if (local_addr && !stack_is_local_addr(s, local_addr))
+		return -EADDRNOTAVAIL;
+	if (tcp_port_in_use(s, local_addr, local_port))
+		return -EADDRINUSE;
+	for (uint32_t i = 0; i < s->tcp->listeners_max; i++) {
+		if (!s->tcp->listeners[i].used) {
+			l = &s->tcp->listeners[i];
+			break;
+		}
+	}
+	if (!l)
+		return -EMFILE;
+	if (backlog == 0)
+		backlog = 1;
+	if (backlog > 4096)
+		backlog = 4096;
+	*l = (struct tcp_listener){
+		.used = true,
+		.laddr = local_addr,
+		.lport = local_port,
+		.backlog = backlog,
+		.syn_backlog = s->lim.tcp_syn_backlog,
+		.accept_head = -1,
+		.accept_tail = -1,
+		.opts = *o,
+	};
+	return (int)(l - s->tcp->listeners);
+}
+
+void tcp_listener_established(struct stack *s, struct tcp_conn *c)
+{
+	struct tcp_listener *l = &s->tcp->listeners[c->listener];
+	struct stack_event ev = {.type = STACK_EV_TCP_ACCEPTABLE,
+				 .sock = c->listener};
+
+	l->nsyn--;
+	c->accept_next = -1;
+	if (l->accept_tail >= 0)
+		s->tcp->conns[l->accept_tail]->accept_next = c->id;
+	else
+		l->accept_head = c->id;
+	l->accept_tail = c->id;
+	l->naccept++;
+	COUNT(s, tcp_passive_opens);
+	if (!l->acceptable_signalled) {
+		l->acceptable_signalled = true;
+		stack_push_event(s, &ev);
+	}
+}
+
+void tcp_listener_unlink(struct stack *s, struct tcp_conn *c)
+{
+	struct tcp_listener *l = &s->tcp->listeners[c->listener];
+	int32_t *link;
+
+	if (c->state == TCPS_SYN_RECEIVED) {
+		l->nsyn--;
+		return;
+	}
+	link = &l->accept_head;
+	int32_t prev = -1;
+	while (*link >= 0 && *link != c->id) {
+		prev = *link;
+		link = &s->tcp->conns[*link]->accept_next;
+	}
+	if (*link != c->id)
+		return;
+	*link = c->accept_next;
+	if (l->accept_tail == c->id)
+		l->accept_tail = prev;
+	l->naccept--;
+}
+
+int tcp_accept(struct stack *s, int listener, uint32_t *remote_addr,
+	       uint16_t *remote_port)
+{
+	struct tcp_listener *l = tcp_listener_get(s, listener);
+	struct tcp_conn *c;
+
+	if (!l)
+		return -EBADF;
+	if (l->accept_head < 0) {
+		l->acceptable_signalled = false;
+		return -EAGAIN;
+	}
+	c = s->tcp->conns[l->accept_head];
+	l->accept_head = c->accept_next;
+	if (l->accept_head < 0)
+		l->accept_tail = -1;
+	l->naccept--;
+	c->listener = -1;
+	c->accept_next = -1;
+	if (remote_addr)
+		*remote_addr = c->raddr;
+	if (remote_port)
+		*remote_port = c->rport;
+	/* Data or a FIN may have come before the user did. */
+	if (tcp_rcv_queued(c) || c->fin_received) {
+		c->readable_signalled = true;
+		tcp_event(s, c, STACK_EV_TCP_READABLE);
+	}
+	return c->id;
+}
+
+void tcp_listen_close(struct stack *s, uint64_t now, int listener)
+{
+	struct tcp_listener *l = tcp_listener_get(s, listener);
+
+	if (!l)
+		return;
+	/* Reset every connection not yet accepted, half-open or not. */
+	for (uint32_t i = 0; i < s->tcp->max; i++) {
+		struct tcp_conn *c = s->tcp->conns[i];
+		if (!c || c->listener != listener)
+			continue;
+		tcp_send_reset(s, now, c);
+		tcp_fail(s, c, ECONNRESET);
+	}
+	l->used = false;
+}
+
+/* ---- connections ---- */
+
+static int tcp_pick_port(struct stack *s, uint32_t laddr, uint32_t raddr,
+			 uint16_t rport, uint16_t *port)
+{
+	uint32_t range = TCP_EPHEMERAL_LAST - TCP_EPHEMERAL_FIRST + 1;
+	uint32_t start = rng_below(&s->rng, range);
+
+	/* RFC 6056 3.3.1: random start, then sequential. */
+	for (uint32_t n = 0; n < range; n++) {
+		uint16_t p = (uint16_t)(TCP_EPHEMERAL_FIRST + (start + n) % range);
+		if (!tcp_port_in_use(s, laddr, p) &&
+		    !tcp_conn_lookup(s, laddr, p, raddr, rport)) {
+			*port = p;
+			return 0;
+		}
+	}
+	return -EADDRINUSE;
+}
+
+int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
+		uint16_t local_port, uint32_t remote_addr, uint16_t remote_port,
+		const struct tcp_sockopts *o)
+{
+	struct tcp_sockopts def;
+	struct tcp_conn *c, *old;
+	uint32_t src, nexthop;
+	int ifindex, err;
+
+	if (!o) {
+		tcp_sockopts_default(s, &def);
+		o = &def;
+	}
+	if (!tcp_sockopts_valid(o) || !remote_addr || !remote_port ||
+	    remote_addr == IPV4_BROADCAST || (remote_addr >> 28) == 0xe)
+		return -EINVAL;
+	if (local_addr && !stack_is_local_addr(s, local_addr))
+		return -EADDRNOTAVAIL;
+	err = ipv4_route(s, remote_addr, &ifindex, &nexthop, &src);
+	if (err < 0)
+		return err;
+	if (ipv4_is_broadcast(s, ifindex, remote_addr))
+		return -EINVAL;
+	if (!local_addr)
+		local_addr = src;
+	if (!local_port) {
+		err = tcp_pick_port(s, local_addr, remote_addr, remote_port,
+				    &local_port);
+		if (err < 0)
+			return err;
+	}
+	old = tcp_conn_lookup(s, local_addr, local_port, remote_addr,
+			      remote_port);
+	if (old) {
+		if (old->state != TCPS_TIME_WAIT || !old->user_closed)
+			return -EADDRINUSE;
+		tcp_conn_free(s, old); /* reuse of TIME_WAIT, as RFC 6191 */
+	}
+	c = tcp_conn_new(s, now);
+	if (!c)
+		return -EMFILE;
+	c->laddr = local_addr;
+	c->lport = local_port;
+	c->raddr = remote_addr;
+	c->rport = remote_port;
+	c->ifindex = ifindex;
+	c->nexthop = nexthop;
+	tcp_conn_setup(s, c, o);
+	c->iss = tcp_isn(s, now, local_addr, local_port, remote_addr,
+			 remote_port);
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->recover = c->iss;
+	c->high_rxt = c->iss;
+	tcp_conn_hash(s, c);
+	tcp_set_state(s, c, TCPS_SYN_SENT);
+	COUNT(s, tcp_active_opens);
+	tcp_output(s, now, c);
+	return c->id;
+}
+
+static struct tcp_conn *tcp_user_conn(struct stack *s, int id)
+{
+	struct tcp_conn *c = tcp_conn_get(s, id);
+
+	return c && !c->user_closed && c->listener < 0 ? c : NULL;
+}
+
+size_t tcp_send_space(const struct stack *s, int conn)
+{
+	struct tcp_conn *c = tcp_user_conn((struct stack *)s, conn);
+
+	if (!c || c->shut_wr || c->error || c->state == TCPS_CLOSED ||
+	    c->sndbuf.len >= c->sndbuf_max)
+		return 0;
+	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_CLOSE_WAIT)
+		return 0;
+	return c->sndbuf_max - c->sndbuf.len;
+}
+
+long tcp_send(struct stack *s, uint64_t now, int conn, const void *data,
+	      size_t len)
+{
+	struct tcp_conn *c = tcp_user_conn(s, conn);
+	size_t room, n;
+
+	if (!c)
+		return -EBADF;
+	if (c->error)
+		return -c->error;
+	if (c->shut_wr)
+		return -EPIPE;
+	if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED)
+		return -ENOTCONN;
+	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_CLOSE_WAIT)
+		return -EPIPE;
+	room = tcp_send_space(s, conn);
+	if (room == 0) {
+		c->writable_wanted = true;
+		return -EAGAIN;
+	}
+	n = tcp_sndbuf_append(s, &c->sndbuf, data, len < room ? len : room);
+	if (n == 0) {
+		/* The chunk pool is exhausted: wait for ACKs to free it. */
+		c->writable_wanted = true;
+		return -EAGAIN;
+	}
+	if (n < len)
+		c->writable_wanted = true;
+	tcp_output(s, now, c);
+	return (long)n;
+}
+
+int tcp_recv_peek(struct stack *s, int conn, const uint8_t **data,
+		  size_t *len)
+{
+	struct tcp_conn *c = tcp_user_conn(s, conn);
+	struct pkt *p;
+
+	if (!c)
+		return -EBADF;
+	p = c->rcvq.head;
+	if (p) {
+		*data = p->data + c->rcvq_off;
+		*len = p->len - c->rcvq_off;
+		return 0;
+	}
+	c->readable_signalled = false;
+	if (c->error)
+		return -c->error;
+	*data = NULL;
+	*len = 0;
+	if (c->fin_received || c->state == TCPS_CLOSED)
+		return 0; /* end of stream */
+	return -EAGAIN;
+}
+
+void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n)
+{
+	struct tcp_conn *c = tcp_user_conn(s, conn);
+	uint32_t before, after;
+
+	if (!c)
+		return;
+	before = tcp_rcv_window(c);
+	while (n && c->rcvq.head) {
+		struct pkt *p = c->rcvq.head;
+		size_t left = p->len - c->rcvq_off;
+		if (n < left) {
+			c->rcvq_off += (uint32_t)n;
+			break;
+		}
+		n -= left;
+		c->rcvq_off = 0;
+		stack_drop(s, pkt_queue_pop(&c->rcvq));
+	}
+	/* Tell the peer when the window opened by a worthwhile amount
+	 * (RFC 9293 3.8.6.2.2), most of all when it was closed. */
+	after = tcp_rcv_window(c);
+	if (c->state >= TCPS_ESTABLISHED && c->state != TCPS_TIME_WAIT &&
+	    !c->fin_received && after > before &&
+	    (before < c->our_mss || after - before >= c->rcv_wnd_max / 2)) {
+		c->ack_now = true;
+		tcp_output(s, now, c);
+	}
+}
+
+int tcp_shutdown(struct stack *s, uint64_t now, int conn)
+{
+	struct tcp_conn *c = tcp_user_conn(s, conn);
+
+	if (!c)
+		return -EBADF;
+	if (c->state == TCPS_SYN_SENT || c->state == TCPS_CLOSED)
+		return -ENOTCONN;
+	if (c->shut_wr)
+		return 0;
+	c->shut_wr = true;
+	tcp_output(s, now, c);
+	return 0;
+}
+
+void tcp_close(struct stack *s, uint64_t now, int conn)
+{
+	struct tcp_conn *c = tcp_user_conn(s, conn);
+
+	if (!c)
+		return;
+	if (c->state == TCPS_CLOSED || c->state == TCPS_SYN_SENT) {
+		tcp_conn_free(s, c);
+		return;
+	}
+	c->user_closed = true;
+	if (tcp_rcv_queued(c) || c->nooo) {
+		/* Unread data: the peer must learn it was not read. */
+		tcp_send_reset(s, now, c);
+		COUNT(s, tcp_conns_reset);
+		tcp_fail(s, c, ECONNRESET);
+		return;
+	}
+	tcp_rcv_free(s, c);
+	if (c->state == TCPS_TIME_WAIT)
+		return; /* finishes on its timer */
+	if (c->state == TCPS_FIN_WAIT_2) {
+		c->t_keep = now + TCP_FIN_WAIT_2_NS;
+		tcp_timer_update(s, c);
+	}
+	if (!c->shut_wr) {
+		c->shut_wr = true;
+		tcp_output(s, now, c);
+	}
+}
+
+void tcp_abort(struct stack *s, uint64_t now, int conn)
+{
+	struct tcp_conn *c = tcp_user_conn(s, conn);
+
+	if (!c)
+		return;
+	c->user_closed = true;
+	if (c->state == TCPS_CLOSED) {
+		tcp_conn_free(s, c);
+		return;
+	}
+	tcp_send_reset(s, now, c);
+	COUNT(s, tcp_conns_reset);
+	tcp_fail(s, c, ECONNRESET);
+}
+
+int tcp_set_sockopts(struct stack *s, uint64_t now, int conn,
+		     const struct tcp_sockopts *o)
+{
+	struct tcp_conn *c = tcp_user_conn(s, conn);
+	bool was_nodelay;
+
+	if (!c)
+		return -EBADF;
+	if (!tcp_sockopts_valid(o))
+		return -EINVAL;
+	was_nodelay = c->nodelay;
+	c->nodelay = o->nodelay;
+	c->keepalive = o->keepalive;
+	c->keepidle_s = o->keepidle_s;
+	c->keepintvl_s = o->keepintvl_s;
+	c->keepcnt = o->keepcnt;
+	c->sndbuf_max = o->sndbuf;
+	/* The receive buffer can grow but not past what the window scale
+	 * negotiated at the handshake can express. */
+	if (o->rcvbuf > c->rcv_wnd_max &&
+	    o->rcvbuf <= (65535u << c->rcv_wscale))
+		c->rcv_wnd_max = o->rcvbuf;
+	if (c->keepalive && c->state == TCPS_ESTABLISHED) {
+		c->t_keep = now + (uint64_t)c->keepidle_s * STACK_NS_PER_SEC;
+		tcp_timer_update(s, c);
+	}
+	if (c->nodelay && !was_nodelay)
+		tcp_output(s, now, c); /* push what Nagle held */
+	return 0;
+}
+
+size_t stack_tcp_snapshot(const struct stack *s, uint64_t now,
+			  struct stack_tcp_info *out, size_t max)
+{
+	size_t n = 0;
+
+	(void)now;
+	for (uint32_t i = 0; i < s->tcp->listeners_max; i++) {
+		const struct tcp_listener *l = &s->tcp->listeners[i];
+		if (!l->used)
+			continue;
+		if (n < max)
+			out[n] = (struct stack_tcp_info){
+				.id = (int)i,
+				.listener = true,
+				.state = TCPS_LISTEN,
+				.local_addr = l->laddr,
+				.local_port = l->lport,
+				.backlog = l->naccept,
+			};
+		n++;
+	}
+	for (uint32_t i = 0; i < s->tcp->max; i++) {
+		const struct tcp_conn *c = s->tcp->conns[i];
+		if (!c)
+			continue;
+		if (n < max)
+			out[n] = (struct stack_tcp_info){
+				.id = c->id,
+				.orphan = c->user_closed,
+				.state = c->state,
+				.local_addr = c->laddr,
+				.local_port = c->lport,
+				.remote_addr = c->raddr,
+				.remote_port = c->rport,
+				.send_queue = c->sndbuf.len,
+				.recv_queue = tcp_rcv_queued(c),
+				.snd_wnd = c->snd_wnd,
+				.rcv_wnd = SEQ_GT(c->rcv_adv, c->rcv_nxt)
+						   ? c->rcv_adv - c->rcv_nxt
+						   : 0,
+				.cwnd = c->cwnd,
+				.ssthresh = c->ssthresh,
+				.mss = c->mss,
+				.srtt_us = c->srtt / 1000,
+				.rttvar_us = c->rttvar / 1000,
+				.rto_ms = c->rto / 1000000,
+				.retransmits = c->retransmits,
+				.bytes_sent = c->bytes_sent,
+				.bytes_received = c->bytes_received,
+			};
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,665 @@
+/*
+ * test_tcp.c - µTCP between two stacks, and against crafted segments
+ *
+ * A is 10.0.0.2 (the harness's OUR_ADDR), B is 10.0.0.1 (PEER_ADDR);
+ * frames are copied between them by t_exchange(), which can drop
+ * frames to simulate loss, and time advances to the next deadline when
+ * nothing is in flight.
+ */
+#include "harness.h"
+#include <stdio.h>
+
+#include "tcp.h"
+
+struct pair {
+	struct stack *a, *b;
+	uint64_t now;
+	uint32_t drop_every; /* drop every Nth data-bearing frame, 0 = none */
+	uint32_t frames;
+	uint32_t dropped;
+};
+
+static struct stack *t_tcp_stack(const uint8_t *mac, uint32_t addr,
+				 const struct stack_limits *lim)
+{
+	struct stack *s = stack_new(lim, addr);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(stack_if_add(s, "tap0", mac, 1500), 0);
+	ck_assert_int_eq(stack_if_set_address(s, T0, 0, addr, 24), 0);
+	t_drain(s);
+	return s;
+}
+
+static void t_pair_lim(struct pair *p, const struct stack_limits *lim)
+{
+	*p = (struct pair){.now = T0};
+	p->a = t_tcp_stack(OUR_MAC, OUR_ADDR, lim);
+	p->b = t_tcp_stack(PEER_MAC, PEER_ADDR, lim);
+}
+
+static void t_pair(struct pair *p)
+{
+	struct stack_limits lim;
+	stack_limits_default(&lim);
+	t_pair_lim(p, &lim);
+}
+
+static void t_pair_free(struct pair *p)
+{
+	stack_free(p->a);
+	stack_free(p->b);
+}
+
+/* Moves every queued frame from one stack to the other; returns the
+ * number moved. */
+static int t_move(struct pair *p, struct stack *from, struct stack *to)
+{
+	struct pkt *f;
+	int n = 0;
+
+	while ((f = stack_pop_tx(from))) {
+		bool data = f->len > 14 + 20 + 20 + 12 &&
+			    get_be16(f->data + 12) == ETHERTYPE_IPV4;
+		n++;
+		p->frames++;
+		if (data && p->drop_every && p->frames % p->drop_every == 0) {
+			p->dropped++;
+			stack_pkt_free(from, f);
+			continue;
+		}
+		struct pkt *g = stack_pkt_alloc(to, f->len);
+		ck_assert_ptr_nonnull(g);
+		memcpy(g->data, f->data, f->len);
+		g->len = f->len;
+		g->ifindex = 0;
+		stack_pkt_free(from, f);
+		stack_input(to, p->now, g);
+	}
+	return n;
+}
+
+/* Exchanges frames until both are quiet. */
+static void t_exchange(struct pair *p)
+{
+	for (int i = 0; i < 100000; i++)
+		if (t_move(p, p->a, p->b) + t_move(p, p->b, p->a) == 0)
+			return;
+	ck_abort_msg("frames never stopped");
+}
+
+/* Advances time to the earliest deadline (at most `limit` ahead) and
+ * runs the timers. Returns false when neither stack has one. */
+static bool t_tick(struct pair *p, uint64_t limit)
+{
+	uint64_t da = stack_next_deadline(p->a), db = stack_next_deadline(p->b);
+	uint64_t d = da < db ? da : db;
+	if (d == STACK_NO_DEADLINE)
+		return false;
+	if (d > p->now + limit)
+		d = p->now + limit;
+	if (d > p->now)
+		p->now = d;
+	stack_timer(p->a, p->now);
+	stack_timer(p->b, p->now);
+	t_exchange(p);
+	return true;
+}
+
+/* Pops events until one of `type` for id `sock`; returns its error. */
+static bool t_event(struct stack *s, enum stack_event_type type, int sock,
+		    int *error)
+{
+	struct stack_event ev;
+	while (stack_pop_event(s, &ev)) {
+		if (ev.type == type && ev.sock == sock) {
+			if (error)
+				*error = ev.error;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A listens on B's side port 80; A connects; returns both ids. */
+static void t_connect(struct pair *p, int *ca, int *cb, int *listener)
+{
+	*listener = tcp_listen(p->b, 0, 80, 16, NULL);
+	ck_assert_int_ge(*listener, 0);
+	*ca = tcp_connect(p->a, p->now, 0, 0, PEER_ADDR, 80, NULL);
+	ck_assert_int_ge(*ca, 0);
+	t_exchange(p);
+	ck_assert(t_event(p->a, STACK_EV_TCP_CONNECTED, *ca, NULL));
+	ck_assert(t_event(p->b, STACK_EV_TCP_ACCEPTABLE, *listener, NULL));
+	uint32_t raddr;
+	uint16_t rport;
+	*cb = tcp_accept(p->b, *listener, &raddr, &rport);
+	ck_assert_int_ge(*cb, 0);
+	ck_assert_uint_eq(raddr, OUR_ADDR);
+	ck_assert_uint_ge(rport, TCP_EPHEMERAL_FIRST);
+}
+
+static enum tcp_state t_state(struct stack *s, int id)
+{
+	struct tcp_conn *c = tcp_conn_get(s, id);
+	return c ? c->state : TCPS_CLOSED;
+}
+
+/* Reads everything readable from conn into buf at *got. Returns 1 at
+ * end of stream, 0 otherwise. */
+static int t_read_all(struct pair *p, struct stack *s, int conn, uint8_t *buf,
+		      size_t cap, size_t *got)
+{
+	for (;;) {
+		const uint8_t *d;
+		size_t n;
+		int r = tcp_recv_peek(s, conn, &d, &n);
+		if (r == -EAGAIN)
+			return 0;
+		ck_assert_int_eq(r, 0);
+		if (n == 0)
+			return 1;
+		ck_assert_uint_le(*got + n, cap);
+		memcpy(buf + *got, d, n);
+		*got += n;
+		tcp_recv_consume(s, p->now, conn, n);
+	}
+}
+
+/* Sends len bytes from a to b through the pair, reading on b as it
+ * goes; checks the bytes arrive intact and in order. */
+static void t_transfer(struct pair *p, struct stack *from, int cf,
+		       struct stack *to, int ct, size_t len)
+{
+	uint8_t *src = malloc(len), *dst = malloc(len);
+	size_t sent = 0, got = 0;
+	for (size_t i = 0; i < len; i++)
+		src[i] = (uint8_t)((i * 2654435761u) >> 13);
+	for (int rounds = 0; got < len && rounds < 200000; rounds++) {
+		if (sent < len) {
+			long n = tcp_send(from, p->now, cf, src + sent, len - sent);
+			if (n > 0)
+				sent += (size_t)n;
+			else
+				ck_assert_int_eq(n, -EAGAIN);
+		}
+		t_exchange(p);
+		t_read_all(p, to, ct, dst, len, &got);
+		t_exchange(p);
+		if (got < len && t_move(p, p->a, p->b) == 0)
+			t_tick(p, 50 * 1000000ull);
+	}
+	ck_assert_uint_eq(got, len);
+	ck_assert_int_eq(memcmp(src, dst, len), 0);
+	free(src);
+	free(dst);
+}
+
+START_TEST(test_handshake_negotiates_options)
+{
+	struct pair p;
+	int ca, cb, l;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca), *b = tcp_conn_get(p.b, cb);
+	ck_assert_int_eq(a->state, TCPS_ESTABLISHED);
+	ck_assert_int_eq(b->state, TCPS_ESTABLISHED);
+	ck_assert(a->ts_ok && b->ts_ok);
+	ck_assert(a->sack_ok && b->sack_ok);
+	ck_assert(a->ws_ok && b->ws_ok);
+	ck_assert_uint_eq(a->snd_wscale, b->rcv_wscale);
+	ck_assert_uint_eq(a->mss, 1460 - 12);
+	ck_assert_uint_eq(a->snd_una, b->irs + 1);
+	ck_assert_uint_eq(b->snd_una, a->irs + 1);
+	ck_assert_uint_eq(a->cwnd, 10 * a->mss);
+	ck_assert_uint_gt(a->srtt, 0);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_bulk_transfer_both_ways)
+{
+	struct pair p;
+	int ca, cb, l;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	t_transfer(&p, p.a, ca, p.b, cb, 1 << 20);
+	t_transfer(&p, p.b, cb, p.a, ca, 300000);
+	ck_assert_uint_eq(tcp_conn_get(p.a, ca)->retransmits, 0);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_transfer_survives_loss)
+{
+	struct pair p;
+	int ca, cb, l;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	p.drop_every = 23;
+	t_transfer(&p, p.a, ca, p.b, cb, 2 << 20);
+	ck_assert_uint_gt(p.dropped, 0);
+	ck_assert_uint_gt(tcp_conn_get(p.a, ca)->retransmits, 0);
+	ck_assert_uint_gt(stack_counter_get(p.a, STACK_CTR_tcp_fast_retransmits), 0);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_sequence_numbers_wrap)
+{
+	struct pair p;
+	t_pair(&p);
+	int l = tcp_listen(p.b, 0, 80, 4, NULL);
+	/* Resolve B first, so that the SYN below is not held by ARP. */
+	int u = udp_socket_open(p.a, 0, 0, 0, 0);
+	udp_send(p.a, p.now, u, PEER_ADDR, 9, "x", 1);
+	t_exchange(&p);
+	int ca = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL);
+	/* Throw the first SYN away and restart near 2^32. */
+	t_drain(p.a);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	a->iss = a->snd_una = a->snd_nxt = a->snd_max = 0xffff0000u;
+	a->recover = a->high_rxt = a->iss;
+	tcp_output(p.a, p.now, a);
+	t_exchange(&p);
+	int cb = tcp_accept(p.b, l, NULL, NULL);
+	ck_assert_int_ge(cb, 0);
+	t_transfer(&p, p.a, ca, p.b, cb, 200000);
+	ck_assert(SEQ_LT(a->snd_una, 0x10000000u) && a->snd_una < 0x10000000u);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_orderly_close_and_time_wait)
+{
+	struct pair p;
+	int ca, cb, l;
+	uint8_t buf[16];
+	size_t got = 0;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, "bye", 3), 3);
+	ck_assert_int_eq(tcp_shutdown(p.a, p.now, ca), 0);
+	t_exchange(&p);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_FIN_WAIT_2);
+	ck_assert_int_eq(t_state(p.b, cb), TCPS_CLOSE_WAIT);
+	ck_assert_int_eq(t_read_all(&p, p.b, cb, buf, sizeof(buf), &got), 1);
+	ck_assert_uint_eq(got, 3);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, "x", 1), -EPIPE);
+	/* B answers and closes. */
+	ck_assert_int_eq(tcp_send(p.b, p.now, cb, "ok", 2), 2);
+	tcp_close(p.b, p.now, cb);
+	t_exchange(&p);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_TIME_WAIT);
+	ck_assert_ptr_null(tcp_conn_get(p.b, cb)); /* B is done and gone */
+	got = 0;
+	ck_assert_int_eq(t_read_all(&p, p.a, ca, buf, sizeof(buf), &got), 1);
+	ck_assert_mem_eq(buf, "ok", 2);
+	tcp_close(p.a, p.now, ca);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_TIME_WAIT);
+	/* 2MSL later the connection is freed. */
+	p.now += TCP_TIME_WAIT_NS;
+	stack_timer(p.a, p.now);
+	ck_assert_ptr_null(tcp_conn_get(p.a, ca));
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_simultaneous_close)
+{
+	struct pair p;
+	int ca, cb, l;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	tcp_shutdown(p.a, p.now, ca);
+	tcp_shutdown(p.b, p.now, cb);
+	/* Both FINs cross: each side goes FIN_WAIT_1 -> CLOSING. */
+	t_move(&p, p.a, p.b);
+	ck_assert_int_eq(t_state(p.b, cb), TCPS_CLOSING);
+	t_exchange(&p);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_TIME_WAIT);
+	ck_assert_int_eq(t_state(p.b, cb), TCPS_TIME_WAIT);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_connect_to_closed_port_is_refused)
+{
+	struct pair p;
+	int err = 0;
+	t_pair(&p);
+	int ca = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 81, NULL);
+	t_exchange(&p);
+	ck_assert(t_event(p.a, STACK_EV_TCP_ERROR, ca, &err));
+	ck_assert_int_eq(err, ECONNREFUSED);
+	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_rx_no_conn), 1);
+	const uint8_t *d;
+	size_t n;
+	ck_assert_int_eq(tcp_recv_peek(p.a, ca, &d, &n), -ECONNREFUSED);
+	tcp_close(p.a, p.now, ca);
+	ck_assert_ptr_null(tcp_conn_get(p.a, ca));
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_syn_retries_then_times_out)
+{
+	struct pair p;
+	int err = 0;
+	t_pair(&p);
+	int ca = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL);
+	int syns = 0;
+	for (int i = 0; i < 50; i++) {
+		struct pkt *f;
+		while ((f = stack_pop_tx(p.a))) { /* B is unreachable */
+			syns++;
+			stack_pkt_free(p.a, f);
+		}
+		uint64_t d = stack_next_deadline(p.a);
+		if (d == STACK_NO_DEADLINE)
+			break;
+		p.now = d;
+		stack_timer(p.a, p.now);
+	}
+	ck_assert(t_event(p.a, STACK_EV_TCP_ERROR, ca, &err));
+	ck_assert_int_eq(err, ETIMEDOUT);
+	ck_assert_int_ge(syns, TCP_SYN_RETRIES);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_unread_data_on_close_sends_reset)
+{
+	struct pair p;
+	int ca, cb, l, err = 0;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	tcp_send(p.a, p.now, ca, "unread", 6);
+	t_exchange(&p);
+	tcp_close(p.b, p.now, cb);
+	t_exchange(&p);
+	ck_assert(t_event(p.a, STACK_EV_TCP_ERROR, ca, &err));
+	ck_assert_int_eq(err, ECONNRESET);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, "x", 1), -ECONNRESET);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_zero_window_is_probed_until_reader_returns)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct stack_limits lim;
+	stack_limits_default(&lim);
+	lim.tcp_rcvbuf = 16384;
+	t_pair_lim(&p, &lim);
+	t_connect(&p, &ca, &cb, &l);
+	static uint8_t blob[100000];
+	size_t sent = 0;
+	for (int i = 0; i < 50; i++) {
+		long n = tcp_send(p.a, p.now, ca, blob + sent, sizeof(blob) - sent);
+		if (n > 0)
+			sent += (size_t)n;
+		t_exchange(&p);
+	}
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	/* The delayed ACK, then the persist timer pushes the last bytes
+	 * that fit a window smaller than a segment. */
+	for (int i = 0; i < 6; i++)
+		t_tick(&p, 120 * STACK_NS_PER_SEC);
+	ck_assert_uint_eq(a->snd_wnd, 0);
+	ck_assert_uint_eq(tcp_rcv_queued(tcp_conn_get(p.b, cb)), 16384);
+	/* A minute passes: A probes with backoff, B keeps answering with
+	 * a zero window, and nobody gives up. */
+	uint64_t until = p.now + 60 * STACK_NS_PER_SEC;
+	while (p.now < until)
+		ck_assert(t_tick(&p, until - p.now));
+	ck_assert_uint_ge(stack_counter_get(p.a, STACK_CTR_tcp_zero_window_probes), 3);
+	ck_assert_int_eq(a->state, TCPS_ESTABLISHED);
+	/* The reader returns: the rest flows. */
+	static uint8_t got_buf[100000];
+	size_t got = 0;
+	for (int i = 0; i < 2000 && got < sent; i++) {
+		t_read_all(&p, p.b, cb, got_buf, sizeof(got_buf), &got);
+		t_exchange(&p);
+		if (sent < sizeof(blob)) {
+			long n = tcp_send(p.a, p.now, ca, blob + sent,
+					  sizeof(blob) - sent);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		t_tick(&p, 1000000);
+	}
+	ck_assert_uint_eq(got, sizeof(blob));
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_syn_cookies_when_half_open_bound_reached)
+{
+	struct pair p;
+	struct stack_limits lim;
+	stack_limits_default(&lim);
+	lim.tcp_syn_backlog = 0; /* every SYN gets a cookie */
+	t_pair_lim(&p, &lim);
+	int l = tcp_listen(p.b, 0, 80, 4, NULL);
+	int ca = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL);
+	t_exchange(&p);
+	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_syn_cookies_sent), 1);
+	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_syn_cookies_ok), 1);
+	int cb = tcp_accept(p.b, l, NULL, NULL);
+	ck_assert_int_ge(cb, 0);
+	struct tcp_conn *b = tcp_conn_get(p.b, cb);
+	ck_assert(b->ws_ok && b->sack_ok && b->ts_ok); /* carried by TS */
+	t_transfer(&p, p.a, ca, p.b, cb, 100000);
+	t_transfer(&p, p.b, cb, p.a, ca, 100000);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* Builds a segment from B's side of an established pair towards A's
+ * connection ca, as B would send it, with the given fields. */
+static void t_craft(struct pair *p, int ca, int cb, struct tframe *f,
+		    uint32_t seq, uint8_t flags, const uint8_t *opts,
+		    size_t optlen, size_t datalen)
+{
+	struct tcp_conn *a = tcp_conn_get(p->a, ca);
+	struct tcp_conn *b = tcp_conn_get(p->b, cb);
+	size_t hl = 20 + optlen;
+	uint8_t *t;
+	t_eth(f, OUR_MAC, PEER_MAC, ETHERTYPE_IPV4);
+	t_ipv4(f, PEER_ADDR, OUR_ADDR, IPV4_PROTO_TCP, 3, 0, hl + datalen);
+	t = f->b + f->len;
+	memset(t, 0, hl + datalen);
+	put_be16(t, a->rport);
+	put_be16(t + 2, a->lport);
+	put_be32(t + 4, seq);
+	put_be32(t + 8, b->rcv_nxt);
+	t[12] = (uint8_t)((hl / 4) << 4);
+	t[13] = flags;
+	put_be16(t + 14, 1000);
+	if (optlen)
+		memcpy(t + 20, opts, optlen);
+	put_be16(t + 16, csum_fold(csum_partial(
+				 t, hl + datalen,
+				 csum_pseudo(PEER_ADDR, OUR_ADDR, 6,
+					     (uint16_t)(hl + datalen)))));
+	f->len += hl + datalen;
+}
+
+START_TEST(test_malformed_segments_are_counted_and_dropped)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct tframe f;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	uint32_t seq = tcp_conn_get(p.b, cb)->snd_nxt;
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	uint32_t rcv_before = a->rcv_nxt;
+
+	t_craft(&p, ca, cb, &f, seq, TCP_ACK, NULL, 0, 10);
+	f.b[34 + 16] ^= 0x11; /* checksum */
+	t_input(p.a, p.now, &f);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_checksum), 1);
+
+	t_craft(&p, ca, cb, &f, seq, TCP_ACK, NULL, 0, 10);
+	f.b[34 + 12] = 4 << 4; /* data offset 4 */
+	t_input(p.a, p.now, &f);
+	t_craft(&p, ca, cb, &f, seq, TCP_ACK, NULL, 0, 10);
+	f.b[34 + 12] = 15 << 4; /* 60 bytes: beyond the segment */
+	f.len = 34 + 40;
+	put_be16(f.b + 14 + 2, 60);
+	t_ipv4_recsum(f.b + 14);
+	t_input(p.a, p.now, &f);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_offset), 2);
+
+	const uint8_t len0[4] = {8, 0, 1, 1}, len1[4] = {5, 1, 1, 1},
+		      past[4] = {8, 10, 0, 0};
+	t_craft(&p, ca, cb, &f, seq, TCP_ACK, len0, 4, 0);
+	t_input(p.a, p.now, &f);
+	t_craft(&p, ca, cb, &f, seq, TCP_ACK, len1, 4, 0);
+	t_input(p.a, p.now, &f);
+	t_craft(&p, ca, cb, &f, seq, TCP_ACK, past, 4, 0);
+	t_input(p.a, p.now, &f);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_options), 3);
+
+	t_craft(&p, ca, cb, &f, seq, TCP_SYN | TCP_FIN, NULL, 0, 0);
+	t_input(p.a, p.now, &f);
+	t_craft(&p, ca, cb, &f, seq, TCP_FIN | TCP_PSH | TCP_URG, NULL, 0, 0);
+	t_input(p.a, p.now, &f);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_flags), 2);
+
+	ck_assert_ptr_null(stack_pop_tx(p.a)); /* none was answered */
+	ck_assert_uint_eq(a->rcv_nxt, rcv_before);
+	ck_assert_int_eq(a->state, TCPS_ESTABLISHED);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_rst_in_window_gets_challenge_ack)
+{
+	struct pair p;
+	int ca, cb, l, err;
+	struct tframe f;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	uint32_t seq = tcp_conn_get(p.b, cb)->snd_nxt;
+	t_craft(&p, ca, cb, &f, seq + 100, TCP_RST, NULL, 0, 0);
+	t_input(p.a, p.now, &f);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_challenge_acks), 1);
+	struct pkt *ack = t_pop_ipv4(p.a, IPV4_PROTO_TCP);
+	ck_assert_uint_eq(ack->data[34 + 13], TCP_ACK);
+	stack_pkt_free(p.a, ack);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_ESTABLISHED);
+	/* Out of the window: silently dropped. */
+	t_craft(&p, ca, cb, &f, seq + 10000000, TCP_RST, NULL, 0, 0);
+	t_input(p.a, p.now, &f);
+	ck_assert_ptr_null(stack_pop_tx(p.a));
+	/* Exactly at rcv_nxt: the connection is reset. */
+	t_craft(&p, ca, cb, &f, seq, TCP_RST, NULL, 0, 0);
+	t_input(p.a, p.now, &f);
+	ck_assert(t_event(p.a, STACK_EV_TCP_ERROR, ca, &err));
+	ck_assert_int_eq(err, ECONNRESET);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_syn_in_established_gets_challenge_ack)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct tframe f;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	uint32_t seq = tcp_conn_get(p.b, cb)->snd_nxt;
+	t_craft(&p, ca, cb, &f, seq + 5, TCP_SYN, NULL, 0, 0);
+	t_input(p.a, p.now, &f);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_challenge_acks), 1);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_ESTABLISHED);
+	t_drain(p.a);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_paws_drops_old_timestamp)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct tframe f;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	uint32_t seq = tcp_conn_get(p.b, cb)->snd_nxt;
+	uint8_t ts[12] = {1, 1, 8, 10};
+	put_be32(ts + 4, a->ts_recent - 1000); /* older than seen */
+	put_be32(ts + 8, 0);
+	t_craft(&p, ca, cb, &f, seq, TCP_ACK | TCP_PSH, ts, 12, 5);
+	t_input(p.a, p.now, &f);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_paws), 1);
+	ck_assert_uint_eq(tcp_rcv_queued(a), 0);
+	t_drain(p.a);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_out_of_order_data_is_held_and_sacked)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct tframe f;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	uint32_t seq = tcp_conn_get(p.b, cb)->snd_nxt;
+	uint8_t ts[12] = {1, 1, 8, 10};
+	put_be32(ts + 4, a->ts_recent + 1);
+	/* Bytes 100..199 arrive before 0..99. */
+	t_craft(&p, ca, cb, &f, seq + 100, TCP_ACK, ts, 12, 100);
+	t_input(p.a, p.now, &f);
+	ck_assert_uint_eq(a->nooo, 1);
+	struct pkt *ack = t_pop_ipv4(p.a, IPV4_PROTO_TCP);
+	struct tcp_seg seg;
+	ck_assert_int_eq(tcp_parse(ack->data + 34, ack->len - 34, &seg), 0);
+	ck_assert_uint_eq(seg.ack, seq);
+	ck_assert_uint_eq(seg.nsack, 1);
+	ck_assert_uint_eq(seg.sack[0][0], seq + 100);
+	ck_assert_uint_eq(seg.sack[0][1], seq + 200);
+	stack_pkt_free(p.a, ack);
+	t_craft(&p, ca, cb, &f, seq, TCP_ACK, ts, 12, 100);
+	t_input(p.a, p.now, &f);
+	ck_assert_uint_eq(a->nooo, 0);
+	ck_assert_uint_eq(tcp_rcv_queued(a), 200);
+	ck_assert_uint_eq(a->rcv_nxt, seq + 200);
+	t_drain(p.a);
+	t_pair_free(&p);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("tcp");
+	TCase *tc = tcase_create("pair");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_handshake_negotiates_options);
+	tcase_add_test(tc, test_bulk_transfer_both_ways);
+	tcase_add_test(tc, test_transfer_survives_loss);
+	tcase_add_test(tc, test_sequence_numbers_wrap);
+	tcase_add_test(tc, test_orderly_close_and_time_wait);
+	tcase_add_test(tc, test_simultaneous_close);
+	tcase_add_test(tc, test_connect_to_closed_port_is_refused);
+	tcase_add_test(tc, test_syn_retries_then_times_out);
+	tcase_add_test(tc, test_unread_data_on_close_sends_reset);
+	tcase_add_test(tc, test_zero_window_is_probed_until_reader_returns);
+	tcase_add_test(tc, test_syn_cookies_when_half_open_bound_reached);
+	tcase_add_test(tc, test_malformed_segments_are_counted_and_dropped);
+	tcase_add_test(tc, test_rst_in_window_gets_challenge_ack);
+	tcase_add_test(tc, test_syn_in_established_gets_challenge_ack);
+	tcase_add_test(tc, test_paws_drops_old_timestamp);
+	tcase_add_test(tc, test_out_of_order_data_is_held_and_sacked);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
