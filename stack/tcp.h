@@ -234,6 +234,7 @@ struct tcp_table {
 	struct tcp_conn **conns; /* by id; NULL = free */
 	uint32_t max;
 	uint32_t count;
+	uint32_t id_hint;        /* where the search for a free id starts */
 	int32_t *buckets;
 	uint32_t nbuckets;
 	int32_t *heap;           /* conn ids ordered by timer_at */
@@ -274,6 +275,7 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p);
 struct tcp_conn *tcp_conn_get(struct stack *s, int id);
 struct tcp_conn *tcp_conn_new(struct stack *s, uint64_t now);
 void tcp_conn_hash(struct stack *s, struct tcp_conn *c);
+void tcp_conn_unhash(struct stack *s, struct tcp_conn *c);
 void tcp_conn_free(struct stack *s, struct tcp_conn *c);
 struct tcp_conn *tcp_conn_lookup(struct stack *s, uint32_t laddr,
 				 uint16_t lport, uint32_t raddr,

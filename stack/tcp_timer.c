@@ -256,7 +256,17 @@ void tcp_timers_run(struct stack *s, uint64_t now)
 		if (c->timer_at > now)
 			break;
 		if (c->t_2msl && c->t_2msl <= now) {
-			tcp_conn_free(s, c); /* TIME_WAIT is over */
+			/* TIME_WAIT is over. A user who still holds the id
+			 * keeps a CLOSED connection (reads give what is left,
+			 * then end of stream) until tcp_close(). */
+			if (c->user_closed) {
+				tcp_conn_free(s, c);
+				continue;
+			}
+			c->t_2msl = 0;
+			tcp_conn_unhash(s, c);
+			tcp_set_state(s, c, TCPS_CLOSED);
+			tcp_timer_update(s, c);
 			continue;
 		}
 		if (c->t_delack && c->t_delack <= now) {

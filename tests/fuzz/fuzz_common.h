@@ -44,6 +44,9 @@ static inline struct stack *fuzz_stack(void)
 	lim.pkt_large_max = 8;
 	lim.reasm_frags_max = 16;
 	lim.reasm_datagrams_max = 8;
+	lim.tcp_conns_max = 32;
+	lim.tcp_chunks_max = 256;
+	lim.udp_sockets_max = 8;
 	struct stack *s = stack_new(&lim, 1);
 	if (!s)
 		abort();
@@ -67,6 +70,7 @@ static inline struct stack *fuzz_stack(void)
 	udp_socket_open(s, 0, 7, 0, 0);
 	udp_socket_open(s, 0x0a000002, 53, 0, 0);
 	udp_socket_open(s, 0, 9000, 0x0a000001, 9001);
+	tcp_listen(s, 0, 80, 4, NULL);
 	return s;
 }
 
