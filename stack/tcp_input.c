@@ -418,6 +418,14 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 	uint32_t seqlen = seg_seqlen(seg);
 	bool acceptable, ack_now = false;
 
+	/* listen_dup_syn: the peer's SYN again in SYN_RECEIVED means our
+	 * SYN-ACK was lost; answer with it at once. */
+	if (c->state == TCPS_SYN_RECEIVED && (seg->flags & TCP_SYN) &&
+	    !(seg->flags & TCP_ACK) && seg->seq == c->irs) {
+		tcp_retransmit_one(s, now, c);
+		goto drop;
+	}
+
 	/* PAWS (RFC 7323 5.3). */
 	if (c->ts_ok && seg->has_ts && !(seg->flags & TCP_RST) &&
 	    SEQ_LT(seg->tsval, c->ts_recent) &&
@@ -480,11 +488,6 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 
 	/* Fourth check: SYN (RFC 5961 4.2). */
 	if (seg->flags & TCP_SYN) {
-		if (c->state == TCPS_SYN_RECEIVED && seg->seq == c->irs) {
-			/* The peer's SYN again: our SYN-ACK was lost. */
-			tcp_retransmit_one(s, now, c);
-			goto drop;
-		}
 		tcp_challenge_ack(s, now, c);
 		goto drop;
 	}

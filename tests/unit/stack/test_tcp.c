@@ -635,6 +635,207 @@ START_TEST(test_out_of_order_data_is_held_and_sacked)
 }
 END_TEST
 
+/* Drives a fresh pair until one side's connection is in `st`; returns
+ * that side's stack and connection id in *s and *id, and the other
+ * side's in *os and *oid. */
+static void t_into_state(struct pair *p, enum tcp_state st, struct stack **s,
+			 int *id, struct stack **os, int *oid)
+{
+	int ca, cb, l;
+	t_pair(p);
+	if (st == TCPS_SYN_SENT || st == TCPS_SYN_RECEIVED) {
+		/* Resolve ARP first so the SYN goes out at once. */
+		int u = udp_socket_open(p->a, 0, 0, 0, 0);
+		udp_send(p->a, p->now, u, PEER_ADDR, 9, "x", 1);
+		t_exchange(p);
+		l = tcp_listen(p->b, 0, 80, 4, NULL);
+		ca = tcp_connect(p->a, p->now, 0, 0, PEER_ADDR, 80, NULL);
+		if (st == TCPS_SYN_SENT) {
+			t_drain(p->a);
+			*s = p->a, *id = ca, *os = p->b, *oid = -1;
+			return;
+		}
+		t_move(p, p->a, p->b);
+		t_drain(p->b);
+		*s = p->b, *os = p->a, *oid = ca;
+		for (*id = 0; !tcp_conn_get(p->b, *id); (*id)++)
+			;
+		return;
+	}
+	t_connect(p, &ca, &cb, &l);
+	*s = p->a, *id = ca, *os = p->b, *oid = cb;
+	switch (st) {
+	case TCPS_ESTABLISHED:
+		break;
+	case TCPS_FIN_WAIT_1:
+		tcp_shutdown(p->a, p->now, ca);
+		t_drain(p->a);
+		break;
+	case TCPS_FIN_WAIT_2:
+		tcp_shutdown(p->a, p->now, ca);
+		t_exchange(p);
+		break;
+	case TCPS_CLOSE_WAIT:
+		tcp_shutdown(p->b, p->now, cb);
+		t_exchange(p);
+		break;
+	case TCPS_CLOSING:
+		tcp_shutdown(p->a, p->now, ca);
+		tcp_shutdown(p->b, p->now, cb);
+		t_move(p, p->b, p->a); /* A gets B's FIN, B never A's */
+		t_drain(p->a);
+		break;
+	case TCPS_LAST_ACK:
+		tcp_shutdown(p->b, p->now, cb);
+		t_exchange(p);
+		tcp_shutdown(p->a, p->now, ca);
+		t_drain(p->a);
+		break;
+	case TCPS_TIME_WAIT:
+		tcp_shutdown(p->a, p->now, ca);
+		tcp_shutdown(p->b, p->now, cb);
+		t_exchange(p);
+		break;
+	default:
+		ck_abort_msg("no way into that state");
+	}
+	ck_assert_int_eq(t_state(*s, *id), st);
+}
+
+/* A segment to connection `id` of stack s from its peer, sequence
+ * rcv_nxt + delta, flags, no data. */
+static void t_inject(struct pair *p, struct stack *s, int id, int32_t delta,
+		     uint8_t flags)
+{
+	struct tcp_conn *c = tcp_conn_get(s, id);
+	struct tframe f;
+	uint8_t *t;
+	bool to_a = s == p->a;
+	t_eth(&f, to_a ? OUR_MAC : PEER_MAC, to_a ? PEER_MAC : OUR_MAC,
+	      ETHERTYPE_IPV4);
+	t_ipv4(&f, c->raddr, c->laddr, IPV4_PROTO_TCP, 5, 0, 20);
+	t = f.b + f.len;
+	memset(t, 0, 20);
+	put_be16(t, c->rport);
+	put_be16(t + 2, c->lport);
+	put_be32(t + 4, (flags & TCP_SYN) && c->state == TCPS_SYN_SENT
+				? 12345
+				: c->rcv_nxt + (uint32_t)delta);
+	put_be32(t + 8, c->snd_max);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	put_be16(t + 14, 1000);
+	put_be16(t + 16, csum_fold(csum_partial(
+				 t, 20, csum_pseudo(c->raddr, c->laddr, 6, 20))));
+	f.len += 20;
+	struct pkt *q = stack_pkt_alloc(s, f.len);
+	memcpy(q->data, f.b, f.len);
+	q->len = (uint32_t)f.len;
+	q->ifindex = 0;
+	stack_input(s, p->now, q);
+}
+
+static const enum tcp_state synchronized[] = {
+	TCPS_ESTABLISHED, TCPS_FIN_WAIT_1, TCPS_FIN_WAIT_2, TCPS_CLOSE_WAIT,
+	TCPS_CLOSING,     TCPS_LAST_ACK,   TCPS_TIME_WAIT,
+};
+
+START_TEST(test_rst_at_rcv_nxt_closes_in_every_synchronized_state)
+{
+	for (size_t i = 0; i < sizeof(synchronized) / sizeof(*synchronized);
+	     i++) {
+		struct pair p;
+		struct stack *s, *os;
+		int id, oid, err = -1;
+		t_into_state(&p, synchronized[i], &s, &id, &os, &oid);
+		t_inject(&p, s, id, 0, TCP_RST);
+		ck_assert_msg(t_state(s, id) == TCPS_CLOSED, "state %s",
+			      tcp_state_name(synchronized[i]));
+		bool got = t_event(s, STACK_EV_TCP_ERROR, id, &err);
+		if (synchronized[i] == TCPS_CLOSING ||
+		    synchronized[i] == TCPS_LAST_ACK ||
+		    synchronized[i] == TCPS_TIME_WAIT)
+			ck_assert(got && err == 0);
+		else
+			ck_assert_msg(got && err == ECONNRESET, "state %s",
+				      tcp_state_name(synchronized[i]));
+		ck_assert_ptr_null(stack_pop_tx(s)); /* no answer to a RST */
+		t_pair_free(&p);
+	}
+}
+END_TEST
+
+START_TEST(test_rst_or_syn_in_window_gets_challenge_in_every_state)
+{
+	for (size_t i = 0; i < sizeof(synchronized) / sizeof(*synchronized);
+	     i++) {
+		for (int syn = 0; syn <= 1; syn++) {
+			struct pair p;
+			struct stack *s, *os;
+			int id, oid;
+			enum tcp_state st = synchronized[i];
+			t_into_state(&p, st, &s, &id, &os, &oid);
+			t_inject(&p, s, id, 1, syn ? TCP_SYN : TCP_RST);
+			ck_assert_msg(t_state(s, id) == st, "%s %s",
+				      tcp_state_name(st), syn ? "SYN" : "RST");
+			struct pkt *ack = t_pop_ipv4(s, IPV4_PROTO_TCP);
+			ck_assert_uint_eq(ack->data[34 + 13] & (TCP_ACK | TCP_RST),
+					  TCP_ACK);
+			stack_pkt_free(s, ack);
+			ck_assert_uint_eq(stack_counter_get(
+						  s, STACK_CTR_tcp_challenge_acks),
+					  1);
+			t_pair_free(&p);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_syn_sent_rules)
+{
+	struct pair p;
+	struct stack *s, *os;
+	int id, oid, err;
+	/* A RST without an acceptable ACK is ignored. */
+	t_into_state(&p, TCPS_SYN_SENT, &s, &id, &os, &oid);
+	t_inject(&p, s, id, 0, TCP_RST);
+	ck_assert_int_eq(t_state(s, id), TCPS_SYN_SENT);
+	/* With it, the connection is refused. */
+	t_inject(&p, s, id, 0, TCP_RST | TCP_ACK);
+	ck_assert(t_event(s, STACK_EV_TCP_ERROR, id, &err));
+	ck_assert_int_eq(err, ECONNREFUSED);
+	t_pair_free(&p);
+	/* A bare SYN is a simultaneous open: SYN_RECEIVED and a SYN-ACK. */
+	t_into_state(&p, TCPS_SYN_SENT, &s, &id, &os, &oid);
+	t_inject(&p, s, id, 0, TCP_SYN);
+	ck_assert_int_eq(t_state(s, id), TCPS_SYN_RECEIVED);
+	struct pkt *sa = t_pop_ipv4(s, IPV4_PROTO_TCP);
+	ck_assert_uint_eq(sa->data[34 + 13], TCP_SYN | TCP_ACK);
+	stack_pkt_free(s, sa);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_syn_received_rules)
+{
+	struct pair p;
+	struct stack *s, *os;
+	int id, oid;
+	/* The peer's SYN again: the SYN-ACK is sent again. */
+	t_into_state(&p, TCPS_SYN_RECEIVED, &s, &id, &os, &oid);
+	struct tcp_conn *c = tcp_conn_get(s, id);
+	t_inject(&p, s, id, -1, TCP_SYN); /* seq = irs */
+	ck_assert_uint_eq(c->retransmits, 1);
+	ck_assert_int_eq(t_state(s, id), TCPS_SYN_RECEIVED);
+	t_drain(s);
+	/* A RST at rcv_nxt: back to listening, the half-open one goes. */
+	t_inject(&p, s, id, 0, TCP_RST);
+	ck_assert_ptr_null(tcp_conn_get(s, id));
+	ck_assert_uint_eq(s->tcp->listeners[0].nsyn, 0);
+	t_pair_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp");
@@ -656,6 +857,10 @@ int main(void)
 	tcase_add_test(tc, test_syn_in_established_gets_challenge_ack);
 	tcase_add_test(tc, test_paws_drops_old_timestamp);
 	tcase_add_test(tc, test_out_of_order_data_is_held_and_sacked);
+	tcase_add_test(tc, test_rst_at_rcv_nxt_closes_in_every_synchronized_state);
+	tcase_add_test(tc, test_rst_or_syn_in_window_gets_challenge_in_every_state);
+	tcase_add_test(tc, test_syn_sent_rules);
+	tcase_add_test(tc, test_syn_received_rules);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
