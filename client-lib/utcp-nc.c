@@ -1,10 +1,19 @@
 /*
  * utcp-nc.c - netcat over utcpd
  *
- *     utcp-nc [-S PATH] -u [-b BYTES] [-p PORT] HOST PORT   send
- *     utcp-nc [-S PATH] -u -l -p PORT [-b BYTES] [HOST [PORT]]  listen
+ *     utcp-nc [-S PATH] [-p PORT] HOST PORT                 TCP client
+ *     utcp-nc [-S PATH] -l -p PORT [HOST]                   TCP server
+ *     utcp-nc [-S PATH] -u [-b BYTES] [-p PORT] HOST PORT   UDP send
+ *     utcp-nc [-S PATH] -u -l -p PORT [-b BYTES] [HOST [PORT]]  UDP listen
  *
- * Copies stdin to a utcpd UDP socket and the socket to stdout. Each
+ * TCP: the client connects to HOST:PORT (from local port -p), the server
+ * accepts one connection on HOST (default any) port -p, then both copy
+ * stdin to the connection and the connection to stdout. At stdin EOF
+ * they send FIN (shutdown(SHUT_WR)) and go on reading; they exit 0 once
+ * the peer's FIN has arrived and everything was sent, and 1 with a
+ * message when the connection fails (refused, reset, timed out).
+ *
+ * UDP (-u) copies stdin to a utcpd UDP socket and the socket to stdout. Each
  * read() from stdin, up to NC_CHUNK_DEFAULT bytes (or -b BYTES, at most
  * UTCP_UDP_PAYLOAD_MAX), is one datagram; each datagram received is
  * written to stdout whole.
@@ -15,32 +24,38 @@
  * HOST (default any) and the port of -p (or PORT); stdin goes to the
  * peer heard from last (dropped before anyone spoke), and it runs until
  * killed, also past stdin EOF. Bad arguments: a usage message, exit 2.
- * Only UDP (-u) exists so far; TCP will keep this command line.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "utcp.h"
 
 #define NC_CHUNK_DEFAULT 1400
+#define NC_TCP_BUF	 (64 * 1024)
+#define NC_BACKLOG	 1
 
 static void usage(void)
 {
 	fprintf(
 	    stderr,
-	    "usage: utcp-nc [-S PATH] -u [-b BYTES] [-p PORT] HOST PORT\n"
+	    "usage: utcp-nc [-S PATH] [-p PORT] HOST PORT\n"
+	    "       utcp-nc [-S PATH] -l -p PORT [HOST]\n"
+	    "       utcp-nc [-S PATH] -u [-b BYTES] [-p PORT] HOST PORT\n"
 	    "       utcp-nc [-S PATH] -u -l -p PORT [-b BYTES] [HOST [PORT]]\n"
 	    "  -S PATH  the daemon's control socket\n"
-	    "  -b BYTES the largest datagram made from stdin (1400)\n"
-	    "  -u       UDP (required: TCP is not supported yet)\n"
-	    "  -l       listen; replies go to the last peer heard from\n"
+	    "  -b BYTES (UDP) the largest datagram made from stdin (1400)\n"
+	    "  -u       UDP instead of TCP\n"
+	    "  -l       listen: TCP accepts one connection; UDP replies\n"
+	    "           go to the last peer heard from\n"
 	    "  -p PORT  the local port\n");
 	exit(2);
 }
@@ -105,6 +120,139 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/*
+ * Copies stdin to the connection and the connection to stdout until
+ * both directions are closed: stdin EOF sends FIN once what was read
+ * has gone, the peer's FIN ends the other direction. Returns 0, or 1
+ * after a message when the connection fails.
+ */
+static int tcp_copy(int fd)
+{
+	static uint8_t in[NC_TCP_BUF], out[NC_TCP_BUF];
+	size_t pending = 0, off = 0;
+	bool stdin_open = true, fin_sent = false, peer_eof = false;
+	bool hung_up = false; /* the daemon closed its end, no error */
+	struct pollfd pfd[2];
+
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		perror("utcp-nc: fcntl");
+		return 1;
+	}
+	while (!(peer_eof && fin_sent)) {
+		ssize_t n;
+
+		if (!stdin_open && pending == 0 && !fin_sent) {
+			if (shutdown(fd, SHUT_WR) < 0 && errno != ENOTCONN) {
+				n = utcp_tcp_error(fd);
+				fprintf(stderr, "utcp-nc: shutdown: %s\n",
+					utcp_strerror(n ? (int)n : -errno));
+				return 1;
+			}
+			fin_sent = true;
+			continue;
+		}
+		/* After the peer's FIN only an error (POLLPRI) or room to
+		 * send matter; after a hang-up without one, only room (else
+		 * poll would return at once, forever). */
+		pfd[0].fd = (!hung_up || pending) ? fd : -1;
+		pfd[0].events =
+		    (short)((peer_eof ? POLLPRI : POLLIN | POLLPRI) |
+			    (pending ? POLLOUT : 0));
+		pfd[1].fd = stdin_open && pending == 0 ? STDIN_FILENO : -1;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("utcp-nc: poll");
+			return 1;
+		}
+		if (pfd[0].revents & (POLLIN | POLLPRI | POLLHUP | POLLERR) &&
+		    !hung_up) {
+			n = utcp_tcp_recv(fd, out, sizeof(out), UTCP_NONBLOCK);
+			if (n == 0) {
+				if (peer_eof && (pfd[0].revents & POLLHUP))
+					hung_up = true;
+				peer_eof = true;
+			} else if (n > 0) {
+				if (write_all(STDOUT_FILENO, out, (size_t)n)) {
+					perror("utcp-nc: stdout");
+					return 1;
+				}
+			} else if (n != -EAGAIN) {
+				fprintf(stderr, "utcp-nc: receive: %s\n",
+					utcp_strerror((int)n));
+				return 1;
+			}
+		}
+		if (pending &&
+		    (pfd[0].revents & (POLLOUT | POLLHUP | POLLERR))) {
+			n = utcp_tcp_send(fd, in + off, pending);
+			if (n < 0 && n != -EAGAIN) {
+				fprintf(stderr, "utcp-nc: send: %s\n",
+					utcp_strerror((int)n));
+				return 1;
+			}
+			if (n > 0) {
+				off += (size_t)n;
+				pending -= (size_t)n;
+			}
+		}
+		if (pfd[1].fd >= 0 && pfd[1].revents) {
+			n = read(STDIN_FILENO, in, sizeof(in));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (n < 0)
+					perror("utcp-nc: stdin");
+				stdin_open = false;
+			} else {
+				pending = (size_t)n;
+				off = 0;
+			}
+		}
+	}
+	return 0;
+}
+
+/* TCP client (connect to remote:remote_port) or server (listen_mode:
+ * accept one connection on local:local_port). */
+static int run_tcp(struct utcp *u, bool listen_mode, struct in_addr local,
+		   uint16_t local_port, struct in_addr remote,
+		   uint16_t remote_port)
+{
+	char where[INET_ADDRSTRLEN];
+	int fd, lfd, ret;
+
+	if (listen_mode) {
+		lfd = utcp_tcp_listen(u, local, local_port, NC_BACKLOG, NULL, 0,
+				      NULL);
+		if (lfd < 0) {
+			fprintf(stderr, "utcp-nc: listen on port %u: %s\n",
+				local_port, utcp_strerror(lfd));
+			return 1;
+		}
+		fd = utcp_tcp_accept(lfd, NULL, NULL, 0);
+		close(lfd);
+		if (fd < 0) {
+			fprintf(stderr, "utcp-nc: accept: %s\n",
+				utcp_strerror(fd));
+			return 1;
+		}
+	} else {
+		fd = utcp_tcp_open(u, local, local_port, remote, remote_port, 0,
+				   NULL, 0, NULL);
+		if (fd < 0) {
+			inet_ntop(AF_INET, &remote, where, sizeof(where));
+			fprintf(stderr, "utcp-nc: connect to %s:%u: %s\n",
+				where, remote_port, utcp_strerror(fd));
+			return 1;
+		}
+	}
+	ret = tcp_copy(fd);
+	close(fd);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t buf[UTCP_UDP_PAYLOAD_MAX];
@@ -143,12 +291,8 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (!udp) {
-		fprintf(stderr, "utcp-nc: only UDP (-u) is supported\n");
-		usage();
-	}
 	if (listen_mode) {
-		if (argc > 2)
+		if (argc > (udp ? 2 : 1))
 			usage();
 		if (argc >= 1)
 			local = parse_host(argv[0]);
@@ -170,6 +314,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "utcp-nc: cannot reach utcpd: %s\n",
 			utcp_strerror(err));
 		return 1;
+	}
+	if (!udp) {
+		int ret = run_tcp(u, listen_mode, local, local_port, remote,
+				  remote_port);
+
+		utcp_close(u);
+		return ret;
 	}
 	fd = utcp_udp_open(u, local, local_port, remote, remote_port, 0, NULL);
 	if (fd < 0) {

@@ -16,6 +16,15 @@
  * one SEQPACKET packet, an ipc_dgram header then the payload, sent and
  * received with a two-element iovec so the payload is never copied in
  * the library.
+ *
+ * TCP: connect and listen are requests (a blocking connect's reply
+ * comes when the connection is up, so it waits up to its own timeout
+ * plus the usual one). Accept reads one announcement, with its
+ * descriptor, from the listening socket. A connection's error is an
+ * urgent byte after its data (docs/ipc.md): a plain read that reaches
+ * it with nothing else to return would drop it, so utcp_tcp_recv()
+ * first waits for readability in poll(), then asks sockatmark() whether
+ * the error is next, and only then reads without blocking.
  */
 #define _GNU_SOURCE
 #include "utcp.h"
@@ -27,6 +36,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -215,10 +225,11 @@ bad:
  * reply, or a negative errno; on a failure that leaves the connection
  * out of step, marks it broken.
  */
-static int exchange(struct utcp *u, const void *req, size_t len, uint32_t id,
-		    uint16_t reply_type, struct ipc_msg *m, int *fd)
+static int exchange_within(struct utcp *u, const void *req, size_t len,
+			   uint32_t id, uint16_t reply_type, struct ipc_msg *m,
+			   int *fd, int64_t timeout_ms)
 {
-	int64_t deadline = now_ms() + UTCP_REPLY_TIMEOUT_MS;
+	int64_t deadline = now_ms() + timeout_ms;
 	struct ipc_error e;
 	int err;
 
@@ -263,6 +274,14 @@ out_close_fd:
 		*fd = -1;
 	}
 	return err;
+}
+
+/* exchange_within() the usual reply timeout. */
+static int exchange(struct utcp *u, const void *req, size_t len, uint32_t id,
+		    uint16_t reply_type, struct ipc_msg *m, int *fd)
+{
+	return exchange_within(u, req, len, id, reply_type, m, fd,
+			       UTCP_REPLY_TIMEOUT_MS);
 }
 
 /* ---- the connection ------------------------------------------------ */
@@ -527,6 +546,440 @@ ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
 	return (ssize_t)payload;
 }
 
+/* ---- TCP ----------------------------------------------------------- */
+
+static int opts_to_ipc(const struct utcp_tcp_opts *in, struct ipc_tcp_opts *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!in)
+		return 0;
+	if (in->set & ~(unsigned)IPC_TCP_OPT_ALL)
+		return -EINVAL;
+	out->set = in->set;
+	if (in->set & UTCP_TCP_OPT_NODELAY)
+		out->nodelay = in->nodelay;
+	if (in->set & UTCP_TCP_OPT_KEEPALIVE)
+		out->keepalive = in->keepalive;
+	if (in->set & UTCP_TCP_OPT_SNDBUF)
+		out->sndbuf = in->sndbuf;
+	if (in->set & UTCP_TCP_OPT_RCVBUF)
+		out->rcvbuf = in->rcvbuf;
+	if (in->set & UTCP_TCP_OPT_KEEPIDLE)
+		out->keepidle_s = in->keepidle_s;
+	if (in->set & UTCP_TCP_OPT_KEEPINTVL)
+		out->keepintvl_s = in->keepintvl_s;
+	if (in->set & UTCP_TCP_OPT_KEEPCNT)
+		out->keepcnt = in->keepcnt;
+	return 0;
+}
+
+/* Sets O_NONBLOCK on fd. Returns 0 or a negative errno. */
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Sends a TCP_CONNECT or TCP_LISTEN already encoded in buf and takes
+ * the reply and its descriptor. Called with the lock held. */
+static int tcp_open_exchange(struct utcp *u, const uint8_t *buf, size_t len,
+			     uint32_t id, uint16_t reply_type,
+			     int64_t timeout_ms,
+			     struct ipc_tcp_open_reply *reply)
+{
+	struct ipc_msg m;
+	int ret, fd = -1;
+
+	ret = exchange_within(u, buf, len, id, reply_type, &m, &fd, timeout_ms);
+	if (ret)
+		return ret;
+	ret = reply_type == IPC_T_TCP_CONNECT_REPLY
+		  ? ipc_decode_tcp_connect_reply(&m, reply)
+		  : ipc_decode_tcp_listen_reply(&m, reply);
+	if (ret != 0 || (reply->status == 0) != (fd >= 0)) {
+		u->broken = true;
+		ret = -EPROTO;
+		goto out;
+	}
+	if (reply->status != 0) {
+		ret = reply->status;
+		goto out;
+	}
+	return fd;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int utcp_tcp_open(struct utcp *u, struct in_addr local_addr,
+		  uint16_t local_port, struct in_addr remote_addr,
+		  uint16_t remote_port, int timeout_ms,
+		  const struct utcp_tcp_opts *opts, int flags,
+		  struct utcp_tcp_info *info)
+{
+	struct ipc_tcp_connect req = {
+	    .local_addr = ntohl(local_addr.s_addr),
+	    .local_port = local_port,
+	    .remote_addr = ntohl(remote_addr.s_addr),
+	    .remote_port = remote_port,
+	};
+	struct ipc_tcp_open_reply reply;
+	uint8_t buf[IPC_HDR_LEN + IPC_TCP_CONNECT_LEN];
+	int64_t wait_ms;
+	uint32_t id;
+	int ret, len, fd = -1;
+
+	if ((flags & ~UTCP_NONBLOCK) || remote_port == 0 || timeout_ms < 0 ||
+	    timeout_ms > UTCP_TCP_CONNECT_TIMEOUT_MAX_MS)
+		return -EINVAL;
+	ret = opts_to_ipc(opts, &req.opts);
+	if (ret)
+		return ret;
+	req.timeout_ms = (uint32_t)timeout_ms;
+	if (flags & UTCP_NONBLOCK)
+		req.flags = IPC_TCP_CONNECT_F_NONBLOCK;
+	wait_ms = UTCP_REPLY_TIMEOUT_MS;
+	if (!(flags & UTCP_NONBLOCK))
+		wait_ms += timeout_ms ? timeout_ms
+				      : UTCP_TCP_CONNECT_TIMEOUT_DEFAULT_MS;
+	pthread_mutex_lock(&u->lock);
+	if (u->broken) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	id = take_id(u);
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), u->version, id, &req);
+	if (len < 0) {
+		ret = len;
+		goto out;
+	}
+	fd = tcp_open_exchange(u, buf, (size_t)len, id, IPC_T_TCP_CONNECT_REPLY,
+			       wait_ms, &reply);
+	if (fd < 0) {
+		ret = fd;
+		fd = -1;
+		goto out;
+	}
+	if ((flags & UTCP_NONBLOCK) && (ret = set_nonblock(fd)) != 0)
+		goto out; /* closing fd closes the connection */
+	if (info) {
+		info->id = reply.id;
+		info->local_addr.s_addr = htonl(reply.local_addr);
+		info->local_port = reply.local_port;
+		info->remote_addr = remote_addr;
+		info->remote_port = remote_port;
+	}
+	ret = fd;
+	fd = -1;
+out:
+	pthread_mutex_unlock(&u->lock);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int utcp_tcp_connect(struct utcp *u, struct in_addr addr, uint16_t port,
+		     int timeout_ms, const struct utcp_tcp_opts *opts,
+		     int flags, struct utcp_tcp_info *info)
+{
+	struct in_addr any = {.s_addr = htonl(INADDR_ANY)};
+
+	return utcp_tcp_open(u, any, 0, addr, port, timeout_ms, opts, flags,
+			     info);
+}
+
+int utcp_tcp_listen(struct utcp *u, struct in_addr addr, uint16_t port,
+		    int backlog, const struct utcp_tcp_opts *opts, int flags,
+		    struct utcp_tcp_info *info)
+{
+	struct ipc_tcp_listen req = {
+	    .local_addr = ntohl(addr.s_addr),
+	    .local_port = port,
+	};
+	struct ipc_tcp_open_reply reply;
+	uint8_t buf[IPC_HDR_LEN + IPC_TCP_LISTEN_LEN];
+	uint32_t id;
+	int ret, len, fd = -1;
+
+	if ((flags & ~UTCP_NONBLOCK) || port == 0 || backlog < 1 ||
+	    backlog > (int)IPC_TCP_BACKLOG_MAX)
+		return -EINVAL;
+	ret = opts_to_ipc(opts, &req.opts);
+	if (ret)
+		return ret;
+	req.backlog = (uint32_t)backlog;
+	pthread_mutex_lock(&u->lock);
+	if (u->broken) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	id = take_id(u);
+	len = ipc_encode_tcp_listen(buf, sizeof(buf), u->version, id, &req);
+	if (len < 0) {
+		ret = len;
+		goto out;
+	}
+	fd = tcp_open_exchange(u, buf, (size_t)len, id, IPC_T_TCP_LISTEN_REPLY,
+			       UTCP_REPLY_TIMEOUT_MS, &reply);
+	if (fd < 0) {
+		ret = fd;
+		fd = -1;
+		goto out;
+	}
+	if ((flags & UTCP_NONBLOCK) && (ret = set_nonblock(fd)) != 0)
+		goto out;
+	if (info) {
+		memset(info, 0, sizeof(*info));
+		info->id = reply.id;
+		info->local_addr.s_addr = htonl(reply.local_addr);
+		info->local_port = reply.local_port;
+	}
+	ret = fd;
+	fd = -1;
+out:
+	pthread_mutex_unlock(&u->lock);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* Sleeps in poll() until fd has `events` (or an error, a hang-up).
+ * Returns 0 or a negative errno. */
+static int wait_forever(int fd, short events)
+{
+	struct pollfd pfd = {.fd = fd, .events = events};
+
+	for (;;) {
+		if (poll(&pfd, 1, -1) > 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int utcp_tcp_accept4(int lfd, struct utcp_tcp_info *info, int flags)
+{
+	uint8_t msg[IPC_ACCEPT_LEN + 1];
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * UTCP_REPLY_FDS_MAX)];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = msg, .iov_len = sizeof(msg)};
+	struct ipc_accept a;
+	struct msghdr mh;
+	ssize_t n;
+	int fd = -1, nfds, err;
+
+	if (flags & ~UTCP_NONBLOCK)
+		return -EINVAL;
+	for (;;) {
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		n = recvmsg(lfd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		if (flags & UTCP_NONBLOCK)
+			return -EAGAIN;
+		/* Another thread may take it first: then wait again. */
+		err = wait_forever(lfd, POLLIN);
+		if (err)
+			return err;
+	}
+	nfds = take_fds(&mh, &fd);
+	if (n == 0)
+		return -ECONNRESET; /* the daemon closed the listener */
+	if (nfds != 1 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    ipc_accept_decode(msg, (size_t)n, &a) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -EBADMSG;
+	}
+	if ((flags & UTCP_NONBLOCK) && (err = set_nonblock(fd)) != 0) {
+		close(fd); /* closes the connection */
+		return err;
+	}
+	if (info) {
+		info->id = a.id;
+		info->local_addr.s_addr = htonl(a.local_addr);
+		info->local_port = a.local_port;
+		info->remote_addr.s_addr = htonl(a.remote_addr);
+		info->remote_port = a.remote_port;
+	}
+	return fd;
+}
+
+int utcp_tcp_accept(int lfd, struct in_addr *addr, uint16_t *port, int flags)
+{
+	struct utcp_tcp_info info;
+	int fd = utcp_tcp_accept4(lfd, &info, flags);
+
+	if (fd >= 0) {
+		if (addr)
+			*addr = info.remote_addr;
+		if (port)
+			*port = info.remote_port;
+	}
+	return fd;
+}
+
+int utcp_tcp_error(int fd)
+{
+	uint8_t byte;
+	ssize_t n;
+
+	do
+		n = recv(fd, &byte, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n == 1 && byte != 0 ? -(int)byte : 0;
+}
+
+ssize_t utcp_tcp_recv(int fd, void *buf, size_t cap, int flags)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	uint8_t byte;
+	ssize_t n;
+	int at_mark;
+
+	if (flags & ~UTCP_NONBLOCK)
+		return -EINVAL;
+	for (;;) {
+		/* Readable first: then the urgent byte, if it is next,
+		 * cannot arrive behind our back between the test and the
+		 * read. */
+		n = poll(&pfd, 1, (flags & UTCP_NONBLOCK) ? 0 : -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EAGAIN;
+		at_mark = sockatmark(fd);
+		if (at_mark < 0)
+			return -errno; /* not a socket */
+		if (at_mark == 1) {
+			do
+				n = recv(fd, &byte, 1, MSG_OOB | MSG_DONTWAIT);
+			while (n < 0 && errno == EINTR);
+			if (n == 1 && byte != 0)
+				return -(ssize_t)byte;
+		}
+		do
+			n = recv(fd, buf, cap, MSG_DONTWAIT);
+		while (n < 0 && errno == EINTR);
+		if (n >= 0)
+			return n;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		/* another thread took it */
+		if (flags & UTCP_NONBLOCK)
+			return -EAGAIN;
+	}
+}
+
+ssize_t utcp_tcp_send(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+	int err;
+
+	do
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return n;
+	if (errno == EWOULDBLOCK)
+		return -EAGAIN;
+	if (errno == EPIPE || errno == ECONNRESET) {
+		err = utcp_tcp_error(fd);
+		if (err)
+			return err;
+	}
+	return -errno;
+}
+
+int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts)
+{
+	struct ipc_tcp_setopt req = {.id = id};
+	struct ipc_status_only_reply reply;
+	uint8_t buf[IPC_HDR_LEN + IPC_TCP_SETOPT_LEN];
+	struct ipc_msg m;
+	uint32_t msg_id;
+	int ret, len;
+
+	if (id < 0)
+		return -EBADF;
+	ret = opts_to_ipc(opts, &req.opts);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&u->lock);
+	if (u->broken) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	msg_id = take_id(u);
+	len = ipc_encode_tcp_setopt(buf, sizeof(buf), u->version, msg_id, &req);
+	if (len < 0) {
+		ret = len;
+		goto out;
+	}
+	ret = exchange(u, buf, (size_t)len, msg_id, IPC_T_TCP_SETOPT_REPLY, &m,
+		       NULL);
+	if (ret)
+		goto out;
+	if (ipc_decode_tcp_setopt_reply(&m, &reply) != 0) {
+		u->broken = true;
+		ret = -EPROTO;
+		goto out;
+	}
+	ret = reply.status;
+out:
+	pthread_mutex_unlock(&u->lock);
+	return ret;
+}
+
+int utcp_barrier(struct utcp *u)
+{
+	struct ipc_status_only_reply reply;
+	uint8_t buf[IPC_HDR_LEN + IPC_BARRIER_LEN];
+	struct ipc_msg m;
+	uint32_t id;
+	int ret, len;
+
+	pthread_mutex_lock(&u->lock);
+	if (u->broken) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	id = take_id(u);
+	len = ipc_encode_barrier(buf, sizeof(buf), u->version, id);
+	if (len < 0) {
+		ret = len;
+		goto out;
+	}
+	ret = exchange(u, buf, (size_t)len, id, IPC_T_BARRIER_REPLY, &m, NULL);
+	if (ret)
+		goto out;
+	if (ipc_decode_barrier_reply(&m, &reply) != 0) {
+		u->broken = true;
+		ret = -EPROTO;
+		goto out;
+	}
+	ret = reply.status;
+out:
+	pthread_mutex_unlock(&u->lock);
+	return ret;
+}
+
 /* ---- status -------------------------------------------------------- */
 
 /* Makes room for one more element in *arr (holding *n of `size`
@@ -554,7 +1007,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	     : memset(&(st)->field[(st)->count++], 0, sizeof(*(st)->field)))
 
 struct status_caps {
-	size_t interfaces, routes, arp, sockets, counters;
+	size_t interfaces, routes, arp, sockets, counters, tcp;
 };
 
 static struct in_addr in_addr_of(uint32_t host_order)
@@ -573,6 +1026,7 @@ static int status_add(struct utcp_status *st, struct status_caps *caps,
 	struct utcp_arp_entry *a;
 	struct utcp_socket *s;
 	struct utcp_counter *c;
+	struct utcp_tcp_socket *t;
 
 	switch (r->type) {
 	case IPC_REC_DAEMON:
@@ -651,6 +1105,33 @@ static int status_add(struct utcp_status *st, struct status_caps *caps,
 			return -ENOMEM;
 		memcpy(c->name, r->u.counter.name, sizeof(c->name));
 		c->value = r->u.counter.value;
+		return 0;
+	case IPC_REC_TCP:
+		t = APPEND(st, tcp, n_tcp, caps->tcp);
+		if (!t)
+			return -ENOMEM;
+		t->id = r->u.tcp.id;
+		t->listener = (r->u.tcp.flags & IPC_TCP_F_LISTENER) != 0;
+		t->orphan = (r->u.tcp.flags & IPC_TCP_F_ORPHAN) != 0;
+		t->state = (enum utcp_tcp_state)r->u.tcp.state;
+		t->local_addr = in_addr_of(r->u.tcp.local_addr);
+		t->local_port = r->u.tcp.local_port;
+		t->remote_addr = in_addr_of(r->u.tcp.remote_addr);
+		t->remote_port = r->u.tcp.remote_port;
+		t->send_queue = r->u.tcp.send_queue;
+		t->recv_queue = r->u.tcp.recv_queue;
+		t->snd_wnd = r->u.tcp.snd_wnd;
+		t->rcv_wnd = r->u.tcp.rcv_wnd;
+		t->cwnd = r->u.tcp.cwnd;
+		t->ssthresh = r->u.tcp.ssthresh;
+		t->mss = r->u.tcp.mss;
+		t->backlog = r->u.tcp.backlog;
+		t->srtt_us = r->u.tcp.srtt_us;
+		t->rttvar_us = r->u.tcp.rttvar_us;
+		t->rto_ms = r->u.tcp.rto_ms;
+		t->retransmits = r->u.tcp.retransmits;
+		t->bytes_sent = r->u.tcp.bytes_sent;
+		t->bytes_received = r->u.tcp.bytes_received;
 		return 0;
 	}
 	return 0;
@@ -769,6 +1250,7 @@ void utcp_status_free(struct utcp_status *st)
 	free(st->arp);
 	free(st->sockets);
 	free(st->counters);
+	free(st->tcp);
 	free(st);
 }
 
@@ -783,6 +1265,19 @@ const char *utcp_arp_state_name(enum utcp_arp_state state)
 		return "static";
 	}
 	return "?";
+}
+
+const char *utcp_tcp_state_name(enum utcp_tcp_state state)
+{
+	static const char *const names[] = {
+	    "CLOSED",	   "LISTEN",	 "SYN_SENT",   "SYN_RECEIVED",
+	    "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT",
+	    "CLOSING",	   "LAST_ACK",	 "TIME_WAIT",
+	};
+
+	if ((unsigned)state >= sizeof(names) / sizeof(names[0]))
+		return "?";
+	return names[state];
 }
 
 const char *utcp_route_kind_name(enum utcp_route_kind kind)

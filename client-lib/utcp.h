@@ -27,8 +27,9 @@
  *   - struct utcp is thread-safe: one request at a time goes over the
  *     control connection (a mutex), matched to its reply by id. A call
  *     waits for its reply in poll(), at most UTCP_REPLY_TIMEOUT_MS.
- *   - Sockets belong to the control connection that opened them:
- *     utcp_close() (or the process exiting) closes them all.
+ *   - UDP sockets belong to the control connection that opened them:
+ *     utcp_close() (or the process exiting) closes them all. TCP
+ *     connections and listeners belong to their descriptors (see TCP).
  *
  * Link with `pkg-config --cflags --libs utcp`.
  */
@@ -131,6 +132,141 @@ ssize_t utcp_send(int fd, const void *buf, size_t len);
 ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
 		      uint16_t *port);
 
+/* ---- TCP ----------------------------------------------------------- */
+
+/*
+ * A TCP connection is a SOCK_STREAM descriptor: read/write/poll it like
+ * a TCP socket. shutdown(fd, SHUT_WR) sends FIN; EOF on read means the
+ * peer's FIN. close() closes the connection (FIN, or RST when received
+ * data was left unread, as a kernel does); so does the process dying.
+ * Unlike UDP sockets, TCP descriptors belong to themselves, not to the
+ * struct utcp that made them: they outlive utcp_close().
+ *
+ * A reset, a timeout or another failure arrives as an error *after* the
+ * data received before it: utcp_tcp_recv() and utcp_tcp_send() return
+ * it (-ECONNRESET, -ETIMEDOUT, ...). A plain read() sees the data, then
+ * EOF; poll() shows the pending error as POLLPRI and utcp_tcp_error()
+ * tells it. See docs/ipc.md, "How an error reaches the application".
+ */
+
+/* Which fields of struct utcp_tcp_opts are given. */
+#define UTCP_TCP_OPT_NODELAY   0x01
+#define UTCP_TCP_OPT_KEEPALIVE 0x02
+#define UTCP_TCP_OPT_SNDBUF    0x04 /* 2048 .. 64 MiB */
+#define UTCP_TCP_OPT_RCVBUF    0x08 /* 2048 .. 64 MiB */
+#define UTCP_TCP_OPT_KEEPIDLE  0x10 /* s, 1 .. 30 days */
+#define UTCP_TCP_OPT_KEEPINTVL 0x20 /* s, 1 .. 1 day */
+#define UTCP_TCP_OPT_KEEPCNT   0x40 /* 1 .. 255 */
+
+/* Socket options; fields not named in `set` take the daemon's
+ * defaults. A NULL pointer means all defaults. */
+struct utcp_tcp_opts {
+	unsigned set; /* UTCP_TCP_OPT_* */
+	bool nodelay;
+	bool keepalive;
+	uint32_t sndbuf, rcvbuf;
+	uint32_t keepidle_s, keepintvl_s, keepcnt;
+};
+
+/* A connection's or listener's identity. */
+struct utcp_tcp_info {
+	int id; /* the daemon's id, as utcpctl status shows it */
+	struct in_addr local_addr;  /* INADDR_ANY when not known */
+	uint16_t local_port;	    /* 0 when not known */
+	struct in_addr remote_addr; /* INADDR_ANY for a listener */
+	uint16_t remote_port;
+};
+
+/* The longest connect timeout, and what 0 means. */
+#define UTCP_TCP_CONNECT_TIMEOUT_MAX_MS	    600000
+#define UTCP_TCP_CONNECT_TIMEOUT_DEFAULT_MS 75000
+
+/*
+ * Connects to remote_addr:remote_port from local_addr:local_port
+ * (INADDR_ANY / 0: the route's source address / an ephemeral port).
+ * Without UTCP_NONBLOCK it waits (in poll) until the connection is
+ * established and returns the descriptor, or -ECONNREFUSED,
+ * -ETIMEDOUT (timeout_ms passed; 0 = UTCP_TCP_CONNECT_TIMEOUT_DEFAULT_MS),
+ * -EHOSTUNREACH, -ENETUNREACH, -EADDRINUSE, -EADDRNOTAVAIL, -EMFILE,
+ * -EINVAL, or a control-connection error. The handle's lock is held
+ * meanwhile: other threads' requests on it wait.
+ *
+ * With UTCP_NONBLOCK it returns the descriptor (O_NONBLOCK) at once.
+ * What the application writes waits until the connection is
+ * established; a failure to connect arrives as the connection's error
+ * (utcp_tcp_recv() returns -ECONNREFUSED ...; POLLPRI, then EOF).
+ * Fills *info when not NULL.
+ */
+int utcp_tcp_open(struct utcp *u, struct in_addr local_addr,
+		  uint16_t local_port, struct in_addr remote_addr,
+		  uint16_t remote_port, int timeout_ms,
+		  const struct utcp_tcp_opts *opts, int flags,
+		  struct utcp_tcp_info *info);
+
+/* utcp_tcp_open() from any address and an ephemeral port. */
+int utcp_tcp_connect(struct utcp *u, struct in_addr addr, uint16_t port,
+		     int timeout_ms, const struct utcp_tcp_opts *opts,
+		     int flags, struct utcp_tcp_info *info);
+
+/*
+ * Listens on addr:port (INADDR_ANY = every address; port not 0) with at
+ * most `backlog` (1..4096) connections waiting to be accepted; `opts`
+ * apply to the connections it accepts. Returns the listening
+ * descriptor (a SOCK_SEQPACKET socket: poll it for POLLIN, pass it to
+ * utcp_tcp_accept(), close it to stop listening), or -EADDRINUSE,
+ * -EADDRNOTAVAIL, -EMFILE, -EINVAL or a control-connection error.
+ */
+int utcp_tcp_listen(struct utcp *u, struct in_addr addr, uint16_t port,
+		    int backlog, const struct utcp_tcp_opts *opts, int flags,
+		    struct utcp_tcp_info *info);
+
+/*
+ * Takes the next connection from a listening descriptor: returns its
+ * descriptor (close-on-exec; O_NONBLOCK with UTCP_NONBLOCK) and fills
+ * *info (its id, both endpoints) when not NULL. Without UTCP_NONBLOCK
+ * it sleeps in poll() until one arrives; with it, returns -EAGAIN when
+ * none is waiting. -EBADMSG for a packet not from the daemon,
+ * -ECONNRESET when the daemon closed the listener.
+ */
+int utcp_tcp_accept4(int lfd, struct utcp_tcp_info *info, int flags);
+
+/* utcp_tcp_accept4() giving the peer's address and port. */
+int utcp_tcp_accept(int lfd, struct in_addr *addr, uint16_t *port, int flags);
+
+/*
+ * Reads up to cap bytes from a connection: returns the count, 0 at the
+ * peer's FIN, the connection's error (-ECONNRESET, -ETIMEDOUT, ...)
+ * once every byte received before it has been read, or -EAGAIN. It
+ * waits (in poll) unless flags has UTCP_NONBLOCK, whatever the
+ * descriptor's O_NONBLOCK says. After the error has been returned once,
+ * later calls return 0, as with a kernel socket.
+ */
+ssize_t utcp_tcp_recv(int fd, void *buf, size_t cap, int flags);
+
+/*
+ * Writes up to len bytes (send(2) with MSG_NOSIGNAL): returns the count
+ * written, -EAGAIN (non-blocking and full), the connection's error when
+ * it has one, else -EPIPE once the connection is closed.
+ */
+ssize_t utcp_tcp_send(int fd, const void *buf, size_t len);
+
+/* The connection's pending error (negative), without taking it, or 0. */
+int utcp_tcp_error(int fd);
+
+/* Changes the options of connection `id` (made or accepted through
+ * this handle's connection to the daemon); fields not in opts->set go
+ * back to the defaults. Returns 0, -EBADF (no such connection of
+ * ours), -EINVAL, or a control-connection error. */
+int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts);
+
+/*
+ * Returns once the daemon has read and processed every frame that had
+ * reached its TAP devices when the request arrived (and what the stack
+ * did in answer has been sent): a test's way to wait for the network
+ * without sleeping. Returns 0 or a control-connection error.
+ */
+int utcp_barrier(struct utcp *u);
+
 /* ---- status -------------------------------------------------------- */
 
 #define UTCP_NAME_MAX	      64
@@ -177,7 +313,7 @@ struct utcp_arp_entry {
 	uint32_t queued;     /* frames waiting for the answer */
 };
 
-enum utcp_protocol { UTCP_PROTO_UDP = 17 };
+enum utcp_protocol { UTCP_PROTO_TCP = 6, UTCP_PROTO_UDP = 17 };
 
 struct utcp_socket {
 	int id;
@@ -190,6 +326,40 @@ struct utcp_socket {
 	uint32_t recv_queue; /* datagrams waiting in the daemon */
 	uint32_t recv_bytes;
 	uint64_t rx, tx, drops;
+};
+
+/* RFC 9293's states. */
+enum utcp_tcp_state {
+	UTCP_TCP_CLOSED,
+	UTCP_TCP_LISTEN,
+	UTCP_TCP_SYN_SENT,
+	UTCP_TCP_SYN_RECEIVED,
+	UTCP_TCP_ESTABLISHED,
+	UTCP_TCP_FIN_WAIT_1,
+	UTCP_TCP_FIN_WAIT_2,
+	UTCP_TCP_CLOSE_WAIT,
+	UTCP_TCP_CLOSING,
+	UTCP_TCP_LAST_ACK,
+	UTCP_TCP_TIME_WAIT,
+};
+
+/* A TCP connection or listener in the daemon's stack. */
+struct utcp_tcp_socket {
+	int id; /* connection or listener id (separate spaces) */
+	bool listener;
+	bool orphan; /* closed by its application, finishing */
+	enum utcp_tcp_state state;
+	struct in_addr local_addr;
+	uint16_t local_port;
+	struct in_addr remote_addr;
+	uint16_t remote_port;
+	uint32_t send_queue, recv_queue; /* bytes */
+	uint32_t snd_wnd, rcv_wnd;	 /* bytes */
+	uint32_t cwnd, ssthresh, mss;	 /* bytes */
+	uint32_t backlog;		 /* listener: waiting to be accepted */
+	uint64_t srtt_us, rttvar_us, rto_ms;
+	uint64_t retransmits;
+	uint64_t bytes_sent, bytes_received;
 };
 
 struct utcp_pool {
@@ -217,6 +387,8 @@ struct utcp_status {
 	struct utcp_counter
 	    *counters; /* every counter, in the daemon's order */
 	size_t n_counters;
+	struct utcp_tcp_socket *tcp; /* listeners and connections */
+	size_t n_tcp;
 };
 
 /*
@@ -233,6 +405,9 @@ void utcp_status_free(struct utcp_status *st);
 
 /* "incomplete", "reachable", "static". */
 const char *utcp_arp_state_name(enum utcp_arp_state state);
+
+/* "ESTABLISHED", "TIME_WAIT", ... as RFC 9293 spells them. */
+const char *utcp_tcp_state_name(enum utcp_tcp_state state);
 
 /* "connected", "static". */
 const char *utcp_route_kind_name(enum utcp_route_kind kind);

@@ -2,10 +2,14 @@
  * utcpctl.c - inspect a running utcpd
  *
  *     utcpctl [-S PATH] status [--json]
+ *     utcpctl [-S PATH] barrier
  *
- * Fetches the daemon's status through libutcp and prints it: readable
- * sections (only non-zero counters), or one JSON object whose shape is
- * documented in utcpctl(8) and relied on by the integration tests.
+ * status fetches the daemon's status through libutcp and prints it:
+ * readable sections (only non-zero counters), or one JSON object whose
+ * shape is documented in utcpctl(8) and relied on by the integration
+ * tests. TCP listeners and connections are "sockets" entries with
+ * "protocol": "tcp". barrier returns once the daemon has processed
+ * every frame that had reached its TAPs (utcp_barrier).
  * Exit status: 0 on success, 1 when the daemon cannot be reached or
  * fails the request, 2 for a bad command line.
  */
@@ -22,6 +26,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: utcpctl [-S PATH] status [--json]\n"
+		   "       utcpctl [-S PATH] barrier\n"
 		   "  -S PATH  the daemon's control socket (default: "
 		   "$" UTCP_SOCKET_ENV " or " UTCP_DEFAULT_SOCKET ")\n");
 }
@@ -147,6 +152,34 @@ static void print_json(const struct utcp_status *st)
 		       ", \"drops\": %" PRIu64 "}",
 		       s->recv_queue, s->recv_bytes, s->rx, s->tx, s->drops);
 	}
+	for (i = 0; i < st->n_tcp; i++) {
+		const struct utcp_tcp_socket *t = &st->tcp[i];
+
+		printf("%s{\"id\": %d, \"protocol\": \"tcp\", "
+		       "\"listener\": %s, \"state\": \"%s\", \"orphan\": %s, "
+		       "\"local\": ",
+		       i || st->n_sockets ? ", " : "", t->id,
+		       t->listener ? "true" : "false",
+		       utcp_tcp_state_name(t->state),
+		       t->orphan ? "true" : "false");
+		json_endpoint(t->local_addr, t->local_port);
+		fputs(", \"remote\": ", stdout);
+		if (t->listener)
+			fputs("null", stdout);
+		else
+			json_endpoint(t->remote_addr, t->remote_port);
+		printf(", \"send_queue\": %u, \"recv_queue\": %u, "
+		       "\"snd_wnd\": %u, \"rcv_wnd\": %u, \"cwnd\": %u, "
+		       "\"ssthresh\": %u, \"mss\": %u, \"srtt_us\": %" PRIu64
+		       ", \"rttvar_us\": %" PRIu64 ", \"rto_ms\": %" PRIu64
+		       ", \"retransmits\": %" PRIu64
+		       ", \"bytes_sent\": %" PRIu64
+		       ", \"bytes_received\": %" PRIu64 ", \"backlog\": %u}",
+		       t->send_queue, t->recv_queue, t->snd_wnd, t->rcv_wnd,
+		       t->cwnd, t->ssthresh, t->mss, t->srtt_us, t->rttvar_us,
+		       t->rto_ms, t->retransmits, t->bytes_sent,
+		       t->bytes_received, t->backlog);
+	}
 	printf("], \"pool\": {\"small_in_use\": %u, \"small_allocated\": %u, "
 	       "\"small_max\": %u, \"large_in_use\": %u, "
 	       "\"large_allocated\": %u, \"large_max\": %u}, \"counters\": {",
@@ -232,6 +265,37 @@ static void print_text(const struct utcp_status *st)
 		       s->drops);
 	}
 
+	printf("\ntcp (%zu)\n", st->n_tcp);
+	for (i = 0; i < st->n_tcp; i++) {
+		const struct utcp_tcp_socket *t = &st->tcp[i];
+		char remote[32];
+
+		snprintf(where, sizeof(where), "%s:%u",
+			 addr_str(t->local_addr, buf), t->local_port);
+		if (t->listener)
+			snprintf(remote, sizeof(remote), "*:*");
+		else
+			snprintf(remote, sizeof(remote), "%s:%u",
+				 addr_str(t->remote_addr, gw), t->remote_port);
+		printf("  %-5d %-12s %-21s %-21s%s\n", t->id,
+		       utcp_tcp_state_name(t->state), where, remote,
+		       t->orphan ? "  (closed)" : "");
+		if (t->listener) {
+			printf("        backlog %u\n", t->backlog);
+			continue;
+		}
+		printf("        sendq %u  recvq %u  snd_wnd %u  rcv_wnd %u  "
+		       "mss %u\n"
+		       "        cwnd %u  ssthresh %u  srtt %" PRIu64
+		       " us  rttvar %" PRIu64 " us  rto %" PRIu64
+		       " ms  retransmits %" PRIu64 "\n"
+		       "        sent %" PRIu64 " B  received %" PRIu64 " B\n",
+		       t->send_queue, t->recv_queue, t->snd_wnd, t->rcv_wnd,
+		       t->mss, t->cwnd, t->ssthresh, t->srtt_us, t->rttvar_us,
+		       t->rto_ms, t->retransmits, t->bytes_sent,
+		       t->bytes_received);
+	}
+
 	printf("\npacket pool\n"
 	       "  small  %u in use, %u allocated, max %u\n"
 	       "  large  %u in use, %u allocated, max %u\n",
@@ -299,6 +363,32 @@ static int cmd_status(const char *path, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_barrier(const char *path, int argc, char **argv)
+{
+	struct utcp *u;
+	int err;
+
+	if (argc > 0) {
+		fprintf(stderr, "utcpctl: barrier: unknown argument %s\n",
+			argv[0]);
+		usage(stderr);
+		return 2;
+	}
+	u = utcp_open(path, &err);
+	if (!u) {
+		fprintf(stderr, "utcpctl: cannot reach utcpd: %s\n",
+			utcp_strerror(err));
+		return 1;
+	}
+	err = utcp_barrier(u);
+	utcp_close(u);
+	if (err) {
+		fprintf(stderr, "utcpctl: barrier: %s\n", utcp_strerror(err));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -323,6 +413,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[optind], "status") == 0)
 		return cmd_status(path, argc - optind - 1, argv + optind + 1);
+	if (strcmp(argv[optind], "barrier") == 0)
+		return cmd_barrier(path, argc - optind - 1, argv + optind + 1);
 	fprintf(stderr, "utcpctl: unknown command %s\n", argv[optind]);
 	usage(stderr);
 	return 2;

@@ -44,6 +44,11 @@
  *   connection goes, each of its sockets first passes on what the
  *   application had already written (at most CONTROL_LINGER_DGRAMS_MAX
  *   datagrams), as a kernel sends what was written before close().
+ *
+ * TCP connections and listeners live in control_tcp.c (the requests
+ * TCP_CONNECT, TCP_LISTEN, TCP_SETOPT and the STACK_EV_TCP_* events go
+ * there); what the two files share is control_internal.h. BARRIER is
+ * answered here after daemon_taps_drain().
  */
 #define _GNU_SOURCE
 #include "control.h"
@@ -61,14 +66,13 @@
 #include <unistd.h>
 
 #include "../ipc/ipc.h"
+#include "control_internal.h"
 #include "log.h"
 #include "utcpd.h"
 
 #define CONTROL_CLIENTS_MAX	    64
 #define CONTROL_SOCKETS_MAX	    1024
 #define CONTROL_CLIENT_SOCKETS_MAX  256
-#define CONTROL_OUTQ_MAX	    8
-#define CONTROL_SMALL_MSG_MAX	    64 /* every reply but a status chunk */
 #define CONTROL_SEND_TIMEOUT_S	    10.0
 #define CONTROL_ACCEPT_RETRY_S	    1.0
 #define CONTROL_LISTEN_BACKLOG	    64
@@ -76,7 +80,6 @@
 #define CONTROL_REQUESTS_PER_WAKEUP 16
 #define CONTROL_DGRAMS_PER_WAKEUP   64
 #define CONTROL_LINGER_DGRAMS_MAX   4096 /* sent by a client that left */
-#define CONTROL_SOCK_HASH	    256	 /* buckets, a power of two */
 #define CONTROL_CMSG_FDS_MAX	    8 /* descriptors we can receive to close */
 
 struct control_socket {
@@ -90,12 +93,6 @@ struct control_socket {
 	uint32_t pending_error; /* an ICMP error not yet delivered */
 };
 
-struct control_outmsg {
-	uint8_t data[CONTROL_SMALL_MSG_MAX];
-	size_t len;
-	int fd; /* passed with SCM_RIGHTS, closed once sent; -1 = none */
-};
-
 /* A status being streamed: the snapshot and where encoding stands. */
 enum status_phase {
 	STATUS_DAEMON,
@@ -103,6 +100,7 @@ enum status_phase {
 	STATUS_ROUTES,
 	STATUS_ARP,
 	STATUS_SOCKETS,
+	STATUS_TCP,
 	STATUS_POOL,
 	STATUS_COUNTERS,
 	STATUS_DONE,
@@ -123,47 +121,13 @@ struct status_stream {
 	size_t narp;
 	struct stack_udp_info *udp;
 	size_t nudp;
+	struct stack_tcp_info *tcp;
+	size_t ntcp;
 	struct stack_pool_info pool;
 	uint64_t counters[STACK_COUNTER_COUNT];
 	uint8_t chunk[IPC_MSG_MAX]; /* encoded, not yet sent */
 	size_t chunk_len;
 	bool chunk_last;
-};
-
-struct control_client {
-	struct control *ctl;
-	struct control_client *prev, *next;
-	int fd;
-	unsigned serial; /* for log lines */
-	pid_t pid;
-	uid_t uid;
-	uint8_t version; /* 0 until HELLO */
-	bool closing;	 /* disconnect once the output is sent */
-	ev_io read_watcher;
-	ev_io write_watcher;
-	ev_timer send_timer;
-	struct control_outmsg outq[CONTROL_OUTQ_MAX];
-	unsigned outq_head, outq_count;
-	struct status_stream *status;
-	struct control_socket *sockets;
-	unsigned nsockets;
-};
-
-struct control {
-	struct daemon *d;
-	int listen_fd;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	ev_io accept_watcher;
-	ev_timer accept_retry;
-	struct control_client *clients;
-	unsigned nclients;
-	unsigned next_serial;
-	struct control_socket *sock_hash[CONTROL_SOCK_HASH];
-	unsigned nsockets;
-	uint64_t clients_refused;
-	uint64_t protocol_errors;
-	uint8_t msg_buf[IPC_MSG_MAX + 1];
-	uint8_t dgram_buf[IPC_DGRAM_HDR_LEN + IPC_UDP_PAYLOAD_MAX + 1];
 };
 
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -374,10 +338,8 @@ static void socket_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 static void client_destroy(struct control_client *c);
 
-/* Queues a small reply (with an optional descriptor to pass, which the
- * queue now owns). The caller has checked there is room. */
-static void client_queue(struct control_client *c, const void *msg, int len,
-			 int fd)
+void control_client_queue(struct control_client *c, const void *msg, int len,
+			  int fd)
 {
 	struct control_outmsg *o;
 
@@ -428,6 +390,7 @@ static void status_free(struct status_stream *st)
 	free(st->routes);
 	free(st->arp);
 	free(st->udp);
+	free(st->tcp);
 	free(st);
 }
 
@@ -448,6 +411,39 @@ static uint8_t arp_state(enum arp_state state)
 		return IPC_ARP_STATIC;
 	}
 	return IPC_ARP_INCOMPLETE;
+}
+
+/* A TCP connection's or listener's record. */
+static void tcp_record(const struct stack_tcp_info *t, struct ipc_record *r)
+{
+	r->type = IPC_REC_TCP;
+	r->u.tcp.id = t->id;
+	r->u.tcp.state = t->listener ? IPC_TCPS_LISTEN
+			 : (unsigned)t->state < IPC_TCPS_COUNT
+			     ? (uint8_t)t->state
+			     : IPC_TCPS_CLOSED;
+	if (!t->listener && r->u.tcp.state == IPC_TCPS_LISTEN)
+		r->u.tcp.state = IPC_TCPS_CLOSED; /* cannot happen */
+	r->u.tcp.flags = (uint8_t)((t->listener ? IPC_TCP_F_LISTENER : 0) |
+				   (t->orphan ? IPC_TCP_F_ORPHAN : 0));
+	r->u.tcp.local_addr = t->local_addr;
+	r->u.tcp.local_port = t->local_port;
+	r->u.tcp.remote_addr = t->remote_addr;
+	r->u.tcp.remote_port = t->remote_port;
+	r->u.tcp.send_queue = t->send_queue;
+	r->u.tcp.recv_queue = t->recv_queue;
+	r->u.tcp.snd_wnd = t->snd_wnd;
+	r->u.tcp.rcv_wnd = t->rcv_wnd;
+	r->u.tcp.cwnd = t->cwnd;
+	r->u.tcp.ssthresh = t->ssthresh;
+	r->u.tcp.mss = t->mss;
+	r->u.tcp.backlog = t->backlog;
+	r->u.tcp.srtt_us = t->srtt_us;
+	r->u.tcp.rttvar_us = t->rttvar_us;
+	r->u.tcp.rto_ms = t->rto_ms;
+	r->u.tcp.retransmits = t->retransmits;
+	r->u.tcp.bytes_sent = t->bytes_sent;
+	r->u.tcp.bytes_received = t->bytes_received;
 }
 
 /* Fills *r with the record at the stream's position; false when the
@@ -513,6 +509,11 @@ static bool status_record(struct status_stream *st, struct ipc_record *r)
 		r->u.socket.rx = st->udp[i].rx_datagrams;
 		r->u.socket.tx = st->udp[i].tx_datagrams;
 		r->u.socket.drops = st->udp[i].rx_drops;
+		return true;
+	case STATUS_TCP:
+		if (i >= st->ntcp)
+			return false;
+		tcp_record(&st->tcp[i], r);
 		return true;
 	case STATUS_POOL:
 		if (i > 0)
@@ -601,12 +602,15 @@ static int status_snapshot(struct daemon *d, struct status_stream *st)
 #define ROUTES(out, max) stack_route_snapshot(d->stack, out, max)
 #define ARPS(out, max)	 stack_arp_snapshot(d->stack, now, out, max)
 #define UDPS(out, max)	 stack_udp_snapshot(d->stack, out, max)
+#define TCPS(out, max)	 stack_tcp_snapshot(d->stack, now, out, max)
 	SNAPSHOT(st, routes, nroutes, struct stack_route_info, ROUTES);
 	SNAPSHOT(st, arp, narp, struct stack_arp_info, ARPS);
 	SNAPSHOT(st, udp, nudp, struct stack_udp_info, UDPS);
+	SNAPSHOT(st, tcp, ntcp, struct stack_tcp_info, TCPS);
 #undef ROUTES
 #undef ARPS
 #undef UDPS
+#undef TCPS
 
 	st->uptime_ms = (now - d->start_ns) / 1000000u;
 	st->nifs = stack_if_count(d->stack);
@@ -653,7 +657,7 @@ static void client_send_timer_update(struct control_client *c, bool pending)
  * Sends what the client has pending: queued replies first, then status
  * chunks. Returns 0, or -1 when the client was destroyed.
  */
-static int client_flush(struct control_client *c)
+int control_client_flush(struct control_client *c)
 {
 	struct ev_loop *loop = c->ctl->d->loop;
 	bool progress = false;
@@ -704,7 +708,8 @@ static int client_flush(struct control_client *c)
 		client_destroy(c);
 		return -1;
 	}
-	ev_io_start(loop, &c->read_watcher);
+	if (!c->reply_pending)
+		ev_io_start(loop, &c->read_watcher);
 	return 0;
 
 pending:
@@ -714,8 +719,7 @@ pending:
 	return 0;
 }
 
-/* Queues an ERROR reply. */
-static void reply_error(struct control_client *c, uint32_t id, int status)
+void control_reply_error(struct control_client *c, uint32_t id, int status)
 {
 	uint8_t buf[CONTROL_SMALL_MSG_MAX];
 	struct ipc_error e = {.status = status};
@@ -724,7 +728,7 @@ static void reply_error(struct control_client *c, uint32_t id, int status)
 			     c->version ? c->version : IPC_VERSION_MIN, id, &e);
 
 	if (len > 0)
-		client_queue(c, buf, len, -1);
+		control_client_queue(c, buf, len, -1);
 }
 
 /* ---- requests ------------------------------------------------------ */
@@ -750,13 +754,13 @@ static void handle_hello(struct control_client *c, const struct ipc_msg *m,
 		c->closing = true;
 	} else {
 		r.version = (uint16_t)hi;
-		r.capabilities = IPC_CAP_UDP;
+		r.capabilities = IPC_CAP_UDP | IPC_CAP_TCP | IPC_CAP_BARRIER;
 		r.msg_max = IPC_MSG_MAX;
 	}
 	len = ipc_encode_hello_reply(buf, sizeof(buf), IPC_VERSION_MIN, m->id,
 				     &r);
 	if (len > 0)
-		client_queue(c, buf, len, -1);
+		control_client_queue(c, buf, len, -1);
 	if (r.status == 0)
 		c->version = (uint8_t)hi;
 }
@@ -854,7 +858,7 @@ static void handle_udp_open(struct control_client *c, const struct ipc_msg *m,
 	len =
 	    ipc_encode_udp_open_reply(buf, sizeof(buf), c->version, m->id, &r);
 	if (len > 0)
-		client_queue(c, buf, len, app_fd);
+		control_client_queue(c, buf, len, app_fd);
 	else if (app_fd >= 0)
 		close(app_fd); /* cannot happen; the socket closes on EOF */
 }
@@ -865,7 +869,7 @@ static void handle_status(struct control_client *c, const struct ipc_msg *m)
 	int err;
 
 	if (!st) {
-		reply_error(c, m->id, -ENOMEM);
+		control_reply_error(c, m->id, -ENOMEM);
 		return;
 	}
 	st->id = m->id;
@@ -874,12 +878,28 @@ static void handle_status(struct control_client *c, const struct ipc_msg *m)
 		free(st->routes);
 		free(st->arp);
 		free(st->udp);
+		free(st->tcp);
 		st->routes = NULL;
 		st->arp = NULL;
 		st->udp = NULL;
+		st->tcp = NULL;
 		st->error = err;
 	}
 	c->status = st;
+}
+
+/* BARRIER: every frame that reached a TAP before this request has been
+ * read and processed (daemon_taps_drain) when the reply is queued. */
+static void handle_barrier(struct control_client *c, const struct ipc_msg *m)
+{
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	struct ipc_status_only_reply r = {0};
+	int len;
+
+	r.value = daemon_taps_drain(c->ctl->d);
+	len = ipc_encode_barrier_reply(buf, sizeof(buf), c->version, m->id, &r);
+	if (len > 0)
+		control_client_queue(c, buf, len, -1);
 }
 
 /* Counts and logs a protocol violation; the caller destroys the client. */
@@ -900,6 +920,9 @@ static int client_handle(struct control_client *c, const uint8_t *buf,
 	union {
 		struct ipc_hello hello;
 		struct ipc_udp_open udp_open;
+		struct ipc_tcp_connect tcp_connect;
+		struct ipc_tcp_listen tcp_listen;
+		struct ipc_tcp_setopt tcp_setopt;
 	} req;
 	int err = ipc_msg_decode(buf, len, &m);
 
@@ -933,13 +956,33 @@ static int client_handle(struct control_client *c, const uint8_t *buf,
 		if (!err)
 			handle_status(c, &m);
 		break;
+	case IPC_T_TCP_CONNECT:
+		err = ipc_decode_tcp_connect(&m, &req.tcp_connect);
+		if (!err)
+			control_tcp_connect(c, &m, &req.tcp_connect);
+		break;
+	case IPC_T_TCP_LISTEN:
+		err = ipc_decode_tcp_listen(&m, &req.tcp_listen);
+		if (!err)
+			control_tcp_listen(c, &m, &req.tcp_listen);
+		break;
+	case IPC_T_TCP_SETOPT:
+		err = ipc_decode_tcp_setopt(&m, &req.tcp_setopt);
+		if (!err)
+			control_tcp_setopt(c, &m, &req.tcp_setopt);
+		break;
+	case IPC_T_BARRIER:
+		err = ipc_decode_barrier(&m);
+		if (!err)
+			handle_barrier(c, &m);
+		break;
 	default:
 		if (m.type & IPC_T_REPLY) {
 			protocol_error(c, "reply sent to the daemon", -EPROTO);
 			return -EPROTO;
 		}
 		/* A request of a later version: say so, keep going. */
-		reply_error(c, m.id, -EOPNOTSUPP);
+		control_reply_error(c, m.id, -EOPNOTSUPP);
 		return 0;
 	}
 	if (err)
@@ -989,7 +1032,7 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ssize_t n;
 
 		if (c->outq_count >= CONTROL_OUTQ_MAX || c->status ||
-		    c->closing) {
+		    c->closing || c->reply_pending) {
 			/* Back-pressure: no new requests until the
 			 * replies are out; client_flush restarts us. */
 			ev_io_stop(loop, &c->read_watcher);
@@ -1026,12 +1069,12 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 	}
-	client_flush(c);
+	control_client_flush(c);
 }
 
 static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	client_flush(w->data);
+	control_client_flush(w->data);
 }
 
 static void client_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -1050,7 +1093,7 @@ static void client_destroy(struct control_client *c)
 {
 	struct control *ctl = c->ctl;
 	struct ev_loop *loop = ctl->d->loop;
-	bool had_sockets = c->sockets != NULL;
+	bool had_sockets = c->sockets != NULL || c->reply_pending;
 
 	/* Datagrams the application sent before it went are delivered,
 	 * as a kernel would: the socketpair's buffer bounds this. */
@@ -1058,6 +1101,7 @@ static void client_destroy(struct control_client *c)
 		(void)socket_input(c->sockets, CONTROL_LINGER_DGRAMS_MAX);
 		socket_destroy(c->sockets);
 	}
+	control_tcp_client_gone(ctl, c);
 	while (c->outq_count > 0) {
 		struct control_outmsg *o = &c->outq[c->outq_head];
 
@@ -1254,6 +1298,12 @@ int control_start(struct daemon *d, const char *path, mode_t mode)
 		unlink(ctl->path);
 		goto out;
 	}
+	err = control_tcp_start(ctl);
+	if (err) {
+		log_msg(LOG_ERR, "control: tcp: %s", strerror(-err));
+		unlink(ctl->path);
+		goto out;
+	}
 	ev_io_init(&ctl->accept_watcher, accept_cb, ctl->listen_fd, EV_READ);
 	ctl->accept_watcher.data = ctl;
 	ev_init(&ctl->accept_retry, accept_retry_cb);
@@ -1277,6 +1327,7 @@ void control_stop(struct daemon *d)
 		return;
 	while (ctl->clients)
 		client_destroy(ctl->clients);
+	control_tcp_stop(ctl);
 	ev_io_stop(d->loop, &ctl->accept_watcher);
 	ev_timer_stop(d->loop, &ctl->accept_retry);
 	close(ctl->listen_fd);
@@ -1301,7 +1352,8 @@ void control_on_stack_event(struct daemon *d, const struct stack_event *ev)
 	case STACK_EV_UDP_ERROR:
 		break;
 	default:
-		return; /* TCP ids are another space; not served yet */
+		control_tcp_on_event(d->control, ev); /* another id space */
+		return;
 	}
 	cs = socket_find(d->control, ev->sock);
 	if (!cs)

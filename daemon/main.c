@@ -33,6 +33,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
@@ -59,6 +60,10 @@
 /* Rounds of draining tx and events in one daemon_flush(); events that
  * keep making events beyond this are left for a timer an instant later. */
 #define FLUSH_ROUNDS_MAX 16
+/* Frames one barrier reads from one TAP at most: a TAP the kernel keeps
+ * filling cannot hold a barrier forever (the kernel's queue is 500 to
+ * 1000 frames, so this is never reached by frames sent before it). */
+#define DAEMON_BARRIER_FRAMES_MAX 65536
 /* Command-line overrides kept until the file has been read. */
 #define OVERRIDES_MAX 16
 
@@ -167,16 +172,21 @@ static void stack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	daemon_flush(d);
 }
 
-static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+/*
+ * Reads up to `max` frames from the TAP, each handed to stack_input().
+ * Returns the number read, with *drained set when the TAP had no more
+ * (EAGAIN or an error). The caller calls daemon_flush().
+ */
+static unsigned tap_read_frames(struct daemon *d, struct tap *t, unsigned max,
+				bool *drained)
 {
 	static uint8_t discard[65536]; /* > the largest frame, 65535 */
-	struct daemon *d = w->data;
-	struct tap *t =
-	    (struct tap *)((char *)w - offsetof(struct tap, watcher));
 	uint64_t now = daemon_now();
 	size_t frame_max = t->mtu + 14;
+	unsigned i;
 
-	for (int i = 0; i < TAP_RX_BATCH; i++) {
+	*drained = false;
+	for (i = 0; i < max; i++) {
 		struct pkt *p = stack_pkt_alloc(d->stack, frame_max);
 		size_t room;
 		ssize_t n;
@@ -185,8 +195,10 @@ static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			/* Pool exhausted: drop the frame, as a NIC out of
 			 * descriptors would. */
 			n = read(t->fd, discard, sizeof(discard));
-			if (n < 0)
+			if (n < 0) {
+				*drained = true;
 				break;
+			}
 			t->rx_drops++;
 			continue;
 		}
@@ -201,6 +213,7 @@ static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && (t->rx_errors++ & 1023) == 0)
 				log_msg(LOG_WARNING, "%s: read: %m", t->name);
+			*drained = !(n < 0 && errno == EINTR);
 			break;
 		}
 		p->len = (uint32_t)n;
@@ -208,7 +221,41 @@ static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		t->rx_frames++;
 		stack_input(d->stack, now, p);
 	}
+	return i;
+}
+
+static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct daemon *d = w->data;
+	struct tap *t =
+	    (struct tap *)((char *)w - offsetof(struct tap, watcher));
+	bool drained;
+
+	(void)tap_read_frames(d, t, TAP_RX_BATCH, &drained);
 	daemon_flush(d);
+}
+
+unsigned daemon_taps_drain(struct daemon *d)
+{
+	unsigned total = 0;
+
+	for (int i = 0; i < d->ntaps; i++) {
+		struct tap *t = &d->taps[i];
+		unsigned read_here = 0;
+		bool drained = false;
+
+		if (t->fd < 0)
+			continue;
+		/* In batches, flushing between them so that the pool
+		 * drains as it fills. */
+		while (!drained && read_here < DAEMON_BARRIER_FRAMES_MAX) {
+			read_here +=
+			    tap_read_frames(d, t, TAP_RX_BATCH, &drained);
+			daemon_flush(d);
+		}
+		total += read_here;
+	}
+	return total;
 }
 
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)

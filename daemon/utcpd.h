@@ -61,4 +61,9 @@ uint64_t daemon_now(void);
  * server, then re-arms the stack timer at stack_next_deadline(). */
 void daemon_flush(struct daemon *d);
 
+/* Reads every frame waiting on every TAP (until EAGAIN, at most
+ * DAEMON_BARRIER_FRAMES_MAX per TAP) and processes it, flushing as it
+ * goes: what the BARRIER request promises. Returns the frames read. */
+unsigned daemon_taps_drain(struct daemon *d);
+
 #endif

@@ -121,7 +121,9 @@ int ipc_msg_decode(const void *buf, size_t len, struct ipc_msg *m)
 bool ipc_type_is_request(uint16_t type)
 {
 	return type == IPC_T_HELLO || type == IPC_T_UDP_OPEN ||
-	       type == IPC_T_STATUS;
+	       type == IPC_T_STATUS || type == IPC_T_TCP_CONNECT ||
+	       type == IPC_T_TCP_LISTEN || type == IPC_T_TCP_SETOPT ||
+	       type == IPC_T_BARRIER;
 }
 
 /* Common entry of every body decoder: the right type, the exact size. */
@@ -332,6 +334,344 @@ int ipc_decode_error(const struct ipc_msg *m, struct ipc_error *out)
 	return 0;
 }
 
+/* ---- TCP requests -------------------------------------------------- */
+
+/*
+ * Options block (28 bytes): u32 set, u32 flags (bit 0 nodelay, bit 1
+ * keepalive), u32 sndbuf, rcvbuf, keepidle_s, keepintvl_s, keepcnt.
+ * A field not in `set` is zero; a flag bit only with its `set` bit.
+ */
+#define TCP_OPTS_F_NODELAY   0x1u
+#define TCP_OPTS_F_KEEPALIVE 0x2u
+
+static bool in_range_if_set(uint32_t set, uint32_t bit, uint32_t v, uint32_t lo,
+			    uint32_t hi)
+{
+	if (!(set & bit))
+		return v == 0;
+	return v >= lo && v <= hi;
+}
+
+static bool tcp_opts_valid(const struct ipc_tcp_opts *o)
+{
+	uint32_t set = o->set;
+
+	if (set & ~IPC_TCP_OPT_ALL)
+		return false;
+	if ((o->nodelay && !(set & IPC_TCP_OPT_NODELAY)) ||
+	    (o->keepalive && !(set & IPC_TCP_OPT_KEEPALIVE)))
+		return false;
+	return in_range_if_set(set, IPC_TCP_OPT_SNDBUF, o->sndbuf,
+			       IPC_TCP_BUF_MIN, IPC_TCP_BUF_MAX) &&
+	       in_range_if_set(set, IPC_TCP_OPT_RCVBUF, o->rcvbuf,
+			       IPC_TCP_BUF_MIN, IPC_TCP_BUF_MAX) &&
+	       in_range_if_set(set, IPC_TCP_OPT_KEEPIDLE, o->keepidle_s, 1,
+			       IPC_TCP_KEEPIDLE_MAX) &&
+	       in_range_if_set(set, IPC_TCP_OPT_KEEPINTVL, o->keepintvl_s, 1,
+			       IPC_TCP_KEEPINTVL_MAX) &&
+	       in_range_if_set(set, IPC_TCP_OPT_KEEPCNT, o->keepcnt, 1,
+			       IPC_TCP_KEEPCNT_MAX);
+}
+
+static void put_tcp_opts(uint8_t *p, const struct ipc_tcp_opts *o)
+{
+	put_u32(p, o->set);
+	put_u32(p + 4, (o->nodelay ? TCP_OPTS_F_NODELAY : 0) |
+			   (o->keepalive ? TCP_OPTS_F_KEEPALIVE : 0));
+	put_u32(p + 8, o->sndbuf);
+	put_u32(p + 12, o->rcvbuf);
+	put_u32(p + 16, o->keepidle_s);
+	put_u32(p + 20, o->keepintvl_s);
+	put_u32(p + 24, o->keepcnt);
+}
+
+static int get_tcp_opts(const uint8_t *p, struct ipc_tcp_opts *o)
+{
+	uint32_t flags = get_u32(p + 4);
+
+	o->set = get_u32(p);
+	o->nodelay = (flags & TCP_OPTS_F_NODELAY) != 0;
+	o->keepalive = (flags & TCP_OPTS_F_KEEPALIVE) != 0;
+	o->sndbuf = get_u32(p + 8);
+	o->rcvbuf = get_u32(p + 12);
+	o->keepidle_s = get_u32(p + 16);
+	o->keepintvl_s = get_u32(p + 20);
+	o->keepcnt = get_u32(p + 24);
+	if (flags & ~(TCP_OPTS_F_NODELAY | TCP_OPTS_F_KEEPALIVE))
+		return -EBADMSG;
+	return tcp_opts_valid(o) ? 0 : -EBADMSG;
+}
+
+/* TCP_CONNECT body: u32 local_addr, remote_addr, u16 local_port,
+ * remote_port, u32 timeout_ms, flags, then the options block. */
+int ipc_encode_tcp_connect(void *buf, size_t cap, uint8_t version, uint32_t id,
+			   const struct ipc_tcp_connect *c)
+{
+	uint8_t *p = buf;
+	int len;
+
+	if (c->remote_port == 0 ||
+	    c->timeout_ms > IPC_TCP_CONNECT_TIMEOUT_MAX_MS ||
+	    (c->flags & ~IPC_TCP_CONNECT_F_NONBLOCK) ||
+	    !tcp_opts_valid(&c->opts))
+		return -EINVAL;
+	len = put_header(p, cap, version, IPC_T_TCP_CONNECT, id,
+			 IPC_TCP_CONNECT_LEN);
+	if (len < 0)
+		return len;
+	p += IPC_HDR_LEN;
+	put_u32(p, c->local_addr);
+	put_u32(p + 4, c->remote_addr);
+	put_u16(p + 8, c->local_port);
+	put_u16(p + 10, c->remote_port);
+	put_u32(p + 12, c->timeout_ms);
+	put_u32(p + 16, c->flags);
+	put_tcp_opts(p + 20, &c->opts);
+	return len;
+}
+
+int ipc_decode_tcp_connect(const struct ipc_msg *m, struct ipc_tcp_connect *out)
+{
+	const uint8_t *p = m->body;
+	int err = check_body(m, IPC_T_TCP_CONNECT, IPC_TCP_CONNECT_LEN);
+
+	if (err)
+		return err;
+	out->local_addr = get_u32(p);
+	out->remote_addr = get_u32(p + 4);
+	out->local_port = get_u16(p + 8);
+	out->remote_port = get_u16(p + 10);
+	out->timeout_ms = get_u32(p + 12);
+	out->flags = get_u32(p + 16);
+	if (out->remote_port == 0 ||
+	    out->timeout_ms > IPC_TCP_CONNECT_TIMEOUT_MAX_MS ||
+	    (out->flags & ~IPC_TCP_CONNECT_F_NONBLOCK))
+		return -EBADMSG;
+	return get_tcp_opts(p + 20, &out->opts);
+}
+
+/* Open reply body: i32 status, i32 id, u32 local_addr, u16 local_port,
+ * u16 reserved. Shared by TCP_CONNECT and TCP_LISTEN. */
+static int encode_tcp_open_reply(void *buf, size_t cap, uint8_t version,
+				 uint16_t type, uint32_t id,
+				 const struct ipc_tcp_open_reply *r)
+{
+	uint8_t *p = buf;
+	int len;
+
+	if (!status_valid(r->status) || (r->status == 0 && r->id < 0))
+		return -EINVAL;
+	len = put_header(p, cap, version, type, id, IPC_TCP_CONNECT_REPLY_LEN);
+	if (len < 0)
+		return len;
+	p += IPC_HDR_LEN;
+	put_u32(p, (uint32_t)r->status);
+	put_u32(p + 4, (uint32_t)(r->status == 0 ? r->id : -1));
+	put_u32(p + 8, r->status == 0 ? r->local_addr : 0);
+	put_u16(p + 12, r->status == 0 ? r->local_port : 0);
+	put_u16(p + 14, 0);
+	return len;
+}
+
+static int decode_tcp_open_reply(const struct ipc_msg *m, uint16_t type,
+				 struct ipc_tcp_open_reply *out)
+{
+	const uint8_t *p = m->body;
+	int err = check_body(m, type, IPC_TCP_CONNECT_REPLY_LEN);
+
+	if (err)
+		return err;
+	out->status = get_status(p);
+	out->id = (int32_t)get_u32(p + 4);
+	out->local_addr = get_u32(p + 8);
+	out->local_port = get_u16(p + 12);
+	if (!status_valid(out->status) || get_u16(p + 14) != 0)
+		return -EBADMSG;
+	if (out->status == 0 ? out->id < 0
+			     : (out->id != -1 || out->local_addr != 0 ||
+				out->local_port != 0))
+		return -EBADMSG;
+	return 0;
+}
+
+int ipc_encode_tcp_connect_reply(void *buf, size_t cap, uint8_t version,
+				 uint32_t id,
+				 const struct ipc_tcp_open_reply *r)
+{
+	return encode_tcp_open_reply(buf, cap, version, IPC_T_TCP_CONNECT_REPLY,
+				     id, r);
+}
+
+int ipc_decode_tcp_connect_reply(const struct ipc_msg *m,
+				 struct ipc_tcp_open_reply *out)
+{
+	return decode_tcp_open_reply(m, IPC_T_TCP_CONNECT_REPLY, out);
+}
+
+int ipc_encode_tcp_listen_reply(void *buf, size_t cap, uint8_t version,
+				uint32_t id, const struct ipc_tcp_open_reply *r)
+{
+	return encode_tcp_open_reply(buf, cap, version, IPC_T_TCP_LISTEN_REPLY,
+				     id, r);
+}
+
+int ipc_decode_tcp_listen_reply(const struct ipc_msg *m,
+				struct ipc_tcp_open_reply *out)
+{
+	return decode_tcp_open_reply(m, IPC_T_TCP_LISTEN_REPLY, out);
+}
+
+/* TCP_LISTEN body: u32 local_addr, u16 local_port, u16 reserved,
+ * u32 backlog, u32 flags (reserved), then the options block. */
+int ipc_encode_tcp_listen(void *buf, size_t cap, uint8_t version, uint32_t id,
+			  const struct ipc_tcp_listen *l)
+{
+	uint8_t *p = buf;
+	int len;
+
+	if (l->local_port == 0 || l->backlog == 0 ||
+	    l->backlog > IPC_TCP_BACKLOG_MAX || !tcp_opts_valid(&l->opts))
+		return -EINVAL;
+	len = put_header(p, cap, version, IPC_T_TCP_LISTEN, id,
+			 IPC_TCP_LISTEN_LEN);
+	if (len < 0)
+		return len;
+	p += IPC_HDR_LEN;
+	put_u32(p, l->local_addr);
+	put_u16(p + 4, l->local_port);
+	put_u16(p + 6, 0);
+	put_u32(p + 8, l->backlog);
+	put_u32(p + 12, 0);
+	put_tcp_opts(p + 16, &l->opts);
+	return len;
+}
+
+int ipc_decode_tcp_listen(const struct ipc_msg *m, struct ipc_tcp_listen *out)
+{
+	const uint8_t *p = m->body;
+	int err = check_body(m, IPC_T_TCP_LISTEN, IPC_TCP_LISTEN_LEN);
+
+	if (err)
+		return err;
+	out->local_addr = get_u32(p);
+	out->local_port = get_u16(p + 4);
+	out->backlog = get_u32(p + 8);
+	if (out->local_port == 0 || get_u16(p + 6) != 0 || out->backlog == 0 ||
+	    out->backlog > IPC_TCP_BACKLOG_MAX || get_u32(p + 12) != 0)
+		return -EBADMSG;
+	return get_tcp_opts(p + 16, &out->opts);
+}
+
+/* TCP_SETOPT body: i32 id, then the options block. */
+int ipc_encode_tcp_setopt(void *buf, size_t cap, uint8_t version, uint32_t id,
+			  const struct ipc_tcp_setopt *o)
+{
+	uint8_t *p = buf;
+	int len;
+
+	if (o->id < 0 || !tcp_opts_valid(&o->opts))
+		return -EINVAL;
+	len = put_header(p, cap, version, IPC_T_TCP_SETOPT, id,
+			 IPC_TCP_SETOPT_LEN);
+	if (len < 0)
+		return len;
+	p += IPC_HDR_LEN;
+	put_u32(p, (uint32_t)o->id);
+	put_tcp_opts(p + 4, &o->opts);
+	return len;
+}
+
+int ipc_decode_tcp_setopt(const struct ipc_msg *m, struct ipc_tcp_setopt *out)
+{
+	const uint8_t *p = m->body;
+	int err = check_body(m, IPC_T_TCP_SETOPT, IPC_TCP_SETOPT_LEN);
+
+	if (err)
+		return err;
+	out->id = (int32_t)get_u32(p);
+	if (out->id < 0)
+		return -EBADMSG;
+	return get_tcp_opts(p + 4, &out->opts);
+}
+
+/* Status-only reply body: i32 status, u32 value. */
+static int encode_status_only(void *buf, size_t cap, uint8_t version,
+			      uint16_t type, uint32_t id,
+			      const struct ipc_status_only_reply *r)
+{
+	uint8_t *p = buf;
+	int len;
+
+	if (!status_valid(r->status))
+		return -EINVAL;
+	len = put_header(p, cap, version, type, id, IPC_TCP_SETOPT_REPLY_LEN);
+	if (len < 0)
+		return len;
+	p += IPC_HDR_LEN;
+	put_u32(p, (uint32_t)r->status);
+	put_u32(p + 4, r->value);
+	return len;
+}
+
+static int decode_status_only(const struct ipc_msg *m, uint16_t type,
+			      struct ipc_status_only_reply *out)
+{
+	const uint8_t *p = m->body;
+	int err = check_body(m, type, IPC_TCP_SETOPT_REPLY_LEN);
+
+	if (err)
+		return err;
+	out->status = get_status(p);
+	out->value = get_u32(p + 4);
+	if (!status_valid(out->status))
+		return -EBADMSG;
+	return 0;
+}
+
+int ipc_encode_tcp_setopt_reply(void *buf, size_t cap, uint8_t version,
+				uint32_t id,
+				const struct ipc_status_only_reply *r)
+{
+	if (r->value != 0)
+		return -EINVAL;
+	return encode_status_only(buf, cap, version, IPC_T_TCP_SETOPT_REPLY, id,
+				  r);
+}
+
+int ipc_decode_tcp_setopt_reply(const struct ipc_msg *m,
+				struct ipc_status_only_reply *out)
+{
+	int err = decode_status_only(m, IPC_T_TCP_SETOPT_REPLY, out);
+
+	if (err == 0 && out->value != 0)
+		return -EBADMSG; /* reserved */
+	return err;
+}
+
+int ipc_encode_barrier(void *buf, size_t cap, uint8_t version, uint32_t id)
+{
+	return put_header(buf, cap, version, IPC_T_BARRIER, id,
+			  IPC_BARRIER_LEN);
+}
+
+int ipc_decode_barrier(const struct ipc_msg *m)
+{
+	return check_body(m, IPC_T_BARRIER, IPC_BARRIER_LEN);
+}
+
+int ipc_encode_barrier_reply(void *buf, size_t cap, uint8_t version,
+			     uint32_t id, const struct ipc_status_only_reply *r)
+{
+	return encode_status_only(buf, cap, version, IPC_T_BARRIER_REPLY, id,
+				  r);
+}
+
+int ipc_decode_barrier_reply(const struct ipc_msg *m,
+			     struct ipc_status_only_reply *out)
+{
+	return decode_status_only(m, IPC_T_BARRIER_REPLY, out);
+}
+
 /* ---- status records ------------------------------------------------ */
 
 /*
@@ -350,6 +690,11 @@ int ipc_decode_error(const struct ipc_msg *m, struct ipc_error *out)
  *              u32 recv_queue, recv_bytes, u64 rx, tx, drops
  *   POOL       6 x u32
  *   COUNTER    u64 value, u8 name_len
+ *   TCP        i32 id, u8 state, u8 flags, u16 local_port, u32 local_addr,
+ *              remote_addr, u16 remote_port, u16 reserved, u32 send_queue,
+ *              recv_queue, snd_wnd, rcv_wnd, cwnd, ssthresh, mss, backlog,
+ *              u64 srtt_us, rttvar_us, rto_ms, retransmits, bytes_sent,
+ *              bytes_received
  */
 #define REC_DAEMON_FIXED    9u
 #define REC_INTERFACE_FIXED 24u
@@ -358,6 +703,8 @@ int ipc_decode_error(const struct ipc_msg *m, struct ipc_error *out)
 #define REC_SOCKET_LEN	    52u
 #define REC_POOL_LEN	    24u
 #define REC_COUNTER_FIXED   9u
+#define REC_TCP_LEN	    100u
+#define REC_TCP_FLAGS	    (IPC_TCP_F_LISTENER | IPC_TCP_F_ORPHAN)
 
 /* Copies a NUL-terminated string for the wire: at most `max` bytes,
  * non-printable bytes as '?'. Returns the length written. */
@@ -416,6 +763,8 @@ static size_t record_size(const struct ipc_record *r)
 	case IPC_REC_COUNTER:
 		return IPC_REC_HDR_LEN + REC_COUNTER_FIXED +
 		       string_len(r->u.counter.name, IPC_COUNTER_NAME_MAX);
+	case IPC_REC_TCP:
+		return IPC_REC_HDR_LEN + REC_TCP_LEN;
 	}
 	return 0;
 }
@@ -485,6 +834,30 @@ static void put_record_body(uint8_t *p, const struct ipc_record *r)
 		put_u64(p, r->u.counter.value);
 		n = put_string(p + 9, r->u.counter.name, IPC_COUNTER_NAME_MAX);
 		put_u8(p + 8, (uint8_t)n);
+		break;
+	case IPC_REC_TCP:
+		put_u32(p, (uint32_t)r->u.tcp.id);
+		put_u8(p + 4, r->u.tcp.state);
+		put_u8(p + 5, r->u.tcp.flags);
+		put_u16(p + 6, r->u.tcp.local_port);
+		put_u32(p + 8, r->u.tcp.local_addr);
+		put_u32(p + 12, r->u.tcp.remote_addr);
+		put_u16(p + 16, r->u.tcp.remote_port);
+		put_u16(p + 18, 0);
+		put_u32(p + 20, r->u.tcp.send_queue);
+		put_u32(p + 24, r->u.tcp.recv_queue);
+		put_u32(p + 28, r->u.tcp.snd_wnd);
+		put_u32(p + 32, r->u.tcp.rcv_wnd);
+		put_u32(p + 36, r->u.tcp.cwnd);
+		put_u32(p + 40, r->u.tcp.ssthresh);
+		put_u32(p + 44, r->u.tcp.mss);
+		put_u32(p + 48, r->u.tcp.backlog);
+		put_u64(p + 52, r->u.tcp.srtt_us);
+		put_u64(p + 60, r->u.tcp.rttvar_us);
+		put_u64(p + 68, r->u.tcp.rto_ms);
+		put_u64(p + 76, r->u.tcp.retransmits);
+		put_u64(p + 84, r->u.tcp.bytes_sent);
+		put_u64(p + 92, r->u.tcp.bytes_received);
 		break;
 	}
 }
@@ -645,6 +1018,38 @@ static int record_parse(const uint8_t *p, size_t avail, struct ipc_record *r,
 		if (!get_string(r->u.counter.name, q + 9, q[8]))
 			return -EBADMSG;
 		break;
+	case IPC_REC_TCP:
+		if (body_len != REC_TCP_LEN)
+			return -EBADMSG;
+		r->u.tcp.id = (int32_t)get_u32(q);
+		r->u.tcp.state = q[4];
+		r->u.tcp.flags = q[5];
+		r->u.tcp.local_port = get_u16(q + 6);
+		r->u.tcp.local_addr = get_u32(q + 8);
+		r->u.tcp.remote_addr = get_u32(q + 12);
+		r->u.tcp.remote_port = get_u16(q + 16);
+		r->u.tcp.send_queue = get_u32(q + 20);
+		r->u.tcp.recv_queue = get_u32(q + 24);
+		r->u.tcp.snd_wnd = get_u32(q + 28);
+		r->u.tcp.rcv_wnd = get_u32(q + 32);
+		r->u.tcp.cwnd = get_u32(q + 36);
+		r->u.tcp.ssthresh = get_u32(q + 40);
+		r->u.tcp.mss = get_u32(q + 44);
+		r->u.tcp.backlog = get_u32(q + 48);
+		r->u.tcp.srtt_us = get_u64(q + 52);
+		r->u.tcp.rttvar_us = get_u64(q + 60);
+		r->u.tcp.rto_ms = get_u64(q + 68);
+		r->u.tcp.retransmits = get_u64(q + 76);
+		r->u.tcp.bytes_sent = get_u64(q + 84);
+		r->u.tcp.bytes_received = get_u64(q + 92);
+		if (r->u.tcp.id < 0 || r->u.tcp.state >= IPC_TCPS_COUNT ||
+		    (r->u.tcp.flags & ~REC_TCP_FLAGS) || get_u16(q + 18) != 0)
+			return -EBADMSG;
+		/* a listener is in LISTEN, nothing else is */
+		if (((r->u.tcp.flags & IPC_TCP_F_LISTENER) != 0) !=
+		    (r->u.tcp.state == IPC_TCPS_LISTEN))
+			return -EBADMSG;
+		break;
 	default:
 		return 0; /* unknown: skipped, type stays 0 */
 	}
@@ -762,5 +1167,34 @@ int ipc_dgram_decode(const void *buf, size_t len, struct ipc_dgram_hdr *out,
 		return err;
 	*payload = p + IPC_DGRAM_HDR_LEN;
 	*payload_len = len - IPC_DGRAM_HDR_LEN;
+	return 0;
+}
+
+/* ---- TCP listening channel ----------------------------------------- */
+
+/* Layout: u32 remote_addr, u16 remote_port, u16 local_port,
+ * u32 local_addr, i32 id. */
+void ipc_accept_encode(uint8_t out[IPC_ACCEPT_LEN], const struct ipc_accept *a)
+{
+	put_u32(out, a->remote_addr);
+	put_u16(out + 4, a->remote_port);
+	put_u16(out + 6, a->local_port);
+	put_u32(out + 8, a->local_addr);
+	put_u32(out + 12, (uint32_t)a->id);
+}
+
+int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out)
+{
+	const uint8_t *p = buf;
+
+	if (len != IPC_ACCEPT_LEN)
+		return -EBADMSG;
+	out->remote_addr = get_u32(p);
+	out->remote_port = get_u16(p + 4);
+	out->local_port = get_u16(p + 6);
+	out->local_addr = get_u32(p + 8);
+	out->id = (int32_t)get_u32(p + 12);
+	if (out->id < 0)
+		return -EBADMSG;
 	return 0;
 }

@@ -50,28 +50,47 @@
 #define IPC_ID_NONE 0u
 
 /* Capability bits in the HELLO reply: what this daemon can do. */
-#define IPC_CAP_UDP 0x00000001u
+#define IPC_CAP_UDP	0x00000001u
+#define IPC_CAP_TCP	0x00000002u /* TCP_CONNECT, TCP_LISTEN, TCP_SETOPT */
+#define IPC_CAP_BARRIER 0x00000004u /* BARRIER */
 
 enum ipc_type {
 	IPC_T_HELLO = 0x0001,
 	IPC_T_UDP_OPEN = 0x0002,
 	IPC_T_STATUS = 0x0003,
-	/* 0x0004..0x00ff reserved: TCP connect/listen, DNS, barrier */
+	IPC_T_TCP_CONNECT = 0x0004,
+	IPC_T_TCP_LISTEN = 0x0005,
+	IPC_T_TCP_SETOPT = 0x0006,
+	IPC_T_BARRIER = 0x0007,
+	/* 0x0008..0x00ff reserved: DNS, ... */
 	IPC_T_REPLY = 0x8000, /* set in the type of every reply */
 	IPC_T_HELLO_REPLY = IPC_T_REPLY | IPC_T_HELLO,
 	IPC_T_UDP_OPEN_REPLY = IPC_T_REPLY | IPC_T_UDP_OPEN,
 	IPC_T_STATUS_REPLY = IPC_T_REPLY | IPC_T_STATUS,
+	IPC_T_TCP_CONNECT_REPLY = IPC_T_REPLY | IPC_T_TCP_CONNECT,
+	IPC_T_TCP_LISTEN_REPLY = IPC_T_REPLY | IPC_T_TCP_LISTEN,
+	IPC_T_TCP_SETOPT_REPLY = IPC_T_REPLY | IPC_T_TCP_SETOPT,
+	IPC_T_BARRIER_REPLY = IPC_T_REPLY | IPC_T_BARRIER,
 	IPC_T_ERROR = 0xffff, /* reply to a request that has no other reply */
 };
 
 /* Fixed body sizes. */
-#define IPC_HELLO_LEN	       8u
-#define IPC_HELLO_REPLY_LEN    16u
-#define IPC_UDP_OPEN_LEN       16u
-#define IPC_UDP_OPEN_REPLY_LEN 16u
-#define IPC_STATUS_LEN	       0u
-#define IPC_ERROR_LEN	       8u
-#define IPC_STATUS_REPLY_MIN   8u /* before the records */
+#define IPC_HELLO_LEN		  8u
+#define IPC_HELLO_REPLY_LEN	  16u
+#define IPC_UDP_OPEN_LEN	  16u
+#define IPC_UDP_OPEN_REPLY_LEN	  16u
+#define IPC_STATUS_LEN		  0u
+#define IPC_ERROR_LEN		  8u
+#define IPC_STATUS_REPLY_MIN	  8u  /* before the records */
+#define IPC_TCP_OPTS_LEN	  28u /* inside the TCP requests below */
+#define IPC_TCP_CONNECT_LEN	  48u
+#define IPC_TCP_CONNECT_REPLY_LEN 16u
+#define IPC_TCP_LISTEN_LEN	  44u
+#define IPC_TCP_LISTEN_REPLY_LEN  16u
+#define IPC_TCP_SETOPT_LEN	  32u
+#define IPC_TCP_SETOPT_REPLY_LEN  8u
+#define IPC_BARRIER_LEN		  0u
+#define IPC_BARRIER_REPLY_LEN	  8u
 
 /* Errors travel as negative errno values in [-IPC_ERRNO_MAX, 0]. */
 #define IPC_ERRNO_MAX 4095
@@ -132,6 +151,91 @@ struct ipc_udp_open_reply {
 	uint16_t local_port;
 };
 
+/*
+ * TCP socket options as requests carry them. `set` says which fields
+ * are given (IPC_TCP_OPT_*); the others are zero on the wire and the
+ * daemon's defaults apply. Ranges are those the stack accepts:
+ * buffers IPC_TCP_BUF_MIN..IPC_TCP_BUF_MAX bytes, keepidle_s
+ * 1..IPC_TCP_KEEPIDLE_MAX, keepintvl_s 1..IPC_TCP_KEEPINTVL_MAX,
+ * keepcnt 1..IPC_TCP_KEEPCNT_MAX.
+ */
+#define IPC_TCP_OPT_NODELAY   0x01u
+#define IPC_TCP_OPT_KEEPALIVE 0x02u
+#define IPC_TCP_OPT_SNDBUF    0x04u
+#define IPC_TCP_OPT_RCVBUF    0x08u
+#define IPC_TCP_OPT_KEEPIDLE  0x10u
+#define IPC_TCP_OPT_KEEPINTVL 0x20u
+#define IPC_TCP_OPT_KEEPCNT   0x40u
+#define IPC_TCP_OPT_ALL	      0x7fu
+#define IPC_TCP_BUF_MIN	      2048u
+#define IPC_TCP_BUF_MAX	      (64u << 20)
+#define IPC_TCP_KEEPIDLE_MAX  (86400u * 30 - 1)
+#define IPC_TCP_KEEPINTVL_MAX (86400u - 1)
+#define IPC_TCP_KEEPCNT_MAX   255u
+
+struct ipc_tcp_opts {
+	uint32_t set; /* IPC_TCP_OPT_* */
+	bool nodelay;
+	bool keepalive;
+	uint32_t sndbuf, rcvbuf;
+	uint32_t keepidle_s, keepintvl_s, keepcnt;
+};
+
+/* TCP_CONNECT: open a connection to remote_addr:remote_port from
+ * local_addr:local_port (0 = the route's source / an ephemeral port).
+ * Without IPC_TCP_CONNECT_F_NONBLOCK the reply comes when the
+ * connection is established or has failed, at most timeout_ms later
+ * (0 = IPC_TCP_CONNECT_TIMEOUT_DEFAULT_MS); with it, at once. */
+#define IPC_TCP_CONNECT_F_NONBLOCK	   0x01u
+#define IPC_TCP_CONNECT_TIMEOUT_MAX_MS	   600000u
+#define IPC_TCP_CONNECT_TIMEOUT_DEFAULT_MS 75000u
+
+struct ipc_tcp_connect {
+	uint32_t local_addr;
+	uint16_t local_port;
+	uint32_t remote_addr;
+	uint16_t remote_port; /* not 0 */
+	uint32_t timeout_ms;  /* 0..IPC_TCP_CONNECT_TIMEOUT_MAX_MS */
+	uint32_t flags;	      /* IPC_TCP_CONNECT_F_* */
+	struct ipc_tcp_opts opts;
+};
+
+/* TCP_CONNECT and TCP_LISTEN replies. With status 0 exactly one
+ * descriptor rides along: the connection's stream socket, or the
+ * listener's SEQPACKET socket. `id` is the connection or listener id
+ * (as status shows it), -1 on error; local_addr/local_port are the
+ * local endpoint when known, else 0. */
+struct ipc_tcp_open_reply {
+	int32_t status;
+	int32_t id;
+	uint32_t local_addr;
+	uint16_t local_port;
+};
+
+/* TCP_LISTEN: listen on local_addr:local_port (port not 0) with at
+ * most backlog (1..IPC_TCP_BACKLOG_MAX) connections waiting. */
+#define IPC_TCP_BACKLOG_MAX 4096u
+
+struct ipc_tcp_listen {
+	uint32_t local_addr;
+	uint16_t local_port;
+	uint32_t backlog;
+	struct ipc_tcp_opts opts;
+};
+
+/* TCP_SETOPT: changes the given options of a connection the client
+ * owns. The reply is a bare status. */
+struct ipc_tcp_setopt {
+	int32_t id; /* a connection id, >= 0 */
+	struct ipc_tcp_opts opts;
+};
+
+/* TCP_SETOPT and BARRIER replies. */
+struct ipc_status_only_reply {
+	int32_t status;
+	uint32_t value; /* BARRIER: frames processed; TCP_SETOPT: 0 */
+};
+
 /* ERROR: the reply to a request that failed before it had one (an
  * unknown type), and the unsolicited message to a refused client. */
 struct ipc_error {
@@ -154,6 +258,25 @@ int ipc_encode_udp_open_reply(void *buf, size_t cap, uint8_t version,
 int ipc_encode_status(void *buf, size_t cap, uint8_t version, uint32_t id);
 int ipc_encode_error(void *buf, size_t cap, uint8_t version, uint32_t id,
 		     const struct ipc_error *e);
+int ipc_encode_tcp_connect(void *buf, size_t cap, uint8_t version, uint32_t id,
+			   const struct ipc_tcp_connect *c);
+int ipc_encode_tcp_connect_reply(void *buf, size_t cap, uint8_t version,
+				 uint32_t id,
+				 const struct ipc_tcp_open_reply *r);
+int ipc_encode_tcp_listen(void *buf, size_t cap, uint8_t version, uint32_t id,
+			  const struct ipc_tcp_listen *l);
+int ipc_encode_tcp_listen_reply(void *buf, size_t cap, uint8_t version,
+				uint32_t id,
+				const struct ipc_tcp_open_reply *r);
+int ipc_encode_tcp_setopt(void *buf, size_t cap, uint8_t version, uint32_t id,
+			  const struct ipc_tcp_setopt *o);
+int ipc_encode_tcp_setopt_reply(void *buf, size_t cap, uint8_t version,
+				uint32_t id,
+				const struct ipc_status_only_reply *r);
+int ipc_encode_barrier(void *buf, size_t cap, uint8_t version, uint32_t id);
+int ipc_encode_barrier_reply(void *buf, size_t cap, uint8_t version,
+			     uint32_t id,
+			     const struct ipc_status_only_reply *r);
 
 /*
  * Body decoders take a message checked by ipc_msg_decode(). They
@@ -168,6 +291,19 @@ int ipc_decode_udp_open_reply(const struct ipc_msg *m,
 			      struct ipc_udp_open_reply *out);
 int ipc_decode_status(const struct ipc_msg *m);
 int ipc_decode_error(const struct ipc_msg *m, struct ipc_error *out);
+int ipc_decode_tcp_connect(const struct ipc_msg *m,
+			   struct ipc_tcp_connect *out);
+int ipc_decode_tcp_connect_reply(const struct ipc_msg *m,
+				 struct ipc_tcp_open_reply *out);
+int ipc_decode_tcp_listen(const struct ipc_msg *m, struct ipc_tcp_listen *out);
+int ipc_decode_tcp_listen_reply(const struct ipc_msg *m,
+				struct ipc_tcp_open_reply *out);
+int ipc_decode_tcp_setopt(const struct ipc_msg *m, struct ipc_tcp_setopt *out);
+int ipc_decode_tcp_setopt_reply(const struct ipc_msg *m,
+				struct ipc_status_only_reply *out);
+int ipc_decode_barrier(const struct ipc_msg *m);
+int ipc_decode_barrier_reply(const struct ipc_msg *m,
+			     struct ipc_status_only_reply *out);
 
 /* ---- status: a stream of replies made of records ------------------ */
 
@@ -190,6 +326,7 @@ enum ipc_record_type {
 	IPC_REC_SOCKET = 5,
 	IPC_REC_POOL = 6,
 	IPC_REC_COUNTER = 7,
+	IPC_REC_TCP = 8,
 };
 
 #define IPC_NAME_MAX	     63 /* daemon name, bytes */
@@ -203,6 +340,25 @@ enum ipc_arp_state {
 	IPC_ARP_STATIC = 2,
 };
 #define IPC_PROTO_UDP 17u
+#define IPC_PROTO_TCP 6u
+
+/* TCP states on the wire: RFC 9293's, numbered as enum tcp_state. */
+enum ipc_tcp_state {
+	IPC_TCPS_CLOSED = 0,
+	IPC_TCPS_LISTEN,
+	IPC_TCPS_SYN_SENT,
+	IPC_TCPS_SYN_RECEIVED,
+	IPC_TCPS_ESTABLISHED,
+	IPC_TCPS_FIN_WAIT_1,
+	IPC_TCPS_FIN_WAIT_2,
+	IPC_TCPS_CLOSE_WAIT,
+	IPC_TCPS_CLOSING,
+	IPC_TCPS_LAST_ACK,
+	IPC_TCPS_TIME_WAIT,
+	IPC_TCPS_COUNT
+};
+#define IPC_TCP_F_LISTENER 0x01u
+#define IPC_TCP_F_ORPHAN   0x02u /* closed by its application */
 
 struct ipc_rec_daemon {
 	uint64_t uptime_ms;
@@ -248,6 +404,19 @@ struct ipc_rec_socket {
 	uint64_t rx, tx, drops;
 };
 
+struct ipc_rec_tcp {
+	int32_t id;    /* connection or listener id */
+	uint8_t state; /* enum ipc_tcp_state */
+	uint8_t flags; /* IPC_TCP_F_* */
+	uint32_t local_addr, remote_addr;
+	uint16_t local_port, remote_port;
+	uint32_t send_queue, recv_queue; /* bytes */
+	uint32_t snd_wnd, rcv_wnd, cwnd, ssthresh, mss;
+	uint32_t backlog; /* listener: connections waiting */
+	uint64_t srtt_us, rttvar_us, rto_ms, retransmits;
+	uint64_t bytes_sent, bytes_received;
+};
+
 struct ipc_rec_pool {
 	uint32_t small_in_use, small_allocated, small_max;
 	uint32_t large_in_use, large_allocated, large_max;
@@ -268,6 +437,7 @@ struct ipc_record {
 		struct ipc_rec_socket socket;
 		struct ipc_rec_pool pool;
 		struct ipc_rec_counter counter;
+		struct ipc_rec_tcp tcp;
 	} u;
 };
 
@@ -360,5 +530,39 @@ int ipc_dgram_hdr_decode(const uint8_t hdr[IPC_DGRAM_HDR_LEN],
  * -EMSGSIZE. */
 int ipc_dgram_decode(const void *buf, size_t len, struct ipc_dgram_hdr *out,
 		     const uint8_t **payload, size_t *payload_len);
+
+/* ---- the TCP listening channel --------------------------------- */
+
+/*
+ * Every packet on a listener's SEQPACKET socket announces one accepted
+ * connection and carries its stream descriptor in SCM_RIGHTS: u32
+ * remote_addr, u16 remote_port, u16 local_port, u32 local_addr, i32
+ * connection id (>= 0). Only the daemon writes this channel.
+ */
+#define IPC_ACCEPT_LEN 16u
+
+struct ipc_accept {
+	uint32_t remote_addr;
+	uint16_t remote_port;
+	uint32_t local_addr;
+	uint16_t local_port;
+	int32_t id;
+};
+
+/* Writes the 16-byte announcement. */
+void ipc_accept_encode(uint8_t out[IPC_ACCEPT_LEN], const struct ipc_accept *a);
+
+/* Checks a `len`-byte packet: exactly IPC_ACCEPT_LEN bytes, id >= 0.
+ * Returns 0 or -EBADMSG. */
+int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
+
+/*
+ * The error of a TCP connection travels on its stream socket as one
+ * urgent byte (send MSG_OOB) holding the positive errno (ECONNRESET,
+ * ETIMEDOUT, ECONNREFUSED, EHOSTUNREACH, ENETUNREACH: all below 256),
+ * after the last data byte; then the daemon closes its end. A byte of 0
+ * is never sent.
+ */
+#define IPC_TCP_ERROR_MAX 255
 
 #endif

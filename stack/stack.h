@@ -240,8 +240,10 @@ size_t tcp_send_space(const struct stack *s, int conn);
 
 /*
  * Copies up to len bytes into the send buffer and transmits what the
- * windows allow. Returns the bytes taken (possibly fewer than len),
- * -EAGAIN when the buffer is full (STACK_EV_TCP_WRITABLE follows),
+ * windows allow. Returns the bytes taken (possibly fewer than len; then
+ * STACK_EV_TCP_WRITABLE follows when space opens), -EAGAIN when the
+ * buffer is full (the event follows too; len 0 asks for it without
+ * sending anything),
  * -ENOTCONN before the connection is established, -EPIPE after
  * tcp_shutdown(), the connection's error, or -EBADF.
  */
@@ -361,6 +363,9 @@ struct stack_tcp_info {
 
 size_t stack_tcp_snapshot(const struct stack *s, uint64_t now,
 			  struct stack_tcp_info *out, size_t max);
+/* One connection's record (its local address and port once chosen,
+ * its state ...). Returns 0 or -EBADF. */
+int tcp_conn_info(const struct stack *s, int conn, struct stack_tcp_info *out);
 
 struct stack_pool_info {
 	uint32_t allocated[PKT_CLASS_COUNT];

@@ -180,6 +180,7 @@ struct tcp_conn {
 		double w_max;  /* window before the last reduction, segments */
 		double k;      /* time to reach w_max again, seconds */
 		double w_est;  /* the Reno-friendly estimate, segments */
+		double acc;    /* growth not yet a whole segment */
 		uint64_t epoch_start; /* ns, 0 = no epoch */
 	} cubic;
 
@@ -262,8 +263,17 @@ struct tcp_cc_ops {
 extern const struct tcp_cc_ops tcp_cc_newreno;
 extern const struct tcp_cc_ops tcp_cc_cubic;
 
-/* Bytes in flight as RFC 6675 counts them: sent, not acked, not SACKed. */
+/* Bytes sent and not acknowledged, less what the peer SACKed. */
 uint32_t tcp_flight_size(const struct tcp_conn *c);
+/* RFC 6675 "pipe": bytes the network holds, counting a hole the
+ * scoreboard says is lost only once retransmitted. */
+uint32_t tcp_pipe(const struct tcp_conn *c);
+/* RFC 6675 NextSeg() rule 1: the next lost range at or above high_rxt
+ * (at most max bytes). Returns false when there is none. */
+bool tcp_next_lost(const struct tcp_conn *c, uint32_t max, uint32_t *seq,
+		   uint32_t *len);
+/* The payload a segment can carry now: the MSS less any SACK option. */
+uint32_t tcp_payload_max(const struct tcp_conn *c);
 
 /* ---- between the tcp_*.c files ---- */
 

@@ -252,3 +252,66 @@ int tcp_sack_blocks(const struct tcp_conn *c, uint32_t recent,
 	}
 	return n;
 }
+
+/* ---- the sender's SACK scoreboard (RFC 6675) ---- */
+
+/* RFC 6675 IsLost(): DupThresh discontiguous SACKed ranges above seq,
+ * or more than (DupThresh - 1) * MSS bytes SACKed above it. */
+static bool tcp_is_lost(const struct tcp_conn *c, uint32_t seq)
+{
+	uint32_t bytes = 0, ranges = 0;
+
+	for (int i = 0; i < c->nsacked; i++) {
+		if (SEQ_LEQ(c->sacked[i][1], seq))
+			continue;
+		ranges++;
+		bytes += c->sacked[i][1] - SEQ_MAX(c->sacked[i][0], seq);
+	}
+	return ranges >= TCP_DUPACK_THRESH ||
+	       bytes > (TCP_DUPACK_THRESH - 1) * (uint32_t)c->mss;
+}
+
+uint32_t tcp_pipe(const struct tcp_conn *c)
+{
+	uint32_t pipe = 0, at = c->snd_una;
+
+	/* Walk the holes between SACKed ranges (sorted). */
+	for (int i = 0; i <= c->nsacked; i++) {
+		uint32_t hole_end = i < c->nsacked ? c->sacked[i][0] : c->snd_max;
+		uint32_t a = at;
+
+		if (SEQ_LT(a, hole_end)) {
+			/* Retransmitted part: in flight once more. */
+			uint32_t rx_end = SEQ_MIN(hole_end, c->high_rxt);
+			if (SEQ_LT(a, rx_end)) {
+				pipe += rx_end - a;
+				a = rx_end;
+			}
+			/* The rest: in flight unless lost (the tail beyond
+			 * the last SACK is never judged lost). */
+			if (SEQ_LT(a, hole_end) &&
+			    (i == c->nsacked || !tcp_is_lost(c, a)))
+				pipe += hole_end - a;
+		}
+		if (i < c->nsacked)
+			at = SEQ_MAX(at, c->sacked[i][1]);
+	}
+	return pipe;
+}
+
+bool tcp_next_lost(const struct tcp_conn *c, uint32_t max, uint32_t *seq,
+		   uint32_t *len)
+{
+	uint32_t at = SEQ_MAX(c->snd_una, c->high_rxt);
+
+	for (int i = 0; i < c->nsacked; i++) {
+		uint32_t hole_end = c->sacked[i][0];
+		if (SEQ_LT(at, hole_end) && tcp_is_lost(c, at)) {
+			*seq = at;
+			*len = hole_end - at < max ? hole_end - at : max;
+			return true;
+		}
+		at = SEQ_MAX(at, c->sacked[i][1]);
+	}
+	return false;
+}

@@ -117,7 +117,7 @@ static void cubic_init(struct tcp_conn *c)
 
 static void cubic_on_ack(struct tcp_conn *c, uint64_t now, uint32_t acked)
 {
-	double mss = c->mss, cwnd_segs, t, target, w_cubic, rtt;
+	double mss = c->mss, cwnd_segs, t, target, w_cubic, rtt, next;
 
 	acked = slow_start(c, acked);
 	if (!acked)
@@ -133,36 +133,32 @@ static void cubic_on_ack(struct tcp_conn *c, uint64_t now, uint32_t acked)
 			c->cubic.k = cbrt((c->cubic.w_max - cwnd_segs) / CUBIC_C);
 		}
 		c->cubic.w_est = cwnd_segs;
+		c->cubic.acc = 0;
 	}
 	rtt = c->srtt ? (double)c->srtt / 1e9 : 0.1;
 	t = (double)(now - c->cubic.epoch_start) / 1e9;
-	/* W_cubic(t + RTT) = C (t + RTT - K)^3 + W_max (RFC 9438 4.2). */
-	target = CUBIC_C * pow(t + rtt - c->cubic.k, 3) + c->cubic.w_max;
+	/* W_cubic(t) = C (t - K)^3 + W_max (RFC 9438 4.2), and the target
+	 * one RTT ahead, kept within [cwnd, 1.5 cwnd]. */
 	w_cubic = CUBIC_C * pow(t - c->cubic.k, 3) + c->cubic.w_max;
+	target = CUBIC_C * pow(t + rtt - c->cubic.k, 3) + c->cubic.w_max;
+	if (target < cwnd_segs)
+		target = cwnd_segs;
 	if (target > 1.5 * cwnd_segs)
 		target = 1.5 * cwnd_segs;
 	/* The Reno-friendly estimate (4.3). */
 	c->cubic.w_est += 3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA) *
 			  (acked / mss) / cwnd_segs;
-	if (c->cubic.w_est > w_cubic && c->cubic.w_est > cwnd_segs) {
-		target = c->cubic.w_est;
-		c->bytes_acked += acked;
-		if (c->bytes_acked >= c->cwnd) {
-			c->bytes_acked -= c->cwnd;
-			c->cwnd += c->mss;
-		}
-		return;
+	if (w_cubic < c->cubic.w_est) {
+		next = c->cubic.w_est;
+	} else {
+		/* Concave or convex region (4.4, 4.5): grow by
+		 * (target - cwnd) / cwnd per acknowledged segment. */
+		c->cubic.acc += (target - cwnd_segs) / cwnd_segs * (acked / mss);
+		next = cwnd_segs + floor(c->cubic.acc);
+		c->cubic.acc -= floor(c->cubic.acc);
 	}
-	if (target > cwnd_segs) {
-		/* Grow by (target - cwnd) / cwnd per acked segment. */
-		double inc = (target - cwnd_segs) / cwnd_segs * (acked / mss);
-		c->bytes_acked += (uint32_t)(inc * mss);
-		if (c->bytes_acked >= c->mss) {
-			uint32_t segs = c->bytes_acked / c->mss;
-			c->cwnd += segs * c->mss;
-			c->bytes_acked -= segs * c->mss;
-		}
-	}
+	if (next > cwnd_segs)
+		c->cwnd = (uint32_t)(next * mss);
 }
 
 static void cubic_on_loss(struct tcp_conn *c, uint64_t now, bool timeout)
@@ -181,6 +177,7 @@ static void cubic_on_loss(struct tcp_conn *c, uint64_t now, bool timeout)
 	c->ssthresh = ss > floor ? ss : floor;
 	c->cwnd = timeout ? c->mss : c->ssthresh;
 	c->cubic.epoch_start = 0;
+	c->cubic.acc = 0;
 	c->bytes_acked = 0;
 }
 

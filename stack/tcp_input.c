@@ -191,7 +191,6 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		       const struct tcp_seg *seg)
 {
 	uint32_t ack = seg->ack;
-	bool sack_news = false;
 
 	/* RFC 5961 5.2: the ACK must be in [snd_una - max_snd_wnd,
 	 * snd_max]. */
@@ -206,7 +205,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		return false;
 	}
 	if (c->sack_ok && seg->nsack)
-		sack_news = tcp_sack_update(c, seg);
+		tcp_sack_update(c, seg);
 
 	if (SEQ_GT(ack, c->snd_una)) {
 		/* New data acknowledged (RFC 9293 3.10.7.4, fifth check). */
@@ -228,15 +227,18 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_sack_trim(c);
 		if (c->in_recovery) {
 			if (SEQ_GEQ(ack, c->recover)) {
-				/* RFC 6582 3.2 step 3: full acknowledgement. */
+				/* RFC 6582 3.2 step 3, RFC 6675 5 (A):
+				 * full acknowledgement ends recovery. */
 				c->in_recovery = false;
 				c->cc->on_recovery_end(c, now);
-			} else {
-				/* Step 4: partial acknowledgement. */
+			} else if (!c->sack_ok) {
+				/* RFC 6582 step 4: partial acknowledgement,
+				 * resend the next segment, deflate. */
 				tcp_retransmit_one(s, now, c);
 				c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 				c->cwnd += c->mss;
 			}
+			/* With SACK, tcp_output() sends by pipe. */
 		} else {
 			c->cc->on_ack(c, now, acked);
 		}
@@ -253,9 +255,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		/* A duplicate ACK (RFC 5681 2, "DUPLICATE ACKNOWLEDGMENT"). */
 		COUNT(s, tcp_rx_dup_acks);
 		c->dupacks++;
-		if (!c->in_recovery && (c->dupacks == TCP_DUPACK_THRESH ||
-					(sack_news && c->nsacked &&
-					 c->dupacks > 1))) {
+		if (!c->in_recovery && c->dupacks == TCP_DUPACK_THRESH) {
 			/* RFC 6582 3.2 step 2: enter fast recovery, unless
 			 * this loss was already recovered from. */
 			if (SEQ_GT(ack, c->recover) || c->recover == c->iss) {
@@ -265,17 +265,20 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 				c->cc->on_loss(c, now, false);
 				c->high_rxt = c->snd_una;
 				c->rtt_timing = false;
+				/* RFC 6675 5 (4): resend the first hole now;
+				 * NewReno also inflates by the three
+				 * duplicates (RFC 6582 3.2 step 2). */
 				tcp_retransmit_one(s, now, c);
-				c->cwnd = c->ssthresh +
-					  TCP_DUPACK_THRESH * (uint32_t)c->mss;
+				if (!c->sack_ok)
+					c->cwnd = c->ssthresh +
+						  TCP_DUPACK_THRESH *
+							  (uint32_t)c->mss;
 				tcp_rearm_rexmt(s, now, c);
 			}
-		} else if (c->in_recovery) {
-			/* Step 3: inflate by one segment per duplicate, and
-			 * fill the next hole the scoreboard shows. */
+		} else if (c->in_recovery && !c->sack_ok) {
+			/* RFC 6582 step 3: inflate by one segment per
+			 * duplicate; new data may follow. */
 			c->cwnd += c->mss;
-			if (c->nsacked && tcp_flight_size(c) < c->cwnd)
-				tcp_retransmit_one(s, now, c);
 		}
 	}
 

@@ -26,6 +26,19 @@
 #include "checksum.h"
 #include "tcp.h"
 
+uint32_t tcp_payload_max(const struct tcp_conn *c)
+{
+	/* c->mss already leaves room for timestamps; SACK blocks take
+	 * 4 + 8n bytes more (RFC 2018 3), and each block needs at least
+	 * one held out-of-order segment. */
+	uint32_t n = c->sack_ok ? c->nooo : 0;
+	uint32_t max_blocks = c->ts_ok ? 3 : 4;
+
+	if (n > max_blocks)
+		n = max_blocks;
+	return c->mss - (n ? 4 + 8 * n : 0);
+}
+
 uint32_t tcp_rcv_window(const struct tcp_conn *c)
 {
 	uint32_t held = tcp_rcv_queued(c) + tcp_ooo_bytes(c);
@@ -264,9 +277,22 @@ void tcp_retransmit_one(struct stack *s, uint64_t now, struct tcp_conn *c)
 		seq = end;
 	if (!SEQ_LT(seq, c->snd_max))
 		return;
+	if (c->nsacked && seq != c->snd_una) {
+		/* With a scoreboard, only what it calls lost goes again
+		 * (RFC 6675 NextSeg rule 1), never what is still in flight. */
+		uint32_t lseq, llen;
+		if (!tcp_next_lost(c, tcp_payload_max(c), &lseq, &llen))
+			return;
+		seq = lseq;
+	}
 	len = SEQ_LT(seq, data_end) ? data_end - seq : 0;
-	if (len > c->mss)
-		len = c->mss;
+	if (len > tcp_payload_max(c))
+		len = tcp_payload_max(c);
+	/* Never across a range the peer holds. */
+	for (int i = 0; i < c->nsacked; i++)
+		if (SEQ_LT(seq, c->sacked[i][0]) &&
+		    SEQ_LT(c->sacked[i][0], seq + len))
+			len = c->sacked[i][0] - seq;
 	if (SEQ_LT(seq + len, c->snd_max) == false && c->fin_sent &&
 	    seq + len == tcp_fin_seq(c))
 		flags |= TCP_FIN;
@@ -319,11 +345,37 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 		break;
 	}
 
+	/* SACK-based loss recovery (RFC 6675 5, step (C)): while pipe is
+	 * below cwnd, resend what the scoreboard calls lost; new data
+	 * follows below under the same limit. */
+	if (c->in_recovery && c->sack_ok) {
+		uint32_t seq, len;
+		while (tcp_pipe(c) < c->cwnd &&
+		       tcp_next_lost(c, tcp_payload_max(c), &seq, &len)) {
+			uint32_t hr = c->high_rxt;
+			c->high_rxt = seq;
+			tcp_retransmit_one(s, now, c);
+			if (c->high_rxt == seq) {
+				c->high_rxt = hr;
+				break;
+			}
+			sent = true;
+		}
+	}
+
 	for (;;) {
 		uint32_t data_end = c->snd_una + c->sndbuf.len;
 		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
 		uint32_t win_end = c->snd_una + wnd;
+		uint32_t seg_max = tcp_payload_max(c);
 		uint32_t end, len = 0, avail;
+
+		if (c->in_recovery && c->sack_ok) {
+			uint32_t pipe = tcp_pipe(c);
+			uint32_t room = pipe < c->cwnd ? c->cwnd - pipe : 0;
+			win_end = SEQ_MIN(c->snd_una + c->snd_wnd,
+					  c->snd_nxt + room);
+		}
 		uint8_t flags = 0;
 		bool retransmission = SEQ_LT(c->snd_nxt, c->snd_max);
 
@@ -337,8 +389,8 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 			len = win_end - c->snd_nxt;
 			if (len > avail)
 				len = avail;
-			if (len > c->mss)
-				len = c->mss;
+			if (len > seg_max)
+				len = seg_max;
 		}
 		if (c->force_send && !len && avail) {
 			/* Zero-window probe: a segment with an old sequence
@@ -347,7 +399,7 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 			tcp_send_segment(s, now, c, c->snd_una - 1, TCP_ACK, 0);
 			break;
 		}
-		if (len && len < c->mss && !retransmission && !c->force_send) {
+		if (len && len < seg_max && !retransmission && !c->force_send) {
 			bool empties = c->snd_nxt + len == data_end;
 			bool idle = c->snd_nxt == c->snd_una;
 			bool half = c->max_snd_wnd &&

@@ -324,7 +324,7 @@ long tcp_send(struct stack *s, uint64_t now, int conn, const void *data,
 	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_CLOSE_WAIT)
 		return -EPIPE;
 	room = tcp_send_space(s, conn);
-	if (room == 0) {
+	if (room == 0 || len == 0) {
 		c->writable_wanted = true;
 		return -EAGAIN;
 	}
@@ -487,6 +487,33 @@ int tcp_set_sockopts(struct stack *s, uint64_t now, int conn,
 	return 0;
 }
 
+static void tcp_info_fill(const struct tcp_conn *c, struct stack_tcp_info *out)
+{
+	*out = (struct stack_tcp_info){
+		.id = c->id,
+		.orphan = c->user_closed,
+		.state = c->state,
+		.local_addr = c->laddr,
+		.local_port = c->lport,
+		.remote_addr = c->raddr,
+		.remote_port = c->rport,
+		.send_queue = c->sndbuf.len,
+		.recv_queue = tcp_rcv_queued(c),
+		.snd_wnd = c->snd_wnd,
+		.rcv_wnd = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt
+							  : 0,
+		.cwnd = c->cwnd,
+		.ssthresh = c->ssthresh,
+		.mss = c->mss,
+		.srtt_us = c->srtt / 1000,
+		.rttvar_us = c->rttvar / 1000,
+		.rto_ms = c->rto / 1000000,
+		.retransmits = c->retransmits,
+		.bytes_sent = c->bytes_sent,
+		.bytes_received = c->bytes_received,
+	};
+}
+
 size_t stack_tcp_snapshot(const struct stack *s, uint64_t now,
 			  struct stack_tcp_info *out, size_t max)
 {
@@ -513,31 +540,19 @@ size_t stack_tcp_snapshot(const struct stack *s, uint64_t now,
 		if (!c)
 			continue;
 		if (n < max)
-			out[n] = (struct stack_tcp_info){
-				.id = c->id,
-				.orphan = c->user_closed,
-				.state = c->state,
-				.local_addr = c->laddr,
-				.local_port = c->lport,
-				.remote_addr = c->raddr,
-				.remote_port = c->rport,
-				.send_queue = c->sndbuf.len,
-				.recv_queue = tcp_rcv_queued(c),
-				.snd_wnd = c->snd_wnd,
-				.rcv_wnd = SEQ_GT(c->rcv_adv, c->rcv_nxt)
-						   ? c->rcv_adv - c->rcv_nxt
-						   : 0,
-				.cwnd = c->cwnd,
-				.ssthresh = c->ssthresh,
-				.mss = c->mss,
-				.srtt_us = c->srtt / 1000,
-				.rttvar_us = c->rttvar / 1000,
-				.rto_ms = c->rto / 1000000,
-				.retransmits = c->retransmits,
-				.bytes_sent = c->bytes_sent,
-				.bytes_received = c->bytes_received,
-			};
+			tcp_info_fill(c, &out[n]);
 		n++;
 	}
 	return n;
+}
+
+int tcp_conn_info(const struct stack *s, int conn, struct stack_tcp_info *out)
+{
+	const struct tcp_conn *c;
+
+	if (conn < 0 || (uint32_t)conn >= s->tcp->max || !s->tcp->conns[conn])
+		return -EBADF;
+	c = s->tcp->conns[conn];
+	tcp_info_fill(c, out);
+	return 0;
 }

@@ -11,8 +11,8 @@
 #              leaks and undefined behaviour fatal (the daemon runs under
 #              the sanitizers in the integration tests too)
 # 3. fuzz:     clang, -Dfuzz=true, everything instrumented for libFuzzer;
-#              each harness in tests/fuzz runs fuzz_runs iterations
-#              (100000 here; $FUZZ_RUNS=N overrides)
+#              each harness in tests/fuzz runs the meson option
+#              fuzz_runs' iterations ($FUZZ_RUNS=N overrides it)
 #
 # Each build goes to a fresh directory build-test-NAME in the repository
 # (wiped first). The script prints a summary and, last, one line
@@ -102,9 +102,12 @@ stage normal "" ""
 stage sanitize "-Db_sanitize=address,undefined -Db_lundef=false" \
 	"--timeout-multiplier 2"
 
-stage fuzz "-Dfuzz=true -Dfuzz_runs=${FUZZ_RUNS:-100000} \
--Db_sanitize=address,undefined -Db_lundef=false \
--Dc_args=-fsanitize=fuzzer-no-link" "--suite fuzz" CC=clang
+fuzz_args="-Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false"
+fuzz_args+=" -Dc_args=-fsanitize=fuzzer-no-link"
+if [[ -n ${FUZZ_RUNS:-} ]]; then
+	fuzz_args+=" -Dfuzz_runs=$FUZZ_RUNS"
+fi
+stage fuzz "$fuzz_args" "--suite fuzz" CC=clang
 
 echo
 echo "==== test.sh: summary ($((SECONDS - started)) s) ===="

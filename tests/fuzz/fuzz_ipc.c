@@ -4,7 +4,8 @@
  * The input is offered whole to each decoder, as the daemon and the
  * client library would meet it: as a control message (header, then the
  * body decoder of every type, whatever the header's type says, so each
- * body decoder sees arbitrary bodies), and as a UDP data-channel packet.
+ * body decoder sees arbitrary bodies), as a UDP data-channel packet and
+ * as a TCP listener's accept announcement.
  * Each input is also wrapped in a valid header (decode_as_body) so that
  * the fuzzer reaches the body and record parsers quickly. What a
  * decoder accepts must be consistent: a status reply's records
@@ -36,6 +37,11 @@ static void round_trip(const uint8_t *data, size_t size,
 	struct ipc_udp_open open;
 	struct ipc_udp_open_reply open_reply;
 	struct ipc_error error;
+	struct ipc_tcp_connect tcp_connect;
+	struct ipc_tcp_listen tcp_listen;
+	struct ipc_tcp_setopt tcp_setopt;
+	struct ipc_tcp_open_reply open_tcp;
+	struct ipc_status_only_reply only;
 	int len = -1;
 
 	if (ipc_decode_hello(m, &hello) == 0 && m->version == IPC_VERSION_MIN)
@@ -54,6 +60,29 @@ static void round_trip(const uint8_t *data, size_t size,
 				       &error);
 	else if (ipc_decode_status(m) == 0)
 		len = ipc_encode_status(out, sizeof(out), m->version, m->id);
+	else if (ipc_decode_tcp_connect(m, &tcp_connect) == 0)
+		len = ipc_encode_tcp_connect(out, sizeof(out), m->version,
+					     m->id, &tcp_connect);
+	else if (ipc_decode_tcp_connect_reply(m, &open_tcp) == 0)
+		len = ipc_encode_tcp_connect_reply(out, sizeof(out), m->version,
+						   m->id, &open_tcp);
+	else if (ipc_decode_tcp_listen(m, &tcp_listen) == 0)
+		len = ipc_encode_tcp_listen(out, sizeof(out), m->version, m->id,
+					    &tcp_listen);
+	else if (ipc_decode_tcp_listen_reply(m, &open_tcp) == 0)
+		len = ipc_encode_tcp_listen_reply(out, sizeof(out), m->version,
+						  m->id, &open_tcp);
+	else if (ipc_decode_tcp_setopt(m, &tcp_setopt) == 0)
+		len = ipc_encode_tcp_setopt(out, sizeof(out), m->version, m->id,
+					    &tcp_setopt);
+	else if (ipc_decode_tcp_setopt_reply(m, &only) == 0)
+		len = ipc_encode_tcp_setopt_reply(out, sizeof(out), m->version,
+						  m->id, &only);
+	else if (ipc_decode_barrier(m) == 0)
+		len = ipc_encode_barrier(out, sizeof(out), m->version, m->id);
+	else if (ipc_decode_barrier_reply(m, &only) == 0)
+		len = ipc_encode_barrier_reply(out, sizeof(out), m->version,
+					       m->id, &only);
 	if (len < 0)
 		return;
 	check((size_t)len == size && memcmp(out, data, size) == 0);
@@ -74,18 +103,28 @@ static void decode_all(const uint8_t *data, size_t size)
 	struct ipc_udp_open open;
 	struct ipc_udp_open_reply open_reply;
 	struct ipc_error error;
+	struct ipc_tcp_connect tcp_connect;
+	struct ipc_tcp_listen tcp_listen;
+	struct ipc_tcp_setopt tcp_setopt;
+	struct ipc_tcp_open_reply open_tcp;
+	struct ipc_status_only_reply only;
+	struct ipc_accept accept;
 
 	if (ipc_msg_decode(data, size, &m) == 0) {
 		check(m.body + m.body_len == data + size);
 		round_trip(data, size, &m);
 		/* every body decoder, whatever the type says */
-		for (uint16_t t = 0; t < 8; t++) {
-			static const uint16_t types[] = {
-			    IPC_T_HELLO,    IPC_T_HELLO_REPLY,
-			    IPC_T_UDP_OPEN, IPC_T_UDP_OPEN_REPLY,
-			    IPC_T_STATUS,   IPC_T_STATUS_REPLY,
-			    IPC_T_ERROR,    0x0042,
-			};
+		static const uint16_t types[] = {
+		    IPC_T_HELLO,       IPC_T_HELLO_REPLY,
+		    IPC_T_UDP_OPEN,    IPC_T_UDP_OPEN_REPLY,
+		    IPC_T_STATUS,      IPC_T_STATUS_REPLY,
+		    IPC_T_ERROR,       0x0042,
+		    IPC_T_TCP_CONNECT, IPC_T_TCP_CONNECT_REPLY,
+		    IPC_T_TCP_LISTEN,  IPC_T_TCP_LISTEN_REPLY,
+		    IPC_T_TCP_SETOPT,  IPC_T_TCP_SETOPT_REPLY,
+		    IPC_T_BARRIER,     IPC_T_BARRIER_REPLY,
+		};
+		for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
 			struct ipc_msg any = m;
 
 			any.type = types[t];
@@ -95,6 +134,14 @@ static void decode_all(const uint8_t *data, size_t size)
 			(void)ipc_decode_udp_open_reply(&any, &open_reply);
 			(void)ipc_decode_error(&any, &error);
 			(void)ipc_decode_status(&any);
+			(void)ipc_decode_tcp_connect(&any, &tcp_connect);
+			(void)ipc_decode_tcp_connect_reply(&any, &open_tcp);
+			(void)ipc_decode_tcp_listen(&any, &tcp_listen);
+			(void)ipc_decode_tcp_listen_reply(&any, &open_tcp);
+			(void)ipc_decode_tcp_setopt(&any, &tcp_setopt);
+			(void)ipc_decode_tcp_setopt_reply(&any, &only);
+			(void)ipc_decode_barrier(&any);
+			(void)ipc_decode_barrier_reply(&any, &only);
 			if (ipc_decode_status_reply(&any, &chunk) == 0) {
 				size_t seen = 0;
 
@@ -103,7 +150,10 @@ static void decode_all(const uint8_t *data, size_t size)
 				ipc_record_iter_init(&it, &chunk);
 				while (ipc_record_next(&it, &r)) {
 					check(r.type >= IPC_REC_DAEMON &&
-					      r.type <= IPC_REC_COUNTER);
+					      r.type <= IPC_REC_TCP);
+					check(r.type != IPC_REC_TCP ||
+					      (r.u.tcp.state < IPC_TCPS_COUNT &&
+					       r.u.tcp.id >= 0));
 					seen++;
 				}
 				check(seen <= chunk.nrecords);
@@ -120,6 +170,14 @@ static void decode_all(const uint8_t *data, size_t size)
 	}
 	if (size >= IPC_DGRAM_HDR_LEN)
 		(void)ipc_dgram_hdr_decode(data, size - IPC_DGRAM_HDR_LEN, &dg);
+
+	if (ipc_accept_decode(data, size, &accept) == 0) {
+		uint8_t again[IPC_ACCEPT_LEN];
+
+		check(size == IPC_ACCEPT_LEN && accept.id >= 0);
+		ipc_accept_encode(again, &accept);
+		check(memcmp(again, data, IPC_ACCEPT_LEN) == 0);
+	}
 }
 
 /*
@@ -132,9 +190,21 @@ static void decode_all(const uint8_t *data, size_t size)
 static void decode_as_body(const uint8_t *data, size_t size)
 {
 	static const uint16_t types[] = {
-	    IPC_T_HELLO,	  IPC_T_HELLO_REPLY, IPC_T_UDP_OPEN,
-	    IPC_T_UDP_OPEN_REPLY, IPC_T_STATUS,	     IPC_T_STATUS_REPLY,
+	    IPC_T_HELLO,
+	    IPC_T_HELLO_REPLY,
+	    IPC_T_UDP_OPEN,
+	    IPC_T_UDP_OPEN_REPLY,
+	    IPC_T_STATUS,
+	    IPC_T_STATUS_REPLY,
 	    IPC_T_ERROR,
+	    IPC_T_TCP_CONNECT,
+	    IPC_T_TCP_CONNECT_REPLY,
+	    IPC_T_TCP_LISTEN,
+	    IPC_T_TCP_LISTEN_REPLY,
+	    IPC_T_TCP_SETOPT,
+	    IPC_T_TCP_SETOPT_REPLY,
+	    IPC_T_BARRIER,
+	    IPC_T_BARRIER_REPLY,
 	};
 	static uint8_t msg[IPC_MSG_MAX];
 	size_t body_len, len;

@@ -25,7 +25,7 @@ wait_for -t 5 tap_gone "$TAP" || fail "$TAP still exists"
 say "a persistent TAP made with ip tuntap is attached to and survives"
 ip -n "$NS" tuntap add dev utpersist mode tap
 PERSISTENT_TAPS+=(utpersist)
-write_config shutdown-persist utpersist 10.77.9
+write_config shutdown-persist utpersist 10.77.7
 start_daemon_with_config
 nsx ping -n -c 1 -w 5 "$DAEMON_IP" >/dev/null ||
 	fail "utcpd on the persistent TAP does not answer ping"

@@ -158,7 +158,12 @@ START_TEST(test_request_types_are_known)
 	ck_assert(ipc_type_is_request(IPC_T_HELLO));
 	ck_assert(ipc_type_is_request(IPC_T_UDP_OPEN));
 	ck_assert(ipc_type_is_request(IPC_T_STATUS));
+	ck_assert(ipc_type_is_request(IPC_T_TCP_CONNECT));
+	ck_assert(ipc_type_is_request(IPC_T_TCP_LISTEN));
+	ck_assert(ipc_type_is_request(IPC_T_TCP_SETOPT));
+	ck_assert(ipc_type_is_request(IPC_T_BARRIER));
 	ck_assert(!ipc_type_is_request(IPC_T_HELLO_REPLY));
+	ck_assert(!ipc_type_is_request(IPC_T_TCP_CONNECT_REPLY));
 	ck_assert(!ipc_type_is_request(0x0042));
 	ck_assert(!ipc_type_is_request(IPC_T_ERROR));
 }
@@ -788,6 +793,368 @@ START_TEST(test_dgram_oversize_payload_is_rejected)
 }
 END_TEST
 
+/* ---- TCP ------------------------------------------------------------ */
+
+static const struct ipc_tcp_opts every_opt = {
+    .set = IPC_TCP_OPT_ALL,
+    .nodelay = true,
+    .keepalive = true,
+    .sndbuf = 1u << 20,
+    .rcvbuf = IPC_TCP_BUF_MAX,
+    .keepidle_s = 60,
+    .keepintvl_s = 5,
+    .keepcnt = 9,
+};
+
+static void assert_opts_equal(const struct ipc_tcp_opts *a,
+			      const struct ipc_tcp_opts *b)
+{
+	ck_assert_uint_eq(a->set, b->set);
+	ck_assert(a->nodelay == b->nodelay);
+	ck_assert(a->keepalive == b->keepalive);
+	ck_assert_uint_eq(a->sndbuf, b->sndbuf);
+	ck_assert_uint_eq(a->rcvbuf, b->rcvbuf);
+	ck_assert_uint_eq(a->keepidle_s, b->keepidle_s);
+	ck_assert_uint_eq(a->keepintvl_s, b->keepintvl_s);
+	ck_assert_uint_eq(a->keepcnt, b->keepcnt);
+}
+
+START_TEST(test_tcp_connect_round_trip)
+{
+	struct ipc_tcp_connect c = {
+	    .local_addr = 0x0a000002,
+	    .local_port = 40000,
+	    .remote_addr = 0x0a000001,
+	    .remote_port = 443,
+	    .timeout_ms = IPC_TCP_CONNECT_TIMEOUT_MAX_MS,
+	    .flags = IPC_TCP_CONNECT_F_NONBLOCK,
+	    .opts = every_opt,
+	};
+	struct ipc_tcp_connect out;
+	int len = ipc_encode_tcp_connect(buf, sizeof(buf), 1, 9, &c);
+	struct ipc_msg m;
+
+	ck_assert_int_eq(len, (int)(IPC_HDR_LEN + IPC_TCP_CONNECT_LEN));
+	m = decode_ok((size_t)len);
+	ck_assert_uint_eq(m.type, IPC_T_TCP_CONNECT);
+	ck_assert_int_eq(ipc_decode_tcp_connect(&m, &out), 0);
+	ck_assert_uint_eq(out.local_addr, c.local_addr);
+	ck_assert_uint_eq(out.local_port, c.local_port);
+	ck_assert_uint_eq(out.remote_addr, c.remote_addr);
+	ck_assert_uint_eq(out.remote_port, c.remote_port);
+	ck_assert_uint_eq(out.timeout_ms, c.timeout_ms);
+	ck_assert_uint_eq(out.flags, c.flags);
+	assert_opts_equal(&out.opts, &c.opts);
+
+	/* no options at all is the common case */
+	memset(&c.opts, 0, sizeof(c.opts));
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), 1, 9, &c);
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_connect(&m, &out), 0);
+	ck_assert_uint_eq(out.opts.set, 0);
+}
+END_TEST
+
+/* Encodes a valid TCP_CONNECT, lets `poke` break one byte of its body,
+ * and expects the decoder to refuse it. */
+static void expect_bad_connect(size_t body_off, uint8_t value)
+{
+	struct ipc_tcp_connect c = {
+	    .remote_addr = 1, .remote_port = 80, .opts = every_opt};
+	struct ipc_tcp_connect out;
+	int len = ipc_encode_tcp_connect(buf, sizeof(buf), 1, 1, &c);
+	struct ipc_msg m;
+
+	buf[IPC_HDR_LEN + body_off] = value;
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_connect(&m, &out), -EBADMSG);
+}
+
+START_TEST(test_tcp_connect_malformed_is_rejected)
+{
+	struct ipc_tcp_connect c = {.remote_addr = 1, .remote_port = 80};
+	struct ipc_tcp_connect out;
+	struct ipc_msg m;
+	int len;
+
+	expect_bad_connect(11, 0);    /* remote port 0 (80 = 0x0050) */
+	expect_bad_connect(12, 0xff); /* timeout over the maximum */
+	expect_bad_connect(19, 0x02); /* unknown flag */
+	expect_bad_connect(23, 0x80); /* unknown option bit */
+	expect_bad_connect(27, 0x04); /* unknown option flag */
+	expect_bad_connect(28, 0xff); /* sndbuf over 64 MiB */
+	expect_bad_connect(43, 0);    /* keepintvl 0 */
+	expect_bad_connect(47, 0);    /* keepcnt 0 */
+	expect_bad_connect(46, 1);    /* keepcnt 256 */
+
+	/* a value for an option not set, a flag for an option not set */
+	c.opts.set = IPC_TCP_OPT_NODELAY;
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), 1, 1, &c);
+	buf[IPC_HDR_LEN + 20 + 11] = 1; /* sndbuf's low byte */
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_connect(&m, &out), -EBADMSG);
+	c.opts.set = 0;
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), 1, 1, &c);
+	buf[IPC_HDR_LEN + 20 + 7] = 0x02; /* keepalive without its bit */
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_connect(&m, &out), -EBADMSG);
+
+	/* sizes must be exact */
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), 1, 1, &c);
+	m = decode_ok((size_t)len);
+	m.body_len--;
+	ck_assert_int_eq(ipc_decode_tcp_connect(&m, &out), -EBADMSG);
+	m.body_len += 2;
+	ck_assert_int_eq(ipc_decode_tcp_connect(&m, &out), -EBADMSG);
+
+	/* the encoder refuses what the decoder would */
+	c.remote_port = 0;
+	ck_assert_int_eq(ipc_encode_tcp_connect(buf, sizeof(buf), 1, 1, &c),
+			 -EINVAL);
+	c.remote_port = 80;
+	c.opts.set = IPC_TCP_OPT_SNDBUF;
+	c.opts.sndbuf = IPC_TCP_BUF_MIN - 1;
+	ck_assert_int_eq(ipc_encode_tcp_connect(buf, sizeof(buf), 1, 1, &c),
+			 -EINVAL);
+}
+END_TEST
+
+START_TEST(test_tcp_open_replies_round_trip)
+{
+	struct ipc_tcp_open_reply r = {.status = 0,
+				       .id = 77,
+				       .local_addr = 0x0a000002,
+				       .local_port = 5001},
+				  out;
+	struct ipc_msg m;
+	int len;
+
+	len = ipc_encode_tcp_connect_reply(buf, sizeof(buf), 1, 3, &r);
+	ck_assert_int_eq(len, (int)(IPC_HDR_LEN + IPC_TCP_CONNECT_REPLY_LEN));
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &out), 0);
+	ck_assert_int_eq(out.id, 77);
+	ck_assert_uint_eq(out.local_addr, r.local_addr);
+	ck_assert_uint_eq(out.local_port, 5001);
+	/* a connect reply is not a listen reply */
+	ck_assert_int_eq(ipc_decode_tcp_listen_reply(&m, &out), -EPROTO);
+
+	len = ipc_encode_tcp_listen_reply(buf, sizeof(buf), 1, 4, &r);
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_listen_reply(&m, &out), 0);
+	ck_assert_int_eq(out.id, 77);
+
+	/* a failure carries no id and no address */
+	r.status = -ECONNREFUSED;
+	len = ipc_encode_tcp_connect_reply(buf, sizeof(buf), 1, 3, &r);
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &out), 0);
+	ck_assert_int_eq(out.status, -ECONNREFUSED);
+	ck_assert_int_eq(out.id, -1);
+	ck_assert_uint_eq(out.local_port, 0);
+}
+END_TEST
+
+START_TEST(test_tcp_open_reply_inconsistent_is_rejected)
+{
+	struct ipc_tcp_open_reply r = {.status = 0, .id = 1}, out;
+	struct ipc_msg m;
+	int len;
+
+	/* success with id -1 */
+	len = ipc_encode_tcp_connect_reply(buf, sizeof(buf), 1, 3, &r);
+	put32(buf + IPC_HDR_LEN + 4, 0xffffffffu);
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &out), -EBADMSG);
+	/* failure with an id */
+	r.status = -EMFILE;
+	len = ipc_encode_tcp_connect_reply(buf, sizeof(buf), 1, 3, &r);
+	put32(buf + IPC_HDR_LEN + 4, 5);
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &out), -EBADMSG);
+	/* a positive status, reserved bits */
+	r.status = 0;
+	len = ipc_encode_tcp_connect_reply(buf, sizeof(buf), 1, 3, &r);
+	buf[IPC_HDR_LEN + 15] = 1;
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &out), -EBADMSG);
+	put32(buf + IPC_HDR_LEN, 5);
+	buf[IPC_HDR_LEN + 15] = 0;
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &out), -EBADMSG);
+	/* the encoder refuses success without an id */
+	r.id = -1;
+	ck_assert_int_eq(
+	    ipc_encode_tcp_connect_reply(buf, sizeof(buf), 1, 3, &r), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_tcp_listen_round_trip_and_rejections)
+{
+	struct ipc_tcp_listen l = {.local_addr = 0,
+				   .local_port = 8080,
+				   .backlog = IPC_TCP_BACKLOG_MAX,
+				   .opts = every_opt},
+			      out;
+	struct ipc_msg m;
+	int len = ipc_encode_tcp_listen(buf, sizeof(buf), 1, 2, &l);
+
+	ck_assert_int_eq(len, (int)(IPC_HDR_LEN + IPC_TCP_LISTEN_LEN));
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_listen(&m, &out), 0);
+	ck_assert_uint_eq(out.local_port, 8080);
+	ck_assert_uint_eq(out.backlog, IPC_TCP_BACKLOG_MAX);
+	assert_opts_equal(&out.opts, &l.opts);
+
+	/* port 0, backlog 0, backlog over the maximum, reserved fields:
+	 * each a 32-bit word written at a body offset */
+	static const struct {
+		size_t off;
+		uint32_t value;
+	} bad[] = {{4, 0x00000000u}, /* port 0, reserved 0 */
+		   {8, 0},	     /* backlog 0 */
+		   {8, IPC_TCP_BACKLOG_MAX + 1},
+		   {4, 0x1f900001u}, /* reserved u16 */
+		   {12, 1}};	     /* reserved flags */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		len = ipc_encode_tcp_listen(buf, sizeof(buf), 1, 2, &l);
+		put32(buf + IPC_HDR_LEN + bad[i].off, bad[i].value);
+		m = decode_ok((size_t)len);
+		ck_assert_msg(ipc_decode_tcp_listen(&m, &out) == -EBADMSG,
+			      "word at %zu = %#x accepted", bad[i].off,
+			      bad[i].value);
+	}
+	l.backlog = 0;
+	ck_assert_int_eq(ipc_encode_tcp_listen(buf, sizeof(buf), 1, 2, &l),
+			 -EINVAL);
+}
+END_TEST
+
+START_TEST(test_tcp_setopt_and_barrier_round_trip)
+{
+	struct ipc_tcp_setopt o = {.id = 12, .opts = every_opt}, out;
+	struct ipc_status_only_reply r = {.status = -EBADF}, rout;
+	struct ipc_msg m;
+	int len = ipc_encode_tcp_setopt(buf, sizeof(buf), 1, 2, &o);
+
+	ck_assert_int_eq(len, (int)(IPC_HDR_LEN + IPC_TCP_SETOPT_LEN));
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_setopt(&m, &out), 0);
+	ck_assert_int_eq(out.id, 12);
+	assert_opts_equal(&out.opts, &o.opts);
+	put32(buf + IPC_HDR_LEN, 0x80000000u); /* a negative id */
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_setopt(&m, &out), -EBADMSG);
+
+	len = ipc_encode_tcp_setopt_reply(buf, sizeof(buf), 1, 2, &r);
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_setopt_reply(&m, &rout), 0);
+	ck_assert_int_eq(rout.status, -EBADF);
+	buf[IPC_HDR_LEN + 7] = 1; /* reserved */
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_tcp_setopt_reply(&m, &rout), -EBADMSG);
+
+	len = ipc_encode_barrier(buf, sizeof(buf), 1, 8);
+	ck_assert_int_eq(len, (int)IPC_HDR_LEN);
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_barrier(&m), 0);
+	m.body_len = 1;
+	ck_assert_int_eq(ipc_decode_barrier(&m), -EBADMSG);
+
+	r.status = 0;
+	r.value = 1234;
+	len = ipc_encode_barrier_reply(buf, sizeof(buf), 1, 8, &r);
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_barrier_reply(&m, &rout), 0);
+	ck_assert_uint_eq(rout.value, 1234);
+	ck_assert_int_eq(ipc_decode_tcp_setopt_reply(&m, &rout), -EPROTO);
+	put32(buf + IPC_HDR_LEN, 1); /* a positive status */
+	m = decode_ok((size_t)len);
+	ck_assert_int_eq(ipc_decode_barrier_reply(&m, &rout), -EBADMSG);
+}
+END_TEST
+
+START_TEST(test_accept_announcement_round_trip_and_rejections)
+{
+	struct ipc_accept a = {.remote_addr = 0x0a000001,
+			       .remote_port = 55555,
+			       .local_addr = 0x0a000002,
+			       .local_port = 80,
+			       .id = 3},
+			  out;
+	uint8_t p[IPC_ACCEPT_LEN + 1] = {0};
+
+	ipc_accept_encode(p, &a);
+	ck_assert_int_eq(ipc_accept_decode(p, IPC_ACCEPT_LEN, &out), 0);
+	ck_assert_uint_eq(out.remote_addr, a.remote_addr);
+	ck_assert_uint_eq(out.remote_port, 55555);
+	ck_assert_uint_eq(out.local_addr, a.local_addr);
+	ck_assert_uint_eq(out.local_port, 80);
+	ck_assert_int_eq(out.id, 3);
+	ck_assert_int_eq(ipc_accept_decode(p, IPC_ACCEPT_LEN - 1, &out),
+			 -EBADMSG);
+	ck_assert_int_eq(ipc_accept_decode(p, IPC_ACCEPT_LEN + 1, &out),
+			 -EBADMSG);
+	p[12] = 0x80; /* negative id */
+	ck_assert_int_eq(ipc_accept_decode(p, IPC_ACCEPT_LEN, &out), -EBADMSG);
+}
+END_TEST
+
+START_TEST(test_status_tcp_record_round_trip_and_rejections)
+{
+	struct ipc_status_builder b;
+	struct ipc_status_chunk c;
+	struct ipc_record_iter it;
+	struct ipc_record r, got;
+	struct ipc_msg m;
+	size_t len;
+
+	memset(&r, 0, sizeof(r));
+	r.type = IPC_REC_TCP;
+	r.u.tcp.id = 42;
+	r.u.tcp.state = IPC_TCPS_ESTABLISHED;
+	r.u.tcp.flags = IPC_TCP_F_ORPHAN;
+	r.u.tcp.local_addr = 0x0a000002;
+	r.u.tcp.local_port = 40000;
+	r.u.tcp.remote_addr = 0x0a000001;
+	r.u.tcp.remote_port = 80;
+	r.u.tcp.send_queue = 1;
+	r.u.tcp.recv_queue = 2;
+	r.u.tcp.snd_wnd = 3;
+	r.u.tcp.rcv_wnd = 4;
+	r.u.tcp.cwnd = 5;
+	r.u.tcp.ssthresh = 6;
+	r.u.tcp.mss = 1460;
+	r.u.tcp.srtt_us = 7;
+	r.u.tcp.rttvar_us = 8;
+	r.u.tcp.rto_ms = 200;
+	r.u.tcp.retransmits = 9;
+	r.u.tcp.bytes_sent = 1ull << 40;
+	r.u.tcp.bytes_received = (1ull << 41) + 1;
+	ipc_status_begin(&b, buf, IPC_MSG_MAX, 1, 1);
+	ck_assert_int_eq(ipc_status_add(&b, &r), 0);
+	len = ipc_status_finish(&b, 0, true);
+	m = decode_ok(len);
+	ck_assert_int_eq(ipc_decode_status_reply(&m, &c), 0);
+	ipc_record_iter_init(&it, &c);
+	ck_assert(ipc_record_next(&it, &got));
+	ck_assert_uint_eq(got.type, IPC_REC_TCP);
+	ck_assert_int_eq(memcmp(&got.u.tcp, &r.u.tcp, sizeof(r.u.tcp)), 0);
+
+	/* a state past TIME_WAIT, a listener flag outside LISTEN */
+	buf[IPC_HDR_LEN + IPC_STATUS_REPLY_MIN + 4 + 4] = IPC_TCPS_COUNT;
+	m = decode_ok(len);
+	ck_assert_int_eq(ipc_decode_status_reply(&m, &c), -EBADMSG);
+	buf[IPC_HDR_LEN + IPC_STATUS_REPLY_MIN + 4 + 4] = IPC_TCPS_ESTABLISHED;
+	buf[IPC_HDR_LEN + IPC_STATUS_REPLY_MIN + 4 + 5] = IPC_TCP_F_LISTENER;
+	m = decode_ok(len);
+	ck_assert_int_eq(ipc_decode_status_reply(&m, &c), -EBADMSG);
+	buf[IPC_HDR_LEN + IPC_STATUS_REPLY_MIN + 4 + 5] = 0x04; /* unknown */
+	m = decode_ok(len);
+	ck_assert_int_eq(ipc_decode_status_reply(&m, &c), -EBADMSG);
+}
+END_TEST
+
 static Suite *ipc_suite(void)
 {
 	Suite *s = suite_create("ipc");
@@ -819,6 +1186,17 @@ static Suite *ipc_suite(void)
 	tcase_add_test(tc, test_status_request_must_be_empty);
 	tcase_add_test(tc, test_error_round_trip);
 	tcase_add_test(tc, test_decoders_reject_other_types);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tcp");
+	tcase_add_test(tc, test_tcp_connect_round_trip);
+	tcase_add_test(tc, test_tcp_connect_malformed_is_rejected);
+	tcase_add_test(tc, test_tcp_open_replies_round_trip);
+	tcase_add_test(tc, test_tcp_open_reply_inconsistent_is_rejected);
+	tcase_add_test(tc, test_tcp_listen_round_trip_and_rejections);
+	tcase_add_test(tc, test_tcp_setopt_and_barrier_round_trip);
+	tcase_add_test(tc, test_accept_announcement_round_trip_and_rejections);
+	tcase_add_test(tc, test_status_tcp_record_round_trip_and_rejections);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("status");

@@ -1,0 +1,1153 @@
+/*
+ * control_tcp.c - TCP connections and listeners through the IPC
+ *
+ * Theory of operation (docs/ipc.md, "TCP sockets", is the contract).
+ *
+ * A TCP connection reaches its application as one end of a
+ * socketpair(AF_UNIX, SOCK_STREAM); the daemon keeps the other end,
+ * non-blocking, in a `struct tcp_channel`. A listener is one end of a
+ * socketpair(AF_UNIX, SOCK_SEQPACKET) in a `struct tcp_lchannel`: each
+ * accepted connection arrives on it as one packet (struct ipc_accept)
+ * carrying the connection's stream end in SCM_RIGHTS.
+ *
+ * Ownership. A channel or listener belongs to its descriptor, not to the
+ * control connection that made it: it lives until the application's end
+ * is gone (every copy closed, or the process died), as a kernel socket
+ * lives as long as its file. Only a blocking connect that has not been
+ * answered yet belongs to its client (c->reply_pending), and dies with
+ * it. Every object is in a hash by its stack id; control_tcp_stop()
+ * frees them all. There are at most CONTROL_TCP_CHANNELS_MAX channels;
+ * listeners are bounded by the stack (tcp_listeners_max).
+ *
+ * Application -> stack (channel_input). The daemon reads its end only
+ * while tcp_send_space() > 0, at most that many bytes, straight into
+ * tcp_send(). When the send buffer is full it calls tcp_send() with
+ * nothing, which answers -EAGAIN and arms STACK_EV_TCP_WRITABLE, stops
+ * the read watcher and waits for that event: the socketpair fills and
+ * the application blocks in write(), as on a full socket buffer. Bytes
+ * read but refused (the stack's chunk pool ran dry) wait in a small
+ * stash, the only buffer a channel may own, freed once sent.
+ *
+ * Stack -> application (channel_output). On STACK_EV_TCP_READABLE the
+ * daemon writes tcp_recv_peek() views to its end and tcp_recv_consume()s
+ * only what the socketpair took, so an application that does not read
+ * closes the advertised window. When the socketpair is full it waits
+ * for EV_WRITE. The READABLE event is an edge (re-armed when a peek
+ * finds nothing), so output always runs until -EAGAIN, a full
+ * socketpair, or its per-wakeup budget (then EV_WRITE resumes it).
+ *
+ * Ends of the stream:
+ *   - peer FIN (peek: 0 bytes, status 0): shutdown(fd, SHUT_WR), so the
+ *     application reads EOF.
+ *   - application EOF on read: with POLLHUP it closed its end (or died):
+ *     tcp_close(), which sends what is queued and FIN, or RST when
+ *     received data is left unread (the stack's rule). Without POLLHUP
+ *     it did shutdown(SHUT_WR): tcp_shutdown(); the channel stays for
+ *     the other direction.
+ *   - ECONNRESET when reading, EPIPE/ECONNRESET when writing: the
+ *     application closed its end with data unread in it, or closed it
+ *     while data was arriving: tcp_abort() / tcp_close() (RST).
+ *   - both directions finished: tcp_close() and the channel goes; the
+ *     application's end reads EOF and writes EPIPE from then on.
+ *   - an error (peek returns it, or STACK_EV_TCP_ERROR): data received
+ *     before it is delivered first, then one urgent byte (MSG_OOB)
+ *     holding the errno, then the daemon closes its end. libutcp's
+ *     utcp_tcp_recv()/utcp_tcp_send() turn that byte into -ECONNRESET
+ *     (or -ETIMEDOUT, ...); a plain read() sees the data, then EOF.
+ *
+ * While the daemon does not read a channel (the application shut its
+ * side down, or a non-blocking connect is in progress) a level-triggered
+ * EV_READ would spin on EOF, so the channel's end sits instead in a
+ * private epoll set that reports only hang-ups (events 0: EPOLLHUP and
+ * EPOLLERR); its descriptor is one libev watcher. That is how an
+ * application that closes a half-closed socket is noticed.
+ *
+ * Listeners (lchannel_accept). On STACK_EV_TCP_ACCEPTABLE the daemon
+ * calls tcp_accept() repeatedly; for each connection it makes the
+ * stream pair and sends the announcement with the application's end.
+ * When the listening socketpair is full (EAGAIN) the one announcement in
+ * hand waits (EV_WRITE) and tcp_accept() is not called again until it
+ * went, so connections stay in the stack's bounded backlog and beyond it
+ * SYN cookies answer. The application closing its listening descriptor
+ * reads as EOF there: tcp_listen_close() (connections not accepted by
+ * the stack are reset; ones in flight to the application arrive closed,
+ * and their channels see EOF and close).
+ *
+ * Connect. TCP_CONNECT calls tcp_connect() and makes the pair at once.
+ * Blocking form: the reply waits (c->reply_pending stops the client's
+ * further requests) for STACK_EV_TCP_CONNECTED (status 0 + descriptor),
+ * STACK_EV_TCP_ERROR (its errno) or the timeout (-ETIMEDOUT). Non-
+ * blocking form: the reply with the descriptor goes at once; what the
+ * application writes waits in the socketpair until the connection is
+ * established; a failure is delivered as above (urgent byte, EOF).
+ *
+ * Stack events are hints: a handler finds the object by id and asks the
+ * stack (tcp_recv_peek ...) what is true now, so a stale event is
+ * harmless.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "../ipc/ipc.h"
+#include "control_internal.h"
+#include "log.h"
+#include "utcpd.h"
+
+#define CONTROL_TCP_CHANNELS_MAX       16384 /* connections, all clients */
+#define CONTROL_TCP_HASH	       1024  /* buckets, a power of two */
+#define CONTROL_TCP_IO_BYTES	       (64u << 10)  /* one read from an app */
+#define CONTROL_TCP_WAKEUP_BYTES       (256u << 10) /* per direction, wakeup */
+#define CONTROL_TCP_ACCEPTS_PER_WAKEUP 64
+#define CONTROL_TCP_HUP_EVENTS	       64
+
+struct tcp_lchannel;
+
+struct tcp_channel {
+	struct control *ctl;
+	struct tcp_channel *hash_next;
+	struct tcp_channel *prev, *next; /* ctl->tcp->channels */
+	struct control_client *waiter;	 /* blocking connect not answered */
+	uint32_t reply_id;		 /* ... its request id */
+	unsigned creator;		 /* client serial, for TCP_SETOPT */
+	int conn;			 /* the stack's connection id */
+	int fd;				 /* the daemon's end */
+	int app_fd;			 /* the application's, until sent */
+	ev_io read_watcher;
+	ev_io write_watcher;
+	ev_timer connect_timer;
+	bool connecting;    /* until CONNECTED (or failure) */
+	bool app_eof;	    /* the application shut its side (tcp_shutdown) */
+	bool peer_eof;	    /* the peer's FIN went on (SHUT_WR on fd) */
+	bool want_writable; /* reading stopped until TCP_WRITABLE */
+	bool in_hup_set;    /* fd is in the hang-up epoll set */
+	int fail_error;	    /* the urgent byte waits for room */
+	uint8_t *stash;	    /* read from the application, refused */
+	size_t stash_len, stash_off;
+};
+
+struct tcp_lchannel {
+	struct control *ctl;
+	struct tcp_lchannel *hash_next;
+	struct tcp_lchannel *prev, *next;
+	unsigned creator;
+	int listener; /* the stack's listener id */
+	uint32_t local_addr;
+	uint16_t local_port;
+	int fd; /* the daemon's end of the SEQPACKET pair */
+	ev_io read_watcher;
+	ev_io write_watcher;
+	/* An accepted connection whose announcement waits for room. */
+	struct tcp_channel *pending;
+	int pending_fd;
+	struct ipc_accept pending_msg;
+};
+
+struct control_tcp {
+	struct tcp_channel *hash[CONTROL_TCP_HASH];
+	struct tcp_lchannel *lhash[CONTROL_TCP_HASH];
+	struct tcp_channel *channels;
+	struct tcp_lchannel *lchannels;
+	unsigned nchannels;
+	int hup_fd; /* epoll set of channels not being read */
+	ev_io hup_watcher;
+	uint64_t refused; /* connections reset: CONTROL_TCP_CHANNELS_MAX */
+	uint8_t io[CONTROL_TCP_IO_BYTES];
+};
+
+enum channel_end {
+	END_CLOSE, /* tcp_close: FIN, or RST with unread data */
+	END_ABORT, /* tcp_abort: RST */
+};
+
+static void channel_output(struct tcp_channel *ch);
+static void channel_input(struct tcp_channel *ch);
+
+static unsigned bucket(int id)
+{
+	return (unsigned)id & (CONTROL_TCP_HASH - 1);
+}
+
+static struct tcp_channel *channel_find(struct control_tcp *t, int conn)
+{
+	struct tcp_channel *ch = t->hash[bucket(conn)];
+
+	while (ch && ch->conn != conn)
+		ch = ch->hash_next;
+	return ch;
+}
+
+static struct tcp_lchannel *lchannel_find(struct control_tcp *t, int listener)
+{
+	struct tcp_lchannel *l = t->lhash[bucket(listener)];
+
+	while (l && l->listener != listener)
+		l = l->hash_next;
+	return l;
+}
+
+/* ---- the stack's options from the wire's ---------------------------- */
+
+/* Starts from the defaults and applies what the request sets. */
+static void sockopts_from_ipc(const struct stack *s,
+			      const struct ipc_tcp_opts *in,
+			      struct tcp_sockopts *out)
+{
+	tcp_sockopts_default(s, out);
+	if (in->set & IPC_TCP_OPT_NODELAY)
+		out->nodelay = in->nodelay;
+	if (in->set & IPC_TCP_OPT_KEEPALIVE)
+		out->keepalive = in->keepalive;
+	if (in->set & IPC_TCP_OPT_SNDBUF)
+		out->sndbuf = in->sndbuf;
+	if (in->set & IPC_TCP_OPT_RCVBUF)
+		out->rcvbuf = in->rcvbuf;
+	if (in->set & IPC_TCP_OPT_KEEPIDLE)
+		out->keepidle_s = in->keepidle_s;
+	if (in->set & IPC_TCP_OPT_KEEPINTVL)
+		out->keepintvl_s = in->keepintvl_s;
+	if (in->set & IPC_TCP_OPT_KEEPCNT)
+		out->keepcnt = in->keepcnt;
+}
+
+/* ---- the hang-up set ------------------------------------------------ */
+
+static void hup_add(struct tcp_channel *ch)
+{
+	struct control_tcp *t = ch->ctl->tcp;
+	struct epoll_event ev = {.events = 0, .data.u64 = (uint64_t)ch->conn};
+
+	if (ch->in_hup_set)
+		return;
+	if (epoll_ctl(t->hup_fd, EPOLL_CTL_ADD, ch->fd, &ev) == 0)
+		ch->in_hup_set = true;
+	else
+		log_msg(LOG_WARNING, "control: tcp %d: epoll_ctl: %m",
+			ch->conn);
+}
+
+static void hup_del(struct tcp_channel *ch)
+{
+	if (!ch->in_hup_set)
+		return;
+	(void)epoll_ctl(ch->ctl->tcp->hup_fd, EPOLL_CTL_DEL, ch->fd, NULL);
+	ch->in_hup_set = false;
+}
+
+/* ---- channels ------------------------------------------------------- */
+
+static void channel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	channel_input(w->data);
+}
+
+static void channel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	channel_output(w->data);
+}
+
+static void connect_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/*
+ * Makes a channel for stack connection `conn` with a new stream pair:
+ * *app_fd receives the application's end (blocking, close-on-exec).
+ * Returns the channel, or NULL with *err set (-EMFILE at the limit, or
+ * the errno of socketpair). The caller still owns `conn` on failure.
+ */
+static struct tcp_channel *channel_new(struct control *ctl, int conn,
+				       unsigned creator, int *app_fd, int *err)
+{
+	struct control_tcp *t = ctl->tcp;
+	struct tcp_channel *ch;
+	int pair[2];
+
+	if (t->nchannels >= CONTROL_TCP_CHANNELS_MAX) {
+		*err = -EMFILE;
+		return NULL;
+	}
+	ch = calloc(1, sizeof(*ch));
+	if (!ch) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	/* Only the daemon's end is non-blocking: O_NONBLOCK belongs to
+	 * the open file, which the application shares with its end. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+		*err = -errno;
+		free(ch);
+		return NULL;
+	}
+	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
+		*err = -errno;
+		close(pair[0]);
+		close(pair[1]);
+		free(ch);
+		return NULL;
+	}
+	ch->ctl = ctl;
+	ch->conn = conn;
+	ch->creator = creator;
+	ch->fd = pair[0];
+	ch->app_fd = -1;
+	ev_io_init(&ch->read_watcher, channel_read_cb, ch->fd, EV_READ);
+	ev_io_init(&ch->write_watcher, channel_write_cb, ch->fd, EV_WRITE);
+	ev_init(&ch->connect_timer, connect_timeout_cb);
+	ch->read_watcher.data = ch;
+	ch->write_watcher.data = ch;
+	ch->connect_timer.data = ch;
+	ch->hash_next = t->hash[bucket(conn)];
+	t->hash[bucket(conn)] = ch;
+	ch->next = t->channels;
+	if (t->channels)
+		t->channels->prev = ch;
+	t->channels = ch;
+	t->nchannels++;
+	*app_fd = pair[1];
+	return ch;
+}
+
+/* Unlinks and frees the channel, letting go of the stack's connection
+ * as `end` says (a connection already failed is only released). The
+ * caller calls daemon_flush() afterwards. */
+static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
+{
+	struct control *ctl = ch->ctl;
+	struct control_tcp *t = ctl->tcp;
+	struct ev_loop *loop = ctl->d->loop;
+	struct tcp_channel **pp;
+
+	for (pp = &t->hash[bucket(ch->conn)]; *pp; pp = &(*pp)->hash_next) {
+		if (*pp == ch) {
+			*pp = ch->hash_next;
+			break;
+		}
+	}
+	if (ch->prev)
+		ch->prev->next = ch->next;
+	else
+		t->channels = ch->next;
+	if (ch->next)
+		ch->next->prev = ch->prev;
+	t->nchannels--;
+	ev_io_stop(loop, &ch->read_watcher);
+	ev_io_stop(loop, &ch->write_watcher);
+	ev_timer_stop(loop, &ch->connect_timer);
+	hup_del(ch);
+	close(ch->fd);
+	if (ch->app_fd >= 0)
+		close(ch->app_fd);
+	if (end == END_ABORT)
+		tcp_abort(ctl->d->stack, daemon_now(), ch->conn);
+	else
+		tcp_close(ctl->d->stack, daemon_now(), ch->conn);
+	log_msg(LOG_DEBUG, "control: tcp %d: %s", ch->conn,
+		end == END_ABORT ? "aborted" : "closed");
+	free(ch->stash);
+	free(ch);
+}
+
+/* Starts moving data both ways: the connection is established. */
+static void channel_start(struct tcp_channel *ch)
+{
+	struct ev_loop *loop = ch->ctl->d->loop;
+
+	ch->connecting = false;
+	ev_timer_stop(loop, &ch->connect_timer);
+	hup_del(ch);
+	ev_io_start(loop, &ch->read_watcher);
+	channel_output(ch);
+}
+
+/* Queues the reply to a blocking connect (with the application's end on
+ * success) and lets the client's requests flow again. Sending may
+ * destroy the client; the channel stays. */
+static void channel_answer(struct tcp_channel *ch, int status)
+{
+	struct control_client *c = ch->waiter;
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	struct ipc_tcp_open_reply r = {.status = status, .id = ch->conn};
+	int len, fd = -1;
+
+	ch->waiter = NULL;
+	if (!c)
+		return;
+	if (status == 0) {
+		fd = ch->app_fd; /* the queue owns it now */
+		ch->app_fd = -1;
+	}
+	len = ipc_encode_tcp_connect_reply(buf, sizeof(buf), c->version,
+					   ch->reply_id, &r);
+	if (len > 0)
+		control_client_queue(c, buf, len, fd);
+	else if (fd >= 0)
+		close(fd);
+	c->reply_pending = false;
+	(void)control_client_flush(c);
+}
+
+/*
+ * The connection failed with `err` (positive errno): a blocking connect
+ * is answered with it; otherwise the application gets it as the urgent
+ * byte after the data it has. When that byte cannot go yet (the
+ * socketpair is full) the channel waits for EV_WRITE and output tries
+ * again; otherwise the channel goes.
+ */
+static void channel_fail(struct tcp_channel *ch, int err)
+{
+	struct daemon *d = ch->ctl->d;
+	uint8_t byte;
+
+	if (err <= 0 || err > IPC_TCP_ERROR_MAX)
+		err = ECONNRESET;
+	if (ch->waiter) {
+		log_msg(LOG_DEBUG, "control: tcp %d: connect: %s", ch->conn,
+			strerror(err));
+		channel_answer(ch, -err);
+		channel_destroy(ch, END_CLOSE);
+		daemon_flush(d);
+		return;
+	}
+	byte = (uint8_t)err;
+	ch->connecting = false;
+	if (send(ch->fd, &byte, 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+		ch->fail_error = err; /* channel_output tries again */
+		ev_io_stop(d->loop, &ch->read_watcher);
+		ev_timer_stop(d->loop, &ch->connect_timer);
+		hup_del(ch);
+		ev_io_start(d->loop, &ch->write_watcher);
+		return;
+	}
+	/* Sent, or the application is gone, or this kernel has no
+	 * AF_UNIX MSG_OOB: then it reads EOF (docs/ipc.md). */
+	log_msg(LOG_DEBUG, "control: tcp %d: %s", ch->conn, strerror(err));
+	channel_destroy(ch, END_CLOSE);
+	daemon_flush(d);
+}
+
+/* Both directions are finished: the channel has no more to do. */
+static bool channel_done(const struct tcp_channel *ch)
+{
+	return ch->app_eof && ch->peer_eof;
+}
+
+/*
+ * Stack -> application: writes received bytes until the stack has no
+ * more, the socketpair is full or the wakeup's budget is spent. May
+ * destroy the channel.
+ */
+static void channel_output(struct tcp_channel *ch)
+{
+	struct daemon *d = ch->ctl->d;
+	size_t budget = CONTROL_TCP_WAKEUP_BYTES;
+	const uint8_t *data;
+	size_t len;
+	ssize_t n;
+	int err;
+
+	if (ch->fail_error) {
+		channel_fail(ch, ch->fail_error);
+		return;
+	}
+	if (ch->connecting || ch->waiter)
+		return;
+	for (;;) {
+		if (budget == 0) {
+			/* more later: EV_WRITE fires at once while
+			 * there is room */
+			ev_io_start(d->loop, &ch->write_watcher);
+			return;
+		}
+		err = tcp_recv_peek(d->stack, ch->conn, &data, &len);
+		if (err == -EAGAIN)
+			break;
+		if (err < 0) {
+			channel_fail(ch, -err);
+			return;
+		}
+		if (len == 0) {
+			/* deliver_in FIN: the application reads EOF */
+			if (ch->peer_eof)
+				break;
+			ch->peer_eof = true;
+			(void)shutdown(ch->fd, SHUT_WR);
+			if (channel_done(ch)) {
+				channel_destroy(ch, END_CLOSE);
+				daemon_flush(d);
+				return;
+			}
+			break;
+		}
+		if (len > budget)
+			len = budget;
+		n = send(ch->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == ENOBUFS) {
+				ev_io_start(d->loop, &ch->write_watcher);
+				return;
+			}
+			/* EPIPE, ECONNRESET: the application closed its
+			 * end with data arriving: RST (unread data). */
+			channel_destroy(ch, END_CLOSE);
+			daemon_flush(d);
+			return;
+		}
+		tcp_recv_consume(d->stack, daemon_now(), ch->conn, (size_t)n);
+		budget -= (size_t)n;
+	}
+	ev_io_stop(d->loop, &ch->write_watcher);
+	daemon_flush(d); /* window updates */
+}
+
+/* Hands the stash to the stack. Returns true when it is all taken. */
+static bool channel_push_stash(struct tcp_channel *ch)
+{
+	struct daemon *d = ch->ctl->d;
+	long n = tcp_send(d->stack, daemon_now(), ch->conn,
+			  ch->stash + ch->stash_off, ch->stash_len);
+
+	if (n == -EAGAIN)
+		return false;
+	if (n < 0) {
+		/* The connection failed: what the application wrote can
+		 * no longer go; the error reaches it through output. */
+		n = (long)ch->stash_len;
+	}
+	ch->stash_off += (size_t)n;
+	ch->stash_len -= (size_t)n;
+	if (ch->stash_len > 0)
+		return false;
+	free(ch->stash);
+	ch->stash = NULL;
+	ch->stash_off = 0;
+	return true;
+}
+
+/* Keeps the `len` bytes at p the stack did not take. Returns 0 or
+ * -ENOMEM. */
+static int channel_stash(struct tcp_channel *ch, const uint8_t *p, size_t len)
+{
+	ch->stash = malloc(len);
+	if (!ch->stash)
+		return -ENOMEM;
+	memcpy(ch->stash, p, len);
+	ch->stash_len = len;
+	ch->stash_off = 0;
+	return 0;
+}
+
+/* The application's end read EOF: a close (POLLHUP) or a shutdown. */
+static void channel_app_eof(struct tcp_channel *ch)
+{
+	struct daemon *d = ch->ctl->d;
+	struct pollfd pfd = {.fd = ch->fd, .events = 0};
+
+	ev_io_stop(d->loop, &ch->read_watcher);
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP)) {
+		/* Closed (or the process died): FIN after the queued
+		 * data, or RST when received data was not read. */
+		channel_destroy(ch, END_CLOSE);
+		daemon_flush(d);
+		return;
+	}
+	if (!ch->app_eof) {
+		ch->app_eof = true;
+		(void)tcp_shutdown(d->stack, daemon_now(), ch->conn);
+	}
+	if (channel_done(ch)) {
+		channel_destroy(ch, END_CLOSE);
+	} else {
+		/* Not read any more: watch for the close alone. */
+		hup_add(ch);
+	}
+	daemon_flush(d);
+}
+
+/*
+ * Application -> stack: reads the daemon's end while the send buffer
+ * has room, at most CONTROL_TCP_WAKEUP_BYTES per wakeup. May destroy
+ * the channel.
+ */
+static void channel_input(struct tcp_channel *ch)
+{
+	struct control_tcp *t = ch->ctl->tcp;
+	struct daemon *d = ch->ctl->d;
+	size_t budget = CONTROL_TCP_WAKEUP_BYTES;
+
+	if (ch->app_eof) {
+		/* A hang-up on a half-closed channel: see how it ended. */
+		ssize_t n = recv(ch->fd, t->io, 1, MSG_DONTWAIT | MSG_PEEK);
+
+		channel_destroy(ch, n < 0 && errno == ECONNRESET ? END_ABORT
+								 : END_CLOSE);
+		daemon_flush(d);
+		return;
+	}
+	while (budget > 0) {
+		size_t space, want;
+		ssize_t n;
+		long taken;
+
+		if (ch->stash && !channel_push_stash(ch))
+			goto wait_writable;
+		space = tcp_send_space(d->stack, ch->conn);
+		if (space == 0) {
+			/* arms STACK_EV_TCP_WRITABLE (stack.h) */
+			taken =
+			    tcp_send(d->stack, daemon_now(), ch->conn, NULL, 0);
+			if (taken == -EAGAIN || taken >= 0)
+				goto wait_writable;
+			goto failed;
+		}
+		want = space < budget ? space : budget;
+		if (want > sizeof(t->io))
+			want = sizeof(t->io);
+		n = recv(ch->fd, t->io, want, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			/* ECONNRESET: the application closed its end
+			 * with our data unread in it: RST. */
+			channel_destroy(ch, END_ABORT);
+			daemon_flush(d);
+			return;
+		}
+		if (n == 0) {
+			channel_app_eof(ch);
+			return;
+		}
+		taken = tcp_send(d->stack, daemon_now(), ch->conn, t->io,
+				 (size_t)n);
+		if (taken < 0 && taken != -EAGAIN)
+			goto failed;
+		if (taken < 0)
+			taken = 0;
+		if (taken < n) {
+			if (channel_stash(ch, t->io + taken,
+					  (size_t)(n - taken)) != 0) {
+				log_msg(LOG_ERR,
+					"control: tcp %d: out of memory",
+					ch->conn);
+				channel_destroy(ch, END_ABORT);
+				daemon_flush(d);
+				return;
+			}
+			goto wait_writable;
+		}
+		budget -= (size_t)n;
+	}
+	daemon_flush(d);
+	return;
+
+wait_writable:
+	ch->want_writable = true;
+	ev_io_stop(d->loop, &ch->read_watcher);
+	daemon_flush(d);
+	return;
+
+failed:
+	/* The connection failed: what the application writes can no
+	 * longer go; output delivers the error. */
+	ev_io_stop(d->loop, &ch->read_watcher);
+	if (!ev_is_active(&ch->write_watcher))
+		channel_output(ch);
+	else
+		daemon_flush(d);
+}
+
+static void connect_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct tcp_channel *ch = w->data;
+
+	log_msg(LOG_DEBUG, "control: tcp %d: connect timed out", ch->conn);
+	channel_fail(ch, ETIMEDOUT);
+}
+
+/* The private epoll set reported hang-ups. */
+static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct control *ctl = w->data;
+	struct control_tcp *t = ctl->tcp;
+	struct epoll_event evs[CONTROL_TCP_HUP_EVENTS];
+	int n = epoll_wait(t->hup_fd, evs, CONTROL_TCP_HUP_EVENTS, 0);
+
+	for (int i = 0; i < n; i++) {
+		/* By id, not pointer: an earlier one may have gone. */
+		struct tcp_channel *ch = channel_find(t, (int)evs[i].data.u64);
+
+		if (!ch || !ch->in_hup_set)
+			continue;
+		if (ch->connecting) {
+			/* closed before it connected */
+			channel_destroy(ch, END_CLOSE);
+			daemon_flush(ctl->d);
+		} else {
+			channel_input(ch);
+		}
+	}
+}
+
+/* ---- listeners ------------------------------------------------------ */
+
+static void lchannel_destroy(struct tcp_lchannel *l)
+{
+	struct control *ctl = l->ctl;
+	struct control_tcp *t = ctl->tcp;
+	struct tcp_lchannel **pp;
+
+	for (pp = &t->lhash[bucket(l->listener)]; *pp; pp = &(*pp)->hash_next) {
+		if (*pp == l) {
+			*pp = l->hash_next;
+			break;
+		}
+	}
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		t->lchannels = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	ev_io_stop(ctl->d->loop, &l->read_watcher);
+	ev_io_stop(ctl->d->loop, &l->write_watcher);
+	if (l->pending) {
+		close(l->pending_fd);
+		channel_destroy(l->pending, END_ABORT);
+	}
+	close(l->fd);
+	tcp_listen_close(ctl->d->stack, daemon_now(), l->listener);
+	log_msg(LOG_DEBUG, "control: tcp listener %d closed", l->listener);
+	free(l);
+}
+
+/* Sends the pending announcement. Returns 0, -EAGAIN (full: EV_WRITE
+ * armed) or another negative errno (the listener is gone: the channel
+ * was reset). */
+static int lchannel_announce(struct tcp_lchannel *l)
+{
+	uint8_t msg[IPC_ACCEPT_LEN];
+	struct iovec iov = {.iov_base = msg, .iov_len = sizeof(msg)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct msghdr mh;
+	struct cmsghdr *cmsg;
+	int err;
+
+	ipc_accept_encode(msg, &l->pending_msg);
+	memset(&mh, 0, sizeof(mh));
+	memset(&cbuf, 0, sizeof(cbuf));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	cmsg = CMSG_FIRSTHDR(&mh);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &l->pending_fd, sizeof(int));
+	if (sendmsg(l->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		err = -errno;
+		if (err == -EAGAIN || err == -EWOULDBLOCK || err == -ENOBUFS) {
+			ev_io_start(l->ctl->d->loop, &l->write_watcher);
+			return -EAGAIN;
+		}
+		log_msg(LOG_DEBUG,
+			"control: tcp listener %d: announcing %d: %s",
+			l->listener, l->pending->conn, strerror(-err));
+		close(l->pending_fd);
+		channel_destroy(l->pending, END_ABORT);
+		l->pending = NULL;
+		return err;
+	}
+	close(l->pending_fd); /* in flight: the application's now */
+	l->pending = NULL;
+	l->pending_fd = -1;
+	return 0;
+}
+
+/* Accepts connections from the stack and announces them, while the
+ * listening socketpair takes them. */
+static void lchannel_accept(struct tcp_lchannel *l)
+{
+	struct control *ctl = l->ctl;
+	struct daemon *d = ctl->d;
+	int i;
+
+	for (i = 0; i < CONTROL_TCP_ACCEPTS_PER_WAKEUP; i++) {
+		struct tcp_channel *ch;
+		uint32_t raddr;
+		uint16_t rport;
+		int conn, app_fd, err;
+
+		if (l->pending) {
+			err = lchannel_announce(l);
+			if (err == -EAGAIN)
+				goto out;
+			if (err)
+				break; /* EOF on the listener follows */
+			continue;
+		}
+		conn = tcp_accept(d->stack, l->listener, &raddr, &rport);
+		if (conn < 0) {
+			ev_io_stop(d->loop, &l->write_watcher);
+			goto out; /* -EAGAIN: ACCEPTABLE re-armed */
+		}
+		ch = channel_new(ctl, conn, l->creator, &app_fd, &err);
+		if (!ch) {
+			if (ctl->tcp->refused++ % 1024 == 0)
+				log_msg(LOG_WARNING,
+					"control: tcp listener %d: resetting "
+					"a connection: %s (%llu so far)",
+					l->listener, strerror(-err),
+					(unsigned long long)ctl->tcp->refused);
+			tcp_abort(d->stack, daemon_now(), conn);
+			continue;
+		}
+		l->pending = ch;
+		l->pending_fd = app_fd;
+		l->pending_msg = (struct ipc_accept){
+		    .remote_addr = raddr,
+		    .remote_port = rport,
+		    .local_addr = l->local_addr,
+		    .local_port = l->local_port,
+		    .id = conn,
+		};
+		log_msg(LOG_DEBUG, "control: tcp listener %d: accepted %d",
+			l->listener, conn);
+		/* Established: read what the application writes. Data that
+		 * came before it was accepted is announced by a READABLE
+		 * event tcp_accept() queued. */
+		ev_io_start(d->loop, &ch->read_watcher);
+	}
+	/* Budget spent: go on when the loop comes round (writable). */
+	ev_io_start(d->loop, &l->write_watcher);
+out:
+	daemon_flush(d);
+}
+
+static void lchannel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	lchannel_accept(w->data);
+}
+
+/* The application closed its listening descriptor (EOF), or wrote to it
+ * (a protocol error): the listener goes. */
+static void lchannel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct tcp_lchannel *l = w->data;
+	struct daemon *d = l->ctl->d;
+	uint8_t byte;
+	ssize_t n = recv(l->fd, &byte, 1, MSG_DONTWAIT | MSG_TRUNC);
+
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n > 0) {
+		l->ctl->protocol_errors++;
+		log_msg(LOG_WARNING,
+			"control: tcp listener %d: the application wrote "
+			"to its listening socket: closing it",
+			l->listener);
+	}
+	lchannel_destroy(l);
+	daemon_flush(d);
+}
+
+/* ---- requests ------------------------------------------------------- */
+
+static void reply_open(struct control_client *c, uint16_t type, uint32_t id,
+		       const struct ipc_tcp_open_reply *r, int fd)
+{
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	int len = type == IPC_T_TCP_LISTEN_REPLY
+		      ? ipc_encode_tcp_listen_reply(buf, sizeof(buf),
+						    c->version, id, r)
+		      : ipc_encode_tcp_connect_reply(buf, sizeof(buf),
+						     c->version, id, r);
+
+	if (len > 0)
+		control_client_queue(c, buf, len, fd);
+	else if (fd >= 0)
+		close(fd);
+}
+
+void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
+			 const struct ipc_tcp_connect *req)
+{
+	struct control *ctl = c->ctl;
+	struct daemon *d = ctl->d;
+	struct ipc_tcp_open_reply r = {.id = -1};
+	struct tcp_sockopts o;
+	struct tcp_channel *ch;
+	uint32_t timeout_ms = req->timeout_ms
+				  ? req->timeout_ms
+				  : IPC_TCP_CONNECT_TIMEOUT_DEFAULT_MS;
+	int conn, app_fd = -1, err;
+
+	sockopts_from_ipc(d->stack, &req->opts, &o);
+	conn = tcp_connect(d->stack, daemon_now(), req->local_addr,
+			   req->local_port, req->remote_addr, req->remote_port,
+			   &o);
+	if (conn < 0) {
+		r.status = conn;
+		goto fail;
+	}
+	ch = channel_new(ctl, conn, c->serial, &app_fd, &err);
+	if (!ch) {
+		tcp_close(d->stack, daemon_now(), conn);
+		r.status = err;
+		goto fail;
+	}
+	ch->connecting = true;
+	ev_timer_set(&ch->connect_timer, (double)timeout_ms / 1000., 0.);
+	ev_timer_start(d->loop, &ch->connect_timer);
+	log_msg(LOG_DEBUG, "control: client %u: tcp %d connecting", c->serial,
+		conn);
+	if (req->flags & IPC_TCP_CONNECT_F_NONBLOCK) {
+		r.id = conn;
+		r.local_addr = req->local_addr;
+		r.local_port = req->local_port;
+		reply_open(c, IPC_T_TCP_CONNECT_REPLY, m->id, &r, app_fd);
+		hup_add(ch); /* the application may close it early */
+	} else {
+		ch->app_fd = app_fd;
+		ch->waiter = c;
+		ch->reply_id = m->id;
+		c->reply_pending = true;
+	}
+	daemon_flush(d); /* the SYN; may complete (or fail) at once */
+	return;
+fail:
+	daemon_flush(d);
+	r.id = -1;
+	reply_open(c, IPC_T_TCP_CONNECT_REPLY, m->id, &r, -1);
+}
+
+void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
+			const struct ipc_tcp_listen *req)
+{
+	struct control *ctl = c->ctl;
+	struct daemon *d = ctl->d;
+	struct ipc_tcp_open_reply r = {.id = -1};
+	struct tcp_sockopts o;
+	struct tcp_lchannel *l = NULL;
+	int pair[2] = {-1, -1};
+	int listener = -1;
+
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		r.status = -ENOMEM;
+		goto fail;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0 ||
+	    fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
+		r.status = -errno;
+		goto fail;
+	}
+	sockopts_from_ipc(d->stack, &req->opts, &o);
+	listener = tcp_listen(d->stack, req->local_addr, req->local_port,
+			      req->backlog, &o);
+	if (listener < 0) {
+		r.status = listener;
+		goto fail;
+	}
+	l->ctl = ctl;
+	l->creator = c->serial;
+	l->listener = listener;
+	l->local_addr = req->local_addr;
+	l->local_port = req->local_port;
+	l->fd = pair[0];
+	l->pending_fd = -1;
+	ev_io_init(&l->read_watcher, lchannel_read_cb, l->fd, EV_READ);
+	ev_io_init(&l->write_watcher, lchannel_write_cb, l->fd, EV_WRITE);
+	l->read_watcher.data = l;
+	l->write_watcher.data = l;
+	ev_io_start(d->loop, &l->read_watcher);
+	l->hash_next = ctl->tcp->lhash[bucket(listener)];
+	ctl->tcp->lhash[bucket(listener)] = l;
+	l->next = ctl->tcp->lchannels;
+	if (l->next)
+		l->next->prev = l;
+	ctl->tcp->lchannels = l;
+	r.status = 0;
+	r.id = listener;
+	r.local_addr = req->local_addr;
+	r.local_port = req->local_port;
+	log_msg(LOG_DEBUG, "control: client %u: tcp listener %d on port %u",
+		c->serial, listener, req->local_port);
+	reply_open(c, IPC_T_TCP_LISTEN_REPLY, m->id, &r, pair[1]);
+	return;
+fail:
+	if (pair[0] >= 0)
+		close(pair[0]);
+	if (pair[1] >= 0)
+		close(pair[1]);
+	free(l);
+	reply_open(c, IPC_T_TCP_LISTEN_REPLY, m->id, &r, -1);
+}
+
+void control_tcp_setopt(struct control_client *c, const struct ipc_msg *m,
+			const struct ipc_tcp_setopt *req)
+{
+	struct daemon *d = c->ctl->d;
+	struct ipc_status_only_reply r = {0};
+	struct tcp_channel *ch = channel_find(c->ctl->tcp, req->id);
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	struct tcp_sockopts o;
+	int len;
+
+	if (!ch || ch->creator != c->serial) {
+		r.status = -EBADF; /* not a connection of this client */
+	} else {
+		/* The connection's current options are not readable from
+		 * the stack: what the request does not set reverts to
+		 * the defaults (docs/ipc.md). */
+		sockopts_from_ipc(d->stack, &req->opts, &o);
+		r.status =
+		    tcp_set_sockopts(d->stack, daemon_now(), ch->conn, &o);
+		daemon_flush(d);
+	}
+	len = ipc_encode_tcp_setopt_reply(buf, sizeof(buf), c->version, m->id,
+					  &r);
+	if (len > 0)
+		control_client_queue(c, buf, len, -1);
+}
+
+/* ---- events, start and stop ------------------------------------------ */
+
+void control_tcp_on_event(struct control *ctl, const struct stack_event *ev)
+{
+	struct control_tcp *t = ctl->tcp;
+	struct tcp_channel *ch;
+	struct tcp_lchannel *l;
+
+	if (!t)
+		return;
+	if (ev->type == STACK_EV_TCP_ACCEPTABLE) {
+		l = lchannel_find(t, ev->sock);
+		if (l && !l->pending)
+			lchannel_accept(l);
+		return;
+	}
+	ch = channel_find(t, ev->sock);
+	if (!ch)
+		return; /* closed since */
+	switch (ev->type) {
+	case STACK_EV_TCP_CONNECTED:
+		if (!ch->connecting)
+			return;
+		if (ch->waiter) {
+			ch->connecting = false;
+			channel_answer(ch, 0);
+		}
+		channel_start(ch);
+		return;
+	case STACK_EV_TCP_ERROR:
+		if (ch->connecting) {
+			channel_fail(ch, ev->error);
+			return;
+		}
+		/* data first, then the error: output finds it */
+		if (!ev_is_active(&ch->write_watcher))
+			channel_output(ch);
+		return;
+	case STACK_EV_TCP_READABLE:
+		if (!ev_is_active(&ch->write_watcher))
+			channel_output(ch);
+		return;
+	case STACK_EV_TCP_WRITABLE:
+		if (ch->want_writable && !ch->connecting) {
+			ch->want_writable = false;
+			ev_io_start(ctl->d->loop, &ch->read_watcher);
+			channel_input(ch);
+		}
+		return;
+	default:
+		return;
+	}
+}
+
+void control_tcp_client_gone(struct control *ctl, struct control_client *c)
+{
+	struct control_tcp *t = ctl->tcp;
+	struct tcp_channel *ch, *next;
+
+	if (!t || !c->reply_pending)
+		return;
+	for (ch = t->channels; ch; ch = next) {
+		next = ch->next;
+		if (ch->waiter == c) {
+			ch->waiter = NULL;
+			channel_destroy(ch, END_CLOSE);
+		}
+	}
+	c->reply_pending = false;
+}
+
+/* Many connections are many descriptors: raise the soft limit to the
+ * hard one (best effort). */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_msg(LOG_INFO, "control: tcp: setrlimit: %m");
+	}
+}
+
+int control_tcp_start(struct control *ctl)
+{
+	struct control_tcp *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->hup_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (t->hup_fd < 0) {
+		int err = -errno;
+
+		free(t);
+		return err;
+	}
+	ev_io_init(&t->hup_watcher, hup_cb, t->hup_fd, EV_READ);
+	t->hup_watcher.data = ctl;
+	ev_io_start(ctl->d->loop, &t->hup_watcher);
+	ctl->tcp = t;
+	raise_fd_limit();
+	return 0;
+}
+
+void control_tcp_stop(struct control *ctl)
+{
+	struct control_tcp *t = ctl->tcp;
+
+	if (!t)
+		return;
+	while (t->lchannels)
+		lchannel_destroy(t->lchannels);
+	while (t->channels) {
+		t->channels->waiter = NULL;
+		channel_destroy(t->channels, END_CLOSE);
+	}
+	ev_io_stop(ctl->d->loop, &t->hup_watcher);
+	close(t->hup_fd);
+	free(t);
+	ctl->tcp = NULL;
+	daemon_flush(ctl->d);
+}

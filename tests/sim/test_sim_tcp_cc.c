@@ -1,0 +1,250 @@
+/*
+ * test_sim_tcp_cc.c - µTCP congestion control on a bottleneck:
+ * 10 Mbit/s, 50 ms each way (RTT 100 ms), a tail-drop queue of one
+ * bandwidth-delay product (125 kB), a sender that never stops and
+ * buffers large enough that only cwnd limits it. With CUBIC (the
+ * default) and with NewReno: cwnd sampled every 10 ms shows slow start
+ * doubling it each RTT, the first loss cutting it (CUBIC to 0.7x,
+ * NewReno to about 0.5x), and goodput over 20 s simulated of at least
+ * 80% of the bottleneck.
+ */
+#include "test_sim_tcp_app.c"
+
+#define CC_BPS	    10000000ull
+#define CC_DELAY    SIM_MS(50)
+#define CC_BDP	    (CC_BPS / 8 / 10) /* bytes in one 100 ms RTT */
+#define CC_RUN	    SIM_SEC(20)
+#define CC_SAMPLE   SIM_MS(10)
+#define CC_SAMPLES  (CC_RUN / CC_SAMPLE + 1)
+#define CC_BUF	    (4u << 20)
+
+struct cc_sample {
+	uint64_t t; /* since connected */
+	uint32_t cwnd, ssthresh;
+	uint64_t srtt_us, retransmits, rx_bytes;
+};
+
+struct cc_run {
+	struct tpair *p;
+	struct tflow *fa;
+	uint64_t t0; /* A connected */
+	struct cc_sample s[CC_SAMPLES];
+	uint32_t n;
+	/* From every ACK reaching A, before A processes it. */
+	uint32_t cwnd_before_loss; /* last cwnd while ssthresh was unset */
+	uint32_t ssthresh_first;   /* the first ssthresh set */
+	uint64_t t_loss;	   /* when it was set */
+	uint32_t cwnd_max_ss;	   /* largest cwnd in slow start */
+	uint64_t t_double[16];	   /* cwnd first >= IW << k */
+	uint32_t iw, mss;
+};
+
+static bool a_info(struct cc_run *r, struct stack_tcp_info *info)
+{
+	return r->fa->conn >= 0 && !r->fa->closed &&
+	       tapp_conn_info(sim_node_stack(r->p->a), sim_now(r->p->sim),
+			     r->fa->conn, info);
+}
+
+static void cc_tap(void *arg, const struct sim_frame_info *fi)
+{
+	struct cc_run *r = arg;
+	struct stack_tcp_info info;
+
+	if (fi->dir != SIM_BA || fi->fate != SIM_FATE_DELIVERED ||
+	    !r->fa->connected || !a_info(r, &info))
+		return;
+	if (!r->iw) {
+		r->iw = info.cwnd;
+		r->mss = info.mss;
+	}
+	if (info.ssthresh == UINT32_MAX) {
+		r->cwnd_before_loss = info.cwnd;
+		if (info.cwnd > r->cwnd_max_ss)
+			r->cwnd_max_ss = info.cwnd;
+		for (int k = 0; k < 16; k++)
+			if (!r->t_double[k] &&
+			    (uint64_t)info.cwnd >= (uint64_t)r->iw << k)
+				r->t_double[k] = fi->now;
+	} else if (!r->ssthresh_first) {
+		r->ssthresh_first = info.ssthresh;
+		r->t_loss = fi->now;
+	}
+}
+
+static void cc_sample_tick(struct sim *sim, void *arg)
+{
+	struct cc_run *r = arg;
+	struct stack_tcp_info info;
+
+	if (r->n < CC_SAMPLES && a_info(r, &info)) {
+		r->s[r->n++] = (struct cc_sample){
+		    .t = sim_now(sim) - r->t0,
+		    .cwnd = info.cwnd,
+		    .ssthresh = info.ssthresh,
+		    .srtt_us = info.srtt_us,
+		    .retransmits = info.retransmits,
+		    .rx_bytes = r->p->app_b.nflows ? r->p->app_b.flows[0].rx_bytes
+						   : 0,
+		};
+	}
+	if (r->n < CC_SAMPLES)
+		ck_assert_int_eq(sim_at(sim, sim_now(sim) + CC_SAMPLE,
+					cc_sample_tick, r),
+				 0);
+}
+
+static bool not_connected(struct sim *sim, void *arg)
+{
+	(void)sim;
+	return !((struct tflow *)arg)->connected;
+}
+
+static void cc_run(bool cubic, uint64_t seed, const char *name)
+{
+	const struct sim_link_params ab = {.delay_ns = CC_DELAY,
+					   .bandwidth_bps = CC_BPS,
+					   .queue_bytes_max = CC_BDP};
+	const struct sim_link_params ba = {.delay_ns = CC_DELAY,
+					   .bandwidth_bps = CC_BPS};
+	static struct cc_run r;
+	struct stack_limits lim;
+	struct tcp_sockopts o;
+	struct tpair p;
+	struct sim_link_stats st;
+
+	memset(&r, 0, sizeof(r));
+	stack_limits_default(&lim);
+	lim.tcp_cubic = cubic;
+	lim.tcp_sndbuf = lim.tcp_rcvbuf = CC_BUF;
+	tpair_setup(&p, seed, &ab, &ba, &lim);
+	tcp_sockopts_default(sim_node_stack(p.a), &o);
+	ck_assert_uint_eq(o.rcvbuf, CC_BUF);
+	r.p = &p;
+	tapp_listen(&p.app_b, 0, &o);
+	r.fa = tapp_connect(&p.app_a, ADDR_B, TX_FOREVER, &o);
+	sim_set_tap(p.sim, cc_tap, &r);
+	ck_assert_int_eq(sim_run_while(p.sim, not_connected, r.fa,
+				       sim_now(p.sim) + SIM_SEC(5)),
+			 0);
+	r.t0 = sim_now(p.sim);
+	cc_sample_tick(p.sim, &r);
+	sim_run_until(p.sim, r.t0 + CC_RUN);
+	ck_assert_uint_eq(r.n, CC_SAMPLES);
+	ck_assert_int_eq(p.app_b.nflows, 1);
+
+	struct tflow *fb = &p.app_b.flows[0];
+	double goodput = mbit(fb->rx_bytes, CC_RUN);
+	ck_assert_uint_eq(fb->rx_bad, 0);
+	ck_assert_int_eq(fb->error, 0);
+	ck_assert_int_eq(r.fa->error, 0);
+	sim_link_stats(p.link, SIM_AB, &st);
+
+	/* The samples' summary. */
+	uint64_t srtt_min = UINT64_MAX, srtt_max = 0;
+	uint32_t cwnd_min_after = UINT32_MAX, cwnd_max_after = 0, cuts = 0;
+	for (uint32_t i = 0; i < r.n; i++) {
+		if (r.s[i].srtt_us && r.s[i].srtt_us < srtt_min)
+			srtt_min = r.s[i].srtt_us;
+		if (r.s[i].srtt_us > srtt_max)
+			srtt_max = r.s[i].srtt_us;
+		if (r.s[i].t < SIM_SEC(5))
+			continue;
+		if (r.s[i].cwnd < cwnd_min_after)
+			cwnd_min_after = r.s[i].cwnd;
+		if (r.s[i].cwnd > cwnd_max_after)
+			cwnd_max_after = r.s[i].cwnd;
+		if (i && r.s[i].ssthresh != r.s[i - 1].ssthresh)
+			cuts++;
+	}
+	printf("%s: %s, 10 Mbit/s, RTT 100 ms, queue %llu B: goodput %.2f "
+	       "Mbit/s over 20 s; IW %u B, MSS %u\n",
+	       name, cubic ? "CUBIC" : "NewReno", (unsigned long long)CC_BDP,
+	       goodput, r.iw, r.mss);
+	printf("%s: slow start: cwnd >= IW x1,2,4,8,16,32 at", name);
+	for (int k = 0; k < 6; k++)
+		printf(" %.3f", r.t_double[k] ? (r.t_double[k] - r.t0) / 1e9
+					      : -1.0);
+	printf(" s; max %u B\n", r.cwnd_max_ss);
+	printf("%s: first loss at %.3f s: cwnd %u -> ssthresh %u (x%.2f); "
+	       "srtt %.1f..%.1f ms; after 5 s cwnd %u..%u B, %u ssthresh "
+	       "changes; queue drops %" PRIu64 ", retransmits %" PRIu64
+	       " (%" PRIu64 " RTO)\n",
+	       name, (r.t_loss - r.t0) / 1e9, r.cwnd_before_loss,
+	       r.ssthresh_first,
+	       r.cwnd_before_loss
+		   ? (double)r.ssthresh_first / r.cwnd_before_loss
+		   : 0.0,
+	       srtt_min / 1e3, srtt_max / 1e3, cwnd_min_after, cwnd_max_after,
+	       cuts, st.queue_drops, ctr(p.a, STACK_CTR_tcp_retransmits),
+	       ctr(p.a, STACK_CTR_tcp_rto_timeouts));
+	printf("%s: t(s) cwnd(seg) ssthresh(seg) srtt(ms) rx(MB):", name);
+	for (uint32_t i = 0; i < r.n; i += 50)
+		printf(" [%.1f %u %d %.0f %.2f]", r.s[i].t / 1e9,
+		       r.s[i].cwnd / r.mss,
+		       r.s[i].ssthresh == UINT32_MAX
+			   ? -1
+			   : (int)(r.s[i].ssthresh / r.mss),
+		       r.s[i].srtt_us / 1e3, r.s[i].rx_bytes / 1e6);
+	printf("\n");
+
+	/* Slow start doubles cwnd every RTT: IW -> 2 IW -> 4 IW -> 8 IW,
+	 * while the queue is still short (8 IW ~ 116 kB < BDP + queue). */
+	ck_assert_uint_eq(r.iw, 10u * r.mss);
+	for (int k = 1; k <= 3; k++) {
+		uint64_t dt = r.t_double[k] - r.t_double[k - 1];
+		ck_assert_uint_gt(r.t_double[k], 0);
+		ck_assert_msg(dt >= SIM_MS(80) && dt <= SIM_MS(160),
+			      "doubling %d took %.3f s", k, dt / 1e9);
+	}
+	/* Slow start went on until the queue overflowed: beyond 1 BDP. */
+	ck_assert_uint_gt(r.cwnd_max_ss, CC_BDP);
+	ck_assert_uint_gt(st.queue_drops, 0);
+	/* The first loss cut it. */
+	ck_assert_uint_gt(r.t_loss, 0);
+	double cut = (double)r.ssthresh_first / r.cwnd_before_loss;
+	if (cubic)
+		ck_assert_msg(cut >= 0.65 && cut <= 0.75, "CUBIC cut x%.2f",
+			      cut);
+	else
+		ck_assert_msg(cut >= 0.40 && cut <= 0.55, "NewReno cut x%.2f",
+			      cut);
+	/* ... and the bottleneck stayed busy: at least 80% of it. */
+	ck_assert_msg(goodput >= 0.8 * CC_BPS / 1e6, "goodput %.2f Mbit/s",
+		      goodput);
+	/* Stop the sender for good and let the links drain. */
+	tcp_abort(sim_node_stack(p.a), sim_now(p.sim), r.fa->conn);
+	r.fa->closed = true;
+	sim_run_until(p.sim, sim_now(p.sim) + SIM_SEC(5));
+	ck_assert_int_eq(fb->error, ECONNRESET);
+	tcp_close(sim_node_stack(p.b), sim_now(p.sim), fb->conn);
+	fb->closed = true;
+	tpair_assert_all_freed(&p);
+	tpair_teardown(&p);
+}
+
+START_TEST(test_cubic_bottleneck)
+{
+	cc_run(true, 401, "sim_tcp_cc");
+}
+END_TEST
+
+START_TEST(test_newreno_bottleneck)
+{
+	cc_run(false, 402, "sim_tcp_cc");
+}
+END_TEST
+
+static void add_tests(TCase *tc)
+{
+	tcase_add_test(tc, test_cubic_bottleneck);
+	tcase_add_test(tc, test_newreno_bottleneck);
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	(void)argc;
+	(void)argv;
+	return sim_run_suite("sim_tcp_cc", add_tests);
+}
