@@ -107,6 +107,7 @@
 	X(tcp_keepalive_probes)                                            \
 	X(tcp_zero_window_probes)                                          \
 	X(tcp_conns_table_full)                                            \
+	X(stack_events_dropped)                                            \
 	X(pkt_alloc_failures)
 
 enum stack_counter {

@@ -105,7 +105,10 @@ struct stack *stack_new(const struct stack_limits *lim, uint64_t seed)
 	rng_seed(&s->rng, seed);
 	pkt_pool_init(&s->pool, lim->pkt_small_max, lim->pkt_large_max);
 	pkt_queue_init(&s->tx);
-	s->events = calloc(STACK_EVENT_MAX, sizeof(*s->events));
+	/* Room for every event that can be pending at once (stack.h). */
+	s->ev_cap = 2 * lim->udp_sockets_max + 4 * lim->tcp_conns_max +
+		    lim->tcp_listeners_max + 64;
+	s->events = calloc(s->ev_cap, sizeof(*s->events));
 	if (!s->events)
 		goto fail;
 	if (arp_init(&s->arp, lim->arp_cache_max) < 0 ||
@@ -305,9 +308,11 @@ struct pkt *stack_pop_tx(struct stack *s)
 
 bool stack_push_event(struct stack *s, const struct stack_event *ev)
 {
-	if (s->ev_count >= STACK_EVENT_MAX)
+	if (s->ev_count >= s->ev_cap) {
+		COUNT(s, stack_events_dropped);
 		return false;
-	s->events[(s->ev_head + s->ev_count) % STACK_EVENT_MAX] = *ev;
+	}
+	s->events[(s->ev_head + s->ev_count) % s->ev_cap] = *ev;
 	s->ev_count++;
 	return true;
 }
@@ -317,7 +322,7 @@ bool stack_pop_event(struct stack *s, struct stack_event *ev)
 	if (s->ev_count == 0)
 		return false;
 	*ev = s->events[s->ev_head];
-	s->ev_head = (s->ev_head + 1) % STACK_EVENT_MAX;
+	s->ev_head = (s->ev_head + 1) % s->ev_cap;
 	s->ev_count--;
 	return true;
 }

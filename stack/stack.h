@@ -33,7 +33,6 @@
 #define STACK_IF_MAX 8
 #define STACK_IF_NAME_MAX 16 /* including the NUL, as IFNAMSIZ */
 #define STACK_ROUTE_MAX 64
-#define STACK_EVENT_MAX 4096
 
 #define STACK_NS_PER_SEC 1000000000ull
 #define STACK_NO_DEADLINE UINT64_MAX
@@ -136,10 +135,12 @@ struct stack_event {
 		    * ECONNRESET, ETIMEDOUT) */
 };
 
-/* Pops the next event into *ev; false when there is none. The queue
- * holds at most STACK_EVENT_MAX events; READABLE is queued once per
- * empty -> non-empty transition, so it cannot overflow with sockets
- * below that number. */
+/* Pops the next event into *ev; false when there is none. The queue is
+ * sized from the limits so that it cannot overflow: every event but
+ * UDP_ERROR is queued at most once per socket and kind until the caller
+ * acts on it (READABLE on an empty -> non-empty transition, WRITABLE
+ * after a refused write, CONNECTED and TCP_ERROR once). UDP_ERROR is
+ * dropped, counted as stack_events_dropped, when the queue is full. */
 bool stack_pop_event(struct stack *s, struct stack_event *ev);
 
 /* ---- UDP sockets --------------------------------------------------- */

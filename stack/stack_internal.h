@@ -200,7 +200,7 @@ struct stack {
 
 	struct pkt_queue tx;
 	struct stack_event *events;
-	uint32_t ev_head, ev_count;
+	uint32_t ev_head, ev_count, ev_cap;
 
 	/* A lower bound on the next deadline: every module lowers it when
 	 * it sets a timer; stack_timer() recomputes it exactly. */
