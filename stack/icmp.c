@@ -67,6 +67,8 @@ static void icmp_unreachable_input(struct stack *s, struct pkt *p)
 						: EHOSTUNREACH;
 	if (quoted.proto == IPV4_PROTO_UDP)
 		udp_icmp_error(s, &quoted, q + ihl, error);
+	else if (quoted.proto == IPV4_PROTO_TCP)
+		tcp_icmp_error(s, &quoted, q + ihl, error);
 }
 
 void icmp_input(struct stack *s, uint64_t now, struct pkt *p)

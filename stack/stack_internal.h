@@ -330,6 +330,10 @@ void icmp_send_error(struct stack *s, uint64_t now, const struct pkt *orig,
 /* ---- tcp_input.c (tcp.h has the rest) ---- */
 /* p->data at the TCP header; addresses in p->saddr/daddr. */
 void tcp_input(struct stack *s, uint64_t now, struct pkt *p);
+/* An ICMP destination unreachable quoted a TCP segment of ours
+ * (tcp_hdr: at least its first 8 bytes). */
+void tcp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
+		    const uint8_t *tcp_hdr, int error);
 
 /* ---- udp.c ---- */
 int udp_init(struct udp_table *t, uint32_t max);

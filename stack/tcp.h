@@ -143,6 +143,7 @@ struct tcp_conn {
 	uint8_t dupacks;
 	uint8_t unacked_full_segs; /* for ACK every second full segment */
 	int error;           /* positive errno once the connection failed */
+	int soft_error;      /* an ICMP error seen: reported on timeout */
 
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;

@@ -957,3 +957,30 @@ drop:
 	stack_drop(s, p);
 	return true;
 }
+
+/* ---- ICMP errors (RFC 1122 4.2.3.9, RFC 5927) ---- */
+
+void tcp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
+		    const uint8_t *tcp_hdr, int error)
+{
+	uint16_t sport = get_be16(tcp_hdr), dport = get_be16(tcp_hdr + 2);
+	uint32_t seq = get_be32(tcp_hdr + 4);
+	struct tcp_conn *c = tcp_conn_lookup(s, quoted->saddr, sport,
+					     quoted->daddr, dport);
+
+	/* Only for a segment we could have sent and not yet had
+	 * acknowledged (RFC 5927 4.1): blind forgeries change nothing. */
+	if (!c || SEQ_LT(seq, c->snd_una) || SEQ_GT(seq, c->snd_max))
+		return;
+	if (c->state == TCPS_SYN_SENT &&
+	    (error == ECONNREFUSED || error == ENOPROTOOPT)) {
+		/* The peer has no TCP listening there: a hard error
+		 * while connecting, as Linux treats it. */
+		COUNT(s, tcp_conns_refused);
+		tcp_fail(s, c, ECONNREFUSED);
+		return;
+	}
+	/* Otherwise a soft error: retries go on, and a timeout reports
+	 * it instead of ETIMEDOUT (RFC 1122 4.2.3.9). */
+	c->soft_error = error;
+}

@@ -194,7 +194,7 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 	if (c->retries >= limit) {
 		COUNT(s, tcp_conns_timed_out);
 		tcp_send_reset(s, now, c);
-		tcp_fail(s, c, ETIMEDOUT);
+		tcp_fail(s, c, c->soft_error ? c->soft_error : ETIMEDOUT);
 		return false;
 	}
 	COUNT(s, tcp_rto_timeouts);

@@ -836,6 +836,53 @@ START_TEST(test_syn_received_rules)
 }
 END_TEST
 
+START_TEST(test_icmp_port_unreachable_refuses_connect)
+{
+	struct pair p;
+	struct stack *s, *os;
+	int id, oid, err = 0;
+	t_into_state(&p, TCPS_SYN_SENT, &s, &id, &os, &oid);
+	struct tcp_conn *c = tcp_conn_get(s, id);
+	/* B's kernel answers the SYN with port unreachable: build it
+	 * by hand, quoting the SYN's IPv4 and TCP headers. */
+	struct tframe f;
+	uint8_t quote[28];
+	memset(quote, 0, sizeof(quote));
+	quote[0] = 0x45;
+	put_be16(quote + 2, 40);
+	quote[8] = 64;
+	quote[9] = IPV4_PROTO_TCP;
+	put_be32(quote + 12, c->laddr);
+	put_be32(quote + 16, c->raddr);
+	put_be16(quote + 10, csum_fold(csum_partial(quote, 20, 0)));
+	put_be16(quote + 20, c->lport);
+	put_be16(quote + 22, c->rport);
+	put_be32(quote + 24, c->iss);
+	t_eth(&f, OUR_MAC, PEER_MAC, ETHERTYPE_IPV4);
+	t_ipv4(&f, PEER_ADDR, OUR_ADDR, IPV4_PROTO_ICMP, 1, 0, 8 + 28);
+	uint8_t *m = f.b + f.len;
+	memset(m, 0, 8);
+	m[0] = 3;
+	m[1] = 3;
+	memcpy(m + 8, quote, 28);
+	put_be16(m + 2, csum_fold(csum_partial(m, 36, 0)));
+	f.len += 36;
+	/* A forgery with a sequence number we never sent changes nothing. */
+	put_be32(m + 8 + 24, c->iss + 100000);
+	put_be16(m + 2, 0);
+	put_be16(m + 2, csum_fold(csum_partial(m, 36, 0)));
+	t_input(s, p.now, &f);
+	ck_assert_int_eq(t_state(s, id), TCPS_SYN_SENT);
+	put_be32(m + 8 + 24, c->iss);
+	put_be16(m + 2, 0);
+	put_be16(m + 2, csum_fold(csum_partial(m, 36, 0)));
+	t_input(s, p.now, &f);
+	ck_assert(t_event(s, STACK_EV_TCP_ERROR, id, &err));
+	ck_assert_int_eq(err, ECONNREFUSED);
+	t_pair_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp");
@@ -861,6 +908,7 @@ int main(void)
 	tcase_add_test(tc, test_rst_or_syn_in_window_gets_challenge_in_every_state);
 	tcase_add_test(tc, test_syn_sent_rules);
 	tcase_add_test(tc, test_syn_received_rules);
+	tcase_add_test(tc, test_icmp_port_unreachable_refuses_connect);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
