@@ -50,6 +50,7 @@ enum section_kind {
 	SECTION_INVALID, /* a header that was refused: its keys are skipped */
 	SECTION_DAEMON,
 	SECTION_LIMITS,
+	SECTION_TCP,
 	SECTION_INTERFACE,
 };
 
@@ -70,7 +71,7 @@ struct parse_state {
 	enum section_kind kind;
 	struct config_interface *iface; /* SECTION_INTERFACE */
 	uint32_t seen_keys;		/* bit per key of the current section */
-	int daemon_line, limits_line;	/* headers seen, 0 = not yet */
+	int daemon_line, limits_line, tcp_line;	/* headers seen, 0 = not yet */
 	struct interface_lines lines[STACK_IF_MAX];
 
 	int err_line; /* first error, 0 = none */
@@ -482,6 +483,45 @@ static const struct limit_key limit_keys[] = {
 #define LIMIT_KEYS (sizeof(limit_keys) / sizeof(limit_keys[0]))
 _Static_assert(LIMIT_KEYS <= 32, "seen_keys has a bit per key");
 
+/* [tcp]: µTCP's tunables, also fields of struct stack_limits. The
+ * congestion controller is the one key that is not a number. */
+static const struct limit_key tcp_keys[] = {
+    {"conns_max", offsetof(struct stack_limits, tcp_conns_max), false, 1,
+     1u << 20, 1},
+    {"listeners_max", offsetof(struct stack_limits, tcp_listeners_max), false,
+     1, 4096, 1},
+    {"syn_backlog", offsetof(struct stack_limits, tcp_syn_backlog), false, 0,
+     65536, 1},
+    {"send_chunks_max", offsetof(struct stack_limits, tcp_chunks_max), false,
+     16, 1u << 20, 1},
+    {"sndbuf", offsetof(struct stack_limits, tcp_sndbuf), false, 2048,
+     64u << 20, 1},
+    {"rcvbuf", offsetof(struct stack_limits, tcp_rcvbuf), false, 2048,
+     64u << 20, 1},
+    {"keepidle_s", offsetof(struct stack_limits, tcp_keepidle_s), false, 1,
+     30u * 86400, 1},
+    {"keepintvl_s", offsetof(struct stack_limits, tcp_keepintvl_s), false, 1,
+     86400, 1},
+    {"keepcnt", offsetof(struct stack_limits, tcp_keepcnt), false, 1, 255, 1},
+};
+
+#define TCP_NUM_KEYS (sizeof(tcp_keys) / sizeof(tcp_keys[0]))
+#define TCP_KEYS (TCP_NUM_KEYS + 1) /* and "congestion" */
+
+static int parse_congestion(struct stack_limits *lim, const char *v, char *err,
+			    size_t errlen)
+{
+	if (strcmp(v, "cubic") == 0)
+		lim->tcp_cubic = true;
+	else if (strcmp(v, "newreno") == 0)
+		lim->tcp_cubic = false;
+	else
+		return fail(err, errlen,
+			    "bad congestion \"%.*s\": cubic or newreno",
+			    CONFIG_QUOTE_MAX, v);
+	return 0;
+}
+
 static int parse_limit(struct stack_limits *lim, const struct limit_key *k,
 		       const char *v, char *err, size_t errlen)
 {
@@ -539,7 +579,8 @@ enum interface_key {
 
 /* config_handler() looks keys up in one array sized for the longest
  * table. */
-_Static_assert(DAEMON_KEYS <= LIMIT_KEYS && IF_KEYS <= LIMIT_KEYS,
+_Static_assert(DAEMON_KEYS <= LIMIT_KEYS && IF_KEYS <= LIMIT_KEYS &&
+		   TCP_KEYS <= LIMIT_KEYS,
 	       "names[] holds every section's keys");
 
 static const struct {
@@ -634,6 +675,18 @@ static void section_begin(struct parse_state *st, char *text)
 		}
 		st->limits_line = st->lineno;
 		st->kind = SECTION_LIMITS;
+		return;
+	}
+	if (strcmp(text, "tcp") == 0) {
+		if (st->tcp_line) {
+			config_error_at(st, st->lineno,
+					"duplicate section [tcp] (first at "
+					"line %d)",
+					st->tcp_line);
+			return;
+		}
+		st->tcp_line = st->lineno;
+		st->kind = SECTION_TCP;
 		return;
 	}
 	if (strncmp(text, "interface", 9) != 0 ||
@@ -792,6 +845,22 @@ static int config_handler(void *user, const char *section, const char *key,
 		rc = parse_limit(&st->cfg->limits, &limit_keys[k], value,
 				 reason, sizeof(reason));
 		break;
+	case SECTION_TCP:
+		for (k = 0; k < (int)TCP_NUM_KEYS; k++)
+			names[k] = tcp_keys[k].name;
+		names[TCP_NUM_KEYS] = "congestion";
+		k = lookup(key, names, (int)TCP_KEYS);
+		if (k < 0)
+			break;
+		if (st->seen_keys & (1u << k))
+			goto duplicate;
+		if (k == (int)TCP_NUM_KEYS)
+			rc = parse_congestion(&st->cfg->limits, value, reason,
+					      sizeof(reason));
+		else
+			rc = parse_limit(&st->cfg->limits, &tcp_keys[k], value,
+					 reason, sizeof(reason));
+		break;
 	case SECTION_INTERFACE:
 		for (k = 0; k < IF_KEYS; k++)
 			names[k] = interface_keys[k].name;
@@ -820,9 +889,9 @@ static int config_handler(void *user, const char *section, const char *key,
 
 	if (k < 0) {
 		const char *where = st->kind == SECTION_DAEMON ? "[daemon]"
-				    : st->kind == SECTION_LIMITS
-					? "[limits]"
-					: "[interface]";
+				    : st->kind == SECTION_LIMITS ? "[limits]"
+				    : st->kind == SECTION_TCP	 ? "[tcp]"
+								 : "[interface]";
 
 		config_error_at(st, st->lineno, "unknown key \"%.*s\" in %s",
 				CONFIG_QUOTE_MAX, key, where);

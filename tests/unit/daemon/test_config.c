@@ -308,7 +308,7 @@ END_TEST
 
 START_TEST(test_unknown_section_is_refused_at_its_line)
 {
-	ck_refused(GOOD_IF "[tcp]\nfoo = 1\n", "4: unknown section [tcp]");
+	ck_refused(GOOD_IF "[udp]\nfoo = 1\n", "4: unknown section [udp]");
 }
 END_TEST
 
@@ -327,6 +327,39 @@ START_TEST(test_unknown_key_is_refused)
 		   "4: unknown key \"speed\" in [interface]");
 	ck_refused("[limits]\ntcp_max = 10\n" GOOD_IF,
 		   "2: unknown key \"tcp_max\" in [limits]");
+}
+END_TEST
+
+START_TEST(test_tcp_section_sets_the_tcp_limits)
+{
+	ck_assert_msg(load("[tcp]\n"
+			   "conns_max = 20000\n"
+			   "listeners_max = 8\n"
+			   "syn_backlog = 0\n"
+			   "send_chunks_max = 1000\n"
+			   "sndbuf = 1048576\n"
+			   "rcvbuf = 65536\n"
+			   "keepidle_s = 60\n"
+			   "keepintvl_s = 5\n"
+			   "keepcnt = 3\n"
+			   "congestion = newreno\n" GOOD_IF) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.limits.tcp_conns_max, 20000);
+	ck_assert_uint_eq(cfg.limits.tcp_listeners_max, 8);
+	ck_assert_uint_eq(cfg.limits.tcp_syn_backlog, 0);
+	ck_assert_uint_eq(cfg.limits.tcp_chunks_max, 1000);
+	ck_assert_uint_eq(cfg.limits.tcp_sndbuf, 1048576);
+	ck_assert_uint_eq(cfg.limits.tcp_rcvbuf, 65536);
+	ck_assert_uint_eq(cfg.limits.tcp_keepidle_s, 60);
+	ck_assert_uint_eq(cfg.limits.tcp_keepintvl_s, 5);
+	ck_assert_uint_eq(cfg.limits.tcp_keepcnt, 3);
+	ck_assert(!cfg.limits.tcp_cubic);
+	ck_refused("[tcp]\ncongestion = vegas\n" GOOD_IF,
+		   "2: bad congestion \"vegas\": cubic or newreno");
+	ck_refused_at("[tcp]\nsndbuf = 100\n" GOOD_IF, 2, "bad sndbuf");
+	ck_refused("[tcp]\nmss = 100\n" GOOD_IF,
+		   "2: unknown key \"mss\" in [tcp]");
+	ck_refused_at("[tcp]\n[tcp]\n" GOOD_IF, 2, "duplicate section [tcp]");
 }
 END_TEST
 
@@ -694,6 +727,7 @@ static Suite *config_suite(void)
 	tcase_add_test(values, test_bad_gateway_is_refused);
 	tcase_add_test(values, test_bad_dns_is_refused);
 	tcase_add_test(values, test_bad_limits_are_refused);
+	tcase_add_test(values, test_tcp_section_sets_the_tcp_limits);
 	suite_add_tcase(s, values);
 
 	tcase_add_test(cli, test_overrides_replace_file_values);
