@@ -16,12 +16,13 @@ build_packages=(
 	libev-dev libnl-3-dev libnl-route-3-dev libinih-dev
 	check
 )
-# Testing: the kernel peer's tools in tests/integration, scapy for the
-# malformed-frame test, clang and its runtime for the libFuzzer and
-# sanitizer builds (llvm-14 brings llvm-symbolizer for readable reports),
-# procps for ps in the demo and tests.
+# Testing: the kernel peer's tools in tests/integration (ip and ss,
+# ping, arping, socat, curl; coreutils for timeout, sha256sum,
+# mkfifo), Debian's python3 with scapy for the malformed-frame test, and
+# clang with its runtime for the libFuzzer and sanitizer builds (llvm-14
+# brings llvm-symbolizer, for readable sanitizer reports).
 test_packages=(
-	iproute2 iputils-ping arping socat procps coreutils
+	iproute2 iputils-ping arping socat curl coreutils
 	python3 python3-scapy
 	clang libclang-rt-14-dev llvm-14
 )
