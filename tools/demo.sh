@@ -71,15 +71,17 @@ tmp=$(mktemp -d /tmp/utcpd-demo.XXXXXX)
 sock=$tmp/utcpd.sock
 daemon_pid=""
 nc_pid=""
+socat_pid=""
 
 cleanup() {
 	local status=$?
 	trap - EXIT
 	step "tearing down"
-	if [[ -n $nc_pid ]]; then
-		kill "$nc_pid" 2>/dev/null || true
-		wait "$nc_pid" 2>/dev/null || true
-	fi
+	local pid
+	for pid in $nc_pid ${socat_pid:-}; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	if [[ -n $daemon_pid ]]; then
 		kill -TERM "$daemon_pid" 2>/dev/null || true
 		local i
@@ -146,6 +148,22 @@ done
 [[ -s $tmp/received ]] || die "utcp-nc received nothing"
 echo "utcp-nc received: $(cat "$tmp/received")"
 [[ $(cat "$tmp/received") == "$message" ]] || die "the datagram arrived changed"
+
+tcp_port=7001
+step "TCP: utcp-nc connects to a kernel echo server (socat) on $kernel_ip:$tcp_port"
+ip netns exec "$ns" socat "TCP-LISTEN:$tcp_port,bind=$kernel_ip,reuseaddr" EXEC:cat &
+socat_pid=$!
+for ((i = 0; i < 200; i++)); do
+	ip netns exec "$ns" ss -Hltn "sport = :$tcp_port" | grep -q . && break
+	sleep 0.05
+done
+message="hello over µTCP, $(date -u +%H:%M:%S)"
+echo "sending: $message"
+echoed=$(echo "$message" | timeout 10 "$utcp_nc" -S "$sock" "$kernel_ip" "$tcp_port") ||
+	die "utcp-nc failed"
+echo "echoed back: $echoed"
+[[ $echoed == "$message" ]] || die "the echo differs"
+wait "$socat_pid" 2>/dev/null || true
 
 step "utcpctl status"
 "$utcpctl" -S "$sock" status
