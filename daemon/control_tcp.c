@@ -445,14 +445,19 @@ static bool channel_done(const struct tcp_channel *ch)
  * more, the socketpair is full or the wakeup's budget is spent. May
  * destroy the channel.
  */
+/* Received segments handed to the application in one sendmsg. */
+#define CHANNEL_IOV_MAX 64
+
 static void channel_output(struct tcp_channel *ch)
 {
 	struct daemon *d = ch->ctl->d;
 	size_t budget = CONTROL_TCP_WAKEUP_BYTES;
-	const uint8_t *data;
+	struct stack_iov views[CHANNEL_IOV_MAX];
+	struct iovec iov[CHANNEL_IOV_MAX];
+	struct msghdr mh;
 	size_t len;
 	ssize_t n;
-	int err;
+	int nv, i;
 
 	if (ch->fail_error) {
 		channel_fail(ch, ch->fail_error);
@@ -467,14 +472,16 @@ static void channel_output(struct tcp_channel *ch)
 			ev_io_start(d->loop, &ch->write_watcher);
 			return;
 		}
-		err = tcp_recv_peek(d->stack, ch->conn, &data, &len);
-		if (err == -EAGAIN)
+		/* Every queued segment in one sendmsg: one system call per
+		 * batch of frames rather than per segment. */
+		nv = tcp_recv_peekv(d->stack, ch->conn, views, CHANNEL_IOV_MAX);
+		if (nv == -EAGAIN)
 			break;
-		if (err < 0) {
-			channel_fail(ch, -err);
+		if (nv < 0) {
+			channel_fail(ch, -nv);
 			return;
 		}
-		if (len == 0) {
+		if (nv == 0) {
 			/* deliver_in FIN: the application reads EOF */
 			if (ch->peer_eof)
 				break;
@@ -487,9 +494,16 @@ static void channel_output(struct tcp_channel *ch)
 			}
 			break;
 		}
-		if (len > budget)
-			len = budget;
-		n = send(ch->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		len = 0;
+		for (i = 0; i < nv && len < budget; i++) {
+			iov[i].iov_base = (void *)views[i].data;
+			iov[i].iov_len = views[i].len;
+			if (views[i].len > budget - len)
+				iov[i].iov_len = budget - len;
+			len += iov[i].iov_len;
+		}
+		mh = (struct msghdr){.msg_iov = iov, .msg_iovlen = (size_t)i};
+		n = sendmsg(ch->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -260,6 +260,20 @@ long tcp_send(struct stack *s, uint64_t now, int conn, const void *data,
 int tcp_recv_peek(struct stack *s, int conn, const uint8_t **data,
 		  size_t *len);
 
+/* A piece of received data, viewed in place. */
+struct stack_iov {
+	const uint8_t *data;
+	size_t len;
+};
+
+/*
+ * As tcp_recv_peek(), several pieces at once (for one sendmsg/writev):
+ * fills up to max views with the next received bytes in order. Returns
+ * the number of views (> 0), 0 at end of stream, -EAGAIN, or the
+ * connection's error, -EBADF.
+ */
+int tcp_recv_peekv(struct stack *s, int conn, struct stack_iov *iov, int max);
+
 /* Marks n bytes returned by tcp_recv_peek() as read; opening the
  * receive window may send a window update. */
 void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n);

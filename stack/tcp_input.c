@@ -211,6 +211,13 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		/* New data acknowledged (RFC 9293 3.10.7.4, fifth check). */
 		uint32_t acked = ack - c->snd_una;
 		uint32_t data_acked = acked;
+		uint32_t flight = c->snd_max - c->snd_una;
+		/* Grow cwnd only while it limits sending (RFC 7661's
+		 * concern, Linux's tcp_is_cwnd_limited): in slow start when
+		 * over half of it was in use, after that when all of it. */
+		bool cwnd_limited = c->cwnd < c->ssthresh
+					    ? 2 * (uint64_t)flight >= c->cwnd
+					    : flight + c->mss >= c->cwnd;
 
 		if (c->fin_sent && ack == c->snd_max &&
 		    data_acked > c->sndbuf.len)
@@ -239,7 +246,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 				c->cwnd += c->mss;
 			}
 			/* With SACK, tcp_output() sends by pipe. */
-		} else {
+		} else if (cwnd_limited) {
 			c->cc->on_ack(c, now, acked);
 		}
 		c->dupacks = 0;

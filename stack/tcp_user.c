@@ -364,6 +364,27 @@ int tcp_recv_peek(struct stack *s, int conn, const uint8_t **data,
 	return -EAGAIN;
 }
 
+int tcp_recv_peekv(struct stack *s, int conn, struct stack_iov *iov, int max)
+{
+	const uint8_t *data;
+	size_t len;
+	int err = tcp_recv_peek(s, conn, &data, &len), n = 1;
+	const struct pkt *p;
+
+	if (err < 0)
+		return err;
+	if (len == 0 || max < 1)
+		return 0;
+	iov[0].data = data;
+	iov[0].len = len;
+	p = tcp_conn_get(s, conn)->rcvq.head->next;
+	for (; p && n < max; p = p->next, n++) {
+		iov[n].data = p->data;
+		iov[n].len = p->len;
+	}
+	return n;
+}
+
 void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n)
 {
 	struct tcp_conn *c = tcp_user_conn(s, conn);
