@@ -590,9 +590,12 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 	    !(seg->flags & TCP_FIN))
 		ack_now = true;
 
-	/* Eighth check: FIN. */
-	if ((seg->flags & TCP_FIN) && seg->seq + seg->len == c->rcv_nxt &&
-	    !c->fin_received)
+	/* Eighth check: FIN, this segment's or one that arrived out of
+	 * order and whose place the data just reached. */
+	if (((seg->flags & TCP_FIN) && seg->seq + seg->len == c->rcv_nxt &&
+	     !c->fin_received) ||
+	    (c->rcv_fin_pending && c->rcv_nxt == c->rcv_fin_seq &&
+	     !c->fin_received))
 		tcp_fin_in(s, now, c);
 	else if ((seg->flags & TCP_FIN) && c->state == TCPS_TIME_WAIT) {
 		/* A retransmitted FIN: ACK it, restart 2MSL. */

@@ -836,6 +836,34 @@ START_TEST(test_syn_received_rules)
 }
 END_TEST
 
+START_TEST(test_fin_out_of_order_is_taken_when_the_hole_fills)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct tframe f;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	uint32_t seq = tcp_conn_get(p.b, cb)->snd_nxt;
+	uint8_t ts[12] = {1, 1, 8, 10};
+	put_be32(ts + 4, a->ts_recent + 1);
+	/* Bytes 100..199 with FIN first, then 0..99. */
+	t_craft(&p, ca, cb, &f, seq + 100, TCP_ACK | TCP_FIN, ts, 12, 100);
+	t_input(p.a, p.now, &f);
+	ck_assert_int_eq(a->state, TCPS_ESTABLISHED);
+	t_craft(&p, ca, cb, &f, seq, TCP_ACK, ts, 12, 100);
+	t_input(p.a, p.now, &f);
+	ck_assert_int_eq(a->state, TCPS_CLOSE_WAIT);
+	ck_assert_uint_eq(a->rcv_nxt, seq + 201);
+	uint8_t buf[256];
+	size_t got = 0;
+	ck_assert_int_eq(t_read_all(&p, p.a, ca, buf, sizeof(buf), &got), 1);
+	ck_assert_uint_eq(got, 200);
+	t_drain(p.a);
+	t_pair_free(&p);
+}
+END_TEST
+
 START_TEST(test_icmp_port_unreachable_refuses_connect)
 {
 	struct pair p;
@@ -909,6 +937,7 @@ int main(void)
 	tcase_add_test(tc, test_syn_sent_rules);
 	tcase_add_test(tc, test_syn_received_rules);
 	tcase_add_test(tc, test_icmp_port_unreachable_refuses_connect);
+	tcase_add_test(tc, test_fin_out_of_order_is_taken_when_the_hole_fills);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
