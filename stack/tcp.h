@@ -200,6 +200,7 @@ struct tcp_conn {
 	bool persist;        /* t_rexmt is the persist timer */
 	bool force_send;     /* the persist timer fired: probe or push */
 	uint8_t keep_probes;
+	uint8_t persist_unanswered; /* zero-window probes with no ACK since */
 	uint64_t last_rx;    /* for keepalive */
 	uint64_t challenge_window_start;
 	uint32_t challenge_acks;

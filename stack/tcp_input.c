@@ -204,6 +204,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_challenge_ack(s, now, c);
 		return false;
 	}
+	c->persist_unanswered = 0; /* the peer is there */
 	if (c->sack_ok && seg->nsack)
 		tcp_sack_update(c, seg);
 

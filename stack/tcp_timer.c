@@ -181,7 +181,16 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 		 * window as a probe; a probe never gives up while the peer
 		 * answers it. */
 		if (c->snd_wnd == 0) {
+			/* A peer that answers probes may keep its window shut
+			 * for ever; one that stops answering is gone. */
+			if (c->persist_unanswered >= TCP_DATA_RETRIES) {
+				COUNT(s, tcp_conns_timed_out);
+				tcp_send_reset(s, now, c);
+				tcp_fail(s, c, ETIMEDOUT);
+				return false;
+			}
 			COUNT(s, tcp_zero_window_probes);
+			c->persist_unanswered++;
 			c->backoff++;
 		}
 		c->force_send = true;

@@ -101,9 +101,16 @@ static inline void fuzz_finish(struct stack *s)
 	struct stack_pool_info pi;
 
 	fuzz_drain(s);
-	/* Run every timer out: reassembly and ARP must let go of it all. */
-	stack_timer(s, FUZZ_T0 + 3600 * STACK_NS_PER_SEC);
-	fuzz_drain(s);
+	/* Run every timer out, deadline after deadline (ARP retries,
+	 * reassembly, TCP's retransmissions and TIME_WAIT): each must let
+	 * go of what it holds. */
+	for (int i = 0; i < 256; i++) {
+		uint64_t t = stack_next_deadline(s);
+		if (t == STACK_NO_DEADLINE)
+			break;
+		stack_timer(s, t);
+		fuzz_drain(s);
+	}
 	stack_pool_info(s, &pi);
 	for (int c = 0; c < PKT_CLASS_COUNT; c++)
 		if (pi.in_use[c] != 0)

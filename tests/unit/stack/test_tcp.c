@@ -434,6 +434,38 @@ START_TEST(test_zero_window_is_probed_until_reader_returns)
 }
 END_TEST
 
+START_TEST(test_zero_window_peer_that_vanishes_times_out)
+{
+	struct pair p;
+	int ca, cb, l, err = 0;
+	struct stack_limits lim;
+	stack_limits_default(&lim);
+	lim.tcp_rcvbuf = 16384;
+	t_pair_lim(&p, &lim);
+	t_connect(&p, &ca, &cb, &l);
+	static uint8_t blob[100000];
+	for (int i = 0; i < 20; i++) {
+		tcp_send(p.a, p.now, ca, blob, sizeof(blob));
+		t_tick(&p, 120 * STACK_NS_PER_SEC);
+	}
+	ck_assert_uint_eq(tcp_conn_get(p.a, ca)->snd_wnd, 0);
+	/* B disappears: A's probes go unanswered until it gives up. */
+	for (int i = 0; i < 100; i++) {
+		struct pkt *f;
+		while ((f = stack_pop_tx(p.a)))
+			stack_pkt_free(p.a, f);
+		uint64_t d = stack_next_deadline(p.a);
+		if (d == STACK_NO_DEADLINE)
+			break;
+		p.now = d;
+		stack_timer(p.a, p.now);
+	}
+	ck_assert(t_event(p.a, STACK_EV_TCP_ERROR, ca, &err));
+	ck_assert_int_eq(err, ETIMEDOUT);
+	t_pair_free(&p);
+}
+END_TEST
+
 START_TEST(test_syn_cookies_when_half_open_bound_reached)
 {
 	struct pair p;
@@ -926,6 +958,7 @@ int main(void)
 	tcase_add_test(tc, test_syn_retries_then_times_out);
 	tcase_add_test(tc, test_unread_data_on_close_sends_reset);
 	tcase_add_test(tc, test_zero_window_is_probed_until_reader_returns);
+	tcase_add_test(tc, test_zero_window_peer_that_vanishes_times_out);
 	tcase_add_test(tc, test_syn_cookies_when_half_open_bound_reached);
 	tcase_add_test(tc, test_malformed_segments_are_counted_and_dropped);
 	tcase_add_test(tc, test_rst_in_window_gets_challenge_ack);
