@@ -468,7 +468,10 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 	if (!acceptable) {
 		if (seg->flags & TCP_RST)
 			goto drop;
-		COUNT(s, tcp_rx_drop_out_of_window);
+		/* A keepalive or zero-window probe (an empty segment just
+		 * below rcv_nxt) is not a drop worth counting. */
+		if (!(seqlen == 0 && seg->seq == c->rcv_nxt - 1))
+			COUNT(s, tcp_rx_drop_out_of_window);
 		/* deliver_in_1b: an old duplicate gets an ACK. */
 		tcp_send_ack(s, now, c);
 		goto drop;

@@ -365,7 +365,15 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 
 	for (;;) {
 		uint32_t data_end = c->snd_una + c->sndbuf.len;
-		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+		/* Limited transmit (RFC 3042): the first two duplicate ACKs
+		 * each let one new segment out beyond cwnd, so that a small
+		 * window still gets its three duplicates. */
+		uint32_t cwnd = c->cwnd +
+				(!c->in_recovery && c->dupacks
+					 ? (c->dupacks < 2 ? c->dupacks : 2) *
+						   (uint32_t)c->mss
+					 : 0);
+		uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
 		uint32_t win_end = c->snd_una + wnd;
 		uint32_t seg_max = tcp_payload_max(c);
 		uint32_t end, len = 0, avail;
