@@ -375,11 +375,17 @@ static void channel_answer(struct tcp_channel *ch, int status)
 	struct control_client *c = ch->waiter;
 	uint8_t buf[CONTROL_SMALL_MSG_MAX];
 	struct ipc_tcp_open_reply r = {.status = status, .id = ch->conn};
+	struct stack_tcp_info info;
 	int len, fd = -1;
 
 	ch->waiter = NULL;
 	if (!c)
 		return;
+	if (tcp_conn_info(ch->ctl->d->stack, ch->conn, &info) == 0) {
+		/* The address and port the stack chose. */
+		r.local_addr = info.local_addr;
+		r.local_port = info.local_port;
+	}
 	if (status == 0) {
 		fd = ch->app_fd; /* the queue owns it now */
 		ch->app_fd = -1;
@@ -933,9 +939,15 @@ void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 	log_msg(LOG_DEBUG, "control: client %u: tcp %d connecting", c->serial,
 		conn);
 	if (req->flags & IPC_TCP_CONNECT_F_NONBLOCK) {
+		struct stack_tcp_info info;
+
 		r.id = conn;
 		r.local_addr = req->local_addr;
 		r.local_port = req->local_port;
+		if (tcp_conn_info(d->stack, conn, &info) == 0) {
+			r.local_addr = info.local_addr;
+			r.local_port = info.local_port;
+		}
 		reply_open(c, IPC_T_TCP_CONNECT_REPLY, m->id, &r, app_fd);
 		hup_add(ch); /* the application may close it early */
 	} else {
