@@ -254,8 +254,8 @@ ssize_t utcp_tcp_send(int fd, const void *buf, size_t len);
 int utcp_tcp_error(int fd);
 
 /* Changes the options of connection `id` (made or accepted through
- * this handle's connection to the daemon); fields not in opts->set go
- * back to the defaults. Returns 0, -EBADF (no such connection of
+ * this handle's connection to the daemon); fields not in opts->set
+ * keep their current values. Returns 0, -EBADF (no such connection of
  * ours), -EINVAL, or a control-connection error. */
 int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts);
 

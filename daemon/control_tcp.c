@@ -198,11 +198,11 @@ static struct tcp_lchannel *lchannel_find(struct control_tcp *t, int listener)
 /* ---- the stack's options from the wire's ---------------------------- */
 
 /* Starts from the defaults and applies what the request sets. */
-static void sockopts_from_ipc(const struct stack *s,
-			      const struct ipc_tcp_opts *in,
-			      struct tcp_sockopts *out)
+/* Applies the options a request sets to *out (the defaults, or a
+ * connection's current options). */
+static void sockopts_apply(const struct ipc_tcp_opts *in,
+			   struct tcp_sockopts *out)
 {
-	tcp_sockopts_default(s, out);
 	if (in->set & IPC_TCP_OPT_NODELAY)
 		out->nodelay = in->nodelay;
 	if (in->set & IPC_TCP_OPT_KEEPALIVE)
@@ -217,6 +217,14 @@ static void sockopts_from_ipc(const struct stack *s,
 		out->keepintvl_s = in->keepintvl_s;
 	if (in->set & IPC_TCP_OPT_KEEPCNT)
 		out->keepcnt = in->keepcnt;
+}
+
+static void sockopts_from_ipc(const struct stack *s,
+			      const struct ipc_tcp_opts *in,
+			      struct tcp_sockopts *out)
+{
+	tcp_sockopts_default(s, out);
+	sockopts_apply(in, out);
 }
 
 /* ---- the hang-up set ------------------------------------------------ */
@@ -1040,12 +1048,13 @@ void control_tcp_setopt(struct control_client *c, const struct ipc_msg *m,
 	if (!ch || ch->creator != c->serial) {
 		r.status = -EBADF; /* not a connection of this client */
 	} else {
-		/* The connection's current options are not readable from
-		 * the stack: what the request does not set reverts to
-		 * the defaults (docs/ipc.md). */
-		sockopts_from_ipc(d->stack, &req->opts, &o);
-		r.status =
-		    tcp_set_sockopts(d->stack, daemon_now(), ch->conn, &o);
+		/* What the request does not set stays as it is. */
+		r.status = tcp_get_sockopts(d->stack, ch->conn, &o);
+		if (r.status == 0) {
+			sockopts_apply(&req->opts, &o);
+			r.status = tcp_set_sockopts(d->stack, daemon_now(),
+						    ch->conn, &o);
+		}
 		daemon_flush(d);
 	}
 	len = ipc_encode_tcp_setopt_reply(buf, sizeof(buf), c->version, m->id,

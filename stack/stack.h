@@ -290,6 +290,9 @@ void tcp_close(struct stack *s, uint64_t now, int conn);
 /* Resets the connection (RST) and lets go of the id. */
 void tcp_abort(struct stack *s, uint64_t now, int conn);
 
+/* Fills *o with a connection's current options. Returns 0 or -EBADF. */
+int tcp_get_sockopts(const struct stack *s, int conn, struct tcp_sockopts *o);
+
 /* Changes the options of a connection (nodelay, keepalive, buffers).
  * Returns 0, -EINVAL, -EBADF. */
 int tcp_set_sockopts(struct stack *s, uint64_t now, int conn,

@@ -477,6 +477,24 @@ void tcp_abort(struct stack *s, uint64_t now, int conn)
 	tcp_fail(s, c, ECONNRESET);
 }
 
+int tcp_get_sockopts(const struct stack *s, int conn, struct tcp_sockopts *o)
+{
+	const struct tcp_conn *c = tcp_user_conn((struct stack *)s, conn);
+
+	if (!c)
+		return -EBADF;
+	*o = (struct tcp_sockopts){
+		.nodelay = c->nodelay,
+		.keepalive = c->keepalive,
+		.keepidle_s = c->keepidle_s,
+		.keepintvl_s = c->keepintvl_s,
+		.keepcnt = c->keepcnt,
+		.sndbuf = c->sndbuf_max,
+		.rcvbuf = c->rcv_wnd_max,
+	};
+	return 0;
+}
+
 int tcp_set_sockopts(struct stack *s, uint64_t now, int conn,
 		     const struct tcp_sockopts *o)
 {

@@ -896,6 +896,26 @@ START_TEST(test_fin_out_of_order_is_taken_when_the_hole_fills)
 }
 END_TEST
 
+START_TEST(test_sockopts_read_back_and_change_one_at_a_time)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct tcp_sockopts o;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	ck_assert_int_eq(tcp_get_sockopts(p.a, ca, &o), 0);
+	ck_assert(!o.nodelay && !o.keepalive);
+	o.nodelay = true;
+	ck_assert_int_eq(tcp_set_sockopts(p.a, p.now, ca, &o), 0);
+	ck_assert_int_eq(tcp_get_sockopts(p.a, ca, &o), 0);
+	ck_assert(o.nodelay && !o.keepalive);
+	o.sndbuf = 100; /* below the minimum */
+	ck_assert_int_eq(tcp_set_sockopts(p.a, p.now, ca, &o), -EINVAL);
+	ck_assert_int_eq(tcp_get_sockopts(p.a, 999, &o), -EBADF);
+	t_pair_free(&p);
+}
+END_TEST
+
 START_TEST(test_icmp_port_unreachable_refuses_connect)
 {
 	struct pair p;
@@ -970,6 +990,7 @@ int main(void)
 	tcase_add_test(tc, test_syn_sent_rules);
 	tcase_add_test(tc, test_syn_received_rules);
 	tcase_add_test(tc, test_icmp_port_unreachable_refuses_connect);
+	tcase_add_test(tc, test_sockopts_read_back_and_change_one_at_a_time);
 	tcase_add_test(tc, test_fin_out_of_order_is_taken_when_the_hole_fills);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
