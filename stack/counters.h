@@ -91,6 +91,7 @@
 	X(tcp_retransmits)                                                 \
 	X(tcp_fast_retransmits)                                            \
 	X(tcp_rto_timeouts)                                                \
+	X(tcp_spurious_retransmits)                                        \
 	X(tcp_challenge_acks)                                              \
 	X(tcp_challenge_acks_limited)                                      \
 	X(tcp_listen_overflow)                                             \

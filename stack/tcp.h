@@ -191,6 +191,12 @@ struct tcp_conn {
 	uint8_t nsacked;
 	uint32_t high_rxt;  /* highest sequence retransmitted in recovery */
 
+	/* Eifel detection (RFC 3522): our TSval when the episode's first
+	 * retransmission left, and what to restore if it was spurious. */
+	bool undo_possible;
+	uint32_t undo_tsval;
+	uint32_t prior_cwnd, prior_ssthresh;
+
 	/* Timers: absolute deadlines in ns, 0 = not running. */
 	uint64_t t_rexmt;    /* retransmission, or SYN, or persist */
 	uint64_t t_delack;
@@ -353,6 +359,8 @@ void tcp_timers_run(struct stack *s, uint64_t now);
 uint64_t tcp_next_deadline(const struct stack *s);
 void tcp_rearm_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt);
+/* Arms spurious-retransmission detection as a loss episode starts. */
+void tcp_undo_arm(struct stack *s, uint64_t now, struct tcp_conn *c);
 
 /* tcp_buf.c */
 void tcp_sndbuf_free(struct stack *s, struct tcp_sndbuf *b);

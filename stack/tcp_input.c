@@ -92,6 +92,26 @@ static void tcp_rtt_from_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 }
 
+/* Arms Eifel detection (RFC 3522) as a loss episode starts: remembers
+ * the window to restore and the TSval the retransmission will carry. */
+void tcp_undo_arm(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	if (c->in_recovery && c->undo_possible)
+		return; /* the episode's first retransmission counts */
+	c->undo_possible = c->ts_ok;
+	c->undo_tsval = tcp_ts_now(s, c, now);
+	c->prior_cwnd = c->cwnd;
+	c->prior_ssthresh = c->ssthresh;
+}
+
+/* Did this ACK echo a timestamp from before the retransmission? Then
+ * it acknowledges the original transmission (RFC 3522 3.2). */
+static bool tcp_spurious(const struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	return seg->has_ts && seg->tsecr != 0 &&
+	       SEQ_LT(seg->tsecr, c->undo_tsval);
+}
+
 /* Merges the segment's SACK blocks into the scoreboard (RFC 2018 3). */
 static bool tcp_sack_update(struct tcp_conn *c, const struct tcp_seg *seg)
 {
@@ -223,6 +243,19 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		if (c->fin_sent && ack == c->snd_max &&
 		    data_acked > c->sndbuf.len)
 			data_acked = c->sndbuf.len; /* the FIN's number */
+		if (c->undo_possible && tcp_spurious(c, seg)) {
+			/* RFC 3522: the original arrived; the retransmission
+			 * was not needed (reordering, or a premature RTO).
+			 * Respond as RFC 4015 does: restore the window.
+			 * (Raising DupThresh as well made real losses wait
+			 * for timeouts without RACK; it stays 3.) */
+			COUNT(s, tcp_spurious_retransmits);
+			if (c->cwnd < c->prior_cwnd)
+				c->cwnd = c->prior_cwnd;
+			c->ssthresh = c->prior_ssthresh;
+			c->in_recovery = false;
+		}
+		c->undo_possible = false;
 		tcp_rtt_from_ack(s, now, c, seg);
 		c->backoff = 0;
 		c->retries = 0;
@@ -270,6 +303,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 				COUNT(s, tcp_fast_retransmits);
 				c->in_recovery = true;
 				c->recover = c->snd_max;
+				tcp_undo_arm(s, now, c);
 				c->cc->on_loss(c, now, false);
 				c->high_rxt = c->snd_una;
 				c->rtt_timing = false;

@@ -209,8 +209,15 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 	COUNT(s, tcp_rto_timeouts);
 	c->retries++;
 	c->backoff++;
-	if (c->state >= TCPS_ESTABLISHED)
+	if (c->state >= TCPS_ESTABLISHED) {
+		if (c->retries == 1) {
+			c->in_recovery = false;
+			tcp_undo_arm(s, now, c);
+		} else {
+			c->undo_possible = false; /* backed off: real loss */
+		}
 		c->cc->on_loss(c, now, true);
+	}
 	c->in_recovery = false;
 	c->dupacks = 0;
 	c->rtt_timing = false; /* Karn: no sample from a retransmission */

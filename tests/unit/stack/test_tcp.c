@@ -916,6 +916,50 @@ START_TEST(test_sockopts_read_back_and_change_one_at_a_time)
 }
 END_TEST
 
+START_TEST(test_reordering_is_detected_and_undone)
+{
+	struct pair p;
+	int ca, cb, l;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	static uint8_t blob[8 * 1448];
+	/* A sends 8 segments; hold them all. */
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, blob, sizeof(blob)),
+			 (long)sizeof(blob));
+	struct pkt *segs[16];
+	int n = 0;
+	while ((segs[n] = stack_pop_tx(p.a)))
+		n++;
+	ck_assert_int_eq(n, 8);
+	uint32_t cwnd_before = a->cwnd;
+	/* 5 ms later the first arrives last: segments 2..8 go first. */
+	p.now += 5000000;
+	for (int i = 1; i < n; i++) {
+		struct pkt *g = stack_pkt_alloc(p.b, segs[i]->len);
+		memcpy(g->data, segs[i]->data, segs[i]->len);
+		g->len = segs[i]->len;
+		stack_input(p.b, p.now, g);
+		stack_pkt_free(p.a, segs[i]);
+	}
+	t_move(&p, p.b, p.a); /* duplicate ACKs: A resends segment 1 */
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_fast_retransmits), 1);
+	ck_assert_uint_lt(a->cwnd, cwnd_before);
+	t_drain(p.a); /* the retransmission is lost */
+	/* The original arrives; B's ACK echoes its (older) timestamp. */
+	struct pkt *g = stack_pkt_alloc(p.b, segs[0]->len);
+	memcpy(g->data, segs[0]->data, segs[0]->len);
+	g->len = segs[0]->len;
+	stack_input(p.b, p.now, g);
+	stack_pkt_free(p.a, segs[0]);
+	t_exchange(&p);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_spurious_retransmits), 1);
+	ck_assert_uint_ge(a->cwnd, cwnd_before);
+	ck_assert(!a->in_recovery);
+	t_pair_free(&p);
+}
+END_TEST
+
 START_TEST(test_icmp_port_unreachable_refuses_connect)
 {
 	struct pair p;
@@ -991,6 +1035,7 @@ int main(void)
 	tcase_add_test(tc, test_syn_received_rules);
 	tcase_add_test(tc, test_icmp_port_unreachable_refuses_connect);
 	tcase_add_test(tc, test_sockopts_read_back_and_change_one_at_a_time);
+	tcase_add_test(tc, test_reordering_is_detected_and_undone);
 	tcase_add_test(tc, test_fin_out_of_order_is_taken_when_the_hole_fills);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
