@@ -346,6 +346,20 @@ static int parse_if_dhcp(struct config_interface *ifc, const char *v, char *err,
 	return 0;
 }
 
+static int parse_if_offload(struct config_interface *ifc, const char *v,
+			    char *err, size_t errlen)
+{
+	if (strcmp(v, "yes") == 0)
+		ifc->offload = true;
+	else if (strcmp(v, "no") == 0)
+		ifc->offload = false;
+	else
+		return fail(err, errlen,
+			    "bad offload \"%.*s\": must be yes or no",
+			    CONFIG_QUOTE_MAX, v);
+	return 0;
+}
+
 static int parse_if_address(struct config_interface *ifc, const char *v,
 			    char *err, size_t errlen)
 {
@@ -574,6 +588,7 @@ enum interface_key {
 	IF_ADDRESS,
 	IF_GATEWAY,
 	IF_DNS,
+	IF_OFFLOAD,
 	IF_KEYS
 };
 
@@ -594,6 +609,7 @@ static const struct {
     [IF_ADDRESS] = {"address", parse_if_address},
     [IF_GATEWAY] = {"gateway", parse_if_gateway},
     [IF_DNS] = {"dns", parse_if_dns},
+    [IF_OFFLOAD] = {"offload", parse_if_offload},
 };
 
 /* ---- the parse state ------------------------------------------------- */
@@ -727,6 +743,7 @@ static void section_begin(struct parse_state *st, char *text)
 	memcpy(st->iface->name, name, len + 1);
 	st->iface->mtu = CONFIG_DEFAULT_MTU;
 	st->iface->dhcp = true;
+	st->iface->offload = true;
 	st->iface->line = st->lineno;
 	memset(&st->lines[cfg->nifs], 0, sizeof(st->lines[0]));
 	cfg->nifs++;

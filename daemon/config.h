@@ -43,6 +43,7 @@ struct config_interface {
 	uint32_t gateway; /* 0 = none */
 	uint32_t dns[CONFIG_DNS_MAX];
 	int ndns;
+	bool offload;  /* default yes: IFF_VNET_HDR, TSO and checksum offload */
 	int line; /* line of the [interface NAME] header, for messages */
 };
 

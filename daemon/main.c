@@ -12,7 +12,9 @@
  * The loop has four kinds of watchers:
  *
  *   - one ev_io per TAP: reads up to TAP_RX_BATCH frames per wakeup,
- *     each into a buffer from stack_pkt_alloc() handed to stack_input();
+ *     each into a buffer from stack_pkt_alloc() handed to stack_input()
+ *     (with offload, behind a virtio-net header, up to 64 KiB: see
+ *     tap_read_frames());
  *     when the pool is exhausted the frame is read and dropped (counted)
  *     so that the loop does not spin on a readable TAP;
  *   - one ev_timer at the stack's next deadline, calling stack_timer();
@@ -40,7 +42,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <endian.h>
+#include <linux/virtio_net.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +62,9 @@
 /* Frames read from one TAP per wakeup, so one busy TAP cannot starve
  * the others or the control socket. */
 #define TAP_RX_BATCH 64
+/* The largest frame a TAP hands over: an IPv4 datagram of 64 KiB (a TSO
+ * super-segment) with its Ethernet header. */
+#define TAP_FRAME_MAX (65535u + 14u)
 /* Rounds of draining tx and events in one daemon_flush(); events that
  * keep making events beyond this are left for a timer an instant later. */
 #define FLUSH_ROUNDS_MAX 16
@@ -88,16 +96,46 @@ static struct tap *tap_by_ifindex(struct daemon *d, int ifindex)
 	return NULL;
 }
 
-/* Writes one frame to its TAP and counts the outcome. */
+/* Fills the virtio-net header that goes in front of p: the offloads the
+ * stack asked for (a partial checksum, TSO), or zeroes. */
+static void vnet_hdr_fill(struct virtio_net_hdr *vh, const struct pkt *p)
+{
+	memset(vh, 0, sizeof(*vh));
+	if (!(p->flags & PKT_F_CSUM_PARTIAL))
+		return;
+	size_t l4 = (size_t)(p->buf + p->l4_offset - p->data);
+	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh->csum_start = htole16((uint16_t)l4);
+	vh->csum_offset = htole16(p->csum_offset);
+	if (p->gso_size && l4 + 13 <= p->len) {
+		size_t thl = (size_t)(p->data[l4 + 12] >> 4) * 4;
+		vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		vh->gso_size = htole16(p->gso_size);
+		vh->hdr_len = htole16((uint16_t)(l4 + thl));
+	}
+}
+
+/* Writes one frame to its TAP (behind a virtio-net header when the TAP
+ * has IFF_VNET_HDR) and counts the outcome. */
 static void tap_write_frame(struct daemon *d, const struct pkt *p)
 {
 	struct tap *t = tap_by_ifindex(d, p->ifindex);
+	struct virtio_net_hdr vh;
+	struct iovec iov[2];
+	size_t want = p->len;
+	int niov = 0;
 	ssize_t n;
 
 	if (!t || t->fd < 0)
 		return;
-	n = write(t->fd, p->data, p->len);
-	if (n == (ssize_t)p->len) {
+	if (t->vnet_hdr) {
+		vnet_hdr_fill(&vh, p);
+		iov[niov++] = (struct iovec){&vh, sizeof(vh)};
+		want += sizeof(vh);
+	}
+	iov[niov++] = (struct iovec){p->data, p->len};
+	n = niov == 1 ? write(t->fd, p->data, p->len) : writev(t->fd, iov, niov);
+	if (n == (ssize_t)want) {
 		t->tx_frames++;
 	} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 			     errno == ENOBUFS)) {
@@ -173,21 +211,52 @@ static void stack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /*
+ * A buffer to read one frame into. With the virtio-net header, frames up
+ * to 64 KiB arrive: a large buffer (the one kept from the last read, or a
+ * new one); a small one when the pool has no large one left (a large
+ * frame then fails to read and is lost, as with a NIC out of large
+ * descriptors). Without, a small one for the MTU. NULL: pool exhausted.
+ */
+static struct pkt *tap_rx_buffer(struct daemon *d, struct tap *t)
+{
+	struct pkt *p;
+
+	if (t->vnet_hdr) {
+		p = t->spare;
+		t->spare = NULL;
+		if (!p)
+			p = stack_pkt_alloc(d->stack, TAP_FRAME_MAX);
+		if (p)
+			return p;
+	}
+	return stack_pkt_alloc(d->stack, t->mtu + 14);
+}
+
+/*
  * Reads up to `max` frames from the TAP, each handed to stack_input().
  * Returns the number read, with *drained set when the TAP had no more
  * (EAGAIN or an error). The caller calls daemon_flush().
+ *
+ * With IFF_VNET_HDR the header is read into the headroom just in front
+ * of the frame: a checksum the kernel left partial (NEEDS_CSUM) or
+ * checked (DATA_VALID) is passed on as PKT_F_CSUM_VALID. A small frame
+ * read into a large buffer is copied into a small one, so that large
+ * buffers hold large frames only, and the large one is kept for the
+ * next read.
  */
 static unsigned tap_read_frames(struct daemon *d, struct tap *t, unsigned max,
 				bool *drained)
 {
-	static uint8_t discard[65536]; /* > the largest frame, 65535 */
+	/* > the largest frame, 65535 + 14, and its header */
+	static uint8_t discard[TAP_FRAME_MAX + 64];
 	uint64_t now = daemon_now();
-	size_t frame_max = t->mtu + 14;
+	size_t hdr = t->vnet_hdr ? sizeof(struct virtio_net_hdr) : 0;
 	unsigned i;
 
 	*drained = false;
 	for (i = 0; i < max; i++) {
-		struct pkt *p = stack_pkt_alloc(d->stack, frame_max);
+		struct pkt *p = tap_rx_buffer(d, t);
+		struct virtio_net_hdr vh;
 		size_t room;
 		ssize_t n;
 
@@ -207,16 +276,45 @@ static unsigned tap_read_frames(struct daemon *d, struct tap *t, unsigned max,
 		 * ours still arrives whole (tun fails a read into a buffer
 		 * too small, and the frame is lost). */
 		room = pkt_tailroom(p);
-		n = read(t->fd, p->data, room < 65535 ? room : 65535);
-		if (n <= 0) {
-			stack_pkt_free(d->stack, p);
+		if (room > TAP_FRAME_MAX)
+			room = TAP_FRAME_MAX;
+		n = read(t->fd, p->data - hdr, room + hdr);
+		if (n <= (ssize_t)hdr) {
+			if (p->pkt_class == PKT_CLASS_LARGE && !t->spare)
+				t->spare = p;
+			else
+				stack_pkt_free(d->stack, p);
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && (t->rx_errors++ & 1023) == 0)
 				log_msg(LOG_WARNING, "%s: read: %m", t->name);
+			if (n >= 0 && n <= (ssize_t)hdr && n > 0)
+				continue; /* a header and no frame */
 			*drained = !(n < 0 && errno == EINTR);
 			break;
 		}
+		n -= (ssize_t)hdr;
 		p->len = (uint32_t)n;
+		if (hdr) {
+			memcpy(&vh, p->data - hdr, sizeof(vh));
+			if (vh.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
+					VIRTIO_NET_HDR_F_DATA_VALID))
+				p->flags |= PKT_F_CSUM_VALID;
+			if (p->pkt_class == PKT_CLASS_LARGE &&
+			    (size_t)n + PKT_HEADROOM <= PKT_SMALL_CAP) {
+				struct pkt *q =
+				    stack_pkt_alloc(d->stack, (size_t)n);
+
+				if (q) {
+					memcpy(q->data, p->data, (size_t)n);
+					q->len = p->len;
+					q->flags = p->flags;
+					p->flags = 0;
+					p->len = 0;
+					t->spare = p;
+					p = q;
+				}
+			}
+		}
 		p->ifindex = (uint16_t)t->ifindex;
 		t->rx_frames++;
 		stack_input(d->stack, now, p);
@@ -334,7 +432,7 @@ static int interface_up(struct daemon *d, const struct config_interface *ifc)
 
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
-	ret = tap_open(t, ifc->name, ifc->mtu, stack_mac);
+	ret = tap_open(t, ifc->name, ifc->mtu, stack_mac, ifc->offload);
 	if (ret < 0)
 		return ret;
 	d->ntaps++;
@@ -346,6 +444,14 @@ static int interface_up(struct daemon *d, const struct config_interface *ifc)
 		return idx;
 	}
 	t->ifindex = idx;
+	if (t->offload) {
+		ret = stack_if_set_offload(d->stack, idx, true, true);
+		if (ret < 0) {
+			log_msg(LOG_ERR, "%s: offload: %s", ifc->name,
+				strerror(-ret));
+			return ret;
+		}
+	}
 	ret = stack_if_set_address(d->stack, daemon_now(), idx, ifc->addr,
 				   ifc->prefix_len);
 	format_ipv4(ifc->addr, addr, sizeof(addr));
@@ -382,10 +488,11 @@ static int interface_up(struct daemon *d, const struct config_interface *ifc)
 	format_mac(stack_mac, mac, sizeof(mac));
 	format_mac(t->kernel_mac, kmac, sizeof(kmac));
 	log_msg(LOG_INFO,
-		"%s: %s TAP, mac %s%s, mtu %u, address %s/%u, gateway %s, "
-		"dns %s; kernel side mac %s",
+		"%s: %s TAP, mac %s%s, mtu %u, offload %s, address %s/%u, "
+		"gateway %s, dns %s; kernel side mac %s",
 		ifc->name, t->created ? "created" : "attached to persistent",
-		mac, ifc->has_mac ? "" : " (random)", ifc->mtu, addr,
+		mac, ifc->has_mac ? "" : " (random)", ifc->mtu,
+		t->offload ? "tso+csum" : "none", addr,
 		ifc->prefix_len, gw, ifc->ndns ? dns : "none", kmac);
 
 	ev_io_init(&t->watcher, tap_read_cb, t->fd, EV_READ);
@@ -450,10 +557,10 @@ static void print_config(const struct config *cfg, const char *path)
 		format_ipv4(ifc->addr, addr, sizeof(addr));
 		if (ifc->gateway)
 			format_ipv4(ifc->gateway, gw, sizeof(gw));
-		printf("interface %s: mac %s, mtu %u, dhcp %s, address %s/%u, "
-		       "gateway %s, dns",
-		       ifc->name, mac, ifc->mtu, ifc->dhcp ? "yes" : "no", addr,
-		       ifc->prefix_len, gw);
+		printf("interface %s: mac %s, mtu %u, dhcp %s, offload %s, "
+		       "address %s/%u, gateway %s, dns",
+		       ifc->name, mac, ifc->mtu, ifc->dhcp ? "yes" : "no",
+		       ifc->offload ? "yes" : "no", addr, ifc->prefix_len, gw);
 		if (!ifc->ndns)
 			printf(" none");
 		for (int j = 0; j < ifc->ndns; j++) {
@@ -625,6 +732,10 @@ out:
 			    (unsigned long long)t->tx_frames,
 			    (unsigned long long)t->tx_drops,
 			    (unsigned long long)t->tx_errors);
+		if (t->spare) {
+			stack_pkt_free(d->stack, t->spare);
+			t->spare = NULL;
+		}
 		tap_close(t);
 	}
 	if (d->loop) {

@@ -9,6 +9,9 @@
  *      IFF_TAP | IFF_NO_PI: creates the TAP or attaches to the
  *      existing one. The kernel refuses with EPERM (no CAP_NET_ADMIN),
  *      EBUSY (another process has it) or EINVAL (not a TAP).
+ *      With offload, IFF_VNET_HDR too, then TUNSETOFFLOAD(TUN_F_CSUM |
+ *      TUN_F_TSO4); should that fail the TAP is used without offload
+ *      (logged), its frames still behind a zeroed virtio-net header.
  *   3. Through rtnetlink (libnl-route): read the link as it is (its
  *      MTU, IFF_UP, MAC are saved for a pre-existing TAP), then one
  *      change: the MTU, a new kernel-side MAC if it equals the stack's,
@@ -24,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
@@ -186,7 +190,7 @@ static void random_mac(uint8_t mac[6], const uint8_t avoid[6])
 }
 
 int tap_open(struct tap *t, const char *name, uint32_t mtu,
-	     const uint8_t stack_mac[6])
+	     const uint8_t stack_mac[6], bool offload)
 {
 	struct ifreq ifr;
 	uint8_t new_mac[6];
@@ -197,6 +201,8 @@ int tap_open(struct tap *t, const char *name, uint32_t mtu,
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	t->mtu = mtu;
 	t->orig_mac_changed = 0;
+	t->vnet_hdr = 0;
+	t->offload = 0;
 	existed = if_nametoindex(name) != 0;
 
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -206,7 +212,7 @@ int tap_open(struct tap *t, const char *name, uint32_t mtu,
 		return ret;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		ret = -errno;
@@ -220,6 +226,24 @@ int tap_open(struct tap *t, const char *name, uint32_t mtu,
 	}
 	t->fd = fd;
 	t->created = !existed;
+	if (offload) {
+		int hdr_sz = (int)sizeof(struct virtio_net_hdr);
+
+		t->vnet_hdr = 1;
+		if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_sz) < 0) {
+			ret = -errno;
+			log_msg(LOG_ERR, "%s: TUNSETVNETHDRSZ: %m", name);
+			goto fail;
+		}
+		if (ioctl(fd, TUNSETOFFLOAD,
+			  (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0)
+			log_msg(LOG_WARNING,
+				"%s: TUNSETOFFLOAD: %m; going on without "
+				"offload",
+				name);
+		else
+			t->offload = 1;
+	}
 
 	/* Read the link (saving its state), then the one change. */
 	ret = link_read(name, t);

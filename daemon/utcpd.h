@@ -28,6 +28,13 @@ struct tap {
 	ev_io watcher;
 	uint64_t rx_frames, tx_frames, rx_errors, tx_errors, tx_drops;
 	uint64_t rx_drops; /* read but no stack buffer (pool exhausted) */
+	/* tap.c: IFF_VNET_HDR (every frame carries a struct virtio_net_hdr)
+	 * and, with it, TSO and checksum offload granted by TUNSETOFFLOAD. */
+	int vnet_hdr;
+	int offload;
+	/* main.c: a large stack buffer read into and kept while the frames
+	 * that arrive are small (they are copied into small buffers). */
+	struct pkt *spare;
 	/* tap.c: the kernel's view, and what to restore on a pre-existing
 	 * TAP when the daemon stops. */
 	int kernel_ifindex;

@@ -14,7 +14,8 @@
  * Output routes by longest prefix (stack.c), chooses the source, fills
  * the header with a fresh identification and TTL 64, and fragments a
  * datagram larger than the interface MTU (RFC 791 3.2, fragments on
- * 8-byte boundaries) before handing frames to ARP.
+ * 8-byte boundaries) before handing frames to ARP. A TCP super-segment
+ * (pkt->gso_size) goes out whole: the link segments it (TSO).
  */
 #include <errno.h>
 
@@ -247,9 +248,29 @@ int ipv4_output(struct stack *s, uint64_t now, struct pkt *p, uint32_t saddr,
 		return -EMSGSIZE;
 	}
 	p->ifindex = (uint16_t)ifindex;
+	if (p->flags & PKT_F_CSUM_PARTIAL) {
+		const struct stack_if *ifp = &s->ifs[ifindex];
+		if (p->gso_size && !ifp->tso) {
+			/* Built for a TSO link, routed to another. */
+			COUNT(s, ip_tx_drop_too_big);
+			stack_drop(s, p);
+			return -EMSGSIZE;
+		}
+		if (!ifp->csum) {
+			/* Complete the checksum here: the field holds the
+			 * pseudo-header sum, not complemented. */
+			uint8_t *ck = p->data + p->csum_offset;
+			put_be16(ck, 0);
+			put_be16(ck, csum_fold(csum_partial(
+					 p->data, p->len,
+					 csum_pseudo(saddr, daddr, proto,
+						     (uint16_t)p->len))));
+			p->flags &= (uint8_t)~PKT_F_CSUM_PARTIAL;
+		}
+	}
 	id = s->ip_id++;
 	mtu = s->ifs[ifindex].mtu;
-	if (p->len + IPV4_HDR_LEN > mtu)
+	if (p->len + IPV4_HDR_LEN > mtu && !p->gso_size)
 		return ipv4_fragment(s, now, p, id, proto, saddr, daddr,
 				     nexthop, mtu);
 	h = pkt_push(p, IPV4_HDR_LEN);

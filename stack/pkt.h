@@ -6,7 +6,8 @@
  * header without copying, and each layer on the way in strips its header
  * by advancing `data`. Buffers come in two size classes: small ones for
  * MTU-sized frames and large ones for 64 KiB segments (reassembled
- * datagrams today, offloaded super-segments later).
+ * datagrams, and TCP super-segments when the link offloads
+ * segmentation).
  *
  * The pool owns every buffer. It allocates lazily up to a fixed maximum
  * per class and recycles freed buffers through a free list, so the hot
@@ -30,6 +31,17 @@
 
 enum pkt_class { PKT_CLASS_SMALL, PKT_CLASS_LARGE, PKT_CLASS_COUNT };
 
+/* pkt->flags. */
+/* Input: the link vouches for the L4 (TCP/UDP) checksum (the kernel
+ * verified it, or it is local traffic whose checksum was never
+ * computed); tcp_input and udp_input skip their check. The IPv4 header
+ * checksum is checked anyway. */
+#define PKT_F_CSUM_VALID 0x01u
+/* Output: the L4 checksum field holds the folded, not complemented,
+ * pseudo-header sum (Linux's CHECKSUM_PARTIAL); the link completes it
+ * over the L4 header and payload (per segment with gso_size). */
+#define PKT_F_CSUM_PARTIAL 0x02u
+
 struct pkt {
 	struct pkt *next; /* link in whichever queue holds the buffer */
 	uint8_t *data;    /* first valid byte */
@@ -37,7 +49,14 @@ struct pkt {
 	uint32_t cap;     /* size of buf[] */
 	uint16_t ifindex; /* stack interface the frame came in on / goes out */
 	uint8_t pkt_class;
-	uint8_t flags;
+	uint8_t flags;    /* PKT_F_* */
+	/* Output offload (PKT_F_CSUM_PARTIAL): the L4 header is at
+	 * buf[l4_offset] and its checksum field csum_offset bytes into it;
+	 * gso_size, when not 0, is the payload of each segment the link
+	 * cuts the frame into (TSO), the last one possibly shorter. */
+	uint16_t gso_size;
+	uint16_t l4_offset;
+	uint16_t csum_offset;
 	/* Filled by the input path for the layers above it. */
 	uint32_t saddr, daddr; /* IPv4 source and destination, host order */
 	uint16_t sport, dport; /* transport ports, host order */

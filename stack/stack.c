@@ -63,7 +63,7 @@ void stack_limits_default(struct stack_limits *lim)
 {
 	*lim = (struct stack_limits){
 		.pkt_small_max = 8192,
-		.pkt_large_max = 64,
+		.pkt_large_max = 1024,
 		.arp_cache_max = 256,
 		.arp_hold_max = 16,
 		.arp_reachable_ns = 60 * STACK_NS_PER_SEC,
@@ -159,6 +159,17 @@ int stack_if_add(struct stack *s, const char *name, const uint8_t mac[6],
 	strncpy(ifp->name, name, STACK_IF_NAME_MAX - 1);
 	memcpy(ifp->mac, mac, ETH_ADDR_LEN);
 	return s->nifs++;
+}
+
+int stack_if_set_offload(struct stack *s, int ifindex, bool tso, bool csum)
+{
+	if (ifindex < 0 || ifindex >= s->nifs)
+		return -ENODEV;
+	if (tso && !csum) /* segmentation completes checksums too */
+		return -EINVAL;
+	s->ifs[ifindex].tso = tso;
+	s->ifs[ifindex].csum = csum;
+	return 0;
 }
 
 static void route_remove_connected(struct stack *s, int ifindex)

@@ -41,7 +41,10 @@
  * values, the daemon may override some from its configuration. */
 struct stack_limits {
 	uint32_t pkt_small_max;     /* small buffers in the pool */
-	uint32_t pkt_large_max;     /* 64 KiB buffers in the pool */
+	uint32_t pkt_large_max;     /* 64 KiB buffers in the pool: TSO
+				     * super-segments held in TCP receive
+				     * queues, reassembly; allocated on
+				     * demand, 1024 bound ~64 MiB */
 	uint32_t arp_cache_max;     /* entries, all interfaces together */
 	uint32_t arp_hold_max;      /* frames queued on one INCOMPLETE entry */
 	uint64_t arp_reachable_ns;  /* a resolved entry ages out after this */
@@ -90,6 +93,16 @@ int stack_if_add(struct stack *s, const char *name, const uint8_t mac[6],
  * ARP. addr 0 removes the address. Returns 0, -ENODEV or -EINVAL. */
 int stack_if_set_address(struct stack *s, uint64_t now, int ifindex,
 			 uint32_t addr, uint8_t prefix_len);
+
+/*
+ * Tells the stack what the link under an interface offloads (both off
+ * when the interface is added). tso: the link cuts a TCP frame of up to
+ * 64 KiB into MSS-sized segments (pkt->gso_size), so TCP sends
+ * super-segments; csum: the link completes a partial L4 checksum
+ * (PKT_F_CSUM_PARTIAL). TCP uses both only together (tso needs csum).
+ * Returns 0, -ENODEV, or -EINVAL for tso without csum.
+ */
+int stack_if_set_offload(struct stack *s, int ifindex, bool tso, bool csum);
 
 /* Adds a route: dst/prefix_len via gateway (0 = on-link) out ifindex.
  * A default route is 0/0. Returns 0, -ENOSPC, -EEXIST or -EINVAL. */

@@ -104,6 +104,8 @@ struct stack_if {
 	uint32_t mtu;
 	uint32_t addr; /* 0 = none */
 	uint8_t prefix_len;
+	bool tso;      /* the link segments TCP frames up to 64 KiB */
+	bool csum;     /* the link completes partial L4 checksums */
 };
 
 struct route {

@@ -67,6 +67,9 @@
 #define TCP_EPHEMERAL_FIRST 49152u
 #define TCP_EPHEMERAL_LAST 65535u
 #define TCP_OOO_MAX 256         /* out-of-order segments held, per conn */
+/* Payload of a TSO super-segment at most: an IPv4 datagram of 65535
+ * bytes with a 20-byte IP header and the largest TCP header. */
+#define TCP_TSO_MAX (65535u - 20u - TCP_HDR_MAX)
 
 /* A parsed segment: header fields in host order, options, payload. */
 struct tcp_seg {
@@ -282,6 +285,9 @@ bool tcp_next_lost(const struct tcp_conn *c, uint32_t max, uint32_t *seq,
 		   uint32_t *len);
 /* The payload a segment can carry now: the MSS less any SACK option. */
 uint32_t tcp_payload_max(const struct tcp_conn *c);
+/* The payload one segment we build can carry: tcp_payload_max(), or a
+ * multiple of it up to TCP_TSO_MAX when c's interface offloads TSO. */
+uint32_t tcp_seg_max(const struct stack *s, const struct tcp_conn *c);
 
 /* ---- between the tcp_*.c files ---- */
 

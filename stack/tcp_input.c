@@ -377,6 +377,18 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 
 /* Queues in-order data (takes p, payload at p->data) or stores it out
  * of order. Returns true when the ACK should go at once. */
+/* Is the pool nearly out of buffers of p's class? Then data is dropped
+ * rather than queued, keeping buffers for ACKs and other connections:
+ * 64 small ones, or 1/16 of the large ones (super-segments). */
+static bool tcp_pool_low(const struct stack *s, const struct pkt *p)
+{
+	unsigned c = p->pkt_class < PKT_CLASS_COUNT ? p->pkt_class
+						    : PKT_CLASS_SMALL;
+	uint32_t margin = c == PKT_CLASS_SMALL ? 64 : s->pool.max[c] / 16;
+
+	return s->pool.in_use[c] + margin > s->pool.max[c];
+}
+
 static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 			struct tcp_seg *seg, struct pkt *p)
 {
@@ -418,8 +430,8 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	/* Delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2): every second
 	 * full-sized segment at once, else within TCP_DELACK_NS. */
-	if (len >= c->our_mss - 40u)
-		c->unacked_full_segs++;
+	if (len >= c->our_mss - 40u) /* a super-segment counts as two */
+		c->unacked_full_segs += len >= 2 * (c->our_mss - 40u) ? 2 : 1;
 	return c->unacked_full_segs >= 2 || (seg->flags & TCP_PSH && len < 64);
 }
 
@@ -614,8 +626,7 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 			goto drop;
 		} else if (tcp_rcv_queued(c) + tcp_ooo_bytes(c) + seg->len >
 				   c->rcv_wnd_max + c->our_mss ||
-			   s->pool.in_use[PKT_CLASS_SMALL] + 64 >
-				   s->pool.max[PKT_CLASS_SMALL]) {
+			   tcp_pool_low(s, p)) {
 			COUNT(s, tcp_rx_drop_no_buffer);
 			seg->len = 0;
 			ack_now = true;
@@ -740,7 +751,8 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p)
 		COUNT(s, tcp_rx_drop_options);
 		goto drop;
 	}
-	if (csum_fold(csum_partial(p->data, p->len,
+	if (!(p->flags & PKT_F_CSUM_VALID) &&
+	    csum_fold(csum_partial(p->data, p->len,
 				   csum_pseudo(p->saddr, p->daddr,
 					       IPV4_PROTO_TCP,
 					       (uint16_t)p->len))) != 0) {

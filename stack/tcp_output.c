@@ -20,8 +20,13 @@
  * (RFC 9293 3.8.6.2.2): the right edge moves only by at least
  * min(buffer / 2, MSS), and never moves left (no shrinking).
  *
- * Segment size: at most the MSS now. Segments up to 64 KiB need no
- * change here beyond the limit once the TAP offloads segmentation.
+ * Segment size: the MSS, or, when the interface offloads segmentation
+ * (stack_if_set_offload), super-segments of up to TCP_TSO_MAX bytes of
+ * payload, a multiple of the MSS unless they end the data: the link cuts
+ * them into MSS-sized segments (pkt->gso_size), and completes their
+ * checksums (PKT_F_CSUM_PARTIAL: we write only the pseudo-header sum and
+ * never read the payload). Nagle and SWS still reason in MSS units: a
+ * segment of at least the MSS is full.
  */
 #include "checksum.h"
 #include "tcp.h"
@@ -37,6 +42,24 @@ uint32_t tcp_payload_max(const struct tcp_conn *c)
 	if (n > max_blocks)
 		n = max_blocks;
 	return c->mss - (n ? 4 + 8 * n : 0);
+}
+
+/* Does c leave through an interface that segments and checksums? */
+static bool tcp_tso(const struct stack *s, const struct tcp_conn *c)
+{
+	return c->ifindex >= 0 && c->ifindex < s->nifs &&
+	       s->ifs[c->ifindex].tso;
+}
+
+uint32_t tcp_seg_max(const struct stack *s, const struct tcp_conn *c)
+{
+	uint32_t mss = tcp_payload_max(c);
+	uint32_t max;
+
+	if (!tcp_tso(s, c) || !mss)
+		return mss;
+	max = (TCP_TSO_MAX / mss) * mss;
+	return max > mss ? max : mss;
 }
 
 uint32_t tcp_rcv_window(const struct tcp_conn *c)
@@ -152,10 +175,26 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 	put_be16(h + 16, 0);
 	put_be16(h + 18, 0);
 	p->len = TCP_HDR_LEN + optlen + len;
-	put_be16(h + 16, csum_fold(csum_partial(
-				 h, p->len,
-				 csum_pseudo(c->laddr, c->raddr, IPV4_PROTO_TCP,
-					     (uint16_t)p->len))));
+	if (tcp_tso(s, c)) {
+		/* The link completes the checksum (and segments when len is
+		 * over the MSS): write the pseudo-header sum, folded, not
+		 * complemented, over the whole super-segment's length. */
+		uint32_t mss = tcp_payload_max(c);
+		uint16_t sum = (uint16_t)~csum_fold(csum_pseudo(
+		    c->laddr, c->raddr, IPV4_PROTO_TCP, (uint16_t)p->len));
+		put_be16(h + 16, sum);
+		p->flags |= PKT_F_CSUM_PARTIAL;
+		p->l4_offset = (uint16_t)(h - p->buf);
+		p->csum_offset = 16;
+		if (len > mss)
+			p->gso_size = (uint16_t)mss;
+	} else {
+		put_be16(h + 16,
+			 csum_fold(csum_partial(
+			     h, p->len,
+			     csum_pseudo(c->laddr, c->raddr, IPV4_PROTO_TCP,
+					 (uint16_t)p->len))));
+	}
 	if (flags & TCP_ACK) {
 		/* Advertised: remember the right edge and the ACK. */
 		uint32_t edge = c->rcv_nxt + ((wnd >> c->rcv_wscale)
@@ -376,6 +415,7 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 		uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
 		uint32_t win_end = c->snd_una + wnd;
 		uint32_t seg_max = tcp_payload_max(c);
+		uint32_t tso_max = tcp_seg_max(s, c);
 		uint32_t end, len = 0, avail;
 
 		if (c->in_recovery && c->sack_ok) {
@@ -397,8 +437,19 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 			len = win_end - c->snd_nxt;
 			if (len > avail)
 				len = avail;
-			if (len > seg_max)
-				len = seg_max;
+			if (len > tso_max)
+				len = tso_max;
+			/* A super-segment is whole MSS-sized segments, but
+			 * for the last bytes there are: the short tail goes
+			 * on its own, under the rules below, as it would
+			 * without offload. */
+			if (len > seg_max && c->snd_nxt + len != data_end)
+				len -= len % seg_max;
+			/* Resending, never across a range the peer holds. */
+			for (int i = 0; retransmission && i < c->nsacked; i++)
+				if (SEQ_LT(c->snd_nxt, c->sacked[i][0]) &&
+				    SEQ_LT(c->sacked[i][0], c->snd_nxt + len))
+					len = c->sacked[i][0] - c->snd_nxt;
 		}
 		if (c->force_send && !len && avail) {
 			/* Zero-window probe: a segment with an old sequence

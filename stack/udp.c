@@ -247,7 +247,7 @@ void udp_input(struct stack *s, uint64_t now, struct pkt *p)
 	}
 	p->len = ulen;
 	csum = get_be16(p->data + 6);
-	if (csum != 0 &&
+	if (csum != 0 && !(p->flags & PKT_F_CSUM_VALID) &&
 	    csum_fold(csum_partial(p->data, ulen,
 				   csum_pseudo(p->saddr, p->daddr,
 					       IPV4_PROTO_UDP, ulen))) != 0) {

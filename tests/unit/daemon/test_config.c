@@ -538,6 +538,21 @@ START_TEST(test_bad_mtu_is_refused)
 }
 END_TEST
 
+START_TEST(test_offload_defaults_to_yes_and_can_be_turned_off)
+{
+	ck_assert_int_eq(load(GOOD_IF), 0);
+	ck_assert(cfg.ifs[0].offload);
+	ck_assert_int_eq(load(GOOD_IF "offload = no\n"), 0);
+	ck_assert(!cfg.ifs[0].offload);
+	ck_assert_int_eq(load(GOOD_IF "offload = yes\n"), 0);
+	ck_assert(cfg.ifs[0].offload);
+	ck_refused(GOOD_IF "offload = maybe\n",
+		   "4: bad offload \"maybe\": must be yes or no");
+	ck_refused(GOOD_IF "offload = no\noffload = yes\n",
+		   "5: duplicate key \"offload\"");
+}
+END_TEST
+
 START_TEST(test_dhcp_yes_is_refused_until_implemented)
 {
 	ck_refused("[interface tap0]\ndhcp = yes\naddress = 10.0.0.2/24\n",

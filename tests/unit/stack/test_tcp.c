@@ -72,6 +72,10 @@ static int t_move(struct pair *p, struct stack *from, struct stack *to)
 		memcpy(g->data, f->data, f->len);
 		g->len = f->len;
 		g->ifindex = 0;
+		/* A partial checksum arrives as the kernel passes it on: not
+		 * to be checked (NEEDS_CSUM on a TAP). */
+		if (f->flags & PKT_F_CSUM_PARTIAL)
+			g->flags |= PKT_F_CSUM_VALID;
 		stack_pkt_free(from, f);
 		stack_input(to, p->now, g);
 	}
@@ -1007,6 +1011,171 @@ START_TEST(test_icmp_port_unreachable_refuses_connect)
 }
 END_TEST
 
+/* ---- TSO and checksum offload ------------------------------------- */
+
+/* The TCP header of an IPv4 frame (Ethernet + 20-byte IP header). */
+#define T_TCP(f) ((f)->data + 14 + 20)
+
+START_TEST(test_tso_sends_super_segments_with_partial_checksum)
+{
+	struct pair p;
+	int ca, cb, l;
+	t_pair(&p);
+	ck_assert_int_eq(stack_if_set_offload(p.a, 0, true, true), 0);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	uint32_t mss = tcp_payload_max(a);
+	static uint8_t data[200000];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	/* A window the size of the whole first burst. */
+	a->cwnd = 1u << 20;
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, data, sizeof(data)),
+			 sizeof(data));
+	struct pkt *f = stack_pop_tx(p.a);
+	ck_assert_ptr_nonnull(f);
+	uint8_t *th = T_TCP(f);
+	uint32_t tlen = f->len - 14 - 20;
+	uint32_t hl = (uint32_t)(th[12] >> 4) * 4;
+	uint32_t payload = tlen - hl;
+	ck_assert_uint_gt(payload, mss);
+	ck_assert_uint_le(payload, TCP_TSO_MAX);
+	ck_assert_uint_eq(payload % mss, 0);
+	ck_assert_uint_eq(f->gso_size, mss);
+	ck_assert(f->flags & PKT_F_CSUM_PARTIAL);
+	ck_assert_uint_eq(f->csum_offset, 16);
+	ck_assert_ptr_eq(f->buf + f->l4_offset, th);
+	ck_assert_uint_eq(get_be16(f->data + 14 + 2), 20 + tlen);
+	/* The field holds the pseudo-header sum, folded, not complemented. */
+	uint16_t pseudo = (uint16_t)~csum_fold(
+	    csum_pseudo(OUR_ADDR, PEER_ADDR, IPV4_PROTO_TCP, (uint16_t)tlen));
+	ck_assert_uint_eq(get_be16(th + 16), pseudo);
+	/* Completed as a NIC does, the checksum is right. */
+	put_be16(th + 16, csum_fold(csum_partial(th, tlen, 0)));
+	ck_assert_uint_eq(csum_fold(csum_partial(th, tlen,
+						 csum_pseudo(OUR_ADDR, PEER_ADDR,
+							     IPV4_PROTO_TCP,
+							     (uint16_t)tlen))),
+			  0);
+	ck_assert_int_eq(memcmp(th + hl, data, payload), 0);
+	stack_pkt_free(p.a, f);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_tso_bulk_transfer_both_ways)
+{
+	struct pair p;
+	int ca, cb, l;
+	t_pair(&p);
+	ck_assert_int_eq(stack_if_set_offload(p.a, 0, true, true), 0);
+	ck_assert_int_eq(stack_if_set_offload(p.b, 0, true, true), 0);
+	t_connect(&p, &ca, &cb, &l);
+	t_transfer(&p, p.a, ca, p.b, cb, 3 << 20);
+	t_transfer(&p, p.b, cb, p.a, ca, 300001);
+	ck_assert_uint_eq(tcp_conn_get(p.a, ca)->retransmits, 0);
+	/* Far fewer segments than MSS-sized ones would take. */
+	ck_assert_uint_lt(stack_counter_get(p.a, STACK_CTR_tcp_tx_segments),
+			  (3u << 20) / 1448 / 4);
+	p.drop_every = 5;
+	t_transfer(&p, p.a, ca, p.b, cb, 1 << 20);
+	ck_assert_uint_gt(p.dropped, 0);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_without_tso_segments_stay_mss_sized)
+{
+	struct pair p;
+	int ca, cb, l;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	uint32_t mss = tcp_payload_max(a);
+	static uint8_t data[100000];
+	a->cwnd = 1u << 20;
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, data, sizeof(data)),
+			 sizeof(data));
+	int n = 0;
+	struct pkt *f;
+	while ((f = stack_pop_tx(p.a))) {
+		uint8_t *th = T_TCP(f);
+		uint32_t tlen = f->len - 14 - 20;
+		ck_assert_uint_le(tlen - (uint32_t)(th[12] >> 4) * 4, mss);
+		ck_assert_uint_eq(f->gso_size, 0);
+		ck_assert(!(f->flags & PKT_F_CSUM_PARTIAL));
+		ck_assert_uint_eq(
+		    csum_fold(csum_partial(th, tlen,
+					   csum_pseudo(OUR_ADDR, PEER_ADDR,
+						       IPV4_PROTO_TCP,
+						       (uint16_t)tlen))),
+		    0);
+		stack_pkt_free(p.a, f);
+		n++;
+	}
+	ck_assert_int_gt(n, 1);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_large_segment_with_csum_valid_skips_the_check)
+{
+	struct pair p;
+	int ca, cb, l;
+	static struct tframe f;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	uint32_t seq = tcp_conn_get(p.b, cb)->snd_nxt;
+	uint32_t rcv_before = a->rcv_nxt;
+	size_t len = 20000;
+
+	/* A garbage checksum without the flag: dropped. */
+	t_craft(&p, ca, cb, &f, seq, TCP_ACK, NULL, 0, len);
+	f.b[34 + 16] ^= 0x5a;
+	t_input(p.a, p.now, &f);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_checksum), 1);
+	ck_assert_uint_eq(a->rcv_nxt, rcv_before);
+
+	/* The same with PKT_F_CSUM_VALID: taken. */
+	struct pkt *q = stack_pkt_alloc(p.a, f.len);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_eq(q->pkt_class, PKT_CLASS_LARGE);
+	memcpy(q->data, f.b, f.len);
+	q->len = (uint32_t)f.len;
+	q->flags = PKT_F_CSUM_VALID;
+	stack_input(p.a, p.now, q);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_checksum), 1);
+	ck_assert_uint_eq(a->rcv_nxt, rcv_before + len);
+
+	/* The IPv4 header checksum is still checked. */
+	t_craft(&p, ca, cb, &f, seq + (uint32_t)len, TCP_ACK, NULL, 0, 100);
+	f.b[14 + 10] ^= 0x01;
+	q = stack_pkt_alloc(p.a, f.len);
+	memcpy(q->data, f.b, f.len);
+	q->len = (uint32_t)f.len;
+	q->flags = PKT_F_CSUM_VALID;
+	stack_input(p.a, p.now, q);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_ip_rx_drop_checksum), 1);
+	ck_assert_uint_eq(a->rcv_nxt, rcv_before + len);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_set_offload_checks_its_arguments)
+{
+	struct stack_limits lim;
+	stack_limits_default(&lim);
+	struct stack *s = t_tcp_stack(OUR_MAC, OUR_ADDR, &lim);
+	ck_assert_int_eq(stack_if_set_offload(s, 1, true, true), -ENODEV);
+	ck_assert_int_eq(stack_if_set_offload(s, -1, false, false), -ENODEV);
+	ck_assert_int_eq(stack_if_set_offload(s, 0, true, false), -EINVAL);
+	ck_assert_int_eq(stack_if_set_offload(s, 0, false, true), 0);
+	ck_assert_int_eq(stack_if_set_offload(s, 0, false, false), 0);
+	stack_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp");
@@ -1037,6 +1206,11 @@ int main(void)
 	tcase_add_test(tc, test_sockopts_read_back_and_change_one_at_a_time);
 	tcase_add_test(tc, test_reordering_is_detected_and_undone);
 	tcase_add_test(tc, test_fin_out_of_order_is_taken_when_the_hole_fills);
+	tcase_add_test(tc, test_tso_sends_super_segments_with_partial_checksum);
+	tcase_add_test(tc, test_tso_bulk_transfer_both_ways);
+	tcase_add_test(tc, test_without_tso_segments_stay_mss_sized);
+	tcase_add_test(tc, test_large_segment_with_csum_valid_skips_the_check);
+	tcase_add_test(tc, test_set_offload_checks_its_arguments);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
