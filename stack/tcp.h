@@ -180,6 +180,7 @@ struct tcp_conn {
 	/* Congestion control (RFC 5681, RFC 6582, RFC 3465). */
 	const struct tcp_cc_ops *cc;
 	uint32_t cwnd, ssthresh, recover, bytes_acked;
+	uint32_t max_seg_sent; /* largest segment sent (TSO: above the MSS) */
 	struct {
 		double w_max;  /* window before the last reduction, segments */
 		double k;      /* time to reach w_max again, seconds */

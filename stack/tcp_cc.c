@@ -50,10 +50,13 @@ static void reno_init(struct tcp_conn *c)
 	c->bytes_acked = 0;
 }
 
-/* Slow start with ABC; returns the bytes not used by slow start. */
+/* Slow start with ABC; returns the bytes not used by slow start. RFC
+ * 3465's limit L is two segments per ACK; with TSO a "segment" is what
+ * we send in one piece, so one ACK for a super-segment still counts. */
 static uint32_t slow_start(struct tcp_conn *c, uint32_t acked)
 {
-	uint32_t limit = 2 * (uint32_t)c->mss;
+	uint32_t seg = c->max_seg_sent > c->mss ? c->max_seg_sent : c->mss;
+	uint32_t limit = 2 * seg;
 	uint32_t inc = acked < limit ? acked : limit;
 
 	if (c->cwnd >= c->ssthresh)

@@ -487,6 +487,8 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 			c->rtt_seq = c->snd_nxt;
 			c->rtt_start = now;
 		}
+		if (len > c->max_seg_sent)
+			c->max_seg_sent = len;
 		c->snd_nxt += len;
 		if (flags & TCP_FIN) {
 			c->snd_nxt++;

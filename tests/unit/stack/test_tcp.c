@@ -1084,6 +1084,29 @@ START_TEST(test_tso_bulk_transfer_both_ways)
 }
 END_TEST
 
+START_TEST(test_tso_slow_start_counts_a_super_segment_ack_in_full)
+{
+	struct pair p;
+	int ca, cb, l;
+	t_pair(&p);
+	ck_assert_int_eq(stack_if_set_offload(p.a, 0, true, true), 0);
+	ck_assert_int_eq(stack_if_set_offload(p.b, 0, true, true), 0);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	uint32_t iw = a->cwnd;
+	static uint8_t data[200000];
+	tcp_send(p.a, p.now, ca, data, sizeof(data));
+	/* The initial window leaves as one super-segment, and its one ACK
+	 * doubles the window as ten MSS-sized ACKed segments would
+	 * (RFC 3465's L counts segments as sent). */
+	ck_assert_int_eq(t_move(&p, p.a, p.b), 1);
+	ck_assert_int_eq(t_move(&p, p.b, p.a), 1);
+	ck_assert_uint_eq(a->cwnd, 2 * iw);
+	t_exchange(&p);
+	t_pair_free(&p);
+}
+END_TEST
+
 START_TEST(test_without_tso_segments_stay_mss_sized)
 {
 	struct pair p;
@@ -1208,6 +1231,7 @@ int main(void)
 	tcase_add_test(tc, test_fin_out_of_order_is_taken_when_the_hole_fills);
 	tcase_add_test(tc, test_tso_sends_super_segments_with_partial_checksum);
 	tcase_add_test(tc, test_tso_bulk_transfer_both_ways);
+	tcase_add_test(tc, test_tso_slow_start_counts_a_super_segment_ack_in_full);
 	tcase_add_test(tc, test_without_tso_segments_stay_mss_sized);
 	tcase_add_test(tc, test_large_segment_with_csum_valid_skips_the_check);
 	tcase_add_test(tc, test_set_offload_checks_its_arguments);
