@@ -229,10 +229,8 @@ static int ipv4_fragment(struct stack *s, uint64_t now, struct pkt *p,
 int ipv4_output(struct stack *s, uint64_t now, struct pkt *p, uint32_t saddr,
 		uint32_t daddr, uint8_t proto)
 {
-	uint32_t nexthop, route_saddr, mtu;
+	uint32_t nexthop, route_saddr;
 	int ifindex, err;
-	uint16_t id;
-	uint8_t *h;
 
 	err = ipv4_route(s, daddr, &ifindex, &nexthop, &route_saddr);
 	if (err < 0) {
@@ -240,8 +238,18 @@ int ipv4_output(struct stack *s, uint64_t now, struct pkt *p, uint32_t saddr,
 		stack_drop(s, p);
 		return err;
 	}
-	if (!saddr)
-		saddr = route_saddr;
+	return ipv4_output_via(s, now, p, saddr ? saddr : route_saddr, daddr,
+			       proto, ifindex, nexthop);
+}
+
+int ipv4_output_via(struct stack *s, uint64_t now, struct pkt *p,
+		    uint32_t saddr, uint32_t daddr, uint8_t proto, int ifindex,
+		    uint32_t nexthop)
+{
+	uint32_t mtu;
+	uint16_t id;
+	uint8_t *h;
+
 	if (p->len + IPV4_HDR_LEN > IPV4_MAX_LEN) {
 		COUNT(s, ip_tx_drop_too_big);
 		stack_drop(s, p);

@@ -302,6 +302,11 @@ void ipv4_deliver(struct stack *s, uint64_t now, struct pkt *p);
  */
 int ipv4_output(struct stack *s, uint64_t now, struct pkt *p, uint32_t saddr,
 		uint32_t daddr, uint8_t proto);
+/* As ipv4_output(), for a caller that already routed: out ifindex to
+ * nexthop, from saddr (not 0). */
+int ipv4_output_via(struct stack *s, uint64_t now, struct pkt *p,
+		    uint32_t saddr, uint32_t daddr, uint8_t proto, int ifindex,
+		    uint32_t nexthop);
 /* Finds the route to daddr: the interface, the next hop and our source
  * address. Returns 0 or -ENETUNREACH. */
 int ipv4_route(const struct stack *s, uint32_t daddr, int *ifindex,

@@ -150,8 +150,8 @@ struct tcp_conn {
 
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
-	int ifindex;
-	uint32_t nexthop;
+	int ifindex; /* the route's, for the MSS and offloads; each segment is
+		      * routed as it leaves */
 
 	/* Send sequence space (RFC 9293 3.3.1). */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;

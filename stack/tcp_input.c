@@ -826,7 +826,6 @@ struct tcp_conn *tcp_passive_open(struct stack *s, uint64_t now,
 	c->raddr = seg->saddr;
 	c->rport = seg->sport;
 	c->ifindex = ifindex;
-	c->nexthop = nexthop;
 	tcp_conn_setup(s, c, o);
 	c->iss = iss;
 	c->snd_una = c->snd_nxt = c->snd_max = iss;

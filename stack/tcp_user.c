@@ -274,7 +274,6 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 	c->raddr = remote_addr;
 	c->rport = remote_port;
 	c->ifindex = ifindex;
-	c->nexthop = nexthop;
 	tcp_conn_setup(s, c, o);
 	c->iss = tcp_isn(s, now, local_addr, local_port, remote_addr,
 			 remote_port);

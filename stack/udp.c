@@ -194,7 +194,9 @@ int udp_send(struct stack *s, uint64_t now, int sock, uint32_t dst,
 	put_be16(h + 6, csum ? csum : 0xffff);
 	u->tx_datagrams++;
 	COUNT(s, udp_tx);
-	return ipv4_output(s, now, p, saddr, dst, IPV4_PROTO_UDP);
+	/* Routed once, above: the route also chose the checksum's source. */
+	return ipv4_output_via(s, now, p, saddr, dst, IPV4_PROTO_UDP, ifindex,
+			       nexthop);
 }
 
 /* The socket an arriving datagram belongs to, or NULL. */

@@ -196,4 +196,16 @@ static inline struct pkt *t_pop_ipv4(struct stack *s, uint8_t proto)
 	return p;
 }
 
+/* Runs a suite; the process's exit status says whether it passed. */
+static inline int t_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 #endif

@@ -275,9 +275,5 @@ int main(void)
 	tcase_add_test(tc, test_entry_in_use_is_refreshed_before_expiry);
 	tcase_add_test(tc, test_gratuitous_arp_updates_only_known_entries);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return t_run(s);
 }

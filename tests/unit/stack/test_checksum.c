@@ -84,9 +84,5 @@ static Suite *checksum_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(checksum_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return t_run(checksum_suite());
 }

@@ -265,9 +265,5 @@ int main(void)
 	tcase_add_test(tc, test_non_multiple_of_8_middle_fragment_is_malformed);
 	tcase_add_test(tc, test_stack_fragments_large_datagram_and_peer_reassembles);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return t_run(s);
 }

@@ -216,9 +216,5 @@ int main(void)
 	tcase_add_test(tc, test_errors_are_rate_limited_and_refill);
 	tcase_add_test(tc, test_port_unreachable_reported_to_connected_socket);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return t_run(s);
 }

@@ -207,9 +207,5 @@ int main(void)
 	tcase_add_test(tc, test_no_route_is_enetunreach);
 	tcase_add_test(tc, test_longest_prefix_wins);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return t_run(s);
 }

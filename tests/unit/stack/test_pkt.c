@@ -87,9 +87,5 @@ int main(void)
 	tcase_add_test(tc, test_push_and_pull_respect_bounds);
 	tcase_add_test(tc, test_queue_is_fifo_and_counts_bytes);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return t_run(s);
 }

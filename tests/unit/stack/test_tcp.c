@@ -964,6 +964,100 @@ START_TEST(test_reordering_is_detected_and_undone)
 }
 END_TEST
 
+START_TEST(test_full_table_recycles_time_wait_then_refuses)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct stack_limits lim;
+	stack_limits_default(&lim);
+	lim.tcp_conns_max = 2;
+	t_pair_lim(&p, &lim);
+	t_connect(&p, &ca, &cb, &l);
+	/* A closes first and lets go: one TIME_WAIT orphan in A's table. */
+	tcp_shutdown(p.a, p.now, ca);
+	tcp_close(p.b, p.now, cb);
+	t_exchange(&p);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_TIME_WAIT);
+	tcp_close(p.a, p.now, ca);
+	int c2 = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL);
+	ck_assert_int_ge(c2, 0); /* the free slot */
+	int c3 = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL);
+	ck_assert_int_ge(c3, 0); /* the TIME_WAIT one, recycled */
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_time_wait_recycled), 1);
+	ck_assert_int_eq(tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL),
+			 -EMFILE);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_conns_table_full), 1);
+	t_drain(p.a);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_out_of_order_store_full_drops_and_counts)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct tframe f;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	uint32_t seq = tcp_conn_get(p.b, cb)->snd_nxt;
+	uint8_t ts[12] = {1, 1, 8, 10};
+	put_be32(ts + 4, a->ts_recent + 1);
+	/* Disjoint 10-byte pieces, all beyond a hole at rcv_nxt. */
+	for (uint32_t i = 0; i <= TCP_OOO_MAX; i++) {
+		t_craft(&p, ca, cb, &f, seq + 100 + 20 * i, TCP_ACK, ts, 12,
+			10);
+		t_input(p.a, p.now, &f);
+		t_drain(p.a);
+	}
+	ck_assert_uint_eq(a->nooo, TCP_OOO_MAX);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_ooo_drop), 1);
+	ck_assert_uint_eq(tcp_ooo_bytes(a), 10 * TCP_OOO_MAX);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_event_queue_full_drops_udp_errors_only)
+{
+	struct stack_limits lim;
+	stack_limits_default(&lim);
+	lim.udp_sockets_max = 1;
+	lim.tcp_conns_max = 1;
+	lim.tcp_listeners_max = 1;
+	struct stack *s = t_stack_lim(&lim);
+	struct tframe f;
+	t_learn_peer(s);
+	int sock = udp_socket_open(s, 0, 5555, PEER_ADDR, 53);
+	ck_assert_int_eq(udp_send(s, T0, sock, 0, 0, "q", 1), 0);
+	struct pkt *q = t_pop_ipv4(s, IPV4_PROTO_UDP);
+	uint32_t qlen = q->len - 14;
+	/* A port unreachable quoting it, many times, events never popped. */
+	t_eth(&f, OUR_MAC, PEER_MAC, ETHERTYPE_IPV4);
+	t_ipv4(&f, PEER_ADDR, OUR_ADDR, 1, 1, 0, 8 + qlen);
+	uint8_t *m = f.b + f.len;
+	memset(m, 0, 8);
+	m[0] = 3;
+	m[1] = 3;
+	memcpy(m + 8, q->data + 14, qlen);
+	put_be16(m + 2, csum_fold(csum_partial(m, 8 + qlen, 0)));
+	f.len += 8 + qlen;
+	stack_pkt_free(s, q);
+	for (int i = 0; i < 100; i++)
+		t_input(s, T0, &f);
+	/* The queue holds what every socket could have pending at once. */
+	uint32_t cap = 2 * lim.udp_sockets_max + 4 * lim.tcp_conns_max +
+		       lim.tcp_listeners_max + 64;
+	ck_assert_uint_eq(stack_counter_get(s, STACK_CTR_stack_events_dropped),
+			  100 - cap);
+	struct stack_event ev;
+	uint32_t n = 0;
+	while (stack_pop_event(s, &ev))
+		n++;
+	ck_assert_uint_eq(n, cap);
+	stack_free(s);
+}
+END_TEST
+
 START_TEST(test_icmp_port_unreachable_refuses_connect)
 {
 	struct pair p;
@@ -1226,6 +1320,9 @@ int main(void)
 	tcase_add_test(tc, test_syn_sent_rules);
 	tcase_add_test(tc, test_syn_received_rules);
 	tcase_add_test(tc, test_icmp_port_unreachable_refuses_connect);
+	tcase_add_test(tc, test_full_table_recycles_time_wait_then_refuses);
+	tcase_add_test(tc, test_out_of_order_store_full_drops_and_counts);
+	tcase_add_test(tc, test_event_queue_full_drops_udp_errors_only);
 	tcase_add_test(tc, test_sockopts_read_back_and_change_one_at_a_time);
 	tcase_add_test(tc, test_reordering_is_detected_and_undone);
 	tcase_add_test(tc, test_fin_out_of_order_is_taken_when_the_hole_fills);
@@ -1236,9 +1333,5 @@ int main(void)
 	tcase_add_test(tc, test_large_segment_with_csum_valid_skips_the_check);
 	tcase_add_test(tc, test_set_offload_checks_its_arguments);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return t_run(s);
 }

@@ -244,9 +244,5 @@ int main(void)
 	tcase_add_test(tc, test_send_builds_valid_datagram);
 	tcase_add_test(tc, test_close_frees_queued_datagrams);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return t_run(s);
 }
