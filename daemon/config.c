@@ -71,7 +71,7 @@ struct parse_state {
 	enum section_kind kind;
 	struct config_interface *iface; /* SECTION_INTERFACE */
 	uint32_t seen_keys;		/* bit per key of the current section */
-	int daemon_line, limits_line, tcp_line;	/* headers seen, 0 = not yet */
+	int daemon_line, limits_line, tcp_line; /* headers seen, 0 = not yet */
 	struct interface_lines lines[STACK_IF_MAX];
 
 	int err_line; /* first error, 0 = none */
@@ -520,7 +520,7 @@ static const struct limit_key tcp_keys[] = {
 };
 
 #define TCP_NUM_KEYS (sizeof(tcp_keys) / sizeof(tcp_keys[0]))
-#define TCP_KEYS (TCP_NUM_KEYS + 1) /* and "congestion" */
+#define TCP_KEYS     (TCP_NUM_KEYS + 1) /* and "congestion" */
 
 static int parse_congestion(struct stack_limits *lim, const char *v, char *err,
 			    size_t errlen)
@@ -905,10 +905,10 @@ static int config_handler(void *user, const char *section, const char *key,
 	}
 
 	if (k < 0) {
-		const char *where = st->kind == SECTION_DAEMON ? "[daemon]"
+		const char *where = st->kind == SECTION_DAEMON	 ? "[daemon]"
 				    : st->kind == SECTION_LIMITS ? "[limits]"
 				    : st->kind == SECTION_TCP	 ? "[tcp]"
-								 : "[interface]";
+							      : "[interface]";
 
 		config_error_at(st, st->lineno, "unknown key \"%.*s\" in %s",
 				CONFIG_QUOTE_MAX, key, where);

@@ -43,8 +43,8 @@ struct config_interface {
 	uint32_t gateway; /* 0 = none */
 	uint32_t dns[CONFIG_DNS_MAX];
 	int ndns;
-	bool offload;  /* default yes: IFF_VNET_HDR, TSO and checksum offload */
-	int line; /* line of the [interface NAME] header, for messages */
+	bool offload; /* default yes: IFF_VNET_HDR, TSO and checksum offload */
+	int line;     /* line of the [interface NAME] header, for messages */
 };
 
 enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG, LOG_TARGET_FILE };

@@ -134,7 +134,8 @@ static void tap_write_frame(struct daemon *d, const struct pkt *p)
 		want += sizeof(vh);
 	}
 	iov[niov++] = (struct iovec){p->data, p->len};
-	n = niov == 1 ? write(t->fd, p->data, p->len) : writev(t->fd, iov, niov);
+	n = niov == 1 ? write(t->fd, p->data, p->len)
+		      : writev(t->fd, iov, niov);
 	if (n == (ssize_t)want) {
 		t->tx_frames++;
 	} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
@@ -492,8 +493,8 @@ static int interface_up(struct daemon *d, const struct config_interface *ifc)
 		"gateway %s, dns %s; kernel side mac %s",
 		ifc->name, t->created ? "created" : "attached to persistent",
 		mac, ifc->has_mac ? "" : " (random)", ifc->mtu,
-		t->offload ? "tso+csum" : "none", addr,
-		ifc->prefix_len, gw, ifc->ndns ? dns : "none", kmac);
+		t->offload ? "tso+csum" : "none", addr, ifc->prefix_len, gw,
+		ifc->ndns ? dns : "none", kmac);
 
 	ev_io_init(&t->watcher, tap_read_cb, t->fd, EV_READ);
 	t->watcher.data = d;

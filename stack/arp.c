@@ -31,9 +31,9 @@ static const uint8_t mac_broadcast[ETH_ADDR_LEN] = {0xff, 0xff, 0xff,
 static const uint8_t mac_zero[ETH_ADDR_LEN];
 
 static const char *const arp_state_names[] = {
-	[ARP_INCOMPLETE] = "incomplete",
-	[ARP_REACHABLE] = "reachable",
-	[ARP_STATIC] = "static",
+    [ARP_INCOMPLETE] = "incomplete",
+    [ARP_REACHABLE] = "reachable",
+    [ARP_STATIC] = "static",
 };
 
 const char *arp_state_name(enum arp_state st)
@@ -147,11 +147,11 @@ static struct arp_entry *arp_create(struct stack *s, uint64_t now, int ifindex,
 		e = victim;
 	}
 	*e = (struct arp_entry){
-		.used = true,
-		.addr = addr,
-		.ifindex = ifindex,
-		.state = ARP_INCOMPLETE,
-		.last_used = now,
+	    .used = true,
+	    .addr = addr,
+	    .ifindex = ifindex,
+	    .state = ARP_INCOMPLETE,
+	    .last_used = now,
 	};
 	pkt_queue_init(&e->hold);
 	b = arp_hash(c, ifindex, addr);
@@ -177,7 +177,7 @@ static void arp_send(struct stack *s, int ifindex, uint16_t oper,
 	p->ifindex = (uint16_t)ifindex;
 	a = p->data;
 	p->len = ARP_PKT_LEN;
-	put_be16(a + 0, 1);              /* htype: Ethernet */
+	put_be16(a + 0, 1);		 /* htype: Ethernet */
 	put_be16(a + 2, ETHERTYPE_IPV4); /* ptype */
 	a[4] = ETH_ADDR_LEN;
 	a[5] = 4;
@@ -316,7 +316,7 @@ void arp_output(struct stack *s, uint64_t now, struct pkt *p, uint32_t nexthop)
 		e->last_used = now;
 		if (e->state == ARP_REACHABLE && !e->refreshing &&
 		    now + s->lim.arp_retry_ns * s->lim.arp_retries >=
-			    e->deadline) {
+			e->deadline) {
 			e->refreshing = true;
 			arp_send_request(s, e, true);
 		}
@@ -392,12 +392,12 @@ size_t stack_arp_snapshot(const struct stack *s, uint64_t now,
 			continue;
 		if (n < max) {
 			out[n] = (struct stack_arp_info){
-				.addr = e->addr,
-				.ifindex = e->ifindex,
-				.state = e->state,
-				.expires_in_ns =
-					e->deadline > now ? e->deadline - now : 0,
-				.queued = e->hold.count,
+			    .addr = e->addr,
+			    .ifindex = e->ifindex,
+			    .state = e->state,
+			    .expires_in_ns =
+				e->deadline > now ? e->deadline - now : 0,
+			    .queued = e->hold.count,
 			};
 			memcpy(out[n].mac, e->mac, ETH_ADDR_LEN);
 		}

@@ -7,7 +7,7 @@
 
 static const char *const stack_counter_names[STACK_COUNTER_COUNT] = {
 #define STACK_COUNTER_NAME(name) [STACK_CTR_##name] = #name,
-	STACK_COUNTERS(STACK_COUNTER_NAME)
+    STACK_COUNTERS(STACK_COUNTER_NAME)
 #undef STACK_COUNTER_NAME
 };
 

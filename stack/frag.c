@@ -124,13 +124,13 @@ static struct reasm_entry *reasm_find_or_create(struct stack *s, uint64_t now,
 		slot = oldest;
 	}
 	*slot = (struct reasm_entry){
-		.used = true,
-		.saddr = ip->saddr,
-		.daddr = ip->daddr,
-		.id = ip->id,
-		.proto = ip->proto,
-		.created = now,
-		.deadline = now + s->lim.reasm_timeout_ns,
+	    .used = true,
+	    .saddr = ip->saddr,
+	    .daddr = ip->daddr,
+	    .id = ip->id,
+	    .proto = ip->proto,
+	    .created = now,
+	    .deadline = now + s->lim.reasm_timeout_ns,
 	};
 	stack_deadline_hint(s, slot->deadline);
 	return slot;

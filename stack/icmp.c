@@ -54,16 +54,16 @@ static void icmp_unreachable_input(struct stack *s, struct pkt *p)
 	if (ihl < IPV4_HDR_LEN || qlen < (size_t)ihl + 8)
 		return;
 	quoted = (struct ipv4_view){
-		.hdr_len = ihl,
-		.proto = q[9],
-		.saddr = get_be32(q + 12),
-		.daddr = get_be32(q + 16),
+	    .hdr_len = ihl,
+	    .proto = q[9],
+	    .saddr = get_be32(q + 12),
+	    .daddr = get_be32(q + 16),
 	};
 	if (!stack_is_local_addr(s, quoted.saddr))
 		return;
-	error = code == ICMP_UNREACH_PORT       ? ECONNREFUSED
+	error = code == ICMP_UNREACH_PORT	? ECONNREFUSED
 		: code == ICMP_UNREACH_PROTOCOL ? ENOPROTOOPT
-		: code == 0 || code == 6        ? ENETUNREACH
+		: code == 0 || code == 6	? ENETUNREACH
 						: EHOSTUNREACH;
 	if (quoted.proto == IPV4_PROTO_UDP)
 		udp_icmp_error(s, &quoted, q + ihl, error);
@@ -136,8 +136,8 @@ void icmp_send_error(struct stack *s, uint64_t now, const struct pkt *orig,
 		return;
 	if (q[9] == IPV4_PROTO_ICMP && avail > ihl) {
 		uint8_t t = q[ihl];
-		if (t != ICMP_ECHO_REQUEST && t != ICMP_ECHO_REPLY &&
-		    t != 13 && t != 14)
+		if (t != ICMP_ECHO_REQUEST && t != ICMP_ECHO_REPLY && t != 13 &&
+		    t != 14)
 			return; /* an ICMP error, or unknown */
 	}
 	if (!icmp_rate_allow(s, now)) {

@@ -214,10 +214,10 @@ static int ipv4_fragment(struct stack *s, uint64_t now, struct pkt *p,
 		memcpy(f->data, p->data + off, n);
 		f->len = n;
 		h = pkt_push(f, IPV4_HDR_LEN);
-		ipv4_fill_header(h, (uint16_t)(n + IPV4_HDR_LEN), id,
-				 (uint16_t)((more ? IPV4_FLAG_MF : 0) |
-					    (off / 8)),
-				 proto, saddr, daddr);
+		ipv4_fill_header(
+		    h, (uint16_t)(n + IPV4_HDR_LEN), id,
+		    (uint16_t)((more ? IPV4_FLAG_MF : 0) | (off / 8)), proto,
+		    saddr, daddr);
 		COUNT(s, ip_tx_fragments);
 		ipv4_to_link(s, now, f, daddr, nexthop);
 		off += n;

@@ -11,8 +11,8 @@
 #include "pkt.h"
 
 static const uint32_t pkt_class_cap[PKT_CLASS_COUNT] = {
-	[PKT_CLASS_SMALL] = PKT_SMALL_CAP,
-	[PKT_CLASS_LARGE] = PKT_LARGE_CAP,
+    [PKT_CLASS_SMALL] = PKT_SMALL_CAP,
+    [PKT_CLASS_LARGE] = PKT_LARGE_CAP,
 };
 
 void pkt_pool_init(struct pkt_pool *pool, uint32_t small_max,
@@ -62,9 +62,9 @@ struct pkt *pkt_alloc(struct pkt_pool *pool, size_t size)
 	}
 	pool->in_use[c]++;
 	*p = (struct pkt){
-		.data = p->buf + PKT_HEADROOM,
-		.cap = pkt_class_cap[c],
-		.pkt_class = (uint8_t)c,
+	    .data = p->buf + PKT_HEADROOM,
+	    .cap = pkt_class_cap[c],
+	    .pkt_class = (uint8_t)c,
 	};
 	return p;
 fail:

@@ -44,12 +44,12 @@ enum pkt_class { PKT_CLASS_SMALL, PKT_CLASS_LARGE, PKT_CLASS_COUNT };
 
 struct pkt {
 	struct pkt *next; /* link in whichever queue holds the buffer */
-	uint8_t *data;    /* first valid byte */
-	uint32_t len;     /* valid bytes from data */
-	uint32_t cap;     /* size of buf[] */
+	uint8_t *data;	  /* first valid byte */
+	uint32_t len;	  /* valid bytes from data */
+	uint32_t cap;	  /* size of buf[] */
 	uint16_t ifindex; /* stack interface the frame came in on / goes out */
 	uint8_t pkt_class;
-	uint8_t flags;    /* PKT_F_* */
+	uint8_t flags; /* PKT_F_* */
 	/* Output offload (PKT_F_CSUM_PARTIAL): the L4 header is at
 	 * buf[l4_offset] and its checksum field csum_offset bytes into it;
 	 * gso_size, when not 0, is the payload of each segment the link
@@ -77,7 +77,7 @@ struct pkt_pool {
 	struct pkt *free_list[PKT_CLASS_COUNT];
 	uint32_t allocated[PKT_CLASS_COUNT]; /* buffers that exist */
 	uint32_t in_use[PKT_CLASS_COUNT];    /* buffers handed out */
-	uint32_t max[PKT_CLASS_COUNT];       /* bound on allocated */
+	uint32_t max[PKT_CLASS_COUNT];	     /* bound on allocated */
 	uint64_t alloc_failures;
 };
 

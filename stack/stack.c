@@ -62,32 +62,32 @@ uint32_t rng_below(struct stack_rng *rng, uint32_t bound)
 void stack_limits_default(struct stack_limits *lim)
 {
 	*lim = (struct stack_limits){
-		.pkt_small_max = 8192,
-		.pkt_large_max = 1024,
-		.arp_cache_max = 256,
-		.arp_hold_max = 16,
-		.arp_reachable_ns = 60 * STACK_NS_PER_SEC,
-		.arp_retry_ns = 1 * STACK_NS_PER_SEC,
-		.arp_retries = 3,
-		.reasm_datagrams_max = 64,
-		.reasm_frags_max = 64,
-		.reasm_bytes_max = 2u << 20,
-		.reasm_timeout_ns = 30 * STACK_NS_PER_SEC,
-		.udp_sockets_max = 1024,
-		.udp_rcvq_max = 64,
-		.udp_rcvq_bytes_max = 256u << 10,
-		.icmp_error_rate = 100,
-		.icmp_error_burst = 50,
-		.tcp_conns_max = 16384,
-		.tcp_listeners_max = 64,
-		.tcp_syn_backlog = 256,
-		.tcp_chunks_max = 32768,
-		.tcp_sndbuf = 256u << 10,
-		.tcp_rcvbuf = 256u << 10,
-		.tcp_keepidle_s = 7200,
-		.tcp_keepintvl_s = 75,
-		.tcp_keepcnt = 9,
-		.tcp_cubic = true,
+	    .pkt_small_max = 8192,
+	    .pkt_large_max = 1024,
+	    .arp_cache_max = 256,
+	    .arp_hold_max = 16,
+	    .arp_reachable_ns = 60 * STACK_NS_PER_SEC,
+	    .arp_retry_ns = 1 * STACK_NS_PER_SEC,
+	    .arp_retries = 3,
+	    .reasm_datagrams_max = 64,
+	    .reasm_frags_max = 64,
+	    .reasm_bytes_max = 2u << 20,
+	    .reasm_timeout_ns = 30 * STACK_NS_PER_SEC,
+	    .udp_sockets_max = 1024,
+	    .udp_rcvq_max = 64,
+	    .udp_rcvq_bytes_max = 256u << 10,
+	    .icmp_error_rate = 100,
+	    .icmp_error_burst = 50,
+	    .tcp_conns_max = 16384,
+	    .tcp_listeners_max = 64,
+	    .tcp_syn_backlog = 256,
+	    .tcp_chunks_max = 32768,
+	    .tcp_sndbuf = 256u << 10,
+	    .tcp_rcvbuf = 256u << 10,
+	    .tcp_keepidle_s = 7200,
+	    .tcp_keepintvl_s = 75,
+	    .tcp_keepcnt = 9,
+	    .tcp_cubic = true,
 	};
 }
 
@@ -203,12 +203,12 @@ static int route_insert(struct stack *s, uint32_t dst, uint8_t prefix_len,
 	if (!free_slot)
 		return -ENOSPC;
 	*free_slot = (struct route){
-		.used = true,
-		.dst = dst,
-		.prefix_len = prefix_len,
-		.gateway = gateway,
-		.ifindex = ifindex,
-		.kind = kind,
+	    .used = true,
+	    .dst = dst,
+	    .prefix_len = prefix_len,
+	    .gateway = gateway,
+	    .ifindex = ifindex,
+	    .kind = kind,
 	};
 	return 0;
 }
@@ -353,17 +353,17 @@ int stack_if_info(const struct stack *s, int ifindex, struct stack_if_info *out)
 		return -ENODEV;
 	ifp = &s->ifs[ifindex];
 	*out = (struct stack_if_info){
-		.mtu = ifp->mtu,
-		.addr = ifp->addr,
-		.prefix_len = ifp->prefix_len,
+	    .mtu = ifp->mtu,
+	    .addr = ifp->addr,
+	    .prefix_len = ifp->prefix_len,
 	};
 	memcpy(out->name, ifp->name, sizeof(out->name));
 	memcpy(out->mac, ifp->mac, sizeof(out->mac));
 	return 0;
 }
 
-size_t stack_route_snapshot(const struct stack *s,
-			    struct stack_route_info *out, size_t max)
+size_t stack_route_snapshot(const struct stack *s, struct stack_route_info *out,
+			    size_t max)
 {
 	size_t n = 0;
 
@@ -373,11 +373,11 @@ size_t stack_route_snapshot(const struct stack *s,
 			continue;
 		if (n < max)
 			out[n] = (struct stack_route_info){
-				.dst = r->dst,
-				.prefix_len = r->prefix_len,
-				.gateway = r->gateway,
-				.ifindex = r->ifindex,
-				.kind = r->kind,
+			    .dst = r->dst,
+			    .prefix_len = r->prefix_len,
+			    .gateway = r->gateway,
+			    .ifindex = r->ifindex,
+			    .kind = r->kind,
 			};
 		n++;
 	}

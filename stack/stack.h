@@ -30,45 +30,45 @@
 #include "counters.h"
 #include "pkt.h"
 
-#define STACK_IF_MAX 8
+#define STACK_IF_MAX	  8
 #define STACK_IF_NAME_MAX 16 /* including the NUL, as IFNAMSIZ */
-#define STACK_ROUTE_MAX 64
+#define STACK_ROUTE_MAX	  64
 
-#define STACK_NS_PER_SEC 1000000000ull
+#define STACK_NS_PER_SEC  1000000000ull
 #define STACK_NO_DEADLINE UINT64_MAX
 
 /* Bounds on every table and queue; stack_limits_default() fills sane
  * values, the daemon may override some from its configuration. */
 struct stack_limits {
-	uint32_t pkt_small_max;     /* small buffers in the pool */
-	uint32_t pkt_large_max;     /* 64 KiB buffers in the pool: TSO
-				     * super-segments held in TCP receive
-				     * queues, reassembly; allocated on
-				     * demand, 1024 bound ~64 MiB */
-	uint32_t arp_cache_max;     /* entries, all interfaces together */
-	uint32_t arp_hold_max;      /* frames queued on one INCOMPLETE entry */
-	uint64_t arp_reachable_ns;  /* a resolved entry ages out after this */
-	uint64_t arp_retry_ns;      /* between requests while INCOMPLETE */
-	uint32_t arp_retries;       /* requests before the entry times out */
+	uint32_t pkt_small_max;	   /* small buffers in the pool */
+	uint32_t pkt_large_max;	   /* 64 KiB buffers in the pool: TSO
+				    * super-segments held in TCP receive
+				    * queues, reassembly; allocated on
+				    * demand, 1024 bound ~64 MiB */
+	uint32_t arp_cache_max;	   /* entries, all interfaces together */
+	uint32_t arp_hold_max;	   /* frames queued on one INCOMPLETE entry */
+	uint64_t arp_reachable_ns; /* a resolved entry ages out after this */
+	uint64_t arp_retry_ns;	   /* between requests while INCOMPLETE */
+	uint32_t arp_retries;	   /* requests before the entry times out */
 	uint32_t reasm_datagrams_max; /* datagrams being reassembled */
 	uint32_t reasm_frags_max;     /* fragments held for one datagram */
 	uint32_t reasm_bytes_max;     /* payload bytes held, all datagrams */
 	uint64_t reasm_timeout_ns;    /* a datagram not complete by then goes */
 	uint32_t udp_sockets_max;
-	uint32_t udp_rcvq_max;       /* datagrams queued on one socket */
+	uint32_t udp_rcvq_max;	     /* datagrams queued on one socket */
 	uint32_t udp_rcvq_bytes_max; /* bytes queued on one socket */
 	uint32_t icmp_error_rate;    /* ICMP errors per second, sustained */
 	uint32_t icmp_error_burst;   /* ... and in a burst */
-	uint32_t tcp_conns_max;      /* connections, TIME_WAIT included */
+	uint32_t tcp_conns_max;	     /* connections, TIME_WAIT included */
 	uint32_t tcp_listeners_max;
-	uint32_t tcp_syn_backlog;    /* half-open per listener, then cookies */
-	uint32_t tcp_chunks_max;     /* send buffer chunks (2 KiB), all conns */
-	uint32_t tcp_sndbuf;         /* default send buffer, bytes */
-	uint32_t tcp_rcvbuf;         /* default receive buffer, bytes */
-	uint32_t tcp_keepidle_s;     /* keepalive defaults (RFC 1122 4.2.3.6) */
+	uint32_t tcp_syn_backlog; /* half-open per listener, then cookies */
+	uint32_t tcp_chunks_max;  /* send buffer chunks (2 KiB), all conns */
+	uint32_t tcp_sndbuf;	  /* default send buffer, bytes */
+	uint32_t tcp_rcvbuf;	  /* default receive buffer, bytes */
+	uint32_t tcp_keepidle_s;  /* keepalive defaults (RFC 1122 4.2.3.6) */
 	uint32_t tcp_keepintvl_s;
 	uint32_t tcp_keepcnt;
-	bool tcp_cubic;              /* CUBIC (default) or NewReno */
+	bool tcp_cubic; /* CUBIC (default) or NewReno */
 };
 
 /* Fills `lim` with the defaults. */
@@ -133,12 +133,12 @@ struct pkt *stack_pop_tx(struct stack *s);
 
 enum stack_event_type {
 	STACK_EV_UDP_READABLE, /* the socket's receive queue became non-empty */
-	STACK_EV_UDP_ERROR,    /* an ICMP error arrived for a connected socket */
+	STACK_EV_UDP_ERROR, /* an ICMP error arrived for a connected socket */
 	STACK_EV_TCP_ACCEPTABLE, /* a listener has a connection to accept */
-	STACK_EV_TCP_CONNECTED,  /* an active open completed */
-	STACK_EV_TCP_READABLE,   /* data or the peer's FIN can be read */
-	STACK_EV_TCP_WRITABLE,   /* send buffer space opened up */
-	STACK_EV_TCP_ERROR,      /* the connection failed: error says why */
+	STACK_EV_TCP_CONNECTED,	 /* an active open completed */
+	STACK_EV_TCP_READABLE,	 /* data or the peer's FIN can be read */
+	STACK_EV_TCP_WRITABLE,	 /* send buffer space opened up */
+	STACK_EV_TCP_ERROR,	 /* the connection failed: error says why */
 };
 
 struct stack_event {
@@ -210,13 +210,13 @@ void udp_pop(struct stack *s, int sock);
  */
 
 struct tcp_sockopts {
-	bool nodelay;          /* disable Nagle (TCP_NODELAY) */
-	bool keepalive;        /* SO_KEEPALIVE */
-	uint32_t keepidle_s;   /* idle time before the first probe */
-	uint32_t keepintvl_s;  /* between probes */
-	uint32_t keepcnt;      /* unanswered probes before ETIMEDOUT */
-	uint32_t sndbuf;       /* send buffer limit, bytes */
-	uint32_t rcvbuf;       /* receive buffer limit, bytes */
+	bool nodelay;	      /* disable Nagle (TCP_NODELAY) */
+	bool keepalive;	      /* SO_KEEPALIVE */
+	uint32_t keepidle_s;  /* idle time before the first probe */
+	uint32_t keepintvl_s; /* between probes */
+	uint32_t keepcnt;     /* unanswered probes before ETIMEDOUT */
+	uint32_t sndbuf;      /* send buffer limit, bytes */
+	uint32_t rcvbuf;      /* receive buffer limit, bytes */
 };
 
 /* The defaults for new connections (from the stack's limits). */
@@ -270,8 +270,7 @@ long tcp_send(struct stack *s, uint64_t now, int conn, const void *data,
  * all data read), -EAGAIN when nothing is there yet, or the connection's
  * error (-ECONNRESET ...), -EBADF.
  */
-int tcp_recv_peek(struct stack *s, int conn, const uint8_t **data,
-		  size_t *len);
+int tcp_recv_peek(struct stack *s, int conn, const uint8_t **data, size_t *len);
 
 /* A piece of received data, viewed in place. */
 struct stack_iov {
@@ -339,7 +338,7 @@ struct stack_arp_info {
 	int ifindex;
 	enum arp_state state;
 	uint64_t expires_in_ns; /* until aged out (REACHABLE) or next retry */
-	uint32_t queued;        /* frames waiting (INCOMPLETE) */
+	uint32_t queued;	/* frames waiting (INCOMPLETE) */
 };
 
 struct stack_udp_info {
@@ -374,22 +373,22 @@ enum tcp_state {
 const char *tcp_state_name(enum tcp_state st);
 
 struct stack_tcp_info {
-	int id;          /* connection or listener id */
+	int id; /* connection or listener id */
 	bool listener;
-	bool orphan;     /* closed by the user, finishing in the stack */
+	bool orphan; /* closed by the user, finishing in the stack */
 	enum tcp_state state;
 	uint32_t local_addr, remote_addr;
 	uint16_t local_port, remote_port;
-	uint32_t send_queue;  /* bytes not yet acknowledged or not yet sent */
-	uint32_t recv_queue;  /* bytes received, not yet read */
-	uint32_t snd_wnd;     /* peer's advertised window, bytes */
-	uint32_t rcv_wnd;     /* our advertised window, bytes */
+	uint32_t send_queue; /* bytes not yet acknowledged or not yet sent */
+	uint32_t recv_queue; /* bytes received, not yet read */
+	uint32_t snd_wnd;    /* peer's advertised window, bytes */
+	uint32_t rcv_wnd;    /* our advertised window, bytes */
 	uint32_t cwnd, ssthresh; /* bytes */
 	uint32_t mss;
 	uint64_t srtt_us, rttvar_us, rto_ms;
 	uint64_t retransmits; /* segments retransmitted */
 	uint64_t bytes_sent, bytes_received;
-	uint32_t backlog;     /* listener: waiting to be accepted */
+	uint32_t backlog; /* listener: waiting to be accepted */
 };
 
 size_t stack_tcp_snapshot(const struct stack *s, uint64_t now,
@@ -412,8 +411,8 @@ int stack_if_info(const struct stack *s, int ifindex,
 		  struct stack_if_info *out);
 /* Each *_snapshot writes at most `max` records and returns how many
  * exist in all (which may exceed max). */
-size_t stack_route_snapshot(const struct stack *s,
-			    struct stack_route_info *out, size_t max);
+size_t stack_route_snapshot(const struct stack *s, struct stack_route_info *out,
+			    size_t max);
 size_t stack_arp_snapshot(const struct stack *s, uint64_t now,
 			  struct stack_arp_info *out, size_t max);
 size_t stack_udp_snapshot(const struct stack *s, struct stack_udp_info *out,

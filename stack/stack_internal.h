@@ -19,36 +19,36 @@
 
 #include "stack.h"
 
-#define ETH_HDR_LEN 14
-#define ETH_ADDR_LEN 6
+#define ETH_HDR_LEN    14
+#define ETH_ADDR_LEN   6
 #define ETHERTYPE_IPV4 0x0800
-#define ETHERTYPE_ARP 0x0806
+#define ETHERTYPE_ARP  0x0806
 
-#define IPV4_HDR_LEN 20
-#define IPV4_PROTO_ICMP 1
-#define IPV4_PROTO_TCP 6
-#define IPV4_PROTO_UDP 17
+#define IPV4_HDR_LEN	 20
+#define IPV4_PROTO_ICMP	 1
+#define IPV4_PROTO_TCP	 6
+#define IPV4_PROTO_UDP	 17
 #define IPV4_DEFAULT_TTL 64
-#define IPV4_MAX_LEN 65535u
-#define IPV4_FLAG_DF 0x4000
-#define IPV4_FLAG_MF 0x2000
+#define IPV4_MAX_LEN	 65535u
+#define IPV4_FLAG_DF	 0x4000
+#define IPV4_FLAG_MF	 0x2000
 #define IPV4_OFFSET_MASK 0x1fff
-#define IPV4_BROADCAST 0xffffffffu
+#define IPV4_BROADCAST	 0xffffffffu
 
-#define UDP_HDR_LEN 8
-#define UDP_MAX_PAYLOAD (IPV4_MAX_LEN - IPV4_HDR_LEN - UDP_HDR_LEN)
+#define UDP_HDR_LEN	    8
+#define UDP_MAX_PAYLOAD	    (IPV4_MAX_LEN - IPV4_HDR_LEN - UDP_HDR_LEN)
 #define UDP_EPHEMERAL_FIRST 49152u
-#define UDP_EPHEMERAL_LAST 65535u
-#define UDP_HASH_BUCKETS 256u
+#define UDP_EPHEMERAL_LAST  65535u
+#define UDP_HASH_BUCKETS    256u
 
-#define ICMP_HDR_LEN 8
-#define ICMP_ECHO_REPLY 0
-#define ICMP_DEST_UNREACH 3
-#define ICMP_ECHO_REQUEST 8
-#define ICMP_TIME_EXCEEDED 11
+#define ICMP_HDR_LEN	      8
+#define ICMP_ECHO_REPLY	      0
+#define ICMP_DEST_UNREACH     3
+#define ICMP_ECHO_REQUEST     8
+#define ICMP_TIME_EXCEEDED    11
 #define ICMP_UNREACH_PROTOCOL 2
-#define ICMP_UNREACH_PORT 3
-#define ICMP_EXC_FRAGTIME 1
+#define ICMP_UNREACH_PORT     3
+#define ICMP_EXC_FRAGTIME     1
 /* An ICMP error quotes the offending datagram up to this total size
  * (RFC 1812 4.3.2.3: as much as fits in 576 bytes). */
 #define ICMP_ERROR_MAX_LEN 576u
@@ -104,8 +104,8 @@ struct stack_if {
 	uint32_t mtu;
 	uint32_t addr; /* 0 = none */
 	uint8_t prefix_len;
-	bool tso;      /* the link segments TCP frames up to 64 KiB */
-	bool csum;     /* the link completes partial L4 checksums */
+	bool tso;  /* the link segments TCP frames up to 64 KiB */
+	bool csum; /* the link completes partial L4 checksums */
 };
 
 struct route {
@@ -118,9 +118,9 @@ struct route {
 };
 
 struct arp_entry {
-	int32_t next;       /* hash chain, -1 ends */
+	int32_t next; /* hash chain, -1 ends */
 	bool used;
-	bool refreshing;    /* a refresh request is out for a REACHABLE entry */
+	bool refreshing; /* a refresh request is out for a REACHABLE entry */
 	enum arp_state state;
 	uint32_t addr;
 	int ifindex;
@@ -141,17 +141,17 @@ struct arp_cache {
 
 struct reasm_entry {
 	bool used;
-	bool dead;         /* RFC 5722: dropped; later fragments are too */
+	bool dead; /* RFC 5722: dropped; later fragments are too */
 	uint32_t saddr, daddr;
 	uint16_t id;
 	uint8_t proto;
 	uint32_t total_len; /* payload length, known once the last arrives */
 	uint32_t received;  /* payload bytes held */
 	uint32_t nfrags;
-	uint32_t mem;       /* buffer capacity held */
+	uint32_t mem; /* buffer capacity held */
 	uint64_t created;
 	uint64_t deadline;
-	struct pkt *frags;  /* sorted by frag_offset, no overlaps */
+	struct pkt *frags; /* sorted by frag_offset, no overlaps */
 };
 
 struct reasm_table {
@@ -211,7 +211,7 @@ struct stack {
 	uint64_t counters[STACK_COUNTER_COUNT];
 };
 
-#define COUNT(s, name) ((s)->counters[STACK_CTR_##name]++)
+#define COUNT(s, name)	    ((s)->counters[STACK_CTR_##name]++)
 #define COUNT_N(s, name, n) ((s)->counters[STACK_CTR_##name] += (n))
 
 /* Lowers s->next_deadline to t if t is earlier. */
@@ -261,9 +261,9 @@ struct arp_view {
 	uint8_t tha[ETH_ADDR_LEN];
 	uint32_t tpa;
 };
-#define ARP_PKT_LEN 28
+#define ARP_PKT_LEN    28
 #define ARP_OP_REQUEST 1
-#define ARP_OP_REPLY 2
+#define ARP_OP_REPLY   2
 /* Parses an ARP packet. Returns 0, -EBADMSG (truncated or bad lengths)
  * or -EPROTONOSUPPORT (not Ethernet/IPv4, unknown operation). */
 int arp_parse(const uint8_t *buf, size_t len, struct arp_view *out);

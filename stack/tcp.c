@@ -23,17 +23,12 @@
 #include "tcp.h"
 
 static const char *const tcp_state_names[TCPS_STATE_COUNT] = {
-	[TCPS_CLOSED] = "CLOSED",
-	[TCPS_LISTEN] = "LISTEN",
-	[TCPS_SYN_SENT] = "SYN_SENT",
-	[TCPS_SYN_RECEIVED] = "SYN_RECEIVED",
-	[TCPS_ESTABLISHED] = "ESTABLISHED",
-	[TCPS_FIN_WAIT_1] = "FIN_WAIT_1",
-	[TCPS_FIN_WAIT_2] = "FIN_WAIT_2",
-	[TCPS_CLOSE_WAIT] = "CLOSE_WAIT",
-	[TCPS_CLOSING] = "CLOSING",
-	[TCPS_LAST_ACK] = "LAST_ACK",
-	[TCPS_TIME_WAIT] = "TIME_WAIT",
+    [TCPS_CLOSED] = "CLOSED",		[TCPS_LISTEN] = "LISTEN",
+    [TCPS_SYN_SENT] = "SYN_SENT",	[TCPS_SYN_RECEIVED] = "SYN_RECEIVED",
+    [TCPS_ESTABLISHED] = "ESTABLISHED", [TCPS_FIN_WAIT_1] = "FIN_WAIT_1",
+    [TCPS_FIN_WAIT_2] = "FIN_WAIT_2",	[TCPS_CLOSE_WAIT] = "CLOSE_WAIT",
+    [TCPS_CLOSING] = "CLOSING",		[TCPS_LAST_ACK] = "LAST_ACK",
+    [TCPS_TIME_WAIT] = "TIME_WAIT",
 };
 
 const char *tcp_state_name(enum tcp_state st)
@@ -88,22 +83,22 @@ void tcp_set_state(struct stack *s, struct tcp_conn *c, enum tcp_state st)
 /* ---- SipHash-2-4 (Aumasson and Bernstein), for RFC 6528 ---- */
 
 #define SIP_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIP_ROUND                                                          \
-	do {                                                               \
-		v0 += v1;                                                  \
-		v1 = SIP_ROTL(v1, 13);                                     \
-		v1 ^= v0;                                                  \
-		v0 = SIP_ROTL(v0, 32);                                     \
-		v2 += v3;                                                  \
-		v3 = SIP_ROTL(v3, 16);                                     \
-		v3 ^= v2;                                                  \
-		v0 += v3;                                                  \
-		v3 = SIP_ROTL(v3, 21);                                     \
-		v3 ^= v0;                                                  \
-		v2 += v1;                                                  \
-		v1 = SIP_ROTL(v1, 17);                                     \
-		v1 ^= v2;                                                  \
-		v2 = SIP_ROTL(v2, 32);                                     \
+#define SIP_ROUND                                                              \
+	do {                                                                   \
+		v0 += v1;                                                      \
+		v1 = SIP_ROTL(v1, 13);                                         \
+		v1 ^= v0;                                                      \
+		v0 = SIP_ROTL(v0, 32);                                         \
+		v2 += v3;                                                      \
+		v3 = SIP_ROTL(v3, 16);                                         \
+		v3 ^= v2;                                                      \
+		v0 += v3;                                                      \
+		v3 = SIP_ROTL(v3, 21);                                         \
+		v3 ^= v0;                                                      \
+		v2 += v1;                                                      \
+		v1 = SIP_ROTL(v1, 17);                                         \
+		v1 ^= v2;                                                      \
+		v2 = SIP_ROTL(v2, 32);                                         \
 	} while (0)
 
 static uint64_t le64(const uint8_t *p)
@@ -147,8 +142,7 @@ static uint64_t siphash_2w(const uint8_t key[16], uint64_t m0, uint64_t m1)
 uint32_t tcp_isn(const struct stack *s, uint64_t now, uint32_t laddr,
 		 uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-	uint64_t h = siphash_2w(s->tcp->secret,
-				((uint64_t)laddr << 32) | raddr,
+	uint64_t h = siphash_2w(s->tcp->secret, ((uint64_t)laddr << 32) | raddr,
 				((uint64_t)lport << 16) | rport);
 	/* RFC 6528 3: M is a timer that ticks every 4 microseconds. */
 	uint32_t m = (uint32_t)((now - s->tcp->boot_ns) / 4000);
@@ -160,8 +154,8 @@ uint32_t tcp_tuple_hash(const struct stack *s, uint32_t laddr, uint16_t lport,
 			uint32_t raddr, uint16_t rport, uint32_t domain)
 {
 	return (uint32_t)siphash_2w(
-		s->tcp->secret, ((uint64_t)laddr << 32) | raddr,
-		((uint64_t)domain << 32) | ((uint64_t)lport << 16) | rport);
+	    s->tcp->secret, ((uint64_t)laddr << 32) | raddr,
+	    ((uint64_t)domain << 32) | ((uint64_t)lport << 16) | rport);
 }
 
 uint32_t tcp_ts_now(const struct stack *s, const struct tcp_conn *c,
@@ -185,16 +179,16 @@ int tcp_parse(const uint8_t *buf, size_t len, struct tcp_seg *seg)
 	if (hdr_len < TCP_HDR_LEN || hdr_len > len)
 		return TCP_PARSE_OFFSET;
 	*seg = (struct tcp_seg){
-		.sport = get_be16(buf),
-		.dport = get_be16(buf + 2),
-		.seq = get_be32(buf + 4),
-		.ack = get_be32(buf + 8),
-		.flags = buf[13],
-		.hdr_len = hdr_len,
-		.wnd = get_be16(buf + 14),
-		.urp = get_be16(buf + 18),
-		.data = buf + hdr_len,
-		.len = (uint32_t)(len - hdr_len),
+	    .sport = get_be16(buf),
+	    .dport = get_be16(buf + 2),
+	    .seq = get_be32(buf + 4),
+	    .ack = get_be32(buf + 8),
+	    .flags = buf[13],
+	    .hdr_len = hdr_len,
+	    .wnd = get_be16(buf + 14),
+	    .urp = get_be16(buf + 18),
+	    .data = buf + hdr_len,
+	    .len = (uint32_t)(len - hdr_len),
 	};
 	opt = buf + TCP_HDR_LEN;
 	end = buf + hdr_len;
@@ -236,9 +230,9 @@ int tcp_parse(const uint8_t *buf, size_t len, struct tcp_seg *seg)
 					n = TCP_SACK_BLOCKS_MAX;
 				for (int i = 0; i < n; i++) {
 					seg->sack[i][0] =
-						get_be32(opt + 2 + 8 * i);
+					    get_be32(opt + 2 + 8 * i);
 					seg->sack[i][1] =
-						get_be32(opt + 6 + 8 * i);
+					    get_be32(opt + 6 + 8 * i);
 				}
 				seg->nsack = (uint8_t)n;
 			}
@@ -326,8 +320,7 @@ static uint32_t tcp_hash(const struct tcp_table *t, uint32_t laddr,
 }
 
 struct tcp_conn *tcp_conn_lookup(struct stack *s, uint32_t laddr,
-				 uint16_t lport, uint32_t raddr,
-				 uint16_t rport)
+				 uint16_t lport, uint32_t raddr, uint16_t rport)
 {
 	struct tcp_table *t = s->tcp;
 	int32_t i = t->buckets[tcp_hash(t, laddr, lport, raddr, rport)];
@@ -362,7 +355,7 @@ void tcp_conn_unhash(struct stack *s, struct tcp_conn *c)
 {
 	struct tcp_table *t = s->tcp;
 	int32_t *link =
-		&t->buckets[tcp_hash(t, c->laddr, c->lport, c->raddr, c->rport)];
+	    &t->buckets[tcp_hash(t, c->laddr, c->lport, c->raddr, c->rport)];
 
 	while (*link >= 0 && *link != c->id)
 		link = &t->conns[*link]->hash_next;
@@ -437,7 +430,8 @@ void tcp_conn_free(struct stack *s, struct tcp_conn *c)
 
 void tcp_event(struct stack *s, struct tcp_conn *c, enum stack_event_type type)
 {
-	struct stack_event ev = {.type = type, .sock = c->id, .error = c->error};
+	struct stack_event ev = {
+	    .type = type, .sock = c->id, .error = c->error};
 
 	if (c->user_closed || c->listener >= 0)
 		return;
@@ -486,6 +480,6 @@ void tcp_conn_setup(struct stack *s, struct tcp_conn *c,
 	c->cc = s->lim.tcp_cubic ? &tcp_cc_cubic : &tcp_cc_newreno;
 	/* RFC 7323 5.4: a per-connection offset, from the 4-tuple so that
 	 * a SYN cookie's connection finds the same one. */
-	c->ts_offset = tcp_tuple_hash(s, c->laddr, c->lport, c->raddr,
-				      c->rport, 0);
+	c->ts_offset =
+	    tcp_tuple_hash(s, c->laddr, c->lport, c->raddr, c->rport, 0);
 }

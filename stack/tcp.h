@@ -35,38 +35,39 @@
 #define TCP_ECE 0x40
 #define TCP_CWR 0x80
 
-#define SEQ_LT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
+#define SEQ_LT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
 #define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
-#define SEQ_GT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
+#define SEQ_GT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
 #define SEQ_GEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) >= 0)
 #define SEQ_MAX(a, b) (SEQ_GT(a, b) ? (a) : (b))
 #define SEQ_MIN(a, b) (SEQ_LT(a, b) ? (a) : (b))
 
-#define TCP_DEFAULT_MSS 536     /* RFC 9293 3.7.1, without the option */
-#define TCP_MIN_MSS 88          /* below this a peer's MSS is raised */
-#define TCP_MAX_WSCALE 14       /* RFC 7323 2.3 */
-#define TCP_SACK_BLOCKS_MAX 4
+#define TCP_DEFAULT_MSS		536 /* RFC 9293 3.7.1, without the option */
+#define TCP_MIN_MSS		88  /* below this a peer's MSS is raised */
+#define TCP_MAX_WSCALE		14  /* RFC 7323 2.3 */
+#define TCP_SACK_BLOCKS_MAX	4
 #define TCP_SACK_SCOREBOARD_MAX 16
-#define TCP_INIT_CWND_SEGS 10   /* RFC 6928 */
-#define TCP_DUPACK_THRESH 3
+#define TCP_INIT_CWND_SEGS	10 /* RFC 6928 */
+#define TCP_DUPACK_THRESH	3
 
-#define TCP_RTO_INITIAL_NS (1 * STACK_NS_PER_SEC)  /* RFC 6298 2.1 */
-#define TCP_RTO_MIN_NS (200 * 1000000ull)           /* as Linux; RFC: 1 s */
-#define TCP_RTO_MAX_NS (120 * STACK_NS_PER_SEC)
-#define TCP_DELACK_NS (40 * 1000000ull)             /* <= 200 ms */
-#define TCP_MSL_NS (30 * STACK_NS_PER_SEC)
-#define TCP_TIME_WAIT_NS (2 * TCP_MSL_NS)
-#define TCP_FIN_WAIT_2_NS (60 * STACK_NS_PER_SEC)   /* orphans only */
-#define TCP_SYN_RETRIES 6
-#define TCP_SYNACK_RETRIES 5
-#define TCP_DATA_RETRIES 15
-#define TCP_PERSIST_MIN_NS (200 * 1000000ull)
-#define TCP_PERSIST_MAX_NS (60 * STACK_NS_PER_SEC)
-#define TCP_CHALLENGE_ACK_PER_SEC 100               /* RFC 5961 7 */
-#define TCP_PAWS_IDLE_NS (24ull * 24 * 3600 * STACK_NS_PER_SEC) /* RFC 7323 5.5 */
+#define TCP_RTO_INITIAL_NS	  (1 * STACK_NS_PER_SEC) /* RFC 6298 2.1 */
+#define TCP_RTO_MIN_NS		  (200 * 1000000ull) /* as Linux; RFC: 1 s */
+#define TCP_RTO_MAX_NS		  (120 * STACK_NS_PER_SEC)
+#define TCP_DELACK_NS		  (40 * 1000000ull) /* <= 200 ms */
+#define TCP_MSL_NS		  (30 * STACK_NS_PER_SEC)
+#define TCP_TIME_WAIT_NS	  (2 * TCP_MSL_NS)
+#define TCP_FIN_WAIT_2_NS	  (60 * STACK_NS_PER_SEC) /* orphans only */
+#define TCP_SYN_RETRIES		  6
+#define TCP_SYNACK_RETRIES	  5
+#define TCP_DATA_RETRIES	  15
+#define TCP_PERSIST_MIN_NS	  (200 * 1000000ull)
+#define TCP_PERSIST_MAX_NS	  (60 * STACK_NS_PER_SEC)
+#define TCP_CHALLENGE_ACK_PER_SEC 100 /* RFC 5961 7 */
+#define TCP_PAWS_IDLE_NS                                                       \
+	(24ull * 24 * 3600 * STACK_NS_PER_SEC) /* RFC 7323 5.5 */
 #define TCP_EPHEMERAL_FIRST 49152u
-#define TCP_EPHEMERAL_LAST 65535u
-#define TCP_OOO_MAX 256         /* out-of-order segments held, per conn */
+#define TCP_EPHEMERAL_LAST  65535u
+#define TCP_OOO_MAX	    256 /* out-of-order segments held, per conn */
 /* Payload of a TSO super-segment at most: an IPv4 datagram of 65535
  * bytes with a 20-byte IP header and the largest TCP header. */
 #define TCP_TSO_MAX (65535u - 20u - TCP_HDR_MAX)
@@ -78,10 +79,10 @@ struct tcp_seg {
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint8_t hdr_len;
-	uint16_t wnd;  /* as on the wire: scale it with snd_wscale */
+	uint16_t wnd; /* as on the wire: scale it with snd_wscale */
 	uint16_t urp;
 	const uint8_t *data;
-	uint32_t len;  /* payload bytes */
+	uint32_t len; /* payload bytes */
 	/* Options (RFC 9293 3.2, RFC 7323, RFC 2018). */
 	bool has_mss, has_ws, sack_permitted, has_ts;
 	uint16_t mss;
@@ -93,9 +94,9 @@ struct tcp_seg {
 
 enum tcp_parse_error {
 	TCP_PARSE_OK = 0,
-	TCP_PARSE_SHORT = -1,      /* shorter than a header */
-	TCP_PARSE_OFFSET = -2,     /* data offset < 5 or beyond the segment */
-	TCP_PARSE_OPTIONS = -3,    /* option length 0, 1 or past the header */
+	TCP_PARSE_SHORT = -1,	/* shorter than a header */
+	TCP_PARSE_OFFSET = -2,	/* data offset < 5 or beyond the segment */
+	TCP_PARSE_OPTIONS = -3, /* option length 0, 1 or past the header */
 };
 
 /* Parses the TCP header and options of a segment of len bytes (the IP
@@ -109,7 +110,7 @@ int tcp_parse(const uint8_t *buf, size_t len, struct tcp_seg *seg);
 struct tcp_sndbuf {
 	struct pkt_queue chunks;
 	uint32_t head_off; /* offset of snd_una's byte in the first chunk */
-	uint32_t len;      /* bytes held */
+	uint32_t len;	   /* bytes held */
 };
 
 /* An out-of-order segment held for reassembly: the buffer and its range. */
@@ -122,31 +123,31 @@ struct tcp_ooo {
 struct tcp_cc_ops;
 
 struct tcp_conn {
-	int32_t id;          /* index in the connection table */
+	int32_t id;	     /* index in the connection table */
 	int32_t hash_next;   /* chain in the 4-tuple hash */
 	int32_t heap_pos;    /* position in the timer heap, -1 = none */
 	int32_t listener;    /* listener id while not yet accepted, else -1 */
 	int32_t accept_next; /* the listener's accept queue, -1 ends */
 	enum tcp_state state;
-	bool user_closed;    /* orphan: the user let go of the id */
-	bool shut_wr;        /* the user asked for FIN */
-	bool fin_sent;       /* our FIN has a sequence number (snd_max) */
+	bool user_closed; /* orphan: the user let go of the id */
+	bool shut_wr;	  /* the user asked for FIN */
+	bool fin_sent;	  /* our FIN has a sequence number (snd_max) */
 	bool fin_received;
 	bool rcv_fin_pending; /* a FIN arrived out of order at rcv_fin_seq */
-	bool cookie;          /* a SYN cookie's SYN-ACK (never in the table) */
+	bool cookie;	      /* a SYN cookie's SYN-ACK (never in the table) */
 	uint8_t cookie_opts;  /* options folded into the cookie's TSval */
-	bool ack_now;        /* send an ACK at the next output */
-	bool delack_pending; /* an ACK is owed, the delack timer runs */
+	bool ack_now;	      /* send an ACK at the next output */
+	bool delack_pending;  /* an ACK is owed, the delack timer runs */
 	bool in_recovery;
 	bool ts_ok, sack_ok, ws_ok;
 	bool nodelay, keepalive;
 	bool readable_signalled, writable_wanted;
-	bool rtt_timing;     /* measuring rtt_seq (no timestamps) */
+	bool rtt_timing; /* measuring rtt_seq (no timestamps) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t dupacks;
 	uint8_t unacked_full_segs; /* for ACK every second full segment */
-	int error;           /* positive errno once the connection failed */
-	int soft_error;      /* an ICMP error seen: reported on timeout */
+	int error;	/* positive errno once the connection failed */
+	int soft_error; /* an ICMP error seen: reported on timeout */
 
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
@@ -159,33 +160,33 @@ struct tcp_conn {
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
 	uint32_t rcv_fin_seq;
-	uint32_t rcv_wnd_max;          /* the buffer limit */
+	uint32_t rcv_wnd_max; /* the buffer limit */
 
-	uint16_t mss;        /* what we send: the peer's MSS clamped to our MTU */
-	uint16_t our_mss;    /* what we advertised */
+	uint16_t mss;	  /* what we send: the peer's MSS clamped to our MTU */
+	uint16_t our_mss; /* what we advertised */
 
 	/* Timestamps (RFC 7323). */
 	uint32_t ts_recent;
 	uint64_t ts_recent_age;
-	uint32_t ts_offset;  /* randomises our TSval per connection */
+	uint32_t ts_offset; /* randomises our TSval per connection */
 	uint32_t last_ack_sent;
 
 	/* RTT and RTO (RFC 6298), in ns. */
 	uint64_t srtt, rttvar, rto;
 	uint32_t rtt_seq;
 	uint64_t rtt_start;
-	uint8_t backoff;     /* RTO doublings since the last new ACK */
-	uint8_t retries;     /* consecutive timeouts */
+	uint8_t backoff; /* RTO doublings since the last new ACK */
+	uint8_t retries; /* consecutive timeouts */
 
 	/* Congestion control (RFC 5681, RFC 6582, RFC 3465). */
 	const struct tcp_cc_ops *cc;
 	uint32_t cwnd, ssthresh, recover, bytes_acked;
 	uint32_t max_seg_sent; /* largest segment sent (TSO: above the MSS) */
 	struct {
-		double w_max;  /* window before the last reduction, segments */
-		double k;      /* time to reach w_max again, seconds */
-		double w_est;  /* the Reno-friendly estimate, segments */
-		double acc;    /* growth not yet a whole segment */
+		double w_max; /* window before the last reduction, segments */
+		double k;     /* time to reach w_max again, seconds */
+		double w_est; /* the Reno-friendly estimate, segments */
+		double acc;   /* growth not yet a whole segment */
 		uint64_t epoch_start; /* ns, 0 = no epoch */
 	} cubic;
 
@@ -193,7 +194,7 @@ struct tcp_conn {
 	 * peer holds, sorted, disjoint. */
 	uint32_t sacked[TCP_SACK_SCOREBOARD_MAX][2];
 	uint8_t nsacked;
-	uint32_t high_rxt;  /* highest sequence retransmitted in recovery */
+	uint32_t high_rxt; /* highest sequence retransmitted in recovery */
 
 	/* Eifel detection (RFC 3522): our TSval when the episode's first
 	 * retransmission left, and what to restore if it was spurious. */
@@ -202,24 +203,24 @@ struct tcp_conn {
 	uint32_t prior_cwnd, prior_ssthresh;
 
 	/* Timers: absolute deadlines in ns, 0 = not running. */
-	uint64_t t_rexmt;    /* retransmission, or SYN, or persist */
+	uint64_t t_rexmt; /* retransmission, or SYN, or persist */
 	uint64_t t_delack;
-	uint64_t t_keep;     /* keepalive, or FIN_WAIT_2 for orphans */
-	uint64_t t_2msl;     /* TIME_WAIT */
-	uint64_t timer_at;   /* the earliest of them, the heap key */
-	bool persist;        /* t_rexmt is the persist timer */
-	bool force_send;     /* the persist timer fired: probe or push */
+	uint64_t t_keep;   /* keepalive, or FIN_WAIT_2 for orphans */
+	uint64_t t_2msl;   /* TIME_WAIT */
+	uint64_t timer_at; /* the earliest of them, the heap key */
+	bool persist;	   /* t_rexmt is the persist timer */
+	bool force_send;   /* the persist timer fired: probe or push */
 	uint8_t keep_probes;
 	uint8_t persist_unanswered; /* zero-window probes with no ACK since */
-	uint64_t last_rx;    /* for keepalive */
+	uint64_t last_rx;	    /* for keepalive */
 	uint64_t challenge_window_start;
 	uint32_t challenge_acks;
 
 	struct tcp_sndbuf sndbuf;
 	uint32_t sndbuf_max;
-	struct pkt_queue rcvq;  /* in-order data, data at pkt->data */
-	uint32_t rcvq_off;      /* bytes of the head buffer already read */
-	struct tcp_ooo *ooo;    /* out-of-order, sorted by seq; NULL if none */
+	struct pkt_queue rcvq; /* in-order data, data at pkt->data */
+	uint32_t rcvq_off;     /* bytes of the head buffer already read */
+	struct tcp_ooo *ooo;   /* out-of-order, sorted by seq; NULL if none */
 	uint16_t nooo;
 	uint16_t ooo_cap;
 
@@ -235,7 +236,7 @@ struct tcp_listener {
 	uint16_t lport;
 	uint32_t backlog;     /* accept queue bound */
 	uint32_t syn_backlog; /* half-open bound */
-	uint32_t nsyn;        /* half-open now */
+	uint32_t nsyn;	      /* half-open now */
 	uint32_t naccept;     /* in the accept queue */
 	int32_t accept_head, accept_tail;
 	struct tcp_sockopts opts;
@@ -247,15 +248,15 @@ struct tcp_table {
 	struct tcp_conn **conns; /* by id; NULL = free */
 	uint32_t max;
 	uint32_t count;
-	uint32_t id_hint;        /* where the search for a free id starts */
+	uint32_t id_hint; /* where the search for a free id starts */
 	int32_t *buckets;
 	uint32_t nbuckets;
-	int32_t *heap;           /* conn ids ordered by timer_at */
+	int32_t *heap; /* conn ids ordered by timer_at */
 	uint32_t heap_len;
 	struct tcp_listener *listeners;
 	uint32_t listeners_max;
-	uint8_t secret[16];      /* ISNs and SYN cookies */
-	uint64_t boot_ns;        /* the origin of ISN clocks and timestamps */
+	uint8_t secret[16]; /* ISNs and SYN cookies */
+	uint64_t boot_ns;   /* the origin of ISN clocks and timestamps */
 	struct pkt_pool chunk_pool; /* send buffer chunks */
 };
 

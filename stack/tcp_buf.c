@@ -180,7 +180,8 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 		c->ooo = n;
 		c->ooo_cap = cap;
 	}
-	memmove(&c->ooo[i + 1], &c->ooo[i], (size_t)(c->nooo - i) * sizeof(*c->ooo));
+	memmove(&c->ooo[i + 1], &c->ooo[i],
+		(size_t)(c->nooo - i) * sizeof(*c->ooo));
 	c->ooo[i] = (struct tcp_ooo){.seq = seq, .len = len, .pkt = p};
 	c->nooo++;
 	return true;
@@ -206,7 +207,8 @@ uint32_t tcp_ooo_drain(struct stack *s, struct tcp_conn *c)
 		next = end;
 		pkt_queue_push(&c->rcvq, o->pkt);
 	}
-	memmove(&c->ooo[0], &c->ooo[i], (size_t)(c->nooo - i) * sizeof(*c->ooo));
+	memmove(&c->ooo[0], &c->ooo[i],
+		(size_t)(c->nooo - i) * sizeof(*c->ooo));
 	c->nooo = (uint16_t)(c->nooo - i);
 	if (c->nooo == 0) {
 		free(c->ooo);
@@ -236,7 +238,8 @@ int tcp_sack_blocks(const struct tcp_conn *c, uint32_t recent,
 		}
 	}
 	for (int i = 0; i < nb; i++)
-		if (SEQ_LEQ(blocks[i][0], recent) && SEQ_LT(recent, blocks[i][1]))
+		if (SEQ_LEQ(blocks[i][0], recent) &&
+		    SEQ_LT(recent, blocks[i][1]))
 			first = i;
 	if (first >= 0 && n < max) {
 		out[n][0] = blocks[first][0];
@@ -277,7 +280,8 @@ uint32_t tcp_pipe(const struct tcp_conn *c)
 
 	/* Walk the holes between SACKed ranges (sorted). */
 	for (int i = 0; i <= c->nsacked; i++) {
-		uint32_t hole_end = i < c->nsacked ? c->sacked[i][0] : c->snd_max;
+		uint32_t hole_end =
+		    i < c->nsacked ? c->sacked[i][0] : c->snd_max;
 		uint32_t a = at;
 
 		if (SEQ_LT(a, hole_end)) {

@@ -22,13 +22,13 @@
 #include "tcp.h"
 
 #define CUBIC_BETA 0.7
-#define CUBIC_C 0.4
+#define CUBIC_C	   0.4
 
 static uint32_t tcp_initial_window(const struct tcp_conn *c)
 {
 	uint32_t ten = TCP_INIT_CWND_SEGS * (uint32_t)c->mss;
-	uint32_t floor = 2 * (uint32_t)c->mss > 14600 ? 2 * (uint32_t)c->mss
-						       : 14600;
+	uint32_t floor =
+	    2 * (uint32_t)c->mss > 14600 ? 2 * (uint32_t)c->mss : 14600;
 
 	/* RFC 6928 2: min(10*MSS, max(2*MSS, 14600)). */
 	return ten < floor ? ten : floor;
@@ -102,11 +102,11 @@ static void reno_on_recovery_end(struct tcp_conn *c, uint64_t now)
 }
 
 const struct tcp_cc_ops tcp_cc_newreno = {
-	.name = "newreno",
-	.init = reno_init,
-	.on_ack = reno_on_ack,
-	.on_loss = reno_on_loss,
-	.on_recovery_end = reno_on_recovery_end,
+    .name = "newreno",
+    .init = reno_init,
+    .on_ack = reno_on_ack,
+    .on_loss = reno_on_loss,
+    .on_recovery_end = reno_on_recovery_end,
 };
 
 static void cubic_init(struct tcp_conn *c)
@@ -133,7 +133,8 @@ static void cubic_on_ack(struct tcp_conn *c, uint64_t now, uint32_t acked)
 			c->cubic.k = 0;
 			c->cubic.w_max = cwnd_segs;
 		} else {
-			c->cubic.k = cbrt((c->cubic.w_max - cwnd_segs) / CUBIC_C);
+			c->cubic.k =
+			    cbrt((c->cubic.w_max - cwnd_segs) / CUBIC_C);
 		}
 		c->cubic.w_est = cwnd_segs;
 		c->cubic.acc = 0;
@@ -156,7 +157,8 @@ static void cubic_on_ack(struct tcp_conn *c, uint64_t now, uint32_t acked)
 	} else {
 		/* Concave or convex region (4.4, 4.5): grow by
 		 * (target - cwnd) / cwnd per acknowledged segment. */
-		c->cubic.acc += (target - cwnd_segs) / cwnd_segs * (acked / mss);
+		c->cubic.acc +=
+		    (target - cwnd_segs) / cwnd_segs * (acked / mss);
 		next = cwnd_segs + floor(c->cubic.acc);
 		c->cubic.acc -= floor(c->cubic.acc);
 	}
@@ -191,9 +193,9 @@ static void cubic_on_recovery_end(struct tcp_conn *c, uint64_t now)
 }
 
 const struct tcp_cc_ops tcp_cc_cubic = {
-	.name = "cubic",
-	.init = cubic_init,
-	.on_ack = cubic_on_ack,
-	.on_loss = cubic_on_loss,
-	.on_recovery_end = cubic_on_recovery_end,
+    .name = "cubic",
+    .init = cubic_init,
+    .on_ack = cubic_on_ack,
+    .on_loss = cubic_on_loss,
+    .on_recovery_end = cubic_on_recovery_end,
 };

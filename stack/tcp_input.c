@@ -54,8 +54,8 @@ static void tcp_take_syn_options(struct tcp_conn *c, const struct tcp_seg *seg,
 	c->mss = mss < c->our_mss ? mss : c->our_mss;
 	c->ws_ok = seg->has_ws && we_offered;
 	if (c->ws_ok) {
-		c->snd_wscale = seg->ws > TCP_MAX_WSCALE ? TCP_MAX_WSCALE
-							 : seg->ws;
+		c->snd_wscale =
+		    seg->ws > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : seg->ws;
 	} else {
 		c->snd_wscale = 0;
 		c->rcv_wscale = 0;
@@ -85,7 +85,7 @@ static void tcp_rtt_from_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
 		uint32_t rtt_ms = tcp_ts_now(s, c, now) - seg->tsecr;
 		if (rtt_ms < 60000)
 			tcp_rtt_sample(c, (uint64_t)rtt_ms * 1000000 +
-						  (rtt_ms ? 0 : 500000));
+					      (rtt_ms ? 0 : 500000));
 	} else if (c->rtt_timing && SEQ_GT(seg->ack, c->rtt_seq)) {
 		c->rtt_timing = false;
 		tcp_rtt_sample(c, now - c->rtt_start);
@@ -160,8 +160,8 @@ static bool tcp_sack_update(struct tcp_conn *c, const struct tcp_seg *seg)
 	}
 	/* Keep the ranges sorted (insertion sort, at most 16). */
 	for (int x = 1; x < c->nsacked; x++)
-		for (int y = x; y > 0 && SEQ_LT(c->sacked[y][0],
-						c->sacked[y - 1][0]);
+		for (int y = x;
+		     y > 0 && SEQ_LT(c->sacked[y][0], c->sacked[y - 1][0]);
 		     y--) {
 			uint32_t t0 = c->sacked[y][0], t1 = c->sacked[y][1];
 			c->sacked[y][0] = c->sacked[y - 1][0];
@@ -237,8 +237,8 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		 * concern, Linux's tcp_is_cwnd_limited): in slow start when
 		 * over half of it was in use, after that when all of it. */
 		bool cwnd_limited = c->cwnd < c->ssthresh
-					    ? 2 * (uint64_t)flight >= c->cwnd
-					    : flight + c->mss >= c->cwnd;
+					? 2 * (uint64_t)flight >= c->cwnd
+					: flight + c->mss >= c->cwnd;
 
 		if (c->fin_sent && ack == c->snd_max &&
 		    data_acked > c->sndbuf.len)
@@ -312,9 +312,9 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 				 * duplicates (RFC 6582 3.2 step 2). */
 				tcp_retransmit_one(s, now, c);
 				if (!c->sack_ok)
-					c->cwnd = c->ssthresh +
-						  TCP_DUPACK_THRESH *
-							  (uint32_t)c->mss;
+					c->cwnd =
+					    c->ssthresh + TCP_DUPACK_THRESH *
+							      (uint32_t)c->mss;
 				tcp_rearm_rexmt(s, now, c);
 			}
 		} else if (c->in_recovery && !c->sack_ok) {
@@ -382,8 +382,8 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
  * 64 small ones, or 1/16 of the large ones (super-segments). */
 static bool tcp_pool_low(const struct stack *s, const struct pkt *p)
 {
-	unsigned c = p->pkt_class < PKT_CLASS_COUNT ? p->pkt_class
-						    : PKT_CLASS_SMALL;
+	unsigned c =
+	    p->pkt_class < PKT_CLASS_COUNT ? p->pkt_class : PKT_CLASS_SMALL;
 	uint32_t margin = c == PKT_CLASS_SMALL ? 64 : s->pool.max[c] / 16;
 
 	return s->pool.in_use[c] + margin > s->pool.max[c];
@@ -470,8 +470,8 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 			       struct tcp_conn *c, struct tcp_seg *seg,
 			       struct pkt *p)
 {
-	uint32_t wnd = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt
-						       : 0;
+	uint32_t wnd =
+	    SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	uint32_t seqlen = seg_seqlen(seg);
 	bool acceptable, ack_now = false;
 
@@ -496,18 +496,19 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 	if (seqlen == 0)
 		acceptable = wnd == 0 ? seg->seq == c->rcv_nxt
 				      : SEQ_GEQ(seg->seq, c->rcv_nxt) &&
-						SEQ_LT(seg->seq, c->rcv_nxt + wnd);
+					    SEQ_LT(seg->seq, c->rcv_nxt + wnd);
 	else
-		acceptable = wnd > 0 &&
-			     ((SEQ_GEQ(seg->seq, c->rcv_nxt) &&
-			       SEQ_LT(seg->seq, c->rcv_nxt + wnd)) ||
-			      (SEQ_GEQ(seg->seq + seqlen - 1, c->rcv_nxt) &&
-			       SEQ_LT(seg->seq + seqlen - 1, c->rcv_nxt + wnd)));
+		acceptable =
+		    wnd > 0 &&
+		    ((SEQ_GEQ(seg->seq, c->rcv_nxt) &&
+		      SEQ_LT(seg->seq, c->rcv_nxt + wnd)) ||
+		     (SEQ_GEQ(seg->seq + seqlen - 1, c->rcv_nxt) &&
+		      SEQ_LT(seg->seq + seqlen - 1, c->rcv_nxt + wnd)));
 	if (!acceptable && wnd == 0 && seg->seq == c->rcv_nxt) {
 		/* A zero window still takes ACKs and RSTs: keep the header,
 		 * drop the data (3.10.7.4). */
 		seg->len = 0;
-		seg->flags &= (uint8_t)~(TCP_FIN | TCP_SYN);
+		seg->flags &= (uint8_t) ~(TCP_FIN | TCP_SYN);
 		acceptable = true;
 		ack_now = true; /* answer the probe with our window */
 	}
@@ -625,7 +626,7 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 			tcp_fail(s, c, ECONNRESET);
 			goto drop;
 		} else if (tcp_rcv_queued(c) + tcp_ooo_bytes(c) + seg->len >
-				   c->rcv_wnd_max + c->our_mss ||
+			       c->rcv_wnd_max + c->our_mss ||
 			   tcp_pool_low(s, p)) {
 			COUNT(s, tcp_rx_drop_no_buffer);
 			seg->len = 0;
@@ -651,7 +652,8 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		c->ack_now = true;
 		c->t_2msl = now + TCP_TIME_WAIT_NS;
 		tcp_timer_update(s, c);
-	} else if (seg->flags & TCP_FIN && SEQ_GT(seg->seq + seg->len, c->rcv_nxt)) {
+	} else if (seg->flags & TCP_FIN &&
+		   SEQ_GT(seg->seq + seg->len, c->rcv_nxt)) {
 		c->rcv_fin_pending = true;
 		c->rcv_fin_seq = seg->seq + seg->len;
 	}
@@ -714,8 +716,8 @@ static void tcp_syn_sent_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		c->last_rx = now;
 		tcp_rearm_rexmt(s, now, c);
 		if (c->keepalive) {
-			c->t_keep = now + (uint64_t)c->keepidle_s *
-						  STACK_NS_PER_SEC;
+			c->t_keep =
+			    now + (uint64_t)c->keepidle_s * STACK_NS_PER_SEC;
 			tcp_timer_update(s, c);
 		}
 		c->ack_now = true;
@@ -752,10 +754,10 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p)
 		goto drop;
 	}
 	if (!(p->flags & PKT_F_CSUM_VALID) &&
-	    csum_fold(csum_partial(p->data, p->len,
-				   csum_pseudo(p->saddr, p->daddr,
-					       IPV4_PROTO_TCP,
-					       (uint16_t)p->len))) != 0) {
+	    csum_fold(
+		csum_partial(p->data, p->len,
+			     csum_pseudo(p->saddr, p->daddr, IPV4_PROTO_TCP,
+					 (uint16_t)p->len))) != 0) {
 		COUNT(s, tcp_rx_drop_checksum);
 		goto drop;
 	}
@@ -779,8 +781,8 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p)
 	    !(seg.flags & TCP_ACK)) {
 		/* RFC 6191: a new incarnation may take over TIME_WAIT. */
 		bool newer = c->ts_ok && seg.has_ts
-				     ? SEQ_GT(seg.tsval, c->ts_recent)
-				     : SEQ_GT(seg.seq, c->rcv_nxt);
+				 ? SEQ_GT(seg.tsval, c->ts_recent)
+				 : SEQ_GT(seg.seq, c->rcv_nxt);
 		if (newer && c->user_closed) {
 			COUNT(s, tcp_time_wait_reused);
 			tcp_conn_free(s, c);
@@ -998,9 +1000,9 @@ bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
 		cookie_send(s, now, l, seg);
 		goto drop;
 	}
-	c = tcp_passive_open(s, now, seg, &l->opts,
-			     tcp_isn(s, now, seg->daddr, seg->dport, seg->saddr,
-				     seg->sport));
+	c = tcp_passive_open(
+	    s, now, seg, &l->opts,
+	    tcp_isn(s, now, seg->daddr, seg->dport, seg->saddr, seg->sport));
 	if (!c) {
 		cookie_send(s, now, l, seg);
 		goto drop;
@@ -1024,8 +1026,8 @@ void tcp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 {
 	uint16_t sport = get_be16(tcp_hdr), dport = get_be16(tcp_hdr + 2);
 	uint32_t seq = get_be32(tcp_hdr + 4);
-	struct tcp_conn *c = tcp_conn_lookup(s, quoted->saddr, sport,
-					     quoted->daddr, dport);
+	struct tcp_conn *c =
+	    tcp_conn_lookup(s, quoted->saddr, sport, quoted->daddr, dport);
 
 	/* Only for a segment we could have sent and not yet had
 	 * acknowledged (RFC 5927 4.1): blind forgeries change nothing. */

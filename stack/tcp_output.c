@@ -66,10 +66,10 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c)
 {
 	uint32_t held = tcp_rcv_queued(c) + tcp_ooo_bytes(c);
 	uint32_t space = held < c->rcv_wnd_max ? c->rcv_wnd_max - held : 0;
-	uint32_t cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt
-						       : 0;
-	uint32_t step = c->rcv_wnd_max / 2 < c->our_mss ? c->rcv_wnd_max / 2
-							: c->our_mss;
+	uint32_t cur =
+	    SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t step =
+	    c->rcv_wnd_max / 2 < c->our_mss ? c->rcv_wnd_max / 2 : c->our_mss;
 	uint32_t max = 65535u << c->rcv_wscale;
 
 	if (space > max)
@@ -124,7 +124,8 @@ static uint32_t tcp_write_options(struct stack *s, uint64_t now,
 	if (!(flags & TCP_SYN) && c->sack_ok && c->nooo > 0) {
 		uint32_t blocks[TCP_SACK_BLOCKS_MAX][2];
 		int max = c->ts_ok ? 3 : 4;
-		int n = tcp_sack_blocks(c, c->ooo[c->nooo - 1].seq, blocks, max);
+		int n =
+		    tcp_sack_blocks(c, c->ooo[c->nooo - 1].seq, blocks, max);
 		p[0] = 1;
 		p[1] = 1;
 		p[2] = 5;
@@ -169,9 +170,9 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 	h[12] = (uint8_t)(((TCP_HDR_LEN + optlen) / 4) << 4);
 	h[13] = flags;
 	/* The window in a SYN is never scaled (RFC 7323 2.2). */
-	put_be16(h + 14, (uint16_t)((flags & TCP_SYN)
-					    ? (wnd > 65535 ? 65535 : wnd)
-					    : wnd >> c->rcv_wscale));
+	put_be16(h + 14,
+		 (uint16_t)((flags & TCP_SYN) ? (wnd > 65535 ? 65535 : wnd)
+					      : wnd >> c->rcv_wscale));
 	put_be16(h + 16, 0);
 	put_be16(h + 18, 0);
 	p->len = TCP_HDR_LEN + optlen + len;
@@ -197,8 +198,8 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	if (flags & TCP_ACK) {
 		/* Advertised: remember the right edge and the ACK. */
-		uint32_t edge = c->rcv_nxt + ((wnd >> c->rcv_wscale)
-					      << c->rcv_wscale);
+		uint32_t edge =
+		    c->rcv_nxt + ((wnd >> c->rcv_wscale) << c->rcv_wscale);
 		if (flags & TCP_SYN)
 			edge = c->rcv_nxt + wnd;
 		if (SEQ_GT(edge, c->rcv_adv))
@@ -270,9 +271,9 @@ void tcp_send_reset_for(struct stack *s, uint64_t now,
 	h[13] = flags;
 	p->len = TCP_HDR_LEN;
 	put_be16(h + 16, csum_fold(csum_partial(
-				 h, TCP_HDR_LEN,
-				 csum_pseudo(seg->daddr, seg->saddr,
-					     IPV4_PROTO_TCP, TCP_HDR_LEN))));
+			     h, TCP_HDR_LEN,
+			     csum_pseudo(seg->daddr, seg->saddr, IPV4_PROTO_TCP,
+					 TCP_HDR_LEN))));
 	COUNT(s, tcp_tx_resets);
 	COUNT(s, tcp_tx_segments);
 	ipv4_output(s, now, p, seg->daddr, seg->saddr, IPV4_PROTO_TCP);
@@ -282,7 +283,8 @@ void tcp_send_reset_for(struct stack *s, uint64_t now,
 static bool tcp_sacked(const struct tcp_conn *c, uint32_t seq, uint32_t *end)
 {
 	for (int i = 0; i < c->nsacked; i++) {
-		if (SEQ_LEQ(c->sacked[i][0], seq) && SEQ_LT(seq, c->sacked[i][1])) {
+		if (SEQ_LEQ(c->sacked[i][0], seq) &&
+		    SEQ_LT(seq, c->sacked[i][1])) {
 			*end = c->sacked[i][1];
 			return true;
 		}
@@ -298,16 +300,15 @@ static uint32_t tcp_fin_seq(const struct tcp_conn *c)
 
 void tcp_retransmit_one(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
-	uint32_t seq = SEQ_GT(c->high_rxt, c->snd_una) ? c->high_rxt
-						       : c->snd_una;
+	uint32_t seq =
+	    SEQ_GT(c->high_rxt, c->snd_una) ? c->high_rxt : c->snd_una;
 	uint32_t end, len, data_end = c->snd_una + c->sndbuf.len;
 	uint8_t flags = 0;
 
 	if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED) {
-		tcp_send_segment(s, now, c, c->iss,
-				 c->state == TCPS_SYN_SENT ? TCP_SYN
-							   : TCP_SYN | TCP_ACK,
-				 0);
+		tcp_send_segment(
+		    s, now, c, c->iss,
+		    c->state == TCPS_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK, 0);
 		c->retransmits++;
 		COUNT(s, tcp_retransmits);
 		return;
@@ -351,9 +352,9 @@ static bool tcp_output_syn(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
 	if (c->snd_nxt != c->iss)
 		return c->state == TCPS_SYN_SENT;
-	tcp_send_segment(s, now, c, c->iss,
-			 c->state == TCPS_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK,
-			 0);
+	tcp_send_segment(
+	    s, now, c, c->iss,
+	    c->state == TCPS_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK, 0);
 	c->snd_nxt = c->iss + 1;
 	if (SEQ_GT(c->snd_nxt, c->snd_max))
 		c->snd_max = c->snd_nxt;
@@ -407,11 +408,11 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 		/* Limited transmit (RFC 3042): the first two duplicate ACKs
 		 * each let one new segment out beyond cwnd, so that a small
 		 * window still gets its three duplicates. */
-		uint32_t cwnd = c->cwnd +
-				(!c->in_recovery && c->dupacks
-					 ? (c->dupacks < 2 ? c->dupacks : 2) *
-						   (uint32_t)c->mss
-					 : 0);
+		uint32_t cwnd =
+		    c->cwnd +
+		    (!c->in_recovery && c->dupacks
+			 ? (c->dupacks < 2 ? c->dupacks : 2) * (uint32_t)c->mss
+			 : 0);
 		uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
 		uint32_t win_end = c->snd_una + wnd;
 		uint32_t seg_max = tcp_payload_max(c);
@@ -421,8 +422,8 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 		if (c->in_recovery && c->sack_ok) {
 			uint32_t pipe = tcp_pipe(c);
 			uint32_t room = pipe < c->cwnd ? c->cwnd - pipe : 0;
-			win_end = SEQ_MIN(c->snd_una + c->snd_wnd,
-					  c->snd_nxt + room);
+			win_end =
+			    SEQ_MIN(c->snd_una + c->snd_wnd, c->snd_nxt + room);
 		}
 		uint8_t flags = 0;
 		bool retransmission = SEQ_LT(c->snd_nxt, c->snd_max);
@@ -432,7 +433,8 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 			c->snd_nxt = SEQ_MIN(end, c->snd_max);
 			retransmission = SEQ_LT(c->snd_nxt, c->snd_max);
 		}
-		avail = SEQ_LT(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
+		avail =
+		    SEQ_LT(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
 		if (SEQ_LT(c->snd_nxt, win_end)) {
 			len = win_end - c->snd_nxt;
 			if (len > avail)
@@ -461,8 +463,7 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 		if (len && len < seg_max && !retransmission && !c->force_send) {
 			bool empties = c->snd_nxt + len == data_end;
 			bool idle = c->snd_nxt == c->snd_una;
-			bool half = c->max_snd_wnd &&
-				    len >= c->max_snd_wnd / 2;
+			bool half = c->max_snd_wnd && len >= c->max_snd_wnd / 2;
 			if (!((empties && (idle || c->nodelay || c->shut_wr)) ||
 			      half))
 				len = 0; /* wait for more (Nagle, SWS) */

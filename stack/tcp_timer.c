@@ -169,11 +169,11 @@ void tcp_rearm_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
  * when the connection is gone (failed or freed). */
 static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
-	uint32_t limit = c->state == TCPS_SYN_SENT ||
-					 c->state == TCPS_SYN_RECEIVED
-				 ? (c->state == TCPS_SYN_SENT ? TCP_SYN_RETRIES
-							      : TCP_SYNACK_RETRIES)
-				 : TCP_DATA_RETRIES;
+	uint32_t limit =
+	    c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED
+		? (c->state == TCPS_SYN_SENT ? TCP_SYN_RETRIES
+					     : TCP_SYNACK_RETRIES)
+		: TCP_DATA_RETRIES;
 
 	c->t_rexmt = 0;
 	if (c->persist) {
@@ -243,8 +243,8 @@ static bool tcp_timeout_keep(struct stack *s, uint64_t now, struct tcp_conn *c)
 	if (!c->keepalive || c->state != TCPS_ESTABLISHED)
 		return true;
 	if (now - c->last_rx < (uint64_t)c->keepidle_s * STACK_NS_PER_SEC) {
-		c->t_keep = c->last_rx +
-			    (uint64_t)c->keepidle_s * STACK_NS_PER_SEC;
+		c->t_keep =
+		    c->last_rx + (uint64_t)c->keepidle_s * STACK_NS_PER_SEC;
 		return true;
 	}
 	if (c->keep_probes >= c->keepcnt) {

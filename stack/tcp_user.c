@@ -17,13 +17,13 @@
 void tcp_sockopts_default(const struct stack *s, struct tcp_sockopts *o)
 {
 	*o = (struct tcp_sockopts){
-		.nodelay = false,
-		.keepalive = false,
-		.keepidle_s = s->lim.tcp_keepidle_s,
-		.keepintvl_s = s->lim.tcp_keepintvl_s,
-		.keepcnt = s->lim.tcp_keepcnt,
-		.sndbuf = s->lim.tcp_sndbuf,
-		.rcvbuf = s->lim.tcp_rcvbuf,
+	    .nodelay = false,
+	    .keepalive = false,
+	    .keepidle_s = s->lim.tcp_keepidle_s,
+	    .keepintvl_s = s->lim.tcp_keepintvl_s,
+	    .keepcnt = s->lim.tcp_keepcnt,
+	    .sndbuf = s->lim.tcp_sndbuf,
+	    .rcvbuf = s->lim.tcp_rcvbuf,
 	};
 }
 
@@ -104,14 +104,14 @@ int tcp_listen(struct stack *s, uint32_t local_addr, uint16_t local_port,
 	if (backlog > 4096)
 		backlog = 4096;
 	*l = (struct tcp_listener){
-		.used = true,
-		.laddr = local_addr,
-		.lport = local_port,
-		.backlog = backlog,
-		.syn_backlog = s->lim.tcp_syn_backlog,
-		.accept_head = -1,
-		.accept_tail = -1,
-		.opts = *o,
+	    .used = true,
+	    .laddr = local_addr,
+	    .lport = local_port,
+	    .backlog = backlog,
+	    .syn_backlog = s->lim.tcp_syn_backlog,
+	    .accept_head = -1,
+	    .accept_tail = -1,
+	    .opts = *o,
 	};
 	return (int)(l - s->tcp->listeners);
 }
@@ -218,7 +218,8 @@ static int tcp_pick_port(struct stack *s, uint32_t laddr, uint32_t raddr,
 
 	/* RFC 6056 3.3.1: random start, then sequential. */
 	for (uint32_t n = 0; n < range; n++) {
-		uint16_t p = (uint16_t)(TCP_EPHEMERAL_FIRST + (start + n) % range);
+		uint16_t p =
+		    (uint16_t)(TCP_EPHEMERAL_FIRST + (start + n) % range);
 		if (!tcp_port_in_use(s, laddr, p) &&
 		    !tcp_conn_lookup(s, laddr, p, raddr, rport)) {
 			*port = p;
@@ -275,8 +276,8 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 	c->rport = remote_port;
 	c->ifindex = ifindex;
 	tcp_conn_setup(s, c, o);
-	c->iss = tcp_isn(s, now, local_addr, local_port, remote_addr,
-			 remote_port);
+	c->iss =
+	    tcp_isn(s, now, local_addr, local_port, remote_addr, remote_port);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->recover = c->iss;
 	c->high_rxt = c->iss;
@@ -339,8 +340,7 @@ long tcp_send(struct stack *s, uint64_t now, int conn, const void *data,
 	return (long)n;
 }
 
-int tcp_recv_peek(struct stack *s, int conn, const uint8_t **data,
-		  size_t *len)
+int tcp_recv_peek(struct stack *s, int conn, const uint8_t **data, size_t *len)
 {
 	struct tcp_conn *c = tcp_user_conn(s, conn);
 	struct pkt *p;
@@ -483,13 +483,13 @@ int tcp_get_sockopts(const struct stack *s, int conn, struct tcp_sockopts *o)
 	if (!c)
 		return -EBADF;
 	*o = (struct tcp_sockopts){
-		.nodelay = c->nodelay,
-		.keepalive = c->keepalive,
-		.keepidle_s = c->keepidle_s,
-		.keepintvl_s = c->keepintvl_s,
-		.keepcnt = c->keepcnt,
-		.sndbuf = c->sndbuf_max,
-		.rcvbuf = c->rcv_wnd_max,
+	    .nodelay = c->nodelay,
+	    .keepalive = c->keepalive,
+	    .keepidle_s = c->keepidle_s,
+	    .keepintvl_s = c->keepintvl_s,
+	    .keepcnt = c->keepcnt,
+	    .sndbuf = c->sndbuf_max,
+	    .rcvbuf = c->rcv_wnd_max,
 	};
 	return 0;
 }
@@ -528,27 +528,27 @@ int tcp_set_sockopts(struct stack *s, uint64_t now, int conn,
 static void tcp_info_fill(const struct tcp_conn *c, struct stack_tcp_info *out)
 {
 	*out = (struct stack_tcp_info){
-		.id = c->id,
-		.orphan = c->user_closed,
-		.state = c->state,
-		.local_addr = c->laddr,
-		.local_port = c->lport,
-		.remote_addr = c->raddr,
-		.remote_port = c->rport,
-		.send_queue = c->sndbuf.len,
-		.recv_queue = tcp_rcv_queued(c),
-		.snd_wnd = c->snd_wnd,
-		.rcv_wnd = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt
-							  : 0,
-		.cwnd = c->cwnd,
-		.ssthresh = c->ssthresh,
-		.mss = c->mss,
-		.srtt_us = c->srtt / 1000,
-		.rttvar_us = c->rttvar / 1000,
-		.rto_ms = c->rto / 1000000,
-		.retransmits = c->retransmits,
-		.bytes_sent = c->bytes_sent,
-		.bytes_received = c->bytes_received,
+	    .id = c->id,
+	    .orphan = c->user_closed,
+	    .state = c->state,
+	    .local_addr = c->laddr,
+	    .local_port = c->lport,
+	    .remote_addr = c->raddr,
+	    .remote_port = c->rport,
+	    .send_queue = c->sndbuf.len,
+	    .recv_queue = tcp_rcv_queued(c),
+	    .snd_wnd = c->snd_wnd,
+	    .rcv_wnd =
+		SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0,
+	    .cwnd = c->cwnd,
+	    .ssthresh = c->ssthresh,
+	    .mss = c->mss,
+	    .srtt_us = c->srtt / 1000,
+	    .rttvar_us = c->rttvar / 1000,
+	    .rto_ms = c->rto / 1000000,
+	    .retransmits = c->retransmits,
+	    .bytes_sent = c->bytes_sent,
+	    .bytes_received = c->bytes_received,
 	};
 }
 
@@ -564,12 +564,12 @@ size_t stack_tcp_snapshot(const struct stack *s, uint64_t now,
 			continue;
 		if (n < max)
 			out[n] = (struct stack_tcp_info){
-				.id = (int)i,
-				.listener = true,
-				.state = TCPS_LISTEN,
-				.local_addr = l->laddr,
-				.local_port = l->lport,
-				.backlog = l->naccept,
+			    .id = (int)i,
+			    .listener = true,
+			    .state = TCPS_LISTEN,
+			    .local_addr = l->laddr,
+			    .local_port = l->lport,
+			    .backlog = l->naccept,
 			};
 		n++;
 	}

@@ -59,8 +59,7 @@ static struct udp_sock *udp_get(struct stack *s, int sock)
 }
 
 /* Would a socket bound to addr:port conflict with an existing one? */
-static bool udp_port_in_use(const struct stack *s, uint32_t addr,
-			    uint16_t port)
+static bool udp_port_in_use(const struct stack *s, uint32_t addr, uint16_t port)
 {
 	int32_t i = s->udp.buckets[udp_bucket(port)];
 
@@ -80,8 +79,8 @@ static int udp_pick_ephemeral(struct stack *s, uint32_t addr, uint16_t *port)
 	uint32_t start = rng_below(&s->rng, range);
 
 	for (uint32_t n = 0; n < range; n++) {
-		uint16_t p = (uint16_t)(UDP_EPHEMERAL_FIRST +
-					(start + n) % range);
+		uint16_t p =
+		    (uint16_t)(UDP_EPHEMERAL_FIRST + (start + n) % range);
 		if (!udp_port_in_use(s, addr, p)) {
 			*port = p;
 			return 0;
@@ -118,11 +117,11 @@ int udp_socket_open(struct stack *s, uint32_t local_addr, uint16_t local_port,
 		}
 	}
 	*u = (struct udp_sock){
-		.used = true,
-		.local_addr = local_addr,
-		.local_port = local_port,
-		.remote_addr = remote_port ? remote_addr : 0,
-		.remote_port = remote_port,
+	    .used = true,
+	    .local_addr = local_addr,
+	    .local_port = local_port,
+	    .remote_addr = remote_port ? remote_addr : 0,
+	    .remote_port = remote_port,
 	};
 	pkt_queue_init(&u->rcvq);
 	b = udp_bucket(local_port);
@@ -189,8 +188,8 @@ int udp_send(struct stack *s, uint64_t now, int sock, uint32_t dst,
 	put_be16(h + 4, (uint16_t)p->len);
 	put_be16(h + 6, 0);
 	csum = csum_fold(csum_partial(
-		h, p->len,
-		csum_pseudo(saddr, dst, IPV4_PROTO_UDP, (uint16_t)p->len)));
+	    h, p->len,
+	    csum_pseudo(saddr, dst, IPV4_PROTO_UDP, (uint16_t)p->len)));
 	put_be16(h + 6, csum ? csum : 0xffff);
 	u->tx_datagrams++;
 	COUNT(s, udp_tx);
@@ -250,9 +249,9 @@ void udp_input(struct stack *s, uint64_t now, struct pkt *p)
 	p->len = ulen;
 	csum = get_be16(p->data + 6);
 	if (csum != 0 && !(p->flags & PKT_F_CSUM_VALID) &&
-	    csum_fold(csum_partial(p->data, ulen,
-				   csum_pseudo(p->saddr, p->daddr,
-					       IPV4_PROTO_UDP, ulen))) != 0) {
+	    csum_fold(csum_partial(
+		p->data, ulen,
+		csum_pseudo(p->saddr, p->daddr, IPV4_PROTO_UDP, ulen))) != 0) {
 		COUNT(s, udp_rx_drop_checksum);
 		goto drop;
 	}
@@ -276,8 +275,8 @@ void udp_input(struct stack *s, uint64_t now, struct pkt *p)
 	pkt_queue_push(&u->rcvq, p);
 	if (u->rcvq.count == 1) {
 		struct stack_event ev = {
-			.type = STACK_EV_UDP_READABLE,
-			.sock = (int)(u - s->udp.socks),
+		    .type = STACK_EV_UDP_READABLE,
+		    .sock = (int)(u - s->udp.socks),
 		};
 		stack_push_event(s, &ev);
 	}
@@ -294,9 +293,9 @@ void udp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 	for (uint32_t i = 0; i < s->udp.max; i++) {
 		struct udp_sock *u = &s->udp.socks[i];
 		struct stack_event ev = {
-			.type = STACK_EV_UDP_ERROR,
-			.sock = (int)i,
-			.error = error,
+		    .type = STACK_EV_UDP_ERROR,
+		    .sock = (int)i,
+		    .error = error,
 		};
 		if (!u->used || !u->remote_port || u->local_port != sport ||
 		    u->remote_port != dport || u->remote_addr != quoted->daddr)
@@ -317,11 +316,11 @@ int udp_peek(struct stack *s, int sock, struct udp_datagram *dg)
 	if (!p)
 		return -EAGAIN;
 	*dg = (struct udp_datagram){
-		.data = p->data,
-		.len = p->len,
-		.src_addr = p->saddr,
-		.src_port = p->sport,
-		.dst_addr = p->daddr,
+	    .data = p->data,
+	    .len = p->len,
+	    .src_addr = p->saddr,
+	    .src_port = p->sport,
+	    .dst_addr = p->daddr,
 	};
 	return 0;
 }
@@ -338,21 +337,20 @@ static void udp_info_fill(const struct udp_sock *u, int sock,
 			  struct stack_udp_info *out)
 {
 	*out = (struct stack_udp_info){
-		.sock = sock,
-		.local_addr = u->local_addr,
-		.local_port = u->local_port,
-		.remote_addr = u->remote_addr,
-		.remote_port = u->remote_port,
-		.rcvq_datagrams = u->rcvq.count,
-		.rcvq_bytes = u->rcvq.bytes,
-		.rx_datagrams = u->rx_datagrams,
-		.tx_datagrams = u->tx_datagrams,
-		.rx_drops = u->rx_drops,
+	    .sock = sock,
+	    .local_addr = u->local_addr,
+	    .local_port = u->local_port,
+	    .remote_addr = u->remote_addr,
+	    .remote_port = u->remote_port,
+	    .rcvq_datagrams = u->rcvq.count,
+	    .rcvq_bytes = u->rcvq.bytes,
+	    .rx_datagrams = u->rx_datagrams,
+	    .tx_datagrams = u->tx_datagrams,
+	    .rx_drops = u->rx_drops,
 	};
 }
 
-int udp_socket_info(const struct stack *s, int sock,
-		    struct stack_udp_info *out)
+int udp_socket_info(const struct stack *s, int sock, struct stack_udp_info *out)
 {
 	if (sock < 0 || (uint32_t)sock >= s->udp.max ||
 	    !s->udp.socks[sock].used)

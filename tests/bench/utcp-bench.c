@@ -62,13 +62,13 @@
 
 #include "utcp.h"
 
-#define IO_BUF	      (256 * 1024)
-#define SOURCE_WRITE  (128 * 1024)
-#define CONNECT_MS    10000 /* a connect that takes longer is an error */
+#define IO_BUF	       (256 * 1024)
+#define SOURCE_WRITE   (128 * 1024)
+#define CONNECT_MS     10000 /* a connect that takes longer is an error */
 #define ACCEPT_WAIT_MS 30000 /* sink/echo: the first connection, at most */
-#define RR_WARMUP     100
+#define RR_WARMUP      100
 
-static bool kernel;		 /* -k */
+static bool kernel;		/* -k */
 static const char *socket_path; /* -S */
 static struct utcp *U;
 static volatile sig_atomic_t stop;
@@ -185,9 +185,9 @@ static int b_connect(struct in_addr addr, uint16_t port, bool nodelay)
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		return fd;
 	} else {
-		struct utcp_tcp_opts o = {
-		    .set = nodelay ? UTCP_TCP_OPT_NODELAY : 0,
-		    .nodelay = nodelay};
+		struct utcp_tcp_opts o = {.set = nodelay ? UTCP_TCP_OPT_NODELAY
+							 : 0,
+					  .nodelay = nodelay};
 
 		return utcp_tcp_connect(ut(), addr, port, CONNECT_MS, &o, 0,
 					NULL);
@@ -219,9 +219,9 @@ static int b_listen(uint16_t port, int backlog, bool nodelay)
 		if (listen(fd, backlog) < 0)
 			die("listen: %s", strerror(errno));
 	} else {
-		struct utcp_tcp_opts o = {
-		    .set = nodelay ? UTCP_TCP_OPT_NODELAY : 0,
-		    .nodelay = nodelay};
+		struct utcp_tcp_opts o = {.set = nodelay ? UTCP_TCP_OPT_NODELAY
+							 : 0,
+					  .nodelay = nodelay};
 		struct in_addr any = {.s_addr = htonl(INADDR_ANY)};
 
 		fd = utcp_tcp_listen(ut(), any, port,
@@ -244,8 +244,9 @@ static int b_accept(int lfd, bool keep_nonblock)
 	int fd;
 
 	if (kernel) {
-		fd = accept4(lfd, NULL, NULL,
-			     SOCK_CLOEXEC | (keep_nonblock ? SOCK_NONBLOCK : 0));
+		fd =
+		    accept4(lfd, NULL, NULL,
+			    SOCK_CLOEXEC | (keep_nonblock ? SOCK_NONBLOCK : 0));
 		if (fd < 0)
 			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 		return fd;
@@ -305,8 +306,8 @@ static long parse_num(const char *s, long lo, long hi, const char *what)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "utcp-bench: bad %s '%s' (%ld..%ld)\n", what,
-			s, lo, hi);
+		fprintf(stderr, "utcp-bench: bad %s '%s' (%ld..%ld)\n", what, s,
+			lo, hi);
 		exit(2);
 	}
 	return v;
@@ -611,7 +612,8 @@ static int mode_idle(struct in_addr host, uint16_t port, long count)
 	 * EOF, no error byte), no hang-up. */
 	sleep(1);
 	for (i = 0; i < ok; i++)
-		p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN | POLLPRI};
+		p[i] =
+		    (struct pollfd){.fd = fds[i], .events = POLLIN | POLLPRI};
 	if (ok && poll(p, (nfds_t)ok, 0) > 0)
 		for (i = 0; i < ok; i++)
 			if (p[i].revents)
@@ -729,16 +731,15 @@ int main(int argc, char **argv)
 			       parse_num(argv[4], 1, 16 << 20, "size"));
 	} else if (!strcmp(mode, "connect-rate")) {
 		NARGS(3);
-		return mode_connect_rate(parse_host(argv[1]),
-					 parse_port(argv[2]),
-					 parse_num(argv[3], 1, 3600, "seconds"));
+		return mode_connect_rate(
+		    parse_host(argv[1]), parse_port(argv[2]),
+		    parse_num(argv[3], 1, 3600, "seconds"));
 	} else if (!strcmp(mode, "accept-rate")) {
 		if (argc != 2 && argc != 3)
 			usage();
-		return mode_accept_rate(parse_port(argv[1]),
-					argc == 3 ? parse_num(argv[2], 1, 3600,
-							      "seconds")
-						  : 60);
+		return mode_accept_rate(
+		    parse_port(argv[1]),
+		    argc == 3 ? parse_num(argv[2], 1, 3600, "seconds") : 60);
 	} else if (!strcmp(mode, "idle")) {
 		NARGS(3);
 		return mode_idle(parse_host(argv[1]), parse_port(argv[2]),

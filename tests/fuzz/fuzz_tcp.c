@@ -118,9 +118,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		put_be16(t + 16, 0);
 		put_be16(t + 16,
 			 csum_fold(csum_partial(
-				 t, 20 + optlen + len,
-				 csum_pseudo(0x0a000001, 0x0a000002, 6,
-					     (uint16_t)(20 + optlen + len)))));
+			     t, 20 + optlen + len,
+			     csum_pseudo(0x0a000001, 0x0a000002, 6,
+					 (uint16_t)(20 + optlen + len)))));
 		fuzz_frame(a, now, frame, 34 + 20 + optlen + len);
 		data += optlen + len;
 		size -= optlen + len;

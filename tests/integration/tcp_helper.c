@@ -327,8 +327,9 @@ static int cmd_echo_server(int argc, char **argv)
 		for (i = 0; i < accepted; i++) {
 			pfd[i + 1].fd = c[i].fd;
 			pfd[i + 1].events =
-			    (short)(c[i].len ? POLLOUT
-					     : (c[i].eof ? 0 : POLLIN | POLLPRI));
+			    (short)(c[i].len
+					? POLLOUT
+					: (c[i].eof ? 0 : POLLIN | POLLPRI));
 		}
 		if (poll(pfd, accepted + 1, -1) < 0) {
 			if (errno == EINTR)
@@ -336,8 +337,8 @@ static int cmd_echo_server(int argc, char **argv)
 			die("poll: %s", strerror(errno));
 		}
 		if (pfd[0].revents) {
-			int fd = utcp_tcp_accept(lfd, NULL, NULL,
-						 UTCP_NONBLOCK);
+			int fd =
+			    utcp_tcp_accept(lfd, NULL, NULL, UTCP_NONBLOCK);
 
 			if (fd >= 0) {
 				c[accepted].fd = fd;
@@ -462,9 +463,9 @@ static int cmd_echo_clients(int argc, char **argv)
 	while (done < count) {
 		for (i = 0; i < count; i++) {
 			pfd[i].fd = c[i].done ? -1 : c[i].fd;
-			pfd[i].events = (short)(POLLIN | POLLPRI |
-						(c[i].sent < c[i].len ? POLLOUT
-								      : 0));
+			pfd[i].events =
+			    (short)(POLLIN | POLLPRI |
+				    (c[i].sent < c[i].len ? POLLOUT : 0));
 		}
 		if (poll(pfd, count, -1) < 0) {
 			if (errno == EINTR)

@@ -80,8 +80,8 @@ struct tflow {
 	uint64_t rx_first_bad;
 	bool hold_rx; /* the application does not read */
 	bool connected, eof, shut, closed;
-	int error;			/* positive errno of a failure */
-	enum tcp_state state_at_eof;	/* when EOF was read */
+	int error;		       /* positive errno of a failure */
+	enum tcp_state state_at_eof;   /* when EOF was read */
 	enum tcp_state state_at_close; /* just before tcp_close */
 	uint64_t t_start, t_connected, t_tx_done, t_eof, t_closed;
 	uint64_t eof_reads; /* EOF seen again after the first time */
@@ -90,10 +90,10 @@ struct tflow {
 struct tapp {
 	struct sim *sim;
 	struct sim_node *node;
-	int listener;	      /* -1: none */
-	uint64_t accept_tx;   /* what an accepted flow sends */
-	bool no_close;	      /* do not close when done (tests close) */
-	bool shut_after_eof;  /* an accepted flow shuts down only after EOF */
+	int listener;	     /* -1: none */
+	uint64_t accept_tx;  /* what an accepted flow sends */
+	bool no_close;	     /* do not close when done (tests close) */
+	bool shut_after_eof; /* an accepted flow shuts down only after EOF */
 	struct tflow flows[TAPP_FLOWS_MAX];
 	int nflows;
 	uint64_t accepted;
@@ -261,7 +261,7 @@ static inline struct tflow *tapp_new_flow(struct tapp *app, int conn)
 }
 
 static inline void tapp_on_event(struct sim *sim, struct sim_node *node,
-			  const struct stack_event *ev, void *arg)
+				 const struct stack_event *ev, void *arg)
 {
 	struct tapp *app = arg;
 	struct stack *s = sim_node_stack(node);
@@ -324,7 +324,7 @@ static inline void tapp_on_event(struct sim *sim, struct sim_node *node,
 }
 
 static inline void tapp_listen(struct tapp *app, uint64_t accept_tx,
-			const struct tcp_sockopts *o)
+			       const struct tcp_sockopts *o)
 {
 	app->accept_tx = accept_tx;
 	app->listener = tcp_listen(tapp_stack(app), 0, TAPP_PORT, 256, o);
@@ -333,7 +333,8 @@ static inline void tapp_listen(struct tapp *app, uint64_t accept_tx,
 
 /* Opens a connection to dst that will send tx bytes. */
 static inline struct tflow *tapp_connect(struct tapp *app, uint32_t dst,
-				  uint64_t tx, const struct tcp_sockopts *o)
+					 uint64_t tx,
+					 const struct tcp_sockopts *o)
 {
 	struct stack *s = tapp_stack(app);
 	struct stack_tcp_info info;
@@ -362,9 +363,9 @@ struct tpair {
 };
 
 static inline void tpair_setup(struct tpair *p, uint64_t seed,
-			const struct sim_link_params *ab,
-			const struct sim_link_params *ba,
-			const struct stack_limits *lim)
+			       const struct sim_link_params *ab,
+			       const struct sim_link_params *ba,
+			       const struct stack_limits *lim)
 {
 	memset(p, 0, sizeof(*p));
 	p->sim = sim_new(&(struct sim_config){.seed = seed});
@@ -445,9 +446,8 @@ static inline void tpair_assert_all_freed(struct tpair *p)
 		tcp_listen_close(sb, now, p->app_b.listener);
 	p->app_a.listener = p->app_b.listener = -1;
 	sim_run_until(p->sim, now + SIM_SEC(62));
-	ck_assert_int_eq(sim_run_while(p->sim, tpair_has_conns, p,
-				       now + SIM_SEC(200)),
-			 0);
+	ck_assert_int_eq(
+	    sim_run_while(p->sim, tpair_has_conns, p, now + SIM_SEC(200)), 0);
 	sim_run_until(p->sim, sim_now(p->sim) + SIM_SEC(1));
 	ck_assert_uint_eq(stack_tcp_snapshot(sa, sim_now(p->sim), NULL, 0), 0);
 	ck_assert_uint_eq(stack_tcp_snapshot(sb, sim_now(p->sim), NULL, 0), 0);
@@ -461,7 +461,7 @@ static inline void tpair_assert_all_freed(struct tpair *p)
 
 /* The link's parameters for a lossy path. */
 static inline struct sim_link_params lossy(uint64_t delay_ns, uint64_t bps,
-				    uint32_t queue, uint32_t loss_ppm)
+					   uint32_t queue, uint32_t loss_ppm)
 {
 	return (struct sim_link_params){.delay_ns = delay_ns,
 					.bandwidth_bps = bps,
@@ -476,7 +476,8 @@ static inline double mbit(uint64_t bytes, uint64_t ns)
 
 /* TCP header of an Ethernet frame carrying IPv4/TCP, else NULL; the
  * payload length in *plen. */
-static inline const uint8_t *frame_tcp(const uint8_t *f, size_t len, size_t *plen)
+static inline const uint8_t *frame_tcp(const uint8_t *f, size_t len,
+				       size_t *plen)
 {
 	size_t ihl, total, thl;
 
@@ -503,9 +504,9 @@ static inline uint32_t rd32be(const uint8_t *p)
 
 /* ---- one bulk transfer A -> B, checked from open to the last free ---- */
 
-#define BULK_DELAY   SIM_MS(10)
-#define BULK_BPS     100000000ull
-#define BULK_QUEUE   250000u /* about one bandwidth-delay product */
+#define BULK_DELAY	   SIM_MS(10)
+#define BULK_BPS	   100000000ull
+#define BULK_QUEUE	   250000u /* about one bandwidth-delay product */
 #define BULK_REORDER_DELAY SIM_MS(1)
 
 struct bulk_params {
@@ -524,7 +525,8 @@ struct bulk_result {
 	uint64_t end_ns;	   /* the clock when all was freed */
 };
 
-static inline void bulk_after_event(struct tapp *app, const struct stack_event *ev)
+static inline void bulk_after_event(struct tapp *app,
+				    const struct stack_event *ev)
 {
 	struct bulk_result *r = app->user;
 	struct stack_tcp_info info;
@@ -533,14 +535,14 @@ static inline void bulk_after_event(struct tapp *app, const struct stack_event *
 	(void)ev;
 	if (app->nflows == 1 && !app->flows[0].closed &&
 	    tapp_conn_info(tapp_stack(app), sim_now(app->sim),
-			  app->flows[0].conn, &info))
+			   app->flows[0].conn, &info))
 		r->conn_retransmits = info.retransmits;
 }
 
 static inline void run_bulk(const struct bulk_params *bp, struct bulk_result *r)
 {
-	struct sim_link_params lp = lossy(BULK_DELAY, BULK_BPS, BULK_QUEUE,
-					  bp->loss_ppm);
+	struct sim_link_params lp =
+	    lossy(BULK_DELAY, BULK_BPS, BULK_QUEUE, bp->loss_ppm);
 	struct tpair p;
 	struct tflow *fa, *fb;
 
@@ -554,8 +556,7 @@ static inline void run_bulk(const struct bulk_params *bp, struct bulk_result *r)
 	p.app_b.shut_after_eof = true; /* B answers A's FIN: A closes first */
 	tapp_listen(&p.app_b, 0, NULL);
 	fa = tapp_connect(&p.app_a, ADDR_B, bp->bytes, NULL);
-	ck_assert_int_eq(tpair_run_flows(&p, sim_now(p.sim) + SIM_SEC(600)),
-			 0);
+	ck_assert_int_eq(tpair_run_flows(&p, sim_now(p.sim) + SIM_SEC(600)), 0);
 	ck_assert_int_eq(p.app_b.nflows, 1);
 	fb = &p.app_b.flows[0];
 
@@ -604,7 +605,7 @@ static inline void run_bulk(const struct bulk_params *bp, struct bulk_result *r)
 }
 
 static inline void print_bulk(const char *name, const struct bulk_params *bp,
-		       const struct bulk_result *r)
+			      const struct bulk_result *r)
 {
 	printf("%s: seed %" PRIu64 " loss %.1f%% reorder %.0f%% dup %.0f%%: "
 	       "%" PRIu64 " B in %.3f s simulated, goodput %.1f Mbit/s; "

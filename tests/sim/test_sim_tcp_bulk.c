@@ -50,9 +50,8 @@ START_TEST(test_bulk_no_loss)
 
 	bulk_at(101, 0, 0, 0, &r);
 	/* Nothing lost, nothing retransmitted, on either side. */
-	ck_assert_uint_eq(r.ab.lost + r.ab.queue_drops + r.ba.lost +
-			      r.ba.queue_drops,
-			  0);
+	ck_assert_uint_eq(
+	    r.ab.lost + r.ab.queue_drops + r.ba.lost + r.ba.queue_drops, 0);
 	ck_assert_uint_eq(r.ctr_a[STACK_CTR_tcp_retransmits], 0);
 	ck_assert_uint_eq(r.ctr_b[STACK_CTR_tcp_retransmits], 0);
 	ck_assert_uint_eq(r.conn_retransmits, 0);
@@ -121,8 +120,7 @@ START_TEST(test_both_directions_loss_1)
 	tpair_setup(&p, 107, &lp, &lp, NULL);
 	tapp_listen(&p.app_b, len, NULL);
 	fa = tapp_connect(&p.app_a, ADDR_B, len, NULL);
-	ck_assert_int_eq(tpair_run_flows(&p, sim_now(p.sim) + SIM_SEC(600)),
-			 0);
+	ck_assert_int_eq(tpair_run_flows(&p, sim_now(p.sim) + SIM_SEC(600)), 0);
 	ck_assert_int_eq(p.app_b.nflows, 1);
 	fb = &p.app_b.flows[0];
 	tflow_assert_received(fa, len);

@@ -10,13 +10,13 @@
  */
 #include "test_sim_tcp_app.c"
 
-#define CC_BPS	    10000000ull
-#define CC_DELAY    SIM_MS(50)
-#define CC_BDP	    (CC_BPS / 8 / 10) /* bytes in one 100 ms RTT */
-#define CC_RUN	    SIM_SEC(20)
-#define CC_SAMPLE   SIM_MS(10)
-#define CC_SAMPLES  (CC_RUN / CC_SAMPLE + 1)
-#define CC_BUF	    (4u << 20)
+#define CC_BPS	   10000000ull
+#define CC_DELAY   SIM_MS(50)
+#define CC_BDP	   (CC_BPS / 8 / 10) /* bytes in one 100 ms RTT */
+#define CC_RUN	   SIM_SEC(20)
+#define CC_SAMPLE  SIM_MS(10)
+#define CC_SAMPLES (CC_RUN / CC_SAMPLE + 1)
+#define CC_BUF	   (4u << 20)
 
 struct cc_sample {
 	uint64_t t; /* since connected */
@@ -43,7 +43,7 @@ static bool a_info(struct cc_run *r, struct stack_tcp_info *info)
 {
 	return r->fa->conn >= 0 && !r->fa->closed &&
 	       tapp_conn_info(sim_node_stack(r->p->a), sim_now(r->p->sim),
-			     r->fa->conn, info);
+			      r->fa->conn, info);
 }
 
 static void cc_tap(void *arg, const struct sim_frame_info *fi)
@@ -84,14 +84,14 @@ static void cc_sample_tick(struct sim *sim, void *arg)
 		    .ssthresh = info.ssthresh,
 		    .srtt_us = info.srtt_us,
 		    .retransmits = info.retransmits,
-		    .rx_bytes = r->p->app_b.nflows ? r->p->app_b.flows[0].rx_bytes
-						   : 0,
+		    .rx_bytes =
+			r->p->app_b.nflows ? r->p->app_b.flows[0].rx_bytes : 0,
 		};
 	}
 	if (r->n < CC_SAMPLES)
-		ck_assert_int_eq(sim_at(sim, sim_now(sim) + CC_SAMPLE,
-					cc_sample_tick, r),
-				 0);
+		ck_assert_int_eq(
+		    sim_at(sim, sim_now(sim) + CC_SAMPLE, cc_sample_tick, r),
+		    0);
 }
 
 static bool not_connected(struct sim *sim, void *arg)
@@ -163,21 +163,20 @@ static void cc_run(bool cubic, uint64_t seed, const char *name)
 	       goodput, r.iw, r.mss);
 	printf("%s: slow start: cwnd >= IW x1,2,4,8,16,32 at", name);
 	for (int k = 0; k < 6; k++)
-		printf(" %.3f", r.t_double[k] ? (r.t_double[k] - r.t0) / 1e9
-					      : -1.0);
+		printf(" %.3f",
+		       r.t_double[k] ? (r.t_double[k] - r.t0) / 1e9 : -1.0);
 	printf(" s; max %u B\n", r.cwnd_max_ss);
-	printf("%s: first loss at %.3f s: cwnd %u -> ssthresh %u (x%.2f); "
-	       "srtt %.1f..%.1f ms; after 5 s cwnd %u..%u B, %u ssthresh "
-	       "changes; queue drops %" PRIu64 ", retransmits %" PRIu64
-	       " (%" PRIu64 " RTO)\n",
-	       name, (r.t_loss - r.t0) / 1e9, r.cwnd_before_loss,
-	       r.ssthresh_first,
-	       r.cwnd_before_loss
-		   ? (double)r.ssthresh_first / r.cwnd_before_loss
-		   : 0.0,
-	       srtt_min / 1e3, srtt_max / 1e3, cwnd_min_after, cwnd_max_after,
-	       cuts, st.queue_drops, ctr(p.a, STACK_CTR_tcp_retransmits),
-	       ctr(p.a, STACK_CTR_tcp_rto_timeouts));
+	printf(
+	    "%s: first loss at %.3f s: cwnd %u -> ssthresh %u (x%.2f); "
+	    "srtt %.1f..%.1f ms; after 5 s cwnd %u..%u B, %u ssthresh "
+	    "changes; queue drops %" PRIu64 ", retransmits %" PRIu64
+	    " (%" PRIu64 " RTO)\n",
+	    name, (r.t_loss - r.t0) / 1e9, r.cwnd_before_loss, r.ssthresh_first,
+	    r.cwnd_before_loss ? (double)r.ssthresh_first / r.cwnd_before_loss
+			       : 0.0,
+	    srtt_min / 1e3, srtt_max / 1e3, cwnd_min_after, cwnd_max_after,
+	    cuts, st.queue_drops, ctr(p.a, STACK_CTR_tcp_retransmits),
+	    ctr(p.a, STACK_CTR_tcp_rto_timeouts));
 	printf("%s: t(s) cwnd(seg) ssthresh(seg) srtt(ms) rx(MB):", name);
 	for (uint32_t i = 0; i < r.n; i += 50)
 		printf(" [%.1f %u %d %.0f %.2f]", r.s[i].t / 1e9,

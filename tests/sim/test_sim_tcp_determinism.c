@@ -10,9 +10,8 @@
 
 START_TEST(test_same_seed_same_run_other_seed_other_run)
 {
-	struct bulk_params bp = {.seed = 104,
-				 .bytes = DET_BYTES,
-				 .loss_ppm = SIM_PERCENT(2)};
+	struct bulk_params bp = {
+	    .seed = 104, .bytes = DET_BYTES, .loss_ppm = SIM_PERCENT(2)};
 	static struct bulk_result r1, r2, r3;
 
 	run_bulk(&bp, &r1);

@@ -12,19 +12,19 @@
 /* What the filter drops: the n-th frame (1-based) of a kind in one
  * direction, or the first of a kind once armed. */
 enum drop_kind {
-	DROP_SYN,	  /* SYN without ACK */
-	DROP_SYNACK,	  /* SYN with ACK */
-	DROP_DATA,	  /* a segment carrying payload (first copies only) */
-	DROP_FIN,	  /* any segment with FIN */
-	DROP_PURE_ACK,	  /* no payload, no SYN/FIN/RST */
+	DROP_SYN,      /* SYN without ACK */
+	DROP_SYNACK,   /* SYN with ACK */
+	DROP_DATA,     /* a segment carrying payload (first copies only) */
+	DROP_FIN,      /* any segment with FIN */
+	DROP_PURE_ACK, /* no payload, no SYN/FIN/RST */
 };
 
 struct dropper {
 	enum sim_dir dir;
 	enum drop_kind kind;
-	uint32_t nth;	  /* drop the nth matching frame */
-	bool armed;	  /* false: count and pass nothing yet */
-	uint32_t seen;	  /* matching frames while armed */
+	uint32_t nth;  /* drop the nth matching frame */
+	bool armed;    /* false: count and pass nothing yet */
+	uint32_t seen; /* matching frames while armed */
 	uint32_t dropped;
 	uint64_t drop_ns; /* when */
 	uint32_t max_seq; /* DROP_DATA: highest end seen, to skip copies */
@@ -102,8 +102,7 @@ static void loss_transfer(struct tpair *p, uint64_t len, struct tflow **fa,
 {
 	tapp_listen(&p->app_b, 0, NULL);
 	*fa = tapp_connect(&p->app_a, ADDR_B, len, NULL);
-	ck_assert_int_eq(tpair_run_flows(p, sim_now(p->sim) + SIM_SEC(300)),
-			 0);
+	ck_assert_int_eq(tpair_run_flows(p, sim_now(p->sim) + SIM_SEC(300)), 0);
 	ck_assert_int_eq(p->app_b.nflows, 1);
 	*fb = &p->app_b.flows[0];
 	tflow_assert_received(*fb, len);
@@ -114,8 +113,8 @@ static void loss_transfer(struct tpair *p, uint64_t len, struct tflow **fa,
 
 START_TEST(test_syn_lost_connect_after_rto)
 {
-	struct dropper d = {.dir = SIM_AB, .kind = DROP_SYN, .nth = 1,
-			    .armed = true};
+	struct dropper d = {
+	    .dir = SIM_AB, .kind = DROP_SYN, .nth = 1, .armed = true};
 	struct tflow *fa, *fb;
 	struct tpair p;
 
@@ -138,8 +137,8 @@ END_TEST
 
 START_TEST(test_synack_lost_connect_after_rto)
 {
-	struct dropper d = {.dir = SIM_BA, .kind = DROP_SYNACK, .nth = 1,
-			    .armed = true};
+	struct dropper d = {
+	    .dir = SIM_BA, .kind = DROP_SYNACK, .nth = 1, .armed = true};
 	struct tflow *fa, *fb;
 	struct tpair p;
 
@@ -169,8 +168,8 @@ static void third_segment_run(struct tpair *p, struct dropper *d)
 {
 	struct tflow *fa, *fb;
 
-	*d = (struct dropper){.dir = SIM_AB, .kind = DROP_DATA, .nth = 3,
-			      .armed = true};
+	*d = (struct dropper){
+	    .dir = SIM_AB, .kind = DROP_DATA, .nth = 3, .armed = true};
 	loss_setup(p, 203, d);
 	loss_transfer(p, 256 * 1024, &fa, &fb);
 	ck_assert_uint_eq(d->dropped, 1);
@@ -225,8 +224,8 @@ END_TEST
  * its RTO, A (FIN_WAIT_2) takes it and enters TIME_WAIT. */
 START_TEST(test_final_fin_lost_resent)
 {
-	struct dropper d = {.dir = SIM_BA, .kind = DROP_FIN, .nth = 1,
-			    .armed = true};
+	struct dropper d = {
+	    .dir = SIM_BA, .kind = DROP_FIN, .nth = 1, .armed = true};
 	struct tflow *fa, *fb;
 	struct tpair p;
 
@@ -250,8 +249,8 @@ END_TEST
 /* A's FIN (with the last data) is lost: resent, both still close. */
 START_TEST(test_first_fin_lost_resent)
 {
-	struct dropper d = {.dir = SIM_AB, .kind = DROP_FIN, .nth = 1,
-			    .armed = true};
+	struct dropper d = {
+	    .dir = SIM_AB, .kind = DROP_FIN, .nth = 1, .armed = true};
 	struct tflow *fa, *fb;
 	struct tpair p;
 
@@ -284,10 +283,10 @@ static void zw_release(struct sim *sim, void *arg)
 	struct tflow *fa = &z->p->app_a.flows[0], *fb = &z->p->app_b.flows[0];
 
 	ck_assert(tapp_conn_info(sim_node_stack(z->p->b), sim_now(sim),
-				fb->conn, &info));
+				 fb->conn, &info));
 	z->rcv_wnd_b = info.rcv_wnd;
 	ck_assert(tapp_conn_info(sim_node_stack(z->p->a), sim_now(sim),
-				fa->conn, &info));
+				 fa->conn, &info));
 	z->snd_wnd_a = info.snd_wnd;
 	z->probes_before = ctr(z->p->a, STACK_CTR_tcp_zero_window_probes);
 	z->release_ns = sim_now(sim);
@@ -312,11 +311,9 @@ START_TEST(test_window_update_lost_persist_recovers)
 	ck_assert_int_eq(p.app_b.nflows, 1);
 	fb = &p.app_b.flows[0];
 	fb->hold_rx = true;
-	ck_assert_int_eq(sim_at(p.sim, sim_now(p.sim) + SIM_SEC(3),
-				zw_release, &z),
-			 0);
-	ck_assert_int_eq(tpair_run_flows(&p, sim_now(p.sim) + SIM_SEC(300)),
-			 0);
+	ck_assert_int_eq(
+	    sim_at(p.sim, sim_now(p.sim) + SIM_SEC(3), zw_release, &z), 0);
+	ck_assert_int_eq(tpair_run_flows(&p, sim_now(p.sim) + SIM_SEC(300)), 0);
 	/* The window was closed when B started reading, A had probed it,
 	 * and the update was the frame dropped. */
 	ck_assert_uint_eq(z.rcv_wnd_b, 0);
@@ -359,8 +356,8 @@ END_TEST
  */
 START_TEST(test_sack_option_keeps_segments_within_mtu)
 {
-	struct dropper d = {.dir = SIM_BA, .kind = DROP_DATA, .nth = 3,
-			    .armed = true};
+	struct dropper d = {
+	    .dir = SIM_BA, .kind = DROP_DATA, .nth = 3, .armed = true};
 	const uint64_t len = 256 * 1024;
 	struct tflow *fa, *fb;
 	struct tpair p;
@@ -369,14 +366,12 @@ START_TEST(test_sack_option_keeps_segments_within_mtu)
 	p.app_b.shut_after_eof = false;
 	tapp_listen(&p.app_b, len, NULL);
 	fa = tapp_connect(&p.app_a, ADDR_B, len, NULL);
-	ck_assert_int_eq(tpair_run_flows(&p, sim_now(p.sim) + SIM_SEC(300)),
-			 0);
+	ck_assert_int_eq(tpair_run_flows(&p, sim_now(p.sim) + SIM_SEC(300)), 0);
 	fb = &p.app_b.flows[0];
 	tflow_assert_received(fa, len);
 	tflow_assert_received(fb, len);
 	ck_assert_uint_eq(d.dropped, 1);
-	printf("sim_tcp_loss: SACK + data: A sent %" PRIu64
-	       " IP fragments\n",
+	printf("sim_tcp_loss: SACK + data: A sent %" PRIu64 " IP fragments\n",
 	       ctr(p.a, STACK_CTR_ip_tx_fragments));
 	ck_assert_uint_eq(ctr(p.a, STACK_CTR_ip_tx_fragments), 0);
 	tpair_assert_all_freed(&p);

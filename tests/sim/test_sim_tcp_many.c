@@ -11,8 +11,8 @@
 
 START_TEST(test_many_connections_loss_1)
 {
-	struct sim_link_params lp = lossy(SIM_MS(10), 100000000ull, 250000,
-					  SIM_PERCENT(1));
+	struct sim_link_params lp =
+	    lossy(SIM_MS(10), 100000000ull, 250000, SIM_PERCENT(1));
 	struct tpair p;
 	uint16_t ports[MANY_CONNS];
 	uint64_t t0, last_eof = 0;
@@ -22,14 +22,13 @@ START_TEST(test_many_connections_loss_1)
 	tapp_listen(&p.app_b, 0, NULL);
 	t0 = sim_now(p.sim);
 	for (int i = 0; i < MANY_CONNS; i++) {
-		struct tflow *f = tapp_connect(&p.app_a, ADDR_B, MANY_BYTES,
-					       NULL);
+		struct tflow *f =
+		    tapp_connect(&p.app_a, ADDR_B, MANY_BYTES, NULL);
 		ports[i] = (uint16_t)f->key_tx;
 		for (int j = 0; j < i; j++)
 			ck_assert_uint_ne(ports[j], ports[i]);
 	}
-	ck_assert_uint_eq(tcp_conn_count(sim_node_stack(p.a), t0),
-			  MANY_CONNS);
+	ck_assert_uint_eq(tcp_conn_count(sim_node_stack(p.a), t0), MANY_CONNS);
 	ck_assert_int_eq(tpair_run_flows(&p, t0 + SIM_SEC(600)), 0);
 
 	/* Every connection was accepted once and carried its own stream,
@@ -58,8 +57,8 @@ START_TEST(test_many_connections_loss_1)
 	ck_assert_uint_eq(ctr(p.b, STACK_CTR_tcp_syn_cookies_sent), 0);
 	ck_assert_uint_gt(ctr(p.a, STACK_CTR_tcp_retransmits), 0);
 	printf("sim_tcp_many: %d x %u B with 1%% loss: all done after %.3f s "
-	       "(aggregate %.1f Mbit/s); A retransmits %" PRIu64
-	       " (%" PRIu64 " RTO), conns reset %" PRIu64 "/%" PRIu64 "\n",
+	       "(aggregate %.1f Mbit/s); A retransmits %" PRIu64 " (%" PRIu64
+	       " RTO), conns reset %" PRIu64 "/%" PRIu64 "\n",
 	       MANY_CONNS, MANY_BYTES, (last_eof - t0) / 1e9,
 	       mbit((uint64_t)MANY_CONNS * MANY_BYTES, last_eof - t0),
 	       ctr(p.a, STACK_CTR_tcp_retransmits),

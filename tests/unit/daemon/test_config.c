@@ -743,7 +743,8 @@ static Suite *config_suite(void)
 	tcase_add_test(values, test_bad_dns_is_refused);
 	tcase_add_test(values, test_bad_limits_are_refused);
 	tcase_add_test(values, test_tcp_section_sets_the_tcp_limits);
-	tcase_add_test(values, test_offload_defaults_to_yes_and_can_be_turned_off);
+	tcase_add_test(values,
+		       test_offload_defaults_to_yes_and_can_be_turned_off);
 	suite_add_tcase(s, values);
 
 	tcase_add_test(cli, test_overrides_replace_file_values);

@@ -19,9 +19,9 @@
 #include "stack.h"
 #include "stack_internal.h"
 
-#define OUR_ADDR 0x0a000002u  /* 10.0.0.2 */
-#define PEER_ADDR 0x0a000001u /* 10.0.0.1 */
-#define T0 1000000000ull      /* tests start at t = 1 s */
+#define OUR_ADDR  0x0a000002u	/* 10.0.0.2 */
+#define PEER_ADDR 0x0a000001u	/* 10.0.0.1 */
+#define T0	  1000000000ull /* tests start at t = 1 s */
 
 static const uint8_t OUR_MAC[6] = {0x02, 0, 0, 0, 0, 0x02};
 static const uint8_t PEER_MAC[6] = {0x02, 0, 0, 0, 0, 0x01};
@@ -116,8 +116,8 @@ static inline void t_udp_frame(struct tframe *f, uint32_t src, uint16_t sport,
 	put_be16(u + 6, 0);
 	memcpy(u + 8, data, len);
 	put_be16(u + 6, csum_fold(csum_partial(
-				u, 8 + len,
-				csum_pseudo(src, dst, 17, (uint16_t)(8 + len)))));
+			    u, 8 + len,
+			    csum_pseudo(src, dst, 17, (uint16_t)(8 + len)))));
 	f->len += 8 + len;
 }
 
@@ -160,7 +160,8 @@ static inline void t_arp_frame(struct tframe *f, const uint8_t *eth_dst,
 }
 
 /* Feeds a frame to the stack at `now`. */
-static inline void t_input(struct stack *s, uint64_t now, const struct tframe *f)
+static inline void t_input(struct stack *s, uint64_t now,
+			   const struct tframe *f)
 {
 	struct pkt *p = stack_pkt_alloc(s, f->len);
 	ck_assert_ptr_nonnull(p);
@@ -190,9 +191,9 @@ static inline struct pkt *t_pop_ipv4(struct stack *s, uint8_t proto)
 	ck_assert_uint_eq(get_be16(p->data + 12), ETHERTYPE_IPV4);
 	ck_assert_uint_eq(p->data[14 + 9], proto);
 	/* Every header we send has a valid checksum. */
-	ck_assert_uint_eq(csum_fold(csum_partial(p->data + 14,
-						 (p->data[14] & 15u) * 4u, 0)),
-			  0);
+	ck_assert_uint_eq(
+	    csum_fold(csum_partial(p->data + 14, (p->data[14] & 15u) * 4u, 0)),
+	    0);
 	return p;
 }
 

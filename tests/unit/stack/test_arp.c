@@ -250,8 +250,8 @@ START_TEST(test_gratuitous_arp_updates_only_known_entries)
 	t_input(s, T0, &f);
 	ck_assert_uint_eq(stack_arp_snapshot(s, T0, info, 2), 0);
 	t_learn_peer(s);
-	t_arp_frame(&f, BCAST_MAC, ARP_OP_REQUEST, new_mac, PEER_ADDR,
-		    ZERO_MAC, PEER_ADDR);
+	t_arp_frame(&f, BCAST_MAC, ARP_OP_REQUEST, new_mac, PEER_ADDR, ZERO_MAC,
+		    PEER_ADDR);
 	t_input(s, T0, &f);
 	ck_assert_uint_eq(stack_arp_snapshot(s, T0, info, 2), 1);
 	ck_assert_mem_eq(info[0].mac, new_mac, 6);
@@ -265,7 +265,8 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_set_address_sends_gratuitous_announcement);
 	tcase_add_test(tc, test_request_for_us_gets_reply_with_our_mac);
-	tcase_add_test(tc, test_request_for_other_host_is_ignored_and_not_learnt);
+	tcase_add_test(tc,
+		       test_request_for_other_host_is_ignored_and_not_learnt);
 	tcase_add_test(tc, test_malformed_and_unsupported_are_counted);
 	tcase_add_test(tc, test_unresolved_send_holds_frame_until_reply);
 	tcase_add_test(tc, test_hold_queue_full_drops_oldest);

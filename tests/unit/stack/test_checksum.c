@@ -27,8 +27,8 @@ START_TEST(test_split_buffers_equal_whole)
 	for (size_t cut = 0; cut <= 1000; cut += 2) {
 		uint32_t part = csum_partial(b, cut, 0);
 		ck_assert_uint_eq(
-			csum_fold(csum_partial(b + cut, sizeof(b) - cut, part)),
-			csum_fold(csum_partial(b, sizeof(b), 0)));
+		    csum_fold(csum_partial(b + cut, sizeof(b) - cut, part)),
+		    csum_fold(csum_partial(b, sizeof(b), 0)));
 	}
 }
 END_TEST
@@ -48,7 +48,8 @@ START_TEST(test_header_with_its_checksum_verifies_to_zero)
 {
 	struct tframe f;
 	f.len = 0;
-	uint8_t *h = t_ipv4(&f, 0xc0a80001, 0xc0a800c7, 17, 0x1c46, 0x4000, 100);
+	uint8_t *h =
+	    t_ipv4(&f, 0xc0a80001, 0xc0a800c7, 17, 0x1c46, 0x4000, 100);
 	ck_assert_uint_eq(csum_fold(csum_partial(h, 20, 0)), 0);
 	h[8]--; /* any change breaks it */
 	ck_assert_uint_ne(csum_fold(csum_partial(h, 20, 0)), 0);
@@ -63,8 +64,9 @@ START_TEST(test_pseudo_header_matches_byte_layout)
 	ph[8] = 0;
 	ph[9] = 17;
 	put_be16(ph + 10, 1234);
-	ck_assert_uint_eq(csum_fold(csum_pseudo(0x0a000001, 0xc0a80102, 17, 1234)),
-			  csum_fold(csum_partial(ph, 12, 0)));
+	ck_assert_uint_eq(
+	    csum_fold(csum_pseudo(0x0a000001, 0xc0a80102, 17, 1234)),
+	    csum_fold(csum_partial(ph, 12, 0)));
 }
 END_TEST
 

@@ -261,9 +261,11 @@ int main(void)
 	tcase_add_test(tc, test_series_beyond_65535_is_dropped);
 	tcase_add_test(tc, test_too_many_fragments_drop_the_datagram);
 	tcase_add_test(tc, test_memory_bound_evicts_oldest_datagram);
-	tcase_add_test(tc, test_incomplete_datagram_times_out_with_time_exceeded);
+	tcase_add_test(tc,
+		       test_incomplete_datagram_times_out_with_time_exceeded);
 	tcase_add_test(tc, test_non_multiple_of_8_middle_fragment_is_malformed);
-	tcase_add_test(tc, test_stack_fragments_large_datagram_and_peer_reassembles);
+	tcase_add_test(
+	    tc, test_stack_fragments_large_datagram_and_peer_reassembles);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

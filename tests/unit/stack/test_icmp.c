@@ -38,9 +38,10 @@ START_TEST(test_large_ping_is_reassembled_and_reply_fragmented)
 	for (size_t off = 0; off < 3008; off += 1480) {
 		size_t n = 3008 - off < 1480 ? 3008 - off : 1480;
 		t_eth(&f, OUR_MAC, PEER_MAC, ETHERTYPE_IPV4);
-		t_ipv4(&f, PEER_ADDR, OUR_ADDR, 1, 99,
-		       (uint16_t)((off + n < 3008 ? IPV4_FLAG_MF : 0) | off / 8),
-		       n);
+		t_ipv4(
+		    &f, PEER_ADDR, OUR_ADDR, 1, 99,
+		    (uint16_t)((off + n < 3008 ? IPV4_FLAG_MF : 0) | off / 8),
+		    n);
 		memcpy(f.b + f.len, msg + off, n);
 		f.len += n;
 		t_input(s, T0, &f);
@@ -206,11 +207,13 @@ int main(void)
 {
 	Suite *s = suite_create("icmp");
 	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, test_echo_request_gets_reply_with_same_id_seq_and_data);
+	tcase_add_test(tc,
+		       test_echo_request_gets_reply_with_same_id_seq_and_data);
 	tcase_add_test(tc, test_large_ping_is_reassembled_and_reply_fragmented);
 	tcase_add_test(tc, test_broadcast_echo_is_not_answered);
 	tcase_add_test(tc, test_bad_and_short_icmp_are_dropped);
-	tcase_add_test(tc, test_closed_port_gets_port_unreachable_quoting_datagram);
+	tcase_add_test(tc,
+		       test_closed_port_gets_port_unreachable_quoting_datagram);
 	tcase_add_test(tc, test_unknown_protocol_gets_protocol_unreachable);
 	tcase_add_test(tc, test_no_error_about_broadcast_or_icmp_error);
 	tcase_add_test(tc, test_errors_are_rate_limited_and_refill);

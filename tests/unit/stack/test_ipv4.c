@@ -77,7 +77,7 @@ START_TEST(test_options_are_skipped_and_datagram_delivered)
 	/* Build a ping with 8 bytes of options (NOPs and an odd option). */
 	t_ping_frame(&f, OUR_ADDR, 1, 1, "opts", 4);
 	memmove(f.b + 14 + 28, f.b + 14 + 20, f.len - 34);
-	memset(f.b + 14 + 20, 1, 4);              /* NOP */
+	memset(f.b + 14 + 20, 1, 4);			  /* NOP */
 	const uint8_t junk[4] = {0x44, 0x04, 0x05, 0x00}; /* timestamp-ish */
 	memcpy(f.b + 14 + 24, junk, 4);
 	f.len += 8;
@@ -144,7 +144,7 @@ START_TEST(test_off_link_destination_goes_to_gateway_mac)
 	int sock = udp_socket_open(s, 0, 0, 0, 0);
 	ck_assert_int_eq(udp_send(s, T0, sock, 0xc0a80105, 53, "q", 1), 0);
 	struct pkt *p = t_pop_ipv4(s, IPV4_PROTO_UDP);
-	ck_assert_mem_eq(p->data, PEER_MAC, 6);             /* via gateway */
+	ck_assert_mem_eq(p->data, PEER_MAC, 6); /* via gateway */
 	ck_assert_uint_eq(get_be32(p->data + 14 + 16), 0xc0a80105); /* dst */
 	ck_assert_uint_eq(get_be32(p->data + 14 + 12), OUR_ADDR);
 	ck_assert_uint_eq(p->data[14 + 8], IPV4_DEFAULT_TTL);

@@ -180,7 +180,8 @@ static void t_transfer(struct pair *p, struct stack *from, int cf,
 		src[i] = (uint8_t)((i * 2654435761u) >> 13);
 	for (int rounds = 0; got < len && rounds < 200000; rounds++) {
 		if (sent < len) {
-			long n = tcp_send(from, p->now, cf, src + sent, len - sent);
+			long n =
+			    tcp_send(from, p->now, cf, src + sent, len - sent);
 			if (n > 0)
 				sent += (size_t)n;
 			else
@@ -243,7 +244,8 @@ START_TEST(test_transfer_survives_loss)
 	t_transfer(&p, p.a, ca, p.b, cb, 2 << 20);
 	ck_assert_uint_gt(p.dropped, 0);
 	ck_assert_uint_gt(tcp_conn_get(p.a, ca)->retransmits, 0);
-	ck_assert_uint_gt(stack_counter_get(p.a, STACK_CTR_tcp_fast_retransmits), 0);
+	ck_assert_uint_gt(
+	    stack_counter_get(p.a, STACK_CTR_tcp_fast_retransmits), 0);
 	t_pair_free(&p);
 }
 END_TEST
@@ -400,7 +402,8 @@ START_TEST(test_zero_window_is_probed_until_reader_returns)
 	static uint8_t blob[100000];
 	size_t sent = 0;
 	for (int i = 0; i < 50; i++) {
-		long n = tcp_send(p.a, p.now, ca, blob + sent, sizeof(blob) - sent);
+		long n =
+		    tcp_send(p.a, p.now, ca, blob + sent, sizeof(blob) - sent);
 		if (n > 0)
 			sent += (size_t)n;
 		t_exchange(&p);
@@ -417,7 +420,8 @@ START_TEST(test_zero_window_is_probed_until_reader_returns)
 	uint64_t until = p.now + 60 * STACK_NS_PER_SEC;
 	while (p.now < until)
 		ck_assert(t_tick(&p, until - p.now));
-	ck_assert_uint_ge(stack_counter_get(p.a, STACK_CTR_tcp_zero_window_probes), 3);
+	ck_assert_uint_ge(
+	    stack_counter_get(p.a, STACK_CTR_tcp_zero_window_probes), 3);
 	ck_assert_int_eq(a->state, TCPS_ESTABLISHED);
 	/* The reader returns: the rest flows. */
 	static uint8_t got_buf[100000];
@@ -480,8 +484,10 @@ START_TEST(test_syn_cookies_when_half_open_bound_reached)
 	int l = tcp_listen(p.b, 0, 80, 4, NULL);
 	int ca = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL);
 	t_exchange(&p);
-	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_syn_cookies_sent), 1);
-	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_syn_cookies_ok), 1);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.b, STACK_CTR_tcp_syn_cookies_sent), 1);
+	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_syn_cookies_ok),
+			  1);
 	int cb = tcp_accept(p.b, l, NULL, NULL);
 	ck_assert_int_ge(cb, 0);
 	struct tcp_conn *b = tcp_conn_get(p.b, cb);
@@ -516,9 +522,9 @@ static void t_craft(struct pair *p, int ca, int cb, struct tframe *f,
 	if (optlen)
 		memcpy(t + 20, opts, optlen);
 	put_be16(t + 16, csum_fold(csum_partial(
-				 t, hl + datalen,
-				 csum_pseudo(PEER_ADDR, OUR_ADDR, 6,
-					     (uint16_t)(hl + datalen)))));
+			     t, hl + datalen,
+			     csum_pseudo(PEER_ADDR, OUR_ADDR, 6,
+					 (uint16_t)(hl + datalen)))));
 	f->len += hl + datalen;
 }
 
@@ -536,7 +542,8 @@ START_TEST(test_malformed_segments_are_counted_and_dropped)
 	t_craft(&p, ca, cb, &f, seq, TCP_ACK, NULL, 0, 10);
 	f.b[34 + 16] ^= 0x11; /* checksum */
 	t_input(p.a, p.now, &f);
-	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_checksum), 1);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_checksum), 1);
 
 	t_craft(&p, ca, cb, &f, seq, TCP_ACK, NULL, 0, 10);
 	f.b[34 + 12] = 4 << 4; /* data offset 4 */
@@ -547,7 +554,8 @@ START_TEST(test_malformed_segments_are_counted_and_dropped)
 	put_be16(f.b + 14 + 2, 60);
 	t_ipv4_recsum(f.b + 14);
 	t_input(p.a, p.now, &f);
-	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_offset), 2);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_offset),
+			  2);
 
 	const uint8_t len0[4] = {8, 0, 1, 1}, len1[4] = {5, 1, 1, 1},
 		      past[4] = {8, 10, 0, 0};
@@ -557,13 +565,15 @@ START_TEST(test_malformed_segments_are_counted_and_dropped)
 	t_input(p.a, p.now, &f);
 	t_craft(&p, ca, cb, &f, seq, TCP_ACK, past, 4, 0);
 	t_input(p.a, p.now, &f);
-	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_options), 3);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_options),
+			  3);
 
 	t_craft(&p, ca, cb, &f, seq, TCP_SYN | TCP_FIN, NULL, 0, 0);
 	t_input(p.a, p.now, &f);
 	t_craft(&p, ca, cb, &f, seq, TCP_FIN | TCP_PSH | TCP_URG, NULL, 0, 0);
 	t_input(p.a, p.now, &f);
-	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_flags), 2);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_flags),
+			  2);
 
 	ck_assert_ptr_null(stack_pop_tx(p.a)); /* none was answered */
 	ck_assert_uint_eq(a->rcv_nxt, rcv_before);
@@ -582,7 +592,8 @@ START_TEST(test_rst_in_window_gets_challenge_ack)
 	uint32_t seq = tcp_conn_get(p.b, cb)->snd_nxt;
 	t_craft(&p, ca, cb, &f, seq + 100, TCP_RST, NULL, 0, 0);
 	t_input(p.a, p.now, &f);
-	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_challenge_acks), 1);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_challenge_acks),
+			  1);
 	struct pkt *ack = t_pop_ipv4(p.a, IPV4_PROTO_TCP);
 	ck_assert_uint_eq(ack->data[34 + 13], TCP_ACK);
 	stack_pkt_free(p.a, ack);
@@ -610,7 +621,8 @@ START_TEST(test_syn_in_established_gets_challenge_ack)
 	uint32_t seq = tcp_conn_get(p.b, cb)->snd_nxt;
 	t_craft(&p, ca, cb, &f, seq + 5, TCP_SYN, NULL, 0, 0);
 	t_input(p.a, p.now, &f);
-	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_challenge_acks), 1);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_challenge_acks),
+			  1);
 	ck_assert_int_eq(t_state(p.a, ca), TCPS_ESTABLISHED);
 	t_drain(p.a);
 	t_pair_free(&p);
@@ -631,7 +643,8 @@ START_TEST(test_paws_drops_old_timestamp)
 	put_be32(ts + 8, 0);
 	t_craft(&p, ca, cb, &f, seq, TCP_ACK | TCP_PSH, ts, 12, 5);
 	t_input(p.a, p.now, &f);
-	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_paws), 1);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_paws),
+			  1);
 	ck_assert_uint_eq(tcp_rcv_queued(a), 0);
 	t_drain(p.a);
 	t_pair_free(&p);
@@ -755,14 +768,14 @@ static void t_inject(struct pair *p, struct stack *s, int id, int32_t delta,
 	put_be16(t, c->rport);
 	put_be16(t + 2, c->lport);
 	put_be32(t + 4, (flags & TCP_SYN) && c->state == TCPS_SYN_SENT
-				? 12345
-				: c->rcv_nxt + (uint32_t)delta);
+			    ? 12345
+			    : c->rcv_nxt + (uint32_t)delta);
 	put_be32(t + 8, c->snd_max);
 	t[12] = 5 << 4;
 	t[13] = flags;
 	put_be16(t + 14, 1000);
 	put_be16(t + 16, csum_fold(csum_partial(
-				 t, 20, csum_pseudo(c->raddr, c->laddr, 6, 20))));
+			     t, 20, csum_pseudo(c->raddr, c->laddr, 6, 20))));
 	f.len += 20;
 	struct pkt *q = stack_pkt_alloc(s, f.len);
 	memcpy(q->data, f.b, f.len);
@@ -772,8 +785,8 @@ static void t_inject(struct pair *p, struct stack *s, int id, int32_t delta,
 }
 
 static const enum tcp_state synchronized[] = {
-	TCPS_ESTABLISHED, TCPS_FIN_WAIT_1, TCPS_FIN_WAIT_2, TCPS_CLOSE_WAIT,
-	TCPS_CLOSING,     TCPS_LAST_ACK,   TCPS_TIME_WAIT,
+    TCPS_ESTABLISHED, TCPS_FIN_WAIT_1, TCPS_FIN_WAIT_2, TCPS_CLOSE_WAIT,
+    TCPS_CLOSING,     TCPS_LAST_ACK,   TCPS_TIME_WAIT,
 };
 
 START_TEST(test_rst_at_rcv_nxt_closes_in_every_synchronized_state)
@@ -815,12 +828,12 @@ START_TEST(test_rst_or_syn_in_window_gets_challenge_in_every_state)
 			ck_assert_msg(t_state(s, id) == st, "%s %s",
 				      tcp_state_name(st), syn ? "SYN" : "RST");
 			struct pkt *ack = t_pop_ipv4(s, IPV4_PROTO_TCP);
-			ck_assert_uint_eq(ack->data[34 + 13] & (TCP_ACK | TCP_RST),
-					  TCP_ACK);
+			ck_assert_uint_eq(
+			    ack->data[34 + 13] & (TCP_ACK | TCP_RST), TCP_ACK);
 			stack_pkt_free(s, ack);
-			ck_assert_uint_eq(stack_counter_get(
-						  s, STACK_CTR_tcp_challenge_acks),
-					  1);
+			ck_assert_uint_eq(
+			    stack_counter_get(s, STACK_CTR_tcp_challenge_acks),
+			    1);
 			t_pair_free(&p);
 		}
 	}
@@ -947,7 +960,8 @@ START_TEST(test_reordering_is_detected_and_undone)
 		stack_pkt_free(p.a, segs[i]);
 	}
 	t_move(&p, p.b, p.a); /* duplicate ACKs: A resends segment 1 */
-	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_fast_retransmits), 1);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_fast_retransmits), 1);
 	ck_assert_uint_lt(a->cwnd, cwnd_before);
 	t_drain(p.a); /* the retransmission is lost */
 	/* The original arrives; B's ACK echoes its (older) timestamp. */
@@ -957,7 +971,8 @@ START_TEST(test_reordering_is_detected_and_undone)
 	stack_input(p.b, p.now, g);
 	stack_pkt_free(p.a, segs[0]);
 	t_exchange(&p);
-	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_spurious_retransmits), 1);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_spurious_retransmits), 1);
 	ck_assert_uint_ge(a->cwnd, cwnd_before);
 	ck_assert(!a->in_recovery);
 	t_pair_free(&p);
@@ -983,10 +998,12 @@ START_TEST(test_full_table_recycles_time_wait_then_refuses)
 	ck_assert_int_ge(c2, 0); /* the free slot */
 	int c3 = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL);
 	ck_assert_int_ge(c3, 0); /* the TIME_WAIT one, recycled */
-	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_time_wait_recycled), 1);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_time_wait_recycled), 1);
 	ck_assert_int_eq(tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL),
 			 -EMFILE);
-	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_conns_table_full), 1);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_conns_table_full), 1);
 	t_drain(p.a);
 	t_pair_free(&p);
 }
@@ -1146,10 +1163,10 @@ START_TEST(test_tso_sends_super_segments_with_partial_checksum)
 	ck_assert_uint_eq(get_be16(th + 16), pseudo);
 	/* Completed as a NIC does, the checksum is right. */
 	put_be16(th + 16, csum_fold(csum_partial(th, tlen, 0)));
-	ck_assert_uint_eq(csum_fold(csum_partial(th, tlen,
-						 csum_pseudo(OUR_ADDR, PEER_ADDR,
-							     IPV4_PROTO_TCP,
-							     (uint16_t)tlen))),
+	ck_assert_uint_eq(csum_fold(csum_partial(
+			      th, tlen,
+			      csum_pseudo(OUR_ADDR, PEER_ADDR, IPV4_PROTO_TCP,
+					  (uint16_t)tlen))),
 			  0);
 	ck_assert_int_eq(memcmp(th + hl, data, payload), 0);
 	stack_pkt_free(p.a, f);
@@ -1251,7 +1268,8 @@ START_TEST(test_large_segment_with_csum_valid_skips_the_check)
 	t_craft(&p, ca, cb, &f, seq, TCP_ACK, NULL, 0, len);
 	f.b[34 + 16] ^= 0x5a;
 	t_input(p.a, p.now, &f);
-	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_checksum), 1);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_checksum), 1);
 	ck_assert_uint_eq(a->rcv_nxt, rcv_before);
 
 	/* The same with PKT_F_CSUM_VALID: taken. */
@@ -1262,7 +1280,8 @@ START_TEST(test_large_segment_with_csum_valid_skips_the_check)
 	q->len = (uint32_t)f.len;
 	q->flags = PKT_F_CSUM_VALID;
 	stack_input(p.a, p.now, q);
-	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_checksum), 1);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_checksum), 1);
 	ck_assert_uint_eq(a->rcv_nxt, rcv_before + len);
 
 	/* The IPv4 header checksum is still checked. */
@@ -1273,7 +1292,8 @@ START_TEST(test_large_segment_with_csum_valid_skips_the_check)
 	q->len = (uint32_t)f.len;
 	q->flags = PKT_F_CSUM_VALID;
 	stack_input(p.a, p.now, q);
-	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_ip_rx_drop_checksum), 1);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_ip_rx_drop_checksum),
+			  1);
 	ck_assert_uint_eq(a->rcv_nxt, rcv_before + len);
 	t_pair_free(&p);
 }
@@ -1315,8 +1335,10 @@ int main(void)
 	tcase_add_test(tc, test_syn_in_established_gets_challenge_ack);
 	tcase_add_test(tc, test_paws_drops_old_timestamp);
 	tcase_add_test(tc, test_out_of_order_data_is_held_and_sacked);
-	tcase_add_test(tc, test_rst_at_rcv_nxt_closes_in_every_synchronized_state);
-	tcase_add_test(tc, test_rst_or_syn_in_window_gets_challenge_in_every_state);
+	tcase_add_test(tc,
+		       test_rst_at_rcv_nxt_closes_in_every_synchronized_state);
+	tcase_add_test(tc,
+		       test_rst_or_syn_in_window_gets_challenge_in_every_state);
 	tcase_add_test(tc, test_syn_sent_rules);
 	tcase_add_test(tc, test_syn_received_rules);
 	tcase_add_test(tc, test_icmp_port_unreachable_refuses_connect);
@@ -1328,7 +1350,8 @@ int main(void)
 	tcase_add_test(tc, test_fin_out_of_order_is_taken_when_the_hole_fills);
 	tcase_add_test(tc, test_tso_sends_super_segments_with_partial_checksum);
 	tcase_add_test(tc, test_tso_bulk_transfer_both_ways);
-	tcase_add_test(tc, test_tso_slow_start_counts_a_super_segment_ack_in_full);
+	tcase_add_test(tc,
+		       test_tso_slow_start_counts_a_super_segment_ack_in_full);
 	tcase_add_test(tc, test_without_tso_segments_stay_mss_sized);
 	tcase_add_test(tc, test_large_segment_with_csum_valid_skips_the_check);
 	tcase_add_test(tc, test_set_offload_checks_its_arguments);

@@ -198,7 +198,7 @@ START_TEST(test_send_builds_valid_datagram)
 	ck_assert_uint_eq(get_be16(u + 4), 13);
 	ck_assert_uint_ne(get_be16(u + 6), 0);
 	ck_assert_uint_eq(csum_fold(csum_partial(
-				  u, 13, csum_pseudo(OUR_ADDR, PEER_ADDR, 17, 13))),
+			      u, 13, csum_pseudo(OUR_ADDR, PEER_ADDR, 17, 13))),
 			  0);
 	ck_assert_mem_eq(u + 8, "query", 5);
 	stack_pkt_free(s, p);
