@@ -251,7 +251,8 @@ static int exchange_within(struct utcp *u, const void *req, size_t len,
 	if (err)
 		goto broken;
 	if (m->type == IPC_T_ERROR) {
-		if (ipc_decode_error(m, &e) != 0) {
+		/* an ERROR never carries a descriptor (docs/ipc.md) */
+		if (ipc_decode_error(m, &e) != 0 || (fd && *fd >= 0)) {
 			err = -EPROTO;
 			goto broken;
 		}
@@ -900,9 +901,10 @@ ssize_t utcp_tcp_send(int fd, const void *buf, size_t len)
 	if (errno == EWOULDBLOCK)
 		return -EAGAIN;
 	if (errno == EPIPE || errno == ECONNRESET) {
+		int closed = errno; /* utcp_tcp_error() changes errno */
+
 		err = utcp_tcp_error(fd);
-		if (err)
-			return err;
+		return err ? err : -closed;
 	}
 	return -errno;
 }

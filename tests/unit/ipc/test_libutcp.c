@@ -8,17 +8,32 @@
  * client, one that speaks no common version, one that answers with the
  * wrong request id. The tests check what the library makes of each:
  * decoded status, working descriptors, the errors it returns.
+ *
+ * TCP. The normal fake daemon also serves TCP_CONNECT, TCP_LISTEN,
+ * TCP_SETOPT and BARRIER. It records every request it decoded (and the
+ * raw bytes of the last TCP_CONNECT) so a test can check what the
+ * library put on the wire, and keeps the daemon's end of every
+ * socketpair it hands out so a test can play the connection's peer: the
+ * stream (data, the urgent error byte, EOF) and the listening channel
+ * (accept announcements). A connect's outcome is chosen by its remote
+ * port (FAKE_PORT_*). A barrier's reply can be held back until the test
+ * releases it. FAKE_MALFORMED answers the first request after HELLO with
+ * one of a table of broken replies; FAKE_NO_TCP is a daemon that knows
+ * none of the TCP requests.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipc.h"
@@ -26,7 +41,57 @@
 
 #define FAKE_ARP_ENTRIES 300
 
-enum fake_mode { FAKE_NORMAL, FAKE_REFUSE, FAKE_OLD, FAKE_WRONG_ID };
+enum fake_mode {
+	FAKE_NORMAL,
+	FAKE_REFUSE,
+	FAKE_OLD,
+	FAKE_WRONG_ID,
+	FAKE_NO_TCP,	/* an older daemon: ERROR -EOPNOTSUPP to TCP, BARRIER */
+	FAKE_MALFORMED, /* breaks the protocol in reply to one request */
+};
+
+/* TCP_CONNECT's outcome, by the request's remote port. */
+#define FAKE_PORT_REFUSED     1 /* -ECONNREFUSED */
+#define FAKE_PORT_TIMEOUT     2 /* -ETIMEDOUT after the request's timeout_ms */
+#define FAKE_PORT_UNREACHABLE 3 /* -EHOSTUNREACH */
+/* From here up the connection's id is its remote port, and the fake
+ * writes that port (big-endian u16) into the stream, then closes its
+ * end: a thread can check that it holds its own connection. */
+#define FAKE_PORT_TAGGED 20000
+/* Any other port: established, the daemon's end kept in tcp_ends. */
+#define FAKE_CONN_ID	      23
+#define FAKE_LOCAL_ADDR	      0x0a000002u /* 10.0.0.2 */
+#define FAKE_EPHEMERAL_PORT   49153
+#define FAKE_TIMEOUT_SLEEP_MS 2000 /* at most, for FAKE_PORT_TIMEOUT */
+/* TCP_LISTEN: a local port of 1 is in use; else listener FAKE_LISTENER_ID. */
+#define FAKE_PORT_IN_USE 1
+#define FAKE_LISTENER_ID 7
+/* TCP_SETOPT: the daemon's answer by connection id. */
+#define FAKE_ID_NOT_OURS 99 /* -EBADF */
+#define FAKE_ID_INVALID	 98 /* -EINVAL */
+/* BARRIER reply: frames processed. */
+#define FAKE_BARRIER_FRAMES 3
+#define FAKE_TCP_ENDS_MAX   16
+#define FAKE_STRAY_MAX	    2
+
+/* The broken replies of FAKE_MALFORMED (see malformed_cases). */
+enum fake_malformed {
+	BAD_SHORT_PACKET,    /* 8 bytes: not even a header */
+	BAD_OVERSIZE,	     /* over IPC_MSG_MAX: truncated by recv */
+	BAD_MAGIC,	     /* a header with the wrong magic */
+	BAD_VERSION,	     /* a version that was not negotiated */
+	BAD_BODY_SHORT,	     /* a TCP_CONNECT reply with half a body */
+	BAD_RESERVED,	     /* reserved bytes of a reply not zero */
+	BAD_WRONG_TYPE,	     /* a BARRIER reply to a TCP_CONNECT */
+	BAD_NOT_A_REPLY,     /* the request echoed back */
+	BAD_SUCCESS_NO_FD,   /* status 0 and no descriptor */
+	BAD_FAILURE_WITH_FD, /* a negative status and a descriptor */
+	BAD_TWO_FDS,	     /* status 0 and two descriptors */
+	BAD_ERROR_WITH_FD,   /* an ERROR carrying a descriptor */
+	BAD_BARRIER_WITH_FD, /* a BARRIER reply carrying a descriptor */
+	BAD_SETOPT_RESERVED, /* a TCP_SETOPT reply with value != 0 */
+	BAD_HANGUP,	     /* the daemon closes without a reply */
+};
 
 struct fake {
 	enum fake_mode mode;
@@ -36,6 +101,28 @@ struct fake {
 	pthread_t thread;
 	int data_fd;	    /* the daemon end of the last UDP socket */
 	int status_replies; /* STATUS replies sent */
+	enum fake_malformed malformed; /* FAKE_MALFORMED: what to send */
+	bool slow; /* wait a little before each reply (overlap check) */
+
+	pthread_mutex_t lock; /* guards everything below */
+	pthread_cond_t cond;
+	int requests;	       /* requests after HELLO */
+	uint32_t last_id;      /* of the previous request */
+	bool ids_out_of_order; /* an id not above the previous one */
+	int overlaps;	       /* a request queued while one was served */
+	int connects, listens, setopts, barriers;
+	struct ipc_tcp_connect connect; /* the last of each, decoded */
+	uint8_t connect_raw[IPC_HDR_LEN + IPC_TCP_CONNECT_LEN];
+	struct ipc_tcp_listen listen;
+	struct ipc_tcp_setopt setopt;
+	int tcp_ends[FAKE_TCP_ENDS_MAX]; /* daemon ends of connections */
+	int n_tcp_ends;
+	int listener_end;		/* daemon end of the last listener */
+	int stray_ends[FAKE_STRAY_MAX]; /* peers of descriptors sent amiss */
+	int n_stray_ends;
+	bool barrier_hold;     /* hold BARRIER replies until released */
+	bool barrier_received; /* a BARRIER reached the daemon */
+	bool barrier_released;
 };
 
 static struct fake fake;
@@ -104,6 +191,330 @@ static void fake_status(int c, uint32_t id)
 	}
 }
 
+/* Sends one message carrying `nfds` descriptors (0..2). */
+static void send_fds(int sock, const void *buf, size_t len, const int *fds,
+		     int nfds)
+{
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cmsg;
+
+	if (nfds > 0) {
+		memset(&cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf.buf;
+		msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+		memcpy(CMSG_DATA(cmsg), fds, (size_t)nfds * sizeof(int));
+	}
+	(void)sendmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	put_be16(p, (uint16_t)(v >> 16));
+	put_be16(p + 2, (uint16_t)v);
+}
+
+/* Keeps the daemon's end of a connection for the test (fake.lock held). */
+static void fake_keep_tcp_end(int fd)
+{
+	if (fake.n_tcp_ends < FAKE_TCP_ENDS_MAX)
+		fake.tcp_ends[fake.n_tcp_ends++] = fd;
+	else
+		close(fd);
+}
+
+/* Makes a stream pair whose application end `*app` is about to be sent
+ * where it does not belong; keeps the daemon's end to see it closed. */
+static void fake_stray_pair(int *app)
+{
+	int pair[2];
+
+	*app = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+		return;
+	pthread_mutex_lock(&fake.lock);
+	if (fake.n_stray_ends < FAKE_STRAY_MAX) {
+		fake.stray_ends[fake.n_stray_ends++] = pair[0];
+		*app = pair[1];
+	} else {
+		close(pair[0]);
+		close(pair[1]);
+	}
+	pthread_mutex_unlock(&fake.lock);
+}
+
+/* TCP_CONNECT: the outcome the remote port asks for (FAKE_PORT_*).
+ * Returns false when the request does not decode (then the daemon
+ * hangs up, as utcpd does on a protocol error). */
+static bool fake_tcp_connect(int c, const struct ipc_msg *m, const void *raw,
+			     size_t raw_len)
+{
+	struct ipc_tcp_connect req;
+	struct ipc_tcp_open_reply r = {.id = -1};
+	uint8_t out[IPC_MSG_MAX];
+	int pair[2] = {-1, -1};
+	int len;
+
+	if (ipc_decode_tcp_connect(m, &req) != 0 ||
+	    raw_len != sizeof(fake.connect_raw))
+		return false;
+	pthread_mutex_lock(&fake.lock);
+	fake.connect = req;
+	memcpy(fake.connect_raw, raw, raw_len);
+	fake.connects++;
+	pthread_mutex_unlock(&fake.lock);
+	switch (req.remote_port) {
+	case FAKE_PORT_REFUSED:
+		r.status = -ECONNREFUSED;
+		break;
+	case FAKE_PORT_TIMEOUT:
+		usleep((req.timeout_ms < FAKE_TIMEOUT_SLEEP_MS
+			    ? req.timeout_ms
+			    : FAKE_TIMEOUT_SLEEP_MS) *
+		       1000u);
+		r.status = -ETIMEDOUT;
+		break;
+	case FAKE_PORT_UNREACHABLE:
+		r.status = -EHOSTUNREACH;
+		break;
+	default:
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) <
+		    0) {
+			r.status = -errno;
+			break;
+		}
+		r.id = req.remote_port >= FAKE_PORT_TAGGED ? req.remote_port
+							   : FAKE_CONN_ID;
+		r.local_addr =
+		    req.local_addr ? req.local_addr : FAKE_LOCAL_ADDR;
+		r.local_port =
+		    req.local_port ? req.local_port : FAKE_EPHEMERAL_PORT;
+	}
+	/* the daemon's end is ready before the reply can be read */
+	if (pair[0] >= 0 && req.remote_port >= FAKE_PORT_TAGGED) {
+		uint8_t tag[2];
+
+		put_be16(tag, req.remote_port);
+		(void)send(pair[0], tag, sizeof(tag), MSG_NOSIGNAL);
+		close(pair[0]);
+	} else if (pair[0] >= 0) {
+		pthread_mutex_lock(&fake.lock);
+		fake_keep_tcp_end(pair[0]);
+		pthread_mutex_unlock(&fake.lock);
+	}
+	len = ipc_encode_tcp_connect_reply(out, sizeof(out), 1, m->id, &r);
+	send_fds(c, out, (size_t)len, &pair[1], pair[1] >= 0);
+	if (pair[1] >= 0)
+		close(pair[1]);
+	return true;
+}
+
+/* TCP_LISTEN: listener FAKE_LISTENER_ID, or -EADDRINUSE on port 1. */
+static bool fake_tcp_listen(int c, const struct ipc_msg *m)
+{
+	struct ipc_tcp_listen req;
+	struct ipc_tcp_open_reply r = {.id = -1};
+	uint8_t out[IPC_MSG_MAX];
+	int pair[2] = {-1, -1};
+	int len;
+
+	if (ipc_decode_tcp_listen(m, &req) != 0)
+		return false;
+	pthread_mutex_lock(&fake.lock);
+	fake.listen = req;
+	fake.listens++;
+	pthread_mutex_unlock(&fake.lock);
+	if (req.local_port == FAKE_PORT_IN_USE) {
+		r.status = -EADDRINUSE;
+	} else if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) <
+		   0) {
+		r.status = -errno;
+	} else {
+		r.id = FAKE_LISTENER_ID;
+		r.local_addr = req.local_addr;
+		r.local_port = req.local_port;
+	}
+	if (pair[0] >= 0) {
+		pthread_mutex_lock(&fake.lock);
+		if (fake.listener_end >= 0)
+			close(fake.listener_end);
+		fake.listener_end = pair[0];
+		pthread_mutex_unlock(&fake.lock);
+	}
+	len = ipc_encode_tcp_listen_reply(out, sizeof(out), 1, m->id, &r);
+	send_fds(c, out, (size_t)len, &pair[1], pair[1] >= 0);
+	if (pair[1] >= 0)
+		close(pair[1]);
+	return true;
+}
+
+/* TCP_SETOPT: 0, or the error the connection id asks for. */
+static bool fake_tcp_setopt(int c, const struct ipc_msg *m)
+{
+	struct ipc_tcp_setopt req;
+	struct ipc_status_only_reply r = {0};
+	uint8_t out[IPC_MSG_MAX];
+	int len;
+
+	if (ipc_decode_tcp_setopt(m, &req) != 0)
+		return false;
+	pthread_mutex_lock(&fake.lock);
+	fake.setopt = req;
+	fake.setopts++;
+	pthread_mutex_unlock(&fake.lock);
+	if (req.id == FAKE_ID_NOT_OURS)
+		r.status = -EBADF;
+	else if (req.id == FAKE_ID_INVALID)
+		r.status = -EINVAL;
+	len = ipc_encode_tcp_setopt_reply(out, sizeof(out), 1, m->id, &r);
+	send(c, out, (size_t)len, MSG_NOSIGNAL);
+	return true;
+}
+
+/* BARRIER: replies at once, or once the test sets barrier_released. */
+static bool fake_barrier(int c, const struct ipc_msg *m)
+{
+	struct ipc_status_only_reply r = {.value = FAKE_BARRIER_FRAMES};
+	uint8_t out[IPC_MSG_MAX];
+	int len;
+
+	if (ipc_decode_barrier(m) != 0)
+		return false;
+	pthread_mutex_lock(&fake.lock);
+	fake.barriers++;
+	fake.barrier_received = true;
+	pthread_cond_broadcast(&fake.cond);
+	while (fake.barrier_hold && !fake.barrier_released)
+		pthread_cond_wait(&fake.cond, &fake.lock);
+	pthread_mutex_unlock(&fake.lock);
+	len = ipc_encode_barrier_reply(out, sizeof(out), 1, m->id, &r);
+	send(c, out, (size_t)len, MSG_NOSIGNAL);
+	return true;
+}
+
+/* FAKE_MALFORMED: answers request `m` (raw bytes `in`) with
+ * fake.malformed. Returns false when the daemon hangs up. */
+static bool fake_malformed_reply(int c, const struct ipc_msg *m,
+				 const uint8_t *in, size_t in_len)
+{
+	static uint8_t out[IPC_MSG_MAX + 1024];
+	struct ipc_tcp_open_reply ok = {.id = FAKE_CONN_ID,
+					.local_addr = FAKE_LOCAL_ADDR,
+					.local_port = FAKE_EPHEMERAL_PORT};
+	struct ipc_tcp_open_reply refused = {.status = -ECONNREFUSED, .id = -1};
+	struct ipc_status_only_reply done = {0};
+	struct ipc_error e = {.status = -EIO};
+	int fds[2], len;
+
+	switch (fake.malformed) {
+	case BAD_SHORT_PACKET:
+		memset(out, 0, 8);
+		put_be16(out, IPC_MAGIC);
+		send(c, out, 8, MSG_NOSIGNAL);
+		return true;
+	case BAD_OVERSIZE:
+		len = ipc_encode_tcp_connect_reply(out, sizeof(out), 1, m->id,
+						   &ok);
+		put_be32(out + 8, IPC_MSG_MAX + 1000); /* length field */
+		send(c, out, IPC_MSG_MAX + 1000, MSG_NOSIGNAL);
+		return true;
+	case BAD_MAGIC:
+	case BAD_VERSION:
+	case BAD_BODY_SHORT:
+	case BAD_RESERVED:
+		len = ipc_encode_tcp_connect_reply(out, sizeof(out), 1, m->id,
+						   &ok);
+		if (fake.malformed == BAD_MAGIC)
+			put_be16(out, 0x5455);
+		else if (fake.malformed == BAD_VERSION)
+			out[2] = 2;
+		else if (fake.malformed == BAD_RESERVED)
+			out[IPC_HDR_LEN + 14] = 1;
+		else {
+			len = IPC_HDR_LEN + 8;
+			put_be32(out + 8, (uint32_t)len);
+		}
+		/* with the descriptor a good reply would carry */
+		fake_stray_pair(&fds[0]);
+		send_fds(c, out, (size_t)len, fds, fds[0] >= 0);
+		break;
+	case BAD_WRONG_TYPE:
+		len =
+		    ipc_encode_barrier_reply(out, sizeof(out), 1, m->id, &done);
+		send(c, out, (size_t)len, MSG_NOSIGNAL);
+		return true;
+	case BAD_NOT_A_REPLY:
+		send(c, in, in_len, MSG_NOSIGNAL);
+		return true;
+	case BAD_SUCCESS_NO_FD:
+		len = ipc_encode_tcp_connect_reply(out, sizeof(out), 1, m->id,
+						   &ok);
+		send(c, out, (size_t)len, MSG_NOSIGNAL);
+		return true;
+	case BAD_FAILURE_WITH_FD:
+		len = ipc_encode_tcp_connect_reply(out, sizeof(out), 1, m->id,
+						   &refused);
+		fake_stray_pair(&fds[0]);
+		send_fds(c, out, (size_t)len, fds, fds[0] >= 0);
+		break;
+	case BAD_TWO_FDS:
+		len = ipc_encode_tcp_connect_reply(out, sizeof(out), 1, m->id,
+						   &ok);
+		fake_stray_pair(&fds[0]);
+		fake_stray_pair(&fds[1]);
+		send_fds(c, out, (size_t)len, fds, 2);
+		close(fds[1]);
+		break;
+	case BAD_ERROR_WITH_FD:
+		len = ipc_encode_error(out, sizeof(out), 1, m->id, &e);
+		fake_stray_pair(&fds[0]);
+		send_fds(c, out, (size_t)len, fds, fds[0] >= 0);
+		break;
+	case BAD_BARRIER_WITH_FD:
+		len =
+		    ipc_encode_barrier_reply(out, sizeof(out), 1, m->id, &done);
+		fake_stray_pair(&fds[0]);
+		send_fds(c, out, (size_t)len, fds, fds[0] >= 0);
+		break;
+	case BAD_SETOPT_RESERVED:
+		len = ipc_encode_tcp_setopt_reply(out, sizeof(out), 1, m->id,
+						  &done);
+		put_be32(out + IPC_HDR_LEN + 4, 1);
+		send(c, out, (size_t)len, MSG_NOSIGNAL);
+		return true;
+	case BAD_HANGUP:
+		return false;
+	}
+	if (fds[0] >= 0)
+		close(fds[0]);
+	return true;
+}
+
 static void *fake_main(void *arg)
 {
 	uint8_t in[IPC_MSG_MAX + 1], out[IPC_MSG_MAX];
@@ -126,11 +537,32 @@ static void *fake_main(void *arg)
 
 		if (ipc_msg_decode(in, (size_t)n, &m) != 0)
 			break;
+		pthread_mutex_lock(&fake.lock);
+		if (m.id <= fake.last_id)
+			fake.ids_out_of_order = true;
+		fake.last_id = m.id;
+		if (m.type != IPC_T_HELLO)
+			fake.requests++;
+		pthread_mutex_unlock(&fake.lock);
+		if (fake.slow) {
+			/* libutcp has one request outstanding at a time:
+			 * nothing else may be queued while we serve this */
+			uint8_t peek;
+
+			usleep(500);
+			if (recv(c, &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+				pthread_mutex_lock(&fake.lock);
+				fake.overlaps++;
+				pthread_mutex_unlock(&fake.lock);
+			}
+		}
 		if (m.type == IPC_T_HELLO) {
 			struct ipc_hello_reply r = {.version = 1,
 						    .capabilities = IPC_CAP_UDP,
 						    .msg_max = IPC_MSG_MAX};
 
+			if (fake.mode == FAKE_NORMAL)
+				r.capabilities |= IPC_CAP_TCP | IPC_CAP_BARRIER;
 			if (fake.mode == FAKE_OLD) {
 				r.status = -EPROTONOSUPPORT;
 				r.version = 0;
@@ -138,6 +570,9 @@ static void *fake_main(void *arg)
 			len = ipc_encode_hello_reply(out, sizeof(out), 1, m.id,
 						     &r);
 			send(c, out, (size_t)len, MSG_NOSIGNAL);
+		} else if (fake.mode == FAKE_MALFORMED) {
+			if (!fake_malformed_reply(c, &m, in, (size_t)n))
+				break;
 		} else if (fake.mode == FAKE_WRONG_ID) {
 			struct ipc_error e = {.status = -EIO};
 
@@ -170,6 +605,22 @@ static void *fake_main(void *arg)
 			close(pair[1]);
 		} else if (m.type == IPC_T_STATUS) {
 			fake_status(c, m.id);
+		} else if (fake.mode == FAKE_NORMAL &&
+			   m.type == IPC_T_TCP_CONNECT) {
+			if (!fake_tcp_connect(c, &m, in, (size_t)n))
+				break;
+		} else if (fake.mode == FAKE_NORMAL &&
+			   m.type == IPC_T_TCP_LISTEN) {
+			if (!fake_tcp_listen(c, &m))
+				break;
+		} else if (fake.mode == FAKE_NORMAL &&
+			   m.type == IPC_T_TCP_SETOPT) {
+			if (!fake_tcp_setopt(c, &m))
+				break;
+		} else if (fake.mode == FAKE_NORMAL &&
+			   m.type == IPC_T_BARRIER) {
+			if (!fake_barrier(c, &m))
+				break;
 		} else {
 			struct ipc_error e = {.status = -EOPNOTSUPP};
 
@@ -188,6 +639,9 @@ static void fake_start(enum fake_mode mode)
 	memset(&fake, 0, sizeof(fake));
 	fake.mode = mode;
 	fake.data_fd = -1;
+	fake.listener_end = -1;
+	pthread_mutex_init(&fake.lock, NULL);
+	pthread_cond_init(&fake.cond, NULL);
 	strcpy(fake.dir, "/tmp/test_libutcp.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(fake.dir));
 	snprintf(fake.path, sizeof(fake.path), "%s/sock", fake.dir);
@@ -207,8 +661,67 @@ static void fake_stop(void)
 	close(fake.listen_fd);
 	if (fake.data_fd >= 0)
 		close(fake.data_fd);
+	for (int i = 0; i < fake.n_tcp_ends; i++)
+		close(fake.tcp_ends[i]);
+	for (int i = 0; i < fake.n_stray_ends; i++)
+		close(fake.stray_ends[i]);
+	if (fake.listener_end >= 0)
+		close(fake.listener_end);
+	pthread_cond_destroy(&fake.cond);
+	pthread_mutex_destroy(&fake.lock);
 	unlink(fake.path);
 	rmdir(fake.dir);
+}
+
+/* Takes the daemon's end of the last connection the fake made (the
+ * caller closes it). */
+static int fake_take_tcp_end(void)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&fake.lock);
+	if (fake.n_tcp_ends > 0)
+		fd = fake.tcp_ends[--fake.n_tcp_ends];
+	pthread_mutex_unlock(&fake.lock);
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
+/* Takes the daemon's end of the last listener (the caller closes it). */
+static int fake_take_listener_end(void)
+{
+	int fd;
+
+	pthread_mutex_lock(&fake.lock);
+	fd = fake.listener_end;
+	fake.listener_end = -1;
+	pthread_mutex_unlock(&fake.lock);
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
+/* A copy of the last TCP_CONNECT the fake decoded, and its raw bytes. */
+static struct ipc_tcp_connect fake_last_connect(uint8_t *raw)
+{
+	struct ipc_tcp_connect c;
+
+	pthread_mutex_lock(&fake.lock);
+	c = fake.connect;
+	if (raw)
+		memcpy(raw, fake.connect_raw, sizeof(fake.connect_raw));
+	pthread_mutex_unlock(&fake.lock);
+	return c;
+}
+
+/* fake.requests, read under its lock. */
+static int fake_requests(void)
+{
+	int n;
+
+	pthread_mutex_lock(&fake.lock);
+	n = fake.requests;
+	pthread_mutex_unlock(&fake.lock);
+	return n;
 }
 
 static struct in_addr addr_of(const char *s)
@@ -452,6 +965,1094 @@ START_TEST(test_helpers)
 }
 END_TEST
 
+/* ---- TCP ----------------------------------------------------------- */
+
+static int64_t test_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool fd_is_cloexec(int fd)
+{
+	return (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0;
+}
+
+static bool fd_is_nonblocking(int fd)
+{
+	return (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
+}
+
+static int socket_type(int fd)
+{
+	int type = -1;
+	socklen_t len = sizeof(type);
+
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len), 0);
+	return type;
+}
+
+/* Whether `fd` reads EOF within two seconds: its peer, a descriptor the
+ * library received, has been closed. */
+static bool peer_closed(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	char b;
+
+	if (poll(&pfd, 1, 2000) != 1)
+		return false;
+	return recv(fd, &b, 1, MSG_DONTWAIT) == 0;
+}
+
+/* The daemon's report of a connection error: one urgent byte. */
+static void send_urgent(int fd, int err)
+{
+	uint8_t byte = (uint8_t)err;
+
+	ck_assert_int_eq(send(fd, &byte, 1, MSG_OOB | MSG_NOSIGNAL), 1);
+}
+
+/* A connection from the normal fake daemon, with the daemon's end. */
+static int connect_to_fake(struct utcp *u, int flags, int *daemon_end)
+{
+	int fd =
+	    utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, 0, NULL, flags, NULL);
+
+	ck_assert_int_ge(fd, 0);
+	*daemon_end = fake_take_tcp_end();
+	return fd;
+}
+
+START_TEST(test_tcp_connect_request_and_descriptor)
+{
+	struct utcp_tcp_info info;
+	struct ipc_tcp_connect req;
+	uint8_t raw[IPC_HDR_LEN + IPC_TCP_CONNECT_LEN];
+	const uint8_t *body = raw + IPC_HDR_LEN;
+	char buf[32];
+	struct utcp *u;
+	int fd, dfd, err, requests;
+
+	fake_start(FAKE_NORMAL);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	memset(&info, 0xa5, sizeof(info));
+	fd = utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, 5000, NULL, 0, &info);
+	ck_assert_int_ge(fd, 0);
+
+	/* the request, as decoded and byte for byte (docs/ipc.md) */
+	req = fake_last_connect(raw);
+	ck_assert_uint_eq(req.remote_addr, 0x0a000001);
+	ck_assert_uint_eq(req.remote_port, 80);
+	ck_assert_uint_eq(req.local_addr, 0);
+	ck_assert_uint_eq(req.local_port, 0);
+	ck_assert_uint_eq(req.timeout_ms, 5000);
+	ck_assert_uint_eq(req.flags, 0);
+	ck_assert_uint_eq(req.opts.set, 0);
+	ck_assert_uint_eq(get_be16(raw), IPC_MAGIC);
+	ck_assert_uint_eq(raw[2], 1); /* version */
+	ck_assert_uint_eq(get_be16(raw + 4), IPC_T_TCP_CONNECT);
+	ck_assert_uint_eq(get_be32(raw + 8), sizeof(raw));
+	ck_assert_uint_eq(get_be32(raw + 12), 2); /* HELLO was 1 */
+	ck_assert_mem_eq(body + 4, "\x0a\x00\x00\x01", 4);
+	ck_assert_uint_eq(get_be16(body + 10), 80);
+	ck_assert_uint_eq(get_be32(body + 12), 5000);
+	for (size_t i = 20; i < IPC_TCP_CONNECT_LEN; i++)
+		ck_assert_uint_eq(body[i], 0); /* no options: all defaults */
+
+	/* the reply, in *info */
+	ck_assert_int_eq(info.id, FAKE_CONN_ID);
+	ck_assert_uint_eq(ntohl(info.local_addr.s_addr), FAKE_LOCAL_ADDR);
+	ck_assert_uint_eq(info.local_port, FAKE_EPHEMERAL_PORT);
+	ck_assert_uint_eq(ntohl(info.remote_addr.s_addr), 0x0a000001);
+	ck_assert_uint_eq(info.remote_port, 80);
+
+	/* a blocking, close-on-exec stream socket */
+	ck_assert_int_eq(socket_type(fd), SOCK_STREAM);
+	ck_assert(fd_is_cloexec(fd));
+	ck_assert(!fd_is_nonblocking(fd));
+
+	/* bytes both ways with the daemon's end */
+	dfd = fake_take_tcp_end();
+	ck_assert_int_eq(utcp_tcp_send(fd, "hello", 5), 5);
+	ck_assert_int_eq(recv(dfd, buf, sizeof(buf), 0), 5);
+	ck_assert_mem_eq(buf, "hello", 5);
+	ck_assert_int_eq(send(dfd, "world!", 6, 0), 6);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 6);
+	ck_assert_mem_eq(buf, "world!", 6);
+	/* and with plain read()/write() */
+	ck_assert_int_eq(write(fd, "abc", 3), 3);
+	ck_assert_int_eq(recv(dfd, buf, sizeof(buf), 0), 3);
+	ck_assert_mem_eq(buf, "abc", 3);
+	ck_assert_int_eq(send(dfd, "xyz", 3, 0), 3);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 3);
+	ck_assert_mem_eq(buf, "xyz", 3);
+	/* closing the descriptor is the daemon's EOF */
+	close(fd);
+	ck_assert(peer_closed(dfd));
+	close(dfd);
+
+	/* an explicit local endpoint and options travel too */
+	fd = utcp_tcp_open(u, addr_of("10.0.0.2"), 5555, addr_of("10.9.8.7"),
+			   443, 0, NULL, 0, &info);
+	ck_assert_int_ge(fd, 0);
+	req = fake_last_connect(raw);
+	ck_assert_uint_eq(req.local_addr, 0x0a000002);
+	ck_assert_uint_eq(req.local_port, 5555);
+	ck_assert_uint_eq(req.remote_addr, 0x0a090807);
+	ck_assert_uint_eq(req.remote_port, 443);
+	ck_assert_uint_eq(req.timeout_ms, 0); /* the daemon's default */
+	ck_assert_uint_eq(get_be32(body), 0x0a000002);
+	ck_assert_uint_eq(get_be16(body + 8), 5555);
+	ck_assert_uint_eq(info.local_port, 5555);
+	close(fd);
+	close(fake_take_tcp_end());
+
+	/* arguments the library refuses without asking the daemon */
+	requests = fake_requests();
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, addr_of("10.0.0.1"), 0, 0, NULL, 0, NULL),
+	    -EINVAL);
+	ck_assert_int_eq(utcp_tcp_connect(u, addr_of("10.0.0.1"), 80,
+					  UTCP_TCP_CONNECT_TIMEOUT_MAX_MS + 1,
+					  NULL, 0, NULL),
+			 -EINVAL);
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, -1, NULL, 0, NULL),
+	    -EINVAL);
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, 0, NULL, 0x80, NULL),
+	    -EINVAL);
+	ck_assert_int_eq(fake_requests(), requests);
+	/* the longest timeout is accepted and encoded */
+	fd = utcp_tcp_connect(u, addr_of("10.0.0.1"), 80,
+			      UTCP_TCP_CONNECT_TIMEOUT_MAX_MS, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_eq(fake_last_connect(NULL).timeout_ms,
+			  UTCP_TCP_CONNECT_TIMEOUT_MAX_MS);
+	close(fd);
+	utcp_close(u);
+	fake_stop();
+	ck_assert(!fake.ids_out_of_order);
+}
+END_TEST
+
+START_TEST(test_tcp_connect_failures_are_the_daemons_status)
+{
+	struct utcp_tcp_info info = {.id = 1234};
+	struct utcp *u;
+	int64_t start, elapsed;
+	int fd, err;
+
+	fake_start(FAKE_NORMAL);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+
+	ck_assert_int_eq(utcp_tcp_connect(u, addr_of("10.0.0.1"),
+					  FAKE_PORT_REFUSED, 1000, NULL, 0,
+					  &info),
+			 -ECONNREFUSED);
+	ck_assert_int_eq(info.id, 1234); /* untouched on failure */
+	ck_assert_int_eq(utcp_tcp_connect(u, addr_of("10.0.0.1"),
+					  FAKE_PORT_UNREACHABLE, 1000, NULL, 0,
+					  NULL),
+			 -EHOSTUNREACH);
+
+	/* the daemon gives up after the request's timeout_ms: the library
+	 * waits that long for the reply, and reports -ETIMEDOUT */
+	start = test_now_ms();
+	ck_assert_int_eq(utcp_tcp_connect(u, addr_of("10.0.0.1"),
+					  FAKE_PORT_TIMEOUT, 150, NULL, 0,
+					  NULL),
+			 -ETIMEDOUT);
+	elapsed = test_now_ms() - start;
+	ck_assert_int_ge(elapsed, 150);
+	ck_assert_uint_eq(fake_last_connect(NULL).timeout_ms, 150);
+
+	/* a failed connect leaves the control connection usable */
+	fd = utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, 0, NULL, 0, &info);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(info.id, FAKE_CONN_ID);
+	close(fd);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
+START_TEST(test_tcp_nonblocking_connect_reports_failure_in_band)
+{
+	struct pollfd pfd;
+	char buf[16];
+	struct utcp *u;
+	int fd, dfd, err;
+
+	fake_start(FAKE_NORMAL);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	fd = connect_to_fake(u, UTCP_NONBLOCK, &dfd);
+	ck_assert_uint_eq(fake_last_connect(NULL).flags,
+			  IPC_TCP_CONNECT_F_NONBLOCK);
+	ck_assert(fd_is_nonblocking(fd));
+	ck_assert(fd_is_cloexec(fd));
+
+	/* nothing yet */
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), UTCP_NONBLOCK),
+			 -EAGAIN);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	/* what the application writes before it is established waits in
+	 * the socketpair for the daemon */
+	ck_assert_int_eq(utcp_tcp_send(fd, "early", 5), 5);
+	ck_assert_int_eq(recv(dfd, buf, sizeof(buf), 0), 5);
+	ck_assert_mem_eq(buf, "early", 5);
+
+	/* the SYN was refused: the urgent byte, then EOF */
+	send_urgent(dfd, ECONNREFUSED);
+	close(dfd);
+	pfd = (struct pollfd){.fd = fd, .events = POLLIN | POLLPRI};
+	ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+	ck_assert(pfd.revents & POLLPRI);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ECONNREFUSED);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), UTCP_NONBLOCK),
+			 -ECONNREFUSED);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), UTCP_NONBLOCK), 0);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	close(fd);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
+/* The daemon's side of a connection, after a delay, in a thread. */
+struct later {
+	int fd;
+	int delay_ms;
+	const char *data; /* sent first, when not NULL */
+	int error;	  /* then this urgent byte, when not 0 */
+	bool close;	  /* then close fd */
+};
+
+static void *later_main(void *arg)
+{
+	struct later *l = arg;
+
+	usleep((unsigned)l->delay_ms * 1000u);
+	if (l->data)
+		(void)send(l->fd, l->data, strlen(l->data), MSG_NOSIGNAL);
+	if (l->error) {
+		uint8_t byte = (uint8_t)l->error;
+
+		(void)send(l->fd, &byte, 1, MSG_OOB | MSG_NOSIGNAL);
+	}
+	if (l->close)
+		close(l->fd);
+	return NULL;
+}
+
+START_TEST(test_tcp_reset_is_econnreset_after_the_data)
+{
+	struct later later;
+	pthread_t thread;
+	struct pollfd pfd;
+	char buf[64];
+	struct utcp *u;
+	int fd, dfd, err;
+
+	fake_start(FAKE_NORMAL);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+
+	/* data, then the reset: utcp_tcp_recv gives the data, the error
+	 * once, then 0 */
+	fd = connect_to_fake(u, 0, &dfd);
+	ck_assert_int_eq(send(dfd, "last words", 10, 0), 10);
+	send_urgent(dfd, ECONNRESET);
+	close(dfd);
+	pfd = (struct pollfd){.fd = fd, .events = POLLIN | POLLPRI};
+	ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+	ck_assert(pfd.revents & POLLPRI);
+	/* utcp_tcp_error() peeks: it does not take the error */
+	ck_assert_int_eq(utcp_tcp_error(fd), -ECONNRESET);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ECONNRESET);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 10);
+	ck_assert_mem_eq(buf, "last words", 10);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ECONNRESET);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), UTCP_NONBLOCK), 0);
+	close(fd);
+
+	/* a reader asleep in utcp_tcp_recv() wakes for data and error that
+	 * arrive later */
+	fd = connect_to_fake(u, 0, &dfd);
+	later = (struct later){.fd = dfd,
+			       .delay_ms = 50,
+			       .data = "ab",
+			       .error = ECONNRESET,
+			       .close = true};
+	ck_assert_int_eq(pthread_create(&thread, NULL, later_main, &later), 0);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 2);
+	ck_assert_mem_eq(buf, "ab", 2);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ECONNRESET);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	pthread_join(thread, NULL);
+	close(fd);
+
+	/* utcp_tcp_send() reports the error, not -EPIPE */
+	fd = connect_to_fake(u, 0, &dfd);
+	send_urgent(dfd, ETIMEDOUT);
+	close(dfd);
+	ck_assert_int_eq(utcp_tcp_send(fd, "x", 1), -ETIMEDOUT);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ETIMEDOUT);
+	close(fd);
+
+	/* a plain read() sees the data, then EOF: the urgent byte is
+	 * dropped (docs/ipc.md) */
+	fd = connect_to_fake(u, 0, &dfd);
+	ck_assert_int_eq(send(dfd, "data", 4, 0), 4);
+	send_urgent(dfd, ECONNRESET);
+	close(dfd);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 4);
+	ck_assert_mem_eq(buf, "data", 4);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 0);
+	close(fd);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
+START_TEST(test_tcp_plain_eof_stays_eof)
+{
+	char buf[64];
+	struct utcp *u;
+	int fd, dfd, err;
+
+	fake_start(FAKE_NORMAL);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+
+	/* the peer's FIN: the daemon shuts its end for writing */
+	fd = connect_to_fake(u, 0, &dfd);
+	ck_assert_int_eq(send(dfd, "bye", 3, 0), 3);
+	ck_assert_int_eq(shutdown(dfd, SHUT_WR), 0);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 3);
+	ck_assert_mem_eq(buf, "bye", 3);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), UTCP_NONBLOCK), 0);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	/* half-closed: the application can still send */
+	ck_assert_int_eq(utcp_tcp_send(fd, "more", 4), 4);
+	ck_assert_int_eq(recv(dfd, buf, sizeof(buf), 0), 4);
+	ck_assert_mem_eq(buf, "more", 4);
+
+	/* shutdown(SHUT_WR) by the application (libutcp has no call of
+	 * its own) reaches the daemon as EOF; the other way still works */
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert(peer_closed(dfd));
+	/* the connection closed without an error: -EPIPE */
+	close(dfd);
+	ck_assert_int_eq(utcp_tcp_send(fd, "x", 1), -EPIPE);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	close(fd);
+
+	/* the daemon closing outright, no urgent byte: data, then 0 */
+	fd = connect_to_fake(u, 0, &dfd);
+	ck_assert_int_eq(send(dfd, "end", 3, 0), 3);
+	close(dfd);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 3);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "x", 1), -EPIPE);
+	close(fd);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
+START_TEST(test_tcp_options_travel_in_requests)
+{
+	struct utcp_tcp_opts all = {
+	    .set = UTCP_TCP_OPT_NODELAY | UTCP_TCP_OPT_KEEPALIVE |
+		   UTCP_TCP_OPT_SNDBUF | UTCP_TCP_OPT_RCVBUF |
+		   UTCP_TCP_OPT_KEEPIDLE | UTCP_TCP_OPT_KEEPINTVL |
+		   UTCP_TCP_OPT_KEEPCNT,
+	    .nodelay = true,
+	    .keepalive = true,
+	    .sndbuf = 65536,
+	    .rcvbuf = 131072,
+	    .keepidle_s = 60,
+	    .keepintvl_s = 10,
+	    .keepcnt = 5,
+	};
+	/* fields not in `set` are sent as zero, whatever they hold */
+	struct utcp_tcp_opts some = {.set = UTCP_TCP_OPT_NODELAY,
+				     .nodelay = false,
+				     .keepalive = true,
+				     .sndbuf = 12345,
+				     .keepcnt = 9};
+	struct utcp_tcp_opts bad;
+	struct ipc_tcp_connect req;
+	struct ipc_tcp_setopt so;
+	uint8_t raw[IPC_HDR_LEN + IPC_TCP_CONNECT_LEN];
+	const uint8_t *opts = raw + IPC_HDR_LEN + 20;
+	struct utcp *u;
+	int fd, err, requests;
+
+	fake_start(FAKE_NORMAL);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+
+	fd = utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, 0, &all, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	close(fake_take_tcp_end());
+	req = fake_last_connect(raw);
+	ck_assert_uint_eq(req.opts.set, IPC_TCP_OPT_ALL);
+	ck_assert(req.opts.nodelay);
+	ck_assert(req.opts.keepalive);
+	ck_assert_uint_eq(req.opts.sndbuf, 65536);
+	ck_assert_uint_eq(req.opts.rcvbuf, 131072);
+	ck_assert_uint_eq(req.opts.keepidle_s, 60);
+	ck_assert_uint_eq(req.opts.keepintvl_s, 10);
+	ck_assert_uint_eq(req.opts.keepcnt, 5);
+	ck_assert_uint_eq(get_be32(opts), 0x7f);    /* set */
+	ck_assert_uint_eq(get_be32(opts + 4), 0x3); /* nodelay|keepalive */
+	ck_assert_uint_eq(get_be32(opts + 8), 65536);
+	ck_assert_uint_eq(get_be32(opts + 12), 131072);
+	ck_assert_uint_eq(get_be32(opts + 16), 60);
+	ck_assert_uint_eq(get_be32(opts + 20), 10);
+	ck_assert_uint_eq(get_be32(opts + 24), 5);
+
+	fd = utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, 0, &some, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	close(fake_take_tcp_end());
+	req = fake_last_connect(raw);
+	ck_assert_uint_eq(req.opts.set, IPC_TCP_OPT_NODELAY);
+	ck_assert(!req.opts.nodelay);
+	ck_assert(!req.opts.keepalive);
+	ck_assert_uint_eq(req.opts.sndbuf, 0);
+	ck_assert_uint_eq(req.opts.keepcnt, 0);
+	ck_assert_uint_eq(get_be32(opts), IPC_TCP_OPT_NODELAY);
+	for (size_t i = 4; i < IPC_TCP_OPTS_LEN; i++)
+		ck_assert_uint_eq(opts[i], 0);
+
+	/* TCP_SETOPT: the id and the values; the result is the daemon's */
+	ck_assert_int_eq(utcp_tcp_setopt(u, 42, &all), 0);
+	pthread_mutex_lock(&fake.lock);
+	so = fake.setopt;
+	ck_assert_int_eq(fake.setopts, 1);
+	pthread_mutex_unlock(&fake.lock);
+	ck_assert_int_eq(so.id, 42);
+	ck_assert_uint_eq(so.opts.set, IPC_TCP_OPT_ALL);
+	ck_assert(so.opts.nodelay);
+	ck_assert(so.opts.keepalive);
+	ck_assert_uint_eq(so.opts.sndbuf, 65536);
+	ck_assert_uint_eq(so.opts.rcvbuf, 131072);
+	ck_assert_uint_eq(so.opts.keepidle_s, 60);
+	ck_assert_uint_eq(so.opts.keepintvl_s, 10);
+	ck_assert_uint_eq(so.opts.keepcnt, 5);
+	bad = (struct utcp_tcp_opts){.set = UTCP_TCP_OPT_RCVBUF |
+					    UTCP_TCP_OPT_KEEPALIVE,
+				     .keepalive = false,
+				     .rcvbuf = 4096};
+	ck_assert_int_eq(utcp_tcp_setopt(u, 0, &bad), 0);
+	pthread_mutex_lock(&fake.lock);
+	so = fake.setopt;
+	pthread_mutex_unlock(&fake.lock);
+	ck_assert_int_eq(so.id, 0);
+	ck_assert_uint_eq(so.opts.set,
+			  IPC_TCP_OPT_RCVBUF | IPC_TCP_OPT_KEEPALIVE);
+	ck_assert(!so.opts.keepalive); /* turned off, explicitly */
+	ck_assert_uint_eq(so.opts.rcvbuf, 4096);
+	ck_assert_int_eq(utcp_tcp_setopt(u, FAKE_ID_NOT_OURS, &all), -EBADF);
+	ck_assert_int_eq(utcp_tcp_setopt(u, FAKE_ID_INVALID, &all), -EINVAL);
+
+	/* values the library refuses before asking: an unknown `set` bit,
+	 * out-of-range sizes, a negative id */
+	requests = fake_requests();
+	bad = (struct utcp_tcp_opts){.set = 0x80};
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, 0, &bad, 0, NULL),
+	    -EINVAL);
+	ck_assert_int_eq(utcp_tcp_setopt(u, 1, &bad), -EINVAL);
+	bad = (struct utcp_tcp_opts){.set = UTCP_TCP_OPT_SNDBUF,
+				     .sndbuf = IPC_TCP_BUF_MIN - 1};
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, 0, &bad, 0, NULL),
+	    -EINVAL);
+	ck_assert_int_eq(utcp_tcp_setopt(u, 1, &bad), -EINVAL);
+	bad =
+	    (struct utcp_tcp_opts){.set = UTCP_TCP_OPT_KEEPCNT, .keepcnt = 256};
+	ck_assert_int_eq(utcp_tcp_setopt(u, 1, &bad), -EINVAL);
+	ck_assert_int_eq(utcp_tcp_setopt(u, -1, &all), -EBADF);
+	ck_assert_int_eq(fake_requests(), requests);
+	/* and the handle is fine afterwards */
+	ck_assert_int_eq(utcp_tcp_setopt(u, 5, &all), 0);
+	utcp_close(u);
+	fake_stop();
+	ck_assert(!fake.ids_out_of_order);
+}
+END_TEST
+
+START_TEST(test_tcp_listen_and_accept)
+{
+	struct utcp_tcp_opts opts = {.set = UTCP_TCP_OPT_KEEPALIVE |
+					    UTCP_TCP_OPT_KEEPIDLE,
+				     .keepalive = true,
+				     .keepidle_s = 30};
+	struct ipc_accept a = {.remote_addr = 0x0a000009,
+			       .remote_port = 51000,
+			       .local_addr = FAKE_LOCAL_ADDR,
+			       .local_port = 8080,
+			       .id = 12};
+	struct utcp_tcp_info info;
+	struct ipc_tcp_listen req;
+	uint8_t ann[IPC_ACCEPT_LEN];
+	struct in_addr peer;
+	uint16_t port;
+	char buf[16];
+	struct utcp *u;
+	int lfd, dlfd, fd, pair[2], err;
+
+	fake_start(FAKE_NORMAL);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+
+	memset(&info, 0xa5, sizeof(info));
+	lfd =
+	    utcp_tcp_listen(u, addr_of("10.0.0.2"), 8080, 16, &opts, 0, &info);
+	ck_assert_int_ge(lfd, 0);
+	pthread_mutex_lock(&fake.lock);
+	req = fake.listen;
+	pthread_mutex_unlock(&fake.lock);
+	ck_assert_uint_eq(req.local_addr, FAKE_LOCAL_ADDR);
+	ck_assert_uint_eq(req.local_port, 8080);
+	ck_assert_uint_eq(req.backlog, 16);
+	ck_assert_uint_eq(req.opts.set,
+			  IPC_TCP_OPT_KEEPALIVE | IPC_TCP_OPT_KEEPIDLE);
+	ck_assert(req.opts.keepalive);
+	ck_assert_uint_eq(req.opts.keepidle_s, 30);
+	ck_assert_int_eq(info.id, FAKE_LISTENER_ID);
+	ck_assert_uint_eq(ntohl(info.local_addr.s_addr), FAKE_LOCAL_ADDR);
+	ck_assert_uint_eq(info.local_port, 8080);
+	ck_assert_uint_eq(info.remote_addr.s_addr, 0);
+	ck_assert_uint_eq(info.remote_port, 0);
+	ck_assert_int_eq(socket_type(lfd), SOCK_SEQPACKET);
+	ck_assert(fd_is_cloexec(lfd));
+	ck_assert(!fd_is_nonblocking(lfd));
+	dlfd = fake_take_listener_end();
+
+	/* nothing queued */
+	ck_assert_int_eq(utcp_tcp_accept4(lfd, &info, UTCP_NONBLOCK), -EAGAIN);
+	ck_assert_int_eq(utcp_tcp_accept(lfd, NULL, NULL, UTCP_NONBLOCK),
+			 -EAGAIN);
+
+	/* one announcement: the descriptor and both endpoints */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+	ipc_accept_encode(ann, &a);
+	send_fd(dlfd, ann, sizeof(ann), pair[1]);
+	close(pair[1]);
+	memset(&info, 0, sizeof(info));
+	fd = utcp_tcp_accept4(lfd, &info, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(info.id, 12);
+	ck_assert_uint_eq(ntohl(info.remote_addr.s_addr), 0x0a000009);
+	ck_assert_uint_eq(info.remote_port, 51000);
+	ck_assert_uint_eq(ntohl(info.local_addr.s_addr), FAKE_LOCAL_ADDR);
+	ck_assert_uint_eq(info.local_port, 8080);
+	ck_assert_int_eq(socket_type(fd), SOCK_STREAM);
+	ck_assert(fd_is_cloexec(fd));
+	ck_assert(!fd_is_nonblocking(fd));
+	ck_assert_int_eq(utcp_tcp_send(fd, "srv", 3), 3);
+	ck_assert_int_eq(recv(pair[0], buf, sizeof(buf), 0), 3);
+	ck_assert_mem_eq(buf, "srv", 3);
+	ck_assert_int_eq(send(pair[0], "cli", 3, 0), 3);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 3);
+	ck_assert_mem_eq(buf, "cli", 3);
+	close(fd);
+	close(pair[0]);
+
+	/* utcp_tcp_accept(): the peer's address; UTCP_NONBLOCK */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+	a.remote_addr = 0xc0a80105; /* 192.168.1.5 */
+	a.remote_port = 1;
+	a.id = 0;
+	ipc_accept_encode(ann, &a);
+	send_fd(dlfd, ann, sizeof(ann), pair[1]);
+	close(pair[1]);
+	fd = utcp_tcp_accept(lfd, &peer, &port, UTCP_NONBLOCK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_eq(ntohl(peer.s_addr), 0xc0a80105);
+	ck_assert_uint_eq(port, 1);
+	ck_assert(fd_is_nonblocking(fd));
+	close(fd);
+	ck_assert(peer_closed(pair[0]));
+	close(pair[0]);
+	/* that emptied the queue again */
+	ck_assert_int_eq(utcp_tcp_accept(lfd, NULL, NULL, UTCP_NONBLOCK),
+			 -EAGAIN);
+
+	/* the daemon closing the listener */
+	close(dlfd);
+	ck_assert_int_eq(utcp_tcp_accept4(lfd, &info, 0), -ECONNRESET);
+	close(lfd);
+
+	/* failures: the daemon's, and the library's own */
+	ck_assert_int_eq(utcp_tcp_listen(u, addr_of("0.0.0.0"),
+					 FAKE_PORT_IN_USE, 1, NULL, 0, NULL),
+			 -EADDRINUSE);
+	ck_assert_int_eq(
+	    utcp_tcp_listen(u, addr_of("0.0.0.0"), 0, 1, NULL, 0, NULL),
+	    -EINVAL);
+	ck_assert_int_eq(
+	    utcp_tcp_listen(u, addr_of("0.0.0.0"), 80, 0, NULL, 0, NULL),
+	    -EINVAL);
+	ck_assert_int_eq(utcp_tcp_listen(u, addr_of("0.0.0.0"), 80,
+					 IPC_TCP_BACKLOG_MAX + 1, NULL, 0,
+					 NULL),
+			 -EINVAL);
+	ck_assert_int_eq(utcp_tcp_accept4(-1, NULL, 0x80), -EINVAL);
+	/* a non-blocking listener with the largest backlog */
+	lfd = utcp_tcp_listen(u, addr_of("0.0.0.0"), 80, IPC_TCP_BACKLOG_MAX,
+			      NULL, UTCP_NONBLOCK, NULL);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert(fd_is_nonblocking(lfd));
+	pthread_mutex_lock(&fake.lock);
+	ck_assert_uint_eq(fake.listen.backlog, IPC_TCP_BACKLOG_MAX);
+	ck_assert_uint_eq(fake.listen.local_addr, 0);
+	ck_assert_int_eq(fake.listens, 3);
+	pthread_mutex_unlock(&fake.lock);
+	close(lfd);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
+/* Announces one connection on a listening channel after a delay. */
+struct announce {
+	int channel;
+	int peer; /* out: the daemon's end of the connection */
+};
+
+static void *announce_main(void *arg)
+{
+	struct announce *an = arg;
+	struct ipc_accept a = {.remote_addr = 0x0a000063,
+			       .remote_port = 4242,
+			       .local_port = 80,
+			       .id = 77};
+	uint8_t ann[IPC_ACCEPT_LEN];
+	int pair[2];
+
+	usleep(50 * 1000);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
+		return NULL;
+	an->peer = pair[0];
+	ipc_accept_encode(ann, &a);
+	send_fd(an->channel, ann, sizeof(ann), pair[1]);
+	close(pair[1]);
+	return NULL;
+}
+
+START_TEST(test_tcp_blocking_accept_waits_for_a_connection)
+{
+	struct announce an = {.peer = -1};
+	struct utcp_tcp_info info;
+	pthread_t thread;
+	struct utcp *u;
+	int lfd, fd, err;
+
+	fake_start(FAKE_NORMAL);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	lfd = utcp_tcp_listen(u, addr_of("0.0.0.0"), 80, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	an.channel = fake_take_listener_end();
+	ck_assert_int_eq(pthread_create(&thread, NULL, announce_main, &an), 0);
+	fd = utcp_tcp_accept4(lfd, &info, 0);
+	pthread_join(thread, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(info.id, 77);
+	ck_assert_uint_eq(ntohl(info.remote_addr.s_addr), 0x0a000063);
+	ck_assert_uint_eq(info.remote_port, 4242);
+	ck_assert_uint_eq(info.local_addr.s_addr, 0); /* every address */
+	ck_assert_uint_eq(info.local_port, 80);
+	ck_assert_int_eq(send(an.peer, "hi", 2, 0), 2);
+	ck_assert_int_eq(read(fd, &err, 2), 2);
+	close(fd);
+	close(an.peer);
+	close(an.channel);
+	close(lfd);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
+START_TEST(test_tcp_malformed_accept_announcements)
+{
+	struct ipc_accept a = {.remote_addr = 0x0a000009,
+			       .remote_port = 51000,
+			       .local_port = 8080,
+			       .id = 3};
+	uint8_t ann[IPC_ACCEPT_LEN + 100];
+	struct utcp_tcp_info info;
+	struct utcp *u;
+	int lfd, dlfd, fd, pair[2], err;
+
+	fake_start(FAKE_NORMAL);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	lfd = utcp_tcp_listen(u, addr_of("0.0.0.0"), 8080, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	dlfd = fake_take_listener_end();
+	memset(ann, 0, sizeof(ann));
+	ipc_accept_encode(ann, &a);
+
+	/* too short, too long, and far too long (truncated): the
+	 * descriptor is closed, -EBADMSG */
+	{
+		static const size_t sizes[] = {IPC_ACCEPT_LEN - 1,
+					       IPC_ACCEPT_LEN + 1,
+					       IPC_ACCEPT_LEN + 100};
+
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			ck_assert_int_eq(
+			    socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+			send_fd(dlfd, ann, sizes[i], pair[1]);
+			close(pair[1]);
+			ck_assert_int_eq(utcp_tcp_accept4(lfd, &info, 0),
+					 -EBADMSG);
+			ck_assert(peer_closed(pair[0]));
+			close(pair[0]);
+		}
+	}
+	/* no descriptor */
+	send_fd(dlfd, ann, IPC_ACCEPT_LEN, -1);
+	ck_assert_int_eq(utcp_tcp_accept4(lfd, &info, 0), -EBADMSG);
+	/* a negative connection id */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+	a.id = -1;
+	ipc_accept_encode(ann, &a);
+	send_fd(dlfd, ann, IPC_ACCEPT_LEN, pair[1]);
+	close(pair[1]);
+	ck_assert_int_eq(utcp_tcp_accept4(lfd, &info, UTCP_NONBLOCK), -EBADMSG);
+	ck_assert(peer_closed(pair[0]));
+	close(pair[0]);
+
+	/* the listener still works */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+	a.id = 4;
+	ipc_accept_encode(ann, &a);
+	send_fd(dlfd, ann, IPC_ACCEPT_LEN, pair[1]);
+	close(pair[1]);
+	fd = utcp_tcp_accept4(lfd, &info, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(info.id, 4);
+	close(fd);
+	close(pair[0]);
+	close(dlfd);
+	close(lfd);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
+/* utcp_barrier() in a thread, and what it saw when it returned. */
+struct barrier_call {
+	struct utcp *u;
+	int ret;
+	bool done;		 /* under fake.lock */
+	bool released_on_return; /* fake.barrier_released at return */
+};
+
+static void *barrier_main(void *arg)
+{
+	struct barrier_call *b = arg;
+	int ret = utcp_barrier(b->u);
+
+	pthread_mutex_lock(&fake.lock);
+	b->ret = ret;
+	b->released_on_return = fake.barrier_released;
+	b->done = true;
+	pthread_mutex_unlock(&fake.lock);
+	return NULL;
+}
+
+/* utcp_tcp_setopt() in a thread, likewise. */
+struct setopt_call {
+	struct utcp *u;
+	int ret;
+	bool done;
+	bool released_on_return;
+};
+
+static void *setopt_main(void *arg)
+{
+	struct setopt_call *s = arg;
+	struct utcp_tcp_opts opts = {.set = UTCP_TCP_OPT_NODELAY,
+				     .nodelay = true};
+	int ret = utcp_tcp_setopt(s->u, 1, &opts);
+
+	pthread_mutex_lock(&fake.lock);
+	s->ret = ret;
+	s->released_on_return = fake.barrier_released;
+	s->done = true;
+	pthread_mutex_unlock(&fake.lock);
+	return NULL;
+}
+
+START_TEST(test_barrier_returns_only_after_the_daemon_answers)
+{
+	struct barrier_call b = {0};
+	struct setopt_call s = {0};
+	pthread_t bt, st;
+	struct timespec until;
+	struct utcp *u;
+	int err, rc = 0;
+
+	fake_start(FAKE_NORMAL);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	/* answered at once */
+	ck_assert_int_eq(utcp_barrier(u), 0);
+
+	pthread_mutex_lock(&fake.lock);
+	fake.barrier_hold = true;
+	fake.barrier_received = false;
+	pthread_mutex_unlock(&fake.lock);
+	b.u = s.u = u;
+	ck_assert_int_eq(pthread_create(&bt, NULL, barrier_main, &b), 0);
+	/* wait until the request is at the daemon */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&fake.lock);
+	while (!fake.barrier_received && rc == 0)
+		rc = pthread_cond_timedwait(&fake.cond, &fake.lock, &until);
+	ck_assert(fake.barrier_received);
+	pthread_mutex_unlock(&fake.lock);
+	/* a second thread's request waits behind it */
+	ck_assert_int_eq(pthread_create(&st, NULL, setopt_main, &s), 0);
+	usleep(100 * 1000);
+	pthread_mutex_lock(&fake.lock);
+	ck_assert(!b.done);
+	ck_assert(!s.done);
+	ck_assert_int_eq(fake.setopts, 0); /* not even sent */
+	fake.barrier_released = true;
+	pthread_cond_broadcast(&fake.cond);
+	pthread_mutex_unlock(&fake.lock);
+	pthread_join(bt, NULL);
+	pthread_join(st, NULL);
+	ck_assert_int_eq(b.ret, 0);
+	ck_assert(b.released_on_return);
+	ck_assert_int_eq(s.ret, 0);
+	ck_assert(s.released_on_return);
+	pthread_mutex_lock(&fake.lock);
+	ck_assert_int_eq(fake.barriers, 2);
+	ck_assert_int_eq(fake.setopts, 1);
+	pthread_mutex_unlock(&fake.lock);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
+START_TEST(test_daemon_without_tcp_answers_eopnotsupp)
+{
+	struct utcp_status *st = NULL;
+	struct utcp *u;
+	int err;
+
+	fake_start(FAKE_NO_TCP);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, 0, NULL, 0, NULL),
+	    -EOPNOTSUPP);
+	ck_assert_int_eq(
+	    utcp_tcp_listen(u, addr_of("0.0.0.0"), 80, 1, NULL, 0, NULL),
+	    -EOPNOTSUPP);
+	ck_assert_int_eq(utcp_tcp_setopt(u, 1, NULL), -EOPNOTSUPP);
+	ck_assert_int_eq(utcp_barrier(u), -EOPNOTSUPP);
+	/* the connection goes on */
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	ck_assert_str_eq(st->name, "fake");
+	utcp_status_free(st);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
+/* Which call meets each broken reply, and the error it must return. */
+enum bad_call { CALL_CONNECT, CALL_BARRIER, CALL_SETOPT };
+
+static const struct {
+	enum fake_malformed what;
+	enum bad_call call;
+	int err;
+	int strays; /* descriptors sent that the library must close */
+} malformed_cases[] = {
+    {BAD_SHORT_PACKET, CALL_CONNECT, -EPROTO, 0},
+    {BAD_OVERSIZE, CALL_CONNECT, -EPROTO, 0},
+    {BAD_MAGIC, CALL_CONNECT, -EPROTO, 1},
+    {BAD_VERSION, CALL_CONNECT, -EPROTO, 1},
+    {BAD_BODY_SHORT, CALL_CONNECT, -EPROTO, 1},
+    {BAD_RESERVED, CALL_CONNECT, -EPROTO, 1},
+    {BAD_WRONG_TYPE, CALL_CONNECT, -EPROTO, 0},
+    {BAD_NOT_A_REPLY, CALL_BARRIER, -EPROTO, 0},
+    {BAD_SUCCESS_NO_FD, CALL_CONNECT, -EPROTO, 0},
+    {BAD_FAILURE_WITH_FD, CALL_CONNECT, -EPROTO, 1},
+    {BAD_TWO_FDS, CALL_CONNECT, -EPROTO, 2},
+    {BAD_ERROR_WITH_FD, CALL_CONNECT, -EPROTO, 1},
+    {BAD_BARRIER_WITH_FD, CALL_BARRIER, -EPROTO, 1},
+    {BAD_SETOPT_RESERVED, CALL_SETOPT, -EPROTO, 0},
+    {BAD_HANGUP, CALL_CONNECT, -EPIPE, 0},
+};
+
+START_TEST(test_malformed_reply_is_a_clear_error)
+{
+	struct utcp_tcp_opts opts = {.set = UTCP_TCP_OPT_NODELAY,
+				     .nodelay = true};
+	struct utcp_tcp_info info = {.id = 1234};
+	struct utcp *u;
+	int64_t start;
+	int ret, err;
+
+	fake_start(FAKE_MALFORMED);
+	fake.malformed = malformed_cases[_i].what;
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	start = test_now_ms();
+	switch (malformed_cases[_i].call) {
+	case CALL_CONNECT:
+		ret = utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, 1000, NULL,
+				       0, &info);
+		ck_assert_int_eq(info.id, 1234); /* untouched */
+		break;
+	case CALL_BARRIER:
+		ret = utcp_barrier(u);
+		break;
+	default:
+		ret = utcp_tcp_setopt(u, 3, &opts);
+		break;
+	}
+	ck_assert_msg(ret == malformed_cases[_i].err,
+		      "case %d: returned %d (%s), expected %d", _i, ret,
+		      utcp_strerror(ret), malformed_cases[_i].err);
+	/* at once: nobody waited for the reply timeout */
+	ck_assert_int_lt(test_now_ms() - start, UTCP_REPLY_TIMEOUT_MS / 2);
+	/* every descriptor that came with it has been closed */
+	pthread_mutex_lock(&fake.lock);
+	ck_assert_int_eq(fake.n_stray_ends, malformed_cases[_i].strays);
+	pthread_mutex_unlock(&fake.lock);
+	for (int k = 0; k < malformed_cases[_i].strays; k++)
+		ck_assert_msg(peer_closed(fake.stray_ends[k]),
+			      "case %d: descriptor %d left open", _i, k);
+	/* the connection is out of step: later calls fail */
+	ck_assert_int_eq(utcp_barrier(u), -ENOTCONN);
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, 0, NULL, 0, NULL),
+	    -ENOTCONN);
+	ck_assert_int_eq(utcp_tcp_setopt(u, 1, &opts), -ENOTCONN);
+	ck_assert_int_eq(
+	    utcp_tcp_listen(u, addr_of("0.0.0.0"), 80, 1, NULL, 0, NULL),
+	    -ENOTCONN);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
+#define THREAD_CONNECTS 25
+
+/* One of two threads sharing a handle: connects to its own tagged
+ * ports, now and then fetches the status, and counts what was wrong. */
+struct worker {
+	struct utcp *u;
+	uint16_t first_port;
+	int failures;
+	char first_failure[128];
+};
+
+static void worker_fail(struct worker *w, const char *what, long got)
+{
+	if (w->failures++ == 0)
+		snprintf(w->first_failure, sizeof(w->first_failure),
+			 "port %u: %s: %ld", w->first_port, what, got);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	for (int i = 0; i < THREAD_CONNECTS; i++) {
+		uint16_t port = (uint16_t)(w->first_port + i);
+		struct utcp_tcp_info info;
+		struct in_addr peer = {.s_addr = htonl(0x0a000001)};
+		uint8_t tag[2];
+		int fd = utcp_tcp_connect(w->u, peer, port, 0, NULL, 0, &info);
+		ssize_t n;
+
+		if (fd < 0) {
+			worker_fail(w, "connect", fd);
+			continue;
+		}
+		if (info.id != port || info.remote_port != port)
+			worker_fail(w, "reply of another request", info.id);
+		/* the descriptor is this request's too */
+		n = utcp_tcp_recv(fd, tag, sizeof(tag), 0);
+		if (n != 2 || get_be16(tag) != port)
+			worker_fail(w, "descriptor of another request",
+				    n == 2 ? get_be16(tag) : n);
+		close(fd);
+		if (i % 5 == 0) {
+			struct utcp_status *st;
+			int err = utcp_status(w->u, &st);
+
+			if (err)
+				worker_fail(w, "status", err);
+			else {
+				if (st->n_arp != FAKE_ARP_ENTRIES ||
+				    st->n_counters != 1)
+					worker_fail(w, "status records",
+						    (long)st->n_arp);
+				utcp_status_free(st);
+			}
+		}
+	}
+	return NULL;
+}
+
+START_TEST(test_threads_sharing_a_handle_get_their_own_replies)
+{
+	struct worker w[2] = {{.first_port = FAKE_PORT_TAGGED},
+			      {.first_port = FAKE_PORT_TAGGED + 10000}};
+	pthread_t t[2];
+	struct utcp *u;
+	int err;
+
+	fake_start(FAKE_NORMAL);
+	fake.slow = true;
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	for (int i = 0; i < 2; i++) {
+		w[i].u = u;
+		ck_assert_int_eq(
+		    pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < 2; i++)
+		ck_assert_msg(w[i].failures == 0, "%d failures, first: %s",
+			      w[i].failures, w[i].first_failure);
+	pthread_mutex_lock(&fake.lock);
+	ck_assert_int_eq(fake.connects, 2 * THREAD_CONNECTS);
+	ck_assert_int_eq(fake.overlaps, 0);
+	ck_assert(!fake.ids_out_of_order);
+	pthread_mutex_unlock(&fake.lock);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
 static Suite *libutcp_suite(void)
 {
 	Suite *s = suite_create("libutcp");
@@ -466,6 +2067,26 @@ static Suite *libutcp_suite(void)
 	tcase_add_test(tc, test_reply_with_wrong_id_breaks_the_connection);
 	tcase_add_test(tc, test_socket_path_comes_from_the_environment);
 	tcase_add_test(tc, test_helpers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tcp");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_tcp_connect_request_and_descriptor);
+	tcase_add_test(tc, test_tcp_connect_failures_are_the_daemons_status);
+	tcase_add_test(tc,
+		       test_tcp_nonblocking_connect_reports_failure_in_band);
+	tcase_add_test(tc, test_tcp_reset_is_econnreset_after_the_data);
+	tcase_add_test(tc, test_tcp_plain_eof_stays_eof);
+	tcase_add_test(tc, test_tcp_options_travel_in_requests);
+	tcase_add_test(tc, test_tcp_listen_and_accept);
+	tcase_add_test(tc, test_tcp_blocking_accept_waits_for_a_connection);
+	tcase_add_test(tc, test_tcp_malformed_accept_announcements);
+	tcase_add_test(tc, test_barrier_returns_only_after_the_daemon_answers);
+	tcase_add_test(tc, test_daemon_without_tcp_answers_eopnotsupp);
+	tcase_add_loop_test(
+	    tc, test_malformed_reply_is_a_clear_error, 0,
+	    (int)(sizeof(malformed_cases) / sizeof(malformed_cases[0])));
+	tcase_add_test(tc, test_threads_sharing_a_handle_get_their_own_replies);
 	suite_add_tcase(s, tc);
 	return s;
 }
