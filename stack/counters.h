@@ -92,6 +92,11 @@
 	X(tcp_fast_retransmits)                                                \
 	X(tcp_rto_timeouts)                                                    \
 	X(tcp_spurious_retransmits)                                            \
+	X(tcp_rx_dsacks)                                                       \
+	X(tcp_tx_dsacks)                                                       \
+	X(tcp_rack_reo_timeouts)                                               \
+	X(tcp_tlp_probes)                                                      \
+	X(tcp_tlp_recoveries)                                                  \
 	X(tcp_challenge_acks)                                                  \
 	X(tcp_challenge_acks_limited)                                          \
 	X(tcp_listen_overflow)                                                 \

@@ -295,6 +295,7 @@ void tcp_destroy(struct stack *s)
 			if (!c)
 				continue;
 			tcp_sndbuf_free(s, &c->sndbuf);
+			tcp_txr_free(c);
 			tcp_rcv_free(s, c);
 			free(c);
 		}
@@ -420,8 +421,10 @@ void tcp_conn_free(struct stack *s, struct tcp_conn *c)
 
 	tcp_conn_unhash(s, c);
 	c->t_rexmt = c->t_delack = c->t_keep = c->t_2msl = 0;
+	c->t_reo = c->t_tlp = 0;
 	tcp_timer_update(s, c);
 	tcp_sndbuf_free(s, &c->sndbuf);
+	tcp_txr_free(c);
 	tcp_rcv_free(s, c);
 	t->conns[c->id] = NULL;
 	t->count--;
@@ -447,8 +450,10 @@ void tcp_fail(struct stack *s, struct tcp_conn *c, int error)
 	c->error = error;
 	tcp_set_state(s, c, TCPS_CLOSED);
 	c->t_rexmt = c->t_delack = c->t_keep = c->t_2msl = 0;
+	c->t_reo = c->t_tlp = 0;
 	tcp_timer_update(s, c);
 	tcp_sndbuf_free(s, &c->sndbuf);
+	tcp_txr_free(c);
 	if (c->user_closed || c->listener >= 0) {
 		tcp_conn_free(s, c);
 		return;
@@ -464,6 +469,7 @@ void tcp_conn_setup(struct stack *s, struct tcp_conn *c,
 
 	c->our_mss = (uint16_t)(mss > 65535 ? 65535 : mss);
 	c->mss = TCP_DEFAULT_MSS;
+	c->rack_reo_mult = 1; /* RFC 8985 6.1 */
 	c->nodelay = o->nodelay;
 	c->keepalive = o->keepalive;
 	c->keepidle_s = o->keepidle_s;

@@ -42,13 +42,13 @@
 #define SEQ_MAX(a, b) (SEQ_GT(a, b) ? (a) : (b))
 #define SEQ_MIN(a, b) (SEQ_LT(a, b) ? (a) : (b))
 
-#define TCP_DEFAULT_MSS		536 /* RFC 9293 3.7.1, without the option */
-#define TCP_MIN_MSS		88  /* below this a peer's MSS is raised */
-#define TCP_MAX_WSCALE		14  /* RFC 7323 2.3 */
-#define TCP_SACK_BLOCKS_MAX	4
-#define TCP_SACK_SCOREBOARD_MAX 16
-#define TCP_INIT_CWND_SEGS	10 /* RFC 6928 */
-#define TCP_DUPACK_THRESH	3
+#define TCP_DEFAULT_MSS	    536 /* RFC 9293 3.7.1, without the option */
+#define TCP_MIN_MSS	    88	/* below this a peer's MSS is raised */
+#define TCP_MAX_WSCALE	    14	/* RFC 7323 2.3 */
+#define TCP_SACK_BLOCKS_MAX 4
+#define TCP_TXR_MAX	    4096 /* in-flight records per conn */
+#define TCP_INIT_CWND_SEGS  10	 /* RFC 6928 */
+#define TCP_DUPACK_THRESH   3
 
 #define TCP_RTO_INITIAL_NS	  (1 * STACK_NS_PER_SEC) /* RFC 6298 2.1 */
 #define TCP_RTO_MIN_NS		  (200 * 1000000ull) /* as Linux; RFC: 1 s */
@@ -120,6 +120,17 @@ struct tcp_ooo {
 	struct pkt *pkt; /* data at pkt->data */
 };
 
+/* A range of sequence space as last sent: one segment or TSO
+ * super-segment, or a part of one that was SACKed or resent apart. */
+#define TCP_TXR_SACKED	0x01 /* the peer holds it */
+#define TCP_TXR_LOST	0x02 /* judged lost and not resent since */
+#define TCP_TXR_RETRANS 0x04 /* resent at least once */
+struct tcp_txrec {
+	uint32_t seq, end;
+	uint64_t xmit_ns; /* when it last left */
+	uint8_t flags;
+};
+
 struct tcp_cc_ops;
 
 struct tcp_conn {
@@ -138,7 +149,8 @@ struct tcp_conn {
 	uint8_t cookie_opts;  /* options folded into the cookie's TSval */
 	bool ack_now;	      /* send an ACK at the next output */
 	bool delack_pending;  /* an ACK is owed, the delack timer runs */
-	bool in_recovery;
+	bool in_recovery;     /* fast recovery, until snd_una reaches recover */
+	bool rto_recovery;    /* after a timeout, until the same */
 	bool ts_ok, sack_ok, ws_ok;
 	bool nodelay, keepalive;
 	bool readable_signalled, writable_wanted;
@@ -190,11 +202,28 @@ struct tcp_conn {
 		uint64_t epoch_start; /* ns, 0 = no epoch */
 	} cubic;
 
-	/* SACK scoreboard (RFC 2018, RFC 6675): ranges above snd_una the
-	 * peer holds, sorted, disjoint. */
-	uint32_t sacked[TCP_SACK_SCOREBOARD_MAX][2];
-	uint8_t nsacked;
-	uint32_t high_rxt; /* highest sequence retransmitted in recovery */
+	/* What is in flight (tcp_rack.c): records covering [snd_una,
+	 * snd_max) in a ring of txr_cap (a power of two), NULL when none;
+	 * the bytes SACKed, and judged lost and not resent. */
+	struct tcp_txrec *txr;
+	uint32_t txr_head, txr_n, txr_cap;
+	uint32_t sacked_bytes, lost_bytes;
+
+	/* RACK (RFC 8985 6.1): the most recently sent delivered segment,
+	 * its RTT, the minimum RTT, and the reordering window's state. */
+	uint64_t rack_xmit_ns, rack_rtt, rack_min_rtt;
+	uint32_t rack_end_seq, rack_fack, rack_dsack_round;
+	bool rack_reordering_seen, rack_dsack_round_set;
+	uint8_t rack_reo_mult, rack_reo_persist;
+	/* TLP (RFC 8985 7): a probe is out until an ACK covers
+	 * tlp_end_seq; tlp_retrans if it resent data. */
+	bool tlp_active, tlp_retrans, tlp_sending;
+	uint32_t tlp_end_seq;
+
+	/* A DSACK to report (RFC 2883): a duplicate that arrived. */
+	bool dsack_pending;
+	uint32_t dsack[2];
+	uint32_t ooo_recent; /* seq of the latest out-of-order arrival */
 
 	/* Eifel detection (RFC 3522): our TSval when the episode's first
 	 * retransmission left, and what to restore if it was spurious. */
@@ -207,6 +236,8 @@ struct tcp_conn {
 	uint64_t t_delack;
 	uint64_t t_keep;   /* keepalive, or FIN_WAIT_2 for orphans */
 	uint64_t t_2msl;   /* TIME_WAIT */
+	uint64_t t_reo;	   /* RACK's reordering timer */
+	uint64_t t_tlp;	   /* TLP's probe timeout */
 	uint64_t timer_at; /* the earliest of them, the heap key */
 	bool persist;	   /* t_rexmt is the persist timer */
 	bool force_send;   /* the persist timer fired: probe or push */
@@ -276,15 +307,49 @@ struct tcp_cc_ops {
 extern const struct tcp_cc_ops tcp_cc_newreno;
 extern const struct tcp_cc_ops tcp_cc_cubic;
 
+/* tcp_rack.c */
 /* Bytes sent and not acknowledged, less what the peer SACKed. */
 uint32_t tcp_flight_size(const struct tcp_conn *c);
-/* RFC 6675 "pipe": bytes the network holds, counting a hole the
- * scoreboard says is lost only once retransmitted. */
+/* RFC 6675 "pipe": bytes the network holds: in flight, less SACKed,
+ * less judged lost and not resent. */
 uint32_t tcp_pipe(const struct tcp_conn *c);
-/* RFC 6675 NextSeg() rule 1: the next lost range at or above high_rxt
- * (at most max bytes). Returns false when there is none. */
+/* RFC 6675 NextSeg() rule 1 with RACK's judgement: the first run of
+ * lost records (at most max bytes). False when nothing is lost. */
 bool tcp_next_lost(const struct tcp_conn *c, uint32_t max, uint32_t *seq,
 		   uint32_t *len);
+/* The first range the peer does not hold (at most max bytes). */
+bool tcp_first_hole(const struct tcp_conn *c, uint32_t max, uint32_t *seq,
+		    uint32_t *len);
+void tcp_txr_free(struct tcp_conn *c);
+/* Can a send be recorded? False only when no record exists and none
+ * can be made (no memory): the send must wait. */
+bool tcp_txr_can_record(struct tcp_conn *c);
+/* [seq, end) left at `now` (called before snd_max moves): records the
+ * bytes beyond snd_max, marks the rest resent. */
+void tcp_txr_sent(struct tcp_conn *c, uint32_t seq, uint32_t end, uint64_t now);
+/* Everything below ack is acknowledged. */
+void tcp_txr_acked(struct tcp_conn *c, uint32_t ack, uint64_t now);
+/* Marks what the segment's SACK blocks report; returns TCP_SACK_NEW
+ * and TCP_SACK_DSACK bits. */
+#define TCP_SACK_NEW   1
+#define TCP_SACK_DSACK 2
+int tcp_txr_sack(struct tcp_conn *c, const struct tcp_seg *seg, uint64_t now);
+/* Judges every record not SACKed lost (a timeout). */
+void tcp_txr_mark_all_lost(struct tcp_conn *c);
+/* Forgets every loss judgement (a spurious episode undone). */
+void tcp_txr_clear_lost(struct tcp_conn *c);
+/* RACK_detect_loss(): marks records lost, sets t_reo for those that may
+ * be; true if any became lost. */
+bool tcp_rack_detect(struct tcp_conn *c, uint64_t now);
+/* A recovery episode ended. */
+void tcp_rack_recovery_done(struct tcp_conn *c);
+/* (Re)computes t_tlp. */
+void tcp_tlp_arm(struct stack *s, uint64_t now, struct tcp_conn *c);
+/* An ACK arrived: ends a probe's episode when it can tell. */
+void tcp_tlp_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
+		 const struct tcp_seg *seg, int sack, bool advanced);
+/* The probe timeout expired. */
+void tcp_tlp_fire(struct stack *s, uint64_t now, struct tcp_conn *c);
 /* The payload a segment can carry now: the MSS less any SACK option. */
 uint32_t tcp_payload_max(const struct tcp_conn *c);
 /* The payload one segment we build can carry: tcp_payload_max(), or a
@@ -356,8 +421,13 @@ void tcp_send_reset_for(struct stack *s, uint64_t now,
 			const struct tcp_seg *seg);
 /* Sends a RST on c (abort). */
 void tcp_send_reset(struct stack *s, uint64_t now, struct tcp_conn *c);
-/* Retransmits the earliest unacknowledged segment not SACKed. */
+/* Retransmits the earliest unacknowledged segment not SACKed (or the
+ * SYN in the SYN states). */
 void tcp_retransmit_one(struct stack *s, uint64_t now, struct tcp_conn *c);
+/* Resends [seq, seq + len) of the sequence space (a FIN included if it
+ * lies there). Returns 0 or -ENOBUFS. */
+int tcp_retransmit_range(struct stack *s, uint64_t now, struct tcp_conn *c,
+			 uint32_t seq, uint32_t len);
 /* The window we would advertise now, in bytes. */
 uint32_t tcp_rcv_window(const struct tcp_conn *c);
 
@@ -369,6 +439,8 @@ void tcp_rearm_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt);
 /* Arms spurious-retransmission detection as a loss episode starts. */
 void tcp_undo_arm(struct stack *s, uint64_t now, struct tcp_conn *c);
+/* Enters fast recovery on a loss RACK found (SACK connections). */
+void tcp_enter_recovery(struct stack *s, uint64_t now, struct tcp_conn *c);
 
 /* tcp_buf.c */
 void tcp_sndbuf_free(struct stack *s, struct tcp_sndbuf *b);
@@ -383,6 +455,9 @@ void tcp_sndbuf_consume(struct stack *s, struct tcp_sndbuf *b, uint32_t n);
 /* Bytes held in c's receive queue and out-of-order store. */
 uint32_t tcp_rcv_queued(const struct tcp_conn *c);
 uint32_t tcp_ooo_bytes(const struct tcp_conn *c);
+/* A duplicate [seq, end) arrived: report it in the next ACK's first
+ * SACK block (RFC 2883). */
+void tcp_dsack_note(struct tcp_conn *c, uint32_t seq, uint32_t end);
 /* Stores an out-of-order segment (takes p); false when it was dropped. */
 bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 		    struct pkt *p);

@@ -144,6 +144,15 @@ static int tcp_ooo_search(const struct tcp_conn *c, uint32_t seq)
 	return lo;
 }
 
+void tcp_dsack_note(struct tcp_conn *c, uint32_t seq, uint32_t end)
+{
+	if (!c->sack_ok || !SEQ_LT(seq, end))
+		return;
+	c->dsack_pending = true;
+	c->dsack[0] = seq;
+	c->dsack[1] = end;
+}
+
 bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 		    struct pkt *p)
 {
@@ -156,6 +165,9 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 	if (i < c->nooo && SEQ_LEQ(c->ooo[i].seq, seq)) {
 		/* Starts inside a held segment: skip what is held. */
 		uint32_t held_end = c->ooo[i].seq + c->ooo[i].len;
+		/* What was held already arrived twice: a DSACK reports it
+		 * (RFC 2883 4.1.2). */
+		tcp_dsack_note(c, seq, SEQ_MIN(held_end, seq + len));
 		if (SEQ_GEQ(held_end, seq + len))
 			goto drop; /* nothing new */
 		pkt_pull(p, held_end - seq);
@@ -254,68 +266,4 @@ int tcp_sack_blocks(const struct tcp_conn *c, uint32_t recent,
 		n++;
 	}
 	return n;
-}
-
-/* ---- the sender's SACK scoreboard (RFC 6675) ---- */
-
-/* RFC 6675 IsLost(): DupThresh discontiguous SACKed ranges above seq,
- * or more than (DupThresh - 1) * MSS bytes SACKed above it. */
-static bool tcp_is_lost(const struct tcp_conn *c, uint32_t seq)
-{
-	uint32_t bytes = 0, ranges = 0;
-
-	for (int i = 0; i < c->nsacked; i++) {
-		if (SEQ_LEQ(c->sacked[i][1], seq))
-			continue;
-		ranges++;
-		bytes += c->sacked[i][1] - SEQ_MAX(c->sacked[i][0], seq);
-	}
-	return ranges >= TCP_DUPACK_THRESH ||
-	       bytes > (TCP_DUPACK_THRESH - 1) * (uint32_t)c->mss;
-}
-
-uint32_t tcp_pipe(const struct tcp_conn *c)
-{
-	uint32_t pipe = 0, at = c->snd_una;
-
-	/* Walk the holes between SACKed ranges (sorted). */
-	for (int i = 0; i <= c->nsacked; i++) {
-		uint32_t hole_end =
-		    i < c->nsacked ? c->sacked[i][0] : c->snd_max;
-		uint32_t a = at;
-
-		if (SEQ_LT(a, hole_end)) {
-			/* Retransmitted part: in flight once more. */
-			uint32_t rx_end = SEQ_MIN(hole_end, c->high_rxt);
-			if (SEQ_LT(a, rx_end)) {
-				pipe += rx_end - a;
-				a = rx_end;
-			}
-			/* The rest: in flight unless lost (the tail beyond
-			 * the last SACK is never judged lost). */
-			if (SEQ_LT(a, hole_end) &&
-			    (i == c->nsacked || !tcp_is_lost(c, a)))
-				pipe += hole_end - a;
-		}
-		if (i < c->nsacked)
-			at = SEQ_MAX(at, c->sacked[i][1]);
-	}
-	return pipe;
-}
-
-bool tcp_next_lost(const struct tcp_conn *c, uint32_t max, uint32_t *seq,
-		   uint32_t *len)
-{
-	uint32_t at = SEQ_MAX(c->snd_una, c->high_rxt);
-
-	for (int i = 0; i < c->nsacked; i++) {
-		uint32_t hole_end = c->sacked[i][0];
-		if (SEQ_LT(at, hole_end) && tcp_is_lost(c, at)) {
-			*seq = at;
-			*len = hole_end - at < max ? hole_end - at : max;
-			return true;
-		}
-		at = SEQ_MAX(at, c->sacked[i][1]);
-	}
-	return false;
 }

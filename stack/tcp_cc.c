@@ -34,15 +34,6 @@ static uint32_t tcp_initial_window(const struct tcp_conn *c)
 	return ten < floor ? ten : floor;
 }
 
-uint32_t tcp_flight_size(const struct tcp_conn *c)
-{
-	uint32_t flight = c->snd_max - c->snd_una;
-
-	for (int i = 0; i < c->nsacked; i++)
-		flight -= c->sacked[i][1] - c->sacked[i][0];
-	return flight;
-}
-
 static void reno_init(struct tcp_conn *c)
 {
 	c->cwnd = tcp_initial_window(c);

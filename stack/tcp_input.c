@@ -14,8 +14,10 @@
  *   deliver_in_*    the synchronized states (3.10.7.4): PAWS
  *                   (RFC 7323 5), acceptability, RST and SYN with RFC
  *                   5961's challenge ACKs, ACK processing with RTT,
- *                   congestion control and NewReno/SACK recovery
- *                   (RFC 5681, 6582, 2018, 6675), the window update,
+ *                   congestion control and recovery (RFC 5681, 6582;
+ *                   with SACK, RFC 2018, 6675 and RACK-TLP, RFC 8985,
+ *                   in tcp_rack.c), the window update, DSACKs for
+ *                   duplicates (RFC 2883),
  *                   data (in order, or into the out-of-order store),
  *                   FIN and the state changes it makes.
  *
@@ -112,89 +114,34 @@ static bool tcp_spurious(const struct tcp_conn *c, const struct tcp_seg *seg)
 	       SEQ_LT(seg->tsecr, c->undo_tsval);
 }
 
-/* Merges the segment's SACK blocks into the scoreboard (RFC 2018 3). */
-static bool tcp_sack_update(struct tcp_conn *c, const struct tcp_seg *seg)
+/* Enters fast recovery on a loss RACK found (RFC 8985 with RFC 6675's
+ * recovery): the window falls once, and the first lost range goes at
+ * once, whatever pipe says (RFC 6675 5 (4)). */
+void tcp_enter_recovery(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
-	bool news = false;
+	uint32_t seq, len;
 
-	for (int i = 0; i < seg->nsack; i++) {
-		uint32_t a = seg->sack[i][0], b = seg->sack[i][1];
-		int j;
-
-		/* Only blocks strictly inside (snd_una, snd_max]. */
-		if (!SEQ_LT(a, b) || SEQ_LEQ(a, c->snd_una) ||
-		    SEQ_GT(b, c->snd_max))
-			continue;
-		/* Merge with every overlapping or adjacent range. */
-		for (j = 0; j < c->nsacked;) {
-			uint32_t x = c->sacked[j][0], y = c->sacked[j][1];
-			if (SEQ_LT(y, a) || SEQ_LT(b, x)) {
-				j++;
-				continue;
-			}
-			if (SEQ_LEQ(x, a) && SEQ_GEQ(y, b))
-				goto next; /* nothing new */
-			a = SEQ_MIN(a, x);
-			b = SEQ_MAX(b, y);
-			c->sacked[j][0] = c->sacked[c->nsacked - 1][0];
-			c->sacked[j][1] = c->sacked[c->nsacked - 1][1];
-			c->nsacked--;
-		}
-		if (c->nsacked == TCP_SACK_SCOREBOARD_MAX) {
-			/* Full: forget the highest range. */
-			int hi = 0;
-			for (j = 1; j < c->nsacked; j++)
-				if (SEQ_GT(c->sacked[j][0], c->sacked[hi][0]))
-					hi = j;
-			if (SEQ_GT(a, c->sacked[hi][0]))
-				continue;
-			c->sacked[hi][0] = a;
-			c->sacked[hi][1] = b;
-		} else {
-			c->sacked[c->nsacked][0] = a;
-			c->sacked[c->nsacked][1] = b;
-			c->nsacked++;
-		}
-		news = true;
-	next:;
-	}
-	/* Keep the ranges sorted (insertion sort, at most 16). */
-	for (int x = 1; x < c->nsacked; x++)
-		for (int y = x;
-		     y > 0 && SEQ_LT(c->sacked[y][0], c->sacked[y - 1][0]);
-		     y--) {
-			uint32_t t0 = c->sacked[y][0], t1 = c->sacked[y][1];
-			c->sacked[y][0] = c->sacked[y - 1][0];
-			c->sacked[y][1] = c->sacked[y - 1][1];
-			c->sacked[y - 1][0] = t0;
-			c->sacked[y - 1][1] = t1;
-		}
-	return news;
-}
-
-/* Forgets scoreboard ranges at or below snd_una. */
-static void tcp_sack_trim(struct tcp_conn *c)
-{
-	int n = 0;
-
-	for (int i = 0; i < c->nsacked; i++) {
-		if (SEQ_LEQ(c->sacked[i][1], c->snd_una))
-			continue;
-		c->sacked[n][0] = SEQ_MAX(c->sacked[i][0], c->snd_una);
-		c->sacked[n][1] = c->sacked[i][1];
-		n++;
-	}
-	c->nsacked = (uint8_t)n;
+	COUNT(s, tcp_fast_retransmits);
+	c->in_recovery = true;
+	c->recover = c->snd_max;
+	c->tlp_active = false;
+	c->t_tlp = 0;
+	tcp_undo_arm(s, now, c);
+	c->cc->on_loss(c, now, false);
+	c->rtt_timing = false;
+	if (tcp_next_lost(c, tcp_payload_max(c), &seq, &len))
+		tcp_retransmit_range(s, now, c, seq, len);
 }
 
 static void tcp_enter_time_wait(struct stack *s, uint64_t now,
 				struct tcp_conn *c)
 {
 	tcp_set_state(s, c, TCPS_TIME_WAIT);
-	c->t_rexmt = c->t_keep = c->t_delack = 0;
+	c->t_rexmt = c->t_keep = c->t_delack = c->t_reo = c->t_tlp = 0;
 	c->persist = false;
 	c->t_2msl = now + TCP_TIME_WAIT_NS;
 	tcp_sndbuf_free(s, &c->sndbuf);
+	tcp_txr_free(c);
 	tcp_timer_update(s, c);
 }
 
@@ -211,6 +158,8 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		       const struct tcp_seg *seg)
 {
 	uint32_t ack = seg->ack;
+	int sack = 0;
+	bool advanced;
 
 	/* RFC 5961 5.2: the ACK must be in [snd_una - max_snd_wnd,
 	 * snd_max]. */
@@ -226,9 +175,12 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	c->persist_unanswered = 0; /* the peer is there */
 	if (c->sack_ok && seg->nsack)
-		tcp_sack_update(c, seg);
+		sack = tcp_txr_sack(c, seg, now);
+	if (sack & TCP_SACK_DSACK)
+		COUNT(s, tcp_rx_dsacks);
 
-	if (SEQ_GT(ack, c->snd_una)) {
+	advanced = SEQ_GT(ack, c->snd_una);
+	if (advanced) {
 		/* New data acknowledged (RFC 9293 3.10.7.4, fifth check). */
 		uint32_t acked = ack - c->snd_una;
 		uint32_t data_acked = acked;
@@ -246,32 +198,36 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		if (c->undo_possible && tcp_spurious(c, seg)) {
 			/* RFC 3522: the original arrived; the retransmission
 			 * was not needed (reordering, or a premature RTO).
-			 * Respond as RFC 4015 does: restore the window.
-			 * (Raising DupThresh as well made real losses wait
-			 * for timeouts without RACK; it stays 3.) */
+			 * Respond as RFC 4015 does: restore the window, and
+			 * forget what was judged lost. RACK's reordering
+			 * window, widened by DSACKs, keeps the next such
+			 * reordering from being taken for a loss. */
 			COUNT(s, tcp_spurious_retransmits);
 			if (c->cwnd < c->prior_cwnd)
 				c->cwnd = c->prior_cwnd;
 			c->ssthresh = c->prior_ssthresh;
 			c->in_recovery = false;
+			c->rto_recovery = false;
+			tcp_txr_clear_lost(c);
 		}
 		c->undo_possible = false;
 		tcp_rtt_from_ack(s, now, c, seg);
 		c->backoff = 0;
 		c->retries = 0;
 		tcp_sndbuf_consume(s, &c->sndbuf, data_acked);
+		tcp_txr_acked(c, ack, now);
 		c->snd_una = ack;
 		if (SEQ_LT(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
-		if (SEQ_LT(c->high_rxt, c->snd_una))
-			c->high_rxt = c->snd_una;
-		tcp_sack_trim(c);
+		if (c->rto_recovery && SEQ_GEQ(ack, c->recover))
+			c->rto_recovery = false;
 		if (c->in_recovery) {
 			if (SEQ_GEQ(ack, c->recover)) {
 				/* RFC 6582 3.2 step 3, RFC 6675 5 (A):
 				 * full acknowledgement ends recovery. */
 				c->in_recovery = false;
 				c->cc->on_recovery_end(c, now);
+				tcp_rack_recovery_done(c);
 			} else if (!c->sack_ok) {
 				/* RFC 6582 step 4: partial acknowledgement,
 				 * resend the next segment, deflate. */
@@ -295,26 +251,25 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		   ((uint32_t)seg->wnd << c->snd_wscale) == c->snd_wnd) {
 		/* A duplicate ACK (RFC 5681 2, "DUPLICATE ACKNOWLEDGMENT"). */
 		COUNT(s, tcp_rx_dup_acks);
-		c->dupacks++;
-		if (!c->in_recovery && c->dupacks == TCP_DUPACK_THRESH) {
+		if (c->dupacks < 255)
+			c->dupacks++;
+		if (!c->sack_ok && !c->in_recovery &&
+		    c->dupacks == TCP_DUPACK_THRESH) {
 			/* RFC 6582 3.2 step 2: enter fast recovery, unless
-			 * this loss was already recovered from. */
+			 * this loss was already recovered from. (With SACK,
+			 * RACK below decides.) */
 			if (SEQ_GT(ack, c->recover) || c->recover == c->iss) {
 				COUNT(s, tcp_fast_retransmits);
 				c->in_recovery = true;
 				c->recover = c->snd_max;
 				tcp_undo_arm(s, now, c);
 				c->cc->on_loss(c, now, false);
-				c->high_rxt = c->snd_una;
 				c->rtt_timing = false;
-				/* RFC 6675 5 (4): resend the first hole now;
-				 * NewReno also inflates by the three
-				 * duplicates (RFC 6582 3.2 step 2). */
+				/* Resend the first segment now, and inflate
+				 * by the three duplicates. */
 				tcp_retransmit_one(s, now, c);
-				if (!c->sack_ok)
-					c->cwnd =
-					    c->ssthresh + TCP_DUPACK_THRESH *
-							      (uint32_t)c->mss;
+				c->cwnd = c->ssthresh +
+					  TCP_DUPACK_THRESH * (uint32_t)c->mss;
 				tcp_rearm_rexmt(s, now, c);
 			}
 		} else if (c->in_recovery && !c->sack_ok) {
@@ -323,6 +278,15 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 			c->cwnd += c->mss;
 		}
 	}
+
+	/* RACK-TLP (RFC 8985): a probe's episode, losses judged by time,
+	 * and the probe timeout rearmed. */
+	tcp_tlp_ack(s, now, c, seg, sack, advanced);
+	if (c->txr_n && tcp_rack_detect(c, now) && !c->in_recovery &&
+	    !c->rto_recovery)
+		tcp_enter_recovery(s, now, c);
+	tcp_tlp_arm(s, now, c);
+	tcp_timer_update(s, c);
 
 	/* The window update (RFC 9293 3.10.7.4: SND.WL1/SND.WL2). */
 	if (SEQ_LT(c->snd_wl1, seg->seq) ||
@@ -364,6 +328,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 			} else {
 				tcp_set_state(s, c, TCPS_CLOSED);
 				c->t_rexmt = c->t_keep = c->t_delack = 0;
+				c->t_reo = c->t_tlp = 0;
 				tcp_timer_update(s, c);
 			}
 			return false;
@@ -400,6 +365,7 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	if (seg->seq != c->rcv_nxt) {
 		/* Out of order: keep it, ACK at once (RFC 5681 4.2). */
 		COUNT(s, tcp_rx_ooo_segments);
+		c->ooo_recent = seg->seq;
 		if (seg->flags & TCP_FIN) {
 			c->rcv_fin_pending = true;
 			c->rcv_fin_seq = seg->seq + len;
@@ -519,7 +485,10 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		 * below rcv_nxt) is not a drop worth counting. */
 		if (!(seqlen == 0 && seg->seq == c->rcv_nxt - 1))
 			COUNT(s, tcp_rx_drop_out_of_window);
-		/* deliver_in_1b: an old duplicate gets an ACK. */
+		/* deliver_in_1b: an old duplicate gets an ACK, with a DSACK
+		 * for its data (RFC 2883 4.1.1). */
+		if (seg->len && SEQ_LEQ(seg->seq + seg->len, c->rcv_nxt))
+			tcp_dsack_note(c, seg->seq, seg->seq + seg->len);
 		tcp_send_ack(s, now, c);
 		goto drop;
 	}
@@ -599,6 +568,9 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 	    seg->len) {
 		/* Trim what was already received. */
 		uint32_t old = c->rcv_nxt - seg->seq;
+		tcp_dsack_note(c, seg->seq,
+			       old >= seg->len ? seg->seq + seg->len
+					       : c->rcv_nxt);
 		if (old >= seg->len) {
 			seg->len = 0;
 		} else {
@@ -658,7 +630,7 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		c->rcv_fin_seq = seg->seq + seg->len;
 	}
 
-	if (ack_now)
+	if (ack_now || c->dsack_pending)
 		c->ack_now = true;
 	else if (seg->len && !c->ack_now) {
 		c->delack_pending = true;
@@ -1012,7 +984,6 @@ bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
 	tcp_set_state(s, c, TCPS_SYN_RECEIVED);
 	tcp_take_syn_options(c, seg, true);
 	c->snd_wnd = seg->wnd;
-	c->high_rxt = c->iss;
 	tcp_output(s, now, c);
 drop:
 	stack_drop(s, p);

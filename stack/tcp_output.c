@@ -3,15 +3,14 @@
  *
  * tcp_output() is called after anything that may let a connection send:
  * an arriving ACK, new user data, a window opening, a timer. It sends
- * the SYN or SYN-ACK of an opening connection; then new data as far as
- * min(cwnd, snd_wnd) allows, in segments of at most the MSS, subject to
- *
- *   - sender silly-window avoidance and Nagle (RFC 9293 3.8.6.2.1,
- *     RFC 896): a short segment goes only if it empties the buffer and
- *     either nothing is in flight or TCP_NODELAY is set, or it is at
- *     least half the largest window the peer offered;
- *   - a retransmission after a timeout (snd_nxt < snd_max) skips what
- *     the SACK scoreboard says the peer holds;
+ * the SYN or SYN-ACK of an opening connection; then what RACK or a
+ * timeout judged lost, while pipe is below cwnd (RFC 6675 5 (C)); then
+ * new data as far as min(cwnd, snd_wnd) allows (by pipe while
+ * recovering), in segments of at most the MSS, subject to sender
+ * silly-window avoidance and Nagle (RFC 9293 3.8.6.2.1, RFC 896): a
+ * short segment goes only if it empties the buffer and either nothing
+ * is in flight or TCP_NODELAY is set, or it is at least half the
+ * largest window the peer offered;
  *
  * then a FIN once the user shut down and every byte is sent; and last
  * a bare ACK if one is owed and nothing else carried it.
@@ -121,11 +120,21 @@ static uint32_t tcp_write_options(struct stack *s, uint64_t now,
 		put_be32(p + 8, c->ts_ok ? c->ts_recent : 0);
 		p += 12;
 	}
-	if (!(flags & TCP_SYN) && c->sack_ok && c->nooo > 0) {
+	if (!(flags & TCP_SYN) && c->sack_ok &&
+	    (c->nooo > 0 || c->dsack_pending)) {
 		uint32_t blocks[TCP_SACK_BLOCKS_MAX][2];
-		int max = c->ts_ok ? 3 : 4;
-		int n =
-		    tcp_sack_blocks(c, c->ooo[c->nooo - 1].seq, blocks, max);
+		int max = c->ts_ok ? 3 : 4, n = 0;
+		if (c->dsack_pending) {
+			/* RFC 2883: the duplicate first, once. */
+			blocks[n][0] = c->dsack[0];
+			blocks[n][1] = c->dsack[1];
+			n++;
+			c->dsack_pending = false;
+			COUNT(s, tcp_tx_dsacks);
+		}
+		if (c->nooo > 0)
+			n += tcp_sack_blocks(c, c->ooo_recent, blocks + n,
+					     max - n);
 		p[0] = 1;
 		p[1] = 1;
 		p[2] = 5;
@@ -151,10 +160,19 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 	uint32_t optlen, wnd;
 	uint8_t *h;
 
+	bool data =
+	    (len || (flags & TCP_FIN)) && !(flags & (TCP_SYN | TCP_RST));
+
+	if (p && data && !tcp_txr_can_record(c)) {
+		pkt_free(&s->pool, p);
+		p = NULL;
+	}
 	if (!p) {
 		COUNT(s, tcp_tx_drop_no_buffer);
 		return -ENOBUFS;
 	}
+	if (data)
+		tcp_txr_sent(c, seq, seq + len + !!(flags & TCP_FIN), now);
 	if (c->state != TCPS_SYN_SENT)
 		flags |= TCP_ACK;
 	h = p->data;
@@ -279,31 +297,37 @@ void tcp_send_reset_for(struct stack *s, uint64_t now,
 	ipv4_output(s, now, p, seg->daddr, seg->saddr, IPV4_PROTO_TCP);
 }
 
-/* Is seq inside a range the peer SACKed? Then *end is that range's end. */
-static bool tcp_sacked(const struct tcp_conn *c, uint32_t seq, uint32_t *end)
-{
-	for (int i = 0; i < c->nsacked; i++) {
-		if (SEQ_LEQ(c->sacked[i][0], seq) &&
-		    SEQ_LT(seq, c->sacked[i][1])) {
-			*end = c->sacked[i][1];
-			return true;
-		}
-	}
-	return false;
-}
-
 /* The sequence number our FIN has (or will have). */
 static uint32_t tcp_fin_seq(const struct tcp_conn *c)
 {
 	return c->snd_una + c->sndbuf.len;
 }
 
+int tcp_retransmit_range(struct stack *s, uint64_t now, struct tcp_conn *c,
+			 uint32_t seq, uint32_t len)
+{
+	uint32_t data_end = tcp_fin_seq(c);
+	uint8_t flags = 0;
+	int err;
+
+	if (c->fin_sent && SEQ_GT(seq + len, data_end)) {
+		flags |= TCP_FIN; /* the FIN lies in the range */
+		len = SEQ_GT(data_end, seq) ? data_end - seq : 0;
+	}
+	if (!len && !flags)
+		return 0;
+	err =
+	    tcp_send_segment(s, now, c, seq, flags | (len ? TCP_PSH : 0), len);
+	if (err)
+		return err;
+	c->retransmits++;
+	COUNT(s, tcp_retransmits);
+	return 0;
+}
+
 void tcp_retransmit_one(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
-	uint32_t seq =
-	    SEQ_GT(c->high_rxt, c->snd_una) ? c->high_rxt : c->snd_una;
-	uint32_t end, len, data_end = c->snd_una + c->sndbuf.len;
-	uint8_t flags = 0;
+	uint32_t seq, len;
 
 	if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED) {
 		tcp_send_segment(
@@ -313,38 +337,8 @@ void tcp_retransmit_one(struct stack *s, uint64_t now, struct tcp_conn *c)
 		COUNT(s, tcp_retransmits);
 		return;
 	}
-	while (SEQ_LT(seq, c->snd_max) && tcp_sacked(c, seq, &end))
-		seq = end;
-	if (!SEQ_LT(seq, c->snd_max))
-		return;
-	if (c->nsacked && seq != c->snd_una) {
-		/* With a scoreboard, only what it calls lost goes again
-		 * (RFC 6675 NextSeg rule 1), never what is still in flight. */
-		uint32_t lseq, llen;
-		if (!tcp_next_lost(c, tcp_payload_max(c), &lseq, &llen))
-			return;
-		seq = lseq;
-	}
-	len = SEQ_LT(seq, data_end) ? data_end - seq : 0;
-	if (len > tcp_payload_max(c))
-		len = tcp_payload_max(c);
-	/* Never across a range the peer holds. */
-	for (int i = 0; i < c->nsacked; i++)
-		if (SEQ_LT(seq, c->sacked[i][0]) &&
-		    SEQ_LT(c->sacked[i][0], seq + len))
-			len = c->sacked[i][0] - seq;
-	if (SEQ_LT(seq + len, c->snd_max) == false && c->fin_sent &&
-	    seq + len == tcp_fin_seq(c))
-		flags |= TCP_FIN;
-	if (!len && !(flags & TCP_FIN))
-		return;
-	if (tcp_send_segment(s, now, c, seq, flags | (len ? TCP_PSH : 0), len))
-		return;
-	c->retransmits++;
-	COUNT(s, tcp_retransmits);
-	c->high_rxt = seq + len + !!(flags & TCP_FIN);
-	if (SEQ_LT(c->snd_nxt, c->high_rxt))
-		c->snd_nxt = c->high_rxt;
+	if (tcp_first_hole(c, tcp_payload_max(c), &seq, &len))
+		tcp_retransmit_range(s, now, c, seq, len);
 }
 
 /* Sends the opening SYN or SYN-ACK if it is due. */
@@ -365,7 +359,7 @@ static bool tcp_output_syn(struct stack *s, uint64_t now, struct tcp_conn *c)
 
 void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
-	bool sent = false;
+	bool sent = false, sent_new = false;
 
 	switch (c->state) {
 	case TCPS_CLOSED:
@@ -385,53 +379,55 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 		break;
 	}
 
-	/* SACK-based loss recovery (RFC 6675 5, step (C)): while pipe is
-	 * below cwnd, resend what the scoreboard calls lost; new data
-	 * follows below under the same limit. */
-	if (c->in_recovery && c->sack_ok) {
-		uint32_t seq, len;
-		while (tcp_pipe(c) < c->cwnd &&
-		       tcp_next_lost(c, tcp_payload_max(c), &seq, &len)) {
-			uint32_t hr = c->high_rxt;
-			c->high_rxt = seq;
-			tcp_retransmit_one(s, now, c);
-			if (c->high_rxt == seq) {
-				c->high_rxt = hr;
-				break;
-			}
-			sent = true;
-		}
+	/* Loss recovery (RFC 6675 5, step (C)): while pipe is below cwnd,
+	 * resend what RACK or a timeout judged lost, whole runs in one
+	 * super-segment when the link offloads TSO; new data follows
+	 * below under the same limit. */
+	while (c->lost_bytes) {
+		uint32_t pipe = tcp_pipe(c), seg_max = tcp_payload_max(c);
+		uint32_t room = c->cwnd > pipe ? c->cwnd - pipe : 0;
+		uint32_t max = tcp_seg_max(s, c), seq, len;
+
+		if (!room)
+			break;
+		if (max > room)
+			max = room > seg_max ? room - room % seg_max : seg_max;
+		if (!tcp_next_lost(c, max, &seq, &len) ||
+		    tcp_retransmit_range(s, now, c, seq, len))
+			break;
+		sent = true;
 	}
 
+	/* New data: sent once, from snd_nxt (which is snd_max: what was
+	 * sent before goes again only through the loss recovery above). */
+	if (SEQ_LT(c->snd_nxt, c->snd_max))
+		c->snd_nxt = c->snd_max;
 	for (;;) {
 		uint32_t data_end = c->snd_una + c->sndbuf.len;
 		/* Limited transmit (RFC 3042): the first two duplicate ACKs
 		 * each let one new segment out beyond cwnd, so that a small
-		 * window still gets its three duplicates. */
+		 * window still gets its three duplicates; a loss probe
+		 * (RFC 8985 7.3) may send one segment beyond it too. */
+		uint32_t seg_max = tcp_payload_max(c);
 		uint32_t cwnd =
 		    c->cwnd +
 		    (!c->in_recovery && c->dupacks
 			 ? (c->dupacks < 2 ? c->dupacks : 2) * (uint32_t)c->mss
-			 : 0);
+			 : 0) +
+		    (c->tlp_sending ? seg_max : 0);
 		uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
 		uint32_t win_end = c->snd_una + wnd;
-		uint32_t seg_max = tcp_payload_max(c);
-		uint32_t tso_max = tcp_seg_max(s, c);
-		uint32_t end, len = 0, avail;
+		uint32_t tso_max = c->tlp_sending ? seg_max : tcp_seg_max(s, c);
+		uint32_t len = 0, avail;
+		bool push = c->force_send || c->tlp_sending;
+		uint8_t flags = 0;
 
-		if (c->in_recovery && c->sack_ok) {
+		if ((c->in_recovery && c->sack_ok) || c->rto_recovery) {
+			/* Recovering: new data by pipe, as resends are. */
 			uint32_t pipe = tcp_pipe(c);
-			uint32_t room = pipe < c->cwnd ? c->cwnd - pipe : 0;
+			uint32_t room = pipe < cwnd ? cwnd - pipe : 0;
 			win_end =
 			    SEQ_MIN(c->snd_una + c->snd_wnd, c->snd_nxt + room);
-		}
-		uint8_t flags = 0;
-		bool retransmission = SEQ_LT(c->snd_nxt, c->snd_max);
-
-		/* Skip what the peer holds when resending. */
-		while (retransmission && tcp_sacked(c, c->snd_nxt, &end)) {
-			c->snd_nxt = SEQ_MIN(end, c->snd_max);
-			retransmission = SEQ_LT(c->snd_nxt, c->snd_max);
 		}
 		avail =
 		    SEQ_LT(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
@@ -447,11 +443,6 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 			 * without offload. */
 			if (len > seg_max && c->snd_nxt + len != data_end)
 				len -= len % seg_max;
-			/* Resending, never across a range the peer holds. */
-			for (int i = 0; retransmission && i < c->nsacked; i++)
-				if (SEQ_LT(c->snd_nxt, c->sacked[i][0]) &&
-				    SEQ_LT(c->sacked[i][0], c->snd_nxt + len))
-					len = c->sacked[i][0] - c->snd_nxt;
 		}
 		if (c->force_send && !len && avail) {
 			/* Zero-window probe: a segment with an old sequence
@@ -460,7 +451,7 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 			tcp_send_segment(s, now, c, c->snd_una - 1, TCP_ACK, 0);
 			break;
 		}
-		if (len && len < seg_max && !retransmission && !c->force_send) {
+		if (len && len < seg_max && !push) {
 			bool empties = c->snd_nxt + len == data_end;
 			bool idle = c->snd_nxt == c->snd_una;
 			bool half = c->max_snd_wnd && len >= c->max_snd_wnd / 2;
@@ -468,10 +459,8 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 			      half))
 				len = 0; /* wait for more (Nagle, SWS) */
 		}
-		/* Our FIN follows the last byte: with it, or again when
-		 * resending after a timeout. */
-		if (c->shut_wr && c->snd_nxt + len == data_end &&
-		    (!c->fin_sent || SEQ_LT(c->snd_nxt + len, c->snd_max)))
+		/* Our FIN follows the last byte. */
+		if (c->shut_wr && !c->fin_sent && c->snd_nxt + len == data_end)
 			flags |= TCP_FIN;
 		if (!len && !(flags & TCP_FIN))
 			break;
@@ -479,11 +468,8 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 			flags |= TCP_PSH;
 		if (tcp_send_segment(s, now, c, c->snd_nxt, flags, len))
 			break;
-		sent = true;
-		if (retransmission) {
-			c->retransmits++;
-			COUNT(s, tcp_retransmits);
-		} else if (!c->rtt_timing && !c->ts_ok && len) {
+		sent = sent_new = true;
+		if (!c->rtt_timing && !c->ts_ok && len) {
 			c->rtt_timing = true;
 			c->rtt_seq = c->snd_nxt;
 			c->rtt_start = now;
@@ -493,22 +479,23 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 		c->snd_nxt += len;
 		if (flags & TCP_FIN) {
 			c->snd_nxt++;
-			if (!c->fin_sent) {
-				c->fin_sent = true;
-				if (c->state == TCPS_ESTABLISHED ||
-				    c->state == TCPS_SYN_RECEIVED)
-					tcp_set_state(s, c, TCPS_FIN_WAIT_1);
-				else if (c->state == TCPS_CLOSE_WAIT)
-					tcp_set_state(s, c, TCPS_LAST_ACK);
-			}
+			c->fin_sent = true;
+			if (c->state == TCPS_ESTABLISHED ||
+			    c->state == TCPS_SYN_RECEIVED)
+				tcp_set_state(s, c, TCPS_FIN_WAIT_1);
+			else if (c->state == TCPS_CLOSE_WAIT)
+				tcp_set_state(s, c, TCPS_LAST_ACK);
 		}
-		if (SEQ_GT(c->snd_nxt, c->snd_max))
-			c->snd_max = c->snd_nxt;
-		if (c->force_send)
+		c->snd_max = c->snd_nxt;
+		if (push)
 			break; /* one probe or push per expiry */
 	}
 	if (c->ack_now && !sent)
 		tcp_send_ack(s, now, c);
 	if ((sent || c->sndbuf.len) && !c->t_rexmt)
 		tcp_rearm_rexmt(s, now, c); /* retransmission or persist */
+	if (sent_new && !c->t_tlp && !c->tlp_sending) {
+		tcp_tlp_arm(s, now, c); /* RFC 8985 7.2 */
+		tcp_timer_update(s, c);
+	}
 }

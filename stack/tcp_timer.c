@@ -12,15 +12,19 @@
  * (200 ms, as Linux, rather than 1 s) and exponential backoff; after
  * TCP_DATA_RETRIES timeouts (TCP_SYN_RETRIES for a SYN) the connection
  * fails with ETIMEDOUT. On a timeout the congestion controller is told,
- * the SACK scoreboard is kept (RFC 6675 5.1 allows either) and sending
- * restarts from snd_una (go-back-N, skipping SACKed ranges).
+ * what the peer SACKed is kept (RFC 6675 5.1 allows either) and the
+ * rest is judged lost and resent from snd_una as cwnd allows.
+ *
+ * RACK's reordering timer and TLP's probe timeout (RFC 8985) are two
+ * more deadlines; tcp_rack.c decides what they do.
  */
 #include "tcp.h"
 
 static uint64_t tcp_min_deadline(const struct tcp_conn *c)
 {
 	uint64_t t = 0;
-	const uint64_t all[] = {c->t_rexmt, c->t_delack, c->t_keep, c->t_2msl};
+	const uint64_t all[] = {c->t_rexmt, c->t_delack, c->t_keep,
+				c->t_2msl,  c->t_reo,	 c->t_tlp};
 
 	for (unsigned i = 0; i < sizeof(all) / sizeof(*all); i++)
 		if (all[i] && (!t || all[i] < t))
@@ -162,6 +166,8 @@ void tcp_rearm_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 		c->persist = false;
 		c->t_rexmt = 0;
 	}
+	if (c->snd_una == c->snd_max)
+		c->t_reo = c->t_tlp = 0; /* nothing in flight to judge */
 	tcp_timer_update(s, c);
 }
 
@@ -222,11 +228,17 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 	c->dupacks = 0;
 	c->rtt_timing = false; /* Karn: no sample from a retransmission */
 	c->recover = c->snd_max;
-	/* Go back: resend from snd_una. */
-	c->snd_nxt = c->snd_una;
-	c->high_rxt = c->snd_una;
-	tcp_retransmit_one(s, now, c);
-	tcp_output(s, now, c);
+	c->tlp_active = false;
+	c->t_reo = c->t_tlp = 0;
+	if (c->state < TCPS_ESTABLISHED) {
+		tcp_retransmit_one(s, now, c); /* the SYN again */
+	} else {
+		/* Everything the peer does not hold is lost (RFC 8985
+		 * 6.3): resent from snd_una as the window reopens. */
+		c->rto_recovery = true;
+		tcp_txr_mark_all_lost(c);
+		tcp_output(s, now, c);
+	}
 	tcp_rearm_rexmt(s, now, c);
 	return true;
 }
@@ -293,6 +305,17 @@ void tcp_timers_run(struct stack *s, uint64_t now)
 		if (c->t_rexmt && c->t_rexmt <= now &&
 		    !tcp_timeout_rexmt(s, now, c))
 			continue;
+		if (c->t_reo && c->t_reo <= now) {
+			/* RACK's reordering timer (RFC 8985 6.3). */
+			c->t_reo = 0;
+			COUNT(s, tcp_rack_reo_timeouts);
+			if (tcp_rack_detect(c, now) && !c->in_recovery &&
+			    !c->rto_recovery)
+				tcp_enter_recovery(s, now, c);
+			tcp_output(s, now, c);
+		}
+		if (c->t_tlp && c->t_tlp <= now)
+			tcp_tlp_fire(s, now, c);
 		if (c->t_keep && c->t_keep <= now &&
 		    !tcp_timeout_keep(s, now, c))
 			continue;

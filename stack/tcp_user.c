@@ -280,7 +280,6 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 	    tcp_isn(s, now, local_addr, local_port, remote_addr, remote_port);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->recover = c->iss;
-	c->high_rxt = c->iss;
 	tcp_conn_hash(s, c);
 	tcp_set_state(s, c, TCPS_SYN_SENT);
 	COUNT(s, tcp_active_opens);

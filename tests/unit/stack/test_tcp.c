@@ -264,7 +264,7 @@ START_TEST(test_sequence_numbers_wrap)
 	t_drain(p.a);
 	struct tcp_conn *a = tcp_conn_get(p.a, ca);
 	a->iss = a->snd_una = a->snd_nxt = a->snd_max = 0xffff0000u;
-	a->recover = a->high_rxt = a->iss;
+	a->recover = a->iss;
 	tcp_output(p.a, p.now, a);
 	t_exchange(&p);
 	int cb = tcp_accept(p.b, l, NULL, NULL);
@@ -979,6 +979,283 @@ START_TEST(test_reordering_is_detected_and_undone)
 }
 END_TEST
 
+/* Takes every frame `from` has queued into segs (at most max). */
+static int t_hold(struct stack *from, struct pkt **segs, int max)
+{
+	int n = 0;
+	while (n < max && (segs[n] = stack_pop_tx(from)))
+		n++;
+	return n;
+}
+
+/* Delivers a held frame of `from` to `to` at p->now, and frees it. */
+static void t_deliver(struct pair *p, struct stack *from, struct stack *to,
+		      struct pkt *f)
+{
+	struct pkt *g = stack_pkt_alloc(to, f->len);
+	ck_assert_ptr_nonnull(g);
+	memcpy(g->data, f->data, f->len);
+	g->len = f->len;
+	if (f->flags & PKT_F_CSUM_PARTIAL)
+		g->flags |= PKT_F_CSUM_VALID;
+	stack_pkt_free(from, f);
+	stack_input(to, p->now, g);
+}
+
+#define MS 1000000ull
+
+START_TEST(test_rack_judges_a_loss_by_time_without_three_duplicates)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct pkt *segs[8];
+	static uint8_t blob[2 * 1448];
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, blob, sizeof(blob)),
+			 (long)sizeof(blob));
+	ck_assert_int_eq(t_hold(p.a, segs, 8), 2);
+	/* The first is lost; the second arrives 10 ms later, and B's SACK
+	 * is one duplicate ACK: not enough for RFC 6675, enough for RACK
+	 * once a quarter of the minimum RTT has passed as well. */
+	stack_pkt_free(p.a, segs[0]);
+	p.now += 10 * MS;
+	t_deliver(&p, p.a, p.b, segs[1]);
+	t_move(&p, p.b, p.a);
+	ck_assert_uint_eq(a->sacked_bytes, 1448);
+	ck_assert_uint_eq(a->retransmits, 0);
+	ck_assert_uint_eq(a->rack_min_rtt, 10 * MS);
+	/* reo_wnd: min_rtt / 4, at most SRTT (the handshake's). */
+	ck_assert_uint_eq(
+	    a->t_reo, p.now + (a->srtt < 10 * MS / 4 ? a->srtt : 10 * MS / 4));
+	stack_timer(p.a, a->t_reo - 1);
+	ck_assert_uint_eq(a->retransmits, 0);
+	/* The reordering timer fires: segment 1 is lost, and resent. */
+	p.now = a->t_reo;
+	stack_timer(p.a, p.now);
+	ck_assert_uint_eq(a->retransmits, 1);
+	ck_assert(a->in_recovery);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_rack_reo_timeouts), 1);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_fast_retransmits), 1);
+	t_exchange(&p);
+	ck_assert_uint_eq(a->snd_una, a->snd_max);
+	ck_assert(!a->in_recovery);
+	ck_assert_ptr_null(a->txr); /* nothing in flight holds memory */
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rto_timeouts),
+			  0);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_rack_waits_out_reordering_within_its_window)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct pkt *segs[8];
+	static uint8_t blob[2 * 1448];
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, blob, sizeof(blob)),
+			 (long)sizeof(blob));
+	ck_assert_int_eq(t_hold(p.a, segs, 8), 2);
+	p.now += 10 * MS;
+	t_deliver(&p, p.a, p.b, segs[1]);
+	t_move(&p, p.b, p.a);
+	ck_assert_uint_ne(a->t_reo, 0);
+	/* The first arrives before the window closes: no retransmission,
+	 * and RACK has now seen reordering. */
+	p.now += 1 * MS;
+	t_deliver(&p, p.a, p.b, segs[0]);
+	t_exchange(&p);
+	ck_assert_uint_eq(a->snd_una, a->snd_max);
+	ck_assert_uint_eq(a->retransmits, 0);
+	ck_assert_uint_eq(a->t_reo, 0);
+	ck_assert(a->rack_reordering_seen);
+	ck_assert(!a->in_recovery);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_rack_finds_a_lost_retransmission_without_a_timeout)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct pkt *segs[16], *rx[4];
+	static uint8_t blob[4 * 1448];
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, blob, sizeof(blob)),
+			 (long)sizeof(blob));
+	ck_assert_int_eq(t_hold(p.a, segs, 16), 4);
+	/* Segment 1 is lost; 2..4 arrive: three SACKed, it is lost at
+	 * once and resent; that resend is lost too. */
+	stack_pkt_free(p.a, segs[0]);
+	p.now += 10 * MS;
+	for (int i = 1; i < 4; i++)
+		t_deliver(&p, p.a, p.b, segs[i]);
+	t_move(&p, p.b, p.a);
+	ck_assert_uint_eq(a->retransmits, 1);
+	ck_assert_int_eq(t_hold(p.a, rx, 4), 1);
+	stack_pkt_free(p.a, rx[0]);
+	/* New data leaves after the resend and arrives 20 ms later: the
+	 * resend, sent before it and not delivered, is lost again. */
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, blob, 1448), 1448);
+	ck_assert_int_eq(t_hold(p.a, segs, 16), 1);
+	p.now += 20 * MS;
+	t_deliver(&p, p.a, p.b, segs[0]);
+	t_move(&p, p.b, p.a);
+	ck_assert_uint_eq(a->retransmits, 2);
+	t_exchange(&p);
+	ck_assert_uint_eq(a->snd_una, a->snd_max);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rto_timeouts),
+			  0);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_tail_loss_probe_repairs_a_lost_last_segment)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct pkt *segs[8];
+	static uint8_t blob[4 * 1448];
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, blob, sizeof(blob)),
+			 (long)sizeof(blob));
+	ck_assert_int_eq(t_hold(p.a, segs, 8), 4);
+	p.now += 5 * MS;
+	for (int i = 0; i < 3; i++)
+		t_deliver(&p, p.a, p.b, segs[i]);
+	stack_pkt_free(p.a, segs[3]); /* the tail is lost: no SACK comes */
+	t_exchange(&p);
+	ck_assert_uint_ne(a->snd_max, a->snd_una);
+	/* The probe timeout comes before the RTO and resends the last
+	 * segment; B's ACK shows it repaired a loss. */
+	ck_assert_uint_ne(a->t_tlp, 0);
+	ck_assert_uint_lt(a->t_tlp, a->t_rexmt);
+	p.now = a->t_tlp;
+	stack_timer(p.a, p.now);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_tlp_probes), 1);
+	ck_assert_uint_eq(a->retransmits, 1);
+	p.now += 5 * MS;
+	t_exchange(&p);
+	ck_assert_uint_eq(a->snd_una, a->snd_max);
+	/* No DSACK came: the probe repaired a loss, which the next ACK
+	 * beyond it confirms (RFC 8985 7.4), and cwnd is reduced. */
+	uint32_t cwnd = a->cwnd;
+	ck_assert(a->tlp_active);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, blob, 2 * 1448), 2 * 1448);
+	t_exchange(&p);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_tlp_recoveries),
+			  1);
+	ck_assert_uint_lt(a->cwnd, cwnd);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rto_timeouts),
+			  0);
+	ck_assert(!a->tlp_active);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_duplicate_data_is_reported_by_dsack)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct pkt *segs[4];
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, "hello", 5), 5);
+	ck_assert_int_eq(t_hold(p.a, segs, 4), 1);
+	struct pkt *copy = stack_pkt_alloc(p.a, segs[0]->len);
+	memcpy(copy->data, segs[0]->data, segs[0]->len);
+	copy->len = segs[0]->len;
+	t_deliver(&p, p.a, p.b, segs[0]);
+	t_exchange(&p);
+	ck_assert_uint_eq(a->rack_reo_mult, 1);
+	/* The same segment again: B reports it with a DSACK, A widens its
+	 * reordering window. */
+	t_deliver(&p, p.a, p.b, copy);
+	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_tx_dsacks), 1);
+	t_exchange(&p);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_dsacks), 1);
+	ck_assert_uint_eq(a->rack_reo_mult, 2);
+	ck_assert_uint_eq(a->rack_reo_persist, 16);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* The records' byte counts agree with their flags, and they tile
+ * [snd_una, snd_max). */
+static void t_txr_check(const struct tcp_conn *c)
+{
+	uint32_t sacked = 0, lost = 0, at = c->snd_una;
+	for (uint32_t i = 0; i < c->txr_n; i++) {
+		const struct tcp_txrec *r =
+		    &c->txr[(c->txr_head + i) & (c->txr_cap - 1)];
+		ck_assert_uint_eq(r->seq, at);
+		ck_assert(SEQ_LT(r->seq, r->end));
+		if (r->flags & TCP_TXR_SACKED)
+			sacked += r->end - r->seq;
+		else if (r->flags & TCP_TXR_LOST)
+			lost += r->end - r->seq;
+		at = r->end;
+	}
+	if (c->txr_n)
+		ck_assert_uint_eq(at, c->snd_max);
+	ck_assert_uint_eq(sacked, c->sacked_bytes);
+	ck_assert_uint_eq(lost, c->lost_bytes);
+}
+
+START_TEST(test_in_flight_records_stop_splitting_at_their_limit)
+{
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+	struct tcp_seg seg = {0};
+	c->sack_ok = true;
+	c->mss = 1000;
+	c->snd_una = c->snd_max = 0xfffff000u; /* wraps on the way */
+	/* One record per send, up to the limit; then the last one grows. */
+	for (int i = 0; i < TCP_TXR_MAX + 100; i++) {
+		ck_assert(tcp_txr_can_record(c));
+		tcp_txr_sent(c, c->snd_max, c->snd_max + 10, T0 + i);
+		c->snd_max += 10;
+	}
+	ck_assert_uint_eq(c->txr_n, TCP_TXR_MAX);
+	t_txr_check(c);
+	/* A SACK inside the grown last record cannot split it: ignored. */
+	seg.ack = c->snd_una;
+	seg.nsack = 1;
+	seg.sack[0][0] = c->snd_max - 500;
+	seg.sack[0][1] = c->snd_max - 400;
+	ck_assert_int_eq(tcp_txr_sack(c, &seg, T0 + 1000000), 0);
+	ck_assert_uint_eq(c->sacked_bytes, 0);
+	/* Whole records still are marked; a resend inside one marks it
+	 * whole. */
+	seg.sack[0][0] = c->snd_una + 100;
+	seg.sack[0][1] = c->snd_una + 200;
+	ck_assert_int_eq(tcp_txr_sack(c, &seg, T0 + 1000000), TCP_SACK_NEW);
+	ck_assert_uint_eq(c->sacked_bytes, 100);
+	tcp_txr_mark_all_lost(c);
+	t_txr_check(c);
+	ck_assert_uint_eq(c->lost_bytes, c->snd_max - c->snd_una - 100);
+	tcp_txr_sent(c, c->snd_una + 3, c->snd_una + 5, T0 + 2000000);
+	t_txr_check(c);
+	ck_assert_uint_eq(c->lost_bytes, c->snd_max - c->snd_una - 110);
+	/* Acknowledging everything frees the records. */
+	tcp_txr_acked(c, c->snd_max, T0 + 3000000);
+	c->snd_una = c->snd_max;
+	ck_assert_ptr_null(c->txr);
+	ck_assert_uint_eq(c->sacked_bytes + c->lost_bytes, 0);
+	free(c);
+}
+END_TEST
+
 START_TEST(test_full_table_recycles_time_wait_then_refuses)
 {
 	struct pair p;
@@ -1347,6 +1624,15 @@ int main(void)
 	tcase_add_test(tc, test_event_queue_full_drops_udp_errors_only);
 	tcase_add_test(tc, test_sockopts_read_back_and_change_one_at_a_time);
 	tcase_add_test(tc, test_reordering_is_detected_and_undone);
+	tcase_add_test(
+	    tc, test_rack_judges_a_loss_by_time_without_three_duplicates);
+	tcase_add_test(tc, test_rack_waits_out_reordering_within_its_window);
+	tcase_add_test(tc,
+		       test_rack_finds_a_lost_retransmission_without_a_timeout);
+	tcase_add_test(tc, test_tail_loss_probe_repairs_a_lost_last_segment);
+	tcase_add_test(tc, test_duplicate_data_is_reported_by_dsack);
+	tcase_add_test(tc,
+		       test_in_flight_records_stop_splitting_at_their_limit);
 	tcase_add_test(tc, test_fin_out_of_order_is_taken_when_the_hole_fills);
 	tcase_add_test(tc, test_tso_sends_super_segments_with_partial_checksum);
 	tcase_add_test(tc, test_tso_bulk_transfer_both_ways);
