@@ -1031,6 +1031,24 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		struct msghdr msg;
 		ssize_t n;
 
+		if (c->reply_pending && c->outq_count < CONTROL_OUTQ_MAX &&
+		    !c->status && !c->closing) {
+			/* A blocking connect waits for its reply: no request
+			 * is read meanwhile, but a client that goes must be
+			 * seen going (docs/ipc.md), so the watcher stays on
+			 * while nothing else is queued. A request sent
+			 * meanwhile (libutcp never does) stops it, and the
+			 * connect's own timeout bounds the wait. */
+			char b;
+			ssize_t p = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+			if (p < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+				      errno == EINTR))
+				break;
+			if (p <= 0) {
+				client_destroy(c);
+				return;
+			}
+		}
 		if (c->outq_count >= CONTROL_OUTQ_MAX || c->status ||
 		    c->closing || c->reply_pending) {
 			/* Back-pressure: no new requests until the

@@ -753,7 +753,9 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p)
 	    !(seg.flags & TCP_ACK)) {
 		/* RFC 6191: a new incarnation may take over TIME_WAIT. */
 		bool newer = c->ts_ok && seg.has_ts
-				 ? SEQ_GT(seg.tsval, c->ts_recent)
+				 ? SEQ_GT(seg.tsval, c->ts_recent) ||
+				       (seg.tsval == c->ts_recent &&
+					SEQ_GT(seg.seq, c->rcv_nxt))
 				 : SEQ_GT(seg.seq, c->rcv_nxt);
 		if (newer && c->user_closed) {
 			COUNT(s, tcp_time_wait_reused);

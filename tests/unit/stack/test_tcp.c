@@ -1256,6 +1256,82 @@ START_TEST(test_in_flight_records_stop_splitting_at_their_limit)
 }
 END_TEST
 
+/* A SYN from A's address and port of connection `c` (B's) to B, with a
+ * timestamp option. */
+static void t_syn_to_b(struct pair *p, const struct tcp_conn *c, uint32_t seq,
+		       uint32_t tsval)
+{
+	struct tframe f;
+	uint8_t *t;
+	t_eth(&f, PEER_MAC, OUR_MAC, ETHERTYPE_IPV4);
+	t_ipv4(&f, OUR_ADDR, PEER_ADDR, IPV4_PROTO_TCP, 9, 0, 32);
+	t = f.b + f.len;
+	memset(t, 0, 32);
+	put_be16(t, c->rport);
+	put_be16(t + 2, c->lport);
+	put_be32(t + 4, seq);
+	t[12] = 8 << 4;
+	t[13] = TCP_SYN;
+	put_be16(t + 14, 65535);
+	t[20] = t[21] = 1;
+	t[22] = 8; /* timestamps */
+	t[23] = 10;
+	put_be32(t + 24, tsval);
+	put_be16(t + 16, csum_fold(csum_partial(
+			     t, 32, csum_pseudo(OUR_ADDR, PEER_ADDR, 6, 32))));
+	f.len += 32;
+	t_input(p->b, p->now, &f);
+}
+
+START_TEST(test_time_wait_is_taken_over_by_a_newer_syn)
+{
+	/* RFC 6191: a SYN with a higher timestamp, or an equal one and a
+	 * higher sequence number, opens a new connection over TIME_WAIT;
+	 * an older one does not. */
+	for (int i = 0; i < 3; i++) {
+		struct pair p;
+		int ca, cb, l;
+		t_pair(&p);
+		t_connect(&p, &ca, &cb, &l);
+		tcp_shutdown(p.b, p.now, cb); /* B closes first */
+		t_exchange(&p);
+		tcp_close(p.a, p.now, ca);
+		t_exchange(&p);
+		ck_assert_int_eq(t_state(p.b, cb), TCPS_TIME_WAIT);
+		struct tcp_conn *b = tcp_conn_get(p.b, cb);
+		uint32_t ts = b->ts_recent, rcv = b->rcv_nxt;
+		tcp_close(p.b, p.now, cb); /* an orphan now */
+		t_drain(p.b);
+		if (i == 0)
+			t_syn_to_b(&p, b, rcv - 100000, ts + 1);
+		else if (i == 1)
+			t_syn_to_b(&p, b, rcv + 100000, ts);
+		else
+			t_syn_to_b(&p, b, rcv - 100000, ts);
+		struct pkt *out = stack_pop_tx(p.b);
+		ck_assert_ptr_nonnull(out);
+		uint8_t flags = out->data[14 + 20 + 13];
+		stack_pkt_free(p.b, out);
+		if (i < 2) {
+			ck_assert_uint_eq(
+			    stack_counter_get(p.b,
+					      STACK_CTR_tcp_time_wait_reused),
+			    1);
+			ck_assert_uint_eq(flags, TCP_SYN | TCP_ACK);
+		} else {
+			ck_assert_uint_eq(
+			    stack_counter_get(p.b,
+					      STACK_CTR_tcp_time_wait_reused),
+			    0);
+			ck_assert_uint_eq(flags, TCP_ACK); /* challenge ACK */
+			ck_assert_int_eq(t_state(p.b, cb), TCPS_TIME_WAIT);
+		}
+		t_drain(p.b);
+		t_pair_free(&p);
+	}
+}
+END_TEST
+
 START_TEST(test_full_table_recycles_time_wait_then_refuses)
 {
 	struct pair p;
@@ -1620,6 +1696,7 @@ int main(void)
 	tcase_add_test(tc, test_syn_received_rules);
 	tcase_add_test(tc, test_icmp_port_unreachable_refuses_connect);
 	tcase_add_test(tc, test_full_table_recycles_time_wait_then_refuses);
+	tcase_add_test(tc, test_time_wait_is_taken_over_by_a_newer_syn);
 	tcase_add_test(tc, test_out_of_order_store_full_drops_and_counts);
 	tcase_add_test(tc, test_event_queue_full_drops_udp_errors_only);
 	tcase_add_test(tc, test_sockopts_read_back_and_change_one_at_a_time);
