@@ -138,7 +138,7 @@ stop_bg "$hold_pid"
 
 say "nothing leaks: no live connection, as many descriptors as before"
 wait_for no_live_tcp || fail "connections still owned: $(status_json)"
-wait_for test "$(ls /proc/"$DAEMON_PID"/fd | wc -l)" -eq "$fds_before" ||
+wait_for output_is "$fds_before" daemon_fds ||
 	fail "utcpd holds $(ls /proc/"$DAEMON_PID"/fd | wc -l) descriptors, $fds_before before"
 
 pass

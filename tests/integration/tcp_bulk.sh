@@ -111,7 +111,7 @@ say "retransmissions: $(counter tcp_retransmits), ooo segments: $(counter tcp_rx
 
 say "nothing left: only TIME_WAIT, as many descriptors as before ($fds_before)"
 wait_for tcp_settled || fail "connections left: $(tcp_unsettled)"
-wait_for test "$(daemon_fds)" -eq "$fds_before" ||
+wait_for output_is "$fds_before" daemon_fds ||
 	fail "utcpd holds $(daemon_fds) descriptors, $fds_before before"
 
 pass

@@ -60,7 +60,7 @@ say "the daemon counted $(counter tcp_passive_opens) passive and $(counter tcp_a
 say "nothing left: only TIME_WAIT/CLOSED, as many descriptors as before ($fds_before)"
 wait_for -t 15 tcp_settled || fail "connections left: $(tcp_unsettled)"
 say "  $(tcp_count 's["state"] == "TIME_WAIT"') connections in TIME_WAIT"
-wait_for test "$(daemon_fds)" -eq "$fds_before" ||
+wait_for output_is "$fds_before" daemon_fds ||
 	fail "utcpd holds $(daemon_fds) descriptors, $fds_before before"
 
 pass

@@ -55,7 +55,7 @@ grep -q "Connection reset by peer" "$TMP/rst.err" ||
 wait_pid 10 "$srv" || fail "the kernel's server exited with status $?"
 (($(counter tcp_rx_resets) > resets0)) || fail "tcp_rx_resets did not count the RST"
 say "  kernel: $(tail -n 1 "$TMP/rst.out"); $(cat "$TMP/rst.err")"
-wait_for test "$(conns_to 5201)" -eq 0 || fail "the reset connection is still there: $(tcp_unsettled)"
+wait_for output_is 0 conns_to 5201 || fail "the reset connection is still there: $(tcp_unsettled)"
 
 say "3. an application exits with received data unread: the kernel sees a RST"
 txrst0=$(counter tcp_tx_resets)
@@ -68,7 +68,7 @@ out=$(timeout 30 "$TCP_HELPER" -S "$SOCK" unread "$KERNEL_IP" 5202) ||
 wait_pid 25 "$srv" || fail "the kernel did not see a reset: $(tail -n 1 "$TMP/unread.out") (status $?)"
 (($(counter tcp_tx_resets) > txrst0)) || fail "tcp_tx_resets did not count the RST"
 say "  kernel: $(tail -n 1 "$TMP/unread.out")"
-wait_for test "$(conns_to 5202)" -eq 0 || fail "the connection is still there: $(tcp_unsettled)"
+wait_for output_is 0 conns_to 5202 || fail "the connection is still there: $(tcp_unsettled)"
 
 say "4. an application killed with SIGKILL while the kernel streams to it"
 start_ns_bg "$PYTHON" "$peer" stream-server "$KERNEL_IP" 5203 >"$TMP/kill.out"
@@ -93,13 +93,13 @@ wait_pid 25 "$srv" || fail "the kernel's server exited with status $?"
 outcome=$(tail -n 1 "$TMP/kill.out")
 [[ $outcome == reset* ]] || fail "the kernel's send ended with: $outcome"
 say "  kernel: $outcome"
-wait_for test "$(conns_to 5203)" -eq 0 ||
+wait_for output_is 0 conns_to 5203 ||
 	fail "the killed application's connection is still there: $(tcp_unsettled)"
 say "  the daemon holds no connection to port 5203"
 
 say "nothing left: no connection, as many descriptors as before ($fds_before)"
 wait_for tcp_settled || fail "connections left: $(tcp_unsettled)"
-wait_for test "$(daemon_fds)" -eq "$fds_before" ||
+wait_for output_is "$fds_before" daemon_fds ||
 	fail "utcpd holds $(daemon_fds) descriptors, $fds_before before"
 
 pass

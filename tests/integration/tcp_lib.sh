@@ -56,11 +56,6 @@ tcp_unsettled() {
 	            for s in tcp if s["state"] not in ("TIME_WAIT", "CLOSED")]'
 }
 
-# daemon_fds: prints how many descriptors utcpd holds.
-daemon_fds() {
-	ls /proc/"$DAEMON_PID"/fd | wc -l
-}
-
 # now_ns: a monotonic-enough clock for throughput figures.
 now_ns() {
 	date +%s%N
