@@ -30,8 +30,8 @@
 
 #include "tcp.h"
 
-#define TLP_WCDELACK_NS (200 * 1000000ull) /* RFC 8985 7.2's WCDelAckT */
-#define TLP_SLACK_NS	(2 * 1000000ull)   /* over 2 SRTT, as Linux */
+#define TLP_WCDELACK_NS	 (200 * 1000000ull) /* RFC 8985 7.2's WCDelAckT */
+#define TLP_SLACK_NS	 (2 * 1000000ull)   /* over 2 SRTT, as Linux */
 #define RACK_REO_PERSIST 16
 
 static struct tcp_txrec *txr_at(const struct tcp_conn *c, uint32_t i)
@@ -131,8 +131,7 @@ bool tcp_txr_can_record(struct tcp_conn *c)
 	return c->txr_n > 0 || txr_room(c);
 }
 
-void tcp_txr_sent(struct tcp_conn *c, uint32_t seq, uint32_t end,
-		  uint64_t now)
+void tcp_txr_sent(struct tcp_conn *c, uint32_t seq, uint32_t end, uint64_t now)
 {
 	uint32_t old_end = SEQ_MIN(end, c->snd_max);
 
@@ -188,8 +187,7 @@ static void rack_delivered(struct tcp_conn *c, const struct tcp_txrec *r,
 
 	if (SEQ_GT(r->end, c->rack_fack))
 		c->rack_fack = r->end;
-	else if (SEQ_LT(r->end, c->rack_fack) &&
-		 !(r->flags & TCP_TXR_RETRANS))
+	else if (SEQ_LT(r->end, c->rack_fack) && !(r->flags & TCP_TXR_RETRANS))
 		c->rack_reordering_seen = true;
 	/* A resent record delivered sooner than any round trip: it was
 	 * the original that arrived; the sample would mislead. */
@@ -434,14 +432,13 @@ void tcp_tlp_arm(struct stack *s, uint64_t now, struct tcp_conn *c)
 	c->t_tlp = 0;
 	/* 7.2: an open connection with SACK, data in flight, nothing
 	 * judged lost, and no probe outstanding. */
-	if (!c->sack_ok || c->in_recovery || c->rto_recovery ||
-	    c->lost_bytes || c->tlp_active || c->persist ||
-	    c->snd_una == c->snd_max || c->state < TCPS_ESTABLISHED ||
-	    c->state == TCPS_TIME_WAIT)
+	if (!c->sack_ok || c->in_recovery || c->rto_recovery || c->lost_bytes ||
+	    c->tlp_active || c->persist || c->snd_una == c->snd_max ||
+	    c->state < TCPS_ESTABLISHED || c->state == TCPS_TIME_WAIT)
 		return;
 	pto = c->srtt ? 2 * c->srtt : STACK_NS_PER_SEC;
-	pto += c->snd_max - c->snd_una <= c->mss ? TLP_WCDELACK_NS
-						  : TLP_SLACK_NS;
+	pto +=
+	    c->snd_max - c->snd_una <= c->mss ? TLP_WCDELACK_NS : TLP_SLACK_NS;
 	if (c->t_rexmt && now + pto >= c->t_rexmt)
 		return; /* the retransmission timer comes first */
 	c->t_tlp = now + pto;
@@ -474,8 +471,8 @@ void tcp_tlp_fire(struct stack *s, uint64_t now, struct tcp_conn *c)
 	uint32_t max = c->snd_max;
 
 	c->t_tlp = 0;
-	if (!c->sack_ok || c->in_recovery || c->rto_recovery ||
-	    c->lost_bytes || c->tlp_active || c->snd_una == c->snd_max)
+	if (!c->sack_ok || c->in_recovery || c->rto_recovery || c->lost_bytes ||
+	    c->tlp_active || c->snd_una == c->snd_max)
 		return;
 	COUNT(s, tcp_tlp_probes);
 	/* 7.3: new data if the window allows, else the last segment. */

@@ -149,11 +149,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sackopt[2] = 5;
 			sackopt[3] = (uint8_t)(2 + 8 * nsack);
 			for (size_t k = 0; k < nsack; k++) {
-				uint32_t st = c->snd_una +
-					      (uint32_t)data[optlen + 2 * k] * 181u;
+				uint32_t st =
+				    c->snd_una +
+				    (uint32_t)data[optlen + 2 * k] * 181u;
 				uint32_t en =
-				    st + ((uint32_t)data[optlen + 2 * k + 1] + 1) *
-					     97u;
+				    st +
+				    ((uint32_t)data[optlen + 2 * k + 1] + 1) *
+					97u;
 				if (extra & 0x20) /* DSACK-like: below */
 					st -= 2000, en -= 2000;
 				put_be32(sackopt + 4 + 8 * k, st);
