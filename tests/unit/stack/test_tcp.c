@@ -199,6 +199,10 @@ static void t_transfer(struct pair *p, struct stack *from, int cf,
 	free(dst);
 }
 
+static int t_hold(struct stack *from, struct pkt **segs, int max);
+static void t_deliver(struct pair *p, struct stack *from, struct stack *to,
+		      struct pkt *f);
+
 START_TEST(test_handshake_negotiates_options)
 {
 	struct pair p;
@@ -324,6 +328,47 @@ START_TEST(test_simultaneous_close)
 	t_exchange(&p);
 	ck_assert_int_eq(t_state(p.a, ca), TCPS_TIME_WAIT);
 	ck_assert_int_eq(t_state(p.b, cb), TCPS_TIME_WAIT);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_simultaneous_open)
+{
+	/* Both connect to each other from fixed ports; the SYNs cross
+	 * (RFC 9293 3.5, figure 8): SYN_SENT, SYN_RECEIVED, ESTABLISHED on
+	 * both sides, and data flows both ways. */
+	struct pair p;
+	uint8_t buf[16];
+	size_t got = 0;
+	t_pair(&p);
+	int u = udp_socket_open(p.a, 0, 0, 0, 0); /* resolve ARP first */
+	udp_send(p.a, p.now, u, PEER_ADDR, 9, "x", 1);
+	t_exchange(&p);
+	t_drain(p.b);
+	int ca = tcp_connect(p.a, p.now, 0, 5000, PEER_ADDR, 6000, NULL);
+	int cb = tcp_connect(p.b, p.now, 0, 6000, OUR_ADDR, 5000, NULL);
+	ck_assert_int_ge(ca, 0);
+	ck_assert_int_ge(cb, 0);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_SYN_SENT);
+	/* Each SYN reaches the other while it waits in SYN_SENT. */
+	struct pkt *sa[4], *sb[4];
+	ck_assert_int_eq(t_hold(p.a, sa, 4), 1);
+	ck_assert_int_eq(t_hold(p.b, sb, 4), 1);
+	t_deliver(&p, p.a, p.b, sa[0]);
+	t_deliver(&p, p.b, p.a, sb[0]);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_SYN_RECEIVED);
+	ck_assert_int_eq(t_state(p.b, cb), TCPS_SYN_RECEIVED);
+	t_exchange(&p);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_ESTABLISHED);
+	ck_assert_int_eq(t_state(p.b, cb), TCPS_ESTABLISHED);
+	ck_assert(t_event(p.a, STACK_EV_TCP_CONNECTED, ca, NULL));
+	ck_assert(t_event(p.b, STACK_EV_TCP_CONNECTED, cb, NULL));
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, "ping", 4), 4);
+	t_exchange(&p);
+	ck_assert_int_eq(t_read_all(&p, p.b, cb, buf, sizeof(buf), &got), 0);
+	ck_assert_uint_eq(got, 4);
+	ck_assert_mem_eq(buf, "ping", 4);
+	t_transfer(&p, p.b, cb, p.a, ca, 100000);
 	t_pair_free(&p);
 }
 END_TEST
@@ -1677,6 +1722,7 @@ int main(void)
 	tcase_add_test(tc, test_sequence_numbers_wrap);
 	tcase_add_test(tc, test_orderly_close_and_time_wait);
 	tcase_add_test(tc, test_simultaneous_close);
+	tcase_add_test(tc, test_simultaneous_open);
 	tcase_add_test(tc, test_connect_to_closed_port_is_refused);
 	tcase_add_test(tc, test_syn_retries_then_times_out);
 	tcase_add_test(tc, test_unread_data_on_close_sends_reset);
