@@ -7,10 +7,11 @@
  * connection at a given time and updates that connection, queueing the
  * segments to send on the stack's tx queue and the events for the user;
  * tcp_timer.c is the other entry point; tcp_output.c decides what to
- * send; tcp_cc.c holds the congestion controllers behind a small
- * interface; tcp_buf.c the send and receive buffers; tcp_user.c the
- * calls of stack.h. Each transition in tcp_input.c names the Netsem rule
- * (deliver_in_N, ...) or the RFC section it implements.
+ * send; tcp_rack.c keeps the record of what is in flight and judges
+ * losses by time (RACK-TLP); tcp_cc.c holds the congestion controllers
+ * behind a small interface; tcp_buf.c the send and receive buffers;
+ * tcp_user.c the calls of stack.h. Each transition in tcp_input.c names
+ * the Netsem rule (deliver_in_N, ...) or the RFC section it implements.
  *
  * Sequence numbers are compared modulo 2^32 (SEQ_LT and friends).
  * Windows are kept in bytes, unscaled.

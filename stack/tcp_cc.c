@@ -2,11 +2,12 @@
  * tcp_cc.c - µTCP congestion control: NewReno and CUBIC
  *
  * A controller sees four moments (struct tcp_cc_ops): a new connection,
- * new data acknowledged outside recovery, a loss (three duplicate ACKs,
- * or a timeout), and the end of fast recovery. Fast recovery itself
- * (RFC 6582: the window inflation by duplicate ACKs, partial ACKs,
- * `recover`) is in tcp_input.c and is the same for both; what differs
- * is how the window grows and how far it falls.
+ * new data acknowledged outside recovery, a loss (found by RACK, by
+ * three duplicate ACKs without SACK, by a loss probe, or a timeout), and
+ * the end of fast recovery. Recovery itself (RFC 6675's pipe with
+ * RACK-TLP in tcp_rack.c; RFC 6582's window inflation and partial ACKs
+ * for peers without SACK, in tcp_input.c) is the same for both; what
+ * differs is how the window grows and how far it falls.
  *
  * NewReno: RFC 5681 slow start and congestion avoidance with
  * appropriate byte counting (RFC 3465, L = 2 SMSS), multiplicative
