@@ -324,7 +324,7 @@ bool tcp_first_hole(const struct tcp_conn *c, uint32_t max, uint32_t *seq,
 void tcp_txr_free(struct tcp_conn *c);
 /* Can a send be recorded? False only when no record exists and none
  * can be made (no memory): the send must wait. */
-bool tcp_txr_can_record(struct tcp_conn *c);
+bool tcp_txr_can_record(struct tcp_conn *c, bool new_data);
 /* [seq, end) left at `now` (called before snd_max moves): records the
  * bytes beyond snd_max, marks the rest resent. */
 void tcp_txr_sent(struct tcp_conn *c, uint32_t seq, uint32_t end, uint64_t now);

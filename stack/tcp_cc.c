@@ -86,10 +86,12 @@ static void reno_on_loss(struct tcp_conn *c, uint64_t now, bool timeout)
 
 static void reno_on_recovery_end(struct tcp_conn *c, uint64_t now)
 {
-	uint32_t flight = tcp_flight_size(c) + c->mss;
+	uint32_t flight = tcp_flight_size(c);
 
 	(void)now;
-	/* RFC 6582 3.2 step 3, option (1). */
+	/* RFC 6582 3.2 step 3, option (1): min(ssthresh,
+	 * max(FlightSize, SMSS) + SMSS). */
+	flight = (flight > c->mss ? flight : c->mss) + c->mss;
 	c->cwnd = c->ssthresh < flight ? c->ssthresh : flight;
 }
 

@@ -180,6 +180,9 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		COUNT(s, tcp_rx_dsacks);
 
 	advanced = SEQ_GT(ack, c->snd_una);
+	/* A probe's episode ends before snd_una moves: a loss it repaired
+	 * is answered from the flight it was part of. */
+	tcp_tlp_ack(s, now, c, seg, sack, advanced);
 	if (advanced) {
 		/* New data acknowledged (RFC 9293 3.10.7.4, fifth check). */
 		uint32_t acked = ack - c->snd_una;
@@ -281,11 +284,12 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 
 	/* RACK-TLP (RFC 8985): a probe's episode, losses judged by time,
 	 * and the probe timeout rearmed. */
-	tcp_tlp_ack(s, now, c, seg, sack, advanced);
 	if (c->txr_n && tcp_rack_detect(c, now) && !c->in_recovery &&
 	    !c->rto_recovery)
 		tcp_enter_recovery(s, now, c);
-	tcp_tlp_arm(s, now, c);
+	if (advanced || c->in_recovery || c->rto_recovery || c->lost_bytes ||
+	    c->sacked_bytes)
+		tcp_tlp_arm(s, now, c); /* RFC 8985 7.2 */
 	tcp_timer_update(s, c);
 
 	/* The window update (RFC 9293 3.10.7.4: SND.WL1/SND.WL2). */

@@ -35,7 +35,7 @@ uint32_t tcp_payload_max(const struct tcp_conn *c)
 	/* c->mss already leaves room for timestamps; SACK blocks take
 	 * 4 + 8n bytes more (RFC 2018 3), and each block needs at least
 	 * one held out-of-order segment. */
-	uint32_t n = c->sack_ok ? c->nooo : 0;
+	uint32_t n = c->sack_ok ? c->nooo + c->dsack_pending : 0;
 	uint32_t max_blocks = c->ts_ok ? 3 : 4;
 
 	if (n > max_blocks)
@@ -156,14 +156,24 @@ static uint32_t tcp_write_options(struct stack *s, uint64_t now,
 static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 			    uint32_t seq, uint8_t flags, uint32_t len)
 {
-	struct pkt *p = stack_pkt_alloc(s, TCP_HDR_MAX + len);
-	uint32_t optlen, wnd;
+	struct pkt *p;
+	uint32_t optlen, wnd, mss;
 	uint8_t *h;
+
+	/* A DSACK reports a duplicate once (RFC 2883): not in each of the
+	 * segments the link cuts a super-segment into. It goes ahead on a
+	 * bare ACK. */
+	if (c->dsack_pending && len > tcp_payload_max(c) &&
+	    !(flags & (TCP_SYN | TCP_RST)))
+		tcp_send_segment(s, now, c, c->snd_nxt, TCP_ACK, 0);
+	p = stack_pkt_alloc(s, TCP_HDR_MAX + len);
 
 	bool data =
 	    (len || (flags & TCP_FIN)) && !(flags & (TCP_SYN | TCP_RST));
 
-	if (p && data && !tcp_txr_can_record(c)) {
+	if (p && data &&
+	    !tcp_txr_can_record(
+		c, SEQ_GT(seq + len + !!(flags & TCP_FIN), c->snd_max))) {
 		pkt_free(&s->pool, p);
 		p = NULL;
 	}
@@ -176,6 +186,7 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 	if (c->state != TCPS_SYN_SENT)
 		flags |= TCP_ACK;
 	h = p->data;
+	mss = tcp_payload_max(c); /* before a DSACK is written and cleared */
 	optlen = tcp_write_options(s, now, c, flags, h + TCP_HDR_LEN);
 	if (len)
 		tcp_sndbuf_copy(&c->sndbuf, seq - c->snd_una,
@@ -198,7 +209,6 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 		/* The link completes the checksum (and segments when len is
 		 * over the MSS): write the pseudo-header sum, folded, not
 		 * complemented, over the whole super-segment's length. */
-		uint32_t mss = tcp_payload_max(c);
 		uint16_t sum = (uint16_t)~csum_fold(csum_pseudo(
 		    c->laddr, c->raddr, IPV4_PROTO_TCP, (uint16_t)p->len));
 		put_be16(h + 16, sum);

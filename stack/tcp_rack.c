@@ -126,8 +126,13 @@ void tcp_txr_free(struct tcp_conn *c)
 	c->sacked_bytes = c->lost_bytes = 0;
 }
 
-bool tcp_txr_can_record(struct tcp_conn *c)
+bool tcp_txr_can_record(struct tcp_conn *c, bool new_data)
 {
+	/* At the limit new data extends the last record, which it may
+	 * only when that is a plain one (neither SACKed, lost nor resent). */
+	if (new_data && c->txr_n && c->txr_n == c->txr_cap &&
+	    c->txr_cap >= TCP_TXR_MAX)
+		return !txr_at(c, c->txr_n - 1)->flags;
 	return c->txr_n > 0 || txr_room(c);
 }
 
@@ -185,7 +190,7 @@ static void rack_delivered(struct tcp_conn *c, const struct tcp_txrec *r,
 {
 	uint64_t rtt = now - r->xmit_ns;
 
-	if (SEQ_GT(r->end, c->rack_fack))
+	if (!c->rack_xmit_ns || SEQ_GT(r->end, c->rack_fack))
 		c->rack_fack = r->end;
 	else if (SEQ_LT(r->end, c->rack_fack) && !(r->flags & TCP_TXR_RETRANS))
 		c->rack_reordering_seen = true;
@@ -204,6 +209,8 @@ static void rack_delivered(struct tcp_conn *c, const struct tcp_txrec *r,
 
 void tcp_txr_acked(struct tcp_conn *c, uint32_t ack, uint64_t now)
 {
+	if (c->rack_dsack_round_set && SEQ_GEQ(ack, c->rack_dsack_round))
+		c->rack_dsack_round_set = false;
 	while (c->txr_n) {
 		struct tcp_txrec *r = txr_at(c, 0);
 		if (!SEQ_GT(r->end, ack)) {
@@ -282,7 +289,9 @@ int tcp_txr_sack(struct tcp_conn *c, const struct tcp_seg *seg, uint64_t now)
 				break; /* at the limit: not a partial one */
 			r = txr_at(c, i);
 			rack_delivered(c, r, now);
-			txr_set_flags(c, r, r->flags | TCP_TXR_SACKED);
+			txr_set_flags(c, r,
+				      (uint8_t)((r->flags & ~TCP_TXR_LOST) |
+						TCP_TXR_SACKED));
 			news |= TCP_SACK_NEW;
 		}
 	}
@@ -350,10 +359,16 @@ bool tcp_rack_detect(struct tcp_conn *c, uint64_t now)
 
 void tcp_txr_mark_all_lost(struct tcp_conn *c)
 {
+	/* The left edge SACKed: the peer reneged (RFC 2018 8), and what
+	 * it SACKed counts for nothing. */
+	bool reneged = c->txr_n && (txr_at(c, 0)->flags & TCP_TXR_SACKED);
+
 	for (uint32_t i = 0; i < c->txr_n; i++) {
 		struct tcp_txrec *r = txr_at(c, i);
-		if (!(r->flags & TCP_TXR_SACKED))
-			txr_set_flags(c, r, r->flags | TCP_TXR_LOST);
+		if (reneged || !(r->flags & TCP_TXR_SACKED))
+			txr_set_flags(c, r,
+				      (uint8_t)((r->flags & ~TCP_TXR_SACKED) |
+						TCP_TXR_LOST));
 	}
 }
 
@@ -433,14 +448,15 @@ void tcp_tlp_arm(struct stack *s, uint64_t now, struct tcp_conn *c)
 	/* 7.2: an open connection with SACK, data in flight, nothing
 	 * judged lost, and no probe outstanding. */
 	if (!c->sack_ok || c->in_recovery || c->rto_recovery || c->lost_bytes ||
-	    c->tlp_active || c->persist || c->snd_una == c->snd_max ||
-	    c->state < TCPS_ESTABLISHED || c->state == TCPS_TIME_WAIT)
+	    c->sacked_bytes || c->tlp_active || c->persist ||
+	    c->snd_una == c->snd_max || c->state < TCPS_ESTABLISHED ||
+	    c->state == TCPS_TIME_WAIT)
 		return;
 	pto = c->srtt ? 2 * c->srtt : STACK_NS_PER_SEC;
 	pto +=
 	    c->snd_max - c->snd_una <= c->mss ? TLP_WCDELACK_NS : TLP_SLACK_NS;
-	if (c->t_rexmt && now + pto >= c->t_rexmt)
-		return; /* the retransmission timer comes first */
+	if (c->t_rexmt && now + pto > c->t_rexmt)
+		pto = c->t_rexmt - now; /* 7.2: no later than the RTO */
 	c->t_tlp = now + pto;
 }
 
@@ -481,6 +497,7 @@ void tcp_tlp_fire(struct stack *s, uint64_t now, struct tcp_conn *c)
 	c->tlp_sending = false;
 	c->tlp_retrans = c->snd_max == max;
 	if (c->tlp_retrans) {
+		c->rtt_timing = false; /* Karn: no sample from a resend */
 		uint32_t seq =
 		    SEQ_MAX(c->snd_una, c->snd_max - tcp_payload_max(c));
 		if (tcp_retransmit_range(s, now, c, seq, c->snd_max - seq))

@@ -302,6 +302,11 @@ void tcp_timers_run(struct stack *s, uint64_t now)
 			if (c->delack_pending)
 				tcp_send_ack(s, now, c);
 		}
+		/* A probe due with the RTO goes instead (RFC 8985 7.2), and
+		 * rearms it. */
+		if (c->t_tlp && c->t_tlp <= now && c->t_rexmt &&
+		    c->t_tlp >= c->t_rexmt && !c->persist)
+			tcp_tlp_fire(s, now, c);
 		if (c->t_rexmt && c->t_rexmt <= now &&
 		    !tcp_timeout_rexmt(s, now, c))
 			continue;

@@ -233,13 +233,15 @@ START_TEST(test_final_fin_lost_resent)
 	loss_transfer(&p, 64 * 1024, &fa, &fb);
 	ck_assert_uint_eq(d.dropped, 1);
 	ck_assert_int_eq(fb->state_at_close, TCPS_LAST_ACK);
-	/* A saw EOF one RTO after B sent its FIN. */
+	/* A saw EOF once B's loss probe (RFC 8985 7, due with the RTO for
+	 * a flight of one segment, and in its place) resent the FIN. */
 	printf("sim_tcp_loss: B's FIN dropped: A saw EOF %.3f s after\n",
 	       (fa->t_eof - d.drop_ns) / 1e9);
 	ck_assert_uint_ge(fa->t_eof - d.drop_ns, SIM_MS(200));
 	ck_assert_uint_le(fa->t_eof - d.drop_ns, SIM_SEC(2));
 	ck_assert_uint_eq(ctr(p.b, STACK_CTR_tcp_retransmits), 1);
-	ck_assert_uint_eq(ctr(p.b, STACK_CTR_tcp_rto_timeouts), 1);
+	ck_assert_uint_eq(ctr(p.b, STACK_CTR_tcp_tlp_probes), 1);
+	ck_assert_uint_eq(ctr(p.b, STACK_CTR_tcp_rto_timeouts), 0);
 	ck_assert_uint_eq(ctr(p.a, STACK_CTR_tcp_retransmits), 0);
 	tpair_assert_all_freed(&p);
 	tpair_teardown(&p);

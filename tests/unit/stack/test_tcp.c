@@ -1267,7 +1267,7 @@ START_TEST(test_in_flight_records_stop_splitting_at_their_limit)
 	c->snd_una = c->snd_max = 0xfffff000u; /* wraps on the way */
 	/* One record per send, up to the limit; then the last one grows. */
 	for (int i = 0; i < TCP_TXR_MAX + 100; i++) {
-		ck_assert(tcp_txr_can_record(c));
+		ck_assert(tcp_txr_can_record(c, true));
 		tcp_txr_sent(c, c->snd_max, c->snd_max + 10, T0 + i);
 		c->snd_max += 10;
 	}
@@ -1374,6 +1374,347 @@ START_TEST(test_time_wait_is_taken_over_by_a_newer_syn)
 		t_drain(p.b);
 		t_pair_free(&p);
 	}
+}
+END_TEST
+
+/* Found in review of the RACK-TLP change: each states the RFC behaviour
+ * it expects. */
+static struct tcp_conn *rev_conn(uint32_t isn)
+{
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+	c->sack_ok = true;
+	c->mss = 1000;
+	c->rack_reo_mult = 1;
+	c->snd_una = c->snd_max = isn;
+	return c;
+}
+
+static void rev_send(struct tcp_conn *c, uint32_t len, uint64_t now)
+{
+	ck_assert(tcp_txr_can_record(c, true));
+	tcp_txr_sent(c, c->snd_max, c->snd_max + len, now);
+	c->snd_max += len;
+}
+
+/* 1. A record judged lost and then SACKed keeps TCP_TXR_LOST, and
+ *    tcp_next_lost() hands it out for retransmission. */
+START_TEST(rev_sacked_record_is_never_resent_as_lost)
+{
+	struct tcp_conn *c = rev_conn(1000);
+	struct tcp_seg seg = {0};
+	uint32_t seq, len;
+	for (int i = 0; i < 10; i++)
+		rev_send(c, 1000, T0 + i);
+	tcp_txr_mark_all_lost(c);		    /* a timeout */
+	tcp_txr_sent(c, 1000, 3000, T0 + 100 * MS); /* 0 and 1 resent */
+	/* The originals of 2..5 were delivered after all. */
+	seg.ack = c->snd_una;
+	seg.nsack = 1;
+	seg.sack[0][0] = 3000;
+	seg.sack[0][1] = 7000;
+	ck_assert_int_eq(tcp_txr_sack(c, &seg, T0 + 110 * MS), TCP_SACK_NEW);
+	t_txr_check(c);
+	ck_assert_uint_eq(c->lost_bytes, 4000); /* 6..9 */
+	ck_assert(tcp_next_lost(c, 1000, &seq, &len));
+	ck_assert_uint_eq(seq, 7000); /* is 3000: SACKed data */
+	tcp_txr_free(c);
+	free(c);
+}
+END_TEST
+
+/* 1b. The same end to end: after a timeout, an ACK that SACKs records
+ *     still marked lost makes tcp_output() resend them all, beyond
+ *     cwnd (pipe does not grow when SACKed data is resent). */
+START_TEST(rev_after_rto_sacked_data_is_resent_beyond_cwnd)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct pkt *segs[16], *acks[16], *rx[16];
+	static uint8_t blob[10 * 1448];
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, blob, sizeof(blob)),
+			 (long)sizeof(blob));
+	ck_assert_int_eq(t_hold(p.a, segs, 16), 10);
+	p.now += 10 * MS;
+	/* 2..5 arrive and their ACKs are lost; 0, 1 and 6..9 are lost. */
+	for (int i = 0; i < 10; i++) {
+		if (i >= 2 && i < 6)
+			t_deliver(&p, p.a, p.b, segs[i]);
+		else
+			stack_pkt_free(p.a, segs[i]);
+	}
+	int na = t_hold(p.b, acks, 16);
+	for (int i = 0; i < na; i++)
+		stack_pkt_free(p.b, acks[i]);
+	/* The timeout: everything is lost, segment 0 goes again. */
+	p.now = a->t_rexmt;
+	stack_timer(p.a, p.now);
+	ck_assert(a->rto_recovery);
+	ck_assert_int_eq(t_hold(p.a, rx, 16), 1);
+	p.now += 10 * MS;
+	t_deliver(&p, p.a, p.b, rx[0]); /* B: ACK 1, SACK 2..5 */
+	uint32_t before = a->retransmits;
+	t_move(&p, p.b, p.a);
+	int n = t_hold(p.a, rx, 16);
+	for (int i = 0; i < n; i++)
+		stack_pkt_free(p.a, rx[i]);
+	/* cwnd is 2 MSS: segment 1 and segment 6 may go; 2..5 are held. */
+	ck_assert_uint_le(a->retransmits - before, 2); /* is 6 */
+	t_pair_free(&p);
+}
+END_TEST
+
+/* 2. A DSACK block on a full-sized data segment is not reserved in the
+ *    payload: the segment outgrows the MTU and is fragmented. */
+START_TEST(rev_dsack_on_full_segment_outgrows_the_mtu)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct tframe f;
+	static uint8_t blob[30 * 1448];
+	struct pkt *segs[64];
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	ck_assert_int_eq(tcp_send(p.b, p.now, cb, "0123456789", 10), 10);
+	t_exchange(&p);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, blob, sizeof(blob)),
+			 (long)sizeof(blob));
+	int n = t_hold(p.a, segs, 64);
+	for (int i = 0; i < n; i++)
+		t_deliver(&p, p.a, p.b, segs[i]);
+	t_drain(p.b); /* B's ACKs are lost */
+	/* B resends its 10 bytes with 5 more (5 old ones: a DSACK), and
+	 * the ACK for all A sent: A sends full segments at once. */
+	uint8_t ts[12] = {1, 1, 8, 10};
+	put_be32(ts + 4, a->ts_recent + 1);
+	put_be32(ts + 8, 0);
+	t_craft(&p, ca, cb, &f, a->rcv_nxt - 5, TCP_ACK, ts, 12, 10);
+	/* a wide window, and the checksum again */
+	uint8_t *t = f.b + 34;
+	put_be16(t + 14, 0xffff);
+	put_be16(t + 16, 0);
+	put_be16(t + 16,
+		 csum_fold(csum_partial(
+		     t, 32 + 10, csum_pseudo(PEER_ADDR, OUR_ADDR, 6, 42))));
+	t_input(p.a, p.now, &f);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_tx_dsacks), 1);
+	uint32_t biggest = 0;
+	struct pkt *q;
+	while ((q = stack_pop_tx(p.a))) {
+		if (q->len > biggest)
+			biggest = q->len;
+		stack_pkt_free(p.a, q);
+	}
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_ip_tx_fragments),
+			  0); /* is 2 */
+	t_pair_free(&p);
+}
+END_TEST
+
+/* 3. RACK.fack starts at 0, not at the ISN: with an ISN in the upper
+ *    half of the space, the first delivery "is below fack" and RACK
+ *    believes it saw reordering (RFC 8985 6.2 step 3). */
+START_TEST(rev_first_delivery_is_not_reordering_whatever_the_isn)
+{
+	struct tcp_conn *c = rev_conn(0x90000000u);
+	rev_send(c, 1000, T0);
+	tcp_txr_acked(c, c->snd_max, T0 + 10 * MS);
+	c->snd_una = c->snd_max;
+	ck_assert(!c->rack_reordering_seen); /* is true */
+	free(c);
+}
+END_TEST
+
+/* 4. At TCP_TXR_MAX the last record grows with new data and keeps its
+ *    flags: new bytes appended to a SACKed record count as SACKed and
+ *    are never resent, not even after a timeout. */
+START_TEST(rev_at_the_limit_new_data_is_not_taken_for_sacked)
+{
+	/* At TCP_TXR_MAX new data may only extend a plain last record: a
+	 * SACKed one would make it count as held and never be resent. The
+	 * send waits instead; resends still go; an ACK makes room. */
+	struct tcp_conn *c = rev_conn(1000);
+	struct tcp_seg seg = {0};
+	for (int i = 0; i < TCP_TXR_MAX; i++)
+		rev_send(c, 10, T0 + i);
+	ck_assert(tcp_txr_can_record(c, true)); /* plain: it would grow */
+	seg.ack = c->snd_una;
+	seg.nsack = 1;
+	seg.sack[0][0] = c->snd_max - 10;
+	seg.sack[0][1] = c->snd_max;
+	ck_assert_int_eq(tcp_txr_sack(c, &seg, T0 + MS), TCP_SACK_NEW);
+	ck_assert(!tcp_txr_can_record(c, true));
+	ck_assert(tcp_txr_can_record(c, false));
+	tcp_txr_acked(c, c->snd_una + 10, T0 + 2 * MS);
+	c->snd_una += 10;
+	ck_assert(tcp_txr_can_record(c, true));
+	rev_send(c, 1000, T0 + 3 * MS);
+	t_txr_check(c);
+	ck_assert_uint_eq(c->sacked_bytes, 10);
+	tcp_txr_free(c);
+	free(c);
+}
+END_TEST
+
+/* 5. The DSACK round (RFC 8985 6.2 step 4) is never reset to "none":
+ *    2^31 bytes later SEQ_GEQ(snd_una, round) is false again, and DSACKs
+ *    stop widening the reordering window for the next 2 GiB. */
+START_TEST(rev_dsack_round_survives_sequence_wrap)
+{
+	struct tcp_conn *c = rev_conn(1000);
+	struct tcp_seg seg = {0};
+	seg.ack = c->snd_una;
+	seg.nsack = 1;
+	seg.sack[0][0] = 500;
+	seg.sack[0][1] = 600;
+	ck_assert_int_eq(tcp_txr_sack(c, &seg, T0), TCP_SACK_DSACK);
+	ck_assert_uint_eq(c->rack_reo_mult, 2);
+	/* 2^31 + 1000 bytes go by without a DSACK. */
+	for (int i = 1; i <= 4; i++) /* the ACKs of 2 GiB and more */
+		tcp_txr_acked(c, 1000 + i * 0x20000000u + 250 * i, T0 + i);
+	c->snd_una = c->snd_max = 1000 + 0x80000000u + 1000;
+	seg.ack = c->snd_una;
+	seg.sack[0][0] = c->snd_una - 100;
+	seg.sack[0][1] = c->snd_una - 50;
+	ck_assert_int_eq(tcp_txr_sack(c, &seg, T0 + MS), TCP_SACK_DSACK);
+	ck_assert_uint_eq(c->rack_reo_mult, 3); /* is 2 */
+	free(c);
+}
+END_TEST
+
+/* 6. A one-segment flight (a request) whose segment is lost: PTO =
+ *    2 SRTT + WCDelAckT (200 ms) always lands after the RTO (min 200
+ *    ms), and then no probe is armed at all; RFC 8985 7.2 clamps the
+ *    PTO to the RTO's expiry instead (as Linux does), so the tail is
+ *    repaired by a probe rather than by a timeout. */
+START_TEST(rev_one_segment_tail_gets_a_probe)
+{
+	struct pair p;
+	int ca, cb, l;
+	static uint8_t blob[4 * 1448];
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	/* Some traffic for an RTT estimate. */
+	t_transfer(&p, p.a, ca, p.b, cb, sizeof(blob));
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, "GET /", 5), 5);
+	t_drain(p.a); /* lost */
+	while (a->snd_una != a->snd_max && p.now < T0 + 10ull * 1000 * MS)
+		t_tick(&p, 1000 * MS);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rto_timeouts),
+			  0); /* is 1 */
+	t_pair_free(&p);
+}
+END_TEST
+
+/* 7. Data from the peer that does not advance the ACK (a request being
+ *    answered while our tail is lost) restarts the PTO on each segment
+ *    (tcp_ack_in calls tcp_tlp_arm for every ACK): the probe never
+ *    fires and the RTO repairs the loss. RFC 8985 7.2 restarts the PTO
+ *    only on new data sent or on an ACK that acknowledges new data. */
+START_TEST(rev_peer_data_does_not_postpone_the_probe)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct pkt *segs[8];
+	static uint8_t blob[4 * 1448];
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, blob, sizeof(blob)),
+			 (long)sizeof(blob));
+	ck_assert_int_eq(t_hold(p.a, segs, 8), 4);
+	p.now += 5 * MS;
+	for (int i = 0; i < 2; i++)
+		t_deliver(&p, p.a, p.b, segs[i]);
+	stack_pkt_free(p.a, segs[2]); /* the tail is lost */
+	stack_pkt_free(p.a, segs[3]);
+	t_exchange(&p);
+	uint64_t first_pto = a->t_tlp;
+	ck_assert_uint_ne(first_pto, 0);
+	/* B streams 100 bytes every millisecond. */
+	for (int i = 0; i < 100; i++) {
+		p.now += MS;
+		stack_timer(p.a, p.now);
+		stack_timer(p.b, p.now);
+		tcp_send(p.b, p.now, cb, "0123456789", 10);
+		t_exchange(&p);
+		const uint8_t *d;
+		size_t dn;
+		while (tcp_recv_peek(p.a, ca, &d, &dn) == 0 && dn)
+			tcp_recv_consume(p.a, p.now, ca, dn);
+	}
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_tlp_probes),
+			  1); /* is 0 */
+	t_pair_free(&p);
+}
+END_TEST
+
+/* 8. NewReno: a probe that repaired a loss is confirmed by an ACK that
+ *    has already taken snd_una past everything; reno_on_loss halves the
+ *    flight left after it (often 0) and reno_on_recovery_end leaves
+ *    min(ssthresh, flight + MSS) = 1 MSS, as after a timeout; RFC 6582
+ *    3.2 (3) option 1 gives min(ssthresh, max(FlightSize, SMSS) + SMSS). */
+START_TEST(rev_newreno_probe_recovery_leaves_two_segments)
+{
+	struct pair p;
+	int ca, cb, l;
+	struct pkt *segs[8];
+	static uint8_t blob[4 * 1448];
+	struct stack_limits lim;
+	stack_limits_default(&lim);
+	lim.tcp_cubic = false;
+	t_pair_lim(&p, &lim);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, blob, sizeof(blob)),
+			 (long)sizeof(blob));
+	ck_assert_int_eq(t_hold(p.a, segs, 8), 4);
+	p.now += 5 * MS;
+	for (int i = 0; i < 3; i++)
+		t_deliver(&p, p.a, p.b, segs[i]);
+	stack_pkt_free(p.a, segs[3]);
+	t_exchange(&p);
+	p.now = a->t_tlp;
+	stack_timer(p.a, p.now);
+	p.now += 5 * MS;
+	t_exchange(&p);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, blob, 2 * 1448), 2 * 1448);
+	t_exchange(&p);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_tlp_recoveries),
+			  1);
+	ck_assert_uint_ge(a->cwnd, 2u * a->mss); /* was 1 MSS */
+	t_pair_free(&p);
+}
+END_TEST
+
+/* 9. RFC 2018 8: after a timeout the segment at the left edge
+ *    MUST be resent whether or not it is SACKed. A peer that reneged
+ *    (dropped SACKed out-of-order data, as Linux's tcp_prune_ofo_queue
+ *    does) leaves the first record SACKed and the connection stalls
+ *    until it times out. (Already so before this commit.) */
+START_TEST(rev_rto_resends_the_left_edge_even_if_sacked)
+{
+	struct tcp_conn *c = rev_conn(1000);
+	struct tcp_seg seg = {0};
+	uint32_t seq, len;
+	for (int i = 0; i < 3; i++)
+		rev_send(c, 1000, T0 + i);
+	seg.ack = c->snd_una;
+	seg.nsack = 1;
+	seg.sack[0][0] = 2000;
+	seg.sack[0][1] = 4000;
+	tcp_txr_sack(c, &seg, T0 + 10 * MS);
+	/* 0 arrives; the peer acknowledges it and forgets 1..2. */
+	tcp_txr_acked(c, 2000, T0 + 20 * MS);
+	c->snd_una = 2000;
+	tcp_txr_mark_all_lost(c);		       /* the timeout */
+	ck_assert(tcp_next_lost(c, 1000, &seq, &len)); /* nothing to send */
+	tcp_txr_free(c);
+	free(c);
 }
 END_TEST
 
@@ -1743,6 +2084,17 @@ int main(void)
 	tcase_add_test(tc, test_icmp_port_unreachable_refuses_connect);
 	tcase_add_test(tc, test_full_table_recycles_time_wait_then_refuses);
 	tcase_add_test(tc, test_time_wait_is_taken_over_by_a_newer_syn);
+	tcase_add_test(tc, rev_sacked_record_is_never_resent_as_lost);
+	tcase_add_test(tc, rev_after_rto_sacked_data_is_resent_beyond_cwnd);
+	tcase_add_test(tc, rev_dsack_on_full_segment_outgrows_the_mtu);
+	tcase_add_test(tc,
+		       rev_first_delivery_is_not_reordering_whatever_the_isn);
+	tcase_add_test(tc, rev_at_the_limit_new_data_is_not_taken_for_sacked);
+	tcase_add_test(tc, rev_dsack_round_survives_sequence_wrap);
+	tcase_add_test(tc, rev_one_segment_tail_gets_a_probe);
+	tcase_add_test(tc, rev_peer_data_does_not_postpone_the_probe);
+	tcase_add_test(tc, rev_newreno_probe_recovery_leaves_two_segments);
+	tcase_add_test(tc, rev_rto_resends_the_left_edge_even_if_sacked);
 	tcase_add_test(tc, test_out_of_order_store_full_drops_and_counts);
 	tcase_add_test(tc, test_event_queue_full_drops_udp_errors_only);
 	tcase_add_test(tc, test_sockopts_read_back_and_change_one_at_a_time);
