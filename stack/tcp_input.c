@@ -129,8 +129,13 @@ void tcp_enter_recovery(struct stack *s, uint64_t now, struct tcp_conn *c)
 	tcp_undo_arm(s, now, c);
 	c->cc->on_loss(c, now, false);
 	c->rtt_timing = false;
-	if (tcp_next_lost(c, tcp_payload_max(c), &seq, &len))
-		tcp_retransmit_range(s, now, c, seq, len);
+	if (tcp_next_lost(c, tcp_payload_max(c), &seq, &len) &&
+	    tcp_retransmit_range(s, now, c, seq, len) == 0) {
+		/* The resend's ACK is a round trip away: the timer counts
+		 * from now, not from the last new ACK (as Linux). */
+		c->t_rexmt = 0;
+		tcp_rearm_rexmt(s, now, c);
+	}
 }
 
 static void tcp_enter_time_wait(struct stack *s, uint64_t now,

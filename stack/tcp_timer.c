@@ -127,9 +127,11 @@ void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt)
 		c->rttvar = (3 * c->rttvar + delta) / 4;
 		c->srtt = (7 * c->srtt + rtt) / 8;
 	}
-	c->rto = c->srtt + (4 * c->rttvar > 1000000 ? 4 * c->rttvar : 1000000);
-	if (c->rto < TCP_RTO_MIN_NS)
-		c->rto = TCP_RTO_MIN_NS;
+	/* RTO = SRTT + max(G, 4 RTTVAR) with Linux's 200 ms as the clock
+	 * granularity G: the floor applies to the variation, so a long
+	 * path keeps 200 ms of slack beyond its round trip. */
+	c->rto = c->srtt + (4 * c->rttvar > TCP_RTO_MIN_NS ? 4 * c->rttvar
+							   : TCP_RTO_MIN_NS);
 	if (c->rto > TCP_RTO_MAX_NS)
 		c->rto = TCP_RTO_MAX_NS;
 }
