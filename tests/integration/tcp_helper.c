@@ -48,54 +48,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "utcp.h"
+#define HELPER_NAME "tcp_helper"
+#include "helper_common.h"
 
 #define CHUNK (64 * 1024)
-
-static const char *sock_path;
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("tcp_helper: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static struct utcp *open_daemon(void)
-{
-	int err;
-	struct utcp *u = utcp_open(sock_path, &err);
-
-	if (!u)
-		die("cannot reach utcpd: %s", utcp_strerror(err));
-	return u;
-}
-
-static struct in_addr parse_host(const char *s)
-{
-	struct in_addr a;
-
-	if (utcp_parse_addr(s, &a) != 0)
-		die("bad address %s", s);
-	return a;
-}
-
-static unsigned long parse_num(const char *s, unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v > max)
-		die("bad number %s", s);
-	return v;
-}
 
 static void write_all(int fd, const void *buf, size_t len)
 {
