@@ -20,11 +20,12 @@ build_packages=(
 # ping, arping, socat, curl; coreutils for timeout, sha256sum,
 # mkfifo), Debian's python3 with scapy for the malformed-frame test, and
 # clang with its runtime for the libFuzzer and sanitizer builds (llvm-14
-# brings llvm-symbolizer, for readable sanitizer reports).
+# brings llvm-symbolizer, for readable sanitizer reports), and
+# clang-format for test.sh's format check.
 test_packages=(
 	iproute2 iputils-ping arping socat curl coreutils
 	python3 python3-scapy
-	clang libclang-rt-14-dev llvm-14
+	clang libclang-rt-14-dev llvm-14 clang-format
 )
 
 packages=("${build_packages[@]}")

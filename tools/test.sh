@@ -6,6 +6,8 @@
 #
 #   ./tools/test.sh
 #
+# 0. format:   tools/format.sh --check (every C file as clang-format
+#              would write it); counts as one test
 # 1. normal:   gcc, meson's default build, every test (unit, integration)
 # 2. sanitize: gcc with -Db_sanitize=address,undefined, every test again,
 #              leaks and undefined behaviour fatal (the daemon runs under
@@ -96,6 +98,16 @@ stage() {
 	summary+=("$(printf '  %-9s %-14s %4d passed, %d failed, %d skipped  (%ds)' \
 		"$name" "$status" "$p" "$f" "$s" $((SECONDS - t0)))")
 }
+
+echo
+echo "==== test.sh: format check ===="
+if "$root/tools/format.sh" --check; then
+	total_pass=$((total_pass + 1))
+	summary+=("  format    ok                1 passed, 0 failed, 0 skipped")
+else
+	total_fail=$((total_fail + 1))
+	summary+=("  format    not formatted     0 passed, 1 failed, 0 skipped")
+fi
 
 stage normal "" ""
 
