@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "sim_test.h"
+#include "byteorder.h"
 /* Internals, read only: the send-buffer chunk pool, which
  * stack_pool_info() does not report. */
 #include "tcp.h"
@@ -494,12 +495,6 @@ static inline const uint8_t *frame_tcp(const uint8_t *f, size_t len,
 	if (plen)
 		*plen = total - ihl - thl;
 	return f + ihl;
-}
-
-static inline uint32_t rd32be(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
 }
 
 /* ---- one bulk transfer A -> B, checked from open to the last free ---- */
