@@ -727,4 +727,25 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
  */
 #define IPC_TCP_ERROR_MAX 255
 
+/* Every layout but the status records' (IPC_RECORDS has those), for
+ * code that walks them all: the test that holds docs/ipc.md's tables
+ * against them. */
+#define IPC_LAYOUTS(X)                                                         \
+	X(IPC_HEADER_LAYOUT)                                                   \
+	X(IPC_HELLO_LAYOUT)                                                    \
+	X(IPC_HELLO_REPLY_LAYOUT)                                              \
+	X(IPC_UDP_OPEN_LAYOUT)                                                 \
+	X(IPC_UDP_OPEN_REPLY_LAYOUT)                                           \
+	X(IPC_TCP_OPTS_LAYOUT)                                                 \
+	X(IPC_TCP_CONNECT_LAYOUT)                                              \
+	X(IPC_TCP_OPEN_REPLY_LAYOUT)                                           \
+	X(IPC_TCP_LISTEN_LAYOUT)                                               \
+	X(IPC_TCP_SETOPT_LAYOUT)                                               \
+	X(IPC_STATUS_ONLY_REPLY_LAYOUT)                                        \
+	X(IPC_ERROR_LAYOUT)                                                    \
+	X(IPC_STATUS_REPLY_LAYOUT)                                             \
+	X(IPC_RECORD_HEADER_LAYOUT)                                            \
+	X(IPC_DGRAM_HDR_LAYOUT)                                                \
+	X(IPC_ACCEPT_LAYOUT)
+
 #endif
