@@ -35,7 +35,8 @@ struct layout {
 #define FIELD(kind, name) {#kind, #name, IPC_WIRE_##kind},
 #define FIELDS(LAYOUT)	  ((const struct field[]){LAYOUT(FIELD, FIELD)})
 #define LAYOUT(LAYOUT)                                                         \
-	{#LAYOUT, FIELDS(LAYOUT), sizeof(FIELDS(LAYOUT)) / sizeof(struct field)},
+	{#LAYOUT, FIELDS(LAYOUT),                                              \
+	 sizeof(FIELDS(LAYOUT)) / sizeof(struct field)},
 
 /* Every layout docs/ipc.md shows as a table of its own. */
 static const struct layout layouts[] = {IPC_LAYOUTS(LAYOUT)};
@@ -108,9 +109,9 @@ static void first_word(const char *cell, char *out, size_t cap)
 {
 	size_t n = 0;
 
-	while (n + 1 < cap && (isalnum((unsigned char)cell[n]) ||
-			       cell[n] == '_' || cell[n] == '[' ||
-			       cell[n] == ']'))
+	while (n + 1 < cap &&
+	       (isalnum((unsigned char)cell[n]) || cell[n] == '_' ||
+		cell[n] == '[' || cell[n] == ']'))
 		n++;
 	memcpy(out, cell, n);
 	out[n] = '\0';
@@ -189,19 +190,19 @@ static void check_record_fields(const struct record *rec, const char *cell)
 		const struct field *f = &l->fields[i];
 		bool string = is_string(f);
 
-		ck_assert_msg(sscanf(p, "%u: %31[]a-z0-9[] %n", &at, kind,
-				     &used) == 2,
-			      "%s: cannot read \"%s\"", rec->name, p);
+		ck_assert_msg(
+		    sscanf(p, "%u: %31[]a-z0-9[] %n", &at, kind, &used) == 2,
+		    "%s: cannot read \"%s\"", rec->name, p);
 		p += used;
 		first_word(p, name, sizeof(name));
 		if (strcmp(kind, "mac[6]") == 0) {
 			strcpy(kind, "mac");
 			strcpy(name, "mac");
 		}
-		snprintf(want, sizeof(want), "%s",
-			 string ? "u8" : f->kind);
-		ck_assert_msg(at == offset, "%s.%s: offset %u, the code says %u",
-			      rec->name, f->name, at, offset);
+		snprintf(want, sizeof(want), "%s", string ? "u8" : f->kind);
+		ck_assert_msg(at == offset,
+			      "%s.%s: offset %u, the code says %u", rec->name,
+			      f->name, at, offset);
 		ck_assert_msg(strcmp(kind, want) == 0,
 			      "%s.%s: type %s, the code says %s", rec->name,
 			      f->name, kind, want);
