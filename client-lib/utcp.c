@@ -1048,8 +1048,10 @@ _Static_assert((int)UTCP_PROTO_TCP == (int)IPC_PROTO_TCP, "TCP");
 #define SOCKET_SAME(X)                                                         \
 	X(id)                                                                  \
 	X(protocol)                                                            \
-	X(local_addr) X(local_port) X(remote_addr) X(remote_port)              \
-	    X(recv_queue) X(recv_bytes) X(rx) X(tx) X(drops)
+	X(local_addr)                                                          \
+	X(local_port)                                                          \
+	X(remote_addr) X(remote_port) X(recv_queue) X(recv_bytes) X(rx) X(tx)  \
+	    X(drops)
 #define POOL_SAME(X)                                                           \
 	X(small_in_use)                                                        \
 	X(small_allocated)                                                     \
@@ -1058,10 +1060,12 @@ _Static_assert((int)UTCP_PROTO_TCP == (int)IPC_PROTO_TCP, "TCP");
 #define TCP_SAME(X)                                                            \
 	X(id)                                                                  \
 	X(state)                                                               \
-	X(local_addr) X(local_port) X(remote_addr) X(remote_port)              \
-	    X(send_queue) X(recv_queue) X(snd_wnd) X(rcv_wnd) X(cwnd)          \
-		X(ssthresh) X(mss) X(backlog) X(srtt_us) X(rttvar_us)          \
-		    X(rto_ms) X(retransmits) X(bytes_sent) X(bytes_received)
+	X(local_addr)                                                          \
+	X(local_port)                                                          \
+	X(remote_addr) X(remote_port) X(send_queue) X(recv_queue) X(snd_wnd)   \
+	    X(rcv_wnd) X(cwnd) X(ssthresh) X(mss) X(backlog) X(srtt_us)        \
+		X(rttvar_us) X(rto_ms) X(retransmits) X(bytes_sent)            \
+		    X(bytes_received)
 
 /* clang-format off */
 #define FROM_RECORD(field)                                                     \

@@ -610,13 +610,12 @@ static bool barrier_reply_sendable(struct ipc_status_only_reply *v)
 
 /*
  * The encoder and decoder of one message with a body: `name` is the
- * message (ipc_encode_<name>, ipc_decode_<name>), `layout` the codec
- * and struct ipc_<layout> its body. An encoder may be declared static
- * under another name (hello, whose header version is fixed).
+ * message (encode_<name>, ipc_decode_<name>), `layout` the codec and
+ * struct ipc_<layout> its body.
  */
-#define MESSAGE(linkage, encode, name, TYPE, layout, LAYOUT)                   \
-	linkage int encode(void *buf, size_t cap, uint8_t version,             \
-			   uint32_t id, const struct ipc_##layout *in)         \
+#define MESSAGE(name, TYPE, layout, LAYOUT)                                    \
+	static int encode_##name(void *buf, size_t cap, uint8_t version,       \
+				 uint32_t id, const struct ipc_##layout *in)   \
 	{                                                                      \
 		struct ipc_##layout v = *in;                                   \
 		struct writer w;                                               \
@@ -643,28 +642,17 @@ static bool barrier_reply_sendable(struct ipc_status_only_reply *v)
 		return !r.failed && name##_valid(out) ? 0 : -EBADMSG;          \
 	}
 
-MESSAGE(static, encode_hello, hello, IPC_T_HELLO, hello, IPC_HELLO_LAYOUT)
-MESSAGE(, ipc_encode_hello_reply, hello_reply, IPC_T_HELLO_REPLY, hello_reply,
-	IPC_HELLO_REPLY_LAYOUT)
-MESSAGE(, ipc_encode_udp_open, udp_open, IPC_T_UDP_OPEN, udp_open,
-	IPC_UDP_OPEN_LAYOUT)
-MESSAGE(, ipc_encode_udp_open_reply, udp_open_reply, IPC_T_UDP_OPEN_REPLY,
-	udp_open_reply, IPC_UDP_OPEN_REPLY_LAYOUT)
-MESSAGE(, ipc_encode_error, error, IPC_T_ERROR, error, IPC_ERROR_LAYOUT)
-MESSAGE(, ipc_encode_tcp_connect, tcp_connect, IPC_T_TCP_CONNECT, tcp_connect,
-	IPC_TCP_CONNECT_LAYOUT)
-MESSAGE(, ipc_encode_tcp_connect_reply, tcp_connect_reply,
-	IPC_T_TCP_CONNECT_REPLY, tcp_open_reply, IPC_TCP_OPEN_REPLY_LAYOUT)
-MESSAGE(, ipc_encode_tcp_listen, tcp_listen, IPC_T_TCP_LISTEN, tcp_listen,
-	IPC_TCP_LISTEN_LAYOUT)
-MESSAGE(, ipc_encode_tcp_listen_reply, tcp_listen_reply, IPC_T_TCP_LISTEN_REPLY,
-	tcp_open_reply, IPC_TCP_OPEN_REPLY_LAYOUT)
-MESSAGE(, ipc_encode_tcp_setopt, tcp_setopt, IPC_T_TCP_SETOPT, tcp_setopt,
-	IPC_TCP_SETOPT_LAYOUT)
-MESSAGE(, ipc_encode_tcp_setopt_reply, tcp_setopt_reply, IPC_T_TCP_SETOPT_REPLY,
-	status_only_reply, IPC_STATUS_ONLY_REPLY_LAYOUT)
-MESSAGE(, ipc_encode_barrier_reply, barrier_reply, IPC_T_BARRIER_REPLY,
-	status_only_reply, IPC_STATUS_ONLY_REPLY_LAYOUT)
+/* The public encoder of a message sent in the negotiated version. */
+#define ENCODER(name, TYPE, layout, LAYOUT)                                    \
+	int ipc_encode_##name(void *buf, size_t cap, uint8_t version,          \
+			      uint32_t id, const struct ipc_##layout *in)      \
+	{                                                                      \
+		return encode_##name(buf, cap, version, id, in);               \
+	}
+
+MESSAGE(hello, IPC_T_HELLO, hello, IPC_HELLO_LAYOUT)
+IPC_BODY_MESSAGES(MESSAGE)
+IPC_BODY_MESSAGES(ENCODER)
 
 /* HELLO always carries IPC_VERSION_MIN so that any daemon can read it. */
 int ipc_encode_hello(void *buf, size_t cap, uint32_t id,

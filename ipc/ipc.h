@@ -727,6 +727,30 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
  */
 #define IPC_TCP_ERROR_MAX 255
 
+/*
+ * Every message with a body but HELLO (whose encoder takes no version:
+ * its header always carries IPC_VERSION_MIN), X(name, TYPE, body,
+ * LAYOUT): ipc_encode_<name>() and ipc_decode_<name>() carry a struct
+ * ipc_<body> laid out by LAYOUT in a message of type TYPE.
+ */
+#define IPC_BODY_MESSAGES(X)                                                   \
+	X(hello_reply, IPC_T_HELLO_REPLY, hello_reply, IPC_HELLO_REPLY_LAYOUT) \
+	X(udp_open, IPC_T_UDP_OPEN, udp_open, IPC_UDP_OPEN_LAYOUT)             \
+	X(udp_open_reply, IPC_T_UDP_OPEN_REPLY, udp_open_reply,                \
+	  IPC_UDP_OPEN_REPLY_LAYOUT)                                           \
+	X(error, IPC_T_ERROR, error, IPC_ERROR_LAYOUT)                         \
+	X(tcp_connect, IPC_T_TCP_CONNECT, tcp_connect, IPC_TCP_CONNECT_LAYOUT) \
+	X(tcp_connect_reply, IPC_T_TCP_CONNECT_REPLY, tcp_open_reply,          \
+	  IPC_TCP_OPEN_REPLY_LAYOUT)                                           \
+	X(tcp_listen, IPC_T_TCP_LISTEN, tcp_listen, IPC_TCP_LISTEN_LAYOUT)     \
+	X(tcp_listen_reply, IPC_T_TCP_LISTEN_REPLY, tcp_open_reply,            \
+	  IPC_TCP_OPEN_REPLY_LAYOUT)                                           \
+	X(tcp_setopt, IPC_T_TCP_SETOPT, tcp_setopt, IPC_TCP_SETOPT_LAYOUT)     \
+	X(tcp_setopt_reply, IPC_T_TCP_SETOPT_REPLY, status_only_reply,         \
+	  IPC_STATUS_ONLY_REPLY_LAYOUT)                                        \
+	X(barrier_reply, IPC_T_BARRIER_REPLY, status_only_reply,               \
+	  IPC_STATUS_ONLY_REPLY_LAYOUT)
+
 /* Every layout but the status records' (IPC_RECORDS has those), for
  * code that walks them all: the test that holds docs/ipc.md's tables
  * against them. */
