@@ -1041,33 +1041,66 @@ _Static_assert((int)UTCP_PROTO_TCP == (int)IPC_PROTO_TCP, "TCP");
  * is assigned). A field both have is one line here; the others are
  * set by hand in status_add().
  */
-#define DAEMON_SAME(X)	  X(uptime_ms)
-#define INTERFACE_SAME(X) X(index) X(mtu) X(prefix_len)
-#define ROUTE_SAME(X)	  X(prefix_len) X(gateway) X(ifindex) X(kind)
-#define ARP_SAME(X)	  X(ifindex) X(state) X(expires_ms) X(queued)
+/* clang-format off */
+#define DAEMON_SAME(X)                                                         \
+	X(uptime_ms)
+#define INTERFACE_SAME(X)                                                      \
+	X(index)                                                               \
+	X(mtu)                                                                 \
+	X(prefix_len)
+#define ROUTE_SAME(X)                                                          \
+	X(prefix_len)                                                          \
+	X(gateway)                                                             \
+	X(ifindex)                                                             \
+	X(kind)
+#define ARP_SAME(X)                                                            \
+	X(ifindex)                                                             \
+	X(state)                                                               \
+	X(expires_ms)                                                          \
+	X(queued)
 #define SOCKET_SAME(X)                                                         \
 	X(id)                                                                  \
 	X(protocol)                                                            \
 	X(local_addr)                                                          \
 	X(local_port)                                                          \
-	X(remote_addr) X(remote_port) X(recv_queue) X(recv_bytes) X(rx) X(tx)  \
-	    X(drops)
+	X(remote_addr)                                                         \
+	X(remote_port)                                                         \
+	X(recv_queue)                                                          \
+	X(recv_bytes)                                                          \
+	X(rx)                                                                  \
+	X(tx)                                                                  \
+	X(drops)
 #define POOL_SAME(X)                                                           \
 	X(small_in_use)                                                        \
 	X(small_allocated)                                                     \
-	X(small_max) X(large_in_use) X(large_allocated) X(large_max)
-#define COUNTER_SAME(X) X(value)
+	X(small_max)                                                           \
+	X(large_in_use)                                                        \
+	X(large_allocated)                                                     \
+	X(large_max)
+#define COUNTER_SAME(X)                                                        \
+	X(value)
 #define TCP_SAME(X)                                                            \
 	X(id)                                                                  \
 	X(state)                                                               \
 	X(local_addr)                                                          \
 	X(local_port)                                                          \
-	X(remote_addr) X(remote_port) X(send_queue) X(recv_queue) X(snd_wnd)   \
-	    X(rcv_wnd) X(cwnd) X(ssthresh) X(mss) X(backlog) X(srtt_us)        \
-		X(rttvar_us) X(rto_ms) X(retransmits) X(bytes_sent)            \
-		    X(bytes_received)
+	X(remote_addr)                                                         \
+	X(remote_port)                                                         \
+	X(send_queue)                                                          \
+	X(recv_queue)                                                          \
+	X(snd_wnd)                                                             \
+	X(rcv_wnd)                                                             \
+	X(cwnd)                                                                \
+	X(ssthresh)                                                            \
+	X(mss)                                                                 \
+	X(backlog)                                                             \
+	X(srtt_us)                                                             \
+	X(rttvar_us)                                                           \
+	X(rto_ms)                                                              \
+	X(retransmits)                                                         \
+	X(bytes_sent)                                                          \
+	X(bytes_received)
 
-/* clang-format off */
 #define FROM_RECORD(field)                                                     \
 	dst->field = _Generic(dst->field,                                      \
 		struct in_addr: in_addr_of((uint32_t)src->field),              \
