@@ -19,38 +19,23 @@
 #include <string.h>
 
 #include "ipc.h"
+#include "wire_layout.h"
 
-struct field {
-	const char *kind;
-	const char *name;
-	unsigned size; /* strings: the length byte */
-};
-
-struct layout {
-	const char *name;
-	const struct field *fields;
-	size_t nfields;
-};
-
-#define FIELD(kind, name) {#kind, #name, IPC_WIRE_##kind},
-#define FIELDS(LAYOUT)	  ((const struct field[]){LAYOUT(FIELD, FIELD)})
-#define LAYOUT(LAYOUT)                                                         \
-	{#LAYOUT, FIELDS(LAYOUT),                                              \
-	 sizeof(FIELDS(LAYOUT)) / sizeof(struct field)},
+#define LAYOUT(L) WIRE_LAYOUT(L),
 
 /* Every layout docs/ipc.md shows as a table of its own. */
-static const struct layout layouts[] = {IPC_LAYOUTS(LAYOUT)};
+static const struct wire_layout layouts[] = {IPC_LAYOUTS(LAYOUT)};
 
 #define N_LAYOUTS (sizeof(layouts) / sizeof(layouts[0]))
 
 struct record {
 	unsigned type;
 	const char *name;
-	struct layout layout;
+	struct wire_layout layout;
 };
 
 #define RECORD(TYPE, number, sname, member)                                    \
-	{number, #TYPE, LAYOUT(IPC_REC_##TYPE##_LAYOUT)},
+	{number, #TYPE, WIRE_LAYOUT(IPC_REC_##TYPE##_LAYOUT)},
 static const struct record records[] = {IPC_RECORDS(RECORD)};
 
 #define N_RECORDS (sizeof(records) / sizeof(records[0]))
@@ -77,7 +62,7 @@ static const char *document(void)
 	return doc;
 }
 
-static bool is_string(const struct field *f)
+static bool is_string(const struct wire_field *f)
 {
 	return strcmp(f->kind, "name") == 0 || strcmp(f->kind, "ifname") == 0 ||
 	       strcmp(f->kind, "counter_name") == 0;
@@ -140,7 +125,7 @@ static const char *table_after(const char *marker)
 /* One `| offset | size | field ... |` table against its layout. */
 START_TEST(test_layout_table_matches_the_code)
 {
-	const struct layout *l = &layouts[_i];
+	const struct wire_layout *l = &layouts[_i];
 	char marker[128], cell[1024], word[64];
 	unsigned offset = 0;
 	const char *p;
@@ -149,7 +134,7 @@ START_TEST(test_layout_table_matches_the_code)
 	p = table_after(marker);
 	ck_assert_msg(p != NULL, "docs/ipc.md has no table for %s", l->name);
 	for (size_t i = 0; i < l->nfields; i++) {
-		const struct field *f = &l->fields[i];
+		const struct wire_field *f = &l->fields[i];
 
 		ck_assert_msg(*p == '|', "%s: the table ends before %s",
 			      l->name, f->name);
@@ -179,7 +164,7 @@ END_TEST
  * layout, offsets from the record's start. */
 static void check_record_fields(const struct record *rec, const char *cell)
 {
-	const struct layout *l = &rec->layout;
+	const struct wire_layout *l = &rec->layout;
 	unsigned offset = IPC_REC_HDR_LEN;
 	char kind[32], name[64], want[32];
 	const char *p = cell;
@@ -187,7 +172,7 @@ static void check_record_fields(const struct record *rec, const char *cell)
 	int used;
 
 	for (size_t i = 0; i < l->nfields; i++) {
-		const struct field *f = &l->fields[i];
+		const struct wire_field *f = &l->fields[i];
 		bool string = is_string(f);
 
 		ck_assert_msg(
@@ -240,7 +225,7 @@ START_TEST(test_record_table_matches_the_code)
 	ck_assert_msg(p != NULL, "docs/ipc.md has no record table");
 	for (size_t i = 0; i < N_RECORDS; i++) {
 		const struct record *rec = &records[i];
-		const struct layout *l = &rec->layout;
+		const struct wire_layout *l = &rec->layout;
 		unsigned fixed = IPC_REC_HDR_LEN;
 		bool string = false;
 
