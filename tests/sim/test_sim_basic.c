@@ -3,7 +3,6 @@
  * timing; a learning switch; a scripted peer; the event heap's bound
  */
 #include "sim_test.h"
-#include "byteorder.h"
 
 /* 100 Mbit/s: 80 ns per byte, so serialization times are exact. */
 #define BW_100M		 100000000ull
@@ -141,7 +140,7 @@ static uint16_t ipv4_header_checksum(const uint8_t *h)
 	uint32_t sum = 0;
 
 	for (int i = 0; i < 20; i += 2)
-		sum += (uint32_t)(h[i] << 8 | h[i + 1]);
+		sum += get_be16(h + i);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;

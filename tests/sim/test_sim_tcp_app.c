@@ -20,7 +20,6 @@
 #include <stdio.h>
 
 #include "sim_test.h"
-#include "byteorder.h"
 /* Internals, read only: the send-buffer chunk pool, which
  * stack_pool_info() does not report. */
 #include "tcp.h"
@@ -486,7 +485,7 @@ static inline const uint8_t *frame_tcp(const uint8_t *f, size_t len,
 		return NULL;
 	f += 14;
 	ihl = (size_t)(f[0] & 15) * 4;
-	total = (size_t)f[2] << 8 | f[3];
+	total = get_be16(f + 2);
 	if (f[9] != 6 || ihl < 20 || total > len - 14 || total < ihl + 20)
 		return NULL;
 	thl = (size_t)(f[ihl + 12] >> 4) * 4;

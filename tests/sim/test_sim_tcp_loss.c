@@ -78,7 +78,7 @@ static bool dropper_filter(void *arg, const struct sim_frame_info *fi)
 	d->dropped++;
 	d->drop_ns = fi->now;
 	d->drop_seq = get_be32(t + 4);
-	d->drop_wnd = (uint16_t)(t[14] << 8 | t[15]);
+	d->drop_wnd = get_be16(t + 14);
 	return true;
 }
 

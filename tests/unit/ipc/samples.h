@@ -80,7 +80,6 @@ static const struct ipc_record sample_records[] = {
      .u.counter = {.value = 0xb1b2b3b4b5b6b7b8ull, .name = "tcp_rx_segments"}},
 };
 
-
 #define N_SAMPLE_RECORDS (sizeof(sample_records) / sizeof(sample_records[0]))
 
 #endif

@@ -27,11 +27,14 @@ struct wire_layout {
 };
 
 #define WIRE_FIELD(kind, name) {#kind, #name, IPC_WIRE_##kind},
-#define WIRE_FIELDS(LAYOUT)    ((const struct wire_field[]){LAYOUT(WIRE_FIELD, WIRE_FIELD)})
+#define WIRE_FIELDS(LAYOUT)                                                    \
+	((const struct wire_field[]){LAYOUT(WIRE_FIELD, WIRE_FIELD)})
 /* The table of one layout (file scope: the rows are static). */
 #define WIRE_LAYOUT(LAYOUT)                                                    \
-	{#LAYOUT, WIRE_FIELDS(LAYOUT),                                         \
-	 sizeof(WIRE_FIELDS(LAYOUT)) / sizeof(struct wire_field)}
+	{                                                                      \
+#LAYOUT, WIRE_FIELDS(LAYOUT),                                  \
+		    sizeof(WIRE_FIELDS(LAYOUT)) / sizeof(struct wire_field)    \
+	}
 
 static const struct wire_layout wire_tcp_opts =
     WIRE_LAYOUT(IPC_TCP_OPTS_LAYOUT);
@@ -41,8 +44,8 @@ static const struct wire_layout wire_tcp_opts =
  * "opts.<name>" for one inside the options block. Fails the test when
  * there is none.
  */
-static inline size_t wire_offset(const struct wire_layout *l,
-				 const char *path, unsigned *size)
+static inline size_t wire_offset(const struct wire_layout *l, const char *path,
+				 unsigned *size)
 {
 	const char *dot = strchr(path, '.');
 	size_t len = dot ? (size_t)(dot - path) : strlen(path);
@@ -51,7 +54,8 @@ static inline size_t wire_offset(const struct wire_layout *l,
 	for (size_t i = 0; i < l->nfields; i++) {
 		const struct wire_field *f = &l->fields[i];
 
-		if (strlen(f->name) == len && strncmp(f->name, path, len) == 0) {
+		if (strlen(f->name) == len &&
+		    strncmp(f->name, path, len) == 0) {
 			if (dot)
 				return offset + wire_offset(&wire_tcp_opts,
 							    dot + 1, size);
