@@ -692,31 +692,18 @@ int ipc_decode_barrier(const struct ipc_msg *m)
 
 #define NAME_OF(id, name) name,
 
-static const char *name_in(const char *const *names, size_t n, unsigned v)
-{
-	return v < n ? names[v] : "?";
-}
+/* const char *function(unsigned v): v's name in LIST, or "?". */
+#define NAME_TABLE(function, LIST, count)                                      \
+	const char *function(unsigned v)                                       \
+	{                                                                      \
+		static const char *const names[] = {LIST(NAME_OF)};            \
+                                                                               \
+		return v < count ? names[v] : "?";                             \
+	}
 
-const char *ipc_route_kind_name(unsigned kind)
-{
-	static const char *const names[] = {IPC_ROUTE_KINDS(NAME_OF)};
-
-	return name_in(names, IPC_ROUTE_COUNT, kind);
-}
-
-const char *ipc_arp_state_name(unsigned state)
-{
-	static const char *const names[] = {IPC_ARP_STATES(NAME_OF)};
-
-	return name_in(names, IPC_ARP_COUNT, state);
-}
-
-const char *ipc_tcp_state_name(unsigned state)
-{
-	static const char *const names[] = {IPC_TCP_STATES(NAME_OF)};
-
-	return name_in(names, IPC_TCPS_COUNT, state);
-}
+NAME_TABLE(ipc_route_kind_name, IPC_ROUTE_KINDS, IPC_ROUTE_COUNT)
+NAME_TABLE(ipc_arp_state_name, IPC_ARP_STATES, IPC_ARP_COUNT)
+NAME_TABLE(ipc_tcp_state_name, IPC_TCP_STATES, IPC_TCPS_COUNT)
 
 /* ---- status records ------------------------------------------------ */
 

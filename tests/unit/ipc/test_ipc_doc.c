@@ -257,6 +257,53 @@ START_TEST(test_record_table_matches_the_code)
 }
 END_TEST
 
+/* A message type and its body's size; -1: empty. */
+struct body_size {
+	uint16_t type;
+	long size;
+};
+
+#define BODY_SIZE(name, TYPE, body, LAYOUT) {TYPE, IPC_LAYOUT_LEN(LAYOUT)},
+static const struct body_size body_sizes[] = {
+    {IPC_T_HELLO, IPC_HELLO_LEN},
+    {IPC_T_STATUS, -1},
+    {IPC_T_BARRIER, -1},
+    {IPC_T_STATUS_REPLY, IPC_STATUS_REPLY_MIN}, /* + records */
+    IPC_BODY_MESSAGES(BODY_SIZE)};
+
+#define N_BODY_SIZES (sizeof(body_sizes) / sizeof(body_sizes[0]))
+
+/* The table of types gives each body's size: "N bytes", or "empty". */
+START_TEST(test_type_table_gives_every_body_size)
+{
+	const struct body_size *b = &body_sizes[_i];
+	const char *p = table_after("<!-- messages: IPC_BODY_MESSAGES -->");
+	char code[16], cell[256], want[32];
+
+	ck_assert_msg(p != NULL, "docs/ipc.md has no table of types");
+	snprintf(code, sizeof(code), "`0x%04x`", b->type);
+	if (b->size < 0)
+		snprintf(want, sizeof(want), "empty");
+	else
+		snprintf(want, sizeof(want), "%ld bytes", b->size);
+	for (; *p == '|'; p = strchr(p, '\n') + 1) {
+		const char *row = p + 1;
+
+		ck_assert(next_cell(&row, cell, sizeof(cell)));
+		if (strcmp(cell, code) != 0)
+			continue;
+		for (int i = 0; i < 3; i++)
+			ck_assert(next_cell(&row, cell, sizeof(cell)));
+		ck_assert_msg(strncmp(cell, want, strlen(want)) == 0 &&
+				  !isdigit((unsigned char)cell[strlen(want)]),
+			      "type %s: \"%s\", the code says %s", code, cell,
+			      want);
+		return;
+	}
+	ck_abort_msg("docs/ipc.md has no type %s", code);
+}
+END_TEST
+
 /* No table names a layout this test does not know. */
 START_TEST(test_every_marked_table_is_checked)
 {
@@ -291,6 +338,8 @@ int main(int argc, char **argv)
 	tcase_add_loop_test(tc, test_layout_table_matches_the_code, 0,
 			    (int)N_LAYOUTS);
 	tcase_add_test(tc, test_record_table_matches_the_code);
+	tcase_add_loop_test(tc, test_type_table_gives_every_body_size, 0,
+			    (int)N_BODY_SIZES);
 	tcase_add_test(tc, test_every_marked_table_is_checked);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
