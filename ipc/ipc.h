@@ -4,7 +4,10 @@
  * Pure encoders and decoders, no I/O: the daemon (daemon/control.c) and
  * the client library (client-lib/) both build on them, and a fuzz
  * harness feeds them arbitrary bytes. docs/ipc.md is the specification;
- * this header is its C spelling.
+ * this header is its C spelling. Each layout is written here once, as
+ * a field list (the *_LAYOUT X-macros below), and everything else
+ * follows from it: the structs, the sizes, ipc.c's encoders and
+ * decoders, and the unit test that checks docs/ipc.md's tables.
  *
  * Two channels use these layouts:
  *
