@@ -433,6 +433,22 @@ static int check_body(const struct ipc_msg *m, uint16_t type, size_t len)
  * -EBADMSG). Reserved fields and sizes are the layouts' business.
  */
 
+/* For a message or record with no checks beyond its layout's. */
+static bool no_check(const void *v)
+{
+	return true;
+}
+
+/* Where the encoder checks exactly what the decoder does. */
+#define udp_open_sendable	  no_check
+#define udp_open_valid		  no_check
+#define error_sendable		  error_valid
+#define tcp_connect_sendable	  tcp_connect_valid
+#define tcp_listen_sendable	  tcp_listen_valid
+#define tcp_setopt_sendable	  tcp_setopt_valid
+#define tcp_setopt_reply_sendable tcp_setopt_reply_valid
+#define barrier_reply_sendable	  barrier_reply_valid
+
 static bool hello_sendable(struct ipc_hello *v)
 {
 	return v->version_min != 0 && v->version_min <= v->version_max &&
@@ -460,16 +476,6 @@ static bool hello_reply_valid(const struct ipc_hello_reply *v)
 		v->msg_max >= IPC_HDR_LEN + IPC_STATUS_REPLY_MIN + 64);
 }
 
-static bool udp_open_sendable(struct ipc_udp_open *v)
-{
-	return true;
-}
-
-static bool udp_open_valid(const struct ipc_udp_open *v)
-{
-	return true;
-}
-
 static bool udp_open_reply_sendable(struct ipc_udp_open_reply *v)
 {
 	if (!status_valid(v->status) || (v->status == 0 && v->sock < 0))
@@ -483,11 +489,6 @@ static bool udp_open_reply_valid(const struct ipc_udp_open_reply *v)
 {
 	return status_valid(v->status) &&
 	       (v->status == 0 ? v->sock >= 0 : v->sock == -1);
-}
-
-static bool error_sendable(struct ipc_error *v)
-{
-	return status_valid(v->status) && v->status != 0;
 }
 
 static bool error_valid(const struct ipc_error *v)
@@ -533,11 +534,6 @@ static bool tcp_connect_valid(const struct ipc_tcp_connect *v)
 	       tcp_opts_valid(&v->opts);
 }
 
-static bool tcp_connect_sendable(struct ipc_tcp_connect *v)
-{
-	return tcp_connect_valid(v);
-}
-
 static bool tcp_open_reply_sendable(struct ipc_tcp_open_reply *v)
 {
 	if (!status_valid(v->status) || (v->status == 0 && v->id < 0))
@@ -570,19 +566,9 @@ static bool tcp_listen_valid(const struct ipc_tcp_listen *v)
 	       v->backlog <= IPC_TCP_BACKLOG_MAX && tcp_opts_valid(&v->opts);
 }
 
-static bool tcp_listen_sendable(struct ipc_tcp_listen *v)
-{
-	return tcp_listen_valid(v);
-}
-
 static bool tcp_setopt_valid(const struct ipc_tcp_setopt *v)
 {
 	return v->id >= 0 && tcp_opts_valid(&v->opts);
-}
-
-static bool tcp_setopt_sendable(struct ipc_tcp_setopt *v)
-{
-	return tcp_setopt_valid(v);
 }
 
 /* TCP_SETOPT's value is reserved. */
@@ -591,19 +577,9 @@ static bool tcp_setopt_reply_valid(const struct ipc_status_only_reply *v)
 	return status_valid(v->status) && v->value == 0;
 }
 
-static bool tcp_setopt_reply_sendable(struct ipc_status_only_reply *v)
-{
-	return tcp_setopt_reply_valid(v);
-}
-
 static bool barrier_reply_valid(const struct ipc_status_only_reply *v)
 {
 	return status_valid(v->status);
-}
-
-static bool barrier_reply_sendable(struct ipc_status_only_reply *v)
-{
-	return barrier_reply_valid(v);
 }
 
 /* ---- messages ------------------------------------------------------ */
@@ -709,10 +685,9 @@ NAME_TABLE(ipc_tcp_state_name, IPC_TCP_STATES, IPC_TCPS_COUNT)
 
 /* Each record's range checks, beyond its layout's. */
 
-static bool rec_daemon_valid(const struct ipc_rec_daemon *v)
-{
-	return true;
-}
+#define rec_daemon_valid  no_check
+#define rec_pool_valid	  no_check
+#define rec_counter_valid no_check
 
 static bool rec_interface_valid(const struct ipc_rec_interface *v)
 {
@@ -733,16 +708,6 @@ static bool rec_arp_valid(const struct ipc_rec_arp *v)
 static bool rec_socket_valid(const struct ipc_rec_socket *v)
 {
 	return v->id >= 0;
-}
-
-static bool rec_pool_valid(const struct ipc_rec_pool *v)
-{
-	return true;
-}
-
-static bool rec_counter_valid(const struct ipc_rec_counter *v)
-{
-	return true;
 }
 
 /* A listener is in LISTEN, nothing else is. */
