@@ -260,17 +260,14 @@ static const struct message *const messages[] = {
 
 #define N_MESSAGES (sizeof(messages) / sizeof(messages[0]))
 
-/* Sample values. */
-static const struct ipc_tcp_opts every_opt = {
-    .set = IPC_TCP_OPT_ALL,
-    .nodelay = true,
-    .keepalive = true,
-    .sndbuf = 1u << 20,
-    .rcvbuf = IPC_TCP_BUF_MAX,
-    .keepidle_s = 60,
-    .keepintvl_s = 5,
-    .keepcnt = 9,
-};
+/* Sample values. Every option (a macro: a const object is no
+ * initializer in standard C). */
+#define EVERY_OPT                                                              \
+	{                                                                      \
+		.set = IPC_TCP_OPT_ALL, .nodelay = true, .keepalive = true,    \
+		.sndbuf = 1u << 20, .rcvbuf = IPC_TCP_BUF_MAX,                 \
+		.keepidle_s = 60, .keepintvl_s = 5, .keepcnt = 9,              \
+	}
 static const struct ipc_hello hello_1_1 = {1, 1};
 static const struct ipc_hello_reply hello_ok = {
     .version = 1, .capabilities = IPC_CAP_UDP, .msg_max = IPC_MSG_MAX};
@@ -294,7 +291,7 @@ static const struct ipc_tcp_connect connect_all_opts = {
     .remote_port = 443,
     .timeout_ms = IPC_TCP_CONNECT_TIMEOUT_MAX_MS,
     .flags = IPC_TCP_CONNECT_F_NONBLOCK,
-    .opts = every_opt};
+    .opts = EVERY_OPT};
 static const struct ipc_tcp_connect connect_no_opts = {.remote_addr = 1,
 						       .remote_port = 80};
 static const struct ipc_tcp_connect connect_nodelay = {
@@ -306,8 +303,8 @@ static const struct ipc_tcp_open_reply tcp_refused = {
 static const struct ipc_tcp_open_reply tcp_refused_sent = {
     .status = -ECONNREFUSED, .id = -1};
 static const struct ipc_tcp_listen listen_8080 = {
-    .local_port = 8080, .backlog = IPC_TCP_BACKLOG_MAX, .opts = every_opt};
-static const struct ipc_tcp_setopt setopt_12 = {.id = 12, .opts = every_opt};
+    .local_port = 8080, .backlog = IPC_TCP_BACKLOG_MAX, .opts = EVERY_OPT};
+static const struct ipc_tcp_setopt setopt_12 = {.id = 12, .opts = EVERY_OPT};
 static const struct ipc_status_only_reply bad_fd = {.status = -EBADF};
 static const struct ipc_status_only_reply frames_1234 = {.value = 1234};
 

@@ -24,16 +24,14 @@ static uint8_t out[IPC_MSG_MAX];
 
 /* ---- the values ---------------------------------------------------- */
 
-static const struct ipc_tcp_opts opts = {
-    .set = IPC_TCP_OPT_ALL,
-    .nodelay = true,
-    .keepalive = true,
-    .sndbuf = 0x00012345,
-    .rcvbuf = 0x00023456,
-    .keepidle_s = 7200,
-    .keepintvl_s = 75,
-    .keepcnt = 9,
-};
+/* Every option (a macro: a const object is no initializer in
+ * standard C). */
+#define OPTS                                                                   \
+	{                                                                      \
+		.set = IPC_TCP_OPT_ALL, .nodelay = true, .keepalive = true,    \
+		.sndbuf = 0x00012345, .rcvbuf = 0x00023456,                    \
+		.keepidle_s = 7200, .keepintvl_s = 75, .keepcnt = 9,           \
+	}
 
 static const struct ipc_hello hello = {.version_min = 1, .version_max = 1};
 static const struct ipc_hello_reply hello_reply = {
@@ -60,7 +58,7 @@ static const struct ipc_tcp_connect tcp_connect = {
     .remote_port = 443,
     .timeout_ms = 30000,
     .flags = IPC_TCP_CONNECT_F_NONBLOCK,
-    .opts = opts};
+    .opts = OPTS};
 static const struct ipc_tcp_open_reply tcp_connect_reply = {
     .id = 42, .local_addr = 0x0a000002, .local_port = 40000};
 static const struct ipc_tcp_open_reply tcp_connect_reply_failed = {
@@ -69,7 +67,7 @@ static const struct ipc_tcp_open_reply tcp_connect_reply_failed = {
     .local_addr = 0x0a000002,
     .local_port = 40000};
 static const struct ipc_tcp_listen tcp_listen = {
-    .local_addr = 0x0a000002, .local_port = 8080, .backlog = 128, .opts = opts};
+    .local_addr = 0x0a000002, .local_port = 8080, .backlog = 128, .opts = OPTS};
 static const struct ipc_tcp_open_reply tcp_listen_reply = {
     .id = 3, .local_addr = 0x0a000002, .local_port = 8080};
 static const struct ipc_tcp_setopt tcp_setopt = {
