@@ -637,32 +637,22 @@ int ipc_encode_hello(void *buf, size_t cap, uint32_t id,
 	return encode_hello(buf, cap, IPC_VERSION_MIN, id, h);
 }
 
-/* STATUS and BARRIER requests: a header and no body. */
-int ipc_encode_status(void *buf, size_t cap, uint8_t version, uint32_t id)
-{
-	struct writer w;
+/* A request with no body (STATUS, BARRIER): the header alone. */
+#define EMPTY_MESSAGE(name, TYPE)                                              \
+	int ipc_encode_##name(void *buf, size_t cap, uint8_t version,          \
+			      uint32_t id)                                     \
+	{                                                                      \
+		struct writer w;                                               \
+                                                                               \
+		return begin_message(&w, buf, cap, version, TYPE, id, 0);      \
+	}                                                                      \
+	int ipc_decode_##name(const struct ipc_msg *m)                         \
+	{                                                                      \
+		return check_body(m, TYPE, 0);                                 \
+	}
 
-	return begin_message(&w, buf, cap, version, IPC_T_STATUS, id,
-			     IPC_STATUS_LEN);
-}
-
-int ipc_decode_status(const struct ipc_msg *m)
-{
-	return check_body(m, IPC_T_STATUS, IPC_STATUS_LEN);
-}
-
-int ipc_encode_barrier(void *buf, size_t cap, uint8_t version, uint32_t id)
-{
-	struct writer w;
-
-	return begin_message(&w, buf, cap, version, IPC_T_BARRIER, id,
-			     IPC_BARRIER_LEN);
-}
-
-int ipc_decode_barrier(const struct ipc_msg *m)
-{
-	return check_body(m, IPC_T_BARRIER, IPC_BARRIER_LEN);
-}
+EMPTY_MESSAGE(status, IPC_T_STATUS)
+EMPTY_MESSAGE(barrier, IPC_T_BARRIER)
 
 /* ---- enumerated values --------------------------------------------- */
 
