@@ -1019,122 +1019,186 @@ static struct in_addr in_addr_of(uint32_t host_order)
 	return a;
 }
 
+/*
+ * The API's enums are the wire's, value for value, so a record's state
+ * or kind is copied as it is and named by ipc's one table.
+ */
+#define SAME_TCP_STATE(id, name)                                               \
+	_Static_assert((int)UTCP_TCP_##id == (int)IPC_TCPS_##id, #id);
+#define SAME_ARP_STATE(id, name)                                               \
+	_Static_assert((int)UTCP_ARP_##id == (int)IPC_ARP_##id, #id);
+#define SAME_ROUTE_KIND(id, name)                                              \
+	_Static_assert((int)UTCP_ROUTE_##id == (int)IPC_ROUTE_##id, #id);
+IPC_TCP_STATES(SAME_TCP_STATE)
+IPC_ARP_STATES(SAME_ARP_STATE)
+IPC_ROUTE_KINDS(SAME_ROUTE_KIND)
+_Static_assert((int)UTCP_PROTO_UDP == (int)IPC_PROTO_UDP, "UDP");
+_Static_assert((int)UTCP_PROTO_TCP == (int)IPC_PROTO_TCP, "TCP");
+
+/*
+ * The fields an API struct shares, by name, with its status record:
+ * copied by FROM_RECORD (an address becomes a struct in_addr, the rest
+ * is assigned). A field both have is one line here; the others are
+ * set by hand in status_add().
+ */
+/* clang-format off */
+#define DAEMON_SAME(X)                                                         \
+	X(uptime_ms)
+#define INTERFACE_SAME(X)                                                      \
+	X(index)                                                               \
+	X(mtu)                                                                 \
+	X(prefix_len)
+#define ROUTE_SAME(X)                                                          \
+	X(prefix_len)                                                          \
+	X(gateway)                                                             \
+	X(ifindex)                                                             \
+	X(kind)
+#define ARP_SAME(X)                                                            \
+	X(ifindex)                                                             \
+	X(state)                                                               \
+	X(expires_ms)                                                          \
+	X(queued)
+#define SOCKET_SAME(X)                                                         \
+	X(id)                                                                  \
+	X(protocol)                                                            \
+	X(local_addr)                                                          \
+	X(local_port)                                                          \
+	X(remote_addr)                                                         \
+	X(remote_port)                                                         \
+	X(recv_queue)                                                          \
+	X(recv_bytes)                                                          \
+	X(rx)                                                                  \
+	X(tx)                                                                  \
+	X(drops)
+#define POOL_SAME(X)                                                           \
+	X(small_in_use)                                                        \
+	X(small_allocated)                                                     \
+	X(small_max)                                                           \
+	X(large_in_use)                                                        \
+	X(large_allocated)                                                     \
+	X(large_max)
+#define COUNTER_SAME(X)                                                        \
+	X(value)
+#define TCP_SAME(X)                                                            \
+	X(id)                                                                  \
+	X(state)                                                               \
+	X(local_addr)                                                          \
+	X(local_port)                                                          \
+	X(remote_addr)                                                         \
+	X(remote_port)                                                         \
+	X(send_queue)                                                          \
+	X(recv_queue)                                                          \
+	X(snd_wnd)                                                             \
+	X(rcv_wnd)                                                             \
+	X(cwnd)                                                                \
+	X(ssthresh)                                                            \
+	X(mss)                                                                 \
+	X(backlog)                                                             \
+	X(srtt_us)                                                             \
+	X(rttvar_us)                                                           \
+	X(rto_ms)                                                              \
+	X(retransmits)                                                         \
+	X(bytes_sent)                                                          \
+	X(bytes_received)
+
+#define FROM_RECORD(field)                                                     \
+	dst->field = _Generic(dst->field,                                      \
+		struct in_addr: in_addr_of((uint32_t)src->field),              \
+		default: src->field);
+/* clang-format on */
+
 /* Adds one decoded record to the status. Returns 0 or -ENOMEM. */
 static int status_add(struct utcp_status *st, struct status_caps *caps,
 		      const struct ipc_record *r)
 {
-	struct utcp_interface *i;
-	struct utcp_route *rt;
-	struct utcp_arp_entry *a;
-	struct utcp_socket *s;
-	struct utcp_counter *c;
-	struct utcp_tcp_socket *t;
-
 	switch (r->type) {
-	case IPC_REC_DAEMON:
-		memcpy(st->name, r->u.daemon.name, sizeof(st->name));
-		st->uptime_ms = r->u.daemon.uptime_ms;
+	case IPC_REC_DAEMON: {
+		const struct ipc_rec_daemon *src = &r->u.daemon;
+		struct utcp_status *dst = st;
+
+		DAEMON_SAME(FROM_RECORD)
+		memcpy(dst->name, src->name, sizeof(dst->name));
 		return 0;
-	case IPC_REC_INTERFACE:
-		i = APPEND(st, interfaces, n_interfaces, caps->interfaces);
-		if (!i)
+	}
+	case IPC_REC_INTERFACE: {
+		const struct ipc_rec_interface *src = &r->u.iface;
+		struct utcp_interface *dst =
+		    APPEND(st, interfaces, n_interfaces, caps->interfaces);
+
+		if (!dst)
 			return -ENOMEM;
-		i->index = r->u.iface.index;
-		memcpy(i->name, r->u.iface.name, sizeof(i->name));
-		memcpy(i->mac, r->u.iface.mac, 6);
-		i->mtu = r->u.iface.mtu;
-		i->has_address = r->u.iface.addr != 0;
-		i->address = in_addr_of(r->u.iface.addr);
-		i->prefix_len = r->u.iface.prefix_len;
-		i->has_gateway = r->u.iface.gateway != 0;
-		i->gateway = in_addr_of(r->u.iface.gateway);
+		INTERFACE_SAME(FROM_RECORD)
+		memcpy(dst->name, src->name, sizeof(dst->name));
+		memcpy(dst->mac, src->mac, sizeof(dst->mac));
+		dst->has_address = src->addr != 0;
+		dst->address = in_addr_of(src->addr);
+		dst->has_gateway = src->gateway != 0;
+		dst->gateway = in_addr_of(src->gateway);
 		return 0;
-	case IPC_REC_ROUTE:
-		rt = APPEND(st, routes, n_routes, caps->routes);
-		if (!rt)
+	}
+	case IPC_REC_ROUTE: {
+		const struct ipc_rec_route *src = &r->u.route;
+		struct utcp_route *dst =
+		    APPEND(st, routes, n_routes, caps->routes);
+
+		if (!dst)
 			return -ENOMEM;
-		rt->destination = in_addr_of(r->u.route.dst);
-		rt->prefix_len = r->u.route.prefix_len;
-		rt->has_gateway = r->u.route.gateway != 0;
-		rt->gateway = in_addr_of(r->u.route.gateway);
-		rt->ifindex = r->u.route.ifindex;
-		rt->kind = r->u.route.kind == IPC_ROUTE_STATIC
-			       ? UTCP_ROUTE_STATIC
-			       : UTCP_ROUTE_CONNECTED;
+		ROUTE_SAME(FROM_RECORD)
+		dst->destination = in_addr_of(src->dst);
+		dst->has_gateway = src->gateway != 0;
 		return 0;
-	case IPC_REC_ARP:
-		a = APPEND(st, arp, n_arp, caps->arp);
-		if (!a)
+	}
+	case IPC_REC_ARP: {
+		const struct ipc_rec_arp *src = &r->u.arp;
+		struct utcp_arp_entry *dst = APPEND(st, arp, n_arp, caps->arp);
+
+		if (!dst)
 			return -ENOMEM;
-		a->address = in_addr_of(r->u.arp.addr);
-		memcpy(a->mac, r->u.arp.mac, 6);
-		a->ifindex = r->u.arp.ifindex;
-		a->state = r->u.arp.state == IPC_ARP_STATIC ? UTCP_ARP_STATIC
-			   : r->u.arp.state == IPC_ARP_REACHABLE
-			       ? UTCP_ARP_REACHABLE
-			       : UTCP_ARP_INCOMPLETE;
-		a->expires_ms = r->u.arp.expires_ms;
-		a->queued = r->u.arp.queued;
+		ARP_SAME(FROM_RECORD)
+		dst->address = in_addr_of(src->addr);
+		memcpy(dst->mac, src->mac, sizeof(dst->mac));
 		return 0;
-	case IPC_REC_SOCKET:
-		s = APPEND(st, sockets, n_sockets, caps->sockets);
-		if (!s)
+	}
+	case IPC_REC_SOCKET: {
+		const struct ipc_rec_socket *src = &r->u.socket;
+		struct utcp_socket *dst =
+		    APPEND(st, sockets, n_sockets, caps->sockets);
+
+		if (!dst)
 			return -ENOMEM;
-		s->id = r->u.socket.id;
-		s->protocol = (enum utcp_protocol)r->u.socket.protocol;
-		s->local_addr = in_addr_of(r->u.socket.local_addr);
-		s->local_port = r->u.socket.local_port;
-		s->connected = r->u.socket.remote_port != 0;
-		s->remote_addr = in_addr_of(r->u.socket.remote_addr);
-		s->remote_port = r->u.socket.remote_port;
-		s->recv_queue = r->u.socket.recv_queue;
-		s->recv_bytes = r->u.socket.recv_bytes;
-		s->rx = r->u.socket.rx;
-		s->tx = r->u.socket.tx;
-		s->drops = r->u.socket.drops;
+		SOCKET_SAME(FROM_RECORD)
+		dst->connected = src->remote_port != 0;
 		return 0;
-	case IPC_REC_POOL:
-		st->pool.small_in_use = r->u.pool.small_in_use;
-		st->pool.small_allocated = r->u.pool.small_allocated;
-		st->pool.small_max = r->u.pool.small_max;
-		st->pool.large_in_use = r->u.pool.large_in_use;
-		st->pool.large_allocated = r->u.pool.large_allocated;
-		st->pool.large_max = r->u.pool.large_max;
+	}
+	case IPC_REC_POOL: {
+		const struct ipc_rec_pool *src = &r->u.pool;
+		struct utcp_pool *dst = &st->pool;
+
+		POOL_SAME(FROM_RECORD)
 		return 0;
-	case IPC_REC_COUNTER:
-		c = APPEND(st, counters, n_counters, caps->counters);
-		if (!c)
+	}
+	case IPC_REC_COUNTER: {
+		const struct ipc_rec_counter *src = &r->u.counter;
+		struct utcp_counter *dst =
+		    APPEND(st, counters, n_counters, caps->counters);
+
+		if (!dst)
 			return -ENOMEM;
-		memcpy(c->name, r->u.counter.name, sizeof(c->name));
-		c->value = r->u.counter.value;
+		COUNTER_SAME(FROM_RECORD)
+		memcpy(dst->name, src->name, sizeof(dst->name));
 		return 0;
-	case IPC_REC_TCP:
-		t = APPEND(st, tcp, n_tcp, caps->tcp);
-		if (!t)
+	}
+	case IPC_REC_TCP: {
+		const struct ipc_rec_tcp *src = &r->u.tcp;
+		struct utcp_tcp_socket *dst = APPEND(st, tcp, n_tcp, caps->tcp);
+
+		if (!dst)
 			return -ENOMEM;
-		t->id = r->u.tcp.id;
-		t->listener = (r->u.tcp.flags & IPC_TCP_F_LISTENER) != 0;
-		t->orphan = (r->u.tcp.flags & IPC_TCP_F_ORPHAN) != 0;
-		t->state = (enum utcp_tcp_state)r->u.tcp.state;
-		t->local_addr = in_addr_of(r->u.tcp.local_addr);
-		t->local_port = r->u.tcp.local_port;
-		t->remote_addr = in_addr_of(r->u.tcp.remote_addr);
-		t->remote_port = r->u.tcp.remote_port;
-		t->send_queue = r->u.tcp.send_queue;
-		t->recv_queue = r->u.tcp.recv_queue;
-		t->snd_wnd = r->u.tcp.snd_wnd;
-		t->rcv_wnd = r->u.tcp.rcv_wnd;
-		t->cwnd = r->u.tcp.cwnd;
-		t->ssthresh = r->u.tcp.ssthresh;
-		t->mss = r->u.tcp.mss;
-		t->backlog = r->u.tcp.backlog;
-		t->srtt_us = r->u.tcp.srtt_us;
-		t->rttvar_us = r->u.tcp.rttvar_us;
-		t->rto_ms = r->u.tcp.rto_ms;
-		t->retransmits = r->u.tcp.retransmits;
-		t->bytes_sent = r->u.tcp.bytes_sent;
-		t->bytes_received = r->u.tcp.bytes_received;
+		TCP_SAME(FROM_RECORD)
+		dst->listener = (src->flags & IPC_TCP_F_LISTENER) != 0;
+		dst->orphan = (src->flags & IPC_TCP_F_ORPHAN) != 0;
 		return 0;
+	}
 	}
 	return 0;
 }
@@ -1258,31 +1322,15 @@ void utcp_status_free(struct utcp_status *st)
 
 const char *utcp_arp_state_name(enum utcp_arp_state state)
 {
-	switch (state) {
-	case UTCP_ARP_INCOMPLETE:
-		return "incomplete";
-	case UTCP_ARP_REACHABLE:
-		return "reachable";
-	case UTCP_ARP_STATIC:
-		return "static";
-	}
-	return "?";
+	return ipc_arp_state_name((unsigned)state);
 }
 
 const char *utcp_tcp_state_name(enum utcp_tcp_state state)
 {
-	static const char *const names[] = {
-	    "CLOSED",	   "LISTEN",	 "SYN_SENT",   "SYN_RECEIVED",
-	    "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT",
-	    "CLOSING",	   "LAST_ACK",	 "TIME_WAIT",
-	};
-
-	if ((unsigned)state >= sizeof(names) / sizeof(names[0]))
-		return "?";
-	return names[state];
+	return ipc_tcp_state_name((unsigned)state);
 }
 
 const char *utcp_route_kind_name(enum utcp_route_kind kind)
 {
-	return kind == UTCP_ROUTE_STATIC ? "static" : "connected";
+	return ipc_route_kind_name((unsigned)kind);
 }

@@ -8,113 +8,401 @@
  * friends; what they accept is safe to use without further checks.
  * Encoders check the room they are given and never write past it.
  *
- * The byte-order helpers at the top are the only code that touches raw
- * bytes; everything else goes through them.
+ * No offset is written by hand. Bytes are read and written through a
+ * cursor (struct writer, struct reader) that knows how much room is
+ * left and fails once and stays failed: a short buffer, a reserved
+ * field that is not zero or a bad string is one sticky error, checked
+ * when the body is done (the shape of OpenBSD's ibuf_get_n32()). The
+ * field lists in ipc.h (the *_LAYOUT X-macros) drive the cursor: each
+ * layout becomes a put_<layout>() and a get_<layout>() below, and each
+ * message's encoder and decoder is one MESSAGE() line that adds the
+ * header, the type and size checks, and the message's own range checks
+ * (the *_sendable() and *_valid() functions, the only hand-written
+ * part of a message).
  */
 #include "ipc.h"
 
 #include <errno.h>
 #include <string.h>
 
-/* ---- raw big-endian access ---------------------------------------- */
+#include "byteorder.h"
 
-static void put_u8(uint8_t *p, uint8_t v)
+/* ---- the cursor ---------------------------------------------------- */
+
+struct writer {
+	uint8_t *p;
+	size_t left;
+	bool failed;
+};
+
+struct reader {
+	const uint8_t *p;
+	size_t left;
+	bool failed;
+};
+
+static struct writer writer_at(void *buf, size_t cap)
 {
-	p[0] = v;
+	struct writer w = {.p = buf, .left = cap, .failed = false};
+
+	return w;
 }
 
-static void put_u16(uint8_t *p, uint16_t v)
+static struct reader reader_at(const void *buf, size_t len)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	struct reader r = {.p = buf, .left = len, .failed = false};
+
+	return r;
 }
 
-static void put_u32(uint8_t *p, uint32_t v)
+/* Takes the next n bytes to write, or NULL (and fails) without room. */
+static uint8_t *put_room(struct writer *w, size_t n)
 {
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
+	uint8_t *p = w->p;
+
+	if (w->failed || n > w->left) {
+		w->failed = true;
+		return NULL;
+	}
+	w->p += n;
+	w->left -= n;
+	return p;
 }
 
-static void put_u64(uint8_t *p, uint64_t v)
+/* Takes the next n bytes to read, or NULL (and fails) past the end. */
+static const uint8_t *get_room(struct reader *r, size_t n)
 {
-	put_u32(p, (uint32_t)(v >> 32));
-	put_u32(p + 4, (uint32_t)v);
+	const uint8_t *p = r->p;
+
+	if (r->failed || n > r->left) {
+		r->failed = true;
+		return NULL;
+	}
+	r->p += n;
+	r->left -= n;
+	return p;
 }
 
-static uint16_t get_u16(const uint8_t *p)
+/* One put_<kind>() and get_<kind>() per field kind of ipc.h; put takes
+ * the field, get a pointer to it. */
+
+static void put_u8(struct writer *w, uint8_t v)
 {
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+	uint8_t *p = put_room(w, IPC_WIRE_u8);
+
+	if (p)
+		*p = v;
 }
 
-static uint32_t get_u32(const uint8_t *p)
+static void put_u16(struct writer *w, uint16_t v)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+	uint8_t *p = put_room(w, IPC_WIRE_u16);
+
+	if (p)
+		put_be16(p, v);
 }
 
-static uint64_t get_u64(const uint8_t *p)
+static void put_u32(struct writer *w, uint32_t v)
 {
-	return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
+	uint8_t *p = put_room(w, IPC_WIRE_u32);
+
+	if (p)
+		put_be32(p, v);
 }
 
-static int32_t get_status(const uint8_t *p)
+static void put_u64(struct writer *w, uint64_t v)
 {
-	return (int32_t)get_u32(p);
+	uint8_t *p = put_room(w, IPC_WIRE_u64);
+
+	if (p)
+		put_be64(p, v);
 }
+
+static void put_i32(struct writer *w, int32_t v)
+{
+	put_u32(w, (uint32_t)v);
+}
+
+static void put_mac(struct writer *w, const uint8_t v[6])
+{
+	uint8_t *p = put_room(w, IPC_WIRE_mac);
+
+	if (p)
+		memcpy(p, v, IPC_WIRE_mac);
+}
+
+/* Reserved bytes: zero. */
+static void put_zero(struct writer *w, size_t n)
+{
+	uint8_t *p = put_room(w, n);
+
+	if (p)
+		memset(p, 0, n);
+}
+
+static void get_u8(struct reader *r, uint8_t *v)
+{
+	const uint8_t *p = get_room(r, IPC_WIRE_u8);
+
+	*v = p ? *p : 0;
+}
+
+static void get_u16(struct reader *r, uint16_t *v)
+{
+	const uint8_t *p = get_room(r, IPC_WIRE_u16);
+
+	*v = p ? get_be16(p) : 0;
+}
+
+static void get_u32(struct reader *r, uint32_t *v)
+{
+	const uint8_t *p = get_room(r, IPC_WIRE_u32);
+
+	*v = p ? get_be32(p) : 0;
+}
+
+static void get_u64(struct reader *r, uint64_t *v)
+{
+	const uint8_t *p = get_room(r, IPC_WIRE_u64);
+
+	*v = p ? get_be64(p) : 0;
+}
+
+static void get_i32(struct reader *r, int32_t *v)
+{
+	uint32_t u;
+
+	get_u32(r, &u);
+	*v = (int32_t)u;
+}
+
+static void get_mac(struct reader *r, uint8_t (*v)[6])
+{
+	const uint8_t *p = get_room(r, IPC_WIRE_mac);
+
+	if (p)
+		memcpy(*v, p, IPC_WIRE_mac);
+	else
+		memset(*v, 0, IPC_WIRE_mac);
+}
+
+/* Reserved bytes: must be zero, else the reader fails. */
+static void get_zero(struct reader *r, size_t n)
+{
+	const uint8_t *p = get_room(r, n);
+
+	for (size_t i = 0; p && i < n; i++)
+		if (p[i] != 0)
+			r->failed = true;
+}
+
+/* A wire string from a NUL-terminated one: at most `max` bytes, bytes
+ * outside printable ASCII as '?'. */
+static void put_string(struct writer *w, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	uint8_t *p;
+
+	put_u8(w, (uint8_t)n);
+	p = put_room(w, n);
+	for (size_t i = 0; p && i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		p[i] = (c >= 0x20 && c < 0x7f) ? c : '?';
+	}
+}
+
+/* A wire string of min..max printable ASCII bytes, copied and
+ * terminated; anything else fails the reader. */
+static void get_string(struct reader *r, char *out, size_t min, size_t max)
+{
+	const uint8_t *p;
+	uint8_t n;
+
+	get_u8(r, &n);
+	out[0] = '\0';
+	if (n < min || n > max)
+		r->failed = true;
+	p = get_room(r, n);
+	if (!p)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < 0x20 || p[i] >= 0x7f)
+			r->failed = true;
+		out[i] = (char)p[i];
+	}
+	out[n] = '\0';
+}
+
+static void put_name(struct writer *w, const char *v)
+{
+	put_string(w, v, IPC_NAME_MAX);
+}
+
+static void put_ifname(struct writer *w, const char *v)
+{
+	put_string(w, v, IPC_IFNAME_MAX);
+}
+
+static void put_counter_name(struct writer *w, const char *v)
+{
+	put_string(w, v, IPC_COUNTER_NAME_MAX);
+}
+
+static void get_name(struct reader *r, char (*v)[IPC_NAME_MAX + 1])
+{
+	get_string(r, *v, 0, IPC_NAME_MAX);
+}
+
+static void get_ifname(struct reader *r, char (*v)[IPC_IFNAME_MAX + 1])
+{
+	get_string(r, *v, 1, IPC_IFNAME_MAX);
+}
+
+static void get_counter_name(struct reader *r,
+			     char (*v)[IPC_COUNTER_NAME_MAX + 1])
+{
+	get_string(r, *v, 1, IPC_COUNTER_NAME_MAX);
+}
+
+/* ---- layouts -> codecs --------------------------------------------- */
+
+#define PUT_FIELD(kind, name)	 put_##kind(w, v->name);
+#define PUT_RESERVED(kind, name) put_zero(w, IPC_WIRE_##kind);
+#define GET_FIELD(kind, name)	 get_##kind(r, &v->name);
+#define GET_RESERVED(kind, name) get_zero(r, IPC_WIRE_##kind);
+
+/* put_<name>(w, v) and get_<name>(r, v) for a layout and its struct. */
+#define CODEC(name, LAYOUT, type)                                              \
+	static void put_##name(struct writer *w, const type *v)                \
+	{                                                                      \
+		LAYOUT(PUT_FIELD, PUT_RESERVED)                                \
+	}                                                                      \
+	static void get_##name(struct reader *r, type *v)                      \
+	{                                                                      \
+		LAYOUT(GET_FIELD, GET_RESERVED)                                \
+	}
+
+/* The options block's wire form: the two flags in one word. */
+struct tcp_opts_wire {
+	IPC_STRUCT(IPC_TCP_OPTS_LAYOUT)
+};
+CODEC(tcp_opts_wire, IPC_TCP_OPTS_LAYOUT, struct tcp_opts_wire)
+
+/* The options' fields that are the same in both forms. */
+#define TCP_OPTS_NUMBERS(X)                                                    \
+	X(set) X(sndbuf) X(rcvbuf) X(keepidle_s) X(keepintvl_s) X(keepcnt)
+#define COPY_TO(field) to->field = from->field;
+
+static void put_tcp_opts(struct writer *w, struct ipc_tcp_opts o)
+{
+	const struct ipc_tcp_opts *from = &o;
+	struct tcp_opts_wire wire, *to = &wire;
+
+	TCP_OPTS_NUMBERS(COPY_TO)
+	wire.flags = (o.nodelay ? IPC_TCP_OPTS_F_NODELAY : 0) |
+		     (o.keepalive ? IPC_TCP_OPTS_F_KEEPALIVE : 0);
+	put_tcp_opts_wire(w, &wire);
+}
+
+static void get_tcp_opts(struct reader *r, struct ipc_tcp_opts *o)
+{
+	struct tcp_opts_wire wire, *from = &wire;
+	struct ipc_tcp_opts *to = o;
+
+	get_tcp_opts_wire(r, &wire);
+	TCP_OPTS_NUMBERS(COPY_TO)
+	o->nodelay = (wire.flags & IPC_TCP_OPTS_F_NODELAY) != 0;
+	o->keepalive = (wire.flags & IPC_TCP_OPTS_F_KEEPALIVE) != 0;
+	if (wire.flags & ~(IPC_TCP_OPTS_F_NODELAY | IPC_TCP_OPTS_F_KEEPALIVE))
+		r->failed = true;
+}
+
+/* The header's wire form; struct ipc_msg is its checked view. */
+struct header {
+	IPC_STRUCT(IPC_HEADER_LAYOUT)
+};
+CODEC(header, IPC_HEADER_LAYOUT, struct header)
+
+struct status_reply_head {
+	IPC_STRUCT(IPC_STATUS_REPLY_LAYOUT)
+};
+CODEC(status_reply_head, IPC_STATUS_REPLY_LAYOUT, struct status_reply_head)
+
+struct record_header {
+	IPC_STRUCT(IPC_RECORD_HEADER_LAYOUT)
+};
+CODEC(record_header, IPC_RECORD_HEADER_LAYOUT, struct record_header)
+
+CODEC(hello, IPC_HELLO_LAYOUT, struct ipc_hello)
+CODEC(hello_reply, IPC_HELLO_REPLY_LAYOUT, struct ipc_hello_reply)
+CODEC(udp_open, IPC_UDP_OPEN_LAYOUT, struct ipc_udp_open)
+CODEC(udp_open_reply, IPC_UDP_OPEN_REPLY_LAYOUT, struct ipc_udp_open_reply)
+CODEC(error, IPC_ERROR_LAYOUT, struct ipc_error)
+CODEC(tcp_connect, IPC_TCP_CONNECT_LAYOUT, struct ipc_tcp_connect)
+CODEC(tcp_open_reply, IPC_TCP_OPEN_REPLY_LAYOUT, struct ipc_tcp_open_reply)
+CODEC(tcp_listen, IPC_TCP_LISTEN_LAYOUT, struct ipc_tcp_listen)
+CODEC(tcp_setopt, IPC_TCP_SETOPT_LAYOUT, struct ipc_tcp_setopt)
+CODEC(status_only_reply, IPC_STATUS_ONLY_REPLY_LAYOUT,
+      struct ipc_status_only_reply)
+CODEC(dgram_hdr, IPC_DGRAM_HDR_LAYOUT, struct ipc_dgram_hdr)
+CODEC(accept, IPC_ACCEPT_LAYOUT, struct ipc_accept)
+
+#define RECORD_CODEC(TYPE, number, sname, member)                              \
+	CODEC(rec_##sname, IPC_REC_##TYPE##_LAYOUT, struct ipc_rec_##sname)
+IPC_RECORDS(RECORD_CODEC)
+
+/* ---- header -------------------------------------------------------- */
 
 static bool status_valid(int32_t status)
 {
 	return status <= 0 && status >= -IPC_ERRNO_MAX;
 }
 
-/* ---- header -------------------------------------------------------- */
-
-/* Header layout: magic u16, version u8, flags u8 (0), type u16,
- * reserved u16 (0), length u32 (whole message), id u32. */
-static int put_header(uint8_t *buf, size_t cap, uint8_t version, uint16_t type,
-		      uint32_t id, size_t body_len)
+/* Starts a message of body_len bytes in buf: writes its header and
+ * leaves *w at the body. Returns the message length, -EINVAL for a
+ * version we do not speak or -ENOSPC. */
+static int begin_message(struct writer *w, void *buf, size_t cap,
+			 uint8_t version, uint16_t type, uint32_t id,
+			 size_t body_len)
 {
 	size_t len = IPC_HDR_LEN + body_len;
+	struct header h = {.magic = IPC_MAGIC,
+			   .version = version,
+			   .type = type,
+			   .length = (uint32_t)len,
+			   .id = id};
 
 	if (version < IPC_VERSION_MIN || version > IPC_VERSION_MAX)
 		return -EINVAL;
 	if (len > cap || len > IPC_MSG_MAX)
 		return -ENOSPC;
-	put_u16(buf, IPC_MAGIC);
-	put_u8(buf + 2, version);
-	put_u8(buf + 3, 0);
-	put_u16(buf + 4, type);
-	put_u16(buf + 6, 0);
-	put_u32(buf + 8, (uint32_t)len);
-	put_u32(buf + 12, id);
+	*w = writer_at(buf, len);
+	put_header(w, &h);
 	return (int)len;
 }
 
 int ipc_msg_decode(const void *buf, size_t len, struct ipc_msg *m)
 {
-	const uint8_t *p = buf;
-	uint8_t version;
+	struct reader r = reader_at(buf, len);
+	struct header h;
 
 	if (len < IPC_HDR_LEN)
 		return -EBADMSG;
 	if (len > IPC_MSG_MAX)
 		return -EMSGSIZE;
-	if (get_u16(p) != IPC_MAGIC)
+	get_header(&r, &h);
+	if (h.magic != IPC_MAGIC)
 		return -EBADMSG;
-	version = p[2];
-	if (version < IPC_VERSION_MIN || version > IPC_VERSION_MAX)
+	if (h.version < IPC_VERSION_MIN || h.version > IPC_VERSION_MAX)
 		return -EPROTONOSUPPORT;
-	if (p[3] != 0 || get_u16(p + 6) != 0)
+	if (r.failed || h.length != len) /* reserved bits, length */
 		return -EBADMSG;
-	if (get_u32(p + 8) != len)
-		return -EBADMSG;
-	m->version = version;
-	m->type = get_u16(p + 4);
-	m->id = get_u32(p + 12);
-	m->body = p + IPC_HDR_LEN;
-	m->body_len = len - IPC_HDR_LEN;
+	m->version = h.version;
+	m->type = h.type;
+	m->id = h.id;
+	m->body = r.p;
+	m->body_len = r.left;
 	return 0;
 }
 
@@ -136,213 +424,77 @@ static int check_body(const struct ipc_msg *m, uint16_t type, size_t len)
 	return 0;
 }
 
-/* ---- HELLO --------------------------------------------------------- */
-
-int ipc_encode_hello(void *buf, size_t cap, uint32_t id,
-		     const struct ipc_hello *h)
-{
-	uint8_t *p = buf;
-	int len;
-
-	if (h->version_min == 0 || h->version_min > h->version_max ||
-	    h->version_max > 0xff)
-		return -EINVAL;
-	len =
-	    put_header(p, cap, IPC_VERSION_MIN, IPC_T_HELLO, id, IPC_HELLO_LEN);
-	if (len < 0)
-		return len;
-	p += IPC_HDR_LEN;
-	put_u16(p, h->version_min);
-	put_u16(p + 2, h->version_max);
-	put_u32(p + 4, 0);
-	return len;
-}
-
-int ipc_decode_hello(const struct ipc_msg *m, struct ipc_hello *out)
-{
-	const uint8_t *p = m->body;
-	int err = check_body(m, IPC_T_HELLO, IPC_HELLO_LEN);
-
-	if (err)
-		return err;
-	out->version_min = get_u16(p);
-	out->version_max = get_u16(p + 2);
-	if (out->version_min == 0 || out->version_min > out->version_max ||
-	    get_u32(p + 4) != 0)
-		return -EBADMSG;
-	return 0;
-}
-
-int ipc_encode_hello_reply(void *buf, size_t cap, uint8_t version, uint32_t id,
-			   const struct ipc_hello_reply *r)
-{
-	uint8_t *p = buf;
-	int len;
-
-	if (!status_valid(r->status))
-		return -EINVAL;
-	len = put_header(p, cap, version, IPC_T_HELLO_REPLY, id,
-			 IPC_HELLO_REPLY_LEN);
-	if (len < 0)
-		return len;
-	p += IPC_HDR_LEN;
-	put_u32(p, (uint32_t)r->status);
-	put_u16(p + 4, r->version);
-	put_u16(p + 6, 0);
-	put_u32(p + 8, r->capabilities);
-	put_u32(p + 12, r->msg_max);
-	return len;
-}
-
-int ipc_decode_hello_reply(const struct ipc_msg *m, struct ipc_hello_reply *out)
-{
-	const uint8_t *p = m->body;
-	int err = check_body(m, IPC_T_HELLO_REPLY, IPC_HELLO_REPLY_LEN);
-
-	if (err)
-		return err;
-	out->status = get_status(p);
-	out->version = get_u16(p + 4);
-	out->capabilities = get_u32(p + 8);
-	out->msg_max = get_u32(p + 12);
-	if (!status_valid(out->status) || get_u16(p + 6) != 0)
-		return -EBADMSG;
-	/* A success names a version we speak and a usable size. */
-	if (out->status == 0 &&
-	    (out->version < IPC_VERSION_MIN || out->version > IPC_VERSION_MAX ||
-	     out->msg_max < IPC_HDR_LEN + IPC_STATUS_REPLY_MIN + 64))
-		return -EBADMSG;
-	return 0;
-}
-
-/* ---- UDP_OPEN ------------------------------------------------------ */
-
-int ipc_encode_udp_open(void *buf, size_t cap, uint8_t version, uint32_t id,
-			const struct ipc_udp_open *o)
-{
-	uint8_t *p = buf;
-	int len =
-	    put_header(p, cap, version, IPC_T_UDP_OPEN, id, IPC_UDP_OPEN_LEN);
-
-	if (len < 0)
-		return len;
-	p += IPC_HDR_LEN;
-	put_u32(p, o->local_addr);
-	put_u32(p + 4, o->remote_addr);
-	put_u16(p + 8, o->local_port);
-	put_u16(p + 10, o->remote_port);
-	put_u32(p + 12, 0);
-	return len;
-}
-
-int ipc_decode_udp_open(const struct ipc_msg *m, struct ipc_udp_open *out)
-{
-	const uint8_t *p = m->body;
-	int err = check_body(m, IPC_T_UDP_OPEN, IPC_UDP_OPEN_LEN);
-
-	if (err)
-		return err;
-	out->local_addr = get_u32(p);
-	out->remote_addr = get_u32(p + 4);
-	out->local_port = get_u16(p + 8);
-	out->remote_port = get_u16(p + 10);
-	if (get_u32(p + 12) != 0)
-		return -EBADMSG;
-	return 0;
-}
-
-int ipc_encode_udp_open_reply(void *buf, size_t cap, uint8_t version,
-			      uint32_t id, const struct ipc_udp_open_reply *r)
-{
-	uint8_t *p = buf;
-	int len;
-
-	if (!status_valid(r->status) || (r->status == 0 && r->sock < 0))
-		return -EINVAL;
-	len = put_header(p, cap, version, IPC_T_UDP_OPEN_REPLY, id,
-			 IPC_UDP_OPEN_REPLY_LEN);
-	if (len < 0)
-		return len;
-	p += IPC_HDR_LEN;
-	put_u32(p, (uint32_t)r->status);
-	put_u32(p + 4, (uint32_t)(r->status == 0 ? r->sock : -1));
-	put_u32(p + 8, r->local_addr);
-	put_u16(p + 12, r->local_port);
-	put_u16(p + 14, 0);
-	return len;
-}
-
-int ipc_decode_udp_open_reply(const struct ipc_msg *m,
-			      struct ipc_udp_open_reply *out)
-{
-	const uint8_t *p = m->body;
-	int err = check_body(m, IPC_T_UDP_OPEN_REPLY, IPC_UDP_OPEN_REPLY_LEN);
-
-	if (err)
-		return err;
-	out->status = get_status(p);
-	out->sock = (int32_t)get_u32(p + 4);
-	out->local_addr = get_u32(p + 8);
-	out->local_port = get_u16(p + 12);
-	if (!status_valid(out->status) || get_u16(p + 14) != 0)
-		return -EBADMSG;
-	if (out->status == 0 ? out->sock < 0 : out->sock != -1)
-		return -EBADMSG;
-	return 0;
-}
-
-/* ---- STATUS request, ERROR ----------------------------------------- */
-
-int ipc_encode_status(void *buf, size_t cap, uint8_t version, uint32_t id)
-{
-	return put_header(buf, cap, version, IPC_T_STATUS, id, IPC_STATUS_LEN);
-}
-
-int ipc_decode_status(const struct ipc_msg *m)
-{
-	return check_body(m, IPC_T_STATUS, IPC_STATUS_LEN);
-}
-
-int ipc_encode_error(void *buf, size_t cap, uint8_t version, uint32_t id,
-		     const struct ipc_error *e)
-{
-	uint8_t *p = buf;
-	int len;
-
-	if (!status_valid(e->status) || e->status == 0)
-		return -EINVAL;
-	len = put_header(p, cap, version, IPC_T_ERROR, id, IPC_ERROR_LEN);
-	if (len < 0)
-		return len;
-	p += IPC_HDR_LEN;
-	put_u32(p, (uint32_t)e->status);
-	put_u32(p + 4, 0);
-	return len;
-}
-
-int ipc_decode_error(const struct ipc_msg *m, struct ipc_error *out)
-{
-	const uint8_t *p = m->body;
-	int err = check_body(m, IPC_T_ERROR, IPC_ERROR_LEN);
-
-	if (err)
-		return err;
-	out->status = get_status(p);
-	if (!status_valid(out->status) || out->status == 0 ||
-	    get_u32(p + 4) != 0)
-		return -EBADMSG;
-	return 0;
-}
-
-/* ---- TCP requests -------------------------------------------------- */
+/* ---- each message's range checks ----------------------------------- */
 
 /*
- * Options block (28 bytes): u32 set, u32 flags (bit 0 nodelay, bit 1
- * keepalive), u32 sndbuf, rcvbuf, keepidle_s, keepintvl_s, keepcnt.
- * A field not in `set` is zero; a flag bit only with its `set` bit.
+ * <message>_sendable(v) says whether the encoder may send *v (else
+ * -EINVAL) and may normalise it (a failed reply carries no id);
+ * <message>_valid(v) whether a decoded body is in range (else
+ * -EBADMSG). Reserved fields and sizes are the layouts' business.
  */
-#define TCP_OPTS_F_NODELAY   0x1u
-#define TCP_OPTS_F_KEEPALIVE 0x2u
+
+/* For a message or record with no checks beyond its layout's. */
+static bool no_check(const void *v)
+{
+	return true;
+}
+
+/* Where the encoder checks exactly what the decoder does. */
+#define udp_open_sendable	  no_check
+#define udp_open_valid		  no_check
+#define error_sendable		  error_valid
+#define tcp_connect_sendable	  tcp_connect_valid
+#define tcp_listen_sendable	  tcp_listen_valid
+#define tcp_setopt_sendable	  tcp_setopt_valid
+#define tcp_setopt_reply_sendable tcp_setopt_reply_valid
+#define barrier_reply_sendable	  barrier_reply_valid
+
+static bool hello_sendable(struct ipc_hello *v)
+{
+	return v->version_min != 0 && v->version_min <= v->version_max &&
+	       v->version_max <= 0xff;
+}
+
+static bool hello_valid(const struct ipc_hello *v)
+{
+	return v->version_min != 0 && v->version_min <= v->version_max;
+}
+
+static bool hello_reply_sendable(struct ipc_hello_reply *v)
+{
+	return status_valid(v->status);
+}
+
+static bool hello_reply_valid(const struct ipc_hello_reply *v)
+{
+	if (!status_valid(v->status))
+		return false;
+	/* A success names a version we speak and a usable size. */
+	return v->status != 0 ||
+	       (v->version >= IPC_VERSION_MIN &&
+		v->version <= IPC_VERSION_MAX &&
+		v->msg_max >= IPC_HDR_LEN + IPC_STATUS_REPLY_MIN + 64);
+}
+
+static bool udp_open_reply_sendable(struct ipc_udp_open_reply *v)
+{
+	if (!status_valid(v->status) || (v->status == 0 && v->sock < 0))
+		return false;
+	if (v->status != 0)
+		v->sock = -1;
+	return true;
+}
+
+static bool udp_open_reply_valid(const struct ipc_udp_open_reply *v)
+{
+	return status_valid(v->status) &&
+	       (v->status == 0 ? v->sock >= 0 : v->sock == -1);
+}
+
+static bool error_valid(const struct ipc_error *v)
+{
+	return status_valid(v->status) && v->status != 0;
+}
 
 static bool in_range_if_set(uint32_t set, uint32_t bit, uint32_t v, uint32_t lo,
 			    uint32_t hi)
@@ -352,6 +504,7 @@ static bool in_range_if_set(uint32_t set, uint32_t bit, uint32_t v, uint32_t lo,
 	return v >= lo && v <= hi;
 }
 
+/* A field not in `set` is zero; a flag only with its `set` bit. */
 static bool tcp_opts_valid(const struct ipc_tcp_opts *o)
 {
 	uint32_t set = o->set;
@@ -373,528 +526,234 @@ static bool tcp_opts_valid(const struct ipc_tcp_opts *o)
 			       IPC_TCP_KEEPCNT_MAX);
 }
 
-static void put_tcp_opts(uint8_t *p, const struct ipc_tcp_opts *o)
+static bool tcp_connect_valid(const struct ipc_tcp_connect *v)
 {
-	put_u32(p, o->set);
-	put_u32(p + 4, (o->nodelay ? TCP_OPTS_F_NODELAY : 0) |
-			   (o->keepalive ? TCP_OPTS_F_KEEPALIVE : 0));
-	put_u32(p + 8, o->sndbuf);
-	put_u32(p + 12, o->rcvbuf);
-	put_u32(p + 16, o->keepidle_s);
-	put_u32(p + 20, o->keepintvl_s);
-	put_u32(p + 24, o->keepcnt);
+	return v->remote_port != 0 &&
+	       v->timeout_ms <= IPC_TCP_CONNECT_TIMEOUT_MAX_MS &&
+	       !(v->flags & ~IPC_TCP_CONNECT_F_NONBLOCK) &&
+	       tcp_opts_valid(&v->opts);
 }
 
-static int get_tcp_opts(const uint8_t *p, struct ipc_tcp_opts *o)
+static bool tcp_open_reply_sendable(struct ipc_tcp_open_reply *v)
 {
-	uint32_t flags = get_u32(p + 4);
-
-	o->set = get_u32(p);
-	o->nodelay = (flags & TCP_OPTS_F_NODELAY) != 0;
-	o->keepalive = (flags & TCP_OPTS_F_KEEPALIVE) != 0;
-	o->sndbuf = get_u32(p + 8);
-	o->rcvbuf = get_u32(p + 12);
-	o->keepidle_s = get_u32(p + 16);
-	o->keepintvl_s = get_u32(p + 20);
-	o->keepcnt = get_u32(p + 24);
-	if (flags & ~(TCP_OPTS_F_NODELAY | TCP_OPTS_F_KEEPALIVE))
-		return -EBADMSG;
-	return tcp_opts_valid(o) ? 0 : -EBADMSG;
-}
-
-/* TCP_CONNECT body: u32 local_addr, remote_addr, u16 local_port,
- * remote_port, u32 timeout_ms, flags, then the options block. */
-int ipc_encode_tcp_connect(void *buf, size_t cap, uint8_t version, uint32_t id,
-			   const struct ipc_tcp_connect *c)
-{
-	uint8_t *p = buf;
-	int len;
-
-	if (c->remote_port == 0 ||
-	    c->timeout_ms > IPC_TCP_CONNECT_TIMEOUT_MAX_MS ||
-	    (c->flags & ~IPC_TCP_CONNECT_F_NONBLOCK) ||
-	    !tcp_opts_valid(&c->opts))
-		return -EINVAL;
-	len = put_header(p, cap, version, IPC_T_TCP_CONNECT, id,
-			 IPC_TCP_CONNECT_LEN);
-	if (len < 0)
-		return len;
-	p += IPC_HDR_LEN;
-	put_u32(p, c->local_addr);
-	put_u32(p + 4, c->remote_addr);
-	put_u16(p + 8, c->local_port);
-	put_u16(p + 10, c->remote_port);
-	put_u32(p + 12, c->timeout_ms);
-	put_u32(p + 16, c->flags);
-	put_tcp_opts(p + 20, &c->opts);
-	return len;
-}
-
-int ipc_decode_tcp_connect(const struct ipc_msg *m, struct ipc_tcp_connect *out)
-{
-	const uint8_t *p = m->body;
-	int err = check_body(m, IPC_T_TCP_CONNECT, IPC_TCP_CONNECT_LEN);
-
-	if (err)
-		return err;
-	out->local_addr = get_u32(p);
-	out->remote_addr = get_u32(p + 4);
-	out->local_port = get_u16(p + 8);
-	out->remote_port = get_u16(p + 10);
-	out->timeout_ms = get_u32(p + 12);
-	out->flags = get_u32(p + 16);
-	if (out->remote_port == 0 ||
-	    out->timeout_ms > IPC_TCP_CONNECT_TIMEOUT_MAX_MS ||
-	    (out->flags & ~IPC_TCP_CONNECT_F_NONBLOCK))
-		return -EBADMSG;
-	return get_tcp_opts(p + 20, &out->opts);
-}
-
-/* Open reply body: i32 status, i32 id, u32 local_addr, u16 local_port,
- * u16 reserved. Shared by TCP_CONNECT and TCP_LISTEN. */
-static int encode_tcp_open_reply(void *buf, size_t cap, uint8_t version,
-				 uint16_t type, uint32_t id,
-				 const struct ipc_tcp_open_reply *r)
-{
-	uint8_t *p = buf;
-	int len;
-
-	if (!status_valid(r->status) || (r->status == 0 && r->id < 0))
-		return -EINVAL;
-	len = put_header(p, cap, version, type, id, IPC_TCP_CONNECT_REPLY_LEN);
-	if (len < 0)
-		return len;
-	p += IPC_HDR_LEN;
-	put_u32(p, (uint32_t)r->status);
-	put_u32(p + 4, (uint32_t)(r->status == 0 ? r->id : -1));
-	put_u32(p + 8, r->status == 0 ? r->local_addr : 0);
-	put_u16(p + 12, r->status == 0 ? r->local_port : 0);
-	put_u16(p + 14, 0);
-	return len;
-}
-
-static int decode_tcp_open_reply(const struct ipc_msg *m, uint16_t type,
-				 struct ipc_tcp_open_reply *out)
-{
-	const uint8_t *p = m->body;
-	int err = check_body(m, type, IPC_TCP_CONNECT_REPLY_LEN);
-
-	if (err)
-		return err;
-	out->status = get_status(p);
-	out->id = (int32_t)get_u32(p + 4);
-	out->local_addr = get_u32(p + 8);
-	out->local_port = get_u16(p + 12);
-	if (!status_valid(out->status) || get_u16(p + 14) != 0)
-		return -EBADMSG;
-	if (out->status == 0 ? out->id < 0
-			     : (out->id != -1 || out->local_addr != 0 ||
-				out->local_port != 0))
-		return -EBADMSG;
-	return 0;
-}
-
-int ipc_encode_tcp_connect_reply(void *buf, size_t cap, uint8_t version,
-				 uint32_t id,
-				 const struct ipc_tcp_open_reply *r)
-{
-	return encode_tcp_open_reply(buf, cap, version, IPC_T_TCP_CONNECT_REPLY,
-				     id, r);
-}
-
-int ipc_decode_tcp_connect_reply(const struct ipc_msg *m,
-				 struct ipc_tcp_open_reply *out)
-{
-	return decode_tcp_open_reply(m, IPC_T_TCP_CONNECT_REPLY, out);
-}
-
-int ipc_encode_tcp_listen_reply(void *buf, size_t cap, uint8_t version,
-				uint32_t id, const struct ipc_tcp_open_reply *r)
-{
-	return encode_tcp_open_reply(buf, cap, version, IPC_T_TCP_LISTEN_REPLY,
-				     id, r);
-}
-
-int ipc_decode_tcp_listen_reply(const struct ipc_msg *m,
-				struct ipc_tcp_open_reply *out)
-{
-	return decode_tcp_open_reply(m, IPC_T_TCP_LISTEN_REPLY, out);
-}
-
-/* TCP_LISTEN body: u32 local_addr, u16 local_port, u16 reserved,
- * u32 backlog, u32 flags (reserved), then the options block. */
-int ipc_encode_tcp_listen(void *buf, size_t cap, uint8_t version, uint32_t id,
-			  const struct ipc_tcp_listen *l)
-{
-	uint8_t *p = buf;
-	int len;
-
-	if (l->local_port == 0 || l->backlog == 0 ||
-	    l->backlog > IPC_TCP_BACKLOG_MAX || !tcp_opts_valid(&l->opts))
-		return -EINVAL;
-	len = put_header(p, cap, version, IPC_T_TCP_LISTEN, id,
-			 IPC_TCP_LISTEN_LEN);
-	if (len < 0)
-		return len;
-	p += IPC_HDR_LEN;
-	put_u32(p, l->local_addr);
-	put_u16(p + 4, l->local_port);
-	put_u16(p + 6, 0);
-	put_u32(p + 8, l->backlog);
-	put_u32(p + 12, 0);
-	put_tcp_opts(p + 16, &l->opts);
-	return len;
-}
-
-int ipc_decode_tcp_listen(const struct ipc_msg *m, struct ipc_tcp_listen *out)
-{
-	const uint8_t *p = m->body;
-	int err = check_body(m, IPC_T_TCP_LISTEN, IPC_TCP_LISTEN_LEN);
-
-	if (err)
-		return err;
-	out->local_addr = get_u32(p);
-	out->local_port = get_u16(p + 4);
-	out->backlog = get_u32(p + 8);
-	if (out->local_port == 0 || get_u16(p + 6) != 0 || out->backlog == 0 ||
-	    out->backlog > IPC_TCP_BACKLOG_MAX || get_u32(p + 12) != 0)
-		return -EBADMSG;
-	return get_tcp_opts(p + 16, &out->opts);
-}
-
-/* TCP_SETOPT body: i32 id, then the options block. */
-int ipc_encode_tcp_setopt(void *buf, size_t cap, uint8_t version, uint32_t id,
-			  const struct ipc_tcp_setopt *o)
-{
-	uint8_t *p = buf;
-	int len;
-
-	if (o->id < 0 || !tcp_opts_valid(&o->opts))
-		return -EINVAL;
-	len = put_header(p, cap, version, IPC_T_TCP_SETOPT, id,
-			 IPC_TCP_SETOPT_LEN);
-	if (len < 0)
-		return len;
-	p += IPC_HDR_LEN;
-	put_u32(p, (uint32_t)o->id);
-	put_tcp_opts(p + 4, &o->opts);
-	return len;
-}
-
-int ipc_decode_tcp_setopt(const struct ipc_msg *m, struct ipc_tcp_setopt *out)
-{
-	const uint8_t *p = m->body;
-	int err = check_body(m, IPC_T_TCP_SETOPT, IPC_TCP_SETOPT_LEN);
-
-	if (err)
-		return err;
-	out->id = (int32_t)get_u32(p);
-	if (out->id < 0)
-		return -EBADMSG;
-	return get_tcp_opts(p + 4, &out->opts);
-}
-
-/* Status-only reply body: i32 status, u32 value. */
-static int encode_status_only(void *buf, size_t cap, uint8_t version,
-			      uint16_t type, uint32_t id,
-			      const struct ipc_status_only_reply *r)
-{
-	uint8_t *p = buf;
-	int len;
-
-	if (!status_valid(r->status))
-		return -EINVAL;
-	len = put_header(p, cap, version, type, id, IPC_TCP_SETOPT_REPLY_LEN);
-	if (len < 0)
-		return len;
-	p += IPC_HDR_LEN;
-	put_u32(p, (uint32_t)r->status);
-	put_u32(p + 4, r->value);
-	return len;
-}
-
-static int decode_status_only(const struct ipc_msg *m, uint16_t type,
-			      struct ipc_status_only_reply *out)
-{
-	const uint8_t *p = m->body;
-	int err = check_body(m, type, IPC_TCP_SETOPT_REPLY_LEN);
-
-	if (err)
-		return err;
-	out->status = get_status(p);
-	out->value = get_u32(p + 4);
-	if (!status_valid(out->status))
-		return -EBADMSG;
-	return 0;
-}
-
-int ipc_encode_tcp_setopt_reply(void *buf, size_t cap, uint8_t version,
-				uint32_t id,
-				const struct ipc_status_only_reply *r)
-{
-	if (r->value != 0)
-		return -EINVAL;
-	return encode_status_only(buf, cap, version, IPC_T_TCP_SETOPT_REPLY, id,
-				  r);
-}
-
-int ipc_decode_tcp_setopt_reply(const struct ipc_msg *m,
-				struct ipc_status_only_reply *out)
-{
-	int err = decode_status_only(m, IPC_T_TCP_SETOPT_REPLY, out);
-
-	if (err == 0 && out->value != 0)
-		return -EBADMSG; /* reserved */
-	return err;
-}
-
-int ipc_encode_barrier(void *buf, size_t cap, uint8_t version, uint32_t id)
-{
-	return put_header(buf, cap, version, IPC_T_BARRIER, id,
-			  IPC_BARRIER_LEN);
-}
-
-int ipc_decode_barrier(const struct ipc_msg *m)
-{
-	return check_body(m, IPC_T_BARRIER, IPC_BARRIER_LEN);
-}
-
-int ipc_encode_barrier_reply(void *buf, size_t cap, uint8_t version,
-			     uint32_t id, const struct ipc_status_only_reply *r)
-{
-	return encode_status_only(buf, cap, version, IPC_T_BARRIER_REPLY, id,
-				  r);
-}
-
-int ipc_decode_barrier_reply(const struct ipc_msg *m,
-			     struct ipc_status_only_reply *out)
-{
-	return decode_status_only(m, IPC_T_BARRIER_REPLY, out);
-}
-
-/* ---- status records ------------------------------------------------ */
-
-/*
- * Fixed part of each record type, after the 4-byte record header; the
- * string-carrying ones add that many bytes of string. Field by field
- * (docs/ipc.md has the offsets):
- *   DAEMON     u64 uptime_ms, u8 name_len
- *   INTERFACE  i32 index, u32 mtu, addr, gateway, mac[6], u8 prefix_len,
- *              u8 name_len
- *   ROUTE      u32 dst, gateway, i32 ifindex, u8 prefix_len, u8 kind,
- *              u16 reserved
- *   ARP        u32 addr, i32 ifindex, u64 expires_ms, u32 queued, mac[6],
- *              u8 state, u8 reserved
- *   SOCKET     i32 id, u8 protocol, u8 reserved, u16 local_port,
- *              u32 local_addr, remote_addr, u16 remote_port, u16 reserved,
- *              u32 recv_queue, recv_bytes, u64 rx, tx, drops
- *   POOL       6 x u32
- *   COUNTER    u64 value, u8 name_len
- *   TCP        i32 id, u8 state, u8 flags, u16 local_port, u32 local_addr,
- *              remote_addr, u16 remote_port, u16 reserved, u32 send_queue,
- *              recv_queue, snd_wnd, rcv_wnd, cwnd, ssthresh, mss, backlog,
- *              u64 srtt_us, rttvar_us, rto_ms, retransmits, bytes_sent,
- *              bytes_received
- */
-#define REC_DAEMON_FIXED    9u
-#define REC_INTERFACE_FIXED 24u
-#define REC_ROUTE_LEN	    16u
-#define REC_ARP_LEN	    28u
-#define REC_SOCKET_LEN	    52u
-#define REC_POOL_LEN	    24u
-#define REC_COUNTER_FIXED   9u
-#define REC_TCP_LEN	    100u
-#define REC_TCP_FLAGS	    (IPC_TCP_F_LISTENER | IPC_TCP_F_ORPHAN)
-
-/* Copies a NUL-terminated string for the wire: at most `max` bytes,
- * non-printable bytes as '?'. Returns the length written. */
-static size_t put_string(uint8_t *p, const char *s, size_t max)
-{
-	size_t n = 0;
-
-	for (; n < max && s[n] != '\0'; n++) {
-		unsigned char c = (unsigned char)s[n];
-
-		p[n] = (c >= 0x20 && c < 0x7f) ? c : '?';
+	if (!status_valid(v->status) || (v->status == 0 && v->id < 0))
+		return false;
+	if (v->status != 0) {
+		v->id = -1;
+		v->local_addr = 0;
+		v->local_port = 0;
 	}
-	return n;
-}
-
-static size_t string_len(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	while (n < max && s[n] != '\0')
-		n++;
-	return n;
-}
-
-/* A wire string: printable ASCII only (so no NUL), copied and
- * terminated. Returns false for a bad byte. */
-static bool get_string(char *out, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < 0x20 || p[i] >= 0x7f)
-			return false;
-		out[i] = (char)p[i];
-	}
-	out[n] = '\0';
 	return true;
 }
 
-/* The record's full size on the wire, or 0 for an unknown type. */
-static size_t record_size(const struct ipc_record *r)
+static bool tcp_open_reply_valid(const struct ipc_tcp_open_reply *v)
 {
-	switch (r->type) {
-	case IPC_REC_DAEMON:
-		return IPC_REC_HDR_LEN + REC_DAEMON_FIXED +
-		       string_len(r->u.daemon.name, IPC_NAME_MAX);
-	case IPC_REC_INTERFACE:
-		return IPC_REC_HDR_LEN + REC_INTERFACE_FIXED +
-		       string_len(r->u.iface.name, IPC_IFNAME_MAX);
-	case IPC_REC_ROUTE:
-		return IPC_REC_HDR_LEN + REC_ROUTE_LEN;
-	case IPC_REC_ARP:
-		return IPC_REC_HDR_LEN + REC_ARP_LEN;
-	case IPC_REC_SOCKET:
-		return IPC_REC_HDR_LEN + REC_SOCKET_LEN;
-	case IPC_REC_POOL:
-		return IPC_REC_HDR_LEN + REC_POOL_LEN;
-	case IPC_REC_COUNTER:
-		return IPC_REC_HDR_LEN + REC_COUNTER_FIXED +
-		       string_len(r->u.counter.name, IPC_COUNTER_NAME_MAX);
-	case IPC_REC_TCP:
-		return IPC_REC_HDR_LEN + REC_TCP_LEN;
-	}
-	return 0;
+	if (!status_valid(v->status))
+		return false;
+	if (v->status == 0)
+		return v->id >= 0;
+	return v->id == -1 && v->local_addr == 0 && v->local_port == 0;
 }
 
-/* Writes the record's fields (after its header) at p. */
-static void put_record_body(uint8_t *p, const struct ipc_record *r)
-{
-	size_t n;
+#define tcp_connect_reply_sendable tcp_open_reply_sendable
+#define tcp_connect_reply_valid	   tcp_open_reply_valid
+#define tcp_listen_reply_sendable  tcp_open_reply_sendable
+#define tcp_listen_reply_valid	   tcp_open_reply_valid
 
-	switch (r->type) {
-	case IPC_REC_DAEMON:
-		put_u64(p, r->u.daemon.uptime_ms);
-		n = put_string(p + 9, r->u.daemon.name, IPC_NAME_MAX);
-		put_u8(p + 8, (uint8_t)n);
-		break;
-	case IPC_REC_INTERFACE:
-		put_u32(p, (uint32_t)r->u.iface.index);
-		put_u32(p + 4, r->u.iface.mtu);
-		put_u32(p + 8, r->u.iface.addr);
-		put_u32(p + 12, r->u.iface.gateway);
-		memcpy(p + 16, r->u.iface.mac, 6);
-		put_u8(p + 22, r->u.iface.prefix_len);
-		n = put_string(p + 24, r->u.iface.name, IPC_IFNAME_MAX);
-		put_u8(p + 23, (uint8_t)n);
-		break;
-	case IPC_REC_ROUTE:
-		put_u32(p, r->u.route.dst);
-		put_u32(p + 4, r->u.route.gateway);
-		put_u32(p + 8, (uint32_t)r->u.route.ifindex);
-		put_u8(p + 12, r->u.route.prefix_len);
-		put_u8(p + 13, r->u.route.kind);
-		put_u16(p + 14, 0);
-		break;
-	case IPC_REC_ARP:
-		put_u32(p, r->u.arp.addr);
-		put_u32(p + 4, (uint32_t)r->u.arp.ifindex);
-		put_u64(p + 8, r->u.arp.expires_ms);
-		put_u32(p + 16, r->u.arp.queued);
-		memcpy(p + 20, r->u.arp.mac, 6);
-		put_u8(p + 26, r->u.arp.state);
-		put_u8(p + 27, 0);
-		break;
-	case IPC_REC_SOCKET:
-		put_u32(p, (uint32_t)r->u.socket.id);
-		put_u8(p + 4, r->u.socket.protocol);
-		put_u8(p + 5, 0);
-		put_u16(p + 6, r->u.socket.local_port);
-		put_u32(p + 8, r->u.socket.local_addr);
-		put_u32(p + 12, r->u.socket.remote_addr);
-		put_u16(p + 16, r->u.socket.remote_port);
-		put_u16(p + 18, 0);
-		put_u32(p + 20, r->u.socket.recv_queue);
-		put_u32(p + 24, r->u.socket.recv_bytes);
-		put_u64(p + 28, r->u.socket.rx);
-		put_u64(p + 36, r->u.socket.tx);
-		put_u64(p + 44, r->u.socket.drops);
-		break;
-	case IPC_REC_POOL:
-		put_u32(p, r->u.pool.small_in_use);
-		put_u32(p + 4, r->u.pool.small_allocated);
-		put_u32(p + 8, r->u.pool.small_max);
-		put_u32(p + 12, r->u.pool.large_in_use);
-		put_u32(p + 16, r->u.pool.large_allocated);
-		put_u32(p + 20, r->u.pool.large_max);
-		break;
-	case IPC_REC_COUNTER:
-		put_u64(p, r->u.counter.value);
-		n = put_string(p + 9, r->u.counter.name, IPC_COUNTER_NAME_MAX);
-		put_u8(p + 8, (uint8_t)n);
-		break;
-	case IPC_REC_TCP:
-		put_u32(p, (uint32_t)r->u.tcp.id);
-		put_u8(p + 4, r->u.tcp.state);
-		put_u8(p + 5, r->u.tcp.flags);
-		put_u16(p + 6, r->u.tcp.local_port);
-		put_u32(p + 8, r->u.tcp.local_addr);
-		put_u32(p + 12, r->u.tcp.remote_addr);
-		put_u16(p + 16, r->u.tcp.remote_port);
-		put_u16(p + 18, 0);
-		put_u32(p + 20, r->u.tcp.send_queue);
-		put_u32(p + 24, r->u.tcp.recv_queue);
-		put_u32(p + 28, r->u.tcp.snd_wnd);
-		put_u32(p + 32, r->u.tcp.rcv_wnd);
-		put_u32(p + 36, r->u.tcp.cwnd);
-		put_u32(p + 40, r->u.tcp.ssthresh);
-		put_u32(p + 44, r->u.tcp.mss);
-		put_u32(p + 48, r->u.tcp.backlog);
-		put_u64(p + 52, r->u.tcp.srtt_us);
-		put_u64(p + 60, r->u.tcp.rttvar_us);
-		put_u64(p + 68, r->u.tcp.rto_ms);
-		put_u64(p + 76, r->u.tcp.retransmits);
-		put_u64(p + 84, r->u.tcp.bytes_sent);
-		put_u64(p + 92, r->u.tcp.bytes_received);
-		break;
-	}
+static bool tcp_listen_valid(const struct ipc_tcp_listen *v)
+{
+	return v->local_port != 0 && v->backlog != 0 &&
+	       v->backlog <= IPC_TCP_BACKLOG_MAX && tcp_opts_valid(&v->opts);
 }
 
-/* Reply body layout: status i32, flags u16, nrecords u16, records. */
+static bool tcp_setopt_valid(const struct ipc_tcp_setopt *v)
+{
+	return v->id >= 0 && tcp_opts_valid(&v->opts);
+}
+
+/* TCP_SETOPT's value is reserved. */
+static bool tcp_setopt_reply_valid(const struct ipc_status_only_reply *v)
+{
+	return status_valid(v->status) && v->value == 0;
+}
+
+static bool barrier_reply_valid(const struct ipc_status_only_reply *v)
+{
+	return status_valid(v->status);
+}
+
+/* ---- messages ------------------------------------------------------ */
+
+/*
+ * The encoder and decoder of one message with a body: `name` is the
+ * message (encode_<name>, ipc_decode_<name>), `layout` the codec and
+ * struct ipc_<layout> its body.
+ */
+#define MESSAGE(name, TYPE, layout, LAYOUT)                                    \
+	static int encode_##name(void *buf, size_t cap, uint8_t version,       \
+				 uint32_t id, const struct ipc_##layout *in)   \
+	{                                                                      \
+		struct ipc_##layout v = *in;                                   \
+		struct writer w;                                               \
+		int len;                                                       \
+                                                                               \
+		if (!name##_sendable(&v))                                      \
+			return -EINVAL;                                        \
+		len = begin_message(&w, buf, cap, version, TYPE, id,           \
+				    IPC_LAYOUT_LEN(LAYOUT));                   \
+		if (len < 0)                                                   \
+			return len;                                            \
+		put_##layout(&w, &v);                                          \
+		return len;                                                    \
+	}                                                                      \
+	int ipc_decode_##name(const struct ipc_msg *m,                         \
+			      struct ipc_##layout *out)                        \
+	{                                                                      \
+		struct reader r = reader_at(m->body, m->body_len);             \
+		int err = check_body(m, TYPE, IPC_LAYOUT_LEN(LAYOUT));         \
+                                                                               \
+		if (err)                                                       \
+			return err;                                            \
+		get_##layout(&r, out);                                         \
+		return !r.failed && name##_valid(out) ? 0 : -EBADMSG;          \
+	}
+
+/* The public encoder of a message sent in the negotiated version. */
+#define ENCODER(name, TYPE, layout, LAYOUT)                                    \
+	int ipc_encode_##name(void *buf, size_t cap, uint8_t version,          \
+			      uint32_t id, const struct ipc_##layout *in)      \
+	{                                                                      \
+		return encode_##name(buf, cap, version, id, in);               \
+	}
+
+MESSAGE(hello, IPC_T_HELLO, hello, IPC_HELLO_LAYOUT)
+IPC_BODY_MESSAGES(MESSAGE)
+IPC_BODY_MESSAGES(ENCODER)
+
+/* HELLO always carries IPC_VERSION_MIN so that any daemon can read it. */
+int ipc_encode_hello(void *buf, size_t cap, uint32_t id,
+		     const struct ipc_hello *h)
+{
+	return encode_hello(buf, cap, IPC_VERSION_MIN, id, h);
+}
+
+/* A request with no body (STATUS, BARRIER): the header alone. */
+#define EMPTY_MESSAGE(name, TYPE)                                              \
+	int ipc_encode_##name(void *buf, size_t cap, uint8_t version,          \
+			      uint32_t id)                                     \
+	{                                                                      \
+		struct writer w;                                               \
+                                                                               \
+		return begin_message(&w, buf, cap, version, TYPE, id, 0);      \
+	}                                                                      \
+	int ipc_decode_##name(const struct ipc_msg *m)                         \
+	{                                                                      \
+		return check_body(m, TYPE, 0);                                 \
+	}
+
+EMPTY_MESSAGE(status, IPC_T_STATUS)
+EMPTY_MESSAGE(barrier, IPC_T_BARRIER)
+
+/* ---- enumerated values --------------------------------------------- */
+
+#define NAME_OF(id, name) name,
+
+/* const char *function(unsigned v): v's name in LIST, or "?". */
+#define NAME_TABLE(function, LIST, count)                                      \
+	const char *function(unsigned v)                                       \
+	{                                                                      \
+		static const char *const names[] = {LIST(NAME_OF)};            \
+                                                                               \
+		return v < count ? names[v] : "?";                             \
+	}
+
+NAME_TABLE(ipc_route_kind_name, IPC_ROUTE_KINDS, IPC_ROUTE_COUNT)
+NAME_TABLE(ipc_arp_state_name, IPC_ARP_STATES, IPC_ARP_COUNT)
+NAME_TABLE(ipc_tcp_state_name, IPC_TCP_STATES, IPC_TCPS_COUNT)
+
+/* ---- status records ------------------------------------------------ */
+
+/* Each record's range checks, beyond its layout's. */
+
+#define rec_daemon_valid  no_check
+#define rec_pool_valid	  no_check
+#define rec_counter_valid no_check
+
+static bool rec_interface_valid(const struct ipc_rec_interface *v)
+{
+	return v->index >= 0 && v->prefix_len <= 32;
+}
+
+static bool rec_route_valid(const struct ipc_rec_route *v)
+{
+	return v->prefix_len <= 32 && v->ifindex >= 0 &&
+	       v->kind < IPC_ROUTE_COUNT;
+}
+
+static bool rec_arp_valid(const struct ipc_rec_arp *v)
+{
+	return v->ifindex >= 0 && v->state < IPC_ARP_COUNT;
+}
+
+static bool rec_socket_valid(const struct ipc_rec_socket *v)
+{
+	return v->id >= 0;
+}
+
+/* A listener is in LISTEN, nothing else is. */
+static bool rec_tcp_valid(const struct ipc_rec_tcp *v)
+{
+	return v->id >= 0 && v->state < IPC_TCPS_COUNT &&
+	       !(v->flags & ~(IPC_TCP_F_LISTENER | IPC_TCP_F_ORPHAN)) &&
+	       ((v->flags & IPC_TCP_F_LISTENER) != 0) ==
+		   (v->state == IPC_TCPS_LISTEN);
+}
+
+/* Reply body: the head, then the records. */
 int ipc_status_begin(struct ipc_status_builder *b, void *buf, size_t cap,
 		     uint8_t version, uint32_t id)
 {
+	struct writer w;
 	int len;
 
 	if (cap > IPC_MSG_MAX)
 		cap = IPC_MSG_MAX;
-	len = put_header(buf, cap, version, IPC_T_STATUS_REPLY, id,
-			 IPC_STATUS_REPLY_MIN);
+	len = begin_message(&w, buf, cap, version, IPC_T_STATUS_REPLY, id,
+			    IPC_STATUS_REPLY_MIN);
 	if (len < 0)
 		return len;
 	b->buf = buf;
 	b->cap = cap;
 	b->len = (size_t)len;
 	b->nrecords = 0;
+	b->version = version;
+	b->id = id;
 	return 0;
 }
 
+#define PUT_RECORD(TYPE, number, sname, member)                                \
+	case IPC_REC_##TYPE:                                                   \
+		put_rec_##sname(&w, &r->u.member);                             \
+		break;
+
 int ipc_status_add(struct ipc_status_builder *b, const struct ipc_record *r)
 {
-	size_t size = record_size(r);
-	uint8_t *p;
+	uint8_t *start = b->buf + b->len;
+	struct writer w = writer_at(start, b->cap - b->len);
+	struct record_header h = {.type = r->type}; /* length: below */
 
-	if (size == 0)
+	put_record_header(&w, &h);
+	switch (r->type) {
+		IPC_RECORDS(PUT_RECORD)
+	default:
 		return -EINVAL;
-	if (size > b->cap - b->len || b->nrecords == UINT16_MAX)
+	}
+	if (w.failed || b->nrecords == UINT16_MAX)
 		return -ENOSPC;
-	p = b->buf + b->len;
-	put_u16(p, r->type);
-	put_u16(p + 2, (uint16_t)size);
-	put_record_body(p + IPC_REC_HDR_LEN, r);
-	b->len += size;
+	h.length = (uint16_t)(w.p - start);
+	w = writer_at(start, IPC_REC_HDR_LEN);
+	put_record_header(&w, &h);
+	b->len += h.length;
 	b->nrecords++;
 	return 0;
 }
@@ -902,193 +761,90 @@ int ipc_status_add(struct ipc_status_builder *b, const struct ipc_record *r)
 size_t ipc_status_finish(struct ipc_status_builder *b, int32_t status,
 			 bool last)
 {
-	uint8_t *p = b->buf + IPC_HDR_LEN;
+	struct writer w;
+	struct status_reply_head head = {
+	    .status = status,
+	    .flags = last ? IPC_STATUS_F_END : 0,
+	    .nrecords = b->nrecords,
+	};
 
-	put_u32(b->buf + 8, (uint32_t)b->len);
-	put_u32(p, (uint32_t)status);
-	put_u16(p + 4, last ? IPC_STATUS_F_END : 0);
-	put_u16(p + 6, b->nrecords);
+	/* the header again, with the final length */
+	begin_message(&w, b->buf, b->len, b->version, IPC_T_STATUS_REPLY, b->id,
+		      b->len - IPC_HDR_LEN);
+	put_status_reply_head(&w, &head);
 	return b->len;
 }
 
+#define GET_RECORD(TYPE, number, sname, member)                                \
+	case IPC_REC_##TYPE:                                                   \
+		get_rec_##sname(&body, &r->u.member);                          \
+		valid = rec_##sname##_valid(&r->u.member);                     \
+		break;
+
 /*
- * Parses one record at p (avail bytes left in the chunk): sets *used to
- * its size and fills *r (r->type 0 for an unknown type). Returns 0 or
- * -EBADMSG. This is the only place record bytes are read.
+ * Parses one record at the reader (the rest of the chunk): fills *r
+ * (r->type 0 for an unknown type, skipped) and moves the reader past
+ * it. Fails the reader for a malformed record. This is the only place
+ * record bytes are read.
  */
-static int record_parse(const uint8_t *p, size_t avail, struct ipc_record *r,
-			size_t *used)
+static void record_parse(struct reader *chunk, struct ipc_record *r)
 {
-	uint16_t type;
-	size_t size, body_len;
-	const uint8_t *q = p + IPC_REC_HDR_LEN;
+	struct record_header h;
+	struct reader body;
+	const uint8_t *p;
+	bool valid = true;
 
-	if (avail < IPC_REC_HDR_LEN)
-		return -EBADMSG;
-	type = get_u16(p);
-	size = get_u16(p + 2);
-	if (size < IPC_REC_HDR_LEN || size > avail)
-		return -EBADMSG;
-	body_len = size - IPC_REC_HDR_LEN;
-	*used = size;
 	memset(r, 0, sizeof(*r));
-
-	switch (type) {
-	case IPC_REC_DAEMON:
-		if (body_len < REC_DAEMON_FIXED || q[8] > IPC_NAME_MAX ||
-		    body_len != REC_DAEMON_FIXED + q[8])
-			return -EBADMSG;
-		r->u.daemon.uptime_ms = get_u64(q);
-		if (!get_string(r->u.daemon.name, q + 9, q[8]))
-			return -EBADMSG;
-		break;
-	case IPC_REC_INTERFACE:
-		if (body_len < REC_INTERFACE_FIXED || q[23] == 0 ||
-		    q[23] > IPC_IFNAME_MAX ||
-		    body_len != REC_INTERFACE_FIXED + q[23])
-			return -EBADMSG;
-		r->u.iface.index = (int32_t)get_u32(q);
-		r->u.iface.mtu = get_u32(q + 4);
-		r->u.iface.addr = get_u32(q + 8);
-		r->u.iface.gateway = get_u32(q + 12);
-		memcpy(r->u.iface.mac, q + 16, 6);
-		r->u.iface.prefix_len = q[22];
-		if (r->u.iface.index < 0 || r->u.iface.prefix_len > 32 ||
-		    !get_string(r->u.iface.name, q + 24, q[23]))
-			return -EBADMSG;
-		break;
-	case IPC_REC_ROUTE:
-		if (body_len != REC_ROUTE_LEN)
-			return -EBADMSG;
-		r->u.route.dst = get_u32(q);
-		r->u.route.gateway = get_u32(q + 4);
-		r->u.route.ifindex = (int32_t)get_u32(q + 8);
-		r->u.route.prefix_len = q[12];
-		r->u.route.kind = q[13];
-		if (r->u.route.prefix_len > 32 || r->u.route.ifindex < 0 ||
-		    r->u.route.kind > IPC_ROUTE_STATIC || get_u16(q + 14))
-			return -EBADMSG;
-		break;
-	case IPC_REC_ARP:
-		if (body_len != REC_ARP_LEN)
-			return -EBADMSG;
-		r->u.arp.addr = get_u32(q);
-		r->u.arp.ifindex = (int32_t)get_u32(q + 4);
-		r->u.arp.expires_ms = get_u64(q + 8);
-		r->u.arp.queued = get_u32(q + 16);
-		memcpy(r->u.arp.mac, q + 20, 6);
-		r->u.arp.state = q[26];
-		if (r->u.arp.ifindex < 0 || r->u.arp.state > IPC_ARP_STATIC ||
-		    q[27] != 0)
-			return -EBADMSG;
-		break;
-	case IPC_REC_SOCKET:
-		if (body_len != REC_SOCKET_LEN)
-			return -EBADMSG;
-		r->u.socket.id = (int32_t)get_u32(q);
-		r->u.socket.protocol = q[4];
-		r->u.socket.local_port = get_u16(q + 6);
-		r->u.socket.local_addr = get_u32(q + 8);
-		r->u.socket.remote_addr = get_u32(q + 12);
-		r->u.socket.remote_port = get_u16(q + 16);
-		r->u.socket.recv_queue = get_u32(q + 20);
-		r->u.socket.recv_bytes = get_u32(q + 24);
-		r->u.socket.rx = get_u64(q + 28);
-		r->u.socket.tx = get_u64(q + 36);
-		r->u.socket.drops = get_u64(q + 44);
-		if (r->u.socket.id < 0 || q[5] != 0 || get_u16(q + 18) != 0)
-			return -EBADMSG;
-		break;
-	case IPC_REC_POOL:
-		if (body_len != REC_POOL_LEN)
-			return -EBADMSG;
-		r->u.pool.small_in_use = get_u32(q);
-		r->u.pool.small_allocated = get_u32(q + 4);
-		r->u.pool.small_max = get_u32(q + 8);
-		r->u.pool.large_in_use = get_u32(q + 12);
-		r->u.pool.large_allocated = get_u32(q + 16);
-		r->u.pool.large_max = get_u32(q + 20);
-		break;
-	case IPC_REC_COUNTER:
-		if (body_len < REC_COUNTER_FIXED || q[8] == 0 ||
-		    q[8] > IPC_COUNTER_NAME_MAX ||
-		    body_len != REC_COUNTER_FIXED + q[8])
-			return -EBADMSG;
-		r->u.counter.value = get_u64(q);
-		if (!get_string(r->u.counter.name, q + 9, q[8]))
-			return -EBADMSG;
-		break;
-	case IPC_REC_TCP:
-		if (body_len != REC_TCP_LEN)
-			return -EBADMSG;
-		r->u.tcp.id = (int32_t)get_u32(q);
-		r->u.tcp.state = q[4];
-		r->u.tcp.flags = q[5];
-		r->u.tcp.local_port = get_u16(q + 6);
-		r->u.tcp.local_addr = get_u32(q + 8);
-		r->u.tcp.remote_addr = get_u32(q + 12);
-		r->u.tcp.remote_port = get_u16(q + 16);
-		r->u.tcp.send_queue = get_u32(q + 20);
-		r->u.tcp.recv_queue = get_u32(q + 24);
-		r->u.tcp.snd_wnd = get_u32(q + 28);
-		r->u.tcp.rcv_wnd = get_u32(q + 32);
-		r->u.tcp.cwnd = get_u32(q + 36);
-		r->u.tcp.ssthresh = get_u32(q + 40);
-		r->u.tcp.mss = get_u32(q + 44);
-		r->u.tcp.backlog = get_u32(q + 48);
-		r->u.tcp.srtt_us = get_u64(q + 52);
-		r->u.tcp.rttvar_us = get_u64(q + 60);
-		r->u.tcp.rto_ms = get_u64(q + 68);
-		r->u.tcp.retransmits = get_u64(q + 76);
-		r->u.tcp.bytes_sent = get_u64(q + 84);
-		r->u.tcp.bytes_received = get_u64(q + 92);
-		if (r->u.tcp.id < 0 || r->u.tcp.state >= IPC_TCPS_COUNT ||
-		    (r->u.tcp.flags & ~REC_TCP_FLAGS) || get_u16(q + 18) != 0)
-			return -EBADMSG;
-		/* a listener is in LISTEN, nothing else is */
-		if (((r->u.tcp.flags & IPC_TCP_F_LISTENER) != 0) !=
-		    (r->u.tcp.state == IPC_TCPS_LISTEN))
-			return -EBADMSG;
-		break;
-	default:
-		return 0; /* unknown: skipped, type stays 0 */
+	get_record_header(chunk, &h);
+	if (chunk->failed || h.length < IPC_REC_HDR_LEN) {
+		chunk->failed = true;
+		return;
 	}
-	r->type = type;
-	return 0;
+	p = get_room(chunk, h.length - IPC_REC_HDR_LEN);
+	if (!p)
+		return;
+	body = reader_at(p, h.length - IPC_REC_HDR_LEN);
+	switch (h.type) {
+		IPC_RECORDS(GET_RECORD)
+	default:
+		return; /* unknown: skipped, type stays 0 */
+	}
+	/* a known record has exactly its size */
+	if (body.failed || body.left != 0 || !valid)
+		chunk->failed = true;
+	r->type = h.type;
 }
 
 int ipc_decode_status_reply(const struct ipc_msg *m,
 			    struct ipc_status_chunk *out)
 {
-	const uint8_t *p = m->body;
-	uint16_t flags, count;
-	size_t off, used = 0;
-	struct ipc_record r;
+	struct reader r = reader_at(m->body, m->body_len);
+	struct status_reply_head head;
+	struct ipc_record rec;
+	uint16_t count;
 
 	if (m->type != IPC_T_STATUS_REPLY)
 		return -EPROTO;
-	if (m->body_len < IPC_STATUS_REPLY_MIN)
+	get_status_reply_head(&r, &head);
+	if (r.failed)
 		return -EBADMSG;
-	out->status = get_status(p);
-	flags = get_u16(p + 4);
-	out->nrecords = get_u16(p + 6);
-	out->last = (flags & IPC_STATUS_F_END) != 0;
-	out->records = p + IPC_STATUS_REPLY_MIN;
-	out->records_len = m->body_len - IPC_STATUS_REPLY_MIN;
-	if (!status_valid(out->status) || (flags & ~IPC_STATUS_F_END))
+	out->status = head.status;
+	out->nrecords = head.nrecords;
+	out->last = (head.flags & IPC_STATUS_F_END) != 0;
+	out->records = r.p;
+	out->records_len = r.left;
+	if (!status_valid(out->status) || (head.flags & ~IPC_STATUS_F_END))
 		return -EBADMSG;
 	if (out->status != 0 && (!out->last || out->nrecords != 0))
 		return -EBADMSG;
 
 	/* Walk every record once: the count must match the bytes. */
-	count = 0;
-	for (off = 0; off < out->records_len; off += used) {
+	for (count = 0; r.left > 0; count++) {
 		if (count == out->nrecords)
 			return -EBADMSG; /* trailing bytes */
-		if (record_parse(out->records + off, out->records_len - off, &r,
-				 &used))
+		record_parse(&r, &rec);
+		if (r.failed)
 			return -EBADMSG;
-		count++;
 	}
 	if (count != out->nrecords)
 		return -EBADMSG;
@@ -1104,20 +860,20 @@ void ipc_record_iter_init(struct ipc_record_iter *it,
 
 bool ipc_record_next(struct ipc_record_iter *it, struct ipc_record *r)
 {
-	size_t used;
+	struct reader chunk = reader_at(it->p, it->left);
 
-	while (it->left > 0) {
+	while (chunk.left > 0) {
 		/* The chunk was checked whole; a failure here would mean
 		 * an unchecked chunk: stop rather than read on. */
-		if (record_parse(it->p, it->left, r, &used)) {
-			it->left = 0;
-			return false;
-		}
-		it->p += used;
-		it->left -= used;
+		record_parse(&chunk, r);
+		if (chunk.failed)
+			break;
+		it->p = chunk.p;
+		it->left = chunk.left;
 		if (r->type != 0)
 			return true;
 	}
+	it->left = 0;
 	return false;
 }
 
@@ -1126,21 +882,18 @@ bool ipc_record_next(struct ipc_record_iter *it, struct ipc_record *r)
 void ipc_dgram_hdr_encode(uint8_t out[IPC_DGRAM_HDR_LEN],
 			  const struct ipc_dgram_hdr *h)
 {
-	put_u32(out, h->addr);
-	put_u16(out + 4, h->port);
-	put_u8(out + 6, h->flags);
-	put_u8(out + 7, 0);
-	put_u32(out + 8, h->error);
+	struct writer w = writer_at(out, IPC_DGRAM_HDR_LEN);
+
+	put_dgram_hdr(&w, h);
 }
 
 int ipc_dgram_hdr_decode(const uint8_t hdr[IPC_DGRAM_HDR_LEN],
 			 size_t payload_len, struct ipc_dgram_hdr *out)
 {
-	out->addr = get_u32(hdr);
-	out->port = get_u16(hdr + 4);
-	out->flags = hdr[6];
-	out->error = get_u32(hdr + 8);
-	if ((out->flags & ~IPC_DGRAM_F_ERROR) || hdr[7] != 0)
+	struct reader r = reader_at(hdr, IPC_DGRAM_HDR_LEN);
+
+	get_dgram_hdr(&r, out);
+	if (r.failed || (out->flags & ~IPC_DGRAM_F_ERROR))
 		return -EBADMSG;
 	if (out->flags & IPC_DGRAM_F_ERROR) {
 		if (out->error == 0 || out->error > IPC_ERRNO_MAX ||
@@ -1172,29 +925,21 @@ int ipc_dgram_decode(const void *buf, size_t len, struct ipc_dgram_hdr *out,
 
 /* ---- TCP listening channel ----------------------------------------- */
 
-/* Layout: u32 remote_addr, u16 remote_port, u16 local_port,
- * u32 local_addr, i32 id. */
 void ipc_accept_encode(uint8_t out[IPC_ACCEPT_LEN], const struct ipc_accept *a)
 {
-	put_u32(out, a->remote_addr);
-	put_u16(out + 4, a->remote_port);
-	put_u16(out + 6, a->local_port);
-	put_u32(out + 8, a->local_addr);
-	put_u32(out + 12, (uint32_t)a->id);
+	struct writer w = writer_at(out, IPC_ACCEPT_LEN);
+
+	put_accept(&w, a);
 }
 
 int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out)
 {
-	const uint8_t *p = buf;
+	struct reader r = reader_at(buf, len);
 
 	if (len != IPC_ACCEPT_LEN)
 		return -EBADMSG;
-	out->remote_addr = get_u32(p);
-	out->remote_port = get_u16(p + 4);
-	out->local_port = get_u16(p + 6);
-	out->local_addr = get_u32(p + 8);
-	out->id = (int32_t)get_u32(p + 12);
-	if (out->id < 0)
+	get_accept(&r, out);
+	if (r.failed || out->id < 0)
 		return -EBADMSG;
 	return 0;
 }

@@ -4,7 +4,10 @@
  * Pure encoders and decoders, no I/O: the daemon (daemon/control.c) and
  * the client library (client-lib/) both build on them, and a fuzz
  * harness feeds them arbitrary bytes. docs/ipc.md is the specification;
- * this header is its C spelling.
+ * this header is its C spelling. Each layout is written here once, as
+ * a field list (the *_LAYOUT X-macros below), and everything else
+ * follows from it: the structs, the sizes, ipc.c's encoders and
+ * decoders, and the unit test that checks docs/ipc.md's tables.
  *
  * Two channels use these layouts:
  *
@@ -42,7 +45,7 @@
 #define IPC_MAGIC	0x5554u /* "UT" */
 #define IPC_VERSION_MIN 1u
 #define IPC_VERSION_MAX 1u
-#define IPC_HDR_LEN	16u
+#define IPC_HDR_LEN	IPC_LAYOUT_LEN(IPC_HEADER_LAYOUT)
 /* The largest control message, header included, in either direction. */
 #define IPC_MSG_MAX 4096u
 /* Request id 0 is never used by a client; the daemon uses it for
@@ -74,23 +77,73 @@ enum ipc_type {
 	IPC_T_ERROR = 0xffff, /* reply to a request that has no other reply */
 };
 
-/* Fixed body sizes. */
-#define IPC_HELLO_LEN		  8u
-#define IPC_HELLO_REPLY_LEN	  16u
-#define IPC_UDP_OPEN_LEN	  16u
-#define IPC_UDP_OPEN_REPLY_LEN	  16u
-#define IPC_STATUS_LEN		  0u
-#define IPC_ERROR_LEN		  8u
-#define IPC_STATUS_REPLY_MIN	  8u  /* before the records */
-#define IPC_TCP_OPTS_LEN	  28u /* inside the TCP requests below */
-#define IPC_TCP_CONNECT_LEN	  48u
-#define IPC_TCP_CONNECT_REPLY_LEN 16u
-#define IPC_TCP_LISTEN_LEN	  44u
-#define IPC_TCP_LISTEN_REPLY_LEN  16u
-#define IPC_TCP_SETOPT_LEN	  32u
-#define IPC_TCP_SETOPT_REPLY_LEN  8u
-#define IPC_BARRIER_LEN		  0u
-#define IPC_BARRIER_REPLY_LEN	  8u
+/*
+ * ---- layouts: every wire format written once ----------------------
+ *
+ * Each body, record and channel header below is one X-macro list of
+ * its fields in wire order, LAYOUT(F, R): F(kind, name) is a field the
+ * C struct carries, R(kind, name) a reserved one (zero on the wire,
+ * checked zero by the decoder, absent from the struct; the name is
+ * docs/ipc.md's). From that one list come the struct (IPC_STRUCT), the
+ * wire size (IPC_LAYOUT_LEN), ipc.c's encoder and decoder, and the
+ * test that holds docs/ipc.md's tables against the code. A new field
+ * is one line in its list. The kinds:
+ *
+ *   u8 u16 u32 u64 i32   big-endian integers (i32: two's complement)
+ *   mac                  6 bytes
+ *   tcp_opts             the TCP options block, IPC_TCP_OPTS_LAYOUT
+ *   name ifname counter_name
+ *                        a string: u8 length n, then n bytes of
+ *                        printable ASCII; always last, and the size
+ *                        counts only its length byte
+ */
+#define IPC_CTYPE_u8(name)	     uint8_t name
+#define IPC_CTYPE_u16(name)	     uint16_t name
+#define IPC_CTYPE_u32(name)	     uint32_t name
+#define IPC_CTYPE_u64(name)	     uint64_t name
+#define IPC_CTYPE_i32(name)	     int32_t name
+#define IPC_CTYPE_mac(name)	     uint8_t name[6]
+#define IPC_CTYPE_tcp_opts(name)     struct ipc_tcp_opts name
+#define IPC_CTYPE_name(name)	     char name[IPC_NAME_MAX + 1]
+#define IPC_CTYPE_ifname(name)	     char name[IPC_IFNAME_MAX + 1]
+#define IPC_CTYPE_counter_name(name) char name[IPC_COUNTER_NAME_MAX + 1]
+
+#define IPC_WIRE_u8  1u
+#define IPC_WIRE_u16 2u
+#define IPC_WIRE_u32 4u
+#define IPC_WIRE_u64 8u
+#define IPC_WIRE_i32 4u
+#define IPC_WIRE_mac 6u
+#define IPC_WIRE_tcp_opts                                                      \
+	(0u IPC_TCP_OPTS_LAYOUT(IPC_SIZE_OPTS_FIELD, IPC_SIZE_OPTS_FIELD))
+#define IPC_WIRE_name	      1u
+#define IPC_WIRE_ifname	      1u
+#define IPC_WIRE_counter_name 1u
+
+#define IPC_STRUCT_FIELD(kind, name) IPC_CTYPE_##kind(name);
+#define IPC_STRUCT_RESERVED(kind, name)
+/* The members of a layout's struct. */
+#define IPC_STRUCT(LAYOUT) LAYOUT(IPC_STRUCT_FIELD, IPC_STRUCT_RESERVED)
+
+#define IPC_SIZE_FIELD(kind, name) +IPC_WIRE_##kind
+/* (a second name: the options block's size is taken inside another's) */
+#define IPC_SIZE_OPTS_FIELD(kind, name) +IPC_WIRE_##kind
+/* A layout's size on the wire (for strings: up to their length byte). */
+#define IPC_LAYOUT_LEN(LAYOUT) (0u LAYOUT(IPC_SIZE_FIELD, IPC_SIZE_FIELD))
+
+#define IPC_NAME_MAX	     63 /* daemon name, bytes */
+#define IPC_IFNAME_MAX	     15 /* interface name, bytes */
+#define IPC_COUNTER_NAME_MAX 47 /* counter name, bytes */
+
+/* The message header, the same in every version. */
+#define IPC_HEADER_LAYOUT(F, R)                                                \
+	F(u16, magic) /* IPC_MAGIC */                                          \
+	F(u8, version)                                                         \
+	R(u8, flags)                                                           \
+	F(u16, type) /* enum ipc_type */                                       \
+	R(u16, reserved)                                                       \
+	F(u32, length) /* of the whole message, header included */             \
+	F(u32, id)
 
 /* Errors travel as negative errno values in [-IPC_ERRNO_MAX, 0]. */
 #define IPC_ERRNO_MAX 4095
@@ -118,38 +171,54 @@ bool ipc_type_is_request(uint16_t type);
 
 /* HELLO: the client's range of versions. Its header always carries
  * version IPC_VERSION_MIN so that any daemon can read it. */
+#define IPC_HELLO_LAYOUT(F, R)                                                 \
+	F(u16, version_min)                                                    \
+	F(u16, version_max)                                                    \
+	R(u32, reserved)
 struct ipc_hello {
-	uint16_t version_min;
-	uint16_t version_max;
+	IPC_STRUCT(IPC_HELLO_LAYOUT)
 };
+#define IPC_HELLO_LEN IPC_LAYOUT_LEN(IPC_HELLO_LAYOUT)
 
 /* HELLO reply: status 0 and the version both sides speak from now on,
  * or -EPROTONOSUPPORT (and the daemon disconnects). */
+#define IPC_HELLO_REPLY_LAYOUT(F, R)                                           \
+	F(i32, status)                                                         \
+	F(u16, version)                                                        \
+	R(u16, reserved)                                                       \
+	F(u32, capabilities) /* IPC_CAP_* */                                   \
+	F(u32, msg_max)	     /* the daemon's IPC_MSG_MAX */
 struct ipc_hello_reply {
-	int32_t status;
-	uint16_t version;
-	uint32_t capabilities; /* IPC_CAP_* */
-	uint32_t msg_max;      /* the daemon's IPC_MSG_MAX */
+	IPC_STRUCT(IPC_HELLO_REPLY_LAYOUT)
 };
+#define IPC_HELLO_REPLY_LEN IPC_LAYOUT_LEN(IPC_HELLO_REPLY_LAYOUT)
 
 /* UDP_OPEN: bind to local_addr:local_port (0 = any / ephemeral) and,
  * when remote_port is not 0, connect to remote_addr:remote_port. */
+#define IPC_UDP_OPEN_LAYOUT(F, R)                                              \
+	F(u32, local_addr)                                                     \
+	F(u32, remote_addr)                                                    \
+	F(u16, local_port)                                                     \
+	F(u16, remote_port)                                                    \
+	R(u32, flags)
 struct ipc_udp_open {
-	uint32_t local_addr;
-	uint16_t local_port;
-	uint32_t remote_addr;
-	uint16_t remote_port;
+	IPC_STRUCT(IPC_UDP_OPEN_LAYOUT)
 };
+#define IPC_UDP_OPEN_LEN IPC_LAYOUT_LEN(IPC_UDP_OPEN_LAYOUT)
 
 /* UDP_OPEN reply. With status 0 exactly one descriptor (the
  * application's end of the data channel) rides along in SCM_RIGHTS;
  * with a negative status, none. */
+#define IPC_UDP_OPEN_REPLY_LAYOUT(F, R)                                        \
+	F(i32, status)                                                         \
+	F(i32, sock) /* the stack's socket id, -1 on error */                  \
+	F(u32, local_addr)                                                     \
+	F(u16, local_port)                                                     \
+	R(u16, reserved)
 struct ipc_udp_open_reply {
-	int32_t status;
-	int32_t sock; /* the stack's socket id, -1 on error */
-	uint32_t local_addr;
-	uint16_t local_port;
+	IPC_STRUCT(IPC_UDP_OPEN_REPLY_LAYOUT)
 };
+#define IPC_UDP_OPEN_REPLY_LEN IPC_LAYOUT_LEN(IPC_UDP_OPEN_REPLY_LAYOUT)
 
 /*
  * TCP socket options as requests carry them. `set` says which fields
@@ -181,6 +250,20 @@ struct ipc_tcp_opts {
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
 };
 
+/* The options block on the wire: `flags` carries nodelay (bit 0) and
+ * keepalive (bit 1), IPC_TCP_OPTS_F_*. */
+#define IPC_TCP_OPTS_F_NODELAY	 0x1u
+#define IPC_TCP_OPTS_F_KEEPALIVE 0x2u
+#define IPC_TCP_OPTS_LAYOUT(F, R)                                              \
+	F(u32, set)                                                            \
+	F(u32, flags)                                                          \
+	F(u32, sndbuf)                                                         \
+	F(u32, rcvbuf)                                                         \
+	F(u32, keepidle_s)                                                     \
+	F(u32, keepintvl_s)                                                    \
+	F(u32, keepcnt)
+#define IPC_TCP_OPTS_LEN IPC_LAYOUT_LEN(IPC_TCP_OPTS_LAYOUT)
+
 /* TCP_CONNECT: open a connection to remote_addr:remote_port from
  * local_addr:local_port (0 = the route's source / an ephemeral port).
  * Without IPC_TCP_CONNECT_F_NONBLOCK the reply comes when the
@@ -190,57 +273,83 @@ struct ipc_tcp_opts {
 #define IPC_TCP_CONNECT_TIMEOUT_MAX_MS	   600000u
 #define IPC_TCP_CONNECT_TIMEOUT_DEFAULT_MS 75000u
 
+#define IPC_TCP_CONNECT_LAYOUT(F, R)                                           \
+	F(u32, local_addr)                                                     \
+	F(u32, remote_addr)                                                    \
+	F(u16, local_port)                                                     \
+	F(u16, remote_port) /* not 0 */                                        \
+	F(u32, timeout_ms)  /* 0..IPC_TCP_CONNECT_TIMEOUT_MAX_MS */            \
+	F(u32, flags)	    /* IPC_TCP_CONNECT_F_* */                          \
+	F(tcp_opts, opts)
 struct ipc_tcp_connect {
-	uint32_t local_addr;
-	uint16_t local_port;
-	uint32_t remote_addr;
-	uint16_t remote_port; /* not 0 */
-	uint32_t timeout_ms;  /* 0..IPC_TCP_CONNECT_TIMEOUT_MAX_MS */
-	uint32_t flags;	      /* IPC_TCP_CONNECT_F_* */
-	struct ipc_tcp_opts opts;
+	IPC_STRUCT(IPC_TCP_CONNECT_LAYOUT)
 };
+#define IPC_TCP_CONNECT_LEN IPC_LAYOUT_LEN(IPC_TCP_CONNECT_LAYOUT)
 
 /* TCP_CONNECT and TCP_LISTEN replies. With status 0 exactly one
  * descriptor rides along: the connection's stream socket, or the
  * listener's SEQPACKET socket. `id` is the connection or listener id
  * (as status shows it), -1 on error; local_addr/local_port are the
  * local endpoint when known, else 0. */
+#define IPC_TCP_OPEN_REPLY_LAYOUT(F, R)                                        \
+	F(i32, status)                                                         \
+	F(i32, id)                                                             \
+	F(u32, local_addr)                                                     \
+	F(u16, local_port)                                                     \
+	R(u16, reserved)
 struct ipc_tcp_open_reply {
-	int32_t status;
-	int32_t id;
-	uint32_t local_addr;
-	uint16_t local_port;
+	IPC_STRUCT(IPC_TCP_OPEN_REPLY_LAYOUT)
 };
+#define IPC_TCP_CONNECT_REPLY_LEN IPC_LAYOUT_LEN(IPC_TCP_OPEN_REPLY_LAYOUT)
+#define IPC_TCP_LISTEN_REPLY_LEN  IPC_LAYOUT_LEN(IPC_TCP_OPEN_REPLY_LAYOUT)
 
 /* TCP_LISTEN: listen on local_addr:local_port (port not 0) with at
  * most backlog (1..IPC_TCP_BACKLOG_MAX) connections waiting. */
 #define IPC_TCP_BACKLOG_MAX 4096u
 
+#define IPC_TCP_LISTEN_LAYOUT(F, R)                                            \
+	F(u32, local_addr)                                                     \
+	F(u16, local_port)                                                     \
+	R(u16, reserved)                                                       \
+	F(u32, backlog)                                                        \
+	R(u32, flags)                                                          \
+	F(tcp_opts, opts)
 struct ipc_tcp_listen {
-	uint32_t local_addr;
-	uint16_t local_port;
-	uint32_t backlog;
-	struct ipc_tcp_opts opts;
+	IPC_STRUCT(IPC_TCP_LISTEN_LAYOUT)
 };
+#define IPC_TCP_LISTEN_LEN IPC_LAYOUT_LEN(IPC_TCP_LISTEN_LAYOUT)
 
 /* TCP_SETOPT: changes the given options of a connection the client
  * owns. The reply is a bare status. */
+#define IPC_TCP_SETOPT_LAYOUT(F, R)                                            \
+	F(i32, id) /* a connection id, >= 0 */                                 \
+	F(tcp_opts, opts)
 struct ipc_tcp_setopt {
-	int32_t id; /* a connection id, >= 0 */
-	struct ipc_tcp_opts opts;
+	IPC_STRUCT(IPC_TCP_SETOPT_LAYOUT)
 };
+#define IPC_TCP_SETOPT_LEN IPC_LAYOUT_LEN(IPC_TCP_SETOPT_LAYOUT)
 
 /* TCP_SETOPT and BARRIER replies. */
+#define IPC_STATUS_ONLY_REPLY_LAYOUT(F, R)                                     \
+	F(i32, status)                                                         \
+	F(u32, value) /* BARRIER: frames processed; TCP_SETOPT: 0 */
 struct ipc_status_only_reply {
-	int32_t status;
-	uint32_t value; /* BARRIER: frames processed; TCP_SETOPT: 0 */
+	IPC_STRUCT(IPC_STATUS_ONLY_REPLY_LAYOUT)
 };
+#define IPC_TCP_SETOPT_REPLY_LEN IPC_LAYOUT_LEN(IPC_STATUS_ONLY_REPLY_LAYOUT)
+#define IPC_BARRIER_REPLY_LEN	 IPC_LAYOUT_LEN(IPC_STATUS_ONLY_REPLY_LAYOUT)
+#define IPC_STATUS_LEN		 0u
+#define IPC_BARRIER_LEN		 0u
 
 /* ERROR: the reply to a request that failed before it had one (an
  * unknown type), and the unsolicited message to a refused client. */
+#define IPC_ERROR_LAYOUT(F, R)                                                 \
+	F(i32, status)                                                         \
+	R(u32, reserved)
 struct ipc_error {
-	int32_t status;
+	IPC_STRUCT(IPC_ERROR_LAYOUT)
 };
+#define IPC_ERROR_LEN IPC_LAYOUT_LEN(IPC_ERROR_LAYOUT)
 
 /*
  * Encoders write one complete message (header and body) into buf and
@@ -316,128 +425,178 @@ int ipc_decode_barrier_reply(const struct ipc_msg *m,
  * later versions can add some.
  */
 #define IPC_STATUS_F_END 0x0001u
-#define IPC_REC_HDR_LEN	 4u
 
-enum ipc_record_type {
-	IPC_REC_DAEMON = 1,
-	IPC_REC_INTERFACE = 2,
-	IPC_REC_ROUTE = 3,
-	IPC_REC_ARP = 4,
-	IPC_REC_SOCKET = 5,
-	IPC_REC_POOL = 6,
-	IPC_REC_COUNTER = 7,
-	IPC_REC_TCP = 8,
-};
+/* A STATUS reply's body before its records. */
+#define IPC_STATUS_REPLY_LAYOUT(F, R)                                          \
+	F(i32, status)                                                         \
+	F(u16, flags) /* IPC_STATUS_F_* */                                     \
+	F(u16, nrecords)
+#define IPC_STATUS_REPLY_MIN IPC_LAYOUT_LEN(IPC_STATUS_REPLY_LAYOUT)
 
-#define IPC_NAME_MAX	     63 /* daemon name, bytes */
-#define IPC_IFNAME_MAX	     15 /* interface name, bytes */
-#define IPC_COUNTER_NAME_MAX 47 /* counter name, bytes */
+/* Every record starts with this; length counts the whole record. */
+#define IPC_RECORD_HEADER_LAYOUT(F, R)                                         \
+	F(u16, type) /* enum ipc_record_type */                                \
+	F(u16, length)
+#define IPC_REC_HDR_LEN IPC_LAYOUT_LEN(IPC_RECORD_HEADER_LAYOUT)
 
-enum ipc_route_kind { IPC_ROUTE_CONNECTED = 0, IPC_ROUTE_STATIC = 1 };
-enum ipc_arp_state {
-	IPC_ARP_INCOMPLETE = 0,
-	IPC_ARP_REACHABLE = 1,
-	IPC_ARP_STATIC = 2,
-};
+/*
+ * Every record type: X(TYPE, number, struct suffix, union member).
+ * The record's layout is IPC_REC_<TYPE>_LAYOUT, its struct
+ * ipc_rec_<suffix>, its place in struct ipc_record u.<member>.
+ */
+#define IPC_RECORDS(X)                                                         \
+	X(DAEMON, 1, daemon, daemon)                                           \
+	X(INTERFACE, 2, interface, iface)                                      \
+	X(ROUTE, 3, route, route)                                              \
+	X(ARP, 4, arp, arp)                                                    \
+	X(SOCKET, 5, socket, socket)                                           \
+	X(POOL, 6, pool, pool)                                                 \
+	X(COUNTER, 7, counter, counter)                                        \
+	X(TCP, 8, tcp, tcp)
+
+#define IPC_RECORD_TYPE_ENUM(TYPE, number, sname, member)                      \
+	IPC_REC_##TYPE = number,
+enum ipc_record_type { IPC_RECORDS(IPC_RECORD_TYPE_ENUM) };
+
+/*
+ * The values of enumerated fields, each list X(NAME, "name") in wire
+ * order from 0, with one name table: ipc_route_kind_name(),
+ * ipc_arp_state_name(), ipc_tcp_state_name(). Other enums that must
+ * agree (utcp.h's, the stack's) assert it against these lists.
+ */
+#define IPC_ROUTE_KINDS(X)                                                     \
+	X(CONNECTED, "connected")                                              \
+	X(STATIC, "static")
+#define IPC_ARP_STATES(X)                                                      \
+	X(INCOMPLETE, "incomplete")                                            \
+	X(REACHABLE, "reachable")                                              \
+	X(STATIC, "static")
+/* TCP states: RFC 9293's, numbered as enum tcp_state. */
+#define IPC_TCP_STATES(X)                                                      \
+	X(CLOSED, "CLOSED")                                                    \
+	X(LISTEN, "LISTEN")                                                    \
+	X(SYN_SENT, "SYN_SENT")                                                \
+	X(SYN_RECEIVED, "SYN_RECEIVED")                                        \
+	X(ESTABLISHED, "ESTABLISHED")                                          \
+	X(FIN_WAIT_1, "FIN_WAIT_1")                                            \
+	X(FIN_WAIT_2, "FIN_WAIT_2")                                            \
+	X(CLOSE_WAIT, "CLOSE_WAIT")                                            \
+	X(CLOSING, "CLOSING")                                                  \
+	X(LAST_ACK, "LAST_ACK")                                                \
+	X(TIME_WAIT, "TIME_WAIT")
+
+#define IPC_ROUTE_KIND_ENUM(id, name) IPC_ROUTE_##id,
+#define IPC_ARP_STATE_ENUM(id, name)  IPC_ARP_##id,
+#define IPC_TCP_STATE_ENUM(id, name)  IPC_TCPS_##id,
+enum ipc_route_kind { IPC_ROUTE_KINDS(IPC_ROUTE_KIND_ENUM) IPC_ROUTE_COUNT };
+enum ipc_arp_state { IPC_ARP_STATES(IPC_ARP_STATE_ENUM) IPC_ARP_COUNT };
+enum ipc_tcp_state { IPC_TCP_STATES(IPC_TCP_STATE_ENUM) IPC_TCPS_COUNT };
+
+/* The name of a value ("static", "reachable", "ESTABLISHED"), "?" for
+ * one out of range. */
+const char *ipc_route_kind_name(unsigned kind);
+const char *ipc_arp_state_name(unsigned state);
+const char *ipc_tcp_state_name(unsigned state);
+
 #define IPC_PROTO_UDP 17u
 #define IPC_PROTO_TCP 6u
 
-/* TCP states on the wire: RFC 9293's, numbered as enum tcp_state. */
-enum ipc_tcp_state {
-	IPC_TCPS_CLOSED = 0,
-	IPC_TCPS_LISTEN,
-	IPC_TCPS_SYN_SENT,
-	IPC_TCPS_SYN_RECEIVED,
-	IPC_TCPS_ESTABLISHED,
-	IPC_TCPS_FIN_WAIT_1,
-	IPC_TCPS_FIN_WAIT_2,
-	IPC_TCPS_CLOSE_WAIT,
-	IPC_TCPS_CLOSING,
-	IPC_TCPS_LAST_ACK,
-	IPC_TCPS_TIME_WAIT,
-	IPC_TCPS_COUNT
-};
 #define IPC_TCP_F_LISTENER 0x01u
 #define IPC_TCP_F_ORPHAN   0x02u /* closed by its application */
 
-struct ipc_rec_daemon {
-	uint64_t uptime_ms;
-	char name[IPC_NAME_MAX + 1];
-};
+#define IPC_REC_DAEMON_LAYOUT(F, R)                                            \
+	F(u64, uptime_ms)                                                      \
+	F(name, name)
 
-struct ipc_rec_interface {
-	int32_t index;
-	char name[IPC_IFNAME_MAX + 1];
-	uint8_t mac[6];
-	uint32_t mtu;
-	uint32_t addr; /* 0 = none */
-	uint8_t prefix_len;
-	uint32_t gateway; /* of a default route out this interface; 0 = none */
-};
+#define IPC_REC_INTERFACE_LAYOUT(F, R)                                         \
+	F(i32, index)                                                          \
+	F(u32, mtu)                                                            \
+	F(u32, addr)	/* 0 = none */                                         \
+	F(u32, gateway) /* of a default route out this interface; 0 = none */  \
+	F(mac, mac)                                                            \
+	F(u8, prefix_len)                                                      \
+	F(ifname, name)
 
-struct ipc_rec_route {
-	uint32_t dst;
-	uint8_t prefix_len;
-	uint32_t gateway; /* 0 = on-link */
-	int32_t ifindex;
-	uint8_t kind; /* enum ipc_route_kind */
-};
+#define IPC_REC_ROUTE_LAYOUT(F, R)                                             \
+	F(u32, dst)                                                            \
+	F(u32, gateway) /* 0 = on-link */                                      \
+	F(i32, ifindex)                                                        \
+	F(u8, prefix_len)                                                      \
+	F(u8, kind) /* enum ipc_route_kind */                                  \
+	R(u16, reserved)
 
-struct ipc_rec_arp {
-	uint32_t addr;
-	uint8_t mac[6];
-	int32_t ifindex;
-	uint8_t state; /* enum ipc_arp_state */
-	uint64_t expires_ms;
-	uint32_t queued;
-};
+#define IPC_REC_ARP_LAYOUT(F, R)                                               \
+	F(u32, addr)                                                           \
+	F(i32, ifindex)                                                        \
+	F(u64, expires_ms)                                                     \
+	F(u32, queued)                                                         \
+	F(mac, mac)                                                            \
+	F(u8, state) /* enum ipc_arp_state */                                  \
+	R(u8, reserved)
 
-struct ipc_rec_socket {
-	int32_t id;
-	uint8_t protocol; /* IPC_PROTO_UDP */
-	uint32_t local_addr;
-	uint16_t local_port;
-	uint32_t remote_addr; /* remote_port 0 = not connected */
-	uint16_t remote_port;
-	uint32_t recv_queue; /* datagrams */
-	uint32_t recv_bytes;
-	uint64_t rx, tx, drops;
-};
+#define IPC_REC_SOCKET_LAYOUT(F, R)                                            \
+	F(i32, id)                                                             \
+	F(u8, protocol) /* IPC_PROTO_UDP */                                    \
+	R(u8, reserved)                                                        \
+	F(u16, local_port)                                                     \
+	F(u32, local_addr)                                                     \
+	F(u32, remote_addr)                                                    \
+	F(u16, remote_port) /* 0 = not connected */                            \
+	R(u16, reserved)                                                       \
+	F(u32, recv_queue) /* datagrams */                                     \
+	F(u32, recv_bytes)                                                     \
+	F(u64, rx)                                                             \
+	F(u64, tx)                                                             \
+	F(u64, drops)
 
-struct ipc_rec_tcp {
-	int32_t id;    /* connection or listener id */
-	uint8_t state; /* enum ipc_tcp_state */
-	uint8_t flags; /* IPC_TCP_F_* */
-	uint32_t local_addr, remote_addr;
-	uint16_t local_port, remote_port;
-	uint32_t send_queue, recv_queue; /* bytes */
-	uint32_t snd_wnd, rcv_wnd, cwnd, ssthresh, mss;
-	uint32_t backlog; /* listener: connections waiting */
-	uint64_t srtt_us, rttvar_us, rto_ms, retransmits;
-	uint64_t bytes_sent, bytes_received;
-};
+#define IPC_REC_POOL_LAYOUT(F, R)                                              \
+	F(u32, small_in_use)                                                   \
+	F(u32, small_allocated)                                                \
+	F(u32, small_max)                                                      \
+	F(u32, large_in_use)                                                   \
+	F(u32, large_allocated)                                                \
+	F(u32, large_max)
 
-struct ipc_rec_pool {
-	uint32_t small_in_use, small_allocated, small_max;
-	uint32_t large_in_use, large_allocated, large_max;
-};
+#define IPC_REC_COUNTER_LAYOUT(F, R)                                           \
+	F(u64, value)                                                          \
+	F(counter_name, name)
 
-struct ipc_rec_counter {
-	char name[IPC_COUNTER_NAME_MAX + 1];
-	uint64_t value;
-};
+#define IPC_REC_TCP_LAYOUT(F, R)                                               \
+	F(i32, id)   /* connection or listener id */                           \
+	F(u8, state) /* enum ipc_tcp_state */                                  \
+	F(u8, flags) /* IPC_TCP_F_* */                                         \
+	F(u16, local_port)                                                     \
+	F(u32, local_addr)                                                     \
+	F(u32, remote_addr)                                                    \
+	F(u16, remote_port)                                                    \
+	R(u16, reserved)                                                       \
+	F(u32, send_queue) /* bytes */                                         \
+	F(u32, recv_queue) /* bytes */                                         \
+	F(u32, snd_wnd)                                                        \
+	F(u32, rcv_wnd)                                                        \
+	F(u32, cwnd)                                                           \
+	F(u32, ssthresh)                                                       \
+	F(u32, mss)                                                            \
+	F(u32, backlog) /* listener: connections waiting */                    \
+	F(u64, srtt_us)                                                        \
+	F(u64, rttvar_us)                                                      \
+	F(u64, rto_ms)                                                         \
+	F(u64, retransmits)                                                    \
+	F(u64, bytes_sent)                                                     \
+	F(u64, bytes_received)
 
+#define IPC_RECORD_STRUCT(TYPE, number, sname, member)                         \
+	struct ipc_rec_##sname {                                               \
+		IPC_STRUCT(IPC_REC_##TYPE##_LAYOUT)                            \
+	};
+IPC_RECORDS(IPC_RECORD_STRUCT)
+
+#define IPC_RECORD_MEMBER(TYPE, number, sname, member)                         \
+	struct ipc_rec_##sname member;
 struct ipc_record {
 	uint16_t type; /* enum ipc_record_type */
 	union {
-		struct ipc_rec_daemon daemon;
-		struct ipc_rec_interface iface;
-		struct ipc_rec_route route;
-		struct ipc_rec_arp arp;
-		struct ipc_rec_socket socket;
-		struct ipc_rec_pool pool;
-		struct ipc_rec_counter counter;
-		struct ipc_rec_tcp tcp;
+		IPC_RECORDS(IPC_RECORD_MEMBER)
 	} u;
 };
 
@@ -447,6 +606,8 @@ struct ipc_status_builder {
 	size_t cap;
 	size_t len;
 	uint16_t nrecords;
+	uint8_t version;
+	uint32_t id;
 };
 
 /* Starts a STATUS reply in buf (cap is clamped to IPC_MSG_MAX).
@@ -503,16 +664,19 @@ bool ipc_record_next(struct ipc_record_iter *it, struct ipc_record *r);
  * payload and `error` a positive errno (ECONNREFUSED) for an ICMP error
  * that arrived for a connected socket.
  */
-#define IPC_DGRAM_HDR_LEN   12u
 #define IPC_UDP_PAYLOAD_MAX 65507u
 #define IPC_DGRAM_F_ERROR   0x01u
 
+#define IPC_DGRAM_HDR_LAYOUT(F, R)                                             \
+	F(u32, addr)                                                           \
+	F(u16, port)                                                           \
+	F(u8, flags) /* IPC_DGRAM_F_* */                                       \
+	R(u8, reserved)                                                        \
+	F(u32, error) /* positive errno with IPC_DGRAM_F_ERROR, else 0 */
 struct ipc_dgram_hdr {
-	uint32_t addr;
-	uint16_t port;
-	uint8_t flags;
-	uint32_t error; /* positive errno with IPC_DGRAM_F_ERROR, else 0 */
+	IPC_STRUCT(IPC_DGRAM_HDR_LAYOUT)
 };
+#define IPC_DGRAM_HDR_LEN IPC_LAYOUT_LEN(IPC_DGRAM_HDR_LAYOUT)
 
 /* Writes the 12-byte header. */
 void ipc_dgram_hdr_encode(uint8_t out[IPC_DGRAM_HDR_LEN],
@@ -539,15 +703,16 @@ int ipc_dgram_decode(const void *buf, size_t len, struct ipc_dgram_hdr *out,
  * remote_addr, u16 remote_port, u16 local_port, u32 local_addr, i32
  * connection id (>= 0). Only the daemon writes this channel.
  */
-#define IPC_ACCEPT_LEN 16u
-
+#define IPC_ACCEPT_LAYOUT(F, R)                                                \
+	F(u32, remote_addr)                                                    \
+	F(u16, remote_port)                                                    \
+	F(u16, local_port)                                                     \
+	F(u32, local_addr)                                                     \
+	F(i32, id)
 struct ipc_accept {
-	uint32_t remote_addr;
-	uint16_t remote_port;
-	uint32_t local_addr;
-	uint16_t local_port;
-	int32_t id;
+	IPC_STRUCT(IPC_ACCEPT_LAYOUT)
 };
+#define IPC_ACCEPT_LEN IPC_LAYOUT_LEN(IPC_ACCEPT_LAYOUT)
 
 /* Writes the 16-byte announcement. */
 void ipc_accept_encode(uint8_t out[IPC_ACCEPT_LEN], const struct ipc_accept *a);
@@ -564,5 +729,50 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
  * is never sent.
  */
 #define IPC_TCP_ERROR_MAX 255
+
+/*
+ * Every message with a body but HELLO (whose encoder takes no version:
+ * its header always carries IPC_VERSION_MIN), X(name, TYPE, body,
+ * LAYOUT): ipc_encode_<name>() and ipc_decode_<name>() carry a struct
+ * ipc_<body> laid out by LAYOUT in a message of type TYPE.
+ */
+#define IPC_BODY_MESSAGES(X)                                                   \
+	X(hello_reply, IPC_T_HELLO_REPLY, hello_reply, IPC_HELLO_REPLY_LAYOUT) \
+	X(udp_open, IPC_T_UDP_OPEN, udp_open, IPC_UDP_OPEN_LAYOUT)             \
+	X(udp_open_reply, IPC_T_UDP_OPEN_REPLY, udp_open_reply,                \
+	  IPC_UDP_OPEN_REPLY_LAYOUT)                                           \
+	X(error, IPC_T_ERROR, error, IPC_ERROR_LAYOUT)                         \
+	X(tcp_connect, IPC_T_TCP_CONNECT, tcp_connect, IPC_TCP_CONNECT_LAYOUT) \
+	X(tcp_connect_reply, IPC_T_TCP_CONNECT_REPLY, tcp_open_reply,          \
+	  IPC_TCP_OPEN_REPLY_LAYOUT)                                           \
+	X(tcp_listen, IPC_T_TCP_LISTEN, tcp_listen, IPC_TCP_LISTEN_LAYOUT)     \
+	X(tcp_listen_reply, IPC_T_TCP_LISTEN_REPLY, tcp_open_reply,            \
+	  IPC_TCP_OPEN_REPLY_LAYOUT)                                           \
+	X(tcp_setopt, IPC_T_TCP_SETOPT, tcp_setopt, IPC_TCP_SETOPT_LAYOUT)     \
+	X(tcp_setopt_reply, IPC_T_TCP_SETOPT_REPLY, status_only_reply,         \
+	  IPC_STATUS_ONLY_REPLY_LAYOUT)                                        \
+	X(barrier_reply, IPC_T_BARRIER_REPLY, status_only_reply,               \
+	  IPC_STATUS_ONLY_REPLY_LAYOUT)
+
+/* Every layout but the status records' (IPC_RECORDS has those), for
+ * code that walks them all: the test that holds docs/ipc.md's tables
+ * against them. */
+#define IPC_LAYOUTS(X)                                                         \
+	X(IPC_HEADER_LAYOUT)                                                   \
+	X(IPC_HELLO_LAYOUT)                                                    \
+	X(IPC_HELLO_REPLY_LAYOUT)                                              \
+	X(IPC_UDP_OPEN_LAYOUT)                                                 \
+	X(IPC_UDP_OPEN_REPLY_LAYOUT)                                           \
+	X(IPC_TCP_OPTS_LAYOUT)                                                 \
+	X(IPC_TCP_CONNECT_LAYOUT)                                              \
+	X(IPC_TCP_OPEN_REPLY_LAYOUT)                                           \
+	X(IPC_TCP_LISTEN_LAYOUT)                                               \
+	X(IPC_TCP_SETOPT_LAYOUT)                                               \
+	X(IPC_STATUS_ONLY_REPLY_LAYOUT)                                        \
+	X(IPC_ERROR_LAYOUT)                                                    \
+	X(IPC_STATUS_REPLY_LAYOUT)                                             \
+	X(IPC_RECORD_HEADER_LAYOUT)                                            \
+	X(IPC_DGRAM_HDR_LAYOUT)                                                \
+	X(IPC_ACCEPT_LAYOUT)
 
 #endif

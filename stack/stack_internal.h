@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "stack.h"
+#include "byteorder.h"
 
 #define ETH_HDR_LEN    14
 #define ETH_ADDR_LEN   6
@@ -52,33 +53,6 @@
 /* An ICMP error quotes the offending datagram up to this total size
  * (RFC 1812 4.3.2.3: as much as fits in 576 bytes). */
 #define ICMP_ERROR_MAX_LEN 576u
-
-/* ---- byte order helpers: every wire field goes through these ---- */
-
-static inline uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static inline uint32_t get_be32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	       ((uint32_t)p[2] << 8) | p[3];
-}
-
-static inline void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static inline uint32_t prefix_mask(uint8_t prefix_len)
 {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "ipc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -27,138 +28,101 @@ static void check(int ok)
 		abort();
 }
 
+#define ROUND_TRIP(name, TYPE, body, LAYOUT)                                   \
+	if (len < 0) {                                                         \
+		struct ipc_##body v;                                           \
+		if (ipc_decode_##name(m, &v) == 0)                             \
+			len = ipc_encode_##name(out, sizeof(out), m->version,  \
+						m->id, &v);                    \
+	}
+
 /* Re-encodes a decoded fixed-size message and compares. */
 static void round_trip(const uint8_t *data, size_t size,
 		       const struct ipc_msg *m)
 {
 	uint8_t out[IPC_MSG_MAX];
 	struct ipc_hello hello;
-	struct ipc_hello_reply hello_reply;
-	struct ipc_udp_open open;
-	struct ipc_udp_open_reply open_reply;
-	struct ipc_error error;
-	struct ipc_tcp_connect tcp_connect;
-	struct ipc_tcp_listen tcp_listen;
-	struct ipc_tcp_setopt tcp_setopt;
-	struct ipc_tcp_open_reply open_tcp;
-	struct ipc_status_only_reply only;
 	int len = -1;
 
 	if (ipc_decode_hello(m, &hello) == 0 && m->version == IPC_VERSION_MIN)
 		len = ipc_encode_hello(out, sizeof(out), m->id, &hello);
-	else if (ipc_decode_hello_reply(m, &hello_reply) == 0)
-		len = ipc_encode_hello_reply(out, sizeof(out), m->version,
-					     m->id, &hello_reply);
-	else if (ipc_decode_udp_open(m, &open) == 0)
-		len = ipc_encode_udp_open(out, sizeof(out), m->version, m->id,
-					  &open);
-	else if (ipc_decode_udp_open_reply(m, &open_reply) == 0)
-		len = ipc_encode_udp_open_reply(out, sizeof(out), m->version,
-						m->id, &open_reply);
-	else if (ipc_decode_error(m, &error) == 0)
-		len = ipc_encode_error(out, sizeof(out), m->version, m->id,
-				       &error);
 	else if (ipc_decode_status(m) == 0)
 		len = ipc_encode_status(out, sizeof(out), m->version, m->id);
-	else if (ipc_decode_tcp_connect(m, &tcp_connect) == 0)
-		len = ipc_encode_tcp_connect(out, sizeof(out), m->version,
-					     m->id, &tcp_connect);
-	else if (ipc_decode_tcp_connect_reply(m, &open_tcp) == 0)
-		len = ipc_encode_tcp_connect_reply(out, sizeof(out), m->version,
-						   m->id, &open_tcp);
-	else if (ipc_decode_tcp_listen(m, &tcp_listen) == 0)
-		len = ipc_encode_tcp_listen(out, sizeof(out), m->version, m->id,
-					    &tcp_listen);
-	else if (ipc_decode_tcp_listen_reply(m, &open_tcp) == 0)
-		len = ipc_encode_tcp_listen_reply(out, sizeof(out), m->version,
-						  m->id, &open_tcp);
-	else if (ipc_decode_tcp_setopt(m, &tcp_setopt) == 0)
-		len = ipc_encode_tcp_setopt(out, sizeof(out), m->version, m->id,
-					    &tcp_setopt);
-	else if (ipc_decode_tcp_setopt_reply(m, &only) == 0)
-		len = ipc_encode_tcp_setopt_reply(out, sizeof(out), m->version,
-						  m->id, &only);
 	else if (ipc_decode_barrier(m) == 0)
 		len = ipc_encode_barrier(out, sizeof(out), m->version, m->id);
-	else if (ipc_decode_barrier_reply(m, &only) == 0)
-		len = ipc_encode_barrier_reply(out, sizeof(out), m->version,
-					       m->id, &only);
+	IPC_BODY_MESSAGES(ROUND_TRIP)
 	if (len < 0)
 		return;
 	check((size_t)len == size && memcmp(out, data, size) == 0);
+}
+
+/* A status reply's records iterate to exactly its checked bytes. */
+static void check_status_reply(const struct ipc_msg *m, const uint8_t *end)
+{
+	struct ipc_status_chunk chunk;
+	struct ipc_record_iter it;
+	struct ipc_record r;
+	size_t seen = 0;
+
+	if (ipc_decode_status_reply(m, &chunk) != 0)
+		return;
+	check(chunk.records + chunk.records_len == end);
+	ipc_record_iter_init(&it, &chunk);
+	while (ipc_record_next(&it, &r)) {
+		check(r.type >= IPC_REC_DAEMON && r.type <= IPC_REC_TCP);
+		check(r.type != IPC_REC_TCP ||
+		      (r.u.tcp.state < IPC_TCPS_COUNT && r.u.tcp.id >= 0));
+		seen++;
+	}
+	check(seen <= chunk.nrecords);
+	check(it.left == 0);
+}
+
+#define TYPE_OF(name, TYPE, body, LAYOUT) TYPE,
+#define DECODE(name, TYPE, body, LAYOUT)                                       \
+	{                                                                      \
+		struct ipc_##body v;                                           \
+		(void)ipc_decode_##name(m, &v);                                \
+	}
+
+/* Every type a body may be read as: each request and reply, and one
+ * unknown. */
+static const uint16_t types[] = {
+    IPC_T_HELLO,   IPC_T_STATUS, IPC_T_STATUS_REPLY,
+    IPC_T_BARRIER, 0x0042,	 IPC_BODY_MESSAGES(TYPE_OF)};
+
+#define N_TYPES (sizeof(types) / sizeof(types[0]))
+
+/* Every body decoder on one message. */
+static void decode_body(const struct ipc_msg *m, const uint8_t *end)
+{
+	struct ipc_hello hello;
+
+	(void)ipc_decode_hello(m, &hello);
+	(void)ipc_decode_status(m);
+	(void)ipc_decode_barrier(m);
+	IPC_BODY_MESSAGES(DECODE)
+	check_status_reply(m, end);
 }
 
 /* Decodes one message with every decoder and checks what they accept. */
 static void decode_all(const uint8_t *data, size_t size)
 {
 	struct ipc_msg m;
-	struct ipc_status_chunk chunk;
-	struct ipc_record_iter it;
-	struct ipc_record r;
 	struct ipc_dgram_hdr dg;
 	const uint8_t *payload;
 	size_t payload_len;
-	struct ipc_hello hello;
-	struct ipc_hello_reply hello_reply;
-	struct ipc_udp_open open;
-	struct ipc_udp_open_reply open_reply;
-	struct ipc_error error;
-	struct ipc_tcp_connect tcp_connect;
-	struct ipc_tcp_listen tcp_listen;
-	struct ipc_tcp_setopt tcp_setopt;
-	struct ipc_tcp_open_reply open_tcp;
-	struct ipc_status_only_reply only;
 	struct ipc_accept accept;
 
 	if (ipc_msg_decode(data, size, &m) == 0) {
 		check(m.body + m.body_len == data + size);
 		round_trip(data, size, &m);
 		/* every body decoder, whatever the type says */
-		static const uint16_t types[] = {
-		    IPC_T_HELLO,       IPC_T_HELLO_REPLY,
-		    IPC_T_UDP_OPEN,    IPC_T_UDP_OPEN_REPLY,
-		    IPC_T_STATUS,      IPC_T_STATUS_REPLY,
-		    IPC_T_ERROR,       0x0042,
-		    IPC_T_TCP_CONNECT, IPC_T_TCP_CONNECT_REPLY,
-		    IPC_T_TCP_LISTEN,  IPC_T_TCP_LISTEN_REPLY,
-		    IPC_T_TCP_SETOPT,  IPC_T_TCP_SETOPT_REPLY,
-		    IPC_T_BARRIER,     IPC_T_BARRIER_REPLY,
-		};
-		for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		for (size_t t = 0; t < N_TYPES; t++) {
 			struct ipc_msg any = m;
 
 			any.type = types[t];
-			(void)ipc_decode_hello(&any, &hello);
-			(void)ipc_decode_hello_reply(&any, &hello_reply);
-			(void)ipc_decode_udp_open(&any, &open);
-			(void)ipc_decode_udp_open_reply(&any, &open_reply);
-			(void)ipc_decode_error(&any, &error);
-			(void)ipc_decode_status(&any);
-			(void)ipc_decode_tcp_connect(&any, &tcp_connect);
-			(void)ipc_decode_tcp_connect_reply(&any, &open_tcp);
-			(void)ipc_decode_tcp_listen(&any, &tcp_listen);
-			(void)ipc_decode_tcp_listen_reply(&any, &open_tcp);
-			(void)ipc_decode_tcp_setopt(&any, &tcp_setopt);
-			(void)ipc_decode_tcp_setopt_reply(&any, &only);
-			(void)ipc_decode_barrier(&any);
-			(void)ipc_decode_barrier_reply(&any, &only);
-			if (ipc_decode_status_reply(&any, &chunk) == 0) {
-				size_t seen = 0;
-
-				check(chunk.records + chunk.records_len ==
-				      data + size);
-				ipc_record_iter_init(&it, &chunk);
-				while (ipc_record_next(&it, &r)) {
-					check(r.type >= IPC_REC_DAEMON &&
-					      r.type <= IPC_REC_TCP);
-					check(r.type != IPC_REC_TCP ||
-					      (r.u.tcp.state < IPC_TCPS_COUNT &&
-					       r.u.tcp.id >= 0));
-					seen++;
-				}
-				check(seen <= chunk.nrecords);
-				check(it.left == 0);
-			}
+			decode_body(&any, data + size);
 		}
 	}
 
@@ -180,6 +144,38 @@ static void decode_all(const uint8_t *data, size_t size)
 	}
 }
 
+/* A header of any type, version and length, written field by field in
+ * IPC_HEADER_LAYOUT's order. */
+struct header {
+	IPC_STRUCT(IPC_HEADER_LAYOUT)
+};
+
+static uint8_t *put_u8(uint8_t *p, uint8_t v)
+{
+	*p = v;
+	return p + 1;
+}
+
+static uint8_t *put_u16(uint8_t *p, uint16_t v)
+{
+	put_be16(p, v);
+	return p + 2;
+}
+
+static uint8_t *put_u32(uint8_t *p, uint32_t v)
+{
+	put_be32(p, v);
+	return p + 4;
+}
+
+#define PUT_FIELD(kind, name)	 p = put_##kind(p, h->name);
+#define PUT_RESERVED(kind, name) p = put_##kind(p, 0);
+
+static void put_header(uint8_t *p, const struct header *h)
+{
+	IPC_HEADER_LAYOUT(PUT_FIELD, PUT_RESERVED)
+}
+
 /*
  * Random bytes rarely make a valid header (magic, and a length field
  * equal to the size), so each input is also tried as a body: the first
@@ -189,49 +185,21 @@ static void decode_all(const uint8_t *data, size_t size)
  */
 static void decode_as_body(const uint8_t *data, size_t size)
 {
-	static const uint16_t types[] = {
-	    IPC_T_HELLO,
-	    IPC_T_HELLO_REPLY,
-	    IPC_T_UDP_OPEN,
-	    IPC_T_UDP_OPEN_REPLY,
-	    IPC_T_STATUS,
-	    IPC_T_STATUS_REPLY,
-	    IPC_T_ERROR,
-	    IPC_T_TCP_CONNECT,
-	    IPC_T_TCP_CONNECT_REPLY,
-	    IPC_T_TCP_LISTEN,
-	    IPC_T_TCP_LISTEN_REPLY,
-	    IPC_T_TCP_SETOPT,
-	    IPC_T_TCP_SETOPT_REPLY,
-	    IPC_T_BARRIER,
-	    IPC_T_BARRIER_REPLY,
-	};
 	static uint8_t msg[IPC_MSG_MAX];
-	size_t body_len, len;
-	uint16_t type;
+	struct header h = {.magic = IPC_MAGIC, .id = 1};
+	size_t body_len;
 
 	if (size < 2)
 		return;
-	type = types[data[0] % (sizeof(types) / sizeof(types[0]))];
 	body_len = size - 2;
 	if (body_len > IPC_MSG_MAX - IPC_HDR_LEN)
 		body_len = IPC_MSG_MAX - IPC_HDR_LEN;
-	len = IPC_HDR_LEN + body_len;
-	msg[0] = IPC_MAGIC >> 8;
-	msg[1] = IPC_MAGIC & 0xff;
-	msg[2] = data[1] & 3; /* mostly version 1, sometimes not */
-	msg[3] = 0;
-	msg[4] = (uint8_t)(type >> 8);
-	msg[5] = (uint8_t)type;
-	msg[6] = msg[7] = 0;
-	msg[8] = (uint8_t)(len >> 24);
-	msg[9] = (uint8_t)(len >> 16);
-	msg[10] = (uint8_t)(len >> 8);
-	msg[11] = (uint8_t)len;
-	msg[12] = msg[13] = msg[14] = 0;
-	msg[15] = 1;
+	h.type = types[data[0] % N_TYPES];
+	h.version = data[1] & 3; /* mostly version 1, sometimes not */
+	h.length = (uint32_t)(IPC_HDR_LEN + body_len);
+	put_header(msg, &h);
 	memcpy(msg + IPC_HDR_LEN, data + 2, body_len);
-	decode_all(msg, len);
+	decode_all(msg, h.length);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -78,6 +78,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "byteorder.h"
 
 #define SIM_NAME_MAX 16
 
@@ -293,17 +294,6 @@ static void sim_buf_unref(struct sim_buf *b)
 
 /* ---- decoding, for the trace ---- */
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	       ((uint32_t)p[2] << 8) | p[3];
-}
-
 static void fmt_ip(char *buf, size_t size, uint32_t a)
 {
 	snprintf(buf, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
@@ -321,8 +311,8 @@ static void decode_transport(const uint8_t *l4, size_t len, uint8_t proto,
 		}
 		if (l4[0] == 0 || l4[0] == 8)
 			snprintf(buf, size, "ICMP echo %s id %u seq %u",
-				 l4[0] ? "request" : "reply", rd16(l4 + 4),
-				 rd16(l4 + 6));
+				 l4[0] ? "request" : "reply", get_be16(l4 + 4),
+				 get_be16(l4 + 6));
 		else
 			snprintf(buf, size, "ICMP type %u code %u", l4[0],
 				 l4[1]);
@@ -342,8 +332,8 @@ static void decode_transport(const uint8_t *l4, size_t len, uint8_t proto,
 		snprintf(buf, size,
 			 "TCP %u > %u [%s] seq %" PRIu32 " ack %" PRIu32
 			 " win %u len %zu",
-			 rd16(l4), rd16(l4 + 2), flags, rd32(l4 + 4),
-			 rd32(l4 + 8), rd16(l4 + 14),
+			 get_be16(l4), get_be16(l4 + 2), flags,
+			 get_be32(l4 + 4), get_be32(l4 + 8), get_be16(l4 + 14),
 			 len - (size_t)((l4[12] >> 4) * 4u));
 		return;
 	}
@@ -352,8 +342,8 @@ static void decode_transport(const uint8_t *l4, size_t len, uint8_t proto,
 			snprintf(buf, size, "UDP (short)");
 			return;
 		}
-		snprintf(buf, size, "UDP %u > %u len %u", rd16(l4),
-			 rd16(l4 + 2), rd16(l4 + 4) - 8u);
+		snprintf(buf, size, "UDP %u > %u len %u", get_be16(l4),
+			 get_be16(l4 + 2), get_be16(l4 + 4) - 8u);
 		return;
 	default:
 		snprintf(buf, size, "proto %u", proto);
@@ -369,7 +359,7 @@ void sim_decode_frame(const uint8_t *f, size_t len, char *buf, size_t size)
 		snprintf(buf, size, "runt");
 		return;
 	}
-	type = rd16(f + 12);
+	type = get_be16(f + 12);
 	f += 14;
 	len -= 14;
 	if (type == 0x0806) {
@@ -377,9 +367,9 @@ void sim_decode_frame(const uint8_t *f, size_t len, char *buf, size_t size)
 			snprintf(buf, size, "ARP (short)");
 			return;
 		}
-		fmt_ip(src, sizeof(src), rd32(f + 14));
-		fmt_ip(dst, sizeof(dst), rd32(f + 24));
-		if (rd16(f + 6) == 1)
+		fmt_ip(src, sizeof(src), get_be32(f + 14));
+		fmt_ip(dst, sizeof(dst), get_be32(f + 24));
+		if (get_be16(f + 6) == 1)
 			snprintf(buf, size, "ARP who-has %s tell %s", dst, src);
 		else
 			snprintf(buf, size,
@@ -397,19 +387,19 @@ void sim_decode_frame(const uint8_t *f, size_t len, char *buf, size_t size)
 		snprintf(buf, size, "IPv4 (short)");
 		return;
 	}
-	total = rd16(f + 2);
+	total = get_be16(f + 2);
 	if (total > len || total < ihl)
 		total = (uint16_t)len;
-	fmt_ip(src, sizeof(src), rd32(f + 12));
-	fmt_ip(dst, sizeof(dst), rd32(f + 16));
-	frag = rd16(f + 6);
+	fmt_ip(src, sizeof(src), get_be32(f + 12));
+	fmt_ip(dst, sizeof(dst), get_be32(f + 16));
+	frag = get_be16(f + 6);
 	if ((frag & 0x1fff) == 0)
 		decode_transport(f + ihl, total - ihl, f[9], l4, sizeof(l4));
 	else
 		snprintf(l4, sizeof(l4), "proto %u", f[9]);
 	if (frag & 0x3fff)
 		snprintf(buf, size, "%s > %s %s [frag id %u off %u%s]", src,
-			 dst, l4, rd16(f + 4), (frag & 0x1fffu) * 8u,
+			 dst, l4, get_be16(f + 4), (frag & 0x1fffu) * 8u,
 			 (frag & 0x2000) ? " MF" : "");
 	else
 		snprintf(buf, size, "%s > %s %s", src, dst, l4);

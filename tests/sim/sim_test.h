@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "sim.h"
 
 #define ADDR_A 0x0a000001u /* 10.0.0.1 */
@@ -61,8 +62,7 @@ static inline bool payload_check(const uint8_t *data, size_t len,
 
 	if (len < 4)
 		return false;
-	idx = ((uint32_t)data[0] << 24) | ((uint32_t)data[1] << 16) |
-	      ((uint32_t)data[2] << 8) | data[3];
+	idx = get_be32(data);
 	for (size_t i = 4; i < len; i++)
 		if (data[i] != (uint8_t)(i * 7 + idx * 31 + (i >> 8)))
 			return false;

@@ -135,30 +135,12 @@ struct script_state {
 	size_t udp_len;
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	       ((uint32_t)p[2] << 8) | p[3];
-}
-
 static uint16_t ipv4_header_checksum(const uint8_t *h)
 {
 	uint32_t sum = 0;
 
 	for (int i = 0; i < 20; i += 2)
-		sum += (uint32_t)(h[i] << 8 | h[i + 1]);
+		sum += get_be16(h + i);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
@@ -172,20 +154,20 @@ static void script_rx(struct sim *sim, struct sim_node *node, int port,
 
 	ck_assert_uint_ge(len, 42);
 	if (f[12] == 0x08 && f[13] == 0x06 && f[21] == 1 &&
-	    get32(f + 38) == PEER_ADDR) {
+	    get_be32(f + 38) == PEER_ADDR) {
 		/* who-has PEER_ADDR: reply PEER_ADDR is-at PEER_MAC */
 		st->arp_requests++;
 		memcpy(st->a_mac, f + 6, 6);
 		memcpy(out, f + 6, 6);
 		memcpy(out + 6, PEER_MAC, 6);
-		put16(out + 12, 0x0806);
-		put16(out + 14, 1);
-		put16(out + 16, 0x0800);
+		put_be16(out + 12, 0x0806);
+		put_be16(out + 14, 1);
+		put_be16(out + 16, 0x0800);
 		out[18] = 6;
 		out[19] = 4;
-		put16(out + 20, 2);
+		put_be16(out + 20, 2);
 		memcpy(out + 22, PEER_MAC, 6);
-		put32(out + 28, PEER_ADDR);
+		put_be32(out + 28, PEER_ADDR);
 		memcpy(out + 32, f + 22, 6);
 		memcpy(out + 38, f + 28, 4);
 		ck_assert_int_eq(sim_node_send(sim, node, port, out, 42), 0);
@@ -197,8 +179,8 @@ static void script_rx(struct sim *sim, struct sim_node *node, int port,
 		st->udp_len = len - 42;
 		ck_assert_uint_le(st->udp_len, sizeof(st->udp_payload));
 		memcpy(st->udp_payload, f + 42, st->udp_len);
-		ck_assert_uint_eq(get32(f + 26), ADDR_A);
-		ck_assert_uint_eq(get32(f + 30), PEER_ADDR);
+		ck_assert_uint_eq(get_be32(f + 26), ADDR_A);
+		ck_assert_uint_eq(get_be32(f + 30), PEER_ADDR);
 		ck_assert_uint_eq((f[34] << 8) | f[35], PORT_A);
 		ck_assert_uint_eq((f[36] << 8) | f[37], 4444);
 	}
@@ -217,19 +199,19 @@ static void script_send_reply(struct sim *sim, void *arg)
 
 	memcpy(f, r->st->a_mac, 6);
 	memcpy(f + 6, PEER_MAC, 6);
-	put16(f + 12, 0x0800);
+	put_be16(f + 12, 0x0800);
 	memset(f + 14, 0, 20);
 	f[14] = 0x45;
-	put16(f + 16, 20 + 8 + 8);
+	put_be16(f + 16, 20 + 8 + 8);
 	f[22] = 64;
 	f[23] = 17;
-	put32(f + 26, PEER_ADDR);
-	put32(f + 30, ADDR_A);
-	put16(f + 24, ipv4_header_checksum(f + 14));
-	put16(f + 34, 4444);
-	put16(f + 36, PORT_A);
-	put16(f + 38, 8 + 8);
-	put16(f + 40, 0);
+	put_be32(f + 26, PEER_ADDR);
+	put_be32(f + 30, ADDR_A);
+	put_be16(f + 24, ipv4_header_checksum(f + 14));
+	put_be16(f + 34, 4444);
+	put_be16(f + 36, PORT_A);
+	put_be16(f + 38, 8 + 8);
+	put_be16(f + 40, 0);
 	payload_fill(f + 42, 8, 99);
 	ck_assert_int_eq(sim_node_send(sim, r->peer, 0, f, sizeof(f)), 0);
 }

@@ -27,8 +27,8 @@ static void frag_tap(void *arg, const struct sim_frame_info *fi)
 	if (fi->fate != SIM_FATE_DELIVERED || fi->dir != SIM_AB ||
 	    fi->len < 34 || fi->data[12] != 0x08 || fi->data[13] != 0x00)
 		return;
-	id = (uint16_t)(ip[4] << 8 | ip[5]);
-	frag = (uint16_t)(ip[6] << 8 | ip[7]);
+	id = get_be16(ip + 4);
+	frag = get_be16(ip + 6);
 	if (!(frag & 0x3fff))
 		return;
 	if (fi->duplicate) {

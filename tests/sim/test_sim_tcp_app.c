@@ -485,7 +485,7 @@ static inline const uint8_t *frame_tcp(const uint8_t *f, size_t len,
 		return NULL;
 	f += 14;
 	ihl = (size_t)(f[0] & 15) * 4;
-	total = (size_t)f[2] << 8 | f[3];
+	total = get_be16(f + 2);
 	if (f[9] != 6 || ihl < 20 || total > len - 14 || total < ihl + 20)
 		return NULL;
 	thl = (size_t)(f[ihl + 12] >> 4) * 4;
@@ -494,12 +494,6 @@ static inline const uint8_t *frame_tcp(const uint8_t *f, size_t len,
 	if (plen)
 		*plen = total - ihl - thl;
 	return f + ihl;
-}
-
-static inline uint32_t rd32be(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
 }
 
 /* ---- one bulk transfer A -> B, checked from open to the last free ---- */

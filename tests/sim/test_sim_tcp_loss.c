@@ -55,7 +55,7 @@ static bool dropper_filter(void *arg, const struct sim_frame_info *fi)
 		match = (fl & 0x02) && (fl & 0x10);
 		break;
 	case DROP_DATA: {
-		uint32_t seq = rd32be(t + 4), end = seq + (uint32_t)plen;
+		uint32_t seq = get_be32(t + 4), end = seq + (uint32_t)plen;
 		if (!plen)
 			break;
 		/* Count first transmissions only. */
@@ -77,8 +77,8 @@ static bool dropper_filter(void *arg, const struct sim_frame_info *fi)
 		return false;
 	d->dropped++;
 	d->drop_ns = fi->now;
-	d->drop_seq = rd32be(t + 4);
-	d->drop_wnd = (uint16_t)(t[14] << 8 | t[15]);
+	d->drop_seq = get_be32(t + 4);
+	d->drop_wnd = get_be16(t + 14);
 	return true;
 }
 

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "byteorder.h"
 #include "ipc.h"
 #include "utcp.h"
 
@@ -214,29 +215,6 @@ static void send_fds(int sock, const void *buf, size_t len, const int *fds,
 		memcpy(CMSG_DATA(cmsg), fds, (size_t)nfds * sizeof(int));
 	}
 	(void)sendmsg(sock, &msg, MSG_NOSIGNAL);
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	put_be16(p, (uint16_t)(v >> 16));
-	put_be16(p + 2, (uint16_t)v);
 }
 
 /* Keeps the daemon's end of a connection for the test (fake.lock held). */

@@ -1,0 +1,85 @@
+/*
+ * samples.h - status records for the ipc tests
+ *
+ * One record of each type with every field set, each unlike its
+ * neighbours: test_ipc_vectors.c pins the bytes they encode to (so
+ * these values must not change), test_ipc.c reads them back and pokes
+ * at them.
+ */
+#ifndef UTCP_TEST_SAMPLES_H
+#define UTCP_TEST_SAMPLES_H
+
+#include "ipc.h"
+
+static const struct ipc_record sample_records[] = {
+    {.type = IPC_REC_DAEMON,
+     .u.daemon = {.uptime_ms = 0x0102030405060708ull, .name = "utcpd-1"}},
+    {.type = IPC_REC_INTERFACE,
+     .u.iface = {.index = 2,
+		 .name = "tap0",
+		 .mac = {0x02, 0x00, 0x5e, 0x10, 0x20, 0x30},
+		 .mtu = 1500,
+		 .addr = 0x0a000002,
+		 .prefix_len = 24,
+		 .gateway = 0x0a000001}},
+    {.type = IPC_REC_ROUTE,
+     .u.route = {.dst = 0xc0a80000,
+		 .prefix_len = 16,
+		 .gateway = 0x0a0000fe,
+		 .ifindex = 3,
+		 .kind = IPC_ROUTE_STATIC}},
+    {.type = IPC_REC_ARP,
+     .u.arp = {.addr = 0x0a000001,
+	       .mac = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef},
+	       .ifindex = 4,
+	       .state = IPC_ARP_REACHABLE,
+	       .expires_ms = 0x1112131415161718ull,
+	       .queued = 5}},
+    {.type = IPC_REC_SOCKET,
+     .u.socket = {.id = 6,
+		  .protocol = IPC_PROTO_UDP,
+		  .local_addr = 0x0a000002,
+		  .local_port = 5353,
+		  .remote_addr = 0x08080808,
+		  .remote_port = 53,
+		  .recv_queue = 7,
+		  .recv_bytes = 0x00010203,
+		  .rx = 0x2122232425262728ull,
+		  .tx = 0x3132333435363738ull,
+		  .drops = 0x4142434445464748ull}},
+    {.type = IPC_REC_TCP,
+     .u.tcp = {.id = 8,
+	       .state = IPC_TCPS_FIN_WAIT_1,
+	       .flags = IPC_TCP_F_ORPHAN,
+	       .local_addr = 0x0a000002,
+	       .remote_addr = 0x5db8d822,
+	       .local_port = 40000,
+	       .remote_port = 443,
+	       .send_queue = 0x101,
+	       .recv_queue = 0x202,
+	       .snd_wnd = 0x303,
+	       .rcv_wnd = 0x404,
+	       .cwnd = 0x505,
+	       .ssthresh = 0x606,
+	       .mss = 1460,
+	       .backlog = 0x707,
+	       .srtt_us = 0x5152535455565758ull,
+	       .rttvar_us = 0x6162636465666768ull,
+	       .rto_ms = 0x7172737475767778ull,
+	       .retransmits = 0x8182838485868788ull,
+	       .bytes_sent = 0x9192939495969798ull,
+	       .bytes_received = 0xa1a2a3a4a5a6a7a8ull}},
+    {.type = IPC_REC_POOL,
+     .u.pool = {.small_in_use = 1,
+		.small_allocated = 2,
+		.small_max = 3,
+		.large_in_use = 4,
+		.large_allocated = 5,
+		.large_max = 6}},
+    {.type = IPC_REC_COUNTER,
+     .u.counter = {.value = 0xb1b2b3b4b5b6b7b8ull, .name = "tcp_rx_segments"}},
+};
+
+#define N_SAMPLE_RECORDS (sizeof(sample_records) / sizeof(sample_records[0]))
+
+#endif
