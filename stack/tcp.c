@@ -144,7 +144,9 @@ uint32_t tcp_isn(const struct stack *s, uint64_t now, uint32_t laddr,
 {
 	uint64_t h = siphash_2w(s->tcp->secret, ((uint64_t)laddr << 32) | raddr,
 				((uint64_t)lport << 16) | rport);
-	/* RFC 6528 3: M is a timer that ticks every 4 microseconds. */
+	/* RFC 6528 3: M is a timer that ticks every 4 microseconds
+	 * (MUST-8), plus a keyed hash, a PRF (SHLD-1) no one outside can
+	 * compute (MUST-9). */
 	uint32_t m = (uint32_t)((now - s->tcp->boot_ns) / 4000);
 
 	return m + (uint32_t)h;
@@ -192,9 +194,11 @@ int tcp_parse(const uint8_t *buf, size_t len, struct tcp_seg *seg)
 	};
 	opt = buf + TCP_HDR_LEN;
 	end = buf + hdr_len;
+	/* MUST-5: options in any segment; MUST-64: at any alignment. */
 	while (opt < end) {
 		uint8_t kind = opt[0], olen;
 
+		/* MUST-4: end of list, no-operation and MSS. */
 		if (kind == 0) /* end of option list */
 			break;
 		if (kind == 1) { /* no-operation */
@@ -205,7 +209,7 @@ int tcp_parse(const uint8_t *buf, size_t len, struct tcp_seg *seg)
 			return TCP_PARSE_OPTIONS;
 		olen = opt[1];
 		if (olen < 2 || olen > end - opt)
-			return TCP_PARSE_OPTIONS;
+			return TCP_PARSE_OPTIONS; /* MUST-7, MUST-68 */
 		switch (kind) {
 		case 2: /* MSS, SYN only (RFC 9293 3.2) */
 			if (olen == 4 && (seg->flags & TCP_SYN)) {
@@ -244,7 +248,7 @@ int tcp_parse(const uint8_t *buf, size_t len, struct tcp_seg *seg)
 				seg->tsecr = get_be32(opt + 6);
 			}
 			break;
-		default: /* unknown options are skipped (RFC 9293 3.2) */
+		default: /* unknown options are skipped (MUST-6) */
 			break;
 		}
 		opt += olen;
@@ -431,6 +435,7 @@ void tcp_conn_free(struct stack *s, struct tcp_conn *c)
 	free(c);
 }
 
+/* MUST-47: errors reach the user as events carrying c->error. */
 void tcp_event(struct stack *s, struct tcp_conn *c, enum stack_event_type type)
 {
 	struct stack_event ev = {

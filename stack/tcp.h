@@ -2,16 +2,26 @@
  * tcp.h - µTCP internals: the connection block, segments, and the calls
  * between tcp_*.c files
  *
- * µTCP follows RFC 9293 in the value-passing style of the Netsem TCP
- * specification: tcp_input.c takes one arriving segment for one
- * connection at a given time and updates that connection, queueing the
- * segments to send on the stack's tx queue and the events for the user;
- * tcp_timer.c is the other entry point; tcp_output.c decides what to
- * send; tcp_rack.c keeps the record of what is in flight and judges
+ * µTCP follows RFC 9293. Its rules are those of the Netsem TCP
+ * specification where one corresponds (tcp_rules.h lists every rule
+ * once, with its RFC section), but not its style: Netsem, and the OCaml
+ * µTCP written from it, are value-passing, each rule a function from
+ * the old connection and a segment to a new connection and the segments
+ * to send. Here a rule mutates the connection block in place and queues
+ * what it sends on the stack's tx queue and what the user must learn as
+ * events, which is what C does well; the price is that a rule can leave
+ * a connection half-changed, so each function says what it changes, and
+ * one that may free the connection says so in its return value.
+ *
+ * tcp_input.c takes one arriving segment for one connection at a given
+ * time; tcp_timer.c is the other entry point; tcp_output.c decides what
+ * to send; tcp_rack.c keeps the record of what is in flight and judges
  * losses by time (RACK-TLP); tcp_cc.c holds the congestion controllers
  * behind a small interface; tcp_buf.c the send and receive buffers;
- * tcp_user.c the calls of stack.h. Each transition in tcp_input.c names
- * the Netsem rule (deliver_in_N, ...) or the RFC section it implements.
+ * tcp_user.c the calls of stack.h. The code applying a rule counts it
+ * (TCP_RULE(), a tcp_rule_* counter), and code meeting one of RFC 9293's
+ * numbered requirements (Appendix B) carries its tag, MUST-n, SHLD-n,
+ * MAY-n, so that `grep MUST-20 stack/` finds where R2 is enforced.
  *
  * Sequence numbers are compared modulo 2^32 (SEQ_LT and friends).
  * Windows are kept in bytes, unscaled.
@@ -22,6 +32,9 @@
 #include <errno.h>
 
 #include "stack_internal.h"
+
+/* Counts the application of a rule of tcp_rules.h. */
+#define TCP_RULE(s, name) COUNT(s, tcp_rule_##name)
 
 #define TCP_HDR_LEN 20
 #define TCP_HDR_MAX 60

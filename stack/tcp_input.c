@@ -3,23 +3,27 @@
  *
  * tcp_input() checks the segment once (header, options, checksum,
  * addresses, flag combinations), finds its connection or listener, and
- * hands it to the function for that state. The rules are those of RFC
- * 9293 3.10.7 in its order, each named as in the Netsem specification
- * where one corresponds:
+ * hands it to the function for that state. The checks are those of
+ * RFC 9293 3.10.7 in its order; each case is a rule of tcp_rules.h,
+ * named in a comment where it is applied and counted there:
  *
- *   closed_*        no connection: answer with a reset (3.10.7.1)
- *   listen_*        LISTEN (3.10.7.2), with SYN cookies when the
- *                   half-open bound is reached
- *   syn_sent_*      SYN_SENT (3.10.7.3)
- *   deliver_in_*    the synchronized states (3.10.7.4): PAWS
- *                   (RFC 7323 5), acceptability, RST and SYN with RFC
- *                   5961's challenge ACKs, ACK processing with RTT,
- *                   congestion control and recovery (RFC 5681, 6582;
- *                   with SACK, RFC 2018, 6675 and RACK-TLP, RFC 8985,
- *                   in tcp_rack.c), the window update, DSACKs for
- *                   duplicates (RFC 2883),
- *                   data (in order, or into the out-of-order store),
- *                   FIN and the state changes it makes.
+ *   no connection     deliver_in_5 (3.10.7.1)
+ *   LISTEN            deliver_in_1 (passive open), deliver_in_1b,
+ *                     deliver_in_7b (3.10.7.2), and SYN cookies when
+ *                     the half-open bound is reached (RFC 4987)
+ *   SYN-SENT          deliver_in_2 (active open), deliver_in_2a,
+ *                     deliver_in_2b (simultaneous open), deliver_in_7d
+ *                     (3.10.7.3)
+ *   synchronized      (3.10.7.4) PAWS (RFC 7323 5), the acceptability
+ *                     test, RST (deliver_in_7, 7a) and SYN (deliver_in_8)
+ *                     with RFC 5961's challenge ACKs, the handshake's
+ *                     last ACK (deliver_in_3c, 3d), then deliver_in_3:
+ *                     ACK processing with RTT, congestion control and
+ *                     recovery (RFC 5681, 6582; with SACK, RFC 2018,
+ *                     6675 and RACK-TLP, RFC 8985, in tcp_rack.c), the
+ *                     window update, DSACKs for duplicates (RFC 2883),
+ *                     data (in order, or into the out-of-order store),
+ *                     FIN and the state changes it makes.
  *
  * TIME_WAIT accepts a new SYN for the same 4-tuple when its timestamp,
  * or failing that its sequence number, is above the old connection's
@@ -29,7 +33,7 @@
 #include "tcp.h"
 
 /* RFC 5961 7: challenge ACKs, at most TCP_CHALLENGE_ACK_PER_SEC a
- * second per connection. */
+ * second per connection (MAY-12: RFC 5961's protection). */
 static void tcp_challenge_ack(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
 	if (now - c->challenge_window_start >= STACK_NS_PER_SEC) {
@@ -45,7 +49,9 @@ static void tcp_challenge_ack(struct stack *s, uint64_t now, struct tcp_conn *c)
 	tcp_send_ack(s, now, c);
 }
 
-/* Takes the peer's options from its SYN (RFC 7323 2.2, 3.2; RFC 2018 2). */
+/* Takes the peer's options from its SYN (RFC 7323 2.2, 3.2; RFC 2018 2).
+ * MUST-14, MUST-15: the MSS option is used, 536 without one; MUST-16:
+ * the effective send MSS leaves room for the timestamp option. */
 static void tcp_take_syn_options(struct tcp_conn *c, const struct tcp_seg *seg,
 				 bool we_offered)
 {
@@ -83,12 +89,15 @@ static void tcp_rtt_from_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
 			     const struct tcp_seg *seg)
 {
 	if (c->ts_ok && seg->has_ts && seg->tsecr) {
-		/* RFC 7323 4.1: every ACK with an echo is a sample. */
+		/* RFC 7323 4.1: every ACK with an echo is a sample; with
+		 * timestamps Karn's algorithm (MUST-18) is not needed. */
 		uint32_t rtt_ms = tcp_ts_now(s, c, now) - seg->tsecr;
 		if (rtt_ms < 60000)
 			tcp_rtt_sample(c, (uint64_t)rtt_ms * 1000000 +
 					      (rtt_ms ? 0 : 500000));
 	} else if (c->rtt_timing && SEQ_GT(seg->ack, c->rtt_seq)) {
+		/* MUST-18 (Karn): rtt_timing is cleared whenever the timed
+		 * segment may have been resent. */
 		c->rtt_timing = false;
 		tcp_rtt_sample(c, now - c->rtt_start);
 	}
@@ -121,6 +130,7 @@ void tcp_enter_recovery(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
 	uint32_t seq, len;
 
+	TCP_RULE(s, rack_recovery);
 	COUNT(s, tcp_fast_retransmits);
 	c->in_recovery = true;
 	c->recover = c->snd_max;
@@ -138,6 +148,8 @@ void tcp_enter_recovery(struct stack *s, uint64_t now, struct tcp_conn *c)
 	}
 }
 
+/* MUST-13: TIME-WAIT lasts 2 MSL; the MSL is 30 s, as Linux, not the
+ * RFC's 2 minutes. */
 static void tcp_enter_time_wait(struct stack *s, uint64_t now,
 				struct tcp_conn *c)
 {
@@ -156,9 +168,10 @@ static bool tcp_fin_acked(const struct tcp_conn *c)
 	return c->fin_sent && c->snd_una == c->snd_max && c->sndbuf.len == 0;
 }
 
-/* deliver_in_3 and its companions: processes the ACK field of an
- * acceptable segment in a synchronized state. Returns false when the
- * segment must be dropped (or the connection is gone). */
+/* deliver_in_3, the ACK: processes the ACK field of an acceptable
+ * segment in a synchronized state (RFC 9293 3.10.7.4, fifth check).
+ * Returns false when the segment must be dropped (or the connection is
+ * gone). */
 static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		       const struct tcp_seg *seg)
 {
@@ -169,11 +182,13 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	/* RFC 5961 5.2: the ACK must be in [snd_una - max_snd_wnd,
 	 * snd_max]. */
 	if (SEQ_GT(ack, c->snd_max)) {
+		TCP_RULE(s, ack_unsent);
 		COUNT(s, tcp_rx_drop_bad_ack);
 		tcp_send_ack(s, now, c);
 		return false;
 	}
 	if (SEQ_LT(ack, c->snd_una - c->max_snd_wnd - 1)) {
+		TCP_RULE(s, ack_too_old);
 		COUNT(s, tcp_rx_drop_bad_ack);
 		tcp_challenge_ack(s, now, c);
 		return false;
@@ -200,6 +215,8 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 					? 2 * (uint64_t)flight >= c->cwnd
 					: flight + c->mss >= c->cwnd;
 
+		TCP_RULE(s, ack_new_data);
+
 		if (c->fin_sent && ack == c->snd_max &&
 		    data_acked > c->sndbuf.len)
 			data_acked = c->sndbuf.len; /* the FIN's number */
@@ -210,6 +227,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 			 * forget what was judged lost. RACK's reordering
 			 * window, widened by DSACKs, keeps the next such
 			 * reordering from being taken for a loss. */
+			TCP_RULE(s, spurious_undo);
 			COUNT(s, tcp_spurious_retransmits);
 			if (c->cwnd < c->prior_cwnd)
 				c->cwnd = c->prior_cwnd;
@@ -233,12 +251,14 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 			if (SEQ_GEQ(ack, c->recover)) {
 				/* RFC 6582 3.2 step 3, RFC 6675 5 (A):
 				 * full acknowledgement ends recovery. */
+				TCP_RULE(s, recovery_end);
 				c->in_recovery = false;
 				c->cc->on_recovery_end(c, now);
 				tcp_rack_recovery_done(c);
 			} else if (!c->sack_ok) {
 				/* RFC 6582 step 4: partial acknowledgement,
 				 * resend the next segment, deflate. */
+				TCP_RULE(s, recovery_partial_ack);
 				tcp_retransmit_one(s, now, c);
 				c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 				c->cwnd += c->mss;
@@ -258,6 +278,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		   SEQ_LT(c->snd_una, c->snd_max) &&
 		   ((uint32_t)seg->wnd << c->snd_wscale) == c->snd_wnd) {
 		/* A duplicate ACK (RFC 5681 2, "DUPLICATE ACKNOWLEDGMENT"). */
+		TCP_RULE(s, dup_ack);
 		COUNT(s, tcp_rx_dup_acks);
 		if (c->dupacks < 255)
 			c->dupacks++;
@@ -267,6 +288,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 			 * this loss was already recovered from. (With SACK,
 			 * RACK below decides.) */
 			if (SEQ_GT(ack, c->recover) || c->recover == c->iss) {
+				TCP_RULE(s, fast_retransmit);
 				COUNT(s, tcp_fast_retransmits);
 				c->in_recovery = true;
 				c->recover = c->snd_max;
@@ -297,10 +319,13 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_tlp_arm(s, now, c); /* RFC 8985 7.2 */
 	tcp_timer_update(s, c);
 
-	/* The window update (RFC 9293 3.10.7.4: SND.WL1/SND.WL2). */
+	/* The window update (RFC 9293 3.10.7.4: SND.WL1/SND.WL2). MUST-1:
+	 * the window is unsigned, and kept in 32 bits (REC-1). */
 	if (SEQ_LT(c->snd_wl1, seg->seq) ||
 	    (c->snd_wl1 == seg->seq && SEQ_LEQ(c->snd_wl2, ack))) {
 		uint32_t old = c->snd_wnd;
+
+		TCP_RULE(s, window_update);
 		c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
 		c->snd_wl1 = seg->seq;
 		c->snd_wl2 = ack;
@@ -318,6 +343,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	switch (c->state) {
 	case TCPS_FIN_WAIT_1:
 		if (tcp_fin_acked(c)) {
+			TCP_RULE(s, our_fin_acked);
 			tcp_set_state(s, c, TCPS_FIN_WAIT_2);
 			if (c->user_closed) {
 				c->t_keep = now + TCP_FIN_WAIT_2_NS;
@@ -326,12 +352,15 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		}
 		break;
 	case TCPS_CLOSING:
-		if (tcp_fin_acked(c))
+		if (tcp_fin_acked(c)) {
+			TCP_RULE(s, our_fin_acked);
 			tcp_enter_time_wait(s, now, c);
+		}
 		break;
 	case TCPS_LAST_ACK:
 		if (tcp_fin_acked(c)) {
-			/* deliver_in_9: the close is complete. */
+			/* The close is complete. */
+			TCP_RULE(s, our_fin_acked);
 			if (c->user_closed) {
 				tcp_conn_free(s, c);
 			} else {
@@ -372,7 +401,9 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	p->data = (uint8_t *)seg->data;
 	p->len = len;
 	if (seg->seq != c->rcv_nxt) {
-		/* Out of order: keep it, ACK at once (RFC 5681 4.2). */
+		/* Out of order: keep it (SHLD-31), ACK at once (RFC 5681
+		 * 4.2, MAY-13). */
+		TCP_RULE(s, data_out_of_order);
 		COUNT(s, tcp_rx_ooo_segments);
 		c->ooo_recent = seg->seq;
 		if (seg->flags & TCP_FIN) {
@@ -383,6 +414,7 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 			COUNT(s, tcp_rx_ooo_drop);
 		return true;
 	}
+	TCP_RULE(s, data_in_order);
 	pkt_queue_push(&c->rcvq, p);
 	c->rcv_nxt += len;
 	c->bytes_received += len;
@@ -403,16 +435,18 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		c->readable_signalled = true;
 		tcp_event(s, c, STACK_EV_TCP_READABLE);
 	}
-	/* Delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2): every second
-	 * full-sized segment at once, else within TCP_DELACK_NS. */
+	/* Delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2; SHLD-18): every
+	 * second full-sized segment at once (SHLD-19), else within
+	 * TCP_DELACK_NS (MUST-40). */
 	if (len >= c->our_mss - 40u) /* a super-segment counts as two */
 		c->unacked_full_segs += len >= 2 * (c->our_mss - 40u) ? 2 : 1;
 	return c->unacked_full_segs >= 2 || (seg->flags & TCP_PSH && len < 64);
 }
 
-/* A FIN at rcv_nxt (deliver_in_7 and the eighth check). */
+/* fin_in: a FIN at rcv_nxt (RFC 9293 3.10.7.4, eighth check). */
 static void tcp_fin_in(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
+	TCP_RULE(s, fin_in);
 	c->rcv_nxt++;
 	c->fin_received = true;
 	c->rcv_fin_pending = false;
@@ -450,10 +484,11 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 	uint32_t seqlen = seg_seqlen(seg);
 	bool acceptable, ack_now = false;
 
-	/* listen_dup_syn: the peer's SYN again in SYN_RECEIVED means our
+	/* synack_resend: the peer's SYN again in SYN_RECEIVED means our
 	 * SYN-ACK was lost; answer with it at once. */
 	if (c->state == TCPS_SYN_RECEIVED && (seg->flags & TCP_SYN) &&
 	    !(seg->flags & TCP_ACK) && seg->seq == c->irs) {
+		TCP_RULE(s, synack_resend);
 		tcp_retransmit_one(s, now, c);
 		goto drop;
 	}
@@ -462,12 +497,13 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 	if (c->ts_ok && seg->has_ts && !(seg->flags & TCP_RST) &&
 	    SEQ_LT(seg->tsval, c->ts_recent) &&
 	    now - c->ts_recent_age < TCP_PAWS_IDLE_NS) {
+		TCP_RULE(s, paws_reject);
 		COUNT(s, tcp_rx_drop_paws);
 		tcp_send_ack(s, now, c);
 		goto drop;
 	}
 
-	/* deliver_in_1: the acceptability test (first check). */
+	/* The acceptability test (first check). */
 	if (seqlen == 0)
 		acceptable = wnd == 0 ? seg->seq == c->rcv_nxt
 				      : SEQ_GEQ(seg->seq, c->rcv_nxt) &&
@@ -481,21 +517,23 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		      SEQ_LT(seg->seq + seqlen - 1, c->rcv_nxt + wnd)));
 	if (!acceptable && wnd == 0 && seg->seq == c->rcv_nxt) {
 		/* A zero window still takes ACKs and RSTs: keep the header,
-		 * drop the data (3.10.7.4). */
+		 * drop the data (3.10.7.4, MUST-66). */
+		TCP_RULE(s, zero_window_accept);
 		seg->len = 0;
 		seg->flags &= (uint8_t) ~(TCP_FIN | TCP_SYN);
 		acceptable = true;
 		ack_now = true; /* answer the probe with our window */
 	}
 	if (!acceptable) {
+		TCP_RULE(s, seq_unacceptable);
 		if (seg->flags & TCP_RST)
 			goto drop;
 		/* A keepalive or zero-window probe (an empty segment just
 		 * below rcv_nxt) is not a drop worth counting. */
 		if (!(seqlen == 0 && seg->seq == c->rcv_nxt - 1))
 			COUNT(s, tcp_rx_drop_out_of_window);
-		/* deliver_in_1b: an old duplicate gets an ACK, with a DSACK
-		 * for its data (RFC 2883 4.1.1). */
+		/* An old duplicate gets an ACK, with a DSACK for its data
+		 * (RFC 2883 4.1.1). */
 		if (seg->len && SEQ_LEQ(seg->seq + seg->len, c->rcv_nxt))
 			tcp_dsack_note(c, seg->seq, seg->seq + seg->len);
 		tcp_send_ack(s, now, c);
@@ -505,18 +543,30 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 	/* Second check: RST (RFC 5961 3.2). */
 	if (seg->flags & TCP_RST) {
 		if (seg->seq != c->rcv_nxt) {
+			TCP_RULE(s, rst_challenge);
 			tcp_challenge_ack(s, now, c);
 			goto drop;
 		}
 		COUNT(s, tcp_rx_resets);
 		if (c->state == TCPS_SYN_RECEIVED && c->listener >= 0) {
-			/* Back to LISTEN: the half-open connection goes. */
+			/* deliver_in_7a: back to LISTEN, the half-open
+			 * connection goes (MUST-11: a passive open's
+			 * SYN-RECEIVED returns to LISTEN). */
+			TCP_RULE(s, deliver_in_7a);
 			tcp_fail(s, c, ECONNREFUSED);
 		} else if (c->state == TCPS_CLOSING ||
 			   c->state == TCPS_LAST_ACK ||
 			   c->state == TCPS_TIME_WAIT) {
+			TCP_RULE(s, rst_closing);
 			tcp_fail(s, c, 0);
 		} else {
+			/* deliver_in_7 (deliver_in_7a for an active or
+			 * simultaneous open's SYN-RECEIVED); MUST-12: the
+			 * user learns of the reset. */
+			if (c->state == TCPS_SYN_RECEIVED)
+				TCP_RULE(s, deliver_in_7a);
+			else
+				TCP_RULE(s, deliver_in_7);
 			COUNT(s, tcp_conns_reset);
 			tcp_fail(s, c,
 				 c->state == TCPS_SYN_RECEIVED ? ECONNREFUSED
@@ -525,22 +575,27 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		goto drop;
 	}
 
-	/* Fourth check: SYN (RFC 5961 4.2). */
+	/* Fourth check: SYN (RFC 5961 4.2): deliver_in_8. */
 	if (seg->flags & TCP_SYN) {
+		TCP_RULE(s, deliver_in_8);
 		tcp_challenge_ack(s, now, c);
 		goto drop;
 	}
 
 	/* Fifth check: ACK. */
-	if (!(seg->flags & TCP_ACK))
+	if (!(seg->flags & TCP_ACK)) {
+		TCP_RULE(s, ack_missing);
 		goto drop;
+	}
 	if (c->state == TCPS_SYN_RECEIVED) {
 		if (!SEQ_GT(seg->ack, c->snd_una) ||
 		    SEQ_GT(seg->ack, c->snd_max)) {
+			TCP_RULE(s, deliver_in_3c);
 			tcp_send_reset_for(s, now, seg);
 			goto drop;
 		}
-		/* deliver_in_2: the handshake completes. */
+		/* deliver_in_3d: the handshake completes. */
+		TCP_RULE(s, deliver_in_3d);
 		tcp_set_state(s, c, TCPS_ESTABLISHED);
 		c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
 		c->max_snd_wnd = c->snd_wnd;
@@ -553,6 +608,7 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		else
 			tcp_event(s, c, STACK_EV_TCP_CONNECTED);
 	}
+	TCP_RULE(s, deliver_in_3);
 	if (c->ts_ok && seg->has_ts && SEQ_LEQ(seg->seq, c->last_ack_sent) &&
 	    SEQ_LEQ(c->last_ack_sent, seg->seq + seqlen)) {
 		/* RFC 7323 4.3: remember the timestamp to echo. */
@@ -577,6 +633,8 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 	    seg->len) {
 		/* Trim what was already received. */
 		uint32_t old = c->rcv_nxt - seg->seq;
+
+		TCP_RULE(s, data_duplicate);
 		tcp_dsack_note(c, seg->seq,
 			       old >= seg->len ? seg->seq + seg->len
 					       : c->rcv_nxt);
@@ -591,6 +649,8 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 	if (seg->len && SEQ_GT(seg->seq + seg->len, c->rcv_nxt + wnd)) {
 		/* Trim what lies beyond the window, and a FIN with it. */
 		uint32_t room = c->rcv_nxt + wnd - seg->seq;
+
+		TCP_RULE(s, data_beyond_window);
 		seg->len = SEQ_GT(c->rcv_nxt + wnd, seg->seq) ? room : 0;
 		seg->flags &= (uint8_t)~TCP_FIN;
 	}
@@ -599,16 +659,20 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		    c->state != TCPS_FIN_WAIT_1 &&
 		    c->state != TCPS_FIN_WAIT_2) {
 			/* Data after the peer's FIN: ignore it. */
+			TCP_RULE(s, data_after_fin);
 			seg->len = 0;
 		} else if (c->user_closed) {
 			/* Nobody will read it: reset, as a closed socket
-			 * does (RFC 9293 3.10.4 is silent; Linux does). */
+			 * does (RFC 9293 3.6, SHLD-3: the RST shows that
+			 * data was lost). */
+			TCP_RULE(s, data_after_close);
 			tcp_send_reset(s, now, c);
 			tcp_fail(s, c, ECONNRESET);
 			goto drop;
 		} else if (tcp_rcv_queued(c) + tcp_ooo_bytes(c) + seg->len >
 			       c->rcv_wnd_max + c->our_mss ||
 			   tcp_pool_low(s, p)) {
+			TCP_RULE(s, data_no_buffer);
 			COUNT(s, tcp_rx_drop_no_buffer);
 			seg->len = 0;
 			ack_now = true;
@@ -630,6 +694,7 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		tcp_fin_in(s, now, c);
 	else if ((seg->flags & TCP_FIN) && c->state == TCPS_TIME_WAIT) {
 		/* A retransmitted FIN: ACK it, restart 2MSL. */
+		TCP_RULE(s, fin_in_time_wait);
 		c->ack_now = true;
 		c->t_2msl = now + TCP_TIME_WAIT_NS;
 		tcp_timer_update(s, c);
@@ -662,7 +727,7 @@ static void tcp_syn_sent_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 
 	if (seg->flags & TCP_ACK) {
 		if (SEQ_LEQ(seg->ack, c->iss) || SEQ_GT(seg->ack, c->snd_max)) {
-			/* syn_sent_bad_ack */
+			TCP_RULE(s, deliver_in_2a); /* a bad ACK */
 			tcp_send_reset_for(s, now, seg);
 			goto drop;
 		}
@@ -670,20 +735,26 @@ static void tcp_syn_sent_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	if (seg->flags & TCP_RST) {
 		if (ack_ok) {
-			/* syn_sent_rst: connection refused. */
+			/* deliver_in_7d: connection refused (MUST-12). */
+			TCP_RULE(s, deliver_in_7d);
 			COUNT(s, tcp_conns_refused);
 			tcp_fail(s, c, ECONNREFUSED);
+		} else {
+			TCP_RULE(s, deliver_in_2a);
 		}
 		goto drop;
 	}
-	if (!(seg->flags & TCP_SYN))
+	if (!(seg->flags & TCP_SYN)) {
+		TCP_RULE(s, deliver_in_2a);
 		goto drop;
+	}
 	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
 	tcp_take_syn_options(c, seg, true);
 	if (ack_ok) {
-		/* syn_sent_synack: the handshake completes. */
+		/* deliver_in_2: the handshake completes. */
+		TCP_RULE(s, deliver_in_2);
 		c->snd_una = seg->ack;
 		tcp_rtt_from_ack(s, now, c, seg);
 		c->backoff = 0;
@@ -705,7 +776,9 @@ static void tcp_syn_sent_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_event(s, c, STACK_EV_TCP_CONNECTED);
 		tcp_output(s, now, c);
 	} else {
-		/* syn_sent_syn: simultaneous open (3.10.7.3, fourth). */
+		/* deliver_in_2b: simultaneous open (3.10.7.3, fourth;
+		 * MUST-10). */
+		TCP_RULE(s, deliver_in_2b);
 		tcp_set_state(s, c, TCPS_SYN_RECEIVED);
 		c->snd_wnd = seg->wnd;
 		c->snd_nxt = c->iss;
@@ -725,24 +798,33 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p)
 	case TCP_PARSE_OK:
 		break;
 	case TCP_PARSE_SHORT:
+		TCP_RULE(s, deliver_in_4);
 		COUNT(s, tcp_rx_drop_short);
 		goto drop;
 	case TCP_PARSE_OFFSET:
+		TCP_RULE(s, deliver_in_4);
 		COUNT(s, tcp_rx_drop_offset);
 		goto drop;
 	default:
+		TCP_RULE(s, deliver_in_4); /* MUST-7 */
 		COUNT(s, tcp_rx_drop_options);
 		goto drop;
 	}
+	/* MUST-3: the receiver checks the checksum (or the link did). */
 	if (!(p->flags & PKT_F_CSUM_VALID) &&
 	    csum_fold(
 		csum_partial(p->data, p->len,
 			     csum_pseudo(p->saddr, p->daddr, IPV4_PROTO_TCP,
 					 (uint16_t)p->len))) != 0) {
+		TCP_RULE(s, deliver_in_3a);
 		COUNT(s, tcp_rx_drop_checksum);
 		goto drop;
 	}
+	/* MUST-57: silently discard a segment to a broadcast address;
+	 * MUST-63: and one from an invalid source (multicast and broadcast
+	 * sources were refused by IPv4). */
 	if (ipv4_is_broadcast(s, p->ifindex, p->daddr) || p->saddr == 0) {
+		TCP_RULE(s, deliver_in_4);
 		COUNT(s, tcp_rx_drop_broadcast);
 		goto drop;
 	}
@@ -751,6 +833,7 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p)
 	 * "if the ACK bit is off, drop the segment"). */
 	if ((seg.flags & TCP_SYN && seg.flags & (TCP_FIN | TCP_RST)) ||
 	    !(seg.flags & (TCP_SYN | TCP_ACK | TCP_RST))) {
+		TCP_RULE(s, deliver_in_10);
 		COUNT(s, tcp_rx_drop_flags);
 		goto drop;
 	}
@@ -760,13 +843,15 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p)
 	c = tcp_conn_lookup(s, seg.daddr, seg.dport, seg.saddr, seg.sport);
 	if (c && c->state == TCPS_TIME_WAIT && (seg.flags & TCP_SYN) &&
 	    !(seg.flags & TCP_ACK)) {
-		/* RFC 6191: a new incarnation may take over TIME_WAIT. */
+		/* RFC 6191: a new incarnation may take over TIME_WAIT
+		 * (MAY-2; with timestamps, SHLD-4). */
 		bool newer = c->ts_ok && seg.has_ts
 				 ? SEQ_GT(seg.tsval, c->ts_recent) ||
 				       (seg.tsval == c->ts_recent &&
 					SEQ_GT(seg.seq, c->rcv_nxt))
 				 : SEQ_GT(seg.seq, c->rcv_nxt);
 		if (newer && c->user_closed) {
+			TCP_RULE(s, time_wait_syn_reopen);
 			COUNT(s, tcp_time_wait_reused);
 			tcp_conn_free(s, c);
 			c = NULL;
@@ -777,7 +862,8 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p)
 	if (!c) {
 		if (tcp_listen_input(s, now, &seg, p))
 			return;
-		/* closed_1: no connection, no listener. */
+		/* deliver_in_5: no connection, no listener. */
+		TCP_RULE(s, deliver_in_5);
 		COUNT(s, tcp_rx_no_conn);
 		tcp_send_reset_for(s, now, &seg);
 		goto drop;
@@ -791,8 +877,8 @@ drop:
 	stack_drop(s, p);
 }
 
-/* Starts a connection from a SYN at a listener (used by tcp_user.c for
- * listen_1 and for SYN cookie completion). */
+/* Starts a connection from a SYN at a listener (deliver_in_1, and SYN
+ * cookie completion). Returns it, or NULL (no route, no room). */
 struct tcp_conn *tcp_passive_open(struct stack *s, uint64_t now,
 				  const struct tcp_seg *seg,
 				  const struct tcp_sockopts *o, uint32_t iss)
@@ -907,11 +993,12 @@ static void cookie_send(struct stack *s, uint64_t now,
 	tmp.cookie_opts = (uint8_t)((tmp.ws_ok ? tmp.rcv_wscale : 0xf) |
 				    (tmp.sack_ok ? 0x10 : 0));
 	tcp_send_synack(s, now, &tmp);
+	TCP_RULE(s, syn_cookie_sent);
 	COUNT(s, tcp_syn_cookies_sent);
 }
 
-/* An ACK that returns a valid cookie makes an established connection
- * (listen_cookie). Returns it, or NULL. */
+/* syn_cookie_ack: an ACK that returns a valid cookie makes a connection
+ * in SYN_RECEIVED, which the ACK then completes. Returns it, or NULL. */
 static struct tcp_conn *cookie_complete(struct stack *s, uint64_t now,
 					struct tcp_listener *l,
 					const struct tcp_seg *seg)
@@ -950,6 +1037,7 @@ static struct tcp_conn *cookie_complete(struct stack *s, uint64_t now,
 	l->nsyn++;
 	c->state = TCPS_SYN_RECEIVED;
 	c->rcv_adv = c->rcv_nxt + tcp_rcv_window(c);
+	TCP_RULE(s, syn_cookie_ack);
 	COUNT(s, tcp_syn_cookies_ok);
 	return c;
 }
@@ -962,20 +1050,27 @@ bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
 
 	if (!l)
 		return false;
-	if (seg->flags & TCP_RST)
-		goto drop; /* listen_rst: ignored */
+	if (seg->flags & TCP_RST) {
+		TCP_RULE(s, deliver_in_7b); /* ignored */
+		goto drop;
+	}
 	if (seg->flags & TCP_ACK) {
-		/* listen_ack: only a returning SYN cookie is welcome. */
-		if (seg->flags & TCP_SYN)
-			return false;
-		c = cookie_complete(s, now, l, seg);
-		if (!c)
-			return false;
+		/* Only a returning SYN cookie is welcome; anything else is
+		 * deliver_in_1b: a reset. */
+		c = seg->flags & TCP_SYN ? NULL
+					 : cookie_complete(s, now, l, seg);
+		if (!c) {
+			TCP_RULE(s, deliver_in_1b);
+			COUNT(s, tcp_rx_no_conn);
+			tcp_send_reset_for(s, now, seg);
+			goto drop;
+		}
 		tcp_established_in(s, now, c, seg, p);
 		return true;
 	}
-	/* listen_syn (RFC 9293 3.10.7.2, third check). */
+	/* deliver_in_1 (RFC 9293 3.10.7.2, third check): passive open. */
 	if (l->naccept >= l->backlog) {
+		TCP_RULE(s, listen_queue_full);
 		COUNT(s, tcp_listen_overflow);
 		goto drop;
 	}
@@ -990,6 +1085,7 @@ bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
 		cookie_send(s, now, l, seg);
 		goto drop;
 	}
+	TCP_RULE(s, deliver_in_1);
 	c->listener = (int32_t)(l - s->tcp->listeners);
 	l->nsyn++;
 	tcp_set_state(s, c, TCPS_SYN_RECEIVED);
@@ -1018,12 +1114,16 @@ void tcp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 	if (c->state == TCPS_SYN_SENT &&
 	    (error == ECONNREFUSED || error == ENOPROTOOPT)) {
 		/* The peer has no TCP listening there: a hard error
-		 * while connecting, as Linux treats it. */
+		 * while connecting, as Linux treats it (SHLD-26, which
+		 * would abort in any state). */
+		TCP_RULE(s, icmp_refused);
 		COUNT(s, tcp_conns_refused);
 		tcp_fail(s, c, ECONNREFUSED);
 		return;
 	}
 	/* Otherwise a soft error: retries go on, and a timeout reports
-	 * it instead of ETIMEDOUT (RFC 1122 4.2.3.9). */
+	 * it instead of ETIMEDOUT (RFC 1122 4.2.3.9; MUST-54, SHLD-25;
+	 * MUST-56: no abort on unreachable codes 0, 1, 5). */
+	TCP_RULE(s, icmp_soft_error);
 	c->soft_error = error;
 }

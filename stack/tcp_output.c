@@ -7,7 +7,8 @@
  * timeout judged lost, while pipe is below cwnd (RFC 6675 5 (C)); then
  * new data as far as min(cwnd, snd_wnd) allows (by pipe while
  * recovering), in segments of at most the MSS, subject to sender
- * silly-window avoidance and Nagle (RFC 9293 3.8.6.2.1, RFC 896): a
+ * silly-window avoidance and Nagle (RFC 9293 3.8.6.2.1, RFC 896;
+ * MUST-38, SHLD-7): a
  * short segment goes only if it empties the buffer and either nothing
  * is in flight or TCP_NODELAY is set, or it is at least half the
  * largest window the peer offered;
@@ -16,8 +17,8 @@
  * a bare ACK if one is owed and nothing else carried it.
  *
  * The receive window advertised follows receiver SWS avoidance
- * (RFC 9293 3.8.6.2.2): the right edge moves only by at least
- * min(buffer / 2, MSS), and never moves left (no shrinking).
+ * (RFC 9293 3.8.6.2.2, MUST-39): the right edge moves only by at least
+ * min(buffer / 2, MSS), and never moves left (SHLD-14: no shrinking).
  *
  * Segment size: the MSS, or, when the interface offloads segmentation
  * (stack_if_set_offload), super-segments of up to TCP_TSO_MAX bytes of
@@ -80,7 +81,9 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c)
 }
 
 /* Writes our options for a segment with `flags` at opt; returns their
- * length (a multiple of 4). */
+ * length (a multiple of 4: NOPs go in front, so no padding is needed,
+ * MUST-69). Timestamps (MAY-10, RFC 7323) and SACK (RFC 2018) when
+ * the peer agreed. */
 static uint32_t tcp_write_options(struct stack *s, uint64_t now,
 				  struct tcp_conn *c, uint8_t flags,
 				  uint8_t *opt)
@@ -89,6 +92,8 @@ static uint32_t tcp_write_options(struct stack *s, uint64_t now,
 
 	if (flags & TCP_SYN) {
 		bool synack = flags & TCP_ACK;
+		/* MUST-14: we send the MSS option, in SYNs only (MUST-65),
+		 * from our MTU (MUST-67); always (MAY-3). */
 		p[0] = 2; /* MSS */
 		p[1] = 4;
 		put_be16(p + 2, c->our_mss);
@@ -218,6 +223,7 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 		if (len > mss)
 			p->gso_size = (uint16_t)mss;
 	} else {
+		/* MUST-2: the sender computes the checksum. */
 		put_be16(h + 16,
 			 csum_fold(csum_partial(
 			     h, p->len,
@@ -454,6 +460,7 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 			if (len > seg_max && c->snd_nxt + len != data_end)
 				len -= len % seg_max;
 		}
+		/* MUST-35, MUST-36: probing a zero window. */
 		if (c->force_send && !len && avail) {
 			/* Zero-window probe: a segment with an old sequence
 			 * number makes the peer answer with its window, and
@@ -461,6 +468,8 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 			tcp_send_segment(s, now, c, c->snd_una - 1, TCP_ACK, 0);
 			break;
 		}
+		/* MUST-38 (sender SWS avoidance), SHLD-7 and MUST-17
+		 * (Nagle, and TCP_NODELAY to disable it). */
 		if (len && len < seg_max && !push) {
 			bool empties = c->snd_nxt + len == data_end;
 			bool idle = c->snd_nxt == c->snd_una;
@@ -475,7 +484,7 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 		if (!len && !(flags & TCP_FIN))
 			break;
 		if (len)
-			flags |= TCP_PSH;
+			flags |= TCP_PSH; /* MUST-61: PSH on the last segment */
 		if (tcp_send_segment(s, now, c, c->snd_nxt, flags, len))
 			break;
 		sent = sent_new = true;

@@ -490,6 +490,7 @@ void tcp_tlp_fire(struct stack *s, uint64_t now, struct tcp_conn *c)
 	if (!c->sack_ok || c->in_recovery || c->rto_recovery || c->lost_bytes ||
 	    c->tlp_active || c->snd_una == c->snd_max)
 		return;
+	TCP_RULE(s, tlp_probe);
 	COUNT(s, tcp_tlp_probes);
 	/* 7.3: new data if the window allows, else the last segment. */
 	c->tlp_sending = true;

@@ -11,6 +11,9 @@
 
 #include "tcp.h"
 
+/* How many times stack s applied rule `name` of tcp_rules.h. */
+#define t_rule(s, name) stack_counter_get((s), STACK_CTR_tcp_rule_##name)
+
 struct pair {
 	struct stack *a, *b;
 	uint64_t now;
@@ -221,6 +224,13 @@ START_TEST(test_handshake_negotiates_options)
 	ck_assert_uint_eq(b->snd_una, a->irs + 1);
 	ck_assert_uint_eq(a->cwnd, 10 * a->mss);
 	ck_assert_uint_gt(a->srtt, 0);
+	/* The rules each side applied: an active open, a passive one. */
+	ck_assert_uint_eq(t_rule(p.a, open_active), 1);
+	ck_assert_uint_eq(t_rule(p.a, deliver_in_2), 1);
+	ck_assert_uint_eq(t_rule(p.b, open_passive), 1);
+	ck_assert_uint_eq(t_rule(p.b, deliver_in_1), 1);
+	ck_assert_uint_eq(t_rule(p.b, deliver_in_3d), 1);
+	ck_assert_uint_eq(t_rule(p.b, deliver_in_3), 1);
 	t_pair_free(&p);
 }
 END_TEST
@@ -306,10 +316,17 @@ START_TEST(test_orderly_close_and_time_wait)
 	ck_assert_mem_eq(buf, "ok", 2);
 	tcp_close(p.a, p.now, ca);
 	ck_assert_int_eq(t_state(p.a, ca), TCPS_TIME_WAIT);
+	ck_assert_uint_eq(t_rule(p.a, shutdown_call), 1);
+	ck_assert_uint_eq(t_rule(p.a, our_fin_acked), 1); /* FIN_WAIT_2 */
+	ck_assert_uint_eq(t_rule(p.a, fin_in), 1);	  /* TIME_WAIT */
+	ck_assert_uint_eq(t_rule(p.b, fin_in), 1);	  /* CLOSE_WAIT */
+	ck_assert_uint_eq(t_rule(p.b, close_call), 1);
+	ck_assert_uint_eq(t_rule(p.b, our_fin_acked), 1); /* LAST_ACK */
 	/* 2MSL later the connection is freed. */
 	p.now += TCP_TIME_WAIT_NS;
 	stack_timer(p.a, p.now);
 	ck_assert_ptr_null(tcp_conn_get(p.a, ca));
+	ck_assert_uint_eq(t_rule(p.a, timer_tt_2msl_1), 1);
 	t_pair_free(&p);
 }
 END_TEST
@@ -383,6 +400,8 @@ START_TEST(test_connect_to_closed_port_is_refused)
 	ck_assert(t_event(p.a, STACK_EV_TCP_ERROR, ca, &err));
 	ck_assert_int_eq(err, ECONNREFUSED);
 	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_rx_no_conn), 1);
+	ck_assert_uint_eq(t_rule(p.b, deliver_in_5), 1);
+	ck_assert_uint_eq(t_rule(p.a, deliver_in_7d), 1);
 	const uint8_t *d;
 	size_t n;
 	ck_assert_int_eq(tcp_recv_peek(p.a, ca, &d, &n), -ECONNREFUSED);
@@ -414,6 +433,9 @@ START_TEST(test_syn_retries_then_times_out)
 	ck_assert(t_event(p.a, STACK_EV_TCP_ERROR, ca, &err));
 	ck_assert_int_eq(err, ETIMEDOUT);
 	ck_assert_int_ge(syns, TCP_SYN_RETRIES);
+	ck_assert_uint_eq(t_rule(p.a, timer_tt_rexmtsyn_1), TCP_SYN_RETRIES);
+	ck_assert_uint_eq(t_rule(p.a, rexmt_give_up), 1);
+	ck_assert_uint_eq(t_rule(p.a, timer_tt_rexmt_1), 0);
 	t_pair_free(&p);
 }
 END_TEST
@@ -533,6 +555,10 @@ START_TEST(test_syn_cookies_when_half_open_bound_reached)
 	    stack_counter_get(p.b, STACK_CTR_tcp_syn_cookies_sent), 1);
 	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_syn_cookies_ok),
 			  1);
+	ck_assert_uint_eq(t_rule(p.b, syn_cookie_sent), 1);
+	ck_assert_uint_eq(t_rule(p.b, syn_cookie_ack), 1);
+	ck_assert_uint_eq(t_rule(p.b, deliver_in_1), 0);
+	ck_assert_uint_eq(t_rule(p.b, deliver_in_3d), 1);
 	int cb = tcp_accept(p.b, l, NULL, NULL);
 	ck_assert_int_ge(cb, 0);
 	struct tcp_conn *b = tcp_conn_get(p.b, cb);
@@ -540,6 +566,42 @@ START_TEST(test_syn_cookies_when_half_open_bound_reached)
 	t_transfer(&p, p.a, ca, p.b, cb, 100000);
 	t_transfer(&p, p.b, cb, p.a, ca, 100000);
 	t_pair_free(&p);
+}
+END_TEST
+
+/* A listener answers an ACK that returns no cookie with a reset
+ * (deliver_in_1b) and ignores a RST (deliver_in_7b). */
+START_TEST(test_listener_resets_a_stray_ack_and_ignores_a_rst)
+{
+	struct tframe f;
+	struct stack *s = t_stack();
+	uint8_t *t;
+	ck_assert_int_ge(tcp_listen(s, 0, 80, 4, NULL), 0);
+	t_drain(s);
+	for (int i = 0; i < 2; i++) {
+		t_eth(&f, OUR_MAC, PEER_MAC, ETHERTYPE_IPV4);
+		t_ipv4(&f, PEER_ADDR, OUR_ADDR, IPV4_PROTO_TCP, 1, 0, 20);
+		t = f.b + f.len;
+		memset(t, 0, 20);
+		put_be16(t, 40000);
+		put_be16(t + 2, 80);
+		put_be32(t + 4, 1000);
+		put_be32(t + 8, 2000);
+		t[12] = 5 << 4;
+		t[13] = i == 0 ? TCP_ACK : TCP_RST;
+		put_be16(t + 16,
+			 csum_fold(csum_partial(
+			     t, 20, csum_pseudo(PEER_ADDR, OUR_ADDR, 6, 20))));
+		f.len += 20;
+		t_input(s, T0, &f);
+	}
+	ck_assert_uint_eq(t_rule(s, deliver_in_1b), 1);
+	ck_assert_uint_eq(t_rule(s, deliver_in_7b), 1);
+	ck_assert_uint_eq(stack_counter_get(s, STACK_CTR_tcp_syn_cookies_bad),
+			  1);
+	ck_assert_uint_eq(stack_counter_get(s, STACK_CTR_tcp_tx_resets), 1);
+	t_drain(s);
+	stack_free(s);
 }
 END_TEST
 
@@ -619,6 +681,9 @@ START_TEST(test_malformed_segments_are_counted_and_dropped)
 	t_input(p.a, p.now, &f);
 	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_flags),
 			  2);
+	ck_assert_uint_eq(t_rule(p.a, deliver_in_3a), 1);
+	ck_assert_uint_eq(t_rule(p.a, deliver_in_4), 5);
+	ck_assert_uint_eq(t_rule(p.a, deliver_in_10), 2);
 
 	ck_assert_ptr_null(stack_pop_tx(p.a)); /* none was answered */
 	ck_assert_uint_eq(a->rcv_nxt, rcv_before);
@@ -643,15 +708,18 @@ START_TEST(test_rst_in_window_gets_challenge_ack)
 	ck_assert_uint_eq(ack->data[34 + 13], TCP_ACK);
 	stack_pkt_free(p.a, ack);
 	ck_assert_int_eq(t_state(p.a, ca), TCPS_ESTABLISHED);
+	ck_assert_uint_eq(t_rule(p.a, rst_challenge), 1);
 	/* Out of the window: silently dropped. */
 	t_craft(&p, ca, cb, &f, seq + 10000000, TCP_RST, NULL, 0, 0);
 	t_input(p.a, p.now, &f);
 	ck_assert_ptr_null(stack_pop_tx(p.a));
+	ck_assert_uint_eq(t_rule(p.a, seq_unacceptable), 1);
 	/* Exactly at rcv_nxt: the connection is reset. */
 	t_craft(&p, ca, cb, &f, seq, TCP_RST, NULL, 0, 0);
 	t_input(p.a, p.now, &f);
 	ck_assert(t_event(p.a, STACK_EV_TCP_ERROR, ca, &err));
 	ck_assert_int_eq(err, ECONNRESET);
+	ck_assert_uint_eq(t_rule(p.a, deliver_in_7), 1);
 	t_pair_free(&p);
 }
 END_TEST
@@ -668,6 +736,7 @@ START_TEST(test_syn_in_established_gets_challenge_ack)
 	t_input(p.a, p.now, &f);
 	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_challenge_acks),
 			  1);
+	ck_assert_uint_eq(t_rule(p.a, deliver_in_8), 1);
 	ck_assert_int_eq(t_state(p.a, ca), TCPS_ESTABLISHED);
 	t_drain(p.a);
 	t_pair_free(&p);
@@ -690,6 +759,7 @@ START_TEST(test_paws_drops_old_timestamp)
 	t_input(p.a, p.now, &f);
 	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_paws),
 			  1);
+	ck_assert_uint_eq(t_rule(p.a, paws_reject), 1);
 	ck_assert_uint_eq(tcp_rcv_queued(a), 0);
 	t_drain(p.a);
 	t_pair_free(&p);
@@ -711,6 +781,7 @@ START_TEST(test_out_of_order_data_is_held_and_sacked)
 	t_craft(&p, ca, cb, &f, seq + 100, TCP_ACK, ts, 12, 100);
 	t_input(p.a, p.now, &f);
 	ck_assert_uint_eq(a->nooo, 1);
+	ck_assert_uint_eq(t_rule(p.a, data_out_of_order), 1);
 	struct pkt *ack = t_pop_ipv4(p.a, IPV4_PROTO_TCP);
 	struct tcp_seg seg;
 	ck_assert_int_eq(tcp_parse(ack->data + 34, ack->len - 34, &seg), 0);
@@ -848,11 +919,14 @@ START_TEST(test_rst_at_rcv_nxt_closes_in_every_synchronized_state)
 		bool got = t_event(s, STACK_EV_TCP_ERROR, id, &err);
 		if (synchronized[i] == TCPS_CLOSING ||
 		    synchronized[i] == TCPS_LAST_ACK ||
-		    synchronized[i] == TCPS_TIME_WAIT)
+		    synchronized[i] == TCPS_TIME_WAIT) {
 			ck_assert(got && err == 0);
-		else
+			ck_assert_uint_eq(t_rule(s, rst_closing), 1);
+		} else {
 			ck_assert_msg(got && err == ECONNRESET, "state %s",
 				      tcp_state_name(synchronized[i]));
+			ck_assert_uint_eq(t_rule(s, deliver_in_7), 1);
+		}
 		ck_assert_ptr_null(stack_pop_tx(s)); /* no answer to a RST */
 		t_pair_free(&p);
 	}
@@ -879,6 +953,10 @@ START_TEST(test_rst_or_syn_in_window_gets_challenge_in_every_state)
 			ck_assert_uint_eq(
 			    stack_counter_get(s, STACK_CTR_tcp_challenge_acks),
 			    1);
+			if (syn)
+				ck_assert_uint_eq(t_rule(s, deliver_in_8), 1);
+			else
+				ck_assert_uint_eq(t_rule(s, rst_challenge), 1);
 			t_pair_free(&p);
 		}
 	}
@@ -894,15 +972,18 @@ START_TEST(test_syn_sent_rules)
 	t_into_state(&p, TCPS_SYN_SENT, &s, &id, &os, &oid);
 	t_inject(&p, s, id, 0, TCP_RST);
 	ck_assert_int_eq(t_state(s, id), TCPS_SYN_SENT);
+	ck_assert_uint_eq(t_rule(s, deliver_in_2a), 1);
 	/* With it, the connection is refused. */
 	t_inject(&p, s, id, 0, TCP_RST | TCP_ACK);
 	ck_assert(t_event(s, STACK_EV_TCP_ERROR, id, &err));
 	ck_assert_int_eq(err, ECONNREFUSED);
+	ck_assert_uint_eq(t_rule(s, deliver_in_7d), 1);
 	t_pair_free(&p);
 	/* A bare SYN is a simultaneous open: SYN_RECEIVED and a SYN-ACK. */
 	t_into_state(&p, TCPS_SYN_SENT, &s, &id, &os, &oid);
 	t_inject(&p, s, id, 0, TCP_SYN);
 	ck_assert_int_eq(t_state(s, id), TCPS_SYN_RECEIVED);
+	ck_assert_uint_eq(t_rule(s, deliver_in_2b), 1);
 	struct pkt *sa = t_pop_ipv4(s, IPV4_PROTO_TCP);
 	ck_assert_uint_eq(sa->data[34 + 13], TCP_SYN | TCP_ACK);
 	stack_pkt_free(s, sa);
@@ -921,10 +1002,12 @@ START_TEST(test_syn_received_rules)
 	t_inject(&p, s, id, -1, TCP_SYN); /* seq = irs */
 	ck_assert_uint_eq(c->retransmits, 1);
 	ck_assert_int_eq(t_state(s, id), TCPS_SYN_RECEIVED);
+	ck_assert_uint_eq(t_rule(s, synack_resend), 1);
 	t_drain(s);
 	/* A RST at rcv_nxt: back to listening, the half-open one goes. */
 	t_inject(&p, s, id, 0, TCP_RST);
 	ck_assert_ptr_null(tcp_conn_get(s, id));
+	ck_assert_uint_eq(t_rule(s, deliver_in_7a), 1);
 	ck_assert_uint_eq(s->tcp->listeners[0].nsyn, 0);
 	t_pair_free(&p);
 }
@@ -2070,6 +2153,7 @@ int main(void)
 	tcase_add_test(tc, test_zero_window_is_probed_until_reader_returns);
 	tcase_add_test(tc, test_zero_window_peer_that_vanishes_times_out);
 	tcase_add_test(tc, test_syn_cookies_when_half_open_bound_reached);
+	tcase_add_test(tc, test_listener_resets_a_stray_ack_and_ignores_a_rst);
 	tcase_add_test(tc, test_malformed_segments_are_counted_and_dropped);
 	tcase_add_test(tc, test_rst_in_window_gets_challenge_ack);
 	tcase_add_test(tc, test_syn_in_established_gets_challenge_ack);
