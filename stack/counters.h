@@ -119,6 +119,17 @@
 	X(tcp_keepalive_probes)                                                \
 	X(tcp_zero_window_probes)                                              \
 	X(tcp_conns_table_full)                                                \
+	X(tcp_enter_closed)                                                    \
+	X(tcp_enter_syn_sent)                                                  \
+	X(tcp_enter_syn_received)                                              \
+	X(tcp_enter_established)                                               \
+	X(tcp_enter_fin_wait_1)                                                \
+	X(tcp_enter_fin_wait_2)                                                \
+	X(tcp_enter_close_wait)                                                \
+	X(tcp_enter_closing)                                                   \
+	X(tcp_enter_last_ack)                                                  \
+	X(tcp_enter_time_wait)                                                 \
+	X(tcp_bad_transitions)                                                 \
 	TCP_RULES(STACK_RULE_COUNTER, X)                                       \
 	X(stack_events_dropped)                                                \
 	X(pkt_alloc_failures)

@@ -9,8 +9,18 @@
  * recycled (tcp_time_wait_recycled); failing that, the new connection
  * is refused (tcp_conns_table_full).
  *
- * States follow RFC 9293 3.3.2; tcp_set_state() checks each transition
- * against the diagram, so an impossible one is caught in testing.
+ * States follow RFC 9293 3.3.2. tcp_set_state() is the one place a
+ * connection's state changes: it checks the transition against the
+ * diagram (an impossible one is counted, tcp_bad_transitions, and
+ * aborts a debug build), counts the state entered (tcp_enter_*), and
+ * performs the new state's entry actions:
+ *
+ *   ESTABLISHED  the congestion controller starts (initial window)
+ *   FIN_WAIT_2   an orphan's FIN_WAIT_2 timeout starts
+ *   TIME_WAIT    every timer stops but the 2 MSL one, which starts; the
+ *                send buffer and the in-flight records are freed
+ *   CLOSED       every timer stops; the send buffer and the in-flight
+ *                records are freed
  *
  * Initial sequence numbers follow RFC 6528: a 4-microsecond clock plus
  * a keyed hash (SipHash-2-4) of the 4-tuple with a secret drawn from the
@@ -46,8 +56,7 @@ static bool tcp_transition_ok(enum tcp_state from, enum tcp_state to)
 		return true;
 	switch (from) {
 	case TCPS_CLOSED:
-		return to == TCPS_SYN_SENT || to == TCPS_SYN_RECEIVED ||
-		       to == TCPS_ESTABLISHED; /* SYN cookie completion */
+		return to == TCPS_SYN_SENT || to == TCPS_SYN_RECEIVED;
 	case TCPS_SYN_SENT:
 		return to == TCPS_SYN_RECEIVED || to == TCPS_ESTABLISHED;
 	case TCPS_SYN_RECEIVED:
@@ -73,11 +82,64 @@ static bool tcp_transition_ok(enum tcp_state from, enum tcp_state to)
 	return false;
 }
 
-void tcp_set_state(struct stack *s, struct tcp_conn *c, enum tcp_state st)
+static const enum stack_counter tcp_enter_counter[TCPS_STATE_COUNT] = {
+    [TCPS_CLOSED] = STACK_CTR_tcp_enter_closed,
+    [TCPS_LISTEN] = STACK_CTR_tcp_bad_transitions, /* listeners aren't */
+    [TCPS_SYN_SENT] = STACK_CTR_tcp_enter_syn_sent,
+    [TCPS_SYN_RECEIVED] = STACK_CTR_tcp_enter_syn_received,
+    [TCPS_ESTABLISHED] = STACK_CTR_tcp_enter_established,
+    [TCPS_FIN_WAIT_1] = STACK_CTR_tcp_enter_fin_wait_1,
+    [TCPS_FIN_WAIT_2] = STACK_CTR_tcp_enter_fin_wait_2,
+    [TCPS_CLOSE_WAIT] = STACK_CTR_tcp_enter_close_wait,
+    [TCPS_CLOSING] = STACK_CTR_tcp_enter_closing,
+    [TCPS_LAST_ACK] = STACK_CTR_tcp_enter_last_ack,
+    [TCPS_TIME_WAIT] = STACK_CTR_tcp_enter_time_wait,
+};
+
+/* Stops every timer of c. */
+static void tcp_timers_stop(struct stack *s, struct tcp_conn *c)
 {
-	(void)s;
-	assert(tcp_transition_ok(c->state, st));
+	c->t_rexmt = c->t_delack = c->t_keep = c->t_2msl = 0;
+	c->t_reo = c->t_tlp = 0;
+	c->persist = false;
+	tcp_timer_update(s, c);
+}
+
+void tcp_set_state(struct stack *s, uint64_t now, struct tcp_conn *c,
+		   enum tcp_state st)
+{
+	if (!tcp_transition_ok(c->state, st)) {
+		COUNT(s, tcp_bad_transitions);
+		assert(!"impossible TCP state transition");
+		return;
+	}
+	s->counters[tcp_enter_counter[st]]++;
 	c->state = st;
+	switch (st) {
+	case TCPS_ESTABLISHED:
+		c->cc->init(c);
+		break;
+	case TCPS_FIN_WAIT_2:
+		if (c->user_closed) {
+			c->t_keep = now + TCP_FIN_WAIT_2_NS;
+			tcp_timer_update(s, c);
+		}
+		break;
+	case TCPS_TIME_WAIT:
+		tcp_timers_stop(s, c);
+		c->t_2msl = now + TCP_TIME_WAIT_NS; /* MUST-13 */
+		tcp_sndbuf_free(s, &c->sndbuf);
+		tcp_txr_free(c);
+		tcp_timer_update(s, c);
+		break;
+	case TCPS_CLOSED:
+		tcp_timers_stop(s, c);
+		tcp_sndbuf_free(s, &c->sndbuf);
+		tcp_txr_free(c);
+		break;
+	default:
+		break;
+	}
 }
 
 /* ---- SipHash-2-4 (Aumasson and Bernstein), for RFC 6528 ---- */
@@ -453,12 +515,8 @@ void tcp_fail(struct stack *s, struct tcp_conn *c, int error)
 	if (c->listener >= 0)
 		tcp_listener_unlink(s, c); /* not accepted yet */
 	c->error = error;
-	tcp_set_state(s, c, TCPS_CLOSED);
-	c->t_rexmt = c->t_delack = c->t_keep = c->t_2msl = 0;
-	c->t_reo = c->t_tlp = 0;
-	tcp_timer_update(s, c);
-	tcp_sndbuf_free(s, &c->sndbuf);
-	tcp_txr_free(c);
+	/* Entering CLOSED arms no timer: it needs no time. */
+	tcp_set_state(s, 0, c, TCPS_CLOSED);
 	if (c->user_closed || c->listener >= 0) {
 		tcp_conn_free(s, c);
 		return;

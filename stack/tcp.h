@@ -385,8 +385,12 @@ void tcp_conn_free(struct stack *s, struct tcp_conn *c);
 struct tcp_conn *tcp_conn_lookup(struct stack *s, uint32_t laddr,
 				 uint16_t lport, uint32_t raddr,
 				 uint16_t rport);
-/* Moves c to `st`; impossible transitions abort in debug builds. */
-void tcp_set_state(struct stack *s, struct tcp_conn *c, enum tcp_state st);
+/* Moves c to `st` and performs the new state's entry actions (tcp.c
+ * lists them; `now` is needed by FIN_WAIT_2 and TIME_WAIT, which start
+ * timers). Every state change goes through here. An impossible
+ * transition is counted and ignored, and aborts a debug build. */
+void tcp_set_state(struct stack *s, uint64_t now, struct tcp_conn *c,
+		   enum tcp_state st);
 /* The connection failed with `error`: wake the user, stop timers. */
 void tcp_fail(struct stack *s, struct tcp_conn *c, int error);
 /* Removes a connection that is not accepted yet from its listener's

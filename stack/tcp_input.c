@@ -148,20 +148,6 @@ void tcp_enter_recovery(struct stack *s, uint64_t now, struct tcp_conn *c)
 	}
 }
 
-/* MUST-13: TIME-WAIT lasts 2 MSL; the MSL is 30 s, as Linux, not the
- * RFC's 2 minutes. */
-static void tcp_enter_time_wait(struct stack *s, uint64_t now,
-				struct tcp_conn *c)
-{
-	tcp_set_state(s, c, TCPS_TIME_WAIT);
-	c->t_rexmt = c->t_keep = c->t_delack = c->t_reo = c->t_tlp = 0;
-	c->persist = false;
-	c->t_2msl = now + TCP_TIME_WAIT_NS;
-	tcp_sndbuf_free(s, &c->sndbuf);
-	tcp_txr_free(c);
-	tcp_timer_update(s, c);
-}
-
 /* Our FIN is acknowledged when snd_una passed it. */
 static bool tcp_fin_acked(const struct tcp_conn *c)
 {
@@ -344,17 +330,13 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	case TCPS_FIN_WAIT_1:
 		if (tcp_fin_acked(c)) {
 			TCP_RULE(s, our_fin_acked);
-			tcp_set_state(s, c, TCPS_FIN_WAIT_2);
-			if (c->user_closed) {
-				c->t_keep = now + TCP_FIN_WAIT_2_NS;
-				tcp_timer_update(s, c);
-			}
+			tcp_set_state(s, now, c, TCPS_FIN_WAIT_2);
 		}
 		break;
 	case TCPS_CLOSING:
 		if (tcp_fin_acked(c)) {
 			TCP_RULE(s, our_fin_acked);
-			tcp_enter_time_wait(s, now, c);
+			tcp_set_state(s, now, c, TCPS_TIME_WAIT);
 		}
 		break;
 	case TCPS_LAST_ACK:
@@ -364,10 +346,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 			if (c->user_closed) {
 				tcp_conn_free(s, c);
 			} else {
-				tcp_set_state(s, c, TCPS_CLOSED);
-				c->t_rexmt = c->t_keep = c->t_delack = 0;
-				c->t_reo = c->t_tlp = 0;
-				tcp_timer_update(s, c);
+				tcp_set_state(s, now, c, TCPS_CLOSED);
 			}
 			return false;
 		}
@@ -454,16 +433,16 @@ static void tcp_fin_in(struct stack *s, uint64_t now, struct tcp_conn *c)
 	switch (c->state) {
 	case TCPS_SYN_RECEIVED:
 	case TCPS_ESTABLISHED:
-		tcp_set_state(s, c, TCPS_CLOSE_WAIT);
+		tcp_set_state(s, now, c, TCPS_CLOSE_WAIT);
 		break;
 	case TCPS_FIN_WAIT_1:
 		if (tcp_fin_acked(c))
-			tcp_enter_time_wait(s, now, c);
+			tcp_set_state(s, now, c, TCPS_TIME_WAIT);
 		else
-			tcp_set_state(s, c, TCPS_CLOSING);
+			tcp_set_state(s, now, c, TCPS_CLOSING);
 		break;
 	case TCPS_FIN_WAIT_2:
-		tcp_enter_time_wait(s, now, c);
+		tcp_set_state(s, now, c, TCPS_TIME_WAIT);
 		break;
 	default:
 		break;
@@ -596,12 +575,11 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		}
 		/* deliver_in_3d: the handshake completes. */
 		TCP_RULE(s, deliver_in_3d);
-		tcp_set_state(s, c, TCPS_ESTABLISHED);
+		tcp_set_state(s, now, c, TCPS_ESTABLISHED);
 		c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
 		c->max_snd_wnd = c->snd_wnd;
 		c->snd_wl1 = seg->seq;
 		c->snd_wl2 = seg->ack;
-		c->cc->init(c);
 		tcp_rtt_from_ack(s, now, c, seg);
 		if (c->listener >= 0)
 			tcp_listener_established(s, c);
@@ -759,12 +737,11 @@ static void tcp_syn_sent_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_rtt_from_ack(s, now, c, seg);
 		c->backoff = 0;
 		c->retries = 0;
-		tcp_set_state(s, c, TCPS_ESTABLISHED);
+		tcp_set_state(s, now, c, TCPS_ESTABLISHED);
 		c->snd_wnd = seg->wnd; /* not scaled in a SYN */
 		c->max_snd_wnd = c->snd_wnd;
 		c->snd_wl1 = seg->seq;
 		c->snd_wl2 = seg->ack;
-		c->cc->init(c);
 		c->last_rx = now;
 		tcp_rearm_rexmt(s, now, c);
 		if (c->keepalive) {
@@ -779,7 +756,7 @@ static void tcp_syn_sent_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		/* deliver_in_2b: simultaneous open (3.10.7.3, fourth;
 		 * MUST-10). */
 		TCP_RULE(s, deliver_in_2b);
-		tcp_set_state(s, c, TCPS_SYN_RECEIVED);
+		tcp_set_state(s, now, c, TCPS_SYN_RECEIVED);
 		c->snd_wnd = seg->wnd;
 		c->snd_nxt = c->iss;
 		tcp_output(s, now, c);
@@ -983,7 +960,7 @@ static void cookie_send(struct stack *s, uint64_t now,
 	tmp.raddr = seg->saddr;
 	tmp.rport = seg->sport;
 	tmp.ifindex = ifindex;
-	tmp.state = TCPS_SYN_RECEIVED;
+	tmp.state = TCPS_SYN_RECEIVED; /* a template, never a connection */
 	tcp_conn_setup(s, &tmp, &l->opts);
 	tcp_take_syn_options(&tmp, seg, true);
 	tmp.iss = cookie_make(s, now, seg, index);
@@ -1035,7 +1012,7 @@ static struct tcp_conn *cookie_complete(struct stack *s, uint64_t now,
 	c->snd_una = seg->ack - 1;
 	c->listener = (int32_t)(l - s->tcp->listeners);
 	l->nsyn++;
-	c->state = TCPS_SYN_RECEIVED;
+	tcp_set_state(s, now, c, TCPS_SYN_RECEIVED);
 	c->rcv_adv = c->rcv_nxt + tcp_rcv_window(c);
 	TCP_RULE(s, syn_cookie_ack);
 	COUNT(s, tcp_syn_cookies_ok);
@@ -1088,7 +1065,7 @@ bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
 	TCP_RULE(s, deliver_in_1);
 	c->listener = (int32_t)(l - s->tcp->listeners);
 	l->nsyn++;
-	tcp_set_state(s, c, TCPS_SYN_RECEIVED);
+	tcp_set_state(s, now, c, TCPS_SYN_RECEIVED);
 	tcp_take_syn_options(c, seg, true);
 	c->snd_wnd = seg->wnd;
 	tcp_output(s, now, c);

@@ -501,9 +501,9 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 			c->fin_sent = true;
 			if (c->state == TCPS_ESTABLISHED ||
 			    c->state == TCPS_SYN_RECEIVED)
-				tcp_set_state(s, c, TCPS_FIN_WAIT_1);
+				tcp_set_state(s, now, c, TCPS_FIN_WAIT_1);
 			else if (c->state == TCPS_CLOSE_WAIT)
-				tcp_set_state(s, c, TCPS_LAST_ACK);
+				tcp_set_state(s, now, c, TCPS_LAST_ACK);
 		}
 		c->snd_max = c->snd_nxt;
 		if (push)

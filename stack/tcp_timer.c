@@ -319,10 +319,8 @@ void tcp_timers_run(struct stack *s, uint64_t now)
 				tcp_conn_free(s, c);
 				continue;
 			}
-			c->t_2msl = 0;
 			tcp_conn_unhash(s, c);
-			tcp_set_state(s, c, TCPS_CLOSED);
-			tcp_timer_update(s, c);
+			tcp_set_state(s, now, c, TCPS_CLOSED);
 			continue;
 		}
 		if (c->t_delack && c->t_delack <= now) {

@@ -290,7 +290,7 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->recover = c->iss;
 	tcp_conn_hash(s, c);
-	tcp_set_state(s, c, TCPS_SYN_SENT);
+	tcp_set_state(s, now, c, TCPS_SYN_SENT);
 	COUNT(s, tcp_active_opens);
 	tcp_output(s, now, c);
 	return c->id;

@@ -7,6 +7,7 @@
  * nothing is in flight.
  */
 #include "harness.h"
+#include <signal.h>
 #include <stdio.h>
 
 #include "tcp.h"
@@ -568,6 +569,52 @@ START_TEST(test_syn_cookies_when_half_open_bound_reached)
 	t_pair_free(&p);
 }
 END_TEST
+
+/* Entering a state performs its entry actions: TIME_WAIT stops every
+ * timer but 2 MSL and frees the send side; each state entered counts. */
+START_TEST(test_state_entry_actions_and_counts)
+{
+	struct pair p;
+	int ca, cb, l;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_enter_established), 1);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_enter_syn_sent),
+			  1);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.b, STACK_CTR_tcp_enter_syn_received), 1);
+	ck_assert_uint_eq(a->cwnd, TCP_INIT_CWND_SEGS * a->mss);
+	tcp_shutdown(p.a, p.now, ca);
+	tcp_shutdown(p.b, p.now, cb);
+	t_exchange(&p);
+	ck_assert_int_eq(a->state, TCPS_TIME_WAIT);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_enter_time_wait),
+			  1);
+	ck_assert_uint_eq(a->t_2msl, p.now + TCP_TIME_WAIT_NS);
+	ck_assert(!a->t_rexmt && !a->t_delack && !a->t_keep && !a->t_reo &&
+		  !a->t_tlp);
+	ck_assert_ptr_null(a->txr);
+	ck_assert_uint_eq(a->sndbuf.len, 0);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_bad_transitions),
+			  0);
+	t_pair_free(&p);
+}
+END_TEST
+
+#ifndef NDEBUG
+/* An impossible transition aborts a debug build. */
+START_TEST(test_impossible_transition_aborts)
+{
+	struct pair p;
+	int ca, cb, l;
+	t_pair(&p);
+	t_connect(&p, &ca, &cb, &l);
+	tcp_set_state(p.a, p.now, tcp_conn_get(p.a, ca), TCPS_SYN_SENT);
+}
+END_TEST
+#endif
 
 /* A listener answers an ACK that returns no cookie with a reset
  * (deliver_in_1b) and ignores a RST (deliver_in_7b). */
@@ -2154,6 +2201,11 @@ int main(void)
 	tcase_add_test(tc, test_zero_window_peer_that_vanishes_times_out);
 	tcase_add_test(tc, test_syn_cookies_when_half_open_bound_reached);
 	tcase_add_test(tc, test_listener_resets_a_stray_ack_and_ignores_a_rst);
+	tcase_add_test(tc, test_state_entry_actions_and_counts);
+#ifndef NDEBUG
+	tcase_add_test_raise_signal(tc, test_impossible_transition_aborts,
+				    SIGABRT);
+#endif
 	tcase_add_test(tc, test_malformed_segments_are_counted_and_dropped);
 	tcase_add_test(tc, test_rst_in_window_gets_challenge_ack);
 	tcase_add_test(tc, test_syn_in_established_gets_challenge_ack);
