@@ -239,18 +239,18 @@ int tcp_parse(const uint8_t *buf, size_t len, struct tcp_seg *seg)
 
 	if (len < TCP_HDR_LEN)
 		return TCP_PARSE_SHORT;
-	hdr_len = (uint8_t)((buf[12] >> 4) * 4);
+	hdr_len = TCP_DOFF_LEN(buf[TCP_OFF_DOFF]);
 	if (hdr_len < TCP_HDR_LEN || hdr_len > len)
 		return TCP_PARSE_OFFSET;
 	*seg = (struct tcp_seg){
-	    .sport = get_be16(buf),
-	    .dport = get_be16(buf + 2),
-	    .seq = get_be32(buf + 4),
-	    .ack = get_be32(buf + 8),
-	    .flags = buf[13],
+	    .sport = get_be16(buf + TCP_OFF_SPORT),
+	    .dport = get_be16(buf + TCP_OFF_DPORT),
+	    .seq = get_be32(buf + TCP_OFF_SEQ),
+	    .ack = get_be32(buf + TCP_OFF_ACK),
+	    .flags = buf[TCP_OFF_FLAGS],
 	    .hdr_len = hdr_len,
-	    .wnd = get_be16(buf + 14),
-	    .urp = get_be16(buf + 18),
+	    .wnd = get_be16(buf + TCP_OFF_WINDOW),
+	    .urp = get_be16(buf + TCP_OFF_URP),
 	    .data = buf + hdr_len,
 	    .len = (uint32_t)(len - hdr_len),
 	};
@@ -261,9 +261,9 @@ int tcp_parse(const uint8_t *buf, size_t len, struct tcp_seg *seg)
 		uint8_t kind = opt[0], olen;
 
 		/* MUST-4: end of list, no-operation and MSS. */
-		if (kind == 0) /* end of option list */
+		if (kind == TCP_OPT_EOL)
 			break;
-		if (kind == 1) { /* no-operation */
+		if (kind == TCP_OPT_NOP) {
 			opt++;
 			continue;
 		}
@@ -273,25 +273,27 @@ int tcp_parse(const uint8_t *buf, size_t len, struct tcp_seg *seg)
 		if (olen < 2 || olen > end - opt)
 			return TCP_PARSE_OPTIONS; /* MUST-7, MUST-68 */
 		switch (kind) {
-		case 2: /* MSS, SYN only (RFC 9293 3.2) */
-			if (olen == 4 && (seg->flags & TCP_SYN)) {
+		case TCP_OPT_MSS: /* SYN only */
+			if (olen == TCP_OPTLEN_MSS && (seg->flags & TCP_SYN)) {
 				seg->has_mss = true;
 				seg->mss = get_be16(opt + 2);
 			}
 			break;
-		case 3: /* window scale, SYN only (RFC 7323 2.2) */
-			if (olen == 3 && (seg->flags & TCP_SYN)) {
+		case TCP_OPT_WSCALE: /* SYN only */
+			if (olen == TCP_OPTLEN_WSCALE &&
+			    (seg->flags & TCP_SYN)) {
 				seg->has_ws = true;
 				seg->ws = opt[2];
 			}
 			break;
-		case 4: /* SACK permitted, SYN only (RFC 2018 2) */
-			if (olen == 2 && (seg->flags & TCP_SYN))
+		case TCP_OPT_SACK_PERMITTED: /* SYN only */
+			if (olen == TCP_OPTLEN_SACK_PERMITTED &&
+			    (seg->flags & TCP_SYN))
 				seg->sack_permitted = true;
 			break;
-		case 5: /* SACK blocks (RFC 2018 3) */
-			if ((olen - 2) % 8 == 0) {
-				int n = (olen - 2) / 8;
+		case TCP_OPT_SACK:
+			if ((olen - TCP_OPTLEN_SACK(0)) % 8 == 0) {
+				int n = (olen - TCP_OPTLEN_SACK(0)) / 8;
 				if (n > TCP_SACK_BLOCKS_MAX)
 					n = TCP_SACK_BLOCKS_MAX;
 				for (int i = 0; i < n; i++) {
@@ -303,8 +305,8 @@ int tcp_parse(const uint8_t *buf, size_t len, struct tcp_seg *seg)
 				seg->nsack = (uint8_t)n;
 			}
 			break;
-		case 8: /* timestamps (RFC 7323 3) */
-			if (olen == 10) {
+		case TCP_OPT_TIMESTAMP:
+			if (olen == TCP_OPTLEN_TIMESTAMP) {
 				seg->has_ts = true;
 				seg->tsval = get_be32(opt + 2);
 				seg->tsecr = get_be32(opt + 6);
@@ -508,10 +510,10 @@ void tcp_event(struct stack *s, struct tcp_conn *c, enum stack_event_type type)
 	stack_push_event(s, &ev);
 }
 
-void tcp_fail(struct stack *s, struct tcp_conn *c, int error)
+bool tcp_fail(struct stack *s, struct tcp_conn *c, int error)
 {
 	if (c->state == TCPS_CLOSED)
-		return;
+		return false;
 	if (c->listener >= 0)
 		tcp_listener_unlink(s, c); /* not accepted yet */
 	c->error = error;
@@ -519,9 +521,10 @@ void tcp_fail(struct stack *s, struct tcp_conn *c, int error)
 	tcp_set_state(s, 0, c, TCPS_CLOSED);
 	if (c->user_closed || c->listener >= 0) {
 		tcp_conn_free(s, c);
-		return;
+		return true;
 	}
 	tcp_event(s, c, STACK_EV_TCP_ERROR);
+	return false;
 }
 
 void tcp_conn_setup(struct stack *s, struct tcp_conn *c,

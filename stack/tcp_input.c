@@ -107,7 +107,7 @@ static void tcp_rtt_from_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
  * the window to restore and the TSval the retransmission will carry. */
 void tcp_undo_arm(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
-	if (c->in_recovery && c->undo_possible)
+	if (c->recovery == TCP_RECOVERY_FAST && c->undo_possible)
 		return; /* the episode's first retransmission counts */
 	c->undo_possible = c->ts_ok;
 	c->undo_tsval = tcp_ts_now(s, c, now);
@@ -132,7 +132,7 @@ void tcp_enter_recovery(struct stack *s, uint64_t now, struct tcp_conn *c)
 
 	TCP_RULE(s, rack_recovery);
 	COUNT(s, tcp_fast_retransmits);
-	c->in_recovery = true;
+	c->recovery = TCP_RECOVERY_FAST;
 	c->recover = c->snd_max;
 	c->tlp_active = false;
 	c->t_tlp = 0;
@@ -154,12 +154,19 @@ static bool tcp_fin_acked(const struct tcp_conn *c)
 	return c->fin_sent && c->snd_una == c->snd_max && c->sndbuf.len == 0;
 }
 
+/* What tcp_ack_in() leaves of the segment and the connection. */
+enum tcp_ack_verdict {
+	TCP_ACK_GO_ON, /* on to the data and FIN */
+	TCP_ACK_DROP,  /* drop the rest of the segment; c may be CLOSED */
+	TCP_ACK_FREED, /* the close completed and c was freed */
+};
+
 /* deliver_in_3, the ACK: processes the ACK field of an acceptable
- * segment in a synchronized state (RFC 9293 3.10.7.4, fifth check).
- * Returns false when the segment must be dropped (or the connection is
- * gone). */
-static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
-		       const struct tcp_seg *seg)
+ * segment in a synchronized state (RFC 9293 3.10.7.4, fifth check). May
+ * free c, and says so. */
+static enum tcp_ack_verdict tcp_ack_in(struct stack *s, uint64_t now,
+				       struct tcp_conn *c,
+				       const struct tcp_seg *seg)
 {
 	uint32_t ack = seg->ack;
 	int sack = 0;
@@ -171,13 +178,13 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		TCP_RULE(s, ack_unsent);
 		COUNT(s, tcp_rx_drop_bad_ack);
 		tcp_send_ack(s, now, c);
-		return false;
+		return TCP_ACK_DROP;
 	}
 	if (SEQ_LT(ack, c->snd_una - c->max_snd_wnd - 1)) {
 		TCP_RULE(s, ack_too_old);
 		COUNT(s, tcp_rx_drop_bad_ack);
 		tcp_challenge_ack(s, now, c);
-		return false;
+		return TCP_ACK_DROP;
 	}
 	c->persist_unanswered = 0; /* the peer is there */
 	if (c->sack_ok && seg->nsack)
@@ -218,8 +225,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 			if (c->cwnd < c->prior_cwnd)
 				c->cwnd = c->prior_cwnd;
 			c->ssthresh = c->prior_ssthresh;
-			c->in_recovery = false;
-			c->rto_recovery = false;
+			c->recovery = TCP_RECOVERY_NONE;
 			tcp_txr_clear_lost(c);
 		}
 		c->undo_possible = false;
@@ -231,14 +237,14 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		c->snd_una = ack;
 		if (SEQ_LT(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
-		if (c->rto_recovery && SEQ_GEQ(ack, c->recover))
-			c->rto_recovery = false;
-		if (c->in_recovery) {
+		if (c->recovery == TCP_RECOVERY_RTO && SEQ_GEQ(ack, c->recover))
+			c->recovery = TCP_RECOVERY_NONE;
+		if (c->recovery == TCP_RECOVERY_FAST) {
 			if (SEQ_GEQ(ack, c->recover)) {
 				/* RFC 6582 3.2 step 3, RFC 6675 5 (A):
 				 * full acknowledgement ends recovery. */
 				TCP_RULE(s, recovery_end);
-				c->in_recovery = false;
+				c->recovery = TCP_RECOVERY_NONE;
 				c->cc->on_recovery_end(c, now);
 				tcp_rack_recovery_done(c);
 			} else if (!c->sack_ok) {
@@ -268,7 +274,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		COUNT(s, tcp_rx_dup_acks);
 		if (c->dupacks < 255)
 			c->dupacks++;
-		if (!c->sack_ok && !c->in_recovery &&
+		if (!c->sack_ok && c->recovery != TCP_RECOVERY_FAST &&
 		    c->dupacks == TCP_DUPACK_THRESH) {
 			/* RFC 6582 3.2 step 2: enter fast recovery, unless
 			 * this loss was already recovered from. (With SACK,
@@ -276,7 +282,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 			if (SEQ_GT(ack, c->recover) || c->recover == c->iss) {
 				TCP_RULE(s, fast_retransmit);
 				COUNT(s, tcp_fast_retransmits);
-				c->in_recovery = true;
+				c->recovery = TCP_RECOVERY_FAST;
 				c->recover = c->snd_max;
 				tcp_undo_arm(s, now, c);
 				c->cc->on_loss(c, now, false);
@@ -288,7 +294,7 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 					  TCP_DUPACK_THRESH * (uint32_t)c->mss;
 				tcp_rearm_rexmt(s, now, c);
 			}
-		} else if (c->in_recovery && !c->sack_ok) {
+		} else if (c->recovery == TCP_RECOVERY_FAST && !c->sack_ok) {
 			/* RFC 6582 step 3: inflate by one segment per
 			 * duplicate; new data may follow. */
 			c->cwnd += c->mss;
@@ -297,10 +303,10 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 
 	/* RACK-TLP (RFC 8985): a probe's episode, losses judged by time,
 	 * and the probe timeout rearmed. */
-	if (c->txr_n && tcp_rack_detect(c, now) && !c->in_recovery &&
-	    !c->rto_recovery)
+	if (c->txr_n && tcp_rack_detect(c, now) &&
+	    c->recovery == TCP_RECOVERY_NONE)
 		tcp_enter_recovery(s, now, c);
-	if (advanced || c->in_recovery || c->rto_recovery || c->lost_bytes ||
+	if (advanced || c->recovery != TCP_RECOVERY_NONE || c->lost_bytes ||
 	    c->sacked_bytes)
 		tcp_tlp_arm(s, now, c); /* RFC 8985 7.2 */
 	tcp_timer_update(s, c);
@@ -345,16 +351,16 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 			TCP_RULE(s, our_fin_acked);
 			if (c->user_closed) {
 				tcp_conn_free(s, c);
-			} else {
-				tcp_set_state(s, now, c, TCPS_CLOSED);
+				return TCP_ACK_FREED;
 			}
-			return false;
+			tcp_set_state(s, now, c, TCPS_CLOSED);
+			return TCP_ACK_DROP;
 		}
 		break;
 	default:
 		break;
 	}
-	return true;
+	return TCP_ACK_GO_ON;
 }
 
 /* Queues in-order data (takes p, payload at p->data) or stores it out
@@ -593,12 +599,8 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		c->ts_recent = seg->tsval;
 		c->ts_recent_age = now;
 	}
-	{
-		int id = c->id;
-		if (!tcp_ack_in(s, now, c, seg) || tcp_conn_get(s, id) != c ||
-		    c->state == TCPS_CLOSED)
-			goto drop;
-	}
+	if (tcp_ack_in(s, now, c, seg) != TCP_ACK_GO_ON)
+		goto drop; /* c may be gone: not touched again */
 	c->last_rx = now;
 	c->keep_probes = 0;
 	if (c->keepalive && c->state == TCPS_ESTABLISHED) {
@@ -691,7 +693,7 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 			tcp_timer_update(s, c);
 		}
 	}
-	tcp_output(s, now, c);
+	tcp_output(s, now, c, 0);
 drop:
 	if (p)
 		stack_drop(s, p);
@@ -751,7 +753,7 @@ static void tcp_syn_sent_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		}
 		c->ack_now = true;
 		tcp_event(s, c, STACK_EV_TCP_CONNECTED);
-		tcp_output(s, now, c);
+		tcp_output(s, now, c, 0);
 	} else {
 		/* deliver_in_2b: simultaneous open (3.10.7.3, fourth;
 		 * MUST-10). */
@@ -759,7 +761,7 @@ static void tcp_syn_sent_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_set_state(s, now, c, TCPS_SYN_RECEIVED);
 		c->snd_wnd = seg->wnd;
 		c->snd_nxt = c->iss;
-		tcp_output(s, now, c);
+		tcp_output(s, now, c, 0);
 	}
 drop:
 	stack_drop(s, p);
@@ -1068,7 +1070,7 @@ bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
 	tcp_set_state(s, now, c, TCPS_SYN_RECEIVED);
 	tcp_take_syn_options(c, seg, true);
 	c->snd_wnd = seg->wnd;
-	tcp_output(s, now, c);
+	tcp_output(s, now, c, 0);
 drop:
 	stack_drop(s, p);
 	return true;
@@ -1079,8 +1081,9 @@ drop:
 void tcp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 		    const uint8_t *tcp_hdr, int error)
 {
-	uint16_t sport = get_be16(tcp_hdr), dport = get_be16(tcp_hdr + 2);
-	uint32_t seq = get_be32(tcp_hdr + 4);
+	uint16_t sport = get_be16(tcp_hdr + TCP_OFF_SPORT);
+	uint16_t dport = get_be16(tcp_hdr + TCP_OFF_DPORT);
+	uint32_t seq = get_be32(tcp_hdr + TCP_OFF_SEQ);
 	struct tcp_conn *c =
 	    tcp_conn_lookup(s, quoted->saddr, sport, quoted->daddr, dport);
 

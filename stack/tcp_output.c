@@ -80,6 +80,35 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c)
 	return space > cur ? space : cur;
 }
 
+/* Starts an option at p after `nops` no-operations (to align its value
+ * on a 4-byte boundary); returns where its value goes. */
+static uint8_t *tcp_opt_start(uint8_t *p, unsigned nops, uint8_t kind,
+			      uint8_t len)
+{
+	while (nops--)
+		*p++ = TCP_OPT_NOP;
+	p[0] = kind;
+	p[1] = len;
+	return p + 2;
+}
+
+/* Writes the fixed header at h: ports, sequence and acknowledgement
+ * numbers, header length, flags, window; checksum and urgent pointer 0. */
+static void tcp_put_header(uint8_t *h, uint16_t sport, uint16_t dport,
+			   uint32_t seq, uint32_t ack, uint32_t hdr_len,
+			   uint8_t flags, uint16_t wnd)
+{
+	put_be16(h + TCP_OFF_SPORT, sport);
+	put_be16(h + TCP_OFF_DPORT, dport);
+	put_be32(h + TCP_OFF_SEQ, seq);
+	put_be32(h + TCP_OFF_ACK, ack);
+	h[TCP_OFF_DOFF] = TCP_DOFF_BYTE(hdr_len);
+	h[TCP_OFF_FLAGS] = flags;
+	put_be16(h + TCP_OFF_WINDOW, wnd);
+	put_be16(h + TCP_OFF_CSUM, 0);
+	put_be16(h + TCP_OFF_URP, 0);
+}
+
 /* Writes our options for a segment with `flags` at opt; returns their
  * length (a multiple of 4: NOPs go in front, so no padding is needed,
  * MUST-69). Timestamps (MAY-10, RFC 7323) and SACK (RFC 2018) when
@@ -88,42 +117,34 @@ static uint32_t tcp_write_options(struct stack *s, uint64_t now,
 				  struct tcp_conn *c, uint8_t flags,
 				  uint8_t *opt)
 {
-	uint8_t *p = opt;
+	uint8_t *p = opt, *v;
 
 	if (flags & TCP_SYN) {
 		bool synack = flags & TCP_ACK;
 		/* MUST-14: we send the MSS option, in SYNs only (MUST-65),
 		 * from our MTU (MUST-67); always (MAY-3). */
-		p[0] = 2; /* MSS */
-		p[1] = 4;
-		put_be16(p + 2, c->our_mss);
-		p += 4;
+		v = tcp_opt_start(p, 0, TCP_OPT_MSS, TCP_OPTLEN_MSS);
+		put_be16(v, c->our_mss);
+		p = v + 2;
 		if (!synack || c->ws_ok) {
-			p[0] = 1;
-			p[1] = 3; /* window scale */
-			p[2] = 3;
-			p[3] = c->rcv_wscale;
-			p += 4;
+			v = tcp_opt_start(p, 1, TCP_OPT_WSCALE,
+					  TCP_OPTLEN_WSCALE);
+			v[0] = c->rcv_wscale;
+			p = v + 1;
 		}
-		if (!synack || c->sack_ok) {
-			p[0] = 1;
-			p[1] = 1;
-			p[2] = 4; /* SACK permitted */
-			p[3] = 2;
-			p += 4;
-		}
+		if (!synack || c->sack_ok)
+			p = tcp_opt_start(p, 2, TCP_OPT_SACK_PERMITTED,
+					  TCP_OPTLEN_SACK_PERMITTED);
 	}
 	if ((flags & TCP_SYN && !(flags & TCP_ACK)) || c->ts_ok) {
-		p[0] = 1;
-		p[1] = 1;
-		p[2] = 8; /* timestamps */
-		p[3] = 10;
 		uint32_t tsval = tcp_ts_now(s, c, now);
 		if (c->cookie) /* the options a SYN cookie cannot hold */
 			tsval = (tsval & ~0x1fu) | c->cookie_opts;
-		put_be32(p + 4, tsval);
-		put_be32(p + 8, c->ts_ok ? c->ts_recent : 0);
-		p += 12;
+		v = tcp_opt_start(p, 2, TCP_OPT_TIMESTAMP,
+				  TCP_OPTLEN_TIMESTAMP);
+		put_be32(v, tsval);
+		put_be32(v + 4, c->ts_ok ? c->ts_recent : 0);
+		p = v + 8;
 	}
 	if (!(flags & TCP_SYN) && c->sack_ok &&
 	    (c->nooo > 0 || c->dsack_pending)) {
@@ -140,15 +161,13 @@ static uint32_t tcp_write_options(struct stack *s, uint64_t now,
 		if (c->nooo > 0)
 			n += tcp_sack_blocks(c, c->ooo_recent, blocks + n,
 					     max - n);
-		p[0] = 1;
-		p[1] = 1;
-		p[2] = 5;
-		p[3] = (uint8_t)(2 + 8 * n);
+		v = tcp_opt_start(p, 2, TCP_OPT_SACK,
+				  (uint8_t)TCP_OPTLEN_SACK(n));
 		for (int i = 0; i < n; i++) {
-			put_be32(p + 4 + 8 * i, blocks[i][0]);
-			put_be32(p + 8 + 8 * i, blocks[i][1]);
+			put_be32(v + 8 * i, blocks[i][0]);
+			put_be32(v + 4 + 8 * i, blocks[i][1]);
 		}
-		p += 4 + 8 * n;
+		p = v + 8 * n;
 	}
 	return (uint32_t)(p - opt);
 }
@@ -197,18 +216,12 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_sndbuf_copy(&c->sndbuf, seq - c->snd_una,
 				h + TCP_HDR_LEN + optlen, len);
 	wnd = tcp_rcv_window(c);
-	put_be16(h, c->lport);
-	put_be16(h + 2, c->rport);
-	put_be32(h + 4, seq);
-	put_be32(h + 8, (flags & TCP_ACK) ? c->rcv_nxt : 0);
-	h[12] = (uint8_t)(((TCP_HDR_LEN + optlen) / 4) << 4);
-	h[13] = flags;
 	/* The window in a SYN is never scaled (RFC 7323 2.2). */
-	put_be16(h + 14,
-		 (uint16_t)((flags & TCP_SYN) ? (wnd > 65535 ? 65535 : wnd)
-					      : wnd >> c->rcv_wscale));
-	put_be16(h + 16, 0);
-	put_be16(h + 18, 0);
+	tcp_put_header(
+	    h, c->lport, c->rport, seq, (flags & TCP_ACK) ? c->rcv_nxt : 0,
+	    TCP_HDR_LEN + optlen, flags,
+	    (uint16_t)((flags & TCP_SYN) ? (wnd > 65535 ? 65535 : wnd)
+					 : wnd >> c->rcv_wscale));
 	p->len = TCP_HDR_LEN + optlen + len;
 	if (tcp_tso(s, c)) {
 		/* The link completes the checksum (and segments when len is
@@ -216,15 +229,15 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 		 * complemented, over the whole super-segment's length. */
 		uint16_t sum = (uint16_t)~csum_fold(csum_pseudo(
 		    c->laddr, c->raddr, IPV4_PROTO_TCP, (uint16_t)p->len));
-		put_be16(h + 16, sum);
+		put_be16(h + TCP_OFF_CSUM, sum);
 		p->flags |= PKT_F_CSUM_PARTIAL;
 		p->l4_offset = (uint16_t)(h - p->buf);
-		p->csum_offset = 16;
+		p->csum_offset = TCP_OFF_CSUM;
 		if (len > mss)
 			p->gso_size = (uint16_t)mss;
 	} else {
 		/* MUST-2: the sender computes the checksum. */
-		put_be16(h + 16,
+		put_be16(h + TCP_OFF_CSUM,
 			 csum_fold(csum_partial(
 			     h, p->len,
 			     csum_pseudo(c->laddr, c->raddr, IPV4_PROTO_TCP,
@@ -296,18 +309,14 @@ void tcp_send_reset_for(struct stack *s, uint64_t now,
 		return;
 	}
 	h = p->data;
-	memset(h, 0, TCP_HDR_LEN);
-	put_be16(h, seg->dport);
-	put_be16(h + 2, seg->sport);
-	put_be32(h + 4, seq);
-	put_be32(h + 8, ack);
-	h[12] = 5 << 4;
-	h[13] = flags;
+	tcp_put_header(h, seg->dport, seg->sport, seq, ack, TCP_HDR_LEN, flags,
+		       0);
 	p->len = TCP_HDR_LEN;
-	put_be16(h + 16, csum_fold(csum_partial(
-			     h, TCP_HDR_LEN,
-			     csum_pseudo(seg->daddr, seg->saddr, IPV4_PROTO_TCP,
-					 TCP_HDR_LEN))));
+	put_be16(
+	    h + TCP_OFF_CSUM,
+	    csum_fold(csum_partial(h, TCP_HDR_LEN,
+				   csum_pseudo(seg->daddr, seg->saddr,
+					       IPV4_PROTO_TCP, TCP_HDR_LEN))));
 	COUNT(s, tcp_tx_resets);
 	COUNT(s, tcp_tx_segments);
 	ipv4_output(s, now, p, seg->daddr, seg->saddr, IPV4_PROTO_TCP);
@@ -373,8 +382,11 @@ static bool tcp_output_syn(struct stack *s, uint64_t now, struct tcp_conn *c)
 	return true;
 }
 
-void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
+void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c,
+		unsigned out_flags)
 {
+	bool force = out_flags & TCP_OUT_FORCE;
+	bool probe = out_flags & TCP_OUT_PROBE;
 	bool sent = false, sent_new = false;
 
 	switch (c->state) {
@@ -427,18 +439,19 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 		uint32_t seg_max = tcp_payload_max(c);
 		uint32_t cwnd =
 		    c->cwnd +
-		    (!c->in_recovery && c->dupacks
+		    (c->recovery != TCP_RECOVERY_FAST && c->dupacks
 			 ? (c->dupacks < 2 ? c->dupacks : 2) * (uint32_t)c->mss
 			 : 0) +
-		    (c->tlp_sending ? seg_max : 0);
+		    (probe ? seg_max : 0);
 		uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
 		uint32_t win_end = c->snd_una + wnd;
-		uint32_t tso_max = c->tlp_sending ? seg_max : tcp_seg_max(s, c);
+		uint32_t tso_max = probe ? seg_max : tcp_seg_max(s, c);
 		uint32_t len = 0, avail;
-		bool push = c->force_send || c->tlp_sending;
+		bool push = force || probe;
 		uint8_t flags = 0;
 
-		if ((c->in_recovery && c->sack_ok) || c->rto_recovery) {
+		if ((c->recovery == TCP_RECOVERY_FAST && c->sack_ok) ||
+		    c->recovery == TCP_RECOVERY_RTO) {
 			/* Recovering: new data by pipe, as resends are. */
 			uint32_t pipe = tcp_pipe(c);
 			uint32_t room = pipe < cwnd ? cwnd - pipe : 0;
@@ -461,7 +474,7 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 				len -= len % seg_max;
 		}
 		/* MUST-35, MUST-36: probing a zero window. */
-		if (c->force_send && !len && avail) {
+		if (force && !len && avail) {
 			/* Zero-window probe: a segment with an old sequence
 			 * number makes the peer answer with its window, and
 			 * consumes no sequence space (as Linux does). */
@@ -513,7 +526,7 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 		tcp_send_ack(s, now, c);
 	if ((sent || c->sndbuf.len) && !c->t_rexmt)
 		tcp_rearm_rexmt(s, now, c); /* retransmission or persist */
-	if (sent_new && !c->t_tlp && !c->tlp_sending) {
+	if (sent_new && !c->t_tlp && !probe) {
 		tcp_tlp_arm(s, now, c); /* RFC 8985 7.2 */
 		tcp_timer_update(s, c);
 	}

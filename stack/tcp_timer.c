@@ -205,9 +205,7 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 			c->persist_unanswered++;
 			c->backoff++;
 		}
-		c->force_send = true;
-		tcp_output(s, now, c);
-		c->force_send = false;
+		tcp_output(s, now, c, TCP_OUT_FORCE);
 		c->persist = false;
 		tcp_rearm_rexmt(s, now, c);
 		return true;
@@ -233,14 +231,14 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 	c->backoff++;
 	if (c->state >= TCPS_ESTABLISHED) {
 		if (c->retries == 1) {
-			c->in_recovery = false;
+			c->recovery = TCP_RECOVERY_NONE;
 			tcp_undo_arm(s, now, c);
 		} else {
 			c->undo_possible = false; /* backed off: real loss */
 		}
 		c->cc->on_loss(c, now, true);
 	}
-	c->in_recovery = false;
+	c->recovery = TCP_RECOVERY_NONE;
 	c->dupacks = 0;
 	c->rtt_timing = false; /* Karn: no sample from a retransmission */
 	c->recover = c->snd_max;
@@ -251,9 +249,9 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 	} else {
 		/* Everything the peer does not hold is lost (RFC 8985
 		 * 6.3): resent from snd_una as the window reopens. */
-		c->rto_recovery = true;
+		c->recovery = TCP_RECOVERY_RTO;
 		tcp_txr_mark_all_lost(c);
-		tcp_output(s, now, c);
+		tcp_output(s, now, c, 0);
 	}
 	tcp_rearm_rexmt(s, now, c);
 	return true;
@@ -343,10 +341,10 @@ void tcp_timers_run(struct stack *s, uint64_t now)
 			c->t_reo = 0;
 			TCP_RULE(s, rack_reo_timeout);
 			COUNT(s, tcp_rack_reo_timeouts);
-			if (tcp_rack_detect(c, now) && !c->in_recovery &&
-			    !c->rto_recovery)
+			if (tcp_rack_detect(c, now) &&
+			    c->recovery == TCP_RECOVERY_NONE)
 				tcp_enter_recovery(s, now, c);
-			tcp_output(s, now, c);
+			tcp_output(s, now, c, 0);
 		}
 		if (c->t_tlp && c->t_tlp <= now)
 			tcp_tlp_fire(s, now, c);

@@ -292,7 +292,7 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 	tcp_conn_hash(s, c);
 	tcp_set_state(s, now, c, TCPS_SYN_SENT);
 	COUNT(s, tcp_active_opens);
-	tcp_output(s, now, c);
+	tcp_output(s, now, c, 0);
 	return c->id;
 }
 
@@ -345,7 +345,7 @@ long tcp_send(struct stack *s, uint64_t now, int conn, const void *data,
 	if (n < len)
 		c->writable_wanted = true;
 	TCP_RULE(s, send_call);
-	tcp_output(s, now, c);
+	tcp_output(s, now, c, 0);
 	return (long)n;
 }
 
@@ -420,7 +420,7 @@ void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n)
 	    (before < c->our_mss || after - before >= c->rcv_wnd_max / 2)) {
 		TCP_RULE(s, window_reopened);
 		c->ack_now = true;
-		tcp_output(s, now, c);
+		tcp_output(s, now, c, 0);
 	}
 }
 
@@ -436,7 +436,7 @@ int tcp_shutdown(struct stack *s, uint64_t now, int conn)
 		return 0;
 	TCP_RULE(s, shutdown_call);
 	c->shut_wr = true;
-	tcp_output(s, now, c);
+	tcp_output(s, now, c, 0);
 	return 0;
 }
 
@@ -470,7 +470,7 @@ void tcp_close(struct stack *s, uint64_t now, int conn)
 	}
 	if (!c->shut_wr) {
 		c->shut_wr = true;
-		tcp_output(s, now, c);
+		tcp_output(s, now, c, 0);
 	}
 }
 
@@ -536,7 +536,7 @@ int tcp_set_sockopts(struct stack *s, uint64_t now, int conn,
 		tcp_timer_update(s, c);
 	}
 	if (c->nodelay && !was_nodelay)
-		tcp_output(s, now, c); /* push what Nagle held */
+		tcp_output(s, now, c, 0); /* push what Nagle held */
 	return 0;
 }
 

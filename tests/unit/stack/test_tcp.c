@@ -280,7 +280,7 @@ START_TEST(test_sequence_numbers_wrap)
 	struct tcp_conn *a = tcp_conn_get(p.a, ca);
 	a->iss = a->snd_una = a->snd_nxt = a->snd_max = 0xffff0000u;
 	a->recover = a->iss;
-	tcp_output(p.a, p.now, a);
+	tcp_output(p.a, p.now, a, 0);
 	t_exchange(&p);
 	int cb = tcp_accept(p.b, l, NULL, NULL);
 	ck_assert_int_ge(cb, 0);
@@ -1149,7 +1149,7 @@ START_TEST(test_reordering_is_detected_and_undone)
 	ck_assert_uint_eq(
 	    stack_counter_get(p.a, STACK_CTR_tcp_spurious_retransmits), 1);
 	ck_assert_uint_ge(a->cwnd, cwnd_before);
-	ck_assert(!a->in_recovery);
+	ck_assert_int_ne(a->recovery, TCP_RECOVERY_FAST);
 	t_pair_free(&p);
 }
 END_TEST
@@ -1210,14 +1210,14 @@ START_TEST(test_rack_judges_a_loss_by_time_without_three_duplicates)
 	p.now = a->t_reo;
 	stack_timer(p.a, p.now);
 	ck_assert_uint_eq(a->retransmits, 1);
-	ck_assert(a->in_recovery);
+	ck_assert_int_eq(a->recovery, TCP_RECOVERY_FAST);
 	ck_assert_uint_eq(
 	    stack_counter_get(p.a, STACK_CTR_tcp_rack_reo_timeouts), 1);
 	ck_assert_uint_eq(
 	    stack_counter_get(p.a, STACK_CTR_tcp_fast_retransmits), 1);
 	t_exchange(&p);
 	ck_assert_uint_eq(a->snd_una, a->snd_max);
-	ck_assert(!a->in_recovery);
+	ck_assert_int_ne(a->recovery, TCP_RECOVERY_FAST);
 	ck_assert_ptr_null(a->txr); /* nothing in flight holds memory */
 	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rto_timeouts),
 			  0);
@@ -1250,7 +1250,7 @@ START_TEST(test_rack_waits_out_reordering_within_its_window)
 	ck_assert_uint_eq(a->retransmits, 0);
 	ck_assert_uint_eq(a->t_reo, 0);
 	ck_assert(a->rack_reordering_seen);
-	ck_assert(!a->in_recovery);
+	ck_assert_int_ne(a->recovery, TCP_RECOVERY_FAST);
 	t_pair_free(&p);
 }
 END_TEST
@@ -1581,7 +1581,7 @@ START_TEST(rev_after_rto_sacked_data_is_resent_beyond_cwnd)
 	/* The timeout: everything is lost, segment 0 goes again. */
 	p.now = a->t_rexmt;
 	stack_timer(p.a, p.now);
-	ck_assert(a->rto_recovery);
+	ck_assert_int_eq(a->recovery, TCP_RECOVERY_RTO);
 	ck_assert_int_eq(t_hold(p.a, rx, 16), 1);
 	p.now += 10 * MS;
 	t_deliver(&p, p.a, p.b, rx[0]); /* B: ACK 1, SACK 2..5 */
