@@ -108,9 +108,11 @@ static void tcp_timers_stop(struct stack *s, struct tcp_conn *c)
 void tcp_set_state(struct stack *s, uint64_t now, struct tcp_conn *c,
 		   enum tcp_state st)
 {
-	if (!tcp_transition_ok(c->state, st)) {
+	bool ok = tcp_transition_ok(c->state, st);
+
+	assert(ok); /* an impossible transition is a bug */
+	if (!ok) {
 		COUNT(s, tcp_bad_transitions);
-		assert(!"impossible TCP state transition");
 		return;
 	}
 	s->counters[tcp_enter_counter[st]]++;

@@ -424,7 +424,9 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	 * second full-sized segment at once (SHLD-19), else within
 	 * TCP_DELACK_NS (MUST-40). */
 	if (len >= c->our_mss - 40u) /* a super-segment counts as two */
-		c->unacked_full_segs += len >= 2 * (c->our_mss - 40u) ? 2 : 1;
+		c->unacked_full_segs =
+		    (uint8_t)(c->unacked_full_segs +
+			      (len >= 2 * (c->our_mss - 40u) ? 2 : 1));
 	return c->unacked_full_segs >= 2 || (seg->flags & TCP_PSH && len < 64);
 }
 
