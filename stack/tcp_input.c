@@ -161,6 +161,177 @@ enum tcp_ack_verdict {
 	TCP_ACK_FREED, /* the close completed and c was freed */
 };
 
+/* New data acknowledged (RFC 9293 3.10.7.4, fifth check): RTT, the send
+ * buffer, the end of recovery or the window's growth. */
+static void tcp_ack_new_data(struct stack *s, uint64_t now, struct tcp_conn *c,
+			     const struct tcp_seg *seg)
+{
+	uint32_t ack = seg->ack;
+	uint32_t acked = ack - c->snd_una;
+	uint32_t data_acked = acked;
+	uint32_t flight = c->snd_max - c->snd_una;
+	/* Grow cwnd only while it limits sending (RFC 7661's concern,
+	 * Linux's tcp_is_cwnd_limited): in slow start when over half of it
+	 * was in use, after that when all of it. */
+	bool cwnd_limited = c->cwnd < c->ssthresh
+				? 2 * (uint64_t)flight >= c->cwnd
+				: flight + c->mss >= c->cwnd;
+
+	TCP_RULE(s, ack_new_data);
+	if (c->fin_sent && ack == c->snd_max && data_acked > c->sndbuf.len)
+		data_acked = c->sndbuf.len; /* the FIN's number */
+	if (c->undo_possible && tcp_spurious(c, seg)) {
+		/* RFC 3522: the original arrived; the retransmission was not
+		 * needed (reordering, or a premature RTO). Respond as RFC
+		 * 4015 does: restore the window, and forget what was judged
+		 * lost. RACK's reordering window, widened by DSACKs, keeps
+		 * the next such reordering from being taken for a loss. */
+		TCP_RULE(s, spurious_undo);
+		COUNT(s, tcp_spurious_retransmits);
+		if (c->cwnd < c->prior_cwnd)
+			c->cwnd = c->prior_cwnd;
+		c->ssthresh = c->prior_ssthresh;
+		c->recovery = TCP_RECOVERY_NONE;
+		tcp_txr_clear_lost(c);
+	}
+	c->undo_possible = false;
+	tcp_rtt_from_ack(s, now, c, seg);
+	c->backoff = 0;
+	c->retries = 0;
+	tcp_sndbuf_consume(s, &c->sndbuf, data_acked);
+	tcp_txr_acked(c, ack, now);
+	c->snd_una = ack;
+	if (SEQ_LT(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
+	if (c->recovery == TCP_RECOVERY_RTO && SEQ_GEQ(ack, c->recover))
+		c->recovery = TCP_RECOVERY_NONE;
+	if (c->recovery == TCP_RECOVERY_FAST) {
+		if (SEQ_GEQ(ack, c->recover)) {
+			/* RFC 6582 3.2 step 3, RFC 6675 5 (A): full
+			 * acknowledgement ends recovery. */
+			TCP_RULE(s, recovery_end);
+			c->recovery = TCP_RECOVERY_NONE;
+			c->cc->on_recovery_end(c, now);
+			tcp_rack_recovery_done(c);
+		} else if (!c->sack_ok) {
+			/* RFC 6582 step 4: partial acknowledgement, resend
+			 * the next segment, deflate. */
+			TCP_RULE(s, recovery_partial_ack);
+			tcp_retransmit_one(s, now, c);
+			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+			c->cwnd += c->mss;
+		}
+		/* With SACK, tcp_output() sends by pipe. */
+	} else if (cwnd_limited) {
+		c->cc->on_ack(c, now, acked);
+	}
+	c->dupacks = 0;
+	tcp_rearm_rexmt(s, now, c);
+	if (c->writable_wanted && tcp_send_space(s, c->id) > 0) {
+		c->writable_wanted = false;
+		tcp_event(s, c, STACK_EV_TCP_WRITABLE);
+	}
+}
+
+/* Is seg a duplicate ACK (RFC 5681 2, "DUPLICATE ACKNOWLEDGMENT")? */
+static bool tcp_is_dup_ack(const struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	return seg->ack == c->snd_una && seg->len == 0 &&
+	       !(seg->flags & (TCP_SYN | TCP_FIN)) &&
+	       SEQ_LT(c->snd_una, c->snd_max) &&
+	       ((uint32_t)seg->wnd << c->snd_wscale) == c->snd_wnd;
+}
+
+/* A duplicate ACK: without SACK, the third starts fast recovery (RFC
+ * 6582 3.2); with SACK, RACK decides after. */
+static void tcp_dup_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
+			const struct tcp_seg *seg)
+{
+	TCP_RULE(s, dup_ack);
+	COUNT(s, tcp_rx_dup_acks);
+	if (c->dupacks < 255)
+		c->dupacks++;
+	if (!c->sack_ok && c->recovery != TCP_RECOVERY_FAST &&
+	    c->dupacks == TCP_DUPACK_THRESH) {
+		/* RFC 6582 3.2 step 2: enter fast recovery, unless this loss
+		 * was already recovered from. */
+		if (SEQ_GT(seg->ack, c->recover) || c->recover == c->iss) {
+			TCP_RULE(s, fast_retransmit);
+			COUNT(s, tcp_fast_retransmits);
+			c->recovery = TCP_RECOVERY_FAST;
+			c->recover = c->snd_max;
+			tcp_undo_arm(s, now, c);
+			c->cc->on_loss(c, now, false);
+			c->rtt_timing = false;
+			/* Resend the first segment now, and inflate by the
+			 * three duplicates. */
+			tcp_retransmit_one(s, now, c);
+			c->cwnd =
+			    c->ssthresh + TCP_DUPACK_THRESH * (uint32_t)c->mss;
+			tcp_rearm_rexmt(s, now, c);
+		}
+	} else if (c->recovery == TCP_RECOVERY_FAST && !c->sack_ok) {
+		/* RFC 6582 step 3: inflate by one segment per duplicate;
+		 * new data may follow. */
+		c->cwnd += c->mss;
+	}
+}
+
+/* The window update (RFC 9293 3.10.7.4: SND.WL1/SND.WL2). MUST-1: the
+ * window is unsigned, and kept in 32 bits (REC-1). */
+static void tcp_window_update(struct stack *s, uint64_t now, struct tcp_conn *c,
+			      const struct tcp_seg *seg)
+{
+	uint32_t old = c->snd_wnd;
+
+	if (!(SEQ_LT(c->snd_wl1, seg->seq) ||
+	      (c->snd_wl1 == seg->seq && SEQ_LEQ(c->snd_wl2, seg->ack))))
+		return;
+	TCP_RULE(s, window_update);
+	c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = seg->ack;
+	if (c->snd_wnd > c->max_snd_wnd)
+		c->max_snd_wnd = c->snd_wnd;
+	if (old == 0 && c->snd_wnd > 0 && c->persist) {
+		c->persist = false;
+		c->backoff = 0;
+		c->t_rexmt = 0;
+		tcp_rearm_rexmt(s, now, c);
+	}
+}
+
+/* our_fin_acked: the FIN-related transitions of the fifth check. May
+ * free c, and says so. */
+static enum tcp_ack_verdict tcp_our_fin_acked(struct stack *s, uint64_t now,
+					      struct tcp_conn *c)
+{
+	if (!tcp_fin_acked(c))
+		return TCP_ACK_GO_ON;
+	switch (c->state) {
+	case TCPS_FIN_WAIT_1:
+		TCP_RULE(s, our_fin_acked);
+		tcp_set_state(s, now, c, TCPS_FIN_WAIT_2);
+		break;
+	case TCPS_CLOSING:
+		TCP_RULE(s, our_fin_acked);
+		tcp_set_state(s, now, c, TCPS_TIME_WAIT);
+		break;
+	case TCPS_LAST_ACK:
+		/* The close is complete. */
+		TCP_RULE(s, our_fin_acked);
+		if (c->user_closed) {
+			tcp_conn_free(s, c);
+			return TCP_ACK_FREED;
+		}
+		tcp_set_state(s, now, c, TCPS_CLOSED);
+		return TCP_ACK_DROP;
+	default:
+		break;
+	}
+	return TCP_ACK_GO_ON;
+}
+
 /* deliver_in_3, the ACK: processes the ACK field of an acceptable
  * segment in a synchronized state (RFC 9293 3.10.7.4, fifth check). May
  * free c, and says so. */
@@ -168,19 +339,18 @@ static enum tcp_ack_verdict tcp_ack_in(struct stack *s, uint64_t now,
 				       struct tcp_conn *c,
 				       const struct tcp_seg *seg)
 {
-	uint32_t ack = seg->ack;
 	int sack = 0;
 	bool advanced;
 
 	/* RFC 5961 5.2: the ACK must be in [snd_una - max_snd_wnd,
 	 * snd_max]. */
-	if (SEQ_GT(ack, c->snd_max)) {
+	if (SEQ_GT(seg->ack, c->snd_max)) {
 		TCP_RULE(s, ack_unsent);
 		COUNT(s, tcp_rx_drop_bad_ack);
 		tcp_send_ack(s, now, c);
 		return TCP_ACK_DROP;
 	}
-	if (SEQ_LT(ack, c->snd_una - c->max_snd_wnd - 1)) {
+	if (SEQ_LT(seg->ack, c->snd_una - c->max_snd_wnd - 1)) {
 		TCP_RULE(s, ack_too_old);
 		COUNT(s, tcp_rx_drop_bad_ack);
 		tcp_challenge_ack(s, now, c);
@@ -192,117 +362,17 @@ static enum tcp_ack_verdict tcp_ack_in(struct stack *s, uint64_t now,
 	if (sack & TCP_SACK_DSACK)
 		COUNT(s, tcp_rx_dsacks);
 
-	advanced = SEQ_GT(ack, c->snd_una);
+	advanced = SEQ_GT(seg->ack, c->snd_una);
 	/* A probe's episode ends before snd_una moves: a loss it repaired
 	 * is answered from the flight it was part of. */
 	tcp_tlp_ack(s, now, c, seg, sack, advanced);
-	if (advanced) {
-		/* New data acknowledged (RFC 9293 3.10.7.4, fifth check). */
-		uint32_t acked = ack - c->snd_una;
-		uint32_t data_acked = acked;
-		uint32_t flight = c->snd_max - c->snd_una;
-		/* Grow cwnd only while it limits sending (RFC 7661's
-		 * concern, Linux's tcp_is_cwnd_limited): in slow start when
-		 * over half of it was in use, after that when all of it. */
-		bool cwnd_limited = c->cwnd < c->ssthresh
-					? 2 * (uint64_t)flight >= c->cwnd
-					: flight + c->mss >= c->cwnd;
+	if (advanced)
+		tcp_ack_new_data(s, now, c, seg);
+	else if (tcp_is_dup_ack(c, seg))
+		tcp_dup_ack(s, now, c, seg);
 
-		TCP_RULE(s, ack_new_data);
-
-		if (c->fin_sent && ack == c->snd_max &&
-		    data_acked > c->sndbuf.len)
-			data_acked = c->sndbuf.len; /* the FIN's number */
-		if (c->undo_possible && tcp_spurious(c, seg)) {
-			/* RFC 3522: the original arrived; the retransmission
-			 * was not needed (reordering, or a premature RTO).
-			 * Respond as RFC 4015 does: restore the window, and
-			 * forget what was judged lost. RACK's reordering
-			 * window, widened by DSACKs, keeps the next such
-			 * reordering from being taken for a loss. */
-			TCP_RULE(s, spurious_undo);
-			COUNT(s, tcp_spurious_retransmits);
-			if (c->cwnd < c->prior_cwnd)
-				c->cwnd = c->prior_cwnd;
-			c->ssthresh = c->prior_ssthresh;
-			c->recovery = TCP_RECOVERY_NONE;
-			tcp_txr_clear_lost(c);
-		}
-		c->undo_possible = false;
-		tcp_rtt_from_ack(s, now, c, seg);
-		c->backoff = 0;
-		c->retries = 0;
-		tcp_sndbuf_consume(s, &c->sndbuf, data_acked);
-		tcp_txr_acked(c, ack, now);
-		c->snd_una = ack;
-		if (SEQ_LT(c->snd_nxt, c->snd_una))
-			c->snd_nxt = c->snd_una;
-		if (c->recovery == TCP_RECOVERY_RTO && SEQ_GEQ(ack, c->recover))
-			c->recovery = TCP_RECOVERY_NONE;
-		if (c->recovery == TCP_RECOVERY_FAST) {
-			if (SEQ_GEQ(ack, c->recover)) {
-				/* RFC 6582 3.2 step 3, RFC 6675 5 (A):
-				 * full acknowledgement ends recovery. */
-				TCP_RULE(s, recovery_end);
-				c->recovery = TCP_RECOVERY_NONE;
-				c->cc->on_recovery_end(c, now);
-				tcp_rack_recovery_done(c);
-			} else if (!c->sack_ok) {
-				/* RFC 6582 step 4: partial acknowledgement,
-				 * resend the next segment, deflate. */
-				TCP_RULE(s, recovery_partial_ack);
-				tcp_retransmit_one(s, now, c);
-				c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
-				c->cwnd += c->mss;
-			}
-			/* With SACK, tcp_output() sends by pipe. */
-		} else if (cwnd_limited) {
-			c->cc->on_ack(c, now, acked);
-		}
-		c->dupacks = 0;
-		tcp_rearm_rexmt(s, now, c);
-		if (c->writable_wanted && tcp_send_space(s, c->id) > 0) {
-			c->writable_wanted = false;
-			tcp_event(s, c, STACK_EV_TCP_WRITABLE);
-		}
-	} else if (ack == c->snd_una && seg->len == 0 &&
-		   !(seg->flags & (TCP_SYN | TCP_FIN)) &&
-		   SEQ_LT(c->snd_una, c->snd_max) &&
-		   ((uint32_t)seg->wnd << c->snd_wscale) == c->snd_wnd) {
-		/* A duplicate ACK (RFC 5681 2, "DUPLICATE ACKNOWLEDGMENT"). */
-		TCP_RULE(s, dup_ack);
-		COUNT(s, tcp_rx_dup_acks);
-		if (c->dupacks < 255)
-			c->dupacks++;
-		if (!c->sack_ok && c->recovery != TCP_RECOVERY_FAST &&
-		    c->dupacks == TCP_DUPACK_THRESH) {
-			/* RFC 6582 3.2 step 2: enter fast recovery, unless
-			 * this loss was already recovered from. (With SACK,
-			 * RACK below decides.) */
-			if (SEQ_GT(ack, c->recover) || c->recover == c->iss) {
-				TCP_RULE(s, fast_retransmit);
-				COUNT(s, tcp_fast_retransmits);
-				c->recovery = TCP_RECOVERY_FAST;
-				c->recover = c->snd_max;
-				tcp_undo_arm(s, now, c);
-				c->cc->on_loss(c, now, false);
-				c->rtt_timing = false;
-				/* Resend the first segment now, and inflate
-				 * by the three duplicates. */
-				tcp_retransmit_one(s, now, c);
-				c->cwnd = c->ssthresh +
-					  TCP_DUPACK_THRESH * (uint32_t)c->mss;
-				tcp_rearm_rexmt(s, now, c);
-			}
-		} else if (c->recovery == TCP_RECOVERY_FAST && !c->sack_ok) {
-			/* RFC 6582 step 3: inflate by one segment per
-			 * duplicate; new data may follow. */
-			c->cwnd += c->mss;
-		}
-	}
-
-	/* RACK-TLP (RFC 8985): a probe's episode, losses judged by time,
-	 * and the probe timeout rearmed. */
+	/* RACK-TLP (RFC 8985): losses judged by time, and the probe
+	 * timeout rearmed. */
 	if (c->txr_n && tcp_rack_detect(c, now) &&
 	    c->recovery == TCP_RECOVERY_NONE)
 		tcp_enter_recovery(s, now, c);
@@ -311,56 +381,8 @@ static enum tcp_ack_verdict tcp_ack_in(struct stack *s, uint64_t now,
 		tcp_tlp_arm(s, now, c); /* RFC 8985 7.2 */
 	tcp_timer_update(s, c);
 
-	/* The window update (RFC 9293 3.10.7.4: SND.WL1/SND.WL2). MUST-1:
-	 * the window is unsigned, and kept in 32 bits (REC-1). */
-	if (SEQ_LT(c->snd_wl1, seg->seq) ||
-	    (c->snd_wl1 == seg->seq && SEQ_LEQ(c->snd_wl2, ack))) {
-		uint32_t old = c->snd_wnd;
-
-		TCP_RULE(s, window_update);
-		c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
-		c->snd_wl1 = seg->seq;
-		c->snd_wl2 = ack;
-		if (c->snd_wnd > c->max_snd_wnd)
-			c->max_snd_wnd = c->snd_wnd;
-		if (old == 0 && c->snd_wnd > 0 && c->persist) {
-			c->persist = false;
-			c->backoff = 0;
-			c->t_rexmt = 0;
-			tcp_rearm_rexmt(s, now, c);
-		}
-	}
-
-	/* The FIN-related transitions of the fifth check. */
-	switch (c->state) {
-	case TCPS_FIN_WAIT_1:
-		if (tcp_fin_acked(c)) {
-			TCP_RULE(s, our_fin_acked);
-			tcp_set_state(s, now, c, TCPS_FIN_WAIT_2);
-		}
-		break;
-	case TCPS_CLOSING:
-		if (tcp_fin_acked(c)) {
-			TCP_RULE(s, our_fin_acked);
-			tcp_set_state(s, now, c, TCPS_TIME_WAIT);
-		}
-		break;
-	case TCPS_LAST_ACK:
-		if (tcp_fin_acked(c)) {
-			/* The close is complete. */
-			TCP_RULE(s, our_fin_acked);
-			if (c->user_closed) {
-				tcp_conn_free(s, c);
-				return TCP_ACK_FREED;
-			}
-			tcp_set_state(s, now, c, TCPS_CLOSED);
-			return TCP_ACK_DROP;
-		}
-		break;
-	default:
-		break;
-	}
-	return TCP_ACK_GO_ON;
+	tcp_window_update(s, now, c, seg);
+	return tcp_our_fin_acked(s, now, c);
 }
 
 /* Queues in-order data (takes p, payload at p->data) or stores it out
@@ -461,7 +483,205 @@ static void tcp_fin_in(struct stack *s, uint64_t now, struct tcp_conn *c)
 	}
 }
 
-/* The synchronized states (RFC 9293 3.10.7.4). Takes p. */
+/* The acceptability test (RFC 9293 3.10.7.4, first check) for a segment
+ * of seqlen in a receive window of wnd bytes from rcv_nxt. */
+static bool tcp_seq_acceptable(const struct tcp_conn *c,
+			       const struct tcp_seg *seg, uint32_t seqlen,
+			       uint32_t wnd)
+{
+	if (seqlen == 0)
+		return wnd == 0 ? seg->seq == c->rcv_nxt
+				: SEQ_GEQ(seg->seq, c->rcv_nxt) &&
+				      SEQ_LT(seg->seq, c->rcv_nxt + wnd);
+	return wnd > 0 && ((SEQ_GEQ(seg->seq, c->rcv_nxt) &&
+			    SEQ_LT(seg->seq, c->rcv_nxt + wnd)) ||
+			   (SEQ_GEQ(seg->seq + seqlen - 1, c->rcv_nxt) &&
+			    SEQ_LT(seg->seq + seqlen - 1, c->rcv_nxt + wnd)));
+}
+
+/* The first check: an unacceptable segment is answered with an ACK
+ * (seq_unacceptable) and false returned; a zero window still takes a
+ * segment's ACK and RST (zero_window_accept: its data and SYN and FIN
+ * are dropped, and *ack_now set to answer the probe). */
+static bool tcp_first_check(struct stack *s, uint64_t now, struct tcp_conn *c,
+			    struct tcp_seg *seg, uint32_t seqlen, uint32_t wnd,
+			    bool *ack_now)
+{
+	if (tcp_seq_acceptable(c, seg, seqlen, wnd))
+		return true;
+	if (wnd == 0 && seg->seq == c->rcv_nxt) {
+		/* MUST-66: RST and ACK processed whatever the window. */
+		TCP_RULE(s, zero_window_accept);
+		seg->len = 0;
+		seg->flags &= (uint8_t) ~(TCP_FIN | TCP_SYN);
+		*ack_now = true; /* answer the probe with our window */
+		return true;
+	}
+	TCP_RULE(s, seq_unacceptable);
+	if (seg->flags & TCP_RST)
+		return false;
+	/* A keepalive or zero-window probe (an empty segment just below
+	 * rcv_nxt) is not a drop worth counting. */
+	if (!(seqlen == 0 && seg->seq == c->rcv_nxt - 1))
+		COUNT(s, tcp_rx_drop_out_of_window);
+	/* An old duplicate gets an ACK, with a DSACK for its data (RFC 2883
+	 * 4.1.1). */
+	if (seg->len && SEQ_LEQ(seg->seq + seg->len, c->rcv_nxt))
+		tcp_dsack_note(c, seg->seq, seg->seq + seg->len);
+	tcp_send_ack(s, now, c);
+	return false;
+}
+
+/* The second check, an acceptable RST (RFC 5961 3.2): a challenge ACK
+ * unless it is at rcv_nxt, else the connection is closed. c may be
+ * freed. */
+static void tcp_rst_in(struct stack *s, uint64_t now, struct tcp_conn *c,
+		       const struct tcp_seg *seg)
+{
+	if (seg->seq != c->rcv_nxt) {
+		TCP_RULE(s, rst_challenge);
+		tcp_challenge_ack(s, now, c);
+		return;
+	}
+	COUNT(s, tcp_rx_resets);
+	if (c->state == TCPS_SYN_RECEIVED && c->listener >= 0) {
+		/* deliver_in_7a: back to LISTEN, the half-open connection
+		 * goes (MUST-11: a passive open's SYN-RECEIVED returns to
+		 * LISTEN). */
+		TCP_RULE(s, deliver_in_7a);
+		tcp_fail(s, c, ECONNREFUSED);
+	} else if (c->state == TCPS_CLOSING || c->state == TCPS_LAST_ACK ||
+		   c->state == TCPS_TIME_WAIT) {
+		TCP_RULE(s, rst_closing);
+		tcp_fail(s, c, 0);
+	} else {
+		/* deliver_in_7 (deliver_in_7a for an active or simultaneous
+		 * open's SYN-RECEIVED); MUST-12: the user learns of the
+		 * reset. */
+		if (c->state == TCPS_SYN_RECEIVED)
+			TCP_RULE(s, deliver_in_7a);
+		else
+			TCP_RULE(s, deliver_in_7);
+		COUNT(s, tcp_conns_reset);
+		tcp_fail(s, c,
+			 c->state == TCPS_SYN_RECEIVED ? ECONNREFUSED
+						       : ECONNRESET);
+	}
+}
+
+/* The fifth check in SYN_RECEIVED: the ACK of our SYN completes the
+ * handshake (deliver_in_3d); any other ACK is answered with a reset
+ * (deliver_in_3c) and false returned. */
+static bool tcp_handshake_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
+			      const struct tcp_seg *seg)
+{
+	if (!SEQ_GT(seg->ack, c->snd_una) || SEQ_GT(seg->ack, c->snd_max)) {
+		TCP_RULE(s, deliver_in_3c);
+		tcp_send_reset_for(s, now, seg);
+		return false;
+	}
+	TCP_RULE(s, deliver_in_3d);
+	tcp_set_state(s, now, c, TCPS_ESTABLISHED);
+	c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = seg->ack;
+	tcp_rtt_from_ack(s, now, c, seg);
+	if (c->listener >= 0)
+		tcp_listener_established(s, c);
+	else
+		tcp_event(s, c, STACK_EV_TCP_CONNECTED);
+	return true;
+}
+
+/* The seventh check: trims what was received before (data_duplicate)
+ * and what lies beyond the window (data_beyond_window), then takes the
+ * rest, *pp included, when it can. Sets *ack_now when the ACK must go
+ * at once. Returns false when the connection was reset (data after the
+ * user closed): c may be freed. URG is ignored, urgent data is in-line:
+ * MUST-30, MUST-31, MUST-32, MUST-33 and MUST-62 are not implemented. */
+static bool tcp_text_in(struct stack *s, uint64_t now, struct tcp_conn *c,
+			struct tcp_seg *seg, uint32_t wnd, struct pkt **pp,
+			bool *ack_now)
+{
+	if (seg->seq != c->rcv_nxt && SEQ_LT(seg->seq, c->rcv_nxt) &&
+	    seg->len) {
+		uint32_t old = c->rcv_nxt - seg->seq;
+
+		TCP_RULE(s, data_duplicate);
+		tcp_dsack_note(c, seg->seq,
+			       old >= seg->len ? seg->seq + seg->len
+					       : c->rcv_nxt);
+		if (old >= seg->len) {
+			seg->len = 0;
+		} else {
+			seg->data += old;
+			seg->len -= old;
+			seg->seq = c->rcv_nxt;
+		}
+	}
+	if (seg->len && SEQ_GT(seg->seq + seg->len, c->rcv_nxt + wnd)) {
+		/* A FIN after the window goes with what is trimmed. */
+		uint32_t room = c->rcv_nxt + wnd - seg->seq;
+
+		TCP_RULE(s, data_beyond_window);
+		seg->len = SEQ_GT(c->rcv_nxt + wnd, seg->seq) ? room : 0;
+		seg->flags &= (uint8_t)~TCP_FIN;
+	}
+	if (!seg->len)
+		return true;
+	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
+	    c->state != TCPS_FIN_WAIT_2) {
+		/* Data after the peer's FIN: ignore it. */
+		TCP_RULE(s, data_after_fin);
+		seg->len = 0;
+	} else if (c->user_closed) {
+		/* Nobody will read it: reset, as a closed socket does (RFC
+		 * 9293 3.6, SHLD-3: the RST shows that data was lost). */
+		TCP_RULE(s, data_after_close);
+		tcp_send_reset(s, now, c);
+		tcp_fail(s, c, ECONNRESET);
+		return false;
+	} else if (tcp_rcv_queued(c) + tcp_ooo_bytes(c) + seg->len >
+		       c->rcv_wnd_max + c->our_mss ||
+		   tcp_pool_low(s, *pp)) {
+		TCP_RULE(s, data_no_buffer);
+		COUNT(s, tcp_rx_drop_no_buffer);
+		seg->len = 0;
+		*ack_now = true;
+	} else {
+		*ack_now = tcp_data_in(s, now, c, seg, *pp);
+		*pp = NULL;
+	}
+	return true;
+}
+
+/* The eighth check: this segment's FIN, or one that arrived out of
+ * order and whose place the data just reached (fin_in); a FIN again in
+ * TIME_WAIT (fin_in_time_wait); or a FIN beyond rcv_nxt, remembered. */
+static void tcp_fin_check(struct stack *s, uint64_t now, struct tcp_conn *c,
+			  const struct tcp_seg *seg)
+{
+	if (((seg->flags & TCP_FIN) && seg->seq + seg->len == c->rcv_nxt &&
+	     !c->fin_received) ||
+	    (c->rcv_fin_pending && c->rcv_nxt == c->rcv_fin_seq &&
+	     !c->fin_received)) {
+		tcp_fin_in(s, now, c);
+	} else if ((seg->flags & TCP_FIN) && c->state == TCPS_TIME_WAIT) {
+		/* A retransmitted FIN: ACK it, restart 2MSL. */
+		TCP_RULE(s, fin_in_time_wait);
+		c->ack_now = true;
+		c->t_2msl = now + TCP_TIME_WAIT_NS;
+		tcp_timer_update(s, c);
+	} else if (seg->flags & TCP_FIN &&
+		   SEQ_GT(seg->seq + seg->len, c->rcv_nxt)) {
+		c->rcv_fin_pending = true;
+		c->rcv_fin_seq = seg->seq + seg->len;
+	}
+}
+
+/* The synchronized states (RFC 9293 3.10.7.4), its checks in order.
+ * Takes p; c may be freed. */
 static void tcp_established_in(struct stack *s, uint64_t now,
 			       struct tcp_conn *c, struct tcp_seg *seg,
 			       struct pkt *p)
@@ -469,7 +689,7 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 	uint32_t wnd =
 	    SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	uint32_t seqlen = seg_seqlen(seg);
-	bool acceptable, ack_now = false;
+	bool ack_now = false;
 
 	/* synack_resend: the peer's SYN again in SYN_RECEIVED means our
 	 * SYN-ACK was lost; answer with it at once. */
@@ -490,110 +710,25 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		goto drop;
 	}
 
-	/* The acceptability test (first check). */
-	if (seqlen == 0)
-		acceptable = wnd == 0 ? seg->seq == c->rcv_nxt
-				      : SEQ_GEQ(seg->seq, c->rcv_nxt) &&
-					    SEQ_LT(seg->seq, c->rcv_nxt + wnd);
-	else
-		acceptable =
-		    wnd > 0 &&
-		    ((SEQ_GEQ(seg->seq, c->rcv_nxt) &&
-		      SEQ_LT(seg->seq, c->rcv_nxt + wnd)) ||
-		     (SEQ_GEQ(seg->seq + seqlen - 1, c->rcv_nxt) &&
-		      SEQ_LT(seg->seq + seqlen - 1, c->rcv_nxt + wnd)));
-	if (!acceptable && wnd == 0 && seg->seq == c->rcv_nxt) {
-		/* A zero window still takes ACKs and RSTs: keep the header,
-		 * drop the data (3.10.7.4, MUST-66). */
-		TCP_RULE(s, zero_window_accept);
-		seg->len = 0;
-		seg->flags &= (uint8_t) ~(TCP_FIN | TCP_SYN);
-		acceptable = true;
-		ack_now = true; /* answer the probe with our window */
-	}
-	if (!acceptable) {
-		TCP_RULE(s, seq_unacceptable);
-		if (seg->flags & TCP_RST)
-			goto drop;
-		/* A keepalive or zero-window probe (an empty segment just
-		 * below rcv_nxt) is not a drop worth counting. */
-		if (!(seqlen == 0 && seg->seq == c->rcv_nxt - 1))
-			COUNT(s, tcp_rx_drop_out_of_window);
-		/* An old duplicate gets an ACK, with a DSACK for its data
-		 * (RFC 2883 4.1.1). */
-		if (seg->len && SEQ_LEQ(seg->seq + seg->len, c->rcv_nxt))
-			tcp_dsack_note(c, seg->seq, seg->seq + seg->len);
-		tcp_send_ack(s, now, c);
+	if (!tcp_first_check(s, now, c, seg, seqlen, wnd, &ack_now))
 		goto drop;
-	}
-
-	/* Second check: RST (RFC 5961 3.2). */
 	if (seg->flags & TCP_RST) {
-		if (seg->seq != c->rcv_nxt) {
-			TCP_RULE(s, rst_challenge);
-			tcp_challenge_ack(s, now, c);
-			goto drop;
-		}
-		COUNT(s, tcp_rx_resets);
-		if (c->state == TCPS_SYN_RECEIVED && c->listener >= 0) {
-			/* deliver_in_7a: back to LISTEN, the half-open
-			 * connection goes (MUST-11: a passive open's
-			 * SYN-RECEIVED returns to LISTEN). */
-			TCP_RULE(s, deliver_in_7a);
-			tcp_fail(s, c, ECONNREFUSED);
-		} else if (c->state == TCPS_CLOSING ||
-			   c->state == TCPS_LAST_ACK ||
-			   c->state == TCPS_TIME_WAIT) {
-			TCP_RULE(s, rst_closing);
-			tcp_fail(s, c, 0);
-		} else {
-			/* deliver_in_7 (deliver_in_7a for an active or
-			 * simultaneous open's SYN-RECEIVED); MUST-12: the
-			 * user learns of the reset. */
-			if (c->state == TCPS_SYN_RECEIVED)
-				TCP_RULE(s, deliver_in_7a);
-			else
-				TCP_RULE(s, deliver_in_7);
-			COUNT(s, tcp_conns_reset);
-			tcp_fail(s, c,
-				 c->state == TCPS_SYN_RECEIVED ? ECONNREFUSED
-							       : ECONNRESET);
-		}
+		tcp_rst_in(s, now, c, seg);
 		goto drop;
 	}
-
-	/* Fourth check: SYN (RFC 5961 4.2): deliver_in_8. */
+	/* The fourth check, SYN (RFC 5961 4.2): deliver_in_8. */
 	if (seg->flags & TCP_SYN) {
 		TCP_RULE(s, deliver_in_8);
 		tcp_challenge_ack(s, now, c);
 		goto drop;
 	}
-
-	/* Fifth check: ACK. */
+	/* The fifth check, ACK. */
 	if (!(seg->flags & TCP_ACK)) {
 		TCP_RULE(s, ack_missing);
 		goto drop;
 	}
-	if (c->state == TCPS_SYN_RECEIVED) {
-		if (!SEQ_GT(seg->ack, c->snd_una) ||
-		    SEQ_GT(seg->ack, c->snd_max)) {
-			TCP_RULE(s, deliver_in_3c);
-			tcp_send_reset_for(s, now, seg);
-			goto drop;
-		}
-		/* deliver_in_3d: the handshake completes. */
-		TCP_RULE(s, deliver_in_3d);
-		tcp_set_state(s, now, c, TCPS_ESTABLISHED);
-		c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
-		c->max_snd_wnd = c->snd_wnd;
-		c->snd_wl1 = seg->seq;
-		c->snd_wl2 = seg->ack;
-		tcp_rtt_from_ack(s, now, c, seg);
-		if (c->listener >= 0)
-			tcp_listener_established(s, c);
-		else
-			tcp_event(s, c, STACK_EV_TCP_CONNECTED);
-	}
+	if (c->state == TCPS_SYN_RECEIVED && !tcp_handshake_ack(s, now, c, seg))
+		goto drop;
 	TCP_RULE(s, deliver_in_3);
 	if (c->ts_ok && seg->has_ts && SEQ_LEQ(seg->seq, c->last_ack_sent) &&
 	    SEQ_LEQ(c->last_ack_sent, seg->seq + seqlen)) {
@@ -610,81 +745,12 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		tcp_timer_update(s, c);
 	}
 
-	/* Seventh check: data (URG is ignored: urgent data is in-line). */
-	if (seg->seq != c->rcv_nxt && SEQ_LT(seg->seq, c->rcv_nxt) &&
-	    seg->len) {
-		/* Trim what was already received. */
-		uint32_t old = c->rcv_nxt - seg->seq;
-
-		TCP_RULE(s, data_duplicate);
-		tcp_dsack_note(c, seg->seq,
-			       old >= seg->len ? seg->seq + seg->len
-					       : c->rcv_nxt);
-		if (old >= seg->len) {
-			seg->len = 0;
-		} else {
-			seg->data += old;
-			seg->len -= old;
-			seg->seq = c->rcv_nxt;
-		}
-	}
-	if (seg->len && SEQ_GT(seg->seq + seg->len, c->rcv_nxt + wnd)) {
-		/* Trim what lies beyond the window, and a FIN with it. */
-		uint32_t room = c->rcv_nxt + wnd - seg->seq;
-
-		TCP_RULE(s, data_beyond_window);
-		seg->len = SEQ_GT(c->rcv_nxt + wnd, seg->seq) ? room : 0;
-		seg->flags &= (uint8_t)~TCP_FIN;
-	}
-	if (seg->len) {
-		if (c->state != TCPS_ESTABLISHED &&
-		    c->state != TCPS_FIN_WAIT_1 &&
-		    c->state != TCPS_FIN_WAIT_2) {
-			/* Data after the peer's FIN: ignore it. */
-			TCP_RULE(s, data_after_fin);
-			seg->len = 0;
-		} else if (c->user_closed) {
-			/* Nobody will read it: reset, as a closed socket
-			 * does (RFC 9293 3.6, SHLD-3: the RST shows that
-			 * data was lost). */
-			TCP_RULE(s, data_after_close);
-			tcp_send_reset(s, now, c);
-			tcp_fail(s, c, ECONNRESET);
-			goto drop;
-		} else if (tcp_rcv_queued(c) + tcp_ooo_bytes(c) + seg->len >
-			       c->rcv_wnd_max + c->our_mss ||
-			   tcp_pool_low(s, p)) {
-			TCP_RULE(s, data_no_buffer);
-			COUNT(s, tcp_rx_drop_no_buffer);
-			seg->len = 0;
-			ack_now = true;
-		} else {
-			ack_now = tcp_data_in(s, now, c, seg, p);
-			p = NULL;
-		}
-	}
+	if (!tcp_text_in(s, now, c, seg, wnd, &p, &ack_now))
+		goto drop; /* c may be gone */
 	if (seg->len == 0 && seqlen && seg->seq != c->rcv_nxt &&
 	    !(seg->flags & TCP_FIN))
 		ack_now = true;
-
-	/* Eighth check: FIN, this segment's or one that arrived out of
-	 * order and whose place the data just reached. */
-	if (((seg->flags & TCP_FIN) && seg->seq + seg->len == c->rcv_nxt &&
-	     !c->fin_received) ||
-	    (c->rcv_fin_pending && c->rcv_nxt == c->rcv_fin_seq &&
-	     !c->fin_received))
-		tcp_fin_in(s, now, c);
-	else if ((seg->flags & TCP_FIN) && c->state == TCPS_TIME_WAIT) {
-		/* A retransmitted FIN: ACK it, restart 2MSL. */
-		TCP_RULE(s, fin_in_time_wait);
-		c->ack_now = true;
-		c->t_2msl = now + TCP_TIME_WAIT_NS;
-		tcp_timer_update(s, c);
-	} else if (seg->flags & TCP_FIN &&
-		   SEQ_GT(seg->seq + seg->len, c->rcv_nxt)) {
-		c->rcv_fin_pending = true;
-		c->rcv_fin_seq = seg->seq + seg->len;
-	}
+	tcp_fin_check(s, now, c, seg);
 
 	if (ack_now || c->dsack_pending)
 		c->ack_now = true;

@@ -382,6 +382,30 @@ static bool tcp_output_syn(struct stack *s, uint64_t now, struct tcp_conn *c)
 	return true;
 }
 
+/* Loss recovery (RFC 6675 5, step (C)): while pipe is below cwnd,
+ * resends what RACK or a timeout judged lost, whole runs in one
+ * super-segment when the link offloads TSO. Returns whether it sent. */
+static bool tcp_output_lost(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	bool sent = false;
+
+	while (c->lost_bytes) {
+		uint32_t pipe = tcp_pipe(c), seg_max = tcp_payload_max(c);
+		uint32_t room = c->cwnd > pipe ? c->cwnd - pipe : 0;
+		uint32_t max = tcp_seg_max(s, c), seq, len;
+
+		if (!room)
+			break;
+		if (max > room)
+			max = room > seg_max ? room - room % seg_max : seg_max;
+		if (!tcp_next_lost(c, max, &seq, &len) ||
+		    tcp_retransmit_range(s, now, c, seq, len))
+			break;
+		sent = true;
+	}
+	return sent;
+}
+
 void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c,
 		unsigned out_flags)
 {
@@ -407,24 +431,7 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c,
 		break;
 	}
 
-	/* Loss recovery (RFC 6675 5, step (C)): while pipe is below cwnd,
-	 * resend what RACK or a timeout judged lost, whole runs in one
-	 * super-segment when the link offloads TSO; new data follows
-	 * below under the same limit. */
-	while (c->lost_bytes) {
-		uint32_t pipe = tcp_pipe(c), seg_max = tcp_payload_max(c);
-		uint32_t room = c->cwnd > pipe ? c->cwnd - pipe : 0;
-		uint32_t max = tcp_seg_max(s, c), seq, len;
-
-		if (!room)
-			break;
-		if (max > room)
-			max = room > seg_max ? room - room % seg_max : seg_max;
-		if (!tcp_next_lost(c, max, &seq, &len) ||
-		    tcp_retransmit_range(s, now, c, seq, len))
-			break;
-		sent = true;
-	}
+	sent = tcp_output_lost(s, now, c);
 
 	/* New data: sent once, from snd_nxt (which is snd_max: what was
 	 * sent before goes again only through the loss recovery above). */
