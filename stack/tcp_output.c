@@ -406,6 +406,95 @@ static bool tcp_output_lost(struct stack *s, uint64_t now, struct tcp_conn *c)
 	return sent;
 }
 
+/* How much new data may go in the next segment from snd_nxt, under
+ * min(cwnd, snd_wnd) (by pipe while recovering), at most one segment or
+ * TSO super-segment; *avail is what the buffer holds beyond snd_nxt. */
+static uint32_t tcp_new_data_len(const struct stack *s,
+				 const struct tcp_conn *c, bool probe,
+				 uint32_t *avail)
+{
+	uint32_t data_end = c->snd_una + c->sndbuf.len;
+	/* Limited transmit (RFC 3042): the first two duplicate ACKs each
+	 * let one new segment out beyond cwnd, so that a small window still
+	 * gets its three duplicates; a loss probe (RFC 8985 7.3) may send
+	 * one segment beyond it too. */
+	uint32_t seg_max = tcp_payload_max(c);
+	uint32_t cwnd =
+	    c->cwnd +
+	    (c->recovery != TCP_RECOVERY_FAST && c->dupacks
+		 ? (c->dupacks < 2 ? c->dupacks : 2) * (uint32_t)c->mss
+		 : 0) +
+	    (probe ? seg_max : 0);
+	uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
+	uint32_t win_end = c->snd_una + wnd;
+	uint32_t tso_max = probe ? seg_max : tcp_seg_max(s, c);
+	uint32_t len = 0;
+
+	if ((c->recovery == TCP_RECOVERY_FAST && c->sack_ok) ||
+	    c->recovery == TCP_RECOVERY_RTO) {
+		/* Recovering: new data by pipe, as resends are. */
+		uint32_t pipe = tcp_pipe(c);
+		uint32_t room = pipe < cwnd ? cwnd - pipe : 0;
+		win_end = SEQ_MIN(c->snd_una + c->snd_wnd, c->snd_nxt + room);
+	}
+	*avail = SEQ_LT(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
+	if (SEQ_LT(c->snd_nxt, win_end)) {
+		len = win_end - c->snd_nxt;
+		if (len > *avail)
+			len = *avail;
+		if (len > tso_max)
+			len = tso_max;
+		/* A super-segment is whole MSS-sized segments, but for the
+		 * last bytes there are: the short tail goes on its own, under
+		 * Nagle and SWS avoidance, as it would without offload. */
+		if (len > seg_max && c->snd_nxt + len != data_end)
+			len -= len % seg_max;
+	}
+	return len;
+}
+
+/* Should a segment of len bytes from snd_nxt wait for more data? MUST-38
+ * (sender SWS avoidance), SHLD-7 and MUST-17 (Nagle, and TCP_NODELAY to
+ * disable it): a short segment goes only if it empties the buffer and
+ * nothing is in flight (or Nagle is off, or we are closing), or it is at
+ * least half the largest window the peer offered. */
+static bool tcp_nagle_holds(const struct tcp_conn *c, uint32_t len)
+{
+	uint32_t data_end = c->snd_una + c->sndbuf.len;
+	bool empties = c->snd_nxt + len == data_end;
+	bool idle = c->snd_nxt == c->snd_una;
+	bool half = c->max_snd_wnd && len >= c->max_snd_wnd / 2;
+
+	if (len >= tcp_payload_max(c))
+		return false;
+	return !((empties && (idle || c->nodelay || c->shut_wr)) || half);
+}
+
+/* A segment of len new bytes (and flags) left from snd_nxt: RTT timing,
+ * snd_nxt and snd_max move, and our FIN changes the state. */
+static void tcp_new_data_sent(struct stack *s, uint64_t now, struct tcp_conn *c,
+			      uint32_t len, uint8_t flags)
+{
+	if (!c->rtt_timing && !c->ts_ok && len) {
+		c->rtt_timing = true;
+		c->rtt_seq = c->snd_nxt;
+		c->rtt_start = now;
+	}
+	if (len > c->max_seg_sent)
+		c->max_seg_sent = len;
+	c->snd_nxt += len;
+	if (flags & TCP_FIN) {
+		c->snd_nxt++;
+		c->fin_sent = true;
+		if (c->state == TCPS_ESTABLISHED ||
+		    c->state == TCPS_SYN_RECEIVED)
+			tcp_set_state(s, now, c, TCPS_FIN_WAIT_1);
+		else if (c->state == TCPS_CLOSE_WAIT)
+			tcp_set_state(s, now, c, TCPS_LAST_ACK);
+	}
+	c->snd_max = c->snd_nxt;
+}
+
 void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c,
 		unsigned out_flags)
 {
@@ -438,48 +527,11 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c,
 	if (SEQ_LT(c->snd_nxt, c->snd_max))
 		c->snd_nxt = c->snd_max;
 	for (;;) {
-		uint32_t data_end = c->snd_una + c->sndbuf.len;
-		/* Limited transmit (RFC 3042): the first two duplicate ACKs
-		 * each let one new segment out beyond cwnd, so that a small
-		 * window still gets its three duplicates; a loss probe
-		 * (RFC 8985 7.3) may send one segment beyond it too. */
-		uint32_t seg_max = tcp_payload_max(c);
-		uint32_t cwnd =
-		    c->cwnd +
-		    (c->recovery != TCP_RECOVERY_FAST && c->dupacks
-			 ? (c->dupacks < 2 ? c->dupacks : 2) * (uint32_t)c->mss
-			 : 0) +
-		    (probe ? seg_max : 0);
-		uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
-		uint32_t win_end = c->snd_una + wnd;
-		uint32_t tso_max = probe ? seg_max : tcp_seg_max(s, c);
-		uint32_t len = 0, avail;
+		uint32_t data_end = c->snd_una + c->sndbuf.len, avail;
+		uint32_t len = tcp_new_data_len(s, c, probe, &avail);
 		bool push = force || probe;
 		uint8_t flags = 0;
 
-		if ((c->recovery == TCP_RECOVERY_FAST && c->sack_ok) ||
-		    c->recovery == TCP_RECOVERY_RTO) {
-			/* Recovering: new data by pipe, as resends are. */
-			uint32_t pipe = tcp_pipe(c);
-			uint32_t room = pipe < cwnd ? cwnd - pipe : 0;
-			win_end =
-			    SEQ_MIN(c->snd_una + c->snd_wnd, c->snd_nxt + room);
-		}
-		avail =
-		    SEQ_LT(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
-		if (SEQ_LT(c->snd_nxt, win_end)) {
-			len = win_end - c->snd_nxt;
-			if (len > avail)
-				len = avail;
-			if (len > tso_max)
-				len = tso_max;
-			/* A super-segment is whole MSS-sized segments, but
-			 * for the last bytes there are: the short tail goes
-			 * on its own, under the rules below, as it would
-			 * without offload. */
-			if (len > seg_max && c->snd_nxt + len != data_end)
-				len -= len % seg_max;
-		}
 		/* MUST-35, MUST-36: probing a zero window. */
 		if (force && !len && avail) {
 			/* Zero-window probe: a segment with an old sequence
@@ -488,16 +540,8 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c,
 			tcp_send_segment(s, now, c, c->snd_una - 1, TCP_ACK, 0);
 			break;
 		}
-		/* MUST-38 (sender SWS avoidance), SHLD-7 and MUST-17
-		 * (Nagle, and TCP_NODELAY to disable it). */
-		if (len && len < seg_max && !push) {
-			bool empties = c->snd_nxt + len == data_end;
-			bool idle = c->snd_nxt == c->snd_una;
-			bool half = c->max_snd_wnd && len >= c->max_snd_wnd / 2;
-			if (!((empties && (idle || c->nodelay || c->shut_wr)) ||
-			      half))
-				len = 0; /* wait for more (Nagle, SWS) */
-		}
+		if (len && !push && tcp_nagle_holds(c, len))
+			len = 0; /* wait for more */
 		/* Our FIN follows the last byte. */
 		if (c->shut_wr && !c->fin_sent && c->snd_nxt + len == data_end)
 			flags |= TCP_FIN;
@@ -508,24 +552,7 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c,
 		if (tcp_send_segment(s, now, c, c->snd_nxt, flags, len))
 			break;
 		sent = sent_new = true;
-		if (!c->rtt_timing && !c->ts_ok && len) {
-			c->rtt_timing = true;
-			c->rtt_seq = c->snd_nxt;
-			c->rtt_start = now;
-		}
-		if (len > c->max_seg_sent)
-			c->max_seg_sent = len;
-		c->snd_nxt += len;
-		if (flags & TCP_FIN) {
-			c->snd_nxt++;
-			c->fin_sent = true;
-			if (c->state == TCPS_ESTABLISHED ||
-			    c->state == TCPS_SYN_RECEIVED)
-				tcp_set_state(s, now, c, TCPS_FIN_WAIT_1);
-			else if (c->state == TCPS_CLOSE_WAIT)
-				tcp_set_state(s, now, c, TCPS_LAST_ACK);
-		}
-		c->snd_max = c->snd_nxt;
+		tcp_new_data_sent(s, now, c, len, flags);
 		if (push)
 			break; /* one probe or push per expiry */
 	}
