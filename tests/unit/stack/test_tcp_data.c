@@ -14,6 +14,10 @@ START_TEST(test_bulk_transfer_both_ways)
 	t_transfer(&p, p.a, ca, p.b, cb, 1 << 20);
 	t_transfer(&p, p.b, cb, p.a, ca, 300000);
 	ck_assert_uint_eq(tcp_conn_get(p.a, ca)->retransmits, 0);
+	ck_assert_uint_gt(t_rule(p.a, send_call), 0);
+	ck_assert_uint_gt(t_rule(p.b, data_in_order), 0);
+	ck_assert_uint_gt(t_rule(p.a, ack_new_data), 0);
+	ck_assert_uint_gt(t_rule(p.a, window_update), 0);
 	t_pair_free(&p);
 }
 END_TEST
@@ -29,6 +33,9 @@ START_TEST(test_transfer_survives_loss)
 	ck_assert_uint_gt(tcp_conn_get(p.a, ca)->retransmits, 0);
 	ck_assert_uint_gt(
 	    stack_counter_get(p.a, STACK_CTR_tcp_fast_retransmits), 0);
+	ck_assert_uint_gt(t_rule(p.b, data_out_of_order), 0);
+	ck_assert_uint_gt(
+	    t_rule(p.a, rack_recovery) + t_rule(p.a, fast_retransmit), 0);
 	t_pair_free(&p);
 }
 END_TEST
@@ -110,6 +117,7 @@ START_TEST(test_fin_out_of_order_is_taken_when_the_hole_fills)
 	ck_assert_int_eq(t_read_all(&p, p.a, ca, buf, sizeof(buf), &got), 1);
 	ck_assert_uint_eq(got, 200);
 	t_drain(p.a);
+	ck_assert_uint_gt(t_rule(p.a, fin_in), 0);
 	t_pair_free(&p);
 }
 END_TEST
@@ -136,6 +144,10 @@ START_TEST(test_duplicate_data_is_reported_by_dsack)
 	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_dsacks), 1);
 	ck_assert_uint_eq(a->rack_reo_mult, 2);
 	ck_assert_uint_eq(a->rack_reo_persist, 16);
+	ck_assert_uint_gt(
+	    t_rule(p.a, data_duplicate) + t_rule(p.b, data_duplicate) +
+		t_rule(p.a, seq_unacceptable) + t_rule(p.b, seq_unacceptable),
+	    0);
 	t_pair_free(&p);
 }
 END_TEST

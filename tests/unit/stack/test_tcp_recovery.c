@@ -88,6 +88,7 @@ START_TEST(test_reordering_is_detected_and_undone)
 	    stack_counter_get(p.a, STACK_CTR_tcp_spurious_retransmits), 1);
 	ck_assert_uint_ge(a->cwnd, cwnd_before);
 	ck_assert_int_ne(a->recovery, TCP_RECOVERY_FAST);
+	ck_assert_uint_gt(t_rule(p.a, spurious_undo), 0);
 	t_pair_free(&p);
 }
 END_TEST
@@ -131,6 +132,7 @@ START_TEST(test_rack_judges_a_loss_by_time_without_three_duplicates)
 	ck_assert_ptr_null(a->txr); /* nothing in flight holds memory */
 	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rto_timeouts),
 			  0);
+	ck_assert_uint_gt(t_rule(p.a, rack_recovery), 0);
 	t_pair_free(&p);
 }
 END_TEST
@@ -235,6 +237,7 @@ START_TEST(test_tail_loss_probe_repairs_a_lost_last_segment)
 	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rto_timeouts),
 			  0);
 	ck_assert(!a->tlp_active);
+	ck_assert_uint_gt(t_rule(p.a, tlp_probe), 0);
 	t_pair_free(&p);
 }
 END_TEST
@@ -556,6 +559,7 @@ START_TEST(test_newreno_probe_recovery_leaves_two_segments)
 	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_tlp_recoveries),
 			  1);
 	ck_assert_uint_ge(a->cwnd, 2u * a->mss); /* was 1 MSS */
+	ck_assert_uint_gt(t_rule(p.a, tlp_probe), 0);
 	t_pair_free(&p);
 }
 END_TEST

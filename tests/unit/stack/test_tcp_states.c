@@ -110,6 +110,8 @@ START_TEST(test_simultaneous_close)
 	t_exchange(&p);
 	ck_assert_int_eq(t_state(p.a, ca), TCPS_TIME_WAIT);
 	ck_assert_int_eq(t_state(p.b, cb), TCPS_TIME_WAIT);
+	ck_assert_uint_gt(t_rule(p.a, fin_in), 0);
+	ck_assert_uint_gt(t_rule(p.b, fin_in), 0);
 	t_pair_free(&p);
 }
 END_TEST
@@ -151,6 +153,8 @@ START_TEST(test_simultaneous_open)
 	ck_assert_uint_eq(got, 4);
 	ck_assert_mem_eq(buf, "ping", 4);
 	t_transfer(&p, p.b, cb, p.a, ca, 100000);
+	ck_assert_uint_gt(
+	    t_rule(p.a, deliver_in_2b) + t_rule(p.b, deliver_in_2b), 0);
 	t_pair_free(&p);
 }
 END_TEST
@@ -188,6 +192,9 @@ START_TEST(test_unread_data_on_close_sends_reset)
 	ck_assert(t_event(p.a, STACK_EV_TCP_ERROR, ca, &err));
 	ck_assert_int_eq(err, ECONNRESET);
 	ck_assert_int_eq(tcp_send(p.a, p.now, ca, "x", 1), -ECONNRESET);
+	ck_assert_uint_gt(t_rule(p.a, close_unread_reset) +
+			      t_rule(p.b, close_unread_reset),
+			  0);
 	t_pair_free(&p);
 }
 END_TEST
@@ -523,7 +530,32 @@ START_TEST(test_icmp_port_unreachable_refuses_connect)
 	t_input(s, p.now, &f);
 	ck_assert(t_event(s, STACK_EV_TCP_ERROR, id, &err));
 	ck_assert_int_eq(err, ECONNREFUSED);
+	ck_assert_uint_gt(t_rule(p.a, icmp_refused), 0);
 	t_pair_free(&p);
+}
+END_TEST
+
+/* Every rule of tcp_rules.h has a counter status shows, an RFC section
+ * and a description. */
+struct t_rule_entry {
+	enum stack_counter counter;
+	const char *counter_name, *section, *description;
+};
+#define T_RULE_ENTRY(X, name, sec, desc)                                       \
+	{STACK_CTR_tcp_rule_##name, "tcp_rule_" #name, sec, desc},
+static const struct t_rule_entry t_rules[] = {TCP_RULES(T_RULE_ENTRY, x)};
+
+START_TEST(test_every_rule_has_a_counter_and_a_section)
+{
+	ck_assert_uint_gt(sizeof(t_rules) / sizeof(*t_rules), 50);
+	for (size_t i = 0; i < sizeof(t_rules) / sizeof(*t_rules); i++) {
+		const struct t_rule_entry *r = &t_rules[i];
+		ck_assert_str_eq(stack_counter_name(r->counter),
+				 r->counter_name);
+		ck_assert_msg(strncmp(r->section, "RFC ", 4) == 0, "%s: %s",
+			      r->counter_name, r->section);
+		ck_assert_uint_gt(strlen(r->description), 10);
+	}
 }
 END_TEST
 
@@ -552,6 +584,7 @@ int main(void)
 	tcase_add_test(tc, test_full_table_recycles_time_wait_then_refuses);
 	tcase_add_test(tc, test_event_queue_full_drops_udp_errors_only);
 	tcase_add_test(tc, test_icmp_port_unreachable_refuses_connect);
+	tcase_add_test(tc, test_every_rule_has_a_counter_and_a_section);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

@@ -83,6 +83,10 @@ START_TEST(test_zero_window_is_probed_until_reader_returns)
 		t_tick(&p, 1000000);
 	}
 	ck_assert_uint_eq(got, sizeof(blob));
+	ck_assert_uint_gt(t_rule(p.a, timer_tt_persist_1), 0);
+	ck_assert_uint_gt(t_rule(p.b, window_reopened), 0);
+	/* The probes, below rcv_nxt, are answered with an ACK. */
+	ck_assert_uint_gt(t_rule(p.b, seq_unacceptable), 0);
 	t_pair_free(&p);
 }
 END_TEST
@@ -115,6 +119,84 @@ START_TEST(test_zero_window_peer_that_vanishes_times_out)
 	}
 	ck_assert(t_event(p.a, STACK_EV_TCP_ERROR, ca, &err));
 	ck_assert_int_eq(err, ETIMEDOUT);
+	ck_assert_uint_gt(t_rule(p.a, persist_give_up), 0);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* A short segment's ACK is delayed, and goes when the delayed-ACK timer
+ * expires (MUST-40: within TCP_DELACK_NS). */
+START_TEST(test_delayed_ack_goes_when_its_timer_expires)
+{
+	struct pair p;
+	int ca, cb;
+	static const uint8_t data[100];
+	struct tcp_conn *a = t_open(&p, &ca, &cb);
+	t_send_all(p.a, p.now, ca, data, sizeof(data));
+	t_move(&p, p.a, p.b);
+	ck_assert_ptr_null(stack_pop_tx(p.b)); /* not yet */
+	ck_assert_uint_eq(stack_next_deadline(p.b), p.now + TCP_DELACK_NS);
+	p.now += TCP_DELACK_NS;
+	stack_timer(p.b, p.now);
+	struct tcp_seg ack;
+	t_pop_seg(p.b, &ack);
+	ck_assert_uint_eq(ack.flags, TCP_ACK);
+	ck_assert_uint_eq(ack.ack, a->snd_max);
+	ck_assert_uint_eq(t_rule(p.b, timer_tt_delack_1), 1);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* Keepalive probes an idle peer; while it answers the connection
+ * stays, and when it stops answering, keepcnt probes later the
+ * connection fails with ETIMEDOUT (MUST-26, MUST-29). */
+START_TEST(test_keepalive_probes_an_idle_peer_then_gives_up)
+{
+	struct pair p;
+	int ca, cb, err = 0;
+	struct tcp_sockopts o;
+	t_open(&p, &ca, &cb);
+	ck_assert_int_eq(tcp_get_sockopts(p.a, ca, &o), 0);
+	o.keepalive = true;
+	o.keepidle_s = 10;
+	o.keepintvl_s = 1;
+	o.keepcnt = 3;
+	ck_assert_int_eq(tcp_set_sockopts(p.a, p.now, ca, &o), 0);
+	/* Idle for keepidle_s: one probe, which B answers. */
+	p.now += 10 * STACK_NS_PER_SEC;
+	stack_timer(p.a, p.now);
+	t_exchange(&p);
+	ck_assert_uint_eq(t_rule(p.a, keepalive_probe), 1);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_ESTABLISHED);
+	/* B is gone: the probes go unanswered. */
+	for (int i = 0; i < 10 && t_state(p.a, ca) == TCPS_ESTABLISHED; i++) {
+		t_drain(p.a);
+		p.now = stack_next_deadline(p.a);
+		stack_timer(p.a, p.now);
+	}
+	ck_assert(t_event(p.a, STACK_EV_TCP_ERROR, ca, &err));
+	ck_assert_int_eq(err, ETIMEDOUT);
+	ck_assert_uint_eq(t_rule(p.a, keepalive_probe), 1 + 3);
+	ck_assert_uint_eq(t_rule(p.a, keepalive_give_up), 1);
+	t_drain(p.a);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* An orphan (closed by its user) that reached FIN_WAIT_2 does not wait
+ * for the peer's FIN for ever. */
+START_TEST(test_orphan_in_fin_wait_2_times_out)
+{
+	struct pair p;
+	int ca, cb;
+	t_open(&p, &ca, &cb);
+	tcp_close(p.a, p.now, ca);
+	t_exchange(&p);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_FIN_WAIT_2);
+	p.now += TCP_FIN_WAIT_2_NS;
+	stack_timer(p.a, p.now);
+	ck_assert_ptr_null(tcp_conn_get(p.a, ca));
+	ck_assert_uint_eq(t_rule(p.a, timer_tt_fin_wait_2_1), 1);
 	t_pair_free(&p);
 }
 END_TEST
@@ -127,6 +209,9 @@ int main(void)
 	tcase_add_test(tc, test_syn_retries_then_times_out);
 	tcase_add_test(tc, test_zero_window_is_probed_until_reader_returns);
 	tcase_add_test(tc, test_zero_window_peer_that_vanishes_times_out);
+	tcase_add_test(tc, test_delayed_ack_goes_when_its_timer_expires);
+	tcase_add_test(tc, test_keepalive_probes_an_idle_peer_then_gives_up);
+	tcase_add_test(tc, test_orphan_in_fin_wait_2_times_out);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
