@@ -752,6 +752,9 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		ack_now = true;
 	tcp_fin_check(s, now, c, seg);
 
+	/* MUST-58: ACKs aggregate through the delayed ACK. MUST-59 is not
+	 * met: segments arrive one call at a time, and an ACK owed at once
+	 * goes before the next segment is seen. */
 	if (ack_now || c->dsack_pending)
 		c->ack_now = true;
 	else if (seg->len && !c->ack_now) {

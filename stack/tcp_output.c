@@ -262,6 +262,9 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	COUNT(s, tcp_tx_segments);
 	c->bytes_sent += len;
+	/* MUST-45: from the connection's local address. MUST-48, MUST-49
+	 * are not implemented: the user can set neither the Diffserv
+	 * field nor the TTL (IPV4_DEFAULT_TTL). */
 	ipv4_output(s, now, p, c->laddr, c->raddr, IPV4_PROTO_TCP);
 	return 0;
 }
@@ -430,6 +433,8 @@ static uint32_t tcp_new_data_len(const struct stack *s,
 	uint32_t tso_max = probe ? seg_max : tcp_seg_max(s, c);
 	uint32_t len = 0;
 
+	/* MUST-34: a window the peer shrank below what is in flight leaves
+	 * win_end behind snd_nxt, and nothing more is sent. */
 	if ((c->recovery == TCP_RECOVERY_FAST && c->sack_ok) ||
 	    c->recovery == TCP_RECOVERY_RTO) {
 		/* Recovering: new data by pipe, as resends are. */

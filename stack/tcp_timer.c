@@ -213,8 +213,11 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 	if (c->retries >= limit) {
 		/* MUST-20: close the connection after R2 retransmissions,
 		 * the same way for SYNs (MUST-22). R2 is a count, not the
-		 * 100 s (SHLD-11) or, for SYNs, 3 minutes (MUST-23) the RFC
-		 * asks for, nor can the user set it (MUST-21). */
+		 * 100 s (SHLD-11) or, for SYNs, 3 minutes (MUST-23: six SYN
+		 * retries give up after about 127 s) the RFC asks for, nor
+		 * can the user set it (MUST-21). Nothing happens at R1: no
+		 * advice to IP (MUST-20's first half), no word to the user
+		 * (SHLD-9). */
 		TCP_RULE(s, rexmt_give_up);
 		COUNT(s, tcp_conns_timed_out);
 		tcp_send_reset(s, now, c);
