@@ -195,6 +195,66 @@ START_TEST(test_rst_or_syn_in_window_gets_challenge_in_every_state)
 }
 END_TEST
 
+/* An ACK of what was never sent is answered with an ACK (ack_unsent);
+ * one far below snd_una with a challenge ACK (ack_too_old). */
+START_TEST(test_bad_acks_are_dropped_and_answered)
+{
+	struct pair p;
+	int ca, cb;
+	struct tframe f;
+	struct tcp_seg ack;
+	struct tcp_conn *a = t_open(&p, &ca, &cb);
+	uint32_t acks[2] = {a->snd_max + 1000,
+			    a->snd_una - a->max_snd_wnd - 1000};
+	for (int i = 0; i < 2; i++) {
+		t_tcp_frame(&f, &(struct t_tcp){.saddr = PEER_ADDR,
+						.daddr = OUR_ADDR,
+						.sport = a->rport,
+						.dport = a->lport,
+						.seq = a->rcv_nxt,
+						.ack = acks[i],
+						.flags = TCP_ACK,
+						.wnd = 1000});
+		t_input(p.a, p.now, &f);
+		t_pop_seg(p.a, &ack);
+		ck_assert_uint_eq(ack.flags, TCP_ACK);
+		ck_assert_uint_eq(ack.ack, a->rcv_nxt);
+	}
+	ck_assert_uint_eq(t_rule(p.a, ack_unsent), 1);
+	ck_assert_uint_eq(t_rule(p.a, ack_too_old), 1);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_drop_bad_ack),
+			  2);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* After the peer's FIN its data is ignored (CLOSE_WAIT); a FIN again in
+ * TIME_WAIT restarts the 2 MSL timeout. */
+START_TEST(test_data_after_fin_and_fin_in_time_wait)
+{
+	struct pair p;
+	struct stack *s, *os;
+	int id, oid;
+	struct tframe f;
+	t_into_state(&p, TCPS_CLOSE_WAIT, &s, &id, &os, &oid);
+	t_craft(&p, id, oid, &f, tcp_conn_get(s, id)->rcv_nxt, TCP_ACK, NULL, 0,
+		10);
+	t_input(s, p.now, &f);
+	ck_assert_uint_eq(t_rule(s, data_after_fin), 1);
+	ck_assert_uint_eq(tcp_rcv_queued(tcp_conn_get(s, id)), 0);
+	t_pair_free(&p);
+
+	t_into_state(&p, TCPS_TIME_WAIT, &s, &id, &os, &oid);
+	struct tcp_conn *c = tcp_conn_get(s, id);
+	p.now += STACK_NS_PER_SEC;
+	t_inject(&p, s, id, 0, TCP_FIN | TCP_ACK);
+	ck_assert_uint_eq(t_rule(s, fin_in_time_wait), 1);
+	ck_assert_uint_eq(c->t_2msl, p.now + TCP_TIME_WAIT_NS);
+	t_drain(s);
+	t_pair_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_rst_syn");
@@ -208,6 +268,8 @@ int main(void)
 		       test_rst_at_rcv_nxt_closes_in_every_synchronized_state);
 	tcase_add_test(tc,
 		       test_rst_or_syn_in_window_gets_challenge_in_every_state);
+	tcase_add_test(tc, test_bad_acks_are_dropped_and_answered);
+	tcase_add_test(tc, test_data_after_fin_and_fin_in_time_wait);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

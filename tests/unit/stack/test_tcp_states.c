@@ -401,6 +401,7 @@ START_TEST(test_time_wait_is_taken_over_by_a_newer_syn)
 			    stack_counter_get(p.b,
 					      STACK_CTR_tcp_time_wait_reused),
 			    1);
+			ck_assert_uint_eq(t_rule(p.b, time_wait_syn_reopen), 1);
 			ck_assert_uint_eq(flags, TCP_SYN | TCP_ACK);
 		} else {
 			ck_assert_uint_eq(
@@ -535,6 +536,67 @@ START_TEST(test_icmp_port_unreachable_refuses_connect)
 }
 END_TEST
 
+/* abort resets the connection: the peer learns it (deliver_in_7). */
+START_TEST(test_abort_resets_the_peer)
+{
+	struct pair p;
+	int ca, cb, err = 0;
+	t_open(&p, &ca, &cb);
+	tcp_abort(p.a, p.now, ca);
+	ck_assert_ptr_null(tcp_conn_get(p.a, ca));
+	t_exchange(&p);
+	ck_assert(t_event(p.b, STACK_EV_TCP_ERROR, cb, &err));
+	ck_assert_int_eq(err, ECONNRESET);
+	ck_assert_uint_eq(t_rule(p.a, abort_call), 1);
+	ck_assert_uint_eq(t_rule(p.b, deliver_in_7), 1);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* A listener whose accept queue is full drops a SYN (the peer tries
+ * again); closing the listener resets what it had not handed over. */
+START_TEST(test_full_accept_queue_drops_syns_and_close_resets_it)
+{
+	struct pair p;
+	int err = 0;
+	t_pair(&p);
+	int l = tcp_listen(p.b, 0, 80, 1, NULL);
+	int c1 = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL);
+	t_exchange(&p);
+	int c2 = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL);
+	t_exchange(&p);
+	ck_assert_uint_eq(t_rule(p.b, listen_queue_full), 1);
+	ck_assert_int_eq(t_state(p.a, c1), TCPS_ESTABLISHED);
+	ck_assert_int_eq(t_state(p.a, c2), TCPS_SYN_SENT);
+	tcp_listen_close(p.b, p.now, l);
+	ck_assert_uint_eq(t_rule(p.b, listen_close), 1);
+	t_exchange(&p);
+	ck_assert(t_event(p.a, STACK_EV_TCP_ERROR, c1, &err));
+	ck_assert_int_eq(err, ECONNRESET);
+	t_drain(p.a);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* Data for a connection its user closed resets it (SHLD-3). */
+START_TEST(test_data_after_close_resets)
+{
+	struct pair p;
+	int ca, cb, err = 0;
+	t_open(&p, &ca, &cb);
+	tcp_close(p.a, p.now, ca);
+	t_exchange(&p);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_FIN_WAIT_2);
+	t_send_all(p.b, p.now, cb, "late", 4);
+	t_exchange(&p);
+	ck_assert_ptr_null(tcp_conn_get(p.a, ca));
+	ck_assert_uint_eq(t_rule(p.a, data_after_close), 1);
+	ck_assert(t_event(p.b, STACK_EV_TCP_ERROR, cb, &err));
+	ck_assert_int_eq(err, ECONNRESET);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* Every rule of tcp_rules.h has a counter status shows, an RFC section
  * and a description. */
 struct t_rule_entry {
@@ -585,6 +647,10 @@ int main(void)
 	tcase_add_test(tc, test_event_queue_full_drops_udp_errors_only);
 	tcase_add_test(tc, test_icmp_port_unreachable_refuses_connect);
 	tcase_add_test(tc, test_every_rule_has_a_counter_and_a_section);
+	tcase_add_test(tc, test_abort_resets_the_peer);
+	tcase_add_test(tc,
+		       test_full_accept_queue_drops_syns_and_close_resets_it);
+	tcase_add_test(tc, test_data_after_close_resets);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
