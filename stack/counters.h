@@ -4,10 +4,16 @@
  * Each layer counts what it receives, sends and drops, with one counter
  * per drop reason, so that `utcpctl status` can say why a frame was
  * dropped. The list is an X-macro: the enum, the names and the status
- * output all come from it, so a new counter is one line here.
+ * output all come from it, so a new counter is one line here. TCP's
+ * rules (tcp_rules.h) each add a counter, tcp_rule_<name>.
  */
 #ifndef UTCP_COUNTERS_H
 #define UTCP_COUNTERS_H
+
+#include "tcp_rules.h"
+
+/* One counter per TCP rule, named tcp_rule_<name> (tcp_rules.h). */
+#define STACK_RULE_COUNTER(X, name, section, description) X(tcp_rule_##name)
 
 #define STACK_COUNTERS(X)                                                      \
 	X(eth_rx_frames)                                                       \
@@ -113,6 +119,18 @@
 	X(tcp_keepalive_probes)                                                \
 	X(tcp_zero_window_probes)                                              \
 	X(tcp_conns_table_full)                                                \
+	X(tcp_enter_closed)                                                    \
+	X(tcp_enter_syn_sent)                                                  \
+	X(tcp_enter_syn_received)                                              \
+	X(tcp_enter_established)                                               \
+	X(tcp_enter_fin_wait_1)                                                \
+	X(tcp_enter_fin_wait_2)                                                \
+	X(tcp_enter_close_wait)                                                \
+	X(tcp_enter_closing)                                                   \
+	X(tcp_enter_last_ack)                                                  \
+	X(tcp_enter_time_wait)                                                 \
+	X(tcp_bad_transitions)                                                 \
+	TCP_RULES(STACK_RULE_COUNTER, X)                                       \
 	X(stack_events_dropped)                                                \
 	X(pkt_alloc_failures)
 

@@ -9,8 +9,18 @@
  * recycled (tcp_time_wait_recycled); failing that, the new connection
  * is refused (tcp_conns_table_full).
  *
- * States follow RFC 9293 3.3.2; tcp_set_state() checks each transition
- * against the diagram, so an impossible one is caught in testing.
+ * States follow RFC 9293 3.3.2. tcp_set_state() is the one place a
+ * connection's state changes: it checks the transition against the
+ * diagram (an impossible one is counted, tcp_bad_transitions, and
+ * aborts a debug build), counts the state entered (tcp_enter_*), and
+ * performs the new state's entry actions:
+ *
+ *   ESTABLISHED  the congestion controller starts (initial window)
+ *   FIN_WAIT_2   an orphan's FIN_WAIT_2 timeout starts
+ *   TIME_WAIT    every timer stops but the 2 MSL one, which starts; the
+ *                send buffer and the in-flight records are freed
+ *   CLOSED       every timer stops; the send buffer and the in-flight
+ *                records are freed
  *
  * Initial sequence numbers follow RFC 6528: a 4-microsecond clock plus
  * a keyed hash (SipHash-2-4) of the 4-tuple with a secret drawn from the
@@ -46,8 +56,7 @@ static bool tcp_transition_ok(enum tcp_state from, enum tcp_state to)
 		return true;
 	switch (from) {
 	case TCPS_CLOSED:
-		return to == TCPS_SYN_SENT || to == TCPS_SYN_RECEIVED ||
-		       to == TCPS_ESTABLISHED; /* SYN cookie completion */
+		return to == TCPS_SYN_SENT || to == TCPS_SYN_RECEIVED;
 	case TCPS_SYN_SENT:
 		return to == TCPS_SYN_RECEIVED || to == TCPS_ESTABLISHED;
 	case TCPS_SYN_RECEIVED:
@@ -73,11 +82,66 @@ static bool tcp_transition_ok(enum tcp_state from, enum tcp_state to)
 	return false;
 }
 
-void tcp_set_state(struct stack *s, struct tcp_conn *c, enum tcp_state st)
+static const enum stack_counter tcp_enter_counter[TCPS_STATE_COUNT] = {
+    [TCPS_CLOSED] = STACK_CTR_tcp_enter_closed,
+    [TCPS_LISTEN] = STACK_CTR_tcp_bad_transitions, /* listeners aren't */
+    [TCPS_SYN_SENT] = STACK_CTR_tcp_enter_syn_sent,
+    [TCPS_SYN_RECEIVED] = STACK_CTR_tcp_enter_syn_received,
+    [TCPS_ESTABLISHED] = STACK_CTR_tcp_enter_established,
+    [TCPS_FIN_WAIT_1] = STACK_CTR_tcp_enter_fin_wait_1,
+    [TCPS_FIN_WAIT_2] = STACK_CTR_tcp_enter_fin_wait_2,
+    [TCPS_CLOSE_WAIT] = STACK_CTR_tcp_enter_close_wait,
+    [TCPS_CLOSING] = STACK_CTR_tcp_enter_closing,
+    [TCPS_LAST_ACK] = STACK_CTR_tcp_enter_last_ack,
+    [TCPS_TIME_WAIT] = STACK_CTR_tcp_enter_time_wait,
+};
+
+/* Stops every timer of c. */
+static void tcp_timers_stop(struct stack *s, struct tcp_conn *c)
 {
-	(void)s;
-	assert(tcp_transition_ok(c->state, st));
+	c->t_rexmt = c->t_delack = c->t_keep = c->t_2msl = 0;
+	c->t_reo = c->t_tlp = 0;
+	c->persist = false;
+	tcp_timer_update(s, c);
+}
+
+void tcp_set_state(struct stack *s, uint64_t now, struct tcp_conn *c,
+		   enum tcp_state st)
+{
+	bool ok = tcp_transition_ok(c->state, st);
+
+	assert(ok); /* an impossible transition is a bug */
+	if (!ok) {
+		COUNT(s, tcp_bad_transitions);
+		return;
+	}
+	s->counters[tcp_enter_counter[st]]++;
 	c->state = st;
+	switch (st) {
+	case TCPS_ESTABLISHED:
+		c->cc->init(c);
+		break;
+	case TCPS_FIN_WAIT_2:
+		if (c->user_closed) {
+			c->t_keep = now + TCP_FIN_WAIT_2_NS;
+			tcp_timer_update(s, c);
+		}
+		break;
+	case TCPS_TIME_WAIT:
+		tcp_timers_stop(s, c);
+		c->t_2msl = now + TCP_TIME_WAIT_NS; /* MUST-13 */
+		tcp_sndbuf_free(s, &c->sndbuf);
+		tcp_txr_free(c);
+		tcp_timer_update(s, c);
+		break;
+	case TCPS_CLOSED:
+		tcp_timers_stop(s, c);
+		tcp_sndbuf_free(s, &c->sndbuf);
+		tcp_txr_free(c);
+		break;
+	default:
+		break;
+	}
 }
 
 /* ---- SipHash-2-4 (Aumasson and Bernstein), for RFC 6528 ---- */
@@ -144,7 +208,9 @@ uint32_t tcp_isn(const struct stack *s, uint64_t now, uint32_t laddr,
 {
 	uint64_t h = siphash_2w(s->tcp->secret, ((uint64_t)laddr << 32) | raddr,
 				((uint64_t)lport << 16) | rport);
-	/* RFC 6528 3: M is a timer that ticks every 4 microseconds. */
+	/* RFC 6528 3: M is a timer that ticks every 4 microseconds
+	 * (MUST-8), plus a keyed hash, a PRF (SHLD-1) no one outside can
+	 * compute (MUST-9). */
 	uint32_t m = (uint32_t)((now - s->tcp->boot_ns) / 4000);
 
 	return m + (uint32_t)h;
@@ -175,29 +241,31 @@ int tcp_parse(const uint8_t *buf, size_t len, struct tcp_seg *seg)
 
 	if (len < TCP_HDR_LEN)
 		return TCP_PARSE_SHORT;
-	hdr_len = (uint8_t)((buf[12] >> 4) * 4);
+	hdr_len = TCP_DOFF_LEN(buf[TCP_OFF_DOFF]);
 	if (hdr_len < TCP_HDR_LEN || hdr_len > len)
 		return TCP_PARSE_OFFSET;
 	*seg = (struct tcp_seg){
-	    .sport = get_be16(buf),
-	    .dport = get_be16(buf + 2),
-	    .seq = get_be32(buf + 4),
-	    .ack = get_be32(buf + 8),
-	    .flags = buf[13],
+	    .sport = get_be16(buf + TCP_OFF_SPORT),
+	    .dport = get_be16(buf + TCP_OFF_DPORT),
+	    .seq = get_be32(buf + TCP_OFF_SEQ),
+	    .ack = get_be32(buf + TCP_OFF_ACK),
+	    .flags = buf[TCP_OFF_FLAGS],
 	    .hdr_len = hdr_len,
-	    .wnd = get_be16(buf + 14),
-	    .urp = get_be16(buf + 18),
+	    .wnd = get_be16(buf + TCP_OFF_WINDOW),
+	    .urp = get_be16(buf + TCP_OFF_URP),
 	    .data = buf + hdr_len,
 	    .len = (uint32_t)(len - hdr_len),
 	};
 	opt = buf + TCP_HDR_LEN;
 	end = buf + hdr_len;
+	/* MUST-5: options in any segment; MUST-64: at any alignment. */
 	while (opt < end) {
 		uint8_t kind = opt[0], olen;
 
-		if (kind == 0) /* end of option list */
+		/* MUST-4: end of list, no-operation and MSS. */
+		if (kind == TCP_OPT_EOL)
 			break;
-		if (kind == 1) { /* no-operation */
+		if (kind == TCP_OPT_NOP) {
 			opt++;
 			continue;
 		}
@@ -205,27 +273,29 @@ int tcp_parse(const uint8_t *buf, size_t len, struct tcp_seg *seg)
 			return TCP_PARSE_OPTIONS;
 		olen = opt[1];
 		if (olen < 2 || olen > end - opt)
-			return TCP_PARSE_OPTIONS;
+			return TCP_PARSE_OPTIONS; /* MUST-7, MUST-68 */
 		switch (kind) {
-		case 2: /* MSS, SYN only (RFC 9293 3.2) */
-			if (olen == 4 && (seg->flags & TCP_SYN)) {
+		case TCP_OPT_MSS: /* SYN only */
+			if (olen == TCP_OPTLEN_MSS && (seg->flags & TCP_SYN)) {
 				seg->has_mss = true;
 				seg->mss = get_be16(opt + 2);
 			}
 			break;
-		case 3: /* window scale, SYN only (RFC 7323 2.2) */
-			if (olen == 3 && (seg->flags & TCP_SYN)) {
+		case TCP_OPT_WSCALE: /* SYN only */
+			if (olen == TCP_OPTLEN_WSCALE &&
+			    (seg->flags & TCP_SYN)) {
 				seg->has_ws = true;
 				seg->ws = opt[2];
 			}
 			break;
-		case 4: /* SACK permitted, SYN only (RFC 2018 2) */
-			if (olen == 2 && (seg->flags & TCP_SYN))
+		case TCP_OPT_SACK_PERMITTED: /* SYN only */
+			if (olen == TCP_OPTLEN_SACK_PERMITTED &&
+			    (seg->flags & TCP_SYN))
 				seg->sack_permitted = true;
 			break;
-		case 5: /* SACK blocks (RFC 2018 3) */
-			if ((olen - 2) % 8 == 0) {
-				int n = (olen - 2) / 8;
+		case TCP_OPT_SACK:
+			if ((olen - TCP_OPTLEN_SACK(0)) % 8 == 0) {
+				int n = (olen - TCP_OPTLEN_SACK(0)) / 8;
 				if (n > TCP_SACK_BLOCKS_MAX)
 					n = TCP_SACK_BLOCKS_MAX;
 				for (int i = 0; i < n; i++) {
@@ -237,14 +307,14 @@ int tcp_parse(const uint8_t *buf, size_t len, struct tcp_seg *seg)
 				seg->nsack = (uint8_t)n;
 			}
 			break;
-		case 8: /* timestamps (RFC 7323 3) */
-			if (olen == 10) {
+		case TCP_OPT_TIMESTAMP:
+			if (olen == TCP_OPTLEN_TIMESTAMP) {
 				seg->has_ts = true;
 				seg->tsval = get_be32(opt + 2);
 				seg->tsecr = get_be32(opt + 6);
 			}
 			break;
-		default: /* unknown options are skipped (RFC 9293 3.2) */
+		default: /* unknown options are skipped (MUST-6) */
 			break;
 		}
 		opt += olen;
@@ -431,6 +501,7 @@ void tcp_conn_free(struct stack *s, struct tcp_conn *c)
 	free(c);
 }
 
+/* MUST-47: errors reach the user as events carrying c->error. */
 void tcp_event(struct stack *s, struct tcp_conn *c, enum stack_event_type type)
 {
 	struct stack_event ev = {
@@ -441,24 +512,21 @@ void tcp_event(struct stack *s, struct tcp_conn *c, enum stack_event_type type)
 	stack_push_event(s, &ev);
 }
 
-void tcp_fail(struct stack *s, struct tcp_conn *c, int error)
+bool tcp_fail(struct stack *s, struct tcp_conn *c, int error)
 {
 	if (c->state == TCPS_CLOSED)
-		return;
+		return false;
 	if (c->listener >= 0)
 		tcp_listener_unlink(s, c); /* not accepted yet */
 	c->error = error;
-	tcp_set_state(s, c, TCPS_CLOSED);
-	c->t_rexmt = c->t_delack = c->t_keep = c->t_2msl = 0;
-	c->t_reo = c->t_tlp = 0;
-	tcp_timer_update(s, c);
-	tcp_sndbuf_free(s, &c->sndbuf);
-	tcp_txr_free(c);
+	/* Entering CLOSED arms no timer: it needs no time. */
+	tcp_set_state(s, 0, c, TCPS_CLOSED);
 	if (c->user_closed || c->listener >= 0) {
 		tcp_conn_free(s, c);
-		return;
+		return true;
 	}
 	tcp_event(s, c, STACK_EV_TCP_ERROR);
+	return false;
 }
 
 void tcp_conn_setup(struct stack *s, struct tcp_conn *c,

@@ -2,16 +2,26 @@
  * tcp.h - µTCP internals: the connection block, segments, and the calls
  * between tcp_*.c files
  *
- * µTCP follows RFC 9293 in the value-passing style of the Netsem TCP
- * specification: tcp_input.c takes one arriving segment for one
- * connection at a given time and updates that connection, queueing the
- * segments to send on the stack's tx queue and the events for the user;
- * tcp_timer.c is the other entry point; tcp_output.c decides what to
- * send; tcp_rack.c keeps the record of what is in flight and judges
+ * µTCP follows RFC 9293. Its rules are those of the Netsem TCP
+ * specification where one corresponds (tcp_rules.h lists every rule
+ * once, with its RFC section), but not its style: Netsem, and the OCaml
+ * µTCP written from it, are value-passing, each rule a function from
+ * the old connection and a segment to a new connection and the segments
+ * to send. Here a rule mutates the connection block in place and queues
+ * what it sends on the stack's tx queue and what the user must learn as
+ * events, which is what C does well; the price is that a rule can leave
+ * a connection half-changed, so each function says what it changes, and
+ * one that may free the connection says so in its return value.
+ *
+ * tcp_input.c takes one arriving segment for one connection at a given
+ * time; tcp_timer.c is the other entry point; tcp_output.c decides what
+ * to send; tcp_rack.c keeps the record of what is in flight and judges
  * losses by time (RACK-TLP); tcp_cc.c holds the congestion controllers
  * behind a small interface; tcp_buf.c the send and receive buffers;
- * tcp_user.c the calls of stack.h. Each transition in tcp_input.c names
- * the Netsem rule (deliver_in_N, ...) or the RFC section it implements.
+ * tcp_user.c the calls of stack.h. The code applying a rule counts it
+ * (TCP_RULE(), a tcp_rule_* counter), and code meeting one of RFC 9293's
+ * numbered requirements (Appendix B) carries its tag, MUST-n, SHLD-n,
+ * MAY-n, so that `grep MUST-20 stack/` finds where R2 is enforced.
  *
  * Sequence numbers are compared modulo 2^32 (SEQ_LT and friends).
  * Windows are kept in bytes, unscaled.
@@ -22,19 +32,10 @@
 #include <errno.h>
 
 #include "stack_internal.h"
+#include "tcp_wire.h"
 
-#define TCP_HDR_LEN 20
-#define TCP_HDR_MAX 60
-#define TCP_OPT_MAX 40
-
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_PSH 0x08
-#define TCP_ACK 0x10
-#define TCP_URG 0x20
-#define TCP_ECE 0x40
-#define TCP_CWR 0x80
+/* Counts the application of a rule of tcp_rules.h. */
+#define TCP_RULE(s, name) COUNT(s, tcp_rule_##name)
 
 #define SEQ_LT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
 #define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
@@ -134,6 +135,16 @@ struct tcp_txrec {
 
 struct tcp_cc_ops;
 
+/* Loss recovery: none, fast recovery (RFC 6582 without SACK, RFC 6675
+ * with RACK-TLP with it), or after a retransmission timeout (RFC 8985
+ * 6.3: what the peer does not hold is resent as the window allows).
+ * Each lasts until snd_una reaches recover. */
+enum tcp_recovery {
+	TCP_RECOVERY_NONE,
+	TCP_RECOVERY_FAST,
+	TCP_RECOVERY_RTO,
+};
+
 struct tcp_conn {
 	int32_t id;	     /* index in the connection table */
 	int32_t hash_next;   /* chain in the 4-tuple hash */
@@ -150,8 +161,7 @@ struct tcp_conn {
 	uint8_t cookie_opts;  /* options folded into the cookie's TSval */
 	bool ack_now;	      /* send an ACK at the next output */
 	bool delack_pending;  /* an ACK is owed, the delack timer runs */
-	bool in_recovery;     /* fast recovery, until snd_una reaches recover */
-	bool rto_recovery;    /* after a timeout, until the same */
+	enum tcp_recovery recovery; /* until snd_una reaches recover */
 	bool ts_ok, sack_ok, ws_ok;
 	bool nodelay, keepalive;
 	bool readable_signalled, writable_wanted;
@@ -218,7 +228,7 @@ struct tcp_conn {
 	uint8_t rack_reo_mult, rack_reo_persist;
 	/* TLP (RFC 8985 7): a probe is out until an ACK covers
 	 * tlp_end_seq; tlp_retrans if it resent data. */
-	bool tlp_active, tlp_retrans, tlp_sending;
+	bool tlp_active, tlp_retrans;
 	uint32_t tlp_end_seq;
 
 	/* A DSACK to report (RFC 2883): a duplicate that arrived. */
@@ -241,7 +251,6 @@ struct tcp_conn {
 	uint64_t t_tlp;	   /* TLP's probe timeout */
 	uint64_t timer_at; /* the earliest of them, the heap key */
 	bool persist;	   /* t_rexmt is the persist timer */
-	bool force_send;   /* the persist timer fired: probe or push */
 	uint8_t keep_probes;
 	uint8_t persist_unanswered; /* zero-window probes with no ACK since */
 	uint64_t last_rx;	    /* for keepalive */
@@ -372,10 +381,17 @@ void tcp_conn_free(struct stack *s, struct tcp_conn *c);
 struct tcp_conn *tcp_conn_lookup(struct stack *s, uint32_t laddr,
 				 uint16_t lport, uint32_t raddr,
 				 uint16_t rport);
-/* Moves c to `st`; impossible transitions abort in debug builds. */
-void tcp_set_state(struct stack *s, struct tcp_conn *c, enum tcp_state st);
-/* The connection failed with `error`: wake the user, stop timers. */
-void tcp_fail(struct stack *s, struct tcp_conn *c, int error);
+/* Moves c to `st` and performs the new state's entry actions (tcp.c
+ * lists them; `now` is needed by FIN_WAIT_2 and TIME_WAIT, which start
+ * timers). Every state change goes through here. An impossible
+ * transition is counted and ignored, and aborts a debug build. */
+void tcp_set_state(struct stack *s, uint64_t now, struct tcp_conn *c,
+		   enum tcp_state st);
+/* The connection failed with `error`: it is CLOSED, its user learns
+ * (MUST-12). Returns true when c was freed (an orphan, or not yet
+ * accepted): the caller must not touch it. A CLOSED c stays until its
+ * user closes it. */
+bool tcp_fail(struct stack *s, struct tcp_conn *c, int error);
 /* Removes a connection that is not accepted yet from its listener's
  * half-open count or accept queue (c->listener stays set). */
 void tcp_listener_unlink(struct stack *s, struct tcp_conn *c);
@@ -410,8 +426,16 @@ struct tcp_listener *tcp_listener_find(struct stack *s, uint32_t addr,
 				       uint16_t port);
 
 /* tcp_output.c */
-/* Sends whatever the state, windows and buffers allow. */
-void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c);
+/* What tcp_output() may do beyond what the windows allow: the persist
+ * timer fired, so probe a zero window or push the one segment SWS
+ * avoidance held (FORCE); a tail loss probe, one segment, beyond cwnd
+ * if need be (PROBE, RFC 8985 7.3). */
+#define TCP_OUT_FORCE 0x01
+#define TCP_OUT_PROBE 0x02
+/* Sends whatever the state, windows and buffers allow, and what
+ * out_flags (TCP_OUT_*, or 0) add. */
+void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c,
+		unsigned out_flags);
 /* Sends c's SYN-ACK (a SYN cookie's connection is never in the table). */
 void tcp_send_synack(struct stack *s, uint64_t now, struct tcp_conn *c);
 /* Sends a bare ACK now. */

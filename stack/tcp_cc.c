@@ -9,6 +9,9 @@
  * for peers without SACK, in tcp_input.c) is the same for both; what
  * differs is how the window grows and how far it falls.
  *
+ * MUST-19: slow start and congestion avoidance (the backoff is in
+ * tcp_timer.c); MAY-18: CUBIC is the alternative.
+ *
  * NewReno: RFC 5681 slow start and congestion avoidance with
  * appropriate byte counting (RFC 3465, L = 2 SMSS), multiplicative
  * decrease to half the flight size.

@@ -3,23 +3,27 @@
  *
  * tcp_input() checks the segment once (header, options, checksum,
  * addresses, flag combinations), finds its connection or listener, and
- * hands it to the function for that state. The rules are those of RFC
- * 9293 3.10.7 in its order, each named as in the Netsem specification
- * where one corresponds:
+ * hands it to the function for that state. The checks are those of
+ * RFC 9293 3.10.7 in its order; each case is a rule of tcp_rules.h,
+ * named in a comment where it is applied and counted there:
  *
- *   closed_*        no connection: answer with a reset (3.10.7.1)
- *   listen_*        LISTEN (3.10.7.2), with SYN cookies when the
- *                   half-open bound is reached
- *   syn_sent_*      SYN_SENT (3.10.7.3)
- *   deliver_in_*    the synchronized states (3.10.7.4): PAWS
- *                   (RFC 7323 5), acceptability, RST and SYN with RFC
- *                   5961's challenge ACKs, ACK processing with RTT,
- *                   congestion control and recovery (RFC 5681, 6582;
- *                   with SACK, RFC 2018, 6675 and RACK-TLP, RFC 8985,
- *                   in tcp_rack.c), the window update, DSACKs for
- *                   duplicates (RFC 2883),
- *                   data (in order, or into the out-of-order store),
- *                   FIN and the state changes it makes.
+ *   no connection     deliver_in_5 (3.10.7.1)
+ *   LISTEN            deliver_in_1 (passive open), deliver_in_1b,
+ *                     deliver_in_7b (3.10.7.2), and SYN cookies when
+ *                     the half-open bound is reached (RFC 4987)
+ *   SYN-SENT          deliver_in_2 (active open), deliver_in_2a,
+ *                     deliver_in_2b (simultaneous open), deliver_in_7d
+ *                     (3.10.7.3)
+ *   synchronized      (3.10.7.4) PAWS (RFC 7323 5), the acceptability
+ *                     test, RST (deliver_in_7, 7a) and SYN (deliver_in_8)
+ *                     with RFC 5961's challenge ACKs, the handshake's
+ *                     last ACK (deliver_in_3c, 3d), then deliver_in_3:
+ *                     ACK processing with RTT, congestion control and
+ *                     recovery (RFC 5681, 6582; with SACK, RFC 2018,
+ *                     6675 and RACK-TLP, RFC 8985, in tcp_rack.c), the
+ *                     window update, DSACKs for duplicates (RFC 2883),
+ *                     data (in order, or into the out-of-order store),
+ *                     FIN and the state changes it makes.
  *
  * TIME_WAIT accepts a new SYN for the same 4-tuple when its timestamp,
  * or failing that its sequence number, is above the old connection's
@@ -29,7 +33,7 @@
 #include "tcp.h"
 
 /* RFC 5961 7: challenge ACKs, at most TCP_CHALLENGE_ACK_PER_SEC a
- * second per connection. */
+ * second per connection (MAY-12: RFC 5961's protection). */
 static void tcp_challenge_ack(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
 	if (now - c->challenge_window_start >= STACK_NS_PER_SEC) {
@@ -45,7 +49,9 @@ static void tcp_challenge_ack(struct stack *s, uint64_t now, struct tcp_conn *c)
 	tcp_send_ack(s, now, c);
 }
 
-/* Takes the peer's options from its SYN (RFC 7323 2.2, 3.2; RFC 2018 2). */
+/* Takes the peer's options from its SYN (RFC 7323 2.2, 3.2; RFC 2018 2).
+ * MUST-14, MUST-15: the MSS option is used, 536 without one; MUST-16:
+ * the effective send MSS leaves room for the timestamp option. */
 static void tcp_take_syn_options(struct tcp_conn *c, const struct tcp_seg *seg,
 				 bool we_offered)
 {
@@ -83,12 +89,15 @@ static void tcp_rtt_from_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
 			     const struct tcp_seg *seg)
 {
 	if (c->ts_ok && seg->has_ts && seg->tsecr) {
-		/* RFC 7323 4.1: every ACK with an echo is a sample. */
+		/* RFC 7323 4.1: every ACK with an echo is a sample; with
+		 * timestamps Karn's algorithm (MUST-18) is not needed. */
 		uint32_t rtt_ms = tcp_ts_now(s, c, now) - seg->tsecr;
 		if (rtt_ms < 60000)
 			tcp_rtt_sample(c, (uint64_t)rtt_ms * 1000000 +
 					      (rtt_ms ? 0 : 500000));
 	} else if (c->rtt_timing && SEQ_GT(seg->ack, c->rtt_seq)) {
+		/* MUST-18 (Karn): rtt_timing is cleared whenever the timed
+		 * segment may have been resent. */
 		c->rtt_timing = false;
 		tcp_rtt_sample(c, now - c->rtt_start);
 	}
@@ -98,7 +107,7 @@ static void tcp_rtt_from_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
  * the window to restore and the TSval the retransmission will carry. */
 void tcp_undo_arm(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
-	if (c->in_recovery && c->undo_possible)
+	if (c->recovery == TCP_RECOVERY_FAST && c->undo_possible)
 		return; /* the episode's first retransmission counts */
 	c->undo_possible = c->ts_ok;
 	c->undo_tsval = tcp_ts_now(s, c, now);
@@ -121,8 +130,9 @@ void tcp_enter_recovery(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
 	uint32_t seq, len;
 
+	TCP_RULE(s, rack_recovery);
 	COUNT(s, tcp_fast_retransmits);
-	c->in_recovery = true;
+	c->recovery = TCP_RECOVERY_FAST;
 	c->recover = c->snd_max;
 	c->tlp_active = false;
 	c->t_tlp = 0;
@@ -138,45 +148,213 @@ void tcp_enter_recovery(struct stack *s, uint64_t now, struct tcp_conn *c)
 	}
 }
 
-static void tcp_enter_time_wait(struct stack *s, uint64_t now,
-				struct tcp_conn *c)
-{
-	tcp_set_state(s, c, TCPS_TIME_WAIT);
-	c->t_rexmt = c->t_keep = c->t_delack = c->t_reo = c->t_tlp = 0;
-	c->persist = false;
-	c->t_2msl = now + TCP_TIME_WAIT_NS;
-	tcp_sndbuf_free(s, &c->sndbuf);
-	tcp_txr_free(c);
-	tcp_timer_update(s, c);
-}
-
 /* Our FIN is acknowledged when snd_una passed it. */
 static bool tcp_fin_acked(const struct tcp_conn *c)
 {
 	return c->fin_sent && c->snd_una == c->snd_max && c->sndbuf.len == 0;
 }
 
-/* deliver_in_3 and its companions: processes the ACK field of an
- * acceptable segment in a synchronized state. Returns false when the
- * segment must be dropped (or the connection is gone). */
-static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
-		       const struct tcp_seg *seg)
+/* What tcp_ack_in() leaves of the segment and the connection. */
+enum tcp_ack_verdict {
+	TCP_ACK_GO_ON, /* on to the data and FIN */
+	TCP_ACK_DROP,  /* drop the rest of the segment; c may be CLOSED */
+	TCP_ACK_FREED, /* the close completed and c was freed */
+};
+
+/* New data acknowledged (RFC 9293 3.10.7.4, fifth check): RTT, the send
+ * buffer, the end of recovery or the window's growth. */
+static void tcp_ack_new_data(struct stack *s, uint64_t now, struct tcp_conn *c,
+			     const struct tcp_seg *seg)
 {
 	uint32_t ack = seg->ack;
+	uint32_t acked = ack - c->snd_una;
+	uint32_t data_acked = acked;
+	uint32_t flight = c->snd_max - c->snd_una;
+	/* Grow cwnd only while it limits sending (RFC 7661's concern,
+	 * Linux's tcp_is_cwnd_limited): in slow start when over half of it
+	 * was in use, after that when all of it. */
+	bool cwnd_limited = c->cwnd < c->ssthresh
+				? 2 * (uint64_t)flight >= c->cwnd
+				: flight + c->mss >= c->cwnd;
+
+	TCP_RULE(s, ack_new_data);
+	if (c->fin_sent && ack == c->snd_max && data_acked > c->sndbuf.len)
+		data_acked = c->sndbuf.len; /* the FIN's number */
+	if (c->undo_possible && tcp_spurious(c, seg)) {
+		/* RFC 3522: the original arrived; the retransmission was not
+		 * needed (reordering, or a premature RTO). Respond as RFC
+		 * 4015 does: restore the window, and forget what was judged
+		 * lost. RACK's reordering window, widened by DSACKs, keeps
+		 * the next such reordering from being taken for a loss. */
+		TCP_RULE(s, spurious_undo);
+		COUNT(s, tcp_spurious_retransmits);
+		if (c->cwnd < c->prior_cwnd)
+			c->cwnd = c->prior_cwnd;
+		c->ssthresh = c->prior_ssthresh;
+		c->recovery = TCP_RECOVERY_NONE;
+		tcp_txr_clear_lost(c);
+	}
+	c->undo_possible = false;
+	tcp_rtt_from_ack(s, now, c, seg);
+	c->backoff = 0;
+	c->retries = 0;
+	tcp_sndbuf_consume(s, &c->sndbuf, data_acked);
+	tcp_txr_acked(c, ack, now);
+	c->snd_una = ack;
+	if (SEQ_LT(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
+	if (c->recovery == TCP_RECOVERY_RTO && SEQ_GEQ(ack, c->recover))
+		c->recovery = TCP_RECOVERY_NONE;
+	if (c->recovery == TCP_RECOVERY_FAST) {
+		if (SEQ_GEQ(ack, c->recover)) {
+			/* RFC 6582 3.2 step 3, RFC 6675 5 (A): full
+			 * acknowledgement ends recovery. */
+			TCP_RULE(s, recovery_end);
+			c->recovery = TCP_RECOVERY_NONE;
+			c->cc->on_recovery_end(c, now);
+			tcp_rack_recovery_done(c);
+		} else if (!c->sack_ok) {
+			/* RFC 6582 step 4: partial acknowledgement, resend
+			 * the next segment, deflate. */
+			TCP_RULE(s, recovery_partial_ack);
+			tcp_retransmit_one(s, now, c);
+			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+			c->cwnd += c->mss;
+		}
+		/* With SACK, tcp_output() sends by pipe. */
+	} else if (cwnd_limited) {
+		c->cc->on_ack(c, now, acked);
+	}
+	c->dupacks = 0;
+	tcp_rearm_rexmt(s, now, c);
+	if (c->writable_wanted && tcp_send_space(s, c->id) > 0) {
+		c->writable_wanted = false;
+		tcp_event(s, c, STACK_EV_TCP_WRITABLE);
+	}
+}
+
+/* Is seg a duplicate ACK (RFC 5681 2, "DUPLICATE ACKNOWLEDGMENT")? */
+static bool tcp_is_dup_ack(const struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	return seg->ack == c->snd_una && seg->len == 0 &&
+	       !(seg->flags & (TCP_SYN | TCP_FIN)) &&
+	       SEQ_LT(c->snd_una, c->snd_max) &&
+	       ((uint32_t)seg->wnd << c->snd_wscale) == c->snd_wnd;
+}
+
+/* A duplicate ACK: without SACK, the third starts fast recovery (RFC
+ * 6582 3.2); with SACK, RACK decides after. */
+static void tcp_dup_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
+			const struct tcp_seg *seg)
+{
+	TCP_RULE(s, dup_ack);
+	COUNT(s, tcp_rx_dup_acks);
+	if (c->dupacks < 255)
+		c->dupacks++;
+	if (!c->sack_ok && c->recovery != TCP_RECOVERY_FAST &&
+	    c->dupacks == TCP_DUPACK_THRESH) {
+		/* RFC 6582 3.2 step 2: enter fast recovery, unless this loss
+		 * was already recovered from. */
+		if (SEQ_GT(seg->ack, c->recover) || c->recover == c->iss) {
+			TCP_RULE(s, fast_retransmit);
+			COUNT(s, tcp_fast_retransmits);
+			c->recovery = TCP_RECOVERY_FAST;
+			c->recover = c->snd_max;
+			tcp_undo_arm(s, now, c);
+			c->cc->on_loss(c, now, false);
+			c->rtt_timing = false;
+			/* Resend the first segment now, and inflate by the
+			 * three duplicates. */
+			tcp_retransmit_one(s, now, c);
+			c->cwnd =
+			    c->ssthresh + TCP_DUPACK_THRESH * (uint32_t)c->mss;
+			tcp_rearm_rexmt(s, now, c);
+		}
+	} else if (c->recovery == TCP_RECOVERY_FAST && !c->sack_ok) {
+		/* RFC 6582 step 3: inflate by one segment per duplicate;
+		 * new data may follow. */
+		c->cwnd += c->mss;
+	}
+}
+
+/* The window update (RFC 9293 3.10.7.4: SND.WL1/SND.WL2). MUST-1: the
+ * window is unsigned, and kept in 32 bits (REC-1). */
+static void tcp_window_update(struct stack *s, uint64_t now, struct tcp_conn *c,
+			      const struct tcp_seg *seg)
+{
+	uint32_t old = c->snd_wnd;
+
+	if (!(SEQ_LT(c->snd_wl1, seg->seq) ||
+	      (c->snd_wl1 == seg->seq && SEQ_LEQ(c->snd_wl2, seg->ack))))
+		return;
+	TCP_RULE(s, window_update);
+	c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = seg->ack;
+	if (c->snd_wnd > c->max_snd_wnd)
+		c->max_snd_wnd = c->snd_wnd;
+	if (old == 0 && c->snd_wnd > 0 && c->persist) {
+		c->persist = false;
+		c->backoff = 0;
+		c->t_rexmt = 0;
+		tcp_rearm_rexmt(s, now, c);
+	}
+}
+
+/* our_fin_acked: the FIN-related transitions of the fifth check. May
+ * free c, and says so. */
+static enum tcp_ack_verdict tcp_our_fin_acked(struct stack *s, uint64_t now,
+					      struct tcp_conn *c)
+{
+	if (!tcp_fin_acked(c))
+		return TCP_ACK_GO_ON;
+	switch (c->state) {
+	case TCPS_FIN_WAIT_1:
+		TCP_RULE(s, our_fin_acked);
+		tcp_set_state(s, now, c, TCPS_FIN_WAIT_2);
+		break;
+	case TCPS_CLOSING:
+		TCP_RULE(s, our_fin_acked);
+		tcp_set_state(s, now, c, TCPS_TIME_WAIT);
+		break;
+	case TCPS_LAST_ACK:
+		/* The close is complete. */
+		TCP_RULE(s, our_fin_acked);
+		if (c->user_closed) {
+			tcp_conn_free(s, c);
+			return TCP_ACK_FREED;
+		}
+		tcp_set_state(s, now, c, TCPS_CLOSED);
+		return TCP_ACK_DROP;
+	default:
+		break;
+	}
+	return TCP_ACK_GO_ON;
+}
+
+/* deliver_in_3, the ACK: processes the ACK field of an acceptable
+ * segment in a synchronized state (RFC 9293 3.10.7.4, fifth check). May
+ * free c, and says so. */
+static enum tcp_ack_verdict tcp_ack_in(struct stack *s, uint64_t now,
+				       struct tcp_conn *c,
+				       const struct tcp_seg *seg)
+{
 	int sack = 0;
 	bool advanced;
 
 	/* RFC 5961 5.2: the ACK must be in [snd_una - max_snd_wnd,
 	 * snd_max]. */
-	if (SEQ_GT(ack, c->snd_max)) {
+	if (SEQ_GT(seg->ack, c->snd_max)) {
+		TCP_RULE(s, ack_unsent);
 		COUNT(s, tcp_rx_drop_bad_ack);
 		tcp_send_ack(s, now, c);
-		return false;
+		return TCP_ACK_DROP;
 	}
-	if (SEQ_LT(ack, c->snd_una - c->max_snd_wnd - 1)) {
+	if (SEQ_LT(seg->ack, c->snd_una - c->max_snd_wnd - 1)) {
+		TCP_RULE(s, ack_too_old);
 		COUNT(s, tcp_rx_drop_bad_ack);
 		tcp_challenge_ack(s, now, c);
-		return false;
+		return TCP_ACK_DROP;
 	}
 	c->persist_unanswered = 0; /* the peer is there */
 	if (c->sack_ok && seg->nsack)
@@ -184,169 +362,27 @@ static bool tcp_ack_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	if (sack & TCP_SACK_DSACK)
 		COUNT(s, tcp_rx_dsacks);
 
-	advanced = SEQ_GT(ack, c->snd_una);
+	advanced = SEQ_GT(seg->ack, c->snd_una);
 	/* A probe's episode ends before snd_una moves: a loss it repaired
 	 * is answered from the flight it was part of. */
 	tcp_tlp_ack(s, now, c, seg, sack, advanced);
-	if (advanced) {
-		/* New data acknowledged (RFC 9293 3.10.7.4, fifth check). */
-		uint32_t acked = ack - c->snd_una;
-		uint32_t data_acked = acked;
-		uint32_t flight = c->snd_max - c->snd_una;
-		/* Grow cwnd only while it limits sending (RFC 7661's
-		 * concern, Linux's tcp_is_cwnd_limited): in slow start when
-		 * over half of it was in use, after that when all of it. */
-		bool cwnd_limited = c->cwnd < c->ssthresh
-					? 2 * (uint64_t)flight >= c->cwnd
-					: flight + c->mss >= c->cwnd;
+	if (advanced)
+		tcp_ack_new_data(s, now, c, seg);
+	else if (tcp_is_dup_ack(c, seg))
+		tcp_dup_ack(s, now, c, seg);
 
-		if (c->fin_sent && ack == c->snd_max &&
-		    data_acked > c->sndbuf.len)
-			data_acked = c->sndbuf.len; /* the FIN's number */
-		if (c->undo_possible && tcp_spurious(c, seg)) {
-			/* RFC 3522: the original arrived; the retransmission
-			 * was not needed (reordering, or a premature RTO).
-			 * Respond as RFC 4015 does: restore the window, and
-			 * forget what was judged lost. RACK's reordering
-			 * window, widened by DSACKs, keeps the next such
-			 * reordering from being taken for a loss. */
-			COUNT(s, tcp_spurious_retransmits);
-			if (c->cwnd < c->prior_cwnd)
-				c->cwnd = c->prior_cwnd;
-			c->ssthresh = c->prior_ssthresh;
-			c->in_recovery = false;
-			c->rto_recovery = false;
-			tcp_txr_clear_lost(c);
-		}
-		c->undo_possible = false;
-		tcp_rtt_from_ack(s, now, c, seg);
-		c->backoff = 0;
-		c->retries = 0;
-		tcp_sndbuf_consume(s, &c->sndbuf, data_acked);
-		tcp_txr_acked(c, ack, now);
-		c->snd_una = ack;
-		if (SEQ_LT(c->snd_nxt, c->snd_una))
-			c->snd_nxt = c->snd_una;
-		if (c->rto_recovery && SEQ_GEQ(ack, c->recover))
-			c->rto_recovery = false;
-		if (c->in_recovery) {
-			if (SEQ_GEQ(ack, c->recover)) {
-				/* RFC 6582 3.2 step 3, RFC 6675 5 (A):
-				 * full acknowledgement ends recovery. */
-				c->in_recovery = false;
-				c->cc->on_recovery_end(c, now);
-				tcp_rack_recovery_done(c);
-			} else if (!c->sack_ok) {
-				/* RFC 6582 step 4: partial acknowledgement,
-				 * resend the next segment, deflate. */
-				tcp_retransmit_one(s, now, c);
-				c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
-				c->cwnd += c->mss;
-			}
-			/* With SACK, tcp_output() sends by pipe. */
-		} else if (cwnd_limited) {
-			c->cc->on_ack(c, now, acked);
-		}
-		c->dupacks = 0;
-		tcp_rearm_rexmt(s, now, c);
-		if (c->writable_wanted && tcp_send_space(s, c->id) > 0) {
-			c->writable_wanted = false;
-			tcp_event(s, c, STACK_EV_TCP_WRITABLE);
-		}
-	} else if (ack == c->snd_una && seg->len == 0 &&
-		   !(seg->flags & (TCP_SYN | TCP_FIN)) &&
-		   SEQ_LT(c->snd_una, c->snd_max) &&
-		   ((uint32_t)seg->wnd << c->snd_wscale) == c->snd_wnd) {
-		/* A duplicate ACK (RFC 5681 2, "DUPLICATE ACKNOWLEDGMENT"). */
-		COUNT(s, tcp_rx_dup_acks);
-		if (c->dupacks < 255)
-			c->dupacks++;
-		if (!c->sack_ok && !c->in_recovery &&
-		    c->dupacks == TCP_DUPACK_THRESH) {
-			/* RFC 6582 3.2 step 2: enter fast recovery, unless
-			 * this loss was already recovered from. (With SACK,
-			 * RACK below decides.) */
-			if (SEQ_GT(ack, c->recover) || c->recover == c->iss) {
-				COUNT(s, tcp_fast_retransmits);
-				c->in_recovery = true;
-				c->recover = c->snd_max;
-				tcp_undo_arm(s, now, c);
-				c->cc->on_loss(c, now, false);
-				c->rtt_timing = false;
-				/* Resend the first segment now, and inflate
-				 * by the three duplicates. */
-				tcp_retransmit_one(s, now, c);
-				c->cwnd = c->ssthresh +
-					  TCP_DUPACK_THRESH * (uint32_t)c->mss;
-				tcp_rearm_rexmt(s, now, c);
-			}
-		} else if (c->in_recovery && !c->sack_ok) {
-			/* RFC 6582 step 3: inflate by one segment per
-			 * duplicate; new data may follow. */
-			c->cwnd += c->mss;
-		}
-	}
-
-	/* RACK-TLP (RFC 8985): a probe's episode, losses judged by time,
-	 * and the probe timeout rearmed. */
-	if (c->txr_n && tcp_rack_detect(c, now) && !c->in_recovery &&
-	    !c->rto_recovery)
+	/* RACK-TLP (RFC 8985): losses judged by time, and the probe
+	 * timeout rearmed. */
+	if (c->txr_n && tcp_rack_detect(c, now) &&
+	    c->recovery == TCP_RECOVERY_NONE)
 		tcp_enter_recovery(s, now, c);
-	if (advanced || c->in_recovery || c->rto_recovery || c->lost_bytes ||
+	if (advanced || c->recovery != TCP_RECOVERY_NONE || c->lost_bytes ||
 	    c->sacked_bytes)
 		tcp_tlp_arm(s, now, c); /* RFC 8985 7.2 */
 	tcp_timer_update(s, c);
 
-	/* The window update (RFC 9293 3.10.7.4: SND.WL1/SND.WL2). */
-	if (SEQ_LT(c->snd_wl1, seg->seq) ||
-	    (c->snd_wl1 == seg->seq && SEQ_LEQ(c->snd_wl2, ack))) {
-		uint32_t old = c->snd_wnd;
-		c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
-		c->snd_wl1 = seg->seq;
-		c->snd_wl2 = ack;
-		if (c->snd_wnd > c->max_snd_wnd)
-			c->max_snd_wnd = c->snd_wnd;
-		if (old == 0 && c->snd_wnd > 0 && c->persist) {
-			c->persist = false;
-			c->backoff = 0;
-			c->t_rexmt = 0;
-			tcp_rearm_rexmt(s, now, c);
-		}
-	}
-
-	/* The FIN-related transitions of the fifth check. */
-	switch (c->state) {
-	case TCPS_FIN_WAIT_1:
-		if (tcp_fin_acked(c)) {
-			tcp_set_state(s, c, TCPS_FIN_WAIT_2);
-			if (c->user_closed) {
-				c->t_keep = now + TCP_FIN_WAIT_2_NS;
-				tcp_timer_update(s, c);
-			}
-		}
-		break;
-	case TCPS_CLOSING:
-		if (tcp_fin_acked(c))
-			tcp_enter_time_wait(s, now, c);
-		break;
-	case TCPS_LAST_ACK:
-		if (tcp_fin_acked(c)) {
-			/* deliver_in_9: the close is complete. */
-			if (c->user_closed) {
-				tcp_conn_free(s, c);
-			} else {
-				tcp_set_state(s, c, TCPS_CLOSED);
-				c->t_rexmt = c->t_keep = c->t_delack = 0;
-				c->t_reo = c->t_tlp = 0;
-				tcp_timer_update(s, c);
-			}
-			return false;
-		}
-		break;
-	default:
-		break;
-	}
-	return true;
+	tcp_window_update(s, now, c, seg);
+	return tcp_our_fin_acked(s, now, c);
 }
 
 /* Queues in-order data (takes p, payload at p->data) or stores it out
@@ -372,7 +408,9 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	p->data = (uint8_t *)seg->data;
 	p->len = len;
 	if (seg->seq != c->rcv_nxt) {
-		/* Out of order: keep it, ACK at once (RFC 5681 4.2). */
+		/* Out of order: keep it (SHLD-31), ACK at once (RFC 5681
+		 * 4.2, MAY-13). */
+		TCP_RULE(s, data_out_of_order);
 		COUNT(s, tcp_rx_ooo_segments);
 		c->ooo_recent = seg->seq;
 		if (seg->flags & TCP_FIN) {
@@ -383,6 +421,7 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 			COUNT(s, tcp_rx_ooo_drop);
 		return true;
 	}
+	TCP_RULE(s, data_in_order);
 	pkt_queue_push(&c->rcvq, p);
 	c->rcv_nxt += len;
 	c->bytes_received += len;
@@ -403,16 +442,20 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		c->readable_signalled = true;
 		tcp_event(s, c, STACK_EV_TCP_READABLE);
 	}
-	/* Delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2): every second
-	 * full-sized segment at once, else within TCP_DELACK_NS. */
+	/* Delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2; SHLD-18): every
+	 * second full-sized segment at once (SHLD-19), else within
+	 * TCP_DELACK_NS (MUST-40). */
 	if (len >= c->our_mss - 40u) /* a super-segment counts as two */
-		c->unacked_full_segs += len >= 2 * (c->our_mss - 40u) ? 2 : 1;
+		c->unacked_full_segs =
+		    (uint8_t)(c->unacked_full_segs +
+			      (len >= 2 * (c->our_mss - 40u) ? 2 : 1));
 	return c->unacked_full_segs >= 2 || (seg->flags & TCP_PSH && len < 64);
 }
 
-/* A FIN at rcv_nxt (deliver_in_7 and the eighth check). */
+/* fin_in: a FIN at rcv_nxt (RFC 9293 3.10.7.4, eighth check). */
 static void tcp_fin_in(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
+	TCP_RULE(s, fin_in);
 	c->rcv_nxt++;
 	c->fin_received = true;
 	c->rcv_fin_pending = false;
@@ -420,16 +463,16 @@ static void tcp_fin_in(struct stack *s, uint64_t now, struct tcp_conn *c)
 	switch (c->state) {
 	case TCPS_SYN_RECEIVED:
 	case TCPS_ESTABLISHED:
-		tcp_set_state(s, c, TCPS_CLOSE_WAIT);
+		tcp_set_state(s, now, c, TCPS_CLOSE_WAIT);
 		break;
 	case TCPS_FIN_WAIT_1:
 		if (tcp_fin_acked(c))
-			tcp_enter_time_wait(s, now, c);
+			tcp_set_state(s, now, c, TCPS_TIME_WAIT);
 		else
-			tcp_set_state(s, c, TCPS_CLOSING);
+			tcp_set_state(s, now, c, TCPS_CLOSING);
 		break;
 	case TCPS_FIN_WAIT_2:
-		tcp_enter_time_wait(s, now, c);
+		tcp_set_state(s, now, c, TCPS_TIME_WAIT);
 		break;
 	default:
 		break;
@@ -440,143 +483,132 @@ static void tcp_fin_in(struct stack *s, uint64_t now, struct tcp_conn *c)
 	}
 }
 
-/* The synchronized states (RFC 9293 3.10.7.4). Takes p. */
-static void tcp_established_in(struct stack *s, uint64_t now,
-			       struct tcp_conn *c, struct tcp_seg *seg,
-			       struct pkt *p)
+/* The acceptability test (RFC 9293 3.10.7.4, first check) for a segment
+ * of seqlen in a receive window of wnd bytes from rcv_nxt. */
+static bool tcp_seq_acceptable(const struct tcp_conn *c,
+			       const struct tcp_seg *seg, uint32_t seqlen,
+			       uint32_t wnd)
 {
-	uint32_t wnd =
-	    SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	uint32_t seqlen = seg_seqlen(seg);
-	bool acceptable, ack_now = false;
-
-	/* listen_dup_syn: the peer's SYN again in SYN_RECEIVED means our
-	 * SYN-ACK was lost; answer with it at once. */
-	if (c->state == TCPS_SYN_RECEIVED && (seg->flags & TCP_SYN) &&
-	    !(seg->flags & TCP_ACK) && seg->seq == c->irs) {
-		tcp_retransmit_one(s, now, c);
-		goto drop;
-	}
-
-	/* PAWS (RFC 7323 5.3). */
-	if (c->ts_ok && seg->has_ts && !(seg->flags & TCP_RST) &&
-	    SEQ_LT(seg->tsval, c->ts_recent) &&
-	    now - c->ts_recent_age < TCP_PAWS_IDLE_NS) {
-		COUNT(s, tcp_rx_drop_paws);
-		tcp_send_ack(s, now, c);
-		goto drop;
-	}
-
-	/* deliver_in_1: the acceptability test (first check). */
 	if (seqlen == 0)
-		acceptable = wnd == 0 ? seg->seq == c->rcv_nxt
-				      : SEQ_GEQ(seg->seq, c->rcv_nxt) &&
-					    SEQ_LT(seg->seq, c->rcv_nxt + wnd);
-	else
-		acceptable =
-		    wnd > 0 &&
-		    ((SEQ_GEQ(seg->seq, c->rcv_nxt) &&
-		      SEQ_LT(seg->seq, c->rcv_nxt + wnd)) ||
-		     (SEQ_GEQ(seg->seq + seqlen - 1, c->rcv_nxt) &&
-		      SEQ_LT(seg->seq + seqlen - 1, c->rcv_nxt + wnd)));
-	if (!acceptable && wnd == 0 && seg->seq == c->rcv_nxt) {
-		/* A zero window still takes ACKs and RSTs: keep the header,
-		 * drop the data (3.10.7.4). */
+		return wnd == 0 ? seg->seq == c->rcv_nxt
+				: SEQ_GEQ(seg->seq, c->rcv_nxt) &&
+				      SEQ_LT(seg->seq, c->rcv_nxt + wnd);
+	return wnd > 0 && ((SEQ_GEQ(seg->seq, c->rcv_nxt) &&
+			    SEQ_LT(seg->seq, c->rcv_nxt + wnd)) ||
+			   (SEQ_GEQ(seg->seq + seqlen - 1, c->rcv_nxt) &&
+			    SEQ_LT(seg->seq + seqlen - 1, c->rcv_nxt + wnd)));
+}
+
+/* The first check: an unacceptable segment is answered with an ACK
+ * (seq_unacceptable) and false returned; a zero window still takes a
+ * segment's ACK and RST (zero_window_accept: its data and SYN and FIN
+ * are dropped, and *ack_now set to answer the probe). */
+static bool tcp_first_check(struct stack *s, uint64_t now, struct tcp_conn *c,
+			    struct tcp_seg *seg, uint32_t seqlen, uint32_t wnd,
+			    bool *ack_now)
+{
+	if (tcp_seq_acceptable(c, seg, seqlen, wnd))
+		return true;
+	if (wnd == 0 && seg->seq == c->rcv_nxt) {
+		/* MUST-66: RST and ACK processed whatever the window. */
+		TCP_RULE(s, zero_window_accept);
 		seg->len = 0;
 		seg->flags &= (uint8_t) ~(TCP_FIN | TCP_SYN);
-		acceptable = true;
-		ack_now = true; /* answer the probe with our window */
+		*ack_now = true; /* answer the probe with our window */
+		return true;
 	}
-	if (!acceptable) {
-		if (seg->flags & TCP_RST)
-			goto drop;
-		/* A keepalive or zero-window probe (an empty segment just
-		 * below rcv_nxt) is not a drop worth counting. */
-		if (!(seqlen == 0 && seg->seq == c->rcv_nxt - 1))
-			COUNT(s, tcp_rx_drop_out_of_window);
-		/* deliver_in_1b: an old duplicate gets an ACK, with a DSACK
-		 * for its data (RFC 2883 4.1.1). */
-		if (seg->len && SEQ_LEQ(seg->seq + seg->len, c->rcv_nxt))
-			tcp_dsack_note(c, seg->seq, seg->seq + seg->len);
-		tcp_send_ack(s, now, c);
-		goto drop;
-	}
+	TCP_RULE(s, seq_unacceptable);
+	if (seg->flags & TCP_RST)
+		return false;
+	/* A keepalive or zero-window probe (an empty segment just below
+	 * rcv_nxt) is not a drop worth counting. */
+	if (!(seqlen == 0 && seg->seq == c->rcv_nxt - 1))
+		COUNT(s, tcp_rx_drop_out_of_window);
+	/* An old duplicate gets an ACK, with a DSACK for its data (RFC 2883
+	 * 4.1.1). */
+	if (seg->len && SEQ_LEQ(seg->seq + seg->len, c->rcv_nxt))
+		tcp_dsack_note(c, seg->seq, seg->seq + seg->len);
+	tcp_send_ack(s, now, c);
+	return false;
+}
 
-	/* Second check: RST (RFC 5961 3.2). */
-	if (seg->flags & TCP_RST) {
-		if (seg->seq != c->rcv_nxt) {
-			tcp_challenge_ack(s, now, c);
-			goto drop;
-		}
-		COUNT(s, tcp_rx_resets);
-		if (c->state == TCPS_SYN_RECEIVED && c->listener >= 0) {
-			/* Back to LISTEN: the half-open connection goes. */
-			tcp_fail(s, c, ECONNREFUSED);
-		} else if (c->state == TCPS_CLOSING ||
-			   c->state == TCPS_LAST_ACK ||
-			   c->state == TCPS_TIME_WAIT) {
-			tcp_fail(s, c, 0);
-		} else {
-			COUNT(s, tcp_conns_reset);
-			tcp_fail(s, c,
-				 c->state == TCPS_SYN_RECEIVED ? ECONNREFUSED
-							       : ECONNRESET);
-		}
-		goto drop;
-	}
-
-	/* Fourth check: SYN (RFC 5961 4.2). */
-	if (seg->flags & TCP_SYN) {
+/* The second check, an acceptable RST (RFC 5961 3.2): a challenge ACK
+ * unless it is at rcv_nxt, else the connection is closed. c may be
+ * freed. */
+static void tcp_rst_in(struct stack *s, uint64_t now, struct tcp_conn *c,
+		       const struct tcp_seg *seg)
+{
+	if (seg->seq != c->rcv_nxt) {
+		TCP_RULE(s, rst_challenge);
 		tcp_challenge_ack(s, now, c);
-		goto drop;
+		return;
 	}
-
-	/* Fifth check: ACK. */
-	if (!(seg->flags & TCP_ACK))
-		goto drop;
-	if (c->state == TCPS_SYN_RECEIVED) {
-		if (!SEQ_GT(seg->ack, c->snd_una) ||
-		    SEQ_GT(seg->ack, c->snd_max)) {
-			tcp_send_reset_for(s, now, seg);
-			goto drop;
-		}
-		/* deliver_in_2: the handshake completes. */
-		tcp_set_state(s, c, TCPS_ESTABLISHED);
-		c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
-		c->max_snd_wnd = c->snd_wnd;
-		c->snd_wl1 = seg->seq;
-		c->snd_wl2 = seg->ack;
-		c->cc->init(c);
-		tcp_rtt_from_ack(s, now, c, seg);
-		if (c->listener >= 0)
-			tcp_listener_established(s, c);
+	COUNT(s, tcp_rx_resets);
+	if (c->state == TCPS_SYN_RECEIVED && c->listener >= 0) {
+		/* deliver_in_7a: back to LISTEN, the half-open connection
+		 * goes (MUST-11: a passive open's SYN-RECEIVED returns to
+		 * LISTEN). */
+		TCP_RULE(s, deliver_in_7a);
+		tcp_fail(s, c, ECONNREFUSED);
+	} else if (c->state == TCPS_CLOSING || c->state == TCPS_LAST_ACK ||
+		   c->state == TCPS_TIME_WAIT) {
+		TCP_RULE(s, rst_closing);
+		tcp_fail(s, c, 0);
+	} else {
+		/* deliver_in_7 (deliver_in_7a for an active or simultaneous
+		 * open's SYN-RECEIVED); MUST-12: the user learns of the
+		 * reset. */
+		if (c->state == TCPS_SYN_RECEIVED)
+			TCP_RULE(s, deliver_in_7a);
 		else
-			tcp_event(s, c, STACK_EV_TCP_CONNECTED);
+			TCP_RULE(s, deliver_in_7);
+		COUNT(s, tcp_conns_reset);
+		tcp_fail(s, c,
+			 c->state == TCPS_SYN_RECEIVED ? ECONNREFUSED
+						       : ECONNRESET);
 	}
-	if (c->ts_ok && seg->has_ts && SEQ_LEQ(seg->seq, c->last_ack_sent) &&
-	    SEQ_LEQ(c->last_ack_sent, seg->seq + seqlen)) {
-		/* RFC 7323 4.3: remember the timestamp to echo. */
-		c->ts_recent = seg->tsval;
-		c->ts_recent_age = now;
-	}
-	{
-		int id = c->id;
-		if (!tcp_ack_in(s, now, c, seg) || tcp_conn_get(s, id) != c ||
-		    c->state == TCPS_CLOSED)
-			goto drop;
-	}
-	c->last_rx = now;
-	c->keep_probes = 0;
-	if (c->keepalive && c->state == TCPS_ESTABLISHED) {
-		c->t_keep = now + (uint64_t)c->keepidle_s * STACK_NS_PER_SEC;
-		tcp_timer_update(s, c);
-	}
+}
 
-	/* Seventh check: data (URG is ignored: urgent data is in-line). */
+/* The fifth check in SYN_RECEIVED: the ACK of our SYN completes the
+ * handshake (deliver_in_3d); any other ACK is answered with a reset
+ * (deliver_in_3c) and false returned. */
+static bool tcp_handshake_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
+			      const struct tcp_seg *seg)
+{
+	if (!SEQ_GT(seg->ack, c->snd_una) || SEQ_GT(seg->ack, c->snd_max)) {
+		TCP_RULE(s, deliver_in_3c);
+		tcp_send_reset_for(s, now, seg);
+		return false;
+	}
+	TCP_RULE(s, deliver_in_3d);
+	tcp_set_state(s, now, c, TCPS_ESTABLISHED);
+	c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = seg->ack;
+	tcp_rtt_from_ack(s, now, c, seg);
+	if (c->listener >= 0)
+		tcp_listener_established(s, c);
+	else
+		tcp_event(s, c, STACK_EV_TCP_CONNECTED);
+	return true;
+}
+
+/* The seventh check: trims what was received before (data_duplicate)
+ * and what lies beyond the window (data_beyond_window), then takes the
+ * rest, *pp included, when it can. Sets *ack_now when the ACK must go
+ * at once. Returns false when the connection was reset (data after the
+ * user closed): c may be freed. URG is ignored, urgent data is in-line:
+ * MUST-30, MUST-31, MUST-32, MUST-33 and MUST-62 are not implemented. */
+static bool tcp_text_in(struct stack *s, uint64_t now, struct tcp_conn *c,
+			struct tcp_seg *seg, uint32_t wnd, struct pkt **pp,
+			bool *ack_now)
+{
 	if (seg->seq != c->rcv_nxt && SEQ_LT(seg->seq, c->rcv_nxt) &&
 	    seg->len) {
-		/* Trim what was already received. */
 		uint32_t old = c->rcv_nxt - seg->seq;
+
+		TCP_RULE(s, data_duplicate);
 		tcp_dsack_note(c, seg->seq,
 			       old >= seg->len ? seg->seq + seg->len
 					       : c->rcv_nxt);
@@ -589,47 +621,55 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		}
 	}
 	if (seg->len && SEQ_GT(seg->seq + seg->len, c->rcv_nxt + wnd)) {
-		/* Trim what lies beyond the window, and a FIN with it. */
+		/* A FIN after the window goes with what is trimmed. */
 		uint32_t room = c->rcv_nxt + wnd - seg->seq;
+
+		TCP_RULE(s, data_beyond_window);
 		seg->len = SEQ_GT(c->rcv_nxt + wnd, seg->seq) ? room : 0;
 		seg->flags &= (uint8_t)~TCP_FIN;
 	}
-	if (seg->len) {
-		if (c->state != TCPS_ESTABLISHED &&
-		    c->state != TCPS_FIN_WAIT_1 &&
-		    c->state != TCPS_FIN_WAIT_2) {
-			/* Data after the peer's FIN: ignore it. */
-			seg->len = 0;
-		} else if (c->user_closed) {
-			/* Nobody will read it: reset, as a closed socket
-			 * does (RFC 9293 3.10.4 is silent; Linux does). */
-			tcp_send_reset(s, now, c);
-			tcp_fail(s, c, ECONNRESET);
-			goto drop;
-		} else if (tcp_rcv_queued(c) + tcp_ooo_bytes(c) + seg->len >
-			       c->rcv_wnd_max + c->our_mss ||
-			   tcp_pool_low(s, p)) {
-			COUNT(s, tcp_rx_drop_no_buffer);
-			seg->len = 0;
-			ack_now = true;
-		} else {
-			ack_now = tcp_data_in(s, now, c, seg, p);
-			p = NULL;
-		}
+	if (!seg->len)
+		return true;
+	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
+	    c->state != TCPS_FIN_WAIT_2) {
+		/* Data after the peer's FIN: ignore it. */
+		TCP_RULE(s, data_after_fin);
+		seg->len = 0;
+	} else if (c->user_closed) {
+		/* Nobody will read it: reset, as a closed socket does (RFC
+		 * 9293 3.6, SHLD-3: the RST shows that data was lost). */
+		TCP_RULE(s, data_after_close);
+		tcp_send_reset(s, now, c);
+		tcp_fail(s, c, ECONNRESET);
+		return false;
+	} else if (tcp_rcv_queued(c) + tcp_ooo_bytes(c) + seg->len >
+		       c->rcv_wnd_max + c->our_mss ||
+		   tcp_pool_low(s, *pp)) {
+		TCP_RULE(s, data_no_buffer);
+		COUNT(s, tcp_rx_drop_no_buffer);
+		seg->len = 0;
+		*ack_now = true;
+	} else {
+		*ack_now = tcp_data_in(s, now, c, seg, *pp);
+		*pp = NULL;
 	}
-	if (seg->len == 0 && seqlen && seg->seq != c->rcv_nxt &&
-	    !(seg->flags & TCP_FIN))
-		ack_now = true;
+	return true;
+}
 
-	/* Eighth check: FIN, this segment's or one that arrived out of
-	 * order and whose place the data just reached. */
+/* The eighth check: this segment's FIN, or one that arrived out of
+ * order and whose place the data just reached (fin_in); a FIN again in
+ * TIME_WAIT (fin_in_time_wait); or a FIN beyond rcv_nxt, remembered. */
+static void tcp_fin_check(struct stack *s, uint64_t now, struct tcp_conn *c,
+			  const struct tcp_seg *seg)
+{
 	if (((seg->flags & TCP_FIN) && seg->seq + seg->len == c->rcv_nxt &&
 	     !c->fin_received) ||
 	    (c->rcv_fin_pending && c->rcv_nxt == c->rcv_fin_seq &&
-	     !c->fin_received))
+	     !c->fin_received)) {
 		tcp_fin_in(s, now, c);
-	else if ((seg->flags & TCP_FIN) && c->state == TCPS_TIME_WAIT) {
+	} else if ((seg->flags & TCP_FIN) && c->state == TCPS_TIME_WAIT) {
 		/* A retransmitted FIN: ACK it, restart 2MSL. */
+		TCP_RULE(s, fin_in_time_wait);
 		c->ack_now = true;
 		c->t_2msl = now + TCP_TIME_WAIT_NS;
 		tcp_timer_update(s, c);
@@ -638,7 +678,83 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 		c->rcv_fin_pending = true;
 		c->rcv_fin_seq = seg->seq + seg->len;
 	}
+}
 
+/* The synchronized states (RFC 9293 3.10.7.4), its checks in order.
+ * Takes p; c may be freed. */
+static void tcp_established_in(struct stack *s, uint64_t now,
+			       struct tcp_conn *c, struct tcp_seg *seg,
+			       struct pkt *p)
+{
+	uint32_t wnd =
+	    SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t seqlen = seg_seqlen(seg);
+	bool ack_now = false;
+
+	/* synack_resend: the peer's SYN again in SYN_RECEIVED means our
+	 * SYN-ACK was lost; answer with it at once. */
+	if (c->state == TCPS_SYN_RECEIVED && (seg->flags & TCP_SYN) &&
+	    !(seg->flags & TCP_ACK) && seg->seq == c->irs) {
+		TCP_RULE(s, synack_resend);
+		tcp_retransmit_one(s, now, c);
+		goto drop;
+	}
+
+	/* PAWS (RFC 7323 5.3). */
+	if (c->ts_ok && seg->has_ts && !(seg->flags & TCP_RST) &&
+	    SEQ_LT(seg->tsval, c->ts_recent) &&
+	    now - c->ts_recent_age < TCP_PAWS_IDLE_NS) {
+		TCP_RULE(s, paws_reject);
+		COUNT(s, tcp_rx_drop_paws);
+		tcp_send_ack(s, now, c);
+		goto drop;
+	}
+
+	if (!tcp_first_check(s, now, c, seg, seqlen, wnd, &ack_now))
+		goto drop;
+	if (seg->flags & TCP_RST) {
+		tcp_rst_in(s, now, c, seg);
+		goto drop;
+	}
+	/* The fourth check, SYN (RFC 5961 4.2): deliver_in_8. */
+	if (seg->flags & TCP_SYN) {
+		TCP_RULE(s, deliver_in_8);
+		tcp_challenge_ack(s, now, c);
+		goto drop;
+	}
+	/* The fifth check, ACK. */
+	if (!(seg->flags & TCP_ACK)) {
+		TCP_RULE(s, ack_missing);
+		goto drop;
+	}
+	if (c->state == TCPS_SYN_RECEIVED && !tcp_handshake_ack(s, now, c, seg))
+		goto drop;
+	TCP_RULE(s, deliver_in_3);
+	if (c->ts_ok && seg->has_ts && SEQ_LEQ(seg->seq, c->last_ack_sent) &&
+	    SEQ_LEQ(c->last_ack_sent, seg->seq + seqlen)) {
+		/* RFC 7323 4.3: remember the timestamp to echo. */
+		c->ts_recent = seg->tsval;
+		c->ts_recent_age = now;
+	}
+	if (tcp_ack_in(s, now, c, seg) != TCP_ACK_GO_ON)
+		goto drop; /* c may be gone: not touched again */
+	c->last_rx = now;
+	c->keep_probes = 0;
+	if (c->keepalive && c->state == TCPS_ESTABLISHED) {
+		c->t_keep = now + (uint64_t)c->keepidle_s * STACK_NS_PER_SEC;
+		tcp_timer_update(s, c);
+	}
+
+	if (!tcp_text_in(s, now, c, seg, wnd, &p, &ack_now))
+		goto drop; /* c may be gone */
+	if (seg->len == 0 && seqlen && seg->seq != c->rcv_nxt &&
+	    !(seg->flags & TCP_FIN))
+		ack_now = true;
+	tcp_fin_check(s, now, c, seg);
+
+	/* MUST-58: ACKs aggregate through the delayed ACK. MUST-59 is not
+	 * met: segments arrive one call at a time, and an ACK owed at once
+	 * goes before the next segment is seen. */
 	if (ack_now || c->dsack_pending)
 		c->ack_now = true;
 	else if (seg->len && !c->ack_now) {
@@ -648,7 +764,7 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 			tcp_timer_update(s, c);
 		}
 	}
-	tcp_output(s, now, c);
+	tcp_output(s, now, c, 0);
 drop:
 	if (p)
 		stack_drop(s, p);
@@ -662,7 +778,7 @@ static void tcp_syn_sent_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 
 	if (seg->flags & TCP_ACK) {
 		if (SEQ_LEQ(seg->ack, c->iss) || SEQ_GT(seg->ack, c->snd_max)) {
-			/* syn_sent_bad_ack */
+			TCP_RULE(s, deliver_in_2a); /* a bad ACK */
 			tcp_send_reset_for(s, now, seg);
 			goto drop;
 		}
@@ -670,30 +786,35 @@ static void tcp_syn_sent_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	if (seg->flags & TCP_RST) {
 		if (ack_ok) {
-			/* syn_sent_rst: connection refused. */
+			/* deliver_in_7d: connection refused (MUST-12). */
+			TCP_RULE(s, deliver_in_7d);
 			COUNT(s, tcp_conns_refused);
 			tcp_fail(s, c, ECONNREFUSED);
+		} else {
+			TCP_RULE(s, deliver_in_2a);
 		}
 		goto drop;
 	}
-	if (!(seg->flags & TCP_SYN))
+	if (!(seg->flags & TCP_SYN)) {
+		TCP_RULE(s, deliver_in_2a);
 		goto drop;
+	}
 	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
 	tcp_take_syn_options(c, seg, true);
 	if (ack_ok) {
-		/* syn_sent_synack: the handshake completes. */
+		/* deliver_in_2: the handshake completes. */
+		TCP_RULE(s, deliver_in_2);
 		c->snd_una = seg->ack;
 		tcp_rtt_from_ack(s, now, c, seg);
 		c->backoff = 0;
 		c->retries = 0;
-		tcp_set_state(s, c, TCPS_ESTABLISHED);
+		tcp_set_state(s, now, c, TCPS_ESTABLISHED);
 		c->snd_wnd = seg->wnd; /* not scaled in a SYN */
 		c->max_snd_wnd = c->snd_wnd;
 		c->snd_wl1 = seg->seq;
 		c->snd_wl2 = seg->ack;
-		c->cc->init(c);
 		c->last_rx = now;
 		tcp_rearm_rexmt(s, now, c);
 		if (c->keepalive) {
@@ -703,13 +824,15 @@ static void tcp_syn_sent_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		}
 		c->ack_now = true;
 		tcp_event(s, c, STACK_EV_TCP_CONNECTED);
-		tcp_output(s, now, c);
+		tcp_output(s, now, c, 0);
 	} else {
-		/* syn_sent_syn: simultaneous open (3.10.7.3, fourth). */
-		tcp_set_state(s, c, TCPS_SYN_RECEIVED);
+		/* deliver_in_2b: simultaneous open (3.10.7.3, fourth;
+		 * MUST-10). */
+		TCP_RULE(s, deliver_in_2b);
+		tcp_set_state(s, now, c, TCPS_SYN_RECEIVED);
 		c->snd_wnd = seg->wnd;
 		c->snd_nxt = c->iss;
-		tcp_output(s, now, c);
+		tcp_output(s, now, c, 0);
 	}
 drop:
 	stack_drop(s, p);
@@ -725,24 +848,33 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p)
 	case TCP_PARSE_OK:
 		break;
 	case TCP_PARSE_SHORT:
+		TCP_RULE(s, deliver_in_4);
 		COUNT(s, tcp_rx_drop_short);
 		goto drop;
 	case TCP_PARSE_OFFSET:
+		TCP_RULE(s, deliver_in_4);
 		COUNT(s, tcp_rx_drop_offset);
 		goto drop;
 	default:
+		TCP_RULE(s, deliver_in_4); /* MUST-7 */
 		COUNT(s, tcp_rx_drop_options);
 		goto drop;
 	}
+	/* MUST-3: the receiver checks the checksum (or the link did). */
 	if (!(p->flags & PKT_F_CSUM_VALID) &&
 	    csum_fold(
 		csum_partial(p->data, p->len,
 			     csum_pseudo(p->saddr, p->daddr, IPV4_PROTO_TCP,
 					 (uint16_t)p->len))) != 0) {
+		TCP_RULE(s, deliver_in_3a);
 		COUNT(s, tcp_rx_drop_checksum);
 		goto drop;
 	}
+	/* MUST-57: silently discard a segment to a broadcast address;
+	 * MUST-63: and one from an invalid source (multicast and broadcast
+	 * sources were refused by IPv4). */
 	if (ipv4_is_broadcast(s, p->ifindex, p->daddr) || p->saddr == 0) {
+		TCP_RULE(s, deliver_in_4);
 		COUNT(s, tcp_rx_drop_broadcast);
 		goto drop;
 	}
@@ -751,6 +883,7 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p)
 	 * "if the ACK bit is off, drop the segment"). */
 	if ((seg.flags & TCP_SYN && seg.flags & (TCP_FIN | TCP_RST)) ||
 	    !(seg.flags & (TCP_SYN | TCP_ACK | TCP_RST))) {
+		TCP_RULE(s, deliver_in_10);
 		COUNT(s, tcp_rx_drop_flags);
 		goto drop;
 	}
@@ -760,13 +893,15 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p)
 	c = tcp_conn_lookup(s, seg.daddr, seg.dport, seg.saddr, seg.sport);
 	if (c && c->state == TCPS_TIME_WAIT && (seg.flags & TCP_SYN) &&
 	    !(seg.flags & TCP_ACK)) {
-		/* RFC 6191: a new incarnation may take over TIME_WAIT. */
+		/* RFC 6191: a new incarnation may take over TIME_WAIT
+		 * (MAY-2; with timestamps, SHLD-4). */
 		bool newer = c->ts_ok && seg.has_ts
 				 ? SEQ_GT(seg.tsval, c->ts_recent) ||
 				       (seg.tsval == c->ts_recent &&
 					SEQ_GT(seg.seq, c->rcv_nxt))
 				 : SEQ_GT(seg.seq, c->rcv_nxt);
 		if (newer && c->user_closed) {
+			TCP_RULE(s, time_wait_syn_reopen);
 			COUNT(s, tcp_time_wait_reused);
 			tcp_conn_free(s, c);
 			c = NULL;
@@ -777,7 +912,8 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p)
 	if (!c) {
 		if (tcp_listen_input(s, now, &seg, p))
 			return;
-		/* closed_1: no connection, no listener. */
+		/* deliver_in_5: no connection, no listener. */
+		TCP_RULE(s, deliver_in_5);
 		COUNT(s, tcp_rx_no_conn);
 		tcp_send_reset_for(s, now, &seg);
 		goto drop;
@@ -791,8 +927,8 @@ drop:
 	stack_drop(s, p);
 }
 
-/* Starts a connection from a SYN at a listener (used by tcp_user.c for
- * listen_1 and for SYN cookie completion). */
+/* Starts a connection from a SYN at a listener (deliver_in_1, and SYN
+ * cookie completion). Returns it, or NULL (no route, no room). */
 struct tcp_conn *tcp_passive_open(struct stack *s, uint64_t now,
 				  const struct tcp_seg *seg,
 				  const struct tcp_sockopts *o, uint32_t iss)
@@ -897,7 +1033,7 @@ static void cookie_send(struct stack *s, uint64_t now,
 	tmp.raddr = seg->saddr;
 	tmp.rport = seg->sport;
 	tmp.ifindex = ifindex;
-	tmp.state = TCPS_SYN_RECEIVED;
+	tmp.state = TCPS_SYN_RECEIVED; /* a template, never a connection */
 	tcp_conn_setup(s, &tmp, &l->opts);
 	tcp_take_syn_options(&tmp, seg, true);
 	tmp.iss = cookie_make(s, now, seg, index);
@@ -907,11 +1043,12 @@ static void cookie_send(struct stack *s, uint64_t now,
 	tmp.cookie_opts = (uint8_t)((tmp.ws_ok ? tmp.rcv_wscale : 0xf) |
 				    (tmp.sack_ok ? 0x10 : 0));
 	tcp_send_synack(s, now, &tmp);
+	TCP_RULE(s, syn_cookie_sent);
 	COUNT(s, tcp_syn_cookies_sent);
 }
 
-/* An ACK that returns a valid cookie makes an established connection
- * (listen_cookie). Returns it, or NULL. */
+/* syn_cookie_ack: an ACK that returns a valid cookie makes a connection
+ * in SYN_RECEIVED, which the ACK then completes. Returns it, or NULL. */
 static struct tcp_conn *cookie_complete(struct stack *s, uint64_t now,
 					struct tcp_listener *l,
 					const struct tcp_seg *seg)
@@ -948,8 +1085,9 @@ static struct tcp_conn *cookie_complete(struct stack *s, uint64_t now,
 	c->snd_una = seg->ack - 1;
 	c->listener = (int32_t)(l - s->tcp->listeners);
 	l->nsyn++;
-	c->state = TCPS_SYN_RECEIVED;
+	tcp_set_state(s, now, c, TCPS_SYN_RECEIVED);
 	c->rcv_adv = c->rcv_nxt + tcp_rcv_window(c);
+	TCP_RULE(s, syn_cookie_ack);
 	COUNT(s, tcp_syn_cookies_ok);
 	return c;
 }
@@ -962,20 +1100,27 @@ bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
 
 	if (!l)
 		return false;
-	if (seg->flags & TCP_RST)
-		goto drop; /* listen_rst: ignored */
+	if (seg->flags & TCP_RST) {
+		TCP_RULE(s, deliver_in_7b); /* ignored */
+		goto drop;
+	}
 	if (seg->flags & TCP_ACK) {
-		/* listen_ack: only a returning SYN cookie is welcome. */
-		if (seg->flags & TCP_SYN)
-			return false;
-		c = cookie_complete(s, now, l, seg);
-		if (!c)
-			return false;
+		/* Only a returning SYN cookie is welcome; anything else is
+		 * deliver_in_1b: a reset. */
+		c = seg->flags & TCP_SYN ? NULL
+					 : cookie_complete(s, now, l, seg);
+		if (!c) {
+			TCP_RULE(s, deliver_in_1b);
+			COUNT(s, tcp_rx_no_conn);
+			tcp_send_reset_for(s, now, seg);
+			goto drop;
+		}
 		tcp_established_in(s, now, c, seg, p);
 		return true;
 	}
-	/* listen_syn (RFC 9293 3.10.7.2, third check). */
+	/* deliver_in_1 (RFC 9293 3.10.7.2, third check): passive open. */
 	if (l->naccept >= l->backlog) {
+		TCP_RULE(s, listen_queue_full);
 		COUNT(s, tcp_listen_overflow);
 		goto drop;
 	}
@@ -990,12 +1135,13 @@ bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
 		cookie_send(s, now, l, seg);
 		goto drop;
 	}
+	TCP_RULE(s, deliver_in_1);
 	c->listener = (int32_t)(l - s->tcp->listeners);
 	l->nsyn++;
-	tcp_set_state(s, c, TCPS_SYN_RECEIVED);
+	tcp_set_state(s, now, c, TCPS_SYN_RECEIVED);
 	tcp_take_syn_options(c, seg, true);
 	c->snd_wnd = seg->wnd;
-	tcp_output(s, now, c);
+	tcp_output(s, now, c, 0);
 drop:
 	stack_drop(s, p);
 	return true;
@@ -1006,8 +1152,9 @@ drop:
 void tcp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 		    const uint8_t *tcp_hdr, int error)
 {
-	uint16_t sport = get_be16(tcp_hdr), dport = get_be16(tcp_hdr + 2);
-	uint32_t seq = get_be32(tcp_hdr + 4);
+	uint16_t sport = get_be16(tcp_hdr + TCP_OFF_SPORT);
+	uint16_t dport = get_be16(tcp_hdr + TCP_OFF_DPORT);
+	uint32_t seq = get_be32(tcp_hdr + TCP_OFF_SEQ);
 	struct tcp_conn *c =
 	    tcp_conn_lookup(s, quoted->saddr, sport, quoted->daddr, dport);
 
@@ -1018,12 +1165,16 @@ void tcp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 	if (c->state == TCPS_SYN_SENT &&
 	    (error == ECONNREFUSED || error == ENOPROTOOPT)) {
 		/* The peer has no TCP listening there: a hard error
-		 * while connecting, as Linux treats it. */
+		 * while connecting, as Linux treats it (SHLD-26, which
+		 * would abort in any state). */
+		TCP_RULE(s, icmp_refused);
 		COUNT(s, tcp_conns_refused);
 		tcp_fail(s, c, ECONNREFUSED);
 		return;
 	}
 	/* Otherwise a soft error: retries go on, and a timeout reports
-	 * it instead of ETIMEDOUT (RFC 1122 4.2.3.9). */
+	 * it instead of ETIMEDOUT (RFC 1122 4.2.3.9; MUST-54, SHLD-25;
+	 * MUST-56: no abort on unreachable codes 0, 1, 5). */
+	TCP_RULE(s, icmp_soft_error);
 	c->soft_error = error;
 }

@@ -7,7 +7,8 @@
  * timeout judged lost, while pipe is below cwnd (RFC 6675 5 (C)); then
  * new data as far as min(cwnd, snd_wnd) allows (by pipe while
  * recovering), in segments of at most the MSS, subject to sender
- * silly-window avoidance and Nagle (RFC 9293 3.8.6.2.1, RFC 896): a
+ * silly-window avoidance and Nagle (RFC 9293 3.8.6.2.1, RFC 896;
+ * MUST-38, SHLD-7): a
  * short segment goes only if it empties the buffer and either nothing
  * is in flight or TCP_NODELAY is set, or it is at least half the
  * largest window the peer offered;
@@ -16,8 +17,8 @@
  * a bare ACK if one is owed and nothing else carried it.
  *
  * The receive window advertised follows receiver SWS avoidance
- * (RFC 9293 3.8.6.2.2): the right edge moves only by at least
- * min(buffer / 2, MSS), and never moves left (no shrinking).
+ * (RFC 9293 3.8.6.2.2, MUST-39): the right edge moves only by at least
+ * min(buffer / 2, MSS), and never moves left (SHLD-14: no shrinking).
  *
  * Segment size: the MSS, or, when the interface offloads segmentation
  * (stack_if_set_offload), super-segments of up to TCP_TSO_MAX bytes of
@@ -79,46 +80,71 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c)
 	return space > cur ? space : cur;
 }
 
+/* Starts an option at p after `nops` no-operations (to align its value
+ * on a 4-byte boundary); returns where its value goes. */
+static uint8_t *tcp_opt_start(uint8_t *p, unsigned nops, uint8_t kind,
+			      uint8_t len)
+{
+	while (nops--)
+		*p++ = TCP_OPT_NOP;
+	p[0] = kind;
+	p[1] = len;
+	return p + 2;
+}
+
+/* Writes the fixed header at h: ports, sequence and acknowledgement
+ * numbers, header length, flags, window; checksum and urgent pointer 0. */
+static void tcp_put_header(uint8_t *h, uint16_t sport, uint16_t dport,
+			   uint32_t seq, uint32_t ack, uint32_t hdr_len,
+			   uint8_t flags, uint16_t wnd)
+{
+	put_be16(h + TCP_OFF_SPORT, sport);
+	put_be16(h + TCP_OFF_DPORT, dport);
+	put_be32(h + TCP_OFF_SEQ, seq);
+	put_be32(h + TCP_OFF_ACK, ack);
+	h[TCP_OFF_DOFF] = TCP_DOFF_BYTE(hdr_len);
+	h[TCP_OFF_FLAGS] = flags;
+	put_be16(h + TCP_OFF_WINDOW, wnd);
+	put_be16(h + TCP_OFF_CSUM, 0);
+	put_be16(h + TCP_OFF_URP, 0);
+}
+
 /* Writes our options for a segment with `flags` at opt; returns their
- * length (a multiple of 4). */
+ * length (a multiple of 4: NOPs go in front, so no padding is needed,
+ * MUST-69). Timestamps (MAY-10, RFC 7323) and SACK (RFC 2018) when
+ * the peer agreed. */
 static uint32_t tcp_write_options(struct stack *s, uint64_t now,
 				  struct tcp_conn *c, uint8_t flags,
 				  uint8_t *opt)
 {
-	uint8_t *p = opt;
+	uint8_t *p = opt, *v;
 
 	if (flags & TCP_SYN) {
 		bool synack = flags & TCP_ACK;
-		p[0] = 2; /* MSS */
-		p[1] = 4;
-		put_be16(p + 2, c->our_mss);
-		p += 4;
+		/* MUST-14: we send the MSS option, in SYNs only (MUST-65),
+		 * from our MTU (MUST-67); always (MAY-3). */
+		v = tcp_opt_start(p, 0, TCP_OPT_MSS, TCP_OPTLEN_MSS);
+		put_be16(v, c->our_mss);
+		p = v + 2;
 		if (!synack || c->ws_ok) {
-			p[0] = 1;
-			p[1] = 3; /* window scale */
-			p[2] = 3;
-			p[3] = c->rcv_wscale;
-			p += 4;
+			v = tcp_opt_start(p, 1, TCP_OPT_WSCALE,
+					  TCP_OPTLEN_WSCALE);
+			v[0] = c->rcv_wscale;
+			p = v + 1;
 		}
-		if (!synack || c->sack_ok) {
-			p[0] = 1;
-			p[1] = 1;
-			p[2] = 4; /* SACK permitted */
-			p[3] = 2;
-			p += 4;
-		}
+		if (!synack || c->sack_ok)
+			p = tcp_opt_start(p, 2, TCP_OPT_SACK_PERMITTED,
+					  TCP_OPTLEN_SACK_PERMITTED);
 	}
 	if ((flags & TCP_SYN && !(flags & TCP_ACK)) || c->ts_ok) {
-		p[0] = 1;
-		p[1] = 1;
-		p[2] = 8; /* timestamps */
-		p[3] = 10;
 		uint32_t tsval = tcp_ts_now(s, c, now);
 		if (c->cookie) /* the options a SYN cookie cannot hold */
 			tsval = (tsval & ~0x1fu) | c->cookie_opts;
-		put_be32(p + 4, tsval);
-		put_be32(p + 8, c->ts_ok ? c->ts_recent : 0);
-		p += 12;
+		v = tcp_opt_start(p, 2, TCP_OPT_TIMESTAMP,
+				  TCP_OPTLEN_TIMESTAMP);
+		put_be32(v, tsval);
+		put_be32(v + 4, c->ts_ok ? c->ts_recent : 0);
+		p = v + 8;
 	}
 	if (!(flags & TCP_SYN) && c->sack_ok &&
 	    (c->nooo > 0 || c->dsack_pending)) {
@@ -135,15 +161,13 @@ static uint32_t tcp_write_options(struct stack *s, uint64_t now,
 		if (c->nooo > 0)
 			n += tcp_sack_blocks(c, c->ooo_recent, blocks + n,
 					     max - n);
-		p[0] = 1;
-		p[1] = 1;
-		p[2] = 5;
-		p[3] = (uint8_t)(2 + 8 * n);
+		v = tcp_opt_start(p, 2, TCP_OPT_SACK,
+				  (uint8_t)TCP_OPTLEN_SACK(n));
 		for (int i = 0; i < n; i++) {
-			put_be32(p + 4 + 8 * i, blocks[i][0]);
-			put_be32(p + 8 + 8 * i, blocks[i][1]);
+			put_be32(v + 8 * i, blocks[i][0]);
+			put_be32(v + 4 + 8 * i, blocks[i][1]);
 		}
-		p += 4 + 8 * n;
+		p = v + 8 * n;
 	}
 	return (uint32_t)(p - opt);
 }
@@ -192,18 +216,12 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_sndbuf_copy(&c->sndbuf, seq - c->snd_una,
 				h + TCP_HDR_LEN + optlen, len);
 	wnd = tcp_rcv_window(c);
-	put_be16(h, c->lport);
-	put_be16(h + 2, c->rport);
-	put_be32(h + 4, seq);
-	put_be32(h + 8, (flags & TCP_ACK) ? c->rcv_nxt : 0);
-	h[12] = (uint8_t)(((TCP_HDR_LEN + optlen) / 4) << 4);
-	h[13] = flags;
 	/* The window in a SYN is never scaled (RFC 7323 2.2). */
-	put_be16(h + 14,
-		 (uint16_t)((flags & TCP_SYN) ? (wnd > 65535 ? 65535 : wnd)
-					      : wnd >> c->rcv_wscale));
-	put_be16(h + 16, 0);
-	put_be16(h + 18, 0);
+	tcp_put_header(
+	    h, c->lport, c->rport, seq, (flags & TCP_ACK) ? c->rcv_nxt : 0,
+	    TCP_HDR_LEN + optlen, flags,
+	    (uint16_t)((flags & TCP_SYN) ? (wnd > 65535 ? 65535 : wnd)
+					 : wnd >> c->rcv_wscale));
 	p->len = TCP_HDR_LEN + optlen + len;
 	if (tcp_tso(s, c)) {
 		/* The link completes the checksum (and segments when len is
@@ -211,14 +229,15 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 		 * complemented, over the whole super-segment's length. */
 		uint16_t sum = (uint16_t)~csum_fold(csum_pseudo(
 		    c->laddr, c->raddr, IPV4_PROTO_TCP, (uint16_t)p->len));
-		put_be16(h + 16, sum);
+		put_be16(h + TCP_OFF_CSUM, sum);
 		p->flags |= PKT_F_CSUM_PARTIAL;
 		p->l4_offset = (uint16_t)(h - p->buf);
-		p->csum_offset = 16;
+		p->csum_offset = TCP_OFF_CSUM;
 		if (len > mss)
 			p->gso_size = (uint16_t)mss;
 	} else {
-		put_be16(h + 16,
+		/* MUST-2: the sender computes the checksum. */
+		put_be16(h + TCP_OFF_CSUM,
 			 csum_fold(csum_partial(
 			     h, p->len,
 			     csum_pseudo(c->laddr, c->raddr, IPV4_PROTO_TCP,
@@ -243,6 +262,9 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	COUNT(s, tcp_tx_segments);
 	c->bytes_sent += len;
+	/* MUST-45: from the connection's local address. MUST-48, MUST-49
+	 * are not implemented: the user can set neither the Diffserv
+	 * field nor the TTL (IPV4_DEFAULT_TTL). */
 	ipv4_output(s, now, p, c->laddr, c->raddr, IPV4_PROTO_TCP);
 	return 0;
 }
@@ -290,18 +312,14 @@ void tcp_send_reset_for(struct stack *s, uint64_t now,
 		return;
 	}
 	h = p->data;
-	memset(h, 0, TCP_HDR_LEN);
-	put_be16(h, seg->dport);
-	put_be16(h + 2, seg->sport);
-	put_be32(h + 4, seq);
-	put_be32(h + 8, ack);
-	h[12] = 5 << 4;
-	h[13] = flags;
+	tcp_put_header(h, seg->dport, seg->sport, seq, ack, TCP_HDR_LEN, flags,
+		       0);
 	p->len = TCP_HDR_LEN;
-	put_be16(h + 16, csum_fold(csum_partial(
-			     h, TCP_HDR_LEN,
-			     csum_pseudo(seg->daddr, seg->saddr, IPV4_PROTO_TCP,
-					 TCP_HDR_LEN))));
+	put_be16(
+	    h + TCP_OFF_CSUM,
+	    csum_fold(csum_partial(h, TCP_HDR_LEN,
+				   csum_pseudo(seg->daddr, seg->saddr,
+					       IPV4_PROTO_TCP, TCP_HDR_LEN))));
 	COUNT(s, tcp_tx_resets);
 	COUNT(s, tcp_tx_segments);
 	ipv4_output(s, now, p, seg->daddr, seg->saddr, IPV4_PROTO_TCP);
@@ -367,8 +385,126 @@ static bool tcp_output_syn(struct stack *s, uint64_t now, struct tcp_conn *c)
 	return true;
 }
 
-void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
+/* Loss recovery (RFC 6675 5, step (C)): while pipe is below cwnd,
+ * resends what RACK or a timeout judged lost, whole runs in one
+ * super-segment when the link offloads TSO. Returns whether it sent. */
+static bool tcp_output_lost(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
+	bool sent = false;
+
+	while (c->lost_bytes) {
+		uint32_t pipe = tcp_pipe(c), seg_max = tcp_payload_max(c);
+		uint32_t room = c->cwnd > pipe ? c->cwnd - pipe : 0;
+		uint32_t max = tcp_seg_max(s, c), seq, len;
+
+		if (!room)
+			break;
+		if (max > room)
+			max = room > seg_max ? room - room % seg_max : seg_max;
+		if (!tcp_next_lost(c, max, &seq, &len) ||
+		    tcp_retransmit_range(s, now, c, seq, len))
+			break;
+		sent = true;
+	}
+	return sent;
+}
+
+/* How much new data may go in the next segment from snd_nxt, under
+ * min(cwnd, snd_wnd) (by pipe while recovering), at most one segment or
+ * TSO super-segment; *avail is what the buffer holds beyond snd_nxt. */
+static uint32_t tcp_new_data_len(const struct stack *s,
+				 const struct tcp_conn *c, bool probe,
+				 uint32_t *avail)
+{
+	uint32_t data_end = c->snd_una + c->sndbuf.len;
+	/* Limited transmit (RFC 3042): the first two duplicate ACKs each
+	 * let one new segment out beyond cwnd, so that a small window still
+	 * gets its three duplicates; a loss probe (RFC 8985 7.3) may send
+	 * one segment beyond it too. */
+	uint32_t seg_max = tcp_payload_max(c);
+	uint32_t cwnd =
+	    c->cwnd +
+	    (c->recovery != TCP_RECOVERY_FAST && c->dupacks
+		 ? (c->dupacks < 2 ? c->dupacks : 2) * (uint32_t)c->mss
+		 : 0) +
+	    (probe ? seg_max : 0);
+	uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
+	uint32_t win_end = c->snd_una + wnd;
+	uint32_t tso_max = probe ? seg_max : tcp_seg_max(s, c);
+	uint32_t len = 0;
+
+	/* MUST-34: a window the peer shrank below what is in flight leaves
+	 * win_end behind snd_nxt, and nothing more is sent. */
+	if ((c->recovery == TCP_RECOVERY_FAST && c->sack_ok) ||
+	    c->recovery == TCP_RECOVERY_RTO) {
+		/* Recovering: new data by pipe, as resends are. */
+		uint32_t pipe = tcp_pipe(c);
+		uint32_t room = pipe < cwnd ? cwnd - pipe : 0;
+		win_end = SEQ_MIN(c->snd_una + c->snd_wnd, c->snd_nxt + room);
+	}
+	*avail = SEQ_LT(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
+	if (SEQ_LT(c->snd_nxt, win_end)) {
+		len = win_end - c->snd_nxt;
+		if (len > *avail)
+			len = *avail;
+		if (len > tso_max)
+			len = tso_max;
+		/* A super-segment is whole MSS-sized segments, but for the
+		 * last bytes there are: the short tail goes on its own, under
+		 * Nagle and SWS avoidance, as it would without offload. */
+		if (len > seg_max && c->snd_nxt + len != data_end)
+			len -= len % seg_max;
+	}
+	return len;
+}
+
+/* Should a segment of len bytes from snd_nxt wait for more data? MUST-38
+ * (sender SWS avoidance), SHLD-7 and MUST-17 (Nagle, and TCP_NODELAY to
+ * disable it): a short segment goes only if it empties the buffer and
+ * nothing is in flight (or Nagle is off, or we are closing), or it is at
+ * least half the largest window the peer offered. */
+static bool tcp_nagle_holds(const struct tcp_conn *c, uint32_t len)
+{
+	uint32_t data_end = c->snd_una + c->sndbuf.len;
+	bool empties = c->snd_nxt + len == data_end;
+	bool idle = c->snd_nxt == c->snd_una;
+	bool half = c->max_snd_wnd && len >= c->max_snd_wnd / 2;
+
+	if (len >= tcp_payload_max(c))
+		return false;
+	return !((empties && (idle || c->nodelay || c->shut_wr)) || half);
+}
+
+/* A segment of len new bytes (and flags) left from snd_nxt: RTT timing,
+ * snd_nxt and snd_max move, and our FIN changes the state. */
+static void tcp_new_data_sent(struct stack *s, uint64_t now, struct tcp_conn *c,
+			      uint32_t len, uint8_t flags)
+{
+	if (!c->rtt_timing && !c->ts_ok && len) {
+		c->rtt_timing = true;
+		c->rtt_seq = c->snd_nxt;
+		c->rtt_start = now;
+	}
+	if (len > c->max_seg_sent)
+		c->max_seg_sent = len;
+	c->snd_nxt += len;
+	if (flags & TCP_FIN) {
+		c->snd_nxt++;
+		c->fin_sent = true;
+		if (c->state == TCPS_ESTABLISHED ||
+		    c->state == TCPS_SYN_RECEIVED)
+			tcp_set_state(s, now, c, TCPS_FIN_WAIT_1);
+		else if (c->state == TCPS_CLOSE_WAIT)
+			tcp_set_state(s, now, c, TCPS_LAST_ACK);
+	}
+	c->snd_max = c->snd_nxt;
+}
+
+void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c,
+		unsigned out_flags)
+{
+	bool force = out_flags & TCP_OUT_FORCE;
+	bool probe = out_flags & TCP_OUT_PROBE;
 	bool sent = false, sent_new = false;
 
 	switch (c->state) {
@@ -389,114 +525,39 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 		break;
 	}
 
-	/* Loss recovery (RFC 6675 5, step (C)): while pipe is below cwnd,
-	 * resend what RACK or a timeout judged lost, whole runs in one
-	 * super-segment when the link offloads TSO; new data follows
-	 * below under the same limit. */
-	while (c->lost_bytes) {
-		uint32_t pipe = tcp_pipe(c), seg_max = tcp_payload_max(c);
-		uint32_t room = c->cwnd > pipe ? c->cwnd - pipe : 0;
-		uint32_t max = tcp_seg_max(s, c), seq, len;
-
-		if (!room)
-			break;
-		if (max > room)
-			max = room > seg_max ? room - room % seg_max : seg_max;
-		if (!tcp_next_lost(c, max, &seq, &len) ||
-		    tcp_retransmit_range(s, now, c, seq, len))
-			break;
-		sent = true;
-	}
+	sent = tcp_output_lost(s, now, c);
 
 	/* New data: sent once, from snd_nxt (which is snd_max: what was
 	 * sent before goes again only through the loss recovery above). */
 	if (SEQ_LT(c->snd_nxt, c->snd_max))
 		c->snd_nxt = c->snd_max;
 	for (;;) {
-		uint32_t data_end = c->snd_una + c->sndbuf.len;
-		/* Limited transmit (RFC 3042): the first two duplicate ACKs
-		 * each let one new segment out beyond cwnd, so that a small
-		 * window still gets its three duplicates; a loss probe
-		 * (RFC 8985 7.3) may send one segment beyond it too. */
-		uint32_t seg_max = tcp_payload_max(c);
-		uint32_t cwnd =
-		    c->cwnd +
-		    (!c->in_recovery && c->dupacks
-			 ? (c->dupacks < 2 ? c->dupacks : 2) * (uint32_t)c->mss
-			 : 0) +
-		    (c->tlp_sending ? seg_max : 0);
-		uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
-		uint32_t win_end = c->snd_una + wnd;
-		uint32_t tso_max = c->tlp_sending ? seg_max : tcp_seg_max(s, c);
-		uint32_t len = 0, avail;
-		bool push = c->force_send || c->tlp_sending;
+		uint32_t data_end = c->snd_una + c->sndbuf.len, avail;
+		uint32_t len = tcp_new_data_len(s, c, probe, &avail);
+		bool push = force || probe;
 		uint8_t flags = 0;
 
-		if ((c->in_recovery && c->sack_ok) || c->rto_recovery) {
-			/* Recovering: new data by pipe, as resends are. */
-			uint32_t pipe = tcp_pipe(c);
-			uint32_t room = pipe < cwnd ? cwnd - pipe : 0;
-			win_end =
-			    SEQ_MIN(c->snd_una + c->snd_wnd, c->snd_nxt + room);
-		}
-		avail =
-		    SEQ_LT(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
-		if (SEQ_LT(c->snd_nxt, win_end)) {
-			len = win_end - c->snd_nxt;
-			if (len > avail)
-				len = avail;
-			if (len > tso_max)
-				len = tso_max;
-			/* A super-segment is whole MSS-sized segments, but
-			 * for the last bytes there are: the short tail goes
-			 * on its own, under the rules below, as it would
-			 * without offload. */
-			if (len > seg_max && c->snd_nxt + len != data_end)
-				len -= len % seg_max;
-		}
-		if (c->force_send && !len && avail) {
+		/* MUST-35, MUST-36: probing a zero window. */
+		if (force && !len && avail) {
 			/* Zero-window probe: a segment with an old sequence
 			 * number makes the peer answer with its window, and
 			 * consumes no sequence space (as Linux does). */
 			tcp_send_segment(s, now, c, c->snd_una - 1, TCP_ACK, 0);
 			break;
 		}
-		if (len && len < seg_max && !push) {
-			bool empties = c->snd_nxt + len == data_end;
-			bool idle = c->snd_nxt == c->snd_una;
-			bool half = c->max_snd_wnd && len >= c->max_snd_wnd / 2;
-			if (!((empties && (idle || c->nodelay || c->shut_wr)) ||
-			      half))
-				len = 0; /* wait for more (Nagle, SWS) */
-		}
+		if (len && !push && tcp_nagle_holds(c, len))
+			len = 0; /* wait for more */
 		/* Our FIN follows the last byte. */
 		if (c->shut_wr && !c->fin_sent && c->snd_nxt + len == data_end)
 			flags |= TCP_FIN;
 		if (!len && !(flags & TCP_FIN))
 			break;
 		if (len)
-			flags |= TCP_PSH;
+			flags |= TCP_PSH; /* MUST-61: PSH on the last segment */
 		if (tcp_send_segment(s, now, c, c->snd_nxt, flags, len))
 			break;
 		sent = sent_new = true;
-		if (!c->rtt_timing && !c->ts_ok && len) {
-			c->rtt_timing = true;
-			c->rtt_seq = c->snd_nxt;
-			c->rtt_start = now;
-		}
-		if (len > c->max_seg_sent)
-			c->max_seg_sent = len;
-		c->snd_nxt += len;
-		if (flags & TCP_FIN) {
-			c->snd_nxt++;
-			c->fin_sent = true;
-			if (c->state == TCPS_ESTABLISHED ||
-			    c->state == TCPS_SYN_RECEIVED)
-				tcp_set_state(s, c, TCPS_FIN_WAIT_1);
-			else if (c->state == TCPS_CLOSE_WAIT)
-				tcp_set_state(s, c, TCPS_LAST_ACK);
-		}
-		c->snd_max = c->snd_nxt;
+		tcp_new_data_sent(s, now, c, len, flags);
 		if (push)
 			break; /* one probe or push per expiry */
 	}
@@ -504,7 +565,7 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c)
 		tcp_send_ack(s, now, c);
 	if ((sent || c->sndbuf.len) && !c->t_rexmt)
 		tcp_rearm_rexmt(s, now, c); /* retransmission or persist */
-	if (sent_new && !c->t_tlp && !c->tlp_sending) {
+	if (sent_new && !c->t_tlp && !probe) {
 		tcp_tlp_arm(s, now, c); /* RFC 8985 7.2 */
 		tcp_timer_update(s, c);
 	}

@@ -304,7 +304,7 @@ static uint64_t rack_reo_wnd(const struct tcp_conn *c)
 	uint64_t w;
 
 	if (!c->rack_reordering_seen &&
-	    (c->in_recovery || c->rto_recovery ||
+	    (c->recovery != TCP_RECOVERY_NONE ||
 	     c->sacked_bytes >= TCP_DUPACK_THRESH * (uint32_t)c->mss))
 		return 0;
 	w = c->rack_min_rtt / 4 * (c->rack_reo_mult ? c->rack_reo_mult : 1);
@@ -447,7 +447,7 @@ void tcp_tlp_arm(struct stack *s, uint64_t now, struct tcp_conn *c)
 	c->t_tlp = 0;
 	/* 7.2: an open connection with SACK, data in flight, nothing
 	 * judged lost, and no probe outstanding. */
-	if (!c->sack_ok || c->in_recovery || c->rto_recovery || c->lost_bytes ||
+	if (!c->sack_ok || c->recovery != TCP_RECOVERY_NONE || c->lost_bytes ||
 	    c->sacked_bytes || c->tlp_active || c->persist ||
 	    c->snd_una == c->snd_max || c->state < TCPS_ESTABLISHED ||
 	    c->state == TCPS_TIME_WAIT)
@@ -487,14 +487,13 @@ void tcp_tlp_fire(struct stack *s, uint64_t now, struct tcp_conn *c)
 	uint32_t max = c->snd_max;
 
 	c->t_tlp = 0;
-	if (!c->sack_ok || c->in_recovery || c->rto_recovery || c->lost_bytes ||
+	if (!c->sack_ok || c->recovery != TCP_RECOVERY_NONE || c->lost_bytes ||
 	    c->tlp_active || c->snd_una == c->snd_max)
 		return;
+	TCP_RULE(s, tlp_probe);
 	COUNT(s, tcp_tlp_probes);
 	/* 7.3: new data if the window allows, else the last segment. */
-	c->tlp_sending = true;
-	tcp_output(s, now, c);
-	c->tlp_sending = false;
+	tcp_output(s, now, c, TCP_OUT_PROBE);
 	c->tlp_retrans = c->snd_max == max;
 	if (c->tlp_retrans) {
 		c->rtt_timing = false; /* Karn: no sample from a resend */

@@ -116,7 +116,7 @@ uint64_t tcp_next_deadline(const struct stack *s)
 
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt)
 {
-	/* RFC 6298 2.2 and 2.3, alpha 1/8, beta 1/4, K 4. */
+	/* RFC 6298 2.2 and 2.3, alpha 1/8, beta 1/4, K 4 (RFC 9293 3.8.1). */
 	if (rtt == 0)
 		rtt = 1000; /* a microsecond: clocks are coarse */
 	if (!c->srtt) {
@@ -185,13 +185,17 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 
 	c->t_rexmt = 0;
 	if (c->persist) {
-		/* Send what the window allows, or one byte beyond a zero
-		 * window as a probe; a probe never gives up while the peer
-		 * answers it. */
+		/* timer_tt_persist_1: send what the window allows, or probe
+		 * a zero window (MUST-36: the first probe after an RTO,
+		 * SHLD-29; backing off, SHLD-30); a probe never gives up
+		 * while the peer answers it. */
+		TCP_RULE(s, timer_tt_persist_1);
 		if (c->snd_wnd == 0) {
 			/* A peer that answers probes may keep its window shut
-			 * for ever; one that stops answering is gone. */
+			 * for ever (MUST-37); one that stops answering is
+			 * gone. */
 			if (c->persist_unanswered >= TCP_DATA_RETRIES) {
+				TCP_RULE(s, persist_give_up);
 				COUNT(s, tcp_conns_timed_out);
 				tcp_send_reset(s, now, c);
 				tcp_fail(s, c, ETIMEDOUT);
@@ -201,32 +205,43 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 			c->persist_unanswered++;
 			c->backoff++;
 		}
-		c->force_send = true;
-		tcp_output(s, now, c);
-		c->force_send = false;
+		tcp_output(s, now, c, TCP_OUT_FORCE);
 		c->persist = false;
 		tcp_rearm_rexmt(s, now, c);
 		return true;
 	}
 	if (c->retries >= limit) {
+		/* MUST-20: close the connection after R2 retransmissions,
+		 * the same way for SYNs (MUST-22). R2 is a count, not the
+		 * 100 s (SHLD-11) or, for SYNs, 3 minutes (MUST-23: six SYN
+		 * retries give up after about 127 s) the RFC asks for, nor
+		 * can the user set it (MUST-21). Nothing happens at R1: no
+		 * advice to IP (MUST-20's first half), no word to the user
+		 * (SHLD-9). */
+		TCP_RULE(s, rexmt_give_up);
 		COUNT(s, tcp_conns_timed_out);
 		tcp_send_reset(s, now, c);
 		tcp_fail(s, c, c->soft_error ? c->soft_error : ETIMEDOUT);
 		return false;
 	}
+	if (c->state == TCPS_SYN_SENT)
+		TCP_RULE(s, timer_tt_rexmtsyn_1);
+	else
+		TCP_RULE(s, timer_tt_rexmt_1);
 	COUNT(s, tcp_rto_timeouts);
+	/* MUST-19: exponential backoff. */
 	c->retries++;
 	c->backoff++;
 	if (c->state >= TCPS_ESTABLISHED) {
 		if (c->retries == 1) {
-			c->in_recovery = false;
+			c->recovery = TCP_RECOVERY_NONE;
 			tcp_undo_arm(s, now, c);
 		} else {
 			c->undo_possible = false; /* backed off: real loss */
 		}
 		c->cc->on_loss(c, now, true);
 	}
-	c->in_recovery = false;
+	c->recovery = TCP_RECOVERY_NONE;
 	c->dupacks = 0;
 	c->rtt_timing = false; /* Karn: no sample from a retransmission */
 	c->recover = c->snd_max;
@@ -237,9 +252,9 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 	} else {
 		/* Everything the peer does not hold is lost (RFC 8985
 		 * 6.3): resent from snd_una as the window reopens. */
-		c->rto_recovery = true;
+		c->recovery = TCP_RECOVERY_RTO;
 		tcp_txr_mark_all_lost(c);
-		tcp_output(s, now, c);
+		tcp_output(s, now, c, 0);
 	}
 	tcp_rearm_rexmt(s, now, c);
 	return true;
@@ -251,9 +266,14 @@ static bool tcp_timeout_keep(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
 	c->t_keep = 0;
 	if (c->user_closed && c->state == TCPS_FIN_WAIT_2) {
+		TCP_RULE(s, timer_tt_fin_wait_2_1);
 		tcp_fail(s, c, ETIMEDOUT); /* an orphan's FIN_WAIT_2 ends */
 		return false;
 	}
+	/* MAY-5: keepalives, off unless the user asks (MUST-24, MUST-25),
+	 * sent only after keepidle_s idle (MUST-26), which the user sets
+	 * (MUST-27). The default idle time is the stack's limit
+	 * tcp_keepidle_s, which the RFC wants at least 2 hours (MUST-28). */
 	if (!c->keepalive || c->state != TCPS_ESTABLISHED)
 		return true;
 	if (now - c->last_rx < (uint64_t)c->keepidle_s * STACK_NS_PER_SEC) {
@@ -262,12 +282,17 @@ static bool tcp_timeout_keep(struct stack *s, uint64_t now, struct tcp_conn *c)
 		return true;
 	}
 	if (c->keep_probes >= c->keepcnt) {
+		/* MUST-29: one lost ACK is no reason to give up: keepcnt
+		 * probes go unanswered first. */
+		TCP_RULE(s, keepalive_give_up);
 		COUNT(s, tcp_conns_timed_out);
 		tcp_send_reset(s, now, c);
 		tcp_fail(s, c, ETIMEDOUT);
 		return false;
 	}
-	/* RFC 1122 4.2.3.6: a segment with SEG.SEQ = SND.NXT - 1. */
+	/* RFC 1122 4.2.3.6: a segment with SEG.SEQ = SND.NXT - 1, with no
+	 * data (SHLD-12). */
+	TCP_RULE(s, keepalive_probe);
 	COUNT(s, tcp_keepalive_probes);
 	c->keep_probes++;
 	c->snd_nxt--;
@@ -286,23 +311,25 @@ void tcp_timers_run(struct stack *s, uint64_t now)
 		if (c->timer_at > now)
 			break;
 		if (c->t_2msl && c->t_2msl <= now) {
-			/* TIME_WAIT is over. A user who still holds the id
-			 * keeps a CLOSED connection (reads give what is left,
-			 * then end of stream) until tcp_close(). */
+			/* timer_tt_2msl_1: TIME_WAIT is over (MUST-13). A user
+			 * who still holds the id keeps a CLOSED connection
+			 * (reads give what is left, then end of stream) until
+			 * tcp_close(). */
+			TCP_RULE(s, timer_tt_2msl_1);
 			if (c->user_closed) {
 				tcp_conn_free(s, c);
 				continue;
 			}
-			c->t_2msl = 0;
 			tcp_conn_unhash(s, c);
-			tcp_set_state(s, c, TCPS_CLOSED);
-			tcp_timer_update(s, c);
+			tcp_set_state(s, now, c, TCPS_CLOSED);
 			continue;
 		}
 		if (c->t_delack && c->t_delack <= now) {
 			c->t_delack = 0;
-			if (c->delack_pending)
+			if (c->delack_pending) {
+				TCP_RULE(s, timer_tt_delack_1);
 				tcp_send_ack(s, now, c);
+			}
 		}
 		/* A probe due with the RTO goes instead (RFC 8985 7.2), and
 		 * rearms it. */
@@ -315,11 +342,12 @@ void tcp_timers_run(struct stack *s, uint64_t now)
 		if (c->t_reo && c->t_reo <= now) {
 			/* RACK's reordering timer (RFC 8985 6.3). */
 			c->t_reo = 0;
+			TCP_RULE(s, rack_reo_timeout);
 			COUNT(s, tcp_rack_reo_timeouts);
-			if (tcp_rack_detect(c, now) && !c->in_recovery &&
-			    !c->rto_recovery)
+			if (tcp_rack_detect(c, now) &&
+			    c->recovery == TCP_RECOVERY_NONE)
 				tcp_enter_recovery(s, now, c);
-			tcp_output(s, now, c);
+			tcp_output(s, now, c, 0);
 		}
 		if (c->t_tlp && c->t_tlp <= now)
 			tcp_tlp_fire(s, now, c);

@@ -19,7 +19,7 @@ void tcp_sockopts_default(const struct stack *s, struct tcp_sockopts *o)
 	*o = (struct tcp_sockopts){
 	    .nodelay = false,
 	    .keepalive = false,
-	    .keepidle_s = s->lim.tcp_keepidle_s,
+	    .keepidle_s = s->lim.tcp_keepidle_s, /* 2 hours (MUST-28) */
 	    .keepintvl_s = s->lim.tcp_keepintvl_s,
 	    .keepcnt = s->lim.tcp_keepcnt,
 	    .sndbuf = s->lim.tcp_sndbuf,
@@ -99,6 +99,10 @@ int tcp_listen(struct stack *s, uint32_t local_addr, uint16_t local_port,
 	}
 	if (!l)
 		return -EMFILE;
+	/* open_passive (RFC 9293 3.10.1). MUST-42: several listeners on
+	 * one port, for different local addresses; MUST-41: a listener
+	 * takes no connection that is not its own. */
+	TCP_RULE(s, open_passive);
 	if (backlog == 0)
 		backlog = 1;
 	if (backlog > 4096)
@@ -202,6 +206,7 @@ void tcp_listen_close(struct stack *s, uint64_t now, int listener)
 		struct tcp_conn *c = s->tcp->conns[i];
 		if (!c || c->listener != listener)
 			continue;
+		TCP_RULE(s, listen_close);
 		tcp_send_reset(s, now, c);
 		tcp_fail(s, c, ECONNRESET);
 	}
@@ -242,6 +247,7 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 		tcp_sockopts_default(s, &def);
 		o = &def;
 	}
+	/* MUST-46: no OPEN to a broadcast or multicast address. */
 	if (!tcp_sockopts_valid(o) || !remote_addr || !remote_port ||
 	    remote_addr == IPV4_BROADCAST || (remote_addr >> 28) == 0xe)
 		return -EINVAL;
@@ -252,6 +258,8 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 		return err;
 	if (ipv4_is_broadcast(s, ifindex, remote_addr))
 		return -EINVAL;
+	/* MUST-43: the local address is optional; MUST-44: without one,
+	 * IP's choice for the route. */
 	if (!local_addr)
 		local_addr = src;
 	if (!local_port) {
@@ -276,14 +284,15 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 	c->rport = remote_port;
 	c->ifindex = ifindex;
 	tcp_conn_setup(s, c, o);
+	TCP_RULE(s, open_active);
 	c->iss =
 	    tcp_isn(s, now, local_addr, local_port, remote_addr, remote_port);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->recover = c->iss;
 	tcp_conn_hash(s, c);
-	tcp_set_state(s, c, TCPS_SYN_SENT);
+	tcp_set_state(s, now, c, TCPS_SYN_SENT);
 	COUNT(s, tcp_active_opens);
-	tcp_output(s, now, c);
+	tcp_output(s, now, c, 0);
 	return c->id;
 }
 
@@ -335,7 +344,8 @@ long tcp_send(struct stack *s, uint64_t now, int conn, const void *data,
 	}
 	if (n < len)
 		c->writable_wanted = true;
-	tcp_output(s, now, c);
+	TCP_RULE(s, send_call);
+	tcp_output(s, now, c, 0);
 	return (long)n;
 }
 
@@ -403,13 +413,14 @@ void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n)
 		stack_drop(s, pkt_queue_pop(&c->rcvq));
 	}
 	/* Tell the peer when the window opened by a worthwhile amount
-	 * (RFC 9293 3.8.6.2.2), most of all when it was closed. */
+	 * (RFC 9293 3.8.6.2.2, MUST-39), most of all when it was closed. */
 	after = tcp_rcv_window(c);
 	if (c->state >= TCPS_ESTABLISHED && c->state != TCPS_TIME_WAIT &&
 	    !c->fin_received && after > before &&
 	    (before < c->our_mss || after - before >= c->rcv_wnd_max / 2)) {
+		TCP_RULE(s, window_reopened);
 		c->ack_now = true;
-		tcp_output(s, now, c);
+		tcp_output(s, now, c, 0);
 	}
 }
 
@@ -423,8 +434,9 @@ int tcp_shutdown(struct stack *s, uint64_t now, int conn)
 		return -ENOTCONN;
 	if (c->shut_wr)
 		return 0;
+	TCP_RULE(s, shutdown_call);
 	c->shut_wr = true;
-	tcp_output(s, now, c);
+	tcp_output(s, now, c, 0);
 	return 0;
 }
 
@@ -440,12 +452,15 @@ void tcp_close(struct stack *s, uint64_t now, int conn)
 	}
 	c->user_closed = true;
 	if (tcp_rcv_queued(c) || c->nooo) {
-		/* Unread data: the peer must learn it was not read. */
+		/* Unread data: the peer must learn it was not read (MAY-1,
+		 * a half-duplex close; SHLD-3). */
+		TCP_RULE(s, close_unread_reset);
 		tcp_send_reset(s, now, c);
 		COUNT(s, tcp_conns_reset);
 		tcp_fail(s, c, ECONNRESET);
 		return;
 	}
+	TCP_RULE(s, close_call);
 	tcp_rcv_free(s, c);
 	if (c->state == TCPS_TIME_WAIT)
 		return; /* finishes on its timer */
@@ -455,7 +470,7 @@ void tcp_close(struct stack *s, uint64_t now, int conn)
 	}
 	if (!c->shut_wr) {
 		c->shut_wr = true;
-		tcp_output(s, now, c);
+		tcp_output(s, now, c, 0);
 	}
 }
 
@@ -470,6 +485,7 @@ void tcp_abort(struct stack *s, uint64_t now, int conn)
 		tcp_conn_free(s, c);
 		return;
 	}
+	TCP_RULE(s, abort_call);
 	tcp_send_reset(s, now, c);
 	COUNT(s, tcp_conns_reset);
 	tcp_fail(s, c, ECONNRESET);
@@ -504,7 +520,7 @@ int tcp_set_sockopts(struct stack *s, uint64_t now, int conn,
 	if (!tcp_sockopts_valid(o))
 		return -EINVAL;
 	was_nodelay = c->nodelay;
-	c->nodelay = o->nodelay;
+	c->nodelay = o->nodelay; /* MUST-17: the user can disable Nagle */
 	c->keepalive = o->keepalive;
 	c->keepidle_s = o->keepidle_s;
 	c->keepintvl_s = o->keepintvl_s;
@@ -520,7 +536,7 @@ int tcp_set_sockopts(struct stack *s, uint64_t now, int conn,
 		tcp_timer_update(s, c);
 	}
 	if (c->nodelay && !was_nodelay)
-		tcp_output(s, now, c); /* push what Nagle held */
+		tcp_output(s, now, c, 0); /* push what Nagle held */
 	return 0;
 }
 

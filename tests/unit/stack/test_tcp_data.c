@@ -1,0 +1,192 @@
+/*
+ * test_tcp_data.c - µTCP: data and windows: transfers, loss, sequence wrap,
+ * out-of-order data and FIN, DSACKs, buffer limits
+ *
+ * The pair of stacks and the segment builders are in tcp_harness.h.
+ */
+#include "tcp_harness.h"
+
+START_TEST(test_bulk_transfer_both_ways)
+{
+	struct pair p;
+	int ca, cb;
+	t_open(&p, &ca, &cb);
+	t_transfer(&p, p.a, ca, p.b, cb, 1 << 20);
+	t_transfer(&p, p.b, cb, p.a, ca, 300000);
+	ck_assert_uint_eq(tcp_conn_get(p.a, ca)->retransmits, 0);
+	ck_assert_uint_gt(t_rule(p.a, send_call), 0);
+	ck_assert_uint_gt(t_rule(p.b, data_in_order), 0);
+	ck_assert_uint_gt(t_rule(p.a, ack_new_data), 0);
+	ck_assert_uint_gt(t_rule(p.a, window_update), 0);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_transfer_survives_loss)
+{
+	struct pair p;
+	int ca, cb;
+	t_open(&p, &ca, &cb);
+	p.drop_every = 23;
+	t_transfer(&p, p.a, ca, p.b, cb, 2 << 20);
+	ck_assert_uint_gt(p.dropped, 0);
+	ck_assert_uint_gt(tcp_conn_get(p.a, ca)->retransmits, 0);
+	ck_assert_uint_gt(
+	    stack_counter_get(p.a, STACK_CTR_tcp_fast_retransmits), 0);
+	ck_assert_uint_gt(t_rule(p.b, data_out_of_order), 0);
+	ck_assert_uint_gt(
+	    t_rule(p.a, rack_recovery) + t_rule(p.a, fast_retransmit), 0);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_sequence_numbers_wrap)
+{
+	struct pair p;
+	t_pair(&p);
+	int l = tcp_listen(p.b, 0, 80, 4, NULL);
+	/* Resolve B first, so that the SYN below is not held by ARP. */
+	int u = udp_socket_open(p.a, 0, 0, 0, 0);
+	udp_send(p.a, p.now, u, PEER_ADDR, 9, "x", 1);
+	t_exchange(&p);
+	int ca = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL);
+	/* Throw the first SYN away and restart near 2^32. */
+	t_drain(p.a);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	a->iss = a->snd_una = a->snd_nxt = a->snd_max = 0xffff0000u;
+	a->recover = a->iss;
+	tcp_output(p.a, p.now, a, 0);
+	t_exchange(&p);
+	int cb = tcp_accept(p.b, l, NULL, NULL);
+	ck_assert_int_ge(cb, 0);
+	t_transfer(&p, p.a, ca, p.b, cb, 200000);
+	ck_assert(SEQ_LT(a->snd_una, 0x10000000u) && a->snd_una < 0x10000000u);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_out_of_order_data_is_held_and_sacked)
+{
+	struct pair p;
+	int ca, cb;
+	struct tframe f;
+	struct tcp_conn *a = t_open(&p, &ca, &cb);
+	uint32_t seq = tcp_conn_get(p.b, cb)->snd_nxt;
+	uint8_t ts[12];
+	t_ts_opt(ts, a->ts_recent + 1, 0);
+	/* Bytes 100..199 arrive before 0..99. */
+	t_craft(&p, ca, cb, &f, seq + 100, TCP_ACK, ts, 12, 100);
+	t_input(p.a, p.now, &f);
+	ck_assert_uint_eq(a->nooo, 1);
+	ck_assert_uint_eq(t_rule(p.a, data_out_of_order), 1);
+	struct tcp_seg seg;
+	t_pop_seg(p.a, &seg);
+	ck_assert_uint_eq(seg.ack, seq);
+	ck_assert_uint_eq(seg.nsack, 1);
+	ck_assert_uint_eq(seg.sack[0][0], seq + 100);
+	ck_assert_uint_eq(seg.sack[0][1], seq + 200);
+	t_craft(&p, ca, cb, &f, seq, TCP_ACK, ts, 12, 100);
+	t_input(p.a, p.now, &f);
+	ck_assert_uint_eq(a->nooo, 0);
+	ck_assert_uint_eq(tcp_rcv_queued(a), 200);
+	ck_assert_uint_eq(a->rcv_nxt, seq + 200);
+	t_drain(p.a);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_fin_out_of_order_is_taken_when_the_hole_fills)
+{
+	struct pair p;
+	int ca, cb;
+	struct tframe f;
+	struct tcp_conn *a = t_open(&p, &ca, &cb);
+	uint32_t seq = tcp_conn_get(p.b, cb)->snd_nxt;
+	uint8_t ts[12];
+	t_ts_opt(ts, a->ts_recent + 1, 0);
+	/* Bytes 100..199 with FIN first, then 0..99. */
+	t_craft(&p, ca, cb, &f, seq + 100, TCP_ACK | TCP_FIN, ts, 12, 100);
+	t_input(p.a, p.now, &f);
+	ck_assert_int_eq(a->state, TCPS_ESTABLISHED);
+	t_craft(&p, ca, cb, &f, seq, TCP_ACK, ts, 12, 100);
+	t_input(p.a, p.now, &f);
+	ck_assert_int_eq(a->state, TCPS_CLOSE_WAIT);
+	ck_assert_uint_eq(a->rcv_nxt, seq + 201);
+	uint8_t buf[256];
+	size_t got = 0;
+	ck_assert_int_eq(t_read_all(&p, p.a, ca, buf, sizeof(buf), &got), 1);
+	ck_assert_uint_eq(got, 200);
+	t_drain(p.a);
+	ck_assert_uint_gt(t_rule(p.a, fin_in), 0);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_duplicate_data_is_reported_by_dsack)
+{
+	struct pair p;
+	int ca, cb;
+	struct pkt *segs[4];
+	struct tcp_conn *a = t_open(&p, &ca, &cb);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, "hello", 5), 5);
+	ck_assert_int_eq(t_hold(p.a, segs, 4), 1);
+	struct pkt *copy = stack_pkt_alloc(p.a, segs[0]->len);
+	memcpy(copy->data, segs[0]->data, segs[0]->len);
+	copy->len = segs[0]->len;
+	t_deliver(&p, p.a, p.b, segs[0]);
+	t_exchange(&p);
+	ck_assert_uint_eq(a->rack_reo_mult, 1);
+	/* The same segment again: B reports it with a DSACK, A widens its
+	 * reordering window. */
+	t_deliver(&p, p.a, p.b, copy);
+	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_tx_dsacks), 1);
+	t_exchange(&p);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_dsacks), 1);
+	ck_assert_uint_eq(a->rack_reo_mult, 2);
+	ck_assert_uint_eq(a->rack_reo_persist, 16);
+	ck_assert_uint_gt(
+	    t_rule(p.a, data_duplicate) + t_rule(p.b, data_duplicate) +
+		t_rule(p.a, seq_unacceptable) + t_rule(p.b, seq_unacceptable),
+	    0);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_out_of_order_store_full_drops_and_counts)
+{
+	struct pair p;
+	int ca, cb;
+	struct tframe f;
+	struct tcp_conn *a = t_open(&p, &ca, &cb);
+	uint32_t seq = tcp_conn_get(p.b, cb)->snd_nxt;
+	uint8_t ts[12];
+	t_ts_opt(ts, a->ts_recent + 1, 0);
+	/* Disjoint 10-byte pieces, all beyond a hole at rcv_nxt. */
+	for (uint32_t i = 0; i <= TCP_OOO_MAX; i++) {
+		t_craft(&p, ca, cb, &f, seq + 100 + 20 * i, TCP_ACK, ts, 12,
+			10);
+		t_input(p.a, p.now, &f);
+		t_drain(p.a);
+	}
+	ck_assert_uint_eq(a->nooo, TCP_OOO_MAX);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_ooo_drop), 1);
+	ck_assert_uint_eq(tcp_ooo_bytes(a), 10 * TCP_OOO_MAX);
+	t_pair_free(&p);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("tcp_data");
+	TCase *tc = tcase_create("data");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_bulk_transfer_both_ways);
+	tcase_add_test(tc, test_transfer_survives_loss);
+	tcase_add_test(tc, test_sequence_numbers_wrap);
+	tcase_add_test(tc, test_out_of_order_data_is_held_and_sacked);
+	tcase_add_test(tc, test_fin_out_of_order_is_taken_when_the_hole_fills);
+	tcase_add_test(tc, test_duplicate_data_is_reported_by_dsack);
+	tcase_add_test(tc, test_out_of_order_store_full_drops_and_counts);
+	suite_add_tcase(s, tc);
+	return t_run(s);
+}
