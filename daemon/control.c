@@ -49,6 +49,10 @@
  * TCP_CONNECT, TCP_LISTEN, TCP_SETOPT and the STACK_EV_TCP_* events go
  * there); what the two files share is control_internal.h. BARRIER is
  * answered here after daemon_taps_drain().
+ *
+ * Handlers only give the stack its input; the stack's frames and events
+ * are drained once per loop turn (loop.c), and events come back here
+ * through control_on_stack_event().
  */
 #define _GNU_SOURCE
 #include "control.h"
@@ -68,6 +72,7 @@
 #include "../ipc/ipc.h"
 #include "control_internal.h"
 #include "log.h"
+#include "loop.h"
 #include "utcpd.h"
 
 #define CONTROL_CLIENTS_MAX	    64
@@ -152,8 +157,7 @@ static struct control_socket *socket_find(struct control *ctl, int sock)
 	return cs;
 }
 
-/* Closes the socket in the stack and frees it. The caller calls
- * daemon_flush() afterwards. */
+/* Closes the socket in the stack and frees it. */
 static void socket_destroy(struct control_socket *cs)
 {
 	struct control_client *c = cs->owner;
@@ -262,13 +266,16 @@ enum socket_input_result { INPUT_AGAIN, INPUT_EOF, INPUT_BAD };
 
 /*
  * Application -> stack: hands at most `max` queued datagrams to
- * udp_send, calling daemon_flush() every CONTROL_DGRAMS_PER_WAKEUP so
- * the pool drains as it fills. Returns INPUT_AGAIN when the queue is
- * empty (or `max` was reached), INPUT_EOF when the application closed
- * its end, INPUT_BAD for a packet that breaks the channel's format
- * (logged and counted). The caller closes the socket on the latter two.
+ * udp_send. Unless `lingering` (the socket is about to go, and this is
+ * its last chance), it stops early when the stack's tx queue is full
+ * for this turn (daemon_turn_full); the descriptor stays readable and
+ * the rest goes next turn. Returns INPUT_AGAIN when the queue is empty
+ * (or it stopped), INPUT_EOF when the application closed its end,
+ * INPUT_BAD for a packet that breaks the channel's format (logged and
+ * counted). The caller closes the socket on the latter two.
  */
-static enum socket_input_result socket_input(struct control_socket *cs, int max)
+static enum socket_input_result socket_input(struct control_socket *cs, int max,
+					     bool lingering)
 {
 	struct control_client *c = cs->owner;
 	struct control *ctl = c->ctl;
@@ -277,11 +284,15 @@ static enum socket_input_result socket_input(struct control_socket *cs, int max)
 	struct ipc_dgram_hdr h;
 	const uint8_t *payload;
 	size_t payload_len;
-	int i, err, unflushed = 0;
+	int i, err;
 
 	for (i = 0; i < max; i++) {
-		ssize_t n = recv(cs->fd, ctl->dgram_buf, sizeof(ctl->dgram_buf),
-				 MSG_DONTWAIT | MSG_TRUNC);
+		ssize_t n;
+
+		if (!lingering && daemon_turn_full(d))
+			break;
+		n = recv(cs->fd, ctl->dgram_buf, sizeof(ctl->dgram_buf),
+			 MSG_DONTWAIT | MSG_TRUNC);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -313,25 +324,16 @@ static enum socket_input_result socket_input(struct control_socket *cs, int max)
 			log_msg(LOG_DEBUG,
 				"control: socket %d: send of %zu bytes: %s",
 				cs->sock, payload_len, strerror(-err));
-		if (++unflushed == CONTROL_DGRAMS_PER_WAKEUP) {
-			daemon_flush(d);
-			unflushed = 0;
-		}
 	}
-	if (unflushed)
-		daemon_flush(d);
 	return result;
 }
 
 static void socket_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct control_socket *cs = w->data;
-	struct daemon *d = cs->owner->ctl->d;
 
-	if (socket_input(cs, CONTROL_DGRAMS_PER_WAKEUP) != INPUT_AGAIN) {
+	if (socket_input(cs, CONTROL_DGRAMS_PER_WAKEUP, false) != INPUT_AGAIN)
 		socket_destroy(cs);
-		daemon_flush(d);
-	}
 }
 
 /* ---- replies ------------------------------------------------------- */
@@ -793,7 +795,6 @@ static int udp_open(struct control_client *c, const struct ipc_udp_open *o,
 	}
 	sock = udp_socket_open(d->stack, o->local_addr, o->local_port,
 			       o->remote_addr, o->remote_port);
-	daemon_flush(d);
 	if (sock < 0) {
 		err = sock;
 		goto out;
@@ -830,10 +831,8 @@ static int udp_open(struct control_client *c, const struct ipc_udp_open *o,
 	log_msg(LOG_DEBUG, "control: client %u: udp socket %d", c->serial,
 		r->sock);
 out:
-	if (sock >= 0) {
+	if (sock >= 0)
 		udp_socket_close(d->stack, sock);
-		daemon_flush(d);
-	}
 	if (pair[0] >= 0)
 		close(pair[0]);
 	if (pair[1] >= 0)
@@ -1111,12 +1110,11 @@ static void client_destroy(struct control_client *c)
 {
 	struct control *ctl = c->ctl;
 	struct ev_loop *loop = ctl->d->loop;
-	bool had_sockets = c->sockets != NULL || c->reply_pending;
 
 	/* Datagrams the application sent before it went are delivered,
 	 * as a kernel would: the socketpair's buffer bounds this. */
 	while (c->sockets) {
-		(void)socket_input(c->sockets, CONTROL_LINGER_DGRAMS_MAX);
+		(void)socket_input(c->sockets, CONTROL_LINGER_DGRAMS_MAX, true);
 		socket_destroy(c->sockets);
 	}
 	control_tcp_client_gone(ctl, c);
@@ -1142,8 +1140,6 @@ static void client_destroy(struct control_client *c)
 	ctl->nclients--;
 	log_msg(LOG_DEBUG, "control: client %u disconnected", c->serial);
 	free(c);
-	if (had_sockets)
-		daemon_flush(ctl->d);
 }
 
 /* ---- accepting ----------------------------------------------------- */

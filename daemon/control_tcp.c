@@ -101,6 +101,7 @@
 #include "../ipc/ipc.h"
 #include "control_internal.h"
 #include "log.h"
+#include "loop.h"
 #include "utcpd.h"
 
 #define CONTROL_TCP_CHANNELS_MAX       16384 /* connections, all clients */
@@ -324,8 +325,7 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 }
 
 /* Unlinks and frees the channel, letting go of the stack's connection
- * as `end` says (a connection already failed is only released). The
- * caller calls daemon_flush() afterwards. */
+ * as `end` says (a connection already failed is only released). */
 static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 {
 	struct control *ctl = ch->ctl;
@@ -427,7 +427,6 @@ static void channel_fail(struct tcp_channel *ch, int err)
 			strerror(err));
 		channel_answer(ch, -err);
 		channel_destroy(ch, END_CLOSE);
-		daemon_flush(d);
 		return;
 	}
 	byte = (uint8_t)err;
@@ -445,7 +444,6 @@ static void channel_fail(struct tcp_channel *ch, int err)
 	 * AF_UNIX MSG_OOB: then it reads EOF (docs/ipc.md). */
 	log_msg(LOG_DEBUG, "control: tcp %d: %s", ch->conn, strerror(err));
 	channel_destroy(ch, END_CLOSE);
-	daemon_flush(d);
 }
 
 /* Both directions are finished: the channel has no more to do. */
@@ -503,7 +501,6 @@ static void channel_output(struct tcp_channel *ch)
 			(void)shutdown(ch->fd, SHUT_WR);
 			if (channel_done(ch)) {
 				channel_destroy(ch, END_CLOSE);
-				daemon_flush(d);
 				return;
 			}
 			break;
@@ -529,14 +526,12 @@ static void channel_output(struct tcp_channel *ch)
 			/* EPIPE, ECONNRESET: the application closed its
 			 * end with data arriving: RST (unread data). */
 			channel_destroy(ch, END_CLOSE);
-			daemon_flush(d);
 			return;
 		}
 		tcp_recv_consume(d->stack, daemon_now(), ch->conn, (size_t)n);
 		budget -= (size_t)n;
 	}
 	ev_io_stop(d->loop, &ch->write_watcher);
-	daemon_flush(d); /* window updates */
 }
 
 /* Hands the stash to the stack. Returns true when it is all taken. */
@@ -587,7 +582,6 @@ static void channel_app_eof(struct tcp_channel *ch)
 		/* Closed (or the process died): FIN after the queued
 		 * data, or RST when received data was not read. */
 		channel_destroy(ch, END_CLOSE);
-		daemon_flush(d);
 		return;
 	}
 	if (!ch->app_eof) {
@@ -600,12 +594,13 @@ static void channel_app_eof(struct tcp_channel *ch)
 		/* Not read any more: watch for the close alone. */
 		hup_add(ch);
 	}
-	daemon_flush(d);
 }
 
 /*
  * Application -> stack: reads the daemon's end while the send buffer
- * has room, at most CONTROL_TCP_WAKEUP_BYTES per wakeup. May destroy
+ * has room, at most CONTROL_TCP_WAKEUP_BYTES per wakeup, and not once
+ * the stack's tx queue is full for this turn (daemon_turn_full: the
+ * descriptor stays readable, so the rest goes next turn). May destroy
  * the channel.
  */
 static void channel_input(struct tcp_channel *ch)
@@ -620,7 +615,6 @@ static void channel_input(struct tcp_channel *ch)
 
 		channel_destroy(ch, n < 0 && errno == ECONNRESET ? END_ABORT
 								 : END_CLOSE);
-		daemon_flush(d);
 		return;
 	}
 	while (budget > 0) {
@@ -628,6 +622,8 @@ static void channel_input(struct tcp_channel *ch)
 		ssize_t n;
 		long taken;
 
+		if (daemon_turn_full(d))
+			break; /* the rest next turn: still readable */
 		if (ch->stash && !channel_push_stash(ch))
 			goto wait_writable;
 		space = tcp_send_space(d->stack, ch->conn);
@@ -651,7 +647,6 @@ static void channel_input(struct tcp_channel *ch)
 			/* ECONNRESET: the application closed its end
 			 * with our data unread in it: RST. */
 			channel_destroy(ch, END_ABORT);
-			daemon_flush(d);
 			return;
 		}
 		if (n == 0) {
@@ -671,20 +666,17 @@ static void channel_input(struct tcp_channel *ch)
 					"control: tcp %d: out of memory",
 					ch->conn);
 				channel_destroy(ch, END_ABORT);
-				daemon_flush(d);
 				return;
 			}
 			goto wait_writable;
 		}
 		budget -= (size_t)n;
 	}
-	daemon_flush(d);
 	return;
 
 wait_writable:
 	ch->want_writable = true;
 	ev_io_stop(d->loop, &ch->read_watcher);
-	daemon_flush(d);
 	return;
 
 failed:
@@ -693,8 +685,6 @@ failed:
 	ev_io_stop(d->loop, &ch->read_watcher);
 	if (!ev_is_active(&ch->write_watcher))
 		channel_output(ch);
-	else
-		daemon_flush(d);
 }
 
 static void connect_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -722,7 +712,6 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (ch->connecting) {
 			/* closed before it connected */
 			channel_destroy(ch, END_CLOSE);
-			daemon_flush(ctl->d);
 		} else {
 			channel_input(ch);
 		}
@@ -825,7 +814,7 @@ static void lchannel_accept(struct tcp_lchannel *l)
 		if (l->pending) {
 			err = lchannel_announce(l);
 			if (err == -EAGAIN)
-				goto out;
+				return;
 			if (err)
 				break; /* EOF on the listener follows */
 			continue;
@@ -833,7 +822,7 @@ static void lchannel_accept(struct tcp_lchannel *l)
 		conn = tcp_accept(d->stack, l->listener, &raddr, &rport);
 		if (conn < 0) {
 			ev_io_stop(d->loop, &l->write_watcher);
-			goto out; /* -EAGAIN: ACCEPTABLE re-armed */
+			return; /* -EAGAIN: ACCEPTABLE re-armed */
 		}
 		ch = channel_new(ctl, conn, l->creator, &app_fd, &err);
 		if (!ch) {
@@ -864,8 +853,6 @@ static void lchannel_accept(struct tcp_lchannel *l)
 	}
 	/* Budget spent: go on when the loop comes round (writable). */
 	ev_io_start(d->loop, &l->write_watcher);
-out:
-	daemon_flush(d);
 }
 
 static void lchannel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -878,7 +865,6 @@ static void lchannel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void lchannel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct tcp_lchannel *l = w->data;
-	struct daemon *d = l->ctl->d;
 	uint8_t byte;
 	ssize_t n = recv(l->fd, &byte, 1, MSG_DONTWAIT | MSG_TRUNC);
 
@@ -893,7 +879,6 @@ static void lchannel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			l->listener);
 	}
 	lchannel_destroy(l);
-	daemon_flush(d);
 }
 
 /* ---- requests ------------------------------------------------------- */
@@ -964,10 +949,8 @@ void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 		ch->reply_id = m->id;
 		c->reply_pending = true;
 	}
-	daemon_flush(d); /* the SYN; may complete (or fail) at once */
 	return;
 fail:
-	daemon_flush(d);
 	r.id = -1;
 	reply_open(c, IPC_T_TCP_CONNECT_REPLY, m->id, &r, -1);
 }
@@ -1055,7 +1038,6 @@ void control_tcp_setopt(struct control_client *c, const struct ipc_msg *m,
 			r.status = tcp_set_sockopts(d->stack, daemon_now(),
 						    ch->conn, &o);
 		}
-		daemon_flush(d);
 	}
 	len = ipc_encode_tcp_setopt_reply(buf, sizeof(buf), c->version, m->id,
 					  &r);
@@ -1184,5 +1166,4 @@ void control_tcp_stop(struct control *ctl)
 	close(t->hup_fd);
 	free(t);
 	ctl->tcp = NULL;
-	daemon_flush(ctl->d);
 }

@@ -17,17 +17,19 @@
  *     tap_read_frames());
  *     when the pool is exhausted the frame is read and dropped (counted)
  *     so that the loop does not spin on a readable TAP;
- *   - one ev_timer at the stack's next deadline, calling stack_timer();
+ *   - one ev_timer at the stack's next deadline, calling stack_timer(),
+ *     and the ev_prepare that ends each turn (loop.c);
  *   - the control server's watchers (control.c);
  *   - ev_signal for SIGTERM and SIGINT (stop) and SIGHUP (reopen the
  *     log file). SIGPIPE is ignored: a write to a closed socket returns
  *     EPIPE instead.
  *
- * Every watcher that gave the stack an input ends with daemon_flush(),
- * which writes the queued frames to their TAPs, hands the stack's events
- * to the control server and re-arms the timer. Nothing else in the
- * process blocks: TAPs are non-blocking, and a frame that cannot be
- * written at once is dropped and counted (tx_drops), as a NIC would.
+ * Watchers only give the stack its input. At the end of each turn,
+ * before the loop blocks, loop.c drains the stack: its frames to
+ * tap_write_frame(), its events to the control server, its timer
+ * re-armed. Nothing in the process blocks: TAPs are non-blocking, and a frame
+ * that cannot be written at once is dropped and counted (tx_drops), as a NIC
+ * would.
  *
  * Exit status: 0 after a signal, 1 when setting up failed (a TAP, the
  * control socket, the log file), 2 for a bad command line or
@@ -52,6 +54,7 @@
 #include "config.h"
 #include "control.h"
 #include "log.h"
+#include "loop.h"
 #include "tap.h"
 #include "utcpd.h"
 
@@ -65,9 +68,6 @@
 /* The largest frame a TAP hands over: an IPv4 datagram of 64 KiB (a TSO
  * super-segment) with its Ethernet header. */
 #define TAP_FRAME_MAX (65535u + 14u)
-/* Rounds of draining tx and events in one daemon_flush(); events that
- * keep making events beyond this are left for a timer an instant later. */
-#define FLUSH_ROUNDS_MAX 16
 /* Frames one barrier reads from one TAP at most: a TAP the kernel keeps
  * filling cannot hold a barrier forever (the kernel's queue is 500 to
  * 1000 frames, so this is never reached by frames sent before it). */
@@ -116,7 +116,7 @@ static void vnet_hdr_fill(struct virtio_net_hdr *vh, const struct pkt *p)
 }
 
 /* Writes one frame to its TAP (behind a virtio-net header when the TAP
- * has IFF_VNET_HDR) and counts the outcome. */
+ * has IFF_VNET_HDR) and counts the outcome: d->link_send. */
 static void tap_write_frame(struct daemon *d, const struct pkt *p)
 {
 	struct tap *t = tap_by_ifindex(d, p->ifindex);
@@ -150,67 +150,6 @@ static void tap_write_frame(struct daemon *d, const struct pkt *p)
 	}
 }
 
-static void rearm_stack_timer(struct daemon *d, bool at_once)
-{
-	uint64_t deadline = stack_next_deadline(d->stack);
-	uint64_t now;
-	double delay = 0;
-
-	ev_timer_stop(d->loop, &d->stack_timer);
-	if (!at_once) {
-		if (deadline == STACK_NO_DEADLINE)
-			return;
-		now = daemon_now();
-		if (deadline > now)
-			delay = (double)(deadline - now) / 1e9;
-	}
-	/* libev counts the delay from its cached loop time, which may be
-	 * late by the work done since the loop woke. */
-	ev_now_update(d->loop);
-	ev_timer_set(&d->stack_timer, delay, 0.);
-	ev_timer_start(d->loop, &d->stack_timer);
-}
-
-void daemon_flush(struct daemon *d)
-{
-	struct stack_event ev;
-	struct pkt *p;
-	int round, events;
-
-	/* control_on_stack_event() may call into the stack and then here:
-	 * the outer call does the work. */
-	if (d->in_flush) {
-		d->flush_again = 1;
-		return;
-	}
-	d->in_flush = 1;
-	for (round = 0; round < FLUSH_ROUNDS_MAX; round++) {
-		d->flush_again = 0;
-		while ((p = stack_pop_tx(d->stack))) {
-			tap_write_frame(d, p);
-			stack_pkt_free(d->stack, p);
-		}
-		events = 0;
-		while (stack_pop_event(d->stack, &ev)) {
-			if (d->control)
-				control_on_stack_event(d, &ev);
-			events++;
-		}
-		if (!events && !d->flush_again)
-			break;
-	}
-	d->in_flush = 0;
-	rearm_stack_timer(d, round == FLUSH_ROUNDS_MAX);
-}
-
-static void stack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct daemon *d = w->data;
-
-	stack_timer(d->stack, daemon_now());
-	daemon_flush(d);
-}
-
 /*
  * A buffer to read one frame into. With the virtio-net header, frames up
  * to 64 KiB arrive: a large buffer (the one kept from the last read, or a
@@ -236,7 +175,7 @@ static struct pkt *tap_rx_buffer(struct daemon *d, struct tap *t)
 /*
  * Reads up to `max` frames from the TAP, each handed to stack_input().
  * Returns the number read, with *drained set when the TAP had no more
- * (EAGAIN or an error). The caller calls daemon_flush().
+ * (EAGAIN or an error).
  *
  * With IFF_VNET_HDR the header is read into the headroom just in front
  * of the frame: a checksum the kernel left partial (NEEDS_CSUM) or
@@ -331,7 +270,6 @@ static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	bool drained;
 
 	(void)tap_read_frames(d, t, TAP_RX_BATCH, &drained);
-	daemon_flush(d);
 }
 
 unsigned daemon_taps_drain(struct daemon *d)
@@ -345,12 +283,12 @@ unsigned daemon_taps_drain(struct daemon *d)
 
 		if (t->fd < 0)
 			continue;
-		/* In batches, flushing between them so that the pool
+		/* In batches, draining between them so that the pool
 		 * drains as it fills. */
 		while (!drained && read_here < DAEMON_BARRIER_FRAMES_MAX) {
 			read_here +=
 			    tap_read_frames(d, t, TAP_RX_BATCH, &drained);
-			daemon_flush(d);
+			daemon_drain(d);
 		}
 		total += read_here;
 	}
@@ -591,7 +529,7 @@ int main(int argc, char **argv)
 	struct daemon *d = &daemon_state;
 	const char *path = CONFIG_DEFAULT_PATH;
 	char err[CONFIG_ERR_MAX];
-	int noverrides = 0, check_only = 0, control_up = 0, opt;
+	int noverrides = 0, check_only = 0, control_up = 0, loop_up = 0, opt;
 	int status = EXIT_SETUP;
 	uint64_t seed;
 
@@ -686,8 +624,9 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "creating the stack: %s", strerror(ENOMEM));
 		goto out;
 	}
-	ev_init(&d->stack_timer, stack_timer_cb);
-	d->stack_timer.data = d;
+	d->link_send = tap_write_frame;
+	daemon_loop_start(d);
+	loop_up = 1;
 	/* From here a signal waits for ev_run(), which then stops at once:
 	 * the teardown below runs in every case. */
 	ev_signal_init(&d->sig_term, signal_cb, SIGTERM);
@@ -710,13 +649,14 @@ int main(int argc, char **argv)
 
 	log_msg(LOG_NOTICE, "ready: %d interface%s, control socket %s",
 		d->ntaps, d->ntaps == 1 ? "" : "s", cfg.socket_path);
-	daemon_flush(d); /* the gratuitous ARPs */
-	ev_run(d->loop, 0);
+	ev_run(d->loop, 0); /* the first turn sends the gratuitous ARPs */
 	status = d->exit_status;
 
 out:
 	if (control_up)
 		control_stop(d);
+	if (loop_up)
+		daemon_loop_stop(d); /* the FINs and RSTs of the closing */
 	for (int i = 0; i < d->ntaps; i++) {
 		struct tap *t = &d->taps[i];
 
@@ -740,7 +680,6 @@ out:
 		tap_close(t);
 	}
 	if (d->loop) {
-		ev_timer_stop(d->loop, &d->stack_timer);
 		ev_signal_stop(d->loop, &d->sig_term);
 		ev_signal_stop(d->loop, &d->sig_int);
 		ev_signal_stop(d->loop, &d->sig_hup);

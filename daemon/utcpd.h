@@ -3,10 +3,9 @@
  *
  * One `struct daemon` exists per process: the libev loop, the stack, the
  * TAP devices and the control server. main.c owns it; control.c serves
- * the IPC on top of it. Every function that hands the stack an input
- * (a frame, a timer, a user call) must call daemon_flush() afterwards,
- * which writes queued frames to the TAPs, dispatches stack events to the
- * control server and re-arms the stack timer.
+ * the IPC on top of it. Handlers only hand the stack its input (a frame,
+ * a timer, a user call): what the stack queues in return is drained once
+ * per loop turn (loop.c).
  */
 #ifndef UTCPD_H
 #define UTCPD_H
@@ -52,25 +51,27 @@ struct daemon {
 	struct tap taps[STACK_IF_MAX];
 	int ntaps;
 	struct control *control;
-	ev_timer stack_timer;
 	uint64_t start_ns;
-	/* main.c: signals, and flush bookkeeping */
+	/* The link under the stack: writes one frame the stack queued
+	 * (main.c: to its TAP; a test: to its simulated link). */
+	void (*link_send)(struct daemon *d, const struct pkt *p);
+	/* loop.c: the end of each turn, the stack's timer */
+	ev_prepare turn_end;
+	ev_timer stack_timer;
+	uint64_t timer_deadline; /* what stack_timer is armed for */
+	size_t turn_tx_max;	 /* daemon_turn_full() from here */
+	/* main.c: signals */
 	ev_signal sig_term, sig_int, sig_hup;
-	int in_flush;	 /* daemon_flush() is running ... */
-	int flush_again; /* ... and was called again from inside */
 	int exit_status; /* set before ev_break() */
 };
 
 /* CLOCK_MONOTONIC in nanoseconds: the `now` handed to the stack. */
 uint64_t daemon_now(void);
 
-/* Drains the stack's tx queue to the TAPs and its events to the control
- * server, then re-arms the stack timer at stack_next_deadline(). */
-void daemon_flush(struct daemon *d);
-
 /* Reads every frame waiting on every TAP (until EAGAIN, at most
- * DAEMON_BARRIER_FRAMES_MAX per TAP) and processes it, flushing as it
- * goes: what the BARRIER request promises. Returns the frames read. */
+ * DAEMON_BARRIER_FRAMES_MAX per TAP) and processes it, draining the
+ * stack (daemon_drain) between batches: what the BARRIER request
+ * promises. Returns the frames read. */
 unsigned daemon_taps_drain(struct daemon *d);
 
 #endif

@@ -317,6 +317,11 @@ struct pkt *stack_pop_tx(struct stack *s)
 	return pkt_queue_pop(&s->tx);
 }
 
+size_t stack_tx_queued(const struct stack *s)
+{
+	return s->tx.count;
+}
+
 bool stack_push_event(struct stack *s, const struct stack_event *ev)
 {
 	if (s->ev_count >= s->ev_cap) {

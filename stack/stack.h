@@ -131,6 +131,12 @@ uint64_t stack_next_deadline(const struct stack *s);
 /* The next frame to transmit (ownership passes to the caller), or NULL. */
 struct pkt *stack_pop_tx(struct stack *s);
 
+/* How many frames wait in the transmit queue. Each holds a buffer of
+ * the pool until the caller drains it: a caller that feeds the stack
+ * much input between drains watches this to pause before the pool runs
+ * dry. */
+size_t stack_tx_queued(const struct stack *s);
+
 enum stack_event_type {
 	STACK_EV_UDP_READABLE, /* the socket's receive queue became non-empty */
 	STACK_EV_UDP_ERROR, /* an ICMP error arrived for a connected socket */
