@@ -44,15 +44,13 @@
 
 static void rearm_stack_timer(struct daemon *d, bool at_once)
 {
-	uint64_t deadline =
-	    at_once ? 0 : stack_next_deadline(d->stack);
+	uint64_t deadline = at_once ? 0 : stack_next_deadline(d->stack);
 	uint64_t now;
 	double delay = 0;
 
 	/* The timer already runs to this deadline: nothing to do. */
 	if (deadline == d->timer_deadline &&
-	    (deadline == STACK_NO_DEADLINE ||
-	     ev_is_active(&d->stack_timer)))
+	    (deadline == STACK_NO_DEADLINE || ev_is_active(&d->stack_timer)))
 		return;
 	ev_timer_stop(d->loop, &d->stack_timer);
 	d->timer_deadline = deadline;

@@ -11,12 +11,8 @@
  *
  * The loop has four kinds of watchers:
  *
- *   - one ev_io per TAP: reads up to TAP_RX_BATCH frames per wakeup,
- *     each into a buffer from stack_pkt_alloc() handed to stack_input()
- *     (with offload, behind a virtio-net header, up to 64 KiB: see
- *     tap_read_frames());
- *     when the pool is exhausted the frame is read and dropped (counted)
- *     so that the loop does not spin on a readable TAP;
+ *   - one ev_io per TAP: reads up to TAP_RX_BATCH frames per wakeup
+ *     into the stack (tap_read_frames(), tap.c);
  *   - one ev_timer at the stack's next deadline, calling stack_timer(),
  *     and the ev_prepare that ends each turn (loop.c);
  *   - the control server's watchers (control.c);
@@ -25,8 +21,8 @@
  *     EPIPE instead.
  *
  * Watchers only give the stack its input. At the end of each turn,
- * before the loop blocks, loop.c drains the stack: its frames to
- * tap_write_frame(), its events to the control server, its timer
+ * before the loop blocks, loop.c drains the stack: its frames to their
+ * TAPs (tap_write_frame(), tap.c), its events to the control server, its timer
  * re-armed. Nothing in the process blocks: TAPs are non-blocking, and a frame
  * that cannot be written at once is dropped and counted (tx_drops), as a NIC
  * would.
@@ -44,10 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <endian.h>
-#include <linux/virtio_net.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,9 +58,6 @@
 /* Frames read from one TAP per wakeup, so one busy TAP cannot starve
  * the others or the control socket. */
 #define TAP_RX_BATCH 64
-/* The largest frame a TAP hands over: an IPv4 datagram of 64 KiB (a TSO
- * super-segment) with its Ethernet header. */
-#define TAP_FRAME_MAX (65535u + 14u)
 /* Frames one barrier reads from one TAP at most: a TAP the kernel keeps
  * filling cannot hold a barrier forever (the kernel's queue is 500 to
  * 1000 frames, so this is never reached by frames sent before it). */
@@ -96,170 +86,13 @@ static struct tap *tap_by_ifindex(struct daemon *d, int ifindex)
 	return NULL;
 }
 
-/* Fills the virtio-net header that goes in front of p: the offloads the
- * stack asked for (a partial checksum, TSO), or zeroes. */
-static void vnet_hdr_fill(struct virtio_net_hdr *vh, const struct pkt *p)
-{
-	memset(vh, 0, sizeof(*vh));
-	if (!(p->flags & PKT_F_CSUM_PARTIAL))
-		return;
-	size_t l4 = (size_t)(p->buf + p->l4_offset - p->data);
-	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	vh->csum_start = htole16((uint16_t)l4);
-	vh->csum_offset = htole16(p->csum_offset);
-	if (p->gso_size && l4 + 13 <= p->len) {
-		size_t thl = (size_t)(p->data[l4 + 12] >> 4) * 4;
-		vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-		vh->gso_size = htole16(p->gso_size);
-		vh->hdr_len = htole16((uint16_t)(l4 + thl));
-	}
-}
-
-/* Writes one frame to its TAP (behind a virtio-net header when the TAP
- * has IFF_VNET_HDR) and counts the outcome: d->link_send. */
-static void tap_write_frame(struct daemon *d, const struct pkt *p)
+/* d->link_send: a frame the stack queued, to the TAP of its interface. */
+static void link_send(struct daemon *d, const struct pkt *p)
 {
 	struct tap *t = tap_by_ifindex(d, p->ifindex);
-	struct virtio_net_hdr vh;
-	struct iovec iov[2];
-	size_t want = p->len;
-	int niov = 0;
-	ssize_t n;
 
-	if (!t || t->fd < 0)
-		return;
-	if (t->vnet_hdr) {
-		vnet_hdr_fill(&vh, p);
-		iov[niov++] = (struct iovec){&vh, sizeof(vh)};
-		want += sizeof(vh);
-	}
-	iov[niov++] = (struct iovec){p->data, p->len};
-	n = niov == 1 ? write(t->fd, p->data, p->len)
-		      : writev(t->fd, iov, niov);
-	if (n == (ssize_t)want) {
-		t->tx_frames++;
-	} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-			     errno == ENOBUFS)) {
-		t->tx_drops++;
-	} else {
-		/* Count every error; log the first, then one in 1024. */
-		if ((t->tx_errors++ & 1023) == 0)
-			log_msg(LOG_WARNING, "%s: writing a %u-byte frame: %s",
-				t->name, p->len,
-				n < 0 ? strerror(errno) : "short write");
-	}
-}
-
-/*
- * A buffer to read one frame into. With the virtio-net header, frames up
- * to 64 KiB arrive: a large buffer (the one kept from the last read, or a
- * new one); a small one when the pool has no large one left (a large
- * frame then fails to read and is lost, as with a NIC out of large
- * descriptors). Without, a small one for the MTU. NULL: pool exhausted.
- */
-static struct pkt *tap_rx_buffer(struct daemon *d, struct tap *t)
-{
-	struct pkt *p;
-
-	if (t->vnet_hdr) {
-		p = t->spare;
-		t->spare = NULL;
-		if (!p)
-			p = stack_pkt_alloc(d->stack, TAP_FRAME_MAX);
-		if (p)
-			return p;
-	}
-	return stack_pkt_alloc(d->stack, t->mtu + 14);
-}
-
-/*
- * Reads up to `max` frames from the TAP, each handed to stack_input().
- * Returns the number read, with *drained set when the TAP had no more
- * (EAGAIN or an error).
- *
- * With IFF_VNET_HDR the header is read into the headroom just in front
- * of the frame: a checksum the kernel left partial (NEEDS_CSUM) or
- * checked (DATA_VALID) is passed on as PKT_F_CSUM_VALID. A small frame
- * read into a large buffer is copied into a small one, so that large
- * buffers hold large frames only, and the large one is kept for the
- * next read.
- */
-static unsigned tap_read_frames(struct daemon *d, struct tap *t, unsigned max,
-				bool *drained)
-{
-	/* > the largest frame, 65535 + 14, and its header */
-	static uint8_t discard[TAP_FRAME_MAX + 64];
-	uint64_t now = daemon_now();
-	size_t hdr = t->vnet_hdr ? sizeof(struct virtio_net_hdr) : 0;
-	unsigned i;
-
-	*drained = false;
-	for (i = 0; i < max; i++) {
-		struct pkt *p = tap_rx_buffer(d, t);
-		struct virtio_net_hdr vh;
-		size_t room;
-		ssize_t n;
-
-		if (!p) {
-			/* Pool exhausted: drop the frame, as a NIC out of
-			 * descriptors would. */
-			n = read(t->fd, discard, sizeof(discard));
-			if (n < 0) {
-				*drained = true;
-				break;
-			}
-			t->rx_drops++;
-			continue;
-		}
-		/* Read into all the room there is: should the kernel side's
-		 * MTU have been raised behind our back, a frame a little over
-		 * ours still arrives whole (tun fails a read into a buffer
-		 * too small, and the frame is lost). */
-		room = pkt_tailroom(p);
-		if (room > TAP_FRAME_MAX)
-			room = TAP_FRAME_MAX;
-		n = read(t->fd, p->data - hdr, room + hdr);
-		if (n <= (ssize_t)hdr) {
-			if (p->pkt_class == PKT_CLASS_LARGE && !t->spare)
-				t->spare = p;
-			else
-				stack_pkt_free(d->stack, p);
-			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && (t->rx_errors++ & 1023) == 0)
-				log_msg(LOG_WARNING, "%s: read: %m", t->name);
-			if (n >= 0 && n <= (ssize_t)hdr && n > 0)
-				continue; /* a header and no frame */
-			*drained = !(n < 0 && errno == EINTR);
-			break;
-		}
-		n -= (ssize_t)hdr;
-		p->len = (uint32_t)n;
-		if (hdr) {
-			memcpy(&vh, p->data - hdr, sizeof(vh));
-			if (vh.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
-					VIRTIO_NET_HDR_F_DATA_VALID))
-				p->flags |= PKT_F_CSUM_VALID;
-			if (p->pkt_class == PKT_CLASS_LARGE &&
-			    (size_t)n + PKT_HEADROOM <= PKT_SMALL_CAP) {
-				struct pkt *q =
-				    stack_pkt_alloc(d->stack, (size_t)n);
-
-				if (q) {
-					memcpy(q->data, p->data, (size_t)n);
-					q->len = p->len;
-					q->flags = p->flags;
-					p->flags = 0;
-					p->len = 0;
-					t->spare = p;
-					p = q;
-				}
-			}
-		}
-		p->ifindex = (uint16_t)t->ifindex;
-		t->rx_frames++;
-		stack_input(d->stack, now, p);
-	}
-	return i;
+	if (t)
+		tap_write_frame(t, p);
 }
 
 static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -269,7 +102,8 @@ static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	    (struct tap *)((char *)w - offsetof(struct tap, watcher));
 	bool drained;
 
-	(void)tap_read_frames(d, t, TAP_RX_BATCH, &drained);
+	(void)tap_read_frames(t, d->stack, daemon_now(), TAP_RX_BATCH,
+			      &drained);
 }
 
 unsigned daemon_taps_drain(struct daemon *d)
@@ -286,8 +120,8 @@ unsigned daemon_taps_drain(struct daemon *d)
 		/* In batches, draining between them so that the pool
 		 * drains as it fills. */
 		while (!drained && read_here < DAEMON_BARRIER_FRAMES_MAX) {
-			read_here +=
-			    tap_read_frames(d, t, TAP_RX_BATCH, &drained);
+			read_here += tap_read_frames(t, d->stack, daemon_now(),
+						     TAP_RX_BATCH, &drained);
 			daemon_drain(d);
 		}
 		total += read_here;
@@ -624,7 +458,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "creating the stack: %s", strerror(ENOMEM));
 		goto out;
 	}
-	d->link_send = tap_write_frame;
+	d->link_send = link_send;
 	daemon_loop_start(d);
 	loop_up = 1;
 	/* From here a signal waits for ev_run(), which then stops at once:
@@ -673,10 +507,7 @@ out:
 			    (unsigned long long)t->tx_frames,
 			    (unsigned long long)t->tx_drops,
 			    (unsigned long long)t->tx_errors);
-		if (t->spare) {
-			stack_pkt_free(d->stack, t->spare);
-			t->spare = NULL;
-		}
+		tap_release_spare(t, d->stack);
 		tap_close(t);
 	}
 	if (d->loop) {

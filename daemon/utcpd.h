@@ -31,7 +31,7 @@ struct tap {
 	 * and, with it, TSO and checksum offload granted by TUNSETOFFLOAD. */
 	int vnet_hdr;
 	int offload;
-	/* main.c: a large stack buffer read into and kept while the frames
+	/* tap.c: a large stack buffer read into and kept while the frames
 	 * that arrive are small (they are copied into small buffers). */
 	struct pkt *spare;
 	/* tap.c: the kernel's view, and what to restore on a pre-existing
