@@ -98,11 +98,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "../ipc/ipc.h"
-#include "control_internal.h"
+#include "control_tcp.h"
+
 #include "log.h"
-#include "loop.h"
-#include "utcpd.h"
 
 #define CONTROL_TCP_CHANNELS_MAX       16384 /* connections, all clients */
 #define CONTROL_TCP_HASH	       1024  /* buckets, a power of two */
@@ -756,33 +754,15 @@ static void lchannel_destroy(struct tcp_lchannel *l)
 static int lchannel_announce(struct tcp_lchannel *l)
 {
 	uint8_t msg[IPC_ACCEPT_LEN];
-	struct iovec iov = {.iov_base = msg, .iov_len = sizeof(msg)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct msghdr mh;
-	struct cmsghdr *cmsg;
 	int err;
 
 	ipc_accept_encode(msg, &l->pending_msg);
-	memset(&mh, 0, sizeof(mh));
-	memset(&cbuf, 0, sizeof(cbuf));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf.buf;
-	mh.msg_controllen = sizeof(cbuf.buf);
-	cmsg = CMSG_FIRSTHDR(&mh);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &l->pending_fd, sizeof(int));
-	if (sendmsg(l->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-		err = -errno;
-		if (err == -EAGAIN || err == -EWOULDBLOCK || err == -ENOBUFS) {
-			ev_io_start(l->ctl->d->loop, &l->write_watcher);
-			return -EAGAIN;
-		}
+	err = control_send_packet(l->fd, msg, sizeof(msg), l->pending_fd);
+	if (err == -EAGAIN) {
+		ev_io_start(l->ctl->d->loop, &l->write_watcher);
+		return -EAGAIN;
+	}
+	if (err) {
 		log_msg(LOG_DEBUG,
 			"control: tcp listener %d: announcing %d: %s",
 			l->listener, l->pending->conn, strerror(-err));

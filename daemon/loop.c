@@ -91,11 +91,6 @@ void daemon_drain(struct daemon *d)
 	rearm_stack_timer(d, round == DAEMON_DRAIN_ROUNDS_MAX);
 }
 
-bool daemon_turn_full(const struct daemon *d)
-{
-	return stack_tx_queued(d->stack) >= d->turn_tx_max;
-}
-
 static void turn_end_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	daemon_drain(w->data);

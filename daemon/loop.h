@@ -9,8 +9,6 @@
 #ifndef UTCPD_LOOP_H
 #define UTCPD_LOOP_H
 
-#include <stdbool.h>
-
 struct daemon;
 
 /* Starts the end-of-turn watcher and the stack's timer on d->loop
@@ -29,12 +27,5 @@ void daemon_loop_stop(struct daemon *d);
  * BARRIER between its batches of frames: nobody else calls it.
  */
 void daemon_drain(struct daemon *d);
-
-/* True when the stack has queued so many frames this turn that a
- * handler feeding it bulk input (datagrams, stream bytes) should stop
- * and leave the rest to the next turn, so the buffer pool drains
- * before it runs dry. Input left on a readable descriptor is seen
- * again at once: the loop does not block on it. */
-bool daemon_turn_full(const struct daemon *d);
 
 #endif

@@ -306,10 +306,35 @@ static void usage(FILE *out)
 }
 
 struct override {
+	int opt;
 	const char *flag; /* for messages */
 	const char *key;
 	const char *value;
 };
+
+/* The options that override a [daemon] key of the configuration file. */
+static const struct override override_options[] = {
+    {'n', "--name", "name", NULL},
+    {'s', "--socket", "socket", NULL},
+    {'M', "--socket-mode", "socket_mode", NULL},
+    {'l', "--log", "log", NULL},
+    {'L', "--log-level", "log_level", NULL},
+};
+
+/* Fills *o for option `opt` with its value. Returns 0, or -EINVAL when
+ * `opt` is no override (getopt's '?' for an unknown option). */
+static int override_option(int opt, const char *value, struct override *o)
+{
+	for (size_t i = 0;
+	     i < sizeof(override_options) / sizeof(override_options[0]); i++) {
+		if (override_options[i].opt == opt) {
+			*o = override_options[i];
+			o->value = value;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
 
 /* Prints what the configuration says, for --check-config. */
 static void print_config(const struct config *cfg, const char *path)
@@ -369,7 +394,7 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "c:n:s:l:thV", options, NULL)) !=
 	       -1) {
-		struct override o = {NULL, NULL, optarg};
+		struct override o;
 
 		switch (opt) {
 		case 'c':
@@ -384,22 +409,8 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("utcpd %s\n", UTCPD_VERSION);
 			return 0;
-		case 'n':
-			o.flag = "--name", o.key = "name";
-			break;
-		case 's':
-			o.flag = "--socket", o.key = "socket";
-			break;
-		case 'M':
-			o.flag = "--socket-mode", o.key = "socket_mode";
-			break;
-		case 'l':
-			o.flag = "--log", o.key = "log";
-			break;
-		case 'L':
-			o.flag = "--log-level", o.key = "log_level";
-			break;
-		default:
+		}
+		if (override_option(opt, optarg, &o) < 0) {
 			fprintf(stderr, "Try 'utcpd --help'.\n");
 			return EXIT_CONFIG;
 		}

@@ -11,6 +11,8 @@
 #define UTCPD_H
 
 #include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../stack/stack.h"
@@ -64,6 +66,17 @@ struct daemon {
 	ev_signal sig_term, sig_int, sig_hup;
 	int exit_status; /* set before ev_break() */
 };
+
+/* True when the stack has queued so many frames this turn (half the
+ * pool's small buffers, d->turn_tx_max) that a handler feeding it bulk
+ * input (datagrams, stream bytes) should stop and leave the rest to the
+ * next turn, so the pool drains (loop.c) before it runs dry. Input left
+ * on a readable descriptor is seen again at once: the loop does not
+ * block on it. */
+static inline bool daemon_turn_full(const struct daemon *d)
+{
+	return stack_tx_queued(d->stack) >= d->turn_tx_max;
+}
 
 /* CLOCK_MONOTONIC in nanoseconds: the `now` handed to the stack. */
 uint64_t daemon_now(void);
