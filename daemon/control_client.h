@@ -34,8 +34,7 @@
 #include "utcpd.h"
 
 #define CONTROL_OUTQ_MAX      8
-#define CONTROL_SMALL_MSG_MAX 64  /* every reply but a status chunk */
-#define CONTROL_SOCK_HASH     256 /* buckets, a power of two */
+#define CONTROL_SMALL_MSG_MAX 64 /* every reply but a status chunk */
 
 struct control_client;
 struct control_socket;
@@ -89,8 +88,7 @@ struct control {
 	unsigned next_serial;
 	/* Tears a client down with everything it owns (control.c). */
 	void (*client_destroy)(struct control_client *c);
-	struct control_socket *sock_hash[CONTROL_SOCK_HASH]; /* UDP */
-	unsigned nsockets;				     /* UDP */
+	unsigned nsockets; /* UDP */
 	uint64_t clients_refused;
 	uint64_t protocol_errors;
 	struct control_tcp *tcp; /* control_tcp.c */

@@ -15,9 +15,11 @@
  * is gone (every copy closed, or the process died), as a kernel socket
  * lives as long as its file. Only a blocking connect that has not been
  * answered yet belongs to its client (c->reply_pending), and dies with
- * it. Every object is in a hash by its stack id; control_tcp_stop()
- * frees them all. There are at most CONTROL_TCP_CHANNELS_MAX channels;
- * listeners are bounded by the stack (tcp_listeners_max).
+ * it. Every object is the stack's cookie for its id (tcp_set_user,
+ * tcp_listen_set_user), so an event leads straight to it, and it is in
+ * a list, from which control_tcp_stop() frees them all. There are at most
+ * CONTROL_TCP_CHANNELS_MAX channels; listeners are bounded by the stack
+ * (tcp_listeners_max).
  *
  * Application -> stack (channel_input). The daemon reads its end only
  * while tcp_send_space() > 0, at most that many bytes, straight into
@@ -81,9 +83,9 @@
  * application writes waits in the socketpair until the connection is
  * established; a failure is delivered as above (urgent byte, EOF).
  *
- * Stack events are hints: a handler finds the object by id and asks the
- * stack (tcp_recv_peek ...) what is true now, so a stale event is
- * harmless.
+ * Stack events are hints: a handler finds the object by the event's
+ * cookie and asks the stack (tcp_recv_peek ...) what is true now, so a
+ * stale event is harmless.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -103,7 +105,6 @@
 #include "log.h"
 
 #define CONTROL_TCP_CHANNELS_MAX       16384 /* connections, all clients */
-#define CONTROL_TCP_HASH	       1024  /* buckets, a power of two */
 #define CONTROL_TCP_IO_BYTES	       (64u << 10)  /* one read from an app */
 #define CONTROL_TCP_WAKEUP_BYTES       (256u << 10) /* per direction, wakeup */
 #define CONTROL_TCP_ACCEPTS_PER_WAKEUP 64
@@ -113,7 +114,6 @@ struct tcp_lchannel;
 
 struct tcp_channel {
 	struct control *ctl;
-	struct tcp_channel *hash_next;
 	struct tcp_channel *prev, *next; /* ctl->tcp->channels */
 	struct control_client *waiter;	 /* blocking connect not answered */
 	uint32_t reply_id;		 /* ... its request id */
@@ -136,7 +136,6 @@ struct tcp_channel {
 
 struct tcp_lchannel {
 	struct control *ctl;
-	struct tcp_lchannel *hash_next;
 	struct tcp_lchannel *prev, *next;
 	unsigned creator;
 	int listener; /* the stack's listener id */
@@ -152,8 +151,6 @@ struct tcp_lchannel {
 };
 
 struct control_tcp {
-	struct tcp_channel *hash[CONTROL_TCP_HASH];
-	struct tcp_lchannel *lhash[CONTROL_TCP_HASH];
 	struct tcp_channel *channels;
 	struct tcp_lchannel *lchannels;
 	unsigned nchannels;
@@ -171,27 +168,10 @@ enum channel_end {
 static void channel_output(struct tcp_channel *ch);
 static void channel_input(struct tcp_channel *ch);
 
-static unsigned bucket(int id)
+/* The channel of stack connection `conn` (its cookie), or NULL. */
+static struct tcp_channel *channel_find(struct control *ctl, int conn)
 {
-	return (unsigned)id & (CONTROL_TCP_HASH - 1);
-}
-
-static struct tcp_channel *channel_find(struct control_tcp *t, int conn)
-{
-	struct tcp_channel *ch = t->hash[bucket(conn)];
-
-	while (ch && ch->conn != conn)
-		ch = ch->hash_next;
-	return ch;
-}
-
-static struct tcp_lchannel *lchannel_find(struct control_tcp *t, int listener)
-{
-	struct tcp_lchannel *l = t->lhash[bucket(listener)];
-
-	while (l && l->listener != listener)
-		l = l->hash_next;
-	return l;
+	return tcp_get_user(ctl->d->stack, conn);
 }
 
 /* ---- the stack's options from the wire's ---------------------------- */
@@ -311,8 +291,7 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 	ch->read_watcher.data = ch;
 	ch->write_watcher.data = ch;
 	ch->connect_timer.data = ch;
-	ch->hash_next = t->hash[bucket(conn)];
-	t->hash[bucket(conn)] = ch;
+	(void)tcp_set_user(ctl->d->stack, conn, ch); /* its events' cookie */
 	ch->next = t->channels;
 	if (t->channels)
 		t->channels->prev = ch;
@@ -329,14 +308,6 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 	struct control *ctl = ch->ctl;
 	struct control_tcp *t = ctl->tcp;
 	struct ev_loop *loop = ctl->d->loop;
-	struct tcp_channel **pp;
-
-	for (pp = &t->hash[bucket(ch->conn)]; *pp; pp = &(*pp)->hash_next) {
-		if (*pp == ch) {
-			*pp = ch->hash_next;
-			break;
-		}
-	}
 	if (ch->prev)
 		ch->prev->next = ch->next;
 	else
@@ -703,7 +674,8 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	for (int i = 0; i < n; i++) {
 		/* By id, not pointer: an earlier one may have gone. */
-		struct tcp_channel *ch = channel_find(t, (int)evs[i].data.u64);
+		struct tcp_channel *ch =
+		    channel_find(ctl, (int)evs[i].data.u64);
 
 		if (!ch || !ch->in_hup_set)
 			continue;
@@ -722,14 +694,6 @@ static void lchannel_destroy(struct tcp_lchannel *l)
 {
 	struct control *ctl = l->ctl;
 	struct control_tcp *t = ctl->tcp;
-	struct tcp_lchannel **pp;
-
-	for (pp = &t->lhash[bucket(l->listener)]; *pp; pp = &(*pp)->hash_next) {
-		if (*pp == l) {
-			*pp = l->hash_next;
-			break;
-		}
-	}
 	if (l->prev)
 		l->prev->next = l->next;
 	else
@@ -975,8 +939,7 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	l->read_watcher.data = l;
 	l->write_watcher.data = l;
 	ev_io_start(d->loop, &l->read_watcher);
-	l->hash_next = ctl->tcp->lhash[bucket(listener)];
-	ctl->tcp->lhash[bucket(listener)] = l;
+	(void)tcp_listen_set_user(d->stack, listener, l); /* events' cookie */
 	l->next = ctl->tcp->lchannels;
 	if (l->next)
 		l->next->prev = l;
@@ -1003,7 +966,7 @@ void control_tcp_setopt(struct control_client *c, const struct ipc_msg *m,
 {
 	struct daemon *d = c->ctl->d;
 	struct ipc_status_only_reply r = {0};
-	struct tcp_channel *ch = channel_find(c->ctl->tcp, req->id);
+	struct tcp_channel *ch = channel_find(c->ctl, req->id);
 	uint8_t buf[CONTROL_SMALL_MSG_MAX];
 	struct tcp_sockopts o;
 	int len;
@@ -1035,13 +998,15 @@ void control_tcp_on_event(struct control *ctl, const struct stack_event *ev)
 
 	if (!t)
 		return;
+	/* The cookies set by tcp_listen_set_user and tcp_set_user; NULL
+	 * once the object has let go of its stack id. */
 	if (ev->type == STACK_EV_TCP_ACCEPTABLE) {
-		l = lchannel_find(t, ev->sock);
+		l = ev->user;
 		if (l && !l->pending)
 			lchannel_accept(l);
 		return;
 	}
-	ch = channel_find(t, ev->sock);
+	ch = ev->user;
 	if (!ch)
 		return; /* closed since */
 	switch (ev->type) {

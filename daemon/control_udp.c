@@ -48,10 +48,9 @@
 
 struct control_socket {
 	struct control_client *owner;
-	struct control_socket *next;	  /* in owner->sockets */
-	struct control_socket *hash_next; /* in control->sock_hash */
-	int sock;			  /* stack socket id */
-	int fd;				  /* the daemon's end */
+	struct control_socket *next; /* in owner->sockets */
+	int sock;		     /* stack socket id */
+	int fd;			     /* the daemon's end */
 	ev_io read_watcher;
 	ev_io write_watcher;
 	uint32_t pending_error; /* an ICMP error not yet delivered */
@@ -60,20 +59,6 @@ struct control_socket {
 static void socket_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void socket_write_cb(struct ev_loop *loop, ev_io *w, int revents);
 
-static unsigned sock_bucket(int sock)
-{
-	return (unsigned)sock & (CONTROL_SOCK_HASH - 1);
-}
-
-static struct control_socket *socket_find(struct control *ctl, int sock)
-{
-	struct control_socket *cs = ctl->sock_hash[sock_bucket(sock)];
-
-	while (cs && cs->sock != sock)
-		cs = cs->hash_next;
-	return cs;
-}
-
 /* Closes the socket in the stack and frees it. */
 static void socket_destroy(struct control_socket *cs)
 {
@@ -81,13 +66,6 @@ static void socket_destroy(struct control_socket *cs)
 	struct control *ctl = c->ctl;
 	struct control_socket **pp;
 
-	for (pp = &ctl->sock_hash[sock_bucket(cs->sock)]; *pp;
-	     pp = &(*pp)->hash_next) {
-		if (*pp == cs) {
-			*pp = cs->hash_next;
-			break;
-		}
-	}
 	for (pp = &c->sockets; *pp; pp = &(*pp)->next) {
 		if (*pp == cs) {
 			*pp = cs->next;
@@ -304,8 +282,7 @@ static int udp_open(struct control_client *c, const struct ipc_udp_open *o,
 	ev_io_start(d->loop, &cs->read_watcher);
 	cs->next = c->sockets;
 	c->sockets = cs;
-	cs->hash_next = ctl->sock_hash[sock_bucket(sock)];
-	ctl->sock_hash[sock_bucket(sock)] = cs;
+	(void)udp_socket_set_user(d->stack, sock, cs); /* its events' cookie */
 	c->nsockets++;
 	ctl->nsockets++;
 	r->sock = sock;
@@ -360,7 +337,7 @@ void control_udp_client_gone(struct control_client *c)
 
 void control_udp_on_event(struct control *ctl, const struct stack_event *ev)
 {
-	struct control_socket *cs = socket_find(ctl, ev->sock);
+	struct control_socket *cs = ev->user; /* udp_socket_set_user */
 
 	if (!cs)
 		return; /* closed since */
