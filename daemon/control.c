@@ -31,7 +31,7 @@
  * Handlers only give the stack its input; the stack's frames and events
  * are drained once per loop turn (loop.c), and events come back here
  * through control_on_stack_event(). BARRIER is answered after
- * daemon_taps_drain().
+ * d->link_read_all().
  */
 #define _GNU_SOURCE
 #include "control.h"
@@ -97,7 +97,7 @@ static int handle_hello(struct control_client *c, const struct ipc_msg *m)
 }
 
 /* BARRIER: every frame that reached a TAP before this request has been
- * read and processed (daemon_taps_drain) when the reply is queued. */
+ * read and processed (d->link_read_all) when the reply is queued. */
 static int handle_barrier(struct control_client *c, const struct ipc_msg *m)
 {
 	uint8_t buf[CONTROL_SMALL_MSG_MAX];
@@ -106,7 +106,7 @@ static int handle_barrier(struct control_client *c, const struct ipc_msg *m)
 
 	if (err)
 		return err;
-	r.value = daemon_taps_drain(c->ctl->d);
+	r.value = c->ctl->d->link_read_all(c->ctl->d);
 	len = ipc_encode_barrier_reply(buf, sizeof(buf), c->version, m->id, &r);
 	if (len > 0)
 		control_client_queue(c, buf, len, -1);

@@ -34,6 +34,7 @@
 
 #include <ev.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "control.h"
 #include "utcpd.h"
@@ -41,6 +42,14 @@
 /* Rounds of draining tx and events in one daemon_drain(); events that
  * keep making events beyond this are left for the next turn. */
 #define DAEMON_DRAIN_ROUNDS_MAX 16
+
+uint64_t daemon_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * STACK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
 
 static void rearm_stack_timer(struct daemon *d, bool at_once)
 {

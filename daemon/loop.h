@@ -12,7 +12,7 @@
 struct daemon;
 
 /* Starts the end-of-turn watcher and the stack's timer on d->loop
- * (d->stack and d->link_send are set). */
+ * (d->stack, d->cfg and d->link_send are set). */
 void daemon_loop_start(struct daemon *d);
 
 /* Stops both watchers, then drains once more: the frames that closing

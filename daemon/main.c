@@ -41,7 +41,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -69,14 +68,6 @@
 #define EXIT_CONFIG 2
 
 static struct daemon daemon_state;
-
-uint64_t daemon_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * STACK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 static struct tap *tap_by_ifindex(struct daemon *d, int ifindex)
 {
@@ -106,7 +97,10 @@ static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			      &drained);
 }
 
-unsigned daemon_taps_drain(struct daemon *d)
+/* d->link_read_all, for BARRIER: every frame waiting on every TAP
+ * (until EAGAIN, at most DAEMON_BARRIER_FRAMES_MAX per TAP) into the
+ * stack, draining it (daemon_drain) between batches. */
+static unsigned taps_read_all(struct daemon *d)
 {
 	unsigned total = 0;
 
@@ -470,6 +464,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	d->link_send = link_send;
+	d->link_read_all = taps_read_all;
 	daemon_loop_start(d);
 	loop_up = 1;
 	/* From here a signal waits for ev_run(), which then stops at once:

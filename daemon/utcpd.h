@@ -57,6 +57,10 @@ struct daemon {
 	/* The link under the stack: writes one frame the stack queued
 	 * (main.c: to its TAP; a test: to its simulated link). */
 	void (*link_send)(struct daemon *d, const struct pkt *p);
+	/* What BARRIER promises (docs/ipc.md): reads every frame waiting
+	 * on the links into the stack, draining it (daemon_drain) between
+	 * batches. Returns the frames read. */
+	unsigned (*link_read_all)(struct daemon *d);
 	/* loop.c: the end of each turn, the stack's timer */
 	ev_prepare turn_end;
 	ev_timer stack_timer;
@@ -78,13 +82,8 @@ static inline bool daemon_turn_full(const struct daemon *d)
 	return stack_tx_queued(d->stack) >= d->turn_tx_max;
 }
 
-/* CLOCK_MONOTONIC in nanoseconds: the `now` handed to the stack. */
+/* CLOCK_MONOTONIC in nanoseconds: the `now` handed to the stack
+ * (loop.c). */
 uint64_t daemon_now(void);
-
-/* Reads every frame waiting on every TAP (until EAGAIN, at most
- * DAEMON_BARRIER_FRAMES_MAX per TAP) and processes it, draining the
- * stack (daemon_drain) between batches: what the BARRIER request
- * promises. Returns the frames read. */
-unsigned daemon_taps_drain(struct daemon *d);
 
 #endif

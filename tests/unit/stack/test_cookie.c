@@ -188,7 +188,8 @@ int main(void)
 
 	tcase_add_test(tc, test_udp_readable_carries_the_sockets_cookie);
 	tcase_add_test(tc, test_udp_event_after_close_carries_null);
-	tcase_add_test(tc, test_tcp_listener_and_connections_carry_their_cookies);
+	tcase_add_test(tc,
+		       test_tcp_listener_and_connections_carry_their_cookies);
 	tcase_add_test(tc, test_tcp_event_after_close_carries_null);
 	tcase_add_test(tc, test_set_user_on_a_bad_id_is_ebadf);
 	suite_add_tcase(s, tc);
