@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ipc.h"
 #include "config.h"
 #include "control.h"
 #include "log.h"
@@ -279,9 +280,9 @@ static void setup(void)
 	W.d.stack = stack_new(&W.cfg.limits, 1);
 	ck_assert_ptr_nonnull(W.d.stack);
 	ck_assert_int_eq(stack_if_add(W.d.stack, "sim0", DAEMON_MAC, 1500), 0);
-	ck_assert_int_eq(stack_if_set_address(W.d.stack, daemon_now(), 0,
-					      DAEMON_ADDR, 24),
-			 0);
+	ck_assert_int_eq(
+	    stack_if_set_address(W.d.stack, daemon_now(), 0, DAEMON_ADDR, 24),
+	    0);
 	W.d.link_send = wire_send;
 	W.d.link_read_all = wire_read_all;
 
@@ -309,8 +310,7 @@ static void setup(void)
 	ev_async_start(W.d.loop, &W.call);
 	pthread_mutex_init(&W.mu, NULL);
 	pthread_cond_init(&W.cv, NULL);
-	ck_assert_int_eq(pthread_create(&W.thread, NULL, loop_thread, NULL),
-			 0);
+	ck_assert_int_eq(pthread_create(&W.thread, NULL, loop_thread, NULL), 0);
 }
 
 static void teardown(void)
@@ -361,17 +361,80 @@ START_TEST(test_hello_then_status_describes_the_daemon)
 {
 	struct utcp *u = client();
 	struct utcp_status *st;
+	char buf[8];
+	int fd;
 
+	/* An exchange with the peer first, for an ARP entry. */
+	fd = utcp_udp_connect(u, in4(PEER_ADDR), UDP_ECHO, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_send(fd, "arp", 3), 3);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 3);
+	close(fd);
+
+	/* Every counter: more records than one reply holds, so the
+	 * status spans several replies. */
 	ck_assert_int_eq(utcp_status(u, &st), 0);
 	ck_assert_str_eq(st->name, "in-process");
 	ck_assert_uint_eq(st->n_interfaces, 1);
 	ck_assert_str_eq(st->interfaces[0].name, "sim0");
 	ck_assert(st->interfaces[0].has_address);
-	ck_assert_uint_eq(ntohl(st->interfaces[0].address.s_addr),
-			  DAEMON_ADDR);
-	ck_assert_uint_eq(st->n_sockets, 0);
-	ck_assert_uint_gt(st->n_counters, 0);
+	ck_assert_uint_eq(ntohl(st->interfaces[0].address.s_addr), DAEMON_ADDR);
+	ck_assert(!st->interfaces[0].has_gateway);
+	ck_assert_uint_eq(st->n_routes, 1);
+	ck_assert_uint_eq(ntohl(st->routes[0].destination.s_addr), 0x0a000000);
+	ck_assert_uint_eq(st->routes[0].prefix_len, 24);
+	ck_assert_str_eq(st->routes[0].interface, "sim0");
+	ck_assert_int_eq(st->routes[0].kind, UTCP_ROUTE_CONNECTED);
+	ck_assert_uint_eq(st->n_arp, 1);
+	ck_assert_uint_eq(ntohl(st->arp[0].address.s_addr), PEER_ADDR);
+	ck_assert_int_eq(st->arp[0].state, UTCP_ARP_REACHABLE);
+	ck_assert_uint_eq(st->n_counters, STACK_COUNTER_COUNT);
+	ck_assert_uint_gt(st->n_counters * (IPC_REC_HDR_LEN + 56), IPC_MSG_MAX);
+	ck_assert_str_eq(st->counters[0].name,
+			 stack_counter_name((enum stack_counter)0));
 	utcp_status_free(st);
+	/* The connection stays usable after a multi-reply exchange. */
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	utcp_status_free(st);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_socket_path_comes_from_the_environment)
+{
+	struct utcp *u;
+	int err = 0;
+
+	ck_assert_ptr_null(utcp_open("/nonexistent/utcpd.sock", &err));
+	ck_assert_int_eq(err, -ENOENT);
+	setenv(UTCP_SOCKET_ENV, W.path, 1);
+	u = utcp_open(NULL, &err);
+	unsetenv(UTCP_SOCKET_ENV);
+	ck_assert_ptr_nonnull(u);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_udp_open_failure_is_the_stacks_status)
+{
+	struct utcp *u = client();
+	char b[8];
+	int a, fd;
+
+	a = utcp_udp_bind(u, in4(0), 5000, 0);
+	ck_assert_int_ge(a, 0);
+	ck_assert_int_eq(utcp_udp_bind(u, in4(0), 5000, 0), -EADDRINUSE);
+	ck_assert_int_eq(utcp_udp_bind(u, in4(0x0a000063), 5001, 0),
+			 -EADDRNOTAVAIL);
+	/* and the connection is fine afterwards */
+	fd = utcp_udp_bind(u, in4(0), 5001, UTCP_NONBLOCK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_recvfrom(fd, b, sizeof(b), NULL, NULL), -EAGAIN);
+	close(fd);
+	close(a);
+	/* arguments the library refuses itself */
+	ck_assert_int_eq(utcp_udp_connect(u, in4(PEER_ADDR), 0, 0), -EINVAL);
+	ck_assert_int_eq(utcp_udp_bind(u, in4(0), 5002, 0x80), -EINVAL);
 	utcp_close(u);
 }
 END_TEST
@@ -400,8 +463,8 @@ START_TEST(test_tcp_connect_to_a_listening_peer_data_both_ways)
 	struct utcp *u = client();
 	struct utcp_tcp_info info;
 	char buf[16];
-	int fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0,
-				  &info);
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
 
 	ck_assert_int_ge(fd, 0);
 	ck_assert_uint_eq(ntohl(info.local_addr.s_addr), DAEMON_ADDR);
@@ -420,8 +483,8 @@ END_TEST
 static void peer_connect_fn(void *arg)
 {
 	W.peer.greeting = "from peer";
-	W.peer.active = tcp_connect(W.peer.s, sim_now(W.sim), 0, 0,
-				    DAEMON_ADDR, *(uint16_t *)arg, NULL);
+	W.peer.active = tcp_connect(W.peer.s, sim_now(W.sim), 0, 0, DAEMON_ADDR,
+				    *(uint16_t *)arg, NULL);
 }
 
 static bool peer_got_reply(void)
@@ -459,8 +522,8 @@ START_TEST(test_tcp_connect_to_a_closed_port_is_refused)
 {
 	struct utcp *u = client();
 
-	ck_assert_int_eq(utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO + 1,
-					  5000, NULL, 0, NULL),
+	ck_assert_int_eq(utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO + 1, 5000,
+					  NULL, 0, NULL),
 			 -ECONNREFUSED);
 	utcp_close(u);
 }
@@ -526,6 +589,8 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_hello_then_status_describes_the_daemon);
+	tcase_add_test(tc, test_socket_path_comes_from_the_environment);
+	tcase_add_test(tc, test_udp_open_failure_is_the_stacks_status);
 	tcase_add_test(tc, test_udp_datagram_to_the_peer_and_its_echo_back);
 	tcase_add_test(tc, test_tcp_connect_to_a_listening_peer_data_both_ways);
 	tcase_add_test(tc, test_tcp_listen_accepts_a_connection_from_the_peer);
