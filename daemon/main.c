@@ -363,7 +363,14 @@ static void print_config(const struct config *cfg, const char *path)
 	}
 }
 
-int main(int argc, char **argv)
+/*
+ * Reads the command line, the configuration file and the overrides
+ * into *cfg (*path: the file read). Returns -1 to go on, or the exit
+ * status when the process is done (--help, --version, --check-config,
+ * or an error, reported on stderr).
+ */
+static int read_configuration(int argc, char **argv, struct config *cfg,
+			      const char **path)
 {
 	static const struct option options[] = {
 	    {"config", required_argument, NULL, 'c'},
@@ -377,14 +384,9 @@ int main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	static struct config cfg;
 	struct override overrides[OVERRIDES_MAX];
-	struct daemon *d = &daemon_state;
-	const char *path = CONFIG_DEFAULT_PATH;
 	char err[CONFIG_ERR_MAX];
-	int noverrides = 0, check_only = 0, control_up = 0, loop_up = 0, opt;
-	int status = EXIT_SETUP;
-	uint64_t seed;
+	int noverrides = 0, check_only = 0, opt;
 
 	while ((opt = getopt_long(argc, argv, "c:n:s:l:thV", options, NULL)) !=
 	       -1) {
@@ -392,7 +394,7 @@ int main(int argc, char **argv)
 
 		switch (opt) {
 		case 'c':
-			path = optarg;
+			*path = optarg;
 			continue;
 		case 't':
 			check_only = 1;
@@ -422,81 +424,28 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 
-	config_defaults(&cfg);
-	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
+	config_defaults(cfg);
+	if (config_load(cfg, *path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return EXIT_CONFIG;
 	}
 	for (int i = 0; i < noverrides; i++)
-		if (config_override(&cfg, overrides[i].key, overrides[i].value,
+		if (config_override(cfg, overrides[i].key, overrides[i].value,
 				    err, sizeof(err)) < 0) {
 			fprintf(stderr, "utcpd: %s: %s\n", overrides[i].flag,
 				err);
 			return EXIT_CONFIG;
 		}
 	if (check_only) {
-		print_config(&cfg, path);
+		print_config(cfg, *path);
 		return 0;
 	}
+	return -1;
+}
 
-	signal(SIGPIPE, SIG_IGN);
-	if (log_open(&cfg) < 0)
-		return EXIT_SETUP;
-	log_msg(LOG_NOTICE, "utcpd %s starting as \"%s\" (%s)", UTCPD_VERSION,
-		cfg.name, path);
-
-	memset(d, 0, sizeof(*d));
-	d->cfg = &cfg;
-	d->exit_status = EXIT_SETUP;
-	d->start_ns = daemon_now();
-	d->loop = ev_default_loop(EVFLAG_AUTO);
-	if (!d->loop) {
-		log_msg(LOG_ERR, "libev: no usable event backend");
-		goto out;
-	}
-	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
-		log_msg(LOG_ERR, "getrandom: %m");
-		goto out;
-	}
-	d->stack = stack_new(&cfg.limits, seed);
-	if (!d->stack) {
-		log_msg(LOG_ERR, "creating the stack: %s", strerror(ENOMEM));
-		goto out;
-	}
-	d->link_send = link_send;
-	d->link_read_all = taps_read_all;
-	daemon_loop_start(d);
-	loop_up = 1;
-	/* From here a signal waits for ev_run(), which then stops at once:
-	 * the teardown below runs in every case. */
-	ev_signal_init(&d->sig_term, signal_cb, SIGTERM);
-	ev_signal_init(&d->sig_int, signal_cb, SIGINT);
-	ev_signal_init(&d->sig_hup, signal_cb, SIGHUP);
-	d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
-	ev_signal_start(d->loop, &d->sig_term);
-	ev_signal_start(d->loop, &d->sig_int);
-	ev_signal_start(d->loop, &d->sig_hup);
-
-	for (int i = 0; i < cfg.nifs; i++)
-		if (interface_up(d, &cfg.ifs[i]) < 0)
-			goto out;
-
-	if (make_parent_dirs(cfg.socket_path) < 0)
-		goto out;
-	if (control_start(d, cfg.socket_path, cfg.socket_mode) < 0)
-		goto out;
-	control_up = 1;
-
-	log_msg(LOG_NOTICE, "ready: %d interface%s, control socket %s",
-		d->ntaps, d->ntaps == 1 ? "" : "s", cfg.socket_path);
-	ev_run(d->loop, 0); /* the first turn sends the gratuitous ARPs */
-	status = d->exit_status;
-
-out:
-	if (control_up)
-		control_stop(d);
-	if (loop_up)
-		daemon_loop_stop(d); /* the FINs and RSTs of the closing */
+/* Stops the TAPs' watchers, logs their counters and closes them. */
+static void taps_close(struct daemon *d)
+{
 	for (int i = 0; i < d->ntaps; i++) {
 		struct tap *t = &d->taps[i];
 
@@ -516,6 +465,72 @@ out:
 		tap_release_spare(t, d->stack);
 		tap_close(t);
 	}
+}
+
+/*
+ * Sets the daemon up (the loop, the stack, the signals, each interface,
+ * the control socket), runs the loop until a signal, and tears it all
+ * down. Returns the exit status: 0 after a signal, EXIT_SETUP when
+ * setting up failed (logged).
+ */
+static int daemon_run(struct daemon *d, struct config *cfg)
+{
+	int status = EXIT_SETUP, control_up = 0, loop_up = 0;
+	uint64_t seed;
+
+	memset(d, 0, sizeof(*d));
+	d->cfg = cfg;
+	d->exit_status = EXIT_SETUP;
+	d->start_ns = daemon_now();
+	d->loop = ev_default_loop(EVFLAG_AUTO);
+	if (!d->loop) {
+		log_msg(LOG_ERR, "libev: no usable event backend");
+		goto out;
+	}
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
+		log_msg(LOG_ERR, "getrandom: %m");
+		goto out;
+	}
+	d->stack = stack_new(&cfg->limits, seed);
+	if (!d->stack) {
+		log_msg(LOG_ERR, "creating the stack: %s", strerror(ENOMEM));
+		goto out;
+	}
+	d->link_send = link_send;
+	d->link_read_all = taps_read_all;
+	daemon_loop_start(d);
+	loop_up = 1;
+	/* From here a signal waits for ev_run(), which then stops at once:
+	 * the teardown below runs in every case. */
+	ev_signal_init(&d->sig_term, signal_cb, SIGTERM);
+	ev_signal_init(&d->sig_int, signal_cb, SIGINT);
+	ev_signal_init(&d->sig_hup, signal_cb, SIGHUP);
+	d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+	ev_signal_start(d->loop, &d->sig_term);
+	ev_signal_start(d->loop, &d->sig_int);
+	ev_signal_start(d->loop, &d->sig_hup);
+
+	for (int i = 0; i < cfg->nifs; i++)
+		if (interface_up(d, &cfg->ifs[i]) < 0)
+			goto out;
+
+	if (make_parent_dirs(cfg->socket_path) < 0)
+		goto out;
+	if (control_start(d, cfg->socket_path, cfg->socket_mode) < 0)
+		goto out;
+	control_up = 1;
+
+	log_msg(LOG_NOTICE, "ready: %d interface%s, control socket %s",
+		d->ntaps, d->ntaps == 1 ? "" : "s", cfg->socket_path);
+	ev_run(d->loop, 0); /* the first turn sends the gratuitous ARPs */
+	status = d->exit_status;
+
+out:
+	if (control_up)
+		control_stop(d);
+	if (loop_up)
+		daemon_loop_stop(d); /* the FINs and RSTs of the closing */
+	taps_close(d);
 	if (d->loop) {
 		ev_signal_stop(d->loop, &d->sig_term);
 		ev_signal_stop(d->loop, &d->sig_int);
@@ -523,6 +538,23 @@ out:
 	}
 	if (d->stack)
 		stack_free(d->stack);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static struct config cfg;
+	const char *path = CONFIG_DEFAULT_PATH;
+	int status = read_configuration(argc, argv, &cfg, &path);
+
+	if (status >= 0)
+		return status;
+	signal(SIGPIPE, SIG_IGN);
+	if (log_open(&cfg) < 0)
+		return EXIT_SETUP;
+	log_msg(LOG_NOTICE, "utcpd %s starting as \"%s\" (%s)", UTCPD_VERSION,
+		cfg.name, path);
+	status = daemon_run(&daemon_state, &cfg);
 	log_msg(status ? LOG_ERR : LOG_NOTICE, "stopped%s",
 		status ? " after an error" : "");
 	log_close();
