@@ -179,6 +179,16 @@ static const struct {
     {IPC_T_BARRIER, handle_barrier},
 };
 
+/* Tears the client down (ctl->client_destroy): its UDP sockets (after
+ * what their applications had written), a blocking connect it waits
+ * for, then the client itself. */
+static void client_destroy(struct control_client *c)
+{
+	control_udp_client_gone(c);
+	control_tcp_client_gone(c->ctl, c);
+	control_client_free(c);
+}
+
 /* Counts and logs a protocol violation; the caller destroys the client. */
 static void protocol_error(struct control_client *c, const char *what, int err)
 {
@@ -282,7 +292,7 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 				      errno == EINTR))
 				break;
 			if (p <= 0) {
-				c->ctl->client_destroy(c);
+				client_destroy(c);
 				return;
 			}
 		}
@@ -306,35 +316,25 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (n < 0)
 				log_msg(LOG_INFO, "control: client %u: %m",
 					c->serial);
-			c->ctl->client_destroy(c);
+			client_destroy(c);
 			return;
 		}
 		if (close_passed_fds(&msg) || (msg.msg_flags & MSG_CTRUNC)) {
 			protocol_error(c, "ancillary data sent", -EBADMSG);
-			c->ctl->client_destroy(c);
+			client_destroy(c);
 			return;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
 			protocol_error(c, "message too long", -EMSGSIZE);
-			c->ctl->client_destroy(c);
+			client_destroy(c);
 			return;
 		}
 		if (client_handle(c, ctl->msg_buf, (size_t)n) != 0) {
-			c->ctl->client_destroy(c);
+			client_destroy(c);
 			return;
 		}
 	}
 	control_client_flush(c);
-}
-
-/* Tears the client down (ctl->client_destroy): its UDP sockets (after
- * what their applications had written), a blocking connect it waits
- * for, then the client itself. */
-static void client_destroy(struct control_client *c)
-{
-	control_udp_client_gone(c);
-	control_tcp_client_gone(c->ctl, c);
-	control_client_free(c);
 }
 
 /* ---- accepting ----------------------------------------------------- */
