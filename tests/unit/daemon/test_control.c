@@ -480,6 +480,38 @@ START_TEST(test_tcp_connect_to_a_listening_peer_data_both_ways)
 }
 END_TEST
 
+START_TEST(test_tcp_setopt_on_own_connection_only)
+{
+	struct utcp *u = client(), *other = client();
+	struct utcp_tcp_opts o = {.set = UTCP_TCP_OPT_NODELAY |
+					 UTCP_TCP_OPT_KEEPALIVE,
+				  .nodelay = true,
+				  .keepalive = true};
+	struct utcp_tcp_info info;
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_tcp_setopt(u, info.id, &o), 0);
+	/* Another client's connection, and no connection at all. */
+	ck_assert_int_eq(utcp_tcp_setopt(other, info.id, &o), -EBADF);
+	ck_assert_int_eq(utcp_tcp_setopt(u, info.id + 1000, &o), -EBADF);
+	close(fd);
+	utcp_close(other);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_barrier_answers_after_the_link_is_quiet)
+{
+	struct utcp *u = client();
+
+	ck_assert_int_eq(utcp_barrier(u), 0);
+	ck_assert_int_eq(utcp_barrier(u), 0);
+	utcp_close(u);
+}
+END_TEST
+
 static void peer_connect_fn(void *arg)
 {
 	W.peer.greeting = "from peer";
@@ -595,6 +627,8 @@ int main(void)
 	tcase_add_test(tc, test_tcp_connect_to_a_listening_peer_data_both_ways);
 	tcase_add_test(tc, test_tcp_listen_accepts_a_connection_from_the_peer);
 	tcase_add_test(tc, test_tcp_connect_to_a_closed_port_is_refused);
+	tcase_add_test(tc, test_tcp_setopt_on_own_connection_only);
+	tcase_add_test(tc, test_barrier_answers_after_the_link_is_quiet);
 	tcase_add_test(tc, test_status_lists_sockets_and_listeners);
 	tcase_add_test(tc, test_client_disconnect_frees_its_sockets);
 	suite_add_tcase(s, tc);
