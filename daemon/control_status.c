@@ -25,7 +25,6 @@
 #include "log.h"
 
 /* A status being streamed: the snapshot and where encoding stands. */
-/* A status being streamed: the snapshot and where encoding stands. */
 enum status_phase {
 	STATUS_DAEMON,
 	STATUS_INTERFACES,
@@ -73,56 +72,105 @@ static void status_free(struct control_stream *base)
 	free(st);
 }
 
-static uint8_t route_kind(enum stack_route_kind kind)
+/*
+ * The stack's enums and the wire's are numbered alike, so a state or a
+ * kind travels as its number; the asserts keep it so.
+ */
+#define SAME_TCP_STATE(id, name)                                               \
+	_Static_assert((int)TCPS_##id == (int)IPC_TCPS_##id, #id);
+#define SAME_ARP_STATE(id, name)                                               \
+	_Static_assert((int)ARP_##id == (int)IPC_ARP_##id, #id);
+#define SAME_ROUTE_KIND(id, name)                                              \
+	_Static_assert((int)STACK_ROUTE_##id == (int)IPC_ROUTE_##id, #id);
+IPC_TCP_STATES(SAME_TCP_STATE)
+IPC_ARP_STATES(SAME_ARP_STATE)
+IPC_ROUTE_KINDS(SAME_ROUTE_KIND)
+_Static_assert((int)TCPS_STATE_COUNT == (int)IPC_TCPS_COUNT, "TCP states");
+
+/*
+ * The fields an IPC record shares, by name, with the stack's struct it
+ * is copied from (TO_RECORD assigns them). A field both have is one
+ * line here; the others are set by hand in status_record().
+ */
+/* clang-format off */
+#define INTERFACE_SAME(X)                                                      \
+	X(mtu)                                                                 \
+	X(addr)                                                                \
+	X(prefix_len)
+#define ROUTE_SAME(X)                                                          \
+	X(dst)                                                                 \
+	X(prefix_len)                                                          \
+	X(gateway)                                                             \
+	X(ifindex)                                                             \
+	X(kind)
+#define ARP_SAME(X)                                                            \
+	X(addr)                                                                \
+	X(ifindex)                                                             \
+	X(state)                                                               \
+	X(queued)
+#define TCP_SAME(X)                                                            \
+	X(id)                                                                  \
+	X(local_addr)                                                          \
+	X(local_port)                                                          \
+	X(remote_addr)                                                         \
+	X(remote_port)                                                         \
+	X(send_queue)                                                          \
+	X(recv_queue)                                                          \
+	X(snd_wnd)                                                             \
+	X(rcv_wnd)                                                             \
+	X(cwnd)                                                                \
+	X(ssthresh)                                                            \
+	X(mss)                                                                 \
+	X(backlog)                                                             \
+	X(srtt_us)                                                             \
+	X(rttvar_us)                                                           \
+	X(rto_ms)                                                              \
+	X(retransmits)                                                         \
+	X(bytes_sent)                                                          \
+	X(bytes_received)
+#define TO_RECORD(field) dst->field = src->field;
+/* clang-format on */
+
+static void interface_record(const struct stack_if_info *src, uint32_t gateway,
+			     int32_t index, struct ipc_rec_interface *dst)
 {
-	return kind == STACK_ROUTE_STATIC ? IPC_ROUTE_STATIC
-					  : IPC_ROUTE_CONNECTED;
+	INTERFACE_SAME(TO_RECORD)
+	dst->index = index;
+	memcpy(dst->name, src->name, sizeof(dst->name) - 1);
+	memcpy(dst->mac, src->mac, sizeof(dst->mac));
+	dst->gateway = gateway;
 }
 
-static uint8_t arp_state(enum arp_state state)
+static void route_record(const struct stack_route_info *src,
+			 struct ipc_rec_route *dst)
 {
-	switch (state) {
-	case ARP_INCOMPLETE:
-		return IPC_ARP_INCOMPLETE;
-	case ARP_REACHABLE:
-		return IPC_ARP_REACHABLE;
-	case ARP_STATIC:
-		return IPC_ARP_STATIC;
-	}
-	return IPC_ARP_INCOMPLETE;
+	ROUTE_SAME(TO_RECORD)
+}
+
+static void arp_record(const struct stack_arp_info *src,
+		       struct ipc_rec_arp *dst)
+{
+	ARP_SAME(TO_RECORD)
+	memcpy(dst->mac, src->mac, sizeof(dst->mac));
+	dst->expires_ms = src->expires_in_ns / 1000000u;
 }
 
 /* A TCP connection's or listener's record. */
-static void tcp_record(const struct stack_tcp_info *t, struct ipc_record *r)
+static void tcp_record(const struct stack_tcp_info *src, struct ipc_record *r)
 {
+	struct ipc_rec_tcp *dst = &r->u.tcp;
+
 	r->type = IPC_REC_TCP;
-	r->u.tcp.id = t->id;
-	r->u.tcp.state = t->listener ? IPC_TCPS_LISTEN
-			 : (unsigned)t->state < IPC_TCPS_COUNT
-			     ? (uint8_t)t->state
-			     : IPC_TCPS_CLOSED;
-	if (!t->listener && r->u.tcp.state == IPC_TCPS_LISTEN)
-		r->u.tcp.state = IPC_TCPS_CLOSED; /* cannot happen */
-	r->u.tcp.flags = (uint8_t)((t->listener ? IPC_TCP_F_LISTENER : 0) |
-				   (t->orphan ? IPC_TCP_F_ORPHAN : 0));
-	r->u.tcp.local_addr = t->local_addr;
-	r->u.tcp.local_port = t->local_port;
-	r->u.tcp.remote_addr = t->remote_addr;
-	r->u.tcp.remote_port = t->remote_port;
-	r->u.tcp.send_queue = t->send_queue;
-	r->u.tcp.recv_queue = t->recv_queue;
-	r->u.tcp.snd_wnd = t->snd_wnd;
-	r->u.tcp.rcv_wnd = t->rcv_wnd;
-	r->u.tcp.cwnd = t->cwnd;
-	r->u.tcp.ssthresh = t->ssthresh;
-	r->u.tcp.mss = t->mss;
-	r->u.tcp.backlog = t->backlog;
-	r->u.tcp.srtt_us = t->srtt_us;
-	r->u.tcp.rttvar_us = t->rttvar_us;
-	r->u.tcp.rto_ms = t->rto_ms;
-	r->u.tcp.retransmits = t->retransmits;
-	r->u.tcp.bytes_sent = t->bytes_sent;
-	r->u.tcp.bytes_received = t->bytes_received;
+	TCP_SAME(TO_RECORD)
+	if (src->listener)
+		dst->state = IPC_TCPS_LISTEN;
+	else if ((unsigned)src->state < IPC_TCPS_COUNT &&
+		 src->state != TCPS_LISTEN)
+		dst->state = (uint8_t)src->state;
+	else
+		dst->state = IPC_TCPS_CLOSED; /* cannot happen */
+	dst->flags = (uint8_t)((src->listener ? IPC_TCP_F_LISTENER : 0) |
+			       (src->orphan ? IPC_TCP_F_ORPHAN : 0));
 }
 
 /* Fills *r with the record at the stream's position; false when the
@@ -143,35 +191,20 @@ static bool status_record(struct status_stream *st, struct ipc_record *r)
 		if (i >= (size_t)st->nifs)
 			return false;
 		r->type = IPC_REC_INTERFACE;
-		r->u.iface.index = (int32_t)i;
-		memcpy(r->u.iface.name, st->ifs[i].name,
-		       sizeof(r->u.iface.name) - 1);
-		memcpy(r->u.iface.mac, st->ifs[i].mac, 6);
-		r->u.iface.mtu = st->ifs[i].mtu;
-		r->u.iface.addr = st->ifs[i].addr;
-		r->u.iface.prefix_len = st->ifs[i].prefix_len;
-		r->u.iface.gateway = st->if_gateway[i];
+		interface_record(&st->ifs[i], st->if_gateway[i], (int32_t)i,
+				 &r->u.iface);
 		return true;
 	case STATUS_ROUTES:
 		if (i >= st->nroutes)
 			return false;
 		r->type = IPC_REC_ROUTE;
-		r->u.route.dst = st->routes[i].dst;
-		r->u.route.prefix_len = st->routes[i].prefix_len;
-		r->u.route.gateway = st->routes[i].gateway;
-		r->u.route.ifindex = st->routes[i].ifindex;
-		r->u.route.kind = route_kind(st->routes[i].kind);
+		route_record(&st->routes[i], &r->u.route);
 		return true;
 	case STATUS_ARP:
 		if (i >= st->narp)
 			return false;
 		r->type = IPC_REC_ARP;
-		r->u.arp.addr = st->arp[i].addr;
-		memcpy(r->u.arp.mac, st->arp[i].mac, 6);
-		r->u.arp.ifindex = st->arp[i].ifindex;
-		r->u.arp.state = arp_state(st->arp[i].state);
-		r->u.arp.expires_ms = st->arp[i].expires_in_ns / 1000000u;
-		r->u.arp.queued = st->arp[i].queued;
+		arp_record(&st->arp[i], &r->u.arp);
 		return true;
 	case STATUS_SOCKETS:
 		if (i >= st->nudp)
