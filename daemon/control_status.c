@@ -90,7 +90,8 @@ _Static_assert((int)TCPS_STATE_COUNT == (int)IPC_TCPS_COUNT, "TCP states");
 /*
  * The fields an IPC record shares, by name, with the stack's struct it
  * is copied from (TO_RECORD assigns them). A field both have is one
- * line here; the others are set by hand in status_record().
+ * line here (the TCP record's come from ipc.h); the others are set by
+ * hand.
  */
 /* clang-format off */
 #define INTERFACE_SAME(X)                                                      \
@@ -108,26 +109,6 @@ _Static_assert((int)TCPS_STATE_COUNT == (int)IPC_TCPS_COUNT, "TCP states");
 	X(ifindex)                                                             \
 	X(state)                                                               \
 	X(queued)
-#define TCP_SAME(X)                                                            \
-	X(id)                                                                  \
-	X(local_addr)                                                          \
-	X(local_port)                                                          \
-	X(remote_addr)                                                         \
-	X(remote_port)                                                         \
-	X(send_queue)                                                          \
-	X(recv_queue)                                                          \
-	X(snd_wnd)                                                             \
-	X(rcv_wnd)                                                             \
-	X(cwnd)                                                                \
-	X(ssthresh)                                                            \
-	X(mss)                                                                 \
-	X(backlog)                                                             \
-	X(srtt_us)                                                             \
-	X(rttvar_us)                                                           \
-	X(rto_ms)                                                              \
-	X(retransmits)                                                         \
-	X(bytes_sent)                                                          \
-	X(bytes_received)
 #define TO_RECORD(field) dst->field = src->field;
 /* clang-format on */
 
@@ -161,7 +142,7 @@ static void tcp_record(const struct stack_tcp_info *src, struct ipc_record *r)
 	struct ipc_rec_tcp *dst = &r->u.tcp;
 
 	r->type = IPC_REC_TCP;
-	TCP_SAME(TO_RECORD)
+	IPC_REC_TCP_PLAIN(TO_RECORD)
 	if (src->listener)
 		dst->state = IPC_TCPS_LISTEN;
 	else if ((unsigned)src->state < IPC_TCPS_COUNT &&
