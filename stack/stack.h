@@ -274,15 +274,21 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 		uint16_t local_port, uint32_t remote_addr, uint16_t remote_port,
 		const struct tcp_sockopts *o);
 
-/* Bytes the send buffer can take now (0 while full or not open). */
+/* Bytes the send buffer can take now: its room under the connection's
+ * sndbuf, and no more than the send-buffer chunks it may take from the
+ * pool (tcp_chunks_max) hold, so tcp_send() takes all of at most this
+ * many. 0 while full, short of chunks, or not open. */
 size_t tcp_send_space(const struct stack *s, int conn);
 
 /*
  * Copies up to len bytes into the send buffer and transmits what the
  * windows allow. Returns the bytes taken (possibly fewer than len; then
  * STACK_EV_TCP_WRITABLE follows when space opens), -EAGAIN when the
- * buffer is full (the event follows too; len 0 asks for it without
- * sending anything),
+ * buffer is full or the chunk pool is short (the event follows too;
+ * len 0 asks for it without sending anything). WRITABLE comes from an
+ * ACK when the buffer was full, and when the pool was short from the
+ * chunks that any connection gives back: refused connections wait in
+ * a FIFO and are woken oldest first, one per free chunk (tcp_buf.c),
  * -ENOTCONN before the connection is established, -EPIPE after
  * tcp_shutdown(), the connection's error, or -EBADF.
  */

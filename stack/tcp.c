@@ -18,9 +18,11 @@
  *   ESTABLISHED  the congestion controller starts (initial window)
  *   FIN_WAIT_2   an orphan's FIN_WAIT_2 timeout starts
  *   TIME_WAIT    every timer stops but the 2 MSL one, which starts; the
- *                send buffer and the in-flight records are freed
+ *                send buffer and the in-flight records are freed, and
+ *                the connection stops waiting for chunks
  *   CLOSED       every timer stops; the send buffer and the in-flight
- *                records are freed
+ *                records are freed, and the connection stops waiting
+ *                for chunks
  *
  * Initial sequence numbers follow RFC 6528: a 4-microsecond clock plus
  * a keyed hash (SipHash-2-4) of the 4-tuple with a secret drawn from the
@@ -130,12 +132,14 @@ void tcp_set_state(struct stack *s, uint64_t now, struct tcp_conn *c,
 	case TCPS_TIME_WAIT:
 		tcp_timers_stop(s, c);
 		c->t_2msl = now + TCP_TIME_WAIT_NS; /* MUST-13 */
+		tcp_mem_unwait(s, c);
 		tcp_sndbuf_free(s, &c->sndbuf);
 		tcp_txr_free(c);
 		tcp_timer_update(s, c);
 		break;
 	case TCPS_CLOSED:
 		tcp_timers_stop(s, c);
+		tcp_mem_unwait(s, c);
 		tcp_sndbuf_free(s, &c->sndbuf);
 		tcp_txr_free(c);
 		break;
@@ -350,6 +354,7 @@ int tcp_init(struct stack *s)
 		memcpy(t->secret + i, &r, 8);
 	}
 	pkt_pool_init(&t->chunk_pool, s->lim.tcp_chunks_max, 0);
+	t->mem_wait_head = t->mem_wait_tail = -1;
 	return 0;
 }
 
@@ -359,6 +364,7 @@ void tcp_destroy(struct stack *s)
 
 	if (!t)
 		return;
+	t->mem_wait_head = -1; /* nobody to wake as the buffers go */
 	if (t->conns) {
 		for (uint32_t i = 0; i < t->max; i++) {
 			struct tcp_conn *c = t->conns[i];
@@ -493,6 +499,7 @@ void tcp_conn_free(struct stack *s, struct tcp_conn *c)
 	c->t_rexmt = c->t_delack = c->t_keep = c->t_2msl = 0;
 	c->t_reo = c->t_tlp = 0;
 	tcp_timer_update(s, c);
+	tcp_mem_unwait(s, c);
 	tcp_sndbuf_free(s, &c->sndbuf);
 	tcp_txr_free(c);
 	tcp_rcv_free(s, c);

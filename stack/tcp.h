@@ -166,6 +166,11 @@ struct tcp_conn {
 	bool ts_ok, sack_ok, ws_ok;
 	bool nodelay, keepalive;
 	bool readable_signalled, writable_wanted;
+	/* Memory waiters (tcp_buf.c): in the FIFO of connections whose
+	 * send the chunk pool refused, or woken from it and holding a
+	 * claim on one chunk until the next tcp_send(). */
+	bool mem_waiting, mem_claim;
+	int32_t mem_wait_prev, mem_wait_next; /* while mem_waiting */
 	bool rtt_timing; /* measuring rtt_seq (no timestamps) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t dupacks;
@@ -301,6 +306,10 @@ struct tcp_table {
 	uint8_t secret[16]; /* ISNs and SYN cookies */
 	uint64_t boot_ns;   /* the origin of ISN clocks and timestamps */
 	struct pkt_pool chunk_pool; /* send buffer chunks */
+	/* Connections waiting for chunks, oldest first (-1: none), and
+	 * how many woken ones hold a claim (tcp_buf.c). */
+	int32_t mem_wait_head, mem_wait_tail;
+	uint32_t mem_claims;
 };
 
 /* ---- congestion control ---- */
@@ -479,6 +488,25 @@ void tcp_sndbuf_copy(const struct tcp_sndbuf *b, uint32_t off, uint8_t *out,
 		     uint32_t len);
 /* Drops n acknowledged bytes from the front. */
 void tcp_sndbuf_consume(struct stack *s, struct tcp_sndbuf *b, uint32_t n);
+/* Bytes c's send buffer may take now: its room under sndbuf_max, and
+ * no more than the chunks c may take from the pool hold. */
+uint32_t tcp_sndbuf_space(const struct stack *s, const struct tcp_conn *c);
+/* Bytes c's send buffer has room for under sndbuf_max alone. */
+uint32_t tcp_sndbuf_room(const struct tcp_conn *c);
+/* c's user was refused (writable_wanted) while its buffer has room:
+ * queues c at the tail of the memory waiters (no-op if queued). */
+void tcp_mem_wait(struct stack *s, struct tcp_conn *c);
+/* Takes c off the memory waiters and gives back any claim it holds
+ * (its user let go, shut its side, or it closed). */
+void tcp_mem_unwait(struct stack *s, struct tcp_conn *c);
+/* c called tcp_send(): its claim, if any, is used. */
+void tcp_mem_settle(struct stack *s, struct tcp_conn *c);
+/* Wakes memory waiters, oldest first, one per free chunk not claimed. */
+void tcp_mem_wake(struct stack *s);
+/* c's user waits to write: raises STACK_EV_TCP_WRITABLE when the send
+ * buffer takes bytes now, or queues c as a memory waiter when only the
+ * pool is short (Linux's tcp_check_space). */
+void tcp_check_space(struct stack *s, struct tcp_conn *c);
 /* Bytes held in c's receive queue and out-of-order store. */
 uint32_t tcp_rcv_queued(const struct tcp_conn *c);
 uint32_t tcp_ooo_bytes(const struct tcp_conn *c);

@@ -7,6 +7,21 @@
  * idle connection holds none. Appending copies the user's bytes once;
  * building a segment copies them once more into the frame.
  *
+ * Waiting for memory (as Linux's SOCK_NOSPACE, sk_stream_wait_memory
+ * and tcp_check_space). tcp_send_space() counts the pool as well as
+ * sndbuf_max, so a caller that sends at most that much never has bytes
+ * refused. A connection refused while its buffer has room is short of
+ * chunks only: it joins a FIFO of memory waiters. Whenever chunks go
+ * back to the pool, waiters are woken oldest first (STACK_EV_TCP_-
+ * WRITABLE), one per free chunk: no thundering herd, and the wait does
+ * not depend on an ACK of the waiter's own (a connection with nothing
+ * in flight has none coming). A woken waiter holds a claim on one
+ * chunk until its next tcp_send(): the free chunks that are claimed
+ * are not offered to anyone else, so a connection that did not wait
+ * cannot take them first, and every waiter moves at least one chunk
+ * per wakeup. A claim goes back (and the next waiter is woken) when
+ * its connection closes, shuts its side or is let go by its user.
+ *
  * Receive queue: in-order segments are kept in the buffers they arrived
  * in (no copy), data trimmed to what is new; the user reads them in
  * place. The advertised window is the buffer limit less what is held.
@@ -25,11 +40,120 @@
 
 #define TCP_CHUNK_DATA (PKT_SMALL_CAP)
 
+/* Chunks the pool can still hand out. */
+static uint32_t tcp_chunks_free(const struct stack *s)
+{
+	const struct pkt_pool *pool = &s->tcp->chunk_pool;
+
+	return pool->max[PKT_CLASS_SMALL] - pool->in_use[PKT_CLASS_SMALL];
+}
+
 void tcp_sndbuf_free(struct stack *s, struct tcp_sndbuf *b)
 {
+	bool held = b->chunks.head != NULL;
+
 	pkt_queue_purge(&b->chunks, &s->tcp->chunk_pool);
 	b->head_off = 0;
 	b->len = 0;
+	if (held)
+		tcp_mem_wake(s);
+}
+
+uint32_t tcp_sndbuf_room(const struct tcp_conn *c)
+{
+	return c->sndbuf.len < c->sndbuf_max ? c->sndbuf_max - c->sndbuf.len
+					     : 0;
+}
+
+uint32_t tcp_sndbuf_space(const struct stack *s, const struct tcp_conn *c)
+{
+	const struct pkt *tail = c->sndbuf.chunks.tail;
+	uint32_t room = tcp_sndbuf_room(c), chunks = tcp_chunks_free(s);
+	uint64_t mem = tail ? TCP_CHUNK_DATA - tail->len : 0;
+
+	/* The free chunks not claimed by woken waiters, and c's own. */
+	chunks = chunks > s->tcp->mem_claims ? chunks - s->tcp->mem_claims : 0;
+	if (c->mem_claim)
+		chunks++;
+	mem += (uint64_t)chunks * TCP_CHUNK_DATA;
+	return mem < room ? (uint32_t)mem : room;
+}
+
+void tcp_mem_wait(struct stack *s, struct tcp_conn *c)
+{
+	struct tcp_table *t = s->tcp;
+
+	if (c->mem_waiting)
+		return;
+	c->mem_waiting = true;
+	c->mem_wait_next = -1;
+	c->mem_wait_prev = t->mem_wait_tail;
+	if (t->mem_wait_tail >= 0)
+		t->conns[t->mem_wait_tail]->mem_wait_next = c->id;
+	else
+		t->mem_wait_head = c->id;
+	t->mem_wait_tail = c->id;
+	COUNT(s, tcp_send_mem_waits);
+}
+
+/* Unlinks c from the waiters' FIFO. */
+static void tcp_mem_unlink(struct tcp_table *t, struct tcp_conn *c)
+{
+	if (c->mem_wait_prev >= 0)
+		t->conns[c->mem_wait_prev]->mem_wait_next = c->mem_wait_next;
+	else
+		t->mem_wait_head = c->mem_wait_next;
+	if (c->mem_wait_next >= 0)
+		t->conns[c->mem_wait_next]->mem_wait_prev = c->mem_wait_prev;
+	else
+		t->mem_wait_tail = c->mem_wait_prev;
+	c->mem_waiting = false;
+}
+
+void tcp_mem_settle(struct stack *s, struct tcp_conn *c)
+{
+	if (!c->mem_claim)
+		return;
+	c->mem_claim = false;
+	s->tcp->mem_claims--;
+	tcp_mem_wake(s); /* what c left is the next waiter's */
+}
+
+void tcp_mem_unwait(struct stack *s, struct tcp_conn *c)
+{
+	if (c->mem_waiting)
+		tcp_mem_unlink(s->tcp, c);
+	tcp_mem_settle(s, c);
+}
+
+void tcp_mem_wake(struct stack *s)
+{
+	struct tcp_table *t = s->tcp;
+
+	while (t->mem_wait_head >= 0 && tcp_chunks_free(s) > t->mem_claims) {
+		struct tcp_conn *c = t->conns[t->mem_wait_head];
+
+		tcp_mem_unlink(t, c);
+		c->mem_claim = true;
+		t->mem_claims++;
+		c->writable_wanted = false;
+		COUNT(s, tcp_send_mem_wakeups);
+		tcp_event(s, c, STACK_EV_TCP_WRITABLE);
+	}
+}
+
+void tcp_check_space(struct stack *s, struct tcp_conn *c)
+{
+	if (!c->writable_wanted)
+		return;
+	if (tcp_send_space(s, c->id) > 0) {
+		c->writable_wanted = false;
+		if (c->mem_waiting)
+			tcp_mem_unlink(s->tcp, c); /* woken: not twice */
+		tcp_event(s, c, STACK_EV_TCP_WRITABLE);
+	} else if (tcp_sndbuf_room(c) > 0) {
+		tcp_mem_wait(s, c); /* only the pool is short */
+	}
 }
 
 size_t tcp_sndbuf_append(struct stack *s, struct tcp_sndbuf *b,
@@ -101,6 +225,8 @@ void tcp_sndbuf_consume(struct stack *s, struct tcp_sndbuf *b, uint32_t n)
 		b->head_off = 0;
 		b->len = 0;
 	}
+	if (s->tcp->mem_wait_head >= 0)
+		tcp_mem_wake(s);
 }
 
 uint32_t tcp_ooo_bytes(const struct tcp_conn *c)

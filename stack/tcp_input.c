@@ -227,10 +227,7 @@ static void tcp_ack_new_data(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	c->dupacks = 0;
 	tcp_rearm_rexmt(s, now, c);
-	if (c->writable_wanted && tcp_send_space(s, c->id) > 0) {
-		c->writable_wanted = false;
-		tcp_event(s, c, STACK_EV_TCP_WRITABLE);
-	}
+	tcp_check_space(s, c);
 }
 
 /* Is seg a duplicate ACK (RFC 5681 2, "DUPLICATE ACKNOWLEDGMENT")? */

@@ -307,12 +307,11 @@ size_t tcp_send_space(const struct stack *s, int conn)
 {
 	struct tcp_conn *c = tcp_user_conn((struct stack *)s, conn);
 
-	if (!c || c->shut_wr || c->error || c->state == TCPS_CLOSED ||
-	    c->sndbuf.len >= c->sndbuf_max)
+	if (!c || c->shut_wr || c->error || c->state == TCPS_CLOSED)
 		return 0;
 	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_CLOSE_WAIT)
 		return 0;
-	return c->sndbuf_max - c->sndbuf.len;
+	return tcp_sndbuf_space(s, c); /* room, and chunks to hold it */
 }
 
 long tcp_send(struct stack *s, uint64_t now, int conn, const void *data,
@@ -332,18 +331,19 @@ long tcp_send(struct stack *s, uint64_t now, int conn, const void *data,
 	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_CLOSE_WAIT)
 		return -EPIPE;
 	room = tcp_send_space(s, conn);
-	if (room == 0 || len == 0) {
+	n = room == 0 || len == 0 ? 0
+				  : tcp_sndbuf_append(s, &c->sndbuf, data,
+						      len < room ? len : room);
+	tcp_mem_settle(s, c); /* a woken waiter's claim is used */
+	if (n < len || len == 0) {
+		/* Refused, in part or whole: WRITABLE follows, from an ACK
+		 * when the buffer is full, or from the memory waiters when
+		 * only the chunk pool is short. */
 		c->writable_wanted = true;
-		return -EAGAIN;
+		tcp_check_space(s, c);
 	}
-	n = tcp_sndbuf_append(s, &c->sndbuf, data, len < room ? len : room);
-	if (n == 0) {
-		/* The chunk pool is exhausted: wait for ACKs to free it. */
-		c->writable_wanted = true;
+	if (n == 0)
 		return -EAGAIN;
-	}
-	if (n < len)
-		c->writable_wanted = true;
 	TCP_RULE(s, send_call);
 	tcp_output(s, now, c, 0);
 	return (long)n;
@@ -436,6 +436,7 @@ int tcp_shutdown(struct stack *s, uint64_t now, int conn)
 		return 0;
 	TCP_RULE(s, shutdown_call);
 	c->shut_wr = true;
+	tcp_mem_unwait(s, c); /* nothing more to send */
 	tcp_output(s, now, c, 0);
 	return 0;
 }
@@ -451,6 +452,7 @@ void tcp_close(struct stack *s, uint64_t now, int conn)
 		return;
 	}
 	c->user_closed = true;
+	tcp_mem_unwait(s, c); /* an orphan sends nothing new */
 	if (tcp_rcv_queued(c) || c->nooo) {
 		/* Unread data: the peer must learn it was not read (MAY-1,
 		 * a half-duplex close; SHLD-3). */
@@ -481,6 +483,7 @@ void tcp_abort(struct stack *s, uint64_t now, int conn)
 	if (!c)
 		return;
 	c->user_closed = true;
+	tcp_mem_unwait(s, c);
 	if (c->state == TCPS_CLOSED) {
 		tcp_conn_free(s, c);
 		return;
