@@ -22,13 +22,21 @@
  * (tcp_listeners_max).
  *
  * Application -> stack (channel_input). The daemon reads its end only
- * while tcp_send_space() > 0, at most that many bytes, straight into
- * tcp_send(). When the send buffer is full it calls tcp_send() with
- * nothing, which answers -EAGAIN and arms STACK_EV_TCP_WRITABLE, stops
- * the read watcher and waits for that event: the socketpair fills and
- * the application blocks in write(), as on a full socket buffer. Bytes
- * read but refused (the stack's chunk pool ran dry) wait in a small
- * stash, the only buffer a channel may own, freed once sent.
+ * while tcp_send_space() > 0, at most that many bytes, into one buffer
+ * shared by every channel (CONTROL_TCP_IO_BYTES, in struct control_tcp)
+ * and straight on into tcp_send(). tcp_send_space() counts both the
+ * connection's send buffer and the stack's shared chunk pool, so
+ * tcp_send() takes every byte read: a channel owns no buffer of its
+ * own, and every byte the daemon holds for a connection is in the
+ * stack's bounded pools (send_chunks_max, the packet pool). When there
+ * is no space and the application has written something (a peek), the
+ * daemon calls tcp_send() with nothing, which answers -EAGAIN and
+ * arms STACK_EV_TCP_WRITABLE, stops the read watcher and waits for that
+ * event: the socketpair fills and the application blocks in write(),
+ * as on a full socket buffer. The event comes from an ACK when the
+ * connection's send buffer is full, and from the stack's memory
+ * waiters (tcp_buf.c) when the chunk pool is short, when any connection
+ * gives chunks back.
  *
  * Stack -> application (channel_output). On STACK_EV_TCP_READABLE the
  * daemon writes tcp_recv_peek() views to its end and tcp_recv_consume()s
@@ -57,12 +65,24 @@
  *     utcp_tcp_recv()/utcp_tcp_send() turn that byte into -ECONNRESET
  *     (or -ETIMEDOUT, ...); a plain read() sees the data, then EOF.
  *
- * While the daemon does not read a channel (the application shut its
- * side down, or a non-blocking connect is in progress) a level-triggered
- * EV_READ would spin on EOF, so the channel's end sits instead in a
+ * Noticing the application's exit. A channel always notices that its
+ * application closed its end or died, whatever it waits for: while it
+ * reads the end, EOF says so; while it writes, EPIPE (EV_WRITE fires on
+ * a hang-up); and while it does neither (the application shut its side
+ * down, a non-blocking connect is in progress, it waits for
+ * STACK_EV_TCP_WRITABLE, or the connection failed) its end sits in a
  * private epoll set that reports only hang-ups (events 0: EPOLLHUP and
- * EPOLLERR); its descriptor is one libev watcher. That is how an
- * application that closes a half-closed socket is noticed.
+ * EPOLLERR), whose descriptor is one libev watcher; a level-triggered
+ * EV_READ would spin on EOF there. channel_reading() is the one switch
+ * between the read watcher and the hang-up set, so a channel is never
+ * in neither. A hang-up while waiting for WRITABLE (channel_app_gone):
+ * what the application wrote goes to the stack as far as it takes it;
+ * what is left waits like an orphan's send queue while the connection's
+ * own send buffer is full (the peer will take it), but resets the
+ * connection when the shared chunk pool is what is short, as Linux
+ * resets orphans when TCP is out of memory: the bytes could be kept
+ * nowhere but in the descriptor, held for as long as others hold the
+ * pool.
  *
  * Listeners (lchannel_accept). On STACK_EV_TCP_ACCEPTABLE the daemon
  * calls tcp_accept() repeatedly; for each connection it makes the
@@ -129,9 +149,8 @@ struct tcp_channel {
 	bool peer_eof;	    /* the peer's FIN went on (SHUT_WR on fd) */
 	bool want_writable; /* reading stopped until TCP_WRITABLE */
 	bool in_hup_set;    /* fd is in the hang-up epoll set */
+	bool app_gone;	    /* hung up: what it wrote still drains */
 	int fail_error;	    /* the urgent byte waits for room */
-	uint8_t *stash;	    /* read from the application, refused */
-	size_t stash_len, stash_off;
 };
 
 struct tcp_lchannel {
@@ -156,8 +175,9 @@ struct control_tcp {
 	unsigned nchannels;
 	int hup_fd; /* epoll set of channels not being read */
 	ev_io hup_watcher;
-	uint64_t refused; /* connections reset: CONTROL_TCP_CHANNELS_MAX */
-	uint8_t io[CONTROL_TCP_IO_BYTES];
+	uint64_t refused;    /* connections reset: CONTROL_TCP_CHANNELS_MAX */
+	uint64_t gone_reset; /* reset: app gone, its bytes short of chunks */
+	uint8_t io[CONTROL_TCP_IO_BYTES]; /* one read, shared by channels */
 };
 
 enum channel_end {
@@ -228,6 +248,24 @@ static void hup_del(struct tcp_channel *ch)
 		return;
 	(void)epoll_ctl(ch->ctl->tcp->hup_fd, EPOLL_CTL_DEL, ch->fd, NULL);
 	ch->in_hup_set = false;
+}
+
+/* Reads the application's end (read watcher), or stops and watches it
+ * for a hang-up alone: the one switch between the two, so that a
+ * channel always notices its application's exit (once it has gone
+ * there is nothing more to notice). */
+static void channel_reading(struct tcp_channel *ch, bool on)
+{
+	struct ev_loop *loop = ch->ctl->d->loop;
+
+	if (on) {
+		hup_del(ch);
+		ev_io_start(loop, &ch->read_watcher);
+	} else {
+		ev_io_stop(loop, &ch->read_watcher);
+		if (!ch->app_gone)
+			hup_add(ch);
+	}
 }
 
 /* ---- channels ------------------------------------------------------- */
@@ -328,7 +366,6 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 		tcp_close(ctl->d->stack, daemon_now(), ch->conn);
 	log_msg(LOG_DEBUG, "control: tcp %d: %s", ch->conn,
 		end == END_ABORT ? "aborted" : "closed");
-	free(ch->stash);
 	free(ch);
 }
 
@@ -339,8 +376,7 @@ static void channel_start(struct tcp_channel *ch)
 
 	ch->connecting = false;
 	ev_timer_stop(loop, &ch->connect_timer);
-	hup_del(ch);
-	ev_io_start(loop, &ch->read_watcher);
+	channel_reading(ch, true);
 	channel_output(ch);
 }
 
@@ -503,43 +539,6 @@ static void channel_output(struct tcp_channel *ch)
 	ev_io_stop(d->loop, &ch->write_watcher);
 }
 
-/* Hands the stash to the stack. Returns true when it is all taken. */
-static bool channel_push_stash(struct tcp_channel *ch)
-{
-	struct daemon *d = ch->ctl->d;
-	long n = tcp_send(d->stack, daemon_now(), ch->conn,
-			  ch->stash + ch->stash_off, ch->stash_len);
-
-	if (n == -EAGAIN)
-		return false;
-	if (n < 0) {
-		/* The connection failed: what the application wrote can
-		 * no longer go; the error reaches it through output. */
-		n = (long)ch->stash_len;
-	}
-	ch->stash_off += (size_t)n;
-	ch->stash_len -= (size_t)n;
-	if (ch->stash_len > 0)
-		return false;
-	free(ch->stash);
-	ch->stash = NULL;
-	ch->stash_off = 0;
-	return true;
-}
-
-/* Keeps the `len` bytes at p the stack did not take. Returns 0 or
- * -ENOMEM. */
-static int channel_stash(struct tcp_channel *ch, const uint8_t *p, size_t len)
-{
-	ch->stash = malloc(len);
-	if (!ch->stash)
-		return -ENOMEM;
-	memcpy(ch->stash, p, len);
-	ch->stash_len = len;
-	ch->stash_off = 0;
-	return 0;
-}
-
 /* The application's end read EOF: a close (POLLHUP) or a shutdown. */
 static void channel_app_eof(struct tcp_channel *ch)
 {
@@ -547,7 +546,8 @@ static void channel_app_eof(struct tcp_channel *ch)
 	struct pollfd pfd = {.fd = ch->fd, .events = 0};
 
 	ev_io_stop(d->loop, &ch->read_watcher);
-	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP)) {
+	if (ch->app_gone ||
+	    (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP))) {
 		/* Closed (or the process died): FIN after the queued
 		 * data, or RST when received data was not read. */
 		channel_destroy(ch, END_CLOSE);
@@ -561,8 +561,21 @@ static void channel_app_eof(struct tcp_channel *ch)
 		channel_destroy(ch, END_CLOSE);
 	} else {
 		/* Not read any more: watch for the close alone. */
-		hup_add(ch);
+		channel_reading(ch, false);
 	}
+}
+
+/* Is the stack's shared chunk pool, rather than the connection's own
+ * send buffer, what keeps tcp_send_space() at 0? */
+static bool channel_pool_short(const struct tcp_channel *ch)
+{
+	struct stack *s = ch->ctl->d->stack;
+	struct stack_tcp_info info;
+	struct tcp_sockopts o;
+
+	return tcp_get_sockopts(s, ch->conn, &o) == 0 &&
+	       tcp_conn_info(s, ch->conn, &info) == 0 &&
+	       info.send_queue < o.sndbuf;
 }
 
 /*
@@ -593,10 +606,24 @@ static void channel_input(struct tcp_channel *ch)
 
 		if (daemon_turn_full(d))
 			break; /* the rest next turn: still readable */
-		if (ch->stash && !channel_push_stash(ch))
-			goto wait_writable;
 		space = tcp_send_space(d->stack, ch->conn);
 		if (space == 0) {
+			/* Wait for room only with bytes to send: an idle
+			 * application keeps its read watcher, and a woken
+			 * memory waiter always uses its wakeup. */
+			n = recv(ch->fd, t->io, 1, MSG_DONTWAIT | MSG_PEEK);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			if (n == 0) {
+				channel_app_eof(ch);
+				return;
+			}
+			if (n < 0) {
+				channel_destroy(ch, END_ABORT);
+				return;
+			}
 			/* arms STACK_EV_TCP_WRITABLE (stack.h) */
 			taken =
 			    tcp_send(d->stack, daemon_now(), ch->conn, NULL, 0);
@@ -625,35 +652,61 @@ static void channel_input(struct tcp_channel *ch)
 		taken = tcp_send(d->stack, daemon_now(), ch->conn, t->io,
 				 (size_t)n);
 		if (taken < 0 && taken != -EAGAIN)
-			goto failed;
-		if (taken < 0)
-			taken = 0;
-		if (taken < n) {
-			if (channel_stash(ch, t->io + taken,
-					  (size_t)(n - taken)) != 0) {
-				log_msg(LOG_ERR,
-					"control: tcp %d: out of memory",
-					ch->conn);
-				channel_destroy(ch, END_ABORT);
-				return;
-			}
-			goto wait_writable;
+			goto failed; /* the bytes cannot go: error follows */
+		if (taken != n) {
+			/* tcp_send_space() promised room: only a failed
+			 * allocation breaks that, and the bytes would be
+			 * lost, so the peer must learn (RST). */
+			log_msg(LOG_ERR,
+				"control: tcp %d: send buffer: out of memory",
+				ch->conn);
+			channel_destroy(ch, END_ABORT);
+			return;
 		}
 		budget -= (size_t)n;
 	}
 	return;
 
 wait_writable:
+	if (ch->app_gone && channel_pool_short(ch)) {
+		/* Its application is gone and what it wrote waits for
+		 * the shared pool: reset, as Linux resets orphans out of
+		 * memory (see the top of the file). */
+		if (t->gone_reset++ % 1024 == 0)
+			log_msg(LOG_INFO,
+				"control: tcp %d: application gone with "
+				"bytes unsent and no send-buffer memory: "
+				"reset (%llu so far)",
+				ch->conn, (unsigned long long)t->gone_reset);
+		channel_destroy(ch, END_ABORT);
+		return;
+	}
 	ch->want_writable = true;
-	ev_io_stop(d->loop, &ch->read_watcher);
+	channel_reading(ch, false);
 	return;
 
 failed:
 	/* The connection failed: what the application writes can no
 	 * longer go; output delivers the error. */
-	ev_io_stop(d->loop, &ch->read_watcher);
+	channel_reading(ch, false);
 	if (!ev_is_active(&ch->write_watcher))
 		channel_output(ch);
+}
+
+/*
+ * The hang-up set reported that the application closed its end (or
+ * died) while the channel was not reading it: waiting for
+ * STACK_EV_TCP_WRITABLE, or its connection failed. Hands the stack what
+ * it wrote as far as it takes it now (channel_input, which closes the
+ * connection at EOF, waits for WRITABLE to drain the rest, or resets it
+ * when the shared pool is what is short). May destroy the channel.
+ */
+static void channel_app_gone(struct tcp_channel *ch)
+{
+	ch->app_gone = true;
+	ch->want_writable = false;
+	channel_reading(ch, true);
+	channel_input(ch);
 }
 
 static void connect_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -682,8 +735,10 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (ch->connecting) {
 			/* closed before it connected */
 			channel_destroy(ch, END_CLOSE);
+		} else if (ch->app_eof) {
+			channel_input(ch); /* a half-closed one: closed */
 		} else {
-			channel_input(ch);
+			channel_app_gone(ch);
 		}
 	}
 }
@@ -793,7 +848,7 @@ static void lchannel_accept(struct tcp_lchannel *l)
 		/* Established: read what the application writes. Data that
 		 * came before it was accepted is announced by a READABLE
 		 * event tcp_accept() queued. */
-		ev_io_start(d->loop, &ch->read_watcher);
+		channel_reading(ch, true);
 	}
 	/* Budget spent: go on when the loop comes round (writable). */
 	ev_io_start(d->loop, &l->write_watcher);
@@ -1035,7 +1090,7 @@ void control_tcp_on_event(struct control *ctl, const struct stack_event *ev)
 	case STACK_EV_TCP_WRITABLE:
 		if (ch->want_writable && !ch->connecting) {
 			ch->want_writable = false;
-			ev_io_start(ctl->d->loop, &ch->read_watcher);
+			channel_reading(ch, true);
 			channel_input(ch);
 		}
 		return;

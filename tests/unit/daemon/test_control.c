@@ -20,8 +20,9 @@
  * on_loop().
  *
  * The peer runs small applications of its own in its event callback: a
- * UDP echo on port 7, a TCP echo listening on port 80, and one active
- * connection that sends a greeting and keeps what it receives.
+ * UDP echo on port 7, a TCP echo listening on port 80, a TCP sink on
+ * port 81 that accepts and never reads, and one active connection that
+ * sends a greeting and keeps what it receives.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -32,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +45,7 @@
 #include "log.h"
 #include "loop.h"
 #include "sim.h"
+#include "tcp.h"
 #include "utcp.h"
 #include "utcpd.h"
 
@@ -49,6 +53,7 @@
 #define PEER_ADDR   0x0a000001u /* 10.0.0.1 */
 #define UDP_ECHO    7
 #define TCP_ECHO    80
+#define TCP_SINK    9	 /* accepts, never reads */
 #define WAIT_MS	    5000 /* the longest any condition is waited for */
 
 static const uint8_t DAEMON_MAC[6] = {0x02, 0, 0, 0, 0, 0x42};
@@ -58,6 +63,7 @@ struct peer {
 	struct stack *s;
 	int udp_echo;
 	int tcp_listener;
+	int sink_listener;
 	int active;	      /* its own connection, -1 = none */
 	const char *greeting; /* sent once `active` is established */
 	char got[256];	      /* what `active` received */
@@ -143,7 +149,11 @@ static void peer_tcp_readable(struct peer *p, int conn, uint64_t now)
 {
 	const uint8_t *data;
 	size_t len;
+	struct stack_tcp_info info;
 
+	if (tcp_conn_info(p->s, conn, &info) == 0 &&
+	    info.local_port == TCP_SINK)
+		return; /* never read */
 	while (tcp_recv_peek(p->s, conn, &data, &len) == 0) {
 		if (len == 0) {
 			if (conn != p->active)
@@ -176,7 +186,7 @@ static void peer_event(struct sim *sim, struct sim_node *node,
 		peer_udp_echo(p, now);
 		break;
 	case STACK_EV_TCP_ACCEPTABLE:
-		while (tcp_accept(p->s, p->tcp_listener, &raddr, &rport) >= 0)
+		while (tcp_accept(p->s, ev->sock, &raddr, &rport) >= 0)
 			; /* its events say the rest */
 		break;
 	case STACK_EV_TCP_CONNECTED:
@@ -257,6 +267,10 @@ static void break_fn(void *arg)
 
 /* ---- a world per test ------------------------------------------------ */
 
+/* The daemon's send-buffer chunks (send_chunks_max), when a test's
+ * fixture sets it; 0 keeps the default. */
+static uint32_t setup_chunks_max;
+
 static void setup(void)
 {
 	struct sim_config scfg = {.seed = 1};
@@ -268,6 +282,8 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(W.dir));
 	snprintf(W.path, sizeof(W.path), "%s/ctl.sock", W.dir);
 	config_defaults(&W.cfg);
+	if (setup_chunks_max)
+		W.cfg.limits.tcp_chunks_max = setup_chunks_max;
 	snprintf(W.cfg.name, sizeof(W.cfg.name), "in-process");
 	W.cfg.log_target = LOG_TARGET_STDERR;
 	W.cfg.log_level = LOG_WARNING; /* not every client's coming and going */
@@ -301,6 +317,8 @@ static void setup(void)
 	ck_assert_int_ge(W.peer.udp_echo, 0);
 	W.peer.tcp_listener = tcp_listen(W.peer.s, 0, TCP_ECHO, 16, NULL);
 	ck_assert_int_ge(W.peer.tcp_listener, 0);
+	W.peer.sink_listener = tcp_listen(W.peer.s, 0, TCP_SINK, 16, NULL);
+	ck_assert_int_ge(W.peer.sink_listener, 0);
 
 	daemon_loop_start(&W.d);
 	ck_assert_int_eq(control_start(&W.d, W.path, 0600), 0);
@@ -611,6 +629,151 @@ START_TEST(test_client_disconnect_frees_its_sockets)
 }
 END_TEST
 
+/* ---- send memory: a small chunk pool ---------------------------------- */
+
+#define SMALL_POOL_CHUNKS 32
+
+static void setup_small_pool(void)
+{
+	setup_chunks_max = SMALL_POOL_CHUNKS;
+	setup();
+	setup_chunks_max = 0;
+}
+
+static int conn_a = -1, conn_b = -1; /* the daemon's connection ids */
+
+/* The chunk pool is dry and stays so: conn_a holds it all and the
+ * peer's window is closed. */
+static bool pool_dry(void)
+{
+	const struct pkt_pool *pool = &W.d.stack->tcp->chunk_pool;
+	struct tcp_conn *a = tcp_conn_get(W.d.stack, conn_a);
+
+	return pool->in_use[PKT_CLASS_SMALL] == pool->max[PKT_CLASS_SMALL] &&
+	       a && a->snd_wnd == 0;
+}
+
+/* conn_b has bytes to send, nothing in flight, and waits for chunks. */
+static bool b_waits_for_memory(void)
+{
+	struct tcp_conn *c = tcp_conn_get(W.d.stack, conn_b);
+
+	return c && c->mem_waiting && c->snd_una == c->snd_max;
+}
+
+static bool a_gone(void)
+{
+	return tcp_conn_get(W.d.stack, conn_a) == NULL;
+}
+
+static bool b_gone(void)
+{
+	return tcp_conn_get(W.d.stack, conn_b) == NULL;
+}
+
+static bool no_tcp_connections(void)
+{
+	return stack_tcp_snapshot(W.d.stack, daemon_now(), NULL, 0) == 0;
+}
+
+/* Descriptors this process holds (the daemon's and the application's). */
+static int open_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(dir);
+	while ((e = readdir(dir)))
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	return n - 1; /* the directory's own */
+}
+
+/* Opens a connection to the peer's sink with `u` and writes into it
+ * until the daemon's chunk pool is dry. Returns the descriptor. */
+static int fill_pool(struct utcp *u)
+{
+	static char junk[16384];
+	struct utcp_tcp_info info;
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_SINK, 5000, NULL, 0, &info);
+	struct probe pr = {pool_dry, false};
+
+	ck_assert_int_ge(fd, 0);
+	conn_a = info.id;
+	for (int ms = 0; ms < WAIT_MS && !pr.result; ms++) {
+		while (send(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+		usleep(1000);
+		on_loop(probe_fn, &pr);
+	}
+	ck_assert_msg(pr.result, "the chunk pool never ran dry");
+	return fd;
+}
+
+/* Opens a connection to the echo with `u` and has it write "hello"
+ * while the pool is dry: the stack refuses it, nothing is in flight. */
+static int blocked_sender(struct utcp *u)
+{
+	struct utcp_tcp_info info;
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
+
+	ck_assert_int_ge(fd, 0);
+	conn_b = info.id;
+	ck_assert_int_eq(utcp_tcp_send(fd, "hello", 5), 5);
+	ck_assert(wait_until(b_waits_for_memory));
+	return fd;
+}
+
+/* Waits (up to WAIT_MS) for fd to become readable. */
+static bool readable(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	return poll(&pfd, 1, WAIT_MS) == 1;
+}
+
+START_TEST(test_tcp_sender_short_of_memory_resumes_when_it_frees)
+{
+	struct utcp *u = client();
+	int a = fill_pool(u), b = blocked_sender(u);
+	char buf[8];
+
+	/* Memory frees elsewhere: a's connection goes (its application
+	 * closes it; its unread-by-the-peer data is reset away). b has
+	 * no ACK of its own coming: the stack's memory waiters wake it. */
+	close(a);
+	ck_assert(wait_until(a_gone));
+	ck_assert_msg(readable(b), "the blocked sender never resumed");
+	recv_all(b, buf, 5);
+	ck_assert_mem_eq(buf, "hello", 5);
+	close(b);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_tcp_app_gone_while_waiting_for_memory_is_noticed)
+{
+	int base = open_fds();
+	struct utcp *u = client();
+	int a = fill_pool(u), b = blocked_sender(u);
+
+	/* b's application goes while its channel waits for chunks (not
+	 * reading, the bytes it wrote still in the socketpair): the
+	 * daemon notices, lets the connection go and closes its end. */
+	close(b);
+	ck_assert(wait_until(b_gone));
+	close(a);
+	utcp_close(u);
+	ck_assert(wait_until(no_tcp_connections));
+	for (int ms = 0; ms < WAIT_MS && open_fds() != base; ms++)
+		usleep(1000);
+	ck_assert_int_eq(open_fds(), base);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -631,6 +794,14 @@ int main(void)
 	tcase_add_test(tc, test_barrier_answers_after_the_link_is_quiet);
 	tcase_add_test(tc, test_status_lists_sockets_and_listeners);
 	tcase_add_test(tc, test_client_disconnect_frees_its_sockets);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("send memory");
+	tcase_add_checked_fixture(tc, setup_small_pool, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc,
+		       test_tcp_sender_short_of_memory_resumes_when_it_frees);
+	tcase_add_test(tc,
+		       test_tcp_app_gone_while_waiting_for_memory_is_noticed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
