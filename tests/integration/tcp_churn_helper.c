@@ -40,6 +40,13 @@
  *   tcp_churn_helper [-S PATH] hold-connecting HOST PORT COUNT
  *       Starts COUNT non-blocking connects, prints "ready" and sleeps
  *       until killed.
+ *   tcp_churn_helper [-S PATH] flood HOST PORT COUNT
+ *       Connects COUNT times (blocking, send buffer 64 MiB, so that only
+ *       the daemon's shared chunk pool limits what each one queues),
+ *       then writes to all of them round robin, FLOOD_PIECE bytes at a
+ *       time without blocking; once every one has refused a write (its
+ *       socketpair is full) it prints "ready", and goes on writing
+ *       whatever they take until killed.
  *
  * Every failure is a message on stderr and exit status 1.
  */
@@ -525,6 +532,62 @@ static int cmd_hold_connecting(int argc, char **argv)
 	sleep_forever();
 }
 
+/* ---- flood ---------------------------------------------------------- */
+
+#define FLOOD_PIECE 4096
+
+static int cmd_flood(int argc, char **argv)
+{
+	static char junk[FLOOD_PIECE];
+	struct utcp_tcp_opts opts = {.set = UTCP_TCP_OPT_SNDBUF,
+				     .sndbuf = 64u << 20};
+	unsigned long count, i, full = 0;
+	struct in_addr host;
+	struct pollfd *pfds;
+	bool *refused;
+	struct utcp *u;
+	uint16_t port;
+
+	if (argc != 3)
+		die("usage: flood HOST PORT COUNT");
+	host = parse_host(argv[0]);
+	port = (uint16_t)parse_num(argv[1], 65535);
+	count = parse_num(argv[2], 4096);
+	pfds = calloc(count, sizeof(*pfds));
+	refused = calloc(count, sizeof(*refused));
+	if (!pfds || !refused)
+		die("out of memory");
+	memset(junk, 'f', sizeof(junk));
+	u = open_daemon();
+	for (i = 0; i < count; i++) {
+		pfds[i].fd =
+		    utcp_tcp_connect(u, host, port, 60000, &opts, 0, NULL);
+		if (pfds[i].fd < 0)
+			die("connection %lu: connect: %s", i,
+			    utcp_strerror(pfds[i].fd));
+		pfds[i].events = POLLOUT;
+	}
+	for (;;) {
+		for (i = 0; i < count; i++) {
+			ssize_t n = send(pfds[i].fd, junk, sizeof(junk),
+					 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+				die("connection %lu: send: %s", i,
+				    strerror(errno));
+			if (n < 0 && !refused[i]) {
+				refused[i] = true;
+				if (++full == count) {
+					printf("ready\n");
+					fflush(stdout);
+				}
+			}
+		}
+		if (poll(pfds, (nfds_t)count, 1000) < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -536,6 +599,7 @@ int main(int argc, char **argv)
 	    {"hold", cmd_hold},
 	    {"hold-listen", cmd_hold_listen},
 	    {"hold-connecting", cmd_hold_connecting},
+	    {"flood", cmd_flood},
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -44,6 +44,10 @@ reading it (RST) and the client sees ECONNRESET.
       Listens with a backlog of 0 and fills its accept queue with one
       connection of its own, so that the kernel drops further SYNs;
       prints "full" and sleeps until killed.
+  sink HOST PORT
+      Listens (receive buffer 4 KiB, so windows close at once), prints
+      "listening", accepts every connection and never reads; killed,
+      its kernel resets them all (data unread).
 
 Errors: a message and exit status 1.
 """
@@ -371,6 +375,18 @@ def blackhole(host, port):
         time.sleep(3600)
 
 
+def sink(host, port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.bind((host, port))
+    s.listen(1024)
+    print("listening", flush=True)
+    keep = []
+    while True:  # until killed
+        keep.append(s.accept()[0])
+
+
 def main():
     if len(sys.argv) < 2:
         die("usage: tcp_churn_peer.py COMMAND ARGS...")
@@ -392,6 +408,8 @@ def main():
             abrupt_clients(args[0], int(args[1]), int(args[2]), int(args[3]))
         elif cmd == "blackhole" and len(args) == 2:
             blackhole(args[0], int(args[1]))
+        elif cmd == "sink" and len(args) == 2 and not tolerant:
+            sink(args[0], int(args[1]))
         else:
             die(f"bad command line: {sys.argv[1:]}")
     except OSError as e:
