@@ -17,6 +17,12 @@
  *
  * RACK's reordering timer and TLP's probe timeout (RFC 8985) are two
  * more deadlines; tcp_rack.c decides what they do.
+ *
+ * Out of send memory: when the retransmission or persist timer of an
+ * orphan (its user closed it) that still holds send-buffer chunks
+ * expires while connections wait for chunks (tcp_buf.c), the orphan
+ * is reset and its chunks go to them (tcp_orphans_reset_mem), as
+ * Linux resets orphans when TCP is out of memory.
  */
 #include "tcp.h"
 
@@ -184,6 +190,16 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 		: TCP_DATA_RETRIES;
 
 	c->t_rexmt = 0;
+	if (c->user_closed && c->sndbuf.len && s->tcp->mem_wait_head >= 0) {
+		/* An orphan holds send-buffer chunks that connections with
+		 * a user wait for: it is reset, as Linux resets orphans
+		 * when TCP is out of memory (tcp_out_of_resources). */
+		COUNT(s, tcp_orphans_reset_mem);
+		COUNT(s, tcp_conns_reset);
+		tcp_send_reset(s, now, c);
+		tcp_fail(s, c, ECONNRESET);
+		return false;
+	}
 	if (c->persist) {
 		/* timer_tt_persist_1: send what the window allows, or probe
 		 * a zero window (MUST-36: the first probe after an RTO,

@@ -6,7 +6,8 @@
  * can empty it. A connection refused for lack of chunks waits in a FIFO
  * and is woken (STACK_EV_TCP_WRITABLE) when chunks come back from any
  * connection, one waiter per free chunk, oldest first; the chunks a
- * woken waiter may take are claimed for it until it sends.
+ * woken waiter may take are claimed for it until it sends. An orphan
+ * that holds chunks others wait for is reset at its next timeout.
  */
 #include "tcp_harness.h"
 
@@ -16,15 +17,13 @@ static uint8_t zeros[8 * PKT_SMALL_CAP];
 
 /* A pair whose A side has `chunks` send-buffer chunks, and n
  * connections from A to B's port 80 (ca[i] on A, cb[i] on B). */
-static void t_open_many(struct pair *p, uint32_t chunks, int n, int *ca,
-			int *cb)
+static void t_open_many_lim(struct pair *p, struct stack_limits *lim,
+			    uint32_t chunks, int n, int *ca, int *cb)
 {
-	struct stack_limits lim;
 	int l;
 
-	stack_limits_default(&lim);
-	lim.tcp_chunks_max = chunks;
-	t_pair_lim(p, &lim);
+	lim->tcp_chunks_max = chunks;
+	t_pair_lim(p, lim);
 	l = tcp_listen(p->b, 0, 80, 16, NULL);
 	ck_assert_int_ge(l, 0);
 	for (int i = 0; i < n; i++) {
@@ -39,6 +38,15 @@ static void t_open_many(struct pair *p, uint32_t chunks, int n, int *ca,
 	}
 	t_drain(p->a);
 	t_drain(p->b);
+}
+
+static void t_open_many(struct pair *p, uint32_t chunks, int n, int *ca,
+			int *cb)
+{
+	struct stack_limits lim;
+
+	stack_limits_default(&lim);
+	t_open_many_lim(p, &lim, chunks, n, ca, cb);
 }
 
 /* Pops A's events and records, in order, the connections that got
@@ -183,6 +191,42 @@ START_TEST(test_waiter_that_closes_leaves_the_queue)
 }
 END_TEST
 
+START_TEST(test_orphan_holding_chunks_is_reset_when_others_wait)
+{
+	struct pair p;
+	struct stack_limits lim;
+	int ca[2], cb[2], woken[2];
+
+	/* B's window is 4 KiB and B never reads: what ca[0] sends beyond
+	 * it stays in A's chunks. */
+	stack_limits_default(&lim);
+	lim.tcp_rcvbuf = 4096;
+	t_open_many_lim(&p, &lim, 8, 2, ca, cb);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca[0], zeros, sizeof(zeros)),
+			 (long)sizeof(zeros));
+	t_exchange(&p);
+	ck_assert_uint_eq(tcp_conn_get(p.b, cb[0])->rcv_wnd_max, 4096);
+	while (tcp_send(p.a, p.now, ca[0], zeros, sizeof(zeros)) > 0)
+		t_exchange(&p);
+	ck_assert_uint_eq(p.a->tcp->chunk_pool.in_use[PKT_CLASS_SMALL], 8);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca[1], "x", 1), -EAGAIN);
+	/* ca[0]'s user closes it: an orphan, its data and FIN waiting
+	 * for B's window, its chunks wanted by ca[1]. At its next persist
+	 * timeout it is reset and ca[1] is woken. */
+	tcp_close(p.a, p.now, ca[0]);
+	ck_assert_ptr_nonnull(tcp_conn_get(p.a, ca[0]));
+	for (int i = 0; i < 100 && tcp_conn_get(p.a, ca[0]); i++)
+		t_tick(&p, 1000 * MS);
+	ck_assert_ptr_null(tcp_conn_get(p.a, ca[0]));
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_orphans_reset_mem), 1);
+	ck_assert_int_eq(t_writable(p.a, woken, 2), 1);
+	ck_assert_int_eq(woken[0], ca[1]);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca[1], "x", 1), 1);
+	t_pair_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_sndmem");
@@ -195,6 +239,8 @@ int main(void)
 	tcase_add_test(tc,
 		       test_connection_not_waiting_cannot_take_claimed_chunks);
 	tcase_add_test(tc, test_waiter_that_closes_leaves_the_queue);
+	tcase_add_test(tc,
+		       test_orphan_holding_chunks_is_reset_when_others_wait);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
