@@ -83,7 +83,7 @@ void tcp_mem_wait(struct stack *s, struct tcp_conn *c)
 {
 	struct tcp_table *t = s->tcp;
 
-	if (c->mem_waiting)
+	if (c->mem_waiting || c->user_closed || c->shut_wr)
 		return;
 	c->mem_waiting = true;
 	c->mem_wait_next = -1;
@@ -144,8 +144,10 @@ void tcp_mem_wake(struct stack *s)
 
 void tcp_check_space(struct stack *s, struct tcp_conn *c)
 {
-	if (!c->writable_wanted)
+	if (!c->writable_wanted || c->user_closed || c->shut_wr) {
+		c->writable_wanted = false; /* an orphan writes no more */
 		return;
+	}
 	if (tcp_send_space(s, c->id) > 0) {
 		c->writable_wanted = false;
 		if (c->mem_waiting)

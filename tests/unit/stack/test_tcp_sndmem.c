@@ -227,6 +227,30 @@ START_TEST(test_orphan_holding_chunks_is_reset_when_others_wait)
 }
 END_TEST
 
+START_TEST(test_orphan_whose_data_is_acked_does_not_wait_for_memory)
+{
+	struct pair p;
+	int ca[1], cb[1];
+
+	t_open_many(&p, 4, 1, ca, cb);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca[0], zeros, sizeof(zeros)),
+			 4 * PKT_SMALL_CAP);
+	ck_assert_int_eq(p.a->tcp->mem_wait_head, ca[0]);
+	/* Closed by its user with data in flight: ACKs free its chunks,
+	 * and an orphan neither waits nor claims any. */
+	tcp_close(p.a, p.now, ca[0]);
+	for (int i = 0; i < 10 && tcp_conn_get(p.a, ca[0]) &&
+			tcp_conn_get(p.a, ca[0])->sndbuf.len;
+	     i++) {
+		t_exchange(&p);
+		t_tick(&p, 100 * MS);
+	}
+	ck_assert_int_eq(p.a->tcp->mem_wait_head, -1);
+	ck_assert_uint_eq(p.a->tcp->mem_claims, 0);
+	t_pair_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_sndmem");
@@ -241,6 +265,8 @@ int main(void)
 	tcase_add_test(tc, test_waiter_that_closes_leaves_the_queue);
 	tcase_add_test(tc,
 		       test_orphan_holding_chunks_is_reset_when_others_wait);
+	tcase_add_test(
+	    tc, test_orphan_whose_data_is_acked_does_not_wait_for_memory);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
