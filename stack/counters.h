@@ -90,6 +90,10 @@
 	X(tcp_rx_resets)                                                       \
 	X(tcp_rx_ooo_segments)                                                 \
 	X(tcp_rx_ooo_drop)                                                     \
+	X(tcp_rx_ooo_pruned)                                                   \
+	X(tcp_rx_ooo_compact)                                                  \
+	X(tcp_rx_coalesced)                                                    \
+	X(tcp_rx_drop_mem_pressure)                                            \
 	X(tcp_rx_dup_acks)                                                     \
 	X(tcp_tx_segments)                                                     \
 	X(tcp_tx_resets)                                                       \

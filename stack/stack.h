@@ -40,6 +40,11 @@
 /* Bounds on every table and queue; stack_limits_default() fills sane
  * values, the daemon may override some from its configuration. */
 struct stack_limits {
+	/* The pool also bounds what TCP receives (tcp_buf.c): over half
+	 * of a class in use, new and growing windows stay at 2 MSS; over
+	 * 3/4, out-of-order data is pruned from the connections holding
+	 * the most and a connection pinning 4 KiB or more may queue no
+	 * more; the last 64 small buffers take no TCP data at all. */
 	uint32_t pkt_small_max;	   /* small buffers in the pool */
 	uint32_t pkt_large_max;	   /* 64 KiB buffers in the pool: TSO
 				    * super-segments held in TCP receive
@@ -64,7 +69,13 @@ struct stack_limits {
 	uint32_t tcp_syn_backlog; /* half-open per listener, then cookies */
 	uint32_t tcp_chunks_max;  /* send buffer chunks (2 KiB), all conns */
 	uint32_t tcp_sndbuf;	  /* default send buffer, bytes */
-	uint32_t tcp_rcvbuf;	  /* default receive buffer, bytes */
+	uint32_t tcp_rcvbuf;	  /* default receive buffer, bytes: the
+				   * most a connection advertises; its
+				   * out-of-order store pins at most twice
+				   * this in pool bytes (each buffer at its
+				   * capacity; payloads of 256 bytes or
+				   * less share compact buffers) and 256
+				   * segments */
 	uint32_t tcp_keepidle_s;  /* keepalive defaults (RFC 1122 4.2.3.6) */
 	uint32_t tcp_keepintvl_s;
 	uint32_t tcp_keepcnt;

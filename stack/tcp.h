@@ -70,6 +70,29 @@
 #define TCP_EPHEMERAL_FIRST 49152u
 #define TCP_EPHEMERAL_LAST  65535u
 #define TCP_OOO_MAX	    256 /* out-of-order segments held, per conn */
+/* Receive memory (tcp_buf.c): what a connection's queues pin is counted
+ * in pool bytes, each buffer at its capacity (a 1-byte segment in a
+ * small buffer costs 2 KiB), as Linux counts an skb's truesize. */
+/* An out-of-order payload of at most this many bytes is copied into the
+ * connection's compact buffer, never pinning a buffer of its own. */
+#define TCP_OOO_COPY_MAX_BYTES 256u
+/* The out-of-order store pins at most this many times the buffer limit
+ * (rcv_wnd_max) in pool bytes (Linux's rcvbuf: twice the window). */
+#define TCP_OOO_MEM_FACTOR 2u
+/* Bytes of pool memory a connection may always hold, pressure or not:
+ * its guaranteed minimum (Linux's tcp_rmem[0], 4 KiB). */
+#define TCP_RCV_MEM_MIN_BYTES (2u * PKT_SMALL_CAP)
+/* Under pressure a window advertised anew is at most this many MSS. */
+#define TCP_RCV_PRESSURE_WND_SEGS 2u
+/* Pool pressure, per buffer class, as a share of the class's maximum in
+ * 1/16ths: PRESSURE when more than 8/16 are in use (windows stop
+ * growing, new ones start at the minimum, as Linux's tcp_mem[1]); HARD
+ * above 12/16 (out-of-order data is pruned from the connections holding
+ * the most until 10/16, and data for a connection over its minimum is
+ * dropped, as Linux's tcp_mem[2]). */
+#define TCP_MEM_PRESSURE_16THS 8u
+#define TCP_MEM_HARD_16THS     12u
+#define TCP_MEM_PRUNE_TO_16THS 10u
 /* Payload of a TSO super-segment at most: an IPv4 datagram of 65535
  * bytes with a 20-byte IP header and the largest TCP header. */
 #define TCP_TSO_MAX (65535u - 20u - TCP_HDR_MAX)
@@ -119,7 +142,8 @@ struct tcp_sndbuf {
 struct tcp_ooo {
 	uint32_t seq;
 	uint32_t len;
-	struct pkt *pkt; /* data at pkt->data */
+	struct pkt *pkt; /* the buffer holding it, perhaps shared */
+	uint8_t *data;	 /* its first byte, in pkt */
 };
 
 /* A range of sequence space as last sent: one segment or TSO
@@ -264,6 +288,9 @@ struct tcp_conn {
 	struct tcp_ooo *ooo;   /* out-of-order, sorted by seq; NULL if none */
 	uint16_t nooo;
 	uint16_t ooo_cap;
+	struct pkt *ooo_arena; /* compact buffer taking small payloads */
+	uint32_t ooo_mem;      /* pool bytes the OOO store pins */
+	uint32_t rcvq_mem;     /* pool bytes the receive queue pins */
 
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
 
@@ -299,6 +326,7 @@ struct tcp_table {
 	uint8_t secret[16]; /* ISNs and SYN cookies */
 	uint64_t boot_ns;   /* the origin of ISN clocks and timestamps */
 	struct pkt_pool chunk_pool; /* send buffer chunks */
+	uint64_t ooo_mem;	    /* pool bytes all OOO stores pin */
 };
 
 /* ---- congestion control ---- */
@@ -453,8 +481,9 @@ void tcp_retransmit_one(struct stack *s, uint64_t now, struct tcp_conn *c);
  * lies there). Returns 0 or -ENOBUFS. */
 int tcp_retransmit_range(struct stack *s, uint64_t now, struct tcp_conn *c,
 			 uint32_t seq, uint32_t len);
-/* The window we would advertise now, in bytes. */
-uint32_t tcp_rcv_window(const struct tcp_conn *c);
+/* The window we would advertise now, in bytes (smaller under memory
+ * pressure, tcp_mem_level()). */
+uint32_t tcp_rcv_window(const struct stack *s, const struct tcp_conn *c);
 
 /* tcp_timer.c */
 void tcp_timer_update(struct stack *s, struct tcp_conn *c);
@@ -483,9 +512,28 @@ uint32_t tcp_ooo_bytes(const struct tcp_conn *c);
 /* A duplicate [seq, end) arrived: report it in the next ACK's first
  * SACK block (RFC 2883). */
 void tcp_dsack_note(struct tcp_conn *c, uint32_t seq, uint32_t end);
-/* Stores an out-of-order segment (takes p); false when it was dropped. */
+/* Stores an out-of-order segment (takes p); false when it was dropped
+ * (the per-connection bounds: TCP_OOO_MAX segments, TCP_OOO_MEM_FACTOR
+ * times the buffer limit in pool bytes). */
 bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 		    struct pkt *p);
+/* Appends in-order data (takes p) to the receive queue, copying it into
+ * the tail buffer when it fits there. */
+void tcp_rcvq_append(struct stack *s, struct tcp_conn *c, struct pkt *p);
+/* Frees the receive queue's head buffer (the user read it). */
+void tcp_rcvq_pop(struct stack *s, struct tcp_conn *c);
+/* Pool bytes c's receive queue and out-of-order store pin. */
+static inline uint32_t tcp_rcv_mem(const struct tcp_conn *c)
+{
+	return c->rcvq_mem + c->ooo_mem;
+}
+/* Memory pressure from the pool's occupancy (TCP_MEM_*_16THS). */
+enum tcp_mem_level { TCP_MEM_OK, TCP_MEM_PRESSURE, TCP_MEM_HARD };
+enum tcp_mem_level tcp_mem_level(const struct stack *s);
+/* At TCP_MEM_HARD: prunes out-of-order data, the most recent first, from
+ * the connections holding the most, until the pool is back under
+ * TCP_MEM_PRUNE_TO_16THS or nothing is left to prune. */
+void tcp_mem_reclaim(struct stack *s);
 /* Moves what became in order from the OOO store to the receive queue;
  * returns the bytes moved (rcv_nxt advanced by the caller). */
 uint32_t tcp_ooo_drain(struct stack *s, struct tcp_conn *c);

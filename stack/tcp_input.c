@@ -422,7 +422,7 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		return true;
 	}
 	TCP_RULE(s, data_in_order);
-	pkt_queue_push(&c->rcvq, p);
+	tcp_rcvq_append(s, c, p);
 	c->rcv_nxt += len;
 	c->bytes_received += len;
 	if (c->nooo) {
@@ -630,6 +630,9 @@ static bool tcp_text_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	if (!seg->len)
 		return true;
+	/* The pool under hard pressure: prune out-of-order data first. */
+	if (tcp_mem_level(s) == TCP_MEM_HARD)
+		tcp_mem_reclaim(s);
 	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
 	    c->state != TCPS_FIN_WAIT_2) {
 		/* Data after the peer's FIN: ignore it. */
@@ -647,6 +650,14 @@ static bool tcp_text_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		   tcp_pool_low(s, *pp)) {
 		TCP_RULE(s, data_no_buffer);
 		COUNT(s, tcp_rx_drop_no_buffer);
+		seg->len = 0;
+		*ack_now = true;
+	} else if (tcp_mem_level(s) == TCP_MEM_HARD &&
+		   tcp_rcv_mem(c) >= TCP_RCV_MEM_MIN_BYTES) {
+		/* The pool under hard pressure even after pruning: only a
+		 * connection under its minimum may still queue (tcp_buf.c). */
+		TCP_RULE(s, data_mem_pressure);
+		COUNT(s, tcp_rx_drop_mem_pressure);
 		seg->len = 0;
 		*ack_now = true;
 	} else {
@@ -1086,7 +1097,7 @@ static struct tcp_conn *cookie_complete(struct stack *s, uint64_t now,
 	c->listener = (int32_t)(l - s->tcp->listeners);
 	l->nsyn++;
 	tcp_set_state(s, now, c, TCPS_SYN_RECEIVED);
-	c->rcv_adv = c->rcv_nxt + tcp_rcv_window(c);
+	c->rcv_adv = c->rcv_nxt + tcp_rcv_window(s, c);
 	TCP_RULE(s, syn_cookie_ack);
 	COUNT(s, tcp_syn_cookies_ok);
 	return c;

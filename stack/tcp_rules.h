@@ -128,6 +128,12 @@
 	  "data for a connection the user closed: reset")                      \
 	R(X, data_no_buffer, "RFC 9293 3.8.6",                                 \
 	  "no room for the data: dropped, ACK at once")                        \
+	R(X, data_mem_pressure, "RFC 9293 3.8.6",                              \
+	  "the pool under hard pressure and the connection over its "          \
+	  "minimum: dropped, ACK at once")                                     \
+	R(X, data_ooo_pruned, "RFC 2018 8",                                    \
+	  "out-of-order data pruned, the highest first, for memory: "          \
+	  "SACK has the sender resend it")                                     \
 	R(X, fin_in, "RFC 9293 3.10.7.4 eighth check",                        \
 	  "a FIN at RCV.NXT: CLOSE-WAIT, CLOSING or TIME-WAIT")                \
 	R(X, fin_in_time_wait, "RFC 9293 3.10.7.4 eighth check",              \

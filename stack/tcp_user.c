@@ -400,7 +400,7 @@ void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n)
 
 	if (!c)
 		return;
-	before = tcp_rcv_window(c);
+	before = tcp_rcv_window(s, c);
 	while (n && c->rcvq.head) {
 		struct pkt *p = c->rcvq.head;
 		size_t left = p->len - c->rcvq_off;
@@ -410,11 +410,11 @@ void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n)
 		}
 		n -= left;
 		c->rcvq_off = 0;
-		stack_drop(s, pkt_queue_pop(&c->rcvq));
+		tcp_rcvq_pop(s, c);
 	}
 	/* Tell the peer when the window opened by a worthwhile amount
 	 * (RFC 9293 3.8.6.2.2, MUST-39), most of all when it was closed. */
-	after = tcp_rcv_window(c);
+	after = tcp_rcv_window(s, c);
 	if (c->state >= TCPS_ESTABLISHED && c->state != TCPS_TIME_WAIT &&
 	    !c->fin_received && after > before &&
 	    (before < c->our_mss || after - before >= c->rcv_wnd_max / 2)) {
