@@ -18,10 +18,12 @@
 : "${TCP_ATTACK:?TCP_ATTACK must name the tcp_attack binary}"
 : "${TCP_CHURN_HELPER:?TCP_CHURN_HELPER must name the tcp_churn_helper binary}"
 
-pinners=40
+# HOSTILE_PINNERS and HOSTILE_UNREAD change the attack (0 leaves one
+# out), for figures; the suite runs the defaults.
+pinners=${HOSTILE_PINNERS:-40}
 segs=256
-unread=200
-[[ $UTCP_SANITIZED == 1 ]] && unread=50
+unread=${HOSTILE_UNREAD:-200}
+[[ $UTCP_SANITIZED == 1 && -z ${HOSTILE_UNREAD:-} ]] && unread=50
 size=$((4 * 1024 * 1024))
 limit=60 # seconds the fresh transfer may take before it fails the test
 
@@ -56,24 +58,27 @@ large0=$(pool large_in_use)
 fds0=$(daemon_fds)
 say "baseline: pool small $small0, large $large0 in use; $(conns) connections"
 
-say "1. $pinners out-of-order pinners, $segs one-byte segments each"
-# The application accepts them and echoes (nothing ever arrives in order).
-start_bg "$TCP_HELPER" -S "$SOCK" echo-server 5201 "$pinners" >"$TMP/echo.out" 2>&1
-echo_pid=$BG_PID
-wait_for utcp_listening 5201 || fail "the pinners' listener is not up"
-start_ns_bg "$TCP_ATTACK" -i "$TAP" -s "$ATTACK_IP" -d "$DAEMON_IP" -t 110 \
-	ooo-pin 5201 "$pinners" "$segs" >"$TMP/attack.out"
-attack_pid=$BG_PID
-wait_for -t 40 has_line "$TMP/attack.out" "pinned $pinners $segs" ||
-	fail "the pinners did not get going: $(cat "$TMP/attack.out")"
-wait_for -t 10 output_is "$((pinners * segs))" counter tcp_rx_ooo_segments ||
-	say "  (utcpd saw $(counter tcp_rx_ooo_segments) of $((pinners * segs)) segments)"
-say "  pinned: pool small $(pool small_in_use), large $(pool large_in_use) in use;" \
-	"ooo compact $(counter tcp_rx_ooo_compact), dropped $(counter tcp_rx_ooo_drop)," \
-	"pruned $(counter tcp_rx_ooo_pruned)"
+if ((pinners > 0)); then
+	say "1. $pinners out-of-order pinners, $segs one-byte segments each"
+	# The application accepts them and echoes (nothing ever arrives in order).
+	start_bg "$TCP_HELPER" -S "$SOCK" echo-server 5201 "$pinners" >"$TMP/echo.out" 2>&1
+	echo_pid=$BG_PID
+	wait_for utcp_listening 5201 || fail "the pinners' listener is not up"
+	start_ns_bg "$TCP_ATTACK" -i "$TAP" -s "$ATTACK_IP" -d "$DAEMON_IP" -t 110 \
+		ooo-pin 5201 "$pinners" "$segs" >"$TMP/attack.out"
+	attack_pid=$BG_PID
+	wait_for -t 40 has_line "$TMP/attack.out" "pinned $pinners $segs" ||
+		fail "the pinners did not get going: $(cat "$TMP/attack.out")"
+	wait_for -t 10 output_is "$((pinners * segs))" counter tcp_rx_ooo_segments ||
+		say "  (utcpd saw $(counter tcp_rx_ooo_segments) of $((pinners * segs)) segments)"
+	say "  pinned: pool small $(pool small_in_use), large $(pool large_in_use) in use;" \
+		"ooo compact $(counter tcp_rx_ooo_compact), dropped $(counter tcp_rx_ooo_drop)," \
+		"pruned $(counter tcp_rx_ooo_pruned)"
+fi
 
-say "2. $unread connections whose application never reads, 1 MiB offered to each"
-start_ns_bg "$PYTHON" -c '
+if ((unread > 0)); then
+	say "2. $unread connections whose application never reads, 1 MiB offered to each"
+	start_ns_bg "$PYTHON" -c '
 import selectors, socket, sys, time
 addr, port, n, end = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), time.time() + 110
 ls = socket.socket()
@@ -103,14 +108,15 @@ while time.time() < end:
         if left[c] <= 0:
             sel.unregister(c)
 ' "$KERNEL_IP" 5202 "$unread" >"$TMP/sender.out"
-wait_for kernel_tcp_listening 5202 || fail "the kernel's sender is not listening"
-start_bg "$TCP_CHURN_HELPER" -S "$SOCK" hold "$KERNEL_IP" 5202 "$unread" >"$TMP/hold.out"
-hold_pid=$BG_PID
-wait_for -t 60 has_line "$TMP/hold.out" ready ||
-	fail "the never-reading connections are not ready: $(cat "$TMP/hold.out")"
-say "  unread: pool small $(pool small_in_use), large $(pool large_in_use) in use;" \
-	"dropped under pressure $(counter tcp_rx_drop_mem_pressure)," \
-	"no buffer $(counter tcp_rx_drop_no_buffer)"
+	wait_for kernel_tcp_listening 5202 || fail "the kernel's sender is not listening"
+	start_bg "$TCP_CHURN_HELPER" -S "$SOCK" hold "$KERNEL_IP" 5202 "$unread" >"$TMP/hold.out"
+	hold_pid=$BG_PID
+	wait_for -t 60 has_line "$TMP/hold.out" ready ||
+		fail "the never-reading connections are not ready: $(cat "$TMP/hold.out")"
+	say "  unread: pool small $(pool small_in_use), large $(pool large_in_use) in use;" \
+		"dropped under pressure $(counter tcp_rx_drop_mem_pressure)," \
+		"no buffer $(counter tcp_rx_drop_no_buffer)"
+fi
 
 say "3. a fresh connection: 4 MiB each way at once, intact"
 random_file "$TMP/a" "$size"
@@ -136,10 +142,13 @@ say "  pool small $(pool small_in_use), large $(pool large_in_use) in use;" \
 	"$(counter tcp_rx_drop_mem_pressure), no buffer $(counter tcp_rx_drop_no_buffer)"
 
 say "4. the attackers go: pool and connections back to the baseline"
-stop_bg "$attack_pid"
-has_line "$TMP/attack.out" "reset $pinners" || fail "the pinners did not reset their connections"
-stop_bg "$hold_pid"
-stop_bg "$echo_pid"
+if ((pinners > 0)); then
+		stop_bg "$attack_pid"
+		has_line "$TMP/attack.out" "reset $pinners" ||
+			fail "the pinners did not reset their connections"
+		stop_bg "$echo_pid"
+fi
+((unread == 0)) || stop_bg "$hold_pid"
 wait_for -t 30 output_is 0 conns || fail "connections left: $(tcp_unsettled)"
 wait_for -t 30 pool_at_most "$small0" "$large0" ||
 	fail "pool small $(pool small_in_use) (was $small0), large $(pool large_in_use) (was $large0) in use"
