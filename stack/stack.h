@@ -43,8 +43,8 @@ struct stack_limits {
 	/* The pool also bounds what TCP receives (tcp_buf.c): over half
 	 * of a class in use, new and growing windows stay at 2 MSS; over
 	 * 3/4, out-of-order data is pruned from the connections holding
-	 * the most and a connection pinning 4 KiB or more may queue no
-	 * more; the last 64 small buffers take no TCP data at all. */
+	 * the most and a connection may queue no more than 2 MSS; the
+	 * last 64 small buffers take no TCP data at all. */
 	uint32_t pkt_small_max;	   /* small buffers in the pool */
 	uint32_t pkt_large_max;	   /* 64 KiB buffers in the pool: TSO
 				    * super-segments held in TCP receive

@@ -76,19 +76,22 @@
 /* An out-of-order payload of at most this many bytes is copied into the
  * connection's compact buffer, never pinning a buffer of its own. */
 #define TCP_OOO_COPY_MAX_BYTES 256u
+/* In-order data of at most this many bytes that arrived in a 64 KiB
+ * buffer (a coalesced super-segment) is copied into small buffers. */
+#define TCP_COLLAPSE_MAX_BYTES (4u * PKT_SMALL_CAP)
 /* The out-of-order store pins at most this many times the buffer limit
  * (rcv_wnd_max) in pool bytes (Linux's rcvbuf: twice the window). */
 #define TCP_OOO_MEM_FACTOR 2u
-/* Bytes of pool memory a connection may always hold, pressure or not:
- * its guaranteed minimum (Linux's tcp_rmem[0], 4 KiB). */
-#define TCP_RCV_MEM_MIN_BYTES (2u * PKT_SMALL_CAP)
-/* Under pressure a window advertised anew is at most this many MSS. */
+/* Every connection's minimum, in MSS of payload: under pressure a window
+ * advertised anew is at most this, and under hard pressure a connection
+ * may still queue data up to this much (coalescing keeps its memory
+ * near the bytes). */
 #define TCP_RCV_PRESSURE_WND_SEGS 2u
 /* Pool pressure, per buffer class, as a share of the class's maximum in
  * 1/16ths: PRESSURE when more than 8/16 are in use (windows stop
  * growing, new ones start at the minimum, as Linux's tcp_mem[1]); HARD
  * above 12/16 (out-of-order data is pruned from the connections holding
- * the most until 10/16, and data for a connection over its minimum is
+ * the most until 10/16, and data beyond a connection's minimum is
  * dropped, as Linux's tcp_mem[2]). */
 #define TCP_MEM_PRESSURE_16THS 8u
 #define TCP_MEM_HARD_16THS     12u
@@ -290,7 +293,8 @@ struct tcp_conn {
 	uint16_t ooo_cap;
 	struct pkt *ooo_arena; /* compact buffer taking small payloads */
 	uint32_t ooo_mem;      /* pool bytes the OOO store pins */
-	uint32_t rcvq_mem;     /* pool bytes the receive queue pins */
+	uint16_t ooo_bufs[PKT_CLASS_COUNT]; /* ... as buffers per class */
+	uint32_t rcvq_mem; /* pool bytes the receive queue pins */
 
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
 
@@ -325,8 +329,8 @@ struct tcp_table {
 	uint32_t listeners_max;
 	uint8_t secret[16]; /* ISNs and SYN cookies */
 	uint64_t boot_ns;   /* the origin of ISN clocks and timestamps */
-	struct pkt_pool chunk_pool; /* send buffer chunks */
-	uint64_t ooo_mem;	    /* pool bytes all OOO stores pin */
+	struct pkt_pool chunk_pool;	    /* send buffer chunks */
+	uint32_t ooo_bufs[PKT_CLASS_COUNT]; /* buffers all OOO stores pin */
 };
 
 /* ---- congestion control ---- */
@@ -530,9 +534,10 @@ static inline uint32_t tcp_rcv_mem(const struct tcp_conn *c)
 /* Memory pressure from the pool's occupancy (TCP_MEM_*_16THS). */
 enum tcp_mem_level { TCP_MEM_OK, TCP_MEM_PRESSURE, TCP_MEM_HARD };
 enum tcp_mem_level tcp_mem_level(const struct stack *s);
-/* At TCP_MEM_HARD: prunes out-of-order data, the most recent first, from
- * the connections holding the most, until the pool is back under
- * TCP_MEM_PRUNE_TO_16THS or nothing is left to prune. */
+/* At TCP_MEM_HARD: for each buffer class over TCP_MEM_PRUNE_TO_16THS,
+ * prunes out-of-order data, the most recent first, from the connections
+ * holding the most buffers of that class, until the class is back under
+ * the mark or no out-of-order data holds any. */
 void tcp_mem_reclaim(struct stack *s);
 /* Moves what became in order from the OOO store to the receive queue;
  * returns the bytes moved (rcv_nxt advanced by the caller). */

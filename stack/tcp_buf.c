@@ -12,7 +12,7 @@
  * place. The advertised window is the buffer limit less what is held.
  * A segment that fits the room after the queue's tail is copied there
  * instead (Linux's tcp_try_coalesce), and a short payload in a 64 KiB
- * buffer is copied into a small one (tcp_collapse): an application
+ * buffer is copied into small ones (tcp_collapse): an application
  * that never reads pins about the bytes it holds, not a buffer for
  * every segment the peer chose to send.
  *
@@ -37,9 +37,10 @@
  * TCP_MEM_HARD_16THS, arriving data first prunes out-of-order data, the
  * highest first, from the connections holding the most, until the pool
  * is under TCP_MEM_PRUNE_TO_16THS (Linux's tcp_prune_ofo_queue; SACK
- * has the sender resend it, RFC 2018 8), and then data for a connection
- * already pinning TCP_RCV_MEM_MIN_BYTES is dropped (counted, ACK at
- * once): every connection keeps a minimum, so it still makes progress,
+ * has the sender resend it, RFC 2018 8), and then data that would take
+ * a connection beyond TCP_RCV_PRESSURE_WND_SEGS MSS held is dropped
+ * (counted, ACK at once): every connection keeps that minimum, so it
+ * still makes progress (what it holds is read, and it takes more),
  * and no one connection can take the pool from the others. The last 64
  * buffers are kept for ACKs and the daemon's reads (tcp_input.c).
  */
@@ -158,60 +159,70 @@ enum tcp_mem_level tcp_mem_level(const struct stack *s)
 	return l;
 }
 
-/* Is the pool still above the mark pruning brings it down to? */
-static bool tcp_mem_over_prune_mark(const struct stack *s)
+/* Is class k of the pool above the mark pruning brings it down to? */
+static bool tcp_mem_over_prune_mark(const struct stack *s, int k)
 {
-	for (int k = 0; k < PKT_CLASS_COUNT; k++)
-		if ((uint64_t)s->pool.in_use[k] * 16 >
-		    (uint64_t)s->pool.max[k] * TCP_MEM_PRUNE_TO_16THS)
-			return true;
-	return false;
+	return (uint64_t)s->pool.in_use[k] * 16 >
+	       (uint64_t)s->pool.max[k] * TCP_MEM_PRUNE_TO_16THS;
 }
 
 /* ---- receive queue ---- */
 
 /* Copies len bytes to the end of the receive queue: into the tail
- * buffer's room, then into fresh small buffers. False (nothing
- * appended) when a buffer was needed and the pool had none. */
+ * buffer's room, then into fresh small buffers (at most
+ * TCP_COLLAPSE_MAX_BYTES worth). False (nothing appended) when the
+ * buffers needed could not all be had. */
 static bool tcp_rcvq_copy(struct stack *s, struct tcp_conn *c,
 			  const uint8_t *data, uint32_t len)
 {
 	struct pkt *t = c->rcvq.tail;
 	uint32_t room = t ? (uint32_t)pkt_tailroom(t) : 0;
-	struct pkt *q = NULL;
+	struct pkt *q[TCP_COLLAPSE_MAX_BYTES / PKT_SMALL_CAP + 1];
+	uint32_t nq = 0, need;
 
-	if (len > room) {
-		if (len - room > PKT_SMALL_CAP)
-			return false;
-		q = pkt_alloc(&s->pool, 0);
-		if (!q)
-			return false;
-		q->data = q->buf; /* no headroom: plain bytes */
-	}
 	if (room > len)
 		room = len;
+	need = (len - room + PKT_SMALL_CAP - 1) / PKT_SMALL_CAP;
+	if (need > sizeof(q) / sizeof(q[0]))
+		return false;
+	for (nq = 0; nq < need; nq++) {
+		q[nq] = pkt_alloc(&s->pool, 0);
+		if (!q[nq]) {
+			while (nq)
+				pkt_free(&s->pool, q[--nq]);
+			return false;
+		}
+		q[nq]->data = q[nq]->buf; /* no headroom: plain bytes */
+	}
 	if (room) {
 		memcpy(t->data + t->len, data, room);
 		t->len += room;
 		c->rcvq.bytes += room;
+		data += room;
+		len -= room;
 	}
-	if (q) {
-		memcpy(q->data, data + room, len - room);
-		q->len = len - room;
-		pkt_queue_push(&c->rcvq, q);
-		c->rcvq_mem += q->cap;
+	for (uint32_t i = 0; i < nq; i++) {
+		uint32_t n = len < PKT_SMALL_CAP ? len : PKT_SMALL_CAP;
+		memcpy(q[i]->data, data, n);
+		q[i]->len = n;
+		data += n;
+		len -= n;
+		pkt_queue_push(&c->rcvq, q[i]);
+		c->rcvq_mem += q[i]->cap;
 	}
 	return true;
 }
 
 void tcp_rcvq_append(struct stack *s, struct tcp_conn *c, struct pkt *p)
 {
-	/* A payload that fits the tail's room, or one in a large buffer
-	 * that fits a small one, is copied (Linux's tcp_try_coalesce and
-	 * tcp_collapse): a small segment never pins a buffer, and a never
-	 * reading application's queue costs about what it holds. */
+	/* A payload that fits the tail's room, or one of at most
+	 * TCP_COLLAPSE_MAX_BYTES in a large buffer, is copied (Linux's
+	 * tcp_try_coalesce and tcp_collapse): a small segment never pins a
+	 * buffer, and a never reading application's queue costs about what it
+	 * holds. */
 	if ((c->rcvq.tail && p->len <= pkt_tailroom(c->rcvq.tail)) ||
-	    (p->pkt_class == PKT_CLASS_LARGE && p->len <= PKT_SMALL_CAP)) {
+	    (p->pkt_class == PKT_CLASS_LARGE &&
+	     p->len <= TCP_COLLAPSE_MAX_BYTES)) {
 		if (tcp_rcvq_copy(s, c, p->data, p->len)) {
 			COUNT(s, tcp_rx_coalesced);
 			pkt_free(&s->pool, p);
@@ -246,11 +257,20 @@ static bool tcp_ooo_shared(const struct tcp_conn *c, const struct pkt *p,
 	return false;
 }
 
+/* Counts buffer p in (sign 1) or out of (-1) c's OOO store. */
+static void tcp_ooo_account(struct stack *s, struct tcp_conn *c,
+			    const struct pkt *p, int sign)
+{
+	c->ooo_mem += (uint32_t)sign * p->cap;
+	c->ooo_bufs[p->pkt_class] =
+	    (uint16_t)(c->ooo_bufs[p->pkt_class] + sign);
+	s->tcp->ooo_bufs[p->pkt_class] += (uint32_t)sign;
+}
+
 /* Returns a buffer of the OOO store to the pool. */
 static void tcp_ooo_pkt_free(struct stack *s, struct tcp_conn *c, struct pkt *p)
 {
-	c->ooo_mem -= p->cap;
-	s->tcp->ooo_mem -= p->cap;
+	tcp_ooo_account(s, c, p, -1);
 	pkt_free(&s->pool, p);
 }
 
@@ -283,13 +303,15 @@ static void tcp_ooo_release(struct stack *s, struct tcp_conn *c)
 
 /* Prunes c's out-of-order data from the highest sequence down (the most
  * recent, as Linux's tcp_prune_ofo_queue) until it pins at most
- * `target` pool bytes. SACK has the sender resend it (RFC 2018 8: a
- * receiver may discard what it SACKed). Returns the entries pruned. */
-static int tcp_ooo_prune(struct stack *s, struct tcp_conn *c, uint32_t target)
+ * `target` buffers of class k. SACK has the sender resend it (RFC 2018
+ * 8: a receiver may discard what it SACKed). Returns the entries
+ * pruned. */
+static int tcp_ooo_prune(struct stack *s, struct tcp_conn *c, int k,
+			 uint32_t target)
 {
 	int n = 0;
 
-	while (c->nooo && c->ooo_mem > target) {
+	while (c->nooo && c->ooo_bufs[k] > target) {
 		tcp_ooo_remove(s, c, c->nooo - 1);
 		n++;
 	}
@@ -306,19 +328,22 @@ void tcp_mem_reclaim(struct stack *s)
 {
 	struct tcp_table *t = s->tcp;
 
-	while (t->ooo_mem && tcp_mem_over_prune_mark(s)) {
-		struct tcp_conn *most = NULL;
-		for (uint32_t i = 0; i < t->max; i++) {
-			struct tcp_conn *c = t->conns[i];
-			if (c && c->nooo &&
-			    (!most || c->ooo_mem > most->ooo_mem))
-				most = c;
+	for (int k = 0; k < PKT_CLASS_COUNT; k++) {
+		while (t->ooo_bufs[k] && tcp_mem_over_prune_mark(s, k)) {
+			struct tcp_conn *most = NULL;
+			for (uint32_t i = 0; i < t->max; i++) {
+				struct tcp_conn *c = t->conns[i];
+				if (c && c->ooo_bufs[k] &&
+				    (!most ||
+				     c->ooo_bufs[k] > most->ooo_bufs[k]))
+					most = c;
+			}
+			if (!most)
+				break;
+			/* Halve the biggest holder, then look again. */
+			if (!tcp_ooo_prune(s, most, k, most->ooo_bufs[k] / 2u))
+				break;
 		}
-		if (!most)
-			break;
-		/* Halve the biggest holder, then look again. */
-		if (!tcp_ooo_prune(s, most, most->ooo_mem / 2))
-			break;
 	}
 }
 
@@ -382,8 +407,7 @@ static bool tcp_ooo_compact(struct stack *s, struct tcp_conn *c, int i,
 			return false;
 		n->data = n->buf;
 		n->len = 0;
-		c->ooo_mem += n->cap;
-		s->tcp->ooo_mem += n->cap;
+		tcp_ooo_account(s, c, n, 1);
 		c->ooo_arena = n;
 		/* The old one goes when its last entry does. */
 		if (a && !tcp_ooo_shared(c, a, -1))
@@ -476,8 +500,7 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 	c->ooo[i] =
 	    (struct tcp_ooo){.seq = seq, .len = len, .pkt = p, .data = p->data};
 	c->nooo++;
-	c->ooo_mem += p->cap;
-	s->tcp->ooo_mem += p->cap;
+	tcp_ooo_account(s, c, p, 1);
 	return true;
 drop:
 	pkt_free(&s->pool, p);
@@ -509,8 +532,7 @@ uint32_t tcp_ooo_drain(struct stack *s, struct tcp_conn *c)
 			/* Its own buffer: moves to the receive queue. */
 			p->data = o->data;
 			p->len = o->len;
-			c->ooo_mem -= p->cap;
-			s->tcp->ooo_mem -= p->cap;
+			tcp_ooo_account(s, c, p, -1);
 			memmove(&c->ooo[0], &c->ooo[1],
 				(size_t)(c->nooo - 1) * sizeof(*c->ooo));
 			c->nooo--;

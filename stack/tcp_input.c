@@ -653,9 +653,10 @@ static bool tcp_text_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		seg->len = 0;
 		*ack_now = true;
 	} else if (tcp_mem_level(s) == TCP_MEM_HARD &&
-		   tcp_rcv_mem(c) >= TCP_RCV_MEM_MIN_BYTES) {
-		/* The pool under hard pressure even after pruning: only a
-		 * connection under its minimum may still queue (tcp_buf.c). */
+		   tcp_rcv_queued(c) + tcp_ooo_bytes(c) + seg->len >
+		       TCP_RCV_PRESSURE_WND_SEGS * c->our_mss) {
+		/* The pool under hard pressure even after pruning: a
+		 * connection may queue only up to its minimum (tcp_buf.c). */
 		TCP_RULE(s, data_mem_pressure);
 		COUNT(s, tcp_rx_drop_mem_pressure);
 		seg->len = 0;

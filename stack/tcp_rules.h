@@ -129,8 +129,8 @@
 	R(X, data_no_buffer, "RFC 9293 3.8.6",                                 \
 	  "no room for the data: dropped, ACK at once")                        \
 	R(X, data_mem_pressure, "RFC 9293 3.8.6",                              \
-	  "the pool under hard pressure and the connection over its "          \
-	  "minimum: dropped, ACK at once")                                     \
+	  "the pool under hard pressure and the data beyond the "              \
+	  "connection's minimum: dropped, ACK at once")                        \
 	R(X, data_ooo_pruned, "RFC 2018 8",                                    \
 	  "out-of-order data pruned, the highest first, for memory: "          \
 	  "SACK has the sender resend it")                                     \

@@ -291,7 +291,8 @@ START_TEST(test_hard_pressure_keeps_a_minimum_per_connection)
 	/* Connection 0's application never reads: 10 segments queued. */
 	for (uint32_t i = 0; i < 10; i++)
 		put_data(&p, ca[0], cb[0], base0, 1400 * i, 1400);
-	ck_assert_uint_ge(tcp_rcv_mem(a0), TCP_RCV_MEM_MIN_BYTES);
+	ck_assert_uint_gt(tcp_rcv_queued(a0),
+			  TCP_RCV_PRESSURE_WND_SEGS * a0->our_mss);
 	/* The pool over the hard mark. */
 	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
 		ck_assert_ptr_nonnull(held[nheld++] =
@@ -316,6 +317,34 @@ START_TEST(test_hard_pressure_keeps_a_minimum_per_connection)
 	ck_assert_uint_eq(a1->rcv_nxt, base1 + 4200);
 	while (nheld)
 		stack_pkt_free(p.a, held[--nheld]);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_short_super_segments_move_to_small_buffers)
+{
+	struct pair p;
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t base, large0;
+
+	t_pair(&p);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	large0 = p.a->pool.in_use[PKT_CLASS_LARGE];
+	/* A 6000-byte coalesced segment arrives in a 64 KiB buffer: its
+	 * bytes move to small buffers and the large one goes back. */
+	put_data(&p, ca, cb, base, 0, 6000);
+	ck_assert_uint_eq(p.a->pool.in_use[PKT_CLASS_LARGE], large0);
+	ck_assert_uint_eq(a->rcvq_mem, 3 * PKT_SMALL_CAP);
+	/* One of 20000 bytes stays where it is. */
+	put_data(&p, ca, cb, base, 6000, 20000);
+	ck_assert_uint_eq(p.a->pool.in_use[PKT_CLASS_LARGE], large0 + 1);
+	ck_assert_uint_eq(a->rcvq_mem, 3 * PKT_SMALL_CAP + PKT_LARGE_CAP);
+	ck_assert_uint_eq(read_check(&p, ca), 26000);
+	ck_assert_uint_eq(a->rcvq_mem, 0);
+	ck_assert_uint_eq(p.a->pool.in_use[PKT_CLASS_LARGE], large0);
 	t_pair_free(&p);
 }
 END_TEST
@@ -368,6 +397,7 @@ int main(void)
 	tcase_add_test(tc, test_pool_pressure_prunes_the_biggest_holder_first);
 	tcase_add_test(tc, test_pressure_keeps_new_windows_at_a_few_segments);
 	tcase_add_test(tc, test_hard_pressure_keeps_a_minimum_per_connection);
+	tcase_add_test(tc, test_short_super_segments_move_to_small_buffers);
 	tcase_add_test(
 	    tc, test_forty_out_of_order_pinners_do_not_starve_a_transfer);
 	suite_add_tcase(s, tc);
