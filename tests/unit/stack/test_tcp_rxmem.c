@@ -349,6 +349,45 @@ START_TEST(test_short_super_segments_move_to_small_buffers)
 }
 END_TEST
 
+START_TEST(test_pruning_frees_the_class_that_is_short)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[16];
+	int ca[2], cb[2];
+	struct tcp_conn *a0, *a1;
+	uint32_t nheld = 0, base0, base1;
+
+	stack_limits_default(&lim);
+	lim.pkt_large_max = 16;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 2, ca, cb);
+	a0 = tcp_conn_get(p.a, ca[0]);
+	a1 = tcp_conn_get(p.a, ca[1]);
+	base0 = a0->rcv_nxt;
+	base1 = a1->rcv_nxt;
+	/* Connection 0 holds small buffers out of order, 1 a 64 KiB one. */
+	for (uint32_t i = 0; i < 10; i++)
+		put_data(&p, ca[0], cb[0], base0, 301 * (i + 1), 300);
+	put_data(&p, ca[1], cb[1], base1, 100, 20000);
+	ck_assert_uint_eq(a0->ooo_bufs[PKT_CLASS_SMALL], 10);
+	ck_assert_uint_eq(a1->ooo_bufs[PKT_CLASS_LARGE], 1);
+	/* The large class over the hard mark: the next data prunes the
+	 * large buffer, and leaves the small ones, which would not help. */
+	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 5000));
+	put_data(&p, ca[0], cb[0], base0, 0, 100);
+	ck_assert_uint_eq(a1->nooo, 0);
+	ck_assert_uint_eq(a1->ooo_mem, 0);
+	ck_assert_uint_eq(a0->nooo, 10);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 1);
+	while (nheld)
+		stack_pkt_free(p.a, held[--nheld]);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* The attack of issue 8: 40 connections each send 256 one-byte segments
  * beyond a hole at rcv_nxt. With a buffer per segment they would pin
  * 10,240 small buffers, more than the whole default pool; compact
@@ -398,6 +437,7 @@ int main(void)
 	tcase_add_test(tc, test_pressure_keeps_new_windows_at_a_few_segments);
 	tcase_add_test(tc, test_hard_pressure_keeps_a_minimum_per_connection);
 	tcase_add_test(tc, test_short_super_segments_move_to_small_buffers);
+	tcase_add_test(tc, test_pruning_frees_the_class_that_is_short);
 	tcase_add_test(
 	    tc, test_forty_out_of_order_pinners_do_not_starve_a_transfer);
 	suite_add_tcase(s, tc);
