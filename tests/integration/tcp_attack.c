@@ -12,7 +12,9 @@
  * every run is bounded: it exits after SECONDS (default 60) at the
  * latest, and on SIGTERM or SIGINT, resetting what it opened first.
  *
- * Commands (each its own function below; add more the same way):
+ * Commands (each a function below and a line in `commands`; an attack
+ * added later, a flood or out-of-window segments, is one more of each,
+ * with send_tcp(), handshake_all() and hold() to build on):
  *   ooo-pin PORT CONNS SEGS
  *       Opens CONNS connections to DST:PORT (handshakes of its own, SACK
  *       permitted) and sends on each SEGS one-byte segments beyond a
@@ -369,6 +371,15 @@ static int cmd_ooo_pin(struct attack *a, int argc, char **argv)
 	return 0;
 }
 
+/* The commands: a new attack is a function taking its arguments and a
+ * line here. */
+static const struct {
+	const char *name;
+	int (*run)(struct attack *a, int argc, char **argv);
+} commands[] = {
+    {"ooo-pin", cmd_ooo_pin},
+};
+
 static uint32_t parse_ip(const char *s)
 {
 	struct in_addr in;
@@ -424,9 +435,10 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 
-	const char *cmd = argv[optind];
-	if (strcmp(cmd, "ooo-pin") == 0)
-		return cmd_ooo_pin(&a, argc - optind - 1, argv + optind + 1);
-	die("unknown command %s", cmd);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			return commands[i].run(&a, argc - optind - 1,
+					       argv + optind + 1);
+	die("unknown command %s", argv[optind]);
 	return 1;
 }
