@@ -304,11 +304,12 @@ static void tcp_ooo_release(struct stack *s, struct tcp_conn *c)
 /* Prunes c's out-of-order data from the highest sequence down (the most
  * recent, as Linux's tcp_prune_ofo_queue) until it pins at most
  * `target` buffers of class k. SACK has the sender resend it (RFC 2018
- * 8: a receiver may discard what it SACKed). Returns the entries
- * pruned. */
-static int tcp_ooo_prune(struct stack *s, struct tcp_conn *c, int k,
-			 uint32_t target)
+ * 8: a receiver may discard what it SACKed). Returns whether it pruned
+ * or freed anything. */
+static bool tcp_ooo_prune(struct stack *s, struct tcp_conn *c, int k,
+			  uint32_t target)
 {
+	uint32_t before = c->ooo_mem;
 	int n = 0;
 
 	while (c->nooo && c->ooo_bufs[k] > target) {
@@ -321,7 +322,7 @@ static int tcp_ooo_prune(struct stack *s, struct tcp_conn *c, int k,
 		TCP_RULE(s, data_ooo_pruned);
 		COUNT_N(s, tcp_rx_ooo_pruned, (uint64_t)n);
 	}
-	return n;
+	return n || c->ooo_mem < before;
 }
 
 void tcp_mem_reclaim(struct stack *s)
@@ -503,6 +504,7 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 	tcp_ooo_account(s, c, p, 1);
 	return true;
 drop:
+	tcp_ooo_release(s, c); /* when it emptied */
 	pkt_free(&s->pool, p);
 	return false;
 }
