@@ -388,6 +388,36 @@ START_TEST(test_pruning_frees_the_class_that_is_short)
 }
 END_TEST
 
+/* Out-of-order data pruned under pressure was SACKed: the sender (µTCP
+ * here) must resend it all the same (RFC 2018 8), and the stream arrive
+ * whole. */
+START_TEST(test_a_transfer_survives_its_sacked_data_being_pruned)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[512];
+	int ca, cb;
+	uint32_t nheld = 0;
+
+	stack_limits_default(&lim);
+	lim.pkt_small_max = 512;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	/* A just under the hard mark: losses fill the out-of-order store
+	 * past it, and it is pruned. */
+	while (small_in_use(&p) * 16 <
+	       lim.pkt_small_max * TCP_MEM_HARD_16THS - 16 * 24)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 100));
+	p.drop_every = 11;
+	t_transfer(&p, p.b, cb, p.a, ca, 400000);
+	ck_assert_uint_gt(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 0);
+	while (nheld)
+		stack_pkt_free(p.a, held[--nheld]);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* The attack of issue 8: 40 connections each send 256 one-byte segments
  * beyond a hole at rcv_nxt. With a buffer per segment they would pin
  * 10,240 small buffers, more than the whole default pool; compact
@@ -438,6 +468,8 @@ int main(void)
 	tcase_add_test(tc, test_hard_pressure_keeps_a_minimum_per_connection);
 	tcase_add_test(tc, test_short_super_segments_move_to_small_buffers);
 	tcase_add_test(tc, test_pruning_frees_the_class_that_is_short);
+	tcase_add_test(tc,
+		       test_a_transfer_survives_its_sacked_data_being_pruned);
 	tcase_add_test(
 	    tc, test_forty_out_of_order_pinners_do_not_starve_a_transfer);
 	suite_add_tcase(s, tc);
