@@ -74,7 +74,9 @@ void utcp_close(struct utcp *u);
 /* Parses "a.b.c.d" into *out. Returns 0 or -EINVAL. */
 int utcp_parse_addr(const char *s, struct in_addr *out);
 
-/* A static description of a negative (or positive) errno value. */
+/* A static description of a negative (or positive) errno value; for
+ * the errors of utcpd's limits (EUSERS, EMFILE, ENFILE) it says whose
+ * limit it may be. */
 const char *utcp_strerror(int err);
 
 /* ---- UDP ----------------------------------------------------------- */
