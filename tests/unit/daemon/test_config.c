@@ -363,6 +363,55 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 }
 END_TEST
 
+START_TEST(test_control_section_sets_the_control_limits)
+{
+	config_defaults(&cfg);
+	ck_assert_uint_eq(cfg.control.clients_max, 256);
+	ck_assert_uint_eq(cfg.control.clients_per_uid, 32);
+	ck_assert_uint_eq(cfg.control.hello_timeout_ms, 5000);
+	ck_assert_uint_eq(cfg.control.connections_max, 16384);
+	ck_assert(!cfg.control.has_privileged_group);
+	ck_assert_msg(load("[control]\n"
+			   "clients_max = 100\n"
+			   "clients_per_uid = 10\n"
+			   "hello_timeout_ms = 2000\n"
+			   "udp_per_client = 11\n"
+			   "udp_per_uid = 12\n"
+			   "listeners_per_client = 3\n"
+			   "listeners_per_uid = 4\n"
+			   "connections_max = 100000\n"
+			   "connections_per_client = 500\n"
+			   "connections_per_uid = 600\n"
+			   "privileged_group = 4242\n" GOOD_IF) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.control.clients_max, 100);
+	ck_assert_uint_eq(cfg.control.clients_per_uid, 10);
+	ck_assert_uint_eq(cfg.control.hello_timeout_ms, 2000);
+	ck_assert_uint_eq(cfg.control.udp_per_client, 11);
+	ck_assert_uint_eq(cfg.control.udp_per_uid, 12);
+	ck_assert_uint_eq(cfg.control.listeners_per_client, 3);
+	ck_assert_uint_eq(cfg.control.listeners_per_uid, 4);
+	ck_assert_uint_eq(cfg.control.connections_max, 100000);
+	ck_assert_uint_eq(cfg.control.connections_per_client, 500);
+	ck_assert_uint_eq(cfg.control.connections_per_uid, 600);
+	ck_assert(cfg.control.has_privileged_group);
+	ck_assert_uint_eq(cfg.control.privileged_group, 4242);
+	/* a group by name */
+	ck_assert_msg(load("[control]\nprivileged_group = root\n" GOOD_IF) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.control.privileged_group, 0);
+	ck_refused("[control]\nprivileged_group = no-such-group-x\n" GOOD_IF,
+		   "2: bad privileged_group \"no-such-group-x\": no such "
+		   "group");
+	ck_refused_at("[control]\nclients_max = 0\n" GOOD_IF, 2,
+		      "bad clients_max");
+	ck_refused("[control]\nidle_timeout_ms = 1\n" GOOD_IF,
+		   "2: unknown key \"idle_timeout_ms\" in [control]");
+	ck_refused_at("[control]\n[control]\n" GOOD_IF, 2,
+		      "duplicate section [control]");
+}
+END_TEST
+
 START_TEST(test_key_outside_a_section_is_refused)
 {
 	ck_refused("name = x\n" GOOD_IF, "1: key \"name\" outside a section");
@@ -743,6 +792,7 @@ static Suite *config_suite(void)
 	tcase_add_test(values, test_bad_dns_is_refused);
 	tcase_add_test(values, test_bad_limits_are_refused);
 	tcase_add_test(values, test_tcp_section_sets_the_tcp_limits);
+	tcase_add_test(values, test_control_section_sets_the_control_limits);
 	tcase_add_test(values,
 		       test_offload_defaults_to_yes_and_can_be_turned_off);
 	suite_add_tcase(s, values);
