@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,7 @@
 #include "config.h"
 #include "control.h"
 #include "control_client.h"
+#include "control_limits.h"
 #include "log.h"
 #include "loop.h"
 #include "sim.h"
@@ -914,6 +916,29 @@ START_TEST(test_privileged_ports_need_root_or_the_group)
 }
 END_TEST
 
+static void fit_fn(void *arg)
+{
+	control_limits_fit(W.d.control);
+}
+
+START_TEST(test_connections_max_is_lowered_to_the_descriptor_limit)
+{
+	struct config_control cc = limits_now();
+	struct rlimit rl;
+
+	cc.connections_max = 1u << 20;
+	set_limits(&cc);
+	on_loop(fit_fn, NULL);
+	cc = limits_now();
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	/* the soft limit was raised to the hard one */
+	ck_assert_uint_eq(rl.rlim_cur, rl.rlim_max);
+	ck_assert_uint_lt(cc.connections_max, 1u << 20);
+	ck_assert_uint_lt(cc.connections_max, rl.rlim_cur);
+	ck_assert_uint_gt(cc.connections_max, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -945,6 +970,8 @@ int main(void)
 	tcase_add_test(tc,
 		       test_client_without_hello_is_disconnected_others_work);
 	tcase_add_test(tc, test_privileged_ports_need_root_or_the_group);
+	tcase_add_test(tc,
+		       test_connections_max_is_lowered_to_the_descriptor_limit);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
