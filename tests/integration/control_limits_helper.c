@@ -126,6 +126,10 @@ static int cmd_idle(int count)
 			usleep(20 * 1000);
 	} while (open_now && time(NULL) < end);
 	printf("idle %d closed %d\n", count, closed);
+	for (int i = 0; i < count; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
 	return 0;
 }
 
