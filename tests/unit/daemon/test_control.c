@@ -916,6 +916,59 @@ START_TEST(test_privileged_ports_need_root_or_the_group)
 }
 END_TEST
 
+static int second_peer_conn = -1;
+
+static void peer_connect_again_fn(void *arg)
+{
+	second_peer_conn = tcp_connect(W.peer.s, sim_now(W.sim), 0, 0,
+				       DAEMON_ADDR, *(uint16_t *)arg, NULL);
+}
+
+static bool second_peer_conn_reset(void)
+{
+	struct stack_tcp_info info;
+
+	return tcp_conn_info(W.peer.s, second_peer_conn, &info) != 0 ||
+	       info.state == TCPS_CLOSED;
+}
+
+START_TEST(test_accepted_connection_past_the_listeners_share_is_reset)
+{
+	struct config_control cc = limits_now();
+	struct utcp *u, *other;
+	uint16_t port = 8082;
+	struct pollfd pfd;
+	int lfd, fd, ofd;
+
+	cc.connections_per_uid = 1;
+	set_limits(&cc);
+	u = client_as(1000, 1000);
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	on_loop(peer_connect_fn, &port);
+	fd = utcp_tcp_accept(lfd, NULL, NULL, 0);
+	ck_assert_int_ge(fd, 0);
+	/* the uid's one connection is taken: the next is reset (the
+	 * daemon accepts on the application's behalf, docs/ipc.md) and
+	 * never announced */
+	on_loop(peer_connect_again_fn, &port);
+	ck_assert_int_ge(second_peer_conn, 0);
+	ck_assert(wait_until(second_peer_conn_reset));
+	pfd = (struct pollfd){.fd = lfd, .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, 100), 0);
+	/* another uid still connects */
+	other = client_as(1001, 1001);
+	ofd = utcp_tcp_connect(other, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0,
+			       NULL);
+	ck_assert_int_ge(ofd, 0);
+	close(ofd);
+	close(fd);
+	close(lfd);
+	utcp_close(other);
+	utcp_close(u);
+}
+END_TEST
+
 static void fit_fn(void *arg)
 {
 	control_limits_fit(W.d.control);
@@ -970,6 +1023,8 @@ int main(void)
 	tcase_add_test(tc,
 		       test_client_without_hello_is_disconnected_others_work);
 	tcase_add_test(tc, test_privileged_ports_need_root_or_the_group);
+	tcase_add_test(
+	    tc, test_accepted_connection_past_the_listeners_share_is_reset);
 	tcase_add_test(tc,
 		       test_connections_max_is_lowered_to_the_descriptor_limit);
 	suite_add_tcase(s, tc);
