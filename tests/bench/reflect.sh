@@ -19,11 +19,11 @@ export UTCPD=$B/daemon/utcpd UTCPCTL=$B/client-lib/utcpctl \
 	UTCP_NC=$B/client-lib/utcp-nc TCP_HELPER=$B/tests/integration/tcp_helper
 COUNT=${2:-20000}
 
-# shellcheck source=../integration/lib.sh
+# shellcheck source=SCRIPTDIR/../integration/lib.sh
 source "$HERE/../integration/lib.sh"
-# shellcheck source=../integration/tcp_lib.sh
+# shellcheck source=SCRIPTDIR/../integration/tcp_lib.sh
 source "$HERE/../integration/tcp_lib.sh"
-TEST_NAME=reflect
+TEST_NAME=reflect # lib.sh says it
 
 start_daemon benchreflect utbrefl 10.77.33
 nsx ping -n -c 1 -w 5 "$DAEMON_IP" >/dev/null || fail "ping $DAEMON_IP failed"
