@@ -141,6 +141,12 @@ uint64_t stack_next_deadline(const struct stack *s);
 /* The next frame to transmit (ownership passes to the caller), or NULL. */
 struct pkt *stack_pop_tx(struct stack *s);
 
+/* How many frames wait in the transmit queue. Each holds a buffer of
+ * the pool until the caller drains it: a caller that feeds the stack
+ * much input between drains watches this to pause before the pool runs
+ * dry. */
+size_t stack_tx_queued(const struct stack *s);
+
 enum stack_event_type {
 	STACK_EV_UDP_READABLE, /* the socket's receive queue became non-empty */
 	STACK_EV_UDP_ERROR, /* an ICMP error arrived for a connected socket */
@@ -153,10 +159,29 @@ enum stack_event_type {
 
 struct stack_event {
 	enum stack_event_type type;
-	int sock;  /* socket id (UDP), connection or listener id (TCP) */
-	int error; /* positive errno for *_ERROR (ECONNREFUSED, EHOSTUNREACH,
-		    * ECONNRESET, ETIMEDOUT) */
+	int sock;   /* socket id (UDP), connection or listener id (TCP) */
+	int error;  /* positive errno for *_ERROR (ECONNREFUSED, EHOSTUNREACH,
+		     * ECONNRESET, ETIMEDOUT) */
+	void *user; /* the socket's cookie when the event is popped */
 };
+
+/*
+ * User cookies. The caller may attach one pointer to a UDP socket, a
+ * TCP connection or a listener, and every event for it carries that
+ * pointer, so the caller finds its own object without a table of ids.
+ * The cookie is read when the event is popped, not when it was queued:
+ * an event for a socket the caller has let go of since
+ * (udp_socket_close, tcp_close, tcp_abort, tcp_listen_close) carries
+ * NULL, as does one for a socket that has no cookie yet (a connection
+ * accepted after its event was queued gets the one set after
+ * tcp_accept). A new socket starts with NULL. Each returns 0 or -EBADF.
+ */
+int udp_socket_set_user(struct stack *s, int sock, void *user);
+int tcp_set_user(struct stack *s, int conn, void *user);
+int tcp_listen_set_user(struct stack *s, int listener, void *user);
+/* A connection's cookie; NULL when it has none or is not the caller's
+ * (closed, not yet accepted, no such id). */
+void *tcp_get_user(struct stack *s, int conn);
 
 /* Pops the next event into *ev; false when there is none. The queue is
  * sized from the limits so that it cannot overflow: every event but

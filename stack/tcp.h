@@ -154,6 +154,7 @@ struct tcp_conn {
 	int32_t accept_next; /* the listener's accept queue, -1 ends */
 	enum tcp_state state;
 	bool user_closed; /* orphan: the user let go of the id */
+	void *user;	  /* the caller's cookie (tcp_set_user) */
 	bool shut_wr;	  /* the user asked for FIN */
 	bool fin_sent;	  /* our FIN has a sequence number (snd_max) */
 	bool fin_received;
@@ -284,6 +285,7 @@ struct tcp_listener {
 	struct tcp_sockopts opts;
 	bool acceptable_signalled;
 	uint64_t syn_cookies_sent;
+	void *user; /* the caller's cookie (tcp_listen_set_user) */
 };
 
 struct tcp_table {
