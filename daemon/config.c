@@ -500,7 +500,8 @@ static const struct limit_key limit_keys[] = {
 _Static_assert(LIMIT_KEYS <= 32, "seen_keys has a bit per key");
 
 /* [tcp]: µTCP's tunables, also fields of struct stack_limits. The
- * congestion controller is the one key that is not a number. */
+ * congestion controller and the port range are the keys that are not a
+ * number. */
 static const struct limit_key tcp_keys[] = {
     {"conns_max", offsetof(struct stack_limits, tcp_conns_max), false, 1,
      1u << 20, 1},
@@ -519,10 +520,35 @@ static const struct limit_key tcp_keys[] = {
     {"keepintvl_s", offsetof(struct stack_limits, tcp_keepintvl_s), false, 1,
      86400, 1},
     {"keepcnt", offsetof(struct stack_limits, tcp_keepcnt), false, 1, 255, 1},
+    {"challenge_ack_limit",
+     offsetof(struct stack_limits, tcp_challenge_ack_limit), false, 0, 1u << 20,
+     1},
 };
 
 #define TCP_NUM_KEYS (sizeof(tcp_keys) / sizeof(tcp_keys[0]))
-#define TCP_KEYS     (TCP_NUM_KEYS + 1) /* and "congestion" */
+/* and "congestion", "local_port_range" */
+#define TCP_KEYS (TCP_NUM_KEYS + 2)
+
+/* local_port_range = FIRST LAST: the ephemeral ports of connects, as
+ * Linux's ip_local_port_range (1 to 65535, FIRST <= LAST). */
+static int parse_port_range(struct stack_limits *lim, const char *v, char *err,
+			    size_t errlen)
+{
+	char first[8], last[8];
+	uint64_t a, b;
+	int n = 0;
+
+	if (sscanf(v, "%7[0-9] %7[0-9]%n", first, last, &n) != 2 ||
+	    v[n] != '\0' || parse_uint(first, 1, 65535, &a) < 0 ||
+	    parse_uint(last, a, 65535, &b) < 0)
+		return fail(err, errlen,
+			    "bad local_port_range \"%.*s\": two ports, "
+			    "the first no greater than the last",
+			    CONFIG_QUOTE_MAX, v);
+	lim->tcp_port_first = (uint32_t)a;
+	lim->tcp_port_last = (uint32_t)b;
+	return 0;
+}
 
 static int parse_congestion(struct stack_limits *lim, const char *v, char *err,
 			    size_t errlen)
@@ -927,6 +953,7 @@ static int config_handler(void *user, const char *section, const char *key,
 		for (k = 0; k < (int)TCP_NUM_KEYS; k++)
 			names[k] = tcp_keys[k].name;
 		names[TCP_NUM_KEYS] = "congestion";
+		names[TCP_NUM_KEYS + 1] = "local_port_range";
 		k = lookup(key, names, (int)TCP_KEYS);
 		if (k < 0)
 			break;
@@ -934,6 +961,9 @@ static int config_handler(void *user, const char *section, const char *key,
 			goto duplicate;
 		if (k == (int)TCP_NUM_KEYS)
 			rc = parse_congestion(&st->cfg->limits, value, reason,
+					      sizeof(reason));
+		else if (k == (int)TCP_NUM_KEYS + 1)
+			rc = parse_port_range(&st->cfg->limits, value, reason,
 					      sizeof(reason));
 		else
 			rc = parse_limit(&st->cfg->limits, &tcp_keys[k], value,

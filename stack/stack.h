@@ -37,6 +37,11 @@
 #define STACK_NS_PER_SEC  1000000000ull
 #define STACK_NO_DEADLINE UINT64_MAX
 
+/* The ephemeral ports connects choose from unless configured (IANA's
+ * dynamic range, RFC 6335). */
+#define TCP_PORT_FIRST_DEFAULT 49152u
+#define TCP_PORT_LAST_DEFAULT  65535u
+
 /* Bounds on every table and queue; stack_limits_default() fills sane
  * values, the daemon may override some from its configuration. */
 struct stack_limits {
@@ -61,6 +66,11 @@ struct stack_limits {
 	uint32_t icmp_error_burst;   /* ... and in a burst */
 	uint32_t tcp_conns_max;	     /* connections, TIME_WAIT included */
 	uint32_t tcp_listeners_max;
+	uint32_t tcp_port_first; /* ephemeral ports for connects, first */
+	uint32_t tcp_port_last;	 /* ... and last (Linux: ip_local_port_range) */
+	/* ACKs to invalid segments (out of window, PAWS, RFC 5961's
+	 * challenges) a second, all connections; 0: no global bound. */
+	uint32_t tcp_challenge_ack_limit;
 	uint32_t tcp_syn_backlog; /* half-open per listener, then cookies */
 	uint32_t tcp_chunks_max;  /* send buffer chunks (2 KiB), all conns */
 	uint32_t tcp_sndbuf;	  /* default send buffer, bytes */
@@ -265,10 +275,13 @@ int tcp_accept(struct stack *s, int listener, uint32_t *remote_addr,
 void tcp_listen_close(struct stack *s, uint64_t now, int listener);
 
 /*
- * Opens a connection (local_port 0 = a random ephemeral port, local_addr
- * 0 = the route's source). Completion is STACK_EV_TCP_CONNECTED or
- * STACK_EV_TCP_ERROR. Returns a connection id, or -EADDRINUSE,
- * -EADDRNOTAVAIL, -ENETUNREACH, -EMFILE, -ENOMEM.
+ * Opens a connection (local_port 0 = an ephemeral port of
+ * tcp_port_first..tcp_port_last free for this 4-tuple, RFC 6056, a
+ * TIME_WAIT's taken over when timestamps make it safe; local_addr 0 =
+ * the route's source). Completion is STACK_EV_TCP_CONNECTED or
+ * STACK_EV_TCP_ERROR. Returns a connection id, or -EADDRINUSE (the
+ * 4-tuple of local_port is taken), -EADDRNOTAVAIL (also: no ephemeral
+ * port free), -ENETUNREACH, -EMFILE, -ENOMEM.
  */
 int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 		uint16_t local_port, uint32_t remote_addr, uint16_t remote_port,

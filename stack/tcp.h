@@ -64,11 +64,12 @@
 #define TCP_DATA_RETRIES	  15
 #define TCP_PERSIST_MIN_NS	  (200 * 1000000ull)
 #define TCP_PERSIST_MAX_NS	  (60 * STACK_NS_PER_SEC)
-#define TCP_CHALLENGE_ACK_PER_SEC 100 /* RFC 5961 7 */
+#define TCP_INVALID_ACK_PERIOD_NS (500 * 1000000ull)
+#define TCP_TW_REUSE_AGE_NS	  (1 * STACK_NS_PER_SEC)
 #define TCP_PAWS_IDLE_NS                                                       \
 	(24ull * 24 * 3600 * STACK_NS_PER_SEC) /* RFC 7323 5.5 */
-#define TCP_EPHEMERAL_FIRST 49152u
-#define TCP_EPHEMERAL_LAST  65535u
+#define TCP_EPHEMERAL_FIRST TCP_PORT_FIRST_DEFAULT
+#define TCP_EPHEMERAL_LAST  TCP_PORT_LAST_DEFAULT
 #define TCP_OOO_MAX	    256 /* out-of-order segments held, per conn */
 /* Payload of a TSO super-segment at most: an IPv4 datagram of 65535
  * bytes with a 20-byte IP header and the largest TCP header. */
@@ -194,6 +195,7 @@ struct tcp_conn {
 	uint64_t ts_recent_age;
 	uint32_t ts_offset; /* randomises our TSval per connection */
 	uint32_t last_ack_sent;
+	uint32_t ts_last_sent; /* the last TSval we sent (tw_reuse) */
 
 	/* RTT and RTO (RFC 6298), in ns. */
 	uint64_t srtt, rttvar, rto;
@@ -255,8 +257,7 @@ struct tcp_conn {
 	uint8_t keep_probes;
 	uint8_t persist_unanswered; /* zero-window probes with no ACK since */
 	uint64_t last_rx;	    /* for keepalive */
-	uint64_t challenge_window_start;
-	uint32_t challenge_acks;
+	uint64_t invalid_ack_next;  /* no ACK to an invalid segment before */
 
 	struct tcp_sndbuf sndbuf;
 	uint32_t sndbuf_max;
@@ -301,6 +302,11 @@ struct tcp_table {
 	uint8_t secret[16]; /* ISNs and SYN cookies */
 	uint64_t boot_ns;   /* the origin of ISN clocks and timestamps */
 	struct pkt_pool chunk_pool; /* send buffer chunks */
+
+	uint32_t port_next; /* RFC 6056 3.3.3's next_ephemeral */
+	/* ACKs to invalid segments left in second invalid_ack_second. */
+	uint64_t invalid_ack_second;
+	uint32_t invalid_ack_budget;
 };
 
 /* ---- congestion control ---- */

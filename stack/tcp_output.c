@@ -143,6 +143,7 @@ static uint32_t tcp_write_options(struct stack *s, uint64_t now,
 		v = tcp_opt_start(p, 2, TCP_OPT_TIMESTAMP,
 				  TCP_OPTLEN_TIMESTAMP);
 		put_be32(v, tsval);
+		c->ts_last_sent = tsval;
 		put_be32(v + 4, c->ts_ok ? c->ts_recent : 0);
 		p = v + 8;
 	}

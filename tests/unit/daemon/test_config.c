@@ -342,6 +342,8 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 			   "keepidle_s = 60\n"
 			   "keepintvl_s = 5\n"
 			   "keepcnt = 3\n"
+			   "challenge_ack_limit = 0\n"
+			   "local_port_range = 40000 40999\n"
 			   "congestion = newreno\n" GOOD_IF) == 0,
 		      "%s", err);
 	ck_assert_uint_eq(cfg.limits.tcp_conns_max, 20000);
@@ -354,6 +356,19 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 	ck_assert_uint_eq(cfg.limits.tcp_keepintvl_s, 5);
 	ck_assert_uint_eq(cfg.limits.tcp_keepcnt, 3);
 	ck_assert(!cfg.limits.tcp_cubic);
+	ck_assert_uint_eq(cfg.limits.tcp_challenge_ack_limit, 0);
+	ck_assert_uint_eq(cfg.limits.tcp_port_first, 40000);
+	ck_assert_uint_eq(cfg.limits.tcp_port_last, 40999);
+	ck_refused_at("[tcp]\nlocal_port_range = 5000 4000\n" GOOD_IF, 2,
+		      "bad local_port_range");
+	ck_refused_at("[tcp]\nlocal_port_range = 0 4000\n" GOOD_IF, 2,
+		      "bad local_port_range");
+	ck_refused_at("[tcp]\nlocal_port_range = 4000\n" GOOD_IF, 2,
+		      "bad local_port_range");
+	ck_refused_at("[tcp]\nlocal_port_range = 4000 70000\n" GOOD_IF, 2,
+		      "bad local_port_range");
+	ck_refused_at("[tcp]\nlocal_port_range = 4000 5000x\n" GOOD_IF, 2,
+		      "bad local_port_range");
 	ck_refused("[tcp]\ncongestion = vegas\n" GOOD_IF,
 		   "2: bad congestion \"vegas\": cubic or newreno");
 	ck_refused_at("[tcp]\nsndbuf = 100\n" GOOD_IF, 2, "bad sndbuf");
