@@ -387,6 +387,21 @@ const char *utcp_strerror(int err)
 		err = -err;
 	if (err == 0)
 		return "Success";
+	/* The daemon's limits answer with these (docs/ipc.md, "Limits"):
+	 * say whose limit it can be. */
+	switch (err) {
+	case EUSERS:
+		return "Too many users (utcpd refused the control connection: "
+		       "too many clients in all, or of this user)";
+	case EMFILE:
+		return "Too many open files (of this process, or its client's "
+		       "or user's share of utcpd)";
+	case ENFILE:
+		return "Too many open files in system (or utcpd's limit for "
+		       "all clients together)";
+	default:
+		break;
+	}
 	s = strerrordesc_np(err); /* thread-safe, unlike strerror() */
 	return s ? s : "Unknown error";
 }
@@ -616,6 +631,67 @@ out:
 	return ret;
 }
 
+/* A TCP_CONNECT or a TCP_LISTEN request, as tcp_open_call() sends it. */
+struct tcp_open_request {
+	const struct ipc_tcp_connect *connect; /* one of these two */
+	const struct ipc_tcp_listen *listen;
+	int64_t wait_ms; /* for the reply */
+	int flags;	 /* UTCP_NONBLOCK */
+};
+
+_Static_assert(IPC_TCP_CONNECT_LEN >= IPC_TCP_LISTEN_LEN,
+	       "tcp_open_call's buffer holds either request");
+
+/* Takes a request id, encodes the request, sends it and takes the reply
+ * and its descriptor (made non-blocking with UTCP_NONBLOCK). Returns
+ * the descriptor, or a negative errno: -ENOTCONN (the control
+ * connection is broken), the daemon's status, or an encoder's or the
+ * exchange's error. */
+static int tcp_open_call(struct utcp *u, const struct tcp_open_request *rq,
+			 struct ipc_tcp_open_reply *reply)
+{
+	uint8_t buf[IPC_HDR_LEN + IPC_TCP_CONNECT_LEN];
+	uint16_t reply_type;
+	uint32_t id;
+	int ret, len, fd = -1;
+
+	pthread_mutex_lock(&u->lock);
+	if (u->broken) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	id = take_id(u);
+	if (rq->connect) {
+		len = ipc_encode_tcp_connect(buf, sizeof(buf), u->version, id,
+					     rq->connect);
+		reply_type = IPC_T_TCP_CONNECT_REPLY;
+	} else {
+		len = ipc_encode_tcp_listen(buf, sizeof(buf), u->version, id,
+					    rq->listen);
+		reply_type = IPC_T_TCP_LISTEN_REPLY;
+	}
+	if (len < 0) {
+		ret = len;
+		goto out;
+	}
+	fd = tcp_open_exchange(u, buf, (size_t)len, id, reply_type, rq->wait_ms,
+			       reply);
+	if (fd < 0) {
+		ret = fd;
+		fd = -1;
+		goto out;
+	}
+	if ((rq->flags & UTCP_NONBLOCK) && (ret = set_nonblock(fd)) != 0)
+		goto out; /* closing fd closes the connection */
+	ret = fd;
+	fd = -1;
+out:
+	pthread_mutex_unlock(&u->lock);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 int utcp_tcp_open(struct utcp *u, struct in_addr local_addr,
 		  uint16_t local_port, struct in_addr remote_addr,
 		  uint16_t remote_port, int timeout_ms,
@@ -628,11 +704,13 @@ int utcp_tcp_open(struct utcp *u, struct in_addr local_addr,
 	    .remote_addr = ntohl(remote_addr.s_addr),
 	    .remote_port = remote_port,
 	};
+	struct tcp_open_request rq = {
+	    .connect = &req,
+	    .wait_ms = UTCP_REPLY_TIMEOUT_MS,
+	    .flags = flags,
+	};
 	struct ipc_tcp_open_reply reply;
-	uint8_t buf[IPC_HDR_LEN + IPC_TCP_CONNECT_LEN];
-	int64_t wait_ms;
-	uint32_t id;
-	int ret, len, fd = -1;
+	int ret;
 
 	if ((flags & ~UTCP_NONBLOCK) || remote_port == 0 || timeout_ms < 0 ||
 	    timeout_ms > UTCP_TCP_CONNECT_TIMEOUT_MAX_MS)
@@ -643,43 +721,17 @@ int utcp_tcp_open(struct utcp *u, struct in_addr local_addr,
 	req.timeout_ms = (uint32_t)timeout_ms;
 	if (flags & UTCP_NONBLOCK)
 		req.flags = IPC_TCP_CONNECT_F_NONBLOCK;
-	wait_ms = UTCP_REPLY_TIMEOUT_MS;
-	if (!(flags & UTCP_NONBLOCK))
-		wait_ms += timeout_ms ? timeout_ms
-				      : UTCP_TCP_CONNECT_TIMEOUT_DEFAULT_MS;
-	pthread_mutex_lock(&u->lock);
-	if (u->broken) {
-		ret = -ENOTCONN;
-		goto out;
-	}
-	id = take_id(u);
-	len = ipc_encode_tcp_connect(buf, sizeof(buf), u->version, id, &req);
-	if (len < 0) {
-		ret = len;
-		goto out;
-	}
-	fd = tcp_open_exchange(u, buf, (size_t)len, id, IPC_T_TCP_CONNECT_REPLY,
-			       wait_ms, &reply);
-	if (fd < 0) {
-		ret = fd;
-		fd = -1;
-		goto out;
-	}
-	if ((flags & UTCP_NONBLOCK) && (ret = set_nonblock(fd)) != 0)
-		goto out; /* closing fd closes the connection */
-	if (info) {
+	else
+		rq.wait_ms += timeout_ms ? timeout_ms
+					 : UTCP_TCP_CONNECT_TIMEOUT_DEFAULT_MS;
+	ret = tcp_open_call(u, &rq, &reply);
+	if (ret >= 0 && info) {
 		info->id = reply.id;
 		info->local_addr.s_addr = htonl(reply.local_addr);
 		info->local_port = reply.local_port;
 		info->remote_addr = remote_addr;
 		info->remote_port = remote_port;
 	}
-	ret = fd;
-	fd = -1;
-out:
-	pthread_mutex_unlock(&u->lock);
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
 
@@ -701,10 +753,13 @@ int utcp_tcp_listen(struct utcp *u, struct in_addr addr, uint16_t port,
 	    .local_addr = ntohl(addr.s_addr),
 	    .local_port = port,
 	};
+	struct tcp_open_request rq = {
+	    .listen = &req,
+	    .wait_ms = UTCP_REPLY_TIMEOUT_MS,
+	    .flags = flags,
+	};
 	struct ipc_tcp_open_reply reply;
-	uint8_t buf[IPC_HDR_LEN + IPC_TCP_LISTEN_LEN];
-	uint32_t id;
-	int ret, len, fd = -1;
+	int ret;
 
 	if ((flags & ~UTCP_NONBLOCK) || port == 0 || backlog < 1 ||
 	    backlog > (int)IPC_TCP_BACKLOG_MAX)
@@ -713,38 +768,13 @@ int utcp_tcp_listen(struct utcp *u, struct in_addr addr, uint16_t port,
 	if (ret)
 		return ret;
 	req.backlog = (uint32_t)backlog;
-	pthread_mutex_lock(&u->lock);
-	if (u->broken) {
-		ret = -ENOTCONN;
-		goto out;
-	}
-	id = take_id(u);
-	len = ipc_encode_tcp_listen(buf, sizeof(buf), u->version, id, &req);
-	if (len < 0) {
-		ret = len;
-		goto out;
-	}
-	fd = tcp_open_exchange(u, buf, (size_t)len, id, IPC_T_TCP_LISTEN_REPLY,
-			       UTCP_REPLY_TIMEOUT_MS, &reply);
-	if (fd < 0) {
-		ret = fd;
-		fd = -1;
-		goto out;
-	}
-	if ((flags & UTCP_NONBLOCK) && (ret = set_nonblock(fd)) != 0)
-		goto out;
-	if (info) {
+	ret = tcp_open_call(u, &rq, &reply);
+	if (ret >= 0 && info) {
 		memset(info, 0, sizeof(*info));
 		info->id = reply.id;
 		info->local_addr.s_addr = htonl(reply.local_addr);
 		info->local_port = reply.local_port;
 	}
-	ret = fd;
-	fd = -1;
-out:
-	pthread_mutex_unlock(&u->lock);
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
 
@@ -1079,27 +1109,6 @@ _Static_assert((int)UTCP_PROTO_TCP == (int)IPC_PROTO_TCP, "TCP");
 	X(large_max)
 #define COUNTER_SAME(X)                                                        \
 	X(value)
-#define TCP_SAME(X)                                                            \
-	X(id)                                                                  \
-	X(state)                                                               \
-	X(local_addr)                                                          \
-	X(local_port)                                                          \
-	X(remote_addr)                                                         \
-	X(remote_port)                                                         \
-	X(send_queue)                                                          \
-	X(recv_queue)                                                          \
-	X(snd_wnd)                                                             \
-	X(rcv_wnd)                                                             \
-	X(cwnd)                                                                \
-	X(ssthresh)                                                            \
-	X(mss)                                                                 \
-	X(backlog)                                                             \
-	X(srtt_us)                                                             \
-	X(rttvar_us)                                                           \
-	X(rto_ms)                                                              \
-	X(retransmits)                                                         \
-	X(bytes_sent)                                                          \
-	X(bytes_received)
 
 #define FROM_RECORD(field)                                                     \
 	dst->field = _Generic(dst->field,                                      \
@@ -1194,7 +1203,8 @@ static int status_add(struct utcp_status *st, struct status_caps *caps,
 
 		if (!dst)
 			return -ENOMEM;
-		TCP_SAME(FROM_RECORD)
+		IPC_REC_TCP_PLAIN(FROM_RECORD)
+		dst->state = src->state;
 		dst->listener = (src->flags & IPC_TCP_F_LISTENER) != 0;
 		dst->orphan = (src->flags & IPC_TCP_F_ORPHAN) != 0;
 		return 0;

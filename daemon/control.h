@@ -25,7 +25,7 @@ int control_start(struct daemon *d, const char *path, mode_t mode);
 /* Closes every client and socket, removes the socket file. */
 void control_stop(struct daemon *d);
 
-/* Handles one stack event (called by daemon_flush). */
+/* Handles one stack event (called by daemon_drain, loop.c). */
 void control_on_stack_event(struct daemon *d, const struct stack_event *ev);
 
 #endif

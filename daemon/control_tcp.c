@@ -15,9 +15,15 @@
  * is gone (every copy closed, or the process died), as a kernel socket
  * lives as long as its file. Only a blocking connect that has not been
  * answered yet belongs to its client (c->reply_pending), and dies with
- * it. Every object is in a hash by its stack id; control_tcp_stop()
- * frees them all. There are at most CONTROL_TCP_CHANNELS_MAX channels;
- * listeners are bounded by the stack (tcp_listeners_max).
+ * it. Every object is the stack's cookie for its id (tcp_set_user,
+ * tcp_listen_set_user), so an event leads straight to it, and it is in
+ * a list, from which control_tcp_stop() frees them all. There are at most
+ * connections_max channels ([control], fitted to the descriptors;
+ * -ENFILE past it), and each is charged to the client and uid that made
+ * it (a listener's for an accepted one) until it goes, whether or not
+ * that client is still connected (control_limits.c; -EMFILE at a
+ * share). Listeners are bounded by the stack (tcp_listeners_max) and
+ * charged the same way.
  *
  * Application -> stack (channel_input). The daemon reads its end only
  * while tcp_send_space() > 0, at most that many bytes, straight into
@@ -81,9 +87,9 @@
  * application writes waits in the socketpair until the connection is
  * established; a failure is delivered as above (urgent byte, EOF).
  *
- * Stack events are hints: a handler finds the object by id and asks the
- * stack (tcp_recv_peek ...) what is true now, so a stale event is
- * harmless.
+ * Stack events are hints: a handler finds the object by the event's
+ * cookie and asks the stack (tcp_recv_peek ...) what is true now, so a
+ * stale event is harmless.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -93,18 +99,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "../ipc/ipc.h"
-#include "control_internal.h"
-#include "log.h"
-#include "utcpd.h"
+#include "control_tcp.h"
 
-#define CONTROL_TCP_CHANNELS_MAX       16384 /* connections, all clients */
-#define CONTROL_TCP_HASH	       1024  /* buckets, a power of two */
+#include "control_limits.h"
+#include "log.h"
+
 #define CONTROL_TCP_IO_BYTES	       (64u << 10)  /* one read from an app */
 #define CONTROL_TCP_WAKEUP_BYTES       (256u << 10) /* per direction, wakeup */
 #define CONTROL_TCP_ACCEPTS_PER_WAKEUP 64
@@ -114,11 +117,11 @@ struct tcp_lchannel;
 
 struct tcp_channel {
 	struct control *ctl;
-	struct tcp_channel *hash_next;
 	struct tcp_channel *prev, *next; /* ctl->tcp->channels */
 	struct control_client *waiter;	 /* blocking connect not answered */
 	uint32_t reply_id;		 /* ... its request id */
 	unsigned creator;		 /* client serial, for TCP_SETOPT */
+	struct control_owner owner;	 /* charged to (control_limits.c) */
 	int conn;			 /* the stack's connection id */
 	int fd;				 /* the daemon's end */
 	int app_fd;			 /* the application's, until sent */
@@ -137,10 +140,10 @@ struct tcp_channel {
 
 struct tcp_lchannel {
 	struct control *ctl;
-	struct tcp_lchannel *hash_next;
 	struct tcp_lchannel *prev, *next;
 	unsigned creator;
-	int listener; /* the stack's listener id */
+	struct control_owner owner; /* charged to, as its connections */
+	int listener;		    /* the stack's listener id */
 	uint32_t local_addr;
 	uint16_t local_port;
 	int fd; /* the daemon's end of the SEQPACKET pair */
@@ -153,14 +156,12 @@ struct tcp_lchannel {
 };
 
 struct control_tcp {
-	struct tcp_channel *hash[CONTROL_TCP_HASH];
-	struct tcp_lchannel *lhash[CONTROL_TCP_HASH];
 	struct tcp_channel *channels;
 	struct tcp_lchannel *lchannels;
 	unsigned nchannels;
 	int hup_fd; /* epoll set of channels not being read */
 	ev_io hup_watcher;
-	uint64_t refused; /* connections reset: CONTROL_TCP_CHANNELS_MAX */
+	uint64_t refused; /* connections reset: a limit */
 	uint8_t io[CONTROL_TCP_IO_BYTES];
 };
 
@@ -172,27 +173,10 @@ enum channel_end {
 static void channel_output(struct tcp_channel *ch);
 static void channel_input(struct tcp_channel *ch);
 
-static unsigned bucket(int id)
+/* The channel of stack connection `conn` (its cookie), or NULL. */
+static struct tcp_channel *channel_find(struct control *ctl, int conn)
 {
-	return (unsigned)id & (CONTROL_TCP_HASH - 1);
-}
-
-static struct tcp_channel *channel_find(struct control_tcp *t, int conn)
-{
-	struct tcp_channel *ch = t->hash[bucket(conn)];
-
-	while (ch && ch->conn != conn)
-		ch = ch->hash_next;
-	return ch;
-}
-
-static struct tcp_lchannel *lchannel_find(struct control_tcp *t, int listener)
-{
-	struct tcp_lchannel *l = t->lhash[bucket(listener)];
-
-	while (l && l->listener != listener)
-		l = l->hash_next;
-	return l;
+	return tcp_get_user(ctl->d->stack, conn);
 }
 
 /* ---- the stack's options from the wire's ---------------------------- */
@@ -266,42 +250,53 @@ static void channel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void connect_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 /*
- * Makes a channel for stack connection `conn` with a new stream pair:
- * *app_fd receives the application's end (blocking, close-on-exec).
- * Returns the channel, or NULL with *err set (-EMFILE at the limit, or
- * the errno of socketpair). The caller still owns `conn` on failure.
+ * Makes a channel for stack connection `conn` with a new stream pair,
+ * charged to `owner`: *app_fd receives the application's end (blocking,
+ * close-on-exec). Returns the channel, or NULL with *err set (-ENFILE
+ * at connections_max or out of descriptors, -EMFILE at the owner's
+ * share, or the errno of socketpair). The caller still owns `conn` on
+ * failure.
  */
 static struct tcp_channel *channel_new(struct control *ctl, int conn,
-				       unsigned creator, int *app_fd, int *err)
+				       unsigned creator,
+				       const struct control_owner *owner,
+				       int *app_fd, int *err)
 {
 	struct control_tcp *t = ctl->tcp;
 	struct tcp_channel *ch;
 	int pair[2];
 
-	if (t->nchannels >= CONTROL_TCP_CHANNELS_MAX) {
-		*err = -EMFILE;
+	if (t->nchannels >= ctl->limits.connections_max) {
+		*err = -ENFILE;
 		return NULL;
 	}
+	*err = control_charge(ctl, owner, CONTROL_KIND_CONN);
+	if (*err)
+		return NULL;
 	ch = calloc(1, sizeof(*ch));
 	if (!ch) {
 		*err = -ENOMEM;
+		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
 		return NULL;
 	}
 	/* Only the daemon's end is non-blocking: O_NONBLOCK belongs to
 	 * the open file, which the application shares with its end. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
-		*err = -errno;
+		*err = errno == EMFILE ? -ENFILE : -errno; /* everybody's */
+		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
 		free(ch);
 		return NULL;
 	}
 	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
 		*err = -errno;
+		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
 		close(pair[0]);
 		close(pair[1]);
 		free(ch);
 		return NULL;
 	}
 	ch->ctl = ctl;
+	ch->owner = *owner;
 	ch->conn = conn;
 	ch->creator = creator;
 	ch->fd = pair[0];
@@ -312,8 +307,7 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 	ch->read_watcher.data = ch;
 	ch->write_watcher.data = ch;
 	ch->connect_timer.data = ch;
-	ch->hash_next = t->hash[bucket(conn)];
-	t->hash[bucket(conn)] = ch;
+	(void)tcp_set_user(ctl->d->stack, conn, ch); /* its events' cookie */
 	ch->next = t->channels;
 	if (t->channels)
 		t->channels->prev = ch;
@@ -324,21 +318,12 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 }
 
 /* Unlinks and frees the channel, letting go of the stack's connection
- * as `end` says (a connection already failed is only released). The
- * caller calls daemon_flush() afterwards. */
+ * as `end` says (a connection already failed is only released). */
 static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 {
 	struct control *ctl = ch->ctl;
 	struct control_tcp *t = ctl->tcp;
 	struct ev_loop *loop = ctl->d->loop;
-	struct tcp_channel **pp;
-
-	for (pp = &t->hash[bucket(ch->conn)]; *pp; pp = &(*pp)->hash_next) {
-		if (*pp == ch) {
-			*pp = ch->hash_next;
-			break;
-		}
-	}
 	if (ch->prev)
 		ch->prev->next = ch->next;
 	else
@@ -359,6 +344,7 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 		tcp_close(ctl->d->stack, daemon_now(), ch->conn);
 	log_msg(LOG_DEBUG, "control: tcp %d: %s", ch->conn,
 		end == END_ABORT ? "aborted" : "closed");
+	control_uncharge(ctl, &ch->owner, CONTROL_KIND_CONN);
 	free(ch->stash);
 	free(ch);
 }
@@ -427,7 +413,6 @@ static void channel_fail(struct tcp_channel *ch, int err)
 			strerror(err));
 		channel_answer(ch, -err);
 		channel_destroy(ch, END_CLOSE);
-		daemon_flush(d);
 		return;
 	}
 	byte = (uint8_t)err;
@@ -445,7 +430,6 @@ static void channel_fail(struct tcp_channel *ch, int err)
 	 * AF_UNIX MSG_OOB: then it reads EOF (docs/ipc.md). */
 	log_msg(LOG_DEBUG, "control: tcp %d: %s", ch->conn, strerror(err));
 	channel_destroy(ch, END_CLOSE);
-	daemon_flush(d);
 }
 
 /* Both directions are finished: the channel has no more to do. */
@@ -503,7 +487,6 @@ static void channel_output(struct tcp_channel *ch)
 			(void)shutdown(ch->fd, SHUT_WR);
 			if (channel_done(ch)) {
 				channel_destroy(ch, END_CLOSE);
-				daemon_flush(d);
 				return;
 			}
 			break;
@@ -529,14 +512,12 @@ static void channel_output(struct tcp_channel *ch)
 			/* EPIPE, ECONNRESET: the application closed its
 			 * end with data arriving: RST (unread data). */
 			channel_destroy(ch, END_CLOSE);
-			daemon_flush(d);
 			return;
 		}
 		tcp_recv_consume(d->stack, daemon_now(), ch->conn, (size_t)n);
 		budget -= (size_t)n;
 	}
 	ev_io_stop(d->loop, &ch->write_watcher);
-	daemon_flush(d); /* window updates */
 }
 
 /* Hands the stash to the stack. Returns true when it is all taken. */
@@ -587,7 +568,6 @@ static void channel_app_eof(struct tcp_channel *ch)
 		/* Closed (or the process died): FIN after the queued
 		 * data, or RST when received data was not read. */
 		channel_destroy(ch, END_CLOSE);
-		daemon_flush(d);
 		return;
 	}
 	if (!ch->app_eof) {
@@ -600,12 +580,13 @@ static void channel_app_eof(struct tcp_channel *ch)
 		/* Not read any more: watch for the close alone. */
 		hup_add(ch);
 	}
-	daemon_flush(d);
 }
 
 /*
  * Application -> stack: reads the daemon's end while the send buffer
- * has room, at most CONTROL_TCP_WAKEUP_BYTES per wakeup. May destroy
+ * has room, at most CONTROL_TCP_WAKEUP_BYTES per wakeup, and not once
+ * the stack's tx queue is full for this turn (daemon_turn_full: the
+ * descriptor stays readable, so the rest goes next turn). May destroy
  * the channel.
  */
 static void channel_input(struct tcp_channel *ch)
@@ -620,7 +601,6 @@ static void channel_input(struct tcp_channel *ch)
 
 		channel_destroy(ch, n < 0 && errno == ECONNRESET ? END_ABORT
 								 : END_CLOSE);
-		daemon_flush(d);
 		return;
 	}
 	while (budget > 0) {
@@ -628,6 +608,8 @@ static void channel_input(struct tcp_channel *ch)
 		ssize_t n;
 		long taken;
 
+		if (daemon_turn_full(d))
+			break; /* the rest next turn: still readable */
 		if (ch->stash && !channel_push_stash(ch))
 			goto wait_writable;
 		space = tcp_send_space(d->stack, ch->conn);
@@ -651,7 +633,6 @@ static void channel_input(struct tcp_channel *ch)
 			/* ECONNRESET: the application closed its end
 			 * with our data unread in it: RST. */
 			channel_destroy(ch, END_ABORT);
-			daemon_flush(d);
 			return;
 		}
 		if (n == 0) {
@@ -671,20 +652,17 @@ static void channel_input(struct tcp_channel *ch)
 					"control: tcp %d: out of memory",
 					ch->conn);
 				channel_destroy(ch, END_ABORT);
-				daemon_flush(d);
 				return;
 			}
 			goto wait_writable;
 		}
 		budget -= (size_t)n;
 	}
-	daemon_flush(d);
 	return;
 
 wait_writable:
 	ch->want_writable = true;
 	ev_io_stop(d->loop, &ch->read_watcher);
-	daemon_flush(d);
 	return;
 
 failed:
@@ -693,8 +671,6 @@ failed:
 	ev_io_stop(d->loop, &ch->read_watcher);
 	if (!ev_is_active(&ch->write_watcher))
 		channel_output(ch);
-	else
-		daemon_flush(d);
 }
 
 static void connect_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -715,14 +691,14 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	for (int i = 0; i < n; i++) {
 		/* By id, not pointer: an earlier one may have gone. */
-		struct tcp_channel *ch = channel_find(t, (int)evs[i].data.u64);
+		struct tcp_channel *ch =
+		    channel_find(ctl, (int)evs[i].data.u64);
 
 		if (!ch || !ch->in_hup_set)
 			continue;
 		if (ch->connecting) {
 			/* closed before it connected */
 			channel_destroy(ch, END_CLOSE);
-			daemon_flush(ctl->d);
 		} else {
 			channel_input(ch);
 		}
@@ -735,14 +711,6 @@ static void lchannel_destroy(struct tcp_lchannel *l)
 {
 	struct control *ctl = l->ctl;
 	struct control_tcp *t = ctl->tcp;
-	struct tcp_lchannel **pp;
-
-	for (pp = &t->lhash[bucket(l->listener)]; *pp; pp = &(*pp)->hash_next) {
-		if (*pp == l) {
-			*pp = l->hash_next;
-			break;
-		}
-	}
 	if (l->prev)
 		l->prev->next = l->next;
 	else
@@ -757,6 +725,7 @@ static void lchannel_destroy(struct tcp_lchannel *l)
 	}
 	close(l->fd);
 	tcp_listen_close(ctl->d->stack, daemon_now(), l->listener);
+	control_uncharge(ctl, &l->owner, CONTROL_KIND_LISTENER);
 	log_msg(LOG_DEBUG, "control: tcp listener %d closed", l->listener);
 	free(l);
 }
@@ -767,33 +736,15 @@ static void lchannel_destroy(struct tcp_lchannel *l)
 static int lchannel_announce(struct tcp_lchannel *l)
 {
 	uint8_t msg[IPC_ACCEPT_LEN];
-	struct iovec iov = {.iov_base = msg, .iov_len = sizeof(msg)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct msghdr mh;
-	struct cmsghdr *cmsg;
 	int err;
 
 	ipc_accept_encode(msg, &l->pending_msg);
-	memset(&mh, 0, sizeof(mh));
-	memset(&cbuf, 0, sizeof(cbuf));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf.buf;
-	mh.msg_controllen = sizeof(cbuf.buf);
-	cmsg = CMSG_FIRSTHDR(&mh);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &l->pending_fd, sizeof(int));
-	if (sendmsg(l->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-		err = -errno;
-		if (err == -EAGAIN || err == -EWOULDBLOCK || err == -ENOBUFS) {
-			ev_io_start(l->ctl->d->loop, &l->write_watcher);
-			return -EAGAIN;
-		}
+	err = control_send_packet(l->fd, msg, sizeof(msg), l->pending_fd);
+	if (err == -EAGAIN) {
+		ev_io_start(l->ctl->d->loop, &l->write_watcher);
+		return -EAGAIN;
+	}
+	if (err) {
 		log_msg(LOG_DEBUG,
 			"control: tcp listener %d: announcing %d: %s",
 			l->listener, l->pending->conn, strerror(-err));
@@ -825,7 +776,7 @@ static void lchannel_accept(struct tcp_lchannel *l)
 		if (l->pending) {
 			err = lchannel_announce(l);
 			if (err == -EAGAIN)
-				goto out;
+				return;
 			if (err)
 				break; /* EOF on the listener follows */
 			continue;
@@ -833,9 +784,10 @@ static void lchannel_accept(struct tcp_lchannel *l)
 		conn = tcp_accept(d->stack, l->listener, &raddr, &rport);
 		if (conn < 0) {
 			ev_io_stop(d->loop, &l->write_watcher);
-			goto out; /* -EAGAIN: ACCEPTABLE re-armed */
+			return; /* -EAGAIN: ACCEPTABLE re-armed */
 		}
-		ch = channel_new(ctl, conn, l->creator, &app_fd, &err);
+		ch = channel_new(ctl, conn, l->creator, &l->owner, &app_fd,
+				 &err);
 		if (!ch) {
 			if (ctl->tcp->refused++ % 1024 == 0)
 				log_msg(LOG_WARNING,
@@ -864,8 +816,6 @@ static void lchannel_accept(struct tcp_lchannel *l)
 	}
 	/* Budget spent: go on when the loop comes round (writable). */
 	ev_io_start(d->loop, &l->write_watcher);
-out:
-	daemon_flush(d);
 }
 
 static void lchannel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -878,7 +828,6 @@ static void lchannel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void lchannel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct tcp_lchannel *l = w->data;
-	struct daemon *d = l->ctl->d;
 	uint8_t byte;
 	ssize_t n = recv(l->fd, &byte, 1, MSG_DONTWAIT | MSG_TRUNC);
 
@@ -893,7 +842,6 @@ static void lchannel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			l->listener);
 	}
 	lchannel_destroy(l);
-	daemon_flush(d);
 }
 
 /* ---- requests ------------------------------------------------------- */
@@ -932,10 +880,11 @@ void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 			   req->local_port, req->remote_addr, req->remote_port,
 			   &o);
 	if (conn < 0) {
-		r.status = conn;
+		/* The stack's table is everybody's: ENFILE. */
+		r.status = conn == -EMFILE ? -ENFILE : conn;
 		goto fail;
 	}
-	ch = channel_new(ctl, conn, c->serial, &app_fd, &err);
+	ch = channel_new(ctl, conn, c->serial, &c->owner, &app_fd, &err);
 	if (!ch) {
 		tcp_close(d->stack, daemon_now(), conn);
 		r.status = err;
@@ -964,10 +913,8 @@ void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 		ch->reply_id = m->id;
 		c->reply_pending = true;
 	}
-	daemon_flush(d); /* the SYN; may complete (or fail) at once */
 	return;
 fail:
-	daemon_flush(d);
 	r.id = -1;
 	reply_open(c, IPC_T_TCP_CONNECT_REPLY, m->id, &r, -1);
 }
@@ -982,7 +929,12 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	struct tcp_lchannel *l = NULL;
 	int pair[2] = {-1, -1};
 	int listener = -1;
+	bool charged = false;
 
+	r.status = control_charge(ctl, &c->owner, CONTROL_KIND_LISTENER);
+	if (r.status)
+		goto fail; /* -EMFILE: this client's or uid's share */
+	charged = true;
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		r.status = -ENOMEM;
@@ -990,17 +942,19 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0 ||
 	    fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
-		r.status = -errno;
+		r.status = errno == EMFILE ? -ENFILE : -errno;
 		goto fail;
 	}
 	sockopts_from_ipc(d->stack, &req->opts, &o);
 	listener = tcp_listen(d->stack, req->local_addr, req->local_port,
 			      req->backlog, &o);
 	if (listener < 0) {
-		r.status = listener;
+		/* The stack's table is everybody's: ENFILE. */
+		r.status = listener == -EMFILE ? -ENFILE : listener;
 		goto fail;
 	}
 	l->ctl = ctl;
+	l->owner = c->owner;
 	l->creator = c->serial;
 	l->listener = listener;
 	l->local_addr = req->local_addr;
@@ -1012,8 +966,7 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	l->read_watcher.data = l;
 	l->write_watcher.data = l;
 	ev_io_start(d->loop, &l->read_watcher);
-	l->hash_next = ctl->tcp->lhash[bucket(listener)];
-	ctl->tcp->lhash[bucket(listener)] = l;
+	(void)tcp_listen_set_user(d->stack, listener, l); /* events' cookie */
 	l->next = ctl->tcp->lchannels;
 	if (l->next)
 		l->next->prev = l;
@@ -1032,6 +985,8 @@ fail:
 	if (pair[1] >= 0)
 		close(pair[1]);
 	free(l);
+	if (charged)
+		control_uncharge(ctl, &c->owner, CONTROL_KIND_LISTENER);
 	reply_open(c, IPC_T_TCP_LISTEN_REPLY, m->id, &r, -1);
 }
 
@@ -1040,7 +995,7 @@ void control_tcp_setopt(struct control_client *c, const struct ipc_msg *m,
 {
 	struct daemon *d = c->ctl->d;
 	struct ipc_status_only_reply r = {0};
-	struct tcp_channel *ch = channel_find(c->ctl->tcp, req->id);
+	struct tcp_channel *ch = channel_find(c->ctl, req->id);
 	uint8_t buf[CONTROL_SMALL_MSG_MAX];
 	struct tcp_sockopts o;
 	int len;
@@ -1055,7 +1010,6 @@ void control_tcp_setopt(struct control_client *c, const struct ipc_msg *m,
 			r.status = tcp_set_sockopts(d->stack, daemon_now(),
 						    ch->conn, &o);
 		}
-		daemon_flush(d);
 	}
 	len = ipc_encode_tcp_setopt_reply(buf, sizeof(buf), c->version, m->id,
 					  &r);
@@ -1073,13 +1027,15 @@ void control_tcp_on_event(struct control *ctl, const struct stack_event *ev)
 
 	if (!t)
 		return;
+	/* The cookies set by tcp_listen_set_user and tcp_set_user; NULL
+	 * once the object has let go of its stack id. */
 	if (ev->type == STACK_EV_TCP_ACCEPTABLE) {
-		l = lchannel_find(t, ev->sock);
+		l = ev->user;
 		if (l && !l->pending)
 			lchannel_accept(l);
 		return;
 	}
-	ch = channel_find(t, ev->sock);
+	ch = ev->user;
 	if (!ch)
 		return; /* closed since */
 	switch (ev->type) {
@@ -1134,19 +1090,6 @@ void control_tcp_client_gone(struct control *ctl, struct control_client *c)
 	c->reply_pending = false;
 }
 
-/* Many connections are many descriptors: raise the soft limit to the
- * hard one (best effort). */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			log_msg(LOG_INFO, "control: tcp: setrlimit: %m");
-	}
-}
-
 int control_tcp_start(struct control *ctl)
 {
 	struct control_tcp *t = calloc(1, sizeof(*t));
@@ -1164,7 +1107,6 @@ int control_tcp_start(struct control *ctl)
 	t->hup_watcher.data = ctl;
 	ev_io_start(ctl->d->loop, &t->hup_watcher);
 	ctl->tcp = t;
-	raise_fd_limit();
 	return 0;
 }
 
@@ -1184,5 +1126,4 @@ void control_tcp_stop(struct control *ctl)
 	close(t->hup_fd);
 	free(t);
 	ctl->tcp = NULL;
-	daemon_flush(ctl->d);
 }

@@ -11,23 +11,21 @@
  *
  * The loop has four kinds of watchers:
  *
- *   - one ev_io per TAP: reads up to TAP_RX_BATCH frames per wakeup,
- *     each into a buffer from stack_pkt_alloc() handed to stack_input()
- *     (with offload, behind a virtio-net header, up to 64 KiB: see
- *     tap_read_frames());
- *     when the pool is exhausted the frame is read and dropped (counted)
- *     so that the loop does not spin on a readable TAP;
- *   - one ev_timer at the stack's next deadline, calling stack_timer();
+ *   - one ev_io per TAP: reads up to TAP_RX_BATCH frames per wakeup
+ *     into the stack (tap_read_frames(), tap.c);
+ *   - one ev_timer at the stack's next deadline, calling stack_timer(),
+ *     and the ev_prepare that ends each turn (loop.c);
  *   - the control server's watchers (control.c);
  *   - ev_signal for SIGTERM and SIGINT (stop) and SIGHUP (reopen the
  *     log file). SIGPIPE is ignored: a write to a closed socket returns
  *     EPIPE instead.
  *
- * Every watcher that gave the stack an input ends with daemon_flush(),
- * which writes the queued frames to their TAPs, hands the stack's events
- * to the control server and re-arms the timer. Nothing else in the
- * process blocks: TAPs are non-blocking, and a frame that cannot be
- * written at once is dropped and counted (tx_drops), as a NIC would.
+ * Watchers only give the stack its input. At the end of each turn,
+ * before the loop blocks, loop.c drains the stack: its frames to their
+ * TAPs (tap_write_frame(), tap.c), its events to the control server, its timer
+ * re-armed. Nothing in the process blocks: TAPs are non-blocking, and a frame
+ * that cannot be written at once is dropped and counted (tx_drops), as a NIC
+ * would.
  *
  * Exit status: 0 after a signal, 1 when setting up failed (a TAP, the
  * control socket, the log file), 2 for a bad command line or
@@ -42,16 +40,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <endian.h>
-#include <linux/virtio_net.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "control.h"
 #include "log.h"
+#include "loop.h"
 #include "tap.h"
 #include "utcpd.h"
 
@@ -62,12 +57,6 @@
 /* Frames read from one TAP per wakeup, so one busy TAP cannot starve
  * the others or the control socket. */
 #define TAP_RX_BATCH 64
-/* The largest frame a TAP hands over: an IPv4 datagram of 64 KiB (a TSO
- * super-segment) with its Ethernet header. */
-#define TAP_FRAME_MAX (65535u + 14u)
-/* Rounds of draining tx and events in one daemon_flush(); events that
- * keep making events beyond this are left for a timer an instant later. */
-#define FLUSH_ROUNDS_MAX 16
 /* Frames one barrier reads from one TAP at most: a TAP the kernel keeps
  * filling cannot hold a barrier forever (the kernel's queue is 500 to
  * 1000 frames, so this is never reached by frames sent before it). */
@@ -80,14 +69,6 @@
 
 static struct daemon daemon_state;
 
-uint64_t daemon_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * STACK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 static struct tap *tap_by_ifindex(struct daemon *d, int ifindex)
 {
 	for (int i = 0; i < d->ntaps; i++)
@@ -96,231 +77,13 @@ static struct tap *tap_by_ifindex(struct daemon *d, int ifindex)
 	return NULL;
 }
 
-/* Fills the virtio-net header that goes in front of p: the offloads the
- * stack asked for (a partial checksum, TSO), or zeroes. */
-static void vnet_hdr_fill(struct virtio_net_hdr *vh, const struct pkt *p)
-{
-	memset(vh, 0, sizeof(*vh));
-	if (!(p->flags & PKT_F_CSUM_PARTIAL))
-		return;
-	size_t l4 = (size_t)(p->buf + p->l4_offset - p->data);
-	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	vh->csum_start = htole16((uint16_t)l4);
-	vh->csum_offset = htole16(p->csum_offset);
-	if (p->gso_size && l4 + 13 <= p->len) {
-		size_t thl = (size_t)(p->data[l4 + 12] >> 4) * 4;
-		vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-		vh->gso_size = htole16(p->gso_size);
-		vh->hdr_len = htole16((uint16_t)(l4 + thl));
-	}
-}
-
-/* Writes one frame to its TAP (behind a virtio-net header when the TAP
- * has IFF_VNET_HDR) and counts the outcome. */
-static void tap_write_frame(struct daemon *d, const struct pkt *p)
+/* d->link_send: a frame the stack queued, to the TAP of its interface. */
+static void link_send(struct daemon *d, const struct pkt *p)
 {
 	struct tap *t = tap_by_ifindex(d, p->ifindex);
-	struct virtio_net_hdr vh;
-	struct iovec iov[2];
-	size_t want = p->len;
-	int niov = 0;
-	ssize_t n;
 
-	if (!t || t->fd < 0)
-		return;
-	if (t->vnet_hdr) {
-		vnet_hdr_fill(&vh, p);
-		iov[niov++] = (struct iovec){&vh, sizeof(vh)};
-		want += sizeof(vh);
-	}
-	iov[niov++] = (struct iovec){p->data, p->len};
-	n = niov == 1 ? write(t->fd, p->data, p->len)
-		      : writev(t->fd, iov, niov);
-	if (n == (ssize_t)want) {
-		t->tx_frames++;
-	} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-			     errno == ENOBUFS)) {
-		t->tx_drops++;
-	} else {
-		/* Count every error; log the first, then one in 1024. */
-		if ((t->tx_errors++ & 1023) == 0)
-			log_msg(LOG_WARNING, "%s: writing a %u-byte frame: %s",
-				t->name, p->len,
-				n < 0 ? strerror(errno) : "short write");
-	}
-}
-
-static void rearm_stack_timer(struct daemon *d, bool at_once)
-{
-	uint64_t deadline = stack_next_deadline(d->stack);
-	uint64_t now;
-	double delay = 0;
-
-	ev_timer_stop(d->loop, &d->stack_timer);
-	if (!at_once) {
-		if (deadline == STACK_NO_DEADLINE)
-			return;
-		now = daemon_now();
-		if (deadline > now)
-			delay = (double)(deadline - now) / 1e9;
-	}
-	/* libev counts the delay from its cached loop time, which may be
-	 * late by the work done since the loop woke. */
-	ev_now_update(d->loop);
-	ev_timer_set(&d->stack_timer, delay, 0.);
-	ev_timer_start(d->loop, &d->stack_timer);
-}
-
-void daemon_flush(struct daemon *d)
-{
-	struct stack_event ev;
-	struct pkt *p;
-	int round, events;
-
-	/* control_on_stack_event() may call into the stack and then here:
-	 * the outer call does the work. */
-	if (d->in_flush) {
-		d->flush_again = 1;
-		return;
-	}
-	d->in_flush = 1;
-	for (round = 0; round < FLUSH_ROUNDS_MAX; round++) {
-		d->flush_again = 0;
-		while ((p = stack_pop_tx(d->stack))) {
-			tap_write_frame(d, p);
-			stack_pkt_free(d->stack, p);
-		}
-		events = 0;
-		while (stack_pop_event(d->stack, &ev)) {
-			if (d->control)
-				control_on_stack_event(d, &ev);
-			events++;
-		}
-		if (!events && !d->flush_again)
-			break;
-	}
-	d->in_flush = 0;
-	rearm_stack_timer(d, round == FLUSH_ROUNDS_MAX);
-}
-
-static void stack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct daemon *d = w->data;
-
-	stack_timer(d->stack, daemon_now());
-	daemon_flush(d);
-}
-
-/*
- * A buffer to read one frame into. With the virtio-net header, frames up
- * to 64 KiB arrive: a large buffer (the one kept from the last read, or a
- * new one); a small one when the pool has no large one left (a large
- * frame then fails to read and is lost, as with a NIC out of large
- * descriptors). Without, a small one for the MTU. NULL: pool exhausted.
- */
-static struct pkt *tap_rx_buffer(struct daemon *d, struct tap *t)
-{
-	struct pkt *p;
-
-	if (t->vnet_hdr) {
-		p = t->spare;
-		t->spare = NULL;
-		if (!p)
-			p = stack_pkt_alloc(d->stack, TAP_FRAME_MAX);
-		if (p)
-			return p;
-	}
-	return stack_pkt_alloc(d->stack, t->mtu + 14);
-}
-
-/*
- * Reads up to `max` frames from the TAP, each handed to stack_input().
- * Returns the number read, with *drained set when the TAP had no more
- * (EAGAIN or an error). The caller calls daemon_flush().
- *
- * With IFF_VNET_HDR the header is read into the headroom just in front
- * of the frame: a checksum the kernel left partial (NEEDS_CSUM) or
- * checked (DATA_VALID) is passed on as PKT_F_CSUM_VALID. A small frame
- * read into a large buffer is copied into a small one, so that large
- * buffers hold large frames only, and the large one is kept for the
- * next read.
- */
-static unsigned tap_read_frames(struct daemon *d, struct tap *t, unsigned max,
-				bool *drained)
-{
-	/* > the largest frame, 65535 + 14, and its header */
-	static uint8_t discard[TAP_FRAME_MAX + 64];
-	uint64_t now = daemon_now();
-	size_t hdr = t->vnet_hdr ? sizeof(struct virtio_net_hdr) : 0;
-	unsigned i;
-
-	*drained = false;
-	for (i = 0; i < max; i++) {
-		struct pkt *p = tap_rx_buffer(d, t);
-		struct virtio_net_hdr vh;
-		size_t room;
-		ssize_t n;
-
-		if (!p) {
-			/* Pool exhausted: drop the frame, as a NIC out of
-			 * descriptors would. */
-			n = read(t->fd, discard, sizeof(discard));
-			if (n < 0) {
-				*drained = true;
-				break;
-			}
-			t->rx_drops++;
-			continue;
-		}
-		/* Read into all the room there is: should the kernel side's
-		 * MTU have been raised behind our back, a frame a little over
-		 * ours still arrives whole (tun fails a read into a buffer
-		 * too small, and the frame is lost). */
-		room = pkt_tailroom(p);
-		if (room > TAP_FRAME_MAX)
-			room = TAP_FRAME_MAX;
-		n = read(t->fd, p->data - hdr, room + hdr);
-		if (n <= (ssize_t)hdr) {
-			if (p->pkt_class == PKT_CLASS_LARGE && !t->spare)
-				t->spare = p;
-			else
-				stack_pkt_free(d->stack, p);
-			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && (t->rx_errors++ & 1023) == 0)
-				log_msg(LOG_WARNING, "%s: read: %m", t->name);
-			if (n >= 0 && n <= (ssize_t)hdr && n > 0)
-				continue; /* a header and no frame */
-			*drained = !(n < 0 && errno == EINTR);
-			break;
-		}
-		n -= (ssize_t)hdr;
-		p->len = (uint32_t)n;
-		if (hdr) {
-			memcpy(&vh, p->data - hdr, sizeof(vh));
-			if (vh.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
-					VIRTIO_NET_HDR_F_DATA_VALID))
-				p->flags |= PKT_F_CSUM_VALID;
-			if (p->pkt_class == PKT_CLASS_LARGE &&
-			    (size_t)n + PKT_HEADROOM <= PKT_SMALL_CAP) {
-				struct pkt *q =
-				    stack_pkt_alloc(d->stack, (size_t)n);
-
-				if (q) {
-					memcpy(q->data, p->data, (size_t)n);
-					q->len = p->len;
-					q->flags = p->flags;
-					p->flags = 0;
-					p->len = 0;
-					t->spare = p;
-					p = q;
-				}
-			}
-		}
-		p->ifindex = (uint16_t)t->ifindex;
-		t->rx_frames++;
-		stack_input(d->stack, now, p);
-	}
-	return i;
+	if (t)
+		tap_write_frame(t, p);
 }
 
 static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -330,11 +93,14 @@ static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	    (struct tap *)((char *)w - offsetof(struct tap, watcher));
 	bool drained;
 
-	(void)tap_read_frames(d, t, TAP_RX_BATCH, &drained);
-	daemon_flush(d);
+	(void)tap_read_frames(t, d->stack, daemon_now(), TAP_RX_BATCH,
+			      &drained);
 }
 
-unsigned daemon_taps_drain(struct daemon *d)
+/* d->link_read_all, for BARRIER: every frame waiting on every TAP
+ * (until EAGAIN, at most DAEMON_BARRIER_FRAMES_MAX per TAP) into the
+ * stack, draining it (daemon_drain) between batches. */
+static unsigned taps_read_all(struct daemon *d)
 {
 	unsigned total = 0;
 
@@ -345,12 +111,12 @@ unsigned daemon_taps_drain(struct daemon *d)
 
 		if (t->fd < 0)
 			continue;
-		/* In batches, flushing between them so that the pool
+		/* In batches, draining between them so that the pool
 		 * drains as it fills. */
 		while (!drained && read_here < DAEMON_BARRIER_FRAMES_MAX) {
-			read_here +=
-			    tap_read_frames(d, t, TAP_RX_BATCH, &drained);
-			daemon_flush(d);
+			read_here += tap_read_frames(t, d->stack, daemon_now(),
+						     TAP_RX_BATCH, &drained);
+			daemon_drain(d);
 		}
 		total += read_here;
 	}
@@ -534,10 +300,35 @@ static void usage(FILE *out)
 }
 
 struct override {
+	int opt;
 	const char *flag; /* for messages */
 	const char *key;
 	const char *value;
 };
+
+/* The options that override a [daemon] key of the configuration file. */
+static const struct override override_options[] = {
+    {'n', "--name", "name", NULL},
+    {'s', "--socket", "socket", NULL},
+    {'M', "--socket-mode", "socket_mode", NULL},
+    {'l', "--log", "log", NULL},
+    {'L', "--log-level", "log_level", NULL},
+};
+
+/* Fills *o for option `opt` with its value. Returns 0, or -EINVAL when
+ * `opt` is no override (getopt's '?' for an unknown option). */
+static int override_option(int opt, const char *value, struct override *o)
+{
+	for (size_t i = 0;
+	     i < sizeof(override_options) / sizeof(override_options[0]); i++) {
+		if (override_options[i].opt == opt) {
+			*o = override_options[i];
+			o->value = value;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
 
 /* Prints what the configuration says, for --check-config. */
 static void print_config(const struct config *cfg, const char *path)
@@ -572,7 +363,14 @@ static void print_config(const struct config *cfg, const char *path)
 	}
 }
 
-int main(int argc, char **argv)
+/*
+ * Reads the command line, the configuration file and the overrides
+ * into *cfg (*path: the file read). Returns -1 to go on, or the exit
+ * status when the process is done (--help, --version, --check-config,
+ * or an error, reported on stderr).
+ */
+static int read_configuration(int argc, char **argv, struct config *cfg,
+			      const char **path)
 {
 	static const struct option options[] = {
 	    {"config", required_argument, NULL, 'c'},
@@ -586,22 +384,17 @@ int main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	static struct config cfg;
 	struct override overrides[OVERRIDES_MAX];
-	struct daemon *d = &daemon_state;
-	const char *path = CONFIG_DEFAULT_PATH;
 	char err[CONFIG_ERR_MAX];
-	int noverrides = 0, check_only = 0, control_up = 0, opt;
-	int status = EXIT_SETUP;
-	uint64_t seed;
+	int noverrides = 0, check_only = 0, opt;
 
 	while ((opt = getopt_long(argc, argv, "c:n:s:l:thV", options, NULL)) !=
 	       -1) {
-		struct override o = {NULL, NULL, optarg};
+		struct override o;
 
 		switch (opt) {
 		case 'c':
-			path = optarg;
+			*path = optarg;
 			continue;
 		case 't':
 			check_only = 1;
@@ -612,22 +405,8 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("utcpd %s\n", UTCPD_VERSION);
 			return 0;
-		case 'n':
-			o.flag = "--name", o.key = "name";
-			break;
-		case 's':
-			o.flag = "--socket", o.key = "socket";
-			break;
-		case 'M':
-			o.flag = "--socket-mode", o.key = "socket_mode";
-			break;
-		case 'l':
-			o.flag = "--log", o.key = "log";
-			break;
-		case 'L':
-			o.flag = "--log-level", o.key = "log_level";
-			break;
-		default:
+		}
+		if (override_option(opt, optarg, &o) < 0) {
 			fprintf(stderr, "Try 'utcpd --help'.\n");
 			return EXIT_CONFIG;
 		}
@@ -645,78 +424,28 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 
-	config_defaults(&cfg);
-	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
+	config_defaults(cfg);
+	if (config_load(cfg, *path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return EXIT_CONFIG;
 	}
 	for (int i = 0; i < noverrides; i++)
-		if (config_override(&cfg, overrides[i].key, overrides[i].value,
+		if (config_override(cfg, overrides[i].key, overrides[i].value,
 				    err, sizeof(err)) < 0) {
 			fprintf(stderr, "utcpd: %s: %s\n", overrides[i].flag,
 				err);
 			return EXIT_CONFIG;
 		}
 	if (check_only) {
-		print_config(&cfg, path);
+		print_config(cfg, *path);
 		return 0;
 	}
+	return -1;
+}
 
-	signal(SIGPIPE, SIG_IGN);
-	if (log_open(&cfg) < 0)
-		return EXIT_SETUP;
-	log_msg(LOG_NOTICE, "utcpd %s starting as \"%s\" (%s)", UTCPD_VERSION,
-		cfg.name, path);
-
-	memset(d, 0, sizeof(*d));
-	d->cfg = &cfg;
-	d->exit_status = EXIT_SETUP;
-	d->start_ns = daemon_now();
-	d->loop = ev_default_loop(EVFLAG_AUTO);
-	if (!d->loop) {
-		log_msg(LOG_ERR, "libev: no usable event backend");
-		goto out;
-	}
-	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
-		log_msg(LOG_ERR, "getrandom: %m");
-		goto out;
-	}
-	d->stack = stack_new(&cfg.limits, seed);
-	if (!d->stack) {
-		log_msg(LOG_ERR, "creating the stack: %s", strerror(ENOMEM));
-		goto out;
-	}
-	ev_init(&d->stack_timer, stack_timer_cb);
-	d->stack_timer.data = d;
-	/* From here a signal waits for ev_run(), which then stops at once:
-	 * the teardown below runs in every case. */
-	ev_signal_init(&d->sig_term, signal_cb, SIGTERM);
-	ev_signal_init(&d->sig_int, signal_cb, SIGINT);
-	ev_signal_init(&d->sig_hup, signal_cb, SIGHUP);
-	d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
-	ev_signal_start(d->loop, &d->sig_term);
-	ev_signal_start(d->loop, &d->sig_int);
-	ev_signal_start(d->loop, &d->sig_hup);
-
-	for (int i = 0; i < cfg.nifs; i++)
-		if (interface_up(d, &cfg.ifs[i]) < 0)
-			goto out;
-
-	if (make_parent_dirs(cfg.socket_path) < 0)
-		goto out;
-	if (control_start(d, cfg.socket_path, cfg.socket_mode) < 0)
-		goto out;
-	control_up = 1;
-
-	log_msg(LOG_NOTICE, "ready: %d interface%s, control socket %s",
-		d->ntaps, d->ntaps == 1 ? "" : "s", cfg.socket_path);
-	daemon_flush(d); /* the gratuitous ARPs */
-	ev_run(d->loop, 0);
-	status = d->exit_status;
-
-out:
-	if (control_up)
-		control_stop(d);
+/* Stops the TAPs' watchers, logs their counters and closes them. */
+static void taps_close(struct daemon *d)
+{
 	for (int i = 0; i < d->ntaps; i++) {
 		struct tap *t = &d->taps[i];
 
@@ -733,20 +462,99 @@ out:
 			    (unsigned long long)t->tx_frames,
 			    (unsigned long long)t->tx_drops,
 			    (unsigned long long)t->tx_errors);
-		if (t->spare) {
-			stack_pkt_free(d->stack, t->spare);
-			t->spare = NULL;
-		}
+		tap_release_spare(t, d->stack);
 		tap_close(t);
 	}
+}
+
+/*
+ * Sets the daemon up (the loop, the stack, the signals, each interface,
+ * the control socket), runs the loop until a signal, and tears it all
+ * down. Returns the exit status: 0 after a signal, EXIT_SETUP when
+ * setting up failed (logged).
+ */
+static int daemon_run(struct daemon *d, struct config *cfg)
+{
+	int status = EXIT_SETUP, control_up = 0, loop_up = 0;
+	uint64_t seed;
+
+	memset(d, 0, sizeof(*d));
+	d->cfg = cfg;
+	d->exit_status = EXIT_SETUP;
+	d->start_ns = daemon_now();
+	d->loop = ev_default_loop(EVFLAG_AUTO);
+	if (!d->loop) {
+		log_msg(LOG_ERR, "libev: no usable event backend");
+		goto out;
+	}
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
+		log_msg(LOG_ERR, "getrandom: %m");
+		goto out;
+	}
+	d->stack = stack_new(&cfg->limits, seed);
+	if (!d->stack) {
+		log_msg(LOG_ERR, "creating the stack: %s", strerror(ENOMEM));
+		goto out;
+	}
+	d->link_send = link_send;
+	d->link_read_all = taps_read_all;
+	daemon_loop_start(d);
+	loop_up = 1;
+	/* From here a signal waits for ev_run(), which then stops at once:
+	 * the teardown below runs in every case. */
+	ev_signal_init(&d->sig_term, signal_cb, SIGTERM);
+	ev_signal_init(&d->sig_int, signal_cb, SIGINT);
+	ev_signal_init(&d->sig_hup, signal_cb, SIGHUP);
+	d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+	ev_signal_start(d->loop, &d->sig_term);
+	ev_signal_start(d->loop, &d->sig_int);
+	ev_signal_start(d->loop, &d->sig_hup);
+
+	for (int i = 0; i < cfg->nifs; i++)
+		if (interface_up(d, &cfg->ifs[i]) < 0)
+			goto out;
+
+	if (make_parent_dirs(cfg->socket_path) < 0)
+		goto out;
+	if (control_start(d, cfg->socket_path, cfg->socket_mode) < 0)
+		goto out;
+	control_up = 1;
+
+	log_msg(LOG_NOTICE, "ready: %d interface%s, control socket %s",
+		d->ntaps, d->ntaps == 1 ? "" : "s", cfg->socket_path);
+	ev_run(d->loop, 0); /* the first turn sends the gratuitous ARPs */
+	status = d->exit_status;
+
+out:
+	if (control_up)
+		control_stop(d);
+	if (loop_up)
+		daemon_loop_stop(d); /* the FINs and RSTs of the closing */
+	taps_close(d);
 	if (d->loop) {
-		ev_timer_stop(d->loop, &d->stack_timer);
 		ev_signal_stop(d->loop, &d->sig_term);
 		ev_signal_stop(d->loop, &d->sig_int);
 		ev_signal_stop(d->loop, &d->sig_hup);
 	}
 	if (d->stack)
 		stack_free(d->stack);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static struct config cfg;
+	const char *path = CONFIG_DEFAULT_PATH;
+	int status = read_configuration(argc, argv, &cfg, &path);
+
+	if (status >= 0)
+		return status;
+	signal(SIGPIPE, SIG_IGN);
+	if (log_open(&cfg) < 0)
+		return EXIT_SETUP;
+	log_msg(LOG_NOTICE, "utcpd %s starting as \"%s\" (%s)", UTCPD_VERSION,
+		cfg.name, path);
+	status = daemon_run(&daemon_state, &cfg);
 	log_msg(status ? LOG_ERR : LOG_NOTICE, "stopped%s",
 		status ? " after an error" : "");
 	log_close();

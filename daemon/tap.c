@@ -21,9 +21,22 @@
  * it; a persistent one loses its carrier) and, for a pre-existing TAP,
  * puts back the MTU, the MAC and IFF_UP as they were. Each step that
  * fails is logged with the device name and the step.
+ *
+ * Frames. tap_read_frames() reads each frame into a buffer of the
+ * stack's pool and hands it to stack_input(); with IFF_VNET_HDR the
+ * virtio-net header is read into the headroom just in front of the
+ * frame, and frames of up to 64 KiB arrive (TAP_FRAME_MAX), read into a
+ * large buffer kept from one read to the next (t->spare) and copied
+ * into a small one when they turn out small. When the pool is exhausted
+ * a frame is read and dropped (rx_drops) so that the loop does not spin
+ * on a readable TAP. tap_write_frame() writes one frame, behind a
+ * virtio-net header holding the offloads the stack asked for; a frame
+ * the TAP cannot take at once is dropped and counted (tx_drops), as a
+ * NIC would.
  */
 #include "tap.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -35,9 +48,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "log.h"
+
+/* The largest frame a TAP hands over: an IPv4 datagram of 64 KiB (a TSO
+ * super-segment) with its Ethernet header. */
+#define TAP_FRAME_MAX (65535u + 14u)
 
 /* A negative errno for a libnl error. */
 static int nl_to_errno(int nlerr)
@@ -291,4 +309,163 @@ void tap_close(struct tap *t)
 			t->orig_flags & IFF_UP ? -1 : 0) == 0)
 		log_msg(LOG_INFO, "%s: left in place (persistent TAP), %s",
 			t->name, t->orig_flags & IFF_UP ? "up" : "down");
+}
+
+/* ---- frames ------------------------------------------------------ */
+
+/* Fills the virtio-net header that goes in front of p: the offloads the
+ * stack asked for (a partial checksum, TSO), or zeroes. */
+static void vnet_hdr_fill(struct virtio_net_hdr *vh, const struct pkt *p)
+{
+	memset(vh, 0, sizeof(*vh));
+	if (!(p->flags & PKT_F_CSUM_PARTIAL))
+		return;
+	size_t l4 = (size_t)(p->buf + p->l4_offset - p->data);
+	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh->csum_start = htole16((uint16_t)l4);
+	vh->csum_offset = htole16(p->csum_offset);
+	if (p->gso_size && l4 + 13 <= p->len) {
+		size_t thl = (size_t)(p->data[l4 + 12] >> 4) * 4;
+		vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		vh->gso_size = htole16(p->gso_size);
+		vh->hdr_len = htole16((uint16_t)(l4 + thl));
+	}
+}
+
+void tap_write_frame(struct tap *t, const struct pkt *p)
+{
+	struct virtio_net_hdr vh;
+	struct iovec iov[2];
+	size_t want = p->len;
+	int niov = 0;
+	ssize_t n;
+
+	if (t->fd < 0)
+		return;
+	if (t->vnet_hdr) {
+		vnet_hdr_fill(&vh, p);
+		iov[niov++] = (struct iovec){&vh, sizeof(vh)};
+		want += sizeof(vh);
+	}
+	iov[niov++] = (struct iovec){p->data, p->len};
+	n = niov == 1 ? write(t->fd, p->data, p->len)
+		      : writev(t->fd, iov, niov);
+	if (n == (ssize_t)want) {
+		t->tx_frames++;
+	} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+			     errno == ENOBUFS)) {
+		t->tx_drops++;
+	} else {
+		/* Count every error; log the first, then one in 1024. */
+		if ((t->tx_errors++ & 1023) == 0)
+			log_msg(LOG_WARNING, "%s: writing a %u-byte frame: %s",
+				t->name, p->len,
+				n < 0 ? strerror(errno) : "short write");
+	}
+}
+
+/*
+ * A buffer to read one frame into. With the virtio-net header, frames up
+ * to 64 KiB arrive: a large buffer (the one kept from the last read, or a
+ * new one); a small one when the pool has no large one left (a large
+ * frame then fails to read and is lost, as with a NIC out of large
+ * descriptors). Without, a small one for the MTU. NULL: pool exhausted.
+ */
+static struct pkt *tap_rx_buffer(struct tap *t, struct stack *s)
+{
+	struct pkt *p;
+
+	if (t->vnet_hdr) {
+		p = t->spare;
+		t->spare = NULL;
+		if (!p)
+			p = stack_pkt_alloc(s, TAP_FRAME_MAX);
+		if (p)
+			return p;
+	}
+	return stack_pkt_alloc(s, t->mtu + 14);
+}
+
+unsigned tap_read_frames(struct tap *t, struct stack *s, uint64_t now,
+			 unsigned max, bool *drained)
+{
+	/* > the largest frame, 65535 + 14, and its header */
+	static uint8_t discard[TAP_FRAME_MAX + 64];
+	size_t hdr = t->vnet_hdr ? sizeof(struct virtio_net_hdr) : 0;
+	unsigned i;
+
+	*drained = false;
+	for (i = 0; i < max; i++) {
+		struct pkt *p = tap_rx_buffer(t, s);
+		struct virtio_net_hdr vh;
+		size_t room;
+		ssize_t n;
+
+		if (!p) {
+			/* Pool exhausted: drop the frame, as a NIC out of
+			 * descriptors would. */
+			n = read(t->fd, discard, sizeof(discard));
+			if (n < 0) {
+				*drained = true;
+				break;
+			}
+			t->rx_drops++;
+			continue;
+		}
+		/* Read into all the room there is: should the kernel side's
+		 * MTU have been raised behind our back, a frame a little over
+		 * ours still arrives whole (tun fails a read into a buffer
+		 * too small, and the frame is lost). */
+		room = pkt_tailroom(p);
+		if (room > TAP_FRAME_MAX)
+			room = TAP_FRAME_MAX;
+		n = read(t->fd, p->data - hdr, room + hdr);
+		if (n <= (ssize_t)hdr) {
+			if (p->pkt_class == PKT_CLASS_LARGE && !t->spare)
+				t->spare = p;
+			else
+				stack_pkt_free(s, p);
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && (t->rx_errors++ & 1023) == 0)
+				log_msg(LOG_WARNING, "%s: read: %m", t->name);
+			if (n >= 0 && n <= (ssize_t)hdr && n > 0)
+				continue; /* a header and no frame */
+			*drained = !(n < 0 && errno == EINTR);
+			break;
+		}
+		n -= (ssize_t)hdr;
+		p->len = (uint32_t)n;
+		if (hdr) {
+			memcpy(&vh, p->data - hdr, sizeof(vh));
+			if (vh.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
+					VIRTIO_NET_HDR_F_DATA_VALID))
+				p->flags |= PKT_F_CSUM_VALID;
+			if (p->pkt_class == PKT_CLASS_LARGE &&
+			    (size_t)n + PKT_HEADROOM <= PKT_SMALL_CAP) {
+				struct pkt *q = stack_pkt_alloc(s, (size_t)n);
+
+				if (q) {
+					memcpy(q->data, p->data, (size_t)n);
+					q->len = p->len;
+					q->flags = p->flags;
+					p->flags = 0;
+					p->len = 0;
+					t->spare = p;
+					p = q;
+				}
+			}
+		}
+		p->ifindex = (uint16_t)t->ifindex;
+		t->rx_frames++;
+		stack_input(s, now, p);
+	}
+	return i;
+}
+
+void tap_release_spare(struct tap *t, struct stack *s)
+{
+	if (t->spare) {
+		stack_pkt_free(s, t->spare);
+		t->spare = NULL;
+	}
 }

@@ -1,5 +1,6 @@
 /*
- * tap.h - the TAP devices the daemon's stack speaks through
+ * tap.h - the TAP devices the daemon's stack speaks through: opening,
+ * closing, reading and writing frames
  *
  * A TAP is opened on /dev/net/tun as IFF_TAP | IFF_NO_PI (one Ethernet
  * frame per read and write, no packet-information header), non-blocking,
@@ -41,5 +42,29 @@ int tap_open(struct tap *t, const char *name, uint32_t mtu,
 /* Closes t->fd (a TAP we created goes away) and restores a pre-existing
  * TAP's MTU, MAC and down state. Safe on a closed tap (fd < 0). */
 void tap_close(struct tap *t);
+
+/*
+ * Reads up to `max` frames from the TAP, each handed to stack_input(s,
+ * now, ...). Returns the number read, with *drained set when the TAP had no
+ * more (EAGAIN or an error).
+ *
+ * With IFF_VNET_HDR the header is read into the headroom just in front
+ * of the frame: a checksum the kernel left partial (NEEDS_CSUM) or
+ * checked (DATA_VALID) is passed on as PKT_F_CSUM_VALID. A small frame
+ * read into a large buffer is copied into a small one, so that large
+ * buffers hold large frames only, and the large one is kept for the
+ * next read.
+ */
+unsigned tap_read_frames(struct tap *t, struct stack *s, uint64_t now,
+			 unsigned max, bool *drained);
+
+/* Writes one frame to the TAP (behind a virtio-net header when it has
+ * IFF_VNET_HDR) and counts the outcome: tx_frames, tx_drops when the
+ * TAP cannot take it now, tx_errors (the first logged, then one in
+ * 1024). Does nothing on a closed tap. */
+void tap_write_frame(struct tap *t, const struct pkt *p);
+
+/* Gives the large buffer kept between reads back to the pool. */
+void tap_release_spare(struct tap *t, struct stack *s);
 
 #endif

@@ -3,21 +3,24 @@
  *
  * One `struct daemon` exists per process: the libev loop, the stack, the
  * TAP devices and the control server. main.c owns it; control.c serves
- * the IPC on top of it. Every function that hands the stack an input
- * (a frame, a timer, a user call) must call daemon_flush() afterwards,
- * which writes queued frames to the TAPs, dispatches stack events to the
- * control server and re-arms the stack timer.
+ * the IPC on top of it. Handlers only hand the stack its input (a frame,
+ * a timer, a user call): what the stack queues in return is drained once
+ * per loop turn (loop.c).
  */
 #ifndef UTCPD_H
 #define UTCPD_H
 
 #include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../stack/stack.h"
 #include "config.h"
 
 struct control;
+struct ucred;
 
 struct tap {
 	int fd;
@@ -32,7 +35,7 @@ struct tap {
 	 * and, with it, TSO and checksum offload granted by TUNSETOFFLOAD. */
 	int vnet_hdr;
 	int offload;
-	/* main.c: a large stack buffer read into and kept while the frames
+	/* tap.c: a large stack buffer read into and kept while the frames
 	 * that arrive are small (they are copied into small buffers). */
 	struct pkt *spare;
 	/* tap.c: the kernel's view, and what to restore on a pre-existing
@@ -52,25 +55,43 @@ struct daemon {
 	struct tap taps[STACK_IF_MAX];
 	int ntaps;
 	struct control *control;
-	ev_timer stack_timer;
 	uint64_t start_ns;
-	/* main.c: signals, and flush bookkeeping */
+	/* The link under the stack: writes one frame the stack queued
+	 * (main.c: to its TAP; a test: to its simulated link). */
+	void (*link_send)(struct daemon *d, const struct pkt *p);
+	/* What BARRIER promises (docs/ipc.md): reads every frame waiting
+	 * on the links into the stack, draining it (daemon_drain) between
+	 * batches. Returns the frames read. */
+	unsigned (*link_read_all)(struct daemon *d);
+	/* Who is at the other end of an accepted control connection, and
+	 * whether it is in `group` (NULL: the kernel's word,
+	 * control_peer_cred(); the in-process tests put their own).
+	 * Returns 0 or a negative errno. */
+	int (*peer_cred)(int fd, gid_t group, struct ucred *cred,
+			 bool *in_group);
+	/* loop.c: the end of each turn, the stack's timer */
+	ev_prepare turn_end;
+	ev_timer stack_timer;
+	uint64_t timer_deadline; /* what stack_timer is armed for */
+	size_t turn_tx_max;	 /* daemon_turn_full() from here */
+	/* main.c: signals */
 	ev_signal sig_term, sig_int, sig_hup;
-	int in_flush;	 /* daemon_flush() is running ... */
-	int flush_again; /* ... and was called again from inside */
 	int exit_status; /* set before ev_break() */
 };
 
-/* CLOCK_MONOTONIC in nanoseconds: the `now` handed to the stack. */
+/* True when the stack has queued so many frames this turn (half the
+ * pool's small buffers, d->turn_tx_max) that a handler feeding it bulk
+ * input (datagrams, stream bytes) should stop and leave the rest to the
+ * next turn, so the pool drains (loop.c) before it runs dry. Input left
+ * on a readable descriptor is seen again at once: the loop does not
+ * block on it. */
+static inline bool daemon_turn_full(const struct daemon *d)
+{
+	return stack_tx_queued(d->stack) >= d->turn_tx_max;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds: the `now` handed to the stack
+ * (loop.c). */
 uint64_t daemon_now(void);
-
-/* Drains the stack's tx queue to the TAPs and its events to the control
- * server, then re-arms the stack timer at stack_next_deadline(). */
-void daemon_flush(struct daemon *d);
-
-/* Reads every frame waiting on every TAP (until EAGAIN, at most
- * DAEMON_BARRIER_FRAMES_MAX per TAP) and processes it, flushing as it
- * goes: what the BARRIER request promises. Returns the frames read. */
-unsigned daemon_taps_drain(struct daemon *d);
 
 #endif

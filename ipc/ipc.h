@@ -585,6 +585,36 @@ const char *ipc_tcp_state_name(unsigned state);
 	F(u64, bytes_sent)                                                     \
 	F(u64, bytes_received)
 
+/*
+ * The TCP record's plain fields: numbers that mean what their name says
+ * on both sides of the wire (state and flags are encoded, the rest is
+ * not). The daemon copies them from the stack's struct stack_tcp_info,
+ * libutcp into its struct utcp_tcp_info, by this one list; a field
+ * added to the record and to both structs is one line here.
+ */
+/* clang-format off */
+#define IPC_REC_TCP_PLAIN(X)                                                   \
+	X(id)                                                                  \
+	X(local_port)                                                          \
+	X(local_addr)                                                          \
+	X(remote_addr)                                                         \
+	X(remote_port)                                                         \
+	X(send_queue)                                                          \
+	X(recv_queue)                                                          \
+	X(snd_wnd)                                                             \
+	X(rcv_wnd)                                                             \
+	X(cwnd)                                                                \
+	X(ssthresh)                                                            \
+	X(mss)                                                                 \
+	X(backlog)                                                             \
+	X(srtt_us)                                                             \
+	X(rttvar_us)                                                           \
+	X(rto_ms)                                                              \
+	X(retransmits)                                                         \
+	X(bytes_sent)                                                          \
+	X(bytes_received)
+/* clang-format on */
+
 #define IPC_RECORD_STRUCT(TYPE, number, sname, member)                         \
 	struct ipc_rec_##sname {                                               \
 		IPC_STRUCT(IPC_REC_##TYPE##_LAYOUT)                            \

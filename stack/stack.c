@@ -80,6 +80,9 @@ void stack_limits_default(struct stack_limits *lim)
 	    .icmp_error_burst = 50,
 	    .tcp_conns_max = 16384,
 	    .tcp_listeners_max = 64,
+	    .tcp_port_first = TCP_PORT_FIRST_DEFAULT,
+	    .tcp_port_last = TCP_PORT_LAST_DEFAULT,
+	    .tcp_challenge_ack_limit = 1000, /* Linux's, before 6.0 */
 	    .tcp_syn_backlog = 256,
 	    .tcp_chunks_max = 32768,
 	    .tcp_sndbuf = 256u << 10,
@@ -100,7 +103,9 @@ struct stack *stack_new(const struct stack_limits *lim, uint64_t seed)
 	s->lim = *lim;
 	if (s->lim.arp_cache_max == 0 || s->lim.reasm_datagrams_max == 0 ||
 	    s->lim.udp_sockets_max == 0 || s->lim.tcp_conns_max == 0 ||
-	    s->lim.tcp_listeners_max == 0)
+	    s->lim.tcp_listeners_max == 0 || s->lim.tcp_port_first == 0 ||
+	    s->lim.tcp_port_first > s->lim.tcp_port_last ||
+	    s->lim.tcp_port_last > 65535)
 		goto fail;
 	rng_seed(&s->rng, seed);
 	pkt_pool_init(&s->pool, lim->pkt_small_max, lim->pkt_large_max);
@@ -317,6 +322,11 @@ struct pkt *stack_pop_tx(struct stack *s)
 	return pkt_queue_pop(&s->tx);
 }
 
+size_t stack_tx_queued(const struct stack *s)
+{
+	return s->tx.count;
+}
+
 bool stack_push_event(struct stack *s, const struct stack_event *ev)
 {
 	if (s->ev_count >= s->ev_cap) {
@@ -328,6 +338,26 @@ bool stack_push_event(struct stack *s, const struct stack_event *ev)
 	return true;
 }
 
+/* The cookie of the socket an event is for, now (stack.h): NULL when
+ * the caller has let go of it (a connection closed by the user or not
+ * yet accepted, a listener or UDP socket closed). */
+static void *stack_event_user(struct stack *s, const struct stack_event *ev)
+{
+	switch (ev->type) {
+	case STACK_EV_UDP_READABLE:
+	case STACK_EV_UDP_ERROR:
+		return udp_socket_user(s, ev->sock);
+	case STACK_EV_TCP_ACCEPTABLE:
+		if (ev->sock < 0 ||
+		    (uint32_t)ev->sock >= s->tcp->listeners_max ||
+		    !s->tcp->listeners[ev->sock].used)
+			return NULL;
+		return s->tcp->listeners[ev->sock].user;
+	default:
+		return tcp_get_user(s, ev->sock);
+	}
+}
+
 bool stack_pop_event(struct stack *s, struct stack_event *ev)
 {
 	if (s->ev_count == 0)
@@ -335,7 +365,36 @@ bool stack_pop_event(struct stack *s, struct stack_event *ev)
 	*ev = s->events[s->ev_head];
 	s->ev_head = (s->ev_head + 1) % s->ev_cap;
 	s->ev_count--;
+	ev->user = stack_event_user(s, ev);
 	return true;
+}
+
+int tcp_set_user(struct stack *s, int conn, void *user)
+{
+	struct tcp_conn *c = tcp_conn_get(s, conn);
+
+	if (!c || c->user_closed || c->listener >= 0)
+		return -EBADF;
+	c->user = user;
+	return 0;
+}
+
+void *tcp_get_user(struct stack *s, int conn)
+{
+	const struct tcp_conn *c = tcp_conn_get(s, conn);
+
+	if (!c || c->user_closed || c->listener >= 0)
+		return NULL;
+	return c->user;
+}
+
+int tcp_listen_set_user(struct stack *s, int listener, void *user)
+{
+	if (listener < 0 || (uint32_t)listener >= s->tcp->listeners_max ||
+	    !s->tcp->listeners[listener].used)
+		return -EBADF;
+	s->tcp->listeners[listener].user = user;
+	return 0;
 }
 
 /* ---- inspection ---- */

@@ -37,6 +37,11 @@
 #define STACK_NS_PER_SEC  1000000000ull
 #define STACK_NO_DEADLINE UINT64_MAX
 
+/* The ephemeral ports connects choose from unless configured (IANA's
+ * dynamic range, RFC 6335). */
+#define TCP_PORT_FIRST_DEFAULT 49152u
+#define TCP_PORT_LAST_DEFAULT  65535u
+
 /* Bounds on every table and queue; stack_limits_default() fills sane
  * values, the daemon may override some from its configuration. */
 struct stack_limits {
@@ -66,6 +71,11 @@ struct stack_limits {
 	uint32_t icmp_error_burst;   /* ... and in a burst */
 	uint32_t tcp_conns_max;	     /* connections, TIME_WAIT included */
 	uint32_t tcp_listeners_max;
+	uint32_t tcp_port_first; /* ephemeral ports for connects, first */
+	uint32_t tcp_port_last;	 /* ... and last (Linux: ip_local_port_range) */
+	/* ACKs to invalid segments (out of window, PAWS, RFC 5961's
+	 * challenges) a second, all connections; 0: no global bound. */
+	uint32_t tcp_challenge_ack_limit;
 	uint32_t tcp_syn_backlog; /* half-open per listener, then cookies */
 	uint32_t tcp_chunks_max;  /* send buffer chunks (2 KiB), all conns */
 	uint32_t tcp_sndbuf;	  /* default send buffer, bytes */
@@ -142,6 +152,12 @@ uint64_t stack_next_deadline(const struct stack *s);
 /* The next frame to transmit (ownership passes to the caller), or NULL. */
 struct pkt *stack_pop_tx(struct stack *s);
 
+/* How many frames wait in the transmit queue. Each holds a buffer of
+ * the pool until the caller drains it: a caller that feeds the stack
+ * much input between drains watches this to pause before the pool runs
+ * dry. */
+size_t stack_tx_queued(const struct stack *s);
+
 enum stack_event_type {
 	STACK_EV_UDP_READABLE, /* the socket's receive queue became non-empty */
 	STACK_EV_UDP_ERROR, /* an ICMP error arrived for a connected socket */
@@ -154,10 +170,29 @@ enum stack_event_type {
 
 struct stack_event {
 	enum stack_event_type type;
-	int sock;  /* socket id (UDP), connection or listener id (TCP) */
-	int error; /* positive errno for *_ERROR (ECONNREFUSED, EHOSTUNREACH,
-		    * ECONNRESET, ETIMEDOUT) */
+	int sock;   /* socket id (UDP), connection or listener id (TCP) */
+	int error;  /* positive errno for *_ERROR (ECONNREFUSED, EHOSTUNREACH,
+		     * ECONNRESET, ETIMEDOUT) */
+	void *user; /* the socket's cookie when the event is popped */
 };
+
+/*
+ * User cookies. The caller may attach one pointer to a UDP socket, a
+ * TCP connection or a listener, and every event for it carries that
+ * pointer, so the caller finds its own object without a table of ids.
+ * The cookie is read when the event is popped, not when it was queued:
+ * an event for a socket the caller has let go of since
+ * (udp_socket_close, tcp_close, tcp_abort, tcp_listen_close) carries
+ * NULL, as does one for a socket that has no cookie yet (a connection
+ * accepted after its event was queued gets the one set after
+ * tcp_accept). A new socket starts with NULL. Each returns 0 or -EBADF.
+ */
+int udp_socket_set_user(struct stack *s, int sock, void *user);
+int tcp_set_user(struct stack *s, int conn, void *user);
+int tcp_listen_set_user(struct stack *s, int listener, void *user);
+/* A connection's cookie; NULL when it has none or is not the caller's
+ * (closed, not yet accepted, no such id). */
+void *tcp_get_user(struct stack *s, int conn);
 
 /* Pops the next event into *ev; false when there is none. The queue is
  * sized from the limits so that it cannot overflow: every event but
@@ -251,10 +286,13 @@ int tcp_accept(struct stack *s, int listener, uint32_t *remote_addr,
 void tcp_listen_close(struct stack *s, uint64_t now, int listener);
 
 /*
- * Opens a connection (local_port 0 = a random ephemeral port, local_addr
- * 0 = the route's source). Completion is STACK_EV_TCP_CONNECTED or
- * STACK_EV_TCP_ERROR. Returns a connection id, or -EADDRINUSE,
- * -EADDRNOTAVAIL, -ENETUNREACH, -EMFILE, -ENOMEM.
+ * Opens a connection (local_port 0 = an ephemeral port of
+ * tcp_port_first..tcp_port_last free for this 4-tuple, RFC 6056, a
+ * TIME_WAIT's taken over when timestamps make it safe; local_addr 0 =
+ * the route's source). Completion is STACK_EV_TCP_CONNECTED or
+ * STACK_EV_TCP_ERROR. Returns a connection id, or -EADDRINUSE (the
+ * 4-tuple of local_port is taken), -EADDRNOTAVAIL (also: no ephemeral
+ * port free), -ENETUNREACH, -EMFILE, -ENOMEM.
  */
 int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 		uint16_t local_port, uint32_t remote_addr, uint16_t remote_port,

@@ -136,6 +136,7 @@ struct reasm_table {
 
 struct udp_sock {
 	bool used;
+	void *user;   /* the caller's cookie (udp_socket_set_user) */
 	int32_t next; /* hash chain by local port, -1 ends */
 	uint32_t local_addr;
 	uint16_t local_port;
@@ -325,5 +326,7 @@ void udp_input(struct stack *s, uint64_t now, struct pkt *p);
  * at least header + 8 bytes long, already checked). */
 void udp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 		    const uint8_t *udp_hdr, int error);
+/* The socket's cookie (udp_socket_set_user), NULL when it is closed. */
+void *udp_socket_user(struct stack *s, int sock);
 
 #endif

@@ -350,6 +350,8 @@ int tcp_init(struct stack *s)
 		memcpy(t->secret + i, &r, 8);
 	}
 	pkt_pool_init(&t->chunk_pool, s->lim.tcp_chunks_max, 0);
+	t->port_next = (uint32_t)rng_next(&s->rng);
+	t->invalid_ack_second = UINT64_MAX;
 	return 0;
 }
 

@@ -64,11 +64,12 @@
 #define TCP_DATA_RETRIES	  15
 #define TCP_PERSIST_MIN_NS	  (200 * 1000000ull)
 #define TCP_PERSIST_MAX_NS	  (60 * STACK_NS_PER_SEC)
-#define TCP_CHALLENGE_ACK_PER_SEC 100 /* RFC 5961 7 */
+#define TCP_INVALID_ACK_PERIOD_NS (500 * 1000000ull)
+#define TCP_TW_REUSE_AGE_NS	  (1 * STACK_NS_PER_SEC)
 #define TCP_PAWS_IDLE_NS                                                       \
 	(24ull * 24 * 3600 * STACK_NS_PER_SEC) /* RFC 7323 5.5 */
-#define TCP_EPHEMERAL_FIRST 49152u
-#define TCP_EPHEMERAL_LAST  65535u
+#define TCP_EPHEMERAL_FIRST TCP_PORT_FIRST_DEFAULT
+#define TCP_EPHEMERAL_LAST  TCP_PORT_LAST_DEFAULT
 #define TCP_OOO_MAX	    256 /* out-of-order segments held, per conn */
 /* Receive memory (tcp_buf.c): what a connection's queues pin is counted
  * in pool bytes, each buffer at its capacity (a 1-byte segment in a
@@ -180,6 +181,7 @@ struct tcp_conn {
 	int32_t accept_next; /* the listener's accept queue, -1 ends */
 	enum tcp_state state;
 	bool user_closed; /* orphan: the user let go of the id */
+	void *user;	  /* the caller's cookie (tcp_set_user) */
 	bool shut_wr;	  /* the user asked for FIN */
 	bool fin_sent;	  /* our FIN has a sequence number (snd_max) */
 	bool fin_received;
@@ -220,6 +222,7 @@ struct tcp_conn {
 	uint64_t ts_recent_age;
 	uint32_t ts_offset; /* randomises our TSval per connection */
 	uint32_t last_ack_sent;
+	uint32_t ts_last_sent; /* the last TSval we sent (tw_reuse) */
 
 	/* RTT and RTO (RFC 6298), in ns. */
 	uint64_t srtt, rttvar, rto;
@@ -281,8 +284,7 @@ struct tcp_conn {
 	uint8_t keep_probes;
 	uint8_t persist_unanswered; /* zero-window probes with no ACK since */
 	uint64_t last_rx;	    /* for keepalive */
-	uint64_t challenge_window_start;
-	uint32_t challenge_acks;
+	uint64_t invalid_ack_next;  /* no ACK to an invalid segment before */
 
 	struct tcp_sndbuf sndbuf;
 	uint32_t sndbuf_max;
@@ -314,6 +316,7 @@ struct tcp_listener {
 	struct tcp_sockopts opts;
 	bool acceptable_signalled;
 	uint64_t syn_cookies_sent;
+	void *user; /* the caller's cookie (tcp_listen_set_user) */
 };
 
 struct tcp_table {
@@ -331,6 +334,11 @@ struct tcp_table {
 	uint64_t boot_ns;   /* the origin of ISN clocks and timestamps */
 	struct pkt_pool chunk_pool;	    /* send buffer chunks */
 	uint32_t ooo_bufs[PKT_CLASS_COUNT]; /* buffers all OOO stores pin */
+
+	uint32_t port_next; /* RFC 6056 3.3.3's next_ephemeral */
+	/* ACKs to invalid segments left in second invalid_ack_second. */
+	uint64_t invalid_ack_second;
+	uint32_t invalid_ack_budget;
 };
 
 /* ---- congestion control ---- */

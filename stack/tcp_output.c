@@ -148,6 +148,7 @@ static uint32_t tcp_write_options(struct stack *s, uint64_t now,
 		v = tcp_opt_start(p, 2, TCP_OPT_TIMESTAMP,
 				  TCP_OPTLEN_TIMESTAMP);
 		put_be32(v, tsval);
+		c->ts_last_sent = tsval;
 		put_be32(v + 4, c->ts_ok ? c->ts_recent : 0);
 		p = v + 8;
 	}
@@ -568,7 +569,10 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	if (c->ack_now && !sent)
 		tcp_send_ack(s, now, c);
-	if ((sent || c->sndbuf.len) && !c->t_rexmt)
+	/* Data or a FIN waiting (also when no buffer could be had for it:
+	 * the timer tries again) keeps a timer running. */
+	if ((sent || c->sndbuf.len || (c->shut_wr && !c->fin_sent)) &&
+	    !c->t_rexmt)
 		tcp_rearm_rexmt(s, now, c); /* retransmission or persist */
 	if (sent_new && !c->t_tlp && !probe) {
 		tcp_tlp_arm(s, now, c); /* RFC 8985 7.2 */

@@ -16,7 +16,10 @@
  * knowing: a RST at RCV.NXT in TIME-WAIT closes the connection
  * (rst_closing; Netsem's deliver_in_7c ignores it, as RFC 1337
  * suggests), and a SYN in a synchronized state gets a challenge ACK
- * (deliver_in_8, as µTCP does, RFC 5961 4.2).
+ * (deliver_in_8, as µTCP does, RFC 5961 4.2). Every ACK these rules
+ * send to an invalid segment (paws_reject, seq_unacceptable,
+ * rst_challenge, deliver_in_8, ack_unsent, ack_too_old) is bounded per
+ * connection and in all (tcp_invalid_ack() in tcp_input.c).
  *
  * Each entry is R(X, name, section, description); see counters.h for
  * how the list becomes counters.

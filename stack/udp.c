@@ -305,6 +305,23 @@ void udp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 	}
 }
 
+int udp_socket_set_user(struct stack *s, int sock, void *user)
+{
+	struct udp_sock *u = udp_get(s, sock);
+
+	if (!u)
+		return -EBADF;
+	u->user = user;
+	return 0;
+}
+
+void *udp_socket_user(struct stack *s, int sock)
+{
+	struct udp_sock *u = udp_get(s, sock);
+
+	return u ? u->user : NULL;
+}
+
 int udp_peek(struct stack *s, int sock, struct udp_datagram *dg)
 {
 	struct udp_sock *u = udp_get(s, sock);

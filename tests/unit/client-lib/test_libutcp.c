@@ -1,13 +1,23 @@
 /*
  * test_libutcp.c - libutcp against a scripted fake daemon
  *
+ * What a real daemon cannot produce is tested here: malformed replies
+ * and announcements, protocol violations (a wrong request id, garbage
+ * on a socket's channel), version negotiation corner cases (a daemon
+ * that refuses the client, one that speaks no common version, one that
+ * knows no TCP), failures chosen at will (a connect timing out, a host
+ * unreachable) and the exact bytes the library puts on the wire.
+ * libutcp against the real control server, stack and a peer is
+ * tests/unit/daemon/test_control.c (HELLO, status, UDP, TCP connect,
+ * listen and accept, errors, a client's disconnect).
+ *
  * A thread plays the daemon on a real Unix SEQPACKET socket in a
  * temporary directory, built from the same ipc/ encoders, and behaves
  * per test: a normal daemon (HELLO, UDP_OPEN passing a socketpair end,
- * a STATUS large enough to span several replies), one that refuses the
- * client, one that speaks no common version, one that answers with the
- * wrong request id. The tests check what the library makes of each:
- * decoded status, working descriptors, the errors it returns.
+ * a STATUS), one that refuses the client, one that speaks no common
+ * version, one that answers with the wrong request id. The tests check
+ * what the library makes of each: decoded status, working descriptors,
+ * the errors it returns.
  *
  * TCP. The normal fake daemon also serves TCP_CONNECT, TCP_LISTEN,
  * TCP_SETOPT and BARRIER. It records every request it decoded (and the
@@ -710,49 +720,6 @@ static struct in_addr addr_of(const char *s)
 	return a;
 }
 
-START_TEST(test_status_spanning_several_replies_is_decoded)
-{
-	struct utcp_status *st = NULL;
-	struct utcp *u;
-	int err = 1;
-	char buf[INET_ADDRSTRLEN];
-
-	fake_start(FAKE_NORMAL);
-	u = utcp_open(fake.path, &err);
-	ck_assert_ptr_nonnull(u);
-	ck_assert_int_eq(err, 0);
-	ck_assert_int_eq(utcp_status(u, &st), 0);
-	ck_assert_int_gt(fake.status_replies, 1);
-	ck_assert_str_eq(st->name, "fake");
-	ck_assert_uint_eq(st->uptime_ms, 4242);
-	ck_assert_uint_eq(st->n_interfaces, 1);
-	ck_assert_str_eq(st->interfaces[0].name, "tap7");
-	ck_assert(st->interfaces[0].has_address);
-	ck_assert_str_eq(
-	    inet_ntop(AF_INET, &st->interfaces[0].address, buf, sizeof(buf)),
-	    "10.0.0.2");
-	ck_assert(st->interfaces[0].has_gateway);
-	ck_assert_uint_eq(st->n_routes, 1);
-	ck_assert_str_eq(st->routes[0].interface, "tap7");
-	ck_assert(!st->routes[0].has_gateway);
-	ck_assert_uint_eq(st->n_arp, FAKE_ARP_ENTRIES);
-	ck_assert_str_eq(inet_ntop(AF_INET,
-				   &st->arp[FAKE_ARP_ENTRIES - 1].address, buf,
-				   sizeof(buf)),
-			 "10.0.2.43");
-	ck_assert_int_eq(st->arp[0].state, UTCP_ARP_REACHABLE);
-	ck_assert_uint_eq(st->n_counters, 1);
-	ck_assert_str_eq(st->counters[0].name, "udp_rx");
-	ck_assert_uint_eq(st->counters[0].value, 99);
-	utcp_status_free(st);
-	/* the connection stays usable after a multi-reply exchange */
-	ck_assert_int_eq(utcp_status(u, &st), 0);
-	utcp_status_free(st);
-	utcp_close(u);
-	fake_stop();
-}
-END_TEST
-
 START_TEST(test_udp_descriptor_carries_datagrams_both_ways)
 {
 	struct utcp_udp_info info;
@@ -839,36 +806,6 @@ START_TEST(test_udp_descriptor_carries_datagrams_both_ways)
 }
 END_TEST
 
-START_TEST(test_udp_open_failure_is_the_daemons_status)
-{
-	struct utcp *u;
-	int err;
-
-	fake_start(FAKE_NORMAL);
-	u = utcp_open(fake.path, &err);
-	ck_assert_ptr_nonnull(u);
-	ck_assert_int_eq(utcp_udp_bind(u, addr_of("0.0.0.0"), 1, 0),
-			 -EADDRINUSE);
-	/* and the connection is fine afterwards */
-	err = utcp_udp_bind(u, addr_of("0.0.0.0"), 2, UTCP_NONBLOCK);
-	ck_assert_int_ge(err, 0);
-	{
-		char b[8];
-
-		ck_assert_int_eq(utcp_recvfrom(err, b, sizeof(b), NULL, NULL),
-				 -EAGAIN);
-	}
-	close(err);
-	/* arguments the library refuses itself */
-	ck_assert_int_eq(utcp_udp_connect(u, addr_of("10.0.0.1"), 0, 0),
-			 -EINVAL);
-	ck_assert_int_eq(utcp_udp_bind(u, addr_of("0.0.0.0"), 2, 0x80),
-			 -EINVAL);
-	utcp_close(u);
-	fake_stop();
-}
-END_TEST
-
 START_TEST(test_refused_client_learns_why)
 {
 	int err = 0;
@@ -904,23 +841,6 @@ START_TEST(test_reply_with_wrong_id_breaks_the_connection)
 	ck_assert_ptr_null(st);
 	ck_assert_int_eq(utcp_status(u, &st), -ENOTCONN);
 	ck_assert_int_eq(utcp_udp_bind(u, addr_of("0.0.0.0"), 9, 0), -ENOTCONN);
-	utcp_close(u);
-	fake_stop();
-}
-END_TEST
-
-START_TEST(test_socket_path_comes_from_the_environment)
-{
-	struct utcp *u;
-	int err = 0;
-
-	ck_assert_ptr_null(utcp_open("/nonexistent/utcpd.sock", &err));
-	ck_assert_int_eq(err, -ENOENT);
-	fake_start(FAKE_NORMAL);
-	setenv(UTCP_SOCKET_ENV, fake.path, 1);
-	u = utcp_open(NULL, &err);
-	unsetenv(UTCP_SOCKET_ENV);
-	ck_assert_ptr_nonnull(u);
 	utcp_close(u);
 	fake_stop();
 }
@@ -1607,66 +1527,6 @@ START_TEST(test_tcp_listen_and_accept)
 }
 END_TEST
 
-/* Announces one connection on a listening channel after a delay. */
-struct announce {
-	int channel;
-	int peer; /* out: the daemon's end of the connection */
-};
-
-static void *announce_main(void *arg)
-{
-	struct announce *an = arg;
-	struct ipc_accept a = {.remote_addr = 0x0a000063,
-			       .remote_port = 4242,
-			       .local_port = 80,
-			       .id = 77};
-	uint8_t ann[IPC_ACCEPT_LEN];
-	int pair[2];
-
-	usleep(50 * 1000);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
-		return NULL;
-	an->peer = pair[0];
-	ipc_accept_encode(ann, &a);
-	send_fd(an->channel, ann, sizeof(ann), pair[1]);
-	close(pair[1]);
-	return NULL;
-}
-
-START_TEST(test_tcp_blocking_accept_waits_for_a_connection)
-{
-	struct announce an = {.peer = -1};
-	struct utcp_tcp_info info;
-	pthread_t thread;
-	struct utcp *u;
-	int lfd, fd, err;
-
-	fake_start(FAKE_NORMAL);
-	u = utcp_open(fake.path, &err);
-	ck_assert_ptr_nonnull(u);
-	lfd = utcp_tcp_listen(u, addr_of("0.0.0.0"), 80, 4, NULL, 0, NULL);
-	ck_assert_int_ge(lfd, 0);
-	an.channel = fake_take_listener_end();
-	ck_assert_int_eq(pthread_create(&thread, NULL, announce_main, &an), 0);
-	fd = utcp_tcp_accept4(lfd, &info, 0);
-	pthread_join(thread, NULL);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(info.id, 77);
-	ck_assert_uint_eq(ntohl(info.remote_addr.s_addr), 0x0a000063);
-	ck_assert_uint_eq(info.remote_port, 4242);
-	ck_assert_uint_eq(info.local_addr.s_addr, 0); /* every address */
-	ck_assert_uint_eq(info.local_port, 80);
-	ck_assert_int_eq(send(an.peer, "hi", 2, 0), 2);
-	ck_assert_int_eq(read(fd, &err, 2), 2);
-	close(fd);
-	close(an.peer);
-	close(an.channel);
-	close(lfd);
-	utcp_close(u);
-	fake_stop();
-}
-END_TEST
-
 START_TEST(test_tcp_malformed_accept_announcements)
 {
 	struct ipc_accept a = {.remote_addr = 0x0a000009,
@@ -2037,13 +1897,10 @@ static Suite *libutcp_suite(void)
 	TCase *tc = tcase_create("fake daemon");
 
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_status_spanning_several_replies_is_decoded);
 	tcase_add_test(tc, test_udp_descriptor_carries_datagrams_both_ways);
-	tcase_add_test(tc, test_udp_open_failure_is_the_daemons_status);
 	tcase_add_test(tc, test_refused_client_learns_why);
 	tcase_add_test(tc, test_no_common_version_is_reported);
 	tcase_add_test(tc, test_reply_with_wrong_id_breaks_the_connection);
-	tcase_add_test(tc, test_socket_path_comes_from_the_environment);
 	tcase_add_test(tc, test_helpers);
 	suite_add_tcase(s, tc);
 
@@ -2057,7 +1914,6 @@ static Suite *libutcp_suite(void)
 	tcase_add_test(tc, test_tcp_plain_eof_stays_eof);
 	tcase_add_test(tc, test_tcp_options_travel_in_requests);
 	tcase_add_test(tc, test_tcp_listen_and_accept);
-	tcase_add_test(tc, test_tcp_blocking_accept_waits_for_a_connection);
 	tcase_add_test(tc, test_tcp_malformed_accept_announcements);
 	tcase_add_test(tc, test_barrier_returns_only_after_the_daemon_answers);
 	tcase_add_test(tc, test_daemon_without_tcp_answers_eopnotsupp);

@@ -1,0 +1,166 @@
+/*
+ * control_client.h - one control connection, and what every control
+ * file shares
+ *
+ * struct control is the server (control.c creates it, accepts and
+ * dispatches); struct control_client is one accepted connection
+ * (control_client.c: its reply queue, sending with SCM_RIGHTS, its
+ * send timeout, freeing it). Every request handler, in control.c,
+ * control_udp.c, control_tcp.c or control_status.c, answers by queuing
+ * a reply with control_client_queue(); a reply that cannot be given at
+ * once (a blocking TCP connect) sets c->reply_pending, which stops the
+ * daemon reading further requests from that client until the handler
+ * queues the reply and calls control_client_flush(). A long reply (a
+ * STATUS) is a struct control_stream that produces one chunk at a time
+ * as the client's socket takes them.
+ *
+ * The include graph is a tree: control.c includes control_udp.h,
+ * control_tcp.h and control_status.h, each of which includes this
+ * header and nothing of the others. The one call upwards, tearing a
+ * client down with the sockets it owns, goes through
+ * ctl->client_destroy (set by control.c).
+ */
+#ifndef UTCPD_CONTROL_CLIENT_H
+#define UTCPD_CONTROL_CLIENT_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include "../ipc/ipc.h"
+#include "utcpd.h"
+
+#define CONTROL_OUTQ_MAX      8
+#define CONTROL_SMALL_MSG_MAX 64 /* every reply but a status chunk */
+
+struct control_client;
+struct control_socket;
+struct ucred;
+struct control_tcp;
+
+/* What the limits count (control_limits.c). */
+enum control_kind {
+	CONTROL_KIND_CLIENT,   /* control connections */
+	CONTROL_KIND_UDP,      /* UDP sockets */
+	CONTROL_KIND_LISTENER, /* TCP listeners */
+	CONTROL_KIND_CONN,     /* TCP connections */
+	CONTROL_KINDS
+};
+
+/* What one client, or one uid, holds (control_limits.c). Reference
+ * counted by its holders: a client, and each socket or connection
+ * charged to it, so a connection that outlives its client keeps the
+ * accounts it was charged to. */
+struct control_account {
+	struct control_account *next; /* in ctl->uids (a uid's account) */
+	unsigned refs;
+	bool is_uid;
+	bool gone; /* a client's account whose client went: limits nothing */
+	uid_t uid;
+	unsigned held[CONTROL_KINDS];
+};
+
+/* Who a socket is charged to: its client's account and its uid's. */
+struct control_owner {
+	struct control_account *client, *uid;
+};
+
+struct control_outmsg {
+	uint8_t data[CONTROL_SMALL_MSG_MAX];
+	size_t len;
+	int fd; /* passed with SCM_RIGHTS, closed once sent; -1 = none */
+};
+
+/* A reply sent as a stream of chunks (each at most IPC_MSG_MAX bytes),
+ * encoded one at a time as the client's socket takes them. */
+struct control_stream {
+	/* Encodes the next chunk into chunk, chunk_len, chunk_last. */
+	void (*next)(struct control_stream *st, struct control_client *c);
+	void (*free)(struct control_stream *st);
+	uint8_t chunk[IPC_MSG_MAX]; /* encoded, not yet sent */
+	size_t chunk_len;
+	bool chunk_last;
+};
+
+struct control_client {
+	struct control *ctl;
+	struct control_client *prev, *next;
+	int fd;
+	unsigned serial; /* for log lines */
+	pid_t pid;
+	uid_t uid;
+	bool privileged; /* may use ports below 1024 (uid 0, or the group) */
+	struct control_owner owner; /* its limits (control_limits.c) */
+	uint8_t version;	    /* 0 until HELLO */
+	bool closing;		    /* disconnect once the output is sent */
+	ev_io read_watcher;
+	ev_io write_watcher;
+	ev_timer send_timer;
+	ev_timer hello_timer; /* HELLO must come within hello_timeout_ms */
+	struct control_outmsg outq[CONTROL_OUTQ_MAX];
+	unsigned outq_head, outq_count;
+	struct control_stream *stream;	/* a STATUS being sent */
+	struct control_socket *sockets; /* control_udp.c */
+	bool reply_pending; /* a deferred reply (blocking TCP connect) */
+};
+
+struct control {
+	struct daemon *d;
+	int listen_fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	ev_io accept_watcher;
+	ev_timer accept_retry;
+	struct control_client *clients;
+	unsigned nclients;
+	unsigned next_serial;
+	/* Tears a client down with everything it owns (control.c). */
+	void (*client_destroy)(struct control_client *c);
+	struct config_control limits; /* [control], connections_max fitted */
+	struct control_account *uids; /* per-uid accounts in use */
+	uint64_t clients_refused;
+	uint64_t hello_timeouts;
+	uint64_t protocol_errors;
+	struct control_tcp *tcp; /* control_tcp.c */
+	uint8_t msg_buf[IPC_MSG_MAX + 1];
+	uint8_t dgram_buf[IPC_DGRAM_HDR_LEN + IPC_UDP_PAYLOAD_MAX + 1];
+};
+
+/* Makes a client for the accepted connection `fd` (which it then owns)
+ * of the peer `cred`, charged to `owner` (whose references it takes
+ * over), its requests read by `read_cb`, and links it into
+ * ctl->clients. Its HELLO timer runs until control.c stops it. Returns
+ * NULL when out of memory (fd and owner are left to the caller). */
+struct control_client *
+control_client_new(struct control *ctl, int fd, const struct ucred *cred,
+		   bool privileged, const struct control_owner *owner,
+		   void (*read_cb)(struct ev_loop *, ev_io *, int),
+		   void (*hello_timeout_cb)(struct ev_loop *, ev_timer *, int));
+
+/* Unlinks and frees the client: its pending output (closing the
+ * descriptors in it), its stream, its watchers, its connection, its
+ * charge as a control connection and its references to its accounts.
+ * What else it owns is the caller's (ctl->client_destroy). */
+void control_client_free(struct control_client *c);
+
+/* Sends one packet on a SOCK_SEQPACKET socket, with a descriptor when
+ * fd >= 0. Returns 0, -EAGAIN (no room now), or another negative errno
+ * (the peer is gone). */
+int control_send_packet(int sock, const void *buf, size_t len, int fd);
+
+/* Queues a small reply (with a descriptor to pass, which the queue
+ * then owns, or -1). The caller has checked there is room: a request
+ * is only read while the queue has a free slot. */
+void control_client_queue(struct control_client *c, const void *msg, int len,
+			  int fd);
+
+/* Queues an ERROR reply to request `id`. */
+void control_reply_error(struct control_client *c, uint32_t id, int status);
+
+/* Sends what the client has pending and resumes reading its requests.
+ * Returns 0, or -1 when the client was destroyed (a send failed). */
+int control_client_flush(struct control_client *c);
+
+#endif

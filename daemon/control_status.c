@@ -1,0 +1,361 @@
+/*
+ * control_status.c - the STATUS request: the stack's records to the
+ * IPC's
+ *
+ * Theory of operation. A STATUS request takes a snapshot at once
+ * (status_snapshot: the interfaces, routes, ARP entries, UDP sockets,
+ * TCP connections and listeners, the pool and every counter), so that
+ * what the client receives is one instant however slowly it reads. The
+ * snapshot is a struct control_stream (control_client.h): each time the
+ * client's socket has room, status_encode_chunk() copies the next
+ * records from the stack's structs into IPC records (status_record:
+ * the stack-record -> IPC-record copies, phase by phase, docs/ipc.md
+ * "STATUS") and encodes as many as fit in one chunk of at most
+ * IPC_MSG_MAX bytes; the last chunk carries the end flag. The snapshot
+ * is freed when the last chunk went, or with the client.
+ */
+#include "control_status.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* A status being streamed: the snapshot and where encoding stands. */
+enum status_phase {
+	STATUS_DAEMON,
+	STATUS_INTERFACES,
+	STATUS_ROUTES,
+	STATUS_ARP,
+	STATUS_SOCKETS,
+	STATUS_TCP,
+	STATUS_POOL,
+	STATUS_COUNTERS,
+	STATUS_DONE,
+};
+
+struct status_stream {
+	struct control_stream base; /* first: the stream's chunks */
+	uint32_t id;
+	int32_t error; /* nonzero: one last reply with this status */
+	enum status_phase phase;
+	size_t index;
+	uint64_t uptime_ms;
+	int nifs;
+	struct stack_if_info ifs[STACK_IF_MAX];
+	uint32_t if_gateway[STACK_IF_MAX];
+	struct stack_route_info *routes;
+	size_t nroutes;
+	struct stack_arp_info *arp;
+	size_t narp;
+	struct stack_udp_info *udp;
+	size_t nudp;
+	struct stack_tcp_info *tcp;
+	size_t ntcp;
+	struct stack_pool_info pool;
+	uint64_t counters[STACK_COUNTER_COUNT];
+};
+
+static void status_free(struct control_stream *base)
+{
+	struct status_stream *st = (struct status_stream *)base;
+
+	if (!st)
+		return;
+	free(st->routes);
+	free(st->arp);
+	free(st->udp);
+	free(st->tcp);
+	free(st);
+}
+
+/*
+ * The stack's enums and the wire's are numbered alike, so a state or a
+ * kind travels as its number; the asserts keep it so.
+ */
+#define SAME_TCP_STATE(id, name)                                               \
+	_Static_assert((int)TCPS_##id == (int)IPC_TCPS_##id, #id);
+#define SAME_ARP_STATE(id, name)                                               \
+	_Static_assert((int)ARP_##id == (int)IPC_ARP_##id, #id);
+#define SAME_ROUTE_KIND(id, name)                                              \
+	_Static_assert((int)STACK_ROUTE_##id == (int)IPC_ROUTE_##id, #id);
+IPC_TCP_STATES(SAME_TCP_STATE)
+IPC_ARP_STATES(SAME_ARP_STATE)
+IPC_ROUTE_KINDS(SAME_ROUTE_KIND)
+_Static_assert((int)TCPS_STATE_COUNT == (int)IPC_TCPS_COUNT, "TCP states");
+
+/*
+ * The fields an IPC record shares, by name, with the stack's struct it
+ * is copied from (TO_RECORD assigns them). A field both have is one
+ * line here (the TCP record's come from ipc.h); the others are set by
+ * hand.
+ */
+/* clang-format off */
+#define INTERFACE_SAME(X)                                                      \
+	X(mtu)                                                                 \
+	X(addr)                                                                \
+	X(prefix_len)
+#define ROUTE_SAME(X)                                                          \
+	X(dst)                                                                 \
+	X(prefix_len)                                                          \
+	X(gateway)                                                             \
+	X(ifindex)                                                             \
+	X(kind)
+#define ARP_SAME(X)                                                            \
+	X(addr)                                                                \
+	X(ifindex)                                                             \
+	X(state)                                                               \
+	X(queued)
+#define TO_RECORD(field) dst->field = src->field;
+/* clang-format on */
+
+static void interface_record(const struct stack_if_info *src, uint32_t gateway,
+			     int32_t index, struct ipc_rec_interface *dst)
+{
+	INTERFACE_SAME(TO_RECORD)
+	dst->index = index;
+	memcpy(dst->name, src->name, sizeof(dst->name) - 1);
+	memcpy(dst->mac, src->mac, sizeof(dst->mac));
+	dst->gateway = gateway;
+}
+
+static void route_record(const struct stack_route_info *src,
+			 struct ipc_rec_route *dst)
+{
+	ROUTE_SAME(TO_RECORD)
+}
+
+static void arp_record(const struct stack_arp_info *src,
+		       struct ipc_rec_arp *dst)
+{
+	ARP_SAME(TO_RECORD)
+	memcpy(dst->mac, src->mac, sizeof(dst->mac));
+	dst->expires_ms = src->expires_in_ns / 1000000u;
+}
+
+/* A TCP connection's or listener's record. */
+static void tcp_record(const struct stack_tcp_info *src, struct ipc_record *r)
+{
+	struct ipc_rec_tcp *dst = &r->u.tcp;
+
+	r->type = IPC_REC_TCP;
+	IPC_REC_TCP_PLAIN(TO_RECORD)
+	if (src->listener)
+		dst->state = IPC_TCPS_LISTEN;
+	else if ((unsigned)src->state < IPC_TCPS_COUNT &&
+		 src->state != TCPS_LISTEN)
+		dst->state = (uint8_t)src->state;
+	else
+		dst->state = IPC_TCPS_CLOSED; /* cannot happen */
+	dst->flags = (uint8_t)((src->listener ? IPC_TCP_F_LISTENER : 0) |
+			       (src->orphan ? IPC_TCP_F_ORPHAN : 0));
+}
+
+/* Fills *r with the record at the stream's position; false when the
+ * current phase is exhausted. */
+static bool status_record(struct status_stream *st, struct ipc_record *r)
+{
+	size_t i = st->index;
+
+	memset(r, 0, sizeof(*r));
+	switch (st->phase) {
+	case STATUS_DAEMON:
+		if (i > 0)
+			return false;
+		r->type = IPC_REC_DAEMON;
+		r->u.daemon.uptime_ms = st->uptime_ms;
+		return true; /* name filled by the caller */
+	case STATUS_INTERFACES:
+		if (i >= (size_t)st->nifs)
+			return false;
+		r->type = IPC_REC_INTERFACE;
+		interface_record(&st->ifs[i], st->if_gateway[i], (int32_t)i,
+				 &r->u.iface);
+		return true;
+	case STATUS_ROUTES:
+		if (i >= st->nroutes)
+			return false;
+		r->type = IPC_REC_ROUTE;
+		route_record(&st->routes[i], &r->u.route);
+		return true;
+	case STATUS_ARP:
+		if (i >= st->narp)
+			return false;
+		r->type = IPC_REC_ARP;
+		arp_record(&st->arp[i], &r->u.arp);
+		return true;
+	case STATUS_SOCKETS:
+		if (i >= st->nudp)
+			return false;
+		r->type = IPC_REC_SOCKET;
+		r->u.socket.id = st->udp[i].sock;
+		r->u.socket.protocol = IPC_PROTO_UDP;
+		r->u.socket.local_addr = st->udp[i].local_addr;
+		r->u.socket.local_port = st->udp[i].local_port;
+		r->u.socket.remote_addr = st->udp[i].remote_addr;
+		r->u.socket.remote_port = st->udp[i].remote_port;
+		r->u.socket.recv_queue = st->udp[i].rcvq_datagrams;
+		r->u.socket.recv_bytes = st->udp[i].rcvq_bytes;
+		r->u.socket.rx = st->udp[i].rx_datagrams;
+		r->u.socket.tx = st->udp[i].tx_datagrams;
+		r->u.socket.drops = st->udp[i].rx_drops;
+		return true;
+	case STATUS_TCP:
+		if (i >= st->ntcp)
+			return false;
+		tcp_record(&st->tcp[i], r);
+		return true;
+	case STATUS_POOL:
+		if (i > 0)
+			return false;
+		r->type = IPC_REC_POOL;
+		r->u.pool.small_in_use = st->pool.in_use[PKT_CLASS_SMALL];
+		r->u.pool.small_allocated = st->pool.allocated[PKT_CLASS_SMALL];
+		r->u.pool.small_max = st->pool.max[PKT_CLASS_SMALL];
+		r->u.pool.large_in_use = st->pool.in_use[PKT_CLASS_LARGE];
+		r->u.pool.large_allocated = st->pool.allocated[PKT_CLASS_LARGE];
+		r->u.pool.large_max = st->pool.max[PKT_CLASS_LARGE];
+		return true;
+	case STATUS_COUNTERS:
+		if (i >= STACK_COUNTER_COUNT)
+			return false;
+		r->type = IPC_REC_COUNTER;
+		snprintf(r->u.counter.name, sizeof(r->u.counter.name), "%s",
+			 stack_counter_name((enum stack_counter)i));
+		r->u.counter.value = st->counters[i];
+		return true;
+	case STATUS_DONE:
+		break;
+	}
+	return false;
+}
+
+/* Encodes the next chunk of the stream into its chunk (base.next). */
+static void status_encode_chunk(struct control_stream *base,
+				struct control_client *c)
+{
+	struct status_stream *st = (struct status_stream *)base;
+	struct ipc_status_builder b;
+	struct ipc_record r;
+
+	/* IPC_MSG_MAX always holds an empty reply: cannot fail. */
+	(void)ipc_status_begin(&b, st->base.chunk, sizeof(st->base.chunk),
+			       c->version, st->id);
+	if (st->error) {
+		st->base.chunk_len = ipc_status_finish(&b, st->error, true);
+		st->base.chunk_last = true;
+		return;
+	}
+	while (st->phase != STATUS_DONE) {
+		if (!status_record(st, &r)) {
+			st->phase++;
+			st->index = 0;
+			continue;
+		}
+		if (r.type == IPC_REC_DAEMON)
+			snprintf(r.u.daemon.name, sizeof(r.u.daemon.name), "%s",
+				 c->ctl->d->cfg->name);
+		if (ipc_status_add(&b, &r) == -ENOSPC) {
+			if (b.nrecords == 0) {
+				/* cannot happen: every record is small */
+				st->index++;
+				continue;
+			}
+			break;
+		}
+		st->index++;
+	}
+	st->base.chunk_last = st->phase == STATUS_DONE;
+	st->base.chunk_len = ipc_status_finish(&b, 0, st->base.chunk_last);
+}
+
+/* Takes a snapshot of `count` records via `snap`; returns 0 or -ENOMEM.
+ * Entries may appear between the two calls: what fits is kept. */
+#define SNAPSHOT(st, field, nfield, type, call)                                \
+	do {                                                                   \
+		size_t total_ = (call(NULL, 0));                               \
+		if (total_ > 0) {                                              \
+			(st)->field = calloc(total_, sizeof(type));            \
+			if (!(st)->field)                                      \
+				return -ENOMEM;                                \
+			(st)->nfield = call((st)->field, total_);              \
+			if ((st)->nfield > total_)                             \
+				(st)->nfield = total_;                         \
+		}                                                              \
+	} while (0)
+
+/* Fills a status stream with a snapshot of the stack. */
+static int status_snapshot(struct daemon *d, struct status_stream *st)
+{
+	uint64_t now = daemon_now();
+	int i;
+
+#define ROUTES(out, max) stack_route_snapshot(d->stack, out, max)
+#define ARPS(out, max)	 stack_arp_snapshot(d->stack, now, out, max)
+#define UDPS(out, max)	 stack_udp_snapshot(d->stack, out, max)
+#define TCPS(out, max)	 stack_tcp_snapshot(d->stack, now, out, max)
+	SNAPSHOT(st, routes, nroutes, struct stack_route_info, ROUTES);
+	SNAPSHOT(st, arp, narp, struct stack_arp_info, ARPS);
+	SNAPSHOT(st, udp, nudp, struct stack_udp_info, UDPS);
+	SNAPSHOT(st, tcp, ntcp, struct stack_tcp_info, TCPS);
+#undef ROUTES
+#undef ARPS
+#undef UDPS
+#undef TCPS
+
+	st->uptime_ms = (now - d->start_ns) / 1000000u;
+	st->nifs = stack_if_count(d->stack);
+	if (st->nifs > STACK_IF_MAX)
+		st->nifs = STACK_IF_MAX;
+	if (st->nifs < 0)
+		st->nifs = 0;
+	for (i = 0; i < st->nifs; i++) {
+		if (stack_if_info(d->stack, i, &st->ifs[i]) != 0)
+			memset(&st->ifs[i], 0, sizeof(st->ifs[i]));
+		st->ifs[i].name[STACK_IF_NAME_MAX - 1] = '\0';
+	}
+	/* An interface's gateway: that of a default route out of it. */
+	for (size_t r = 0; r < st->nroutes; r++) {
+		const struct stack_route_info *ri = &st->routes[r];
+
+		if (ri->prefix_len == 0 && ri->gateway != 0 &&
+		    ri->ifindex >= 0 && ri->ifindex < st->nifs &&
+		    st->if_gateway[ri->ifindex] == 0)
+			st->if_gateway[ri->ifindex] = ri->gateway;
+	}
+	stack_pool_info(d->stack, &st->pool);
+	for (i = 0; i < STACK_COUNTER_COUNT; i++)
+		st->counters[i] =
+		    stack_counter_get(d->stack, (enum stack_counter)i);
+	return 0;
+}
+
+void control_status_request(struct control_client *c, const struct ipc_msg *m)
+{
+	struct status_stream *st = calloc(1, sizeof(*st));
+	int err;
+
+	if (!st) {
+		control_reply_error(c, m->id, -ENOMEM);
+		return;
+	}
+	st->base.next = status_encode_chunk;
+	st->base.free = status_free;
+	st->id = m->id;
+	err = status_snapshot(c->ctl->d, st);
+	if (err) {
+		free(st->routes);
+		free(st->arp);
+		free(st->udp);
+		free(st->tcp);
+		st->routes = NULL;
+		st->arp = NULL;
+		st->udp = NULL;
+		st->tcp = NULL;
+		st->error = err;
+	}
+	c->stream = &st->base;
+}

@@ -1,0 +1,16 @@
+/*
+ * control_status.h - the STATUS request: a snapshot of the stack as
+ * a stream of records
+ */
+#ifndef UTCPD_CONTROL_STATUS_H
+#define UTCPD_CONTROL_STATUS_H
+
+#include "control_client.h"
+
+/* Answers STATUS request m: takes a snapshot of the daemon and its stack
+ * and makes it the client's stream (c->stream), sent as chunks as the
+ * client reads them. Out of memory: an ERROR -ENOMEM reply, or a last
+ * chunk with status -ENOMEM when the snapshot failed half-way. */
+void control_status_request(struct control_client *c, const struct ipc_msg *m);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * control_tcp.h - TCP connections and listeners through the IPC (see
+ * control_tcp.c)
+ */
+#ifndef UTCPD_CONTROL_TCP_H
+#define UTCPD_CONTROL_TCP_H
+
+#include "control_client.h"
+
+/* Sets up the TCP side (its tables, the hang-up watcher). Returns 0 or
+ * a negative errno. */
+int control_tcp_start(struct control *ctl);
+
+/* Closes every TCP connection and listener (the stack is going away). */
+void control_tcp_stop(struct control *ctl);
+
+/* A client is going: a blocking connect it waits for is abandoned.
+ * Connections and listeners it made live on: they belong to their
+ * descriptors. */
+void control_tcp_client_gone(struct control *ctl, struct control_client *c);
+
+/* Handles a STACK_EV_TCP_* event. */
+void control_tcp_on_event(struct control *ctl, const struct stack_event *ev);
+
+/* Request handlers; each queues its reply (or defers it). */
+void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
+			 const struct ipc_tcp_connect *req);
+void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
+			const struct ipc_tcp_listen *req);
+void control_tcp_setopt(struct control_client *c, const struct ipc_msg *m,
+			const struct ipc_tcp_setopt *req);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * control_udp.h - UDP sockets through the IPC: UDP_OPEN and the data
+ * path (see control_udp.c)
+ */
+#ifndef UTCPD_CONTROL_UDP_H
+#define UTCPD_CONTROL_UDP_H
+
+#include "control_client.h"
+
+/* Answers UDP_OPEN request m: opens the socket in the stack and replies
+ * with its id, the bound address and the application's end of the
+ * socketpair (or an error status: -EMFILE at a limit, the stack's). */
+void control_udp_open(struct control_client *c, const struct ipc_msg *m,
+		      const struct ipc_udp_open *o);
+
+/* The client is going: each of its sockets passes on what the
+ * application had already written, then closes. */
+void control_udp_client_gone(struct control_client *c);
+
+/* Handles STACK_EV_UDP_READABLE or STACK_EV_UDP_ERROR. */
+void control_udp_on_event(struct control *ctl, const struct stack_event *ev);
+
+#endif

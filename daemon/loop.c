@@ -1,0 +1,133 @@
+/*
+ * loop.c - the end of each loop turn: the stack's output, its events,
+ * its timer
+ *
+ * Theory of operation. Every watcher of the daemon (a TAP readable, a
+ * control request, an application's socket readable, the stack's timer)
+ * only hands the stack its input. What the stack wants done in return
+ * waits in its queues until the end of the turn: an ev_prepare watcher,
+ * which libev runs after every pending callback of the turn and just
+ * before it blocks, calls daemon_drain(). That
+ *
+ *   1. writes every queued frame to its link (d->link_send: the TAPs,
+ *      or a test's simulated link) and gives its buffer back;
+ *   2. hands every queued event to the control server, whose handlers
+ *      may give the stack more input (a window update, an accepted
+ *      connection, data that waited for room): so 1 and 2 repeat until
+ *      a round finds no event, at most DAEMON_DRAIN_ROUNDS_MAX rounds;
+ *   3. re-arms the stack's timer at stack_next_deadline(), or at once
+ *      when the rounds ran out with work left, so the loop does not
+ *      block while there is some.
+ *
+ * Nothing is re-entered: event handlers never drain. The one other
+ * caller is BARRIER, which reads the TAPs in batches and drains between
+ * them (its promise in docs/ipc.md).
+ *
+ * Bounds between two drains. The event queue cannot overflow (stack.h:
+ * an event is queued at most once per socket and kind until acted on).
+ * The tx queue is a list, but each frame holds a buffer of the pool:
+ * handlers that feed the stack in bulk (the UDP and TCP data paths)
+ * stop when daemon_turn_full() says half the pool's small buffers wait
+ * in it, and go on next turn.
+ */
+#include "loop.h"
+
+#include <ev.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "control.h"
+#include "utcpd.h"
+
+/* Rounds of draining tx and events in one daemon_drain(); events that
+ * keep making events beyond this are left for the next turn. */
+#define DAEMON_DRAIN_ROUNDS_MAX 16
+
+uint64_t daemon_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * STACK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static void rearm_stack_timer(struct daemon *d, bool at_once)
+{
+	uint64_t deadline = at_once ? 0 : stack_next_deadline(d->stack);
+	uint64_t now;
+	double delay = 0;
+
+	/* The timer already runs to this deadline: nothing to do. */
+	if (deadline == d->timer_deadline &&
+	    (deadline == STACK_NO_DEADLINE || ev_is_active(&d->stack_timer)))
+		return;
+	ev_timer_stop(d->loop, &d->stack_timer);
+	d->timer_deadline = deadline;
+	if (deadline == STACK_NO_DEADLINE)
+		return;
+	if (!at_once) {
+		now = daemon_now();
+		if (deadline > now)
+			delay = (double)(deadline - now) / 1e9;
+	}
+	/* libev counts the delay from its cached loop time, which may be
+	 * late by the work done since the loop woke. */
+	ev_now_update(d->loop);
+	ev_timer_set(&d->stack_timer, delay, 0.);
+	ev_timer_start(d->loop, &d->stack_timer);
+}
+
+void daemon_drain(struct daemon *d)
+{
+	struct stack_event ev;
+	struct pkt *p;
+	int round, events;
+
+	for (round = 0; round < DAEMON_DRAIN_ROUNDS_MAX; round++) {
+		while ((p = stack_pop_tx(d->stack))) {
+			d->link_send(d, p);
+			stack_pkt_free(d->stack, p);
+		}
+		events = 0;
+		while (stack_pop_event(d->stack, &ev)) {
+			if (d->control)
+				control_on_stack_event(d, &ev);
+			events++;
+		}
+		if (!events)
+			break;
+	}
+	rearm_stack_timer(d, round == DAEMON_DRAIN_ROUNDS_MAX);
+}
+
+static void turn_end_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	daemon_drain(w->data);
+}
+
+static void stack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	stack_timer(d->stack, daemon_now());
+}
+
+void daemon_loop_start(struct daemon *d)
+{
+	d->turn_tx_max = d->cfg->limits.pkt_small_max / 2;
+	if (d->turn_tx_max == 0)
+		d->turn_tx_max = 1;
+	d->timer_deadline = STACK_NO_DEADLINE;
+	ev_init(&d->stack_timer, stack_timer_cb);
+	d->stack_timer.data = d;
+	ev_prepare_init(&d->turn_end, turn_end_cb);
+	d->turn_end.data = d;
+	ev_prepare_start(d->loop, &d->turn_end);
+}
+
+void daemon_loop_stop(struct daemon *d)
+{
+	ev_prepare_stop(d->loop, &d->turn_end);
+	daemon_drain(d);
+	ev_timer_stop(d->loop, &d->stack_timer);
+}

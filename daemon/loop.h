@@ -1,0 +1,31 @@
+/*
+ * loop.h - the end of each loop turn: the stack's output, its events,
+ * its timer
+ *
+ * See loop.c. Handlers only hand the stack its input (a frame, a user
+ * call); what the stack wants done in return happens once per turn of
+ * the libev loop, just before it blocks.
+ */
+#ifndef UTCPD_LOOP_H
+#define UTCPD_LOOP_H
+
+struct daemon;
+
+/* Starts the end-of-turn watcher and the stack's timer on d->loop
+ * (d->stack, d->cfg and d->link_send are set). */
+void daemon_loop_start(struct daemon *d);
+
+/* Stops both watchers, then drains once more: the frames that closing
+ * the sockets queued still reach their links. */
+void daemon_loop_stop(struct daemon *d);
+
+/*
+ * Drains the stack: its tx queue to d->link_send(), its events to the
+ * control server, a bounded number of rounds (an event's handler may
+ * give the stack more input), then re-arms the stack's timer (at once
+ * when work is left). Called at the end of every turn, and by a
+ * BARRIER between its batches of frames: nobody else calls it.
+ */
+void daemon_drain(struct daemon *d);
+
+#endif

@@ -1,0 +1,1036 @@
+/*
+ * test_control.c - the control server in process: libutcp <-> the real
+ * control server <-> a real struct stack <-> a simulated link <-> a peer
+ * stack
+ *
+ * No root, no TAP. The daemon's side is built as utcpd builds it (the
+ * control library: loop.c and control*.c) around a struct daemon whose
+ * link is the simulator of tests/sim: d->link_send hands each frame to
+ * a scripted node ("utcpd") on a wire to a peer stack ("peer",
+ * 10.0.0.1; the daemon's stack is 10.0.0.2), and frames reaching that
+ * node go to stack_input(). The control socket is a real Unix socket in
+ * a temporary directory.
+ *
+ * Threads: the libev loop runs in a thread of its own (the daemon, the
+ * simulator and the peer's stack are only ever touched there); the test
+ * thread is the application, calling libutcp's blocking functions. A
+ * 1 ms timer on the loop moves the simulation to the loop's clock, so
+ * the simulated time follows CLOCK_MONOTONIC. The test thread runs code
+ * on the loop (to steer the peer or look at the daemon's stack) with
+ * on_loop().
+ *
+ * The peer runs small applications of its own in its event callback: a
+ * UDP echo on port 7, a TCP echo listening on port 80, and one active
+ * connection that sends a greeting and keeps what it receives.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <ev.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "config.h"
+#include "control.h"
+#include "control_client.h"
+#include "control_limits.h"
+#include "log.h"
+#include "loop.h"
+#include "sim.h"
+#include "utcp.h"
+#include "utcpd.h"
+
+#define DAEMON_ADDR 0x0a000002u /* 10.0.0.2 */
+#define PEER_ADDR   0x0a000001u /* 10.0.0.1 */
+#define UDP_ECHO    7
+#define TCP_ECHO    80
+#define WAIT_MS	    5000 /* the longest any condition is waited for */
+
+static const uint8_t DAEMON_MAC[6] = {0x02, 0, 0, 0, 0, 0x42};
+
+/* The peer's applications (run in the loop thread, by its events). */
+struct peer {
+	struct stack *s;
+	int udp_echo;
+	int tcp_listener;
+	int active;	      /* its own connection, -1 = none */
+	const char *greeting; /* sent once `active` is established */
+	char got[256];	      /* what `active` received */
+	size_t got_len;
+};
+
+static struct world {
+	struct daemon d;
+	struct config cfg;
+	struct sim *sim;
+	struct sim_node *wire; /* the daemon's end of the link */
+	struct peer peer;
+	ev_timer tick;
+	ev_async call;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	void (*fn)(void *arg);
+	void *arg;
+	char dir[64];
+	char path[128];
+	/* The credentials the next accepted client is said to have
+	 * (d->peer_cred): in process every client is this test, root. */
+	uid_t next_uid;
+	gid_t next_gid;
+} W;
+
+/* d->peer_cred: the kernel's pid, the test's uid and gid. */
+static int fake_peer_cred(int fd, gid_t group, struct ucred *cred,
+			  bool *in_group)
+{
+	socklen_t len = sizeof(*cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0)
+		return -errno;
+	cred->uid = W.next_uid;
+	cred->gid = W.next_gid;
+	*in_group = cred->gid == group;
+	return 0;
+}
+
+/* ---- the link ------------------------------------------------------ */
+
+/* d->link_send: the daemon's frame onto the simulated wire. */
+static void wire_send(struct daemon *d, const struct pkt *p)
+{
+	ck_assert_int_eq(sim_node_send(W.sim, W.wire, 0, p->data, p->len), 0);
+}
+
+/* A frame from the peer reaches the daemon's stack. */
+static void wire_rx(struct sim *sim, struct sim_node *node, int port,
+		    const uint8_t *frame, size_t len, void *arg)
+{
+	struct pkt *p = stack_pkt_alloc(W.d.stack, len);
+
+	if (!p)
+		return;
+	memcpy(p->data, frame, len);
+	p->len = (uint32_t)len;
+	p->ifindex = 0;
+	stack_input(W.d.stack, daemon_now(), p);
+}
+
+/* d->link_read_all (BARRIER): the simulation up to now, until quiet. */
+static unsigned wire_read_all(struct daemon *d)
+{
+	unsigned total = 0;
+
+	for (int round = 0; round < 16; round++) {
+		uint64_t n = sim_run_until(W.sim, daemon_now());
+
+		daemon_drain(d);
+		total += (unsigned)n;
+		if (n == 0)
+			break;
+	}
+	return total;
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	sim_run_until(W.sim, daemon_now());
+}
+
+/* ---- the peer's applications ---------------------------------------- */
+
+static void peer_udp_echo(struct peer *p, uint64_t now)
+{
+	struct udp_datagram dg;
+
+	while (udp_peek(p->s, p->udp_echo, &dg) == 0) {
+		(void)udp_send(p->s, now, p->udp_echo, dg.src_addr, dg.src_port,
+			       dg.data, dg.len);
+		udp_pop(p->s, p->udp_echo);
+	}
+}
+
+/* Echoes what an accepted connection receives, or keeps what the
+ * active one does; closes an echo connection at the client's FIN. */
+static void peer_tcp_readable(struct peer *p, int conn, uint64_t now)
+{
+	const uint8_t *data;
+	size_t len;
+
+	while (tcp_recv_peek(p->s, conn, &data, &len) == 0) {
+		if (len == 0) {
+			if (conn != p->active)
+				tcp_close(p->s, now, conn);
+			return;
+		}
+		if (conn == p->active) {
+			if (len > sizeof(p->got) - p->got_len)
+				len = sizeof(p->got) - p->got_len;
+			memcpy(p->got + p->got_len, data, len);
+			p->got_len += len;
+		} else {
+			ck_assert_int_eq(tcp_send(p->s, now, conn, data, len),
+					 (long)len);
+		}
+		tcp_recv_consume(p->s, now, conn, len);
+	}
+}
+
+static void peer_event(struct sim *sim, struct sim_node *node,
+		       const struct stack_event *ev, void *arg)
+{
+	struct peer *p = arg;
+	uint64_t now = sim_now(sim);
+	uint32_t raddr;
+	uint16_t rport;
+
+	switch (ev->type) {
+	case STACK_EV_UDP_READABLE:
+		peer_udp_echo(p, now);
+		break;
+	case STACK_EV_TCP_ACCEPTABLE:
+		while (tcp_accept(p->s, p->tcp_listener, &raddr, &rport) >= 0)
+			; /* its events say the rest */
+		break;
+	case STACK_EV_TCP_CONNECTED:
+		if (ev->sock == p->active && p->greeting)
+			(void)tcp_send(p->s, now, p->active, p->greeting,
+				       strlen(p->greeting));
+		break;
+	case STACK_EV_TCP_READABLE:
+		peer_tcp_readable(p, ev->sock, now);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- running code on the loop ----------------------------------------- */
+
+static void call_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	pthread_mutex_lock(&W.mu);
+	if (W.fn) {
+		W.fn(W.arg);
+		W.fn = NULL;
+		pthread_cond_broadcast(&W.cv);
+	}
+	pthread_mutex_unlock(&W.mu);
+}
+
+/* Runs fn(arg) in the loop thread, between two callbacks, and returns
+ * once it has. */
+static void on_loop(void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&W.mu);
+	W.fn = fn;
+	W.arg = arg;
+	ev_async_send(W.d.loop, &W.call);
+	while (W.fn)
+		pthread_cond_wait(&W.cv, &W.mu);
+	pthread_mutex_unlock(&W.mu);
+}
+
+struct probe {
+	bool (*pred)(void);
+	bool result;
+};
+
+static void probe_fn(void *arg)
+{
+	struct probe *pr = arg;
+
+	pr->result = pr->pred();
+}
+
+/* Waits (up to WAIT_MS) until pred(), evaluated on the loop, holds. */
+static bool wait_until(bool (*pred)(void))
+{
+	struct probe pr = {pred, false};
+
+	for (int ms = 0; ms < WAIT_MS; ms++) {
+		on_loop(probe_fn, &pr);
+		if (pr.result)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static void *loop_thread(void *arg)
+{
+	ev_run(W.d.loop, 0);
+	return NULL;
+}
+
+static void break_fn(void *arg)
+{
+	ev_break(W.d.loop, EVBREAK_ALL);
+}
+
+/* ---- a world per test ------------------------------------------------ */
+
+static void setup(void)
+{
+	struct sim_config scfg = {.seed = 1};
+	struct sim_link_params wire = {0};
+	struct sim_node *peer;
+
+	memset(&W, 0, sizeof(W));
+	snprintf(W.dir, sizeof(W.dir), "/tmp/utcpd-control-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(W.dir));
+	snprintf(W.path, sizeof(W.path), "%s/ctl.sock", W.dir);
+	config_defaults(&W.cfg);
+	snprintf(W.cfg.name, sizeof(W.cfg.name), "in-process");
+	W.cfg.log_target = LOG_TARGET_STDERR;
+	W.cfg.log_level = LOG_WARNING; /* not every client's coming and going */
+	ck_assert_int_eq(log_open(&W.cfg), 0);
+
+	W.d.cfg = &W.cfg;
+	W.d.loop = ev_loop_new(EVFLAG_AUTO);
+	ck_assert_ptr_nonnull(W.d.loop);
+	W.d.start_ns = daemon_now();
+	W.d.stack = stack_new(&W.cfg.limits, 1);
+	ck_assert_ptr_nonnull(W.d.stack);
+	ck_assert_int_eq(stack_if_add(W.d.stack, "sim0", DAEMON_MAC, 1500), 0);
+	ck_assert_int_eq(
+	    stack_if_set_address(W.d.stack, daemon_now(), 0, DAEMON_ADDR, 24),
+	    0);
+	W.d.link_send = wire_send;
+	W.d.link_read_all = wire_read_all;
+	W.d.peer_cred = fake_peer_cred;
+
+	scfg.start_ns = daemon_now();
+	W.sim = sim_new(&scfg);
+	ck_assert_ptr_nonnull(W.sim);
+	peer = sim_add_host(W.sim, "peer", PEER_ADDR, 24, 1500, NULL,
+			    peer_event, &W.peer);
+	W.wire = sim_add_script(W.sim, "utcpd", wire_rx, NULL);
+	ck_assert_ptr_nonnull(peer);
+	ck_assert_ptr_nonnull(W.wire);
+	ck_assert_ptr_nonnull(sim_link(W.sim, peer, 0, W.wire, 0, &wire, NULL));
+	W.peer.s = sim_node_stack(peer);
+	W.peer.active = -1;
+	W.peer.udp_echo = udp_socket_open(W.peer.s, 0, UDP_ECHO, 0, 0);
+	ck_assert_int_ge(W.peer.udp_echo, 0);
+	W.peer.tcp_listener = tcp_listen(W.peer.s, 0, TCP_ECHO, 16, NULL);
+	ck_assert_int_ge(W.peer.tcp_listener, 0);
+
+	daemon_loop_start(&W.d);
+	ck_assert_int_eq(control_start(&W.d, W.path, 0600), 0);
+	ev_timer_init(&W.tick, tick_cb, 0.001, 0.001);
+	ev_timer_start(W.d.loop, &W.tick);
+	ev_async_init(&W.call, call_cb);
+	ev_async_start(W.d.loop, &W.call);
+	pthread_mutex_init(&W.mu, NULL);
+	pthread_cond_init(&W.cv, NULL);
+	ck_assert_int_eq(pthread_create(&W.thread, NULL, loop_thread, NULL), 0);
+}
+
+static void teardown(void)
+{
+	on_loop(break_fn, NULL);
+	pthread_join(W.thread, NULL);
+	control_stop(&W.d);
+	daemon_loop_stop(&W.d);
+	ev_timer_stop(W.d.loop, &W.tick);
+	ev_async_stop(W.d.loop, &W.call);
+	stack_free(W.d.stack);
+	sim_free(W.sim);
+	ev_loop_destroy(W.d.loop);
+	log_close();
+	rmdir(W.dir);
+}
+
+static struct utcp *client(void)
+{
+	int err = 0;
+	struct utcp *u = utcp_open(W.path, &err);
+
+	ck_assert_msg(u, "utcp_open: %s", strerror(-err));
+	return u;
+}
+
+static struct in_addr in4(uint32_t a)
+{
+	return (struct in_addr){htonl(a)};
+}
+
+/* Reads exactly len bytes from a TCP descriptor. */
+static void recv_all(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = utcp_tcp_recv(fd, buf + got, len - got, 0);
+
+		ck_assert_int_gt(n, 0);
+		got += (size_t)n;
+	}
+}
+
+/* ---- the tests ------------------------------------------------------ */
+
+START_TEST(test_hello_then_status_describes_the_daemon)
+{
+	struct utcp *u = client();
+	struct utcp_status *st;
+	char buf[8];
+	int fd;
+
+	/* An exchange with the peer first, for an ARP entry. */
+	fd = utcp_udp_connect(u, in4(PEER_ADDR), UDP_ECHO, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_send(fd, "arp", 3), 3);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 3);
+	close(fd);
+
+	/* Every counter: more records than one reply holds, so the
+	 * status spans several replies. */
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	ck_assert_str_eq(st->name, "in-process");
+	ck_assert_uint_eq(st->n_interfaces, 1);
+	ck_assert_str_eq(st->interfaces[0].name, "sim0");
+	ck_assert(st->interfaces[0].has_address);
+	ck_assert_uint_eq(ntohl(st->interfaces[0].address.s_addr), DAEMON_ADDR);
+	ck_assert(!st->interfaces[0].has_gateway);
+	ck_assert_uint_eq(st->n_routes, 1);
+	ck_assert_uint_eq(ntohl(st->routes[0].destination.s_addr), 0x0a000000);
+	ck_assert_uint_eq(st->routes[0].prefix_len, 24);
+	ck_assert_str_eq(st->routes[0].interface, "sim0");
+	ck_assert_int_eq(st->routes[0].kind, UTCP_ROUTE_CONNECTED);
+	ck_assert_uint_eq(st->n_arp, 1);
+	ck_assert_uint_eq(ntohl(st->arp[0].address.s_addr), PEER_ADDR);
+	ck_assert_int_eq(st->arp[0].state, UTCP_ARP_REACHABLE);
+	ck_assert_uint_eq(st->n_counters, STACK_COUNTER_COUNT);
+	ck_assert_uint_gt(st->n_counters * (IPC_REC_HDR_LEN + 56), IPC_MSG_MAX);
+	ck_assert_str_eq(st->counters[0].name,
+			 stack_counter_name((enum stack_counter)0));
+	utcp_status_free(st);
+	/* The connection stays usable after a multi-reply exchange. */
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	utcp_status_free(st);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_socket_path_comes_from_the_environment)
+{
+	struct utcp *u;
+	int err = 0;
+
+	ck_assert_ptr_null(utcp_open("/nonexistent/utcpd.sock", &err));
+	ck_assert_int_eq(err, -ENOENT);
+	setenv(UTCP_SOCKET_ENV, W.path, 1);
+	u = utcp_open(NULL, &err);
+	unsetenv(UTCP_SOCKET_ENV);
+	ck_assert_ptr_nonnull(u);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_udp_open_failure_is_the_stacks_status)
+{
+	struct utcp *u = client();
+	char b[8];
+	int a, fd;
+
+	a = utcp_udp_bind(u, in4(0), 5000, 0);
+	ck_assert_int_ge(a, 0);
+	ck_assert_int_eq(utcp_udp_bind(u, in4(0), 5000, 0), -EADDRINUSE);
+	ck_assert_int_eq(utcp_udp_bind(u, in4(0x0a000063), 5001, 0),
+			 -EADDRNOTAVAIL);
+	/* and the connection is fine afterwards */
+	fd = utcp_udp_bind(u, in4(0), 5001, UTCP_NONBLOCK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_recvfrom(fd, b, sizeof(b), NULL, NULL), -EAGAIN);
+	close(fd);
+	close(a);
+	/* arguments the library refuses itself */
+	ck_assert_int_eq(utcp_udp_connect(u, in4(PEER_ADDR), 0, 0), -EINVAL);
+	ck_assert_int_eq(utcp_udp_bind(u, in4(0), 5002, 0x80), -EINVAL);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_udp_datagram_to_the_peer_and_its_echo_back)
+{
+	struct utcp *u = client();
+	struct in_addr from;
+	uint16_t port;
+	char buf[64];
+	int fd = utcp_udp_connect(u, in4(PEER_ADDR), UDP_ECHO, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_send(fd, "ping", 4), 4);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), &from, &port), 4);
+	ck_assert_mem_eq(buf, "ping", 4);
+	ck_assert_uint_eq(ntohl(from.s_addr), PEER_ADDR);
+	ck_assert_uint_eq(port, UDP_ECHO);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_tcp_connect_to_a_listening_peer_data_both_ways)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_info info;
+	char buf[16];
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_eq(ntohl(info.local_addr.s_addr), DAEMON_ADDR);
+	ck_assert_uint_ne(info.local_port, 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "hello, peer", 11), 11);
+	recv_all(fd, buf, 11);
+	ck_assert_mem_eq(buf, "hello, peer", 11);
+	/* FIN: the echo closes too, and the application reads EOF. */
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_tcp_setopt_on_own_connection_only)
+{
+	struct utcp *u = client(), *other = client();
+	struct utcp_tcp_opts o = {.set = UTCP_TCP_OPT_NODELAY |
+					 UTCP_TCP_OPT_KEEPALIVE,
+				  .nodelay = true,
+				  .keepalive = true};
+	struct utcp_tcp_info info;
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_tcp_setopt(u, info.id, &o), 0);
+	/* Another client's connection, and no connection at all. */
+	ck_assert_int_eq(utcp_tcp_setopt(other, info.id, &o), -EBADF);
+	ck_assert_int_eq(utcp_tcp_setopt(u, info.id + 1000, &o), -EBADF);
+	close(fd);
+	utcp_close(other);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_barrier_answers_after_the_link_is_quiet)
+{
+	struct utcp *u = client();
+
+	ck_assert_int_eq(utcp_barrier(u), 0);
+	ck_assert_int_eq(utcp_barrier(u), 0);
+	utcp_close(u);
+}
+END_TEST
+
+static void peer_connect_fn(void *arg)
+{
+	W.peer.greeting = "from peer";
+	W.peer.active = tcp_connect(W.peer.s, sim_now(W.sim), 0, 0, DAEMON_ADDR,
+				    *(uint16_t *)arg, NULL);
+}
+
+static bool peer_got_reply(void)
+{
+	return W.peer.got_len >= 7;
+}
+
+START_TEST(test_tcp_listen_accepts_a_connection_from_the_peer)
+{
+	struct utcp *u = client();
+	struct in_addr from;
+	uint16_t port = 8080, rport;
+	char buf[16];
+	int lfd, fd;
+
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	on_loop(peer_connect_fn, &port);
+	ck_assert_int_ge(W.peer.active, 0);
+	fd = utcp_tcp_accept(lfd, &from, &rport, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_eq(ntohl(from.s_addr), PEER_ADDR);
+	recv_all(fd, buf, 9);
+	ck_assert_mem_eq(buf, "from peer", 9);
+	ck_assert_int_eq(utcp_tcp_send(fd, "to peer", 7), 7);
+	ck_assert(wait_until(peer_got_reply));
+	ck_assert_mem_eq(W.peer.got, "to peer", 7);
+	close(fd);
+	close(lfd);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_tcp_connect_to_a_closed_port_is_refused)
+{
+	struct utcp *u = client();
+
+	ck_assert_int_eq(utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO + 1, 5000,
+					  NULL, 0, NULL),
+			 -ECONNREFUSED);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_status_lists_sockets_and_listeners)
+{
+	struct utcp *u = client();
+	struct utcp_status *st;
+	bool listener = false;
+	int ufd = utcp_udp_bind(u, in4(0), 5353, 0);
+	int lfd = utcp_tcp_listen(u, in4(0), 8081, 4, NULL, 0, NULL);
+
+	ck_assert_int_ge(ufd, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	ck_assert_uint_eq(st->n_sockets, 1);
+	ck_assert_uint_eq(st->sockets[0].local_port, 5353);
+	for (size_t i = 0; i < st->n_tcp; i++)
+		if (st->tcp[i].listener && st->tcp[i].local_port == 8081)
+			listener = true;
+	ck_assert(listener);
+	utcp_status_free(st);
+	close(ufd);
+	close(lfd);
+	utcp_close(u);
+}
+END_TEST
+
+static bool no_udp_sockets(void)
+{
+	return stack_udp_snapshot(W.d.stack, NULL, 0) == 0;
+}
+
+START_TEST(test_client_disconnect_frees_its_sockets)
+{
+	struct utcp *u = client();
+	int a = utcp_udp_bind(u, in4(0), 6000, 0);
+	int b = utcp_udp_connect(u, in4(PEER_ADDR), UDP_ECHO, 0);
+
+	ck_assert_int_ge(a, 0);
+	ck_assert_int_ge(b, 0);
+	utcp_close(u);
+	ck_assert(wait_until(no_udp_sockets));
+	close(a);
+	close(b);
+	/* The port is free again for another client. */
+	u = client();
+	a = utcp_udp_bind(u, in4(0), 6000, 0);
+	ck_assert_int_ge(a, 0);
+	close(a);
+	utcp_close(u);
+}
+END_TEST
+
+/* ---- limits: a fair share of the control socket ---------------------- */
+
+/* Sets the control server's limits (on the loop: it reads them there). */
+static void limits_fn(void *arg)
+{
+	W.d.control->limits = *(const struct config_control *)arg;
+}
+
+static struct config_control limits_now(void)
+{
+	return W.d.control->limits; /* written only by limits_fn */
+}
+
+static void set_limits(const struct config_control *cc)
+{
+	on_loop(limits_fn, (void *)cc);
+}
+
+/* A client whose peer is said to be uid (and gid). */
+static struct utcp *client_as(uid_t uid, gid_t gid)
+{
+	struct utcp *u;
+
+	W.next_uid = uid;
+	W.next_gid = gid;
+	u = client(); /* accepted, and HELLO answered, on return */
+	W.next_uid = 0;
+	W.next_gid = 0;
+	return u;
+}
+
+START_TEST(test_udp_limit_per_client_and_per_uid_leaves_others_alone)
+{
+	struct config_control cc = limits_now();
+	struct utcp *a, *b, *c;
+	int fds[8], n = 0, fd;
+
+	cc.udp_per_client = 3;
+	cc.udp_per_uid = 5;
+	set_limits(&cc);
+	a = client_as(1000, 1000);
+	b = client_as(1000, 1000);
+	c = client_as(1001, 1001);
+	for (int i = 0; i < 3; i++) {
+		fds[n] = utcp_udp_bind(a, in4(0), 0, 0);
+		ck_assert_int_ge(fds[n++], 0);
+	}
+	/* a is at its own limit; b, of the same uid, is not */
+	ck_assert_int_eq(utcp_udp_bind(a, in4(0), 0, 0), -EMFILE);
+	for (int i = 0; i < 2; i++) {
+		fds[n] = utcp_udp_bind(b, in4(0), 0, 0);
+		ck_assert_int_ge(fds[n++], 0);
+	}
+	/* now the uid is at its limit: b is refused, another uid is not */
+	ck_assert_int_eq(utcp_udp_bind(b, in4(0), 0, 0), -EMFILE);
+	fd = utcp_udp_connect(c, in4(PEER_ADDR), UDP_ECHO, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_send(fd, "still", 5), 5);
+	char buf[8];
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 5);
+	close(fd);
+	/* a socket given back is a socket free again */
+	close(fds[0]);
+	utcp_close(b); /* b's two sockets go with it */
+	for (int i = 3; i < 5; i++)
+		close(fds[i]);
+	b = client_as(1000, 1000);
+	fd = utcp_udp_bind(b, in4(0), 0, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	for (int i = 1; i < 3; i++)
+		close(fds[i]);
+	utcp_close(a);
+	utcp_close(b);
+	utcp_close(c);
+}
+END_TEST
+
+static bool uid_1000_holds_no_connection(void)
+{
+	for (struct control_account *a = W.d.control->uids; a; a = a->next)
+		if (a->uid == 1000 && a->held[CONTROL_KIND_CONN] > 0)
+			return false;
+	return true;
+}
+
+START_TEST(test_tcp_connections_count_against_the_uid_after_the_client_went)
+{
+	struct config_control cc = limits_now();
+	struct utcp *a, *b, *c;
+	int fd1, fd2, fd;
+
+	cc.connections_per_client = 2;
+	cc.connections_per_uid = 2;
+	set_limits(&cc);
+	a = client_as(1000, 1000);
+	fd1 =
+	    utcp_tcp_connect(a, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	fd2 =
+	    utcp_tcp_connect(a, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd1, 0);
+	ck_assert_int_ge(fd2, 0);
+	ck_assert_int_eq(
+	    utcp_tcp_connect(a, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    -EMFILE);
+	/* The connections outlive their control connection, and still
+	 * count against the uid. */
+	utcp_close(a);
+	b = client_as(1000, 1000);
+	ck_assert_int_eq(
+	    utcp_tcp_connect(b, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    -EMFILE);
+	/* another uid is not stopped */
+	c = client_as(1001, 1001);
+	fd = utcp_tcp_connect(c, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "ok", 2), 2);
+	close(fd);
+	/* once the application lets go, its uid may connect again */
+	close(fd1);
+	close(fd2);
+	ck_assert(wait_until(uid_1000_holds_no_connection));
+	fd = utcp_tcp_connect(b, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	utcp_close(b);
+	utcp_close(c);
+}
+END_TEST
+
+START_TEST(test_listeners_per_client_and_the_global_connection_limit)
+{
+	struct config_control cc = limits_now();
+	struct utcp *a = client(), *b = client();
+	int l1, l2, fd;
+
+	cc.listeners_per_client = 1;
+	cc.connections_max = 1;
+	set_limits(&cc);
+	l1 = utcp_tcp_listen(a, in4(0), 9001, 4, NULL, 0, NULL);
+	ck_assert_int_ge(l1, 0);
+	ck_assert_int_eq(utcp_tcp_listen(a, in4(0), 9002, 4, NULL, 0, NULL),
+			 -EMFILE);
+	l2 = utcp_tcp_listen(b, in4(0), 9002, 4, NULL, 0, NULL);
+	ck_assert_int_ge(l2, 0);
+	/* connections_max is everybody's: ENFILE, as at file-max */
+	fd = utcp_tcp_connect(a, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(
+	    utcp_tcp_connect(b, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    -ENFILE);
+	close(fd);
+	close(l1);
+	close(l2);
+	utcp_close(a);
+	utcp_close(b);
+}
+END_TEST
+
+START_TEST(test_control_connections_per_uid_and_roots_reserve)
+{
+	struct config_control cc = limits_now();
+	struct utcp *u[4], *root, *other;
+	int err = 0;
+
+	cc.clients_per_uid = 2;
+	cc.clients_max = 6; /* the last 3 are root's */
+	set_limits(&cc);
+	u[0] = client_as(1000, 1000);
+	u[1] = client_as(1000, 1000);
+	W.next_uid = 1000;
+	ck_assert_ptr_null(utcp_open(W.path, &err));
+	ck_assert_int_eq(err, -EUSERS);
+	ck_assert_str_eq(utcp_strerror(err),
+			 "Too many users (utcpd refused the control "
+			 "connection: too many clients in all, or of this "
+			 "user)");
+	/* another uid gets in, until only root's reserve is left */
+	other = client_as(1001, 1001);
+	W.next_uid = 1002;
+	ck_assert_ptr_null(utcp_open(W.path, &err));
+	ck_assert_int_eq(err, -EUSERS);
+	W.next_uid = 0;
+	/* root still gets in: utcpctl status answers */
+	root = client();
+	struct utcp_status *st;
+	ck_assert_int_eq(utcp_status(root, &st), 0);
+	utcp_status_free(st);
+	/* a uid's slot given back is free again (and one below root's
+	 * reserve, which root's own client counts against) */
+	utcp_close(u[1]);
+	utcp_close(other);
+	u[2] = NULL;
+	for (int i = 0; i < WAIT_MS && !u[2]; i += 10) {
+		W.next_uid = 1000;
+		u[2] = utcp_open(W.path, &err);
+		W.next_uid = 0;
+		if (!u[2])
+			usleep(10000);
+	}
+	ck_assert_ptr_nonnull(u[2]);
+	utcp_close(u[0]);
+	utcp_close(u[2]);
+	utcp_close(root);
+}
+END_TEST
+
+START_TEST(test_client_without_hello_is_disconnected_others_work)
+{
+	struct config_control cc = limits_now();
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct utcp *u;
+	struct utcp_status *st;
+	struct pollfd pfd;
+	char b;
+	int fd;
+
+	cc.hello_timeout_ms = 200;
+	set_limits(&cc);
+	ck_assert_uint_lt(strlen(W.path), sizeof(addr.sun_path));
+	memcpy(addr.sun_path, W.path, strlen(W.path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
+			 0);
+	/* meanwhile another client works */
+	u = client();
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	utcp_status_free(st);
+	/* the silent one is closed: EOF, well within the wait */
+	pfd = (struct pollfd){.fd = fd, .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	ck_assert_int_eq(recv(fd, &b, 1, MSG_DONTWAIT), 0);
+	close(fd);
+	/* the client that said HELLO is not: it outlives the timeout */
+	usleep(300 * 1000);
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	utcp_status_free(st);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_privileged_ports_need_root_or_the_group)
+{
+	struct config_control cc = limits_now();
+	struct utcp *user, *member, *root;
+	int fd;
+
+	cc.has_privileged_group = true;
+	cc.privileged_group = 500;
+	set_limits(&cc);
+	user = client_as(1000, 1000);
+	member = client_as(1001, 500);
+	root = client();
+	/* bind, listen, and connect from an explicit port below 1024 */
+	ck_assert_int_eq(utcp_udp_bind(user, in4(0), 53, 0), -EACCES);
+	ck_assert_int_eq(utcp_tcp_listen(user, in4(0), 80, 4, NULL, 0, NULL),
+			 -EACCES);
+	ck_assert_int_eq(utcp_tcp_open(user, in4(0), 1023, in4(PEER_ADDR),
+				       TCP_ECHO, 5000, NULL, 0, NULL),
+			 -EACCES);
+	/* 1024 and up, and ephemeral ports, are anyone's */
+	fd = utcp_udp_bind(user, in4(0), 1024, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = utcp_tcp_connect(user, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0,
+			      NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* the group's member and root may */
+	fd = utcp_udp_bind(member, in4(0), 53, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = utcp_tcp_listen(root, in4(0), 80, 4, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	utcp_close(user);
+	utcp_close(member);
+	utcp_close(root);
+}
+END_TEST
+
+static int second_peer_conn = -1;
+
+static void peer_connect_again_fn(void *arg)
+{
+	second_peer_conn = tcp_connect(W.peer.s, sim_now(W.sim), 0, 0,
+				       DAEMON_ADDR, *(uint16_t *)arg, NULL);
+}
+
+static bool second_peer_conn_reset(void)
+{
+	struct stack_tcp_info info;
+
+	return tcp_conn_info(W.peer.s, second_peer_conn, &info) != 0 ||
+	       info.state == TCPS_CLOSED;
+}
+
+START_TEST(test_accepted_connection_past_the_listeners_share_is_reset)
+{
+	struct config_control cc = limits_now();
+	struct utcp *u, *other;
+	uint16_t port = 8082;
+	struct pollfd pfd;
+	int lfd, fd, ofd;
+
+	cc.connections_per_uid = 1;
+	set_limits(&cc);
+	u = client_as(1000, 1000);
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	on_loop(peer_connect_fn, &port);
+	fd = utcp_tcp_accept(lfd, NULL, NULL, 0);
+	ck_assert_int_ge(fd, 0);
+	/* the uid's one connection is taken: the next is reset (the
+	 * daemon accepts on the application's behalf, docs/ipc.md) and
+	 * never announced */
+	on_loop(peer_connect_again_fn, &port);
+	ck_assert_int_ge(second_peer_conn, 0);
+	ck_assert(wait_until(second_peer_conn_reset));
+	pfd = (struct pollfd){.fd = lfd, .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, 100), 0);
+	/* another uid still connects */
+	other = client_as(1001, 1001);
+	ofd = utcp_tcp_connect(other, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0,
+			       NULL);
+	ck_assert_int_ge(ofd, 0);
+	close(ofd);
+	close(fd);
+	close(lfd);
+	utcp_close(other);
+	utcp_close(u);
+}
+END_TEST
+
+static void fit_fn(void *arg)
+{
+	control_limits_fit(W.d.control);
+}
+
+START_TEST(test_connections_max_is_lowered_to_the_descriptor_limit)
+{
+	struct config_control cc = limits_now();
+	struct rlimit rl;
+
+	cc.connections_max = 1u << 20;
+	set_limits(&cc);
+	on_loop(fit_fn, NULL);
+	cc = limits_now();
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	/* the soft limit was raised to the hard one */
+	ck_assert_uint_eq(rl.rlim_cur, rl.rlim_max);
+	ck_assert_uint_lt(cc.connections_max, 1u << 20);
+	ck_assert_uint_lt(cc.connections_max, rl.rlim_cur);
+	ck_assert_uint_gt(cc.connections_max, 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("control");
+	TCase *tc = tcase_create("in-process");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_hello_then_status_describes_the_daemon);
+	tcase_add_test(tc, test_socket_path_comes_from_the_environment);
+	tcase_add_test(tc, test_udp_open_failure_is_the_stacks_status);
+	tcase_add_test(tc, test_udp_datagram_to_the_peer_and_its_echo_back);
+	tcase_add_test(tc, test_tcp_connect_to_a_listening_peer_data_both_ways);
+	tcase_add_test(tc, test_tcp_listen_accepts_a_connection_from_the_peer);
+	tcase_add_test(tc, test_tcp_connect_to_a_closed_port_is_refused);
+	tcase_add_test(tc, test_tcp_setopt_on_own_connection_only);
+	tcase_add_test(tc, test_barrier_answers_after_the_link_is_quiet);
+	tcase_add_test(tc, test_status_lists_sockets_and_listeners);
+	tcase_add_test(tc, test_client_disconnect_frees_its_sockets);
+	tcase_add_test(
+	    tc, test_udp_limit_per_client_and_per_uid_leaves_others_alone);
+	tcase_add_test(
+	    tc,
+	    test_tcp_connections_count_against_the_uid_after_the_client_went);
+	tcase_add_test(
+	    tc, test_listeners_per_client_and_the_global_connection_limit);
+	tcase_add_test(tc, test_control_connections_per_uid_and_roots_reserve);
+	tcase_add_test(tc,
+		       test_client_without_hello_is_disconnected_others_work);
+	tcase_add_test(tc, test_privileged_ports_need_root_or_the_group);
+	tcase_add_test(
+	    tc, test_accepted_connection_past_the_listeners_share_is_reset);
+	tcase_add_test(tc,
+		       test_connections_max_is_lowered_to_the_descriptor_limit);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
