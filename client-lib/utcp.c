@@ -387,6 +387,21 @@ const char *utcp_strerror(int err)
 		err = -err;
 	if (err == 0)
 		return "Success";
+	/* The daemon's limits answer with these (docs/ipc.md, "Limits"):
+	 * say whose limit it can be. */
+	switch (err) {
+	case EUSERS:
+		return "Too many users (utcpd refused the control connection: "
+		       "too many clients in all, or of this user)";
+	case EMFILE:
+		return "Too many open files (of this process, or its client's "
+		       "or user's share of utcpd)";
+	case ENFILE:
+		return "Too many open files in system (or utcpd's limit for "
+		       "all clients together)";
+	default:
+		break;
+	}
 	s = strerrordesc_np(err); /* thread-safe, unlike strerror() */
 	return s ? s : "Unknown error";
 }

@@ -63,8 +63,8 @@ struct utcp;
  * UTCP_DEFAULT_SOCKET) and negotiates the protocol version. Returns the
  * handle, or NULL with *err set (when err is not NULL): -ENOENT or
  * -ECONNREFUSED (no daemon), -EACCES, -EUSERS (the daemon has too many
- * clients), -EPROTONOSUPPORT (no common protocol version), -ETIMEDOUT,
- * -ENOMEM, -EPROTO (a daemon that breaks the protocol).
+ * clients in all, or of this user), -EPROTONOSUPPORT (no common protocol
+ * version), -ETIMEDOUT, -ENOMEM, -EPROTO (a daemon that breaks the protocol).
  */
 struct utcp *utcp_open(const char *path, int *err);
 
@@ -74,7 +74,9 @@ void utcp_close(struct utcp *u);
 /* Parses "a.b.c.d" into *out. Returns 0 or -EINVAL. */
 int utcp_parse_addr(const char *s, struct in_addr *out);
 
-/* A static description of a negative (or positive) errno value. */
+/* A static description of a negative (or positive) errno value; for
+ * the errors of utcpd's limits (EUSERS, EMFILE, ENFILE) it says whose
+ * limit it may be. */
 const char *utcp_strerror(int err);
 
 /* ---- UDP ----------------------------------------------------------- */
@@ -91,9 +93,10 @@ struct utcp_udp_info {
  * any address / an ephemeral port) and, when remote_port is not 0,
  * connected to remote_addr:remote_port: only its datagrams arrive, and
  * utcp_send() goes there. Fills *info when not NULL. Returns the
- * descriptor, or -EADDRINUSE, -EADDRNOTAVAIL, -EMFILE (too many
- * sockets), -EINVAL, -ENOMEM, or a control-connection error (-EPIPE,
- * -ETIMEDOUT, -EPROTO).
+ * descriptor, or -EADDRINUSE, -EADDRNOTAVAIL, -EACCES (a port below
+ * 1024 without the privilege), -EMFILE (this client's or user's share
+ * of sockets), -ENFILE (the daemon's sockets in all), -EINVAL, -ENOMEM,
+ * or a control-connection error (-EPIPE, -ETIMEDOUT, -EPROTO).
  */
 int utcp_udp_open(struct utcp *u, struct in_addr local_addr,
 		  uint16_t local_port, struct in_addr remote_addr,
@@ -187,8 +190,10 @@ struct utcp_tcp_info {
  * Without UTCP_NONBLOCK it waits (in poll) until the connection is
  * established and returns the descriptor, or -ECONNREFUSED,
  * -ETIMEDOUT (timeout_ms passed; 0 = UTCP_TCP_CONNECT_TIMEOUT_DEFAULT_MS),
- * -EHOSTUNREACH, -ENETUNREACH, -EADDRINUSE, -EADDRNOTAVAIL, -EMFILE,
- * -EINVAL, or a control-connection error. The handle's lock is held
+ * -EHOSTUNREACH, -ENETUNREACH, -EADDRINUSE, -EADDRNOTAVAIL, -EACCES
+ * (local_port below 1024 without the privilege), -EMFILE (this client's
+ * or user's share), -ENFILE (the daemon's connections in all), -EINVAL,
+ * or a control-connection error. The handle's lock is held
  * meanwhile: other threads' requests on it wait.
  *
  * With UTCP_NONBLOCK it returns the descriptor (O_NONBLOCK) at once.
@@ -214,7 +219,9 @@ int utcp_tcp_connect(struct utcp *u, struct in_addr addr, uint16_t port,
  * apply to the connections it accepts. Returns the listening
  * descriptor (a SOCK_SEQPACKET socket: poll it for POLLIN, pass it to
  * utcp_tcp_accept(), close it to stop listening), or -EADDRINUSE,
- * -EADDRNOTAVAIL, -EMFILE, -EINVAL or a control-connection error.
+ * -EADDRNOTAVAIL, -EACCES (a port below 1024 without the privilege),
+ * -EMFILE (this client's or user's share of listeners), -ENFILE (the
+ * daemon's listeners in all), -EINVAL or a control-connection error.
  */
 int utcp_tcp_listen(struct utcp *u, struct in_addr addr, uint16_t port,
 		    int backlog, const struct utcp_tcp_opts *opts, int flags,

@@ -35,6 +35,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +52,7 @@ enum section_kind {
 	SECTION_DAEMON,
 	SECTION_LIMITS,
 	SECTION_TCP,
+	SECTION_CONTROL,
 	SECTION_INTERFACE,
 };
 
@@ -71,7 +73,7 @@ struct parse_state {
 	enum section_kind kind;
 	struct config_interface *iface; /* SECTION_INTERFACE */
 	uint32_t seen_keys;		/* bit per key of the current section */
-	int daemon_line, limits_line, tcp_line; /* headers seen, 0 = not yet */
+	int daemon_line, limits_line, tcp_line, control_line; /* 0 = not yet */
 	struct interface_lines lines[STACK_IF_MAX];
 
 	int err_line; /* first error, 0 = none */
@@ -498,7 +500,8 @@ static const struct limit_key limit_keys[] = {
 _Static_assert(LIMIT_KEYS <= 32, "seen_keys has a bit per key");
 
 /* [tcp]: µTCP's tunables, also fields of struct stack_limits. The
- * congestion controller is the one key that is not a number. */
+ * congestion controller and the port range are the keys that are not a
+ * number. */
 static const struct limit_key tcp_keys[] = {
     {"conns_max", offsetof(struct stack_limits, tcp_conns_max), false, 1,
      1u << 20, 1},
@@ -517,10 +520,35 @@ static const struct limit_key tcp_keys[] = {
     {"keepintvl_s", offsetof(struct stack_limits, tcp_keepintvl_s), false, 1,
      86400, 1},
     {"keepcnt", offsetof(struct stack_limits, tcp_keepcnt), false, 1, 255, 1},
+    {"challenge_ack_limit",
+     offsetof(struct stack_limits, tcp_challenge_ack_limit), false, 0, 1u << 20,
+     1},
 };
 
 #define TCP_NUM_KEYS (sizeof(tcp_keys) / sizeof(tcp_keys[0]))
-#define TCP_KEYS     (TCP_NUM_KEYS + 1) /* and "congestion" */
+/* and "congestion", "local_port_range" */
+#define TCP_KEYS (TCP_NUM_KEYS + 2)
+
+/* local_port_range = FIRST LAST: the ephemeral ports of connects, as
+ * Linux's ip_local_port_range (1 to 65535, FIRST <= LAST). */
+static int parse_port_range(struct stack_limits *lim, const char *v, char *err,
+			    size_t errlen)
+{
+	char first[8], last[8];
+	uint64_t a, b;
+	int n = 0;
+
+	if (sscanf(v, "%7[0-9] %7[0-9]%n", first, last, &n) != 2 ||
+	    v[n] != '\0' || parse_uint(first, 1, 65535, &a) < 0 ||
+	    parse_uint(last, a, 65535, &b) < 0)
+		return fail(err, errlen,
+			    "bad local_port_range \"%.*s\": two ports, "
+			    "the first no greater than the last",
+			    CONFIG_QUOTE_MAX, v);
+	lim->tcp_port_first = (uint32_t)a;
+	lim->tcp_port_last = (uint32_t)b;
+	return 0;
+}
 
 static int parse_congestion(struct stack_limits *lim, const char *v, char *err,
 			    size_t errlen)
@@ -536,11 +564,13 @@ static int parse_congestion(struct stack_limits *lim, const char *v, char *err,
 	return 0;
 }
 
-static int parse_limit(struct stack_limits *lim, const struct limit_key *k,
-		       const char *v, char *err, size_t errlen)
+/* Parses the value of key k into the struct at `base` (a struct
+ * stack_limits or struct config_control). */
+static int parse_limit(void *base, const struct limit_key *k, const char *v,
+		       char *err, size_t errlen)
 {
 	uint64_t n;
-	char *field = (char *)lim + k->offset;
+	char *field = (char *)base + k->offset;
 
 	if (parse_uint(v, k->min, k->max, &n) < 0)
 		return fail(err, errlen,
@@ -555,6 +585,51 @@ static int parse_limit(struct stack_limits *lim, const struct limit_key *k,
 
 		memcpy(field, &n32, sizeof(n32));
 	}
+	return 0;
+}
+
+/* [control]: the control server's limits (struct config_control). The
+ * privileged group is the one key that is not a number. */
+#define CONTROL32(field, lo, hi)                                               \
+	{                                                                      \
+#field, offsetof(struct config_control, field), false, lo, hi, \
+		    1                                                          \
+	}
+
+static const struct limit_key control_keys[] = {
+    CONTROL32(clients_max, 1, 65536),
+    CONTROL32(clients_per_uid, 1, 65536),
+    CONTROL32(hello_timeout_ms, 1, 600000),
+    CONTROL32(udp_per_client, 1, 65536),
+    CONTROL32(udp_per_uid, 1, 65536),
+    CONTROL32(listeners_per_client, 1, 4096),
+    CONTROL32(listeners_per_uid, 1, 4096),
+    CONTROL32(connections_max, 1, 1u << 20),
+    CONTROL32(connections_per_client, 1, 1u << 20),
+    CONTROL32(connections_per_uid, 1, 1u << 20),
+};
+
+#define CONTROL_NUM_KEYS (sizeof(control_keys) / sizeof(control_keys[0]))
+#define CONTROL_KEYS	 (CONTROL_NUM_KEYS + 1) /* and "privileged_group" */
+
+/* A group name or number. */
+static int parse_privileged_group(struct config_control *cc, const char *v,
+				  char *err, size_t errlen)
+{
+	struct group gr, *found = NULL;
+	char buf[4096];
+	uint64_t n;
+
+	if (parse_uint(v, 0, UINT32_MAX - 1, &n) == 0) {
+		cc->privileged_group = (gid_t)n;
+	} else if (getgrnam_r(v, &gr, buf, sizeof(buf), &found) == 0 && found) {
+		cc->privileged_group = found->gr_gid;
+	} else {
+		return fail(err, errlen,
+			    "bad privileged_group \"%.*s\": no such group",
+			    CONFIG_QUOTE_MAX, v);
+	}
+	cc->has_privileged_group = true;
 	return 0;
 }
 
@@ -595,7 +670,7 @@ enum interface_key {
 /* config_handler() looks keys up in one array sized for the longest
  * table. */
 _Static_assert(DAEMON_KEYS <= LIMIT_KEYS && IF_KEYS <= LIMIT_KEYS &&
-		   TCP_KEYS <= LIMIT_KEYS,
+		   TCP_KEYS <= LIMIT_KEYS && CONTROL_KEYS <= LIMIT_KEYS,
 	       "names[] holds every section's keys");
 
 static const struct {
@@ -703,6 +778,18 @@ static void section_begin(struct parse_state *st, char *text)
 		}
 		st->tcp_line = st->lineno;
 		st->kind = SECTION_TCP;
+		return;
+	}
+	if (strcmp(text, "control") == 0) {
+		if (st->control_line) {
+			config_error_at(st, st->lineno,
+					"duplicate section [control] (first at "
+					"line %d)",
+					st->control_line);
+			return;
+		}
+		st->control_line = st->lineno;
+		st->kind = SECTION_CONTROL;
 		return;
 	}
 	if (strncmp(text, "interface", 9) != 0 ||
@@ -866,6 +953,7 @@ static int config_handler(void *user, const char *section, const char *key,
 		for (k = 0; k < (int)TCP_NUM_KEYS; k++)
 			names[k] = tcp_keys[k].name;
 		names[TCP_NUM_KEYS] = "congestion";
+		names[TCP_NUM_KEYS + 1] = "local_port_range";
 		k = lookup(key, names, (int)TCP_KEYS);
 		if (k < 0)
 			break;
@@ -874,9 +962,28 @@ static int config_handler(void *user, const char *section, const char *key,
 		if (k == (int)TCP_NUM_KEYS)
 			rc = parse_congestion(&st->cfg->limits, value, reason,
 					      sizeof(reason));
+		else if (k == (int)TCP_NUM_KEYS + 1)
+			rc = parse_port_range(&st->cfg->limits, value, reason,
+					      sizeof(reason));
 		else
 			rc = parse_limit(&st->cfg->limits, &tcp_keys[k], value,
 					 reason, sizeof(reason));
+		break;
+	case SECTION_CONTROL:
+		for (k = 0; k < (int)CONTROL_NUM_KEYS; k++)
+			names[k] = control_keys[k].name;
+		names[CONTROL_NUM_KEYS] = "privileged_group";
+		k = lookup(key, names, (int)CONTROL_KEYS);
+		if (k < 0)
+			break;
+		if (st->seen_keys & (1u << k))
+			goto duplicate;
+		if (k == (int)CONTROL_NUM_KEYS)
+			rc = parse_privileged_group(&st->cfg->control, value,
+						    reason, sizeof(reason));
+		else
+			rc = parse_limit(&st->cfg->control, &control_keys[k],
+					 value, reason, sizeof(reason));
 		break;
 	case SECTION_INTERFACE:
 		for (k = 0; k < IF_KEYS; k++)
@@ -908,7 +1015,9 @@ static int config_handler(void *user, const char *section, const char *key,
 		const char *where = st->kind == SECTION_DAEMON	 ? "[daemon]"
 				    : st->kind == SECTION_LIMITS ? "[limits]"
 				    : st->kind == SECTION_TCP	 ? "[tcp]"
-							      : "[interface]";
+				    : st->kind == SECTION_CONTROL
+					? "[control]"
+					: "[interface]";
 
 		config_error_at(st, st->lineno, "unknown key \"%.*s\" in %s",
 				CONFIG_QUOTE_MAX, key, where);
@@ -1006,6 +1115,18 @@ void config_defaults(struct config *cfg)
 	cfg->log_target = LOG_TARGET_STDERR;
 	cfg->log_level = LOG_INFO;
 	stack_limits_default(&cfg->limits);
+	cfg->control = (struct config_control){
+	    .clients_max = 256,
+	    .clients_per_uid = 32,
+	    .hello_timeout_ms = 5000,
+	    .udp_per_client = 256,
+	    .udp_per_uid = 512,
+	    .listeners_per_client = 16,
+	    .listeners_per_uid = 32,
+	    .connections_max = 16384,
+	    .connections_per_client = 4096,
+	    .connections_per_uid = 8192,
+	};
 }
 
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen)

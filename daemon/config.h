@@ -49,6 +49,25 @@ struct config_interface {
 
 enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG, LOG_TARGET_FILE };
 
+/* [control]: what the control server allows in all, per client (one
+ * control connection) and per uid (SO_PEERCRED), docs/utcpd.conf.5.
+ * The stack's own tables ([limits] udp_sockets_max, [tcp]
+ * listeners_max) are the global bounds of UDP sockets and listeners. */
+struct config_control {
+	uint32_t clients_max;	   /* control connections in all: EUSERS */
+	uint32_t clients_per_uid;  /* ... of one uid (not root's): EUSERS */
+	uint32_t hello_timeout_ms; /* a client must send HELLO by then */
+	uint32_t udp_per_client;   /* UDP sockets: EMFILE */
+	uint32_t udp_per_uid;
+	uint32_t listeners_per_client; /* TCP listeners: EMFILE */
+	uint32_t listeners_per_uid;
+	uint32_t connections_max;	 /* TCP connections in all: ENFILE */
+	uint32_t connections_per_client; /* EMFILE */
+	uint32_t connections_per_uid;
+	bool has_privileged_group; /* may bind ports below 1024 */
+	gid_t privileged_group;
+};
+
 struct config {
 	char name[CONFIG_NAME_MAX];	   /* [daemon] name */
 	char socket_path[CONFIG_PATH_MAX]; /* [daemon] socket */
@@ -58,7 +77,8 @@ struct config {
 	int log_level; /* syslog priority, LOG_INFO */
 	struct config_interface ifs[STACK_IF_MAX];
 	int nifs;
-	struct stack_limits limits; /* [limits] over the defaults */
+	struct stack_limits limits;    /* [limits] over the defaults */
+	struct config_control control; /* [control] */
 };
 
 /* Fills cfg with the defaults: name "utcpd", the default socket with

@@ -18,8 +18,14 @@
  * connect it waits for, then the client) is here, and reached from
  * control_client.c through ctl->client_destroy.
  *
- * Limits: CONTROL_CLIENTS_MAX connections (one more is accepted, sent an
- * unsolicited ERROR -EUSERS and closed). At most
+ * Limits (control_limits.c has the whole table): clients_max control
+ * connections, of which the last CONTROL_CLIENTS_ROOT_RESERVED are uid
+ * 0's, and clients_per_uid of any other uid; a connection past either
+ * is accepted, sent an unsolicited ERROR -EUSERS and closed. A client
+ * must send HELLO within hello_timeout_ms or is disconnected; once it
+ * did, it may stay idle as long as it likes (a libutcp handle lives as
+ * long as its application), bounded by its uid's share. A local port
+ * below 1024 needs a privileged client (ERROR -EACCES). At most
  * CONTROL_REQUESTS_PER_WAKEUP requests are read from a client per
  * wakeup, and none while its reply queue is full, a status is being
  * streamed or a reply is deferred (control_client.h).
@@ -47,17 +53,18 @@
 #include <unistd.h>
 
 #include "control_client.h"
+#include "control_limits.h"
 #include "control_status.h"
 #include "control_tcp.h"
 #include "control_udp.h"
 #include "log.h"
 
-#define CONTROL_CLIENTS_MAX	    64
-#define CONTROL_ACCEPT_RETRY_S	    1.0
-#define CONTROL_LISTEN_BACKLOG	    64
-#define CONTROL_ACCEPTS_PER_WAKEUP  16
-#define CONTROL_REQUESTS_PER_WAKEUP 16
-#define CONTROL_CMSG_FDS_MAX	    8 /* descriptors we can receive to close */
+#define CONTROL_CLIENTS_ROOT_RESERVED 8
+#define CONTROL_ACCEPT_RETRY_S	      1.0
+#define CONTROL_LISTEN_BACKLOG	      64
+#define CONTROL_ACCEPTS_PER_WAKEUP    16
+#define CONTROL_REQUESTS_PER_WAKEUP   16
+#define CONTROL_CMSG_FDS_MAX	      8 /* descriptors we can receive to close */
 
 /* ---- requests ------------------------------------------------------ */
 
@@ -93,6 +100,7 @@ static int handle_hello(struct control_client *c, const struct ipc_msg *m)
 		control_client_queue(c, buf, len, -1);
 	if (r.status == 0)
 		c->version = (uint8_t)hi;
+	ev_timer_stop(c->ctl->d->loop, &c->hello_timer);
 	return 0;
 }
 
@@ -113,13 +121,29 @@ static int handle_barrier(struct control_client *c, const struct ipc_msg *m)
 	return 0;
 }
 
+/* A local port below 1024 for a client without the privilege: refused
+ * with ERROR -EACCES, as bind() without CAP_NET_BIND_SERVICE. Returns
+ * true when it was. */
+static bool refuse_port(struct control_client *c, const struct ipc_msg *m,
+			uint16_t port)
+{
+	if (control_port_allowed(c, port))
+		return false;
+	log_msg(LOG_INFO,
+		"control: client %u (pid %d uid %d): port %u needs privilege: "
+		"refused",
+		c->serial, (int)c->pid, (int)c->uid, port);
+	control_reply_error(c, m->id, -EACCES);
+	return true;
+}
+
 /* The other requests: decode the body, hand it to its module. */
 static int handle_udp_open(struct control_client *c, const struct ipc_msg *m)
 {
 	struct ipc_udp_open req;
 	int err = ipc_decode_udp_open(m, &req);
 
-	if (!err)
+	if (!err && !refuse_port(c, m, req.local_port))
 		control_udp_open(c, m, &req);
 	return err;
 }
@@ -138,7 +162,7 @@ static int handle_tcp_connect(struct control_client *c, const struct ipc_msg *m)
 	struct ipc_tcp_connect req;
 	int err = ipc_decode_tcp_connect(m, &req);
 
-	if (!err)
+	if (!err && !refuse_port(c, m, req.local_port))
 		control_tcp_connect(c, m, &req);
 	return err;
 }
@@ -148,7 +172,7 @@ static int handle_tcp_listen(struct control_client *c, const struct ipc_msg *m)
 	struct ipc_tcp_listen req;
 	int err = ipc_decode_tcp_listen(m, &req);
 
-	if (!err)
+	if (!err && !refuse_port(c, m, req.local_port))
 		control_tcp_listen(c, m, &req);
 	return err;
 }
@@ -339,8 +363,9 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- accepting ----------------------------------------------------- */
 
-/* Tells a client over the limit why, best effort, and closes it. */
-static void refuse_client(struct control *ctl, int fd)
+/* Tells a client over a limit why, best effort, and closes it. */
+static void refuse_client(struct control *ctl, int fd, const struct ucred *cred,
+			  const char *why)
 {
 	uint8_t buf[CONTROL_SMALL_MSG_MAX];
 	struct ipc_error e = {.status = -EUSERS};
@@ -350,11 +375,80 @@ static void refuse_client(struct control *ctl, int fd)
 	if (len > 0)
 		(void)control_send_packet(fd, buf, (size_t)len, -1);
 	close(fd);
-	ctl->clients_refused++;
-	log_msg(LOG_WARNING,
-		"control: %d clients connected: refusing another (%llu "
-		"refused so far)",
-		CONTROL_CLIENTS_MAX, (unsigned long long)ctl->clients_refused);
+	/* One line per 1024: a flood of connects must not flood the log. */
+	if (ctl->clients_refused++ % 1024 == 0)
+		log_msg(LOG_WARNING,
+			"control: refusing a client (pid %d uid %d): %s (%llu "
+			"refused so far)",
+			(int)cred->pid, (int)cred->uid, why,
+			(unsigned long long)ctl->clients_refused);
+}
+
+/* A client that did not send HELLO in time. */
+static void hello_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control_client *c = w->data;
+
+	c->ctl->hello_timeouts++;
+	log_msg(LOG_INFO,
+		"control: client %u (pid %d uid %d): no HELLO within %u ms: "
+		"disconnecting",
+		c->serial, (int)c->pid, (int)c->uid,
+		c->ctl->limits.hello_timeout_ms);
+	client_destroy(c);
+}
+
+/* Admits the accepted connection `fd` within the limits, or refuses it
+ * (-EUSERS). */
+static void admit_client(struct control *ctl, int fd)
+{
+	struct daemon *d = ctl->d;
+	const struct config_control *cc = &ctl->limits;
+	struct ucred cred = {.pid = -1, .uid = (uid_t)-1, .gid = (gid_t)-1};
+	struct control_owner owner;
+	struct control_client *c;
+	unsigned reserved = CONTROL_CLIENTS_ROOT_RESERVED;
+	bool in_group = false;
+	int err;
+
+	if (reserved > cc->clients_max / 2)
+		reserved = cc->clients_max / 2;
+	err = (d->peer_cred ? d->peer_cred : control_peer_cred)(
+	    fd, cc->privileged_group, &cred, &in_group);
+	if (err) {
+		log_msg(LOG_WARNING, "control: SO_PEERCRED: %s",
+			strerror(-err));
+		close(fd);
+		return;
+	}
+	if (ctl->nclients >= cc->clients_max ||
+	    (cred.uid != 0 && ctl->nclients >= cc->clients_max - reserved)) {
+		refuse_client(ctl, fd, &cred, "clients_max reached");
+		return;
+	}
+	if (control_owner_new(ctl, cred.uid, &owner) < 0) {
+		log_msg(LOG_ERR, "control: out of memory for a client");
+		close(fd);
+		return;
+	}
+	if (control_charge(ctl, &owner, CONTROL_KIND_CLIENT) < 0) {
+		control_owner_put(ctl, &owner);
+		refuse_client(ctl, fd, &cred, "clients_per_uid reached");
+		return;
+	}
+	c = control_client_new(ctl, fd, &cred,
+			       cred.uid == 0 ||
+				   (cc->has_privileged_group && in_group),
+			       &owner, client_read_cb, hello_timeout_cb);
+	if (!c) {
+		log_msg(LOG_ERR, "control: out of memory for a client");
+		control_uncharge(ctl, &owner, CONTROL_KIND_CLIENT);
+		control_owner_put(ctl, &owner);
+		close(fd);
+		return;
+	}
+	log_msg(LOG_DEBUG, "control: client %u connected (pid %d uid %d)",
+		c->serial, (int)c->pid, (int)c->uid);
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -363,7 +457,6 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	int i;
 
 	for (i = 0; i < CONTROL_ACCEPTS_PER_WAKEUP; i++) {
-		struct control_client *c;
 		int fd = accept4(ctl->listen_fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -382,19 +475,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			ev_timer_start(loop, &ctl->accept_retry);
 			return;
 		}
-		if (ctl->nclients >= CONTROL_CLIENTS_MAX) {
-			refuse_client(ctl, fd);
-			continue;
-		}
-		c = control_client_new(ctl, fd, client_read_cb);
-		if (!c) {
-			log_msg(LOG_ERR, "control: out of memory for a client");
-			close(fd);
-			continue;
-		}
-		log_msg(LOG_DEBUG,
-			"control: client %u connected (pid %d uid %d)",
-			c->serial, (int)c->pid, (int)c->uid);
+		admit_client(ctl, fd);
 	}
 }
 
@@ -448,6 +529,7 @@ int control_start(struct daemon *d, const char *path, mode_t mode)
 	}
 	ctl->d = d;
 	ctl->client_destroy = client_destroy;
+	ctl->limits = d->cfg->control;
 	ctl->listen_fd = -1;
 	memcpy(ctl->path, addr.sun_path, sizeof(ctl->path));
 
@@ -483,6 +565,7 @@ int control_start(struct daemon *d, const char *path, mode_t mode)
 		unlink(ctl->path);
 		goto out;
 	}
+	control_limits_fit(ctl);
 	err = control_tcp_start(ctl);
 	if (err) {
 		log_msg(LOG_ERR, "control: tcp: %s", strerror(-err));
@@ -517,11 +600,13 @@ void control_stop(struct daemon *d)
 	ev_timer_stop(d->loop, &ctl->accept_retry);
 	close(ctl->listen_fd);
 	unlink(ctl->path);
-	if (ctl->protocol_errors || ctl->clients_refused)
+	if (ctl->protocol_errors || ctl->clients_refused || ctl->hello_timeouts)
 		log_msg(LOG_INFO,
-			"control: %llu protocol errors, %llu clients refused",
+			"control: %llu protocol errors, %llu clients refused, "
+			"%llu without HELLO in time",
 			(unsigned long long)ctl->protocol_errors,
-			(unsigned long long)ctl->clients_refused);
+			(unsigned long long)ctl->clients_refused,
+			(unsigned long long)ctl->hello_timeouts);
 	free(ctl);
 	d->control = NULL;
 }

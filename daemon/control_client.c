@@ -26,6 +26,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "control_limits.h"
 #include "log.h"
 
 #define CONTROL_SEND_TIMEOUT_S 10.0
@@ -179,33 +180,35 @@ static void client_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	c->ctl->client_destroy(c);
 }
 
-struct control_client *control_client_new(struct control *ctl, int fd,
-					  void (*read_cb)(struct ev_loop *,
-							  ev_io *, int))
+struct control_client *
+control_client_new(struct control *ctl, int fd, const struct ucred *cred,
+		   bool privileged, const struct control_owner *owner,
+		   void (*read_cb)(struct ev_loop *, ev_io *, int),
+		   void (*hello_timeout_cb)(struct ev_loop *, ev_timer *, int))
 {
 	struct control_client *c = calloc(1, sizeof(*c));
-	struct ucred cred;
-	socklen_t cred_len = sizeof(cred);
 
 	if (!c)
 		return NULL;
 	c->ctl = ctl;
 	c->fd = fd;
 	c->serial = ++ctl->next_serial;
-	c->pid = -1;
-	c->uid = (uid_t)-1;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0) {
-		c->pid = cred.pid;
-		c->uid = cred.uid;
-	}
+	c->pid = cred->pid;
+	c->uid = cred->uid;
+	c->privileged = privileged;
+	c->owner = *owner;
 	ev_io_init(&c->read_watcher, read_cb, fd, EV_READ);
 	ev_io_init(&c->write_watcher, client_write_cb, fd, EV_WRITE);
 	ev_init(&c->send_timer, client_timeout_cb);
 	c->send_timer.repeat = CONTROL_SEND_TIMEOUT_S;
+	ev_timer_init(&c->hello_timer, hello_timeout_cb,
+		      (double)ctl->limits.hello_timeout_ms / 1000., 0.);
 	c->read_watcher.data = c;
 	c->write_watcher.data = c;
 	c->send_timer.data = c;
+	c->hello_timer.data = c;
 	ev_io_start(ctl->d->loop, &c->read_watcher);
+	ev_timer_start(ctl->d->loop, &c->hello_timer);
 	c->next = ctl->clients;
 	if (ctl->clients)
 		ctl->clients->prev = c;
@@ -232,6 +235,7 @@ void control_client_free(struct control_client *c)
 	ev_io_stop(loop, &c->read_watcher);
 	ev_io_stop(loop, &c->write_watcher);
 	ev_timer_stop(loop, &c->send_timer);
+	ev_timer_stop(loop, &c->hello_timer);
 	close(c->fd);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -240,6 +244,10 @@ void control_client_free(struct control_client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	ctl->nclients--;
+	/* What it leaves behind counts against its uid alone. */
+	c->owner.client->gone = true;
+	control_uncharge(ctl, &c->owner, CONTROL_KIND_CLIENT);
+	control_owner_put(ctl, &c->owner);
 	log_msg(LOG_DEBUG, "control: client %u disconnected", c->serial);
 	free(c);
 }

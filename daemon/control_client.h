@@ -38,7 +38,35 @@
 
 struct control_client;
 struct control_socket;
+struct ucred;
 struct control_tcp;
+
+/* What the limits count (control_limits.c). */
+enum control_kind {
+	CONTROL_KIND_CLIENT,   /* control connections */
+	CONTROL_KIND_UDP,      /* UDP sockets */
+	CONTROL_KIND_LISTENER, /* TCP listeners */
+	CONTROL_KIND_CONN,     /* TCP connections */
+	CONTROL_KINDS
+};
+
+/* What one client, or one uid, holds (control_limits.c). Reference
+ * counted by its holders: a client, and each socket or connection
+ * charged to it, so a connection that outlives its client keeps the
+ * accounts it was charged to. */
+struct control_account {
+	struct control_account *next; /* in ctl->uids (a uid's account) */
+	unsigned refs;
+	bool is_uid;
+	bool gone; /* a client's account whose client went: limits nothing */
+	uid_t uid;
+	unsigned held[CONTROL_KINDS];
+};
+
+/* Who a socket is charged to: its client's account and its uid's. */
+struct control_owner {
+	struct control_account *client, *uid;
+};
 
 struct control_outmsg {
 	uint8_t data[CONTROL_SMALL_MSG_MAX];
@@ -64,16 +92,18 @@ struct control_client {
 	unsigned serial; /* for log lines */
 	pid_t pid;
 	uid_t uid;
-	uint8_t version; /* 0 until HELLO */
-	bool closing;	 /* disconnect once the output is sent */
+	bool privileged; /* may use ports below 1024 (uid 0, or the group) */
+	struct control_owner owner; /* its limits (control_limits.c) */
+	uint8_t version;	    /* 0 until HELLO */
+	bool closing;		    /* disconnect once the output is sent */
 	ev_io read_watcher;
 	ev_io write_watcher;
 	ev_timer send_timer;
+	ev_timer hello_timer; /* HELLO must come within hello_timeout_ms */
 	struct control_outmsg outq[CONTROL_OUTQ_MAX];
 	unsigned outq_head, outq_count;
 	struct control_stream *stream;	/* a STATUS being sent */
 	struct control_socket *sockets; /* control_udp.c */
-	unsigned nsockets;
 	bool reply_pending; /* a deferred reply (blocking TCP connect) */
 };
 
@@ -88,24 +118,31 @@ struct control {
 	unsigned next_serial;
 	/* Tears a client down with everything it owns (control.c). */
 	void (*client_destroy)(struct control_client *c);
-	unsigned nsockets; /* UDP */
+	struct config_control limits; /* [control], connections_max fitted */
+	struct control_account *uids; /* per-uid accounts in use */
 	uint64_t clients_refused;
+	uint64_t hello_timeouts;
 	uint64_t protocol_errors;
 	struct control_tcp *tcp; /* control_tcp.c */
 	uint8_t msg_buf[IPC_MSG_MAX + 1];
 	uint8_t dgram_buf[IPC_DGRAM_HDR_LEN + IPC_UDP_PAYLOAD_MAX + 1];
 };
 
-/* Makes a client for the accepted connection `fd` (which it then owns),
- * its requests read by `read_cb`, and links it into ctl->clients.
- * Returns NULL when out of memory (fd is left open). */
-struct control_client *control_client_new(struct control *ctl, int fd,
-					  void (*read_cb)(struct ev_loop *,
-							  ev_io *, int));
+/* Makes a client for the accepted connection `fd` (which it then owns)
+ * of the peer `cred`, charged to `owner` (whose references it takes
+ * over), its requests read by `read_cb`, and links it into
+ * ctl->clients. Its HELLO timer runs until control.c stops it. Returns
+ * NULL when out of memory (fd and owner are left to the caller). */
+struct control_client *
+control_client_new(struct control *ctl, int fd, const struct ucred *cred,
+		   bool privileged, const struct control_owner *owner,
+		   void (*read_cb)(struct ev_loop *, ev_io *, int),
+		   void (*hello_timeout_cb)(struct ev_loop *, ev_timer *, int));
 
 /* Unlinks and frees the client: its pending output (closing the
- * descriptors in it), its stream, its watchers, its connection. What
- * else it owns is the caller's (ctl->client_destroy). */
+ * descriptors in it), its stream, its watchers, its connection, its
+ * charge as a control connection and its references to its accounts.
+ * What else it owns is the caller's (ctl->client_destroy). */
 void control_client_free(struct control_client *c);
 
 /* Sends one packet on a SOCK_SEQPACKET socket, with a descriptor when

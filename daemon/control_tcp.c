@@ -18,8 +18,12 @@
  * it. Every object is the stack's cookie for its id (tcp_set_user,
  * tcp_listen_set_user), so an event leads straight to it, and it is in
  * a list, from which control_tcp_stop() frees them all. There are at most
- * CONTROL_TCP_CHANNELS_MAX channels; listeners are bounded by the stack
- * (tcp_listeners_max).
+ * connections_max channels ([control], fitted to the descriptors;
+ * -ENFILE past it), and each is charged to the client and uid that made
+ * it (a listener's for an accepted one) until it goes, whether or not
+ * that client is still connected (control_limits.c; -EMFILE at a
+ * share). Listeners are bounded by the stack (tcp_listeners_max) and
+ * charged the same way.
  *
  * Application -> stack (channel_input). The daemon reads its end only
  * while tcp_send_space() > 0, at most that many bytes, into one buffer
@@ -115,16 +119,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "control_tcp.h"
 
+#include "control_limits.h"
 #include "log.h"
 
-#define CONTROL_TCP_CHANNELS_MAX       16384 /* connections, all clients */
 #define CONTROL_TCP_IO_BYTES	       (64u << 10)  /* one read from an app */
 #define CONTROL_TCP_WAKEUP_BYTES       (256u << 10) /* per direction, wakeup */
 #define CONTROL_TCP_ACCEPTS_PER_WAKEUP 64
@@ -138,6 +141,7 @@ struct tcp_channel {
 	struct control_client *waiter;	 /* blocking connect not answered */
 	uint32_t reply_id;		 /* ... its request id */
 	unsigned creator;		 /* client serial, for TCP_SETOPT */
+	struct control_owner owner;	 /* charged to (control_limits.c) */
 	int conn;			 /* the stack's connection id */
 	int fd;				 /* the daemon's end */
 	int app_fd;			 /* the application's, until sent */
@@ -157,7 +161,8 @@ struct tcp_lchannel {
 	struct control *ctl;
 	struct tcp_lchannel *prev, *next;
 	unsigned creator;
-	int listener; /* the stack's listener id */
+	struct control_owner owner; /* charged to, as its connections */
+	int listener;		    /* the stack's listener id */
 	uint32_t local_addr;
 	uint16_t local_port;
 	int fd; /* the daemon's end of the SEQPACKET pair */
@@ -175,7 +180,7 @@ struct control_tcp {
 	unsigned nchannels;
 	int hup_fd; /* epoll set of channels not being read */
 	ev_io hup_watcher;
-	uint64_t refused;    /* connections reset: CONTROL_TCP_CHANNELS_MAX */
+	uint64_t refused;    /* connections reset: a limit */
 	uint64_t gone_reset; /* reset: app gone, its bytes short of chunks */
 	uint8_t io[CONTROL_TCP_IO_BYTES]; /* one read, shared by channels */
 };
@@ -283,42 +288,53 @@ static void channel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void connect_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 /*
- * Makes a channel for stack connection `conn` with a new stream pair:
- * *app_fd receives the application's end (blocking, close-on-exec).
- * Returns the channel, or NULL with *err set (-EMFILE at the limit, or
- * the errno of socketpair). The caller still owns `conn` on failure.
+ * Makes a channel for stack connection `conn` with a new stream pair,
+ * charged to `owner`: *app_fd receives the application's end (blocking,
+ * close-on-exec). Returns the channel, or NULL with *err set (-ENFILE
+ * at connections_max or out of descriptors, -EMFILE at the owner's
+ * share, or the errno of socketpair). The caller still owns `conn` on
+ * failure.
  */
 static struct tcp_channel *channel_new(struct control *ctl, int conn,
-				       unsigned creator, int *app_fd, int *err)
+				       unsigned creator,
+				       const struct control_owner *owner,
+				       int *app_fd, int *err)
 {
 	struct control_tcp *t = ctl->tcp;
 	struct tcp_channel *ch;
 	int pair[2];
 
-	if (t->nchannels >= CONTROL_TCP_CHANNELS_MAX) {
-		*err = -EMFILE;
+	if (t->nchannels >= ctl->limits.connections_max) {
+		*err = -ENFILE;
 		return NULL;
 	}
+	*err = control_charge(ctl, owner, CONTROL_KIND_CONN);
+	if (*err)
+		return NULL;
 	ch = calloc(1, sizeof(*ch));
 	if (!ch) {
 		*err = -ENOMEM;
+		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
 		return NULL;
 	}
 	/* Only the daemon's end is non-blocking: O_NONBLOCK belongs to
 	 * the open file, which the application shares with its end. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
-		*err = -errno;
+		*err = errno == EMFILE ? -ENFILE : -errno; /* everybody's */
+		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
 		free(ch);
 		return NULL;
 	}
 	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
 		*err = -errno;
+		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
 		close(pair[0]);
 		close(pair[1]);
 		free(ch);
 		return NULL;
 	}
 	ch->ctl = ctl;
+	ch->owner = *owner;
 	ch->conn = conn;
 	ch->creator = creator;
 	ch->fd = pair[0];
@@ -366,6 +382,7 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 		tcp_close(ctl->d->stack, daemon_now(), ch->conn);
 	log_msg(LOG_DEBUG, "control: tcp %d: %s", ch->conn,
 		end == END_ABORT ? "aborted" : "closed");
+	control_uncharge(ctl, &ch->owner, CONTROL_KIND_CONN);
 	free(ch);
 }
 
@@ -763,6 +780,7 @@ static void lchannel_destroy(struct tcp_lchannel *l)
 	}
 	close(l->fd);
 	tcp_listen_close(ctl->d->stack, daemon_now(), l->listener);
+	control_uncharge(ctl, &l->owner, CONTROL_KIND_LISTENER);
 	log_msg(LOG_DEBUG, "control: tcp listener %d closed", l->listener);
 	free(l);
 }
@@ -823,7 +841,8 @@ static void lchannel_accept(struct tcp_lchannel *l)
 			ev_io_stop(d->loop, &l->write_watcher);
 			return; /* -EAGAIN: ACCEPTABLE re-armed */
 		}
-		ch = channel_new(ctl, conn, l->creator, &app_fd, &err);
+		ch = channel_new(ctl, conn, l->creator, &l->owner, &app_fd,
+				 &err);
 		if (!ch) {
 			if (ctl->tcp->refused++ % 1024 == 0)
 				log_msg(LOG_WARNING,
@@ -916,10 +935,11 @@ void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 			   req->local_port, req->remote_addr, req->remote_port,
 			   &o);
 	if (conn < 0) {
-		r.status = conn;
+		/* The stack's table is everybody's: ENFILE. */
+		r.status = conn == -EMFILE ? -ENFILE : conn;
 		goto fail;
 	}
-	ch = channel_new(ctl, conn, c->serial, &app_fd, &err);
+	ch = channel_new(ctl, conn, c->serial, &c->owner, &app_fd, &err);
 	if (!ch) {
 		tcp_close(d->stack, daemon_now(), conn);
 		r.status = err;
@@ -964,7 +984,12 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	struct tcp_lchannel *l = NULL;
 	int pair[2] = {-1, -1};
 	int listener = -1;
+	bool charged = false;
 
+	r.status = control_charge(ctl, &c->owner, CONTROL_KIND_LISTENER);
+	if (r.status)
+		goto fail; /* -EMFILE: this client's or uid's share */
+	charged = true;
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		r.status = -ENOMEM;
@@ -972,17 +997,19 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0 ||
 	    fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
-		r.status = -errno;
+		r.status = errno == EMFILE ? -ENFILE : -errno;
 		goto fail;
 	}
 	sockopts_from_ipc(d->stack, &req->opts, &o);
 	listener = tcp_listen(d->stack, req->local_addr, req->local_port,
 			      req->backlog, &o);
 	if (listener < 0) {
-		r.status = listener;
+		/* The stack's table is everybody's: ENFILE. */
+		r.status = listener == -EMFILE ? -ENFILE : listener;
 		goto fail;
 	}
 	l->ctl = ctl;
+	l->owner = c->owner;
 	l->creator = c->serial;
 	l->listener = listener;
 	l->local_addr = req->local_addr;
@@ -1013,6 +1040,8 @@ fail:
 	if (pair[1] >= 0)
 		close(pair[1]);
 	free(l);
+	if (charged)
+		control_uncharge(ctl, &c->owner, CONTROL_KIND_LISTENER);
 	reply_open(c, IPC_T_TCP_LISTEN_REPLY, m->id, &r, -1);
 }
 
@@ -1116,19 +1145,6 @@ void control_tcp_client_gone(struct control *ctl, struct control_client *c)
 	c->reply_pending = false;
 }
 
-/* Many connections are many descriptors: raise the soft limit to the
- * hard one (best effort). */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			log_msg(LOG_INFO, "control: tcp: setrlimit: %m");
-	}
-}
-
 int control_tcp_start(struct control *ctl)
 {
 	struct control_tcp *t = calloc(1, sizeof(*t));
@@ -1146,7 +1162,6 @@ int control_tcp_start(struct control *ctl)
 	t->hup_watcher.data = ctl;
 	ev_io_start(ctl->d->loop, &t->hup_watcher);
 	ctl->tcp = t;
-	raise_fd_limit();
 	return 0;
 }
 

@@ -6,9 +6,9 @@
  * daemon's end of a socketpair(AF_UNIX, SOCK_SEQPACKET) whose other end
  * went to the application with SCM_RIGHTS. It belongs to the control
  * connection that opened it (c->sockets): closing that connection
- * closes them all in the stack. Limits: CONTROL_SOCKETS_MAX sockets in
- * all and CONTROL_CLIENT_SOCKETS_MAX per client (UDP_OPEN fails with
- * -EMFILE past either).
+ * closes them all in the stack. Limits (control_limits.c): the stack's
+ * udp_sockets_max in all (UDP_OPEN fails with -ENFILE, as does running
+ * out of descriptors), udp_per_client and udp_per_uid (-EMFILE).
  *
  * The data path (docs/ipc.md, "UDP sockets"):
  *   application -> stack: the daemon end is always watched for reading;
@@ -39,12 +39,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "control_limits.h"
 #include "log.h"
 
-#define CONTROL_SOCKETS_MAX	   1024
-#define CONTROL_CLIENT_SOCKETS_MAX 256
-#define CONTROL_DGRAMS_PER_WAKEUP  64
-#define CONTROL_LINGER_DGRAMS_MAX  4096 /* sent by a client that left */
+#define CONTROL_DGRAMS_PER_WAKEUP 64
+#define CONTROL_LINGER_DGRAMS_MAX 4096 /* sent by a client that left */
 
 struct control_socket {
 	struct control_client *owner;
@@ -78,8 +77,7 @@ static void socket_destroy(struct control_socket *cs)
 	udp_socket_close(ctl->d->stack, cs->sock);
 	log_msg(LOG_DEBUG, "control: client %u: socket %d closed", c->serial,
 		cs->sock);
-	c->nsockets--;
-	ctl->nsockets--;
+	control_uncharge(ctl, &c->owner, CONTROL_KIND_UDP);
 	free(cs);
 }
 
@@ -242,25 +240,29 @@ static int udp_open(struct control_client *c, const struct ipc_udp_open *o,
 	int pair[2] = {-1, -1};
 	int sock = -1, err;
 
-	if (c->nsockets >= CONTROL_CLIENT_SOCKETS_MAX ||
-	    ctl->nsockets >= CONTROL_SOCKETS_MAX)
-		return -EMFILE;
 	if (o->remote_port == 0 && o->remote_addr != 0)
 		return -EINVAL;
+	err = control_charge(ctl, &c->owner, CONTROL_KIND_UDP);
+	if (err)
+		return err; /* -EMFILE: this client's or uid's share */
 	cs = calloc(1, sizeof(*cs));
-	if (!cs)
-		return -ENOMEM;
+	if (!cs) {
+		err = -ENOMEM;
+		goto out;
+	}
 	/* Only the daemon's end is non-blocking: O_NONBLOCK belongs to
 	 * the open file, which the application shares with its end. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0 ||
 	    fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
-		err = -errno;
+		/* The daemon's descriptors are everybody's: ENFILE. */
+		err = errno == EMFILE ? -ENFILE : -errno;
 		goto out;
 	}
 	sock = udp_socket_open(d->stack, o->local_addr, o->local_port,
 			       o->remote_addr, o->remote_port);
 	if (sock < 0) {
-		err = sock;
+		/* The stack's table is everybody's: ENFILE. */
+		err = sock == -EMFILE ? -ENFILE : sock;
 		goto out;
 	}
 
@@ -283,8 +285,6 @@ static int udp_open(struct control_client *c, const struct ipc_udp_open *o,
 	cs->next = c->sockets;
 	c->sockets = cs;
 	(void)udp_socket_set_user(d->stack, sock, cs); /* its events' cookie */
-	c->nsockets++;
-	ctl->nsockets++;
 	r->sock = sock;
 	*app_fd = pair[1];
 	cs = NULL;
@@ -301,6 +301,8 @@ out:
 	if (pair[1] >= 0)
 		close(pair[1]);
 	free(cs);
+	if (err)
+		control_uncharge(ctl, &c->owner, CONTROL_KIND_UDP);
 	return err;
 }
 

@@ -14,11 +14,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../stack/stack.h"
 #include "config.h"
 
 struct control;
+struct ucred;
 
 struct tap {
 	int fd;
@@ -61,6 +63,12 @@ struct daemon {
 	 * on the links into the stack, draining it (daemon_drain) between
 	 * batches. Returns the frames read. */
 	unsigned (*link_read_all)(struct daemon *d);
+	/* Who is at the other end of an accepted control connection, and
+	 * whether it is in `group` (NULL: the kernel's word,
+	 * control_peer_cred(); the in-process tests put their own).
+	 * Returns 0 or a negative errno. */
+	int (*peer_cred)(int fd, gid_t group, struct ucred *cred,
+			 bool *in_group);
 	/* loop.c: the end of each turn, the stack's timer */
 	ev_prepare turn_end;
 	ev_timer stack_timer;

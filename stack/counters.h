@@ -90,6 +90,10 @@
 	X(tcp_rx_resets)                                                       \
 	X(tcp_rx_ooo_segments)                                                 \
 	X(tcp_rx_ooo_drop)                                                     \
+	X(tcp_rx_ooo_pruned)                                                   \
+	X(tcp_rx_ooo_compact)                                                  \
+	X(tcp_rx_coalesced)                                                    \
+	X(tcp_rx_drop_mem_pressure)                                            \
 	X(tcp_rx_dup_acks)                                                     \
 	X(tcp_tx_segments)                                                     \
 	X(tcp_tx_resets)                                                       \
@@ -105,6 +109,9 @@
 	X(tcp_tlp_recoveries)                                                  \
 	X(tcp_challenge_acks)                                                  \
 	X(tcp_challenge_acks_limited)                                          \
+	X(tcp_invalid_acks)                                                    \
+	X(tcp_invalid_acks_limited)                                            \
+	X(tcp_invalid_acks_global_limited)                                     \
 	X(tcp_listen_overflow)                                                 \
 	X(tcp_syn_cookies_sent)                                                \
 	X(tcp_syn_cookies_ok)                                                  \
@@ -116,6 +123,8 @@
 	X(tcp_conns_refused)                                                   \
 	X(tcp_time_wait_recycled)                                              \
 	X(tcp_time_wait_reused)                                                \
+	X(tcp_connect_time_wait_reused)                                        \
+	X(tcp_connect_no_port)                                                 \
 	X(tcp_keepalive_probes)                                                \
 	X(tcp_zero_window_probes)                                              \
 	X(tcp_conns_table_full)                                                \

@@ -80,6 +80,9 @@ void stack_limits_default(struct stack_limits *lim)
 	    .icmp_error_burst = 50,
 	    .tcp_conns_max = 16384,
 	    .tcp_listeners_max = 64,
+	    .tcp_port_first = TCP_PORT_FIRST_DEFAULT,
+	    .tcp_port_last = TCP_PORT_LAST_DEFAULT,
+	    .tcp_challenge_ack_limit = 1000, /* Linux's, before 6.0 */
 	    .tcp_syn_backlog = 256,
 	    .tcp_chunks_max = 32768,
 	    .tcp_sndbuf = 256u << 10,
@@ -100,7 +103,9 @@ struct stack *stack_new(const struct stack_limits *lim, uint64_t seed)
 	s->lim = *lim;
 	if (s->lim.arp_cache_max == 0 || s->lim.reasm_datagrams_max == 0 ||
 	    s->lim.udp_sockets_max == 0 || s->lim.tcp_conns_max == 0 ||
-	    s->lim.tcp_listeners_max == 0)
+	    s->lim.tcp_listeners_max == 0 || s->lim.tcp_port_first == 0 ||
+	    s->lim.tcp_port_first > s->lim.tcp_port_last ||
+	    s->lim.tcp_port_last > 65535)
 		goto fail;
 	rng_seed(&s->rng, seed);
 	pkt_pool_init(&s->pool, lim->pkt_small_max, lim->pkt_large_max);

@@ -37,9 +37,19 @@
 #define STACK_NS_PER_SEC  1000000000ull
 #define STACK_NO_DEADLINE UINT64_MAX
 
+/* The ephemeral ports connects choose from unless configured (IANA's
+ * dynamic range, RFC 6335). */
+#define TCP_PORT_FIRST_DEFAULT 49152u
+#define TCP_PORT_LAST_DEFAULT  65535u
+
 /* Bounds on every table and queue; stack_limits_default() fills sane
  * values, the daemon may override some from its configuration. */
 struct stack_limits {
+	/* The pool also bounds what TCP receives (tcp_buf.c): over half
+	 * of a class in use, new and growing windows stay at 2 MSS; over
+	 * 3/4, out-of-order data is pruned from the connections holding
+	 * the most and a connection may queue no more than 2 MSS; the
+	 * last 64 small buffers take no TCP data at all. */
 	uint32_t pkt_small_max;	   /* small buffers in the pool */
 	uint32_t pkt_large_max;	   /* 64 KiB buffers in the pool: TSO
 				    * super-segments held in TCP receive
@@ -61,10 +71,21 @@ struct stack_limits {
 	uint32_t icmp_error_burst;   /* ... and in a burst */
 	uint32_t tcp_conns_max;	     /* connections, TIME_WAIT included */
 	uint32_t tcp_listeners_max;
+	uint32_t tcp_port_first; /* ephemeral ports for connects, first */
+	uint32_t tcp_port_last;	 /* ... and last (Linux: ip_local_port_range) */
+	/* ACKs to invalid segments (out of window, PAWS, RFC 5961's
+	 * challenges) a second, all connections; 0: no global bound. */
+	uint32_t tcp_challenge_ack_limit;
 	uint32_t tcp_syn_backlog; /* half-open per listener, then cookies */
 	uint32_t tcp_chunks_max;  /* send buffer chunks (2 KiB), all conns */
 	uint32_t tcp_sndbuf;	  /* default send buffer, bytes */
-	uint32_t tcp_rcvbuf;	  /* default receive buffer, bytes */
+	uint32_t tcp_rcvbuf;	  /* default receive buffer, bytes: the
+				   * most a connection advertises; its
+				   * out-of-order store pins at most twice
+				   * this in pool bytes (each buffer at its
+				   * capacity; payloads of 256 bytes or
+				   * less share compact buffers) and 256
+				   * segments */
 	uint32_t tcp_keepidle_s;  /* keepalive defaults (RFC 1122 4.2.3.6) */
 	uint32_t tcp_keepintvl_s;
 	uint32_t tcp_keepcnt;
@@ -265,10 +286,13 @@ int tcp_accept(struct stack *s, int listener, uint32_t *remote_addr,
 void tcp_listen_close(struct stack *s, uint64_t now, int listener);
 
 /*
- * Opens a connection (local_port 0 = a random ephemeral port, local_addr
- * 0 = the route's source). Completion is STACK_EV_TCP_CONNECTED or
- * STACK_EV_TCP_ERROR. Returns a connection id, or -EADDRINUSE,
- * -EADDRNOTAVAIL, -ENETUNREACH, -EMFILE, -ENOMEM.
+ * Opens a connection (local_port 0 = an ephemeral port of
+ * tcp_port_first..tcp_port_last free for this 4-tuple, RFC 6056, a
+ * TIME_WAIT's taken over when timestamps make it safe; local_addr 0 =
+ * the route's source). Completion is STACK_EV_TCP_CONNECTED or
+ * STACK_EV_TCP_ERROR. Returns a connection id, or -EADDRINUSE (the
+ * 4-tuple of local_port is taken), -EADDRNOTAVAIL (also: no ephemeral
+ * port free), -ENETUNREACH, -EMFILE, -ENOMEM.
  */
 int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 		uint16_t local_port, uint32_t remote_addr, uint16_t remote_port,

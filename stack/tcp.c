@@ -355,6 +355,8 @@ int tcp_init(struct stack *s)
 	}
 	pkt_pool_init(&t->chunk_pool, s->lim.tcp_chunks_max, 0);
 	t->mem_wait_head = t->mem_wait_tail = -1;
+	t->port_next = (uint32_t)rng_next(&s->rng);
+	t->invalid_ack_second = UINT64_MAX;
 	return 0;
 }
 

@@ -64,12 +64,39 @@
 #define TCP_DATA_RETRIES	  15
 #define TCP_PERSIST_MIN_NS	  (200 * 1000000ull)
 #define TCP_PERSIST_MAX_NS	  (60 * STACK_NS_PER_SEC)
-#define TCP_CHALLENGE_ACK_PER_SEC 100 /* RFC 5961 7 */
+#define TCP_INVALID_ACK_PERIOD_NS (500 * 1000000ull)
+#define TCP_TW_REUSE_AGE_NS	  (1 * STACK_NS_PER_SEC)
 #define TCP_PAWS_IDLE_NS                                                       \
 	(24ull * 24 * 3600 * STACK_NS_PER_SEC) /* RFC 7323 5.5 */
-#define TCP_EPHEMERAL_FIRST 49152u
-#define TCP_EPHEMERAL_LAST  65535u
+#define TCP_EPHEMERAL_FIRST TCP_PORT_FIRST_DEFAULT
+#define TCP_EPHEMERAL_LAST  TCP_PORT_LAST_DEFAULT
 #define TCP_OOO_MAX	    256 /* out-of-order segments held, per conn */
+/* Receive memory (tcp_buf.c): what a connection's queues pin is counted
+ * in pool bytes, each buffer at its capacity (a 1-byte segment in a
+ * small buffer costs 2 KiB), as Linux counts an skb's truesize. */
+/* An out-of-order payload of at most this many bytes is copied into the
+ * connection's compact buffer, never pinning a buffer of its own. */
+#define TCP_OOO_COPY_MAX_BYTES 256u
+/* In-order data of at most this many bytes that arrived in a 64 KiB
+ * buffer (a coalesced super-segment) is copied into small buffers. */
+#define TCP_COLLAPSE_MAX_BYTES (4u * PKT_SMALL_CAP)
+/* The out-of-order store pins at most this many times the buffer limit
+ * (rcv_wnd_max) in pool bytes (Linux's rcvbuf: twice the window). */
+#define TCP_OOO_MEM_FACTOR 2u
+/* Every connection's minimum, in MSS of payload: under pressure a window
+ * advertised anew is at most this, and under hard pressure a connection
+ * may still queue data up to this much (coalescing keeps its memory
+ * near the bytes). */
+#define TCP_RCV_PRESSURE_WND_SEGS 2u
+/* Pool pressure, per buffer class, as a share of the class's maximum in
+ * 1/16ths: PRESSURE when more than 8/16 are in use (windows stop
+ * growing, new ones start at the minimum, as Linux's tcp_mem[1]); HARD
+ * above 12/16 (out-of-order data is pruned from the connections holding
+ * the most until 10/16, and data beyond a connection's minimum is
+ * dropped, as Linux's tcp_mem[2]). */
+#define TCP_MEM_PRESSURE_16THS 8u
+#define TCP_MEM_HARD_16THS     12u
+#define TCP_MEM_PRUNE_TO_16THS 10u
 /* Payload of a TSO super-segment at most: an IPv4 datagram of 65535
  * bytes with a 20-byte IP header and the largest TCP header. */
 #define TCP_TSO_MAX (65535u - 20u - TCP_HDR_MAX)
@@ -119,7 +146,8 @@ struct tcp_sndbuf {
 struct tcp_ooo {
 	uint32_t seq;
 	uint32_t len;
-	struct pkt *pkt; /* data at pkt->data */
+	struct pkt *pkt; /* the buffer holding it, perhaps shared */
+	uint8_t *data;	 /* its first byte, in pkt */
 };
 
 /* A range of sequence space as last sent: one segment or TSO
@@ -199,6 +227,7 @@ struct tcp_conn {
 	uint64_t ts_recent_age;
 	uint32_t ts_offset; /* randomises our TSval per connection */
 	uint32_t last_ack_sent;
+	uint32_t ts_last_sent; /* the last TSval we sent (tw_reuse) */
 
 	/* RTT and RTO (RFC 6298), in ns. */
 	uint64_t srtt, rttvar, rto;
@@ -260,8 +289,7 @@ struct tcp_conn {
 	uint8_t keep_probes;
 	uint8_t persist_unanswered; /* zero-window probes with no ACK since */
 	uint64_t last_rx;	    /* for keepalive */
-	uint64_t challenge_window_start;
-	uint32_t challenge_acks;
+	uint64_t invalid_ack_next;  /* no ACK to an invalid segment before */
 
 	struct tcp_sndbuf sndbuf;
 	uint32_t sndbuf_max;
@@ -270,6 +298,10 @@ struct tcp_conn {
 	struct tcp_ooo *ooo;   /* out-of-order, sorted by seq; NULL if none */
 	uint16_t nooo;
 	uint16_t ooo_cap;
+	struct pkt *ooo_arena; /* compact buffer taking small payloads */
+	uint32_t ooo_mem;      /* pool bytes the OOO store pins */
+	uint16_t ooo_bufs[PKT_CLASS_COUNT]; /* ... as buffers per class */
+	uint32_t rcvq_mem; /* pool bytes the receive queue pins */
 
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
 
@@ -305,11 +337,17 @@ struct tcp_table {
 	uint32_t listeners_max;
 	uint8_t secret[16]; /* ISNs and SYN cookies */
 	uint64_t boot_ns;   /* the origin of ISN clocks and timestamps */
-	struct pkt_pool chunk_pool; /* send buffer chunks */
+	struct pkt_pool chunk_pool;	    /* send buffer chunks */
+	uint32_t ooo_bufs[PKT_CLASS_COUNT]; /* buffers all OOO stores pin */
 	/* Connections waiting for chunks, oldest first (-1: none), and
 	 * how many woken ones hold a claim (tcp_buf.c). */
 	int32_t mem_wait_head, mem_wait_tail;
 	uint32_t mem_claims;
+
+	uint32_t port_next; /* RFC 6056 3.3.3's next_ephemeral */
+	/* ACKs to invalid segments left in second invalid_ack_second. */
+	uint64_t invalid_ack_second;
+	uint32_t invalid_ack_budget;
 };
 
 /* ---- congestion control ---- */
@@ -464,8 +502,9 @@ void tcp_retransmit_one(struct stack *s, uint64_t now, struct tcp_conn *c);
  * lies there). Returns 0 or -ENOBUFS. */
 int tcp_retransmit_range(struct stack *s, uint64_t now, struct tcp_conn *c,
 			 uint32_t seq, uint32_t len);
-/* The window we would advertise now, in bytes. */
-uint32_t tcp_rcv_window(const struct tcp_conn *c);
+/* The window we would advertise now, in bytes (smaller under memory
+ * pressure, tcp_mem_level()). */
+uint32_t tcp_rcv_window(const struct stack *s, const struct tcp_conn *c);
 
 /* tcp_timer.c */
 void tcp_timer_update(struct stack *s, struct tcp_conn *c);
@@ -513,9 +552,29 @@ uint32_t tcp_ooo_bytes(const struct tcp_conn *c);
 /* A duplicate [seq, end) arrived: report it in the next ACK's first
  * SACK block (RFC 2883). */
 void tcp_dsack_note(struct tcp_conn *c, uint32_t seq, uint32_t end);
-/* Stores an out-of-order segment (takes p); false when it was dropped. */
+/* Stores an out-of-order segment (takes p); false when it was dropped
+ * (the per-connection bounds: TCP_OOO_MAX segments, TCP_OOO_MEM_FACTOR
+ * times the buffer limit in pool bytes). */
 bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 		    struct pkt *p);
+/* Appends in-order data (takes p) to the receive queue, copying it into
+ * the tail buffer when it fits there. */
+void tcp_rcvq_append(struct stack *s, struct tcp_conn *c, struct pkt *p);
+/* Frees the receive queue's head buffer (the user read it). */
+void tcp_rcvq_pop(struct stack *s, struct tcp_conn *c);
+/* Pool bytes c's receive queue and out-of-order store pin. */
+static inline uint32_t tcp_rcv_mem(const struct tcp_conn *c)
+{
+	return c->rcvq_mem + c->ooo_mem;
+}
+/* Memory pressure from the pool's occupancy (TCP_MEM_*_16THS). */
+enum tcp_mem_level { TCP_MEM_OK, TCP_MEM_PRESSURE, TCP_MEM_HARD };
+enum tcp_mem_level tcp_mem_level(const struct stack *s);
+/* At TCP_MEM_HARD: for each buffer class over TCP_MEM_PRUNE_TO_16THS,
+ * prunes out-of-order data, the most recent first, from the connections
+ * holding the most buffers of that class, until the class is back under
+ * the mark or no out-of-order data holds any. */
+void tcp_mem_reclaim(struct stack *s);
 /* Moves what became in order from the OOO store to the receive queue;
  * returns the bytes moved (rcv_nxt advanced by the caller). */
 uint32_t tcp_ooo_drain(struct stack *s, struct tcp_conn *c);

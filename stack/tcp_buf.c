@@ -25,14 +25,39 @@
  * Receive queue: in-order segments are kept in the buffers they arrived
  * in (no copy), data trimmed to what is new; the user reads them in
  * place. The advertised window is the buffer limit less what is held.
+ * A segment that fits the room after the queue's tail is copied there
+ * instead (Linux's tcp_try_coalesce), and a short payload in a 64 KiB
+ * buffer is copied into small ones (tcp_collapse): an application
+ * that never reads pins about the bytes it holds, not a buffer for
+ * every segment the peer chose to send.
  *
  * Out-of-order store: up to TCP_OOO_MAX segments in an array sorted by
  * sequence, non-overlapping (an arrival is trimmed against what is
  * held). Lookup is a binary search and the common arrival (just after
  * the highest held) an append, so reassembly is O(log n) to find and
  * at worst a move of n pointers to insert, never quadratic in bytes.
- * When it is full, or the stack's pool is low, arrivals beyond the
- * store are dropped (counted); the peer retransmits them.
+ * A payload of at most TCP_OOO_COPY_MAX_BYTES is copied into the
+ * connection's compact buffer (several entries share it; one that
+ * continues the last is extended, as tcp_collapse joins adjacent
+ * data), so a 1-byte segment never pins a 2 KiB buffer; a buffer goes
+ * back to the pool when its last entry goes. The store pins at most
+ * TCP_OOO_MEM_FACTOR times the buffer limit in pool bytes (each buffer
+ * at its capacity): beyond, what lies above the arrival is pruned for
+ * it, or the arrival is dropped when it is the highest (counted).
+ *
+ * Memory pressure (tcp_mem_level(), from the pool's occupancy per
+ * class, as Linux's tcp_mem): above TCP_MEM_PRESSURE_16THS, windows
+ * offered anew are at most TCP_RCV_PRESSURE_WND_SEGS segments (a right
+ * edge already offered stands, RFC 9293 3.8.6.2.2). Above
+ * TCP_MEM_HARD_16THS, arriving data first prunes out-of-order data, the
+ * highest first, from the connections holding the most, until the pool
+ * is under TCP_MEM_PRUNE_TO_16THS (Linux's tcp_prune_ofo_queue; SACK
+ * has the sender resend it, RFC 2018 8), and then data that would take
+ * a connection beyond TCP_RCV_PRESSURE_WND_SEGS MSS held is dropped
+ * (counted, ACK at once): every connection keeps that minimum, so it
+ * still makes progress (what it holds is read, and it takes more),
+ * and no one connection can take the pool from the others. The last 64
+ * buffers are kept for ACKs and the daemon's reads (tcp_input.c).
  */
 #include <stdlib.h>
 
@@ -245,16 +270,220 @@ uint32_t tcp_rcv_queued(const struct tcp_conn *c)
 	return c->rcvq.bytes - c->rcvq_off;
 }
 
-void tcp_rcv_free(struct stack *s, struct tcp_conn *c)
+/* ---- memory pressure ---- */
+
+enum tcp_mem_level tcp_mem_level(const struct stack *s)
 {
-	pkt_queue_purge(&c->rcvq, &s->pool);
-	c->rcvq_off = 0;
+	enum tcp_mem_level l = TCP_MEM_OK;
+
+	for (int k = 0; k < PKT_CLASS_COUNT; k++) {
+		uint64_t used = (uint64_t)s->pool.in_use[k] * 16;
+		uint64_t max = s->pool.max[k];
+		if (used > max * TCP_MEM_HARD_16THS)
+			return TCP_MEM_HARD;
+		if (used > max * TCP_MEM_PRESSURE_16THS)
+			l = TCP_MEM_PRESSURE;
+	}
+	return l;
+}
+
+/* Is class k of the pool above the mark pruning brings it down to? */
+static bool tcp_mem_over_prune_mark(const struct stack *s, int k)
+{
+	return (uint64_t)s->pool.in_use[k] * 16 >
+	       (uint64_t)s->pool.max[k] * TCP_MEM_PRUNE_TO_16THS;
+}
+
+/* ---- receive queue ---- */
+
+/* Copies len bytes to the end of the receive queue: into the tail
+ * buffer's room, then into fresh small buffers (at most
+ * TCP_COLLAPSE_MAX_BYTES worth). False (nothing appended) when the
+ * buffers needed could not all be had. */
+static bool tcp_rcvq_copy(struct stack *s, struct tcp_conn *c,
+			  const uint8_t *data, uint32_t len)
+{
+	struct pkt *t = c->rcvq.tail;
+	uint32_t room = t ? (uint32_t)pkt_tailroom(t) : 0;
+	struct pkt *q[TCP_COLLAPSE_MAX_BYTES / PKT_SMALL_CAP + 1];
+	uint32_t nq = 0, need;
+
+	if (room > len)
+		room = len;
+	need = (len - room + PKT_SMALL_CAP - 1) / PKT_SMALL_CAP;
+	if (need > sizeof(q) / sizeof(q[0]))
+		return false;
+	for (nq = 0; nq < need; nq++) {
+		q[nq] = pkt_alloc(&s->pool, 0);
+		if (!q[nq]) {
+			while (nq)
+				pkt_free(&s->pool, q[--nq]);
+			return false;
+		}
+		q[nq]->data = q[nq]->buf; /* no headroom: plain bytes */
+	}
+	if (room) {
+		memcpy(t->data + t->len, data, room);
+		t->len += room;
+		c->rcvq.bytes += room;
+		data += room;
+		len -= room;
+	}
+	for (uint32_t i = 0; i < nq; i++) {
+		uint32_t n = len < PKT_SMALL_CAP ? len : PKT_SMALL_CAP;
+		memcpy(q[i]->data, data, n);
+		q[i]->len = n;
+		data += n;
+		len -= n;
+		pkt_queue_push(&c->rcvq, q[i]);
+		c->rcvq_mem += q[i]->cap;
+	}
+	return true;
+}
+
+void tcp_rcvq_append(struct stack *s, struct tcp_conn *c, struct pkt *p)
+{
+	/* A payload that fits the tail's room, or one of at most
+	 * TCP_COLLAPSE_MAX_BYTES in a large buffer, is copied (Linux's
+	 * tcp_try_coalesce and tcp_collapse): a small segment never pins a
+	 * buffer, and a never reading application's queue costs about what it
+	 * holds. */
+	if ((c->rcvq.tail && p->len <= pkt_tailroom(c->rcvq.tail)) ||
+	    (p->pkt_class == PKT_CLASS_LARGE &&
+	     p->len <= TCP_COLLAPSE_MAX_BYTES)) {
+		if (tcp_rcvq_copy(s, c, p->data, p->len)) {
+			COUNT(s, tcp_rx_coalesced);
+			pkt_free(&s->pool, p);
+			return;
+		}
+	}
+	pkt_queue_push(&c->rcvq, p);
+	c->rcvq_mem += p->cap;
+}
+
+void tcp_rcvq_pop(struct stack *s, struct tcp_conn *c)
+{
+	struct pkt *p = pkt_queue_pop(&c->rcvq);
+
+	if (!p)
+		return;
+	c->rcvq_mem -= p->cap;
+	pkt_free(&s->pool, p);
+}
+
+/* ---- out-of-order store ---- */
+
+/* Does an entry other than `skip` hold data in buffer p? */
+static bool tcp_ooo_shared(const struct tcp_conn *c, const struct pkt *p,
+			   int skip)
+{
+	if (p == c->ooo_arena)
+		return true;
 	for (int i = 0; i < c->nooo; i++)
-		pkt_free(&s->pool, c->ooo[i].pkt);
+		if (i != skip && c->ooo[i].pkt == p)
+			return true;
+	return false;
+}
+
+/* Counts buffer p in (sign 1) or out of (-1) c's OOO store. */
+static void tcp_ooo_account(struct stack *s, struct tcp_conn *c,
+			    const struct pkt *p, int sign)
+{
+	c->ooo_mem += (uint32_t)sign * p->cap;
+	c->ooo_bufs[p->pkt_class] =
+	    (uint16_t)(c->ooo_bufs[p->pkt_class] + sign);
+	s->tcp->ooo_bufs[p->pkt_class] += (uint32_t)sign;
+}
+
+/* Returns a buffer of the OOO store to the pool. */
+static void tcp_ooo_pkt_free(struct stack *s, struct tcp_conn *c, struct pkt *p)
+{
+	tcp_ooo_account(s, c, p, -1);
+	pkt_free(&s->pool, p);
+}
+
+/* Removes entry i, freeing its buffer unless another entry shares it. */
+static void tcp_ooo_remove(struct stack *s, struct tcp_conn *c, int i)
+{
+	struct pkt *p = c->ooo[i].pkt;
+
+	if (!tcp_ooo_shared(c, p, i))
+		tcp_ooo_pkt_free(s, c, p);
+	memmove(&c->ooo[i], &c->ooo[i + 1],
+		(size_t)(c->nooo - i - 1) * sizeof(*c->ooo));
+	c->nooo--;
+}
+
+/* The store became empty: give back the array and the compact buffer. */
+static void tcp_ooo_release(struct stack *s, struct tcp_conn *c)
+{
+	if (c->nooo)
+		return;
+	if (c->ooo_arena) {
+		struct pkt *a = c->ooo_arena;
+		c->ooo_arena = NULL;
+		tcp_ooo_pkt_free(s, c, a);
+	}
 	free(c->ooo);
 	c->ooo = NULL;
-	c->nooo = 0;
 	c->ooo_cap = 0;
+}
+
+/* Prunes c's out-of-order data from the highest sequence down (the most
+ * recent, as Linux's tcp_prune_ofo_queue) until it pins at most
+ * `target` buffers of class k. SACK has the sender resend it (RFC 2018
+ * 8: a receiver may discard what it SACKed). Returns whether it pruned
+ * or freed anything. */
+static bool tcp_ooo_prune(struct stack *s, struct tcp_conn *c, int k,
+			  uint32_t target)
+{
+	uint32_t before = c->ooo_mem;
+	int n = 0;
+
+	while (c->nooo && c->ooo_bufs[k] > target) {
+		tcp_ooo_remove(s, c, c->nooo - 1);
+		n++;
+	}
+	if (!c->nooo)
+		tcp_ooo_release(s, c);
+	if (n) {
+		TCP_RULE(s, data_ooo_pruned);
+		COUNT_N(s, tcp_rx_ooo_pruned, (uint64_t)n);
+	}
+	return n || c->ooo_mem < before;
+}
+
+void tcp_mem_reclaim(struct stack *s)
+{
+	struct tcp_table *t = s->tcp;
+
+	for (int k = 0; k < PKT_CLASS_COUNT; k++) {
+		while (t->ooo_bufs[k] && tcp_mem_over_prune_mark(s, k)) {
+			struct tcp_conn *most = NULL;
+			for (uint32_t i = 0; i < t->max; i++) {
+				struct tcp_conn *c = t->conns[i];
+				if (c && c->ooo_bufs[k] &&
+				    (!most ||
+				     c->ooo_bufs[k] > most->ooo_bufs[k]))
+					most = c;
+			}
+			if (!most)
+				break;
+			/* Halve the biggest holder, then look again. */
+			if (!tcp_ooo_prune(s, most, k, most->ooo_bufs[k] / 2u))
+				break;
+		}
+	}
+}
+
+void tcp_rcv_free(struct stack *s, struct tcp_conn *c)
+{
+	while (c->rcvq.head)
+		tcp_rcvq_pop(s, c);
+	c->rcvq_off = 0;
+	while (c->nooo)
+		tcp_ooo_remove(s, c, c->nooo - 1);
+	tcp_ooo_release(s, c);
 }
 
 /* Index of the first held segment that ends after seq. */
@@ -281,10 +510,55 @@ void tcp_dsack_note(struct tcp_conn *c, uint32_t seq, uint32_t end)
 	c->dsack[1] = end;
 }
 
+/* Stores a small payload of p at index i in the compact buffer: appended
+ * to entry i - 1 when it continues it in the buffer (collapse), else a
+ * new entry. p is freed. False when no compact buffer could be had. */
+static bool tcp_ooo_compact(struct stack *s, struct tcp_conn *c, int i,
+			    uint32_t seq, struct pkt *p)
+{
+	struct pkt *a = c->ooo_arena;
+	uint32_t len = p->len;
+
+	if (i > 0 && c->ooo[i - 1].pkt == a &&
+	    c->ooo[i - 1].seq + c->ooo[i - 1].len == seq &&
+	    c->ooo[i - 1].data + c->ooo[i - 1].len == a->data + a->len &&
+	    pkt_tailroom(a) >= len) {
+		memcpy(a->data + a->len, p->data, len);
+		a->len += len;
+		c->ooo[i - 1].len += len;
+		pkt_free(&s->pool, p);
+		COUNT(s, tcp_rx_ooo_compact);
+		return true;
+	}
+	if (!a || pkt_tailroom(a) < len) {
+		struct pkt *n = pkt_alloc(&s->pool, 0);
+		if (!n)
+			return false;
+		n->data = n->buf;
+		n->len = 0;
+		tcp_ooo_account(s, c, n, 1);
+		c->ooo_arena = n;
+		/* The old one goes when its last entry does. */
+		if (a && !tcp_ooo_shared(c, a, -1))
+			tcp_ooo_pkt_free(s, c, a);
+		a = n;
+	}
+	memmove(&c->ooo[i + 1], &c->ooo[i],
+		(size_t)(c->nooo - i) * sizeof(*c->ooo));
+	c->ooo[i] = (struct tcp_ooo){
+	    .seq = seq, .len = len, .pkt = a, .data = a->data + a->len};
+	memcpy(a->data + a->len, p->data, len);
+	a->len += len;
+	c->nooo++;
+	pkt_free(&s->pool, p);
+	COUNT(s, tcp_rx_ooo_compact);
+	return true;
+}
+
 bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 		    struct pkt *p)
 {
-	uint32_t len = p->len;
+	uint32_t len = p->len, cost;
 	int i;
 
 	/* Trim against the held segment before and the ones after: keep
@@ -310,8 +584,24 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 	}
 	if (len == 0)
 		goto drop;
-	if (c->nooo >= TCP_OOO_MAX)
-		goto drop;
+	/* The connection's memory bound: make room by pruning what lies
+	 * above this arrival, or drop it when it is the highest. */
+	cost = len <= TCP_OOO_COPY_MAX_BYTES ? len : p->cap;
+	if (c->ooo_mem + cost > TCP_OOO_MEM_FACTOR * c->rcv_wnd_max ||
+	    c->nooo >= TCP_OOO_MAX) {
+		if (i == c->nooo)
+			goto drop;
+		while (c->nooo > i && (c->ooo_mem + cost > TCP_OOO_MEM_FACTOR *
+							       c->rcv_wnd_max ||
+				       c->nooo >= TCP_OOO_MAX)) {
+			tcp_ooo_remove(s, c, c->nooo - 1);
+			TCP_RULE(s, data_ooo_pruned);
+			COUNT(s, tcp_rx_ooo_pruned);
+		}
+		if (c->nooo >= TCP_OOO_MAX ||
+		    c->ooo_mem + cost > TCP_OOO_MEM_FACTOR * c->rcv_wnd_max)
+			goto drop;
+	}
 	if (c->nooo == c->ooo_cap) {
 		uint16_t cap = c->ooo_cap ? (uint16_t)(c->ooo_cap * 2) : 8;
 		struct tcp_ooo *n = realloc(c->ooo, cap * sizeof(*n));
@@ -320,12 +610,29 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 		c->ooo = n;
 		c->ooo_cap = cap;
 	}
+	if (len <= TCP_OOO_COPY_MAX_BYTES && tcp_ooo_compact(s, c, i, seq, p))
+		return true;
+	if (p->pkt_class == PKT_CLASS_LARGE && len <= PKT_SMALL_CAP) {
+		/* A short payload in a 64 KiB buffer: copy it to a small one.
+		 */
+		struct pkt *q = pkt_alloc(&s->pool, 0);
+		if (q) {
+			q->data = q->buf;
+			memcpy(q->data, p->data, len);
+			q->len = len;
+			pkt_free(&s->pool, p);
+			p = q;
+		}
+	}
 	memmove(&c->ooo[i + 1], &c->ooo[i],
 		(size_t)(c->nooo - i) * sizeof(*c->ooo));
-	c->ooo[i] = (struct tcp_ooo){.seq = seq, .len = len, .pkt = p};
+	c->ooo[i] =
+	    (struct tcp_ooo){.seq = seq, .len = len, .pkt = p, .data = p->data};
 	c->nooo++;
+	tcp_ooo_account(s, c, p, 1);
 	return true;
 drop:
+	tcp_ooo_release(s, c); /* when it emptied */
 	pkt_free(&s->pool, p);
 	return false;
 }
@@ -333,28 +640,38 @@ drop:
 uint32_t tcp_ooo_drain(struct stack *s, struct tcp_conn *c)
 {
 	uint32_t next = c->rcv_nxt, moved = 0;
-	int i = 0;
 
-	while (i < c->nooo && SEQ_LEQ(c->ooo[i].seq, next)) {
-		struct tcp_ooo *o = &c->ooo[i++];
+	while (c->nooo && SEQ_LEQ(c->ooo[0].seq, next)) {
+		struct tcp_ooo *o = &c->ooo[0];
 		uint32_t end = o->seq + o->len;
+		struct pkt *p = o->pkt;
 		if (SEQ_LEQ(end, next)) {
-			pkt_free(&s->pool, o->pkt); /* all old */
+			tcp_ooo_remove(s, c, 0); /* all old */
 			continue;
 		}
-		pkt_pull(o->pkt, next - o->seq);
+		o->data += next - o->seq;
+		o->len = end - next;
+		o->seq = next;
+		if (tcp_ooo_shared(c, p, 0)) {
+			/* In a shared buffer: copy it out. Without a buffer
+			 * for it, it stays held, and is tried again. */
+			if (!tcp_rcvq_copy(s, c, o->data, o->len))
+				break;
+			tcp_ooo_remove(s, c, 0);
+		} else {
+			/* Its own buffer: moves to the receive queue. */
+			p->data = o->data;
+			p->len = o->len;
+			tcp_ooo_account(s, c, p, -1);
+			memmove(&c->ooo[0], &c->ooo[1],
+				(size_t)(c->nooo - 1) * sizeof(*c->ooo));
+			c->nooo--;
+			tcp_rcvq_append(s, c, p);
+		}
 		moved += end - next;
 		next = end;
-		pkt_queue_push(&c->rcvq, o->pkt);
 	}
-	memmove(&c->ooo[0], &c->ooo[i],
-		(size_t)(c->nooo - i) * sizeof(*c->ooo));
-	c->nooo = (uint16_t)(c->nooo - i);
-	if (c->nooo == 0) {
-		free(c->ooo);
-		c->ooo = NULL;
-		c->ooo_cap = 0;
-	}
+	tcp_ooo_release(s, c);
 	return moved;
 }
 

@@ -25,6 +25,11 @@
  *                     data (in order, or into the out-of-order store),
  *                     FIN and the state changes it makes.
  *
+ * Every ACK that answers an invalid segment (out of the window, PAWS,
+ * RFC 5961's challenges) is bounded per connection and for all of them
+ * together (tcp_invalid_ack()), so that segments sent blind cannot be
+ * reflected one for one.
+ *
  * TIME_WAIT accepts a new SYN for the same 4-tuple when its timestamp,
  * or failing that its sequence number, is above the old connection's
  * (RFC 6191), and the new connection then replaces it.
@@ -32,21 +37,68 @@
 #include "checksum.h"
 #include "tcp.h"
 
-/* RFC 5961 7: challenge ACKs, at most TCP_CHALLENGE_ACK_PER_SEC a
- * second per connection (MAY-12: RFC 5961's protection). */
-static void tcp_challenge_ack(struct stack *s, uint64_t now, struct tcp_conn *c)
+/* Takes one ACK from this second's budget for all connections, drawn
+ * anew each second between half and one and a half times
+ * tcp_challenge_ack_limit. Returns false when none is left. */
+static bool tcp_invalid_ack_budget(struct stack *s, uint64_t now)
 {
-	if (now - c->challenge_window_start >= STACK_NS_PER_SEC) {
-		c->challenge_window_start = now;
-		c->challenge_acks = 0;
+	struct tcp_table *t = s->tcp;
+	uint32_t limit = s->lim.tcp_challenge_ack_limit;
+	uint64_t second = now / STACK_NS_PER_SEC;
+
+	if (limit == 0)
+		return true;
+	if (second != t->invalid_ack_second) {
+		t->invalid_ack_second = second;
+		t->invalid_ack_budget =
+		    (limit + 1) / 2 + rng_below(&s->rng, limit);
 	}
-	if (c->challenge_acks >= TCP_CHALLENGE_ACK_PER_SEC) {
-		COUNT(s, tcp_challenge_acks_limited);
+	if (t->invalid_ack_budget == 0)
+		return false;
+	t->invalid_ack_budget--;
+	return true;
+}
+
+/*
+ * Answers an invalid segment with an ACK, within bounds: a segment out
+ * of the window, one PAWS rejects, an ACK of what was never sent, and
+ * RFC 5961's challenges (a RST or SYN, an ACK far below snd_una: MAY-12)
+ * each ask for one, and whoever can name a 4-tuple could otherwise
+ * reflect a segment for each one sent. As on Linux, one such ACK per
+ * connection every TCP_INVALID_ACK_PERIOD_NS (tcp_invalid_ratelimit),
+ * and then a budget for all connections each second (RFC 5961 7,
+ * tcp_challenge_ack_limit), random in size so that what is left of it
+ * tells an off-path attacker nothing about other connections (the
+ * side channel of CVE-2016-5696). The connection's bound comes first:
+ * an attacked connection draws at most two ACKs a second from the
+ * budget, so attacking one connection cannot use up the others'.
+ * What is suppressed is counted; the peer, if genuine, retransmits.
+ */
+static void tcp_invalid_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
+			    bool challenge)
+{
+	if (now < c->invalid_ack_next) {
+		if (challenge)
+			COUNT(s, tcp_challenge_acks_limited);
+		else
+			COUNT(s, tcp_invalid_acks_limited);
 		return;
 	}
-	c->challenge_acks++;
-	COUNT(s, tcp_challenge_acks);
+	c->invalid_ack_next = now + TCP_INVALID_ACK_PERIOD_NS;
+	if (!tcp_invalid_ack_budget(s, now)) {
+		COUNT(s, tcp_invalid_acks_global_limited);
+		return;
+	}
+	if (challenge)
+		COUNT(s, tcp_challenge_acks);
+	else
+		COUNT(s, tcp_invalid_acks);
 	tcp_send_ack(s, now, c);
+}
+
+static void tcp_challenge_ack(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	tcp_invalid_ack(s, now, c, true);
 }
 
 /* Takes the peer's options from its SYN (RFC 7323 2.2, 3.2; RFC 2018 2).
@@ -344,7 +396,7 @@ static enum tcp_ack_verdict tcp_ack_in(struct stack *s, uint64_t now,
 	if (SEQ_GT(seg->ack, c->snd_max)) {
 		TCP_RULE(s, ack_unsent);
 		COUNT(s, tcp_rx_drop_bad_ack);
-		tcp_send_ack(s, now, c);
+		tcp_invalid_ack(s, now, c, false);
 		return TCP_ACK_DROP;
 	}
 	if (SEQ_LT(seg->ack, c->snd_una - c->max_snd_wnd - 1)) {
@@ -419,7 +471,7 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		return true;
 	}
 	TCP_RULE(s, data_in_order);
-	pkt_queue_push(&c->rcvq, p);
+	tcp_rcvq_append(s, c, p);
 	c->rcv_nxt += len;
 	c->bytes_received += len;
 	if (c->nooo) {
@@ -518,14 +570,21 @@ static bool tcp_first_check(struct stack *s, uint64_t now, struct tcp_conn *c,
 	if (seg->flags & TCP_RST)
 		return false;
 	/* A keepalive or zero-window probe (an empty segment just below
-	 * rcv_nxt) is not a drop worth counting. */
-	if (!(seqlen == 0 && seg->seq == c->rcv_nxt - 1))
-		COUNT(s, tcp_rx_drop_out_of_window);
+	 * rcv_nxt) is not a drop worth counting, and is always answered:
+	 * the peer's liveness hangs on it, and an attacker who knows
+	 * rcv_nxt is in the window anyway. */
+	if (seqlen == 0 && seg->seq == c->rcv_nxt - 1) {
+		tcp_send_ack(s, now, c);
+		return false;
+	}
+	COUNT(s, tcp_rx_drop_out_of_window);
 	/* An old duplicate gets an ACK, with a DSACK for its data (RFC 2883
-	 * 4.1.1). */
+	 * 4.1.1); a SYN a challenge ACK (RFC 5961 4.2). Both within the
+	 * bounds of tcp_invalid_ack(); a DSACK held back goes with the
+	 * next ACK. */
 	if (seg->len && SEQ_LEQ(seg->seq + seg->len, c->rcv_nxt))
 		tcp_dsack_note(c, seg->seq, seg->seq + seg->len);
-	tcp_send_ack(s, now, c);
+	tcp_invalid_ack(s, now, c, (seg->flags & TCP_SYN) != 0);
 	return false;
 }
 
@@ -627,6 +686,9 @@ static bool tcp_text_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	if (!seg->len)
 		return true;
+	/* The pool under hard pressure: prune out-of-order data first. */
+	if (tcp_mem_level(s) == TCP_MEM_HARD)
+		tcp_mem_reclaim(s);
 	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
 	    c->state != TCPS_FIN_WAIT_2) {
 		/* Data after the peer's FIN: ignore it. */
@@ -644,6 +706,15 @@ static bool tcp_text_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		   tcp_pool_low(s, *pp)) {
 		TCP_RULE(s, data_no_buffer);
 		COUNT(s, tcp_rx_drop_no_buffer);
+		seg->len = 0;
+		*ack_now = true;
+	} else if (tcp_mem_level(s) == TCP_MEM_HARD &&
+		   tcp_rcv_queued(c) + tcp_ooo_bytes(c) + seg->len >
+		       TCP_RCV_PRESSURE_WND_SEGS * c->our_mss) {
+		/* The pool under hard pressure even after pruning: a
+		 * connection may queue only up to its minimum (tcp_buf.c). */
+		TCP_RULE(s, data_mem_pressure);
+		COUNT(s, tcp_rx_drop_mem_pressure);
 		seg->len = 0;
 		*ack_now = true;
 	} else {
@@ -703,7 +774,7 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 	    now - c->ts_recent_age < TCP_PAWS_IDLE_NS) {
 		TCP_RULE(s, paws_reject);
 		COUNT(s, tcp_rx_drop_paws);
-		tcp_send_ack(s, now, c);
+		tcp_invalid_ack(s, now, c, false);
 		goto drop;
 	}
 
@@ -1083,7 +1154,7 @@ static struct tcp_conn *cookie_complete(struct stack *s, uint64_t now,
 	c->listener = (int32_t)(l - s->tcp->listeners);
 	l->nsyn++;
 	tcp_set_state(s, now, c, TCPS_SYN_RECEIVED);
-	c->rcv_adv = c->rcv_nxt + tcp_rcv_window(c);
+	c->rcv_adv = c->rcv_nxt + tcp_rcv_window(s, c);
 	TCP_RULE(s, syn_cookie_ack);
 	COUNT(s, tcp_syn_cookies_ok);
 	return c;

@@ -62,7 +62,7 @@ uint32_t tcp_seg_max(const struct stack *s, const struct tcp_conn *c)
 	return max > mss ? max : mss;
 }
 
-uint32_t tcp_rcv_window(const struct tcp_conn *c)
+uint32_t tcp_rcv_window(const struct stack *s, const struct tcp_conn *c)
 {
 	uint32_t held = tcp_rcv_queued(c) + tcp_ooo_bytes(c);
 	uint32_t space = held < c->rcv_wnd_max ? c->rcv_wnd_max - held : 0;
@@ -74,6 +74,11 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c)
 
 	if (space > max)
 		space = max;
+	/* Under memory pressure a new or growing window stays at a few
+	 * segments (Linux's tcp_mem pressure); what was offered stands. */
+	if (tcp_mem_level(s) != TCP_MEM_OK &&
+	    space > TCP_RCV_PRESSURE_WND_SEGS * c->our_mss)
+		space = TCP_RCV_PRESSURE_WND_SEGS * c->our_mss;
 	/* Advance the right edge only by a worthwhile amount. */
 	if (space < cur + step && space != c->rcv_wnd_max)
 		return cur;
@@ -143,6 +148,7 @@ static uint32_t tcp_write_options(struct stack *s, uint64_t now,
 		v = tcp_opt_start(p, 2, TCP_OPT_TIMESTAMP,
 				  TCP_OPTLEN_TIMESTAMP);
 		put_be32(v, tsval);
+		c->ts_last_sent = tsval;
 		put_be32(v + 4, c->ts_ok ? c->ts_recent : 0);
 		p = v + 8;
 	}
@@ -215,7 +221,7 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 	if (len)
 		tcp_sndbuf_copy(&c->sndbuf, seq - c->snd_una,
 				h + TCP_HDR_LEN + optlen, len);
-	wnd = tcp_rcv_window(c);
+	wnd = tcp_rcv_window(s, c);
 	/* The window in a SYN is never scaled (RFC 7323 2.2). */
 	tcp_put_header(
 	    h, c->lport, c->rport, seq, (flags & TCP_ACK) ? c->rcv_nxt : 0,
@@ -563,7 +569,10 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	if (c->ack_now && !sent)
 		tcp_send_ack(s, now, c);
-	if ((sent || c->sndbuf.len) && !c->t_rexmt)
+	/* Data or a FIN waiting (also when no buffer could be had for it:
+	 * the timer tries again) keeps a timer running. */
+	if ((sent || c->sndbuf.len || (c->shut_wr && !c->fin_sent)) &&
+	    !c->t_rexmt)
 		tcp_rearm_rexmt(s, now, c); /* retransmission or persist */
 	if (sent_new && !c->t_tlp && !probe) {
 		tcp_tlp_arm(s, now, c); /* RFC 8985 7.2 */

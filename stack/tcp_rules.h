@@ -16,7 +16,10 @@
  * knowing: a RST at RCV.NXT in TIME-WAIT closes the connection
  * (rst_closing; Netsem's deliver_in_7c ignores it, as RFC 1337
  * suggests), and a SYN in a synchronized state gets a challenge ACK
- * (deliver_in_8, as µTCP does, RFC 5961 4.2).
+ * (deliver_in_8, as µTCP does, RFC 5961 4.2). Every ACK these rules
+ * send to an invalid segment (paws_reject, seq_unacceptable,
+ * rst_challenge, deliver_in_8, ack_unsent, ack_too_old) is bounded per
+ * connection and in all (tcp_invalid_ack() in tcp_input.c).
  *
  * Each entry is R(X, name, section, description); see counters.h for
  * how the list becomes counters.
@@ -128,6 +131,12 @@
 	  "data for a connection the user closed: reset")                      \
 	R(X, data_no_buffer, "RFC 9293 3.8.6",                                 \
 	  "no room for the data: dropped, ACK at once")                        \
+	R(X, data_mem_pressure, "RFC 9293 3.8.6",                              \
+	  "the pool under hard pressure and the data beyond the "              \
+	  "connection's minimum: dropped, ACK at once")                        \
+	R(X, data_ooo_pruned, "RFC 2018 8",                                    \
+	  "out-of-order data pruned, the highest first, for memory: "          \
+	  "SACK has the sender resend it")                                     \
 	R(X, fin_in, "RFC 9293 3.10.7.4 eighth check",                        \
 	  "a FIN at RCV.NXT: CLOSE-WAIT, CLOSING or TIME-WAIT")                \
 	R(X, fin_in_time_wait, "RFC 9293 3.10.7.4 eighth check",              \

@@ -156,12 +156,14 @@ void tcp_rearm_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 	if (SEQ_LT(c->snd_una, c->snd_max)) {
 		c->persist = false;
 		c->t_rexmt = now + tcp_backed_off_rto(c);
-	} else if (c->sndbuf.len > c->snd_nxt - c->snd_una &&
+	} else if ((c->sndbuf.len > c->snd_nxt - c->snd_una ||
+		    (c->shut_wr && !c->fin_sent)) &&
 		   c->state >= TCPS_ESTABLISHED && c->state != TCPS_TIME_WAIT) {
-		/* Nothing in flight, data waiting, and the window too small
-		 * to send it: the persist timer probes a zero window
-		 * (RFC 9293 3.8.6.1) or overrides sender SWS avoidance
-		 * (3.8.6.2.1, the override timeout). */
+		/* Nothing in flight, data (or our FIN) waiting, and the
+		 * window too small to send it, or no buffer to build it in:
+		 * the persist timer probes a zero window (RFC 9293 3.8.6.1),
+		 * overrides sender SWS avoidance (3.8.6.2.1, the override
+		 * timeout) or tries again. */
 		uint64_t p = tcp_backed_off_rto(c);
 		if (p < TCP_PERSIST_MIN_NS)
 			p = TCP_PERSIST_MIN_NS;

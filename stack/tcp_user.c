@@ -8,6 +8,14 @@
  * new SYNs are dropped, counted as tcp_listen_overflow, so the peer
  * retries later). tcp_accept() hands the oldest to the user.
  *
+ * A connect without a local port takes one of tcp_port_first ..
+ * tcp_port_last that is free for its 4-tuple (RFC 6056 Algorithm 3,
+ * tcp_pick_port()): a port in TIME_WAIT towards one peer serves any
+ * other, and towards the same peer it is taken over once timestamps
+ * make that safe (tcp_tw_reusable(), counted as
+ * tcp_connect_time_wait_reused). When no port is free the connect
+ * fails with EADDRNOTAVAIL (tcp_connect_no_port).
+ *
  * Ownership of connection ids is described in stack.h. Reading happens
  * in place (tcp_recv_peek/tcp_recv_consume): the user copies straight
  * from the buffer the segment arrived in.
@@ -215,23 +223,66 @@ void tcp_listen_close(struct stack *s, uint64_t now, int listener)
 
 /* ---- connections ---- */
 
-static int tcp_pick_port(struct stack *s, uint32_t laddr, uint32_t raddr,
-			 uint16_t rport, uint16_t *port)
-{
-	uint32_t range = TCP_EPHEMERAL_LAST - TCP_EPHEMERAL_FIRST + 1;
-	uint32_t start = rng_below(&s->rng, range);
+/* The hash domain of the port offset (tcp_tuple_hash()): apart from
+ * timestamps' (0) and SYN cookies' (1, 2 and up, slowly). */
+#define TCP_PORT_HASH_DOMAIN 0xffffffffu
 
-	/* RFC 6056 3.3.1: random start, then sequential. */
+/* May a connect take over tw, a TIME_WAIT connection of the very
+ * 4-tuple it would use (Linux's tcp_tw_reuse)? Only when timestamps
+ * keep the incarnations apart (RFC 7323 5, RFC 6191): the old one used
+ * them, its last one from the peer is at least TCP_TW_REUSE_AGE_NS old,
+ * and the new connection's first TSval, on the same clock (the offset
+ * comes from the 4-tuple), is above the last the old one sent, so the
+ * peer's PAWS rejects the old one's duplicates and ours its. The user
+ * must have closed it. */
+static bool tcp_tw_reusable(const struct stack *s, uint64_t now,
+			    const struct tcp_conn *tw)
+{
+	return tw->state == TCPS_TIME_WAIT && tw->user_closed && tw->ts_ok &&
+	       tw->ts_recent_age &&
+	       now - tw->ts_recent_age >= TCP_TW_REUSE_AGE_NS &&
+	       SEQ_GT(tcp_ts_now(s, tw, now), tw->ts_last_sent);
+}
+
+/*
+ * Chooses the local port of a connect to raddr:rport (RFC 6056 3.3.3,
+ * Algorithm 3): the search starts at an offset given by a keyed hash of
+ * (laddr, raddr, rport) plus a counter that moves on with each port
+ * tried, so consecutive connects to one peer walk the range in turn
+ * (the oldest TIME_WAIT comes round first), and the ports used towards
+ * one peer say nothing of those used towards another. A port is free
+ * for this peer when no listener holds it and no connection has the
+ * 4-tuple, or when the one that has it is a TIME_WAIT that may be
+ * reused; *tw is then set to it. A port in TIME_WAIT towards one peer
+ * is free towards any other. Returns 0, or -EADDRNOTAVAIL when no port
+ * of the range is free, as Linux's connect.
+ */
+static int tcp_pick_port(struct stack *s, uint64_t now, uint32_t laddr,
+			 uint32_t raddr, uint16_t rport, uint16_t *port,
+			 struct tcp_conn **tw)
+{
+	uint32_t first = s->lim.tcp_port_first;
+	uint32_t range = s->lim.tcp_port_last - first + 1;
+	uint32_t offset =
+	    tcp_tuple_hash(s, laddr, 0, raddr, rport, TCP_PORT_HASH_DOMAIN);
+
+	*tw = NULL;
 	for (uint32_t n = 0; n < range; n++) {
 		uint16_t p =
-		    (uint16_t)(TCP_EPHEMERAL_FIRST + (start + n) % range);
-		if (!tcp_port_in_use(s, laddr, p) &&
-		    !tcp_conn_lookup(s, laddr, p, raddr, rport)) {
-			*port = p;
-			return 0;
-		}
+		    (uint16_t)(first + (offset + s->tcp->port_next++) % range);
+		struct tcp_conn *old;
+
+		if (tcp_port_in_use(s, laddr, p))
+			continue;
+		old = tcp_conn_lookup(s, laddr, p, raddr, rport);
+		if (old && !tcp_tw_reusable(s, now, old))
+			continue;
+		*port = p;
+		*tw = old;
+		return 0;
 	}
-	return -EADDRINUSE;
+	COUNT(s, tcp_connect_no_port);
+	return -EADDRNOTAVAIL;
 }
 
 int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
@@ -239,8 +290,9 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 		const struct tcp_sockopts *o)
 {
 	struct tcp_sockopts def;
-	struct tcp_conn *c, *old;
-	uint32_t src, nexthop;
+	struct tcp_conn *c, *old, *tw = NULL;
+	uint32_t src, nexthop, iss = 0;
+	bool reused = false;
 	int ifindex, err;
 
 	if (!o) {
@@ -263,8 +315,8 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 	if (!local_addr)
 		local_addr = src;
 	if (!local_port) {
-		err = tcp_pick_port(s, local_addr, remote_addr, remote_port,
-				    &local_port);
+		err = tcp_pick_port(s, now, local_addr, remote_addr,
+				    remote_port, &local_port, &tw);
 		if (err < 0)
 			return err;
 	}
@@ -273,6 +325,13 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 	if (old) {
 		if (old->state != TCPS_TIME_WAIT || !old->user_closed)
 			return -EADDRINUSE;
+		if (old == tw) {
+			/* tw_reuse: start above all the old one sent, as
+			 * Linux does (a window and more beyond it). */
+			iss = old->snd_max + 65535 + 2;
+			reused = true;
+			COUNT(s, tcp_connect_time_wait_reused);
+		}
 		tcp_conn_free(s, old); /* reuse of TIME_WAIT, as RFC 6191 */
 	}
 	c = tcp_conn_new(s, now);
@@ -285,8 +344,9 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 	c->ifindex = ifindex;
 	tcp_conn_setup(s, c, o);
 	TCP_RULE(s, open_active);
-	c->iss =
-	    tcp_isn(s, now, local_addr, local_port, remote_addr, remote_port);
+	c->iss = reused ? iss
+			: tcp_isn(s, now, local_addr, local_port, remote_addr,
+				  remote_port);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->recover = c->iss;
 	tcp_conn_hash(s, c);
@@ -400,7 +460,7 @@ void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n)
 
 	if (!c)
 		return;
-	before = tcp_rcv_window(c);
+	before = tcp_rcv_window(s, c);
 	while (n && c->rcvq.head) {
 		struct pkt *p = c->rcvq.head;
 		size_t left = p->len - c->rcvq_off;
@@ -410,11 +470,11 @@ void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n)
 		}
 		n -= left;
 		c->rcvq_off = 0;
-		stack_drop(s, pkt_queue_pop(&c->rcvq));
+		tcp_rcvq_pop(s, c);
 	}
 	/* Tell the peer when the window opened by a worthwhile amount
 	 * (RFC 9293 3.8.6.2.2, MUST-39), most of all when it was closed. */
-	after = tcp_rcv_window(c);
+	after = tcp_rcv_window(s, c);
 	if (c->state >= TCPS_ESTABLISHED && c->state != TCPS_TIME_WAIT &&
 	    !c->fin_received && after > before &&
 	    (before < c->our_mss || after - before >= c->rcv_wnd_max / 2)) {

@@ -52,13 +52,16 @@ reading it (RST) and the client sees ECONNRESET.
 Errors: a message and exit status 1.
 """
 import errno
+import os
 import selectors
 import socket
 import sys
 import time
 
 MODES = "CSR"
-DEADLINE_S = 60  # a churn command's whole run
+# A churn command's whole run (longer runs, e.g. tests/bench/connects.sh,
+# set TCP_CHURN_DEADLINE_S).
+DEADLINE_S = float(os.environ.get("TCP_CHURN_DEADLINE_S", "60"))
 END_WAIT_S = 20  # one abrupt connection's end
 
 

@@ -342,6 +342,8 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 			   "keepidle_s = 60\n"
 			   "keepintvl_s = 5\n"
 			   "keepcnt = 3\n"
+			   "challenge_ack_limit = 0\n"
+			   "local_port_range = 40000 40999\n"
 			   "congestion = newreno\n" GOOD_IF) == 0,
 		      "%s", err);
 	ck_assert_uint_eq(cfg.limits.tcp_conns_max, 20000);
@@ -354,12 +356,74 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 	ck_assert_uint_eq(cfg.limits.tcp_keepintvl_s, 5);
 	ck_assert_uint_eq(cfg.limits.tcp_keepcnt, 3);
 	ck_assert(!cfg.limits.tcp_cubic);
+	ck_assert_uint_eq(cfg.limits.tcp_challenge_ack_limit, 0);
+	ck_assert_uint_eq(cfg.limits.tcp_port_first, 40000);
+	ck_assert_uint_eq(cfg.limits.tcp_port_last, 40999);
+	ck_refused_at("[tcp]\nlocal_port_range = 5000 4000\n" GOOD_IF, 2,
+		      "bad local_port_range");
+	ck_refused_at("[tcp]\nlocal_port_range = 0 4000\n" GOOD_IF, 2,
+		      "bad local_port_range");
+	ck_refused_at("[tcp]\nlocal_port_range = 4000\n" GOOD_IF, 2,
+		      "bad local_port_range");
+	ck_refused_at("[tcp]\nlocal_port_range = 4000 70000\n" GOOD_IF, 2,
+		      "bad local_port_range");
+	ck_refused_at("[tcp]\nlocal_port_range = 4000 5000x\n" GOOD_IF, 2,
+		      "bad local_port_range");
 	ck_refused("[tcp]\ncongestion = vegas\n" GOOD_IF,
 		   "2: bad congestion \"vegas\": cubic or newreno");
 	ck_refused_at("[tcp]\nsndbuf = 100\n" GOOD_IF, 2, "bad sndbuf");
 	ck_refused("[tcp]\nmss = 100\n" GOOD_IF,
 		   "2: unknown key \"mss\" in [tcp]");
 	ck_refused_at("[tcp]\n[tcp]\n" GOOD_IF, 2, "duplicate section [tcp]");
+}
+END_TEST
+
+START_TEST(test_control_section_sets_the_control_limits)
+{
+	config_defaults(&cfg);
+	ck_assert_uint_eq(cfg.control.clients_max, 256);
+	ck_assert_uint_eq(cfg.control.clients_per_uid, 32);
+	ck_assert_uint_eq(cfg.control.hello_timeout_ms, 5000);
+	ck_assert_uint_eq(cfg.control.connections_max, 16384);
+	ck_assert(!cfg.control.has_privileged_group);
+	ck_assert_msg(load("[control]\n"
+			   "clients_max = 100\n"
+			   "clients_per_uid = 10\n"
+			   "hello_timeout_ms = 2000\n"
+			   "udp_per_client = 11\n"
+			   "udp_per_uid = 12\n"
+			   "listeners_per_client = 3\n"
+			   "listeners_per_uid = 4\n"
+			   "connections_max = 100000\n"
+			   "connections_per_client = 500\n"
+			   "connections_per_uid = 600\n"
+			   "privileged_group = 4242\n" GOOD_IF) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.control.clients_max, 100);
+	ck_assert_uint_eq(cfg.control.clients_per_uid, 10);
+	ck_assert_uint_eq(cfg.control.hello_timeout_ms, 2000);
+	ck_assert_uint_eq(cfg.control.udp_per_client, 11);
+	ck_assert_uint_eq(cfg.control.udp_per_uid, 12);
+	ck_assert_uint_eq(cfg.control.listeners_per_client, 3);
+	ck_assert_uint_eq(cfg.control.listeners_per_uid, 4);
+	ck_assert_uint_eq(cfg.control.connections_max, 100000);
+	ck_assert_uint_eq(cfg.control.connections_per_client, 500);
+	ck_assert_uint_eq(cfg.control.connections_per_uid, 600);
+	ck_assert(cfg.control.has_privileged_group);
+	ck_assert_uint_eq(cfg.control.privileged_group, 4242);
+	/* a group by name */
+	ck_assert_msg(load("[control]\nprivileged_group = root\n" GOOD_IF) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.control.privileged_group, 0);
+	ck_refused("[control]\nprivileged_group = no-such-group-x\n" GOOD_IF,
+		   "2: bad privileged_group \"no-such-group-x\": no such "
+		   "group");
+	ck_refused_at("[control]\nclients_max = 0\n" GOOD_IF, 2,
+		      "bad clients_max");
+	ck_refused("[control]\nidle_timeout_ms = 1\n" GOOD_IF,
+		   "2: unknown key \"idle_timeout_ms\" in [control]");
+	ck_refused_at("[control]\n[control]\n" GOOD_IF, 2,
+		      "duplicate section [control]");
 }
 END_TEST
 
@@ -743,6 +807,7 @@ static Suite *config_suite(void)
 	tcase_add_test(values, test_bad_dns_is_refused);
 	tcase_add_test(values, test_bad_limits_are_refused);
 	tcase_add_test(values, test_tcp_section_sets_the_tcp_limits);
+	tcase_add_test(values, test_control_section_sets_the_control_limits);
 	tcase_add_test(values,
 		       test_offload_defaults_to_yes_and_can_be_turned_off);
 	suite_add_tcase(s, values);

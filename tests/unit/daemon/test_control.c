@@ -21,7 +21,7 @@
  *
  * The peer runs small applications of its own in its event callback: a
  * UDP echo on port 7, a TCP echo listening on port 80, a TCP sink on
- * port 81 that accepts and never reads, and one active connection that
+ * port 9 that accepts and never reads, and one active connection that
  * sends a greeting and keeps what it receives.
  */
 #define _GNU_SOURCE
@@ -35,6 +35,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +43,8 @@
 #include "ipc.h"
 #include "config.h"
 #include "control.h"
+#include "control_client.h"
+#include "control_limits.h"
 #include "log.h"
 #include "loop.h"
 #include "sim.h"
@@ -85,7 +88,25 @@ static struct world {
 	void *arg;
 	char dir[64];
 	char path[128];
+	/* The credentials the next accepted client is said to have
+	 * (d->peer_cred): in process every client is this test, root. */
+	uid_t next_uid;
+	gid_t next_gid;
 } W;
+
+/* d->peer_cred: the kernel's pid, the test's uid and gid. */
+static int fake_peer_cred(int fd, gid_t group, struct ucred *cred,
+			  bool *in_group)
+{
+	socklen_t len = sizeof(*cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0)
+		return -errno;
+	cred->uid = W.next_uid;
+	cred->gid = W.next_gid;
+	*in_group = cred->gid == group;
+	return 0;
+}
 
 /* ---- the link ------------------------------------------------------ */
 
@@ -301,6 +322,7 @@ static void setup(void)
 	    0);
 	W.d.link_send = wire_send;
 	W.d.link_read_all = wire_read_all;
+	W.d.peer_cred = fake_peer_cred;
 
 	scfg.start_ns = daemon_now();
 	W.sim = sim_new(&scfg);
@@ -629,6 +651,364 @@ START_TEST(test_client_disconnect_frees_its_sockets)
 }
 END_TEST
 
+/* ---- limits: a fair share of the control socket ---------------------- */
+
+/* Sets the control server's limits (on the loop: it reads them there). */
+static void limits_fn(void *arg)
+{
+	W.d.control->limits = *(const struct config_control *)arg;
+}
+
+static struct config_control limits_now(void)
+{
+	return W.d.control->limits; /* written only by limits_fn */
+}
+
+static void set_limits(const struct config_control *cc)
+{
+	on_loop(limits_fn, (void *)cc);
+}
+
+/* A client whose peer is said to be uid (and gid). */
+static struct utcp *client_as(uid_t uid, gid_t gid)
+{
+	struct utcp *u;
+
+	W.next_uid = uid;
+	W.next_gid = gid;
+	u = client(); /* accepted, and HELLO answered, on return */
+	W.next_uid = 0;
+	W.next_gid = 0;
+	return u;
+}
+
+START_TEST(test_udp_limit_per_client_and_per_uid_leaves_others_alone)
+{
+	struct config_control cc = limits_now();
+	struct utcp *a, *b, *c;
+	int fds[8], n = 0, fd;
+
+	cc.udp_per_client = 3;
+	cc.udp_per_uid = 5;
+	set_limits(&cc);
+	a = client_as(1000, 1000);
+	b = client_as(1000, 1000);
+	c = client_as(1001, 1001);
+	for (int i = 0; i < 3; i++) {
+		fds[n] = utcp_udp_bind(a, in4(0), 0, 0);
+		ck_assert_int_ge(fds[n++], 0);
+	}
+	/* a is at its own limit; b, of the same uid, is not */
+	ck_assert_int_eq(utcp_udp_bind(a, in4(0), 0, 0), -EMFILE);
+	for (int i = 0; i < 2; i++) {
+		fds[n] = utcp_udp_bind(b, in4(0), 0, 0);
+		ck_assert_int_ge(fds[n++], 0);
+	}
+	/* now the uid is at its limit: b is refused, another uid is not */
+	ck_assert_int_eq(utcp_udp_bind(b, in4(0), 0, 0), -EMFILE);
+	fd = utcp_udp_connect(c, in4(PEER_ADDR), UDP_ECHO, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_send(fd, "still", 5), 5);
+	char buf[8];
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 5);
+	close(fd);
+	/* a socket given back is a socket free again */
+	close(fds[0]);
+	utcp_close(b); /* b's two sockets go with it */
+	for (int i = 3; i < 5; i++)
+		close(fds[i]);
+	b = client_as(1000, 1000);
+	fd = utcp_udp_bind(b, in4(0), 0, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	for (int i = 1; i < 3; i++)
+		close(fds[i]);
+	utcp_close(a);
+	utcp_close(b);
+	utcp_close(c);
+}
+END_TEST
+
+static bool uid_1000_holds_no_connection(void)
+{
+	for (struct control_account *a = W.d.control->uids; a; a = a->next)
+		if (a->uid == 1000 && a->held[CONTROL_KIND_CONN] > 0)
+			return false;
+	return true;
+}
+
+START_TEST(test_tcp_connections_count_against_the_uid_after_the_client_went)
+{
+	struct config_control cc = limits_now();
+	struct utcp *a, *b, *c;
+	int fd1, fd2, fd;
+
+	cc.connections_per_client = 2;
+	cc.connections_per_uid = 2;
+	set_limits(&cc);
+	a = client_as(1000, 1000);
+	fd1 =
+	    utcp_tcp_connect(a, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	fd2 =
+	    utcp_tcp_connect(a, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd1, 0);
+	ck_assert_int_ge(fd2, 0);
+	ck_assert_int_eq(
+	    utcp_tcp_connect(a, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    -EMFILE);
+	/* The connections outlive their control connection, and still
+	 * count against the uid. */
+	utcp_close(a);
+	b = client_as(1000, 1000);
+	ck_assert_int_eq(
+	    utcp_tcp_connect(b, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    -EMFILE);
+	/* another uid is not stopped */
+	c = client_as(1001, 1001);
+	fd = utcp_tcp_connect(c, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "ok", 2), 2);
+	close(fd);
+	/* once the application lets go, its uid may connect again */
+	close(fd1);
+	close(fd2);
+	ck_assert(wait_until(uid_1000_holds_no_connection));
+	fd = utcp_tcp_connect(b, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	utcp_close(b);
+	utcp_close(c);
+}
+END_TEST
+
+START_TEST(test_listeners_per_client_and_the_global_connection_limit)
+{
+	struct config_control cc = limits_now();
+	struct utcp *a = client(), *b = client();
+	int l1, l2, fd;
+
+	cc.listeners_per_client = 1;
+	cc.connections_max = 1;
+	set_limits(&cc);
+	l1 = utcp_tcp_listen(a, in4(0), 9001, 4, NULL, 0, NULL);
+	ck_assert_int_ge(l1, 0);
+	ck_assert_int_eq(utcp_tcp_listen(a, in4(0), 9002, 4, NULL, 0, NULL),
+			 -EMFILE);
+	l2 = utcp_tcp_listen(b, in4(0), 9002, 4, NULL, 0, NULL);
+	ck_assert_int_ge(l2, 0);
+	/* connections_max is everybody's: ENFILE, as at file-max */
+	fd = utcp_tcp_connect(a, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(
+	    utcp_tcp_connect(b, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    -ENFILE);
+	close(fd);
+	close(l1);
+	close(l2);
+	utcp_close(a);
+	utcp_close(b);
+}
+END_TEST
+
+START_TEST(test_control_connections_per_uid_and_roots_reserve)
+{
+	struct config_control cc = limits_now();
+	struct utcp *u[4], *root, *other;
+	int err = 0;
+
+	cc.clients_per_uid = 2;
+	cc.clients_max = 6; /* the last 3 are root's */
+	set_limits(&cc);
+	u[0] = client_as(1000, 1000);
+	u[1] = client_as(1000, 1000);
+	W.next_uid = 1000;
+	ck_assert_ptr_null(utcp_open(W.path, &err));
+	ck_assert_int_eq(err, -EUSERS);
+	ck_assert_str_eq(utcp_strerror(err),
+			 "Too many users (utcpd refused the control "
+			 "connection: too many clients in all, or of this "
+			 "user)");
+	/* another uid gets in, until only root's reserve is left */
+	other = client_as(1001, 1001);
+	W.next_uid = 1002;
+	ck_assert_ptr_null(utcp_open(W.path, &err));
+	ck_assert_int_eq(err, -EUSERS);
+	W.next_uid = 0;
+	/* root still gets in: utcpctl status answers */
+	root = client();
+	struct utcp_status *st;
+	ck_assert_int_eq(utcp_status(root, &st), 0);
+	utcp_status_free(st);
+	/* a uid's slot given back is free again (and one below root's
+	 * reserve, which root's own client counts against) */
+	utcp_close(u[1]);
+	utcp_close(other);
+	u[2] = NULL;
+	for (int i = 0; i < WAIT_MS && !u[2]; i += 10) {
+		W.next_uid = 1000;
+		u[2] = utcp_open(W.path, &err);
+		W.next_uid = 0;
+		if (!u[2])
+			usleep(10000);
+	}
+	ck_assert_ptr_nonnull(u[2]);
+	utcp_close(u[0]);
+	utcp_close(u[2]);
+	utcp_close(root);
+}
+END_TEST
+
+START_TEST(test_client_without_hello_is_disconnected_others_work)
+{
+	struct config_control cc = limits_now();
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct utcp *u;
+	struct utcp_status *st;
+	struct pollfd pfd;
+	char b;
+	int fd;
+
+	cc.hello_timeout_ms = 200;
+	set_limits(&cc);
+	ck_assert_uint_lt(strlen(W.path), sizeof(addr.sun_path));
+	memcpy(addr.sun_path, W.path, strlen(W.path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
+			 0);
+	/* meanwhile another client works */
+	u = client();
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	utcp_status_free(st);
+	/* the silent one is closed: EOF, well within the wait */
+	pfd = (struct pollfd){.fd = fd, .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	ck_assert_int_eq(recv(fd, &b, 1, MSG_DONTWAIT), 0);
+	close(fd);
+	/* the client that said HELLO is not: it outlives the timeout */
+	usleep(300 * 1000);
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	utcp_status_free(st);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_privileged_ports_need_root_or_the_group)
+{
+	struct config_control cc = limits_now();
+	struct utcp *user, *member, *root;
+	int fd;
+
+	cc.has_privileged_group = true;
+	cc.privileged_group = 500;
+	set_limits(&cc);
+	user = client_as(1000, 1000);
+	member = client_as(1001, 500);
+	root = client();
+	/* bind, listen, and connect from an explicit port below 1024 */
+	ck_assert_int_eq(utcp_udp_bind(user, in4(0), 53, 0), -EACCES);
+	ck_assert_int_eq(utcp_tcp_listen(user, in4(0), 80, 4, NULL, 0, NULL),
+			 -EACCES);
+	ck_assert_int_eq(utcp_tcp_open(user, in4(0), 1023, in4(PEER_ADDR),
+				       TCP_ECHO, 5000, NULL, 0, NULL),
+			 -EACCES);
+	/* 1024 and up, and ephemeral ports, are anyone's */
+	fd = utcp_udp_bind(user, in4(0), 1024, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = utcp_tcp_connect(user, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0,
+			      NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* the group's member and root may */
+	fd = utcp_udp_bind(member, in4(0), 53, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = utcp_tcp_listen(root, in4(0), 80, 4, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	utcp_close(user);
+	utcp_close(member);
+	utcp_close(root);
+}
+END_TEST
+
+static int second_peer_conn = -1;
+
+static void peer_connect_again_fn(void *arg)
+{
+	second_peer_conn = tcp_connect(W.peer.s, sim_now(W.sim), 0, 0,
+				       DAEMON_ADDR, *(uint16_t *)arg, NULL);
+}
+
+static bool second_peer_conn_reset(void)
+{
+	struct stack_tcp_info info;
+
+	return tcp_conn_info(W.peer.s, second_peer_conn, &info) != 0 ||
+	       info.state == TCPS_CLOSED;
+}
+
+START_TEST(test_accepted_connection_past_the_listeners_share_is_reset)
+{
+	struct config_control cc = limits_now();
+	struct utcp *u, *other;
+	uint16_t port = 8082;
+	struct pollfd pfd;
+	int lfd, fd, ofd;
+
+	cc.connections_per_uid = 1;
+	set_limits(&cc);
+	u = client_as(1000, 1000);
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	on_loop(peer_connect_fn, &port);
+	fd = utcp_tcp_accept(lfd, NULL, NULL, 0);
+	ck_assert_int_ge(fd, 0);
+	/* the uid's one connection is taken: the next is reset (the
+	 * daemon accepts on the application's behalf, docs/ipc.md) and
+	 * never announced */
+	on_loop(peer_connect_again_fn, &port);
+	ck_assert_int_ge(second_peer_conn, 0);
+	ck_assert(wait_until(second_peer_conn_reset));
+	pfd = (struct pollfd){.fd = lfd, .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, 100), 0);
+	/* another uid still connects */
+	other = client_as(1001, 1001);
+	ofd = utcp_tcp_connect(other, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0,
+			       NULL);
+	ck_assert_int_ge(ofd, 0);
+	close(ofd);
+	close(fd);
+	close(lfd);
+	utcp_close(other);
+	utcp_close(u);
+}
+END_TEST
+
+static void fit_fn(void *arg)
+{
+	control_limits_fit(W.d.control);
+}
+
+START_TEST(test_connections_max_is_lowered_to_the_descriptor_limit)
+{
+	struct config_control cc = limits_now();
+	struct rlimit rl;
+
+	cc.connections_max = 1u << 20;
+	set_limits(&cc);
+	on_loop(fit_fn, NULL);
+	cc = limits_now();
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	/* the soft limit was raised to the hard one */
+	ck_assert_uint_eq(rl.rlim_cur, rl.rlim_max);
+	ck_assert_uint_lt(cc.connections_max, 1u << 20);
+	ck_assert_uint_lt(cc.connections_max, rl.rlim_cur);
+	ck_assert_uint_gt(cc.connections_max, 0);
+}
+END_TEST
+
 /* ---- send memory: a small chunk pool ---------------------------------- */
 
 #define SMALL_POOL_CHUNKS 32
@@ -794,6 +1174,21 @@ int main(void)
 	tcase_add_test(tc, test_barrier_answers_after_the_link_is_quiet);
 	tcase_add_test(tc, test_status_lists_sockets_and_listeners);
 	tcase_add_test(tc, test_client_disconnect_frees_its_sockets);
+	tcase_add_test(
+	    tc, test_udp_limit_per_client_and_per_uid_leaves_others_alone);
+	tcase_add_test(
+	    tc,
+	    test_tcp_connections_count_against_the_uid_after_the_client_went);
+	tcase_add_test(
+	    tc, test_listeners_per_client_and_the_global_connection_limit);
+	tcase_add_test(tc, test_control_connections_per_uid_and_roots_reserve);
+	tcase_add_test(tc,
+		       test_client_without_hello_is_disconnected_others_work);
+	tcase_add_test(tc, test_privileged_ports_need_root_or_the_group);
+	tcase_add_test(
+	    tc, test_accepted_connection_past_the_listeners_share_is_reset);
+	tcase_add_test(tc,
+		       test_connections_max_is_lowered_to_the_descriptor_limit);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("send memory");
 	tcase_add_checked_fixture(tc, setup_small_pool, teardown);

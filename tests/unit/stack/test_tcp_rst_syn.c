@@ -207,6 +207,7 @@ START_TEST(test_bad_acks_are_dropped_and_answered)
 	uint32_t acks[2] = {a->snd_max + 1000,
 			    a->snd_una - a->max_snd_wnd - 1000};
 	for (int i = 0; i < 2; i++) {
+		p.now += TCP_INVALID_ACK_PERIOD_NS; /* one each, at most */
 		t_tcp_frame(&f, &(struct t_tcp){.saddr = PEER_ADDR,
 						.daddr = OUR_ADDR,
 						.sport = a->rport,

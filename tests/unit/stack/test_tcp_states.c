@@ -621,6 +621,45 @@ START_TEST(test_every_rule_has_a_counter_and_a_section)
 }
 END_TEST
 
+/* A FIN that finds the packet pool empty is not lost: it goes as soon
+ * as a buffer frees, from the retransmission/persist timer, even with
+ * nothing else in flight (100,000 closes at once once left connections
+ * in CLOSE_WAIT for ever). */
+START_TEST(test_fin_without_a_buffer_goes_when_one_frees)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[64];
+	int ca, cb, listener, nheld = 0;
+
+	stack_limits_default(&lim);
+	lim.pkt_small_max = 64;
+	lim.pkt_large_max = 8;
+	t_pair_lim(&p, &lim);
+	t_connect(&p, &ca, &cb, &listener);
+	t_exchange(&p);
+	/* B's side: the peer closes first, so B is in CLOSE_WAIT. */
+	tcp_close(p.a, p.now, ca);
+	t_exchange(&p);
+	ck_assert_int_eq(t_state(p.b, cb), TCPS_CLOSE_WAIT);
+	/* B's pool runs dry, then B closes: its FIN cannot be built. */
+	while (nheld < 64 && (held[nheld] = stack_pkt_alloc(p.b, 100)))
+		nheld++;
+	ck_assert_ptr_null(stack_pkt_alloc(p.b, 100));
+	tcp_close(p.b, p.now, cb);
+	ck_assert_ptr_null(stack_pop_tx(p.b));
+	ck_assert_uint_ne(stack_next_deadline(p.b), STACK_NO_DEADLINE);
+	/* The pool frees; the timer sends the FIN and the peer ACKs it. */
+	while (nheld > 0)
+		stack_pkt_free(p.b, held[--nheld]);
+	for (int i = 0; i < 20 && t_state(p.b, cb) != TCPS_CLOSED; i++)
+		t_tick(&p, 1000 * MS);
+	ck_assert_int_eq(t_state(p.b, cb), TCPS_CLOSED);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_TIME_WAIT);
+	t_pair_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_states");
@@ -651,6 +690,7 @@ int main(void)
 	tcase_add_test(tc,
 		       test_full_accept_queue_drops_syns_and_close_resets_it);
 	tcase_add_test(tc, test_data_after_close_resets);
+	tcase_add_test(tc, test_fin_without_a_buffer_goes_when_one_frees);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

@@ -1,0 +1,241 @@
+/*
+ * control_limits.c - fair shares of the control socket
+ *
+ * Theory of operation. Every limit of the control server exists three
+ * times: in all (the server's, or the stack's own table), per client
+ * (one control connection, a process's analogue) and per uid (the
+ * peer's SO_PEERCRED uid, a user's analogue), so that one client at its
+ * limit never stops another, and one uid never stops another uid:
+ *
+ *   kind                  in all                 per client / per uid
+ *   control connections   clients_max: EUSERS    -  / clients_per_uid: EUSERS
+ *   UDP sockets           udp_sockets_max: ENFILE  udp_per_*: EMFILE
+ *   TCP listeners         listeners_max: ENFILE    listeners_per_*: EMFILE
+ *   TCP connections       connections_max: ENFILE  connections_per_*: EMFILE
+ *
+ * as Linux answers EMFILE at a process's descriptor limit and ENFILE at
+ * the system's. The last CONTROL_CLIENTS_ROOT_RESERVED control
+ * connections are uid 0's (control.c), as Linux lets root past
+ * file-max, so utcpctl run by root gets in while other uids hold every
+ * other slot; per-uid limits do not bind uid 0 (Linux's per-user limits
+ * do not bind a process with CAP_SYS_RESOURCE).
+ *
+ * A struct control_account counts what one client or one uid holds.
+ * Accounts are reference counted: the client holds its own and its
+ * uid's, and every object charged to them (a UDP socket, a listener, a
+ * TCP connection) holds both, because a TCP connection outlives the
+ * control connection that made it (control_tcp.c) and a listener's
+ * accepted connections are charged to the listener's owner. When a
+ * client goes its account is marked gone: what it left behind still
+ * counts against its uid, no longer against a client. Uid accounts are
+ * in a short list (one per uid with something open).
+ *
+ * Privileged ports: a local port below 1024 (UDP_OPEN's, TCP_LISTEN's,
+ * TCP_CONNECT's explicit one) needs uid 0 or the configured group, as
+ * binding one needs CAP_NET_BIND_SERVICE; otherwise -EACCES.
+ *
+ * Descriptors: each TCP connection costs the daemon one descriptor
+ * (its end of the socketpair), so the global connection limit is
+ * bounded by RLIMIT_NOFILE; control_limits_fit() raises the soft limit
+ * to the hard one and lowers connections_max to what is left.
+ */
+#define _GNU_SOURCE
+#include "control_limits.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "log.h"
+
+/* Descriptors kept for what is counted nowhere else: descriptors in
+ * flight in reply queues, the status snapshot, a log reopened. */
+#define CONTROL_FD_SLACK 64
+
+static unsigned limit_of(const struct config_control *cc,
+			 enum control_kind kind, bool per_uid)
+{
+	switch (kind) {
+	case CONTROL_KIND_CLIENT:
+		return per_uid ? cc->clients_per_uid : 1;
+	case CONTROL_KIND_UDP:
+		return per_uid ? cc->udp_per_uid : cc->udp_per_client;
+	case CONTROL_KIND_LISTENER:
+		return per_uid ? cc->listeners_per_uid
+			       : cc->listeners_per_client;
+	case CONTROL_KIND_CONN:
+		return per_uid ? cc->connections_per_uid
+			       : cc->connections_per_client;
+	default:
+		return 0;
+	}
+}
+
+static void account_put(struct control *ctl, struct control_account *a)
+{
+	struct control_account **pp;
+
+	if (!a || --a->refs > 0)
+		return;
+	if (a->is_uid) {
+		for (pp = &ctl->uids; *pp; pp = &(*pp)->next) {
+			if (*pp == a) {
+				*pp = a->next;
+				break;
+			}
+		}
+	}
+	free(a);
+}
+
+int control_owner_new(struct control *ctl, uid_t uid, struct control_owner *o)
+{
+	struct control_account *u;
+
+	for (u = ctl->uids; u; u = u->next)
+		if (u->uid == uid)
+			break;
+	o->client = calloc(1, sizeof(*o->client));
+	if (!o->client)
+		return -ENOMEM;
+	if (!u) {
+		u = calloc(1, sizeof(*u));
+		if (!u) {
+			free(o->client);
+			o->client = NULL;
+			return -ENOMEM;
+		}
+		u->is_uid = true;
+		u->uid = uid;
+		u->next = ctl->uids;
+		ctl->uids = u;
+	}
+	o->client->uid = uid;
+	o->client->refs = 1;
+	u->refs++;
+	o->uid = u;
+	return 0;
+}
+
+void control_owner_put(struct control *ctl, struct control_owner *o)
+{
+	account_put(ctl, o->client);
+	account_put(ctl, o->uid);
+	o->client = o->uid = NULL;
+}
+
+int control_charge(struct control *ctl, const struct control_owner *o,
+		   enum control_kind kind)
+{
+	struct control_account *c = o->client, *u = o->uid;
+
+	if (!c->gone && c->held[kind] >= limit_of(&ctl->limits, kind, false))
+		return -EMFILE;
+	if (u->uid != 0 && u->held[kind] >= limit_of(&ctl->limits, kind, true))
+		return -EMFILE;
+	c->held[kind]++;
+	c->refs++;
+	u->held[kind]++;
+	u->refs++;
+	return 0;
+}
+
+void control_uncharge(struct control *ctl, const struct control_owner *o,
+		      enum control_kind kind)
+{
+	o->client->held[kind]--;
+	o->uid->held[kind]--;
+	account_put(ctl, o->client);
+	account_put(ctl, o->uid);
+}
+
+bool control_port_allowed(const struct control_client *c, uint16_t port)
+{
+	return port == 0 || port > CONTROL_PRIVILEGED_PORT_MAX || c->privileged;
+}
+
+int control_peer_cred(int fd, gid_t group, struct ucred *cred, bool *in_group)
+{
+	socklen_t len = sizeof(*cred);
+	gid_t groups[256];
+
+	*in_group = false;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0)
+		return -errno;
+	if (cred->gid == group) {
+		*in_group = true;
+		return 0;
+	}
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
+		for (size_t i = 0; i < len / sizeof(groups[0]); i++)
+			if (groups[i] == group)
+				*in_group = true;
+	}
+	return 0;
+}
+
+/* Descriptors open in this process now. */
+static unsigned fds_open(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (!dir)
+		return 16; /* a guess: stdio, log, TAPs, loop */
+	while ((e = readdir(dir)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n > 0 ? n - 1 : 0; /* not the directory's own */
+}
+
+void control_limits_fit(struct control *ctl)
+{
+	struct config_control *cc = &ctl->limits;
+	const struct stack_limits *sl = &ctl->d->cfg->limits;
+	struct rlimit rl;
+	unsigned long long soft0, other, allowed;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		log_msg(LOG_WARNING, "control: getrlimit: %m");
+		return;
+	}
+	soft0 = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			log_msg(LOG_WARNING, "control: setrlimit: %m");
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	/* Besides connections: what is open now (stdio, the log, the
+	 * TAPs, the loop's epoll, the control socket), the TCP hang-up
+	 * epoll set, one per control client, UDP socket and listener, a
+	 * listener's accepted connection waiting to be announced, and
+	 * the slack. */
+	other = (unsigned long long)fds_open() + 1 + cc->clients_max +
+		sl->udp_sockets_max + 2ull * sl->tcp_listeners_max +
+		CONTROL_FD_SLACK;
+	allowed = rl.rlim_cur > other ? rl.rlim_cur - other : 0;
+	if (allowed == 0)
+		allowed = 1;
+	if (cc->connections_max > allowed) {
+		log_msg(LOG_WARNING,
+			"control: connections_max %u needs more descriptors "
+			"than RLIMIT_NOFILE %llu leaves (%llu for the rest): "
+			"lowered to %llu",
+			cc->connections_max, (unsigned long long)rl.rlim_cur,
+			other, allowed);
+		cc->connections_max = (uint32_t)allowed;
+	}
+	log_msg(LOG_INFO,
+		"control: RLIMIT_NOFILE %llu (was %llu): descriptors for %llu "
+		"TCP connections; connections_max %u",
+		(unsigned long long)rl.rlim_cur, soft0, allowed,
+		cc->connections_max);
+}

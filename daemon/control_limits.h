@@ -1,0 +1,51 @@
+/*
+ * control_limits.h - what each client and each uid may hold through the
+ * control socket, and who may use privileged ports (see control_limits.c)
+ */
+#ifndef UTCPD_CONTROL_LIMITS_H
+#define UTCPD_CONTROL_LIMITS_H
+
+#include "control_client.h"
+
+/* Ports below this need uid 0 or the privileged group, as binding them
+ * needs CAP_NET_BIND_SERVICE on Linux. */
+#define CONTROL_PRIVILEGED_PORT_MAX 1023
+
+/* Makes the accounts of a new client of `uid`: a fresh client account
+ * and the uid's (found or made). Returns 0 or -ENOMEM. */
+int control_owner_new(struct control *ctl, uid_t uid, struct control_owner *o);
+
+/* Lets go of the references an owner holds (control_owner_new's). */
+void control_owner_put(struct control *ctl, struct control_owner *o);
+
+/* Charges one object of `kind` to the owner's client and uid: checks
+ * the per-client limit (while the client lives) and the per-uid limit
+ * (not for uid 0, as Linux's per-user limits do not bind root), and
+ * takes a reference on both accounts, which the object keeps in its
+ * copy of *o. Returns 0, or -EMFILE at either limit (nothing charged). */
+int control_charge(struct control *ctl, const struct control_owner *o,
+		   enum control_kind kind);
+
+/* Undoes control_charge(); may free the accounts. */
+void control_uncharge(struct control *ctl, const struct control_owner *o,
+		      enum control_kind kind);
+
+/* True when a client may use local port `port` (0, an ephemeral port,
+ * always may). */
+bool control_port_allowed(const struct control_client *c, uint16_t port);
+
+/* The peer's credentials as the kernel gives them (SO_PEERCRED), and
+ * whether it is in `group` (its primary group or, with SO_PEERGROUPS, a
+ * supplementary one). Returns 0 or a negative errno. */
+int control_peer_cred(int fd, gid_t group, struct ucred *cred, bool *in_group);
+
+/*
+ * Raises the soft RLIMIT_NOFILE to the hard limit, counts the
+ * descriptors the daemon needs besides TCP connections (those open now,
+ * one per control client, UDP socket and listener, and some slack) and
+ * lowers ctl->limits.connections_max, with a warning, to what the rest
+ * allows. Logs how many connections the descriptors allow.
+ */
+void control_limits_fit(struct control *ctl);
+
+#endif

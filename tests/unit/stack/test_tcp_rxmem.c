@@ -1,0 +1,477 @@
+/*
+ * test_tcp_rxmem.c - receive memory: the out-of-order store's bounds,
+ * compact storage for small payloads, coalescing in the receive queue,
+ * and the pool-pressure rules (tcp_buf.c)
+ *
+ * Each test drives A's connections with segments crafted as B would
+ * send them, each byte of the stream a known function of its offset, so
+ * that what A delivers can be checked byte for byte; pool occupancy is
+ * read from A's pool directly.
+ */
+#include "tcp_harness.h"
+
+/* The byte at stream offset off. */
+static uint8_t pat(uint32_t off)
+{
+	return (uint8_t)(off * 7u + 3u);
+}
+
+/* Delivers to A's connection ca bytes [off, off + len) of B's stream,
+ * whose first byte is at sequence base. */
+static void put_data(struct pair *p, int ca, int cb, uint32_t base,
+		     uint32_t off, uint32_t len)
+{
+	struct tcp_conn *a = tcp_conn_get(p->a, ca);
+	struct tframe f;
+	uint8_t ts[12];
+	uint8_t *d;
+
+	t_ts_opt(ts, a->ts_recent + 1, 0);
+	t_craft(p, ca, cb, &f, base + off, TCP_ACK, ts, sizeof(ts), len);
+	d = t_tcp_hdr(&f) + TCP_HDR_LEN + sizeof(ts);
+	for (uint32_t i = 0; i < len; i++)
+		d[i] = pat(off + i);
+	t_tcp_recsum(&f);
+	t_input(p->a, p->now, &f);
+	t_drain(p->a);
+}
+
+/* Reads what A's connection holds and checks it is the stream from
+ * offset 0 on; returns the byte count. */
+static size_t read_check(struct pair *p, int ca)
+{
+	static uint8_t buf[1u << 20];
+	size_t got = 0;
+
+	t_read_all(p, p->a, ca, buf, sizeof(buf), &got);
+	for (size_t i = 0; i < got; i++)
+		ck_assert_uint_eq(buf[i], pat((uint32_t)i));
+	t_drain(p->a);
+	return got;
+}
+
+/* Opens n connections from B to A (A listening on port 80): ca[i] on A,
+ * cb[i] on B. */
+static void open_many(struct pair *p, int n, int *ca, int *cb)
+{
+	int l = tcp_listen(p->a, 0, 80, 64, NULL);
+
+	ck_assert_int_ge(l, 0);
+	for (int i = 0; i < n; i++) {
+		cb[i] = tcp_connect(p->b, p->now, 0, 0, OUR_ADDR, 80, NULL);
+		ck_assert_int_ge(cb[i], 0);
+		t_exchange(p);
+		ca[i] = tcp_accept(p->a, l, NULL, NULL);
+		ck_assert_int_ge(ca[i], 0);
+	}
+	struct stack_event ev;
+	while (stack_pop_event(p->a, &ev) || stack_pop_event(p->b, &ev))
+		;
+}
+
+static uint32_t small_in_use(struct pair *p)
+{
+	return p->a->pool.in_use[PKT_CLASS_SMALL];
+}
+
+START_TEST(test_tiny_out_of_order_segments_share_a_compact_buffer)
+{
+	struct pair p;
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t base, before;
+
+	t_pair(&p);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	before = small_in_use(&p);
+	/* 256 one-byte segments at the odd offsets: a hole before each. */
+	for (uint32_t i = 0; i < TCP_OOO_MAX; i++)
+		put_data(&p, ca, cb, base, 2 * i + 1, 1);
+	ck_assert_uint_eq(a->nooo, TCP_OOO_MAX);
+	/* One compact buffer holds them all, not 256 buffers. */
+	ck_assert_uint_eq(a->ooo_mem, PKT_SMALL_CAP);
+	ck_assert_uint_le(small_in_use(&p), before + 1);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_compact),
+			  TCP_OOO_MAX);
+	/* Fill the holes one by one: each drains the byte after it. */
+	for (uint32_t i = 0; i < TCP_OOO_MAX; i++)
+		put_data(&p, ca, cb, base, 2 * i, 1);
+	ck_assert_uint_eq(a->nooo, 0);
+	ck_assert_uint_eq(a->ooo_mem, 0);
+	ck_assert_uint_eq(a->rcv_nxt, base + 2 * TCP_OOO_MAX);
+	ck_assert_uint_eq(read_check(&p, ca), 2 * TCP_OOO_MAX);
+	ck_assert_uint_eq(a->rcvq_mem, 0);
+	ck_assert_uint_eq(small_in_use(&p), before);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_adjacent_tiny_segments_collapse_into_one_entry)
+{
+	struct pair p;
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t base;
+
+	t_pair(&p);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	for (uint32_t i = 1; i <= 300; i++)
+		put_data(&p, ca, cb, base, i, 1);
+	ck_assert_uint_eq(a->nooo, 1);
+	ck_assert_uint_eq(tcp_ooo_bytes(a), 300);
+	ck_assert_uint_eq(a->ooo_mem, PKT_SMALL_CAP);
+	put_data(&p, ca, cb, base, 0, 1);
+	ck_assert_uint_eq(read_check(&p, ca), 301);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_small_in_order_segments_coalesce_in_the_receive_queue)
+{
+	struct pair p;
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t base;
+
+	t_pair(&p);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	/* An application that does not read: 300 one-byte segments pin
+	 * one buffer, not 300. */
+	for (uint32_t i = 0; i < 300; i++)
+		put_data(&p, ca, cb, base, i, 1);
+	ck_assert_uint_eq(tcp_rcv_queued(a), 300);
+	ck_assert_uint_eq(a->rcvq.count, 1);
+	ck_assert_uint_eq(a->rcvq_mem, PKT_SMALL_CAP);
+	ck_assert_uint_ge(t_ctr(p.a, STACK_CTR_tcp_rx_coalesced), 299);
+	ck_assert_uint_eq(read_check(&p, ca), 300);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_out_of_order_memory_is_bounded_per_connection)
+{
+	struct pair p;
+	struct stack_limits lim;
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t base, bound, n;
+
+	stack_limits_default(&lim);
+	lim.tcp_rcvbuf = 16384;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	bound = TCP_OOO_MEM_FACTOR * a->rcv_wnd_max;
+	/* 300-byte pieces (too big to copy) with a hole before each: each
+	 * pins a 2 KiB buffer, so memory, not bytes, runs out first. */
+	for (n = 0; 301 * (n + 1) + 300 < a->rcv_wnd_max; n++)
+		put_data(&p, ca, cb, base, 301 * (n + 1), 300);
+	ck_assert_uint_le(a->ooo_mem, bound);
+	ck_assert_uint_eq(a->nooo, bound / PKT_SMALL_CAP);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_drop),
+			  n - bound / PKT_SMALL_CAP);
+	/* An arrival below the highest held makes room: the highest (the
+	 * most recent) is pruned for it. */
+	put_data(&p, ca, cb, base, 1, 300);
+	ck_assert_uint_le(a->ooo_mem, bound);
+	ck_assert_uint_eq(t_rule(p.a, data_ooo_pruned), 1);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 1);
+	ck_assert_uint_eq(a->ooo[0].seq, base + 1);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_pool_pressure_prunes_the_biggest_holder_first)
+{
+	struct pair p;
+	struct stack_limits lim;
+	int ca[3], cb[3];
+	struct tcp_conn *a0, *a1, *a2;
+	uint32_t base0, base1, base2, hard;
+
+	stack_limits_default(&lim);
+	lim.pkt_small_max = 512;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 3, ca, cb);
+	a0 = tcp_conn_get(p.a, ca[0]);
+	a1 = tcp_conn_get(p.a, ca[1]);
+	a2 = tcp_conn_get(p.a, ca[2]);
+	base0 = a0->rcv_nxt;
+	base1 = a1->rcv_nxt;
+	base2 = a2->rcv_nxt;
+	hard = lim.pkt_small_max * TCP_MEM_HARD_16THS / 16;
+	/* Connection 0 takes 250 buffers of out-of-order data, 1 up to 150:
+	 * the pool crosses the hard mark. */
+	for (uint32_t i = 0; i < 250; i++)
+		put_data(&p, ca[0], cb[0], base0, 301 * (i + 1), 300);
+	ck_assert_uint_eq(a0->nooo, 250);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 0);
+	for (uint32_t i = 0; i < 150; i++)
+		put_data(&p, ca[1], cb[1], base1, 301 * (i + 1), 300);
+	/* The biggest holder was pruned from its highest sequence down;
+	 * the other kept what it had. */
+	ck_assert_uint_gt(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 0);
+	ck_assert_uint_gt(t_rule(p.a, data_ooo_pruned), 0);
+	ck_assert_uint_lt(a0->nooo, 250);
+	ck_assert_uint_eq(a0->ooo[0].seq, base0 + 301);
+	ck_assert_uint_eq(a1->nooo, 150);
+	ck_assert_uint_le(small_in_use(&p), hard + 1);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_drop_no_buffer), 0);
+	/* A third connection's in-order data still gets through. */
+	for (uint32_t i = 0; i < 20; i++)
+		put_data(&p, ca[2], cb[2], base2, 1000 * i, 1000);
+	ck_assert_uint_eq(a2->rcv_nxt, base2 + 20000);
+	ck_assert_uint_eq(read_check(&p, ca[2]), 20000);
+	/* The hole filled, connection 0 delivers what it kept. */
+	put_data(&p, ca[0], cb[0], base0, 0, 301);
+	ck_assert_uint_eq(a0->rcv_nxt, base0 + 601);
+	ck_assert_uint_eq(read_check(&p, ca[0]), 601);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_pressure_keeps_new_windows_at_a_few_segments)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[300];
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t nheld = 0;
+
+	stack_limits_default(&lim);
+	lim.pkt_small_max = 512;
+	t_pair_lim(&p, &lim);
+	/* Pressure: over half the pool in use. */
+	while (small_in_use(&p) * 16 <=
+	       lim.pkt_small_max * TCP_MEM_PRESSURE_16THS)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 100));
+	ck_assert_int_eq(tcp_mem_level(p.a), TCP_MEM_PRESSURE);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	ck_assert_uint_le(a->rcv_adv - a->rcv_nxt,
+			  TCP_RCV_PRESSURE_WND_SEGS * a->our_mss);
+	/* It still makes progress: data within that window is taken. */
+	put_data(&p, ca, cb, a->rcv_nxt, 0, 1000);
+	ck_assert_uint_eq(read_check(&p, ca), 1000);
+	/* Pressure gone, the window opens to the buffer. */
+	while (nheld)
+		stack_pkt_free(p.a, held[--nheld]);
+	ck_assert_int_eq(tcp_mem_level(p.a), TCP_MEM_OK);
+	ck_assert_uint_eq(tcp_rcv_window(p.a, a), a->rcv_wnd_max);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_hard_pressure_keeps_a_minimum_per_connection)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[512];
+	int ca[2], cb[2];
+	struct tcp_conn *a0, *a1;
+	uint32_t nheld = 0, base0, base1;
+
+	stack_limits_default(&lim);
+	lim.pkt_small_max = 512;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 2, ca, cb);
+	a0 = tcp_conn_get(p.a, ca[0]);
+	a1 = tcp_conn_get(p.a, ca[1]);
+	base0 = a0->rcv_nxt;
+	base1 = a1->rcv_nxt;
+	/* Connection 0's application never reads: 10 segments queued. */
+	for (uint32_t i = 0; i < 10; i++)
+		put_data(&p, ca[0], cb[0], base0, 1400 * i, 1400);
+	ck_assert_uint_gt(tcp_rcv_queued(a0),
+			  TCP_RCV_PRESSURE_WND_SEGS * a0->our_mss);
+	/* The pool over the hard mark. */
+	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 100));
+	/* Connection 0, over its minimum, is refused ... */
+	put_data(&p, ca[0], cb[0], base0, 14000, 1400);
+	ck_assert_uint_eq(a0->rcv_nxt, base0 + 14000);
+	ck_assert_uint_eq(t_rule(p.a, data_mem_pressure), 1);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_drop_mem_pressure), 1);
+	/* ... connection 1, holding nothing, still receives, up to its
+	 * minimum. */
+	put_data(&p, ca[1], cb[1], base1, 0, 1400);
+	put_data(&p, ca[1], cb[1], base1, 1400, 1400);
+	ck_assert_uint_eq(a1->rcv_nxt, base1 + 2800);
+	ck_assert_uint_eq(t_rule(p.a, data_mem_pressure), 1);
+	put_data(&p, ca[1], cb[1], base1, 2800, 1400);
+	ck_assert_uint_eq(a1->rcv_nxt, base1 + 2800);
+	ck_assert_uint_eq(t_rule(p.a, data_mem_pressure), 2);
+	/* Once it reads, it goes on. */
+	ck_assert_uint_eq(read_check(&p, ca[1]), 2800);
+	put_data(&p, ca[1], cb[1], base1, 2800, 1400);
+	ck_assert_uint_eq(a1->rcv_nxt, base1 + 4200);
+	while (nheld)
+		stack_pkt_free(p.a, held[--nheld]);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_short_super_segments_move_to_small_buffers)
+{
+	struct pair p;
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t base, large0;
+
+	t_pair(&p);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	large0 = p.a->pool.in_use[PKT_CLASS_LARGE];
+	/* A 6000-byte coalesced segment arrives in a 64 KiB buffer: its
+	 * bytes move to small buffers and the large one goes back. */
+	put_data(&p, ca, cb, base, 0, 6000);
+	ck_assert_uint_eq(p.a->pool.in_use[PKT_CLASS_LARGE], large0);
+	ck_assert_uint_eq(a->rcvq_mem, 3 * PKT_SMALL_CAP);
+	/* One of 20000 bytes stays where it is. */
+	put_data(&p, ca, cb, base, 6000, 20000);
+	ck_assert_uint_eq(p.a->pool.in_use[PKT_CLASS_LARGE], large0 + 1);
+	ck_assert_uint_eq(a->rcvq_mem, 3 * PKT_SMALL_CAP + PKT_LARGE_CAP);
+	ck_assert_uint_eq(read_check(&p, ca), 26000);
+	ck_assert_uint_eq(a->rcvq_mem, 0);
+	ck_assert_uint_eq(p.a->pool.in_use[PKT_CLASS_LARGE], large0);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_pruning_frees_the_class_that_is_short)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[16];
+	int ca[2], cb[2];
+	struct tcp_conn *a0, *a1;
+	uint32_t nheld = 0, base0, base1;
+
+	stack_limits_default(&lim);
+	lim.pkt_large_max = 16;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 2, ca, cb);
+	a0 = tcp_conn_get(p.a, ca[0]);
+	a1 = tcp_conn_get(p.a, ca[1]);
+	base0 = a0->rcv_nxt;
+	base1 = a1->rcv_nxt;
+	/* Connection 0 holds small buffers out of order, 1 a 64 KiB one. */
+	for (uint32_t i = 0; i < 10; i++)
+		put_data(&p, ca[0], cb[0], base0, 301 * (i + 1), 300);
+	put_data(&p, ca[1], cb[1], base1, 100, 20000);
+	ck_assert_uint_eq(a0->ooo_bufs[PKT_CLASS_SMALL], 10);
+	ck_assert_uint_eq(a1->ooo_bufs[PKT_CLASS_LARGE], 1);
+	/* The large class over the hard mark: the next data prunes the
+	 * large buffer, and leaves the small ones, which would not help. */
+	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 5000));
+	put_data(&p, ca[0], cb[0], base0, 0, 100);
+	ck_assert_uint_eq(a1->nooo, 0);
+	ck_assert_uint_eq(a1->ooo_mem, 0);
+	ck_assert_uint_eq(a0->nooo, 10);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 1);
+	while (nheld)
+		stack_pkt_free(p.a, held[--nheld]);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* Out-of-order data pruned under pressure was SACKed: the sender (µTCP
+ * here) must resend it all the same (RFC 2018 8), and the stream arrive
+ * whole. */
+START_TEST(test_a_transfer_survives_its_sacked_data_being_pruned)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[512];
+	int ca, cb;
+	uint32_t nheld = 0;
+
+	stack_limits_default(&lim);
+	lim.pkt_small_max = 512;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	/* A just under the hard mark: losses fill the out-of-order store
+	 * past it, and it is pruned. */
+	while (small_in_use(&p) * 16 <
+	       lim.pkt_small_max * TCP_MEM_HARD_16THS - 16 * 24)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 100));
+	p.drop_every = 11;
+	t_transfer(&p, p.b, cb, p.a, ca, 400000);
+	ck_assert_uint_gt(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 0);
+	while (nheld)
+		stack_pkt_free(p.a, held[--nheld]);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* The attack of issue 8: 40 connections each send 256 one-byte segments
+ * beyond a hole at rcv_nxt. With a buffer per segment they would pin
+ * 10,240 small buffers, more than the whole default pool; compact
+ * storage pins one per connection, and another connection's transfer
+ * goes through intact. */
+#define PINNERS 40
+START_TEST(test_forty_out_of_order_pinners_do_not_starve_a_transfer)
+{
+	struct pair p;
+	int ca[PINNERS + 1], cb[PINNERS + 1];
+	uint32_t before;
+
+	t_pair(&p);
+	open_many(&p, PINNERS + 1, ca, cb);
+	before = small_in_use(&p);
+	for (int c = 0; c < PINNERS; c++) {
+		uint32_t base = tcp_conn_get(p.a, ca[c])->rcv_nxt;
+		for (uint32_t i = 0; i < TCP_OOO_MAX; i++)
+			put_data(&p, ca[c], cb[c], base, 2 * i + 1, 1);
+		ck_assert_uint_eq(tcp_conn_get(p.a, ca[c])->nooo, TCP_OOO_MAX);
+	}
+	ck_assert_uint_le(small_in_use(&p), before + PINNERS);
+	ck_assert_int_eq(tcp_mem_level(p.a), TCP_MEM_OK);
+	t_transfer(&p, p.b, cb[PINNERS], p.a, ca[PINNERS], 1u << 20);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_drop_no_buffer), 0);
+	/* The attackers go: every buffer comes back. */
+	for (int c = 0; c < PINNERS; c++)
+		tcp_abort(p.a, p.now, ca[c]);
+	t_drain(p.a);
+	ck_assert_uint_le(small_in_use(&p), before);
+	t_pair_free(&p);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("tcp_rxmem");
+	TCase *tc = tcase_create("rxmem");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc,
+		       test_tiny_out_of_order_segments_share_a_compact_buffer);
+	tcase_add_test(tc, test_adjacent_tiny_segments_collapse_into_one_entry);
+	tcase_add_test(
+	    tc, test_small_in_order_segments_coalesce_in_the_receive_queue);
+	tcase_add_test(tc, test_out_of_order_memory_is_bounded_per_connection);
+	tcase_add_test(tc, test_pool_pressure_prunes_the_biggest_holder_first);
+	tcase_add_test(tc, test_pressure_keeps_new_windows_at_a_few_segments);
+	tcase_add_test(tc, test_hard_pressure_keeps_a_minimum_per_connection);
+	tcase_add_test(tc, test_short_super_segments_move_to_small_buffers);
+	tcase_add_test(tc, test_pruning_frees_the_class_that_is_short);
+	tcase_add_test(tc,
+		       test_a_transfer_survives_its_sacked_data_being_pruned);
+	tcase_add_test(
+	    tc, test_forty_out_of_order_pinners_do_not_starve_a_transfer);
+	suite_add_tcase(s, tc);
+	return t_run(s);
+}
