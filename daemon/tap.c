@@ -69,11 +69,11 @@
 #define TAP_FRAME_MAX (65535u + 14u)
 
 /* While the SYN filter is on, one pure SYN in this many gets through
- * (a power of two); batches with more than TAP_SYN_SHED_TRIGGER SYNs
- * dropped by the stack turn it on, TAP_SYN_SHED_NS without one turn it
- * off. */
+ * (a power of two); more than TAP_SYN_SHED_TRIGGER SYNs dropped by the
+ * stack within a TAP_SYN_SHED_NS turn it on (a flood, not a burst of
+ * genuine connects), TAP_SYN_SHED_NS without that turn it off. */
 #define TAP_SYN_SHED_KEEP    16u
-#define TAP_SYN_SHED_TRIGGER 8u
+#define TAP_SYN_SHED_TRIGGER 2048u
 #define TAP_SYN_SHED_NS	     1000000000ull
 
 /* A negative errno for a libnl error. */
@@ -523,7 +523,12 @@ bool tap_syn_shed(struct tap *t, struct stack *s, uint64_t now)
 	t->syn_over_seen = over;
 	if (t->fd < 0 || t->syn_shed < 0)
 		return false;
-	if (fresh > TAP_SYN_SHED_TRIGGER) {
+	if (now - t->syn_over_window >= TAP_SYN_SHED_NS) {
+		t->syn_over_window = now;
+		t->syn_over_in_window = 0;
+	}
+	t->syn_over_in_window += fresh;
+	if (t->syn_over_in_window > TAP_SYN_SHED_TRIGGER) {
 		t->syn_shed_until = now + TAP_SYN_SHED_NS;
 		if (t->syn_shed)
 			return true;

@@ -52,6 +52,8 @@ struct tap {
 	int syn_shed;
 	uint64_t syn_shed_until;
 	uint64_t syn_over_seen;
+	uint64_t syn_over_window;    /* when this second of drops began */
+	uint64_t syn_over_in_window; /* SYN drops in it */
 };
 
 struct daemon {

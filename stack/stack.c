@@ -83,7 +83,7 @@ void stack_limits_default(struct stack_limits *lim)
 	    .tcp_port_first = TCP_PORT_FIRST_DEFAULT,
 	    .tcp_port_last = TCP_PORT_LAST_DEFAULT,
 	    .tcp_challenge_ack_limit = 1000, /* Linux's, before 6.0 */
-	    .tcp_syn_turn_budget = 16,
+	    .tcp_syn_turn_budget = 32,
 	    .tcp_syn_backlog = 256,
 	    .tcp_chunks_max = 32768,
 	    .tcp_sndbuf = 256u << 10,
