@@ -509,6 +509,8 @@ static const struct limit_key tcp_keys[] = {
      1, 4096, 1},
     {"syn_backlog", offsetof(struct stack_limits, tcp_syn_backlog), false, 0,
      65536, 1},
+    {"syn_turn_budget", offsetof(struct stack_limits, tcp_syn_turn_budget),
+     false, 0, 65536, 1},
     {"send_chunks_max", offsetof(struct stack_limits, tcp_chunks_max), false,
      16, 1u << 20, 1},
     {"sndbuf", offsetof(struct stack_limits, tcp_sndbuf), false, 2048,

@@ -93,8 +93,24 @@ static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	    (struct tap *)((char *)w - offsetof(struct tap, watcher));
 	bool drained;
 
-	(void)tap_read_frames(t, d->stack, daemon_now(), TAP_RX_BATCH,
-			      &drained);
+	uint64_t now = daemon_now();
+
+	(void)tap_read_frames(t, d->stack, now, TAP_RX_BATCH, &drained);
+	if (tap_syn_shed(t, d->stack, now) && !ev_is_active(&d->syn_shed_timer))
+		ev_timer_start(loop, &d->syn_shed_timer);
+}
+
+/* While a TAP sheds SYNs: takes its filter off once the flood is over,
+ * even when the filter lets nothing through to wake tap_read_cb. */
+static void syn_shed_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+	bool any = false;
+
+	for (int i = 0; i < d->ntaps; i++)
+		any |= tap_syn_shed(&d->taps[i], d->stack, daemon_now());
+	if (!any)
+		ev_timer_stop(loop, w);
 }
 
 /* d->link_read_all, for BARRIER: every frame waiting on every TAP
@@ -509,6 +525,8 @@ static int daemon_run(struct daemon *d, struct config *cfg)
 	ev_signal_start(d->loop, &d->sig_term);
 	ev_signal_start(d->loop, &d->sig_int);
 	ev_signal_start(d->loop, &d->sig_hup);
+	ev_timer_init(&d->syn_shed_timer, syn_shed_cb, 0.5, 0.5);
+	d->syn_shed_timer.data = d;
 
 	for (int i = 0; i < cfg->nifs; i++)
 		if (interface_up(d, &cfg->ifs[i]) < 0)
@@ -535,6 +553,7 @@ out:
 		ev_signal_stop(d->loop, &d->sig_term);
 		ev_signal_stop(d->loop, &d->sig_int);
 		ev_signal_stop(d->loop, &d->sig_hup);
+		ev_timer_stop(d->loop, &d->syn_shed_timer);
 	}
 	if (d->stack)
 		stack_free(d->stack);

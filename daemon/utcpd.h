@@ -46,6 +46,14 @@ struct tap {
 	unsigned orig_flags;   /* pre-existing TAP: its IFF_UP then */
 	uint8_t orig_mac[6];   /* pre-existing TAP: its MAC then */
 	int orig_mac_changed;  /* we had to change that MAC */
+	/* tap.c: the SYN filter (tap_syn_shed()) is attached, until when
+	 * at least, and the SYN drops the stack had counted when last
+	 * looked at. */
+	int syn_shed;
+	uint64_t syn_shed_until;
+	uint64_t syn_over_seen;
+	uint64_t syn_over_window;    /* when this second of drops began */
+	uint64_t syn_over_in_window; /* SYN drops in it */
 };
 
 struct daemon {
@@ -72,6 +80,9 @@ struct daemon {
 	/* loop.c: the end of each turn, the stack's timer */
 	ev_prepare turn_end;
 	ev_timer stack_timer;
+	/* main.c: while a TAP sheds SYNs (tap_syn_shed()), looks again
+	 * each half second, so the filter comes off when no frame comes. */
+	ev_timer syn_shed_timer;
 	uint64_t timer_deadline; /* what stack_timer is armed for */
 	size_t turn_tx_max;	 /* daemon_turn_full() from here */
 	/* main.c: signals */

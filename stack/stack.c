@@ -83,6 +83,7 @@ void stack_limits_default(struct stack_limits *lim)
 	    .tcp_port_first = TCP_PORT_FIRST_DEFAULT,
 	    .tcp_port_last = TCP_PORT_LAST_DEFAULT,
 	    .tcp_challenge_ack_limit = 1000, /* Linux's, before 6.0 */
+	    .tcp_syn_turn_budget = 32,
 	    .tcp_syn_backlog = 256,
 	    .tcp_chunks_max = 32768,
 	    .tcp_sndbuf = 256u << 10,
@@ -319,7 +320,11 @@ uint64_t stack_next_deadline(const struct stack *s)
 
 struct pkt *stack_pop_tx(struct stack *s)
 {
-	return pkt_queue_pop(&s->tx);
+	struct pkt *p = pkt_queue_pop(&s->tx);
+
+	if (!p)
+		tcp_turn(s);
+	return p;
 }
 
 size_t stack_tx_queued(const struct stack *s)

@@ -77,6 +77,10 @@ struct stack_limits {
 	 * challenges) a second, all connections; 0: no global bound. */
 	uint32_t tcp_challenge_ack_limit;
 	uint32_t tcp_syn_backlog; /* half-open per listener, then cookies */
+	/* SYNs at listeners answered per turn (between two times
+	 * stack_pop_tx() finds its queue empty), all listeners; beyond
+	 * it they are dropped; 0: no bound. */
+	uint32_t tcp_syn_turn_budget;
 	uint32_t tcp_chunks_max;  /* send buffer chunks (2 KiB), all conns */
 	uint32_t tcp_sndbuf;	  /* default send buffer, bytes */
 	uint32_t tcp_rcvbuf;	  /* default receive buffer, bytes: the
@@ -149,7 +153,11 @@ void stack_timer(struct stack *s, uint64_t now);
 /* The earliest time stack_timer() has work, or STACK_NO_DEADLINE. */
 uint64_t stack_next_deadline(const struct stack *s);
 
-/* The next frame to transmit (ownership passes to the caller), or NULL. */
+/* The next frame to transmit (ownership passes to the caller), or NULL.
+ * Finding the queue empty ends a turn: the per-turn budgets (SYNs at
+ * listeners, tcp_syn_turn_budget) are full again, so a caller that
+ * drains the queue after each batch of input bounds the work a flood
+ * makes per batch. */
 struct pkt *stack_pop_tx(struct stack *s);
 
 /* How many frames wait in the transmit queue. Each holds a buffer of

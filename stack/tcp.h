@@ -348,6 +348,8 @@ struct tcp_table {
 	/* ACKs to invalid segments left in second invalid_ack_second. */
 	uint64_t invalid_ack_second;
 	uint32_t invalid_ack_budget;
+	/* SYNs at listeners answered since the last stack_turn(). */
+	uint32_t syn_turn_used;
 };
 
 /* ---- congestion control ---- */
@@ -460,6 +462,9 @@ void tcp_conn_setup(struct stack *s, struct tcp_conn *c,
 		    const struct tcp_sockopts *o);
 
 /* tcp_input.c */
+/* A turn ends (stack_pop_tx() found its queue empty): the SYN budget is
+ * full again. */
+void tcp_turn(struct stack *s);
 /* A segment for no connection: a listener's business? Returns true when
  * it took p. */
 bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,

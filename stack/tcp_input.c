@@ -1160,6 +1160,35 @@ static struct tcp_conn *cookie_complete(struct stack *s, uint64_t now,
 	return c;
 }
 
+/*
+ * Takes one SYN from this turn's budget for all listeners. A SYN flood
+ * would otherwise cost a SYN-ACK (a cookie) per SYN, built and written
+ * by the caller, and crowd out the segments of established connections
+ * read in the same batches. Like the budget of a NIC's poll (Linux's
+ * netdev_budget), the work per turn is bounded; unlike Linux, which
+ * answers every SYN with a cookie once its queue is full, SYNs beyond
+ * the budget are dropped and counted (syn_over_budget): a genuine
+ * client retries its SYN, and a cookie already sent still completes,
+ * since the returning ACK is not a SYN and draws nothing. Returns false
+ * when the budget is spent.
+ */
+static bool tcp_syn_budget(struct stack *s)
+{
+	uint32_t budget = s->lim.tcp_syn_turn_budget;
+
+	if (budget == 0)
+		return true;
+	if (s->tcp->syn_turn_used >= budget)
+		return false;
+	s->tcp->syn_turn_used++;
+	return true;
+}
+
+void tcp_turn(struct stack *s)
+{
+	s->tcp->syn_turn_used = 0;
+}
+
 bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
 		      struct pkt *p)
 {
@@ -1185,6 +1214,13 @@ bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
 		}
 		tcp_established_in(s, now, c, seg, p);
 		return true;
+	}
+	/* A bounded number of SYNs answered per turn, so that a flood
+	 * costs each turn a fixed amount and established connections keep
+	 * the rest (tcp_syn_budget()). */
+	if (!tcp_syn_budget(s)) {
+		TCP_RULE(s, syn_over_budget);
+		goto drop;
 	}
 	/* deliver_in_1 (RFC 9293 3.10.7.2, third check): passive open. */
 	if (l->naccept >= l->backlog) {

@@ -56,6 +56,9 @@
 	  "the half-open bound is reached: a SYN cookie answers the SYN")      \
 	R(X, syn_cookie_ack, "RFC 4987 3.6",                                   \
 	  "an ACK returns a valid SYN cookie: a SYN-RECEIVED connection")      \
+	R(X, syn_over_budget, "RFC 4987 3.1",                                  \
+	  "more SYNs this turn than tcp_syn_turn_budget: dropped, the peer "   \
+	  "retries")                                                           \
 	/* SYN-SENT (tcp_syn_sent_in). */                                      \
 	R(X, deliver_in_2, "RFC 9293 3.10.7.3",                                \
 	  "active open: a SYN-ACK acknowledging our SYN, to ESTABLISHED")      \

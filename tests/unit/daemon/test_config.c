@@ -336,6 +336,7 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 			   "conns_max = 20000\n"
 			   "listeners_max = 8\n"
 			   "syn_backlog = 0\n"
+			   "syn_turn_budget = 5\n"
 			   "send_chunks_max = 1000\n"
 			   "sndbuf = 1048576\n"
 			   "rcvbuf = 65536\n"
@@ -349,6 +350,7 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 	ck_assert_uint_eq(cfg.limits.tcp_conns_max, 20000);
 	ck_assert_uint_eq(cfg.limits.tcp_listeners_max, 8);
 	ck_assert_uint_eq(cfg.limits.tcp_syn_backlog, 0);
+	ck_assert_uint_eq(cfg.limits.tcp_syn_turn_budget, 5);
 	ck_assert_uint_eq(cfg.limits.tcp_chunks_max, 1000);
 	ck_assert_uint_eq(cfg.limits.tcp_sndbuf, 1048576);
 	ck_assert_uint_eq(cfg.limits.tcp_rcvbuf, 65536);
