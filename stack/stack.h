@@ -81,16 +81,16 @@ struct stack_limits {
 	 * stack_pop_tx() finds its queue empty), all listeners; beyond
 	 * it they are dropped; 0: no bound. */
 	uint32_t tcp_syn_turn_budget;
-	uint32_t tcp_chunks_max;  /* send buffer chunks (2 KiB), all conns */
-	uint32_t tcp_sndbuf;	  /* default send buffer, bytes */
-	uint32_t tcp_rcvbuf;	  /* default receive buffer, bytes: the
-				   * most a connection advertises; its
-				   * out-of-order store pins at most twice
-				   * this in pool bytes (each buffer at its
-				   * capacity; payloads of 256 bytes or
-				   * less share compact buffers) and 256
-				   * segments */
-	uint32_t tcp_keepidle_s;  /* keepalive defaults (RFC 1122 4.2.3.6) */
+	uint32_t tcp_chunks_max; /* send buffer chunks (2 KiB), all conns */
+	uint32_t tcp_sndbuf;	 /* default send buffer, bytes */
+	uint32_t tcp_rcvbuf;	 /* default receive buffer, bytes: the
+				  * most a connection advertises; its
+				  * out-of-order store pins at most twice
+				  * this in pool bytes (each buffer at its
+				  * capacity; payloads of 256 bytes or
+				  * less share compact buffers) and 256
+				  * segments */
+	uint32_t tcp_keepidle_s; /* keepalive defaults (RFC 1122 4.2.3.6) */
 	uint32_t tcp_keepintvl_s;
 	uint32_t tcp_keepcnt;
 	bool tcp_cubic; /* CUBIC (default) or NewReno */
