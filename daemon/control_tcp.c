@@ -155,6 +155,9 @@ struct tcp_channel {
 	bool in_hup_set;    /* fd is in the hang-up epoll set */
 	bool app_gone;	    /* hung up: what it wrote still drains */
 	int fail_error;	    /* the urgent byte waits for room */
+	/* The listener whose announcement of this connection waits for
+	 * room (its pending); destroying the channel clears that. */
+	struct tcp_lchannel *announcing;
 };
 
 struct tcp_lchannel {
@@ -376,6 +379,15 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 	close(ch->fd);
 	if (ch->app_fd >= 0)
 		close(ch->app_fd);
+	if (ch->announcing) {
+		/* Failed before its announcement went: the application's
+		 * end never leaves the daemon. */
+		struct tcp_lchannel *l = ch->announcing;
+
+		close(l->pending_fd);
+		l->pending = NULL;
+		l->pending_fd = -1;
+	}
 	if (end == END_ABORT)
 		tcp_abort(ctl->d->stack, daemon_now(), ch->conn);
 	else
@@ -774,10 +786,8 @@ static void lchannel_destroy(struct tcp_lchannel *l)
 		l->next->prev = l->prev;
 	ev_io_stop(ctl->d->loop, &l->read_watcher);
 	ev_io_stop(ctl->d->loop, &l->write_watcher);
-	if (l->pending) {
-		close(l->pending_fd);
-		channel_destroy(l->pending, END_ABORT);
-	}
+	if (l->pending)
+		channel_destroy(l->pending, END_ABORT); /* and pending_fd */
 	close(l->fd);
 	tcp_listen_close(ctl->d->stack, daemon_now(), l->listener);
 	control_uncharge(ctl, &l->owner, CONTROL_KIND_LISTENER);
@@ -803,12 +813,11 @@ static int lchannel_announce(struct tcp_lchannel *l)
 		log_msg(LOG_DEBUG,
 			"control: tcp listener %d: announcing %d: %s",
 			l->listener, l->pending->conn, strerror(-err));
-		close(l->pending_fd);
-		channel_destroy(l->pending, END_ABORT);
-		l->pending = NULL;
+		channel_destroy(l->pending, END_ABORT); /* and pending_fd */
 		return err;
 	}
 	close(l->pending_fd); /* in flight: the application's now */
+	l->pending->announcing = NULL;
 	l->pending = NULL;
 	l->pending_fd = -1;
 	return 0;
@@ -855,6 +864,7 @@ static void lchannel_accept(struct tcp_lchannel *l)
 		}
 		l->pending = ch;
 		l->pending_fd = app_fd;
+		ch->announcing = l;
 		l->pending_msg = (struct ipc_accept){
 		    .remote_addr = raddr,
 		    .remote_port = rport,

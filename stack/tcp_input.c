@@ -434,8 +434,14 @@ static enum tcp_ack_verdict tcp_ack_in(struct stack *s, uint64_t now,
 	return tcp_our_fin_acked(s, now, c);
 }
 
-/* Queues in-order data (takes p, payload at p->data) or stores it out
- * of order. Returns true when the ACK should go at once. */
+/* Drops a segment's payload, and its FIN with it: a FIN counts only
+ * once the data before it is in, so the peer resends both. */
+static void tcp_drop_payload(struct tcp_seg *seg)
+{
+	seg->len = 0;
+	seg->flags &= (uint8_t)~TCP_FIN;
+}
+
 /* Is the pool nearly out of buffers of p's class? Then data is dropped
  * rather than queued, keeping buffers for ACKs and other connections:
  * 64 small ones, or 1/16 of the large ones (super-segments). */
@@ -448,6 +454,8 @@ static bool tcp_pool_low(const struct stack *s, const struct pkt *p)
 	return s->pool.in_use[c] + margin > s->pool.max[c];
 }
 
+/* Queues in-order data (takes p, payload at p->data) or stores it out
+ * of order. Returns true when the ACK should go at once. */
 static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 			struct tcp_seg *seg, struct pkt *p)
 {
@@ -706,7 +714,7 @@ static bool tcp_text_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		   tcp_pool_low(s, *pp)) {
 		TCP_RULE(s, data_no_buffer);
 		COUNT(s, tcp_rx_drop_no_buffer);
-		seg->len = 0;
+		tcp_drop_payload(seg);
 		*ack_now = true;
 	} else if (tcp_mem_level(s) == TCP_MEM_HARD &&
 		   tcp_rcv_queued(c) + tcp_ooo_bytes(c) + seg->len >
@@ -715,7 +723,7 @@ static bool tcp_text_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		 * connection may queue only up to its minimum (tcp_buf.c). */
 		TCP_RULE(s, data_mem_pressure);
 		COUNT(s, tcp_rx_drop_mem_pressure);
-		seg->len = 0;
+		tcp_drop_payload(seg);
 		*ack_now = true;
 	} else {
 		*ack_now = tcp_data_in(s, now, c, seg, *pp);

@@ -175,6 +175,51 @@ START_TEST(test_out_of_order_store_full_drops_and_counts)
 }
 END_TEST
 
+/* A segment whose data is dropped for lack of buffers takes its FIN
+ * with it: the FIN is not acknowledged, EOF does not come before the
+ * data, and the retransmission later brings both. */
+START_TEST(test_fin_of_a_dropped_segment_is_not_taken)
+{
+	struct pair p;
+	int ca, cb, nheld = 0;
+	struct tframe f;
+	struct pkt *held[8192];
+	struct tcp_conn *a = t_open(&p, &ca, &cb);
+	uint32_t seq = tcp_conn_get(p.b, cb)->snd_nxt, rcv_nxt = a->rcv_nxt;
+	uint8_t ts[12];
+	const uint8_t *d;
+	size_t n;
+
+	t_ts_opt(ts, a->ts_recent + 1, 0);
+	/* A's pool is down to its reserve: data is dropped, not queued. */
+	while (nheld < 8192 && p.a->pool.in_use[PKT_CLASS_SMALL] + 60 <
+				   p.a->pool.max[PKT_CLASS_SMALL]) {
+		held[nheld] = stack_pkt_alloc(p.a, 100);
+		ck_assert_ptr_nonnull(held[nheld]);
+		nheld++;
+	}
+	t_craft(&p, ca, cb, &f, seq, TCP_ACK | TCP_FIN | TCP_PSH, ts, 12, 100);
+	t_input(p.a, p.now, &f);
+	t_drain(p.a);
+	ck_assert_uint_eq(t_rule(p.a, data_no_buffer), 1);
+	ck_assert_uint_eq(a->rcv_nxt, rcv_nxt);
+	ck_assert_int_eq(a->state, TCPS_ESTABLISHED);
+	ck_assert_int_eq(tcp_recv_peek(p.a, ca, &d, &n), -EAGAIN);
+	/* The buffers free; the retransmission brings data and FIN. */
+	while (nheld > 0)
+		stack_pkt_free(p.a, held[--nheld]);
+	t_ts_opt(ts, a->ts_recent + 2, 0);
+	t_craft(&p, ca, cb, &f, seq, TCP_ACK | TCP_FIN | TCP_PSH, ts, 12, 100);
+	t_input(p.a, p.now, &f);
+	t_drain(p.a);
+	ck_assert_uint_eq(a->rcv_nxt, rcv_nxt + 101);
+	ck_assert_int_eq(a->state, TCPS_CLOSE_WAIT);
+	ck_assert_int_eq(tcp_recv_peek(p.a, ca, &d, &n), 0);
+	ck_assert_uint_eq(n, 100);
+	t_pair_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_data");
@@ -187,6 +232,7 @@ int main(void)
 	tcase_add_test(tc, test_fin_out_of_order_is_taken_when_the_hole_fills);
 	tcase_add_test(tc, test_duplicate_data_is_reported_by_dsack);
 	tcase_add_test(tc, test_out_of_order_store_full_drops_and_counts);
+	tcase_add_test(tc, test_fin_of_a_dropped_segment_is_not_taken);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
