@@ -86,7 +86,9 @@
  * connection when the shared chunk pool is what is short, as Linux
  * resets orphans when TCP is out of memory: the bytes could be kept
  * nowhere but in the descriptor, held for as long as others hold the
- * pool.
+ * pool. Once the peer's FIN went on, a hang-up may be a live
+ * application's shutdown(SHUT_WR) (both directions of the daemon's end
+ * are then shut): no reset then, the rest drains.
  *
  * Listeners (lchannel_accept). On STACK_EV_TCP_ACCEPTABLE the daemon
  * calls tcp_accept() repeatedly; for each connection it makes the
@@ -697,10 +699,14 @@ static void channel_input(struct tcp_channel *ch)
 	return;
 
 wait_writable:
-	if (ch->app_gone && channel_pool_short(ch)) {
+	if (ch->app_gone && !ch->peer_eof && channel_pool_short(ch)) {
 		/* Its application is gone and what it wrote waits for
 		 * the shared pool: reset, as Linux resets orphans out of
-		 * memory (see the top of the file). */
+		 * memory (see the top of the file). Not once the peer's
+		 * FIN went on: then both directions of the daemon's end
+		 * are shut, and a live application's shutdown(SHUT_WR)
+		 * hangs it up just as an exit does, so what it wrote
+		 * drains as an orphan's would. */
 		if (t->gone_reset++ % 1024 == 0)
 			log_msg(LOG_INFO,
 				"control: tcp %d: application gone with "

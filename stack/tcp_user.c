@@ -325,14 +325,17 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 	if (old) {
 		if (old->state != TCPS_TIME_WAIT || !old->user_closed)
 			return -EADDRINUSE;
-		if (old == tw) {
-			/* tw_reuse: start above all the old one sent, as
-			 * Linux does (a window and more beyond it). */
-			iss = old->snd_max + 65535 + 2;
-			reused = true;
-			COUNT(s, tcp_connect_time_wait_reused);
-		}
-		tcp_conn_free(s, old); /* reuse of TIME_WAIT, as RFC 6191 */
+		/* An explicit local port takes a TIME_WAIT over only as a
+		 * chosen one does: when timestamps keep the incarnations
+		 * apart (Linux's connect: EADDRNOTAVAIL otherwise). */
+		if (old != tw && !tcp_tw_reusable(s, now, old))
+			return -EADDRNOTAVAIL;
+		/* tw_reuse: start above all the old one sent, as Linux
+		 * does (a window and more beyond it). */
+		iss = old->snd_max + 65535 + 2;
+		reused = true;
+		COUNT(s, tcp_connect_time_wait_reused);
+		tcp_conn_free(s, old);
 	}
 	c = tcp_conn_new(s, now);
 	if (!c)

@@ -183,6 +183,38 @@ START_TEST(test_time_wait_reuse_needs_timestamps)
 }
 END_TEST
 
+/* A connect from an explicit local port takes a TIME_WAIT over only
+ * as a chosen port does: once timestamps keep the two apart, with the
+ * ISN above all the old connection sent; before, EADDRNOTAVAIL. */
+START_TEST(test_explicit_port_takes_time_wait_over_only_when_safe)
+{
+	struct pair p;
+	uint32_t raddr;
+	uint16_t rport;
+	t_pair_range(&p, PORT_FIRST, PORT_FIRST + 10);
+	int l80 = tcp_listen(p.b, 0, 80, 4, NULL);
+	int tw = t_cycle(&p, l80, 80);
+	uint16_t port = t_lport(p.a, tw);
+	uint32_t old_snd_max = tcp_conn_get(p.a, tw)->snd_max;
+
+	ck_assert_int_eq(tcp_connect(p.a, p.now, 0, port, PEER_ADDR, 80, NULL),
+			 -EADDRNOTAVAIL);
+	ck_assert_int_eq(t_state(p.a, tw), TCPS_TIME_WAIT);
+	p.now += TCP_TW_REUSE_AGE_NS;
+	int again = tcp_connect(p.a, p.now, 0, port, PEER_ADDR, 80, NULL);
+	ck_assert_int_ge(again, 0);
+	ck_assert_uint_eq(tcp_conn_get(p.a, again)->iss, old_snd_max + 65537);
+	t_exchange(&p);
+	ck_assert(t_event(p.a, STACK_EV_TCP_CONNECTED, again, NULL));
+	int cb = tcp_accept(p.b, l80, &raddr, &rport);
+	ck_assert_int_ge(cb, 0);
+	ck_assert_uint_eq(rport, port);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_connect_time_wait_reused), 1);
+	t_pair_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_ports");
@@ -194,6 +226,8 @@ int main(void)
 	tcase_add_test(tc,
 		       test_time_wait_port_is_free_for_another_peer_and_reused);
 	tcase_add_test(tc, test_time_wait_reuse_needs_timestamps);
+	tcase_add_test(tc,
+		       test_explicit_port_takes_time_wait_over_only_when_safe);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
