@@ -309,6 +309,13 @@ struct tcp_conn {
 	uint64_t retransmits, bytes_sent, bytes_received;
 };
 
+/* The user asked for FIN and it has no sequence number yet: it waits
+ * for the data before it, for the window, or for a buffer to go in. */
+static inline bool tcp_fin_unsent(const struct tcp_conn *c)
+{
+	return c->shut_wr && !c->fin_sent;
+}
+
 struct tcp_listener {
 	bool used;
 	uint32_t laddr;

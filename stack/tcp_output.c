@@ -554,7 +554,7 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c,
 		if (len && !push && tcp_nagle_holds(c, len))
 			len = 0; /* wait for more */
 		/* Our FIN follows the last byte. */
-		if (c->shut_wr && !c->fin_sent && c->snd_nxt + len == data_end)
+		if (tcp_fin_unsent(c) && c->snd_nxt + len == data_end)
 			flags |= TCP_FIN;
 		if (!len && !(flags & TCP_FIN))
 			break;
@@ -571,8 +571,7 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_send_ack(s, now, c);
 	/* Data or a FIN waiting (also when no buffer could be had for it:
 	 * the timer tries again) keeps a timer running. */
-	if ((sent || c->sndbuf.len || (c->shut_wr && !c->fin_sent)) &&
-	    !c->t_rexmt)
+	if ((sent || c->sndbuf.len || tcp_fin_unsent(c)) && !c->t_rexmt)
 		tcp_rearm_rexmt(s, now, c); /* retransmission or persist */
 	if (sent_new && !c->t_tlp && !probe) {
 		tcp_tlp_arm(s, now, c); /* RFC 8985 7.2 */

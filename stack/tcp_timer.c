@@ -157,7 +157,7 @@ void tcp_rearm_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 		c->persist = false;
 		c->t_rexmt = now + tcp_backed_off_rto(c);
 	} else if ((c->sndbuf.len > c->snd_nxt - c->snd_una ||
-		    (c->shut_wr && !c->fin_sent)) &&
+		    tcp_fin_unsent(c)) &&
 		   c->state >= TCPS_ESTABLISHED && c->state != TCPS_TIME_WAIT) {
 		/* Nothing in flight, data (or our FIN) waiting, and the
 		 * window too small to send it, or no buffer to build it in:

@@ -458,6 +458,31 @@ static inline void t_deliver(struct pair *p, struct stack *from,
 	stack_input(to, p->now, g);
 }
 
+/* Holds small buffers of s's pool, as a crowd of other users would,
+ * until `in_use` of them are in use; returns how many it took into
+ * held (at most max). t_pool_release() gives them back. */
+static inline uint32_t t_pool_fill(struct stack *s, uint32_t in_use,
+				   struct pkt **held, uint32_t max)
+{
+	uint32_t n = 0;
+
+	while (s->pool.in_use[PKT_CLASS_SMALL] < in_use) {
+		ck_assert_uint_lt(n, max);
+		held[n] = stack_pkt_alloc(s, 100);
+		ck_assert_ptr_nonnull(held[n]);
+		n++;
+	}
+	return n;
+}
+
+/* Frees the *n buffers t_pool_fill() held; *n becomes 0. */
+static inline void t_pool_release(struct stack *s, struct pkt **held,
+				  uint32_t *n)
+{
+	while (*n > 0)
+		stack_pkt_free(s, held[--*n]);
+}
+
 /* A fresh pair with an established connection, A's ca to B's cb (B
  * listening on port 80); returns A's connection. */
 static inline struct tcp_conn *t_open(struct pair *p, int *ca, int *cb)

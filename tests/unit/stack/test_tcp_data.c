@@ -181,7 +181,8 @@ END_TEST
 START_TEST(test_fin_of_a_dropped_segment_is_not_taken)
 {
 	struct pair p;
-	int ca, cb, nheld = 0;
+	int ca, cb;
+	uint32_t nheld;
 	struct tframe f;
 	struct pkt *held[8192];
 	struct tcp_conn *a = t_open(&p, &ca, &cb);
@@ -192,12 +193,8 @@ START_TEST(test_fin_of_a_dropped_segment_is_not_taken)
 
 	t_ts_opt(ts, a->ts_recent + 1, 0);
 	/* A's pool is down to its reserve: data is dropped, not queued. */
-	while (nheld < 8192 && p.a->pool.in_use[PKT_CLASS_SMALL] + 60 <
-				   p.a->pool.max[PKT_CLASS_SMALL]) {
-		held[nheld] = stack_pkt_alloc(p.a, 100);
-		ck_assert_ptr_nonnull(held[nheld]);
-		nheld++;
-	}
+	nheld =
+	    t_pool_fill(p.a, p.a->pool.max[PKT_CLASS_SMALL] - 60, held, 8192);
 	t_craft(&p, ca, cb, &f, seq, TCP_ACK | TCP_FIN | TCP_PSH, ts, 12, 100);
 	t_input(p.a, p.now, &f);
 	t_drain(p.a);
@@ -206,8 +203,7 @@ START_TEST(test_fin_of_a_dropped_segment_is_not_taken)
 	ck_assert_int_eq(a->state, TCPS_ESTABLISHED);
 	ck_assert_int_eq(tcp_recv_peek(p.a, ca, &d, &n), -EAGAIN);
 	/* The buffers free; the retransmission brings data and FIN. */
-	while (nheld > 0)
-		stack_pkt_free(p.a, held[--nheld]);
+	t_pool_release(p.a, held, &nheld);
 	t_ts_opt(ts, a->ts_recent + 2, 0);
 	t_craft(&p, ca, cb, &f, seq, TCP_ACK | TCP_FIN | TCP_PSH, ts, 12, 100);
 	t_input(p.a, p.now, &f);

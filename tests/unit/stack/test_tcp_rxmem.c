@@ -250,10 +250,9 @@ START_TEST(test_pressure_keeps_new_windows_at_a_few_segments)
 	lim.pkt_small_max = 512;
 	t_pair_lim(&p, &lim);
 	/* Pressure: over half the pool in use. */
-	while (small_in_use(&p) * 16 <=
-	       lim.pkt_small_max * TCP_MEM_PRESSURE_16THS)
-		ck_assert_ptr_nonnull(held[nheld++] =
-					  stack_pkt_alloc(p.a, 100));
+	nheld = t_pool_fill(p.a,
+			    lim.pkt_small_max * TCP_MEM_PRESSURE_16THS / 16 + 1,
+			    held, 300);
 	ck_assert_int_eq(tcp_mem_level(p.a), TCP_MEM_PRESSURE);
 	open_many(&p, 1, &ca, &cb);
 	a = tcp_conn_get(p.a, ca);
@@ -263,8 +262,7 @@ START_TEST(test_pressure_keeps_new_windows_at_a_few_segments)
 	put_data(&p, ca, cb, a->rcv_nxt, 0, 1000);
 	ck_assert_uint_eq(read_check(&p, ca), 1000);
 	/* Pressure gone, the window opens to the buffer. */
-	while (nheld)
-		stack_pkt_free(p.a, held[--nheld]);
+	t_pool_release(p.a, held, &nheld);
 	ck_assert_int_eq(tcp_mem_level(p.a), TCP_MEM_OK);
 	ck_assert_uint_eq(tcp_rcv_window(p.a, a), a->rcv_wnd_max);
 	t_pair_free(&p);
@@ -315,8 +313,7 @@ START_TEST(test_hard_pressure_keeps_a_minimum_per_connection)
 	ck_assert_uint_eq(read_check(&p, ca[1]), 2800);
 	put_data(&p, ca[1], cb[1], base1, 2800, 1400);
 	ck_assert_uint_eq(a1->rcv_nxt, base1 + 4200);
-	while (nheld)
-		stack_pkt_free(p.a, held[--nheld]);
+	t_pool_release(p.a, held, &nheld);
 	t_pair_free(&p);
 }
 END_TEST
@@ -382,8 +379,7 @@ START_TEST(test_pruning_frees_the_class_that_is_short)
 	ck_assert_uint_eq(a1->ooo_mem, 0);
 	ck_assert_uint_eq(a0->nooo, 10);
 	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 1);
-	while (nheld)
-		stack_pkt_free(p.a, held[--nheld]);
+	t_pool_release(p.a, held, &nheld);
 	t_pair_free(&p);
 }
 END_TEST
@@ -405,15 +401,12 @@ START_TEST(test_a_transfer_survives_its_sacked_data_being_pruned)
 	open_many(&p, 1, &ca, &cb);
 	/* A just under the hard mark: losses fill the out-of-order store
 	 * past it, and it is pruned. */
-	while (small_in_use(&p) * 16 <
-	       lim.pkt_small_max * TCP_MEM_HARD_16THS - 16 * 24)
-		ck_assert_ptr_nonnull(held[nheld++] =
-					  stack_pkt_alloc(p.a, 100));
+	nheld = t_pool_fill(
+	    p.a, lim.pkt_small_max * TCP_MEM_HARD_16THS / 16 - 24, held, 512);
 	p.drop_every = 11;
 	t_transfer(&p, p.b, cb, p.a, ca, 400000);
 	ck_assert_uint_gt(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 0);
-	while (nheld)
-		stack_pkt_free(p.a, held[--nheld]);
+	t_pool_release(p.a, held, &nheld);
 	t_pair_free(&p);
 }
 END_TEST

@@ -630,7 +630,8 @@ START_TEST(test_fin_without_a_buffer_goes_when_one_frees)
 	struct pair p;
 	struct stack_limits lim;
 	struct pkt *held[64];
-	int ca, cb, listener, nheld = 0;
+	uint32_t nheld;
+	int ca, cb, listener;
 
 	stack_limits_default(&lim);
 	lim.pkt_small_max = 64;
@@ -643,15 +644,13 @@ START_TEST(test_fin_without_a_buffer_goes_when_one_frees)
 	t_exchange(&p);
 	ck_assert_int_eq(t_state(p.b, cb), TCPS_CLOSE_WAIT);
 	/* B's pool runs dry, then B closes: its FIN cannot be built. */
-	while (nheld < 64 && (held[nheld] = stack_pkt_alloc(p.b, 100)))
-		nheld++;
+	nheld = t_pool_fill(p.b, 64, held, 64);
 	ck_assert_ptr_null(stack_pkt_alloc(p.b, 100));
 	tcp_close(p.b, p.now, cb);
 	ck_assert_ptr_null(stack_pop_tx(p.b));
 	ck_assert_uint_ne(stack_next_deadline(p.b), STACK_NO_DEADLINE);
 	/* The pool frees; the timer sends the FIN and the peer ACKs it. */
-	while (nheld > 0)
-		stack_pkt_free(p.b, held[--nheld]);
+	t_pool_release(p.b, held, &nheld);
 	for (int i = 0; i < 20 && t_state(p.b, cb) != TCPS_CLOSED; i++)
 		t_tick(&p, 1000 * MS);
 	ck_assert_int_eq(t_state(p.b, cb), TCPS_CLOSED);
