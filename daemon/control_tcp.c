@@ -80,15 +80,22 @@
  * EV_READ would spin on EOF there. channel_reading() is the one switch
  * between the read watcher and the hang-up set, so a channel is never
  * in neither. A hang-up while waiting for WRITABLE (channel_app_gone):
- * what the application wrote goes to the stack as far as it takes it;
- * what is left waits like an orphan's send queue while the connection's
- * own send buffer is full (the peer will take it), but resets the
+ * the connection becomes an orphan in the stack (tcp_orphan(), or a
+ * reset when tcp_orphans_max are held, as a close would be); what the
+ * application wrote goes to the stack as far as it takes it; what is
+ * left waits like an orphan's send queue while the connection's own
+ * send buffer is full (the peer will take it), but resets the
  * connection when the shared chunk pool is what is short, as Linux
  * resets orphans when TCP is out of memory: the bytes could be kept
  * nowhere but in the descriptor, held for as long as others hold the
  * pool. Once the peer's FIN went on, a hang-up may be a live
  * application's shutdown(SHUT_WR) (both directions of the daemon's end
- * are then shut): no reset then, the rest drains.
+ * are then shut): no reset then, the rest drains. Either way the wait
+ * is bounded: a peer that keeps its window shut, answering every
+ * probe, makes the orphan give up after tcp_orphan_retries probes
+ * (tcp_timer.c); its STACK_EV_TCP_ERROR then ends the channel, and the
+ * descriptor with it. (An application that shut both directions and
+ * lives on can learn nothing more from its end either way.)
  *
  * Listeners (lchannel_accept). On STACK_EV_TCP_ACCEPTABLE the daemon
  * calls tcp_accept() repeatedly; for each connection it makes the
@@ -185,8 +192,9 @@ struct control_tcp {
 	unsigned nchannels;
 	int hup_fd; /* epoll set of channels not being read */
 	ev_io hup_watcher;
-	uint64_t refused;    /* connections reset: a limit */
-	uint64_t gone_reset; /* reset: app gone, its bytes short of chunks */
+	uint64_t refused;	/* connections reset: a limit */
+	uint64_t gone_reset;	/* reset: app gone, its bytes short of chunks */
+	uint64_t orphans_reset; /* reset: app gone, tcp_orphans_max held */
 	uint8_t io[CONTROL_TCP_IO_BYTES]; /* one read, shared by channels */
 };
 
@@ -738,8 +746,21 @@ failed:
  */
 static void channel_app_gone(struct tcp_channel *ch)
 {
+	struct control_tcp *t = ch->ctl->tcp;
+
 	ch->app_gone = true;
 	ch->want_writable = false;
+	if (tcp_orphan(ch->ctl->d->stack, daemon_now(), ch->conn) == -ENOBUFS) {
+		/* tcp_orphans_max orphans are held: reset, as a close
+		 * would be. */
+		if (t->orphans_reset++ % 1024 == 0)
+			log_msg(LOG_WARNING,
+				"control: tcp %d: application gone and too "
+				"many orphans: reset (%llu so far)",
+				ch->conn, (unsigned long long)t->orphans_reset);
+		channel_destroy(ch, END_ABORT);
+		return;
+	}
 	channel_reading(ch, true);
 	channel_input(ch);
 }

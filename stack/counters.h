@@ -128,6 +128,7 @@
 	X(tcp_keepalive_probes)                                                \
 	X(tcp_zero_window_probes)                                              \
 	X(tcp_conns_table_full)                                                \
+	X(tcp_orphans_reset_limit)                                             \
 	X(tcp_send_mem_waits)	 /* sends refused: chunk pool short */         \
 	X(tcp_send_mem_wakeups)	 /* ... and woken when chunks came back */     \
 	X(tcp_orphans_reset_mem) /* reset: chunks held, others waiting */      \

@@ -88,6 +88,8 @@ void stack_limits_default(struct stack_limits *lim)
 	    .tcp_chunks_max = 32768,
 	    .tcp_sndbuf = 256u << 10,
 	    .tcp_rcvbuf = 256u << 10,
+	    .tcp_orphans_max = 4096,
+	    .tcp_orphan_retries = 8, /* Linux's, when the sysctl is 0 */
 	    .tcp_keepidle_s = 7200,
 	    .tcp_keepintvl_s = 75,
 	    .tcp_keepcnt = 9,

@@ -90,6 +90,14 @@ struct stack_limits {
 				  * capacity; payloads of 256 bytes or
 				  * less share compact buffers) and 256
 				  * segments */
+	/* Orphans (connections closed by their user, or whose user's
+	 * application is gone: tcp_orphan()) held at once; one more is
+	 * reset instead (Linux's tcp_max_orphans). */
+	uint32_t tcp_orphans_max;
+	/* An orphan gives up (RST, ETIMEDOUT) after this many
+	 * retransmission timeouts, or zero-window probes while the window
+	 * stays shut, answered or not (Linux's tcp_orphan_retries). */
+	uint32_t tcp_orphan_retries;
 	uint32_t tcp_keepidle_s; /* keepalive defaults (RFC 1122 4.2.3.6) */
 	uint32_t tcp_keepintvl_s;
 	uint32_t tcp_keepcnt;
@@ -365,6 +373,17 @@ void tcp_close(struct stack *s, uint64_t now, int conn);
 /* Resets the connection (RST) and lets go of the id. */
 void tcp_abort(struct stack *s, uint64_t now, int conn);
 
+/*
+ * The user's application is gone, but the user keeps the id a while to
+ * hand the stack what the application had written (then tcp_close()).
+ * From now on the connection is an orphan, under the orphans' bounds
+ * (tcp_orphans_max; tcp_orphan_retries; reset when its send chunks are
+ * wanted by others), as a closed one is. Returns 0, -EBADF, or -ENOBUFS
+ * when tcp_orphans_max orphans are held: nothing changed, and the
+ * caller should tcp_abort() it, as tcp_close() would reset it.
+ */
+int tcp_orphan(struct stack *s, uint64_t now, int conn);
+
 /* Fills *o with a connection's current options. Returns 0 or -EBADF. */
 int tcp_get_sockopts(const struct stack *s, int conn, struct tcp_sockopts *o);
 
@@ -438,7 +457,7 @@ const char *tcp_state_name(enum tcp_state st);
 struct stack_tcp_info {
 	int id; /* connection or listener id */
 	bool listener;
-	bool orphan; /* closed by the user, finishing in the stack */
+	bool orphan; /* closed by the user (or tcp_orphan()), finishing */
 	enum tcp_state state;
 	uint32_t local_addr, remote_addr;
 	uint16_t local_port, remote_port;

@@ -181,9 +181,11 @@ struct tcp_conn {
 	int32_t accept_next; /* the listener's accept queue, -1 ends */
 	enum tcp_state state;
 	bool user_closed; /* orphan: the user let go of the id */
-	void *user;	  /* the caller's cookie (tcp_set_user) */
-	bool shut_wr;	  /* the user asked for FIN */
-	bool fin_sent;	  /* our FIN has a sequence number (snd_max) */
+	bool app_gone;	  /* orphan: the user's application went (tcp_orphan) */
+	bool orphan_counted; /* in tcp_table.orphans */
+	void *user;	     /* the caller's cookie (tcp_set_user) */
+	bool shut_wr;	     /* the user asked for FIN */
+	bool fin_sent;	     /* our FIN has a sequence number (snd_max) */
 	bool fin_received;
 	bool rcv_fin_pending; /* a FIN arrived out of order at rcv_fin_seq */
 	bool cookie;	      /* a SYN cookie's SYN-ACK (never in the table) */
@@ -316,6 +318,14 @@ static inline bool tcp_fin_unsent(const struct tcp_conn *c)
 	return c->shut_wr && !c->fin_sent;
 }
 
+/* Is c an orphan: closed by its user, or its user's application gone
+ * (tcp_orphan())? Orphans give up sooner (tcp_orphan_retries) and are
+ * reset when their send chunks are wanted. */
+static inline bool tcp_is_orphan(const struct tcp_conn *c)
+{
+	return c->user_closed || c->app_gone;
+}
+
 struct tcp_listener {
 	bool used;
 	uint32_t laddr;
@@ -350,6 +360,8 @@ struct tcp_table {
 	 * how many woken ones hold a claim (tcp_buf.c). */
 	int32_t mem_wait_head, mem_wait_tail;
 	uint32_t mem_claims;
+	/* Orphans counted against tcp_orphans_max (tcp_orphan_count). */
+	uint32_t orphans;
 
 	uint32_t port_next; /* RFC 6056 3.3.3's next_ephemeral */
 	/* ACKs to invalid segments left in second invalid_ack_second. */
@@ -453,6 +465,12 @@ bool tcp_fail(struct stack *s, struct tcp_conn *c, int error);
 /* Removes a connection that is not accepted yet from its listener's
  * half-open count or accept queue (c->listener stays set). */
 void tcp_listener_unlink(struct stack *s, struct tcp_conn *c);
+/* c becomes an orphan: counts it against tcp_orphans_max (once).
+ * Returns false, counting nothing, when that many are held: the caller
+ * resets c (Linux's tcp_too_many_orphans). */
+bool tcp_orphan_count(struct stack *s, struct tcp_conn *c);
+/* c is an orphan no more (TIME_WAIT, CLOSED or freed): uncounts it. */
+void tcp_orphan_uncount(struct stack *s, struct tcp_conn *c);
 /* Queues an event for the user of c (none for orphans). */
 void tcp_event(struct stack *s, struct tcp_conn *c, enum stack_event_type t);
 

@@ -162,6 +162,9 @@
 	  "held")                                                              \
 	R(X, persist_give_up, "RFC 9293 3.8.6.1",                              \
 	  "zero-window probes unanswered R2 times: reset, fail")               \
+	R(X, persist_orphan_give_up, "RFC 9293 3.8.6.1",                       \
+	  "an orphan's window stayed shut tcp_orphan_retries probes: reset "   \
+	  "(beyond the RFC, as Linux)")                                        \
 	R(X, timer_tt_delack_1, "RFC 9293 3.8.6.3",                            \
 	  "the delayed ACK is due")                                            \
 	R(X, keepalive_probe, "RFC 9293 3.8.4",                                \
@@ -189,6 +192,9 @@
 	  "shutdown: a FIN follows the data")                                  \
 	R(X, close_call, "RFC 9293 3.10.4",                                    \
 	  "close: a FIN follows the data, the connection is orphaned")         \
+	R(X, close_orphans_full, "RFC 9293 3.10.4",                            \
+	  "close with tcp_orphans_max orphans held: reset (beyond the RFC, "   \
+	  "as Linux)")                                                         \
 	R(X, close_unread_reset, "RFC 9293 3.6",                               \
 	  "close with data not read: reset, the peer learns it was lost")      \
 	R(X, abort_call, "RFC 9293 3.10.5",                                    \

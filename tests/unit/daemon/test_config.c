@@ -344,6 +344,8 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 			   "keepintvl_s = 5\n"
 			   "keepcnt = 3\n"
 			   "challenge_ack_limit = 0\n"
+			   "orphans_max = 10\n"
+			   "orphan_retries = 3\n"
 			   "local_port_range = 40000 40999\n"
 			   "congestion = newreno\n" GOOD_IF) == 0,
 		      "%s", err);
@@ -359,6 +361,8 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 	ck_assert_uint_eq(cfg.limits.tcp_keepcnt, 3);
 	ck_assert(!cfg.limits.tcp_cubic);
 	ck_assert_uint_eq(cfg.limits.tcp_challenge_ack_limit, 0);
+	ck_assert_uint_eq(cfg.limits.tcp_orphans_max, 10);
+	ck_assert_uint_eq(cfg.limits.tcp_orphan_retries, 3);
 	ck_assert_uint_eq(cfg.limits.tcp_port_first, 40000);
 	ck_assert_uint_eq(cfg.limits.tcp_port_last, 40999);
 	ck_refused_at("[tcp]\nlocal_port_range = 5000 4000\n" GOOD_IF, 2,

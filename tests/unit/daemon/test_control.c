@@ -1154,6 +1154,106 @@ START_TEST(test_tcp_app_gone_while_waiting_for_memory_is_noticed)
 }
 END_TEST
 
+/* ---- orphans: a dead application facing a shut window ---------------- */
+
+static int probe_conn = -1; /* the daemon's connection a predicate reads */
+static int orphan_conn = -1, live_conn = -1;
+
+/* The stack's tcp_orphan_retries (on the loop: the stack lives there). */
+static void orphan_retries_fn(void *arg)
+{
+	W.d.stack->lim.tcp_orphan_retries = *(const uint32_t *)arg;
+}
+
+/* probe_conn's peer keeps its window shut and its own send buffer is
+ * full: the daemon reads no more from the application. */
+static bool shut_and_full(void)
+{
+	struct tcp_conn *c = tcp_conn_get(W.d.stack, probe_conn);
+
+	return c && c->snd_wnd == 0 && c->sndbuf.len >= c->sndbuf_max;
+}
+
+static bool orphan_gone(void)
+{
+	return tcp_conn_get(W.d.stack, orphan_conn) == NULL;
+}
+
+/* The live connection is still there, probed well past the bound an
+ * orphan gets (tcp_orphan_retries, set to 2 below). */
+static bool live_probed_past_the_orphan_bound(void)
+{
+	struct tcp_conn *c = tcp_conn_get(W.d.stack, live_conn);
+
+	return c && c->state == TCPS_ESTABLISHED && c->backoff >= 2 + 2;
+}
+
+/* Connects to the peer's sink with `u` and writes until the peer's
+ * window is shut and the connection's send buffer full (the shared
+ * pool is not short). Returns the descriptor; *conn is the daemon's id. */
+static int stuck_sender(struct utcp *u, int *conn)
+{
+	static char junk[16384];
+	struct utcp_tcp_info info;
+	struct probe pr = {shut_and_full, false};
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_SINK, 5000, NULL, 0, &info);
+
+	ck_assert_int_ge(fd, 0);
+	*conn = probe_conn = info.id;
+	for (int ms = 0; ms < WAIT_MS && !pr.result; ms++) {
+		while (send(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+		usleep(1000);
+		on_loop(probe_fn, &pr);
+	}
+	ck_assert_msg(pr.result, "the sink's window never shut");
+	return fd;
+}
+
+/* An application dies with its send buffer full, facing a peer that
+ * keeps its window shut and answers every probe: the connection is an
+ * orphan, which gives up after tcp_orphan_retries probes, and the
+ * daemon lets its descriptor go. A live application waiting in the same
+ * place is probed for as long as the peer answers. */
+START_TEST(test_tcp_app_dead_facing_a_shut_window_goes_in_bounded_probes)
+{
+	int base = open_fds();
+	uint32_t retries = 2;
+	struct utcp *u;
+	int live, dead, fds;
+
+	on_loop(orphan_retries_fn, &retries);
+	u = client();
+	live = stuck_sender(u, &live_conn);
+	dead = stuck_sender(u, &orphan_conn);
+	fds = open_fds();
+	close(dead); /* with bytes still in its socketpair */
+	ck_assert(wait_until(orphan_gone));
+	ck_assert_uint_eq(
+	    stack_counter_get(W.d.stack,
+			      STACK_CTR_tcp_rule_persist_orphan_give_up),
+	    1);
+	/* the daemon's end went with it */
+	for (int ms = 0; ms < WAIT_MS && open_fds() != fds - 2; ms++)
+		usleep(1000);
+	ck_assert_int_eq(open_fds(), fds - 2);
+	/* the live one is not an orphan: still probed, still there */
+	ck_assert(wait_until(live_probed_past_the_orphan_bound));
+	/* and once its application goes too, it goes at its next probe */
+	close(live);
+	utcp_close(u);
+	ck_assert(wait_until(no_tcp_connections));
+	ck_assert_uint_eq(
+	    stack_counter_get(W.d.stack,
+			      STACK_CTR_tcp_rule_persist_orphan_give_up),
+	    2);
+	for (int ms = 0; ms < WAIT_MS && open_fds() != base; ms++)
+		usleep(1000);
+	ck_assert_int_eq(open_fds(), base);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -1189,6 +1289,8 @@ int main(void)
 	    tc, test_accepted_connection_past_the_listeners_share_is_reset);
 	tcase_add_test(tc,
 		       test_connections_max_is_lowered_to_the_descriptor_limit);
+	tcase_add_test(
+	    tc, test_tcp_app_dead_facing_a_shut_window_goes_in_bounded_probes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("send memory");
 	tcase_add_checked_fixture(tc, setup_small_pool, teardown);
