@@ -422,6 +422,7 @@ int stack_if_info(const struct stack *s, int ifindex, struct stack_if_info *out)
 	    .mtu = ifp->mtu,
 	    .addr = ifp->addr,
 	    .prefix_len = ifp->prefix_len,
+	    .syn_over_budget = ifp->syn_over_budget,
 	};
 	memcpy(out->name, ifp->name, sizeof(out->name));
 	memcpy(out->mac, ifp->mac, sizeof(out->mac));

@@ -400,6 +400,10 @@ struct stack_if_info {
 	uint32_t mtu;
 	uint32_t addr; /* 0 = none */
 	uint8_t prefix_len;
+	/* SYNs that came in on it and were dropped beyond the per-turn
+	 * budget (tcp_syn_turn_budget; tcp_rule_syn_over_budget counts
+	 * them for all interfaces). */
+	uint64_t syn_over_budget;
 };
 
 enum stack_route_kind { STACK_ROUTE_CONNECTED, STACK_ROUTE_STATIC };

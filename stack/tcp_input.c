@@ -1228,6 +1228,8 @@ bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
 	 * the rest (tcp_syn_budget()). */
 	if (!tcp_syn_budget(s)) {
 		TCP_RULE(s, syn_over_budget);
+		if (p->ifindex < STACK_IF_MAX) /* per interface, for shedding */
+			s->ifs[p->ifindex].syn_over_budget++;
 		goto drop;
 	}
 	/* deliver_in_1 (RFC 9293 3.10.7.2, third check): passive open. */
