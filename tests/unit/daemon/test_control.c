@@ -1154,6 +1154,70 @@ START_TEST(test_tcp_app_gone_while_waiting_for_memory_is_noticed)
 }
 END_TEST
 
+/* The descriptor budget sets aside, per control client, its connection
+ * and every descriptor its reply queue may hold; fitted to an
+ * RLIMIT_NOFILE that leaves room for exactly K connections, the
+ * (K+1)th connect is refused with ENFILE and the daemon goes on
+ * serving (a status, another client, a UDP socket). */
+START_TEST(test_connections_at_the_descriptor_budget_end_in_enfile)
+{
+	enum { K = 4 };
+	struct config_control cc = limits_now(), fewer;
+	struct utcp *u, *v;
+	struct utcp_status *st;
+	struct rlimit rl;
+	unsigned long long reserved;
+	int fds[K], fd;
+
+	cc.connections_max = 1u << 20;
+	cc.clients_max = 4;
+	fewer = cc;
+	fewer.clients_max = 3;
+	ck_assert_uint_eq(control_fds_reserved(&cc, &W.cfg.limits, 0) -
+			      control_fds_reserved(&fewer, &W.cfg.limits, 0),
+			  1 + CONTROL_OUTQ_MAX);
+	set_limits(&cc);
+	reserved =
+	    control_fds_reserved(&cc, &W.cfg.limits, (unsigned)open_fds());
+	rl.rlim_cur = rl.rlim_max = reserved + K;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	on_loop(fit_fn, NULL);
+	ck_assert_uint_eq(limits_now().connections_max, K);
+	u = client();
+	for (int i = 0; i < K; i++) {
+		fds[i] = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000,
+					  NULL, 0, NULL);
+		ck_assert_int_ge(fds[i], 0);
+	}
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    -ENFILE);
+	/* nothing else failed: the daemon still serves everybody */
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	utcp_status_free(st);
+	v = client();
+	fd = utcp_udp_connect(v, in4(PEER_ADDR), UDP_ECHO, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(utcp_tcp_send(fds[0], "ok", 2), 2);
+	/* a connection given back is one free again */
+	close(fds[K - 1]);
+	for (int ms = 0; ms < WAIT_MS; ms += 10) {
+		fd = utcp_tcp_connect(v, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+				      0, NULL);
+		if (fd != -ENFILE)
+			break;
+		usleep(10000);
+	}
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	for (int i = 0; i < K - 1; i++)
+		close(fds[i]);
+	utcp_close(v);
+	utcp_close(u);
+}
+END_TEST
+
 /* ---- orphans: a dead application facing a shut window ---------------- */
 
 static int probe_conn = -1; /* the daemon's connection a predicate reads */
@@ -1289,6 +1353,8 @@ int main(void)
 	    tc, test_accepted_connection_past_the_listeners_share_is_reset);
 	tcase_add_test(tc,
 		       test_connections_max_is_lowered_to_the_descriptor_limit);
+	tcase_add_test(tc,
+		       test_connections_at_the_descriptor_budget_end_in_enfile);
 	tcase_add_test(
 	    tc, test_tcp_app_dead_facing_a_shut_window_goes_in_bounded_probes);
 	suite_add_tcase(s, tc);
