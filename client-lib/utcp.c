@@ -1039,7 +1039,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	     : memset(&(st)->field[(st)->count++], 0, sizeof(*(st)->field)))
 
 struct status_caps {
-	size_t interfaces, routes, arp, sockets, counters, tcp;
+	size_t interfaces, routes, arp, sockets, counters, tcp, owners, links;
 };
 
 static struct in_addr in_addr_of(uint32_t host_order)
@@ -1109,6 +1109,17 @@ _Static_assert((int)UTCP_PROTO_TCP == (int)IPC_PROTO_TCP, "TCP");
 	X(large_max)
 #define COUNTER_SAME(X)                                                        \
 	X(value)
+#define OWNER_SAME(X)                                                          \
+	X(uid)                                                                 \
+	X(clients)                                                             \
+	X(udp)                                                                 \
+	X(listeners)                                                           \
+	X(connections)
+#define LINK_SAME(X)                                                           \
+	X(ifindex)                                                             \
+	X(syn_shed_times)                                                      \
+	X(syn_drops)                                                           \
+	X(kernel_drops)
 
 #define FROM_RECORD(field)                                                     \
 	dst->field = _Generic(dst->field,                                      \
@@ -1209,11 +1220,31 @@ static int status_add(struct utcp_status *st, struct status_caps *caps,
 		dst->orphan = (src->flags & IPC_TCP_F_ORPHAN) != 0;
 		return 0;
 	}
+	case IPC_REC_OWNER: {
+		const struct ipc_rec_owner *src = &r->u.owner;
+		struct utcp_owner *dst =
+		    APPEND(st, owners, n_owners, caps->owners);
+
+		if (!dst)
+			return -ENOMEM;
+		OWNER_SAME(FROM_RECORD)
+		return 0;
+	}
+	case IPC_REC_LINK: {
+		const struct ipc_rec_link *src = &r->u.link;
+		struct utcp_link *dst = APPEND(st, links, n_links, caps->links);
+
+		if (!dst)
+			return -ENOMEM;
+		LINK_SAME(FROM_RECORD)
+		dst->syn_shed = src->syn_shed != 0;
+		return 0;
+	}
 	}
 	return 0;
 }
 
-/* Names the interface of each route and ARP entry. */
+/* Names the interface of each route, ARP entry and link. */
 static void status_link_interfaces(struct utcp_status *st)
 {
 	size_t i, k;
@@ -1227,6 +1258,11 @@ static void status_link_interfaces(struct utcp_status *st)
 		for (k = 0; k < st->n_interfaces; k++)
 			if (st->interfaces[k].index == st->arp[i].ifindex)
 				memcpy(st->arp[i].interface,
+				       st->interfaces[k].name, UTCP_IFNAME_MAX);
+	for (i = 0; i < st->n_links; i++)
+		for (k = 0; k < st->n_interfaces; k++)
+			if (st->interfaces[k].index == st->links[i].ifindex)
+				memcpy(st->links[i].interface,
 				       st->interfaces[k].name, UTCP_IFNAME_MAX);
 }
 
@@ -1327,6 +1363,8 @@ void utcp_status_free(struct utcp_status *st)
 	free(st->sockets);
 	free(st->counters);
 	free(st->tcp);
+	free(st->owners);
+	free(st->links);
 	free(st);
 }
 

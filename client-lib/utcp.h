@@ -379,6 +379,26 @@ struct utcp_counter {
 	uint64_t value;
 };
 
+/* What one uid holds through the daemon's control socket (its
+ * limits: utcpd.conf(5), [control]). */
+struct utcp_owner {
+	uint32_t uid;
+	uint32_t clients;     /* control connections */
+	uint32_t udp;	      /* UDP sockets */
+	uint32_t listeners;   /* TCP listeners */
+	uint32_t connections; /* TCP connections */
+};
+
+/* A TAP under an interface, and its SYN flood filter. */
+struct utcp_link {
+	int ifindex;
+	char interface[UTCP_IFNAME_MAX];
+	bool syn_shed;		 /* the filter is on now */
+	uint64_t syn_shed_times; /* it was turned on */
+	uint64_t syn_drops;	 /* SYNs dropped beyond the turn budget */
+	uint64_t kernel_drops;	 /* frames dropped in front of the TAP */
+};
+
 struct utcp_status {
 	char name[UTCP_NAME_MAX];
 	uint64_t uptime_ms;
@@ -396,6 +416,10 @@ struct utcp_status {
 	size_t n_counters;
 	struct utcp_tcp_socket *tcp; /* listeners and connections */
 	size_t n_tcp;
+	struct utcp_owner *owners; /* per uid with something open */
+	size_t n_owners;
+	struct utcp_link *links; /* per TAP */
+	size_t n_links;
 };
 
 /*

@@ -729,6 +729,49 @@ START_TEST(test_udp_limit_per_client_and_per_uid_leaves_others_alone)
 }
 END_TEST
 
+/* STATUS shows what each uid holds through the control socket. */
+START_TEST(test_status_shows_what_each_uid_holds)
+{
+	struct utcp *a = client_as(1000, 1000), *root = client();
+	struct utcp_status *st;
+	const struct utcp_owner *o1000 = NULL, *o0 = NULL;
+	int u1, u2, l, c;
+
+	u1 = utcp_udp_bind(a, in4(0), 0, 0);
+	u2 = utcp_udp_bind(a, in4(0), 0, 0);
+	l = utcp_tcp_listen(a, in4(0), 8090, 4, NULL, 0, NULL);
+	c = utcp_tcp_connect(a, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(u1, 0);
+	ck_assert_int_ge(u2, 0);
+	ck_assert_int_ge(l, 0);
+	ck_assert_int_ge(c, 0);
+	ck_assert_int_eq(utcp_status(root, &st), 0);
+	for (size_t i = 0; i < st->n_owners; i++) {
+		if (st->owners[i].uid == 1000)
+			o1000 = &st->owners[i];
+		if (st->owners[i].uid == 0)
+			o0 = &st->owners[i];
+	}
+	ck_assert_uint_eq(st->n_owners, 2);
+	ck_assert_ptr_nonnull(o1000);
+	ck_assert_ptr_nonnull(o0);
+	ck_assert_uint_eq(o1000->clients, 1);
+	ck_assert_uint_eq(o1000->udp, 2);
+	ck_assert_uint_eq(o1000->listeners, 1);
+	ck_assert_uint_eq(o1000->connections, 1);
+	ck_assert_uint_eq(o0->clients, 1);
+	ck_assert_uint_eq(o0->udp + o0->listeners + o0->connections, 0);
+	ck_assert_uint_eq(st->n_links, 0); /* no TAP in process */
+	utcp_status_free(st);
+	close(u1);
+	close(u2);
+	close(l);
+	close(c);
+	utcp_close(a);
+	utcp_close(root);
+}
+END_TEST
+
 static bool uid_1000_holds_no_connection(void)
 {
 	for (struct control_account *a = W.d.control->uids; a; a = a->next)
@@ -1337,6 +1380,7 @@ int main(void)
 	tcase_add_test(tc, test_tcp_setopt_on_own_connection_only);
 	tcase_add_test(tc, test_barrier_answers_after_the_link_is_quiet);
 	tcase_add_test(tc, test_status_lists_sockets_and_listeners);
+	tcase_add_test(tc, test_status_shows_what_each_uid_holds);
 	tcase_add_test(tc, test_client_disconnect_frees_its_sockets);
 	tcase_add_test(
 	    tc, test_udp_limit_per_client_and_per_uid_leaves_others_alone);
