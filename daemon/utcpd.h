@@ -68,6 +68,10 @@ struct daemon {
 	 * on the links into the stack, draining it (daemon_drain) between
 	 * batches. Returns the frames read. */
 	unsigned (*link_read_all)(struct daemon *d);
+	/* Where the end of a turn hands each stack event (loop.c): NULL,
+	 * the control server (control_on_stack_event()); a test of the
+	 * loop alone puts its own. */
+	void (*on_event)(struct daemon *d, const struct stack_event *ev);
 	/* Who is at the other end of an accepted control connection, and
 	 * whether it is in `group` (NULL: the kernel's word,
 	 * control_peer_cred(); the in-process tests put their own).

@@ -334,6 +334,11 @@ size_t stack_tx_queued(const struct stack *s)
 	return s->tx.count;
 }
 
+size_t stack_events_queued(const struct stack *s)
+{
+	return s->ev_count;
+}
+
 bool stack_push_event(struct stack *s, const struct stack_event *ev)
 {
 	if (s->ev_count >= s->ev_cap) {

@@ -218,6 +218,9 @@ void *tcp_get_user(struct stack *s, int conn);
  * dropped, counted as stack_events_dropped, when the queue is full. */
 bool stack_pop_event(struct stack *s, struct stack_event *ev);
 
+/* How many events wait to be popped. */
+size_t stack_events_queued(const struct stack *s);
+
 /* ---- UDP sockets --------------------------------------------------- */
 
 /*

@@ -92,6 +92,8 @@ static struct world {
 	 * (d->peer_cred): in process every client is this test, root. */
 	uid_t next_uid;
 	gid_t next_gid;
+	/* The longest the stack's tx queue was when a drain began. */
+	size_t tx_peak;
 } W;
 
 /* d->peer_cred: the kernel's pid, the test's uid and gid. */
@@ -113,6 +115,10 @@ static int fake_peer_cred(int fd, gid_t group, struct ucred *cred,
 /* d->link_send: the daemon's frame onto the simulated wire. */
 static void wire_send(struct daemon *d, const struct pkt *p)
 {
+	size_t queued = stack_tx_queued(d->stack) + 1; /* p popped */
+
+	if (queued > W.tx_peak)
+		W.tx_peak = queued;
 	ck_assert_int_eq(sim_node_send(W.sim, W.wire, 0, p->data, p->len), 0);
 }
 
@@ -288,9 +294,10 @@ static void break_fn(void *arg)
 
 /* ---- a world per test ------------------------------------------------ */
 
-/* The daemon's send-buffer chunks (send_chunks_max), when a test's
- * fixture sets it; 0 keeps the default. */
-static uint32_t setup_chunks_max;
+/* The daemon's send-buffer chunks (send_chunks_max) and small packet
+ * buffers (pkt_small_max), when a test's fixture sets them; 0 keeps
+ * the default. */
+static uint32_t setup_chunks_max, setup_pkt_small_max;
 
 static void setup(void)
 {
@@ -305,6 +312,8 @@ static void setup(void)
 	config_defaults(&W.cfg);
 	if (setup_chunks_max)
 		W.cfg.limits.tcp_chunks_max = setup_chunks_max;
+	if (setup_pkt_small_max)
+		W.cfg.limits.pkt_small_max = setup_pkt_small_max;
 	snprintf(W.cfg.name, sizeof(W.cfg.name), "in-process");
 	W.cfg.log_target = LOG_TARGET_STDERR;
 	W.cfg.log_level = LOG_WARNING; /* not every client's coming and going */
@@ -1361,6 +1370,61 @@ START_TEST(test_tcp_app_dead_facing_a_shut_window_goes_in_bounded_probes)
 }
 END_TEST
 
+/* ---- the per-turn bound on what handlers queue ------------------------ */
+
+#define SMALL_POOL_BUFFERS 64 /* so a turn queues at most 32 frames */
+/* more than a turn takes, fewer than a UDP receive queue holds (64) */
+#define BURST 60
+
+static void setup_small_pkt_pool(void)
+{
+	setup_pkt_small_max = SMALL_POOL_BUFFERS;
+	setup();
+	setup_pkt_small_max = 0;
+}
+
+/* Writes BURST datagrams into the application's end at once, on the
+ * loop, so the daemon finds them all waiting in one wakeup. */
+static void burst_fn(void *arg)
+{
+	int fd = *(const int *)arg;
+
+	for (int i = 0; i < BURST; i++)
+		ck_assert_int_eq(utcp_send(fd, "datagram", 8), 8);
+	W.tx_peak = 0;
+}
+
+/* A UDP sender with BURST datagrams waiting: the daemon hands the stack
+ * no more in one turn than half the pool's small buffers (then the turn
+ * is full, daemon_turn_full()), and the rest in the turns after; every
+ * datagram goes, and comes back from the echo. */
+START_TEST(test_udp_burst_stops_for_the_turn_at_half_the_small_pool)
+{
+	struct utcp *u = client();
+	char buf[16];
+	int fd = utcp_udp_connect(u, in4(PEER_ADDR), UDP_ECHO, UTCP_NONBLOCK);
+	int got = 0;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_eq(W.d.turn_tx_max, SMALL_POOL_BUFFERS / 2);
+	/* the peer's address first */
+	ck_assert_int_eq(utcp_send(fd, "arp", 3), 3);
+	ck_assert(readable(fd));
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 3);
+	on_loop(burst_fn, &fd);
+	while (got < BURST && readable(fd)) {
+		ck_assert_int_eq(
+		    utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 8);
+		got++;
+	}
+	ck_assert_int_eq(got, BURST);
+	/* the bound was reached, and held */
+	ck_assert_uint_eq(W.tx_peak, SMALL_POOL_BUFFERS / 2);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -1409,6 +1473,12 @@ int main(void)
 		       test_tcp_sender_short_of_memory_resumes_when_it_frees);
 	tcase_add_test(tc,
 		       test_tcp_app_gone_while_waiting_for_memory_is_noticed);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("turn bound");
+	tcase_add_checked_fixture(tc, setup_small_pkt_pool, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(
+	    tc, test_udp_burst_stops_for_the_turn_at_half_the_small_pool);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
