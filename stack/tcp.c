@@ -356,6 +356,8 @@ int tcp_init(struct stack *s)
 	pkt_pool_init(&t->chunk_pool, s->lim.tcp_chunks_max, 0);
 	for (int q = 0; q < TCP_MEM_WAIT_QUEUES; q++)
 		t->mem_wait_head[q] = t->mem_wait_tail[q] = -1;
+	for (int k = 0; k < PKT_CLASS_COUNT; k++)
+		t->ooo_holders[k] = -1;
 	t->chunks_reserve = s->lim.tcp_chunks_reserve;
 	if (t->chunks_reserve > s->lim.tcp_chunks_max / 4)
 		t->chunks_reserve = s->lim.tcp_chunks_max / 4;

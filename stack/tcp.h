@@ -317,6 +317,10 @@ struct tcp_conn {
 	struct pkt *ooo_arena; /* compact buffer taking small payloads */
 	uint32_t ooo_mem;      /* pool bytes the OOO store pins */
 	uint16_t ooo_bufs[PKT_CLASS_COUNT]; /* ... as buffers per class */
+	/* Links in the table's list of holders of each class (while
+	 * ooo_bufs[k] > 0), for pruning (tcp_mem_reclaim). */
+	int32_t ooo_holder_prev[PKT_CLASS_COUNT];
+	int32_t ooo_holder_next[PKT_CLASS_COUNT];
 	uint32_t rcvq_mem; /* pool bytes the receive queue pins */
 	bool rcv_min_slot; /* holds a slot (TCP_RCV_MIN_SLOT_BUFS) */
 
@@ -372,6 +376,9 @@ struct tcp_table {
 	uint64_t boot_ns;   /* the origin of ISN clocks and timestamps */
 	struct pkt_pool chunk_pool;	    /* send buffer chunks */
 	uint32_t ooo_bufs[PKT_CLASS_COUNT]; /* buffers all OOO stores pin */
+	/* Per class, the connections whose OOO store pins buffers of
+	 * it (first id, -1: none). */
+	int32_t ooo_holders[PKT_CLASS_COUNT];
 	/* Connections waiting for chunks, oldest first (-1: none), one
 	 * FIFO per enum tcp_mem_wait_q, and how many woken ones hold a
 	 * claim (tcp_buf.c). */

@@ -65,7 +65,13 @@
  * TCP_MEM_HARD_16THS, arriving data first prunes out-of-order data, the
  * highest first, from the connections holding the most, until the pool
  * is under TCP_MEM_PRUNE_TO_16THS (Linux's tcp_prune_ofo_queue; SACK
- * has the sender resend it, RFC 2018 8), and then a connection may
+ * has the sender resend it, RFC 2018 8). Pruning is per buffer class:
+ * only entries held in buffers of the class that is short go, from a
+ * list of that class's holders kept as buffers come and go; every
+ * holder above one level is cut down to it, the highest level that
+ * frees what is needed, found by halving (a pass over the holders per
+ * step, about 16 passes at most), never a pass over the whole
+ * connection table. Then a connection may
  * hold no more than TCP_RCV_PRESSURE_WND_SEGS MSS (tcp_rcv_pressure_-
  * fit): a segment crossing that is cut to it, one beyond it dropped
  * (counted, ACK at once), and the segment that fills a connection's
@@ -479,14 +485,51 @@ static bool tcp_ooo_shared(const struct tcp_conn *c, const struct pkt *p,
 	return false;
 }
 
+/* Links c into (or out of) the list of class k's holders. */
+static void tcp_ooo_holder_link(struct tcp_table *t, struct tcp_conn *c, int k)
+{
+	c->ooo_holder_prev[k] = -1;
+	c->ooo_holder_next[k] = t->ooo_holders[k];
+	if (t->ooo_holders[k] >= 0)
+		t->conns[t->ooo_holders[k]]->ooo_holder_prev[k] = c->id;
+	t->ooo_holders[k] = c->id;
+}
+
+static void tcp_ooo_holder_unlink(struct tcp_table *t, struct tcp_conn *c,
+				  int k)
+{
+	if (c->ooo_holder_prev[k] >= 0)
+		t->conns[c->ooo_holder_prev[k]]->ooo_holder_next[k] =
+		    c->ooo_holder_next[k];
+	else
+		t->ooo_holders[k] = c->ooo_holder_next[k];
+	if (c->ooo_holder_next[k] >= 0)
+		t->conns[c->ooo_holder_next[k]]->ooo_holder_prev[k] =
+		    c->ooo_holder_prev[k];
+}
+
+/* Does an entry hold data in the compact buffer? */
+static bool tcp_ooo_arena_used(const struct tcp_conn *c)
+{
+	for (int i = 0; i < c->nooo; i++)
+		if (c->ooo[i].pkt == c->ooo_arena)
+			return true;
+	return false;
+}
+
 /* Counts buffer p in (sign 1) or out of (-1) c's OOO store. */
 static void tcp_ooo_account(struct stack *s, struct tcp_conn *c,
 			    const struct pkt *p, int sign)
 {
+	int k = p->pkt_class;
+
 	c->ooo_mem += (uint32_t)sign * p->cap;
-	c->ooo_bufs[p->pkt_class] =
-	    (uint16_t)(c->ooo_bufs[p->pkt_class] + sign);
-	s->tcp->ooo_bufs[p->pkt_class] += (uint32_t)sign;
+	c->ooo_bufs[k] = (uint16_t)(c->ooo_bufs[k] + sign);
+	s->tcp->ooo_bufs[k] += (uint32_t)sign;
+	if (sign > 0 && c->ooo_bufs[k] == 1)
+		tcp_ooo_holder_link(s->tcp, c, k);
+	else if (sign < 0 && c->ooo_bufs[k] == 0)
+		tcp_ooo_holder_unlink(s->tcp, c, k);
 	if (sign < 0)
 		tcp_rcv_mem_fell(s, c);
 }
@@ -525,28 +568,46 @@ static void tcp_ooo_release(struct stack *s, struct tcp_conn *c)
 	c->ooo_cap = 0;
 }
 
-/* Prunes c's out-of-order data from the highest sequence down (the most
- * recent, as Linux's tcp_prune_ofo_queue) until it pins at most
- * `target` buffers of class k. SACK has the sender resend it (RFC 2018
- * 8: a receiver may discard what it SACKed). Returns whether it pruned
- * or freed anything. */
-static bool tcp_ooo_prune(struct stack *s, struct tcp_conn *c, int k,
+/* Prunes c's out-of-order entries held in buffers of class k, from the
+ * highest sequence down (the most recent, as Linux's
+ * tcp_prune_ofo_queue), until c pins at most `target` buffers of k;
+ * entries in the other class stay. SACK has the sender resend what
+ * goes (RFC 2018 8: a receiver may discard what it SACKed). */
+static void tcp_ooo_prune(struct stack *s, struct tcp_conn *c, int k,
 			  uint32_t target)
 {
-	uint32_t before = c->ooo_mem;
-	int n = 0;
+	uint64_t n = 0;
 
-	while (c->nooo && c->ooo_bufs[k] > target) {
-		tcp_ooo_remove(s, c, c->nooo - 1);
+	for (int i = c->nooo - 1; i >= 0 && c->ooo_bufs[k] > target; i--) {
+		struct pkt *p = c->ooo[i].pkt;
+
+		if (p->pkt_class != k)
+			continue;
+		tcp_ooo_remove(s, c, i);
 		n++;
+		if (p == c->ooo_arena && !tcp_ooo_arena_used(c)) {
+			/* Its last entry went: the compact buffer too. */
+			c->ooo_arena = NULL;
+			tcp_ooo_pkt_free(s, c, p);
+		}
 	}
-	if (!c->nooo)
-		tcp_ooo_release(s, c);
+	tcp_ooo_release(s, c); /* when it emptied */
 	if (n) {
 		TCP_RULE(s, data_ooo_pruned);
-		COUNT_N(s, tcp_rx_ooo_pruned, (uint64_t)n);
+		COUNT_N(s, tcp_rx_ooo_pruned, n);
 	}
-	return n || c->ooo_mem < before;
+}
+
+/* Buffers of class k that pruning every holder down to `level` frees. */
+static uint64_t tcp_ooo_above(const struct tcp_table *t, int k, uint32_t level)
+{
+	uint64_t n = 0;
+
+	for (int32_t id = t->ooo_holders[k]; id >= 0;
+	     id = t->conns[id]->ooo_holder_next[k])
+		if (t->conns[id]->ooo_bufs[k] > level)
+			n += t->conns[id]->ooo_bufs[k] - level;
+	return n;
 }
 
 void tcp_mem_reclaim(struct stack *s)
@@ -554,22 +615,48 @@ void tcp_mem_reclaim(struct stack *s)
 	struct tcp_table *t = s->tcp;
 
 	for (int k = 0; k < PKT_CLASS_COUNT; k++) {
-		while (t->ooo_bufs[k] && tcp_mem_over_prune_mark(s, k)) {
-			struct tcp_conn *most = NULL;
-			for (uint32_t i = 0; i < t->max; i++) {
-				struct tcp_conn *c = t->conns[i];
-				if (c && c->ooo_bufs[k] &&
-				    (!most ||
-				     c->ooo_bufs[k] > most->ooo_bufs[k]))
-					most = c;
-			}
-			if (!most)
-				break;
-			/* Halve the biggest holder, then look again. */
-			if (!tcp_ooo_prune(s, most, k, most->ooo_bufs[k] / 2u))
-				break;
+		uint32_t mark =
+		    s->pool.max[k] / 16 * TCP_MEM_PRUNE_TO_16THS +
+		    s->pool.max[k] % 16 * TCP_MEM_PRUNE_TO_16THS / 16;
+		uint32_t lo = 0, hi = 0, need;
+
+		if (!t->ooo_bufs[k] || !tcp_mem_over_prune_mark(s, k) ||
+		    s->pool.in_use[k] <= mark)
+			continue;
+		need = s->pool.in_use[k] - mark;
+		/* The biggest holders first: the highest level that, every
+		 * holder of class k cut down to it, frees what is needed
+		 * (or 0: all of it), found by halving the range up to the
+		 * biggest holding, a pass over the holders each step. */
+		for (int32_t id = t->ooo_holders[k]; id >= 0;
+		     id = t->conns[id]->ooo_holder_next[k])
+			if (t->conns[id]->ooo_bufs[k] > hi)
+				hi = t->conns[id]->ooo_bufs[k];
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo + 1) / 2;
+			if (tcp_ooo_above(t, k, mid) >= need)
+				lo = mid;
+			else
+				hi = mid - 1;
+		}
+		for (int32_t id = t->ooo_holders[k], next; id >= 0; id = next) {
+			struct tcp_conn *c = t->conns[id];
+			next = c->ooo_holder_next[k]; /* c may leave it */
+			if (c->ooo_bufs[k] > lo)
+				tcp_ooo_prune(s, c, k, lo);
 		}
 	}
+}
+
+void tcp_rcv_free(struct stack *s, struct tcp_conn *c)
+{
+	while (c->rcvq.head)
+		tcp_rcvq_pop(s, c);
+	c->rcvq_off = 0;
+	while (c->nooo)
+		tcp_ooo_remove(s, c, c->nooo - 1);
+	tcp_ooo_release(s, c);
+	tcp_rcv_mem_fell(s, c);
 }
 
 uint32_t tcp_rcv_min_slots_max(const struct stack *s)
@@ -638,17 +725,6 @@ bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
 		COUNT(s, tcp_rx_trim_mem_pressure);
 	}
 	return true;
-}
-
-void tcp_rcv_free(struct stack *s, struct tcp_conn *c)
-{
-	while (c->rcvq.head)
-		tcp_rcvq_pop(s, c);
-	c->rcvq_off = 0;
-	while (c->nooo)
-		tcp_ooo_remove(s, c, c->nooo - 1);
-	tcp_ooo_release(s, c);
-	tcp_rcv_mem_fell(s, c);
 }
 
 /* Index of the first held segment that ends after seq. */

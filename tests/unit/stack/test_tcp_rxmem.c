@@ -522,6 +522,93 @@ START_TEST(test_pruning_frees_the_class_that_is_short)
 }
 END_TEST
 
+/* Pruning is per buffer class: pruning the class under pressure removes
+ * only the entries held in buffers of that class, even when entries in
+ * the other class lie above them (they would free nothing it lacks). */
+START_TEST(test_pruning_one_class_never_frees_the_other_class_entries)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[16];
+	int ca[2], cb[2];
+	struct tcp_conn *a0;
+	uint32_t nheld = 0, base0, base1;
+
+	stack_limits_default(&lim);
+	lim.pkt_large_max = 16;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 2, ca, cb);
+	a0 = tcp_conn_get(p.a, ca[0]);
+	base0 = a0->rcv_nxt;
+	base1 = tcp_conn_get(p.a, ca[1])->rcv_nxt;
+	/* Connection 0: a 64 KiB buffer low, ten small ones above it. */
+	put_data(&p, ca[0], cb[0], base0, 100, 20000);
+	for (uint32_t i = 0; i < 10; i++)
+		put_data(&p, ca[0], cb[0], base0, 30000 + 301 * i, 300);
+	ck_assert_uint_eq(a0->nooo, 11);
+	ck_assert_uint_eq(a0->ooo_bufs[PKT_CLASS_LARGE], 1);
+	ck_assert_uint_eq(a0->ooo_bufs[PKT_CLASS_SMALL], 10);
+	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 5000));
+	/* Data on connection 1 prunes the large class: the large entry
+	 * goes, the small ones above it stay. */
+	put_data(&p, ca[1], cb[1], base1, 0, 100);
+	ck_assert_uint_eq(a0->ooo_bufs[PKT_CLASS_LARGE], 0);
+	ck_assert_uint_eq(a0->ooo_bufs[PKT_CLASS_SMALL], 10);
+	ck_assert_uint_eq(a0->nooo, 10);
+	ck_assert_uint_eq(a0->ooo[0].seq, base0 + 30000);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 1);
+	ck_assert_int_eq(p.a->tcp->ooo_holders[PKT_CLASS_LARGE], -1);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* Under hard pressure the biggest holders are cut first, all down to
+ * one level that frees what the pool needs (to TCP_MEM_PRUNE_TO_16THS):
+ * two big holders end level, a small one keeps all it had. */
+START_TEST(test_pruning_cuts_the_biggest_holders_down_to_one_level)
+{
+	enum { MAX = 512 };
+	static const uint32_t hold[3] = {200, 150, 20};
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[MAX];
+	int ca[4], cb[4];
+	struct tcp_conn *a[4];
+	uint32_t nheld = 0, base[4];
+
+	stack_limits_default(&lim);
+	lim.pkt_small_max = MAX;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 4, ca, cb);
+	for (int i = 0; i < 4; i++) {
+		a[i] = tcp_conn_get(p.a, ca[i]);
+		base[i] = a[i]->rcv_nxt;
+	}
+	for (int c = 0; c < 3; c++)
+		for (uint32_t i = 0; i < hold[c]; i++)
+			put_data(&p, ca[c], cb[c], base[c], 301 * (i + 1), 300);
+	for (int c = 0; c < 3; c++)
+		ck_assert_uint_eq(a[c]->ooo_bufs[PKT_CLASS_SMALL], hold[c]);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 0);
+	nheld = t_pool_fill(p.a, MAX * TCP_MEM_HARD_16THS / 16 + 1, held, MAX);
+	put_data(&p, ca[3], cb[3], base[3], 0, 100);
+	ck_assert_uint_lt(a[0]->ooo_bufs[PKT_CLASS_SMALL], hold[1]);
+	ck_assert_uint_eq(a[0]->ooo_bufs[PKT_CLASS_SMALL],
+			  a[1]->ooo_bufs[PKT_CLASS_SMALL]);
+	ck_assert_uint_eq(a[2]->ooo_bufs[PKT_CLASS_SMALL], hold[2]);
+	ck_assert_uint_le(small_in_use(&p),
+			  MAX * TCP_MEM_PRUNE_TO_16THS / 16 + 1);
+	ck_assert_uint_ge(small_in_use(&p),
+			  MAX * TCP_MEM_PRUNE_TO_16THS / 16 - 1);
+	ck_assert_uint_eq(a[3]->rcv_nxt, base[3] + 100);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* Out-of-order data pruned under pressure was SACKed: the sender (µTCP
  * here) must resend it all the same (RFC 2018 8), and the stream arrive
  * whole. */
@@ -605,6 +692,10 @@ int main(void)
 	tcase_add_test(
 	    tc, test_hard_pressure_minimums_do_not_add_up_beyond_their_slots);
 	tcase_add_test(tc, test_short_super_segments_move_to_small_buffers);
+	tcase_add_test(
+	    tc, test_pruning_one_class_never_frees_the_other_class_entries);
+	tcase_add_test(tc,
+		       test_pruning_cuts_the_biggest_holders_down_to_one_level);
 	tcase_add_test(tc, test_pruning_frees_the_class_that_is_short);
 	tcase_add_test(tc,
 		       test_a_transfer_survives_its_sacked_data_being_pruned);
