@@ -45,18 +45,20 @@
  * every segment the peer chose to send.
  *
  * Out-of-order store: up to TCP_OOO_MAX segments in an array sorted by
- * sequence, non-overlapping (an arrival is trimmed against what is
- * held). Lookup is a binary search and the common arrival (just after
- * the highest held) an append, so reassembly is O(log n) to find and
- * at worst a move of n pointers to insert, never quadratic in bytes.
- * A payload of at most TCP_OOO_COPY_MAX_BYTES is copied into the
- * connection's compact buffer (several entries share it; one that
- * continues the last is extended, as tcp_collapse joins adjacent
- * data), so a 1-byte segment never pins a 2 KiB buffer; a buffer goes
- * back to the pool when its last entry goes. The store pins at most
- * TCP_OOO_MEM_FACTOR times the buffer limit in pool bytes (each buffer
- * at its capacity): beyond, what lies above the arrival is pruned for
- * it, or the arrival is dropped when it is the highest (counted).
+ * sequence, non-overlapping. An arrival is cut against what is held:
+ * every run of new bytes is kept (runs after the first share its
+ * buffer), so the SACK blocks report all that arrived (RFC 2018 4), and
+ * the first run already held is reported in a DSACK (RFC 2883 4). Lookup is a
+ * binary search and the common arrival (just after the highest held) an append,
+ * so reassembly is O(log n) to find and at worst a move of n pointers to
+ * insert, never quadratic in bytes. A payload of at most TCP_OOO_COPY_MAX_BYTES
+ * is copied into the connection's compact buffer (several entries share it; one
+ * that continues the last is extended, as tcp_collapse joins adjacent data), so
+ * a 1-byte segment never pins a 2 KiB buffer; a buffer goes back to the pool
+ * when its last entry goes. The store pins at most TCP_OOO_MEM_FACTOR times the
+ * buffer limit in pool bytes (each buffer at its capacity): beyond, what lies
+ * above the arrival is pruned for it, or the arrival is dropped when it is the
+ * highest (counted).
  *
  * Memory pressure (tcp_mem_level(), from the pool's occupancy per
  * class, as Linux's tcp_mem): above TCP_MEM_PRESSURE_16THS, windows
@@ -751,23 +753,22 @@ void tcp_dsack_note(struct tcp_conn *c, uint32_t seq, uint32_t end)
 	c->dsack[1] = end;
 }
 
-/* Stores a small payload of p at index i in the compact buffer: appended
- * to entry i - 1 when it continues it in the buffer (collapse), else a
- * new entry. p is freed. False when no compact buffer could be had. */
+/* Stores len bytes at data, sequence seq, at index i in the compact
+ * buffer: appended to entry i - 1 when it continues it in the buffer
+ * (collapse), else a new entry. False when no compact buffer could be
+ * had. */
 static bool tcp_ooo_compact(struct stack *s, struct tcp_conn *c, int i,
-			    uint32_t seq, struct pkt *p)
+			    uint32_t seq, const uint8_t *data, uint32_t len)
 {
 	struct pkt *a = c->ooo_arena;
-	uint32_t len = p->len;
 
 	if (i > 0 && c->ooo[i - 1].pkt == a &&
 	    c->ooo[i - 1].seq + c->ooo[i - 1].len == seq &&
 	    c->ooo[i - 1].data + c->ooo[i - 1].len == a->data + a->len &&
 	    pkt_tailroom(a) >= len) {
-		memcpy(a->data + a->len, p->data, len);
+		memcpy(a->data + a->len, data, len);
 		a->len += len;
 		c->ooo[i - 1].len += len;
-		pkt_free(&s->pool, p);
 		COUNT(s, tcp_rx_ooo_compact);
 		return true;
 	}
@@ -788,95 +789,120 @@ static bool tcp_ooo_compact(struct stack *s, struct tcp_conn *c, int i,
 		(size_t)(c->nooo - i) * sizeof(*c->ooo));
 	c->ooo[i] = (struct tcp_ooo){
 	    .seq = seq, .len = len, .pkt = a, .data = a->data + a->len};
-	memcpy(a->data + a->len, p->data, len);
+	memcpy(a->data + a->len, data, len);
 	a->len += len;
 	c->nooo++;
-	pkt_free(&s->pool, p);
 	COUNT(s, tcp_rx_ooo_compact);
+	return true;
+}
+
+/* Would an entry of `cost` more pool bytes take the store beyond its
+ * bounds? */
+static bool tcp_ooo_over(const struct tcp_conn *c, uint32_t cost)
+{
+	return c->ooo_mem + cost > TCP_OOO_MEM_FACTOR * c->rcv_wnd_max ||
+	       c->nooo >= TCP_OOO_MAX;
+}
+
+/* Makes room for a new entry of `cost` pool bytes at index i: prunes
+ * what lies above it, the highest first, and grows the array. False
+ * when there is none (the entry would be the highest beyond the
+ * bounds, or no memory). */
+static bool tcp_ooo_room(struct stack *s, struct tcp_conn *c, int i,
+			 uint32_t cost)
+{
+	while (c->nooo > i && tcp_ooo_over(c, cost)) {
+		tcp_ooo_remove(s, c, c->nooo - 1);
+		TCP_RULE(s, data_ooo_pruned);
+		COUNT(s, tcp_rx_ooo_pruned);
+	}
+	if (tcp_ooo_over(c, cost))
+		return false;
+	if (c->nooo == c->ooo_cap) {
+		uint16_t cap = c->ooo_cap ? (uint16_t)(c->ooo_cap * 2) : 8;
+		struct tcp_ooo *n = realloc(c->ooo, cap * sizeof(*n));
+		if (!n)
+			return false;
+		c->ooo = n;
+		c->ooo_cap = cap;
+	}
 	return true;
 }
 
 bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 		    struct pkt *p)
 {
-	uint32_t len = p->len, cost;
-	int i;
+	uint32_t end = seq + p->len, cur = seq;
+	const uint8_t *base = p->data;
+	bool stored = false, p_held = false, dup = false;
 
-	/* Trim against the held segment before and the ones after: keep
-	 * only the first new run; the rest arrives again if needed. */
-	i = tcp_ooo_search(c, seq);
-	if (i < c->nooo && SEQ_LEQ(c->ooo[i].seq, seq)) {
-		/* Starts inside a held segment: skip what is held. */
-		uint32_t held_end = c->ooo[i].seq + c->ooo[i].len;
-		/* What was held already arrived twice: a DSACK reports it
-		 * (RFC 2883 4.1.2). */
-		tcp_dsack_note(c, seq, SEQ_MIN(held_end, seq + len));
-		if (SEQ_GEQ(held_end, seq + len))
-			goto drop; /* nothing new */
-		pkt_pull(p, held_end - seq);
-		len -= held_end - seq;
-		seq = held_end;
-		i++;
-	}
-	if (i < c->nooo && SEQ_LT(c->ooo[i].seq, seq + len)) {
-		/* Runs into the next held one: cut the end. */
-		len = c->ooo[i].seq - seq;
-		p->len = len;
-	}
-	if (len == 0)
-		goto drop;
-	/* The connection's memory bound: make room by pruning what lies
-	 * above this arrival, or drop it when it is the highest. */
-	cost = len <= TCP_OOO_COPY_MAX_BYTES ? len : p->cap;
-	if (c->ooo_mem + cost > TCP_OOO_MEM_FACTOR * c->rcv_wnd_max ||
-	    c->nooo >= TCP_OOO_MAX) {
-		if (i == c->nooo)
-			goto drop;
-		while (c->nooo > i && (c->ooo_mem + cost > TCP_OOO_MEM_FACTOR *
-							       c->rcv_wnd_max ||
-				       c->nooo >= TCP_OOO_MAX)) {
-			tcp_ooo_remove(s, c, c->nooo - 1);
-			TCP_RULE(s, data_ooo_pruned);
-			COUNT(s, tcp_rx_ooo_pruned);
+	/* Walk the arrival against what is held. Bytes already held are a
+	 * duplicate: the first such run is reported in a DSACK (RFC 2883
+	 * 4: data held out of order counts as received). Every run of new
+	 * bytes between held segments is stored, so that the SACK blocks
+	 * report all that arrived (RFC 2018 4), within the store's bounds;
+	 * runs after the first share p's buffer. */
+	while (SEQ_LT(cur, end)) {
+		int i = tcp_ooo_search(c, cur);
+		const uint8_t *data = base + (cur - seq);
+		uint32_t run_end, len, cost;
+
+		if (i < c->nooo && SEQ_LEQ(c->ooo[i].seq, cur)) {
+			uint32_t held_end = c->ooo[i].seq + c->ooo[i].len;
+			uint32_t dup_end =
+			    SEQ_LT(held_end, end) ? held_end : end;
+			if (!dup)
+				tcp_dsack_note(c, cur, dup_end);
+			dup = true;
+			cur = dup_end;
+			continue;
 		}
-		if (c->nooo >= TCP_OOO_MAX ||
-		    c->ooo_mem + cost > TCP_OOO_MEM_FACTOR * c->rcv_wnd_max)
-			goto drop;
-	}
-	if (c->nooo == c->ooo_cap) {
-		uint16_t cap = c->ooo_cap ? (uint16_t)(c->ooo_cap * 2) : 8;
-		struct tcp_ooo *n = realloc(c->ooo, cap * sizeof(*n));
-		if (!n)
-			goto drop;
-		c->ooo = n;
-		c->ooo_cap = cap;
-	}
-	if (len <= TCP_OOO_COPY_MAX_BYTES && tcp_ooo_compact(s, c, i, seq, p))
-		return true;
-	if (p->pkt_class == PKT_CLASS_LARGE && len <= PKT_SMALL_CAP) {
-		/* A short payload in a 64 KiB buffer: copy it to a small one.
-		 */
-		struct pkt *q = pkt_alloc(&s->pool, 0);
-		if (q) {
-			q->data = q->buf;
-			memcpy(q->data, p->data, len);
-			q->len = len;
-			pkt_free(&s->pool, p);
-			p = q;
+		run_end = i < c->nooo && SEQ_LT(c->ooo[i].seq, end)
+			      ? c->ooo[i].seq
+			      : end;
+		len = run_end - cur;
+		cost = len <= TCP_OOO_COPY_MAX_BYTES || p_held ? len : p->cap;
+		if (!tcp_ooo_room(s, c, i, cost))
+			break; /* the rest lies higher: it comes again */
+		if (len <= TCP_OOO_COPY_MAX_BYTES &&
+		    tcp_ooo_compact(s, c, i, cur, data, len)) {
+			stored = true;
+			cur = run_end;
+			continue;
 		}
+		if (!p_held && run_end == end &&
+		    p->pkt_class == PKT_CLASS_LARGE && len <= PKT_SMALL_CAP) {
+			/* A short payload in a 64 KiB buffer, and the last
+			 * run: copy it to a small one. */
+			struct pkt *q = pkt_alloc(&s->pool, 0);
+			if (q) {
+				q->data = q->buf;
+				memcpy(q->data, data, len);
+				q->len = len;
+				pkt_free(&s->pool, p);
+				p = q;
+				data = q->data;
+			}
+		}
+		if (!p_held) {
+			tcp_ooo_account(s, c, p, 1);
+			p_held = true;
+		}
+		memmove(&c->ooo[i + 1], &c->ooo[i],
+			(size_t)(c->nooo - i) * sizeof(*c->ooo));
+		c->ooo[i] = (struct tcp_ooo){
+		    .seq = cur, .len = len, .pkt = p, .data = (uint8_t *)data};
+		c->nooo++;
+		stored = true;
+		cur = run_end;
 	}
-	memmove(&c->ooo[i + 1], &c->ooo[i],
-		(size_t)(c->nooo - i) * sizeof(*c->ooo));
-	c->ooo[i] =
-	    (struct tcp_ooo){.seq = seq, .len = len, .pkt = p, .data = p->data};
-	c->nooo++;
-	tcp_ooo_account(s, c, p, 1);
-	return true;
-drop:
-	tcp_ooo_release(s, c); /* when it emptied */
-	pkt_free(&s->pool, p);
-	tcp_rcv_mem_fell(s, c); /* a slot taken for it, nothing held */
-	return false;
+	if (!p_held)
+		pkt_free(&s->pool, p);
+	if (!stored) {
+		tcp_ooo_release(s, c);	/* when it emptied */
+		tcp_rcv_mem_fell(s, c); /* a slot taken for it, none held */
+	}
+	return stored;
 }
 
 uint32_t tcp_ooo_drain(struct stack *s, struct tcp_conn *c)

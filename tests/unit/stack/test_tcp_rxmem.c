@@ -36,6 +36,35 @@ static void put_data(struct pair *p, int ca, int cb, uint32_t base,
 	t_drain(p->a);
 }
 
+/* put_data(), and the ACK A answers with into *ack. */
+static void put_data_ack(struct pair *p, int ca, int cb, uint32_t base,
+			 uint32_t off, uint32_t len, struct tcp_seg *ack)
+{
+	struct tcp_conn *a = tcp_conn_get(p->a, ca);
+	struct tframe f;
+	uint8_t ts[12];
+	uint8_t *d;
+
+	t_ts_opt(ts, a->ts_recent + 1, 0);
+	t_craft(p, ca, cb, &f, base + off, TCP_ACK, ts, sizeof(ts), len);
+	d = t_tcp_hdr(&f) + TCP_HDR_LEN + sizeof(ts);
+	for (uint32_t i = 0; i < len; i++)
+		d[i] = pat(off + i);
+	t_tcp_recsum(&f);
+	t_input(p->a, p->now, &f);
+	t_pop_seg(p->a, ack);
+	t_drain(p->a);
+}
+
+/* Is SACK block b of ack [base + from, base + to)? */
+static void ck_sack(const struct tcp_seg *ack, int b, uint32_t base,
+		    uint32_t from, uint32_t to)
+{
+	ck_assert_int_gt(ack->nsack, b);
+	ck_assert_uint_eq(ack->sack[b][0] - base, from);
+	ck_assert_uint_eq(ack->sack[b][1] - base, to);
+}
+
 /* Reads what A's connection holds and checks it is the stream from
  * offset 0 on; returns the byte count. */
 static size_t read_check(struct pair *p, int ca)
@@ -609,6 +638,91 @@ START_TEST(test_pruning_cuts_the_biggest_holders_down_to_one_level)
 }
 END_TEST
 
+/* RFC 2883 4 (4.1.2): a segment that duplicates data the receiver holds
+ * out of order is reported in a D-SACK block, the first block, whether
+ * or not it starts inside that data; RFC 2883 4.2 and RFC 2018 4: the
+ * next block is the one holding it, which holds the segment that
+ * triggered the ACK. */
+START_TEST(test_rfc2883_dsack_for_a_segment_covering_data_held_out_of_order)
+{
+	struct pair p;
+	struct tcp_seg ack;
+	int ca, cb;
+	uint32_t base;
+
+	t_pair(&p);
+	open_many(&p, 1, &ca, &cb);
+	base = tcp_conn_get(p.a, ca)->rcv_nxt;
+	put_data_ack(&p, ca, cb, base, 200, 100, &ack);
+	ck_assert_uint_eq(ack.nsack, 1);
+	/* [100, 400) arrives: [200, 300) twice. */
+	put_data_ack(&p, ca, cb, base, 100, 300, &ack);
+	ck_assert_uint_eq(ack.ack, base);
+	ck_assert_uint_eq(ack.nsack, 2);
+	ck_sack(&ack, 0, base, 200, 300);
+	ck_sack(&ack, 1, base, 100, 400);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_tx_dsacks), 1);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* RFC 2018 4: the receiver reports the data it holds; a segment that
+ * partly overlaps held out-of-order data has every new byte kept (all
+ * its runs between held segments, not only the first), so the SACK
+ * blocks report all that arrived and the sender need not resend it. */
+START_TEST(test_rfc2018_every_new_byte_of_an_overlapping_segment_is_kept)
+{
+	struct pair p;
+	struct tcp_seg ack;
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t base;
+
+	t_pair(&p);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	put_data_ack(&p, ca, cb, base, 200, 100, &ack);
+	put_data_ack(&p, ca, cb, base, 400, 100, &ack);
+	/* [100, 600): new [100, 200), [300, 400) and [500, 600). */
+	put_data_ack(&p, ca, cb, base, 100, 500, &ack);
+	ck_assert_uint_eq(ack.nsack, 2);
+	ck_sack(&ack, 0, base, 200, 300); /* DSACK: the first duplicate */
+	ck_sack(&ack, 1, base, 100, 600);
+	/* The hole filled, all 600 bytes are delivered, in order. */
+	put_data(&p, ca, cb, base, 0, 100);
+	ck_assert_uint_eq(a->rcv_nxt, base + 600);
+	ck_assert_uint_eq(a->nooo, 0);
+	ck_assert_uint_eq(read_check(&p, ca), 600);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* RFC 2018 4: the first SACK block holds the segment that triggered the
+ * ACK (after a D-SACK block, RFC 2883 4), the others follow. */
+START_TEST(test_rfc2018_first_sack_block_holds_the_latest_segment)
+{
+	struct pair p;
+	struct tcp_seg ack;
+	int ca, cb;
+	uint32_t base;
+
+	t_pair(&p);
+	open_many(&p, 1, &ca, &cb);
+	base = tcp_conn_get(p.a, ca)->rcv_nxt;
+	put_data_ack(&p, ca, cb, base, 100, 100, &ack);
+	put_data_ack(&p, ca, cb, base, 300, 100, &ack);
+	put_data_ack(&p, ca, cb, base, 700, 100, &ack);
+	put_data_ack(&p, ca, cb, base, 500, 100, &ack);
+	ck_sack(&ack, 0, base, 500, 600);
+	/* [350, 450): [350, 400) held, [400, 450) new. */
+	put_data_ack(&p, ca, cb, base, 350, 100, &ack);
+	ck_sack(&ack, 0, base, 350, 400);
+	ck_sack(&ack, 1, base, 300, 450);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* Out-of-order data pruned under pressure was SACKed: the sender (µTCP
  * here) must resend it all the same (RFC 2018 8), and the stream arrive
  * whole. */
@@ -696,6 +810,13 @@ int main(void)
 	    tc, test_pruning_one_class_never_frees_the_other_class_entries);
 	tcase_add_test(tc,
 		       test_pruning_cuts_the_biggest_holders_down_to_one_level);
+	tcase_add_test(
+	    tc,
+	    test_rfc2883_dsack_for_a_segment_covering_data_held_out_of_order);
+	tcase_add_test(
+	    tc, test_rfc2018_every_new_byte_of_an_overlapping_segment_is_kept);
+	tcase_add_test(tc,
+		       test_rfc2018_first_sack_block_holds_the_latest_segment);
 	tcase_add_test(tc, test_pruning_frees_the_class_that_is_short);
 	tcase_add_test(tc,
 		       test_a_transfer_survives_its_sacked_data_being_pruned);
