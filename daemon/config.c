@@ -513,6 +513,8 @@ static const struct limit_key tcp_keys[] = {
      false, 0, 65536, 1},
     {"send_chunks_max", offsetof(struct stack_limits, tcp_chunks_max), false,
      16, 1u << 20, 1},
+    {"send_chunks_reserve", offsetof(struct stack_limits, tcp_chunks_reserve),
+     false, 0, 1u << 18, 1},
     {"sndbuf", offsetof(struct stack_limits, tcp_sndbuf), false, 2048,
      64u << 20, 1},
     {"rcvbuf", offsetof(struct stack_limits, tcp_rcvbuf), false, 2048,

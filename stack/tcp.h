@@ -71,6 +71,10 @@
 #define TCP_EPHEMERAL_FIRST TCP_PORT_FIRST_DEFAULT
 #define TCP_EPHEMERAL_LAST  TCP_PORT_LAST_DEFAULT
 #define TCP_OOO_MAX	    256 /* out-of-order segments held, per conn */
+/* Every connection's send minimum, in chunks (4 KiB, Linux's
+ * tcp_wmem[0]): below it, a connection may take chunks from the pool's
+ * reserve (tcp_chunks_reserve), which the others may not touch. */
+#define TCP_SND_MIN_CHUNKS 2u
 /* Receive memory (tcp_buf.c): what a connection's queues pin is counted
  * in pool bytes, each buffer at its capacity (a 1-byte segment in a
  * small buffer costs 2 KiB), as Linux counts an skb's truesize. */
@@ -88,6 +92,16 @@
  * may still queue data up to this much (coalescing keeps its memory
  * near the bytes). */
 #define TCP_RCV_PRESSURE_WND_SEGS 2u
+/* The last small buffers of the pool, kept for ACKs and the daemon's
+ * reads: data is dropped rather than queued into them (tcp_input.c). */
+#define TCP_POOL_RESERVE_SMALL 64u
+/* Under hard pressure a connection takes data only with a slot: the
+ * pool between the hard mark and TCP_POOL_RESERVE_SMALL, in shares of
+ * this many small buffers (its minimum, in pool bytes, the rounding of
+ * its last segment included). A slot is held until the connection
+ * holds no receive memory; one without a slot gets none, so minimums
+ * never add up beyond that part of the pool. */
+#define TCP_RCV_MIN_SLOT_BUFS (TCP_RCV_PRESSURE_WND_SEGS + 1u)
 /* Pool pressure, per buffer class, as a share of the class's maximum in
  * 1/16ths: PRESSURE when more than 8/16 are in use (windows stop
  * growing, new ones start at the minimum, as Linux's tcp_mem[1]); HARD
@@ -196,10 +210,12 @@ struct tcp_conn {
 	bool ts_ok, sack_ok, ws_ok;
 	bool nodelay, keepalive;
 	bool readable_signalled, writable_wanted;
-	/* Memory waiters (tcp_buf.c): in the FIFO of connections whose
-	 * send the chunk pool refused, or woken from it and holding a
-	 * claim on one chunk until the next tcp_send(). */
+	/* Memory waiters (tcp_buf.c): in a FIFO of connections whose
+	 * send the chunk pool refused (mem_wait_q: which one), or woken
+	 * from it and holding a claim on one chunk until the next
+	 * tcp_send(). */
 	bool mem_waiting, mem_claim;
+	uint8_t mem_wait_q;		      /* enum tcp_mem_wait_q */
 	int32_t mem_wait_prev, mem_wait_next; /* while mem_waiting */
 	bool rtt_timing; /* measuring rtt_seq (no timestamps) */
 	uint8_t snd_wscale, rcv_wscale;
@@ -303,7 +319,12 @@ struct tcp_conn {
 	struct pkt *ooo_arena; /* compact buffer taking small payloads */
 	uint32_t ooo_mem;      /* pool bytes the OOO store pins */
 	uint16_t ooo_bufs[PKT_CLASS_COUNT]; /* ... as buffers per class */
+	/* Links in the table's list of holders of each class (while
+	 * ooo_bufs[k] > 0), for pruning (tcp_mem_reclaim). */
+	int32_t ooo_holder_prev[PKT_CLASS_COUNT];
+	int32_t ooo_holder_next[PKT_CLASS_COUNT];
 	uint32_t rcvq_mem; /* pool bytes the receive queue pins */
+	bool rcv_min_slot; /* holds a slot (TCP_RCV_MIN_SLOT_BUFS) */
 
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
 
@@ -341,6 +362,15 @@ struct tcp_listener {
 	void *user; /* the caller's cookie (tcp_listen_set_user) */
 };
 
+/* The memory waiters' FIFOs: connections below their send minimum wait
+ * for any free chunk (the reserve's included), the others for one
+ * outside the reserve. */
+enum tcp_mem_wait_q {
+	TCP_MEM_WAIT_RESERVE,
+	TCP_MEM_WAIT_POOL,
+	TCP_MEM_WAIT_QUEUES
+};
+
 struct tcp_table {
 	struct tcp_conn **conns; /* by id; NULL = free */
 	uint32_t max;
@@ -356,12 +386,19 @@ struct tcp_table {
 	uint64_t boot_ns;   /* the origin of ISN clocks and timestamps */
 	struct pkt_pool chunk_pool;	    /* send buffer chunks */
 	uint32_t ooo_bufs[PKT_CLASS_COUNT]; /* buffers all OOO stores pin */
-	/* Connections waiting for chunks, oldest first (-1: none), and
-	 * how many woken ones hold a claim (tcp_buf.c). */
-	int32_t mem_wait_head, mem_wait_tail;
+	/* Per class, the connections whose OOO store pins buffers of
+	 * it (first id, -1: none). */
+	int32_t ooo_holders[PKT_CLASS_COUNT];
+	/* Connections waiting for chunks, oldest first (-1: none), one
+	 * FIFO per enum tcp_mem_wait_q, and how many woken ones hold a
+	 * claim (tcp_buf.c). */
+	int32_t mem_wait_head[TCP_MEM_WAIT_QUEUES];
+	int32_t mem_wait_tail[TCP_MEM_WAIT_QUEUES];
 	uint32_t mem_claims;
 	/* Orphans counted against tcp_orphans_max (tcp_orphan_count). */
 	uint32_t orphans;
+	uint32_t chunks_reserve; /* tcp_chunks_reserve, at most max / 4 */
+	uint32_t rcv_min_slots;	 /* slots held (TCP_RCV_MIN_SLOT_BUFS) */
 
 	uint32_t port_next; /* RFC 6056 3.3.3's next_ephemeral */
 	/* ACKs to invalid segments left in second invalid_ack_second. */
@@ -570,8 +607,11 @@ void tcp_mem_wait(struct stack *s, struct tcp_conn *c);
 void tcp_mem_unwait(struct stack *s, struct tcp_conn *c);
 /* c called tcp_send(): its claim, if any, is used. */
 void tcp_mem_settle(struct stack *s, struct tcp_conn *c);
-/* Wakes memory waiters, oldest first, one per free chunk not claimed. */
+/* Wakes memory waiters, oldest first, one per free chunk not claimed
+ * that it may take (those below their minimum first). */
 void tcp_mem_wake(struct stack *s);
+/* Does any connection wait for send-buffer chunks? */
+bool tcp_mem_waiters(const struct stack *s);
 /* c's user waits to write: raises STACK_EV_TCP_WRITABLE when the send
  * buffer takes bytes now, or queues c as a memory waiter when only the
  * pool is short (Linux's tcp_check_space). */
@@ -597,6 +637,16 @@ static inline uint32_t tcp_rcv_mem(const struct tcp_conn *c)
 {
 	return c->rcvq_mem + c->ooo_mem;
 }
+/* Under hard pressure: may c take seg's data (in p)? It needs a slot,
+ * and may hold up to its minimum (TCP_RCV_PRESSURE_WND_SEGS MSS, and
+ * TCP_RCV_MIN_SLOT_BUFS small buffers): an in-order segment first
+ * prunes c's own out-of-order data, the highest first, and a segment
+ * beyond the minimum is cut to it (its FIN dropped). False when nothing
+ * of it fits, or no slot is free. */
+bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
+			  struct tcp_seg *seg, const struct pkt *p);
+/* Slots the pool has for connections' minimums under hard pressure. */
+uint32_t tcp_rcv_min_slots_max(const struct stack *s);
 /* Memory pressure from the pool's occupancy (TCP_MEM_*_16THS). */
 enum tcp_mem_level { TCP_MEM_OK, TCP_MEM_PRESSURE, TCP_MEM_HARD };
 enum tcp_mem_level tcp_mem_level(const struct stack *s);

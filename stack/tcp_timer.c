@@ -201,7 +201,7 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 	    limit > s->lim.tcp_orphan_retries)
 		limit = s->lim.tcp_orphan_retries; /* Linux's, for orphans */
 	c->t_rexmt = 0;
-	if (tcp_is_orphan(c) && c->sndbuf.len && s->tcp->mem_wait_head >= 0) {
+	if (tcp_is_orphan(c) && c->sndbuf.len && tcp_mem_waiters(s)) {
 		/* An orphan holds send-buffer chunks that connections with
 		 * a user wait for: it is reset, as Linux resets orphans
 		 * when TCP is out of memory (tcp_out_of_resources). */
