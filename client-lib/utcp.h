@@ -193,13 +193,16 @@ struct utcp_tcp_info {
  * -EHOSTUNREACH, -ENETUNREACH, -EADDRINUSE, -EADDRNOTAVAIL, -EACCES
  * (local_port below 1024 without the privilege), -EMFILE (this client's
  * or user's share), -ENFILE (the daemon's connections in all), -EINVAL,
- * or a control-connection error. The handle's lock is held
- * meanwhile: other threads' requests on it wait.
+ * or a control-connection error. It waits on the new descriptor, not
+ * holding the handle's lock: other threads' calls on the handle go on.
  *
- * With UTCP_NONBLOCK it returns the descriptor (O_NONBLOCK) at once.
- * What the application writes waits until the connection is
- * established; a failure to connect arrives as the connection's error
- * (utcp_tcp_recv() returns -ECONNREFUSED ...; POLLPRI, then EOF).
+ * With UTCP_NONBLOCK it returns the descriptor (O_NONBLOCK) at once,
+ * as connect(2) returns EINPROGRESS: the descriptor becomes writable
+ * (POLLOUT) when the connection is established or has failed, and not
+ * before (write() gives -EAGAIN meanwhile); utcp_tcp_error() then tells
+ * which, as getsockopt(SO_ERROR) does: 0, -ECONNREFUSED, -ETIMEDOUT,
+ * -EHOSTUNREACH, -ENETUNREACH. A failure also shows as POLLPRI, and
+ * utcp_tcp_recv() returns it once, then 0.
  * Fills *info when not NULL.
  */
 int utcp_tcp_open(struct utcp *u, struct in_addr local_addr,
@@ -257,7 +260,14 @@ ssize_t utcp_tcp_recv(int fd, void *buf, size_t cap, int flags);
  */
 ssize_t utcp_tcp_send(int fd, const void *buf, size_t len);
 
-/* The connection's pending error (negative), without taking it, or 0. */
+/*
+ * The connection's pending error (negative), without taking it, or 0:
+ * what getsockopt(SO_ERROR) gives on a kernel socket (a preload layer
+ * maps it here). After a non-blocking connect became writable it is 0
+ * (established) or why it failed; -ECONNRESET also when the daemon went
+ * with bytes the application wrote unsent; -ENOTSOCK for a descriptor
+ * that is not a socket.
+ */
 int utcp_tcp_error(int fd);
 
 /* Changes the options of connection `id` (made or accepted through

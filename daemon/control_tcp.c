@@ -105,9 +105,12 @@
  * Blocking form: the reply waits (c->reply_pending stops the client's
  * further requests) for STACK_EV_TCP_CONNECTED (status 0 + descriptor),
  * STACK_EV_TCP_ERROR (its errno) or the timeout (-ETIMEDOUT). Non-
- * blocking form: the reply with the descriptor goes at once; what the
- * application writes waits in the socketpair until the connection is
- * established; a failure is delivered as above (urgent byte, EOF).
+ * blocking form (libutcp's only one): the reply with the descriptor goes
+ * at once, its sending direction full of filler (channel_fill) so it
+ * is not writable until the connect is over; the filler is read back,
+ * unsent, once established (channel_start) or after the urgent byte of
+ * a failure (channel_fail), so POLLOUT says the connect is over and
+ * utcp_tcp_error() (SO_ERROR) how.
  *
  * Stack events are hints: a handler finds the object by the event's
  * cookie and asks the stack (tcp_recv_peek ...) what is true now, so a
@@ -157,6 +160,8 @@ struct tcp_channel {
 	bool in_hup_set;    /* fd is in the hang-up epoll set */
 	bool app_gone;	    /* hung up: what it wrote still drains */
 	int fail_error;	    /* the urgent byte waits for room */
+	bool app_shut_rd;   /* the application shut its reading side */
+	size_t filler;	    /* non-blocking connect: bytes to discard */
 	/* The listener whose announcement of this connection waits for
 	 * room (its pending); destroying the channel clears that. */
 	struct tcp_lchannel *announcing;
@@ -400,6 +405,58 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 	free(ch);
 }
 
+/*
+ * A non-blocking connect's descriptor must not be writable before the
+ * connection is established or has failed (as a kernel socket's is
+ * not): before the application has its end, the daemon writes filler
+ * from that end into its own until the kernel refuses more, so the
+ * application's end has no send room; channel_discard_filler() reads
+ * exactly those bytes back, unsent, when the connect is over, and the
+ * end becomes writable. The bytes sit in the kernel, at most the
+ * application's socket send buffer.
+ */
+static void channel_fill(struct tcp_channel *ch, int app_fd)
+{
+	struct control_tcp *t = ch->ctl->tcp;
+
+	for (;;) {
+		ssize_t n = send(app_fd, t->io, sizeof(t->io),
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n > 0)
+			ch->filler += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else
+			return; /* EAGAIN: full */
+	}
+}
+
+/* Reads the filler back (it is first in the daemon's end, where the
+ * application's own bytes follow it). */
+static void channel_discard_filler(struct tcp_channel *ch)
+{
+	struct control_tcp *t = ch->ctl->tcp;
+
+	while (ch->filler > 0) {
+		size_t want =
+		    ch->filler < sizeof(t->io) ? ch->filler : sizeof(t->io);
+		ssize_t n = recv(ch->fd, t->io, want, MSG_DONTWAIT);
+
+		if (n > 0) {
+			ch->filler -= (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else {
+			/* written before the application had its end, so
+			 * always there: this is a broken invariant */
+			log_msg(LOG_ERR, "control: tcp %d: filler: %s",
+				ch->conn, n == 0 ? "EOF" : strerror(errno));
+			ch->filler = 0;
+		}
+	}
+}
+
 /* Starts moving data both ways: the connection is established. */
 static void channel_start(struct tcp_channel *ch)
 {
@@ -407,6 +464,7 @@ static void channel_start(struct tcp_channel *ch)
 
 	ch->connecting = false;
 	ev_timer_stop(loop, &ch->connect_timer);
+	channel_discard_filler(ch); /* writable now */
 	channel_reading(ch, true);
 	channel_output(ch);
 }
@@ -477,7 +535,10 @@ static void channel_fail(struct tcp_channel *ch, int err)
 		return;
 	}
 	/* Sent, or the application is gone, or this kernel has no
-	 * AF_UNIX MSG_OOB: then it reads EOF (docs/ipc.md). */
+	 * AF_UNIX MSG_OOB: then it reads EOF (docs/ipc.md). A failed
+	 * connect's end becomes writable only now, with its error there
+	 * to read. */
+	channel_discard_filler(ch);
 	log_msg(LOG_DEBUG, "control: tcp %d: %s", ch->conn, strerror(err));
 	channel_destroy(ch, END_CLOSE);
 }
@@ -976,6 +1037,7 @@ void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 			r.local_addr = info.local_addr;
 			r.local_port = info.local_port;
 		}
+		channel_fill(ch, app_fd); /* not writable until connected */
 		reply_open(c, IPC_T_TCP_CONNECT_REPLY, m->id, &r, app_fd);
 		hup_add(ch); /* the application may close it early */
 	} else {

@@ -1154,6 +1154,140 @@ START_TEST(test_tcp_app_gone_while_waiting_for_memory_is_noticed)
 }
 END_TEST
 
+/* ---- connect: writable when over, SO_ERROR, no lock held -------------- */
+
+#define NOBODY_ADDR 0x0a000003u /* on the link, answers no ARP */
+
+/* poll()'s events for POLLOUT within ms. */
+static short writable_within(int fd, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+	return poll(&pfd, 1, ms) == 1 ? pfd.revents : 0;
+}
+
+START_TEST(test_nonblocking_connect_is_writable_once_established)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_info info;
+	char buf[8];
+	int fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+				  UTCP_NONBLOCK, &info);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0); /* SO_ERROR: 0 */
+	/* the first bytes written after it became writable go whole */
+	ck_assert_int_eq(utcp_tcp_send(fd, "hello", 5), 5);
+	for (size_t got = 0; got < 5;) {
+		ssize_t n = utcp_tcp_recv(fd, buf + got, 5 - got, 0);
+
+		ck_assert_int_gt(n, 0);
+		got += (size_t)n;
+	}
+	ck_assert_mem_eq(buf, "hello", 5);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_nonblocking_connect_stays_unwritable_until_it_times_out)
+{
+	struct utcp *u = client();
+	char buf[8];
+	int fd = utcp_tcp_connect(u, in4(NOBODY_ADDR), TCP_ECHO, 300, NULL,
+				  UTCP_NONBLOCK, NULL);
+
+	ck_assert_int_ge(fd, 0);
+	/* in progress: not writable, SO_ERROR 0, write() EAGAIN as on a
+	 * connecting kernel socket */
+	ck_assert_int_eq(writable_within(fd, 0) & POLLOUT, 0);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "x", 1), -EAGAIN);
+	/* failed: writable, and SO_ERROR says why (without taking it) */
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ETIMEDOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ETIMEDOUT);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ETIMEDOUT);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_nonblocking_connect_refused_is_writable_with_the_error)
+{
+	struct utcp *u = client();
+	int fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO + 1, 5000, NULL,
+				  UTCP_NONBLOCK, NULL);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ECONNREFUSED);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+struct slow_connect {
+	struct utcp *u;
+	int result;
+	bool done; /* under W.mu */
+};
+
+static void *slow_connect_thread(void *arg)
+{
+	struct slow_connect *sc = arg;
+	int r = utcp_tcp_connect(sc->u, in4(NOBODY_ADDR), TCP_ECHO, 1500, NULL,
+				 0, NULL);
+
+	pthread_mutex_lock(&W.mu);
+	sc->result = r;
+	sc->done = true;
+	pthread_mutex_unlock(&W.mu);
+	return NULL;
+}
+
+/* Whether the daemon's status (asked on u) shows a SYN_SENT connection. */
+static bool status_shows_syn_sent(struct utcp *u)
+{
+	struct utcp_status *st;
+	bool found = false;
+
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	for (size_t i = 0; i < st->n_tcp; i++)
+		found |= st->tcp[i].state == UTCP_TCP_SYN_SENT;
+	utcp_status_free(st);
+	return found;
+}
+
+START_TEST(test_blocking_connect_does_not_stall_the_handles_other_calls)
+{
+	struct slow_connect sc = {.u = client()};
+	pthread_t th;
+	bool seen = false, done;
+
+	ck_assert_int_eq(pthread_create(&th, NULL, slow_connect_thread, &sc),
+			 0);
+	/* Another thread's calls on the same handle are answered while
+	 * the connect waits (it held the handle's lock for 1.5 s). */
+	for (int ms = 0; ms < WAIT_MS && !seen; ms++) {
+		seen = status_shows_syn_sent(sc.u);
+		if (!seen)
+			usleep(1000);
+	}
+	ck_assert(seen);
+	pthread_mutex_lock(&W.mu);
+	done = sc.done;
+	pthread_mutex_unlock(&W.mu);
+	ck_assert_msg(!done, "utcp_status waited for the connect");
+	ck_assert_int_eq(utcp_barrier(sc.u), 0);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(sc.result, -ETIMEDOUT);
+	utcp_close(sc.u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -1189,6 +1323,14 @@ int main(void)
 	    tc, test_accepted_connection_past_the_listeners_share_is_reset);
 	tcase_add_test(tc,
 		       test_connections_max_is_lowered_to_the_descriptor_limit);
+	tcase_add_test(tc,
+		       test_nonblocking_connect_is_writable_once_established);
+	tcase_add_test(
+	    tc, test_nonblocking_connect_stays_unwritable_until_it_times_out);
+	tcase_add_test(
+	    tc, test_nonblocking_connect_refused_is_writable_with_the_error);
+	tcase_add_test(
+	    tc, test_blocking_connect_does_not_stall_the_handles_other_calls);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("send memory");
 	tcase_add_checked_fixture(tc, setup_small_pool, teardown);
