@@ -139,7 +139,8 @@ ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
 
 /*
  * A TCP connection is a SOCK_STREAM descriptor: read/write/poll it like
- * a TCP socket. shutdown(fd, SHUT_WR) sends FIN; EOF on read means the
+ * a TCP socket. shutdown(fd, SHUT_WR) sends FIN; shutdown(fd, SHUT_RD)
+ * stops reception only (the connection goes on); EOF on read means the
  * peer's FIN. close() closes the connection (FIN, or RST when received
  * data was left unread, as a kernel does); so does the process dying.
  * Unlike UDP sockets, TCP descriptors belong to themselves, not to the

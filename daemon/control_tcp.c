@@ -53,6 +53,10 @@
  * Ends of the stream:
  *   - peer FIN (peek: 0 bytes, status 0): shutdown(fd, SHUT_WR), so the
  *     application reads EOF.
+ *   - application shutdown(SHUT_RD): writing to its end fails with EPIPE
+ *     while the end is not hung up: reception stops there, the
+ *     connection goes on and what arrives stays queued in the stack, as
+ *     Linux queues it (channel_output_shut_rd).
  *   - application EOF on read: with POLLHUP it closed its end (or died):
  *     tcp_close(), which sends what is queued and FIN, or RST when
  *     received data is left unread (the stack's rule). Without POLLHUP
@@ -549,6 +553,41 @@ static bool channel_done(const struct tcp_channel *ch)
 	return ch->app_eof && ch->peer_eof;
 }
 
+/* Has the application's end gone (closed, or both its directions shut
+ * down), rather than only shut its reading side? */
+static bool channel_hung_up(const struct tcp_channel *ch)
+{
+	struct pollfd pfd = {.fd = ch->fd, .events = 0};
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP);
+}
+
+/*
+ * Stack -> application after the application's shutdown(SHUT_RD): as on
+ * Linux the connection goes on and what arrives is queued (acknowledged,
+ * the window closing as the receive buffer fills; unread at close, it
+ * makes the close a RST), but nothing can reach the application any
+ * more. The peer's FIN is still noted; a failure lets the channel go
+ * (the application's write() then fails with EPIPE). May destroy the
+ * channel.
+ */
+static void channel_output_shut_rd(struct tcp_channel *ch)
+{
+	struct stack_iov view;
+	int nv = tcp_recv_peekv(ch->ctl->d->stack, ch->conn, &view, 1);
+
+	ev_io_stop(ch->ctl->d->loop, &ch->write_watcher);
+	if (nv < 0 && nv != -EAGAIN) {
+		channel_destroy(ch, END_CLOSE);
+		return;
+	}
+	if (nv == 0 && !ch->peer_eof) {
+		ch->peer_eof = true;
+		if (channel_done(ch))
+			channel_destroy(ch, END_CLOSE);
+	}
+}
+
 /*
  * Stack -> application: writes received bytes until the stack has no
  * more, the socketpair is full or the wakeup's budget is spent. May
@@ -575,6 +614,10 @@ static void channel_output(struct tcp_channel *ch)
 	if (ch->connecting || ch->waiter)
 		return;
 	for (;;) {
+		if (ch->app_shut_rd) {
+			channel_output_shut_rd(ch);
+			return;
+		}
 		if (budget == 0) {
 			/* more later: EV_WRITE fires at once while
 			 * there is room */
@@ -619,6 +662,12 @@ static void channel_output(struct tcp_channel *ch)
 			    errno == ENOBUFS) {
 				ev_io_start(d->loop, &ch->write_watcher);
 				return;
+			}
+			if (errno == EPIPE && !channel_hung_up(ch)) {
+				/* shutdown(SHUT_RD): reception stops,
+				 * the connection stays */
+				ch->app_shut_rd = true;
+				continue;
 			}
 			/* EPIPE, ECONNRESET: the application closed its
 			 * end with data arriving: RST (unread data). */
@@ -784,6 +833,10 @@ wait_writable:
 failed:
 	/* The connection failed: what the application writes can no
 	 * longer go; output delivers the error. */
+	if (ch->app_shut_rd) {
+		channel_destroy(ch, END_CLOSE);
+		return;
+	}
 	channel_reading(ch, false);
 	if (!ev_is_active(&ch->write_watcher))
 		channel_output(ch);
@@ -1184,6 +1237,11 @@ void control_tcp_on_event(struct control *ctl, const struct stack_event *ev)
 	case STACK_EV_TCP_ERROR:
 		if (ch->connecting) {
 			channel_fail(ch, ev->error);
+			return;
+		}
+		if (ch->app_shut_rd) {
+			/* nothing more reaches the application */
+			channel_destroy(ch, END_CLOSE);
 			return;
 		}
 		/* data first, then the error: output finds it */

@@ -1288,6 +1288,61 @@ START_TEST(test_blocking_connect_does_not_stall_the_handles_other_calls)
 }
 END_TEST
 
+/* ---- shutdown(SHUT_RD) ------------------------------------------------ */
+
+static int shut_rd_conn = -1; /* the daemon's id of the accepted one */
+
+static void peer_sends_more_fn(void *arg)
+{
+	(void)tcp_send(W.peer.s, sim_now(W.sim), W.peer.active, arg,
+		       strlen(arg));
+}
+
+static bool daemon_queues_what_arrived(void)
+{
+	struct stack_tcp_info info;
+
+	return tcp_conn_info(W.d.stack, shut_rd_conn, &info) == 0 &&
+	       info.state == TCPS_ESTABLISHED && info.recv_queue == 10;
+}
+
+static bool peer_got_after_shut_rd(void)
+{
+	return W.peer.got_len >= 5;
+}
+
+START_TEST(test_shutdown_rd_stops_reception_and_keeps_the_connection)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_info info;
+	uint16_t port = 8081;
+	char buf[16];
+	int lfd, fd;
+
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	on_loop(peer_connect_fn, &port);
+	fd = utcp_tcp_accept4(lfd, &info, 0);
+	ck_assert_int_ge(fd, 0);
+	shut_rd_conn = info.id;
+	recv_all(fd, buf, 9); /* the greeting */
+	ck_assert_int_eq(shutdown(fd, SHUT_RD), 0);
+	/* What arrives now is queued in the stack (as Linux queues it),
+	 * not delivered, and the connection stays up (it was reset). */
+	on_loop(peer_sends_more_fn, "0123456789");
+	ck_assert(wait_until(daemon_queues_what_arrived));
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	/* the other direction still works */
+	ck_assert_int_eq(utcp_tcp_send(fd, "after", 5), 5);
+	ck_assert(wait_until(peer_got_after_shut_rd));
+	ck_assert_mem_eq(W.peer.got, "after", 5);
+	ck_assert(wait_until(daemon_queues_what_arrived));
+	close(fd);
+	close(lfd);
+	utcp_close(u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -1331,6 +1386,8 @@ int main(void)
 	    tc, test_nonblocking_connect_refused_is_writable_with_the_error);
 	tcase_add_test(
 	    tc, test_blocking_connect_does_not_stall_the_handles_other_calls);
+	tcase_add_test(
+	    tc, test_shutdown_rd_stops_reception_and_keeps_the_connection);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("send memory");
 	tcase_add_checked_fixture(tc, setup_small_pool, teardown);
