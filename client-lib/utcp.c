@@ -489,9 +489,22 @@ int utcp_udp_connect(struct utcp *u, struct in_addr addr, uint16_t port,
 	return utcp_udp_open(u, any, 0, addr, port, flags, NULL);
 }
 
+/* Is fd a datagram channel (SOCK_SEQPACKET)? 0, -EOPNOTSUPP (another
+ * kind of socket: a TCP connection) or -ENOTSOCK. */
+static int check_datagram_socket(int fd)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -errno;
+	return type == SOCK_SEQPACKET ? 0 : -EOPNOTSUPP;
+}
+
 ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 		    uint16_t port)
 {
+	static const struct sockaddr_un no_name = {.sun_family = AF_UNIX};
 	struct ipc_dgram_hdr h = {.addr = ntohl(addr.s_addr), .port = port};
 	uint8_t hdr[IPC_DGRAM_HDR_LEN];
 	struct iovec iov[2];
@@ -508,9 +521,16 @@ ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = iov;
 	msg.msg_iovlen = len ? 2 : 1;
+	/* A SEQPACKET socket ignores a destination; a connected stream (a
+	 * TCP descriptor, whose bytes this header would corrupt) refuses
+	 * one with EISCONN, at no cost to the datagram path. */
+	msg.msg_name = (void *)&no_name;
+	msg.msg_namelen = sizeof(no_name);
 	do
 		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EISCONN)
+		return -EOPNOTSUPP; /* not a UDP socket */
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	return (ssize_t)len;
@@ -533,6 +553,9 @@ ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
 	size_t payload;
 	ssize_t n;
 
+	n = check_datagram_socket(fd); /* a stream would lose its bytes */
+	if (n)
+		return n;
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = buf;

@@ -115,8 +115,15 @@ int utcp_udp_connect(struct utcp *u, struct in_addr addr, uint16_t port,
  * Sends one datagram of len bytes to addr:port (INADDR_ANY / 0: the
  * connected peer). Returns len, or -EMSGSIZE (over
  * UTCP_UDP_PAYLOAD_MAX), -EAGAIN (non-blocking and full), -EPIPE (the
- * daemon closed the socket). Routing errors are not reported here: the
- * daemon drops and counts such a datagram, as a kernel may.
+ * daemon closed the socket), -EOPNOTSUPP on a descriptor that is not a
+ * UDP socket (a TCP connection: nothing is written), -ENOTSOCK.
+ * Routing errors are not reported here: the daemon drops and counts
+ * such a datagram, as a kernel may.
+ *
+ * A plain write() on a UDP descriptor cannot be refused by the
+ * socketpair: the daemon drops what it gets and the next
+ * utcp_recvfrom() returns -EDESTADDRREQ (unconnected socket, as
+ * write() fails on Linux) or -EINVAL (connected); the socket stays.
  */
 ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 		    uint16_t port);
@@ -130,7 +137,9 @@ ssize_t utcp_send(int fd, const void *buf, size_t len);
  * its source when not NULL. Returns -ECONNREFUSED (or another error a
  * peer's ICMP message reported) on a connected socket, -EAGAIN when
  * non-blocking and nothing is queued, -ECONNRESET when the daemon
- * closed the socket, -EBADMSG for a packet that is not from the daemon.
+ * closed the socket, -EBADMSG for a packet that is not from the daemon,
+ * -EDESTADDRREQ or -EINVAL after a plain write() (above), -EOPNOTSUPP
+ * on a TCP descriptor (nothing is read), -ENOTSOCK.
  */
 ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
 		      uint16_t *port);

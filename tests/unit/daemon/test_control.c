@@ -1343,6 +1343,74 @@ START_TEST(test_shutdown_rd_stops_reception_and_keeps_the_connection)
 }
 END_TEST
 
+/* ---- calls on the wrong kind of socket -------------------------------- */
+
+START_TEST(test_udp_calls_on_a_tcp_descriptor_are_refused)
+{
+	struct utcp *u = client();
+	char buf[16];
+	int pipefd[2];
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+
+	ck_assert_int_ge(fd, 0);
+	/* a datagram call would put its header in the byte stream */
+	ck_assert_int_eq(utcp_send(fd, "abc", 3), -EOPNOTSUPP);
+	ck_assert_int_eq(utcp_sendto(fd, "abc", 3, in4(PEER_ADDR), 7),
+			 -EOPNOTSUPP);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL),
+			 -EOPNOTSUPP);
+	/* the stream is intact: only what the TCP calls sent comes back */
+	ck_assert_int_eq(utcp_tcp_send(fd, "hello", 5), 5);
+	recv_all(fd, buf, 5);
+	ck_assert_mem_eq(buf, "hello", 5);
+	close(fd);
+	/* not a socket at all */
+	ck_assert_int_eq(pipe(pipefd), 0);
+	ck_assert_int_eq(utcp_send(pipefd[1], "abc", 3), -ENOTSOCK);
+	ck_assert_int_eq(utcp_recvfrom(pipefd[0], buf, sizeof(buf), NULL, NULL),
+			 -ENOTSOCK);
+	ck_assert_int_eq(utcp_tcp_error(pipefd[0]), -ENOTSOCK);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_write_on_a_udp_descriptor_is_refused_and_the_socket_stays)
+{
+	struct utcp *u = client();
+	struct in_addr from;
+	uint16_t port;
+	char buf[64];
+	int fd = utcp_udp_bind(u, in4(0), 5003, 0);
+
+	ck_assert_int_ge(fd, 0);
+	/* Unconnected: write() has no destination. The socketpair takes
+	 * the bytes; the daemon drops them and the next receive says why
+	 * (it used to close the socket). */
+	ck_assert_int_eq(write(fd, "hi", 2), 2);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL),
+			 -EDESTADDRREQ);
+	ck_assert_int_eq(utcp_sendto(fd, "ping", 4, in4(PEER_ADDR), UDP_ECHO),
+			 4);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), &from, &port), 4);
+	ck_assert_mem_eq(buf, "ping", 4);
+	close(fd);
+	/* Connected: refused too (EINVAL), and the socket goes on. */
+	fd = utcp_udp_connect(u, in4(PEER_ADDR), UDP_ECHO, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "hi", 2), 2);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL),
+			 -EINVAL);
+	ck_assert_int_eq(utcp_send(fd, "pong", 4), 4);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 4);
+	ck_assert_mem_eq(buf, "pong", 4);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -1388,6 +1456,9 @@ int main(void)
 	    tc, test_blocking_connect_does_not_stall_the_handles_other_calls);
 	tcase_add_test(
 	    tc, test_shutdown_rd_stops_reception_and_keeps_the_connection);
+	tcase_add_test(tc, test_udp_calls_on_a_tcp_descriptor_are_refused);
+	tcase_add_test(
+	    tc, test_write_on_a_udp_descriptor_is_refused_and_the_socket_stays);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("send memory");
 	tcase_add_checked_fixture(tc, setup_small_pool, teardown);
