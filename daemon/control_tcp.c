@@ -67,6 +67,8 @@
  *     while data was arriving: tcp_abort() / tcp_close() (RST).
  *   - both directions finished: tcp_close() and the channel goes; the
  *     application's end reads EOF and writes EPIPE from then on.
+ *   - the daemon stops (control_tcp_stop): the urgent byte ENETDOWN,
+ *     unless the peer's FIN went on already (channel_stop_notice).
  *   - an error (peek returns it, or STACK_EV_TCP_ERROR): data received
  *     before it is delivered first, then one urgent byte (MSG_OOB)
  *     holding the errno, then the daemon closes its end. libutcp's
@@ -1281,6 +1283,24 @@ void control_tcp_client_gone(struct control *ctl, struct control_client *c)
 	c->reply_pending = false;
 }
 
+/*
+ * The daemon stops: an application whose connection still had a stream
+ * to come must not read a clean end of it. Unless the peer's FIN went
+ * on already, its end gets the urgent error byte ENETDOWN (the network
+ * stack went down under the connection; the peer did not reset it)
+ * after the bytes the socketpair already holds, if the socketpair has
+ * room for it.
+ */
+static void channel_stop_notice(struct tcp_channel *ch)
+{
+	uint8_t byte = (uint8_t)(ch->fail_error ? ch->fail_error : ENETDOWN);
+
+	if (ch->peer_eof || ch->app_fd >= 0 || ch->app_shut_rd)
+		return; /* EOF delivered, or the end never left */
+	(void)send(ch->fd, &byte, 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
+	channel_discard_filler(ch); /* a connect in progress: failed */
+}
+
 int control_tcp_start(struct control *ctl)
 {
 	struct control_tcp *t = calloc(1, sizeof(*t));
@@ -1311,6 +1331,7 @@ void control_tcp_stop(struct control *ctl)
 		lchannel_destroy(t->lchannels);
 	while (t->channels) {
 		t->channels->waiter = NULL;
+		channel_stop_notice(t->channels);
 		channel_destroy(t->channels, END_CLOSE);
 	}
 	ev_io_stop(ctl->d->loop, &t->hup_watcher);

@@ -1411,6 +1411,39 @@ START_TEST(test_write_on_a_udp_descriptor_is_refused_and_the_socket_stays)
 }
 END_TEST
 
+/* ---- the daemon stops --------------------------------------------------- */
+
+static void control_stop_fn(void *arg)
+{
+	control_stop(&W.d);
+}
+
+START_TEST(test_daemon_stop_is_an_error_not_an_end_of_stream)
+{
+	struct utcp *u = client();
+	char buf[8];
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	int nb = utcp_tcp_connect(u, in4(NOBODY_ADDR), TCP_ECHO, 5000, NULL,
+				  UTCP_NONBLOCK, NULL);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(nb, 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "abc", 3), 3);
+	recv_all(fd, buf, 3);
+	on_loop(control_stop_fn, NULL);
+	/* a transfer cut off by the daemon's stop is not complete */
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ENETDOWN);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	/* a connect in progress fails with it */
+	ck_assert(writable_within(nb, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(nb), -ENETDOWN);
+	close(nb);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -1457,6 +1490,7 @@ int main(void)
 	tcase_add_test(
 	    tc, test_shutdown_rd_stops_reception_and_keeps_the_connection);
 	tcase_add_test(tc, test_udp_calls_on_a_tcp_descriptor_are_refused);
+	tcase_add_test(tc, test_daemon_stop_is_an_error_not_an_end_of_stream);
 	tcase_add_test(
 	    tc, test_write_on_a_udp_descriptor_is_refused_and_the_socket_stays);
 	suite_add_tcase(s, tc);
