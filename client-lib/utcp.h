@@ -159,7 +159,11 @@ ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
  * data received before it: utcp_tcp_recv() and utcp_tcp_send() return
  * it (-ECONNRESET, -ETIMEDOUT, ...). A plain read() sees the data, then
  * EOF; poll() shows the pending error as POLLPRI and utcp_tcp_error()
- * tells it. See docs/ipc.md, "How an error reaches the application".
+ * tells it. When the daemon stops, the error is -ENETDOWN. Once the
+ * peer's FIN has been read, a later failure has no errno to carry: reads
+ * go on returning 0 and writes fail with -EPIPE, as on Linux after a
+ * RST in CLOSE-WAIT. See docs/ipc.md, "How an error reaches the
+ * application".
  */
 
 /* Which fields of struct utcp_tcp_opts are given. */
