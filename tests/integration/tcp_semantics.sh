@@ -38,10 +38,10 @@ out=$(timeout 40 "$TCP_HELPER" -S "$SOCK" nb-connect "$KERNEL_IP" 5399 5000) ||
 	fail "nb-connect exited with status $?"
 [[ $out == *" ECONNREFUSED" ]] || fail "non-blocking connect to a closed port: $out"
 say "  to a closed port: $out"
-out=$(timeout 40 "$TCP_HELPER" -S "$SOCK" nb-connect "$NOBODY_IP" 5301 1000) ||
+out=$(timeout 40 "$TCP_HELPER" -S "$SOCK" nb-connect "$NOBODY_IP" 5301 2000) ||
 	fail "nb-connect exited with status $?"
 [[ $out == "pending ETIMEDOUT" ]] || fail "non-blocking connect to nobody: $out"
-say "  to an address nobody answers, 1 s timeout: $out"
+say "  to an address nobody answers, 2 s timeout: $out"
 
 say "2. shutdown(SHUT_RD) stops reception and keeps the connection"
 start_ns_bg "$PYTHON" -c '

@@ -1195,7 +1195,7 @@ START_TEST(test_nonblocking_connect_stays_unwritable_until_it_times_out)
 {
 	struct utcp *u = client();
 	char buf[8];
-	int fd = utcp_tcp_connect(u, in4(NOBODY_ADDR), TCP_ECHO, 300, NULL,
+	int fd = utcp_tcp_connect(u, in4(NOBODY_ADDR), TCP_ECHO, 1500, NULL,
 				  UTCP_NONBLOCK, NULL);
 
 	ck_assert_int_ge(fd, 0);
