@@ -102,10 +102,12 @@
  * When the listening socketpair is full (EAGAIN) the one announcement in
  * hand waits (EV_WRITE) and tcp_accept() is not called again until it
  * went, so connections stay in the stack's bounded backlog and beyond it
- * SYN cookies answer. The application closing its listening descriptor
- * reads as EOF there: tcp_listen_close() (connections not accepted by
- * the stack are reset; ones in flight to the application arrive closed,
- * and their channels see EOF and close).
+ * SYN cookies answer. The daemon's end is shut for reading (the
+ * application's write() on a listener fails with EPIPE, as on a kernel
+ * socket), so it sits in the hang-up set, where the application
+ * closing its listening descriptor shows: tcp_listen_close() (connections not
+ * accepted by the stack are reset; ones in flight to the application arrive
+ * closed, and their channels see EOF and close).
  *
  * Connect. TCP_CONNECT calls tcp_connect() and makes the pair at once.
  * Blocking form: the reply waits (c->reply_pending stops the client's
@@ -181,8 +183,8 @@ struct tcp_lchannel {
 	int listener;		    /* the stack's listener id */
 	uint32_t local_addr;
 	uint16_t local_port;
-	int fd; /* the daemon's end of the SEQPACKET pair */
-	ev_io read_watcher;
+	int fd; /* the daemon's end of the SEQPACKET pair, shut for reading */
+	bool in_hup_set;
 	ev_io write_watcher;
 	/* An accepted connection whose announcement waits for room. */
 	struct tcp_channel *pending;
@@ -208,6 +210,11 @@ enum channel_end {
 
 static void channel_output(struct tcp_channel *ch);
 static void channel_input(struct tcp_channel *ch);
+static void lchannel_destroy(struct tcp_lchannel *l);
+
+/* A listener's entry in the hang-up set: its address, tagged (channels'
+ * entries are connection ids, below 2^31). */
+#define HUP_LISTENER_TAG (1ull << 63)
 
 /* The channel of stack connection `conn` (its cookie), or NULL. */
 static struct tcp_channel *channel_find(struct control *ctl, int conn)
@@ -877,10 +884,19 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 	int n = epoll_wait(t->hup_fd, evs, CONTROL_TCP_HUP_EVENTS, 0);
 
 	for (int i = 0; i < n; i++) {
-		/* By id, not pointer: an earlier one may have gone. */
-		struct tcp_channel *ch =
-		    channel_find(ctl, (int)evs[i].data.u64);
+		struct tcp_channel *ch;
 
+		if (evs[i].data.u64 & HUP_LISTENER_TAG) {
+			/* The application closed its listening end. Only
+			 * its own entry destroys a listener, so the
+			 * pointer is good. */
+			lchannel_destroy((struct tcp_lchannel
+					      *)(uintptr_t)(evs[i].data.u64 &
+							    ~HUP_LISTENER_TAG));
+			continue;
+		}
+		/* By id, not pointer: an earlier one may have gone. */
+		ch = channel_find(ctl, (int)evs[i].data.u64);
 		if (!ch || !ch->in_hup_set)
 			continue;
 		if (ch->connecting) {
@@ -896,6 +912,20 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- listeners ------------------------------------------------------ */
 
+/* Watches the listening end for the application closing it: the
+ * daemon's end is shut for reading, so only a hang-up says so. */
+static void lchannel_watch_hangup(struct tcp_lchannel *l)
+{
+	struct epoll_event ev = {.events = 0,
+				 .data.u64 = HUP_LISTENER_TAG | (uintptr_t)l};
+
+	if (epoll_ctl(l->ctl->tcp->hup_fd, EPOLL_CTL_ADD, l->fd, &ev) == 0)
+		l->in_hup_set = true;
+	else
+		log_msg(LOG_WARNING, "control: tcp listener %d: epoll_ctl: %m",
+			l->listener);
+}
+
 static void lchannel_destroy(struct tcp_lchannel *l)
 {
 	struct control *ctl = l->ctl;
@@ -906,7 +936,8 @@ static void lchannel_destroy(struct tcp_lchannel *l)
 		t->lchannels = l->next;
 	if (l->next)
 		l->next->prev = l->prev;
-	ev_io_stop(ctl->d->loop, &l->read_watcher);
+	if (l->in_hup_set)
+		(void)epoll_ctl(t->hup_fd, EPOLL_CTL_DEL, l->fd, NULL);
 	ev_io_stop(ctl->d->loop, &l->write_watcher);
 	if (l->pending)
 		channel_destroy(l->pending, END_ABORT); /* and pending_fd */
@@ -1010,27 +1041,6 @@ static void lchannel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	lchannel_accept(w->data);
 }
 
-/* The application closed its listening descriptor (EOF), or wrote to it
- * (a protocol error): the listener goes. */
-static void lchannel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct tcp_lchannel *l = w->data;
-	uint8_t byte;
-	ssize_t n = recv(l->fd, &byte, 1, MSG_DONTWAIT | MSG_TRUNC);
-
-	if (n < 0 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return;
-	if (n > 0) {
-		l->ctl->protocol_errors++;
-		log_msg(LOG_WARNING,
-			"control: tcp listener %d: the application wrote "
-			"to its listening socket: closing it",
-			l->listener);
-	}
-	lchannel_destroy(l);
-}
-
 /* ---- requests ------------------------------------------------------- */
 
 static void reply_open(struct control_client *c, uint16_t type, uint32_t id,
@@ -1128,8 +1138,11 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 		r.status = -ENOMEM;
 		goto fail;
 	}
+	/* The application never writes to a listener: its write() fails
+	 * with EPIPE, as on a listening kernel socket. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0 ||
-	    fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
+	    fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    shutdown(pair[0], SHUT_RD) < 0) {
 		r.status = errno == EMFILE ? -ENFILE : -errno;
 		goto fail;
 	}
@@ -1149,11 +1162,9 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	l->local_port = req->local_port;
 	l->fd = pair[0];
 	l->pending_fd = -1;
-	ev_io_init(&l->read_watcher, lchannel_read_cb, l->fd, EV_READ);
 	ev_io_init(&l->write_watcher, lchannel_write_cb, l->fd, EV_WRITE);
-	l->read_watcher.data = l;
 	l->write_watcher.data = l;
-	ev_io_start(d->loop, &l->read_watcher);
+	lchannel_watch_hangup(l);
 	(void)tcp_listen_set_user(d->stack, listener, l); /* events' cookie */
 	l->next = ctl->tcp->lchannels;
 	if (l->next)
@@ -1288,16 +1299,30 @@ void control_tcp_client_gone(struct control *ctl, struct control_client *c)
  * to come must not read a clean end of it. Unless the peer's FIN went
  * on already, its end gets the urgent error byte ENETDOWN (the network
  * stack went down under the connection; the peer did not reset it)
- * after the bytes the socketpair already holds, if the socketpair has
- * room for it.
+ * after the bytes the socketpair already holds.
  */
 static void channel_stop_notice(struct tcp_channel *ch)
 {
 	uint8_t byte = (uint8_t)(ch->fail_error ? ch->fail_error : ENETDOWN);
 
+	int sndbuf;
+	socklen_t len = sizeof(sndbuf);
+
 	if (ch->peer_eof || ch->app_fd >= 0 || ch->app_shut_rd)
 		return; /* EOF delivered, or the end never left */
-	(void)send(ch->fd, &byte, 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (send(ch->fd, &byte, 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) &&
+	    getsockopt(ch->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == 0 &&
+	    setsockopt(ch->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+		       sizeof(sndbuf)) == 0) {
+		/* The socketpair is full (the application reads slowly)
+		 * and a stopping daemon cannot wait for room: the byte
+		 * gets some (SO_SNDBUFFORCE needs CAP_NET_ADMIN, which
+		 * utcpd has for its TAPs; without it the application
+		 * reads EOF). */
+		(void)send(ch->fd, &byte, 1,
+			   MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
 	channel_discard_filler(ch); /* a connect in progress: failed */
 }
 

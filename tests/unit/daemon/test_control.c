@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <ev.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1444,6 +1445,44 @@ START_TEST(test_daemon_stop_is_an_error_not_an_end_of_stream)
 }
 END_TEST
 
+static bool no_listeners(void)
+{
+	struct stack_tcp_info info[8];
+	size_t n = stack_tcp_snapshot(W.d.stack, daemon_now(), info, 8);
+
+	for (size_t i = 0; i < n && i < 8; i++)
+		if (info[i].listener)
+			return false;
+	return true;
+}
+
+START_TEST(test_write_on_a_listener_fails_with_epipe_and_it_goes_on)
+{
+	struct utcp *u = client();
+	uint16_t port = 8082;
+	char buf[16];
+	int lfd, fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	/* as on a listening kernel socket (it closed the listener) */
+	ck_assert_int_eq(write(lfd, "x", 1), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	ck_assert_int_eq(utcp_send(lfd, "x", 1), -EPIPE);
+	on_loop(peer_connect_fn, &port);
+	fd = utcp_tcp_accept(lfd, NULL, NULL, 0);
+	ck_assert_int_ge(fd, 0);
+	recv_all(fd, buf, 9);
+	ck_assert_mem_eq(buf, "from peer", 9);
+	close(fd);
+	/* closing the descriptor still closes the listener */
+	close(lfd);
+	ck_assert(wait_until(no_listeners));
+	utcp_close(u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -1491,6 +1530,8 @@ int main(void)
 	    tc, test_shutdown_rd_stops_reception_and_keeps_the_connection);
 	tcase_add_test(tc, test_udp_calls_on_a_tcp_descriptor_are_refused);
 	tcase_add_test(tc, test_daemon_stop_is_an_error_not_an_end_of_stream);
+	tcase_add_test(
+	    tc, test_write_on_a_listener_fails_with_epipe_and_it_goes_on);
 	tcase_add_test(
 	    tc, test_write_on_a_udp_descriptor_is_refused_and_the_socket_stays);
 	suite_add_tcase(s, tc);
