@@ -1483,6 +1483,81 @@ START_TEST(test_write_on_a_listener_fails_with_epipe_and_it_goes_on)
 }
 END_TEST
 
+/* ---- the daemon's blocking TCP_CONNECT (libutcp no longer sends it) --- */
+
+/* Receives one reply on a raw control connection: the message, and the
+ * descriptor it carried (-1 when none). */
+static void raw_reply(int fd, uint8_t *buf, size_t cap, struct ipc_msg *m,
+		      int *passed)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf.b,
+			    .msg_controllen = sizeof(cbuf.b)};
+	struct cmsghdr *c;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(ipc_msg_decode(buf, (size_t)n, m), 0);
+	*passed = -1;
+	c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(passed, CMSG_DATA(c), sizeof(int));
+}
+
+START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct ipc_hello hello = {IPC_VERSION_MIN, IPC_VERSION_MAX};
+	struct ipc_tcp_connect req = {.remote_addr = PEER_ADDR,
+				      .remote_port = TCP_ECHO,
+				      .timeout_ms = 5000};
+	struct ipc_tcp_open_reply r;
+	uint8_t buf[IPC_MSG_MAX];
+	struct ipc_msg m;
+	char got[4];
+	int fd, conn, len;
+
+	memcpy(addr.sun_path, W.path, strlen(W.path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
+			 0);
+	len = ipc_encode_hello(buf, sizeof(buf), 1, &hello);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &conn);
+	ck_assert_int_eq(conn, -1);
+	/* without NONBLOCK: the reply comes once established, with it */
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), 1, 2, &req);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &conn);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_ge(conn, 0);
+	ck_assert_int_eq(utcp_tcp_error(conn), 0);
+	ck_assert_int_eq(utcp_tcp_send(conn, "ping", 4), 4);
+	recv_all(conn, got, 4);
+	ck_assert_mem_eq(got, "ping", 4);
+	close(conn);
+	/* a refusal is the reply's status, without a descriptor */
+	req.remote_port = TCP_ECHO + 1;
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), 1, 3, &req);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &conn);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
+	ck_assert_int_eq(r.status, -ECONNREFUSED);
+	ck_assert_int_eq(conn, -1);
+	close(fd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -1532,6 +1607,8 @@ int main(void)
 	tcase_add_test(tc, test_daemon_stop_is_an_error_not_an_end_of_stream);
 	tcase_add_test(
 	    tc, test_write_on_a_listener_fails_with_epipe_and_it_goes_on);
+	tcase_add_test(
+	    tc, test_blocking_connect_form_answers_when_the_connection_is_up);
 	tcase_add_test(
 	    tc, test_write_on_a_udp_descriptor_is_refused_and_the_socket_stays);
 	suite_add_tcase(s, tc);
