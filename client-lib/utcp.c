@@ -489,9 +489,22 @@ int utcp_udp_connect(struct utcp *u, struct in_addr addr, uint16_t port,
 	return utcp_udp_open(u, any, 0, addr, port, flags, NULL);
 }
 
+/* Is fd a datagram channel (SOCK_SEQPACKET)? 0, -EOPNOTSUPP (another
+ * kind of socket: a TCP connection) or -ENOTSOCK. */
+static int check_datagram_socket(int fd)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -errno;
+	return type == SOCK_SEQPACKET ? 0 : -EOPNOTSUPP;
+}
+
 ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 		    uint16_t port)
 {
+	static const struct sockaddr_un no_name = {.sun_family = AF_UNIX};
 	struct ipc_dgram_hdr h = {.addr = ntohl(addr.s_addr), .port = port};
 	uint8_t hdr[IPC_DGRAM_HDR_LEN];
 	struct iovec iov[2];
@@ -508,9 +521,16 @@ ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = iov;
 	msg.msg_iovlen = len ? 2 : 1;
+	/* A SEQPACKET socket ignores a destination; a connected stream (a
+	 * TCP descriptor, whose bytes this header would corrupt) refuses
+	 * one with EISCONN, at no cost to the datagram path. */
+	msg.msg_name = (void *)&no_name;
+	msg.msg_namelen = sizeof(no_name);
 	do
 		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EISCONN)
+		return -EOPNOTSUPP; /* not a UDP socket */
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	return (ssize_t)len;
@@ -533,6 +553,9 @@ ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
 	size_t payload;
 	ssize_t n;
 
+	n = check_datagram_socket(fd); /* a stream would lose its bytes */
+	if (n)
+		return n;
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = buf;
@@ -692,6 +715,31 @@ out:
 	return ret;
 }
 
+/*
+ * Waits for a connection the daemon is making to be established or to
+ * fail: its descriptor becomes writable then (the daemon keeps it full
+ * until then, docs/ipc.md), and the outcome is utcp_tcp_error(). The
+ * daemon enforces the connect timeout; the deadline only guards
+ * against a daemon that stops answering. Returns fd, or the error with
+ * fd closed.
+ */
+static int tcp_connect_wait(int fd, int64_t deadline)
+{
+	int err = wait_fd(fd, POLLOUT, deadline);
+	uint8_t byte;
+
+	/* Data before an error: the connection was established, and its
+	 * error comes to the reads after that data. */
+	if (err == 0 && (sockatmark(fd) == 1 ||
+			 recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0))
+		err = utcp_tcp_error(fd);
+	if (err) {
+		close(fd); /* closes the connection */
+		return err;
+	}
+	return fd;
+}
+
 int utcp_tcp_open(struct utcp *u, struct in_addr local_addr,
 		  uint16_t local_port, struct in_addr remote_addr,
 		  uint16_t remote_port, int timeout_ms,
@@ -719,12 +767,18 @@ int utcp_tcp_open(struct utcp *u, struct in_addr local_addr,
 	if (ret)
 		return ret;
 	req.timeout_ms = (uint32_t)timeout_ms;
-	if (flags & UTCP_NONBLOCK)
-		req.flags = IPC_TCP_CONNECT_F_NONBLOCK;
-	else
-		rq.wait_ms += timeout_ms ? timeout_ms
-					 : UTCP_TCP_CONNECT_TIMEOUT_DEFAULT_MS;
+	/* Always the daemon's non-blocking form: the reply comes at once,
+	 * and a blocking connect waits on its descriptor, without the
+	 * handle's lock, as connect(2) waits on its socket. */
+	req.flags = IPC_TCP_CONNECT_F_NONBLOCK;
 	ret = tcp_open_call(u, &rq, &reply);
+	if (ret >= 0 && !(flags & UTCP_NONBLOCK)) {
+		int64_t wait = timeout_ms ? timeout_ms
+					  : UTCP_TCP_CONNECT_TIMEOUT_DEFAULT_MS;
+
+		ret = tcp_connect_wait(ret,
+				       now_ms() + wait + UTCP_REPLY_TIMEOUT_MS);
+	}
 	if (ret >= 0 && info) {
 		info->id = reply.id;
 		info->local_addr.s_addr = htonl(reply.local_addr);
@@ -866,13 +920,22 @@ int utcp_tcp_accept(int lfd, struct in_addr *addr, uint16_t *port, int flags)
 
 int utcp_tcp_error(int fd)
 {
+	struct pollfd pfd = {.fd = fd, .events = 0};
 	uint8_t byte;
 	ssize_t n;
 
 	do
 		n = recv(fd, &byte, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
-	return n == 1 && byte != 0 ? -(int)byte : 0;
+	if (n == 1 && byte != 0)
+		return -(int)byte;
+	if (n < 0 && errno == ENOTSOCK)
+		return -ENOTSOCK;
+	/* The one error an AF_UNIX stream carries itself: the daemon's end
+	 * went (it stopped, or died) with bytes we wrote unread in it. */
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR))
+		return -ECONNRESET;
+	return 0;
 }
 
 ssize_t utcp_tcp_recv(int fd, void *buf, size_t cap, int flags)

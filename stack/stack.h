@@ -87,14 +87,14 @@ struct stack_limits {
 	 * from them. At most a quarter of tcp_chunks_max is kept (a larger
 	 * value counts as that). */
 	uint32_t tcp_chunks_reserve;
-	uint32_t tcp_sndbuf;	 /* default send buffer, bytes */
-	uint32_t tcp_rcvbuf;	 /* default receive buffer, bytes: the
-				  * most a connection advertises; its
-				  * out-of-order store pins at most twice
-				  * this in pool bytes (each buffer at its
-				  * capacity; payloads of 256 bytes or
-				  * less share compact buffers) and 256
-				  * segments */
+	uint32_t tcp_sndbuf; /* default send buffer, bytes */
+	uint32_t tcp_rcvbuf; /* default receive buffer, bytes: the
+			      * most a connection advertises; its
+			      * out-of-order store pins at most twice
+			      * this in pool bytes (each buffer at its
+			      * capacity; payloads of 256 bytes or
+			      * less share compact buffers) and 256
+			      * segments */
 	/* Orphans (connections closed by their user, or whose user's
 	 * application is gone: tcp_orphan()) held at once; one more is
 	 * reset instead (Linux's tcp_max_orphans). */

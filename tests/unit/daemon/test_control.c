@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <ev.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,7 +299,7 @@ static void break_fn(void *arg)
  * buffers (pkt_small_max), when a test's fixture sets them; 0 keeps
  * the default. */
 static uint32_t setup_chunks_max, setup_pkt_small_max;
-/* ... and the chunks' reserve (send_chunks_reserve), when set: the value + 1. */
+/* ... and the reserve (send_chunks_reserve), when set: the value + 1. */
 static uint32_t setup_chunks_reserve_plus1;
 
 static void setup(void)
@@ -1498,6 +1499,409 @@ START_TEST(test_tcp_fresh_sender_moves_data_while_another_holds_the_pool)
 }
 END_TEST
 
+/* ---- connect: writable when over, SO_ERROR, no lock held -------------- */
+
+#define NOBODY_ADDR 0x0a000003u /* on the link, answers no ARP */
+
+/* poll()'s events for POLLOUT within ms. */
+static short writable_within(int fd, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+	return poll(&pfd, 1, ms) == 1 ? pfd.revents : 0;
+}
+
+START_TEST(test_nonblocking_connect_is_writable_once_established)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_info info;
+	char buf[8];
+	int fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+				  UTCP_NONBLOCK, &info);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0); /* SO_ERROR: 0 */
+	/* the first bytes written after it became writable go whole */
+	ck_assert_int_eq(utcp_tcp_send(fd, "hello", 5), 5);
+	for (size_t got = 0; got < 5;) {
+		ssize_t n = utcp_tcp_recv(fd, buf + got, 5 - got, 0);
+
+		ck_assert_int_gt(n, 0);
+		got += (size_t)n;
+	}
+	ck_assert_mem_eq(buf, "hello", 5);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_nonblocking_connect_stays_unwritable_until_it_times_out)
+{
+	struct utcp *u = client();
+	char buf[8];
+	int fd = utcp_tcp_connect(u, in4(NOBODY_ADDR), TCP_ECHO, 1500, NULL,
+				  UTCP_NONBLOCK, NULL);
+
+	ck_assert_int_ge(fd, 0);
+	/* in progress: not writable, SO_ERROR 0, write() EAGAIN as on a
+	 * connecting kernel socket */
+	ck_assert_int_eq(writable_within(fd, 0) & POLLOUT, 0);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "x", 1), -EAGAIN);
+	/* failed: writable, and SO_ERROR says why (without taking it) */
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ETIMEDOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ETIMEDOUT);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ETIMEDOUT);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_nonblocking_connect_refused_is_writable_with_the_error)
+{
+	struct utcp *u = client();
+	int fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO + 1, 5000, NULL,
+				  UTCP_NONBLOCK, NULL);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ECONNREFUSED);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+struct slow_connect {
+	struct utcp *u;
+	int result;
+	bool done; /* under W.mu */
+};
+
+static void *slow_connect_thread(void *arg)
+{
+	struct slow_connect *sc = arg;
+	int r = utcp_tcp_connect(sc->u, in4(NOBODY_ADDR), TCP_ECHO, 1500, NULL,
+				 0, NULL);
+
+	pthread_mutex_lock(&W.mu);
+	sc->result = r;
+	sc->done = true;
+	pthread_mutex_unlock(&W.mu);
+	return NULL;
+}
+
+/* Whether the daemon's status (asked on u) shows a SYN_SENT connection. */
+static bool status_shows_syn_sent(struct utcp *u)
+{
+	struct utcp_status *st;
+	bool found = false;
+
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	for (size_t i = 0; i < st->n_tcp; i++)
+		found |= st->tcp[i].state == UTCP_TCP_SYN_SENT;
+	utcp_status_free(st);
+	return found;
+}
+
+START_TEST(test_blocking_connect_does_not_stall_the_handles_other_calls)
+{
+	struct slow_connect sc = {.u = client()};
+	pthread_t th;
+	bool seen = false, done;
+
+	ck_assert_int_eq(pthread_create(&th, NULL, slow_connect_thread, &sc),
+			 0);
+	/* Another thread's calls on the same handle are answered while
+	 * the connect waits (it held the handle's lock for 1.5 s). */
+	for (int ms = 0; ms < WAIT_MS && !seen; ms++) {
+		seen = status_shows_syn_sent(sc.u);
+		if (!seen)
+			usleep(1000);
+	}
+	ck_assert(seen);
+	pthread_mutex_lock(&W.mu);
+	done = sc.done;
+	pthread_mutex_unlock(&W.mu);
+	ck_assert_msg(!done, "utcp_status waited for the connect");
+	ck_assert_int_eq(utcp_barrier(sc.u), 0);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(sc.result, -ETIMEDOUT);
+	utcp_close(sc.u);
+}
+END_TEST
+
+/* ---- shutdown(SHUT_RD) ------------------------------------------------ */
+
+static int shut_rd_conn = -1; /* the daemon's id of the accepted one */
+
+static void peer_sends_more_fn(void *arg)
+{
+	(void)tcp_send(W.peer.s, sim_now(W.sim), W.peer.active, arg,
+		       strlen(arg));
+}
+
+static bool daemon_queues_what_arrived(void)
+{
+	struct stack_tcp_info info;
+
+	return tcp_conn_info(W.d.stack, shut_rd_conn, &info) == 0 &&
+	       info.state == TCPS_ESTABLISHED && info.recv_queue == 10;
+}
+
+static bool peer_got_after_shut_rd(void)
+{
+	return W.peer.got_len >= 5;
+}
+
+START_TEST(test_shutdown_rd_stops_reception_and_keeps_the_connection)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_info info;
+	uint16_t port = 8081;
+	char buf[16];
+	int lfd, fd;
+
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	on_loop(peer_connect_fn, &port);
+	fd = utcp_tcp_accept4(lfd, &info, 0);
+	ck_assert_int_ge(fd, 0);
+	shut_rd_conn = info.id;
+	recv_all(fd, buf, 9); /* the greeting */
+	ck_assert_int_eq(shutdown(fd, SHUT_RD), 0);
+	/* What arrives now is queued in the stack (as Linux queues it),
+	 * not delivered, and the connection stays up (it was reset). */
+	on_loop(peer_sends_more_fn, "0123456789");
+	ck_assert(wait_until(daemon_queues_what_arrived));
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	/* the other direction still works */
+	ck_assert_int_eq(utcp_tcp_send(fd, "after", 5), 5);
+	ck_assert(wait_until(peer_got_after_shut_rd));
+	ck_assert_mem_eq(W.peer.got, "after", 5);
+	ck_assert(wait_until(daemon_queues_what_arrived));
+	close(fd);
+	close(lfd);
+	utcp_close(u);
+}
+END_TEST
+
+/* ---- calls on the wrong kind of socket -------------------------------- */
+
+START_TEST(test_udp_calls_on_a_tcp_descriptor_are_refused)
+{
+	struct utcp *u = client();
+	char buf[16];
+	int pipefd[2];
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+
+	ck_assert_int_ge(fd, 0);
+	/* a datagram call would put its header in the byte stream */
+	ck_assert_int_eq(utcp_send(fd, "abc", 3), -EOPNOTSUPP);
+	ck_assert_int_eq(utcp_sendto(fd, "abc", 3, in4(PEER_ADDR), 7),
+			 -EOPNOTSUPP);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL),
+			 -EOPNOTSUPP);
+	/* the stream is intact: only what the TCP calls sent comes back */
+	ck_assert_int_eq(utcp_tcp_send(fd, "hello", 5), 5);
+	recv_all(fd, buf, 5);
+	ck_assert_mem_eq(buf, "hello", 5);
+	close(fd);
+	/* not a socket at all */
+	ck_assert_int_eq(pipe(pipefd), 0);
+	ck_assert_int_eq(utcp_send(pipefd[1], "abc", 3), -ENOTSOCK);
+	ck_assert_int_eq(utcp_recvfrom(pipefd[0], buf, sizeof(buf), NULL, NULL),
+			 -ENOTSOCK);
+	ck_assert_int_eq(utcp_tcp_error(pipefd[0]), -ENOTSOCK);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_write_on_a_udp_descriptor_is_refused_and_the_socket_stays)
+{
+	struct utcp *u = client();
+	struct in_addr from;
+	uint16_t port;
+	char buf[64];
+	int fd = utcp_udp_bind(u, in4(0), 5003, 0);
+
+	ck_assert_int_ge(fd, 0);
+	/* Unconnected: write() has no destination. The socketpair takes
+	 * the bytes; the daemon drops them and the next receive says why
+	 * (it used to close the socket). */
+	ck_assert_int_eq(write(fd, "hi", 2), 2);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL),
+			 -EDESTADDRREQ);
+	ck_assert_int_eq(utcp_sendto(fd, "ping", 4, in4(PEER_ADDR), UDP_ECHO),
+			 4);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), &from, &port), 4);
+	ck_assert_mem_eq(buf, "ping", 4);
+	close(fd);
+	/* Connected: refused too (EINVAL), and the socket goes on. */
+	fd = utcp_udp_connect(u, in4(PEER_ADDR), UDP_ECHO, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "hi", 2), 2);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL),
+			 -EINVAL);
+	ck_assert_int_eq(utcp_send(fd, "pong", 4), 4);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 4);
+	ck_assert_mem_eq(buf, "pong", 4);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+/* ---- the daemon stops --------------------------------------------------- */
+
+static void control_stop_fn(void *arg)
+{
+	control_stop(&W.d);
+}
+
+START_TEST(test_daemon_stop_is_an_error_not_an_end_of_stream)
+{
+	struct utcp *u = client();
+	char buf[8];
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	int nb = utcp_tcp_connect(u, in4(NOBODY_ADDR), TCP_ECHO, 5000, NULL,
+				  UTCP_NONBLOCK, NULL);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(nb, 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "abc", 3), 3);
+	recv_all(fd, buf, 3);
+	on_loop(control_stop_fn, NULL);
+	/* a transfer cut off by the daemon's stop is not complete */
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ENETDOWN);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	/* a connect in progress fails with it */
+	ck_assert(writable_within(nb, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(nb), -ENETDOWN);
+	close(nb);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+static bool no_listeners(void)
+{
+	struct stack_tcp_info info[8];
+	size_t n = stack_tcp_snapshot(W.d.stack, daemon_now(), info, 8);
+
+	for (size_t i = 0; i < n && i < 8; i++)
+		if (info[i].listener)
+			return false;
+	return true;
+}
+
+START_TEST(test_write_on_a_listener_fails_with_epipe_and_it_goes_on)
+{
+	struct utcp *u = client();
+	uint16_t port = 8082;
+	char buf[16];
+	int lfd, fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	/* as on a listening kernel socket (it closed the listener) */
+	ck_assert_int_eq(write(lfd, "x", 1), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	ck_assert_int_eq(utcp_send(lfd, "x", 1), -EPIPE);
+	on_loop(peer_connect_fn, &port);
+	fd = utcp_tcp_accept(lfd, NULL, NULL, 0);
+	ck_assert_int_ge(fd, 0);
+	recv_all(fd, buf, 9);
+	ck_assert_mem_eq(buf, "from peer", 9);
+	close(fd);
+	/* closing the descriptor still closes the listener */
+	close(lfd);
+	ck_assert(wait_until(no_listeners));
+	utcp_close(u);
+}
+END_TEST
+
+/* ---- the daemon's blocking TCP_CONNECT (libutcp no longer sends it) --- */
+
+/* Receives one reply on a raw control connection: the message, and the
+ * descriptor it carried (-1 when none). */
+static void raw_reply(int fd, uint8_t *buf, size_t cap, struct ipc_msg *m,
+		      int *passed)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf.b,
+			    .msg_controllen = sizeof(cbuf.b)};
+	struct cmsghdr *c;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(ipc_msg_decode(buf, (size_t)n, m), 0);
+	*passed = -1;
+	c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(passed, CMSG_DATA(c), sizeof(int));
+}
+
+START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct ipc_hello hello = {IPC_VERSION_MIN, IPC_VERSION_MAX};
+	struct ipc_tcp_connect req = {.remote_addr = PEER_ADDR,
+				      .remote_port = TCP_ECHO,
+				      .timeout_ms = 5000};
+	struct ipc_tcp_open_reply r;
+	uint8_t buf[IPC_MSG_MAX];
+	struct ipc_msg m;
+	char got[4];
+	int fd, conn, len;
+
+	memcpy(addr.sun_path, W.path, strlen(W.path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
+			 0);
+	len = ipc_encode_hello(buf, sizeof(buf), 1, &hello);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &conn);
+	ck_assert_int_eq(conn, -1);
+	/* without NONBLOCK: the reply comes once established, with it */
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), 1, 2, &req);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &conn);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_ge(conn, 0);
+	ck_assert_int_eq(utcp_tcp_error(conn), 0);
+	ck_assert_int_eq(utcp_tcp_send(conn, "ping", 4), 4);
+	recv_all(conn, got, 4);
+	ck_assert_mem_eq(got, "ping", 4);
+	close(conn);
+	/* a refusal is the reply's status, without a descriptor */
+	req.remote_port = TCP_ECHO + 1;
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), 1, 3, &req);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &conn);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
+	ck_assert_int_eq(r.status, -ECONNREFUSED);
+	ck_assert_int_eq(conn, -1);
+	close(fd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -1538,6 +1942,24 @@ int main(void)
 		       test_connections_at_the_descriptor_budget_end_in_enfile);
 	tcase_add_test(
 	    tc, test_tcp_app_dead_facing_a_shut_window_goes_in_bounded_probes);
+	tcase_add_test(tc,
+		       test_nonblocking_connect_is_writable_once_established);
+	tcase_add_test(
+	    tc, test_nonblocking_connect_stays_unwritable_until_it_times_out);
+	tcase_add_test(
+	    tc, test_nonblocking_connect_refused_is_writable_with_the_error);
+	tcase_add_test(
+	    tc, test_blocking_connect_does_not_stall_the_handles_other_calls);
+	tcase_add_test(
+	    tc, test_shutdown_rd_stops_reception_and_keeps_the_connection);
+	tcase_add_test(tc, test_udp_calls_on_a_tcp_descriptor_are_refused);
+	tcase_add_test(tc, test_daemon_stop_is_an_error_not_an_end_of_stream);
+	tcase_add_test(
+	    tc, test_write_on_a_listener_fails_with_epipe_and_it_goes_on);
+	tcase_add_test(
+	    tc, test_blocking_connect_form_answers_when_the_connection_is_up);
+	tcase_add_test(
+	    tc, test_write_on_a_udp_descriptor_is_refused_and_the_socket_stays);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("send memory");
 	tcase_add_checked_fixture(tc, setup_small_pool, teardown);
