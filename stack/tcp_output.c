@@ -350,8 +350,8 @@ int tcp_retransmit_range(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	if (!len && !flags)
 		return 0;
-	/* PSH as when the data first went: only if it reaches the end of
-	 * what the application handed over (tcp_push_flag). */
+	/* PSH as tcp_output() sets it: only if the segment reaches the end
+	 * of what the application handed over. */
 	if (len && seq + len == data_end)
 		flags |= TCP_PSH;
 	err = tcp_send_segment(s, now, c, seq, flags, len);
