@@ -411,7 +411,47 @@ START_TEST(test_limited_transmit_is_one_segment_when_cwnd_has_room)
 }
 END_TEST
 
-/* RFC 9293 3.9.1 (MUST-60, MAY-16): PSH marks where the data the
+/* The same without SACK (RFC 3042 with RFC 6582): the first two
+ * duplicates each send one new segment, the third the fast
+ * retransmission of the first, and nothing new. */
+START_TEST(test_limited_transmit_without_sack)
+{
+	struct pair p;
+	int ca, cb;
+	struct pkt *segs[64], *out[8];
+	static uint8_t blob[40 * 1448];
+	struct tcp_conn *a = t_open_warm(&p, &ca, &cb);
+	uint32_t mss = tcp_payload_max(a);
+	struct tcp_seg seg;
+
+	a->sack_ok = false;
+	t_send_all(p.a, p.now, ca, blob, sizeof(blob));
+	int n = t_hold(p.a, segs, 64);
+	ck_assert_uint_eq((uint32_t)n * mss, a->cwnd);
+	uint32_t una = a->snd_una, max = a->snd_max;
+	p.now += 5 * MS;
+	stack_pkt_free(p.a, segs[0]); /* lost */
+	for (int i = 1; i <= 3; i++) {
+		t_deliver(&p, p.a, p.b, segs[i]);
+		ck_assert_int_eq(t_move(&p, p.b, p.a), 1);
+		ck_assert_uint_eq(a->dupacks, (uint32_t)i);
+		ck_assert_int_eq(t_hold(p.a, out, 8), 1);
+		t_parse(out[0], &seg);
+		ck_assert_uint_eq(seg.seq, i < 3 ? max : una);
+		ck_assert_uint_eq(seg.len, mss);
+		if (i < 3)
+			max += mss;
+		stack_pkt_free(p.a, out[0]);
+	}
+	ck_assert_uint_eq(a->snd_max, max);
+	ck_assert_uint_eq(t_rule(p.a, fast_retransmit), 1);
+	for (int i = 4; i < n; i++)
+		stack_pkt_free(p.a, segs[i]);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* RFC 9293 3.9.1 (MUST-61): PSH marks where the data the
  * application handed over ends, as BSD and Linux set it: on the
  * segment that empties what was queued, not on each segment, and a
  * retransmission of a middle segment carries none. */
@@ -658,6 +698,7 @@ int main(void)
 	tcase_add_test(tc, test_limited_transmit_one_segment_per_duplicate);
 	tcase_add_test(tc,
 		       test_limited_transmit_is_one_segment_when_cwnd_has_room);
+	tcase_add_test(tc, test_limited_transmit_without_sack);
 	tcase_add_test(tc, test_psh_only_on_the_last_segment_of_a_send);
 	tcase_add_test(tc, test_quick_ack_first_segments_then_delayed);
 	tcase_add_test(tc, test_quick_acks_bounded_by_the_window);
