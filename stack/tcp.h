@@ -203,8 +203,11 @@ struct tcp_conn {
 	bool rtt_timing; /* measuring rtt_seq (no timestamps) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t dupacks;
-	/* Data segments still to ACK at once (quick ACK, tcp_input.c). */
+	/* Data segments still to ACK at once (quick ACK, tcp_input.c),
+	 * unless replies carry the ACKs (pingpong: we sent data soon after
+	 * data came, until a delayed ACK has to go alone). */
 	uint8_t quickacks;
+	bool ack_pingpong;
 	uint8_t unacked_full_segs; /* for ACK every second full segment */
 	int error;	/* positive errno once the connection failed */
 	int soft_error; /* an ICMP error seen: reported on timeout */

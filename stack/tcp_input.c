@@ -464,8 +464,10 @@ static bool tcp_pool_low(const struct stack *s, const struct pkt *p)
  * an idle time longer than the RTO, is acknowledged segment by segment
  * for up to half the receive window in segments (at least 2, at most
  * TCP_QUICKACKS_MAX), so that the peer's slow start, which grows by the
- * ACKs it gets, is not held back by delayed ACKs. Returns true when
- * this segment's ACK should go at once. */
+ * ACKs it gets, is not held back by delayed ACKs. Not while the
+ * connection is interactive (ack_pingpong, as Linux's pingpong mode):
+ * our replies carry the ACKs there. Returns true when this segment's
+ * ACK should go at once. */
 static bool tcp_quick_ack(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
 	if (!c->last_data_rx || now - c->last_data_rx > c->rto) {
@@ -482,7 +484,7 @@ static bool tcp_quick_ack(struct stack *s, uint64_t now, struct tcp_conn *c)
 			c->quickacks = (uint8_t)quick;
 	}
 	c->last_data_rx = now;
-	if (!c->quickacks)
+	if (!c->quickacks || c->ack_pingpong)
 		return false;
 	c->quickacks--;
 	COUNT(s, tcp_quick_acks);

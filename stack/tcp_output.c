@@ -503,6 +503,10 @@ static void tcp_new_data_sent(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	if (len > c->max_seg_sent)
 		c->max_seg_sent = len;
+	/* A reply within the delayed-ACK time of the data it answers: an
+	 * interactive connection, whose ACKs ride on its replies. */
+	if (len && c->last_data_rx && now - c->last_data_rx < TCP_DELACK_NS)
+		c->ack_pingpong = true;
 	c->snd_nxt += len;
 	if (flags & TCP_FIN) {
 		c->snd_nxt++;

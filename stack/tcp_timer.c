@@ -360,6 +360,7 @@ void tcp_timers_run(struct stack *s, uint64_t now)
 			c->t_delack = 0;
 			if (c->delack_pending) {
 				TCP_RULE(s, timer_tt_delack_1);
+				c->ack_pingpong = false; /* no reply came */
 				tcp_send_ack(s, now, c);
 			}
 		}

@@ -536,6 +536,64 @@ START_TEST(test_quick_ack_first_segments_then_delayed)
 }
 END_TEST
 
+/* Linux's pingpong mode: once we reply to data within the delayed-ACK
+ * time, the connection is interactive and replies carry the ACKs, so
+ * quick ACK stops sending bare ones; when a delayed ACK has to go
+ * alone (no reply came), quick ACKs resume. */
+START_TEST(test_quick_ack_stops_while_replies_carry_the_acks)
+{
+	struct pair p;
+	int ca, cb;
+	struct tcp_seg seg;
+	struct tcp_conn *a = t_open(&p, &ca, &cb);
+	static uint8_t reply[300];
+	struct tcp_sockopts o;
+
+	/* B never acknowledges the replies: no Nagle to hold them. */
+	ck_assert_int_eq(tcp_get_sockopts(p.a, ca, &o), 0);
+	o.nodelay = true;
+	ck_assert_int_eq(tcp_set_sockopts(p.a, p.now, ca, &o), 0);
+	/* A request: quick-ACKed, then answered 1 ms later. */
+	p.now += MS;
+	t_from_b(&p, ca, cb, 0, TCP_ACK, 200);
+	t_pop_seg(p.a, &seg);
+	ck_assert_uint_eq(seg.len, 0);
+	ck_assert(!a->ack_pingpong);
+	p.now += MS;
+	t_send_all(p.a, p.now, ca, reply, sizeof(reply));
+	t_pop_seg(p.a, &seg);
+	ck_assert_uint_eq(seg.len, sizeof(reply));
+	ck_assert(a->ack_pingpong);
+	/* The next request's ACK waits for the reply, which carries it. */
+	p.now += MS;
+	t_from_b(&p, ca, cb, 200, TCP_ACK, 200);
+	ck_assert_ptr_null(stack_pop_tx(p.a));
+	ck_assert_uint_ne(a->t_delack, 0);
+	p.now += MS;
+	t_send_all(p.a, p.now, ca, reply, sizeof(reply));
+	t_pop_seg(p.a, &seg);
+	ck_assert_uint_eq(seg.len, sizeof(reply));
+	ck_assert_uint_eq(seg.ack, a->rcv_nxt);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_quick_acks), 1);
+	/* A request that gets no reply: its delayed ACK goes alone, and
+	 * the connection is no longer taken for interactive. */
+	p.now += MS;
+	t_from_b(&p, ca, cb, 400, TCP_ACK, 200);
+	ck_assert_ptr_null(stack_pop_tx(p.a));
+	p.now = a->t_delack;
+	stack_timer(p.a, p.now);
+	t_pop_seg(p.a, &seg);
+	ck_assert_uint_eq(seg.ack, a->rcv_nxt);
+	ck_assert(!a->ack_pingpong);
+	p.now += MS;
+	t_from_b(&p, ca, cb, 600, TCP_ACK, 200);
+	t_pop_seg(p.a, &seg);
+	ck_assert_uint_eq(seg.ack, a->rcv_nxt);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_quick_acks), 2);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* The bound at half the receive window: with a window of 4 segments,
  * two quick ACKs. */
 START_TEST(test_quick_acks_bounded_by_the_window)
@@ -702,6 +760,7 @@ int main(void)
 	tcase_add_test(tc, test_psh_only_on_the_last_segment_of_a_send);
 	tcase_add_test(tc, test_quick_ack_first_segments_then_delayed);
 	tcase_add_test(tc, test_quick_acks_bounded_by_the_window);
+	tcase_add_test(tc, test_quick_ack_stops_while_replies_carry_the_acks);
 	tcase_add_test(tc,
 		       test_loss_probe_after_fin_resends_last_segment_with_fin);
 	tcase_add_test(tc, test_loss_probe_after_lone_fin_carries_data_and_fin);
