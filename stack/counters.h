@@ -106,6 +106,7 @@
 	X(tcp_spurious_retransmits)                                            \
 	X(tcp_rx_dsacks)                                                       \
 	X(tcp_tx_dsacks)                                                       \
+	X(tcp_quick_acks)                                                      \
 	X(tcp_rack_reo_timeouts)                                               \
 	X(tcp_tlp_probes)                                                      \
 	X(tcp_tlp_recoveries)                                                  \

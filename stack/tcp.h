@@ -51,6 +51,7 @@
 #define TCP_TXR_MAX	    4096 /* in-flight records per conn */
 #define TCP_INIT_CWND_SEGS  10	 /* RFC 6928 */
 #define TCP_DUPACK_THRESH   3
+#define TCP_QUICKACKS_MAX   16 /* quick ACKs at a start (Linux's) */
 
 #define TCP_RTO_INITIAL_NS	  (1 * STACK_NS_PER_SEC) /* RFC 6298 2.1 */
 #define TCP_RTO_MIN_NS		  (200 * 1000000ull) /* as Linux; RFC: 1 s */
@@ -220,6 +221,11 @@ struct tcp_conn {
 	bool rtt_timing; /* measuring rtt_seq (no timestamps) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t dupacks;
+	/* Data segments still to ACK at once (quick ACK, tcp_input.c),
+	 * unless replies carry the ACKs (pingpong: we sent data soon after
+	 * data came, until a delayed ACK has to go alone). */
+	uint8_t quickacks;
+	bool ack_pingpong;
 	uint8_t unacked_full_segs; /* for ACK every second full segment */
 	int error;	/* positive errno once the connection failed */
 	int soft_error; /* an ICMP error seen: reported on timeout */
@@ -307,6 +313,7 @@ struct tcp_conn {
 	uint8_t keep_probes;
 	uint8_t persist_unanswered; /* zero-window probes with no ACK since */
 	uint64_t last_rx;	    /* for keepalive */
+	uint64_t last_data_rx;	    /* in-order data last came, 0 = never */
 	uint64_t invalid_ack_next;  /* no ACK to an invalid segment before */
 
 	struct tcp_sndbuf sndbuf;
@@ -423,6 +430,11 @@ struct tcp_cc_ops {
 
 extern const struct tcp_cc_ops tcp_cc_newreno;
 extern const struct tcp_cc_ops tcp_cc_cubic;
+
+/* A timeout while the loss of the same window is still being recovered:
+ * cwnd falls to one segment, ssthresh stays where the first response
+ * put it (either controller). */
+void tcp_cc_timeout_again(struct tcp_conn *c);
 
 /* tcp_rack.c */
 /* Bytes sent and not acknowledged, less what the peer SACKed. */

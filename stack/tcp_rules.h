@@ -144,11 +144,16 @@
 	  "a FIN at RCV.NXT: CLOSE-WAIT, CLOSING or TIME-WAIT")                \
 	R(X, fin_in_time_wait, "RFC 9293 3.10.7.4 eighth check",              \
 	  "a FIN again in TIME-WAIT: ACK it, restart the 2 MSL timeout")       \
+	R(X, fin_out_of_order, "RFC 9293 3.10.7.4, RFC 5681 4.2",              \
+	  "a FIN beyond RCV.NXT: remembered, ACK at once")                     \
 	/* ICMP errors about a connection (tcp_icmp_error). */                 \
 	R(X, icmp_refused, "RFC 9293 3.9.2.2, RFC 5927 4.1",                  \
 	  "port or protocol unreachable while in SYN-SENT: refused")           \
 	R(X, icmp_soft_error, "RFC 9293 3.9.2.2, RFC 5927 4.1",               \
 	  "another ICMP error: kept, reported if the connection times out")    \
+	R(X, icmp_out_of_window, "RFC 5927 4.1",                               \
+	  "an ICMP error quoting a sequence number not in [SND.UNA, "          \
+	  "SND.NXT): ignored")                                                 \
 	/* Timers (tcp_timer.c). */                                            \
 	R(X, timer_tt_rexmtsyn_1, "RFC 6298 5, RFC 9293 3.8.1",                \
 	  "SYN-SENT: the SYN timed out, send it again, backed off")            \

@@ -272,13 +272,27 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 	c->retries++;
 	c->backoff++;
 	if (c->state >= TCPS_ESTABLISHED) {
+		/* ssthresh is set by the first response to a window's loss
+		 * only (RFC 5681 3.1: by a timeout only for a segment not yet
+		 * resent by the timer; Linux likewise keeps it in fast
+		 * recovery and on backed-off timeouts): a timeout while that
+		 * window is being recovered (snd_una below recover) drops
+		 * cwnd to one segment and leaves ssthresh. Cutting it again
+		 * from the small cwnd of the recovery left ssthresh at two
+		 * segments after a slow-start overshoot. */
+		bool again = c->recovery != TCP_RECOVERY_NONE &&
+			     SEQ_LT(c->snd_una, c->recover);
+
 		if (c->retries == 1) {
 			c->recovery = TCP_RECOVERY_NONE;
 			tcp_undo_arm(s, now, c);
 		} else {
 			c->undo_possible = false; /* backed off: real loss */
 		}
-		c->cc->on_loss(c, now, true);
+		if (again)
+			tcp_cc_timeout_again(c);
+		else
+			c->cc->on_loss(c, now, true);
 	}
 	c->recovery = TCP_RECOVERY_NONE;
 	c->dupacks = 0;
@@ -367,6 +381,7 @@ void tcp_timers_run(struct stack *s, uint64_t now)
 			c->t_delack = 0;
 			if (c->delack_pending) {
 				TCP_RULE(s, timer_tt_delack_1);
+				c->ack_pingpong = false; /* no reply came */
 				tcp_send_ack(s, now, c);
 			}
 		}

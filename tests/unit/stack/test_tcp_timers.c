@@ -280,13 +280,19 @@ START_TEST(test_orphans_beyond_the_limit_are_reset)
 END_TEST
 
 /* A short segment's ACK is delayed, and goes when the delayed-ACK timer
- * expires (MUST-40: within TCP_DELACK_NS). */
+ * expires (MUST-40: within TCP_DELACK_NS); once the quick ACKs of the
+ * connection's start are used up (tcp_quick_ack). */
 START_TEST(test_delayed_ack_goes_when_its_timer_expires)
 {
 	struct pair p;
 	int ca, cb;
 	static const uint8_t data[100];
 	struct tcp_conn *a = t_open(&p, &ca, &cb);
+	for (int i = 0; i < TCP_QUICKACKS_MAX; i++) {
+		t_send_all(p.a, p.now, ca, data, sizeof(data));
+		t_exchange(&p);
+	}
+	ck_assert_uint_eq(tcp_conn_get(p.b, cb)->quickacks, 0);
 	t_send_all(p.a, p.now, ca, data, sizeof(data));
 	t_move(&p, p.a, p.b);
 	ck_assert_ptr_null(stack_pop_tx(p.b)); /* not yet */
