@@ -95,7 +95,6 @@
 	X(tcp_rx_coalesced)                                                    \
 	X(tcp_rx_drop_mem_pressure)                                            \
 	X(tcp_rx_trim_mem_pressure) /* cut to the minimum, the rest dropped */ \
-	X(tcp_rx_drop_mem_slots)    /* hard pressure, no slot for a minimum */ \
 	X(tcp_rx_dup_acks)                                                     \
 	X(tcp_tx_segments)                                                     \
 	X(tcp_tx_resets)                                                       \

@@ -93,16 +93,6 @@
  * may still queue data up to this much (coalescing keeps its memory
  * near the bytes). */
 #define TCP_RCV_PRESSURE_WND_SEGS 2u
-/* The last small buffers of the pool, kept for ACKs and the daemon's
- * reads: data is dropped rather than queued into them (tcp_input.c). */
-#define TCP_POOL_RESERVE_SMALL 64u
-/* Under hard pressure a connection takes data only with a slot: the
- * pool between the hard mark and TCP_POOL_RESERVE_SMALL, in shares of
- * this many small buffers (its minimum, in pool bytes, the rounding of
- * its last segment included). A slot is held until the connection
- * holds no receive memory; one without a slot gets none, so minimums
- * never add up beyond that part of the pool. */
-#define TCP_RCV_MIN_SLOT_BUFS (TCP_RCV_PRESSURE_WND_SEGS + 1u)
 /* Pool pressure, per buffer class, as a share of the class's maximum in
  * 1/16ths: PRESSURE when more than 8/16 are in use (windows stop
  * growing, new ones start at the minimum, as Linux's tcp_mem[1]); HARD
@@ -331,7 +321,6 @@ struct tcp_conn {
 	int32_t ooo_holder_prev[PKT_CLASS_COUNT];
 	int32_t ooo_holder_next[PKT_CLASS_COUNT];
 	uint32_t rcvq_mem; /* pool bytes the receive queue pins */
-	bool rcv_min_slot; /* holds a slot (TCP_RCV_MIN_SLOT_BUFS) */
 
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
 
@@ -405,7 +394,6 @@ struct tcp_table {
 	/* Orphans counted against tcp_orphans_max (tcp_orphan_count). */
 	uint32_t orphans;
 	uint32_t chunks_reserve; /* tcp_chunks_reserve, at most max / 4 */
-	uint32_t rcv_min_slots;	 /* slots held (TCP_RCV_MIN_SLOT_BUFS) */
 
 	uint32_t port_next; /* RFC 6056 3.3.3's next_ephemeral */
 	/* ACKs to invalid segments left in second invalid_ack_second. */
@@ -649,16 +637,13 @@ static inline uint32_t tcp_rcv_mem(const struct tcp_conn *c)
 {
 	return c->rcvq_mem + c->ooo_mem;
 }
-/* Under hard pressure: may c take seg's data (in p)? It needs a slot,
- * and may hold up to its minimum (TCP_RCV_PRESSURE_WND_SEGS MSS, and
- * TCP_RCV_MIN_SLOT_BUFS small buffers): an in-order segment first
+/* Under hard pressure: may c take seg's data? It may hold up to its
+ * minimum (TCP_RCV_PRESSURE_WND_SEGS MSS): an in-order segment first
  * prunes c's own out-of-order data, the highest first, and a segment
  * beyond the minimum is cut to it (its FIN dropped). False when nothing
- * of it fits, or no slot is free. */
+ * of it fits. */
 bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
-			  struct tcp_seg *seg, const struct pkt *p);
-/* Slots the pool has for connections' minimums under hard pressure. */
-uint32_t tcp_rcv_min_slots_max(const struct stack *s);
+			  struct tcp_seg *seg);
 /* Memory pressure from the pool's occupancy (TCP_MEM_*_16THS). */
 enum tcp_mem_level { TCP_MEM_OK, TCP_MEM_PRESSURE, TCP_MEM_HARD };
 enum tcp_mem_level tcp_mem_level(const struct stack *s);

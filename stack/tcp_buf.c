@@ -81,16 +81,7 @@
  * held beyond a hole never stall it. Every connection keeps that
  * minimum, so it still makes progress (what it holds is read, and it
  * takes more), and no one connection can take the pool from the
- * others. Minimums must not add up to the pool's last buffers: under
- * hard pressure a connection takes data only with a slot, a share of
- * TCP_RCV_MIN_SLOT_BUFS small buffers of the part of the pool between
- * the hard mark and the last TCP_POOL_RESERVE_SMALL (661 slots with
- * the default 8192 buffers). A slot is held until the connection holds
- * no receive memory (an application that reads gives it back at once,
- * one that never reads keeps it); with every slot held, a connection
- * without one gets nothing (counted, ACK at once) until one is
- * given back or the pressure ends. What connections hold under hard
- * pressure is thus at most that part of the pool. The last 64
+ * others. The last 64
  * buffers are kept for ACKs and the daemon's reads (tcp_input.c).
  */
 #include <stdlib.h>
@@ -387,16 +378,6 @@ static bool tcp_mem_over_prune_mark(const struct stack *s, int k)
 
 /* ---- receive queue ---- */
 
-/* c's receive memory went down: once it holds none, its slot (if any)
- * is free for another connection's minimum. */
-static void tcp_rcv_mem_fell(struct stack *s, struct tcp_conn *c)
-{
-	if (c->rcv_min_slot && tcp_rcv_mem(c) == 0) {
-		c->rcv_min_slot = false;
-		s->tcp->rcv_min_slots--;
-	}
-}
-
 /* Copies len bytes to the end of the receive queue: into the tail
  * buffer's room, then into fresh small buffers (at most
  * TCP_COLLAPSE_MAX_BYTES worth). False (nothing appended) when the
@@ -470,7 +451,6 @@ void tcp_rcvq_pop(struct stack *s, struct tcp_conn *c)
 		return;
 	c->rcvq_mem -= p->cap;
 	pkt_free(&s->pool, p);
-	tcp_rcv_mem_fell(s, c);
 }
 
 /* ---- out-of-order store ---- */
@@ -532,8 +512,6 @@ static void tcp_ooo_account(struct stack *s, struct tcp_conn *c,
 		tcp_ooo_holder_link(s->tcp, c, k);
 	else if (sign < 0 && c->ooo_bufs[k] == 0)
 		tcp_ooo_holder_unlink(s->tcp, c, k);
-	if (sign < 0)
-		tcp_rcv_mem_fell(s, c);
 }
 
 /* Returns a buffer of the OOO store to the pool. */
@@ -658,45 +636,20 @@ void tcp_rcv_free(struct stack *s, struct tcp_conn *c)
 	while (c->nooo)
 		tcp_ooo_remove(s, c, c->nooo - 1);
 	tcp_ooo_release(s, c);
-	tcp_rcv_mem_fell(s, c);
-}
-
-uint32_t tcp_rcv_min_slots_max(const struct stack *s)
-{
-	uint32_t max = s->pool.max[PKT_CLASS_SMALL];
-	uint32_t hard =
-	    max / 16 * TCP_MEM_HARD_16THS + max % 16 * TCP_MEM_HARD_16THS / 16;
-
-	if (max < hard + TCP_POOL_RESERVE_SMALL)
-		return 0;
-	return (max - hard - TCP_POOL_RESERVE_SMALL) / TCP_RCV_MIN_SLOT_BUFS;
-}
-
-/* Pool bytes that len bytes of p's payload will pin at most once queued:
- * a short payload in a 64 KiB buffer is copied to small ones. */
-static uint32_t tcp_rcv_cost(const struct pkt *p, uint32_t len)
-{
-	if (p->pkt_class == PKT_CLASS_LARGE && len <= TCP_COLLAPSE_MAX_BYTES)
-		return (len + PKT_SMALL_CAP - 1) / PKT_SMALL_CAP *
-		       PKT_SMALL_CAP;
-	return p->cap;
 }
 
 bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
-			  struct tcp_seg *seg, const struct pkt *p)
+			  struct tcp_seg *seg)
 {
-	const uint32_t slot_mem = TCP_RCV_MIN_SLOT_BUFS * PKT_SMALL_CAP;
 	uint32_t min = TCP_RCV_PRESSURE_WND_SEGS * c->our_mss;
 	uint32_t ooo = tcp_ooo_bytes(c), held;
-	uint32_t cost = tcp_rcv_cost(p, seg->len < min ? seg->len : min);
 	uint64_t n = 0;
 
 	/* The segment at rcv_nxt fills the hole: what c holds beyond it
 	 * gives way, or c could never move again (SACK has the sender
 	 * resend it, RFC 2018 8). */
 	while (seg->seq == c->rcv_nxt && c->nooo &&
-	       ((uint64_t)tcp_rcv_queued(c) + ooo + seg->len > min ||
-		(uint64_t)tcp_rcv_mem(c) + cost > slot_mem)) {
+	       (uint64_t)tcp_rcv_queued(c) + ooo + seg->len > min) {
 		ooo -= c->ooo[c->nooo - 1].len;
 		tcp_ooo_remove(s, c, c->nooo - 1);
 		n++;
@@ -707,18 +660,8 @@ bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
 		COUNT_N(s, tcp_rx_ooo_pruned, n);
 	}
 	held = tcp_rcv_queued(c) + ooo;
-	if (held >= min || (uint64_t)tcp_rcv_mem(c) + cost > slot_mem)
+	if (held >= min)
 		return false;
-	if (!c->rcv_min_slot) {
-		/* Minimums must not add up beyond the pool's part for
-		 * them: without a free slot, nothing. */
-		if (s->tcp->rcv_min_slots >= tcp_rcv_min_slots_max(s)) {
-			COUNT(s, tcp_rx_drop_mem_slots);
-			return false;
-		}
-		c->rcv_min_slot = true;
-		s->tcp->rcv_min_slots++;
-	}
 	if (seg->len > min - held) {
 		/* Take what fits; the rest (and a FIN after it) comes
 		 * again. */
@@ -899,8 +842,7 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 	if (!p_held)
 		pkt_free(&s->pool, p);
 	if (!stored) {
-		tcp_ooo_release(s, c);	/* when it emptied */
-		tcp_rcv_mem_fell(s, c); /* a slot taken for it, none held */
+		tcp_ooo_release(s, c); /* when it emptied */
 	}
 	return stored;
 }

@@ -430,61 +430,6 @@ START_TEST(test_hard_pressure_cuts_a_super_segment_to_the_minimum)
 }
 END_TEST
 
-/* Minimums must not add up: under hard pressure a connection takes data
- * only with a slot, and the pool has tcp_rcv_min_slots_max() of them,
- * TCP_RCV_MIN_SLOT_BUFS small buffers each, between the hard mark and
- * the last TCP_POOL_RESERVE_SMALL buffers. At the limit one more
- * connection gets nothing (counted) until a holder has read all it
- * held; the last buffers are never reached. */
-START_TEST(test_hard_pressure_minimums_do_not_add_up_beyond_their_slots)
-{
-	enum { MAX = 512, SLOTS = (MAX - MAX * 12 / 16 - 64) / 3 };
-	struct pair p;
-	struct stack_limits lim;
-	struct pkt *held[MAX];
-	int ca[SLOTS + 1], cb[SLOTS + 1];
-	uint32_t nheld = 0, base[SLOTS + 1];
-
-	_Static_assert(TCP_MEM_HARD_16THS == 12 &&
-			   TCP_POOL_RESERVE_SMALL == 64 &&
-			   TCP_RCV_MIN_SLOT_BUFS == 3,
-		       "SLOTS as the stack counts them");
-	stack_limits_default(&lim);
-	lim.pkt_small_max = MAX;
-	t_pair_lim(&p, &lim);
-	open_many(&p, SLOTS + 1, ca, cb);
-	ck_assert_uint_eq(tcp_rcv_min_slots_max(p.a), SLOTS);
-	for (int i = 0; i <= SLOTS; i++)
-		base[i] = tcp_conn_get(p.a, ca[i])->rcv_nxt;
-	nheld = t_pool_fill(p.a, MAX * TCP_MEM_HARD_16THS / 16 + 1, held, MAX);
-	ck_assert_int_eq(tcp_mem_level(p.a), TCP_MEM_HARD);
-	/* SLOTS applications never read: each connection takes its
-	 * minimum, and holds its slot. */
-	for (int i = 0; i < SLOTS; i++) {
-		put_data(&p, ca[i], cb[i], base[i], 0, 1400);
-		put_data(&p, ca[i], cb[i], base[i], 1400, 1400);
-		ck_assert_uint_eq(tcp_conn_get(p.a, ca[i])->rcv_nxt,
-				  base[i] + 2800);
-	}
-	ck_assert_uint_eq(p.a->tcp->rcv_min_slots, SLOTS);
-	ck_assert_uint_le(small_in_use(&p), MAX - TCP_POOL_RESERVE_SMALL);
-	/* One more: no slot, nothing taken. */
-	put_data(&p, ca[SLOTS], cb[SLOTS], base[SLOTS], 0, 1400);
-	ck_assert_uint_eq(tcp_conn_get(p.a, ca[SLOTS])->rcv_nxt, base[SLOTS]);
-	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_drop_mem_slots), 1);
-	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_drop_no_buffer), 0);
-	/* A holder reads all it held: its slot is the next one's. */
-	ck_assert_uint_eq(read_check(&p, ca[0]), 2800);
-	ck_assert_uint_eq(p.a->tcp->rcv_min_slots, SLOTS - 1);
-	put_data(&p, ca[SLOTS], cb[SLOTS], base[SLOTS], 0, 1400);
-	ck_assert_uint_eq(tcp_conn_get(p.a, ca[SLOTS])->rcv_nxt,
-			  base[SLOTS] + 1400);
-	ck_assert_uint_eq(p.a->tcp->rcv_min_slots, SLOTS);
-	t_pool_release(p.a, held, &nheld);
-	t_pair_free(&p);
-}
-END_TEST
-
 START_TEST(test_short_super_segments_move_to_small_buffers)
 {
 	struct pair p;
@@ -803,8 +748,6 @@ int main(void)
 	    test_hard_pressure_segment_filling_the_hole_prunes_its_own_store);
 	tcase_add_test(tc,
 		       test_hard_pressure_cuts_a_super_segment_to_the_minimum);
-	tcase_add_test(
-	    tc, test_hard_pressure_minimums_do_not_add_up_beyond_their_slots);
 	tcase_add_test(tc, test_short_super_segments_move_to_small_buffers);
 	tcase_add_test(
 	    tc, test_pruning_one_class_never_frees_the_other_class_entries);
