@@ -43,10 +43,10 @@
  *   tcp_churn_helper [-S PATH] flood HOST PORT COUNT
  *       Connects COUNT times (blocking, send buffer 64 MiB, so that only
  *       the daemon's shared chunk pool limits what each one queues),
- *       then writes to all of them round robin, FLOOD_PIECE bytes at a
- *       time without blocking; once every one has refused a write (its
- *       socketpair is full) it prints "ready", and goes on writing
- *       whatever they take until killed.
+ *       then writes to all of them round robin, to each FLOOD_PIECE bytes
+ *       at a time without blocking until it refuses; once every one has
+ *       refused a write (its socketpair is full) it prints "ready", and
+ *       goes on writing whatever they take until killed.
  *
  * Every failure is a message on stderr and exit status 1.
  */
@@ -569,9 +569,14 @@ static int cmd_flood(int argc, char **argv)
 	}
 	for (;;) {
 		for (i = 0; i < count; i++) {
-			ssize_t n = send(pfds[i].fd, junk, sizeof(junk),
-					 MSG_DONTWAIT | MSG_NOSIGNAL);
+			ssize_t n;
 
+			/* Until refused: a socketpair stops polling writable
+			 * at a quarter full, long before it refuses. */
+			do
+				n = send(pfds[i].fd, junk, sizeof(junk),
+					 MSG_DONTWAIT | MSG_NOSIGNAL);
+			while (n > 0);
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 				die("connection %lu: send: %s", i,
 				    strerror(errno));
