@@ -513,6 +513,8 @@ static const struct limit_key tcp_keys[] = {
      false, 0, 65536, 1},
     {"send_chunks_max", offsetof(struct stack_limits, tcp_chunks_max), false,
      16, 1u << 20, 1},
+    {"send_chunks_reserve", offsetof(struct stack_limits, tcp_chunks_reserve),
+     false, 0, 1u << 18, 1},
     {"sndbuf", offsetof(struct stack_limits, tcp_sndbuf), false, 2048,
      64u << 20, 1},
     {"rcvbuf", offsetof(struct stack_limits, tcp_rcvbuf), false, 2048,
@@ -669,10 +671,13 @@ enum interface_key {
 	IF_KEYS
 };
 
-/* config_handler() looks keys up in one array sized for the longest
- * table. */
-_Static_assert(DAEMON_KEYS <= LIMIT_KEYS && IF_KEYS <= LIMIT_KEYS &&
-		   TCP_KEYS <= LIMIT_KEYS && CONTROL_KEYS <= LIMIT_KEYS,
+/* config_handler() looks keys up in one array, as long as seen_keys
+ * has bits. */
+#define SECTION_KEYS_MAX 32
+_Static_assert(DAEMON_KEYS <= SECTION_KEYS_MAX && IF_KEYS <= SECTION_KEYS_MAX &&
+		   LIMIT_KEYS <= SECTION_KEYS_MAX &&
+		   TCP_KEYS <= SECTION_KEYS_MAX &&
+		   CONTROL_KEYS <= SECTION_KEYS_MAX,
 	       "names[] holds every section's keys");
 
 static const struct {
@@ -917,7 +922,7 @@ static int config_handler(void *user, const char *section, const char *key,
 {
 	struct parse_state *st = user;
 	char reason[CONFIG_ERR_MAX - 64];
-	const char *names[LIMIT_KEYS];
+	const char *names[SECTION_KEYS_MAX];
 	int k = -1, rc = 0;
 
 	(void)section; /* the reader tracks the section */

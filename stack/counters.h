@@ -128,9 +128,10 @@
 	X(tcp_keepalive_probes)                                                \
 	X(tcp_zero_window_probes)                                              \
 	X(tcp_conns_table_full)                                                \
-	X(tcp_send_mem_waits)	 /* sends refused: chunk pool short */         \
-	X(tcp_send_mem_wakeups)	 /* ... and woken when chunks came back */     \
-	X(tcp_orphans_reset_mem) /* reset: chunks held, others waiting */      \
+	X(tcp_send_mem_waits)	   /* sends refused: chunk pool short */       \
+	X(tcp_send_mem_wakeups)	   /* ... and woken when chunks came back */   \
+	X(tcp_send_reserve_chunks) /* taken from the reserve, below min */     \
+	X(tcp_orphans_reset_mem)   /* reset: chunks held, others waiting */    \
 	X(tcp_enter_closed)                                                    \
 	X(tcp_enter_syn_sent)                                                  \
 	X(tcp_enter_syn_received)                                              \

@@ -86,6 +86,7 @@ void stack_limits_default(struct stack_limits *lim)
 	    .tcp_syn_turn_budget = 32,
 	    .tcp_syn_backlog = 256,
 	    .tcp_chunks_max = 32768,
+	    .tcp_chunks_reserve = 2048,
 	    .tcp_sndbuf = 256u << 10,
 	    .tcp_rcvbuf = 256u << 10,
 	    .tcp_keepidle_s = 7200,

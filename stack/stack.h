@@ -82,6 +82,11 @@ struct stack_limits {
 	 * it they are dropped; 0: no bound. */
 	uint32_t tcp_syn_turn_budget;
 	uint32_t tcp_chunks_max; /* send buffer chunks (2 KiB), all conns */
+	/* Of those, the last ones kept for connections below their minimum
+	 * (TCP_SND_MIN_CHUNKS): a connection holding more takes no chunk
+	 * from them. At most a quarter of tcp_chunks_max is kept (a larger
+	 * value counts as that). */
+	uint32_t tcp_chunks_reserve;
 	uint32_t tcp_sndbuf;	 /* default send buffer, bytes */
 	uint32_t tcp_rcvbuf;	 /* default receive buffer, bytes: the
 				  * most a connection advertises; its

@@ -354,7 +354,11 @@ int tcp_init(struct stack *s)
 		memcpy(t->secret + i, &r, 8);
 	}
 	pkt_pool_init(&t->chunk_pool, s->lim.tcp_chunks_max, 0);
-	t->mem_wait_head = t->mem_wait_tail = -1;
+	for (int q = 0; q < TCP_MEM_WAIT_QUEUES; q++)
+		t->mem_wait_head[q] = t->mem_wait_tail[q] = -1;
+	t->chunks_reserve = s->lim.tcp_chunks_reserve;
+	if (t->chunks_reserve > s->lim.tcp_chunks_max / 4)
+		t->chunks_reserve = s->lim.tcp_chunks_max / 4;
 	t->port_next = (uint32_t)rng_next(&s->rng);
 	t->invalid_ack_second = UINT64_MAX;
 	return 0;
@@ -366,7 +370,8 @@ void tcp_destroy(struct stack *s)
 
 	if (!t)
 		return;
-	t->mem_wait_head = -1; /* nobody to wake as the buffers go */
+	for (int q = 0; q < TCP_MEM_WAIT_QUEUES; q++)
+		t->mem_wait_head[q] = -1; /* nobody to wake as buffers go */
 	if (t->conns) {
 		for (uint32_t i = 0; i < t->max; i++) {
 			struct tcp_conn *c = t->conns[i];

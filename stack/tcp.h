@@ -71,6 +71,10 @@
 #define TCP_EPHEMERAL_FIRST TCP_PORT_FIRST_DEFAULT
 #define TCP_EPHEMERAL_LAST  TCP_PORT_LAST_DEFAULT
 #define TCP_OOO_MAX	    256 /* out-of-order segments held, per conn */
+/* Every connection's send minimum, in chunks (4 KiB, Linux's
+ * tcp_wmem[0]): below it, a connection may take chunks from the pool's
+ * reserve (tcp_chunks_reserve), which the others may not touch. */
+#define TCP_SND_MIN_CHUNKS 2u
 /* Receive memory (tcp_buf.c): what a connection's queues pin is counted
  * in pool bytes, each buffer at its capacity (a 1-byte segment in a
  * small buffer costs 2 KiB), as Linux counts an skb's truesize. */
@@ -194,10 +198,12 @@ struct tcp_conn {
 	bool ts_ok, sack_ok, ws_ok;
 	bool nodelay, keepalive;
 	bool readable_signalled, writable_wanted;
-	/* Memory waiters (tcp_buf.c): in the FIFO of connections whose
-	 * send the chunk pool refused, or woken from it and holding a
-	 * claim on one chunk until the next tcp_send(). */
+	/* Memory waiters (tcp_buf.c): in a FIFO of connections whose
+	 * send the chunk pool refused (mem_wait_q: which one), or woken
+	 * from it and holding a claim on one chunk until the next
+	 * tcp_send(). */
 	bool mem_waiting, mem_claim;
+	uint8_t mem_wait_q;		      /* enum tcp_mem_wait_q */
 	int32_t mem_wait_prev, mem_wait_next; /* while mem_waiting */
 	bool rtt_timing; /* measuring rtt_seq (no timestamps) */
 	uint8_t snd_wscale, rcv_wscale;
@@ -331,6 +337,15 @@ struct tcp_listener {
 	void *user; /* the caller's cookie (tcp_listen_set_user) */
 };
 
+/* The memory waiters' FIFOs: connections below their send minimum wait
+ * for any free chunk (the reserve's included), the others for one
+ * outside the reserve. */
+enum tcp_mem_wait_q {
+	TCP_MEM_WAIT_RESERVE,
+	TCP_MEM_WAIT_POOL,
+	TCP_MEM_WAIT_QUEUES
+};
+
 struct tcp_table {
 	struct tcp_conn **conns; /* by id; NULL = free */
 	uint32_t max;
@@ -346,10 +361,13 @@ struct tcp_table {
 	uint64_t boot_ns;   /* the origin of ISN clocks and timestamps */
 	struct pkt_pool chunk_pool;	    /* send buffer chunks */
 	uint32_t ooo_bufs[PKT_CLASS_COUNT]; /* buffers all OOO stores pin */
-	/* Connections waiting for chunks, oldest first (-1: none), and
-	 * how many woken ones hold a claim (tcp_buf.c). */
-	int32_t mem_wait_head, mem_wait_tail;
+	/* Connections waiting for chunks, oldest first (-1: none), one
+	 * FIFO per enum tcp_mem_wait_q, and how many woken ones hold a
+	 * claim (tcp_buf.c). */
+	int32_t mem_wait_head[TCP_MEM_WAIT_QUEUES];
+	int32_t mem_wait_tail[TCP_MEM_WAIT_QUEUES];
 	uint32_t mem_claims;
+	uint32_t chunks_reserve; /* tcp_chunks_reserve, at most max / 4 */
 
 	uint32_t port_next; /* RFC 6056 3.3.3's next_ephemeral */
 	/* ACKs to invalid segments left in second invalid_ack_second. */
@@ -552,8 +570,11 @@ void tcp_mem_wait(struct stack *s, struct tcp_conn *c);
 void tcp_mem_unwait(struct stack *s, struct tcp_conn *c);
 /* c called tcp_send(): its claim, if any, is used. */
 void tcp_mem_settle(struct stack *s, struct tcp_conn *c);
-/* Wakes memory waiters, oldest first, one per free chunk not claimed. */
+/* Wakes memory waiters, oldest first, one per free chunk not claimed
+ * that it may take (those below their minimum first). */
 void tcp_mem_wake(struct stack *s);
+/* Does any connection wait for send-buffer chunks? */
+bool tcp_mem_waiters(const struct stack *s);
 /* c's user waits to write: raises STACK_EV_TCP_WRITABLE when the send
  * buffer takes bytes now, or queues c as a memory waiter when only the
  * pool is short (Linux's tcp_check_space). */

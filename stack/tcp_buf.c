@@ -22,6 +22,19 @@
  * per wakeup. A claim goes back (and the next waiter is woken) when
  * its connection closes, shuts its side or is let go by its user.
  *
+ * The send minimum (Linux's tcp_wmem[0] and sk_forced_mem_schedule):
+ * the pool's last chunks_reserve chunks go only to connections holding
+ * fewer than TCP_SND_MIN_CHUNKS, so senders whose peers never read hold
+ * at most the pool less the reserve, and any other connection still
+ * sends its minimum at a time. The reserve serves chunks_reserve /
+ * TCP_SND_MIN_CHUNKS connections at their minimum at once; past that,
+ * a connection below its minimum waits in a FIFO of its own, woken
+ * before the others (whom a chunk in the reserve's part of the pool
+ * does not help). A claim is on one chunk of the whole pool, so a woken
+ * waiter may use it even when connections below their minimum have
+ * taken the rest outside the reserve meanwhile: the reserve's part may
+ * hold as many chunks of others as there are claims.
+ *
  * Receive queue: in-order segments are kept in the buffers they arrived
  * in (no copy), data trimmed to what is new; the user reads them in
  * place. The advertised window is the buffer limit less what is held.
@@ -65,12 +78,26 @@
 
 #define TCP_CHUNK_DATA (PKT_SMALL_CAP)
 
-/* Chunks the pool can still hand out. */
+/* Chunks the pool can still hand out, and those of them outside the
+ * reserve. */
 static uint32_t tcp_chunks_free(const struct stack *s)
 {
 	const struct pkt_pool *pool = &s->tcp->chunk_pool;
 
 	return pool->max[PKT_CLASS_SMALL] - pool->in_use[PKT_CLASS_SMALL];
+}
+
+static uint32_t tcp_chunks_free_outside_reserve(const struct stack *s)
+{
+	uint32_t free = tcp_chunks_free(s), reserve = s->tcp->chunks_reserve;
+
+	return free > reserve ? free - reserve : 0;
+}
+
+/* Is c below its send minimum, in chunks held? */
+static bool tcp_snd_below_min(const struct tcp_conn *c)
+{
+	return c->sndbuf.chunks.count < TCP_SND_MIN_CHUNKS;
 }
 
 void tcp_sndbuf_free(struct stack *s, struct tcp_sndbuf *b)
@@ -90,16 +117,36 @@ uint32_t tcp_sndbuf_room(const struct tcp_conn *c)
 					     : 0;
 }
 
+/* Chunks c may take from the pool now: those outside the reserve; up
+ * to its minimum from any free chunk; its claim's one; never one that
+ * a woken waiter other than c holds a claim on. */
+static uint32_t tcp_chunks_for(const struct stack *s, const struct tcp_conn *c)
+{
+	uint32_t claims = s->tcp->mem_claims - (c->mem_claim ? 1u : 0u);
+	uint32_t all = tcp_chunks_free(s);
+	uint32_t outside = tcp_chunks_free_outside_reserve(s);
+	uint32_t n;
+
+	all = all > claims ? all - claims : 0;
+	n = outside > claims ? outside - claims : 0;
+	if (c->mem_claim && n < 1 && all >= 1)
+		n = 1; /* a claim is on one chunk of the whole pool */
+	if (tcp_snd_below_min(c)) {
+		uint32_t min = TCP_SND_MIN_CHUNKS - c->sndbuf.chunks.count;
+		if (min > all)
+			min = all;
+		if (n < min)
+			n = min;
+	}
+	return n;
+}
+
 uint32_t tcp_sndbuf_space(const struct stack *s, const struct tcp_conn *c)
 {
 	const struct pkt *tail = c->sndbuf.chunks.tail;
-	uint32_t room = tcp_sndbuf_room(c), chunks = tcp_chunks_free(s);
+	uint32_t room = tcp_sndbuf_room(c), chunks = tcp_chunks_for(s, c);
 	uint64_t mem = tail ? TCP_CHUNK_DATA - tail->len : 0;
 
-	/* The free chunks not claimed by woken waiters, and c's own. */
-	chunks = chunks > s->tcp->mem_claims ? chunks - s->tcp->mem_claims : 0;
-	if (c->mem_claim)
-		chunks++;
 	mem += (uint64_t)chunks * TCP_CHUNK_DATA;
 	return mem < room ? (uint32_t)mem : room;
 }
@@ -107,32 +154,44 @@ uint32_t tcp_sndbuf_space(const struct stack *s, const struct tcp_conn *c)
 void tcp_mem_wait(struct stack *s, struct tcp_conn *c)
 {
 	struct tcp_table *t = s->tcp;
+	int q = tcp_snd_below_min(c) ? TCP_MEM_WAIT_RESERVE : TCP_MEM_WAIT_POOL;
 
 	if (c->mem_waiting || c->user_closed || c->shut_wr)
 		return;
 	c->mem_waiting = true;
+	c->mem_wait_q = (uint8_t)q;
 	c->mem_wait_next = -1;
-	c->mem_wait_prev = t->mem_wait_tail;
-	if (t->mem_wait_tail >= 0)
-		t->conns[t->mem_wait_tail]->mem_wait_next = c->id;
+	c->mem_wait_prev = t->mem_wait_tail[q];
+	if (t->mem_wait_tail[q] >= 0)
+		t->conns[t->mem_wait_tail[q]]->mem_wait_next = c->id;
 	else
-		t->mem_wait_head = c->id;
-	t->mem_wait_tail = c->id;
+		t->mem_wait_head[q] = c->id;
+	t->mem_wait_tail[q] = c->id;
 	COUNT(s, tcp_send_mem_waits);
 }
 
-/* Unlinks c from the waiters' FIFO. */
+/* Unlinks c from its waiters' FIFO. */
 static void tcp_mem_unlink(struct tcp_table *t, struct tcp_conn *c)
 {
+	int q = c->mem_wait_q;
+
 	if (c->mem_wait_prev >= 0)
 		t->conns[c->mem_wait_prev]->mem_wait_next = c->mem_wait_next;
 	else
-		t->mem_wait_head = c->mem_wait_next;
+		t->mem_wait_head[q] = c->mem_wait_next;
 	if (c->mem_wait_next >= 0)
 		t->conns[c->mem_wait_next]->mem_wait_prev = c->mem_wait_prev;
 	else
-		t->mem_wait_tail = c->mem_wait_prev;
+		t->mem_wait_tail[q] = c->mem_wait_prev;
 	c->mem_waiting = false;
+}
+
+bool tcp_mem_waiters(const struct stack *s)
+{
+	const struct tcp_table *t = s->tcp;
+
+	return t->mem_wait_head[TCP_MEM_WAIT_RESERVE] >= 0 ||
+	       t->mem_wait_head[TCP_MEM_WAIT_POOL] >= 0;
 }
 
 void tcp_mem_settle(struct stack *s, struct tcp_conn *c)
@@ -155,9 +214,18 @@ void tcp_mem_wake(struct stack *s)
 {
 	struct tcp_table *t = s->tcp;
 
-	while (t->mem_wait_head >= 0 && tcp_chunks_free(s) > t->mem_claims) {
-		struct tcp_conn *c = t->conns[t->mem_wait_head];
+	for (;;) {
+		struct tcp_conn *c;
 
+		/* Below their minimum first: any free chunk is theirs. */
+		if (t->mem_wait_head[TCP_MEM_WAIT_RESERVE] >= 0 &&
+		    tcp_chunks_free(s) > t->mem_claims)
+			c = t->conns[t->mem_wait_head[TCP_MEM_WAIT_RESERVE]];
+		else if (t->mem_wait_head[TCP_MEM_WAIT_POOL] >= 0 &&
+			 tcp_chunks_free_outside_reserve(s) > t->mem_claims)
+			c = t->conns[t->mem_wait_head[TCP_MEM_WAIT_POOL]];
+		else
+			break;
 		tcp_mem_unlink(t, c);
 		c->mem_claim = true;
 		t->mem_claims++;
@@ -193,6 +261,8 @@ size_t tcp_sndbuf_append(struct stack *s, struct tcp_sndbuf *b,
 		size_t room, n;
 
 		if (!tail || tail->len == TCP_CHUNK_DATA) {
+			if (tcp_chunks_free(s) <= s->tcp->chunks_reserve)
+				COUNT(s, tcp_send_reserve_chunks);
 			tail = pkt_alloc(&s->tcp->chunk_pool, 0);
 			if (!tail)
 				break;
@@ -252,7 +322,7 @@ void tcp_sndbuf_consume(struct stack *s, struct tcp_sndbuf *b, uint32_t n)
 		b->head_off = 0;
 		b->len = 0;
 	}
-	if (s->tcp->mem_wait_head >= 0)
+	if (tcp_mem_waiters(s))
 		tcp_mem_wake(s);
 }
 

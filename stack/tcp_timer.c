@@ -192,7 +192,7 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 		: TCP_DATA_RETRIES;
 
 	c->t_rexmt = 0;
-	if (c->user_closed && c->sndbuf.len && s->tcp->mem_wait_head >= 0) {
+	if (c->user_closed && c->sndbuf.len && tcp_mem_waiters(s)) {
 		/* An orphan holds send-buffer chunks that connections with
 		 * a user wait for: it is reset, as Linux resets orphans
 		 * when TCP is out of memory (tcp_out_of_resources). */

@@ -338,6 +338,7 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 			   "syn_backlog = 0\n"
 			   "syn_turn_budget = 5\n"
 			   "send_chunks_max = 1000\n"
+			   "send_chunks_reserve = 100\n"
 			   "sndbuf = 1048576\n"
 			   "rcvbuf = 65536\n"
 			   "keepidle_s = 60\n"
@@ -352,6 +353,7 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 	ck_assert_uint_eq(cfg.limits.tcp_syn_backlog, 0);
 	ck_assert_uint_eq(cfg.limits.tcp_syn_turn_budget, 5);
 	ck_assert_uint_eq(cfg.limits.tcp_chunks_max, 1000);
+	ck_assert_uint_eq(cfg.limits.tcp_chunks_reserve, 100);
 	ck_assert_uint_eq(cfg.limits.tcp_sndbuf, 1048576);
 	ck_assert_uint_eq(cfg.limits.tcp_rcvbuf, 65536);
 	ck_assert_uint_eq(cfg.limits.tcp_keepidle_s, 60);

@@ -291,6 +291,8 @@ static void break_fn(void *arg)
 /* The daemon's send-buffer chunks (send_chunks_max), when a test's
  * fixture sets it; 0 keeps the default. */
 static uint32_t setup_chunks_max;
+/* ... and its reserve (send_chunks_reserve), when set: the value + 1. */
+static uint32_t setup_chunks_reserve_plus1;
 
 static void setup(void)
 {
@@ -305,6 +307,9 @@ static void setup(void)
 	config_defaults(&W.cfg);
 	if (setup_chunks_max)
 		W.cfg.limits.tcp_chunks_max = setup_chunks_max;
+	if (setup_chunks_reserve_plus1)
+		W.cfg.limits.tcp_chunks_reserve =
+		    setup_chunks_reserve_plus1 - 1;
 	snprintf(W.cfg.name, sizeof(W.cfg.name), "in-process");
 	W.cfg.log_target = LOG_TARGET_STDERR;
 	W.cfg.log_level = LOG_WARNING; /* not every client's coming and going */
@@ -1013,23 +1018,40 @@ END_TEST
 
 #define SMALL_POOL_CHUNKS 32
 
+#define SMALL_POOL_RESERVE 8
+
+/* A small pool shared alike by all (no reserve). */
 static void setup_small_pool(void)
 {
 	setup_chunks_max = SMALL_POOL_CHUNKS;
+	setup_chunks_reserve_plus1 = 1;
 	setup();
 	setup_chunks_max = 0;
+	setup_chunks_reserve_plus1 = 0;
+}
+
+/* A small pool with a reserve for connections below their minimum. */
+static void setup_small_pool_reserve(void)
+{
+	setup_chunks_max = SMALL_POOL_CHUNKS;
+	setup_chunks_reserve_plus1 = SMALL_POOL_RESERVE + 1;
+	setup();
+	setup_chunks_max = 0;
+	setup_chunks_reserve_plus1 = 0;
 }
 
 static int conn_a = -1, conn_b = -1; /* the daemon's connection ids */
 
-/* The chunk pool is dry and stays so: conn_a holds it all and the
- * peer's window is closed. */
+/* The chunk pool is dry and stays so: conn_a holds all of it outside
+ * the reserve and the peer's window is closed. */
 static bool pool_dry(void)
 {
 	const struct pkt_pool *pool = &W.d.stack->tcp->chunk_pool;
 	struct tcp_conn *a = tcp_conn_get(W.d.stack, conn_a);
 
-	return pool->in_use[PKT_CLASS_SMALL] == pool->max[PKT_CLASS_SMALL] &&
+	return pool->in_use[PKT_CLASS_SMALL] ==
+		   pool->max[PKT_CLASS_SMALL] -
+		       W.d.stack->tcp->chunks_reserve &&
 	       a && a->snd_wnd == 0;
 }
 
@@ -1154,6 +1176,57 @@ START_TEST(test_tcp_app_gone_while_waiting_for_memory_is_noticed)
 }
 END_TEST
 
+/* conn_a is still there, and chunks were taken from the reserve. */
+static bool a_holds_b_used_the_reserve(void)
+{
+	return !a_gone() &&
+	       stack_counter_get(W.d.stack, STACK_CTR_tcp_send_reserve_chunks) >
+		   0;
+}
+
+START_TEST(test_tcp_fresh_sender_moves_data_while_another_holds_the_pool)
+{
+	static char out[256 << 10], in[sizeof(out)];
+	struct utcp *u = client();
+	int a = fill_pool(u), b;
+	struct utcp_tcp_info info;
+	size_t sent = 0, got = 0;
+	struct probe pr = {a_holds_b_used_the_reserve, false};
+
+	/* a holds every chunk outside the reserve and its peer reads
+	 * nothing. A fresh connection still sends at once, from the
+	 * reserve (its minimum, TCP_SND_MIN_CHUNKS), and moves 256 KiB
+	 * through the echo, 4 KiB at a time, while a holds on. */
+	b = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
+	ck_assert_int_ge(b, 0);
+	conn_b = info.id;
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (char)(i * 7 + i / 251);
+	for (int ms = 0; ms < 4 * WAIT_MS && got < sizeof(out); ms++) {
+		ssize_t n;
+
+		if (sent < sizeof(out)) {
+			n = send(b, out + sent, sizeof(out) - sent,
+				 MSG_DONTWAIT);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		n = recv(b, in + got, sizeof(in) - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		else
+			usleep(1000);
+	}
+	ck_assert_uint_eq(got, sizeof(out));
+	ck_assert_mem_eq(in, out, sizeof(out));
+	on_loop(probe_fn, &pr);
+	ck_assert_msg(pr.result, "a went, or the reserve was not used");
+	close(b);
+	close(a);
+	utcp_close(u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -1197,6 +1270,12 @@ int main(void)
 		       test_tcp_sender_short_of_memory_resumes_when_it_frees);
 	tcase_add_test(tc,
 		       test_tcp_app_gone_while_waiting_for_memory_is_noticed);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("send minimum");
+	tcase_add_checked_fixture(tc, setup_small_pool_reserve, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(
+	    tc, test_tcp_fresh_sender_moves_data_while_another_holds_the_pool);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
