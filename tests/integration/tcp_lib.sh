@@ -184,10 +184,11 @@ start_unread() {
 		"$bytes" >"$TMP/offer.out"
 	UNREAD_PEER_PID=$BG_PID
 	wait_for has_line "$TMP/offer.out" listening || fail "the kernel's sender is not listening"
-	start_bg "$TCP_CHURN_HELPER" -S "$SOCK" hold "$KERNEL_IP" "$port" "$n" >"$TMP/hold.out"
+	start_bg "$TCP_CHURN_HELPER" -S "$SOCK" hold "$KERNEL_IP" "$port" "$n" >"$TMP/hold.out" 2>&1
 	UNREAD_APP_PID=$BG_PID
 	wait_for -t 60 has_line "$TMP/hold.out" ready ||
-		fail "the never-reading connections are not ready: $(cat "$TMP/hold.out")"
+		fail "the never-reading connections are not ready ($(live_conns) connections):" \
+			"$(cat "$TMP/hold.out")"
 }
 
 # shellcheck disable=SC2034 # the $*_PID are for the tests that source this
@@ -204,10 +205,11 @@ start_flood() {
 	FLOOD_SINK_PID=$BG_PID
 	wait_for has_line "$TMP/sink.out" listening || fail "the kernel's sink is not listening"
 	start_bg "$TCP_CHURN_HELPER" -S "$SOCK" flood "$KERNEL_IP" "$port" "$n" \
-		>"$TMP/flood.out"
+		>"$TMP/flood.out" 2>&1
 	FLOOD_APP_PID=$BG_PID
 	wait_for -t 60 has_line "$TMP/flood.out" ready ||
-		fail "the senders never all blocked: $(cat "$TMP/flood.out")"
+		fail "the senders never all blocked ($(live_conns) connections):" \
+			"$(cat "$TMP/flood.out")"
 }
 
 # fresh_both_ways PORT BYTES SECONDS: a fresh libutcp connection
