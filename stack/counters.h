@@ -94,6 +94,7 @@
 	X(tcp_rx_ooo_compact)                                                  \
 	X(tcp_rx_coalesced)                                                    \
 	X(tcp_rx_drop_mem_pressure)                                            \
+	X(tcp_rx_trim_mem_pressure) /* cut to the minimum, the rest dropped */ \
 	X(tcp_rx_dup_acks)                                                     \
 	X(tcp_tx_segments)                                                     \
 	X(tcp_tx_resets)                                                       \

@@ -600,6 +600,13 @@ static inline uint32_t tcp_rcv_mem(const struct tcp_conn *c)
 {
 	return c->rcvq_mem + c->ooo_mem;
 }
+/* Under hard pressure: may c take seg's data? It may hold up to its
+ * minimum (TCP_RCV_PRESSURE_WND_SEGS MSS): an in-order segment first
+ * prunes c's own out-of-order data, the highest first, and a segment
+ * beyond the minimum is cut to it (its FIN dropped). False when nothing
+ * of it fits. */
+bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
+			  struct tcp_seg *seg);
 /* Memory pressure from the pool's occupancy (TCP_MEM_*_16THS). */
 enum tcp_mem_level { TCP_MEM_OK, TCP_MEM_PRESSURE, TCP_MEM_HARD };
 enum tcp_mem_level tcp_mem_level(const struct stack *s);

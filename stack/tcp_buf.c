@@ -65,11 +65,15 @@
  * TCP_MEM_HARD_16THS, arriving data first prunes out-of-order data, the
  * highest first, from the connections holding the most, until the pool
  * is under TCP_MEM_PRUNE_TO_16THS (Linux's tcp_prune_ofo_queue; SACK
- * has the sender resend it, RFC 2018 8), and then data that would take
- * a connection beyond TCP_RCV_PRESSURE_WND_SEGS MSS held is dropped
- * (counted, ACK at once): every connection keeps that minimum, so it
- * still makes progress (what it holds is read, and it takes more),
- * and no one connection can take the pool from the others. The last 64
+ * has the sender resend it, RFC 2018 8), and then a connection may
+ * hold no more than TCP_RCV_PRESSURE_WND_SEGS MSS (tcp_rcv_pressure_-
+ * fit): a segment crossing that is cut to it, one beyond it dropped
+ * (counted, ACK at once), and the segment that fills a connection's
+ * hole first prunes that connection's own out-of-order data, so bytes
+ * held beyond a hole never stall it. Every connection keeps that
+ * minimum, so it still makes progress (what it holds is read, and it
+ * takes more), and no one connection can take the pool from the
+ * others. The last 64
  * buffers are kept for ACKs and the daemon's reads (tcp_input.c).
  */
 #include <stdlib.h>
@@ -544,6 +548,40 @@ void tcp_mem_reclaim(struct stack *s)
 				break;
 		}
 	}
+}
+
+bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
+			  struct tcp_seg *seg)
+{
+	uint32_t min = TCP_RCV_PRESSURE_WND_SEGS * c->our_mss;
+	uint32_t ooo = tcp_ooo_bytes(c), held;
+	uint64_t n = 0;
+
+	/* The segment at rcv_nxt fills the hole: what c holds beyond it
+	 * gives way, or c could never move again (SACK has the sender
+	 * resend it, RFC 2018 8). */
+	while (seg->seq == c->rcv_nxt && c->nooo &&
+	       (uint64_t)tcp_rcv_queued(c) + ooo + seg->len > min) {
+		ooo -= c->ooo[c->nooo - 1].len;
+		tcp_ooo_remove(s, c, c->nooo - 1);
+		n++;
+	}
+	if (n) {
+		tcp_ooo_release(s, c);
+		TCP_RULE(s, data_ooo_pruned);
+		COUNT_N(s, tcp_rx_ooo_pruned, n);
+	}
+	held = tcp_rcv_queued(c) + ooo;
+	if (held >= min)
+		return false;
+	if (seg->len > min - held) {
+		/* Take what fits; the rest (and a FIN after it) comes
+		 * again. */
+		seg->len = min - held;
+		seg->flags &= (uint8_t)~TCP_FIN;
+		COUNT(s, tcp_rx_trim_mem_pressure);
+	}
+	return true;
 }
 
 void tcp_rcv_free(struct stack *s, struct tcp_conn *c)

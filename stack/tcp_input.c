@@ -717,10 +717,10 @@ static bool tcp_text_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_drop_payload(seg);
 		*ack_now = true;
 	} else if (tcp_mem_level(s) == TCP_MEM_HARD &&
-		   tcp_rcv_queued(c) + tcp_ooo_bytes(c) + seg->len >
-		       TCP_RCV_PRESSURE_WND_SEGS * c->our_mss) {
+		   !tcp_rcv_pressure_fit(s, c, seg)) {
 		/* The pool under hard pressure even after pruning: a
-		 * connection may queue only up to its minimum (tcp_buf.c). */
+		 * connection may hold only up to its minimum, and takes what
+		 * of the segment fits it (tcp_buf.c). */
 		TCP_RULE(s, data_mem_pressure);
 		COUNT(s, tcp_rx_drop_mem_pressure);
 		tcp_drop_payload(seg);

@@ -301,18 +301,101 @@ START_TEST(test_hard_pressure_keeps_a_minimum_per_connection)
 	ck_assert_uint_eq(t_rule(p.a, data_mem_pressure), 1);
 	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_drop_mem_pressure), 1);
 	/* ... connection 1, holding nothing, still receives, up to its
-	 * minimum. */
+	 * minimum: the segment that crosses it is cut to it, the next
+	 * one dropped. */
 	put_data(&p, ca[1], cb[1], base1, 0, 1400);
 	put_data(&p, ca[1], cb[1], base1, 1400, 1400);
 	ck_assert_uint_eq(a1->rcv_nxt, base1 + 2800);
 	ck_assert_uint_eq(t_rule(p.a, data_mem_pressure), 1);
 	put_data(&p, ca[1], cb[1], base1, 2800, 1400);
-	ck_assert_uint_eq(a1->rcv_nxt, base1 + 2800);
+	ck_assert_uint_eq(a1->rcv_nxt,
+			  base1 + TCP_RCV_PRESSURE_WND_SEGS * a1->our_mss);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_trim_mem_pressure), 1);
+	ck_assert_uint_eq(t_rule(p.a, data_mem_pressure), 1);
+	put_data(&p, ca[1], cb[1], base1, 2920, 1400);
 	ck_assert_uint_eq(t_rule(p.a, data_mem_pressure), 2);
 	/* Once it reads, it goes on. */
-	ck_assert_uint_eq(read_check(&p, ca[1]), 2800);
-	put_data(&p, ca[1], cb[1], base1, 2800, 1400);
-	ck_assert_uint_eq(a1->rcv_nxt, base1 + 4200);
+	ck_assert_uint_eq(read_check(&p, ca[1]), 2920);
+	put_data(&p, ca[1], cb[1], base1, 2920, 1400);
+	ck_assert_uint_eq(a1->rcv_nxt, base1 + 4320);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* Under hard pressure a connection with a hole and more than its
+ * minimum held out of order must still move: the segment that fills the
+ * hole makes room by pruning the connection's own out-of-order data
+ * (RFC 2018 8: SACKed data may be discarded, the sender resends it), so
+ * it is never refused for the bytes it holds beyond the hole. The large
+ * class is the one under pressure, so the stack-wide pruning of the
+ * small class leaves this connection's store alone. */
+START_TEST(test_hard_pressure_segment_filling_the_hole_prunes_its_own_store)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[16];
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t nheld = 0, base;
+
+	stack_limits_default(&lim);
+	lim.pkt_large_max = 16;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	ck_assert_uint_eq(a->our_mss, 1460);
+	/* A hole of 1400 bytes, then 3 x 1400 held out of order. */
+	for (uint32_t i = 1; i <= 3; i++)
+		put_data(&p, ca, cb, base, 1400 * i, 1400);
+	ck_assert_uint_eq(a->nooo, 3);
+	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 5000));
+	/* The hole fills: the highest out-of-order segments go until the
+	 * connection is within its minimum, and the stream moves on. */
+	put_data(&p, ca, cb, base, 0, 1400);
+	ck_assert_uint_eq(a->rcv_nxt, base + 2800);
+	ck_assert_uint_eq(a->nooo, 0);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 2);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_drop_mem_pressure), 0);
+	ck_assert_uint_eq(read_check(&p, ca), 2800);
+	/* What was pruned comes again and is taken. */
+	put_data(&p, ca, cb, base, 2800, 1400);
+	ck_assert_uint_eq(a->rcv_nxt, base + 4200);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* Under hard pressure a super-segment beyond the minimum is not dropped
+ * whole: the part that fits is taken (and its FIN, which lies beyond
+ * the cut, dropped). */
+START_TEST(test_hard_pressure_cuts_a_super_segment_to_the_minimum)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[16];
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t nheld = 0, base;
+
+	stack_limits_default(&lim);
+	lim.pkt_large_max = 16;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 5000));
+	put_data(&p, ca, cb, base, 0, 20000);
+	ck_assert_uint_eq(a->rcv_nxt,
+			  base + TCP_RCV_PRESSURE_WND_SEGS * a->our_mss);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_trim_mem_pressure), 1);
+	ck_assert_uint_eq(read_check(&p, ca),
+			  TCP_RCV_PRESSURE_WND_SEGS * a->our_mss);
 	t_pool_release(p.a, held, &nheld);
 	t_pair_free(&p);
 }
@@ -459,6 +542,11 @@ int main(void)
 	tcase_add_test(tc, test_pool_pressure_prunes_the_biggest_holder_first);
 	tcase_add_test(tc, test_pressure_keeps_new_windows_at_a_few_segments);
 	tcase_add_test(tc, test_hard_pressure_keeps_a_minimum_per_connection);
+	tcase_add_test(
+	    tc,
+	    test_hard_pressure_segment_filling_the_hole_prunes_its_own_store);
+	tcase_add_test(tc,
+		       test_hard_pressure_cuts_a_super_segment_to_the_minimum);
 	tcase_add_test(tc, test_short_super_segments_move_to_small_buffers);
 	tcase_add_test(tc, test_pruning_frees_the_class_that_is_short);
 	tcase_add_test(tc,
