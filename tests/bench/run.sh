@@ -26,149 +26,13 @@
 # daemon with perf during the utcpd bulk runs and print the top symbols).
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-if [[ -z ${UTCPD:-} ]]; then
-	B=$(cd "${1:-$HERE/../../build}" && pwd) ||
-		{ echo "run.sh: no build directory ${1:-build}" >&2; exit 1; }
-	export UTCPD=$B/daemon/utcpd UTCPCTL=$B/client-lib/utcpctl \
-		UTCP_NC=$B/client-lib/utcp-nc UTCP_BENCH=$B/tests/bench/utcp-bench
-fi
-: "${UTCP_BENCH:?UTCP_BENCH must name the utcp-bench binary}"
-
-# shellcheck source=../integration/lib.sh
-source "$HERE/../integration/lib.sh"
-TEST_NAME=bench
+# shellcheck source=bench_lib.sh
+source "$HERE/bench_lib.sh"
 
 SECONDS_BULK=${BENCH_SECONDS:-5}
 SECONDS_RATE=${BENCH_RATE_SECONDS:-3}
 RR_COUNT=${BENCH_RR_COUNT:-20000}
 IDLE_N=${BENCH_IDLE:-10000}
-NSB=""          # the baseline's application namespace
-VK_NS=10.78.1.1 # NS's end of vk (GSO)
-VK_B=10.78.1.2  # NSB's end of vk
-VM_NS=10.78.2.1 # NS's end of vm (MTU frames)
-VM_B=10.78.2.2  # NSB's end of vm
-
-# lib.sh's cleanup, run after the baseline namespace is gone.
-eval "lib_$(declare -f cleanup)"
-bench_cleanup() {
-	local status=$? pid
-	if [[ -n $NSB ]]; then
-		for pid in $(ip netns pids "$NSB" 2>/dev/null); do
-			kill -s KILL "$pid" 2>/dev/null || true
-		done
-		ip netns del "$NSB" 2>/dev/null || true
-	fi
-	(exit "$status")
-	lib_cleanup
-}
-trap bench_cleanup EXIT
-
-nsbx() {
-	ip netns exec "$NSB" "$@"
-}
-
-# ---- results ------------------------------------------------------------
-
-declare -A R # figure name -> value (printed in the table)
-
-# result FILE KEY: prints KEY's value from FILE's last RESULT line.
-result() {
-	grep '^RESULT ' "$1" 2>/dev/null | tail -n 1 | tr ' ' '\n' |
-		sed -n "s/^$2=//p"
-}
-
-# run_bg NAME WHERE ARGS...: utcp-bench ARGS in the background, in namespace
-# WHERE (ns, nsb), output in $TMP/NAME.out and .err. $BG_PID is its PID.
-run_bg() {
-	local name=$1 where=$2
-	shift 2
-	local n=$NS
-	[[ $where == nsb ]] && n=$NSB
-	start_bg ip netns exec "$n" "$UTCP_BENCH" -S "$SOCK" "$@" \
-		>"$TMP/$name.out" 2>"$TMP/$name.err" </dev/null
-}
-
-# run_fg NAME WHERE TIMEOUT ARGS...: utcp-bench ARGS in the foreground,
-# killed after TIMEOUT seconds; output in $TMP/NAME.out and .err.
-run_fg() {
-	local name=$1 where=$2 t=$3
-	shift 3
-	local n=$NS
-	[[ $where == nsb ]] && n=$NSB
-	timeout -k 2 "$t" ip netns exec "$n" "$UTCP_BENCH" -S "$SOCK" "$@" \
-		>"$TMP/$name.out" 2>"$TMP/$name.err" </dev/null || {
-		say "$name: utcp-bench exited with $? ($(tail -n 1 "$TMP/$name.err"))"
-		return 0
-	}
-}
-
-listening() {
-	grep -q '^LISTENING' "$1"
-}
-
-# wait_listening NAME: waits until the background NAME listens.
-wait_listening() {
-	wait_for -t 10 listening "$TMP/$1.out" ||
-		fail "$1 is not listening: $(cat "$TMP/$1.err")"
-}
-
-# stop_wait PID: SIGTERM, then waits (at most 10 s) for it to finish.
-stop_wait() {
-	kill -s TERM "$1" 2>/dev/null || true
-	wait_for -t 10 bash -c "! kill -0 $1 2>/dev/null" || true
-	stop_bg "$1"
-}
-
-# finished PID: waits up to $2 seconds for a background PID to exit.
-finished() {
-	wait_for -t "$2" bash -c "! kill -0 $1 2>/dev/null" || true
-	stop_bg "$1"
-}
-
-# ---- setup --------------------------------------------------------------
-
-setup() {
-	require_root
-	[[ -x $UTCP_BENCH ]] || fail "no $UTCP_BENCH (build first)"
-	# 10,000 connections are 10,000 descriptors in each process and
-	# in the daemon (which raises its soft limit to this hard one).
-	ulimit -Hn 65536 2>/dev/null || true
-	ulimit -n "$(ulimit -Hn)"
-
-	start_daemon bench tb0 10.77.0
-	say "utcpd is PID $DAEMON_PID"
-	NSB="utcpb-$$-$RANDOM"
-	ip netns add "$NSB" || fail "cannot create namespace $NSB"
-	ip -n "$NSB" link set lo up
-	local n
-	for n in "$NS" "$NSB"; do
-		ip netns exec "$n" sh -c '
-			echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6
-			echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
-			echo 65535 >/proc/sys/net/core/somaxconn
-			echo 65535 >/proc/sys/net/ipv4/tcp_max_syn_backlog
-			echo "1024 65535" >/proc/sys/net/ipv4/ip_local_port_range
-			echo 1 >/proc/sys/net/ipv4/tcp_tw_reuse' 2>/dev/null || true
-	done
-	ip -n "$NS" link add vk0 type veth peer name vk1 netns "$NSB"
-	ip -n "$NS" link add vm0 type veth peer name vm1 netns "$NSB"
-	# (gso_max_segs 1 would do it too, but the kernel is pathological
-	# that way: a quarter of a Gbit/s, and reordering.)
-	nsx "$PYTHON" "$HERE/offload.py" vm0 tso=0 gso=0 >/dev/null ||
-		fail "cannot turn offloads off on vm0"
-	nsbx "$PYTHON" "$HERE/offload.py" vm1 tso=0 gso=0 >/dev/null ||
-		fail "cannot turn offloads off on vm1"
-	ip -n "$NS" addr add "$VK_NS/24" dev vk0
-	ip -n "$NS" addr add "$VM_NS/24" dev vm0
-	ip -n "$NSB" addr add "$VK_B/24" dev vk1
-	ip -n "$NSB" addr add "$VM_B/24" dev vm1
-	for n in vk0 vm0; do ip -n "$NS" link set "$n" mtu 1500 up; done
-	for n in vk1 vm1; do ip -n "$NSB" link set "$n" mtu 1500 up; done
-	wait_for nsbx ping -c 1 -W 1 "$VM_NS" || fail "veth $VM_B -> $VM_NS"
-	wait_for nsbx ping -c 1 -W 1 "$VK_NS" || fail "veth $VK_B -> $VK_NS"
-	wait_for nsx ping -c 1 -W 1 "$DAEMON_IP" || fail "TAP -> $DAEMON_IP"
-	say "$(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-}
 
 # ---- 1. bulk throughput ---------------------------------------------------
 
@@ -290,104 +154,14 @@ bench_rates() {
 
 # ---- 4. memory per idle connection ----------------------------------------
 
-rss_kb() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
-}
-
-# Kernel slab memory (kB), the whole machine: noisy, but 10,000
-# connections stand well above the noise.
-slab_kb() {
-	awk '/^Slab:/ { print $2 }' /proc/meminfo
-}
-
-slabinfo_snap() {
-	[[ -r /proc/slabinfo ]] || return 0
-	awk 'NR > 2 { print $1, $3 * $4 }' /proc/slabinfo | sort >"$1"
-}
-
-# slab_names CACHE: CACHE and the caches merged with it (slabinfo shows
-# one name for them all: UNIX sockets appear as signal_cache, say).
-slab_names() {
-	local target names
-	target=$(readlink "/sys/kernel/slab/$1" 2>/dev/null) || {
-		printf '%s' "$1"
-		return 0
-	}
-	names=$(find /sys/kernel/slab -maxdepth 1 -lname "$target" -printf '%f\n' |
-		grep -v '^:' | sort | tr '\n' '=' | sed 's/=$//')
-	printf '%s' "${names:-$1}"
-}
-
-# slab_top BEFORE AFTER: the caches that grew most, in kB.
-slab_top() {
-	[[ -s $1 && -s $2 ]] || return 0
-	local name kb out=()
-	while read -r name kb; do
-		out+=("$(slab_names "$name") +$kb kB")
-	done < <(join "$1" "$2" |
-		awk '{ d = int(($3 - $2) / 1024); if (d > 64) print $1, d }' |
-		sort -k2 -rn | head -n 8)
-	local IFS=,
-	printf '%s' "${out[*]}" | sed 's/,/, /g'
-}
-
-# idle KEY WHERE STACK HOST: N connections from WHERE (utcpd or
-# kernel sockets) to a kernel `hold` in NS; memory before and after.
-idle() {
-	local key=$1 where=$2 stack=$3 host=$4 k=()
-	[[ $stack == kernel ]] && k=(-k)
-	run_bg "$key-hold" ns -k hold 5501
-	local hold=$BG_PID
-	wait_listening "$key-hold"
-	local rss0 slab0 rss1 slab1
-	sleep 1 # let the slab counters settle
-	rss0=$(rss_kb "$DAEMON_PID")
-	slab0=$(slab_kb)
-	slabinfo_snap "$TMP/$key-slab0"
-	run_bg "$key-idle" "$where" "${k[@]}" idle "$host" 5501 "$IDLE_N"
-	local idle_pid=$BG_PID
-	wait_for -t 120 grep -q '^RESULT' "$TMP/$key-idle.out" ||
-		say "$key: idle did not finish in 120 s: $(tail -n 2 "$TMP/$key-idle.err")"
-	rss1=$(rss_kb "$DAEMON_PID")
-	slab1=$(slab_kb)
-	slabinfo_snap "$TMP/$key-slab1"
-	say "$key: $(grep '^RESULT' "$TMP/$key-idle.out" || cat "$TMP/$key-idle.err")"
-	say "$key: daemon VmRSS $rss0 kB -> $rss1 kB; kernel Slab $slab0 kB -> $slab1 kB"
-	say "$key: slab caches grown: $(slab_top "$TMP/$key-slab0" "$TMP/$key-slab1")"
-	local ok
-	ok=$(result "$TMP/$key-idle.out" open)
-	R[$key-ok]=${ok:-0}
-	R[$key-errors]=$(result "$TMP/$key-idle.out" errors)
-	R[$key-closed]=$(result "$TMP/$key-idle.out" closed)
-	if ((${ok:-0} > 0)); then
-		R[$key-rss]=$(((rss1 - rss0) * 1024 / ok))
-		R[$key-slab]=$(((slab1 - slab0) * 1024 / ok))
-	else
-		R[$key-rss]=failed R[$key-slab]=failed
-	fi
-	# The kernel closes first: TIME_WAIT ends up in the kernel, and
-	# utcpd's table is left as it was.
-	stop_wait "$hold"
-	say "$key: hold $(grep '^RESULT' "$TMP/$key-hold.out" || cat "$TMP/$key-hold.err")"
-	stop_wait "$idle_pid"
-}
-
 bench_idle() {
 	say "memory: $IDLE_N idle connections to a kernel listener"
-	idle idle-utcpd ns utcpd "$KERNEL_IP"
-	idle idle-kernel nsb kernel "$VM_NS"
+	held idle-utcpd ns utcpd "$KERNEL_IP" "$IDLE_N" hold
+	held_stop
+	held idle-kernel nsb kernel "$VM_NS" "$IDLE_N" hold
+	held_stop
 }
 
-# ---- the table --------------------------------------------------------------
-
-# v KEY: the figure R[KEY], or "-" when it was not measured.
-v() {
-	printf '%s' "${R[$1]:--}"
-}
-
-row() {
-	printf '%-40s %18s %18s  %s\n' "$@"
-}
 
 table() {
 	echo
@@ -406,7 +180,8 @@ table() {
 	echo
 }
 
-setup
+# One client holds BENCH_IDLE connections.
+setup "[control]" "connections_per_client = 1048576"
 # Memory first, on a fresh daemon: nothing else has touched its tables.
 bench_idle
 bench_bulk

@@ -29,9 +29,11 @@
  *   accept-rate PORT [SECONDS]   accept + close until no connection came
  *                                for 1 s (or SECONDS, default 60,
  *                                passed); report accepts/s
- *   idle HOST PORT N             open N connections and hold them;
- *                                report how many succeeded, check after
- *                                a second that they are all still open,
+ *   idle HOST PORT N [BYTES]     open N connections, write BYTES (default
+ *                                0) on each, never read; report how many
+ *                                succeeded and the bytes written, check
+ *                                after a second that they are all still
+ *                                open (no EOF, reset or error byte),
  *                                then hold them until SIGTERM/SIGINT
  *   hold PORT                    accept connections and hold them until
  *                                SIGTERM/SIGINT; report how many
@@ -584,11 +586,41 @@ static int mode_accept_rate(uint16_t port, long max_seconds)
 	return 0;
 }
 
-static int mode_idle(struct in_addr host, uint16_t port, long count)
+/* Writes up to `bytes` on fd without blocking for long: a socket that
+ * takes nothing for IDLE_WRITE_WAIT_MS is left. Returns what it took. */
+#define IDLE_WRITE_WAIT_MS 100
+static long long idle_write(int fd, long long bytes)
+{
+	static const char junk[4096];
+	long long done = 0;
+
+	while (done < bytes && !stop) {
+		size_t len = (size_t)(bytes - done) < sizeof(junk)
+				 ? (size_t)(bytes - done)
+				 : sizeof(junk);
+		ssize_t n = send(fd, junk, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+
+		if (n > 0) {
+			done += n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			break;
+		if (poll(&p, 1, IDLE_WRITE_WAIT_MS) == 0)
+			break;
+	}
+	return done;
+}
+
+static int mode_idle(struct in_addr host, uint16_t port, long count,
+		     long long bytes)
 {
 	int *fds = calloc((size_t)count, sizeof(*fds)), first_err = 0;
 	struct pollfd *p = calloc((size_t)count, sizeof(*p));
 	long ok = 0, errors = 0, dead = 0, i;
+	long long written = 0;
 	uint64_t t0 = now_ns(), t1;
 
 	if (!fds || !p)
@@ -608,19 +640,21 @@ static int mode_idle(struct in_addr host, uint16_t port, long count)
 		fds[ok++] = fd;
 	}
 	t1 = now_ns();
-	/* A second later each must still be open: nothing readable (no
-	 * EOF, no error byte), no hang-up. */
+	for (i = 0; i < ok && bytes > 0; i++)
+		written += idle_write(fds[i], bytes);
+	/* A second later each must still be open: no EOF, no error byte,
+	 * no reset or hang-up (data the peer sent may be waiting). */
 	sleep(1);
 	for (i = 0; i < ok; i++)
-		p[i] =
-		    (struct pollfd){.fd = fds[i], .events = POLLIN | POLLPRI};
+		p[i] = (struct pollfd){.fd = fds[i],
+				       .events = POLLRDHUP | POLLPRI};
 	if (ok && poll(p, (nfds_t)ok, 0) > 0)
 		for (i = 0; i < ok; i++)
 			if (p[i].revents)
 				dead++;
 	printf("RESULT mode=idle wanted=%ld ok=%ld errors=%ld closed=%ld "
-	       "open=%ld connect_seconds=%.3f first_error=%s\n",
-	       count, ok, errors, dead, ok - dead, secs(t1 - t0),
+	       "open=%ld connect_seconds=%.3f written=%lld first_error=%s\n",
+	       count, ok, errors, dead, ok - dead, secs(t1 - t0), written,
 	       first_err ? err_name(first_err) : "none");
 	fflush(stdout);
 	while (!stop)
@@ -680,7 +714,8 @@ static void __attribute__((noreturn)) usage(void)
 		"usage: utcp-bench [-k] [-S PATH] MODE ARGS...\n"
 		"  sink PORT | source HOST PORT SECONDS | echo PORT |\n"
 		"  rr HOST PORT COUNT SIZE | connect-rate HOST PORT SECONDS |\n"
-		"  accept-rate PORT [SECONDS] | idle HOST PORT N | hold PORT\n"
+		"  accept-rate PORT [SECONDS] | idle HOST PORT N [BYTES] | "
+		"hold PORT\n"
 		"  -k: kernel sockets instead of utcpd's\n");
 	exit(2);
 }
@@ -741,9 +776,12 @@ int main(int argc, char **argv)
 		    parse_port(argv[1]),
 		    argc == 3 ? parse_num(argv[2], 1, 3600, "seconds") : 60);
 	} else if (!strcmp(mode, "idle")) {
-		NARGS(3);
-		return mode_idle(parse_host(argv[1]), parse_port(argv[2]),
-				 parse_num(argv[3], 1, 1000000, "count"));
+		if (argc != 4 && argc != 5)
+			usage();
+		return mode_idle(
+		    parse_host(argv[1]), parse_port(argv[2]),
+		    parse_num(argv[3], 1, 1000000, "count"),
+		    argc == 5 ? parse_num(argv[4], 0, 1 << 30, "bytes") : 0);
 	} else if (!strcmp(mode, "hold")) {
 		NARGS(1);
 		return mode_hold(parse_port(argv[1]));

@@ -62,16 +62,6 @@ if ((UTCP_SANITIZED)); then
 	rss_slack_kib=$((512 * 1024)) # ASan's quarantine alone is 256 MiB
 fi
 
-# daemon_rss_kib: utcpd's resident set, KiB.
-daemon_rss_kib() {
-	awk '/^VmRSS:/ { print $2 }' /proc/"$DAEMON_PID"/status
-}
-
-# pool_in_use: the packet pool's "SMALL LARGE" buffers in use.
-pool_in_use() {
-	tcp_query '"%d %d" % (st["pool"]["small_in_use"], st["pool"]["large_in_use"])'
-}
-
 # states: the daemon's TCP entries counted by state.
 states() {
 	tcp_query 'sorted({s["state"]: sum(1 for t in tcp if t["state"] == s["state"])
@@ -98,19 +88,6 @@ kill_app() {
 		kill -s KILL "$1"
 		wait "$1" || true
 	} 2>/dev/null
-}
-
-# output_cmp OP VALUE CMD...: CMD's output compares (test's -eq, -ge
-# ...) with VALUE: for wait_for, which must run CMD on every try.
-output_cmp() {
-	local op=$1 value=$2
-	shift 2
-	test "$("$@")" "$op" "$value"
-}
-
-# has_line FILE LINE: FILE has LINE.
-has_line() {
-	grep -qxF "$2" "$1"
 }
 
 # kernel_left PORT: the kernel's TCP sockets with PORT at either end

@@ -43,13 +43,11 @@
  *   tcp_churn_helper [-S PATH] flood HOST PORT COUNT [SNDBUF]
  *       Connects COUNT times (blocking, send buffer SNDBUF bytes, by
  *       default 64 MiB, so that only the daemon's shared chunk pool
- *       limits what each one queues),
- *       then writes to all of them round robin, FLOOD_PIECE bytes at a
- *       time without blocking (with SNDBUF given: each until it refuses,
- *       as a socketpair that poll() no longer calls writable still takes
- *       a piece at a time); once every one has refused a write (its
- *       socketpair is full) it prints "ready", and goes on writing
- *       whatever they take until killed.
+ *       limits what each one queues), then writes to all of them round
+ *       robin, to each FLOOD_PIECE bytes at a time without blocking until
+ *       it refuses; once every one has refused a write (its socketpair
+ *       is full) it prints "ready", and goes on writing whatever they
+ *       take until killed.
  *
  * Every failure is a message on stderr and exit status 1.
  */
@@ -574,13 +572,14 @@ static int cmd_flood(int argc, char **argv)
 	}
 	for (;;) {
 		for (i = 0; i < count; i++) {
-			ssize_t n = send(pfds[i].fd, junk, sizeof(junk),
-					 MSG_DONTWAIT | MSG_NOSIGNAL);
+			ssize_t n;
 
-			while (argc == 4 && n > 0)
+			/* Until refused: a socketpair stops polling writable
+			 * at a quarter full, long before it refuses. */
+			do
 				n = send(pfds[i].fd, junk, sizeof(junk),
 					 MSG_DONTWAIT | MSG_NOSIGNAL);
-
+			while (n > 0);
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 				die("connection %lu: send: %s", i,
 				    strerror(errno));

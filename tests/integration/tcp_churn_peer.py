@@ -48,6 +48,10 @@ reading it (RST) and the client sees ECONNRESET.
       Listens (receive buffer 4 KiB, so windows close at once), prints
       "listening", accepts every connection and never reads; killed,
       its kernel resets them all (data unread).
+  offer HOST PORT BYTES
+      Listens, prints "listening", accepts every connection and sends
+      BYTES on each (all of them in one loop, without blocking), never
+      reading, until killed: the peer of applications that never read.
 
 Errors: a message and exit status 1.
 """
@@ -390,6 +394,38 @@ def sink(host, port):
         keep.append(s.accept()[0])
 
 
+def offer(host, port, nbytes):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((host, port))
+    ls.listen(4096)
+    ls.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(ls, selectors.EVENT_READ)
+    left, buf = {}, b"u" * 65536
+    print("listening", flush=True)
+    while True:  # until killed
+        for key, _ in sel.select():
+            if key.fileobj is ls:
+                try:
+                    c, _ = ls.accept()
+                except BlockingIOError:
+                    continue
+                c.setblocking(False)
+                left[c] = nbytes
+                sel.register(c, selectors.EVENT_WRITE)
+                continue
+            c = key.fileobj
+            try:
+                left[c] -= c.send(buf[: left[c]])
+            except BlockingIOError:
+                continue
+            except OSError:
+                left[c] = 0
+            if left[c] <= 0:
+                sel.unregister(c)
+
+
 def main():
     if len(sys.argv) < 2:
         die("usage: tcp_churn_peer.py COMMAND ARGS...")
@@ -413,6 +449,8 @@ def main():
             blackhole(args[0], int(args[1]))
         elif cmd == "sink" and len(args) == 2 and not tolerant:
             sink(args[0], int(args[1]))
+        elif cmd == "offer" and len(args) == 3 and not tolerant:
+            offer(args[0], int(args[1]), int(args[2]))
         else:
             die(f"bad command line: {sys.argv[1:]}")
     except OSError as e:

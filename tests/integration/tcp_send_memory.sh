@@ -35,45 +35,17 @@
 
 : "${TCP_CHURN_HELPER:?TCP_CHURN_HELPER must name the tcp_churn_helper binary}"
 
-peer=$(dirname "$0")/tcp_churn_peer.py
 flood=${TCP_SEND_MEMORY_FLOOD:-300} # connections whose peer never reads
 chunks_max=256
 sink_port=7100
 reader_port=7101
 fresh_bytes=$((1024 * 1024))
 
-# daemon_rss_kib: utcpd's resident set, KiB.
-daemon_rss_kib() {
-	awk '/^VmRSS:/ { print $2 }' /proc/"$DAEMON_PID"/status
-}
-
-# pool_in_use: the packet pool's "SMALL LARGE" buffers in use.
-pool_in_use() {
-	tcp_query '"%d %d" % (st["pool"]["small_in_use"], st["pool"]["large_in_use"])'
-}
-
 # conns_to PORT [ORPHAN]: the daemon's connections with the kernel's
 # PORT as their remote end (ORPHAN True/False: only those that are, or
 # are not, orphans: closed by their application, finishing alone).
 conns_to() {
 	tcp_count "s[\"remote\"] == \"$KERNEL_IP:$1\" and s[\"orphan\"] in (${2:-True, False},)"
-}
-
-# send_queued: bytes every connection of the daemon holds to send.
-send_queued() {
-	tcp_query 'sum(s["send_queue"] for s in tcp if not s["listener"])'
-}
-
-# output_cmp OP VALUE CMD...: CMD's output compares with VALUE.
-output_cmp() {
-	local op=$1 value=$2
-	shift 2
-	test "$("$@")" "$op" "$value"
-}
-
-# has_line FILE LINE: FILE has LINE.
-has_line() {
-	grep -qxF "$2" "$1"
 }
 
 make_namespace
@@ -89,15 +61,8 @@ rss_base=$(daemon_rss_kib)
 say "  $fds_base descriptors, packet pool in use $pool_base, RSS $rss_base KiB"
 
 say "2. $flood senders to a kernel sink that never reads"
-start_ns_bg "$PYTHON" "$peer" sink "$KERNEL_IP" "$sink_port" >"$TMP/sink.out"
-sink=$BG_PID
-wait_for has_line "$TMP/sink.out" listening || fail "the kernel's sink is not listening"
 waits0=$(counter tcp_send_mem_waits)
-start_bg "$TCP_CHURN_HELPER" -S "$SOCK" flood "$KERNEL_IP" "$sink_port" "$flood" \
-	>"$TMP/flood.out"
-app=$BG_PID
-wait_for -t 60 has_line "$TMP/flood.out" ready ||
-	fail "the senders never all blocked: $(cat "$TMP/flood.out")"
+start_flood "$sink_port" "$flood"
 # The pool is dry once senders are refused for want of chunks (and the
 # fresh connection's refusal below shows it still is).
 wait_for -t 20 output_cmp -ge $((waits0 + flood / 2)) counter tcp_send_mem_waits ||
@@ -136,8 +101,8 @@ say "  it waits for memory; its descriptors in the daemon: $fds_fresh"
 
 say "4. the senders are killed while they wait for memory"
 wakeups0=$(counter tcp_send_mem_wakeups)
-kill -s KILL "$app"
-wait "$app" 2>/dev/null || true
+kill -s KILL "$FLOOD_APP_PID"
+wait "$FLOOD_APP_PID" 2>/dev/null || true
 wait_for -t 10 output_cmp -eq 0 conns_to "$sink_port" False ||
 	fail "$(conns_to $sink_port False) connections to the sink left after their senders died: $(tcp_unsettled)"
 wait_for -t 10 output_cmp -le $((fds_base + fds_fresh)) daemon_fds ||
@@ -151,7 +116,7 @@ wait_pid 10 "$reader" || fail "the kernel's reader exited with status $?"
 say "  the fresh connection resumed: $fresh_bytes bytes intact"
 
 say "5. the sink goes; everything settles"
-stop_bg "$sink"
+stop_bg "$FLOOD_SINK_PID"
 wait_for -t 10 tcp_settled || fail "connections left: $(tcp_unsettled)"
 wait_for -t 10 output_cmp -eq 0 send_queued || fail "$(send_queued) bytes still queued to send"
 wait_for -t 10 output_cmp -eq "$fds_base" daemon_fds ||

@@ -25,10 +25,7 @@ size=$((4 << 20))
 
 start_daemon tcpsynflood utsynfl 10.77.35
 nsx ping -n -c 1 -w 5 "$DAEMON_IP" >/dev/null || fail "ping $DAEMON_IP failed"
-pool() {
-	tcp_query '"%d %d" % (st["pool"]["small_in_use"], st["pool"]["large_in_use"])'
-}
-pool0=$(pool)
+pool0=$(pool_in_use)
 say "baseline: pool in use (small large) $pool0"
 
 random_file "$TMP/in" "$size"
@@ -84,7 +81,6 @@ say "  the TAP's SYN filter went on ${link#* } times"
 # Half-open connections of the flood expire (their SYN-ACKs go
 # unanswered); cookies keep nothing. Then everything is as before.
 wait_for -t 90 tcp_settled || fail "connections left: $(tcp_unsettled)"
-wait_for -t 30 sh -c "[ \"\$1\" = \"\$(\"\$2\" -S \"\$3\" status --json | \"\$4\" -c 'import json,sys; p=json.load(sys.stdin)[\"pool\"]; print(p[\"small_in_use\"], p[\"large_in_use\"])')\" ]" \
-	_ "$pool0" "$UTCPCTL" "$SOCK" "$PYTHON" || fail "pool in use $(pool), not back to $pool0"
-say "  after: pool in use $(pool), no connection left but TIME_WAIT"
+wait_for -t 30 output_is "$pool0" pool_in_use || fail "pool in use $(pool_in_use), not back to $pool0"
+say "  after: pool in use $(pool_in_use), no connection left but TIME_WAIT"
 pass
