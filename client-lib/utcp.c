@@ -489,6 +489,33 @@ int utcp_udp_connect(struct utcp *u, struct in_addr addr, uint16_t port,
 	return utcp_udp_open(u, any, 0, addr, port, flags, NULL);
 }
 
+/* The socket's pending error (an error packet at the head of its
+ * channel), taken, as a kernel's send returns and clears sk_err; 0
+ * when the head is a datagram or nothing. */
+static int udp_take_error(int fd)
+{
+	uint8_t hdr[IPC_DGRAM_HDR_LEN];
+	struct ipc_dgram_hdr h;
+	ssize_t n;
+
+	n = recv(fd, hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+	if (n != (ssize_t)sizeof(hdr) ||
+	    ipc_dgram_hdr_decode(hdr, 0, &h) != 0 ||
+	    !(h.flags & IPC_DGRAM_F_ERROR))
+		return 0;
+	/* Take it. Should another thread's utcp_recvfrom() take the
+	 * error between the peek and here, this read discards the
+	 * datagram behind it: threads that send and receive on one
+	 * socket at once may lose a datagram after an error, as they
+	 * may lose one to a full queue. */
+	n = recv(fd, hdr, sizeof(hdr), MSG_DONTWAIT | MSG_TRUNC);
+	if (n != (ssize_t)sizeof(hdr) ||
+	    ipc_dgram_hdr_decode(hdr, 0, &h) != 0 ||
+	    !(h.flags & IPC_DGRAM_F_ERROR))
+		return 0;
+	return -(int)h.error;
+}
+
 ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 		    uint16_t port)
 {
@@ -497,9 +524,13 @@ ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 	struct iovec iov[2];
 	struct msghdr msg;
 	ssize_t n;
+	int err;
 
 	if (len > UTCP_UDP_PAYLOAD_MAX)
 		return -EMSGSIZE;
+	err = udp_take_error(fd);
+	if (err)
+		return err;
 	ipc_dgram_hdr_encode(hdr, &h);
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = sizeof(hdr);

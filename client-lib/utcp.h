@@ -93,7 +93,8 @@ struct utcp_udp_info {
  * any address / an ephemeral port) and, when remote_port is not 0,
  * connected to remote_addr:remote_port: only its datagrams arrive, and
  * utcp_send() goes there. Fills *info when not NULL. Returns the
- * descriptor, or -EADDRINUSE, -EADDRNOTAVAIL, -EACCES (a port below
+ * descriptor, or -EADDRINUSE, -EADDRNOTAVAIL, -ENETUNREACH (connected,
+ * and no route to remote_addr, as Linux's connect), -EACCES (a port below
  * 1024 without the privilege), -EMFILE (this client's or user's share
  * of sockets), -ENFILE (the daemon's sockets in all), -EINVAL, -ENOMEM,
  * or a control-connection error (-EPIPE, -ETIMEDOUT, -EPROTO).
@@ -115,8 +116,14 @@ int utcp_udp_connect(struct utcp *u, struct in_addr addr, uint16_t port,
  * Sends one datagram of len bytes to addr:port (INADDR_ANY / 0: the
  * connected peer). Returns len, or -EMSGSIZE (over
  * UTCP_UDP_PAYLOAD_MAX), -EAGAIN (non-blocking and full), -EPIPE (the
- * daemon closed the socket). Routing errors are not reported here: the
- * daemon drops and counts such a datagram, as a kernel may.
+ * daemon closed the socket), or the socket's pending error, taken
+ * (nothing is sent then), as a kernel's send() returns it:
+ * -ENETUNREACH when an earlier send had no route (the daemon finds
+ * that after this call returned, so it is the *next* call that fails),
+ * -EHOSTUNREACH when the neighbour of a connected socket never
+ * answered ARP, -ECONNREFUSED ... for an ICMP error on a connected
+ * socket. The error is found only when it is next in the channel,
+ * ahead of any datagram received.
  */
 ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 		    uint16_t port);
@@ -190,7 +197,9 @@ struct utcp_tcp_info {
  * Without UTCP_NONBLOCK it waits (in poll) until the connection is
  * established and returns the descriptor, or -ECONNREFUSED,
  * -ETIMEDOUT (timeout_ms passed; 0 = UTCP_TCP_CONNECT_TIMEOUT_DEFAULT_MS),
- * -EHOSTUNREACH, -ENETUNREACH, -EADDRINUSE, -EADDRNOTAVAIL, -EACCES
+ * -EHOSTUNREACH (also when no one answers ARP for the next hop: after
+ * about 3 s, three requests 1 s apart, as Linux), -ENETUNREACH (no
+ * route), -EADDRINUSE, -EADDRNOTAVAIL, -EACCES
  * (local_port below 1024 without the privilege), -EMFILE (this client's
  * or user's share), -ENFILE (the daemon's connections in all), -EINVAL,
  * or a control-connection error. The handle's lock is held

@@ -15,7 +15,11 @@
  *     each packet is checked (ipc_dgram_decode) and handed to udp_send,
  *     at most CONTROL_DGRAMS_PER_WAKEUP per wakeup, and none once the
  *     stack's tx queue is full for this turn (daemon_turn_full). A
- *     packet that breaks the channel's format closes the socket.
+ *     packet that breaks the channel's format closes the socket. A
+ *     datagram with no route (ENETUNREACH) becomes the socket's
+ *     pending error, as an ICMP error does, so the application's next
+ *     call sees it (Linux's sendto returns it at once; here the send
+ *     has already returned).
  *   stack -> application: on STACK_EV_UDP_READABLE the socket's queue
  *     is drained with udp_peek, and udp_pop only after the packet was
  *     sent. When the socketpair is full (EAGAIN) draining stops and an
@@ -217,7 +221,14 @@ static enum socket_input_result socket_input(struct control_socket *cs, int max,
 			log_msg(LOG_DEBUG,
 				"control: socket %d: send of %zu bytes: %s",
 				cs->sock, payload_len, strerror(-err));
+		if (err == -ENETUNREACH)
+			cs->pending_error = ENETUNREACH; /* no route */
 	}
+	/* A send's error goes back as the socket's error, which libutcp's
+	 * next utcp_sendto() (or utcp_recvfrom()) returns. */
+	if (cs->pending_error && !lingering &&
+	    !ev_is_active(&cs->write_watcher))
+		socket_drain(cs);
 	return result;
 }
 

@@ -218,7 +218,8 @@ bool stack_pop_event(struct stack *s, struct stack_event *ev);
  * non-zero, connected to remote_addr:remote_port (only datagrams from
  * there are delivered, and sends without a destination go there).
  * Returns a socket id >= 0, or -EADDRINUSE, -EADDRNOTAVAIL (local_addr
- * not ours), -EMFILE (udp_sockets_max reached), -ENOMEM.
+ * not ours), -ENETUNREACH (connected, and no route to remote_addr, as
+ * Linux's connect), -EMFILE (udp_sockets_max reached), -ENOMEM.
  */
 int udp_socket_open(struct stack *s, uint32_t local_addr, uint16_t local_port,
 		    uint32_t remote_addr, uint16_t remote_port);

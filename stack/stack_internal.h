@@ -308,6 +308,10 @@ void icmp_input(struct stack *s, uint64_t now, struct pkt *p);
  * the rate limit. */
 void icmp_send_error(struct stack *s, uint64_t now, const struct pkt *orig,
 		     uint8_t type, uint8_t code);
+/* Reports EHOSTUNREACH to the socket that sent p (p->data at its IPv4
+ * header), as if an ICMP host unreachable had quoted it: the neighbour
+ * did not answer ARP. p is not consumed. */
+void icmp_local_unreachable(struct stack *s, const struct pkt *p);
 
 /* ---- tcp_input.c (tcp.h has the rest) ---- */
 /* p->data at the TCP header; addresses in p->saddr/daddr. */
@@ -316,6 +320,10 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p);
  * (tcp_hdr: at least its first 8 bytes). */
 void tcp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 		    const uint8_t *tcp_hdr, int error);
+/* Our own segment could not reach its next hop (ARP failed): quoted
+ * and tcp_hdr as for tcp_icmp_error. */
+void tcp_local_unreachable(struct stack *s, const struct ipv4_view *quoted,
+			   const uint8_t *tcp_hdr);
 
 /* ---- udp.c ---- */
 int udp_init(struct udp_table *t, uint32_t max);

@@ -149,6 +149,8 @@
 	  "port or protocol unreachable while in SYN-SENT: refused")           \
 	R(X, icmp_soft_error, "RFC 9293 3.9.2.2, RFC 5927 4.1",               \
 	  "another ICMP error: kept, reported if the connection times out")    \
+	R(X, local_unreachable, "RFC 1122 2.3.2.1, RFC 9293 3.9.2.2",          \
+	  "SYN-SENT and the next hop never answered ARP: EHOSTUNREACH")        \
 	/* Timers (tcp_timer.c). */                                            \
 	R(X, timer_tt_rexmtsyn_1, "RFC 6298 5, RFC 9293 3.8.1",                \
 	  "SYN-SENT: the SYN timed out, send it again, backed off")            \

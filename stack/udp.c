@@ -101,6 +101,15 @@ int udp_socket_open(struct stack *s, uint32_t local_addr, uint16_t local_port,
 		return -EADDRNOTAVAIL;
 	if (remote_port && !remote_addr)
 		return -EINVAL;
+	if (remote_port) {
+		/* As Linux's connect(): no route, no socket. */
+		uint32_t nexthop, saddr;
+		int ifindex;
+
+		err = ipv4_route(s, remote_addr, &ifindex, &nexthop, &saddr);
+		if (err < 0)
+			return err;
+	}
 	if (s->udp.count >= s->udp.max)
 		return -EMFILE;
 	if (local_port == 0) {
