@@ -617,6 +617,16 @@ static int opts_to_ipc(const struct utcp_tcp_opts *in, struct ipc_tcp_opts *out)
 		out->keepintvl_s = in->keepintvl_s;
 	if (in->set & UTCP_TCP_OPT_KEEPCNT)
 		out->keepcnt = in->keepcnt;
+	if (in->set & UTCP_TCP_OPT_LINGER) {
+		out->linger = in->linger;
+		out->linger_s = in->linger_s;
+	}
+	if (in->set & UTCP_TCP_OPT_MAXSEG)
+		out->maxseg = in->maxseg;
+	if (in->set & UTCP_TCP_OPT_TOS)
+		out->tos = in->tos;
+	if (in->set & UTCP_TCP_OPT_TTL)
+		out->ttl = in->ttl;
 	return 0;
 }
 
@@ -792,7 +802,7 @@ int utcp_tcp_listen(struct utcp *u, struct in_addr addr, uint16_t port,
 	struct ipc_tcp_open_reply reply;
 	int ret;
 
-	if ((flags & ~UTCP_NONBLOCK) || port == 0 || backlog < 1 ||
+	if ((flags & ~UTCP_NONBLOCK) || backlog < 1 ||
 	    backlog > (int)IPC_TCP_BACKLOG_MAX)
 		return -EINVAL;
 	ret = opts_to_ipc(opts, &req.opts);
@@ -1005,6 +1015,60 @@ int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts)
 		goto out;
 	}
 	ret = reply.status;
+out:
+	pthread_mutex_unlock(&u->lock);
+	return ret;
+}
+
+int utcp_tcp_getopt(struct utcp *u, int id, struct utcp_tcp_opts *out)
+{
+	struct ipc_tcp_getopt req = {.id = id};
+	struct ipc_tcp_getopt_reply reply;
+	uint8_t buf[IPC_HDR_LEN + IPC_TCP_GETOPT_LEN];
+	struct ipc_msg m;
+	uint32_t msg_id;
+	int ret, len;
+
+	if (id < 0)
+		return -EBADF;
+	pthread_mutex_lock(&u->lock);
+	if (u->broken) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	msg_id = take_id(u);
+	len = ipc_encode_tcp_getopt(buf, sizeof(buf), u->version, msg_id, &req);
+	if (len < 0) {
+		ret = len;
+		goto out;
+	}
+	ret = exchange(u, buf, (size_t)len, msg_id, IPC_T_TCP_GETOPT_REPLY, &m,
+		       NULL);
+	if (ret)
+		goto out;
+	if (ipc_decode_tcp_getopt_reply(&m, &reply) != 0) {
+		u->broken = true;
+		ret = -EPROTO;
+		goto out;
+	}
+	ret = reply.status;
+	if (ret == 0) {
+		*out = (struct utcp_tcp_opts){
+		    .set = reply.opts.set,
+		    .nodelay = reply.opts.nodelay,
+		    .keepalive = reply.opts.keepalive,
+		    .sndbuf = reply.opts.sndbuf,
+		    .rcvbuf = reply.opts.rcvbuf,
+		    .keepidle_s = reply.opts.keepidle_s,
+		    .keepintvl_s = reply.opts.keepintvl_s,
+		    .keepcnt = reply.opts.keepcnt,
+		    .linger = reply.opts.linger,
+		    .linger_s = reply.opts.linger_s,
+		    .maxseg = reply.opts.maxseg,
+		    .tos = reply.opts.tos,
+		    .ttl = reply.opts.ttl,
+		};
+	}
 out:
 	pthread_mutex_unlock(&u->lock);
 	return ret;

@@ -162,20 +162,47 @@ ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
 /* Which fields of struct utcp_tcp_opts are given. */
 #define UTCP_TCP_OPT_NODELAY   0x01
 #define UTCP_TCP_OPT_KEEPALIVE 0x02
-#define UTCP_TCP_OPT_SNDBUF    0x04 /* 2048 .. 64 MiB */
-#define UTCP_TCP_OPT_RCVBUF    0x08 /* 2048 .. 64 MiB */
-#define UTCP_TCP_OPT_KEEPIDLE  0x10 /* s, 1 .. 30 days */
-#define UTCP_TCP_OPT_KEEPINTVL 0x20 /* s, 1 .. 1 day */
-#define UTCP_TCP_OPT_KEEPCNT   0x40 /* 1 .. 255 */
+#define UTCP_TCP_OPT_SNDBUF    0x04  /* 2048 .. 64 MiB */
+#define UTCP_TCP_OPT_RCVBUF    0x08  /* 2048 .. 64 MiB */
+#define UTCP_TCP_OPT_KEEPIDLE  0x10  /* s, 1 .. 30 days */
+#define UTCP_TCP_OPT_KEEPINTVL 0x20  /* s, 1 .. 1 day */
+#define UTCP_TCP_OPT_KEEPCNT   0x40  /* 1 .. 255 */
+#define UTCP_TCP_OPT_LINGER    0x80  /* SO_LINGER: linger, linger_s */
+#define UTCP_TCP_OPT_MAXSEG    0x100 /* TCP_MAXSEG: 0 (none) or 88 .. 32767 */
+#define UTCP_TCP_OPT_TOS       0x200 /* IP_TOS */
+#define UTCP_TCP_OPT_TTL       0x400 /* IP_TTL: 1 .. 255, 0 = default (64) */
 
-/* Socket options; fields not named in `set` take the daemon's
- * defaults. A NULL pointer means all defaults. */
+/*
+ * Socket options; fields not named in `set` take the daemon's
+ * defaults (utcp_tcp_open, utcp_tcp_listen) or keep their values
+ * (utcp_tcp_setopt). A NULL pointer means all defaults. As Linux's:
+ *   - sndbuf/rcvbuf are the buffers' sizes in bytes of data, read back
+ *     (utcp_tcp_getopt) as set. Linux doubles the value given to
+ *     setsockopt() (its buffers count kernel overhead too) and reads
+ *     the doubled value back; here the value is what the stack holds,
+ *     so it is neither doubled nor reported doubled.
+ *   - linger with linger_s 0: close() resets the connection (RST,
+ *     unsent data discarded) instead of finishing it with FIN.
+ *     linger_s > 0 is kept and read back, but close() of a descriptor
+ *     never blocks: the connection finishes in the background, as
+ *     Linux's does once its linger time has passed.
+ *   - maxseg (TCP_MAXSEG) clamps the MSS advertised in the SYN and
+ *     used for sending; it applies when set at utcp_tcp_open or
+ *     utcp_tcp_listen (for the connections accepted), and a later
+ *     utcp_tcp_setopt only records it.
+ *   - tos (IP_TOS: the DSCP bits; TCP keeps the ECN bits to itself)
+ *     and ttl (IP_TTL) go on every segment sent from then on.
+ */
 struct utcp_tcp_opts {
 	unsigned set; /* UTCP_TCP_OPT_* */
 	bool nodelay;
 	bool keepalive;
 	uint32_t sndbuf, rcvbuf;
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
+	bool linger;
+	uint32_t linger_s;
+	uint32_t maxseg;
+	uint8_t tos, ttl;
 };
 
 /* A connection's or listener's identity. */
@@ -223,9 +250,11 @@ int utcp_tcp_connect(struct utcp *u, struct in_addr addr, uint16_t port,
 		     int flags, struct utcp_tcp_info *info);
 
 /*
- * Listens on addr:port (INADDR_ANY = every address; port not 0) with at
- * most `backlog` (1..4096) connections waiting to be accepted; `opts`
- * apply to the connections it accepts. Returns the listening
+ * Listens on addr:port (INADDR_ANY = every address; port 0 = an
+ * ephemeral port, as Linux's listen() without bind(): *info's
+ * local_port says which) with at most `backlog` (1..4096) connections
+ * waiting to be accepted; `opts` apply to the connections it accepts.
+ * Returns the listening
  * descriptor (a SOCK_SEQPACKET socket: poll it for POLLIN, pass it to
  * utcp_tcp_accept(), close it to stop listening), or -EADDRINUSE,
  * -EADDRNOTAVAIL, -EACCES (a port below 1024 without the privilege),
@@ -238,7 +267,9 @@ int utcp_tcp_listen(struct utcp *u, struct in_addr addr, uint16_t port,
 
 /*
  * Takes the next connection from a listening descriptor: returns its
- * descriptor (close-on-exec; O_NONBLOCK with UTCP_NONBLOCK) and fills
+ * descriptor (close-on-exec; O_NONBLOCK exactly when `flags` has
+ * UTCP_NONBLOCK: as with Linux's accept4(), the listening descriptor's
+ * own O_NONBLOCK is not inherited) and fills
  * *info (its id, both endpoints) when not NULL. Without UTCP_NONBLOCK
  * it sleeps in poll() until one arrives; with it, returns -EAGAIN when
  * none is waiting. -EBADMSG for a packet not from the daemon,
@@ -274,6 +305,13 @@ int utcp_tcp_error(int fd);
  * keep their current values. Returns 0, -EBADF (no such connection of
  * ours), -EINVAL, or a control-connection error. */
 int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts);
+
+/* Reads the options of connection `id` (as utcp_tcp_setopt finds it)
+ * into *out: every field, with `set` naming them all; ttl reads 64
+ * when left to the default, as Linux's getsockopt(IP_TTL). Returns 0,
+ * -EBADF, -EOPNOTSUPP (a daemon without TCP_GETOPT) or a
+ * control-connection error. */
+int utcp_tcp_getopt(struct utcp *u, int id, struct utcp_tcp_opts *out);
 
 /*
  * Returns once the daemon has read and processed every frame that had

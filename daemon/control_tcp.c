@@ -226,6 +226,39 @@ static void sockopts_apply(const struct ipc_tcp_opts *in,
 		out->keepintvl_s = in->keepintvl_s;
 	if (in->set & IPC_TCP_OPT_KEEPCNT)
 		out->keepcnt = in->keepcnt;
+	if (in->set & IPC_TCP_OPT_LINGER) {
+		out->linger = in->linger;
+		out->linger_s = in->linger_s;
+	}
+	if (in->set & IPC_TCP_OPT_MAXSEG)
+		out->maxseg = (uint16_t)in->maxseg;
+	if (in->set & IPC_TCP_OPT_TOS)
+		out->tos = in->tos;
+	if (in->set & IPC_TCP_OPT_TTL)
+		out->ttl = in->ttl;
+}
+
+/* The wire's options from the stack's: every option, as the
+ * connection holds it (TCP_GETOPT). A TTL left to the default reads
+ * as that default, as Linux's getsockopt(IP_TTL) gives it. */
+static void sockopts_to_ipc(const struct tcp_sockopts *in,
+			    struct ipc_tcp_opts *out)
+{
+	*out = (struct ipc_tcp_opts){
+	    .set = IPC_TCP_OPT_ALL,
+	    .nodelay = in->nodelay,
+	    .keepalive = in->keepalive,
+	    .sndbuf = in->sndbuf,
+	    .rcvbuf = in->rcvbuf,
+	    .keepidle_s = in->keepidle_s,
+	    .keepintvl_s = in->keepintvl_s,
+	    .keepcnt = in->keepcnt,
+	    .linger = in->linger,
+	    .linger_s = in->linger_s,
+	    .maxseg = in->maxseg,
+	    .tos = in->tos,
+	    .ttl = in->ttl ? in->ttl : (uint8_t)STACK_DEFAULT_TTL,
+	};
 }
 
 static void sockopts_from_ipc(const struct stack *s,
@@ -1029,7 +1062,7 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	l->creator = c->serial;
 	l->listener = listener;
 	l->local_addr = req->local_addr;
-	l->local_port = req->local_port;
+	l->local_port = (uint16_t)tcp_listen_port(d->stack, listener);
 	l->fd = pair[0];
 	l->pending_fd = -1;
 	ev_io_init(&l->read_watcher, lchannel_read_cb, l->fd, EV_READ);
@@ -1045,9 +1078,9 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	r.status = 0;
 	r.id = listener;
 	r.local_addr = req->local_addr;
-	r.local_port = req->local_port;
+	r.local_port = l->local_port; /* chosen when the request had 0 */
 	log_msg(LOG_DEBUG, "control: client %u: tcp listener %d on port %u",
-		c->serial, listener, req->local_port);
+		c->serial, listener, l->local_port);
 	reply_open(c, IPC_T_TCP_LISTEN_REPLY, m->id, &r, pair[1]);
 	return;
 fail:
@@ -1083,6 +1116,32 @@ void control_tcp_setopt(struct control_client *c, const struct ipc_msg *m,
 		}
 	}
 	len = ipc_encode_tcp_setopt_reply(buf, sizeof(buf), c->version, m->id,
+					  &r);
+	if (len > 0)
+		control_client_queue(c, buf, len, -1);
+}
+
+_Static_assert(IPC_HDR_LEN + IPC_TCP_GETOPT_REPLY_LEN <= CONTROL_SMALL_MSG_MAX,
+	       "a TCP_GETOPT reply is a small message");
+
+void control_tcp_getopt(struct control_client *c, const struct ipc_msg *m,
+			const struct ipc_tcp_getopt *req)
+{
+	struct daemon *d = c->ctl->d;
+	struct ipc_tcp_getopt_reply r = {0};
+	struct tcp_channel *ch = channel_find(c->ctl, req->id);
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	struct tcp_sockopts o;
+	int len;
+
+	if (!ch || ch->creator != c->serial) {
+		r.status = -EBADF; /* not a connection of this client */
+	} else {
+		r.status = tcp_get_sockopts(d->stack, ch->conn, &o);
+		if (r.status == 0)
+			sockopts_to_ipc(&o, &r.opts);
+	}
+	len = ipc_encode_tcp_getopt_reply(buf, sizeof(buf), c->version, m->id,
 					  &r);
 	if (len > 0)
 		control_client_queue(c, buf, len, -1);

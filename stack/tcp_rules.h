@@ -191,6 +191,8 @@
 	  "shutdown: a FIN follows the data")                                  \
 	R(X, close_call, "RFC 9293 3.10.4",                                    \
 	  "close: a FIN follows the data, the connection is orphaned")         \
+	R(X, close_linger_zero, "RFC 9293 3.10.5",                             \
+	  "close with SO_LINGER 0: ABORT, RST unless nothing is left")        \
 	R(X, close_unread_reset, "RFC 9293 3.6",                               \
 	  "close with data not read: reset, the peer learns it was lost")      \
 	R(X, abort_call, "RFC 9293 3.10.5",                                    \

@@ -28,6 +28,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ev.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -1154,6 +1155,156 @@ START_TEST(test_tcp_app_gone_while_waiting_for_memory_is_noticed)
 }
 END_TEST
 
+/* ---- socket semantics as Linux's ------------------------------------ */
+
+/* Linux's listen() on an unbound socket takes an ephemeral port
+ * (autobind), and accept4() decides O_NONBLOCK by its own flags, not
+ * the listener's. */
+START_TEST(test_listen_without_port_takes_an_ephemeral_one)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_info info, second;
+	uint16_t port;
+	int lfd, lfd2, fd, fd2;
+
+	lfd = utcp_tcp_listen(u, in4(0), 0, 4, NULL, UTCP_NONBLOCK, &info);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_uint_ge(info.local_port, TCP_PORT_FIRST_DEFAULT);
+	ck_assert_uint_le(info.local_port, TCP_PORT_LAST_DEFAULT);
+	lfd2 = utcp_tcp_listen(u, in4(0), 0, 4, NULL, 0, &second);
+	ck_assert_int_ge(lfd2, 0);
+	ck_assert_uint_ne(second.local_port, info.local_port);
+	ck_assert_int_ne(fcntl(lfd, F_GETFL) & O_NONBLOCK, 0);
+
+	port = info.local_port;
+	on_loop(peer_connect_fn, &port);
+	ck_assert_int_ge(W.peer.active, 0);
+	ck_assert(readable(lfd));
+	/* The listener is O_NONBLOCK; the connection is not. */
+	fd = utcp_tcp_accept4(lfd, &info, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_eq(info.local_port, port);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+
+	port = second.local_port;
+	on_loop(peer_connect_fn, &port);
+	ck_assert_int_ge(W.peer.active, 0);
+	/* A blocking listener, and UTCP_NONBLOCK asked of accept. */
+	ck_assert(readable(lfd2));
+	fd2 = utcp_tcp_accept4(lfd2, &second, UTCP_NONBLOCK);
+	ck_assert_int_ge(fd2, 0);
+	ck_assert_int_ne(fcntl(fd2, F_GETFL) & O_NONBLOCK, 0);
+	ck_assert_int_eq(fcntl(lfd2, F_GETFL) & O_NONBLOCK, 0);
+	close(fd2);
+	close(lfd2);
+	close(lfd);
+	utcp_close(u);
+}
+END_TEST
+
+/* Every option travels through the IPC, reads back as set (buffers
+ * neither doubled nor clamped; a TTL left to the default as 64, as
+ * Linux's getsockopt(IP_TTL)), and changes with TCP_SETOPT; only the
+ * client's own connections are visible. */
+START_TEST(test_tcp_options_read_back_as_set)
+{
+	struct utcp *u = client(), *other = client();
+	struct utcp_tcp_opts o = {
+	    .set = UTCP_TCP_OPT_SNDBUF | UTCP_TCP_OPT_RCVBUF |
+		   UTCP_TCP_OPT_LINGER | UTCP_TCP_OPT_MAXSEG |
+		   UTCP_TCP_OPT_TOS | UTCP_TCP_OPT_TTL | UTCP_TCP_OPT_NODELAY,
+	    .nodelay = true,
+	    .sndbuf = 3000,
+	    .rcvbuf = 5000,
+	    .linger = true,
+	    .linger_s = 0,
+	    .maxseg = 700,
+	    .tos = 0x20,
+	    .ttl = 9,
+	};
+	struct utcp_tcp_opts got,
+	    change = {.set = UTCP_TCP_OPT_TOS | UTCP_TCP_OPT_LINGER,
+		      .tos = 0x48,
+		      .linger = true,
+		      .linger_s = 30};
+	struct utcp_tcp_info info, plain_info;
+	int fd, plain;
+
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &o, 0, &info);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_tcp_getopt(u, info.id, &got), 0);
+	ck_assert_uint_eq(got.set, 0x7ff);
+	ck_assert(got.nodelay);
+	ck_assert(!got.keepalive);
+	ck_assert_uint_eq(got.sndbuf, 3000);
+	ck_assert_uint_eq(got.rcvbuf, 5000);
+	ck_assert(got.linger);
+	ck_assert_uint_eq(got.linger_s, 0);
+	ck_assert_uint_eq(got.maxseg, 700);
+	ck_assert_uint_eq(got.tos, 0x20);
+	ck_assert_uint_eq(got.ttl, 9);
+
+	ck_assert_int_eq(utcp_tcp_setopt(u, info.id, &change), 0);
+	ck_assert_int_eq(utcp_tcp_getopt(u, info.id, &got), 0);
+	ck_assert_uint_eq(got.tos, 0x48);
+	ck_assert_uint_eq(got.linger_s, 30);
+	ck_assert_uint_eq(got.ttl, 9); /* not in `set`: kept */
+	ck_assert_uint_eq(got.maxseg, 700);
+
+	plain = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0,
+				 &plain_info);
+	ck_assert_int_ge(plain, 0);
+	ck_assert_int_eq(utcp_tcp_getopt(u, plain_info.id, &got), 0);
+	ck_assert_uint_eq(got.ttl, 64);
+	ck_assert_uint_eq(got.tos, 0);
+	ck_assert_uint_eq(got.maxseg, 0);
+	ck_assert(!got.linger);
+
+	ck_assert_int_eq(utcp_tcp_getopt(other, info.id, &got), -EBADF);
+	ck_assert_int_eq(utcp_tcp_getopt(u, info.id + 1000, &got), -EBADF);
+	ck_assert_int_eq(utcp_tcp_getopt(u, -1, &got), -EBADF);
+	close(plain);
+	close(fd);
+	utcp_close(other);
+	utcp_close(u);
+}
+END_TEST
+
+static uint64_t peer_resets_before;
+
+static bool peer_got_a_reset(void)
+{
+	return stack_counter_get(W.peer.s, STACK_CTR_tcp_rx_resets) >
+	       peer_resets_before;
+}
+
+static void peer_resets_fn(void *arg)
+{
+	*(uint64_t *)arg = stack_counter_get(W.peer.s, STACK_CTR_tcp_rx_resets);
+}
+
+/* SO_LINGER 0: closing the descriptor resets the connection, as
+ * Linux's close() does. */
+START_TEST(test_close_with_linger_zero_resets_the_connection)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_opts o = {
+	    .set = UTCP_TCP_OPT_LINGER, .linger = true, .linger_s = 0};
+	char buf[4];
+	int fd;
+
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &o, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "ping", 4), 4);
+	recv_all(fd, buf, 4);
+	on_loop(peer_resets_fn, &peer_resets_before);
+	close(fd);
+	ck_assert(wait_until(peer_got_a_reset));
+	utcp_close(u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -1189,6 +1340,9 @@ int main(void)
 	    tc, test_accepted_connection_past_the_listeners_share_is_reset);
 	tcase_add_test(tc,
 		       test_connections_max_is_lowered_to_the_descriptor_limit);
+	tcase_add_test(tc, test_listen_without_port_takes_an_ephemeral_one);
+	tcase_add_test(tc, test_tcp_options_read_back_as_set);
+	tcase_add_test(tc, test_close_with_linger_zero_resets_the_connection);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("send memory");
 	tcase_add_checked_fixture(tc, setup_small_pool, teardown);
