@@ -25,8 +25,11 @@
  * share). Listeners are bounded by the stack (tcp_listeners_max) and
  * charged the same way.
  *
- * Application -> stack (channel_input). The daemon reads its end only
- * while tcp_send_space() > 0, at most that many bytes, into one buffer
+ * Application -> stack (channel_input). The application's end of the
+ * pair holds an eighth of the connection's send buffer
+ * (channel_pair_sndbuf), so what it writes ahead of the peer stays
+ * close to the send buffer, as with a kernel socket. The daemon reads its end
+ * only while tcp_send_space() > 0, at most that many bytes, into one buffer
  * shared by every channel (CONTROL_TCP_IO_BYTES, in struct control_tcp)
  * and straight on into tcp_send(). tcp_send_space() counts both the
  * connection's send buffer and the stack's shared chunk pool, so
@@ -326,6 +329,22 @@ static void channel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void connect_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 /*
+ * The socketpair is a buffer of its own in front of the TCP send
+ * buffer: what an application can write ahead of a peer that does not
+ * read is the send buffer plus what the pair holds. The application's
+ * end (whose send buffer is what AF_UNIX stream sockets account
+ * against; the receiver's SO_RCVBUF plays no part) is therefore
+ * sized to an eighth of the connection's send buffer: the kernel
+ * doubles the value set, hence the sixteenth. Below the kernel's
+ * minimum the kernel raises it. The size is fixed when the pair is
+ * made: a later TCP_SETOPT changes the stack's buffer only.
+ */
+static int channel_pair_sndbuf(uint32_t tcp_sndbuf)
+{
+	return (int)(tcp_sndbuf / 16);
+}
+
+/*
  * Makes a channel for stack connection `conn` with a new stream pair,
  * charged to `owner`: *app_fd receives the application's end (blocking,
  * close-on-exec). Returns the channel, or NULL with *err set (-ENFILE
@@ -339,6 +358,7 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 				       int *app_fd, int *err)
 {
 	struct control_tcp *t = ctl->tcp;
+	struct tcp_sockopts o;
 	struct tcp_channel *ch;
 	int pair[2];
 
@@ -362,6 +382,13 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
 		free(ch);
 		return NULL;
+	}
+	if (tcp_get_sockopts(ctl->d->stack, conn, &o) == 0) {
+		int sndbuf = channel_pair_sndbuf(o.sndbuf);
+
+		/* Only a smaller buffer: a failure leaves the default. */
+		(void)setsockopt(pair[1], SOL_SOCKET, SO_SNDBUF, &sndbuf,
+				 sizeof(sndbuf));
 	}
 	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
 		*err = -errno;

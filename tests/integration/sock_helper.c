@@ -16,12 +16,23 @@
  *       peer that does not read and writes without blocking until the
  *       descriptor has stayed unwritable for 1 s; prints the bytes
  *       write() accepted.
+ *   sock_helper [-S PATH] opts HOST PORT TOS TTL MAXSEG LINGER
+ *       Connects with IP_TOS, IP_TTL and TCP_MAXSEG set (and SO_LINGER
+ *       with a time of 0 when LINGER is 1), prints the options read
+ *       back ("tos T ttl T maxseg M linger L"), sends 3000 bytes and
+ *       closes the descriptor.
+ *   sock_helper [-S PATH] listen-any
+ *       Listens without a port, prints "port N", accepts one
+ *       connection, prints "accepted" and whether the connection's
+ *       descriptor is O_NONBLOCK ("nonblock 0") when the listener is,
+ *       then echoes it until EOF.
  *
  * Every failure is a message on stderr and exit status 1.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -144,6 +155,95 @@ static int cmd_fill(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_opts(int argc, char **argv)
+{
+	static char data[3000];
+	struct utcp_tcp_opts o = {0}, got;
+	struct utcp_tcp_info info;
+	struct utcp *u;
+	int fd, err;
+
+	if (argc != 6)
+		die("usage: opts HOST PORT TOS TTL MAXSEG LINGER");
+	o.set = UTCP_TCP_OPT_TOS | UTCP_TCP_OPT_TTL | UTCP_TCP_OPT_MAXSEG |
+		UTCP_TCP_OPT_LINGER;
+	o.tos = (uint8_t)parse_num(argv[2], 255);
+	o.ttl = (uint8_t)parse_num(argv[3], 255);
+	o.maxseg = (uint32_t)parse_num(argv[4], 65535);
+	o.linger = parse_num(argv[5], 1) == 1;
+	o.linger_s = 0;
+	u = open_daemon();
+	fd = utcp_tcp_connect(u, parse_host(argv[0]),
+			      (uint16_t)parse_num(argv[1], 65535), 10000, &o, 0,
+			      &info);
+	if (fd < 0)
+		die("connect: %s", utcp_strerror(fd));
+	err = utcp_tcp_getopt(u, info.id, &got);
+	if (err)
+		die("getopt: %s", utcp_strerror(err));
+	printf("tos %u ttl %u maxseg %u linger %d\n", got.tos, got.ttl,
+	       got.maxseg, got.linger);
+	fflush(stdout);
+	memset(data, 'o', sizeof(data));
+	if (utcp_tcp_send(fd, data, sizeof(data)) != (ssize_t)sizeof(data))
+		die("send failed");
+	/* Wait until the stack has sent it all, so that a linger-0 close
+	 * resets an idle connection, not one with data queued. */
+	for (int i = 0; i < 200; i++) {
+		struct utcp_status *st;
+		bool idle = false;
+
+		if (utcp_status(u, &st) != 0)
+			die("status failed");
+		for (size_t k = 0; k < st->n_tcp; k++)
+			if (!st->tcp[k].listener && st->tcp[k].id == info.id)
+				idle = st->tcp[k].send_queue == 0;
+		utcp_status_free(st);
+		if (idle)
+			break;
+		poll(NULL, 0, 50);
+	}
+	close(fd);
+	utcp_close(u);
+	return 0;
+}
+
+static int cmd_listen_any(int argc, char **argv)
+{
+	struct utcp_tcp_info info;
+	struct pollfd pfd = {.events = POLLIN};
+	char buf[4096];
+	struct utcp *u;
+	int lfd, fd;
+	ssize_t n;
+
+	if (argc != 0)
+		die("usage: listen-any");
+	u = open_daemon();
+	lfd = utcp_tcp_listen(u, (struct in_addr){htonl(INADDR_ANY)}, 0, 4,
+			      NULL, UTCP_NONBLOCK, &info);
+	if (lfd < 0)
+		die("listen: %s", utcp_strerror(lfd));
+	printf("port %u\n", info.local_port);
+	fflush(stdout);
+	pfd.fd = lfd;
+	if (poll(&pfd, 1, 20000) != 1)
+		die("no connection within 20 s");
+	fd = utcp_tcp_accept4(lfd, &info, 0);
+	if (fd < 0)
+		die("accept: %s", utcp_strerror(fd));
+	printf("accepted\nnonblock %d\n",
+	       (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
+	fflush(stdout);
+	while ((n = utcp_tcp_recv(fd, buf, sizeof(buf), 0)) > 0)
+		if (utcp_tcp_send(fd, buf, (size_t)n) != n)
+			die("echo failed");
+	close(fd);
+	close(lfd);
+	utcp_close(u);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -153,6 +253,8 @@ int main(int argc, char **argv)
 	    {"udp-connect", cmd_udp_connect},
 	    {"udp-error", cmd_udp_error},
 	    {"fill", cmd_fill},
+	    {"opts", cmd_opts},
+	    {"listen-any", cmd_listen_any},
 	};
 
 	signal(SIGPIPE, SIG_IGN);
