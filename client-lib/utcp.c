@@ -593,7 +593,61 @@ ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
 	return (ssize_t)payload;
 }
 
+_Static_assert(UTCP_UDP_OPT_TOS == IPC_UDP_OPT_TOS &&
+		   UTCP_UDP_OPT_TTL == IPC_UDP_OPT_TTL,
+	       "the UDP option bits travel as they are");
+
+int utcp_udp_setopt(struct utcp *u, int id, const struct utcp_udp_opts *opts)
+{
+	struct ipc_udp_setopt req = {.sock = id};
+	struct ipc_status_only_reply reply;
+	uint8_t buf[IPC_HDR_LEN + IPC_UDP_SETOPT_LEN];
+	struct ipc_msg m;
+	uint32_t msg_id;
+	int ret, len;
+
+	if (id < 0)
+		return -EBADF;
+	if (!opts || (opts->set & ~(unsigned)IPC_UDP_OPT_ALL))
+		return -EINVAL;
+	req.set = opts->set;
+	if (opts->set & UTCP_UDP_OPT_TOS)
+		req.tos = opts->tos;
+	if (opts->set & UTCP_UDP_OPT_TTL)
+		req.ttl = opts->ttl;
+	pthread_mutex_lock(&u->lock);
+	if (u->broken) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	msg_id = take_id(u);
+	len = ipc_encode_udp_setopt(buf, sizeof(buf), u->version, msg_id, &req);
+	if (len < 0) {
+		ret = len;
+		goto out;
+	}
+	ret = exchange(u, buf, (size_t)len, msg_id, IPC_T_UDP_SETOPT_REPLY, &m,
+		       NULL);
+	if (ret)
+		goto out;
+	if (ipc_decode_udp_setopt_reply(&m, &reply) != 0) {
+		u->broken = true;
+		ret = -EPROTO;
+		goto out;
+	}
+	ret = reply.status;
+out:
+	pthread_mutex_unlock(&u->lock);
+	return ret;
+}
+
 /* ---- TCP ----------------------------------------------------------- */
+
+_Static_assert(UTCP_TCP_OPT_LINGER == IPC_TCP_OPT_LINGER &&
+		   UTCP_TCP_OPT_MAXSEG == IPC_TCP_OPT_MAXSEG &&
+		   UTCP_TCP_OPT_TOS == IPC_TCP_OPT_TOS &&
+		   UTCP_TCP_OPT_TTL == IPC_TCP_OPT_TTL,
+	       "the TCP option bits travel as they are");
 
 static int opts_to_ipc(const struct utcp_tcp_opts *in, struct ipc_tcp_opts *out)
 {

@@ -131,6 +131,25 @@ ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 /* utcp_sendto() to the connected peer. */
 ssize_t utcp_send(int fd, const void *buf, size_t len);
 
+/* Which fields of struct utcp_udp_opts are given. */
+#define UTCP_UDP_OPT_TOS 0x1 /* IP_TOS: the whole byte, as Linux's UDP */
+#define UTCP_UDP_OPT_TTL 0x2 /* IP_TTL: 1 .. 255, 0 = default (64) */
+
+/* A UDP socket's options; fields not named in `set` keep their values. */
+struct utcp_udp_opts {
+	unsigned set; /* UTCP_UDP_OPT_* */
+	uint8_t tos, ttl;
+};
+
+/*
+ * Sets the options of UDP socket `id` (utcp_udp_info's id; the socket
+ * must have been opened through this handle) for the datagrams it
+ * sends from then on. Returns 0, -EBADF (no such socket of ours),
+ * -EINVAL (an unknown `set` bit), -EOPNOTSUPP (a daemon without
+ * UDP_SETOPT) or a control-connection error.
+ */
+int utcp_udp_setopt(struct utcp *u, int id, const struct utcp_udp_opts *opts);
+
 /*
  * Receives one datagram into buf: returns its length (the part beyond
  * cap is discarded, as recvfrom() does) and fills *addr and *port with

@@ -187,6 +187,16 @@ static int handle_tcp_setopt(struct control_client *c, const struct ipc_msg *m)
 	return err;
 }
 
+static int handle_udp_setopt(struct control_client *c, const struct ipc_msg *m)
+{
+	struct ipc_udp_setopt req;
+	int err = ipc_decode_udp_setopt(m, &req);
+
+	if (!err)
+		control_udp_setopt(c, m, &req);
+	return err;
+}
+
 static int handle_tcp_getopt(struct control_client *c, const struct ipc_msg *m)
 {
 	struct ipc_tcp_getopt req;
@@ -212,6 +222,7 @@ static const struct {
     {IPC_T_TCP_SETOPT, handle_tcp_setopt},
     {IPC_T_BARRIER, handle_barrier},
     {IPC_T_TCP_GETOPT, handle_tcp_getopt},
+    {IPC_T_UDP_SETOPT, handle_udp_setopt},
 };
 
 /* Tears the client down (ctl->client_destroy): its UDP sockets (after

@@ -338,6 +338,34 @@ void control_udp_open(struct control_client *c, const struct ipc_msg *m,
 		close(app_fd); /* cannot happen; the socket closes on EOF */
 }
 
+void control_udp_setopt(struct control_client *c, const struct ipc_msg *m,
+			const struct ipc_udp_setopt *o)
+{
+	struct stack *s = c->ctl->d->stack;
+	struct ipc_status_only_reply r = {.status = -EBADF};
+	struct control_socket *cs = c->sockets;
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	int len;
+
+	while (cs && cs->sock != o->sock)
+		cs = cs->next;
+	if (cs) {
+		uint8_t tos = 0, ttl = 0;
+
+		/* What the request does not set stays as it is. */
+		(void)udp_socket_get_tos_ttl(s, cs->sock, &tos, &ttl);
+		if (o->set & IPC_UDP_OPT_TOS)
+			tos = o->tos;
+		if (o->set & IPC_UDP_OPT_TTL)
+			ttl = o->ttl;
+		r.status = udp_socket_set_tos_ttl(s, cs->sock, tos, ttl);
+	}
+	len = ipc_encode_udp_setopt_reply(buf, sizeof(buf), c->version, m->id,
+					  &r);
+	if (len > 0)
+		control_client_queue(c, buf, len, -1);
+}
+
 void control_udp_client_gone(struct control_client *c)
 {
 	/* Datagrams the application sent before it went are delivered,

@@ -354,6 +354,7 @@ CODEC(status_only_reply, IPC_STATUS_ONLY_REPLY_LAYOUT,
 CODEC(dgram_hdr, IPC_DGRAM_HDR_LAYOUT, struct ipc_dgram_hdr)
 CODEC(accept, IPC_ACCEPT_LAYOUT, struct ipc_accept)
 CODEC(tcp_getopt, IPC_TCP_GETOPT_LAYOUT, struct ipc_tcp_getopt)
+CODEC(udp_setopt, IPC_UDP_SETOPT_LAYOUT, struct ipc_udp_setopt)
 CODEC(tcp_getopt_reply, IPC_TCP_GETOPT_REPLY_LAYOUT,
       struct ipc_tcp_getopt_reply)
 
@@ -420,7 +421,8 @@ bool ipc_type_is_request(uint16_t type)
 	return type == IPC_T_HELLO || type == IPC_T_UDP_OPEN ||
 	       type == IPC_T_STATUS || type == IPC_T_TCP_CONNECT ||
 	       type == IPC_T_TCP_LISTEN || type == IPC_T_TCP_SETOPT ||
-	       type == IPC_T_BARRIER || type == IPC_T_TCP_GETOPT;
+	       type == IPC_T_BARRIER || type == IPC_T_TCP_GETOPT ||
+	       type == IPC_T_UDP_SETOPT;
 }
 
 /* Common entry of every body decoder: the right type, the exact size. */
@@ -458,6 +460,9 @@ static bool no_check(const void *v)
 #define tcp_setopt_reply_sendable tcp_setopt_reply_valid
 #define barrier_reply_sendable	  barrier_reply_valid
 #define tcp_getopt_sendable	  tcp_getopt_valid
+#define udp_setopt_sendable	  udp_setopt_valid
+#define udp_setopt_reply_valid	  tcp_setopt_reply_valid
+#define udp_setopt_reply_sendable tcp_setopt_reply_valid
 
 static bool hello_sendable(struct ipc_hello *v)
 {
@@ -610,6 +615,14 @@ static bool tcp_getopt_reply_valid(const struct ipc_tcp_getopt_reply *v)
 	if (!status_valid(v->status) || !tcp_opts_valid(&v->opts))
 		return false;
 	return v->status == 0 || v->opts.set == 0;
+}
+
+/* A field only with its `set` bit. */
+static bool udp_setopt_valid(const struct ipc_udp_setopt *v)
+{
+	return v->sock >= 0 && !(v->set & ~IPC_UDP_OPT_ALL) &&
+	       (v->tos == 0 || (v->set & IPC_UDP_OPT_TOS)) &&
+	       (v->ttl == 0 || (v->set & IPC_UDP_OPT_TTL));
 }
 
 /* TCP_SETOPT's value is reserved. */

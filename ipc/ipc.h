@@ -52,10 +52,12 @@
  * unsolicited messages (the ERROR sent to a refused connection). */
 #define IPC_ID_NONE 0u
 
-/* Capability bits in the HELLO reply: what this daemon can do. */
-#define IPC_CAP_UDP 0x00000001u
-#define IPC_CAP_TCP                                                            \
-	0x00000002u /* TCP_CONNECT, TCP_LISTEN, TCP_SETOPT, GETOPT */
+/* Capability bits in the HELLO reply: what this daemon can do. UDP:
+ * UDP_OPEN, UDP_SETOPT; TCP: TCP_CONNECT, TCP_LISTEN, TCP_SETOPT,
+ * TCP_GETOPT (a daemon from before the SETOPT/GETOPT additions answers
+ * them with ERROR -EOPNOTSUPP). */
+#define IPC_CAP_UDP	0x00000001u
+#define IPC_CAP_TCP	0x00000002u
 #define IPC_CAP_BARRIER 0x00000004u /* BARRIER */
 
 enum ipc_type {
@@ -67,7 +69,8 @@ enum ipc_type {
 	IPC_T_TCP_SETOPT = 0x0006,
 	IPC_T_BARRIER = 0x0007,
 	IPC_T_TCP_GETOPT = 0x0008,
-	/* 0x0009..0x00ff reserved: DNS, ... */
+	IPC_T_UDP_SETOPT = 0x0009,
+	/* 0x000a..0x00ff reserved: DNS, ... */
 	IPC_T_REPLY = 0x8000, /* set in the type of every reply */
 	IPC_T_HELLO_REPLY = IPC_T_REPLY | IPC_T_HELLO,
 	IPC_T_UDP_OPEN_REPLY = IPC_T_REPLY | IPC_T_UDP_OPEN,
@@ -77,6 +80,7 @@ enum ipc_type {
 	IPC_T_TCP_SETOPT_REPLY = IPC_T_REPLY | IPC_T_TCP_SETOPT,
 	IPC_T_BARRIER_REPLY = IPC_T_REPLY | IPC_T_BARRIER,
 	IPC_T_TCP_GETOPT_REPLY = IPC_T_REPLY | IPC_T_TCP_GETOPT,
+	IPC_T_UDP_SETOPT_REPLY = IPC_T_REPLY | IPC_T_UDP_SETOPT,
 	IPC_T_ERROR = 0xffff, /* reply to a request that has no other reply */
 };
 
@@ -371,14 +375,33 @@ struct ipc_tcp_getopt_reply {
 };
 #define IPC_TCP_GETOPT_REPLY_LEN IPC_LAYOUT_LEN(IPC_TCP_GETOPT_REPLY_LAYOUT)
 
-/* TCP_SETOPT and BARRIER replies. */
+/* UDP_SETOPT: sets IP_TOS and IP_TTL (0 = the default) of a UDP socket
+ * the client opened, for its datagrams from then on; `set` says which
+ * (IPC_UDP_OPT_*), a field not set is zero and keeps its value. The
+ * reply is a bare status (0, -EBADF). */
+#define IPC_UDP_OPT_TOS 0x1u
+#define IPC_UDP_OPT_TTL 0x2u
+#define IPC_UDP_OPT_ALL 0x3u
+#define IPC_UDP_SETOPT_LAYOUT(F, R)                                            \
+	F(i32, sock) /* the socket id, >= 0 */                                 \
+	F(u32, set)  /* IPC_UDP_OPT_* */                                       \
+	F(u8, tos)                                                             \
+	F(u8, ttl)                                                             \
+	R(u16, reserved)
+struct ipc_udp_setopt {
+	IPC_STRUCT(IPC_UDP_SETOPT_LAYOUT)
+};
+#define IPC_UDP_SETOPT_LEN IPC_LAYOUT_LEN(IPC_UDP_SETOPT_LAYOUT)
+
+/* TCP_SETOPT, UDP_SETOPT and BARRIER replies. */
 #define IPC_STATUS_ONLY_REPLY_LAYOUT(F, R)                                     \
 	F(i32, status)                                                         \
-	F(u32, value) /* BARRIER: frames processed; TCP_SETOPT: 0 */
+	F(u32, value) /* BARRIER: frames processed; the SETOPTs: 0 */
 struct ipc_status_only_reply {
 	IPC_STRUCT(IPC_STATUS_ONLY_REPLY_LAYOUT)
 };
 #define IPC_TCP_SETOPT_REPLY_LEN IPC_LAYOUT_LEN(IPC_STATUS_ONLY_REPLY_LAYOUT)
+#define IPC_UDP_SETOPT_REPLY_LEN IPC_LAYOUT_LEN(IPC_STATUS_ONLY_REPLY_LAYOUT)
 #define IPC_BARRIER_REPLY_LEN	 IPC_LAYOUT_LEN(IPC_STATUS_ONLY_REPLY_LAYOUT)
 #define IPC_STATUS_LEN		 0u
 #define IPC_BARRIER_LEN		 0u
@@ -433,6 +456,11 @@ int ipc_encode_tcp_getopt(void *buf, size_t cap, uint8_t version, uint32_t id,
 int ipc_encode_tcp_getopt_reply(void *buf, size_t cap, uint8_t version,
 				uint32_t id,
 				const struct ipc_tcp_getopt_reply *r);
+int ipc_encode_udp_setopt(void *buf, size_t cap, uint8_t version, uint32_t id,
+			  const struct ipc_udp_setopt *o);
+int ipc_encode_udp_setopt_reply(void *buf, size_t cap, uint8_t version,
+				uint32_t id,
+				const struct ipc_status_only_reply *r);
 
 /*
  * Body decoders take a message checked by ipc_msg_decode(). They
@@ -463,6 +491,9 @@ int ipc_decode_barrier_reply(const struct ipc_msg *m,
 int ipc_decode_tcp_getopt(const struct ipc_msg *m, struct ipc_tcp_getopt *out);
 int ipc_decode_tcp_getopt_reply(const struct ipc_msg *m,
 				struct ipc_tcp_getopt_reply *out);
+int ipc_decode_udp_setopt(const struct ipc_msg *m, struct ipc_udp_setopt *out);
+int ipc_decode_udp_setopt_reply(const struct ipc_msg *m,
+				struct ipc_status_only_reply *out);
 
 /* ---- status: a stream of replies made of records ------------------ */
 
@@ -835,7 +866,10 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	  IPC_STATUS_ONLY_REPLY_LAYOUT)                                        \
 	X(tcp_getopt, IPC_T_TCP_GETOPT, tcp_getopt, IPC_TCP_GETOPT_LAYOUT)     \
 	X(tcp_getopt_reply, IPC_T_TCP_GETOPT_REPLY, tcp_getopt_reply,          \
-	  IPC_TCP_GETOPT_REPLY_LAYOUT)
+	  IPC_TCP_GETOPT_REPLY_LAYOUT)                                         \
+	X(udp_setopt, IPC_T_UDP_SETOPT, udp_setopt, IPC_UDP_SETOPT_LAYOUT)     \
+	X(udp_setopt_reply, IPC_T_UDP_SETOPT_REPLY, status_only_reply,         \
+	  IPC_STATUS_ONLY_REPLY_LAYOUT)
 
 /* Every layout but the status records' (IPC_RECORDS has those), for
  * code that walks them all: the test that holds docs/ipc.md's tables
@@ -858,6 +892,7 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	X(IPC_DGRAM_HDR_LAYOUT)                                                \
 	X(IPC_ACCEPT_LAYOUT)                                                   \
 	X(IPC_TCP_GETOPT_LAYOUT)                                               \
-	X(IPC_TCP_GETOPT_REPLY_LAYOUT)
+	X(IPC_TCP_GETOPT_REPLY_LAYOUT)                                         \
+	X(IPC_UDP_SETOPT_LAYOUT)
 
 #endif

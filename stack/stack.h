@@ -227,6 +227,14 @@ int udp_socket_open(struct stack *s, uint32_t local_addr, uint16_t local_port,
 /* Closes the socket and frees its queued datagrams. */
 void udp_socket_close(struct stack *s, int sock);
 
+/* Sets the IPv4 TOS (IP_TOS, the whole byte, as Linux's for UDP) and
+ * TTL (IP_TTL; 0 = STACK_DEFAULT_TTL) of the socket's datagrams from
+ * now on. Returns 0 or -EBADF. */
+int udp_socket_set_tos_ttl(struct stack *s, int sock, uint8_t tos, uint8_t ttl);
+/* The socket's TOS and TTL as set (0 = default). Returns 0 or -EBADF. */
+int udp_socket_get_tos_ttl(struct stack *s, int sock, uint8_t *tos,
+			   uint8_t *ttl);
+
 /*
  * Sends one datagram of `len` bytes to dst:dport (dst 0 and dport 0 =
  * the connected peer). Fragments when larger than the path MTU. Returns

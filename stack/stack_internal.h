@@ -143,6 +143,7 @@ struct udp_sock {
 	uint32_t remote_addr;
 	uint16_t remote_port;
 	bool readable_pending; /* a READABLE event is queued */
+	uint8_t tos, ttl;      /* IP_TOS, IP_TTL (0 = default) of its sends */
 	struct pkt_queue rcvq;
 	uint64_t rx_datagrams, tx_datagrams, rx_drops;
 };

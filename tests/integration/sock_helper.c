@@ -21,6 +21,9 @@
  *       with a time of 0 when LINGER is 1), prints the options read
  *       back ("tos T ttl T maxseg M linger L"), sends 3000 bytes and
  *       closes the descriptor.
+ *   sock_helper [-S PATH] udp-opts HOST PORT TOS TTL
+ *       Opens a UDP socket connected to HOST:PORT, sets its IP_TOS and
+ *       IP_TTL and sends one datagram; prints "sent".
  *   sock_helper [-S PATH] listen-any
  *       Listens without a port, prints "port N", accepts one
  *       connection, prints "accepted" and whether the connection's
@@ -208,6 +211,32 @@ static int cmd_opts(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_udp_opts(int argc, char **argv)
+{
+	struct utcp_udp_opts o = {.set = UTCP_UDP_OPT_TOS | UTCP_UDP_OPT_TTL};
+	struct utcp_udp_info info;
+	struct utcp *u;
+	int fd, err;
+
+	if (argc != 4)
+		die("usage: udp-opts HOST PORT TOS TTL");
+	o.tos = (uint8_t)parse_num(argv[2], 255);
+	o.ttl = (uint8_t)parse_num(argv[3], 255);
+	u = open_daemon();
+	fd = utcp_udp_open(u, (struct in_addr){htonl(INADDR_ANY)}, 0,
+			   parse_host(argv[0]),
+			   (uint16_t)parse_num(argv[1], 65535), 0, &info);
+	if (fd < 0)
+		die("udp open: %s", utcp_strerror(fd));
+	err = utcp_udp_setopt(u, info.id, &o);
+	if (err)
+		die("udp setopt: %s", utcp_strerror(err));
+	print_outcome(utcp_send(fd, "marked", 6), "sent");
+	close(fd);
+	utcp_close(u);
+	return 0;
+}
+
 static int cmd_listen_any(int argc, char **argv)
 {
 	struct utcp_tcp_info info;
@@ -255,6 +284,7 @@ int main(int argc, char **argv)
 	    {"fill", cmd_fill},
 	    {"opts", cmd_opts},
 	    {"listen-any", cmd_listen_any},
+	    {"udp-opts", cmd_udp_opts},
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -7,6 +7,7 @@
 #     kernel's side of the TAP: every segment's TOS and TTL, the SYN's
 #     MSS option), and the kernel sends segments no larger than it;
 #   - SO_LINGER 0: close() resets the connection;
+#   - a UDP socket's IP_TOS and IP_TTL reach the kernel's socket;
 #   - listen without a port takes an ephemeral one the kernel can
 #     connect to, and the accepted descriptor does not inherit the
 #     listener's O_NONBLOCK (accept4's flags decide, as on Linux).
@@ -67,6 +68,15 @@ say "  $(wc -l <"$TMP/capture") segments, each with TOS 184 and TTL 17"
 if grep -q F "$TMP/capture"; then
 	fail "a FIN went out: linger 0 must reset"
 fi
+
+say "a UDP socket's IP_TOS 104 and IP_TTL 9 reach the kernel (IP_RECVTOS, IP_RECVTTL)"
+start_ns_bg "$PYTHON" "$peer" udp-tos "$KERNEL_IP" 5003 >"$TMP/udp.out"
+wait_for grep -q listening "$TMP/udp.out" || fail "UDP peer not listening"
+out=$("$SOCK_HELPER" -S "$SOCK" udp-opts "$KERNEL_IP" 5003 104 9)
+[[ $out == sent ]] || fail "udp send: $out"
+wait_for grep -q '^tos' "$TMP/udp.out" || fail "no datagram at the kernel"
+got=$(grep '^tos' "$TMP/udp.out")
+[[ $got == "tos 104 ttl 9" ]] || fail "the kernel saw: $got"
 
 say "listen without a port: the kernel connects to the port it took"
 start_bg "$SOCK_HELPER" -S "$SOCK" listen-any >"$TMP/listen.out"

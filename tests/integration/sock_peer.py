@@ -15,6 +15,10 @@ Runs in the test's namespace:
       ("S", "SA", "A", "PA", "R" ...), TOS, TTL and the MSS option (0
       without one), e.g. "S 184 17 700". Prints "capturing" once the
       socket is bound; runs until killed (at most 60 s).
+  udp-tos HOST PORT
+      Binds a UDP socket with IP_RECVTOS and IP_RECVTTL (prints
+      "listening"), receives one datagram (at most 20 s) and prints the
+      TOS and TTL it came with: "tos T ttl T".
   accept-maxseg HOST PORT
       Listens (prints "listening"), accepts one connection, prints the
       MSS the kernel uses to send on it (getsockopt TCP_MAXSEG), then
@@ -31,6 +35,7 @@ import termios
 import time
 
 ETH_P_IP = 0x0800
+IP_RECVTTL = getattr(socket, "IP_RECVTTL", 12)  # Linux's; Python lacks it
 
 
 def listen(host, port):
@@ -111,6 +116,23 @@ def capture(iface, src, out_file):
             out.write(f"{names} {ip[1]} {ip[8]} {mss}\n")
 
 
+def udp_tos(host, port):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
+    sock.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
+    sock.bind((host, int(port)))
+    sock.settimeout(20)
+    print("listening", flush=True)
+    _, cmsgs, _, _ = sock.recvmsg(2048, socket.CMSG_SPACE(4) * 2)
+    tos = ttl = None
+    for level, kind, data in cmsgs:
+        if level == socket.IPPROTO_IP and kind == socket.IP_TOS:
+            tos = data[0]
+        elif level == socket.IPPROTO_IP and kind == socket.IP_TTL:
+            ttl = struct.unpack("i", data[:4])[0]
+    print(f"tos {tos} ttl {ttl}", flush=True)
+
+
 def accept_maxseg(host, port):
     conn, _ = listen(host, port).accept()
     print(conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG), flush=True)
@@ -121,9 +143,10 @@ def accept_maxseg(host, port):
 
 def main():
     cmds = {"sink-count": sink_count, "capture": capture,
-            "accept-maxseg": accept_maxseg}
+            "accept-maxseg": accept_maxseg, "udp-tos": udp_tos}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
-        sys.exit("usage: sock_peer.py sink-count|capture|accept-maxseg ...")
+        sys.exit("usage: sock_peer.py sink-count|capture|accept-maxseg|"
+                 "udp-tos ...")
     try:
         cmds[sys.argv[1]](*sys.argv[2:])
     except (OSError, TypeError) as e:

@@ -1305,6 +1305,57 @@ START_TEST(test_close_with_linger_zero_resets_the_connection)
 }
 END_TEST
 
+struct udp_tos_probe {
+	int sock;
+	uint8_t tos, ttl;
+};
+
+static void udp_tos_fn(void *arg)
+{
+	struct udp_tos_probe *pr = arg;
+
+	(void)udp_socket_get_tos_ttl(W.d.stack, pr->sock, &pr->tos, &pr->ttl);
+}
+
+/* IP_TOS and IP_TTL of a UDP socket travel through the IPC to the
+ * stack's socket (test_udp.c has them on the wire); fields not set keep
+ * theirs; another client's socket is not ours to change. */
+START_TEST(test_udp_setopt_sets_tos_and_ttl)
+{
+	struct utcp *u = client(), *other = client();
+	struct utcp_udp_opts both = {.set = UTCP_UDP_OPT_TOS | UTCP_UDP_OPT_TTL,
+				     .tos = 0x28,
+				     .ttl = 5},
+			     tos_only = {.set = UTCP_UDP_OPT_TOS, .tos = 0x48},
+			     bad = {.set = 0x4};
+	struct utcp_udp_info info;
+	struct udp_tos_probe pr;
+	char buf[8];
+	int fd =
+	    utcp_udp_open(u, in4(0), 0, in4(PEER_ADDR), UDP_ECHO, 0, &info);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_udp_setopt(u, info.id, &both), 0);
+	pr.sock = info.id;
+	on_loop(udp_tos_fn, &pr);
+	ck_assert_uint_eq(pr.tos, 0x28);
+	ck_assert_uint_eq(pr.ttl, 5);
+	ck_assert_int_eq(utcp_udp_setopt(u, info.id, &tos_only), 0);
+	on_loop(udp_tos_fn, &pr);
+	ck_assert_uint_eq(pr.tos, 0x48);
+	ck_assert_uint_eq(pr.ttl, 5);
+	/* the socket still works */
+	ck_assert_int_eq(utcp_send(fd, "ping", 4), 4);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 4);
+	ck_assert_int_eq(utcp_udp_setopt(other, info.id, &both), -EBADF);
+	ck_assert_int_eq(utcp_udp_setopt(u, info.id + 100, &both), -EBADF);
+	ck_assert_int_eq(utcp_udp_setopt(u, info.id, &bad), -EINVAL);
+	close(fd);
+	utcp_close(other);
+	utcp_close(u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -1343,6 +1394,7 @@ int main(void)
 	tcase_add_test(tc, test_listen_without_port_takes_an_ephemeral_one);
 	tcase_add_test(tc, test_tcp_options_read_back_as_set);
 	tcase_add_test(tc, test_close_with_linger_zero_resets_the_connection);
+	tcase_add_test(tc, test_udp_setopt_sets_tos_and_ttl);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("send memory");
 	tcase_add_checked_fixture(tc, setup_small_pool, teardown);

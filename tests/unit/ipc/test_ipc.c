@@ -183,6 +183,7 @@ START_TEST(test_request_types_are_known)
 	ck_assert(ipc_type_is_request(IPC_T_TCP_SETOPT));
 	ck_assert(ipc_type_is_request(IPC_T_BARRIER));
 	ck_assert(ipc_type_is_request(IPC_T_TCP_GETOPT));
+	ck_assert(ipc_type_is_request(IPC_T_UDP_SETOPT));
 	ck_assert(!ipc_type_is_request(IPC_T_HELLO_REPLY));
 	ck_assert(!ipc_type_is_request(IPC_T_TCP_CONNECT_REPLY));
 	ck_assert(!ipc_type_is_request(0x0042));
@@ -314,6 +315,10 @@ static const struct ipc_tcp_connect connect_maxseg_min = {
     .remote_port = 80,
     .opts = {.set = IPC_TCP_OPT_MAXSEG, .maxseg = IPC_TCP_MAXSEG_MIN}};
 static const struct ipc_tcp_getopt getopt_12 = {.id = 12};
+static const struct ipc_udp_setopt udp_setopt_all = {
+    .sock = 3, .set = IPC_UDP_OPT_ALL, .tos = 0xff, .ttl = 255};
+static const struct ipc_udp_setopt udp_setopt_tos = {
+    .sock = 3, .set = IPC_UDP_OPT_TOS, .tos = 0x10};
 static const struct ipc_tcp_getopt_reply getopt_all = {.opts = EVERY_OPT};
 static const struct ipc_tcp_getopt_reply getopt_bad_fd = {.status = -EBADF,
 							  .opts = EVERY_OPT};
@@ -352,6 +357,9 @@ static const struct round_trip round_trips[] = {
     {&tcp_getopt_reply, &getopt_all, NULL},
     /* a failure carries no options */
     {&tcp_getopt_reply, &getopt_bad_fd, &getopt_bad_fd_sent},
+    {&udp_setopt, &udp_setopt_all, NULL},
+    {&udp_setopt, &udp_setopt_tos, NULL},
+    {&udp_setopt_reply, &bad_fd, NULL},
 };
 
 #define N_ROUND_TRIPS (sizeof(round_trips) / sizeof(round_trips[0]))
@@ -470,6 +478,11 @@ static const struct malformed malformed[] = {
     {"reserved", &tcp_getopt, &getopt_12, "reserved", 1},
     {"options with a failure", &tcp_getopt_reply, &getopt_bad_fd, "opts.set",
      IPC_TCP_OPT_NODELAY},
+    {"a negative socket", &udp_setopt, &udp_setopt_all, "sock", 0x80000000u},
+    {"unknown option bit", &udp_setopt, &udp_setopt_all, "set", 0x4},
+    {"a TTL without its bit", &udp_setopt, &udp_setopt_tos, "ttl", 1},
+    {"reserved", &udp_setopt, &udp_setopt_all, "reserved", 1},
+    {"reserved value", &udp_setopt_reply, &bad_fd, "value", 1},
     {"sndbuf over 64 MiB", &tcp_connect, &connect_all_opts, "opts.sndbuf",
      IPC_TCP_BUF_MAX + 1},
     {"keepintvl 0", &tcp_connect, &connect_all_opts, "opts.keepintvl_s", 0},

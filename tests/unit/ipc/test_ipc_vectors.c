@@ -86,6 +86,9 @@ static const struct ipc_tcp_setopt tcp_setopt = {
 static const struct ipc_status_only_reply tcp_setopt_reply = {.status = -EBADF};
 static const struct ipc_status_only_reply barrier_reply = {.value = 0x00012345};
 static const struct ipc_tcp_getopt tcp_getopt = {.id = 0x01020304};
+static const struct ipc_udp_setopt udp_setopt = {
+    .sock = 12, .set = IPC_UDP_OPT_ALL, .tos = 0xb8, .ttl = 17};
+static const struct ipc_status_only_reply udp_setopt_reply = {.status = -EBADF};
 static const struct ipc_tcp_getopt_reply tcp_getopt_reply = {.opts = OPTS};
 /* a failed reply carries no options, whatever the caller left there */
 static const struct ipc_tcp_getopt_reply tcp_getopt_reply_failed = {
@@ -296,6 +299,10 @@ static const struct vector vectors[] = {
      "5554010080080000000000400000000dfffffff700000000"
      "0000000000000000000000000000000000000000000000000000000000000000"
      "0000000000000000"},
+    {"udp_setopt", encode_udp_setopt, &udp_setopt, 14, false,
+     "55540100000900000000001c0000000e0000000c00000003b8110000"},
+    {"udp_setopt_reply", encode_udp_setopt_reply, &udp_setopt_reply, 14, false,
+     "5554010080090000000000180000000efffffff700000000"},
 };
 
 #define N_VECTORS (sizeof(vectors) / sizeof(vectors[0]))
