@@ -1074,6 +1074,51 @@ out:
 	return ret;
 }
 
+int utcp_tcp_close(struct utcp *u, int id, int fd)
+{
+	struct ipc_tcp_linger req = {.id = id};
+	struct ipc_status_only_reply reply;
+	uint8_t buf[IPC_HDR_LEN + IPC_TCP_LINGER_LEN];
+	struct utcp_tcp_opts o;
+	struct ipc_msg m;
+	uint32_t msg_id;
+	int ret, len;
+
+	ret = id < 0 ? -EBADF : utcp_tcp_getopt(u, id, &o);
+	if (ret || !o.linger || o.linger_s == 0)
+		goto out_close; /* linger 0 resets on close(fd) itself */
+	/* FIN after what was written; the daemon answers once it is
+	 * acknowledged, or after linger_s. */
+	(void)shutdown(fd, SHUT_WR);
+	pthread_mutex_lock(&u->lock);
+	if (u->broken) {
+		ret = -ENOTCONN;
+		goto out_unlock;
+	}
+	msg_id = take_id(u);
+	len = ipc_encode_tcp_linger(buf, sizeof(buf), u->version, msg_id, &req);
+	if (len < 0) {
+		ret = len;
+		goto out_unlock;
+	}
+	ret = exchange_within(
+	    u, buf, (size_t)len, msg_id, IPC_T_TCP_LINGER_REPLY, &m, NULL,
+	    (int64_t)o.linger_s * 1000 + UTCP_REPLY_TIMEOUT_MS);
+	if (ret)
+		goto out_unlock;
+	if (ipc_decode_tcp_linger_reply(&m, &reply) != 0) {
+		u->broken = true;
+		ret = -EPROTO;
+		goto out_unlock;
+	}
+	ret = reply.status;
+out_unlock:
+	pthread_mutex_unlock(&u->lock);
+out_close:
+	close(fd);
+	return ret;
+}
+
 int utcp_tcp_getopt(struct utcp *u, int id, struct utcp_tcp_opts *out)
 {
 	struct ipc_tcp_getopt req = {.id = id};

@@ -201,10 +201,11 @@ ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
  *     the doubled value back; here the value is what the stack holds,
  *     so it is neither doubled nor reported doubled.
  *   - linger with linger_s 0: close() resets the connection (RST,
- *     unsent data discarded) instead of finishing it with FIN.
- *     linger_s > 0 is kept and read back, but close() of a descriptor
- *     never blocks: the connection finishes in the background, as
- *     Linux's does once its linger time has passed.
+ *     unsent data discarded) instead of finishing it with FIN. With
+ *     linger_s > 0, utcp_tcp_close() blocks until everything is sent
+ *     or linger_s has passed; close() of the descriptor itself cannot
+ *     block (the connection finishes in the background, as Linux's
+ *     does once its linger time has passed).
  *   - maxseg (TCP_MAXSEG) clamps the MSS advertised in the SYN and
  *     used for sending; it applies when set at utcp_tcp_open or
  *     utcp_tcp_listen (for the connections accepted), and a later
@@ -324,6 +325,21 @@ int utcp_tcp_error(int fd);
  * keep their current values. Returns 0, -EBADF (no such connection of
  * ours), -EINVAL, or a control-connection error. */
 int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts);
+
+/*
+ * Closes connection `id` whose descriptor is fd, as Linux's close()
+ * does with SO_LINGER: with linger on and linger_s > 0 it shuts the
+ * sending side (FIN after the data) and waits until the peer has
+ * acknowledged everything, FIN included, or linger_s has passed, then
+ * closes fd; the connection goes on in the background after a timeout,
+ * as on Linux. Other threads' requests on this handle wait meanwhile.
+ * Without a linger time it is close(fd) (linger 0: the connection is
+ * reset). Returns 0 (also when the time ran out, as Linux's close), or
+ * -EBADF (not a connection of this handle; fd is closed all the same),
+ * or a control-connection error. When the peer had already closed its
+ * side, the wait ends once the FIN is handed to the stack.
+ */
+int utcp_tcp_close(struct utcp *u, int id, int fd);
 
 /* Reads the options of connection `id` (as utcp_tcp_setopt finds it)
  * into *out: every field, with `set` naming them all; ttl reads 64

@@ -187,6 +187,16 @@ static int handle_tcp_setopt(struct control_client *c, const struct ipc_msg *m)
 	return err;
 }
 
+static int handle_tcp_linger(struct control_client *c, const struct ipc_msg *m)
+{
+	struct ipc_tcp_linger req;
+	int err = ipc_decode_tcp_linger(m, &req);
+
+	if (!err)
+		control_tcp_linger(c, m, &req);
+	return err;
+}
+
 static int handle_udp_setopt(struct control_client *c, const struct ipc_msg *m)
 {
 	struct ipc_udp_setopt req;
@@ -223,6 +233,7 @@ static const struct {
     {IPC_T_BARRIER, handle_barrier},
     {IPC_T_TCP_GETOPT, handle_tcp_getopt},
     {IPC_T_UDP_SETOPT, handle_udp_setopt},
+    {IPC_T_TCP_LINGER, handle_tcp_linger},
 };
 
 /* Tears the client down (ctl->client_destroy): its UDP sockets (after

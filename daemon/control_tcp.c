@@ -25,25 +25,23 @@
  * share). Listeners are bounded by the stack (tcp_listeners_max) and
  * charged the same way.
  *
- * Application -> stack (channel_input). The application's end of the
- * pair holds an eighth of the connection's send buffer
- * (channel_pair_sndbuf), so what it writes ahead of the peer stays
- * close to the send buffer, as with a kernel socket. The daemon reads its end
- * only while tcp_send_space() > 0, at most that many bytes, into one buffer
- * shared by every channel (CONTROL_TCP_IO_BYTES, in struct control_tcp)
- * and straight on into tcp_send(). tcp_send_space() counts both the
- * connection's send buffer and the stack's shared chunk pool, so
- * tcp_send() takes every byte read: a channel owns no buffer of its
- * own, and every byte the daemon holds for a connection is in the
- * stack's bounded pools (send_chunks_max, the packet pool). When there
- * is no space and the application has written something (a peek), the
- * daemon calls tcp_send() with nothing, which answers -EAGAIN and
- * arms STACK_EV_TCP_WRITABLE, stops the read watcher and waits for that
- * event: the socketpair fills and the application blocks in write(),
- * as on a full socket buffer. The event comes from an ACK when the
- * connection's send buffer is full, and from the stack's memory
- * waiters (tcp_buf.c) when the chunk pool is short, when any connection
- * gives chunks back.
+ * Application -> stack (channel_input). The application's end of the pair holds
+ * an eighth of the connection's send buffer (channel_pair_size), so what it
+ * writes ahead of the peer stays close to the send buffer, as with a kernel
+ * socket. The daemon reads its end only while tcp_send_space() > 0, at most
+ * that many bytes, into one buffer shared by every channel
+ * (CONTROL_TCP_IO_BYTES, in struct control_tcp) and straight on into
+ * tcp_send(). tcp_send_space() counts both the connection's send buffer and the
+ * stack's shared chunk pool, so tcp_send() takes every byte read: a channel
+ * owns no buffer of its own, and every byte the daemon holds for a connection
+ * is in the stack's bounded pools (send_chunks_max, the packet pool). When
+ * there is no space and the application has written something (a peek), the
+ * daemon calls tcp_send() with nothing, which answers -EAGAIN and arms
+ * STACK_EV_TCP_WRITABLE, stops the read watcher and waits for that event: the
+ * socketpair fills and the application blocks in write(), as on a full socket
+ * buffer. The event comes from an ACK when the connection's send buffer is
+ * full, and from the stack's memory waiters (tcp_buf.c) when the chunk pool is
+ * short, when any connection gives chunks back.
  *
  * Stack -> application (channel_output). On STACK_EV_TCP_READABLE the
  * daemon writes tcp_recv_peek() views to its end and tcp_recv_consume()s
@@ -112,6 +110,12 @@
  * application writes waits in the socketpair until the connection is
  * established; a failure is delivered as above (urgent byte, EOF).
  *
+ * Lingering close (TCP_LINGER, SO_LINGER with a time). The request of
+ * an application that shut its side waits, as a blocking connect's
+ * does (c->reply_pending), while a timer looks at the connection every
+ * CONTROL_TCP_LINGER_POLL_S until its FIN is acknowledged, it fails,
+ * or the linger time passes; destroying the channel answers it too.
+ *
  * Stack events are hints: a handler finds the object by the event's
  * cookie and asks the stack (tcp_recv_peek ...) what is true now, so a
  * stale event is harmless.
@@ -163,7 +167,17 @@ struct tcp_channel {
 	/* The listener whose announcement of this connection waits for
 	 * room (its pending); destroying the channel clears that. */
 	struct tcp_lchannel *announcing;
+	/* A TCP_LINGER not answered yet: its client, request id, and the
+	 * timer that looks at the connection until its FIN is
+	 * acknowledged or the linger time is over. */
+	struct control_client *linger_waiter;
+	uint32_t linger_reply_id;
+	uint64_t linger_deadline; /* daemon_now() */
+	ev_timer linger_timer;
 };
+
+/* How often a lingering close looks at its connection. */
+#define CONTROL_TCP_LINGER_POLL_S 0.01
 
 struct tcp_lchannel {
 	struct control *ctl;
@@ -327,6 +341,8 @@ static void channel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 static void connect_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void linger_answer(struct tcp_channel *ch, uint32_t all_sent);
 
 /*
  * The socketpair is a buffer of its own in front of the TCP send
@@ -336,12 +352,22 @@ static void connect_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
  * against; the receiver's SO_RCVBUF plays no part) is therefore
  * sized to an eighth of the connection's send buffer: the kernel
  * doubles the value set, hence the sixteenth. Below the kernel's
- * minimum the kernel raises it. The size is fixed when the pair is
- * made: a later TCP_SETOPT changes the stack's buffer only.
+ * minimum the kernel raises it; above the pair's default size it is
+ * left at the default (then what the stack holds dominates anyway).
+ * The size is fixed when the pair is made: a later TCP_SETOPT changes
+ * the stack's buffer only.
  */
-static int channel_pair_sndbuf(uint32_t tcp_sndbuf)
+static void channel_pair_size(int app_fd, uint32_t tcp_sndbuf)
 {
-	return (int)(tcp_sndbuf / 16);
+	int want = (int)(tcp_sndbuf / 16), cur = 0;
+	socklen_t len = sizeof(cur);
+
+	/* getsockopt reports the default doubled. A failure leaves the
+	 * default. */
+	if (getsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &cur, &len) == 0 &&
+	    want < cur / 2)
+		(void)setsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &want,
+				 sizeof(want));
 }
 
 /*
@@ -383,13 +409,8 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 		free(ch);
 		return NULL;
 	}
-	if (tcp_get_sockopts(ctl->d->stack, conn, &o) == 0) {
-		int sndbuf = channel_pair_sndbuf(o.sndbuf);
-
-		/* Only a smaller buffer: a failure leaves the default. */
-		(void)setsockopt(pair[1], SOL_SOCKET, SO_SNDBUF, &sndbuf,
-				 sizeof(sndbuf));
-	}
+	if (tcp_get_sockopts(ctl->d->stack, conn, &o) == 0)
+		channel_pair_size(pair[1], o.sndbuf);
 	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
 		*err = -errno;
 		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
@@ -407,9 +428,11 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 	ev_io_init(&ch->read_watcher, channel_read_cb, ch->fd, EV_READ);
 	ev_io_init(&ch->write_watcher, channel_write_cb, ch->fd, EV_WRITE);
 	ev_init(&ch->connect_timer, connect_timeout_cb);
+	ev_init(&ch->linger_timer, linger_timer_cb);
 	ch->read_watcher.data = ch;
 	ch->write_watcher.data = ch;
 	ch->connect_timer.data = ch;
+	ch->linger_timer.data = ch;
 	(void)tcp_set_user(ctl->d->stack, conn, ch); /* its events' cookie */
 	ch->next = t->channels;
 	if (t->channels)
@@ -427,6 +450,10 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 	struct control *ctl = ch->ctl;
 	struct control_tcp *t = ctl->tcp;
 	struct ev_loop *loop = ctl->d->loop;
+
+	/* A lingering close ends here: the stack finishes the rest. */
+	if (ch->linger_waiter)
+		linger_answer(ch, 0);
 	if (ch->prev)
 		ch->prev->next = ch->next;
 	else
@@ -1170,6 +1197,95 @@ void control_tcp_getopt(struct control_client *c, const struct ipc_msg *m,
 	}
 	len = ipc_encode_tcp_getopt_reply(buf, sizeof(buf), c->version, m->id,
 					  &r);
+	if (len < 0) {
+		/* Options the wire cannot carry: say so rather than not
+		 * answer at all. */
+		r = (struct ipc_tcp_getopt_reply){.status = -EINVAL};
+		len = ipc_encode_tcp_getopt_reply(buf, sizeof(buf), c->version,
+						  m->id, &r);
+	}
+	if (len > 0)
+		control_client_queue(c, buf, len, -1);
+}
+
+/* ---- a close that lingers (SO_LINGER with a time) ------------------- */
+
+/* Answers the TCP_LINGER in wait and lets the client's requests flow
+ * again. Sending may destroy the client; the channel stays. */
+static void linger_answer(struct tcp_channel *ch, uint32_t all_sent)
+{
+	struct control_client *c = ch->linger_waiter;
+	struct ipc_status_only_reply r = {.value = all_sent};
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	int len;
+
+	ch->linger_waiter = NULL;
+	ev_timer_stop(ch->ctl->d->loop, &ch->linger_timer);
+	if (!c)
+		return;
+	len = ipc_encode_tcp_linger_reply(buf, sizeof(buf), c->version,
+					  ch->linger_reply_id, &r);
+	if (len > 0)
+		control_client_queue(c, buf, len, -1);
+	c->reply_pending = false;
+	(void)control_client_flush(c);
+}
+
+enum linger_state { LINGER_SENDING, LINGER_ALL_SENT, LINGER_OVER };
+
+/* ALL_SENT: everything the application wrote is sent and acknowledged,
+ * FIN included (FIN-WAIT-2 or TIME-WAIT: what Linux's close waits
+ * for); OVER: the connection failed, nothing more will be sent. */
+static enum linger_state linger_state(const struct tcp_channel *ch)
+{
+	struct stack_tcp_info info;
+
+	if (tcp_conn_info(ch->ctl->d->stack, ch->conn, &info) != 0 ||
+	    info.state == TCPS_CLOSED)
+		return LINGER_OVER;
+	if (info.state == TCPS_FIN_WAIT_2 || info.state == TCPS_TIME_WAIT)
+		return LINGER_ALL_SENT;
+	return LINGER_SENDING;
+}
+
+static void linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct tcp_channel *ch = w->data;
+	enum linger_state st = linger_state(ch);
+
+	if (st != LINGER_SENDING || daemon_now() >= ch->linger_deadline)
+		linger_answer(ch, st == LINGER_ALL_SENT);
+}
+
+void control_tcp_linger(struct control_client *c, const struct ipc_msg *m,
+			const struct ipc_tcp_linger *req)
+{
+	struct daemon *d = c->ctl->d;
+	struct tcp_channel *ch = channel_find(c->ctl, req->id);
+	struct ipc_status_only_reply r = {0};
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	struct tcp_sockopts o;
+	int len;
+
+	if (!ch || ch->creator != c->serial || ch->linger_waiter) {
+		r.status = -EBADF; /* not a connection of this client */
+	} else if (tcp_get_sockopts(d->stack, ch->conn, &o) == 0 && o.linger &&
+		   o.linger_s > 0 && linger_state(ch) == LINGER_SENDING) {
+		/* The reply waits, as a blocking connect's does. */
+		ch->linger_waiter = c;
+		ch->linger_reply_id = m->id;
+		ch->linger_deadline =
+		    daemon_now() + (uint64_t)o.linger_s * 1000000000ull;
+		c->reply_pending = true;
+		ev_timer_set(&ch->linger_timer, CONTROL_TCP_LINGER_POLL_S,
+			     CONTROL_TCP_LINGER_POLL_S);
+		ev_timer_start(d->loop, &ch->linger_timer);
+		return;
+	} else {
+		r.value = linger_state(ch) == LINGER_ALL_SENT;
+	}
+	len = ipc_encode_tcp_linger_reply(buf, sizeof(buf), c->version, m->id,
+					  &r);
 	if (len > 0)
 		control_client_queue(c, buf, len, -1);
 }
@@ -1239,6 +1355,11 @@ void control_tcp_client_gone(struct control *ctl, struct control_client *c)
 		return;
 	for (ch = t->channels; ch; ch = next) {
 		next = ch->next;
+		if (ch->linger_waiter == c) {
+			/* the connection carries on: only the wait ends */
+			ch->linger_waiter = NULL;
+			ev_timer_stop(ctl->d->loop, &ch->linger_timer);
+		}
 		if (ch->waiter == c) {
 			ch->waiter = NULL;
 			channel_destroy(ch, END_CLOSE);

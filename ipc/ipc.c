@@ -355,6 +355,7 @@ CODEC(dgram_hdr, IPC_DGRAM_HDR_LAYOUT, struct ipc_dgram_hdr)
 CODEC(accept, IPC_ACCEPT_LAYOUT, struct ipc_accept)
 CODEC(tcp_getopt, IPC_TCP_GETOPT_LAYOUT, struct ipc_tcp_getopt)
 CODEC(udp_setopt, IPC_UDP_SETOPT_LAYOUT, struct ipc_udp_setopt)
+CODEC(tcp_linger, IPC_TCP_LINGER_LAYOUT, struct ipc_tcp_linger)
 CODEC(tcp_getopt_reply, IPC_TCP_GETOPT_REPLY_LAYOUT,
       struct ipc_tcp_getopt_reply)
 
@@ -422,7 +423,7 @@ bool ipc_type_is_request(uint16_t type)
 	       type == IPC_T_STATUS || type == IPC_T_TCP_CONNECT ||
 	       type == IPC_T_TCP_LISTEN || type == IPC_T_TCP_SETOPT ||
 	       type == IPC_T_BARRIER || type == IPC_T_TCP_GETOPT ||
-	       type == IPC_T_UDP_SETOPT;
+	       type == IPC_T_UDP_SETOPT || type == IPC_T_TCP_LINGER;
 }
 
 /* Common entry of every body decoder: the right type, the exact size. */
@@ -463,6 +464,8 @@ static bool no_check(const void *v)
 #define udp_setopt_sendable	  udp_setopt_valid
 #define udp_setopt_reply_valid	  tcp_setopt_reply_valid
 #define udp_setopt_reply_sendable tcp_setopt_reply_valid
+#define tcp_linger_sendable	  tcp_linger_valid
+#define tcp_linger_reply_sendable tcp_linger_reply_valid
 
 static bool hello_sendable(struct ipc_hello *v)
 {
@@ -623,6 +626,17 @@ static bool udp_setopt_valid(const struct ipc_udp_setopt *v)
 	return v->sock >= 0 && !(v->set & ~IPC_UDP_OPT_ALL) &&
 	       (v->tos == 0 || (v->set & IPC_UDP_OPT_TOS)) &&
 	       (v->ttl == 0 || (v->set & IPC_UDP_OPT_TTL));
+}
+
+static bool tcp_linger_valid(const struct ipc_tcp_linger *v)
+{
+	return v->id >= 0;
+}
+
+/* TCP_LINGER's value says whether everything was sent: 0 or 1. */
+static bool tcp_linger_reply_valid(const struct ipc_status_only_reply *v)
+{
+	return status_valid(v->status) && v->value <= 1;
 }
 
 /* TCP_SETOPT's value is reserved. */

@@ -54,7 +54,7 @@
 
 /* Capability bits in the HELLO reply: what this daemon can do. UDP:
  * UDP_OPEN, UDP_SETOPT; TCP: TCP_CONNECT, TCP_LISTEN, TCP_SETOPT,
- * TCP_GETOPT (a daemon from before the SETOPT/GETOPT additions answers
+ * TCP_GETOPT, TCP_LINGER (a daemon from before the later ones answers
  * them with ERROR -EOPNOTSUPP). */
 #define IPC_CAP_UDP	0x00000001u
 #define IPC_CAP_TCP	0x00000002u
@@ -70,7 +70,8 @@ enum ipc_type {
 	IPC_T_BARRIER = 0x0007,
 	IPC_T_TCP_GETOPT = 0x0008,
 	IPC_T_UDP_SETOPT = 0x0009,
-	/* 0x000a..0x00ff reserved: DNS, ... */
+	IPC_T_TCP_LINGER = 0x000a,
+	/* 0x000b..0x00ff reserved: DNS, ... */
 	IPC_T_REPLY = 0x8000, /* set in the type of every reply */
 	IPC_T_HELLO_REPLY = IPC_T_REPLY | IPC_T_HELLO,
 	IPC_T_UDP_OPEN_REPLY = IPC_T_REPLY | IPC_T_UDP_OPEN,
@@ -81,6 +82,7 @@ enum ipc_type {
 	IPC_T_BARRIER_REPLY = IPC_T_REPLY | IPC_T_BARRIER,
 	IPC_T_TCP_GETOPT_REPLY = IPC_T_REPLY | IPC_T_TCP_GETOPT,
 	IPC_T_UDP_SETOPT_REPLY = IPC_T_REPLY | IPC_T_UDP_SETOPT,
+	IPC_T_TCP_LINGER_REPLY = IPC_T_REPLY | IPC_T_TCP_LINGER,
 	IPC_T_ERROR = 0xffff, /* reply to a request that has no other reply */
 };
 
@@ -393,15 +395,33 @@ struct ipc_udp_setopt {
 };
 #define IPC_UDP_SETOPT_LEN IPC_LAYOUT_LEN(IPC_UDP_SETOPT_LAYOUT)
 
-/* TCP_SETOPT, UDP_SETOPT and BARRIER replies. */
+/* TCP_LINGER: a close with SO_LINGER's time (linger on, linger_s > 0)
+ * of a connection the client owns, whose application has shut its side
+ * (SHUT_WR) and is about to close its descriptor. The reply (a bare
+ * status, 0 or -EBADF; value 1 when everything was sent and
+ * acknowledged, 0 when linger_s ran out first or there was nothing to
+ * wait for) comes once the connection's FIN is acknowledged, or after
+ * linger_s. Meanwhile the daemon reads no other request of that
+ * client, as for a blocking TCP_CONNECT. */
+#define IPC_TCP_LINGER_LAYOUT(F, R)                                            \
+	F(i32, id) /* a connection id, >= 0 */                                 \
+	R(u32, reserved)
+struct ipc_tcp_linger {
+	IPC_STRUCT(IPC_TCP_LINGER_LAYOUT)
+};
+#define IPC_TCP_LINGER_LEN IPC_LAYOUT_LEN(IPC_TCP_LINGER_LAYOUT)
+
+/* TCP_SETOPT, UDP_SETOPT, TCP_LINGER and BARRIER replies. */
 #define IPC_STATUS_ONLY_REPLY_LAYOUT(F, R)                                     \
 	F(i32, status)                                                         \
-	F(u32, value) /* BARRIER: frames processed; the SETOPTs: 0 */
+	F(u32, value) /* BARRIER: frames processed; TCP_LINGER: 1 = all sent;  \
+			 the SETOPTs: 0 */
 struct ipc_status_only_reply {
 	IPC_STRUCT(IPC_STATUS_ONLY_REPLY_LAYOUT)
 };
 #define IPC_TCP_SETOPT_REPLY_LEN IPC_LAYOUT_LEN(IPC_STATUS_ONLY_REPLY_LAYOUT)
 #define IPC_UDP_SETOPT_REPLY_LEN IPC_LAYOUT_LEN(IPC_STATUS_ONLY_REPLY_LAYOUT)
+#define IPC_TCP_LINGER_REPLY_LEN IPC_LAYOUT_LEN(IPC_STATUS_ONLY_REPLY_LAYOUT)
 #define IPC_BARRIER_REPLY_LEN	 IPC_LAYOUT_LEN(IPC_STATUS_ONLY_REPLY_LAYOUT)
 #define IPC_STATUS_LEN		 0u
 #define IPC_BARRIER_LEN		 0u
@@ -461,6 +481,11 @@ int ipc_encode_udp_setopt(void *buf, size_t cap, uint8_t version, uint32_t id,
 int ipc_encode_udp_setopt_reply(void *buf, size_t cap, uint8_t version,
 				uint32_t id,
 				const struct ipc_status_only_reply *r);
+int ipc_encode_tcp_linger(void *buf, size_t cap, uint8_t version, uint32_t id,
+			  const struct ipc_tcp_linger *l);
+int ipc_encode_tcp_linger_reply(void *buf, size_t cap, uint8_t version,
+				uint32_t id,
+				const struct ipc_status_only_reply *r);
 
 /*
  * Body decoders take a message checked by ipc_msg_decode(). They
@@ -493,6 +518,9 @@ int ipc_decode_tcp_getopt_reply(const struct ipc_msg *m,
 				struct ipc_tcp_getopt_reply *out);
 int ipc_decode_udp_setopt(const struct ipc_msg *m, struct ipc_udp_setopt *out);
 int ipc_decode_udp_setopt_reply(const struct ipc_msg *m,
+				struct ipc_status_only_reply *out);
+int ipc_decode_tcp_linger(const struct ipc_msg *m, struct ipc_tcp_linger *out);
+int ipc_decode_tcp_linger_reply(const struct ipc_msg *m,
 				struct ipc_status_only_reply *out);
 
 /* ---- status: a stream of replies made of records ------------------ */
@@ -869,6 +897,9 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	  IPC_TCP_GETOPT_REPLY_LAYOUT)                                         \
 	X(udp_setopt, IPC_T_UDP_SETOPT, udp_setopt, IPC_UDP_SETOPT_LAYOUT)     \
 	X(udp_setopt_reply, IPC_T_UDP_SETOPT_REPLY, status_only_reply,         \
+	  IPC_STATUS_ONLY_REPLY_LAYOUT)                                        \
+	X(tcp_linger, IPC_T_TCP_LINGER, tcp_linger, IPC_TCP_LINGER_LAYOUT)     \
+	X(tcp_linger_reply, IPC_T_TCP_LINGER_REPLY, status_only_reply,         \
 	  IPC_STATUS_ONLY_REPLY_LAYOUT)
 
 /* Every layout but the status records' (IPC_RECORDS has those), for
@@ -893,6 +924,7 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	X(IPC_ACCEPT_LAYOUT)                                                   \
 	X(IPC_TCP_GETOPT_LAYOUT)                                               \
 	X(IPC_TCP_GETOPT_REPLY_LAYOUT)                                         \
-	X(IPC_UDP_SETOPT_LAYOUT)
+	X(IPC_UDP_SETOPT_LAYOUT)                                               \
+	X(IPC_TCP_LINGER_LAYOUT)
 
 #endif

@@ -6,8 +6,9 @@
  * our UDP datagrams or TCP segments are reported to the socket;
  * everything else is counted and dropped. A datagram whose next hop
  * never answered ARP is reported the same way, as "host unreachable"
- * (icmp_local_unreachable), with no ICMP message on the wire. Echo requests to
- * a broadcast address are ignored, as Linux does by default.
+ * (icmp_local_unreachable), with no ICMP message on the wire. Echo
+ * requests to a broadcast address are ignored, as Linux does by
+ * default.
  *
  * Output of errors follows RFC 1122 3.2.2: never about an ICMP error,
  * a datagram sent to a broadcast or multicast address, a non-first

@@ -280,9 +280,9 @@ struct tcp_sockopts {
 	uint32_t keepcnt;     /* unanswered probes before ETIMEDOUT */
 	uint32_t sndbuf;      /* send buffer limit, bytes */
 	uint32_t rcvbuf;      /* receive buffer limit, bytes */
-	/* SO_LINGER: with linger on and linger_s 0, the connection is
-	 * reset when its user closes it (the daemon calls tcp_abort);
-	 * linger_s > 0 is kept and read back only. */
+	/* SO_LINGER: with linger on and linger_s 0, tcp_close() resets
+	 * the connection; linger_s > 0 changes nothing here (the caller
+	 * waits for the FIN's ACK: the daemon's TCP_LINGER). */
 	bool linger;
 	uint32_t linger_s;
 	/* TCP_MAXSEG: 0 = none, else TCP_MAXSEG_MIN..TCP_MAXSEG_MAX; the

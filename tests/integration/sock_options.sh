@@ -20,7 +20,7 @@ peer=$(dirname "$0")/sock_peer.py
 start_daemon sockopts utsockopt 10.77.9
 
 # The write-ahead allowed beyond the send buffer: the socketpair's share
-# (daemon/control_tcp.c, channel_pair_sndbuf: an eighth of the send
+# (daemon/control_tcp.c, channel_pair_size: an eighth of the send
 # buffer, at least the kernel's minimum) plus one write in flight.
 SNDBUF=65536
 SLACK=24576

@@ -1356,6 +1356,89 @@ START_TEST(test_udp_setopt_sets_tos_and_ttl)
 }
 END_TEST
 
+static bool peer_got_bye;
+
+static void peer_got_bye_fn(void *arg)
+{
+	peer_got_bye = W.peer.got_len == 3 && memcmp(W.peer.got, "bye", 3) == 0;
+}
+
+/* SO_LINGER with a time, as Linux's close(): utcp_tcp_close() returns
+ * only once the peer has acknowledged everything, FIN included, so
+ * the peer holds the last bytes when it returns. */
+START_TEST(test_lingering_close_returns_once_all_is_acknowledged)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_opts o = {
+	    .set = UTCP_TCP_OPT_LINGER, .linger = true, .linger_s = 5};
+	struct utcp_tcp_info info;
+	uint16_t port = 8082;
+	char buf[16];
+	int lfd, fd;
+
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	on_loop(peer_connect_fn, &port);
+	ck_assert_int_ge(W.peer.active, 0);
+	fd = utcp_tcp_accept4(lfd, &info, 0);
+	ck_assert_int_ge(fd, 0);
+	recv_all(fd, buf, 9); /* the greeting: nothing is left unread */
+	ck_assert_int_eq(utcp_tcp_setopt(u, info.id, &o), 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "bye", 3), 3);
+	ck_assert_int_eq(utcp_tcp_close(u, info.id, fd), 0);
+	on_loop(peer_got_bye_fn, NULL);
+	ck_assert(peer_got_bye);
+	close(lfd);
+	utcp_close(u);
+}
+END_TEST
+
+/* Facing a peer that never reads, the lingering close gives up after
+ * linger_s and returns 0 (as Linux's close), the connection finishing
+ * in the background with its data still queued. */
+START_TEST(test_lingering_close_gives_up_after_the_linger_time)
+{
+	struct utcp *u = client(), *other = client();
+	struct utcp_tcp_opts o = {
+	    .set = UTCP_TCP_OPT_LINGER, .linger = true, .linger_s = 1};
+	static char chunk[16384];
+	struct utcp_tcp_info info;
+	struct utcp_status *st;
+	uint32_t queued = 0;
+	int fd, fd2;
+
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_SINK, 5000, &o,
+			      UTCP_NONBLOCK, &info);
+	ck_assert_int_ge(fd, 0);
+	/* Until the peer's window and the send buffer are full: the
+	 * descriptor stays unwritable. */
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+		if (utcp_tcp_send(fd, chunk, sizeof(chunk)) > 0)
+			continue;
+		if (poll(&pfd, 1, 300) == 0)
+			break;
+	}
+	ck_assert_int_eq(utcp_tcp_close(u, info.id, fd), 0);
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	for (size_t i = 0; i < st->n_tcp; i++)
+		if (!st->tcp[i].listener && st->tcp[i].id == info.id)
+			queued = st->tcp[i].send_queue;
+	utcp_status_free(st);
+	ck_assert_uint_gt(queued, 0);
+
+	/* Another client's connection: -EBADF, and the descriptor is
+	 * closed all the same. */
+	fd2 = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &o, 0, &info);
+	ck_assert_int_ge(fd2, 0);
+	ck_assert_int_eq(utcp_tcp_close(other, info.id, fd2), -EBADF);
+	ck_assert_int_eq(fcntl(fd2, F_GETFD), -1);
+	utcp_close(other);
+	utcp_close(u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -1395,6 +1478,9 @@ int main(void)
 	tcase_add_test(tc, test_tcp_options_read_back_as_set);
 	tcase_add_test(tc, test_close_with_linger_zero_resets_the_connection);
 	tcase_add_test(tc, test_udp_setopt_sets_tos_and_ttl);
+	tcase_add_test(tc,
+		       test_lingering_close_returns_once_all_is_acknowledged);
+	tcase_add_test(tc, test_lingering_close_gives_up_after_the_linger_time);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("send memory");
 	tcase_add_checked_fixture(tc, setup_small_pool, teardown);

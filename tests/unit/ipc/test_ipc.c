@@ -184,6 +184,7 @@ START_TEST(test_request_types_are_known)
 	ck_assert(ipc_type_is_request(IPC_T_BARRIER));
 	ck_assert(ipc_type_is_request(IPC_T_TCP_GETOPT));
 	ck_assert(ipc_type_is_request(IPC_T_UDP_SETOPT));
+	ck_assert(ipc_type_is_request(IPC_T_TCP_LINGER));
 	ck_assert(!ipc_type_is_request(IPC_T_HELLO_REPLY));
 	ck_assert(!ipc_type_is_request(IPC_T_TCP_CONNECT_REPLY));
 	ck_assert(!ipc_type_is_request(0x0042));
@@ -315,6 +316,8 @@ static const struct ipc_tcp_connect connect_maxseg_min = {
     .remote_port = 80,
     .opts = {.set = IPC_TCP_OPT_MAXSEG, .maxseg = IPC_TCP_MAXSEG_MIN}};
 static const struct ipc_tcp_getopt getopt_12 = {.id = 12};
+static const struct ipc_tcp_linger linger_12 = {.id = 12};
+static const struct ipc_status_only_reply all_sent = {.value = 1};
 static const struct ipc_udp_setopt udp_setopt_all = {
     .sock = 3, .set = IPC_UDP_OPT_ALL, .tos = 0xff, .ttl = 255};
 static const struct ipc_udp_setopt udp_setopt_tos = {
@@ -360,6 +363,8 @@ static const struct round_trip round_trips[] = {
     {&udp_setopt, &udp_setopt_all, NULL},
     {&udp_setopt, &udp_setopt_tos, NULL},
     {&udp_setopt_reply, &bad_fd, NULL},
+    {&tcp_linger, &linger_12, NULL},
+    {&tcp_linger_reply, &all_sent, NULL},
 };
 
 #define N_ROUND_TRIPS (sizeof(round_trips) / sizeof(round_trips[0]))
@@ -483,6 +488,9 @@ static const struct malformed malformed[] = {
     {"a TTL without its bit", &udp_setopt, &udp_setopt_tos, "ttl", 1},
     {"reserved", &udp_setopt, &udp_setopt_all, "reserved", 1},
     {"reserved value", &udp_setopt_reply, &bad_fd, "value", 1},
+    {"a negative id", &tcp_linger, &linger_12, "id", 0x80000000u},
+    {"reserved", &tcp_linger, &linger_12, "reserved", 1},
+    {"value over 1", &tcp_linger_reply, &all_sent, "value", 2},
     {"sndbuf over 64 MiB", &tcp_connect, &connect_all_opts, "opts.sndbuf",
      IPC_TCP_BUF_MAX + 1},
     {"keepintvl 0", &tcp_connect, &connect_all_opts, "opts.keepintvl_s", 0},

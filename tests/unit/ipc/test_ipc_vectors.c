@@ -89,6 +89,8 @@ static const struct ipc_tcp_getopt tcp_getopt = {.id = 0x01020304};
 static const struct ipc_udp_setopt udp_setopt = {
     .sock = 12, .set = IPC_UDP_OPT_ALL, .tos = 0xb8, .ttl = 17};
 static const struct ipc_status_only_reply udp_setopt_reply = {.status = -EBADF};
+static const struct ipc_tcp_linger tcp_linger = {.id = 0x01020304};
+static const struct ipc_status_only_reply tcp_linger_reply = {.value = 1};
 static const struct ipc_tcp_getopt_reply tcp_getopt_reply = {.opts = OPTS};
 /* a failed reply carries no options, whatever the caller left there */
 static const struct ipc_tcp_getopt_reply tcp_getopt_reply_failed = {
@@ -303,6 +305,10 @@ static const struct vector vectors[] = {
      "55540100000900000000001c0000000e0000000c00000003b8110000"},
     {"udp_setopt_reply", encode_udp_setopt_reply, &udp_setopt_reply, 14, false,
      "5554010080090000000000180000000efffffff700000000"},
+    {"tcp_linger", encode_tcp_linger, &tcp_linger, 15, false,
+     "55540100000a0000000000180000000f0102030400000000"},
+    {"tcp_linger_reply", encode_tcp_linger_reply, &tcp_linger_reply, 15, false,
+     "55540100800a0000000000180000000f0000000000000001"},
 };
 
 #define N_VECTORS (sizeof(vectors) / sizeof(vectors[0]))
