@@ -489,9 +489,22 @@ int utcp_udp_connect(struct utcp *u, struct in_addr addr, uint16_t port,
 	return utcp_udp_open(u, any, 0, addr, port, flags, NULL);
 }
 
+/* Is fd a datagram channel (SOCK_SEQPACKET)? 0, -EOPNOTSUPP (another
+ * kind of socket: a TCP connection) or -ENOTSOCK. */
+static int check_datagram_socket(int fd)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -errno;
+	return type == SOCK_SEQPACKET ? 0 : -EOPNOTSUPP;
+}
+
 /* The socket's pending error (an error packet at the head of its
  * channel), taken, as a kernel's send returns and clears sk_err; 0
- * when the head is a datagram or nothing. */
+ * when the head is a datagram or nothing, or fd is not a UDP socket's
+ * channel (its bytes are left alone). */
 static int udp_take_error(int fd)
 {
 	uint8_t hdr[IPC_DGRAM_HDR_LEN];
@@ -502,6 +515,11 @@ static int udp_take_error(int fd)
 	if (n != (ssize_t)sizeof(hdr) ||
 	    ipc_dgram_hdr_decode(hdr, 0, &h) != 0 ||
 	    !(h.flags & IPC_DGRAM_F_ERROR))
+		return 0;
+	/* A TCP stream's bytes may look like an error packet: only a
+	 * datagram channel's is taken (the send then refuses a stream).
+	 * Asked only here, so the datagram path costs no more. */
+	if (check_datagram_socket(fd) != 0)
 		return 0;
 	/* Take it. Should another thread's utcp_recvfrom() take the
 	 * error between the peek and here, this read discards the
@@ -519,6 +537,7 @@ static int udp_take_error(int fd)
 ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 		    uint16_t port)
 {
+	static const struct sockaddr_un no_name = {.sun_family = AF_UNIX};
 	struct ipc_dgram_hdr h = {.addr = ntohl(addr.s_addr), .port = port};
 	uint8_t hdr[IPC_DGRAM_HDR_LEN];
 	struct iovec iov[2];
@@ -539,9 +558,16 @@ ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = iov;
 	msg.msg_iovlen = len ? 2 : 1;
+	/* A SEQPACKET socket ignores a destination; a connected stream (a
+	 * TCP descriptor, whose bytes this header would corrupt) refuses
+	 * one with EISCONN, at no cost to the datagram path. */
+	msg.msg_name = (void *)&no_name;
+	msg.msg_namelen = sizeof(no_name);
 	do
 		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EISCONN)
+		return -EOPNOTSUPP; /* not a UDP socket */
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	return (ssize_t)len;
@@ -564,6 +590,9 @@ ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
 	size_t payload;
 	ssize_t n;
 
+	n = check_datagram_socket(fd); /* a stream would lose its bytes */
+	if (n)
+		return n;
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = buf;
@@ -787,6 +816,31 @@ out:
 	return ret;
 }
 
+/*
+ * Waits for a connection the daemon is making to be established or to
+ * fail: its descriptor becomes writable then (the daemon keeps it full
+ * until then, docs/ipc.md), and the outcome is utcp_tcp_error(). The
+ * daemon enforces the connect timeout; the deadline only guards
+ * against a daemon that stops answering. Returns fd, or the error with
+ * fd closed.
+ */
+static int tcp_connect_wait(int fd, int64_t deadline)
+{
+	int err = wait_fd(fd, POLLOUT, deadline);
+	uint8_t byte;
+
+	/* Data before an error: the connection was established, and its
+	 * error comes to the reads after that data. */
+	if (err == 0 && (sockatmark(fd) == 1 ||
+			 recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0))
+		err = utcp_tcp_error(fd);
+	if (err) {
+		close(fd); /* closes the connection */
+		return err;
+	}
+	return fd;
+}
+
 int utcp_tcp_open(struct utcp *u, struct in_addr local_addr,
 		  uint16_t local_port, struct in_addr remote_addr,
 		  uint16_t remote_port, int timeout_ms,
@@ -814,12 +868,18 @@ int utcp_tcp_open(struct utcp *u, struct in_addr local_addr,
 	if (ret)
 		return ret;
 	req.timeout_ms = (uint32_t)timeout_ms;
-	if (flags & UTCP_NONBLOCK)
-		req.flags = IPC_TCP_CONNECT_F_NONBLOCK;
-	else
-		rq.wait_ms += timeout_ms ? timeout_ms
-					 : UTCP_TCP_CONNECT_TIMEOUT_DEFAULT_MS;
+	/* Always the daemon's non-blocking form: the reply comes at once,
+	 * and a blocking connect waits on its descriptor, without the
+	 * handle's lock, as connect(2) waits on its socket. */
+	req.flags = IPC_TCP_CONNECT_F_NONBLOCK;
 	ret = tcp_open_call(u, &rq, &reply);
+	if (ret >= 0 && !(flags & UTCP_NONBLOCK)) {
+		int64_t wait = timeout_ms ? timeout_ms
+					  : UTCP_TCP_CONNECT_TIMEOUT_DEFAULT_MS;
+
+		ret = tcp_connect_wait(ret,
+				       now_ms() + wait + UTCP_REPLY_TIMEOUT_MS);
+	}
 	if (ret >= 0 && info) {
 		info->id = reply.id;
 		info->local_addr.s_addr = htonl(reply.local_addr);
@@ -961,13 +1021,22 @@ int utcp_tcp_accept(int lfd, struct in_addr *addr, uint16_t *port, int flags)
 
 int utcp_tcp_error(int fd)
 {
+	struct pollfd pfd = {.fd = fd, .events = 0};
 	uint8_t byte;
 	ssize_t n;
 
 	do
 		n = recv(fd, &byte, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
-	return n == 1 && byte != 0 ? -(int)byte : 0;
+	if (n == 1 && byte != 0)
+		return -(int)byte;
+	if (n < 0 && errno == ENOTSOCK)
+		return -ENOTSOCK;
+	/* The one error an AF_UNIX stream carries itself: the daemon's end
+	 * went (it stopped, or died) with bytes we wrote unread in it. */
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR))
+		return -ECONNRESET;
+	return 0;
 }
 
 ssize_t utcp_tcp_recv(int fd, void *buf, size_t cap, int flags)
@@ -1233,7 +1302,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	     : memset(&(st)->field[(st)->count++], 0, sizeof(*(st)->field)))
 
 struct status_caps {
-	size_t interfaces, routes, arp, sockets, counters, tcp;
+	size_t interfaces, routes, arp, sockets, counters, tcp, owners, links;
 };
 
 static struct in_addr in_addr_of(uint32_t host_order)
@@ -1303,6 +1372,17 @@ _Static_assert((int)UTCP_PROTO_TCP == (int)IPC_PROTO_TCP, "TCP");
 	X(large_max)
 #define COUNTER_SAME(X)                                                        \
 	X(value)
+#define OWNER_SAME(X)                                                          \
+	X(uid)                                                                 \
+	X(clients)                                                             \
+	X(udp)                                                                 \
+	X(listeners)                                                           \
+	X(connections)
+#define LINK_SAME(X)                                                           \
+	X(ifindex)                                                             \
+	X(syn_shed_times)                                                      \
+	X(syn_drops)                                                           \
+	X(kernel_drops)
 
 #define FROM_RECORD(field)                                                     \
 	dst->field = _Generic(dst->field,                                      \
@@ -1403,11 +1483,31 @@ static int status_add(struct utcp_status *st, struct status_caps *caps,
 		dst->orphan = (src->flags & IPC_TCP_F_ORPHAN) != 0;
 		return 0;
 	}
+	case IPC_REC_OWNER: {
+		const struct ipc_rec_owner *src = &r->u.owner;
+		struct utcp_owner *dst =
+		    APPEND(st, owners, n_owners, caps->owners);
+
+		if (!dst)
+			return -ENOMEM;
+		OWNER_SAME(FROM_RECORD)
+		return 0;
+	}
+	case IPC_REC_LINK: {
+		const struct ipc_rec_link *src = &r->u.link;
+		struct utcp_link *dst = APPEND(st, links, n_links, caps->links);
+
+		if (!dst)
+			return -ENOMEM;
+		LINK_SAME(FROM_RECORD)
+		dst->syn_shed = src->syn_shed != 0;
+		return 0;
+	}
 	}
 	return 0;
 }
 
-/* Names the interface of each route and ARP entry. */
+/* Names the interface of each route, ARP entry and link. */
 static void status_link_interfaces(struct utcp_status *st)
 {
 	size_t i, k;
@@ -1421,6 +1521,11 @@ static void status_link_interfaces(struct utcp_status *st)
 		for (k = 0; k < st->n_interfaces; k++)
 			if (st->interfaces[k].index == st->arp[i].ifindex)
 				memcpy(st->arp[i].interface,
+				       st->interfaces[k].name, UTCP_IFNAME_MAX);
+	for (i = 0; i < st->n_links; i++)
+		for (k = 0; k < st->n_interfaces; k++)
+			if (st->interfaces[k].index == st->links[i].ifindex)
+				memcpy(st->links[i].interface,
 				       st->interfaces[k].name, UTCP_IFNAME_MAX);
 }
 
@@ -1521,6 +1626,8 @@ void utcp_status_free(struct utcp_status *st)
 	free(st->sockets);
 	free(st->counters);
 	free(st->tcp);
+	free(st->owners);
+	free(st->links);
 	free(st);
 }
 

@@ -116,14 +116,21 @@ int utcp_udp_connect(struct utcp *u, struct in_addr addr, uint16_t port,
  * Sends one datagram of len bytes to addr:port (INADDR_ANY / 0: the
  * connected peer). Returns len, or -EMSGSIZE (over
  * UTCP_UDP_PAYLOAD_MAX), -EAGAIN (non-blocking and full), -EPIPE (the
- * daemon closed the socket), or the socket's pending error, taken
- * (nothing is sent then), as a kernel's send() returns it:
- * -ENETUNREACH when an earlier send had no route (the daemon finds
- * that after this call returned, so it is the *next* call that fails),
- * -EHOSTUNREACH when the neighbour of a connected socket never
- * answered ARP, -ECONNREFUSED ... for an ICMP error on a connected
- * socket. The error is found only when it is next in the channel,
- * ahead of any datagram received.
+ * daemon closed the socket), -EOPNOTSUPP on a descriptor that is not a
+ * UDP socket (a TCP connection: nothing is written, nothing is read),
+ * -ENOTSOCK, or the socket's pending error, taken (nothing is sent
+ * then), as a kernel's send() returns it: -ENETUNREACH when an earlier
+ * send had no route (the daemon finds that after this call returned,
+ * so it is the *next* call that fails), -EHOSTUNREACH when the
+ * neighbour of a connected socket never answered ARP, -ECONNREFUSED ...
+ * for an ICMP error on a connected socket. The error is found only when
+ * it is next in the channel, ahead of any datagram received.
+ *
+ * A plain write() on a UDP descriptor cannot be refused by the
+ * socketpair: the daemon drops what it gets and makes -EDESTADDRREQ
+ * (unconnected socket, as write() fails on Linux) or -EINVAL
+ * (connected) the socket's pending error, which the next
+ * utcp_recvfrom() (or utcp_sendto()) returns; the socket stays.
  */
 ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 		    uint16_t port);
@@ -156,7 +163,9 @@ int utcp_udp_setopt(struct utcp *u, int id, const struct utcp_udp_opts *opts);
  * its source when not NULL. Returns -ECONNREFUSED (or another error a
  * peer's ICMP message reported) on a connected socket, -EAGAIN when
  * non-blocking and nothing is queued, -ECONNRESET when the daemon
- * closed the socket, -EBADMSG for a packet that is not from the daemon.
+ * closed the socket, -EBADMSG for a packet that is not from the daemon,
+ * -EDESTADDRREQ or -EINVAL after a plain write() (above), -EOPNOTSUPP
+ * on a TCP descriptor (nothing is read), -ENOTSOCK.
  */
 ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
 		      uint16_t *port);
@@ -165,7 +174,8 @@ ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
 
 /*
  * A TCP connection is a SOCK_STREAM descriptor: read/write/poll it like
- * a TCP socket. shutdown(fd, SHUT_WR) sends FIN; EOF on read means the
+ * a TCP socket. shutdown(fd, SHUT_WR) sends FIN; shutdown(fd, SHUT_RD)
+ * stops reception only (the connection goes on); EOF on read means the
  * peer's FIN. close() closes the connection (FIN, or RST when received
  * data was left unread, as a kernel does); so does the process dying.
  * Unlike UDP sockets, TCP descriptors belong to themselves, not to the
@@ -175,7 +185,11 @@ ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
  * data received before it: utcp_tcp_recv() and utcp_tcp_send() return
  * it (-ECONNRESET, -ETIMEDOUT, ...). A plain read() sees the data, then
  * EOF; poll() shows the pending error as POLLPRI and utcp_tcp_error()
- * tells it. See docs/ipc.md, "How an error reaches the application".
+ * tells it. When the daemon stops, the error is -ENETDOWN. Once the
+ * peer's FIN has been read, a later failure has no errno to carry: reads
+ * go on returning 0 and writes fail with -EPIPE, as on Linux after a
+ * RST in CLOSE-WAIT. See docs/ipc.md, "How an error reaches the
+ * application".
  */
 
 /* Which fields of struct utcp_tcp_opts are given. */
@@ -249,13 +263,16 @@ struct utcp_tcp_info {
  * route), -EADDRINUSE, -EADDRNOTAVAIL, -EACCES
  * (local_port below 1024 without the privilege), -EMFILE (this client's
  * or user's share), -ENFILE (the daemon's connections in all), -EINVAL,
- * or a control-connection error. The handle's lock is held
- * meanwhile: other threads' requests on it wait.
+ * or a control-connection error. It waits on the new descriptor, not
+ * holding the handle's lock: other threads' calls on the handle go on.
  *
- * With UTCP_NONBLOCK it returns the descriptor (O_NONBLOCK) at once.
- * What the application writes waits until the connection is
- * established; a failure to connect arrives as the connection's error
- * (utcp_tcp_recv() returns -ECONNREFUSED ...; POLLPRI, then EOF).
+ * With UTCP_NONBLOCK it returns the descriptor (O_NONBLOCK) at once,
+ * as connect(2) returns EINPROGRESS: the descriptor becomes writable
+ * (POLLOUT) when the connection is established or has failed, and not
+ * before (write() gives -EAGAIN meanwhile); utcp_tcp_error() then tells
+ * which, as getsockopt(SO_ERROR) does: 0, -ECONNREFUSED, -ETIMEDOUT,
+ * -EHOSTUNREACH, -ENETUNREACH. A failure also shows as POLLPRI, and
+ * utcp_tcp_recv() returns it once, then 0.
  * Fills *info when not NULL.
  */
 int utcp_tcp_open(struct utcp *u, struct in_addr local_addr,
@@ -317,7 +334,14 @@ ssize_t utcp_tcp_recv(int fd, void *buf, size_t cap, int flags);
  */
 ssize_t utcp_tcp_send(int fd, const void *buf, size_t len);
 
-/* The connection's pending error (negative), without taking it, or 0. */
+/*
+ * The connection's pending error (negative), without taking it, or 0:
+ * what getsockopt(SO_ERROR) gives on a kernel socket (a preload layer
+ * maps it here). After a non-blocking connect became writable it is 0
+ * (established) or why it failed; -ECONNRESET also when the daemon went
+ * with bytes the application wrote unsent; -ENOTSOCK for a descriptor
+ * that is not a socket.
+ */
 int utcp_tcp_error(int fd);
 
 /* Changes the options of connection `id` (made or accepted through
@@ -461,6 +485,26 @@ struct utcp_counter {
 	uint64_t value;
 };
 
+/* What one uid holds through the daemon's control socket (its
+ * limits: utcpd.conf(5), [control]). */
+struct utcp_owner {
+	uint32_t uid;
+	uint32_t clients;     /* control connections */
+	uint32_t udp;	      /* UDP sockets */
+	uint32_t listeners;   /* TCP listeners */
+	uint32_t connections; /* TCP connections */
+};
+
+/* A TAP under an interface, and its SYN flood filter. */
+struct utcp_link {
+	int ifindex;
+	char interface[UTCP_IFNAME_MAX];
+	bool syn_shed;		 /* the filter is on now */
+	uint64_t syn_shed_times; /* it was turned on */
+	uint64_t syn_drops;	 /* SYNs dropped beyond the turn budget */
+	uint64_t kernel_drops;	 /* frames dropped in front of the TAP */
+};
+
 struct utcp_status {
 	char name[UTCP_NAME_MAX];
 	uint64_t uptime_ms;
@@ -478,6 +522,10 @@ struct utcp_status {
 	size_t n_counters;
 	struct utcp_tcp_socket *tcp; /* listeners and connections */
 	size_t n_tcp;
+	struct utcp_owner *owners; /* per uid with something open */
+	size_t n_owners;
+	struct utcp_link *links; /* per TAP */
+	size_t n_links;
 };
 
 /*

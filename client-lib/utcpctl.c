@@ -191,7 +191,28 @@ static void print_json(const struct utcp_status *st)
 		json_string(st->counters[i].name);
 		printf(": %" PRIu64, st->counters[i].value);
 	}
-	fputs("}}\n", stdout);
+	fputs("}, \"owners\": [", stdout);
+	for (i = 0; i < st->n_owners; i++) {
+		const struct utcp_owner *o = &st->owners[i];
+
+		printf("%s{\"uid\": %u, \"clients\": %u, \"udp\": %u, "
+		       "\"listeners\": %u, \"connections\": %u}",
+		       i ? ", " : "", o->uid, o->clients, o->udp, o->listeners,
+		       o->connections);
+	}
+	fputs("], \"links\": [", stdout);
+	for (i = 0; i < st->n_links; i++) {
+		const struct utcp_link *l = &st->links[i];
+
+		printf("%s{\"interface\": ", i ? ", " : "");
+		json_string(l->interface);
+		printf(", \"syn_shed\": %s, \"syn_shed_times\": %" PRIu64
+		       ", \"syn_drops\": %" PRIu64
+		       ", \"kernel_drops\": %" PRIu64 "}",
+		       l->syn_shed ? "true" : "false", l->syn_shed_times,
+		       l->syn_drops, l->kernel_drops);
+	}
+	fputs("]}\n", stdout);
 }
 
 static void print_text(const struct utcp_status *st)
@@ -294,6 +315,27 @@ static void print_text(const struct utcp_status *st)
 		       t->mss, t->cwnd, t->ssthresh, t->srtt_us, t->rttvar_us,
 		       t->rto_ms, t->retransmits, t->bytes_sent,
 		       t->bytes_received);
+	}
+
+	printf("\ncontrol socket, per uid (%zu)\n", st->n_owners);
+	for (i = 0; i < st->n_owners; i++) {
+		const struct utcp_owner *o = &st->owners[i];
+
+		printf("  uid %-8u clients %u  udp %u  listeners %u  "
+		       "tcp %u\n",
+		       o->uid, o->clients, o->udp, o->listeners,
+		       o->connections);
+	}
+
+	printf("\nlinks\n");
+	for (i = 0; i < st->n_links; i++) {
+		const struct utcp_link *l = &st->links[i];
+
+		printf("  %-10s syn filter %s (on %" PRIu64
+		       " times)  syn drops %" PRIu64 "  kernel drops %" PRIu64
+		       "\n",
+		       l->interface, l->syn_shed ? "on" : "off",
+		       l->syn_shed_times, l->syn_drops, l->kernel_drops);
 	}
 
 	printf("\npacket pool\n"

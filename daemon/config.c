@@ -513,6 +513,8 @@ static const struct limit_key tcp_keys[] = {
      false, 0, 65536, 1},
     {"send_chunks_max", offsetof(struct stack_limits, tcp_chunks_max), false,
      16, 1u << 20, 1},
+    {"send_chunks_reserve", offsetof(struct stack_limits, tcp_chunks_reserve),
+     false, 0, 1u << 18, 1},
     {"sndbuf", offsetof(struct stack_limits, tcp_sndbuf), false, 2048,
      64u << 20, 1},
     {"rcvbuf", offsetof(struct stack_limits, tcp_rcvbuf), false, 2048,
@@ -522,6 +524,10 @@ static const struct limit_key tcp_keys[] = {
     {"keepintvl_s", offsetof(struct stack_limits, tcp_keepintvl_s), false, 1,
      86400, 1},
     {"keepcnt", offsetof(struct stack_limits, tcp_keepcnt), false, 1, 255, 1},
+    {"orphans_max", offsetof(struct stack_limits, tcp_orphans_max), false, 0,
+     1u << 20, 1},
+    {"orphan_retries", offsetof(struct stack_limits, tcp_orphan_retries), false,
+     1, 255, 1},
     {"challenge_ack_limit",
      offsetof(struct stack_limits, tcp_challenge_ack_limit), false, 0, 1u << 20,
      1},
@@ -669,10 +675,13 @@ enum interface_key {
 	IF_KEYS
 };
 
-/* config_handler() looks keys up in one array sized for the longest
- * table. */
-_Static_assert(DAEMON_KEYS <= LIMIT_KEYS && IF_KEYS <= LIMIT_KEYS &&
-		   TCP_KEYS <= LIMIT_KEYS && CONTROL_KEYS <= LIMIT_KEYS,
+/* config_handler() looks keys up in one array, as long as any
+ * section's table may be. */
+#define SECTION_KEYS_MAX 32 /* seen_keys has a bit per key */
+_Static_assert(DAEMON_KEYS <= SECTION_KEYS_MAX && IF_KEYS <= SECTION_KEYS_MAX &&
+		   TCP_KEYS <= SECTION_KEYS_MAX &&
+		   CONTROL_KEYS <= SECTION_KEYS_MAX &&
+		   LIMIT_KEYS <= SECTION_KEYS_MAX,
 	       "names[] holds every section's keys");
 
 static const struct {
@@ -917,7 +926,7 @@ static int config_handler(void *user, const char *section, const char *key,
 {
 	struct parse_state *st = user;
 	char reason[CONFIG_ERR_MAX - 64];
-	const char *names[LIMIT_KEYS];
+	const char *names[SECTION_KEYS_MAX];
 	int k = -1, rc = 0;
 
 	(void)section; /* the reader tracks the section */

@@ -37,7 +37,12 @@
  * Descriptors: each TCP connection costs the daemon one descriptor
  * (its end of the socketpair), so the global connection limit is
  * bounded by RLIMIT_NOFILE; control_limits_fit() raises the soft limit
- * to the hard one and lowers connections_max to what is left.
+ * to the hard one and lowers connections_max to what is left once
+ * everything else the daemon may hold at its limits is set aside
+ * (control_fds_reserved(): control connections, the descriptors in
+ * their reply queues, UDP sockets, listeners). At connections_max a
+ * connect is refused with ENFILE before any descriptor is made, so the
+ * daemon never meets EMFILE itself.
  */
 #define _GNU_SOURCE
 #include "control_limits.h"
@@ -51,8 +56,8 @@
 
 #include "log.h"
 
-/* Descriptors kept for what is counted nowhere else: descriptors in
- * flight in reply queues, the status snapshot, a log reopened. */
+/* Descriptors kept for what is counted nowhere else: descriptors
+ * received with a request (closed at once), a log reopened. */
 #define CONTROL_FD_SLACK 64
 
 static unsigned limit_of(const struct config_control *cc,
@@ -178,6 +183,24 @@ int control_peer_cred(int fd, gid_t group, struct ucred *cred, bool *in_group)
 	return 0;
 }
 
+unsigned long long control_fds_reserved(const struct config_control *cc,
+					const struct stack_limits *sl,
+					unsigned open_now)
+{
+	/* What is open now (stdio, the log, the TAPs, the loop's epoll,
+	 * the control socket), the TCP hang-up epoll set; per control
+	 * client its connection and the descriptors its queued replies
+	 * hold (an application's end of a socket, until sent: at most
+	 * CONTROL_OUTQ_MAX, a blocking connect's waiting one included,
+	 * since no request is read while the queue is full or a connect
+	 * waits); one per UDP socket and listener, a listener's accepted
+	 * connection waiting to be announced, and the slack. */
+	return (unsigned long long)open_now + 1 +
+	       (unsigned long long)cc->clients_max * (1 + CONTROL_OUTQ_MAX) +
+	       sl->udp_sockets_max + 2ull * sl->tcp_listeners_max +
+	       CONTROL_FD_SLACK;
+}
+
 /* Descriptors open in this process now. */
 static unsigned fds_open(void)
 {
@@ -213,14 +236,7 @@ void control_limits_fit(struct control *ctl)
 			(void)getrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
-	/* Besides connections: what is open now (stdio, the log, the
-	 * TAPs, the loop's epoll, the control socket), the TCP hang-up
-	 * epoll set, one per control client, UDP socket and listener, a
-	 * listener's accepted connection waiting to be announced, and
-	 * the slack. */
-	other = (unsigned long long)fds_open() + 1 + cc->clients_max +
-		sl->udp_sockets_max + 2ull * sl->tcp_listeners_max +
-		CONTROL_FD_SLACK;
+	other = control_fds_reserved(cc, sl, fds_open());
 	allowed = rl.rlim_cur > other ? rl.rlim_cur - other : 0;
 	if (allowed == 0)
 		allowed = 1;

@@ -40,9 +40,19 @@ bool control_port_allowed(const struct control_client *c, uint16_t port);
 int control_peer_cred(int fd, gid_t group, struct ucred *cred, bool *in_group);
 
 /*
+ * The descriptors the daemon needs besides its TCP connections' own
+ * ends, with every other limit reached: `open_now` (open at start), and
+ * per control client its connection and the CONTROL_OUTQ_MAX its reply
+ * queue may hold, per UDP socket and listener, and some slack.
+ */
+unsigned long long control_fds_reserved(const struct config_control *cc,
+					const struct stack_limits *sl,
+					unsigned open_now);
+
+/*
  * Raises the soft RLIMIT_NOFILE to the hard limit, counts the
- * descriptors the daemon needs besides TCP connections (those open now,
- * one per control client, UDP socket and listener, and some slack) and
+ * descriptors the daemon needs besides TCP connections
+ * (control_fds_reserved() with those open now) and
  * lowers ctl->limits.connections_max, with a warning, to what the rest
  * allows. Logs how many connections the descriptors allow.
  */

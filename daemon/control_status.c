@@ -4,7 +4,9 @@
  *
  * Theory of operation. A STATUS request takes a snapshot at once
  * (status_snapshot: the interfaces, routes, ARP entries, UDP sockets,
- * TCP connections and listeners, the pool and every counter), so that
+ * TCP connections and listeners, the pool and every counter;
+ * control_snapshot: what each uid holds through the control socket, and
+ * each TAP's SYN shedding), so that
  * what the client receives is one instant however slowly it reads. The
  * snapshot is a struct control_stream (control_client.h): each time the
  * client's socket has room, status_encode_chunk() copies the next
@@ -34,6 +36,8 @@ enum status_phase {
 	STATUS_TCP,
 	STATUS_POOL,
 	STATUS_COUNTERS,
+	STATUS_OWNERS,
+	STATUS_LINKS,
 	STATUS_DONE,
 };
 
@@ -57,6 +61,10 @@ struct status_stream {
 	size_t ntcp;
 	struct stack_pool_info pool;
 	uint64_t counters[STACK_COUNTER_COUNT];
+	struct ipc_rec_owner *owners; /* per uid (control_limits.c) */
+	size_t nowners;
+	struct ipc_rec_link links[STACK_IF_MAX]; /* per TAP */
+	int nlinks;
 };
 
 static void status_free(struct control_stream *base)
@@ -69,6 +77,7 @@ static void status_free(struct control_stream *base)
 	free(st->arp);
 	free(st->udp);
 	free(st->tcp);
+	free(st->owners);
 	free(st);
 }
 
@@ -227,6 +236,18 @@ static bool status_record(struct status_stream *st, struct ipc_record *r)
 			 stack_counter_name((enum stack_counter)i));
 		r->u.counter.value = st->counters[i];
 		return true;
+	case STATUS_OWNERS:
+		if (i >= st->nowners)
+			return false;
+		r->type = IPC_REC_OWNER;
+		r->u.owner = st->owners[i];
+		return true;
+	case STATUS_LINKS:
+		if (i >= (size_t)st->nlinks)
+			return false;
+		r->type = IPC_REC_LINK;
+		r->u.link = st->links[i];
+		return true;
 	case STATUS_DONE:
 		break;
 	}
@@ -287,6 +308,64 @@ static void status_encode_chunk(struct control_stream *base,
 		}                                                              \
 	} while (0)
 
+/* What the kernel dropped in front of TAP `name` (its tx_dropped: the
+ * SYN filter's drops and a full queue's), 0 when it cannot tell. */
+static uint64_t tap_kernel_drops(const char *name)
+{
+	char path[64 + STACK_IF_NAME_MAX];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_dropped",
+		 name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+/* What each uid holds through the control socket, and each TAP's SYN
+ * shedding. Returns 0 or -ENOMEM. */
+static int control_snapshot(const struct control *ctl, struct status_stream *st)
+{
+	const struct daemon *d = ctl->d;
+	const struct control_account *a;
+	size_t n = 0;
+
+	for (a = ctl->uids; a; a = a->next)
+		n++;
+	if (n > 0) {
+		st->owners = calloc(n, sizeof(*st->owners));
+		if (!st->owners)
+			return -ENOMEM;
+	}
+	for (a = ctl->uids; a && st->nowners < n; a = a->next)
+		st->owners[st->nowners++] = (struct ipc_rec_owner){
+		    .uid = (uint32_t)a->uid,
+		    .clients = a->held[CONTROL_KIND_CLIENT],
+		    .udp = a->held[CONTROL_KIND_UDP],
+		    .listeners = a->held[CONTROL_KIND_LISTENER],
+		    .connections = a->held[CONTROL_KIND_CONN],
+		};
+	for (int i = 0; i < d->ntaps && i < STACK_IF_MAX; i++) {
+		const struct tap *t = &d->taps[i];
+		struct stack_if_info info = {0};
+
+		(void)stack_if_info(d->stack, t->ifindex, &info);
+		st->links[st->nlinks++] = (struct ipc_rec_link){
+		    .ifindex = t->ifindex,
+		    .syn_shed = t->shed.on ? 1 : 0,
+		    .syn_shed_times = t->shed.times_on,
+		    .syn_drops = info.syn_over_budget,
+		    .kernel_drops = tap_kernel_drops(t->name),
+		};
+	}
+	return 0;
+}
+
 /* Fills a status stream with a snapshot of the stack. */
 static int status_snapshot(struct daemon *d, struct status_stream *st)
 {
@@ -346,15 +425,21 @@ void control_status_request(struct control_client *c, const struct ipc_msg *m)
 	st->base.free = status_free;
 	st->id = m->id;
 	err = status_snapshot(c->ctl->d, st);
+	if (!err)
+		err = control_snapshot(c->ctl, st);
 	if (err) {
 		free(st->routes);
 		free(st->arp);
 		free(st->udp);
 		free(st->tcp);
+		free(st->owners);
 		st->routes = NULL;
 		st->arp = NULL;
 		st->udp = NULL;
 		st->tcp = NULL;
+		st->owners = NULL;
+		st->nowners = 0;
+		st->nlinks = 0;
 		st->error = err;
 	}
 	c->stream = &st->base;

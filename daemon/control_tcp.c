@@ -54,6 +54,10 @@
  * Ends of the stream:
  *   - peer FIN (peek: 0 bytes, status 0): shutdown(fd, SHUT_WR), so the
  *     application reads EOF.
+ *   - application shutdown(SHUT_RD): writing to its end fails with EPIPE
+ *     while the end is not hung up: reception stops there, the
+ *     connection goes on and what arrives stays queued in the stack, as
+ *     Linux queues it (channel_output_shut_rd).
  *   - application EOF on read: with POLLHUP it closed its end (or died):
  *     tcp_close(), which sends what is queued and FIN, or RST when
  *     received data is left unread (the stack's rule). Without POLLHUP
@@ -64,6 +68,8 @@
  *     while data was arriving: tcp_abort() / tcp_close() (RST).
  *   - both directions finished: tcp_close() and the channel goes; the
  *     application's end reads EOF and writes EPIPE from then on.
+ *   - the daemon stops (control_tcp_stop): the urgent byte ENETDOWN,
+ *     unless the peer's FIN went on already (channel_stop_notice).
  *   - an error (peek returns it, or STACK_EV_TCP_ERROR): data received
  *     before it is delivered first, then one urgent byte (MSG_OOB)
  *     holding the errno, then the daemon closes its end. libutcp's
@@ -81,15 +87,22 @@
  * EV_READ would spin on EOF there. channel_reading() is the one switch
  * between the read watcher and the hang-up set, so a channel is never
  * in neither. A hang-up while waiting for WRITABLE (channel_app_gone):
- * what the application wrote goes to the stack as far as it takes it;
- * what is left waits like an orphan's send queue while the connection's
- * own send buffer is full (the peer will take it), but resets the
+ * the connection becomes an orphan in the stack (tcp_orphan(), or a
+ * reset when tcp_orphans_max are held, as a close would be); what the
+ * application wrote goes to the stack as far as it takes it; what is
+ * left waits like an orphan's send queue while the connection's own
+ * send buffer is full (the peer will take it), but resets the
  * connection when the shared chunk pool is what is short, as Linux
  * resets orphans when TCP is out of memory: the bytes could be kept
  * nowhere but in the descriptor, held for as long as others hold the
  * pool. Once the peer's FIN went on, a hang-up may be a live
  * application's shutdown(SHUT_WR) (both directions of the daemon's end
- * are then shut): no reset then, the rest drains.
+ * are then shut): no reset then, the rest drains. Either way the wait
+ * is bounded: a peer that keeps its window shut, answering every
+ * probe, makes the orphan give up after tcp_orphan_retries probes
+ * (tcp_timer.c); its STACK_EV_TCP_ERROR then ends the channel, and the
+ * descriptor with it. (An application that shut both directions and
+ * lives on can learn nothing more from its end either way.)
  *
  * Listeners (lchannel_accept). On STACK_EV_TCP_ACCEPTABLE the daemon
  * calls tcp_accept() repeatedly; for each connection it makes the
@@ -97,18 +110,23 @@
  * When the listening socketpair is full (EAGAIN) the one announcement in
  * hand waits (EV_WRITE) and tcp_accept() is not called again until it
  * went, so connections stay in the stack's bounded backlog and beyond it
- * SYN cookies answer. The application closing its listening descriptor
- * reads as EOF there: tcp_listen_close() (connections not accepted by
- * the stack are reset; ones in flight to the application arrive closed,
- * and their channels see EOF and close).
+ * SYN cookies answer. The daemon's end is shut for reading (the
+ * application's write() on a listener fails with EPIPE, as on a kernel
+ * socket), so it sits in the hang-up set, where the application
+ * closing its listening descriptor shows: tcp_listen_close() (connections not
+ * accepted by the stack are reset; ones in flight to the application arrive
+ * closed, and their channels see EOF and close).
  *
  * Connect. TCP_CONNECT calls tcp_connect() and makes the pair at once.
  * Blocking form: the reply waits (c->reply_pending stops the client's
  * further requests) for STACK_EV_TCP_CONNECTED (status 0 + descriptor),
  * STACK_EV_TCP_ERROR (its errno) or the timeout (-ETIMEDOUT). Non-
- * blocking form: the reply with the descriptor goes at once; what the
- * application writes waits in the socketpair until the connection is
- * established; a failure is delivered as above (urgent byte, EOF).
+ * blocking form (libutcp's only one): the reply with the descriptor goes
+ * at once, its sending direction full of filler (channel_fill) so it
+ * is not writable until the connect is over; the filler is read back,
+ * unsent, once established (channel_start) or after the urgent byte of
+ * a failure (channel_fail), so POLLOUT says the connect is over and
+ * utcp_tcp_error() (SO_ERROR) how.
  *
  * Lingering close (TCP_LINGER, SO_LINGER with a time). The request of
  * an application that shut its side waits, as a blocking connect's
@@ -164,6 +182,8 @@ struct tcp_channel {
 	bool in_hup_set;    /* fd is in the hang-up epoll set */
 	bool app_gone;	    /* hung up: what it wrote still drains */
 	int fail_error;	    /* the urgent byte waits for room */
+	bool app_shut_rd;   /* the application shut its reading side */
+	size_t filler;	    /* non-blocking connect: bytes to discard */
 	/* The listener whose announcement of this connection waits for
 	 * room (its pending); destroying the channel clears that. */
 	struct tcp_lchannel *announcing;
@@ -187,8 +207,8 @@ struct tcp_lchannel {
 	int listener;		    /* the stack's listener id */
 	uint32_t local_addr;
 	uint16_t local_port;
-	int fd; /* the daemon's end of the SEQPACKET pair */
-	ev_io read_watcher;
+	int fd; /* the daemon's end of the SEQPACKET pair, shut for reading */
+	bool in_hup_set;
 	ev_io write_watcher;
 	/* An accepted connection whose announcement waits for room. */
 	struct tcp_channel *pending;
@@ -202,8 +222,9 @@ struct control_tcp {
 	unsigned nchannels;
 	int hup_fd; /* epoll set of channels not being read */
 	ev_io hup_watcher;
-	uint64_t refused;    /* connections reset: a limit */
-	uint64_t gone_reset; /* reset: app gone, its bytes short of chunks */
+	uint64_t refused;	/* connections reset: a limit */
+	uint64_t gone_reset;	/* reset: app gone, its bytes short of chunks */
+	uint64_t orphans_reset; /* reset: app gone, tcp_orphans_max held */
 	uint8_t io[CONTROL_TCP_IO_BYTES]; /* one read, shared by channels */
 };
 
@@ -214,6 +235,11 @@ enum channel_end {
 
 static void channel_output(struct tcp_channel *ch);
 static void channel_input(struct tcp_channel *ch);
+static void lchannel_destroy(struct tcp_lchannel *l);
+
+/* A listener's entry in the hang-up set: its address, tagged (channels'
+ * entries are connection ids, below 2^31). */
+#define HUP_LISTENER_TAG (1ull << 63)
 
 /* The channel of stack connection `conn` (its cookie), or NULL. */
 static struct tcp_channel *channel_find(struct control *ctl, int conn)
@@ -487,6 +513,58 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 	free(ch);
 }
 
+/*
+ * A non-blocking connect's descriptor must not be writable before the
+ * connection is established or has failed (as a kernel socket's is
+ * not): before the application has its end, the daemon writes filler
+ * from that end into its own until the kernel refuses more, so the
+ * application's end has no send room; channel_discard_filler() reads
+ * exactly those bytes back, unsent, when the connect is over, and the
+ * end becomes writable. The bytes sit in the kernel, at most the
+ * application's socket send buffer.
+ */
+static void channel_fill(struct tcp_channel *ch, int app_fd)
+{
+	struct control_tcp *t = ch->ctl->tcp;
+
+	for (;;) {
+		ssize_t n = send(app_fd, t->io, sizeof(t->io),
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n > 0)
+			ch->filler += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else
+			return; /* EAGAIN: full */
+	}
+}
+
+/* Reads the filler back (it is first in the daemon's end, where the
+ * application's own bytes follow it). */
+static void channel_discard_filler(struct tcp_channel *ch)
+{
+	struct control_tcp *t = ch->ctl->tcp;
+
+	while (ch->filler > 0) {
+		size_t want =
+		    ch->filler < sizeof(t->io) ? ch->filler : sizeof(t->io);
+		ssize_t n = recv(ch->fd, t->io, want, MSG_DONTWAIT);
+
+		if (n > 0) {
+			ch->filler -= (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else {
+			/* written before the application had its end, so
+			 * always there: this is a broken invariant */
+			log_msg(LOG_ERR, "control: tcp %d: filler: %s",
+				ch->conn, n == 0 ? "EOF" : strerror(errno));
+			ch->filler = 0;
+		}
+	}
+}
+
 /* Starts moving data both ways: the connection is established. */
 static void channel_start(struct tcp_channel *ch)
 {
@@ -494,6 +572,7 @@ static void channel_start(struct tcp_channel *ch)
 
 	ch->connecting = false;
 	ev_timer_stop(loop, &ch->connect_timer);
+	channel_discard_filler(ch); /* writable now */
 	channel_reading(ch, true);
 	channel_output(ch);
 }
@@ -564,7 +643,10 @@ static void channel_fail(struct tcp_channel *ch, int err)
 		return;
 	}
 	/* Sent, or the application is gone, or this kernel has no
-	 * AF_UNIX MSG_OOB: then it reads EOF (docs/ipc.md). */
+	 * AF_UNIX MSG_OOB: then it reads EOF (docs/ipc.md). A failed
+	 * connect's end becomes writable only now, with its error there
+	 * to read. */
+	channel_discard_filler(ch);
 	log_msg(LOG_DEBUG, "control: tcp %d: %s", ch->conn, strerror(err));
 	channel_destroy(ch, END_CLOSE);
 }
@@ -573,6 +655,41 @@ static void channel_fail(struct tcp_channel *ch, int err)
 static bool channel_done(const struct tcp_channel *ch)
 {
 	return ch->app_eof && ch->peer_eof;
+}
+
+/* Has the application's end gone (closed, or both its directions shut
+ * down), rather than only shut its reading side? */
+static bool channel_hung_up(const struct tcp_channel *ch)
+{
+	struct pollfd pfd = {.fd = ch->fd, .events = 0};
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP);
+}
+
+/*
+ * Stack -> application after the application's shutdown(SHUT_RD): as on
+ * Linux the connection goes on and what arrives is queued (acknowledged,
+ * the window closing as the receive buffer fills; unread at close, it
+ * makes the close a RST), but nothing can reach the application any
+ * more. The peer's FIN is still noted; a failure lets the channel go
+ * (the application's write() then fails with EPIPE). May destroy the
+ * channel.
+ */
+static void channel_output_shut_rd(struct tcp_channel *ch)
+{
+	struct stack_iov view;
+	int nv = tcp_recv_peekv(ch->ctl->d->stack, ch->conn, &view, 1);
+
+	ev_io_stop(ch->ctl->d->loop, &ch->write_watcher);
+	if (nv < 0 && nv != -EAGAIN) {
+		channel_destroy(ch, END_CLOSE);
+		return;
+	}
+	if (nv == 0 && !ch->peer_eof) {
+		ch->peer_eof = true;
+		if (channel_done(ch))
+			channel_destroy(ch, END_CLOSE);
+	}
 }
 
 /*
@@ -601,6 +718,10 @@ static void channel_output(struct tcp_channel *ch)
 	if (ch->connecting || ch->waiter)
 		return;
 	for (;;) {
+		if (ch->app_shut_rd) {
+			channel_output_shut_rd(ch);
+			return;
+		}
 		if (budget == 0) {
 			/* more later: EV_WRITE fires at once while
 			 * there is room */
@@ -645,6 +766,12 @@ static void channel_output(struct tcp_channel *ch)
 			    errno == ENOBUFS) {
 				ev_io_start(d->loop, &ch->write_watcher);
 				return;
+			}
+			if (errno == EPIPE && !channel_hung_up(ch)) {
+				/* shutdown(SHUT_RD): reception stops,
+				 * the connection stays */
+				ch->app_shut_rd = true;
+				continue;
 			}
 			/* EPIPE, ECONNRESET: the application closed its
 			 * end with data arriving: RST (unread data). */
@@ -810,6 +937,10 @@ wait_writable:
 failed:
 	/* The connection failed: what the application writes can no
 	 * longer go; output delivers the error. */
+	if (ch->app_shut_rd) {
+		channel_destroy(ch, END_CLOSE);
+		return;
+	}
 	channel_reading(ch, false);
 	if (!ev_is_active(&ch->write_watcher))
 		channel_output(ch);
@@ -825,8 +956,21 @@ failed:
  */
 static void channel_app_gone(struct tcp_channel *ch)
 {
+	struct control_tcp *t = ch->ctl->tcp;
+
 	ch->app_gone = true;
 	ch->want_writable = false;
+	if (tcp_orphan(ch->ctl->d->stack, daemon_now(), ch->conn) == -ENOBUFS) {
+		/* tcp_orphans_max orphans are held: reset, as a close
+		 * would be. */
+		if (t->orphans_reset++ % 1024 == 0)
+			log_msg(LOG_WARNING,
+				"control: tcp %d: application gone and too "
+				"many orphans: reset (%llu so far)",
+				ch->conn, (unsigned long long)t->orphans_reset);
+		channel_destroy(ch, END_ABORT);
+		return;
+	}
 	channel_reading(ch, true);
 	channel_input(ch);
 }
@@ -848,10 +992,19 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 	int n = epoll_wait(t->hup_fd, evs, CONTROL_TCP_HUP_EVENTS, 0);
 
 	for (int i = 0; i < n; i++) {
-		/* By id, not pointer: an earlier one may have gone. */
-		struct tcp_channel *ch =
-		    channel_find(ctl, (int)evs[i].data.u64);
+		struct tcp_channel *ch;
 
+		if (evs[i].data.u64 & HUP_LISTENER_TAG) {
+			/* The application closed its listening end. Only
+			 * its own entry destroys a listener, so the
+			 * pointer is good. */
+			lchannel_destroy((struct tcp_lchannel
+					      *)(uintptr_t)(evs[i].data.u64 &
+							    ~HUP_LISTENER_TAG));
+			continue;
+		}
+		/* By id, not pointer: an earlier one may have gone. */
+		ch = channel_find(ctl, (int)evs[i].data.u64);
 		if (!ch || !ch->in_hup_set)
 			continue;
 		if (ch->connecting) {
@@ -867,6 +1020,20 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- listeners ------------------------------------------------------ */
 
+/* Watches the listening end for the application closing it: the
+ * daemon's end is shut for reading, so only a hang-up says so. */
+static void lchannel_watch_hangup(struct tcp_lchannel *l)
+{
+	struct epoll_event ev = {.events = 0,
+				 .data.u64 = HUP_LISTENER_TAG | (uintptr_t)l};
+
+	if (epoll_ctl(l->ctl->tcp->hup_fd, EPOLL_CTL_ADD, l->fd, &ev) == 0)
+		l->in_hup_set = true;
+	else
+		log_msg(LOG_WARNING, "control: tcp listener %d: epoll_ctl: %m",
+			l->listener);
+}
+
 static void lchannel_destroy(struct tcp_lchannel *l)
 {
 	struct control *ctl = l->ctl;
@@ -877,7 +1044,8 @@ static void lchannel_destroy(struct tcp_lchannel *l)
 		t->lchannels = l->next;
 	if (l->next)
 		l->next->prev = l->prev;
-	ev_io_stop(ctl->d->loop, &l->read_watcher);
+	if (l->in_hup_set)
+		(void)epoll_ctl(t->hup_fd, EPOLL_CTL_DEL, l->fd, NULL);
 	ev_io_stop(ctl->d->loop, &l->write_watcher);
 	if (l->pending)
 		channel_destroy(l->pending, END_ABORT); /* and pending_fd */
@@ -981,27 +1149,6 @@ static void lchannel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	lchannel_accept(w->data);
 }
 
-/* The application closed its listening descriptor (EOF), or wrote to it
- * (a protocol error): the listener goes. */
-static void lchannel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct tcp_lchannel *l = w->data;
-	uint8_t byte;
-	ssize_t n = recv(l->fd, &byte, 1, MSG_DONTWAIT | MSG_TRUNC);
-
-	if (n < 0 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return;
-	if (n > 0) {
-		l->ctl->protocol_errors++;
-		log_msg(LOG_WARNING,
-			"control: tcp listener %d: the application wrote "
-			"to its listening socket: closing it",
-			l->listener);
-	}
-	lchannel_destroy(l);
-}
-
 /* ---- requests ------------------------------------------------------- */
 
 static void reply_open(struct control_client *c, uint16_t type, uint32_t id,
@@ -1063,6 +1210,7 @@ void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 			r.local_addr = info.local_addr;
 			r.local_port = info.local_port;
 		}
+		channel_fill(ch, app_fd); /* not writable until connected */
 		reply_open(c, IPC_T_TCP_CONNECT_REPLY, m->id, &r, app_fd);
 		hup_add(ch); /* the application may close it early */
 	} else {
@@ -1098,8 +1246,11 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 		r.status = -ENOMEM;
 		goto fail;
 	}
+	/* The application never writes to a listener: its write() fails
+	 * with EPIPE, as on a listening kernel socket. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0 ||
-	    fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
+	    fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    shutdown(pair[0], SHUT_RD) < 0) {
 		r.status = errno == EMFILE ? -ENFILE : -errno;
 		goto fail;
 	}
@@ -1119,11 +1270,9 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	l->local_port = (uint16_t)tcp_listen_port(d->stack, listener);
 	l->fd = pair[0];
 	l->pending_fd = -1;
-	ev_io_init(&l->read_watcher, lchannel_read_cb, l->fd, EV_READ);
 	ev_io_init(&l->write_watcher, lchannel_write_cb, l->fd, EV_WRITE);
-	l->read_watcher.data = l;
 	l->write_watcher.data = l;
-	ev_io_start(d->loop, &l->read_watcher);
+	lchannel_watch_hangup(l);
 	(void)tcp_listen_set_user(d->stack, listener, l); /* events' cookie */
 	l->next = ctl->tcp->lchannels;
 	if (l->next)
@@ -1326,6 +1475,11 @@ void control_tcp_on_event(struct control *ctl, const struct stack_event *ev)
 			channel_fail(ch, ev->error);
 			return;
 		}
+		if (ch->app_shut_rd) {
+			/* nothing more reaches the application */
+			channel_destroy(ch, END_CLOSE);
+			return;
+		}
 		/* data first, then the error: output finds it */
 		if (!ev_is_active(&ch->write_watcher))
 			channel_output(ch);
@@ -1368,6 +1522,38 @@ void control_tcp_client_gone(struct control *ctl, struct control_client *c)
 	c->reply_pending = false;
 }
 
+/*
+ * The daemon stops: an application whose connection still had a stream
+ * to come must not read a clean end of it. Unless the peer's FIN went
+ * on already, its end gets the urgent error byte ENETDOWN (the network
+ * stack went down under the connection; the peer did not reset it)
+ * after the bytes the socketpair already holds.
+ */
+static void channel_stop_notice(struct tcp_channel *ch)
+{
+	uint8_t byte = (uint8_t)(ch->fail_error ? ch->fail_error : ENETDOWN);
+
+	int sndbuf;
+	socklen_t len = sizeof(sndbuf);
+
+	if (ch->peer_eof || ch->app_fd >= 0 || ch->app_shut_rd)
+		return; /* EOF delivered, or the end never left */
+	if (send(ch->fd, &byte, 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) &&
+	    getsockopt(ch->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == 0 &&
+	    setsockopt(ch->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+		       sizeof(sndbuf)) == 0) {
+		/* The socketpair is full (the application reads slowly)
+		 * and a stopping daemon cannot wait for room: the byte
+		 * gets some (SO_SNDBUFFORCE needs CAP_NET_ADMIN, which
+		 * utcpd has for its TAPs; without it the application
+		 * reads EOF). */
+		(void)send(ch->fd, &byte, 1,
+			   MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	channel_discard_filler(ch); /* a connect in progress: failed */
+}
+
 int control_tcp_start(struct control *ctl)
 {
 	struct control_tcp *t = calloc(1, sizeof(*t));
@@ -1398,6 +1584,7 @@ void control_tcp_stop(struct control *ctl)
 		lchannel_destroy(t->lchannels);
 	while (t->channels) {
 		t->channels->waiter = NULL;
+		channel_stop_notice(t->channels);
 		channel_destroy(t->channels, END_CLOSE);
 	}
 	ev_io_stop(ctl->d->loop, &t->hup_watcher);

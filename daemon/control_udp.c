@@ -15,11 +15,12 @@
  *     each packet is checked (ipc_dgram_decode) and handed to udp_send,
  *     at most CONTROL_DGRAMS_PER_WAKEUP per wakeup, and none once the
  *     stack's tx queue is full for this turn (daemon_turn_full). A
- *     packet that breaks the channel's format closes the socket. A
- *     datagram with no route (ENETUNREACH) becomes the socket's
- *     pending error, as an ICMP error does, so the application's next
- *     call sees it (Linux's sendto returns it at once; here the send
- *     has already returned).
+ *     packet that breaks the channel's format (a plain write()) is
+ *     dropped and answered with an error datagram: EDESTADDRREQ, or
+ *     EINVAL on a connected socket. A datagram with no route
+ *     (ENETUNREACH) becomes the socket's pending error too, as an ICMP
+ *     error does, so the application's next call sees it (Linux's
+ *     sendto returns it at once; here the send has already returned).
  *   stack -> application: on STACK_EV_UDP_READABLE the socket's queue
  *     is drained with udp_peek, and udp_pop only after the packet was
  *     sent. When the socketpair is full (EAGAIN) draining stops and an
@@ -159,7 +160,21 @@ static void socket_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	socket_drain(w->data);
 }
 
-enum socket_input_result { INPUT_AGAIN, INPUT_EOF, INPUT_BAD };
+enum socket_input_result { INPUT_AGAIN, INPUT_EOF };
+
+/* The error for a packet the application sent without libutcp's
+ * framing (a write()): EDESTADDRREQ on a socket without a peer, as
+ * Linux's write() on an unconnected UDP socket gives; EINVAL on a
+ * connected one, whose datagram cannot be told from a framed one. */
+static uint32_t socket_unframed_error(const struct control_socket *cs)
+{
+	struct stack_udp_info info;
+
+	if (udp_socket_info(cs->owner->ctl->d->stack, cs->sock, &info) == 0 &&
+	    info.remote_port == 0)
+		return EDESTADDRREQ;
+	return EINVAL;
+}
 
 /*
  * Application -> stack: hands at most `max` queued datagrams to
@@ -167,9 +182,9 @@ enum socket_input_result { INPUT_AGAIN, INPUT_EOF, INPUT_BAD };
  * its last chance), it stops early when the stack's tx queue is full
  * for this turn (daemon_turn_full); the descriptor stays readable and
  * the rest goes next turn. Returns INPUT_AGAIN when the queue is empty
- * (or it stopped), INPUT_EOF when the application closed its end,
- * INPUT_BAD for a packet that breaks the channel's format (logged and
- * counted). The caller closes the socket on the latter two.
+ * (or it stopped), INPUT_EOF when the application closed its end (the
+ * caller closes the socket). A packet that breaks the channel's format
+ * is dropped, counted, and answered with an error datagram.
  */
 static enum socket_input_result socket_input(struct control_socket *cs, int max,
 					     bool lingering)
@@ -207,13 +222,18 @@ static enum socket_input_result socket_input(struct control_socket *cs, int max,
 		if (err == 0 && h.flags != 0)
 			err = -EBADMSG; /* no flags from applications */
 		if (err) {
-			ctl->protocol_errors++;
-			log_msg(LOG_WARNING,
-				"control: client %u: socket %d: bad datagram "
-				"(%s), closing it",
-				c->serial, cs->sock, strerror(-err));
-			result = INPUT_BAD;
-			break;
+			/* Not a datagram libutcp framed: most likely a
+			 * plain write() on the descriptor. Dropped, and
+			 * refused as Linux refuses what it cannot send:
+			 * the error reaches the application's next
+			 * receive (the write() itself has succeeded). */
+			if (ctl->protocol_errors++ % 1024 == 0)
+				log_msg(LOG_WARNING,
+					"control: client %u: socket %d: "
+					"unframed datagram (%s), dropped",
+					c->serial, cs->sock, strerror(-err));
+			cs->pending_error = socket_unframed_error(cs);
+			continue;
 		}
 		err = udp_send(d->stack, daemon_now(), cs->sock, h.addr, h.port,
 			       payload, payload_len);
@@ -224,8 +244,9 @@ static enum socket_input_result socket_input(struct control_socket *cs, int max,
 		if (err == -ENETUNREACH)
 			cs->pending_error = ENETUNREACH; /* no route */
 	}
-	/* A send's error goes back as the socket's error, which libutcp's
-	 * next utcp_sendto() (or utcp_recvfrom()) returns. */
+	/* A send's error (no route, an unframed packet) goes back as the
+	 * socket's error, which libutcp's next utcp_sendto() or
+	 * utcp_recvfrom() returns. */
 	if (cs->pending_error && !lingering &&
 	    !ev_is_active(&cs->write_watcher))
 		socket_drain(cs);
@@ -236,6 +257,7 @@ static void socket_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct control_socket *cs = w->data;
 
+	/* socket_input() sends back any error its packets caused. */
 	if (socket_input(cs, CONTROL_DGRAMS_PER_WAKEUP, false) != INPUT_AGAIN)
 		socket_destroy(cs);
 }

@@ -11,10 +11,13 @@
  *
  *   1. writes every queued frame to its link (d->link_send: the TAPs,
  *      or a test's simulated link) and gives its buffer back;
- *   2. hands every queued event to the control server, whose handlers
- *      may give the stack more input (a window update, an accepted
- *      connection, data that waited for room): so 1 and 2 repeat until
- *      a round finds no event, at most DAEMON_DRAIN_ROUNDS_MAX rounds;
+ *   2. hands the events queued when the round began to the control
+ *      server, whose handlers may give the stack more input (a window
+ *      update, an accepted connection, data that waited for room) and
+ *      so make more frames and events, which wait for the next round:
+ *      so 1 and 2 repeat until a round finds no event, at most
+ *      DAEMON_DRAIN_ROUNDS_MAX rounds (handlers that keep making events
+ *      cannot hold the turn for ever);
  *   3. re-arms the stack's timer at stack_next_deadline(), or at once
  *      when the rounds ran out with work left, so the loop does not
  *      block while there is some.
@@ -81,18 +84,22 @@ void daemon_drain(struct daemon *d)
 {
 	struct stack_event ev;
 	struct pkt *p;
-	int round, events;
+	size_t events, n;
+	int round;
 
 	for (round = 0; round < DAEMON_DRAIN_ROUNDS_MAX; round++) {
 		while ((p = stack_pop_tx(d->stack))) {
 			d->link_send(d, p);
 			stack_pkt_free(d->stack, p);
 		}
-		events = 0;
-		while (stack_pop_event(d->stack, &ev)) {
-			if (d->control)
+		/* The events queued now; those their handlers make wait
+		 * for the next round. */
+		events = stack_events_queued(d->stack);
+		for (n = 0; n < events && stack_pop_event(d->stack, &ev); n++) {
+			if (d->on_event)
+				d->on_event(d, &ev);
+			else if (d->control)
 				control_on_stack_event(d, &ev);
-			events++;
 		}
 		if (!events)
 			break;

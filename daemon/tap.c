@@ -34,15 +34,9 @@
  * the TAP cannot take at once is dropped and counted (tx_drops), as a
  * NIC would.
  *
- * SYN floods. The stack answers a bounded number of SYNs per turn and
- * drops the rest; but a flood the daemon cannot read as fast as it
- * comes fills the kernel's queue in front of the TAP, and the kernel
- * then drops frames of every kind alike, established connections'
- * included. tap_syn_shed() attaches a classic BPF filter to the TAP
- * while the stack is dropping SYNs: pure SYNs (no ACK, RST or FIN) are
- * let through one in TAP_SYN_SHED_KEEP at random, so a genuine client
- * still gets through on a retry or two, and every other frame passes;
- * the rest of the flood is dropped by the kernel on the sender's time.
+ * SYN floods: tap_syn_shed() attaches syn_shed.c's filter to the TAP
+ * while the stack drops SYNs of this interface beyond its budget, and
+ * takes it off when the flood is over.
  */
 #include "tap.h"
 
@@ -67,14 +61,6 @@
 /* The largest frame a TAP hands over: an IPv4 datagram of 64 KiB (a TSO
  * super-segment) with its Ethernet header. */
 #define TAP_FRAME_MAX (65535u + 14u)
-
-/* While the SYN filter is on, one pure SYN in this many gets through
- * (a power of two); more than TAP_SYN_SHED_TRIGGER SYNs dropped by the
- * stack within a TAP_SYN_SHED_NS turn it on (a flood, not a burst of
- * genuine connects), TAP_SYN_SHED_NS without that turn it off. */
-#define TAP_SYN_SHED_KEEP    16u
-#define TAP_SYN_SHED_TRIGGER 2048u
-#define TAP_SYN_SHED_NS	     1000000000ull
 
 /* A negative errno for a libnl error. */
 static int nl_to_errno(int nlerr)
@@ -489,65 +475,39 @@ void tap_release_spare(struct tap *t, struct stack *s)
 	}
 }
 
-/* The SYN filter, on the Ethernet frame as the TAP queues it: IPv4,
- * TCP, first fragment, flags SYN alone among SYN, ACK, RST and FIN: kept
- * when a random number is 0 modulo TAP_SYN_SHED_KEEP. Everything else
- * passes. */
-static struct sock_filter syn_shed_code[] = {
-    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),		/* ethertype */
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 10), /* IPv4? */
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),		/* protocol */
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 8),	/* TCP? */
-    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),		/* fragment */
-    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 6, 0), /* not first */
-    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),		/* X = IHL * 4 */
-    BPF_STMT(BPF_LD | BPF_B | BPF_IND, 14 + 13),	/* TCP flags */
-    BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x17),		/* SYN ACK RST FIN */
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 2),	/* SYN alone? */
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_RANDOM),
-    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, TAP_SYN_SHED_KEEP - 1, 1, 0),
-    BPF_STMT(BPF_RET | BPF_K, 0xffffffffu), /* pass */
-    BPF_STMT(BPF_RET | BPF_K, 0),	    /* drop */
-};
-
 bool tap_syn_shed(struct tap *t, struct stack *s, uint64_t now)
 {
-	uint64_t over =
-	    stack_counter_get(s, STACK_CTR_tcp_rule_syn_over_budget);
-	uint64_t fresh = over - t->syn_over_seen;
-	struct sock_fprog prog = {
-	    .len = sizeof(syn_shed_code) / sizeof(syn_shed_code[0]),
-	    .filter = syn_shed_code,
-	};
+	struct stack_if_info info;
+	struct sock_fprog prog;
 
-	t->syn_over_seen = over;
-	if (t->fd < 0 || t->syn_shed < 0)
+	if (stack_if_info(s, t->ifindex, &info) < 0)
 		return false;
-	if (now - t->syn_over_window >= TAP_SYN_SHED_NS) {
-		t->syn_over_window = now;
-		t->syn_over_in_window = 0;
+	if (t->fd < 0 || t->shed_broken) {
+		t->shed.seen = info.syn_over_budget;
+		return false;
 	}
-	t->syn_over_in_window += fresh;
-	if (t->syn_over_in_window > TAP_SYN_SHED_TRIGGER) {
-		t->syn_shed_until = now + TAP_SYN_SHED_NS;
-		if (t->syn_shed)
-			return true;
+	syn_shed_filter(&prog);
+	switch (syn_shed_step(&t->shed, info.syn_over_budget, now)) {
+	case SYN_SHED_ATTACH:
 		if (ioctl(t->fd, TUNATTACHFILTER, &prog) < 0) {
 			log_msg(LOG_WARNING, "%s: TUNATTACHFILTER: %s", t->name,
 				strerror(errno));
-			t->syn_shed = -1; /* not again */
+			t->shed_broken = true; /* not again */
+			t->shed.on = false;
 			return false;
 		}
-		t->syn_shed = 1;
 		log_msg(LOG_DEBUG, "%s: SYN flood: shedding SYNs at the TAP",
 			t->name);
-	} else if (t->syn_shed > 0 && now >= t->syn_shed_until) {
+		break;
+	case SYN_SHED_DETACH:
 		if (ioctl(t->fd, TUNDETACHFILTER, &prog) < 0)
 			log_msg(LOG_WARNING, "%s: TUNDETACHFILTER: %s", t->name,
 				strerror(errno));
-		t->syn_shed = 0;
 		log_msg(LOG_DEBUG, "%s: SYN flood over: the TAP unfiltered",
 			t->name);
+		break;
+	case SYN_SHED_SAME:
+		break;
 	}
-	return t->syn_shed > 0;
+	return t->shed.on;
 }

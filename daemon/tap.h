@@ -65,18 +65,14 @@ unsigned tap_read_frames(struct tap *t, struct stack *s, uint64_t now,
 void tap_write_frame(struct tap *t, const struct pkt *p);
 
 /*
- * Sheds a SYN flood at the TAP's edge: called after each batch of frames
- * read, it looks at how many SYNs the stack dropped beyond its per-turn
- * budget (tcp_rule_syn_over_budget) since the last call. When more than
- * TAP_SYN_SHED_TRIGGER were dropped within a second, it attaches a socket
- * filter to the TAP (TUNATTACHFILTER) that lets through one pure SYN in
- * TAP_SYN_SHED_KEEP, at random, and every other frame; the kernel then
- * drops the rest before they reach the TAP's queue, so the queue keeps
- * room for established connections' frames instead of SYNs the stack
- * would drop anyway. The filter comes off (TUNDETACHFILTER) after
- * TAP_SYN_SHED_NS without such a second: the caller must call again
- * while it returns true (the filter is on), even when nothing is read.
- * Failures are logged once and leave the TAP unfiltered.
+ * Sheds a SYN flood at the TAP's edge (syn_shed.c): called after each
+ * batch of frames read, it looks at how many SYNs the stack dropped
+ * beyond its per-turn budget on this TAP's interface since the last
+ * call, and attaches (TUNATTACHFILTER) or detaches (TUNDETACHFILTER)
+ * the filter as syn_shed_step() says. The caller must call again while
+ * it returns true (the filter is on), even when nothing is read, so
+ * that the filter comes off. Failures are logged once and leave the TAP
+ * unfiltered.
  */
 bool tap_syn_shed(struct tap *t, struct stack *s, uint64_t now);
 

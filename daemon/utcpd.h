@@ -18,6 +18,7 @@
 
 #include "../stack/stack.h"
 #include "config.h"
+#include "syn_shed.h"
 
 struct control;
 struct ucred;
@@ -46,14 +47,10 @@ struct tap {
 	unsigned orig_flags;   /* pre-existing TAP: its IFF_UP then */
 	uint8_t orig_mac[6];   /* pre-existing TAP: its MAC then */
 	int orig_mac_changed;  /* we had to change that MAC */
-	/* tap.c: the SYN filter (tap_syn_shed()) is attached, until when
-	 * at least, and the SYN drops the stack had counted when last
-	 * looked at. */
-	int syn_shed;
-	uint64_t syn_shed_until;
-	uint64_t syn_over_seen;
-	uint64_t syn_over_window;    /* when this second of drops began */
-	uint64_t syn_over_in_window; /* SYN drops in it */
+	/* tap.c: shedding SYNs (tap_syn_shed(), syn_shed.c), and whether
+	 * the TAP refused the filter (not tried again). */
+	struct syn_shed shed;
+	bool shed_broken;
 };
 
 struct daemon {
@@ -71,6 +68,10 @@ struct daemon {
 	 * on the links into the stack, draining it (daemon_drain) between
 	 * batches. Returns the frames read. */
 	unsigned (*link_read_all)(struct daemon *d);
+	/* Where the end of a turn hands each stack event (loop.c): NULL,
+	 * the control server (control_on_stack_event()); a test of the
+	 * loop alone puts its own. */
+	void (*on_event)(struct daemon *d, const struct stack_event *ev);
 	/* Who is at the other end of an accepted control connection, and
 	 * whether it is in `group` (NULL: the kernel's word,
 	 * control_peer_cred(); the in-process tests put their own).

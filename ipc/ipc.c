@@ -746,6 +746,12 @@ NAME_TABLE(ipc_tcp_state_name, IPC_TCP_STATES, IPC_TCPS_COUNT)
 #define rec_daemon_valid  no_check
 #define rec_pool_valid	  no_check
 #define rec_counter_valid no_check
+#define rec_owner_valid	  no_check
+
+static bool rec_link_valid(const struct ipc_rec_link *v)
+{
+	return v->ifindex >= 0 && v->syn_shed <= 1;
+}
 
 static bool rec_interface_valid(const struct ipc_rec_interface *v)
 {

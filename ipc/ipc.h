@@ -561,7 +561,9 @@ int ipc_decode_tcp_linger_reply(const struct ipc_msg *m,
 	X(SOCKET, 5, socket, socket)                                           \
 	X(POOL, 6, pool, pool)                                                 \
 	X(COUNTER, 7, counter, counter)                                        \
-	X(TCP, 8, tcp, tcp)
+	X(TCP, 8, tcp, tcp)                                                    \
+	X(OWNER, 9, owner, owner)                                              \
+	X(LINK, 10, link, link)
 
 #define IPC_RECORD_TYPE_ENUM(TYPE, number, sname, member)                      \
 	IPC_REC_##TYPE = number,
@@ -693,6 +695,25 @@ const char *ipc_tcp_state_name(unsigned state);
 	F(u64, retransmits)                                                    \
 	F(u64, bytes_sent)                                                     \
 	F(u64, bytes_received)
+
+/* What one uid holds through the control socket: its clients, and the
+ * sockets they made (those that outlived their client included). */
+#define IPC_REC_OWNER_LAYOUT(F, R)                                             \
+	F(u32, uid)                                                            \
+	F(u32, clients)                                                        \
+	F(u32, udp)                                                            \
+	F(u32, listeners)                                                      \
+	F(u32, connections)
+
+/* A TAP under the interface ifindex: its SYN shedding filter. */
+#define IPC_REC_LINK_LAYOUT(F, R)                                              \
+	F(i32, ifindex)                                                        \
+	F(u8, syn_shed) /* 1: the filter is on */                              \
+	R(u8, reserved)                                                        \
+	R(u16, reserved)                                                       \
+	F(u64, syn_shed_times) /* it was turned on */                          \
+	F(u64, syn_drops)      /* SYNs dropped beyond the stack's budget */    \
+	F(u64, kernel_drops)   /* frames dropped in front of the TAP */
 
 /*
  * The TCP record's plain fields: numbers that mean what their name says

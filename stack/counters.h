@@ -94,6 +94,8 @@
 	X(tcp_rx_ooo_compact)                                                  \
 	X(tcp_rx_coalesced)                                                    \
 	X(tcp_rx_drop_mem_pressure)                                            \
+	X(tcp_rx_trim_mem_pressure) /* cut to the minimum, the rest dropped */ \
+	X(tcp_rx_drop_mem_slots)    /* hard pressure, no slot for a minimum */ \
 	X(tcp_rx_dup_acks)                                                     \
 	X(tcp_tx_segments)                                                     \
 	X(tcp_tx_resets)                                                       \
@@ -104,6 +106,7 @@
 	X(tcp_spurious_retransmits)                                            \
 	X(tcp_rx_dsacks)                                                       \
 	X(tcp_tx_dsacks)                                                       \
+	X(tcp_quick_acks)                                                      \
 	X(tcp_rack_reo_timeouts)                                               \
 	X(tcp_tlp_probes)                                                      \
 	X(tcp_tlp_recoveries)                                                  \
@@ -128,9 +131,11 @@
 	X(tcp_keepalive_probes)                                                \
 	X(tcp_zero_window_probes)                                              \
 	X(tcp_conns_table_full)                                                \
-	X(tcp_send_mem_waits)	 /* sends refused: chunk pool short */         \
-	X(tcp_send_mem_wakeups)	 /* ... and woken when chunks came back */     \
-	X(tcp_orphans_reset_mem) /* reset: chunks held, others waiting */      \
+	X(tcp_orphans_reset_limit)                                             \
+	X(tcp_send_mem_waits)	   /* sends refused: chunk pool short */       \
+	X(tcp_send_mem_wakeups)	   /* ... and woken when chunks came back */   \
+	X(tcp_send_reserve_chunks) /* taken from the reserve, below min */     \
+	X(tcp_orphans_reset_mem)   /* reset: chunks held, others waiting */    \
 	X(tcp_enter_closed)                                                    \
 	X(tcp_enter_syn_sent)                                                  \
 	X(tcp_enter_syn_received)                                              \

@@ -86,8 +86,11 @@ void stack_limits_default(struct stack_limits *lim)
 	    .tcp_syn_turn_budget = 32,
 	    .tcp_syn_backlog = 256,
 	    .tcp_chunks_max = 32768,
+	    .tcp_chunks_reserve = 2048,
 	    .tcp_sndbuf = 256u << 10,
 	    .tcp_rcvbuf = 256u << 10,
+	    .tcp_orphans_max = 4096,
+	    .tcp_orphan_retries = 8, /* Linux's, when the sysctl is 0 */
 	    .tcp_keepidle_s = 7200,
 	    .tcp_keepintvl_s = 75,
 	    .tcp_keepcnt = 9,
@@ -332,6 +335,11 @@ size_t stack_tx_queued(const struct stack *s)
 	return s->tx.count;
 }
 
+size_t stack_events_queued(const struct stack *s)
+{
+	return s->ev_count;
+}
+
 bool stack_push_event(struct stack *s, const struct stack_event *ev)
 {
 	if (s->ev_count >= s->ev_cap) {
@@ -420,6 +428,7 @@ int stack_if_info(const struct stack *s, int ifindex, struct stack_if_info *out)
 	    .mtu = ifp->mtu,
 	    .addr = ifp->addr,
 	    .prefix_len = ifp->prefix_len,
+	    .syn_over_budget = ifp->syn_over_budget,
 	};
 	memcpy(out->name, ifp->name, sizeof(out->name));
 	memcpy(out->mac, ifp->mac, sizeof(out->mac));

@@ -82,14 +82,27 @@ struct stack_limits {
 	 * it they are dropped; 0: no bound. */
 	uint32_t tcp_syn_turn_budget;
 	uint32_t tcp_chunks_max; /* send buffer chunks (2 KiB), all conns */
-	uint32_t tcp_sndbuf;	 /* default send buffer, bytes */
-	uint32_t tcp_rcvbuf;	 /* default receive buffer, bytes: the
-				  * most a connection advertises; its
-				  * out-of-order store pins at most twice
-				  * this in pool bytes (each buffer at its
-				  * capacity; payloads of 256 bytes or
-				  * less share compact buffers) and 256
-				  * segments */
+	/* Of those, the last ones kept for connections below their minimum
+	 * (TCP_SND_MIN_CHUNKS): a connection holding more takes no chunk
+	 * from them. At most a quarter of tcp_chunks_max is kept (a larger
+	 * value counts as that). */
+	uint32_t tcp_chunks_reserve;
+	uint32_t tcp_sndbuf; /* default send buffer, bytes */
+	uint32_t tcp_rcvbuf; /* default receive buffer, bytes: the
+			      * most a connection advertises; its
+			      * out-of-order store pins at most twice
+			      * this in pool bytes (each buffer at its
+			      * capacity; payloads of 256 bytes or
+			      * less share compact buffers) and 256
+			      * segments */
+	/* Orphans (connections closed by their user, or whose user's
+	 * application is gone: tcp_orphan()) held at once; one more is
+	 * reset instead (Linux's tcp_max_orphans). */
+	uint32_t tcp_orphans_max;
+	/* An orphan gives up (RST, ETIMEDOUT) after this many
+	 * retransmission timeouts, or zero-window probes while the window
+	 * stays shut, answered or not (Linux's tcp_orphan_retries). */
+	uint32_t tcp_orphan_retries;
 	uint32_t tcp_keepidle_s; /* keepalive defaults (RFC 1122 4.2.3.6) */
 	uint32_t tcp_keepintvl_s;
 	uint32_t tcp_keepcnt;
@@ -209,6 +222,9 @@ void *tcp_get_user(struct stack *s, int conn);
  * after a refused write, CONNECTED and TCP_ERROR once). UDP_ERROR is
  * dropped, counted as stack_events_dropped, when the queue is full. */
 bool stack_pop_event(struct stack *s, struct stack_event *ev);
+
+/* How many events wait to be popped. */
+size_t stack_events_queued(const struct stack *s);
 
 /* ---- UDP sockets --------------------------------------------------- */
 
@@ -399,6 +415,17 @@ void tcp_close(struct stack *s, uint64_t now, int conn);
 /* Resets the connection (RST) and lets go of the id. */
 void tcp_abort(struct stack *s, uint64_t now, int conn);
 
+/*
+ * The user's application is gone, but the user keeps the id a while to
+ * hand the stack what the application had written (then tcp_close()).
+ * From now on the connection is an orphan, under the orphans' bounds
+ * (tcp_orphans_max; tcp_orphan_retries; reset when its send chunks are
+ * wanted by others), as a closed one is. Returns 0, -EBADF, or -ENOBUFS
+ * when tcp_orphans_max orphans are held: nothing changed, and the
+ * caller should tcp_abort() it, as tcp_close() would reset it.
+ */
+int tcp_orphan(struct stack *s, uint64_t now, int conn);
+
 /* Fills *o with a connection's current options. Returns 0 or -EBADF. */
 int tcp_get_sockopts(const struct stack *s, int conn, struct tcp_sockopts *o);
 
@@ -415,6 +442,10 @@ struct stack_if_info {
 	uint32_t mtu;
 	uint32_t addr; /* 0 = none */
 	uint8_t prefix_len;
+	/* SYNs that came in on it and were dropped beyond the per-turn
+	 * budget (tcp_syn_turn_budget; tcp_rule_syn_over_budget counts
+	 * them for all interfaces). */
+	uint64_t syn_over_budget;
 };
 
 enum stack_route_kind { STACK_ROUTE_CONNECTED, STACK_ROUTE_STATIC };
@@ -472,7 +503,7 @@ const char *tcp_state_name(enum tcp_state st);
 struct stack_tcp_info {
 	int id; /* connection or listener id */
 	bool listener;
-	bool orphan; /* closed by the user, finishing in the stack */
+	bool orphan; /* closed by the user (or tcp_orphan()), finishing */
 	enum tcp_state state;
 	uint32_t local_addr, remote_addr;
 	uint16_t local_port, remote_port;

@@ -80,6 +80,7 @@ struct stack_if {
 	uint8_t prefix_len;
 	bool tso;  /* the link segments TCP frames up to 64 KiB */
 	bool csum; /* the link completes partial L4 checksums */
+	uint64_t syn_over_budget; /* SYNs in, dropped beyond the turn budget */
 };
 
 struct route {

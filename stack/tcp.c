@@ -19,10 +19,16 @@
  *   FIN_WAIT_2   an orphan's FIN_WAIT_2 timeout starts
  *   TIME_WAIT    every timer stops but the 2 MSL one, which starts; the
  *                send buffer and the in-flight records are freed, and
- *                the connection stops waiting for chunks
+ *                the connection stops waiting for chunks and counting
+ *                as an orphan
  *   CLOSED       every timer stops; the send buffer and the in-flight
  *                records are freed, and the connection stops waiting
- *                for chunks
+ *                for chunks and counting as an orphan
+ *
+ * Orphans (tcp_is_orphan) are counted (tcp_orphan_count) from the
+ * user's tcp_close() or tcp_orphan() to TIME_WAIT, CLOSED or their
+ * end; past tcp_orphans_max the one more is reset at once, as Linux
+ * does past tcp_max_orphans.
  *
  * Initial sequence numbers follow RFC 6528: a 4-microsecond clock plus
  * a keyed hash (SipHash-2-4) of the 4-tuple with a secret drawn from the
@@ -130,6 +136,7 @@ void tcp_set_state(struct stack *s, uint64_t now, struct tcp_conn *c,
 		}
 		break;
 	case TCPS_TIME_WAIT:
+		tcp_orphan_uncount(s, c); /* Linux counts it apart, too */
 		tcp_timers_stop(s, c);
 		c->t_2msl = now + TCP_TIME_WAIT_NS; /* MUST-13 */
 		tcp_mem_unwait(s, c);
@@ -138,6 +145,7 @@ void tcp_set_state(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_timer_update(s, c);
 		break;
 	case TCPS_CLOSED:
+		tcp_orphan_uncount(s, c);
 		tcp_timers_stop(s, c);
 		tcp_mem_unwait(s, c);
 		tcp_sndbuf_free(s, &c->sndbuf);
@@ -354,7 +362,13 @@ int tcp_init(struct stack *s)
 		memcpy(t->secret + i, &r, 8);
 	}
 	pkt_pool_init(&t->chunk_pool, s->lim.tcp_chunks_max, 0);
-	t->mem_wait_head = t->mem_wait_tail = -1;
+	for (int q = 0; q < TCP_MEM_WAIT_QUEUES; q++)
+		t->mem_wait_head[q] = t->mem_wait_tail[q] = -1;
+	for (int k = 0; k < PKT_CLASS_COUNT; k++)
+		t->ooo_holders[k] = -1;
+	t->chunks_reserve = s->lim.tcp_chunks_reserve;
+	if (t->chunks_reserve > s->lim.tcp_chunks_max / 4)
+		t->chunks_reserve = s->lim.tcp_chunks_max / 4;
 	t->port_next = (uint32_t)rng_next(&s->rng);
 	t->invalid_ack_second = UINT64_MAX;
 	return 0;
@@ -366,7 +380,8 @@ void tcp_destroy(struct stack *s)
 
 	if (!t)
 		return;
-	t->mem_wait_head = -1; /* nobody to wake as the buffers go */
+	for (int q = 0; q < TCP_MEM_WAIT_QUEUES; q++)
+		t->mem_wait_head[q] = -1; /* nobody to wake as buffers go */
 	if (t->conns) {
 		for (uint32_t i = 0; i < t->max; i++) {
 			struct tcp_conn *c = t->conns[i];
@@ -498,6 +513,7 @@ void tcp_conn_free(struct stack *s, struct tcp_conn *c)
 	struct tcp_table *t = s->tcp;
 
 	tcp_conn_unhash(s, c);
+	tcp_orphan_uncount(s, c);
 	c->t_rexmt = c->t_delack = c->t_keep = c->t_2msl = 0;
 	c->t_reo = c->t_tlp = 0;
 	tcp_timer_update(s, c);
@@ -508,6 +524,25 @@ void tcp_conn_free(struct stack *s, struct tcp_conn *c)
 	t->conns[c->id] = NULL;
 	t->count--;
 	free(c);
+}
+
+bool tcp_orphan_count(struct stack *s, struct tcp_conn *c)
+{
+	if (c->orphan_counted)
+		return true;
+	if (s->tcp->orphans >= s->lim.tcp_orphans_max)
+		return false;
+	s->tcp->orphans++;
+	c->orphan_counted = true;
+	return true;
+}
+
+void tcp_orphan_uncount(struct stack *s, struct tcp_conn *c)
+{
+	if (!c->orphan_counted)
+		return;
+	s->tcp->orphans--;
+	c->orphan_counted = false;
 }
 
 /* MUST-47: errors reach the user as events carrying c->error. */

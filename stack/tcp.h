@@ -53,6 +53,7 @@
 #define TCP_TXR_MAX	    4096 /* in-flight records per conn */
 #define TCP_INIT_CWND_SEGS  10	 /* RFC 6928 */
 #define TCP_DUPACK_THRESH   3
+#define TCP_QUICKACKS_MAX   16 /* quick ACKs at a start (Linux's) */
 
 #define TCP_RTO_INITIAL_NS	  (1 * STACK_NS_PER_SEC) /* RFC 6298 2.1 */
 #define TCP_RTO_MIN_NS		  (200 * 1000000ull) /* as Linux; RFC: 1 s */
@@ -73,6 +74,10 @@
 #define TCP_EPHEMERAL_FIRST TCP_PORT_FIRST_DEFAULT
 #define TCP_EPHEMERAL_LAST  TCP_PORT_LAST_DEFAULT
 #define TCP_OOO_MAX	    256 /* out-of-order segments held, per conn */
+/* Every connection's send minimum, in chunks (4 KiB, Linux's
+ * tcp_wmem[0]): below it, a connection may take chunks from the pool's
+ * reserve (tcp_chunks_reserve), which the others may not touch. */
+#define TCP_SND_MIN_CHUNKS 2u
 /* Receive memory (tcp_buf.c): what a connection's queues pin is counted
  * in pool bytes, each buffer at its capacity (a 1-byte segment in a
  * small buffer costs 2 KiB), as Linux counts an skb's truesize. */
@@ -90,6 +95,16 @@
  * may still queue data up to this much (coalescing keeps its memory
  * near the bytes). */
 #define TCP_RCV_PRESSURE_WND_SEGS 2u
+/* The last small buffers of the pool, kept for ACKs and the daemon's
+ * reads: data is dropped rather than queued into them (tcp_input.c). */
+#define TCP_POOL_RESERVE_SMALL 64u
+/* Under hard pressure a connection takes data only with a slot: the
+ * pool between the hard mark and TCP_POOL_RESERVE_SMALL, in shares of
+ * this many small buffers (its minimum, in pool bytes, the rounding of
+ * its last segment included). A slot is held until the connection
+ * holds no receive memory; one without a slot gets none, so minimums
+ * never add up beyond that part of the pool. */
+#define TCP_RCV_MIN_SLOT_BUFS (TCP_RCV_PRESSURE_WND_SEGS + 1u)
 /* Pool pressure, per buffer class, as a share of the class's maximum in
  * 1/16ths: PRESSURE when more than 8/16 are in use (windows stop
  * growing, new ones start at the minimum, as Linux's tcp_mem[1]); HARD
@@ -183,9 +198,11 @@ struct tcp_conn {
 	int32_t accept_next; /* the listener's accept queue, -1 ends */
 	enum tcp_state state;
 	bool user_closed; /* orphan: the user let go of the id */
-	void *user;	  /* the caller's cookie (tcp_set_user) */
-	bool shut_wr;	  /* the user asked for FIN */
-	bool fin_sent;	  /* our FIN has a sequence number (snd_max) */
+	bool app_gone;	  /* orphan: the user's application went (tcp_orphan) */
+	bool orphan_counted; /* in tcp_table.orphans */
+	void *user;	     /* the caller's cookie (tcp_set_user) */
+	bool shut_wr;	     /* the user asked for FIN */
+	bool fin_sent;	     /* our FIN has a sequence number (snd_max) */
 	bool fin_received;
 	bool rcv_fin_pending; /* a FIN arrived out of order at rcv_fin_seq */
 	bool cookie;	      /* a SYN cookie's SYN-ACK (never in the table) */
@@ -196,14 +213,21 @@ struct tcp_conn {
 	bool ts_ok, sack_ok, ws_ok;
 	bool nodelay, keepalive;
 	bool readable_signalled, writable_wanted;
-	/* Memory waiters (tcp_buf.c): in the FIFO of connections whose
-	 * send the chunk pool refused, or woken from it and holding a
-	 * claim on one chunk until the next tcp_send(). */
+	/* Memory waiters (tcp_buf.c): in a FIFO of connections whose
+	 * send the chunk pool refused (mem_wait_q: which one), or woken
+	 * from it and holding a claim on one chunk until the next
+	 * tcp_send(). */
 	bool mem_waiting, mem_claim;
+	uint8_t mem_wait_q;		      /* enum tcp_mem_wait_q */
 	int32_t mem_wait_prev, mem_wait_next; /* while mem_waiting */
 	bool rtt_timing; /* measuring rtt_seq (no timestamps) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t dupacks;
+	/* Data segments still to ACK at once (quick ACK, tcp_input.c),
+	 * unless replies carry the ACKs (pingpong: we sent data soon after
+	 * data came, until a delayed ACK has to go alone). */
+	uint8_t quickacks;
+	bool ack_pingpong;
 	uint8_t unacked_full_segs; /* for ACK every second full segment */
 	int error;	/* positive errno once the connection failed */
 	int soft_error; /* an ICMP error seen: reported on timeout */
@@ -291,6 +315,7 @@ struct tcp_conn {
 	uint8_t keep_probes;
 	uint8_t persist_unanswered; /* zero-window probes with no ACK since */
 	uint64_t last_rx;	    /* for keepalive */
+	uint64_t last_data_rx;	    /* in-order data last came, 0 = never */
 	uint64_t invalid_ack_next;  /* no ACK to an invalid segment before */
 
 	struct tcp_sndbuf sndbuf;
@@ -303,7 +328,12 @@ struct tcp_conn {
 	struct pkt *ooo_arena; /* compact buffer taking small payloads */
 	uint32_t ooo_mem;      /* pool bytes the OOO store pins */
 	uint16_t ooo_bufs[PKT_CLASS_COUNT]; /* ... as buffers per class */
+	/* Links in the table's list of holders of each class (while
+	 * ooo_bufs[k] > 0), for pruning (tcp_mem_reclaim). */
+	int32_t ooo_holder_prev[PKT_CLASS_COUNT];
+	int32_t ooo_holder_next[PKT_CLASS_COUNT];
 	uint32_t rcvq_mem; /* pool bytes the receive queue pins */
+	bool rcv_min_slot; /* holds a slot (TCP_RCV_MIN_SLOT_BUFS) */
 
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
 	/* Options kept as the user set them (tcp_get_sockopts reads them
@@ -328,6 +358,14 @@ static inline bool tcp_fin_unsent(const struct tcp_conn *c)
 	return c->shut_wr && !c->fin_sent;
 }
 
+/* Is c an orphan: closed by its user, or its user's application gone
+ * (tcp_orphan())? Orphans give up sooner (tcp_orphan_retries) and are
+ * reset when their send chunks are wanted. */
+static inline bool tcp_is_orphan(const struct tcp_conn *c)
+{
+	return c->user_closed || c->app_gone;
+}
+
 struct tcp_listener {
 	bool used;
 	uint32_t laddr;
@@ -341,6 +379,15 @@ struct tcp_listener {
 	bool acceptable_signalled;
 	uint64_t syn_cookies_sent;
 	void *user; /* the caller's cookie (tcp_listen_set_user) */
+};
+
+/* The memory waiters' FIFOs: connections below their send minimum wait
+ * for any free chunk (the reserve's included), the others for one
+ * outside the reserve. */
+enum tcp_mem_wait_q {
+	TCP_MEM_WAIT_RESERVE,
+	TCP_MEM_WAIT_POOL,
+	TCP_MEM_WAIT_QUEUES
 };
 
 struct tcp_table {
@@ -358,10 +405,19 @@ struct tcp_table {
 	uint64_t boot_ns;   /* the origin of ISN clocks and timestamps */
 	struct pkt_pool chunk_pool;	    /* send buffer chunks */
 	uint32_t ooo_bufs[PKT_CLASS_COUNT]; /* buffers all OOO stores pin */
-	/* Connections waiting for chunks, oldest first (-1: none), and
-	 * how many woken ones hold a claim (tcp_buf.c). */
-	int32_t mem_wait_head, mem_wait_tail;
+	/* Per class, the connections whose OOO store pins buffers of
+	 * it (first id, -1: none). */
+	int32_t ooo_holders[PKT_CLASS_COUNT];
+	/* Connections waiting for chunks, oldest first (-1: none), one
+	 * FIFO per enum tcp_mem_wait_q, and how many woken ones hold a
+	 * claim (tcp_buf.c). */
+	int32_t mem_wait_head[TCP_MEM_WAIT_QUEUES];
+	int32_t mem_wait_tail[TCP_MEM_WAIT_QUEUES];
 	uint32_t mem_claims;
+	/* Orphans counted against tcp_orphans_max (tcp_orphan_count). */
+	uint32_t orphans;
+	uint32_t chunks_reserve; /* tcp_chunks_reserve, at most max / 4 */
+	uint32_t rcv_min_slots;	 /* slots held (TCP_RCV_MIN_SLOT_BUFS) */
 
 	uint32_t port_next; /* RFC 6056 3.3.3's next_ephemeral */
 	/* ACKs to invalid segments left in second invalid_ack_second. */
@@ -386,6 +442,11 @@ struct tcp_cc_ops {
 
 extern const struct tcp_cc_ops tcp_cc_newreno;
 extern const struct tcp_cc_ops tcp_cc_cubic;
+
+/* A timeout while the loss of the same window is still being recovered:
+ * cwnd falls to one segment, ssthresh stays where the first response
+ * put it (either controller). */
+void tcp_cc_timeout_again(struct tcp_conn *c);
 
 /* tcp_rack.c */
 /* Bytes sent and not acknowledged, less what the peer SACKed. */
@@ -465,6 +526,12 @@ bool tcp_fail(struct stack *s, struct tcp_conn *c, int error);
 /* Removes a connection that is not accepted yet from its listener's
  * half-open count or accept queue (c->listener stays set). */
 void tcp_listener_unlink(struct stack *s, struct tcp_conn *c);
+/* c becomes an orphan: counts it against tcp_orphans_max (once).
+ * Returns false, counting nothing, when that many are held: the caller
+ * resets c (Linux's tcp_too_many_orphans). */
+bool tcp_orphan_count(struct stack *s, struct tcp_conn *c);
+/* c is an orphan no more (TIME_WAIT, CLOSED or freed): uncounts it. */
+void tcp_orphan_uncount(struct stack *s, struct tcp_conn *c);
 /* Queues an event for the user of c (none for orphans). */
 void tcp_event(struct stack *s, struct tcp_conn *c, enum stack_event_type t);
 
@@ -564,8 +631,11 @@ void tcp_mem_wait(struct stack *s, struct tcp_conn *c);
 void tcp_mem_unwait(struct stack *s, struct tcp_conn *c);
 /* c called tcp_send(): its claim, if any, is used. */
 void tcp_mem_settle(struct stack *s, struct tcp_conn *c);
-/* Wakes memory waiters, oldest first, one per free chunk not claimed. */
+/* Wakes memory waiters, oldest first, one per free chunk not claimed
+ * that it may take (those below their minimum first). */
 void tcp_mem_wake(struct stack *s);
+/* Does any connection wait for send-buffer chunks? */
+bool tcp_mem_waiters(const struct stack *s);
 /* c's user waits to write: raises STACK_EV_TCP_WRITABLE when the send
  * buffer takes bytes now, or queues c as a memory waiter when only the
  * pool is short (Linux's tcp_check_space). */
@@ -591,6 +661,16 @@ static inline uint32_t tcp_rcv_mem(const struct tcp_conn *c)
 {
 	return c->rcvq_mem + c->ooo_mem;
 }
+/* Under hard pressure: may c take seg's data (in p)? It needs a slot,
+ * and may hold up to its minimum (TCP_RCV_PRESSURE_WND_SEGS MSS, and
+ * TCP_RCV_MIN_SLOT_BUFS small buffers): an in-order segment first
+ * prunes c's own out-of-order data, the highest first, and a segment
+ * beyond the minimum is cut to it (its FIN dropped). False when nothing
+ * of it fits, or no slot is free. */
+bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
+			  struct tcp_seg *seg, const struct pkt *p);
+/* Slots the pool has for connections' minimums under hard pressure. */
+uint32_t tcp_rcv_min_slots_max(const struct stack *s);
 /* Memory pressure from the pool's occupancy (TCP_MEM_*_16THS). */
 enum tcp_mem_level { TCP_MEM_OK, TCP_MEM_PRESSURE, TCP_MEM_HARD };
 enum tcp_mem_level tcp_mem_level(const struct stack *s);

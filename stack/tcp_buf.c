@@ -22,6 +22,19 @@
  * per wakeup. A claim goes back (and the next waiter is woken) when
  * its connection closes, shuts its side or is let go by its user.
  *
+ * The send minimum (Linux's tcp_wmem[0] and sk_forced_mem_schedule):
+ * the pool's last chunks_reserve chunks go only to connections holding
+ * fewer than TCP_SND_MIN_CHUNKS, so senders whose peers never read hold
+ * at most the pool less the reserve, and any other connection still
+ * sends its minimum at a time. The reserve serves chunks_reserve /
+ * TCP_SND_MIN_CHUNKS connections at their minimum at once; past that,
+ * a connection below its minimum waits in a FIFO of its own, woken
+ * before the others (whom a chunk in the reserve's part of the pool
+ * does not help). A claim is on one chunk of the whole pool, so a woken
+ * waiter may use it even when connections below their minimum have
+ * taken the rest outside the reserve meanwhile: the reserve's part may
+ * hold as many chunks of others as there are claims.
+ *
  * Receive queue: in-order segments are kept in the buffers they arrived
  * in (no copy), data trimmed to what is new; the user reads them in
  * place. The advertised window is the buffer limit less what is held.
@@ -32,18 +45,20 @@
  * every segment the peer chose to send.
  *
  * Out-of-order store: up to TCP_OOO_MAX segments in an array sorted by
- * sequence, non-overlapping (an arrival is trimmed against what is
- * held). Lookup is a binary search and the common arrival (just after
- * the highest held) an append, so reassembly is O(log n) to find and
- * at worst a move of n pointers to insert, never quadratic in bytes.
- * A payload of at most TCP_OOO_COPY_MAX_BYTES is copied into the
- * connection's compact buffer (several entries share it; one that
- * continues the last is extended, as tcp_collapse joins adjacent
- * data), so a 1-byte segment never pins a 2 KiB buffer; a buffer goes
- * back to the pool when its last entry goes. The store pins at most
- * TCP_OOO_MEM_FACTOR times the buffer limit in pool bytes (each buffer
- * at its capacity): beyond, what lies above the arrival is pruned for
- * it, or the arrival is dropped when it is the highest (counted).
+ * sequence, non-overlapping. An arrival is cut against what is held:
+ * every run of new bytes is kept (runs after the first share its
+ * buffer), so the SACK blocks report all that arrived (RFC 2018 4), and
+ * the first run already held is reported in a DSACK (RFC 2883 4). Lookup is a
+ * binary search and the common arrival (just after the highest held) an append,
+ * so reassembly is O(log n) to find and at worst a move of n pointers to
+ * insert, never quadratic in bytes. A payload of at most TCP_OOO_COPY_MAX_BYTES
+ * is copied into the connection's compact buffer (several entries share it; one
+ * that continues the last is extended, as tcp_collapse joins adjacent data), so
+ * a 1-byte segment never pins a 2 KiB buffer; a buffer goes back to the pool
+ * when its last entry goes. The store pins at most TCP_OOO_MEM_FACTOR times the
+ * buffer limit in pool bytes (each buffer at its capacity): beyond, what lies
+ * above the arrival is pruned for it, or the arrival is dropped when it is the
+ * highest (counted).
  *
  * Memory pressure (tcp_mem_level(), from the pool's occupancy per
  * class, as Linux's tcp_mem): above TCP_MEM_PRESSURE_16THS, windows
@@ -52,11 +67,30 @@
  * TCP_MEM_HARD_16THS, arriving data first prunes out-of-order data, the
  * highest first, from the connections holding the most, until the pool
  * is under TCP_MEM_PRUNE_TO_16THS (Linux's tcp_prune_ofo_queue; SACK
- * has the sender resend it, RFC 2018 8), and then data that would take
- * a connection beyond TCP_RCV_PRESSURE_WND_SEGS MSS held is dropped
- * (counted, ACK at once): every connection keeps that minimum, so it
- * still makes progress (what it holds is read, and it takes more),
- * and no one connection can take the pool from the others. The last 64
+ * has the sender resend it, RFC 2018 8). Pruning is per buffer class:
+ * only entries held in buffers of the class that is short go, from a
+ * list of that class's holders kept as buffers come and go; every
+ * holder above one level is cut down to it, the highest level that
+ * frees what is needed, found by halving (a pass over the holders per
+ * step, about 16 passes at most), never a pass over the whole
+ * connection table. Then a connection may
+ * hold no more than TCP_RCV_PRESSURE_WND_SEGS MSS (tcp_rcv_pressure_-
+ * fit): a segment crossing that is cut to it, one beyond it dropped
+ * (counted, ACK at once), and the segment that fills a connection's
+ * hole first prunes that connection's own out-of-order data, so bytes
+ * held beyond a hole never stall it. Every connection keeps that
+ * minimum, so it still makes progress (what it holds is read, and it
+ * takes more), and no one connection can take the pool from the
+ * others. Minimums must not add up to the pool's last buffers: under
+ * hard pressure a connection takes data only with a slot, a share of
+ * TCP_RCV_MIN_SLOT_BUFS small buffers of the part of the pool between
+ * the hard mark and the last TCP_POOL_RESERVE_SMALL (661 slots with
+ * the default 8192 buffers). A slot is held until the connection holds
+ * no receive memory (an application that reads gives it back at once,
+ * one that never reads keeps it); with every slot held, a connection
+ * without one gets nothing (counted, ACK at once) until one is
+ * given back or the pressure ends. What connections hold under hard
+ * pressure is thus at most that part of the pool. The last 64
  * buffers are kept for ACKs and the daemon's reads (tcp_input.c).
  */
 #include <stdlib.h>
@@ -65,12 +99,26 @@
 
 #define TCP_CHUNK_DATA (PKT_SMALL_CAP)
 
-/* Chunks the pool can still hand out. */
+/* Chunks the pool can still hand out, and those of them outside the
+ * reserve. */
 static uint32_t tcp_chunks_free(const struct stack *s)
 {
 	const struct pkt_pool *pool = &s->tcp->chunk_pool;
 
 	return pool->max[PKT_CLASS_SMALL] - pool->in_use[PKT_CLASS_SMALL];
+}
+
+static uint32_t tcp_chunks_free_outside_reserve(const struct stack *s)
+{
+	uint32_t free = tcp_chunks_free(s), reserve = s->tcp->chunks_reserve;
+
+	return free > reserve ? free - reserve : 0;
+}
+
+/* Is c below its send minimum, in chunks held? */
+static bool tcp_snd_below_min(const struct tcp_conn *c)
+{
+	return c->sndbuf.chunks.count < TCP_SND_MIN_CHUNKS;
 }
 
 void tcp_sndbuf_free(struct stack *s, struct tcp_sndbuf *b)
@@ -90,16 +138,36 @@ uint32_t tcp_sndbuf_room(const struct tcp_conn *c)
 					     : 0;
 }
 
+/* Chunks c may take from the pool now: those outside the reserve; up
+ * to its minimum from any free chunk; its claim's one; never one that
+ * a woken waiter other than c holds a claim on. */
+static uint32_t tcp_chunks_for(const struct stack *s, const struct tcp_conn *c)
+{
+	uint32_t claims = s->tcp->mem_claims - (c->mem_claim ? 1u : 0u);
+	uint32_t all = tcp_chunks_free(s);
+	uint32_t outside = tcp_chunks_free_outside_reserve(s);
+	uint32_t n;
+
+	all = all > claims ? all - claims : 0;
+	n = outside > claims ? outside - claims : 0;
+	if (c->mem_claim && n < 1 && all >= 1)
+		n = 1; /* a claim is on one chunk of the whole pool */
+	if (tcp_snd_below_min(c)) {
+		uint32_t min = TCP_SND_MIN_CHUNKS - c->sndbuf.chunks.count;
+		if (min > all)
+			min = all;
+		if (n < min)
+			n = min;
+	}
+	return n;
+}
+
 uint32_t tcp_sndbuf_space(const struct stack *s, const struct tcp_conn *c)
 {
 	const struct pkt *tail = c->sndbuf.chunks.tail;
-	uint32_t room = tcp_sndbuf_room(c), chunks = tcp_chunks_free(s);
+	uint32_t room = tcp_sndbuf_room(c), chunks = tcp_chunks_for(s, c);
 	uint64_t mem = tail ? TCP_CHUNK_DATA - tail->len : 0;
 
-	/* The free chunks not claimed by woken waiters, and c's own. */
-	chunks = chunks > s->tcp->mem_claims ? chunks - s->tcp->mem_claims : 0;
-	if (c->mem_claim)
-		chunks++;
 	mem += (uint64_t)chunks * TCP_CHUNK_DATA;
 	return mem < room ? (uint32_t)mem : room;
 }
@@ -107,32 +175,44 @@ uint32_t tcp_sndbuf_space(const struct stack *s, const struct tcp_conn *c)
 void tcp_mem_wait(struct stack *s, struct tcp_conn *c)
 {
 	struct tcp_table *t = s->tcp;
+	int q = tcp_snd_below_min(c) ? TCP_MEM_WAIT_RESERVE : TCP_MEM_WAIT_POOL;
 
 	if (c->mem_waiting || c->user_closed || c->shut_wr)
 		return;
 	c->mem_waiting = true;
+	c->mem_wait_q = (uint8_t)q;
 	c->mem_wait_next = -1;
-	c->mem_wait_prev = t->mem_wait_tail;
-	if (t->mem_wait_tail >= 0)
-		t->conns[t->mem_wait_tail]->mem_wait_next = c->id;
+	c->mem_wait_prev = t->mem_wait_tail[q];
+	if (t->mem_wait_tail[q] >= 0)
+		t->conns[t->mem_wait_tail[q]]->mem_wait_next = c->id;
 	else
-		t->mem_wait_head = c->id;
-	t->mem_wait_tail = c->id;
+		t->mem_wait_head[q] = c->id;
+	t->mem_wait_tail[q] = c->id;
 	COUNT(s, tcp_send_mem_waits);
 }
 
-/* Unlinks c from the waiters' FIFO. */
+/* Unlinks c from its waiters' FIFO. */
 static void tcp_mem_unlink(struct tcp_table *t, struct tcp_conn *c)
 {
+	int q = c->mem_wait_q;
+
 	if (c->mem_wait_prev >= 0)
 		t->conns[c->mem_wait_prev]->mem_wait_next = c->mem_wait_next;
 	else
-		t->mem_wait_head = c->mem_wait_next;
+		t->mem_wait_head[q] = c->mem_wait_next;
 	if (c->mem_wait_next >= 0)
 		t->conns[c->mem_wait_next]->mem_wait_prev = c->mem_wait_prev;
 	else
-		t->mem_wait_tail = c->mem_wait_prev;
+		t->mem_wait_tail[q] = c->mem_wait_prev;
 	c->mem_waiting = false;
+}
+
+bool tcp_mem_waiters(const struct stack *s)
+{
+	const struct tcp_table *t = s->tcp;
+
+	return t->mem_wait_head[TCP_MEM_WAIT_RESERVE] >= 0 ||
+	       t->mem_wait_head[TCP_MEM_WAIT_POOL] >= 0;
 }
 
 void tcp_mem_settle(struct stack *s, struct tcp_conn *c)
@@ -155,9 +235,18 @@ void tcp_mem_wake(struct stack *s)
 {
 	struct tcp_table *t = s->tcp;
 
-	while (t->mem_wait_head >= 0 && tcp_chunks_free(s) > t->mem_claims) {
-		struct tcp_conn *c = t->conns[t->mem_wait_head];
+	for (;;) {
+		struct tcp_conn *c;
 
+		/* Below their minimum first: any free chunk is theirs. */
+		if (t->mem_wait_head[TCP_MEM_WAIT_RESERVE] >= 0 &&
+		    tcp_chunks_free(s) > t->mem_claims)
+			c = t->conns[t->mem_wait_head[TCP_MEM_WAIT_RESERVE]];
+		else if (t->mem_wait_head[TCP_MEM_WAIT_POOL] >= 0 &&
+			 tcp_chunks_free_outside_reserve(s) > t->mem_claims)
+			c = t->conns[t->mem_wait_head[TCP_MEM_WAIT_POOL]];
+		else
+			break;
 		tcp_mem_unlink(t, c);
 		c->mem_claim = true;
 		t->mem_claims++;
@@ -193,6 +282,8 @@ size_t tcp_sndbuf_append(struct stack *s, struct tcp_sndbuf *b,
 		size_t room, n;
 
 		if (!tail || tail->len == TCP_CHUNK_DATA) {
+			if (tcp_chunks_free(s) <= s->tcp->chunks_reserve)
+				COUNT(s, tcp_send_reserve_chunks);
 			tail = pkt_alloc(&s->tcp->chunk_pool, 0);
 			if (!tail)
 				break;
@@ -252,7 +343,7 @@ void tcp_sndbuf_consume(struct stack *s, struct tcp_sndbuf *b, uint32_t n)
 		b->head_off = 0;
 		b->len = 0;
 	}
-	if (s->tcp->mem_wait_head >= 0)
+	if (tcp_mem_waiters(s))
 		tcp_mem_wake(s);
 }
 
@@ -295,6 +386,16 @@ static bool tcp_mem_over_prune_mark(const struct stack *s, int k)
 }
 
 /* ---- receive queue ---- */
+
+/* c's receive memory went down: once it holds none, its slot (if any)
+ * is free for another connection's minimum. */
+static void tcp_rcv_mem_fell(struct stack *s, struct tcp_conn *c)
+{
+	if (c->rcv_min_slot && tcp_rcv_mem(c) == 0) {
+		c->rcv_min_slot = false;
+		s->tcp->rcv_min_slots--;
+	}
+}
 
 /* Copies len bytes to the end of the receive queue: into the tail
  * buffer's room, then into fresh small buffers (at most
@@ -369,6 +470,7 @@ void tcp_rcvq_pop(struct stack *s, struct tcp_conn *c)
 		return;
 	c->rcvq_mem -= p->cap;
 	pkt_free(&s->pool, p);
+	tcp_rcv_mem_fell(s, c);
 }
 
 /* ---- out-of-order store ---- */
@@ -385,14 +487,53 @@ static bool tcp_ooo_shared(const struct tcp_conn *c, const struct pkt *p,
 	return false;
 }
 
+/* Links c into (or out of) the list of class k's holders. */
+static void tcp_ooo_holder_link(struct tcp_table *t, struct tcp_conn *c, int k)
+{
+	c->ooo_holder_prev[k] = -1;
+	c->ooo_holder_next[k] = t->ooo_holders[k];
+	if (t->ooo_holders[k] >= 0)
+		t->conns[t->ooo_holders[k]]->ooo_holder_prev[k] = c->id;
+	t->ooo_holders[k] = c->id;
+}
+
+static void tcp_ooo_holder_unlink(struct tcp_table *t, struct tcp_conn *c,
+				  int k)
+{
+	if (c->ooo_holder_prev[k] >= 0)
+		t->conns[c->ooo_holder_prev[k]]->ooo_holder_next[k] =
+		    c->ooo_holder_next[k];
+	else
+		t->ooo_holders[k] = c->ooo_holder_next[k];
+	if (c->ooo_holder_next[k] >= 0)
+		t->conns[c->ooo_holder_next[k]]->ooo_holder_prev[k] =
+		    c->ooo_holder_prev[k];
+}
+
+/* Does an entry hold data in the compact buffer? */
+static bool tcp_ooo_arena_used(const struct tcp_conn *c)
+{
+	for (int i = 0; i < c->nooo; i++)
+		if (c->ooo[i].pkt == c->ooo_arena)
+			return true;
+	return false;
+}
+
 /* Counts buffer p in (sign 1) or out of (-1) c's OOO store. */
 static void tcp_ooo_account(struct stack *s, struct tcp_conn *c,
 			    const struct pkt *p, int sign)
 {
+	int k = p->pkt_class;
+
 	c->ooo_mem += (uint32_t)sign * p->cap;
-	c->ooo_bufs[p->pkt_class] =
-	    (uint16_t)(c->ooo_bufs[p->pkt_class] + sign);
-	s->tcp->ooo_bufs[p->pkt_class] += (uint32_t)sign;
+	c->ooo_bufs[k] = (uint16_t)(c->ooo_bufs[k] + sign);
+	s->tcp->ooo_bufs[k] += (uint32_t)sign;
+	if (sign > 0 && c->ooo_bufs[k] == 1)
+		tcp_ooo_holder_link(s->tcp, c, k);
+	else if (sign < 0 && c->ooo_bufs[k] == 0)
+		tcp_ooo_holder_unlink(s->tcp, c, k);
+	if (sign < 0)
+		tcp_rcv_mem_fell(s, c);
 }
 
 /* Returns a buffer of the OOO store to the pool. */
@@ -429,28 +570,46 @@ static void tcp_ooo_release(struct stack *s, struct tcp_conn *c)
 	c->ooo_cap = 0;
 }
 
-/* Prunes c's out-of-order data from the highest sequence down (the most
- * recent, as Linux's tcp_prune_ofo_queue) until it pins at most
- * `target` buffers of class k. SACK has the sender resend it (RFC 2018
- * 8: a receiver may discard what it SACKed). Returns whether it pruned
- * or freed anything. */
-static bool tcp_ooo_prune(struct stack *s, struct tcp_conn *c, int k,
+/* Prunes c's out-of-order entries held in buffers of class k, from the
+ * highest sequence down (the most recent, as Linux's
+ * tcp_prune_ofo_queue), until c pins at most `target` buffers of k;
+ * entries in the other class stay. SACK has the sender resend what
+ * goes (RFC 2018 8: a receiver may discard what it SACKed). */
+static void tcp_ooo_prune(struct stack *s, struct tcp_conn *c, int k,
 			  uint32_t target)
 {
-	uint32_t before = c->ooo_mem;
-	int n = 0;
+	uint64_t n = 0;
 
-	while (c->nooo && c->ooo_bufs[k] > target) {
-		tcp_ooo_remove(s, c, c->nooo - 1);
+	for (int i = c->nooo - 1; i >= 0 && c->ooo_bufs[k] > target; i--) {
+		struct pkt *p = c->ooo[i].pkt;
+
+		if (p->pkt_class != k)
+			continue;
+		tcp_ooo_remove(s, c, i);
 		n++;
+		if (p == c->ooo_arena && !tcp_ooo_arena_used(c)) {
+			/* Its last entry went: the compact buffer too. */
+			c->ooo_arena = NULL;
+			tcp_ooo_pkt_free(s, c, p);
+		}
 	}
-	if (!c->nooo)
-		tcp_ooo_release(s, c);
+	tcp_ooo_release(s, c); /* when it emptied */
 	if (n) {
 		TCP_RULE(s, data_ooo_pruned);
-		COUNT_N(s, tcp_rx_ooo_pruned, (uint64_t)n);
+		COUNT_N(s, tcp_rx_ooo_pruned, n);
 	}
-	return n || c->ooo_mem < before;
+}
+
+/* Buffers of class k that pruning every holder down to `level` frees. */
+static uint64_t tcp_ooo_above(const struct tcp_table *t, int k, uint32_t level)
+{
+	uint64_t n = 0;
+
+	for (int32_t id = t->ooo_holders[k]; id >= 0;
+	     id = t->conns[id]->ooo_holder_next[k])
+		if (t->conns[id]->ooo_bufs[k] > level)
+			n += t->conns[id]->ooo_bufs[k] - level;
+	return n;
 }
 
 void tcp_mem_reclaim(struct stack *s)
@@ -458,20 +617,35 @@ void tcp_mem_reclaim(struct stack *s)
 	struct tcp_table *t = s->tcp;
 
 	for (int k = 0; k < PKT_CLASS_COUNT; k++) {
-		while (t->ooo_bufs[k] && tcp_mem_over_prune_mark(s, k)) {
-			struct tcp_conn *most = NULL;
-			for (uint32_t i = 0; i < t->max; i++) {
-				struct tcp_conn *c = t->conns[i];
-				if (c && c->ooo_bufs[k] &&
-				    (!most ||
-				     c->ooo_bufs[k] > most->ooo_bufs[k]))
-					most = c;
-			}
-			if (!most)
-				break;
-			/* Halve the biggest holder, then look again. */
-			if (!tcp_ooo_prune(s, most, k, most->ooo_bufs[k] / 2u))
-				break;
+		uint32_t mark =
+		    s->pool.max[k] / 16 * TCP_MEM_PRUNE_TO_16THS +
+		    s->pool.max[k] % 16 * TCP_MEM_PRUNE_TO_16THS / 16;
+		uint32_t lo = 0, hi = 0, need;
+
+		if (!t->ooo_bufs[k] || !tcp_mem_over_prune_mark(s, k) ||
+		    s->pool.in_use[k] <= mark)
+			continue;
+		need = s->pool.in_use[k] - mark;
+		/* The biggest holders first: the highest level that, every
+		 * holder of class k cut down to it, frees what is needed
+		 * (or 0: all of it), found by halving the range up to the
+		 * biggest holding, a pass over the holders each step. */
+		for (int32_t id = t->ooo_holders[k]; id >= 0;
+		     id = t->conns[id]->ooo_holder_next[k])
+			if (t->conns[id]->ooo_bufs[k] > hi)
+				hi = t->conns[id]->ooo_bufs[k];
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo + 1) / 2;
+			if (tcp_ooo_above(t, k, mid) >= need)
+				lo = mid;
+			else
+				hi = mid - 1;
+		}
+		for (int32_t id = t->ooo_holders[k], next; id >= 0; id = next) {
+			struct tcp_conn *c = t->conns[id];
+			next = c->ooo_holder_next[k]; /* c may leave it */
+			if (c->ooo_bufs[k] > lo)
+				tcp_ooo_prune(s, c, k, lo);
 		}
 	}
 }
@@ -484,6 +658,75 @@ void tcp_rcv_free(struct stack *s, struct tcp_conn *c)
 	while (c->nooo)
 		tcp_ooo_remove(s, c, c->nooo - 1);
 	tcp_ooo_release(s, c);
+	tcp_rcv_mem_fell(s, c);
+}
+
+uint32_t tcp_rcv_min_slots_max(const struct stack *s)
+{
+	uint32_t max = s->pool.max[PKT_CLASS_SMALL];
+	uint32_t hard =
+	    max / 16 * TCP_MEM_HARD_16THS + max % 16 * TCP_MEM_HARD_16THS / 16;
+
+	if (max < hard + TCP_POOL_RESERVE_SMALL)
+		return 0;
+	return (max - hard - TCP_POOL_RESERVE_SMALL) / TCP_RCV_MIN_SLOT_BUFS;
+}
+
+/* Pool bytes that len bytes of p's payload will pin at most once queued:
+ * a short payload in a 64 KiB buffer is copied to small ones. */
+static uint32_t tcp_rcv_cost(const struct pkt *p, uint32_t len)
+{
+	if (p->pkt_class == PKT_CLASS_LARGE && len <= TCP_COLLAPSE_MAX_BYTES)
+		return (len + PKT_SMALL_CAP - 1) / PKT_SMALL_CAP *
+		       PKT_SMALL_CAP;
+	return p->cap;
+}
+
+bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
+			  struct tcp_seg *seg, const struct pkt *p)
+{
+	const uint32_t slot_mem = TCP_RCV_MIN_SLOT_BUFS * PKT_SMALL_CAP;
+	uint32_t min = TCP_RCV_PRESSURE_WND_SEGS * c->our_mss;
+	uint32_t ooo = tcp_ooo_bytes(c), held;
+	uint32_t cost = tcp_rcv_cost(p, seg->len < min ? seg->len : min);
+	uint64_t n = 0;
+
+	/* The segment at rcv_nxt fills the hole: what c holds beyond it
+	 * gives way, or c could never move again (SACK has the sender
+	 * resend it, RFC 2018 8). */
+	while (seg->seq == c->rcv_nxt && c->nooo &&
+	       ((uint64_t)tcp_rcv_queued(c) + ooo + seg->len > min ||
+		(uint64_t)tcp_rcv_mem(c) + cost > slot_mem)) {
+		ooo -= c->ooo[c->nooo - 1].len;
+		tcp_ooo_remove(s, c, c->nooo - 1);
+		n++;
+	}
+	if (n) {
+		tcp_ooo_release(s, c);
+		TCP_RULE(s, data_ooo_pruned);
+		COUNT_N(s, tcp_rx_ooo_pruned, n);
+	}
+	held = tcp_rcv_queued(c) + ooo;
+	if (held >= min || (uint64_t)tcp_rcv_mem(c) + cost > slot_mem)
+		return false;
+	if (!c->rcv_min_slot) {
+		/* Minimums must not add up beyond the pool's part for
+		 * them: without a free slot, nothing. */
+		if (s->tcp->rcv_min_slots >= tcp_rcv_min_slots_max(s)) {
+			COUNT(s, tcp_rx_drop_mem_slots);
+			return false;
+		}
+		c->rcv_min_slot = true;
+		s->tcp->rcv_min_slots++;
+	}
+	if (seg->len > min - held) {
+		/* Take what fits; the rest (and a FIN after it) comes
+		 * again. */
+		seg->len = min - held;
+		seg->flags &= (uint8_t)~TCP_FIN;
+		COUNT(s, tcp_rx_trim_mem_pressure);
+	}
+	return true;
 }
 
 /* Index of the first held segment that ends after seq. */
@@ -510,23 +753,22 @@ void tcp_dsack_note(struct tcp_conn *c, uint32_t seq, uint32_t end)
 	c->dsack[1] = end;
 }
 
-/* Stores a small payload of p at index i in the compact buffer: appended
- * to entry i - 1 when it continues it in the buffer (collapse), else a
- * new entry. p is freed. False when no compact buffer could be had. */
+/* Stores len bytes at data, sequence seq, at index i in the compact
+ * buffer: appended to entry i - 1 when it continues it in the buffer
+ * (collapse), else a new entry. False when no compact buffer could be
+ * had. */
 static bool tcp_ooo_compact(struct stack *s, struct tcp_conn *c, int i,
-			    uint32_t seq, struct pkt *p)
+			    uint32_t seq, const uint8_t *data, uint32_t len)
 {
 	struct pkt *a = c->ooo_arena;
-	uint32_t len = p->len;
 
 	if (i > 0 && c->ooo[i - 1].pkt == a &&
 	    c->ooo[i - 1].seq + c->ooo[i - 1].len == seq &&
 	    c->ooo[i - 1].data + c->ooo[i - 1].len == a->data + a->len &&
 	    pkt_tailroom(a) >= len) {
-		memcpy(a->data + a->len, p->data, len);
+		memcpy(a->data + a->len, data, len);
 		a->len += len;
 		c->ooo[i - 1].len += len;
-		pkt_free(&s->pool, p);
 		COUNT(s, tcp_rx_ooo_compact);
 		return true;
 	}
@@ -547,94 +789,120 @@ static bool tcp_ooo_compact(struct stack *s, struct tcp_conn *c, int i,
 		(size_t)(c->nooo - i) * sizeof(*c->ooo));
 	c->ooo[i] = (struct tcp_ooo){
 	    .seq = seq, .len = len, .pkt = a, .data = a->data + a->len};
-	memcpy(a->data + a->len, p->data, len);
+	memcpy(a->data + a->len, data, len);
 	a->len += len;
 	c->nooo++;
-	pkt_free(&s->pool, p);
 	COUNT(s, tcp_rx_ooo_compact);
+	return true;
+}
+
+/* Would an entry of `cost` more pool bytes take the store beyond its
+ * bounds? */
+static bool tcp_ooo_over(const struct tcp_conn *c, uint32_t cost)
+{
+	return c->ooo_mem + cost > TCP_OOO_MEM_FACTOR * c->rcv_wnd_max ||
+	       c->nooo >= TCP_OOO_MAX;
+}
+
+/* Makes room for a new entry of `cost` pool bytes at index i: prunes
+ * what lies above it, the highest first, and grows the array. False
+ * when there is none (the entry would be the highest beyond the
+ * bounds, or no memory). */
+static bool tcp_ooo_room(struct stack *s, struct tcp_conn *c, int i,
+			 uint32_t cost)
+{
+	while (c->nooo > i && tcp_ooo_over(c, cost)) {
+		tcp_ooo_remove(s, c, c->nooo - 1);
+		TCP_RULE(s, data_ooo_pruned);
+		COUNT(s, tcp_rx_ooo_pruned);
+	}
+	if (tcp_ooo_over(c, cost))
+		return false;
+	if (c->nooo == c->ooo_cap) {
+		uint16_t cap = c->ooo_cap ? (uint16_t)(c->ooo_cap * 2) : 8;
+		struct tcp_ooo *n = realloc(c->ooo, cap * sizeof(*n));
+		if (!n)
+			return false;
+		c->ooo = n;
+		c->ooo_cap = cap;
+	}
 	return true;
 }
 
 bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 		    struct pkt *p)
 {
-	uint32_t len = p->len, cost;
-	int i;
+	uint32_t end = seq + p->len, cur = seq;
+	const uint8_t *base = p->data;
+	bool stored = false, p_held = false, dup = false;
 
-	/* Trim against the held segment before and the ones after: keep
-	 * only the first new run; the rest arrives again if needed. */
-	i = tcp_ooo_search(c, seq);
-	if (i < c->nooo && SEQ_LEQ(c->ooo[i].seq, seq)) {
-		/* Starts inside a held segment: skip what is held. */
-		uint32_t held_end = c->ooo[i].seq + c->ooo[i].len;
-		/* What was held already arrived twice: a DSACK reports it
-		 * (RFC 2883 4.1.2). */
-		tcp_dsack_note(c, seq, SEQ_MIN(held_end, seq + len));
-		if (SEQ_GEQ(held_end, seq + len))
-			goto drop; /* nothing new */
-		pkt_pull(p, held_end - seq);
-		len -= held_end - seq;
-		seq = held_end;
-		i++;
-	}
-	if (i < c->nooo && SEQ_LT(c->ooo[i].seq, seq + len)) {
-		/* Runs into the next held one: cut the end. */
-		len = c->ooo[i].seq - seq;
-		p->len = len;
-	}
-	if (len == 0)
-		goto drop;
-	/* The connection's memory bound: make room by pruning what lies
-	 * above this arrival, or drop it when it is the highest. */
-	cost = len <= TCP_OOO_COPY_MAX_BYTES ? len : p->cap;
-	if (c->ooo_mem + cost > TCP_OOO_MEM_FACTOR * c->rcv_wnd_max ||
-	    c->nooo >= TCP_OOO_MAX) {
-		if (i == c->nooo)
-			goto drop;
-		while (c->nooo > i && (c->ooo_mem + cost > TCP_OOO_MEM_FACTOR *
-							       c->rcv_wnd_max ||
-				       c->nooo >= TCP_OOO_MAX)) {
-			tcp_ooo_remove(s, c, c->nooo - 1);
-			TCP_RULE(s, data_ooo_pruned);
-			COUNT(s, tcp_rx_ooo_pruned);
+	/* Walk the arrival against what is held. Bytes already held are a
+	 * duplicate: the first such run is reported in a DSACK (RFC 2883
+	 * 4: data held out of order counts as received). Every run of new
+	 * bytes between held segments is stored, so that the SACK blocks
+	 * report all that arrived (RFC 2018 4), within the store's bounds;
+	 * runs after the first share p's buffer. */
+	while (SEQ_LT(cur, end)) {
+		int i = tcp_ooo_search(c, cur);
+		const uint8_t *data = base + (cur - seq);
+		uint32_t run_end, len, cost;
+
+		if (i < c->nooo && SEQ_LEQ(c->ooo[i].seq, cur)) {
+			uint32_t held_end = c->ooo[i].seq + c->ooo[i].len;
+			uint32_t dup_end =
+			    SEQ_LT(held_end, end) ? held_end : end;
+			if (!dup)
+				tcp_dsack_note(c, cur, dup_end);
+			dup = true;
+			cur = dup_end;
+			continue;
 		}
-		if (c->nooo >= TCP_OOO_MAX ||
-		    c->ooo_mem + cost > TCP_OOO_MEM_FACTOR * c->rcv_wnd_max)
-			goto drop;
-	}
-	if (c->nooo == c->ooo_cap) {
-		uint16_t cap = c->ooo_cap ? (uint16_t)(c->ooo_cap * 2) : 8;
-		struct tcp_ooo *n = realloc(c->ooo, cap * sizeof(*n));
-		if (!n)
-			goto drop;
-		c->ooo = n;
-		c->ooo_cap = cap;
-	}
-	if (len <= TCP_OOO_COPY_MAX_BYTES && tcp_ooo_compact(s, c, i, seq, p))
-		return true;
-	if (p->pkt_class == PKT_CLASS_LARGE && len <= PKT_SMALL_CAP) {
-		/* A short payload in a 64 KiB buffer: copy it to a small one.
-		 */
-		struct pkt *q = pkt_alloc(&s->pool, 0);
-		if (q) {
-			q->data = q->buf;
-			memcpy(q->data, p->data, len);
-			q->len = len;
-			pkt_free(&s->pool, p);
-			p = q;
+		run_end = i < c->nooo && SEQ_LT(c->ooo[i].seq, end)
+			      ? c->ooo[i].seq
+			      : end;
+		len = run_end - cur;
+		cost = len <= TCP_OOO_COPY_MAX_BYTES || p_held ? len : p->cap;
+		if (!tcp_ooo_room(s, c, i, cost))
+			break; /* the rest lies higher: it comes again */
+		if (len <= TCP_OOO_COPY_MAX_BYTES &&
+		    tcp_ooo_compact(s, c, i, cur, data, len)) {
+			stored = true;
+			cur = run_end;
+			continue;
 		}
+		if (!p_held && run_end == end &&
+		    p->pkt_class == PKT_CLASS_LARGE && len <= PKT_SMALL_CAP) {
+			/* A short payload in a 64 KiB buffer, and the last
+			 * run: copy it to a small one. */
+			struct pkt *q = pkt_alloc(&s->pool, 0);
+			if (q) {
+				q->data = q->buf;
+				memcpy(q->data, data, len);
+				q->len = len;
+				pkt_free(&s->pool, p);
+				p = q;
+				data = q->data;
+			}
+		}
+		if (!p_held) {
+			tcp_ooo_account(s, c, p, 1);
+			p_held = true;
+		}
+		memmove(&c->ooo[i + 1], &c->ooo[i],
+			(size_t)(c->nooo - i) * sizeof(*c->ooo));
+		c->ooo[i] = (struct tcp_ooo){
+		    .seq = cur, .len = len, .pkt = p, .data = (uint8_t *)data};
+		c->nooo++;
+		stored = true;
+		cur = run_end;
 	}
-	memmove(&c->ooo[i + 1], &c->ooo[i],
-		(size_t)(c->nooo - i) * sizeof(*c->ooo));
-	c->ooo[i] =
-	    (struct tcp_ooo){.seq = seq, .len = len, .pkt = p, .data = p->data};
-	c->nooo++;
-	tcp_ooo_account(s, c, p, 1);
-	return true;
-drop:
-	tcp_ooo_release(s, c); /* when it emptied */
-	pkt_free(&s->pool, p);
-	return false;
+	if (!p_held)
+		pkt_free(&s->pool, p);
+	if (!stored) {
+		tcp_ooo_release(s, c);	/* when it emptied */
+		tcp_rcv_mem_fell(s, c); /* a slot taken for it, none held */
+	}
+	return stored;
 }
 
 uint32_t tcp_ooo_drain(struct stack *s, struct tcp_conn *c)

@@ -196,3 +196,11 @@ const struct tcp_cc_ops tcp_cc_cubic = {
     .on_loss = cubic_on_loss,
     .on_recovery_end = cubic_on_recovery_end,
 };
+
+void tcp_cc_timeout_again(struct tcp_conn *c)
+{
+	c->cwnd = c->mss;
+	c->bytes_acked = 0;
+	c->cubic.epoch_start = 0;
+	c->cubic.acc = 0;
+}

@@ -137,14 +137,19 @@ static uint32_t seg_seqlen(const struct tcp_seg *seg)
 	return seg->len + !!(seg->flags & TCP_SYN) + !!(seg->flags & TCP_FIN);
 }
 
+/* Takes an RTT sample from an ACK: its timestamp echo, or, without
+ * timestamps, the ACK of the one segment being timed (the SYN or
+ * SYN-ACK first: RFC 6298 2 lets the handshake be the first sample). */
 static void tcp_rtt_from_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
 			     const struct tcp_seg *seg)
 {
-	if (c->ts_ok && seg->has_ts && seg->tsecr) {
+	if (c->ts_ok) {
 		/* RFC 7323 4.1: every ACK with an echo is a sample; with
 		 * timestamps Karn's algorithm (MUST-18) is not needed. */
 		uint32_t rtt_ms = tcp_ts_now(s, c, now) - seg->tsecr;
-		if (rtt_ms < 60000)
+
+		c->rtt_timing = false;
+		if (seg->has_ts && seg->tsecr && rtt_ms < 60000)
 			tcp_rtt_sample(c, (uint64_t)rtt_ms * 1000000 +
 					      (rtt_ms ? 0 : 500000));
 	} else if (c->rtt_timing && SEQ_GT(seg->ack, c->rtt_seq)) {
@@ -449,9 +454,42 @@ static bool tcp_pool_low(const struct stack *s, const struct pkt *p)
 {
 	unsigned c =
 	    p->pkt_class < PKT_CLASS_COUNT ? p->pkt_class : PKT_CLASS_SMALL;
-	uint32_t margin = c == PKT_CLASS_SMALL ? 64 : s->pool.max[c] / 16;
+	uint32_t margin =
+	    c == PKT_CLASS_SMALL ? TCP_POOL_RESERVE_SMALL : s->pool.max[c] / 16;
 
 	return s->pool.in_use[c] + margin > s->pool.max[c];
+}
+
+/* Quick ACK, as Linux's quickack mode (RFC 5681 4.2 leaves the policy
+ * open): the first in-order data of a connection, and the first after
+ * an idle time longer than the RTO, is acknowledged segment by segment
+ * for up to half the receive window in segments (at least 2, at most
+ * TCP_QUICKACKS_MAX), so that the peer's slow start, which grows by the
+ * ACKs it gets, is not held back by delayed ACKs. Not while the
+ * connection is interactive (ack_pingpong, as Linux's pingpong mode):
+ * our replies carry the ACKs there. Returns true when this segment's
+ * ACK should go at once. */
+static bool tcp_quick_ack(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	if (!c->last_data_rx || now - c->last_data_rx > c->rto) {
+		uint32_t wnd = SEQ_GT(c->rcv_adv, c->rcv_nxt)
+				   ? c->rcv_adv - c->rcv_nxt
+				   : 0;
+		uint32_t quick = wnd / (2u * c->our_mss);
+
+		if (quick < 2)
+			quick = 2;
+		if (quick > TCP_QUICKACKS_MAX)
+			quick = TCP_QUICKACKS_MAX;
+		if (quick > c->quickacks)
+			c->quickacks = (uint8_t)quick;
+	}
+	c->last_data_rx = now;
+	if (!c->quickacks || c->ack_pingpong)
+		return false;
+	c->quickacks--;
+	COUNT(s, tcp_quick_acks);
+	return true;
 }
 
 /* Queues in-order data (takes p, payload at p->data) or stores it out
@@ -499,6 +537,8 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		c->readable_signalled = true;
 		tcp_event(s, c, STACK_EV_TCP_READABLE);
 	}
+	if (tcp_quick_ack(s, now, c))
+		return true;
 	/* Delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2; SHLD-18): every
 	 * second full-sized segment at once (SHLD-19), else within
 	 * TCP_DELACK_NS (MUST-40). */
@@ -717,10 +757,10 @@ static bool tcp_text_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_drop_payload(seg);
 		*ack_now = true;
 	} else if (tcp_mem_level(s) == TCP_MEM_HARD &&
-		   tcp_rcv_queued(c) + tcp_ooo_bytes(c) + seg->len >
-		       TCP_RCV_PRESSURE_WND_SEGS * c->our_mss) {
+		   !tcp_rcv_pressure_fit(s, c, seg, *pp)) {
 		/* The pool under hard pressure even after pruning: a
-		 * connection may queue only up to its minimum (tcp_buf.c). */
+		 * connection may hold only up to its minimum, and takes what
+		 * of the segment fits it (tcp_buf.c). */
 		TCP_RULE(s, data_mem_pressure);
 		COUNT(s, tcp_rx_drop_mem_pressure);
 		tcp_drop_payload(seg);
@@ -734,7 +774,8 @@ static bool tcp_text_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 
 /* The eighth check: this segment's FIN, or one that arrived out of
  * order and whose place the data just reached (fin_in); a FIN again in
- * TIME_WAIT (fin_in_time_wait); or a FIN beyond rcv_nxt, remembered. */
+ * TIME_WAIT (fin_in_time_wait); or a FIN beyond rcv_nxt, remembered
+ * and acknowledged at once (fin_out_of_order). */
 static void tcp_fin_check(struct stack *s, uint64_t now, struct tcp_conn *c,
 			  const struct tcp_seg *seg)
 {
@@ -751,8 +792,13 @@ static void tcp_fin_check(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_timer_update(s, c);
 	} else if (seg->flags & TCP_FIN &&
 		   SEQ_GT(seg->seq + seg->len, c->rcv_nxt)) {
+		/* fin_out_of_order: a FIN beyond a hole is out-of-order
+		 * data like any other, acknowledged at once (RFC 5681 4.2)
+		 * so that the peer learns of the hole. */
+		TCP_RULE(s, fin_out_of_order);
 		c->rcv_fin_pending = true;
 		c->rcv_fin_seq = seg->seq + seg->len;
+		c->ack_now = true;
 	}
 }
 
@@ -823,9 +869,8 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 
 	if (!tcp_text_in(s, now, c, seg, wnd, &p, &ack_now))
 		goto drop; /* c may be gone */
-	if (seg->len == 0 && seqlen && seg->seq != c->rcv_nxt &&
-	    !(seg->flags & TCP_FIN))
-		ack_now = true;
+	if (seg->len == 0 && seqlen && seg->seq != c->rcv_nxt)
+		ack_now = true; /* out of order (a FIN too): RFC 5681 4.2 */
 	tcp_fin_check(s, now, c, seg);
 
 	/* MUST-58: ACKs aggregate through the delayed ACK. MUST-59 is not
@@ -1228,6 +1273,8 @@ bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
 	 * the rest (tcp_syn_budget()). */
 	if (!tcp_syn_budget(s)) {
 		TCP_RULE(s, syn_over_budget);
+		if (p->ifindex < STACK_IF_MAX) /* per interface, for shedding */
+			s->ifs[p->ifindex].syn_over_budget++;
 		goto drop;
 	}
 	/* deliver_in_1 (RFC 9293 3.10.7.2, third check): passive open. */
@@ -1270,10 +1317,15 @@ void tcp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 	struct tcp_conn *c =
 	    tcp_conn_lookup(s, quoted->saddr, sport, quoted->daddr, dport);
 
-	/* Only for a segment we could have sent and not yet had
-	 * acknowledged (RFC 5927 4.1): blind forgeries change nothing. */
-	if (!c || SEQ_LT(seq, c->snd_una) || SEQ_GT(seq, c->snd_max))
+	if (!c)
 		return;
+	/* Only for a segment in flight, SND.UNA <= SEG.SEQ < SND.NXT (RFC
+	 * 5927 4.1; snd_max is the highest SND.NXT): blind forgeries change
+	 * nothing. In SYN-SENT that is the ISN alone. */
+	if (SEQ_LT(seq, c->snd_una) || SEQ_GEQ(seq, c->snd_max)) {
+		TCP_RULE(s, icmp_out_of_window);
+		return;
+	}
 	if (c->state == TCPS_SYN_SENT &&
 	    (error == ECONNREFUSED || error == ENOPROTOOPT)) {
 		/* The peer has no TCP listening there: a hard error

@@ -351,8 +351,11 @@ int tcp_retransmit_range(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	if (!len && !flags)
 		return 0;
-	err =
-	    tcp_send_segment(s, now, c, seq, flags | (len ? TCP_PSH : 0), len);
+	/* PSH as tcp_output() sets it: only if the segment reaches the end
+	 * of what the application handed over. */
+	if (len && seq + len == data_end)
+		flags |= TCP_PSH;
+	err = tcp_send_segment(s, now, c, seq, flags, len);
 	if (err)
 		return err;
 	c->retransmits++;
@@ -365,6 +368,7 @@ void tcp_retransmit_one(struct stack *s, uint64_t now, struct tcp_conn *c)
 	uint32_t seq, len;
 
 	if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED) {
+		c->rtt_timing = false; /* Karn: the handshake is no sample */
 		tcp_send_segment(
 		    s, now, c, c->iss,
 		    c->state == TCPS_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK, 0);
@@ -376,11 +380,17 @@ void tcp_retransmit_one(struct stack *s, uint64_t now, struct tcp_conn *c)
 		tcp_retransmit_range(s, now, c, seq, len);
 }
 
-/* Sends the opening SYN or SYN-ACK if it is due. */
+/* Sends the opening SYN or SYN-ACK if it is due. Its ACK is the first
+ * RTT sample without timestamps (RFC 6298 2), timed from here unless
+ * the ISN went before (a simultaneous open's SYN-ACK follows its SYN:
+ * Karn's rule, MUST-18). */
 static bool tcp_output_syn(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
 	if (c->snd_nxt != c->iss)
 		return c->state == TCPS_SYN_SENT;
+	c->rtt_timing = c->snd_max == c->iss;
+	c->rtt_seq = c->iss;
+	c->rtt_start = now;
 	tcp_send_segment(
 	    s, now, c, c->iss,
 	    c->state == TCPS_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK, 0);
@@ -494,6 +504,10 @@ static void tcp_new_data_sent(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	if (len > c->max_seg_sent)
 		c->max_seg_sent = len;
+	/* A reply within the delayed-ACK time of the data it answers: an
+	 * interactive connection, whose ACKs ride on its replies. */
+	if (len && c->last_data_rx && now - c->last_data_rx < TCP_DELACK_NS)
+		c->ack_pingpong = true;
 	c->snd_nxt += len;
 	if (flags & TCP_FIN) {
 		c->snd_nxt++;
@@ -559,8 +573,13 @@ void tcp_output(struct stack *s, uint64_t now, struct tcp_conn *c,
 			flags |= TCP_FIN;
 		if (!len && !(flags & TCP_FIN))
 			break;
-		if (len)
-			flags |= TCP_PSH; /* MUST-61: PSH on the last segment */
+		/* PSH (RFC 9293 3.9.1): the send call has no PUSH, so PSH
+		 * goes on the last buffered segment, when no more data is
+		 * queued (MUST-61), as BSD sets it: the peer delivers at the
+		 * end of what the application wrote, and a stream's segments
+		 * carry none (SHLD-27: successive pushes collapse). */
+		if (len && c->snd_nxt + len == data_end)
+			flags |= TCP_PSH;
 		if (tcp_send_segment(s, now, c, c->snd_nxt, flags, len))
 			break;
 		sent = sent_new = true;

@@ -482,6 +482,26 @@ void tcp_tlp_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
 	c->tlp_active = false;
 }
 
+/* Where the probe that resends "the last segment" (RFC 8985 7.3)
+ * starts: the last record that holds data (the one before a lone FIN's),
+ * cut to its last MSS; the FIN, if sent, goes with it. */
+static uint32_t tlp_last_segment(const struct tcp_conn *c)
+{
+	uint32_t data_end = c->snd_una + c->sndbuf.len;
+	uint32_t seq = c->snd_una, max = tcp_payload_max(c);
+
+	for (uint32_t i = c->txr_n; i-- > 0;) {
+		const struct tcp_txrec *r = txr_at(c, i);
+		if (SEQ_LT(r->seq, data_end)) {
+			seq = r->seq;
+			break;
+		}
+	}
+	if (SEQ_GT(data_end, seq) && data_end - seq > max)
+		seq = data_end - max;
+	return SEQ_MAX(seq, c->snd_una);
+}
+
 void tcp_tlp_fire(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
 	uint32_t max = c->snd_max;
@@ -497,8 +517,7 @@ void tcp_tlp_fire(struct stack *s, uint64_t now, struct tcp_conn *c)
 	c->tlp_retrans = c->snd_max == max;
 	if (c->tlp_retrans) {
 		c->rtt_timing = false; /* Karn: no sample from a resend */
-		uint32_t seq =
-		    SEQ_MAX(c->snd_una, c->snd_max - tcp_payload_max(c));
+		uint32_t seq = tlp_last_segment(c);
 		if (tcp_retransmit_range(s, now, c, seq, c->snd_max - seq))
 			return;
 	}

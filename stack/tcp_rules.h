@@ -144,6 +144,8 @@
 	  "a FIN at RCV.NXT: CLOSE-WAIT, CLOSING or TIME-WAIT")                \
 	R(X, fin_in_time_wait, "RFC 9293 3.10.7.4 eighth check",              \
 	  "a FIN again in TIME-WAIT: ACK it, restart the 2 MSL timeout")       \
+	R(X, fin_out_of_order, "RFC 9293 3.10.7.4, RFC 5681 4.2",              \
+	  "a FIN beyond RCV.NXT: remembered, ACK at once")                     \
 	/* ICMP errors about a connection (tcp_icmp_error). */                 \
 	R(X, icmp_refused, "RFC 9293 3.9.2.2, RFC 5927 4.1",                  \
 	  "port or protocol unreachable while in SYN-SENT: refused")           \
@@ -151,6 +153,9 @@
 	  "another ICMP error: kept, reported if the connection times out")    \
 	R(X, local_unreachable, "RFC 1122 2.3.2.1, RFC 9293 3.9.2.2",          \
 	  "SYN-SENT and the next hop never answered ARP: EHOSTUNREACH")        \
+	R(X, icmp_out_of_window, "RFC 5927 4.1",                               \
+	  "an ICMP error quoting a sequence number not in [SND.UNA, "          \
+	  "SND.NXT): ignored")                                                 \
 	/* Timers (tcp_timer.c). */                                            \
 	R(X, timer_tt_rexmtsyn_1, "RFC 6298 5, RFC 9293 3.8.1",                \
 	  "SYN-SENT: the SYN timed out, send it again, backed off")            \
@@ -164,6 +169,9 @@
 	  "held")                                                              \
 	R(X, persist_give_up, "RFC 9293 3.8.6.1",                              \
 	  "zero-window probes unanswered R2 times: reset, fail")               \
+	R(X, persist_orphan_give_up, "RFC 9293 3.8.6.1",                       \
+	  "an orphan's window stayed shut tcp_orphan_retries probes: reset "   \
+	  "(beyond the RFC, as Linux)")                                        \
 	R(X, timer_tt_delack_1, "RFC 9293 3.8.6.3",                            \
 	  "the delayed ACK is due")                                            \
 	R(X, keepalive_probe, "RFC 9293 3.8.4",                                \
@@ -193,6 +201,9 @@
 	  "close: a FIN follows the data, the connection is orphaned")         \
 	R(X, close_linger_zero, "RFC 9293 3.10.5",                             \
 	  "close with SO_LINGER 0: ABORT, RST unless nothing is left")        \
+	R(X, close_orphans_full, "RFC 9293 3.10.4",                            \
+	  "close with tcp_orphans_max orphans held: reset (beyond the RFC, "   \
+	  "as Linux)")                                                         \
 	R(X, close_unread_reset, "RFC 9293 3.6",                               \
 	  "close with data not read: reset, the peer learns it was lost")      \
 	R(X, abort_call, "RFC 9293 3.10.5",                                    \

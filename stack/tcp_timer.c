@@ -18,8 +18,14 @@
  * RACK's reordering timer and TLP's probe timeout (RFC 8985) are two
  * more deadlines; tcp_rack.c decides what they do.
  *
+ * Orphans (their user closed them, or their user's application is
+ * gone) give up sooner, as Linux's do: after tcp_orphan_retries
+ * retransmission timeouts rather than TCP_DATA_RETRIES, and after
+ * tcp_orphan_retries zero-window probes even while the peer answers
+ * them, so a peer that never reads cannot pin an orphan for ever.
+ *
  * Out of send memory: when the retransmission or persist timer of an
- * orphan (its user closed it) that still holds send-buffer chunks
+ * orphan that still holds send-buffer chunks
  * expires while connections wait for chunks (tcp_buf.c), the orphan
  * is reset and its chunks go to them (tcp_orphans_reset_mem), as
  * Linux resets orphans when TCP is out of memory.
@@ -191,8 +197,11 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 					     : TCP_SYNACK_RETRIES)
 		: TCP_DATA_RETRIES;
 
+	if (tcp_is_orphan(c) && c->state >= TCPS_ESTABLISHED &&
+	    limit > s->lim.tcp_orphan_retries)
+		limit = s->lim.tcp_orphan_retries; /* Linux's, for orphans */
 	c->t_rexmt = 0;
-	if (c->user_closed && c->sndbuf.len && s->tcp->mem_wait_head >= 0) {
+	if (tcp_is_orphan(c) && c->sndbuf.len && tcp_mem_waiters(s)) {
 		/* An orphan holds send-buffer chunks that connections with
 		 * a user wait for: it is reset, as Linux resets orphans
 		 * when TCP is out of memory (tcp_out_of_resources). */
@@ -211,7 +220,19 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 		if (c->snd_wnd == 0) {
 			/* A peer that answers probes may keep its window shut
 			 * for ever (MUST-37); one that stops answering is
-			 * gone. */
+			 * gone. So may an orphan's, but nobody waits for it
+			 * any more: it gives up after tcp_orphan_retries
+			 * probes (backoff counts them since the window last
+			 * opened or data was acknowledged), as Linux does,
+			 * rather than hold its memory for ever. */
+			if (tcp_is_orphan(c) &&
+			    c->backoff >= s->lim.tcp_orphan_retries) {
+				TCP_RULE(s, persist_orphan_give_up);
+				COUNT(s, tcp_conns_timed_out);
+				tcp_send_reset(s, now, c);
+				tcp_fail(s, c, ETIMEDOUT);
+				return false;
+			}
 			if (c->persist_unanswered >= TCP_DATA_RETRIES) {
 				TCP_RULE(s, persist_give_up);
 				COUNT(s, tcp_conns_timed_out);
@@ -251,13 +272,27 @@ static bool tcp_timeout_rexmt(struct stack *s, uint64_t now, struct tcp_conn *c)
 	c->retries++;
 	c->backoff++;
 	if (c->state >= TCPS_ESTABLISHED) {
+		/* ssthresh is set by the first response to a window's loss
+		 * only (RFC 5681 3.1: by a timeout only for a segment not yet
+		 * resent by the timer; Linux likewise keeps it in fast
+		 * recovery and on backed-off timeouts): a timeout while that
+		 * window is being recovered (snd_una below recover) drops
+		 * cwnd to one segment and leaves ssthresh. Cutting it again
+		 * from the small cwnd of the recovery left ssthresh at two
+		 * segments after a slow-start overshoot. */
+		bool again = c->recovery != TCP_RECOVERY_NONE &&
+			     SEQ_LT(c->snd_una, c->recover);
+
 		if (c->retries == 1) {
 			c->recovery = TCP_RECOVERY_NONE;
 			tcp_undo_arm(s, now, c);
 		} else {
 			c->undo_possible = false; /* backed off: real loss */
 		}
-		c->cc->on_loss(c, now, true);
+		if (again)
+			tcp_cc_timeout_again(c);
+		else
+			c->cc->on_loss(c, now, true);
 	}
 	c->recovery = TCP_RECOVERY_NONE;
 	c->dupacks = 0;
@@ -346,6 +381,7 @@ void tcp_timers_run(struct stack *s, uint64_t now)
 			c->t_delack = 0;
 			if (c->delack_pending) {
 				TCP_RULE(s, timer_tt_delack_1);
+				c->ack_pingpong = false; /* no reply came */
 				tcp_send_ack(s, now, c);
 			}
 		}

@@ -586,10 +586,23 @@ void tcp_close(struct stack *s, uint64_t now, int conn)
 		tcp_fail(s, c, ECONNRESET);
 		return;
 	}
+	if (c->state == TCPS_TIME_WAIT) {
+		TCP_RULE(s, close_call);
+		tcp_rcv_free(s, c);
+		return; /* finishes on its timer */
+	}
+	if (!tcp_orphan_count(s, c)) {
+		/* tcp_orphans_max orphans are held: reset, as Linux does
+		 * past tcp_max_orphans. */
+		TCP_RULE(s, close_orphans_full);
+		COUNT(s, tcp_orphans_reset_limit);
+		COUNT(s, tcp_conns_reset);
+		tcp_send_reset(s, now, c);
+		tcp_fail(s, c, ECONNRESET);
+		return;
+	}
 	TCP_RULE(s, close_call);
 	tcp_rcv_free(s, c);
-	if (c->state == TCPS_TIME_WAIT)
-		return; /* finishes on its timer */
 	if (c->state == TCPS_FIN_WAIT_2) {
 		c->t_keep = now + TCP_FIN_WAIT_2_NS;
 		tcp_timer_update(s, c);
@@ -616,6 +629,23 @@ void tcp_abort(struct stack *s, uint64_t now, int conn)
 	tcp_send_reset(s, now, c);
 	COUNT(s, tcp_conns_reset);
 	tcp_fail(s, c, ECONNRESET);
+}
+
+int tcp_orphan(struct stack *s, uint64_t now, int conn)
+{
+	struct tcp_conn *c = tcp_user_conn(s, conn);
+
+	if (!c)
+		return -EBADF;
+	if (c->app_gone)
+		return 0;
+	if (c->state != TCPS_CLOSED && c->state != TCPS_TIME_WAIT &&
+	    !tcp_orphan_count(s, c)) {
+		COUNT(s, tcp_orphans_reset_limit);
+		return -ENOBUFS;
+	}
+	c->app_gone = true;
+	return 0;
 }
 
 int tcp_get_sockopts(const struct stack *s, int conn, struct tcp_sockopts *o)
@@ -682,7 +712,7 @@ static void tcp_info_fill(const struct tcp_conn *c, struct stack_tcp_info *out)
 {
 	*out = (struct stack_tcp_info){
 	    .id = c->id,
-	    .orphan = c->user_closed,
+	    .orphan = tcp_is_orphan(c),
 	    .state = c->state,
 	    .local_addr = c->laddr,
 	    .local_port = c->lport,

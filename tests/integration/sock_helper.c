@@ -190,8 +190,10 @@ static int cmd_opts(int argc, char **argv)
 	memset(data, 'o', sizeof(data));
 	if (utcp_tcp_send(fd, data, sizeof(data)) != (ssize_t)sizeof(data))
 		die("send failed");
-	/* Wait until the stack has sent it all, so that a linger-0 close
-	 * resets an idle connection, not one with data queued. */
+	/* Wait until the peer has acknowledged it all (sent, and nothing
+	 * queued: a status may come before the daemon took the bytes from
+	 * the socketpair), so that a linger-0 close resets an idle
+	 * connection, not one with data queued or an ACK in flight. */
 	for (int i = 0; i < 200; i++) {
 		struct utcp_status *st;
 		bool idle = false;
@@ -200,7 +202,8 @@ static int cmd_opts(int argc, char **argv)
 			die("status failed");
 		for (size_t k = 0; k < st->n_tcp; k++)
 			if (!st->tcp[k].listener && st->tcp[k].id == info.id)
-				idle = st->tcp[k].send_queue == 0;
+				idle = st->tcp[k].bytes_sent >= sizeof(data) &&
+				       st->tcp[k].send_queue == 0;
 		utcp_status_free(st);
 		if (idle)
 			break;

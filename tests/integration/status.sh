@@ -13,6 +13,10 @@ grep -q 'status-test' <<<"$text" || fail "name missing"
 grep -q "$DAEMON_IP/24" <<<"$text" || fail "address $DAEMON_IP/24 missing"
 grep -qi "$DAEMON_MAC" <<<"$text" || fail "MAC $DAEMON_MAC missing"
 grep -q "$TAP" <<<"$text" || fail "interface $TAP missing"
+grep -Eq "^  $TAP +syn filter off \(on 0 times\)  syn drops 0  kernel drops [0-9]+$" <<<"$text" ||
+	fail "the TAP's SYN filter line is missing"
+grep -Eq "^  uid 0 +clients 1  udp 0  listeners 0  tcp 0$" <<<"$text" ||
+	fail "what uid 0 holds (utcpctl's own client) is missing"
 
 say "utcpctl status --json parses and matches the configuration"
 json=$(status_json) || fail "utcpctl status --json failed"
@@ -37,6 +41,17 @@ else:
 for key in ("uptime_ms", "routes", "arp", "sockets", "pool", "counters"):
     if key not in status:
         errors.append(f"no {key}")
+links = [l for l in status.get("links", []) if l.get("interface") == tap]
+if len(links) != 1:
+    errors.append(f"links: {status.get('links')!r} has no {tap}")
+else:
+    expect("syn_shed", links[0].get("syn_shed"), False)
+    expect("syn_shed_times", links[0].get("syn_shed_times"), 0)
+    expect("syn_drops", links[0].get("syn_drops"), 0)
+    if not isinstance(links[0].get("kernel_drops"), int):
+        errors.append(f"kernel_drops: {links[0]!r}")
+expect("owners", status.get("owners"),
+       [{"uid": 0, "clients": 1, "udp": 0, "listeners": 0, "connections": 0}])
 if not isinstance(status.get("counters"), dict) or \
         "ip_rx_drop_checksum" not in status["counters"]:
     errors.append("counters lack ip_rx_drop_checksum")

@@ -40,11 +40,14 @@
  *   tcp_churn_helper [-S PATH] hold-connecting HOST PORT COUNT
  *       Starts COUNT non-blocking connects, prints "ready" and sleeps
  *       until killed.
- *   tcp_churn_helper [-S PATH] flood HOST PORT COUNT
- *       Connects COUNT times (blocking, send buffer 64 MiB, so that only
- *       the daemon's shared chunk pool limits what each one queues),
+ *   tcp_churn_helper [-S PATH] flood HOST PORT COUNT [SNDBUF]
+ *       Connects COUNT times (blocking, send buffer SNDBUF bytes, by
+ *       default 64 MiB, so that only the daemon's shared chunk pool
+ *       limits what each one queues),
  *       then writes to all of them round robin, FLOOD_PIECE bytes at a
- *       time without blocking; once every one has refused a write (its
+ *       time without blocking (with SNDBUF given: each until it refuses,
+ *       as a socketpair that poll() no longer calls writable still takes
+ *       a piece at a time); once every one has refused a write (its
  *       socketpair is full) it prints "ready", and goes on writing
  *       whatever they take until killed.
  *
@@ -548,11 +551,13 @@ static int cmd_flood(int argc, char **argv)
 	struct utcp *u;
 	uint16_t port;
 
-	if (argc != 3)
-		die("usage: flood HOST PORT COUNT");
+	if (argc != 3 && argc != 4)
+		die("usage: flood HOST PORT COUNT [SNDBUF]");
 	host = parse_host(argv[0]);
 	port = (uint16_t)parse_num(argv[1], 65535);
 	count = parse_num(argv[2], 4096);
+	if (argc == 4)
+		opts.sndbuf = (uint32_t)parse_num(argv[3], 64u << 20);
 	pfds = calloc(count, sizeof(*pfds));
 	refused = calloc(count, sizeof(*refused));
 	if (!pfds || !refused)
@@ -570,6 +575,10 @@ static int cmd_flood(int argc, char **argv)
 	for (;;) {
 		for (i = 0; i < count; i++) {
 			ssize_t n = send(pfds[i].fd, junk, sizeof(junk),
+					 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+			while (argc == 4 && n > 0)
+				n = send(pfds[i].fd, junk, sizeof(junk),
 					 MSG_DONTWAIT | MSG_NOSIGNAL);
 
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)

@@ -30,6 +30,25 @@
  *       Connects (blocking) and prints the outcome: "connected" or the
  *       errno's name (ECONNREFUSED ...); exits 0 either way, 1 when the
  *       daemon cannot be reached.
+ *   tcp_helper [-S PATH] nb-connect HOST PORT TIMEOUT_MS
+ *       Connects with UTCP_NONBLOCK; prints "pending" or "ready" (was the
+ *       descriptor writable at once?), waits (at most 30 s) for it to
+ *       become writable and prints utcp_tcp_error()'s outcome as
+ *       "connected" or the errno's name.
+ *   tcp_helper [-S PATH] shut-rd HOST PORT
+ *       Connects, reads the 6-byte greeting, shutdown(SHUT_RD)s, sends
+ *       "ready\n", waits until the daemon's status shows 1000 bytes
+ *       queued for the connection (what the peer sent after it), checks
+ *       that reads give 0, sends "after\n" and prints "ok".
+ *   tcp_helper [-S PATH] after-fin HOST PORT
+ *       Connects, reads to EOF, sends "x", waits until the daemon has
+ *       let go of the connection (the peer's RST; the end hangs up) and
+ *       prints what a receive and then a send return: "recv 0 send
+ *       EPIPE" on Linux.
+ *   tcp_helper [-S PATH] wrong-kind HOST PORT
+ *       utcp_send() on a TCP descriptor connected to HOST:PORT, then a
+ *       plain write() on an unconnected UDP socket followed by
+ *       utcp_recvfrom(): prints both errors' names.
  *
  * Every failure is a message on stderr and exit status 1.
  */
@@ -605,6 +624,166 @@ static int cmd_connect(int argc, char **argv)
 	return 0;
 }
 
+/* ---- socket semantics ----------------------------------------------- */
+
+static const char *err_name(long err)
+{
+	const char *name = err < 0 ? strerrorname_np((int)-err) : NULL;
+
+	return name ? name : err == 0 ? "0" : "unknown";
+}
+
+static int cmd_nb_connect(int argc, char **argv)
+{
+	struct pollfd pfd = {.events = POLLOUT};
+	struct utcp *u;
+	int fd, err;
+
+	if (argc != 3)
+		die("usage: nb-connect HOST PORT TIMEOUT_MS");
+	u = open_daemon();
+	fd = utcp_tcp_connect(
+	    u, parse_host(argv[0]), (uint16_t)parse_num(argv[1], 65535),
+	    (int)parse_num(argv[2], 600000), NULL, UTCP_NONBLOCK, NULL);
+	if (fd < 0)
+		die("connect: %s", utcp_strerror(fd));
+	pfd.fd = fd;
+	printf("%s ", poll(&pfd, 1, 0) == 1 ? "ready" : "pending");
+	if (poll(&pfd, 1, 30000) != 1)
+		die("not writable within 30 s");
+	err = utcp_tcp_error(fd);
+	printf("%s\n", err ? err_name(err) : "connected");
+	close(fd);
+	utcp_close(u);
+	return 0;
+}
+
+/* The daemon's receive queue of connection `id`, or -1 when gone. */
+static long queued_in_daemon(struct utcp *u, int id)
+{
+	struct utcp_status *st;
+	long q = -1;
+
+	if (utcp_status(u, &st) != 0)
+		die("status");
+	for (size_t i = 0; i < st->n_tcp; i++)
+		if (!st->tcp[i].listener && st->tcp[i].id == id)
+			q = st->tcp[i].recv_queue;
+	utcp_status_free(st);
+	return q;
+}
+
+static int cmd_shut_rd(int argc, char **argv)
+{
+	struct utcp_tcp_info info;
+	struct utcp *u;
+	char buf[16];
+	size_t got = 0;
+	int fd, ms;
+
+	if (argc != 2)
+		die("usage: shut-rd HOST PORT");
+	u = open_daemon();
+	fd = utcp_tcp_connect(u, parse_host(argv[0]),
+			      (uint16_t)parse_num(argv[1], 65535), 10000, NULL,
+			      0, &info);
+	if (fd < 0)
+		die("connect: %s", utcp_strerror(fd));
+	while (got < 6) {
+		ssize_t n = utcp_tcp_recv(fd, buf + got, 6 - got, 0);
+
+		if (n <= 0)
+			die("greeting: %s", n ? utcp_strerror((int)n) : "EOF");
+		got += (size_t)n;
+	}
+	if (shutdown(fd, SHUT_RD) < 0)
+		die("shutdown: %s", strerror(errno));
+	send_all(fd, "ready\n", 6);
+	for (ms = 0; ms < 20000 && queued_in_daemon(u, info.id) != 1000; ms++)
+		usleep(1000);
+	if (queued_in_daemon(u, info.id) != 1000)
+		die("the daemon does not hold the 1000 bytes: %ld",
+		    queued_in_daemon(u, info.id));
+	if (utcp_tcp_recv(fd, buf, sizeof(buf), UTCP_NONBLOCK) != 0)
+		die("a read after SHUT_RD did not give 0");
+	send_all(fd, "after\n", 6);
+	printf("ok\n");
+	fflush(stdout);
+	/* wait for the peer to close first: closing with the 1000 bytes
+	 * unread would be a RST (as on Linux) */
+	{
+		struct pollfd pfd = {.fd = fd, .events = 0};
+
+		(void)poll(&pfd, 1, 20000);
+	}
+	close(fd);
+	utcp_close(u);
+	return 0;
+}
+
+static int cmd_after_fin(int argc, char **argv)
+{
+	struct pollfd pfd = {.events = 0};
+	struct utcp *u;
+	char buf[64];
+	ssize_t n, r;
+	int fd;
+
+	if (argc != 2)
+		die("usage: after-fin HOST PORT");
+	u = open_daemon();
+	fd = utcp_tcp_connect(u, parse_host(argv[0]),
+			      (uint16_t)parse_num(argv[1], 65535), 10000, NULL,
+			      0, NULL);
+	if (fd < 0)
+		die("connect: %s", utcp_strerror(fd));
+	while ((n = utcp_tcp_recv(fd, buf, sizeof(buf), 0)) > 0)
+		;
+	if (n != 0)
+		die("before EOF: %s", utcp_strerror((int)n));
+	if (utcp_tcp_send(fd, "x", 1) != 1)
+		die("send after EOF failed");
+	pfd.fd = fd;
+	if (poll(&pfd, 1, 20000) != 1 || !(pfd.revents & POLLHUP))
+		die("the connection did not end within 20 s");
+	r = utcp_tcp_recv(fd, buf, sizeof(buf), UTCP_NONBLOCK);
+	n = utcp_tcp_send(fd, "y", 1);
+	printf("recv %s send %s\n", r == 0 ? "0" : err_name(r), err_name(n));
+	close(fd);
+	utcp_close(u);
+	return 0;
+}
+
+static int cmd_wrong_kind(int argc, char **argv)
+{
+	struct in_addr any = {.s_addr = htonl(INADDR_ANY)};
+	struct utcp *u;
+	char buf[16];
+	ssize_t a, b;
+	int fd, ufd;
+
+	if (argc != 2)
+		die("usage: wrong-kind HOST PORT");
+	u = open_daemon();
+	fd = utcp_tcp_connect(u, parse_host(argv[0]),
+			      (uint16_t)parse_num(argv[1], 65535), 10000, NULL,
+			      0, NULL);
+	if (fd < 0)
+		die("connect: %s", utcp_strerror(fd));
+	a = utcp_send(fd, "abc", 3);
+	ufd = utcp_udp_bind(u, any, 0, 0);
+	if (ufd < 0)
+		die("udp: %s", utcp_strerror(ufd));
+	if (write(ufd, "abc", 3) != 3)
+		die("write");
+	b = utcp_recvfrom(ufd, buf, sizeof(buf), NULL, NULL);
+	printf("%s %s\n", err_name(a), err_name(b));
+	close(ufd);
+	close(fd);
+	utcp_close(u);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -618,6 +797,10 @@ int main(int argc, char **argv)
 	    {"sink", cmd_sink},
 	    {"unread", cmd_unread},
 	    {"connect", cmd_connect},
+	    {"nb-connect", cmd_nb_connect},
+	    {"shut-rd", cmd_shut_rd},
+	    {"after-fin", cmd_after_fin},
+	    {"wrong-kind", cmd_wrong_kind},
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -74,6 +74,11 @@ over=$(($(counter tcp_rule_syn_over_budget) - over0))
 answered=$(($(counter tcp_rule_syn_cookie_sent) + $(counter tcp_rule_deliver_in_1) - answered0))
 say "  SYNs answered $answered, dropped beyond the per-turn budget $over"
 ((over > 0)) || fail "no SYN was dropped beyond the budget"
+# One TAP: its SYN drops are all of them (status's link record).
+link=$(tcp_query '"%d %d" % (st["links"][0]["syn_drops"], st["links"][0]["syn_shed_times"])')
+[[ ${link% *} -eq $(counter tcp_rule_syn_over_budget) ]] ||
+	fail "the TAP's SYN drops ${link% *} are not the stack's $(counter tcp_rule_syn_over_budget)"
+say "  the TAP's SYN filter went on ${link#* } times"
 ((answered > 0)) || fail "no SYN was answered"
 
 # Half-open connections of the flood expire (their SYN-ACKs go

@@ -947,7 +947,9 @@ START_TEST(test_tcp_connect_request_and_descriptor)
 	ck_assert_uint_eq(req.local_addr, 0);
 	ck_assert_uint_eq(req.local_port, 0);
 	ck_assert_uint_eq(req.timeout_ms, 5000);
-	ck_assert_uint_eq(req.flags, 0);
+	/* a blocking connect asks for the daemon's non-blocking form and
+	 * waits on its descriptor, without the handle's lock */
+	ck_assert_uint_eq(req.flags, IPC_TCP_CONNECT_F_NONBLOCK);
 	ck_assert_uint_eq(req.opts.set, 0);
 	ck_assert_uint_eq(get_be16(raw), IPC_MAGIC);
 	ck_assert_uint_eq(raw[2], 1); /* version */

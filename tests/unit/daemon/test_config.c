@@ -338,12 +338,15 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 			   "syn_backlog = 0\n"
 			   "syn_turn_budget = 5\n"
 			   "send_chunks_max = 1000\n"
+			   "send_chunks_reserve = 100\n"
 			   "sndbuf = 1048576\n"
 			   "rcvbuf = 65536\n"
 			   "keepidle_s = 60\n"
 			   "keepintvl_s = 5\n"
 			   "keepcnt = 3\n"
 			   "challenge_ack_limit = 0\n"
+			   "orphans_max = 10\n"
+			   "orphan_retries = 3\n"
 			   "local_port_range = 40000 40999\n"
 			   "congestion = newreno\n" GOOD_IF) == 0,
 		      "%s", err);
@@ -352,6 +355,7 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 	ck_assert_uint_eq(cfg.limits.tcp_syn_backlog, 0);
 	ck_assert_uint_eq(cfg.limits.tcp_syn_turn_budget, 5);
 	ck_assert_uint_eq(cfg.limits.tcp_chunks_max, 1000);
+	ck_assert_uint_eq(cfg.limits.tcp_chunks_reserve, 100);
 	ck_assert_uint_eq(cfg.limits.tcp_sndbuf, 1048576);
 	ck_assert_uint_eq(cfg.limits.tcp_rcvbuf, 65536);
 	ck_assert_uint_eq(cfg.limits.tcp_keepidle_s, 60);
@@ -359,6 +363,8 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 	ck_assert_uint_eq(cfg.limits.tcp_keepcnt, 3);
 	ck_assert(!cfg.limits.tcp_cubic);
 	ck_assert_uint_eq(cfg.limits.tcp_challenge_ack_limit, 0);
+	ck_assert_uint_eq(cfg.limits.tcp_orphans_max, 10);
+	ck_assert_uint_eq(cfg.limits.tcp_orphan_retries, 3);
 	ck_assert_uint_eq(cfg.limits.tcp_port_first, 40000);
 	ck_assert_uint_eq(cfg.limits.tcp_port_last, 40999);
 	ck_refused_at("[tcp]\nlocal_port_range = 5000 4000\n" GOOD_IF, 2,

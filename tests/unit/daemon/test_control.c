@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <ev.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,8 @@ static struct world {
 	 * (d->peer_cred): in process every client is this test, root. */
 	uid_t next_uid;
 	gid_t next_gid;
+	/* The longest the stack's tx queue was when a drain began. */
+	size_t tx_peak;
 } W;
 
 /* d->peer_cred: the kernel's pid, the test's uid and gid. */
@@ -114,6 +117,10 @@ static int fake_peer_cred(int fd, gid_t group, struct ucred *cred,
 /* d->link_send: the daemon's frame onto the simulated wire. */
 static void wire_send(struct daemon *d, const struct pkt *p)
 {
+	size_t queued = stack_tx_queued(d->stack) + 1; /* p popped */
+
+	if (queued > W.tx_peak)
+		W.tx_peak = queued;
 	ck_assert_int_eq(sim_node_send(W.sim, W.wire, 0, p->data, p->len), 0);
 }
 
@@ -289,9 +296,12 @@ static void break_fn(void *arg)
 
 /* ---- a world per test ------------------------------------------------ */
 
-/* The daemon's send-buffer chunks (send_chunks_max), when a test's
- * fixture sets it; 0 keeps the default. */
-static uint32_t setup_chunks_max;
+/* The daemon's send-buffer chunks (send_chunks_max) and small packet
+ * buffers (pkt_small_max), when a test's fixture sets them; 0 keeps
+ * the default. */
+static uint32_t setup_chunks_max, setup_pkt_small_max;
+/* ... and the reserve (send_chunks_reserve), when set: the value + 1. */
+static uint32_t setup_chunks_reserve_plus1;
 
 static void setup(void)
 {
@@ -306,6 +316,11 @@ static void setup(void)
 	config_defaults(&W.cfg);
 	if (setup_chunks_max)
 		W.cfg.limits.tcp_chunks_max = setup_chunks_max;
+	if (setup_pkt_small_max)
+		W.cfg.limits.pkt_small_max = setup_pkt_small_max;
+	if (setup_chunks_reserve_plus1)
+		W.cfg.limits.tcp_chunks_reserve =
+		    setup_chunks_reserve_plus1 - 1;
 	snprintf(W.cfg.name, sizeof(W.cfg.name), "in-process");
 	W.cfg.log_target = LOG_TARGET_STDERR;
 	W.cfg.log_level = LOG_WARNING; /* not every client's coming and going */
@@ -730,6 +745,49 @@ START_TEST(test_udp_limit_per_client_and_per_uid_leaves_others_alone)
 }
 END_TEST
 
+/* STATUS shows what each uid holds through the control socket. */
+START_TEST(test_status_shows_what_each_uid_holds)
+{
+	struct utcp *a = client_as(1000, 1000), *root = client();
+	struct utcp_status *st;
+	const struct utcp_owner *o1000 = NULL, *o0 = NULL;
+	int u1, u2, l, c;
+
+	u1 = utcp_udp_bind(a, in4(0), 0, 0);
+	u2 = utcp_udp_bind(a, in4(0), 0, 0);
+	l = utcp_tcp_listen(a, in4(0), 8090, 4, NULL, 0, NULL);
+	c = utcp_tcp_connect(a, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(u1, 0);
+	ck_assert_int_ge(u2, 0);
+	ck_assert_int_ge(l, 0);
+	ck_assert_int_ge(c, 0);
+	ck_assert_int_eq(utcp_status(root, &st), 0);
+	for (size_t i = 0; i < st->n_owners; i++) {
+		if (st->owners[i].uid == 1000)
+			o1000 = &st->owners[i];
+		if (st->owners[i].uid == 0)
+			o0 = &st->owners[i];
+	}
+	ck_assert_uint_eq(st->n_owners, 2);
+	ck_assert_ptr_nonnull(o1000);
+	ck_assert_ptr_nonnull(o0);
+	ck_assert_uint_eq(o1000->clients, 1);
+	ck_assert_uint_eq(o1000->udp, 2);
+	ck_assert_uint_eq(o1000->listeners, 1);
+	ck_assert_uint_eq(o1000->connections, 1);
+	ck_assert_uint_eq(o0->clients, 1);
+	ck_assert_uint_eq(o0->udp + o0->listeners + o0->connections, 0);
+	ck_assert_uint_eq(st->n_links, 0); /* no TAP in process */
+	utcp_status_free(st);
+	close(u1);
+	close(u2);
+	close(l);
+	close(c);
+	utcp_close(a);
+	utcp_close(root);
+}
+END_TEST
+
 static bool uid_1000_holds_no_connection(void)
 {
 	for (struct control_account *a = W.d.control->uids; a; a = a->next)
@@ -1014,23 +1072,40 @@ END_TEST
 
 #define SMALL_POOL_CHUNKS 32
 
+#define SMALL_POOL_RESERVE 8
+
+/* A small pool shared alike by all (no reserve). */
 static void setup_small_pool(void)
 {
 	setup_chunks_max = SMALL_POOL_CHUNKS;
+	setup_chunks_reserve_plus1 = 1;
 	setup();
 	setup_chunks_max = 0;
+	setup_chunks_reserve_plus1 = 0;
+}
+
+/* A small pool with a reserve for connections below their minimum. */
+static void setup_small_pool_reserve(void)
+{
+	setup_chunks_max = SMALL_POOL_CHUNKS;
+	setup_chunks_reserve_plus1 = SMALL_POOL_RESERVE + 1;
+	setup();
+	setup_chunks_max = 0;
+	setup_chunks_reserve_plus1 = 0;
 }
 
 static int conn_a = -1, conn_b = -1; /* the daemon's connection ids */
 
-/* The chunk pool is dry and stays so: conn_a holds it all and the
- * peer's window is closed. */
+/* The chunk pool is dry and stays so: conn_a holds all of it outside
+ * the reserve and the peer's window is closed. */
 static bool pool_dry(void)
 {
 	const struct pkt_pool *pool = &W.d.stack->tcp->chunk_pool;
 	struct tcp_conn *a = tcp_conn_get(W.d.stack, conn_a);
 
-	return pool->in_use[PKT_CLASS_SMALL] == pool->max[PKT_CLASS_SMALL] &&
+	return pool->in_use[PKT_CLASS_SMALL] ==
+		   pool->max[PKT_CLASS_SMALL] -
+		       W.d.stack->tcp->chunks_reserve &&
 	       a && a->snd_wnd == 0;
 }
 
@@ -1152,6 +1227,703 @@ START_TEST(test_tcp_app_gone_while_waiting_for_memory_is_noticed)
 	for (int ms = 0; ms < WAIT_MS && open_fds() != base; ms++)
 		usleep(1000);
 	ck_assert_int_eq(open_fds(), base);
+}
+END_TEST
+
+/* The descriptor budget sets aside, per control client, its connection
+ * and every descriptor its reply queue may hold; fitted to an
+ * RLIMIT_NOFILE that leaves room for exactly K connections, the
+ * (K+1)th connect is refused with ENFILE and the daemon goes on
+ * serving (a status, another client, a UDP socket). */
+START_TEST(test_connections_at_the_descriptor_budget_end_in_enfile)
+{
+	enum { K = 4 };
+	struct config_control cc = limits_now(), fewer;
+	struct utcp *u, *v;
+	struct utcp_status *st;
+	struct rlimit rl;
+	unsigned long long reserved;
+	int fds[K], fd;
+
+	cc.connections_max = 1u << 20;
+	cc.clients_max = 4;
+	fewer = cc;
+	fewer.clients_max = 3;
+	ck_assert_uint_eq(control_fds_reserved(&cc, &W.cfg.limits, 0) -
+			      control_fds_reserved(&fewer, &W.cfg.limits, 0),
+			  1 + CONTROL_OUTQ_MAX);
+	set_limits(&cc);
+	reserved =
+	    control_fds_reserved(&cc, &W.cfg.limits, (unsigned)open_fds());
+	rl.rlim_cur = rl.rlim_max = reserved + K;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	on_loop(fit_fn, NULL);
+	ck_assert_uint_eq(limits_now().connections_max, K);
+	u = client();
+	for (int i = 0; i < K; i++) {
+		fds[i] = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000,
+					  NULL, 0, NULL);
+		ck_assert_int_ge(fds[i], 0);
+	}
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    -ENFILE);
+	/* nothing else failed: the daemon still serves everybody */
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	utcp_status_free(st);
+	v = client();
+	fd = utcp_udp_connect(v, in4(PEER_ADDR), UDP_ECHO, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(utcp_tcp_send(fds[0], "ok", 2), 2);
+	/* a connection given back is one free again */
+	close(fds[K - 1]);
+	for (int ms = 0; ms < WAIT_MS; ms += 10) {
+		fd = utcp_tcp_connect(v, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+				      0, NULL);
+		if (fd != -ENFILE)
+			break;
+		usleep(10000);
+	}
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	for (int i = 0; i < K - 1; i++)
+		close(fds[i]);
+	utcp_close(v);
+	utcp_close(u);
+}
+END_TEST
+
+/* ---- orphans: a dead application facing a shut window ---------------- */
+
+static int probe_conn = -1; /* the daemon's connection a predicate reads */
+static int orphan_conn = -1, live_conn = -1;
+
+/* The stack's tcp_orphan_retries (on the loop: the stack lives there). */
+static void orphan_retries_fn(void *arg)
+{
+	W.d.stack->lim.tcp_orphan_retries = *(const uint32_t *)arg;
+}
+
+/* probe_conn's peer keeps its window shut and its own send buffer is
+ * full: the daemon reads no more from the application. */
+static bool shut_and_full(void)
+{
+	struct tcp_conn *c = tcp_conn_get(W.d.stack, probe_conn);
+
+	return c && c->snd_wnd == 0 && c->sndbuf.len >= c->sndbuf_max;
+}
+
+static bool orphan_gone(void)
+{
+	return tcp_conn_get(W.d.stack, orphan_conn) == NULL;
+}
+
+/* The live connection is still there, probed well past the bound an
+ * orphan gets (tcp_orphan_retries, set to 2 below). */
+static bool live_probed_past_the_orphan_bound(void)
+{
+	struct tcp_conn *c = tcp_conn_get(W.d.stack, live_conn);
+
+	return c && c->state == TCPS_ESTABLISHED && c->backoff >= 2 + 2;
+}
+
+/* Connects to the peer's sink with `u` and writes until the peer's
+ * window is shut and the connection's send buffer full (the shared
+ * pool is not short). Returns the descriptor; *conn is the daemon's id. */
+static int stuck_sender(struct utcp *u, int *conn)
+{
+	static char junk[16384];
+	struct utcp_tcp_info info;
+	struct probe pr = {shut_and_full, false};
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_SINK, 5000, NULL, 0, &info);
+
+	ck_assert_int_ge(fd, 0);
+	*conn = probe_conn = info.id;
+	for (int ms = 0; ms < WAIT_MS && !pr.result; ms++) {
+		while (send(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+		usleep(1000);
+		on_loop(probe_fn, &pr);
+	}
+	ck_assert_msg(pr.result, "the sink's window never shut");
+	return fd;
+}
+
+/* An application dies with its send buffer full, facing a peer that
+ * keeps its window shut and answers every probe: the connection is an
+ * orphan, which gives up after tcp_orphan_retries probes, and the
+ * daemon lets its descriptor go. A live application waiting in the same
+ * place is probed for as long as the peer answers. */
+START_TEST(test_tcp_app_dead_facing_a_shut_window_goes_in_bounded_probes)
+{
+	int base = open_fds();
+	uint32_t retries = 2;
+	struct utcp *u;
+	int live, dead, fds;
+
+	on_loop(orphan_retries_fn, &retries);
+	u = client();
+	live = stuck_sender(u, &live_conn);
+	dead = stuck_sender(u, &orphan_conn);
+	fds = open_fds();
+	close(dead); /* with bytes still in its socketpair */
+	ck_assert(wait_until(orphan_gone));
+	ck_assert_uint_eq(
+	    stack_counter_get(W.d.stack,
+			      STACK_CTR_tcp_rule_persist_orphan_give_up),
+	    1);
+	/* the daemon's end went with it */
+	for (int ms = 0; ms < WAIT_MS && open_fds() != fds - 2; ms++)
+		usleep(1000);
+	ck_assert_int_eq(open_fds(), fds - 2);
+	/* the live one is not an orphan: still probed, still there */
+	ck_assert(wait_until(live_probed_past_the_orphan_bound));
+	/* and once its application goes too, it goes at its next probe */
+	close(live);
+	utcp_close(u);
+	ck_assert(wait_until(no_tcp_connections));
+	ck_assert_uint_eq(
+	    stack_counter_get(W.d.stack,
+			      STACK_CTR_tcp_rule_persist_orphan_give_up),
+	    2);
+	for (int ms = 0; ms < WAIT_MS && open_fds() != base; ms++)
+		usleep(1000);
+	ck_assert_int_eq(open_fds(), base);
+}
+END_TEST
+
+/* ---- the per-turn bound on what handlers queue ------------------------ */
+
+#define SMALL_POOL_BUFFERS 64 /* so a turn queues at most 32 frames */
+/* more than a turn takes, fewer than a UDP receive queue holds (64) */
+#define BURST 60
+
+static void setup_small_pkt_pool(void)
+{
+	setup_pkt_small_max = SMALL_POOL_BUFFERS;
+	setup();
+	setup_pkt_small_max = 0;
+}
+
+/* Writes BURST datagrams into the application's end at once, on the
+ * loop, so the daemon finds them all waiting in one wakeup. */
+static void burst_fn(void *arg)
+{
+	int fd = *(const int *)arg;
+
+	for (int i = 0; i < BURST; i++)
+		ck_assert_int_eq(utcp_send(fd, "datagram", 8), 8);
+	W.tx_peak = 0;
+}
+
+/* A UDP sender with BURST datagrams waiting: the daemon hands the stack
+ * no more in one turn than half the pool's small buffers (then the turn
+ * is full, daemon_turn_full()), and the rest in the turns after; every
+ * datagram goes, and comes back from the echo. */
+START_TEST(test_udp_burst_stops_for_the_turn_at_half_the_small_pool)
+{
+	struct utcp *u = client();
+	char buf[16];
+	int fd = utcp_udp_connect(u, in4(PEER_ADDR), UDP_ECHO, UTCP_NONBLOCK);
+	int got = 0;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_eq(W.d.turn_tx_max, SMALL_POOL_BUFFERS / 2);
+	/* the peer's address first */
+	ck_assert_int_eq(utcp_send(fd, "arp", 3), 3);
+	ck_assert(readable(fd));
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 3);
+	on_loop(burst_fn, &fd);
+	while (got < BURST && readable(fd)) {
+		ck_assert_int_eq(
+		    utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 8);
+		got++;
+	}
+	ck_assert_int_eq(got, BURST);
+	/* the bound was reached, and held */
+	ck_assert_uint_eq(W.tx_peak, SMALL_POOL_BUFFERS / 2);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+/* conn_a is still there, and chunks were taken from the reserve. */
+static bool a_holds_b_used_the_reserve(void)
+{
+	return !a_gone() &&
+	       stack_counter_get(W.d.stack, STACK_CTR_tcp_send_reserve_chunks) >
+		   0;
+}
+
+START_TEST(test_tcp_fresh_sender_moves_data_while_another_holds_the_pool)
+{
+	static char out[256 << 10], in[sizeof(out)];
+	struct utcp *u = client();
+	int a = fill_pool(u), b;
+	struct utcp_tcp_info info;
+	size_t sent = 0, got = 0;
+	struct probe pr = {a_holds_b_used_the_reserve, false};
+
+	/* a holds every chunk outside the reserve and its peer reads
+	 * nothing. A fresh connection still sends at once, from the
+	 * reserve (its minimum, TCP_SND_MIN_CHUNKS), and moves 256 KiB
+	 * through the echo, 4 KiB at a time, while a holds on. */
+	b = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
+	ck_assert_int_ge(b, 0);
+	conn_b = info.id;
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (char)(i * 7 + i / 251);
+	for (int ms = 0; ms < 4 * WAIT_MS && got < sizeof(out); ms++) {
+		ssize_t n;
+
+		if (sent < sizeof(out)) {
+			n = send(b, out + sent, sizeof(out) - sent,
+				 MSG_DONTWAIT);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		n = recv(b, in + got, sizeof(in) - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		else
+			usleep(1000);
+	}
+	ck_assert_uint_eq(got, sizeof(out));
+	ck_assert_mem_eq(in, out, sizeof(out));
+	on_loop(probe_fn, &pr);
+	ck_assert_msg(pr.result, "a went, or the reserve was not used");
+	close(b);
+	close(a);
+	utcp_close(u);
+}
+END_TEST
+
+/* ---- connect: writable when over, SO_ERROR, no lock held -------------- */
+
+#define NOBODY_ADDR 0x0a000003u /* on the link, answers no ARP */
+
+/* poll()'s events for POLLOUT within ms. */
+static short writable_within(int fd, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+	return poll(&pfd, 1, ms) == 1 ? pfd.revents : 0;
+}
+
+START_TEST(test_nonblocking_connect_is_writable_once_established)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_info info;
+	char buf[8];
+	int fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+				  UTCP_NONBLOCK, &info);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0); /* SO_ERROR: 0 */
+	/* the first bytes written after it became writable go whole */
+	ck_assert_int_eq(utcp_tcp_send(fd, "hello", 5), 5);
+	for (size_t got = 0; got < 5;) {
+		ssize_t n = utcp_tcp_recv(fd, buf + got, 5 - got, 0);
+
+		ck_assert_int_gt(n, 0);
+		got += (size_t)n;
+	}
+	ck_assert_mem_eq(buf, "hello", 5);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_nonblocking_connect_stays_unwritable_until_it_times_out)
+{
+	struct utcp *u = client();
+	char buf[8];
+	int fd = utcp_tcp_connect(u, in4(NOBODY_ADDR), TCP_ECHO, 1500, NULL,
+				  UTCP_NONBLOCK, NULL);
+
+	ck_assert_int_ge(fd, 0);
+	/* in progress: not writable, SO_ERROR 0, write() EAGAIN as on a
+	 * connecting kernel socket */
+	ck_assert_int_eq(writable_within(fd, 0) & POLLOUT, 0);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "x", 1), -EAGAIN);
+	/* failed: writable, and SO_ERROR says why (without taking it) */
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ETIMEDOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ETIMEDOUT);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ETIMEDOUT);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_nonblocking_connect_refused_is_writable_with_the_error)
+{
+	struct utcp *u = client();
+	int fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO + 1, 5000, NULL,
+				  UTCP_NONBLOCK, NULL);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ECONNREFUSED);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+struct slow_connect {
+	struct utcp *u;
+	int result;
+	bool done; /* under W.mu */
+};
+
+static void *slow_connect_thread(void *arg)
+{
+	struct slow_connect *sc = arg;
+	int r = utcp_tcp_connect(sc->u, in4(NOBODY_ADDR), TCP_ECHO, 1500, NULL,
+				 0, NULL);
+
+	pthread_mutex_lock(&W.mu);
+	sc->result = r;
+	sc->done = true;
+	pthread_mutex_unlock(&W.mu);
+	return NULL;
+}
+
+/* Whether the daemon's status (asked on u) shows a SYN_SENT connection. */
+static bool status_shows_syn_sent(struct utcp *u)
+{
+	struct utcp_status *st;
+	bool found = false;
+
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	for (size_t i = 0; i < st->n_tcp; i++)
+		found |= st->tcp[i].state == UTCP_TCP_SYN_SENT;
+	utcp_status_free(st);
+	return found;
+}
+
+START_TEST(test_blocking_connect_does_not_stall_the_handles_other_calls)
+{
+	struct slow_connect sc = {.u = client()};
+	pthread_t th;
+	bool seen = false, done;
+
+	ck_assert_int_eq(pthread_create(&th, NULL, slow_connect_thread, &sc),
+			 0);
+	/* Another thread's calls on the same handle are answered while
+	 * the connect waits (it held the handle's lock for 1.5 s). */
+	for (int ms = 0; ms < WAIT_MS && !seen; ms++) {
+		seen = status_shows_syn_sent(sc.u);
+		if (!seen)
+			usleep(1000);
+	}
+	ck_assert(seen);
+	pthread_mutex_lock(&W.mu);
+	done = sc.done;
+	pthread_mutex_unlock(&W.mu);
+	ck_assert_msg(!done, "utcp_status waited for the connect");
+	ck_assert_int_eq(utcp_barrier(sc.u), 0);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(sc.result, -ETIMEDOUT);
+	utcp_close(sc.u);
+}
+END_TEST
+
+/* ---- shutdown(SHUT_RD) ------------------------------------------------ */
+
+static int shut_rd_conn = -1; /* the daemon's id of the accepted one */
+
+static void peer_sends_more_fn(void *arg)
+{
+	(void)tcp_send(W.peer.s, sim_now(W.sim), W.peer.active, arg,
+		       strlen(arg));
+}
+
+static bool daemon_queues_what_arrived(void)
+{
+	struct stack_tcp_info info;
+
+	return tcp_conn_info(W.d.stack, shut_rd_conn, &info) == 0 &&
+	       info.state == TCPS_ESTABLISHED && info.recv_queue == 10;
+}
+
+static bool peer_got_after_shut_rd(void)
+{
+	return W.peer.got_len >= 5;
+}
+
+START_TEST(test_shutdown_rd_stops_reception_and_keeps_the_connection)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_info info;
+	uint16_t port = 8081;
+	char buf[16];
+	int lfd, fd;
+
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	on_loop(peer_connect_fn, &port);
+	fd = utcp_tcp_accept4(lfd, &info, 0);
+	ck_assert_int_ge(fd, 0);
+	shut_rd_conn = info.id;
+	recv_all(fd, buf, 9); /* the greeting */
+	ck_assert_int_eq(shutdown(fd, SHUT_RD), 0);
+	/* What arrives now is queued in the stack (as Linux queues it),
+	 * not delivered, and the connection stays up (it was reset). */
+	on_loop(peer_sends_more_fn, "0123456789");
+	ck_assert(wait_until(daemon_queues_what_arrived));
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	/* the other direction still works */
+	ck_assert_int_eq(utcp_tcp_send(fd, "after", 5), 5);
+	ck_assert(wait_until(peer_got_after_shut_rd));
+	ck_assert_mem_eq(W.peer.got, "after", 5);
+	ck_assert(wait_until(daemon_queues_what_arrived));
+	close(fd);
+	close(lfd);
+	utcp_close(u);
+}
+END_TEST
+
+/* ---- calls on the wrong kind of socket -------------------------------- */
+
+START_TEST(test_udp_calls_on_a_tcp_descriptor_are_refused)
+{
+	struct ipc_dgram_hdr err_hdr = {.flags = IPC_DGRAM_F_ERROR,
+					.error = EHOSTUNREACH};
+	uint8_t err_pkt[IPC_DGRAM_HDR_LEN];
+	struct utcp *u = client();
+	char buf[16];
+	int pipefd[2];
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+
+	ck_assert_int_ge(fd, 0);
+	/* a datagram call would put its header in the byte stream */
+	ck_assert_int_eq(utcp_send(fd, "abc", 3), -EOPNOTSUPP);
+	ck_assert_int_eq(utcp_sendto(fd, "abc", 3, in4(PEER_ADDR), 7),
+			 -EOPNOTSUPP);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL),
+			 -EOPNOTSUPP);
+	/* the stream is intact: only what the TCP calls sent comes back */
+	ck_assert_int_eq(utcp_tcp_send(fd, "hello", 5), 5);
+	recv_all(fd, buf, 5);
+	ck_assert_mem_eq(buf, "hello", 5);
+	/* nor does utcp_send()'s peek for a pending UDP error take stream
+	 * bytes that look like an error packet */
+	ipc_dgram_hdr_encode(err_pkt, &err_hdr);
+	ck_assert_int_eq(utcp_tcp_send(fd, err_pkt, sizeof(err_pkt)),
+			 sizeof(err_pkt));
+	for (int ms = 0; ms < WAIT_MS && recv(fd, buf, sizeof(err_pkt),
+					      MSG_PEEK | MSG_DONTWAIT) !=
+					     (ssize_t)sizeof(err_pkt);
+	     ms++)
+		usleep(1000);
+	ck_assert_int_eq(utcp_send(fd, "abc", 3), -EOPNOTSUPP);
+	recv_all(fd, buf, sizeof(err_pkt));
+	ck_assert_mem_eq(buf, err_pkt, sizeof(err_pkt));
+	close(fd);
+	/* not a socket at all */
+	ck_assert_int_eq(pipe(pipefd), 0);
+	ck_assert_int_eq(utcp_send(pipefd[1], "abc", 3), -ENOTSOCK);
+	ck_assert_int_eq(utcp_recvfrom(pipefd[0], buf, sizeof(buf), NULL, NULL),
+			 -ENOTSOCK);
+	ck_assert_int_eq(utcp_tcp_error(pipefd[0]), -ENOTSOCK);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_write_on_a_udp_descriptor_is_refused_and_the_socket_stays)
+{
+	struct utcp *u = client();
+	struct in_addr from;
+	uint16_t port;
+	char buf[64];
+	int fd = utcp_udp_bind(u, in4(0), 5003, 0);
+
+	ck_assert_int_ge(fd, 0);
+	/* Unconnected: write() has no destination. The socketpair takes
+	 * the bytes; the daemon drops them and the next receive says why
+	 * (it used to close the socket). */
+	ck_assert_int_eq(write(fd, "hi", 2), 2);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL),
+			 -EDESTADDRREQ);
+	ck_assert_int_eq(utcp_sendto(fd, "ping", 4, in4(PEER_ADDR), UDP_ECHO),
+			 4);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), &from, &port), 4);
+	ck_assert_mem_eq(buf, "ping", 4);
+	close(fd);
+	/* Connected: refused too (EINVAL), and the socket goes on. */
+	fd = utcp_udp_connect(u, in4(PEER_ADDR), UDP_ECHO, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "hi", 2), 2);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL),
+			 -EINVAL);
+	ck_assert_int_eq(utcp_send(fd, "pong", 4), 4);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 4);
+	ck_assert_mem_eq(buf, "pong", 4);
+	/* The refusal is the socket's pending error: a send that finds it
+	 * first returns it (and sends nothing), as for a route's error. */
+	ck_assert_int_eq(write(fd, "hi", 2), 2);
+	ck_assert(readable(fd));
+	ck_assert_int_eq(utcp_send(fd, "lost", 4), -EINVAL);
+	ck_assert_int_eq(utcp_send(fd, "sent", 4), 4);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 4);
+	ck_assert_mem_eq(buf, "sent", 4);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+/* ---- the daemon stops --------------------------------------------------- */
+
+static void control_stop_fn(void *arg)
+{
+	control_stop(&W.d);
+}
+
+START_TEST(test_daemon_stop_is_an_error_not_an_end_of_stream)
+{
+	struct utcp *u = client();
+	char buf[8];
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	int nb = utcp_tcp_connect(u, in4(NOBODY_ADDR), TCP_ECHO, 5000, NULL,
+				  UTCP_NONBLOCK, NULL);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(nb, 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "abc", 3), 3);
+	recv_all(fd, buf, 3);
+	on_loop(control_stop_fn, NULL);
+	/* a transfer cut off by the daemon's stop is not complete */
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ENETDOWN);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	/* a connect in progress fails with it */
+	ck_assert(writable_within(nb, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(nb), -ENETDOWN);
+	close(nb);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+static bool no_listeners(void)
+{
+	struct stack_tcp_info info[8];
+	size_t n = stack_tcp_snapshot(W.d.stack, daemon_now(), info, 8);
+
+	for (size_t i = 0; i < n && i < 8; i++)
+		if (info[i].listener)
+			return false;
+	return true;
+}
+
+START_TEST(test_write_on_a_listener_fails_with_epipe_and_it_goes_on)
+{
+	struct utcp *u = client();
+	uint16_t port = 8082;
+	char buf[16];
+	int lfd, fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	/* as on a listening kernel socket (it closed the listener) */
+	ck_assert_int_eq(write(lfd, "x", 1), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	ck_assert_int_eq(utcp_send(lfd, "x", 1), -EPIPE);
+	on_loop(peer_connect_fn, &port);
+	fd = utcp_tcp_accept(lfd, NULL, NULL, 0);
+	ck_assert_int_ge(fd, 0);
+	recv_all(fd, buf, 9);
+	ck_assert_mem_eq(buf, "from peer", 9);
+	close(fd);
+	/* closing the descriptor still closes the listener */
+	close(lfd);
+	ck_assert(wait_until(no_listeners));
+	utcp_close(u);
+}
+END_TEST
+
+/* ---- the daemon's blocking TCP_CONNECT (libutcp no longer sends it) --- */
+
+/* Receives one reply on a raw control connection: the message, and the
+ * descriptor it carried (-1 when none). */
+static void raw_reply(int fd, uint8_t *buf, size_t cap, struct ipc_msg *m,
+		      int *passed)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf.b,
+			    .msg_controllen = sizeof(cbuf.b)};
+	struct cmsghdr *c;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(ipc_msg_decode(buf, (size_t)n, m), 0);
+	*passed = -1;
+	c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(passed, CMSG_DATA(c), sizeof(int));
+}
+
+START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct ipc_hello hello = {IPC_VERSION_MIN, IPC_VERSION_MAX};
+	struct ipc_tcp_connect req = {.remote_addr = PEER_ADDR,
+				      .remote_port = TCP_ECHO,
+				      .timeout_ms = 5000};
+	struct ipc_tcp_open_reply r;
+	uint8_t buf[IPC_MSG_MAX];
+	struct ipc_msg m;
+	char got[4];
+	int fd, conn, len;
+
+	memcpy(addr.sun_path, W.path, strlen(W.path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
+			 0);
+	len = ipc_encode_hello(buf, sizeof(buf), 1, &hello);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &conn);
+	ck_assert_int_eq(conn, -1);
+	/* without NONBLOCK: the reply comes once established, with it */
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), 1, 2, &req);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &conn);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_ge(conn, 0);
+	ck_assert_int_eq(utcp_tcp_error(conn), 0);
+	ck_assert_int_eq(utcp_tcp_send(conn, "ping", 4), 4);
+	recv_all(conn, got, 4);
+	ck_assert_mem_eq(got, "ping", 4);
+	close(conn);
+	/* a refusal is the reply's status, without a descriptor */
+	req.remote_port = TCP_ECHO + 1;
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), 1, 3, &req);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &conn);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
+	ck_assert_int_eq(r.status, -ECONNREFUSED);
+	ck_assert_int_eq(conn, -1);
+	close(fd);
 }
 END_TEST
 
@@ -1458,6 +2230,7 @@ int main(void)
 	tcase_add_test(tc, test_tcp_setopt_on_own_connection_only);
 	tcase_add_test(tc, test_barrier_answers_after_the_link_is_quiet);
 	tcase_add_test(tc, test_status_lists_sockets_and_listeners);
+	tcase_add_test(tc, test_status_shows_what_each_uid_holds);
 	tcase_add_test(tc, test_client_disconnect_frees_its_sockets);
 	tcase_add_test(
 	    tc, test_udp_limit_per_client_and_per_uid_leaves_others_alone);
@@ -1474,6 +2247,28 @@ int main(void)
 	    tc, test_accepted_connection_past_the_listeners_share_is_reset);
 	tcase_add_test(tc,
 		       test_connections_max_is_lowered_to_the_descriptor_limit);
+	tcase_add_test(tc,
+		       test_connections_at_the_descriptor_budget_end_in_enfile);
+	tcase_add_test(
+	    tc, test_tcp_app_dead_facing_a_shut_window_goes_in_bounded_probes);
+	tcase_add_test(tc,
+		       test_nonblocking_connect_is_writable_once_established);
+	tcase_add_test(
+	    tc, test_nonblocking_connect_stays_unwritable_until_it_times_out);
+	tcase_add_test(
+	    tc, test_nonblocking_connect_refused_is_writable_with_the_error);
+	tcase_add_test(
+	    tc, test_blocking_connect_does_not_stall_the_handles_other_calls);
+	tcase_add_test(
+	    tc, test_shutdown_rd_stops_reception_and_keeps_the_connection);
+	tcase_add_test(tc, test_udp_calls_on_a_tcp_descriptor_are_refused);
+	tcase_add_test(tc, test_daemon_stop_is_an_error_not_an_end_of_stream);
+	tcase_add_test(
+	    tc, test_write_on_a_listener_fails_with_epipe_and_it_goes_on);
+	tcase_add_test(
+	    tc, test_blocking_connect_form_answers_when_the_connection_is_up);
+	tcase_add_test(
+	    tc, test_write_on_a_udp_descriptor_is_refused_and_the_socket_stays);
 	tcase_add_test(tc, test_listen_without_port_takes_an_ephemeral_one);
 	tcase_add_test(tc, test_tcp_options_read_back_as_set);
 	tcase_add_test(tc, test_close_with_linger_zero_resets_the_connection);
@@ -1489,6 +2284,18 @@ int main(void)
 		       test_tcp_sender_short_of_memory_resumes_when_it_frees);
 	tcase_add_test(tc,
 		       test_tcp_app_gone_while_waiting_for_memory_is_noticed);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("turn bound");
+	tcase_add_checked_fixture(tc, setup_small_pkt_pool, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(
+	    tc, test_udp_burst_stops_for_the_turn_at_half_the_small_pool);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("send minimum");
+	tcase_add_checked_fixture(tc, setup_small_pool_reserve, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(
+	    tc, test_tcp_fresh_sender_moves_data_while_another_holds_the_pool);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -82,4 +82,24 @@ static const struct ipc_record sample_records[] = {
 
 #define N_SAMPLE_RECORDS (sizeof(sample_records) / sizeof(sample_records[0]))
 
+/* The record types added later (OWNER, LINK), in a sample of their own
+ * so that the first sample's bytes stay as they were captured. */
+static const struct ipc_record sample_records_added[] = {
+    {.type = IPC_REC_OWNER,
+     .u.owner = {.uid = 1000,
+		 .clients = 0x11,
+		 .udp = 0x2122,
+		 .listeners = 0x31,
+		 .connections = 0x41424344}},
+    {.type = IPC_REC_LINK,
+     .u.link = {.ifindex = 9,
+		.syn_shed = 1,
+		.syn_shed_times = 0xc1c2c3c4c5c6c7c8ull,
+		.syn_drops = 0xd1d2d3d4d5d6d7d8ull,
+		.kernel_drops = 0xe1e2e3e4e5e6e7e8ull}},
+};
+
+#define N_SAMPLE_RECORDS_ADDED                                                 \
+	(sizeof(sample_records_added) / sizeof(sample_records_added[0]))
+
 #endif

@@ -640,6 +640,43 @@ START_TEST(test_status_reply_round_trips_every_record)
 }
 END_TEST
 
+/* The added records (OWNER, LINK) round-trip; a LINK whose syn_shed is
+ * neither 0 nor 1 is malformed. */
+START_TEST(test_status_reply_owner_and_link_records)
+{
+	struct ipc_status_builder b;
+	struct ipc_status_chunk c;
+	struct ipc_record_iter it;
+	struct ipc_record got, bad = sample_records_added[1];
+	struct ipc_msg m;
+	size_t len, n = 0;
+
+	ipc_status_begin(&b, buf, IPC_MSG_MAX, 1, 5);
+	for (size_t i = 0; i < N_SAMPLE_RECORDS_ADDED; i++)
+		ck_assert_int_eq(ipc_status_add(&b, &sample_records_added[i]),
+				 0);
+	len = ipc_status_finish(&b, 0, true);
+	m = decode_ok(len);
+	ck_assert_int_eq(ipc_decode_status_reply(&m, &c), 0);
+	ipc_record_iter_init(&it, &c);
+	while (ipc_record_next(&it, &got)) {
+		ck_assert_uint_lt(n, N_SAMPLE_RECORDS_ADDED);
+		ck_assert_uint_eq(got.type, sample_records_added[n].type);
+		ck_assert_mem_eq(&got.u, &sample_records_added[n].u,
+				 sizeof(got.u));
+		n++;
+	}
+	ck_assert_uint_eq(n, N_SAMPLE_RECORDS_ADDED);
+
+	bad.u.link.syn_shed = 2;
+	ipc_status_begin(&b, buf, IPC_MSG_MAX, 1, 6);
+	ck_assert_int_eq(ipc_status_add(&b, &bad), 0);
+	len = ipc_status_finish(&b, 0, true);
+	m = decode_ok(len);
+	ck_assert_int_eq(ipc_decode_status_reply(&m, &c), -EBADMSG);
+}
+END_TEST
+
 START_TEST(test_status_builder_cuts_and_cleans_strings)
 {
 	struct ipc_status_builder b;
@@ -1022,6 +1059,7 @@ static Suite *ipc_suite(void)
 
 	tc = tcase_create("status");
 	tcase_add_test(tc, test_status_reply_round_trips_every_record);
+	tcase_add_test(tc, test_status_reply_owner_and_link_records);
 	tcase_add_test(tc, test_status_builder_cuts_and_cleans_strings);
 	tcase_add_test(tc, test_status_builder_fills_chunks_to_the_bound);
 	tcase_add_test(tc, test_status_reply_error_must_be_last_and_empty);

@@ -98,14 +98,18 @@ static const struct ipc_tcp_getopt_reply tcp_getopt_reply_failed = {
 
 #define N_RECORDS (sizeof(sample_records) / sizeof(sample_records[0]))
 
-/* A STATUS reply: its status, and whether it carries the records. */
+/* A STATUS reply: its status, and whether it carries records: the
+ * first sample's, or the added one's. */
 struct status_reply {
 	int32_t status;
 	bool records;
+	bool added;
 };
 
 static const struct status_reply status_reply = {.records = true};
 static const struct status_reply status_reply_failed = {.status = -ENOMEM};
+static const struct status_reply status_reply_added = {.records = true,
+						       .added = true};
 
 static const struct ipc_dgram_hdr dgram = {.addr = 0x0a000001, .port = 53};
 static const struct ipc_dgram_hdr dgram_error = {.addr = 0x0a000001,
@@ -174,9 +178,15 @@ static int encode_status_reply(const void *value, uint32_t id,
 	struct ipc_status_builder b;
 	struct ipc_status_chunk c = {.status = v->status};
 	struct ipc_record_iter it;
-	size_t n = v->records ? N_RECORDS : 0;
+	size_t n = !v->records ? 0
+		   : v->added  ? N_SAMPLE_RECORDS_ADDED
+			       : N_RECORDS;
 
-	memcpy(r, sample_records, sizeof(sample_records));
+	_Static_assert(N_SAMPLE_RECORDS_ADDED <= N_RECORDS, "r holds them");
+	if (v->added)
+		memcpy(r, sample_records_added, sizeof(sample_records_added));
+	else
+		memcpy(r, sample_records, sizeof(sample_records));
 	if (from) {
 		if (ipc_decode_status_reply(from, &c))
 			return -1;
@@ -283,6 +293,10 @@ static const struct vector vectors[] = {
      "717273747576777881828384858687889192939495969798a1a2a3a4a5a6a7a8"
      "0006001c0000000100000002000000030000000400000005000000060007001c"
      "b1b2b3b4b5b6b7b80f7463705f72785f7365676d656e7473"},
+    {"status_reply_added", encode_status_reply, &status_reply_added, 13, false,
+     "5554010080030000000000540000000d000000000001000200090018000003e8"
+     "00000011000021220000003141424344000a00240000000901000000c1c2c3c4"
+     "c5c6c7c8d1d2d3d4d5d6d7d8e1e2e3e4e5e6e7e8"},
     {"status_reply_failed", encode_status_reply, &status_reply_failed, 12,
      false, "5554010080030000000000180000000cfffffff400010000"},
     {"dgram", encode_dgram, &dgram, 0, true, "0a0000010035000000000000"},

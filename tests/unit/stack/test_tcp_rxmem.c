@@ -36,6 +36,35 @@ static void put_data(struct pair *p, int ca, int cb, uint32_t base,
 	t_drain(p->a);
 }
 
+/* put_data(), and the ACK A answers with into *ack. */
+static void put_data_ack(struct pair *p, int ca, int cb, uint32_t base,
+			 uint32_t off, uint32_t len, struct tcp_seg *ack)
+{
+	struct tcp_conn *a = tcp_conn_get(p->a, ca);
+	struct tframe f;
+	uint8_t ts[12];
+	uint8_t *d;
+
+	t_ts_opt(ts, a->ts_recent + 1, 0);
+	t_craft(p, ca, cb, &f, base + off, TCP_ACK, ts, sizeof(ts), len);
+	d = t_tcp_hdr(&f) + TCP_HDR_LEN + sizeof(ts);
+	for (uint32_t i = 0; i < len; i++)
+		d[i] = pat(off + i);
+	t_tcp_recsum(&f);
+	t_input(p->a, p->now, &f);
+	t_pop_seg(p->a, ack);
+	t_drain(p->a);
+}
+
+/* Is SACK block b of ack [base + from, base + to)? */
+static void ck_sack(const struct tcp_seg *ack, int b, uint32_t base,
+		    uint32_t from, uint32_t to)
+{
+	ck_assert_int_gt(ack->nsack, b);
+	ck_assert_uint_eq(ack->sack[b][0] - base, from);
+	ck_assert_uint_eq(ack->sack[b][1] - base, to);
+}
+
 /* Reads what A's connection holds and checks it is the stream from
  * offset 0 on; returns the byte count. */
 static size_t read_check(struct pair *p, int ca)
@@ -301,18 +330,156 @@ START_TEST(test_hard_pressure_keeps_a_minimum_per_connection)
 	ck_assert_uint_eq(t_rule(p.a, data_mem_pressure), 1);
 	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_drop_mem_pressure), 1);
 	/* ... connection 1, holding nothing, still receives, up to its
-	 * minimum. */
+	 * minimum: the segment that crosses it is cut to it, the next
+	 * one dropped. */
 	put_data(&p, ca[1], cb[1], base1, 0, 1400);
 	put_data(&p, ca[1], cb[1], base1, 1400, 1400);
 	ck_assert_uint_eq(a1->rcv_nxt, base1 + 2800);
 	ck_assert_uint_eq(t_rule(p.a, data_mem_pressure), 1);
 	put_data(&p, ca[1], cb[1], base1, 2800, 1400);
-	ck_assert_uint_eq(a1->rcv_nxt, base1 + 2800);
+	ck_assert_uint_eq(a1->rcv_nxt,
+			  base1 + TCP_RCV_PRESSURE_WND_SEGS * a1->our_mss);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_trim_mem_pressure), 1);
+	ck_assert_uint_eq(t_rule(p.a, data_mem_pressure), 1);
+	put_data(&p, ca[1], cb[1], base1, 2920, 1400);
 	ck_assert_uint_eq(t_rule(p.a, data_mem_pressure), 2);
 	/* Once it reads, it goes on. */
-	ck_assert_uint_eq(read_check(&p, ca[1]), 2800);
-	put_data(&p, ca[1], cb[1], base1, 2800, 1400);
-	ck_assert_uint_eq(a1->rcv_nxt, base1 + 4200);
+	ck_assert_uint_eq(read_check(&p, ca[1]), 2920);
+	put_data(&p, ca[1], cb[1], base1, 2920, 1400);
+	ck_assert_uint_eq(a1->rcv_nxt, base1 + 4320);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* Under hard pressure a connection with a hole and more than its
+ * minimum held out of order must still move: the segment that fills the
+ * hole makes room by pruning the connection's own out-of-order data
+ * (RFC 2018 8: SACKed data may be discarded, the sender resends it), so
+ * it is never refused for the bytes it holds beyond the hole. The large
+ * class is the one under pressure, so the stack-wide pruning of the
+ * small class leaves this connection's store alone. */
+START_TEST(test_hard_pressure_segment_filling_the_hole_prunes_its_own_store)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[16];
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t nheld = 0, base;
+
+	stack_limits_default(&lim);
+	lim.pkt_large_max = 16;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	ck_assert_uint_eq(a->our_mss, 1460);
+	/* A hole of 1400 bytes, then 3 x 1400 held out of order. */
+	for (uint32_t i = 1; i <= 3; i++)
+		put_data(&p, ca, cb, base, 1400 * i, 1400);
+	ck_assert_uint_eq(a->nooo, 3);
+	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 5000));
+	/* The hole fills: the highest out-of-order segments go until the
+	 * connection is within its minimum, and the stream moves on. */
+	put_data(&p, ca, cb, base, 0, 1400);
+	ck_assert_uint_eq(a->rcv_nxt, base + 2800);
+	ck_assert_uint_eq(a->nooo, 0);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 2);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_drop_mem_pressure), 0);
+	ck_assert_uint_eq(read_check(&p, ca), 2800);
+	/* What was pruned comes again and is taken. */
+	put_data(&p, ca, cb, base, 2800, 1400);
+	ck_assert_uint_eq(a->rcv_nxt, base + 4200);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* Under hard pressure a super-segment beyond the minimum is not dropped
+ * whole: the part that fits is taken (and its FIN, which lies beyond
+ * the cut, dropped). */
+START_TEST(test_hard_pressure_cuts_a_super_segment_to_the_minimum)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[16];
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t nheld = 0, base;
+
+	stack_limits_default(&lim);
+	lim.pkt_large_max = 16;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 5000));
+	put_data(&p, ca, cb, base, 0, 20000);
+	ck_assert_uint_eq(a->rcv_nxt,
+			  base + TCP_RCV_PRESSURE_WND_SEGS * a->our_mss);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_trim_mem_pressure), 1);
+	ck_assert_uint_eq(read_check(&p, ca),
+			  TCP_RCV_PRESSURE_WND_SEGS * a->our_mss);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* Minimums must not add up: under hard pressure a connection takes data
+ * only with a slot, and the pool has tcp_rcv_min_slots_max() of them,
+ * TCP_RCV_MIN_SLOT_BUFS small buffers each, between the hard mark and
+ * the last TCP_POOL_RESERVE_SMALL buffers. At the limit one more
+ * connection gets nothing (counted) until a holder has read all it
+ * held; the last buffers are never reached. */
+START_TEST(test_hard_pressure_minimums_do_not_add_up_beyond_their_slots)
+{
+	enum { MAX = 512, SLOTS = (MAX - MAX * 12 / 16 - 64) / 3 };
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[MAX];
+	int ca[SLOTS + 1], cb[SLOTS + 1];
+	uint32_t nheld = 0, base[SLOTS + 1];
+
+	_Static_assert(TCP_MEM_HARD_16THS == 12 &&
+			   TCP_POOL_RESERVE_SMALL == 64 &&
+			   TCP_RCV_MIN_SLOT_BUFS == 3,
+		       "SLOTS as the stack counts them");
+	stack_limits_default(&lim);
+	lim.pkt_small_max = MAX;
+	t_pair_lim(&p, &lim);
+	open_many(&p, SLOTS + 1, ca, cb);
+	ck_assert_uint_eq(tcp_rcv_min_slots_max(p.a), SLOTS);
+	for (int i = 0; i <= SLOTS; i++)
+		base[i] = tcp_conn_get(p.a, ca[i])->rcv_nxt;
+	nheld = t_pool_fill(p.a, MAX * TCP_MEM_HARD_16THS / 16 + 1, held, MAX);
+	ck_assert_int_eq(tcp_mem_level(p.a), TCP_MEM_HARD);
+	/* SLOTS applications never read: each connection takes its
+	 * minimum, and holds its slot. */
+	for (int i = 0; i < SLOTS; i++) {
+		put_data(&p, ca[i], cb[i], base[i], 0, 1400);
+		put_data(&p, ca[i], cb[i], base[i], 1400, 1400);
+		ck_assert_uint_eq(tcp_conn_get(p.a, ca[i])->rcv_nxt,
+				  base[i] + 2800);
+	}
+	ck_assert_uint_eq(p.a->tcp->rcv_min_slots, SLOTS);
+	ck_assert_uint_le(small_in_use(&p), MAX - TCP_POOL_RESERVE_SMALL);
+	/* One more: no slot, nothing taken. */
+	put_data(&p, ca[SLOTS], cb[SLOTS], base[SLOTS], 0, 1400);
+	ck_assert_uint_eq(tcp_conn_get(p.a, ca[SLOTS])->rcv_nxt, base[SLOTS]);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_drop_mem_slots), 1);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_drop_no_buffer), 0);
+	/* A holder reads all it held: its slot is the next one's. */
+	ck_assert_uint_eq(read_check(&p, ca[0]), 2800);
+	ck_assert_uint_eq(p.a->tcp->rcv_min_slots, SLOTS - 1);
+	put_data(&p, ca[SLOTS], cb[SLOTS], base[SLOTS], 0, 1400);
+	ck_assert_uint_eq(tcp_conn_get(p.a, ca[SLOTS])->rcv_nxt,
+			  base[SLOTS] + 1400);
+	ck_assert_uint_eq(p.a->tcp->rcv_min_slots, SLOTS);
 	t_pool_release(p.a, held, &nheld);
 	t_pair_free(&p);
 }
@@ -380,6 +547,178 @@ START_TEST(test_pruning_frees_the_class_that_is_short)
 	ck_assert_uint_eq(a0->nooo, 10);
 	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 1);
 	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* Pruning is per buffer class: pruning the class under pressure removes
+ * only the entries held in buffers of that class, even when entries in
+ * the other class lie above them (they would free nothing it lacks). */
+START_TEST(test_pruning_one_class_never_frees_the_other_class_entries)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[16];
+	int ca[2], cb[2];
+	struct tcp_conn *a0;
+	uint32_t nheld = 0, base0, base1;
+
+	stack_limits_default(&lim);
+	lim.pkt_large_max = 16;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 2, ca, cb);
+	a0 = tcp_conn_get(p.a, ca[0]);
+	base0 = a0->rcv_nxt;
+	base1 = tcp_conn_get(p.a, ca[1])->rcv_nxt;
+	/* Connection 0: a 64 KiB buffer low, ten small ones above it. */
+	put_data(&p, ca[0], cb[0], base0, 100, 20000);
+	for (uint32_t i = 0; i < 10; i++)
+		put_data(&p, ca[0], cb[0], base0, 30000 + 301 * i, 300);
+	ck_assert_uint_eq(a0->nooo, 11);
+	ck_assert_uint_eq(a0->ooo_bufs[PKT_CLASS_LARGE], 1);
+	ck_assert_uint_eq(a0->ooo_bufs[PKT_CLASS_SMALL], 10);
+	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 5000));
+	/* Data on connection 1 prunes the large class: the large entry
+	 * goes, the small ones above it stay. */
+	put_data(&p, ca[1], cb[1], base1, 0, 100);
+	ck_assert_uint_eq(a0->ooo_bufs[PKT_CLASS_LARGE], 0);
+	ck_assert_uint_eq(a0->ooo_bufs[PKT_CLASS_SMALL], 10);
+	ck_assert_uint_eq(a0->nooo, 10);
+	ck_assert_uint_eq(a0->ooo[0].seq, base0 + 30000);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 1);
+	ck_assert_int_eq(p.a->tcp->ooo_holders[PKT_CLASS_LARGE], -1);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* Under hard pressure the biggest holders are cut first, all down to
+ * one level that frees what the pool needs (to TCP_MEM_PRUNE_TO_16THS):
+ * two big holders end level, a small one keeps all it had. */
+START_TEST(test_pruning_cuts_the_biggest_holders_down_to_one_level)
+{
+	enum { MAX = 512 };
+	static const uint32_t hold[3] = {200, 150, 20};
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[MAX];
+	int ca[4], cb[4];
+	struct tcp_conn *a[4];
+	uint32_t nheld = 0, base[4];
+
+	stack_limits_default(&lim);
+	lim.pkt_small_max = MAX;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 4, ca, cb);
+	for (int i = 0; i < 4; i++) {
+		a[i] = tcp_conn_get(p.a, ca[i]);
+		base[i] = a[i]->rcv_nxt;
+	}
+	for (int c = 0; c < 3; c++)
+		for (uint32_t i = 0; i < hold[c]; i++)
+			put_data(&p, ca[c], cb[c], base[c], 301 * (i + 1), 300);
+	for (int c = 0; c < 3; c++)
+		ck_assert_uint_eq(a[c]->ooo_bufs[PKT_CLASS_SMALL], hold[c]);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_ooo_pruned), 0);
+	nheld = t_pool_fill(p.a, MAX * TCP_MEM_HARD_16THS / 16 + 1, held, MAX);
+	put_data(&p, ca[3], cb[3], base[3], 0, 100);
+	ck_assert_uint_lt(a[0]->ooo_bufs[PKT_CLASS_SMALL], hold[1]);
+	ck_assert_uint_eq(a[0]->ooo_bufs[PKT_CLASS_SMALL],
+			  a[1]->ooo_bufs[PKT_CLASS_SMALL]);
+	ck_assert_uint_eq(a[2]->ooo_bufs[PKT_CLASS_SMALL], hold[2]);
+	ck_assert_uint_le(small_in_use(&p),
+			  MAX * TCP_MEM_PRUNE_TO_16THS / 16 + 1);
+	ck_assert_uint_ge(small_in_use(&p),
+			  MAX * TCP_MEM_PRUNE_TO_16THS / 16 - 1);
+	ck_assert_uint_eq(a[3]->rcv_nxt, base[3] + 100);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* RFC 2883 4 (4.1.2): a segment that duplicates data the receiver holds
+ * out of order is reported in a D-SACK block, the first block, whether
+ * or not it starts inside that data; RFC 2883 4.2 and RFC 2018 4: the
+ * next block is the one holding it, which holds the segment that
+ * triggered the ACK. */
+START_TEST(test_rfc2883_dsack_for_a_segment_covering_data_held_out_of_order)
+{
+	struct pair p;
+	struct tcp_seg ack;
+	int ca, cb;
+	uint32_t base;
+
+	t_pair(&p);
+	open_many(&p, 1, &ca, &cb);
+	base = tcp_conn_get(p.a, ca)->rcv_nxt;
+	put_data_ack(&p, ca, cb, base, 200, 100, &ack);
+	ck_assert_uint_eq(ack.nsack, 1);
+	/* [100, 400) arrives: [200, 300) twice. */
+	put_data_ack(&p, ca, cb, base, 100, 300, &ack);
+	ck_assert_uint_eq(ack.ack, base);
+	ck_assert_uint_eq(ack.nsack, 2);
+	ck_sack(&ack, 0, base, 200, 300);
+	ck_sack(&ack, 1, base, 100, 400);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_tx_dsacks), 1);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* RFC 2018 4: the receiver reports the data it holds; a segment that
+ * partly overlaps held out-of-order data has every new byte kept (all
+ * its runs between held segments, not only the first), so the SACK
+ * blocks report all that arrived and the sender need not resend it. */
+START_TEST(test_rfc2018_every_new_byte_of_an_overlapping_segment_is_kept)
+{
+	struct pair p;
+	struct tcp_seg ack;
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t base;
+
+	t_pair(&p);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	put_data_ack(&p, ca, cb, base, 200, 100, &ack);
+	put_data_ack(&p, ca, cb, base, 400, 100, &ack);
+	/* [100, 600): new [100, 200), [300, 400) and [500, 600). */
+	put_data_ack(&p, ca, cb, base, 100, 500, &ack);
+	ck_assert_uint_eq(ack.nsack, 2);
+	ck_sack(&ack, 0, base, 200, 300); /* DSACK: the first duplicate */
+	ck_sack(&ack, 1, base, 100, 600);
+	/* The hole filled, all 600 bytes are delivered, in order. */
+	put_data(&p, ca, cb, base, 0, 100);
+	ck_assert_uint_eq(a->rcv_nxt, base + 600);
+	ck_assert_uint_eq(a->nooo, 0);
+	ck_assert_uint_eq(read_check(&p, ca), 600);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* RFC 2018 4: the first SACK block holds the segment that triggered the
+ * ACK (after a D-SACK block, RFC 2883 4), the others follow. */
+START_TEST(test_rfc2018_first_sack_block_holds_the_latest_segment)
+{
+	struct pair p;
+	struct tcp_seg ack;
+	int ca, cb;
+	uint32_t base;
+
+	t_pair(&p);
+	open_many(&p, 1, &ca, &cb);
+	base = tcp_conn_get(p.a, ca)->rcv_nxt;
+	put_data_ack(&p, ca, cb, base, 100, 100, &ack);
+	put_data_ack(&p, ca, cb, base, 300, 100, &ack);
+	put_data_ack(&p, ca, cb, base, 700, 100, &ack);
+	put_data_ack(&p, ca, cb, base, 500, 100, &ack);
+	ck_sack(&ack, 0, base, 500, 600);
+	/* [350, 450): [350, 400) held, [400, 450) new. */
+	put_data_ack(&p, ca, cb, base, 350, 100, &ack);
+	ck_sack(&ack, 0, base, 350, 400);
+	ck_sack(&ack, 1, base, 300, 450);
 	t_pair_free(&p);
 }
 END_TEST
@@ -459,7 +798,25 @@ int main(void)
 	tcase_add_test(tc, test_pool_pressure_prunes_the_biggest_holder_first);
 	tcase_add_test(tc, test_pressure_keeps_new_windows_at_a_few_segments);
 	tcase_add_test(tc, test_hard_pressure_keeps_a_minimum_per_connection);
+	tcase_add_test(
+	    tc,
+	    test_hard_pressure_segment_filling_the_hole_prunes_its_own_store);
+	tcase_add_test(tc,
+		       test_hard_pressure_cuts_a_super_segment_to_the_minimum);
+	tcase_add_test(
+	    tc, test_hard_pressure_minimums_do_not_add_up_beyond_their_slots);
 	tcase_add_test(tc, test_short_super_segments_move_to_small_buffers);
+	tcase_add_test(
+	    tc, test_pruning_one_class_never_frees_the_other_class_entries);
+	tcase_add_test(tc,
+		       test_pruning_cuts_the_biggest_holders_down_to_one_level);
+	tcase_add_test(
+	    tc,
+	    test_rfc2883_dsack_for_a_segment_covering_data_held_out_of_order);
+	tcase_add_test(
+	    tc, test_rfc2018_every_new_byte_of_an_overlapping_segment_is_kept);
+	tcase_add_test(tc,
+		       test_rfc2018_first_sack_block_holds_the_latest_segment);
 	tcase_add_test(tc, test_pruning_frees_the_class_that_is_short);
 	tcase_add_test(tc,
 		       test_a_transfer_survives_its_sacked_data_being_pruned);

@@ -40,12 +40,14 @@ static void t_open_many_lim(struct pair *p, struct stack_limits *lim,
 	t_drain(p->b);
 }
 
+/* The same with no reserve: the pool is shared alike by all. */
 static void t_open_many(struct pair *p, uint32_t chunks, int n, int *ca,
 			int *cb)
 {
 	struct stack_limits lim;
 
 	stack_limits_default(&lim);
+	lim.tcp_chunks_reserve = 0;
 	t_open_many_lim(p, &lim, chunks, n, ca, cb);
 }
 
@@ -133,7 +135,7 @@ START_TEST(test_memory_waiters_are_woken_oldest_first_one_per_chunk)
 			ck_assert_int_eq(tcp_send(p.a, p.now, ca[i], "y", 1),
 					 1);
 	ck_assert_uint_eq(p.a->tcp->mem_claims, 0);
-	ck_assert_int_eq(p.a->tcp->mem_wait_head, -1);
+	ck_assert(!tcp_mem_waiters(p.a));
 	t_pair_free(&p);
 }
 END_TEST
@@ -182,7 +184,7 @@ START_TEST(test_waiter_that_closes_leaves_the_queue)
 	 * waits any more, and nothing is woken for them. */
 	ck_assert_int_eq(tcp_shutdown(p.a, p.now, ca[1]), 0);
 	tcp_close(p.a, p.now, ca[2]);
-	ck_assert_int_eq(p.a->tcp->mem_wait_head, -1);
+	ck_assert(!tcp_mem_waiters(p.a));
 	t_drain(p.a);
 	tcp_abort(p.a, p.now, ca[0]);
 	ck_assert_int_eq(t_writable(p.a, woken, 3), 0);
@@ -201,6 +203,7 @@ START_TEST(test_orphan_holding_chunks_is_reset_when_others_wait)
 	 * it stays in A's chunks. */
 	stack_limits_default(&lim);
 	lim.tcp_rcvbuf = 4096;
+	lim.tcp_chunks_reserve = 0;
 	t_open_many_lim(&p, &lim, 8, 2, ca, cb);
 	ck_assert_int_eq(tcp_send(p.a, p.now, ca[0], zeros, sizeof(zeros)),
 			 (long)sizeof(zeros));
@@ -235,7 +238,7 @@ START_TEST(test_orphan_whose_data_is_acked_does_not_wait_for_memory)
 	t_open_many(&p, 4, 1, ca, cb);
 	ck_assert_int_eq(tcp_send(p.a, p.now, ca[0], zeros, sizeof(zeros)),
 			 4 * PKT_SMALL_CAP);
-	ck_assert_int_eq(p.a->tcp->mem_wait_head, ca[0]);
+	ck_assert_int_eq(p.a->tcp->mem_wait_head[TCP_MEM_WAIT_POOL], ca[0]);
 	/* Closed by its user with data in flight: ACKs free its chunks,
 	 * and an orphan neither waits nor claims any. */
 	tcp_close(p.a, p.now, ca[0]);
@@ -245,8 +248,128 @@ START_TEST(test_orphan_whose_data_is_acked_does_not_wait_for_memory)
 		t_exchange(&p);
 		t_tick(&p, 100 * MS);
 	}
-	ck_assert_int_eq(p.a->tcp->mem_wait_head, -1);
+	ck_assert(!tcp_mem_waiters(p.a));
 	ck_assert_uint_eq(p.a->tcp->mem_claims, 0);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* ---- the send minimum and the reserve ---- */
+
+#define POOL	16
+#define RESERVE 4
+
+/* A pair whose A side has a 16-chunk pool with a 4-chunk reserve. */
+static void t_open_reserve(struct pair *p, int n, int *ca, int *cb,
+			   uint32_t rcvbuf)
+{
+	struct stack_limits lim;
+
+	stack_limits_default(&lim);
+	lim.tcp_chunks_reserve = RESERVE;
+	if (rcvbuf)
+		lim.tcp_rcvbuf = rcvbuf;
+	t_open_many_lim(p, &lim, POOL, n, ca, cb);
+	ck_assert_uint_eq(p->a->tcp->chunks_reserve, RESERVE);
+}
+
+START_TEST(test_connection_below_its_minimum_takes_chunks_from_the_reserve)
+{
+	struct pair p;
+	int ca[2], cb[2];
+	const uint32_t min = TCP_SND_MIN_CHUNKS * PKT_SMALL_CAP;
+
+	t_open_reserve(&p, 2, ca, cb, 0);
+	/* ca[0] may take every chunk but the reserve's, and waits for
+	 * one outside it. */
+	ck_assert_uint_eq(tcp_send_space(p.a, ca[0]),
+			  (POOL - RESERVE) * PKT_SMALL_CAP);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca[0], zeros, sizeof(zeros)),
+			 (long)sizeof(zeros));
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca[0], zeros, sizeof(zeros)),
+			 (POOL - RESERVE) * PKT_SMALL_CAP -
+			     (long)sizeof(zeros));
+	ck_assert_uint_eq(tcp_send_space(p.a, ca[0]), 0);
+	ck_assert_int_eq(p.a->tcp->mem_wait_head[TCP_MEM_WAIT_POOL], ca[0]);
+	/* ca[1] holds nothing: its minimum comes from the reserve, and
+	 * no more. */
+	ck_assert_uint_eq(tcp_send_space(p.a, ca[1]), min);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca[1], zeros, sizeof(zeros)),
+			 (long)min);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_send_reserve_chunks),
+	    TCP_SND_MIN_CHUNKS);
+	ck_assert_uint_eq(tcp_send_space(p.a, ca[1]), 0);
+	ck_assert_int_eq(p.a->tcp->mem_wait_tail[TCP_MEM_WAIT_POOL], ca[1]);
+	ck_assert_uint_eq(p.a->tcp->chunk_pool.in_use[PKT_CLASS_SMALL],
+			  POOL - RESERVE + TCP_SND_MIN_CHUNKS);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_reserve_run_out_connections_wait_and_take_it_first)
+{
+	struct pair p;
+	int ca[4], cb[4], woken[4];
+
+	/* The limit: RESERVE / TCP_SND_MIN_CHUNKS connections hold their
+	 * minimum from the reserve; one more is refused and waits, in the
+	 * reserve's FIFO, ahead of connections above their minimum. */
+	_Static_assert(RESERVE / TCP_SND_MIN_CHUNKS == 2, "two minimums");
+	t_open_reserve(&p, 4, ca, cb, 0);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca[0], zeros, sizeof(zeros)),
+			 (long)sizeof(zeros));
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca[0], zeros, sizeof(zeros)),
+			 (POOL - RESERVE) * PKT_SMALL_CAP -
+			     (long)sizeof(zeros));
+	for (int i = 1; i <= 2; i++)
+		ck_assert_int_eq(
+		    tcp_send(p.a, p.now, ca[i], zeros, sizeof(zeros)),
+		    TCP_SND_MIN_CHUNKS * PKT_SMALL_CAP);
+	ck_assert_uint_eq(p.a->tcp->chunk_pool.in_use[PKT_CLASS_SMALL], POOL);
+	ck_assert_uint_eq(tcp_send_space(p.a, ca[3]), 0);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca[3], "x", 1), -EAGAIN);
+	ck_assert_int_eq(p.a->tcp->mem_wait_head[TCP_MEM_WAIT_RESERVE], ca[3]);
+	t_drain(p.a);
+	/* ca[1] goes: its two chunks are in the reserve's part of the
+	 * pool, so only ca[3], below its minimum, is woken (ca[0] waits
+	 * for a chunk outside the reserve), and takes its minimum. */
+	tcp_abort(p.a, p.now, ca[1]);
+	ck_assert_int_eq(t_writable(p.a, woken, 4), 1);
+	ck_assert_int_eq(woken[0], ca[3]);
+	ck_assert_uint_eq(tcp_send_space(p.a, ca[0]), 0);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca[3], zeros, sizeof(zeros)),
+			 TCP_SND_MIN_CHUNKS * PKT_SMALL_CAP);
+	ck_assert_int_eq(p.a->tcp->mem_wait_head[TCP_MEM_WAIT_RESERVE], -1);
+	ck_assert_uint_eq(p.a->tcp->mem_claims, 0);
+	t_pair_free(&p);
+}
+END_TEST
+
+START_TEST(test_stalled_senders_do_not_starve_a_fresh_one)
+{
+	struct pair p;
+	enum { STALLED = 6 };
+	int ca[STALLED + 1], cb[STALLED + 1];
+	static uint8_t got[64 << 10];
+
+	/* B's window is 4 KiB and B never reads on ca[0..5]: they send
+	 * until A's pool, outside the reserve, is theirs. */
+	t_open_reserve(&p, STALLED + 1, ca, cb, 4096);
+	for (int round = 0; round < 8; round++) {
+		for (int i = 0; i < STALLED; i++)
+			(void)tcp_send(p.a, p.now, ca[i], zeros, sizeof(zeros));
+		t_exchange(&p);
+	}
+	ck_assert_uint_ge(p.a->tcp->chunk_pool.in_use[PKT_CLASS_SMALL],
+			  POOL - RESERVE);
+	for (int i = 0; i < STALLED; i++)
+		ck_assert_uint_eq(tcp_send_space(p.a, ca[i]), 0);
+	/* The fresh connection, whose reader keeps up, still moves 64 KiB
+	 * (its minimum at a time) while they hold on. */
+	t_transfer(&p, p.a, ca[STALLED], p.b, cb[STALLED], sizeof(got));
+	for (int i = 0; i < STALLED; i++)
+		ck_assert_ptr_nonnull(tcp_conn_get(p.a, ca[i]));
 	t_pair_free(&p);
 }
 END_TEST
@@ -267,6 +390,12 @@ int main(void)
 		       test_orphan_holding_chunks_is_reset_when_others_wait);
 	tcase_add_test(
 	    tc, test_orphan_whose_data_is_acked_does_not_wait_for_memory);
+	tcase_add_test(
+	    tc,
+	    test_connection_below_its_minimum_takes_chunks_from_the_reserve);
+	tcase_add_test(tc,
+		       test_reserve_run_out_connections_wait_and_take_it_first);
+	tcase_add_test(tc, test_stalled_senders_do_not_starve_a_fresh_one);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

@@ -72,6 +72,52 @@ START_TEST(test_syn_budget_per_turn_is_honoured_and_counted)
 }
 END_TEST
 
+/* SYNs dropped beyond the budget are counted on the interface they came
+ * in on too (stack_if_info), so that the daemon sheds a flood at the
+ * flooded TAP alone. */
+START_TEST(test_syn_drops_are_counted_on_their_interface)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct stack_if_info i0, i1;
+	struct tframe f;
+	const uint32_t b1 = 0x0a000101u; /* B's second interface, 10.0.1.1 */
+
+	stack_limits_default(&lim);
+	lim.tcp_syn_turn_budget = 8;
+	t_pair_lim(&p, &lim);
+	ck_assert_int_eq(stack_if_add(p.b, "tap1", PEER_MAC, 1500), 1);
+	ck_assert_int_eq(stack_if_set_address(p.b, p.now, 1, b1, 24), 0);
+	t_discard_tx(p.b);
+	ck_assert_int_ge(tcp_listen(p.b, 0, 80, 64, NULL), 0);
+	t_syn_flood(&p, 30, 20000); /* on interface 0: 22 over */
+	for (unsigned i = 0; i < 5; i++) {
+		struct pkt *g;
+
+		t_tcp_frame(&f, &(struct t_tcp){.saddr = 0x0a000102u,
+						.daddr = b1,
+						.sport = (uint16_t)(40000 + i),
+						.dport = 80,
+						.seq = 7u * i,
+						.flags = TCP_SYN,
+						.wnd = 65535});
+		g = stack_pkt_alloc(p.b, f.len);
+		ck_assert_ptr_nonnull(g);
+		memcpy(g->data, f.b, f.len);
+		g->len = (uint32_t)f.len;
+		g->ifindex = 1;
+		stack_input(p.b, p.now, g);
+	}
+	ck_assert_int_eq(stack_if_info(p.b, 0, &i0), 0);
+	ck_assert_int_eq(stack_if_info(p.b, 1, &i1), 0);
+	ck_assert_uint_eq(i0.syn_over_budget, 22);
+	ck_assert_uint_eq(i1.syn_over_budget, 5);
+	ck_assert_uint_eq(t_rule(p.b, syn_over_budget), 27);
+	t_discard_tx(p.b);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* 0: no bound, every SYN is answered. */
 START_TEST(test_syn_budget_zero_is_unbounded)
 {
@@ -159,6 +205,7 @@ int main(void)
 
 	tcase_add_test(tc, test_syn_budget_per_turn_is_honoured_and_counted);
 	tcase_add_test(tc, test_syn_budget_zero_is_unbounded);
+	tcase_add_test(tc, test_syn_drops_are_counted_on_their_interface);
 	tcase_add_test(tc, test_established_segments_pass_a_spent_budget);
 	tcase_add_test(tc, test_dropped_syn_retried_completes_with_a_cookie);
 	suite_add_tcase(s, tc);
