@@ -501,6 +501,39 @@ static int check_datagram_socket(int fd)
 	return type == SOCK_SEQPACKET ? 0 : -EOPNOTSUPP;
 }
 
+/* The socket's pending error (an error packet at the head of its
+ * channel), taken, as a kernel's send returns and clears sk_err; 0
+ * when the head is a datagram or nothing, or fd is not a UDP socket's
+ * channel (its bytes are left alone). */
+static int udp_take_error(int fd)
+{
+	uint8_t hdr[IPC_DGRAM_HDR_LEN];
+	struct ipc_dgram_hdr h;
+	ssize_t n;
+
+	n = recv(fd, hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+	if (n != (ssize_t)sizeof(hdr) ||
+	    ipc_dgram_hdr_decode(hdr, 0, &h) != 0 ||
+	    !(h.flags & IPC_DGRAM_F_ERROR))
+		return 0;
+	/* A TCP stream's bytes may look like an error packet: only a
+	 * datagram channel's is taken (the send then refuses a stream).
+	 * Asked only here, so the datagram path costs no more. */
+	if (check_datagram_socket(fd) != 0)
+		return 0;
+	/* Take it. Should another thread's utcp_recvfrom() take the
+	 * error between the peek and here, this read discards the
+	 * datagram behind it: threads that send and receive on one
+	 * socket at once may lose a datagram after an error, as they
+	 * may lose one to a full queue. */
+	n = recv(fd, hdr, sizeof(hdr), MSG_DONTWAIT | MSG_TRUNC);
+	if (n != (ssize_t)sizeof(hdr) ||
+	    ipc_dgram_hdr_decode(hdr, 0, &h) != 0 ||
+	    !(h.flags & IPC_DGRAM_F_ERROR))
+		return 0;
+	return -(int)h.error;
+}
+
 ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 		    uint16_t port)
 {
@@ -510,9 +543,13 @@ ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 	struct iovec iov[2];
 	struct msghdr msg;
 	ssize_t n;
+	int err;
 
 	if (len > UTCP_UDP_PAYLOAD_MAX)
 		return -EMSGSIZE;
+	err = udp_take_error(fd);
+	if (err)
+		return err;
 	ipc_dgram_hdr_encode(hdr, &h);
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = sizeof(hdr);
@@ -585,7 +622,61 @@ ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
 	return (ssize_t)payload;
 }
 
+_Static_assert(UTCP_UDP_OPT_TOS == IPC_UDP_OPT_TOS &&
+		   UTCP_UDP_OPT_TTL == IPC_UDP_OPT_TTL,
+	       "the UDP option bits travel as they are");
+
+int utcp_udp_setopt(struct utcp *u, int id, const struct utcp_udp_opts *opts)
+{
+	struct ipc_udp_setopt req = {.sock = id};
+	struct ipc_status_only_reply reply;
+	uint8_t buf[IPC_HDR_LEN + IPC_UDP_SETOPT_LEN];
+	struct ipc_msg m;
+	uint32_t msg_id;
+	int ret, len;
+
+	if (id < 0)
+		return -EBADF;
+	if (!opts || (opts->set & ~(unsigned)IPC_UDP_OPT_ALL))
+		return -EINVAL;
+	req.set = opts->set;
+	if (opts->set & UTCP_UDP_OPT_TOS)
+		req.tos = opts->tos;
+	if (opts->set & UTCP_UDP_OPT_TTL)
+		req.ttl = opts->ttl;
+	pthread_mutex_lock(&u->lock);
+	if (u->broken) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	msg_id = take_id(u);
+	len = ipc_encode_udp_setopt(buf, sizeof(buf), u->version, msg_id, &req);
+	if (len < 0) {
+		ret = len;
+		goto out;
+	}
+	ret = exchange(u, buf, (size_t)len, msg_id, IPC_T_UDP_SETOPT_REPLY, &m,
+		       NULL);
+	if (ret)
+		goto out;
+	if (ipc_decode_udp_setopt_reply(&m, &reply) != 0) {
+		u->broken = true;
+		ret = -EPROTO;
+		goto out;
+	}
+	ret = reply.status;
+out:
+	pthread_mutex_unlock(&u->lock);
+	return ret;
+}
+
 /* ---- TCP ----------------------------------------------------------- */
+
+_Static_assert(UTCP_TCP_OPT_LINGER == IPC_TCP_OPT_LINGER &&
+		   UTCP_TCP_OPT_MAXSEG == IPC_TCP_OPT_MAXSEG &&
+		   UTCP_TCP_OPT_TOS == IPC_TCP_OPT_TOS &&
+		   UTCP_TCP_OPT_TTL == IPC_TCP_OPT_TTL,
+	       "the TCP option bits travel as they are");
 
 static int opts_to_ipc(const struct utcp_tcp_opts *in, struct ipc_tcp_opts *out)
 {
@@ -609,6 +700,16 @@ static int opts_to_ipc(const struct utcp_tcp_opts *in, struct ipc_tcp_opts *out)
 		out->keepintvl_s = in->keepintvl_s;
 	if (in->set & UTCP_TCP_OPT_KEEPCNT)
 		out->keepcnt = in->keepcnt;
+	if (in->set & UTCP_TCP_OPT_LINGER) {
+		out->linger = in->linger;
+		out->linger_s = in->linger_s;
+	}
+	if (in->set & UTCP_TCP_OPT_MAXSEG)
+		out->maxseg = in->maxseg;
+	if (in->set & UTCP_TCP_OPT_TOS)
+		out->tos = in->tos;
+	if (in->set & UTCP_TCP_OPT_TTL)
+		out->ttl = in->ttl;
 	return 0;
 }
 
@@ -815,7 +916,7 @@ int utcp_tcp_listen(struct utcp *u, struct in_addr addr, uint16_t port,
 	struct ipc_tcp_open_reply reply;
 	int ret;
 
-	if ((flags & ~UTCP_NONBLOCK) || port == 0 || backlog < 1 ||
+	if ((flags & ~UTCP_NONBLOCK) || backlog < 1 ||
 	    backlog > (int)IPC_TCP_BACKLOG_MAX)
 		return -EINVAL;
 	ret = opts_to_ipc(opts, &req.opts);
@@ -1037,6 +1138,105 @@ int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts)
 		goto out;
 	}
 	ret = reply.status;
+out:
+	pthread_mutex_unlock(&u->lock);
+	return ret;
+}
+
+int utcp_tcp_close(struct utcp *u, int id, int fd)
+{
+	struct ipc_tcp_linger req = {.id = id};
+	struct ipc_status_only_reply reply;
+	uint8_t buf[IPC_HDR_LEN + IPC_TCP_LINGER_LEN];
+	struct utcp_tcp_opts o;
+	struct ipc_msg m;
+	uint32_t msg_id;
+	int ret, len;
+
+	ret = id < 0 ? -EBADF : utcp_tcp_getopt(u, id, &o);
+	if (ret || !o.linger || o.linger_s == 0)
+		goto out_close; /* linger 0 resets on close(fd) itself */
+	/* FIN after what was written; the daemon answers once it is
+	 * acknowledged, or after linger_s. */
+	(void)shutdown(fd, SHUT_WR);
+	pthread_mutex_lock(&u->lock);
+	if (u->broken) {
+		ret = -ENOTCONN;
+		goto out_unlock;
+	}
+	msg_id = take_id(u);
+	len = ipc_encode_tcp_linger(buf, sizeof(buf), u->version, msg_id, &req);
+	if (len < 0) {
+		ret = len;
+		goto out_unlock;
+	}
+	ret = exchange_within(
+	    u, buf, (size_t)len, msg_id, IPC_T_TCP_LINGER_REPLY, &m, NULL,
+	    (int64_t)o.linger_s * 1000 + UTCP_REPLY_TIMEOUT_MS);
+	if (ret)
+		goto out_unlock;
+	if (ipc_decode_tcp_linger_reply(&m, &reply) != 0) {
+		u->broken = true;
+		ret = -EPROTO;
+		goto out_unlock;
+	}
+	ret = reply.status;
+out_unlock:
+	pthread_mutex_unlock(&u->lock);
+out_close:
+	close(fd);
+	return ret;
+}
+
+int utcp_tcp_getopt(struct utcp *u, int id, struct utcp_tcp_opts *out)
+{
+	struct ipc_tcp_getopt req = {.id = id};
+	struct ipc_tcp_getopt_reply reply;
+	uint8_t buf[IPC_HDR_LEN + IPC_TCP_GETOPT_LEN];
+	struct ipc_msg m;
+	uint32_t msg_id;
+	int ret, len;
+
+	if (id < 0)
+		return -EBADF;
+	pthread_mutex_lock(&u->lock);
+	if (u->broken) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	msg_id = take_id(u);
+	len = ipc_encode_tcp_getopt(buf, sizeof(buf), u->version, msg_id, &req);
+	if (len < 0) {
+		ret = len;
+		goto out;
+	}
+	ret = exchange(u, buf, (size_t)len, msg_id, IPC_T_TCP_GETOPT_REPLY, &m,
+		       NULL);
+	if (ret)
+		goto out;
+	if (ipc_decode_tcp_getopt_reply(&m, &reply) != 0) {
+		u->broken = true;
+		ret = -EPROTO;
+		goto out;
+	}
+	ret = reply.status;
+	if (ret == 0) {
+		*out = (struct utcp_tcp_opts){
+		    .set = reply.opts.set,
+		    .nodelay = reply.opts.nodelay,
+		    .keepalive = reply.opts.keepalive,
+		    .sndbuf = reply.opts.sndbuf,
+		    .rcvbuf = reply.opts.rcvbuf,
+		    .keepidle_s = reply.opts.keepidle_s,
+		    .keepintvl_s = reply.opts.keepintvl_s,
+		    .keepcnt = reply.opts.keepcnt,
+		    .linger = reply.opts.linger,
+		    .linger_s = reply.opts.linger_s,
+		    .maxseg = reply.opts.maxseg,
+		    .tos = reply.opts.tos,
+		    .ttl = reply.opts.ttl,
+		};
+	}
 out:
 	pthread_mutex_unlock(&u->lock);
 	return ret;

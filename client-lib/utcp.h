@@ -93,7 +93,8 @@ struct utcp_udp_info {
  * any address / an ephemeral port) and, when remote_port is not 0,
  * connected to remote_addr:remote_port: only its datagrams arrive, and
  * utcp_send() goes there. Fills *info when not NULL. Returns the
- * descriptor, or -EADDRINUSE, -EADDRNOTAVAIL, -EACCES (a port below
+ * descriptor, or -EADDRINUSE, -EADDRNOTAVAIL, -ENETUNREACH (connected,
+ * and no route to remote_addr, as Linux's connect), -EACCES (a port below
  * 1024 without the privilege), -EMFILE (this client's or user's share
  * of sockets), -ENFILE (the daemon's sockets in all), -EINVAL, -ENOMEM,
  * or a control-connection error (-EPIPE, -ETIMEDOUT, -EPROTO).
@@ -116,20 +117,45 @@ int utcp_udp_connect(struct utcp *u, struct in_addr addr, uint16_t port,
  * connected peer). Returns len, or -EMSGSIZE (over
  * UTCP_UDP_PAYLOAD_MAX), -EAGAIN (non-blocking and full), -EPIPE (the
  * daemon closed the socket), -EOPNOTSUPP on a descriptor that is not a
- * UDP socket (a TCP connection: nothing is written), -ENOTSOCK.
- * Routing errors are not reported here: the daemon drops and counts
- * such a datagram, as a kernel may.
+ * UDP socket (a TCP connection: nothing is written, nothing is read),
+ * -ENOTSOCK, or the socket's pending error, taken (nothing is sent
+ * then), as a kernel's send() returns it: -ENETUNREACH when an earlier
+ * send had no route (the daemon finds that after this call returned,
+ * so it is the *next* call that fails), -EHOSTUNREACH when the
+ * neighbour of a connected socket never answered ARP, -ECONNREFUSED ...
+ * for an ICMP error on a connected socket. The error is found only when
+ * it is next in the channel, ahead of any datagram received.
  *
  * A plain write() on a UDP descriptor cannot be refused by the
- * socketpair: the daemon drops what it gets and the next
- * utcp_recvfrom() returns -EDESTADDRREQ (unconnected socket, as
- * write() fails on Linux) or -EINVAL (connected); the socket stays.
+ * socketpair: the daemon drops what it gets and makes -EDESTADDRREQ
+ * (unconnected socket, as write() fails on Linux) or -EINVAL
+ * (connected) the socket's pending error, which the next
+ * utcp_recvfrom() (or utcp_sendto()) returns; the socket stays.
  */
 ssize_t utcp_sendto(int fd, const void *buf, size_t len, struct in_addr addr,
 		    uint16_t port);
 
 /* utcp_sendto() to the connected peer. */
 ssize_t utcp_send(int fd, const void *buf, size_t len);
+
+/* Which fields of struct utcp_udp_opts are given. */
+#define UTCP_UDP_OPT_TOS 0x1 /* IP_TOS: the whole byte, as Linux's UDP */
+#define UTCP_UDP_OPT_TTL 0x2 /* IP_TTL: 1 .. 255, 0 = default (64) */
+
+/* A UDP socket's options; fields not named in `set` keep their values. */
+struct utcp_udp_opts {
+	unsigned set; /* UTCP_UDP_OPT_* */
+	uint8_t tos, ttl;
+};
+
+/*
+ * Sets the options of UDP socket `id` (utcp_udp_info's id; the socket
+ * must have been opened through this handle) for the datagrams it
+ * sends from then on. Returns 0, -EBADF (no such socket of ours),
+ * -EINVAL (an unknown `set` bit), -EOPNOTSUPP (a daemon without
+ * UDP_SETOPT) or a control-connection error.
+ */
+int utcp_udp_setopt(struct utcp *u, int id, const struct utcp_udp_opts *opts);
 
 /*
  * Receives one datagram into buf: returns its length (the part beyond
@@ -169,20 +195,48 @@ ssize_t utcp_recvfrom(int fd, void *buf, size_t cap, struct in_addr *addr,
 /* Which fields of struct utcp_tcp_opts are given. */
 #define UTCP_TCP_OPT_NODELAY   0x01
 #define UTCP_TCP_OPT_KEEPALIVE 0x02
-#define UTCP_TCP_OPT_SNDBUF    0x04 /* 2048 .. 64 MiB */
-#define UTCP_TCP_OPT_RCVBUF    0x08 /* 2048 .. 64 MiB */
-#define UTCP_TCP_OPT_KEEPIDLE  0x10 /* s, 1 .. 30 days */
-#define UTCP_TCP_OPT_KEEPINTVL 0x20 /* s, 1 .. 1 day */
-#define UTCP_TCP_OPT_KEEPCNT   0x40 /* 1 .. 255 */
+#define UTCP_TCP_OPT_SNDBUF    0x04  /* 2048 .. 64 MiB */
+#define UTCP_TCP_OPT_RCVBUF    0x08  /* 2048 .. 64 MiB */
+#define UTCP_TCP_OPT_KEEPIDLE  0x10  /* s, 1 .. 30 days */
+#define UTCP_TCP_OPT_KEEPINTVL 0x20  /* s, 1 .. 1 day */
+#define UTCP_TCP_OPT_KEEPCNT   0x40  /* 1 .. 255 */
+#define UTCP_TCP_OPT_LINGER    0x80  /* SO_LINGER: linger, linger_s */
+#define UTCP_TCP_OPT_MAXSEG    0x100 /* TCP_MAXSEG: 0 (none) or 88 .. 32767 */
+#define UTCP_TCP_OPT_TOS       0x200 /* IP_TOS */
+#define UTCP_TCP_OPT_TTL       0x400 /* IP_TTL: 1 .. 255, 0 = default (64) */
 
-/* Socket options; fields not named in `set` take the daemon's
- * defaults. A NULL pointer means all defaults. */
+/*
+ * Socket options; fields not named in `set` take the daemon's
+ * defaults (utcp_tcp_open, utcp_tcp_listen) or keep their values
+ * (utcp_tcp_setopt). A NULL pointer means all defaults. As Linux's:
+ *   - sndbuf/rcvbuf are the buffers' sizes in bytes of data, read back
+ *     (utcp_tcp_getopt) as set. Linux doubles the value given to
+ *     setsockopt() (its buffers count kernel overhead too) and reads
+ *     the doubled value back; here the value is what the stack holds,
+ *     so it is neither doubled nor reported doubled.
+ *   - linger with linger_s 0: close() resets the connection (RST,
+ *     unsent data discarded) instead of finishing it with FIN. With
+ *     linger_s > 0, utcp_tcp_close() blocks until everything is sent
+ *     or linger_s has passed; close() of the descriptor itself cannot
+ *     block (the connection finishes in the background, as Linux's
+ *     does once its linger time has passed).
+ *   - maxseg (TCP_MAXSEG) clamps the MSS advertised in the SYN and
+ *     used for sending; it applies when set at utcp_tcp_open or
+ *     utcp_tcp_listen (for the connections accepted), and a later
+ *     utcp_tcp_setopt only records it.
+ *   - tos (IP_TOS: the DSCP bits; TCP keeps the ECN bits to itself)
+ *     and ttl (IP_TTL) go on every segment sent from then on.
+ */
 struct utcp_tcp_opts {
 	unsigned set; /* UTCP_TCP_OPT_* */
 	bool nodelay;
 	bool keepalive;
 	uint32_t sndbuf, rcvbuf;
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
+	bool linger;
+	uint32_t linger_s;
+	uint32_t maxseg;
+	uint8_t tos, ttl;
 };
 
 /* A connection's or listener's identity. */
@@ -204,7 +258,9 @@ struct utcp_tcp_info {
  * Without UTCP_NONBLOCK it waits (in poll) until the connection is
  * established and returns the descriptor, or -ECONNREFUSED,
  * -ETIMEDOUT (timeout_ms passed; 0 = UTCP_TCP_CONNECT_TIMEOUT_DEFAULT_MS),
- * -EHOSTUNREACH, -ENETUNREACH, -EADDRINUSE, -EADDRNOTAVAIL, -EACCES
+ * -EHOSTUNREACH (also when no one answers ARP for the next hop: after
+ * about 3 s, three requests 1 s apart, as Linux), -ENETUNREACH (no
+ * route), -EADDRINUSE, -EADDRNOTAVAIL, -EACCES
  * (local_port below 1024 without the privilege), -EMFILE (this client's
  * or user's share), -ENFILE (the daemon's connections in all), -EINVAL,
  * or a control-connection error. It waits on the new descriptor, not
@@ -231,9 +287,11 @@ int utcp_tcp_connect(struct utcp *u, struct in_addr addr, uint16_t port,
 		     int flags, struct utcp_tcp_info *info);
 
 /*
- * Listens on addr:port (INADDR_ANY = every address; port not 0) with at
- * most `backlog` (1..4096) connections waiting to be accepted; `opts`
- * apply to the connections it accepts. Returns the listening
+ * Listens on addr:port (INADDR_ANY = every address; port 0 = an
+ * ephemeral port, as Linux's listen() without bind(): *info's
+ * local_port says which) with at most `backlog` (1..4096) connections
+ * waiting to be accepted; `opts` apply to the connections it accepts.
+ * Returns the listening
  * descriptor (a SOCK_SEQPACKET socket: poll it for POLLIN, pass it to
  * utcp_tcp_accept(), close it to stop listening), or -EADDRINUSE,
  * -EADDRNOTAVAIL, -EACCES (a port below 1024 without the privilege),
@@ -246,7 +304,9 @@ int utcp_tcp_listen(struct utcp *u, struct in_addr addr, uint16_t port,
 
 /*
  * Takes the next connection from a listening descriptor: returns its
- * descriptor (close-on-exec; O_NONBLOCK with UTCP_NONBLOCK) and fills
+ * descriptor (close-on-exec; O_NONBLOCK exactly when `flags` has
+ * UTCP_NONBLOCK: as with Linux's accept4(), the listening descriptor's
+ * own O_NONBLOCK is not inherited) and fills
  * *info (its id, both endpoints) when not NULL. Without UTCP_NONBLOCK
  * it sleeps in poll() until one arrives; with it, returns -EAGAIN when
  * none is waiting. -EBADMSG for a packet not from the daemon,
@@ -289,6 +349,28 @@ int utcp_tcp_error(int fd);
  * keep their current values. Returns 0, -EBADF (no such connection of
  * ours), -EINVAL, or a control-connection error. */
 int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts);
+
+/*
+ * Closes connection `id` whose descriptor is fd, as Linux's close()
+ * does with SO_LINGER: with linger on and linger_s > 0 it shuts the
+ * sending side (FIN after the data) and waits until the peer has
+ * acknowledged everything, FIN included, or linger_s has passed, then
+ * closes fd; the connection goes on in the background after a timeout,
+ * as on Linux. Other threads' requests on this handle wait meanwhile.
+ * Without a linger time it is close(fd) (linger 0: the connection is
+ * reset). Returns 0 (also when the time ran out, as Linux's close), or
+ * -EBADF (not a connection of this handle; fd is closed all the same),
+ * or a control-connection error. When the peer had already closed its
+ * side, the wait ends once the FIN is handed to the stack.
+ */
+int utcp_tcp_close(struct utcp *u, int id, int fd);
+
+/* Reads the options of connection `id` (as utcp_tcp_setopt finds it)
+ * into *out: every field, with `set` naming them all; ttl reads 64
+ * when left to the default, as Linux's getsockopt(IP_TTL). Returns 0,
+ * -EBADF, -EOPNOTSUPP (a daemon without TCP_GETOPT) or a
+ * control-connection error. */
+int utcp_tcp_getopt(struct utcp *u, int id, struct utcp_tcp_opts *out);
 
 /*
  * Returns once the daemon has read and processed every frame that had

@@ -187,6 +187,36 @@ static int handle_tcp_setopt(struct control_client *c, const struct ipc_msg *m)
 	return err;
 }
 
+static int handle_tcp_linger(struct control_client *c, const struct ipc_msg *m)
+{
+	struct ipc_tcp_linger req;
+	int err = ipc_decode_tcp_linger(m, &req);
+
+	if (!err)
+		control_tcp_linger(c, m, &req);
+	return err;
+}
+
+static int handle_udp_setopt(struct control_client *c, const struct ipc_msg *m)
+{
+	struct ipc_udp_setopt req;
+	int err = ipc_decode_udp_setopt(m, &req);
+
+	if (!err)
+		control_udp_setopt(c, m, &req);
+	return err;
+}
+
+static int handle_tcp_getopt(struct control_client *c, const struct ipc_msg *m)
+{
+	struct ipc_tcp_getopt req;
+	int err = ipc_decode_tcp_getopt(m, &req);
+
+	if (!err)
+		control_tcp_getopt(c, m, &req);
+	return err;
+}
+
 /* Every request the daemon answers: its type and its handler, which
  * decodes the body (returning the decoder's error) and queues the
  * reply (or defers it). */
@@ -201,6 +231,9 @@ static const struct {
     {IPC_T_TCP_LISTEN, handle_tcp_listen},
     {IPC_T_TCP_SETOPT, handle_tcp_setopt},
     {IPC_T_BARRIER, handle_barrier},
+    {IPC_T_TCP_GETOPT, handle_tcp_getopt},
+    {IPC_T_UDP_SETOPT, handle_udp_setopt},
+    {IPC_T_TCP_LINGER, handle_tcp_linger},
 };
 
 /* Tears the client down (ctl->client_destroy): its UDP sockets (after

@@ -25,22 +25,23 @@
  * share). Listeners are bounded by the stack (tcp_listeners_max) and
  * charged the same way.
  *
- * Application -> stack (channel_input). The daemon reads its end only
- * while tcp_send_space() > 0, at most that many bytes, into one buffer
- * shared by every channel (CONTROL_TCP_IO_BYTES, in struct control_tcp)
- * and straight on into tcp_send(). tcp_send_space() counts both the
- * connection's send buffer and the stack's shared chunk pool, so
- * tcp_send() takes every byte read: a channel owns no buffer of its
- * own, and every byte the daemon holds for a connection is in the
- * stack's bounded pools (send_chunks_max, the packet pool). When there
- * is no space and the application has written something (a peek), the
- * daemon calls tcp_send() with nothing, which answers -EAGAIN and
- * arms STACK_EV_TCP_WRITABLE, stops the read watcher and waits for that
- * event: the socketpair fills and the application blocks in write(),
- * as on a full socket buffer. The event comes from an ACK when the
- * connection's send buffer is full, and from the stack's memory
- * waiters (tcp_buf.c) when the chunk pool is short, when any connection
- * gives chunks back.
+ * Application -> stack (channel_input). The application's end of the pair holds
+ * an eighth of the connection's send buffer (channel_pair_size), so what it
+ * writes ahead of the peer stays close to the send buffer, as with a kernel
+ * socket. The daemon reads its end only while tcp_send_space() > 0, at most
+ * that many bytes, into one buffer shared by every channel
+ * (CONTROL_TCP_IO_BYTES, in struct control_tcp) and straight on into
+ * tcp_send(). tcp_send_space() counts both the connection's send buffer and the
+ * stack's shared chunk pool, so tcp_send() takes every byte read: a channel
+ * owns no buffer of its own, and every byte the daemon holds for a connection
+ * is in the stack's bounded pools (send_chunks_max, the packet pool). When
+ * there is no space and the application has written something (a peek), the
+ * daemon calls tcp_send() with nothing, which answers -EAGAIN and arms
+ * STACK_EV_TCP_WRITABLE, stops the read watcher and waits for that event: the
+ * socketpair fills and the application blocks in write(), as on a full socket
+ * buffer. The event comes from an ACK when the connection's send buffer is
+ * full, and from the stack's memory waiters (tcp_buf.c) when the chunk pool is
+ * short, when any connection gives chunks back.
  *
  * Stack -> application (channel_output). On STACK_EV_TCP_READABLE the
  * daemon writes tcp_recv_peek() views to its end and tcp_recv_consume()s
@@ -127,6 +128,12 @@
  * a failure (channel_fail), so POLLOUT says the connect is over and
  * utcp_tcp_error() (SO_ERROR) how.
  *
+ * Lingering close (TCP_LINGER, SO_LINGER with a time). The request of
+ * an application that shut its side waits, as a blocking connect's
+ * does (c->reply_pending), while a timer looks at the connection every
+ * CONTROL_TCP_LINGER_POLL_S until its FIN is acknowledged, it fails,
+ * or the linger time passes; destroying the channel answers it too.
+ *
  * Stack events are hints: a handler finds the object by the event's
  * cookie and asks the stack (tcp_recv_peek ...) what is true now, so a
  * stale event is harmless.
@@ -180,7 +187,17 @@ struct tcp_channel {
 	/* The listener whose announcement of this connection waits for
 	 * room (its pending); destroying the channel clears that. */
 	struct tcp_lchannel *announcing;
+	/* A TCP_LINGER not answered yet: its client, request id, and the
+	 * timer that looks at the connection until its FIN is
+	 * acknowledged or the linger time is over. */
+	struct control_client *linger_waiter;
+	uint32_t linger_reply_id;
+	uint64_t linger_deadline; /* daemon_now() */
+	ev_timer linger_timer;
 };
+
+/* How often a lingering close looks at its connection. */
+#define CONTROL_TCP_LINGER_POLL_S 0.01
 
 struct tcp_lchannel {
 	struct control *ctl;
@@ -252,6 +269,39 @@ static void sockopts_apply(const struct ipc_tcp_opts *in,
 		out->keepintvl_s = in->keepintvl_s;
 	if (in->set & IPC_TCP_OPT_KEEPCNT)
 		out->keepcnt = in->keepcnt;
+	if (in->set & IPC_TCP_OPT_LINGER) {
+		out->linger = in->linger;
+		out->linger_s = in->linger_s;
+	}
+	if (in->set & IPC_TCP_OPT_MAXSEG)
+		out->maxseg = (uint16_t)in->maxseg;
+	if (in->set & IPC_TCP_OPT_TOS)
+		out->tos = in->tos;
+	if (in->set & IPC_TCP_OPT_TTL)
+		out->ttl = in->ttl;
+}
+
+/* The wire's options from the stack's: every option, as the
+ * connection holds it (TCP_GETOPT). A TTL left to the default reads
+ * as that default, as Linux's getsockopt(IP_TTL) gives it. */
+static void sockopts_to_ipc(const struct tcp_sockopts *in,
+			    struct ipc_tcp_opts *out)
+{
+	*out = (struct ipc_tcp_opts){
+	    .set = IPC_TCP_OPT_ALL,
+	    .nodelay = in->nodelay,
+	    .keepalive = in->keepalive,
+	    .sndbuf = in->sndbuf,
+	    .rcvbuf = in->rcvbuf,
+	    .keepidle_s = in->keepidle_s,
+	    .keepintvl_s = in->keepintvl_s,
+	    .keepcnt = in->keepcnt,
+	    .linger = in->linger,
+	    .linger_s = in->linger_s,
+	    .maxseg = in->maxseg,
+	    .tos = in->tos,
+	    .ttl = in->ttl ? in->ttl : (uint8_t)STACK_DEFAULT_TTL,
+	};
 }
 
 static void sockopts_from_ipc(const struct stack *s,
@@ -317,6 +367,34 @@ static void channel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 static void connect_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void linger_answer(struct tcp_channel *ch, uint32_t all_sent);
+
+/*
+ * The socketpair is a buffer of its own in front of the TCP send
+ * buffer: what an application can write ahead of a peer that does not
+ * read is the send buffer plus what the pair holds. The application's
+ * end (whose send buffer is what AF_UNIX stream sockets account
+ * against; the receiver's SO_RCVBUF plays no part) is therefore
+ * sized to an eighth of the connection's send buffer: the kernel
+ * doubles the value set, hence the sixteenth. Below the kernel's
+ * minimum the kernel raises it; above the pair's default size it is
+ * left at the default (then what the stack holds dominates anyway).
+ * The size is fixed when the pair is made: a later TCP_SETOPT changes
+ * the stack's buffer only.
+ */
+static void channel_pair_size(int app_fd, uint32_t tcp_sndbuf)
+{
+	int want = (int)(tcp_sndbuf / 16), cur = 0;
+	socklen_t len = sizeof(cur);
+
+	/* getsockopt reports the default doubled. A failure leaves the
+	 * default. */
+	if (getsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &cur, &len) == 0 &&
+	    want < cur / 2)
+		(void)setsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &want,
+				 sizeof(want));
+}
 
 /*
  * Makes a channel for stack connection `conn` with a new stream pair,
@@ -332,6 +410,7 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 				       int *app_fd, int *err)
 {
 	struct control_tcp *t = ctl->tcp;
+	struct tcp_sockopts o;
 	struct tcp_channel *ch;
 	int pair[2];
 
@@ -356,6 +435,8 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 		free(ch);
 		return NULL;
 	}
+	if (tcp_get_sockopts(ctl->d->stack, conn, &o) == 0)
+		channel_pair_size(pair[1], o.sndbuf);
 	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
 		*err = -errno;
 		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
@@ -373,9 +454,11 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 	ev_io_init(&ch->read_watcher, channel_read_cb, ch->fd, EV_READ);
 	ev_io_init(&ch->write_watcher, channel_write_cb, ch->fd, EV_WRITE);
 	ev_init(&ch->connect_timer, connect_timeout_cb);
+	ev_init(&ch->linger_timer, linger_timer_cb);
 	ch->read_watcher.data = ch;
 	ch->write_watcher.data = ch;
 	ch->connect_timer.data = ch;
+	ch->linger_timer.data = ch;
 	(void)tcp_set_user(ctl->d->stack, conn, ch); /* its events' cookie */
 	ch->next = t->channels;
 	if (t->channels)
@@ -393,6 +476,10 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 	struct control *ctl = ch->ctl;
 	struct control_tcp *t = ctl->tcp;
 	struct ev_loop *loop = ctl->d->loop;
+
+	/* A lingering close ends here: the stack finishes the rest. */
+	if (ch->linger_waiter)
+		linger_answer(ch, 0);
 	if (ch->prev)
 		ch->prev->next = ch->next;
 	else
@@ -1180,7 +1267,7 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	l->creator = c->serial;
 	l->listener = listener;
 	l->local_addr = req->local_addr;
-	l->local_port = req->local_port;
+	l->local_port = (uint16_t)tcp_listen_port(d->stack, listener);
 	l->fd = pair[0];
 	l->pending_fd = -1;
 	ev_io_init(&l->write_watcher, lchannel_write_cb, l->fd, EV_WRITE);
@@ -1194,9 +1281,9 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	r.status = 0;
 	r.id = listener;
 	r.local_addr = req->local_addr;
-	r.local_port = req->local_port;
+	r.local_port = l->local_port; /* chosen when the request had 0 */
 	log_msg(LOG_DEBUG, "control: client %u: tcp listener %d on port %u",
-		c->serial, listener, req->local_port);
+		c->serial, listener, l->local_port);
 	reply_open(c, IPC_T_TCP_LISTEN_REPLY, m->id, &r, pair[1]);
 	return;
 fail:
@@ -1232,6 +1319,121 @@ void control_tcp_setopt(struct control_client *c, const struct ipc_msg *m,
 		}
 	}
 	len = ipc_encode_tcp_setopt_reply(buf, sizeof(buf), c->version, m->id,
+					  &r);
+	if (len > 0)
+		control_client_queue(c, buf, len, -1);
+}
+
+_Static_assert(IPC_HDR_LEN + IPC_TCP_GETOPT_REPLY_LEN <= CONTROL_SMALL_MSG_MAX,
+	       "a TCP_GETOPT reply is a small message");
+
+void control_tcp_getopt(struct control_client *c, const struct ipc_msg *m,
+			const struct ipc_tcp_getopt *req)
+{
+	struct daemon *d = c->ctl->d;
+	struct ipc_tcp_getopt_reply r = {0};
+	struct tcp_channel *ch = channel_find(c->ctl, req->id);
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	struct tcp_sockopts o;
+	int len;
+
+	if (!ch || ch->creator != c->serial) {
+		r.status = -EBADF; /* not a connection of this client */
+	} else {
+		r.status = tcp_get_sockopts(d->stack, ch->conn, &o);
+		if (r.status == 0)
+			sockopts_to_ipc(&o, &r.opts);
+	}
+	len = ipc_encode_tcp_getopt_reply(buf, sizeof(buf), c->version, m->id,
+					  &r);
+	if (len < 0) {
+		/* Options the wire cannot carry: say so rather than not
+		 * answer at all. */
+		r = (struct ipc_tcp_getopt_reply){.status = -EINVAL};
+		len = ipc_encode_tcp_getopt_reply(buf, sizeof(buf), c->version,
+						  m->id, &r);
+	}
+	if (len > 0)
+		control_client_queue(c, buf, len, -1);
+}
+
+/* ---- a close that lingers (SO_LINGER with a time) ------------------- */
+
+/* Answers the TCP_LINGER in wait and lets the client's requests flow
+ * again. Sending may destroy the client; the channel stays. */
+static void linger_answer(struct tcp_channel *ch, uint32_t all_sent)
+{
+	struct control_client *c = ch->linger_waiter;
+	struct ipc_status_only_reply r = {.value = all_sent};
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	int len;
+
+	ch->linger_waiter = NULL;
+	ev_timer_stop(ch->ctl->d->loop, &ch->linger_timer);
+	if (!c)
+		return;
+	len = ipc_encode_tcp_linger_reply(buf, sizeof(buf), c->version,
+					  ch->linger_reply_id, &r);
+	if (len > 0)
+		control_client_queue(c, buf, len, -1);
+	c->reply_pending = false;
+	(void)control_client_flush(c);
+}
+
+enum linger_state { LINGER_SENDING, LINGER_ALL_SENT, LINGER_OVER };
+
+/* ALL_SENT: everything the application wrote is sent and acknowledged,
+ * FIN included (FIN-WAIT-2 or TIME-WAIT: what Linux's close waits
+ * for); OVER: the connection failed, nothing more will be sent. */
+static enum linger_state linger_state(const struct tcp_channel *ch)
+{
+	struct stack_tcp_info info;
+
+	if (tcp_conn_info(ch->ctl->d->stack, ch->conn, &info) != 0 ||
+	    info.state == TCPS_CLOSED)
+		return LINGER_OVER;
+	if (info.state == TCPS_FIN_WAIT_2 || info.state == TCPS_TIME_WAIT)
+		return LINGER_ALL_SENT;
+	return LINGER_SENDING;
+}
+
+static void linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct tcp_channel *ch = w->data;
+	enum linger_state st = linger_state(ch);
+
+	if (st != LINGER_SENDING || daemon_now() >= ch->linger_deadline)
+		linger_answer(ch, st == LINGER_ALL_SENT);
+}
+
+void control_tcp_linger(struct control_client *c, const struct ipc_msg *m,
+			const struct ipc_tcp_linger *req)
+{
+	struct daemon *d = c->ctl->d;
+	struct tcp_channel *ch = channel_find(c->ctl, req->id);
+	struct ipc_status_only_reply r = {0};
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	struct tcp_sockopts o;
+	int len;
+
+	if (!ch || ch->creator != c->serial || ch->linger_waiter) {
+		r.status = -EBADF; /* not a connection of this client */
+	} else if (tcp_get_sockopts(d->stack, ch->conn, &o) == 0 && o.linger &&
+		   o.linger_s > 0 && linger_state(ch) == LINGER_SENDING) {
+		/* The reply waits, as a blocking connect's does. */
+		ch->linger_waiter = c;
+		ch->linger_reply_id = m->id;
+		ch->linger_deadline =
+		    daemon_now() + (uint64_t)o.linger_s * 1000000000ull;
+		c->reply_pending = true;
+		ev_timer_set(&ch->linger_timer, CONTROL_TCP_LINGER_POLL_S,
+			     CONTROL_TCP_LINGER_POLL_S);
+		ev_timer_start(d->loop, &ch->linger_timer);
+		return;
+	} else {
+		r.value = linger_state(ch) == LINGER_ALL_SENT;
+	}
+	len = ipc_encode_tcp_linger_reply(buf, sizeof(buf), c->version, m->id,
 					  &r);
 	if (len > 0)
 		control_client_queue(c, buf, len, -1);
@@ -1307,6 +1509,11 @@ void control_tcp_client_gone(struct control *ctl, struct control_client *c)
 		return;
 	for (ch = t->channels; ch; ch = next) {
 		next = ch->next;
+		if (ch->linger_waiter == c) {
+			/* the connection carries on: only the wait ends */
+			ch->linger_waiter = NULL;
+			ev_timer_stop(ctl->d->loop, &ch->linger_timer);
+		}
 		if (ch->waiter == c) {
 			ch->waiter = NULL;
 			channel_destroy(ch, END_CLOSE);

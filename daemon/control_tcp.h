@@ -29,5 +29,14 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 			const struct ipc_tcp_listen *req);
 void control_tcp_setopt(struct control_client *c, const struct ipc_msg *m,
 			const struct ipc_tcp_setopt *req);
+/* TCP_LINGER: answers once the connection's FIN is acknowledged or its
+ * SO_LINGER time has passed (at once without a linger time), or
+ * -EBADF; the client's other requests wait meanwhile. */
+void control_tcp_linger(struct control_client *c, const struct ipc_msg *m,
+			const struct ipc_tcp_linger *req);
+/* TCP_GETOPT: replies with the options of one of the client's
+ * connections (as TCP_SETOPT finds it), or -EBADF. */
+void control_tcp_getopt(struct control_client *c, const struct ipc_msg *m,
+			const struct ipc_tcp_getopt *req);
 
 #endif

@@ -17,7 +17,10 @@
  *     stack's tx queue is full for this turn (daemon_turn_full). A
  *     packet that breaks the channel's format (a plain write()) is
  *     dropped and answered with an error datagram: EDESTADDRREQ, or
- *     EINVAL on a connected socket.
+ *     EINVAL on a connected socket. A datagram with no route
+ *     (ENETUNREACH) becomes the socket's pending error too, as an ICMP
+ *     error does, so the application's next call sees it (Linux's
+ *     sendto returns it at once; here the send has already returned).
  *   stack -> application: on STACK_EV_UDP_READABLE the socket's queue
  *     is drained with udp_peek, and udp_pop only after the packet was
  *     sent. When the socketpair is full (EAGAIN) draining stops and an
@@ -238,7 +241,15 @@ static enum socket_input_result socket_input(struct control_socket *cs, int max,
 			log_msg(LOG_DEBUG,
 				"control: socket %d: send of %zu bytes: %s",
 				cs->sock, payload_len, strerror(-err));
+		if (err == -ENETUNREACH)
+			cs->pending_error = ENETUNREACH; /* no route */
 	}
+	/* A send's error (no route, an unframed packet) goes back as the
+	 * socket's error, which libutcp's next utcp_sendto() or
+	 * utcp_recvfrom() returns. */
+	if (cs->pending_error && !lingering &&
+	    !ev_is_active(&cs->write_watcher))
+		socket_drain(cs);
 	return result;
 }
 
@@ -246,12 +257,9 @@ static void socket_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct control_socket *cs = w->data;
 
-	if (socket_input(cs, CONTROL_DGRAMS_PER_WAKEUP, false) != INPUT_AGAIN) {
+	/* socket_input() sends back any error its packets caused. */
+	if (socket_input(cs, CONTROL_DGRAMS_PER_WAKEUP, false) != INPUT_AGAIN)
 		socket_destroy(cs);
-		return;
-	}
-	if (cs->pending_error && !ev_is_active(&cs->write_watcher))
-		socket_drain(cs);
 }
 
 /* Opens the socket in the stack and finds the address it bound. */
@@ -350,6 +358,34 @@ void control_udp_open(struct control_client *c, const struct ipc_msg *m,
 		control_client_queue(c, buf, len, app_fd);
 	else if (app_fd >= 0)
 		close(app_fd); /* cannot happen; the socket closes on EOF */
+}
+
+void control_udp_setopt(struct control_client *c, const struct ipc_msg *m,
+			const struct ipc_udp_setopt *o)
+{
+	struct stack *s = c->ctl->d->stack;
+	struct ipc_status_only_reply r = {.status = -EBADF};
+	struct control_socket *cs = c->sockets;
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	int len;
+
+	while (cs && cs->sock != o->sock)
+		cs = cs->next;
+	if (cs) {
+		uint8_t tos = 0, ttl = 0;
+
+		/* What the request does not set stays as it is. */
+		(void)udp_socket_get_tos_ttl(s, cs->sock, &tos, &ttl);
+		if (o->set & IPC_UDP_OPT_TOS)
+			tos = o->tos;
+		if (o->set & IPC_UDP_OPT_TTL)
+			ttl = o->ttl;
+		r.status = udp_socket_set_tos_ttl(s, cs->sock, tos, ttl);
+	}
+	len = ipc_encode_udp_setopt_reply(buf, sizeof(buf), c->version, m->id,
+					  &r);
+	if (len > 0)
+		control_client_queue(c, buf, len, -1);
 }
 
 void control_udp_client_gone(struct control_client *c)

@@ -13,6 +13,11 @@
 void control_udp_open(struct control_client *c, const struct ipc_msg *m,
 		      const struct ipc_udp_open *o);
 
+/* Answers UDP_SETOPT request m: sets IP_TOS and IP_TTL of one of the
+ * client's sockets (-EBADF for another's, or none). */
+void control_udp_setopt(struct control_client *c, const struct ipc_msg *m,
+			const struct ipc_udp_setopt *o);
+
 /* The client is going: each of its sockets passes on what the
  * application had already written, then closes. */
 void control_udp_client_gone(struct control_client *c);

@@ -290,8 +290,11 @@ struct tcp_opts_wire {
 CODEC(tcp_opts_wire, IPC_TCP_OPTS_LAYOUT, struct tcp_opts_wire)
 
 /* The options' fields that are the same in both forms. */
+/* clang-format off */
 #define TCP_OPTS_NUMBERS(X)                                                    \
-	X(set) X(sndbuf) X(rcvbuf) X(keepidle_s) X(keepintvl_s) X(keepcnt)
+	X(set) X(sndbuf) X(rcvbuf) X(keepidle_s) X(keepintvl_s) X(keepcnt)    \
+	X(linger_s) X(maxseg) X(tos) X(ttl)
+/* clang-format on */
 #define COPY_TO(field) to->field = from->field;
 
 static void put_tcp_opts(struct writer *w, struct ipc_tcp_opts o)
@@ -301,7 +304,8 @@ static void put_tcp_opts(struct writer *w, struct ipc_tcp_opts o)
 
 	TCP_OPTS_NUMBERS(COPY_TO)
 	wire.flags = (o.nodelay ? IPC_TCP_OPTS_F_NODELAY : 0) |
-		     (o.keepalive ? IPC_TCP_OPTS_F_KEEPALIVE : 0);
+		     (o.keepalive ? IPC_TCP_OPTS_F_KEEPALIVE : 0) |
+		     (o.linger ? IPC_TCP_OPTS_F_LINGER : 0);
 	put_tcp_opts_wire(w, &wire);
 }
 
@@ -314,7 +318,9 @@ static void get_tcp_opts(struct reader *r, struct ipc_tcp_opts *o)
 	TCP_OPTS_NUMBERS(COPY_TO)
 	o->nodelay = (wire.flags & IPC_TCP_OPTS_F_NODELAY) != 0;
 	o->keepalive = (wire.flags & IPC_TCP_OPTS_F_KEEPALIVE) != 0;
-	if (wire.flags & ~(IPC_TCP_OPTS_F_NODELAY | IPC_TCP_OPTS_F_KEEPALIVE))
+	o->linger = (wire.flags & IPC_TCP_OPTS_F_LINGER) != 0;
+	if (wire.flags & ~(IPC_TCP_OPTS_F_NODELAY | IPC_TCP_OPTS_F_KEEPALIVE |
+			   IPC_TCP_OPTS_F_LINGER))
 		r->failed = true;
 }
 
@@ -347,6 +353,11 @@ CODEC(status_only_reply, IPC_STATUS_ONLY_REPLY_LAYOUT,
       struct ipc_status_only_reply)
 CODEC(dgram_hdr, IPC_DGRAM_HDR_LAYOUT, struct ipc_dgram_hdr)
 CODEC(accept, IPC_ACCEPT_LAYOUT, struct ipc_accept)
+CODEC(tcp_getopt, IPC_TCP_GETOPT_LAYOUT, struct ipc_tcp_getopt)
+CODEC(udp_setopt, IPC_UDP_SETOPT_LAYOUT, struct ipc_udp_setopt)
+CODEC(tcp_linger, IPC_TCP_LINGER_LAYOUT, struct ipc_tcp_linger)
+CODEC(tcp_getopt_reply, IPC_TCP_GETOPT_REPLY_LAYOUT,
+      struct ipc_tcp_getopt_reply)
 
 #define RECORD_CODEC(TYPE, number, sname, member)                              \
 	CODEC(rec_##sname, IPC_REC_##TYPE##_LAYOUT, struct ipc_rec_##sname)
@@ -411,7 +422,8 @@ bool ipc_type_is_request(uint16_t type)
 	return type == IPC_T_HELLO || type == IPC_T_UDP_OPEN ||
 	       type == IPC_T_STATUS || type == IPC_T_TCP_CONNECT ||
 	       type == IPC_T_TCP_LISTEN || type == IPC_T_TCP_SETOPT ||
-	       type == IPC_T_BARRIER;
+	       type == IPC_T_BARRIER || type == IPC_T_TCP_GETOPT ||
+	       type == IPC_T_UDP_SETOPT || type == IPC_T_TCP_LINGER;
 }
 
 /* Common entry of every body decoder: the right type, the exact size. */
@@ -448,6 +460,12 @@ static bool no_check(const void *v)
 #define tcp_setopt_sendable	  tcp_setopt_valid
 #define tcp_setopt_reply_sendable tcp_setopt_reply_valid
 #define barrier_reply_sendable	  barrier_reply_valid
+#define tcp_getopt_sendable	  tcp_getopt_valid
+#define udp_setopt_sendable	  udp_setopt_valid
+#define udp_setopt_reply_valid	  tcp_setopt_reply_valid
+#define udp_setopt_reply_sendable tcp_setopt_reply_valid
+#define tcp_linger_sendable	  tcp_linger_valid
+#define tcp_linger_reply_sendable tcp_linger_reply_valid
 
 static bool hello_sendable(struct ipc_hello *v)
 {
@@ -512,7 +530,16 @@ static bool tcp_opts_valid(const struct ipc_tcp_opts *o)
 	if (set & ~IPC_TCP_OPT_ALL)
 		return false;
 	if ((o->nodelay && !(set & IPC_TCP_OPT_NODELAY)) ||
-	    (o->keepalive && !(set & IPC_TCP_OPT_KEEPALIVE)))
+	    (o->keepalive && !(set & IPC_TCP_OPT_KEEPALIVE)) ||
+	    (o->linger && !(set & IPC_TCP_OPT_LINGER)))
+		return false;
+	if ((o->linger_s && !(set & IPC_TCP_OPT_LINGER)) ||
+	    (o->tos && !(set & IPC_TCP_OPT_TOS)) ||
+	    (o->ttl && !(set & IPC_TCP_OPT_TTL)))
+		return false;
+	if (o->maxseg &&
+	    (!(set & IPC_TCP_OPT_MAXSEG) || o->maxseg < IPC_TCP_MAXSEG_MIN ||
+	     o->maxseg > IPC_TCP_MAXSEG_MAX))
 		return false;
 	return in_range_if_set(set, IPC_TCP_OPT_SNDBUF, o->sndbuf,
 			       IPC_TCP_BUF_MIN, IPC_TCP_BUF_MAX) &&
@@ -562,13 +589,54 @@ static bool tcp_open_reply_valid(const struct ipc_tcp_open_reply *v)
 
 static bool tcp_listen_valid(const struct ipc_tcp_listen *v)
 {
-	return v->local_port != 0 && v->backlog != 0 &&
-	       v->backlog <= IPC_TCP_BACKLOG_MAX && tcp_opts_valid(&v->opts);
+	return v->backlog != 0 && v->backlog <= IPC_TCP_BACKLOG_MAX &&
+	       tcp_opts_valid(&v->opts);
 }
 
 static bool tcp_setopt_valid(const struct ipc_tcp_setopt *v)
 {
 	return v->id >= 0 && tcp_opts_valid(&v->opts);
+}
+
+static bool tcp_getopt_valid(const struct ipc_tcp_getopt *v)
+{
+	return v->id >= 0;
+}
+
+/* A failed TCP_GETOPT carries no options. */
+static bool tcp_getopt_reply_sendable(struct ipc_tcp_getopt_reply *v)
+{
+	if (!status_valid(v->status))
+		return false;
+	if (v->status != 0)
+		memset(&v->opts, 0, sizeof(v->opts));
+	return tcp_opts_valid(&v->opts);
+}
+
+static bool tcp_getopt_reply_valid(const struct ipc_tcp_getopt_reply *v)
+{
+	if (!status_valid(v->status) || !tcp_opts_valid(&v->opts))
+		return false;
+	return v->status == 0 || v->opts.set == 0;
+}
+
+/* A field only with its `set` bit. */
+static bool udp_setopt_valid(const struct ipc_udp_setopt *v)
+{
+	return v->sock >= 0 && !(v->set & ~IPC_UDP_OPT_ALL) &&
+	       (v->tos == 0 || (v->set & IPC_UDP_OPT_TOS)) &&
+	       (v->ttl == 0 || (v->set & IPC_UDP_OPT_TTL));
+}
+
+static bool tcp_linger_valid(const struct ipc_tcp_linger *v)
+{
+	return v->id >= 0;
+}
+
+/* TCP_LINGER's value says whether everything was sent: 0 or 1. */
+static bool tcp_linger_reply_valid(const struct ipc_status_only_reply *v)
+{
+	return status_valid(v->status) && v->value <= 1;
 }
 
 /* TCP_SETOPT's value is reserved. */

@@ -52,9 +52,12 @@
  * unsolicited messages (the ERROR sent to a refused connection). */
 #define IPC_ID_NONE 0u
 
-/* Capability bits in the HELLO reply: what this daemon can do. */
+/* Capability bits in the HELLO reply: what this daemon can do. UDP:
+ * UDP_OPEN, UDP_SETOPT; TCP: TCP_CONNECT, TCP_LISTEN, TCP_SETOPT,
+ * TCP_GETOPT, TCP_LINGER (a daemon from before the later ones answers
+ * them with ERROR -EOPNOTSUPP). */
 #define IPC_CAP_UDP	0x00000001u
-#define IPC_CAP_TCP	0x00000002u /* TCP_CONNECT, TCP_LISTEN, TCP_SETOPT */
+#define IPC_CAP_TCP	0x00000002u
 #define IPC_CAP_BARRIER 0x00000004u /* BARRIER */
 
 enum ipc_type {
@@ -65,7 +68,10 @@ enum ipc_type {
 	IPC_T_TCP_LISTEN = 0x0005,
 	IPC_T_TCP_SETOPT = 0x0006,
 	IPC_T_BARRIER = 0x0007,
-	/* 0x0008..0x00ff reserved: DNS, ... */
+	IPC_T_TCP_GETOPT = 0x0008,
+	IPC_T_UDP_SETOPT = 0x0009,
+	IPC_T_TCP_LINGER = 0x000a,
+	/* 0x000b..0x00ff reserved: DNS, ... */
 	IPC_T_REPLY = 0x8000, /* set in the type of every reply */
 	IPC_T_HELLO_REPLY = IPC_T_REPLY | IPC_T_HELLO,
 	IPC_T_UDP_OPEN_REPLY = IPC_T_REPLY | IPC_T_UDP_OPEN,
@@ -74,6 +80,9 @@ enum ipc_type {
 	IPC_T_TCP_LISTEN_REPLY = IPC_T_REPLY | IPC_T_TCP_LISTEN,
 	IPC_T_TCP_SETOPT_REPLY = IPC_T_REPLY | IPC_T_TCP_SETOPT,
 	IPC_T_BARRIER_REPLY = IPC_T_REPLY | IPC_T_BARRIER,
+	IPC_T_TCP_GETOPT_REPLY = IPC_T_REPLY | IPC_T_TCP_GETOPT,
+	IPC_T_UDP_SETOPT_REPLY = IPC_T_REPLY | IPC_T_UDP_SETOPT,
+	IPC_T_TCP_LINGER_REPLY = IPC_T_REPLY | IPC_T_TCP_LINGER,
 	IPC_T_ERROR = 0xffff, /* reply to a request that has no other reply */
 };
 
@@ -226,7 +235,9 @@ struct ipc_udp_open_reply {
  * daemon's defaults apply. Ranges are those the stack accepts:
  * buffers IPC_TCP_BUF_MIN..IPC_TCP_BUF_MAX bytes, keepidle_s
  * 1..IPC_TCP_KEEPIDLE_MAX, keepintvl_s 1..IPC_TCP_KEEPINTVL_MAX,
- * keepcnt 1..IPC_TCP_KEEPCNT_MAX.
+ * keepcnt 1..IPC_TCP_KEEPCNT_MAX, maxseg 0 (none) or
+ * IPC_TCP_MAXSEG_MIN..IPC_TCP_MAXSEG_MAX; linger_s, tos and ttl (0 =
+ * the default TTL) take any value.
  */
 #define IPC_TCP_OPT_NODELAY   0x01u
 #define IPC_TCP_OPT_KEEPALIVE 0x02u
@@ -235,7 +246,13 @@ struct ipc_udp_open_reply {
 #define IPC_TCP_OPT_KEEPIDLE  0x10u
 #define IPC_TCP_OPT_KEEPINTVL 0x20u
 #define IPC_TCP_OPT_KEEPCNT   0x40u
-#define IPC_TCP_OPT_ALL	      0x7fu
+#define IPC_TCP_OPT_LINGER    0x80u  /* SO_LINGER: flag and linger_s */
+#define IPC_TCP_OPT_MAXSEG    0x100u /* TCP_MAXSEG */
+#define IPC_TCP_OPT_TOS	      0x200u /* IP_TOS */
+#define IPC_TCP_OPT_TTL	      0x400u /* IP_TTL */
+#define IPC_TCP_OPT_ALL	      0x7ffu
+#define IPC_TCP_MAXSEG_MIN    88u
+#define IPC_TCP_MAXSEG_MAX    32767u
 #define IPC_TCP_BUF_MIN	      2048u
 #define IPC_TCP_BUF_MAX	      (64u << 20)
 #define IPC_TCP_KEEPIDLE_MAX  (86400u * 30 - 1)
@@ -248,12 +265,16 @@ struct ipc_tcp_opts {
 	bool keepalive;
 	uint32_t sndbuf, rcvbuf;
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
+	bool linger;
+	uint32_t linger_s, maxseg;
+	uint8_t tos, ttl;
 };
 
-/* The options block on the wire: `flags` carries nodelay (bit 0) and
- * keepalive (bit 1), IPC_TCP_OPTS_F_*. */
+/* The options block on the wire: `flags` carries nodelay (bit 0),
+ * keepalive (bit 1) and linger (bit 2), IPC_TCP_OPTS_F_*. */
 #define IPC_TCP_OPTS_F_NODELAY	 0x1u
 #define IPC_TCP_OPTS_F_KEEPALIVE 0x2u
+#define IPC_TCP_OPTS_F_LINGER	 0x4u
 #define IPC_TCP_OPTS_LAYOUT(F, R)                                              \
 	F(u32, set)                                                            \
 	F(u32, flags)                                                          \
@@ -261,7 +282,12 @@ struct ipc_tcp_opts {
 	F(u32, rcvbuf)                                                         \
 	F(u32, keepidle_s)                                                     \
 	F(u32, keepintvl_s)                                                    \
-	F(u32, keepcnt)
+	F(u32, keepcnt)                                                        \
+	F(u32, linger_s)                                                       \
+	F(u32, maxseg)                                                         \
+	F(u8, tos)                                                             \
+	F(u8, ttl)                                                             \
+	R(u16, reserved)
 #define IPC_TCP_OPTS_LEN IPC_LAYOUT_LEN(IPC_TCP_OPTS_LAYOUT)
 
 /* TCP_CONNECT: open a connection to remote_addr:remote_port from
@@ -303,7 +329,8 @@ struct ipc_tcp_open_reply {
 #define IPC_TCP_CONNECT_REPLY_LEN IPC_LAYOUT_LEN(IPC_TCP_OPEN_REPLY_LAYOUT)
 #define IPC_TCP_LISTEN_REPLY_LEN  IPC_LAYOUT_LEN(IPC_TCP_OPEN_REPLY_LAYOUT)
 
-/* TCP_LISTEN: listen on local_addr:local_port (port not 0) with at
+/* TCP_LISTEN: listen on local_addr:local_port (0 = an ephemeral port,
+ * as Linux's listen() without bind(); the reply says which) with at
  * most backlog (1..IPC_TCP_BACKLOG_MAX) connections waiting. */
 #define IPC_TCP_BACKLOG_MAX 4096u
 
@@ -329,14 +356,72 @@ struct ipc_tcp_setopt {
 };
 #define IPC_TCP_SETOPT_LEN IPC_LAYOUT_LEN(IPC_TCP_SETOPT_LAYOUT)
 
-/* TCP_SETOPT and BARRIER replies. */
+/* TCP_GETOPT: reads the options of a connection the client owns (as
+ * for TCP_SETOPT). The reply carries every option (set =
+ * IPC_TCP_OPT_ALL) as the connection holds it, on success; zeros with
+ * a negative status. */
+#define IPC_TCP_GETOPT_LAYOUT(F, R)                                            \
+	F(i32, id) /* a connection id, >= 0 */                                 \
+	R(u32, reserved)
+struct ipc_tcp_getopt {
+	IPC_STRUCT(IPC_TCP_GETOPT_LAYOUT)
+};
+#define IPC_TCP_GETOPT_LEN IPC_LAYOUT_LEN(IPC_TCP_GETOPT_LAYOUT)
+
+#define IPC_TCP_GETOPT_REPLY_LAYOUT(F, R)                                      \
+	F(i32, status)                                                         \
+	R(u32, reserved)                                                       \
+	F(tcp_opts, opts)
+struct ipc_tcp_getopt_reply {
+	IPC_STRUCT(IPC_TCP_GETOPT_REPLY_LAYOUT)
+};
+#define IPC_TCP_GETOPT_REPLY_LEN IPC_LAYOUT_LEN(IPC_TCP_GETOPT_REPLY_LAYOUT)
+
+/* UDP_SETOPT: sets IP_TOS and IP_TTL (0 = the default) of a UDP socket
+ * the client opened, for its datagrams from then on; `set` says which
+ * (IPC_UDP_OPT_*), a field not set is zero and keeps its value. The
+ * reply is a bare status (0, -EBADF). */
+#define IPC_UDP_OPT_TOS 0x1u
+#define IPC_UDP_OPT_TTL 0x2u
+#define IPC_UDP_OPT_ALL 0x3u
+#define IPC_UDP_SETOPT_LAYOUT(F, R)                                            \
+	F(i32, sock) /* the socket id, >= 0 */                                 \
+	F(u32, set)  /* IPC_UDP_OPT_* */                                       \
+	F(u8, tos)                                                             \
+	F(u8, ttl)                                                             \
+	R(u16, reserved)
+struct ipc_udp_setopt {
+	IPC_STRUCT(IPC_UDP_SETOPT_LAYOUT)
+};
+#define IPC_UDP_SETOPT_LEN IPC_LAYOUT_LEN(IPC_UDP_SETOPT_LAYOUT)
+
+/* TCP_LINGER: a close with SO_LINGER's time (linger on, linger_s > 0)
+ * of a connection the client owns, whose application has shut its side
+ * (SHUT_WR) and is about to close its descriptor. The reply (a bare
+ * status, 0 or -EBADF; value 1 when everything was sent and
+ * acknowledged, 0 when linger_s ran out first or there was nothing to
+ * wait for) comes once the connection's FIN is acknowledged, or after
+ * linger_s. Meanwhile the daemon reads no other request of that
+ * client, as for a blocking TCP_CONNECT. */
+#define IPC_TCP_LINGER_LAYOUT(F, R)                                            \
+	F(i32, id) /* a connection id, >= 0 */                                 \
+	R(u32, reserved)
+struct ipc_tcp_linger {
+	IPC_STRUCT(IPC_TCP_LINGER_LAYOUT)
+};
+#define IPC_TCP_LINGER_LEN IPC_LAYOUT_LEN(IPC_TCP_LINGER_LAYOUT)
+
+/* TCP_SETOPT, UDP_SETOPT, TCP_LINGER and BARRIER replies. */
 #define IPC_STATUS_ONLY_REPLY_LAYOUT(F, R)                                     \
 	F(i32, status)                                                         \
-	F(u32, value) /* BARRIER: frames processed; TCP_SETOPT: 0 */
+	F(u32, value) /* BARRIER: frames processed; TCP_LINGER: 1 = all sent;  \
+			 the SETOPTs: 0 */
 struct ipc_status_only_reply {
 	IPC_STRUCT(IPC_STATUS_ONLY_REPLY_LAYOUT)
 };
 #define IPC_TCP_SETOPT_REPLY_LEN IPC_LAYOUT_LEN(IPC_STATUS_ONLY_REPLY_LAYOUT)
+#define IPC_UDP_SETOPT_REPLY_LEN IPC_LAYOUT_LEN(IPC_STATUS_ONLY_REPLY_LAYOUT)
+#define IPC_TCP_LINGER_REPLY_LEN IPC_LAYOUT_LEN(IPC_STATUS_ONLY_REPLY_LAYOUT)
 #define IPC_BARRIER_REPLY_LEN	 IPC_LAYOUT_LEN(IPC_STATUS_ONLY_REPLY_LAYOUT)
 #define IPC_STATUS_LEN		 0u
 #define IPC_BARRIER_LEN		 0u
@@ -386,6 +471,21 @@ int ipc_encode_barrier(void *buf, size_t cap, uint8_t version, uint32_t id);
 int ipc_encode_barrier_reply(void *buf, size_t cap, uint8_t version,
 			     uint32_t id,
 			     const struct ipc_status_only_reply *r);
+int ipc_encode_tcp_getopt(void *buf, size_t cap, uint8_t version, uint32_t id,
+			  const struct ipc_tcp_getopt *g);
+int ipc_encode_tcp_getopt_reply(void *buf, size_t cap, uint8_t version,
+				uint32_t id,
+				const struct ipc_tcp_getopt_reply *r);
+int ipc_encode_udp_setopt(void *buf, size_t cap, uint8_t version, uint32_t id,
+			  const struct ipc_udp_setopt *o);
+int ipc_encode_udp_setopt_reply(void *buf, size_t cap, uint8_t version,
+				uint32_t id,
+				const struct ipc_status_only_reply *r);
+int ipc_encode_tcp_linger(void *buf, size_t cap, uint8_t version, uint32_t id,
+			  const struct ipc_tcp_linger *l);
+int ipc_encode_tcp_linger_reply(void *buf, size_t cap, uint8_t version,
+				uint32_t id,
+				const struct ipc_status_only_reply *r);
 
 /*
  * Body decoders take a message checked by ipc_msg_decode(). They
@@ -413,6 +513,15 @@ int ipc_decode_tcp_setopt_reply(const struct ipc_msg *m,
 int ipc_decode_barrier(const struct ipc_msg *m);
 int ipc_decode_barrier_reply(const struct ipc_msg *m,
 			     struct ipc_status_only_reply *out);
+int ipc_decode_tcp_getopt(const struct ipc_msg *m, struct ipc_tcp_getopt *out);
+int ipc_decode_tcp_getopt_reply(const struct ipc_msg *m,
+				struct ipc_tcp_getopt_reply *out);
+int ipc_decode_udp_setopt(const struct ipc_msg *m, struct ipc_udp_setopt *out);
+int ipc_decode_udp_setopt_reply(const struct ipc_msg *m,
+				struct ipc_status_only_reply *out);
+int ipc_decode_tcp_linger(const struct ipc_msg *m, struct ipc_tcp_linger *out);
+int ipc_decode_tcp_linger_reply(const struct ipc_msg *m,
+				struct ipc_status_only_reply *out);
 
 /* ---- status: a stream of replies made of records ------------------ */
 
@@ -803,6 +912,15 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	X(tcp_setopt_reply, IPC_T_TCP_SETOPT_REPLY, status_only_reply,         \
 	  IPC_STATUS_ONLY_REPLY_LAYOUT)                                        \
 	X(barrier_reply, IPC_T_BARRIER_REPLY, status_only_reply,               \
+	  IPC_STATUS_ONLY_REPLY_LAYOUT)                                        \
+	X(tcp_getopt, IPC_T_TCP_GETOPT, tcp_getopt, IPC_TCP_GETOPT_LAYOUT)     \
+	X(tcp_getopt_reply, IPC_T_TCP_GETOPT_REPLY, tcp_getopt_reply,          \
+	  IPC_TCP_GETOPT_REPLY_LAYOUT)                                         \
+	X(udp_setopt, IPC_T_UDP_SETOPT, udp_setopt, IPC_UDP_SETOPT_LAYOUT)     \
+	X(udp_setopt_reply, IPC_T_UDP_SETOPT_REPLY, status_only_reply,         \
+	  IPC_STATUS_ONLY_REPLY_LAYOUT)                                        \
+	X(tcp_linger, IPC_T_TCP_LINGER, tcp_linger, IPC_TCP_LINGER_LAYOUT)     \
+	X(tcp_linger_reply, IPC_T_TCP_LINGER_REPLY, status_only_reply,         \
 	  IPC_STATUS_ONLY_REPLY_LAYOUT)
 
 /* Every layout but the status records' (IPC_RECORDS has those), for
@@ -824,6 +942,10 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	X(IPC_STATUS_REPLY_LAYOUT)                                             \
 	X(IPC_RECORD_HEADER_LAYOUT)                                            \
 	X(IPC_DGRAM_HDR_LAYOUT)                                                \
-	X(IPC_ACCEPT_LAYOUT)
+	X(IPC_ACCEPT_LAYOUT)                                                   \
+	X(IPC_TCP_GETOPT_LAYOUT)                                               \
+	X(IPC_TCP_GETOPT_REPLY_LAYOUT)                                         \
+	X(IPC_UDP_SETOPT_LAYOUT)                                               \
+	X(IPC_TCP_LINGER_LAYOUT)
 
 #endif

@@ -8,7 +8,11 @@
  *               on it (beyond that the oldest is dropped, counted). A
  *               request is re-sent every arp_retry_ns; after
  *               arp_retries requests the entry goes and its packets are
- *               dropped and counted (arp_hold_drop_timeout).
+ *               dropped and counted (arp_hold_drop_timeout); each is
+ *               first reported to its socket as "host unreachable"
+ *               (icmp_local_unreachable), as Linux reports a failed
+ *               neighbour, so a connect fails with EHOSTUNREACH after
+ *               about arp_retries * arp_retry_ns, not its own timeout.
  *   REACHABLE   the MAC is known until `deadline` (arp_reachable_ns
  *               after the last confirmation). Used within the last
  *               arp_retry_ns * arp_retries before expiry, it is
@@ -360,6 +364,8 @@ void arp_timer(struct stack *s, uint64_t now)
 		if (e->requests >= s->lim.arp_retries) {
 			COUNT(s, arp_resolve_timeouts);
 			COUNT_N(s, arp_hold_drop_timeout, e->hold.count);
+			for (const struct pkt *p = e->hold.head; p; p = p->next)
+				icmp_local_unreachable(s, p);
 			arp_remove(s, e);
 			continue;
 		}

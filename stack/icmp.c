@@ -3,9 +3,12 @@
  *
  * Input: echo requests are answered in place (the request's buffer
  * becomes the reply); destination unreachable messages that quote one of
- * our UDP datagrams are reported to the socket; everything else is
- * counted and dropped. Echo requests to a broadcast address are ignored,
- * as Linux does by default.
+ * our UDP datagrams or TCP segments are reported to the socket;
+ * everything else is counted and dropped. A datagram whose next hop
+ * never answered ARP is reported the same way, as "host unreachable"
+ * (icmp_local_unreachable), with no ICMP message on the wire. Echo
+ * requests to a broadcast address are ignored, as Linux does by
+ * default.
  *
  * Output of errors follows RFC 1122 3.2.2: never about an ICMP error,
  * a datagram sent to a broadcast or multicast address, a non-first
@@ -35,40 +38,65 @@ static void icmp_echo_reply(struct stack *s, uint64_t now, struct pkt *p)
 	ipv4_output(s, now, p, p->daddr, p->saddr, IPV4_PROTO_ICMP);
 }
 
-/* A destination unreachable for a datagram of ours: tell its socket. */
-static void icmp_unreachable_input(struct stack *s, struct pkt *p)
+/* Parses the quote q (qlen bytes: an IPv4 header and at least 8 bytes
+ * after it; its total length may exceed what was quoted, so checked by
+ * hand) into *quoted; returns the transport header, or NULL when the
+ * quote is too short or not one of our datagrams. */
+static const uint8_t *icmp_quote_parse(const struct stack *s, const uint8_t *q,
+				       size_t qlen, struct ipv4_view *quoted)
 {
-	const uint8_t *q = p->data + ICMP_HDR_LEN;
-	size_t qlen = p->len - ICMP_HDR_LEN;
-	struct ipv4_view quoted;
-	uint8_t code = p->data[1];
 	uint8_t ihl;
-	int error;
 
-	COUNT(s, icmp_rx_unreachable);
-	/* The quote is an IPv4 header and at least 8 bytes after it; its
-	 * total length may exceed what was quoted, so check by hand. */
 	if (qlen < IPV4_HDR_LEN || (q[0] >> 4) != 4)
-		return;
+		return NULL;
 	ihl = (uint8_t)((q[0] & 0x0f) * 4);
 	if (ihl < IPV4_HDR_LEN || qlen < (size_t)ihl + 8)
-		return;
-	quoted = (struct ipv4_view){
+		return NULL;
+	*quoted = (struct ipv4_view){
 	    .hdr_len = ihl,
 	    .proto = q[9],
 	    .saddr = get_be32(q + 12),
 	    .daddr = get_be32(q + 16),
 	};
-	if (!stack_is_local_addr(s, quoted.saddr))
+	if (!stack_is_local_addr(s, quoted->saddr))
+		return NULL;
+	return q + ihl;
+}
+
+/* A destination unreachable for a datagram of ours: tell its socket. */
+static void icmp_unreachable_input(struct stack *s, struct pkt *p)
+{
+	struct ipv4_view quoted;
+	uint8_t code = p->data[1];
+	const uint8_t *l4;
+	int error;
+
+	COUNT(s, icmp_rx_unreachable);
+	l4 = icmp_quote_parse(s, p->data + ICMP_HDR_LEN, p->len - ICMP_HDR_LEN,
+			      &quoted);
+	if (!l4)
 		return;
 	error = code == ICMP_UNREACH_PORT	? ECONNREFUSED
 		: code == ICMP_UNREACH_PROTOCOL ? ENOPROTOOPT
 		: code == 0 || code == 6	? ENETUNREACH
 						: EHOSTUNREACH;
 	if (quoted.proto == IPV4_PROTO_UDP)
-		udp_icmp_error(s, &quoted, q + ihl, error);
+		udp_icmp_error(s, &quoted, l4, error);
 	else if (quoted.proto == IPV4_PROTO_TCP)
-		tcp_icmp_error(s, &quoted, q + ihl, error);
+		tcp_icmp_error(s, &quoted, l4, error);
+}
+
+void icmp_local_unreachable(struct stack *s, const struct pkt *p)
+{
+	struct ipv4_view quoted;
+	const uint8_t *l4 = icmp_quote_parse(s, p->data, p->len, &quoted);
+
+	if (!l4)
+		return;
+	if (quoted.proto == IPV4_PROTO_UDP)
+		udp_icmp_error(s, &quoted, l4, EHOSTUNREACH);
+	else if (quoted.proto == IPV4_PROTO_TCP)
+		tcp_local_unreachable(s, &quoted, l4);
 }
 
 void icmp_input(struct stack *s, uint64_t now, struct pkt *p)

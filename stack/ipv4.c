@@ -158,16 +158,16 @@ void ipv4_deliver(struct stack *s, uint64_t now, struct pkt *p)
 }
 
 /* Writes a 20-byte header at h for a datagram of total_len bytes. */
-static void ipv4_fill_header(uint8_t *h, uint16_t total_len, uint16_t id,
-			     uint16_t frag, uint8_t proto, uint32_t saddr,
-			     uint32_t daddr)
+static void ipv4_fill_header(uint8_t *h, const struct pkt *p,
+			     uint16_t total_len, uint16_t id, uint16_t frag,
+			     uint8_t proto, uint32_t saddr, uint32_t daddr)
 {
 	h[0] = 0x45;
-	h[1] = 0;
+	h[1] = p->tos;
 	put_be16(h + 2, total_len);
 	put_be16(h + 4, id);
 	put_be16(h + 6, frag);
-	h[8] = IPV4_DEFAULT_TTL;
+	h[8] = p->ttl ? p->ttl : IPV4_DEFAULT_TTL;
 	h[9] = proto;
 	put_be16(h + 10, 0);
 	put_be32(h + 12, saddr);
@@ -215,7 +215,7 @@ static int ipv4_fragment(struct stack *s, uint64_t now, struct pkt *p,
 		f->len = n;
 		h = pkt_push(f, IPV4_HDR_LEN);
 		ipv4_fill_header(
-		    h, (uint16_t)(n + IPV4_HDR_LEN), id,
+		    h, p, (uint16_t)(n + IPV4_HDR_LEN), id,
 		    (uint16_t)((more ? IPV4_FLAG_MF : 0) | (off / 8)), proto,
 		    saddr, daddr);
 		COUNT(s, ip_tx_fragments);
@@ -287,7 +287,7 @@ int ipv4_output_via(struct stack *s, uint64_t now, struct pkt *p,
 		stack_drop(s, p);
 		return -ENOBUFS;
 	}
-	ipv4_fill_header(h, (uint16_t)p->len, id, 0, proto, saddr, daddr);
+	ipv4_fill_header(h, p, (uint16_t)p->len, id, 0, proto, saddr, daddr);
 	ipv4_to_link(s, now, p, daddr, nexthop);
 	return 0;
 }

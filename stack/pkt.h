@@ -61,7 +61,10 @@ struct pkt {
 	uint32_t saddr, daddr; /* IPv4 source and destination, host order */
 	uint16_t sport, dport; /* transport ports, host order */
 	uint16_t l3_offset;    /* offset of the IPv4 header in buf[] */
-	uint16_t frag_offset;  /* reassembly: payload offset in bytes */
+	/* Output: the IPv4 header's TOS and TTL (0 = IPV4_DEFAULT_TTL),
+	 * from the sending socket's options. */
+	uint8_t tos, ttl;
+	uint16_t frag_offset; /* reassembly: payload offset in bytes */
 	uint8_t buf[];
 };
 

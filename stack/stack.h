@@ -234,13 +234,22 @@ size_t stack_events_queued(const struct stack *s);
  * non-zero, connected to remote_addr:remote_port (only datagrams from
  * there are delivered, and sends without a destination go there).
  * Returns a socket id >= 0, or -EADDRINUSE, -EADDRNOTAVAIL (local_addr
- * not ours), -EMFILE (udp_sockets_max reached), -ENOMEM.
+ * not ours), -ENETUNREACH (connected, and no route to remote_addr, as
+ * Linux's connect), -EMFILE (udp_sockets_max reached), -ENOMEM.
  */
 int udp_socket_open(struct stack *s, uint32_t local_addr, uint16_t local_port,
 		    uint32_t remote_addr, uint16_t remote_port);
 
 /* Closes the socket and frees its queued datagrams. */
 void udp_socket_close(struct stack *s, int sock);
+
+/* Sets the IPv4 TOS (IP_TOS, the whole byte, as Linux's for UDP) and
+ * TTL (IP_TTL; 0 = STACK_DEFAULT_TTL) of the socket's datagrams from
+ * now on. Returns 0 or -EBADF. */
+int udp_socket_set_tos_ttl(struct stack *s, int sock, uint8_t tos, uint8_t ttl);
+/* The socket's TOS and TTL as set (0 = default). Returns 0 or -EBADF. */
+int udp_socket_get_tos_ttl(struct stack *s, int sock, uint8_t *tos,
+			   uint8_t *ttl);
 
 /*
  * Sends one datagram of `len` bytes to dst:dport (dst 0 and dport 0 =
@@ -287,19 +296,42 @@ struct tcp_sockopts {
 	uint32_t keepcnt;     /* unanswered probes before ETIMEDOUT */
 	uint32_t sndbuf;      /* send buffer limit, bytes */
 	uint32_t rcvbuf;      /* receive buffer limit, bytes */
+	/* SO_LINGER: with linger on and linger_s 0, tcp_close() resets
+	 * the connection; linger_s > 0 changes nothing here (the caller
+	 * waits for the FIN's ACK: the daemon's TCP_LINGER). */
+	bool linger;
+	uint32_t linger_s;
+	/* TCP_MAXSEG: 0 = none, else TCP_MAXSEG_MIN..TCP_MAXSEG_MAX; the
+	 * MSS we advertise and use is clamped to it. Applies when the
+	 * connection is set up (connect, or the listener's for accepted
+	 * ones); a later change is kept and read back only. */
+	uint16_t maxseg;
+	uint8_t tos; /* IP_TOS of every segment (the ECN bits are ignored) */
+	uint8_t ttl; /* IP_TTL of every segment; 0 = IPV4_DEFAULT_TTL */
 };
+
+/* TCP_MAXSEG's range, as Linux's (88 .. MAX_TCP_WINDOW). */
+#define TCP_MAXSEG_MIN 88u
+#define TCP_MAXSEG_MAX 32767u
+/* The TTL when none is set, as Linux's default ip_default_ttl. */
+#define STACK_DEFAULT_TTL 64u
 
 /* The defaults for new connections (from the stack's limits). */
 void tcp_sockopts_default(const struct stack *s, struct tcp_sockopts *o);
 
 /*
- * Listens on local_addr:local_port (addr 0 = any). backlog bounds the
- * connections waiting for tcp_accept(); beyond it, and beyond the bound
- * on half-open connections, SYN cookies answer. Returns a listener id,
- * or -EADDRINUSE, -EADDRNOTAVAIL, -EMFILE.
+ * Listens on local_addr:local_port (addr 0 = any; port 0 = a random
+ * free port of tcp_port_first..tcp_port_last, as Linux's listen()
+ * without bind()). backlog bounds the connections waiting for
+ * tcp_accept(); beyond it, and beyond the bound on half-open
+ * connections, SYN cookies answer. Returns a listener id, or
+ * -EADDRINUSE (also: no free port), -EADDRNOTAVAIL, -EMFILE, -EINVAL.
  */
 int tcp_listen(struct stack *s, uint32_t local_addr, uint16_t local_port,
 	       uint32_t backlog, const struct tcp_sockopts *o);
+
+/* The port a listener listens on, or -EBADF. */
+int tcp_listen_port(struct stack *s, int listener);
 
 /* Takes the oldest established connection from the listener's queue;
  * returns its id and its peer, or -EAGAIN, -EBADF. */
@@ -374,8 +406,10 @@ void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n);
 int tcp_shutdown(struct stack *s, uint64_t now, int conn);
 
 /* Lets go of the id. With unread received data the connection is reset
- * (RFC 9293 3.10.4, as a socket close does); otherwise it is shut down
- * and finished in the background. */
+ * (RFC 9293 3.10.4, as a socket close does); with SO_LINGER 0 it is
+ * reset (in states where the peer holds state; else freed at once, as
+ * Linux's close); otherwise it is shut down and finished in the
+ * background. */
 void tcp_close(struct stack *s, uint64_t now, int conn);
 
 /* Resets the connection (RST) and lets go of the id. */

@@ -29,7 +29,7 @@
 #define IPV4_PROTO_ICMP	 1
 #define IPV4_PROTO_TCP	 6
 #define IPV4_PROTO_UDP	 17
-#define IPV4_DEFAULT_TTL 64
+#define IPV4_DEFAULT_TTL STACK_DEFAULT_TTL
 #define IPV4_MAX_LEN	 65535u
 #define IPV4_FLAG_DF	 0x4000
 #define IPV4_FLAG_MF	 0x2000
@@ -144,6 +144,7 @@ struct udp_sock {
 	uint32_t remote_addr;
 	uint16_t remote_port;
 	bool readable_pending; /* a READABLE event is queued */
+	uint8_t tos, ttl;      /* IP_TOS, IP_TTL (0 = default) of its sends */
 	struct pkt_queue rcvq;
 	uint64_t rx_datagrams, tx_datagrams, rx_drops;
 };
@@ -309,6 +310,10 @@ void icmp_input(struct stack *s, uint64_t now, struct pkt *p);
  * the rate limit. */
 void icmp_send_error(struct stack *s, uint64_t now, const struct pkt *orig,
 		     uint8_t type, uint8_t code);
+/* Reports EHOSTUNREACH to the socket that sent p (p->data at its IPv4
+ * header), as if an ICMP host unreachable had quoted it: the neighbour
+ * did not answer ARP. p is not consumed. */
+void icmp_local_unreachable(struct stack *s, const struct pkt *p);
 
 /* ---- tcp_input.c (tcp.h has the rest) ---- */
 /* p->data at the TCP header; addresses in p->saddr/daddr. */
@@ -317,6 +322,10 @@ void tcp_input(struct stack *s, uint64_t now, struct pkt *p);
  * (tcp_hdr: at least its first 8 bytes). */
 void tcp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 		    const uint8_t *tcp_hdr, int error);
+/* Our own segment could not reach its next hop (ARP failed): quoted
+ * and tcp_hdr as for tcp_icmp_error. */
+void tcp_local_unreachable(struct stack *s, const struct ipv4_view *quoted,
+			   const uint8_t *tcp_hdr);
 
 /* ---- udp.c ---- */
 int udp_init(struct udp_table *t, uint32_t max);

@@ -579,8 +579,19 @@ void tcp_conn_setup(struct stack *s, struct tcp_conn *c,
 	uint32_t mtu = s->ifs[c->ifindex].mtu;
 	uint32_t mss = mtu - IPV4_HDR_LEN - TCP_HDR_LEN;
 
+	/* TCP_MAXSEG clamps what we advertise, and so what we use too
+	 * (c->mss is the smaller of the peer's and ours), as Linux's
+	 * user_mss does. */
+	if (o->maxseg && o->maxseg < mss)
+		mss = o->maxseg;
 	c->our_mss = (uint16_t)(mss > 65535 ? 65535 : mss);
 	c->mss = TCP_DEFAULT_MSS;
+	c->rcvbuf_set = o->rcvbuf;
+	c->linger = o->linger;
+	c->linger_s = o->linger_s;
+	c->maxseg = o->maxseg;
+	c->tos = (uint8_t)(o->tos & ~TCP_TOS_ECN_MASK);
+	c->ttl = o->ttl;
 	c->rack_reo_mult = 1; /* RFC 8985 6.1 */
 	c->nodelay = o->nodelay;
 	c->keepalive = o->keepalive;

@@ -44,9 +44,11 @@
 #define SEQ_MAX(a, b) (SEQ_GT(a, b) ? (a) : (b))
 #define SEQ_MIN(a, b) (SEQ_LT(a, b) ? (a) : (b))
 
-#define TCP_DEFAULT_MSS	    536 /* RFC 9293 3.7.1, without the option */
-#define TCP_MIN_MSS	    88	/* below this a peer's MSS is raised */
-#define TCP_MAX_WSCALE	    14	/* RFC 7323 2.3 */
+#define TCP_DEFAULT_MSS 536 /* RFC 9293 3.7.1, without the option */
+#define TCP_MIN_MSS	88  /* below this a peer's MSS is raised */
+/* IP_TOS on a TCP socket leaves the ECN field to TCP, as Linux does. */
+#define TCP_TOS_ECN_MASK    0x03u
+#define TCP_MAX_WSCALE	    14 /* RFC 7323 2.3 */
 #define TCP_SACK_BLOCKS_MAX 4
 #define TCP_TXR_MAX	    4096 /* in-flight records per conn */
 #define TCP_INIT_CWND_SEGS  10	 /* RFC 6928 */
@@ -323,6 +325,16 @@ struct tcp_conn {
 	uint32_t rcvq_mem; /* pool bytes the receive queue pins */
 
 	uint32_t keepidle_s, keepintvl_s, keepcnt;
+	/* Options kept as the user set them (tcp_get_sockopts reads them
+	 * back): the receive buffer asked for (rcv_wnd_max may be less),
+	 * SO_LINGER, TCP_MAXSEG (0 = none; it clamps our_mss when the
+	 * connection is set up), IP_TOS and IP_TTL of every segment sent
+	 * (0 = the stack's default). */
+	uint32_t rcvbuf_set;
+	uint32_t linger_s;
+	bool linger;
+	uint16_t maxseg;
+	uint8_t tos, ttl;
 
 	/* Statistics. */
 	uint64_t retransmits, bytes_sent, bytes_received;

@@ -1341,3 +1341,29 @@ void tcp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 	TCP_RULE(s, icmp_soft_error);
 	c->soft_error = error;
 }
+
+void tcp_local_unreachable(struct stack *s, const struct ipv4_view *quoted,
+			   const uint8_t *tcp_hdr)
+{
+	uint16_t sport = get_be16(tcp_hdr + TCP_OFF_SPORT);
+	uint16_t dport = get_be16(tcp_hdr + TCP_OFF_DPORT);
+	struct tcp_conn *c =
+	    tcp_conn_lookup(s, quoted->saddr, sport, quoted->daddr, dport);
+
+	if (!c)
+		return;
+	if (c->state == TCPS_SYN_SENT) {
+		/* Nobody answers ARP for the next hop: the connect fails
+		 * now with EHOSTUNREACH, as Linux's does when its
+		 * neighbour entry fails, rather than after its timeout.
+		 * The knowledge is our own, not a message from outside,
+		 * so no sequence check applies. */
+		TCP_RULE(s, local_unreachable);
+		tcp_fail(s, c, EHOSTUNREACH);
+		return;
+	}
+	/* In other states a soft error, as an ICMP one (RFC 1122
+	 * 4.2.3.9): retransmission goes on and ARP is tried again. */
+	TCP_RULE(s, icmp_soft_error);
+	c->soft_error = EHOSTUNREACH;
+}

@@ -268,9 +268,10 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	COUNT(s, tcp_tx_segments);
 	c->bytes_sent += len;
-	/* MUST-45: from the connection's local address. MUST-48, MUST-49
-	 * are not implemented: the user can set neither the Diffserv
-	 * field nor the TTL (IPV4_DEFAULT_TTL). */
+	/* MUST-45: from the connection's local address. MUST-48, MUST-49:
+	 * the user's Diffserv field (IP_TOS) and TTL (IP_TTL). */
+	p->tos = c->tos;
+	p->ttl = c->ttl;
 	ipv4_output(s, now, p, c->laddr, c->raddr, IPV4_PROTO_TCP);
 	return 0;
 }

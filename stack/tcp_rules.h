@@ -151,6 +151,8 @@
 	  "port or protocol unreachable while in SYN-SENT: refused")           \
 	R(X, icmp_soft_error, "RFC 9293 3.9.2.2, RFC 5927 4.1",               \
 	  "another ICMP error: kept, reported if the connection times out")    \
+	R(X, local_unreachable, "RFC 1122 2.3.2.1, RFC 9293 3.9.2.2",          \
+	  "SYN-SENT and the next hop never answered ARP: EHOSTUNREACH")        \
 	R(X, icmp_out_of_window, "RFC 5927 4.1",                               \
 	  "an ICMP error quoting a sequence number not in [SND.UNA, "          \
 	  "SND.NXT): ignored")                                                 \
@@ -197,6 +199,8 @@
 	  "shutdown: a FIN follows the data")                                  \
 	R(X, close_call, "RFC 9293 3.10.4",                                    \
 	  "close: a FIN follows the data, the connection is orphaned")         \
+	R(X, close_linger_zero, "RFC 9293 3.10.5",                             \
+	  "close with SO_LINGER 0: ABORT, RST unless nothing is left")        \
 	R(X, close_orphans_full, "RFC 9293 3.10.4",                            \
 	  "close with tcp_orphans_max orphans held: reset (beyond the RFC, "   \
 	  "as Linux)")                                                         \

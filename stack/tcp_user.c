@@ -39,6 +39,8 @@ static bool tcp_sockopts_valid(const struct tcp_sockopts *o)
 {
 	return o->sndbuf >= 2048 && o->sndbuf <= (64u << 20) &&
 	       o->rcvbuf >= 2048 && o->rcvbuf <= (64u << 20) &&
+	       (o->maxseg == 0 ||
+		(o->maxseg >= TCP_MAXSEG_MIN && o->maxseg <= TCP_MAXSEG_MAX)) &&
 	       (!o->keepalive || (o->keepidle_s && o->keepintvl_s &&
 				  o->keepcnt && o->keepidle_s < 86400 * 30 &&
 				  o->keepintvl_s < 86400 && o->keepcnt < 256));
@@ -83,6 +85,36 @@ static bool tcp_port_in_use(struct stack *s, uint32_t addr, uint16_t port)
 	return false;
 }
 
+/*
+ * Chooses the port of a listen without one, as Linux's listen() on an
+ * unbound socket (its autobind): a random start in tcp_port_first ..
+ * tcp_port_last, then the first port that no listener that could
+ * overlap holds and no connection uses as its local port on any
+ * address. Returns 0, or -EADDRINUSE when the range is full, as
+ * Linux's listen.
+ */
+static int tcp_listen_pick_port(struct stack *s, uint32_t laddr, uint16_t *port)
+{
+	uint32_t first = s->lim.tcp_port_first;
+	uint32_t range = s->lim.tcp_port_last - first + 1;
+	uint32_t offset = rng_below(&s->rng, range);
+
+	for (uint32_t n = 0; n < range; n++) {
+		uint16_t p = (uint16_t)(first + (offset + n) % range);
+		bool used = tcp_port_in_use(s, laddr, p);
+
+		for (uint32_t i = 0; i < s->tcp->max && !used; i++) {
+			const struct tcp_conn *c = s->tcp->conns[i];
+			used = c && c->lport == p;
+		}
+		if (!used) {
+			*port = p;
+			return 0;
+		}
+	}
+	return -EADDRINUSE;
+}
+
 int tcp_listen(struct stack *s, uint32_t local_addr, uint16_t local_port,
 	       uint32_t backlog, const struct tcp_sockopts *o)
 {
@@ -93,12 +125,17 @@ int tcp_listen(struct stack *s, uint32_t local_addr, uint16_t local_port,
 		tcp_sockopts_default(s, &def);
 		o = &def;
 	}
-	if (!tcp_sockopts_valid(o) || local_port == 0)
+	if (!tcp_sockopts_valid(o))
 		return -EINVAL;
 	if (local_addr && !stack_is_local_addr(s, local_addr))
 		return -EADDRNOTAVAIL;
-	if (tcp_port_in_use(s, local_addr, local_port))
+	if (local_port == 0) {
+		int err = tcp_listen_pick_port(s, local_addr, &local_port);
+		if (err < 0)
+			return err;
+	} else if (tcp_port_in_use(s, local_addr, local_port)) {
 		return -EADDRINUSE;
+	}
 	for (uint32_t i = 0; i < s->tcp->listeners_max; i++) {
 		if (!s->tcp->listeners[i].used) {
 			l = &s->tcp->listeners[i];
@@ -126,6 +163,13 @@ int tcp_listen(struct stack *s, uint32_t local_addr, uint16_t local_port,
 	    .opts = *o,
 	};
 	return (int)(l - s->tcp->listeners);
+}
+
+int tcp_listen_port(struct stack *s, int listener)
+{
+	const struct tcp_listener *l = tcp_listener_get(s, listener);
+
+	return l ? l->lport : -EBADF;
 }
 
 void tcp_listener_established(struct stack *s, struct tcp_conn *c)
@@ -514,6 +558,23 @@ void tcp_close(struct stack *s, uint64_t now, int conn)
 		tcp_conn_free(s, c);
 		return;
 	}
+	if (c->linger && c->linger_s == 0 && c->state != TCPS_TIME_WAIT) {
+		/* SO_LINGER 0: ABORT, not CLOSE (RFC 9293 3.10.5), as
+		 * Linux's close() does: RST where the peer holds state
+		 * for us, else the connection simply goes (TIME-WAIT
+		 * stays). */
+		TCP_RULE(s, close_linger_zero);
+		if (c->state == TCPS_SYN_RECEIVED ||
+		    c->state == TCPS_ESTABLISHED ||
+		    c->state == TCPS_FIN_WAIT_1 ||
+		    c->state == TCPS_FIN_WAIT_2 ||
+		    c->state == TCPS_CLOSE_WAIT) {
+			tcp_abort(s, now, conn);
+			return;
+		}
+		tcp_conn_free(s, c);
+		return;
+	}
 	c->user_closed = true;
 	tcp_mem_unwait(s, c); /* an orphan sends nothing new */
 	if (tcp_rcv_queued(c) || c->nooo) {
@@ -600,7 +661,12 @@ int tcp_get_sockopts(const struct stack *s, int conn, struct tcp_sockopts *o)
 	    .keepintvl_s = c->keepintvl_s,
 	    .keepcnt = c->keepcnt,
 	    .sndbuf = c->sndbuf_max,
-	    .rcvbuf = c->rcv_wnd_max,
+	    .rcvbuf = c->rcvbuf_set,
+	    .linger = c->linger,
+	    .linger_s = c->linger_s,
+	    .maxseg = c->maxseg,
+	    .tos = c->tos,
+	    .ttl = c->ttl,
 	};
 	return 0;
 }
@@ -622,6 +688,12 @@ int tcp_set_sockopts(struct stack *s, uint64_t now, int conn,
 	c->keepintvl_s = o->keepintvl_s;
 	c->keepcnt = o->keepcnt;
 	c->sndbuf_max = o->sndbuf;
+	c->rcvbuf_set = o->rcvbuf;
+	c->linger = o->linger;
+	c->linger_s = o->linger_s;
+	c->maxseg = o->maxseg; /* our_mss was fixed at set-up */
+	c->tos = (uint8_t)(o->tos & ~TCP_TOS_ECN_MASK);
+	c->ttl = o->ttl;
 	/* The receive buffer can grow but not past what the window scale
 	 * negotiated at the handshake can express. */
 	if (o->rcvbuf > c->rcv_wnd_max &&

@@ -101,6 +101,15 @@ int udp_socket_open(struct stack *s, uint32_t local_addr, uint16_t local_port,
 		return -EADDRNOTAVAIL;
 	if (remote_port && !remote_addr)
 		return -EINVAL;
+	if (remote_port) {
+		/* As Linux's connect(): no route, no socket. */
+		uint32_t nexthop, saddr;
+		int ifindex;
+
+		err = ipv4_route(s, remote_addr, &ifindex, &nexthop, &saddr);
+		if (err < 0)
+			return err;
+	}
 	if (s->udp.count >= s->udp.max)
 		return -EMFILE;
 	if (local_port == 0) {
@@ -148,6 +157,29 @@ void udp_socket_close(struct stack *s, int sock)
 	s->udp.count--;
 }
 
+int udp_socket_set_tos_ttl(struct stack *s, int sock, uint8_t tos, uint8_t ttl)
+{
+	struct udp_sock *u = udp_get(s, sock);
+
+	if (!u)
+		return -EBADF;
+	u->tos = tos;
+	u->ttl = ttl;
+	return 0;
+}
+
+int udp_socket_get_tos_ttl(struct stack *s, int sock, uint8_t *tos,
+			   uint8_t *ttl)
+{
+	struct udp_sock *u = udp_get(s, sock);
+
+	if (!u)
+		return -EBADF;
+	*tos = u->tos;
+	*ttl = u->ttl;
+	return 0;
+}
+
 int udp_send(struct stack *s, uint64_t now, int sock, uint32_t dst,
 	     uint16_t dport, const void *data, size_t len)
 {
@@ -191,6 +223,8 @@ int udp_send(struct stack *s, uint64_t now, int sock, uint32_t dst,
 	    h, p->len,
 	    csum_pseudo(saddr, dst, IPV4_PROTO_UDP, (uint16_t)p->len)));
 	put_be16(h + 6, csum ? csum : 0xffff);
+	p->tos = u->tos;
+	p->ttl = u->ttl;
 	u->tx_datagrams++;
 	COUNT(s, udp_tx);
 	/* Routed once, above: the route also chose the checksum's source. */

@@ -1275,7 +1275,8 @@ START_TEST(test_tcp_options_travel_in_requests)
 	    .set = UTCP_TCP_OPT_NODELAY | UTCP_TCP_OPT_KEEPALIVE |
 		   UTCP_TCP_OPT_SNDBUF | UTCP_TCP_OPT_RCVBUF |
 		   UTCP_TCP_OPT_KEEPIDLE | UTCP_TCP_OPT_KEEPINTVL |
-		   UTCP_TCP_OPT_KEEPCNT,
+		   UTCP_TCP_OPT_KEEPCNT | UTCP_TCP_OPT_LINGER |
+		   UTCP_TCP_OPT_MAXSEG | UTCP_TCP_OPT_TOS | UTCP_TCP_OPT_TTL,
 	    .nodelay = true,
 	    .keepalive = true,
 	    .sndbuf = 65536,
@@ -1283,6 +1284,11 @@ START_TEST(test_tcp_options_travel_in_requests)
 	    .keepidle_s = 60,
 	    .keepintvl_s = 10,
 	    .keepcnt = 5,
+	    .linger = true,
+	    .linger_s = 7,
+	    .maxseg = 1200,
+	    .tos = 0x28,
+	    .ttl = 17,
 	};
 	/* fields not in `set` are sent as zero, whatever they hold */
 	struct utcp_tcp_opts some = {.set = UTCP_TCP_OPT_NODELAY,
@@ -1315,13 +1321,23 @@ START_TEST(test_tcp_options_travel_in_requests)
 	ck_assert_uint_eq(req.opts.keepidle_s, 60);
 	ck_assert_uint_eq(req.opts.keepintvl_s, 10);
 	ck_assert_uint_eq(req.opts.keepcnt, 5);
-	ck_assert_uint_eq(get_be32(opts), 0x7f);    /* set */
-	ck_assert_uint_eq(get_be32(opts + 4), 0x3); /* nodelay|keepalive */
+	ck_assert(req.opts.linger);
+	ck_assert_uint_eq(req.opts.linger_s, 7);
+	ck_assert_uint_eq(req.opts.maxseg, 1200);
+	ck_assert_uint_eq(req.opts.tos, 0x28);
+	ck_assert_uint_eq(req.opts.ttl, 17);
+	ck_assert_uint_eq(get_be32(opts), 0x7ff); /* set */
+	ck_assert_uint_eq(get_be32(opts + 4),
+			  0x7); /* nodelay|keepalive|linger */
 	ck_assert_uint_eq(get_be32(opts + 8), 65536);
 	ck_assert_uint_eq(get_be32(opts + 12), 131072);
 	ck_assert_uint_eq(get_be32(opts + 16), 60);
 	ck_assert_uint_eq(get_be32(opts + 20), 10);
 	ck_assert_uint_eq(get_be32(opts + 24), 5);
+	ck_assert_uint_eq(get_be32(opts + 28), 7);
+	ck_assert_uint_eq(get_be32(opts + 32), 1200);
+	ck_assert_uint_eq(opts[36], 0x28);
+	ck_assert_uint_eq(opts[37], 17);
 
 	fd = utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, 0, &some, 0, NULL);
 	ck_assert_int_ge(fd, 0);
@@ -1371,7 +1387,7 @@ START_TEST(test_tcp_options_travel_in_requests)
 	/* values the library refuses before asking: an unknown `set` bit,
 	 * out-of-range sizes, a negative id */
 	requests = fake_requests();
-	bad = (struct utcp_tcp_opts){.set = 0x80};
+	bad = (struct utcp_tcp_opts){.set = 0x800};
 	ck_assert_int_eq(
 	    utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, 0, &bad, 0, NULL),
 	    -EINVAL);
@@ -1384,6 +1400,13 @@ START_TEST(test_tcp_options_travel_in_requests)
 	ck_assert_int_eq(utcp_tcp_setopt(u, 1, &bad), -EINVAL);
 	bad =
 	    (struct utcp_tcp_opts){.set = UTCP_TCP_OPT_KEEPCNT, .keepcnt = 256};
+	ck_assert_int_eq(utcp_tcp_setopt(u, 1, &bad), -EINVAL);
+	bad = (struct utcp_tcp_opts){.set = UTCP_TCP_OPT_MAXSEG,
+				     .maxseg = IPC_TCP_MAXSEG_MIN - 1};
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, addr_of("10.0.0.1"), 80, 0, &bad, 0, NULL),
+	    -EINVAL);
+	bad.maxseg = IPC_TCP_MAXSEG_MAX + 1;
 	ck_assert_int_eq(utcp_tcp_setopt(u, 1, &bad), -EINVAL);
 	ck_assert_int_eq(utcp_tcp_setopt(u, -1, &all), -EBADF);
 	ck_assert_int_eq(fake_requests(), requests);
@@ -1502,9 +1525,6 @@ START_TEST(test_tcp_listen_and_accept)
 	ck_assert_int_eq(utcp_tcp_listen(u, addr_of("0.0.0.0"),
 					 FAKE_PORT_IN_USE, 1, NULL, 0, NULL),
 			 -EADDRINUSE);
-	ck_assert_int_eq(
-	    utcp_tcp_listen(u, addr_of("0.0.0.0"), 0, 1, NULL, 0, NULL),
-	    -EINVAL);
 	ck_assert_int_eq(
 	    utcp_tcp_listen(u, addr_of("0.0.0.0"), 80, 0, NULL, 0, NULL),
 	    -EINVAL);

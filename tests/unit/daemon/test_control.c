@@ -28,6 +28,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ev.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1692,6 +1693,9 @@ END_TEST
 
 START_TEST(test_udp_calls_on_a_tcp_descriptor_are_refused)
 {
+	struct ipc_dgram_hdr err_hdr = {.flags = IPC_DGRAM_F_ERROR,
+					.error = EHOSTUNREACH};
+	uint8_t err_pkt[IPC_DGRAM_HDR_LEN];
 	struct utcp *u = client();
 	char buf[16];
 	int pipefd[2];
@@ -1709,6 +1713,19 @@ START_TEST(test_udp_calls_on_a_tcp_descriptor_are_refused)
 	ck_assert_int_eq(utcp_tcp_send(fd, "hello", 5), 5);
 	recv_all(fd, buf, 5);
 	ck_assert_mem_eq(buf, "hello", 5);
+	/* nor does utcp_send()'s peek for a pending UDP error take stream
+	 * bytes that look like an error packet */
+	ipc_dgram_hdr_encode(err_pkt, &err_hdr);
+	ck_assert_int_eq(utcp_tcp_send(fd, err_pkt, sizeof(err_pkt)),
+			 sizeof(err_pkt));
+	for (int ms = 0; ms < WAIT_MS && recv(fd, buf, sizeof(err_pkt),
+					      MSG_PEEK | MSG_DONTWAIT) !=
+					     (ssize_t)sizeof(err_pkt);
+	     ms++)
+		usleep(1000);
+	ck_assert_int_eq(utcp_send(fd, "abc", 3), -EOPNOTSUPP);
+	recv_all(fd, buf, sizeof(err_pkt));
+	ck_assert_mem_eq(buf, err_pkt, sizeof(err_pkt));
 	close(fd);
 	/* not a socket at all */
 	ck_assert_int_eq(pipe(pipefd), 0);
@@ -1751,6 +1768,14 @@ START_TEST(test_write_on_a_udp_descriptor_is_refused_and_the_socket_stays)
 	ck_assert_int_eq(utcp_send(fd, "pong", 4), 4);
 	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 4);
 	ck_assert_mem_eq(buf, "pong", 4);
+	/* The refusal is the socket's pending error: a send that finds it
+	 * first returns it (and sends nothing), as for a route's error. */
+	ck_assert_int_eq(write(fd, "hi", 2), 2);
+	ck_assert(readable(fd));
+	ck_assert_int_eq(utcp_send(fd, "lost", 4), -EINVAL);
+	ck_assert_int_eq(utcp_send(fd, "sent", 4), 4);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 4);
+	ck_assert_mem_eq(buf, "sent", 4);
 	close(fd);
 	utcp_close(u);
 }
@@ -1902,6 +1927,290 @@ START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
 }
 END_TEST
 
+/* ---- socket semantics as Linux's ------------------------------------ */
+
+/* Linux's listen() on an unbound socket takes an ephemeral port
+ * (autobind), and accept4() decides O_NONBLOCK by its own flags, not
+ * the listener's. */
+START_TEST(test_listen_without_port_takes_an_ephemeral_one)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_info info, second;
+	uint16_t port;
+	int lfd, lfd2, fd, fd2;
+
+	lfd = utcp_tcp_listen(u, in4(0), 0, 4, NULL, UTCP_NONBLOCK, &info);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_uint_ge(info.local_port, TCP_PORT_FIRST_DEFAULT);
+	ck_assert_uint_le(info.local_port, TCP_PORT_LAST_DEFAULT);
+	lfd2 = utcp_tcp_listen(u, in4(0), 0, 4, NULL, 0, &second);
+	ck_assert_int_ge(lfd2, 0);
+	ck_assert_uint_ne(second.local_port, info.local_port);
+	ck_assert_int_ne(fcntl(lfd, F_GETFL) & O_NONBLOCK, 0);
+
+	port = info.local_port;
+	on_loop(peer_connect_fn, &port);
+	ck_assert_int_ge(W.peer.active, 0);
+	ck_assert(readable(lfd));
+	/* The listener is O_NONBLOCK; the connection is not. */
+	fd = utcp_tcp_accept4(lfd, &info, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_eq(info.local_port, port);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+
+	port = second.local_port;
+	on_loop(peer_connect_fn, &port);
+	ck_assert_int_ge(W.peer.active, 0);
+	/* A blocking listener, and UTCP_NONBLOCK asked of accept. */
+	ck_assert(readable(lfd2));
+	fd2 = utcp_tcp_accept4(lfd2, &second, UTCP_NONBLOCK);
+	ck_assert_int_ge(fd2, 0);
+	ck_assert_int_ne(fcntl(fd2, F_GETFL) & O_NONBLOCK, 0);
+	ck_assert_int_eq(fcntl(lfd2, F_GETFL) & O_NONBLOCK, 0);
+	close(fd2);
+	close(lfd2);
+	close(lfd);
+	utcp_close(u);
+}
+END_TEST
+
+/* Every option travels through the IPC, reads back as set (buffers
+ * neither doubled nor clamped; a TTL left to the default as 64, as
+ * Linux's getsockopt(IP_TTL)), and changes with TCP_SETOPT; only the
+ * client's own connections are visible. */
+START_TEST(test_tcp_options_read_back_as_set)
+{
+	struct utcp *u = client(), *other = client();
+	struct utcp_tcp_opts o = {
+	    .set = UTCP_TCP_OPT_SNDBUF | UTCP_TCP_OPT_RCVBUF |
+		   UTCP_TCP_OPT_LINGER | UTCP_TCP_OPT_MAXSEG |
+		   UTCP_TCP_OPT_TOS | UTCP_TCP_OPT_TTL | UTCP_TCP_OPT_NODELAY,
+	    .nodelay = true,
+	    .sndbuf = 3000,
+	    .rcvbuf = 5000,
+	    .linger = true,
+	    .linger_s = 0,
+	    .maxseg = 700,
+	    .tos = 0x20,
+	    .ttl = 9,
+	};
+	struct utcp_tcp_opts got,
+	    change = {.set = UTCP_TCP_OPT_TOS | UTCP_TCP_OPT_LINGER,
+		      .tos = 0x48,
+		      .linger = true,
+		      .linger_s = 30};
+	struct utcp_tcp_info info, plain_info;
+	int fd, plain;
+
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &o, 0, &info);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_tcp_getopt(u, info.id, &got), 0);
+	ck_assert_uint_eq(got.set, 0x7ff);
+	ck_assert(got.nodelay);
+	ck_assert(!got.keepalive);
+	ck_assert_uint_eq(got.sndbuf, 3000);
+	ck_assert_uint_eq(got.rcvbuf, 5000);
+	ck_assert(got.linger);
+	ck_assert_uint_eq(got.linger_s, 0);
+	ck_assert_uint_eq(got.maxseg, 700);
+	ck_assert_uint_eq(got.tos, 0x20);
+	ck_assert_uint_eq(got.ttl, 9);
+
+	ck_assert_int_eq(utcp_tcp_setopt(u, info.id, &change), 0);
+	ck_assert_int_eq(utcp_tcp_getopt(u, info.id, &got), 0);
+	ck_assert_uint_eq(got.tos, 0x48);
+	ck_assert_uint_eq(got.linger_s, 30);
+	ck_assert_uint_eq(got.ttl, 9); /* not in `set`: kept */
+	ck_assert_uint_eq(got.maxseg, 700);
+
+	plain = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0,
+				 &plain_info);
+	ck_assert_int_ge(plain, 0);
+	ck_assert_int_eq(utcp_tcp_getopt(u, plain_info.id, &got), 0);
+	ck_assert_uint_eq(got.ttl, 64);
+	ck_assert_uint_eq(got.tos, 0);
+	ck_assert_uint_eq(got.maxseg, 0);
+	ck_assert(!got.linger);
+
+	ck_assert_int_eq(utcp_tcp_getopt(other, info.id, &got), -EBADF);
+	ck_assert_int_eq(utcp_tcp_getopt(u, info.id + 1000, &got), -EBADF);
+	ck_assert_int_eq(utcp_tcp_getopt(u, -1, &got), -EBADF);
+	close(plain);
+	close(fd);
+	utcp_close(other);
+	utcp_close(u);
+}
+END_TEST
+
+static uint64_t peer_resets_before;
+
+static bool peer_got_a_reset(void)
+{
+	return stack_counter_get(W.peer.s, STACK_CTR_tcp_rx_resets) >
+	       peer_resets_before;
+}
+
+static void peer_resets_fn(void *arg)
+{
+	*(uint64_t *)arg = stack_counter_get(W.peer.s, STACK_CTR_tcp_rx_resets);
+}
+
+/* SO_LINGER 0: closing the descriptor resets the connection, as
+ * Linux's close() does. */
+START_TEST(test_close_with_linger_zero_resets_the_connection)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_opts o = {
+	    .set = UTCP_TCP_OPT_LINGER, .linger = true, .linger_s = 0};
+	char buf[4];
+	int fd;
+
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &o, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "ping", 4), 4);
+	recv_all(fd, buf, 4);
+	on_loop(peer_resets_fn, &peer_resets_before);
+	close(fd);
+	ck_assert(wait_until(peer_got_a_reset));
+	utcp_close(u);
+}
+END_TEST
+
+struct udp_tos_probe {
+	int sock;
+	uint8_t tos, ttl;
+};
+
+static void udp_tos_fn(void *arg)
+{
+	struct udp_tos_probe *pr = arg;
+
+	(void)udp_socket_get_tos_ttl(W.d.stack, pr->sock, &pr->tos, &pr->ttl);
+}
+
+/* IP_TOS and IP_TTL of a UDP socket travel through the IPC to the
+ * stack's socket (test_udp.c has them on the wire); fields not set keep
+ * theirs; another client's socket is not ours to change. */
+START_TEST(test_udp_setopt_sets_tos_and_ttl)
+{
+	struct utcp *u = client(), *other = client();
+	struct utcp_udp_opts both = {.set = UTCP_UDP_OPT_TOS | UTCP_UDP_OPT_TTL,
+				     .tos = 0x28,
+				     .ttl = 5},
+			     tos_only = {.set = UTCP_UDP_OPT_TOS, .tos = 0x48},
+			     bad = {.set = 0x4};
+	struct utcp_udp_info info;
+	struct udp_tos_probe pr;
+	char buf[8];
+	int fd =
+	    utcp_udp_open(u, in4(0), 0, in4(PEER_ADDR), UDP_ECHO, 0, &info);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_udp_setopt(u, info.id, &both), 0);
+	pr.sock = info.id;
+	on_loop(udp_tos_fn, &pr);
+	ck_assert_uint_eq(pr.tos, 0x28);
+	ck_assert_uint_eq(pr.ttl, 5);
+	ck_assert_int_eq(utcp_udp_setopt(u, info.id, &tos_only), 0);
+	on_loop(udp_tos_fn, &pr);
+	ck_assert_uint_eq(pr.tos, 0x48);
+	ck_assert_uint_eq(pr.ttl, 5);
+	/* the socket still works */
+	ck_assert_int_eq(utcp_send(fd, "ping", 4), 4);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 4);
+	ck_assert_int_eq(utcp_udp_setopt(other, info.id, &both), -EBADF);
+	ck_assert_int_eq(utcp_udp_setopt(u, info.id + 100, &both), -EBADF);
+	ck_assert_int_eq(utcp_udp_setopt(u, info.id, &bad), -EINVAL);
+	close(fd);
+	utcp_close(other);
+	utcp_close(u);
+}
+END_TEST
+
+static bool peer_got_bye;
+
+static void peer_got_bye_fn(void *arg)
+{
+	peer_got_bye = W.peer.got_len == 3 && memcmp(W.peer.got, "bye", 3) == 0;
+}
+
+/* SO_LINGER with a time, as Linux's close(): utcp_tcp_close() returns
+ * only once the peer has acknowledged everything, FIN included, so
+ * the peer holds the last bytes when it returns. */
+START_TEST(test_lingering_close_returns_once_all_is_acknowledged)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_opts o = {
+	    .set = UTCP_TCP_OPT_LINGER, .linger = true, .linger_s = 5};
+	struct utcp_tcp_info info;
+	uint16_t port = 8082;
+	char buf[16];
+	int lfd, fd;
+
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	on_loop(peer_connect_fn, &port);
+	ck_assert_int_ge(W.peer.active, 0);
+	fd = utcp_tcp_accept4(lfd, &info, 0);
+	ck_assert_int_ge(fd, 0);
+	recv_all(fd, buf, 9); /* the greeting: nothing is left unread */
+	ck_assert_int_eq(utcp_tcp_setopt(u, info.id, &o), 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "bye", 3), 3);
+	ck_assert_int_eq(utcp_tcp_close(u, info.id, fd), 0);
+	on_loop(peer_got_bye_fn, NULL);
+	ck_assert(peer_got_bye);
+	close(lfd);
+	utcp_close(u);
+}
+END_TEST
+
+/* Facing a peer that never reads, the lingering close gives up after
+ * linger_s and returns 0 (as Linux's close), the connection finishing
+ * in the background with its data still queued. */
+START_TEST(test_lingering_close_gives_up_after_the_linger_time)
+{
+	struct utcp *u = client(), *other = client();
+	struct utcp_tcp_opts o = {
+	    .set = UTCP_TCP_OPT_LINGER, .linger = true, .linger_s = 1};
+	static char chunk[16384];
+	struct utcp_tcp_info info;
+	struct utcp_status *st;
+	uint32_t queued = 0;
+	int fd, fd2;
+
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_SINK, 5000, &o,
+			      UTCP_NONBLOCK, &info);
+	ck_assert_int_ge(fd, 0);
+	/* Until the peer's window and the send buffer are full: the
+	 * descriptor stays unwritable. */
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+		if (utcp_tcp_send(fd, chunk, sizeof(chunk)) > 0)
+			continue;
+		if (poll(&pfd, 1, 300) == 0)
+			break;
+	}
+	ck_assert_int_eq(utcp_tcp_close(u, info.id, fd), 0);
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	for (size_t i = 0; i < st->n_tcp; i++)
+		if (!st->tcp[i].listener && st->tcp[i].id == info.id)
+			queued = st->tcp[i].send_queue;
+	utcp_status_free(st);
+	ck_assert_uint_gt(queued, 0);
+
+	/* Another client's connection: -EBADF, and the descriptor is
+	 * closed all the same. */
+	fd2 = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &o, 0, &info);
+	ck_assert_int_ge(fd2, 0);
+	ck_assert_int_eq(utcp_tcp_close(other, info.id, fd2), -EBADF);
+	ck_assert_int_eq(fcntl(fd2, F_GETFD), -1);
+	utcp_close(other);
+	utcp_close(u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -1960,6 +2269,13 @@ int main(void)
 	    tc, test_blocking_connect_form_answers_when_the_connection_is_up);
 	tcase_add_test(
 	    tc, test_write_on_a_udp_descriptor_is_refused_and_the_socket_stays);
+	tcase_add_test(tc, test_listen_without_port_takes_an_ephemeral_one);
+	tcase_add_test(tc, test_tcp_options_read_back_as_set);
+	tcase_add_test(tc, test_close_with_linger_zero_resets_the_connection);
+	tcase_add_test(tc, test_udp_setopt_sets_tos_and_ttl);
+	tcase_add_test(tc,
+		       test_lingering_close_returns_once_all_is_acknowledged);
+	tcase_add_test(tc, test_lingering_close_gives_up_after_the_linger_time);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("send memory");
 	tcase_add_checked_fixture(tc, setup_small_pool, teardown);

@@ -182,6 +182,9 @@ START_TEST(test_request_types_are_known)
 	ck_assert(ipc_type_is_request(IPC_T_TCP_LISTEN));
 	ck_assert(ipc_type_is_request(IPC_T_TCP_SETOPT));
 	ck_assert(ipc_type_is_request(IPC_T_BARRIER));
+	ck_assert(ipc_type_is_request(IPC_T_TCP_GETOPT));
+	ck_assert(ipc_type_is_request(IPC_T_UDP_SETOPT));
+	ck_assert(ipc_type_is_request(IPC_T_TCP_LINGER));
 	ck_assert(!ipc_type_is_request(IPC_T_HELLO_REPLY));
 	ck_assert(!ipc_type_is_request(IPC_T_TCP_CONNECT_REPLY));
 	ck_assert(!ipc_type_is_request(0x0042));
@@ -267,6 +270,8 @@ static const struct message *const messages[] = {
 		.set = IPC_TCP_OPT_ALL, .nodelay = true, .keepalive = true,    \
 		.sndbuf = 1u << 20, .rcvbuf = IPC_TCP_BUF_MAX,                 \
 		.keepidle_s = 60, .keepintvl_s = 5, .keepcnt = 9,              \
+		.linger = true, .linger_s = 0, .maxseg = IPC_TCP_MAXSEG_MAX,   \
+		.tos = 0xff, .ttl = 255,                                       \
 	}
 static const struct ipc_hello hello_1_1 = {1, 1};
 static const struct ipc_hello_reply hello_ok = {
@@ -306,6 +311,22 @@ static const struct ipc_tcp_listen listen_8080 = {
     .local_port = 8080, .backlog = IPC_TCP_BACKLOG_MAX, .opts = EVERY_OPT};
 static const struct ipc_tcp_setopt setopt_12 = {.id = 12, .opts = EVERY_OPT};
 static const struct ipc_status_only_reply bad_fd = {.status = -EBADF};
+static const struct ipc_tcp_connect connect_maxseg_min = {
+    .remote_addr = 1,
+    .remote_port = 80,
+    .opts = {.set = IPC_TCP_OPT_MAXSEG, .maxseg = IPC_TCP_MAXSEG_MIN}};
+static const struct ipc_tcp_getopt getopt_12 = {.id = 12};
+static const struct ipc_tcp_linger linger_12 = {.id = 12};
+static const struct ipc_status_only_reply all_sent = {.value = 1};
+static const struct ipc_udp_setopt udp_setopt_all = {
+    .sock = 3, .set = IPC_UDP_OPT_ALL, .tos = 0xff, .ttl = 255};
+static const struct ipc_udp_setopt udp_setopt_tos = {
+    .sock = 3, .set = IPC_UDP_OPT_TOS, .tos = 0x10};
+static const struct ipc_tcp_getopt_reply getopt_all = {.opts = EVERY_OPT};
+static const struct ipc_tcp_getopt_reply getopt_bad_fd = {.status = -EBADF,
+							  .opts = EVERY_OPT};
+static const struct ipc_tcp_getopt_reply getopt_bad_fd_sent = {.status =
+								   -EBADF};
 static const struct ipc_status_only_reply frames_1234 = {.value = 1234};
 
 struct round_trip {
@@ -334,6 +355,16 @@ static const struct round_trip round_trips[] = {
     {&tcp_setopt, &setopt_12, NULL},
     {&tcp_setopt_reply, &bad_fd, NULL},
     {&barrier_reply, &frames_1234, NULL},
+    {&tcp_connect, &connect_maxseg_min, NULL},
+    {&tcp_getopt, &getopt_12, NULL},
+    {&tcp_getopt_reply, &getopt_all, NULL},
+    /* a failure carries no options */
+    {&tcp_getopt_reply, &getopt_bad_fd, &getopt_bad_fd_sent},
+    {&udp_setopt, &udp_setopt_all, NULL},
+    {&udp_setopt, &udp_setopt_tos, NULL},
+    {&udp_setopt_reply, &bad_fd, NULL},
+    {&tcp_linger, &linger_12, NULL},
+    {&tcp_linger_reply, &all_sent, NULL},
 };
 
 #define N_ROUND_TRIPS (sizeof(round_trips) / sizeof(round_trips[0]))
@@ -437,7 +468,29 @@ static const struct malformed malformed[] = {
     {"unknown option bit", &tcp_connect, &connect_all_opts, "opts.set",
      IPC_TCP_OPT_ALL + 1},
     {"unknown option flag", &tcp_connect, &connect_all_opts, "opts.flags",
+     0x08},
+    {"maxseg below the minimum", &tcp_connect, &connect_all_opts, "opts.maxseg",
+     IPC_TCP_MAXSEG_MIN - 1},
+    {"maxseg over the maximum", &tcp_connect, &connect_all_opts, "opts.maxseg",
+     IPC_TCP_MAXSEG_MAX + 1},
+    {"linger without its bit", &tcp_connect, &connect_no_opts, "opts.flags",
      0x04},
+    {"a linger time without its bit", &tcp_connect, &connect_no_opts,
+     "opts.linger_s", 5},
+    {"a TTL without its bit", &tcp_connect, &connect_nodelay, "opts.ttl", 1},
+    {"a TOS without its bit", &tcp_connect, &connect_nodelay, "opts.tos", 1},
+    {"a negative id", &tcp_getopt, &getopt_12, "id", 0x80000000u},
+    {"reserved", &tcp_getopt, &getopt_12, "reserved", 1},
+    {"options with a failure", &tcp_getopt_reply, &getopt_bad_fd, "opts.set",
+     IPC_TCP_OPT_NODELAY},
+    {"a negative socket", &udp_setopt, &udp_setopt_all, "sock", 0x80000000u},
+    {"unknown option bit", &udp_setopt, &udp_setopt_all, "set", 0x4},
+    {"a TTL without its bit", &udp_setopt, &udp_setopt_tos, "ttl", 1},
+    {"reserved", &udp_setopt, &udp_setopt_all, "reserved", 1},
+    {"reserved value", &udp_setopt_reply, &bad_fd, "value", 1},
+    {"a negative id", &tcp_linger, &linger_12, "id", 0x80000000u},
+    {"reserved", &tcp_linger, &linger_12, "reserved", 1},
+    {"value over 1", &tcp_linger_reply, &all_sent, "value", 2},
     {"sndbuf over 64 MiB", &tcp_connect, &connect_all_opts, "opts.sndbuf",
      IPC_TCP_BUF_MAX + 1},
     {"keepintvl 0", &tcp_connect, &connect_all_opts, "opts.keepintvl_s", 0},
@@ -453,7 +506,6 @@ static const struct malformed malformed[] = {
      1},
     {"reserved", &tcp_connect_reply, &tcp_opened, "reserved", 1},
     {"positive status", &tcp_connect_reply, &tcp_opened, "status", 5},
-    {"port 0", &tcp_listen, &listen_8080, "local_port", 0},
     {"backlog 0", &tcp_listen, &listen_8080, "backlog", 0},
     {"backlog over the maximum", &tcp_listen, &listen_8080, "backlog",
      IPC_TCP_BACKLOG_MAX + 1},

@@ -31,6 +31,8 @@ static uint8_t out[IPC_MSG_MAX];
 		.set = IPC_TCP_OPT_ALL, .nodelay = true, .keepalive = true,    \
 		.sndbuf = 0x00012345, .rcvbuf = 0x00023456,                    \
 		.keepidle_s = 7200, .keepintvl_s = 75, .keepcnt = 9,           \
+		.linger = true, .linger_s = 30, .maxseg = 1400, .tos = 0xb8,   \
+		.ttl = 0x40,                                                   \
 	}
 
 static const struct ipc_hello hello = {.version_min = 1, .version_max = 1};
@@ -70,9 +72,11 @@ static const struct ipc_tcp_listen tcp_listen = {
     .local_addr = 0x0a000002, .local_port = 8080, .backlog = 128, .opts = OPTS};
 static const struct ipc_tcp_open_reply tcp_listen_reply = {
     .id = 3, .local_addr = 0x0a000002, .local_port = 8080};
+/* The options of the first version of the block: the bytes it had,
+ * then the later fields, zero. */
 static const struct ipc_tcp_setopt tcp_setopt = {
     .id = 0x01020304,
-    .opts = {.set = IPC_TCP_OPT_ALL & ~IPC_TCP_OPT_KEEPCNT,
+    .opts = {.set = 0x7f & ~IPC_TCP_OPT_KEEPCNT,
 	     .nodelay = true,
 	     .keepalive = true,
 	     .sndbuf = 0x00012345,
@@ -81,6 +85,16 @@ static const struct ipc_tcp_setopt tcp_setopt = {
 	     .keepintvl_s = 75}};
 static const struct ipc_status_only_reply tcp_setopt_reply = {.status = -EBADF};
 static const struct ipc_status_only_reply barrier_reply = {.value = 0x00012345};
+static const struct ipc_tcp_getopt tcp_getopt = {.id = 0x01020304};
+static const struct ipc_udp_setopt udp_setopt = {
+    .sock = 12, .set = IPC_UDP_OPT_ALL, .tos = 0xb8, .ttl = 17};
+static const struct ipc_status_only_reply udp_setopt_reply = {.status = -EBADF};
+static const struct ipc_tcp_linger tcp_linger = {.id = 0x01020304};
+static const struct ipc_status_only_reply tcp_linger_reply = {.value = 1};
+static const struct ipc_tcp_getopt_reply tcp_getopt_reply = {.opts = OPTS};
+/* a failed reply carries no options, whatever the caller left there */
+static const struct ipc_tcp_getopt_reply tcp_getopt_reply_failed = {
+    .status = -EBADF, .opts = OPTS};
 
 #define N_RECORDS (sizeof(sample_records) / sizeof(sample_records[0]))
 
@@ -244,21 +258,23 @@ static const struct vector vectors[] = {
     {"error", encode_error, &error, 6, false,
      "55540100ffff00000000001800000006ffffffa100000000"},
     {"tcp_connect", encode_tcp_connect, &tcp_connect, 7, false,
-     "555401000004000000000040000000070a0000025db8d8229c4001bb00007530"
-     "000000010000007f00000003000123450002345600001c200000004b00000009"},
+     "55540100000400000000004c000000070a0000025db8d8229c4001bb00007530"
+     "00000001000007ff00000007000123450002345600001c200000004b00000009"
+     "0000001e00000578b8400000"},
     {"tcp_connect_reply", encode_tcp_connect_reply, &tcp_connect_reply, 7,
      false, "55540100800400000000002000000007000000000000002a0a0000029c400000"},
     {"tcp_connect_reply_failed", encode_tcp_connect_reply,
      &tcp_connect_reply_failed, 7, false,
      "55540100800400000000002000000007ffffff91ffffffff0000000000000000"},
     {"tcp_listen", encode_tcp_listen, &tcp_listen, 8, false,
-     "55540100000500000000003c000000080a0000021f9000000000008000000000"
-     "0000007f00000003000123450002345600001c200000004b00000009"},
+     "555401000005000000000048000000080a0000021f9000000000008000000000"
+     "000007ff00000007000123450002345600001c200000004b00000009"
+     "0000001e00000578b8400000"},
     {"tcp_listen_reply", encode_tcp_listen_reply, &tcp_listen_reply, 8, false,
      "5554010080050000000000200000000800000000000000030a0000021f900000"},
     {"tcp_setopt", encode_tcp_setopt, &tcp_setopt, 9, false,
-     "55540100000600000000003000000009010203040000003f0000000300012345"
-     "0002345600001c200000004b00000000"},
+     "55540100000600000000003c00000009010203040000003f0000000300012345"
+     "0002345600001c200000004b00000000000000000000000000000000"},
     {"tcp_setopt_reply", encode_tcp_setopt_reply, &tcp_setopt_reply, 9, false,
      "55540100800600000000001800000009fffffff700000000"},
     {"barrier", encode_barrier, NULL, 10, false,
@@ -288,6 +304,25 @@ static const struct vector vectors[] = {
      "0a000001003501000000006f"},
     {"accept", encode_accept, &accept, 0, true,
      "0a000001c7381f900a00000200abcdef"},
+    {"tcp_getopt", encode_tcp_getopt, &tcp_getopt, 13, false,
+     "5554010000080000000000180000000d0102030400000000"},
+    {"tcp_getopt_reply", encode_tcp_getopt_reply, &tcp_getopt_reply, 13, false,
+     "5554010080080000000000400000000d0000000000000000"
+     "000007ff00000007000123450002345600001c200000004b00000009"
+     "0000001e00000578b8400000"},
+    {"tcp_getopt_reply_failed", encode_tcp_getopt_reply,
+     &tcp_getopt_reply_failed, 13, false,
+     "5554010080080000000000400000000dfffffff700000000"
+     "0000000000000000000000000000000000000000000000000000000000000000"
+     "0000000000000000"},
+    {"udp_setopt", encode_udp_setopt, &udp_setopt, 14, false,
+     "55540100000900000000001c0000000e0000000c00000003b8110000"},
+    {"udp_setopt_reply", encode_udp_setopt_reply, &udp_setopt_reply, 14, false,
+     "5554010080090000000000180000000efffffff700000000"},
+    {"tcp_linger", encode_tcp_linger, &tcp_linger, 15, false,
+     "55540100000a0000000000180000000f0102030400000000"},
+    {"tcp_linger_reply", encode_tcp_linger_reply, &tcp_linger_reply, 15, false,
+     "55540100800a0000000000180000000f0000000000000001"},
 };
 
 #define N_VECTORS (sizeof(vectors) / sizeof(vectors[0]))

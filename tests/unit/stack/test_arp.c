@@ -259,6 +259,100 @@ START_TEST(test_gratuitous_arp_updates_only_known_entries)
 }
 END_TEST
 
+/* Runs the stack's timers until nothing is due or `until` has passed;
+ * returns the ARP requests sent meanwhile. */
+static int run_timers_until(struct stack *s, uint64_t *now, uint64_t until)
+{
+	int frames = 0;
+
+	for (int i = 0; i < 100; i++) {
+		uint64_t d = stack_next_deadline(s);
+		if (d == STACK_NO_DEADLINE || d > until)
+			break;
+		*now = d;
+		stack_timer(s, *now);
+		frames += t_drain(s);
+	}
+	return frames;
+}
+
+/* Linux fails a connect with EHOSTUNREACH once its neighbour entry
+ * fails (3 probes 1 s apart), not after the connect's own timeout:
+ * the SYN's ARP entry times out and the connection gets the error. */
+START_TEST(test_connect_to_silent_neighbour_fails_with_ehostunreach)
+{
+	struct stack *s = t_stack();
+	struct stack_limits lim;
+	struct stack_event ev;
+	uint64_t now = T0;
+	bool failed = false;
+	int id;
+
+	stack_limits_default(&lim);
+	t_drain(s);
+	id = tcp_connect(s, now, 0, 0, PEER_ADDR, 80, NULL);
+	ck_assert_int_ge(id, 0);
+	(void)t_drain(s);
+	(void)run_timers_until(s, &now,
+			       T0 + lim.arp_retry_ns * lim.arp_retries);
+	while (stack_pop_event(s, &ev))
+		if (ev.type == STACK_EV_TCP_ERROR && ev.sock == id) {
+			ck_assert_int_eq(ev.error, EHOSTUNREACH);
+			failed = true;
+		}
+	ck_assert(failed);
+	ck_assert_uint_eq(now, T0 + lim.arp_retry_ns * lim.arp_retries);
+	ck_assert_uint_eq(t_ctr(s, STACK_CTR_arp_resolve_timeouts), 1);
+	ck_assert_uint_eq(t_ctr(s, STACK_CTR_tcp_rule_local_unreachable), 1);
+	stack_free(s);
+}
+END_TEST
+
+/* A connected UDP socket learns of the failed neighbour as of an ICMP
+ * host unreachable (Linux: EHOSTUNREACH on a later call); an
+ * unconnected one is not told, as Linux's is not without IP_RECVERR. */
+START_TEST(test_udp_to_silent_neighbour_reports_ehostunreach_when_connected)
+{
+	struct stack *s = t_stack();
+	struct stack_limits lim;
+	struct stack_event ev;
+	uint64_t now = T0;
+	int connected, unconnected;
+
+	stack_limits_default(&lim);
+	t_drain(s);
+	connected = udp_socket_open(s, 0, 5000, PEER_ADDR, 53);
+	unconnected = udp_socket_open(s, 0, 5001, 0, 0);
+	ck_assert_int_ge(connected, 0);
+	ck_assert_int_ge(unconnected, 0);
+	ck_assert_int_eq(udp_send(s, now, connected, 0, 0, "x", 1), 0);
+	ck_assert_int_eq(udp_send(s, now, unconnected, PEER_ADDR, 53, "y", 1),
+			 0);
+	(void)t_drain(s);
+	(void)run_timers_until(s, &now,
+			       T0 + lim.arp_retry_ns * lim.arp_retries);
+	ck_assert(stack_pop_event(s, &ev));
+	ck_assert_int_eq(ev.type, STACK_EV_UDP_ERROR);
+	ck_assert_int_eq(ev.sock, connected);
+	ck_assert_int_eq(ev.error, EHOSTUNREACH);
+	ck_assert(!stack_pop_event(s, &ev));
+	stack_free(s);
+}
+END_TEST
+
+/* Linux's connect() on a UDP socket fails when there is no route. */
+START_TEST(test_udp_connect_without_route_is_enetunreach)
+{
+	struct stack *s = t_stack();
+
+	t_drain(s);
+	ck_assert_int_eq(udp_socket_open(s, 0, 5000, 0xc0a80001u, 53),
+			 -ENETUNREACH);
+	ck_assert_int_eq(udp_socket_open(s, 0, 5000, PEER_ADDR, 53) >= 0, 1);
+	stack_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("arp");
@@ -275,6 +369,12 @@ int main(void)
 	tcase_add_test(tc, test_reachable_entry_ages_out);
 	tcase_add_test(tc, test_entry_in_use_is_refreshed_before_expiry);
 	tcase_add_test(tc, test_gratuitous_arp_updates_only_known_entries);
+	tcase_add_test(
+	    tc, test_connect_to_silent_neighbour_fails_with_ehostunreach);
+	tcase_add_test(
+	    tc,
+	    test_udp_to_silent_neighbour_reports_ehostunreach_when_connected);
+	tcase_add_test(tc, test_udp_connect_without_route_is_enetunreach);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

@@ -229,6 +229,41 @@ START_TEST(test_close_frees_queued_datagrams)
 }
 END_TEST
 
+/* IP_TOS and IP_TTL of a UDP socket are in its datagrams' IPv4 header
+ * (the whole TOS byte, as Linux's UDP); by default TOS 0 and TTL 64. */
+START_TEST(test_tos_and_ttl_go_on_the_sockets_datagrams)
+{
+	struct stack *s = t_stack();
+	uint8_t tos = 1, ttl = 1;
+	struct pkt *p;
+	int sock;
+
+	t_learn_peer(s);
+	sock = udp_socket_open(s, 0, 7000, 0, 0);
+	ck_assert_int_ge(sock, 0);
+	ck_assert_int_eq(udp_send(s, T0, sock, PEER_ADDR, 53, "a", 1), 0);
+	p = t_pop_ipv4(s, IPV4_PROTO_UDP);
+	ck_assert_uint_eq(p->data[14 + 1], 0);
+	ck_assert_uint_eq(p->data[14 + 8], STACK_DEFAULT_TTL);
+	stack_pkt_free(s, p);
+	ck_assert_int_eq(udp_socket_get_tos_ttl(s, sock, &tos, &ttl), 0);
+	ck_assert_uint_eq(tos, 0);
+	ck_assert_uint_eq(ttl, 0);
+
+	ck_assert_int_eq(udp_socket_set_tos_ttl(s, sock, 0xb9, 3), 0);
+	ck_assert_int_eq(udp_send(s, T0, sock, PEER_ADDR, 53, "b", 1), 0);
+	p = t_pop_ipv4(s, IPV4_PROTO_UDP);
+	ck_assert_uint_eq(p->data[14 + 1], 0xb9);
+	ck_assert_uint_eq(p->data[14 + 8], 3);
+	stack_pkt_free(s, p);
+	ck_assert_int_eq(udp_socket_get_tos_ttl(s, sock, &tos, &ttl), 0);
+	ck_assert_uint_eq(tos, 0xb9);
+	ck_assert_uint_eq(ttl, 3);
+	ck_assert_int_eq(udp_socket_set_tos_ttl(s, sock + 1, 0, 0), -EBADF);
+	stack_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("udp");
@@ -243,6 +278,7 @@ int main(void)
 	tcase_add_test(tc, test_socket_limit_is_emfile);
 	tcase_add_test(tc, test_send_builds_valid_datagram);
 	tcase_add_test(tc, test_close_frees_queued_datagrams);
+	tcase_add_test(tc, test_tos_and_ttl_go_on_the_sockets_datagrams);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
