@@ -687,9 +687,22 @@ bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
 {
 	const uint32_t slot_mem = TCP_RCV_MIN_SLOT_BUFS * PKT_SMALL_CAP;
 	uint32_t min = TCP_RCV_PRESSURE_WND_SEGS * c->our_mss;
-	uint32_t ooo = tcp_ooo_bytes(c), held;
-	uint32_t cost = tcp_rcv_cost(p, seg->len < min ? seg->len : min);
+	uint32_t ooo = tcp_ooo_bytes(c), held, mem;
+	uint32_t take = seg->len < min ? seg->len : min;
+	uint32_t cost;
 	uint64_t n = 0;
+
+	/* A payload in a 64 KiB buffer is copied to small ones only when
+	 * short (in order up to TCP_COLLAPSE_MAX_BYTES, out of order up
+	 * to one small buffer: tcp_ooo_insert): take no more, or it would
+	 * pin the large buffer, far beyond the slot. */
+	if (p->pkt_class == PKT_CLASS_LARGE) {
+		uint32_t copy = seg->seq == c->rcv_nxt ? TCP_COLLAPSE_MAX_BYTES
+						       : PKT_SMALL_CAP;
+		if (take > copy)
+			take = copy;
+	}
+	cost = tcp_rcv_cost(p, take);
 
 	/* The segment at rcv_nxt fills the hole: what c holds beyond it
 	 * gives way, or c could never move again (SACK has the sender
@@ -707,7 +720,23 @@ bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
 		COUNT_N(s, tcp_rx_ooo_pruned, n);
 	}
 	held = tcp_rcv_queued(c) + ooo;
-	if (held >= min || (uint64_t)tcp_rcv_mem(c) + cost > slot_mem)
+	if (held >= min)
+		return false;
+	if (take > min - held)
+		take = min - held;
+	mem = tcp_rcv_mem(c);
+	if (p->pkt_class == PKT_CLASS_LARGE) {
+		/* Copied: no more than the small buffers left in the slot
+		 * (a large MSS's segment is cut rather than refused). */
+		uint32_t room =
+		    mem < slot_mem
+			? (slot_mem - mem) / PKT_SMALL_CAP * PKT_SMALL_CAP
+			: 0;
+		if (take > room)
+			take = room;
+	}
+	cost = tcp_rcv_cost(p, take);
+	if (take == 0 || (uint64_t)mem + cost > slot_mem)
 		return false;
 	if (!c->rcv_min_slot) {
 		/* Minimums must not add up beyond the pool's part for
@@ -719,10 +748,10 @@ bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
 		c->rcv_min_slot = true;
 		s->tcp->rcv_min_slots++;
 	}
-	if (seg->len > min - held) {
+	if (seg->len > take) {
 		/* Take what fits; the rest (and a FIN after it) comes
 		 * again. */
-		seg->len = min - held;
+		seg->len = take;
 		seg->flags &= (uint8_t)~TCP_FIN;
 		COUNT(s, tcp_rx_trim_mem_pressure);
 	}
