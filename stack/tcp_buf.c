@@ -861,8 +861,8 @@ static bool tcp_ooo_room(struct stack *s, struct tcp_conn *c, int i,
 bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 		    struct pkt *p)
 {
-	uint32_t end = seq + p->len, cur = seq;
-	const uint8_t *base = p->data;
+	uint32_t end = seq + p->len, cur = seq, base_seq = seq;
+	const uint8_t *base = p->data; /* the byte at base_seq */
 	bool stored = false, p_held = false, dup = false;
 
 	/* Walk the arrival against what is held. Bytes already held are a
@@ -873,7 +873,7 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 	 * runs after the first share p's buffer. */
 	while (SEQ_LT(cur, end)) {
 		int i = tcp_ooo_search(c, cur);
-		const uint8_t *data = base + (cur - seq);
+		const uint8_t *data = base + (cur - base_seq);
 		uint32_t run_end, len, cost;
 
 		if (i < c->nooo && SEQ_LEQ(c->ooo[i].seq, cur)) {
@@ -899,18 +899,20 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 			cur = run_end;
 			continue;
 		}
-		if (!p_held && run_end == end &&
-		    p->pkt_class == PKT_CLASS_LARGE && len <= PKT_SMALL_CAP) {
-			/* A short payload in a 64 KiB buffer, and the last
-			 * run: copy it to a small one. */
+		if (!p_held && p->pkt_class == PKT_CLASS_LARGE &&
+		    end - cur <= PKT_SMALL_CAP) {
+			/* A short rest in a 64 KiB buffer: copy it all to a
+			 * small one, which this run and the later ones
+			 * share. */
 			struct pkt *q = pkt_alloc(&s->pool, 0);
 			if (q) {
 				q->data = q->buf;
-				memcpy(q->data, data, len);
-				q->len = len;
+				memcpy(q->data, data, end - cur);
+				q->len = end - cur;
 				pkt_free(&s->pool, p);
 				p = q;
-				data = q->data;
+				base = data = q->data;
+				base_seq = cur;
 			}
 		}
 		if (!p_held) {

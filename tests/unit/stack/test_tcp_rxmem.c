@@ -464,6 +464,42 @@ START_TEST(test_hard_pressure_out_of_order_cut_stays_within_the_slot)
 }
 END_TEST
 
+/* An out-of-order payload in a 64 KiB buffer that fits a small one is
+ * copied to one even when it runs around held data (tcp_ooo_insert
+ * stores every run): otherwise its first run pins the large buffer,
+ * beyond the slot under hard pressure. */
+START_TEST(test_out_of_order_runs_in_a_large_buffer_are_copied)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[16];
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t nheld = 0, base;
+
+	stack_limits_default(&lim);
+	lim.pkt_large_max = 16;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	put_data(&p, ca, cb, base, 1000, 100);
+	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 5000));
+	put_data(&p, ca, cb, base, 500, 20000);
+	ck_assert_uint_ge(a->nooo, 2);
+	ck_assert_uint_le(tcp_rcv_mem(a),
+			  TCP_RCV_MIN_SLOT_BUFS * PKT_SMALL_CAP);
+	ck_assert_uint_eq(p.a->pool.in_use[PKT_CLASS_LARGE], nheld);
+	put_data(&p, ca, cb, base, 0, 500);
+	ck_assert_uint_eq(a->rcv_nxt, base + 500 + PKT_SMALL_CAP);
+	ck_assert_uint_eq(read_check(&p, ca), a->rcv_nxt - base);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* Minimums must not add up: under hard pressure a connection takes data
  * only with a slot, and the pool has tcp_rcv_min_slots_max() of them,
  * TCP_RCV_MIN_SLOT_BUFS small buffers each, between the hard mark and
@@ -839,6 +875,7 @@ int main(void)
 		       test_hard_pressure_cuts_a_super_segment_to_the_minimum);
 	tcase_add_test(
 	    tc, test_hard_pressure_out_of_order_cut_stays_within_the_slot);
+	tcase_add_test(tc, test_out_of_order_runs_in_a_large_buffer_are_copied);
 	tcase_add_test(
 	    tc, test_hard_pressure_minimums_do_not_add_up_beyond_their_slots);
 	tcase_add_test(tc, test_short_super_segments_move_to_small_buffers);
