@@ -500,6 +500,40 @@ START_TEST(test_out_of_order_runs_in_a_large_buffer_are_copied)
 }
 END_TEST
 
+/* Under hard pressure a connection with a large MSS (a jumbo frame
+ * link) still takes its minimum: its segment, beyond what is copied,
+ * is cut to the slot's small buffers rather than refused whole. */
+START_TEST(test_hard_pressure_large_mss_is_cut_to_the_slot)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[16];
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t nheld = 0, base;
+
+	stack_limits_default(&lim);
+	lim.pkt_large_max = 16;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	a->our_mss = 8960; /* as on a 9000-byte MTU */
+	base = a->rcv_nxt;
+	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 5000));
+	put_data(&p, ca, cb, base, 0, 8960);
+	ck_assert_uint_eq(a->rcv_nxt,
+			  base + TCP_RCV_MIN_SLOT_BUFS * PKT_SMALL_CAP);
+	ck_assert_uint_le(tcp_rcv_mem(a),
+			  TCP_RCV_MIN_SLOT_BUFS * PKT_SMALL_CAP);
+	ck_assert_uint_eq(p.a->pool.in_use[PKT_CLASS_LARGE], nheld);
+	ck_assert_uint_eq(read_check(&p, ca), a->rcv_nxt - base);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* Minimums must not add up: under hard pressure a connection takes data
  * only with a slot, and the pool has tcp_rcv_min_slots_max() of them,
  * TCP_RCV_MIN_SLOT_BUFS small buffers each, between the hard mark and
@@ -876,6 +910,7 @@ int main(void)
 	tcase_add_test(
 	    tc, test_hard_pressure_out_of_order_cut_stays_within_the_slot);
 	tcase_add_test(tc, test_out_of_order_runs_in_a_large_buffer_are_copied);
+	tcase_add_test(tc, test_hard_pressure_large_mss_is_cut_to_the_slot);
 	tcase_add_test(
 	    tc, test_hard_pressure_minimums_do_not_add_up_beyond_their_slots);
 	tcase_add_test(tc, test_short_super_segments_move_to_small_buffers);
