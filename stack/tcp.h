@@ -653,8 +653,9 @@ static inline uint32_t tcp_rcv_mem(const struct tcp_conn *c)
  * and may hold up to its minimum (TCP_RCV_PRESSURE_WND_SEGS MSS, and
  * TCP_RCV_MIN_SLOT_BUFS small buffers): an in-order segment first
  * prunes c's own out-of-order data, the highest first, and a segment
- * beyond the minimum is cut to it (its FIN dropped). False when nothing
- * of it fits, or no slot is free. */
+ * beyond the minimum is cut to it (its FIN dropped); one in a large
+ * buffer also to what is copied into small ones within the slot. False when
+ * nothing of it fits, or no slot is free. */
 bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
 			  struct tcp_seg *seg, const struct pkt *p);
 /* Slots the pool has for connections' minimums under hard pressure. */
