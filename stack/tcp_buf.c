@@ -875,6 +875,7 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 		int i = tcp_ooo_search(c, cur);
 		const uint8_t *data = base + (cur - base_seq);
 		uint32_t run_end, len, cost;
+		bool copy;
 
 		if (i < c->nooo && SEQ_LEQ(c->ooo[i].seq, cur)) {
 			uint32_t held_end = c->ooo[i].seq + c->ooo[i].len;
@@ -890,7 +891,13 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 			      ? c->ooo[i].seq
 			      : end;
 		len = run_end - cur;
-		cost = len <= TCP_OOO_COPY_MAX_BYTES || p_held ? len : p->cap;
+		/* A short rest in a 64 KiB buffer costs the small buffer it
+		 * is copied to (below). */
+		copy = !p_held && p->pkt_class == PKT_CLASS_LARGE &&
+		       end - cur <= PKT_SMALL_CAP;
+		cost = len <= TCP_OOO_COPY_MAX_BYTES || p_held ? len
+		       : copy				       ? PKT_SMALL_CAP
+							       : p->cap;
 		if (!tcp_ooo_room(s, c, i, cost))
 			break; /* the rest lies higher: it comes again */
 		if (len <= TCP_OOO_COPY_MAX_BYTES &&
@@ -899,21 +906,20 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 			cur = run_end;
 			continue;
 		}
-		if (!p_held && p->pkt_class == PKT_CLASS_LARGE &&
-		    end - cur <= PKT_SMALL_CAP) {
+		if (copy) {
 			/* A short rest in a 64 KiB buffer: copy it all to a
 			 * small one, which this run and the later ones
 			 * share. */
 			struct pkt *q = pkt_alloc(&s->pool, 0);
-			if (q) {
-				q->data = q->buf;
-				memcpy(q->data, data, end - cur);
-				q->len = end - cur;
-				pkt_free(&s->pool, p);
-				p = q;
-				base = data = q->data;
-				base_seq = cur;
-			}
+			if (!q)
+				break; /* room was made for a small one */
+			q->data = q->buf;
+			memcpy(q->data, data, end - cur);
+			q->len = end - cur;
+			pkt_free(&s->pool, p);
+			p = q;
+			base = data = q->data;
+			base_seq = cur;
 		}
 		if (!p_held) {
 			tcp_ooo_account(s, c, p, 1);

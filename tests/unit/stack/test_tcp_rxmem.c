@@ -534,6 +534,33 @@ START_TEST(test_hard_pressure_large_mss_is_cut_to_the_slot)
 }
 END_TEST
 
+/* An out-of-order payload in a 64 KiB buffer that is copied to a small
+ * one is held at the small one's cost: a small receive buffer's store
+ * (whose bound is below 64 KiB) keeps it. */
+START_TEST(test_out_of_order_copied_payload_costs_a_small_buffer)
+{
+	struct pair p;
+	struct stack_limits lim;
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t base;
+
+	stack_limits_default(&lim);
+	lim.tcp_rcvbuf = 16384;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	put_data(&p, ca, cb, base, 1000, 2000); /* a frame over 2 KiB */
+	ck_assert_uint_eq(a->nooo, 1);
+	ck_assert_uint_eq(a->ooo_mem, PKT_SMALL_CAP);
+	put_data(&p, ca, cb, base, 0, 1000);
+	ck_assert_uint_eq(a->rcv_nxt, base + 3000);
+	ck_assert_uint_eq(read_check(&p, ca), 3000);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* Minimums must not add up: under hard pressure a connection takes data
  * only with a slot, and the pool has tcp_rcv_min_slots_max() of them,
  * TCP_RCV_MIN_SLOT_BUFS small buffers each, between the hard mark and
@@ -911,6 +938,8 @@ int main(void)
 	    tc, test_hard_pressure_out_of_order_cut_stays_within_the_slot);
 	tcase_add_test(tc, test_out_of_order_runs_in_a_large_buffer_are_copied);
 	tcase_add_test(tc, test_hard_pressure_large_mss_is_cut_to_the_slot);
+	tcase_add_test(tc,
+		       test_out_of_order_copied_payload_costs_a_small_buffer);
 	tcase_add_test(
 	    tc, test_hard_pressure_minimums_do_not_add_up_beyond_their_slots);
 	tcase_add_test(tc, test_short_super_segments_move_to_small_buffers);
