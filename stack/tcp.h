@@ -95,6 +95,12 @@
  * may still queue data up to this much (coalescing keeps its memory
  * near the bytes). */
 #define TCP_RCV_PRESSURE_WND_SEGS 2u
+/* The last small buffers of the pool, kept for ACKs and the daemon's
+ * reads: data is dropped rather than queued into them (tcp_input.c). */
+#define TCP_POOL_RESERVE_SMALL 64u
+/* Under hard pressure a connection's minimum in pool memory, in small
+ * buffers (the rounding of its last segment included). */
+#define TCP_RCV_MIN_BUFS (TCP_RCV_PRESSURE_WND_SEGS + 1u)
 /* Pool pressure, per buffer class, as a share of the class's maximum in
  * 1/16ths: PRESSURE when more than 8/16 are in use (windows stop
  * growing, new ones start at the minimum, as Linux's tcp_mem[1]); HARD
@@ -649,13 +655,15 @@ static inline uint32_t tcp_rcv_mem(const struct tcp_conn *c)
 {
 	return c->rcvq_mem + c->ooo_mem;
 }
-/* Under hard pressure: may c take seg's data? It may hold up to its
- * minimum (TCP_RCV_PRESSURE_WND_SEGS MSS): an in-order segment first
- * prunes c's own out-of-order data, the highest first, and a segment
- * beyond the minimum is cut to it (its FIN dropped). False when nothing
+/* Under hard pressure: may c take seg's data (in p)? It may hold up to
+ * its minimum (TCP_RCV_PRESSURE_WND_SEGS MSS, and TCP_RCV_MIN_BUFS
+ * small buffers): an in-order segment first prunes c's own
+ * out-of-order data, the highest first, and a segment beyond the
+ * minimum is cut to it (its FIN dropped); one in a large buffer also to
+ * what is copied into small ones within the minimum. False when nothing
  * of it fits. */
 bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
-			  struct tcp_seg *seg);
+			  struct tcp_seg *seg, const struct pkt *p);
 /* Memory pressure from the pool's occupancy (TCP_MEM_*_16THS). */
 enum tcp_mem_level { TCP_MEM_OK, TCP_MEM_PRESSURE, TCP_MEM_HARD };
 enum tcp_mem_level tcp_mem_level(const struct stack *s);

@@ -81,8 +81,14 @@
  * held beyond a hole never stall it. Every connection keeps that
  * minimum, so it still makes progress (what it holds is read, and it
  * takes more), and no one connection can take the pool from the
- * others. The last 64
- * buffers are kept for ACKs and the daemon's reads (tcp_input.c).
+ * others; in pool memory the minimum is TCP_RCV_MIN_BUFS small
+ * buffers, and a segment in a 64 KiB buffer is cut to what is copied
+ * into small ones, so it never pins the large one. Minimums are per
+ * connection, as Linux's tcp_rmem[0]: many connections that never read
+ * can together fill the pool up to its last TCP_POOL_RESERVE_SMALL
+ * buffers, which are kept for ACKs and the daemon's reads
+ * (tcp_input.c); a count of shares held for good would instead shut
+ * out every connection that comes after them.
  */
 #include <stdlib.h>
 
@@ -638,18 +644,44 @@ void tcp_rcv_free(struct stack *s, struct tcp_conn *c)
 	tcp_ooo_release(s, c);
 }
 
-bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
-			  struct tcp_seg *seg)
+/* Pool bytes that len bytes of p's payload will pin at most once queued:
+ * a short payload in a 64 KiB buffer is copied to small ones. */
+static uint32_t tcp_rcv_cost(const struct pkt *p, uint32_t len)
 {
+	if (p->pkt_class == PKT_CLASS_LARGE && len <= TCP_COLLAPSE_MAX_BYTES)
+		return (len + PKT_SMALL_CAP - 1) / PKT_SMALL_CAP *
+		       PKT_SMALL_CAP;
+	return p->cap;
+}
+
+bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
+			  struct tcp_seg *seg, const struct pkt *p)
+{
+	const uint32_t min_mem = TCP_RCV_MIN_BUFS * PKT_SMALL_CAP;
 	uint32_t min = TCP_RCV_PRESSURE_WND_SEGS * c->our_mss;
-	uint32_t ooo = tcp_ooo_bytes(c), held;
+	uint32_t ooo = tcp_ooo_bytes(c), held, mem;
+	uint32_t take = seg->len < min ? seg->len : min;
+	uint32_t cost;
 	uint64_t n = 0;
+
+	/* A payload in a 64 KiB buffer is copied to small ones only when
+	 * short (in order up to TCP_COLLAPSE_MAX_BYTES, out of order up
+	 * to one small buffer: tcp_ooo_insert): take no more, or it would
+	 * pin the large buffer, far beyond the minimum. */
+	if (p->pkt_class == PKT_CLASS_LARGE) {
+		uint32_t copy = seg->seq == c->rcv_nxt ? TCP_COLLAPSE_MAX_BYTES
+						       : PKT_SMALL_CAP;
+		if (take > copy)
+			take = copy;
+	}
+	cost = tcp_rcv_cost(p, take);
 
 	/* The segment at rcv_nxt fills the hole: what c holds beyond it
 	 * gives way, or c could never move again (SACK has the sender
 	 * resend it, RFC 2018 8). */
 	while (seg->seq == c->rcv_nxt && c->nooo &&
-	       (uint64_t)tcp_rcv_queued(c) + ooo + seg->len > min) {
+	       ((uint64_t)tcp_rcv_queued(c) + ooo + seg->len > min ||
+		(uint64_t)tcp_rcv_mem(c) + cost > min_mem)) {
 		ooo -= c->ooo[c->nooo - 1].len;
 		tcp_ooo_remove(s, c, c->nooo - 1);
 		n++;
@@ -662,10 +694,26 @@ bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
 	held = tcp_rcv_queued(c) + ooo;
 	if (held >= min)
 		return false;
-	if (seg->len > min - held) {
+	if (take > min - held)
+		take = min - held;
+	mem = tcp_rcv_mem(c);
+	if (p->pkt_class == PKT_CLASS_LARGE) {
+		/* Copied: no more than the small buffers left in the minimum
+		 * (a large MSS's segment is cut rather than refused). */
+		uint32_t room =
+		    mem < min_mem
+			? (min_mem - mem) / PKT_SMALL_CAP * PKT_SMALL_CAP
+			: 0;
+		if (take > room)
+			take = room;
+	}
+	cost = tcp_rcv_cost(p, take);
+	if (take == 0 || (uint64_t)mem + cost > min_mem)
+		return false;
+	if (seg->len > take) {
 		/* Take what fits; the rest (and a FIN after it) comes
 		 * again. */
-		seg->len = min - held;
+		seg->len = take;
 		seg->flags &= (uint8_t)~TCP_FIN;
 		COUNT(s, tcp_rx_trim_mem_pressure);
 	}
@@ -775,8 +823,8 @@ static bool tcp_ooo_room(struct stack *s, struct tcp_conn *c, int i,
 bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 		    struct pkt *p)
 {
-	uint32_t end = seq + p->len, cur = seq;
-	const uint8_t *base = p->data;
+	uint32_t end = seq + p->len, cur = seq, base_seq = seq;
+	const uint8_t *base = p->data; /* the byte at base_seq */
 	bool stored = false, p_held = false, dup = false;
 
 	/* Walk the arrival against what is held. Bytes already held are a
@@ -787,8 +835,9 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 	 * runs after the first share p's buffer. */
 	while (SEQ_LT(cur, end)) {
 		int i = tcp_ooo_search(c, cur);
-		const uint8_t *data = base + (cur - seq);
+		const uint8_t *data = base + (cur - base_seq);
 		uint32_t run_end, len, cost;
+		bool copy;
 
 		if (i < c->nooo && SEQ_LEQ(c->ooo[i].seq, cur)) {
 			uint32_t held_end = c->ooo[i].seq + c->ooo[i].len;
@@ -804,7 +853,13 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 			      ? c->ooo[i].seq
 			      : end;
 		len = run_end - cur;
-		cost = len <= TCP_OOO_COPY_MAX_BYTES || p_held ? len : p->cap;
+		/* A short rest in a 64 KiB buffer costs the small buffer it
+		 * is copied to (below). */
+		copy = !p_held && p->pkt_class == PKT_CLASS_LARGE &&
+		       end - cur <= PKT_SMALL_CAP;
+		cost = len <= TCP_OOO_COPY_MAX_BYTES || p_held ? len
+		       : copy				       ? PKT_SMALL_CAP
+							       : p->cap;
 		if (!tcp_ooo_room(s, c, i, cost))
 			break; /* the rest lies higher: it comes again */
 		if (len <= TCP_OOO_COPY_MAX_BYTES &&
@@ -813,19 +868,20 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 			cur = run_end;
 			continue;
 		}
-		if (!p_held && run_end == end &&
-		    p->pkt_class == PKT_CLASS_LARGE && len <= PKT_SMALL_CAP) {
-			/* A short payload in a 64 KiB buffer, and the last
-			 * run: copy it to a small one. */
+		if (copy) {
+			/* A short rest in a 64 KiB buffer: copy it all to a
+			 * small one, which this run and the later ones
+			 * share. */
 			struct pkt *q = pkt_alloc(&s->pool, 0);
-			if (q) {
-				q->data = q->buf;
-				memcpy(q->data, data, len);
-				q->len = len;
-				pkt_free(&s->pool, p);
-				p = q;
-				data = q->data;
-			}
+			if (!q)
+				break; /* room was made for a small one */
+			q->data = q->buf;
+			memcpy(q->data, data, end - cur);
+			q->len = end - cur;
+			pkt_free(&s->pool, p);
+			p = q;
+			base = data = q->data;
+			base_seq = cur;
 		}
 		if (!p_held) {
 			tcp_ooo_account(s, c, p, 1);
@@ -841,9 +897,8 @@ bool tcp_ooo_insert(struct stack *s, struct tcp_conn *c, uint32_t seq,
 	}
 	if (!p_held)
 		pkt_free(&s->pool, p);
-	if (!stored) {
+	if (!stored)
 		tcp_ooo_release(s, c); /* when it emptied */
-	}
 	return stored;
 }
 

@@ -454,7 +454,8 @@ static bool tcp_pool_low(const struct stack *s, const struct pkt *p)
 {
 	unsigned c =
 	    p->pkt_class < PKT_CLASS_COUNT ? p->pkt_class : PKT_CLASS_SMALL;
-	uint32_t margin = c == PKT_CLASS_SMALL ? 64 : s->pool.max[c] / 16;
+	uint32_t margin =
+	    c == PKT_CLASS_SMALL ? TCP_POOL_RESERVE_SMALL : s->pool.max[c] / 16;
 
 	return s->pool.in_use[c] + margin > s->pool.max[c];
 }
@@ -756,7 +757,7 @@ static bool tcp_text_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_drop_payload(seg);
 		*ack_now = true;
 	} else if (tcp_mem_level(s) == TCP_MEM_HARD &&
-		   !tcp_rcv_pressure_fit(s, c, seg)) {
+		   !tcp_rcv_pressure_fit(s, c, seg, *pp)) {
 		/* The pool under hard pressure even after pruning: a
 		 * connection may hold only up to its minimum, and takes what
 		 * of the segment fits it (tcp_buf.c). */

@@ -484,10 +484,11 @@ void tcp_tlp_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
 
 /* Where the probe that resends "the last segment" (RFC 8985 7.3)
  * starts: the last record that holds data (the one before a lone FIN's),
- * cut to its last MSS; the FIN, if sent, goes with it. */
+ * cut to its last MSS; the FIN, if sent, goes with it. The data's end is
+ * what was sent: data may wait unsent behind the peer's window. */
 static uint32_t tlp_last_segment(const struct tcp_conn *c)
 {
-	uint32_t data_end = c->snd_una + c->sndbuf.len;
+	uint32_t data_end = SEQ_MIN(c->snd_una + c->sndbuf.len, c->snd_max);
 	uint32_t seq = c->snd_una, max = tcp_payload_max(c);
 
 	for (uint32_t i = c->txr_n; i-- > 0;) {

@@ -703,6 +703,44 @@ START_TEST(test_loss_probe_after_lone_fin_carries_data_and_fin)
 }
 END_TEST
 
+/* The probe's "last segment" is the last one sent: with data still
+ * unsent behind a full peer window it must not start beyond snd_max
+ * (a length that wraps, a probe never sent). */
+START_TEST(test_loss_probe_window_limited_resends_last_sent_segment)
+{
+	struct pair p;
+	int ca, cb;
+	struct pkt *segs[8];
+	static uint8_t blob[10 * 1448];
+	struct tcp_conn *a = t_open(&p, &ca, &cb);
+	uint32_t mss = tcp_payload_max(a);
+	struct tcp_seg seg;
+	int n;
+
+	a->snd_wnd = 3 * mss; /* the peer's window: three segments */
+	t_send_all(p.a, p.now, ca, blob, 10 * mss);
+	n = t_hold(p.a, segs, 8);
+	ck_assert_int_eq(n, 3);
+	t_parse(segs[2], &seg);
+	uint32_t last = seg.seq;
+	ck_assert_uint_eq(a->snd_max, last + mss);
+	p.now += 5 * MS;
+	t_deliver(&p, p.a, p.b, segs[0]);
+	stack_pkt_free(p.a, segs[1]);
+	stack_pkt_free(p.a, segs[2]); /* the tail is lost */
+	t_drain(p.b);		      /* B's ACK lost too: the window stays */
+	ck_assert_uint_ne(a->t_tlp, 0);
+	p.now = a->t_tlp;
+	stack_timer(p.a, p.now);
+	ck_assert_uint_eq(t_rule(p.a, tlp_probe), 1);
+	t_pop_seg(p.a, &seg);
+	ck_assert_uint_eq(seg.seq, last);
+	ck_assert_uint_eq(seg.len, mss);
+	ck_assert(a->tlp_active);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* RFC 5681 3.1: ssthresh is set when "a segment loss [is detected]
  * using the retransmission timer and the given segment has not yet
  * been resent by way of the retransmission timer": a second timeout of
@@ -764,6 +802,8 @@ int main(void)
 	tcase_add_test(tc,
 		       test_loss_probe_after_fin_resends_last_segment_with_fin);
 	tcase_add_test(tc, test_loss_probe_after_lone_fin_carries_data_and_fin);
+	tcase_add_test(
+	    tc, test_loss_probe_window_limited_resends_last_sent_segment);
 	tcase_add_test(tc, test_second_timeout_of_a_window_keeps_ssthresh);
 	suite_add_tcase(s, tc);
 	return t_run(s);

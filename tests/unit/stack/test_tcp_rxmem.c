@@ -430,6 +430,182 @@ START_TEST(test_hard_pressure_cuts_a_super_segment_to_the_minimum)
 }
 END_TEST
 
+/* Under hard pressure an out-of-order super-segment cut to the minimum
+ * must not pin a 64 KiB buffer: what c holds stays within its minimum. */
+START_TEST(test_hard_pressure_out_of_order_cut_stays_within_the_minimum)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[16];
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t nheld = 0, base;
+
+	stack_limits_default(&lim);
+	lim.pkt_large_max = 16;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 5000));
+	put_data(&p, ca, cb, base, 500, 20000);
+	ck_assert_uint_gt(a->nooo, 0);
+	ck_assert_uint_le(tcp_rcv_mem(a), TCP_RCV_MIN_BUFS * PKT_SMALL_CAP);
+	ck_assert_uint_eq(p.a->pool.in_use[PKT_CLASS_LARGE], nheld);
+	/* The hole filled: what was kept is delivered. */
+	put_data(&p, ca, cb, base, 0, 500);
+	ck_assert_uint_eq(a->rcv_nxt, base + 500 + PKT_SMALL_CAP);
+	ck_assert_uint_eq(read_check(&p, ca), a->rcv_nxt - base);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* An out-of-order payload in a 64 KiB buffer that fits a small one is
+ * copied to one even when it runs around held data (tcp_ooo_insert
+ * stores every run): otherwise its first run pins the large buffer,
+ * beyond the minimum under hard pressure. */
+START_TEST(test_out_of_order_runs_in_a_large_buffer_are_copied)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[16];
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t nheld = 0, base;
+
+	stack_limits_default(&lim);
+	lim.pkt_large_max = 16;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	put_data(&p, ca, cb, base, 1000, 100);
+	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 5000));
+	put_data(&p, ca, cb, base, 500, 20000);
+	ck_assert_uint_ge(a->nooo, 2);
+	ck_assert_uint_le(tcp_rcv_mem(a), TCP_RCV_MIN_BUFS * PKT_SMALL_CAP);
+	ck_assert_uint_eq(p.a->pool.in_use[PKT_CLASS_LARGE], nheld);
+	put_data(&p, ca, cb, base, 0, 500);
+	ck_assert_uint_eq(a->rcv_nxt, base + 500 + PKT_SMALL_CAP);
+	ck_assert_uint_eq(read_check(&p, ca), a->rcv_nxt - base);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* Under hard pressure a connection with a large MSS (a jumbo frame
+ * link) still takes its minimum: its segment, beyond what is copied,
+ * is cut to its minimum's small buffers rather than refused whole. */
+START_TEST(test_hard_pressure_large_mss_is_cut_to_the_minimum)
+{
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[16];
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t nheld = 0, base;
+
+	stack_limits_default(&lim);
+	lim.pkt_large_max = 16;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	a->our_mss = 8960; /* as on a 9000-byte MTU */
+	base = a->rcv_nxt;
+	while (tcp_mem_level(p.a) != TCP_MEM_HARD)
+		ck_assert_ptr_nonnull(held[nheld++] =
+					  stack_pkt_alloc(p.a, 5000));
+	put_data(&p, ca, cb, base, 0, 8960);
+	ck_assert_uint_eq(a->rcv_nxt, base + TCP_RCV_MIN_BUFS * PKT_SMALL_CAP);
+	ck_assert_uint_le(tcp_rcv_mem(a), TCP_RCV_MIN_BUFS * PKT_SMALL_CAP);
+	ck_assert_uint_eq(p.a->pool.in_use[PKT_CLASS_LARGE], nheld);
+	ck_assert_uint_eq(read_check(&p, ca), a->rcv_nxt - base);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* An out-of-order payload in a 64 KiB buffer that is copied to a small
+ * one is held at the small one's cost: a small receive buffer's store
+ * (whose bound is below 64 KiB) keeps it. */
+START_TEST(test_out_of_order_copied_payload_costs_a_small_buffer)
+{
+	struct pair p;
+	struct stack_limits lim;
+	int ca, cb;
+	struct tcp_conn *a;
+	uint32_t base;
+
+	stack_limits_default(&lim);
+	lim.tcp_rcvbuf = 16384;
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	a = tcp_conn_get(p.a, ca);
+	base = a->rcv_nxt;
+	put_data(&p, ca, cb, base, 1000, 2000); /* a frame over 2 KiB */
+	ck_assert_uint_eq(a->nooo, 1);
+	ck_assert_uint_eq(a->ooo_mem, PKT_SMALL_CAP);
+	put_data(&p, ca, cb, base, 0, 1000);
+	ck_assert_uint_eq(a->rcv_nxt, base + 3000);
+	ck_assert_uint_eq(read_check(&p, ca), 3000);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* Minimums are per connection (as Linux's tcp_rmem[0]): under hard
+ * pressure every connection that never reads takes its minimum, until
+ * the pool is down to its last TCP_POOL_RESERVE_SMALL buffers; those
+ * stay for ACKs and the daemon's reads, so the next connection gets
+ * nothing (counted as no buffer) until a holder has read what it held,
+ * and then takes its minimum. */
+START_TEST(test_hard_pressure_minimums_stop_at_the_pools_last_buffers)
+{
+	enum { MAX = 512, CONNS = 80 };
+	struct pair p;
+	struct stack_limits lim;
+	struct pkt *held[MAX];
+	int ca[CONNS], cb[CONNS], full = -1;
+	uint32_t nheld = 0, base[CONNS];
+
+	stack_limits_default(&lim);
+	lim.pkt_small_max = MAX;
+	t_pair_lim(&p, &lim);
+	open_many(&p, CONNS, ca, cb);
+	for (int i = 0; i < CONNS; i++)
+		base[i] = tcp_conn_get(p.a, ca[i])->rcv_nxt;
+	nheld = t_pool_fill(p.a, MAX * TCP_MEM_HARD_16THS / 16 + 1, held, MAX);
+	ck_assert_int_eq(tcp_mem_level(p.a), TCP_MEM_HARD);
+	/* Applications that never read: each takes its minimum while the
+	 * pool has more than its last buffers. */
+	for (int i = 0; i < CONNS && full < 0; i++) {
+		put_data(&p, ca[i], cb[i], base[i], 0, 1400);
+		put_data(&p, ca[i], cb[i], base[i], 1400, 1400);
+		if (tcp_conn_get(p.a, ca[i])->rcv_nxt != base[i] + 2800)
+			full = i;
+	}
+	ck_assert_msg(full > 0, "the minimums never reached the last buffers");
+	ck_assert_uint_le(small_in_use(&p), MAX - TCP_POOL_RESERVE_SMALL + 2);
+	ck_assert_uint_gt(t_ctr(p.a, STACK_CTR_tcp_rx_drop_no_buffer), 0);
+	/* One more gets nothing... */
+	ck_assert_int_lt(full + 1, CONNS);
+	put_data(&p, ca[full + 1], cb[full + 1], base[full + 1], 0, 1400);
+	ck_assert_uint_eq(tcp_conn_get(p.a, ca[full + 1])->rcv_nxt,
+			  base[full + 1]);
+	/* ... until a holder reads what it held. */
+	ck_assert_uint_eq(read_check(&p, ca[0]), 2800);
+	put_data(&p, ca[full + 1], cb[full + 1], base[full + 1], 0, 1400);
+	ck_assert_uint_eq(tcp_conn_get(p.a, ca[full + 1])->rcv_nxt,
+			  base[full + 1] + 1400);
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
 START_TEST(test_short_super_segments_move_to_small_buffers)
 {
 	struct pair p;
@@ -748,6 +924,14 @@ int main(void)
 	    test_hard_pressure_segment_filling_the_hole_prunes_its_own_store);
 	tcase_add_test(tc,
 		       test_hard_pressure_cuts_a_super_segment_to_the_minimum);
+	tcase_add_test(
+	    tc, test_hard_pressure_out_of_order_cut_stays_within_the_minimum);
+	tcase_add_test(tc, test_out_of_order_runs_in_a_large_buffer_are_copied);
+	tcase_add_test(tc, test_hard_pressure_large_mss_is_cut_to_the_minimum);
+	tcase_add_test(tc,
+		       test_out_of_order_copied_payload_costs_a_small_buffer);
+	tcase_add_test(
+	    tc, test_hard_pressure_minimums_stop_at_the_pools_last_buffers);
 	tcase_add_test(tc, test_short_super_segments_move_to_small_buffers);
 	tcase_add_test(
 	    tc, test_pruning_one_class_never_frees_the_other_class_entries);
