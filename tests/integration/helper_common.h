@@ -1,6 +1,7 @@
 /*
  * helper_common.h - what the integration tests' libutcp programs share:
- * dying with a message, reaching the daemon, parsing arguments.
+ * dying with a message, reaching the daemon, parsing arguments, and
+ * main()'s choice of a command (helper_main).
  *
  * Define HELPER_NAME (the program's name, for messages) before
  * including it; the program sets sock_path from its options.
@@ -10,9 +11,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "utcp.h"
 
@@ -59,6 +62,32 @@ static unsigned long parse_num(const char *s, unsigned long max)
 	if (errno || end == s || *end || v > max)
 		die("bad number %s", s);
 	return v;
+}
+
+/* One command of a helper: its name, and what runs it with the
+ * arguments after the name. */
+struct helper_cmd {
+	const char *name;
+	int (*fn)(int, char **);
+};
+
+/* A helper's main(): `[-S PATH] COMMAND ARGS...` runs the command of
+ * cmds (n of them) named COMMAND, with SIGPIPE ignored. */
+static int helper_main(int argc, char **argv, const struct helper_cmd *cmds,
+		       size_t n)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (argc >= 3 && strcmp(argv[1], "-S") == 0) {
+		sock_path = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2)
+		die("usage: " HELPER_NAME " [-S PATH] COMMAND ARGS...");
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 2, argv + 2);
+	die("unknown command %s", argv[1]);
 }
 
 #endif

@@ -278,10 +278,7 @@ static int cmd_listen_any(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} cmds[] = {
+	static const struct helper_cmd cmds[] = {
 	    {"udp-connect", cmd_udp_connect},
 	    {"udp-error", cmd_udp_error},
 	    {"fill", cmd_fill},
@@ -290,16 +287,5 @@ int main(int argc, char **argv)
 	    {"udp-opts", cmd_udp_opts},
 	};
 
-	signal(SIGPIPE, SIG_IGN);
-	if (argc >= 3 && strcmp(argv[1], "-S") == 0) {
-		sock_path = argv[2];
-		argc -= 2;
-		argv += 2;
-	}
-	if (argc < 2)
-		die("usage: sock_helper [-S PATH] COMMAND ARGS...");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(argv[1], cmds[i].name) == 0)
-			return cmds[i].fn(argc - 2, argv + 2);
-	die("unknown command %s", argv[1]);
+	return helper_main(argc, argv, cmds, sizeof(cmds) / sizeof(cmds[0]));
 }

@@ -598,10 +598,7 @@ static int cmd_flood(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} cmds[] = {
+	static const struct helper_cmd cmds[] = {
 	    {"echo-server", cmd_echo_server},
 	    {"clients", cmd_clients},
 	    {"hold", cmd_hold},
@@ -610,16 +607,5 @@ int main(int argc, char **argv)
 	    {"flood", cmd_flood},
 	};
 
-	signal(SIGPIPE, SIG_IGN);
-	if (argc >= 3 && strcmp(argv[1], "-S") == 0) {
-		sock_path = argv[2];
-		argc -= 2;
-		argv += 2;
-	}
-	if (argc < 2)
-		die("usage: tcp_churn_helper [-S PATH] COMMAND ARGS...");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(argv[1], cmds[i].name) == 0)
-			return cmds[i].fn(argc - 2, argv + 2);
-	die("unknown command %s", argv[1]);
+	return helper_main(argc, argv, cmds, sizeof(cmds) / sizeof(cmds[0]));
 }

@@ -786,10 +786,7 @@ static int cmd_wrong_kind(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} cmds[] = {
+	static const struct helper_cmd cmds[] = {
 	    {"get", cmd_get},
 	    {"http-server", cmd_http_server},
 	    {"echo-server", cmd_echo_server},
@@ -803,16 +800,5 @@ int main(int argc, char **argv)
 	    {"wrong-kind", cmd_wrong_kind},
 	};
 
-	signal(SIGPIPE, SIG_IGN);
-	if (argc >= 3 && strcmp(argv[1], "-S") == 0) {
-		sock_path = argv[2];
-		argc -= 2;
-		argv += 2;
-	}
-	if (argc < 2)
-		die("usage: tcp_helper [-S PATH] COMMAND ARGS...");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(argv[1], cmds[i].name) == 0)
-			return cmds[i].fn(argc - 2, argv + 2);
-	die("unknown command %s", argv[1]);
+	return helper_main(argc, argv, cmds, sizeof(cmds) / sizeof(cmds[0]));
 }
