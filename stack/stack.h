@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "counters.h"
+#include "dhcp.h"
 #include "pkt.h"
 
 #define STACK_IF_MAX	  8
@@ -146,6 +147,81 @@ int stack_if_set_offload(struct stack *s, int ifindex, bool tso, bool csum);
  * A default route is 0/0. Returns 0, -ENOSPC, -EEXIST or -EINVAL. */
 int stack_route_add(struct stack *s, uint32_t dst, uint8_t prefix_len,
 		    uint32_t gateway, int ifindex);
+
+/* As stack_route_add(), with a metric: of two routes with the same
+ * prefix length, the lower metric wins (stack_route_add's is 0). */
+int stack_route_add_metric(struct stack *s, uint32_t dst, uint8_t prefix_len,
+			   uint32_t gateway, int ifindex, uint32_t metric);
+
+/* ---- DHCP (dhcp_if.c) ---------------------------------------------- */
+
+/*
+ * An interface may run the DHCP client (dhcp.h). The stack then sends
+ * and receives its messages on UDP ports 68/67 (broadcast from 0.0.0.0
+ * before it has an address), makes its ARP probes, and applies the
+ * lease itself: the address, prefix and broadcast; the routes (121,
+ * else 3; kind STACK_ROUTE_DHCP, with the configured metric) and the
+ * MTU (26, clamped to the interface's own MTU and to at least 576).
+ * A renewal with the same values changes nothing. When the lease goes
+ * (expiry, a NAK while rebinding, a new address) the address and its
+ * routes are removed and sockets bound to it fail with EADDRNOTAVAIL.
+ * What the daemon must know (state changes to log, a lease to save, a
+ * lease lost) it pops as reports, stack_dhcp_pop_report().
+ */
+struct stack_dhcp_config {
+	uint8_t client_id[DHCP_CLIENT_ID_MAX]; /* option 61; length 0: */
+	uint8_t client_id_len;		       /* type 1 + the MAC */
+	char hostname[DHCP_HOSTNAME_MAX];      /* option 12; "": none */
+	bool arp_check;	      /* probe an offered address (RFC 5227) */
+	uint32_t reboot_addr; /* a saved lease's address: INIT-REBOOT */
+	bool use_routes;      /* false: static routes win, 121/3 unused */
+	bool use_mtu;	      /* false: a static mtu wins over 26 */
+	uint32_t route_metric;
+};
+
+/* Starts DHCP on the interface. Returns 0, -ENODEV, -EALREADY. */
+int stack_dhcp_start(struct stack *s, uint64_t now, int ifindex,
+		     const struct stack_dhcp_config *cfg);
+
+/* Stops DHCP on the interface, with a DHCPRELEASE when `release` and
+ * a lease is held (the address is then removed). No-op when not
+ * running. */
+void stack_dhcp_stop(struct stack *s, uint64_t now, int ifindex, bool release);
+
+struct stack_dhcp_info {
+	bool running;
+	enum dhcp_state state;
+	bool bound;		 /* a lease is in use */
+	struct dhcp_lease lease; /* when bound */
+	/* From now; UINT64_MAX: never (an infinite lease). */
+	uint64_t t1_in_ns, t2_in_ns, expires_in_ns;
+	uint32_t mtu_applied; /* 0: option 26 not applied */
+	struct dhcp_client_stats stats;
+};
+
+/* Fills *out for the interface. Returns 0, -ENODEV. */
+int stack_dhcp_info(const struct stack *s, uint64_t now, int ifindex,
+		    struct stack_dhcp_info *out);
+
+enum stack_dhcp_report_kind {
+	STACK_DHCP_STATE, /* from -> to */
+	STACK_DHCP_NOTE,  /* text: a correction, a decline, a NAK's why */
+	STACK_DHCP_LEASE, /* a lease was applied (new, or changed) */
+	STACK_DHCP_LOST,  /* the lease was dropped (expiry, NAK, release) */
+};
+
+struct stack_dhcp_report {
+	int ifindex;
+	enum stack_dhcp_report_kind kind;
+	enum dhcp_state from, to;
+	char text[96];
+};
+
+/* Pops the next DHCP report; false when there is none. At most
+ * STACK_DHCP_REPORTS_MAX wait; beyond, the oldest is dropped
+ * (counted as dhcp_reports_dropped). */
+#define STACK_DHCP_REPORTS_MAX 64
+bool stack_dhcp_pop_report(struct stack *s, struct stack_dhcp_report *r);
 
 /* ---- the I/O contract -------------------------------------------- */
 
@@ -448,7 +524,11 @@ struct stack_if_info {
 	uint64_t syn_over_budget;
 };
 
-enum stack_route_kind { STACK_ROUTE_CONNECTED, STACK_ROUTE_STATIC };
+enum stack_route_kind {
+	STACK_ROUTE_CONNECTED,
+	STACK_ROUTE_STATIC,
+	STACK_ROUTE_DHCP
+};
 
 struct stack_route_info {
 	uint32_t dst;
@@ -456,6 +536,7 @@ struct stack_route_info {
 	uint32_t gateway; /* 0 = on-link */
 	int ifindex;
 	enum stack_route_kind kind;
+	uint32_t metric;
 };
 
 enum arp_state { ARP_INCOMPLETE, ARP_REACHABLE, ARP_STATIC };
