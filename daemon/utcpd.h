@@ -21,6 +21,7 @@
 #include "syn_shed.h"
 
 struct control;
+struct netconf;
 struct ucred;
 
 struct tap {
@@ -60,6 +61,9 @@ struct daemon {
 	struct tap taps[STACK_IF_MAX];
 	int ntaps;
 	struct control *control;
+	/* netconf.c: each interface's settings and their sources; NULL in
+	 * tests that run without one. */
+	struct netconf *netconf;
 	uint64_t start_ns;
 	/* The link under the stack: writes one frame the stack queued
 	 * (main.c: to its TAP; a test: to its simulated link). */
