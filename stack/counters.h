@@ -42,6 +42,7 @@
 	X(ip_rx_drop_total_length)                                             \
 	X(ip_rx_drop_bad_source)                                               \
 	X(ip_rx_drop_not_for_us)                                               \
+	X(ip_rx_drop_wrong_if)                                                 \
 	X(ip_rx_drop_protocol)                                                 \
 	X(ip_rx_options)                                                       \
 	X(ip_tx)                                                               \

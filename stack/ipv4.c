@@ -6,9 +6,19 @@
  * source address (never broadcast, multicast or 0.0.0.0 as a unicast
  * sender). Options are not interpreted: the header length covers them
  * and they are skipped (counted), which RFC 1122 permits for a host
- * that implements none of them. A datagram is ours when addressed to
- * any interface address (the weak host model of RFC 1122 3.3.4.2), the
- * limited broadcast, or the receiving interface's directed broadcast.
+ * that implements none of them.
+ *
+ * A datagram is ours when addressed to the receiving interface's
+ * address, the limited broadcast, or the receiving interface's directed
+ * broadcast: the strong host model of RFC 1122 3.3.4.2, so that a
+ * socket bound to one interface's address hears only that interface.
+ * A datagram for another interface's address arriving here is dropped
+ * and counted (ip_rx_drop_wrong_if); Linux, a weak host by default,
+ * would take it. Sending stays weak, as on Linux: the route is chosen by
+ * destination alone and the source is the outgoing interface's address
+ * unless the socket is bound to another of ours (then that address goes
+ * out of the routed interface, and the reply comes back wherever the
+ * network routes that address).
  * Fragments go to frag.c and come back complete through ipv4_deliver().
  *
  * Output routes by longest prefix (stack.c), chooses the source, fills
@@ -67,6 +77,15 @@ bool ipv4_is_broadcast(const struct stack *s, int ifindex, uint32_t daddr)
 	       (daddr | mask) == IPV4_BROADCAST;
 }
 
+/* Is daddr the address of interface ifindex, or a broadcast there? */
+static bool ipv4_is_ours_on(const struct stack *s, int ifindex, uint32_t daddr)
+{
+	if (ifindex >= 0 && ifindex < s->nifs && s->ifs[ifindex].addr &&
+	    s->ifs[ifindex].addr == daddr)
+		return true;
+	return ipv4_is_broadcast(s, ifindex, daddr);
+}
+
 static bool ipv4_bad_source(const struct stack *s, int ifindex, uint32_t saddr)
 {
 	if (saddr == 0) /* only valid from an unconfigured DHCP client */
@@ -109,9 +128,11 @@ void ipv4_input(struct stack *s, uint64_t now, struct pkt *p)
 		COUNT(s, ip_rx_drop_bad_source);
 		goto drop;
 	}
-	if (!stack_is_local_addr(s, ip.daddr) &&
-	    !ipv4_is_broadcast(s, p->ifindex, ip.daddr)) {
-		COUNT(s, ip_rx_drop_not_for_us);
+	if (!ipv4_is_ours_on(s, p->ifindex, ip.daddr)) {
+		if (stack_is_local_addr(s, ip.daddr))
+			COUNT(s, ip_rx_drop_wrong_if);
+		else
+			COUNT(s, ip_rx_drop_not_for_us);
 		goto drop;
 	}
 	if (ip.hdr_len > IPV4_HDR_LEN)

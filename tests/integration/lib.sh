@@ -32,6 +32,7 @@ CONF=""        # utcpd's configuration file
 LOG=""         # utcpd's stderr
 STARTED_PIDS=() # background helpers (socat, utcp-nc, ...) to kill
 PERSISTENT_TAPS=() # TAPs the test made with ip tuntap, deleted at exit
+EXTRA_NS=()    # further namespaces (make_extra_namespace), deleted at exit
 TEST_STATUS=1  # set to 0 by pass; anything else at exit is a failure
 
 : "${UTCPD:?UTCPD must name the utcpd binary}"
@@ -120,6 +121,21 @@ make_namespace() {
 	nsx sh -c 'echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
 		   echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6' ||
 		true
+}
+
+# make_extra_namespace: makes one more namespace (loopback up, IPv6
+# off), for a test with a peer per interface; prints nothing and sets
+# EXTRA_NS_NAME. Its processes are killed and it is deleted at exit.
+make_extra_namespace() {
+	require_root
+	EXTRA_NS_NAME="utcpt-$$-$RANDOM-${#EXTRA_NS[@]}"
+	ip netns add "$EXTRA_NS_NAME" ||
+		fail "cannot create network namespace $EXTRA_NS_NAME"
+	EXTRA_NS+=("$EXTRA_NS_NAME")
+	ip -n "$EXTRA_NS_NAME" link set lo up
+	ip netns exec "$EXTRA_NS_NAME" sh -c '
+		echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
+		echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6' || true
 }
 
 # tap_gone TAP: true when the namespace has no link TAP.
@@ -335,6 +351,14 @@ cleanup() {
 		ip netns del "$NS" 2>/dev/null ||
 			printf '%s: cannot delete namespace %s\n' "$TEST_NAME" "$NS" >&2
 	fi
+	local ns
+	for ns in "${EXTRA_NS[@]}"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -s KILL "$pid" 2>/dev/null || true
+		done
+		ip netns del "$ns" 2>/dev/null ||
+			printf '%s: cannot delete namespace %s\n' "$TEST_NAME" "$ns" >&2
+	done
 	if ((status != 0 && status != 77)) && [[ -n $LOG && -s $LOG ]]; then
 		printf '%s: ---- utcpd log (%s) ----\n' "$TEST_NAME" "$LOG" >&2
 		tail -n 60 "$LOG" >&2
