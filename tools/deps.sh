@@ -21,9 +21,12 @@ build_packages=(
 # mkfifo), Debian's python3 with scapy for the malformed-frame test, and
 # clang with its runtime for the libFuzzer and sanitizer builds (llvm-14
 # brings llvm-symbolizer, for readable sanitizer reports), and
-# clang-format for test.sh's format check.
+# clang-format for test.sh's format check. The DHCP tests run two
+# servers in the namespace: dnsmasq (dnsmasq-base: the program without
+# a system service) and busybox's udhcpd.
 test_packages=(
 	iproute2 iputils-ping arping socat curl coreutils
+	dnsmasq-base busybox
 	python3 python3-scapy
 	clang libclang-rt-14-dev llvm-14 clang-format
 )
