@@ -31,8 +31,9 @@ require_dnsmasq() {
 	[[ -x $DNSMASQ ]] || skip "dnsmasq is missing (Debian: dnsmasq-base)"
 }
 require_udhcpd() {
-	[[ -x $BUSYBOX ]] && "$BUSYBOX" --list | grep -qx udhcpd ||
+	if ! [[ -x $BUSYBOX ]] || ! "$BUSYBOX" --list | grep -qx udhcpd; then
 		skip "busybox with udhcpd is missing (Debian: busybox)"
+	fi
 }
 
 # server_tap TAP NET [NAMESPACE]: makes persistent TAP in NAMESPACE
