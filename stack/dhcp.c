@@ -368,6 +368,13 @@ static uint64_t renew_deadline(uint64_t now, uint64_t until)
 	return min_u64(add_sat(now, wait), until);
 }
 
+/* The wait between two ARP probes (RFC 5227 2.1.1): uniform 1..2 s. */
+static uint64_t probe_gap_ns(struct dhcp_client *c)
+{
+	return DHCP_PROBE_MIN_NS +
+	       rng_upto(c, DHCP_PROBE_MAX_NS - DHCP_PROBE_MIN_NS);
+}
+
 static void new_exchange(struct dhcp_client *c, uint64_t now)
 {
 	c->xid = (uint32_t)(rng_next(c) >> 32);
@@ -411,19 +418,17 @@ int dhcp_client_transition(struct dhcp_client *c, uint64_t now,
 		memset(&c->offer, 0, sizeof(c->offer));
 		send_discover(c, now);
 		c->tries = 1;
-		c->deadline = now + backoff_ns(c, c->tries);
+		c->deadline = add_sat(now, backoff_ns(c, c->tries));
 		break;
 	case DHCP_S_REQUESTING: /* the OFFER's xid and start are kept */
 		c->tries = 1;
 		send_request(c, now);
-		c->deadline = now + backoff_ns(c, c->tries);
+		c->deadline = add_sat(now, backoff_ns(c, c->tries));
 		break;
 	case DHCP_S_CHECKING:
 		c->tries = 1;
 		queue_addr(c, DHCP_A_ARP_PROBE, c->offer.addr);
-		c->deadline =
-		    now + DHCP_PROBE_MIN_NS +
-		    rng_upto(c, DHCP_PROBE_MAX_NS - DHCP_PROBE_MIN_NS);
+		c->deadline = add_sat(now, probe_gap_ns(c));
 		break;
 	case DHCP_S_BOUND:
 		c->nak_streak = 0;
@@ -449,8 +454,8 @@ int dhcp_client_transition(struct dhcp_client *c, uint64_t now,
 		new_exchange(c, now);
 		c->tries = 1;
 		send_request(c, now);
-		c->deadline = min_u64(now + backoff_ns(c, c->tries),
-				      now + DHCP_REBOOT_TIMEOUT_NS);
+		c->deadline = min_u64(add_sat(now, backoff_ns(c, c->tries)),
+				      add_sat(now, DHCP_REBOOT_TIMEOUT_NS));
 		break;
 	case DHCP_S_COUNT:
 		break;
@@ -544,6 +549,8 @@ static void lease_from_ack(struct dhcp_client *c, const struct dhcp_msg *m,
 	lease_times(c, l, &m->opt);
 	if (dhcp_has(&m->opt, DHCP_OPT_SUBNET_MASK))
 		prefix = mask_prefix(m->opt.subnet_mask);
+	else if (c->have_lease && c->lease.addr == l->addr)
+		prefix = c->lease.prefix_len; /* a renewal without 1 */
 	if (prefix <= 0) {
 		l->prefix_len = class_prefix(l->addr);
 		addr_text(a, m->opt.subnet_mask);
@@ -616,7 +623,8 @@ void dhcp_client_stop(struct dhcp_client *c, uint64_t now, bool release)
 	if (c->state == DHCP_S_STOPPED)
 		return;
 	if (c->have_lease && release) {
-		send_release(c);
+		if (addr_is_unicast(c->lease.server_id))
+			send_release(c);
 		drop_lease(c);
 	}
 	c->have_lease = false;
@@ -771,7 +779,7 @@ static void run_due(struct dhcp_client *c, uint64_t now)
 		c->stats.retransmits++;
 		send_discover(c, now);
 		c->tries++;
-		c->deadline = now + backoff_ns(c, c->tries);
+		c->deadline = add_sat(now, backoff_ns(c, c->tries));
 		break;
 	case DHCP_S_REQUESTING:
 		if (c->tries >= DHCP_REQUEST_TRIES_MAX) {
@@ -783,10 +791,10 @@ static void run_due(struct dhcp_client *c, uint64_t now)
 		c->stats.retransmits++;
 		send_request(c, now);
 		c->tries++;
-		c->deadline = now + backoff_ns(c, c->tries);
+		c->deadline = add_sat(now, backoff_ns(c, c->tries));
 		break;
 	case DHCP_S_REBOOTING:
-		if (now >= c->xid_start_ns + DHCP_REBOOT_TIMEOUT_NS) {
+		if (now >= add_sat(c->xid_start_ns, DHCP_REBOOT_TIMEOUT_NS)) {
 			note(c, "no answer to INIT-REBOOT: starting over");
 			dhcp_client_transition(c, now, DHCP_S_INIT);
 			break;
@@ -794,20 +802,19 @@ static void run_due(struct dhcp_client *c, uint64_t now)
 		c->stats.retransmits++;
 		send_request(c, now);
 		c->tries++;
-		c->deadline = min_u64(now + backoff_ns(c, c->tries),
-				      c->xid_start_ns + DHCP_REBOOT_TIMEOUT_NS);
+		c->deadline =
+		    min_u64(add_sat(now, backoff_ns(c, c->tries)),
+			    add_sat(c->xid_start_ns, DHCP_REBOOT_TIMEOUT_NS));
 		break;
 	case DHCP_S_CHECKING:
 		if (c->tries < DHCP_PROBE_NUM) {
 			queue_addr(c, DHCP_A_ARP_PROBE, c->offer.addr);
 			c->tries++;
 			if (c->tries < DHCP_PROBE_NUM)
-				c->deadline =
-				    now + DHCP_PROBE_MIN_NS +
-				    rng_upto(c, DHCP_PROBE_MAX_NS -
-						    DHCP_PROBE_MIN_NS);
+				c->deadline = add_sat(now, probe_gap_ns(c));
 			else
-				c->deadline = now + DHCP_ANNOUNCE_WAIT_NS;
+				c->deadline =
+				    add_sat(now, DHCP_ANNOUNCE_WAIT_NS);
 			break;
 		}
 		apply_offer(c);
@@ -849,10 +856,19 @@ static void run_due(struct dhcp_client *c, uint64_t now)
 
 void dhcp_client_timer(struct dhcp_client *c, uint64_t now)
 {
+	uint64_t refused = c->transitions_refused;
+
 	/* A late call may cross several deadlines (T1, T2 and expiry):
-	 * each is run in turn, the states' messages with it. */
-	for (int i = 0; i < 8 && c->deadline <= now; i++)
+	 * each is run in turn, the states' messages with it. A refused
+	 * move (a bug, logged) would leave the deadline due for ever: the
+	 * timer is stopped instead of spinning. */
+	for (int i = 0; i < 8 && c->deadline <= now; i++) {
 		run_due(c, now);
+		if (c->transitions_refused != refused) {
+			c->deadline = UINT64_MAX;
+			break;
+		}
+	}
 }
 
 uint64_t dhcp_client_next_deadline(const struct dhcp_client *c)

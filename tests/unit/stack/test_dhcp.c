@@ -698,6 +698,24 @@ START_TEST(test_renewal_with_same_address_only_configures)
 }
 END_TEST
 
+START_TEST(test_renewal_without_mask_keeps_the_prefix)
+{
+	struct dhcp_client c;
+	struct dhcp_msg m;
+	struct acts q;
+	uint64_t sent = t_to_renewing(&c);
+
+	/* 10.0.0.50 would be a /8 by its class: the /24 is kept. */
+	t_ack(&m, &c, ADDR, SERVER, 3600, NO_OPTION, NO_OPTION, NO_OPTION);
+	dhcp_client_input(&c, sent + SEC, &m, SERVER);
+	t_pop(&c, &q);
+	ck_assert_int_eq(q.n, 2);
+	t_type(&q, 0, DHCP_A_CONFIGURE);
+	t_state(&q, 1, DHCP_S_RENEWING, DHCP_S_BOUND);
+	ck_assert_uint_eq(dhcp_client_lease(&c)->prefix_len, 24);
+}
+END_TEST
+
 START_TEST(test_renewal_with_new_address_unconfigures_the_old)
 {
 	struct dhcp_client c;
@@ -1527,6 +1545,7 @@ int main(void)
 	tcase_add_test(tc,
 		       test_late_timer_crosses_t1_t2_and_expiry_in_one_call);
 	tcase_add_test(tc, test_renewal_with_same_address_only_configures);
+	tcase_add_test(tc, test_renewal_without_mask_keeps_the_prefix);
 	tcase_add_test(tc, test_renewal_with_new_address_unconfigures_the_old);
 	tcase_add_test(tc, test_renewal_with_new_prefix_unconfigures_the_old);
 	tcase_add_test(tc, test_rebinding_ack_from_another_server_takes_it);
