@@ -23,11 +23,24 @@
  *   any but STOPPED -> STOPPED                             (stop)
  *
  * Invariants: have_lease is true exactly while an applied lease is in
- * `lease` (BOUND, RENEWING, REBINDING); every DHCP_A_CONFIGURE follows
- * a change of `lease`, and DHCP_A_UNCONFIGURE (with the old address)
- * is queued exactly when have_lease goes false. A renewal that keeps
- * the address and prefix queues only CONFIGURE (the glue applies the
- * difference), so the address is never removed and added back.
+ * `lease` (BOUND, RENEWING, REBINDING). DHCP_A_CONFIGURE is queued for
+ * every ACK applied; DHCP_A_UNCONFIGURE (with the old address) when a
+ * lease is dropped (NAK, expiry, a renewal with another address or
+ * prefix, stop with release) - a stop without release leaves the
+ * address to the caller. A renewal that keeps the address and prefix
+ * queues only CONFIGURE (the glue applies the difference), so the
+ * address is never removed and added back; an ACK to a renewal without
+ * a subnet mask keeps the lease's prefix. A refused move queues a NOTE
+ * and changes nothing; the timer then stops rather than spin.
+ *
+ * Replies count only when their xid and chaddr are ours and the state
+ * expects their type; in REQUESTING and RENEWING an ACK or NAK whose
+ * server identifier is not the server asked is ignored, in REBOOTING
+ * and REBINDING any server may answer. Lease times: 51 below
+ * DHCP_LEASE_MIN_S (or missing) is raised to it; T1/T2 default to 0.5
+ * and 0.875 of the lease and are corrected until 1 <= T1 < T2 < lease
+ * (T2 -> 0.875 lease, T1 -> 0.5 lease or else T2 / 2), each correction
+ * counted and noted; an infinite lease has no T1, T2 or expiry.
  *
  * Choices where RFC 2131 leaves room (as dhcpcd and systemd-networkd):
  * no random 1..10 s wait before the first DISCOVER (3.1 SHOULD), but
@@ -40,7 +53,9 @@
  * retransmit after half the time left to T2 / expiry, at least 60 s
  * (4.4.5). A lease counts from the latest REQUEST sent of the exchange
  * that got the ACK. CHECKING sends DHCP_PROBE_NUM ARP probes 1..2 s
- * apart, the first at once, then waits DHCP_ANNOUNCE_WAIT_NS.
+ * apart, the first at once, then waits DHCP_ANNOUNCE_WAIT_NS. REBOOTING
+ * gives up DHCP_REBOOT_TIMEOUT_NS after its first REQUEST (so two are
+ * sent), since a server without a record of us stays silent (4.3.2).
  *
  * Randomness is a xoshiro256** generator seeded (through splitmix64)
  * from the seed given at init, so the same seed and inputs give the

@@ -18,8 +18,8 @@
  *
  * Times are nanoseconds on the caller's monotonic clock. A lease's
  * times count from when the REQUEST that got the ACK was sent (RFC 2131
- * 4.4.1). Randomness (transaction ids, retransmission jitter, the
- * initial delay) comes from the seed given at init.
+ * 4.4.1). Randomness (transaction ids, retransmission jitter, the ARP
+ * probes' spacing) comes from the seed given at init.
  */
 #ifndef UTCP_DHCP_H
 #define UTCP_DHCP_H
