@@ -76,71 +76,109 @@ static enum dhcp_parse_error m_parse(const struct tmsg *m)
 	return dhcp_msg_parse(m->b, m->len, &out);
 }
 
-/* An OFFER the way dnsmasq writes one (options in its order: 53, 54, 51,
- * 58, 59, 1, 28, 3, 6, 15 ...), 301 bytes. */
+/* A real OFFER: what dnsmasq 2.90 sent to a DISCOVER from
+ * 02:00:00:00:00:02 with the broadcast flag, configured with
+ *   --dhcp-range=10.77.0.50,10.77.0.60,255.255.255.0,3600
+ *   --dhcp-option=3,10.77.0.1 --dhcp-option=6,10.77.0.1
+ *   --dhcp-option=15,lan --dhcp-option=26,1400
+ *   --dhcp-option=7,10.77.0.7 --dhcp-option=42,10.77.0.42
+ *   --dhcp-option=121,192.168.5.0/24,10.77.0.1,0.0.0.0/0,10.77.0.1
+ *   --dhcp-option=119,eng.apple.com,marketing.apple.com
+ * (357 bytes; its ACK differs only in option 53). */
 static const uint8_t dnsmasq_offer[] = {
     /* op, htype, hlen, hops, xid, secs, flags */
-    2, 1, 6, 0, 0xa1, 0xb2, 0xc3, 0xd4, 0, 0, 0x80, 0x00,
-    /* ciaddr 0, yiaddr 10.0.0.50, siaddr 10.0.0.1, giaddr 0 */
-    0, 0, 0, 0, 10, 0, 0, 50, 10, 0, 0, 1, 0, 0, 0, 0,
-    /* chaddr */
-    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    /* sname, file: 192 zero bytes */
-    [236] = 0x63, 0x82, 0x53, 0x63,
-    /* 53 OFFER, 54 10.0.0.1, 51 3600, 58 1800, 59 3150 */
-    53, 1, 2, 54, 4, 10, 0, 0, 1, 51, 4, 0, 0, 0x0e, 0x10, 58, 4, 0, 0, 0x07,
-    0x08, 59, 4, 0, 0, 0x0c, 0x4e,
-    /* 1 255.255.255.0, 28 10.0.0.255, 3 10.0.0.1, 6 10.0.0.1 */
-    1, 4, 255, 255, 255, 0, 28, 4, 10, 0, 0, 255, 3, 4, 10, 0, 0, 1, 6, 4, 10,
-    0, 0, 1,
-    /* 15 "lan", 26 1400 */
-    15, 3, 'l', 'a', 'n', 26, 2, 0x05, 0x78,
-    /* END */
-    255};
+    0x02, 0x01, 0x06, 0x00, 0xa1, 0xb2, 0xc3, 0xd4, 0x00, 0x00, 0x80, 0x00,
+    /* ciaddr, yiaddr 10.77.0.56, siaddr 10.77.0.1, giaddr */
+    0x00, 0x00, 0x00, 0x00, 0x0a, 0x4d, 0x00, 0x38, 0x0a, 0x4d, 0x00, 0x01,
+    0x00, 0x00, 0x00, 0x00,
+    /* chaddr; then sname and file, zero */
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, [236] = 0x63, 0x82, 0x53, 0x63,
+    /* 53, 54, 51, 58, 59, 1, 28, 119, 121, 42, 7, 26, 15, 6, 3, END */
+    0x35, 0x01, 0x02, 0x36, 0x04, 0x0a, 0x4d, 0x00, 0x01, 0x33, 0x04, 0x00,
+    0x00, 0x0e, 0x10, 0x3a, 0x04, 0x00, 0x00, 0x07, 0x08, 0x3b, 0x04, 0x00,
+    0x00, 0x0c, 0x4e, 0x01, 0x04, 0xff, 0xff, 0xff, 0x00, 0x1c, 0x04, 0x0a,
+    0x4d, 0x00, 0xff, 0x77, 0x1b, 0x03, 0x65, 0x6e, 0x67, 0x05, 0x61, 0x70,
+    0x70, 0x6c, 0x65, 0x03, 0x63, 0x6f, 0x6d, 0x00, 0x09, 0x6d, 0x61, 0x72,
+    0x6b, 0x65, 0x74, 0x69, 0x6e, 0x67, 0xc0, 0x04, 0x79, 0x0d, 0x18, 0xc0,
+    0xa8, 0x05, 0x0a, 0x4d, 0x00, 0x01, 0x00, 0x0a, 0x4d, 0x00, 0x01, 0x2a,
+    0x04, 0x0a, 0x4d, 0x00, 0x2a, 0x07, 0x04, 0x0a, 0x4d, 0x00, 0x07, 0x1a,
+    0x02, 0x05, 0x78, 0x0f, 0x03, 0x6c, 0x61, 0x6e, 0x06, 0x04, 0x0a, 0x4d,
+    0x00, 0x01, 0x03, 0x04, 0x0a, 0x4d, 0x00, 0x01, 0xff, /* END */
+};
 
 START_TEST(test_dnsmasq_offer_decoded_field_by_field)
 {
+	ck_assert_uint_eq(sizeof(dnsmasq_offer), 357);
 	ck_assert_int_eq(
 	    dhcp_msg_parse(dnsmasq_offer, sizeof(dnsmasq_offer), &out),
 	    DHCP_OK);
 	ck_assert_uint_eq(out.op, 2);
 	ck_assert_uint_eq(out.htype, 1);
 	ck_assert_uint_eq(out.hlen, 6);
+	ck_assert_uint_eq(out.hops, 0);
 	ck_assert_uint_eq(out.xid, 0xa1b2c3d4u);
+	ck_assert_uint_eq(out.secs, 0);
 	ck_assert_uint_eq(out.flags, DHCP_FLAG_BROADCAST);
 	ck_assert_uint_eq(out.ciaddr, 0);
-	ck_assert_uint_eq(out.yiaddr, 0x0a000032u);
-	ck_assert_uint_eq(out.siaddr, 0x0a000001u);
+	ck_assert_uint_eq(out.yiaddr, 0x0a4d0038u);
+	ck_assert_uint_eq(out.siaddr, 0x0a4d0001u);
+	ck_assert_uint_eq(out.giaddr, 0);
 	ck_assert_mem_eq(out.chaddr, CLIENT_MAC, 6);
 	ck_assert_uint_eq(out.opt.msg_type, DHCPOFFER);
-	ck_assert_uint_eq(out.opt.server_id, 0x0a000001u);
+	ck_assert_uint_eq(out.opt.server_id, 0x0a4d0001u);
 	ck_assert_uint_eq(out.opt.lease_s, 3600);
 	ck_assert_uint_eq(out.opt.t1_s, 1800);
 	ck_assert_uint_eq(out.opt.t2_s, 3150);
 	ck_assert_uint_eq(out.opt.subnet_mask, 0xffffff00u);
-	ck_assert_uint_eq(out.opt.broadcast, 0x0a0000ffu);
+	ck_assert_uint_eq(out.opt.broadcast, 0x0a4d00ffu);
 	ck_assert_uint_eq(out.opt.nrouters, 1);
-	ck_assert_uint_eq(out.opt.routers[0], 0x0a000001u);
+	ck_assert_uint_eq(out.opt.routers[0], 0x0a4d0001u);
 	ck_assert_uint_eq(out.opt.ndns, 1);
-	ck_assert_uint_eq(out.opt.dns[0], 0x0a000001u);
+	ck_assert_uint_eq(out.opt.dns[0], 0x0a4d0001u);
+	ck_assert_uint_eq(out.opt.nlog_servers, 1);
+	ck_assert_uint_eq(out.opt.log_servers[0], 0x0a4d0007u);
+	ck_assert_uint_eq(out.opt.nntp, 1);
+	ck_assert_uint_eq(out.opt.ntp[0], 0x0a4d002au);
 	ck_assert_str_eq(out.opt.domain, "lan");
 	ck_assert_uint_eq(out.opt.mtu, 1400);
-	ck_assert_uint_eq(out.opt.nlog_servers, 0);
-	ck_assert_uint_eq(out.opt.nntp, 0);
-	ck_assert_uint_eq(out.opt.nroutes, 0);
-	ck_assert_uint_eq(out.opt.nsearch, 0);
+	ck_assert_uint_eq(out.opt.nsearch, 2);
+	ck_assert_str_eq(out.opt.search[0], "eng.apple.com");
+	ck_assert_str_eq(out.opt.search[1], "marketing.apple.com");
+	ck_assert_uint_eq(out.opt.nroutes, 2);
+	ck_assert_uint_eq(out.opt.routes[0].dst, 0xc0a80500u);
+	ck_assert_uint_eq(out.opt.routes[0].prefix_len, 24);
+	ck_assert_uint_eq(out.opt.routes[0].gateway, 0x0a4d0001u);
+	ck_assert_uint_eq(out.opt.routes[1].dst, 0);
+	ck_assert_uint_eq(out.opt.routes[1].prefix_len, 0);
+	ck_assert_uint_eq(out.opt.routes[1].gateway, 0x0a4d0001u);
+	ck_assert_uint_eq(out.opt.max_msg_size, 0);
 	ck_assert_str_eq(out.opt.message, "");
-	const uint8_t seen[] = {53, 54, 51, 58, 59, 1, 28, 3, 6, 15, 26};
+	const uint8_t seen[] = {53,  54, 51, 58, 59, 1, 28, 119,
+				121, 42, 7,  26, 15, 6, 3};
 	for (size_t i = 0; i < sizeof(seen); i++)
 		ck_assert_msg(dhcp_has(&out.opt, seen[i]), "option %u",
 			      seen[i]);
-	ck_assert(!dhcp_has(&out.opt, DHCP_OPT_LOG_SERVERS));
-	ck_assert(!dhcp_has(&out.opt, DHCP_OPT_PAD));
-	ck_assert(!dhcp_has(&out.opt, DHCP_OPT_END));
-	/* Raw: every option as received, in order. */
-	ck_assert_uint_eq(out.opt.raw_len, 60);
+	for (unsigned c = 0; c < 256; c++)
+		ck_assert_msg(!dhcp_has(&out.opt, (uint8_t)c) ||
+				  memchr(seen, (int)c, sizeof(seen)),
+			      "option %u not sent", c);
+	/* Raw: every option as received, in order, without END. */
+	ck_assert_uint_eq(out.opt.raw_len, sizeof(dnsmasq_offer) - 240 - 1);
 	ck_assert_mem_eq(out.opt.raw, dnsmasq_offer + 240, out.opt.raw_len);
 	ck_assert(!out.opt.raw_truncated);
+
+	/* Its ACK. */
+	uint8_t ack[sizeof(dnsmasq_offer)];
+	memcpy(ack, dnsmasq_offer, sizeof(ack));
+	ck_assert_uint_eq(ack[242], DHCPOFFER);
+	ack[242] = DHCPACK;
+	ck_assert_int_eq(dhcp_msg_parse(ack, sizeof(ack), &out), DHCP_OK);
+	ck_assert_uint_eq(out.opt.msg_type, DHCPACK);
+	ck_assert_uint_eq(out.yiaddr, 0x0a4d0038u);
+	ck_assert_uint_eq(out.opt.nroutes, 2);
+	/* Every shorter prefix of it is refused, never read past. */
+	for (size_t n = 0; n < sizeof(ack); n++)
+		ck_assert_int_ne(dhcp_msg_parse(ack, n, &out), DHCP_OK);
 }
 END_TEST
 
