@@ -465,6 +465,7 @@ START_TEST(test_bad_search_list_is_refused)
 	/* A pointer to itself, a loop of two, and a forward pointer. */
 	const uint8_t self[] = {3, 'l', 'a', 'n', 0xc0, 4};
 	const uint8_t loop[] = {1, 'a', 0xc0, 0}; /* back to its start */
+	const uint8_t bare_self[] = {1, 'x', 0, 0xc0, 3};
 	const uint8_t forward[] = {1, 'a', 0xc0, 5, 0, 1, 'b', 0};
 	const uint8_t long_label[] = {64, 'a'};
 	const uint8_t ext_label[] = {0x80, 'a', 0};
@@ -477,6 +478,9 @@ START_TEST(test_bad_search_list_is_refused)
 			 DHCP_ERR_NAME);
 	ck_assert_int_eq(parse_one(DHCP_OPT_SEARCH, loop, sizeof(loop)),
 			 DHCP_ERR_NAME);
+	ck_assert_int_eq(
+	    parse_one(DHCP_OPT_SEARCH, bare_self, sizeof(bare_self)),
+	    DHCP_ERR_NAME);
 	ck_assert_int_eq(parse_one(DHCP_OPT_SEARCH, forward, sizeof(forward)),
 			 DHCP_ERR_NAME);
 	ck_assert_int_eq(
@@ -823,6 +827,27 @@ START_TEST(test_raw_options_limit)
 END_TEST
 
 /* Only the first DHCP_MAX_LEN bytes are read. */
+/* A server's message (56) is kept printable, its first 127 bytes. */
+START_TEST(test_server_message_kept_printable_up_to_the_limit)
+{
+	char text[200];
+	memset(text, 'x', sizeof(text));
+	ck_assert_int_eq(
+	    parse_one(DHCP_OPT_MESSAGE, text, DHCP_MESSAGE_TEXT_MAX - 1),
+	    DHCP_OK);
+	ck_assert_uint_eq(strlen(out.opt.message), DHCP_MESSAGE_TEXT_MAX - 1);
+	text[DHCP_MESSAGE_TEXT_MAX - 1] = '\n';
+	ck_assert_int_eq(parse_one(DHCP_OPT_MESSAGE, text, sizeof(text)),
+			 DHCP_OK);
+	ck_assert_uint_eq(strlen(out.opt.message), DHCP_MESSAGE_TEXT_MAX - 1);
+	/* Kept whole in raw. */
+	ck_assert_uint_eq(out.opt.raw_len, 3 + 2 + sizeof(text));
+	ck_assert_int_eq(parse_one(DHCP_OPT_MESSAGE, "no\x7f\x80\x01", 5),
+			 DHCP_OK);
+	ck_assert_str_eq(out.opt.message, "no???");
+}
+END_TEST
+
 START_TEST(test_datagram_longer_than_max_len)
 {
 	struct tmsg m;
@@ -1055,6 +1080,7 @@ int main(void)
 	tcase_add_test(tc, test_long_option_across_fields_kept_in_pieces);
 	tcase_add_test(tc, test_lists_beyond_the_arrays_keep_the_first);
 	tcase_add_test(tc, test_raw_options_limit);
+	tcase_add_test(tc, test_server_message_kept_printable_up_to_the_limit);
 	tcase_add_test(tc, test_datagram_longer_than_max_len);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_param_list);
