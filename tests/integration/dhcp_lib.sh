@@ -59,7 +59,8 @@ dhcp_mac() {
 
 # write_dhcp_config NAME TAP NET [LINES...]: writes $CONF for a daemon
 # NAME with one DHCP interface TAP (MAC from NET's third octet, no
-# address), its leases in $STATE_DIR. LINES go at the end of the
+# address, and no mtu key: a static one would win over option 26), its
+# leases in $STATE_DIR. LINES go at the end of the
 # interface's section. Sets TAP, KERNEL_IP (NET.1), DAEMON_MAC; DAEMON_IP
 # is known once bound (wait_bound).
 write_dhcp_config() {
@@ -76,7 +77,7 @@ write_dhcp_config() {
 	{
 		printf '[daemon]\nname = %s\nsocket = %s\nstate_dir = %s\n\n' \
 			"$name" "$SOCK" "$STATE_DIR"
-		printf '[interface %s]\nmac = %s\nmtu = 1500\n' "$tap" "$DAEMON_MAC"
+		printf '[interface %s]\nmac = %s\n' "$tap" "$DAEMON_MAC"
 		for line in "$@"; do
 			printf '%s\n' "$line"
 		done
@@ -89,7 +90,7 @@ add_dhcp_interface() {
 	local tap=$1 net=$2 line
 	shift 2
 	{
-		printf '\n[interface %s]\nmac = %s\nmtu = 1500\n' "$tap" \
+		printf '\n[interface %s]\nmac = %s\n' "$tap" \
 			"$(dhcp_mac "$net")"
 		for line in "$@"; do
 			printf '%s\n' "$line"
@@ -130,7 +131,7 @@ st = json.load(sys.stdin)
 i = next((x for x in st["interfaces"] if x["name"] == sys.argv[1]), None)
 d = (i or {}).get("dhcp") or {}
 try:
-    print(eval(sys.argv[2]) if i is not None else None)
+    print(eval("(" + sys.argv[2] + ")") if i is not None else None)
 except (KeyError, IndexError, TypeError):
     print(None)' "$@"
 }
@@ -214,8 +215,8 @@ dnsmasq_lease() {
 }
 
 # start_udhcpd NS TAP NET [CONFIG_LINES...]: runs busybox udhcpd as the
-# DHCP server of TAP handing out NET.100-NET.150, router and DNS NET.1,
-# lease 120 s, with CONFIG_LINES added to its configuration. Sets
+# DHCP server of TAP handing out NET.100-NET.150, router NET.1, lease
+# 120 s, with CONFIG_LINES added to its configuration ("opt dns ..."). Sets
 # UDHCPD_PID; waits until it listens on port 67.
 start_udhcpd() {
 	local ns=$1 tap=$2 net=$3 conf=$TMP/udhcpd-$2.conf line
@@ -226,7 +227,7 @@ start_udhcpd() {
 			"$TMP/udhcpd-$tap.pid"
 		printf 'max_leases 51\nauto_time 0\n'
 		printf 'opt subnet 255.255.255.0\nopt router %s.1\n' "$net"
-		printf 'opt dns %s.1\nopt lease 120\n' "$net"
+		printf 'opt lease 120\n'
 		for line in "$@"; do
 			printf '%s\n' "$line"
 		done
