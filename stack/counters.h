@@ -75,6 +75,7 @@
 	X(udp_rx_drop_queue_full)                                              \
 	X(udp_tx)                                                              \
 	X(udp_tx_drop_no_buffer)                                               \
+	X(udp_tx_drop_addr_gone) /* bound to an address we lost */             \
 	X(tcp_rx_segments)                                                     \
 	X(tcp_rx_drop_short)                                                   \
 	X(tcp_rx_drop_offset)                                                  \
@@ -123,6 +124,7 @@
 	X(tcp_conns_reset)                                                     \
 	X(tcp_conns_timed_out)                                                 \
 	X(tcp_conns_refused)                                                   \
+	X(tcp_conns_addr_gone) /* failed: their local address went */          \
 	X(tcp_time_wait_recycled)                                              \
 	X(tcp_time_wait_reused)                                                \
 	X(tcp_connect_time_wait_reused)                                        \
