@@ -29,6 +29,8 @@
 	X(arp_requests_tx)                                                     \
 	X(arp_replies_tx)                                                      \
 	X(arp_gratuitous_tx)                                                   \
+	X(arp_probes_tx) /* RFC 5227 probes of a DHCP offer */                 \
+	X(arp_conflicts) /* another host claims a DHCP address */              \
 	X(arp_cache_evictions)                                                 \
 	X(arp_cache_full)                                                      \
 	X(arp_resolve_timeouts)                                                \
@@ -162,6 +164,7 @@
 	X(tcp_enter_time_wait)                                                 \
 	X(tcp_bad_transitions)                                                 \
 	TCP_RULES(STACK_RULE_COUNTER, X)                                       \
+	X(dhcp_reports_dropped) /* the report ring was full: oldest gone */    \
 	X(stack_events_dropped)                                                \
 	X(pkt_alloc_failures)
 

@@ -147,6 +147,7 @@ void stack_free(struct stack *s)
 	if (s->udp.socks)
 		udp_destroy(s);
 	tcp_destroy(s);
+	dhcp_if_destroy(s);
 	pkt_queue_purge(&s->tx, &s->pool);
 	pkt_pool_destroy(&s->pool);
 	free(s->events);
@@ -390,7 +391,9 @@ void stack_timer(struct stack *s, uint64_t now)
 	arp_timer(s, now);
 	reasm_timer(s, now);
 	tcp_timers_run(s, now);
+	dhcp_if_timer(s, now);
 	s->next_deadline = arp_next_deadline(s);
+	stack_deadline_hint(s, dhcp_if_next_deadline(s));
 	stack_deadline_hint(s, reasm_next_deadline(s));
 	stack_deadline_hint(s, tcp_next_deadline(s));
 }

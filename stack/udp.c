@@ -302,6 +302,8 @@ void udp_input(struct stack *s, uint64_t now, struct pkt *p)
 	}
 	p->sport = get_be16(p->data);
 	p->dport = get_be16(p->data + 2);
+	if (dhcp_if_udp_input(s, now, p))
+		return; /* the interface's DHCP client took it */
 	u = udp_demux(s, p);
 	if (!u) {
 		COUNT(s, udp_rx_no_port);
