@@ -29,6 +29,7 @@ struct req {
 	uint32_t requested; /* option 50, 0: none */
 	uint32_t server_id; /* option 54, 0: none */
 	uint8_t eth_dst[6];
+	uint8_t chaddr[6];
 };
 
 struct env {
@@ -92,7 +93,7 @@ static bool parse_request(const struct pkt *f, struct req *r)
 	};
 	memcpy(r->eth_dst, f->data, 6);
 	ck_assert_uint_eq(m[0], 1); /* BOOTREQUEST */
-	ck_assert(memcmp(m + 28, OUR_MAC, 6) == 0);
+	memcpy(r->chaddr, m + 28, 6);
 	ck_assert_uint_eq(get_be32(m + DHCP_FIXED_LEN), DHCP_MAGIC);
 	/* The UDP checksum is right (over the pseudo-header). */
 	ck_assert_uint_eq(
@@ -201,6 +202,7 @@ static void e_expect_in(struct env *e, uint8_t type, struct req *r,
 {
 	ck_assert_msg(e_next(e, e->now + window, r), "no DHCP message");
 	ck_assert_uint_eq(r->type, type);
+	ck_assert(memcmp(r->chaddr, OUR_MAC, 6) == 0);
 }
 
 /* ... within a minute. */
@@ -994,6 +996,95 @@ START_TEST(test_start_on_missing_interface)
 }
 END_TEST
 
+/* DHCP on a second interface: its messages leave by it whatever the
+ * routes say, and port 68 on the other (no DHCP) is a plain port. */
+START_TEST(test_second_interface_uses_its_own_link)
+{
+	static const uint8_t MAC1[6] = {0x02, 0, 0, 0, 0, 0x12};
+	struct stack_limits lim;
+	struct stack_dhcp_config cfg;
+	struct stack_dhcp_info info;
+	struct udp_datagram dg;
+	struct tframe f;
+	struct pkt *p;
+	struct stack *s;
+	int sock;
+	bool seen = false;
+
+	stack_limits_default(&lim);
+	s = stack_new(&lim, 3);
+	ck_assert_int_eq(stack_if_add(s, "tap0", OUR_MAC, 1500), 0);
+	ck_assert_int_eq(stack_if_add(s, "tap1", MAC1, 1500), 1);
+	ck_assert_int_eq(stack_if_set_address(s, T0, 0, OUR_ADDR, 24), 0);
+	ck_assert_int_eq(stack_route_add(s, 0, 0, PEER_ADDR, 0), 0);
+	t_drain(s);
+	sock = udp_socket_open(s, 0, DHCP_CLIENT_PORT, 0, 0);
+	ck_assert_int_ge(sock, 0);
+	e_cfg(&cfg, false);
+	ck_assert_int_eq(stack_dhcp_start(s, T0, 1, &cfg), 0);
+	stack_timer(s, stack_next_deadline(s));
+	while ((p = stack_pop_tx(s))) {
+		struct req r;
+		if (parse_request(p, &r)) {
+			ck_assert_uint_eq(p->ifindex, 1);
+			ck_assert(memcmp(p->data + 6, MAC1, 6) == 0);
+			ck_assert(memcmp(r.eth_dst, BCAST_MAC, 6) == 0);
+			ck_assert(memcmp(r.chaddr, MAC1, 6) == 0);
+			ck_assert_uint_eq(r.ip_src, 0);
+			seen = true;
+		}
+		stack_pkt_free(s, p);
+	}
+	ck_assert(seen);
+	ck_assert_int_eq(stack_dhcp_info(s, T0, 1, &info), 0);
+	ck_assert(info.running);
+	ck_assert_int_eq(stack_dhcp_info(s, T0, 0, &info), 0);
+	ck_assert(!info.running);
+	/* Port 68 on interface 0 reaches the socket. */
+	t_udp_frame(&f, PEER_ADDR, DHCP_SERVER_PORT, OUR_ADDR, DHCP_CLIENT_PORT,
+		    "hi", 2);
+	t_input(s, T0, &f);
+	ck_assert_int_eq(udp_peek(s, sock, &dg), 0);
+	ck_assert_uint_eq(dg.len, 2);
+	ck_assert_uint_eq(t_ctr(s, STACK_CTR_dhcp_rx), 0);
+	stack_free(s);
+}
+END_TEST
+
+/* Started again with another metric, the lease's routes take it. */
+START_TEST(test_restart_with_new_metric_moves_routes)
+{
+	struct env e;
+	struct opts o;
+	struct stack_dhcp_config cfg;
+	struct stack_route_info r[8];
+	struct req q;
+
+	e_init(&e, 1500, false);
+	e_start(&e, false);
+	o_lease(&o, DHCPACK, LEASE_S);
+	o_classless(&o);
+	e_acquire(&e, &o);
+	stack_dhcp_stop(e.a, e.now, 0, false);
+	ck_assert_uint_eq(e_dhcp_routes(&e, r, 8), 2); /* not released */
+	e_cfg(&cfg, false);
+	cfg.route_metric = METRIC + 1;
+	ck_assert_int_eq(stack_dhcp_start(e.a, e.now, 0, &cfg), 0);
+	ck_assert_uint_eq(e_dhcp_routes(&e, r, 8), 0);
+	e_expect(&e, DHCPDISCOVER, &q);
+	o_lease(&o, DHCPOFFER, LEASE_S);
+	e_reply(&e, &q, OUR_ADDR, IPV4_BROADCAST, &o);
+	e_expect(&e, DHCPREQUEST, &q);
+	o_lease(&o, DHCPACK, LEASE_S);
+	o_classless(&o);
+	e_reply(&e, &q, OUR_ADDR, IPV4_BROADCAST, &o);
+	ck_assert_uint_eq(e_dhcp_routes(&e, r, 8), 2);
+	ck_assert_uint_eq(r[0].metric, METRIC + 1);
+	ck_assert_uint_eq(r[1].metric, METRIC + 1);
+	e_free(&e);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dhcp_if");
@@ -1018,6 +1109,8 @@ int main(void)
 	tcase_add_test(tc, test_reports_popped_in_order);
 	tcase_add_test(tc, test_reports_ring_drops_oldest_at_the_limit);
 	tcase_add_test(tc, test_start_on_missing_interface);
+	tcase_add_test(tc, test_second_interface_uses_its_own_link);
+	tcase_add_test(tc, test_restart_with_new_metric_moves_routes);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
