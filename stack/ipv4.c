@@ -8,7 +8,9 @@
  * and they are skipped (counted), which RFC 1122 permits for a host
  * that implements none of them. A datagram is ours when addressed to
  * any interface address (the weak host model of RFC 1122 3.3.4.2), the
- * limited broadcast, or the receiving interface's directed broadcast.
+ * limited broadcast, or the receiving interface's directed broadcast;
+ * and, while an interface running DHCP has no address yet, a UDP
+ * datagram to port 68 (a server may unicast to the offered address).
  * Fragments go to frag.c and come back complete through ipv4_deliver().
  *
  * Output routes by longest prefix (stack.c), chooses the source, fills
@@ -78,6 +80,21 @@ static bool ipv4_bad_source(const struct stack *s, int ifindex, uint32_t saddr)
 	return ipv4_is_broadcast(s, ifindex, saddr);
 }
 
+/* A DHCP reply may be unicast to the address offered before it is
+ * ours (RFC 2131 4.1): while an interface running DHCP has no address,
+ * a whole UDP datagram to port 68 is taken whatever its destination. */
+static bool ipv4_dhcp_before_address(const struct stack *s, const struct pkt *p,
+				     const struct ipv4_view *ip)
+{
+	const uint8_t *udp = p->data + ip->hdr_len;
+
+	return ip->proto == IPV4_PROTO_UDP && !s->ifs[p->ifindex].addr &&
+	       !(ip->frag & (IPV4_FLAG_MF | IPV4_OFFSET_MASK)) &&
+	       ip->payload_len >= UDP_HDR_LEN &&
+	       get_be16(udp + 2) == DHCP_CLIENT_PORT &&
+	       dhcp_if_running(s, p->ifindex);
+}
+
 void ipv4_input(struct stack *s, uint64_t now, struct pkt *p)
 {
 	struct ipv4_view ip;
@@ -110,7 +127,8 @@ void ipv4_input(struct stack *s, uint64_t now, struct pkt *p)
 		goto drop;
 	}
 	if (!stack_is_local_addr(s, ip.daddr) &&
-	    !ipv4_is_broadcast(s, p->ifindex, ip.daddr)) {
+	    !ipv4_is_broadcast(s, p->ifindex, ip.daddr) &&
+	    !ipv4_dhcp_before_address(s, p, &ip)) {
 		COUNT(s, ip_rx_drop_not_for_us);
 		goto drop;
 	}
@@ -224,6 +242,31 @@ static int ipv4_fragment(struct stack *s, uint64_t now, struct pkt *p,
 	}
 	stack_drop(s, p);
 	return ret;
+}
+
+int ipv4_output_mac(struct stack *s, struct pkt *p, uint32_t saddr,
+		    uint32_t daddr, uint8_t proto, int ifindex,
+		    const uint8_t mac[ETH_ADDR_LEN])
+{
+	uint8_t *h;
+
+	if (p->len + IPV4_HDR_LEN > s->ifs[ifindex].mtu) {
+		COUNT(s, ip_tx_drop_too_big);
+		stack_drop(s, p);
+		return -EMSGSIZE;
+	}
+	p->ifindex = (uint16_t)ifindex;
+	h = pkt_push(p, IPV4_HDR_LEN);
+	if (!h) {
+		COUNT(s, ip_tx_drop_no_buffer);
+		stack_drop(s, p);
+		return -ENOBUFS;
+	}
+	ipv4_fill_header(h, p, (uint16_t)p->len, s->ip_id++, 0, proto, saddr,
+			 daddr);
+	COUNT(s, ip_tx);
+	eth_output(s, p, mac, ETHERTYPE_IPV4);
+	return 0;
 }
 
 int ipv4_output(struct stack *s, uint64_t now, struct pkt *p, uint32_t saddr,
