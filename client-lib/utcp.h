@@ -398,7 +398,11 @@ struct utcp_interface {
 	struct in_addr gateway;
 };
 
-enum utcp_route_kind { UTCP_ROUTE_CONNECTED, UTCP_ROUTE_STATIC };
+enum utcp_route_kind {
+	UTCP_ROUTE_CONNECTED,
+	UTCP_ROUTE_STATIC,
+	UTCP_ROUTE_DHCP /* from a lease (options 121 or 3) */
+};
 
 struct utcp_route {
 	struct in_addr destination;
@@ -546,7 +550,7 @@ const char *utcp_arp_state_name(enum utcp_arp_state state);
 /* "ESTABLISHED", "TIME_WAIT", ... as RFC 9293 spells them. */
 const char *utcp_tcp_state_name(enum utcp_tcp_state state);
 
-/* "connected", "static". */
+/* "connected", "static", "dhcp". */
 const char *utcp_route_kind_name(enum utcp_route_kind kind);
 
 #ifdef __cplusplus

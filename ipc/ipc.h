@@ -577,7 +577,8 @@ enum ipc_record_type { IPC_RECORDS(IPC_RECORD_TYPE_ENUM) };
  */
 #define IPC_ROUTE_KINDS(X)                                                     \
 	X(CONNECTED, "connected")                                              \
-	X(STATIC, "static")
+	X(STATIC, "static")                                                    \
+	X(DHCP, "dhcp")
 #define IPC_ARP_STATES(X)                                                      \
 	X(INCOMPLETE, "incomplete")                                            \
 	X(REACHABLE, "reachable")                                              \

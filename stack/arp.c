@@ -1,5 +1,6 @@
 /*
- * arp.c - ARP resolution and cache (RFC 826, RFC 5227 announcements)
+ * arp.c - ARP resolution and cache (RFC 826, RFC 5227 announcements
+ * and probes)
  *
  * The cache holds at most arp_cache_max entries for all interfaces,
  * found through a hash table on (interface, address). An entry is
@@ -214,6 +215,14 @@ void arp_announce(struct stack *s, int ifindex)
 	COUNT(s, arp_gratuitous_tx);
 }
 
+void arp_probe(struct stack *s, int ifindex, uint32_t addr)
+{
+	/* RFC 5227 2.1.1: sender hardware address ours, sender IP 0,
+	 * target hardware 0, target IP the address probed, broadcast. */
+	arp_send(s, ifindex, ARP_OP_REQUEST, mac_broadcast, mac_zero, 0, addr);
+	COUNT(s, arp_probes_tx);
+}
+
 void arp_flush_if(struct stack *s, int ifindex)
 {
 	for (uint32_t i = 0; i < s->arp.max; i++) {
@@ -284,6 +293,9 @@ void arp_input(struct stack *s, uint64_t now, struct pkt *p)
 		COUNT(s, arp_rx_drop_malformed);
 		goto out;
 	}
+	/* A DHCP client watches for others claiming its address, with or
+	 * without one in place yet. */
+	dhcp_if_arp_input(s, now, p->ifindex, &a);
 	if (!ifp->addr) {
 		COUNT(s, arp_rx_drop_not_for_us);
 		goto out;

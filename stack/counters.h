@@ -29,6 +29,8 @@
 	X(arp_requests_tx)                                                     \
 	X(arp_replies_tx)                                                      \
 	X(arp_gratuitous_tx)                                                   \
+	X(arp_probes_tx) /* RFC 5227 probes of a DHCP offer */                 \
+	X(arp_conflicts) /* another host claims a DHCP address */              \
 	X(arp_cache_evictions)                                                 \
 	X(arp_cache_full)                                                      \
 	X(arp_resolve_timeouts)                                                \
@@ -76,6 +78,7 @@
 	X(udp_rx_drop_queue_full)                                              \
 	X(udp_tx)                                                              \
 	X(udp_tx_drop_no_buffer)                                               \
+	X(udp_tx_drop_addr_gone) /* bound to an address we lost */             \
 	X(dhcp_rx)                                                             \
 	X(dhcp_rx_drop_short) /* then one per dhcp_parse_error, in order */    \
 	X(dhcp_rx_drop_header)                                                 \
@@ -137,6 +140,7 @@
 	X(tcp_conns_reset)                                                     \
 	X(tcp_conns_timed_out)                                                 \
 	X(tcp_conns_refused)                                                   \
+	X(tcp_conns_addr_gone) /* failed: their local address went */          \
 	X(tcp_time_wait_recycled)                                              \
 	X(tcp_time_wait_reused)                                                \
 	X(tcp_connect_time_wait_reused)                                        \
@@ -161,6 +165,7 @@
 	X(tcp_enter_time_wait)                                                 \
 	X(tcp_bad_transitions)                                                 \
 	TCP_RULES(STACK_RULE_COUNTER, X)                                       \
+	X(dhcp_reports_dropped) /* the report ring was full: oldest gone */    \
 	X(stack_events_dropped)                                                \
 	X(pkt_alloc_failures)
 

@@ -14,11 +14,13 @@
  * socket bound to one interface's address hears only that interface.
  * A datagram for another interface's address arriving here is dropped
  * and counted (ip_rx_drop_wrong_if); Linux, a weak host by default,
- * would take it. Sending stays weak, as on Linux: the route is chosen by
- * destination alone and the source is the outgoing interface's address
- * unless the socket is bound to another of ours (then that address goes
- * out of the routed interface, and the reply comes back wherever the
- * network routes that address).
+ * would take it. While an interface running DHCP has no address yet, a
+ * UDP datagram to port 68 is ours too (a server may unicast to the
+ * offered address). Sending stays weak, as on Linux: the route is
+ * chosen by destination alone and the source is the outgoing
+ * interface's address unless the socket is bound to another of ours
+ * (then that address goes out of the routed interface, and the reply
+ * comes back wherever the network routes that address).
  * Fragments go to frag.c and come back complete through ipv4_deliver().
  *
  * Output routes by longest prefix (stack.c), chooses the source, fills
@@ -97,6 +99,21 @@ static bool ipv4_bad_source(const struct stack *s, int ifindex, uint32_t saddr)
 	return ipv4_is_broadcast(s, ifindex, saddr);
 }
 
+/* A DHCP reply may be unicast to the address offered before it is
+ * ours (RFC 2131 4.1): while an interface running DHCP has no address,
+ * a whole UDP datagram to port 68 is taken whatever its destination. */
+static bool ipv4_dhcp_before_address(const struct stack *s, const struct pkt *p,
+				     const struct ipv4_view *ip)
+{
+	const uint8_t *udp = p->data + ip->hdr_len;
+
+	return ip->proto == IPV4_PROTO_UDP && !s->ifs[p->ifindex].addr &&
+	       !(ip->frag & (IPV4_FLAG_MF | IPV4_OFFSET_MASK)) &&
+	       ip->payload_len >= UDP_HDR_LEN &&
+	       get_be16(udp + 2) == DHCP_CLIENT_PORT &&
+	       dhcp_if_running(s, p->ifindex);
+}
+
 void ipv4_input(struct stack *s, uint64_t now, struct pkt *p)
 {
 	struct ipv4_view ip;
@@ -128,7 +145,8 @@ void ipv4_input(struct stack *s, uint64_t now, struct pkt *p)
 		COUNT(s, ip_rx_drop_bad_source);
 		goto drop;
 	}
-	if (!ipv4_is_ours_on(s, p->ifindex, ip.daddr)) {
+	if (!ipv4_is_ours_on(s, p->ifindex, ip.daddr) &&
+	    !ipv4_dhcp_before_address(s, p, &ip)) {
 		if (stack_is_local_addr(s, ip.daddr))
 			COUNT(s, ip_rx_drop_wrong_if);
 		else
@@ -245,6 +263,31 @@ static int ipv4_fragment(struct stack *s, uint64_t now, struct pkt *p,
 	}
 	stack_drop(s, p);
 	return ret;
+}
+
+int ipv4_output_mac(struct stack *s, struct pkt *p, uint32_t saddr,
+		    uint32_t daddr, uint8_t proto, int ifindex,
+		    const uint8_t mac[ETH_ADDR_LEN])
+{
+	uint8_t *h;
+
+	if (p->len + IPV4_HDR_LEN > s->ifs[ifindex].mtu) {
+		COUNT(s, ip_tx_drop_too_big);
+		stack_drop(s, p);
+		return -EMSGSIZE;
+	}
+	p->ifindex = (uint16_t)ifindex;
+	h = pkt_push(p, IPV4_HDR_LEN);
+	if (!h) {
+		COUNT(s, ip_tx_drop_no_buffer);
+		stack_drop(s, p);
+		return -ENOBUFS;
+	}
+	ipv4_fill_header(h, p, (uint16_t)p->len, s->ip_id++, 0, proto, saddr,
+			 daddr);
+	COUNT(s, ip_tx);
+	eth_output(s, p, mac, ETHERTYPE_IPV4);
+	return 0;
 }
 
 int ipv4_output(struct stack *s, uint64_t now, struct pkt *p, uint32_t saddr,

@@ -75,8 +75,9 @@ uint32_t rng_below(struct stack_rng *rng, uint32_t bound);
 struct stack_if {
 	char name[STACK_IF_NAME_MAX];
 	uint8_t mac[ETH_ADDR_LEN];
-	uint32_t mtu;
-	uint32_t addr; /* 0 = none */
+	uint32_t mtu;	   /* in use: link_mtu, or a lease's (option 26) */
+	uint32_t link_mtu; /* as added (stack_if_add): the most mtu may be */
+	uint32_t addr;	   /* 0 = none */
 	uint8_t prefix_len;
 	bool tso;  /* the link segments TCP frames up to 64 KiB */
 	bool csum; /* the link completes partial L4 checksums */
@@ -90,6 +91,7 @@ struct route {
 	uint32_t gateway;
 	int ifindex;
 	enum stack_route_kind kind;
+	uint32_t metric; /* of two routes of one prefix length, lower wins */
 };
 
 struct arp_entry {
@@ -158,6 +160,24 @@ struct udp_table {
 
 struct tcp_table;
 
+/* The DHCP client of an interface and what its lease applied, so that
+ * the next one changes only what differs (dhcp_if.c). */
+struct dhcp_if {
+	bool running;
+	struct stack_dhcp_config cfg;
+	struct dhcp_client client;
+	uint32_t probe_addr; /* the address the last ARP probe was for */
+	uint32_t addr;	     /* the lease's address, as applied; 0: none */
+	struct dhcp_route routes[DHCP_ROUTES_MAX]; /* routes it added */
+	uint8_t nroutes;
+	uint32_t mtu_applied; /* 0: option 26 not applied */
+	/* The server of the last reply it sent itself (not by a relay):
+	 * a unicast to it needs no ARP (a RELEASE at shutdown). */
+	uint32_t server_addr;
+	uint8_t server_mac[ETH_ADDR_LEN];
+	bool server_mac_known;
+};
+
 struct stack {
 	struct stack_limits lim;
 	struct stack_rng rng;
@@ -185,6 +205,12 @@ struct stack {
 	 * it sets a timer; stack_timer() recomputes it exactly. */
 	uint64_t next_deadline;
 
+	/* DHCP clients, by interface (NULL until started there), and the
+	 * reports waiting for stack_dhcp_pop_report(). */
+	struct dhcp_if *dhcp[STACK_IF_MAX];
+	struct stack_dhcp_report dhcp_reports[STACK_DHCP_REPORTS_MAX];
+	uint32_t dhcp_report_head, dhcp_report_count;
+
 	uint64_t counters[STACK_COUNTER_COUNT];
 };
 
@@ -210,6 +236,32 @@ bool stack_push_event(struct stack *s, const struct stack_event *ev);
 /* Is addr one of our interface addresses? */
 bool stack_is_local_addr(const struct stack *s, uint32_t addr);
 
+/* ---- stack.c: routes and interfaces, for dhcp_if.c ---- */
+/* Adds a route (dst is masked to prefix_len). Returns 0, -EEXIST (the
+ * same dst, prefix, gateway, interface and metric exist) or -ENOSPC. */
+int route_insert(struct stack *s, uint32_t dst, uint8_t prefix_len,
+		 uint32_t gateway, int ifindex, uint32_t metric,
+		 enum stack_route_kind kind);
+/* Removes the route of that kind with exactly these values. Returns 0
+ * or -ENOENT. */
+int route_remove(struct stack *s, uint32_t dst, uint8_t prefix_len,
+		 uint32_t gateway, int ifindex, uint32_t metric,
+		 enum stack_route_kind kind);
+/* Removes every route of `kind` out of ifindex; returns how many. */
+int route_remove_kind(struct stack *s, int ifindex, enum stack_route_kind kind);
+/*
+ * Sets the MTU the interface uses (a lease's option 26): clamped to the
+ * MTU it was added with and to at least STACK_MTU_MIN (or the link's,
+ * if smaller); 0 restores the link's. Returns the MTU now in use, or
+ * -ENODEV. New TCP connections take their MSS from it and IP fragments
+ * to it at once; connections that exist keep the MSS they have
+ * (their larger segments are fragmented by IP; over a TSO link, cut by
+ * the link at that MSS), where Linux lowers their sending MSS too
+ * (docs/design.md).
+ */
+int stack_if_set_mtu(struct stack *s, int ifindex, uint32_t mtu);
+#define STACK_MTU_MIN 576u /* RFC 791's datagram every host must take */
+
 /* ---- eth.c ---- */
 void eth_input(struct stack *s, uint64_t now, struct pkt *p);
 /* Prepends an Ethernet header and queues p for transmission. */
@@ -225,6 +277,9 @@ void arp_input(struct stack *s, uint64_t now, struct pkt *p);
 void arp_output(struct stack *s, uint64_t now, struct pkt *p, uint32_t nexthop);
 /* Queues a gratuitous ARP announcement for the interface's address. */
 void arp_announce(struct stack *s, int ifindex);
+/* Queues an RFC 5227 probe for addr: a broadcast request whose sender
+ * address is 0.0.0.0 (so no cache learns it) and target addr. */
+void arp_probe(struct stack *s, int ifindex, uint32_t addr);
 /* Forgets every entry of the interface (its address changed). */
 void arp_flush_if(struct stack *s, int ifindex);
 void arp_timer(struct stack *s, uint64_t now);
@@ -284,6 +339,12 @@ int ipv4_output(struct stack *s, uint64_t now, struct pkt *p, uint32_t saddr,
 int ipv4_output_via(struct stack *s, uint64_t now, struct pkt *p,
 		    uint32_t saddr, uint32_t daddr, uint8_t proto, int ifindex,
 		    uint32_t nexthop);
+/* As ipv4_output_via() for a datagram that fits the MTU, sent to a
+ * known Ethernet address with no routing and no ARP. Returns 0 or
+ * -EMSGSIZE (it does not fit: dropped). */
+int ipv4_output_mac(struct stack *s, struct pkt *p, uint32_t saddr,
+		    uint32_t daddr, uint8_t proto, int ifindex,
+		    const uint8_t mac[ETH_ADDR_LEN]);
 /* Finds the route to daddr: the interface, the next hop and our source
  * address. Returns 0 or -ENETUNREACH. */
 int ipv4_route(const struct stack *s, uint32_t daddr, int *ifindex,
@@ -326,6 +387,10 @@ void tcp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
  * and tcp_hdr as for tcp_icmp_error. */
 void tcp_local_unreachable(struct stack *s, const struct ipv4_view *quoted,
 			   const uint8_t *tcp_hdr);
+/* addr is ours no more: every connection from it fails with
+ * EADDRNOTAVAIL, without a RST, and is freed as an abort frees it (a
+ * user's stays CLOSED until the user lets go). Listeners stay. */
+void tcp_addr_gone(struct stack *s, uint64_t now, uint32_t addr);
 
 /* ---- udp.c ---- */
 int udp_init(struct udp_table *t, uint32_t max);
@@ -336,7 +401,28 @@ void udp_input(struct stack *s, uint64_t now, struct pkt *p);
  * at least header + 8 bytes long, already checked). */
 void udp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 		    const uint8_t *udp_hdr, int error);
+/* addr is ours no more: sockets bound to it refuse to send
+ * (-EADDRNOTAVAIL) and connected ones get STACK_EV_UDP_ERROR. */
+void udp_addr_gone(struct stack *s, uint32_t addr);
 /* The socket's cookie (udp_socket_set_user), NULL when it is closed. */
 void *udp_socket_user(struct stack *s, int sock);
+
+/* ---- dhcp_if.c (stack.h has the rest) ---- */
+/* Does the interface run a DHCP client? */
+bool dhcp_if_running(const struct stack *s, int ifindex);
+/* A UDP datagram (p->data at its UDP header, ports in p, checked) for
+ * port 68 on an interface running DHCP goes to its client: returns true
+ * when it took p, false when it is not DHCP's. */
+bool dhcp_if_udp_input(struct stack *s, uint64_t now, struct pkt *p);
+/* Every ARP packet arriving on the interface: another host claiming
+ * the address the client probes (RFC 5227 2.1.1: its sender is that
+ * address, or it probes for it too) or holds (2.4: its sender is that
+ * address) is a conflict for the client. */
+void dhcp_if_arp_input(struct stack *s, uint64_t now, int ifindex,
+		       const struct arp_view *a);
+void dhcp_if_timer(struct stack *s, uint64_t now);
+uint64_t dhcp_if_next_deadline(const struct stack *s);
+/* Frees every interface's client (stack_free). */
+void dhcp_if_destroy(struct stack *s);
 
 #endif
