@@ -1,18 +1,24 @@
 #!/bin/bash
-# demo.sh - build utcpd and show it working as a host on a TAP
+# demo.sh - build utcpd and show it working as a host on a TAP, its
+# address from a DHCP server
 #
 # Run as root on Debian 12:
 #
 #   ./tools/demo.sh
 #
 # It installs what is missing (tools/deps.sh), builds into build-demo/,
-# makes a network namespace of its own and starts utcpd in it with
-# conf/utcpd.conf, so that the namespace's kernel is the daemon's peer
-# across the TAP (the kernel's side gets the configured gateway address,
-# 10.0.0.1/24). Then the kernel pings the daemon, sends it a UDP
-# datagram with socat that `utcp-nc -u -l` prints, and `utcpctl status`
-# shows the daemon's state. Everything is removed on exit; nothing leaves
-# the namespace, and the control socket lives in a temporary directory
+# makes a network namespace of its own with the TAP of conf/utcpd.conf
+# in it, the kernel's side holding the configured gateway address
+# (10.0.0.1/24), and runs dnsmasq there as the network's DHCP server: it
+# hands the daemon's MAC the configured address (10.0.0.2) with router,
+# DNS server and domain. utcpd starts with conf/utcpd.conf turned to
+# DHCP (no address, gateway or dns keys; its leases in a temporary
+# state directory), gets its lease, and the namespace's kernel is its
+# peer across the TAP. Then the kernel pings the daemon, sends it a UDP
+# datagram with socat that `utcp-nc -u -l` prints, utcp-nc talks TCP to
+# a kernel echo server, and `utcpctl status` shows the daemon's state
+# with its lease. Everything is removed on exit; nothing leaves the
+# namespace, and the control socket lives in a temporary directory
 # (--socket), so /run is not touched.
 set -euo pipefail
 
@@ -63,13 +69,16 @@ address=$(conf_value address)
 daemon_ip=${address%/*}
 prefix=${address#*/}
 kernel_ip=$(conf_value gateway)
-[[ -n $tap && -n $daemon_ip && -n $kernel_ip ]] ||
-	die "$conf lacks an [interface], address or gateway"
+mac=$(conf_value mac)
+[[ -n $tap && -n $daemon_ip && -n $kernel_ip && -n $mac ]] ||
+	die "$conf lacks an [interface], mac, address or gateway"
+net=${kernel_ip%.*}
 
 ns=utcpd-demo-$$
 tmp=$(mktemp -d /tmp/utcpd-demo.XXXXXX)
 sock=$tmp/utcpd.sock
 daemon_pid=""
+dnsmasq_pid=""
 nc_pid=""
 socat_pid=""
 
@@ -78,7 +87,7 @@ cleanup() {
 	trap - EXIT
 	step "tearing down"
 	local pid
-	for pid in $nc_pid ${socat_pid:-}; do
+	for pid in $nc_pid ${socat_pid:-} ${dnsmasq_pid:-}; do
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
@@ -104,26 +113,49 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-step "starting utcpd in namespace $ns: $tap, $address"
+step "the network: namespace $ns, $tap with $kernel_ip/$prefix, dnsmasq"
 ip netns add "$ns"
 ip -n "$ns" link set lo up
-ip netns exec "$ns" "$utcpd" -c "$conf" --socket "$sock" 2>"$tmp/utcpd.log" &
+ip -n "$ns" tuntap add dev "$tap" mode tap
+ip -n "$ns" addr add "$kernel_ip/$prefix" dev "$tap"
+ip -n "$ns" link set "$tap" up
+ip netns exec "$ns" dnsmasq --no-daemon --conf-file=/dev/null --no-hosts \
+	--no-resolv --port=0 --interface="$tap" --bind-interfaces \
+	--dhcp-authoritative --dhcp-range="$net.100,$net.200,2m" \
+	--dhcp-host="$mac,$daemon_ip" \
+	--dhcp-option="option:router,$kernel_ip" \
+	--dhcp-option="option:dns-server,$kernel_ip" \
+	--dhcp-option=option:domain-name,demo.test \
+	--dhcp-leasefile="$tmp/dnsmasq.leases" 2>"$tmp/dnsmasq.log" &
+dnsmasq_pid=$!
+echo "dnsmasq hands $mac the address $daemon_ip"
+
+# conf/utcpd.conf without its static address, gateway and DNS server:
+# the lease gives them.
+sed -e 's/^[[:space:]]*dhcp[[:space:]]*=.*/dhcp = yes/' \
+	-e '/^[[:space:]]*\(address\|gateway\|dns\)[[:space:]]*=/d' \
+	"$conf" >"$tmp/utcpd.conf"
+mkdir -m 0700 "$tmp/state"
+
+step "starting utcpd in namespace $ns on $tap, by DHCP"
+ip netns exec "$ns" "$utcpd" -c "$tmp/utcpd.conf" --socket "$sock" \
+	--state-dir "$tmp/state" 2>"$tmp/utcpd.log" &
 daemon_pid=$!
 
 ready=no
-for ((i = 0; i < 200; i++)); do # up to 10 s
+for ((i = 0; i < 600; i++)); do # up to 30 s: the lease, after an ARP probe
 	kill -0 "$daemon_pid" 2>/dev/null || die "utcpd exited: $(cat "$tmp/utcpd.log")"
-	if "$utcpctl" -S "$sock" status >/dev/null 2>&1 &&
-		ip -n "$ns" link show dev "$tap" >/dev/null 2>&1; then
+	if "$utcpctl" -S "$sock" status --json 2>/dev/null |
+		/usr/bin/python3 -c 'import json, sys; sys.exit(not json.load(sys.stdin)["ready"])' \
+			2>/dev/null; then
 		ready=yes
 		break
 	fi
 	sleep 0.05
 done
-[[ $ready == yes ]] || die "utcpd did not become ready within 10 s"
-ip -n "$ns" addr add "$kernel_ip/$prefix" dev "$tap"
-ip -n "$ns" link set "$tap" up
-echo "utcpd is up; the kernel's side of $tap is $kernel_ip/$prefix"
+[[ $ready == yes ]] || die "utcpd had no lease within 30 s: $(tail -n 5 "$tmp/utcpd.log")"
+grep -E "$tap: (dhcp|lease)" "$tmp/utcpd.log" | sed 's/^[^ ]* //'
+echo "dnsmasq's lease: $(cat "$tmp/dnsmasq.leases")"
 
 step "the kernel pings utcpd: ping -c 3 $daemon_ip"
 ip netns exec "$ns" ping -n -c 3 -w 10 "$daemon_ip"
