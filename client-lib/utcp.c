@@ -1303,6 +1303,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 
 struct status_caps {
 	size_t interfaces, routes, arp, sockets, counters, tcp, owners, links;
+	size_t route_metrics, dhcp, settings, dhcp_options;
 };
 
 static struct in_addr in_addr_of(uint32_t host_order)
@@ -1324,7 +1325,17 @@ static struct in_addr in_addr_of(uint32_t host_order)
 	_Static_assert((int)UTCP_ROUTE_##id == (int)IPC_ROUTE_##id, #id);
 IPC_TCP_STATES(SAME_TCP_STATE)
 IPC_ARP_STATES(SAME_ARP_STATE)
+#define SAME_DHCP_STATE(id, name)                                              \
+	_Static_assert((int)UTCP_DHCP_##id == (int)IPC_DHCP_##id, #id);
+#define SAME_SOURCE(id, name)                                                  \
+	_Static_assert((int)UTCP_SOURCE_##id == (int)IPC_SOURCE_##id, #id);
 IPC_ROUTE_KINDS(SAME_ROUTE_KIND)
+IPC_DHCP_STATES(SAME_DHCP_STATE)
+IPC_SOURCES(SAME_SOURCE)
+_Static_assert(UTCP_SERVERS_MAX == IPC_ADDRS_MAX, "addresses");
+_Static_assert(UTCP_DOMAIN_MAX == IPC_DNAME_MAX + 1, "names");
+_Static_assert(sizeof(((struct utcp_dhcp_option *)0)->value) == IPC_BYTES_MAX,
+	       "option values");
 _Static_assert((int)UTCP_PROTO_UDP == (int)IPC_PROTO_UDP, "UDP");
 _Static_assert((int)UTCP_PROTO_TCP == (int)IPC_PROTO_TCP, "TCP");
 
@@ -1384,11 +1395,77 @@ _Static_assert((int)UTCP_PROTO_TCP == (int)IPC_PROTO_TCP, "TCP");
 	X(syn_drops)                                                           \
 	X(kernel_drops)
 
+#define DHCP_SAME(X)                                                           \
+	X(ifindex)                                                             \
+	X(state)                                                               \
+	X(prefix_len)                                                          \
+	X(lease_s)                                                             \
+	X(t1_s)                                                                \
+	X(t2_s)                                                                \
+	X(t1_in_ms)                                                            \
+	X(t2_in_ms)                                                            \
+	X(expires_in_ms)                                                       \
+	X(mtu)
+#define DHCP_COUNTERS_SAME(X)                                                  \
+	X(tx_discover)                                                         \
+	X(tx_request)                                                          \
+	X(tx_decline)                                                          \
+	X(tx_release)                                                          \
+	X(rx_offer)                                                            \
+	X(rx_ack)                                                              \
+	X(rx_nak)                                                              \
+	X(rx_ignored)                                                          \
+	X(retransmits)                                                         \
+	X(declines)                                                            \
+	X(naks)                                                                \
+	X(expiries)                                                            \
+	X(corrections)
+#define SETTINGS_SAME(X)                                                       \
+	X(ifindex)                                                             \
+	X(address_source)                                                      \
+	X(routes_source)                                                       \
+	X(mtu_source)                                                          \
+	X(dns_source)                                                          \
+	X(domain_source)                                                       \
+	X(search_source)                                                       \
+	X(log_server_source)                                                   \
+	X(ntp_source)                                                          \
+	X(log_port)
+
 #define FROM_RECORD(field)                                                     \
 	dst->field = _Generic(dst->field,                                      \
 		struct in_addr: in_addr_of((uint32_t)src->field),              \
 		default: src->field);
 /* clang-format on */
+
+static void dhcp_counters_from(const struct ipc_rec_dhcp *src,
+			       struct utcp_dhcp_counters *dst)
+{
+	DHCP_COUNTERS_SAME(FROM_RECORD)
+}
+
+/* Adds a route (either record) and its metric. Returns 0 or -ENOMEM. */
+static int route_add(struct utcp_status *st, struct status_caps *caps,
+		     uint32_t destination, uint32_t gateway, int32_t ifindex,
+		     uint8_t prefix_len, uint8_t kind, uint32_t metric)
+{
+	struct utcp_route *dst;
+
+	if (grow((void **)&st->route_metrics, &caps->route_metrics,
+		 st->n_routes, sizeof(*st->route_metrics)))
+		return -ENOMEM;
+	dst = APPEND(st, routes, n_routes, caps->routes);
+	if (!dst)
+		return -ENOMEM;
+	st->route_metrics[st->n_routes - 1] = metric;
+	dst->destination = in_addr_of(destination);
+	dst->has_gateway = gateway != 0;
+	dst->gateway = in_addr_of(gateway);
+	dst->ifindex = ifindex;
+	dst->prefix_len = prefix_len;
+	dst->kind = kind;
+	return 0;
+}
 
 /* Adds one decoded record to the status. Returns 0 or -ENOMEM. */
 static int status_add(struct utcp_status *st, struct status_caps *caps,
@@ -1421,14 +1498,81 @@ static int status_add(struct utcp_status *st, struct status_caps *caps,
 	}
 	case IPC_REC_ROUTE: {
 		const struct ipc_rec_route *src = &r->u.route;
-		struct utcp_route *dst =
-		    APPEND(st, routes, n_routes, caps->routes);
+
+		return route_add(st, caps, src->dst, src->gateway, src->ifindex,
+				 src->prefix_len, src->kind, 0);
+	}
+	case IPC_REC_ROUTE_V2: {
+		const struct ipc_rec_route_v2 *src = &r->u.route_v2;
+
+		return route_add(st, caps, src->dst, src->gateway, src->ifindex,
+				 src->prefix_len, src->kind, src->metric);
+	}
+	case IPC_REC_READY:
+		st->ready = r->u.ready.ready != 0;
+		st->ready_at_ms = r->u.ready.ready_at_ms;
+		return 0;
+	case IPC_REC_DHCP: {
+		const struct ipc_rec_dhcp *src = &r->u.dhcp;
+		struct utcp_dhcp *dst = APPEND(st, dhcp, n_dhcp, caps->dhcp);
 
 		if (!dst)
 			return -ENOMEM;
-		ROUTE_SAME(FROM_RECORD)
-		dst->destination = in_addr_of(src->dst);
-		dst->has_gateway = src->gateway != 0;
+		DHCP_SAME(FROM_RECORD)
+		dst->running = (src->flags & IPC_DHCP_F_RUNNING) != 0;
+		dst->bound = (src->flags & IPC_DHCP_F_BOUND) != 0;
+		dst->options_truncated =
+		    (src->flags & IPC_DHCP_F_OPTIONS_TRUNCATED) != 0;
+		dst->address = in_addr_of(src->addr);
+		dst->server = in_addr_of(src->server);
+		dhcp_counters_from(src, &dst->counters);
+		return 0;
+	}
+	case IPC_REC_NETCONF: {
+		const struct ipc_rec_netconf *src = &r->u.netconf;
+		struct utcp_settings *dst =
+		    APPEND(st, settings, n_settings, caps->settings);
+
+		if (!dst)
+			return -ENOMEM;
+		SETTINGS_SAME(FROM_RECORD)
+		dst->dhcp = (src->flags & IPC_NETCONF_F_DHCP) != 0;
+		dst->configured = (src->flags & IPC_NETCONF_F_CONFIGURED) != 0;
+		dst->has_log_server = src->log_server != 0;
+		dst->log_server = in_addr_of(src->log_server);
+		for (size_t i = 0; i < src->dns.n; i++)
+			dst->dns[i] = in_addr_of(src->dns.a[i]);
+		dst->n_dns = src->dns.n;
+		for (size_t i = 0; i < src->ntp.n; i++)
+			dst->ntp[i] = in_addr_of(src->ntp.a[i]);
+		dst->n_ntp = src->ntp.n;
+		memcpy(dst->domain, src->domain, sizeof(dst->domain));
+		return 0;
+	}
+	case IPC_REC_SEARCH: {
+		const struct ipc_rec_search *src = &r->u.search;
+		struct utcp_settings *dst = NULL;
+
+		/* the latest settings of its interface; else dropped */
+		for (size_t i = st->n_settings; i > 0 && !dst; i--)
+			if (st->settings[i - 1].ifindex == src->ifindex)
+				dst = &st->settings[i - 1];
+		if (dst && dst->n_search < UTCP_SEARCH_MAX)
+			memcpy(dst->search[dst->n_search++], src->name,
+			       sizeof(dst->search[0]));
+		return 0;
+	}
+	case IPC_REC_DHCP_OPTION: {
+		const struct ipc_rec_dhcp_option *src = &r->u.dhcp_option;
+		struct utcp_dhcp_option *dst = APPEND(
+		    st, dhcp_options, n_dhcp_options, caps->dhcp_options);
+
+		if (!dst)
+			return -ENOMEM;
+		dst->ifindex = src->ifindex;
+		dst->code = src->code;
+		dst->length = src->value.n;
+		memcpy(dst->value, src->value.b, src->value.n);
 		return 0;
 	}
 	case IPC_REC_ARP: {
@@ -1526,6 +1670,22 @@ static void status_link_interfaces(struct utcp_status *st)
 		for (k = 0; k < st->n_interfaces; k++)
 			if (st->interfaces[k].index == st->links[i].ifindex)
 				memcpy(st->links[i].interface,
+				       st->interfaces[k].name, UTCP_IFNAME_MAX);
+	for (i = 0; i < st->n_dhcp; i++)
+		for (k = 0; k < st->n_interfaces; k++)
+			if (st->interfaces[k].index == st->dhcp[i].ifindex)
+				memcpy(st->dhcp[i].interface,
+				       st->interfaces[k].name, UTCP_IFNAME_MAX);
+	for (i = 0; i < st->n_settings; i++)
+		for (k = 0; k < st->n_interfaces; k++)
+			if (st->interfaces[k].index == st->settings[i].ifindex)
+				memcpy(st->settings[i].interface,
+				       st->interfaces[k].name, UTCP_IFNAME_MAX);
+	for (i = 0; i < st->n_dhcp_options; i++)
+		for (k = 0; k < st->n_interfaces; k++)
+			if (st->interfaces[k].index ==
+			    st->dhcp_options[i].ifindex)
+				memcpy(st->dhcp_options[i].interface,
 				       st->interfaces[k].name, UTCP_IFNAME_MAX);
 }
 
@@ -1628,6 +1788,10 @@ void utcp_status_free(struct utcp_status *st)
 	free(st->tcp);
 	free(st->owners);
 	free(st->links);
+	free(st->route_metrics);
+	free(st->dhcp);
+	free(st->settings);
+	free(st->dhcp_options);
 	free(st);
 }
 
@@ -1644,4 +1808,99 @@ const char *utcp_tcp_state_name(enum utcp_tcp_state state)
 const char *utcp_route_kind_name(enum utcp_route_kind kind)
 {
 	return ipc_route_kind_name((unsigned)kind);
+}
+
+const char *utcp_dhcp_state_name(enum utcp_dhcp_state state)
+{
+	return ipc_dhcp_state_name((unsigned)state);
+}
+
+const char *utcp_source_name(enum utcp_source source)
+{
+	return ipc_source_name((unsigned)source);
+}
+
+/* RFC 2132's options and the later ones a client meets. */
+static const char *const dhcp_option_names[256] = {
+    [1] = "subnet_mask",
+    [2] = "time_offset",
+    [3] = "routers",
+    [4] = "time_servers",
+    [5] = "name_servers",
+    [6] = "domain_name_servers",
+    [7] = "log_servers",
+    [8] = "cookie_servers",
+    [9] = "lpr_servers",
+    [10] = "impress_servers",
+    [11] = "resource_location_servers",
+    [12] = "host_name",
+    [13] = "boot_file_size",
+    [14] = "merit_dump_file",
+    [15] = "domain_name",
+    [16] = "swap_server",
+    [17] = "root_path",
+    [18] = "extensions_path",
+    [19] = "ip_forwarding",
+    [20] = "non_local_source_routing",
+    [21] = "policy_filter",
+    [22] = "max_datagram_reassembly",
+    [23] = "default_ip_ttl",
+    [24] = "path_mtu_aging_timeout",
+    [25] = "path_mtu_plateau_table",
+    [26] = "interface_mtu",
+    [27] = "all_subnets_local",
+    [28] = "broadcast_address",
+    [29] = "perform_mask_discovery",
+    [30] = "mask_supplier",
+    [31] = "router_discovery",
+    [32] = "router_solicitation_address",
+    [33] = "static_routes",
+    [34] = "trailer_encapsulation",
+    [35] = "arp_cache_timeout",
+    [36] = "ethernet_encapsulation",
+    [37] = "tcp_default_ttl",
+    [38] = "tcp_keepalive_interval",
+    [39] = "tcp_keepalive_garbage",
+    [40] = "nis_domain",
+    [41] = "nis_servers",
+    [42] = "ntp_servers",
+    [43] = "vendor_specific",
+    [44] = "netbios_name_servers",
+    [45] = "netbios_dd_servers",
+    [46] = "netbios_node_type",
+    [47] = "netbios_scope",
+    [48] = "x_font_servers",
+    [49] = "x_display_managers",
+    [50] = "requested_address",
+    [51] = "lease_time",
+    [52] = "option_overload",
+    [53] = "message_type",
+    [54] = "server_identifier",
+    [55] = "parameter_request_list",
+    [56] = "message",
+    [57] = "max_message_size",
+    [58] = "renewal_time",
+    [59] = "rebinding_time",
+    [60] = "vendor_class_identifier",
+    [61] = "client_identifier",
+    [64] = "nisplus_domain",
+    [65] = "nisplus_servers",
+    [66] = "tftp_server_name",
+    [67] = "bootfile_name",
+    [69] = "smtp_servers",
+    [70] = "pop3_servers",
+    [72] = "www_servers",
+    [80] = "rapid_commit",
+    [81] = "client_fqdn",
+    [100] = "posix_timezone",
+    [101] = "tzdb_timezone",
+    [108] = "ipv6_only_preferred",
+    [114] = "captive_portal",
+    [119] = "domain_search",
+    [121] = "classless_static_routes",
+};
+
+const char *utcp_dhcp_option_name(uint8_t code)
+{
+	return dhcp_option_names[code];
 }
