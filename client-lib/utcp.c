@@ -32,8 +32,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -1808,6 +1811,313 @@ const char *utcp_tcp_state_name(enum utcp_tcp_state state)
 const char *utcp_route_kind_name(enum utcp_route_kind kind)
 {
 	return ipc_route_kind_name((unsigned)kind);
+}
+
+/* ---- DHCP options as text ------------------------------------------ */
+
+/* How an option's value reads. */
+enum option_shape {
+	SHAPE_HEX, /* bytes in hex */
+	SHAPE_ADDRS,
+	SHAPE_U8,
+	SHAPE_U16,
+	SHAPE_U32,
+	SHAPE_I32,
+	SHAPE_TEXT,
+	SHAPE_CODES,	     /* a list of option codes (55) */
+	SHAPE_MSG_TYPE,	     /* 53 */
+	SHAPE_ROUTE_PAIRS,   /* 33: destination, router */
+	SHAPE_CLASSLESS,     /* 121, RFC 3442 */
+	SHAPE_DOMAIN_SEARCH, /* 119, RFC 3397 */
+};
+
+static enum option_shape option_shape(uint8_t code)
+{
+	switch (code) {
+	case 1:
+	case 3:
+	case 4:
+	case 5:
+	case 6:
+	case 7:
+	case 8:
+	case 9:
+	case 10:
+	case 11:
+	case 16:
+	case 28:
+	case 32:
+	case 41:
+	case 42:
+	case 44:
+	case 45:
+	case 48:
+	case 49:
+	case 50:
+	case 54:
+	case 65:
+	case 69:
+	case 70:
+	case 72:
+		return SHAPE_ADDRS;
+	case 19:
+	case 20:
+	case 23:
+	case 27:
+	case 29:
+	case 30:
+	case 31:
+	case 34:
+	case 36:
+	case 37:
+	case 39:
+	case 46:
+	case 52:
+		return SHAPE_U8;
+	case 13:
+	case 22:
+	case 26:
+	case 57:
+		return SHAPE_U16;
+	case 24:
+	case 35:
+	case 38:
+	case 51:
+	case 58:
+	case 59:
+		return SHAPE_U32;
+	case 2:
+		return SHAPE_I32;
+	case 12:
+	case 14:
+	case 15:
+	case 17:
+	case 18:
+	case 40:
+	case 47:
+	case 56:
+	case 64:
+	case 66:
+	case 67:
+	case 100:
+	case 101:
+	case 114:
+		return SHAPE_TEXT;
+	case 55:
+		return SHAPE_CODES;
+	case 53:
+		return SHAPE_MSG_TYPE;
+	case 33:
+		return SHAPE_ROUTE_PAIRS;
+	case 121:
+		return SHAPE_CLASSLESS;
+	case 119:
+		return SHAPE_DOMAIN_SEARCH;
+	default:
+		return SHAPE_HEX;
+	}
+}
+
+/* A growing string in a fixed buffer; cut (and marked full) at its end. */
+struct text {
+	char *p;
+	size_t cap, len;
+};
+
+static void text_add(struct text *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void text_add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->len >= t->cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		t->len += (size_t)n;
+	if (t->len > t->cap)
+		t->len = t->cap;
+}
+
+static uint32_t be32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static void text_addr(struct text *t, const uint8_t *p)
+{
+	text_add(t, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+}
+
+/* RFC 3397's encoding: names of labels, with pointers to earlier
+ * offsets in the option. False for a malformed one. */
+static bool domain_search(struct text *t, const uint8_t *v, size_t n)
+{
+	size_t at = 0;
+
+	while (at < n) {
+		size_t p = at, jumps = 0, name_len = 0;
+		bool jumped = false;
+
+		if (t->len)
+			text_add(t, " ");
+		for (;;) {
+			uint8_t l;
+
+			if (p >= n)
+				return false;
+			l = v[p];
+			if (l == 0) {
+				if (!jumped)
+					at = p + 1;
+				break;
+			}
+			if ((l & 0xc0) == 0xc0) {
+				if (p + 1 >= n || ++jumps > n)
+					return false;
+				if (!jumped)
+					at = p + 2;
+				jumped = true;
+				p = (size_t)(l & 0x3f) << 8 | v[p + 1];
+				continue;
+			}
+			if (l & 0xc0 || p + 1 + l > n)
+				return false;
+			name_len += l + 1u;
+			if (name_len > 255)
+				return false;
+			for (size_t i = 0; i < l; i++) {
+				uint8_t c = v[p + 1 + i];
+
+				if (c <= 0x20 || c >= 0x7f)
+					return false;
+			}
+			text_add(t, "%s%.*s", name_len > l + 1u ? "." : "",
+				 (int)l, (const char *)v + p + 1);
+			p += 1u + l;
+		}
+	}
+	return true;
+}
+
+/* RFC 3442: width, the significant octets of the destination, the
+ * router. False for a malformed one. */
+static bool classless_routes(struct text *t, const uint8_t *v, size_t n)
+{
+	size_t at = 0;
+
+	while (at < n) {
+		uint8_t width = v[at], dst[4] = {0};
+		size_t octets = (width + 7u) / 8u;
+
+		if (width > 32 || at + 1 + octets + 4 > n)
+			return false;
+		memcpy(dst, v + at + 1, octets);
+		text_add(t, "%s", at ? ", " : "");
+		text_addr(t, dst);
+		text_add(t, "/%u via ", width);
+		text_addr(t, v + at + 1 + octets);
+		at += 1 + octets + 4;
+	}
+	return true;
+}
+
+static const char *const msg_type_names[] = {
+    NULL,      "DHCPDISCOVER", "DHCPOFFER",   "DHCPREQUEST", "DHCPDECLINE",
+    "DHCPACK", "DHCPNAK",      "DHCPRELEASE", "DHCPINFORM",
+};
+
+/* The value of option `code`, decoded into out when its shape is known
+ * and its bytes fit it; else false (show it in hex). */
+static bool dhcp_option_value(uint8_t code, const uint8_t *v, size_t n,
+			      char *out, size_t cap)
+{
+	struct text t = {.p = out, .cap = cap, .len = 0};
+	size_t i;
+
+	out[0] = '\0';
+	switch (option_shape(code)) {
+	case SHAPE_ADDRS:
+		if (n == 0 || n % 4)
+			return false;
+		for (i = 0; i < n; i += 4) {
+			text_add(&t, "%s", i ? " " : "");
+			text_addr(&t, v + i);
+		}
+		return true;
+	case SHAPE_U8:
+		if (n != 1)
+			return false;
+		text_add(&t, "%u", v[0]);
+		return true;
+	case SHAPE_U16:
+		if (n != 2)
+			return false;
+		text_add(&t, "%u", (unsigned)(v[0] << 8 | v[1]));
+		return true;
+	case SHAPE_U32:
+		if (n != 4)
+			return false;
+		text_add(&t, "%" PRIu32, be32_at(v));
+		return true;
+	case SHAPE_I32:
+		if (n != 4)
+			return false;
+		text_add(&t, "%" PRId32, (int32_t)be32_at(v));
+		return true;
+	case SHAPE_TEXT:
+		for (i = 0; i < n; i++)
+			if (v[i] < 0x20 || v[i] >= 0x7f)
+				return false;
+		text_add(&t, "%.*s", (int)n, (const char *)v);
+		return true;
+	case SHAPE_CODES:
+		for (i = 0; i < n; i++)
+			text_add(&t, "%s%u", i ? " " : "", v[i]);
+		return true;
+	case SHAPE_MSG_TYPE:
+		if (n != 1 || v[0] == 0 || v[0] > 8)
+			return false;
+		text_add(&t, "%s", msg_type_names[v[0]]);
+		return true;
+	case SHAPE_ROUTE_PAIRS:
+		if (n == 0 || n % 8)
+			return false;
+		for (i = 0; i < n; i += 8) {
+			text_add(&t, "%s", i ? ", " : "");
+			text_addr(&t, v + i);
+			text_add(&t, " via ");
+			text_addr(&t, v + i + 4);
+		}
+		return true;
+	case SHAPE_CLASSLESS:
+		return n > 0 && classless_routes(&t, v, n);
+	case SHAPE_DOMAIN_SEARCH:
+		return n > 0 && domain_search(&t, v, n);
+	case SHAPE_HEX:
+		break;
+	}
+	return false;
+}
+
+bool utcp_dhcp_option_text(const struct utcp_dhcp_option *o, char *buf,
+			   size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return false;
+	if (dhcp_option_value(o->code, o->value, o->length, buf, len))
+		return true;
+	for (i = 0; i < o->length && 2 * i + 2 < len; i++)
+		snprintf(buf + 2 * i, 3, "%02x", o->value[i]);
+	buf[2 * i] = '\0';
+	return false;
 }
 
 const char *utcp_dhcp_state_name(enum utcp_dhcp_state state)

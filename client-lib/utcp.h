@@ -671,6 +671,17 @@ const char *utcp_source_name(enum utcp_source source);
  * one this library does not know. */
 const char *utcp_dhcp_option_name(uint8_t code);
 
+/*
+ * Writes option o's value as text into buf (len bytes with the NUL,
+ * cut when longer): decoded when its code is known and its bytes fit
+ * it (addresses "10.0.0.1 10.0.0.2", numbers, names, 53's
+ * "DHCPACK", 33's and 121's routes "10.0.0.0/8 via 10.0.0.1, ...",
+ * 119's search list "a.test b.test"), else as hex ("0a0bff"). Returns
+ * true when decoded.
+ */
+bool utcp_dhcp_option_text(const struct utcp_dhcp_option *o, char *buf,
+			   size_t len);
+
 #ifdef __cplusplus
 }
 #endif

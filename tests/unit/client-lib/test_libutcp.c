@@ -1873,6 +1873,82 @@ START_TEST(test_status_decodes_dhcp_and_settings)
 }
 END_TEST
 
+/* An option's value as text: decoded when its shape is known and its
+ * bytes fit it, else hex. */
+struct option_case {
+	uint8_t code;
+	uint8_t length;
+	const char *value;
+	bool decoded;
+	const char *text;
+};
+
+static const struct option_case option_cases[] = {
+    {1, 4, "\xff\xff\xff\x00", true, "255.255.255.0"},
+    {6, 8, "\x0a\x00\x00\x01\x08\x08\x08\x08", true, "10.0.0.1 8.8.8.8"},
+    {3, 5, "\x0a\x00\x00\x01\x01", false, "0a00000101"},
+    {26, 2, "\x05\x78", true, "1400"},
+    {26, 3, "\x05\x78\x00", false, "057800"},
+    {51, 4, "\x00\x00\x0e\x10", true, "3600"},
+    {2, 4, "\xff\xff\xf1\xf0", true, "-3600"},
+    {15, 12, "example.test", true, "example.test"},
+    {15, 3, "a\nb", false, "610a62"},
+    {53, 1, "\x05", true, "DHCPACK"},
+    {53, 1, "\x09", false, "09"},
+    {55, 3, "\x01\x03\x06", true, "1 3 6"},
+    {33, 8, "\x0a\x01\x00\x00\x0a\x00\x00\x01", true, "10.1.0.0 via 10.0.0.1"},
+    {121, 13, "\x18\x0a\x01\x02\x0a\x00\x00\x01\x00\x0a\x00\x00\x01", true,
+     "10.1.2.0/24 via 10.0.0.1, 0.0.0.0/0 via 10.0.0.1"},
+    {121, 5, "\x21\x0a\x00\x00\x01", false, "210a000001"},
+    {121, 4, "\x18\x0a\x01\x02", false, "180a0102"},
+    /* RFC 3397: the second name points back into the first */
+    {119, 12,
+     "\x01"
+     "a\x04test\x00\x01"
+     "b\xc0\x02",
+     true, "a.test b.test"},
+    /* a pointer to itself */
+    {119, 2, "\xc0\x00", false, "c000"},
+    {224, 3, "\x00\x0a\xff", false, "000aff"},
+    {80, 0, "", false, ""},
+};
+
+#define N_OPTION_CASES (sizeof(option_cases) / sizeof(option_cases[0]))
+
+START_TEST(test_dhcp_option_text_decodes_known_options)
+{
+	const struct option_case *c = &option_cases[_i];
+	struct utcp_dhcp_option o = {.code = c->code, .length = c->length};
+	char buf[128];
+
+	memcpy(o.value, c->value, c->length);
+	ck_assert_msg(utcp_dhcp_option_text(&o, buf, sizeof(buf)) == c->decoded,
+		      "option %u: decoded", c->code);
+	ck_assert_str_eq(buf, c->text);
+}
+END_TEST
+
+/* Text that does not fit is cut, never written past the buffer. */
+START_TEST(test_dhcp_option_text_is_cut_to_the_buffer)
+{
+	struct utcp_dhcp_option o = {.code = 224, .length = 255};
+	char buf[8];
+
+	memset(o.value, 0xab, sizeof(o.value));
+	memset(buf, 'x', sizeof(buf));
+	ck_assert(!utcp_dhcp_option_text(&o, buf, 5));
+	ck_assert_str_eq(buf, "abab");
+	ck_assert_int_eq(buf[5], 'x');
+	o.code = 6;
+	o.length = 8;
+	memcpy(o.value, "\x0a\x00\x00\x01\x08\x08\x08\x08", 8);
+	memset(buf, 'x', sizeof(buf));
+	ck_assert(utcp_dhcp_option_text(&o, buf, 6));
+	ck_assert_str_eq(buf, "10.0.");
+	ck_assert_int_eq(buf[6], 'x');
+}
+END_TEST
+
 /* A version 1 daemon says nothing of DHCP: none listed, not ready,
  * metrics 0. */
 START_TEST(test_status_from_a_version_1_daemon_has_no_dhcp)
@@ -2107,6 +2183,9 @@ static Suite *libutcp_suite(void)
 	tcase_add_test(tc, test_helpers);
 	tcase_add_test(tc, test_status_decodes_dhcp_and_settings);
 	tcase_add_test(tc, test_status_from_a_version_1_daemon_has_no_dhcp);
+	tcase_add_loop_test(tc, test_dhcp_option_text_decodes_known_options, 0,
+			    (int)N_OPTION_CASES);
+	tcase_add_test(tc, test_dhcp_option_text_is_cut_to_the_buffer);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tcp");
