@@ -401,7 +401,7 @@ struct utcp_interface {
 enum utcp_route_kind {
 	UTCP_ROUTE_CONNECTED,
 	UTCP_ROUTE_STATIC,
-	UTCP_ROUTE_DHCP, /* made from a DHCP lease */
+	UTCP_ROUTE_DHCP, /* made from a DHCP lease (options 121 or 3) */
 };
 
 struct utcp_route {

@@ -241,8 +241,9 @@ static enum socket_input_result socket_input(struct control_socket *cs, int max,
 			log_msg(LOG_DEBUG,
 				"control: socket %d: send of %zu bytes: %s",
 				cs->sock, payload_len, strerror(-err));
-		if (err == -ENETUNREACH)
-			cs->pending_error = ENETUNREACH; /* no route */
+		if (err == -ENETUNREACH || err == -EADDRNOTAVAIL)
+			cs->pending_error = -err; /* no route; bound to an
+						   * address we lost */
 	}
 	/* A send's error (no route, an unframed packet) goes back as the
 	 * socket's error, which libutcp's next utcp_sendto() or

@@ -75,6 +75,20 @@
 	X(udp_rx_drop_queue_full)                                              \
 	X(udp_tx)                                                              \
 	X(udp_tx_drop_no_buffer)                                               \
+	X(udp_tx_drop_addr_gone) /* bound to an address we lost */             \
+	X(dhcp_rx)                                                             \
+	X(dhcp_rx_drop_short) /* then one per dhcp_parse_error, in order */    \
+	X(dhcp_rx_drop_header)                                                 \
+	X(dhcp_rx_drop_magic)                                                  \
+	X(dhcp_rx_drop_option_length)                                          \
+	X(dhcp_rx_drop_option_empty)                                           \
+	X(dhcp_rx_drop_option_size)                                            \
+	X(dhcp_rx_drop_no_end)                                                 \
+	X(dhcp_rx_drop_overload)                                               \
+	X(dhcp_rx_drop_routes)                                                 \
+	X(dhcp_rx_drop_name)                                                   \
+	X(dhcp_rx_drop_msg_type)                                               \
+	X(dhcp_tx)                                                             \
 	X(tcp_rx_segments)                                                     \
 	X(tcp_rx_drop_short)                                                   \
 	X(tcp_rx_drop_offset)                                                  \
@@ -123,6 +137,7 @@
 	X(tcp_conns_reset)                                                     \
 	X(tcp_conns_timed_out)                                                 \
 	X(tcp_conns_refused)                                                   \
+	X(tcp_conns_addr_gone) /* failed: their local address went */          \
 	X(tcp_time_wait_recycled)                                              \
 	X(tcp_time_wait_reused)                                                \
 	X(tcp_connect_time_wait_reused)                                        \

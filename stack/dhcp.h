@@ -85,8 +85,27 @@ struct dhcp_action {
 };
 
 /* Actions queued at most at once; the client never needs more between
- * two pops (each entry point queues a few). */
+ * two pops (each entry point queues at most 8). When the queue is full
+ * the oldest action is dropped and counted (actions_dropped). */
 #define DHCP_ACTIONS_MAX 16
+
+/* Timing (RFC 2131 4.1, 4.4.1, 4.4.5; RFC 5227 2.1.1). */
+#define DHCP_SEC_NS		     1000000000ull
+#define DHCP_RETRANSMIT_FIRST_NS     (4 * DHCP_SEC_NS)	/* then doubled ... */
+#define DHCP_RETRANSMIT_MAX_NS	     (64 * DHCP_SEC_NS) /* ... up to this */
+#define DHCP_JITTER_NS		     DHCP_SEC_NS /* each, uniform +-1 s */
+#define DHCP_REQUEST_TRIES_MAX	     4 /* REQUESTs for an offer, then INIT */
+#define DHCP_REBOOT_TIMEOUT_NS	     (10 * DHCP_SEC_NS) /* REBOOTING, then INIT */
+#define DHCP_DECLINE_WAIT_NS	     (10 * DHCP_SEC_NS) /* INIT after a DECLINE */
+#define DHCP_CONFLICTS_MAX	     10 /* declines in a row, then ... */
+#define DHCP_RATE_LIMIT_WAIT_NS	     (60 * DHCP_SEC_NS) /* ... wait this long */
+#define DHCP_NAK_WAIT_MAX_NS	     (64 * DHCP_SEC_NS) /* NAKs in a row back off */
+#define DHCP_RENEW_RETRANSMIT_MIN_NS (60 * DHCP_SEC_NS)
+#define DHCP_LEASE_MIN_S	     60 /* shorter (or no) lease time: this */
+#define DHCP_PROBE_NUM		     3	/* ARP probes in CHECKING ... */
+#define DHCP_PROBE_MIN_NS	     DHCP_SEC_NS /* ... this far apart ... */
+#define DHCP_PROBE_MAX_NS	     (2 * DHCP_SEC_NS)
+#define DHCP_ANNOUNCE_WAIT_NS	     (2 * DHCP_SEC_NS) /* ... then this wait */
 
 /* Counters of one client (status shows them). */
 struct dhcp_client_stats {
@@ -117,6 +136,11 @@ struct dhcp_client {
 	struct dhcp_client_stats stats;
 	struct dhcp_action actions[DHCP_ACTIONS_MAX];
 	uint32_t nactions, action_head;
+	uint64_t init_wait_ns;	      /* INIT: wait this long before DISCOVER */
+	uint32_t nak_streak;	      /* NAKs since the last BOUND */
+	uint32_t decline_streak;      /* DECLINEs since the last BOUND */
+	uint64_t actions_dropped;     /* the queue was full (a caller bug) */
+	uint64_t transitions_refused; /* moves the table refused (a bug) */
 };
 
 /* Sets the client up in STOPPED. */
@@ -151,6 +175,17 @@ void dhcp_client_timer(struct dhcp_client *c, uint64_t now);
 
 /* When dhcp_client_timer() must next run; UINT64_MAX for never. */
 uint64_t dhcp_client_next_deadline(const struct dhcp_client *c);
+
+/* Whether the transition table allows moving from -> to. */
+bool dhcp_transition_allowed(enum dhcp_state from, enum dhcp_state to);
+
+/* Moves the client to `to` and runs that state's entry actions (the
+ * message it sends, its timer), queuing DHCP_A_STATE (from, to); the
+ * client's own events go through here. Returns 0, or -EPERM when the
+ * table refuses the move: the state is kept, a DHCP_A_NOTE is queued
+ * and transitions_refused counted. */
+int dhcp_client_transition(struct dhcp_client *c, uint64_t now,
+			   enum dhcp_state to);
 
 /* Pops the next action into *a; false when there is none. */
 bool dhcp_client_pop(struct dhcp_client *c, struct dhcp_action *a);

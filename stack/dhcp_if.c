@@ -3,19 +3,12 @@
  *
  * Placeholder while the client is written: DHCP cannot be started yet
  * (stack_dhcp_start() returns -ENOSYS), so no interface runs it and
- * every other entry point has nothing to report. Routes take a metric.
+ * every other entry point has nothing to report.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "stack_internal.h"
-
-int stack_route_add_metric(struct stack *s, uint32_t dst, uint8_t prefix_len,
-			   uint32_t gateway, int ifindex, uint32_t metric)
-{
-	(void)metric;
-	return stack_route_add(s, dst, prefix_len, gateway, ifindex);
-}
 
 int stack_dhcp_start(struct stack *s, uint64_t now, int ifindex,
 		     const struct stack_dhcp_config *cfg)

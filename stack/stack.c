@@ -6,7 +6,10 @@
  * the caller drains (tx frames, events), dispatches stack_timer() to the
  * modules that keep timers and answers inspection requests. The route
  * table lives here too: connected routes come from interface addresses,
- * others from stack_route_add(); lookups take the longest prefix.
+ * others from stack_route_add() and DHCP leases (dhcp_if.c); lookups
+ * take the longest prefix, then the lowest metric, then the first in
+ * the table. When an interface's address goes or changes, whatever was
+ * bound to the old one fails (stack_addr_gone).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -164,7 +167,7 @@ int stack_if_add(struct stack *s, const char *name, const uint8_t mac[6],
 	if (mac[0] & 1) /* a multicast MAC cannot be an interface address */
 		return -EINVAL;
 	ifp = &s->ifs[s->nifs];
-	*ifp = (struct stack_if){.mtu = mtu};
+	*ifp = (struct stack_if){.mtu = mtu, .link_mtu = mtu};
 	strncpy(ifp->name, name, STACK_IF_NAME_MAX - 1);
 	memcpy(ifp->mac, mac, ETH_ADDR_LEN);
 	return s->nifs++;
@@ -181,19 +184,40 @@ int stack_if_set_offload(struct stack *s, int ifindex, bool tso, bool csum)
 	return 0;
 }
 
-static void route_remove_connected(struct stack *s, int ifindex)
+int route_remove_kind(struct stack *s, int ifindex, enum stack_route_kind kind)
 {
+	int n = 0;
+
 	for (int i = 0; i < STACK_ROUTE_MAX; i++) {
 		struct route *r = &s->routes[i];
-		if (r->used && r->ifindex == ifindex &&
-		    r->kind == STACK_ROUTE_CONNECTED)
+		if (r->used && r->ifindex == ifindex && r->kind == kind) {
 			r->used = false;
+			n++;
+		}
 	}
+	return n;
 }
 
-static int route_insert(struct stack *s, uint32_t dst, uint8_t prefix_len,
-			uint32_t gateway, int ifindex,
-			enum stack_route_kind kind)
+int route_remove(struct stack *s, uint32_t dst, uint8_t prefix_len,
+		 uint32_t gateway, int ifindex, uint32_t metric,
+		 enum stack_route_kind kind)
+{
+	dst &= prefix_mask(prefix_len);
+	for (int i = 0; i < STACK_ROUTE_MAX; i++) {
+		struct route *r = &s->routes[i];
+		if (r->used && r->dst == dst && r->prefix_len == prefix_len &&
+		    r->gateway == gateway && r->ifindex == ifindex &&
+		    r->metric == metric && r->kind == kind) {
+			r->used = false;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int route_insert(struct stack *s, uint32_t dst, uint8_t prefix_len,
+		 uint32_t gateway, int ifindex, uint32_t metric,
+		 enum stack_route_kind kind)
 {
 	struct route *free_slot = NULL;
 
@@ -206,7 +230,8 @@ static int route_insert(struct stack *s, uint32_t dst, uint8_t prefix_len,
 			continue;
 		}
 		if (r->dst == dst && r->prefix_len == prefix_len &&
-		    r->ifindex == ifindex && r->gateway == gateway)
+		    r->ifindex == ifindex && r->gateway == gateway &&
+		    r->metric == metric)
 			return -EEXIST;
 	}
 	if (!free_slot)
@@ -218,40 +243,90 @@ static int route_insert(struct stack *s, uint32_t dst, uint8_t prefix_len,
 	    .gateway = gateway,
 	    .ifindex = ifindex,
 	    .kind = kind,
+	    .metric = metric,
 	};
 	return 0;
+}
+
+/*
+ * addr is ours no more (no interface has it now): what was bound to it
+ * cannot send again. TCP connections from it fail with EADDRNOTAVAIL,
+ * without a RST (we may not send from it), and are freed as an abort
+ * frees them; UDP sockets bound to it refuse sends and connected ones
+ * learn of it (tcp_addr_gone, udp_addr_gone). Listeners bound to it
+ * stay, as Linux's do: they take connections again if it comes back.
+ */
+static void stack_addr_gone(struct stack *s, uint64_t now, uint32_t addr)
+{
+	if (!addr || stack_is_local_addr(s, addr))
+		return;
+	tcp_addr_gone(s, now, addr);
+	udp_addr_gone(s, addr);
 }
 
 int stack_if_set_address(struct stack *s, uint64_t now, int ifindex,
 			 uint32_t addr, uint8_t prefix_len)
 {
 	struct stack_if *ifp;
+	uint32_t old;
 
-	(void)now;
 	if (ifindex < 0 || ifindex >= s->nifs)
 		return -ENODEV;
 	if (prefix_len > 32 || (addr != 0 && prefix_len == 0))
 		return -EINVAL;
 	ifp = &s->ifs[ifindex];
-	route_remove_connected(s, ifindex);
-	arp_flush_if(s, ifindex);
+	old = ifp->addr;
+	if (!addr)
+		prefix_len = 0;
+	/* The same address and prefix: nothing changes (no ARP flush, no
+	 * route churn, no announcement; connections go on). */
+	if (addr == old && prefix_len == ifp->prefix_len)
+		return 0;
+	route_remove_kind(s, ifindex, STACK_ROUTE_CONNECTED);
+	if (addr != old)
+		arp_flush_if(s, ifindex);
 	ifp->addr = addr;
-	ifp->prefix_len = addr ? prefix_len : 0;
+	ifp->prefix_len = prefix_len;
+	if (addr != old)
+		stack_addr_gone(s, now, old);
 	if (!addr)
 		return 0;
-	route_insert(s, addr, prefix_len, 0, ifindex, STACK_ROUTE_CONNECTED);
-	arp_announce(s, ifindex);
+	route_insert(s, addr, prefix_len, 0, ifindex, 0, STACK_ROUTE_CONNECTED);
+	if (addr != old)
+		arp_announce(s, ifindex);
 	return 0;
+}
+
+int stack_if_set_mtu(struct stack *s, int ifindex, uint32_t mtu)
+{
+	struct stack_if *ifp;
+
+	if (ifindex < 0 || ifindex >= s->nifs)
+		return -ENODEV;
+	ifp = &s->ifs[ifindex];
+	if (mtu == 0 || mtu > ifp->link_mtu)
+		mtu = ifp->link_mtu;
+	if (mtu < STACK_MTU_MIN)
+		mtu = ifp->link_mtu < STACK_MTU_MIN ? ifp->link_mtu
+						    : STACK_MTU_MIN;
+	ifp->mtu = mtu;
+	return (int)mtu;
 }
 
 int stack_route_add(struct stack *s, uint32_t dst, uint8_t prefix_len,
 		    uint32_t gateway, int ifindex)
 {
+	return stack_route_add_metric(s, dst, prefix_len, gateway, ifindex, 0);
+}
+
+int stack_route_add_metric(struct stack *s, uint32_t dst, uint8_t prefix_len,
+			   uint32_t gateway, int ifindex, uint32_t metric)
+{
 	if (ifindex < 0 || ifindex >= s->nifs)
 		return -ENODEV;
 	if (prefix_len > 32 || (dst & ~prefix_mask(prefix_len)))
 		return -EINVAL;
-	return route_insert(s, dst, prefix_len, gateway, ifindex,
+	return route_insert(s, dst, prefix_len, gateway, ifindex, metric,
 			    STACK_ROUTE_STATIC);
 }
 
@@ -266,7 +341,11 @@ int ipv4_route(const struct stack *s, uint32_t daddr, int *ifindex,
 			continue;
 		if (!s->ifs[r->ifindex].addr)
 			continue;
-		if (!best || r->prefix_len > best->prefix_len)
+		/* The longest prefix, then the lowest metric, then the
+		 * first in the table. */
+		if (!best || r->prefix_len > best->prefix_len ||
+		    (r->prefix_len == best->prefix_len &&
+		     r->metric < best->metric))
 			best = r;
 	}
 	if (!best)
@@ -451,6 +530,7 @@ size_t stack_route_snapshot(const struct stack *s, struct stack_route_info *out,
 			    .gateway = r->gateway,
 			    .ifindex = r->ifindex,
 			    .kind = r->kind,
+			    .metric = r->metric,
 			};
 		n++;
 	}

@@ -127,9 +127,20 @@ void stack_free(struct stack *s);
 int stack_if_add(struct stack *s, const char *name, const uint8_t mac[6],
 		 uint32_t mtu);
 
-/* Assigns the interface its IPv4 address and prefix (replacing any
+/*
+ * Assigns the interface its IPv4 address and prefix (replacing any
  * previous one), installs the connected route and queues a gratuitous
- * ARP. addr 0 removes the address. Returns 0, -ENODEV or -EINVAL. */
+ * ARP. addr 0 removes the address. The same address and prefix again
+ * change nothing. When an address goes (removed, or replaced by
+ * another) and no interface has it any more: TCP connections from it
+ * fail with EADDRNOTAVAIL (STACK_EV_TCP_ERROR; no RST, we cannot send
+ * from it) and are freed as an abort frees them; UDP sockets bound to
+ * it stay but their sends fail with -EADDRNOTAVAIL, and connected ones
+ * get STACK_EV_UDP_ERROR EADDRNOTAVAIL; listeners bound to it stay,
+ * as Linux's do (they take connections again if it comes back), and
+ * their connections not yet accepted are freed. Returns 0, -ENODEV or
+ * -EINVAL.
+ */
 int stack_if_set_address(struct stack *s, uint64_t now, int ifindex,
 			 uint32_t addr, uint8_t prefix_len);
 
@@ -149,7 +160,9 @@ int stack_route_add(struct stack *s, uint32_t dst, uint8_t prefix_len,
 		    uint32_t gateway, int ifindex);
 
 /* As stack_route_add(), with a metric: of two routes with the same
- * prefix length, the lower metric wins (stack_route_add's is 0). */
+ * prefix length, the lower metric wins, and of equal metrics the first
+ * in the table (stack_route_add's metric is 0). Routes differing only
+ * in metric may coexist. */
 int stack_route_add_metric(struct stack *s, uint32_t dst, uint8_t prefix_len,
 			   uint32_t gateway, int ifindex, uint32_t metric);
 
@@ -257,7 +270,8 @@ size_t stack_tx_queued(const struct stack *s);
 
 enum stack_event_type {
 	STACK_EV_UDP_READABLE, /* the socket's receive queue became non-empty */
-	STACK_EV_UDP_ERROR, /* an ICMP error arrived for a connected socket */
+	STACK_EV_UDP_ERROR,    /* an ICMP error arrived for a connected socket,
+				* or its local address went (EADDRNOTAVAIL) */
 	STACK_EV_TCP_ACCEPTABLE, /* a listener has a connection to accept */
 	STACK_EV_TCP_CONNECTED,	 /* an active open completed */
 	STACK_EV_TCP_READABLE,	 /* data or the peer's FIN can be read */
@@ -269,7 +283,7 @@ struct stack_event {
 	enum stack_event_type type;
 	int sock;   /* socket id (UDP), connection or listener id (TCP) */
 	int error;  /* positive errno for *_ERROR (ECONNREFUSED, EHOSTUNREACH,
-		     * ECONNRESET, ETIMEDOUT) */
+		     * ECONNRESET, ETIMEDOUT, EADDRNOTAVAIL) */
 	void *user; /* the socket's cookie when the event is popped */
 };
 
@@ -331,7 +345,8 @@ int udp_socket_get_tos_ttl(struct stack *s, int sock, uint8_t *tos,
  * Sends one datagram of `len` bytes to dst:dport (dst 0 and dport 0 =
  * the connected peer). Fragments when larger than the path MTU. Returns
  * 0, or -EBADF, -EDESTADDRREQ, -EMSGSIZE (over 65507 bytes), -ENETUNREACH,
- * -ENOBUFS (pool exhausted or the ARP hold queue full).
+ * -ENOBUFS (pool exhausted or the ARP hold queue full), -EADDRNOTAVAIL
+ * (bound to an address that is ours no more).
  */
 int udp_send(struct stack *s, uint64_t now, int sock, uint32_t dst,
 	     uint16_t dport, const void *data, size_t len);
@@ -515,7 +530,7 @@ int tcp_set_sockopts(struct stack *s, uint64_t now, int conn,
 struct stack_if_info {
 	char name[STACK_IF_NAME_MAX];
 	uint8_t mac[6];
-	uint32_t mtu;
+	uint32_t mtu;  /* in use: a lease's option 26 may lower it */
 	uint32_t addr; /* 0 = none */
 	uint8_t prefix_len;
 	/* SYNs that came in on it and were dropped beyond the per-turn

@@ -75,8 +75,9 @@ uint32_t rng_below(struct stack_rng *rng, uint32_t bound);
 struct stack_if {
 	char name[STACK_IF_NAME_MAX];
 	uint8_t mac[ETH_ADDR_LEN];
-	uint32_t mtu;
-	uint32_t addr; /* 0 = none */
+	uint32_t mtu;	   /* in use: link_mtu, or a lease's (option 26) */
+	uint32_t link_mtu; /* as added (stack_if_add): the most mtu may be */
+	uint32_t addr;	   /* 0 = none */
 	uint8_t prefix_len;
 	bool tso;  /* the link segments TCP frames up to 64 KiB */
 	bool csum; /* the link completes partial L4 checksums */
@@ -90,6 +91,7 @@ struct route {
 	uint32_t gateway;
 	int ifindex;
 	enum stack_route_kind kind;
+	uint32_t metric; /* of two routes of one prefix length, lower wins */
 };
 
 struct arp_entry {
@@ -210,6 +212,31 @@ bool stack_push_event(struct stack *s, const struct stack_event *ev);
 /* Is addr one of our interface addresses? */
 bool stack_is_local_addr(const struct stack *s, uint32_t addr);
 
+/* ---- stack.c: routes and interfaces, for dhcp_if.c ---- */
+/* Adds a route (dst is masked to prefix_len). Returns 0, -EEXIST (the
+ * same dst, prefix, gateway, interface and metric exist) or -ENOSPC. */
+int route_insert(struct stack *s, uint32_t dst, uint8_t prefix_len,
+		 uint32_t gateway, int ifindex, uint32_t metric,
+		 enum stack_route_kind kind);
+/* Removes the route of that kind with exactly these values. Returns 0
+ * or -ENOENT. */
+int route_remove(struct stack *s, uint32_t dst, uint8_t prefix_len,
+		 uint32_t gateway, int ifindex, uint32_t metric,
+		 enum stack_route_kind kind);
+/* Removes every route of `kind` out of ifindex; returns how many. */
+int route_remove_kind(struct stack *s, int ifindex, enum stack_route_kind kind);
+/*
+ * Sets the MTU the interface uses (a lease's option 26): clamped to the
+ * MTU it was added with and to at least STACK_MTU_MIN (or the link's,
+ * if smaller); 0 restores the link's. Returns the MTU now in use, or
+ * -ENODEV. New TCP connections take their MSS from it and IP fragments
+ * to it at once; connections that exist keep the MSS they have, as
+ * Linux's do (their larger segments are fragmented by IP; over a TSO
+ * link, cut by the link at that MSS).
+ */
+int stack_if_set_mtu(struct stack *s, int ifindex, uint32_t mtu);
+#define STACK_MTU_MIN 576u /* RFC 791's datagram every host must take */
+
 /* ---- eth.c ---- */
 void eth_input(struct stack *s, uint64_t now, struct pkt *p);
 /* Prepends an Ethernet header and queues p for transmission. */
@@ -326,6 +353,10 @@ void tcp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
  * and tcp_hdr as for tcp_icmp_error. */
 void tcp_local_unreachable(struct stack *s, const struct ipv4_view *quoted,
 			   const uint8_t *tcp_hdr);
+/* addr is ours no more: every connection from it fails with
+ * EADDRNOTAVAIL, without a RST, and is freed as an abort frees it (a
+ * user's stays CLOSED until the user lets go). Listeners stay. */
+void tcp_addr_gone(struct stack *s, uint64_t now, uint32_t addr);
 
 /* ---- udp.c ---- */
 int udp_init(struct udp_table *t, uint32_t max);
@@ -336,6 +367,9 @@ void udp_input(struct stack *s, uint64_t now, struct pkt *p);
  * at least header + 8 bytes long, already checked). */
 void udp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 		    const uint8_t *udp_hdr, int error);
+/* addr is ours no more: sockets bound to it refuse to send
+ * (-EADDRNOTAVAIL) and connected ones get STACK_EV_UDP_ERROR. */
+void udp_addr_gone(struct stack *s, uint32_t addr);
 /* The socket's cookie (udp_socket_set_user), NULL when it is closed. */
 void *udp_socket_user(struct stack *s, int sock);
 

@@ -631,6 +631,19 @@ void tcp_abort(struct stack *s, uint64_t now, int conn)
 	tcp_fail(s, c, ECONNRESET);
 }
 
+void tcp_addr_gone(struct stack *s, uint64_t now, uint32_t addr)
+{
+	(void)now;
+	for (uint32_t i = 0; i < s->tcp->max; i++) {
+		struct tcp_conn *c = s->tcp->conns[i];
+		if (!c || c->laddr != addr || c->state == TCPS_CLOSED)
+			continue;
+		/* No RST: nothing may leave from an address not ours. */
+		COUNT(s, tcp_conns_addr_gone);
+		tcp_fail(s, c, EADDRNOTAVAIL);
+	}
+}
+
 int tcp_orphan(struct stack *s, uint64_t now, int conn)
 {
 	struct tcp_conn *c = tcp_user_conn(s, conn);

@@ -19,6 +19,11 @@
  * Checksums: verified when non-zero on input (zero means none, RFC 768),
  * always computed on output (a computed zero is sent as 0xffff).
  * Ephemeral ports are drawn at random from 49152-65535 (RFC 6056 3.3.1).
+ *
+ * A socket bound to an address the host loses (a DHCP lease ends) stays
+ * open, as Linux's does, but its sends fail with EADDRNOTAVAIL until the
+ * address comes back, and a connected one is told at once
+ * (STACK_EV_UDP_ERROR, EADDRNOTAVAIL).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -205,8 +210,14 @@ int udp_send(struct stack *s, uint64_t now, int sock, uint32_t dst,
 		COUNT(s, ip_tx_drop_no_route);
 		return err;
 	}
-	if (u->local_addr && u->local_addr != IPV4_BROADCAST)
+	if (u->local_addr && u->local_addr != IPV4_BROADCAST) {
+		/* Bound to an address that went away (a lease ended). */
+		if (!stack_is_local_addr(s, u->local_addr)) {
+			COUNT(s, udp_tx_drop_addr_gone);
+			return -EADDRNOTAVAIL;
+		}
 		saddr = u->local_addr;
+	}
 	p = stack_pkt_alloc(s, UDP_HDR_LEN + len);
 	if (!p) {
 		COUNT(s, udp_tx_drop_no_buffer);
@@ -336,6 +347,20 @@ void udp_icmp_error(struct stack *s, const struct ipv4_view *quoted,
 			continue;
 		stack_push_event(s, &ev);
 		return;
+	}
+}
+
+void udp_addr_gone(struct stack *s, uint32_t addr)
+{
+	for (uint32_t i = 0; i < s->udp.max; i++) {
+		struct udp_sock *u = &s->udp.socks[i];
+		struct stack_event ev = {
+		    .type = STACK_EV_UDP_ERROR,
+		    .sock = (int)i,
+		    .error = EADDRNOTAVAIL,
+		};
+		if (u->used && u->remote_port && u->local_addr == addr)
+			stack_push_event(s, &ev);
 	}
 }
 

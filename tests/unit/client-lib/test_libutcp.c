@@ -930,6 +930,7 @@ START_TEST(test_helpers)
 	ck_assert_str_eq(utcp_arp_state_name(UTCP_ARP_INCOMPLETE),
 			 "incomplete");
 	ck_assert_str_eq(utcp_route_kind_name(UTCP_ROUTE_STATIC), "static");
+	ck_assert_str_eq(utcp_route_kind_name(UTCP_ROUTE_DHCP), "dhcp");
 }
 END_TEST
 

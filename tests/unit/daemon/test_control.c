@@ -530,6 +530,7 @@ START_TEST(test_status_shows_dhcp_and_settings_from_the_config)
 		ck_assert_int_eq(st->routes[i].kind, UTCP_ROUTE_STATIC);
 		ck_assert_uint_eq(ntohl(st->routes[i].gateway.s_addr),
 				  PEER_ADDR);
+		ck_assert_uint_eq(st->route_metrics[i], 100);
 	}
 	utcp_status_free(st);
 	utcp_close(u);
