@@ -32,8 +32,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -1303,6 +1306,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 
 struct status_caps {
 	size_t interfaces, routes, arp, sockets, counters, tcp, owners, links;
+	size_t route_metrics, dhcp, settings, dhcp_options;
 };
 
 static struct in_addr in_addr_of(uint32_t host_order)
@@ -1324,7 +1328,17 @@ static struct in_addr in_addr_of(uint32_t host_order)
 	_Static_assert((int)UTCP_ROUTE_##id == (int)IPC_ROUTE_##id, #id);
 IPC_TCP_STATES(SAME_TCP_STATE)
 IPC_ARP_STATES(SAME_ARP_STATE)
+#define SAME_DHCP_STATE(id, name)                                              \
+	_Static_assert((int)UTCP_DHCP_##id == (int)IPC_DHCP_##id, #id);
+#define SAME_SOURCE(id, name)                                                  \
+	_Static_assert((int)UTCP_SOURCE_##id == (int)IPC_SOURCE_##id, #id);
 IPC_ROUTE_KINDS(SAME_ROUTE_KIND)
+IPC_DHCP_STATES(SAME_DHCP_STATE)
+IPC_SOURCES(SAME_SOURCE)
+_Static_assert(UTCP_SERVERS_MAX == IPC_ADDRS_MAX, "addresses");
+_Static_assert(UTCP_DOMAIN_MAX == IPC_DNAME_MAX + 1, "names");
+_Static_assert(sizeof(((struct utcp_dhcp_option *)0)->value) == IPC_BYTES_MAX,
+	       "option values");
 _Static_assert((int)UTCP_PROTO_UDP == (int)IPC_PROTO_UDP, "UDP");
 _Static_assert((int)UTCP_PROTO_TCP == (int)IPC_PROTO_TCP, "TCP");
 
@@ -1384,11 +1398,77 @@ _Static_assert((int)UTCP_PROTO_TCP == (int)IPC_PROTO_TCP, "TCP");
 	X(syn_drops)                                                           \
 	X(kernel_drops)
 
+#define DHCP_SAME(X)                                                           \
+	X(ifindex)                                                             \
+	X(state)                                                               \
+	X(prefix_len)                                                          \
+	X(lease_s)                                                             \
+	X(t1_s)                                                                \
+	X(t2_s)                                                                \
+	X(t1_in_ms)                                                            \
+	X(t2_in_ms)                                                            \
+	X(expires_in_ms)                                                       \
+	X(mtu)
+#define DHCP_COUNTERS_SAME(X)                                                  \
+	X(tx_discover)                                                         \
+	X(tx_request)                                                          \
+	X(tx_decline)                                                          \
+	X(tx_release)                                                          \
+	X(rx_offer)                                                            \
+	X(rx_ack)                                                              \
+	X(rx_nak)                                                              \
+	X(rx_ignored)                                                          \
+	X(retransmits)                                                         \
+	X(declines)                                                            \
+	X(naks)                                                                \
+	X(expiries)                                                            \
+	X(corrections)
+#define SETTINGS_SAME(X)                                                       \
+	X(ifindex)                                                             \
+	X(address_source)                                                      \
+	X(routes_source)                                                       \
+	X(mtu_source)                                                          \
+	X(dns_source)                                                          \
+	X(domain_source)                                                       \
+	X(search_source)                                                       \
+	X(log_server_source)                                                   \
+	X(ntp_source)                                                          \
+	X(log_port)
+
 #define FROM_RECORD(field)                                                     \
 	dst->field = _Generic(dst->field,                                      \
 		struct in_addr: in_addr_of((uint32_t)src->field),              \
 		default: src->field);
 /* clang-format on */
+
+static void dhcp_counters_from(const struct ipc_rec_dhcp *src,
+			       struct utcp_dhcp_counters *dst)
+{
+	DHCP_COUNTERS_SAME(FROM_RECORD)
+}
+
+/* Adds a route (either record) and its metric. Returns 0 or -ENOMEM. */
+static int route_add(struct utcp_status *st, struct status_caps *caps,
+		     uint32_t destination, uint32_t gateway, int32_t ifindex,
+		     uint8_t prefix_len, uint8_t kind, uint32_t metric)
+{
+	struct utcp_route *dst;
+
+	if (grow((void **)&st->route_metrics, &caps->route_metrics,
+		 st->n_routes, sizeof(*st->route_metrics)))
+		return -ENOMEM;
+	dst = APPEND(st, routes, n_routes, caps->routes);
+	if (!dst)
+		return -ENOMEM;
+	st->route_metrics[st->n_routes - 1] = metric;
+	dst->destination = in_addr_of(destination);
+	dst->has_gateway = gateway != 0;
+	dst->gateway = in_addr_of(gateway);
+	dst->ifindex = ifindex;
+	dst->prefix_len = prefix_len;
+	dst->kind = kind;
+	return 0;
+}
 
 /* Adds one decoded record to the status. Returns 0 or -ENOMEM. */
 static int status_add(struct utcp_status *st, struct status_caps *caps,
@@ -1421,14 +1501,81 @@ static int status_add(struct utcp_status *st, struct status_caps *caps,
 	}
 	case IPC_REC_ROUTE: {
 		const struct ipc_rec_route *src = &r->u.route;
-		struct utcp_route *dst =
-		    APPEND(st, routes, n_routes, caps->routes);
+
+		return route_add(st, caps, src->dst, src->gateway, src->ifindex,
+				 src->prefix_len, src->kind, 0);
+	}
+	case IPC_REC_ROUTE_V2: {
+		const struct ipc_rec_route_v2 *src = &r->u.route_v2;
+
+		return route_add(st, caps, src->dst, src->gateway, src->ifindex,
+				 src->prefix_len, src->kind, src->metric);
+	}
+	case IPC_REC_READY:
+		st->ready = r->u.ready.ready != 0;
+		st->ready_at_ms = r->u.ready.ready_at_ms;
+		return 0;
+	case IPC_REC_DHCP: {
+		const struct ipc_rec_dhcp *src = &r->u.dhcp;
+		struct utcp_dhcp *dst = APPEND(st, dhcp, n_dhcp, caps->dhcp);
 
 		if (!dst)
 			return -ENOMEM;
-		ROUTE_SAME(FROM_RECORD)
-		dst->destination = in_addr_of(src->dst);
-		dst->has_gateway = src->gateway != 0;
+		DHCP_SAME(FROM_RECORD)
+		dst->running = (src->flags & IPC_DHCP_F_RUNNING) != 0;
+		dst->bound = (src->flags & IPC_DHCP_F_BOUND) != 0;
+		dst->options_truncated =
+		    (src->flags & IPC_DHCP_F_OPTIONS_TRUNCATED) != 0;
+		dst->address = in_addr_of(src->addr);
+		dst->server = in_addr_of(src->server);
+		dhcp_counters_from(src, &dst->counters);
+		return 0;
+	}
+	case IPC_REC_NETCONF: {
+		const struct ipc_rec_netconf *src = &r->u.netconf;
+		struct utcp_settings *dst =
+		    APPEND(st, settings, n_settings, caps->settings);
+
+		if (!dst)
+			return -ENOMEM;
+		SETTINGS_SAME(FROM_RECORD)
+		dst->dhcp = (src->flags & IPC_NETCONF_F_DHCP) != 0;
+		dst->configured = (src->flags & IPC_NETCONF_F_CONFIGURED) != 0;
+		dst->has_log_server = src->log_server != 0;
+		dst->log_server = in_addr_of(src->log_server);
+		for (size_t i = 0; i < src->dns.n; i++)
+			dst->dns[i] = in_addr_of(src->dns.a[i]);
+		dst->n_dns = src->dns.n;
+		for (size_t i = 0; i < src->ntp.n; i++)
+			dst->ntp[i] = in_addr_of(src->ntp.a[i]);
+		dst->n_ntp = src->ntp.n;
+		memcpy(dst->domain, src->domain, sizeof(dst->domain));
+		return 0;
+	}
+	case IPC_REC_SEARCH: {
+		const struct ipc_rec_search *src = &r->u.search;
+		struct utcp_settings *dst = NULL;
+
+		/* the latest settings of its interface; else dropped */
+		for (size_t i = st->n_settings; i > 0 && !dst; i--)
+			if (st->settings[i - 1].ifindex == src->ifindex)
+				dst = &st->settings[i - 1];
+		if (dst && dst->n_search < UTCP_SEARCH_MAX)
+			memcpy(dst->search[dst->n_search++], src->name,
+			       sizeof(dst->search[0]));
+		return 0;
+	}
+	case IPC_REC_DHCP_OPTION: {
+		const struct ipc_rec_dhcp_option *src = &r->u.dhcp_option;
+		struct utcp_dhcp_option *dst = APPEND(
+		    st, dhcp_options, n_dhcp_options, caps->dhcp_options);
+
+		if (!dst)
+			return -ENOMEM;
+		dst->ifindex = src->ifindex;
+		dst->code = src->code;
+		dst->length = src->value.n;
+		memcpy(dst->value, src->value.b, src->value.n);
 		return 0;
 	}
 	case IPC_REC_ARP: {
@@ -1526,6 +1673,22 @@ static void status_link_interfaces(struct utcp_status *st)
 		for (k = 0; k < st->n_interfaces; k++)
 			if (st->interfaces[k].index == st->links[i].ifindex)
 				memcpy(st->links[i].interface,
+				       st->interfaces[k].name, UTCP_IFNAME_MAX);
+	for (i = 0; i < st->n_dhcp; i++)
+		for (k = 0; k < st->n_interfaces; k++)
+			if (st->interfaces[k].index == st->dhcp[i].ifindex)
+				memcpy(st->dhcp[i].interface,
+				       st->interfaces[k].name, UTCP_IFNAME_MAX);
+	for (i = 0; i < st->n_settings; i++)
+		for (k = 0; k < st->n_interfaces; k++)
+			if (st->interfaces[k].index == st->settings[i].ifindex)
+				memcpy(st->settings[i].interface,
+				       st->interfaces[k].name, UTCP_IFNAME_MAX);
+	for (i = 0; i < st->n_dhcp_options; i++)
+		for (k = 0; k < st->n_interfaces; k++)
+			if (st->interfaces[k].index ==
+			    st->dhcp_options[i].ifindex)
+				memcpy(st->dhcp_options[i].interface,
 				       st->interfaces[k].name, UTCP_IFNAME_MAX);
 }
 
@@ -1628,6 +1791,10 @@ void utcp_status_free(struct utcp_status *st)
 	free(st->tcp);
 	free(st->owners);
 	free(st->links);
+	free(st->route_metrics);
+	free(st->dhcp);
+	free(st->settings);
+	free(st->dhcp_options);
 	free(st);
 }
 
@@ -1644,4 +1811,406 @@ const char *utcp_tcp_state_name(enum utcp_tcp_state state)
 const char *utcp_route_kind_name(enum utcp_route_kind kind)
 {
 	return ipc_route_kind_name((unsigned)kind);
+}
+
+/* ---- DHCP options as text ------------------------------------------ */
+
+/* How an option's value reads. */
+enum option_shape {
+	SHAPE_HEX, /* bytes in hex */
+	SHAPE_ADDRS,
+	SHAPE_U8,
+	SHAPE_U16,
+	SHAPE_U32,
+	SHAPE_I32,
+	SHAPE_TEXT,
+	SHAPE_CODES,	     /* a list of option codes (55) */
+	SHAPE_MSG_TYPE,	     /* 53 */
+	SHAPE_ROUTE_PAIRS,   /* 33: destination, router */
+	SHAPE_CLASSLESS,     /* 121, RFC 3442 */
+	SHAPE_DOMAIN_SEARCH, /* 119, RFC 3397 */
+};
+
+static enum option_shape option_shape(uint8_t code)
+{
+	switch (code) {
+	case 1:
+	case 3:
+	case 4:
+	case 5:
+	case 6:
+	case 7:
+	case 8:
+	case 9:
+	case 10:
+	case 11:
+	case 16:
+	case 28:
+	case 32:
+	case 41:
+	case 42:
+	case 44:
+	case 45:
+	case 48:
+	case 49:
+	case 50:
+	case 54:
+	case 65:
+	case 69:
+	case 70:
+	case 72:
+		return SHAPE_ADDRS;
+	case 19:
+	case 20:
+	case 23:
+	case 27:
+	case 29:
+	case 30:
+	case 31:
+	case 34:
+	case 36:
+	case 37:
+	case 39:
+	case 46:
+	case 52:
+		return SHAPE_U8;
+	case 13:
+	case 22:
+	case 26:
+	case 57:
+		return SHAPE_U16;
+	case 24:
+	case 35:
+	case 38:
+	case 51:
+	case 58:
+	case 59:
+		return SHAPE_U32;
+	case 2:
+		return SHAPE_I32;
+	case 12:
+	case 14:
+	case 15:
+	case 17:
+	case 18:
+	case 40:
+	case 47:
+	case 56:
+	case 64:
+	case 66:
+	case 67:
+	case 100:
+	case 101:
+	case 114:
+		return SHAPE_TEXT;
+	case 55:
+		return SHAPE_CODES;
+	case 53:
+		return SHAPE_MSG_TYPE;
+	case 33:
+		return SHAPE_ROUTE_PAIRS;
+	case 121:
+		return SHAPE_CLASSLESS;
+	case 119:
+		return SHAPE_DOMAIN_SEARCH;
+	default:
+		return SHAPE_HEX;
+	}
+}
+
+/* A growing string in a fixed buffer; cut (and marked full) at its end. */
+struct text {
+	char *p;
+	size_t cap, len;
+};
+
+static void text_add(struct text *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void text_add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->len >= t->cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		t->len += (size_t)n;
+	if (t->len > t->cap)
+		t->len = t->cap;
+}
+
+static uint32_t be32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static void text_addr(struct text *t, const uint8_t *p)
+{
+	text_add(t, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+}
+
+/* RFC 3397's encoding: names of labels, with pointers to earlier
+ * offsets in the option. False for a malformed one. */
+static bool domain_search(struct text *t, const uint8_t *v, size_t n)
+{
+	size_t at = 0;
+
+	while (at < n) {
+		size_t p = at, jumps = 0, name_len = 0;
+		bool jumped = false;
+
+		if (t->len)
+			text_add(t, " ");
+		for (;;) {
+			uint8_t l;
+
+			if (p >= n)
+				return false;
+			l = v[p];
+			if (l == 0) {
+				if (!jumped)
+					at = p + 1;
+				break;
+			}
+			if ((l & 0xc0) == 0xc0) {
+				if (p + 1 >= n || ++jumps > n)
+					return false;
+				if (!jumped)
+					at = p + 2;
+				jumped = true;
+				p = (size_t)(l & 0x3f) << 8 | v[p + 1];
+				continue;
+			}
+			if (l & 0xc0 || p + 1 + l > n)
+				return false;
+			name_len += l + 1u;
+			if (name_len > 255)
+				return false;
+			for (size_t i = 0; i < l; i++) {
+				uint8_t c = v[p + 1 + i];
+
+				if (c <= 0x20 || c >= 0x7f)
+					return false;
+			}
+			text_add(t, "%s%.*s", name_len > l + 1u ? "." : "",
+				 (int)l, (const char *)v + p + 1);
+			p += 1u + l;
+		}
+	}
+	return true;
+}
+
+/* RFC 3442: width, the significant octets of the destination, the
+ * router. False for a malformed one. */
+static bool classless_routes(struct text *t, const uint8_t *v, size_t n)
+{
+	size_t at = 0;
+
+	while (at < n) {
+		uint8_t width = v[at], dst[4] = {0};
+		size_t octets = (width + 7u) / 8u;
+
+		if (width > 32 || at + 1 + octets + 4 > n)
+			return false;
+		memcpy(dst, v + at + 1, octets);
+		text_add(t, "%s", at ? ", " : "");
+		text_addr(t, dst);
+		text_add(t, "/%u via ", width);
+		text_addr(t, v + at + 1 + octets);
+		at += 1 + octets + 4;
+	}
+	return true;
+}
+
+static const char *const msg_type_names[] = {
+    NULL,      "DHCPDISCOVER", "DHCPOFFER",   "DHCPREQUEST", "DHCPDECLINE",
+    "DHCPACK", "DHCPNAK",      "DHCPRELEASE", "DHCPINFORM",
+};
+
+/* The value of option `code`, decoded into out when its shape is known
+ * and its bytes fit it; else false (show it in hex). */
+static bool dhcp_option_value(uint8_t code, const uint8_t *v, size_t n,
+			      char *out, size_t cap)
+{
+	struct text t = {.p = out, .cap = cap, .len = 0};
+	size_t i;
+
+	out[0] = '\0';
+	switch (option_shape(code)) {
+	case SHAPE_ADDRS:
+		if (n == 0 || n % 4)
+			return false;
+		for (i = 0; i < n; i += 4) {
+			text_add(&t, "%s", i ? " " : "");
+			text_addr(&t, v + i);
+		}
+		return true;
+	case SHAPE_U8:
+		if (n != 1)
+			return false;
+		text_add(&t, "%u", v[0]);
+		return true;
+	case SHAPE_U16:
+		if (n != 2)
+			return false;
+		text_add(&t, "%u", (unsigned)(v[0] << 8 | v[1]));
+		return true;
+	case SHAPE_U32:
+		if (n != 4)
+			return false;
+		text_add(&t, "%" PRIu32, be32_at(v));
+		return true;
+	case SHAPE_I32:
+		if (n != 4)
+			return false;
+		text_add(&t, "%" PRId32, (int32_t)be32_at(v));
+		return true;
+	case SHAPE_TEXT:
+		for (i = 0; i < n; i++)
+			if (v[i] < 0x20 || v[i] >= 0x7f)
+				return false;
+		text_add(&t, "%.*s", (int)n, (const char *)v);
+		return true;
+	case SHAPE_CODES:
+		for (i = 0; i < n; i++)
+			text_add(&t, "%s%u", i ? " " : "", v[i]);
+		return true;
+	case SHAPE_MSG_TYPE:
+		if (n != 1 || v[0] == 0 || v[0] > 8)
+			return false;
+		text_add(&t, "%s", msg_type_names[v[0]]);
+		return true;
+	case SHAPE_ROUTE_PAIRS:
+		if (n == 0 || n % 8)
+			return false;
+		for (i = 0; i < n; i += 8) {
+			text_add(&t, "%s", i ? ", " : "");
+			text_addr(&t, v + i);
+			text_add(&t, " via ");
+			text_addr(&t, v + i + 4);
+		}
+		return true;
+	case SHAPE_CLASSLESS:
+		return n > 0 && classless_routes(&t, v, n);
+	case SHAPE_DOMAIN_SEARCH:
+		return n > 0 && domain_search(&t, v, n);
+	case SHAPE_HEX:
+		break;
+	}
+	return false;
+}
+
+bool utcp_dhcp_option_text(const struct utcp_dhcp_option *o, char *buf,
+			   size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return false;
+	if (dhcp_option_value(o->code, o->value, o->length, buf, len))
+		return true;
+	for (i = 0; i < o->length && 2 * i + 2 < len; i++)
+		snprintf(buf + 2 * i, 3, "%02x", o->value[i]);
+	buf[2 * i] = '\0';
+	return false;
+}
+
+const char *utcp_dhcp_state_name(enum utcp_dhcp_state state)
+{
+	return ipc_dhcp_state_name((unsigned)state);
+}
+
+const char *utcp_source_name(enum utcp_source source)
+{
+	return ipc_source_name((unsigned)source);
+}
+
+/* RFC 2132's options and the later ones a client meets. */
+static const char *const dhcp_option_names[256] = {
+    [1] = "subnet_mask",
+    [2] = "time_offset",
+    [3] = "routers",
+    [4] = "time_servers",
+    [5] = "name_servers",
+    [6] = "domain_name_servers",
+    [7] = "log_servers",
+    [8] = "cookie_servers",
+    [9] = "lpr_servers",
+    [10] = "impress_servers",
+    [11] = "resource_location_servers",
+    [12] = "host_name",
+    [13] = "boot_file_size",
+    [14] = "merit_dump_file",
+    [15] = "domain_name",
+    [16] = "swap_server",
+    [17] = "root_path",
+    [18] = "extensions_path",
+    [19] = "ip_forwarding",
+    [20] = "non_local_source_routing",
+    [21] = "policy_filter",
+    [22] = "max_datagram_reassembly",
+    [23] = "default_ip_ttl",
+    [24] = "path_mtu_aging_timeout",
+    [25] = "path_mtu_plateau_table",
+    [26] = "interface_mtu",
+    [27] = "all_subnets_local",
+    [28] = "broadcast_address",
+    [29] = "perform_mask_discovery",
+    [30] = "mask_supplier",
+    [31] = "router_discovery",
+    [32] = "router_solicitation_address",
+    [33] = "static_routes",
+    [34] = "trailer_encapsulation",
+    [35] = "arp_cache_timeout",
+    [36] = "ethernet_encapsulation",
+    [37] = "tcp_default_ttl",
+    [38] = "tcp_keepalive_interval",
+    [39] = "tcp_keepalive_garbage",
+    [40] = "nis_domain",
+    [41] = "nis_servers",
+    [42] = "ntp_servers",
+    [43] = "vendor_specific",
+    [44] = "netbios_name_servers",
+    [45] = "netbios_dd_servers",
+    [46] = "netbios_node_type",
+    [47] = "netbios_scope",
+    [48] = "x_font_servers",
+    [49] = "x_display_managers",
+    [50] = "requested_address",
+    [51] = "lease_time",
+    [52] = "option_overload",
+    [53] = "message_type",
+    [54] = "server_identifier",
+    [55] = "parameter_request_list",
+    [56] = "message",
+    [57] = "max_message_size",
+    [58] = "renewal_time",
+    [59] = "rebinding_time",
+    [60] = "vendor_class_identifier",
+    [61] = "client_identifier",
+    [64] = "nisplus_domain",
+    [65] = "nisplus_servers",
+    [66] = "tftp_server_name",
+    [67] = "bootfile_name",
+    [69] = "smtp_servers",
+    [70] = "pop3_servers",
+    [72] = "www_servers",
+    [80] = "rapid_commit",
+    [81] = "client_fqdn",
+    [100] = "posix_timezone",
+    [101] = "tzdb_timezone",
+    [108] = "ipv6_only_preferred",
+    [114] = "captive_portal",
+    [119] = "domain_search",
+    [121] = "classless_static_routes",
+};
+
+const char *utcp_dhcp_option_name(uint8_t code)
+{
+	return dhcp_option_names[code];
 }

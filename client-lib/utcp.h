@@ -401,7 +401,7 @@ struct utcp_interface {
 enum utcp_route_kind {
 	UTCP_ROUTE_CONNECTED,
 	UTCP_ROUTE_STATIC,
-	UTCP_ROUTE_DHCP /* from a lease (options 121 or 3) */
+	UTCP_ROUTE_DHCP, /* made from a DHCP lease (options 121 or 3) */
 };
 
 struct utcp_route {
@@ -509,6 +509,99 @@ struct utcp_link {
 	uint64_t kernel_drops;	 /* frames dropped in front of the TAP */
 };
 
+/* RFC 2131's client states (CHECKING: probing the offered address with
+ * ARP, RFC 5227). */
+enum utcp_dhcp_state {
+	UTCP_DHCP_STOPPED,
+	UTCP_DHCP_INIT,
+	UTCP_DHCP_SELECTING,
+	UTCP_DHCP_REQUESTING,
+	UTCP_DHCP_CHECKING,
+	UTCP_DHCP_BOUND,
+	UTCP_DHCP_RENEWING,
+	UTCP_DHCP_REBINDING,
+	UTCP_DHCP_INIT_REBOOT,
+	UTCP_DHCP_REBOOTING,
+};
+
+#define UTCP_DHCP_INFINITE 0xffffffffu /* lease_s, t1_s, t2_s: forever */
+#define UTCP_DHCP_NEVER	   UINT64_MAX  /* *_in_ms: never */
+
+/* What one interface's DHCP client sent and received. */
+struct utcp_dhcp_counters {
+	uint64_t tx_discover, tx_request, tx_decline, tx_release; /* sent */
+	uint64_t rx_offer, rx_ack, rx_nak;			  /* taken */
+	uint64_t rx_ignored; /* wrong xid or chaddr, unexpected in the state */
+	uint64_t retransmits;
+	uint64_t declines; /* offered addresses found in use */
+	uint64_t naks;
+	uint64_t expiries;
+	uint64_t corrections; /* bogus T1, T2 or lease times corrected */
+};
+
+/* The DHCP client of one interface. The lease's fields are zero when
+ * not bound. */
+struct utcp_dhcp {
+	int ifindex;
+	char interface[UTCP_IFNAME_MAX];
+	enum utcp_dhcp_state state;
+	bool running;
+	bool bound;		/* a lease is in use */
+	bool options_truncated; /* more options came than are listed */
+	struct in_addr address;
+	uint8_t prefix_len;
+	struct in_addr server;	      /* its server identifier */
+	uint32_t lease_s, t1_s, t2_s; /* as used; UTCP_DHCP_INFINITE */
+	/* from the snapshot on; UTCP_DHCP_NEVER for an infinite lease */
+	uint64_t t1_in_ms, t2_in_ms, expires_in_ms;
+	uint32_t mtu; /* applied from option 26; 0: not */
+	struct utcp_dhcp_counters counters;
+};
+
+/* Where an interface's setting comes from. */
+enum utcp_source {
+	UTCP_SOURCE_NONE,   /* not set */
+	UTCP_SOURCE_CONFIG, /* the configuration file or the command line */
+	UTCP_SOURCE_LEASE,  /* the DHCP lease */
+};
+
+#define UTCP_SERVERS_MAX 8   /* DNS, NTP servers listed */
+#define UTCP_DOMAIN_MAX	 256 /* a domain name with its NUL */
+#define UTCP_SEARCH_MAX	 8   /* search list entries */
+
+/* What one interface is configured with, and from where. */
+struct utcp_settings {
+	int ifindex;
+	char interface[UTCP_IFNAME_MAX];
+	bool dhcp;	 /* the interface runs DHCP */
+	bool configured; /* a static address set, or a lease bound */
+	enum utcp_source address_source, routes_source, mtu_source;
+	struct in_addr dns[UTCP_SERVERS_MAX];
+	size_t n_dns;
+	enum utcp_source dns_source;
+	char domain[UTCP_DOMAIN_MAX]; /* "" when none */
+	enum utcp_source domain_source;
+	char search[UTCP_SEARCH_MAX][UTCP_DOMAIN_MAX];
+	size_t n_search;
+	enum utcp_source search_source;
+	bool has_log_server; /* remote syslog */
+	struct in_addr log_server;
+	uint16_t log_port;
+	enum utcp_source log_server_source;
+	struct in_addr ntp[UTCP_SERVERS_MAX];
+	size_t n_ntp;
+	enum utcp_source ntp_source;
+};
+
+/* One option of an interface's lease, as the server sent it. */
+struct utcp_dhcp_option {
+	int ifindex;
+	char interface[UTCP_IFNAME_MAX];
+	uint8_t code;
+	uint8_t length;
+	uint8_t value[255];
+};
+
 struct utcp_status {
 	char name[UTCP_NAME_MAX];
 	uint64_t uptime_ms;
@@ -530,6 +623,20 @@ struct utcp_status {
 	size_t n_owners;
 	struct utcp_link *links; /* per TAP */
 	size_t n_links;
+	/* Each route's metric, parallel to routes (0 from a daemon that
+	 * does not send them). */
+	uint32_t *route_metrics;
+	/* Every interface is configured (static address or bound lease);
+	 * false also from a daemon that does not say. */
+	bool ready;
+	uint64_t ready_at_ms;	/* the uptime when it became ready */
+	struct utcp_dhcp *dhcp; /* per interface */
+	size_t n_dhcp;
+	struct utcp_settings *settings; /* per interface */
+	size_t n_settings;
+	/* the options of every bound lease, per interface in order */
+	struct utcp_dhcp_option *dhcp_options;
+	size_t n_dhcp_options;
 };
 
 /*
@@ -552,6 +659,28 @@ const char *utcp_tcp_state_name(enum utcp_tcp_state state);
 
 /* "connected", "static", "dhcp". */
 const char *utcp_route_kind_name(enum utcp_route_kind kind);
+
+/* "BOUND", "INIT-REBOOT", ... as RFC 2131 spells them; "?" for others. */
+const char *utcp_dhcp_state_name(enum utcp_dhcp_state state);
+
+/* "none", "config", "lease"; "?" for others. */
+const char *utcp_source_name(enum utcp_source source);
+
+/* The name of a DHCP option (RFC 2132 and later, lowercase with
+ * underscores: "subnet_mask", "classless_static_routes"), or NULL for
+ * one this library does not know. */
+const char *utcp_dhcp_option_name(uint8_t code);
+
+/*
+ * Writes option o's value as text into buf (len bytes with the NUL,
+ * cut when longer): decoded when its code is known and its bytes fit
+ * it (addresses "10.0.0.1 10.0.0.2", numbers, names, 53's
+ * "DHCPACK", 33's and 121's routes "10.0.0.0/8 via 10.0.0.1, ...",
+ * 119's search list "a.test b.test"), else as hex ("0a0bff"). Returns
+ * true when decoded.
+ */
+bool utcp_dhcp_option_text(const struct utcp_dhcp_option *o, char *buf,
+			   size_t len);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,11 @@
  * readable sections (only non-zero counters), or one JSON object whose
  * shape is documented in utcpctl(8) and relied on by the integration
  * tests. TCP listeners and connections are "sockets" entries with
- * "protocol": "tcp". barrier returns once the daemon has processed
+ * "protocol": "tcp". Each interface shows its DHCP client, where each
+ * of its settings came from, and every option of its lease, decoded
+ * where the option is known (utcp_dhcp_option_text) and in hex
+ * otherwise.
+ * barrier returns once the daemon has processed
  * every frame that had reached its TAPs (utcp_barrier).
  * Exit status: 0 on success, 1 when the daemon cannot be reached or
  * fails the request, 2 for a bad command line.
@@ -78,9 +82,172 @@ static void json_endpoint(struct in_addr a, uint16_t port)
 	printf("\"%s:%u\"", addr_str(a, buf), port);
 }
 
+/* The value in hex, two digits a byte. */
+static void hex_str(const uint8_t *v, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", v[i]);
+	out[2 * n] = '\0';
+}
+
+/* An option's value as shown: decoded, else its hex. */
+static void option_text(const struct utcp_dhcp_option *o, char *out, size_t cap)
+{
+	(void)utcp_dhcp_option_text(o, out, cap);
+}
+
+/* The DHCP client and the settings of interface `index`; NULL from a
+ * daemon that does not send them. */
+static const struct utcp_dhcp *dhcp_of(const struct utcp_status *st, int index)
+{
+	for (size_t i = 0; i < st->n_dhcp; i++)
+		if (st->dhcp[i].ifindex == index)
+			return &st->dhcp[i];
+	return NULL;
+}
+
+static const struct utcp_settings *settings_of(const struct utcp_status *st,
+					       int index)
+{
+	for (size_t i = 0; i < st->n_settings; i++)
+		if (st->settings[i].ifindex == index)
+			return &st->settings[i];
+	return NULL;
+}
+
 static const char *proto_name(enum utcp_protocol p)
 {
 	return p == UTCP_PROTO_UDP ? "udp" : "?";
+}
+
+/* A timer in milliseconds, null for never. */
+static void json_ms(uint64_t ms)
+{
+	if (ms == UTCP_DHCP_NEVER)
+		fputs("null", stdout);
+	else
+		printf("%" PRIu64, ms);
+}
+
+static void json_addrs(const struct in_addr *a, size_t n)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	putchar('[');
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ", " : "", stdout);
+		json_string(addr_str(a[i], buf));
+	}
+	putchar(']');
+}
+
+/* ", \"dhcp\": {...}" of interface `index`: the client, its lease, its
+ * counters and options. */
+static void json_dhcp(const struct utcp_status *st, int index)
+{
+	const struct utcp_dhcp *d = dhcp_of(st, index);
+	const struct utcp_dhcp_counters *c;
+	char buf[INET_ADDRSTRLEN], value[1024], hex[2 * 255 + 1];
+	bool first = true;
+
+	if (!d) {
+		fputs(", \"dhcp\": null", stdout);
+		return;
+	}
+	c = &d->counters;
+	printf(", \"dhcp\": {\"state\": \"%s\", \"running\": %s, "
+	       "\"bound\": %s, \"address\": ",
+	       utcp_dhcp_state_name(d->state), d->running ? "true" : "false",
+	       d->bound ? "true" : "false");
+	if (d->bound)
+		printf("\"%s/%u\"", addr_str(d->address, buf), d->prefix_len);
+	else
+		fputs("null", stdout);
+	fputs(", \"server\": ", stdout);
+	json_addr(d->bound, d->server);
+	printf(", \"lease_s\": %" PRIu32 ", \"t1_s\": %" PRIu32
+	       ", \"t2_s\": %" PRIu32 ", \"t1_in_ms\": ",
+	       d->lease_s, d->t1_s, d->t2_s);
+	json_ms(d->t1_in_ms);
+	fputs(", \"t2_in_ms\": ", stdout);
+	json_ms(d->t2_in_ms);
+	fputs(", \"expires_in_ms\": ", stdout);
+	json_ms(d->expires_in_ms);
+	printf(", \"mtu\": %" PRIu32
+	       ", \"counters\": {\"tx_discover\": %" PRIu64
+	       ", \"tx_request\": %" PRIu64 ", \"tx_decline\": %" PRIu64
+	       ", \"tx_release\": %" PRIu64 ", \"rx_offer\": %" PRIu64
+	       ", \"rx_ack\": %" PRIu64 ", \"rx_nak\": %" PRIu64
+	       ", \"rx_ignored\": %" PRIu64 ", \"retransmits\": %" PRIu64
+	       ", \"declines\": %" PRIu64 ", \"naks\": %" PRIu64
+	       ", \"expiries\": %" PRIu64 ", \"corrections\": %" PRIu64
+	       "}, \"options_truncated\": %s, \"options\": [",
+	       d->mtu, c->tx_discover, c->tx_request, c->tx_decline,
+	       c->tx_release, c->rx_offer, c->rx_ack, c->rx_nak, c->rx_ignored,
+	       c->retransmits, c->declines, c->naks, c->expiries,
+	       c->corrections, d->options_truncated ? "true" : "false");
+	for (size_t i = 0; i < st->n_dhcp_options; i++) {
+		const struct utcp_dhcp_option *o = &st->dhcp_options[i];
+		const char *name = utcp_dhcp_option_name(o->code);
+
+		if (o->ifindex != index)
+			continue;
+		option_text(o, value, sizeof(value));
+		hex_str(o->value, o->length, hex);
+		printf("%s{\"code\": %u, \"name\": ", first ? "" : ", ",
+		       o->code);
+		if (name)
+			json_string(name);
+		else
+			fputs("null", stdout);
+		fputs(", \"value\": ", stdout);
+		json_string(value);
+		printf(", \"hex\": \"%s\"}", hex);
+		first = false;
+	}
+	fputs("]}", stdout);
+}
+
+/* The settings of interface `index` and their sources, as members of
+ * its object. */
+static void json_settings(const struct utcp_status *st, int index)
+{
+	const struct utcp_settings *s = settings_of(st, index);
+	const struct utcp_settings none = {0};
+	char buf[INET_ADDRSTRLEN];
+
+	if (!s)
+		s = &none;
+	printf(", \"configured\": %s, \"address_source\": \"%s\", "
+	       "\"routes_source\": \"%s\", \"mtu_source\": \"%s\", "
+	       "\"dns\": ",
+	       s->configured ? "true" : "false",
+	       utcp_source_name(s->address_source),
+	       utcp_source_name(s->routes_source),
+	       utcp_source_name(s->mtu_source));
+	json_addrs(s->dns, s->n_dns);
+	printf(", \"dns_source\": \"%s\", \"domain\": ",
+	       utcp_source_name(s->dns_source));
+	if (s->domain[0])
+		json_string(s->domain);
+	else
+		fputs("null", stdout);
+	printf(", \"domain_source\": \"%s\", \"search\": [",
+	       utcp_source_name(s->domain_source));
+	for (size_t i = 0; i < s->n_search; i++) {
+		fputs(i ? ", " : "", stdout);
+		json_string(s->search[i]);
+	}
+	printf("], \"search_source\": \"%s\", \"log_server\": ",
+	       utcp_source_name(s->search_source));
+	if (s->has_log_server)
+		printf("\"%s:%u\"", addr_str(s->log_server, buf), s->log_port);
+	else
+		fputs("null", stdout);
+	printf(", \"log_server_source\": \"%s\", \"ntp\": ",
+	       utcp_source_name(s->log_server_source));
+	json_addrs(s->ntp, s->n_ntp);
+	printf(", \"ntp_source\": \"%s\"", utcp_source_name(s->ntp_source));
 }
 
 static void print_json(const struct utcp_status *st)
@@ -90,8 +257,9 @@ static void print_json(const struct utcp_status *st)
 
 	fputs("{\"name\": ", stdout);
 	json_string(st->name);
-	printf(", \"uptime_ms\": %" PRIu64 ", \"interfaces\": [",
-	       st->uptime_ms);
+	printf(", \"uptime_ms\": %" PRIu64 ", \"ready\": %s, "
+	       "\"ready_at_ms\": %" PRIu64 ", \"interfaces\": [",
+	       st->uptime_ms, st->ready ? "true" : "false", st->ready_at_ms);
 	for (i = 0; i < st->n_interfaces; i++) {
 		const struct utcp_interface *f = &st->interfaces[i];
 
@@ -108,6 +276,8 @@ static void print_json(const struct utcp_status *st)
 			fputs("null", stdout);
 		fputs(", \"gateway\": ", stdout);
 		json_addr(f->has_gateway, f->gateway);
+		json_dhcp(st, f->index);
+		json_settings(st, f->index);
 		putchar('}');
 	}
 	fputs("], \"routes\": [", stdout);
@@ -120,7 +290,9 @@ static void print_json(const struct utcp_status *st)
 		json_addr(r->has_gateway, r->gateway);
 		fputs(", \"interface\": ", stdout);
 		json_string(r->interface);
-		printf(", \"kind\": \"%s\"}", utcp_route_kind_name(r->kind));
+		printf(", \"kind\": \"%s\", \"metric\": %" PRIu32 "}",
+		       utcp_route_kind_name(r->kind),
+		       st->route_metrics ? st->route_metrics[i] : 0);
 	}
 	fputs("], \"arp\": [", stdout);
 	for (i = 0; i < st->n_arp; i++) {
@@ -215,6 +387,103 @@ static void print_json(const struct utcp_status *st)
 	fputs("]}\n", stdout);
 }
 
+/* "in N s", or "never". */
+static void text_in(const char *what, uint64_t ms)
+{
+	if (ms == UTCP_DHCP_NEVER)
+		printf("  %s never", what);
+	else
+		printf("  %s in %" PRIu64 " s", what, ms / 1000);
+}
+
+/* The interface's DHCP line, and its counters when any moved. */
+static void text_dhcp(const struct utcp_status *st,
+		      const struct utcp_interface *f)
+{
+	const struct utcp_dhcp *d = dhcp_of(st, f->index);
+	const struct utcp_dhcp_counters *c;
+	char buf[INET_ADDRSTRLEN];
+
+	if (!d)
+		return;
+	c = &d->counters;
+	printf("  %-10s dhcp %s", f->name, utcp_dhcp_state_name(d->state));
+	if (d->bound) {
+		printf("  server %s", addr_str(d->server, buf));
+		if (d->lease_s == UTCP_DHCP_INFINITE)
+			printf("  lease infinite");
+		else
+			printf("  lease %" PRIu32 " s", d->lease_s);
+		text_in("t1", d->t1_in_ms);
+		text_in("t2", d->t2_in_ms);
+		text_in("expires", d->expires_in_ms);
+	}
+	putchar('\n');
+	if (c->tx_discover + c->tx_request + c->tx_decline + c->tx_release +
+		c->rx_offer + c->rx_ack + c->rx_nak + c->rx_ignored ==
+	    0)
+		return;
+	printf(
+	    "  %-10s dhcp sent discover %" PRIu64 " request %" PRIu64
+	    " decline %" PRIu64 " release %" PRIu64 "  received offer %" PRIu64
+	    " ack %" PRIu64 " nak %" PRIu64 "  ignored %" PRIu64
+	    "  retransmits %" PRIu64 "  declines %" PRIu64 "  naks %" PRIu64
+	    "  expiries %" PRIu64 "  corrections %" PRIu64 "%s\n",
+	    f->name, c->tx_discover, c->tx_request, c->tx_decline,
+	    c->tx_release, c->rx_offer, c->rx_ack, c->rx_nak, c->rx_ignored,
+	    c->retransmits, c->declines, c->naks, c->expiries, c->corrections,
+	    d->options_truncated ? "  (options truncated)" : "");
+}
+
+static void text_addrs(const struct in_addr *a, size_t n)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	for (size_t i = 0; i < n; i++)
+		printf(" %s", addr_str(a[i], buf));
+}
+
+/* The interface's settings line: each with its source. */
+static void text_settings(const struct utcp_interface *f,
+			  const struct utcp_settings *s)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	printf("  %-10s dns", f->name);
+	if (s->n_dns) {
+		text_addrs(s->dns, s->n_dns);
+		printf(" (%s)", utcp_source_name(s->dns_source));
+	} else {
+		printf(" none");
+	}
+	if (s->domain[0])
+		printf("  domain %s (%s)", s->domain,
+		       utcp_source_name(s->domain_source));
+	else
+		printf("  domain none");
+	printf("  search");
+	for (size_t i = 0; i < s->n_search; i++)
+		printf(" %s", s->search[i]);
+	if (s->n_search)
+		printf(" (%s)", utcp_source_name(s->search_source));
+	else
+		printf(" none");
+	printf("  mtu %u (%s)", f->mtu, utcp_source_name(s->mtu_source));
+	if (s->has_log_server)
+		printf("  log server %s:%u (%s)", addr_str(s->log_server, buf),
+		       s->log_port, utcp_source_name(s->log_server_source));
+	else
+		printf("  log server none");
+	printf("  ntp");
+	if (s->n_ntp) {
+		text_addrs(s->ntp, s->n_ntp);
+		printf(" (%s)", utcp_source_name(s->ntp_source));
+	} else {
+		printf(" none");
+	}
+	putchar('\n');
+}
+
 static void print_text(const struct utcp_status *st)
 {
 	char buf[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], mac[18], where[32];
@@ -223,10 +492,12 @@ static void print_text(const struct utcp_status *st)
 
 	printf("daemon %s, up %" PRIu64 ".%03" PRIu64 " s\n", st->name,
 	       st->uptime_ms / 1000, st->uptime_ms % 1000);
+	printf("ready %s\n", st->ready ? "yes" : "no");
 
 	printf("\ninterfaces\n");
 	for (i = 0; i < st->n_interfaces; i++) {
 		const struct utcp_interface *f = &st->interfaces[i];
+		const struct utcp_settings *set = settings_of(st, f->index);
 
 		mac_str(f->mac, mac);
 		printf("  %-10s index %d  mac %s  mtu %u\n", f->name, f->index,
@@ -236,9 +507,28 @@ static void print_text(const struct utcp_status *st)
 			       addr_str(f->address, buf), f->prefix_len);
 		else
 			printf("  %-10s address none", "");
+		if (set && f->has_address)
+			printf(" (%s)", utcp_source_name(set->address_source));
 		if (f->has_gateway)
 			printf("  gateway %s", addr_str(f->gateway, buf));
+		if (set && f->has_gateway)
+			printf(" (%s)", utcp_source_name(set->routes_source));
 		putchar('\n');
+		text_dhcp(st, f);
+		if (set)
+			text_settings(f, set);
+		for (size_t k = 0; k < st->n_dhcp_options; k++) {
+			const struct utcp_dhcp_option *o = &st->dhcp_options[k];
+			const char *name = utcp_dhcp_option_name(o->code);
+			char value[1024];
+
+			if (o->ifindex != f->index)
+				continue;
+			option_text(o, value, sizeof(value));
+			printf("  %-10s option %u%s%s %s\n", f->name, o->code,
+			       name ? " " : "", name ? name : "",
+			       o->length ? value : "(empty)");
+		}
 	}
 
 	printf("\nroutes\n");
@@ -248,12 +538,16 @@ static void print_text(const struct utcp_status *st)
 		snprintf(where, sizeof(where), "%s/%u",
 			 addr_str(r->destination, buf), r->prefix_len);
 		if (r->has_gateway)
-			printf("  %-18s via %-15s dev %-10s %s\n", where,
+			printf("  %-18s via %-15s dev %-10s %s", where,
 			       addr_str(r->gateway, gw), r->interface,
 			       utcp_route_kind_name(r->kind));
 		else
-			printf("  %-18s %-19s dev %-10s %s\n", where, "on-link",
+			printf("  %-18s %-19s dev %-10s %s", where, "on-link",
 			       r->interface, utcp_route_kind_name(r->kind));
+		/* as ip-route(8): a metric only when there is one */
+		if (st->route_metrics && st->route_metrics[i])
+			printf(" metric %" PRIu32, st->route_metrics[i]);
+		putchar('\n');
 	}
 
 	printf("\narp cache (%zu)\n", st->n_arp);

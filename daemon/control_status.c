@@ -15,6 +15,15 @@
  * "STATUS") and encodes as many as fit in one chunk of at most
  * IPC_MSG_MAX bytes; the last chunk carries the end flag. The snapshot
  * is freed when the last chunk went, or with the client.
+ *
+ * Routes go out as the client's version reads them: ROUTE_V2 (with the
+ * metric and kind dhcp) from version 2 on, ROUTE to a version 1 client
+ * (a DHCP route as static). Each interface's DHCP client and settings
+ * (netconf_snapshot: the stack's stack_dhcp_info() and the daemon's
+ * struct netconf, or without one what the configuration says) are
+ * copied into IPC records at snapshot time, since a lease's options
+ * are many records per interface: READY, then per interface DHCP,
+ * NETCONF, SEARCH..., DHCP_OPTION....
  */
 #include "control_status.h"
 
@@ -25,6 +34,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "netconf.h"
 
 /* A status being streamed: the snapshot and where encoding stands. */
 enum status_phase {
@@ -38,6 +48,8 @@ enum status_phase {
 	STATUS_COUNTERS,
 	STATUS_OWNERS,
 	STATUS_LINKS,
+	STATUS_READY,
+	STATUS_NETCONF,
 	STATUS_DONE,
 };
 
@@ -65,6 +77,11 @@ struct status_stream {
 	size_t nowners;
 	struct ipc_rec_link links[STACK_IF_MAX]; /* per TAP */
 	int nlinks;
+	uint8_t version; /* the client's: which route record */
+	struct ipc_rec_ready ready;
+	/* per interface: DHCP, NETCONF, SEARCH..., DHCP_OPTION... */
+	struct ipc_record *netconf;
+	size_t nnetconf;
 };
 
 static void status_free(struct control_stream *base)
@@ -78,6 +95,7 @@ static void status_free(struct control_stream *base)
 	free(st->udp);
 	free(st->tcp);
 	free(st->owners);
+	free(st->netconf);
 	free(st);
 }
 
@@ -91,10 +109,19 @@ static void status_free(struct control_stream *base)
 	_Static_assert((int)ARP_##id == (int)IPC_ARP_##id, #id);
 #define SAME_ROUTE_KIND(id, name)                                              \
 	_Static_assert((int)STACK_ROUTE_##id == (int)IPC_ROUTE_##id, #id);
+#define SAME_DHCP_STATE(id, name)                                              \
+	_Static_assert((int)DHCP_S_##id == (int)IPC_DHCP_##id, #id);
+#define SAME_SOURCE(id, name)                                                  \
+	_Static_assert((int)NETCONF_##id == (int)IPC_SOURCE_##id, #id);
 IPC_TCP_STATES(SAME_TCP_STATE)
 IPC_ARP_STATES(SAME_ARP_STATE)
 IPC_ROUTE_KINDS(SAME_ROUTE_KIND)
+IPC_DHCP_STATES(SAME_DHCP_STATE)
+IPC_SOURCES(SAME_SOURCE)
 _Static_assert((int)TCPS_STATE_COUNT == (int)IPC_TCPS_COUNT, "TCP states");
+_Static_assert((int)DHCP_S_COUNT == (int)IPC_DHCP_COUNT, "DHCP states");
+_Static_assert(DHCP_ADDRS_MAX <= IPC_ADDRS_MAX, "addresses fit");
+_Static_assert(DHCP_NAME_MAX <= IPC_DNAME_MAX + 1, "names fit");
 
 /*
  * The fields an IPC record shares, by name, with the stack's struct it
@@ -131,10 +158,24 @@ static void interface_record(const struct stack_if_info *src, uint32_t gateway,
 	dst->gateway = gateway;
 }
 
-static void route_record(const struct stack_route_info *src,
-			 struct ipc_rec_route *dst)
+/* A route as the client's version reads it. */
+static void route_record(const struct stack_route_info *src, uint8_t version,
+			 struct ipc_record *r)
 {
-	ROUTE_SAME(TO_RECORD)
+	if (version >= 2) {
+		struct ipc_rec_route_v2 *dst = &r->u.route_v2;
+
+		r->type = IPC_REC_ROUTE_V2;
+		ROUTE_SAME(TO_RECORD)
+		dst->metric = src->metric;
+	} else {
+		struct ipc_rec_route *dst = &r->u.route;
+
+		r->type = IPC_REC_ROUTE;
+		ROUTE_SAME(TO_RECORD)
+		if (src->kind == STACK_ROUTE_DHCP)
+			dst->kind = IPC_ROUTE_STATIC;
+	}
 }
 
 static void arp_record(const struct stack_arp_info *src,
@@ -187,8 +228,7 @@ static bool status_record(struct status_stream *st, struct ipc_record *r)
 	case STATUS_ROUTES:
 		if (i >= st->nroutes)
 			return false;
-		r->type = IPC_REC_ROUTE;
-		route_record(&st->routes[i], &r->u.route);
+		route_record(&st->routes[i], st->version, r);
 		return true;
 	case STATUS_ARP:
 		if (i >= st->narp)
@@ -247,6 +287,17 @@ static bool status_record(struct status_stream *st, struct ipc_record *r)
 			return false;
 		r->type = IPC_REC_LINK;
 		r->u.link = st->links[i];
+		return true;
+	case STATUS_READY:
+		if (i > 0)
+			return false;
+		r->type = IPC_REC_READY;
+		r->u.ready = st->ready;
+		return true;
+	case STATUS_NETCONF:
+		if (i >= st->nnetconf)
+			return false;
+		*r = st->netconf[i];
 		return true;
 	case STATUS_DONE:
 		break;
@@ -366,6 +417,223 @@ static int control_snapshot(const struct control *ctl, struct status_stream *st)
 	return 0;
 }
 
+/* Milliseconds of a DHCP timer, IPC_DHCP_NEVER for never. */
+static uint64_t dhcp_ms(uint64_t ns)
+{
+	return ns == UINT64_MAX ? IPC_DHCP_NEVER : ns / 1000000u;
+}
+
+/* The DHCP record of an interface from the stack's view of its client. */
+static void dhcp_record(int ifindex, const struct stack_dhcp_info *in,
+			struct ipc_rec_dhcp *dst)
+{
+	const struct dhcp_client_stats *n = &in->stats;
+
+	dst->ifindex = ifindex;
+	dst->state = (unsigned)in->state < IPC_DHCP_COUNT ? (uint8_t)in->state
+							  : IPC_DHCP_STOPPED;
+	dst->flags = (uint8_t)((in->running ? IPC_DHCP_F_RUNNING : 0) |
+			       (in->bound ? IPC_DHCP_F_BOUND : 0));
+	dst->mtu = in->mtu_applied;
+	dst->tx_discover = n->tx[DHCPDISCOVER];
+	dst->tx_request = n->tx[DHCPREQUEST];
+	dst->tx_decline = n->tx[DHCPDECLINE];
+	dst->tx_release = n->tx[DHCPRELEASE];
+	dst->rx_offer = n->rx[DHCPOFFER];
+	dst->rx_ack = n->rx[DHCPACK];
+	dst->rx_nak = n->rx[DHCPNAK];
+	dst->rx_ignored = n->rx_ignored;
+	dst->retransmits = n->retransmits;
+	dst->declines = n->declines;
+	dst->naks = n->naks;
+	dst->expiries = n->expiries;
+	dst->corrections = n->corrections;
+	if (!in->bound)
+		return;
+	if (in->lease.opt.raw_truncated)
+		dst->flags |= IPC_DHCP_F_OPTIONS_TRUNCATED;
+	dst->addr = in->lease.addr;
+	dst->prefix_len =
+	    in->lease.prefix_len <= 32 ? in->lease.prefix_len : 32;
+	dst->server = in->lease.server_id;
+	dst->lease_s = in->lease.lease_s;
+	dst->t1_s = in->lease.t1_s;
+	dst->t2_s = in->lease.t2_s;
+	dst->t1_in_ms = dhcp_ms(in->t1_in_ns);
+	dst->t2_in_ms = dhcp_ms(in->t2_in_ns);
+	dst->expires_in_ms = dhcp_ms(in->expires_in_ns);
+}
+
+static void copy_addrs(struct ipc_addrs *dst, const uint32_t *src, size_t n)
+{
+	dst->n = (uint8_t)(n < IPC_ADDRS_MAX ? n : IPC_ADDRS_MAX);
+	memcpy(dst->a, src, dst->n * sizeof(src[0]));
+}
+
+/* The NETCONF record from the daemon's netconf. */
+static void netconf_record(int ifindex, const struct netconf_if *nc,
+			   struct ipc_rec_netconf *dst)
+{
+	dst->ifindex = ifindex;
+	dst->flags = (uint8_t)((nc->dhcp ? IPC_NETCONF_F_DHCP : 0) |
+			       (nc->configured ? IPC_NETCONF_F_CONFIGURED : 0));
+	dst->address_source = (uint8_t)nc->address_src;
+	dst->routes_source = (uint8_t)nc->routes_src;
+	dst->mtu_source = (uint8_t)nc->mtu_src;
+	dst->dns_source = (uint8_t)nc->dns_src;
+	dst->domain_source = (uint8_t)nc->domain_src;
+	dst->search_source = (uint8_t)nc->search_src;
+	dst->log_server_source = (uint8_t)nc->log_server_src;
+	dst->ntp_source = (uint8_t)nc->ntp_src;
+	dst->log_server = nc->log_server;
+	dst->log_port = nc->log_server ? nc->log_port : 0;
+	copy_addrs(&dst->dns, nc->dns, nc->ndns);
+	copy_addrs(&dst->ntp, nc->ntp, nc->nntp);
+	snprintf(dst->domain, sizeof(dst->domain), "%s", nc->domain);
+}
+
+/* Without a netconf (tests that run without one): what the
+ * configuration and the stack say. */
+static void netconf_from_config(const struct daemon *d, int ifindex,
+				const struct status_stream *st,
+				const struct stack_dhcp_info *dhcp,
+				struct ipc_rec_netconf *dst)
+{
+	const struct stack_if_info *info = &st->ifs[ifindex];
+	const struct config_interface *ci = NULL;
+	uint32_t dns[IPC_ADDRS_MAX];
+	size_t ndns = 0;
+
+	for (int k = 0; k < d->cfg->nifs; k++)
+		if (strcmp(d->cfg->ifs[k].name, info->name) == 0)
+			ci = &d->cfg->ifs[k];
+	dst->ifindex = ifindex;
+	dst->flags = (uint8_t)((dhcp->running ? IPC_NETCONF_F_DHCP : 0) |
+			       (info->addr ? IPC_NETCONF_F_CONFIGURED : 0));
+	if (info->addr)
+		dst->address_source =
+		    dhcp->bound ? IPC_SOURCE_LEASE : IPC_SOURCE_CONFIG;
+	if (ci && ci->gateway)
+		dst->routes_source = IPC_SOURCE_CONFIG;
+	for (size_t r = 0; r < st->nroutes; r++)
+		if (st->routes[r].ifindex == ifindex &&
+		    st->routes[r].kind == STACK_ROUTE_DHCP)
+			dst->routes_source = IPC_SOURCE_LEASE;
+	dst->mtu_source =
+	    dhcp->mtu_applied ? IPC_SOURCE_LEASE : IPC_SOURCE_CONFIG;
+	for (int k = 0; ci && k < ci->ndns && ndns < IPC_ADDRS_MAX; k++)
+		dns[ndns++] = ci->dns[k];
+	if (ndns)
+		dst->dns_source = IPC_SOURCE_CONFIG;
+	copy_addrs(&dst->dns, dns, ndns);
+}
+
+/* The next option of a bound lease's raw options from *at (code,
+ * length, value; PAD and END skipped), moving *at past it; NULL at the
+ * end. */
+static const uint8_t *lease_option(const struct stack_dhcp_info *in, size_t *at)
+{
+	const struct dhcp_options *o = &in->lease.opt;
+	size_t end = o->raw_len < DHCP_RAW_MAX ? o->raw_len : DHCP_RAW_MAX;
+
+	while (in->bound && *at + 2 <= end) {
+		const uint8_t *p = &o->raw[*at];
+
+		if (*at + 2u + p[1] > end)
+			break;
+		*at += 2u + p[1];
+		if (p[0] != 0 && p[0] != 255)
+			return p;
+	}
+	return NULL;
+}
+
+/* Appends a record to the stream's per-interface records (room was
+ * counted). */
+static struct ipc_record *netconf_append(struct status_stream *st,
+					 uint16_t type)
+{
+	struct ipc_record *r = &st->netconf[st->nnetconf++];
+
+	r->type = type;
+	return r;
+}
+
+/* Each interface's DHCP client and settings, and READY. Returns 0 or
+ * -ENOMEM. */
+static int netconf_snapshot(struct daemon *d, uint64_t now,
+			    struct status_stream *st)
+{
+	const struct netconf *nc = d->netconf;
+	struct stack_dhcp_info *dhcp;
+	size_t room = 0;
+	bool ready = true;
+	int i;
+
+	dhcp = calloc((size_t)st->nifs + 1, sizeof(*dhcp));
+	if (!dhcp)
+		return -ENOMEM;
+	for (i = 0; i < st->nifs; i++) {
+		if (stack_dhcp_info(d->stack, now, i, &dhcp[i]) != 0)
+			memset(&dhcp[i], 0, sizeof(dhcp[i]));
+		size_t at = 0;
+
+		/* DHCP, NETCONF, the search list, the options */
+		room += 2 + DHCP_SEARCH_MAX;
+		while (lease_option(&dhcp[i], &at))
+			room++;
+		ready &= st->ifs[i].addr != 0;
+	}
+	st->netconf = calloc(room + 1, sizeof(*st->netconf));
+	if (!st->netconf) {
+		free(dhcp);
+		return -ENOMEM;
+	}
+	for (i = 0; i < st->nifs; i++) {
+		const struct stack_dhcp_info *in = &dhcp[i];
+		const struct netconf_if *nif =
+		    nc && i < nc->nifs ? &nc->ifs[i] : NULL;
+		struct ipc_record *r;
+		const uint8_t *o;
+		size_t at = 0;
+
+		r = netconf_append(st, IPC_REC_DHCP);
+		dhcp_record(i, in, &r->u.dhcp);
+		r = netconf_append(st, IPC_REC_NETCONF);
+		if (nif)
+			netconf_record(i, nif, &r->u.netconf);
+		else
+			netconf_from_config(d, i, st, in, &r->u.netconf);
+		for (int k = 0; nif && k < nif->nsearch && k < DHCP_SEARCH_MAX;
+		     k++) {
+			if (!nif->search[k][0])
+				continue;
+			r = netconf_append(st, IPC_REC_SEARCH);
+			r->u.search.ifindex = i;
+			snprintf(r->u.search.name, sizeof(r->u.search.name),
+				 "%s", nif->search[k]);
+		}
+		/* every option of the lease: code, length, value */
+		while ((o = lease_option(in, &at)) != NULL) {
+			r = netconf_append(st, IPC_REC_DHCP_OPTION);
+			r->u.dhcp_option.ifindex = i;
+			r->u.dhcp_option.code = o[0];
+			r->u.dhcp_option.value.n = o[1];
+			memcpy(r->u.dhcp_option.value.b, o + 2, o[1]);
+		}
+	}
+	free(dhcp);
+	if (nc) {
+		st->ready.ready = nc->ready ? 1 : 0;
+		if (nc->ready && nc->ready_ns > d->start_ns)
+			st->ready.ready_at_ms =
+			    (nc->ready_ns - d->start_ns) / 1000000u;
+	} else {
+		st->ready.ready = ready && st->nifs > 0 ? 1 : 0;
+	}
+	return 0;
+}
+
 /* Fills a status stream with a snapshot of the stack. */
 static int status_snapshot(struct daemon *d, struct status_stream *st)
 {
@@ -409,7 +677,7 @@ static int status_snapshot(struct daemon *d, struct status_stream *st)
 	for (i = 0; i < STACK_COUNTER_COUNT; i++)
 		st->counters[i] =
 		    stack_counter_get(d->stack, (enum stack_counter)i);
-	return 0;
+	return netconf_snapshot(d, now, st);
 }
 
 void control_status_request(struct control_client *c, const struct ipc_msg *m)
@@ -424,6 +692,7 @@ void control_status_request(struct control_client *c, const struct ipc_msg *m)
 	st->base.next = status_encode_chunk;
 	st->base.free = status_free;
 	st->id = m->id;
+	st->version = c->version;
 	err = status_snapshot(c->ctl->d, st);
 	if (!err)
 		err = control_snapshot(c->ctl, st);
@@ -433,6 +702,9 @@ void control_status_request(struct control_client *c, const struct ipc_msg *m)
 		free(st->udp);
 		free(st->tcp);
 		free(st->owners);
+		free(st->netconf);
+		st->netconf = NULL;
+		st->nnetconf = 0;
 		st->routes = NULL;
 		st->arp = NULL;
 		st->udp = NULL;

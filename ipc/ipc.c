@@ -265,6 +265,63 @@ static void get_counter_name(struct reader *r,
 	get_string(r, *v, 1, IPC_COUNTER_NAME_MAX);
 }
 
+static void put_dname(struct writer *w, const char *v)
+{
+	put_string(w, v, IPC_DNAME_MAX);
+}
+
+static void get_dname(struct reader *r, char (*v)[IPC_DNAME_MAX + 1])
+{
+	get_string(r, *v, 0, IPC_DNAME_MAX);
+}
+
+/* A `bytes` field: its length, then its bytes as they are. */
+static void put_bytes(struct writer *w, struct ipc_bytes v)
+{
+	uint8_t *p;
+
+	put_u8(w, v.n);
+	p = put_room(w, v.n);
+	if (p)
+		memcpy(p, v.b, v.n);
+}
+
+static void get_bytes(struct reader *r, struct ipc_bytes *v)
+{
+	const uint8_t *p;
+
+	memset(v, 0, sizeof(*v));
+	get_u8(r, &v->n);
+	p = get_room(r, v->n);
+	if (p)
+		memcpy(v->b, p, v->n);
+	else
+		v->n = 0;
+}
+
+/* An `addrs` field: the count, then every slot (past the count: 0). */
+static void put_addrs(struct writer *w, struct ipc_addrs v)
+{
+	uint8_t n = v.n > IPC_ADDRS_MAX ? IPC_ADDRS_MAX : v.n;
+
+	put_u8(w, n);
+	for (unsigned i = 0; i < IPC_ADDRS_MAX; i++)
+		put_u32(w, i < n ? v.a[i] : 0);
+}
+
+/* A count over IPC_ADDRS_MAX, or an address past it, fails. */
+static void get_addrs(struct reader *r, struct ipc_addrs *v)
+{
+	get_u8(r, &v->n);
+	for (unsigned i = 0; i < IPC_ADDRS_MAX; i++) {
+		get_u32(r, &v->a[i]);
+		if (i >= v->n && v->a[i] != 0)
+			r->failed = true;
+	}
+	if (v->n > IPC_ADDRS_MAX)
+		r->failed = true;
+}
+
 /* ---- layouts -> codecs --------------------------------------------- */
 
 #define PUT_FIELD(kind, name)	 put_##kind(w, v->name);
@@ -738,6 +795,8 @@ EMPTY_MESSAGE(barrier, IPC_T_BARRIER)
 NAME_TABLE(ipc_route_kind_name, IPC_ROUTE_KINDS, IPC_ROUTE_COUNT)
 NAME_TABLE(ipc_arp_state_name, IPC_ARP_STATES, IPC_ARP_COUNT)
 NAME_TABLE(ipc_tcp_state_name, IPC_TCP_STATES, IPC_TCPS_COUNT)
+NAME_TABLE(ipc_dhcp_state_name, IPC_DHCP_STATES, IPC_DHCP_COUNT)
+NAME_TABLE(ipc_source_name, IPC_SOURCES, IPC_SOURCE_COUNT)
 
 /* ---- status records ------------------------------------------------ */
 
@@ -758,10 +817,54 @@ static bool rec_interface_valid(const struct ipc_rec_interface *v)
 	return v->index >= 0 && v->prefix_len <= 32;
 }
 
+/* A version 1 route is connected or static. */
 static bool rec_route_valid(const struct ipc_rec_route *v)
 {
 	return v->prefix_len <= 32 && v->ifindex >= 0 &&
+	       v->kind <= IPC_ROUTE_STATIC;
+}
+
+static bool rec_route_v2_valid(const struct ipc_rec_route_v2 *v)
+{
+	return v->prefix_len <= 32 && v->ifindex >= 0 &&
 	       v->kind < IPC_ROUTE_COUNT;
+}
+
+static bool rec_ready_valid(const struct ipc_rec_ready *v)
+{
+	return v->ready <= 1;
+}
+
+static bool rec_dhcp_valid(const struct ipc_rec_dhcp *v)
+{
+	return v->ifindex >= 0 && v->state < IPC_DHCP_COUNT &&
+	       !(v->flags & ~IPC_DHCP_F_ALL) && v->prefix_len <= 32;
+}
+
+static bool rec_netconf_valid(const struct ipc_rec_netconf *v)
+{
+	const uint8_t sources[] = {
+	    v->address_source,	  v->routes_source, v->mtu_source,
+	    v->dns_source,	  v->domain_source, v->search_source,
+	    v->log_server_source, v->ntp_source,
+	};
+
+	for (size_t i = 0; i < sizeof(sources); i++)
+		if (sources[i] >= IPC_SOURCE_COUNT)
+			return false;
+	return v->ifindex >= 0 && !(v->flags & ~IPC_NETCONF_F_ALL);
+}
+
+/* An entry of a search list is a name. */
+static bool rec_search_valid(const struct ipc_rec_search *v)
+{
+	return v->ifindex >= 0 && v->name[0] != '\0';
+}
+
+/* PAD (0) and END (255) are no options. */
+static bool rec_dhcp_option_valid(const struct ipc_rec_dhcp_option *v)
+{
+	return v->ifindex >= 0 && v->code != 0 && v->code != 255;
 }
 
 static bool rec_arp_valid(const struct ipc_rec_arp *v)

@@ -44,7 +44,7 @@
 
 #define IPC_MAGIC	0x5554u /* "UT" */
 #define IPC_VERSION_MIN 1u
-#define IPC_VERSION_MAX 1u
+#define IPC_VERSION_MAX 2u
 #define IPC_HDR_LEN	IPC_LAYOUT_LEN(IPC_HEADER_LAYOUT)
 /* The largest control message, header included, in either direction. */
 #define IPC_MSG_MAX 4096u
@@ -101,10 +101,14 @@ enum ipc_type {
  *   u8 u16 u32 u64 i32   big-endian integers (i32: two's complement)
  *   mac                  6 bytes
  *   tcp_opts             the TCP options block, IPC_TCP_OPTS_LAYOUT
- *   name ifname counter_name
+ *   name ifname counter_name dname
  *                        a string: u8 length n, then n bytes of
  *                        printable ASCII; always last, and the size
  *                        counts only its length byte
+ *   bytes                u8 length n, then n bytes of any value; last,
+ *                        sized as a string
+ *   addrs                u8 count n (<= IPC_ADDRS_MAX), then
+ *                        IPC_ADDRS_MAX u32 addresses, those past n zero
  */
 #define IPC_CTYPE_u8(name)	     uint8_t name
 #define IPC_CTYPE_u16(name)	     uint16_t name
@@ -116,6 +120,9 @@ enum ipc_type {
 #define IPC_CTYPE_name(name)	     char name[IPC_NAME_MAX + 1]
 #define IPC_CTYPE_ifname(name)	     char name[IPC_IFNAME_MAX + 1]
 #define IPC_CTYPE_counter_name(name) char name[IPC_COUNTER_NAME_MAX + 1]
+#define IPC_CTYPE_dname(name)	     char name[IPC_DNAME_MAX + 1]
+#define IPC_CTYPE_bytes(name)	     struct ipc_bytes name
+#define IPC_CTYPE_addrs(name)	     struct ipc_addrs name
 
 #define IPC_WIRE_u8  1u
 #define IPC_WIRE_u16 2u
@@ -128,6 +135,9 @@ enum ipc_type {
 #define IPC_WIRE_name	      1u
 #define IPC_WIRE_ifname	      1u
 #define IPC_WIRE_counter_name 1u
+#define IPC_WIRE_dname	      1u
+#define IPC_WIRE_bytes	      1u
+#define IPC_WIRE_addrs	      (1u + 4u * IPC_ADDRS_MAX)
 
 #define IPC_STRUCT_FIELD(kind, name) IPC_CTYPE_##kind(name);
 #define IPC_STRUCT_RESERVED(kind, name)
@@ -140,9 +150,24 @@ enum ipc_type {
 /* A layout's size on the wire (for strings: up to their length byte). */
 #define IPC_LAYOUT_LEN(LAYOUT) (0u LAYOUT(IPC_SIZE_FIELD, IPC_SIZE_FIELD))
 
-#define IPC_NAME_MAX	     63 /* daemon name, bytes */
-#define IPC_IFNAME_MAX	     15 /* interface name, bytes */
-#define IPC_COUNTER_NAME_MAX 47 /* counter name, bytes */
+#define IPC_NAME_MAX	     63	 /* daemon name, bytes */
+#define IPC_IFNAME_MAX	     15	 /* interface name, bytes */
+#define IPC_COUNTER_NAME_MAX 47	 /* counter name, bytes */
+#define IPC_DNAME_MAX	     255 /* a domain name, dotted, bytes */
+#define IPC_BYTES_MAX	     255 /* a `bytes` field's value */
+#define IPC_ADDRS_MAX	     8	 /* addresses in an `addrs` field */
+
+/* A `bytes` field: n bytes of any value. */
+struct ipc_bytes {
+	uint8_t n;
+	uint8_t b[IPC_BYTES_MAX];
+};
+
+/* An `addrs` field: n IPv4 addresses (host order, as everywhere). */
+struct ipc_addrs {
+	uint8_t n;
+	uint32_t a[IPC_ADDRS_MAX];
+};
 
 /* The message header, the same in every version. */
 #define IPC_HEADER_LAYOUT(F, R)                                                \
@@ -563,7 +588,13 @@ int ipc_decode_tcp_linger_reply(const struct ipc_msg *m,
 	X(COUNTER, 7, counter, counter)                                        \
 	X(TCP, 8, tcp, tcp)                                                    \
 	X(OWNER, 9, owner, owner)                                              \
-	X(LINK, 10, link, link)
+	X(LINK, 10, link, link)                                                \
+	X(ROUTE_V2, 11, route_v2, route_v2)                                    \
+	X(READY, 12, ready, ready)                                             \
+	X(DHCP, 13, dhcp, dhcp)                                                \
+	X(NETCONF, 14, netconf, netconf)                                       \
+	X(SEARCH, 15, search, search)                                          \
+	X(DHCP_OPTION, 16, dhcp_option, dhcp_option)
 
 #define IPC_RECORD_TYPE_ENUM(TYPE, number, sname, member)                      \
 	IPC_REC_##TYPE = number,
@@ -578,7 +609,7 @@ enum ipc_record_type { IPC_RECORDS(IPC_RECORD_TYPE_ENUM) };
 #define IPC_ROUTE_KINDS(X)                                                     \
 	X(CONNECTED, "connected")                                              \
 	X(STATIC, "static")                                                    \
-	X(DHCP, "dhcp")
+	X(DHCP, "dhcp") /* ROUTE_V2 only */
 #define IPC_ARP_STATES(X)                                                      \
 	X(INCOMPLETE, "incomplete")                                            \
 	X(REACHABLE, "reachable")                                              \
@@ -597,18 +628,42 @@ enum ipc_record_type { IPC_RECORDS(IPC_RECORD_TYPE_ENUM) };
 	X(LAST_ACK, "LAST_ACK")                                                \
 	X(TIME_WAIT, "TIME_WAIT")
 
+/* DHCP client states: RFC 2131's, numbered as stack/dhcp.h's. */
+#define IPC_DHCP_STATES(X)                                                     \
+	X(STOPPED, "STOPPED")                                                  \
+	X(INIT, "INIT")                                                        \
+	X(SELECTING, "SELECTING")                                              \
+	X(REQUESTING, "REQUESTING")                                            \
+	X(CHECKING, "CHECKING")                                                \
+	X(BOUND, "BOUND")                                                      \
+	X(RENEWING, "RENEWING")                                                \
+	X(REBINDING, "REBINDING")                                              \
+	X(INIT_REBOOT, "INIT-REBOOT")                                          \
+	X(REBOOTING, "REBOOTING")
+/* Where an interface's setting comes from (daemon/netconf.h's). */
+#define IPC_SOURCES(X)                                                         \
+	X(NONE, "none")                                                        \
+	X(CONFIG, "config")                                                    \
+	X(LEASE, "lease")
+
 #define IPC_ROUTE_KIND_ENUM(id, name) IPC_ROUTE_##id,
 #define IPC_ARP_STATE_ENUM(id, name)  IPC_ARP_##id,
 #define IPC_TCP_STATE_ENUM(id, name)  IPC_TCPS_##id,
+#define IPC_DHCP_STATE_ENUM(id, name) IPC_DHCP_##id,
+#define IPC_SOURCE_ENUM(id, name)     IPC_SOURCE_##id,
 enum ipc_route_kind { IPC_ROUTE_KINDS(IPC_ROUTE_KIND_ENUM) IPC_ROUTE_COUNT };
 enum ipc_arp_state { IPC_ARP_STATES(IPC_ARP_STATE_ENUM) IPC_ARP_COUNT };
 enum ipc_tcp_state { IPC_TCP_STATES(IPC_TCP_STATE_ENUM) IPC_TCPS_COUNT };
+enum ipc_dhcp_state { IPC_DHCP_STATES(IPC_DHCP_STATE_ENUM) IPC_DHCP_COUNT };
+enum ipc_source { IPC_SOURCES(IPC_SOURCE_ENUM) IPC_SOURCE_COUNT };
 
-/* The name of a value ("static", "reachable", "ESTABLISHED"), "?" for
- * one out of range. */
+/* The name of a value ("static", "reachable", "ESTABLISHED", "BOUND",
+ * "lease"), "?" for one out of range. */
 const char *ipc_route_kind_name(unsigned kind);
 const char *ipc_arp_state_name(unsigned state);
 const char *ipc_tcp_state_name(unsigned state);
+const char *ipc_dhcp_state_name(unsigned state);
+const char *ipc_source_name(unsigned source);
 
 #define IPC_PROTO_UDP 17u
 #define IPC_PROTO_TCP 6u
@@ -715,6 +770,97 @@ const char *ipc_tcp_state_name(unsigned state);
 	F(u64, syn_shed_times) /* it was turned on */                          \
 	F(u64, syn_drops)      /* SYNs dropped beyond the stack's budget */    \
 	F(u64, kernel_drops)   /* frames dropped in front of the TAP */
+
+/* A route, from version 2 on (the daemon sends ROUTE to a version 1
+ * client, a DHCP route there as static): with its metric, and kind
+ * dhcp for a route a lease made. */
+#define IPC_REC_ROUTE_V2_LAYOUT(F, R)                                          \
+	F(u32, dst)                                                            \
+	F(u32, gateway) /* 0 = on-link */                                      \
+	F(i32, ifindex)                                                        \
+	F(u32, metric) /* of two routes as long, the lower wins */             \
+	F(u8, prefix_len)                                                      \
+	F(u8, kind) /* enum ipc_route_kind */                                  \
+	R(u16, reserved)
+
+/* Whether every interface is configured (a static address set, or a
+ * lease bound): the daemon is READY. */
+#define IPC_REC_READY_LAYOUT(F, R)                                             \
+	F(u8, ready) /* 1: ready */                                            \
+	R(u8, reserved)                                                        \
+	R(u16, reserved)                                                       \
+	F(u64, ready_at_ms) /* uptime when it became ready; 0 while not */
+
+/* The DHCP client of the interface ifindex (stack.h's stack_dhcp_info):
+ * its state, the lease in use, its timers and counters. */
+#define IPC_DHCP_F_RUNNING	     0x01u
+#define IPC_DHCP_F_BOUND	     0x02u /* a lease is in use */
+#define IPC_DHCP_F_OPTIONS_TRUNCATED 0x04u /* not every option is shown */
+#define IPC_DHCP_F_ALL		     0x07u
+#define IPC_DHCP_INFINITE	     0xffffffffu /* lease_s, t1_s, t2_s */
+#define IPC_DHCP_NEVER		     UINT64_MAX	 /* *_in_ms */
+#define IPC_REC_DHCP_LAYOUT(F, R)                                              \
+	F(i32, ifindex)                                                        \
+	F(u8, state) /* enum ipc_dhcp_state */                                 \
+	F(u8, flags) /* IPC_DHCP_F_* */                                        \
+	F(u8, prefix_len)                                                      \
+	R(u8, reserved)                                                        \
+	F(u32, addr)   /* the lease's; 0 when not bound */                     \
+	F(u32, server) /* its server identifier (54) */                        \
+	F(u32, lease_s)                                                        \
+	F(u32, t1_s)                                                           \
+	F(u32, t2_s)                                                           \
+	F(u32, mtu) /* applied from option 26; 0 = not */                      \
+	F(u64, t1_in_ms)                                                       \
+	F(u64, t2_in_ms)                                                       \
+	F(u64, expires_in_ms)                                                  \
+	F(u64, tx_discover)                                                    \
+	F(u64, tx_request)                                                     \
+	F(u64, tx_decline)                                                     \
+	F(u64, tx_release)                                                     \
+	F(u64, rx_offer)                                                       \
+	F(u64, rx_ack)                                                         \
+	F(u64, rx_nak)                                                         \
+	F(u64, rx_ignored)                                                     \
+	F(u64, retransmits)                                                    \
+	F(u64, declines)                                                       \
+	F(u64, naks)                                                           \
+	F(u64, expiries)                                                       \
+	F(u64, corrections)
+
+/* The interface's settings (daemon/netconf.h) and where each came from
+ * (enum ipc_source); its search list follows as SEARCH records. */
+#define IPC_NETCONF_F_DHCP	 0x01u /* the interface runs DHCP */
+#define IPC_NETCONF_F_CONFIGURED 0x02u /* a static address or a lease */
+#define IPC_NETCONF_F_ALL	 0x03u
+#define IPC_REC_NETCONF_LAYOUT(F, R)                                           \
+	F(i32, ifindex)                                                        \
+	F(u8, flags) /* IPC_NETCONF_F_* */                                     \
+	F(u8, address_source)                                                  \
+	F(u8, routes_source)                                                   \
+	F(u8, mtu_source)                                                      \
+	F(u8, dns_source)                                                      \
+	F(u8, domain_source)                                                   \
+	F(u8, search_source)                                                   \
+	F(u8, log_server_source)                                               \
+	F(u8, ntp_source)                                                      \
+	R(u8, reserved)                                                        \
+	F(u16, log_port)                                                       \
+	F(u32, log_server) /* 0 = none */                                      \
+	F(addrs, dns)                                                          \
+	F(addrs, ntp)                                                          \
+	F(dname, domain)
+
+/* One entry of an interface's search list, in order. */
+#define IPC_REC_SEARCH_LAYOUT(F, R)                                            \
+	F(i32, ifindex)                                                        \
+	F(dname, name)
+
+/* One option of the interface's lease as received: code, value. */
+#define IPC_REC_DHCP_OPTION_LAYOUT(F, R)                                       \
+	F(i32, ifindex)                                                        \
+	F(u8, code) /* 1..254 */                                               \
+	F(bytes, value)
 
 /*
  * The TCP record's plain fields: numbers that mean what their name says

@@ -44,7 +44,8 @@
  * interface that runs DHCP to dhcp_if_udp_input() before its socket
  * demultiplexing; ipv4_input() lets such a datagram through while the
  * interface has no address yet, whatever it is addressed to (a server
- * may unicast the OFFER to the offered address, RFC 2131 4.1). A
+ * may unicast the OFFER to the offered address, RFC 2131 4.1), when it
+ * is not a fragment (option 57 asks for replies that fit the link). A
  * message dhcp_msg_parse() refuses is dropped and counted by reason
  * (dhcp_rx_drop_<reason>).
  */
@@ -459,11 +460,14 @@ int stack_dhcp_start(struct stack *s, uint64_t now, int ifindex,
 	ccfg.client_id_len = cfg->client_id_len;
 	memcpy(ccfg.hostname, cfg->hostname, sizeof(ccfg.hostname));
 	ccfg.hostname[sizeof(ccfg.hostname) - 1] = '\0';
-	/* The largest message we take: the link's MTU, at most what we
-	 * parse (RFC 2132 9.10: 576 at least). */
+	/* The largest message we take (RFC 2132 9.10, 576 at least):
+	 * what fits the link's MTU after the IP and UDP headers, so that
+	 * no server fragments a reply (a fragment to an address not yet
+	 * ours is not taken), and at most what we parse. */
 	ccfg.max_msg_size =
-	    (uint16_t)(ifp->link_mtu < DHCP_MAX_LEN ? ifp->link_mtu
-						    : DHCP_MAX_LEN);
+	    (uint16_t)(ifp->link_mtu - IPV4_HDR_LEN - UDP_HDR_LEN < DHCP_MAX_LEN
+			   ? ifp->link_mtu - IPV4_HDR_LEN - UDP_HDR_LEN
+			   : DHCP_MAX_LEN);
 	if (ccfg.max_msg_size < 576)
 		ccfg.max_msg_size = 576;
 	ccfg.arp_check = cfg->arp_check;

@@ -192,7 +192,8 @@ struct stack_dhcp_config {
 	uint32_t route_metric;
 };
 
-/* Starts DHCP on the interface. Returns 0, -ENODEV, -EALREADY. */
+/* Starts DHCP on the interface. Returns 0, -ENODEV, -EALREADY, or
+ * -ENOMEM (the client's state is allocated on the first start). */
 int stack_dhcp_start(struct stack *s, uint64_t now, int ifindex,
 		     const struct stack_dhcp_config *cfg);
 

@@ -69,7 +69,13 @@ static void check_status_reply(const struct ipc_msg *m, const uint8_t *end)
 	check(chunk.records + chunk.records_len == end);
 	ipc_record_iter_init(&it, &chunk);
 	while (ipc_record_next(&it, &r)) {
-		check(r.type >= IPC_REC_DAEMON && r.type <= IPC_REC_LINK);
+		check(r.type >= IPC_REC_DAEMON &&
+		      r.type <= IPC_REC_DHCP_OPTION);
+		check(r.type != IPC_REC_ROUTE_V2 ||
+		      r.u.route_v2.kind < IPC_ROUTE_COUNT);
+		check(r.type != IPC_REC_NETCONF ||
+		      (r.u.netconf.dns.n <= IPC_ADDRS_MAX &&
+		       r.u.netconf.ntp.n <= IPC_ADDRS_MAX));
 		check(r.type != IPC_REC_TCP ||
 		      (r.u.tcp.state < IPC_TCPS_COUNT && r.u.tcp.id >= 0));
 		seen++;

@@ -1,6 +1,8 @@
 #!/bin/bash
-# status: utcpctl status shows the daemon's name, address and MAC, and
-# its --json form parses and carries the configured values.
+# status: utcpctl status shows the daemon's name, address and MAC, that
+# it is ready, where each setting came from (the configuration: a static
+# address, DHCP stopped), and its --json form parses and carries the
+# configured values, the sources and the routes' metrics.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -17,6 +19,12 @@ grep -Eq "^  $TAP +syn filter off \(on 0 times\)  syn drops 0  kernel drops [0-9
 	fail "the TAP's SYN filter line is missing"
 grep -Eq "^  uid 0 +clients 1  udp 0  listeners 0  tcp 0$" <<<"$text" ||
 	fail "what uid 0 holds (utcpctl's own client) is missing"
+grep -q "^ready yes$" <<<"$text" || fail "the daemon is not shown ready"
+grep -Eq "^ +address $DAEMON_IP/24 \(config\)  gateway $KERNEL_IP \(config\)$" <<<"$text" ||
+	fail "the address line does not say where address and gateway came from"
+grep -Eq "^  $TAP +dhcp STOPPED$" <<<"$text" || fail "the DHCP line is missing"
+grep -Eq "^  $TAP +dns none  domain none  search none  mtu 1500 \(config\)  log server none  ntp none$" <<<"$text" ||
+	fail "the settings line is missing"
 
 say "utcpctl status --json parses and matches the configuration"
 json=$(status_json) || fail "utcpctl status --json failed"
@@ -38,6 +46,35 @@ else:
     expect("mac", str(i.get("mac")).lower(), mac)
     expect("mtu", i.get("mtu"), 1500)
     expect("gateway", i.get("gateway"), gateway)
+    # a static address: configured from the file, DHCP not running
+    expect("address_source", i.get("address_source"), "config")
+    expect("routes_source", i.get("routes_source"), "config")
+    expect("mtu_source", i.get("mtu_source"), "config")
+    expect("configured", i.get("configured"), True)
+    for key in ("dns_source", "domain_source", "search_source",
+                "log_server_source", "ntp_source"):
+        expect(key, i.get(key), "none")
+    expect("dns", i.get("dns"), [])
+    expect("domain", i.get("domain"), None)
+    expect("search", i.get("search"), [])
+    expect("log_server", i.get("log_server"), None)
+    expect("ntp", i.get("ntp"), [])
+    dhcp = i.get("dhcp") or {}
+    expect("dhcp.state", dhcp.get("state"), "STOPPED")
+    expect("dhcp.running", dhcp.get("running"), False)
+    expect("dhcp.bound", dhcp.get("bound"), False)
+    expect("dhcp.options", dhcp.get("options"), [])
+    if not isinstance(dhcp.get("counters"), dict) or \
+            dhcp["counters"].get("tx_discover") != 0:
+        errors.append(f"dhcp.counters: {dhcp.get('counters')!r}")
+expect("ready", status.get("ready"), True)
+routes = {r.get("destination"): r for r in status.get("routes", [])}
+default = routes.get("0.0.0.0/0", {})
+expect("default route", (default.get("gateway"), default.get("kind"),
+                         default.get("metric")), (gateway, "static", 0))
+connected = routes.get(address.rsplit(".", 1)[0] + ".0/24", {})
+expect("connected route", (connected.get("kind"), connected.get("metric")),
+       ("connected", 0))
 for key in ("uptime_ms", "routes", "arp", "sockets", "pool", "counters"):
     if key not in status:
         errors.append(f"no {key}")

@@ -59,6 +59,7 @@ enum fake_mode {
 	FAKE_WRONG_ID,
 	FAKE_NO_TCP,	/* an older daemon: ERROR -EOPNOTSUPP to TCP, BARRIER */
 	FAKE_MALFORMED, /* breaks the protocol in reply to one request */
+	FAKE_DHCP,	/* speaks version 2; status has DHCP and settings */
 };
 
 /* TCP_CONNECT's outcome, by the request's remote port. */
@@ -161,11 +162,78 @@ static void send_fd(int sock, const void *buf, size_t len, int fd)
 	(void)sendmsg(sock, &msg, MSG_NOSIGNAL);
 }
 
+/* The version the fake negotiates. */
+static uint8_t fake_version(void)
+{
+	return fake.mode == FAKE_DHCP ? 2 : 1;
+}
+
+/* FAKE_DHCP's status records after the interface: a DHCP route, READY,
+ * and tap7's DHCP client, settings, search list and two options. */
+static int fake_dhcp_records(struct ipc_record *recs)
+{
+	int n = 0;
+
+	recs[n].type = IPC_REC_ROUTE_V2;
+	recs[n].u.route_v2 = (struct ipc_rec_route_v2){.dst = 0,
+						       .gateway = 0x0a000001,
+						       .metric = 1024,
+						       .kind = IPC_ROUTE_DHCP};
+	n++;
+	recs[n].type = IPC_REC_READY;
+	recs[n++].u.ready =
+	    (struct ipc_rec_ready){.ready = 1, .ready_at_ms = 1500};
+	recs[n].type = IPC_REC_DHCP;
+	recs[n++].u.dhcp = (struct ipc_rec_dhcp){
+	    .state = IPC_DHCP_BOUND,
+	    .flags = IPC_DHCP_F_RUNNING | IPC_DHCP_F_BOUND,
+	    .prefix_len = 24,
+	    .addr = 0x0a000002,
+	    .server = 0x0a000001,
+	    .lease_s = 3600,
+	    .t1_s = 1800,
+	    .t2_s = 3150,
+	    .mtu = 1400,
+	    .t1_in_ms = 1795000,
+	    .t2_in_ms = 3145000,
+	    .expires_in_ms = IPC_DHCP_NEVER,
+	    .tx_discover = 1,
+	    .tx_request = 2,
+	    .rx_offer = 3,
+	    .rx_ack = 4,
+	    .corrections = 5};
+	recs[n].type = IPC_REC_NETCONF;
+	recs[n++].u.netconf = (struct ipc_rec_netconf){
+	    .flags = IPC_NETCONF_F_DHCP | IPC_NETCONF_F_CONFIGURED,
+	    .address_source = IPC_SOURCE_LEASE,
+	    .routes_source = IPC_SOURCE_LEASE,
+	    .mtu_source = IPC_SOURCE_LEASE,
+	    .dns_source = IPC_SOURCE_CONFIG,
+	    .domain_source = IPC_SOURCE_LEASE,
+	    .search_source = IPC_SOURCE_LEASE,
+	    .log_server_source = IPC_SOURCE_LEASE,
+	    .log_server = 0x0a000001,
+	    .log_port = 514,
+	    .dns = {.n = 2, .a = {0x08080808, 0x01010101}},
+	    .domain = "example.test"};
+	recs[n].type = IPC_REC_SEARCH;
+	strcpy(recs[n++].u.search.name, "a.test");
+	recs[n].type = IPC_REC_SEARCH;
+	strcpy(recs[n++].u.search.name, "b.test");
+	recs[n].type = IPC_REC_DHCP_OPTION;
+	recs[n++].u.dhcp_option = (struct ipc_rec_dhcp_option){
+	    .code = 1, .value = {.n = 4, .b = {255, 255, 255, 0}}};
+	recs[n].type = IPC_REC_DHCP_OPTION;
+	recs[n++].u.dhcp_option =
+	    (struct ipc_rec_dhcp_option){.code = 224, .value = {.n = 0}};
+	return n;
+}
+
 static void fake_status(int c, uint32_t id)
 {
 	static uint8_t out[IPC_MSG_MAX];
 	struct ipc_status_builder b;
-	struct ipc_record recs[4 + FAKE_ARP_ENTRIES];
+	struct ipc_record recs[16 + FAKE_ARP_ENTRIES];
 	int n = 0, i = 0;
 
 	memset(recs, 0, sizeof(recs));
@@ -181,6 +249,8 @@ static void fake_status(int c, uint32_t id)
 	recs[n].type = IPC_REC_ROUTE;
 	recs[n].u.route.dst = 0x0a000000;
 	recs[n++].u.route.prefix_len = 24;
+	if (fake.mode == FAKE_DHCP)
+		n += fake_dhcp_records(&recs[n]);
 	for (int k = 0; k < FAKE_ARP_ENTRIES; k++) {
 		recs[n].type = IPC_REC_ARP;
 		recs[n].u.arp.addr = 0x0a000100u + (uint32_t)k;
@@ -193,7 +263,7 @@ static void fake_status(int c, uint32_t id)
 	while (i < n) {
 		size_t len;
 
-		ipc_status_begin(&b, out, sizeof(out), 1, id);
+		ipc_status_begin(&b, out, sizeof(out), fake_version(), id);
 		while (i < n && ipc_status_add(&b, &recs[i]) == 0)
 			i++;
 		len = ipc_status_finish(&b, 0, i == n);
@@ -545,7 +615,7 @@ static void *fake_main(void *arg)
 			}
 		}
 		if (m.type == IPC_T_HELLO) {
-			struct ipc_hello_reply r = {.version = 1,
+			struct ipc_hello_reply r = {.version = fake_version(),
 						    .capabilities = IPC_CAP_UDP,
 						    .msg_max = IPC_MSG_MAX};
 
@@ -1717,6 +1787,193 @@ START_TEST(test_barrier_returns_only_after_the_daemon_answers)
 }
 END_TEST
 
+/* A version 2 daemon's DHCP client, settings, options, READY and route
+ * metrics come out decoded, per interface, named. */
+START_TEST(test_status_decodes_dhcp_and_settings)
+{
+	struct utcp_status *st = NULL;
+	const struct utcp_settings *set;
+	const struct utcp_dhcp *dh;
+	struct utcp *u;
+	int err;
+
+	fake_start(FAKE_DHCP);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	ck_assert(st->ready);
+	ck_assert_uint_eq(st->ready_at_ms, 1500);
+	/* the version 1 route, then the version 2 one */
+	ck_assert_uint_eq(st->n_routes, 2);
+	ck_assert_int_eq(st->routes[0].kind, UTCP_ROUTE_CONNECTED);
+	ck_assert_uint_eq(st->route_metrics[0], 0);
+	ck_assert_int_eq(st->routes[1].kind, UTCP_ROUTE_DHCP);
+	ck_assert_str_eq(utcp_route_kind_name(st->routes[1].kind), "dhcp");
+	ck_assert_uint_eq(st->route_metrics[1], 1024);
+	ck_assert_str_eq(st->routes[1].interface, "tap7");
+
+	ck_assert_uint_eq(st->n_dhcp, 1);
+	dh = &st->dhcp[0];
+	ck_assert_str_eq(dh->interface, "tap7");
+	ck_assert_int_eq(dh->state, UTCP_DHCP_BOUND);
+	ck_assert_str_eq(utcp_dhcp_state_name(dh->state), "BOUND");
+	ck_assert(dh->running && dh->bound && !dh->options_truncated);
+	ck_assert_uint_eq(ntohl(dh->address.s_addr), 0x0a000002);
+	ck_assert_uint_eq(dh->prefix_len, 24);
+	ck_assert_uint_eq(ntohl(dh->server.s_addr), 0x0a000001);
+	ck_assert_uint_eq(dh->lease_s, 3600);
+	ck_assert_uint_eq(dh->t1_s, 1800);
+	ck_assert_uint_eq(dh->t2_s, 3150);
+	ck_assert_uint_eq(dh->mtu, 1400);
+	ck_assert_uint_eq(dh->t1_in_ms, 1795000);
+	ck_assert_uint_eq(dh->t2_in_ms, 3145000);
+	ck_assert(dh->expires_in_ms == UTCP_DHCP_NEVER);
+	ck_assert_uint_eq(dh->counters.tx_discover, 1);
+	ck_assert_uint_eq(dh->counters.tx_request, 2);
+	ck_assert_uint_eq(dh->counters.rx_offer, 3);
+	ck_assert_uint_eq(dh->counters.rx_ack, 4);
+	ck_assert_uint_eq(dh->counters.corrections, 5);
+
+	ck_assert_uint_eq(st->n_settings, 1);
+	set = &st->settings[0];
+	ck_assert_str_eq(set->interface, "tap7");
+	ck_assert(set->dhcp && set->configured);
+	ck_assert_int_eq(set->address_source, UTCP_SOURCE_LEASE);
+	ck_assert_int_eq(set->dns_source, UTCP_SOURCE_CONFIG);
+	ck_assert_int_eq(set->ntp_source, UTCP_SOURCE_NONE);
+	ck_assert_str_eq(utcp_source_name(set->dns_source), "config");
+	ck_assert_str_eq(utcp_source_name(set->address_source), "lease");
+	ck_assert_uint_eq(set->n_dns, 2);
+	ck_assert_uint_eq(ntohl(set->dns[1].s_addr), 0x01010101);
+	ck_assert_uint_eq(set->n_ntp, 0);
+	ck_assert_str_eq(set->domain, "example.test");
+	ck_assert_uint_eq(set->n_search, 2);
+	ck_assert_str_eq(set->search[0], "a.test");
+	ck_assert_str_eq(set->search[1], "b.test");
+	ck_assert(set->has_log_server);
+	ck_assert_uint_eq(ntohl(set->log_server.s_addr), 0x0a000001);
+	ck_assert_uint_eq(set->log_port, 514);
+
+	ck_assert_uint_eq(st->n_dhcp_options, 2);
+	ck_assert_str_eq(st->dhcp_options[0].interface, "tap7");
+	ck_assert_uint_eq(st->dhcp_options[0].code, 1);
+	ck_assert_uint_eq(st->dhcp_options[0].length, 4);
+	ck_assert_uint_eq(st->dhcp_options[0].value[3], 0);
+	ck_assert_uint_eq(st->dhcp_options[0].value[2], 255);
+	ck_assert_str_eq(utcp_dhcp_option_name(1), "subnet_mask");
+	ck_assert_str_eq(utcp_dhcp_option_name(121), "classless_static_routes");
+	ck_assert_uint_eq(st->dhcp_options[1].code, 224);
+	ck_assert_uint_eq(st->dhcp_options[1].length, 0);
+	ck_assert_ptr_null(utcp_dhcp_option_name(224));
+	ck_assert_str_eq(utcp_dhcp_state_name(UTCP_DHCP_INIT_REBOOT),
+			 "INIT-REBOOT");
+	ck_assert_str_eq(utcp_dhcp_state_name((enum utcp_dhcp_state)99), "?");
+	utcp_status_free(st);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
+/* An option's value as text: decoded when its shape is known and its
+ * bytes fit it, else hex. */
+struct option_case {
+	uint8_t code;
+	uint8_t length;
+	const char *value;
+	bool decoded;
+	const char *text;
+};
+
+static const struct option_case option_cases[] = {
+    {1, 4, "\xff\xff\xff\x00", true, "255.255.255.0"},
+    {6, 8, "\x0a\x00\x00\x01\x08\x08\x08\x08", true, "10.0.0.1 8.8.8.8"},
+    {3, 5, "\x0a\x00\x00\x01\x01", false, "0a00000101"},
+    {26, 2, "\x05\x78", true, "1400"},
+    {26, 3, "\x05\x78\x00", false, "057800"},
+    {51, 4, "\x00\x00\x0e\x10", true, "3600"},
+    {2, 4, "\xff\xff\xf1\xf0", true, "-3600"},
+    {15, 12, "example.test", true, "example.test"},
+    {15, 3, "a\nb", false, "610a62"},
+    {53, 1, "\x05", true, "DHCPACK"},
+    {53, 1, "\x09", false, "09"},
+    {55, 3, "\x01\x03\x06", true, "1 3 6"},
+    {33, 8, "\x0a\x01\x00\x00\x0a\x00\x00\x01", true, "10.1.0.0 via 10.0.0.1"},
+    {121, 13, "\x18\x0a\x01\x02\x0a\x00\x00\x01\x00\x0a\x00\x00\x01", true,
+     "10.1.2.0/24 via 10.0.0.1, 0.0.0.0/0 via 10.0.0.1"},
+    {121, 5, "\x21\x0a\x00\x00\x01", false, "210a000001"},
+    {121, 4, "\x18\x0a\x01\x02", false, "180a0102"},
+    /* RFC 3397: the second name points back into the first */
+    {119, 12,
+     "\x01"
+     "a\x04test\x00\x01"
+     "b\xc0\x02",
+     true, "a.test b.test"},
+    /* a pointer to itself */
+    {119, 2, "\xc0\x00", false, "c000"},
+    {224, 3, "\x00\x0a\xff", false, "000aff"},
+    {80, 0, "", false, ""},
+};
+
+#define N_OPTION_CASES (sizeof(option_cases) / sizeof(option_cases[0]))
+
+START_TEST(test_dhcp_option_text_decodes_known_options)
+{
+	const struct option_case *c = &option_cases[_i];
+	struct utcp_dhcp_option o = {.code = c->code, .length = c->length};
+	char buf[128];
+
+	memcpy(o.value, c->value, c->length);
+	ck_assert_msg(utcp_dhcp_option_text(&o, buf, sizeof(buf)) == c->decoded,
+		      "option %u: decoded", c->code);
+	ck_assert_str_eq(buf, c->text);
+}
+END_TEST
+
+/* Text that does not fit is cut, never written past the buffer. */
+START_TEST(test_dhcp_option_text_is_cut_to_the_buffer)
+{
+	struct utcp_dhcp_option o = {.code = 224, .length = 255};
+	char buf[8];
+
+	memset(o.value, 0xab, sizeof(o.value));
+	memset(buf, 'x', sizeof(buf));
+	ck_assert(!utcp_dhcp_option_text(&o, buf, 5));
+	ck_assert_str_eq(buf, "abab");
+	ck_assert_int_eq(buf[5], 'x');
+	o.code = 6;
+	o.length = 8;
+	memcpy(o.value, "\x0a\x00\x00\x01\x08\x08\x08\x08", 8);
+	memset(buf, 'x', sizeof(buf));
+	ck_assert(utcp_dhcp_option_text(&o, buf, 6));
+	ck_assert_str_eq(buf, "10.0.");
+	ck_assert_int_eq(buf[6], 'x');
+}
+END_TEST
+
+/* A version 1 daemon says nothing of DHCP: none listed, not ready,
+ * metrics 0. */
+START_TEST(test_status_from_a_version_1_daemon_has_no_dhcp)
+{
+	struct utcp_status *st = NULL;
+	struct utcp *u;
+	int err;
+
+	fake_start(FAKE_NORMAL);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	ck_assert(!st->ready);
+	ck_assert_uint_eq(st->n_routes, 1);
+	ck_assert_uint_eq(st->route_metrics[0], 0);
+	ck_assert_uint_eq(st->n_dhcp, 0);
+	ck_assert_uint_eq(st->n_settings, 0);
+	ck_assert_uint_eq(st->n_dhcp_options, 0);
+	utcp_status_free(st);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
 START_TEST(test_daemon_without_tcp_answers_eopnotsupp)
 {
 	struct utcp_status *st = NULL;
@@ -1925,6 +2182,11 @@ static Suite *libutcp_suite(void)
 	tcase_add_test(tc, test_no_common_version_is_reported);
 	tcase_add_test(tc, test_reply_with_wrong_id_breaks_the_connection);
 	tcase_add_test(tc, test_helpers);
+	tcase_add_test(tc, test_status_decodes_dhcp_and_settings);
+	tcase_add_test(tc, test_status_from_a_version_1_daemon_has_no_dhcp);
+	tcase_add_loop_test(tc, test_dhcp_option_text_decodes_known_options, 0,
+			    (int)N_OPTION_CASES);
+	tcase_add_test(tc, test_dhcp_option_text_is_cut_to_the_buffer);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tcp");

@@ -49,6 +49,7 @@
 #include "control_limits.h"
 #include "log.h"
 #include "loop.h"
+#include "netconf.h"
 #include "sim.h"
 #include "tcp.h"
 #include "utcp.h"
@@ -453,6 +454,224 @@ START_TEST(test_hello_then_status_describes_the_daemon)
 	ck_assert_int_eq(utcp_status(u, &st), 0);
 	utcp_status_free(st);
 	utcp_close(u);
+}
+END_TEST
+
+/* Receives one reply on a raw control connection: the message, and the
+ * descriptor it carried (-1 when none). */
+static void raw_reply(int fd, uint8_t *buf, size_t cap, struct ipc_msg *m,
+		      int *passed)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf.b,
+			    .msg_controllen = sizeof(cbuf.b)};
+	struct cmsghdr *c;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(ipc_msg_decode(buf, (size_t)n, m), 0);
+	*passed = -1;
+	c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(passed, CMSG_DATA(c), sizeof(int));
+}
+
+/* Without a netconf, the settings are the configuration's: a static
+ * address, the configured MTU; DHCP stopped (the placeholder runs
+ * none); READY since every interface has its address; a static route
+ * shows as static with its metric. */
+static void add_default_route_fn(void *arg)
+{
+	(void)arg;
+	ck_assert_int_eq(
+	    stack_route_add_metric(W.d.stack, 0, 0, PEER_ADDR, 0, 100), 0);
+}
+
+START_TEST(test_status_shows_dhcp_and_settings_from_the_config)
+{
+	struct utcp *u = client();
+	const struct utcp_settings *set;
+	struct utcp_status *st;
+
+	on_loop(add_default_route_fn, NULL);
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	ck_assert(st->ready);
+	ck_assert_uint_eq(st->n_dhcp, 1);
+	ck_assert_str_eq(st->dhcp[0].interface, "sim0");
+	ck_assert_int_eq(st->dhcp[0].state, UTCP_DHCP_STOPPED);
+	ck_assert(!st->dhcp[0].running && !st->dhcp[0].bound);
+	ck_assert_uint_eq(st->dhcp[0].expires_in_ms, 0);
+	ck_assert_uint_eq(st->dhcp[0].counters.tx_discover, 0);
+	ck_assert_uint_eq(st->n_settings, 1);
+	set = &st->settings[0];
+	ck_assert_str_eq(set->interface, "sim0");
+	ck_assert(!set->dhcp && set->configured);
+	ck_assert_int_eq(set->address_source, UTCP_SOURCE_CONFIG);
+	ck_assert_int_eq(set->mtu_source, UTCP_SOURCE_CONFIG);
+	ck_assert_int_eq(set->routes_source, UTCP_SOURCE_NONE);
+	ck_assert_int_eq(set->dns_source, UTCP_SOURCE_NONE);
+	ck_assert_int_eq(set->log_server_source, UTCP_SOURCE_NONE);
+	ck_assert_uint_eq(set->n_dns, 0);
+	ck_assert(!set->has_log_server);
+	ck_assert_uint_eq(st->n_dhcp_options, 0);
+	ck_assert_uint_eq(st->n_routes, 2);
+	for (size_t i = 0; i < st->n_routes; i++) {
+		if (st->routes[i].prefix_len != 0)
+			continue;
+		ck_assert_int_eq(st->routes[i].kind, UTCP_ROUTE_STATIC);
+		ck_assert_uint_eq(ntohl(st->routes[i].gateway.s_addr),
+				  PEER_ADDR);
+		ck_assert_uint_eq(st->route_metrics[i], 100);
+	}
+	utcp_status_free(st);
+	utcp_close(u);
+}
+END_TEST
+
+/* The daemon's netconf, as the DHCP wiring fills it. */
+static struct netconf test_netconf;
+
+static void set_netconf_fn(void *arg)
+{
+	W.d.netconf = arg;
+}
+
+/* With a netconf: every setting with its source, the search list in
+ * order, READY and when it came. */
+START_TEST(test_status_shows_the_netconf_settings_and_sources)
+{
+	struct netconf *nc = &test_netconf;
+	struct netconf_if *nif = &nc->ifs[0];
+	struct utcp *u = client();
+	const struct utcp_settings *set;
+	struct utcp_status *st;
+
+	memset(nc, 0, sizeof(*nc));
+	nc->nifs = 1;
+	nc->ready = true;
+	nc->ready_ns = W.d.start_ns + 2500 * 1000000ull;
+	nif->dhcp = true;
+	nif->configured = true;
+	nif->address_src = NETCONF_LEASE;
+	nif->routes_src = NETCONF_LEASE;
+	nif->mtu_src = NETCONF_CONFIG;
+	nif->dns[0] = 0x0a000001;
+	nif->dns[1] = 0x08080808;
+	nif->ndns = 2;
+	nif->dns_src = NETCONF_LEASE;
+	snprintf(nif->domain, sizeof(nif->domain), "example.test");
+	nif->domain_src = NETCONF_LEASE;
+	snprintf(nif->search[0], sizeof(nif->search[0]), "a.test");
+	snprintf(nif->search[1], sizeof(nif->search[1]), "b.test");
+	nif->nsearch = 2;
+	nif->search_src = NETCONF_LEASE;
+	nif->log_server = 0x0a000001;
+	nif->log_port = 514;
+	nif->log_server_src = NETCONF_CONFIG;
+	for (int i = 0; i < DHCP_ADDRS_MAX; i++)
+		nif->ntp[i] = 0x0a000010u + (uint32_t)i;
+	nif->nntp = DHCP_ADDRS_MAX;
+	nif->ntp_src = NETCONF_LEASE;
+	on_loop(set_netconf_fn, nc);
+
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	ck_assert(st->ready);
+	ck_assert_uint_eq(st->ready_at_ms, 2500);
+	ck_assert_uint_eq(st->n_settings, 1);
+	set = &st->settings[0];
+	ck_assert(set->dhcp && set->configured);
+	ck_assert_int_eq(set->address_source, UTCP_SOURCE_LEASE);
+	ck_assert_int_eq(set->routes_source, UTCP_SOURCE_LEASE);
+	ck_assert_int_eq(set->mtu_source, UTCP_SOURCE_CONFIG);
+	ck_assert_int_eq(set->dns_source, UTCP_SOURCE_LEASE);
+	ck_assert_uint_eq(set->n_dns, 2);
+	ck_assert_uint_eq(ntohl(set->dns[1].s_addr), 0x08080808);
+	ck_assert_str_eq(set->domain, "example.test");
+	ck_assert_int_eq(set->domain_source, UTCP_SOURCE_LEASE);
+	ck_assert_uint_eq(set->n_search, 2);
+	ck_assert_str_eq(set->search[0], "a.test");
+	ck_assert_str_eq(set->search[1], "b.test");
+	ck_assert_int_eq(set->search_source, UTCP_SOURCE_LEASE);
+	ck_assert(set->has_log_server);
+	ck_assert_uint_eq(ntohl(set->log_server.s_addr), 0x0a000001);
+	ck_assert_uint_eq(set->log_port, 514);
+	ck_assert_int_eq(set->log_server_source, UTCP_SOURCE_CONFIG);
+	/* the most a lease may carry */
+	ck_assert_uint_eq(set->n_ntp, DHCP_ADDRS_MAX);
+	ck_assert_uint_eq(ntohl(set->ntp[DHCP_ADDRS_MAX - 1].s_addr),
+			  0x0a000010u + DHCP_ADDRS_MAX - 1);
+	ck_assert_int_eq(set->ntp_source, UTCP_SOURCE_LEASE);
+	utcp_status_free(st);
+
+	/* not ready yet: said so */
+	nc->ready = false;
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	ck_assert(!st->ready);
+	ck_assert_uint_eq(st->ready_at_ms, 0);
+	utcp_status_free(st);
+	on_loop(set_netconf_fn, NULL);
+	utcp_close(u);
+}
+END_TEST
+
+/* A version 1 client gets ROUTE records, a version 2 one ROUTE_V2;
+ * both get READY, DHCP and NETCONF (new types an old reader skips). */
+static void status_record_types(uint16_t version_max, bool seen[256])
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct ipc_hello hello = {IPC_VERSION_MIN, version_max};
+	struct ipc_hello_reply hr;
+	struct ipc_status_chunk chunk;
+	struct ipc_record_iter it;
+	struct ipc_record r;
+	uint8_t buf[IPC_MSG_MAX];
+	struct ipc_msg m;
+	int fd, passed, len;
+
+	memset(seen, 0, 256);
+	memcpy(addr.sun_path, W.path, strlen(W.path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
+			 0);
+	len = ipc_encode_hello(buf, sizeof(buf), 1, &hello);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &passed);
+	ck_assert_int_eq(ipc_decode_hello_reply(&m, &hr), 0);
+	ck_assert_uint_eq(hr.version, version_max);
+	len = ipc_encode_status(buf, sizeof(buf), (uint8_t)hr.version, 2);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	do {
+		raw_reply(fd, buf, sizeof(buf), &m, &passed);
+		ck_assert_uint_eq(m.version, version_max);
+		ck_assert_int_eq(ipc_decode_status_reply(&m, &chunk), 0);
+		ipc_record_iter_init(&it, &chunk);
+		while (ipc_record_next(&it, &r))
+			seen[r.type & 0xff] = true;
+	} while (!chunk.last);
+	close(fd);
+}
+
+START_TEST(test_status_routes_follow_the_clients_version)
+{
+	bool seen[256];
+
+	status_record_types(1, seen);
+	ck_assert(seen[IPC_REC_ROUTE] && !seen[IPC_REC_ROUTE_V2]);
+	ck_assert(seen[IPC_REC_READY] && seen[IPC_REC_DHCP] &&
+		  seen[IPC_REC_NETCONF]);
+	status_record_types(2, seen);
+	ck_assert(!seen[IPC_REC_ROUTE] && seen[IPC_REC_ROUTE_V2]);
+	ck_assert(seen[IPC_REC_READY] && seen[IPC_REC_DHCP] &&
+		  seen[IPC_REC_NETCONF]);
 }
 END_TEST
 
@@ -1854,34 +2073,6 @@ END_TEST
 
 /* ---- the daemon's blocking TCP_CONNECT (libutcp no longer sends it) --- */
 
-/* Receives one reply on a raw control connection: the message, and the
- * descriptor it carried (-1 when none). */
-static void raw_reply(int fd, uint8_t *buf, size_t cap, struct ipc_msg *m,
-		      int *passed)
-{
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = {.iov_base = buf, .iov_len = cap};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = cbuf.b,
-			    .msg_controllen = sizeof(cbuf.b)};
-	struct cmsghdr *c;
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	ssize_t n;
-
-	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
-	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	ck_assert_int_gt(n, 0);
-	ck_assert_int_eq(ipc_msg_decode(buf, (size_t)n, m), 0);
-	*passed = -1;
-	c = CMSG_FIRSTHDR(&mh);
-	if (c && c->cmsg_type == SCM_RIGHTS)
-		memcpy(passed, CMSG_DATA(c), sizeof(int));
-}
-
 START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -1890,7 +2081,8 @@ START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
 				      .remote_port = TCP_ECHO,
 				      .timeout_ms = 5000};
 	struct ipc_tcp_open_reply r;
-	uint8_t buf[IPC_MSG_MAX];
+	struct ipc_hello_reply hr;
+	uint8_t buf[IPC_MSG_MAX], version;
 	struct ipc_msg m;
 	char got[4];
 	int fd, conn, len;
@@ -1903,8 +2095,11 @@ START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
 	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
 	raw_reply(fd, buf, sizeof(buf), &m, &conn);
 	ck_assert_int_eq(conn, -1);
+	ck_assert_int_eq(ipc_decode_hello_reply(&m, &hr), 0);
+	ck_assert_int_eq(hr.status, 0);
+	version = (uint8_t)hr.version;
 	/* without NONBLOCK: the reply comes once established, with it */
-	len = ipc_encode_tcp_connect(buf, sizeof(buf), 1, 2, &req);
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), version, 2, &req);
 	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
 	raw_reply(fd, buf, sizeof(buf), &m, &conn);
 	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
@@ -1917,7 +2112,7 @@ START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
 	close(conn);
 	/* a refusal is the reply's status, without a descriptor */
 	req.remote_port = TCP_ECHO + 1;
-	len = ipc_encode_tcp_connect(buf, sizeof(buf), 1, 3, &req);
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), version, 3, &req);
 	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
 	raw_reply(fd, buf, sizeof(buf), &m, &conn);
 	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
@@ -2221,6 +2416,9 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_hello_then_status_describes_the_daemon);
+	tcase_add_test(tc, test_status_shows_dhcp_and_settings_from_the_config);
+	tcase_add_test(tc, test_status_shows_the_netconf_settings_and_sources);
+	tcase_add_test(tc, test_status_routes_follow_the_clients_version);
 	tcase_add_test(tc, test_socket_path_comes_from_the_environment);
 	tcase_add_test(tc, test_udp_open_failure_is_the_stacks_status);
 	tcase_add_test(tc, test_udp_datagram_to_the_peer_and_its_echo_back);

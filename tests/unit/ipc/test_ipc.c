@@ -677,6 +677,82 @@ START_TEST(test_status_reply_owner_and_link_records)
 }
 END_TEST
 
+/* Builds a one-chunk reply with the DHCP sample's records; returns its
+ * length. */
+static size_t build_dhcp_sample(void)
+{
+	struct ipc_status_builder b;
+
+	ck_assert_int_eq(ipc_status_begin(&b, buf, IPC_MSG_MAX, 2, 9), 0);
+	for (size_t i = 0; i < N_SAMPLE_RECORDS_DHCP; i++)
+		ck_assert_int_eq(ipc_status_add(&b, &sample_records_dhcp[i]),
+				 0);
+	return ipc_status_finish(&b, 0, true);
+}
+
+/* The DHCP and settings records (ROUTE_V2, READY, DHCP, NETCONF,
+ * SEARCH, DHCP_OPTION) round-trip, every field. */
+START_TEST(test_status_reply_dhcp_records_round_trip)
+{
+	struct ipc_status_chunk c;
+	struct ipc_record_iter it;
+	struct ipc_record got;
+	size_t len = build_dhcp_sample(), n = 0;
+	struct ipc_msg m = decode_ok(len);
+
+	ck_assert_uint_eq(m.version, 2);
+	ck_assert_int_eq(ipc_decode_status_reply(&m, &c), 0);
+	ipc_record_iter_init(&it, &c);
+	while (ipc_record_next(&it, &got)) {
+		ck_assert_uint_lt(n, N_SAMPLE_RECORDS_DHCP);
+		ck_assert_uint_eq(got.type, sample_records_dhcp[n].type);
+		ck_assert_mem_eq(&got.u, &sample_records_dhcp[n].u,
+				 sizeof(got.u));
+		n++;
+	}
+	ck_assert_uint_eq(n, N_SAMPLE_RECORDS_DHCP);
+}
+END_TEST
+
+/* The longest values fit: a 255-byte option value (any bytes), a
+ * 255-byte domain, eight addresses; a longer domain is cut. */
+START_TEST(test_status_reply_dhcp_records_at_their_limits)
+{
+	struct ipc_record opt = {.type = IPC_REC_DHCP_OPTION};
+	struct ipc_record nc = {.type = IPC_REC_NETCONF};
+	struct ipc_status_builder b;
+	struct ipc_status_chunk c;
+	struct ipc_record_iter it;
+	struct ipc_record got;
+	struct ipc_msg m;
+	size_t len;
+
+	opt.u.dhcp_option.code = 254;
+	opt.u.dhcp_option.value.n = IPC_BYTES_MAX;
+	for (int i = 0; i < IPC_BYTES_MAX; i++)
+		opt.u.dhcp_option.value.b[i] = (uint8_t)(i * 7);
+	nc.u.netconf.dns.n = IPC_ADDRS_MAX;
+	for (int i = 0; i < IPC_ADDRS_MAX; i++)
+		nc.u.netconf.dns.a[i] = 0x0a000001u + (uint32_t)i;
+	memset(nc.u.netconf.domain, 'd', IPC_DNAME_MAX);
+	ipc_status_begin(&b, buf, IPC_MSG_MAX, 2, 1);
+	ck_assert_int_eq(ipc_status_add(&b, &opt), 0);
+	ck_assert_int_eq(ipc_status_add(&b, &nc), 0);
+	len = ipc_status_finish(&b, 0, true);
+	m = decode_ok(len);
+	ck_assert_int_eq(ipc_decode_status_reply(&m, &c), 0);
+	ipc_record_iter_init(&it, &c);
+	ck_assert(ipc_record_next(&it, &got));
+	ck_assert_mem_eq(&got.u.dhcp_option, &opt.u.dhcp_option,
+			 sizeof(opt.u.dhcp_option));
+	ck_assert(ipc_record_next(&it, &got));
+	ck_assert_uint_eq(got.u.netconf.dns.n, IPC_ADDRS_MAX);
+	ck_assert_uint_eq(got.u.netconf.dns.a[IPC_ADDRS_MAX - 1], 0x0a000008);
+	ck_assert_uint_eq(strlen(got.u.netconf.domain), IPC_DNAME_MAX);
+	ck_assert(!ipc_record_next(&it, &got));
+}
+END_TEST
+
 START_TEST(test_status_builder_cuts_and_cleans_strings)
 {
 	struct ipc_status_builder b;
@@ -821,6 +897,85 @@ static const struct reply_poke reply_pokes[] = {
 };
 
 #define N_REPLY_POKES (sizeof(reply_pokes) / sizeof(reply_pokes[0]))
+
+static const struct wire_layout route_v2_record =
+    WIRE_LAYOUT(IPC_REC_ROUTE_V2_LAYOUT);
+static const struct wire_layout ready_record =
+    WIRE_LAYOUT(IPC_REC_READY_LAYOUT);
+static const struct wire_layout dhcp_record = WIRE_LAYOUT(IPC_REC_DHCP_LAYOUT);
+static const struct wire_layout netconf_record =
+    WIRE_LAYOUT(IPC_REC_NETCONF_LAYOUT);
+static const struct wire_layout search_record =
+    WIRE_LAYOUT(IPC_REC_SEARCH_LAYOUT);
+static const struct wire_layout dhcp_option_record =
+    WIRE_LAYOUT(IPC_REC_DHCP_OPTION_LAYOUT);
+
+/* The DHCP sample's records poked out of range (record: its index in
+ * sample_records_dhcp). An `addrs` field is poked at its count byte. */
+static const struct reply_poke dhcp_pokes[] = {
+    {"a route kind past dhcp", 0, &route_v2_record, "kind", IPC_ROUTE_COUNT},
+    {"a ROUTE_V2's reserved bits", 0, &route_v2_record, "reserved", 1},
+    {"a negative route ifindex", 0, &route_v2_record, "ifindex", 0x80000000u},
+    {"ready 2", 1, &ready_record, "ready", 2},
+    {"READY's reserved bits", 1, &ready_record, "reserved", 1},
+    {"a DHCP state past REBOOTING", 2, &dhcp_record, "state", IPC_DHCP_COUNT},
+    {"an unknown DHCP flag", 2, &dhcp_record, "flags", 0x08},
+    {"a DHCP prefix_len 33", 2, &dhcp_record, "prefix_len", 33},
+    {"a negative DHCP ifindex", 2, &dhcp_record, "ifindex", 0x80000000u},
+    {"an unknown NETCONF flag", 3, &netconf_record, "flags", 0x04},
+    {"an unknown address source", 3, &netconf_record, "address_source",
+     IPC_SOURCE_COUNT},
+    {"an unknown ntp source", 3, &netconf_record, "ntp_source",
+     IPC_SOURCE_COUNT},
+    {"nine DNS servers", 3, &netconf_record, "dns", IPC_ADDRS_MAX + 1},
+    {"a DNS server past the count", 3, &netconf_record, "dns", 1},
+    {"NETCONF's reserved bits", 3, &netconf_record, "reserved", 1},
+    {"an empty search entry", 4, &search_record, "name", 0},
+    {"option 0 (PAD)", 5, &dhcp_option_record, "code", 0},
+    {"option 255 (END)", 5, &dhcp_option_record, "code", 255},
+    {"an option value past the record", 5, &dhcp_option_record, "value", 5},
+};
+
+#define N_DHCP_POKES (sizeof(dhcp_pokes) / sizeof(dhcp_pokes[0]))
+
+/* The record `index` of the reply in buf, at its body. */
+static uint8_t *record_body(size_t index)
+{
+	return sample_record(index) + IPC_REC_HDR_LEN;
+}
+
+START_TEST(test_status_reply_dhcp_records_malformed_are_rejected)
+{
+	const struct reply_poke *t = &dhcp_pokes[_i];
+	size_t len = build_dhcp_sample();
+	struct ipc_status_chunk c;
+	struct ipc_msg m = decode_ok(len);
+
+	unsigned size;
+	size_t at = wire_offset(t->layout, t->field, &size);
+
+	ck_assert_int_eq(ipc_decode_status_reply(&m, &c), 0);
+	if (size == IPC_WIRE_addrs)
+		record_body((size_t)t->record)[at] = (uint8_t)t->value;
+	else
+		wire_poke(record_body((size_t)t->record), t->layout, t->field,
+			  t->value);
+	ck_assert_msg(ipc_decode_status_reply(&m, &c) == -EBADMSG,
+		      "%s accepted", t->what);
+}
+END_TEST
+
+/* A version 1 ROUTE is connected or static: dhcp is ROUTE_V2's. */
+START_TEST(test_status_reply_route_v1_has_no_dhcp_kind)
+{
+	size_t len = build_sample();
+	struct ipc_status_chunk c;
+	struct ipc_msg m = decode_ok(len);
+
+	wire_poke(record_body(2), &route_record, "kind", IPC_ROUTE_DHCP);
+	ck_assert_int_eq(ipc_decode_status_reply(&m, &c), -EBADMSG);
+}
+END_TEST
 
 START_TEST(test_status_reply_malformed_is_rejected)
 {
@@ -1060,6 +1215,12 @@ static Suite *ipc_suite(void)
 	tc = tcase_create("status");
 	tcase_add_test(tc, test_status_reply_round_trips_every_record);
 	tcase_add_test(tc, test_status_reply_owner_and_link_records);
+	tcase_add_test(tc, test_status_reply_dhcp_records_round_trip);
+	tcase_add_test(tc, test_status_reply_dhcp_records_at_their_limits);
+	tcase_add_loop_test(
+	    tc, test_status_reply_dhcp_records_malformed_are_rejected, 0,
+	    (int)N_DHCP_POKES);
+	tcase_add_test(tc, test_status_reply_route_v1_has_no_dhcp_kind);
 	tcase_add_test(tc, test_status_builder_cuts_and_cleans_strings);
 	tcase_add_test(tc, test_status_builder_fills_chunks_to_the_bound);
 	tcase_add_test(tc, test_status_reply_error_must_be_last_and_empty);

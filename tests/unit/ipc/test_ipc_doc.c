@@ -65,7 +65,8 @@ static const char *document(void)
 static bool is_string(const struct wire_field *f)
 {
 	return strcmp(f->kind, "name") == 0 || strcmp(f->kind, "ifname") == 0 ||
-	       strcmp(f->kind, "counter_name") == 0;
+	       strcmp(f->kind, "counter_name") == 0 ||
+	       strcmp(f->kind, "dname") == 0 || strcmp(f->kind, "bytes") == 0;
 }
 
 /* Copies the cell starting at *p (after a '|') into out, trimmed, and

@@ -104,12 +104,16 @@ struct status_reply {
 	int32_t status;
 	bool records;
 	bool added;
+	bool dhcp;	 /* the DHCP sample's records instead */
+	uint8_t version; /* 0: 1 */
 };
 
 static const struct status_reply status_reply = {.records = true};
 static const struct status_reply status_reply_failed = {.status = -ENOMEM};
 static const struct status_reply status_reply_added = {.records = true,
 						       .added = true};
+static const struct status_reply status_reply_dhcp = {
+    .records = true, .dhcp = true, .version = 2};
 
 static const struct ipc_dgram_hdr dgram = {.addr = 0x0a000001, .port = 53};
 static const struct ipc_dgram_hdr dgram_error = {.addr = 0x0a000001,
@@ -180,11 +184,16 @@ static int encode_status_reply(const void *value, uint32_t id,
 	struct ipc_record_iter it;
 	size_t n = !v->records ? 0
 		   : v->added  ? N_SAMPLE_RECORDS_ADDED
+		   : v->dhcp   ? N_SAMPLE_RECORDS_DHCP
 			       : N_RECORDS;
+	uint8_t version = v->version ? v->version : 1;
 
 	_Static_assert(N_SAMPLE_RECORDS_ADDED <= N_RECORDS, "r holds them");
+	_Static_assert(N_SAMPLE_RECORDS_DHCP <= N_RECORDS, "r holds them");
 	if (v->added)
 		memcpy(r, sample_records_added, sizeof(sample_records_added));
+	else if (v->dhcp)
+		memcpy(r, sample_records_dhcp, sizeof(sample_records_dhcp));
 	else
 		memcpy(r, sample_records, sizeof(sample_records));
 	if (from) {
@@ -194,7 +203,7 @@ static int encode_status_reply(const void *value, uint32_t id,
 		for (n = 0; n < N_RECORDS && ipc_record_next(&it, &r[n]); n++)
 			;
 	}
-	if (ipc_status_begin(&b, out, IPC_MSG_MAX, 1, id))
+	if (ipc_status_begin(&b, out, IPC_MSG_MAX, version, id))
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (ipc_status_add(&b, &r[i]))
@@ -297,6 +306,19 @@ static const struct vector vectors[] = {
      "5554010080030000000000540000000d000000000001000200090018000003e8"
      "00000011000021220000003141424344000a00240000000901000000c1c2c3c4"
      "c5c6c7c8d1d2d3d4d5d6d7d8e1e2e3e4e5e6e7e8"},
+    {"status_reply_dhcp", encode_status_reply, &status_reply_dhcp, 16, false,
+     "555402008003000000000175000000100000000000010007000b0018c0a80000"
+     "0a0000fe000000030102030410020000000c0010010000000000000000001234"
+     "000d00a400000001060318000a0000320a00000100000e100000070800000c4e"
+     "0000057800000000000000110000000000002122ffffffffffffffff00000000"
+     "0000003100000000000000320000000000000033000000000000003400000000"
+     "0000004100000000000000420000000000000043000000000000005100000000"
+     "0000005200000000000000530000000000000054000000000000005500000000"
+     "00000056000e0067000000010302020101020202000002020a00000102080808"
+     "0801010101000000000000000000000000000000000000000000000000000000"
+     "0000000000000000000000000000000000000000000000000000000000000c65"
+     "78616d706c652e74657374000f000f0000000106612e746573740010000e0000"
+     "00010104ffffff000010000d00000001e003000aff"},
     {"status_reply_failed", encode_status_reply, &status_reply_failed, 12,
      false, "5554010080030000000000180000000cfffffff400010000"},
     {"dgram", encode_dgram, &dgram, 0, true, "0a0000010035000000000000"},

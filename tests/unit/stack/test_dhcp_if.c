@@ -28,6 +28,7 @@ struct req {
 	uint32_t ciaddr;
 	uint32_t requested; /* option 50, 0: none */
 	uint32_t server_id; /* option 54, 0: none */
+	uint16_t max_msg;   /* option 57, 0: none */
 	uint8_t eth_dst[6];
 	uint8_t chaddr[6];
 };
@@ -114,6 +115,8 @@ static bool parse_request(const struct pkt *f, struct req *r)
 			r->requested = get_be32(o + 2);
 		if (o[0] == DHCP_OPT_SERVER_ID)
 			r->server_id = get_be32(o + 2);
+		if (o[0] == DHCP_OPT_MAX_MSG_SIZE)
+			r->max_msg = get_be16(o + 2);
 		o += 2 + o[1];
 	}
 	return true;
@@ -384,6 +387,8 @@ START_TEST(test_acquire_applies_address_121_routes_and_mtu)
 	ck_assert(memcmp(disc.eth_dst, BCAST_MAC, 6) == 0);
 	ck_assert_uint_eq(disc.ip_src, 0);
 	ck_assert_uint_eq(disc.ip_dst, IPV4_BROADCAST);
+	/* Replies fit the link unfragmented: 1500 - 20 - 8. */
+	ck_assert_uint_eq(disc.max_msg, 1472);
 	ck_assert_uint_eq(t_ctr(e.a, STACK_CTR_dhcp_tx), 1);
 	{
 		struct opts off;
