@@ -124,7 +124,7 @@ bool syslog_remote_flush(struct daemon *d)
 				  sr->lines[sr->head], sr->lens[sr->head]);
 
 		if (rc == -ENOBUFS)
-			break; /* the pool or the ARP queue: next turn */
+			break; /* no buffer: next turn */
 		if (rc < 0)
 			sr->dropped++;
 		else

@@ -20,8 +20,11 @@
  * queued only while a server is known (an interface is configured and
  * has one); a line logged while the queue is being sent is not queued,
  * so sending can never feed itself. A send the stack cannot take now
- * (no buffer, the ARP queue full) stays queued for the next turn; any
- * other error drops the line (counted).
+ * (no buffer) stays queued for the next turn; any other error drops
+ * the line (counted). While the server's (or router's) MAC is being
+ * resolved, the stack holds at most arp_hold_max frames for it and
+ * drops the oldest beyond (arp_hold_drop_full): a burst of more lines
+ * than that in the first moments loses its first lines.
  */
 #ifndef UTCPD_SYSLOG_REMOTE_H
 #define UTCPD_SYSLOG_REMOTE_H

@@ -3,8 +3,9 @@
  * (netconf_if_compute), the lease file (written, read back, refused
  * when cut short or garbage), the remote syslog line
  *
- * All pure functions, but for the lease file's round trip through a
- * temporary directory.
+ * Mostly pure functions; the lease file also makes its round trip
+ * through a temporary directory, the state directory is made, and a
+ * log line goes through a real stack to the link (the harness's peer).
  */
 #include <check.h>
 #include <errno.h>
@@ -18,8 +19,12 @@
 
 #include "config.h"
 #include "lease_file.h"
+#include "log.h"
 #include "netconf.h"
 #include "syslog_remote.h"
+#include "utcpd.h"
+
+#include "harness.h"
 
 #define IP(a, b, c, d)                                                         \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
@@ -538,12 +543,156 @@ START_TEST(test_syslog_queue_holds_64_lines_then_drops)
 }
 END_TEST
 
+/* ---- the daemon around them ----------------------------------------- */
+
+static struct daemon dmn;
+static struct netconf nc;
+static struct syslog_remote srq;
+
+/* A daemon with cfg (one_interface() first), no stack. */
+static void daemon_up(void)
+{
+	memset(&dmn, 0, sizeof(dmn));
+	dmn.cfg = &cfg;
+	dmn.netconf = &nc;
+	netconf_start(&dmn);
+}
+
+START_TEST(test_static_interfaces_are_ready_at_once)
+{
+	one_interface(false);
+	daemon_up();
+	ck_assert(!nc.ready);
+	ck_assert(!nc.lease_files); /* no DHCP: no state directory */
+	netconf_ready_check(&dmn);
+	ck_assert(nc.ready);
+	ck_assert_uint_gt(nc.ready_ns, 0);
+
+	one_interface(true);
+	daemon_up();
+	netconf_ready_check(&dmn);
+	ck_assert(!nc.ready); /* waits for the lease */
+}
+END_TEST
+
+START_TEST(test_state_dir_is_made_0700)
+{
+	char base[64], path[128];
+	struct stat st;
+
+	snprintf(base, sizeof(base), "/tmp/utcpd-state-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	one_interface(true);
+	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s/a/b", base);
+	daemon_up();
+	ck_assert(nc.lease_files);
+	ck_assert_int_eq(stat(cfg.state_dir, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0700);
+	snprintf(path, sizeof(path), "%s/a", base);
+	ck_assert_int_eq(rmdir(cfg.state_dir), 0);
+	ck_assert_int_eq(rmdir(path), 0);
+	ck_assert_int_eq(rmdir(base), 0);
+}
+END_TEST
+
+START_TEST(test_unusable_state_dir_is_a_warning)
+{
+	one_interface(true);
+	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "/proc/utcpd-no/state");
+	daemon_up();
+	ck_assert(!nc.lease_files); /* and the daemon goes on */
+	ck_assert_int_eq(nc.nifs, 1);
+}
+END_TEST
+
+/* Frames the stack sends, popped from its queue. */
+static struct pkt *pop_frame(void)
+{
+	struct pkt *p = stack_pop_tx(dmn.stack);
+
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+START_TEST(test_log_line_goes_through_the_stack)
+{
+	static const uint8_t zero[6];
+	char want[SYSLOG_REMOTE_LINE_MAX];
+	struct tframe f;
+	struct pkt *p;
+	const uint8_t *udp;
+	size_t n;
+
+	one_interface(false);
+	cfg.ifs[0].addr = OUR_ADDR;
+	cfg.log_server_set = true;
+	cfg.log_server = PEER_ADDR;
+	cfg.log_port = 5140;
+	daemon_up();
+	netconf_ready_check(&dmn);
+	dmn.stack = t_stack();
+	t_drain(dmn.stack);
+	dmn.syslog = &srq;
+	syslog_remote_start(&srq, "web1", 77);
+
+	/* Before the first flush no server is known: not queued. */
+	log_msg(LOG_INFO, "too early");
+	ck_assert_uint_eq(srq.count, 0);
+	ck_assert(!syslog_remote_flush(&dmn));
+	ck_assert(srq.active);
+	ck_assert_int_ge(srq.sock, 0);
+
+	log_msg(LOG_NOTICE, "hello %d", 1);
+	ck_assert_uint_eq(srq.count, 1);
+	ck_assert(syslog_remote_flush(&dmn));
+	ck_assert_uint_eq(srq.count, 0);
+	ck_assert_uint_eq(srq.sent, 1);
+
+	/* The server's address is resolved first, then the line goes. */
+	p = pop_frame();
+	ck_assert_uint_eq(get_be16(p->data + 12), ETHERTYPE_ARP);
+	stack_pkt_free(dmn.stack, p);
+	t_arp_frame(&f, OUR_MAC, 2, PEER_MAC, PEER_ADDR, zero, OUR_ADDR);
+	memcpy(f.b + 14 + 18, OUR_MAC, 6);
+	t_input(dmn.stack, T0, &f);
+	p = t_pop_ipv4(dmn.stack, 17);
+	ck_assert_mem_eq(p->data, PEER_MAC, 6);
+	ck_assert_uint_eq(get_be32(p->data + 14 + 12), OUR_ADDR);
+	ck_assert_uint_eq(get_be32(p->data + 14 + 16), PEER_ADDR);
+	udp = p->data + 14 + 20;
+	ck_assert_uint_eq(get_be16(udp + 2), 5140);
+	/* The line as formatted, whole. */
+	ck_assert_uint_ge(p->len, 14 + 20 + 8 + 40);
+	n = p->len - 14 - 20 - 8;
+	memcpy(want, udp + 8, n);
+	want[n] = '\0';
+	ck_assert_msg(strncmp(want, "<29>1 ", 6) == 0, "%s", want);
+	ck_assert_msg(strstr(want, "Z web1 utcpd 77 - - hello 1") != NULL &&
+			  want[n - 1] == '1',
+		      "%s", want);
+	stack_pkt_free(dmn.stack, p);
+
+	/* The server gone (log_server = none): lines are no longer
+	 * queued. */
+	nc.ifs[0].log_server = 0;
+	ck_assert(!syslog_remote_flush(&dmn));
+	ck_assert(!srq.active);
+	ck_assert_int_lt(srq.sock, 0);
+	log_msg(LOG_NOTICE, "not sent");
+	ck_assert_uint_eq(srq.count, 0);
+
+	syslog_remote_stop(&dmn);
+	stack_free(dmn.stack);
+}
+END_TEST
+
 static Suite *netconf_suite(void)
 {
 	Suite *s = suite_create("netconf");
 	TCase *prec = tcase_create("precedence");
 	TCase *lease = tcase_create("lease_file");
 	TCase *sys = tcase_create("syslog");
+	TCase *dm = tcase_create("daemon");
 
 	tcase_add_test(prec, test_lease_sets_everything_nothing_static);
 	tcase_add_test(prec, test_static_keys_win_key_by_key);
@@ -567,6 +716,12 @@ static Suite *netconf_suite(void)
 	tcase_add_test(sys, test_syslog_line_is_cut_at_the_buffer);
 	tcase_add_test(sys, test_syslog_queue_holds_64_lines_then_drops);
 	suite_add_tcase(s, sys);
+
+	tcase_add_test(dm, test_static_interfaces_are_ready_at_once);
+	tcase_add_test(dm, test_state_dir_is_made_0700);
+	tcase_add_test(dm, test_unusable_state_dir_is_a_warning);
+	tcase_add_test(dm, test_log_line_goes_through_the_stack);
+	suite_add_tcase(s, dm);
 	return s;
 }
 
