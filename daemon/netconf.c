@@ -321,37 +321,36 @@ static int config_index(const struct daemon *d, int ifindex)
 	return -1;
 }
 
-static void on_lease(struct daemon *d, int i, int ifindex)
+static void on_lease(struct daemon *d, int i, int ifindex,
+		     const struct stack_dhcp_info *info)
 {
 	const struct config *cfg = d->cfg;
 	const char *name = cfg->ifs[i].name;
-	struct stack_dhcp_info info;
 	struct lease_file lf;
 	char a[16], srv[16], len[24];
 	int rc;
 
-	rc = stack_dhcp_info(d->stack, daemon_now(), ifindex, &info);
-	if (rc < 0 || !info.bound) {
+	if (!info || !info->bound) {
 		log_msg(LOG_WARNING,
 			"%s: a lease was reported but none is "
 			"bound",
 			name);
 		return;
 	}
-	format_ipv4(info.lease.addr, a, sizeof(a));
-	format_ipv4(info.lease.server_id, srv, sizeof(srv));
-	if (info.lease.lease_s == DHCP_INFINITE)
+	format_ipv4(info->lease.addr, a, sizeof(a));
+	format_ipv4(info->lease.server_id, srv, sizeof(srv));
+	if (info->lease.lease_s == DHCP_INFINITE)
 		snprintf(len, sizeof(len), "ever");
 	else
-		snprintf(len, sizeof(len), "%u s", info.lease.lease_s);
+		snprintf(len, sizeof(len), "%u s", info->lease.lease_s);
 	log_msg(LOG_INFO, "%s: lease %s/%u from %s for %s", name, a,
-		info.lease.prefix_len, srv, len);
-	netconf_if_compute(cfg, i, &info.lease, &d->netconf->ifs[ifindex]);
+		info->lease.prefix_len, srv, len);
+	netconf_if_compute(cfg, i, &info->lease, &d->netconf->ifs[ifindex]);
 
 	if (!d->netconf->lease_files)
 		return;
-	lease_file_from_lease(&lf, name, &info.lease,
-			      wall_time_of(info.lease.start_ns));
+	lease_file_from_lease(&lf, name, &info->lease,
+			      wall_time_of(info->lease.start_ns));
 	rc = lease_file_save(cfg->state_dir, &lf);
 	if (rc < 0)
 		log_msg(LOG_WARNING, "%s: saving the lease in %s: %s", name,
@@ -376,35 +375,44 @@ static void on_lost(struct daemon *d, int i, int ifindex,
 			cfg->ifs[i].name, strerror(-rc));
 }
 
+void netconf_on_report(struct daemon *d, const struct stack_dhcp_report *r,
+		       const struct stack_dhcp_info *info)
+{
+	int i = config_index(d, r->ifindex);
+
+	if (!d->netconf || i < 0 || r->ifindex >= STACK_IF_MAX)
+		return;
+	switch (r->kind) {
+	case STACK_DHCP_STATE:
+		log_msg(LOG_INFO, "%s: dhcp %s -> %s", d->cfg->ifs[i].name,
+			state_name(r->from), state_name(r->to));
+		break;
+	case STACK_DHCP_NOTE:
+		log_msg(LOG_NOTICE, "%s: %s", d->cfg->ifs[i].name, r->text);
+		break;
+	case STACK_DHCP_LEASE:
+		on_lease(d, i, r->ifindex, info);
+		check_ready(d);
+		break;
+	case STACK_DHCP_LOST:
+		on_lost(d, i, r->ifindex, r);
+		break;
+	}
+}
+
 void netconf_drain_reports(struct daemon *d)
 {
 	struct stack_dhcp_report r;
+	struct stack_dhcp_info info;
 
 	while (stack_dhcp_pop_report(d->stack, &r)) {
-		int i;
+		bool have_info = false;
 
 		if (!d->netconf)
 			continue;
-		i = config_index(d, r.ifindex);
-		if (i < 0 || r.ifindex >= STACK_IF_MAX)
-			continue;
-		switch (r.kind) {
-		case STACK_DHCP_STATE:
-			log_msg(LOG_INFO, "%s: dhcp %s -> %s",
-				d->cfg->ifs[i].name, state_name(r.from),
-				state_name(r.to));
-			break;
-		case STACK_DHCP_NOTE:
-			log_msg(LOG_NOTICE, "%s: %s", d->cfg->ifs[i].name,
-				r.text);
-			break;
-		case STACK_DHCP_LEASE:
-			on_lease(d, i, r.ifindex);
-			check_ready(d);
-			break;
-		case STACK_DHCP_LOST:
-			on_lost(d, i, r.ifindex, &r);
-			break;
-		}
+		if (r.kind == STACK_DHCP_LEASE)
+			have_info = stack_dhcp_info(d->stack, daemon_now(),
+						    r.ifindex, &info) == 0;
+		netconf_on_report(d, &r, have_info ? &info : NULL);
 	}
 }

@@ -114,4 +114,10 @@ void netconf_dhcp_stop(struct daemon *d);
  */
 void netconf_drain_reports(struct daemon *d);
 
+/* Handles one report (as netconf_drain_reports() does); info is the
+ * stack's view of the interface (stack_dhcp_info()), used for LEASE.
+ * For tests that make their own reports. */
+void netconf_on_report(struct daemon *d, const struct stack_dhcp_report *r,
+		       const struct stack_dhcp_info *info);
+
 #endif

@@ -605,6 +605,141 @@ START_TEST(test_unusable_state_dir_is_a_warning)
 }
 END_TEST
 
+/* Log lines captured by the log's hook. */
+static char logged[32][160];
+static int nlogged;
+
+static void capture(void *arg, int priority, const char *msg)
+{
+	if (nlogged < 32)
+		snprintf(logged[nlogged++], sizeof(logged[0]), "%d %s",
+			 priority, msg);
+}
+
+/* Asserts that "PRIORITY MESSAGE" was logged. */
+static void ck_logged(const char *line)
+{
+	for (int i = 0; i < nlogged; i++)
+		if (strcmp(logged[i], line) == 0)
+			return;
+	ck_abort_msg("\"%s\" not logged (%d lines, last \"%s\")", line, nlogged,
+		     nlogged ? logged[nlogged - 1] : "");
+}
+
+static char sdir[64];
+
+/* Two DHCP interfaces, a daemon with their TAPs' indexes, lease files
+ * in a temporary state directory, the log captured. */
+static void two_dhcp_interfaces(void)
+{
+	config_defaults(&cfg);
+	cfg.nifs = 2;
+	for (int i = 0; i < 2; i++) {
+		snprintf(cfg.ifs[i].name, sizeof(cfg.ifs[i].name), "tap%d", i);
+		cfg.ifs[i].dhcp = true;
+		cfg.ifs[i].release = true;
+	}
+	snprintf(sdir, sizeof(sdir), "/tmp/utcpd-reports-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(sdir));
+	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", sdir);
+	daemon_up();
+	ck_assert(nc.lease_files);
+	dmn.ntaps = 2;
+	dmn.taps[0].ifindex = 0;
+	dmn.taps[1].ifindex = 1;
+	nlogged = 0;
+	log_set_hook(capture, NULL);
+}
+
+static bool lease_file_exists(const char *ifname)
+{
+	char path[LEASE_FILE_PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/lease-%s", sdir, ifname);
+	return access(path, F_OK) == 0;
+}
+
+static void report(int ifindex, enum stack_dhcp_report_kind kind,
+		   const struct stack_dhcp_info *info)
+{
+	struct stack_dhcp_report r;
+
+	memset(&r, 0, sizeof(r));
+	r.ifindex = ifindex;
+	r.kind = kind;
+	r.from = DHCP_S_REQUESTING;
+	r.to = DHCP_S_BOUND;
+	snprintf(r.text, sizeof(r.text), "T1 corrected");
+	netconf_on_report(&dmn, &r, info);
+}
+
+START_TEST(test_reports_log_save_and_make_ready)
+{
+	static struct stack_dhcp_info info;
+	struct lease_file lf;
+	char why[128];
+
+	two_dhcp_interfaces();
+	memset(&info, 0, sizeof(info));
+	info.bound = true;
+	full_lease(&info.lease);
+	info.lease.start_ns = daemon_now();
+
+	report(0, STACK_DHCP_STATE, NULL);
+	ck_logged("6 tap0: dhcp REQUESTING -> BOUND");
+	report(0, STACK_DHCP_NOTE, NULL);
+	ck_logged("5 tap0: T1 corrected");
+
+	report(0, STACK_DHCP_LEASE, &info);
+	ck_logged("6 tap0: lease 10.5.0.50/24 from 10.5.0.1 for 3600 s");
+	ck_assert(nc.ifs[0].configured);
+	ck_assert_int_eq(nc.ifs[0].dns_src, NETCONF_LEASE);
+	ck_assert(!nc.ifs[1].configured);
+	ck_assert(!nc.ready); /* tap1 has no lease yet */
+	ck_assert(lease_file_exists("tap0"));
+	ck_assert_int_eq(lease_file_load(sdir, "tap0", &lf, why, sizeof(why)),
+			 0);
+	ck_assert_uint_eq(lf.addr, IP(10, 5, 0, 50));
+	/* Acquired now, on the wall clock. */
+	ck_assert_int_le(lf.acquired, (int64_t)time(NULL));
+	ck_assert_int_ge(lf.acquired, (int64_t)time(NULL) - 5);
+
+	info.lease.addr = IP(10, 6, 0, 60);
+	info.lease.lease_s = DHCP_INFINITE;
+	report(1, STACK_DHCP_LEASE, &info);
+	ck_logged("6 tap1: lease 10.6.0.60/24 from 10.5.0.1 for ever");
+	ck_assert(nc.ready);
+	ck_logged("5 ready: every interface is configured");
+
+	/* A lease lost: settings and file go; READY was the first time. */
+	report(0, STACK_DHCP_LOST, NULL);
+	ck_logged("5 tap0: lease lost: T1 corrected");
+	ck_assert(!nc.ifs[0].configured);
+	ck_assert_int_eq(nc.ifs[0].dns_src, NETCONF_NONE);
+	ck_assert(!lease_file_exists("tap0"));
+	ck_assert(nc.ready);
+
+	/* A LEASE with nothing bound is a warning, not a configuration. */
+	report(0, STACK_DHCP_LEASE, NULL);
+	ck_logged("4 tap0: a lease was reported but none is bound");
+	ck_assert(!nc.ifs[0].configured);
+	/* An interface the daemon does not have: ignored. */
+	report(5, STACK_DHCP_LEASE, &info);
+
+	/* Stopping: with release = no the lease stays for next time. */
+	cfg.ifs[1].release = false;
+	nc.stopping = true;
+	report(1, STACK_DHCP_LOST, NULL);
+	ck_assert(lease_file_exists("tap1"));
+	cfg.ifs[1].release = true;
+	report(1, STACK_DHCP_LOST, NULL);
+	ck_assert(!lease_file_exists("tap1"));
+
+	log_set_hook(NULL, NULL);
+	ck_assert_int_eq(rmdir(sdir), 0);
+}
+END_TEST
+
 /* Frames the stack sends, popped from its queue. */
 static struct pkt *pop_frame(void)
 {
@@ -721,6 +856,7 @@ static Suite *netconf_suite(void)
 	tcase_add_test(dm, test_state_dir_is_made_0700);
 	tcase_add_test(dm, test_unusable_state_dir_is_a_warning);
 	tcase_add_test(dm, test_log_line_goes_through_the_stack);
+	tcase_add_test(dm, test_reports_log_save_and_make_ready);
 	suite_add_tcase(s, dm);
 	return s;
 }
