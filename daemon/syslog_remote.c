@@ -145,5 +145,11 @@ void syslog_remote_stop(struct daemon *d)
 	log_set_hook(NULL, NULL);
 	close_socket(d, sr);
 	sr->active = false;
+	sr->dropped += sr->count;
 	sr->count = 0;
+	if (sr->sent || sr->dropped)
+		log_msg(LOG_INFO,
+			"remote syslog: %llu lines sent, %llu dropped",
+			(unsigned long long)sr->sent,
+			(unsigned long long)sr->dropped);
 }

@@ -78,7 +78,8 @@ void syslog_remote_log(void *sr, int priority, const char *msg);
  */
 bool syslog_remote_flush(struct daemon *d);
 
-/* Unhooks sr from the log and closes its socket (d->stack). */
+/* Unhooks sr from the log, closes its socket (d->stack) and logs how
+ * many lines were sent and dropped. */
 void syslog_remote_stop(struct daemon *d);
 
 #endif

@@ -43,4 +43,13 @@ say "the local log has the same lines"
 grep -q "ready: every interface is configured" "$LOG" || fail "not in the local log"
 grep -q "SIGHUP: reopening the log" "$LOG" || fail "not in the local log"
 
+say "utcpd's own UDP socket is the sender, connected to the server"
+"$UTCPCTL" -S "$SOCK" status | grep -Eq "udp +0\.0\.0\.0:[0-9]+ +$net\.1:$port " ||
+	fail "no UDP socket to $net.1:$port in status"
+
+say "on SIGTERM it counts what it sent"
+stop_daemon TERM || fail "utcpd did not stop cleanly"
+grep -Eq "remote syslog: [0-9]+ lines sent, 0 dropped" "$LOG" ||
+	fail "no count of lines sent: $(tail -n 3 "$LOG")"
+
 pass
