@@ -643,8 +643,10 @@ static int daemon_run(struct daemon *d, struct config *cfg)
 out:
 	if (control_up)
 		control_stop(d);
-	if (d->stack)
-		netconf_dhcp_stop(d); /* the DHCPRELEASEs */
+	if (d->stack) {
+		syslog_remote_flush(d); /* before the leases go */
+		netconf_dhcp_stop(d);	/* the DHCPRELEASEs */
+	}
 	if (loop_up)
 		daemon_loop_stop(d); /* the FINs, RSTs and RELEASEs */
 	if (d->stack)

@@ -41,6 +41,7 @@
 #include "config.h"
 #include "lease_file.h"
 #include "log.h"
+#include "syslog_remote.h"
 #include "utcpd.h"
 
 const char *netconf_source_name(enum netconf_source src)
@@ -343,9 +344,11 @@ static void on_lease(struct daemon *d, int i, int ifindex,
 		snprintf(len, sizeof(len), "ever");
 	else
 		snprintf(len, sizeof(len), "%u s", info->lease.lease_s);
+	/* The settings first: a log server of this lease gets the line. */
+	netconf_if_compute(cfg, i, &info->lease, &d->netconf->ifs[ifindex]);
+	syslog_remote_follow(d);
 	log_msg(LOG_INFO, "%s: lease %s/%u from %s for %s", name, a,
 		info->lease.prefix_len, srv, len);
-	netconf_if_compute(cfg, i, &info->lease, &d->netconf->ifs[ifindex]);
 
 	if (!d->netconf->lease_files)
 		return;
@@ -366,6 +369,7 @@ static void on_lost(struct daemon *d, int i, int ifindex,
 	log_msg(LOG_NOTICE, "%s: lease lost%s%s", cfg->ifs[i].name,
 		r->text[0] ? ": " : "", r->text);
 	netconf_if_compute(cfg, i, NULL, &d->netconf->ifs[ifindex]);
+	syslog_remote_follow(d);
 	if (!d->netconf->lease_files ||
 	    (d->netconf->stopping && !cfg->ifs[i].release))
 		return;

@@ -88,13 +88,11 @@ static void close_socket(struct daemon *d, struct syslog_remote *sr)
 	sr->port = 0;
 }
 
-bool syslog_remote_flush(struct daemon *d)
+bool syslog_remote_follow(struct daemon *d)
 {
 	struct syslog_remote *sr = d->syslog;
-	uint32_t dst = 0;
-	uint16_t port = 0;
-	bool sent = false;
-	uint64_t now;
+	uint32_t dst;
+	uint16_t port;
 
 	if (!sr)
 		return false;
@@ -106,6 +104,20 @@ bool syslog_remote_flush(struct daemon *d)
 		return false;
 	}
 	sr->active = true;
+	return true;
+}
+
+bool syslog_remote_flush(struct daemon *d)
+{
+	struct syslog_remote *sr = d->syslog;
+	uint32_t dst = 0;
+	uint16_t port = 0;
+	bool sent = false;
+	uint64_t now;
+
+	if (!syslog_remote_follow(d))
+		return false;
+	netconf_log_server(d->netconf, &dst, &port);
 	if (sr->sock >= 0 && (sr->dst != dst || sr->port != port))
 		close_socket(d, sr);
 	if (sr->sock < 0) {

@@ -71,10 +71,19 @@ void syslog_remote_start(struct syslog_remote *sr, const char *hostname,
 void syslog_remote_log(void *sr, int priority, const char *msg);
 
 /*
- * Once per round of the end of a turn: follows the log server of
- * d->netconf (opening or moving the socket; no server: the queue is
- * emptied, counted as dropped) and sends the queued lines through the
- * stack. Returns true when it sent any (frames to drain).
+ * Follows the log server of d->netconf: lines are queued from now on
+ * when there is one; when there is none any more, the queue is emptied
+ * (counted as dropped) and the socket closed. netconf.c calls it as
+ * soon as a lease changes the settings, so the lines about that lease
+ * already go. Returns true when a server is known.
+ */
+bool syslog_remote_follow(struct daemon *d);
+
+/*
+ * Once per round of the end of a turn: follows the log server
+ * (syslog_remote_follow(), opening or moving the socket) and sends the
+ * queued lines through the stack. Returns true when it sent any (frames
+ * to drain).
  */
 bool syslog_remote_flush(struct daemon *d);
 

@@ -740,6 +740,37 @@ START_TEST(test_reports_log_save_and_make_ready)
 }
 END_TEST
 
+START_TEST(test_lease_log_server_gets_the_lease_line)
+{
+	static struct stack_dhcp_info info;
+
+	two_dhcp_interfaces();
+	dmn.syslog = &srq;
+	syslog_remote_start(&srq, "h", 1); /* the hook is now syslog's */
+	memset(&info, 0, sizeof(info));
+	info.bound = true;
+	full_lease(&info.lease); /* log servers 10.5.0.7, .8 */
+
+	report(0, STACK_DHCP_STATE, NULL);
+	ck_assert_uint_eq(srq.count, 0); /* no server known yet */
+	report(0, STACK_DHCP_LEASE, &info);
+	ck_assert(srq.active);
+	ck_assert_uint_ge(srq.count, 1);
+	ck_assert_msg(strstr(srq.lines[srq.head],
+			     " - - tap0: lease 10.5.0.50/24 from 10.5.0.1") !=
+			  NULL,
+		      "%s", srq.lines[srq.head]);
+	/* The lease and with it the server gone: nothing more queued,
+	 * what waited is dropped. */
+	report(0, STACK_DHCP_LOST, NULL);
+	ck_assert(!srq.active);
+	ck_assert_uint_eq(srq.count, 0);
+	ck_assert_uint_ge(srq.dropped, 1);
+	syslog_remote_stop(&dmn);
+	ck_assert_int_eq(rmdir(sdir), 0);
+}
+END_TEST
+
 /* Frames the stack sends, popped from its queue. */
 static struct pkt *pop_frame(void)
 {
@@ -857,6 +888,7 @@ static Suite *netconf_suite(void)
 	tcase_add_test(dm, test_unusable_state_dir_is_a_warning);
 	tcase_add_test(dm, test_log_line_goes_through_the_stack);
 	tcase_add_test(dm, test_reports_log_save_and_make_ready);
+	tcase_add_test(dm, test_lease_log_server_gets_the_lease_line);
 	suite_add_tcase(s, dm);
 	return s;
 }
