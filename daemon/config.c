@@ -26,9 +26,11 @@
  * Only the first error is kept: the reader, the handler and inih's own
  * syntax errors (a line with neither "=" nor "[") each report a line,
  * and the smallest line wins. When the file parses, config_check()
- * validates what only the whole can tell (an address for dhcp = no, a
- * gateway on the address's subnet, at least one interface), reporting
- * at the line of the offending key or section header.
+ * validates what only the whole can tell (an address for dhcp = no, no
+ * address with dhcp = yes, a gateway on the address's subnet, at least
+ * one interface), reporting at the line of the offending key or section
+ * header, and fills the defaults that depend on other keys (dhcp: yes
+ * when no address is given; metric: from the interface's position).
  */
 #include "config.h"
 
@@ -62,6 +64,7 @@ struct interface_lines {
 	int address;
 	int gateway;
 	int mac;
+	int metric;
 };
 
 struct parse_state {
@@ -251,6 +254,66 @@ static int parse_log(struct config *cfg, const char *v, char *err,
 	return 0;
 }
 
+static int parse_state_dir(struct config *cfg, const char *v, char *err,
+			   size_t errlen)
+{
+	size_t len = strlen(v);
+
+	if (v[0] != '/')
+		return fail(err, errlen,
+			    "bad state_dir \"%.*s\": must be an absolute path",
+			    CONFIG_QUOTE_MAX, v);
+	if (len >= sizeof(cfg->state_dir))
+		return fail(err, errlen,
+			    "bad state_dir \"%.*s...\": longer than %zu bytes",
+			    CONFIG_QUOTE_MAX, v, sizeof(cfg->state_dir) - 1);
+	memcpy(cfg->state_dir, v, len + 1);
+	return 0;
+}
+
+/* log_server = none | A.B.C.D | A.B.C.D:PORT */
+static int parse_log_server(struct config *cfg, const char *v, char *err,
+			    size_t errlen)
+{
+	char buf[32];
+	const char *colon = strchr(v, ':');
+	size_t addr_len = colon ? (size_t)(colon - v) : strlen(v);
+	uint64_t port = CONFIG_LOG_PORT;
+	uint32_t a;
+	const char *why;
+
+	if (strcmp(v, "none") == 0) {
+		cfg->log_server_set = true;
+		cfg->log_server = 0;
+		cfg->log_port = CONFIG_LOG_PORT;
+		return 0;
+	}
+	if (addr_len >= sizeof(buf))
+		goto bad;
+	memcpy(buf, v, addr_len);
+	buf[addr_len] = '\0';
+	if (parse_ipv4(buf, &a) < 0)
+		goto bad;
+	if (colon && parse_uint(colon + 1, 1, 65535, &port) < 0)
+		return fail(err, errlen,
+			    "bad log_server \"%.*s\": the port must be 1 to "
+			    "65535",
+			    CONFIG_QUOTE_MAX, v);
+	why = ipv4_not_unicast(a);
+	if (why)
+		return fail(err, errlen, "bad log_server \"%.*s\": %s",
+			    CONFIG_QUOTE_MAX, v, why);
+	cfg->log_server_set = true;
+	cfg->log_server = a;
+	cfg->log_port = (uint16_t)port;
+	return 0;
+bad:
+	return fail(err, errlen,
+		    "bad log_server \"%.*s\": must be none, an address or "
+		    "ADDRESS:PORT",
+		    CONFIG_QUOTE_MAX, v);
+}
+
 static const struct {
 	const char *name;
 	int level;
@@ -332,34 +395,169 @@ static int parse_if_mtu(struct config_interface *ifc, const char *v, char *err,
 			    CONFIG_QUOTE_MAX, v, CONFIG_MTU_MIN,
 			    CONFIG_MTU_MAX);
 	ifc->mtu = (uint32_t)mtu;
+	ifc->mtu_set = true;
+	return 0;
+}
+
+/* Parses yes or no for `key`. */
+static int parse_yes_no(const char *key, const char *v, bool *out, char *err,
+			size_t errlen)
+{
+	if (strcmp(v, "yes") == 0)
+		*out = true;
+	else if (strcmp(v, "no") == 0)
+		*out = false;
+	else
+		return fail(err, errlen, "bad %s \"%.*s\": must be yes or no",
+			    key, CONFIG_QUOTE_MAX, v);
 	return 0;
 }
 
 static int parse_if_dhcp(struct config_interface *ifc, const char *v, char *err,
 			 size_t errlen)
 {
-	if (strcmp(v, "yes") == 0)
-		ifc->dhcp = true;
-	else if (strcmp(v, "no") == 0)
-		ifc->dhcp = false;
-	else
-		return fail(err, errlen, "bad dhcp \"%.*s\": must be yes or no",
+	return parse_yes_no("dhcp", v, &ifc->dhcp, err, errlen);
+}
+
+static int parse_if_release(struct config_interface *ifc, const char *v,
+			    char *err, size_t errlen)
+{
+	return parse_yes_no("release", v, &ifc->release, err, errlen);
+}
+
+static int parse_if_arp_check(struct config_interface *ifc, const char *v,
+			      char *err, size_t errlen)
+{
+	return parse_yes_no("arp_check", v, &ifc->arp_check, err, errlen);
+}
+
+static int hex_digit(char c)
+{
+	int l = tolower((unsigned char)c);
+
+	if (l >= '0' && l <= '9')
+		return l - '0';
+	if (l >= 'a' && l <= 'f')
+		return l - 'a' + 10;
+	return -1;
+}
+
+/* client_id = mac | duid | hex:XX:XX...: option 61. Hex gives the whole
+ * option as sent (its first byte the type), 2 to DHCP_CLIENT_ID_MAX
+ * bytes (RFC 2132 9.14: at least 2), as pairs of hex digits with or
+ * without ':' between them (64 bytes with colons do not fit a line). */
+static int parse_if_client_id(struct config_interface *ifc, const char *v,
+			      char *err, size_t errlen)
+{
+	const char *p = v + 4;
+	size_t n = 0;
+
+	if (strcmp(v, "mac") == 0) {
+		ifc->client_id_kind = CLIENT_ID_MAC;
+		return 0;
+	}
+	if (strcmp(v, "duid") == 0) {
+		ifc->client_id_kind = CLIENT_ID_DUID;
+		return 0;
+	}
+	if (strncmp(v, "hex:", 4) != 0)
+		return fail(err, errlen,
+			    "bad client_id \"%.*s\": must be mac, duid or "
+			    "hex:XX:XX:...",
 			    CONFIG_QUOTE_MAX, v);
+	for (;;) {
+		int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
+
+		if (lo < 0)
+			return fail(err, errlen,
+				    "bad client_id \"%.*s\": hex pairs, may "
+				    "be separated by ':', after hex:",
+				    CONFIG_QUOTE_MAX, v);
+		if (n == DHCP_CLIENT_ID_MAX)
+			return fail(err, errlen,
+				    "bad client_id \"%.*s...\": more than %d "
+				    "bytes",
+				    CONFIG_QUOTE_MAX, v, DHCP_CLIENT_ID_MAX);
+		ifc->client_id[n++] = (uint8_t)(hi * 16 + lo);
+		p += 2;
+		if (*p == '\0')
+			break;
+		if (*p == ':' && p[1] != '\0')
+			p++;
+		else if (hex_digit(*p) < 0)
+			return fail(err, errlen,
+				    "bad client_id \"%.*s\": hex pairs, may "
+				    "be separated by ':', after hex:",
+				    CONFIG_QUOTE_MAX, v);
+	}
+	if (n < 2)
+		return fail(err, errlen,
+			    "bad client_id \"%.*s\": at least 2 bytes (a type "
+			    "and a value)",
+			    CONFIG_QUOTE_MAX, v);
+	ifc->client_id_kind = CLIENT_ID_HEX;
+	ifc->client_id_len = (uint8_t)n;
+	return 0;
+}
+
+/* hostname = NAME | none: option 12. A host name of RFC 1123: labels of
+ * letters, digits and '-' (not at a label's ends), joined by dots. */
+static int parse_if_hostname(struct config_interface *ifc, const char *v,
+			     char *err, size_t errlen)
+{
+	size_t len = strlen(v), label = 0;
+
+	if (strcmp(v, "none") == 0) {
+		ifc->hostname_set = true;
+		ifc->hostname[0] = '\0';
+		return 0;
+	}
+	if (len == 0 || len >= sizeof(ifc->hostname))
+		return fail(err, errlen,
+			    "bad hostname \"%.*s\": must be 1 to %zu "
+			    "characters, or none",
+			    CONFIG_QUOTE_MAX, v, sizeof(ifc->hostname) - 1);
+	for (size_t i = 0; i <= len; i++) {
+		char c = v[i];
+
+		if (c == '.' || c == '\0') {
+			if (label == 0 || v[i - 1] == '-')
+				goto bad;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)c) && c != '-')
+			goto bad;
+		if (c == '-' && label == 0)
+			goto bad;
+		label++;
+	}
+	ifc->hostname_set = true;
+	memcpy(ifc->hostname, v, len + 1);
+	return 0;
+bad:
+	return fail(err, errlen,
+		    "bad hostname \"%.*s\": labels of letters, digits and "
+		    "'-' joined by '.', or none",
+		    CONFIG_QUOTE_MAX, v);
+}
+
+static int parse_if_metric(struct config_interface *ifc, const char *v,
+			   char *err, size_t errlen)
+{
+	uint64_t m;
+
+	if (parse_uint(v, 0, UINT32_MAX, &m) < 0)
+		return fail(err, errlen, "bad metric \"%.*s\": must be 0 to %u",
+			    CONFIG_QUOTE_MAX, v, UINT32_MAX);
+	ifc->metric = (uint32_t)m;
 	return 0;
 }
 
 static int parse_if_offload(struct config_interface *ifc, const char *v,
 			    char *err, size_t errlen)
 {
-	if (strcmp(v, "yes") == 0)
-		ifc->offload = true;
-	else if (strcmp(v, "no") == 0)
-		ifc->offload = false;
-	else
-		return fail(err, errlen,
-			    "bad offload \"%.*s\": must be yes or no",
-			    CONFIG_QUOTE_MAX, v);
-	return 0;
+	return parse_yes_no("offload", v, &ifc->offload, err, errlen);
 }
 
 static int parse_if_address(struct config_interface *ifc, const char *v,
@@ -649,6 +847,8 @@ enum daemon_key {
 	DAEMON_SOCKET_MODE,
 	DAEMON_LOG,
 	DAEMON_LOG_LEVEL,
+	DAEMON_STATE_DIR,
+	DAEMON_LOG_SERVER,
 	DAEMON_KEYS
 };
 
@@ -662,6 +862,8 @@ static const struct {
     [DAEMON_SOCKET_MODE] = {"socket_mode", parse_socket_mode},
     [DAEMON_LOG] = {"log", parse_log},
     [DAEMON_LOG_LEVEL] = {"log_level", parse_log_level},
+    [DAEMON_STATE_DIR] = {"state_dir", parse_state_dir},
+    [DAEMON_LOG_SERVER] = {"log_server", parse_log_server},
 };
 
 enum interface_key {
@@ -672,6 +874,11 @@ enum interface_key {
 	IF_GATEWAY,
 	IF_DNS,
 	IF_OFFLOAD,
+	IF_CLIENT_ID,
+	IF_HOSTNAME,
+	IF_RELEASE,
+	IF_ARP_CHECK,
+	IF_METRIC,
 	IF_KEYS
 };
 
@@ -696,6 +903,11 @@ static const struct {
     [IF_GATEWAY] = {"gateway", parse_if_gateway},
     [IF_DNS] = {"dns", parse_if_dns},
     [IF_OFFLOAD] = {"offload", parse_if_offload},
+    [IF_CLIENT_ID] = {"client_id", parse_if_client_id},
+    [IF_HOSTNAME] = {"hostname", parse_if_hostname},
+    [IF_RELEASE] = {"release", parse_if_release},
+    [IF_ARP_CHECK] = {"arp_check", parse_if_arp_check},
+    [IF_METRIC] = {"metric", parse_if_metric},
 };
 
 /* ---- the parse state ------------------------------------------------- */
@@ -842,6 +1054,8 @@ static void section_begin(struct parse_state *st, char *text)
 	st->iface->mtu = CONFIG_DEFAULT_MTU;
 	st->iface->dhcp = true;
 	st->iface->offload = true;
+	st->iface->release = true;
+	st->iface->arp_check = true;
 	st->iface->line = st->lineno;
 	memset(&st->lines[cfg->nifs], 0, sizeof(st->lines[0]));
 	cfg->nifs++;
@@ -1018,6 +1232,8 @@ static int config_handler(void *user, const char *section, const char *key,
 				l->gateway = st->lineno;
 			else if (k == IF_MAC)
 				l->mac = st->lineno;
+			else if (k == IF_METRIC)
+				l->metric = st->lineno;
 		}
 		break;
 	}
@@ -1056,25 +1272,23 @@ static void config_check(struct parse_state *st)
 		const struct interface_lines *l = &st->lines[i];
 		char a[16];
 
-		/* DHCP comes in a later issue: refuse it, explicit or by
-		 * default, rather than run without an address. */
-		if (ifc->dhcp && l->dhcp) {
-			config_error_at(st, l->dhcp,
-					"interface %s: dhcp = yes is not "
-					"implemented yet; set dhcp = no and an "
-					"address",
+		if (!l->metric)
+			ifc->metric = (uint32_t)i * CONFIG_METRIC_STEP;
+		/* DHCP is the default when no address is given; a static
+		 * address and DHCP on one interface exclude each other (the
+		 * lease's address would replace it). */
+		if (!l->dhcp)
+			ifc->dhcp = ifc->addr == 0;
+		if (ifc->dhcp && ifc->addr) {
+			config_error_at(st, l->address,
+					"interface %s: address and dhcp = yes "
+					"exclude each other (set dhcp = no for "
+					"a static address)",
 					ifc->name);
 			return;
 		}
-		if (ifc->dhcp) {
-			config_error_at(
-			    st, ifc->line,
-			    "interface %s: DHCP (the default) is not "
-			    "implemented yet; set dhcp = no and an "
-			    "address",
-			    ifc->name);
-			return;
-		}
+		if (ifc->dhcp)
+			goto mac;
 		if (!ifc->addr) {
 			config_error_at(st, ifc->line,
 					"interface %s: dhcp = no needs an "
@@ -1105,6 +1319,7 @@ static void config_check(struct parse_state *st)
 				return;
 			}
 		}
+	mac:
 		for (int j = 0; j < i && ifc->has_mac; j++)
 			if (cfg->ifs[j].has_mac &&
 			    memcmp(cfg->ifs[j].mac, ifc->mac, 6) == 0) {
@@ -1126,6 +1341,9 @@ void config_defaults(struct config *cfg)
 	cfg->log_target = LOG_TARGET_STDERR;
 	cfg->log_level = LOG_INFO;
 	stack_limits_default(&cfg->limits);
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s",
+		 CONFIG_DEFAULT_STATE_DIR);
+	cfg->log_port = CONFIG_LOG_PORT;
 	cfg->control = (struct config_control){
 	    .clients_max = 256,
 	    .clients_per_uid = 32,
@@ -1200,11 +1418,61 @@ out:
 int config_override(struct config *cfg, const char *key, const char *value,
 		    char *err, size_t errlen)
 {
+	if (strcmp(key, "dns") == 0) {
+		for (int i = 0; i < cfg->nifs; i++) {
+			int rc = parse_if_dns(&cfg->ifs[i], value, err, errlen);
+
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	}
+	if (strcmp(key, "dhcp") == 0) {
+		if (strcmp(value, "no") != 0)
+			return fail(
+			    err, errlen,
+			    "only dhcp = no is set for every interface");
+		for (int i = 0; i < cfg->nifs; i++) {
+			cfg->ifs[i].dhcp = false;
+			if (!cfg->ifs[i].addr)
+				return fail(err, errlen,
+					    "interface %s has no address "
+					    "(without DHCP every interface "
+					    "needs one)",
+					    cfg->ifs[i].name);
+		}
+		return 0;
+	}
 	for (int k = 0; k < DAEMON_KEYS; k++)
 		if (strcmp(key, daemon_keys[k].name) == 0)
 			return daemon_keys[k].parse(cfg, value, err, errlen);
 	snprintf(err, errlen, "unknown key \"%s\"", key);
 	return -ENOENT;
+}
+
+size_t config_client_id(const struct config_interface *ifc,
+			const uint8_t mac[6], uint8_t *out)
+{
+	switch (ifc->client_id_kind) {
+	case CLIENT_ID_HEX:
+		memcpy(out, ifc->client_id, ifc->client_id_len);
+		return ifc->client_id_len;
+	case CLIENT_ID_DUID:
+		/* RFC 4361 6.1: type 255, a 4-byte IAID (the MAC's last
+		 * four bytes, as dhcpcd), then the DUID: DUID-LL (type
+		 * 3, RFC 8415 11.4) of hardware type 1 and the MAC. */
+		out[0] = 255;
+		memcpy(out + 1, mac + 2, 4);
+		out[5] = 0;
+		out[6] = 3;
+		out[7] = 0;
+		out[8] = 1;
+		memcpy(out + 9, mac, 6);
+		return 15;
+	case CLIENT_ID_MAC:
+	default:
+		return 0;
+	}
 }
 
 const char *config_log_level_name(int level)

@@ -20,24 +20,39 @@
 
 #include "../stack/stack.h"
 
-#define CONFIG_NAME_MAX	      64
-#define CONFIG_PATH_MAX	      108 /* sizeof(sun_path) */
-#define CONFIG_DNS_MAX	      3
-#define CONFIG_DEFAULT_SOCKET "/run/utcpd/utcpd.sock"
-#define CONFIG_DEFAULT_PATH   "/etc/utcpd/utcpd.conf"
-#define CONFIG_DEFAULT_NAME   "utcpd"
-#define CONFIG_DEFAULT_MTU    1500u
-#define CONFIG_MTU_MIN	      68u
-#define CONFIG_MTU_MAX	      (65535u - 14u) /* as stack_if_add() */
+#define CONFIG_NAME_MAX		 64
+#define CONFIG_PATH_MAX		 108 /* sizeof(sun_path) */
+#define CONFIG_DNS_MAX		 3
+#define CONFIG_DEFAULT_SOCKET	 "/run/utcpd/utcpd.sock"
+#define CONFIG_DEFAULT_PATH	 "/etc/utcpd/utcpd.conf"
+#define CONFIG_DEFAULT_NAME	 "utcpd"
+#define CONFIG_DEFAULT_MTU	 1500u
+#define CONFIG_MTU_MIN		 68u
+#define CONFIG_MTU_MAX		 (65535u - 14u) /* as stack_if_add() */
+#define CONFIG_DEFAULT_STATE_DIR "/var/lib/utcpd"
+#define CONFIG_STATE_DIR_MAX	 256
+#define CONFIG_LOG_PORT		 514 /* syslog over UDP (RFC 5426) */
+/* An interface's default route metric when `metric` is not set: the
+ * interface's position in the file times this, so the first one is
+ * preferred (0, 100, 200 ...). */
+#define CONFIG_METRIC_STEP 100
 /* Room for "FILE:LINE: reason" in the err buffer of config_load(). */
 #define CONFIG_ERR_MAX 512
+
+/* What an interface sends as its DHCP client identifier (option 61). */
+enum config_client_id {
+	CLIENT_ID_MAC,	/* hardware type 1 and the MAC (the default) */
+	CLIENT_ID_HEX,	/* the bytes given, as they are */
+	CLIENT_ID_DUID, /* RFC 4361: 255, IAID, DUID-LL (type 3) of the MAC */
+};
 
 struct config_interface {
 	char name[STACK_IF_NAME_MAX]; /* the TAP device */
 	uint8_t mac[6];
 	bool has_mac;  /* false: a random locally administered MAC */
 	uint32_t mtu;  /* default 1500 */
-	bool dhcp;     /* default yes; only `no` is implemented today */
+	bool mtu_set;  /* `mtu` was given: it wins over the lease's (26) */
+	bool dhcp;     /* default yes when no address is given */
 	uint32_t addr; /* host order; 0 = none */
 	uint8_t prefix_len;
 	uint32_t gateway; /* 0 = none */
@@ -45,6 +60,17 @@ struct config_interface {
 	int ndns;
 	bool offload; /* default yes: IFF_VNET_HDR, TSO and checksum offload */
 	int line;     /* line of the [interface NAME] header, for messages */
+	/* DHCP (dhcp = yes): what the client sends and does. */
+	enum config_client_id client_id_kind;  /* default CLIENT_ID_MAC */
+	uint8_t client_id[DHCP_CLIENT_ID_MAX]; /* CLIENT_ID_HEX: as sent */
+	uint8_t client_id_len;
+	bool hostname_set;		  /* false: the daemon's name */
+	char hostname[DHCP_HOSTNAME_MAX]; /* set and "": none sent */
+	bool release;	/* default yes: DHCPRELEASE on a clean stop */
+	bool arp_check; /* default yes: probe an offered address */
+	/* The metric of this interface's default route (static gateway or
+	 * lease): default CONFIG_METRIC_STEP times its position. */
+	uint32_t metric;
 };
 
 enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG, LOG_TARGET_FILE };
@@ -77,8 +103,14 @@ struct config {
 	int log_level; /* syslog priority, LOG_INFO */
 	struct config_interface ifs[STACK_IF_MAX];
 	int nifs;
-	struct stack_limits limits;    /* [limits] over the defaults */
-	struct config_control control; /* [control] */
+	struct stack_limits limits;	      /* [limits] over the defaults */
+	struct config_control control;	      /* [control] */
+	char state_dir[CONFIG_STATE_DIR_MAX]; /* [daemon] state_dir */
+	/* [daemon] log_server: set (log_server_set) wins over every
+	 * lease's option 7; set with address 0 is `none`. */
+	bool log_server_set;
+	uint32_t log_server;
+	uint16_t log_port;
 };
 
 /* Fills cfg with the defaults: name "utcpd", the default socket with
@@ -98,14 +130,23 @@ void config_defaults(struct config *cfg);
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 
 /*
- * Sets one [daemon] key (name, socket, socket_mode, log, log_level) as
- * a command-line flag overrides it, with the same checks as in the
- * file. On error writes the reason (e.g. `bad socket_mode "999": ...`)
- * to err. Returns 0, -EINVAL for a bad value or -ENOENT for an unknown
- * key.
+ * Sets one key as a command-line flag overrides it, with the same
+ * checks as in the file: a [daemon] key (name, socket, socket_mode,
+ * log, log_level, state_dir, log_server), or one for every interface:
+ * "dns" (--dns-servers: static DNS servers, which win over leases) and
+ * "dhcp" with value "no" (--no-dhcp: every interface then needs its
+ * static address). Call it after config_load(). On error writes the
+ * reason (e.g. `bad socket_mode "999": ...`) to err. Returns 0,
+ * -EINVAL for a bad value or -ENOENT for an unknown key.
  */
 int config_override(struct config *cfg, const char *key, const char *value,
 		    char *err, size_t errlen);
+
+/* Writes the DHCP client identifier of ifc, given the interface's MAC,
+ * to out (DHCP_CLIENT_ID_MAX bytes). Returns its length; 0 for
+ * CLIENT_ID_MAC, which the stack fills in itself (type 1 + the MAC). */
+size_t config_client_id(const struct config_interface *ifc,
+			const uint8_t mac[6], uint8_t *out);
 
 /* The name of a log level as written in the file ("info"), or "?". */
 const char *config_log_level_name(int level);

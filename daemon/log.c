@@ -28,7 +28,9 @@ static struct {
 	int level;
 	int fd; /* LOG_TARGET_FILE */
 	char path[CONFIG_PATH_MAX * 4];
-} log_state = {LOG_TARGET_STDERR, LOG_INFO, -1, ""};
+	log_hook_fn *hook; /* remote syslog */
+	void *hook_arg;
+} log_state = {LOG_TARGET_STDERR, LOG_INFO, -1, "", NULL, NULL};
 
 static const char *const level_names[] = {
     [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",     [LOG_CRIT] = "crit",
@@ -100,11 +102,17 @@ void log_close(void)
 	log_state.target = LOG_TARGET_STDERR;
 }
 
+void log_set_hook(log_hook_fn *hook, void *arg)
+{
+	log_state.hook = hook;
+	log_state.hook_arg = arg;
+}
+
 void log_msg(int priority, const char *fmt, ...)
 {
 	int saved_errno = errno;
 	char line[LOG_LINE_MAX];
-	size_t len = 0;
+	size_t len = 0, msg_start;
 	va_list ap;
 	int fd, n;
 
@@ -126,6 +134,7 @@ void log_msg(int priority, const char *fmt, ...)
 		len += n > 0 ? (size_t)n : 0;
 	}
 
+	msg_start = len;
 	errno = saved_errno; /* for %m */
 	va_start(ap, fmt);
 	n = vsnprintf(line + len, sizeof(line) - len - 1, fmt, ap);
@@ -136,6 +145,10 @@ void log_msg(int priority, const char *fmt, ...)
 			   : sizeof(line) - len - 2;
 	while (len > 0 && line[len - 1] == '\n')
 		len--;
+	if (log_state.hook && len >= msg_start) {
+		line[len] = '\0';
+		log_state.hook(log_state.hook_arg, priority, line + msg_start);
+	}
 
 	if (log_state.target == LOG_TARGET_SYSLOG) {
 		line[len] = '\0';

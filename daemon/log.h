@@ -10,7 +10,8 @@
  * Targets: stderr (each line stamped with the local time and the level),
  * syslog (ident "utcpd", facility daemon), or a file opened for append
  * and reopened by log_reopen() (SIGHUP, for logrotate). A message is one
- * line; a trailing newline in the format is not needed.
+ * line; a trailing newline in the format is not needed. A hook
+ * (log_set_hook) sees every message too: remote syslog.
  */
 #ifndef UTCPD_LOG_H
 #define UTCPD_LOG_H
@@ -36,5 +37,11 @@ void log_close(void);
  * errno, so `log_msg(LOG_ERR, "...: %m")` works. */
 void log_msg(int priority, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* A function that sees every message logged (after the level check),
+ * without the time stamp: remote syslog (syslog_remote.c). NULL: none.
+ * It must not log itself. */
+typedef void log_hook_fn(void *arg, int priority, const char *msg);
+void log_set_hook(log_hook_fn *hook, void *arg);
 
 #endif

@@ -9,13 +9,16 @@
  * which libev runs after every pending callback of the turn and just
  * before it blocks, calls daemon_drain(). That
  *
+ *   0. hands the stack's DHCP reports to netconf.c (logged, leases
+ *      saved, settings updated) and sends the log lines queued for the
+ *      remote syslog server (syslog_remote.c) through the stack;
  *   1. writes every queued frame to its link (d->link_send: the TAPs,
  *      or a test's simulated link) and gives its buffer back;
  *   2. hands the events queued when the round began to the control
  *      server, whose handlers may give the stack more input (a window
  *      update, an accepted connection, data that waited for room) and
  *      so make more frames and events, which wait for the next round:
- *      so 1 and 2 repeat until a round finds no event, at most
+ *      so 0, 1 and 2 repeat until a round finds no event, at most
  *      DAEMON_DRAIN_ROUNDS_MAX rounds (handlers that keep making events
  *      cannot hold the turn for ever);
  *   3. re-arms the stack's timer at stack_next_deadline(), or at once
@@ -40,6 +43,8 @@
 #include <time.h>
 
 #include "control.h"
+#include "netconf.h"
+#include "syslog_remote.h"
 #include "utcpd.h"
 
 /* Rounds of draining tx and events in one daemon_drain(); events that
@@ -88,6 +93,8 @@ void daemon_drain(struct daemon *d)
 	int round;
 
 	for (round = 0; round < DAEMON_DRAIN_ROUNDS_MAX; round++) {
+		netconf_drain_reports(d);
+		syslog_remote_flush(d);
 		while ((p = stack_pop_tx(d->stack))) {
 			d->link_send(d, p);
 			stack_pkt_free(d->stack, p);
@@ -104,6 +111,13 @@ void daemon_drain(struct daemon *d)
 		if (!events)
 			break;
 	}
+	/* Lines the last round's handlers logged go now, not whenever the
+	 * loop next wakes. */
+	if (syslog_remote_flush(d))
+		while ((p = stack_pop_tx(d->stack))) {
+			d->link_send(d, p);
+			stack_pkt_free(d->stack, p);
+		}
 	rearm_stack_timer(d, round == DAEMON_DRAIN_ROUNDS_MAX);
 }
 

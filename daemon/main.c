@@ -5,9 +5,16 @@
  * Theory of operation. main() reads the configuration (the file, then
  * the command-line overrides), opens the log, creates the stack with a
  * seed from getrandom(), and for each [interface] opens its TAP and
- * gives the stack the interface, its static address and a default route
- * via the gateway. Then it starts the control server and runs one libev
- * loop, in the foreground, until SIGTERM or SIGINT.
+ * gives the stack the interface with its static address, or starts its
+ * DHCP client (netconf.c: asking again for the saved lease), and a
+ * default route via a static gateway with the interface's metric. Then
+ * it starts the control server and runs one libev loop, in the
+ * foreground, until SIGTERM or SIGINT. What DHCP reports (leases, state
+ * changes) is handled at the end of each turn (loop.c -> netconf.c);
+ * log lines go to a remote syslog server when one is known
+ * (syslog_remote.c). On SIGTERM the DHCP clients stop (with a
+ * DHCPRELEASE where `release` says so), and the teardown's last drain
+ * writes it to the TAP.
  *
  * The loop has four kinds of watchers:
  *
@@ -47,6 +54,8 @@
 #include "control.h"
 #include "log.h"
 #include "loop.h"
+#include "netconf.h"
+#include "syslog_remote.h"
 #include "tap.h"
 #include "utcpd.h"
 
@@ -68,6 +77,8 @@
 #define EXIT_CONFIG 2
 
 static struct daemon daemon_state;
+static struct netconf netconf_state;
+static struct syslog_remote syslog_state;
 
 static struct tap *tap_by_ifindex(struct daemon *d, int ifindex)
 {
@@ -196,11 +207,37 @@ static int make_parent_dirs(const char *path)
 	}
 }
 
-/* Opens the TAP of cfg->ifs[i] and adds it to the stack. */
-static int interface_up(struct daemon *d, const struct config_interface *ifc)
+/* Adds the default route via the interface's static gateway, with its
+ * metric. Returns 0 or a negative errno (logged). */
+static int gateway_route_add(struct daemon *d,
+			     const struct config_interface *ifc, int idx)
 {
+	char gw[16];
+	int ret;
+
+	format_ipv4(ifc->gateway, gw, sizeof(gw));
+	ret = stack_route_add_metric(d->stack, 0, 0, ifc->gateway, idx,
+				     ifc->metric);
+	if (ret == -EEXIST) {
+		log_msg(LOG_WARNING,
+			"%s: gateway %s ignored: a default route exists "
+			"already",
+			ifc->name, gw);
+	} else if (ret < 0) {
+		log_msg(LOG_ERR, "%s: default route via %s: %s", ifc->name, gw,
+			strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* Opens the TAP of cfg->ifs[i] and adds it to the stack: with its static
+ * address, or running DHCP. */
+static int interface_up(struct daemon *d, int i)
+{
+	const struct config_interface *ifc = &d->cfg->ifs[i];
 	struct tap *t = &d->taps[d->ntaps];
-	char mac[18], kmac[18], addr[16], gw[16], dns[CONFIG_DNS_MAX * 17 + 1];
+	char mac[18], kmac[18], addr[20], gw[16], dns[CONFIG_DNS_MAX * 17 + 1];
 	uint8_t stack_mac[6];
 	size_t used = 0;
 	int idx, ret;
@@ -235,52 +272,60 @@ static int interface_up(struct daemon *d, const struct config_interface *ifc)
 			return ret;
 		}
 	}
-	ret = stack_if_set_address(d->stack, daemon_now(), idx, ifc->addr,
-				   ifc->prefix_len);
-	format_ipv4(ifc->addr, addr, sizeof(addr));
-	if (ret < 0) {
-		log_msg(LOG_ERR, "%s: address %s/%u: %s", ifc->name, addr,
-			ifc->prefix_len, strerror(-ret));
-		return ret;
+	if (idx != i) {
+		/* netconf's table is by ifindex, in the file's order */
+		log_msg(LOG_ERR, "%s: the stack's interface %d, not %d",
+			ifc->name, idx, i);
+		return -EINVAL;
+	}
+	if (ifc->dhcp) {
+		snprintf(addr, sizeof(addr), "dhcp");
+	} else {
+		ret = stack_if_set_address(d->stack, daemon_now(), idx,
+					   ifc->addr, ifc->prefix_len);
+		format_ipv4(ifc->addr, addr, sizeof(addr));
+		if (ret < 0) {
+			log_msg(LOG_ERR, "%s: address %s/%u: %s", ifc->name,
+				addr, ifc->prefix_len, strerror(-ret));
+			return ret;
+		}
+		snprintf(addr + strlen(addr), sizeof(addr) - strlen(addr),
+			 "/%u", ifc->prefix_len);
 	}
 	snprintf(gw, sizeof(gw), "none");
 	if (ifc->gateway) {
 		format_ipv4(ifc->gateway, gw, sizeof(gw));
-		ret = stack_route_add(d->stack, 0, 0, ifc->gateway, idx);
-		if (ret == -EEXIST) {
-			log_msg(
-			    LOG_WARNING,
-			    "%s: gateway %s ignored: a default route exists "
-			    "already",
-			    ifc->name, gw);
-		} else if (ret < 0) {
-			log_msg(LOG_ERR, "%s: default route via %s: %s",
-				ifc->name, gw, strerror(-ret));
+		/* On a DHCP interface the route waits for the lease's
+		 * address (a route of an interface without one is not
+		 * used); it replaces the lease's routes. */
+		ret = gateway_route_add(d, ifc, idx);
+		if (ret < 0)
 			return ret;
-		}
 	}
 
 	dns[0] = '\0';
-	for (int i = 0; i < ifc->ndns; i++) {
+	for (int j = 0; j < ifc->ndns; j++) {
 		char a[16];
 
-		format_ipv4(ifc->dns[i], a, sizeof(a));
+		format_ipv4(ifc->dns[j], a, sizeof(a));
 		used += (size_t)snprintf(dns + used, sizeof(dns) - used, "%s%s",
-					 i ? "," : "", a);
+					 j ? "," : "", a);
 	}
 	format_mac(stack_mac, mac, sizeof(mac));
 	format_mac(t->kernel_mac, kmac, sizeof(kmac));
 	log_msg(LOG_INFO,
-		"%s: %s TAP, mac %s%s, mtu %u, offload %s, address %s/%u, "
-		"gateway %s, dns %s; kernel side mac %s",
+		"%s: %s TAP, mac %s%s, mtu %u, offload %s, address %s, "
+		"gateway %s, metric %u, dns %s; kernel side mac %s",
 		ifc->name, t->created ? "created" : "attached to persistent",
 		mac, ifc->has_mac ? "" : " (random)", ifc->mtu,
-		t->offload ? "tso+csum" : "none", addr, ifc->prefix_len, gw,
+		t->offload ? "tso+csum" : "none", addr, gw, ifc->metric,
 		ifc->ndns ? dns : "none", kmac);
 
 	ev_io_init(&t->watcher, tap_read_cb, t->fd, EV_READ);
 	t->watcher.data = d;
 	ev_io_start(d->loop, &t->watcher);
+	if (ifc->dhcp)
+		return netconf_dhcp_start(d, i, idx, stack_mac);
 	return 0;
 }
 
@@ -302,6 +347,14 @@ static void usage(FILE *out)
 		"file path\n"
 		"      --log-level LEVEL [daemon] log_level: debug, info, "
 		"notice, warning, err\n"
+		"      --state-dir DIR   [daemon] state_dir: where leases are "
+		"kept\n"
+		"      --log-server HOST[:PORT]  [daemon] log_server: remote "
+		"syslog (or none)\n"
+		"      --no-dhcp         dhcp = no on every interface (each "
+		"needs an address)\n"
+		"      --dns-servers A,B dns on every interface (wins over "
+		"leases)\n"
 		"  -t, --check-config    read the configuration, report, "
 		"exit\n"
 		"  -h, --help            this help\n"
@@ -329,6 +382,10 @@ static const struct override override_options[] = {
     {'M', "--socket-mode", "socket_mode", NULL},
     {'l', "--log", "log", NULL},
     {'L', "--log-level", "log_level", NULL},
+    {'S', "--state-dir", "state_dir", NULL},
+    {'G', "--log-server", "log_server", NULL},
+    {'D', "--no-dhcp", "dhcp", NULL},
+    {'N', "--dns-servers", "dns", NULL},
 };
 
 /* Fills *o for option `opt` with its value. Returns 0, or -EINVAL when
@@ -339,7 +396,7 @@ static int override_option(int opt, const char *value, struct override *o)
 	     i < sizeof(override_options) / sizeof(override_options[0]); i++) {
 		if (override_options[i].opt == opt) {
 			*o = override_options[i];
-			o->value = value;
+			o->value = opt == 'D' ? "no" : value;
 			return 0;
 		}
 	}
@@ -350,31 +407,60 @@ static int override_option(int opt, const char *value, struct override *o)
 static void print_config(const struct config *cfg, const char *path)
 {
 	printf("%s: ok\n", path);
-	printf("name %s, socket %s (mode %04o), log %s at %s\n", cfg->name,
-	       cfg->socket_path, (unsigned)cfg->socket_mode,
+	char ls[24] = "lease";
+
+	if (cfg->log_server_set && !cfg->log_server)
+		snprintf(ls, sizeof(ls), "none");
+	else if (cfg->log_server_set)
+		snprintf(ls, sizeof(ls), "%u.%u.%u.%u:%u",
+			 cfg->log_server >> 24, (cfg->log_server >> 16) & 0xff,
+			 (cfg->log_server >> 8) & 0xff, cfg->log_server & 0xff,
+			 cfg->log_port);
+	printf("name %s, socket %s (mode %04o), log %s at %s, state_dir %s, "
+	       "log_server %s\n",
+	       cfg->name, cfg->socket_path, (unsigned)cfg->socket_mode,
 	       cfg->log_target == LOG_TARGET_STDERR   ? "stderr"
 	       : cfg->log_target == LOG_TARGET_SYSLOG ? "syslog"
 						      : cfg->log_file,
-	       config_log_level_name(cfg->log_level));
+	       config_log_level_name(cfg->log_level), cfg->state_dir, ls);
 	for (int i = 0; i < cfg->nifs; i++) {
 		const struct config_interface *ifc = &cfg->ifs[i];
-		char mac[18] = "random", addr[16], gw[16] = "none";
+		char mac[18] = "random", addr[20], gw[16] = "none";
 
 		if (ifc->has_mac)
 			format_mac(ifc->mac, mac, sizeof(mac));
-		format_ipv4(ifc->addr, addr, sizeof(addr));
+		if (ifc->dhcp)
+			snprintf(addr, sizeof(addr), "dhcp");
+		else
+			snprintf(addr, sizeof(addr), "%u.%u.%u.%u/%u",
+				 ifc->addr >> 24, (ifc->addr >> 16) & 0xff,
+				 (ifc->addr >> 8) & 0xff, ifc->addr & 0xff,
+				 ifc->prefix_len);
 		if (ifc->gateway)
 			format_ipv4(ifc->gateway, gw, sizeof(gw));
-		printf("interface %s: mac %s, mtu %u, dhcp %s, offload %s, "
-		       "address %s/%u, gateway %s, dns",
-		       ifc->name, mac, ifc->mtu, ifc->dhcp ? "yes" : "no",
-		       ifc->offload ? "yes" : "no", addr, ifc->prefix_len, gw);
+		printf("interface %s: mac %s, mtu %u%s, dhcp %s, offload %s, "
+		       "address %s, gateway %s, metric %u, dns",
+		       ifc->name, mac, ifc->mtu,
+		       ifc->mtu_set ? "" : " (default)",
+		       ifc->dhcp ? "yes" : "no", ifc->offload ? "yes" : "no",
+		       addr, gw, ifc->metric);
 		if (!ifc->ndns)
 			printf(" none");
 		for (int j = 0; j < ifc->ndns; j++) {
 			format_ipv4(ifc->dns[j], addr, sizeof(addr));
 			printf("%s%s", j ? "," : " ", addr);
 		}
+		if (ifc->dhcp)
+			printf(", client_id %s, hostname %s, release %s, "
+			       "arp_check %s",
+			       ifc->client_id_kind == CLIENT_ID_HEX    ? "hex"
+			       : ifc->client_id_kind == CLIENT_ID_DUID ? "duid"
+								       : "mac",
+			       !ifc->hostname_set ? cfg->name
+			       : ifc->hostname[0] ? ifc->hostname
+						  : "none",
+			       ifc->release ? "yes" : "no",
+			       ifc->arp_check ? "yes" : "no");
 		printf("\n");
 	}
 }
@@ -395,6 +481,10 @@ static int read_configuration(int argc, char **argv, struct config *cfg,
 	    {"socket-mode", required_argument, NULL, 'M'},
 	    {"log", required_argument, NULL, 'l'},
 	    {"log-level", required_argument, NULL, 'L'},
+	    {"state-dir", required_argument, NULL, 'S'},
+	    {"log-server", required_argument, NULL, 'G'},
+	    {"no-dhcp", no_argument, NULL, 'D'},
+	    {"dns-servers", required_argument, NULL, 'N'},
 	    {"check-config", no_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -514,6 +604,10 @@ static int daemon_run(struct daemon *d, struct config *cfg)
 	}
 	d->link_send = link_send;
 	d->link_read_all = taps_read_all;
+	d->netconf = &netconf_state;
+	netconf_start(d);
+	d->syslog = &syslog_state;
+	syslog_remote_start(d->syslog, cfg->name, (int)getpid());
 	daemon_loop_start(d);
 	loop_up = 1;
 	/* From here a signal waits for ev_run(), which then stops at once:
@@ -529,8 +623,10 @@ static int daemon_run(struct daemon *d, struct config *cfg)
 	d->syn_shed_timer.data = d;
 
 	for (int i = 0; i < cfg->nifs; i++)
-		if (interface_up(d, &cfg->ifs[i]) < 0)
+		if (interface_up(d, i) < 0)
 			goto out;
+	/* A static log server takes the lines from here on. */
+	syslog_remote_flush(d);
 
 	if (make_parent_dirs(cfg->socket_path) < 0)
 		goto out;
@@ -538,16 +634,23 @@ static int daemon_run(struct daemon *d, struct config *cfg)
 		goto out;
 	control_up = 1;
 
-	log_msg(LOG_NOTICE, "ready: %d interface%s, control socket %s",
+	log_msg(LOG_NOTICE, "running: %d interface%s, control socket %s",
 		d->ntaps, d->ntaps == 1 ? "" : "s", cfg->socket_path);
-	ev_run(d->loop, 0); /* the first turn sends the gratuitous ARPs */
+	netconf_ready_check(d); /* every interface static: at once */
+	ev_run(d->loop, 0);	/* the first turn sends the gratuitous ARPs */
 	status = d->exit_status;
 
 out:
 	if (control_up)
 		control_stop(d);
+	if (d->stack) {
+		syslog_remote_flush(d); /* before the leases go */
+		netconf_dhcp_stop(d);	/* the DHCPRELEASEs */
+	}
 	if (loop_up)
-		daemon_loop_stop(d); /* the FINs and RSTs of the closing */
+		daemon_loop_stop(d); /* the FINs, RSTs and RELEASEs */
+	if (d->stack)
+		syslog_remote_stop(d);
 	taps_close(d);
 	if (d->loop) {
 		ev_signal_stop(d->loop, &d->sig_term);

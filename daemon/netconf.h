@@ -50,13 +50,74 @@ struct netconf_if {
 };
 
 struct netconf {
-	struct netconf_if ifs[STACK_IF_MAX];
+	struct netconf_if ifs[STACK_IF_MAX]; /* by the stack's ifindex */
 	int nifs;
 	bool ready; /* every interface configured */
 	uint64_t ready_ns;
+	/* netconf.c's own: lease files are written (the state directory
+	 * exists or could be made; else a warning was logged once). */
+	bool lease_files;
+	bool stopping; /* netconf_dhcp_stop() ran: the daemon is stopping */
 };
+
+struct config;
+struct daemon;
 
 /* "none", "config", "lease". */
 const char *netconf_source_name(enum netconf_source src);
+
+/*
+ * What interface cfg->ifs[i] is configured with, from the configuration
+ * and the lease bound on it (NULL: none): static keys win key by key
+ * (address; gateway over the lease's routes; mtu when set; dns; the
+ * [daemon] log_server over option 7, `none` included). Domain, search
+ * list and NTP servers come only from the lease. Pure.
+ */
+void netconf_if_compute(const struct config *cfg, int i,
+			const struct dhcp_lease *lease, struct netconf_if *out);
+
+/* The log server remote syslog sends to: that of the first configured
+ * interface that has one. Returns false when there is none. */
+bool netconf_log_server(const struct netconf *nc, uint32_t *addr,
+			uint16_t *port);
+
+/*
+ * Sets d->netconf up at start (interfaces added to the stack, static
+ * addresses set): static interfaces are configured. Makes the state
+ * directory when an interface runs DHCP (a failure is a warning: no
+ * lease files then).
+ */
+void netconf_start(struct daemon *d);
+
+/* Logs READY (and sets it) when every interface is configured and it
+ * was not logged before: at start, after the interfaces are up. */
+void netconf_ready_check(struct daemon *d);
+
+/*
+ * Starts DHCP on interface cfg->ifs[i] (stack ifindex `ifindex`, MAC
+ * `mac`): reads its saved lease for INIT-REBOOT. Returns 0 or the
+ * negative errno of stack_dhcp_start() (logged).
+ */
+int netconf_dhcp_start(struct daemon *d, int i, int ifindex,
+		       const uint8_t mac[6]);
+
+/* Stops DHCP on every interface that runs it, with a DHCPRELEASE where
+ * `release` is configured (the caller drains the stack afterwards). */
+void netconf_dhcp_stop(struct daemon *d);
+
+/*
+ * Handles every DHCP report the stack has queued (loop.c, once per
+ * round of the end of a turn): logs state changes and notes, saves a
+ * new lease to its file and updates the interface's settings, clears
+ * them when the lease is lost, and logs READY the first time every
+ * interface is configured. No-op without d->netconf.
+ */
+void netconf_drain_reports(struct daemon *d);
+
+/* Handles one report (as netconf_drain_reports() does); info is the
+ * stack's view of the interface (stack_dhcp_info()), used for LEASE.
+ * For tests that make their own reports. */
+void netconf_on_report(struct daemon *d, const struct stack_dhcp_report *r,
+		       const struct stack_dhcp_info *info);
 
 #endif

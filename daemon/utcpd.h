@@ -22,6 +22,7 @@
 
 struct control;
 struct netconf;
+struct syslog_remote;
 struct ucred;
 
 struct tap {
@@ -64,6 +65,9 @@ struct daemon {
 	/* netconf.c: each interface's settings and their sources; NULL in
 	 * tests that run without one. */
 	struct netconf *netconf;
+	/* syslog_remote.c: log lines to the log server through the stack;
+	 * NULL in tests that run without. */
+	struct syslog_remote *syslog;
 	uint64_t start_ns;
 	/* The link under the stack: writes one frame the stack queued
 	 * (main.c: to its TAP; a test: to its simulated link). */

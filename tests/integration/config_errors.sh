@@ -66,6 +66,37 @@ address = 10.0.0.2/24"
 expect_error 6 "an unknown key in an interface" "$good_head
 speed = fast"
 
+expect_error 8 "an address with dhcp = yes" "$good_head
+mac = 02:00:00:00:00:09
+dhcp = yes
+address = 10.0.0.2/24"
+
+expect_error 6 "a bad client_id" "$good_head
+client_id = serial"
+
+expect_error 3 "a bad log_server" '[daemon]
+name = bad
+log_server = 10.0.0.1:99999'
+
+say "--no-dhcp with an interface without an address exits 2, saying which"
+status=0
+printf '%s\n' "$good_head" >"$TMP/dhcp.conf"
+err=$(run timeout 10 "$UTCPD" -c "$TMP/dhcp.conf" --no-dhcp 2>&1 >/dev/null) ||
+	status=$?
+printf '  %s\n' "$err"
+((status == 2)) || fail "exit status $status, expected 2"
+grep -q "^utcpd: --no-dhcp: interface utbad0 has no address" <<<"$err" ||
+	fail "no reason naming the interface"
+
+say "a bad --dns-servers exits 2"
+status=0
+err=$(run timeout 10 "$UTCPD" -c "$TMP/dhcp.conf" --dns-servers 1.2.3 2>&1 >/dev/null) ||
+	status=$?
+printf '  %s\n' "$err"
+((status == 2)) || fail "exit status $status, expected 2"
+grep -q '^utcpd: --dns-servers: bad dns server "1.2.3"' <<<"$err" ||
+	fail "no reason"
+
 say "a missing configuration file exits 2"
 status=0
 run timeout 10 "$UTCPD" -c "$TMP/none.conf" --socket "$TMP/s.sock" 2>/dev/null || status=$?

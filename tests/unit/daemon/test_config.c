@@ -461,10 +461,12 @@ START_TEST(test_duplicate_sections_and_keys_are_refused)
 }
 END_TEST
 
-START_TEST(test_interface_section_without_keys_needs_dhcp)
+START_TEST(test_interface_section_without_keys_runs_dhcp)
 {
-	ck_refused_at("[daemon]\n[interface tap0]\n", 2,
-		      "DHCP (the default) is not implemented yet");
+	ck_assert_msg(load("[daemon]\n[interface tap0]\n") == 0, "%s", err);
+	ck_assert_int_eq(cfg.nifs, 1);
+	ck_assert(cfg.ifs[0].dhcp);
+	ck_assert_uint_eq(cfg.ifs[0].addr, 0);
 }
 END_TEST
 
@@ -625,18 +627,189 @@ START_TEST(test_offload_defaults_to_yes_and_can_be_turned_off)
 }
 END_TEST
 
-START_TEST(test_dhcp_yes_is_refused_until_implemented)
+START_TEST(test_dhcp_is_the_default_without_an_address)
 {
+	ck_assert_msg(load("[interface tap0]\ndhcp = yes\n") == 0, "%s", err);
+	ck_assert(cfg.ifs[0].dhcp);
+	/* An address alone means a static interface. */
+	ck_assert_msg(load("[interface tap0]\naddress = 10.0.0.2/24\n") == 0,
+		      "%s", err);
+	ck_assert(!cfg.ifs[0].dhcp);
+	ck_assert_uint_eq(cfg.ifs[0].addr, IP(10, 0, 0, 2));
 	ck_refused("[interface tap0]\ndhcp = yes\naddress = 10.0.0.2/24\n",
-		   "2: interface tap0: dhcp = yes is not implemented yet; set "
-		   "dhcp = no and an address");
+		   "3: interface tap0: address and dhcp = yes exclude each "
+		   "other (set dhcp = no for a static address)");
+	ck_refused("[interface tap0]\naddress = 10.0.0.2/24\ndhcp = yes\n",
+		   "2: interface tap0: address and dhcp = yes exclude each "
+		   "other (set dhcp = no for a static address)");
 	ck_refused("[interface tap0]\ndhcp = maybe\n",
 		   "2: bad dhcp \"maybe\": must be yes or no");
-	ck_refused("[interface tap0]\naddress = 10.0.0.2/24\n",
-		   "1: interface tap0: DHCP (the default) is not implemented "
-		   "yet; set dhcp = no and an address");
 	ck_refused("[interface tap0]\ndhcp = no\n",
 		   "1: interface tap0: dhcp = no needs an address");
+}
+END_TEST
+
+START_TEST(test_dhcp_interface_defaults)
+{
+	ck_assert_msg(load("[interface a]\n[interface b]\n[interface c]\n"
+			   "dhcp = no\naddress = 10.0.0.2/24\n") == 0,
+		      "%s", err);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(cfg.ifs[i].client_id_kind, CLIENT_ID_MAC);
+		ck_assert(!cfg.ifs[i].hostname_set);
+		ck_assert(cfg.ifs[i].release);
+		ck_assert(cfg.ifs[i].arp_check);
+		ck_assert(!cfg.ifs[i].mtu_set);
+		ck_assert_uint_eq(cfg.ifs[i].mtu, 1500);
+		/* The first interface is preferred: 0, 100, 200. */
+		ck_assert_uint_eq(cfg.ifs[i].metric, (uint32_t)i * 100);
+	}
+	ck_assert_str_eq(cfg.state_dir, "/var/lib/utcpd");
+	ck_assert(!cfg.log_server_set);
+}
+END_TEST
+
+START_TEST(test_dhcp_keys_accepted)
+{
+	const uint8_t id[3] = {0x01, 0xab, 0xff};
+	uint8_t out[DHCP_CLIENT_ID_MAX];
+	const uint8_t mac[6] = {2, 0x11, 0x22, 0x33, 0x44, 0x55};
+	const uint8_t duid[15] = {255, 0x22, 0x33, 0x44, 0x55, 0,    3,	  0,
+				  1,   2,    0x11, 0x22, 0x33, 0x44, 0x55};
+
+	ck_assert_msg(load("[daemon]\nstate_dir = /tmp/x/state\n"
+			   "log_server = 10.0.0.9:5140\n"
+			   "[interface a]\nclient_id = hex:01:AB:ff\n"
+			   "hostname = web-1.example\nrelease = no\n"
+			   "arp_check = no\nmetric = 4294967295\n"
+			   "mtu = 1400\ngateway = 10.0.0.1\n"
+			   "dns = 10.0.0.53\n"
+			   "[interface b]\nclient_id = duid\n"
+			   "hostname = none\n"
+			   "[interface c]\nclient_id = mac\nmetric = 0\n") == 0,
+		      "%s", err);
+	ck_assert_str_eq(cfg.state_dir, "/tmp/x/state");
+	ck_assert(cfg.log_server_set);
+	ck_assert_uint_eq(cfg.log_server, IP(10, 0, 0, 9));
+	ck_assert_uint_eq(cfg.log_port, 5140);
+	ck_assert(cfg.ifs[0].dhcp);
+	ck_assert_int_eq(cfg.ifs[0].client_id_kind, CLIENT_ID_HEX);
+	ck_assert_uint_eq(config_client_id(&cfg.ifs[0], mac, out), 3);
+	ck_assert_mem_eq(out, id, 3);
+	ck_assert(cfg.ifs[0].hostname_set);
+	ck_assert_str_eq(cfg.ifs[0].hostname, "web-1.example");
+	ck_assert(!cfg.ifs[0].release);
+	ck_assert(!cfg.ifs[0].arp_check);
+	ck_assert_uint_eq(cfg.ifs[0].metric, 4294967295u);
+	ck_assert(cfg.ifs[0].mtu_set);
+	ck_assert_uint_eq(cfg.ifs[0].mtu, 1400);
+	/* Static keys stay beside DHCP (they win over the lease). */
+	ck_assert_uint_eq(cfg.ifs[0].gateway, IP(10, 0, 0, 1));
+	ck_assert_int_eq(cfg.ifs[0].ndns, 1);
+	ck_assert_int_eq(cfg.ifs[1].client_id_kind, CLIENT_ID_DUID);
+	ck_assert_uint_eq(config_client_id(&cfg.ifs[1], mac, out), 15);
+	ck_assert_mem_eq(out, duid, 15);
+	ck_assert(cfg.ifs[1].hostname_set);
+	ck_assert_str_eq(cfg.ifs[1].hostname, "");
+	ck_assert_uint_eq(cfg.ifs[1].metric, 100);
+	ck_assert_int_eq(cfg.ifs[2].client_id_kind, CLIENT_ID_MAC);
+	ck_assert_uint_eq(config_client_id(&cfg.ifs[2], mac, out), 0);
+	ck_assert_uint_eq(cfg.ifs[2].metric, 0);
+
+	ck_assert_msg(load("[daemon]\nlog_server = none\n[interface a]\n") == 0,
+		      "%s", err);
+	ck_assert(cfg.log_server_set);
+	ck_assert_uint_eq(cfg.log_server, 0);
+	ck_assert_msg(
+	    load("[daemon]\nlog_server = 10.1.2.3\n[interface a]\n") == 0, "%s",
+	    err);
+	ck_assert_uint_eq(cfg.log_server, IP(10, 1, 2, 3));
+	ck_assert_uint_eq(cfg.log_port, 514);
+}
+END_TEST
+
+START_TEST(test_client_id_at_its_limit)
+{
+	char text[512];
+	size_t n = (size_t)snprintf(text, sizeof(text),
+				    "[interface a]\nclient_id = hex:");
+
+	/* 64 bytes (without colons, to fit a line): accepted; 65:
+	 * refused. */
+	for (int i = 0; i < DHCP_CLIENT_ID_MAX; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%02x", i);
+	snprintf(text + n, sizeof(text) - n, "\n");
+	ck_assert_msg(load(text) == 0, "%s", err);
+	ck_assert_uint_eq(cfg.ifs[0].client_id_len, DHCP_CLIENT_ID_MAX);
+	ck_assert_uint_eq(cfg.ifs[0].client_id[63], 63);
+	snprintf(text + n, sizeof(text) - n, ":40\n");
+	ck_refused_at(text, 2, "more than 64 bytes");
+	/* Pairs with and without colons mix. */
+	ck_assert_msg(load("[interface a]\nclient_id = hex:0102:03\n") == 0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.ifs[0].client_id_len, 3);
+}
+END_TEST
+
+START_TEST(test_bad_dhcp_values_are_refused)
+{
+	ck_refused("[interface a]\nclient_id = serial\n",
+		   "2: bad client_id \"serial\": must be mac, duid or "
+		   "hex:XX:XX:...");
+	ck_refused("[interface a]\nclient_id = hex:01\n",
+		   "2: bad client_id \"hex:01\": at least 2 bytes (a type and "
+		   "a value)");
+	ck_refused_at("[interface a]\nclient_id = hex:01:2\n", 2,
+		      "hex pairs, may be separated by ':'");
+	ck_refused_at("[interface a]\nclient_id = hex:01-02\n", 2,
+		      "hex pairs, may be separated by ':'");
+	ck_refused_at("[interface a]\nclient_id = hex:01::02\n", 2,
+		      "hex pairs, may be separated by ':'");
+	ck_refused_at("[interface a]\nclient_id = hex:\n", 2,
+		      "hex pairs, may be separated by ':'");
+	ck_refused_at("[interface a]\nclient_id = hex:0g:01\n", 2,
+		      "hex pairs, may be separated by ':'");
+	ck_refused_at("[interface a]\nclient_id = hex:01:02:\n", 2,
+		      "hex pairs, may be separated by ':'");
+	ck_refused("[interface a]\nhostname = a_b\n",
+		   "2: bad hostname \"a_b\": labels of letters, digits and "
+		   "'-' joined by '.', or none");
+	ck_refused_at("[interface a]\nhostname = -ab\n", 2, "bad hostname");
+	ck_refused_at("[interface a]\nhostname = ab-\n", 2, "bad hostname");
+	ck_refused_at("[interface a]\nhostname = a..b\n", 2, "bad hostname");
+	ck_refused_at("[interface a]\nhostname = .ab\n", 2, "bad hostname");
+	ck_refused_at("[interface a]\nhostname = ab.\n", 2, "bad hostname");
+	ck_refused_at("[interface a]\nhostname = "
+		      "a123456789012345678901234567890123456789012345678901234"
+		      "567890123\n",
+		      2, "must be 1 to 63 characters");
+	ck_assert_msg(load("[interface a]\nhostname = "
+			   "a12345678901234567890123456789012345678901234567890"
+			   "123456789012\n") == 0,
+		      "%s", err);
+	ck_refused("[interface a]\nrelease = sometimes\n",
+		   "2: bad release \"sometimes\": must be yes or no");
+	ck_refused("[interface a]\narp_check = 1\n",
+		   "2: bad arp_check \"1\": must be yes or no");
+	ck_refused("[interface a]\nmetric = 4294967296\n",
+		   "2: bad metric \"4294967296\": must be 0 to 4294967295");
+	ck_refused("[interface a]\nmetric = -1\n",
+		   "2: bad metric \"-1\": must be 0 to 4294967295");
+	ck_refused("[interface a]\nmetric = 1\nmetric = 2\n",
+		   "3: duplicate key \"metric\"");
+	ck_refused("[daemon]\nstate_dir = var/lib\n[interface a]\n",
+		   "2: bad state_dir \"var/lib\": must be an absolute path");
+	ck_refused("[daemon]\nlog_server = loghost\n[interface a]\n",
+		   "2: bad log_server \"loghost\": must be none, an address "
+		   "or ADDRESS:PORT");
+	ck_refused("[daemon]\nlog_server = 10.0.0.1:0\n[interface a]\n",
+		   "2: bad log_server \"10.0.0.1:0\": the port must be 1 to "
+		   "65535");
+	ck_refused("[daemon]\nlog_server = 10.0.0.1:65536\n[interface a]\n",
+		   "2: bad log_server \"10.0.0.1:65536\": the port must be 1 "
+		   "to 65535");
+	ck_refused("[daemon]\nlog_server = 224.0.0.1\n[interface a]\n",
+		   "2: bad log_server \"224.0.0.1\": multicast address");
 }
 END_TEST
 
@@ -749,6 +922,43 @@ START_TEST(test_overrides_replace_file_values)
 }
 END_TEST
 
+START_TEST(test_dhcp_overrides)
+{
+	char e[CONFIG_ERR_MAX];
+
+	ck_assert_int_eq(load("[interface a]\n[interface b]\n"), 0);
+	ck_assert_int_eq(
+	    config_override(&cfg, "dns", "10.0.0.53,10.0.0.54", e, sizeof(e)),
+	    0);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(cfg.ifs[i].ndns, 2);
+		ck_assert_uint_eq(cfg.ifs[i].dns[1], IP(10, 0, 0, 54));
+	}
+	ck_assert_int_eq(
+	    config_override(&cfg, "log_server", "10.0.0.7", e, sizeof(e)), 0);
+	ck_assert_uint_eq(cfg.log_server, IP(10, 0, 0, 7));
+	ck_assert_int_eq(
+	    config_override(&cfg, "state_dir", "/tmp/st", e, sizeof(e)), 0);
+	ck_assert_str_eq(cfg.state_dir, "/tmp/st");
+	/* --no-dhcp: every interface needs its address. */
+	ck_assert_int_eq(config_override(&cfg, "dhcp", "no", e, sizeof(e)),
+			 -EINVAL);
+	ck_assert_str_eq(e, "interface a has no address (without DHCP every "
+			    "interface needs one)");
+	ck_assert_int_eq(load("[interface a]\naddress = 10.0.0.2/24\n"
+			      "[interface b]\naddress = 10.0.1.2/24\n"),
+			 0);
+	ck_assert_int_eq(config_override(&cfg, "dhcp", "no", e, sizeof(e)), 0);
+	ck_assert(!cfg.ifs[0].dhcp && !cfg.ifs[1].dhcp);
+	ck_assert_int_eq(
+	    config_override(&cfg, "dns", "10.0.0.1,bad", e, sizeof(e)),
+	    -EINVAL);
+	ck_assert_str_eq(e, "bad dns server \"bad\"");
+	ck_assert_int_eq(
+	    config_override(&cfg, "log_server", "x:1", e, sizeof(e)), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_bad_overrides_are_refused_with_a_reason)
 {
 	char e[CONFIG_ERR_MAX];
@@ -796,7 +1006,7 @@ static Suite *config_suite(void)
 	tcase_add_test(structure, test_duplicate_interface_is_refused);
 	tcase_add_test(structure, test_duplicate_sections_and_keys_are_refused);
 	tcase_add_test(structure,
-		       test_interface_section_without_keys_needs_dhcp);
+		       test_interface_section_without_keys_runs_dhcp);
 	tcase_add_test(structure, test_bad_interface_names_are_refused);
 	tcase_add_test(structure, test_too_many_interfaces_are_refused);
 	tcase_add_test(structure, test_no_interface_is_refused);
@@ -809,7 +1019,11 @@ static Suite *config_suite(void)
 	tcase_add_test(values, test_bad_daemon_values_are_refused);
 	tcase_add_test(values, test_bad_mac_is_refused);
 	tcase_add_test(values, test_bad_mtu_is_refused);
-	tcase_add_test(values, test_dhcp_yes_is_refused_until_implemented);
+	tcase_add_test(values, test_dhcp_is_the_default_without_an_address);
+	tcase_add_test(values, test_dhcp_interface_defaults);
+	tcase_add_test(values, test_dhcp_keys_accepted);
+	tcase_add_test(values, test_client_id_at_its_limit);
+	tcase_add_test(values, test_bad_dhcp_values_are_refused);
 	tcase_add_test(values, test_bad_address_is_refused);
 	tcase_add_test(values, test_bad_gateway_is_refused);
 	tcase_add_test(values, test_bad_dns_is_refused);
@@ -822,6 +1036,7 @@ static Suite *config_suite(void)
 
 	tcase_add_test(cli, test_overrides_replace_file_values);
 	tcase_add_test(cli, test_bad_overrides_are_refused_with_a_reason);
+	tcase_add_test(cli, test_dhcp_overrides);
 	suite_add_tcase(s, cli);
 	return s;
 }
