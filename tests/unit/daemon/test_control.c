@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "byteorder.h"
+#include "checksum.h"
 #include "ipc.h"
 #include "config.h"
 #include "control.h"
@@ -97,6 +99,11 @@ static struct world {
 	gid_t next_gid;
 	/* The longest the stack's tx queue was when a drain began. */
 	size_t tx_peak;
+	/* The DHCP client's messages on the second link (DHCP_IF): how
+	 * many, and the last one's type and transaction id. */
+	int dhcp_sent;
+	uint8_t dhcp_type;
+	uint32_t dhcp_xid;
 } W;
 
 /* d->peer_cred: the kernel's pid, the test's uid and gid. */
@@ -115,13 +122,23 @@ static int fake_peer_cred(int fd, gid_t group, struct ucred *cred,
 
 /* ---- the link ------------------------------------------------------ */
 
-/* d->link_send: the daemon's frame onto the simulated wire. */
+/* The second link, where a test runs a scripted DHCP server. */
+#define DHCP_IF 1
+
+static void dhcp_sniff(const struct pkt *p);
+
+/* d->link_send: the daemon's frame onto the simulated wire (a frame
+ * for the second link to the scripted DHCP server). */
 static void wire_send(struct daemon *d, const struct pkt *p)
 {
 	size_t queued = stack_tx_queued(d->stack) + 1; /* p popped */
 
 	if (queued > W.tx_peak)
 		W.tx_peak = queued;
+	if (p->ifindex == DHCP_IF) {
+		dhcp_sniff(p);
+		return;
+	}
 	ck_assert_int_eq(sim_node_send(W.sim, W.wire, 0, p->data, p->len), 0);
 }
 
@@ -484,6 +501,281 @@ static void raw_reply(int fd, uint8_t *buf, size_t cap, struct ipc_msg *m,
 	if (c && c->cmsg_type == SCM_RIGHTS)
 		memcpy(passed, CMSG_DATA(c), sizeof(int));
 }
+
+/* ---- a lease from a scripted DHCP server, in status ------------------ */
+
+#define DHCP_SERVER 0x0a010001u /* 10.1.0.1, on the second link */
+#define DHCP_ADDR   0x0a010032u /* 10.1.0.50, what it leases */
+#define DHCP_METRIC 50u
+
+static const uint8_t DHCP_MAC[6] = {0x02, 0, 0, 0, 0, 0x43};
+static const uint8_t DHCP_SERVER_MAC[6] = {0x02, 0, 0, 0, 0, 0x01};
+
+/* A DHCP message the daemon sent on the second link: its type and xid. */
+static void dhcp_sniff(const struct pkt *p)
+{
+	const uint8_t *ip = p->data + 14, *udp, *m, *o, *end;
+
+	if (p->len < 14 + 20 + 8 + 240 || get_be16(p->data + 12) != 0x0800 ||
+	    ip[9] != 17)
+		return;
+	udp = ip + (ip[0] & 15u) * 4u;
+	if (get_be16(udp + 2) != 67)
+		return;
+	m = udp + 8;
+	end = p->data + p->len;
+	for (o = m + 240; o + 2 <= end && o[0] != 255;
+	     o += o[0] ? 2u + o[1] : 1u)
+		if (o[0] == 53)
+			W.dhcp_type = o[2];
+	W.dhcp_xid = get_be32(m + 4);
+	W.dhcp_sent++;
+}
+
+/* The options of a reply: code, length, value, ... */
+struct dhcp_opts {
+	uint8_t b[512];
+	size_t n;
+};
+
+static void opt_add(struct dhcp_opts *o, uint8_t code, const void *v, size_t n)
+{
+	o->b[o->n++] = code;
+	o->b[o->n++] = (uint8_t)n;
+	memcpy(o->b + o->n, v, n);
+	o->n += n;
+}
+
+static void opt_u32(struct dhcp_opts *o, uint8_t code, uint32_t v)
+{
+	uint8_t b[4];
+
+	put_be32(b, v);
+	opt_add(o, code, b, 4);
+}
+
+/* The server's reply `o` (its type among them) to the last message,
+ * broadcast, into the daemon's stack on the second link. */
+struct dhcp_reply {
+	const struct dhcp_opts *o;
+};
+
+static void dhcp_reply_fn(void *arg)
+{
+	const struct dhcp_opts *o = ((struct dhcp_reply *)arg)->o;
+	size_t mlen = 240 + o->n + 1, ulen = 8 + (mlen < 300 ? 300 : mlen);
+	size_t len = 14 + 20 + ulen;
+	struct pkt *p = stack_pkt_alloc(W.d.stack, len);
+	uint8_t *f, *ip, *u, *m;
+
+	ck_assert_ptr_nonnull(p);
+	f = p->data;
+	memset(f, 0, len);
+	memset(f, 0xff, 6);
+	memcpy(f + 6, DHCP_SERVER_MAC, 6);
+	put_be16(f + 12, 0x0800);
+	ip = f + 14;
+	ip[0] = 0x45;
+	put_be16(ip + 2, (uint16_t)(20 + ulen));
+	ip[8] = 64;
+	ip[9] = 17;
+	put_be32(ip + 12, DHCP_SERVER);
+	put_be32(ip + 16, 0xffffffffu);
+	put_be16(ip + 10, csum_fold(csum_partial(ip, 20, 0)));
+	u = ip + 20;
+	put_be16(u, 67);
+	put_be16(u + 2, 68);
+	put_be16(u + 4, (uint16_t)ulen);
+	m = u + 8;
+	m[0] = 2; /* BOOTREPLY, Ethernet */
+	m[1] = 1;
+	m[2] = 6;
+	put_be32(m + 4, W.dhcp_xid);
+	put_be32(m + 16, DHCP_ADDR);
+	put_be32(m + 20, DHCP_SERVER);
+	memcpy(m + 28, DHCP_MAC, 6);
+	put_be32(m + 236, 0x63825363u);
+	memcpy(m + 240, o->b, o->n);
+	m[240 + o->n] = 255;
+	put_be16(u + 6,
+		 csum_fold(csum_partial(u, ulen,
+					csum_pseudo(DHCP_SERVER, 0xffffffffu,
+						    17, (uint16_t)ulen))));
+	p->len = (uint32_t)len;
+	p->ifindex = DHCP_IF;
+	stack_input(W.d.stack, daemon_now(), p);
+}
+
+static void dhcp_start_fn(void *arg)
+{
+	struct stack_dhcp_config cfg = {
+	    .use_routes = true, .use_mtu = true, .route_metric = DHCP_METRIC};
+
+	(void)arg;
+	ck_assert_int_eq(stack_if_add(W.d.stack, "sim1", DHCP_MAC, 1500),
+			 DHCP_IF);
+	ck_assert_int_eq(
+	    stack_dhcp_start(W.d.stack, daemon_now(), DHCP_IF, &cfg), 0);
+}
+
+static int dhcp_wanted_type;
+
+static bool dhcp_message_came(void)
+{
+	return W.dhcp_sent > 0 && W.dhcp_type == dhcp_wanted_type;
+}
+
+static bool dhcp_bound(void)
+{
+	struct stack_dhcp_info info;
+
+	return stack_dhcp_info(W.d.stack, daemon_now(), DHCP_IF, &info) == 0 &&
+	       info.bound;
+}
+
+/* What the ACK carries, in order: the status lists each option as it
+ * came. */
+static void dhcp_ack_options(struct dhcp_opts *o)
+{
+	const uint8_t ack = DHCPACK, mtu[2] = {0x05, 0x78}; /* 1400 */
+	/* a.test, then b.test pointing back at "test" (RFC 3397) */
+	const uint8_t search[] = {1,   'a', 4, 't', 'e',  's',
+				  't', 0,   1, 'b', 0xc0, 2};
+	/* 10.9.0.0/16 and the default route, both via the server */
+	const uint8_t routes[] = {16, 10, 9, 10, 1, 0, 1, 0, 10, 1, 0, 1};
+	const uint8_t private_opt[] = {0x00, 0x0a, 0xff};
+
+	o->n = 0;
+	opt_add(o, DHCP_OPT_MSG_TYPE, &ack, 1);
+	opt_u32(o, DHCP_OPT_SERVER_ID, DHCP_SERVER);
+	opt_u32(o, DHCP_OPT_LEASE_TIME, 3600);
+	opt_u32(o, DHCP_OPT_SUBNET_MASK, 0xffffff00u);
+	opt_u32(o, DHCP_OPT_DNS, DHCP_SERVER);
+	opt_add(o, DHCP_OPT_DOMAIN, "example.test", 12);
+	opt_add(o, DHCP_OPT_SEARCH, search, sizeof(search));
+	opt_add(o, DHCP_OPT_CLASSLESS_ROUTES, routes, sizeof(routes));
+	opt_add(o, DHCP_OPT_MTU, mtu, sizeof(mtu));
+	opt_u32(o, DHCP_OPT_LOG_SERVERS, DHCP_SERVER);
+	opt_u32(o, DHCP_OPT_NTP, DHCP_SERVER);
+	opt_add(o, 224, private_opt, sizeof(private_opt));
+}
+
+/* Status while the client selects, then once a scripted server's lease
+ * is bound: the DHCP record with the lease's times and counters, every
+ * option as it came, the lease's routes with their kind and metric,
+ * the settings' sources, READY only once every interface has an
+ * address. */
+START_TEST(test_status_shows_a_lease_from_a_scripted_server)
+{
+	static const uint8_t codes[] = {53,  54,  51, 1, 6,  15,
+					119, 121, 26, 7, 42, 224};
+	const uint8_t offer = DHCPOFFER;
+	struct utcp *u = client();
+	const struct utcp_dhcp *dh;
+	const struct utcp_settings *set;
+	struct utcp_status *st;
+	struct dhcp_opts o = {0};
+	struct dhcp_reply reply = {&o};
+	size_t n = 0, routes = 0;
+
+	on_loop(dhcp_start_fn, NULL);
+	dhcp_wanted_type = DHCPDISCOVER;
+	ck_assert(wait_until(dhcp_message_came));
+
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	ck_assert(!st->ready); /* sim1 has no address yet */
+	ck_assert_uint_eq(st->n_dhcp, 2);
+	ck_assert_int_eq(st->dhcp[0].state, UTCP_DHCP_STOPPED);
+	ck_assert_int_eq(st->dhcp[1].state, UTCP_DHCP_SELECTING);
+	ck_assert(st->dhcp[1].running && !st->dhcp[1].bound);
+	ck_assert_uint_eq(st->dhcp[1].counters.tx_discover, 1);
+	ck_assert_uint_eq(st->n_dhcp_options, 0);
+	ck_assert(st->settings[1].dhcp && !st->settings[1].configured);
+	ck_assert_int_eq(st->settings[1].address_source, UTCP_SOURCE_NONE);
+	utcp_status_free(st);
+
+	opt_add(&o, DHCP_OPT_MSG_TYPE, &offer, 1);
+	opt_u32(&o, DHCP_OPT_SERVER_ID, DHCP_SERVER);
+	opt_u32(&o, DHCP_OPT_LEASE_TIME, 3600);
+	opt_u32(&o, DHCP_OPT_SUBNET_MASK, 0xffffff00u);
+	on_loop(dhcp_reply_fn, &reply);
+	dhcp_wanted_type = DHCPREQUEST;
+	ck_assert(wait_until(dhcp_message_came));
+	dhcp_ack_options(&o);
+	on_loop(dhcp_reply_fn, &reply);
+	ck_assert(wait_until(dhcp_bound));
+
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	ck_assert(st->ready);
+	ck_assert_uint_eq(st->n_dhcp, 2);
+	dh = &st->dhcp[1];
+	ck_assert_str_eq(dh->interface, "sim1");
+	ck_assert_int_eq(dh->state, UTCP_DHCP_BOUND);
+	ck_assert(dh->running && dh->bound && !dh->options_truncated);
+	ck_assert_uint_eq(ntohl(dh->address.s_addr), DHCP_ADDR);
+	ck_assert_uint_eq(dh->prefix_len, 24);
+	ck_assert_uint_eq(ntohl(dh->server.s_addr), DHCP_SERVER);
+	ck_assert_uint_eq(dh->lease_s, 3600);
+	ck_assert_uint_eq(dh->t1_s, 1800);
+	ck_assert_uint_eq(dh->t2_s, 3150);
+	/* times count from the REQUEST, a moment ago */
+	ck_assert_uint_le(dh->t1_in_ms, 1800 * 1000);
+	ck_assert_uint_gt(dh->t1_in_ms, 1790 * 1000);
+	ck_assert_uint_le(dh->t2_in_ms, 3150 * 1000);
+	ck_assert_uint_gt(dh->t2_in_ms, 3140 * 1000);
+	ck_assert_uint_le(dh->expires_in_ms, 3600 * 1000);
+	ck_assert_uint_gt(dh->expires_in_ms, 3590 * 1000);
+	ck_assert_uint_eq(dh->mtu, 1400);
+	ck_assert_uint_eq(dh->counters.tx_discover, 1);
+	ck_assert_uint_eq(dh->counters.tx_request, 1);
+	ck_assert_uint_eq(dh->counters.rx_offer, 1);
+	ck_assert_uint_eq(dh->counters.rx_ack, 1);
+
+	/* every option of the ACK, in order, as it came */
+	for (size_t i = 0; i < st->n_dhcp_options; i++) {
+		const struct utcp_dhcp_option *op = &st->dhcp_options[i];
+
+		ck_assert_int_eq(op->ifindex, DHCP_IF);
+		ck_assert_uint_lt(n, sizeof(codes));
+		ck_assert_uint_eq(op->code, codes[n]);
+		n++;
+		if (op->code == 224) {
+			ck_assert_uint_eq(op->length, 3);
+			ck_assert_uint_eq(op->value[2], 0xff);
+		}
+		if (op->code == 119) {
+			char text[64];
+
+			ck_assert(
+			    utcp_dhcp_option_text(op, text, sizeof(text)));
+			ck_assert_str_eq(text, "a.test b.test");
+		}
+	}
+	ck_assert_uint_eq(n, sizeof(codes));
+
+	/* the lease's routes: kind dhcp, the configured metric */
+	for (size_t i = 0; i < st->n_routes; i++) {
+		if (st->routes[i].ifindex != DHCP_IF ||
+		    st->routes[i].kind != UTCP_ROUTE_DHCP)
+			continue;
+		ck_assert_uint_eq(st->route_metrics[i], DHCP_METRIC);
+		ck_assert_uint_eq(ntohl(st->routes[i].gateway.s_addr),
+				  DHCP_SERVER);
+		routes++;
+	}
+	ck_assert_uint_eq(routes, 2);
+
+	/* without a netconf: address, routes and MTU from the lease */
+	set = &st->settings[1];
+	ck_assert(set->dhcp && set->configured);
+	ck_assert_int_eq(set->address_source, UTCP_SOURCE_LEASE);
+	ck_assert_int_eq(set->routes_source, UTCP_SOURCE_LEASE);
+	ck_assert_int_eq(set->mtu_source, UTCP_SOURCE_LEASE);
+	ck_assert_uint_eq(st->interfaces[1].mtu, 1400);
+	utcp_status_free(st);
+	utcp_close(u);
+}
+END_TEST
 
 /* Without a netconf, the settings are the configuration's: a static
  * address, the configured MTU; DHCP stopped (the placeholder runs
@@ -2419,6 +2711,7 @@ int main(void)
 	tcase_add_test(tc, test_status_shows_dhcp_and_settings_from_the_config);
 	tcase_add_test(tc, test_status_shows_the_netconf_settings_and_sources);
 	tcase_add_test(tc, test_status_routes_follow_the_clients_version);
+	tcase_add_test(tc, test_status_shows_a_lease_from_a_scripted_server);
 	tcase_add_test(tc, test_socket_path_comes_from_the_environment);
 	tcase_add_test(tc, test_udp_open_failure_is_the_stacks_status);
 	tcase_add_test(tc, test_udp_datagram_to_the_peer_and_its_echo_back);
