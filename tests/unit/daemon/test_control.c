@@ -2663,22 +2663,24 @@ START_TEST(test_lingering_close_gives_up_after_the_linger_time)
 	static char chunk[16384];
 	struct utcp_tcp_info info;
 	struct utcp_status *st;
+	struct probe pr = {shut_and_full, false};
 	uint32_t queued = 0;
 	int fd, fd2;
 
 	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_SINK, 5000, &o,
 			      UTCP_NONBLOCK, &info);
 	ck_assert_int_ge(fd, 0);
-	/* Until the peer's window and the send buffer are full: the
-	 * descriptor stays unwritable. */
-	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-
-		if (utcp_tcp_send(fd, chunk, sizeof(chunk)) > 0)
-			continue;
-		if (poll(&pfd, 1, 300) == 0)
-			break;
+	/* Until the peer's window is shut and the send buffer full, as the
+	 * daemon sees it (not a quiet spell on the descriptor, which a
+	 * loaded machine gives early). */
+	probe_conn = info.id;
+	for (int ms = 0; ms < WAIT_MS && !pr.result; ms++) {
+		while (utcp_tcp_send(fd, chunk, sizeof(chunk)) > 0)
+			;
+		usleep(1000);
+		on_loop(probe_fn, &pr);
 	}
+	ck_assert_msg(pr.result, "the sink's window never shut");
 	ck_assert_int_eq(utcp_tcp_close(u, info.id, fd), 0);
 	ck_assert_int_eq(utcp_status(u, &st), 0);
 	for (size_t i = 0; i < st->n_tcp; i++)
