@@ -1,5 +1,5 @@
 #!/bin/bash
-# tcp_hostile_combined: issue 8's combined attack, all at once, on pools
+# tcp_hostile_combined: the combined hostile-load attack, all at once, on pools
 # that it exhausts (small buffers and send chunks: 8192 each, the
 # chunks' reserve at its default, 2048; large buffers: 64):
 #   - 40 raw out-of-order pinners (tcp_attack, 256 one-byte segments

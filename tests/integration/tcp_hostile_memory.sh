@@ -1,6 +1,6 @@
 #!/bin/bash
 # tcp_hostile_memory: remote and local peers that pin utcpd's receive
-# memory must not stop another connection (issue 8):
+# memory must not stop another connection:
 #   - 40 raw peers (tcp_attack, an address of their own in the
 #     namespace) each send 256 one-byte segments beyond a hole at
 #     RCV.NXT, which utcpd can only hold or drop;

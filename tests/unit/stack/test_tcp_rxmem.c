@@ -871,8 +871,8 @@ START_TEST(test_a_transfer_survives_its_sacked_data_being_pruned)
 }
 END_TEST
 
-/* The attack of issue 8: 40 connections each send 256 one-byte segments
- * beyond a hole at rcv_nxt. With a buffer per segment they would pin
+/* The combined hostile-load attack: 40 connections each send 256 one-byte
+ * segments beyond a hole at rcv_nxt. With a buffer per segment they would pin
  * 10,240 small buffers, more than the whole default pool; compact
  * storage pins one per connection, and another connection's transfer
  * goes through intact. */
