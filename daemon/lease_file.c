@@ -343,9 +343,12 @@ int lease_file_parse(const char *text, size_t len, struct lease_file *out,
 
 bool lease_file_expired(const struct lease_file *lf, int64_t now)
 {
-	if (lf->lease_s == DHCP_INFINITE)
-		return false;
-	return lf->acquired + (int64_t)lf->lease_s <= now;
+	if (lf->lease_s == DHCP_INFINITE || now < lf->acquired)
+		return false; /* (acquired later than now: the clock went back)
+			       */
+	/* now - acquired as unsigned: acquired comes from the file, up to
+	 * INT64_MAX, and acquired + lease_s may not fit. */
+	return (uint64_t)now - (uint64_t)lf->acquired >= lf->lease_s;
 }
 
 /* ---- the files ------------------------------------------------------- */

@@ -778,7 +778,15 @@ void dhcp_client_arp_conflict(struct dhcp_client *c, uint64_t now,
 				      : DHCP_DECLINE_WAIT_NS;
 		dhcp_client_transition(c, now, DHCP_S_INIT);
 	} else if (c->have_lease && addr == c->lease.addr) {
-		/* RFC 5227 2.4 (b): defend by keeping it; log only */
+		/* RFC 5227 2.4 (b): defend by keeping it; log only, at most
+		 * once per DHCP_DEFEND_INTERVAL_NS: a host that keeps
+		 * claiming the address floods neither the log nor the
+		 * caller's reports (where a LEASE could be pushed out). */
+		if (c->conflict_noted && now < add_sat(c->conflict_noted_ns,
+						       DHCP_DEFEND_INTERVAL_NS))
+			return;
+		c->conflict_noted = true;
+		c->conflict_noted_ns = now;
 		note(c, "address conflict on %s: keeping it", a);
 	}
 }

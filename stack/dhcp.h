@@ -105,7 +105,8 @@ struct dhcp_action {
 #define DHCP_PROBE_NUM		     3	/* ARP probes in CHECKING ... */
 #define DHCP_PROBE_MIN_NS	     DHCP_SEC_NS /* ... this far apart ... */
 #define DHCP_PROBE_MAX_NS	     (2 * DHCP_SEC_NS)
-#define DHCP_ANNOUNCE_WAIT_NS	     (2 * DHCP_SEC_NS) /* ... then this wait */
+#define DHCP_ANNOUNCE_WAIT_NS	     (2 * DHCP_SEC_NS)	/* ... then this wait */
+#define DHCP_DEFEND_INTERVAL_NS	     (10 * DHCP_SEC_NS) /* a conflict noted */
 
 /* Counters of one client (status shows them). */
 struct dhcp_client_stats {
@@ -141,6 +142,8 @@ struct dhcp_client {
 	uint32_t decline_streak;      /* DECLINEs since the last BOUND */
 	uint64_t actions_dropped;     /* the queue was full (a caller bug) */
 	uint64_t transitions_refused; /* moves the table refused (a bug) */
+	uint64_t conflict_noted_ns;   /* when BOUND's last conflict was noted */
+	bool conflict_noted;
 };
 
 /* Sets the client up in STOPPED. */
@@ -165,7 +168,8 @@ void dhcp_client_input(struct dhcp_client *c, uint64_t now,
 /* Another host answered an ARP probe for, or claims, `addr` (an ARP
  * whose sender is addr from another MAC, or another's probe for it):
  * in CHECKING the offered address is declined; when bound, the
- * conflict is logged (RFC 5227 2.4 (b): keep it). */
+ * conflict is logged, at most once per DHCP_DEFEND_INTERVAL_NS (RFC
+ * 5227 2.4 (b): keep it). */
 void dhcp_client_arp_conflict(struct dhcp_client *c, uint64_t now,
 			      uint32_t addr);
 

@@ -360,9 +360,10 @@ bool dhcp_if_udp_input(struct stack *s, uint64_t now, struct pkt *p)
 		return true;
 	}
 	/* The server's MAC, for a unicast to it with no ARP (RELEASE):
-	 * from its own reply, not a relay's. */
+	 * from its own reply, not a relay's, and from a frame's Ethernet
+	 * header (a reassembled datagram has none before its IP header). */
 	if (m.opt.server_id && p->saddr == m.opt.server_id &&
-	    p->l3_offset >= ETH_HDR_LEN) {
+	    !(p->flags & PKT_F_REASSEMBLED) && p->l3_offset >= ETH_HDR_LEN) {
 		memcpy(d->server_mac, p->buf + p->l3_offset - ETH_HDR_LEN + 6,
 		       ETH_ADDR_LEN);
 		d->server_addr = p->saddr;

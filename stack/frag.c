@@ -150,6 +150,7 @@ static struct pkt *reasm_join(struct stack *s, struct reasm_entry *e)
 	if (!out)
 		return NULL;
 	out->ifindex = first->ifindex;
+	out->flags = PKT_F_REASSEMBLED;
 	h = out->data;
 	memcpy(h, first_hdr, hdr_len);
 	put_be16(h + 2, (uint16_t)(hdr_len + e->total_len));

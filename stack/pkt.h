@@ -41,6 +41,9 @@ enum pkt_class { PKT_CLASS_SMALL, PKT_CLASS_LARGE, PKT_CLASS_COUNT };
  * pseudo-header sum (Linux's CHECKSUM_PARTIAL); the link completes it
  * over the L4 header and payload (per segment with gso_size). */
 #define PKT_F_CSUM_PARTIAL 0x02u
+/* Input: a datagram joined from fragments (frag.c) into a new buffer:
+ * there is no link header before its IPv4 header. */
+#define PKT_F_REASSEMBLED 0x04u
 
 struct pkt {
 	struct pkt *next; /* link in whichever queue holds the buffer */

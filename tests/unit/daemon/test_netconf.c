@@ -481,6 +481,29 @@ START_TEST(test_lease_expiry)
 }
 END_TEST
 
+/* A file's acquired time is read up to INT64_MAX: the end of its lease
+ * must not overflow (it wrapped to the past: "run out"). */
+START_TEST(test_lease_expiry_at_the_limit)
+{
+	struct lease_file lf;
+
+	memset(&lf, 0, sizeof(lf));
+	lf.acquired = INT64_MAX;
+	lf.lease_s = 60;
+	ck_assert(!lease_file_expired(&lf, 1764935000));
+	ck_assert(!lease_file_expired(&lf, INT64_MAX - 1));
+	ck_assert(!lease_file_expired(&lf, INT64_MAX));
+	lf.lease_s = DHCP_INFINITE - 1;
+	lf.acquired = INT64_MAX - 10;
+	ck_assert(!lease_file_expired(&lf, INT64_MAX));
+	lf.acquired = 0;
+	lf.lease_s = 60;
+	ck_assert(lease_file_expired(&lf, INT64_MAX));
+	ck_assert(lease_file_expired(&lf, 60));
+	ck_assert(!lease_file_expired(&lf, 59));
+}
+END_TEST
+
 /* ---- the syslog line ------------------------------------------------- */
 
 START_TEST(test_syslog_line_is_rfc5424)
@@ -876,6 +899,7 @@ static Suite *netconf_suite(void)
 	tcase_add_test(lease,
 		       test_garbage_and_foreign_files_are_ignored_on_load);
 	tcase_add_test(lease, test_lease_expiry);
+	tcase_add_test(lease, test_lease_expiry_at_the_limit);
 	suite_add_tcase(s, lease);
 
 	tcase_add_test(sys, test_syslog_line_is_rfc5424);

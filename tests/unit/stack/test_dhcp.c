@@ -1070,6 +1070,36 @@ START_TEST(test_conflict_when_bound_is_only_logged)
 }
 END_TEST
 
+/* A host that keeps claiming the bound address is noted once per
+ * DHCP_DEFEND_INTERVAL_NS (RFC 5227 2.4's DEFEND_INTERVAL), not once per
+ * ARP: a flood of them would flood the log and the glue's report ring. */
+START_TEST(test_conflict_when_bound_is_noted_once_per_interval)
+{
+	struct dhcp_client c;
+	struct acts q;
+	uint64_t t = T0 + 10 * SEC;
+
+	t_to_bound(&c, 3600, NO_OPTION, NO_OPTION);
+	dhcp_client_arp_conflict(&c, t, ADDR);
+	t_pop(&c, &q);
+	ck_assert_int_eq(q.n, 1);
+	t_type(&q, 0, DHCP_A_NOTE);
+	for (int i = 0; i < 100; i++)
+		dhcp_client_arp_conflict(&c, t + (uint64_t)i * 1000, ADDR);
+	dhcp_client_arp_conflict(&c, t + DHCP_DEFEND_INTERVAL_NS - 1, ADDR);
+	t_pop(&c, &q);
+	ck_assert_int_eq(q.n, 0);
+	ck_assert_uint_eq(c.actions_dropped, 0);
+	dhcp_client_arp_conflict(&c, t + DHCP_DEFEND_INTERVAL_NS, ADDR);
+	t_pop(&c, &q);
+	ck_assert_int_eq(q.n, 1);
+	t_type(&q, 0, DHCP_A_NOTE);
+	ck_assert_ptr_nonnull(strstr(q.a[0].text, "10.0.0.50"));
+	ck_assert_int_eq(c.state, DHCP_S_BOUND);
+	ck_assert_ptr_nonnull(dhcp_client_lease(&c));
+}
+END_TEST
+
 /* ---- INIT-REBOOT ------------------------------------------------------ */
 
 static void t_to_rebooting(struct dhcp_client *c, bool arp_check)
@@ -1560,6 +1590,7 @@ int main(void)
 		       test_conflict_while_checking_declines_and_waits_10_s);
 	tcase_add_test(tc, test_tenth_decline_in_a_row_waits_60_s);
 	tcase_add_test(tc, test_conflict_when_bound_is_only_logged);
+	tcase_add_test(tc, test_conflict_when_bound_is_noted_once_per_interval);
 	tcase_add_test(tc, test_init_reboot_ack_binds_without_probing);
 	tcase_add_test(tc, test_init_reboot_nak_starts_over);
 	tcase_add_test(

@@ -252,21 +252,21 @@ static void o_lease(struct opts *o, uint8_t type, uint32_t lease_s)
 	o_u32(o, DHCP_OPT_SUBNET_MASK, 0xffffff00u);
 }
 
-/* Feeds A a BOOTREPLY from the server to ip_dst (broadcast or unicast),
- * for request r, with the options o (END added). */
-static void e_reply(struct env *e, const struct req *r, uint32_t yiaddr,
-		    uint32_t ip_dst, const struct opts *o)
+/* Builds in *fp a BOOTREPLY from the server to ip_dst (broadcast or
+ * unicast), for request r, with the options o (END added). */
+static void e_reply_frame(struct tframe *fp, const struct req *r,
+			  uint32_t yiaddr, uint32_t ip_dst,
+			  const struct opts *o)
 {
-	struct tframe f;
 	uint8_t *u, *m;
 	size_t len = DHCP_FIXED_LEN + 4 + o->n + 1;
 
 	if (len < DHCP_MIN_LEN)
 		len = DHCP_MIN_LEN;
-	t_eth(&f, ip_dst == IPV4_BROADCAST ? BCAST_MAC : OUR_MAC, PEER_MAC,
+	t_eth(fp, ip_dst == IPV4_BROADCAST ? BCAST_MAC : OUR_MAC, PEER_MAC,
 	      ETHERTYPE_IPV4);
-	t_ipv4(&f, SERVER, ip_dst, IPV4_PROTO_UDP, 1, 0, UDP_HDR_LEN + len);
-	u = f.b + f.len;
+	t_ipv4(fp, SERVER, ip_dst, IPV4_PROTO_UDP, 1, 0, UDP_HDR_LEN + len);
+	u = fp->b + fp->len;
 	memset(u, 0, UDP_HDR_LEN + len);
 	put_be16(u, DHCP_SERVER_PORT);
 	put_be16(u + 2, DHCP_CLIENT_PORT);
@@ -286,7 +286,17 @@ static void e_reply(struct env *e, const struct req *r, uint32_t yiaddr,
 			    u, UDP_HDR_LEN + len,
 			    csum_pseudo(SERVER, ip_dst, 17,
 					(uint16_t)(UDP_HDR_LEN + len)))));
-	f.len += UDP_HDR_LEN + len;
+	fp->len += UDP_HDR_LEN + len;
+}
+
+/* Feeds A a BOOTREPLY from the server to ip_dst (broadcast or unicast),
+ * for request r, with the options o (END added). */
+static void e_reply(struct env *e, const struct req *r, uint32_t yiaddr,
+		    uint32_t ip_dst, const struct opts *o)
+{
+	struct tframe f;
+
+	e_reply_frame(&f, r, yiaddr, ip_dst, o);
 	t_input(e->a, e->now, &f);
 }
 
@@ -902,6 +912,51 @@ START_TEST(test_stop_with_release_unicasts_and_removes)
 }
 END_TEST
 
+/* A reply that came in fragments has no Ethernet header of its own (it
+ * was joined into a new buffer): it does not teach the server's MAC, and
+ * the RELEASE still goes to the server's real MAC. */
+START_TEST(test_fragmented_reply_does_not_teach_the_server_mac)
+{
+	static struct tframe f, g;
+	struct env e;
+	struct opts o;
+	struct req r;
+	size_t ip = ETH_HDR_LEN, first = 256, payload;
+
+	e_init(&e, 1500, false);
+	e_start(&e, false);
+	o_lease(&o, DHCPACK, LEASE_S);
+	e_acquire(&e, &o);
+	t_drain(e.a);
+	/* T1: the ACK to the unicast REQUEST comes in two fragments. */
+	e_expect_in(&e, DHCPREQUEST, &r, LEASE_S * SEC);
+	ck_assert_uint_eq(e_state(&e), DHCP_S_RENEWING);
+	ck_assert(memcmp(r.eth_dst, PEER_MAC, 6) == 0);
+	e_reply_frame(&f, &r, OUR_ADDR, OUR_ADDR, &o);
+	payload = f.len - ip - 20;
+	t_eth(&g, OUR_MAC, PEER_MAC, ETHERTYPE_IPV4);
+	t_ipv4(&g, SERVER, OUR_ADDR, IPV4_PROTO_UDP, 9, IPV4_FLAG_MF, first);
+	memcpy(g.b + g.len, f.b + ip + 20, first);
+	g.len += first;
+	t_input(e.a, e.now, &g);
+	ck_assert_int_eq(e_state(&e), DHCP_S_RENEWING);
+	t_eth(&g, OUR_MAC, PEER_MAC, ETHERTYPE_IPV4);
+	t_ipv4(&g, SERVER, OUR_ADDR, IPV4_PROTO_UDP, 9, (uint16_t)(first / 8),
+	       payload - first);
+	memcpy(g.b + g.len, f.b + ip + 20 + first, payload - first);
+	g.len += payload - first;
+	t_input(e.a, e.now, &g);
+	ck_assert_uint_eq(t_ctr(e.a, STACK_CTR_frag_reassembled), 1);
+	ck_assert_int_eq(e_state(&e), DHCP_S_BOUND);
+	t_drain(e.a);
+	stack_dhcp_stop(e.a, e.now, 0, true);
+	ck_assert(e_next(&e, e.now, &r));
+	ck_assert_uint_eq(r.type, DHCPRELEASE);
+	ck_assert(memcmp(r.eth_dst, PEER_MAC, 6) == 0);
+	e_free(&e);
+}
+END_TEST
+
 START_TEST(test_reports_popped_in_order)
 {
 	struct env e;
@@ -1111,6 +1166,7 @@ int main(void)
 	tcase_add_test(tc, test_malformed_counted_by_reason);
 	tcase_add_test(tc, test_no_address_takes_only_port_68);
 	tcase_add_test(tc, test_stop_with_release_unicasts_and_removes);
+	tcase_add_test(tc, test_fragmented_reply_does_not_teach_the_server_mac);
 	tcase_add_test(tc, test_reports_popped_in_order);
 	tcase_add_test(tc, test_reports_ring_drops_oldest_at_the_limit);
 	tcase_add_test(tc, test_start_on_missing_interface);
