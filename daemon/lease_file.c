@@ -383,7 +383,14 @@ int lease_file_save(const char *dir, const struct lease_file *lf)
 		ret = len;
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	/* A stale temporary file (a crash mid-write) goes first, and the
+	 * new one must be ours alone: O_EXCL refuses a name planted as a
+	 * link to something else. */
+	if (unlink(tmp) < 0 && errno != ENOENT) {
+		ret = -errno;
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		  0600);
 	if (fd < 0) {
 		ret = -errno;

@@ -167,6 +167,7 @@ bool netconf_log_server(const struct netconf *nc, uint32_t *addr,
 static int make_state_dir(const char *dir)
 {
 	char path[CONFIG_STATE_DIR_MAX];
+	struct stat st;
 
 	snprintf(path, sizeof(path), "%s", dir);
 	for (char *p = path + 1; *p; p++) {
@@ -179,6 +180,14 @@ static int make_state_dir(const char *dir)
 	}
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return -errno;
+	/* Lease files are trusted when read back: a directory others may
+	 * write to (or replace) is not used. */
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (st.st_mode & 0022)
+		return 1;
 	return 0;
 }
 
@@ -213,6 +222,13 @@ void netconf_start(struct daemon *d)
 	if (!any_dhcp)
 		return;
 	rc = make_state_dir(cfg->state_dir);
+	if (rc == 1) {
+		log_msg(LOG_WARNING,
+			"state_dir %s: writable by group or others; leases "
+			"are not saved across restarts",
+			cfg->state_dir);
+		return;
+	}
 	if (rc < 0) {
 		log_msg(LOG_WARNING,
 			"state_dir %s: %s; leases are not saved across "

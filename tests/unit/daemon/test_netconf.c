@@ -263,6 +263,38 @@ static void write_file(const char *text, size_t len)
 	fclose(f);
 }
 
+/* A link planted at the temporary file's name is replaced, never
+ * written through. */
+START_TEST(test_lease_file_save_does_not_follow_a_planted_link)
+{
+	struct dhcp_lease l;
+	struct lease_file lf, back;
+	char tmp[LEASE_FILE_PATH_MAX], victim[LEASE_FILE_PATH_MAX], why[128];
+	struct stat st;
+	FILE *f;
+
+	make_dir();
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	f = fopen(victim, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("keep me\n", f);
+	fclose(f);
+	snprintf(tmp, sizeof(tmp), "%s/.lease-tap0.tmp", dir);
+	ck_assert_int_eq(link(victim, tmp), 0);
+	full_lease(&l);
+	lease_file_from_lease(&lf, "tap0", &l, 1764935000);
+	ck_assert_int_eq(lease_file_save(dir, &lf), 0);
+	ck_assert_int_eq(stat(victim, &st), 0);
+	ck_assert_int_eq(st.st_size, 8); /* untouched */
+	ck_assert_msg(lease_file_load(dir, "tap0", &back, why, sizeof(why)) ==
+			  0,
+		      "%s", why);
+	ck_assert_uint_eq(back.addr, IP(10, 5, 0, 50));
+	ck_assert_int_eq(unlink(victim), 0);
+	remove_dir();
+}
+END_TEST
+
 START_TEST(test_lease_file_round_trip)
 {
 	struct dhcp_lease l;
@@ -628,6 +660,26 @@ START_TEST(test_unusable_state_dir_is_a_warning)
 }
 END_TEST
 
+/* A state directory others may write to is not used for leases: a
+ * planted file would be read back as a lease. */
+START_TEST(test_state_dir_writable_by_others_is_not_used)
+{
+	char base[64];
+
+	snprintf(base, sizeof(base), "/tmp/utcpd-state-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	ck_assert_int_eq(chmod(base, 0777), 0);
+	one_interface(true);
+	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", base);
+	daemon_up();
+	ck_assert(!nc.lease_files);
+	ck_assert_int_eq(chmod(base, 0700), 0);
+	daemon_up();
+	ck_assert(nc.lease_files);
+	ck_assert_int_eq(rmdir(base), 0);
+}
+END_TEST
+
 /* Log lines captured by the log's hook. */
 static char logged[32][160];
 static int nlogged;
@@ -893,6 +945,8 @@ static Suite *netconf_suite(void)
 	suite_add_tcase(s, prec);
 
 	tcase_add_test(lease, test_lease_file_round_trip);
+	tcase_add_test(lease,
+		       test_lease_file_save_does_not_follow_a_planted_link);
 	tcase_add_test(lease, test_lease_file_format_is_the_documented_one);
 	tcase_add_test(lease, test_lease_file_with_every_raw_byte_fits);
 	tcase_add_test(lease, test_bad_lease_files_are_refused);
@@ -910,6 +964,7 @@ static Suite *netconf_suite(void)
 	tcase_add_test(dm, test_static_interfaces_are_ready_at_once);
 	tcase_add_test(dm, test_state_dir_is_made_0700);
 	tcase_add_test(dm, test_unusable_state_dir_is_a_warning);
+	tcase_add_test(dm, test_state_dir_writable_by_others_is_not_used);
 	tcase_add_test(dm, test_log_line_goes_through_the_stack);
 	tcase_add_test(dm, test_reports_log_save_and_make_ready);
 	tcase_add_test(dm, test_lease_log_server_gets_the_lease_line);
