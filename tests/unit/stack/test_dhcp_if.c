@@ -224,7 +224,8 @@ static void o_add(struct opts *o, uint8_t code, const void *v, size_t n)
 {
 	o->b[o->n++] = code;
 	o->b[o->n++] = (uint8_t)n;
-	memcpy(o->b + o->n, v, n);
+	if (n) /* an empty value may come as NULL */
+		memcpy(o->b + o->n, v, n);
 	o->n += n;
 }
 

@@ -42,7 +42,8 @@ static void m_init(struct tmsg *m, uint8_t type)
 static void m_bytes(struct tmsg *m, const void *v, size_t n)
 {
 	ck_assert_uint_le(m->len + n, sizeof(m->b));
-	memcpy(m->b + m->len, v, n);
+	if (n) /* an empty value may come as NULL */
+		memcpy(m->b + m->len, v, n);
 	m->len += n;
 }
 
