@@ -57,9 +57,9 @@
  * gives up DHCP_REBOOT_TIMEOUT_NS after its first REQUEST (so two are
  * sent), since a server without a record of us stays silent (4.3.2).
  *
- * Randomness is a xoshiro256** generator seeded (through splitmix64)
- * from the seed given at init, so the same seed and inputs give the
- * same messages and times.
+ * Randomness is the stack's generator (rng.h) with a state of the
+ * client's own, seeded from the seed given at init, so the same seed
+ * and inputs give the same messages and times.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -112,44 +112,14 @@ bool dhcp_transition_allowed(enum dhcp_state from, enum dhcp_state to)
 	return (allowed_moves[from] & TO(to)) != 0;
 }
 
-/* ---- randomness: xoshiro256**, seeded through splitmix64 ---------- */
-
-static uint64_t rotl64(uint64_t x, unsigned k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static void rng_seed(struct dhcp_client *c, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++) {
-		uint64_t z = (seed += 0x9e3779b97f4a7c15ull);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		c->rng[i] = z ^ (z >> 31);
-	}
-}
-
-static uint64_t rng_next(struct dhcp_client *c)
-{
-	uint64_t *s = c->rng;
-	uint64_t result = rotl64(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl64(s[3], 45);
-	return result;
-}
+/* ---- randomness (rng.h) ------------------------------------------ */
 
 /* Uniform in [0, n]. */
 static uint64_t rng_upto(struct dhcp_client *c, uint64_t n)
 {
 	if (n == UINT64_MAX)
-		return rng_next(c);
-	return rng_next(c) % (n + 1);
+		return rng_next(&c->rng);
+	return rng_next(&c->rng) % (n + 1);
 }
 
 /* ---- small helpers ------------------------------------------------ */
@@ -348,7 +318,7 @@ static void send_release(struct dhcp_client *c)
 {
 	struct dhcp_out *o;
 
-	c->xid = (uint32_t)(rng_next(c) >> 32);
+	c->xid = (uint32_t)(rng_next(&c->rng) >> 32);
 	o = out_base(c, DHCPRELEASE);
 	o->ciaddr = c->lease.addr;
 	o->server_id = c->lease.server_id;
@@ -392,7 +362,7 @@ static uint64_t probe_gap_ns(struct dhcp_client *c)
 
 static void new_exchange(struct dhcp_client *c, uint64_t now)
 {
-	c->xid = (uint32_t)(rng_next(c) >> 32);
+	c->xid = (uint32_t)(rng_next(&c->rng) >> 32);
 	c->xid_start_ns = now;
 	c->tries = 0;
 }
@@ -612,7 +582,7 @@ void dhcp_client_init(struct dhcp_client *c,
 	c->cfg.hostname[DHCP_HOSTNAME_MAX - 1] = '\0';
 	c->state = DHCP_S_STOPPED;
 	c->deadline = UINT64_MAX;
-	rng_seed(c, seed);
+	rng_seed(&c->rng, seed);
 }
 
 void dhcp_client_start(struct dhcp_client *c, uint64_t now,

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "dhcp_msg.h"
+#include "rng.h"
 
 enum dhcp_state {
 	DHCP_S_STOPPED,	    /* not running (never started, or stopped) */
@@ -123,7 +124,7 @@ struct dhcp_client_stats {
 struct dhcp_client {
 	struct dhcp_client_config cfg;
 	enum dhcp_state state;
-	uint64_t rng[4]; /* xoshiro256** state, seeded at init */
+	struct stack_rng rng; /* seeded at init */
 	uint32_t xid;
 	uint64_t xid_start_ns;	/* for secs */
 	uint64_t deadline;	/* next timer: retransmit, T1, T2, expiry */

@@ -19,6 +19,7 @@
 
 #include "stack.h"
 #include "byteorder.h"
+#include "rng.h"
 
 #define ETH_HDR_LEN    14
 #define ETH_ADDR_LEN   6
@@ -58,17 +59,6 @@ static inline uint32_t prefix_mask(uint8_t prefix_len)
 {
 	return prefix_len == 0 ? 0 : 0xffffffffu << (32 - prefix_len);
 }
-
-/* ---- the random generator (xoshiro256**, seeded by splitmix64) ---- */
-
-struct stack_rng {
-	uint64_t s[4];
-};
-
-void rng_seed(struct stack_rng *rng, uint64_t seed);
-uint64_t rng_next(struct stack_rng *rng);
-/* A uniform value in [0, bound) for bound > 0. */
-uint32_t rng_below(struct stack_rng *rng, uint32_t bound);
 
 /* ---- per-module state ---- */
 

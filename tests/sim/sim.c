@@ -79,54 +79,16 @@
 
 #include "sim.h"
 #include "byteorder.h"
+#include "rng.h"
 
 #define SIM_NAME_MAX 16
 
-/* ---- the random generator: xoshiro256**, seeded by splitmix64 ---- */
-
-struct sim_rng {
-	uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static void sim_rng_seed(struct sim_rng *r, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t sim_rng_next(struct sim_rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t result = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
-}
+/* ---- the random generator: the stack's own (rng.h) ---- */
 
 /* Draws one number and returns true with probability ppm / 1e6. */
-static bool sim_rng_chance(struct sim_rng *r, uint32_t ppm)
+static bool sim_rng_chance(struct stack_rng *r, uint32_t ppm)
 {
-	uint64_t x = sim_rng_next(r) >> 32;
+	uint64_t x = rng_next(r) >> 32;
 
 	return ((x * SIM_PPM_ONE) >> 32) < ppm;
 }
@@ -198,7 +160,7 @@ struct sim_node {
 struct sim_direction {
 	struct sim_link_params p;
 	struct sim_link_stats st;
-	struct sim_rng rng;
+	struct stack_rng rng;
 	uint64_t busy_until; /* the transmitter is free from then on */
 	uint64_t drop_list[SIM_DROP_LIST_MAX];
 	uint32_t ndrops;
@@ -839,7 +801,7 @@ struct sim_node *sim_add_host(struct sim *sim, const char *name, uint32_t addr,
 		stack_limits_default(&def);
 		lim = &def;
 	}
-	s = stack_new(lim, splitmix64(&x));
+	s = stack_new(lim, rng_splitmix64(&x));
 	if (!s)
 		return NULL;
 	if (stack_if_add(s, "eth0", mac, mtu) != 0 ||
@@ -917,9 +879,9 @@ struct sim_link *sim_link(struct sim *sim, struct sim_node *a, int port_a,
 		d->from_port = dir == SIM_AB ? port_a : port_b;
 		d->to = dir == SIM_AB ? b : a;
 		d->to_port = dir == SIM_AB ? port_b : port_a;
-		sim_rng_seed(&d->rng,
-			     sim->seed ^ ((uint64_t)(2 * l->index + dir + 1) *
-					  0xd1b54a32d192ed03ull));
+		rng_seed(&d->rng,
+			 sim->seed ^ ((uint64_t)(2 * l->index + dir + 1) *
+				      0xd1b54a32d192ed03ull));
 	}
 	a->ports[port_a] = (struct sim_port){.link = l, .out_dir = SIM_AB};
 	b->ports[port_b] = (struct sim_port){.link = l, .out_dir = SIM_BA};
