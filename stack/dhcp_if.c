@@ -130,10 +130,8 @@ static void dhcp_if_send(struct stack *s, uint64_t now, int ifindex,
 	struct dhcp_if *d = s->dhcp[ifindex];
 	uint32_t src = out->src, dst = out->dst, nexthop = dst;
 	struct pkt *p;
-	uint16_t csum;
 	size_t n;
 	int ifx = ifindex;
-	uint8_t *h;
 
 	if (dst != IPV4_BROADCAST &&
 	    !(d->server_mac_known && dst == d->server_addr && src)) {
@@ -154,16 +152,7 @@ static void dhcp_if_send(struct stack *s, uint64_t now, int ifindex,
 		stack_drop(s, p);
 		return;
 	}
-	p->len = (uint32_t)(UDP_HDR_LEN + n);
-	h = p->data;
-	put_be16(h + 0, DHCP_CLIENT_PORT);
-	put_be16(h + 2, DHCP_SERVER_PORT);
-	put_be16(h + 4, (uint16_t)p->len);
-	put_be16(h + 6, 0);
-	csum = csum_fold(csum_partial(
-	    h, p->len,
-	    csum_pseudo(src, dst, IPV4_PROTO_UDP, (uint16_t)p->len)));
-	put_be16(h + 6, csum ? csum : 0xffff);
+	udp_put_header(p, n, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, src, dst);
 	COUNT(s, dhcp_tx);
 	COUNT(s, udp_tx);
 	if (dst != IPV4_BROADCAST && ifx == ifindex && d->server_mac_known &&

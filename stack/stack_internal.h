@@ -386,6 +386,11 @@ void tcp_addr_gone(struct stack *s, uint64_t now, uint32_t addr);
 int udp_init(struct udp_table *t, uint32_t max);
 void udp_destroy(struct stack *s);
 /* p->data at the UDP header; addresses in p->saddr/daddr. */
+/* Writes the UDP header in front of the payload_len bytes at
+ * p->data + UDP_HDR_LEN (sets p->len), with the checksum over the
+ * pseudo-header of saddr -> daddr. */
+void udp_put_header(struct pkt *p, size_t payload_len, uint16_t sport,
+		    uint16_t dport, uint32_t saddr, uint32_t daddr);
 void udp_input(struct stack *s, uint64_t now, struct pkt *p);
 /* An ICMP error quoted a UDP datagram of ours (quote = its IPv4 header,
  * at least header + 8 bytes long, already checked). */

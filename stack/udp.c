@@ -185,15 +185,30 @@ int udp_socket_get_tos_ttl(struct stack *s, int sock, uint8_t *tos,
 	return 0;
 }
 
+void udp_put_header(struct pkt *p, size_t payload_len, uint16_t sport,
+		    uint16_t dport, uint32_t saddr, uint32_t daddr)
+{
+	uint8_t *h = p->data;
+	uint16_t csum;
+
+	p->len = (uint32_t)(UDP_HDR_LEN + payload_len);
+	put_be16(h + 0, sport);
+	put_be16(h + 2, dport);
+	put_be16(h + 4, (uint16_t)p->len);
+	put_be16(h + 6, 0);
+	csum = csum_fold(csum_partial(
+	    h, p->len,
+	    csum_pseudo(saddr, daddr, IPV4_PROTO_UDP, (uint16_t)p->len)));
+	put_be16(h + 6, csum ? csum : 0xffff);
+}
+
 int udp_send(struct stack *s, uint64_t now, int sock, uint32_t dst,
 	     uint16_t dport, const void *data, size_t len)
 {
 	struct udp_sock *u = udp_get(s, sock);
 	uint32_t saddr, nexthop;
 	int ifindex, err;
-	uint16_t csum;
 	struct pkt *p;
-	uint8_t *h;
 
 	if (!u)
 		return -EBADF;
@@ -224,16 +239,7 @@ int udp_send(struct stack *s, uint64_t now, int sock, uint32_t dst,
 		return -ENOBUFS;
 	}
 	memcpy(p->data + UDP_HDR_LEN, data, len);
-	p->len = (uint32_t)(UDP_HDR_LEN + len);
-	h = p->data;
-	put_be16(h + 0, u->local_port);
-	put_be16(h + 2, dport);
-	put_be16(h + 4, (uint16_t)p->len);
-	put_be16(h + 6, 0);
-	csum = csum_fold(csum_partial(
-	    h, p->len,
-	    csum_pseudo(saddr, dst, IPV4_PROTO_UDP, (uint16_t)p->len)));
-	put_be16(h + 6, csum ? csum : 0xffff);
+	udp_put_header(p, len, u->local_port, dport, saddr, dst);
 	p->tos = u->tos;
 	p->ttl = u->ttl;
 	u->tx_datagrams++;
