@@ -682,6 +682,100 @@ const char *utcp_dhcp_option_name(uint8_t code);
 bool utcp_dhcp_option_text(const struct utcp_dhcp_option *o, char *buf,
 			   size_t len);
 
+/* ---- names ---------------------------------------------------------- */
+
+/*
+ * Names are looked up by the daemon's stub resolver (its servers come
+ * from the DHCP lease or the configuration; it caches answers).
+ * Errors are getaddrinfo()'s codes from <netdb.h> (negative in glibc):
+ * EAI_NONAME (no such name: NXDOMAIN for every name tried, or a name
+ * that is not valid), EAI_NODATA (the name exists without an address
+ * of the families asked; a GNU extension, visible with _GNU_SOURCE),
+ * EAI_AGAIN (no server answered, SERVFAIL, no server known, or this
+ * client's or the daemon's lookups are at their limit), EAI_FAIL (an
+ * unusable answer: a CNAME loop), EAI_FAMILY (a family other than
+ * AF_UNSPEC, AF_INET, AF_INET6), EAI_MEMORY, EAI_INPROGRESS (from
+ * utcp_resolve_finish() before the result came), EAI_SYSTEM (with
+ * errno set: the daemon could not be reached, or sent what it should
+ * not). gai_strerror() names them.
+ */
+#define UTCP_RESOLVE_ADDRS_MAX 128
+
+/* Where an answer came from. */
+enum utcp_dns_source {
+	UTCP_DNS_NETWORK, /* a server's answer, just now */
+	UTCP_DNS_CACHE,	  /* the daemon's cache: TTLs are what is left */
+	UTCP_DNS_LOCAL,	  /* localhost */
+	UTCP_DNS_HOSTS,	  /* a static host entry of the configuration */
+};
+
+/* One address of an answer. */
+struct utcp_dns_addr {
+	int family; /* AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+	uint32_t ttl; /* seconds */
+};
+
+/* The answer to a lookup. */
+struct utcp_lookup {
+	char name[256]; /* the canonical name (after CNAMEs) */
+	enum utcp_dns_source source;
+	struct in_addr server; /* whose answer (network, cache); 0 else */
+	uint16_t server_port;
+	size_t n; /* >= 1: IPv4 addresses first */
+	struct utcp_dns_addr addrs[UTCP_RESOLVE_ADDRS_MAX];
+};
+
+/*
+ * Looks `name` up for `family` (AF_UNSPEC: A and AAAA, AF_INET: A,
+ * AF_INET6: AAAA) and waits for the answer (at most
+ * UTCP_RESOLVE_TIMEOUT_MS). On success *out is a new struct utcp_lookup
+ * to release with utcp_lookup_free(). Returns 0 or an EAI_* code.
+ */
+#define UTCP_RESOLVE_TIMEOUT_MS 60000
+int utcp_resolve(struct utcp *u, const char *name, int family,
+		 struct utcp_lookup **out);
+
+/*
+ * Starts a lookup without waiting: *fd gets a descriptor (close-on-exec,
+ * O_NONBLOCK) that becomes readable (POLLIN) when the answer is there,
+ * to put in any event loop; then utcp_resolve_finish(). Returns 0 or an
+ * EAI_* code (no descriptor then).
+ */
+int utcp_resolve_start(struct utcp *u, const char *name, int family, int *fd);
+
+/*
+ * Takes the answer from a descriptor of utcp_resolve_start(): returns
+ * EAI_INPROGRESS while it has not come (the descriptor stays open), or
+ * else closes the descriptor and returns 0 with *out as utcp_resolve()
+ * does, or an EAI_* code. To give a lookup up, close its descriptor.
+ */
+int utcp_resolve_finish(int fd, struct utcp_lookup **out);
+
+/* Frees a lookup's answer. NULL is ignored. */
+void utcp_lookup_free(struct utcp_lookup *l);
+
+/* "network", "cache", "local", "hosts"; "?" for others. */
+const char *utcp_dns_source_name(enum utcp_dns_source source);
+
+/*
+ * Connects to host:port, host being an IPv4 address in dotted form or a
+ * name (looked up for AF_INET), trying each address of the answer in
+ * turn until one connects, as utcp_tcp_connect() (blocking; timeout_ms
+ * for each address). Returns the descriptor, or a negative errno: the
+ * last address's error (-ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH...),
+ * or -EHOSTUNREACH when the name has no address; when the lookup
+ * itself failed, the EAI_* code is in *gai_err (else 0 there) and the
+ * return is -ENOENT (EAI_NONAME, EAI_NODATA) or -EAGAIN (others).
+ * gai_err may be NULL.
+ */
+int utcp_tcp_connect_name(struct utcp *u, const char *host, uint16_t port,
+			  int timeout_ms, const struct utcp_tcp_opts *opts,
+			  struct utcp_tcp_info *info, int *gai_err);
+
 #ifdef __cplusplus
 }
 #endif

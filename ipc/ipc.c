@@ -322,6 +322,61 @@ static void get_addrs(struct reader *r, struct ipc_addrs *v)
 		r->failed = true;
 }
 
+/* A `dname_fixed` field: the name's length and bytes, zeros to fill
+ * IPC_DNAME_MAX. Bytes outside printable ASCII, or a fill not zero,
+ * fail the reader. */
+static void put_dname_fixed(struct writer *w, const char *v)
+{
+	size_t n = strnlen(v, IPC_DNAME_MAX);
+	uint8_t *p;
+
+	put_u8(w, (uint8_t)n);
+	p = put_room(w, IPC_DNAME_MAX);
+	if (!p)
+		return;
+	memset(p, 0, IPC_DNAME_MAX);
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(v[i] < 0x20 || v[i] >= 0x7f ? '?' : v[i]);
+}
+
+static void get_dname_fixed(struct reader *r, char (*v)[IPC_DNAME_MAX + 1])
+{
+	const uint8_t *p;
+	uint8_t n = 0;
+
+	get_u8(r, &n);
+	p = get_room(r, IPC_DNAME_MAX);
+	memset(*v, 0, sizeof(*v));
+	if (!p)
+		return;
+	for (size_t i = 0; i < IPC_DNAME_MAX; i++) {
+		if (i < n && (p[i] < 0x20 || p[i] >= 0x7f))
+			r->failed = true;
+		if (i >= n && p[i] != 0)
+			r->failed = true;
+	}
+	memcpy(*v, p, n); /* n <= 255 = IPC_DNAME_MAX */
+}
+
+/* An `addr16` field: 16 bytes as they are. */
+static void put_addr16(struct writer *w, const uint8_t *v)
+{
+	uint8_t *p = put_room(w, 16);
+
+	if (p)
+		memcpy(p, v, 16);
+}
+
+static void get_addr16(struct reader *r, uint8_t (*v)[16])
+{
+	const uint8_t *p = get_room(r, 16);
+
+	if (p)
+		memcpy(*v, p, 16);
+	else
+		memset(*v, 0, 16);
+}
+
 /* ---- layouts -> codecs --------------------------------------------- */
 
 #define PUT_FIELD(kind, name)	 put_##kind(w, v->name);
@@ -415,6 +470,10 @@ CODEC(udp_setopt, IPC_UDP_SETOPT_LAYOUT, struct ipc_udp_setopt)
 CODEC(tcp_linger, IPC_TCP_LINGER_LAYOUT, struct ipc_tcp_linger)
 CODEC(tcp_getopt_reply, IPC_TCP_GETOPT_REPLY_LAYOUT,
       struct ipc_tcp_getopt_reply)
+CODEC(resolve, IPC_RESOLVE_LAYOUT, struct ipc_resolve)
+CODEC(resolve_reply, IPC_RESOLVE_REPLY_LAYOUT, struct ipc_resolve_reply)
+CODEC(resolve_result, IPC_RESOLVE_RESULT_LAYOUT, struct ipc_resolve_result)
+CODEC(resolve_addr, IPC_RESOLVE_ADDR_LAYOUT, struct ipc_resolve_addr)
 
 #define RECORD_CODEC(TYPE, number, sname, member)                              \
 	CODEC(rec_##sname, IPC_REC_##TYPE##_LAYOUT, struct ipc_rec_##sname)
@@ -523,6 +582,7 @@ static bool no_check(const void *v)
 #define udp_setopt_reply_sendable tcp_setopt_reply_valid
 #define tcp_linger_sendable	  tcp_linger_valid
 #define tcp_linger_reply_sendable tcp_linger_reply_valid
+#define resolve_sendable	  resolve_valid
 
 static bool hello_sendable(struct ipc_hello *v)
 {
@@ -707,6 +767,29 @@ static bool barrier_reply_valid(const struct ipc_status_only_reply *v)
 	return status_valid(v->status);
 }
 
+/* A name to look up is not empty; want asks for something known. */
+static bool resolve_valid(const struct ipc_resolve *v)
+{
+	return v->name[0] != '\0' && v->want != 0 &&
+	       !(v->want & ~IPC_RESOLVE_WANT_ALL);
+}
+
+static bool resolve_reply_sendable(struct ipc_resolve_reply *v)
+{
+	if (!status_valid(v->status) || (v->status == 0 && v->id < 0))
+		return false;
+	if (v->status != 0)
+		v->id = -1;
+	return true;
+}
+
+static bool resolve_reply_valid(const struct ipc_resolve_reply *v)
+{
+	if (!status_valid(v->status))
+		return false;
+	return v->status == 0 ? v->id >= 0 : v->id == -1;
+}
+
 /* ---- messages ------------------------------------------------------ */
 
 /*
@@ -797,6 +880,9 @@ NAME_TABLE(ipc_arp_state_name, IPC_ARP_STATES, IPC_ARP_COUNT)
 NAME_TABLE(ipc_tcp_state_name, IPC_TCP_STATES, IPC_TCPS_COUNT)
 NAME_TABLE(ipc_dhcp_state_name, IPC_DHCP_STATES, IPC_DHCP_COUNT)
 NAME_TABLE(ipc_source_name, IPC_SOURCES, IPC_SOURCE_COUNT)
+NAME_TABLE(ipc_dns_status_name, IPC_DNS_STATUSES, IPC_DNS_STATUS_COUNT)
+NAME_TABLE(ipc_dns_source_name, IPC_DNS_SOURCES, IPC_DNS_SRC_COUNT)
+NAME_TABLE(ipc_dns_cache_kind_name, IPC_DNS_CACHE_KINDS, IPC_DNS_CACHE_COUNT)
 
 /* ---- status records ------------------------------------------------ */
 
@@ -855,10 +941,25 @@ static bool rec_netconf_valid(const struct ipc_rec_netconf *v)
 	return v->ifindex >= 0 && !(v->flags & ~IPC_NETCONF_F_ALL);
 }
 
-/* An entry of a search list is a name. */
+/* An entry of a search list is a name; ifindex -1 is the resolver's
+ * list in use. */
 static bool rec_search_valid(const struct ipc_rec_search *v)
 {
-	return v->ifindex >= 0 && v->name[0] != '\0';
+	return v->ifindex >= -1 && v->name[0] != '\0';
+}
+
+#define rec_dns_valid no_check
+
+static bool rec_dns_server_valid(const struct ipc_rec_dns_server *v)
+{
+	return v->ifindex >= 0 && v->source < IPC_SOURCE_COUNT &&
+	       !(v->flags & ~IPC_DNS_SERVER_F_ALL);
+}
+
+static bool rec_dns_cache_valid(const struct ipc_rec_dns_cache *v)
+{
+	return v->kind < IPC_DNS_CACHE_COUNT && v->name[0] != '\0' &&
+	       v->addrs.n <= v->naddrs;
 }
 
 /* PAD (0) and END (255) are no options. */
@@ -1119,4 +1220,64 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out)
 	if (r.failed || out->id < 0)
 		return -EBADMSG;
 	return 0;
+}
+
+/* ---- the result channel of RESOLVE ---------------------------------- */
+
+static bool resolve_addr_valid(const struct ipc_resolve_addr *a)
+{
+	if (a->family == 4) {
+		for (unsigned i = 4; i < 16; i++)
+			if (a->addr[i])
+				return false;
+		return true;
+	}
+	return a->family == 6;
+}
+
+static bool resolve_result_valid(const struct ipc_resolve_result *v)
+{
+	return v->id >= 0 && v->status < IPC_DNS_STATUS_COUNT &&
+	       v->source < IPC_DNS_SRC_COUNT &&
+	       v->naddrs <= IPC_RESOLVE_ADDRS_MAX &&
+	       (v->status == IPC_DNS_OK ? v->naddrs > 0 : v->naddrs == 0);
+}
+
+int ipc_resolve_result_encode(void *buf, size_t cap,
+			      const struct ipc_resolve_result *r,
+			      const struct ipc_resolve_addr *addrs)
+{
+	size_t len = IPC_RESOLVE_RESULT_LEN + strlen(r->name) +
+		     (size_t)r->naddrs * IPC_RESOLVE_ADDR_LEN;
+	struct writer w;
+
+	if (!resolve_result_valid(r) || strlen(r->name) > IPC_DNAME_MAX)
+		return -EINVAL;
+	for (unsigned i = 0; i < r->naddrs; i++)
+		if (!resolve_addr_valid(&addrs[i]))
+			return -EINVAL;
+	if (len > cap)
+		return -ENOSPC;
+	w = writer_at(buf, len);
+	put_resolve_result(&w, r);
+	for (unsigned i = 0; i < r->naddrs; i++)
+		put_resolve_addr(&w, &addrs[i]);
+	return (int)len;
+}
+
+int ipc_resolve_result_decode(const void *buf, size_t len,
+			      struct ipc_resolve_result *out,
+			      struct ipc_resolve_addr *addrs)
+{
+	struct reader r = reader_at(buf, len);
+
+	get_resolve_result(&r, out);
+	if (r.failed || !resolve_result_valid(out))
+		return -EBADMSG;
+	for (unsigned i = 0; i < out->naddrs; i++) {
+		get_resolve_addr(&r, &addrs[i]);
+		if (r.failed || !resolve_addr_valid(&addrs[i]))
+			return -EBADMSG;
+	}
+	return r.left == 0 ? 0 : -EBADMSG;
 }

@@ -59,6 +59,7 @@
 #define IPC_CAP_UDP	0x00000001u
 #define IPC_CAP_TCP	0x00000002u
 #define IPC_CAP_BARRIER 0x00000004u /* BARRIER */
+#define IPC_CAP_RESOLVE 0x00000008u /* RESOLVE */
 
 enum ipc_type {
 	IPC_T_HELLO = 0x0001,
@@ -71,7 +72,8 @@ enum ipc_type {
 	IPC_T_TCP_GETOPT = 0x0008,
 	IPC_T_UDP_SETOPT = 0x0009,
 	IPC_T_TCP_LINGER = 0x000a,
-	/* 0x000b..0x00ff reserved: DNS, ... */
+	IPC_T_RESOLVE = 0x000b,
+	/* 0x000c..0x00ff reserved */
 	IPC_T_REPLY = 0x8000, /* set in the type of every reply */
 	IPC_T_HELLO_REPLY = IPC_T_REPLY | IPC_T_HELLO,
 	IPC_T_UDP_OPEN_REPLY = IPC_T_REPLY | IPC_T_UDP_OPEN,
@@ -83,6 +85,7 @@ enum ipc_type {
 	IPC_T_TCP_GETOPT_REPLY = IPC_T_REPLY | IPC_T_TCP_GETOPT,
 	IPC_T_UDP_SETOPT_REPLY = IPC_T_REPLY | IPC_T_UDP_SETOPT,
 	IPC_T_TCP_LINGER_REPLY = IPC_T_REPLY | IPC_T_TCP_LINGER,
+	IPC_T_RESOLVE_REPLY = IPC_T_REPLY | IPC_T_RESOLVE,
 	IPC_T_ERROR = 0xffff, /* reply to a request that has no other reply */
 };
 
@@ -109,6 +112,11 @@ enum ipc_type {
  *                        sized as a string
  *   addrs                u8 count n (<= IPC_ADDRS_MAX), then
  *                        IPC_ADDRS_MAX u32 addresses, those past n zero
+ *   dname_fixed          a domain name in a fixed place: u8 length n,
+ *                        then IPC_DNAME_MAX bytes, n of printable ASCII
+ *                        and zeros after; may stand anywhere
+ *   addr16               16 bytes as they are (an IPv6 address, or an
+ *                        IPv4 one in the first 4 and zeros)
  */
 #define IPC_CTYPE_u8(name)	     uint8_t name
 #define IPC_CTYPE_u16(name)	     uint16_t name
@@ -123,6 +131,8 @@ enum ipc_type {
 #define IPC_CTYPE_dname(name)	     char name[IPC_DNAME_MAX + 1]
 #define IPC_CTYPE_bytes(name)	     struct ipc_bytes name
 #define IPC_CTYPE_addrs(name)	     struct ipc_addrs name
+#define IPC_CTYPE_addr16(name)	     uint8_t name[16]
+#define IPC_CTYPE_dname_fixed(name)  char name[IPC_DNAME_MAX + 1]
 
 #define IPC_WIRE_u8  1u
 #define IPC_WIRE_u16 2u
@@ -138,6 +148,8 @@ enum ipc_type {
 #define IPC_WIRE_dname	      1u
 #define IPC_WIRE_bytes	      1u
 #define IPC_WIRE_addrs	      (1u + 4u * IPC_ADDRS_MAX)
+#define IPC_WIRE_addr16	      16u
+#define IPC_WIRE_dname_fixed  (1u + IPC_DNAME_MAX)
 
 #define IPC_STRUCT_FIELD(kind, name) IPC_CTYPE_##kind(name);
 #define IPC_STRUCT_RESERVED(kind, name)
@@ -461,6 +473,111 @@ struct ipc_error {
 };
 #define IPC_ERROR_LEN IPC_LAYOUT_LEN(IPC_ERROR_LAYOUT)
 
+/* ---- names: RESOLVE and its result channel ------------------------ */
+
+/*
+ * RESOLVE: look `name` up (a dotted name, checked as the resolver's
+ * dns_name_check()) for the families in `want` (IPC_RESOLVE_WANT_*).
+ * The reply comes at once: status 0 with the lookup's id and exactly
+ * one descriptor (a SOCK_SEQPACKET socket) in SCM_RIGHTS, or -EINVAL
+ * (a bad name or want), -EMFILE (the client's lookups pending are at
+ * [dns] client_lookups_max), -ENOBUFS (the daemon's, lookups_max),
+ * -ENOSYS (no resolver), and no descriptor. The result arrives later on
+ * the descriptor as one packet (IPC_RESOLVE_RESULT), after which the
+ * daemon closes its end: the descriptor is readable (POLLIN) exactly
+ * when the result is there, so it fits any event loop. Closing it
+ * early abandons the lookup.
+ */
+#define IPC_RESOLVE_WANT_A    0x1u
+#define IPC_RESOLVE_WANT_AAAA 0x2u
+#define IPC_RESOLVE_WANT_ALL  0x3u
+#define IPC_RESOLVE_LAYOUT(F, R)                                               \
+	F(u8, want) /* IPC_RESOLVE_WANT_*, not 0 */                            \
+	R(u8, reserved)                                                        \
+	R(u16, reserved)                                                       \
+	F(dname_fixed, name)
+struct ipc_resolve {
+	IPC_STRUCT(IPC_RESOLVE_LAYOUT)
+};
+#define IPC_RESOLVE_LEN IPC_LAYOUT_LEN(IPC_RESOLVE_LAYOUT)
+
+#define IPC_RESOLVE_REPLY_LAYOUT(F, R)                                         \
+	F(i32, status)                                                         \
+	F(i32, id) /* the lookup's id, -1 on error */
+struct ipc_resolve_reply {
+	IPC_STRUCT(IPC_RESOLVE_REPLY_LAYOUT)
+};
+#define IPC_RESOLVE_REPLY_LEN IPC_LAYOUT_LEN(IPC_RESOLVE_REPLY_LAYOUT)
+
+/* How a lookup ended (stack/dns.h's enum dns_status, in its order). */
+#define IPC_DNS_STATUSES(X)                                                    \
+	X(OK, "ok")                                                            \
+	X(NONAME, "noname")                                                    \
+	X(NODATA, "nodata")                                                    \
+	X(AGAIN, "again")                                                      \
+	X(FAIL, "fail")
+/* Where its answer came from (stack/dns.h's enum dns_source). */
+#define IPC_DNS_SOURCES(X)                                                     \
+	X(NETWORK, "network")                                                  \
+	X(CACHE, "cache")                                                      \
+	X(LOCAL, "local")                                                      \
+	X(HOSTS, "hosts")
+/* What a cache entry holds (stack/dns.h's enum dns_cache_kind). */
+#define IPC_DNS_CACHE_KINDS(X)                                                 \
+	X(POSITIVE, "positive")                                                \
+	X(NXDOMAIN, "nxdomain")                                                \
+	X(NODATA, "nodata")
+
+/*
+ * The result packet on a lookup's descriptor: IPC_RESOLVE_RESULT_LAYOUT
+ * (its name is the canonical name, or the name asked when it failed),
+ * then `naddrs` entries of IPC_RESOLVE_ADDR_LAYOUT, A records first.
+ * Only the daemon writes this channel.
+ */
+#define IPC_RESOLVE_ADDRS_MAX 128
+#define IPC_RESOLVE_RESULT_LAYOUT(F, R)                                        \
+	F(i32, id)     /* the lookup's id */                                   \
+	F(u8, status)  /* enum ipc_dns_status */                               \
+	F(u8, source)  /* enum ipc_dns_source */                               \
+	F(u16, naddrs) /* 0..IPC_RESOLVE_ADDRS_MAX; 0 unless status ok */      \
+	F(u32, server) /* that answered; 0 for local and hosts */              \
+	F(u16, server_port)                                                    \
+	R(u16, reserved)                                                       \
+	F(dname, name)
+struct ipc_resolve_result {
+	IPC_STRUCT(IPC_RESOLVE_RESULT_LAYOUT)
+};
+#define IPC_RESOLVE_RESULT_LEN IPC_LAYOUT_LEN(IPC_RESOLVE_RESULT_LAYOUT)
+
+#define IPC_RESOLVE_ADDR_LAYOUT(F, R)                                          \
+	F(u8, family) /* 4 or 6 */                                             \
+	R(u8, reserved)                                                        \
+	R(u16, reserved)                                                       \
+	F(u32, ttl)                                                            \
+	F(addr16, addr) /* network order; IPv4 in the first 4 bytes */
+struct ipc_resolve_addr {
+	IPC_STRUCT(IPC_RESOLVE_ADDR_LAYOUT)
+};
+#define IPC_RESOLVE_ADDR_LEN IPC_LAYOUT_LEN(IPC_RESOLVE_ADDR_LAYOUT)
+/* The largest result packet. */
+#define IPC_RESOLVE_RESULT_MAX                                                 \
+	(IPC_RESOLVE_RESULT_LEN + IPC_DNAME_MAX +                              \
+	 IPC_RESOLVE_ADDRS_MAX * IPC_RESOLVE_ADDR_LEN)
+
+/* Writes a result packet with `r->naddrs` entries from addrs into buf.
+ * Returns its length, -ENOSPC, or -EINVAL (a value the wire cannot
+ * carry: naddrs over the maximum, an unknown status, source or
+ * family). */
+int ipc_resolve_result_encode(void *buf, size_t cap,
+			      const struct ipc_resolve_result *r,
+			      const struct ipc_resolve_addr *addrs);
+
+/* Checks a `len`-byte result packet and fills *out and addrs (room for
+ * IPC_RESOLVE_ADDRS_MAX). Returns 0 or -EBADMSG. */
+int ipc_resolve_result_decode(const void *buf, size_t len,
+			      struct ipc_resolve_result *out,
+			      struct ipc_resolve_addr *addrs);
+
 /*
  * Encoders write one complete message (header and body) into buf and
  * return its length, or -ENOSPC when cap is too small, -EINVAL for a
@@ -511,6 +628,10 @@ int ipc_encode_tcp_linger(void *buf, size_t cap, uint8_t version, uint32_t id,
 int ipc_encode_tcp_linger_reply(void *buf, size_t cap, uint8_t version,
 				uint32_t id,
 				const struct ipc_status_only_reply *r);
+int ipc_encode_resolve(void *buf, size_t cap, uint8_t version, uint32_t id,
+		       const struct ipc_resolve *r);
+int ipc_encode_resolve_reply(void *buf, size_t cap, uint8_t version,
+			     uint32_t id, const struct ipc_resolve_reply *r);
 
 /*
  * Body decoders take a message checked by ipc_msg_decode(). They
@@ -547,6 +668,9 @@ int ipc_decode_udp_setopt_reply(const struct ipc_msg *m,
 int ipc_decode_tcp_linger(const struct ipc_msg *m, struct ipc_tcp_linger *out);
 int ipc_decode_tcp_linger_reply(const struct ipc_msg *m,
 				struct ipc_status_only_reply *out);
+int ipc_decode_resolve(const struct ipc_msg *m, struct ipc_resolve *out);
+int ipc_decode_resolve_reply(const struct ipc_msg *m,
+			     struct ipc_resolve_reply *out);
 
 /* ---- status: a stream of replies made of records ------------------ */
 
@@ -594,7 +718,10 @@ int ipc_decode_tcp_linger_reply(const struct ipc_msg *m,
 	X(DHCP, 13, dhcp, dhcp)                                                \
 	X(NETCONF, 14, netconf, netconf)                                       \
 	X(SEARCH, 15, search, search)                                          \
-	X(DHCP_OPTION, 16, dhcp_option, dhcp_option)
+	X(DHCP_OPTION, 16, dhcp_option, dhcp_option)                           \
+	X(DNS, 17, dns, dns)                                                   \
+	X(DNS_SERVER, 18, dns_server, dns_server)                              \
+	X(DNS_CACHE, 19, dns_cache, dns_cache)
 
 #define IPC_RECORD_TYPE_ENUM(TYPE, number, sname, member)                      \
 	IPC_REC_##TYPE = number,
@@ -646,16 +773,26 @@ enum ipc_record_type { IPC_RECORDS(IPC_RECORD_TYPE_ENUM) };
 	X(CONFIG, "config")                                                    \
 	X(LEASE, "lease")
 
-#define IPC_ROUTE_KIND_ENUM(id, name) IPC_ROUTE_##id,
-#define IPC_ARP_STATE_ENUM(id, name)  IPC_ARP_##id,
-#define IPC_TCP_STATE_ENUM(id, name)  IPC_TCPS_##id,
-#define IPC_DHCP_STATE_ENUM(id, name) IPC_DHCP_##id,
-#define IPC_SOURCE_ENUM(id, name)     IPC_SOURCE_##id,
+#define IPC_ROUTE_KIND_ENUM(id, name)	  IPC_ROUTE_##id,
+#define IPC_ARP_STATE_ENUM(id, name)	  IPC_ARP_##id,
+#define IPC_TCP_STATE_ENUM(id, name)	  IPC_TCPS_##id,
+#define IPC_DHCP_STATE_ENUM(id, name)	  IPC_DHCP_##id,
+#define IPC_SOURCE_ENUM(id, name)	  IPC_SOURCE_##id,
+#define IPC_DNS_STATUS_ENUM(id, name)	  IPC_DNS_##id,
+#define IPC_DNS_SOURCE_ENUM(id, name)	  IPC_DNS_SRC_##id,
+#define IPC_DNS_CACHE_KIND_ENUM(id, name) IPC_DNS_CACHE_##id,
 enum ipc_route_kind { IPC_ROUTE_KINDS(IPC_ROUTE_KIND_ENUM) IPC_ROUTE_COUNT };
 enum ipc_arp_state { IPC_ARP_STATES(IPC_ARP_STATE_ENUM) IPC_ARP_COUNT };
 enum ipc_tcp_state { IPC_TCP_STATES(IPC_TCP_STATE_ENUM) IPC_TCPS_COUNT };
 enum ipc_dhcp_state { IPC_DHCP_STATES(IPC_DHCP_STATE_ENUM) IPC_DHCP_COUNT };
 enum ipc_source { IPC_SOURCES(IPC_SOURCE_ENUM) IPC_SOURCE_COUNT };
+enum ipc_dns_status {
+	IPC_DNS_STATUSES(IPC_DNS_STATUS_ENUM) IPC_DNS_STATUS_COUNT
+};
+enum ipc_dns_source { IPC_DNS_SOURCES(IPC_DNS_SOURCE_ENUM) IPC_DNS_SRC_COUNT };
+enum ipc_dns_cache_kind {
+	IPC_DNS_CACHE_KINDS(IPC_DNS_CACHE_KIND_ENUM) IPC_DNS_CACHE_COUNT
+};
 
 /* The name of a value ("static", "reachable", "ESTABLISHED", "BOUND",
  * "lease"), "?" for one out of range. */
@@ -664,6 +801,9 @@ const char *ipc_arp_state_name(unsigned state);
 const char *ipc_tcp_state_name(unsigned state);
 const char *ipc_dhcp_state_name(unsigned state);
 const char *ipc_source_name(unsigned source);
+const char *ipc_dns_status_name(unsigned status);
+const char *ipc_dns_source_name(unsigned source);
+const char *ipc_dns_cache_kind_name(unsigned kind);
 
 #define IPC_PROTO_UDP 17u
 #define IPC_PROTO_TCP 6u
@@ -861,6 +1001,47 @@ const char *ipc_source_name(unsigned source);
 	F(i32, ifindex)                                                        \
 	F(u8, code) /* 1..254 */                                               \
 	F(bytes, value)
+
+/* The stub resolver: its settings and what it holds now. The search
+ * list in use follows as SEARCH records with ifindex -1; its counters
+ * are COUNTER records named dns_*. */
+#define IPC_REC_DNS_LAYOUT(F, R)                                               \
+	F(u32, ndots)                                                          \
+	F(u32, cache_entries)                                                  \
+	F(u32, cache_max)                                                      \
+	F(u32, lookups_pending)                                                \
+	F(u32, lookups_max)                                                    \
+	F(u32, queries_active) /* questions on the wire */                     \
+	F(u32, queries_max)
+
+/* A server the resolver asks, in its order of preference. */
+#define IPC_DNS_SERVER_F_UNRESPONSIVE                                          \
+	0x01u /* timed out, not answered since                                 \
+	       */
+#define IPC_DNS_SERVER_F_ALL 0x01u
+#define IPC_REC_DNS_SERVER_LAYOUT(F, R)                                        \
+	F(i32, ifindex) /* the interface whose settings list it */             \
+	F(u32, addr)                                                           \
+	F(u16, port)                                                           \
+	F(u8, source) /* enum ipc_source */                                    \
+	F(u8, flags)  /* IPC_DNS_SERVER_F_* */                                 \
+	F(u64, queries)                                                        \
+	F(u64, answers)                                                        \
+	F(u64, timeouts)                                                       \
+	F(u64, failures)
+
+/* A live cache entry, most recently used first; its first IPv4
+ * addresses (all of them: naddrs, A and AAAA). */
+#define IPC_REC_DNS_CACHE_LAYOUT(F, R)                                         \
+	F(u16, qtype) /* 1 = A, 28 = AAAA */                                   \
+	F(u8, kind)   /* enum ipc_dns_cache_kind */                            \
+	R(u8, reserved)                                                        \
+	F(u32, ttl_left_s)                                                     \
+	F(u64, hits)                                                           \
+	F(u16, naddrs)                                                         \
+	R(u16, reserved)                                                       \
+	F(addrs, addrs)                                                        \
+	F(dname, name)
 
 /*
  * The TCP record's plain fields: numbers that mean what their name says
@@ -1068,7 +1249,10 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	  IPC_STATUS_ONLY_REPLY_LAYOUT)                                        \
 	X(tcp_linger, IPC_T_TCP_LINGER, tcp_linger, IPC_TCP_LINGER_LAYOUT)     \
 	X(tcp_linger_reply, IPC_T_TCP_LINGER_REPLY, status_only_reply,         \
-	  IPC_STATUS_ONLY_REPLY_LAYOUT)
+	  IPC_STATUS_ONLY_REPLY_LAYOUT)                                        \
+	X(resolve, IPC_T_RESOLVE, resolve, IPC_RESOLVE_LAYOUT)                 \
+	X(resolve_reply, IPC_T_RESOLVE_REPLY, resolve_reply,                   \
+	  IPC_RESOLVE_REPLY_LAYOUT)
 
 /* Every layout but the status records' (IPC_RECORDS has those), for
  * code that walks them all: the test that holds docs/ipc.md's tables
@@ -1093,6 +1277,10 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	X(IPC_TCP_GETOPT_LAYOUT)                                               \
 	X(IPC_TCP_GETOPT_REPLY_LAYOUT)                                         \
 	X(IPC_UDP_SETOPT_LAYOUT)                                               \
-	X(IPC_TCP_LINGER_LAYOUT)
+	X(IPC_TCP_LINGER_LAYOUT)                                               \
+	X(IPC_RESOLVE_LAYOUT)                                                  \
+	X(IPC_RESOLVE_REPLY_LAYOUT)                                            \
+	X(IPC_RESOLVE_RESULT_LAYOUT)                                           \
+	X(IPC_RESOLVE_ADDR_LAYOUT)
 
 #endif

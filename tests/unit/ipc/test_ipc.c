@@ -328,6 +328,13 @@ static const struct ipc_tcp_getopt_reply getopt_bad_fd = {.status = -EBADF,
 static const struct ipc_tcp_getopt_reply getopt_bad_fd_sent = {.status =
 								   -EBADF};
 static const struct ipc_status_only_reply frames_1234 = {.value = 1234};
+static const struct ipc_resolve resolve_all = {.want = IPC_RESOLVE_WANT_ALL,
+					       .name = "www.example.org"};
+static const struct ipc_resolve_reply resolve_started = {.id = 5};
+static const struct ipc_resolve_reply resolve_over = {.status = -EMFILE,
+						      .id = 5};
+static const struct ipc_resolve_reply resolve_over_sent = {.status = -EMFILE,
+							   .id = -1};
 
 struct round_trip {
 	const struct message *msg;
@@ -365,6 +372,10 @@ static const struct round_trip round_trips[] = {
     {&udp_setopt_reply, &bad_fd, NULL},
     {&tcp_linger, &linger_12, NULL},
     {&tcp_linger_reply, &all_sent, NULL},
+    {&resolve, &resolve_all, NULL},
+    {&resolve_reply, &resolve_started, NULL},
+    /* a failure carries no id */
+    {&resolve_reply, &resolve_over, &resolve_over_sent},
 };
 
 #define N_ROUND_TRIPS (sizeof(round_trips) / sizeof(round_trips[0]))

@@ -92,6 +92,28 @@ static const struct ipc_status_only_reply udp_setopt_reply = {.status = -EBADF};
 static const struct ipc_tcp_linger tcp_linger = {.id = 0x01020304};
 static const struct ipc_status_only_reply tcp_linger_reply = {.value = 1};
 static const struct ipc_tcp_getopt_reply tcp_getopt_reply = {.opts = OPTS};
+static const struct ipc_resolve resolve = {.want = IPC_RESOLVE_WANT_ALL,
+					   .name = "ab.c"};
+static const struct ipc_resolve_reply resolve_reply = {.id = 0x0102};
+static const struct ipc_resolve_reply resolve_reply_failed = {.status = -EMFILE,
+							      .id = 7};
+/* A result and its addresses, as one channel packet. */
+struct resolve_packet {
+	struct ipc_resolve_result r;
+	struct ipc_resolve_addr a[2];
+};
+static const struct resolve_packet resolve_result = {
+    .r = {.id = 0x0102,
+	  .status = IPC_DNS_OK,
+	  .source = IPC_DNS_SRC_CACHE,
+	  .naddrs = 2,
+	  .server = 0x0a000001,
+	  .server_port = 53,
+	  .name = "x.y"},
+    .a = {{.family = 4, .ttl = 300, .addr = {10, 0, 0, 7}},
+	  {.family = 6,
+	   .ttl = 0x01020304,
+	   .addr = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}}}};
 /* a failed reply carries no options, whatever the caller left there */
 static const struct ipc_tcp_getopt_reply tcp_getopt_reply_failed = {
     .status = -EBADF, .opts = OPTS};
@@ -236,6 +258,17 @@ static int encode_accept(const void *value, uint32_t id,
 	return IPC_ACCEPT_LEN;
 }
 
+static int encode_resolve_result(const void *value, uint32_t id,
+				 const struct ipc_msg *from)
+{
+	struct resolve_packet v = *(const struct resolve_packet *)value;
+
+	if (from &&
+	    ipc_resolve_result_decode(from->body, from->body_len, &v.r, v.a))
+		return -1;
+	return ipc_resolve_result_encode(out, IPC_MSG_MAX, &v.r, v.a);
+}
+
 /* ---- the vectors --------------------------------------------------- */
 
 struct vector {
@@ -345,6 +378,24 @@ static const struct vector vectors[] = {
      "55540100000a0000000000180000000f0102030400000000"},
     {"tcp_linger_reply", encode_tcp_linger_reply, &tcp_linger_reply, 15, false,
      "55540100800a0000000000180000000f0000000000000001"},
+    {"resolve", encode_resolve, &resolve, 16, false,
+     "55540100000b00000000011400000010030000000461622e6300000000000000"
+     "0000000000000000000000000000000000000000000000000000000000000000"
+     "0000000000000000000000000000000000000000000000000000000000000000"
+     "0000000000000000000000000000000000000000000000000000000000000000"
+     "0000000000000000000000000000000000000000000000000000000000000000"
+     "0000000000000000000000000000000000000000000000000000000000000000"
+     "0000000000000000000000000000000000000000000000000000000000000000"
+     "0000000000000000000000000000000000000000000000000000000000000000"
+     "0000000000000000000000000000000000000000"},
+    {"resolve_reply", encode_resolve_reply, &resolve_reply, 16, false,
+     "55540100800b000000000018000000100000000000000102"},
+    {"resolve_reply_failed", encode_resolve_reply, &resolve_reply_failed, 16,
+     false, "55540100800b00000000001800000010ffffffe8ffffffff"},
+    {"resolve_result", encode_resolve_result, &resolve_result, 0, true,
+     "00000102000100020a0000010035000003782e79040000000000012c0a000007"
+     "000000000000000000000000060000000102030420010db80000000000000000"
+     "00000001"},
 };
 
 #define N_VECTORS (sizeof(vectors) / sizeof(vectors[0]))
