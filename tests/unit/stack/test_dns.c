@@ -452,6 +452,20 @@ START_TEST(test_both_families_asked_at_once_a_first_in_result)
 	ck_assert_uint_eq(res->addrs[1].family, 6);
 	ck_assert_uint_eq(res->addrs[1].addr[15], 1);
 	ck_assert_uint_eq(res->addrs[2].addr[15], 2);
+	t_sent(r, s, 4);
+	/* A answers first this time: the lookup waits for AAAA. */
+	dns_lookup(r, T0, "dual2.example", DNS_WANT_ALL, 1, NULL);
+	ck_assert_uint_eq(t_sent(r, s, 4), 2);
+	qa = s[0].qtype == DNS_TYPE_A ? &s[0] : &s[1];
+	q6 = s[0].qtype == DNS_TYPE_A ? &s[1] : &s[0];
+	t_reply_a(r, T0, qa, ADDR2, 60);
+	t_no_result(r);
+	t_rr_aaaa(t_answer(q6, 0, false), q6->name, 9, 60);
+	t_deliver(r, T0, q6);
+	res = t_result(r, DNS_OK);
+	ck_assert_uint_eq(res->naddrs, 2);
+	ck_assert_uint_eq(t_v4(&res->addrs[0]), ADDR2);
+	ck_assert_uint_eq(res->addrs[1].addr[15], 9);
 	dns_free(r);
 }
 END_TEST
