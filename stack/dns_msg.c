@@ -377,13 +377,347 @@ int dns_msg_build_query(uint8_t *buf, size_t cap, uint16_t id, const char *name,
 
 /* ---- parsing ---- */
 
+/* A record as pass 1 found it: offsets into the message. */
+struct dns_rr {
+	size_t owner; /* the owner name's first byte */
+	uint16_t type, class;
+	uint32_t ttl; /* as received */
+	size_t rdata; /* RDATA's first byte */
+	uint16_t rdlength;
+};
+
+/* A TTL with its top bit set is 0 (RFC 2181 8). */
+static uint32_t ttl_value(uint32_t ttl)
+{
+	return ttl & DNS_TTL_NEGATIVE ? 0 : ttl;
+}
+
+/*
+ * Reads the name at *off in msg[0..len), following pointers under the
+ * rule of the top of this file, and moves *off past it (past its first
+ * pointer, when it has one). When text is not NULL, writes the dotted
+ * form there (DNS_NAME_MAX bytes are always enough). Returns
+ * DNS_PARSE_OK or the fault.
+ */
+static enum dns_parse_error name_read(const uint8_t *msg, size_t len,
+				      size_t *off, char *text)
+{
+	size_t pos = *off;
+	size_t limit = *off; /* pointers must land before this */
+	size_t after = 0;    /* where the name ends in place, once known */
+	size_t wire = 0;     /* labels' bytes with their length bytes */
+	size_t t = 0;
+	unsigned pointers = 0;
+
+	for (;;) {
+		if (pos >= len)
+			return DNS_PARSE_truncated;
+		uint8_t b = msg[pos];
+		if ((b & DNS_LABEL_TYPE_MASK) == DNS_LABEL_POINTER) {
+			if (pos + 1 >= len)
+				return DNS_PARSE_truncated;
+			size_t target = (size_t)(b & ~DNS_LABEL_TYPE_MASK)
+					    << 8 |
+					msg[pos + 1];
+			if (++pointers > DNS_POINTERS_MAX ||
+			    target < DNS_HEADER_LEN || target >= limit)
+				return DNS_PARSE_pointer;
+			if (!after)
+				after = pos + 2;
+			pos = limit = target;
+			continue;
+		}
+		if (b & DNS_LABEL_TYPE_MASK)
+			return DNS_PARSE_label; /* 01 and 10: reserved */
+		if (b == 0)
+			break;
+		if (wire + 1 + b + 1 > DNS_WIRE_NAME_MAX)
+			return DNS_PARSE_name_long;
+		if (b > len - pos - 1)
+			return DNS_PARSE_truncated;
+		const uint8_t *label = msg + pos + 1;
+		if (memchr(label, '.', b) || memchr(label, '\0', b))
+			return DNS_PARSE_name_char;
+		if (text) {
+			if (wire)
+				text[t++] = '.';
+			memcpy(text + t, label, b);
+			t += b;
+		}
+		wire += 1u + b;
+		pos += 1u + b;
+	}
+	if (text)
+		text[t] = '\0';
+	*off = after ? after : pos + 1;
+	return DNS_PARSE_OK;
+}
+
+/*
+ * Reads the record at *off: its owner, its fixed part and its RDATA
+ * inside the message, and the RDATA of the types the resolver reads
+ * against their format. Moves *off past it. Returns DNS_PARSE_OK or
+ * the fault.
+ */
+static enum dns_parse_error rr_read(const uint8_t *msg, size_t len, size_t *off,
+				    struct dns_rr *rr)
+{
+	enum dns_parse_error e;
+
+	rr->owner = *off;
+	e = name_read(msg, len, off, NULL);
+	if (e != DNS_PARSE_OK)
+		return e;
+	if (len - *off < DNS_RR_FIXED_LEN)
+		return DNS_PARSE_truncated;
+	rr->type = get_be16(msg + *off);
+	rr->class = get_be16(msg + *off + 2);
+	rr->ttl = get_be32(msg + *off + 4);
+	rr->rdlength = get_be16(msg + *off + 8);
+	rr->rdata = *off + DNS_RR_FIXED_LEN;
+	if (len - rr->rdata < rr->rdlength)
+		return DNS_PARSE_truncated;
+	*off = rr->rdata + rr->rdlength;
+
+	size_t end = *off, at = rr->rdata;
+	switch (rr->type) {
+	case DNS_TYPE_A:
+		if (rr->class == DNS_CLASS_IN && rr->rdlength != 4)
+			return DNS_PARSE_rdata;
+		break;
+	case DNS_TYPE_AAAA:
+		if (rr->class == DNS_CLASS_IN && rr->rdlength != 16)
+			return DNS_PARSE_rdata;
+		break;
+	case DNS_TYPE_CNAME:
+		e = name_read(msg, len, &at, NULL);
+		if (e != DNS_PARSE_OK)
+			return e;
+		if (at != end)
+			return DNS_PARSE_rdata;
+		break;
+	case DNS_TYPE_SOA:
+		e = name_read(msg, len, &at, NULL); /* MNAME */
+		if (e == DNS_PARSE_OK)
+			e = name_read(msg, len, &at, NULL); /* RNAME */
+		if (e != DNS_PARSE_OK)
+			return e;
+		if (at > end || end - at != DNS_SOA_FIXED)
+			return DNS_PARSE_rdata;
+		break;
+	default:
+		break;
+	}
+	return DNS_PARSE_OK;
+}
+
+/* True when the name at `owner` (sound, pass 1 read it) is `name`. */
+static bool owner_is(const uint8_t *msg, size_t len, size_t owner,
+		     const char *name)
+{
+	char text[DNS_NAME_MAX];
+	return name_read(msg, len, &owner, text) == DNS_PARSE_OK &&
+	       dns_name_equal(text, name);
+}
+
+/*
+ * Finds the first CNAME of class IN in the answer section (count
+ * records from `at`, all sound) owned by `name`; writes its target to
+ * `target` and returns its TTL as received, or -1 when there is none.
+ */
+static int64_t cname_find(const uint8_t *msg, size_t len, size_t at,
+			  unsigned count, const char *name, char *target)
+{
+	struct dns_rr rr;
+
+	for (unsigned i = 0; i < count; i++) {
+		if (rr_read(msg, len, &at, &rr) != DNS_PARSE_OK)
+			return -1;
+		if (rr.type != DNS_TYPE_CNAME || rr.class != DNS_CLASS_IN ||
+		    !owner_is(msg, len, rr.owner, name))
+			continue;
+		size_t t = rr.rdata;
+		if (name_read(msg, len, &t, target) != DNS_PARSE_OK)
+			return -1;
+		return rr.ttl;
+	}
+	return -1;
+}
+
+/* Follows the CNAME chain from the question's name through the answer
+ * section (count records from `at`) into out->cname and its fields. */
+static void cname_follow(const uint8_t *msg, size_t len, size_t at,
+			 unsigned count, struct dns_answer *out)
+{
+	char chain[DNS_CNAME_MAX + 1][DNS_NAME_MAX];
+	char target[DNS_NAME_MAX];
+
+	memcpy(chain[0], out->qname, sizeof(chain[0]));
+	memcpy(out->cname, out->qname, sizeof(out->cname));
+	if (out->qtype == DNS_TYPE_CNAME)
+		return;
+	for (;;) {
+		int64_t ttl =
+		    cname_find(msg, len, at, count, out->cname, target);
+		if (ttl < 0)
+			return;
+		if (out->cnames == DNS_CNAME_MAX) {
+			out->cname_loop = true; /* longer than we follow */
+			return;
+		}
+		for (unsigned i = 0; i <= out->cnames; i++) {
+			if (dns_name_equal(chain[i], target)) {
+				out->cname_loop = true; /* back on itself */
+				return;
+			}
+		}
+		uint32_t v = ttl_value((uint32_t)ttl);
+		if (out->cnames == 0 || v < out->cname_ttl)
+			out->cname_ttl = v;
+		out->cnames++;
+		memcpy(chain[out->cnames], target, sizeof(target));
+		memcpy(out->cname, target, sizeof(target));
+	}
+}
+
+/* Collects the addresses of type qtype and class IN owned by
+ * out->cname from the answer section (count records from `at`). */
+static void addrs_collect(const uint8_t *msg, size_t len, size_t at,
+			  unsigned count, struct dns_answer *out)
+{
+	struct dns_rr rr;
+	uint8_t family;
+	uint16_t size;
+
+	if (out->qtype == DNS_TYPE_A) {
+		family = 4;
+		size = 4;
+	} else if (out->qtype == DNS_TYPE_AAAA) {
+		family = 6;
+		size = 16;
+	} else {
+		return;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		if (rr_read(msg, len, &at, &rr) != DNS_PARSE_OK)
+			return;
+		if (rr.type != out->qtype || rr.class != DNS_CLASS_IN ||
+		    rr.rdlength != size ||
+		    !owner_is(msg, len, rr.owner, out->cname))
+			continue;
+		if (out->naddrs == DNS_ADDRS_MAX) {
+			if (out->addrs_dropped < UINT16_MAX)
+				out->addrs_dropped++;
+			continue;
+		}
+		struct dns_addr *a = &out->addrs[out->naddrs++];
+		a->family = family;
+		memcpy(a->addr, msg + rr.rdata, size);
+		a->ttl = ttl_value(rr.ttl);
+	}
+}
+
+/* Takes what the resolver needs of a sound record of section sec:
+ * the first SOA of class IN in authority, the first OPT in additional. */
+static void rr_note(const uint8_t *msg, const struct dns_rr *rr,
+		    enum dns_section sec, struct dns_answer *out)
+{
+	if (sec == DNS_SEC_AUTHORITY && rr->type == DNS_TYPE_SOA &&
+	    rr->class == DNS_CLASS_IN && !out->has_soa) {
+		out->has_soa = true;
+		out->soa_ttl = ttl_value(rr->ttl);
+		out->soa_minimum =
+		    ttl_value(get_be32(msg + rr->rdata + rr->rdlength - 4));
+	}
+	if (sec == DNS_SEC_ADDITIONAL && rr->type == DNS_TYPE_OPT &&
+	    !out->edns) {
+		out->edns = true;
+		out->edns_udp_size = rr->class;
+		/* RFC 6891 6.1.3: the TTL's high byte is the RCODE's
+		 * upper 8 bits. */
+		unsigned rcode = (rr->ttl >> 24) << 4 | out->rcode;
+		out->rcode = (uint8_t)(rcode > UINT8_MAX ? UINT8_MAX : rcode);
+	}
+}
+
+/*
+ * Parses the response of `len` bytes at msg into *out. Returns 0, or
+ * -EBADMSG with *why set (when why is not NULL). *out is undefined
+ * after a failure.
+ */
 int dns_msg_parse(const uint8_t *msg, size_t len, struct dns_answer *out,
 		  enum dns_parse_error *why)
 {
-	(void)msg;
-	(void)len;
-	(void)out;
+	enum dns_parse_error e = DNS_PARSE_OK;
+	size_t off = DNS_HEADER_LEN, answers = 0;
+	uint16_t counts[3];
+	struct dns_rr rr;
+
+	memset(out, 0, sizeof(*out));
+	if (len < DNS_HEADER_LEN) {
+		e = DNS_PARSE_short;
+		goto out;
+	}
+	out->id = get_be16(msg + DNS_H_ID);
+	out->flags = get_be16(msg + DNS_H_FLAGS);
+	out->rcode = (uint8_t)(out->flags & DNS_F_RCODE_MASK);
+	out->tc = (out->flags & DNS_F_TC) != 0;
+	if (!(out->flags & DNS_F_QR) || (out->flags & DNS_F_OPCODE_MASK) ||
+	    get_be16(msg + DNS_H_QDCOUNT) != 1) {
+		e = DNS_PARSE_header;
+		goto out;
+	}
+	counts[0] = get_be16(msg + DNS_H_ANCOUNT);
+	counts[1] = get_be16(msg + DNS_H_NSCOUNT);
+	counts[2] = get_be16(msg + DNS_H_ARCOUNT);
+
+	e = name_read(msg, len, &off, out->qname);
+	if (e != DNS_PARSE_OK)
+		goto out;
+	if (len - off < DNS_Q_FIXED_LEN) {
+		e = DNS_PARSE_truncated;
+		goto out;
+	}
+	out->qtype = get_be16(msg + off);
+	out->qclass = get_be16(msg + off + 2);
+	off += DNS_Q_FIXED_LEN;
+	memcpy(out->cname, out->qname, sizeof(out->cname));
+
+	answers = off;
+	for (int sec = DNS_SEC_ANSWER; sec <= DNS_SEC_ADDITIONAL; sec++) {
+		for (unsigned i = 0; i < counts[sec]; i++) {
+			e = rr_read(msg, len, &off, &rr);
+			if (e != DNS_PARSE_OK)
+				goto records_cut;
+			rr_note(msg, &rr, (enum dns_section)sec, out);
+		}
+	}
+	if (off != len) {
+		e = DNS_PARSE_trailing;
+		goto out;
+	}
+	if (out->qclass != DNS_CLASS_IN) {
+		e = DNS_PARSE_question;
+		goto out;
+	}
+	cname_follow(msg, len, answers, counts[DNS_SEC_ANSWER], out);
+	addrs_collect(msg, len, answers, counts[DNS_SEC_ANSWER], out);
+	return 0;
+
+records_cut:
+	/* A truncated answer ends where the server cut it: keep its
+	 * header and question, and nothing of its records. */
+	if (e == DNS_PARSE_truncated && out->tc &&
+	    out->qclass == DNS_CLASS_IN) {
+		out->rcode = (uint8_t)(out->flags & DNS_F_RCODE_MASK);
+		out->has_soa = false;
+		out->soa_ttl = out->soa_minimum = 0;
+		out->edns = false;
+		out->edns_udp_size = 0;
+		return 0;
+	}
+out:
 	if (why)
-		*why = DNS_PARSE_short;
+		*why = e;
 	return -EBADMSG;
 }
