@@ -65,7 +65,7 @@ static struct dns_result results[RESULTS_MAX];
 static int nresults;
 static struct resolver R;
 /* The [dns] limits of the next world (0: default). */
-static uint32_t setup_timeout_ms, setup_attempts;
+static uint32_t setup_timeout_ms, setup_attempts, setup_queries_max;
 
 /* ---- the scripted server --------------------------------------------- */
 
@@ -262,6 +262,8 @@ static void resolver_config(struct config *cfg)
 		cfg->dns.limits.timeout_ms = setup_timeout_ms;
 	if (setup_attempts)
 		cfg->dns.limits.attempts = setup_attempts;
+	if (setup_queries_max)
+		cfg->dns.limits.queries_max = setup_queries_max;
 }
 
 static void start_resolver(void)
@@ -306,6 +308,14 @@ static void setup_fast(void)
 	setup();
 	setup_timeout_ms = 0;
 	setup_attempts = 0;
+}
+
+/* A world with 2 transports (queries_max). */
+static void setup_two_queries(void)
+{
+	setup_queries_max = 2;
+	setup();
+	setup_queries_max = 0;
 }
 
 struct lookup_call {
@@ -476,6 +486,38 @@ END_TEST
 
 /* The daemon's netconf (touched on the loop only), and what a test
  * wants it to be. */
+/* The most UDP sockets the daemon's stack had open at a drain. */
+static size_t udp_peak;
+
+static bool count_udp_and_done(void)
+{
+	size_t n = stack_udp_snapshot(H.d.stack, NULL, 0);
+
+	if (n > udp_peak)
+		udp_peak = n;
+	return nresults >= results_wanted;
+}
+
+START_TEST(test_lookups_beyond_queries_max_wait_for_a_transport)
+{
+	const char *names[] = {"a.example.", "b.example.", "c.example.",
+			       "d.example.", "e.example."};
+	int n = (int)(sizeof(names) / sizeof(names[0]));
+
+	ck_assert_uint_eq(R.ntransports, 2);
+	udp_peak = 0;
+	for (int i = 0; i < n; i++)
+		lookup(names[i]);
+	results_wanted = n;
+	ck_assert(wait_until(count_udp_and_done));
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(results[i].status, DNS_OK);
+	ck_assert_int_eq(S.nq, n);
+	ck_assert_uint_le(udp_peak, 2);
+	ck_assert_uint_ge(counter(DNS_C_queries_waited), 1);
+}
+END_TEST
+
 static struct netconf test_netconf, nc;
 
 /* Sets d->netconf to a copy of arg (NULL: none) and follows it, as the
@@ -751,6 +793,12 @@ int main(void)
 	tcase_add_test(
 	    tc, test_a_server_that_does_not_answer_gives_way_to_the_next);
 	tcase_add_test(tc, test_status_shows_the_resolver);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("two transports");
+	tcase_add_checked_fixture(tc, setup_two_queries, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc,
+		       test_lookups_beyond_queries_max_wait_for_a_transport);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fast");
 	tcase_add_checked_fixture(tc, setup_fast, teardown);
