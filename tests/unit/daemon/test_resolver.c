@@ -55,6 +55,7 @@ static struct server {
 	int udp;      /* -1: closed (ICMP port unreachable) */
 	int listener; /* TCP 53 */
 	bool truncate;
+	bool tcp_hangup; /* TCP: closes at the query, without an answer */
 	struct tcp_peer_conn conns[TCP_CONNS];
 	struct query q[QUERIES_MAX];
 	int nq;
@@ -190,6 +191,12 @@ static void server_tcp_readable(int conn, uint64_t now)
 			q.sport = info.remote_port;
 			ck_assert_int_eq(
 			    parse_query(c->buf + 2, c->len - 2, &q), 0);
+			if (S.tcp_hangup) {
+				note_query(&q);
+				tcp_close(S.s, now, conn);
+				c->id = -1;
+				return;
+			}
 			n = build_answer(&q, true, out + 2, sizeof(out) - 2);
 			note_query(&q);
 			out[0] = (uint8_t)(n >> 8);
@@ -340,6 +347,28 @@ static int lookup(const char *name)
 	return c.rc;
 }
 
+struct lookups_call {
+	const char *const *names;
+	int n;
+};
+
+static void lookups_fn(void *arg)
+{
+	const struct lookups_call *c = arg;
+
+	for (int i = 0; i < c->n; i++)
+		ck_assert_int_ge(
+		    resolver_lookup(&H.d, c->names[i], DNS_WANT_A, 1, NULL), 0);
+}
+
+/* Starts lookups of every name at once, in one turn of the loop. */
+static void lookup_all(const char *const *names, int n)
+{
+	struct lookups_call c = {names, n};
+
+	on_loop(lookups_fn, &c);
+}
+
 static int results_wanted;
 
 static bool results_came(void)
@@ -411,8 +440,7 @@ START_TEST(test_each_query_leaves_from_another_port)
 			       "d.example."};
 	int n = (int)(sizeof(names) / sizeof(names[0]));
 
-	for (int i = 0; i < n; i++)
-		lookup(names[i]);
+	lookup_all(names, n); /* all on the wire at once */
 	wait_results(n);
 	for (int i = 0; i < n; i++)
 		ck_assert_int_eq(results[i].status, DNS_OK);
@@ -506,8 +534,7 @@ START_TEST(test_lookups_beyond_queries_max_wait_for_a_transport)
 
 	ck_assert_uint_eq(R.ntransports, 2);
 	udp_peak = 0;
-	for (int i = 0; i < n; i++)
-		lookup(names[i]);
+	lookup_all(names, n);
 	results_wanted = n;
 	ck_assert(wait_until(count_udp_and_done));
 	for (int i = 0; i < n; i++)
@@ -515,6 +542,23 @@ START_TEST(test_lookups_beyond_queries_max_wait_for_a_transport)
 	ck_assert_int_eq(S.nq, n);
 	ck_assert_uint_le(udp_peak, 2);
 	ck_assert_uint_ge(counter(DNS_C_queries_waited), 1);
+}
+END_TEST
+
+START_TEST(test_tcp_closed_before_an_answer_is_a_transport_error)
+{
+	S.truncate = true;
+	S.tcp_hangup = true;
+	lookup("big.example.");
+	wait_results(1);
+	/* The one server's TCP connection ended without an answer: that
+	 * attempt failed at once (no 5 s wait), and one round is all. */
+	ck_assert_int_eq(results[0].status, DNS_AGAIN);
+	ck_assert_int_eq(S.nq, 2);
+	ck_assert(S.q[1].tcp);
+	ck_assert_uint_ge(counter(DNS_C_transport_errors), 1);
+	ck_assert_uint_eq(counter(DNS_C_timeouts), 0);
+	ck_assert(wait_until(no_transport_open));
 }
 END_TEST
 
@@ -804,6 +848,8 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup_fast, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_port_unreachable_ends_the_attempt_at_once);
+	tcase_add_test(tc,
+		       test_tcp_closed_before_an_answer_is_a_transport_error);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
