@@ -258,9 +258,17 @@ static void take_result(struct daemon *d, const struct dns_result *res)
 	nresults++;
 }
 
-/* The configuration: interface sim0 with DNS server 10.0.0.1. */
+/* The configuration: interface sim0 with DNS server 10.0.0.1, and a
+ * static host printer.lan ([hosts]) with two addresses. */
 static void resolver_config(struct config *cfg)
 {
+	struct config_host *h = &cfg->dns.hosts[0];
+
+	snprintf(h->name, sizeof(h->name), "printer.lan");
+	h->addrs[0] = (struct dns_addr){.family = 4, .addr = {10, 0, 0, 9}};
+	h->addrs[1] = (struct dns_addr){.family = 4, .addr = {10, 0, 0, 10}};
+	h->naddrs = 2;
+	cfg->dns.nhosts = 1;
 	cfg->nifs = 1;
 	snprintf(cfg->ifs[0].name, sizeof(cfg->ifs[0].name), "sim0");
 	cfg->ifs[0].dns[0] = PEER_ADDR;
@@ -431,6 +439,24 @@ START_TEST(test_lookup_goes_out_over_udp_and_its_answer_comes_back)
 	ck_assert_uint_ge(S.q[0].sport, 1024);
 	ck_assert_uint_eq(counter(DNS_C_queries), 1);
 	ck_assert_uint_eq(counter(DNS_C_answers), 1);
+}
+END_TEST
+
+START_TEST(test_static_hosts_and_localhost_are_answered_without_a_query)
+{
+	lookup("printer.lan");
+	lookup("localhost");
+	wait_results(2);
+	ck_assert_int_eq(results[0].status, DNS_OK);
+	ck_assert_int_eq(results[0].source, DNS_SRC_HOSTS);
+	ck_assert_uint_eq(results[0].naddrs, 2);
+	ck_assert_uint_eq(addr4(&results[0].addrs[0]), 0x0a000009u);
+	ck_assert_uint_eq(addr4(&results[0].addrs[1]), 0x0a00000au);
+	ck_assert_int_eq(results[1].status, DNS_OK);
+	ck_assert_int_eq(results[1].source, DNS_SRC_LOCAL);
+	ck_assert_uint_eq(addr4(&results[1].addrs[0]), 0x7f000001u);
+	ck_assert_int_eq(S.nq, 0);
+	ck_assert_uint_eq(counter(DNS_C_queries), 0);
 }
 END_TEST
 
@@ -831,6 +857,8 @@ int main(void)
 	tcase_add_test(tc,
 		       test_lookup_goes_out_over_udp_and_its_answer_comes_back);
 	tcase_add_test(tc, test_each_query_leaves_from_another_port);
+	tcase_add_test(
+	    tc, test_static_hosts_and_localhost_are_answered_without_a_query);
 	tcase_add_test(tc, test_truncated_answer_is_asked_again_over_tcp);
 	tcase_add_test(tc, test_servers_and_search_list_follow_the_settings);
 	tcase_add_test(tc, test_no_server_is_again);
