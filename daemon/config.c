@@ -11,8 +11,9 @@
  *     Debian build has neither INI_HANDLER_LINENO nor
  *     INI_CALL_HANDLER_ON_NEW_SECTION; this works with either.)
  *   - The reader also sees section headers, which inih never shows a
- *     handler: it checks each header ([daemon], [limits],
- *     [interface NAME]) and opens the section, so unknown and duplicate
+ *     handler: it checks each header ([daemon], [limits], [tcp],
+ *     [control], [dns], [hosts], [interface NAME]) and opens the
+ *     section, so unknown and duplicate
  *     sections, and sections without keys, are all reported at their
  *     own line.
  *   - The reader strips leading white space, so indentation never
@@ -21,7 +22,8 @@
  *     longer than inih's line buffer instead of letting inih split it.
  *   - config_handler() looks the key up in the table of the current
  *     section, refuses a key given twice in one section, and parses the
- *     value with the key's parser.
+ *     value with the key's parser. [hosts] has no table: each key is a
+ *     host name (one entry each, a name given twice is refused).
  *
  * Only the first error is kept: the reader, the handler and inih's own
  * syntax errors (a line with neither "=" nor "[") each report a line,
@@ -43,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 
 /* How much of a bad value an error message quotes. */
@@ -56,6 +59,8 @@ enum section_kind {
 	SECTION_TCP,
 	SECTION_CONTROL,
 	SECTION_INTERFACE,
+	SECTION_DNS,
+	SECTION_HOSTS,
 };
 
 /* Lines at which interface keys were set, for errors found later. */
@@ -77,7 +82,9 @@ struct parse_state {
 	struct config_interface *iface; /* SECTION_INTERFACE */
 	uint32_t seen_keys;		/* bit per key of the current section */
 	int daemon_line, limits_line, tcp_line, control_line; /* 0 = not yet */
+	int dns_line, hosts_line;
 	struct interface_lines lines[STACK_IF_MAX];
+	int host_lines[DNS_HOSTS_MAX]; /* of cfg->dns.hosts[i] */
 
 	int err_line; /* first error, 0 = none */
 	char err[CONFIG_ERR_MAX];
@@ -839,6 +846,147 @@ static int parse_privileged_group(struct config_control *cc, const char *v,
 	return 0;
 }
 
+/* ---- [dns] and [hosts] ---------------------------------------------- */
+
+/* [dns]: the resolver's limits (struct dns_limits), in the file's
+ * units; "search" is the one key that is not a number. */
+#define DNS32(key, field, lo, hi)                                              \
+	{                                                                      \
+		key, offsetof(struct dns_limits, field), false, lo, hi, 1      \
+	}
+
+static const struct limit_key dns_keys[] = {
+    DNS32("cache_max", cache_max, 0, 65536),
+    DNS32("ttl_max", ttl_max_s, 1, 604800),
+    DNS32("negative_ttl_max", negative_ttl_max_s, 0, 86400),
+    DNS32("queries_max", queries_max, 1, 4096),
+    DNS32("lookups_max", lookups_max, 1, 65536),
+    DNS32("client_lookups_max", owner_lookups_max, 1, 65536),
+    DNS32("timeout_ms", timeout_ms, 1, DNS_TIMEOUT_MAX_MS),
+    DNS32("attempts", attempts, 1, 5),
+    DNS32("ndots", ndots, 0, 15),
+};
+
+#define DNS_NUM_KEYS (sizeof(dns_keys) / sizeof(dns_keys[0]))
+#define DNS_KEYS     (DNS_NUM_KEYS + 1) /* and "search" */
+
+/* Checks a domain or host name (dns_name_check(), not the root) and
+ * copies it without its trailing dot into out (DNS_NAME_MAX bytes).
+ * Returns 0 or -EINVAL. */
+static int parse_dns_name(const char *s, size_t len, char *out)
+{
+	char buf[DNS_NAME_MAX + 1];
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (dns_name_check(buf) < 0)
+		return -EINVAL;
+	if (buf[len - 1] == '.')
+		buf[--len] = '\0';
+	if (len == 0 || len >= DNS_NAME_MAX)
+		return -EINVAL; /* the root */
+	memcpy(out, buf, len + 1);
+	return 0;
+}
+
+/* search = none | DOMAIN [DOMAIN ...] (spaces or commas between). */
+static int parse_dns_search(struct config_dns *cd, const char *v, char *err,
+			    size_t errlen)
+{
+	const char *p = v;
+	uint8_t n = 0;
+
+	if (strcmp(v, "none") == 0) {
+		cd->search_set = true;
+		cd->nsearch = 0;
+		return 0;
+	}
+	while (*p) {
+		size_t len = strcspn(p, ", \t");
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if (n == DNS_SEARCH_MAX)
+			return fail(err, errlen,
+				    "bad search \"%.*s\": at most %d domains",
+				    CONFIG_QUOTE_MAX, v, DNS_SEARCH_MAX);
+		if (parse_dns_name(p, len, cd->search[n]) < 0)
+			return fail(err, errlen, "bad search domain \"%.*s\"",
+				    (int)(len < CONFIG_QUOTE_MAX
+					      ? len
+					      : CONFIG_QUOTE_MAX),
+				    p);
+		n++;
+		p += len;
+	}
+	if (n == 0)
+		return fail(err, errlen,
+			    "bad search \"\": no domain given (none for an "
+			    "empty list)");
+	cd->search_set = true;
+	cd->nsearch = n;
+	return 0;
+}
+
+/* [hosts] NAME = ADDR [ADDR ...]: IPv4 or IPv6 addresses, spaces or
+ * commas between. Fills *h. */
+static int parse_host(struct config_host *h, const char *name, const char *v,
+		      char *err, size_t errlen)
+{
+	const char *p = v;
+	uint8_t n = 0;
+
+	memset(h, 0, sizeof(*h));
+	if (parse_dns_name(name, strlen(name), h->name) < 0)
+		return fail(err, errlen, "bad host name \"%.*s\"",
+			    CONFIG_QUOTE_MAX, name);
+	while (*p) {
+		char buf[INET6_ADDRSTRLEN + 1];
+		size_t len = strcspn(p, ", \t");
+		struct dns_addr *a = &h->addrs[n];
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if (n == DNS_HOST_ADDRS_MAX)
+			return fail(err, errlen,
+				    "bad host %s: at most %d addresses",
+				    h->name, DNS_HOST_ADDRS_MAX);
+		if (len < sizeof(buf)) {
+			memcpy(buf, p, len);
+			buf[len] = '\0';
+		}
+		if (len < sizeof(buf) && inet_pton(AF_INET, buf, a->addr) == 1)
+			a->family = 4;
+		else if (len < sizeof(buf) &&
+			 inet_pton(AF_INET6, buf, a->addr) == 1)
+			a->family = 6;
+		else
+			return fail(
+			    err, errlen, "bad address \"%.*s\" for host %s",
+			    (int)(len < CONFIG_QUOTE_MAX ? len
+							 : CONFIG_QUOTE_MAX),
+			    p, h->name);
+		n++;
+		p += len;
+	}
+	if (n == 0)
+		return fail(err, errlen, "bad host %s: no address given",
+			    h->name);
+	h->naddrs = n;
+	return 0;
+}
+
+/* One line of [hosts]: a new entry, unless the name has one. Records
+ * an error and returns 0, or returns 1. */
+static int hosts_line(struct parse_state *st, const char *key,
+		      const char *value);
+
 /* ---- keys of [daemon] and [interface NAME] --------------------------- */
 
 enum daemon_key {
@@ -888,7 +1036,8 @@ enum interface_key {
 _Static_assert(DAEMON_KEYS <= SECTION_KEYS_MAX && IF_KEYS <= SECTION_KEYS_MAX &&
 		   TCP_KEYS <= SECTION_KEYS_MAX &&
 		   CONTROL_KEYS <= SECTION_KEYS_MAX &&
-		   LIMIT_KEYS <= SECTION_KEYS_MAX,
+		   LIMIT_KEYS <= SECTION_KEYS_MAX &&
+		   DNS_KEYS <= SECTION_KEYS_MAX,
 	       "names[] holds every section's keys");
 
 static const struct {
@@ -947,6 +1096,20 @@ static const char *ifname_problem(const char *name, size_t len)
 	return NULL;
 }
 
+/* The sections without a name, each at most once. */
+static const struct {
+	const char *name;
+	enum section_kind kind;
+	size_t line_offset; /* where parse_state keeps its line */
+} sections[] = {
+    {"daemon", SECTION_DAEMON, offsetof(struct parse_state, daemon_line)},
+    {"limits", SECTION_LIMITS, offsetof(struct parse_state, limits_line)},
+    {"tcp", SECTION_TCP, offsetof(struct parse_state, tcp_line)},
+    {"control", SECTION_CONTROL, offsetof(struct parse_state, control_line)},
+    {"dns", SECTION_DNS, offsetof(struct parse_state, dns_line)},
+    {"hosts", SECTION_HOSTS, offsetof(struct parse_state, hosts_line)},
+};
+
 /* Opens the section named by the header `text` (what is between the
  * brackets), at the current line. */
 static void section_begin(struct parse_state *st, char *text)
@@ -967,52 +1130,20 @@ static void section_begin(struct parse_state *st, char *text)
 	while (len && isspace((unsigned char)text[len - 1]))
 		text[--len] = '\0';
 
-	if (strcmp(text, "daemon") == 0) {
-		if (st->daemon_line) {
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		int *line = (int *)((char *)st + sections[i].line_offset);
+
+		if (strcmp(text, sections[i].name) != 0)
+			continue;
+		if (*line) {
 			config_error_at(st, st->lineno,
-					"duplicate section [daemon] (first at "
+					"duplicate section [%s] (first at "
 					"line %d)",
-					st->daemon_line);
+					sections[i].name, *line);
 			return;
 		}
-		st->daemon_line = st->lineno;
-		st->kind = SECTION_DAEMON;
-		return;
-	}
-	if (strcmp(text, "limits") == 0) {
-		if (st->limits_line) {
-			config_error_at(st, st->lineno,
-					"duplicate section [limits] (first at "
-					"line %d)",
-					st->limits_line);
-			return;
-		}
-		st->limits_line = st->lineno;
-		st->kind = SECTION_LIMITS;
-		return;
-	}
-	if (strcmp(text, "tcp") == 0) {
-		if (st->tcp_line) {
-			config_error_at(st, st->lineno,
-					"duplicate section [tcp] (first at "
-					"line %d)",
-					st->tcp_line);
-			return;
-		}
-		st->tcp_line = st->lineno;
-		st->kind = SECTION_TCP;
-		return;
-	}
-	if (strcmp(text, "control") == 0) {
-		if (st->control_line) {
-			config_error_at(st, st->lineno,
-					"duplicate section [control] (first at "
-					"line %d)",
-					st->control_line);
-			return;
-		}
-		st->control_line = st->lineno;
-		st->kind = SECTION_CONTROL;
+		*line = st->lineno;
+		st->kind = sections[i].kind;
 		return;
 	}
 	if (strncmp(text, "interface", 9) != 0 ||
@@ -1210,6 +1341,24 @@ static int config_handler(void *user, const char *section, const char *key,
 			rc = parse_limit(&st->cfg->control, &control_keys[k],
 					 value, reason, sizeof(reason));
 		break;
+	case SECTION_DNS:
+		for (k = 0; k < (int)DNS_NUM_KEYS; k++)
+			names[k] = dns_keys[k].name;
+		names[DNS_NUM_KEYS] = "search";
+		k = lookup(key, names, (int)DNS_KEYS);
+		if (k < 0)
+			break;
+		if (st->seen_keys & (1u << k))
+			goto duplicate;
+		if (k == (int)DNS_NUM_KEYS)
+			rc = parse_dns_search(&st->cfg->dns, value, reason,
+					      sizeof(reason));
+		else
+			rc = parse_limit(&st->cfg->dns.limits, &dns_keys[k],
+					 value, reason, sizeof(reason));
+		break;
+	case SECTION_HOSTS:
+		return hosts_line(st, key, value);
 	case SECTION_INTERFACE:
 		for (k = 0; k < IF_KEYS; k++)
 			names[k] = interface_keys[k].name;
@@ -1242,6 +1391,7 @@ static int config_handler(void *user, const char *section, const char *key,
 		const char *where = st->kind == SECTION_DAEMON	 ? "[daemon]"
 				    : st->kind == SECTION_LIMITS ? "[limits]"
 				    : st->kind == SECTION_TCP	 ? "[tcp]"
+				    : st->kind == SECTION_DNS	 ? "[dns]"
 				    : st->kind == SECTION_CONTROL
 					? "[control]"
 					: "[interface]";
@@ -1260,6 +1410,34 @@ static int config_handler(void *user, const char *section, const char *key,
 duplicate:
 	config_error_at(st, st->lineno, "duplicate key \"%s\"", key);
 	return 0;
+}
+
+static int hosts_line(struct parse_state *st, const char *key,
+		      const char *value)
+{
+	struct config_dns *cd = &st->cfg->dns;
+	char reason[CONFIG_ERR_MAX - 64];
+	struct config_host h;
+
+	if (parse_host(&h, key, value, reason, sizeof(reason)) < 0) {
+		config_error_at(st, st->lineno, "%s", reason);
+		return 0;
+	}
+	for (int i = 0; i < cd->nhosts; i++)
+		if (strcasecmp(cd->hosts[i].name, h.name) == 0) {
+			config_error_at(st, st->lineno,
+					"duplicate host %s (first at line %d)",
+					h.name, st->host_lines[i]);
+			return 0;
+		}
+	if (cd->nhosts == DNS_HOSTS_MAX) {
+		config_error_at(st, st->lineno, "too many hosts (at most %d)",
+				DNS_HOSTS_MAX);
+		return 0;
+	}
+	st->host_lines[cd->nhosts] = st->lineno;
+	cd->hosts[cd->nhosts++] = h;
+	return 1;
 }
 
 /* Checks what only the whole file can tell; records the first error. */
@@ -1341,6 +1519,7 @@ void config_defaults(struct config *cfg)
 	cfg->log_target = LOG_TARGET_STDERR;
 	cfg->log_level = LOG_INFO;
 	stack_limits_default(&cfg->limits);
+	dns_limits_default(&cfg->dns.limits);
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s",
 		 CONFIG_DEFAULT_STATE_DIR);
 	cfg->log_port = CONFIG_LOG_PORT;

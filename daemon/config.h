@@ -2,8 +2,9 @@
  * config.h - utcpd.conf and the command line
  *
  * The configuration is an INI file (inih) with a [daemon] section, one
- * [interface NAME] section per TAP and a [limits] section for the
- * stack's table bounds. Command-line flags override [daemon] keys
+ * [interface NAME] section per TAP, a [limits] section for the stack's
+ * table bounds, [tcp], [control], and [dns] and [hosts] for the stub
+ * resolver. Command-line flags override [daemon] keys
  * (--name, --socket, ...) through config_override(). Any unknown
  * section or key, a duplicate, or a bad value is reported as
  * FILE:LINE: reason, and the daemon exits with status 2.
@@ -18,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../stack/dns.h"
 #include "../stack/stack.h"
 
 #define CONFIG_NAME_MAX		 64
@@ -94,6 +96,26 @@ struct config_control {
 	gid_t privileged_group;
 };
 
+/* [hosts]: one static host entry, NAME = ADDR [ADDR ...]. */
+struct config_host {
+	char name[DNS_NAME_MAX]; /* checked, without a trailing dot */
+	struct dns_addr addrs[DNS_HOST_ADDRS_MAX]; /* family 4 or 6, ttl 0 */
+	uint8_t naddrs;
+};
+
+/* [dns] and [hosts]: the stub resolver (daemon/resolver.c). */
+struct config_dns {
+	struct dns_limits limits; /* over dns_limits_default() */
+	/* [dns] search: set (search_set) wins over every lease's search
+	 * list and domain; set and empty is `none`. Checked names without
+	 * a trailing dot. */
+	bool search_set;
+	char search[DNS_SEARCH_MAX][DNS_NAME_MAX];
+	uint8_t nsearch;
+	struct config_host hosts[DNS_HOSTS_MAX]; /* [hosts], file order */
+	int nhosts;
+};
+
 struct config {
 	char name[CONFIG_NAME_MAX];	   /* [daemon] name */
 	char socket_path[CONFIG_PATH_MAX]; /* [daemon] socket */
@@ -111,11 +133,12 @@ struct config {
 	bool log_server_set;
 	uint32_t log_server;
 	uint16_t log_port;
+	struct config_dns dns; /* [dns], [hosts] */
 };
 
 /* Fills cfg with the defaults: name "utcpd", the default socket with
- * mode 0660, log to stderr at info, no interface, and
- * stack_limits_default(). */
+ * mode 0660, log to stderr at info, no interface,
+ * stack_limits_default() and dns_limits_default(). */
 void config_defaults(struct config *cfg);
 
 /*

@@ -895,6 +895,214 @@ START_TEST(test_bad_limits_are_refused)
 }
 END_TEST
 
+/* ---- [dns] and [hosts] ----------------------------------------------- */
+
+START_TEST(test_dns_defaults)
+{
+	struct dns_limits lim;
+
+	config_defaults(&cfg);
+	dns_limits_default(&lim);
+	ck_assert_uint_eq(cfg.dns.limits.cache_max, 512);
+	ck_assert_uint_eq(cfg.dns.limits.ttl_max_s, 86400);
+	ck_assert_uint_eq(cfg.dns.limits.negative_ttl_max_s, 3600);
+	ck_assert_uint_eq(cfg.dns.limits.queries_max, 128);
+	ck_assert_uint_eq(cfg.dns.limits.lookups_max, 256);
+	ck_assert_uint_eq(cfg.dns.limits.owner_lookups_max, 16);
+	ck_assert_uint_eq(cfg.dns.limits.timeout_ms, 1000);
+	ck_assert_uint_eq(cfg.dns.limits.attempts, 3);
+	ck_assert_uint_eq(cfg.dns.limits.ndots, 1);
+	ck_assert_uint_eq(cfg.dns.limits.cache_max, lim.cache_max);
+	ck_assert_uint_eq(cfg.dns.limits.ndots, lim.ndots);
+	ck_assert(!cfg.dns.search_set);
+	ck_assert_int_eq(cfg.dns.nsearch, 0);
+	ck_assert_int_eq(cfg.dns.nhosts, 0);
+	/* An empty [dns] and [hosts] change nothing. */
+	ck_assert_msg(load("[dns]\n[hosts]\n" GOOD_IF) == 0, "%s", err);
+	ck_assert(!cfg.dns.search_set);
+	ck_assert_uint_eq(cfg.dns.limits.queries_max, 128);
+}
+END_TEST
+
+START_TEST(test_dns_keys_accepted)
+{
+	ck_assert_msg(load("[dns]\n"
+			   "cache_max = 0\n"
+			   "ttl_max = 604800\n"
+			   "negative_ttl_max = 0\n"
+			   "queries_max = 4096\n"
+			   "lookups_max = 65536\n"
+			   "client_lookups_max = 1\n"
+			   "timeout_ms = 8000\n"
+			   "attempts = 5\n"
+			   "ndots = 15\n"
+			   "search = corp.example.  lab.example,x\n" GOOD_IF) ==
+			  0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.dns.limits.cache_max, 0);
+	ck_assert_uint_eq(cfg.dns.limits.ttl_max_s, 604800);
+	ck_assert_uint_eq(cfg.dns.limits.negative_ttl_max_s, 0);
+	ck_assert_uint_eq(cfg.dns.limits.queries_max, 4096);
+	ck_assert_uint_eq(cfg.dns.limits.lookups_max, 65536);
+	ck_assert_uint_eq(cfg.dns.limits.owner_lookups_max, 1);
+	ck_assert_uint_eq(cfg.dns.limits.timeout_ms, 8000);
+	ck_assert_uint_eq(cfg.dns.limits.attempts, 5);
+	ck_assert_uint_eq(cfg.dns.limits.ndots, 15);
+	ck_assert(cfg.dns.search_set);
+	ck_assert_int_eq(cfg.dns.nsearch, 3);
+	ck_assert_str_eq(cfg.dns.search[0], "corp.example"); /* dot gone */
+	ck_assert_str_eq(cfg.dns.search[1], "lab.example");
+	ck_assert_str_eq(cfg.dns.search[2], "x");
+	/* The lower ends. */
+	ck_assert_msg(load("[dns]\nttl_max = 1\nqueries_max = 1\n"
+			   "lookups_max = 1\ntimeout_ms = 1\nattempts = 1\n"
+			   "ndots = 0\n" GOOD_IF) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.dns.limits.ttl_max_s, 1);
+	ck_assert_uint_eq(cfg.dns.limits.queries_max, 1);
+	ck_assert_uint_eq(cfg.dns.limits.lookups_max, 1);
+	ck_assert_uint_eq(cfg.dns.limits.timeout_ms, 1);
+	ck_assert_uint_eq(cfg.dns.limits.attempts, 1);
+	ck_assert_uint_eq(cfg.dns.limits.ndots, 0);
+	/* none: an empty list that is set (it wins over leases). */
+	ck_assert_msg(load("[dns]\nsearch = none\n" GOOD_IF) == 0, "%s", err);
+	ck_assert(cfg.dns.search_set);
+	ck_assert_int_eq(cfg.dns.nsearch, 0);
+}
+END_TEST
+
+START_TEST(test_dns_search_at_its_limit)
+{
+	ck_assert_msg(load("[dns]\nsearch = a b c d e f\n" GOOD_IF) == 0, "%s",
+		      err);
+	ck_assert_int_eq(cfg.dns.nsearch, DNS_SEARCH_MAX);
+	ck_assert_str_eq(cfg.dns.search[DNS_SEARCH_MAX - 1], "f");
+	ck_refused("[dns]\nsearch = a b c d e f g\n" GOOD_IF,
+		   "2: bad search \"a b c d e f g\": at most 6 domains");
+}
+END_TEST
+
+START_TEST(test_bad_dns_values_are_refused)
+{
+	char label64[80], text[400];
+
+	ck_refused("[dns]\ncache_max = 65537\n" GOOD_IF,
+		   "2: bad cache_max \"65537\": must be 0 to 65536");
+	ck_refused("[dns]\nttl_max = 0\n" GOOD_IF,
+		   "2: bad ttl_max \"0\": must be 1 to 604800");
+	ck_refused("[dns]\nttl_max = 604801\n" GOOD_IF,
+		   "2: bad ttl_max \"604801\": must be 1 to 604800");
+	ck_refused("[dns]\nnegative_ttl_max = 86401\n" GOOD_IF,
+		   "2: bad negative_ttl_max \"86401\": must be 0 to 86400");
+	ck_refused("[dns]\nqueries_max = 0\n" GOOD_IF,
+		   "2: bad queries_max \"0\": must be 1 to 4096");
+	ck_refused("[dns]\nqueries_max = 4097\n" GOOD_IF,
+		   "2: bad queries_max \"4097\": must be 1 to 4096");
+	ck_refused("[dns]\nlookups_max = 0\n" GOOD_IF,
+		   "2: bad lookups_max \"0\": must be 1 to 65536");
+	ck_refused("[dns]\nlookups_max = 65537\n" GOOD_IF,
+		   "2: bad lookups_max \"65537\": must be 1 to 65536");
+	ck_refused("[dns]\nclient_lookups_max = 0\n" GOOD_IF,
+		   "2: bad client_lookups_max \"0\": must be 1 to 65536");
+	ck_refused("[dns]\nclient_lookups_max = 65537\n" GOOD_IF,
+		   "2: bad client_lookups_max \"65537\": must be 1 to 65536");
+	ck_refused("[dns]\ntimeout_ms = 0\n" GOOD_IF,
+		   "2: bad timeout_ms \"0\": must be 1 to 8000");
+	ck_refused("[dns]\ntimeout_ms = 8001\n" GOOD_IF,
+		   "2: bad timeout_ms \"8001\": must be 1 to 8000");
+	ck_refused("[dns]\nattempts = 0\n" GOOD_IF,
+		   "2: bad attempts \"0\": must be 1 to 5");
+	ck_refused("[dns]\nattempts = 6\n" GOOD_IF,
+		   "2: bad attempts \"6\": must be 1 to 5");
+	ck_refused("[dns]\nndots = 16\n" GOOD_IF,
+		   "2: bad ndots \"16\": must be 0 to 15");
+	ck_refused("[dns]\nndots = -1\n" GOOD_IF,
+		   "2: bad ndots \"-1\": must be 0 to 15");
+	ck_refused("[dns]\nsearch = ,\n" GOOD_IF,
+		   "2: bad search \"\": no domain given (none for an empty "
+		   "list)");
+	ck_refused("[dns]\nsearch = good.example a..b\n" GOOD_IF,
+		   "2: bad search domain \"a..b\"");
+	ck_refused("[dns]\nsearch = .\n" GOOD_IF, "2: bad search domain \".\"");
+	memset(label64, 'a', 64);
+	label64[64] = '\0';
+	snprintf(text, sizeof(text), "[dns]\nsearch = %s.org\n" GOOD_IF,
+		 label64);
+	ck_refused_at(text, 2, "bad search domain");
+	/* (A name over 253 bytes does not fit a line: 198 at most.) */
+	ck_refused("[dns]\nretries = 1\n" GOOD_IF,
+		   "2: unknown key \"retries\" in [dns]");
+	ck_refused("[dns]\nndots = 1\nndots = 2\n" GOOD_IF,
+		   "3: duplicate key \"ndots\"");
+	ck_refused_at("[dns]\n[dns]\n" GOOD_IF, 2, "duplicate section [dns]");
+}
+END_TEST
+
+START_TEST(test_hosts_accepted)
+{
+	ck_assert_msg(load(GOOD_IF "[hosts]\n"
+				   "printer.lan = 10.0.0.9\n"
+				   "both.example. = 10.0.0.10, 2001:db8::1 "
+				   "10.0.0.11\n") == 0,
+		      "%s", err);
+	ck_assert_int_eq(cfg.dns.nhosts, 2);
+	ck_assert_str_eq(cfg.dns.hosts[0].name, "printer.lan");
+	ck_assert_int_eq(cfg.dns.hosts[0].naddrs, 1);
+	ck_assert_int_eq(cfg.dns.hosts[0].addrs[0].family, 4);
+	ck_assert_mem_eq(cfg.dns.hosts[0].addrs[0].addr, "\x0a\x00\x00\x09", 4);
+	ck_assert_str_eq(cfg.dns.hosts[1].name, "both.example");
+	ck_assert_int_eq(cfg.dns.hosts[1].naddrs, 3);
+	ck_assert_int_eq(cfg.dns.hosts[1].addrs[1].family, 6);
+	ck_assert_mem_eq(cfg.dns.hosts[1].addrs[1].addr,
+			 "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+	ck_assert_int_eq(cfg.dns.hosts[1].addrs[2].family, 4);
+}
+END_TEST
+
+START_TEST(test_hosts_at_their_limits)
+{
+	static char text[8192];
+	size_t n;
+
+	/* DNS_HOST_ADDRS_MAX addresses for one name, then one more. */
+	ck_assert_msg(load(GOOD_IF "[hosts]\nh = 10.0.0.1 10.0.0.2 10.0.0.3 "
+				   "10.0.0.4 10.0.0.5 10.0.0.6 10.0.0.7 "
+				   "::8\n") == 0,
+		      "%s", err);
+	ck_assert_int_eq(cfg.dns.hosts[0].naddrs, DNS_HOST_ADDRS_MAX);
+	ck_refused(GOOD_IF "[hosts]\nh = 10.0.0.1 10.0.0.2 10.0.0.3 "
+			   "10.0.0.4 10.0.0.5 10.0.0.6 10.0.0.7 ::8 ::9\n",
+		   "5: bad host h: at most 8 addresses");
+	/* DNS_HOSTS_MAX names, then one more. */
+	n = (size_t)snprintf(text, sizeof(text), GOOD_IF "[hosts]\n");
+	for (int i = 0; i < DNS_HOSTS_MAX; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "host%d = 10.0.1.%d\n", i, i + 1);
+	ck_assert_msg(load(text) == 0, "%s", err);
+	ck_assert_int_eq(cfg.dns.nhosts, DNS_HOSTS_MAX);
+	ck_assert_str_eq(cfg.dns.hosts[DNS_HOSTS_MAX - 1].name, "host63");
+	snprintf(text + n, sizeof(text) - n, "one-more = 10.0.2.1\n");
+	ck_refused(text, "69: too many hosts (at most 64)");
+}
+END_TEST
+
+START_TEST(test_bad_hosts_are_refused)
+{
+	ck_refused(GOOD_IF "[hosts]\nh = \n",
+		   "5: bad host h: no address given");
+	ck_refused(GOOD_IF "[hosts]\nh = 10.0.0.1 10.0.0.256\n",
+		   "5: bad address \"10.0.0.256\" for host h");
+	ck_refused(GOOD_IF "[hosts]\nh = 2001:db8::1::2\n",
+		   "5: bad address \"2001:db8::1::2\" for host h");
+	ck_refused(GOOD_IF "[hosts]\na..b = 10.0.0.1\n",
+		   "5: bad host name \"a..b\"");
+	ck_refused(GOOD_IF "[hosts]\na = 10.0.0.1\n\nA. = 10.0.0.2\n",
+		   "7: duplicate host A (first at line 5)");
+	ck_refused_at(GOOD_IF "[hosts]\n[hosts]\n", 5,
+		      "duplicate section [hosts]");
+}
+END_TEST
+
 /* ---- command-line overrides ----------------------------------------- */
 
 START_TEST(test_overrides_replace_file_values)
@@ -1032,6 +1240,13 @@ static Suite *config_suite(void)
 	tcase_add_test(values, test_control_section_sets_the_control_limits);
 	tcase_add_test(values,
 		       test_offload_defaults_to_yes_and_can_be_turned_off);
+	tcase_add_test(values, test_dns_defaults);
+	tcase_add_test(values, test_dns_keys_accepted);
+	tcase_add_test(values, test_dns_search_at_its_limit);
+	tcase_add_test(values, test_bad_dns_values_are_refused);
+	tcase_add_test(values, test_hosts_accepted);
+	tcase_add_test(values, test_hosts_at_their_limits);
+	tcase_add_test(values, test_bad_hosts_are_refused);
 	suite_add_tcase(s, values);
 
 	tcase_add_test(cli, test_overrides_replace_file_values);

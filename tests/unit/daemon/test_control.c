@@ -3,21 +3,10 @@
  * control server <-> a real struct stack <-> a simulated link <-> a peer
  * stack
  *
- * No root, no TAP. The daemon's side is built as utcpd builds it (the
- * control library: loop.c and control*.c) around a struct daemon whose
- * link is the simulator of tests/sim: d->link_send hands each frame to
- * a scripted node ("utcpd") on a wire to a peer stack ("peer",
- * 10.0.0.1; the daemon's stack is 10.0.0.2), and frames reaching that
- * node go to stack_input(). The control socket is a real Unix socket in
- * a temporary directory.
- *
- * Threads: the libev loop runs in a thread of its own (the daemon, the
- * simulator and the peer's stack are only ever touched there); the test
- * thread is the application, calling libutcp's blocking functions. A
- * 1 ms timer on the loop moves the simulation to the loop's clock, so
- * the simulated time follows CLOCK_MONOTONIC. The test thread runs code
- * on the loop (to steer the peer or look at the daemon's stack) with
- * on_loop().
+ * No root, no TAP: daemon_harness.h runs the daemon's loop in a thread
+ * of its own over a simulated link to a peer stack (10.0.0.1; the
+ * daemon's stack is 10.0.0.2); the test thread is the application,
+ * calling libutcp's blocking functions.
  *
  * The peer runs small applications of its own in its event callback: a
  * UDP echo on port 7, a TCP echo listening on port 80, a TCP sink on
@@ -49,6 +38,7 @@
 #include "control.h"
 #include "control_client.h"
 #include "control_limits.h"
+#include "daemon_harness.h"
 #include "log.h"
 #include "loop.h"
 #include "netconf.h"
@@ -57,14 +47,11 @@
 #include "utcp.h"
 #include "utcpd.h"
 
-#define DAEMON_ADDR 0x0a000002u /* 10.0.0.2 */
-#define PEER_ADDR   0x0a000001u /* 10.0.0.1 */
+#define DAEMON_ADDR HARNESS_DAEMON_ADDR /* 10.0.0.2 */
+#define PEER_ADDR   HARNESS_PEER_ADDR	/* 10.0.0.1 */
 #define UDP_ECHO    7
 #define TCP_ECHO    80
-#define TCP_SINK    9	 /* accepts, never reads */
-#define WAIT_MS	    5000 /* the longest any condition is waited for */
-
-static const uint8_t DAEMON_MAC[6] = {0x02, 0, 0, 0, 0, 0x42};
+#define TCP_SINK    9 /* accepts, never reads */
 
 /* The peer's applications (run in the loop thread, by its events). */
 struct peer {
@@ -78,27 +65,9 @@ struct peer {
 	size_t got_len;
 };
 
+/* What this test keeps besides the harness's world (H). */
 static struct world {
-	struct daemon d;
-	struct config cfg;
-	struct sim *sim;
-	struct sim_node *wire; /* the daemon's end of the link */
 	struct peer peer;
-	ev_timer tick;
-	ev_async call;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	void (*fn)(void *arg);
-	void *arg;
-	char dir[64];
-	char path[128];
-	/* The credentials the next accepted client is said to have
-	 * (d->peer_cred): in process every client is this test, root. */
-	uid_t next_uid;
-	gid_t next_gid;
-	/* The longest the stack's tx queue was when a drain began. */
-	size_t tx_peak;
 	/* The DHCP client's messages on the second link (DHCP_IF): how
 	 * many, and the last one's type and transaction id. */
 	int dhcp_sent;
@@ -106,75 +75,19 @@ static struct world {
 	uint32_t dhcp_xid;
 } W;
 
-/* d->peer_cred: the kernel's pid, the test's uid and gid. */
-static int fake_peer_cred(int fd, gid_t group, struct ucred *cred,
-			  bool *in_group)
-{
-	socklen_t len = sizeof(*cred);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0)
-		return -errno;
-	cred->uid = W.next_uid;
-	cred->gid = W.next_gid;
-	*in_group = cred->gid == group;
-	return 0;
-}
-
-/* ---- the link ------------------------------------------------------ */
-
 /* The second link, where a test runs a scripted DHCP server. */
 #define DHCP_IF 1
 
 static void dhcp_sniff(const struct pkt *p);
 
-/* d->link_send: the daemon's frame onto the simulated wire (a frame
- * for the second link to the scripted DHCP server). */
-static void wire_send(struct daemon *d, const struct pkt *p)
+/* The harness's link_tap: the frames for the second link go to the
+ * scripted DHCP server. */
+static bool dhcp_link_tap(const struct pkt *p)
 {
-	size_t queued = stack_tx_queued(d->stack) + 1; /* p popped */
-
-	if (queued > W.tx_peak)
-		W.tx_peak = queued;
-	if (p->ifindex == DHCP_IF) {
-		dhcp_sniff(p);
-		return;
-	}
-	ck_assert_int_eq(sim_node_send(W.sim, W.wire, 0, p->data, p->len), 0);
-}
-
-/* A frame from the peer reaches the daemon's stack. */
-static void wire_rx(struct sim *sim, struct sim_node *node, int port,
-		    const uint8_t *frame, size_t len, void *arg)
-{
-	struct pkt *p = stack_pkt_alloc(W.d.stack, len);
-
-	if (!p)
-		return;
-	memcpy(p->data, frame, len);
-	p->len = (uint32_t)len;
-	p->ifindex = 0;
-	stack_input(W.d.stack, daemon_now(), p);
-}
-
-/* d->link_read_all (BARRIER): the simulation up to now, until quiet. */
-static unsigned wire_read_all(struct daemon *d)
-{
-	unsigned total = 0;
-
-	for (int round = 0; round < 16; round++) {
-		uint64_t n = sim_run_until(W.sim, daemon_now());
-
-		daemon_drain(d);
-		total += (unsigned)n;
-		if (n == 0)
-			break;
-	}
-	return total;
-}
-
-static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	sim_run_until(W.sim, daemon_now());
+	if (p->ifindex != DHCP_IF)
+		return false;
+	dhcp_sniff(p);
+	return true;
 }
 
 /* ---- the peer's applications ---------------------------------------- */
@@ -249,69 +162,6 @@ static void peer_event(struct sim *sim, struct sim_node *node,
 	}
 }
 
-/* ---- running code on the loop ----------------------------------------- */
-
-static void call_cb(struct ev_loop *loop, ev_async *w, int revents)
-{
-	pthread_mutex_lock(&W.mu);
-	if (W.fn) {
-		W.fn(W.arg);
-		W.fn = NULL;
-		pthread_cond_broadcast(&W.cv);
-	}
-	pthread_mutex_unlock(&W.mu);
-}
-
-/* Runs fn(arg) in the loop thread, between two callbacks, and returns
- * once it has. */
-static void on_loop(void (*fn)(void *arg), void *arg)
-{
-	pthread_mutex_lock(&W.mu);
-	W.fn = fn;
-	W.arg = arg;
-	ev_async_send(W.d.loop, &W.call);
-	while (W.fn)
-		pthread_cond_wait(&W.cv, &W.mu);
-	pthread_mutex_unlock(&W.mu);
-}
-
-struct probe {
-	bool (*pred)(void);
-	bool result;
-};
-
-static void probe_fn(void *arg)
-{
-	struct probe *pr = arg;
-
-	pr->result = pr->pred();
-}
-
-/* Waits (up to WAIT_MS) until pred(), evaluated on the loop, holds. */
-static bool wait_until(bool (*pred)(void))
-{
-	struct probe pr = {pred, false};
-
-	for (int ms = 0; ms < WAIT_MS; ms++) {
-		on_loop(probe_fn, &pr);
-		if (pr.result)
-			return true;
-		usleep(1000);
-	}
-	return false;
-}
-
-static void *loop_thread(void *arg)
-{
-	ev_run(W.d.loop, 0);
-	return NULL;
-}
-
-static void break_fn(void *arg)
-{
-	ev_break(W.d.loop, EVBREAK_ALL);
-}
-
 /* ---- a world per test ------------------------------------------------ */
 
 /* The daemon's send-buffer chunks (send_chunks_max) and small packet
@@ -321,91 +171,53 @@ static uint32_t setup_chunks_max, setup_pkt_small_max;
 /* ... and the reserve (send_chunks_reserve), when set: the value + 1. */
 static uint32_t setup_chunks_reserve_plus1;
 
+/* The configuration a test's fixture asks for. */
+static void control_config(struct config *cfg)
+{
+	if (setup_chunks_max)
+		cfg->limits.tcp_chunks_max = setup_chunks_max;
+	if (setup_pkt_small_max)
+		cfg->limits.pkt_small_max = setup_pkt_small_max;
+	if (setup_chunks_reserve_plus1)
+		cfg->limits.tcp_chunks_reserve = setup_chunks_reserve_plus1 - 1;
+}
+
+/* The peer's applications: the UDP echo, the TCP echo and the sink. */
+static void peer_apps(struct stack *s)
+{
+	W.peer.s = s;
+	W.peer.active = -1;
+	W.peer.udp_echo = udp_socket_open(s, 0, UDP_ECHO, 0, 0);
+	ck_assert_int_ge(W.peer.udp_echo, 0);
+	W.peer.tcp_listener = tcp_listen(s, 0, TCP_ECHO, 16, NULL);
+	ck_assert_int_ge(W.peer.tcp_listener, 0);
+	W.peer.sink_listener = tcp_listen(s, 0, TCP_SINK, 16, NULL);
+	ck_assert_int_ge(W.peer.sink_listener, 0);
+}
+
 static void setup(void)
 {
-	struct sim_config scfg = {.seed = 1};
-	struct sim_link_params wire = {0};
-	struct sim_node *peer;
+	const struct harness_opts opts = {
+	    .config = control_config,
+	    .peer_event = peer_event,
+	    .peer_arg = &W.peer,
+	    .peer_apps = peer_apps,
+	    .link_tap = dhcp_link_tap,
+	};
 
 	memset(&W, 0, sizeof(W));
-	snprintf(W.dir, sizeof(W.dir), "/tmp/utcpd-control-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(W.dir));
-	snprintf(W.path, sizeof(W.path), "%s/ctl.sock", W.dir);
-	config_defaults(&W.cfg);
-	if (setup_chunks_max)
-		W.cfg.limits.tcp_chunks_max = setup_chunks_max;
-	if (setup_pkt_small_max)
-		W.cfg.limits.pkt_small_max = setup_pkt_small_max;
-	if (setup_chunks_reserve_plus1)
-		W.cfg.limits.tcp_chunks_reserve =
-		    setup_chunks_reserve_plus1 - 1;
-	snprintf(W.cfg.name, sizeof(W.cfg.name), "in-process");
-	W.cfg.log_target = LOG_TARGET_STDERR;
-	W.cfg.log_level = LOG_WARNING; /* not every client's coming and going */
-	ck_assert_int_eq(log_open(&W.cfg), 0);
-
-	W.d.cfg = &W.cfg;
-	W.d.loop = ev_loop_new(EVFLAG_AUTO);
-	ck_assert_ptr_nonnull(W.d.loop);
-	W.d.start_ns = daemon_now();
-	W.d.stack = stack_new(&W.cfg.limits, 1);
-	ck_assert_ptr_nonnull(W.d.stack);
-	ck_assert_int_eq(stack_if_add(W.d.stack, "sim0", DAEMON_MAC, 1500), 0);
-	ck_assert_int_eq(
-	    stack_if_set_address(W.d.stack, daemon_now(), 0, DAEMON_ADDR, 24),
-	    0);
-	W.d.link_send = wire_send;
-	W.d.link_read_all = wire_read_all;
-	W.d.peer_cred = fake_peer_cred;
-
-	scfg.start_ns = daemon_now();
-	W.sim = sim_new(&scfg);
-	ck_assert_ptr_nonnull(W.sim);
-	peer = sim_add_host(W.sim, "peer", PEER_ADDR, 24, 1500, NULL,
-			    peer_event, &W.peer);
-	W.wire = sim_add_script(W.sim, "utcpd", wire_rx, NULL);
-	ck_assert_ptr_nonnull(peer);
-	ck_assert_ptr_nonnull(W.wire);
-	ck_assert_ptr_nonnull(sim_link(W.sim, peer, 0, W.wire, 0, &wire, NULL));
-	W.peer.s = sim_node_stack(peer);
-	W.peer.active = -1;
-	W.peer.udp_echo = udp_socket_open(W.peer.s, 0, UDP_ECHO, 0, 0);
-	ck_assert_int_ge(W.peer.udp_echo, 0);
-	W.peer.tcp_listener = tcp_listen(W.peer.s, 0, TCP_ECHO, 16, NULL);
-	ck_assert_int_ge(W.peer.tcp_listener, 0);
-	W.peer.sink_listener = tcp_listen(W.peer.s, 0, TCP_SINK, 16, NULL);
-	ck_assert_int_ge(W.peer.sink_listener, 0);
-
-	daemon_loop_start(&W.d);
-	ck_assert_int_eq(control_start(&W.d, W.path, 0600), 0);
-	ev_timer_init(&W.tick, tick_cb, 0.001, 0.001);
-	ev_timer_start(W.d.loop, &W.tick);
-	ev_async_init(&W.call, call_cb);
-	ev_async_start(W.d.loop, &W.call);
-	pthread_mutex_init(&W.mu, NULL);
-	pthread_cond_init(&W.cv, NULL);
-	ck_assert_int_eq(pthread_create(&W.thread, NULL, loop_thread, NULL), 0);
+	harness_setup(&opts);
 }
 
 static void teardown(void)
 {
-	on_loop(break_fn, NULL);
-	pthread_join(W.thread, NULL);
-	control_stop(&W.d);
-	daemon_loop_stop(&W.d);
-	ev_timer_stop(W.d.loop, &W.tick);
-	ev_async_stop(W.d.loop, &W.call);
-	stack_free(W.d.stack);
-	sim_free(W.sim);
-	ev_loop_destroy(W.d.loop);
-	log_close();
-	rmdir(W.dir);
+	harness_teardown();
 }
 
 static struct utcp *client(void)
 {
 	int err = 0;
-	struct utcp *u = utcp_open(W.path, &err);
+	struct utcp *u = utcp_open(H.path, &err);
 
 	ck_assert_msg(u, "utcp_open: %s", strerror(-err));
 	return u;
@@ -565,7 +377,7 @@ static void dhcp_reply_fn(void *arg)
 	const struct dhcp_opts *o = ((struct dhcp_reply *)arg)->o;
 	size_t mlen = 240 + o->n + 1, ulen = 8 + (mlen < 300 ? 300 : mlen);
 	size_t len = 14 + 20 + ulen;
-	struct pkt *p = stack_pkt_alloc(W.d.stack, len);
+	struct pkt *p = stack_pkt_alloc(H.d.stack, len);
 	uint8_t *f, *ip, *u, *m;
 
 	ck_assert_ptr_nonnull(p);
@@ -603,7 +415,7 @@ static void dhcp_reply_fn(void *arg)
 						    17, (uint16_t)ulen))));
 	p->len = (uint32_t)len;
 	p->ifindex = DHCP_IF;
-	stack_input(W.d.stack, daemon_now(), p);
+	stack_input(H.d.stack, daemon_now(), p);
 }
 
 static void dhcp_start_fn(void *arg)
@@ -612,10 +424,10 @@ static void dhcp_start_fn(void *arg)
 	    .use_routes = true, .use_mtu = true, .route_metric = DHCP_METRIC};
 
 	(void)arg;
-	ck_assert_int_eq(stack_if_add(W.d.stack, "sim1", DHCP_MAC, 1500),
+	ck_assert_int_eq(stack_if_add(H.d.stack, "sim1", DHCP_MAC, 1500),
 			 DHCP_IF);
 	ck_assert_int_eq(
-	    stack_dhcp_start(W.d.stack, daemon_now(), DHCP_IF, &cfg), 0);
+	    stack_dhcp_start(H.d.stack, daemon_now(), DHCP_IF, &cfg), 0);
 }
 
 static int dhcp_wanted_type;
@@ -629,7 +441,7 @@ static bool dhcp_bound(void)
 {
 	struct stack_dhcp_info info;
 
-	return stack_dhcp_info(W.d.stack, daemon_now(), DHCP_IF, &info) == 0 &&
+	return stack_dhcp_info(H.d.stack, daemon_now(), DHCP_IF, &info) == 0 &&
 	       info.bound;
 }
 
@@ -785,7 +597,7 @@ static void add_default_route_fn(void *arg)
 {
 	(void)arg;
 	ck_assert_int_eq(
-	    stack_route_add_metric(W.d.stack, 0, 0, PEER_ADDR, 0, 100), 0);
+	    stack_route_add_metric(H.d.stack, 0, 0, PEER_ADDR, 0, 100), 0);
 }
 
 START_TEST(test_status_shows_dhcp_and_settings_from_the_config)
@@ -834,7 +646,7 @@ static struct netconf test_netconf;
 
 static void set_netconf_fn(void *arg)
 {
-	W.d.netconf = arg;
+	H.d.netconf = arg;
 }
 
 /* With a netconf: every setting with its source, the search list in
@@ -850,7 +662,7 @@ START_TEST(test_status_shows_the_netconf_settings_and_sources)
 	memset(nc, 0, sizeof(*nc));
 	nc->nifs = 1;
 	nc->ready = true;
-	nc->ready_ns = W.d.start_ns + 2500 * 1000000ull;
+	nc->ready_ns = H.d.start_ns + 2500 * 1000000ull;
 	nif->dhcp = true;
 	nif->configured = true;
 	nif->address_src = NETCONF_LEASE;
@@ -930,7 +742,7 @@ static void status_record_types(uint16_t version_max, bool seen[256])
 	int fd, passed, len;
 
 	memset(seen, 0, 256);
-	memcpy(addr.sun_path, W.path, strlen(W.path) + 1);
+	memcpy(addr.sun_path, H.path, strlen(H.path) + 1);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
 			 0);
@@ -974,7 +786,7 @@ START_TEST(test_socket_path_comes_from_the_environment)
 
 	ck_assert_ptr_null(utcp_open("/nonexistent/utcpd.sock", &err));
 	ck_assert_int_eq(err, -ENOENT);
-	setenv(UTCP_SOCKET_ENV, W.path, 1);
+	setenv(UTCP_SOCKET_ENV, H.path, 1);
 	u = utcp_open(NULL, &err);
 	unsetenv(UTCP_SOCKET_ENV);
 	ck_assert_ptr_nonnull(u);
@@ -1082,7 +894,7 @@ END_TEST
 static void peer_connect_fn(void *arg)
 {
 	W.peer.greeting = "from peer";
-	W.peer.active = tcp_connect(W.peer.s, sim_now(W.sim), 0, 0, DAEMON_ADDR,
+	W.peer.active = tcp_connect(W.peer.s, sim_now(H.sim), 0, 0, DAEMON_ADDR,
 				    *(uint16_t *)arg, NULL);
 }
 
@@ -1154,7 +966,7 @@ END_TEST
 
 static bool no_udp_sockets(void)
 {
-	return stack_udp_snapshot(W.d.stack, NULL, 0) == 0;
+	return stack_udp_snapshot(H.d.stack, NULL, 0) == 0;
 }
 
 START_TEST(test_client_disconnect_frees_its_sockets)
@@ -1183,12 +995,12 @@ END_TEST
 /* Sets the control server's limits (on the loop: it reads them there). */
 static void limits_fn(void *arg)
 {
-	W.d.control->limits = *(const struct config_control *)arg;
+	H.d.control->limits = *(const struct config_control *)arg;
 }
 
 static struct config_control limits_now(void)
 {
-	return W.d.control->limits; /* written only by limits_fn */
+	return H.d.control->limits; /* written only by limits_fn */
 }
 
 static void set_limits(const struct config_control *cc)
@@ -1201,11 +1013,11 @@ static struct utcp *client_as(uid_t uid, gid_t gid)
 {
 	struct utcp *u;
 
-	W.next_uid = uid;
-	W.next_gid = gid;
+	H.next_uid = uid;
+	H.next_gid = gid;
 	u = client(); /* accepted, and HELLO answered, on return */
-	W.next_uid = 0;
-	W.next_gid = 0;
+	H.next_uid = 0;
+	H.next_gid = 0;
 	return u;
 }
 
@@ -1301,7 +1113,7 @@ END_TEST
 
 static bool uid_1000_holds_no_connection(void)
 {
-	for (struct control_account *a = W.d.control->uids; a; a = a->next)
+	for (struct control_account *a = H.d.control->uids; a; a = a->next)
 		if (a->uid == 1000 && a->held[CONTROL_KIND_CONN] > 0)
 			return false;
 	return true;
@@ -1391,8 +1203,8 @@ START_TEST(test_control_connections_per_uid_and_roots_reserve)
 	set_limits(&cc);
 	u[0] = client_as(1000, 1000);
 	u[1] = client_as(1000, 1000);
-	W.next_uid = 1000;
-	ck_assert_ptr_null(utcp_open(W.path, &err));
+	H.next_uid = 1000;
+	ck_assert_ptr_null(utcp_open(H.path, &err));
 	ck_assert_int_eq(err, -EUSERS);
 	ck_assert_str_eq(utcp_strerror(err),
 			 "Too many users (utcpd refused the control "
@@ -1400,10 +1212,10 @@ START_TEST(test_control_connections_per_uid_and_roots_reserve)
 			 "user)");
 	/* another uid gets in, until only root's reserve is left */
 	other = client_as(1001, 1001);
-	W.next_uid = 1002;
-	ck_assert_ptr_null(utcp_open(W.path, &err));
+	H.next_uid = 1002;
+	ck_assert_ptr_null(utcp_open(H.path, &err));
 	ck_assert_int_eq(err, -EUSERS);
-	W.next_uid = 0;
+	H.next_uid = 0;
 	/* root still gets in: utcpctl status answers */
 	root = client();
 	struct utcp_status *st;
@@ -1415,9 +1227,9 @@ START_TEST(test_control_connections_per_uid_and_roots_reserve)
 	utcp_close(other);
 	u[2] = NULL;
 	for (int i = 0; i < WAIT_MS && !u[2]; i += 10) {
-		W.next_uid = 1000;
-		u[2] = utcp_open(W.path, &err);
-		W.next_uid = 0;
+		H.next_uid = 1000;
+		u[2] = utcp_open(H.path, &err);
+		H.next_uid = 0;
 		if (!u[2])
 			usleep(10000);
 	}
@@ -1440,8 +1252,8 @@ START_TEST(test_client_without_hello_is_disconnected_others_work)
 
 	cc.hello_timeout_ms = 200;
 	set_limits(&cc);
-	ck_assert_uint_lt(strlen(W.path), sizeof(addr.sun_path));
-	memcpy(addr.sun_path, W.path, strlen(W.path) + 1);
+	ck_assert_uint_lt(strlen(H.path), sizeof(addr.sun_path));
+	memcpy(addr.sun_path, H.path, strlen(H.path) + 1);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
@@ -1507,7 +1319,7 @@ static int second_peer_conn = -1;
 
 static void peer_connect_again_fn(void *arg)
 {
-	second_peer_conn = tcp_connect(W.peer.s, sim_now(W.sim), 0, 0,
+	second_peer_conn = tcp_connect(W.peer.s, sim_now(H.sim), 0, 0,
 				       DAEMON_ADDR, *(uint16_t *)arg, NULL);
 }
 
@@ -1558,7 +1370,7 @@ END_TEST
 
 static void fit_fn(void *arg)
 {
-	control_limits_fit(W.d.control);
+	control_limits_fit(H.d.control);
 }
 
 START_TEST(test_connections_max_is_lowered_to_the_descriptor_limit)
@@ -1611,36 +1423,36 @@ static int conn_a = -1, conn_b = -1; /* the daemon's connection ids */
  * the reserve and the peer's window is closed. */
 static bool pool_dry(void)
 {
-	const struct pkt_pool *pool = &W.d.stack->tcp->chunk_pool;
-	struct tcp_conn *a = tcp_conn_get(W.d.stack, conn_a);
+	const struct pkt_pool *pool = &H.d.stack->tcp->chunk_pool;
+	struct tcp_conn *a = tcp_conn_get(H.d.stack, conn_a);
 
 	return pool->in_use[PKT_CLASS_SMALL] ==
 		   pool->max[PKT_CLASS_SMALL] -
-		       W.d.stack->tcp->chunks_reserve &&
+		       H.d.stack->tcp->chunks_reserve &&
 	       a && a->snd_wnd == 0;
 }
 
 /* conn_b has bytes to send, nothing in flight, and waits for chunks. */
 static bool b_waits_for_memory(void)
 {
-	struct tcp_conn *c = tcp_conn_get(W.d.stack, conn_b);
+	struct tcp_conn *c = tcp_conn_get(H.d.stack, conn_b);
 
 	return c && c->mem_waiting && c->snd_una == c->snd_max;
 }
 
 static bool a_gone(void)
 {
-	return tcp_conn_get(W.d.stack, conn_a) == NULL;
+	return tcp_conn_get(H.d.stack, conn_a) == NULL;
 }
 
 static bool b_gone(void)
 {
-	return tcp_conn_get(W.d.stack, conn_b) == NULL;
+	return tcp_conn_get(H.d.stack, conn_b) == NULL;
 }
 
 static bool no_tcp_connections(void)
 {
-	return stack_tcp_snapshot(W.d.stack, daemon_now(), NULL, 0) == 0;
+	return stack_tcp_snapshot(H.d.stack, daemon_now(), NULL, 0) == 0;
 }
 
 /* Descriptors this process holds (the daemon's and the application's). */
@@ -1760,12 +1572,12 @@ START_TEST(test_connections_at_the_descriptor_budget_end_in_enfile)
 	cc.clients_max = 4;
 	fewer = cc;
 	fewer.clients_max = 3;
-	ck_assert_uint_eq(control_fds_reserved(&cc, &W.cfg.limits, 0) -
-			      control_fds_reserved(&fewer, &W.cfg.limits, 0),
+	ck_assert_uint_eq(control_fds_reserved(&cc, &H.cfg.limits, 0) -
+			      control_fds_reserved(&fewer, &H.cfg.limits, 0),
 			  1 + CONTROL_OUTQ_MAX);
 	set_limits(&cc);
 	reserved =
-	    control_fds_reserved(&cc, &W.cfg.limits, (unsigned)open_fds());
+	    control_fds_reserved(&cc, &H.cfg.limits, (unsigned)open_fds());
 	rl.rlim_cur = rl.rlim_max = reserved + K;
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	on_loop(fit_fn, NULL);
@@ -1813,28 +1625,28 @@ static int orphan_conn = -1, live_conn = -1;
 /* The stack's tcp_orphan_retries (on the loop: the stack lives there). */
 static void orphan_retries_fn(void *arg)
 {
-	W.d.stack->lim.tcp_orphan_retries = *(const uint32_t *)arg;
+	H.d.stack->lim.tcp_orphan_retries = *(const uint32_t *)arg;
 }
 
 /* probe_conn's peer keeps its window shut and its own send buffer is
  * full: the daemon reads no more from the application. */
 static bool shut_and_full(void)
 {
-	struct tcp_conn *c = tcp_conn_get(W.d.stack, probe_conn);
+	struct tcp_conn *c = tcp_conn_get(H.d.stack, probe_conn);
 
 	return c && c->snd_wnd == 0 && c->sndbuf.len >= c->sndbuf_max;
 }
 
 static bool orphan_gone(void)
 {
-	return tcp_conn_get(W.d.stack, orphan_conn) == NULL;
+	return tcp_conn_get(H.d.stack, orphan_conn) == NULL;
 }
 
 /* The live connection is still there, probed well past the bound an
  * orphan gets (tcp_orphan_retries, set to 2 below). */
 static bool live_probed_past_the_orphan_bound(void)
 {
-	struct tcp_conn *c = tcp_conn_get(W.d.stack, live_conn);
+	struct tcp_conn *c = tcp_conn_get(H.d.stack, live_conn);
 
 	return c && c->state == TCPS_ESTABLISHED && c->backoff >= 2 + 2;
 }
@@ -1882,7 +1694,7 @@ START_TEST(test_tcp_app_dead_facing_a_shut_window_goes_in_bounded_probes)
 	close(dead); /* with bytes still in its socketpair */
 	ck_assert(wait_until(orphan_gone));
 	ck_assert_uint_eq(
-	    stack_counter_get(W.d.stack,
+	    stack_counter_get(H.d.stack,
 			      STACK_CTR_tcp_rule_persist_orphan_give_up),
 	    1);
 	/* the daemon's end went with it */
@@ -1896,7 +1708,7 @@ START_TEST(test_tcp_app_dead_facing_a_shut_window_goes_in_bounded_probes)
 	utcp_close(u);
 	ck_assert(wait_until(no_tcp_connections));
 	ck_assert_uint_eq(
-	    stack_counter_get(W.d.stack,
+	    stack_counter_get(H.d.stack,
 			      STACK_CTR_tcp_rule_persist_orphan_give_up),
 	    2);
 	for (int ms = 0; ms < WAIT_MS && open_fds() != base; ms++)
@@ -1926,7 +1738,7 @@ static void burst_fn(void *arg)
 
 	for (int i = 0; i < BURST; i++)
 		ck_assert_int_eq(utcp_send(fd, "datagram", 8), 8);
-	W.tx_peak = 0;
+	H.tx_peak = 0;
 }
 
 /* A UDP sender with BURST datagrams waiting: the daemon hands the stack
@@ -1941,7 +1753,7 @@ START_TEST(test_udp_burst_stops_for_the_turn_at_half_the_small_pool)
 	int got = 0;
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_uint_eq(W.d.turn_tx_max, SMALL_POOL_BUFFERS / 2);
+	ck_assert_uint_eq(H.d.turn_tx_max, SMALL_POOL_BUFFERS / 2);
 	/* the peer's address first */
 	ck_assert_int_eq(utcp_send(fd, "arp", 3), 3);
 	ck_assert(readable(fd));
@@ -1954,7 +1766,7 @@ START_TEST(test_udp_burst_stops_for_the_turn_at_half_the_small_pool)
 	}
 	ck_assert_int_eq(got, BURST);
 	/* the bound was reached, and held */
-	ck_assert_uint_eq(W.tx_peak, SMALL_POOL_BUFFERS / 2);
+	ck_assert_uint_eq(H.tx_peak, SMALL_POOL_BUFFERS / 2);
 	close(fd);
 	utcp_close(u);
 }
@@ -1964,7 +1776,7 @@ END_TEST
 static bool a_holds_b_used_the_reserve(void)
 {
 	return !a_gone() &&
-	       stack_counter_get(W.d.stack, STACK_CTR_tcp_send_reserve_chunks) >
+	       stack_counter_get(H.d.stack, STACK_CTR_tcp_send_reserve_chunks) >
 		   0;
 }
 
@@ -2089,7 +1901,7 @@ END_TEST
 struct slow_connect {
 	struct utcp *u;
 	int result;
-	bool done; /* under W.mu */
+	bool done; /* under H.mu */
 };
 
 static void *slow_connect_thread(void *arg)
@@ -2098,10 +1910,10 @@ static void *slow_connect_thread(void *arg)
 	int r = utcp_tcp_connect(sc->u, in4(NOBODY_ADDR), TCP_ECHO, 1500, NULL,
 				 0, NULL);
 
-	pthread_mutex_lock(&W.mu);
+	pthread_mutex_lock(&H.mu);
 	sc->result = r;
 	sc->done = true;
-	pthread_mutex_unlock(&W.mu);
+	pthread_mutex_unlock(&H.mu);
 	return NULL;
 }
 
@@ -2134,9 +1946,9 @@ START_TEST(test_blocking_connect_does_not_stall_the_handles_other_calls)
 			usleep(1000);
 	}
 	ck_assert(seen);
-	pthread_mutex_lock(&W.mu);
+	pthread_mutex_lock(&H.mu);
 	done = sc.done;
-	pthread_mutex_unlock(&W.mu);
+	pthread_mutex_unlock(&H.mu);
 	ck_assert_msg(!done, "utcp_status waited for the connect");
 	ck_assert_int_eq(utcp_barrier(sc.u), 0);
 	pthread_join(th, NULL);
@@ -2151,7 +1963,7 @@ static int shut_rd_conn = -1; /* the daemon's id of the accepted one */
 
 static void peer_sends_more_fn(void *arg)
 {
-	(void)tcp_send(W.peer.s, sim_now(W.sim), W.peer.active, arg,
+	(void)tcp_send(W.peer.s, sim_now(H.sim), W.peer.active, arg,
 		       strlen(arg));
 }
 
@@ -2159,7 +1971,7 @@ static bool daemon_queues_what_arrived(void)
 {
 	struct stack_tcp_info info;
 
-	return tcp_conn_info(W.d.stack, shut_rd_conn, &info) == 0 &&
+	return tcp_conn_info(H.d.stack, shut_rd_conn, &info) == 0 &&
 	       info.state == TCPS_ESTABLISHED && info.recv_queue == 10;
 }
 
@@ -2296,7 +2108,7 @@ END_TEST
 
 static void control_stop_fn(void *arg)
 {
-	control_stop(&W.d);
+	control_stop(&H.d);
 }
 
 START_TEST(test_daemon_stop_is_an_error_not_an_end_of_stream)
@@ -2328,7 +2140,7 @@ END_TEST
 static bool no_listeners(void)
 {
 	struct stack_tcp_info info[8];
-	size_t n = stack_tcp_snapshot(W.d.stack, daemon_now(), info, 8);
+	size_t n = stack_tcp_snapshot(H.d.stack, daemon_now(), info, 8);
 
 	for (size_t i = 0; i < n && i < 8; i++)
 		if (info[i].listener)
@@ -2379,7 +2191,7 @@ START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
 	char got[4];
 	int fd, conn, len;
 
-	memcpy(addr.sun_path, W.path, strlen(W.path) + 1);
+	memcpy(addr.sun_path, H.path, strlen(H.path) + 1);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
 			 0);
@@ -2573,7 +2385,7 @@ static void udp_tos_fn(void *arg)
 {
 	struct udp_tos_probe *pr = arg;
 
-	(void)udp_socket_get_tos_ttl(W.d.stack, pr->sock, &pr->tos, &pr->ttl);
+	(void)udp_socket_get_tos_ttl(H.d.stack, pr->sock, &pr->tos, &pr->ttl);
 }
 
 /* IP_TOS and IP_TTL of a UDP socket travel through the IPC to the

@@ -1,0 +1,221 @@
+/*
+ * daemon_harness.c - the real daemon loop in process over a simulated
+ * link (daemon_harness.h)
+ */
+#define _GNU_SOURCE
+#include "daemon_harness.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "log.h"
+#include "loop.h"
+
+struct harness H;
+
+static const uint8_t DAEMON_MAC[6] = {0x02, 0, 0, 0, 0, 0x42};
+
+/* d->peer_cred: the kernel's pid, the test's uid and gid. */
+static int fake_peer_cred(int fd, gid_t group, struct ucred *cred,
+			  bool *in_group)
+{
+	socklen_t len = sizeof(*cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0)
+		return -errno;
+	cred->uid = H.next_uid;
+	cred->gid = H.next_gid;
+	*in_group = cred->gid == group;
+	return 0;
+}
+
+/* ---- the link ------------------------------------------------------ */
+
+/* d->link_send: the daemon's frame onto the simulated wire (or to the
+ * test's link_tap). */
+static void wire_send(struct daemon *d, const struct pkt *p)
+{
+	size_t queued = stack_tx_queued(d->stack) + 1; /* p popped */
+
+	if (queued > H.tx_peak)
+		H.tx_peak = queued;
+	if (H.opts.link_tap && H.opts.link_tap(p))
+		return;
+	ck_assert_int_eq(sim_node_send(H.sim, H.wire, 0, p->data, p->len), 0);
+}
+
+/* A frame from the peer reaches the daemon's stack. */
+static void wire_rx(struct sim *sim, struct sim_node *node, int port,
+		    const uint8_t *frame, size_t len, void *arg)
+{
+	struct pkt *p = stack_pkt_alloc(H.d.stack, len);
+
+	if (!p)
+		return;
+	memcpy(p->data, frame, len);
+	p->len = (uint32_t)len;
+	p->ifindex = 0;
+	stack_input(H.d.stack, daemon_now(), p);
+}
+
+/* d->link_read_all (BARRIER): the simulation up to now, until quiet. */
+static unsigned wire_read_all(struct daemon *d)
+{
+	unsigned total = 0;
+
+	for (int round = 0; round < 16; round++) {
+		uint64_t n = sim_run_until(H.sim, daemon_now());
+
+		daemon_drain(d);
+		total += (unsigned)n;
+		if (n == 0)
+			break;
+	}
+	return total;
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	sim_run_until(H.sim, daemon_now());
+}
+
+/* ---- running code on the loop ----------------------------------------- */
+
+static void call_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	pthread_mutex_lock(&H.mu);
+	if (H.fn) {
+		H.fn(H.arg);
+		H.fn = NULL;
+		pthread_cond_broadcast(&H.cv);
+	}
+	pthread_mutex_unlock(&H.mu);
+}
+
+void on_loop(void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&H.mu);
+	H.fn = fn;
+	H.arg = arg;
+	ev_async_send(H.d.loop, &H.call);
+	while (H.fn)
+		pthread_cond_wait(&H.cv, &H.mu);
+	pthread_mutex_unlock(&H.mu);
+}
+
+void probe_fn(void *arg)
+{
+	struct probe *pr = arg;
+
+	pr->result = pr->pred();
+}
+
+bool wait_until(bool (*pred)(void))
+{
+	struct probe pr = {pred, false};
+
+	for (int ms = 0; ms < WAIT_MS; ms++) {
+		on_loop(probe_fn, &pr);
+		if (pr.result)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static void *loop_thread(void *arg)
+{
+	ev_run(H.d.loop, 0);
+	return NULL;
+}
+
+static void break_fn(void *arg)
+{
+	ev_break(H.d.loop, EVBREAK_ALL);
+}
+
+/* ---- a world per test ------------------------------------------------ */
+
+void harness_setup(const struct harness_opts *opts)
+{
+	struct sim_config scfg = {.seed = 1};
+	struct sim_link_params wire = {0};
+	struct sim_node *peer;
+
+	memset(&H, 0, sizeof(H));
+	if (opts)
+		H.opts = *opts;
+	snprintf(H.dir, sizeof(H.dir), "/tmp/utcpd-control-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(H.dir));
+	snprintf(H.path, sizeof(H.path), "%s/ctl.sock", H.dir);
+	config_defaults(&H.cfg);
+	snprintf(H.cfg.name, sizeof(H.cfg.name), "in-process");
+	H.cfg.log_target = LOG_TARGET_STDERR;
+	H.cfg.log_level = LOG_WARNING; /* not every client's coming and going */
+	if (H.opts.config)
+		H.opts.config(&H.cfg);
+	ck_assert_int_eq(log_open(&H.cfg), 0);
+
+	H.d.cfg = &H.cfg;
+	H.d.loop = ev_loop_new(EVFLAG_AUTO);
+	ck_assert_ptr_nonnull(H.d.loop);
+	H.d.start_ns = daemon_now();
+	H.d.stack = stack_new(&H.cfg.limits, 1);
+	ck_assert_ptr_nonnull(H.d.stack);
+	ck_assert_int_eq(stack_if_add(H.d.stack, "sim0", DAEMON_MAC, 1500), 0);
+	ck_assert_int_eq(stack_if_set_address(H.d.stack, daemon_now(), 0,
+					      HARNESS_DAEMON_ADDR, 24),
+			 0);
+	H.d.link_send = wire_send;
+	H.d.link_read_all = wire_read_all;
+	H.d.peer_cred = fake_peer_cred;
+
+	scfg.start_ns = daemon_now();
+	H.sim = sim_new(&scfg);
+	ck_assert_ptr_nonnull(H.sim);
+	peer = sim_add_host(H.sim, "peer", HARNESS_PEER_ADDR, 24, 1500, NULL,
+			    H.opts.peer_event, H.opts.peer_arg);
+	H.wire = sim_add_script(H.sim, "utcpd", wire_rx, NULL);
+	ck_assert_ptr_nonnull(peer);
+	ck_assert_ptr_nonnull(H.wire);
+	ck_assert_ptr_nonnull(sim_link(H.sim, peer, 0, H.wire, 0, &wire, NULL));
+	H.peer = sim_node_stack(peer);
+	if (H.opts.peer_apps)
+		H.opts.peer_apps(H.peer);
+
+	daemon_loop_start(&H.d);
+	ck_assert_int_eq(control_start(&H.d, H.path, 0600), 0);
+	if (H.opts.before_run)
+		H.opts.before_run();
+	ev_timer_init(&H.tick, tick_cb, 0.001, 0.001);
+	ev_timer_start(H.d.loop, &H.tick);
+	ev_async_init(&H.call, call_cb);
+	ev_async_start(H.d.loop, &H.call);
+	pthread_mutex_init(&H.mu, NULL);
+	pthread_cond_init(&H.cv, NULL);
+	ck_assert_int_eq(pthread_create(&H.thread, NULL, loop_thread, NULL), 0);
+}
+
+void harness_teardown(void)
+{
+	on_loop(break_fn, NULL);
+	pthread_join(H.thread, NULL);
+	control_stop(&H.d);
+	if (H.opts.after_run)
+		H.opts.after_run();
+	daemon_loop_stop(&H.d);
+	ev_timer_stop(H.d.loop, &H.tick);
+	ev_async_stop(H.d.loop, &H.call);
+	stack_free(H.d.stack);
+	sim_free(H.sim);
+	ev_loop_destroy(H.d.loop);
+	log_close();
+	rmdir(H.dir);
+}
