@@ -23,7 +23,11 @@
  * struct netconf, or without one what the configuration says) are
  * copied into IPC records at snapshot time, since a lease's options
  * are many records per interface: READY, then per interface DHCP,
- * NETCONF, SEARCH..., DHCP_OPTION....
+ * NETCONF, SEARCH..., DHCP_OPTION.... The stub resolver's (dns_snapshot:
+ * stack/dns.h's snapshots of d->resolver) are made the same way, last:
+ * DNS, DNS_SERVER..., SEARCH... (ifindex -1), DNS_CACHE...; its counters
+ * follow the stack's as COUNTER records named dns_*. Without a resolver
+ * there are none of these.
  */
 #include "control_status.h"
 
@@ -35,6 +39,7 @@
 
 #include "log.h"
 #include "netconf.h"
+#include "resolver.h"
 
 /* A status being streamed: the snapshot and where encoding stands. */
 enum status_phase {
@@ -50,6 +55,7 @@ enum status_phase {
 	STATUS_LINKS,
 	STATUS_READY,
 	STATUS_NETCONF,
+	STATUS_DNS,
 	STATUS_DONE,
 };
 
@@ -73,6 +79,8 @@ struct status_stream {
 	size_t ntcp;
 	struct stack_pool_info pool;
 	uint64_t counters[STACK_COUNTER_COUNT];
+	bool has_dns; /* a resolver: its counters follow the stack's */
+	uint64_t dns_counters[DNS_COUNTER_COUNT];
 	struct ipc_rec_owner *owners; /* per uid (control_limits.c) */
 	size_t nowners;
 	struct ipc_rec_link links[STACK_IF_MAX]; /* per TAP */
@@ -82,6 +90,9 @@ struct status_stream {
 	/* per interface: DHCP, NETCONF, SEARCH..., DHCP_OPTION... */
 	struct ipc_record *netconf;
 	size_t nnetconf;
+	/* the resolver's: DNS, DNS_SERVER..., SEARCH..., DNS_CACHE... */
+	struct ipc_record *dns;
+	size_t ndns;
 };
 
 static void status_free(struct control_stream *base)
@@ -96,6 +107,7 @@ static void status_free(struct control_stream *base)
 	free(st->tcp);
 	free(st->owners);
 	free(st->netconf);
+	free(st->dns);
 	free(st);
 }
 
@@ -118,6 +130,11 @@ IPC_ARP_STATES(SAME_ARP_STATE)
 IPC_ROUTE_KINDS(SAME_ROUTE_KIND)
 IPC_DHCP_STATES(SAME_DHCP_STATE)
 IPC_SOURCES(SAME_SOURCE)
+_Static_assert((int)DNS_CACHE_POSITIVE == (int)IPC_DNS_CACHE_POSITIVE &&
+		   (int)DNS_CACHE_NXDOMAIN == (int)IPC_DNS_CACHE_NXDOMAIN &&
+		   (int)DNS_CACHE_NODATA == (int)IPC_DNS_CACHE_NODATA,
+	       "DNS cache kinds");
+_Static_assert(DNS_NAME_MAX <= IPC_DNAME_MAX + 1, "DNS names fit");
 _Static_assert((int)TCPS_STATE_COUNT == (int)IPC_TCPS_COUNT, "TCP states");
 _Static_assert((int)DHCP_S_COUNT == (int)IPC_DHCP_COUNT, "DHCP states");
 _Static_assert(DHCP_ADDRS_MAX <= IPC_ADDRS_MAX, "addresses fit");
@@ -269,12 +286,20 @@ static bool status_record(struct status_stream *st, struct ipc_record *r)
 		r->u.pool.large_max = st->pool.max[PKT_CLASS_LARGE];
 		return true;
 	case STATUS_COUNTERS:
-		if (i >= STACK_COUNTER_COUNT)
-			return false;
 		r->type = IPC_REC_COUNTER;
+		if (i < STACK_COUNTER_COUNT) {
+			snprintf(r->u.counter.name, sizeof(r->u.counter.name),
+				 "%s",
+				 stack_counter_name((enum stack_counter)i));
+			r->u.counter.value = st->counters[i];
+			return true;
+		}
+		i -= STACK_COUNTER_COUNT;
+		if (!st->has_dns || i >= DNS_COUNTER_COUNT)
+			return false;
 		snprintf(r->u.counter.name, sizeof(r->u.counter.name), "%s",
-			 stack_counter_name((enum stack_counter)i));
-		r->u.counter.value = st->counters[i];
+			 dns_counter_name((enum dns_counter)i));
+		r->u.counter.value = st->dns_counters[i];
 		return true;
 	case STATUS_OWNERS:
 		if (i >= st->nowners)
@@ -298,6 +323,11 @@ static bool status_record(struct status_stream *st, struct ipc_record *r)
 		if (i >= st->nnetconf)
 			return false;
 		*r = st->netconf[i];
+		return true;
+	case STATUS_DNS:
+		if (i >= st->ndns)
+			return false;
+		*r = st->dns[i];
 		return true;
 	case STATUS_DONE:
 		break;
@@ -634,6 +664,118 @@ static int netconf_snapshot(struct daemon *d, uint64_t now,
 	return 0;
 }
 
+/* The first IPv4 addresses of a cache entry, host order. */
+static void cache_addrs(const struct dns_cache_info *ci, struct ipc_addrs *dst)
+{
+	dst->n = 0;
+	for (size_t k = 0; k < ci->naddrs && k < DNS_CACHE_INFO_ADDRS; k++) {
+		const uint8_t *a = ci->addrs[k].addr;
+
+		if (ci->addrs[k].family != 4 || dst->n == IPC_ADDRS_MAX)
+			continue;
+		dst->a[dst->n++] = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+				   (uint32_t)a[2] << 8 | a[3];
+	}
+}
+
+/* The resolver's records and counters (none without one). Returns 0 or
+ * -ENOMEM. */
+static int dns_snapshot(struct daemon *d, uint64_t now,
+			struct status_stream *st)
+{
+	const struct resolver *res = d->resolver;
+	const struct dns_limits *lim = &d->cfg->dns.limits;
+	struct dns_server_info sv[DNS_SERVERS_MAX];
+	char search[DNS_SEARCH_MAX][DNS_NAME_MAX];
+	struct dns_cache_info *cache = NULL;
+	size_t nsv, nsearch, ncache = 0, room;
+	struct ipc_record *r;
+
+	if (!res || !res->dns)
+		return 0;
+	st->has_dns = true;
+	for (int i = 0; i < DNS_COUNTER_COUNT; i++)
+		st->dns_counters[i] =
+		    dns_counter_get(res->dns, (enum dns_counter)i);
+	nsv = dns_server_snapshot(res->dns, sv, DNS_SERVERS_MAX);
+	if (nsv > DNS_SERVERS_MAX)
+		nsv = DNS_SERVERS_MAX;
+	nsearch = dns_search_snapshot(res->dns, search, DNS_SEARCH_MAX);
+	if (nsearch > DNS_SEARCH_MAX)
+		nsearch = DNS_SEARCH_MAX;
+	room = dns_cache_size(res->dns);
+	if (room) {
+		cache = calloc(room, sizeof(*cache));
+		if (!cache)
+			return -ENOMEM;
+		ncache = dns_cache_snapshot(res->dns, now, cache, room);
+		if (ncache > room)
+			ncache = room;
+	}
+	st->dns = calloc(1 + nsv + nsearch + ncache, sizeof(*st->dns));
+	if (!st->dns) {
+		free(cache);
+		return -ENOMEM;
+	}
+	r = &st->dns[st->ndns++];
+	r->type = IPC_REC_DNS;
+	r->u.dns.ndots = dns_ndots(res->dns);
+	r->u.dns.cache_entries = (uint32_t)dns_cache_size(res->dns);
+	r->u.dns.cache_max = lim->cache_max;
+	r->u.dns.lookups_pending = (uint32_t)dns_lookups_pending(res->dns);
+	r->u.dns.lookups_max = lim->lookups_max;
+	r->u.dns.queries_active = (uint32_t)dns_questions_active(res->dns);
+	r->u.dns.queries_max = lim->queries_max;
+	for (size_t i = 0; i < nsv; i++) {
+		struct ipc_rec_dns_server *dst;
+
+		r = &st->dns[st->ndns++];
+		r->type = IPC_REC_DNS_SERVER;
+		dst = &r->u.dns_server;
+		dst->ifindex = sv[i].server.ifindex;
+		dst->addr = sv[i].server.addr;
+		dst->port = sv[i].server.port;
+		dst->source = sv[i].server.source < IPC_SOURCE_COUNT
+				  ? sv[i].server.source
+				  : IPC_SOURCE_NONE;
+		dst->flags =
+		    sv[i].unresponsive ? IPC_DNS_SERVER_F_UNRESPONSIVE : 0;
+		dst->queries = sv[i].queries;
+		dst->answers = sv[i].answers;
+		dst->timeouts = sv[i].timeouts;
+		dst->failures = sv[i].failures;
+	}
+	for (size_t i = 0; i < nsearch; i++) {
+		size_t len = strnlen(search[i], DNS_NAME_MAX - 1);
+
+		if (len == 0)
+			continue;
+		r = &st->dns[st->ndns++];
+		r->type = IPC_REC_SEARCH;
+		r->u.search.ifindex = -1;
+		memcpy(r->u.search.name, search[i], len);
+		r->u.search.name[len] = '\0';
+	}
+	for (size_t i = 0; i < ncache; i++) {
+		struct ipc_rec_dns_cache *dst;
+
+		if (!cache[i].name[0])
+			continue; /* the record needs a name */
+		r = &st->dns[st->ndns++];
+		r->type = IPC_REC_DNS_CACHE;
+		dst = &r->u.dns_cache;
+		dst->qtype = cache[i].qtype;
+		dst->kind = (uint8_t)cache[i].kind;
+		dst->ttl_left_s = cache[i].ttl_left_s;
+		dst->hits = cache[i].hits;
+		dst->naddrs = cache[i].naddrs;
+		cache_addrs(&cache[i], &dst->addrs);
+		snprintf(dst->name, sizeof(dst->name), "%s", cache[i].name);
+	}
+	free(cache);
+	return 0;
+}
+
 /* Fills a status stream with a snapshot of the stack. */
 static int status_snapshot(struct daemon *d, struct status_stream *st)
 {
@@ -677,7 +819,9 @@ static int status_snapshot(struct daemon *d, struct status_stream *st)
 	for (i = 0; i < STACK_COUNTER_COUNT; i++)
 		st->counters[i] =
 		    stack_counter_get(d->stack, (enum stack_counter)i);
-	return netconf_snapshot(d, now, st);
+	if (netconf_snapshot(d, now, st) < 0)
+		return -ENOMEM;
+	return dns_snapshot(d, now, st);
 }
 
 void control_status_request(struct control_client *c, const struct ipc_msg *m)
@@ -705,6 +849,10 @@ void control_status_request(struct control_client *c, const struct ipc_msg *m)
 		free(st->netconf);
 		st->netconf = NULL;
 		st->nnetconf = 0;
+		free(st->dns);
+		st->dns = NULL;
+		st->ndns = 0;
+		st->has_dns = false;
 		st->routes = NULL;
 		st->arp = NULL;
 		st->udp = NULL;

@@ -10,14 +10,19 @@
  * before it blocks, calls daemon_drain(). That
  *
  *   0. hands the stack's DHCP reports to netconf.c (logged, leases
- *      saved, settings updated) and sends the log lines queued for the
- *      remote syslog server (syslog_remote.c) through the stack;
+ *      saved, settings updated), sends the log lines queued for the
+ *      remote syslog server (syslog_remote.c) through the stack, and
+ *      moves the stub resolver's work (resolver.c): its servers and
+ *      search list follow the settings just updated, its queries go
+ *      out through the stack, its results to the control server;
  *   1. writes every queued frame to its link (d->link_send: the TAPs,
  *      or a test's simulated link) and gives its buffer back;
- *   2. hands the events queued when the round began to the control
- *      server, whose handlers may give the stack more input (a window
- *      update, an accepted connection, data that waited for room) and
- *      so make more frames and events, which wait for the next round:
+ *   2. hands the events queued when the round began to the resolver
+ *      when they are its sockets', else to the control server, whose
+ *      handlers may give the stack more input (a window update, an
+ *      accepted connection, data that waited for room; an answer to
+ *      the resolver) and so make more frames, events and results,
+ *      which wait for the next round:
  *      so 0, 1 and 2 repeat until a round finds no event, at most
  *      DAEMON_DRAIN_ROUNDS_MAX rounds (handlers that keep making events
  *      cannot hold the turn for ever);
@@ -44,6 +49,7 @@
 
 #include "control.h"
 #include "netconf.h"
+#include "resolver.h"
 #include "syslog_remote.h"
 #include "utcpd.h"
 
@@ -95,6 +101,8 @@ void daemon_drain(struct daemon *d)
 	for (round = 0; round < DAEMON_DRAIN_ROUNDS_MAX; round++) {
 		netconf_drain_reports(d);
 		syslog_remote_flush(d);
+		resolver_follow(d);
+		resolver_flush(d);
 		while ((p = stack_pop_tx(d->stack))) {
 			d->link_send(d, p);
 			stack_pkt_free(d->stack, p);
@@ -103,6 +111,8 @@ void daemon_drain(struct daemon *d)
 		 * for the next round. */
 		events = stack_events_queued(d->stack);
 		for (n = 0; n < events && stack_pop_event(d->stack, &ev); n++) {
+			if (resolver_on_stack_event(d, &ev))
+				continue;
 			if (d->on_event)
 				d->on_event(d, &ev);
 			else if (d->control)

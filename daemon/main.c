@@ -12,7 +12,9 @@
  * foreground, until SIGTERM or SIGINT. What DHCP reports (leases, state
  * changes) is handled at the end of each turn (loop.c -> netconf.c);
  * log lines go to a remote syslog server when one is known
- * (syslog_remote.c). On SIGTERM the DHCP clients stop (with a
+ * (syslog_remote.c); the stub resolver (resolver.c) follows each
+ * interface's DNS servers and search list and carries its queries over
+ * the stack. On SIGTERM the DHCP clients stop (with a
  * DHCPRELEASE where `release` says so), and the teardown's last drain
  * writes it to the TAP.
  *
@@ -55,6 +57,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netconf.h"
+#include "resolver.h"
 #include "syslog_remote.h"
 #include "tap.h"
 #include "utcpd.h"
@@ -78,6 +81,7 @@
 
 static struct daemon daemon_state;
 static struct netconf netconf_state;
+static struct resolver resolver_state;
 static struct syslog_remote syslog_state;
 
 static struct tap *tap_by_ifindex(struct daemon *d, int ifindex)
@@ -606,6 +610,8 @@ static int daemon_run(struct daemon *d, struct config *cfg)
 	d->link_read_all = taps_read_all;
 	d->netconf = &netconf_state;
 	netconf_start(d);
+	/* Without it (out of memory) the daemon runs, RESOLVE refused. */
+	(void)resolver_start(d, &resolver_state);
 	d->syslog = &syslog_state;
 	syslog_remote_start(d->syslog, cfg->name, (int)getpid());
 	daemon_loop_start(d);
@@ -643,6 +649,8 @@ static int daemon_run(struct daemon *d, struct config *cfg)
 out:
 	if (control_up)
 		control_stop(d);
+	/* After the control server: its clients' lookups are cancelled. */
+	resolver_stop(d);
 	if (d->stack) {
 		syslog_remote_flush(d); /* before the leases go */
 		netconf_dhcp_stop(d);	/* the DHCPRELEASEs */

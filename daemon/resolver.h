@@ -46,6 +46,7 @@ struct resolver {
 	size_t nservers;
 	char search[DNS_SEARCH_MAX][DNS_NAME_MAX];
 	size_t nsearch;
+	struct dns_result *result; /* resolver_flush()'s, off the C stack */
 };
 
 /*

@@ -21,7 +21,9 @@
 #include "syn_shed.h"
 
 struct control;
+struct dns_result;
 struct netconf;
+struct resolver;
 struct syslog_remote;
 struct ucred;
 
@@ -68,6 +70,13 @@ struct daemon {
 	/* syslog_remote.c: log lines to the log server through the stack;
 	 * NULL in tests that run without. */
 	struct syslog_remote *syslog;
+	/* resolver.c: the stub resolver and its transports; NULL in tests
+	 * that run without one, and when it could not be made. */
+	struct resolver *resolver;
+	/* Where resolver_flush() hands each lookup's result: NULL, the
+	 * control server (control_dns_on_result()); a test puts its own to
+	 * take the results itself. */
+	void (*on_dns_result)(struct daemon *d, const struct dns_result *res);
 	uint64_t start_ns;
 	/* The link under the stack: writes one frame the stack queued
 	 * (main.c: to its TAP; a test: to its simulated link). */
