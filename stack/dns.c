@@ -323,6 +323,15 @@ static bool cache_live(const struct cache_entry *e, uint64_t now)
 	return now < e->expires;
 }
 
+/* Whole seconds since the entry was made (less than its ttl while it
+ * is live). */
+static uint32_t entry_age_s(const struct cache_entry *e, uint64_t now)
+{
+	uint64_t age = now > e->born ? (now - e->born) / NS_PER_S : 0;
+
+	return age < e->ttl ? (uint32_t)age : e->ttl;
+}
+
 /* The entry answering (name, qtype) at `now`, or NULL; expired entries
  * met on the way are dropped. */
 static struct cache_entry *cache_get(struct dns_resolver *r, uint64_t now,
@@ -1014,8 +1023,7 @@ static void family_ask(struct dns_resolver *r, uint64_t now, struct lookup *lk,
 				oc.canon = e->canon;
 				oc.addrs = e->addrs;
 				oc.naddrs = e->naddrs;
-				oc.elapsed_s =
-				    (uint32_t)((now - e->born) / NS_PER_S);
+				oc.elapsed_s = entry_age_s(e, now);
 			}
 			family_deliver(r, now, lk, f, &oc);
 			return;
@@ -1529,7 +1537,7 @@ size_t dns_cache_snapshot(const struct dns_resolver *r, uint64_t now,
 		if (!best)
 			break;
 		below = best->last_used;
-		uint32_t elapsed = (uint32_t)((now - best->born) / NS_PER_S);
+		uint32_t elapsed = entry_age_s(best, now);
 		struct dns_cache_info *o = &out[n++];
 
 		memset(o, 0, sizeof(*o));

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -139,6 +141,68 @@ static void *loop_thread(void *arg)
 static void break_fn(void *arg)
 {
 	ev_break(H.d.loop, EVBREAK_ALL);
+}
+
+/* ---- raw control connections ---------------------------------------- */
+
+void raw_reply(int fd, uint8_t *buf, size_t cap, struct ipc_msg *m, int *passed)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf.b,
+			    .msg_controllen = sizeof(cbuf.b)};
+	struct cmsghdr *c;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(ipc_msg_decode(buf, (size_t)n, m), 0);
+	*passed = -1;
+	c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(passed, CMSG_DATA(c), sizeof(int));
+}
+
+int status_records(uint16_t version_max,
+		   void (*fn)(const struct ipc_record *r, void *arg), void *arg)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct ipc_hello hello = {IPC_VERSION_MIN, version_max};
+	struct ipc_hello_reply hr;
+	struct ipc_status_chunk chunk;
+	struct ipc_record_iter it;
+	struct ipc_record r;
+	uint8_t buf[IPC_MSG_MAX];
+	struct ipc_msg m;
+	int fd, passed, len;
+
+	memcpy(addr.sun_path, H.path, strlen(H.path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
+			 0);
+	len = ipc_encode_hello(buf, sizeof(buf), 1, &hello);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &passed);
+	ck_assert_int_eq(ipc_decode_hello_reply(&m, &hr), 0);
+	len = ipc_encode_status(buf, sizeof(buf), (uint8_t)hr.version, 2);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	do {
+		raw_reply(fd, buf, sizeof(buf), &m, &passed);
+		ck_assert_uint_eq(m.version, hr.version);
+		ck_assert_int_eq(ipc_decode_status_reply(&m, &chunk), 0);
+		ipc_record_iter_init(&it, &chunk);
+		while (ipc_record_next(&it, &r))
+			fn(&r, arg);
+	} while (!chunk.last);
+	close(fd);
+	return hr.version;
 }
 
 /* ---- a world per test ------------------------------------------------ */

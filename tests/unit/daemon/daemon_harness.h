@@ -17,7 +17,8 @@
  * simulation to the loop's clock, so the simulated time follows
  * CLOCK_MONOTONIC. The test thread runs code on the loop (to steer the
  * peer or look at the daemon) with on_loop(), and waits for a condition
- * with wait_until().
+ * with wait_until(). raw_reply() and status_records() speak the control
+ * protocol without libutcp.
  *
  * The test brings the peer's applications: its event callback, and a
  * function that opens their sockets before the loop runs.
@@ -32,6 +33,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "ipc.h"
 #include "sim.h"
 #include "utcpd.h"
 
@@ -106,5 +108,17 @@ void probe_fn(void *arg);
 
 /* Waits (up to WAIT_MS) until pred(), evaluated on the loop, holds. */
 bool wait_until(bool (*pred)(void));
+
+/* Receives one reply on a raw control connection: the message, and the
+ * descriptor it carried (-1 when none). */
+void raw_reply(int fd, uint8_t *buf, size_t cap, struct ipc_msg *m,
+	       int *passed);
+
+/* Asks for a STATUS on a raw control connection of its own (HELLO up
+ * to version_max) and hands each record to fn. Returns the version the
+ * daemon agreed to. */
+int status_records(uint16_t version_max,
+		   void (*fn)(const struct ipc_record *r, void *arg),
+		   void *arg);
 
 #endif

@@ -289,34 +289,6 @@ START_TEST(test_hello_then_status_describes_the_daemon)
 }
 END_TEST
 
-/* Receives one reply on a raw control connection: the message, and the
- * descriptor it carried (-1 when none). */
-static void raw_reply(int fd, uint8_t *buf, size_t cap, struct ipc_msg *m,
-		      int *passed)
-{
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = {.iov_base = buf, .iov_len = cap};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = cbuf.b,
-			    .msg_controllen = sizeof(cbuf.b)};
-	struct cmsghdr *c;
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	ssize_t n;
-
-	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
-	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	ck_assert_int_gt(n, 0);
-	ck_assert_int_eq(ipc_msg_decode(buf, (size_t)n, m), 0);
-	*passed = -1;
-	c = CMSG_FIRSTHDR(&mh);
-	if (c && c->cmsg_type == SCM_RIGHTS)
-		memcpy(passed, CMSG_DATA(c), sizeof(int));
-}
-
 /* ---- a lease from a scripted DHCP server, in status ------------------ */
 
 #define DHCP_SERVER 0x0a010001u /* 10.1.0.1, on the second link */
@@ -732,39 +704,19 @@ END_TEST
 
 /* A version 1 client gets ROUTE records, a version 2 one ROUTE_V2;
  * both get READY, DHCP and NETCONF (new types an old reader skips). */
+static void see_type(const struct ipc_record *r, void *arg)
+{
+	bool *seen = arg;
+
+	seen[r->type & 0xff] = true;
+}
+
+/* The types of the records of a STATUS at version_max. */
 static void status_record_types(uint16_t version_max, bool seen[256])
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	struct ipc_hello hello = {IPC_VERSION_MIN, version_max};
-	struct ipc_hello_reply hr;
-	struct ipc_status_chunk chunk;
-	struct ipc_record_iter it;
-	struct ipc_record r;
-	uint8_t buf[IPC_MSG_MAX];
-	struct ipc_msg m;
-	int fd, passed, len;
-
 	memset(seen, 0, 256);
-	memcpy(addr.sun_path, H.path, strlen(H.path) + 1);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
-			 0);
-	len = ipc_encode_hello(buf, sizeof(buf), 1, &hello);
-	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
-	raw_reply(fd, buf, sizeof(buf), &m, &passed);
-	ck_assert_int_eq(ipc_decode_hello_reply(&m, &hr), 0);
-	ck_assert_uint_eq(hr.version, version_max);
-	len = ipc_encode_status(buf, sizeof(buf), (uint8_t)hr.version, 2);
-	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
-	do {
-		raw_reply(fd, buf, sizeof(buf), &m, &passed);
-		ck_assert_uint_eq(m.version, version_max);
-		ck_assert_int_eq(ipc_decode_status_reply(&m, &chunk), 0);
-		ipc_record_iter_init(&it, &chunk);
-		while (ipc_record_next(&it, &r))
-			seen[r.type & 0xff] = true;
-	} while (!chunk.last);
-	close(fd);
+	ck_assert_uint_eq(status_records(version_max, see_type, seen),
+			  version_max);
 }
 
 START_TEST(test_status_routes_follow_the_clients_version)

@@ -740,6 +740,78 @@ START_TEST(test_new_refuses_zero_limits)
 }
 END_TEST
 
+START_TEST(test_open_not_popped_is_rewritten_not_closed)
+{
+	struct dns_resolver *r = t_dns();
+	struct t_sent q;
+
+	dns_lookup(r, T0, "example.org", DNS_WANT_A, 1, NULL);
+	/* The caller has not popped the first attempt when it times out:
+	 * one open is left (no CLOSE of a transport never opened). */
+	dns_timer(r, T0 + SEC);
+	q = t_one(r);
+	ck_assert_uint_eq(q.server, S2);
+	ck_assert_uint_eq(t_count(r, DNS_C_queries), 2);
+	/* An error on the transport before it was reopened is ignored;
+	 * on the current one it moves on. */
+	t_reply_neg(r, T0 + SEC, &q, DNS_RCODE_SERVFAIL, 0, 0);
+	dns_transport_error(r, T0 + SEC, 0, -ECONNREFUSED);
+	ck_assert_uint_eq(t_count(r, DNS_C_transport_errors), 1);
+	q = t_close_then_one(r, 0);
+	ck_assert_uint_eq(q.server, S1);
+	ck_assert_uint_eq(dns_next_deadline(r), T0 + SEC + 2000 * MS);
+	dns_transport_error(r, T0 + SEC, 5, -EIO); /* no such transport */
+	t_quiet(r);
+	t_reply_a(r, T0 + SEC, &q, ADDR1, 60);
+	t_result(r, DNS_OK);
+	dns_free(r);
+}
+END_TEST
+
+START_TEST(test_servers_removed_mid_question_end_it_with_again)
+{
+	struct dns_resolver *r = t_dns();
+	struct t_sent s[2];
+
+	dns_lookup(r, T0, "example.org", DNS_WANT_A, 1, NULL);
+	t_one(r);
+	dns_set_servers(r, T0, NULL, 0);
+	t_no_result(r); /* the attempt in flight goes on */
+	dns_timer(r, T0 + SEC);
+	t_result(r, DNS_AGAIN);
+	ck_assert_uint_eq(t_sent(r, s, 2), 1);
+	ck_assert_int_eq(s[0].kind, DNS_TX_CLOSE);
+	dns_free(r);
+}
+END_TEST
+
+START_TEST(test_question_giving_up_serves_the_waiting_one)
+{
+	struct dns_limits lim;
+	struct dns_resolver *r;
+	struct dns_server sv = {S1, DNS_PORT, 0, 0};
+	struct t_sent q;
+
+	dns_limits_default(&lim);
+	lim.queries_max = 1;
+	lim.attempts = 1;
+	r = t_dns_lim(&lim);
+	dns_set_servers(r, T0, &sv, 1);
+	dns_lookup(r, T0, "a.example", DNS_WANT_A, 1, NULL);
+	dns_lookup(r, T0, "b.example", DNS_WANT_A, 1, NULL);
+	ck_assert_str_eq(t_one(r).name, "a.example");
+	dns_timer(r, T0 + SEC);
+	ck_assert_str_eq(t_result(r, DNS_AGAIN)->name, "a.example");
+	q = t_close_then_one(r, 0);
+	ck_assert_str_eq(q.name, "b.example");
+	/* Its first wait starts when it is sent. */
+	ck_assert_uint_eq(dns_next_deadline(r), T0 + 2 * SEC);
+	t_reply_a(r, T0 + SEC, &q, ADDR1, 60);
+	ck_assert_str_eq(t_result(r, DNS_OK)->name, "b.example");
+	dns_free(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dns");
@@ -765,10 +837,13 @@ int main(void)
 	tcase_add_test(tc, test_both_families_asked_at_once_a_first_in_result);
 	tcase_add_test(tc,
 		       test_one_family_failing_still_gives_the_other_addresses);
+	tcase_add_test(tc, test_open_not_popped_is_rewritten_not_closed);
+	tcase_add_test(tc, test_servers_removed_mid_question_end_it_with_again);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("limits");
 	tcase_add_test(tc, test_lookups_of_one_name_share_one_query);
 	tcase_add_test(tc, test_questions_beyond_queries_max_wait_oldest_first);
+	tcase_add_test(tc, test_question_giving_up_serves_the_waiting_one);
 	tcase_add_test(tc, test_lookups_max_refuses_with_enobufs);
 	tcase_add_test(
 	    tc, test_owner_limit_refuses_with_emfile_others_still_get_in);
