@@ -26,7 +26,12 @@
  *  2. Extraction, over the answer section that pass 1 found sound: the
  *     CNAME chain from the question's name, then the addresses owned by
  *     the chain's last name. Each link is one walk over the answer
- *     section, so the work is bounded by (DNS_CNAME_MAX + 2) walks.
+ *     section, so there are at most DNS_CNAME_MAX + 2 walks; a walk
+ *     skips names in place and compares an owner with the name sought
+ *     only for records of the type it looks for, stopping at the first
+ *     byte that differs. The whole parse thus reads each byte of the
+ *     message at most a small, fixed number of times over, times the
+ *     DNS_WIRE_NAME_MAX bytes a pointer can stand for.
  *
  * Reading a name follows compression pointers under one rule that
  * makes loops impossible: a pointer must point into the message past
@@ -436,8 +441,9 @@ static enum dns_parse_error name_read(const uint8_t *msg, size_t len,
 		if (b > len - pos - 1)
 			return DNS_PARSE_truncated;
 		const uint8_t *label = msg + pos + 1;
-		if (memchr(label, '.', b) || memchr(label, '\0', b))
-			return DNS_PARSE_name_char;
+		for (size_t i = 0; i < b; i++)
+			if (label[i] == '.' || label[i] == '\0')
+				return DNS_PARSE_name_char;
 		if (text) {
 			if (wire)
 				text[t++] = '.';
@@ -511,13 +517,57 @@ static enum dns_parse_error rr_read(const uint8_t *msg, size_t len, size_t *off,
 	return DNS_PARSE_OK;
 }
 
-/* True when the name at `owner` (sound, pass 1 read it) is `name`. */
-static bool owner_is(const uint8_t *msg, size_t len, size_t owner,
-		     const char *name)
+/*
+ * Pass 2 reads only what pass 1 found sound, so it follows the bytes
+ * without checking them again and skips what it does not need: names
+ * in place, without following their pointers.
+ */
+
+/* Reads the sound record at *off into rr, moves *off past it. */
+static void rr_next(const uint8_t *msg, size_t *off, struct dns_rr *rr)
 {
-	char text[DNS_NAME_MAX];
-	return name_read(msg, len, &owner, text) == DNS_PARSE_OK &&
-	       dns_name_equal(text, name);
+	size_t pos = *off;
+
+	rr->owner = pos;
+	while (msg[pos] != 0 &&
+	       (msg[pos] & DNS_LABEL_TYPE_MASK) != DNS_LABEL_POINTER)
+		pos += 1u + msg[pos];
+	pos += msg[pos] == 0 ? 1 : 2;
+	rr->type = get_be16(msg + pos);
+	rr->class = get_be16(msg + pos + 2);
+	rr->ttl = get_be32(msg + pos + 4);
+	rr->rdlength = get_be16(msg + pos + 8);
+	rr->rdata = pos + DNS_RR_FIXED_LEN;
+	*off = rr->rdata + rr->rdlength;
+}
+
+/* True when the sound name at `at` is the text name `name` (as written
+ * by name_read(): no trailing dot), ASCII case aside. Stops at the
+ * first byte that differs. */
+static bool name_is(const uint8_t *msg, size_t at, const char *name)
+{
+	const char *t = name;
+	bool first = true;
+
+	for (;;) {
+		uint8_t b = msg[at];
+		if ((b & DNS_LABEL_TYPE_MASK) == DNS_LABEL_POINTER) {
+			at = (size_t)(b & ~DNS_LABEL_TYPE_MASK) << 8 |
+			     msg[at + 1];
+			continue;
+		}
+		if (b == 0)
+			return *t == '\0';
+		if (!first && *t++ != '.')
+			return false;
+		first = false;
+		/* A wire label holds no '.' or NUL: a text one never
+		 * matches past its end. */
+		for (size_t i = 1; i <= b; i++, t++)
+			if (ascii_lower(*t) != ascii_lower((char)msg[at + i]))
+				return false;
+		at += 1u + b;
+	}
 }
 
 /*
@@ -531,10 +581,9 @@ static int64_t cname_find(const uint8_t *msg, size_t len, size_t at,
 	struct dns_rr rr;
 
 	for (unsigned i = 0; i < count; i++) {
-		if (rr_read(msg, len, &at, &rr) != DNS_PARSE_OK)
-			return -1;
+		rr_next(msg, &at, &rr);
 		if (rr.type != DNS_TYPE_CNAME || rr.class != DNS_CLASS_IN ||
-		    !owner_is(msg, len, rr.owner, name))
+		    !name_is(msg, rr.owner, name))
 			continue;
 		size_t t = rr.rdata;
 		if (name_read(msg, len, &t, target) != DNS_PARSE_OK)
@@ -582,8 +631,8 @@ static void cname_follow(const uint8_t *msg, size_t len, size_t at,
 
 /* Collects the addresses of type qtype and class IN owned by
  * out->cname from the answer section (count records from `at`). */
-static void addrs_collect(const uint8_t *msg, size_t len, size_t at,
-			  unsigned count, struct dns_answer *out)
+static void addrs_collect(const uint8_t *msg, size_t at, unsigned count,
+			  struct dns_answer *out)
 {
 	struct dns_rr rr;
 	uint8_t family;
@@ -599,11 +648,9 @@ static void addrs_collect(const uint8_t *msg, size_t len, size_t at,
 		return;
 	}
 	for (unsigned i = 0; i < count; i++) {
-		if (rr_read(msg, len, &at, &rr) != DNS_PARSE_OK)
-			return;
+		rr_next(msg, &at, &rr);
 		if (rr.type != out->qtype || rr.class != DNS_CLASS_IN ||
-		    rr.rdlength != size ||
-		    !owner_is(msg, len, rr.owner, out->cname))
+		    rr.rdlength != size || !name_is(msg, rr.owner, out->cname))
 			continue;
 		if (out->naddrs == DNS_ADDRS_MAX) {
 			if (out->addrs_dropped < UINT16_MAX)
@@ -701,7 +748,7 @@ int dns_msg_parse(const uint8_t *msg, size_t len, struct dns_answer *out,
 		goto out;
 	}
 	cname_follow(msg, len, answers, counts[DNS_SEC_ANSWER], out);
-	addrs_collect(msg, len, answers, counts[DNS_SEC_ANSWER], out);
+	addrs_collect(msg, answers, counts[DNS_SEC_ANSWER], out);
 	return 0;
 
 records_cut:

@@ -1147,6 +1147,9 @@ START_TEST(test_owners_match_without_case)
 	w_a("WEB.example.NET", 1, 0x01010101);
 	w_a("web.example.net.", 1, 0x02020202);
 	w_a("web.example.ne", 1, 0x03030303);
+	w_a("web.example.netx", 1, 0x04040404);
+	w_a("web.example.net.x", 1, 0x05050505);
+	w_a("x.web.example.net", 1, 0x06060606);
 	size_t n = w_end();
 	ck_assert_int_eq(parse(wbuf, n), DNS_PARSE_OK);
 	ck_assert_str_eq(ans.qname, "WwW.ExAmPle.org");
