@@ -2714,7 +2714,9 @@ START_TEST(test_resolve_on_the_wire)
 	ck_assert_uint_eq(res.naddrs, 1);
 	ck_assert_uint_eq(addrs[0].family, 4);
 	ck_assert_uint_eq(get_be32(addrs[0].addr), 0x7f000001);
-	ck_assert_int_eq(recv(chan, buf, sizeof(buf), 0), 0); /* then EOF */
+	/* then EOF, once the daemon has closed its end after the send */
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	ck_assert_int_eq(recv(chan, buf, sizeof(buf), 0), 0);
 	close(chan);
 
 	/* a bad name: the status, no descriptor */
