@@ -2665,6 +2665,73 @@ START_TEST(test_resolve_per_client_limit_leaves_other_clients_alone)
 }
 END_TEST
 
+/* The wire: HELLO announces RESOLVE; the reply's id is the result's,
+ * which comes as one packet on the descriptor, then EOF. */
+START_TEST(test_resolve_on_the_wire)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct ipc_hello hello = {IPC_VERSION_MIN, IPC_VERSION_MAX};
+	struct ipc_resolve req = {.want = IPC_RESOLVE_WANT_A,
+				  .name = "localhost"};
+	struct ipc_resolve_addr addrs[IPC_RESOLVE_ADDRS_MAX];
+	struct ipc_resolve_result res;
+	struct ipc_resolve_reply r;
+	struct ipc_hello_reply hr;
+	uint8_t buf[IPC_MSG_MAX], version;
+	struct pollfd pfd = {.events = POLLIN};
+	struct ipc_msg m;
+	int fd, chan, len;
+	ssize_t n;
+
+	memcpy(addr.sun_path, H.path, strlen(H.path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
+			 0);
+	len = ipc_encode_hello(buf, sizeof(buf), 1, &hello);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &chan);
+	ck_assert_int_eq(ipc_decode_hello_reply(&m, &hr), 0);
+	ck_assert_uint_eq(hr.capabilities & IPC_CAP_RESOLVE, IPC_CAP_RESOLVE);
+	version = (uint8_t)hr.version;
+
+	len = ipc_encode_resolve(buf, sizeof(buf), version, 2, &req);
+	ck_assert_int_gt(len, 0);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &chan);
+	ck_assert_int_eq(ipc_decode_resolve_reply(&m, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_ge(r.id, 0);
+	ck_assert_int_ge(chan, 0);
+	pfd.fd = chan;
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	n = recv(chan, buf, sizeof(buf), 0);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(ipc_resolve_result_decode(buf, (size_t)n, &res, addrs),
+			 0);
+	ck_assert_int_eq(res.id, r.id);
+	ck_assert_uint_eq(res.status, IPC_DNS_OK);
+	ck_assert_uint_eq(res.source, IPC_DNS_SRC_LOCAL);
+	ck_assert_uint_eq(res.naddrs, 1);
+	ck_assert_uint_eq(addrs[0].family, 4);
+	ck_assert_uint_eq(get_be32(addrs[0].addr), 0x7f000001);
+	/* then EOF, once the daemon has closed its end after the send */
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	ck_assert_int_eq(recv(chan, buf, sizeof(buf), 0), 0);
+	close(chan);
+
+	/* a bad name: the status, no descriptor */
+	strcpy(req.name, "a..b");
+	len = ipc_encode_resolve(buf, sizeof(buf), version, 3, &req);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &chan);
+	ck_assert_int_eq(ipc_decode_resolve_reply(&m, &r), 0);
+	ck_assert_int_eq(r.status, -EINVAL);
+	ck_assert_int_eq(r.id, -1);
+	ck_assert_int_eq(chan, -1);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_resolve_descriptor_closed_early_loses_only_the_answer)
 {
 	struct utcp *u = client();
@@ -2762,6 +2829,7 @@ int main(void)
 	    tc, test_resolve_per_client_limit_leaves_other_clients_alone);
 	tcase_add_test(
 	    tc, test_resolve_descriptor_closed_early_loses_only_the_answer);
+	tcase_add_test(tc, test_resolve_on_the_wire);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("send memory");
 	tcase_add_checked_fixture(tc, setup_small_pool, teardown);
