@@ -7,7 +7,9 @@
 # succeeds at the live one; status then shows the dead server
 # unresponsive with its timeout counted. A lookup of another name goes
 # to the live server first: the dead one receives nothing more and no
-# timeout is added.
+# timeout is added. Then the dead server comes back (dnsmasq there) and
+# the live one goes (its port closed): the next lookup fails at the
+# first and is answered by the second, which is no longer unresponsive.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=SCRIPTDIR/dhcp_lib.sh
@@ -26,14 +28,14 @@ write_config utcp-dnsf "$TAP0" "$NET" "dns = $DEAD $LIVE"
 printf '\n[dns]\ntimeout_ms = 300\n' >>"$CONF"
 start_daemon_with_config
 
-# dnsmasq binds the addresses the TAP has now ($LIVE); the dead server's
-# address comes after, with its silent socket.
-start_dns_server "$NS" "$TAP0" --host-record=one.fo.test,198.51.100.1 \
-	--host-record=two.fo.test,198.51.100.2
 ip -n "$NS" addr add "$DEAD/24" dev "$TAP0"
+start_dns_server "$NS" "$LIVE" --host-record=one.fo.test,198.51.100.1 \
+	--host-record=two.fo.test,198.51.100.2
+live_pid=$DNS_SERVER_PID
 start_ns_bg "$PYTHON" "$(dirname "$0")/udp_sink.py" "$DEAD" 53 "$TMP/dead"
+sink_pid=$BG_PID
 dead_bound() {
-	[[ -n $(nsx ss -Hnul "src $DEAD and sport = :53") ]]
+	ns_sockets "$NS" -Hnul "src $DEAD and sport = :53"
 }
 wait_for dead_bound || fail "no silent socket on $DEAD:53"
 
@@ -67,7 +69,24 @@ out=$(resolve_ok -4 two.fo.test)
 	fail "dns_timeouts went from $timeouts to $(counter dns_timeouts)"
 [[ $(wc -l <"$TMP/dead") == "$sent_dead" ]] ||
 	fail "$DEAD received another query: $(tail -n 1 "$TMP/dead")"
-[[ $(dnsmasq_queries "$TAP0" two.fo.test A) == 1 ]] ||
-	fail "dnsmasq saw $(dnsmasq_queries "$TAP0" two.fo.test A) queries for two.fo.test"
+[[ $(dnsmasq_queries "$LIVE" two.fo.test A) == 1 ]] ||
+	fail "dnsmasq saw $(dnsmasq_queries "$LIVE" two.fo.test A) queries for two.fo.test"
+
+say "$DEAD answers again and $LIVE goes: three.fo.test is answered by $DEAD"
+stop_bg "$sink_pid"
+wait_for not dead_bound || fail "the silent socket on $DEAD:53 stays"
+start_dns_server "$NS" "$DEAD" --host-record=three.fo.test,198.51.100.3
+stop_bg "$live_pid"
+live_bound() {
+	ns_sockets "$NS" -Hnul "src $LIVE and sport = :53"
+}
+wait_for not live_bound || fail "dnsmasq on $LIVE did not stop"
+out=$(resolve_ok -4 three.fo.test)
+[[ $(json_eval '[j["server"], [a["address"] for a in j["addresses"]]]' <<<"$out") == \
+	"['$DEAD', ['198.51.100.3']]" ]] || fail "resolve three.fo.test: $out"
+[[ $(dns_server_query "$DEAD" '[s["unresponsive"], s["answers"]]') == "[False, 1]" ]] ||
+	fail "status of $DEAD: $(dns_server_query "$DEAD" 'json.dumps(s)')"
+[[ $(dns_server_query "$LIVE" 's["failures"] + s["timeouts"] >= 1') == True ]] ||
+	fail "status of $LIVE: $(dns_server_query "$LIVE" 'json.dumps(s)')"
 
 pass

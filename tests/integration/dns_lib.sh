@@ -4,7 +4,7 @@
 # questions about the daemon's stub resolver.
 #
 # The server side. start_dns_server runs dnsmasq with DNS on (port 53),
-# every query logged (--log-queries) in $TMP/dnsmasq-TAP.log, without a
+# every query logged (--log-queries) in $TMP/dnsmasq-WHERE.log, without a
 # configuration file, /etc/hosts or /etc/resolv.conf: it knows only the
 # names the test gives it and forwards nothing it was not told to. A
 # test that wants DHCP as well passes --dhcp-range and its options.
@@ -22,45 +22,56 @@
 #   dns_query EXPR         evaluates EXPR on status's "dns" object;
 #   dns_server_query ADDR EXPR   ... on its server ADDR.
 
-# dnsmasq_log TAP: the log file of start_dns_server's dnsmasq on TAP.
+# dnsmasq_log WHERE: the log file of start_dns_server's dnsmasq on
+# WHERE.
 dnsmasq_log() {
 	printf '%s\n' "$TMP/dnsmasq-$1.log"
 }
 
-# start_dns_server NS TAP [DNSMASQ_ARGS...]: runs dnsmasq in NS on TAP's
-# addresses (those TAP has now: --bind-interfaces) as a DNS server, with
-# its log in $(dnsmasq_log TAP); DNSMASQ_ARGS add records, zones, DHCP.
-# Waits until it listens on UDP and TCP port 53 (and
-# on 67 when it serves DHCP).
+# start_dns_server NS WHERE [DNSMASQ_ARGS...]: runs dnsmasq in NS as a
+# DNS server on WHERE, a TAP (the addresses it has now:
+# --bind-interfaces) or one IPv4 address, with its log in
+# $(dnsmasq_log WHERE); DNSMASQ_ARGS add records, zones, DHCP. Sets
+# DNS_SERVER_PID; waits until it listens on UDP and TCP port 53 (and on
+# 67 when it serves DHCP).
 start_dns_server() {
-	local ns=$1 tap=$2 arg dhcp=no
+	local ns=$1 where=$2 arg dhcp=no filter="sport = :53" listen
 	shift 2
 	for arg in "$@"; do
 		[[ $arg == --dhcp-range=* ]] && dhcp=yes
 	done
+	if [[ $where =~ ^[0-9.]+$ ]]; then
+		listen=--listen-address=$where
+		filter="src $where and sport = :53"
+	else
+		listen=--interface=$where
+	fi
 	start_bg ip netns exec "$ns" "$DNSMASQ" --no-daemon --conf-file=/dev/null \
 		--no-hosts --no-resolv --no-ping --log-queries --log-dhcp \
-		--interface="$tap" --bind-interfaces \
-		--dhcp-leasefile="$TMP/dnsmasq-$tap.leases" \
-		--pid-file="$TMP/dnsmasq-$tap.pid" "$@" \
-		2>>"$(dnsmasq_log "$tap")"
-	wait_for ns_udp_bound "$ns" 53 ||
-		fail "dnsmasq does not serve DNS on $tap: $(tail -n 5 "$(dnsmasq_log "$tap")")"
-	wait_for ns_tcp_listening "$ns" 53 ||
-		fail "dnsmasq does not listen on TCP 53 on $tap"
+		"$listen" --bind-interfaces \
+		--dhcp-leasefile="$TMP/dnsmasq-$where.leases" \
+		--pid-file="$TMP/dnsmasq-$where.pid" "$@" \
+		2>>"$(dnsmasq_log "$where")"
+	DNS_SERVER_PID=$BG_PID
+	wait_for ns_sockets "$ns" -Hnul "$filter" ||
+		fail "dnsmasq does not serve DNS on $where: $(tail -n 5 "$(dnsmasq_log "$where")")"
+	wait_for ns_sockets "$ns" -Hntl "$filter" ||
+		fail "dnsmasq does not listen on TCP 53 on $where"
 	if [[ $dhcp == yes ]]; then
 		wait_for ns_udp_bound "$ns" 67 ||
-			fail "dnsmasq does not serve DHCP on $tap"
+			fail "dnsmasq does not serve DHCP on $where"
 	fi
 }
 
-# ns_tcp_listening NS PORT: a kernel socket in NS listens on TCP PORT.
-ns_tcp_listening() {
-	[[ -n $(ip netns exec "$1" ss -Hntl "sport = :$2") ]]
+# ns_sockets NS SS_ARGS...: `ss SS_ARGS` in NS lists a socket.
+ns_sockets() {
+	local ns=$1
+	shift
+	[[ -n $(ip netns exec "$ns" ss "$@") ]]
 }
 
-# dnsmasq_queries TAP NAME [TYPE]: prints how many queries for NAME (of
-# TYPE, default any) dnsmasq on TAP has logged, over UDP and TCP,
+# dnsmasq_queries WHERE NAME [TYPE]: prints how many queries for NAME
+# (of TYPE, default any) dnsmasq on WHERE has logged, over UDP and TCP,
 # authoritative ("auth[A] NAME from") or not ("query[A] NAME from").
 dnsmasq_queries() {
 	local type=${3:-[A-Z0-9]+}
@@ -68,8 +79,8 @@ dnsmasq_queries() {
 		"$(dnsmasq_log "$1")" || true
 }
 
-# dnsmasq_all_queries TAP: prints how many queries dnsmasq on TAP has
-# logged, for any name.
+# dnsmasq_all_queries WHERE: prints how many queries dnsmasq on WHERE
+# has logged, for any name.
 dnsmasq_all_queries() {
 	grep -Ec '(query|auth)\[[A-Z0-9]+\] .* from' "$(dnsmasq_log "$1")" || true
 }
@@ -142,4 +153,9 @@ dns_server_query() {
 # lookups_pending_is N: status shows N lookups pending (for wait_for).
 lookups_pending_is() {
 	[[ $(dns_query 'dns["lookups_pending"]') == "$1" ]]
+}
+
+# not CMD...: true when CMD fails (for wait_for).
+not() {
+	! "$@"
 }
