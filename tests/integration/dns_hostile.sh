@@ -8,10 +8,12 @@
 # are accepted, the next gets EAI_AGAIN; meanwhile another client
 # resolves a good name, with the blocking and the non-blocking calls,
 # and status counts the hostile client's lookups pending. A second
-# hostile client gets only what is left of the daemon's lookups_max,
-# and then another client's lookup is refused too. When the hostile
-# clients disconnect, their lookups are dropped and the pending count
-# returns to 0.
+# hostile client, asking the same names, gets only what is left of the
+# daemon's lookups_max (its lookups join the first one's questions in
+# flight: dns_coalesced), and then another client's lookup is refused
+# too. When the hostile clients disconnect, their lookups are dropped:
+# the pending count returns to 0 and the daemon's descriptors to what
+# it held before.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=SCRIPTDIR/dhcp_lib.sh
@@ -53,6 +55,7 @@ hostile_start() {
 		fail "$1 did not report: $(cat "$TMP/$1")"
 }
 
+fds=$(daemon_fds)
 say "a hostile client gets exactly $CLIENT_MAX lookups, then EAI_AGAIN"
 hostile_start first a.slow.test
 first_pid=$HOSTILE_PID
@@ -78,12 +81,16 @@ got=$("$DNS_HOSTILE_HELPER" -S "$SOCK" resolve good2.hostile.test) ||
 
 left=$((DAEMON_MAX - CLIENT_MAX))
 say "a second hostile client gets the $left left of lookups_max $DAEMON_MAX"
-hostile_start second b.slow.test
+say "(the same names as the first's: they join its questions in flight)"
+coalesced=$(counter dns_coalesced)
+hostile_start second a.slow.test
 second_pid=$HOSTILE_PID
 [[ $(cat "$TMP/second") == "accepted $left refused EAI_AGAIN"$'\n'"pending $left" ]] ||
 	fail "the second hostile client: $(cat "$TMP/second")"
 [[ $(dns_query 'dns["lookups_pending"]') == "$DAEMON_MAX" ]] ||
 	fail "lookups_pending $(dns_query 'dns["lookups_pending"]'), want $DAEMON_MAX"
+[[ $(counter dns_coalesced) == $((coalesced + left)) ]] ||
+	fail "dns_coalesced went from $coalesced to $(counter dns_coalesced), want +$left"
 [[ $(dns_query 'dns["lookups_max"]') == "$DAEMON_MAX" ]] ||
 	fail "lookups_max $(dns_query 'dns["lookups_max"]'), want $DAEMON_MAX"
 
@@ -101,6 +108,9 @@ out=$(resolve_ok -4 good3.hostile.test)
 stop_bg "$second_pid"
 wait_for lookups_pending_is 0 ||
 	fail "lookups_pending $(dns_query 'dns["lookups_pending"]') after both left, want 0"
+
+wait_for output_is "$fds" daemon_fds ||
+	fail "utcpd holds $(daemon_fds) descriptors, $fds before the hostile clients"
 
 say "and lookups work as before"
 out=$(resolve_ok -4 good2.hostile.test)
