@@ -10,8 +10,9 @@
 # new query and the daemon's query counter stands still), as is the
 # second lookup of a name without an AAAA record. A name with 100 A
 # records does not fit the 1232 bytes of EDNS0 over UDP: dnsmasq sets
-# TC and the resolver asks again over TCP, getting all 100. Finally
-# utcp-nc reaches a kernel TCP server by name.
+# TC and the resolver asks again over TCP, getting all 100. A [hosts]
+# entry and localhost are answered without a query. Finally utcp-nc
+# reaches a kernel TCP server by name.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=SCRIPTDIR/dhcp_lib.sh
@@ -43,6 +44,7 @@ start_dns_server "$NS" "$TAP0" \
 	"--addn-hosts=$TMP/many.hosts"
 
 write_dhcp_config utcp-dns "$TAP0" "$NET"
+printf '\n[hosts]\nprinter.%s = 192.0.2.9\n' "$ZONE" >>"$CONF"
 start_dhcp_daemon
 wait_bound "$TAP0"
 say "bound: $DAEMON_IP"
@@ -134,6 +136,17 @@ want=$(for ((i = 1; i <= MANY; i++)); do printf '198.18.0.%d ' "$i"; done)
 [[ $(json_eval 'j["source"]' <<<"$out") == network ]] || fail "many.$ZONE: $out"
 (($(counter dns_truncated) > truncated)) || fail "dns_truncated stayed $truncated"
 (($(counter dns_queries_tcp) > tcp)) || fail "dns_queries_tcp stayed $tcp"
+
+say "[hosts] and localhost are answered without a query"
+logged=$(dnsmasq_all_queries "$TAP0")
+out=$(resolve_ok -4 "printer.$ZONE")
+[[ $(json_eval '[j["source"], [a["address"] for a in j["addresses"]]]' <<<"$out") == \
+	"['hosts', ['192.0.2.9']]" ]] || fail "resolve printer.$ZONE: $out"
+out=$(resolve_ok -4 localhost)
+[[ $(json_eval '[j["source"], [a["address"] for a in j["addresses"]]]' <<<"$out") == \
+	"['local', ['127.0.0.1']]" ]] || fail "resolve localhost: $out"
+[[ $(dnsmasq_all_queries "$TAP0") == "$logged" ]] ||
+	fail "dnsmasq saw queries: $(grep -E '(query|auth)\[' "$(dnsmasq_log "$TAP0")" | tail -n 3)"
 
 say "utcp-nc reaches a kernel TCP server by name: www.$ZONE 7300"
 start_ns_bg socat -u "TCP-LISTEN:7300,bind=$NET.1,reuseaddr" "OPEN:$TMP/received,creat,trunc"
