@@ -69,7 +69,7 @@ out=$(resolve_ok -4 "www.$ZONE")
 	"[('inet', '$NET.1')]" ]] || fail "resolve www.$ZONE: $out"
 [[ $(json_eval '0 < j["addresses"][0]["ttl"] <= 600' <<<"$out") == True ]] ||
 	fail "resolve www.$ZONE: TTL out of (0, 600]: $out"
-[[ $(dnsmasq_queries "$TAP0" "www.$ZONE" A) == $((before + 1)) ]] ||
+wait_for output_is $((before + 1)) dnsmasq_queries "$TAP0" "www.$ZONE" A ||
 	fail "dnsmasq saw $(dnsmasq_queries "$TAP0" "www.$ZONE" A) queries, want $((before + 1))"
 
 say "the same again comes from the cache: nothing on the wire"
@@ -100,7 +100,7 @@ say "NXDOMAIN: nope.$ZONE does not exist, and the second lookup sends nothing"
 nx=$(counter dns_nxdomain)
 [[ $(resolve_error -4 "nope.$ZONE") == noname ]] || fail "resolve nope.$ZONE: want noname"
 (($(counter dns_nxdomain) > nx)) || fail "dns_nxdomain stayed $nx"
-(($(dnsmasq_queries "$TAP0" "nope.$ZONE" A) >= 1)) ||
+wait_for grep -Eq "auth\\[A\\] nope\\.$ZONE from" "$(dnsmasq_log "$TAP0")" ||
 	fail "dnsmasq saw no query for nope.$ZONE"
 queries=$(counter dns_queries)
 hits=$(counter dns_cache_hits)

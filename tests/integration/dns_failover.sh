@@ -50,7 +50,7 @@ timeouts=$(counter dns_timeouts)
 out=$(resolve_ok -4 one.fo.test)
 [[ $(json_eval '[j["server"], [a["address"] for a in j["addresses"]]]' <<<"$out") == \
 	"['$LIVE', ['198.51.100.1']]" ]] || fail "resolve one.fo.test: $out"
-grep -q "^$DAEMON_IP " "$TMP/dead" || fail "$DEAD received no query"
+wait_for grep -q "^$DAEMON_IP " "$TMP/dead" || fail "$DEAD received no query"
 (($(counter dns_timeouts) > timeouts)) || fail "dns_timeouts stayed $timeouts"
 [[ $(dns_server_query "$DEAD" '[s["unresponsive"], s["timeouts"] >= 1, s["answers"]]') == \
 	"[True, True, 0]" ]] ||
@@ -69,7 +69,7 @@ out=$(resolve_ok -4 two.fo.test)
 	fail "dns_timeouts went from $timeouts to $(counter dns_timeouts)"
 [[ $(wc -l <"$TMP/dead") == "$sent_dead" ]] ||
 	fail "$DEAD received another query: $(tail -n 1 "$TMP/dead")"
-[[ $(dnsmasq_queries "$LIVE" two.fo.test A) == 1 ]] ||
+wait_for output_is 1 dnsmasq_queries "$LIVE" two.fo.test A ||
 	fail "dnsmasq saw $(dnsmasq_queries "$LIVE" two.fo.test A) queries for two.fo.test"
 
 say "$DEAD answers again and $LIVE goes: three.fo.test is answered by $DEAD"
