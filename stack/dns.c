@@ -704,13 +704,14 @@ static void lookup_judge(struct dns_resolver *r, uint64_t now,
 {
 	bool again = false, fail = false, nodata = false;
 
+	for (int i = 0; i < 2; i++)
+		if (lk->fam[i].state != FAM_OFF && lk->fam[i].state != FAM_DONE)
+			return;
 	for (int i = 0; i < 2; i++) {
 		const struct family *f = &lk->fam[i];
 
 		if (f->state == FAM_OFF)
 			continue;
-		if (f->state != FAM_DONE)
-			return;
 		if (f->status == DNS_OK) {
 			lookup_finish(r, lk, DNS_OK);
 			return;

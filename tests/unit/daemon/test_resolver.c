@@ -55,6 +55,7 @@ static struct server {
 	int udp;      /* -1: closed (ICMP port unreachable) */
 	int listener; /* TCP 53 */
 	bool truncate;
+	bool tcp_hangup; /* TCP: closes at the query, without an answer */
 	struct tcp_peer_conn conns[TCP_CONNS];
 	struct query q[QUERIES_MAX];
 	int nq;
@@ -65,7 +66,7 @@ static struct dns_result results[RESULTS_MAX];
 static int nresults;
 static struct resolver R;
 /* The [dns] limits of the next world (0: default). */
-static uint32_t setup_timeout_ms, setup_attempts;
+static uint32_t setup_timeout_ms, setup_attempts, setup_queries_max;
 
 /* ---- the scripted server --------------------------------------------- */
 
@@ -190,6 +191,12 @@ static void server_tcp_readable(int conn, uint64_t now)
 			q.sport = info.remote_port;
 			ck_assert_int_eq(
 			    parse_query(c->buf + 2, c->len - 2, &q), 0);
+			if (S.tcp_hangup) {
+				note_query(&q);
+				tcp_close(S.s, now, conn);
+				c->id = -1;
+				return;
+			}
 			n = build_answer(&q, true, out + 2, sizeof(out) - 2);
 			note_query(&q);
 			out[0] = (uint8_t)(n >> 8);
@@ -251,9 +258,17 @@ static void take_result(struct daemon *d, const struct dns_result *res)
 	nresults++;
 }
 
-/* The configuration: interface sim0 with DNS server 10.0.0.1. */
+/* The configuration: interface sim0 with DNS server 10.0.0.1, and a
+ * static host printer.lan ([hosts]) with two addresses. */
 static void resolver_config(struct config *cfg)
 {
+	struct config_host *h = &cfg->dns.hosts[0];
+
+	snprintf(h->name, sizeof(h->name), "printer.lan");
+	h->addrs[0] = (struct dns_addr){.family = 4, .addr = {10, 0, 0, 9}};
+	h->addrs[1] = (struct dns_addr){.family = 4, .addr = {10, 0, 0, 10}};
+	h->naddrs = 2;
+	cfg->dns.nhosts = 1;
 	cfg->nifs = 1;
 	snprintf(cfg->ifs[0].name, sizeof(cfg->ifs[0].name), "sim0");
 	cfg->ifs[0].dns[0] = PEER_ADDR;
@@ -262,6 +277,8 @@ static void resolver_config(struct config *cfg)
 		cfg->dns.limits.timeout_ms = setup_timeout_ms;
 	if (setup_attempts)
 		cfg->dns.limits.attempts = setup_attempts;
+	if (setup_queries_max)
+		cfg->dns.limits.queries_max = setup_queries_max;
 }
 
 static void start_resolver(void)
@@ -308,6 +325,14 @@ static void setup_fast(void)
 	setup_attempts = 0;
 }
 
+/* A world with 2 transports (queries_max). */
+static void setup_two_queries(void)
+{
+	setup_queries_max = 2;
+	setup();
+	setup_queries_max = 0;
+}
+
 struct lookup_call {
 	const char *name;
 	int rc;
@@ -328,6 +353,28 @@ static int lookup(const char *name)
 	on_loop(lookup_fn, &c);
 	ck_assert_msg(c.rc >= 0, "resolver_lookup(%s): %d", name, c.rc);
 	return c.rc;
+}
+
+struct lookups_call {
+	const char *const *names;
+	int n;
+};
+
+static void lookups_fn(void *arg)
+{
+	const struct lookups_call *c = arg;
+
+	for (int i = 0; i < c->n; i++)
+		ck_assert_int_ge(
+		    resolver_lookup(&H.d, c->names[i], DNS_WANT_A, 1, NULL), 0);
+}
+
+/* Starts lookups of every name at once, in one turn of the loop. */
+static void lookup_all(const char *const *names, int n)
+{
+	struct lookups_call c = {names, n};
+
+	on_loop(lookups_fn, &c);
 }
 
 static int results_wanted;
@@ -395,14 +442,31 @@ START_TEST(test_lookup_goes_out_over_udp_and_its_answer_comes_back)
 }
 END_TEST
 
+START_TEST(test_static_hosts_and_localhost_are_answered_without_a_query)
+{
+	lookup("printer.lan");
+	lookup("localhost");
+	wait_results(2);
+	ck_assert_int_eq(results[0].status, DNS_OK);
+	ck_assert_int_eq(results[0].source, DNS_SRC_HOSTS);
+	ck_assert_uint_eq(results[0].naddrs, 2);
+	ck_assert_uint_eq(addr4(&results[0].addrs[0]), 0x0a000009u);
+	ck_assert_uint_eq(addr4(&results[0].addrs[1]), 0x0a00000au);
+	ck_assert_int_eq(results[1].status, DNS_OK);
+	ck_assert_int_eq(results[1].source, DNS_SRC_LOCAL);
+	ck_assert_uint_eq(addr4(&results[1].addrs[0]), 0x7f000001u);
+	ck_assert_int_eq(S.nq, 0);
+	ck_assert_uint_eq(counter(DNS_C_queries), 0);
+}
+END_TEST
+
 START_TEST(test_each_query_leaves_from_another_port)
 {
 	const char *names[] = {"a.example.", "b.example.", "c.example.",
 			       "d.example."};
 	int n = (int)(sizeof(names) / sizeof(names[0]));
 
-	for (int i = 0; i < n; i++)
-		lookup(names[i]);
+	lookup_all(names, n); /* all on the wire at once */
 	wait_results(n);
 	for (int i = 0; i < n; i++)
 		ck_assert_int_eq(results[i].status, DNS_OK);
@@ -476,6 +540,54 @@ END_TEST
 
 /* The daemon's netconf (touched on the loop only), and what a test
  * wants it to be. */
+/* The most UDP sockets the daemon's stack had open at a drain. */
+static size_t udp_peak;
+
+static bool count_udp_and_done(void)
+{
+	size_t n = stack_udp_snapshot(H.d.stack, NULL, 0);
+
+	if (n > udp_peak)
+		udp_peak = n;
+	return nresults >= results_wanted;
+}
+
+START_TEST(test_lookups_beyond_queries_max_wait_for_a_transport)
+{
+	const char *names[] = {"a.example.", "b.example.", "c.example.",
+			       "d.example.", "e.example."};
+	int n = (int)(sizeof(names) / sizeof(names[0]));
+
+	ck_assert_uint_eq(R.ntransports, 2);
+	udp_peak = 0;
+	lookup_all(names, n);
+	results_wanted = n;
+	ck_assert(wait_until(count_udp_and_done));
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(results[i].status, DNS_OK);
+	ck_assert_int_eq(S.nq, n);
+	ck_assert_uint_le(udp_peak, 2);
+	ck_assert_uint_ge(counter(DNS_C_queries_waited), 1);
+}
+END_TEST
+
+START_TEST(test_tcp_closed_before_an_answer_is_a_transport_error)
+{
+	S.truncate = true;
+	S.tcp_hangup = true;
+	lookup("big.example.");
+	wait_results(1);
+	/* The one server's TCP connection ended without an answer: that
+	 * attempt failed at once (no 5 s wait), and one round is all. */
+	ck_assert_int_eq(results[0].status, DNS_AGAIN);
+	ck_assert_int_eq(S.nq, 2);
+	ck_assert(S.q[1].tcp);
+	ck_assert_uint_ge(counter(DNS_C_transport_errors), 1);
+	ck_assert_uint_eq(counter(DNS_C_timeouts), 0);
+	ck_assert(wait_until(no_transport_open));
+}
+END_TEST
+
 static struct netconf test_netconf, nc;
 
 /* Sets d->netconf to a copy of arg (NULL: none) and follows it, as the
@@ -745,6 +857,8 @@ int main(void)
 	tcase_add_test(tc,
 		       test_lookup_goes_out_over_udp_and_its_answer_comes_back);
 	tcase_add_test(tc, test_each_query_leaves_from_another_port);
+	tcase_add_test(
+	    tc, test_static_hosts_and_localhost_are_answered_without_a_query);
 	tcase_add_test(tc, test_truncated_answer_is_asked_again_over_tcp);
 	tcase_add_test(tc, test_servers_and_search_list_follow_the_settings);
 	tcase_add_test(tc, test_no_server_is_again);
@@ -752,10 +866,18 @@ int main(void)
 	    tc, test_a_server_that_does_not_answer_gives_way_to_the_next);
 	tcase_add_test(tc, test_status_shows_the_resolver);
 	suite_add_tcase(s, tc);
+	tc = tcase_create("two transports");
+	tcase_add_checked_fixture(tc, setup_two_queries, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc,
+		       test_lookups_beyond_queries_max_wait_for_a_transport);
+	suite_add_tcase(s, tc);
 	tc = tcase_create("fast");
 	tcase_add_checked_fixture(tc, setup_fast, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_port_unreachable_ends_the_attempt_at_once);
+	tcase_add_test(tc,
+		       test_tcp_closed_before_an_answer_is_a_transport_error);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -452,6 +452,20 @@ START_TEST(test_both_families_asked_at_once_a_first_in_result)
 	ck_assert_uint_eq(res->addrs[1].family, 6);
 	ck_assert_uint_eq(res->addrs[1].addr[15], 1);
 	ck_assert_uint_eq(res->addrs[2].addr[15], 2);
+	t_sent(r, s, 4);
+	/* A answers first this time: the lookup waits for AAAA. */
+	dns_lookup(r, T0, "dual2.example", DNS_WANT_ALL, 1, NULL);
+	ck_assert_uint_eq(t_sent(r, s, 4), 2);
+	qa = s[0].qtype == DNS_TYPE_A ? &s[0] : &s[1];
+	q6 = s[0].qtype == DNS_TYPE_A ? &s[1] : &s[0];
+	t_reply_a(r, T0, qa, ADDR2, 60);
+	t_no_result(r);
+	t_rr_aaaa(t_answer(q6, 0, false), q6->name, 9, 60);
+	t_deliver(r, T0, q6);
+	res = t_result(r, DNS_OK);
+	ck_assert_uint_eq(res->naddrs, 2);
+	ck_assert_uint_eq(t_v4(&res->addrs[0]), ADDR2);
+	ck_assert_uint_eq(res->addrs[1].addr[15], 9);
 	dns_free(r);
 }
 END_TEST
@@ -812,6 +826,59 @@ START_TEST(test_question_giving_up_serves_the_waiting_one)
 }
 END_TEST
 
+START_TEST(test_cancelled_waiter_leaves_the_queue)
+{
+	struct dns_limits lim;
+	struct dns_resolver *r;
+	struct t_sent q, s[2];
+	int b;
+
+	dns_limits_default(&lim);
+	lim.queries_max = 1;
+	r = t_dns_lim(&lim);
+	dns_lookup(r, T0, "a.example", DNS_WANT_A, 1, NULL);
+	b = dns_lookup(r, T0, "b.example", DNS_WANT_A, 1, NULL);
+	q = t_one(r);
+	dns_cancel(r, b);
+	t_reply_a(r, T0, &q, ADDR1, 60);
+	t_result(r, DNS_OK);
+	/* b is not asked; the slot is free for the next lookup at once. */
+	ck_assert_uint_eq(t_sent(r, s, 2), 1);
+	ck_assert_int_eq(s[0].kind, DNS_TX_CLOSE);
+	dns_lookup(r, T0, "c.example", DNS_WANT_A, 1, NULL);
+	ck_assert_str_eq(t_one(r).name, "c.example");
+	dns_free(r);
+}
+END_TEST
+
+START_TEST(test_both_families_with_one_slot_take_turns)
+{
+	struct dns_limits lim;
+	struct dns_resolver *r;
+	struct t_sent q;
+	struct dns_result *res;
+
+	dns_limits_default(&lim);
+	lim.queries_max = 1;
+	r = t_dns_lim(&lim);
+	dns_lookup(r, T0, "dual.example", DNS_WANT_ALL, 1, NULL);
+	q = t_one(r);
+	ck_assert_uint_eq(q.qtype, DNS_TYPE_A);
+	ck_assert_uint_eq(t_count(r, DNS_C_queries_waited), 1);
+	t_reply_a(r, T0, &q, ADDR1, 60);
+	t_no_result(r);
+	q = t_close_then_one(r, 0);
+	ck_assert_uint_eq(q.qtype, DNS_TYPE_AAAA);
+	t_rr_aaaa(t_answer(&q, 0, false), q.name, 3, 60);
+	t_deliver(r, T0, &q);
+	res = t_result(r, DNS_OK);
+	ck_assert_uint_eq(res->naddrs, 2);
+	ck_assert_uint_eq(t_v4(&res->addrs[0]), ADDR1);
+	ck_assert_uint_eq(res->addrs[1].addr[15], 3);
+	dns_free(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dns");
@@ -844,6 +911,8 @@ int main(void)
 	tcase_add_test(tc, test_lookups_of_one_name_share_one_query);
 	tcase_add_test(tc, test_questions_beyond_queries_max_wait_oldest_first);
 	tcase_add_test(tc, test_question_giving_up_serves_the_waiting_one);
+	tcase_add_test(tc, test_cancelled_waiter_leaves_the_queue);
+	tcase_add_test(tc, test_both_families_with_one_slot_take_turns);
 	tcase_add_test(tc, test_lookups_max_refuses_with_enobufs);
 	tcase_add_test(
 	    tc, test_owner_limit_refuses_with_emfile_others_still_get_in);

@@ -266,6 +266,42 @@ START_TEST(test_many_addresses_kept_in_one_entry)
 }
 END_TEST
 
+START_TEST(test_both_families_from_the_cache_keep_their_order)
+{
+	struct dns_resolver *r = t_dns();
+	struct t_sent s[4];
+	struct dns_writer *w;
+
+	dns_lookup(r, T0, "dual.example", DNS_WANT_ALL, 1, NULL);
+	ck_assert_uint_eq(t_sent(r, s, 4), 2);
+	for (int i = 0; i < 2; i++) {
+		w = t_answer(&s[i], 0, false);
+		if (s[i].qtype == DNS_TYPE_A)
+			t_rr_a(w, s[i].name, ADDR1, 300);
+		else
+			t_rr_aaaa(w, s[i].name, 7, 200);
+		t_deliver(r, T0, &s[i]);
+	}
+	t_result(r, DNS_OK);
+	t_sent(r, s, 4);
+	ck_assert(t_cached(r, T0 + 10 * SEC, "dual.example", DNS_WANT_ALL));
+	ck_assert_uint_eq(t_res.naddrs, 2);
+	ck_assert_uint_eq(t_v4(&t_res.addrs[0]), ADDR1);
+	ck_assert_uint_eq(t_res.addrs[0].ttl, 290);
+	ck_assert_uint_eq(t_res.addrs[1].family, 6);
+	ck_assert_uint_eq(t_res.addrs[1].addr[15], 7);
+	ck_assert_uint_eq(t_res.addrs[1].ttl, 190);
+	ck_assert_uint_eq(t_count(r, DNS_C_cache_hits), 2); /* one a type */
+	/* The AAAA entry gone, the A one still there: only AAAA leaves. */
+	ck_assert_int_ge(dns_lookup(r, T0 + 250 * SEC, "dual.example",
+				    DNS_WANT_ALL, 1, NULL),
+			 0);
+	ck_assert_uint_eq(t_sent(r, s, 4), 1);
+	ck_assert_uint_eq(s[0].qtype, DNS_TYPE_AAAA);
+	dns_free(r);
+}
+END_TEST
+
 /* The names a lookup of `name` asks, in order, each answered NXDOMAIN
  * (NODATA for the one named `nodata`), and its final status. */
 static enum dns_status t_walk(struct dns_resolver *r, const char *name,
@@ -466,6 +502,7 @@ int main(void)
 	tcase_add_test(tc, test_cache_bound_evicts_least_recently_used);
 	tcase_add_test(tc, test_no_cache_when_cache_max_is_zero);
 	tcase_add_test(tc, test_many_addresses_kept_in_one_entry);
+	tcase_add_test(tc, test_both_families_from_the_cache_keep_their_order);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("names");
 	tcase_add_test(tc, test_search_list_order_follows_ndots);
