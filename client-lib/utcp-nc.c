@@ -24,12 +24,20 @@
  * HOST (default any) and the port of -p (or PORT); stdin goes to the
  * peer heard from last (dropped before anyone spoke), and it runs until
  * killed, also past stdin EOF. Bad arguments: a usage message, exit 2.
+ *
+ * HOST, where it is a peer to connect or send to, is a dotted IPv4
+ * address or a name, looked up through the daemon (utcp_resolve, IPv4
+ * addresses only): TCP tries each address in turn
+ * (utcp_tcp_connect_name), UDP sends to the first. A failed lookup is
+ * "utcp-nc: NAME: <gai_strerror>" and exit 1. A local address (-l
+ * HOST) stays a dotted address.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +110,43 @@ static struct in_addr parse_host(const char *s)
 		usage();
 	}
 	return a;
+}
+
+/* A lookup's failure: its message, and exit 1. */
+static void lookup_failed(const char *host, int gai_err)
+{
+	if (gai_err == EAI_SYSTEM)
+		fprintf(stderr, "utcp-nc: %s: %s: %s\n", host,
+			gai_strerror(gai_err), strerror(errno));
+	else
+		fprintf(stderr, "utcp-nc: %s: %s\n", host,
+			gai_strerror(gai_err));
+	exit(1);
+}
+
+/* The IPv4 addresses of the peer `host` (at most max): itself when it
+ * is a dotted address, else those the daemon's resolver finds. Returns
+ * how many (at least 1); exits after a message when the lookup fails
+ * or finds no IPv4 address. */
+static size_t resolve_host(struct utcp *u, const char *host,
+			   struct in_addr *out, size_t max)
+{
+	struct utcp_lookup *l;
+	size_t n = 0;
+	int err;
+
+	if (utcp_parse_addr(host, &out[0]) == 0)
+		return 1;
+	err = utcp_resolve(u, host, AF_INET, &l);
+	if (err)
+		lookup_failed(host, err);
+	for (size_t i = 0; i < l->n && n < max; i++)
+		if (l->addrs[i].family == AF_INET)
+			out[n++] = l->addrs[i].addr.v4;
+	utcp_lookup_free(l);
+	if (n == 0)
+		lookup_failed(host, EAI_NODATA);
+	return n;
 }
 
 static int write_all(int fd, const uint8_t *p, size_t len)
@@ -214,13 +259,44 @@ static int tcp_copy(int fd)
 	return 0;
 }
 
-/* TCP client (connect to remote:remote_port) or server (listen_mode:
+/* Connects to host:remote_port, trying each of its addresses, from
+ * local_port (0: any). Returns the descriptor, or exits 1 after a
+ * message. */
+static int tcp_connect_host(struct utcp *u, const char *host,
+			    uint16_t local_port, uint16_t remote_port)
+{
+	struct in_addr any = {.s_addr = htonl(INADDR_ANY)};
+	struct in_addr addrs[UTCP_RESOLVE_ADDRS_MAX];
+	int fd = -EHOSTUNREACH, gai_err = 0;
+	size_t n;
+
+	if (local_port == 0) {
+		fd = utcp_tcp_connect_name(u, host, remote_port, 0, NULL, NULL,
+					   &gai_err);
+		if (gai_err)
+			lookup_failed(host, gai_err);
+	} else {
+		n = resolve_host(u, host, addrs, UTCP_RESOLVE_ADDRS_MAX);
+		for (size_t i = 0; i < n; i++) {
+			fd = utcp_tcp_open(u, any, local_port, addrs[i],
+					   remote_port, 0, NULL, 0, NULL);
+			if (fd >= 0 || fd == -EADDRINUSE || fd == -EACCES)
+				break;
+		}
+	}
+	if (fd < 0) {
+		fprintf(stderr, "utcp-nc: connect to %s:%u: %s\n", host,
+			remote_port, utcp_strerror(fd));
+		exit(1);
+	}
+	return fd;
+}
+
+/* TCP client (connect to host:remote_port) or server (listen_mode:
  * accept one connection on local:local_port). */
 static int run_tcp(struct utcp *u, bool listen_mode, struct in_addr local,
-		   uint16_t local_port, struct in_addr remote,
-		   uint16_t remote_port)
+		   uint16_t local_port, const char *host, uint16_t remote_port)
 {
-	char where[INET_ADDRSTRLEN];
 	int fd, lfd, ret;
 
 	if (listen_mode) {
@@ -239,14 +315,7 @@ static int run_tcp(struct utcp *u, bool listen_mode, struct in_addr local,
 			return 1;
 		}
 	} else {
-		fd = utcp_tcp_open(u, local, local_port, remote, remote_port, 0,
-				   NULL, 0, NULL);
-		if (fd < 0) {
-			inet_ntop(AF_INET, &remote, where, sizeof(where));
-			fprintf(stderr, "utcp-nc: connect to %s:%u: %s\n",
-				where, remote_port, utcp_strerror(fd));
-			return 1;
-		}
+		fd = tcp_connect_host(u, host, local_port, remote_port);
 	}
 	ret = tcp_copy(fd);
 	close(fd);
@@ -264,6 +333,7 @@ int main(int argc, char **argv)
 	struct in_addr peer = remote;
 	uint16_t local_port = 0, remote_port = 0, peer_port = 0;
 	size_t chunk = NC_CHUNK_DEFAULT;
+	const char *host = NULL; /* the peer, client modes */
 	struct pollfd pfd[2];
 	struct utcp *u;
 	int opt, fd, err;
@@ -305,7 +375,7 @@ int main(int argc, char **argv)
 	} else {
 		if (argc != 2)
 			usage();
-		remote = parse_host(argv[0]);
+		host = argv[0];
 		remote_port = parse_port(argv[1], false);
 	}
 
@@ -316,12 +386,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!udp) {
-		int ret = run_tcp(u, listen_mode, local, local_port, remote,
+		int ret = run_tcp(u, listen_mode, local, local_port, host,
 				  remote_port);
 
 		utcp_close(u);
 		return ret;
 	}
+	if (host)
+		(void)resolve_host(u, host, &remote, 1);
 	fd = utcp_udp_open(u, local, local_port, remote, remote_port, 0, NULL);
 	if (fd < 0) {
 		fprintf(stderr, "utcp-nc: udp socket: %s\n", utcp_strerror(fd));

@@ -25,6 +25,16 @@
  * it with nothing else to return would drop it, so utcp_tcp_recv()
  * first waits for readability in poll(), then asks sockatmark() whether
  * the error is next, and only then reads without blocking.
+ *
+ * Every request with a single reply goes through request(): the lock,
+ * an id, the encoder, the exchange and the reply's decoder, in one
+ * place.
+ *
+ * Names: RESOLVE's reply brings a descriptor on which the daemon writes
+ * the lookup's result as one packet, then closes its end; so a lookup
+ * fits an event loop (utcp_resolve_start, then utcp_resolve_finish when
+ * the descriptor is readable), and utcp_resolve() is the two with a
+ * poll() between them. Statuses become getaddrinfo()'s EAI_* codes.
  */
 #define _GNU_SOURCE
 #include "utcp.h"
@@ -33,6 +43,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -286,6 +297,107 @@ static int exchange(struct utcp *u, const void *req, size_t len, uint32_t id,
 {
 	return exchange_within(u, req, len, id, reply_type, m, fd,
 			       UTCP_REPLY_TIMEOUT_MS);
+}
+
+/* ---- one request, one reply ---------------------------------------- */
+
+/*
+ * A request as request() makes it: its body and encoder, and the type
+ * and decoder of its reply (the encoders and decoders are ipc/'s, seen
+ * through the REQUEST_* wrappers below).
+ */
+struct request {
+	int (*encode)(void *buf, size_t cap, uint8_t version, uint32_t id,
+		      const void *body);
+	const void *body;
+	uint16_t reply_type;
+	int (*decode)(const struct ipc_msg *m, void *reply);
+	void *reply;
+	int64_t timeout_ms; /* for the reply */
+	int *fd; /* the reply's descriptor (-1 when none came); NULL: none */
+};
+
+#define REQUEST_ENCODER(name)                                                  \
+	static int encode_##name(void *buf, size_t cap, uint8_t version,       \
+				 uint32_t id, const void *body)                \
+	{                                                                      \
+		return ipc_encode_##name(buf, cap, version, id, body);         \
+	}
+#define REQUEST_DECODER(name)                                                  \
+	static int decode_##name(const struct ipc_msg *m, void *reply)         \
+	{                                                                      \
+		return ipc_decode_##name(m, reply);                            \
+	}
+REQUEST_ENCODER(udp_setopt)
+REQUEST_DECODER(udp_setopt_reply)
+REQUEST_ENCODER(tcp_setopt)
+REQUEST_DECODER(tcp_setopt_reply)
+REQUEST_ENCODER(tcp_getopt)
+REQUEST_DECODER(tcp_getopt_reply)
+REQUEST_ENCODER(tcp_linger)
+REQUEST_DECODER(tcp_linger_reply)
+REQUEST_DECODER(barrier_reply)
+REQUEST_ENCODER(resolve)
+REQUEST_DECODER(resolve_reply)
+
+static int encode_barrier(void *buf, size_t cap, uint8_t version, uint32_t id,
+			  const void *body)
+{
+	(void)body;
+	return ipc_encode_barrier(buf, cap, version, id);
+}
+
+/*
+ * Takes the lock and a request id, encodes and sends the request, and
+ * decodes its reply into rq->reply (a descriptor that came with it
+ * into *rq->fd). Returns 0 (the reply's own status is the caller's to
+ * read), or a negative errno: -ENOTCONN (the connection is broken), the
+ * encoder's error, the exchange's (an ERROR reply's status), or -EPROTO
+ * (a reply that does not decode: the connection is marked broken).
+ */
+static int request(struct utcp *u, const struct request *rq)
+{
+	uint8_t buf[IPC_MSG_MAX];
+	struct ipc_msg m;
+	uint32_t id;
+	int ret, len;
+
+	if (rq->fd)
+		*rq->fd = -1;
+	pthread_mutex_lock(&u->lock);
+	if (u->broken) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	id = take_id(u);
+	len = rq->encode(buf, sizeof(buf), u->version, id, rq->body);
+	if (len < 0) {
+		ret = len;
+		goto out;
+	}
+	ret = exchange_within(u, buf, (size_t)len, id, rq->reply_type, &m,
+			      rq->fd, rq->timeout_ms);
+	if (ret == 0 && rq->decode(&m, rq->reply) != 0) {
+		u->broken = true;
+		ret = -EPROTO;
+		if (rq->fd && *rq->fd >= 0) {
+			close(*rq->fd);
+			*rq->fd = -1;
+		}
+	}
+out:
+	pthread_mutex_unlock(&u->lock);
+	return ret;
+}
+
+/* A reply the daemon should not have sent, seen after request()
+ * returned: the connection is out of step. Returns -EPROTO. */
+static int mark_broken(struct utcp *u)
+{
+	pthread_mutex_lock(&u->lock);
+	u->broken = true;
+	pthread_mutex_unlock(&u->lock);
+	return -EPROTO;
 }
 
 /* ---- the connection ------------------------------------------------ */
@@ -633,10 +745,14 @@ int utcp_udp_setopt(struct utcp *u, int id, const struct utcp_udp_opts *opts)
 {
 	struct ipc_udp_setopt req = {.sock = id};
 	struct ipc_status_only_reply reply;
-	uint8_t buf[IPC_HDR_LEN + IPC_UDP_SETOPT_LEN];
-	struct ipc_msg m;
-	uint32_t msg_id;
-	int ret, len;
+	struct request rq = {encode_udp_setopt,
+			     &req,
+			     IPC_T_UDP_SETOPT_REPLY,
+			     decode_udp_setopt_reply,
+			     &reply,
+			     UTCP_REPLY_TIMEOUT_MS,
+			     NULL};
+	int ret;
 
 	if (id < 0)
 		return -EBADF;
@@ -647,30 +763,8 @@ int utcp_udp_setopt(struct utcp *u, int id, const struct utcp_udp_opts *opts)
 		req.tos = opts->tos;
 	if (opts->set & UTCP_UDP_OPT_TTL)
 		req.ttl = opts->ttl;
-	pthread_mutex_lock(&u->lock);
-	if (u->broken) {
-		ret = -ENOTCONN;
-		goto out;
-	}
-	msg_id = take_id(u);
-	len = ipc_encode_udp_setopt(buf, sizeof(buf), u->version, msg_id, &req);
-	if (len < 0) {
-		ret = len;
-		goto out;
-	}
-	ret = exchange(u, buf, (size_t)len, msg_id, IPC_T_UDP_SETOPT_REPLY, &m,
-		       NULL);
-	if (ret)
-		goto out;
-	if (ipc_decode_udp_setopt_reply(&m, &reply) != 0) {
-		u->broken = true;
-		ret = -EPROTO;
-		goto out;
-	}
-	ret = reply.status;
-out:
-	pthread_mutex_unlock(&u->lock);
-	return ret;
+	ret = request(u, &rq);
+	return ret ? ret : reply.status;
 }
 
 /* ---- TCP ----------------------------------------------------------- */
@@ -1110,51 +1204,37 @@ int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts)
 {
 	struct ipc_tcp_setopt req = {.id = id};
 	struct ipc_status_only_reply reply;
-	uint8_t buf[IPC_HDR_LEN + IPC_TCP_SETOPT_LEN];
-	struct ipc_msg m;
-	uint32_t msg_id;
-	int ret, len;
+	struct request rq = {encode_tcp_setopt,
+			     &req,
+			     IPC_T_TCP_SETOPT_REPLY,
+			     decode_tcp_setopt_reply,
+			     &reply,
+			     UTCP_REPLY_TIMEOUT_MS,
+			     NULL};
+	int ret;
 
 	if (id < 0)
 		return -EBADF;
 	ret = opts_to_ipc(opts, &req.opts);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&u->lock);
-	if (u->broken) {
-		ret = -ENOTCONN;
-		goto out;
-	}
-	msg_id = take_id(u);
-	len = ipc_encode_tcp_setopt(buf, sizeof(buf), u->version, msg_id, &req);
-	if (len < 0) {
-		ret = len;
-		goto out;
-	}
-	ret = exchange(u, buf, (size_t)len, msg_id, IPC_T_TCP_SETOPT_REPLY, &m,
-		       NULL);
-	if (ret)
-		goto out;
-	if (ipc_decode_tcp_setopt_reply(&m, &reply) != 0) {
-		u->broken = true;
-		ret = -EPROTO;
-		goto out;
-	}
-	ret = reply.status;
-out:
-	pthread_mutex_unlock(&u->lock);
-	return ret;
+	ret = request(u, &rq);
+	return ret ? ret : reply.status;
 }
 
 int utcp_tcp_close(struct utcp *u, int id, int fd)
 {
 	struct ipc_tcp_linger req = {.id = id};
 	struct ipc_status_only_reply reply;
-	uint8_t buf[IPC_HDR_LEN + IPC_TCP_LINGER_LEN];
+	struct request rq = {encode_tcp_linger,
+			     &req,
+			     IPC_T_TCP_LINGER_REPLY,
+			     decode_tcp_linger_reply,
+			     &reply,
+			     0,
+			     NULL};
 	struct utcp_tcp_opts o;
-	struct ipc_msg m;
-	uint32_t msg_id;
-	int ret, len;
+	int ret;
 
 	ret = id < 0 ? -EBADF : utcp_tcp_getopt(u, id, &o);
 	if (ret || !o.linger || o.linger_s == 0)
@@ -1162,30 +1242,10 @@ int utcp_tcp_close(struct utcp *u, int id, int fd)
 	/* FIN after what was written; the daemon answers once it is
 	 * acknowledged, or after linger_s. */
 	(void)shutdown(fd, SHUT_WR);
-	pthread_mutex_lock(&u->lock);
-	if (u->broken) {
-		ret = -ENOTCONN;
-		goto out_unlock;
-	}
-	msg_id = take_id(u);
-	len = ipc_encode_tcp_linger(buf, sizeof(buf), u->version, msg_id, &req);
-	if (len < 0) {
-		ret = len;
-		goto out_unlock;
-	}
-	ret = exchange_within(
-	    u, buf, (size_t)len, msg_id, IPC_T_TCP_LINGER_REPLY, &m, NULL,
-	    (int64_t)o.linger_s * 1000 + UTCP_REPLY_TIMEOUT_MS);
-	if (ret)
-		goto out_unlock;
-	if (ipc_decode_tcp_linger_reply(&m, &reply) != 0) {
-		u->broken = true;
-		ret = -EPROTO;
-		goto out_unlock;
-	}
-	ret = reply.status;
-out_unlock:
-	pthread_mutex_unlock(&u->lock);
+	rq.timeout_ms = (int64_t)o.linger_s * 1000 + UTCP_REPLY_TIMEOUT_MS;
+	ret = request(u, &rq);
+	if (ret == 0)
+		ret = reply.status;
 out_close:
 	close(fd);
 	return ret;
@@ -1195,34 +1255,20 @@ int utcp_tcp_getopt(struct utcp *u, int id, struct utcp_tcp_opts *out)
 {
 	struct ipc_tcp_getopt req = {.id = id};
 	struct ipc_tcp_getopt_reply reply;
-	uint8_t buf[IPC_HDR_LEN + IPC_TCP_GETOPT_LEN];
-	struct ipc_msg m;
-	uint32_t msg_id;
-	int ret, len;
+	struct request rq = {encode_tcp_getopt,
+			     &req,
+			     IPC_T_TCP_GETOPT_REPLY,
+			     decode_tcp_getopt_reply,
+			     &reply,
+			     UTCP_REPLY_TIMEOUT_MS,
+			     NULL};
+	int ret;
 
 	if (id < 0)
 		return -EBADF;
-	pthread_mutex_lock(&u->lock);
-	if (u->broken) {
-		ret = -ENOTCONN;
-		goto out;
-	}
-	msg_id = take_id(u);
-	len = ipc_encode_tcp_getopt(buf, sizeof(buf), u->version, msg_id, &req);
-	if (len < 0) {
-		ret = len;
-		goto out;
-	}
-	ret = exchange(u, buf, (size_t)len, msg_id, IPC_T_TCP_GETOPT_REPLY, &m,
-		       NULL);
-	if (ret)
-		goto out;
-	if (ipc_decode_tcp_getopt_reply(&m, &reply) != 0) {
-		u->broken = true;
-		ret = -EPROTO;
-		goto out;
-	}
-	ret = reply.status;
+	ret = request(u, &rq);
+	if (ret == 0)
+		ret = reply.status;
 	if (ret == 0) {
 		*out = (struct utcp_tcp_opts){
 		    .set = reply.opts.set,
@@ -1240,42 +1286,22 @@ int utcp_tcp_getopt(struct utcp *u, int id, struct utcp_tcp_opts *out)
 		    .ttl = reply.opts.ttl,
 		};
 	}
-out:
-	pthread_mutex_unlock(&u->lock);
 	return ret;
 }
 
 int utcp_barrier(struct utcp *u)
 {
 	struct ipc_status_only_reply reply;
-	uint8_t buf[IPC_HDR_LEN + IPC_BARRIER_LEN];
-	struct ipc_msg m;
-	uint32_t id;
-	int ret, len;
+	struct request rq = {encode_barrier,
+			     NULL,
+			     IPC_T_BARRIER_REPLY,
+			     decode_barrier_reply,
+			     &reply,
+			     UTCP_REPLY_TIMEOUT_MS,
+			     NULL};
+	int ret = request(u, &rq);
 
-	pthread_mutex_lock(&u->lock);
-	if (u->broken) {
-		ret = -ENOTCONN;
-		goto out;
-	}
-	id = take_id(u);
-	len = ipc_encode_barrier(buf, sizeof(buf), u->version, id);
-	if (len < 0) {
-		ret = len;
-		goto out;
-	}
-	ret = exchange(u, buf, (size_t)len, id, IPC_T_BARRIER_REPLY, &m, NULL);
-	if (ret)
-		goto out;
-	if (ipc_decode_barrier_reply(&m, &reply) != 0) {
-		u->broken = true;
-		ret = -EPROTO;
-		goto out;
-	}
-	ret = reply.status;
-out:
-	pthread_mutex_unlock(&u->lock);
-	return ret;
+	return ret ? ret : reply.status;
 }
 
 /* ---- status -------------------------------------------------------- */
@@ -1307,6 +1333,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 struct status_caps {
 	size_t interfaces, routes, arp, sockets, counters, tcp, owners, links;
 	size_t route_metrics, dhcp, settings, dhcp_options;
+	size_t dns_servers, dns_cache, dns_search;
 };
 
 static struct in_addr in_addr_of(uint32_t host_order)
@@ -1335,6 +1362,10 @@ IPC_ARP_STATES(SAME_ARP_STATE)
 IPC_ROUTE_KINDS(SAME_ROUTE_KIND)
 IPC_DHCP_STATES(SAME_DHCP_STATE)
 IPC_SOURCES(SAME_SOURCE)
+#define SAME_DNS_CACHE_KIND(id, name)                                          \
+	_Static_assert((int)UTCP_DNS_CACHE_##id == (int)IPC_DNS_CACHE_##id,    \
+		       #id);
+IPC_DNS_CACHE_KINDS(SAME_DNS_CACHE_KIND)
 _Static_assert(UTCP_SERVERS_MAX == IPC_ADDRS_MAX, "addresses");
 _Static_assert(UTCP_DOMAIN_MAX == IPC_DNAME_MAX + 1, "names");
 _Static_assert(sizeof(((struct utcp_dhcp_option *)0)->value) == IPC_BYTES_MAX,
@@ -1434,6 +1465,29 @@ _Static_assert((int)UTCP_PROTO_TCP == (int)IPC_PROTO_TCP, "TCP");
 	X(log_server_source)                                                   \
 	X(ntp_source)                                                          \
 	X(log_port)
+
+#define DNS_SAME(X)                                                            \
+	X(ndots)                                                               \
+	X(cache_entries)                                                       \
+	X(cache_max)                                                           \
+	X(lookups_pending)                                                     \
+	X(lookups_max)                                                         \
+	X(queries_active)                                                      \
+	X(queries_max)
+#define DNS_SERVER_SAME(X)                                                     \
+	X(ifindex)                                                             \
+	X(port)                                                                \
+	X(source)                                                              \
+	X(queries)                                                             \
+	X(answers)                                                             \
+	X(timeouts)                                                            \
+	X(failures)
+#define DNS_CACHE_SAME(X)                                                      \
+	X(qtype)                                                               \
+	X(kind)                                                                \
+	X(ttl_left_s)                                                          \
+	X(hits)                                                                \
+	X(naddrs)
 
 #define FROM_RECORD(field)                                                     \
 	dst->field = _Generic(dst->field,                                      \
@@ -1556,6 +1610,16 @@ static int status_add(struct utcp_status *st, struct status_caps *caps,
 		const struct ipc_rec_search *src = &r->u.search;
 		struct utcp_settings *dst = NULL;
 
+		if (src->ifindex < 0) {
+			/* the resolver's list in use, no interface's */
+			char(*name)[UTCP_DOMAIN_MAX] = APPEND(
+			    st, dns_search, n_dns_search, caps->dns_search);
+
+			if (!name)
+				return -ENOMEM;
+			memcpy(*name, src->name, sizeof(*name));
+			return 0;
+		}
 		/* the latest settings of its interface; else dropped */
 		for (size_t i = st->n_settings; i > 0 && !dst; i--)
 			if (st->settings[i - 1].ifindex == src->ifindex)
@@ -1563,6 +1627,41 @@ static int status_add(struct utcp_status *st, struct status_caps *caps,
 		if (dst && dst->n_search < UTCP_SEARCH_MAX)
 			memcpy(dst->search[dst->n_search++], src->name,
 			       sizeof(dst->search[0]));
+		return 0;
+	}
+	case IPC_REC_DNS: {
+		const struct ipc_rec_dns *src = &r->u.dns;
+		struct utcp_dns_info *dst = &st->dns;
+
+		DNS_SAME(FROM_RECORD)
+		st->has_dns = true;
+		return 0;
+	}
+	case IPC_REC_DNS_SERVER: {
+		const struct ipc_rec_dns_server *src = &r->u.dns_server;
+		struct utcp_dns_server *dst =
+		    APPEND(st, dns_servers, n_dns_servers, caps->dns_servers);
+
+		if (!dst)
+			return -ENOMEM;
+		DNS_SERVER_SAME(FROM_RECORD)
+		dst->address = in_addr_of(src->addr);
+		dst->unresponsive =
+		    (src->flags & IPC_DNS_SERVER_F_UNRESPONSIVE) != 0;
+		return 0;
+	}
+	case IPC_REC_DNS_CACHE: {
+		const struct ipc_rec_dns_cache *src = &r->u.dns_cache;
+		struct utcp_dns_cache_entry *dst =
+		    APPEND(st, dns_cache, n_dns_cache, caps->dns_cache);
+
+		if (!dst)
+			return -ENOMEM;
+		DNS_CACHE_SAME(FROM_RECORD)
+		memcpy(dst->name, src->name, sizeof(dst->name));
+		for (size_t i = 0; i < src->addrs.n; i++)
+			dst->addrs[i] = in_addr_of(src->addrs.a[i]);
+		dst->n_addrs = src->addrs.n;
 		return 0;
 	}
 	case IPC_REC_DHCP_OPTION: {
@@ -1690,6 +1789,12 @@ static void status_link_interfaces(struct utcp_status *st)
 			    st->dhcp_options[i].ifindex)
 				memcpy(st->dhcp_options[i].interface,
 				       st->interfaces[k].name, UTCP_IFNAME_MAX);
+	for (i = 0; i < st->n_dns_servers; i++)
+		for (k = 0; k < st->n_interfaces; k++)
+			if (st->interfaces[k].index ==
+			    st->dns_servers[i].ifindex)
+				memcpy(st->dns_servers[i].interface,
+				       st->interfaces[k].name, UTCP_IFNAME_MAX);
 }
 
 int utcp_status(struct utcp *u, struct utcp_status **out)
@@ -1795,6 +1900,9 @@ void utcp_status_free(struct utcp_status *st)
 	free(st->dhcp);
 	free(st->settings);
 	free(st->dhcp_options);
+	free(st->dns_servers);
+	free(st->dns_cache);
+	free(st->dns_search);
 	free(st);
 }
 
@@ -2120,6 +2228,11 @@ bool utcp_dhcp_option_text(const struct utcp_dhcp_option *o, char *buf,
 	return false;
 }
 
+const char *utcp_dns_cache_kind_name(enum utcp_dns_cache_kind kind)
+{
+	return ipc_dns_cache_kind_name(kind);
+}
+
 const char *utcp_dhcp_state_name(enum utcp_dhcp_state state)
 {
 	return ipc_dhcp_state_name((unsigned)state);
@@ -2213,4 +2326,228 @@ static const char *const dhcp_option_names[256] = {
 const char *utcp_dhcp_option_name(uint8_t code)
 {
 	return dhcp_option_names[code];
+}
+
+/* ---- names --------------------------------------------------------- */
+
+#define SAME_DNS_SOURCE(id, name)                                              \
+	_Static_assert((int)UTCP_DNS_##id == (int)IPC_DNS_SRC_##id, #id);
+IPC_DNS_SOURCES(SAME_DNS_SOURCE)
+_Static_assert(UTCP_RESOLVE_ADDRS_MAX == IPC_RESOLVE_ADDRS_MAX, "addresses");
+_Static_assert(sizeof(((struct utcp_lookup *)0)->name) >= IPC_DNAME_MAX + 1,
+	       "names");
+
+/* A RESOLVE status as an EAI_* code (errno set for EAI_SYSTEM). */
+static int resolve_error(int status)
+{
+	switch (status) {
+	case -EINVAL:
+		return EAI_NONAME; /* not a valid name */
+	case -EMFILE:
+	case -ENOBUFS:
+		return EAI_AGAIN; /* this client's or the daemon's limit */
+	case -ENOMEM:
+		return EAI_MEMORY;
+	default:
+		/* -EOPNOTSUPP: a daemon without RESOLVE; -ENOSYS: one
+		 * without a resolver; the connection's errors */
+		errno = -status;
+		return EAI_SYSTEM;
+	}
+}
+
+int utcp_resolve_start(struct utcp *u, const char *name, int family, int *fd)
+{
+	struct ipc_resolve req = {0};
+	struct ipc_resolve_reply reply;
+	struct request rq = {encode_resolve,
+			     &req,
+			     IPC_T_RESOLVE_REPLY,
+			     decode_resolve_reply,
+			     &reply,
+			     UTCP_REPLY_TIMEOUT_MS,
+			     fd};
+	size_t n;
+	int ret;
+
+	*fd = -1;
+	switch (family) {
+	case AF_UNSPEC:
+		req.want = IPC_RESOLVE_WANT_ALL;
+		break;
+	case AF_INET:
+		req.want = IPC_RESOLVE_WANT_A;
+		break;
+	case AF_INET6:
+		req.want = IPC_RESOLVE_WANT_AAAA;
+		break;
+	default:
+		return EAI_FAMILY;
+	}
+	/* What the wire cannot carry is no name the daemon would know. */
+	n = name ? strnlen(name, IPC_DNAME_MAX + 1) : 0;
+	if (n == 0 || n > IPC_DNAME_MAX)
+		return EAI_NONAME;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 ||
+		    (unsigned char)name[i] >= 0x7f)
+			return EAI_NONAME;
+	memcpy(req.name, name, n);
+	ret = request(u, &rq);
+	if (ret == 0 && (reply.status == 0) != (*fd >= 0)) {
+		/* a descriptor without success, or success without one */
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		ret = mark_broken(u);
+	}
+	if (ret == 0)
+		ret = reply.status;
+	if (ret == 0)
+		ret = set_nonblock(*fd);
+	if (ret == 0)
+		return 0;
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return resolve_error(ret);
+}
+
+int utcp_resolve_finish(int fd, struct utcp_lookup **out)
+{
+	uint8_t buf[IPC_RESOLVE_RESULT_MAX + 1];
+	struct ipc_resolve_addr addrs[IPC_RESOLVE_ADDRS_MAX];
+	struct ipc_resolve_result r;
+	struct utcp_lookup *l;
+	ssize_t n;
+	int err;
+
+	*out = NULL;
+	do
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return EAI_INPROGRESS;
+	err = n < 0 ? errno : 0;
+	close(fd);
+	if (n <= 0) {
+		/* the daemon's end closed without a result */
+		errno = n == 0 ? ECONNRESET : err;
+		return EAI_SYSTEM;
+	}
+	/* one byte more than the largest packet: a longer one is too */
+	if ((size_t)n > IPC_RESOLVE_RESULT_MAX ||
+	    ipc_resolve_result_decode(buf, (size_t)n, &r, addrs) != 0) {
+		errno = EBADMSG;
+		return EAI_SYSTEM;
+	}
+	switch (r.status) {
+	case IPC_DNS_OK:
+		break;
+	case IPC_DNS_NONAME:
+		return EAI_NONAME;
+	case IPC_DNS_NODATA:
+		return EAI_NODATA;
+	case IPC_DNS_AGAIN:
+		return EAI_AGAIN;
+	default:
+		return EAI_FAIL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return EAI_MEMORY;
+	memcpy(l->name, r.name, sizeof(r.name));
+	l->source = (enum utcp_dns_source)r.source;
+	l->server = in_addr_of(r.server);
+	l->server_port = r.server_port;
+	l->n = r.naddrs;
+	for (size_t i = 0; i < l->n; i++) {
+		struct utcp_dns_addr *a = &l->addrs[i];
+
+		a->ttl = addrs[i].ttl;
+		if (addrs[i].family == 4) {
+			a->family = AF_INET;
+			memcpy(&a->addr.v4, addrs[i].addr, 4);
+		} else {
+			a->family = AF_INET6;
+			memcpy(&a->addr.v6, addrs[i].addr, 16);
+		}
+	}
+	*out = l;
+	return 0;
+}
+
+int utcp_resolve(struct utcp *u, const char *name, int family,
+		 struct utcp_lookup **out)
+{
+	int fd, err, ret;
+
+	*out = NULL;
+	ret = utcp_resolve_start(u, name, family, &fd);
+	if (ret)
+		return ret;
+	err = wait_fd(fd, POLLIN, now_ms() + UTCP_RESOLVE_TIMEOUT_MS);
+	if (err) {
+		close(fd); /* gives the lookup up */
+		if (err == -ETIMEDOUT)
+			return EAI_AGAIN;
+		errno = -err;
+		return EAI_SYSTEM;
+	}
+	ret = utcp_resolve_finish(fd, out);
+	if (ret == EAI_INPROGRESS) {
+		/* readable yet nothing to read: cannot be */
+		close(fd);
+		errno = EPROTO;
+		ret = EAI_SYSTEM;
+	}
+	return ret;
+}
+
+void utcp_lookup_free(struct utcp_lookup *l)
+{
+	free(l);
+}
+
+const char *utcp_dns_source_name(enum utcp_dns_source source)
+{
+	return ipc_dns_source_name(source);
+}
+
+int utcp_tcp_connect_name(struct utcp *u, const char *host, uint16_t port,
+			  int timeout_ms, const struct utcp_tcp_opts *opts,
+			  struct utcp_tcp_info *info, int *gai_err)
+{
+	struct utcp_lookup *l;
+	struct in_addr a;
+	int ret;
+
+	if (gai_err)
+		*gai_err = 0;
+	if (!host)
+		return -EINVAL;
+	if (inet_pton(AF_INET, host, &a) == 1)
+		return utcp_tcp_connect(u, a, port, timeout_ms, opts, 0, info);
+	ret = utcp_resolve(u, host, AF_INET, &l);
+	if (ret) {
+		if (gai_err)
+			*gai_err = ret;
+		return ret == EAI_NONAME || ret == EAI_NODATA ? -ENOENT
+							      : -EAGAIN;
+	}
+	ret = -EHOSTUNREACH;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->addrs[i].family != AF_INET)
+			continue;
+		ret = utcp_tcp_connect(u, l->addrs[i].addr.v4, port, timeout_ms,
+				       opts, 0, info);
+		/* the next address, unless the call itself is wrong or
+		 * the daemon went */
+		if (ret >= 0 || ret == -EINVAL || ret == -ENOTCONN ||
+		    ret == -EPIPE)
+			break;
+	}
+	utcp_lookup_free(l);
+	return ret;
 }

@@ -569,6 +569,45 @@ enum utcp_source {
 #define UTCP_DOMAIN_MAX	 256 /* a domain name with its NUL */
 #define UTCP_SEARCH_MAX	 8   /* search list entries */
 
+/* The stub resolver's settings and what it holds now. */
+struct utcp_dns_info {
+	unsigned ndots;
+	uint32_t cache_entries, cache_max;
+	uint32_t lookups_pending, lookups_max;
+	uint32_t queries_active, queries_max; /* questions on the wire */
+};
+
+/* A server the resolver asks. */
+struct utcp_dns_server {
+	int ifindex; /* the interface whose settings list it */
+	char interface[UTCP_IFNAME_MAX];
+	struct in_addr address;
+	uint16_t port;
+	enum utcp_source source; /* config or lease */
+	bool unresponsive;	 /* timed out, not answered since */
+	uint64_t queries, answers, timeouts;
+	uint64_t failures; /* SERVFAIL, REFUSED, transport errors */
+};
+
+/* What a cache entry holds. */
+enum utcp_dns_cache_kind {
+	UTCP_DNS_CACHE_POSITIVE, /* addresses */
+	UTCP_DNS_CACHE_NXDOMAIN, /* the name does not exist */
+	UTCP_DNS_CACHE_NODATA,	 /* no address of its type */
+};
+
+/* A live entry of the resolver's cache. */
+struct utcp_dns_cache_entry {
+	char name[UTCP_DOMAIN_MAX];
+	uint16_t qtype; /* 1 A, 28 AAAA */
+	enum utcp_dns_cache_kind kind;
+	uint32_t ttl_left_s;
+	uint64_t hits;
+	uint16_t naddrs;			/* all of the entry's */
+	struct in_addr addrs[UTCP_SERVERS_MAX]; /* its first IPv4 ones */
+	size_t n_addrs;
+};
+
 /* What one interface is configured with, and from where. */
 struct utcp_settings {
 	int ifindex;
@@ -637,6 +676,16 @@ struct utcp_status {
 	/* the options of every bound lease, per interface in order */
 	struct utcp_dhcp_option *dhcp_options;
 	size_t n_dhcp_options;
+	/* The stub resolver: false (and the rest empty) from a daemon that
+	 * does not send it. */
+	bool has_dns;
+	struct utcp_dns_info dns;
+	struct utcp_dns_server *dns_servers; /* in order of preference */
+	size_t n_dns_servers;
+	struct utcp_dns_cache_entry *dns_cache; /* most recently used first */
+	size_t n_dns_cache;
+	char (*dns_search)[UTCP_DOMAIN_MAX]; /* the search list in use */
+	size_t n_dns_search;
 };
 
 /*
@@ -659,6 +708,9 @@ const char *utcp_tcp_state_name(enum utcp_tcp_state state);
 
 /* "connected", "static", "dhcp". */
 const char *utcp_route_kind_name(enum utcp_route_kind kind);
+
+/* "positive", "nxdomain", "nodata"; "?" for others. */
+const char *utcp_dns_cache_kind_name(enum utcp_dns_cache_kind kind);
 
 /* "BOUND", "INIT-REBOOT", ... as RFC 2131 spells them; "?" for others. */
 const char *utcp_dhcp_state_name(enum utcp_dhcp_state state);

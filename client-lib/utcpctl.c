@@ -1,7 +1,8 @@
 /*
  * utcpctl.c - inspect a running utcpd
  *
- *     utcpctl [-S PATH] status [--json]
+ *     utcpctl [-S PATH] [--json] status [--json]
+ *     utcpctl [-S PATH] [--json] resolve [-4|-6] [--json] NAME
  *     utcpctl [-S PATH] barrier
  *
  * status fetches the daemon's status through libutcp and prints it:
@@ -12,6 +13,13 @@
  * of its settings came from, and every option of its lease, decoded
  * where the option is known (utcp_dhcp_option_text) and in hex
  * otherwise.
+ * The daemon's stub resolver shows as a "dns" part: its servers with
+ * their interface, source and counters, the search list and the cache.
+ * resolve looks a name up through the daemon (utcp_resolve) and prints
+ * the answer one item a line ("name:", "canonical:", "source:",
+ * "address:"), or as one JSON object; a failed lookup is its
+ * gai_strerror() text on stderr (or a JSON object with "error") and
+ * exit status 1. Both formats are relied on by the integration tests.
  * barrier returns once the daemon has processed
  * every frame that had reached its TAPs (utcp_barrier).
  * Exit status: 0 on success, 1 when the daemon cannot be reached or
@@ -19,8 +27,10 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +39,13 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: utcpctl [-S PATH] status [--json]\n"
+	fprintf(f, "usage: utcpctl [-S PATH] [--json] status\n"
+		   "       utcpctl [-S PATH] [--json] resolve [-4|-6] NAME\n"
 		   "       utcpctl [-S PATH] barrier\n"
 		   "  -S PATH  the daemon's control socket (default: "
-		   "$" UTCP_SOCKET_ENV " or " UTCP_DEFAULT_SOCKET ")\n");
+		   "$" UTCP_SOCKET_ENV " or " UTCP_DEFAULT_SOCKET ")\n"
+		   "  --json   one JSON object on stdout\n"
+		   "  -4, -6   IPv4 (A) or IPv6 (AAAA) addresses only\n");
 }
 
 static const char *addr_str(struct in_addr a, char buf[INET_ADDRSTRLEN])
@@ -250,6 +263,71 @@ static void json_settings(const struct utcp_status *st, int index)
 	printf(", \"ntp_source\": \"%s\"", utcp_source_name(s->ntp_source));
 }
 
+/* A cache entry's type: "A", "AAAA", or the number. */
+static const char *qtype_name(uint16_t qtype, char buf[8])
+{
+	if (qtype == 1)
+		return "A";
+	if (qtype == 28)
+		return "AAAA";
+	snprintf(buf, 8, "%u", qtype);
+	return buf;
+}
+
+/* ", \"dns\": {...}": the stub resolver, null from a daemon without. */
+static void json_dns(const struct utcp_status *st)
+{
+	const struct utcp_dns_info *d = &st->dns;
+	char buf[INET_ADDRSTRLEN], type[8];
+	size_t i;
+
+	if (!st->has_dns) {
+		fputs(", \"dns\": null", stdout);
+		return;
+	}
+	printf(", \"dns\": {\"ndots\": %u, \"search\": [", d->ndots);
+	for (i = 0; i < st->n_dns_search; i++) {
+		fputs(i ? ", " : "", stdout);
+		json_string(st->dns_search[i]);
+	}
+	printf("], \"cache_entries\": %" PRIu32 ", \"cache_max\": %" PRIu32
+	       ", \"lookups_pending\": %" PRIu32 ", \"lookups_max\": %" PRIu32
+	       ", \"queries_active\": %" PRIu32 ", \"queries_max\": %" PRIu32
+	       ", \"servers\": [",
+	       d->cache_entries, d->cache_max, d->lookups_pending,
+	       d->lookups_max, d->queries_active, d->queries_max);
+	for (i = 0; i < st->n_dns_servers; i++) {
+		const struct utcp_dns_server *v = &st->dns_servers[i];
+
+		printf("%s{\"interface\": ", i ? ", " : "");
+		json_string(v->interface);
+		printf(", \"address\": \"%s\", \"port\": %u, \"source\": "
+		       "\"%s\", \"unresponsive\": %s, \"queries\": %" PRIu64
+		       ", \"answers\": %" PRIu64 ", \"timeouts\": %" PRIu64
+		       ", \"failures\": %" PRIu64 "}",
+		       addr_str(v->address, buf), v->port,
+		       utcp_source_name(v->source),
+		       v->unresponsive ? "true" : "false", v->queries,
+		       v->answers, v->timeouts, v->failures);
+	}
+	fputs("], \"cache\": [", stdout);
+	for (i = 0; i < st->n_dns_cache; i++) {
+		const struct utcp_dns_cache_entry *e = &st->dns_cache[i];
+
+		printf("%s{\"name\": ", i ? ", " : "");
+		json_string(e->name);
+		printf(", \"type\": \"%s\", \"kind\": \"%s\", \"ttl_left\": "
+		       "%" PRIu32 ", \"hits\": %" PRIu64 ", \"naddrs\": %u, "
+		       "\"addresses\": ",
+		       qtype_name(e->qtype, type),
+		       utcp_dns_cache_kind_name(e->kind), e->ttl_left_s,
+		       e->hits, e->naddrs);
+		json_addrs(e->addrs, e->n_addrs);
+		putchar('}');
+	}
+	fputs("]}", stdout);
+}
+
 static void print_json(const struct utcp_status *st)
 {
 	char buf[INET_ADDRSTRLEN], mac[18];
@@ -363,7 +441,9 @@ static void print_json(const struct utcp_status *st)
 		json_string(st->counters[i].name);
 		printf(": %" PRIu64, st->counters[i].value);
 	}
-	fputs("}, \"owners\": [", stdout);
+	putchar('}');
+	json_dns(st);
+	fputs(", \"owners\": [", stdout);
 	for (i = 0; i < st->n_owners; i++) {
 		const struct utcp_owner *o = &st->owners[i];
 
@@ -482,6 +562,58 @@ static void text_settings(const struct utcp_interface *f,
 		printf(" none");
 	}
 	putchar('\n');
+}
+
+/* The stub resolver: its servers, search list, limits and cache. */
+static void text_dns(const struct utcp_status *st)
+{
+	const struct utcp_dns_info *d = &st->dns;
+	char buf[INET_ADDRSTRLEN], where[32], type[8];
+	size_t i;
+
+	if (!st->has_dns)
+		return;
+	printf("\ndns\n");
+	printf("  lookups %" PRIu32 "/%" PRIu32 "  queries %" PRIu32 "/%" PRIu32
+	       "  cache %" PRIu32 "/%" PRIu32 "  ndots %u\n",
+	       d->lookups_pending, d->lookups_max, d->queries_active,
+	       d->queries_max, d->cache_entries, d->cache_max, d->ndots);
+	printf("  search");
+	for (i = 0; i < st->n_dns_search; i++)
+		printf(" %s", st->dns_search[i]);
+	printf("%s\n", st->n_dns_search ? "" : " none");
+	if (st->n_dns_servers == 0)
+		printf("  server none\n");
+	for (i = 0; i < st->n_dns_servers; i++) {
+		const struct utcp_dns_server *v = &st->dns_servers[i];
+
+		snprintf(where, sizeof(where), "%s:%u",
+			 addr_str(v->address, buf), v->port);
+		printf("  server %-21s dev %-10s %-6s queries %" PRIu64
+		       "  answers %" PRIu64 "  timeouts %" PRIu64
+		       "  failures %" PRIu64 "%s\n",
+		       where, v->interface, utcp_source_name(v->source),
+		       v->queries, v->answers, v->timeouts, v->failures,
+		       v->unresponsive ? "  (unresponsive)" : "");
+	}
+	printf("\ndns cache (%zu)\n", st->n_dns_cache);
+	for (i = 0; i < st->n_dns_cache; i++) {
+		const struct utcp_dns_cache_entry *e = &st->dns_cache[i];
+
+		printf("  %-30s %-4s %-8s ttl %" PRIu32 " s  hits %" PRIu64,
+		       e->name, qtype_name(e->qtype, type),
+		       utcp_dns_cache_kind_name(e->kind), e->ttl_left_s,
+		       e->hits);
+		if (e->kind == UTCP_DNS_CACHE_POSITIVE) {
+			printf("  addresses %u", e->naddrs);
+			if (e->n_addrs)
+				putchar(':');
+			text_addrs(e->addrs, e->n_addrs);
+			if (e->naddrs > e->n_addrs && e->n_addrs)
+				printf(" ...");
+		}
+		putchar('\n');
+	}
 }
 
 static void print_text(const struct utcp_status *st)
@@ -632,6 +764,8 @@ static void print_text(const struct utcp_status *st)
 		       l->syn_shed_times, l->syn_drops, l->kernel_drops);
 	}
 
+	text_dns(st);
+
 	printf("\npacket pool\n"
 	       "  small  %u in use, %u allocated, max %u\n"
 	       "  large  %u in use, %u allocated, max %u\n",
@@ -652,11 +786,25 @@ static void print_text(const struct utcp_status *st)
 		printf("  (all zero)\n");
 }
 
-static int cmd_status(const char *path, int argc, char **argv)
+/* The control connection, or NULL after saying why on stderr. */
+static struct utcp *open_daemon(const char *path)
+{
+	const char *env = getenv(UTCP_SOCKET_ENV);
+	struct utcp *u;
+	int err;
+
+	u = utcp_open(path, &err);
+	if (!u)
+		fprintf(stderr, "utcpctl: cannot reach utcpd at %s: %s\n",
+			path ? path : (env && *env ? env : UTCP_DEFAULT_SOCKET),
+			utcp_strerror(err));
+	return u;
+}
+
+static int cmd_status(const char *path, bool json, int argc, char **argv)
 {
 	struct utcp_status *st;
 	struct utcp *u;
-	bool json = false;
 	int i, err;
 
 	for (i = 0; i < argc; i++) {
@@ -670,17 +818,9 @@ static int cmd_status(const char *path, int argc, char **argv)
 			return 2;
 		}
 	}
-	u = utcp_open(path, &err);
-	if (!u) {
-		fprintf(
-		    stderr, "utcpctl: cannot reach utcpd at %s: %s\n",
-		    path ? path
-			 : (getenv(UTCP_SOCKET_ENV) && *getenv(UTCP_SOCKET_ENV)
-				? getenv(UTCP_SOCKET_ENV)
-				: UTCP_DEFAULT_SOCKET),
-		    utcp_strerror(err));
+	u = open_daemon(path);
+	if (!u)
 		return 1;
-	}
 	err = utcp_status(u, &st);
 	utcp_close(u);
 	if (err) {
@@ -692,6 +832,135 @@ static int cmd_status(const char *path, int argc, char **argv)
 	else
 		print_text(st);
 	utcp_status_free(st);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("utcpctl: stdout");
+		return 1;
+	}
+	return 0;
+}
+
+/* A failed lookup's word in JSON. */
+static const char *gai_error_name(int err)
+{
+	switch (err) {
+	case EAI_NONAME:
+		return "noname";
+	case EAI_NODATA:
+		return "nodata";
+	case EAI_AGAIN:
+		return "again";
+	case EAI_FAIL:
+		return "fail";
+	default:
+		return "system";
+	}
+}
+
+static void resolve_text(const char *name, const struct utcp_lookup *l)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	printf("name: %s\ncanonical: %s\nsource: %s", name, l->name,
+	       utcp_dns_source_name(l->source));
+	if (l->source == UTCP_DNS_NETWORK || l->source == UTCP_DNS_CACHE)
+		printf(" %s:%u",
+		       inet_ntop(AF_INET, &l->server, buf, sizeof(buf)),
+		       l->server_port);
+	putchar('\n');
+	for (size_t i = 0; i < l->n; i++) {
+		const struct utcp_dns_addr *a = &l->addrs[i];
+
+		printf("address: %s ttl %" PRIu32 "\n",
+		       inet_ntop(a->family, &a->addr, buf, sizeof(buf)),
+		       a->ttl);
+	}
+}
+
+static void resolve_json(const char *name, const struct utcp_lookup *l)
+{
+	char buf[INET6_ADDRSTRLEN];
+	bool server =
+	    l->source == UTCP_DNS_NETWORK || l->source == UTCP_DNS_CACHE;
+
+	fputs("{\"name\": ", stdout);
+	json_string(name);
+	fputs(", \"canonical\": ", stdout);
+	json_string(l->name);
+	printf(", \"source\": \"%s\", \"server\": ",
+	       utcp_dns_source_name(l->source));
+	json_addr(server, l->server);
+	printf(", \"server_port\": %u, \"addresses\": [",
+	       server ? l->server_port : 0);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct utcp_dns_addr *a = &l->addrs[i];
+
+		printf("%s{\"family\": \"%s\", \"address\": \"%s\", "
+		       "\"ttl\": %" PRIu32 "}",
+		       i ? ", " : "", a->family == AF_INET ? "inet" : "inet6",
+		       inet_ntop(a->family, &a->addr, buf, sizeof(buf)),
+		       a->ttl);
+	}
+	fputs("]}\n", stdout);
+}
+
+static int cmd_resolve(const char *path, bool json, int argc, char **argv)
+{
+	struct utcp_lookup *l;
+	const char *name = NULL;
+	int family = AF_UNSPEC, err, saved;
+	struct utcp *u;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[i], "-4") == 0 && family != AF_INET6) {
+			family = AF_INET;
+		} else if (strcmp(argv[i], "-6") == 0 && family != AF_INET) {
+			family = AF_INET6;
+		} else if (argv[i][0] != '-' && !name) {
+			name = argv[i];
+		} else {
+			fprintf(stderr,
+				"utcpctl: resolve: unexpected argument %s\n",
+				argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!name) {
+		fprintf(stderr, "utcpctl: resolve: a name is needed\n");
+		usage(stderr);
+		return 2;
+	}
+	u = open_daemon(path);
+	if (!u)
+		return 1;
+	err = utcp_resolve(u, name, family, &l);
+	saved = errno;
+	utcp_close(u);
+	if (err) {
+		if (json) {
+			fputs("{\"name\": ", stdout);
+			json_string(name);
+			printf(", \"error\": \"%s\", \"message\": ",
+			       gai_error_name(err));
+			json_string(gai_strerror(err));
+			fputs("}\n", stdout);
+		} else if (err == EAI_SYSTEM) {
+			fprintf(stderr, "utcpctl: %s: %s: %s\n", name,
+				gai_strerror(err), strerror(saved));
+		} else {
+			fprintf(stderr, "utcpctl: %s: %s\n", name,
+				gai_strerror(err));
+		}
+		fflush(stdout);
+		return 1;
+	}
+	if (json)
+		resolve_json(name, l);
+	else
+		resolve_text(name, l);
+	utcp_lookup_free(l);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		perror("utcpctl: stdout");
 		return 1;
@@ -727,13 +996,22 @@ static int cmd_barrier(const char *path, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
 	const char *path = NULL;
+	bool json = false;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+S:h")) != -1) {
+	while ((opt = getopt_long(argc, argv, "+S:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'S':
 			path = optarg;
+			break;
+		case 'j':
+			json = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -748,7 +1026,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(argv[optind], "status") == 0)
-		return cmd_status(path, argc - optind - 1, argv + optind + 1);
+		return cmd_status(path, json, argc - optind - 1,
+				  argv + optind + 1);
+	if (strcmp(argv[optind], "resolve") == 0)
+		return cmd_resolve(path, json, argc - optind - 1,
+				   argv + optind + 1);
 	if (strcmp(argv[optind], "barrier") == 0)
 		return cmd_barrier(path, argc - optind - 1, argv + optind + 1);
 	fprintf(stderr, "utcpctl: unknown command %s\n", argv[optind]);

@@ -11,11 +11,12 @@
  *   control_udp.c     UDP_OPEN, the UDP data path, STACK_EV_UDP_*
  *   control_tcp.c     TCP_CONNECT, TCP_LISTEN, TCP_SETOPT, STACK_EV_TCP_*
  *   control_status.c  STATUS
+ *   control_dns.c     RESOLVE, the resolver's results
  *
  * Those include control_client.h and nothing of each other: the
- * include graph is main -> control -> {udp, tcp, status} -> client.
+ * include graph is main -> control -> {udp, tcp, status, dns} -> client.
  * Tearing a client down (client_destroy: its UDP sockets, a blocking
- * connect it waits for, then the client) is here, and reached from
+ * connect it waits for, its lookups, then the client) is here, and reached from
  * control_client.c through ctl->client_destroy.
  *
  * Limits (control_limits.c has the whole table): clients_max control
@@ -53,6 +54,7 @@
 #include <unistd.h>
 
 #include "control_client.h"
+#include "control_dns.h"
 #include "control_limits.h"
 #include "control_status.h"
 #include "control_tcp.h"
@@ -91,7 +93,8 @@ static int handle_hello(struct control_client *c, const struct ipc_msg *m)
 		c->closing = true;
 	} else {
 		r.version = (uint16_t)hi;
-		r.capabilities = IPC_CAP_UDP | IPC_CAP_TCP | IPC_CAP_BARRIER;
+		r.capabilities = IPC_CAP_UDP | IPC_CAP_TCP | IPC_CAP_BARRIER |
+				 IPC_CAP_RESOLVE;
 		r.msg_max = IPC_MSG_MAX;
 	}
 	len = ipc_encode_hello_reply(buf, sizeof(buf), IPC_VERSION_MIN, m->id,
@@ -234,15 +237,17 @@ static const struct {
     {IPC_T_TCP_GETOPT, handle_tcp_getopt},
     {IPC_T_UDP_SETOPT, handle_udp_setopt},
     {IPC_T_TCP_LINGER, handle_tcp_linger},
+    {IPC_T_RESOLVE, control_dns_resolve},
 };
 
 /* Tears the client down (ctl->client_destroy): its UDP sockets (after
  * what their applications had written), a blocking connect it waits
- * for, then the client itself. */
+ * for, its lookups, then the client itself. */
 static void client_destroy(struct control_client *c)
 {
 	control_udp_client_gone(c);
 	control_tcp_client_gone(c->ctl, c);
+	control_dns_client_gone(c);
 	control_client_free(c);
 }
 

@@ -40,6 +40,7 @@ struct control_client;
 struct control_socket;
 struct ucred;
 struct control_tcp;
+struct control_lookup;
 
 /* What the limits count (control_limits.c). */
 enum control_kind {
@@ -104,6 +105,7 @@ struct control_client {
 	unsigned outq_head, outq_count;
 	struct control_stream *stream;	/* a STATUS being sent */
 	struct control_socket *sockets; /* control_udp.c */
+	struct control_lookup *lookups; /* control_dns.c: RESOLVEs pending */
 	bool reply_pending; /* a deferred reply (blocking TCP connect) */
 };
 

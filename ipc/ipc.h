@@ -481,12 +481,12 @@ struct ipc_error {
  * The reply comes at once: status 0 with the lookup's id and exactly
  * one descriptor (a SOCK_SEQPACKET socket) in SCM_RIGHTS, or -EINVAL
  * (a bad name or want), -EMFILE (the client's lookups pending are at
- * [dns] client_lookups_max), -ENOBUFS (the daemon's, lookups_max),
- * -ENOSYS (no resolver), and no descriptor. The result arrives later on
- * the descriptor as one packet (IPC_RESOLVE_RESULT), after which the
- * daemon closes its end: the descriptor is readable (POLLIN) exactly
- * when the result is there, so it fits any event loop. Closing it
- * early abandons the lookup.
+ * [dns] client_lookups_max), -ENOBUFS (the daemon's, lookups_max, or
+ * it is out of descriptors or memory), -ENOSYS (no resolver), and no
+ * descriptor. The result arrives later on the descriptor as one packet
+ * (IPC_RESOLVE_RESULT), after which the daemon closes its end: the
+ * descriptor is readable (POLLIN) exactly when the result is there, so
+ * it fits any event loop. Closing it early abandons the lookup.
  */
 #define IPC_RESOLVE_WANT_A    0x1u
 #define IPC_RESOLVE_WANT_AAAA 0x2u

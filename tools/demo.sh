@@ -11,21 +11,25 @@
 # in it, the kernel's side holding the configured gateway address
 # (10.0.0.1/24), and runs dnsmasq there as the network's DHCP server: it
 # hands the daemon's MAC the configured address (10.0.0.2) with router,
-# DNS server and domain. utcpd starts with conf/utcpd.conf turned to
-# DHCP (no address, gateway or dns keys; its leases in a temporary
-# state directory), gets its lease, and the namespace's kernel is its
-# peer across the TAP. Then the kernel pings the daemon, sends it a UDP
-# datagram with socat that `utcp-nc -u -l` prints, utcp-nc talks TCP to
-# a kernel echo server, and `utcpctl status` shows the daemon's state
-# with its lease. Everything is removed on exit; nothing leaves the
-# namespace, and the control socket lives in a temporary directory
-# (--socket), so /run is not touched.
+# DNS server (itself) and domain, and answers DNS for demo.test. utcpd
+# starts with conf/utcpd.conf turned to DHCP (no address, gateway or dns
+# keys; its leases in a temporary state directory), gets its lease, and
+# the namespace's kernel is its peer across the TAP. Then the kernel
+# pings the daemon, sends it a UDP datagram with socat that
+# `utcp-nc -u -l` prints, `utcpctl resolve` looks echo.demo.test up
+# through the daemon's stub resolver (the server the lease named), and
+# utcp-nc talks TCP to a kernel echo server by that name; `utcpctl
+# status` shows the daemon's state with its lease and resolver.
+# Everything is removed on exit; nothing leaves the namespace, and the
+# control socket lives in a temporary directory (--socket), so /run is
+# not touched.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 conf=$root/conf/utcpd.conf
 build=$root/build-demo
 udp_port=7000
+echo_name=echo.demo.test # dnsmasq's name for the kernel's side
 
 step() {
 	if [[ -t 1 ]]; then
@@ -120,7 +124,8 @@ ip -n "$ns" tuntap add dev "$tap" mode tap
 ip -n "$ns" addr add "$kernel_ip/$prefix" dev "$tap"
 ip -n "$ns" link set "$tap" up
 ip netns exec "$ns" dnsmasq --no-daemon --conf-file=/dev/null --no-hosts \
-	--no-resolv --port=0 --interface="$tap" --bind-interfaces \
+	--no-resolv --interface="$tap" --bind-interfaces \
+	--local=/demo.test/ "--host-record=$echo_name,$kernel_ip" --local-ttl=300 \
 	--dhcp-authoritative --dhcp-range="$net.100,$net.200,2m" \
 	--dhcp-host="$mac,$daemon_ip" \
 	--dhcp-option="option:router,$kernel_ip" \
@@ -128,7 +133,7 @@ ip netns exec "$ns" dnsmasq --no-daemon --conf-file=/dev/null --no-hosts \
 	--dhcp-option=option:domain-name,demo.test \
 	--dhcp-leasefile="$tmp/dnsmasq.leases" 2>"$tmp/dnsmasq.log" &
 dnsmasq_pid=$!
-echo "dnsmasq hands $mac the address $daemon_ip"
+echo "dnsmasq hands $mac the address $daemon_ip, and says $echo_name is $kernel_ip"
 
 # conf/utcpd.conf without its static address, gateway and DNS server:
 # the lease gives them.
@@ -181,8 +186,13 @@ done
 echo "utcp-nc received: $(cat "$tmp/received")"
 [[ $(cat "$tmp/received") == "$message" ]] || die "the datagram arrived changed"
 
+step "DNS: utcpctl resolve -4 $echo_name (asks dnsmasq, the lease's DNS server)"
+"$utcpctl" -S "$sock" resolve -4 "$echo_name"
+step "DNS: the same again, from the daemon's cache"
+"$utcpctl" -S "$sock" resolve -4 "$echo_name"
+
 tcp_port=7001
-step "TCP: utcp-nc connects to a kernel echo server (socat) on $kernel_ip:$tcp_port"
+step "TCP: utcp-nc connects by name to a kernel echo server (socat) on $echo_name:$tcp_port"
 ip netns exec "$ns" socat "TCP-LISTEN:$tcp_port,bind=$kernel_ip,reuseaddr" EXEC:cat &
 socat_pid=$!
 for ((i = 0; i < 200; i++)); do
@@ -191,7 +201,7 @@ for ((i = 0; i < 200; i++)); do
 done
 message="hello over µTCP, $(date -u +%H:%M:%S)"
 echo "sending: $message"
-echoed=$(echo "$message" | timeout 10 "$utcp_nc" -S "$sock" "$kernel_ip" "$tcp_port") ||
+echoed=$(echo "$message" | timeout 10 "$utcp_nc" -S "$sock" "$echo_name" "$tcp_port") ||
 	die "utcp-nc failed"
 echo "echoed back: $echoed"
 [[ $echoed == "$message" ]] || die "the echo differs"

@@ -30,10 +30,17 @@
  * releases it. FAKE_MALFORMED answers the first request after HELLO with
  * one of a table of broken replies; FAKE_NO_TCP is a daemon that knows
  * none of the TCP requests.
+ *
+ * Names. The normal fake daemon answers RESOLVE by the name asked
+ * (FAKE_NAME_*): a refusal with each status the daemon may give, or a
+ * descriptor on whose other end it writes an answer at once. The result
+ * packets themselves (every status, malformed ones, EOF, not yet
+ * there) are tested on a plain socketpair, without a daemon.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <check.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -78,6 +85,15 @@ enum fake_mode {
 /* TCP_LISTEN: a local port of 1 is in use; else listener FAKE_LISTENER_ID. */
 #define FAKE_PORT_IN_USE 1
 #define FAKE_LISTENER_ID 7
+/* TCP_CONNECT to this address is refused whatever the port. */
+#define FAKE_ADDR_REFUSED 0x0a000042u /* 10.0.0.66 */
+/* RESOLVE: refused with a status, by the name asked; any other name is
+ * answered at once with FAKE_NAME_ADDRS: 10.0.0.66, 10.0.0.67, ::1. */
+#define FAKE_NAME_INVALID   "invalid.test"    /* -EINVAL */
+#define FAKE_NAME_CLIENT    "client.test"     /* -EMFILE */
+#define FAKE_NAME_DAEMON    "daemon.test"     /* -ENOBUFS */
+#define FAKE_NAME_NO_RESOLV "noresolver.test" /* -ENOSYS */
+#define FAKE_NAME_CANONICAL "canonical.test"
 /* TCP_SETOPT: the daemon's answer by connection id. */
 #define FAKE_ID_NOT_OURS 99 /* -EBADF */
 #define FAKE_ID_INVALID	 98 /* -EINVAL */
@@ -132,8 +148,9 @@ struct fake {
 	int listener_end;		/* daemon end of the last listener */
 	int stray_ends[FAKE_STRAY_MAX]; /* peers of descriptors sent amiss */
 	int n_stray_ends;
-	bool barrier_hold;     /* hold BARRIER replies until released */
-	bool barrier_received; /* a BARRIER reached the daemon */
+	struct ipc_resolve resolve; /* the last RESOLVE, decoded */
+	bool barrier_hold;	    /* hold BARRIER replies until released */
+	bool barrier_received;	    /* a BARRIER reached the daemon */
 	bool barrier_released;
 };
 
@@ -226,6 +243,39 @@ static int fake_dhcp_records(struct ipc_record *recs)
 	recs[n].type = IPC_REC_DHCP_OPTION;
 	recs[n++].u.dhcp_option =
 	    (struct ipc_rec_dhcp_option){.code = 224, .value = {.n = 0}};
+	/* the resolver: its numbers, one server, its search list (ifindex
+	 * -1: no interface's), one cache entry */
+	recs[n].type = IPC_REC_DNS;
+	recs[n++].u.dns = (struct ipc_rec_dns){.ndots = 2,
+					       .cache_entries = 1,
+					       .cache_max = 512,
+					       .lookups_pending = 3,
+					       .lookups_max = 256,
+					       .queries_active = 4,
+					       .queries_max = 128};
+	recs[n].type = IPC_REC_DNS_SERVER;
+	recs[n++].u.dns_server =
+	    (struct ipc_rec_dns_server){.ifindex = 0,
+					.addr = 0x08080808,
+					.port = 53,
+					.source = IPC_SOURCE_CONFIG,
+					.flags = IPC_DNS_SERVER_F_UNRESPONSIVE,
+					.queries = 10,
+					.answers = 7,
+					.timeouts = 2,
+					.failures = 1};
+	recs[n].type = IPC_REC_SEARCH;
+	recs[n].u.search.ifindex = -1;
+	strcpy(recs[n++].u.search.name, "in-use.test");
+	recs[n].type = IPC_REC_DNS_CACHE;
+	recs[n].u.dns_cache = (struct ipc_rec_dns_cache){
+	    .qtype = 1,
+	    .kind = IPC_DNS_CACHE_POSITIVE,
+	    .ttl_left_s = 299,
+	    .hits = 6,
+	    .naddrs = 2,
+	    .addrs = {.n = 2, .a = {0x0a000005, 0x0a000006}}};
+	strcpy(recs[n++].u.dns_cache.name, "www.a.test");
 	return n;
 }
 
@@ -233,7 +283,7 @@ static void fake_status(int c, uint32_t id)
 {
 	static uint8_t out[IPC_MSG_MAX];
 	struct ipc_status_builder b;
-	struct ipc_record recs[16 + FAKE_ARP_ENTRIES];
+	struct ipc_record recs[24 + FAKE_ARP_ENTRIES];
 	int n = 0, i = 0;
 
 	memset(recs, 0, sizeof(recs));
@@ -346,7 +396,8 @@ static bool fake_tcp_connect(int c, const struct ipc_msg *m, const void *raw,
 	memcpy(fake.connect_raw, raw, raw_len);
 	fake.connects++;
 	pthread_mutex_unlock(&fake.lock);
-	switch (req.remote_port) {
+	switch (req.remote_addr == FAKE_ADDR_REFUSED ? FAKE_PORT_REFUSED
+						     : req.remote_port) {
 	case FAKE_PORT_REFUSED:
 		r.status = -ECONNREFUSED;
 		break;
@@ -387,6 +438,71 @@ static bool fake_tcp_connect(int c, const struct ipc_msg *m, const void *raw,
 	}
 	len = ipc_encode_tcp_connect_reply(out, sizeof(out), 1, m->id, &r);
 	send_fds(c, out, (size_t)len, &pair[1], pair[1] >= 0);
+	if (pair[1] >= 0)
+		close(pair[1]);
+	return true;
+}
+
+/* Writes the answer to a FAKE_NAME_* lookup on fd: three addresses,
+ * source network, server 10.0.0.1:53. */
+static void fake_write_answer(int fd, int32_t id)
+{
+	struct ipc_resolve_result r = {.id = id,
+				       .status = IPC_DNS_OK,
+				       .source = IPC_DNS_SRC_NETWORK,
+				       .naddrs = 3,
+				       .server = 0x0a000001,
+				       .server_port = 53};
+	struct ipc_resolve_addr a[3] = {
+	    {.family = 4, .ttl = 300, .addr = {10, 0, 0, 66}},
+	    {.family = 4, .ttl = 300, .addr = {10, 0, 0, 67}},
+	    {.family = 6, .ttl = 60, .addr = {[15] = 1}},
+	};
+	uint8_t buf[IPC_RESOLVE_RESULT_MAX];
+	int len;
+
+	strcpy(r.name, FAKE_NAME_CANONICAL);
+	len = ipc_resolve_result_encode(buf, sizeof(buf), &r, a);
+	if (len > 0)
+		(void)send(fd, buf, (size_t)len, MSG_NOSIGNAL);
+}
+
+/* RESOLVE: refused by FAKE_NAME_*, else answered on a descriptor at
+ * once. */
+static bool fake_resolve(int c, const struct ipc_msg *m)
+{
+	static const struct {
+		const char *name;
+		int status;
+	} refusals[] = {
+	    {FAKE_NAME_INVALID, -EINVAL},
+	    {FAKE_NAME_CLIENT, -EMFILE},
+	    {FAKE_NAME_DAEMON, -ENOBUFS},
+	    {FAKE_NAME_NO_RESOLV, -ENOSYS},
+	};
+	struct ipc_resolve req;
+	struct ipc_resolve_reply r = {.id = 5};
+	uint8_t out[IPC_MSG_MAX];
+	int pair[2] = {-1, -1};
+	int len;
+
+	if (ipc_decode_resolve(m, &req) != 0)
+		return false;
+	pthread_mutex_lock(&fake.lock);
+	fake.resolve = req;
+	pthread_mutex_unlock(&fake.lock);
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		if (strcmp(req.name, refusals[i].name) == 0)
+			r.status = refusals[i].status;
+	if (r.status == 0 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		r.status = -ENOBUFS;
+	if (r.status == 0) {
+		fake_write_answer(pair[0], r.id);
+		close(pair[0]);
+	}
+	len = ipc_encode_resolve_reply(out, sizeof(out), 1, m->id, &r);
+	send_fd(c, out, (size_t)len, pair[1]);
 	if (pair[1] >= 0)
 		close(pair[1]);
 	return true;
@@ -674,6 +790,10 @@ static void *fake_main(void *arg)
 		} else if (fake.mode == FAKE_NORMAL &&
 			   m.type == IPC_T_TCP_SETOPT) {
 			if (!fake_tcp_setopt(c, &m))
+				break;
+		} else if (fake.mode == FAKE_NORMAL &&
+			   m.type == IPC_T_RESOLVE) {
+			if (!fake_resolve(c, &m))
 				break;
 		} else if (fake.mode == FAKE_NORMAL &&
 			   m.type == IPC_T_BARRIER) {
@@ -1868,6 +1988,42 @@ START_TEST(test_status_decodes_dhcp_and_settings)
 	ck_assert_str_eq(utcp_dhcp_state_name(UTCP_DHCP_INIT_REBOOT),
 			 "INIT-REBOOT");
 	ck_assert_str_eq(utcp_dhcp_state_name((enum utcp_dhcp_state)99), "?");
+
+	/* the resolver's part; its search list is no interface's */
+	ck_assert(st->has_dns);
+	ck_assert_uint_eq(st->dns.ndots, 2);
+	ck_assert_uint_eq(st->dns.cache_entries, 1);
+	ck_assert_uint_eq(st->dns.cache_max, 512);
+	ck_assert_uint_eq(st->dns.lookups_pending, 3);
+	ck_assert_uint_eq(st->dns.lookups_max, 256);
+	ck_assert_uint_eq(st->dns.queries_active, 4);
+	ck_assert_uint_eq(st->dns.queries_max, 128);
+	ck_assert_uint_eq(st->n_dns_search, 1);
+	ck_assert_str_eq(st->dns_search[0], "in-use.test");
+	ck_assert_uint_eq(set->n_search, 2);
+	ck_assert_uint_eq(st->n_dns_servers, 1);
+	ck_assert_str_eq(st->dns_servers[0].interface, "tap7");
+	ck_assert_uint_eq(ntohl(st->dns_servers[0].address.s_addr), 0x08080808);
+	ck_assert_uint_eq(st->dns_servers[0].port, 53);
+	ck_assert_int_eq(st->dns_servers[0].source, UTCP_SOURCE_CONFIG);
+	ck_assert(st->dns_servers[0].unresponsive);
+	ck_assert_uint_eq(st->dns_servers[0].queries, 10);
+	ck_assert_uint_eq(st->dns_servers[0].answers, 7);
+	ck_assert_uint_eq(st->dns_servers[0].timeouts, 2);
+	ck_assert_uint_eq(st->dns_servers[0].failures, 1);
+	ck_assert_uint_eq(st->n_dns_cache, 1);
+	ck_assert_str_eq(st->dns_cache[0].name, "www.a.test");
+	ck_assert_uint_eq(st->dns_cache[0].qtype, 1);
+	ck_assert_int_eq(st->dns_cache[0].kind, UTCP_DNS_CACHE_POSITIVE);
+	ck_assert_str_eq(utcp_dns_cache_kind_name(st->dns_cache[0].kind),
+			 "positive");
+	ck_assert_str_eq(utcp_dns_cache_kind_name(UTCP_DNS_CACHE_NXDOMAIN),
+			 "nxdomain");
+	ck_assert_uint_eq(st->dns_cache[0].ttl_left_s, 299);
+	ck_assert_uint_eq(st->dns_cache[0].hits, 6);
+	ck_assert_uint_eq(st->dns_cache[0].naddrs, 2);
+	ck_assert_uint_eq(st->dns_cache[0].n_addrs, 2);
+	ck_assert_uint_eq(ntohl(st->dns_cache[0].addrs[1].s_addr), 0x0a000006);
 	utcp_status_free(st);
 	utcp_close(u);
 	fake_stop();
@@ -1968,6 +2124,8 @@ START_TEST(test_status_from_a_version_1_daemon_has_no_dhcp)
 	ck_assert_uint_eq(st->n_dhcp, 0);
 	ck_assert_uint_eq(st->n_settings, 0);
 	ck_assert_uint_eq(st->n_dhcp_options, 0);
+	ck_assert(!st->has_dns);
+	ck_assert_uint_eq(st->n_dns_servers, 0);
 	utcp_status_free(st);
 	utcp_close(u);
 	fake_stop();
@@ -2171,6 +2329,313 @@ START_TEST(test_threads_sharing_a_handle_get_their_own_replies)
 }
 END_TEST
 
+/* ---- names ---------------------------------------------------------- */
+
+/* A lookup's descriptor as the daemon would hand it: the reading end of
+ * a SEQPACKET pair; *writer gets the daemon's end. */
+static int result_channel(int *writer)
+{
+	int pair[2];
+
+	ck_assert_int_eq(
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+	*writer = pair[0];
+	return pair[1];
+}
+
+/* A descriptor with one result packet (status, no address unless ok)
+ * waiting, the daemon's end closed. */
+static int result_with(uint8_t status)
+{
+	struct ipc_resolve_result r = {.id = 9, .status = status};
+	struct ipc_resolve_addr a = {
+	    .family = 4, .ttl = 1, .addr = {1, 2, 3, 4}};
+	uint8_t buf[IPC_RESOLVE_RESULT_MAX];
+	int w, fd = result_channel(&w);
+	int len;
+
+	strcpy(r.name, "asked.test");
+	r.naddrs = status == IPC_DNS_OK ? 1 : 0;
+	len = ipc_resolve_result_encode(buf, sizeof(buf), &r, &a);
+	ck_assert_int_gt(len, 0);
+	ck_assert_int_eq(send(w, buf, (size_t)len, 0), len);
+	close(w);
+	return fd;
+}
+
+static bool fd_is_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+START_TEST(test_resolve_finish_decodes_an_answer)
+{
+	struct ipc_resolve_result r = {.id = 3,
+				       .status = IPC_DNS_OK,
+				       .source = IPC_DNS_SRC_CACHE,
+				       .naddrs = 2,
+				       .server = 0x0a000001,
+				       .server_port = 5353};
+	struct ipc_resolve_addr a[2] = {
+	    {.family = 4, .ttl = 300, .addr = {10, 0, 0, 5}},
+	    {.family = 6,
+	     .ttl = 60,
+	     .addr = {0x20, 0x01, 0x0d, 0xb8, [15] = 7}},
+	};
+	uint8_t buf[IPC_RESOLVE_RESULT_MAX];
+	struct utcp_lookup *l = NULL;
+	char text[INET6_ADDRSTRLEN];
+	int w, fd = result_channel(&w), len;
+
+	/* nothing there yet: in progress, the descriptor stays */
+	ck_assert_int_eq(utcp_resolve_finish(fd, &l), EAI_INPROGRESS);
+	ck_assert_ptr_null(l);
+	ck_assert(fd_is_open(fd));
+
+	strcpy(r.name, "www.example.test");
+	len = ipc_resolve_result_encode(buf, sizeof(buf), &r, a);
+	ck_assert_int_gt(len, 0);
+	ck_assert_int_eq(send(w, buf, (size_t)len, 0), len);
+	ck_assert_int_eq(utcp_resolve_finish(fd, &l), 0);
+	ck_assert(!fd_is_open(fd));
+	ck_assert_ptr_nonnull(l);
+	ck_assert_str_eq(l->name, "www.example.test");
+	ck_assert_int_eq(l->source, UTCP_DNS_CACHE);
+	ck_assert_str_eq(utcp_dns_source_name(l->source), "cache");
+	ck_assert_uint_eq(ntohl(l->server.s_addr), 0x0a000001);
+	ck_assert_uint_eq(l->server_port, 5353);
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_int_eq(l->addrs[0].family, AF_INET);
+	ck_assert_uint_eq(ntohl(l->addrs[0].addr.v4.s_addr), 0x0a000005);
+	ck_assert_uint_eq(l->addrs[0].ttl, 300);
+	ck_assert_int_eq(l->addrs[1].family, AF_INET6);
+	ck_assert_str_eq(
+	    inet_ntop(AF_INET6, &l->addrs[1].addr.v6, text, sizeof(text)),
+	    "2001:db8::7");
+	ck_assert_uint_eq(l->addrs[1].ttl, 60);
+	utcp_lookup_free(l);
+	utcp_lookup_free(NULL);
+	close(w);
+
+	ck_assert_str_eq(utcp_dns_source_name(UTCP_DNS_NETWORK), "network");
+	ck_assert_str_eq(utcp_dns_source_name(UTCP_DNS_LOCAL), "local");
+	ck_assert_str_eq(utcp_dns_source_name(UTCP_DNS_HOSTS), "hosts");
+	ck_assert_str_eq(utcp_dns_source_name((enum utcp_dns_source)9), "?");
+}
+END_TEST
+
+/* Each status of a result packet and its EAI_* code. */
+static const struct {
+	uint8_t status;
+	int eai;
+} status_cases[] = {
+    {IPC_DNS_NONAME, EAI_NONAME},
+    {IPC_DNS_NODATA, EAI_NODATA},
+    {IPC_DNS_AGAIN, EAI_AGAIN},
+    {IPC_DNS_FAIL, EAI_FAIL},
+};
+
+START_TEST(test_resolve_finish_maps_each_status)
+{
+	struct utcp_lookup *l = NULL;
+	int fd = result_with(status_cases[_i].status);
+
+	ck_assert_int_eq(utcp_resolve_finish(fd, &l), status_cases[_i].eai);
+	ck_assert_ptr_null(l);
+	ck_assert(!fd_is_open(fd));
+}
+END_TEST
+
+START_TEST(test_resolve_finish_refuses_malformed_results)
+{
+	struct ipc_resolve_result r = {
+	    .id = 1, .status = IPC_DNS_OK, .naddrs = 1};
+	struct ipc_resolve_addr a = {.family = 4, .addr = {10, 0, 0, 1}};
+	uint8_t buf[IPC_RESOLVE_RESULT_MAX + 16];
+	struct utcp_lookup *l = NULL;
+	int w, fd, len;
+
+	strcpy(r.name, "x.test");
+	len = ipc_resolve_result_encode(buf, sizeof(buf), &r, &a);
+	ck_assert_int_gt(len, 0);
+
+	/* one byte short */
+	fd = result_channel(&w);
+	ck_assert_int_eq(send(w, buf, (size_t)len - 1, 0), len - 1);
+	errno = 0;
+	ck_assert_int_eq(utcp_resolve_finish(fd, &l), EAI_SYSTEM);
+	ck_assert_int_eq(errno, EBADMSG);
+	ck_assert_ptr_null(l);
+	close(w);
+
+	/* an IPv4 address with bytes after its 4 */
+	buf[len - 1] = 1;
+	fd = result_channel(&w);
+	ck_assert_int_eq(send(w, buf, (size_t)len, 0), len);
+	errno = 0;
+	ck_assert_int_eq(utcp_resolve_finish(fd, &l), EAI_SYSTEM);
+	ck_assert_int_eq(errno, EBADMSG);
+	close(w);
+
+	/* larger than any result */
+	memset(buf, 0, sizeof(buf));
+	fd = result_channel(&w);
+	ck_assert_int_eq(send(w, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	errno = 0;
+	ck_assert_int_eq(utcp_resolve_finish(fd, &l), EAI_SYSTEM);
+	ck_assert_int_eq(errno, EBADMSG);
+	close(w);
+
+	/* status ok (byte 4) without an address */
+	r.status = IPC_DNS_NONAME;
+	r.naddrs = 0;
+	len = ipc_resolve_result_encode(buf, sizeof(buf), &r, &a);
+	ck_assert_int_gt(len, 0);
+	buf[4] = IPC_DNS_OK;
+	fd = result_channel(&w);
+	ck_assert_int_eq(send(w, buf, (size_t)len, 0), len);
+	errno = 0;
+	ck_assert_int_eq(utcp_resolve_finish(fd, &l), EAI_SYSTEM);
+	ck_assert_int_eq(errno, EBADMSG);
+	close(w);
+}
+END_TEST
+
+START_TEST(test_resolve_finish_eof_without_result_is_econnreset)
+{
+	struct utcp_lookup *l = NULL;
+	int w, fd = result_channel(&w);
+
+	close(w);
+	errno = 0;
+	ck_assert_int_eq(utcp_resolve_finish(fd, &l), EAI_SYSTEM);
+	ck_assert_int_eq(errno, ECONNRESET);
+	ck_assert_ptr_null(l);
+	ck_assert(!fd_is_open(fd));
+}
+END_TEST
+
+START_TEST(test_resolve_through_the_daemon)
+{
+	struct utcp_tcp_info info;
+	struct utcp_lookup *l = NULL;
+	struct utcp *u;
+	int err, fd, gai;
+
+	fake_start(FAKE_NORMAL);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+
+	/* the non-blocking form: a close-on-exec, non-blocking descriptor
+	 * that turns readable with the answer */
+	ck_assert_int_eq(utcp_resolve_start(u, "www.test", AF_INET6, &fd), 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(fd_is_cloexec(fd));
+	ck_assert(fd_is_nonblocking(fd));
+	ck_assert_int_eq(socket_type(fd), SOCK_SEQPACKET);
+	pthread_mutex_lock(&fake.lock);
+	ck_assert_str_eq(fake.resolve.name, "www.test");
+	ck_assert_uint_eq(fake.resolve.want, IPC_RESOLVE_WANT_AAAA);
+	pthread_mutex_unlock(&fake.lock);
+	ck_assert_int_eq(utcp_resolve_finish(fd, &l), 0);
+	ck_assert_str_eq(l->name, FAKE_NAME_CANONICAL);
+	ck_assert_uint_eq(l->n, 3);
+	utcp_lookup_free(l);
+
+	/* the blocking form, both families */
+	ck_assert_int_eq(utcp_resolve(u, "www.test", AF_UNSPEC, &l), 0);
+	pthread_mutex_lock(&fake.lock);
+	ck_assert_uint_eq(fake.resolve.want, IPC_RESOLVE_WANT_ALL);
+	pthread_mutex_unlock(&fake.lock);
+	ck_assert_int_eq(l->source, UTCP_DNS_NETWORK);
+	ck_assert_uint_eq(l->server_port, 53);
+	utcp_lookup_free(l);
+	ck_assert_int_eq(utcp_resolve(u, "www.test", AF_INET, &l), 0);
+	pthread_mutex_lock(&fake.lock);
+	ck_assert_uint_eq(fake.resolve.want, IPC_RESOLVE_WANT_A);
+	pthread_mutex_unlock(&fake.lock);
+	utcp_lookup_free(l);
+
+	/* the daemon's refusals */
+	ck_assert_int_eq(utcp_resolve(u, FAKE_NAME_INVALID, AF_INET, &l),
+			 EAI_NONAME);
+	ck_assert_ptr_null(l);
+	fd = 12345;
+	ck_assert_int_eq(
+	    utcp_resolve_start(u, FAKE_NAME_CLIENT, AF_UNSPEC, &fd), EAI_AGAIN);
+	ck_assert_int_eq(fd, -1);
+	ck_assert_int_eq(utcp_resolve(u, FAKE_NAME_DAEMON, AF_INET, &l),
+			 EAI_AGAIN);
+	errno = 0;
+	ck_assert_int_eq(utcp_resolve(u, FAKE_NAME_NO_RESOLV, AF_INET, &l),
+			 EAI_SYSTEM);
+	ck_assert_int_eq(errno, ENOSYS);
+
+	/* what never reaches the daemon */
+	err = fake_requests();
+	ck_assert_int_eq(utcp_resolve(u, "www.test", AF_PACKET, &l),
+			 EAI_FAMILY);
+	ck_assert_int_eq(utcp_resolve(u, "", AF_INET, &l), EAI_NONAME);
+	ck_assert_int_eq(utcp_resolve(u, "tab\there.test", AF_INET, &l),
+			 EAI_NONAME);
+	{
+		char longname[300];
+
+		memset(longname, 'a', sizeof(longname) - 1);
+		longname[sizeof(longname) - 1] = '\0';
+		ck_assert_int_eq(utcp_resolve(u, longname, AF_INET, &l),
+				 EAI_NONAME);
+	}
+	ck_assert_int_eq(fake_requests(), err);
+
+	/* by name: 10.0.0.66 refuses, 10.0.0.67 takes it */
+	fd = utcp_tcp_connect_name(u, "www.test", 8080, 0, NULL, &info, &gai);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(gai, 0);
+	ck_assert_uint_eq(ntohl(info.remote_addr.s_addr), 0x0a000043);
+	ck_assert_uint_eq(fake_last_connect(NULL).remote_addr, 0x0a000043);
+	close(fd);
+	close(fake_take_tcp_end());
+	/* a dotted address is no lookup */
+	err = fake_requests();
+	fd = utcp_tcp_connect_name(u, "10.0.0.66", 8080, 0, NULL, NULL, &gai);
+	ck_assert_int_eq(fd, -ECONNREFUSED);
+	ck_assert_int_eq(gai, 0);
+	ck_assert_int_eq(fake_requests(), err + 1);
+	/* a failed lookup */
+	ck_assert_int_eq(utcp_tcp_connect_name(u, FAKE_NAME_INVALID, 80, 0,
+					       NULL, NULL, &gai),
+			 -ENOENT);
+	ck_assert_int_eq(gai, EAI_NONAME);
+	ck_assert_int_eq(
+	    utcp_tcp_connect_name(u, FAKE_NAME_CLIENT, 80, 0, NULL, NULL, NULL),
+	    -EAGAIN);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
+START_TEST(test_resolve_on_a_daemon_without_resolve)
+{
+	struct utcp_lookup *l = NULL;
+	struct utcp *u;
+	int err;
+
+	fake_start(FAKE_NO_TCP);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	errno = 0;
+	ck_assert_int_eq(utcp_resolve(u, "www.test", AF_INET, &l), EAI_SYSTEM);
+	ck_assert_int_eq(errno, EOPNOTSUPP);
+	ck_assert_ptr_null(l);
+	/* the connection goes on */
+	ck_assert_int_eq(utcp_resolve(u, "www.test", AF_INET, &l), EAI_SYSTEM);
+	ck_assert_int_eq(errno, EOPNOTSUPP);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
 static Suite *libutcp_suite(void)
 {
 	Suite *s = suite_create("libutcp");
@@ -2206,6 +2671,19 @@ static Suite *libutcp_suite(void)
 	    tc, test_malformed_reply_is_a_clear_error, 0,
 	    (int)(sizeof(malformed_cases) / sizeof(malformed_cases[0])));
 	tcase_add_test(tc, test_threads_sharing_a_handle_get_their_own_replies);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("names");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_resolve_finish_decodes_an_answer);
+	tcase_add_loop_test(
+	    tc, test_resolve_finish_maps_each_status, 0,
+	    (int)(sizeof(status_cases) / sizeof(status_cases[0])));
+	tcase_add_test(tc, test_resolve_finish_refuses_malformed_results);
+	tcase_add_test(tc,
+		       test_resolve_finish_eof_without_result_is_econnreset);
+	tcase_add_test(tc, test_resolve_through_the_daemon);
+	tcase_add_test(tc, test_resolve_on_a_daemon_without_resolve);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <netdb.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -42,6 +43,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netconf.h"
+#include "resolver.h"
 #include "sim.h"
 #include "tcp.h"
 #include "utcp.h"
@@ -63,6 +65,7 @@ struct peer {
 	const char *greeting; /* sent once `active` is established */
 	char got[256];	      /* what `active` received */
 	size_t got_len;
+	int dns_sink; /* names fixture: port 53 open, never answering */
 };
 
 /* What this test keeps besides the harness's world (H). */
@@ -2464,6 +2467,287 @@ START_TEST(test_lingering_close_gives_up_after_the_linger_time)
 }
 END_TEST
 
+/* ---- names: RESOLVE ------------------------------------------------- */
+
+/* The "names" fixture: a resolver whose one server is the peer, which
+ * holds UDP port 53 open and never answers (so a lookup that goes to
+ * the wire stays pending for DNS_TEST_TIMEOUT_MS), at most
+ * DNS_CLIENT_LOOKUPS lookups per client, and one static host entry. */
+#define DNS_CLIENT_LOOKUPS  2
+#define DNS_TEST_TIMEOUT_MS 8000
+#define DNS_HOST_NAME	    "printer.test"
+#define DNS_HOST_ADDR	    0x0a000009u /* 10.0.0.9 */
+
+static struct resolver names_resolver;
+
+static void names_config(struct config *cfg)
+{
+	struct config_host *h = &cfg->dns.hosts[0];
+
+	control_config(cfg);
+	cfg->dns.limits.owner_lookups_max = DNS_CLIENT_LOOKUPS;
+	cfg->dns.limits.timeout_ms = DNS_TEST_TIMEOUT_MS;
+	cfg->dns.limits.attempts = 1;
+	snprintf(h->name, sizeof(h->name), "%s", DNS_HOST_NAME);
+	h->addrs[0].family = 4;
+	put_be32(h->addrs[0].addr, DNS_HOST_ADDR);
+	h->naddrs = 1;
+	cfg->dns.nhosts = 1;
+	/* the resolver's servers are the interfaces' (no netconf here) */
+	cfg->nifs = 1;
+	snprintf(cfg->ifs[0].name, sizeof(cfg->ifs[0].name), "sim0");
+	cfg->ifs[0].addr = DAEMON_ADDR;
+	cfg->ifs[0].prefix_len = 24;
+	cfg->ifs[0].dns[0] = PEER_ADDR;
+	cfg->ifs[0].ndns = 1;
+}
+
+static void names_peer_apps(struct stack *s)
+{
+	peer_apps(s);
+	W.peer.dns_sink = udp_socket_open(s, 0, 53, 0, 0);
+	ck_assert_int_ge(W.peer.dns_sink, 0);
+}
+
+static void names_start(void)
+{
+	ck_assert_int_eq(resolver_start(&H.d, &names_resolver), 0);
+}
+
+static void names_stop(void)
+{
+	resolver_stop(&H.d);
+}
+
+static void setup_names(void)
+{
+	const struct harness_opts opts = {
+	    .config = names_config,
+	    .peer_event = peer_event,
+	    .peer_arg = &W.peer,
+	    .peer_apps = names_peer_apps,
+	    .link_tap = dhcp_link_tap,
+	    .before_run = names_start,
+	    .after_run = names_stop,
+	};
+
+	memset(&W, 0, sizeof(W));
+	harness_setup(&opts);
+}
+
+static bool no_lookups_pending(void)
+{
+	return dns_lookups_pending(H.d.resolver->dns) == 0;
+}
+
+static bool dns_query_reached_the_peer(void)
+{
+	struct udp_datagram dg;
+
+	return udp_peek(W.peer.s, W.peer.dns_sink, &dg) == 0;
+}
+
+START_TEST(test_resolve_localhost_is_answered_locally)
+{
+	struct utcp *u = client();
+	struct utcp_lookup *l = NULL;
+	char buf[INET6_ADDRSTRLEN];
+
+	ck_assert_int_eq(utcp_resolve(u, "localhost", AF_UNSPEC, &l), 0);
+	ck_assert_str_eq(l->name, "localhost");
+	ck_assert_int_eq(l->source, UTCP_DNS_LOCAL);
+	ck_assert_uint_eq(l->server.s_addr, 0);
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_int_eq(l->addrs[0].family, AF_INET);
+	ck_assert_uint_eq(ntohl(l->addrs[0].addr.v4.s_addr), 0x7f000001);
+	ck_assert_int_eq(l->addrs[1].family, AF_INET6);
+	ck_assert_str_eq(
+	    inet_ntop(AF_INET6, &l->addrs[1].addr.v6, buf, sizeof(buf)), "::1");
+	utcp_lookup_free(l);
+
+	/* one family only */
+	ck_assert_int_eq(utcp_resolve(u, "localhost", AF_INET6, &l), 0);
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_int_eq(l->addrs[0].family, AF_INET6);
+	utcp_lookup_free(l);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_resolve_static_host_entry)
+{
+	struct utcp *u = client();
+	struct utcp_lookup *l = NULL;
+
+	ck_assert_int_eq(utcp_resolve(u, DNS_HOST_NAME, AF_INET, &l), 0);
+	ck_assert_str_eq(l->name, DNS_HOST_NAME);
+	ck_assert_int_eq(l->source, UTCP_DNS_HOSTS);
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_uint_eq(ntohl(l->addrs[0].addr.v4.s_addr), DNS_HOST_ADDR);
+	utcp_lookup_free(l);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_resolve_bad_name_is_refused_without_a_descriptor)
+{
+	char label[70];
+	struct utcp *u = client();
+	struct utcp_lookup *l = NULL;
+	int fd = 1234;
+
+	ck_assert_int_eq(utcp_resolve_start(u, "a..test", AF_INET, &fd),
+			 EAI_NONAME);
+	ck_assert_int_eq(fd, -1);
+	memset(label, 'x', 64);
+	strcpy(label + 64, ".test"); /* a 64-byte label */
+	ck_assert_int_eq(utcp_resolve(u, label, AF_UNSPEC, &l), EAI_NONAME);
+	ck_assert_ptr_null(l);
+	/* the connection goes on */
+	ck_assert_int_eq(utcp_resolve(u, "localhost", AF_INET, &l), 0);
+	utcp_lookup_free(l);
+	utcp_close(u);
+}
+END_TEST
+
+START_TEST(test_resolve_per_client_limit_leaves_other_clients_alone)
+{
+	struct utcp *a = client(), *b = client();
+	struct utcp_lookup *l = NULL;
+	struct utcp_status *st;
+	int fds[DNS_CLIENT_LOOKUPS], fd = 1234;
+	char name[32];
+
+	/* A's lookups go to a server that never answers: pending */
+	for (int i = 0; i < DNS_CLIENT_LOOKUPS; i++) {
+		snprintf(name, sizeof(name), "host%d.test", i);
+		ck_assert_int_eq(utcp_resolve_start(a, name, AF_INET, &fds[i]),
+				 0);
+		ck_assert_int_ge(fds[i], 0);
+	}
+	ck_assert(wait_until(dns_query_reached_the_peer));
+	/* one past the limit */
+	ck_assert_int_eq(utcp_resolve_start(a, "more.test", AF_INET, &fd),
+			 EAI_AGAIN);
+	ck_assert_int_eq(fd, -1);
+	for (int i = 0; i < DNS_CLIENT_LOOKUPS; i++)
+		ck_assert_int_eq(utcp_resolve_finish(fds[i], &l),
+				 EAI_INPROGRESS);
+
+	/* B is not A */
+	ck_assert_int_eq(utcp_resolve(b, "localhost", AF_INET, &l), 0);
+	ck_assert_int_eq(l->source, UTCP_DNS_LOCAL);
+	utcp_lookup_free(l);
+	ck_assert_int_eq(utcp_status(b, &st), 0);
+	ck_assert(st->has_dns);
+	ck_assert_uint_eq(st->dns.lookups_pending, DNS_CLIENT_LOOKUPS);
+	ck_assert_uint_eq(st->n_dns_servers, 1);
+	ck_assert_uint_eq(ntohl(st->dns_servers[0].address.s_addr), PEER_ADDR);
+	ck_assert_int_eq(st->dns_servers[0].source, UTCP_SOURCE_CONFIG);
+	utcp_status_free(st);
+
+	/* A goes with its lookups pending: nothing is left of them, and
+	 * their descriptors see the daemon's end close */
+	utcp_close(a);
+	ck_assert(wait_until(no_lookups_pending));
+	for (int i = 0; i < DNS_CLIENT_LOOKUPS; i++) {
+		struct pollfd pfd = {.fd = fds[i], .events = POLLIN};
+
+		ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+		errno = 0;
+		ck_assert_int_eq(utcp_resolve_finish(fds[i], &l), EAI_SYSTEM);
+		ck_assert_int_eq(errno, ECONNRESET);
+	}
+	ck_assert_int_eq(utcp_status(b, &st), 0);
+	ck_assert_uint_eq(st->dns.lookups_pending, 0);
+	utcp_status_free(st);
+	utcp_close(b);
+}
+END_TEST
+
+/* The wire: HELLO announces RESOLVE; the reply's id is the result's,
+ * which comes as one packet on the descriptor, then EOF. */
+START_TEST(test_resolve_on_the_wire)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct ipc_hello hello = {IPC_VERSION_MIN, IPC_VERSION_MAX};
+	struct ipc_resolve req = {.want = IPC_RESOLVE_WANT_A,
+				  .name = "localhost"};
+	struct ipc_resolve_addr addrs[IPC_RESOLVE_ADDRS_MAX];
+	struct ipc_resolve_result res;
+	struct ipc_resolve_reply r;
+	struct ipc_hello_reply hr;
+	uint8_t buf[IPC_MSG_MAX], version;
+	struct pollfd pfd = {.events = POLLIN};
+	struct ipc_msg m;
+	int fd, chan, len;
+	ssize_t n;
+
+	memcpy(addr.sun_path, H.path, strlen(H.path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
+			 0);
+	len = ipc_encode_hello(buf, sizeof(buf), 1, &hello);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &chan);
+	ck_assert_int_eq(ipc_decode_hello_reply(&m, &hr), 0);
+	ck_assert_uint_eq(hr.capabilities & IPC_CAP_RESOLVE, IPC_CAP_RESOLVE);
+	version = (uint8_t)hr.version;
+
+	len = ipc_encode_resolve(buf, sizeof(buf), version, 2, &req);
+	ck_assert_int_gt(len, 0);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &chan);
+	ck_assert_int_eq(ipc_decode_resolve_reply(&m, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_ge(r.id, 0);
+	ck_assert_int_ge(chan, 0);
+	pfd.fd = chan;
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	n = recv(chan, buf, sizeof(buf), 0);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(ipc_resolve_result_decode(buf, (size_t)n, &res, addrs),
+			 0);
+	ck_assert_int_eq(res.id, r.id);
+	ck_assert_uint_eq(res.status, IPC_DNS_OK);
+	ck_assert_uint_eq(res.source, IPC_DNS_SRC_LOCAL);
+	ck_assert_uint_eq(res.naddrs, 1);
+	ck_assert_uint_eq(addrs[0].family, 4);
+	ck_assert_uint_eq(get_be32(addrs[0].addr), 0x7f000001);
+	/* then EOF, once the daemon has closed its end after the send */
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	ck_assert_int_eq(recv(chan, buf, sizeof(buf), 0), 0);
+	close(chan);
+
+	/* a bad name: the status, no descriptor */
+	strcpy(req.name, "a..b");
+	len = ipc_encode_resolve(buf, sizeof(buf), version, 3, &req);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &chan);
+	ck_assert_int_eq(ipc_decode_resolve_reply(&m, &r), 0);
+	ck_assert_int_eq(r.status, -EINVAL);
+	ck_assert_int_eq(r.id, -1);
+	ck_assert_int_eq(chan, -1);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_resolve_descriptor_closed_early_loses_only_the_answer)
+{
+	struct utcp *u = client();
+	struct utcp_lookup *l = NULL;
+	int fd;
+
+	/* its answer is ready at once, and written to a closed channel */
+	ck_assert_int_eq(utcp_resolve_start(u, "localhost", AF_INET, &fd), 0);
+	close(fd);
+	ck_assert(wait_until(no_lookups_pending));
+	ck_assert_int_eq(utcp_resolve(u, "localhost", AF_INET, &l), 0);
+	utcp_lookup_free(l);
+	utcp_close(u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -2533,6 +2817,19 @@ int main(void)
 	tcase_add_test(tc,
 		       test_lingering_close_returns_once_all_is_acknowledged);
 	tcase_add_test(tc, test_lingering_close_gives_up_after_the_linger_time);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("names");
+	tcase_add_checked_fixture(tc, setup_names, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_resolve_localhost_is_answered_locally);
+	tcase_add_test(tc, test_resolve_static_host_entry);
+	tcase_add_test(tc,
+		       test_resolve_bad_name_is_refused_without_a_descriptor);
+	tcase_add_test(
+	    tc, test_resolve_per_client_limit_leaves_other_clients_alone);
+	tcase_add_test(
+	    tc, test_resolve_descriptor_closed_early_loses_only_the_answer);
+	tcase_add_test(tc, test_resolve_on_the_wire);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("send memory");
 	tcase_add_checked_fixture(tc, setup_small_pool, teardown);
