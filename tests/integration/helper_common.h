@@ -43,7 +43,7 @@ static struct utcp *open_daemon(void)
 	return u;
 }
 
-static struct in_addr parse_host(const char *s)
+static inline struct in_addr parse_host(const char *s)
 {
 	struct in_addr a;
 
@@ -52,7 +52,7 @@ static struct in_addr parse_host(const char *s)
 	return a;
 }
 
-static unsigned long parse_num(const char *s, unsigned long max)
+static inline unsigned long parse_num(const char *s, unsigned long max)
 {
 	char *end;
 	unsigned long v;
