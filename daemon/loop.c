@@ -65,30 +65,34 @@ uint64_t daemon_now(void)
 	return (uint64_t)ts.tv_sec * STACK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-static void rearm_stack_timer(struct daemon *d, bool at_once)
+void daemon_timer_arm(struct daemon *d, ev_timer *t, uint64_t *armed,
+		      uint64_t deadline)
 {
-	uint64_t deadline = at_once ? 0 : stack_next_deadline(d->stack);
 	uint64_t now;
 	double delay = 0;
 
 	/* The timer already runs to this deadline: nothing to do. */
-	if (deadline == d->timer_deadline &&
-	    (deadline == STACK_NO_DEADLINE || ev_is_active(&d->stack_timer)))
+	if (deadline == *armed &&
+	    (deadline == STACK_NO_DEADLINE || ev_is_active(t)))
 		return;
-	ev_timer_stop(d->loop, &d->stack_timer);
-	d->timer_deadline = deadline;
+	ev_timer_stop(d->loop, t);
+	*armed = deadline;
 	if (deadline == STACK_NO_DEADLINE)
 		return;
-	if (!at_once) {
-		now = daemon_now();
-		if (deadline > now)
-			delay = (double)(deadline - now) / 1e9;
-	}
+	now = daemon_now();
+	if (deadline > now)
+		delay = (double)(deadline - now) / 1e9;
 	/* libev counts the delay from its cached loop time, which may be
 	 * late by the work done since the loop woke. */
 	ev_now_update(d->loop);
-	ev_timer_set(&d->stack_timer, delay, 0.);
-	ev_timer_start(d->loop, &d->stack_timer);
+	ev_timer_set(t, delay, 0.);
+	ev_timer_start(d->loop, t);
+}
+
+static void rearm_stack_timer(struct daemon *d, bool at_once)
+{
+	daemon_timer_arm(d, &d->stack_timer, &d->timer_deadline,
+			 at_once ? 0 : stack_next_deadline(d->stack));
 }
 
 void daemon_drain(struct daemon *d)

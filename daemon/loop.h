@@ -9,6 +9,9 @@
 #ifndef UTCPD_LOOP_H
 #define UTCPD_LOOP_H
 
+#include <ev.h>
+#include <stdint.h>
+
 struct daemon;
 
 /* Starts the end-of-turn watcher and the stack's timer on d->loop
@@ -27,5 +30,15 @@ void daemon_loop_stop(struct daemon *d);
  * BARRIER between its batches of frames: nobody else calls it.
  */
 void daemon_drain(struct daemon *d);
+
+/*
+ * Arms the one-shot timer t to fire at `deadline` (CLOCK_MONOTONIC
+ * nanoseconds, as daemon_now(); 0 = at once; STACK_NO_DEADLINE =
+ * never: stopped). *armed holds the deadline it runs to: nothing is
+ * done when that is already the one. For the stack's timer and the
+ * resolver's.
+ */
+void daemon_timer_arm(struct daemon *d, ev_timer *t, uint64_t *armed,
+		      uint64_t deadline);
 
 #endif

@@ -48,6 +48,7 @@
 
 #include "control_dns.h"
 #include "log.h"
+#include "loop.h"
 #include "netconf.h"
 #include "utcpd.h"
 
@@ -299,22 +300,9 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void rearm_timer(struct daemon *d)
 {
 	struct resolver *r = d->resolver;
-	uint64_t deadline = dns_next_deadline(r->dns), now;
-	double delay = 0;
 
-	if (deadline == r->timer_deadline &&
-	    (deadline == UINT64_MAX || ev_is_active(&r->timer)))
-		return;
-	ev_timer_stop(d->loop, &r->timer);
-	r->timer_deadline = deadline;
-	if (deadline == UINT64_MAX)
-		return;
-	now = daemon_now();
-	if (deadline > now)
-		delay = (double)(deadline - now) / 1e9;
-	ev_now_update(d->loop);
-	ev_timer_set(&r->timer, delay, 0.);
-	ev_timer_start(d->loop, &r->timer);
+	daemon_timer_arm(d, &r->timer, &r->timer_deadline,
+			 dns_next_deadline(r->dns));
 }
 
 /* ---- the turn's work ----------------------------------------------- */
