@@ -170,15 +170,10 @@ void raw_reply(int fd, uint8_t *buf, size_t cap, struct ipc_msg *m, int *passed)
 		memcpy(passed, CMSG_DATA(c), sizeof(int));
 }
 
-int status_records(uint16_t version_max,
-		   void (*fn)(const struct ipc_record *r, void *arg), void *arg)
+int raw_hello(uint16_t version_max, struct ipc_hello_reply *hr)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	struct ipc_hello hello = {IPC_VERSION_MIN, version_max};
-	struct ipc_hello_reply hr;
-	struct ipc_status_chunk chunk;
-	struct ipc_record_iter it;
-	struct ipc_record r;
 	uint8_t buf[IPC_MSG_MAX];
 	struct ipc_msg m;
 	int fd, passed, len;
@@ -190,7 +185,23 @@ int status_records(uint16_t version_max,
 	len = ipc_encode_hello(buf, sizeof(buf), 1, &hello);
 	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
 	raw_reply(fd, buf, sizeof(buf), &m, &passed);
-	ck_assert_int_eq(ipc_decode_hello_reply(&m, &hr), 0);
+	ck_assert_int_eq(passed, -1);
+	ck_assert_int_eq(ipc_decode_hello_reply(&m, hr), 0);
+	ck_assert_int_eq(hr->status, 0);
+	return fd;
+}
+
+int status_records(uint16_t version_max,
+		   void (*fn)(const struct ipc_record *r, void *arg), void *arg)
+{
+	struct ipc_hello_reply hr;
+	struct ipc_status_chunk chunk;
+	struct ipc_record_iter it;
+	struct ipc_record r;
+	uint8_t buf[IPC_MSG_MAX];
+	struct ipc_msg m;
+	int fd = raw_hello(version_max, &hr), passed, len;
+
 	len = ipc_encode_status(buf, sizeof(buf), (uint8_t)hr.version, 2);
 	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
 	do {

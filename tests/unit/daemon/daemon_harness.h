@@ -114,6 +114,11 @@ bool wait_until(bool (*pred)(void));
 void raw_reply(int fd, uint8_t *buf, size_t cap, struct ipc_msg *m,
 	       int *passed);
 
+/* Opens a raw control connection and says HELLO (versions
+ * IPC_VERSION_MIN..version_max); checks the reply (status 0, no
+ * descriptor) and fills *hr. Returns the connection's descriptor. */
+int raw_hello(uint16_t version_max, struct ipc_hello_reply *hr);
+
 /* Asks for a STATUS on a raw control connection of its own (HELLO up
  * to version_max) and hands each record to fn. Returns the version the
  * daemon agreed to. */

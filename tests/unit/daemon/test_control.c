@@ -2134,8 +2134,6 @@ END_TEST
 
 START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	struct ipc_hello hello = {IPC_VERSION_MIN, IPC_VERSION_MAX};
 	struct ipc_tcp_connect req = {.remote_addr = PEER_ADDR,
 				      .remote_port = TCP_ECHO,
 				      .timeout_ms = 5000};
@@ -2146,16 +2144,7 @@ START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
 	char got[4];
 	int fd, conn, len;
 
-	memcpy(addr.sun_path, H.path, strlen(H.path) + 1);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
-			 0);
-	len = ipc_encode_hello(buf, sizeof(buf), 1, &hello);
-	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
-	raw_reply(fd, buf, sizeof(buf), &m, &conn);
-	ck_assert_int_eq(conn, -1);
-	ck_assert_int_eq(ipc_decode_hello_reply(&m, &hr), 0);
-	ck_assert_int_eq(hr.status, 0);
+	fd = raw_hello(IPC_VERSION_MAX, &hr);
 	version = (uint8_t)hr.version;
 	/* without NONBLOCK: the reply comes once established, with it */
 	len = ipc_encode_tcp_connect(buf, sizeof(buf), version, 2, &req);
@@ -2669,8 +2658,6 @@ END_TEST
  * which comes as one packet on the descriptor, then EOF. */
 START_TEST(test_resolve_on_the_wire)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	struct ipc_hello hello = {IPC_VERSION_MIN, IPC_VERSION_MAX};
 	struct ipc_resolve req = {.want = IPC_RESOLVE_WANT_A,
 				  .name = "localhost"};
 	struct ipc_resolve_addr addrs[IPC_RESOLVE_ADDRS_MAX];
@@ -2683,14 +2670,7 @@ START_TEST(test_resolve_on_the_wire)
 	int fd, chan, len;
 	ssize_t n;
 
-	memcpy(addr.sun_path, H.path, strlen(H.path) + 1);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
-			 0);
-	len = ipc_encode_hello(buf, sizeof(buf), 1, &hello);
-	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
-	raw_reply(fd, buf, sizeof(buf), &m, &chan);
-	ck_assert_int_eq(ipc_decode_hello_reply(&m, &hr), 0);
+	fd = raw_hello(IPC_VERSION_MAX, &hr);
 	ck_assert_uint_eq(hr.capabilities & IPC_CAP_RESOLVE, IPC_CAP_RESOLVE);
 	version = (uint8_t)hr.version;
 
