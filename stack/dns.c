@@ -224,6 +224,7 @@ struct outcome {
 	const struct dns_addr *addrs;
 	uint16_t naddrs;
 	uint32_t elapsed_s; /* to take off the addresses' TTLs (cache) */
+	uint32_t ttl_left;  /* cache: the entry's life left (>= 1); 0 else */
 	enum dns_source src;
 	uint32_t server;
 	uint16_t port;
@@ -744,7 +745,11 @@ static void family_deliver(struct dns_resolver *r, uint64_t now,
 			   const struct outcome *oc)
 {
 	uint32_t links = (uint32_t)f->links + oc->links;
-	uint32_t ttl_cap = r->lim.ttl_max_s;
+	/* An address from the cache lives no longer than its entry (its
+	 * own TTL may have been capped, or the chain's shorter). */
+	uint32_t ttl_cap = oc->ttl_left
+			       ? min_u32(r->lim.ttl_max_s, oc->ttl_left)
+			       : r->lim.ttl_max_s;
 
 	f->src = oc->src;
 	f->server = oc->server;
@@ -1025,6 +1030,7 @@ static void family_ask(struct dns_resolver *r, uint64_t now, struct lookup *lk,
 				oc.addrs = e->addrs;
 				oc.naddrs = e->naddrs;
 				oc.elapsed_s = entry_age_s(e, now);
+				oc.ttl_left = e->ttl - oc.elapsed_s;
 			}
 			family_deliver(r, now, lk, f, &oc);
 			return;
@@ -1554,6 +1560,8 @@ size_t dns_cache_snapshot(const struct dns_resolver *r, uint64_t now,
 			o->addrs[i].ttl = best->addrs[i].ttl > elapsed
 					      ? best->addrs[i].ttl - elapsed
 					      : 0;
+			o->addrs[i].ttl =
+			    min_u32(o->addrs[i].ttl, o->ttl_left_s);
 		}
 	}
 	return n;

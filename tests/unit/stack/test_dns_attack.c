@@ -4,7 +4,8 @@
  * question, twice for one attempt, late (after the attempt timed out
  * and the next went elsewhere); records that must not be cached
  * (another name's addresses in the additional or answer section);
- * compression loops; the timer never left in the past.
+ * compression loops; the TTLs an answer from the cache carries; the
+ * timer never left in the past.
  */
 #include "dns_harness.h"
 
@@ -229,6 +230,44 @@ START_TEST(test_timer_deadline_never_in_the_past)
 }
 END_TEST
 
+START_TEST(test_cached_ttls_never_exceed_the_entry)
+{
+	struct dns_limits lim;
+	struct dns_resolver *r;
+	struct dns_cache_info ci;
+	struct t_sent q;
+	struct dns_writer *w;
+
+	dns_limits_default(&lim);
+	lim.ttl_max_s = 100;
+	r = t_dns_lim(&lim);
+	/* Capped by ttl_max_s: 100 s, then what is left of them. */
+	q = t_ask(r, T0, "capped.example");
+	t_reply_a(r, T0, &q, ADDR1, 100000);
+	ck_assert_uint_eq(t_result(r, DNS_OK)->addrs[0].ttl, 100);
+	t_sent(r, &q, 1);
+	ck_assert(t_from_cache(r, T0 + 40 * SEC, "capped.example"));
+	ck_assert_uint_eq(t_res.addrs[0].ttl, 60);
+	ck_assert_uint_eq(dns_cache_snapshot(r, T0 + 40 * SEC, &ci, 1), 1);
+	ck_assert_uint_eq(ci.ttl_left_s, 60);
+	ck_assert_uint_eq(ci.addrs[0].ttl, 60);
+	/* Capped by the CNAME's TTL (10 s) in the same answer. */
+	q = t_ask(r, T0, "alias.example");
+	w = t_answer(&q, DNS_RCODE_NOERROR, false);
+	dns_writer_rr_name(w, DNS_SEC_ANSWER, "alias.example", DNS_TYPE_CNAME,
+			   10, "real.example");
+	t_rr_a(w, "real.example", ADDR2, 50);
+	t_deliver(r, T0, &q);
+	ck_assert_uint_eq(t_result(r, DNS_OK)->addrs[0].ttl, 10);
+	t_sent(r, &q, 1);
+	ck_assert(t_from_cache(r, T0 + 4 * SEC, "alias.example"));
+	ck_assert_str_eq(t_res.name, "real.example");
+	ck_assert_uint_eq(t_res.addrs[0].ttl, 6);
+	ck_assert(!t_from_cache(r, T0 + 10 * SEC, "alias.example"));
+	dns_free(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dns_attack");
@@ -245,6 +284,7 @@ int main(void)
 	tc = tcase_create("robustness");
 	tcase_add_test(tc, test_compression_loop_is_dropped_and_lookup_ends);
 	tcase_add_test(tc, test_timer_deadline_never_in_the_past);
+	tcase_add_test(tc, test_cached_ttls_never_exceed_the_entry);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
