@@ -1235,6 +1235,80 @@ uint64_t dns_next_deadline(const struct dns_resolver *r)
 
 /* ---- lookups: the entry points -------------------------------------- */
 
+/* Queues the result of a lookup answered without a question (its
+ * addresses, source and name already in lk->res when st is DNS_OK). */
+static void local_finish(struct dns_resolver *r, struct lookup *lk,
+			 enum dns_status st)
+{
+	struct dns_result *res = &lk->res;
+
+	count(r, DNS_C_local_answers);
+	res->lookup = lk->id;
+	res->owner = lk->owner;
+	res->cookie = lk->cookie;
+	res->status = st;
+	res->server = 0;
+	res->server_port = 0;
+	if (st != DNS_OK) {
+		res->source = DNS_SRC_LOCAL;
+		res->naddrs = 0;
+		name_copy(res->name, lk->name);
+	}
+	count(r, st == DNS_OK ? DNS_C_lookups_ok : DNS_C_lookups_failed);
+	lk->finished = true;
+	r->results[(r->res_head + r->res_count) % r->lim.lookups_max] =
+	    slot_of(r, lk);
+	r->res_count++;
+}
+
+/* The IPv4 address written as exactly four decimal numbers 0..255
+ * ("192.0.2.1", as inet_pton()) into a; false when `name` is not. */
+static bool ipv4_literal(const char *name, uint8_t a[4])
+{
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+
+		if (part > 0 && *name++ != '.')
+			return false;
+		for (; *name >= '0' && *name <= '9'; name++) {
+			if (digits > 0 && v == 0)
+				return false; /* a leading zero */
+			v = v * 10 + (unsigned)(*name - '0');
+			if (++digits > 3 || v > 255)
+				return false;
+		}
+		if (digits == 0)
+			return false;
+		a[part] = (uint8_t)v;
+	}
+	return *name == '\0';
+}
+
+/* A name that is an IPv4 address is its own answer, as getaddrinfo()
+ * has it, never a question: true when it was one. Without A wanted it
+ * has no address of the families asked (NODATA). */
+static bool lookup_literal(struct dns_resolver *r, struct lookup *lk,
+			   const char *name, unsigned want)
+{
+	struct dns_result *res = &lk->res;
+	uint8_t a[4];
+
+	if (!ipv4_literal(name, a))
+		return false;
+	if (!(want & DNS_WANT_A)) {
+		local_finish(r, lk, DNS_NODATA);
+		return true;
+	}
+	memset(&res->addrs[0], 0, sizeof(res->addrs[0]));
+	res->addrs[0].family = 4;
+	memcpy(res->addrs[0].addr, a, 4);
+	res->naddrs = 1;
+	res->source = DNS_SRC_LOCAL;
+	name_copy(res->name, name);
+	local_finish(r, lk, DNS_OK);
+	return true;
+}
+
 /* localhost and the static hosts: true when it answered. */
 static bool lookup_local(struct dns_resolver *r, struct lookup *lk,
 			 unsigned want)
@@ -1277,19 +1351,8 @@ static bool lookup_local(struct dns_resolver *r, struct lookup *lk,
 			return false;
 		res->source = DNS_SRC_HOSTS;
 	}
-	count(r, DNS_C_local_answers);
-	res->lookup = lk->id;
-	res->owner = lk->owner;
-	res->cookie = lk->cookie;
-	res->status = DNS_OK;
-	res->server = 0;
-	res->server_port = 0;
 	name_copy(res->name, lk->name);
-	count(r, DNS_C_lookups_ok);
-	lk->finished = true;
-	r->results[(r->res_head + r->res_count) % r->lim.lookups_max] =
-	    slot_of(r, lk);
-	r->res_count++;
+	local_finish(r, lk, DNS_OK);
 	return true;
 }
 
@@ -1345,7 +1408,7 @@ int dns_lookup(struct dns_resolver *r, uint64_t now, const char *name,
 					? DNS_ADDRS_MAX / 2
 					: 0);
 	}
-	if (lookup_local(r, lk, want))
+	if (lookup_literal(r, lk, name, want) || lookup_local(r, lk, want))
 		return lk->id;
 	if (!lookup_next_candidate(r, now, lk))
 		lookup_finish(r, lk, DNS_NONAME);
