@@ -855,11 +855,41 @@ static struct question *question_find(struct dns_resolver *r, const char *name,
 	return NULL;
 }
 
+/* True when no pending lookup is attached to question q (every one
+ * that asked it was cancelled). */
+static bool question_orphan(const struct dns_resolver *r,
+			    const struct question *q, uint32_t slot)
+{
+	for (uint32_t i = 0; i < r->lim.lookups_max; i++) {
+		const struct lookup *lk = &r->lookups[i];
+
+		if (!lk->used || lk->finished)
+			continue;
+		for (int j = 0; j < 2; j++)
+			if (lk->fam[j].state == FAM_ASK &&
+			    lk->fam[j].q == slot && lk->fam[j].qgen == q->gen)
+				return false;
+	}
+	return true;
+}
+
+/* A free question slot, or NULL. When every slot is busy, a question
+ * no lookup waits for any more is given up for it (its transport
+ * closes): cancelled lookups never keep the living waiting. */
 static struct question *question_free_slot(struct dns_resolver *r)
 {
 	for (uint32_t i = 0; i < r->lim.queries_max; i++)
 		if (!r->questions[i].used)
 			return &r->questions[i];
+	for (uint32_t i = 0; i < r->lim.queries_max; i++) {
+		struct question *q = &r->questions[i];
+
+		if (question_orphan(r, q, i)) {
+			slot_close(r, q);
+			q->used = false;
+			return q;
+		}
+	}
 	return NULL;
 }
 
@@ -1220,6 +1250,8 @@ void dns_timer(struct dns_resolver *r, uint64_t now)
 		}
 		question_next(r, now, q);
 	}
+	/* Waiters whose slot holders were all cancelled since. */
+	serve_waiters(r, now);
 	cache_sweep(r, now);
 }
 
@@ -1377,6 +1409,8 @@ int dns_lookup(struct dns_resolver *r, uint64_t now, const char *name,
 			mine++;
 		}
 	}
+	/* Those waiting first, if cancelled lookups left room. */
+	serve_waiters(r, now);
 	if (!lk || mine >= r->lim.owner_lookups_max) {
 		count(r, DNS_C_lookups_refused);
 		return lk ? -EMFILE : -ENOBUFS;

@@ -244,7 +244,9 @@ int dns_lookup(struct dns_resolver *r, uint64_t now, const char *name,
 	       unsigned want, uint64_t owner, void *cookie);
 
 /* Forgets a pending lookup: no result will come. Its questions go on
- * (others may share them; an answer still fills the cache). */
+ * (others may share them; an answer still fills the cache), until a
+ * lookup needs a question slot and none is free: a question no pending
+ * lookup asks is then given up for it. */
 void dns_cancel(struct dns_resolver *r, int lookup);
 
 /* The outcome of a lookup. */

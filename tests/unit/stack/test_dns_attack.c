@@ -268,6 +268,58 @@ START_TEST(test_cached_ttls_never_exceed_the_entry)
 }
 END_TEST
 
+START_TEST(test_cancelled_lookups_do_not_hold_question_slots)
+{
+	struct dns_limits lim;
+	struct dns_resolver *r;
+	struct t_sent s[4], q3;
+	int l1, l2, la;
+
+	dns_limits_default(&lim);
+	lim.queries_max = 2;
+	r = t_dns_lim(&lim);
+	/* Two lookups take both slots, then are given up (their client
+	 * went): nobody waits for those questions any more. */
+	l1 = dns_lookup(r, T0, "gone1.example", DNS_WANT_A, 7, NULL);
+	l2 = dns_lookup(r, T0, "gone2.example", DNS_WANT_A, 7, NULL);
+	ck_assert_uint_eq(t_sent(r, s, 4), 2);
+	dns_cancel(r, l1);
+	dns_cancel(r, l2);
+	/* A new lookup goes out at once, in one of their slots (a CLOSE
+	 * of the abandoned transport first), without waiting for them to
+	 * time out. */
+	ck_assert_int_ge(dns_lookup(r, T0, "live.example", DNS_WANT_A, 1, NULL),
+			 0);
+	q3 = t_close_then_one(r, s[0].transport);
+	ck_assert_str_eq(q3.name, "live.example");
+	ck_assert_uint_eq(t_count(r, DNS_C_queries_waited), 0);
+	t_reply_a(r, T0, &q3, ADDR1, 60);
+	t_result(r, DNS_OK);
+	t_sent(r, s, 4);
+	/* A question still asked by a pending lookup is never taken: with
+	 * both slots busy for the living, the next one waits. */
+	la = dns_lookup(r, T0, "a.example", DNS_WANT_A, 1, NULL);
+	ck_assert_int_ge(la, 0);
+	ck_assert_uint_eq(t_sent(r, s, 4), 1);
+	ck_assert_int_ge(dns_lookup(r, T0, "b.example", DNS_WANT_A, 1, NULL),
+			 0);
+	ck_assert_uint_eq(t_sent(r, s, 4), 2); /* the CLOSE, b's query */
+	ck_assert_int_ge(dns_lookup(r, T0, "c.example", DNS_WANT_A, 1, NULL),
+			 0);
+	t_quiet(r);
+	ck_assert_uint_eq(t_count(r, DNS_C_queries_waited), 1);
+	/* a is cancelled: c takes its slot at the next timer run, long
+	 * before a's question would have timed out. */
+	dns_cancel(r, la);
+	dns_timer(r, T0 + MS);
+	ck_assert_uint_eq(t_sent(r, s, 4), 2);
+	ck_assert_int_eq(s[0].kind, DNS_TX_CLOSE);
+	ck_assert_str_eq(s[1].name, "c.example");
+	ck_assert_uint_eq(dns_questions_active(r), 2);
+	dns_free(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dns_attack");
@@ -285,6 +337,7 @@ int main(void)
 	tcase_add_test(tc, test_compression_loop_is_dropped_and_lookup_ends);
 	tcase_add_test(tc, test_timer_deadline_never_in_the_past);
 	tcase_add_test(tc, test_cached_ttls_never_exceed_the_entry);
+	tcase_add_test(tc, test_cancelled_lookups_do_not_hold_question_slots);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
