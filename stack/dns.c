@@ -1409,12 +1409,12 @@ int dns_lookup(struct dns_resolver *r, uint64_t now, const char *name,
 			mine++;
 		}
 	}
-	/* Those waiting first, if cancelled lookups left room. */
-	serve_waiters(r, now);
 	if (!lk || mine >= r->lim.owner_lookups_max) {
 		count(r, DNS_C_lookups_refused);
 		return lk ? -EMFILE : -ENOBUFS;
 	}
+	/* Those waiting first, if cancelled lookups left room. */
+	serve_waiters(r, now);
 	slot = slot_of(r, lk);
 	gens = (uint32_t)INT_MAX / r->lim.lookups_max;
 	lk->gen = (lk->gen + 1) % gens;
