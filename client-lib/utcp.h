@@ -757,7 +757,7 @@ bool utcp_dhcp_option_text(const struct utcp_dhcp_option *o, char *buf,
 enum utcp_dns_source {
 	UTCP_DNS_NETWORK, /* a server's answer, just now */
 	UTCP_DNS_CACHE,	  /* the daemon's cache: TTLs are what is left */
-	UTCP_DNS_LOCAL,	  /* localhost */
+	UTCP_DNS_LOCAL,	  /* localhost, an IPv4 address literal */
 	UTCP_DNS_HOSTS,	  /* a static host entry of the configuration */
 };
 

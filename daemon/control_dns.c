@@ -12,14 +12,16 @@
  * the request itself: localhost, hosts, the cache), it is encoded as
  * one packet (docs/ipc.md, RESOLVE), sent without blocking on the
  * daemon's end, and that end is closed: the application's descriptor
- * turns readable with the packet, then EOF. An application that closed
- * its descriptor early just loses the packet (the send fails, nothing
- * else happens). A client that goes cancels its lookups
- * (control_dns_client_gone()): no result will come for them.
+ * turns readable with the packet, then EOF. A client that goes cancels
+ * its lookups (control_dns_client_gone()): no result will come for
+ * them.
  *
- * The daemon's end never reads: it is shut down for reading, so an
- * application writing into its descriptor gets EPIPE instead of
- * filling a buffer of the daemon's.
+ * The daemon watches its end for reading while the lookup is pending:
+ * it turns readable when the application closed its descriptor (EOF),
+ * which gives the lookup up (cancelled in the resolver, so it no
+ * longer counts against the client's or the daemon's limit), or when
+ * the application wrote into it, which it must not: that gives the
+ * lookup up too, and nothing is read.
  */
 #define _GNU_SOURCE
 #include "control_dns.h"
@@ -55,14 +57,16 @@ _Static_assert((int)DNS_SOURCE_COUNT == (int)IPC_DNS_SRC_COUNT, "sources");
 struct control_lookup {
 	struct control_lookup *prev, *next; /* in client->lookups */
 	struct control_client *client;
-	int id; /* the resolver's */
-	int fd; /* the daemon's end */
+	int id;	       /* the resolver's */
+	int fd;	       /* the daemon's end */
+	ev_io watcher; /* fd readable: the application gave it up */
 };
 
 static void lookup_unlink_free(struct control_lookup *l)
 {
 	struct control_client *c = l->client;
 
+	ev_io_stop(c->ctl->d->loop, &l->watcher);
 	if (l->prev)
 		l->prev->next = l->next;
 	else
@@ -71,6 +75,18 @@ static void lookup_unlink_free(struct control_lookup *l)
 		l->next->prev = l->prev;
 	close(l->fd);
 	free(l);
+}
+
+/* The application closed its end (or wrote into it): the lookup is
+ * given up. */
+static void abandoned_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct control_lookup *l = w->data;
+
+	(void)loop;
+	(void)revents;
+	resolver_cancel(l->client->ctl->d, l->id);
+	lookup_unlink_free(l);
 }
 
 /* Queues the RESOLVE reply: status and id, with fd when status is 0. */
@@ -114,7 +130,6 @@ int control_dns_resolve(struct control_client *c, const struct ipc_msg *m)
 		reply(c, m, -ENOBUFS, -1, -1);
 		return 0;
 	}
-	(void)shutdown(pair[0], SHUT_RD);
 	id = resolver_lookup(d, req.name, req.want, c->serial, l);
 	if (id < 0) {
 		close(pair[0]);
@@ -130,6 +145,9 @@ int control_dns_resolve(struct control_client *c, const struct ipc_msg *m)
 	if (c->lookups)
 		c->lookups->prev = l;
 	c->lookups = l;
+	ev_io_init(&l->watcher, abandoned_cb, l->fd, EV_READ);
+	l->watcher.data = l;
+	ev_io_start(d->loop, &l->watcher);
 	reply(c, m, 0, id, pair[1]);
 	return 0;
 }

@@ -7,6 +7,8 @@
  * at once with the lookup's descriptor, one end of a SOCK_SEQPACKET
  * socketpair; the daemon keeps the other end until the result comes,
  * writes it there as one packet (docs/ipc.md, RESOLVE) and closes it.
+ * When the application closes its descriptor first, the lookup is
+ * cancelled.
  */
 #ifndef UTCPD_CONTROL_DNS_H
 #define UTCPD_CONTROL_DNS_H

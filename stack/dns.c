@@ -224,6 +224,7 @@ struct outcome {
 	const struct dns_addr *addrs;
 	uint16_t naddrs;
 	uint32_t elapsed_s; /* to take off the addresses' TTLs (cache) */
+	uint32_t ttl_left;  /* cache: the entry's life left (>= 1); 0 else */
 	enum dns_source src;
 	uint32_t server;
 	uint16_t port;
@@ -744,7 +745,11 @@ static void family_deliver(struct dns_resolver *r, uint64_t now,
 			   const struct outcome *oc)
 {
 	uint32_t links = (uint32_t)f->links + oc->links;
-	uint32_t ttl_cap = r->lim.ttl_max_s;
+	/* An address from the cache lives no longer than its entry (its
+	 * own TTL may have been capped, or the chain's shorter). */
+	uint32_t ttl_cap = oc->ttl_left
+			       ? min_u32(r->lim.ttl_max_s, oc->ttl_left)
+			       : r->lim.ttl_max_s;
 
 	f->src = oc->src;
 	f->server = oc->server;
@@ -850,11 +855,41 @@ static struct question *question_find(struct dns_resolver *r, const char *name,
 	return NULL;
 }
 
+/* True when no pending lookup is attached to question q (every one
+ * that asked it was cancelled). */
+static bool question_orphan(const struct dns_resolver *r,
+			    const struct question *q, uint32_t slot)
+{
+	for (uint32_t i = 0; i < r->lim.lookups_max; i++) {
+		const struct lookup *lk = &r->lookups[i];
+
+		if (!lk->used || lk->finished)
+			continue;
+		for (int j = 0; j < 2; j++)
+			if (lk->fam[j].state == FAM_ASK &&
+			    lk->fam[j].q == slot && lk->fam[j].qgen == q->gen)
+				return false;
+	}
+	return true;
+}
+
+/* A free question slot, or NULL. When every slot is busy, a question
+ * no lookup waits for any more is given up for it (its transport
+ * closes): cancelled lookups never keep the living waiting. */
 static struct question *question_free_slot(struct dns_resolver *r)
 {
 	for (uint32_t i = 0; i < r->lim.queries_max; i++)
 		if (!r->questions[i].used)
 			return &r->questions[i];
+	for (uint32_t i = 0; i < r->lim.queries_max; i++) {
+		struct question *q = &r->questions[i];
+
+		if (question_orphan(r, q, i)) {
+			slot_close(r, q);
+			q->used = false;
+			return q;
+		}
+	}
 	return NULL;
 }
 
@@ -1025,6 +1060,7 @@ static void family_ask(struct dns_resolver *r, uint64_t now, struct lookup *lk,
 				oc.addrs = e->addrs;
 				oc.naddrs = e->naddrs;
 				oc.elapsed_s = entry_age_s(e, now);
+				oc.ttl_left = e->ttl - oc.elapsed_s;
 			}
 			family_deliver(r, now, lk, f, &oc);
 			return;
@@ -1214,6 +1250,8 @@ void dns_timer(struct dns_resolver *r, uint64_t now)
 		}
 		question_next(r, now, q);
 	}
+	/* Waiters whose slot holders were all cancelled since. */
+	serve_waiters(r, now);
 	cache_sweep(r, now);
 }
 
@@ -1228,6 +1266,80 @@ uint64_t dns_next_deadline(const struct dns_resolver *r)
 }
 
 /* ---- lookups: the entry points -------------------------------------- */
+
+/* Queues the result of a lookup answered without a question (its
+ * addresses, source and name already in lk->res when st is DNS_OK). */
+static void local_finish(struct dns_resolver *r, struct lookup *lk,
+			 enum dns_status st)
+{
+	struct dns_result *res = &lk->res;
+
+	count(r, DNS_C_local_answers);
+	res->lookup = lk->id;
+	res->owner = lk->owner;
+	res->cookie = lk->cookie;
+	res->status = st;
+	res->server = 0;
+	res->server_port = 0;
+	if (st != DNS_OK) {
+		res->source = DNS_SRC_LOCAL;
+		res->naddrs = 0;
+		name_copy(res->name, lk->name);
+	}
+	count(r, st == DNS_OK ? DNS_C_lookups_ok : DNS_C_lookups_failed);
+	lk->finished = true;
+	r->results[(r->res_head + r->res_count) % r->lim.lookups_max] =
+	    slot_of(r, lk);
+	r->res_count++;
+}
+
+/* The IPv4 address written as exactly four decimal numbers 0..255
+ * ("192.0.2.1", as inet_pton()) into a; false when `name` is not. */
+static bool ipv4_literal(const char *name, uint8_t a[4])
+{
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+
+		if (part > 0 && *name++ != '.')
+			return false;
+		for (; *name >= '0' && *name <= '9'; name++) {
+			if (digits > 0 && v == 0)
+				return false; /* a leading zero */
+			v = v * 10 + (unsigned)(*name - '0');
+			if (++digits > 3 || v > 255)
+				return false;
+		}
+		if (digits == 0)
+			return false;
+		a[part] = (uint8_t)v;
+	}
+	return *name == '\0';
+}
+
+/* A name that is an IPv4 address is its own answer, as getaddrinfo()
+ * has it, never a question: true when it was one. Without A wanted it
+ * has no address of the families asked (NODATA). */
+static bool lookup_literal(struct dns_resolver *r, struct lookup *lk,
+			   const char *name, unsigned want)
+{
+	struct dns_result *res = &lk->res;
+	uint8_t a[4];
+
+	if (!ipv4_literal(name, a))
+		return false;
+	if (!(want & DNS_WANT_A)) {
+		local_finish(r, lk, DNS_NODATA);
+		return true;
+	}
+	memset(&res->addrs[0], 0, sizeof(res->addrs[0]));
+	res->addrs[0].family = 4;
+	memcpy(res->addrs[0].addr, a, 4);
+	res->naddrs = 1;
+	res->source = DNS_SRC_LOCAL;
+	name_copy(res->name, name);
+	local_finish(r, lk, DNS_OK);
+	return true;
+}
 
 /* localhost and the static hosts: true when it answered. */
 static bool lookup_local(struct dns_resolver *r, struct lookup *lk,
@@ -1271,19 +1383,8 @@ static bool lookup_local(struct dns_resolver *r, struct lookup *lk,
 			return false;
 		res->source = DNS_SRC_HOSTS;
 	}
-	count(r, DNS_C_local_answers);
-	res->lookup = lk->id;
-	res->owner = lk->owner;
-	res->cookie = lk->cookie;
-	res->status = DNS_OK;
-	res->server = 0;
-	res->server_port = 0;
 	name_copy(res->name, lk->name);
-	count(r, DNS_C_lookups_ok);
-	lk->finished = true;
-	r->results[(r->res_head + r->res_count) % r->lim.lookups_max] =
-	    slot_of(r, lk);
-	r->res_count++;
+	local_finish(r, lk, DNS_OK);
 	return true;
 }
 
@@ -1312,6 +1413,8 @@ int dns_lookup(struct dns_resolver *r, uint64_t now, const char *name,
 		count(r, DNS_C_lookups_refused);
 		return lk ? -EMFILE : -ENOBUFS;
 	}
+	/* Those waiting first, if cancelled lookups left room. */
+	serve_waiters(r, now);
 	slot = slot_of(r, lk);
 	gens = (uint32_t)INT_MAX / r->lim.lookups_max;
 	lk->gen = (lk->gen + 1) % gens;
@@ -1339,7 +1442,7 @@ int dns_lookup(struct dns_resolver *r, uint64_t now, const char *name,
 					? DNS_ADDRS_MAX / 2
 					: 0);
 	}
-	if (lookup_local(r, lk, want))
+	if (lookup_literal(r, lk, name, want) || lookup_local(r, lk, want))
 		return lk->id;
 	if (!lookup_next_candidate(r, now, lk))
 		lookup_finish(r, lk, DNS_NONAME);
@@ -1554,6 +1657,8 @@ size_t dns_cache_snapshot(const struct dns_resolver *r, uint64_t now,
 			o->addrs[i].ttl = best->addrs[i].ttl > elapsed
 					      ? best->addrs[i].ttl - elapsed
 					      : 0;
+			o->addrs[i].ttl =
+			    min_u32(o->addrs[i].ttl, o->ttl_left_s);
 		}
 	}
 	return n;

@@ -10,7 +10,10 @@
  * counters and random generator (seeded by the caller).
  *
  * A lookup (dns_lookup) is a name and the families wanted (A, AAAA or
- * both). It is answered, in this order, from:
+ * both). A name that is an IPv4 address in dotted form (four decimal
+ * numbers, as inet_pton() reads them) is its own answer, source
+ * DNS_SRC_LOCAL (NODATA when A is not wanted), as with getaddrinfo().
+ * Any other is answered, in this order, from:
  *   1. "localhost" and names under ".localhost" (RFC 6761): 127.0.0.1
  *      and ::1, source DNS_SRC_LOCAL;
  *   2. the static host entries (dns_host_add), source DNS_SRC_HOSTS;
@@ -111,7 +114,7 @@ void dns_limits_default(struct dns_limits *l);
 	X(lookups_ok)	    /* results with addresses */                       \
 	X(lookups_failed)   /* results without */                              \
 	X(lookups_refused)  /* -ENOBUFS or -EMFILE from dns_lookup() */        \
-	X(local_answers)    /* localhost and static host entries */            \
+	X(local_answers)    /* localhost, host entries, address literals */    \
 	X(cache_hits)	    /* a candidate answered from the cache */          \
 	X(cache_misses)	    /* a candidate that went to the wire */            \
 	X(cache_evictions)  /* entries dropped for room */                     \
@@ -241,7 +244,9 @@ int dns_lookup(struct dns_resolver *r, uint64_t now, const char *name,
 	       unsigned want, uint64_t owner, void *cookie);
 
 /* Forgets a pending lookup: no result will come. Its questions go on
- * (others may share them; an answer still fills the cache). */
+ * (others may share them; an answer still fills the cache), until a
+ * lookup needs a question slot and none is free: a question no pending
+ * lookup asks is then given up for it. */
 void dns_cancel(struct dns_resolver *r, int lookup);
 
 /* The outcome of a lookup. */

@@ -390,6 +390,24 @@ bool stack_push_event(struct stack *s, const struct stack_event *ev)
 	return true;
 }
 
+void stack_forget_udp_events(struct stack *s, int sock)
+{
+	uint32_t kept = 0;
+
+	for (uint32_t i = 0; i < s->ev_count; i++) {
+		const struct stack_event *ev =
+		    &s->events[(s->ev_head + i) % s->ev_cap];
+
+		if ((ev->type == STACK_EV_UDP_READABLE ||
+		     ev->type == STACK_EV_UDP_ERROR) &&
+		    ev->sock == sock)
+			continue;
+		s->events[(s->ev_head + kept) % s->ev_cap] = *ev;
+		kept++;
+	}
+	s->ev_count = kept;
+}
+
 /* The cookie of the socket an event is for, now (stack.h): NULL when
  * the caller has let go of it (a connection closed by the user or not
  * yet accepted, a listener or UDP socket closed). */

@@ -223,6 +223,11 @@ static inline void stack_drop(struct stack *s, struct pkt *p)
 /* Queues an event; returns false (and drops it) when the queue is full. */
 bool stack_push_event(struct stack *s, const struct stack_event *ev);
 
+/* Drops the UDP events still queued for socket `sock`, which is being
+ * closed: its id may be reused at once, and they are not the new
+ * socket's. */
+void stack_forget_udp_events(struct stack *s, int sock);
+
 /* Is addr one of our interface addresses? */
 bool stack_is_local_addr(const struct stack *s, uint32_t addr);
 

@@ -12,9 +12,10 @@
  * payload bytes; beyond that arrivals are dropped and counted, per socket
  * and in udp_rx_drop_queue_full, as a kernel does with a full receive
  * buffer. A READABLE event is queued when a queue goes from empty to
- * non-empty; the caller drains it with udp_peek()/udp_pop(). Events may
- * outlive the socket they name: the caller then finds it closed (-EBADF)
- * or empty (-EAGAIN).
+ * non-empty; the caller drains it with udp_peek()/udp_pop(). Closing a
+ * socket drops the events still queued for it: its id may be reused at
+ * once, and a new socket must not get the old one's READABLE or ERROR
+ * (an ICMP error for the old one's datagram).
  *
  * Checksums: verified when non-zero on input (zero means none, RFC 768),
  * always computed on output (a computed zero is sent as 0xffff).
@@ -160,6 +161,7 @@ void udp_socket_close(struct stack *s, int sock)
 	pkt_queue_purge(&u->rcvq, &s->pool);
 	u->used = false;
 	s->udp.count--;
+	stack_forget_udp_events(s, sock);
 }
 
 int udp_socket_set_tos_ttl(struct stack *s, int sock, uint8_t tos, uint8_t ttl)

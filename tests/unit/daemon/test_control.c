@@ -2728,6 +2728,32 @@ START_TEST(test_resolve_descriptor_closed_early_loses_only_the_answer)
 }
 END_TEST
 
+START_TEST(test_resolve_descriptor_closed_early_gives_the_lookup_up)
+{
+	struct utcp *u = client();
+	int fds[DNS_CLIENT_LOOKUPS], fd = -1;
+	char name[32];
+
+	/* Lookups that the silent server keeps pending (8 s), given up
+	 * by closing their descriptors: the client's limit is free again
+	 * at once (docs/ipc.md: closing abandons the lookup). */
+	for (int i = 0; i < DNS_CLIENT_LOOKUPS; i++) {
+		snprintf(name, sizeof(name), "gone%d.test", i);
+		ck_assert_int_eq(utcp_resolve_start(u, name, AF_INET, &fds[i]),
+				 0);
+	}
+	ck_assert(wait_until(dns_query_reached_the_peer));
+	for (int i = 0; i < DNS_CLIENT_LOOKUPS; i++)
+		close(fds[i]);
+	ck_assert(wait_until(no_lookups_pending));
+	ck_assert_int_eq(utcp_resolve_start(u, "again.test", AF_INET, &fd), 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert(wait_until(no_lookups_pending));
+	utcp_close(u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -2803,6 +2829,8 @@ int main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_resolve_localhost_is_answered_locally);
 	tcase_add_test(tc, test_resolve_static_host_entry);
+	tcase_add_test(
+	    tc, test_resolve_descriptor_closed_early_gives_the_lookup_up);
 	tcase_add_test(tc,
 		       test_resolve_bad_name_is_refused_without_a_descriptor);
 	tcase_add_test(

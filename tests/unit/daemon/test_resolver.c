@@ -56,6 +56,7 @@ static struct server {
 	int listener; /* TCP 53 */
 	bool truncate;
 	bool tcp_hangup; /* TCP: closes at the query, without an answer */
+	bool tcp_stall;	 /* TCP: announces 65535 bytes, sends a few, stops */
 	struct tcp_peer_conn conns[TCP_CONNS];
 	struct query q[QUERIES_MAX];
 	int nq;
@@ -199,6 +200,16 @@ static void server_tcp_readable(int conn, uint64_t now)
 			}
 			n = build_answer(&q, true, out + 2, sizeof(out) - 2);
 			note_query(&q);
+			if (S.tcp_stall) {
+				/* The start of a message that never ends. */
+				out[0] = 0xff;
+				out[1] = 0xff;
+				ck_assert_int_eq(
+				    tcp_send(S.s, now, conn, out, n + 2),
+				    (long)(n + 2));
+				c->len = 0;
+				continue;
+			}
 			out[0] = (uint8_t)(n >> 8);
 			out[1] = (uint8_t)n;
 			ck_assert_int_eq(tcp_send(S.s, now, conn, out, n + 2),
@@ -513,6 +524,28 @@ START_TEST(test_truncated_answer_is_asked_again_over_tcp)
 	ck_assert_uint_eq(counter(DNS_C_truncated), 1);
 	ck_assert_uint_eq(counter(DNS_C_queries_tcp), 1);
 	/* Its socket and connection are let go of. */
+	ck_assert(wait_until(no_transport_open));
+}
+END_TEST
+
+START_TEST(test_tcp_answer_that_never_ends_times_out)
+{
+	int waits = 0;
+
+	S.truncate = true;
+	S.tcp_stall = true;
+	lookup("big.example.");
+	/* DNS_TCP_TIMEOUT_MS (5 s) for the TCP attempt: longer than one
+	 * wait_until(). */
+	results_wanted = 1;
+	while (!wait_until(results_came))
+		ck_assert_int_lt(++waits, 3);
+	ck_assert_int_eq(results[0].status, DNS_AGAIN);
+	ck_assert_int_eq(S.nq, 2);
+	ck_assert(S.q[1].tcp);
+	ck_assert_uint_eq(counter(DNS_C_timeouts), 1);
+	ck_assert_uint_eq(counter(DNS_C_answers), 1); /* the TC one */
+	/* The connection is aborted, its buffer freed: nothing open. */
 	ck_assert(wait_until(no_transport_open));
 }
 END_TEST
@@ -878,6 +911,7 @@ int main(void)
 	tcase_add_test(tc, test_port_unreachable_ends_the_attempt_at_once);
 	tcase_add_test(tc,
 		       test_tcp_closed_before_an_answer_is_a_transport_error);
+	tcase_add_test(tc, test_tcp_answer_that_never_ends_times_out);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -5,7 +5,8 @@
  * frames moved between them by pump() until neither has any. Each test
  * attaches cookies to sockets, connections and listeners and checks the
  * events that come out: the cookie of their socket as it is when the
- * event is popped, NULL once the caller has let go of the socket.
+ * event is popped, NULL once the caller has let go of the socket (a
+ * closed UDP socket's events are dropped).
  */
 #include "harness.h"
 
@@ -89,7 +90,7 @@ START_TEST(test_udp_readable_carries_the_sockets_cookie)
 }
 END_TEST
 
-START_TEST(test_udp_event_after_close_carries_null)
+START_TEST(test_udp_event_after_close_is_dropped)
 {
 	struct stack *a = t_stack(), *b = peer_stack();
 	int cookie, sa, sb;
@@ -100,9 +101,11 @@ START_TEST(test_udp_event_after_close_carries_null)
 	sa = udp_socket_open(a, 0, 0, 0, 0);
 	ck_assert_int_eq(udp_send(a, T0, sa, PEER_ADDR, 7, "hi", 2), 0);
 	pump(a, b, T0);
-	udp_socket_close(b, sb); /* the event is still queued */
-	ev = pop_type(b, STACK_EV_UDP_READABLE);
-	ck_assert_ptr_null(ev.user);
+	/* The READABLE was queued; closing the socket drops it (its id
+	 * may go to the next socket at once). */
+	udp_socket_close(b, sb);
+	while (stack_pop_event(b, &ev))
+		ck_assert(ev.type != STACK_EV_UDP_READABLE || ev.sock != sb);
 	stack_free(a);
 	stack_free(b);
 }
@@ -187,7 +190,7 @@ int main(void)
 	TCase *tc = tcase_create("cookie");
 
 	tcase_add_test(tc, test_udp_readable_carries_the_sockets_cookie);
-	tcase_add_test(tc, test_udp_event_after_close_carries_null);
+	tcase_add_test(tc, test_udp_event_after_close_is_dropped);
 	tcase_add_test(tc,
 		       test_tcp_listener_and_connections_carry_their_cookies);
 	tcase_add_test(tc, test_tcp_event_after_close_carries_null);

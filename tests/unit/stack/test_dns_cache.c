@@ -437,6 +437,41 @@ START_TEST(test_localhost_answered_locally)
 }
 END_TEST
 
+START_TEST(test_ipv4_literal_is_its_own_answer)
+{
+	struct dns_resolver *r = t_dns();
+	struct dns_result *res;
+	const char *not_literal[] = {"192.0.2.256", "1.2.3", "01.2.3.4",
+				     "1.2.3.4.", "1.2.3.4.5"};
+
+	ck_assert_int_ge(dns_lookup(r, T0, "192.0.2.7", DNS_WANT_ALL, 1, NULL),
+			 0);
+	res = t_result(r, DNS_OK);
+	ck_assert_int_eq(res->source, DNS_SRC_LOCAL);
+	ck_assert_uint_eq(res->naddrs, 1);
+	ck_assert_uint_eq(t_v4(&res->addrs[0]), 0xc0000207u);
+	ck_assert_uint_eq(res->addrs[0].ttl, 0);
+	ck_assert_str_eq(res->name, "192.0.2.7");
+	/* No IPv6 address in an IPv4 one. */
+	ck_assert_int_ge(dns_lookup(r, T0, "192.0.2.7", DNS_WANT_AAAA, 1, NULL),
+			 0);
+	ck_assert_uint_eq(t_result(r, DNS_NODATA)->naddrs, 0);
+	t_quiet(r);
+	ck_assert_uint_eq(t_count(r, DNS_C_local_answers), 2);
+	ck_assert_uint_eq(t_count(r, DNS_C_cache_misses), 0);
+	/* What inet_pton() refuses is a name. */
+	for (size_t i = 0; i < sizeof(not_literal) / sizeof(not_literal[0]);
+	     i++) {
+		struct t_sent s[4];
+
+		ck_assert_int_ge(
+		    dns_lookup(r, T0, not_literal[i], DNS_WANT_A, 1, NULL), 0);
+		ck_assert_uint_ge(t_sent(r, s, 4), 1);
+	}
+	dns_free(r);
+}
+END_TEST
+
 START_TEST(test_static_hosts_answer_their_families)
 {
 	struct dns_resolver *r = t_dns();
@@ -509,6 +544,7 @@ int main(void)
 	tcase_add_test(tc,
 		       test_search_stops_at_the_first_candidate_with_addresses);
 	tcase_add_test(tc, test_localhost_answered_locally);
+	tcase_add_test(tc, test_ipv4_literal_is_its_own_answer);
 	tcase_add_test(tc, test_static_hosts_answer_their_families);
 	suite_add_tcase(s, tc);
 	return t_run(s);

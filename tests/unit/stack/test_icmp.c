@@ -203,6 +203,44 @@ START_TEST(test_port_unreachable_reported_to_connected_socket)
 }
 END_TEST
 
+START_TEST(test_error_of_a_closed_socket_never_reaches_the_next_one)
+{
+	struct stack *s = t_stack();
+	struct tframe f, orig;
+	struct stack_event ev;
+	int a, b;
+	int cookie_b;
+
+	t_learn_peer(s);
+	a = udp_socket_open(s, 0, 5555, PEER_ADDR, 53);
+	ck_assert_int_eq(udp_send(s, T0, a, 0, 0, "q", 1), 0);
+	struct pkt *p = t_pop_ipv4(s, IPV4_PROTO_UDP);
+	memcpy(orig.b, p->data + 14, p->len - 14);
+	orig.len = p->len - 14;
+	stack_pkt_free(s, p);
+	t_eth(&f, OUR_MAC, PEER_MAC, ETHERTYPE_IPV4);
+	t_ipv4(&f, PEER_ADDR, OUR_ADDR, 1, 1, 0, 8 + orig.len);
+	uint8_t *m = f.b + f.len;
+	memset(m, 0, 8);
+	m[0] = 3;
+	m[1] = 3;
+	memcpy(m + 8, orig.b, orig.len);
+	put_be16(m + 2, csum_fold(csum_partial(m, 8 + orig.len, 0)));
+	f.len += 8 + orig.len;
+	t_input(s, T0, &f);
+	ck_assert_uint_eq(stack_events_queued(s), 1);
+	/* A is closed with its error queued; B takes its id at once (a
+	 * resolver's next attempt does so). */
+	udp_socket_close(s, a);
+	b = udp_socket_open(s, 0, 5556, PEER_ADDR, 53);
+	ck_assert_int_eq(b, a);
+	ck_assert_int_eq(udp_socket_set_user(s, b, &cookie_b), 0);
+	while (stack_pop_event(s, &ev))
+		ck_assert_ptr_ne(ev.user, &cookie_b);
+	stack_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("icmp");
@@ -215,6 +253,8 @@ int main(void)
 	tcase_add_test(tc,
 		       test_closed_port_gets_port_unreachable_quoting_datagram);
 	tcase_add_test(tc, test_unknown_protocol_gets_protocol_unreachable);
+	tcase_add_test(
+	    tc, test_error_of_a_closed_socket_never_reaches_the_next_one);
 	tcase_add_test(tc, test_no_error_about_broadcast_or_icmp_error);
 	tcase_add_test(tc, test_errors_are_rate_limited_and_refill);
 	tcase_add_test(tc, test_port_unreachable_reported_to_connected_socket);
