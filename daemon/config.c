@@ -83,6 +83,7 @@ struct parse_state {
 	uint32_t seen_keys;		/* bit per key of the current section */
 	int daemon_line, limits_line, tcp_line, control_line; /* 0 = not yet */
 	int dns_line, hosts_line;
+	int queries_max_line; /* [dns] queries_max was given there */
 	struct interface_lines lines[STACK_IF_MAX];
 	int host_lines[DNS_HOSTS_MAX]; /* of cfg->dns.hosts[i] */
 
@@ -1356,6 +1357,9 @@ static int config_handler(void *user, const char *section, const char *key,
 		else
 			rc = parse_limit(&st->cfg->dns.limits, &dns_keys[k],
 					 value, reason, sizeof(reason));
+		if (rc == 0 && k < (int)DNS_NUM_KEYS &&
+		    strcmp(dns_keys[k].name, "queries_max") == 0)
+			st->queries_max_line = st->lineno;
 		break;
 	case SECTION_HOSTS:
 		return hosts_line(st, key, value);
@@ -1444,6 +1448,25 @@ static int hosts_line(struct parse_state *st, const char *key,
 static void config_check(struct parse_state *st)
 {
 	struct config *cfg = st->cfg;
+
+	/* Each query in flight holds a UDP socket of the stack's table,
+	 * which the applications' sockets share: a queries_max given above
+	 * it is refused, the default is lowered to it. */
+	if (cfg->dns.limits.queries_max > cfg->limits.udp_sockets_max) {
+		if (!st->queries_max_line) {
+			cfg->dns.limits.queries_max =
+			    cfg->limits.udp_sockets_max;
+		} else {
+			config_error_at(st, st->queries_max_line,
+					"[dns] queries_max %u is above "
+					"[limits] udp_sockets_max %u: each "
+					"query in flight takes one of its UDP "
+					"sockets",
+					cfg->dns.limits.queries_max,
+					cfg->limits.udp_sockets_max);
+			return;
+		}
+	}
 
 	for (int i = 0; i < cfg->nifs; i++) {
 		struct config_interface *ifc = &cfg->ifs[i];

@@ -926,7 +926,8 @@ END_TEST
 
 START_TEST(test_dns_keys_accepted)
 {
-	ck_assert_msg(load("[dns]\n"
+	ck_assert_msg(load("[limits]\nudp_sockets_max = 4096\n"
+			   "[dns]\n"
 			   "cache_max = 0\n"
 			   "ttl_max = 604800\n"
 			   "negative_ttl_max = 0\n"
@@ -968,6 +969,23 @@ START_TEST(test_dns_keys_accepted)
 	ck_assert_msg(load("[dns]\nsearch = none\n" GOOD_IF) == 0, "%s", err);
 	ck_assert(cfg.dns.search_set);
 	ck_assert_int_eq(cfg.dns.nsearch, 0);
+}
+END_TEST
+
+/* The resolver's sockets come from the stack's UDP table. */
+START_TEST(test_dns_queries_max_fits_the_udp_sockets)
+{
+	ck_assert_msg(load("[limits]\nudp_sockets_max = 64\n"
+			   "[dns]\nqueries_max = 64\n" GOOD_IF) == 0,
+		      "%s", err);
+	/* not given: the default comes down to the table */
+	ck_assert_msg(load("[limits]\nudp_sockets_max = 64\n" GOOD_IF) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.dns.limits.queries_max, 64);
+	ck_refused("[limits]\nudp_sockets_max = 64\n"
+		   "[dns]\nqueries_max = 65\n" GOOD_IF,
+		   "4: [dns] queries_max 65 is above [limits] udp_sockets_max "
+		   "64: each query in flight takes one of its UDP sockets");
 }
 END_TEST
 
@@ -1243,6 +1261,7 @@ static Suite *config_suite(void)
 	tcase_add_test(values, test_dns_defaults);
 	tcase_add_test(values, test_dns_keys_accepted);
 	tcase_add_test(values, test_dns_search_at_its_limit);
+	tcase_add_test(values, test_dns_queries_max_fits_the_udp_sockets);
 	tcase_add_test(values, test_bad_dns_values_are_refused);
 	tcase_add_test(values, test_hosts_accepted);
 	tcase_add_test(values, test_hosts_at_their_limits);
