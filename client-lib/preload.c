@@ -1,0 +1,1156 @@
+/*
+ * preload.c - utcp-run's LD_PRELOAD layer: an unmodified program's
+ * IPv4 TCP sockets and name lookups go through utcpd (utcp-run(1))
+ *
+ * Theory of operation
+ *
+ * utcpd's sockets are real descriptors (docs/design.md, "The data
+ * path"): a TCP connection is one end of an AF_UNIX stream pair, a
+ * listener a SEQPACKET pair over which accepted connections arrive. So
+ * read, write, send, recv, poll, select, epoll, fcntl(F_SETFL) and
+ * ioctl(FIONREAD) need no help: only the control path is interposed
+ * (socket, bind, listen, accept, accept4, connect, getsockname,
+ * getpeername, getsockopt, setsockopt, close, dup, dup2, dup3,
+ * getaddrinfo, freeaddrinfo, gethostbyname, gethostbyname_r), each
+ * reaching the C library's own function with dlsym(RTLD_NEXT) for what
+ * is not ours.
+ *
+ * A descriptor before the daemon knows it. socket(AF_INET,
+ * SOCK_STREAM) cannot ask the daemon for anything yet: whether the
+ * socket becomes a connection or a listener, and where, is decided
+ * later. So it makes a real kernel TCP socket with the flags asked
+ * (SOCK_NONBLOCK, SOCK_CLOEXEC): that reserves the descriptor number,
+ * makes fcntl(), F_SETFL O_NONBLOCK and shutdown() on it behave as on
+ * any unconnected socket, and is what a connection to loopback uses
+ * (below). connect() and listen() then ask libutcp for the daemon's
+ * descriptor and put it in the reserved number with dup3(), which
+ * replaces the kernel socket atomically: O_NONBLOCK (a file status
+ * flag) is read from the placeholder at that moment and given to the
+ * new descriptor through libutcp's UTCP_NONBLOCK; FD_CLOEXEC (a
+ * descriptor flag) through dup3's O_CLOEXEC. accept() takes the next
+ * connection from the listener and sets both from accept4's flags, as
+ * Linux does (the listener's own O_NONBLOCK is not inherited). A
+ * program that put the descriptor in an epoll set before connect() or
+ * listen() keeps watching the placeholder: unsupported (programs
+ * register after connect, as curl and nginx do).
+ *
+ * The descriptor table. Each descriptor that is ours has an entry (its
+ * state: PENDING until connect or listen, CONNECTING, CONNECTED,
+ * FAILED, LISTENING; what bind and setsockopt recorded; the daemon's
+ * id and both endpoints), in an array indexed by descriptor number
+ * (PRELOAD_FDS_MAX; a socket whose descriptor is beyond it fails with
+ * EMFILE rather than go to the kernel). One mutex guards the table and
+ * is held only to copy an entry in or out, never across a call into
+ * libutcp or a blocking system call: libutcp's own socket(), connect()
+ * and close() come back through this layer (they are AF_UNIX or not in
+ * the table, so they pass through), and a blocking connect() or
+ * accept() in one thread must not stop another's. close() and dup2()
+ * onto a descriptor remove its entry; dup/dup2/dup3 copy it.
+ *
+ * One control connection per process (struct utcp is thread-safe),
+ * opened at the first call that needs the daemon, on $UTCPD_SOCKET
+ * (utcp-run sets it). A control connection that broke (the daemon went)
+ * is abandoned and the next call opens a new one; what it held is not
+ * freed, since another thread may still be in a call on it.
+ *
+ * fork. The child gets a copy of the table, which stays true: the
+ * descriptors are the same open sockets (TCP connections and listeners
+ * belong to their descriptors, not to the control connection, so a
+ * listener shared by forked workers accepts in each, one connection to
+ * one of them). The control connection must not be shared (replies are
+ * matched by id on one stream): pthread_atfork() makes the child drop
+ * it, unclosed, and open its own when it needs one; the table's mutex
+ * is taken around fork() so the child's copy is consistent. Option
+ * changes on a connection the child inherited go through the child's
+ * control connection, which the daemon does not know as the
+ * connection's owner: they fail (EBADF) - not yet solved.
+ *
+ * exec. The table is gone after exec; the descriptors that were not
+ * close-on-exec remain, and read/write/poll on them go on working, but
+ * the new image would take them for AF_UNIX sockets in
+ * getsockname/getsockopt. The plan (not built yet): execve() and its
+ * family are interposed to put the inherited entries in an environment
+ * variable (UTCP_RUN_FDS: fd, kind, id, endpoints per entry), which the
+ * new image's constructor reads back, keeping only entries whose
+ * descriptor is still an AF_UNIX socket whose peer (SO_PEERCRED) is
+ * the daemon's process.
+ *
+ * What goes to the kernel. Every family but AF_INET (AF_UNIX,
+ * AF_NETLINK, AF_PACKET ...) untouched; AF_INET6 too, unless
+ * UTCP_RUN_IPV6=fail (utcp-run --ipv6=fail), when socket() fails with
+ * EAFNOSUPPORT and says why on stderr once. AF_INET SOCK_RAW goes to
+ * the kernel (ping). AF_INET SOCK_DGRAM (UDP) is not supported yet and
+ * fails with EPROTONOSUPPORT and a message, rather than leak past the
+ * daemon. Loopback (127.0.0.0/8): a connect() or bind() to it uses the
+ * placeholder kernel socket itself, and the descriptor leaves the
+ * table (it is a kernel socket from then on). A listener on INADDR_ANY
+ * is the daemon's and is not reachable over the kernel's loopback.
+ *
+ * Errors are the kernel's: connect() returns EINPROGRESS for a
+ * non-blocking socket, EALREADY while it is in progress, EISCONN once
+ * connected; the descriptor becomes writable exactly when the
+ * connection is established or failed, and getsockopt(SO_ERROR) then
+ * gives 0 or ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH (once:
+ * read, it is cleared, as Linux clears sk_err). Errors that come at
+ * once (ENETUNREACH, EADDRINUSE, EMFILE) are connect()'s own. A daemon
+ * that cannot be reached or whose control connection broke is
+ * ENETDOWN, as an interface that went down.
+ *
+ * Names: getaddrinfo() and gethostbyname() of a name that is not a
+ * numeric address ask the daemon's stub resolver (utcp_resolve) for A
+ * records (AAAA too when AF_INET6 is asked alone); the service and the
+ * socket types come from the C library's own getaddrinfo() on the
+ * numeric address 0.0.0.0, whose entries are then copied once for each
+ * address found. Numeric addresses and a NULL node go to the C
+ * library, which looks nothing up for them.
+ *
+ * What cannot work: statically linked programs (utcp-run refuses them),
+ * programs that make system calls without the C library (Go's runtime,
+ * raw syscall()), io_uring's socket operations, and anything resolved
+ * by a library that talks DNS itself (c-ares) - its UDP sockets fail.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "utcp.h"
+
+/* Descriptors the table can hold: a socket numbered beyond is refused. */
+#define PRELOAD_FDS_MAX 65536
+
+/* The sockaddr pointer inside glibc's transparent unions (_GNU_SOURCE). */
+#define SA(arg)	 ((arg).__sockaddr__)
+#define SIN(arg) ((arg).__sockaddr_in__)
+
+enum usock_state {
+	USOCK_PENDING,	  /* socket() done: a placeholder kernel socket */
+	USOCK_CONNECTING, /* a non-blocking connect under way */
+	USOCK_CONNECTED,  /* a connection (established, or failed since) */
+	USOCK_FAILED,	  /* a non-blocking connect that failed, reported */
+	USOCK_LISTENING,
+};
+
+struct usock {
+	enum usock_state state;
+	bool bound; /* bind() recorded local */
+	struct sockaddr_in local, remote;
+	struct utcp_tcp_opts opts; /* setsockopt() before connect/listen */
+	bool reuseaddr, reuseport;
+	int id;		   /* the daemon's, once connected or listening */
+	int connect_error; /* FAILED: the error, until SO_ERROR takes it */
+};
+
+static struct usock *table[PRELOAD_FDS_MAX];
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t handle_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct utcp *handle;
+
+/* The C library's functions. */
+static int (*real_socket)(int, int, int);
+static int (*real_bind)(int, const struct sockaddr *, socklen_t);
+static int (*real_connect)(int, const struct sockaddr *, socklen_t);
+static int (*real_listen)(int, int);
+static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
+static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
+static int (*real_getpeername)(int, struct sockaddr *, socklen_t *);
+static int (*real_getsockopt)(int, int, int, void *, socklen_t *);
+static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
+static int (*real_close)(int);
+static int (*real_dup)(int);
+static int (*real_dup2)(int, int);
+static int (*real_dup3)(int, int, int);
+static int (*real_getaddrinfo)(const char *, const char *,
+			       const struct addrinfo *, struct addrinfo **);
+static void (*real_freeaddrinfo)(struct addrinfo *);
+static struct hostent *(*real_gethostbyname)(const char *);
+static int (*real_gethostbyname_r)(const char *, struct hostent *, char *,
+				   size_t, struct hostent **, int *);
+
+static bool ipv6_fail;
+
+static void *next_symbol(const char *name)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+
+	if (!p) {
+		fprintf(stderr, "utcp-run: the C library has no %s\n", name);
+		abort();
+	}
+	return p;
+}
+
+/* ---- fork ----------------------------------------------------------- */
+
+static void before_fork(void)
+{
+	pthread_mutex_lock(&handle_lock);
+	pthread_mutex_lock(&table_lock);
+}
+
+static void after_fork_parent(void)
+{
+	pthread_mutex_unlock(&table_lock);
+	pthread_mutex_unlock(&handle_lock);
+}
+
+static void after_fork_child(void)
+{
+	handle = NULL; /* the parent's: left open, never used here */
+	pthread_mutex_unlock(&table_lock);
+	pthread_mutex_unlock(&handle_lock);
+}
+
+__attribute__((constructor)) static void preload_init(void)
+{
+	const char *v6 = getenv("UTCP_RUN_IPV6");
+
+	real_socket = next_symbol("socket");
+	real_bind = next_symbol("bind");
+	real_connect = next_symbol("connect");
+	real_listen = next_symbol("listen");
+	real_accept4 = next_symbol("accept4");
+	real_getsockname = next_symbol("getsockname");
+	real_getpeername = next_symbol("getpeername");
+	real_getsockopt = next_symbol("getsockopt");
+	real_setsockopt = next_symbol("setsockopt");
+	real_close = next_symbol("close");
+	real_dup = next_symbol("dup");
+	real_dup2 = next_symbol("dup2");
+	real_dup3 = next_symbol("dup3");
+	real_getaddrinfo = next_symbol("getaddrinfo");
+	real_freeaddrinfo = next_symbol("freeaddrinfo");
+	real_gethostbyname = next_symbol("gethostbyname");
+	real_gethostbyname_r = next_symbol("gethostbyname_r");
+	ipv6_fail = v6 && strcmp(v6, "fail") == 0;
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+/* ---- the control connection ----------------------------------------- */
+
+/* The process's control connection, opened on first use. Returns it,
+ * or NULL with *err the open's error. */
+static struct utcp *get_handle(int *err)
+{
+	struct utcp *u;
+
+	pthread_mutex_lock(&handle_lock);
+	if (!handle)
+		handle = utcp_open(NULL, err);
+	u = handle;
+	pthread_mutex_unlock(&handle_lock);
+	return u;
+}
+
+/* Maps a libutcp error to the errno of a kernel socket call; a broken
+ * control connection is dropped (ENETDOWN: the stack is gone). */
+static int control_errno(struct utcp *u, int err)
+{
+	switch (err) {
+	case -ENOTCONN:
+	case -EPIPE:
+	case -EPROTO:
+	case -ECONNRESET:
+		pthread_mutex_lock(&handle_lock);
+		if (handle == u)
+			handle =
+			    NULL; /* abandoned: another thread may use it */
+		pthread_mutex_unlock(&handle_lock);
+		return ENETDOWN;
+	default:
+		return -err;
+	}
+}
+
+/* The errno for a daemon that cannot be reached. */
+static int open_errno(int err)
+{
+	(void)err;
+	return ENETDOWN;
+}
+
+/* ---- the table ------------------------------------------------------ */
+
+/* Copies fd's entry into *out. Returns true when fd is ours. */
+static bool lookup(int fd, struct usock *out)
+{
+	bool ours = false;
+
+	if (fd < 0 || fd >= PRELOAD_FDS_MAX)
+		return false;
+	pthread_mutex_lock(&table_lock);
+	if (table[fd]) {
+		*out = *table[fd];
+		ours = true;
+	}
+	pthread_mutex_unlock(&table_lock);
+	return ours;
+}
+
+/* Stores *s as fd's entry. Returns 0 or ENOMEM. */
+static int store(int fd, const struct usock *s)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&table_lock);
+	if (!table[fd])
+		table[fd] = malloc(sizeof(*s));
+	if (table[fd])
+		*table[fd] = *s;
+	else
+		ret = ENOMEM;
+	pthread_mutex_unlock(&table_lock);
+	return ret;
+}
+
+static void forget(int fd)
+{
+	struct usock *s;
+
+	if (fd < 0 || fd >= PRELOAD_FDS_MAX)
+		return;
+	pthread_mutex_lock(&table_lock);
+	s = table[fd];
+	table[fd] = NULL;
+	pthread_mutex_unlock(&table_lock);
+	free(s);
+}
+
+static bool is_loopback(struct in_addr a)
+{
+	return (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/* Writes sin into a caller's sockaddr buffer as the kernel does:
+ * truncated to *len, *len set to the full size. */
+static void give_addr(const struct sockaddr_in *sin, struct sockaddr *addr,
+		      socklen_t *len)
+{
+	if (!addr || !len)
+		return;
+	memcpy(addr, sin, *len < sizeof(*sin) ? *len : sizeof(*sin));
+	*len = sizeof(*sin);
+}
+
+static struct sockaddr_in make_sin(struct in_addr a, uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+
+	sin.sin_addr = a;
+	sin.sin_port = htons(port);
+	return sin;
+}
+
+/* Returns -1 with errno set to err. */
+static int fail_with(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* ---- socket ---------------------------------------------------------- */
+
+int socket(int domain, int type, int protocol)
+{
+	int kind = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct usock s = {.state = USOCK_PENDING, .id = -1};
+	int fd, err;
+
+	if (domain == AF_INET6 && ipv6_fail) {
+		static bool said;
+
+		if (!said)
+			fprintf(stderr, "utcp-run: IPv6 sockets are not "
+					"supported (--ipv6=fail)\n");
+		said = true;
+		return fail_with(EAFNOSUPPORT);
+	}
+	if (domain != AF_INET || kind == SOCK_RAW)
+		return real_socket(domain, type, protocol);
+	if (kind != SOCK_STREAM || (protocol != 0 && protocol != IPPROTO_TCP)) {
+		static bool said;
+
+		if (!said)
+			fprintf(stderr, "utcp-run: IPv4 sockets other than "
+					"TCP are not supported yet\n");
+		said = true;
+		return fail_with(EPROTONOSUPPORT);
+	}
+	fd = real_socket(domain, type, protocol);
+	if (fd < 0)
+		return fd;
+	if (fd >= PRELOAD_FDS_MAX) {
+		real_close(fd);
+		return fail_with(EMFILE);
+	}
+	s.local.sin_family = AF_INET;
+	err = store(fd, &s);
+	if (err) {
+		real_close(fd);
+		return fail_with(err);
+	}
+	return fd;
+}
+
+/* ---- bind, listen ----------------------------------------------------- */
+
+int bind(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
+{
+	const struct sockaddr_in *sin = SIN(arg);
+	struct usock s;
+
+	if (!lookup(fd, &s))
+		return real_bind(fd, SA(arg), len);
+	if (s.state != USOCK_PENDING || s.bound)
+		return fail_with(EINVAL);
+	if (!sin || len < sizeof(*sin))
+		return fail_with(EINVAL);
+	if (sin->sin_family != AF_INET)
+		return fail_with(EAFNOSUPPORT);
+	if (is_loopback(sin->sin_addr)) {
+		/* The kernel's from now on. */
+		int ret = real_bind(fd, SA(arg), len);
+
+		if (ret == 0)
+			forget(fd);
+		return ret;
+	}
+	s.bound = true;
+	s.local = *sin;
+	s.local.sin_family = AF_INET;
+	return store(fd, &s) ? fail_with(ENOMEM) : 0;
+}
+
+/* The flags libutcp's open takes for descriptor fd's O_NONBLOCK, and
+ * dup3's for its FD_CLOEXEC. */
+static void fd_flags(int fd, int *utcp_flags, int *dup_flags)
+{
+	int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
+
+	*utcp_flags = fl >= 0 && (fl & O_NONBLOCK) ? UTCP_NONBLOCK : 0;
+	*dup_flags = fdfl >= 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0;
+}
+
+/* Puts newfd in fd's place (closing the placeholder) and newfd away. */
+static int replace(int fd, int newfd, int dup_flags)
+{
+	int ret = real_dup3(newfd, fd, dup_flags);
+	int err = errno;
+
+	real_close(newfd);
+	if (ret < 0)
+		return fail_with(err);
+	return 0;
+}
+
+int listen(int fd, int backlog)
+{
+	struct utcp_tcp_info info;
+	struct utcp *u;
+	struct usock s;
+	int uflags, dflags, lfd, err;
+
+	if (!lookup(fd, &s))
+		return real_listen(fd, backlog);
+	if (s.state == USOCK_LISTENING)
+		return 0; /* Linux changes the backlog; ours stays */
+	if (s.state != USOCK_PENDING)
+		return fail_with(EINVAL);
+	/* As Linux: at most SOMAXCONN (4096), negative is the most, and
+	 * 0 still takes one. */
+	if (backlog < 0 || backlog > 4096)
+		backlog = 4096;
+	if (backlog == 0)
+		backlog = 1;
+	u = get_handle(&err);
+	if (!u)
+		return fail_with(open_errno(err));
+	fd_flags(fd, &uflags, &dflags);
+	lfd = utcp_tcp_listen(u, s.local.sin_addr, ntohs(s.local.sin_port),
+			      backlog, &s.opts, uflags, &info);
+	if (lfd < 0)
+		return fail_with(control_errno(u, lfd));
+	if (replace(fd, lfd, dflags) < 0)
+		return -1;
+	s.state = USOCK_LISTENING;
+	s.id = info.id;
+	s.local = make_sin(info.local_addr, info.local_port);
+	return store(fd, &s) ? fail_with(ENOMEM) : 0;
+}
+
+/* ---- accept ----------------------------------------------------------- */
+
+static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
+			 int flags)
+{
+	struct utcp_tcp_info info;
+	struct usock s, c = {.state = USOCK_CONNECTED};
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int cfd, fl;
+
+	if (!lookup(fd, &s))
+		return real_accept4(fd, addr, len, flags);
+	if (s.state != USOCK_LISTENING)
+		return fail_with(EINVAL);
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return fail_with(EINVAL);
+	fl = fcntl(fd, F_GETFL);
+	for (;;) {
+		cfd = utcp_tcp_accept4(fd, &info, UTCP_NONBLOCK);
+		if (cfd != -EAGAIN)
+			break;
+		if (fl >= 0 && (fl & O_NONBLOCK))
+			return fail_with(EAGAIN);
+		if (poll(&pfd, 1, -1) < 0)
+			return -1; /* EINTR, as accept's */
+	}
+	if (cfd == -ECONNRESET)
+		return fail_with(ENETDOWN); /* the daemon closed the listener */
+	if (cfd < 0)
+		return fail_with(-cfd);
+	/* libutcp gave it O_NONBLOCK and FD_CLOEXEC: keep what flags say */
+	if (!(flags & SOCK_NONBLOCK)) {
+		fl = fcntl(cfd, F_GETFL);
+		if (fl >= 0)
+			fcntl(cfd, F_SETFL, fl & ~O_NONBLOCK);
+	}
+	if (!(flags & SOCK_CLOEXEC))
+		fcntl(cfd, F_SETFD, 0);
+	if (cfd >= PRELOAD_FDS_MAX) {
+		real_close(cfd);
+		return fail_with(EMFILE);
+	}
+	c.id = info.id;
+	c.local = make_sin(info.local_addr, info.local_port);
+	c.remote = make_sin(info.remote_addr, info.remote_port);
+	c.opts = s.opts;
+	if (store(cfd, &c)) {
+		real_close(cfd);
+		return fail_with(ENOMEM);
+	}
+	give_addr(&c.remote, addr, len);
+	return cfd;
+}
+
+int accept(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
+{
+	return accept_common(fd, SA(addr), len, 0);
+}
+
+int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len, int flags)
+{
+	return accept_common(fd, SA(addr), len, flags);
+}
+
+/* ---- connect ---------------------------------------------------------- */
+
+/* Whether a CONNECTING socket is over: true with *err (0 or the
+ * positive errno) once its descriptor is writable, as libutcp's own
+ * blocking connect decides it. */
+static bool connect_done(int fd, int *err)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+	uint8_t byte;
+
+	if (poll(&pfd, 1, 0) != 1)
+		return false;
+	*err = 0;
+	/* Data before an error: established; the error comes later. */
+	if (sockatmark(fd) == 1 ||
+	    recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+		*err = -utcp_tcp_error(fd);
+	return true;
+}
+
+/* Moves a CONNECTING entry on when its connect is over; returns the
+ * error it ended with (0: established or still under way). */
+static int connect_settle(int fd, struct usock *s)
+{
+	int err;
+
+	if (s->state != USOCK_CONNECTING || !connect_done(fd, &err))
+		return 0;
+	s->state = err ? USOCK_FAILED : USOCK_CONNECTED;
+	s->connect_error = err;
+	store(fd, s);
+	return err;
+}
+
+int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
+{
+	const struct sockaddr_in *sin = SIN(arg);
+	struct utcp_tcp_info info;
+	struct utcp *u;
+	struct usock s;
+	int uflags, dflags, cfd, err;
+
+	if (!lookup(fd, &s))
+		return real_connect(fd, SA(arg), len);
+	switch (s.state) {
+	case USOCK_PENDING:
+		break;
+	case USOCK_CONNECTING:
+		err = connect_settle(fd, &s);
+		if (s.state == USOCK_CONNECTING)
+			return fail_with(EALREADY);
+		if (err) {
+			s.state = USOCK_FAILED;
+			s.connect_error = 0;
+			store(fd, &s);
+			return fail_with(err);
+		}
+		return fail_with(EISCONN);
+	case USOCK_CONNECTED:
+		return fail_with(EISCONN);
+	case USOCK_FAILED:
+		/* Linux would connect again; the descriptor is spent here. */
+		return fail_with(ECONNABORTED);
+	case USOCK_LISTENING:
+		return fail_with(EISCONN);
+	}
+	if (!sin || len < sizeof(sa_family_t))
+		return fail_with(EINVAL);
+	if (sin->sin_family == AF_UNSPEC)
+		return 0; /* dissolves nothing: not connected */
+	if (len < sizeof(*sin))
+		return fail_with(EINVAL);
+	if (sin->sin_family != AF_INET)
+		return fail_with(EAFNOSUPPORT);
+	if (is_loopback(sin->sin_addr) && !s.bound) {
+		forget(fd); /* the kernel's from now on */
+		return real_connect(fd, SA(arg), len);
+	}
+	if (sin->sin_port == 0)
+		return fail_with(ECONNREFUSED); /* as Linux, for port 0 */
+	u = get_handle(&err);
+	if (!u)
+		return fail_with(open_errno(err));
+	fd_flags(fd, &uflags, &dflags);
+	cfd = utcp_tcp_open(u, s.local.sin_addr, ntohs(s.local.sin_port),
+			    sin->sin_addr, ntohs(sin->sin_port), 0, &s.opts,
+			    uflags, &info);
+	if (cfd < 0)
+		return fail_with(control_errno(u, cfd));
+	if (replace(fd, cfd, dflags) < 0)
+		return -1;
+	s.state = uflags ? USOCK_CONNECTING : USOCK_CONNECTED;
+	s.id = info.id;
+	s.local = make_sin(info.local_addr, info.local_port);
+	s.remote = *sin;
+	if (store(fd, &s))
+		return fail_with(ENOMEM);
+	return uflags ? fail_with(EINPROGRESS) : 0;
+}
+
+/* ---- names of a socket ----------------------------------------------- */
+
+int getsockname(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
+{
+	struct usock s;
+
+	if (!lookup(fd, &s))
+		return real_getsockname(fd, SA(addr), len);
+	if (!SA(addr) || !len)
+		return fail_with(EFAULT);
+	give_addr(&s.local, SA(addr), len);
+	return 0;
+}
+
+int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
+{
+	struct usock s;
+
+	if (!lookup(fd, &s))
+		return real_getpeername(fd, SA(addr), len);
+	connect_settle(fd, &s);
+	if (s.state != USOCK_CONNECTED)
+		return fail_with(ENOTCONN);
+	if (!SA(addr) || !len)
+		return fail_with(EFAULT);
+	give_addr(&s.remote, SA(addr), len);
+	return 0;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+/* Reads an int option value. Returns 0 or EINVAL/EFAULT. */
+static int int_value(const void *val, socklen_t len, int *out)
+{
+	if (!val)
+		return EFAULT;
+	if (len < sizeof(int))
+		return EINVAL;
+	memcpy(out, val, sizeof(int));
+	return 0;
+}
+
+/* Records option (level, name) in *o; returns 0, ENOPROTOOPT for an
+ * option not supported, EINVAL. */
+static int record_option(struct usock *s, int level, int name, const void *val,
+			 socklen_t len)
+{
+	struct utcp_tcp_opts *o = &s->opts;
+	struct linger lg;
+	int v, err;
+
+	if (level == SOL_SOCKET && name == SO_LINGER) {
+		if (!val)
+			return EFAULT;
+		if (len < sizeof(lg))
+			return EINVAL;
+		memcpy(&lg, val, sizeof(lg));
+		o->set |= UTCP_TCP_OPT_LINGER;
+		o->linger = lg.l_onoff != 0;
+		o->linger_s = lg.l_linger < 0 ? 0 : (uint32_t)lg.l_linger;
+		return 0;
+	}
+	err = int_value(val, len, &v);
+	if (err)
+		return err;
+	switch (level == SOL_SOCKET    ? name
+		: level == IPPROTO_TCP ? -name - 1
+		: level == IPPROTO_IP  ? -name - 1000
+				       : -100000) {
+	case SO_REUSEADDR:
+		s->reuseaddr = v != 0;
+		return 0;
+	case SO_REUSEPORT:
+		s->reuseport = v != 0;
+		return 0;
+	case SO_KEEPALIVE:
+		o->set |= UTCP_TCP_OPT_KEEPALIVE;
+		o->keepalive = v != 0;
+		return 0;
+	case SO_SNDBUF:
+	case SO_RCVBUF:
+		/* Linux clamps into its range; so does this */
+		if (v < 2048)
+			v = 2048;
+		if (v > 64 << 20)
+			v = 64 << 20;
+		if (name == SO_SNDBUF) {
+			o->set |= UTCP_TCP_OPT_SNDBUF;
+			o->sndbuf = (uint32_t)v;
+		} else {
+			o->set |= UTCP_TCP_OPT_RCVBUF;
+			o->rcvbuf = (uint32_t)v;
+		}
+		return 0;
+	case -TCP_NODELAY - 1:
+		o->set |= UTCP_TCP_OPT_NODELAY;
+		o->nodelay = v != 0;
+		return 0;
+	case -TCP_KEEPIDLE - 1:
+	case -TCP_KEEPINTVL - 1:
+	case -TCP_KEEPCNT - 1:
+		if (v < 1 || v > (name == TCP_KEEPCNT ? 127 : 32767))
+			return EINVAL; /* Linux's ranges */
+		if (name == TCP_KEEPIDLE) {
+			o->set |= UTCP_TCP_OPT_KEEPIDLE;
+			o->keepidle_s = (uint32_t)v;
+		} else if (name == TCP_KEEPINTVL) {
+			o->set |= UTCP_TCP_OPT_KEEPINTVL;
+			o->keepintvl_s = (uint32_t)v;
+		} else {
+			o->set |= UTCP_TCP_OPT_KEEPCNT;
+			o->keepcnt = (uint32_t)v;
+		}
+		return 0;
+	case -IP_TOS - 1000:
+		o->set |= UTCP_TCP_OPT_TOS;
+		o->tos = (uint8_t)v;
+		return 0;
+	case -IP_TTL - 1000:
+		if (v == -1)
+			v = 0;
+		if (v < 0 || v > 255)
+			return EINVAL;
+		o->set |= UTCP_TCP_OPT_TTL;
+		o->ttl = (uint8_t)v;
+		return 0;
+	default:
+		return ENOPROTOOPT;
+	}
+}
+
+int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct utcp_tcp_opts before;
+	struct utcp *u;
+	struct usock s;
+	int err;
+
+	if (!lookup(fd, &s))
+		return real_setsockopt(fd, level, name, val, len);
+	before = s.opts;
+	s.opts.set = 0;
+	err = record_option(&s, level, name, val, len);
+	if (err)
+		return fail_with(err);
+	if (s.id >= 0 && s.state != USOCK_LISTENING && s.opts.set) {
+		u = get_handle(&err);
+		if (!u)
+			return fail_with(open_errno(err));
+		err = utcp_tcp_setopt(u, s.id, &s.opts);
+		if (err)
+			return fail_with(control_errno(u, err));
+	}
+	s.opts.set |= before.set;
+	return store(fd, &s) ? fail_with(ENOMEM) : 0;
+}
+
+/* Gives an int option value as the kernel does. */
+static int give_int(int v, void *val, socklen_t *len)
+{
+	if (!val || !len)
+		return fail_with(EFAULT);
+	if (*len > sizeof(int))
+		*len = sizeof(int);
+	memcpy(val, &v, *len);
+	return 0;
+}
+
+int getsockopt(int fd, int level, int name, void *val,
+	       socklen_t *__restrict len)
+{
+	struct utcp_tcp_opts o;
+	struct usock s;
+	int err;
+
+	if (!lookup(fd, &s))
+		return real_getsockopt(fd, level, name, val, len);
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_ERROR:
+			err = connect_settle(fd, &s);
+			if (s.state == USOCK_FAILED) {
+				err = s.connect_error;
+				s.connect_error = 0; /* taken, as Linux */
+				store(fd, &s);
+			} else if (s.state == USOCK_CONNECTED) {
+				err = -utcp_tcp_error(fd);
+				if (err == ENOTSOCK)
+					err = 0;
+			}
+			return give_int(err, val, len);
+		case SO_TYPE:
+			return give_int(SOCK_STREAM, val, len);
+		case SO_DOMAIN:
+			return give_int(AF_INET, val, len);
+		case SO_PROTOCOL:
+			return give_int(IPPROTO_TCP, val, len);
+		case SO_ACCEPTCONN:
+			return give_int(s.state == USOCK_LISTENING, val, len);
+		case SO_REUSEADDR:
+			return give_int(s.reuseaddr, val, len);
+		case SO_REUSEPORT:
+			return give_int(s.reuseport, val, len);
+		}
+	}
+	o = s.opts;
+	if (s.id >= 0 && s.state != USOCK_LISTENING) {
+		struct utcp *u = get_handle(&err);
+
+		if (u && utcp_tcp_getopt(u, s.id, &o) != 0)
+			o = s.opts;
+	}
+	if (level == SOL_SOCKET && name == SO_KEEPALIVE)
+		return give_int(o.keepalive, val, len);
+	if (level == IPPROTO_TCP && name == TCP_NODELAY)
+		return give_int(o.nodelay, val, len);
+	if (level == SOL_SOCKET && name == SO_SNDBUF &&
+	    (o.set & UTCP_TCP_OPT_SNDBUF))
+		return give_int((int)o.sndbuf, val, len);
+	if (level == SOL_SOCKET && name == SO_RCVBUF &&
+	    (o.set & UTCP_TCP_OPT_RCVBUF))
+		return give_int((int)o.rcvbuf, val, len);
+	if (level == IPPROTO_TCP && name == TCP_KEEPIDLE &&
+	    (o.set & UTCP_TCP_OPT_KEEPIDLE))
+		return give_int((int)o.keepidle_s, val, len);
+	if (level == IPPROTO_TCP && name == TCP_KEEPINTVL &&
+	    (o.set & UTCP_TCP_OPT_KEEPINTVL))
+		return give_int((int)o.keepintvl_s, val, len);
+	if (level == IPPROTO_TCP && name == TCP_KEEPCNT &&
+	    (o.set & UTCP_TCP_OPT_KEEPCNT))
+		return give_int((int)o.keepcnt, val, len);
+	return fail_with(ENOPROTOOPT);
+}
+
+/* ---- close, dup ------------------------------------------------------- */
+
+int close(int fd)
+{
+	forget(fd);
+	return real_close(fd);
+}
+
+/* Copies oldfd's entry to newfd (after a dup of ours succeeded). */
+static void copy_entry(int oldfd, int newfd)
+{
+	struct usock s;
+
+	if (newfd < 0)
+		return;
+	forget(newfd);
+	if (lookup(oldfd, &s) && newfd < PRELOAD_FDS_MAX)
+		store(newfd, &s);
+}
+
+int dup(int fd)
+{
+	int nfd = real_dup(fd);
+
+	copy_entry(fd, nfd);
+	return nfd;
+}
+
+int dup2(int fd, int nfd)
+{
+	int ret = real_dup2(fd, nfd);
+
+	if (ret >= 0 && fd != nfd)
+		copy_entry(fd, ret);
+	return ret;
+}
+
+int dup3(int fd, int nfd, int flags)
+{
+	int ret = real_dup3(fd, nfd, flags);
+
+	if (ret >= 0)
+		copy_entry(fd, ret);
+	return ret;
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+/* Whether name is an address the C library parses without a lookup. */
+static bool numeric(const char *name)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return inet_pton(AF_INET, name, &a4) == 1 ||
+	       inet_pton(AF_INET6, name, &a6) == 1 || inet_aton(name, &a4) != 0;
+}
+
+/* One result entry: the template's socket type and port, the address. */
+static struct addrinfo *clone_entry(const struct addrinfo *t,
+				    const struct utcp_dns_addr *a)
+{
+	struct {
+		struct addrinfo ai;
+		struct sockaddr_in6 sa; /* room for either family */
+	} *n = calloc(1, sizeof(*n));
+	uint16_t port;
+
+	if (!n)
+		return NULL;
+	port = ((const struct sockaddr_in *)t->ai_addr)->sin_port;
+	n->ai = *t;
+	n->ai.ai_next = NULL;
+	n->ai.ai_canonname = NULL;
+	n->ai.ai_addr = (struct sockaddr *)&n->sa;
+	n->ai.ai_family = a->family;
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&n->sa;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = port;
+		sin->sin_addr = a->addr.v4;
+		n->ai.ai_addrlen = sizeof(*sin);
+	} else {
+		n->sa.sin6_family = AF_INET6;
+		n->sa.sin6_port = port;
+		n->sa.sin6_addr = a->addr.v6;
+		n->ai.ai_addrlen = sizeof(n->sa);
+	}
+	return &n->ai;
+}
+
+void freeaddrinfo(struct addrinfo *ai)
+{
+	/* The C library's entries and ours are made alike: one block per
+	 * entry, its canonical name apart. */
+	while (ai) {
+		struct addrinfo *next = ai->ai_next;
+
+		free(ai->ai_canonname);
+		free(ai);
+		ai = next;
+	}
+}
+
+int getaddrinfo(const char *node, const char *service,
+		const struct addrinfo *hints, struct addrinfo **res)
+{
+	struct addrinfo th = {.ai_family = AF_INET}, *tmpl = NULL, *head = NULL;
+	struct addrinfo **tail = &head;
+	struct utcp_lookup *l = NULL;
+	int family = hints ? hints->ai_family : AF_UNSPEC, ret, err;
+	struct utcp *u;
+
+	if (!node || numeric(node) ||
+	    (hints && (hints->ai_flags & AI_NUMERICHOST)))
+		return real_getaddrinfo(node, service, hints, res);
+	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
+		return EAI_FAMILY;
+	/* The service and socket types, from the C library. */
+	if (hints) {
+		th.ai_socktype = hints->ai_socktype;
+		th.ai_protocol = hints->ai_protocol;
+		th.ai_flags = hints->ai_flags & AI_NUMERICSERV;
+	}
+	th.ai_flags |= AI_NUMERICHOST;
+	ret = real_getaddrinfo("0.0.0.0", service, &th, &tmpl);
+	if (ret)
+		return ret;
+	u = get_handle(&err);
+	if (!u) {
+		ret = EAI_AGAIN;
+		goto out;
+	}
+	ret =
+	    utcp_resolve(u, node, family == AF_INET6 ? AF_INET6 : AF_INET, &l);
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < l->n; i++) {
+		if (family == AF_INET6 ? l->addrs[i].family != AF_INET6
+				       : l->addrs[i].family != AF_INET)
+			continue;
+		for (struct addrinfo *t = tmpl; t; t = t->ai_next) {
+			*tail = clone_entry(t, &l->addrs[i]);
+			if (!*tail) {
+				ret = EAI_MEMORY;
+				goto out;
+			}
+			tail = &(*tail)->ai_next;
+		}
+	}
+	if (!head) {
+		ret = EAI_NODATA;
+		goto out;
+	}
+	if (hints && (hints->ai_flags & AI_CANONNAME)) {
+		head->ai_canonname = strdup(l->name[0] ? l->name : node);
+		if (!head->ai_canonname) {
+			ret = EAI_MEMORY;
+			goto out;
+		}
+	}
+	*res = head;
+	head = NULL;
+out:
+	freeaddrinfo(head);
+	real_freeaddrinfo(tmpl);
+	utcp_lookup_free(l);
+	return ret;
+}
+
+/* The buffer gethostbyname_r() fills: the addresses, the pointers to
+ * them, the name. */
+static int fill_hostent(const char *name, struct hostent *h, char *buf,
+			size_t buflen, int *h_err)
+{
+	struct utcp_lookup *l = NULL;
+	size_t n4 = 0, need, namelen;
+	struct utcp *u;
+	char **ptrs;
+	int ret, err;
+
+	u = get_handle(&err);
+	if (!u) {
+		*h_err = TRY_AGAIN;
+		return EAGAIN;
+	}
+	ret = utcp_resolve(u, name, AF_INET, &l);
+	if (ret) {
+		*h_err = ret == EAI_NONAME   ? HOST_NOT_FOUND
+			 : ret == EAI_NODATA ? NO_DATA
+			 : ret == EAI_FAIL   ? NO_RECOVERY
+					     : TRY_AGAIN;
+		return ret == EAI_AGAIN ? EAGAIN : ENOENT;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		n4 += l->addrs[i].family == AF_INET;
+	namelen = strlen(l->name[0] ? l->name : name) + 1;
+	/* pointers first (aligned): addresses, NULL, no aliases' NULL */
+	need =
+	    (n4 + 2) * sizeof(char *) + n4 * sizeof(struct in_addr) + namelen;
+	if (n4 == 0) {
+		utcp_lookup_free(l);
+		*h_err = NO_DATA;
+		return ENOENT;
+	}
+	if (buflen < need + sizeof(char *)) {
+		utcp_lookup_free(l);
+		return ERANGE;
+	}
+	ptrs = (char **)(void *)(buf + ((sizeof(char *) -
+					 ((uintptr_t)buf % sizeof(char *))) %
+					sizeof(char *)));
+	{
+		char *addrs = (char *)(ptrs + n4 + 2);
+		char *nm = addrs + n4 * sizeof(struct in_addr);
+		size_t k = 0;
+
+		for (size_t i = 0; i < l->n; i++) {
+			if (l->addrs[i].family != AF_INET)
+				continue;
+			memcpy(addrs + k * sizeof(struct in_addr),
+			       &l->addrs[i].addr.v4, sizeof(struct in_addr));
+			ptrs[k] = addrs + k * sizeof(struct in_addr);
+			k++;
+		}
+		ptrs[n4] = NULL;
+		ptrs[n4 + 1] = NULL;
+		memcpy(nm, l->name[0] ? l->name : name, namelen);
+		h->h_name = nm;
+		h->h_aliases = ptrs + n4 + 1;
+		h->h_addrtype = AF_INET;
+		h->h_length = sizeof(struct in_addr);
+		h->h_addr_list = ptrs;
+	}
+	utcp_lookup_free(l);
+	*h_err = 0;
+	return 0;
+}
+
+int gethostbyname_r(const char *name, struct hostent *h, char *buf,
+		    size_t buflen, struct hostent **result, int *h_err)
+{
+	int ret;
+
+	if (!name || numeric(name))
+		return real_gethostbyname_r(name, h, buf, buflen, result,
+					    h_err);
+	ret = fill_hostent(name, h, buf, buflen, h_err);
+	*result = ret ? NULL : h;
+	return ret == ENOENT ? 0 : ret; /* not found: 0 with NULL */
+}
+
+struct hostent *gethostbyname(const char *name)
+{
+	static struct hostent h;
+	static char buf[UTCP_RESOLVE_ADDRS_MAX * 16 + 512];
+	struct hostent *res;
+	int err;
+
+	if (!name || numeric(name))
+		return real_gethostbyname(name);
+	gethostbyname_r(name, &h, buf, sizeof(buf), &res, &err);
+	h_errno = err;
+	return res;
+}

@@ -1,0 +1,128 @@
+"""utcp_run_peer.py - the program utcp_run.sh runs under utcp-run (and,
+for the other side, in the kernel): plain Python sockets, nothing of
+utcpd's.
+
+  server PORTFILE      blocking: listens on 0.0.0.0:0, writes the port
+                       given to PORTFILE, accepts one connection, reads
+                       one line and answers it upper-cased, checking the
+                       peer address accept() and getpeername() give
+  client ADDR PORT TEXT   blocking: connects, sends TEXT and a newline,
+                       prints the answer line
+  refused ADDR PORT    non-blocking connect to a closed port: prints
+                       connect's errno name, then, once the socket is
+                       writable, SO_ERROR's errno name twice (the
+                       second read is 0, as the first takes it)
+  forkserver PORTFILE  blocking: listens on 0.0.0.0:0, writes the port,
+                       forks; parent and child accept one connection
+                       each and answer its line with "parent: LINE" or
+                       "child: LINE"; the parent waits for the child
+  resolve NAME         prints getaddrinfo()'s addresses and port for
+                       NAME port 80 (TCP), then gethostbyname_ex()'s
+                       addresses, or the gaierror/herror code
+  options              SO_TYPE, SO_DOMAIN, SO_ACCEPTCONN, TCP_NODELAY
+                       and SO_KEEPALIVE as set and read back, one a line
+"""
+import errno
+import select
+import socket
+import sys
+
+
+def name(err):
+    return errno.errorcode.get(err, str(err))
+
+
+def server(portfile):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as ls:
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("0.0.0.0", 0))
+        ls.listen(4)
+        port = ls.getsockname()[1]
+        assert ls.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
+        with open(portfile + ".tmp", "w") as f:
+            f.write(f"{port}\n")
+        import os
+        os.rename(portfile + ".tmp", portfile)
+        conn, peer = ls.accept()
+        with conn:
+            assert conn.getpeername() == peer, (conn.getpeername(), peer)
+            assert conn.getsockname()[1] == port
+            line = conn.makefile("rb").readline()
+            conn.sendall(line.upper())
+            print(f"served {peer[0]}")
+
+
+def forkserver(portfile):
+    import os
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("0.0.0.0", 0))
+    ls.listen(4)
+    pid = os.fork()
+    who = "child" if pid == 0 else "parent"
+    if pid != 0:
+        with open(portfile + ".tmp", "w") as f:
+            f.write(f"{ls.getsockname()[1]}\n")
+        os.rename(portfile + ".tmp", portfile)
+    conn, _ = ls.accept()
+    with conn:
+        line = conn.makefile("rb").readline().decode().strip()
+        conn.sendall(f"{who}: {line}\n".encode())
+    if pid == 0:
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    sys.exit(0 if status == 0 else 1)
+
+
+def client(addr, port, text):
+    with socket.create_connection((addr, int(port)), timeout=None) as s:
+        assert s.getpeername() == (addr, int(port)), s.getpeername()
+        s.sendall(text.encode() + b"\n")
+        print(s.makefile("rb").readline().decode().strip())
+
+
+def refused(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setblocking(False)
+    err = s.connect_ex((addr, int(port)))
+    print(name(err))
+    _, w, _ = select.select([], [s], [], 10)
+    if not w:
+        print("not writable")
+        return
+    print(name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+    print(name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+    s.close()
+
+
+def resolve(host):
+    try:
+        ai = socket.getaddrinfo(host, "http", socket.AF_UNSPEC,
+                                socket.SOCK_STREAM)
+        print(" ".join(f"{a[4][0]}:{a[4][1]}" for a in ai))
+    except socket.gaierror as e:
+        print(f"gaierror {e.errno == socket.EAI_NONAME}")
+    try:
+        print(" ".join(socket.gethostbyname_ex(host)[2]))
+    except socket.herror as e:
+        print(f"herror {e.errno}")
+    except socket.gaierror as e:
+        print(f"gaierror {e.errno}")
+
+
+def options():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    print(s.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) == socket.SOCK_STREAM)
+    print(s.getsockopt(socket.SOL_SOCKET, socket.SO_DOMAIN) == socket.AF_INET)
+    print(s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    print(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+    print(s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE))
+    s.close()
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    {"server": server, "client": client, "refused": refused,
+     "options": options, "forkserver": forkserver,
+     "resolve": resolve}[cmd](*args)
