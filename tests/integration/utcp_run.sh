@@ -9,6 +9,7 @@
 #   2. python3, blocking: a client talks to a kernel server, and a
 #      server (bind to port 0, listen, accept) answers a kernel client.
 #      A listener shared by a forked child accepts in both processes.
+#      asyncio's client (non-blocking connect) and server.
 #   3. python3: a non-blocking connect to a closed port gives
 #      EINPROGRESS, becomes writable, and SO_ERROR says ECONNREFUSED
 #      once (then 0); to an address no one answers ARP for, SO_ERROR
@@ -118,6 +119,24 @@ done
 wait "$srv" || fail "the forking server exited with status $?: $(cat "$TMP/fork.out")"
 [[ $answers == "parent child " || $answers == "child parent " ]] ||
 	fail "the forking server's answers came from: $answers"
+
+say "   asyncio: a client, then a server"
+start_ns_bg "$PYTHON" "$PEER" server "$TMP/kernel2.port"
+wait_for test -s "$TMP/kernel2.port" || fail "the kernel's python server did not start"
+out=$(app "$PYTHON" "$PEER" aclient "$KERNEL_IP" "$(cat "$TMP/kernel2.port")" async) ||
+	fail "the asyncio client under utcp-run: status $?: $out"
+[[ $out == ASYNC ]] || fail "the asyncio client under utcp-run got '$out', want ASYNC"
+wait "$BG_PID" || fail "the kernel's python server exited with status $?"
+app "$PYTHON" "$PEER" aserver "$TMP/aserver.port" >"$TMP/aserver.out" 2>&1 &
+srv=$!
+STARTED_PIDS+=("$srv")
+wait_for test -s "$TMP/aserver.port" || fail "the asyncio server did not start: $(cat "$TMP/aserver.out")"
+out=$(nsx "$PYTHON" "$PEER" client "$DAEMON_IP" "$(cat "$TMP/aserver.port")" loop) ||
+	fail "the kernel client of the asyncio server: status $?: $out"
+[[ $out == LOOP ]] || fail "the kernel client of the asyncio server got '$out', want LOOP"
+wait "$srv" || fail "the asyncio server exited with status $?: $(cat "$TMP/aserver.out")"
+[[ $(cat "$TMP/aserver.out") == "served $KERNEL_IP" ]] ||
+	fail "the asyncio server said: $(cat "$TMP/aserver.out")"
 
 say "3. utcp-run python3: non-blocking connect to a closed port; options"
 out=$(app "$PYTHON" "$PEER" refused "$KERNEL_IP" 9) || fail "refused: status $?: $out"

@@ -16,6 +16,9 @@ utcpd's.
                        forks; parent and child accept one connection
                        each and answer its line with "parent: LINE" or
                        "child: LINE"; the parent waits for the child
+  aclient ADDR PORT TEXT   client's exchange with asyncio (a
+                       non-blocking connect, SO_ERROR read by the loop)
+  aserver PORTFILE     server's exchange with asyncio, one connection
   resolve NAME         prints getaddrinfo()'s addresses and port for
                        NAME port 80 (TCP), then gethostbyname_ex()'s
                        addresses, or the gaierror/herror code
@@ -94,6 +97,47 @@ def refused(addr, port):
     s.close()
 
 
+def aclient(addr, port, text):
+    import asyncio
+
+    async def run():
+        r, w = await asyncio.open_connection(addr, int(port))
+        w.write(text.encode() + b"\n")
+        await w.drain()
+        print((await r.readline()).decode().strip())
+        w.close()
+        await w.wait_closed()
+
+    asyncio.run(run())
+
+
+def aserver(portfile):
+    import asyncio
+    import os
+
+    async def run():
+        done = asyncio.Event()
+
+        async def handle(r, w):
+            line = await r.readline()
+            w.write(line.upper())
+            await w.drain()
+            w.close()
+            await w.wait_closed()
+            print(f"served {w.get_extra_info('peername')[0]}")
+            done.set()
+
+        srv = await asyncio.start_server(handle, "0.0.0.0", 0)
+        with open(portfile + ".tmp", "w") as f:
+            f.write(f"{srv.sockets[0].getsockname()[1]}\n")
+        os.rename(portfile + ".tmp", portfile)
+        await done.wait()
+        srv.close()
+        await srv.wait_closed()
+
+    asyncio.run(run())
+
+
 def resolve(host):
     try:
         ai = socket.getaddrinfo(host, "http", socket.AF_UNSPEC,
@@ -125,4 +169,4 @@ if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"server": server, "client": client, "refused": refused,
      "options": options, "forkserver": forkserver,
-     "resolve": resolve}[cmd](*args)
+     "resolve": resolve, "aclient": aclient, "aserver": aserver}[cmd](*args)
