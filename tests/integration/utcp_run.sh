@@ -9,7 +9,9 @@
 #   2. python3, blocking: a client talks to a kernel server, and a
 #      server (bind to port 0, listen, accept) answers a kernel client.
 #      A listener shared by a forked child accepts in both processes.
-#      asyncio's client (non-blocking connect) and server.
+#      asyncio's client (non-blocking connect) and server. A connection
+#      and a listener made inheritable and kept across exec are still
+#      TCP sockets to the new image (family, type, peer, accept).
 #   3. python3: a non-blocking connect to a closed port gives
 #      EINPROGRESS, becomes writable, and SO_ERROR says ECONNREFUSED
 #      once (then 0); to an address no one answers ARP for, SO_ERROR
@@ -67,7 +69,14 @@ start_ns_bg "$PYTHON" -m http.server --bind "$KERNEL_IP" \
 wait_for kernel_tcp_listening 8000 || fail "http.server is not listening on 8000"
 
 say "1. utcp-run curl fetches 1 MiB from $KERNEL_IP:8000, by address and by name"
-for host in "$KERNEL_IP" "www.$ZONE"; do
+# curl does not start with ASan's runtime preloaded (it hangs before
+# main, with or without utcp-run's library): not in a sanitizer build.
+hosts=("$KERNEL_IP" "www.$ZONE")
+if [[ ${UTCP_SANITIZED:-0} == 1 ]]; then
+	say "  skipped: a sanitizer build (curl cannot run with ASan preloaded)"
+	hosts=()
+fi
+for host in "${hosts[@]}"; do
 	rm -f "$TMP/got"
 	app curl -sS --fail -o "$TMP/got" "http://$host:8000/file" 2>"$TMP/curl.err" ||
 		fail "curl http://$host:8000/file: status $?: $(cat "$TMP/curl.err")"
@@ -77,10 +86,12 @@ for host in "$KERNEL_IP" "www.$ZONE"; do
 		fail "curl via $host got different bytes (SHA-256)"
 	say "  $host: $size bytes, SHA-256 equal"
 done
-[[ $(dnsmasq_queries "$KERNEL_IP" "www.$ZONE" A) -ge 1 ]] ||
-	fail "dnsmasq was not asked for www.$ZONE"
-grep -c '"GET /file HTTP/1.1" 200' "$TMP/httpd.log" | grep -qx 2 ||
-	fail "http.server did not log two GETs: $(cat "$TMP/httpd.log")"
+if ((${#hosts[@]} > 0)); then
+	[[ $(dnsmasq_queries "$KERNEL_IP" "www.$ZONE" A) -ge 1 ]] ||
+		fail "dnsmasq was not asked for www.$ZONE"
+	grep -c '"GET /file HTTP/1.1" 200' "$TMP/httpd.log" | grep -qx 2 ||
+		fail "http.server did not log two GETs: $(cat "$TMP/httpd.log")"
+fi
 
 say "2. utcp-run python3: a blocking client, then a blocking server"
 start_ns_bg "$PYTHON" "$PEER" server "$TMP/kernel.port"
@@ -137,6 +148,24 @@ out=$(nsx "$PYTHON" "$PEER" client "$DAEMON_IP" "$(cat "$TMP/aserver.port")" loo
 wait "$srv" || fail "the asyncio server exited with status $?: $(cat "$TMP/aserver.out")"
 [[ $(cat "$TMP/aserver.out") == "served $KERNEL_IP" ]] ||
 	fail "the asyncio server said: $(cat "$TMP/aserver.out")"
+
+say "   sockets inherited across exec: a connection, then a listener"
+start_ns_bg "$PYTHON" "$PEER" server "$TMP/kernel3.port"
+wait_for test -s "$TMP/kernel3.port" || fail "the kernel's python server did not start"
+out=$(app "$PYTHON" "$PEER" execclient "$KERNEL_IP" "$(cat "$TMP/kernel3.port")" exec 2>&1) ||
+	fail "the client that executes itself: status $?: $out"
+[[ $out == EXEC ]] || fail "the client that executes itself got '$out', want EXEC"
+wait "$BG_PID" || fail "the kernel's python server exited with status $?"
+app "$PYTHON" "$PEER" execserver "$TMP/execserver.port" >"$TMP/execserver.out" 2>&1 &
+srv=$!
+STARTED_PIDS+=("$srv")
+wait_for test -s "$TMP/execserver.port" || fail "the exec server did not start: $(cat "$TMP/execserver.out")"
+out=$(nsx "$PYTHON" "$PEER" client "$DAEMON_IP" "$(cat "$TMP/execserver.port")" inherit) ||
+	fail "the kernel client of the exec server: status $?: $out"
+[[ $out == INHERIT ]] || fail "the kernel client of the exec server got '$out', want INHERIT"
+wait "$srv" || fail "the exec server exited with status $?: $(cat "$TMP/execserver.out")"
+[[ $(cat "$TMP/execserver.out") == "served $KERNEL_IP" ]] ||
+	fail "the exec server said: $(cat "$TMP/execserver.out")"
 
 say "3. utcp-run python3: non-blocking connect to a closed port; options"
 out=$(app "$PYTHON" "$PEER" refused "$KERNEL_IP" 9) || fail "refused: status $?: $out"

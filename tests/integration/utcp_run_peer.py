@@ -19,6 +19,14 @@ utcpd's.
   aclient ADDR PORT TEXT   client's exchange with asyncio (a
                        non-blocking connect, SO_ERROR read by the loop)
   aserver PORTFILE     server's exchange with asyncio, one connection
+  execclient ADDR PORT TEXT   connects, makes the socket inheritable
+                       and executes "inherited": the new image must know
+                       it as a TCP socket
+  inherited FD ADDR PORT TEXT   checks FD's family, type and peer,
+                       sends TEXT, prints the answer
+  execserver PORTFILE  listens, writes the port, executes "inheritedserver"
+  inheritedserver FD   accepts one connection on the inherited listener
+                       and answers its line upper-cased
   resolve NAME         prints getaddrinfo()'s addresses and port for
                        NAME port 80 (TCP), then gethostbyname_ex()'s
                        addresses, or the gaierror/herror code
@@ -138,6 +146,44 @@ def aserver(portfile):
     asyncio.run(run())
 
 
+def execclient(addr, port, text):
+    import os
+    s = socket.create_connection((addr, int(port)))
+    os.set_inheritable(s.fileno(), True)
+    os.execv(sys.executable, [sys.executable, __file__, "inherited",
+                              str(s.fileno()), addr, port, text])
+
+
+def inherited(fd, addr, port, text):
+    s = socket.socket(fileno=int(fd))
+    assert s.family == socket.AF_INET and s.type == socket.SOCK_STREAM, s
+    assert s.getpeername() == (addr, int(port)), s.getpeername()
+    s.sendall(text.encode() + b"\n")
+    print(s.makefile("rb").readline().decode().strip())
+
+
+def execserver(portfile):
+    import os
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("0.0.0.0", 0))
+    ls.listen(4)
+    with open(portfile + ".tmp", "w") as f:
+        f.write(f"{ls.getsockname()[1]}\n")
+    os.rename(portfile + ".tmp", portfile)
+    os.set_inheritable(ls.fileno(), True)
+    os.execv(sys.executable, [sys.executable, __file__, "inheritedserver",
+                              str(ls.fileno())])
+
+
+def inheritedserver(fd):
+    ls = socket.socket(fileno=int(fd))
+    assert ls.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
+    conn, peer = ls.accept()
+    with conn:
+        conn.sendall(conn.makefile("rb").readline().upper())
+        print(f"served {peer[0]}")
+
+
 def resolve(host):
     try:
         ai = socket.getaddrinfo(host, "http", socket.AF_UNSPEC,
@@ -169,4 +215,6 @@ if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"server": server, "client": client, "refused": refused,
      "options": options, "forkserver": forkserver,
-     "resolve": resolve, "aclient": aclient, "aserver": aserver}[cmd](*args)
+     "resolve": resolve, "aclient": aclient, "aserver": aserver,
+     "execclient": execclient, "inherited": inherited,
+     "execserver": execserver, "inheritedserver": inheritedserver}[cmd](*args)
