@@ -86,6 +86,23 @@
  * have, which the check above drops, or another socket of the same
  * kind at that number (wrong, and not caught: unsupported).
  *
+ * Not yet: a connection's failure after it was established (a reset, a
+ * timeout, the daemon stopping) reads as the end of the stream. The
+ * daemon sends it as an urgent byte after the data (docs/design.md),
+ * and an AF_UNIX read() that reaches that byte with nothing copied
+ * drops it and goes on to the end of the stream, so the error cannot be
+ * recovered after a read returned 0 (tried: a reset after data read as
+ * data, then 0, then 0; never ECONNRESET).
+ * It has to be looked for before the read, as utcp_tcp_recv() does:
+ * on a connection's descriptor, wait in poll() unless O_NONBLOCK, then
+ * sockatmark() (at the mark: fail with utcp_tcp_error() once, then
+ * return 0), then read - for read, readv, recv, recvfrom, recvmsg and
+ * the fortified __read_chk, __recv_chk, __recvfrom_chk, with a
+ * lock-free mark per descriptor so that other descriptors' reads pay
+ * nothing. A non-blocking read can still race the byte's arrival; a
+ * daemon that kept its end open after the urgent byte until the
+ * application read it would close that race.
+ *
  * What goes to the kernel. Every family but AF_INET (AF_UNIX,
  * AF_NETLINK, AF_PACKET ...) untouched; AF_INET6 too, unless
  * UTCP_RUN_IPV6=fail (utcp-run --ipv6=fail), when socket() fails with
