@@ -86,22 +86,25 @@
  * have, which the check above drops, or another socket of the same
  * kind at that number (wrong, and not caught: unsupported).
  *
- * Not yet: a connection's failure after it was established (a reset, a
- * timeout, the daemon stopping) reads as the end of the stream. The
- * daemon sends it as an urgent byte after the data (docs/design.md),
- * and an AF_UNIX read() that reaches that byte with nothing copied
- * drops it and goes on to the end of the stream, so the error cannot be
- * recovered after a read returned 0 (tried: a reset after data read as
- * data, then 0, then 0; never ECONNRESET).
- * It has to be looked for before the read, as utcp_tcp_recv() does:
- * on a connection's descriptor, wait in poll() unless O_NONBLOCK, then
- * sockatmark() (at the mark: fail with utcp_tcp_error() once, then
- * return 0), then read - for read, readv, recv, recvfrom, recvmsg and
- * the fortified __read_chk, __recv_chk, __recvfrom_chk, with a
- * lock-free mark per descriptor so that other descriptors' reads pay
- * nothing. A non-blocking read can still race the byte's arrival; a
- * daemon that kept its end open after the urgent byte until the
- * application read it would close that race.
+ * A connection's failure after it was established (a reset, a timeout,
+ * the daemon stopping) comes after its data as an urgent byte, then
+ * the end of the stream (docs/design.md). An AF_UNIX read() that
+ * reaches that byte with nothing copied drops it and goes on to the
+ * end of the stream, so it must be looked for before the read, as
+ * utcp_tcp_recv() does: read, readv, recv, recvfrom, recvmsg (and the
+ * fortified __read_chk, __recv_chk, __recvfrom_chk) on a connection's
+ * descriptor first wait in poll() unless the descriptor is O_NONBLOCK
+ * or the call MSG_DONTWAIT, then ask sockatmark(): at the mark, they
+ * fail with the error (utcp_tcp_error) once, and return 0 after, as a
+ * kernel socket does. A lock-free mark per descriptor says which are
+ * connections, so other descriptors' reads pay one load; a
+ * connection's read pays an fcntl, a poll (blocking) and an ioctl. A
+ * non-blocking read can still race the byte: it arrives between
+ * sockatmark() and the read, which then sees the end of the stream
+ * (a daemon that kept its end open until the byte was read would close
+ * that race). Writes are not changed: after the failure a write fails
+ * with EPIPE (and SIGPIPE where MSG_NOSIGNAL is not given), where Linux
+ * gives the error first.
  *
  * What goes to the kernel. Every family but AF_INET (AF_UNIX,
  * AF_NETLINK, AF_PACKET ...) untouched; AF_INET6 too, unless
@@ -148,6 +151,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -156,6 +160,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "utcp.h"
@@ -187,9 +192,13 @@ struct usock {
 	bool reuseaddr, reuseport;
 	int id;		   /* the daemon's, once connected or listening */
 	int connect_error; /* FAILED: the error, until SO_ERROR takes it */
+	bool error_taken;  /* a read returned the connection's error */
 };
 
 static struct usock *table[PRELOAD_FDS_MAX];
+/* Set while table[fd] is a connection (or one being made) whose error
+ * no read has taken. */
+static atomic_uchar read_check[PRELOAD_FDS_MAX];
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t handle_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct utcp *handle;
@@ -214,6 +223,16 @@ static void (*real_freeaddrinfo)(struct addrinfo *);
 static struct hostent *(*real_gethostbyname)(const char *);
 static int (*real_gethostbyname_r)(const char *, struct hostent *, char *,
 				   size_t, struct hostent **, int *);
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_readv)(int, const struct iovec *, int);
+static ssize_t (*real_recv)(int, void *, size_t, int);
+static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *,
+				socklen_t *);
+static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+static ssize_t (*real_read_chk)(int, void *, size_t, size_t);
+static ssize_t (*real_recv_chk)(int, void *, size_t, size_t, int);
+static ssize_t (*real_recvfrom_chk)(int, void *, size_t, size_t, int,
+				    struct sockaddr *, socklen_t *);
 static int (*real_execve)(const char *, char *const[], char *const[]);
 static int (*real_execvpe)(const char *, char *const[], char *const[]);
 static int (*real_posix_spawn)(pid_t *, const char *,
@@ -282,6 +301,14 @@ __attribute__((constructor)) static void preload_init(void)
 	real_freeaddrinfo = next_symbol("freeaddrinfo");
 	real_gethostbyname = next_symbol("gethostbyname");
 	real_gethostbyname_r = next_symbol("gethostbyname_r");
+	real_read = next_symbol("read");
+	real_readv = next_symbol("readv");
+	real_recv = next_symbol("recv");
+	real_recvfrom = next_symbol("recvfrom");
+	real_recvmsg = next_symbol("recvmsg");
+	real_read_chk = next_symbol("__read_chk");
+	real_recv_chk = next_symbol("__recv_chk");
+	real_recvfrom_chk = next_symbol("__recvfrom_chk");
 	real_execve = next_symbol("execve");
 	real_execvpe = next_symbol("execvpe");
 	real_posix_spawn = next_symbol("posix_spawn");
@@ -364,6 +391,12 @@ static int store(int fd, const struct usock *s)
 		*table[fd] = *s;
 	else
 		ret = ENOMEM;
+	atomic_store_explicit(
+	    &read_check[fd],
+	    !ret &&
+		(s->state == USOCK_CONNECTED || s->state == USOCK_CONNECTING) &&
+		!s->error_taken,
+	    memory_order_relaxed);
 	pthread_mutex_unlock(&table_lock);
 	return ret;
 }
@@ -377,6 +410,7 @@ static void forget(int fd)
 	pthread_mutex_lock(&table_lock);
 	s = table[fd];
 	table[fd] = NULL;
+	atomic_store_explicit(&read_check[fd], 0, memory_order_relaxed);
 	pthread_mutex_unlock(&table_lock);
 	free(s);
 }
@@ -939,6 +973,107 @@ int getsockopt(int fd, int level, int name, void *val,
 	    (o.set & UTCP_TCP_OPT_KEEPCNT))
 		return give_int((int)o.keepcnt, val, len);
 	return fail_with(ENOPROTOOPT);
+}
+
+/* ---- reads: a failure is an error, not the end ------------------------ */
+
+/*
+ * Before a read of a connection: waits for something to read unless
+ * the read would not wait (O_NONBLOCK, MSG_DONTWAIT), then, when the
+ * connection's error is next, takes it. Returns 0 (go on and read) or
+ * -1 with errno: the connection's error, or poll()'s (EINTR).
+ */
+static int before_read(int fd, int flags)
+{
+	/* utcp_tcp_error() reads too (MSG_OOB): not into here again */
+	static __thread bool inside;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLPRI};
+	struct usock s;
+	int fl, err;
+
+	if (fd < 0 || fd >= PRELOAD_FDS_MAX || inside || (flags & MSG_OOB) ||
+	    !atomic_load_explicit(&read_check[fd], memory_order_relaxed))
+		return 0;
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK) && !(flags & MSG_DONTWAIT) &&
+	    poll(&pfd, 1, -1) < 0)
+		return -1;
+	if (sockatmark(fd) != 1)
+		return 0;
+	inside = true;
+	err = -utcp_tcp_error(fd);
+	inside = false;
+	if (err <= 0 || err == ENOTSOCK || !lookup(fd, &s) || s.error_taken)
+		return 0;
+	s.error_taken = true;
+	store(fd, &s);
+	return fail_with(err);
+}
+
+ssize_t read(int fd, void *buf, size_t len)
+{
+	if (len && before_read(fd, 0) < 0)
+		return -1;
+	return real_read(fd, buf, len);
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+	if (n > 0 && before_read(fd, 0) < 0)
+		return -1;
+	return real_readv(fd, iov, n);
+}
+
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	if (len && before_read(fd, flags) < 0)
+		return -1;
+	return real_recv(fd, buf, len, flags);
+}
+
+ssize_t recvfrom(int fd, void *__restrict buf, size_t len, int flags,
+		 __SOCKADDR_ARG addr, socklen_t *__restrict alen)
+{
+	if (len && before_read(fd, flags) < 0)
+		return -1;
+	return real_recvfrom(fd, buf, len, flags, SA(addr), alen);
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	if (before_read(fd, flags) < 0)
+		return -1;
+	return real_recvmsg(fd, msg, flags);
+}
+
+/* The C library's fortified entry points (_FORTIFY_SOURCE). */
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *__restrict buf, size_t len, size_t buflen,
+		       int flags, __SOCKADDR_ARG addr,
+		       socklen_t *__restrict alen);
+
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	if (len && before_read(fd, 0) < 0)
+		return -1;
+	return real_read_chk(fd, buf, len, buflen);
+}
+
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	if (len && before_read(fd, flags) < 0)
+		return -1;
+	return real_recv_chk(fd, buf, len, buflen, flags);
+}
+
+ssize_t __recvfrom_chk(int fd, void *__restrict buf, size_t len, size_t buflen,
+		       int flags, __SOCKADDR_ARG addr,
+		       socklen_t *__restrict alen)
+{
+	if (len && before_read(fd, flags) < 0)
+		return -1;
+	return real_recvfrom_chk(fd, buf, len, buflen, flags, SA(addr), alen);
 }
 
 /* ---- close, dup ------------------------------------------------------- */

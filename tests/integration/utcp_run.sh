@@ -15,10 +15,11 @@
 #   3. python3: a non-blocking connect to a closed port gives
 #      EINPROGRESS, becomes writable, and SO_ERROR says ECONNREFUSED
 #      once (then 0); to an address no one answers ARP for, SO_ERROR
-#      is EHOSTUNREACH; socket options read back as set; names resolve
-#      through the daemon in getaddrinfo and gethostbyname_ex, and one
-#      that does not exist (dnsmasq is authoritative for the zone) is
-#      EAI_NONAME.
+#      is EHOSTUNREACH; a reset after data reads as the data, then
+#      ECONNRESET once, then the end of the stream, as on a kernel
+#      socket; socket options read back as set; names resolve through
+#      the daemon in getaddrinfo and gethostbyname_ex, and one that does
+#      not exist (dnsmasq is authoritative for the zone) is EAI_NONAME.
 #   4. a statically linked program is refused with a message and not
 #      run.
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -167,13 +168,20 @@ wait "$srv" || fail "the exec server exited with status $?: $(cat "$TMP/execserv
 [[ $(cat "$TMP/execserver.out") == "served $KERNEL_IP" ]] ||
 	fail "the exec server said: $(cat "$TMP/execserver.out")"
 
-say "3. utcp-run python3: non-blocking connect to a closed port; options"
+say "3. utcp-run python3: non-blocking connect to a closed port, an unreachable one; a reset; options"
 out=$(app "$PYTHON" "$PEER" refused "$KERNEL_IP" 9) || fail "refused: status $?: $out"
 [[ $out == $'EINPROGRESS\nECONNREFUSED\n0' ]] ||
 	fail "non-blocking connect to a closed port: $(echo $out)"
 out=$(app "$PYTHON" "$PEER" refused "$NET.99" 80) || fail "unreachable: status $?: $out"
 [[ $out == $'EINPROGRESS\nEHOSTUNREACH\n0' ]] ||
 	fail "non-blocking connect to an address no one answers ARP for: $(echo $out)"
+start_ns_bg "$PYTHON" "$PEER" resetter "$TMP/resetter.port"
+wait_for test -s "$TMP/resetter.port" || fail "the kernel's resetting server did not start"
+out=$(app "$PYTHON" "$PEER" resetclient "$KERNEL_IP" "$(cat "$TMP/resetter.port")") ||
+	fail "reset: status $?: $out"
+[[ $out == $'bye\nECONNRESET\neof' ]] ||
+	fail "a reset after data: $(echo $out), want bye ECONNRESET eof"
+wait "$BG_PID" || fail "the kernel's resetting server exited with status $?"
 out=$(app "$PYTHON" "$PEER" options) || fail "options: status $?: $out"
 [[ $out == $'True\nTrue\n0\n1\n1' ]] || fail "options read back: $(echo $out)"
 

@@ -27,6 +27,11 @@ utcpd's.
   execserver PORTFILE  listens, writes the port, executes "inheritedserver"
   inheritedserver FD   accepts one connection on the inherited listener
                        and answers its line upper-cased
+  resetter PORTFILE    listens, writes the port, accepts one
+                       connection, sends "bye" and resets it (SO_LINGER 0)
+  resetclient ADDR PORT   reads "bye", then prints what the next two
+                       recv() calls give: the reset's errno name, then
+                       "eof" (b"") as on a kernel socket
   resolve NAME         prints getaddrinfo()'s addresses and port for
                        NAME port 80 (TCP), then gethostbyname_ex()'s
                        addresses, or the gaierror/herror code
@@ -184,6 +189,37 @@ def inheritedserver(fd):
         print(f"served {peer[0]}")
 
 
+def resetter(portfile):
+    import os
+    import struct
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as ls:
+        ls.bind(("0.0.0.0", 0))
+        ls.listen(1)
+        with open(portfile + ".tmp", "w") as f:
+            f.write(f"{ls.getsockname()[1]}\n")
+        os.rename(portfile + ".tmp", portfile)
+        conn, _ = ls.accept()
+        conn.sendall(b"bye\n")
+        conn.recv(1)  # the client's go: it has read "bye"
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                        struct.pack("ii", 1, 0))
+        conn.close()
+
+
+def resetclient(addr, port):
+    with socket.create_connection((addr, int(port))) as s:
+        got = b""
+        while not got.endswith(b"\n"):
+            got += s.recv(100)
+        print(got.decode().strip())
+        s.sendall(b"k")
+        for _ in range(2):
+            try:
+                print("eof" if s.recv(100) == b"" else "data")
+            except OSError as e:
+                print(name(e.errno))
+
+
 def resolve(host):
     try:
         ai = socket.getaddrinfo(host, "http", socket.AF_UNSPEC,
@@ -217,4 +253,5 @@ if __name__ == "__main__":
      "options": options, "forkserver": forkserver,
      "resolve": resolve, "aclient": aclient, "aserver": aserver,
      "execclient": execclient, "inherited": inherited,
-     "execserver": execserver, "inheritedserver": inheritedserver}[cmd](*args)
+     "execserver": execserver, "inheritedserver": inheritedserver,
+     "resetter": resetter, "resetclient": resetclient}[cmd](*args)
