@@ -7,13 +7,15 @@
  * utcpd's sockets are real descriptors (docs/design.md, "The data
  * path"): a TCP connection is one end of an AF_UNIX stream pair, a
  * listener a SEQPACKET pair over which accepted connections arrive. So
- * read, write, send, recv, poll, select, epoll, fcntl(F_SETFL) and
- * ioctl(FIONREAD) need no help: only the control path is interposed
- * (socket, bind, listen, accept, accept4, connect, getsockname,
- * getpeername, getsockopt, setsockopt, close, dup, dup2, dup3,
- * getaddrinfo, freeaddrinfo, gethostbyname, gethostbyname_r), each
- * reaching the C library's own function with dlsym(RTLD_NEXT) for what
- * is not ours.
+ * the data moves with the C library's own read, write, send, recv,
+ * poll, select, epoll, fcntl(F_SETFL) and ioctl(FIONREAD): what is
+ * interposed is the control path (socket, bind, listen, accept,
+ * accept4, connect, getsockname, getpeername, getsockopt, setsockopt,
+ * close, dup, dup2, dup3), the names (getaddrinfo, freeaddrinfo,
+ * gethostbyname, gethostbyname2 and their _r forms), the reads (only
+ * to look for a failure first, below) and exec (to carry the table).
+ * Each reaches the C library's own function with dlsym(RTLD_NEXT) for
+ * what is not ours.
  *
  * A descriptor before the daemon knows it. socket(AF_INET,
  * SOCK_STREAM) cannot ask the daemon for anything yet: whether the
@@ -127,9 +129,10 @@
  * that cannot be reached or whose control connection broke is
  * ENETDOWN, as an interface that went down.
  *
- * Names: getaddrinfo() and gethostbyname() of a name that is not a
- * numeric address ask the daemon's stub resolver (utcp_resolve) for A
- * records (AAAA too when AF_INET6 is asked alone); the service and the
+ * Names: getaddrinfo(), gethostbyname(), gethostbyname2() (and their
+ * _r forms) of a name that is not a numeric address ask the daemon's
+ * stub resolver (utcp_resolve) for A records (AAAA when AF_INET6 is
+ * asked alone); the service and the
  * socket types come from the C library's own getaddrinfo() on the
  * numeric address 0.0.0.0, whose entries are then copied once for each
  * address found. Numeric addresses and a NULL node go to the C
@@ -223,6 +226,9 @@ static void (*real_freeaddrinfo)(struct addrinfo *);
 static struct hostent *(*real_gethostbyname)(const char *);
 static int (*real_gethostbyname_r)(const char *, struct hostent *, char *,
 				   size_t, struct hostent **, int *);
+static struct hostent *(*real_gethostbyname2)(const char *, int);
+static int (*real_gethostbyname2_r)(const char *, int, struct hostent *, char *,
+				    size_t, struct hostent **, int *);
 static ssize_t (*real_read)(int, void *, size_t);
 static ssize_t (*real_readv)(int, const struct iovec *, int);
 static ssize_t (*real_recv)(int, void *, size_t, int);
@@ -301,6 +307,8 @@ __attribute__((constructor)) static void preload_init(void)
 	real_freeaddrinfo = next_symbol("freeaddrinfo");
 	real_gethostbyname = next_symbol("gethostbyname");
 	real_gethostbyname_r = next_symbol("gethostbyname_r");
+	real_gethostbyname2 = next_symbol("gethostbyname2");
+	real_gethostbyname2_r = next_symbol("gethostbyname2_r");
 	real_read = next_symbol("read");
 	real_readv = next_symbol("readv");
 	real_recv = next_symbol("recv");
@@ -1247,15 +1255,18 @@ out:
 	return ret;
 }
 
-/* The buffer gethostbyname_r() fills: the addresses, the pointers to
- * them, the name. */
-static int fill_hostent(const char *name, struct hostent *h, char *buf,
-			size_t buflen, int *h_err)
+/* Fills *h in buf for gethostbyname2_r(): the pointers (aligned), the
+ * addresses of `family` (AF_INET or AF_INET6), the name. Returns 0,
+ * ENOENT (not found, *h_err says why), EAGAIN or ERANGE. */
+static int fill_hostent(const char *name, int family, struct hostent *h,
+			char *buf, size_t buflen, int *h_err)
 {
+	size_t alen = family == AF_INET ? sizeof(struct in_addr)
+					: sizeof(struct in6_addr);
 	struct utcp_lookup *l = NULL;
-	size_t n4 = 0, need, namelen;
+	size_t n = 0, k = 0, need, namelen, pad;
+	char **ptrs, *addrs, *nm;
 	struct utcp *u;
-	char **ptrs;
 	int ret, err;
 
 	u = get_handle(&err);
@@ -1263,7 +1274,7 @@ static int fill_hostent(const char *name, struct hostent *h, char *buf,
 		*h_err = TRY_AGAIN;
 		return EAGAIN;
 	}
-	ret = utcp_resolve(u, name, AF_INET, &l);
+	ret = utcp_resolve(u, name, family, &l);
 	if (ret) {
 		*h_err = ret == EAI_NONAME   ? HOST_NOT_FOUND
 			 : ret == EAI_NODATA ? NO_DATA
@@ -1272,75 +1283,87 @@ static int fill_hostent(const char *name, struct hostent *h, char *buf,
 		return ret == EAI_AGAIN ? EAGAIN : ENOENT;
 	}
 	for (size_t i = 0; i < l->n; i++)
-		n4 += l->addrs[i].family == AF_INET;
-	namelen = strlen(l->name[0] ? l->name : name) + 1;
-	/* pointers first (aligned): addresses, NULL, no aliases' NULL */
-	need =
-	    (n4 + 2) * sizeof(char *) + n4 * sizeof(struct in_addr) + namelen;
-	if (n4 == 0) {
+		n += l->addrs[i].family == family;
+	if (n == 0) {
 		utcp_lookup_free(l);
 		*h_err = NO_DATA;
 		return ENOENT;
 	}
-	if (buflen < need + sizeof(char *)) {
+	namelen = strlen(l->name[0] ? l->name : name) + 1;
+	pad =
+	    (sizeof(char *) - (uintptr_t)buf % sizeof(char *)) % sizeof(char *);
+	/* addresses, NULL; the aliases' NULL */
+	need = pad + (n + 2) * sizeof(char *) + n * alen + namelen;
+	if (buflen < need) {
 		utcp_lookup_free(l);
+		*h_err = NETDB_INTERNAL;
 		return ERANGE;
 	}
-	ptrs = (char **)(void *)(buf + ((sizeof(char *) -
-					 ((uintptr_t)buf % sizeof(char *))) %
-					sizeof(char *)));
-	{
-		char *addrs = (char *)(ptrs + n4 + 2);
-		char *nm = addrs + n4 * sizeof(struct in_addr);
-		size_t k = 0;
-
-		for (size_t i = 0; i < l->n; i++) {
-			if (l->addrs[i].family != AF_INET)
-				continue;
-			memcpy(addrs + k * sizeof(struct in_addr),
-			       &l->addrs[i].addr.v4, sizeof(struct in_addr));
-			ptrs[k] = addrs + k * sizeof(struct in_addr);
-			k++;
-		}
-		ptrs[n4] = NULL;
-		ptrs[n4 + 1] = NULL;
-		memcpy(nm, l->name[0] ? l->name : name, namelen);
-		h->h_name = nm;
-		h->h_aliases = ptrs + n4 + 1;
-		h->h_addrtype = AF_INET;
-		h->h_length = sizeof(struct in_addr);
-		h->h_addr_list = ptrs;
+	ptrs = (char **)(void *)(buf + pad);
+	addrs = (char *)(ptrs + n + 2);
+	nm = addrs + n * alen;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->addrs[i].family != family)
+			continue;
+		memcpy(addrs + k * alen, &l->addrs[i].addr, alen);
+		ptrs[k] = addrs + k * alen;
+		k++;
 	}
+	ptrs[n] = NULL;
+	ptrs[n + 1] = NULL;
+	memcpy(nm, l->name[0] ? l->name : name, namelen);
+	h->h_name = nm;
+	h->h_aliases = ptrs + n + 1;
+	h->h_addrtype = family;
+	h->h_length = (int)alen;
+	h->h_addr_list = ptrs;
 	utcp_lookup_free(l);
 	*h_err = 0;
 	return 0;
 }
 
-int gethostbyname_r(const char *name, struct hostent *h, char *buf,
-		    size_t buflen, struct hostent **result, int *h_err)
+int gethostbyname2_r(const char *name, int family, struct hostent *h, char *buf,
+		     size_t buflen, struct hostent **result, int *h_err)
 {
 	int ret;
 
-	if (!name || numeric(name))
-		return real_gethostbyname_r(name, h, buf, buflen, result,
-					    h_err);
-	ret = fill_hostent(name, h, buf, buflen, h_err);
+	if (!name || numeric(name) || (family != AF_INET && family != AF_INET6))
+		return real_gethostbyname2_r(name, family, h, buf, buflen,
+					     result, h_err);
+	ret = fill_hostent(name, family, h, buf, buflen, h_err);
 	*result = ret ? NULL : h;
 	return ret == ENOENT ? 0 : ret; /* not found: 0 with NULL */
 }
 
-struct hostent *gethostbyname(const char *name)
+int gethostbyname_r(const char *name, struct hostent *h, char *buf,
+		    size_t buflen, struct hostent **result, int *h_err)
+{
+	if (!name || numeric(name))
+		return real_gethostbyname_r(name, h, buf, buflen, result,
+					    h_err);
+	return gethostbyname2_r(name, AF_INET, h, buf, buflen, result, h_err);
+}
+
+struct hostent *gethostbyname2(const char *name, int family)
 {
 	static struct hostent h;
-	static char buf[UTCP_RESOLVE_ADDRS_MAX * 16 + 512];
+	/* the most addresses, IPv6, their pointers, the longest name */
+	static char buf[UTCP_RESOLVE_ADDRS_MAX * (16 + sizeof(char *)) + 512];
 	struct hostent *res;
 	int err;
 
-	if (!name || numeric(name))
-		return real_gethostbyname(name);
-	gethostbyname_r(name, &h, buf, sizeof(buf), &res, &err);
+	if (!name || numeric(name) || (family != AF_INET && family != AF_INET6))
+		return real_gethostbyname2(name, family);
+	gethostbyname2_r(name, family, &h, buf, sizeof(buf), &res, &err);
 	h_errno = err;
 	return res;
+}
+
+struct hostent *gethostbyname(const char *name)
+{
+	if (!name || numeric(name))
+		return real_gethostbyname(name);
+	return gethostbyname2(name, AF_INET);
 }
 
 /* ---- exec ------------------------------------------------------------- */

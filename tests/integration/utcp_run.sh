@@ -18,7 +18,8 @@
 #      is EHOSTUNREACH; a reset after data reads as the data, then
 #      ECONNRESET once, then the end of the stream, as on a kernel
 #      socket; socket options read back as set; names resolve through
-#      the daemon in getaddrinfo and gethostbyname_ex, and one that does
+#      the daemon in getaddrinfo and gethostbyname_ex (and getent hosts:
+#      gethostbyname2, IPv6 asked first), and one that does
 #      not exist (dnsmasq is authoritative for the zone) is EAI_NONAME.
 #   4. a statically linked program is refused with a message and not
 #      run.
@@ -185,9 +186,11 @@ wait "$BG_PID" || fail "the kernel's resetting server exited with status $?"
 out=$(app "$PYTHON" "$PEER" options) || fail "options: status $?: $out"
 [[ $out == $'True\nTrue\n0\n1\n1' ]] || fail "options read back: $(echo $out)"
 
-say "   names in python3: getaddrinfo, gethostbyname_ex, a name that does not exist"
+say "   names: python3's getaddrinfo and gethostbyname_ex, getent hosts, a name that does not exist"
 out=$(app "$PYTHON" "$PEER" resolve "www.$ZONE") || fail "resolve: status $?: $out"
 [[ $out == "$KERNEL_IP:80"$'\n'"$KERNEL_IP" ]] || fail "resolve www.$ZONE: $(echo $out)"
+out=$(app getent hosts "www.$ZONE") || fail "getent hosts www.$ZONE: status $?: $out"
+[[ $(echo $out) == "$KERNEL_IP www.$ZONE" ]] || fail "getent hosts www.$ZONE: $out"
 out=$(app "$PYTHON" "$PEER" resolve "nowhere.$ZONE") || fail "resolve: status $?: $out"
 [[ $out == $'gaierror True\ngaierror -2' ]] || fail "resolve nowhere.$ZONE: $(echo $out)"
 
