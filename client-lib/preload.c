@@ -11,11 +11,11 @@
  * poll, select, epoll, fcntl(F_SETFL) and ioctl(FIONREAD): what is
  * interposed is the control path (socket, bind, listen, accept,
  * accept4, connect, getsockname, getpeername, getsockopt, setsockopt,
- * close, dup, dup2, dup3), the names (getaddrinfo, freeaddrinfo,
- * gethostbyname, gethostbyname2 and their _r forms), the reads (only
- * to look for a failure first, below) and exec (to carry the table).
- * Each reaches the C library's own function with dlsym(RTLD_NEXT) for
- * what is not ours.
+ * close, dup, dup2, dup3, fcntl's F_DUPFD), the names (getaddrinfo,
+ * freeaddrinfo, gethostbyname, gethostbyname2 and their _r forms), the reads
+ * (only to look for a failure first, below) and exec (to carry the table). Each
+ * reaches the C library's own function with dlsym(RTLD_NEXT) for what is not
+ * ours.
  *
  * A descriptor before the daemon knows it. socket(AF_INET,
  * SOCK_STREAM) cannot ask the daemon for anything yet: whether the
@@ -144,6 +144,9 @@
  * by a library that talks DNS itself (c-ares) - its UDP sockets fail.
  */
 #define _GNU_SOURCE
+/* Both fcntl and fcntl64 are defined here: the headers must not rename
+ * one to the other (they do with 64-bit file offsets asked for). */
+#undef _FILE_OFFSET_BITS
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -220,6 +223,8 @@ static int (*real_close)(int);
 static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
+static int (*real_fcntl)(int, int, ...);
+static int (*real_fcntl64)(int, int, ...);
 static int (*real_getaddrinfo)(const char *, const char *,
 			       const struct addrinfo *, struct addrinfo **);
 static void (*real_freeaddrinfo)(struct addrinfo *);
@@ -303,6 +308,8 @@ __attribute__((constructor)) static void preload_init(void)
 	real_dup = next_symbol("dup");
 	real_dup2 = next_symbol("dup2");
 	real_dup3 = next_symbol("dup3");
+	real_fcntl = next_symbol("fcntl");
+	real_fcntl64 = next_symbol("fcntl64");
 	real_getaddrinfo = next_symbol("getaddrinfo");
 	real_freeaddrinfo = next_symbol("freeaddrinfo");
 	real_gethostbyname = next_symbol("gethostbyname");
@@ -1128,6 +1135,40 @@ int dup3(int fd, int nfd, int flags)
 	if (ret >= 0)
 		copy_entry(fd, ret);
 	return ret;
+}
+
+/* fcntl()'s third argument is an int or a pointer by command: taken as
+ * a pointer-sized value and passed on as such, as the C library's own
+ * fcntl() does. F_DUPFD and F_DUPFD_CLOEXEC copy the entry. */
+static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg)
+{
+	int ret = real(fd, cmd, arg);
+
+	if (ret >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		copy_entry(fd, ret);
+	return ret;
+}
+
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(real_fcntl, fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(real_fcntl64, fd, cmd, arg);
 }
 
 /* ---- names ------------------------------------------------------------ */

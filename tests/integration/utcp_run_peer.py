@@ -6,8 +6,9 @@ utcpd's.
                        given to PORTFILE, accepts one connection, reads
                        one line and answers it upper-cased, checking the
                        peer address accept() and getpeername() give
-  client ADDR PORT TEXT   blocking: connects, sends TEXT and a newline,
-                       prints the answer line
+  client ADDR PORT TEXT   blocking: connects, checks the peer (also of
+                       a dup), sends TEXT and a newline, prints the
+                       answer line
   refused ADDR PORT    non-blocking connect to a closed port: prints
                        connect's errno name, then, once the socket is
                        writable, SO_ERROR's errno name twice (the
@@ -92,6 +93,8 @@ def forkserver(portfile):
 def client(addr, port, text):
     with socket.create_connection((addr, int(port)), timeout=None) as s:
         assert s.getpeername() == (addr, int(port)), s.getpeername()
+        with s.dup() as d:  # F_DUPFD_CLOEXEC: still the same TCP socket
+            assert d.getpeername() == s.getpeername(), d.getpeername()
         s.sendall(text.encode() + b"\n")
         print(s.makefile("rb").readline().decode().strip())
 
