@@ -1,0 +1,1694 @@
+/*
+ * preload.c - utcp-run's LD_PRELOAD layer: an unmodified program's
+ * IPv4 TCP sockets and name lookups go through utcpd (utcp-run(1))
+ *
+ * Theory of operation
+ *
+ * utcpd's sockets are real descriptors (docs/design.md, "The data
+ * path"): a TCP connection is one end of an AF_UNIX stream pair, a
+ * listener a SEQPACKET pair over which accepted connections arrive. So
+ * the data moves with the C library's own read, write, send, recv,
+ * poll, select, epoll, fcntl(F_SETFL) and ioctl(FIONREAD): what is
+ * interposed is the control path (socket, bind, listen, accept,
+ * accept4, connect, getsockname, getpeername, getsockopt, setsockopt,
+ * close, dup, dup2, dup3, fcntl's F_DUPFD), the names (getaddrinfo,
+ * freeaddrinfo, gethostbyname, gethostbyname2 and their _r forms), the reads
+ * (only to look for a failure first, below) and exec (to carry the table). Each
+ * reaches the C library's own function with dlsym(RTLD_NEXT) for what is not
+ * ours.
+ *
+ * A descriptor before the daemon knows it. socket(AF_INET,
+ * SOCK_STREAM) cannot ask the daemon for anything yet: whether the
+ * socket becomes a connection or a listener, and where, is decided
+ * later. So it makes a real kernel TCP socket with the flags asked
+ * (SOCK_NONBLOCK, SOCK_CLOEXEC): that reserves the descriptor number,
+ * makes fcntl(), F_SETFL O_NONBLOCK and shutdown() on it behave as on
+ * any unconnected socket, and is what a connection to loopback uses
+ * (below). connect() and listen() then ask libutcp for the daemon's
+ * descriptor and put it in the reserved number with dup3(), which
+ * replaces the kernel socket atomically: O_NONBLOCK (a file status
+ * flag) is read from the placeholder at that moment and given to the
+ * new descriptor through libutcp's UTCP_NONBLOCK; FD_CLOEXEC (a
+ * descriptor flag) through dup3's O_CLOEXEC. accept() takes the next
+ * connection from the listener and sets both from accept4's flags, as
+ * Linux does (the listener's own O_NONBLOCK is not inherited). A
+ * program that put the descriptor in an epoll set before connect() or
+ * listen() keeps watching the placeholder: unsupported (programs
+ * register after connect, as curl and nginx do).
+ *
+ * The descriptor table. Each descriptor that is ours has an entry (its
+ * state: PENDING until connect or listen, CONNECTING, CONNECTED,
+ * FAILED, LISTENING; what bind and setsockopt recorded; the daemon's
+ * id and both endpoints), in an array indexed by descriptor number
+ * (PRELOAD_FDS_MAX; a socket whose descriptor is beyond it fails with
+ * EMFILE rather than go to the kernel). One mutex guards the table and
+ * is held only to copy an entry in or out, never across a call into
+ * libutcp or a blocking system call: libutcp's own socket(), connect()
+ * and close() come back through this layer (they are AF_UNIX or not in
+ * the table, so they pass through), and a blocking connect() or
+ * accept() in one thread must not stop another's. close() and dup2()
+ * onto a descriptor remove its entry; dup/dup2/dup3 copy it.
+ *
+ * One control connection per process (struct utcp is thread-safe),
+ * opened at the first call that needs the daemon, on $UTCPD_SOCKET
+ * (utcp-run sets it). A control connection that broke (the daemon went)
+ * is abandoned and the next call opens a new one; what it held is not
+ * freed, since another thread may still be in a call on it.
+ *
+ * fork. The child gets a copy of the table, which stays true: the
+ * descriptors are the same open sockets (TCP connections and listeners
+ * belong to their descriptors, not to the control connection, so a
+ * listener shared by forked workers accepts in each, one connection to
+ * one of them). The control connection must not be shared (replies are
+ * matched by id on one stream): pthread_atfork() makes the child drop
+ * it, unclosed, and open its own when it needs one; the table's mutex
+ * is taken around fork() so the child's copy is consistent. Option
+ * changes on a connection the child inherited go through the child's
+ * control connection, which the daemon does not know as the
+ * connection's owner: they fail (EBADF) - not yet solved.
+ *
+ * exec. The table is gone after exec; the descriptors that were not
+ * close-on-exec remain. So execve() and the calls built on it (execv,
+ * execvp, execvpe, execl, execlp, execle, posix_spawn, posix_spawnp:
+ * the C library's own reach execve without coming back through here)
+ * put the entries of the descriptors that are not close-on-exec in
+ * the new image's environment, UTCP_RUN_FDS="fd:state:id:laddr:lport:
+ * raddr:rport,..." (addresses as 32-bit numbers, network order
+ * printed in hex), replacing any that was there; the new image's
+ * constructor reads it back, keeping an entry only when its descriptor
+ * is still a socket of the kind the state says (an AF_UNIX stream for a
+ * connection, SEQPACKET for a listener, the placeholder AF_INET stream
+ * before connect or listen), and removes the variable. Options
+ * recorded before connect or listen are not carried. The new
+ * environment is built in memory from mmap(), not malloc(), since
+ * execve() may be called in a vfork() child; when no descriptor is to
+ * be inherited, the environment passes untouched. posix_spawn()'s
+ * file actions (a descriptor closed or moved in the child) are not
+ * followed: an entry may then name a descriptor the child does not
+ * have, which the check above drops, or another socket of the same
+ * kind at that number (wrong, and not caught: unsupported).
+ *
+ * A connection's failure after it was established (a reset, a timeout,
+ * the daemon stopping) comes after its data as an urgent byte, then
+ * the end of the stream (docs/design.md). An AF_UNIX read() that
+ * reaches that byte with nothing copied drops it and goes on to the
+ * end of the stream, so it must be looked for before the read, as
+ * utcp_tcp_recv() does: read, readv, recv, recvfrom, recvmsg (and the
+ * fortified __read_chk, __recv_chk, __recvfrom_chk) on a connection's
+ * descriptor first wait in poll() unless the descriptor is O_NONBLOCK
+ * or the call MSG_DONTWAIT, then ask sockatmark(): at the mark, they
+ * fail with the error (utcp_tcp_error) once, and return 0 after, as a
+ * kernel socket does. A lock-free mark per descriptor says which are
+ * connections, so other descriptors' reads pay one load; a
+ * connection's read pays an fcntl, a poll (blocking) and an ioctl. A
+ * non-blocking read can still race the byte: it arrives between
+ * sockatmark() and the read, which then sees the end of the stream
+ * (a daemon that kept its end open until the byte was read would close
+ * that race). Writes are not changed: after the failure a write fails
+ * with EPIPE (and SIGPIPE where MSG_NOSIGNAL is not given), where Linux
+ * gives the error first.
+ *
+ * What goes to the kernel. Every family but AF_INET (AF_UNIX,
+ * AF_NETLINK, AF_PACKET ...) untouched; AF_INET6 too, unless
+ * UTCP_RUN_IPV6=fail (utcp-run --ipv6=fail), when socket() fails with
+ * EAFNOSUPPORT and says why on stderr once. AF_INET SOCK_RAW goes to
+ * the kernel (ping). AF_INET SOCK_DGRAM (UDP) is not supported yet and
+ * fails with EPROTONOSUPPORT and a message, rather than leak past the
+ * daemon. Loopback (127.0.0.0/8): a connect() or bind() to it uses the
+ * placeholder kernel socket itself, and the descriptor leaves the
+ * table (it is a kernel socket from then on). A listener on INADDR_ANY
+ * is the daemon's and is not reachable over the kernel's loopback.
+ *
+ * Errors are the kernel's: connect() returns EINPROGRESS for a
+ * non-blocking socket, EALREADY while it is in progress, EISCONN once
+ * connected; the descriptor becomes writable exactly when the
+ * connection is established or failed, and getsockopt(SO_ERROR) then
+ * gives 0 or ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH (once:
+ * read, it is cleared, as Linux clears sk_err). Errors that come at
+ * once (ENETUNREACH, EADDRINUSE, EMFILE) are connect()'s own. A daemon
+ * that cannot be reached or whose control connection broke is
+ * ENETDOWN, as an interface that went down.
+ *
+ * Names: getaddrinfo(), gethostbyname(), gethostbyname2() (and their
+ * _r forms) of a name that is not a numeric address ask the daemon's
+ * stub resolver (utcp_resolve) for A records (AAAA when AF_INET6 is
+ * asked alone); the service and the
+ * socket types come from the C library's own getaddrinfo() on the
+ * numeric address 0.0.0.0, whose entries are then copied once for each
+ * address found. Numeric addresses and a NULL node go to the C
+ * library, which looks nothing up for them.
+ *
+ * What cannot work: statically linked programs (utcp-run refuses them),
+ * programs that make system calls without the C library (Go's runtime,
+ * raw syscall()), io_uring's socket operations, and anything resolved
+ * by a library that talks DNS itself (c-ares) - its UDP sockets fail.
+ */
+#define _GNU_SOURCE
+/* Both fcntl and fcntl64 are defined here: the headers must not rename
+ * one to the other (they do with 64-bit file offsets asked for). */
+#undef _FILE_OFFSET_BITS
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "utcp.h"
+
+/* Descriptors the table can hold: a socket numbered beyond is refused. */
+#define PRELOAD_FDS_MAX 65536
+/* The environment variable that carries the table across exec. */
+#define PRELOAD_FDS_ENV "UTCP_RUN_FDS"
+/* The longest text of one inherited entry, with its comma. */
+#define PRELOAD_ENTRY_TEXT_MAX 64
+
+/* The sockaddr pointer inside glibc's transparent unions (_GNU_SOURCE). */
+#define SA(arg)	 ((arg).__sockaddr__)
+#define SIN(arg) ((arg).__sockaddr_in__)
+
+enum usock_state {
+	USOCK_PENDING,	  /* socket() done: a placeholder kernel socket */
+	USOCK_CONNECTING, /* a non-blocking connect under way */
+	USOCK_CONNECTED,  /* a connection (established, or failed since) */
+	USOCK_FAILED,	  /* a non-blocking connect that failed, reported */
+	USOCK_LISTENING,
+};
+
+struct usock {
+	enum usock_state state;
+	bool bound; /* bind() recorded local */
+	struct sockaddr_in local, remote;
+	struct utcp_tcp_opts opts; /* setsockopt() before connect/listen */
+	bool reuseaddr, reuseport;
+	int id;		   /* the daemon's, once connected or listening */
+	int connect_error; /* FAILED: the error, until SO_ERROR takes it */
+	bool error_taken;  /* a read returned the connection's error */
+};
+
+static struct usock *table[PRELOAD_FDS_MAX];
+/* Set while table[fd] is a connection (or one being made) whose error
+ * no read has taken. */
+static atomic_uchar read_check[PRELOAD_FDS_MAX];
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t handle_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct utcp *handle;
+
+/* The C library's functions. */
+static int (*real_socket)(int, int, int);
+static int (*real_bind)(int, const struct sockaddr *, socklen_t);
+static int (*real_connect)(int, const struct sockaddr *, socklen_t);
+static int (*real_listen)(int, int);
+static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
+static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
+static int (*real_getpeername)(int, struct sockaddr *, socklen_t *);
+static int (*real_getsockopt)(int, int, int, void *, socklen_t *);
+static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
+static int (*real_close)(int);
+static int (*real_dup)(int);
+static int (*real_dup2)(int, int);
+static int (*real_dup3)(int, int, int);
+static int (*real_fcntl)(int, int, ...);
+static int (*real_fcntl64)(int, int, ...);
+static int (*real_getaddrinfo)(const char *, const char *,
+			       const struct addrinfo *, struct addrinfo **);
+static void (*real_freeaddrinfo)(struct addrinfo *);
+static struct hostent *(*real_gethostbyname)(const char *);
+static int (*real_gethostbyname_r)(const char *, struct hostent *, char *,
+				   size_t, struct hostent **, int *);
+static struct hostent *(*real_gethostbyname2)(const char *, int);
+static int (*real_gethostbyname2_r)(const char *, int, struct hostent *, char *,
+				    size_t, struct hostent **, int *);
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_readv)(int, const struct iovec *, int);
+static ssize_t (*real_recv)(int, void *, size_t, int);
+static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *,
+				socklen_t *);
+static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+static ssize_t (*real_read_chk)(int, void *, size_t, size_t);
+static ssize_t (*real_recv_chk)(int, void *, size_t, size_t, int);
+static ssize_t (*real_recvfrom_chk)(int, void *, size_t, size_t, int,
+				    struct sockaddr *, socklen_t *);
+static int (*real_execve)(const char *, char *const[], char *const[]);
+static int (*real_execvpe)(const char *, char *const[], char *const[]);
+static int (*real_posix_spawn)(pid_t *, const char *,
+			       const posix_spawn_file_actions_t *,
+			       const posix_spawnattr_t *, char *const[],
+			       char *const[]);
+static int (*real_posix_spawnp)(pid_t *, const char *,
+				const posix_spawn_file_actions_t *,
+				const posix_spawnattr_t *, char *const[],
+				char *const[]);
+
+static bool ipv6_fail;
+
+static void *next_symbol(const char *name)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+
+	if (!p) {
+		fprintf(stderr, "utcp-run: the C library has no %s\n", name);
+		abort();
+	}
+	return p;
+}
+
+static void inherit_table(void);
+
+/* ---- fork ----------------------------------------------------------- */
+
+static void before_fork(void)
+{
+	pthread_mutex_lock(&handle_lock);
+	pthread_mutex_lock(&table_lock);
+}
+
+static void after_fork_parent(void)
+{
+	pthread_mutex_unlock(&table_lock);
+	pthread_mutex_unlock(&handle_lock);
+}
+
+static void after_fork_child(void)
+{
+	handle = NULL; /* the parent's: left open, never used here */
+	pthread_mutex_unlock(&table_lock);
+	pthread_mutex_unlock(&handle_lock);
+}
+
+__attribute__((constructor)) static void preload_init(void)
+{
+	const char *v6 = getenv("UTCP_RUN_IPV6");
+
+	real_socket = next_symbol("socket");
+	real_bind = next_symbol("bind");
+	real_connect = next_symbol("connect");
+	real_listen = next_symbol("listen");
+	real_accept4 = next_symbol("accept4");
+	real_getsockname = next_symbol("getsockname");
+	real_getpeername = next_symbol("getpeername");
+	real_getsockopt = next_symbol("getsockopt");
+	real_setsockopt = next_symbol("setsockopt");
+	real_close = next_symbol("close");
+	real_dup = next_symbol("dup");
+	real_dup2 = next_symbol("dup2");
+	real_dup3 = next_symbol("dup3");
+	real_fcntl = next_symbol("fcntl");
+	real_fcntl64 = next_symbol("fcntl64");
+	real_getaddrinfo = next_symbol("getaddrinfo");
+	real_freeaddrinfo = next_symbol("freeaddrinfo");
+	real_gethostbyname = next_symbol("gethostbyname");
+	real_gethostbyname_r = next_symbol("gethostbyname_r");
+	real_gethostbyname2 = next_symbol("gethostbyname2");
+	real_gethostbyname2_r = next_symbol("gethostbyname2_r");
+	real_read = next_symbol("read");
+	real_readv = next_symbol("readv");
+	real_recv = next_symbol("recv");
+	real_recvfrom = next_symbol("recvfrom");
+	real_recvmsg = next_symbol("recvmsg");
+	real_read_chk = next_symbol("__read_chk");
+	real_recv_chk = next_symbol("__recv_chk");
+	real_recvfrom_chk = next_symbol("__recvfrom_chk");
+	real_execve = next_symbol("execve");
+	real_execvpe = next_symbol("execvpe");
+	real_posix_spawn = next_symbol("posix_spawn");
+	real_posix_spawnp = next_symbol("posix_spawnp");
+	ipv6_fail = v6 && strcmp(v6, "fail") == 0;
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	inherit_table();
+}
+
+/* ---- the control connection ----------------------------------------- */
+
+/* The process's control connection, opened on first use. Returns it,
+ * or NULL with *err the open's error. */
+static struct utcp *get_handle(int *err)
+{
+	struct utcp *u;
+
+	pthread_mutex_lock(&handle_lock);
+	if (!handle)
+		handle = utcp_open(NULL, err);
+	u = handle;
+	pthread_mutex_unlock(&handle_lock);
+	return u;
+}
+
+/* Maps a libutcp error to the errno of a kernel socket call; a broken
+ * control connection is dropped (ENETDOWN: the stack is gone). */
+static int control_errno(struct utcp *u, int err)
+{
+	switch (err) {
+	case -ENOTCONN:
+	case -EPIPE:
+	case -EPROTO:
+	case -ECONNRESET:
+		pthread_mutex_lock(&handle_lock);
+		if (handle == u)
+			handle =
+			    NULL; /* abandoned: another thread may use it */
+		pthread_mutex_unlock(&handle_lock);
+		return ENETDOWN;
+	default:
+		return -err;
+	}
+}
+
+/* The errno for a daemon that cannot be reached. */
+static int open_errno(int err)
+{
+	(void)err;
+	return ENETDOWN;
+}
+
+/* ---- the table ------------------------------------------------------ */
+
+/* Copies fd's entry into *out. Returns true when fd is ours. */
+static bool lookup(int fd, struct usock *out)
+{
+	bool ours = false;
+
+	if (fd < 0 || fd >= PRELOAD_FDS_MAX)
+		return false;
+	pthread_mutex_lock(&table_lock);
+	if (table[fd]) {
+		*out = *table[fd];
+		ours = true;
+	}
+	pthread_mutex_unlock(&table_lock);
+	return ours;
+}
+
+/* Stores *s as fd's entry. Returns 0 or ENOMEM. */
+static int store(int fd, const struct usock *s)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&table_lock);
+	if (!table[fd])
+		table[fd] = malloc(sizeof(*s));
+	if (table[fd])
+		*table[fd] = *s;
+	else
+		ret = ENOMEM;
+	atomic_store_explicit(
+	    &read_check[fd],
+	    !ret &&
+		(s->state == USOCK_CONNECTED || s->state == USOCK_CONNECTING) &&
+		!s->error_taken,
+	    memory_order_relaxed);
+	pthread_mutex_unlock(&table_lock);
+	return ret;
+}
+
+static void forget(int fd)
+{
+	struct usock *s;
+
+	if (fd < 0 || fd >= PRELOAD_FDS_MAX)
+		return;
+	pthread_mutex_lock(&table_lock);
+	s = table[fd];
+	table[fd] = NULL;
+	atomic_store_explicit(&read_check[fd], 0, memory_order_relaxed);
+	pthread_mutex_unlock(&table_lock);
+	free(s);
+}
+
+static bool is_loopback(struct in_addr a)
+{
+	return (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/* Writes sin into a caller's sockaddr buffer as the kernel does:
+ * truncated to *len, *len set to the full size. */
+static void give_addr(const struct sockaddr_in *sin, struct sockaddr *addr,
+		      socklen_t *len)
+{
+	if (!addr || !len)
+		return;
+	memcpy(addr, sin, *len < sizeof(*sin) ? *len : sizeof(*sin));
+	*len = sizeof(*sin);
+}
+
+static struct sockaddr_in make_sin(struct in_addr a, uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+
+	sin.sin_addr = a;
+	sin.sin_port = htons(port);
+	return sin;
+}
+
+/* Returns -1 with errno set to err. */
+static int fail_with(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* ---- socket ---------------------------------------------------------- */
+
+int socket(int domain, int type, int protocol)
+{
+	int kind = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct usock s = {.state = USOCK_PENDING, .id = -1};
+	int fd, err;
+
+	if (domain == AF_INET6 && ipv6_fail) {
+		static bool said;
+
+		if (!said)
+			fprintf(stderr, "utcp-run: IPv6 sockets are not "
+					"supported (--ipv6=fail)\n");
+		said = true;
+		return fail_with(EAFNOSUPPORT);
+	}
+	if (domain != AF_INET || kind == SOCK_RAW)
+		return real_socket(domain, type, protocol);
+	if (kind != SOCK_STREAM || (protocol != 0 && protocol != IPPROTO_TCP)) {
+		static bool said;
+
+		if (!said)
+			fprintf(stderr, "utcp-run: IPv4 sockets other than "
+					"TCP are not supported yet\n");
+		said = true;
+		return fail_with(EPROTONOSUPPORT);
+	}
+	fd = real_socket(domain, type, protocol);
+	if (fd < 0)
+		return fd;
+	if (fd >= PRELOAD_FDS_MAX) {
+		real_close(fd);
+		return fail_with(EMFILE);
+	}
+	s.local.sin_family = AF_INET;
+	err = store(fd, &s);
+	if (err) {
+		real_close(fd);
+		return fail_with(err);
+	}
+	return fd;
+}
+
+/* ---- bind, listen ----------------------------------------------------- */
+
+int bind(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
+{
+	const struct sockaddr_in *sin = SIN(arg);
+	struct usock s;
+
+	if (!lookup(fd, &s))
+		return real_bind(fd, SA(arg), len);
+	if (s.state != USOCK_PENDING || s.bound)
+		return fail_with(EINVAL);
+	if (!sin || len < sizeof(*sin))
+		return fail_with(EINVAL);
+	if (sin->sin_family != AF_INET)
+		return fail_with(EAFNOSUPPORT);
+	if (is_loopback(sin->sin_addr)) {
+		/* The kernel's from now on. */
+		int ret = real_bind(fd, SA(arg), len);
+
+		if (ret == 0)
+			forget(fd);
+		return ret;
+	}
+	s.bound = true;
+	s.local = *sin;
+	s.local.sin_family = AF_INET;
+	return store(fd, &s) ? fail_with(ENOMEM) : 0;
+}
+
+/* The flags libutcp's open takes for descriptor fd's O_NONBLOCK, and
+ * dup3's for its FD_CLOEXEC. */
+static void fd_flags(int fd, int *utcp_flags, int *dup_flags)
+{
+	int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
+
+	*utcp_flags = fl >= 0 && (fl & O_NONBLOCK) ? UTCP_NONBLOCK : 0;
+	*dup_flags = fdfl >= 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0;
+}
+
+/* Puts newfd in fd's place (closing the placeholder) and newfd away. */
+static int replace(int fd, int newfd, int dup_flags)
+{
+	int ret = real_dup3(newfd, fd, dup_flags);
+	int err = errno;
+
+	real_close(newfd);
+	if (ret < 0)
+		return fail_with(err);
+	return 0;
+}
+
+int listen(int fd, int backlog)
+{
+	struct utcp_tcp_info info;
+	struct utcp *u;
+	struct usock s;
+	int uflags, dflags, lfd, err;
+
+	if (!lookup(fd, &s))
+		return real_listen(fd, backlog);
+	if (s.state == USOCK_LISTENING)
+		return 0; /* Linux changes the backlog; ours stays */
+	if (s.state != USOCK_PENDING)
+		return fail_with(EINVAL);
+	/* As Linux: at most SOMAXCONN (4096), negative is the most, and
+	 * 0 still takes one. */
+	if (backlog < 0 || backlog > 4096)
+		backlog = 4096;
+	if (backlog == 0)
+		backlog = 1;
+	u = get_handle(&err);
+	if (!u)
+		return fail_with(open_errno(err));
+	fd_flags(fd, &uflags, &dflags);
+	lfd = utcp_tcp_listen(u, s.local.sin_addr, ntohs(s.local.sin_port),
+			      backlog, &s.opts, uflags, &info);
+	if (lfd < 0)
+		return fail_with(control_errno(u, lfd));
+	if (replace(fd, lfd, dflags) < 0)
+		return -1;
+	s.state = USOCK_LISTENING;
+	s.id = info.id;
+	s.local = make_sin(info.local_addr, info.local_port);
+	return store(fd, &s) ? fail_with(ENOMEM) : 0;
+}
+
+/* ---- accept ----------------------------------------------------------- */
+
+static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
+			 int flags)
+{
+	struct utcp_tcp_info info;
+	struct usock s, c = {.state = USOCK_CONNECTED};
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int cfd, fl;
+
+	if (!lookup(fd, &s))
+		return real_accept4(fd, addr, len, flags);
+	if (s.state != USOCK_LISTENING)
+		return fail_with(EINVAL);
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return fail_with(EINVAL);
+	fl = fcntl(fd, F_GETFL);
+	for (;;) {
+		cfd = utcp_tcp_accept4(fd, &info, UTCP_NONBLOCK);
+		if (cfd != -EAGAIN)
+			break;
+		if (fl >= 0 && (fl & O_NONBLOCK))
+			return fail_with(EAGAIN);
+		if (poll(&pfd, 1, -1) < 0)
+			return -1; /* EINTR, as accept's */
+	}
+	if (cfd == -ECONNRESET)
+		return fail_with(ENETDOWN); /* the daemon closed the listener */
+	if (cfd < 0)
+		return fail_with(-cfd);
+	/* libutcp gave it O_NONBLOCK and FD_CLOEXEC: keep what flags say */
+	if (!(flags & SOCK_NONBLOCK)) {
+		fl = fcntl(cfd, F_GETFL);
+		if (fl >= 0)
+			fcntl(cfd, F_SETFL, fl & ~O_NONBLOCK);
+	}
+	if (!(flags & SOCK_CLOEXEC))
+		fcntl(cfd, F_SETFD, 0);
+	if (cfd >= PRELOAD_FDS_MAX) {
+		real_close(cfd);
+		return fail_with(EMFILE);
+	}
+	c.id = info.id;
+	c.local = make_sin(info.local_addr, info.local_port);
+	c.remote = make_sin(info.remote_addr, info.remote_port);
+	c.opts = s.opts;
+	if (store(cfd, &c)) {
+		real_close(cfd);
+		return fail_with(ENOMEM);
+	}
+	give_addr(&c.remote, addr, len);
+	return cfd;
+}
+
+int accept(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
+{
+	return accept_common(fd, SA(addr), len, 0);
+}
+
+int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len, int flags)
+{
+	return accept_common(fd, SA(addr), len, flags);
+}
+
+/* ---- connect ---------------------------------------------------------- */
+
+/* Whether a CONNECTING socket is over: true with *err (0 or the
+ * positive errno) once its descriptor is writable, as libutcp's own
+ * blocking connect decides it. */
+static bool connect_done(int fd, int *err)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+	uint8_t byte;
+
+	if (poll(&pfd, 1, 0) != 1)
+		return false;
+	*err = 0;
+	/* Data before an error: established; the error comes later. */
+	if (sockatmark(fd) == 1 ||
+	    recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+		*err = -utcp_tcp_error(fd);
+	return true;
+}
+
+/* Moves a CONNECTING entry on when its connect is over; returns the
+ * error it ended with (0: established or still under way). */
+static int connect_settle(int fd, struct usock *s)
+{
+	int err;
+
+	if (s->state != USOCK_CONNECTING || !connect_done(fd, &err))
+		return 0;
+	s->state = err ? USOCK_FAILED : USOCK_CONNECTED;
+	s->connect_error = err;
+	store(fd, s);
+	return err;
+}
+
+int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
+{
+	const struct sockaddr_in *sin = SIN(arg);
+	struct utcp_tcp_info info;
+	struct utcp *u;
+	struct usock s;
+	int uflags, dflags, cfd, err;
+
+	if (!lookup(fd, &s))
+		return real_connect(fd, SA(arg), len);
+	switch (s.state) {
+	case USOCK_PENDING:
+		break;
+	case USOCK_CONNECTING:
+		err = connect_settle(fd, &s);
+		if (s.state == USOCK_CONNECTING)
+			return fail_with(EALREADY);
+		if (err) {
+			s.state = USOCK_FAILED;
+			s.connect_error = 0;
+			store(fd, &s);
+			return fail_with(err);
+		}
+		return fail_with(EISCONN);
+	case USOCK_CONNECTED:
+		return fail_with(EISCONN);
+	case USOCK_FAILED:
+		/* Linux would connect again; the descriptor is spent here. */
+		return fail_with(ECONNABORTED);
+	case USOCK_LISTENING:
+		return fail_with(EISCONN);
+	}
+	if (!sin || len < sizeof(sa_family_t))
+		return fail_with(EINVAL);
+	if (sin->sin_family == AF_UNSPEC)
+		return 0; /* dissolves nothing: not connected */
+	if (len < sizeof(*sin))
+		return fail_with(EINVAL);
+	if (sin->sin_family != AF_INET)
+		return fail_with(EAFNOSUPPORT);
+	if (is_loopback(sin->sin_addr) && !s.bound) {
+		forget(fd); /* the kernel's from now on */
+		return real_connect(fd, SA(arg), len);
+	}
+	if (sin->sin_port == 0)
+		return fail_with(ECONNREFUSED); /* as Linux, for port 0 */
+	u = get_handle(&err);
+	if (!u)
+		return fail_with(open_errno(err));
+	fd_flags(fd, &uflags, &dflags);
+	cfd = utcp_tcp_open(u, s.local.sin_addr, ntohs(s.local.sin_port),
+			    sin->sin_addr, ntohs(sin->sin_port), 0, &s.opts,
+			    uflags, &info);
+	if (cfd < 0)
+		return fail_with(control_errno(u, cfd));
+	if (replace(fd, cfd, dflags) < 0)
+		return -1;
+	s.state = uflags ? USOCK_CONNECTING : USOCK_CONNECTED;
+	s.id = info.id;
+	s.local = make_sin(info.local_addr, info.local_port);
+	s.remote = *sin;
+	if (store(fd, &s))
+		return fail_with(ENOMEM);
+	return uflags ? fail_with(EINPROGRESS) : 0;
+}
+
+/* ---- names of a socket ----------------------------------------------- */
+
+int getsockname(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
+{
+	struct usock s;
+
+	if (!lookup(fd, &s))
+		return real_getsockname(fd, SA(addr), len);
+	if (!SA(addr) || !len)
+		return fail_with(EFAULT);
+	give_addr(&s.local, SA(addr), len);
+	return 0;
+}
+
+int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
+{
+	struct usock s;
+
+	if (!lookup(fd, &s))
+		return real_getpeername(fd, SA(addr), len);
+	connect_settle(fd, &s);
+	if (s.state != USOCK_CONNECTED)
+		return fail_with(ENOTCONN);
+	if (!SA(addr) || !len)
+		return fail_with(EFAULT);
+	give_addr(&s.remote, SA(addr), len);
+	return 0;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+/* Reads an int option value. Returns 0 or EINVAL/EFAULT. */
+static int int_value(const void *val, socklen_t len, int *out)
+{
+	if (!val)
+		return EFAULT;
+	if (len < sizeof(int))
+		return EINVAL;
+	memcpy(out, val, sizeof(int));
+	return 0;
+}
+
+/* Records option (level, name) in *o; returns 0, ENOPROTOOPT for an
+ * option not supported, EINVAL. */
+static int record_option(struct usock *s, int level, int name, const void *val,
+			 socklen_t len)
+{
+	struct utcp_tcp_opts *o = &s->opts;
+	struct linger lg;
+	int v, err;
+
+	if (level == SOL_SOCKET && name == SO_LINGER) {
+		if (!val)
+			return EFAULT;
+		if (len < sizeof(lg))
+			return EINVAL;
+		memcpy(&lg, val, sizeof(lg));
+		o->set |= UTCP_TCP_OPT_LINGER;
+		o->linger = lg.l_onoff != 0;
+		o->linger_s = lg.l_linger < 0 ? 0 : (uint32_t)lg.l_linger;
+		return 0;
+	}
+	err = int_value(val, len, &v);
+	if (err)
+		return err;
+	switch (level == SOL_SOCKET    ? name
+		: level == IPPROTO_TCP ? -name - 1
+		: level == IPPROTO_IP  ? -name - 1000
+				       : -100000) {
+	case SO_REUSEADDR:
+		s->reuseaddr = v != 0;
+		return 0;
+	case SO_REUSEPORT:
+		s->reuseport = v != 0;
+		return 0;
+	case SO_KEEPALIVE:
+		o->set |= UTCP_TCP_OPT_KEEPALIVE;
+		o->keepalive = v != 0;
+		return 0;
+	case SO_SNDBUF:
+	case SO_RCVBUF:
+		/* Linux clamps into its range; so does this */
+		if (v < 2048)
+			v = 2048;
+		if (v > 64 << 20)
+			v = 64 << 20;
+		if (name == SO_SNDBUF) {
+			o->set |= UTCP_TCP_OPT_SNDBUF;
+			o->sndbuf = (uint32_t)v;
+		} else {
+			o->set |= UTCP_TCP_OPT_RCVBUF;
+			o->rcvbuf = (uint32_t)v;
+		}
+		return 0;
+	case -TCP_NODELAY - 1:
+		o->set |= UTCP_TCP_OPT_NODELAY;
+		o->nodelay = v != 0;
+		return 0;
+	case -TCP_KEEPIDLE - 1:
+	case -TCP_KEEPINTVL - 1:
+	case -TCP_KEEPCNT - 1:
+		if (v < 1 || v > (name == TCP_KEEPCNT ? 127 : 32767))
+			return EINVAL; /* Linux's ranges */
+		if (name == TCP_KEEPIDLE) {
+			o->set |= UTCP_TCP_OPT_KEEPIDLE;
+			o->keepidle_s = (uint32_t)v;
+		} else if (name == TCP_KEEPINTVL) {
+			o->set |= UTCP_TCP_OPT_KEEPINTVL;
+			o->keepintvl_s = (uint32_t)v;
+		} else {
+			o->set |= UTCP_TCP_OPT_KEEPCNT;
+			o->keepcnt = (uint32_t)v;
+		}
+		return 0;
+	case -IP_TOS - 1000:
+		o->set |= UTCP_TCP_OPT_TOS;
+		o->tos = (uint8_t)v;
+		return 0;
+	case -IP_TTL - 1000:
+		if (v == -1)
+			v = 0;
+		if (v < 0 || v > 255)
+			return EINVAL;
+		o->set |= UTCP_TCP_OPT_TTL;
+		o->ttl = (uint8_t)v;
+		return 0;
+	default:
+		return ENOPROTOOPT;
+	}
+}
+
+int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct utcp_tcp_opts before;
+	struct utcp *u;
+	struct usock s;
+	int err;
+
+	if (!lookup(fd, &s))
+		return real_setsockopt(fd, level, name, val, len);
+	before = s.opts;
+	s.opts.set = 0;
+	err = record_option(&s, level, name, val, len);
+	if (err)
+		return fail_with(err);
+	if (s.id >= 0 && s.state != USOCK_LISTENING && s.opts.set) {
+		u = get_handle(&err);
+		if (!u)
+			return fail_with(open_errno(err));
+		err = utcp_tcp_setopt(u, s.id, &s.opts);
+		if (err)
+			return fail_with(control_errno(u, err));
+	}
+	s.opts.set |= before.set;
+	return store(fd, &s) ? fail_with(ENOMEM) : 0;
+}
+
+/* Gives an int option value as the kernel does. */
+static int give_int(int v, void *val, socklen_t *len)
+{
+	if (!val || !len)
+		return fail_with(EFAULT);
+	if (*len > sizeof(int))
+		*len = sizeof(int);
+	memcpy(val, &v, *len);
+	return 0;
+}
+
+int getsockopt(int fd, int level, int name, void *val,
+	       socklen_t *__restrict len)
+{
+	struct utcp_tcp_opts o;
+	struct usock s;
+	int err;
+
+	if (!lookup(fd, &s))
+		return real_getsockopt(fd, level, name, val, len);
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_ERROR:
+			err = connect_settle(fd, &s);
+			if (s.state == USOCK_FAILED) {
+				err = s.connect_error;
+				s.connect_error = 0; /* taken, as Linux */
+				store(fd, &s);
+			} else if (s.state == USOCK_CONNECTED) {
+				err = -utcp_tcp_error(fd);
+				if (err == ENOTSOCK)
+					err = 0;
+			}
+			return give_int(err, val, len);
+		case SO_TYPE:
+			return give_int(SOCK_STREAM, val, len);
+		case SO_DOMAIN:
+			return give_int(AF_INET, val, len);
+		case SO_PROTOCOL:
+			return give_int(IPPROTO_TCP, val, len);
+		case SO_ACCEPTCONN:
+			return give_int(s.state == USOCK_LISTENING, val, len);
+		case SO_REUSEADDR:
+			return give_int(s.reuseaddr, val, len);
+		case SO_REUSEPORT:
+			return give_int(s.reuseport, val, len);
+		}
+	}
+	o = s.opts;
+	if (s.id >= 0 && s.state != USOCK_LISTENING) {
+		struct utcp *u = get_handle(&err);
+
+		if (u && utcp_tcp_getopt(u, s.id, &o) != 0)
+			o = s.opts;
+	}
+	if (level == SOL_SOCKET && name == SO_KEEPALIVE)
+		return give_int(o.keepalive, val, len);
+	if (level == IPPROTO_TCP && name == TCP_NODELAY)
+		return give_int(o.nodelay, val, len);
+	if (level == SOL_SOCKET && name == SO_SNDBUF &&
+	    (o.set & UTCP_TCP_OPT_SNDBUF))
+		return give_int((int)o.sndbuf, val, len);
+	if (level == SOL_SOCKET && name == SO_RCVBUF &&
+	    (o.set & UTCP_TCP_OPT_RCVBUF))
+		return give_int((int)o.rcvbuf, val, len);
+	if (level == IPPROTO_TCP && name == TCP_KEEPIDLE &&
+	    (o.set & UTCP_TCP_OPT_KEEPIDLE))
+		return give_int((int)o.keepidle_s, val, len);
+	if (level == IPPROTO_TCP && name == TCP_KEEPINTVL &&
+	    (o.set & UTCP_TCP_OPT_KEEPINTVL))
+		return give_int((int)o.keepintvl_s, val, len);
+	if (level == IPPROTO_TCP && name == TCP_KEEPCNT &&
+	    (o.set & UTCP_TCP_OPT_KEEPCNT))
+		return give_int((int)o.keepcnt, val, len);
+	return fail_with(ENOPROTOOPT);
+}
+
+/* ---- reads: a failure is an error, not the end ------------------------ */
+
+/*
+ * Before a read of a connection: waits for something to read unless
+ * the read would not wait (O_NONBLOCK, MSG_DONTWAIT), then, when the
+ * connection's error is next, takes it. Returns 0 (go on and read) or
+ * -1 with errno: the connection's error, or poll()'s (EINTR).
+ */
+static int before_read(int fd, int flags)
+{
+	/* utcp_tcp_error() reads too (MSG_OOB): not into here again */
+	static __thread bool inside;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLPRI};
+	struct usock s;
+	int fl, err;
+
+	if (fd < 0 || fd >= PRELOAD_FDS_MAX || inside || (flags & MSG_OOB) ||
+	    !atomic_load_explicit(&read_check[fd], memory_order_relaxed))
+		return 0;
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK) && !(flags & MSG_DONTWAIT) &&
+	    poll(&pfd, 1, -1) < 0)
+		return -1;
+	if (sockatmark(fd) != 1)
+		return 0;
+	inside = true;
+	err = -utcp_tcp_error(fd);
+	inside = false;
+	if (err <= 0 || err == ENOTSOCK || !lookup(fd, &s) || s.error_taken)
+		return 0;
+	s.error_taken = true;
+	store(fd, &s);
+	return fail_with(err);
+}
+
+ssize_t read(int fd, void *buf, size_t len)
+{
+	if (len && before_read(fd, 0) < 0)
+		return -1;
+	return real_read(fd, buf, len);
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+	if (n > 0 && before_read(fd, 0) < 0)
+		return -1;
+	return real_readv(fd, iov, n);
+}
+
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	if (len && before_read(fd, flags) < 0)
+		return -1;
+	return real_recv(fd, buf, len, flags);
+}
+
+ssize_t recvfrom(int fd, void *__restrict buf, size_t len, int flags,
+		 __SOCKADDR_ARG addr, socklen_t *__restrict alen)
+{
+	if (len && before_read(fd, flags) < 0)
+		return -1;
+	return real_recvfrom(fd, buf, len, flags, SA(addr), alen);
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	if (before_read(fd, flags) < 0)
+		return -1;
+	return real_recvmsg(fd, msg, flags);
+}
+
+/* The C library's fortified entry points (_FORTIFY_SOURCE). */
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *__restrict buf, size_t len, size_t buflen,
+		       int flags, __SOCKADDR_ARG addr,
+		       socklen_t *__restrict alen);
+
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	if (len && before_read(fd, 0) < 0)
+		return -1;
+	return real_read_chk(fd, buf, len, buflen);
+}
+
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	if (len && before_read(fd, flags) < 0)
+		return -1;
+	return real_recv_chk(fd, buf, len, buflen, flags);
+}
+
+ssize_t __recvfrom_chk(int fd, void *__restrict buf, size_t len, size_t buflen,
+		       int flags, __SOCKADDR_ARG addr,
+		       socklen_t *__restrict alen)
+{
+	if (len && before_read(fd, flags) < 0)
+		return -1;
+	return real_recvfrom_chk(fd, buf, len, buflen, flags, SA(addr), alen);
+}
+
+/* ---- close, dup ------------------------------------------------------- */
+
+int close(int fd)
+{
+	forget(fd);
+	return real_close(fd);
+}
+
+/* Copies oldfd's entry to newfd (after a dup of ours succeeded). */
+static void copy_entry(int oldfd, int newfd)
+{
+	struct usock s;
+
+	if (newfd < 0)
+		return;
+	forget(newfd);
+	if (lookup(oldfd, &s) && newfd < PRELOAD_FDS_MAX)
+		store(newfd, &s);
+}
+
+int dup(int fd)
+{
+	int nfd = real_dup(fd);
+
+	copy_entry(fd, nfd);
+	return nfd;
+}
+
+int dup2(int fd, int nfd)
+{
+	int ret = real_dup2(fd, nfd);
+
+	if (ret >= 0 && fd != nfd)
+		copy_entry(fd, ret);
+	return ret;
+}
+
+int dup3(int fd, int nfd, int flags)
+{
+	int ret = real_dup3(fd, nfd, flags);
+
+	if (ret >= 0)
+		copy_entry(fd, ret);
+	return ret;
+}
+
+/* fcntl()'s third argument is an int or a pointer by command: taken as
+ * a pointer-sized value and passed on as such, as the C library's own
+ * fcntl() does. F_DUPFD and F_DUPFD_CLOEXEC copy the entry. */
+static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg)
+{
+	int ret = real(fd, cmd, arg);
+
+	if (ret >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		copy_entry(fd, ret);
+	return ret;
+}
+
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(real_fcntl, fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(real_fcntl64, fd, cmd, arg);
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+/* Whether name is an address the C library parses without a lookup. */
+static bool numeric(const char *name)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return inet_pton(AF_INET, name, &a4) == 1 ||
+	       inet_pton(AF_INET6, name, &a6) == 1 || inet_aton(name, &a4) != 0;
+}
+
+/* One result entry: the template's socket type and port, the address. */
+static struct addrinfo *clone_entry(const struct addrinfo *t,
+				    const struct utcp_dns_addr *a)
+{
+	struct {
+		struct addrinfo ai;
+		struct sockaddr_in6 sa; /* room for either family */
+	} *n = calloc(1, sizeof(*n));
+	uint16_t port;
+
+	if (!n)
+		return NULL;
+	port = ((const struct sockaddr_in *)t->ai_addr)->sin_port;
+	n->ai = *t;
+	n->ai.ai_next = NULL;
+	n->ai.ai_canonname = NULL;
+	n->ai.ai_addr = (struct sockaddr *)&n->sa;
+	n->ai.ai_family = a->family;
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&n->sa;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = port;
+		sin->sin_addr = a->addr.v4;
+		n->ai.ai_addrlen = sizeof(*sin);
+	} else {
+		n->sa.sin6_family = AF_INET6;
+		n->sa.sin6_port = port;
+		n->sa.sin6_addr = a->addr.v6;
+		n->ai.ai_addrlen = sizeof(n->sa);
+	}
+	return &n->ai;
+}
+
+void freeaddrinfo(struct addrinfo *ai)
+{
+	/* The C library's entries and ours are made alike: one block per
+	 * entry, its canonical name apart. */
+	while (ai) {
+		struct addrinfo *next = ai->ai_next;
+
+		free(ai->ai_canonname);
+		free(ai);
+		ai = next;
+	}
+}
+
+int getaddrinfo(const char *node, const char *service,
+		const struct addrinfo *hints, struct addrinfo **res)
+{
+	struct addrinfo th = {.ai_family = AF_INET}, *tmpl = NULL, *head = NULL;
+	struct addrinfo **tail = &head;
+	struct utcp_lookup *l = NULL;
+	int family = hints ? hints->ai_family : AF_UNSPEC, ret, err;
+	struct utcp *u;
+
+	if (!node || numeric(node) ||
+	    (hints && (hints->ai_flags & AI_NUMERICHOST)))
+		return real_getaddrinfo(node, service, hints, res);
+	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
+		return EAI_FAMILY;
+	/* The service and socket types, from the C library. */
+	if (hints) {
+		th.ai_socktype = hints->ai_socktype;
+		th.ai_protocol = hints->ai_protocol;
+		th.ai_flags = hints->ai_flags & AI_NUMERICSERV;
+	}
+	th.ai_flags |= AI_NUMERICHOST;
+	ret = real_getaddrinfo("0.0.0.0", service, &th, &tmpl);
+	if (ret)
+		return ret;
+	u = get_handle(&err);
+	if (!u) {
+		ret = EAI_AGAIN;
+		goto out;
+	}
+	ret =
+	    utcp_resolve(u, node, family == AF_INET6 ? AF_INET6 : AF_INET, &l);
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < l->n; i++) {
+		if (family == AF_INET6 ? l->addrs[i].family != AF_INET6
+				       : l->addrs[i].family != AF_INET)
+			continue;
+		for (struct addrinfo *t = tmpl; t; t = t->ai_next) {
+			*tail = clone_entry(t, &l->addrs[i]);
+			if (!*tail) {
+				ret = EAI_MEMORY;
+				goto out;
+			}
+			tail = &(*tail)->ai_next;
+		}
+	}
+	if (!head) {
+		ret = EAI_NODATA;
+		goto out;
+	}
+	if (hints && (hints->ai_flags & AI_CANONNAME)) {
+		head->ai_canonname = strdup(l->name[0] ? l->name : node);
+		if (!head->ai_canonname) {
+			ret = EAI_MEMORY;
+			goto out;
+		}
+	}
+	*res = head;
+	head = NULL;
+out:
+	freeaddrinfo(head);
+	real_freeaddrinfo(tmpl);
+	utcp_lookup_free(l);
+	return ret;
+}
+
+/* Fills *h in buf for gethostbyname2_r(): the pointers (aligned), the
+ * addresses of `family` (AF_INET or AF_INET6), the name. Returns 0,
+ * ENOENT (not found, *h_err says why), EAGAIN or ERANGE. */
+static int fill_hostent(const char *name, int family, struct hostent *h,
+			char *buf, size_t buflen, int *h_err)
+{
+	size_t alen = family == AF_INET ? sizeof(struct in_addr)
+					: sizeof(struct in6_addr);
+	struct utcp_lookup *l = NULL;
+	size_t n = 0, k = 0, need, namelen, pad;
+	char **ptrs, *addrs, *nm;
+	struct utcp *u;
+	int ret, err;
+
+	u = get_handle(&err);
+	if (!u) {
+		*h_err = TRY_AGAIN;
+		return EAGAIN;
+	}
+	ret = utcp_resolve(u, name, family, &l);
+	if (ret) {
+		*h_err = ret == EAI_NONAME   ? HOST_NOT_FOUND
+			 : ret == EAI_NODATA ? NO_DATA
+			 : ret == EAI_FAIL   ? NO_RECOVERY
+					     : TRY_AGAIN;
+		return ret == EAI_AGAIN ? EAGAIN : ENOENT;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		n += l->addrs[i].family == family;
+	if (n == 0) {
+		utcp_lookup_free(l);
+		*h_err = NO_DATA;
+		return ENOENT;
+	}
+	namelen = strlen(l->name[0] ? l->name : name) + 1;
+	pad =
+	    (sizeof(char *) - (uintptr_t)buf % sizeof(char *)) % sizeof(char *);
+	/* addresses, NULL; the aliases' NULL */
+	need = pad + (n + 2) * sizeof(char *) + n * alen + namelen;
+	if (buflen < need) {
+		utcp_lookup_free(l);
+		*h_err = NETDB_INTERNAL;
+		return ERANGE;
+	}
+	ptrs = (char **)(void *)(buf + pad);
+	addrs = (char *)(ptrs + n + 2);
+	nm = addrs + n * alen;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->addrs[i].family != family)
+			continue;
+		memcpy(addrs + k * alen, &l->addrs[i].addr, alen);
+		ptrs[k] = addrs + k * alen;
+		k++;
+	}
+	ptrs[n] = NULL;
+	ptrs[n + 1] = NULL;
+	memcpy(nm, l->name[0] ? l->name : name, namelen);
+	h->h_name = nm;
+	h->h_aliases = ptrs + n + 1;
+	h->h_addrtype = family;
+	h->h_length = (int)alen;
+	h->h_addr_list = ptrs;
+	utcp_lookup_free(l);
+	*h_err = 0;
+	return 0;
+}
+
+int gethostbyname2_r(const char *name, int family, struct hostent *h, char *buf,
+		     size_t buflen, struct hostent **result, int *h_err)
+{
+	int ret;
+
+	if (!name || numeric(name) || (family != AF_INET && family != AF_INET6))
+		return real_gethostbyname2_r(name, family, h, buf, buflen,
+					     result, h_err);
+	ret = fill_hostent(name, family, h, buf, buflen, h_err);
+	*result = ret ? NULL : h;
+	return ret == ENOENT ? 0 : ret; /* not found: 0 with NULL */
+}
+
+int gethostbyname_r(const char *name, struct hostent *h, char *buf,
+		    size_t buflen, struct hostent **result, int *h_err)
+{
+	if (!name || numeric(name))
+		return real_gethostbyname_r(name, h, buf, buflen, result,
+					    h_err);
+	return gethostbyname2_r(name, AF_INET, h, buf, buflen, result, h_err);
+}
+
+struct hostent *gethostbyname2(const char *name, int family)
+{
+	static struct hostent h;
+	/* the most addresses, IPv6, their pointers, the longest name */
+	static char buf[UTCP_RESOLVE_ADDRS_MAX * (16 + sizeof(char *)) + 512];
+	struct hostent *res;
+	int err;
+
+	if (!name || numeric(name) || (family != AF_INET && family != AF_INET6))
+		return real_gethostbyname2(name, family);
+	gethostbyname2_r(name, family, &h, buf, sizeof(buf), &res, &err);
+	h_errno = err;
+	return res;
+}
+
+struct hostent *gethostbyname(const char *name)
+{
+	if (!name || numeric(name))
+		return real_gethostbyname(name);
+	return gethostbyname2(name, AF_INET);
+}
+
+/* ---- exec ------------------------------------------------------------- */
+
+/* Whether fd is a socket of the kind an entry in `state` needs. */
+static bool still_ours(int fd, enum usock_state state)
+{
+	int domain = 0, type = 0;
+	socklen_t len = sizeof(int);
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+	    real_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
+	    real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type,
+			    &(socklen_t){sizeof(int)}) != 0)
+		return false;
+	switch (state) {
+	case USOCK_PENDING:
+		return domain == AF_INET && type == SOCK_STREAM;
+	case USOCK_LISTENING:
+		return domain == AF_UNIX && type == SOCK_SEQPACKET;
+	default:
+		return domain == AF_UNIX && type == SOCK_STREAM;
+	}
+}
+
+/* Reads UTCP_RUN_FDS (an exec'ing image's table) into the table. */
+static void inherit_table(void)
+{
+	const char *p = getenv(PRELOAD_FDS_ENV);
+
+	while (p && *p) {
+		unsigned fd, state, laddr, lport, raddr, rport;
+		struct usock s = {.id = -1};
+		int id, n = 0;
+
+		if (sscanf(p, "%u:%u:%d:%x:%u:%x:%u%n", &fd, &state, &id,
+			   &laddr, &lport, &raddr, &rport, &n) != 7 ||
+		    n == 0)
+			break;
+		p += n;
+		if (*p == ',')
+			p++;
+		if (fd >= PRELOAD_FDS_MAX || state > USOCK_LISTENING ||
+		    lport > 65535 || rport > 65535 ||
+		    !still_ours((int)fd, (enum usock_state)state))
+			continue;
+		s.state = (enum usock_state)state;
+		s.id = id;
+		s.local.sin_family = s.remote.sin_family = AF_INET;
+		s.local.sin_addr.s_addr = htonl(laddr);
+		s.local.sin_port = htons((uint16_t)lport);
+		s.remote.sin_addr.s_addr = htonl(raddr);
+		s.remote.sin_port = htons((uint16_t)rport);
+		s.bound = s.state == USOCK_PENDING && lport != 0;
+		store((int)fd, &s);
+	}
+	unsetenv(PRELOAD_FDS_ENV);
+}
+
+/* Memory for an exec's environment: mmap()ed, since execve() may run in
+ * a vfork() child, where malloc() is not safe. Freed when the exec
+ * failed (it is gone with the image when it succeeded). */
+struct exec_env {
+	char **envp; /* the environment to pass */
+	void *mem;
+	size_t len;
+};
+
+/* Builds e->envp: envp without UTCP_RUN_FDS, plus UTCP_RUN_FDS for the
+ * entries of descriptors that are not close-on-exec. When there are
+ * none (or memory is short), e->envp is envp itself. */
+static void exec_env_make(struct exec_env *e, char *const envp[])
+{
+	size_t n_env = 0, n_fds = 0, k = 0;
+	size_t envlen = strlen(PRELOAD_FDS_ENV);
+	char *text, *q;
+
+	e->envp = (char **)envp;
+	e->mem = NULL;
+	pthread_mutex_lock(&table_lock);
+	for (int fd = 0; fd < PRELOAD_FDS_MAX; fd++) {
+		int fl;
+
+		if (!table[fd])
+			continue;
+		fl = fcntl(fd, F_GETFD);
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			n_fds++;
+	}
+	if (n_fds == 0) {
+		pthread_mutex_unlock(&table_lock);
+		return;
+	}
+	while (envp && envp[n_env])
+		n_env++;
+	e->len = (n_env + 2) * sizeof(char *) + envlen + 2 +
+		 n_fds * PRELOAD_ENTRY_TEXT_MAX;
+	e->mem = mmap(NULL, e->len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (e->mem == MAP_FAILED) {
+		e->mem = NULL;
+		pthread_mutex_unlock(&table_lock);
+		return;
+	}
+	e->envp = e->mem;
+	text = (char *)(e->envp + n_env + 2);
+	q = text + snprintf(text, envlen + 2, "%s=", PRELOAD_FDS_ENV);
+	/* at most the n_fds counted: room was made for no more */
+	for (int fd = 0; fd < PRELOAD_FDS_MAX && n_fds > 0; fd++) {
+		const struct usock *s = table[fd];
+		int fl;
+
+		if (!s)
+			continue;
+		fl = fcntl(fd, F_GETFD);
+		if (fl < 0 || (fl & FD_CLOEXEC))
+			continue;
+		n_fds--;
+		q += snprintf(
+		    q, PRELOAD_ENTRY_TEXT_MAX, "%s%d:%u:%d:%x:%u:%x:%u",
+		    q[-1] == '=' ? "" : ",", fd, (unsigned)s->state, s->id,
+		    ntohl(s->local.sin_addr.s_addr), ntohs(s->local.sin_port),
+		    ntohl(s->remote.sin_addr.s_addr),
+		    ntohs(s->remote.sin_port));
+	}
+	pthread_mutex_unlock(&table_lock);
+	for (size_t i = 0; i < n_env; i++)
+		if (strncmp(envp[i], PRELOAD_FDS_ENV, envlen) != 0 ||
+		    envp[i][envlen] != '=')
+			e->envp[k++] = envp[i];
+	e->envp[k++] = text;
+	e->envp[k] = NULL;
+}
+
+static void exec_env_free(struct exec_env *e)
+{
+	if (e->mem)
+		munmap(e->mem, e->len);
+}
+
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+	struct exec_env e;
+	int ret, err;
+
+	exec_env_make(&e, envp);
+	ret = real_execve(path, argv, e.envp);
+	err = errno;
+	exec_env_free(&e);
+	errno = err;
+	return ret;
+}
+
+int execv(const char *path, char *const argv[])
+{
+	return execve(path, argv, environ);
+}
+
+int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	struct exec_env e;
+	int ret, err;
+
+	exec_env_make(&e, envp);
+	ret = real_execvpe(file, argv, e.envp);
+	err = errno;
+	exec_env_free(&e);
+	errno = err;
+	return ret;
+}
+
+int execvp(const char *file, char *const argv[])
+{
+	return execvpe(file, argv, environ);
+}
+
+/* execl's arguments as an argv in mmap()ed memory (vfork-safe), up to
+ * the NULL; with `envp`, the pointer after the NULL goes there. NULL
+ * with errno set when memory is short. */
+static char **list_argv(const char *arg0, va_list ap, size_t *len, char ***envp)
+{
+	size_t n = 1;
+	va_list count;
+	char **argv;
+
+	va_copy(count, ap);
+	while (va_arg(count, char *))
+		n++;
+	va_end(count);
+	*len = (n + 1) * sizeof(char *);
+	argv = mmap(NULL, *len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (argv == MAP_FAILED)
+		return NULL;
+	argv[0] = (char *)arg0;
+	for (size_t i = 1; i <= n; i++)
+		argv[i] = va_arg(ap, char *); /* the last is the NULL */
+	if (envp)
+		*envp = va_arg(ap, char **);
+	return argv;
+}
+
+int execl(const char *path, const char *arg, ...)
+{
+	size_t len;
+	char **argv;
+	va_list ap;
+	int ret, err;
+
+	va_start(ap, arg);
+	argv = list_argv(arg, ap, &len, NULL);
+	va_end(ap);
+	if (!argv)
+		return -1;
+	ret = execve(path, argv, environ);
+	err = errno;
+	munmap(argv, len);
+	errno = err;
+	return ret;
+}
+
+int execlp(const char *file, const char *arg, ...)
+{
+	size_t len;
+	char **argv;
+	va_list ap;
+	int ret, err;
+
+	va_start(ap, arg);
+	argv = list_argv(arg, ap, &len, NULL);
+	va_end(ap);
+	if (!argv)
+		return -1;
+	ret = execvpe(file, argv, environ);
+	err = errno;
+	munmap(argv, len);
+	errno = err;
+	return ret;
+}
+
+int execle(const char *path, const char *arg, ...)
+{
+	char **argv, **envp;
+	size_t len;
+	va_list ap;
+	int ret, err;
+
+	va_start(ap, arg);
+	argv = list_argv(arg, ap, &len, &envp);
+	va_end(ap);
+	if (!argv)
+		return -1;
+	ret = execve(path, argv, envp);
+	err = errno;
+	munmap(argv, len);
+	errno = err;
+	return ret;
+}
+
+int posix_spawn(pid_t *pid, const char *path,
+		const posix_spawn_file_actions_t *actions,
+		const posix_spawnattr_t *attr, char *const argv[],
+		char *const envp[])
+{
+	struct exec_env e;
+	int ret;
+
+	exec_env_make(&e, envp);
+	ret = real_posix_spawn(pid, path, actions, attr, argv, e.envp);
+	exec_env_free(&e);
+	return ret;
+}
+
+int posix_spawnp(pid_t *pid, const char *file,
+		 const posix_spawn_file_actions_t *actions,
+		 const posix_spawnattr_t *attr, char *const argv[],
+		 char *const envp[])
+{
+	struct exec_env e;
+	int ret;
+
+	exec_env_make(&e, envp);
+	ret = real_posix_spawnp(pid, file, actions, attr, argv, e.envp);
+	exec_env_free(&e);
+	return ret;
+}

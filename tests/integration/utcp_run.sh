@@ -1,0 +1,204 @@
+#!/bin/bash
+# utcp_run: unmodified programs on utcpd through utcp-run. They run in a
+# namespace of their own with nothing but loopback, so a socket that
+# reached the kernel instead of utcpd would find no route: whatever
+# works, worked through the daemon.
+#   1. curl fetches a file from python3 http.server on the kernel's side
+#      of the TAP, by address, then by a name that dnsmasq (the
+#      daemon's DNS server) answers; the content is compared.
+#   2. python3, blocking: a client talks to a kernel server, and a
+#      server (bind to port 0, listen, accept) answers a kernel client.
+#      A listener shared by a forked child accepts in both processes.
+#      asyncio's client (non-blocking connect) and server. A connection
+#      and a listener made inheritable and kept across exec are still
+#      TCP sockets to the new image (family, type, peer, accept).
+#   3. python3: a non-blocking connect to a closed port gives
+#      EINPROGRESS, becomes writable, and SO_ERROR says ECONNREFUSED
+#      once (then 0); to an address no one answers ARP for, SO_ERROR
+#      is EHOSTUNREACH; a reset after data reads as the data, then
+#      ECONNRESET once, then the end of the stream, as on a kernel
+#      socket; socket options read back as set; names resolve through
+#      the daemon in getaddrinfo and gethostbyname_ex (and getent hosts:
+#      gethostbyname2, IPv6 asked first), and one that does
+#      not exist (dnsmasq is authoritative for the zone) is EAI_NONAME.
+#   4. a statically linked program is refused with a message and not
+#      run.
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/tcp_lib.sh
+. "$(dirname "$0")/tcp_lib.sh"
+# shellcheck source=SCRIPTDIR/dhcp_lib.sh
+. "$(dirname "$0")/dhcp_lib.sh"
+# shellcheck source=SCRIPTDIR/dns_lib.sh
+. "$(dirname "$0")/dns_lib.sh"
+
+: "${UTCP_RUN:?UTCP_RUN must name the utcp-run binary}"
+: "${STATIC_HELLO:?STATIC_HELLO must name the static test program}"
+command -v curl >/dev/null || skip "curl is missing"
+require_dnsmasq
+PEER=$(dirname "$0")/utcp_run_peer.py
+NET=10.78.61
+ZONE=run.test
+size=$((1024 * 1024))
+
+make_namespace
+write_config utcp-run utrun0 "$NET" "dns = $NET.1"
+start_daemon_with_config
+start_dns_server "$NS" "$KERNEL_IP" "--auth-server=ns.$ZONE,$KERNEL_IP" \
+	"--auth-zone=$ZONE" "--host-record=www.$ZONE,$KERNEL_IP"
+make_extra_namespace
+APPNS=$EXTRA_NS_NAME
+
+# A sanitizer build's preload library needs ASan's runtime loaded first
+# (utcp-run keeps a preloaded library ahead of its own); the programs'
+# own leaks are not ours to report.
+APP_ENV=()
+if [[ ${UTCP_SANITIZED:-0} == 1 ]]; then
+	APP_ENV=(env "LD_PRELOAD=$(${CC:-cc} -print-file-name=libasan.so)"
+		ASAN_OPTIONS=detect_leaks=0)
+fi
+
+# app PROGRAM ARGS...: runs PROGRAM under utcp-run in the application's
+# namespace (loopback only), at most 30 s.
+app() {
+	timeout 30 ip netns exec "$APPNS" "${APP_ENV[@]}" "$UTCP_RUN" -S "$SOCK" -- "$@"
+}
+
+mkdir "$TMP/www"
+random_file "$TMP/www/file" "$size"
+start_ns_bg "$PYTHON" -m http.server --bind "$KERNEL_IP" \
+	--directory "$TMP/www" 8000 2>"$TMP/httpd.log"
+wait_for kernel_tcp_listening 8000 || fail "http.server is not listening on 8000"
+
+say "1. utcp-run curl fetches 1 MiB from $KERNEL_IP:8000, by address and by name"
+# curl does not start with ASan's runtime preloaded (it hangs before
+# main, with or without utcp-run's library): not in a sanitizer build.
+hosts=("$KERNEL_IP" "www.$ZONE")
+if [[ ${UTCP_SANITIZED:-0} == 1 ]]; then
+	say "  skipped: a sanitizer build (curl cannot run with ASan preloaded)"
+	hosts=()
+fi
+for host in "${hosts[@]}"; do
+	rm -f "$TMP/got"
+	app curl -sS --fail -o "$TMP/got" "http://$host:8000/file" 2>"$TMP/curl.err" ||
+		fail "curl http://$host:8000/file: status $?: $(cat "$TMP/curl.err")"
+	[[ $(file_size "$TMP/got") -eq $size ]] ||
+		fail "curl via $host got $(file_size "$TMP/got") of $size bytes"
+	[[ $(sha "$TMP/got") == $(sha "$TMP/www/file") ]] ||
+		fail "curl via $host got different bytes (SHA-256)"
+	say "  $host: $size bytes, SHA-256 equal"
+done
+if ((${#hosts[@]} > 0)); then
+	[[ $(dnsmasq_queries "$KERNEL_IP" "www.$ZONE" A) -ge 1 ]] ||
+		fail "dnsmasq was not asked for www.$ZONE"
+	grep -c '"GET /file HTTP/1.1" 200' "$TMP/httpd.log" | grep -qx 2 ||
+		fail "http.server did not log two GETs: $(cat "$TMP/httpd.log")"
+fi
+
+say "2. utcp-run python3: a blocking client, then a blocking server"
+start_ns_bg "$PYTHON" "$PEER" server "$TMP/kernel.port"
+wait_for test -s "$TMP/kernel.port" || fail "the kernel's python server did not start"
+port=$(cat "$TMP/kernel.port")
+out=$(app "$PYTHON" "$PEER" client "$KERNEL_IP" "$port" hello) ||
+	fail "the client under utcp-run: status $?: $out"
+[[ $out == HELLO ]] || fail "the client under utcp-run got '$out', want HELLO"
+wait "$BG_PID" || fail "the kernel's python server exited with status $?"
+
+app "$PYTHON" "$PEER" server "$TMP/app.port" >"$TMP/app.out" 2>&1 &
+srv=$!
+STARTED_PIDS+=("$srv")
+wait_for test -s "$TMP/app.port" || fail "the server under utcp-run did not start: $(cat "$TMP/app.out")"
+port=$(cat "$TMP/app.port")
+wait_for utcp_listening "$port" || fail "utcpd has no listener on $port"
+out=$(nsx "$PYTHON" "$PEER" client "$DAEMON_IP" "$port" there) ||
+	fail "the kernel client: status $?: $out"
+[[ $out == THERE ]] || fail "the kernel client got '$out', want THERE"
+wait "$srv" || fail "the server under utcp-run exited with status $?: $(cat "$TMP/app.out")"
+[[ $(cat "$TMP/app.out") == "served $KERNEL_IP" ]] ||
+	fail "the server under utcp-run said: $(cat "$TMP/app.out")"
+
+say "   a listener shared by a forked child: each accepts one connection"
+app "$PYTHON" "$PEER" forkserver "$TMP/fork.port" >"$TMP/fork.out" 2>&1 &
+srv=$!
+STARTED_PIDS+=("$srv")
+wait_for test -s "$TMP/fork.port" || fail "the forking server did not start: $(cat "$TMP/fork.out")"
+port=$(cat "$TMP/fork.port")
+answers=""
+for text in one two; do
+	out=$(nsx "$PYTHON" "$PEER" client "$DAEMON_IP" "$port" "$text") ||
+		fail "the kernel client of the forking server: status $?: $out"
+	answers+="${out%%:*} "
+done
+wait "$srv" || fail "the forking server exited with status $?: $(cat "$TMP/fork.out")"
+[[ $answers == "parent child " || $answers == "child parent " ]] ||
+	fail "the forking server's answers came from: $answers"
+
+say "   asyncio: a client, then a server"
+start_ns_bg "$PYTHON" "$PEER" server "$TMP/kernel2.port"
+wait_for test -s "$TMP/kernel2.port" || fail "the kernel's python server did not start"
+out=$(app "$PYTHON" "$PEER" aclient "$KERNEL_IP" "$(cat "$TMP/kernel2.port")" async) ||
+	fail "the asyncio client under utcp-run: status $?: $out"
+[[ $out == ASYNC ]] || fail "the asyncio client under utcp-run got '$out', want ASYNC"
+wait "$BG_PID" || fail "the kernel's python server exited with status $?"
+app "$PYTHON" "$PEER" aserver "$TMP/aserver.port" >"$TMP/aserver.out" 2>&1 &
+srv=$!
+STARTED_PIDS+=("$srv")
+wait_for test -s "$TMP/aserver.port" || fail "the asyncio server did not start: $(cat "$TMP/aserver.out")"
+out=$(nsx "$PYTHON" "$PEER" client "$DAEMON_IP" "$(cat "$TMP/aserver.port")" loop) ||
+	fail "the kernel client of the asyncio server: status $?: $out"
+[[ $out == LOOP ]] || fail "the kernel client of the asyncio server got '$out', want LOOP"
+wait "$srv" || fail "the asyncio server exited with status $?: $(cat "$TMP/aserver.out")"
+[[ $(cat "$TMP/aserver.out") == "served $KERNEL_IP" ]] ||
+	fail "the asyncio server said: $(cat "$TMP/aserver.out")"
+
+say "   sockets inherited across exec: a connection, then a listener"
+start_ns_bg "$PYTHON" "$PEER" server "$TMP/kernel3.port"
+wait_for test -s "$TMP/kernel3.port" || fail "the kernel's python server did not start"
+out=$(app "$PYTHON" "$PEER" execclient "$KERNEL_IP" "$(cat "$TMP/kernel3.port")" exec 2>&1) ||
+	fail "the client that executes itself: status $?: $out"
+[[ $out == EXEC ]] || fail "the client that executes itself got '$out', want EXEC"
+wait "$BG_PID" || fail "the kernel's python server exited with status $?"
+app "$PYTHON" "$PEER" execserver "$TMP/execserver.port" >"$TMP/execserver.out" 2>&1 &
+srv=$!
+STARTED_PIDS+=("$srv")
+wait_for test -s "$TMP/execserver.port" || fail "the exec server did not start: $(cat "$TMP/execserver.out")"
+out=$(nsx "$PYTHON" "$PEER" client "$DAEMON_IP" "$(cat "$TMP/execserver.port")" inherit) ||
+	fail "the kernel client of the exec server: status $?: $out"
+[[ $out == INHERIT ]] || fail "the kernel client of the exec server got '$out', want INHERIT"
+wait "$srv" || fail "the exec server exited with status $?: $(cat "$TMP/execserver.out")"
+[[ $(cat "$TMP/execserver.out") == "served $KERNEL_IP" ]] ||
+	fail "the exec server said: $(cat "$TMP/execserver.out")"
+
+say "3. utcp-run python3: non-blocking connect to a closed port, an unreachable one; a reset; options"
+out=$(app "$PYTHON" "$PEER" refused "$KERNEL_IP" 9) || fail "refused: status $?: $out"
+[[ $out == $'EINPROGRESS\nECONNREFUSED\n0' ]] ||
+	fail "non-blocking connect to a closed port: $(echo $out)"
+out=$(app "$PYTHON" "$PEER" refused "$NET.99" 80) || fail "unreachable: status $?: $out"
+[[ $out == $'EINPROGRESS\nEHOSTUNREACH\n0' ]] ||
+	fail "non-blocking connect to an address no one answers ARP for: $(echo $out)"
+start_ns_bg "$PYTHON" "$PEER" resetter "$TMP/resetter.port"
+wait_for test -s "$TMP/resetter.port" || fail "the kernel's resetting server did not start"
+out=$(app "$PYTHON" "$PEER" resetclient "$KERNEL_IP" "$(cat "$TMP/resetter.port")") ||
+	fail "reset: status $?: $out"
+[[ $out == $'bye\nECONNRESET\neof' ]] ||
+	fail "a reset after data: $(echo $out), want bye ECONNRESET eof"
+wait "$BG_PID" || fail "the kernel's resetting server exited with status $?"
+out=$(app "$PYTHON" "$PEER" options) || fail "options: status $?: $out"
+[[ $out == $'True\nTrue\n0\n1\n1' ]] || fail "options read back: $(echo $out)"
+
+say "   names: python3's getaddrinfo and gethostbyname_ex, getent hosts, a name that does not exist"
+out=$(app "$PYTHON" "$PEER" resolve "www.$ZONE") || fail "resolve: status $?: $out"
+[[ $out == "$KERNEL_IP:80"$'\n'"$KERNEL_IP" ]] || fail "resolve www.$ZONE: $(echo $out)"
+out=$(app getent hosts "www.$ZONE") || fail "getent hosts www.$ZONE: status $?: $out"
+[[ $(echo $out) == "$KERNEL_IP www.$ZONE" ]] || fail "getent hosts www.$ZONE: $out"
+out=$(app "$PYTHON" "$PEER" resolve "nowhere.$ZONE") || fail "resolve: status $?: $out"
+[[ $out == $'gaierror True\ngaierror -2' ]] || fail "resolve nowhere.$ZONE: $(echo $out)"
+
+say "4. a statically linked program is refused"
+status=0
+out=$("$UTCP_RUN" -S "$SOCK" -- "$STATIC_HELLO" 2>&1) || status=$?
+((status == 126)) || fail "utcp-run of a static program: status $status, want 126: $out"
+[[ $out == *"statically linked"* && $out != *"static_hello ran"* ]] ||
+	fail "utcp-run of a static program said: $out"
+
+pass
