@@ -1608,61 +1608,56 @@ static char **list_argv(const char *arg0, va_list ap, size_t *len, char ***envp)
 	return argv;
 }
 
-int execl(const char *path, const char *arg, ...)
+/* Runs fn (execve or execvpe) with an argv of list_argv(), then gives
+ * its memory back (only reached when the exec failed), errno kept. */
+static int exec_list(int (*fn)(const char *, char *const[], char *const[]),
+		     const char *path, char **argv, size_t len, char **envp)
 {
-	size_t len;
-	char **argv;
-	va_list ap;
 	int ret, err;
 
-	va_start(ap, arg);
-	argv = list_argv(arg, ap, &len, NULL);
-	va_end(ap);
 	if (!argv)
 		return -1;
-	ret = execve(path, argv, environ);
+	ret = fn(path, argv, envp);
 	err = errno;
 	munmap(argv, len);
 	errno = err;
 	return ret;
+}
+
+int execl(const char *path, const char *arg, ...)
+{
+	size_t len = 0;
+	char **argv;
+	va_list ap;
+
+	va_start(ap, arg);
+	argv = list_argv(arg, ap, &len, NULL);
+	va_end(ap);
+	return exec_list(execve, path, argv, len, environ);
 }
 
 int execlp(const char *file, const char *arg, ...)
 {
-	size_t len;
+	size_t len = 0;
 	char **argv;
 	va_list ap;
-	int ret, err;
 
 	va_start(ap, arg);
 	argv = list_argv(arg, ap, &len, NULL);
 	va_end(ap);
-	if (!argv)
-		return -1;
-	ret = execvpe(file, argv, environ);
-	err = errno;
-	munmap(argv, len);
-	errno = err;
-	return ret;
+	return exec_list(execvpe, file, argv, len, environ);
 }
 
 int execle(const char *path, const char *arg, ...)
 {
-	char **argv, **envp;
-	size_t len;
+	char **argv, **envp = NULL;
+	size_t len = 0;
 	va_list ap;
-	int ret, err;
 
 	va_start(ap, arg);
 	argv = list_argv(arg, ap, &len, &envp);
 	va_end(ap);
-	if (!argv)
-		return -1;
-	ret = execve(path, argv, envp);
-	err = errno;
-	munmap(argv, len);
-	errno = err;
-	return ret;
+	return exec_list(execve, path, argv, len, envp);
 }
 
 int posix_spawn(pid_t *pid, const char *path,
