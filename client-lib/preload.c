@@ -1546,17 +1546,27 @@ static void exec_env_free(struct exec_env *e)
 		munmap(e->mem, e->len);
 }
 
-int execve(const char *path, char *const argv[], char *const envp[])
+/* Runs the real exec fn with envp and our sockets' list added
+ * (exec_env_make()); gives that memory back when the exec failed,
+ * errno kept. */
+static int exec_with_env(int (*fn)(const char *, char *const[], char *const[]),
+			 const char *path, char *const argv[],
+			 char *const envp[])
 {
 	struct exec_env e;
 	int ret, err;
 
 	exec_env_make(&e, envp);
-	ret = real_execve(path, argv, e.envp);
+	ret = fn(path, argv, e.envp);
 	err = errno;
 	exec_env_free(&e);
 	errno = err;
 	return ret;
+}
+
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return exec_with_env(real_execve, path, argv, envp);
 }
 
 int execv(const char *path, char *const argv[])
@@ -1566,15 +1576,7 @@ int execv(const char *path, char *const argv[])
 
 int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	struct exec_env e;
-	int ret, err;
-
-	exec_env_make(&e, envp);
-	ret = real_execvpe(file, argv, e.envp);
-	err = errno;
-	exec_env_free(&e);
-	errno = err;
-	return ret;
+	return exec_with_env(real_execvpe, file, argv, envp);
 }
 
 int execvp(const char *file, char *const argv[])

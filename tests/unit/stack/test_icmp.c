@@ -172,22 +172,20 @@ START_TEST(test_errors_are_rate_limited_and_refill)
 }
 END_TEST
 
-START_TEST(test_port_unreachable_reported_to_connected_socket)
+/* The last datagram the stack sent comes back from the peer quoted in an
+ * ICMP port unreachable. */
+static void t_port_unreachable_for_last_sent(struct stack *s)
 {
-	struct stack *s = t_stack();
 	struct tframe f, orig;
-	struct stack_event ev;
-	t_learn_peer(s);
-	int sock = udp_socket_open(s, 0, 5555, PEER_ADDR, 53);
-	ck_assert_int_eq(udp_send(s, T0, sock, 0, 0, "q", 1), 0);
 	struct pkt *p = t_pop_ipv4(s, IPV4_PROTO_UDP);
+	uint8_t *m;
+
 	memcpy(orig.b, p->data + 14, p->len - 14);
 	orig.len = p->len - 14;
 	stack_pkt_free(s, p);
-	/* The peer answers with port unreachable quoting our datagram. */
 	t_eth(&f, OUR_MAC, PEER_MAC, ETHERTYPE_IPV4);
 	t_ipv4(&f, PEER_ADDR, OUR_ADDR, 1, 1, 0, 8 + orig.len);
-	uint8_t *m = f.b + f.len;
+	m = f.b + f.len;
 	memset(m, 0, 8);
 	m[0] = 3;
 	m[1] = 3;
@@ -195,6 +193,17 @@ START_TEST(test_port_unreachable_reported_to_connected_socket)
 	put_be16(m + 2, csum_fold(csum_partial(m, 8 + orig.len, 0)));
 	f.len += 8 + orig.len;
 	t_input(s, T0, &f);
+}
+
+START_TEST(test_port_unreachable_reported_to_connected_socket)
+{
+	struct stack *s = t_stack();
+	struct stack_event ev;
+	t_learn_peer(s);
+	int sock = udp_socket_open(s, 0, 5555, PEER_ADDR, 53);
+	ck_assert_int_eq(udp_send(s, T0, sock, 0, 0, "q", 1), 0);
+	/* The peer answers with port unreachable quoting our datagram. */
+	t_port_unreachable_for_last_sent(s);
 	ck_assert(stack_pop_event(s, &ev));
 	ck_assert_int_eq(ev.type, STACK_EV_UDP_ERROR);
 	ck_assert_int_eq(ev.sock, sock);
@@ -206,7 +215,6 @@ END_TEST
 START_TEST(test_error_of_a_closed_socket_never_reaches_the_next_one)
 {
 	struct stack *s = t_stack();
-	struct tframe f, orig;
 	struct stack_event ev;
 	int a, b;
 	int cookie_b;
@@ -214,20 +222,7 @@ START_TEST(test_error_of_a_closed_socket_never_reaches_the_next_one)
 	t_learn_peer(s);
 	a = udp_socket_open(s, 0, 5555, PEER_ADDR, 53);
 	ck_assert_int_eq(udp_send(s, T0, a, 0, 0, "q", 1), 0);
-	struct pkt *p = t_pop_ipv4(s, IPV4_PROTO_UDP);
-	memcpy(orig.b, p->data + 14, p->len - 14);
-	orig.len = p->len - 14;
-	stack_pkt_free(s, p);
-	t_eth(&f, OUR_MAC, PEER_MAC, ETHERTYPE_IPV4);
-	t_ipv4(&f, PEER_ADDR, OUR_ADDR, 1, 1, 0, 8 + orig.len);
-	uint8_t *m = f.b + f.len;
-	memset(m, 0, 8);
-	m[0] = 3;
-	m[1] = 3;
-	memcpy(m + 8, orig.b, orig.len);
-	put_be16(m + 2, csum_fold(csum_partial(m, 8 + orig.len, 0)));
-	f.len += 8 + orig.len;
-	t_input(s, T0, &f);
+	t_port_unreachable_for_last_sent(s);
 	ck_assert_uint_eq(stack_events_queued(s), 1);
 	/* A is closed with its error queued; B takes its id at once (a
 	 * resolver's next attempt does so). */
