@@ -169,43 +169,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "utcp.h"
+#include "preload.h"
 
-/* Descriptors the table can hold: a socket numbered beyond is refused. */
-#define PRELOAD_FDS_MAX 65536
-/* The environment variable that carries the table across exec. */
-#define PRELOAD_FDS_ENV "UTCP_RUN_FDS"
-/* The longest text of one inherited entry, with its comma. */
-#define PRELOAD_ENTRY_TEXT_MAX 64
-
-/* The sockaddr pointer inside glibc's transparent unions (_GNU_SOURCE). */
-#define SA(arg)	 ((arg).__sockaddr__)
-#define SIN(arg) ((arg).__sockaddr_in__)
-
-enum usock_state {
-	USOCK_PENDING,	  /* socket() done: a placeholder kernel socket */
-	USOCK_CONNECTING, /* a non-blocking connect under way */
-	USOCK_CONNECTED,  /* a connection (established, or failed since) */
-	USOCK_FAILED,	  /* a non-blocking connect that failed, reported */
-	USOCK_LISTENING,
-};
-
-struct usock {
-	enum usock_state state;
-	bool bound; /* bind() recorded local */
-	struct sockaddr_in local, remote;
-	struct utcp_tcp_opts opts; /* setsockopt() before connect/listen */
-	bool reuseaddr, reuseport;
-	int id;		   /* the daemon's, once connected or listening */
-	int connect_error; /* FAILED: the error, until SO_ERROR takes it */
-	bool error_taken;  /* a read returned the connection's error */
-};
-
-static struct usock *table[PRELOAD_FDS_MAX];
+struct usock *table[PRELOAD_FDS_MAX];
 /* Set while table[fd] is a connection (or one being made) whose error
  * no read has taken. */
 static atomic_uchar read_check[PRELOAD_FDS_MAX];
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t handle_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct utcp *handle;
 
@@ -217,7 +187,6 @@ static int (*real_listen)(int, int);
 static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
 static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
 static int (*real_getpeername)(int, struct sockaddr *, socklen_t *);
-static int (*real_getsockopt)(int, int, int, void *, socklen_t *);
 static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
 static int (*real_close)(int);
 static int (*real_dup)(int);
@@ -225,15 +194,7 @@ static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
 static int (*real_fcntl)(int, int, ...);
 static int (*real_fcntl64)(int, int, ...);
-static int (*real_getaddrinfo)(const char *, const char *,
-			       const struct addrinfo *, struct addrinfo **);
-static void (*real_freeaddrinfo)(struct addrinfo *);
-static struct hostent *(*real_gethostbyname)(const char *);
-static int (*real_gethostbyname_r)(const char *, struct hostent *, char *,
-				   size_t, struct hostent **, int *);
-static struct hostent *(*real_gethostbyname2)(const char *, int);
-static int (*real_gethostbyname2_r)(const char *, int, struct hostent *, char *,
-				    size_t, struct hostent **, int *);
+int (*real_getsockopt)(int, int, int, void *, socklen_t *);
 static ssize_t (*real_read)(int, void *, size_t);
 static ssize_t (*real_readv)(int, const struct iovec *, int);
 static ssize_t (*real_recv)(int, void *, size_t, int);
@@ -244,20 +205,10 @@ static ssize_t (*real_read_chk)(int, void *, size_t, size_t);
 static ssize_t (*real_recv_chk)(int, void *, size_t, size_t, int);
 static ssize_t (*real_recvfrom_chk)(int, void *, size_t, size_t, int,
 				    struct sockaddr *, socklen_t *);
-static int (*real_execve)(const char *, char *const[], char *const[]);
-static int (*real_execvpe)(const char *, char *const[], char *const[]);
-static int (*real_posix_spawn)(pid_t *, const char *,
-			       const posix_spawn_file_actions_t *,
-			       const posix_spawnattr_t *, char *const[],
-			       char *const[]);
-static int (*real_posix_spawnp)(pid_t *, const char *,
-				const posix_spawn_file_actions_t *,
-				const posix_spawnattr_t *, char *const[],
-				char *const[]);
 
 static bool ipv6_fail;
 
-static void *next_symbol(const char *name)
+void *next_symbol(const char *name)
 {
 	void *p = dlsym(RTLD_NEXT, name);
 
@@ -267,8 +218,6 @@ static void *next_symbol(const char *name)
 	}
 	return p;
 }
-
-static void inherit_table(void);
 
 /* ---- fork ----------------------------------------------------------- */
 
@@ -310,12 +259,6 @@ __attribute__((constructor)) static void preload_init(void)
 	real_dup3 = next_symbol("dup3");
 	real_fcntl = next_symbol("fcntl");
 	real_fcntl64 = next_symbol("fcntl64");
-	real_getaddrinfo = next_symbol("getaddrinfo");
-	real_freeaddrinfo = next_symbol("freeaddrinfo");
-	real_gethostbyname = next_symbol("gethostbyname");
-	real_gethostbyname_r = next_symbol("gethostbyname_r");
-	real_gethostbyname2 = next_symbol("gethostbyname2");
-	real_gethostbyname2_r = next_symbol("gethostbyname2_r");
 	real_read = next_symbol("read");
 	real_readv = next_symbol("readv");
 	real_recv = next_symbol("recv");
@@ -324,20 +267,17 @@ __attribute__((constructor)) static void preload_init(void)
 	real_read_chk = next_symbol("__read_chk");
 	real_recv_chk = next_symbol("__recv_chk");
 	real_recvfrom_chk = next_symbol("__recvfrom_chk");
-	real_execve = next_symbol("execve");
-	real_execvpe = next_symbol("execvpe");
-	real_posix_spawn = next_symbol("posix_spawn");
-	real_posix_spawnp = next_symbol("posix_spawnp");
 	ipv6_fail = v6 && strcmp(v6, "fail") == 0;
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-	inherit_table();
+	preload_names_init();
+	preload_exec_init();
 }
 
 /* ---- the control connection ----------------------------------------- */
 
 /* The process's control connection, opened on first use. Returns it,
  * or NULL with *err the open's error. */
-static struct utcp *get_handle(int *err)
+struct utcp *get_handle(int *err)
 {
 	struct utcp *u;
 
@@ -351,7 +291,7 @@ static struct utcp *get_handle(int *err)
 
 /* Maps a libutcp error to the errno of a kernel socket call; a broken
  * control connection is dropped (ENETDOWN: the stack is gone). */
-static int control_errno(struct utcp *u, int err)
+int control_errno(struct utcp *u, int err)
 {
 	switch (err) {
 	case -ENOTCONN:
@@ -370,7 +310,7 @@ static int control_errno(struct utcp *u, int err)
 }
 
 /* The errno for a daemon that cannot be reached. */
-static int open_errno(int err)
+int open_errno(int err)
 {
 	(void)err;
 	return ENETDOWN;
@@ -379,7 +319,7 @@ static int open_errno(int err)
 /* ---- the table ------------------------------------------------------ */
 
 /* Copies fd's entry into *out. Returns true when fd is ours. */
-static bool lookup(int fd, struct usock *out)
+bool table_lookup(int fd, struct usock *out)
 {
 	bool ours = false;
 
@@ -395,7 +335,7 @@ static bool lookup(int fd, struct usock *out)
 }
 
 /* Stores *s as fd's entry. Returns 0 or ENOMEM. */
-static int store(int fd, const struct usock *s)
+int table_store(int fd, const struct usock *s)
 {
 	int ret = 0;
 
@@ -416,7 +356,7 @@ static int store(int fd, const struct usock *s)
 	return ret;
 }
 
-static void forget(int fd)
+void table_forget(int fd)
 {
 	struct usock *s;
 
@@ -430,15 +370,15 @@ static void forget(int fd)
 	free(s);
 }
 
-static bool is_loopback(struct in_addr a)
+bool is_loopback(struct in_addr a)
 {
 	return (ntohl(a.s_addr) >> 24) == 127;
 }
 
 /* Writes sin into a caller's sockaddr buffer as the kernel does:
  * truncated to *len, *len set to the full size. */
-static void give_addr(const struct sockaddr_in *sin, struct sockaddr *addr,
-		      socklen_t *len)
+void give_addr(const struct sockaddr_in *sin, struct sockaddr *addr,
+	       socklen_t *len)
 {
 	if (!addr || !len)
 		return;
@@ -446,7 +386,7 @@ static void give_addr(const struct sockaddr_in *sin, struct sockaddr *addr,
 	*len = sizeof(*sin);
 }
 
-static struct sockaddr_in make_sin(struct in_addr a, uint16_t port)
+struct sockaddr_in make_sin(struct in_addr a, uint16_t port)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 
@@ -456,7 +396,7 @@ static struct sockaddr_in make_sin(struct in_addr a, uint16_t port)
 }
 
 /* Returns -1 with errno set to err. */
-static int fail_with(int err)
+int fail_with(int err)
 {
 	errno = err;
 	return -1;
@@ -498,7 +438,7 @@ int socket(int domain, int type, int protocol)
 		return fail_with(EMFILE);
 	}
 	s.local.sin_family = AF_INET;
-	err = store(fd, &s);
+	err = table_store(fd, &s);
 	if (err) {
 		real_close(fd);
 		return fail_with(err);
@@ -513,7 +453,7 @@ int bind(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 	const struct sockaddr_in *sin = SIN(arg);
 	struct usock s;
 
-	if (!lookup(fd, &s))
+	if (!table_lookup(fd, &s))
 		return real_bind(fd, SA(arg), len);
 	if (s.state != USOCK_PENDING || s.bound)
 		return fail_with(EINVAL);
@@ -526,13 +466,13 @@ int bind(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 		int ret = real_bind(fd, SA(arg), len);
 
 		if (ret == 0)
-			forget(fd);
+			table_forget(fd);
 		return ret;
 	}
 	s.bound = true;
 	s.local = *sin;
 	s.local.sin_family = AF_INET;
-	return store(fd, &s) ? fail_with(ENOMEM) : 0;
+	return table_store(fd, &s) ? fail_with(ENOMEM) : 0;
 }
 
 /* The flags libutcp's open takes for descriptor fd's O_NONBLOCK, and
@@ -564,7 +504,7 @@ int listen(int fd, int backlog)
 	struct usock s;
 	int uflags, dflags, lfd, err;
 
-	if (!lookup(fd, &s))
+	if (!table_lookup(fd, &s))
 		return real_listen(fd, backlog);
 	if (s.state == USOCK_LISTENING)
 		return 0; /* Linux changes the backlog; ours stays */
@@ -589,7 +529,7 @@ int listen(int fd, int backlog)
 	s.state = USOCK_LISTENING;
 	s.id = info.id;
 	s.local = make_sin(info.local_addr, info.local_port);
-	return store(fd, &s) ? fail_with(ENOMEM) : 0;
+	return table_store(fd, &s) ? fail_with(ENOMEM) : 0;
 }
 
 /* ---- accept ----------------------------------------------------------- */
@@ -602,7 +542,7 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	int cfd, fl;
 
-	if (!lookup(fd, &s))
+	if (!table_lookup(fd, &s))
 		return real_accept4(fd, addr, len, flags);
 	if (s.state != USOCK_LISTENING)
 		return fail_with(EINVAL);
@@ -638,7 +578,7 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 	c.local = make_sin(info.local_addr, info.local_port);
 	c.remote = make_sin(info.remote_addr, info.remote_port);
 	c.opts = s.opts;
-	if (store(cfd, &c)) {
+	if (table_store(cfd, &c)) {
 		real_close(cfd);
 		return fail_with(ENOMEM);
 	}
@@ -686,7 +626,7 @@ static int connect_settle(int fd, struct usock *s)
 		return 0;
 	s->state = err ? USOCK_FAILED : USOCK_CONNECTED;
 	s->connect_error = err;
-	store(fd, s);
+	table_store(fd, s);
 	return err;
 }
 
@@ -698,7 +638,7 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 	struct usock s;
 	int uflags, dflags, cfd, err;
 
-	if (!lookup(fd, &s))
+	if (!table_lookup(fd, &s))
 		return real_connect(fd, SA(arg), len);
 	switch (s.state) {
 	case USOCK_PENDING:
@@ -710,7 +650,7 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 		if (err) {
 			s.state = USOCK_FAILED;
 			s.connect_error = 0;
-			store(fd, &s);
+			table_store(fd, &s);
 			return fail_with(err);
 		}
 		return fail_with(EISCONN);
@@ -731,7 +671,7 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 	if (sin->sin_family != AF_INET)
 		return fail_with(EAFNOSUPPORT);
 	if (is_loopback(sin->sin_addr) && !s.bound) {
-		forget(fd); /* the kernel's from now on */
+		table_forget(fd); /* the kernel's from now on */
 		return real_connect(fd, SA(arg), len);
 	}
 	if (sin->sin_port == 0)
@@ -751,7 +691,7 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 	s.id = info.id;
 	s.local = make_sin(info.local_addr, info.local_port);
 	s.remote = *sin;
-	if (store(fd, &s))
+	if (table_store(fd, &s))
 		return fail_with(ENOMEM);
 	return uflags ? fail_with(EINPROGRESS) : 0;
 }
@@ -762,7 +702,7 @@ int getsockname(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
 	struct usock s;
 
-	if (!lookup(fd, &s))
+	if (!table_lookup(fd, &s))
 		return real_getsockname(fd, SA(addr), len);
 	if (!SA(addr) || !len)
 		return fail_with(EFAULT);
@@ -774,7 +714,7 @@ int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
 	struct usock s;
 
-	if (!lookup(fd, &s))
+	if (!table_lookup(fd, &s))
 		return real_getpeername(fd, SA(addr), len);
 	connect_settle(fd, &s);
 	if (s.state != USOCK_CONNECTED)
@@ -894,7 +834,7 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	struct usock s;
 	int err;
 
-	if (!lookup(fd, &s))
+	if (!table_lookup(fd, &s))
 		return real_setsockopt(fd, level, name, val, len);
 	before = s.opts;
 	s.opts.set = 0;
@@ -910,7 +850,7 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 			return fail_with(control_errno(u, err));
 	}
 	s.opts.set |= before.set;
-	return store(fd, &s) ? fail_with(ENOMEM) : 0;
+	return table_store(fd, &s) ? fail_with(ENOMEM) : 0;
 }
 
 /* Gives an int option value as the kernel does. */
@@ -931,7 +871,7 @@ int getsockopt(int fd, int level, int name, void *val,
 	struct usock s;
 	int err;
 
-	if (!lookup(fd, &s))
+	if (!table_lookup(fd, &s))
 		return real_getsockopt(fd, level, name, val, len);
 	if (level == SOL_SOCKET) {
 		switch (name) {
@@ -940,7 +880,7 @@ int getsockopt(int fd, int level, int name, void *val,
 			if (s.state == USOCK_FAILED) {
 				err = s.connect_error;
 				s.connect_error = 0; /* taken, as Linux */
-				store(fd, &s);
+				table_store(fd, &s);
 			} else if (s.state == USOCK_CONNECTED) {
 				err = -utcp_tcp_error(fd);
 				if (err == ENOTSOCK)
@@ -1018,10 +958,11 @@ static int before_read(int fd, int flags)
 	inside = true;
 	err = -utcp_tcp_error(fd);
 	inside = false;
-	if (err <= 0 || err == ENOTSOCK || !lookup(fd, &s) || s.error_taken)
+	if (err <= 0 || err == ENOTSOCK || !table_lookup(fd, &s) ||
+	    s.error_taken)
 		return 0;
 	s.error_taken = true;
-	store(fd, &s);
+	table_store(fd, &s);
 	return fail_with(err);
 }
 
@@ -1095,7 +1036,7 @@ ssize_t __recvfrom_chk(int fd, void *__restrict buf, size_t len, size_t buflen,
 
 int close(int fd)
 {
-	forget(fd);
+	table_forget(fd);
 	return real_close(fd);
 }
 
@@ -1106,9 +1047,9 @@ static void copy_entry(int oldfd, int newfd)
 
 	if (newfd < 0)
 		return;
-	forget(newfd);
-	if (lookup(oldfd, &s) && newfd < PRELOAD_FDS_MAX)
-		store(newfd, &s);
+	table_forget(newfd);
+	if (table_lookup(oldfd, &s) && newfd < PRELOAD_FDS_MAX)
+		table_store(newfd, &s);
 }
 
 int dup(int fd)
@@ -1169,523 +1110,4 @@ int fcntl64(int fd, int cmd, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	return fcntl_common(real_fcntl64, fd, cmd, arg);
-}
-
-/* ---- names ------------------------------------------------------------ */
-
-/* Whether name is an address the C library parses without a lookup. */
-static bool numeric(const char *name)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-
-	return inet_pton(AF_INET, name, &a4) == 1 ||
-	       inet_pton(AF_INET6, name, &a6) == 1 || inet_aton(name, &a4) != 0;
-}
-
-/* One result entry: the template's socket type and port, the address. */
-static struct addrinfo *clone_entry(const struct addrinfo *t,
-				    const struct utcp_dns_addr *a)
-{
-	struct {
-		struct addrinfo ai;
-		struct sockaddr_in6 sa; /* room for either family */
-	} *n = calloc(1, sizeof(*n));
-	uint16_t port;
-
-	if (!n)
-		return NULL;
-	port = ((const struct sockaddr_in *)t->ai_addr)->sin_port;
-	n->ai = *t;
-	n->ai.ai_next = NULL;
-	n->ai.ai_canonname = NULL;
-	n->ai.ai_addr = (struct sockaddr *)&n->sa;
-	n->ai.ai_family = a->family;
-	if (a->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&n->sa;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = port;
-		sin->sin_addr = a->addr.v4;
-		n->ai.ai_addrlen = sizeof(*sin);
-	} else {
-		n->sa.sin6_family = AF_INET6;
-		n->sa.sin6_port = port;
-		n->sa.sin6_addr = a->addr.v6;
-		n->ai.ai_addrlen = sizeof(n->sa);
-	}
-	return &n->ai;
-}
-
-void freeaddrinfo(struct addrinfo *ai)
-{
-	/* The C library's entries and ours are made alike: one block per
-	 * entry, its canonical name apart. */
-	while (ai) {
-		struct addrinfo *next = ai->ai_next;
-
-		free(ai->ai_canonname);
-		free(ai);
-		ai = next;
-	}
-}
-
-int getaddrinfo(const char *node, const char *service,
-		const struct addrinfo *hints, struct addrinfo **res)
-{
-	struct addrinfo th = {.ai_family = AF_INET}, *tmpl = NULL, *head = NULL;
-	struct addrinfo **tail = &head;
-	struct utcp_lookup *l = NULL;
-	int family = hints ? hints->ai_family : AF_UNSPEC, ret, err;
-	struct utcp *u;
-
-	if (!node || numeric(node) ||
-	    (hints && (hints->ai_flags & AI_NUMERICHOST)))
-		return real_getaddrinfo(node, service, hints, res);
-	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
-		return EAI_FAMILY;
-	/* The service and socket types, from the C library. */
-	if (hints) {
-		th.ai_socktype = hints->ai_socktype;
-		th.ai_protocol = hints->ai_protocol;
-		th.ai_flags = hints->ai_flags & AI_NUMERICSERV;
-	}
-	th.ai_flags |= AI_NUMERICHOST;
-	ret = real_getaddrinfo("0.0.0.0", service, &th, &tmpl);
-	if (ret)
-		return ret;
-	u = get_handle(&err);
-	if (!u) {
-		ret = EAI_AGAIN;
-		goto out;
-	}
-	ret =
-	    utcp_resolve(u, node, family == AF_INET6 ? AF_INET6 : AF_INET, &l);
-	if (ret)
-		goto out;
-	for (size_t i = 0; i < l->n; i++) {
-		if (family == AF_INET6 ? l->addrs[i].family != AF_INET6
-				       : l->addrs[i].family != AF_INET)
-			continue;
-		for (struct addrinfo *t = tmpl; t; t = t->ai_next) {
-			*tail = clone_entry(t, &l->addrs[i]);
-			if (!*tail) {
-				ret = EAI_MEMORY;
-				goto out;
-			}
-			tail = &(*tail)->ai_next;
-		}
-	}
-	if (!head) {
-		ret = EAI_NODATA;
-		goto out;
-	}
-	if (hints && (hints->ai_flags & AI_CANONNAME)) {
-		head->ai_canonname = strdup(l->name[0] ? l->name : node);
-		if (!head->ai_canonname) {
-			ret = EAI_MEMORY;
-			goto out;
-		}
-	}
-	*res = head;
-	head = NULL;
-out:
-	freeaddrinfo(head);
-	real_freeaddrinfo(tmpl);
-	utcp_lookup_free(l);
-	return ret;
-}
-
-/* Fills *h in buf for gethostbyname2_r(): the pointers (aligned), the
- * addresses of `family` (AF_INET or AF_INET6), the name. Returns 0,
- * ENOENT (not found, *h_err says why), EAGAIN or ERANGE. */
-static int fill_hostent(const char *name, int family, struct hostent *h,
-			char *buf, size_t buflen, int *h_err)
-{
-	size_t alen = family == AF_INET ? sizeof(struct in_addr)
-					: sizeof(struct in6_addr);
-	struct utcp_lookup *l = NULL;
-	size_t n = 0, k = 0, need, namelen, pad;
-	char **ptrs, *addrs, *nm;
-	struct utcp *u;
-	int ret, err;
-
-	u = get_handle(&err);
-	if (!u) {
-		*h_err = TRY_AGAIN;
-		return EAGAIN;
-	}
-	ret = utcp_resolve(u, name, family, &l);
-	if (ret) {
-		*h_err = ret == EAI_NONAME   ? HOST_NOT_FOUND
-			 : ret == EAI_NODATA ? NO_DATA
-			 : ret == EAI_FAIL   ? NO_RECOVERY
-					     : TRY_AGAIN;
-		return ret == EAI_AGAIN ? EAGAIN : ENOENT;
-	}
-	for (size_t i = 0; i < l->n; i++)
-		n += l->addrs[i].family == family;
-	if (n == 0) {
-		utcp_lookup_free(l);
-		*h_err = NO_DATA;
-		return ENOENT;
-	}
-	namelen = strlen(l->name[0] ? l->name : name) + 1;
-	pad =
-	    (sizeof(char *) - (uintptr_t)buf % sizeof(char *)) % sizeof(char *);
-	/* addresses, NULL; the aliases' NULL */
-	need = pad + (n + 2) * sizeof(char *) + n * alen + namelen;
-	if (buflen < need) {
-		utcp_lookup_free(l);
-		*h_err = NETDB_INTERNAL;
-		return ERANGE;
-	}
-	ptrs = (char **)(void *)(buf + pad);
-	addrs = (char *)(ptrs + n + 2);
-	nm = addrs + n * alen;
-	for (size_t i = 0; i < l->n; i++) {
-		if (l->addrs[i].family != family)
-			continue;
-		memcpy(addrs + k * alen, &l->addrs[i].addr, alen);
-		ptrs[k] = addrs + k * alen;
-		k++;
-	}
-	ptrs[n] = NULL;
-	ptrs[n + 1] = NULL;
-	memcpy(nm, l->name[0] ? l->name : name, namelen);
-	h->h_name = nm;
-	h->h_aliases = ptrs + n + 1;
-	h->h_addrtype = family;
-	h->h_length = (int)alen;
-	h->h_addr_list = ptrs;
-	utcp_lookup_free(l);
-	*h_err = 0;
-	return 0;
-}
-
-int gethostbyname2_r(const char *name, int family, struct hostent *h, char *buf,
-		     size_t buflen, struct hostent **result, int *h_err)
-{
-	int ret;
-
-	if (!name || numeric(name) || (family != AF_INET && family != AF_INET6))
-		return real_gethostbyname2_r(name, family, h, buf, buflen,
-					     result, h_err);
-	ret = fill_hostent(name, family, h, buf, buflen, h_err);
-	*result = ret ? NULL : h;
-	return ret == ENOENT ? 0 : ret; /* not found: 0 with NULL */
-}
-
-int gethostbyname_r(const char *name, struct hostent *h, char *buf,
-		    size_t buflen, struct hostent **result, int *h_err)
-{
-	if (!name || numeric(name))
-		return real_gethostbyname_r(name, h, buf, buflen, result,
-					    h_err);
-	return gethostbyname2_r(name, AF_INET, h, buf, buflen, result, h_err);
-}
-
-struct hostent *gethostbyname2(const char *name, int family)
-{
-	static struct hostent h;
-	/* the most addresses, IPv6, their pointers, the longest name */
-	static char buf[UTCP_RESOLVE_ADDRS_MAX * (16 + sizeof(char *)) + 512];
-	struct hostent *res;
-	int err;
-
-	if (!name || numeric(name) || (family != AF_INET && family != AF_INET6))
-		return real_gethostbyname2(name, family);
-	gethostbyname2_r(name, family, &h, buf, sizeof(buf), &res, &err);
-	h_errno = err;
-	return res;
-}
-
-struct hostent *gethostbyname(const char *name)
-{
-	if (!name || numeric(name))
-		return real_gethostbyname(name);
-	return gethostbyname2(name, AF_INET);
-}
-
-/* ---- exec ------------------------------------------------------------- */
-
-/* Whether fd is a socket of the kind an entry in `state` needs. */
-static bool still_ours(int fd, enum usock_state state)
-{
-	int domain = 0, type = 0;
-	socklen_t len = sizeof(int);
-	struct stat st;
-
-	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
-	    real_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
-	    real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type,
-			    &(socklen_t){sizeof(int)}) != 0)
-		return false;
-	switch (state) {
-	case USOCK_PENDING:
-		return domain == AF_INET && type == SOCK_STREAM;
-	case USOCK_LISTENING:
-		return domain == AF_UNIX && type == SOCK_SEQPACKET;
-	default:
-		return domain == AF_UNIX && type == SOCK_STREAM;
-	}
-}
-
-/* Reads UTCP_RUN_FDS (an exec'ing image's table) into the table. */
-static void inherit_table(void)
-{
-	const char *p = getenv(PRELOAD_FDS_ENV);
-
-	while (p && *p) {
-		unsigned fd, state, laddr, lport, raddr, rport;
-		struct usock s = {.id = -1};
-		int id, n = 0;
-
-		if (sscanf(p, "%u:%u:%d:%x:%u:%x:%u%n", &fd, &state, &id,
-			   &laddr, &lport, &raddr, &rport, &n) != 7 ||
-		    n == 0)
-			break;
-		p += n;
-		if (*p == ',')
-			p++;
-		if (fd >= PRELOAD_FDS_MAX || state > USOCK_LISTENING ||
-		    lport > 65535 || rport > 65535 ||
-		    !still_ours((int)fd, (enum usock_state)state))
-			continue;
-		s.state = (enum usock_state)state;
-		s.id = id;
-		s.local.sin_family = s.remote.sin_family = AF_INET;
-		s.local.sin_addr.s_addr = htonl(laddr);
-		s.local.sin_port = htons((uint16_t)lport);
-		s.remote.sin_addr.s_addr = htonl(raddr);
-		s.remote.sin_port = htons((uint16_t)rport);
-		s.bound = s.state == USOCK_PENDING && lport != 0;
-		store((int)fd, &s);
-	}
-	unsetenv(PRELOAD_FDS_ENV);
-}
-
-/* Memory for an exec's environment: mmap()ed, since execve() may run in
- * a vfork() child, where malloc() is not safe. Freed when the exec
- * failed (it is gone with the image when it succeeded). */
-struct exec_env {
-	char **envp; /* the environment to pass */
-	void *mem;
-	size_t len;
-};
-
-/* Builds e->envp: envp without UTCP_RUN_FDS, plus UTCP_RUN_FDS for the
- * entries of descriptors that are not close-on-exec. When there are
- * none (or memory is short), e->envp is envp itself. */
-static void exec_env_make(struct exec_env *e, char *const envp[])
-{
-	size_t n_env = 0, n_fds = 0, k = 0;
-	size_t envlen = strlen(PRELOAD_FDS_ENV);
-	char *text, *q;
-
-	e->envp = (char **)envp;
-	e->mem = NULL;
-	pthread_mutex_lock(&table_lock);
-	for (int fd = 0; fd < PRELOAD_FDS_MAX; fd++) {
-		int fl;
-
-		if (!table[fd])
-			continue;
-		fl = fcntl(fd, F_GETFD);
-		if (fl >= 0 && !(fl & FD_CLOEXEC))
-			n_fds++;
-	}
-	if (n_fds == 0) {
-		pthread_mutex_unlock(&table_lock);
-		return;
-	}
-	while (envp && envp[n_env])
-		n_env++;
-	e->len = (n_env + 2) * sizeof(char *) + envlen + 2 +
-		 n_fds * PRELOAD_ENTRY_TEXT_MAX;
-	e->mem = mmap(NULL, e->len, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (e->mem == MAP_FAILED) {
-		e->mem = NULL;
-		pthread_mutex_unlock(&table_lock);
-		return;
-	}
-	e->envp = e->mem;
-	text = (char *)(e->envp + n_env + 2);
-	q = text + snprintf(text, envlen + 2, "%s=", PRELOAD_FDS_ENV);
-	/* at most the n_fds counted: room was made for no more */
-	for (int fd = 0; fd < PRELOAD_FDS_MAX && n_fds > 0; fd++) {
-		const struct usock *s = table[fd];
-		int fl;
-
-		if (!s)
-			continue;
-		fl = fcntl(fd, F_GETFD);
-		if (fl < 0 || (fl & FD_CLOEXEC))
-			continue;
-		n_fds--;
-		q += snprintf(
-		    q, PRELOAD_ENTRY_TEXT_MAX, "%s%d:%u:%d:%x:%u:%x:%u",
-		    q[-1] == '=' ? "" : ",", fd, (unsigned)s->state, s->id,
-		    ntohl(s->local.sin_addr.s_addr), ntohs(s->local.sin_port),
-		    ntohl(s->remote.sin_addr.s_addr),
-		    ntohs(s->remote.sin_port));
-	}
-	pthread_mutex_unlock(&table_lock);
-	for (size_t i = 0; i < n_env; i++)
-		if (strncmp(envp[i], PRELOAD_FDS_ENV, envlen) != 0 ||
-		    envp[i][envlen] != '=')
-			e->envp[k++] = envp[i];
-	e->envp[k++] = text;
-	e->envp[k] = NULL;
-}
-
-static void exec_env_free(struct exec_env *e)
-{
-	if (e->mem)
-		munmap(e->mem, e->len);
-}
-
-/* Runs the real exec fn with envp and our sockets' list added
- * (exec_env_make()); gives that memory back when the exec failed,
- * errno kept. */
-static int exec_with_env(int (*fn)(const char *, char *const[], char *const[]),
-			 const char *path, char *const argv[],
-			 char *const envp[])
-{
-	struct exec_env e;
-	int ret, err;
-
-	exec_env_make(&e, envp);
-	ret = fn(path, argv, e.envp);
-	err = errno;
-	exec_env_free(&e);
-	errno = err;
-	return ret;
-}
-
-int execve(const char *path, char *const argv[], char *const envp[])
-{
-	return exec_with_env(real_execve, path, argv, envp);
-}
-
-int execv(const char *path, char *const argv[])
-{
-	return execve(path, argv, environ);
-}
-
-int execvpe(const char *file, char *const argv[], char *const envp[])
-{
-	return exec_with_env(real_execvpe, file, argv, envp);
-}
-
-int execvp(const char *file, char *const argv[])
-{
-	return execvpe(file, argv, environ);
-}
-
-/* execl's arguments as an argv in mmap()ed memory (vfork-safe), up to
- * the NULL; with `envp`, the pointer after the NULL goes there. NULL
- * with errno set when memory is short. */
-static char **list_argv(const char *arg0, va_list ap, size_t *len, char ***envp)
-{
-	size_t n = 1;
-	va_list count;
-	char **argv;
-
-	va_copy(count, ap);
-	while (va_arg(count, char *))
-		n++;
-	va_end(count);
-	*len = (n + 1) * sizeof(char *);
-	argv = mmap(NULL, *len, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (argv == MAP_FAILED)
-		return NULL;
-	argv[0] = (char *)arg0;
-	for (size_t i = 1; i <= n; i++)
-		argv[i] = va_arg(ap, char *); /* the last is the NULL */
-	if (envp)
-		*envp = va_arg(ap, char **);
-	return argv;
-}
-
-/* Runs fn (execve or execvpe) with an argv of list_argv(), then gives
- * its memory back (only reached when the exec failed), errno kept. */
-static int exec_list(int (*fn)(const char *, char *const[], char *const[]),
-		     const char *path, char **argv, size_t len, char **envp)
-{
-	int ret, err;
-
-	if (!argv)
-		return -1;
-	ret = fn(path, argv, envp);
-	err = errno;
-	munmap(argv, len);
-	errno = err;
-	return ret;
-}
-
-int execl(const char *path, const char *arg, ...)
-{
-	size_t len = 0;
-	char **argv;
-	va_list ap;
-
-	va_start(ap, arg);
-	argv = list_argv(arg, ap, &len, NULL);
-	va_end(ap);
-	return exec_list(execve, path, argv, len, environ);
-}
-
-int execlp(const char *file, const char *arg, ...)
-{
-	size_t len = 0;
-	char **argv;
-	va_list ap;
-
-	va_start(ap, arg);
-	argv = list_argv(arg, ap, &len, NULL);
-	va_end(ap);
-	return exec_list(execvpe, file, argv, len, environ);
-}
-
-int execle(const char *path, const char *arg, ...)
-{
-	char **argv, **envp = NULL;
-	size_t len = 0;
-	va_list ap;
-
-	va_start(ap, arg);
-	argv = list_argv(arg, ap, &len, &envp);
-	va_end(ap);
-	return exec_list(execve, path, argv, len, envp);
-}
-
-int posix_spawn(pid_t *pid, const char *path,
-		const posix_spawn_file_actions_t *actions,
-		const posix_spawnattr_t *attr, char *const argv[],
-		char *const envp[])
-{
-	struct exec_env e;
-	int ret;
-
-	exec_env_make(&e, envp);
-	ret = real_posix_spawn(pid, path, actions, attr, argv, e.envp);
-	exec_env_free(&e);
-	return ret;
-}
-
-int posix_spawnp(pid_t *pid, const char *file,
-		 const posix_spawn_file_actions_t *actions,
-		 const posix_spawnattr_t *attr, char *const argv[],
-		 char *const envp[])
-{
-	struct exec_env e;
-	int ret;
-
-	exec_env_make(&e, envp);
-	ret = real_posix_spawnp(pid, file, actions, attr, argv, e.envp);
-	exec_env_free(&e);
-	return ret;
 }
