@@ -539,7 +539,7 @@ int utcp_udp_open(struct utcp *u, struct in_addr local_addr,
 	uint32_t id;
 	int ret, len, fd = -1;
 
-	if (flags & ~UTCP_NONBLOCK)
+	if (flags & ~(UTCP_NONBLOCK | UTCP_OWN_FD))
 		return -EINVAL;
 	if (remote_port == 0 && req.remote_addr != 0)
 		return -EINVAL;
@@ -765,6 +765,13 @@ int utcp_udp_setopt(struct utcp *u, int id, const struct utcp_udp_opts *opts)
 		req.ttl = opts->ttl;
 	ret = request(u, &rq);
 	return ret ? ret : reply.status;
+}
+
+int utcp_udp_setopt_fd(struct utcp *u, int id, int fd,
+		       const struct utcp_udp_opts *opts)
+{
+	(void)fd; /* interface first: the daemon's side is being built */
+	return utcp_udp_setopt(u, id, opts);
 }
 
 /* ---- TCP ----------------------------------------------------------- */
@@ -1248,6 +1255,39 @@ int utcp_tcp_close(struct utcp *u, int id, int fd)
 		ret = reply.status;
 out_close:
 	close(fd);
+	return ret;
+}
+
+int utcp_tcp_setopt_fd(struct utcp *u, int id, int fd,
+		       const struct utcp_tcp_opts *opts)
+{
+	(void)fd; /* interface first: the daemon's side is being built */
+	return utcp_tcp_setopt(u, id, opts);
+}
+
+int utcp_tcp_getopt_fd(struct utcp *u, int id, int fd,
+		       struct utcp_tcp_opts *out)
+{
+	(void)fd; /* interface first: the daemon's side is being built */
+	return utcp_tcp_getopt(u, id, out);
+}
+
+int utcp_tcp_info(struct utcp *u, int id, struct utcp_tcp_socket *out)
+{
+	struct utcp_status *st;
+	int ret = utcp_status(u, &st);
+
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for (size_t i = 0; i < st->n_tcp; i++) {
+		if (!st->tcp[i].listener && st->tcp[i].id == id) {
+			*out = st->tcp[i];
+			ret = 0;
+			break;
+		}
+	}
+	utcp_status_free(st);
 	return ret;
 }
 

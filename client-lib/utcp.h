@@ -55,6 +55,13 @@ extern "C" {
 
 /* Flags for the socket calls. */
 #define UTCP_NONBLOCK 0x1 /* the descriptor is O_NONBLOCK */
+/* utcp_udp_open(): the socket belongs to its descriptor, as a TCP
+ * connection does, not to the handle: it stays open after utcp_close()
+ * (or the process's exit) for as long as a copy of the descriptor is
+ * open anywhere (a child after fork, a program after exec), and closes
+ * when the last copy is closed. It still counts against the limits of
+ * the client that opened it, and of its uid, as long as it is open. */
+#define UTCP_OWN_FD 0x2
 
 struct utcp;
 
@@ -156,6 +163,17 @@ struct utcp_udp_opts {
  * UDP_SETOPT) or a control-connection error.
  */
 int utcp_udp_setopt(struct utcp *u, int id, const struct utcp_udp_opts *opts);
+
+/*
+ * utcp_udp_setopt() on a socket this handle did not open, proving
+ * possession with its descriptor: fd (the descriptor the daemon handed
+ * out for socket `id`, or a copy of it, inherited across fork or exec)
+ * is sent along, and the daemon accepts the request from any handle
+ * when fd is that socket's descriptor. Returns as utcp_udp_setopt(),
+ * and -EBADF when fd is not socket `id`'s descriptor.
+ */
+int utcp_udp_setopt_fd(struct utcp *u, int id, int fd,
+		       const struct utcp_udp_opts *opts);
 
 /*
  * Receives one datagram into buf: returns its length (the part beyond
@@ -371,6 +389,32 @@ int utcp_tcp_close(struct utcp *u, int id, int fd);
  * -EBADF, -EOPNOTSUPP (a daemon without TCP_GETOPT) or a
  * control-connection error. */
 int utcp_tcp_getopt(struct utcp *u, int id, struct utcp_tcp_opts *out);
+
+/*
+ * utcp_tcp_setopt() and utcp_tcp_getopt() on a connection this handle
+ * did not make or accept (inherited across fork or exec, made by
+ * another thread's handle), proving possession with its descriptor: fd
+ * (the connection's descriptor, or a copy of it) is sent along, and the
+ * daemon accepts the request from any handle when fd is connection
+ * `id`'s descriptor. Return as utcp_tcp_setopt() and utcp_tcp_getopt(),
+ * and -EBADF when fd is not connection `id`'s descriptor.
+ * utcp_tcp_close() sends its fd along the same way.
+ */
+int utcp_tcp_setopt_fd(struct utcp *u, int id, int fd,
+		       const struct utcp_tcp_opts *opts);
+int utcp_tcp_getopt_fd(struct utcp *u, int id, int fd,
+		       struct utcp_tcp_opts *out);
+
+struct utcp_tcp_socket;
+
+/*
+ * Fills *out with what the daemon's stack knows of TCP connection `id`
+ * now (state, queues, windows, cwnd, RTT, retransmissions, bytes: the
+ * figures `utcpctl status` shows, what Linux's TCP_INFO gives), whoever
+ * owns it. Returns 0, -ENOENT (no connection `id`; a listener's id is
+ * not looked up) or a control-connection error.
+ */
+int utcp_tcp_info(struct utcp *u, int id, struct utcp_tcp_socket *out);
 
 /*
  * Returns once the daemon has read and processed every frame that had
