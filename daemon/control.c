@@ -36,9 +36,9 @@
  * disconnected, logged and counted; nothing else is affected. The one
  * descriptor a client may send is a proof of possession with an options
  * request (TCP_SETOPT, TCP_GETOPT, TCP_LINGER, UDP_SETOPT: docs/ipc.md,
- * "Proof by descriptor"): its identity (st_dev, st_ino) is taken and
- * it is closed as it is read, and the handler compares the identity
- * with the one it recorded for the socket's application end.
+ * "Proof by descriptor"): its identity (st_dev, st_ino, SO_COOKIE) is
+ * taken and it is closed as it is read, and the handler compares the
+ * identity with the one it recorded for the socket's application end.
  *
  * Handlers only give the stack its input; the stack's frames and events
  * are drained once per loop turn (loop.c), and events come back here

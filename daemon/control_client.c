@@ -34,13 +34,23 @@
 
 struct control_fd_id control_fd_id_of(int fd)
 {
-	struct control_fd_id id = {0, 0};
+	struct control_fd_id id = {0, 0, 0};
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
 	struct stat st;
 
-	if (fstat(fd, &st) == 0) {
-		id.dev = st.st_dev;
-		id.ino = st.st_ino;
+	/* fstat() answers for an O_PATH handle too, getsockopt() does
+	 * not: a handle is no socket (EBADF), as for setsockopt(). */
+	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return id;
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0) {
+		if (errno != ENOPROTOOPT)
+			return id;
+		cookie = 0; /* a kernel without socket cookies */
 	}
+	id.dev = st.st_dev;
+	id.ino = st.st_ino;
+	id.cookie = cookie;
 	return id;
 }
 
@@ -48,7 +58,7 @@ bool control_fd_proves(const struct control_fd_id *proof,
 		       const struct control_fd_id *end)
 {
 	return proof->ino != 0 && proof->ino == end->ino &&
-	       proof->dev == end->dev;
+	       proof->dev == end->dev && proof->cookie == end->cookie;
 }
 
 void control_client_queue(struct control_client *c, const void *msg, int len,

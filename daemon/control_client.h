@@ -72,18 +72,24 @@ struct control_owner {
 
 /*
  * Proof of possession (docs/ipc.md, "Proof by descriptor"): a socket's
- * application end is known by its identity (st_dev, st_ino), recorded
- * when the daemon makes the socketpair; a request that carries a
- * descriptor carries that descriptor's identity, taken as it arrived
- * (the descriptor itself is closed at once). An identity with ino 0 is
- * none (a socket's inode is never 0).
+ * application end is known by its identity (st_dev, st_ino and the
+ * socket's cookie, SO_COOKIE), recorded when the daemon makes the
+ * socketpair; a request that carries a descriptor carries that
+ * descriptor's identity, taken as it arrived (the descriptor itself is
+ * closed at once). The cookie is what makes it unique: a socket's inode
+ * number comes from a 32-bit counter that wraps (a local user can make
+ * four billion pipes), the cookie from a 64-bit one that does not. An
+ * identity with ino 0 is none (a socket's inode is never 0): what is
+ * not a socket, or an O_PATH handle of one, has none.
  */
 struct control_fd_id {
 	dev_t dev;
 	ino_t ino;
+	uint64_t cookie; /* 0 only on a kernel without SO_COOKIE */
 };
 
-/* The identity of descriptor fd; {0, 0} when fstat() fails. */
+/* The identity of descriptor fd; none (ino 0) when fd is no socket (an
+ * O_PATH handle included) or fstat() or getsockopt() fails. */
 struct control_fd_id control_fd_id_of(int fd);
 
 /* True when a request's proof (not NULL) is the descriptor whose

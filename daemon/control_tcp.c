@@ -132,7 +132,8 @@
  * client that made the connection (or its listener), or from any
  * client whose request carries the connection's descriptor as proof
  * of possession: a channel records its application end's identity
- * (st_dev, st_ino: one fstat() when the pair is made, 16 bytes) and
+ * (st_dev, st_ino, SO_COOKIE: fstat() and getsockopt() when the pair
+ * is made, 24 bytes) and
  * compares it with the proof's (channel_allows).
  *
  * Lingering close (TCP_LINGER, SO_LINGER with a time). The request of

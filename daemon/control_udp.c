@@ -19,8 +19,8 @@
  *
  * UDP_SETOPT is taken from the client that opened the socket, or from
  * any client whose request carries the socket's descriptor as proof of
- * possession (the application end's identity, st_dev and st_ino, is
- * recorded when the pair is made: one fstat(), 16 bytes).
+ * possession (the application end's identity, st_dev, st_ino and
+ * SO_COOKIE, is recorded when the pair is made: 24 bytes).
  *
  * The data path (docs/ipc.md, "UDP sockets"):
  *   application -> stack: the daemon end is always watched for reading;

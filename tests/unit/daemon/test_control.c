@@ -2675,6 +2675,78 @@ START_TEST(test_descriptors_with_requests_other_than_options_disconnect)
 }
 END_TEST
 
+/* A handle that is not the socket proves nothing: an O_PATH descriptor
+ * of the application's end (anyone who may read the holder's
+ * /proc/PID/fd can open one) cannot set options on a kernel socket
+ * either. */
+START_TEST(test_an_o_path_handle_of_the_descriptor_is_no_proof)
+{
+	struct utcp *a = client(), *b = client();
+	struct utcp_tcp_opts set = {.set = UTCP_TCP_OPT_NODELAY,
+				    .nodelay = true},
+			     got;
+	struct utcp_udp_opts tos = {.set = UTCP_UDP_OPT_TOS, .tos = 0x28};
+	struct utcp_tcp_info info;
+	struct utcp_udp_info uinfo;
+	char path[64];
+	int fd, ufd, handle, uhandle;
+
+	fd =
+	    utcp_tcp_connect(a, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
+	ck_assert_int_ge(fd, 0);
+	ufd = utcp_udp_open(a, in4(0), 0, in4(PEER_ADDR), UDP_ECHO, 0, &uinfo);
+	ck_assert_int_ge(ufd, 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	handle = open(path, O_PATH | O_CLOEXEC);
+	ck_assert_int_ge(handle, 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", ufd);
+	uhandle = open(path, O_PATH | O_CLOEXEC);
+	ck_assert_int_ge(uhandle, 0);
+
+	ck_assert_int_eq(utcp_tcp_setopt_fd(b, info.id, handle, &set), -EBADF);
+	ck_assert_int_eq(utcp_tcp_getopt_fd(b, info.id, handle, &got), -EBADF);
+	ck_assert_int_eq(utcp_udp_setopt_fd(b, uinfo.id, uhandle, &tos),
+			 -EBADF);
+	/* the descriptor itself still proves */
+	ck_assert_int_eq(utcp_tcp_setopt_fd(b, info.id, fd, &set), 0);
+	ck_assert_int_eq(utcp_udp_setopt_fd(b, uinfo.id, ufd, &tos), 0);
+	close(uhandle);
+	close(handle);
+	close(ufd);
+	close(fd);
+	utcp_close(b);
+	utcp_close(a);
+}
+END_TEST
+
+/* Socket inode numbers come from a 32-bit counter the kernel shares
+ * with pipes and other pseudo files, so they repeat once it wraps (four
+ * billion of them made, which a local user can do): a socket that
+ * happens to get the number of another's application end, on the same
+ * device, must not prove possession of it. */
+START_TEST(test_a_socket_with_a_wrapped_inode_number_is_no_proof)
+{
+	struct control_fd_id end, other;
+	int pair[2], s;
+
+	ck_assert_int_eq(
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(s, 0);
+	end = control_fd_id_of(pair[1]);
+	ck_assert(control_fd_proves(&end, &end));
+	other = control_fd_id_of(s);
+	ck_assert(!control_fd_proves(&other, &end));
+	/* what fstat() says of it after the counter wrapped */
+	other.dev = end.dev;
+	other.ino = end.ino;
+	ck_assert(!control_fd_proves(&other, &end));
+	close(s);
+	close(pair[0]);
+	close(pair[1]);
+}
+END_TEST
+
 static int probe_udp_sock;
 
 static bool udp_sock_gone(void)
@@ -3204,6 +3276,9 @@ int main(void)
 	tcase_add_test(tc, test_udp_setopt_by_descriptor_from_another_client);
 	tcase_add_test(
 	    tc, test_descriptors_with_requests_other_than_options_disconnect);
+	tcase_add_test(tc, test_an_o_path_handle_of_the_descriptor_is_no_proof);
+	tcase_add_test(tc,
+		       test_a_socket_with_a_wrapped_inode_number_is_no_proof);
 	tcase_add_test(tc, test_udp_own_fd_socket_outlives_its_client);
 	tcase_add_test(
 	    tc, test_udp_own_fd_sockets_count_against_the_uid_until_closed);
