@@ -37,7 +37,8 @@
  * descriptor a client may send is a proof of possession with an options
  * request (TCP_SETOPT, TCP_GETOPT, TCP_LINGER, UDP_SETOPT: docs/ipc.md,
  * "Proof by descriptor"): its identity (st_dev, st_ino, SO_COOKIE) is
- * taken and it is closed as it is read, and the handler compares the
+ * taken and it is closed as it is read (close_received: without
+ * waiting for a lingering socket), and the handler compares the
  * identity with the one it recorded for the socket's application end.
  *
  * Handlers only give the stack its input; the stack's frames and events
@@ -340,6 +341,38 @@ static int client_handle(struct control_client *c, const uint8_t *buf,
 enum passed { PASSED_NOTHING, PASSED_ONE_FD, PASSED_OTHER };
 
 /*
+ * Closes a descriptor a client sent, without waiting on it: a kernel
+ * socket (TCP, SCTP, ...) with SO_LINGER whose sender closed its copy
+ * would hold close() for its linger time while its peer takes nothing,
+ * and the whole daemon with it; its lingering is turned off first, so
+ * it closes in the background as without SO_LINGER. A Unix socket (a
+ * proof is one) never waits and is left as it is. What this does not
+ * cover: a file whose close() waits on something its sender controls
+ * (a FUSE mount whose server does not answer the flush), and the
+ * descriptors the daemon never gets to close itself, whose last
+ * reference the kernel drops in our thread all the same: those beyond
+ * CONTROL_CMSG_FDS_MAX in one message (MSG_CTRUNC), and those still
+ * queued when a client's connection is closed.
+ */
+static void close_received(int fd)
+{
+	struct linger lg = {0, 0};
+	socklen_t len = sizeof(lg);
+	int domain = AF_UNIX;
+	socklen_t dlen = sizeof(domain);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 &&
+	    lg.l_onoff &&
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 &&
+	    domain != AF_UNIX) {
+		lg.l_onoff = 0;
+		lg.l_linger = 0;
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	close(fd);
+}
+
+/*
  * Closes every descriptor that came with a message. Returns
  * PASSED_ONE_FD when exactly one descriptor and nothing else came (a
  * proof of possession: *proof is its identity, taken before closing
@@ -365,7 +398,7 @@ static enum passed close_passed_fds(struct msghdr *msg,
 				       sizeof(int));
 				if (nfds++ == 0)
 					*proof = control_fd_id_of(fd);
-				close(fd);
+				close_received(fd);
 			}
 		} else {
 			other = true;

@@ -39,15 +39,17 @@ struct control_fd_id control_fd_id_of(int fd)
 	socklen_t len = sizeof(cookie);
 	struct stat st;
 
-	/* fstat() answers for an O_PATH handle too, getsockopt() does
-	 * not: a handle is no socket (EBADF), as for setsockopt(). */
-	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
-		return id;
+	/* getsockopt() first: it refuses what is no socket without
+	 * asking its file system (fstat() of a file on a FUSE mount
+	 * would wait for its server), and an O_PATH handle of a socket
+	 * (EBADF), which fstat() would answer, as for setsockopt(). */
 	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0) {
 		if (errno != ENOPROTOOPT)
 			return id;
 		cookie = 0; /* a kernel without socket cookies */
 	}
+	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return id;
 	id.dev = st.st_dev;
 	id.ino = st.st_ino;
 	id.cookie = cookie;

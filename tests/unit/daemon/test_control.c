@@ -2747,6 +2747,59 @@ START_TEST(test_a_socket_with_a_wrapped_inode_number_is_no_proof)
 }
 END_TEST
 
+/* Whatever a client sends is closed by the daemon, which must not wait
+ * for it: a kernel TCP socket with SO_LINGER and data its peer does
+ * not take would hold close() for its linger time (an hour here),
+ * and every client with it. Another client is answered at once. */
+START_TEST(test_a_lingering_socket_sent_as_proof_does_not_hold_the_daemon)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t slen = sizeof(sin);
+	struct linger lg = {.l_onoff = 1, .l_linger = 3600};
+	struct ipc_tcp_getopt get = {.id = 0};
+	struct ipc_tcp_getopt_reply gr;
+	struct ipc_hello_reply hr;
+	uint8_t buf[IPC_MSG_MAX];
+	static char fill[65536];
+	struct ipc_msg m;
+	struct utcp *b;
+	int lsn, s, fd, len, passed, small = 4096;
+
+	lsn = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(lsn, 0);
+	ck_assert_int_eq(
+	    setsockopt(lsn, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	ck_assert_int_eq(bind(lsn, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lsn, 1), 0);
+	ck_assert_int_eq(getsockname(lsn, (struct sockaddr *)&sin, &slen), 0);
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(s, 0);
+	ck_assert_int_eq(
+	    setsockopt(s, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	ck_assert_int_eq(connect(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	/* never accepted, never read: the window closes */
+	while (send(s, fill, sizeof(fill), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		;
+	ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)),
+			 0);
+
+	fd = raw_hello(IPC_VERSION_MAX, &hr);
+	len = ipc_encode_tcp_getopt(buf, sizeof(buf), (uint8_t)hr.version, 2,
+				    &get);
+	send_with_fds(fd, buf, (size_t)len, &s, 1);
+	close(s); /* the daemon holds the last reference */
+	raw_reply(fd, buf, sizeof(buf), &m, &passed);
+	ck_assert_int_eq(ipc_decode_tcp_getopt_reply(&m, &gr), 0);
+	ck_assert_int_eq(gr.status, -EBADF);
+	b = client();
+	ck_assert_int_eq(utcp_barrier(b), 0);
+	utcp_close(b);
+	close(fd);
+	close(lsn); /* resets the connection, should anything wait on it */
+}
+END_TEST
+
 static int probe_udp_sock;
 
 static bool udp_sock_gone(void)
@@ -3279,6 +3332,8 @@ int main(void)
 	tcase_add_test(tc, test_an_o_path_handle_of_the_descriptor_is_no_proof);
 	tcase_add_test(tc,
 		       test_a_socket_with_a_wrapped_inode_number_is_no_proof);
+	tcase_add_test(
+	    tc, test_a_lingering_socket_sent_as_proof_does_not_hold_the_daemon);
 	tcase_add_test(tc, test_udp_own_fd_socket_outlives_its_client);
 	tcase_add_test(
 	    tc, test_udp_own_fd_sockets_count_against_the_uid_until_closed);
