@@ -2858,6 +2858,42 @@ START_TEST(test_udp_own_fd_socket_outlives_its_client)
 }
 END_TEST
 
+/* No client left, and the socket probe_udp_sock still open. */
+static bool only_the_orphan_is_left(void)
+{
+	struct stack_udp_info info;
+
+	return !H.d.control->clients &&
+	       udp_socket_info(H.d.stack, probe_udp_sock, &info) == 0;
+}
+
+/* The handle left open while the daemon stops (reachable: no leak). */
+static struct utcp *volatile left_open;
+
+/* OWN_FD sockets still open when the daemon stops, orphaned or still
+ * their client's, are closed and freed with it (the sanitizer build
+ * sees a leak otherwise). */
+START_TEST(test_udp_own_fd_sockets_open_at_stop_are_freed)
+{
+	struct utcp *a = client();
+	struct utcp_udp_info info;
+	int fd, fd2;
+
+	fd = utcp_udp_open(a, in4(0), 0, in4(PEER_ADDR), UDP_ECHO, UTCP_OWN_FD,
+			   &info);
+	ck_assert_int_ge(fd, 0);
+	utcp_close(a);
+	probe_udp_sock = info.id;
+	ck_assert(wait_until(only_the_orphan_is_left));
+	a = client();
+	fd2 = utcp_udp_bind(a, in4(0), 0, UTCP_OWN_FD);
+	ck_assert_int_ge(fd2, 0);
+	/* the daemon stops (teardown) with both open, a's client too */
+	left_open = a;
+	(void)fd;
+}
+END_TEST
+
 static unsigned uid_1000_udp(void)
 {
 	for (struct control_account *a = H.d.control->uids; a; a = a->next)
@@ -3337,6 +3373,7 @@ int main(void)
 	tcase_add_test(tc, test_udp_own_fd_socket_outlives_its_client);
 	tcase_add_test(
 	    tc, test_udp_own_fd_sockets_count_against_the_uid_until_closed);
+	tcase_add_test(tc, test_udp_own_fd_sockets_open_at_stop_are_freed);
 	tcase_add_test(tc, test_tcp_info_matches_the_status_record);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("names");
