@@ -284,8 +284,13 @@ static int exchange_within(struct utcp *u, const void *req, size_t len,
 	if (fd)
 		*fd = -1;
 	err = send_request(u, req, len, send_fd, deadline);
-	if (err == -EBADF && send_fd >= 0)
-		return err; /* the caller's descriptor: nothing was sent */
+	if (send_fd >= 0 &&
+	    (err == -EBADF || err == -EINVAL || err == -ETOOMANYREFS)) {
+		/* The caller's descriptor: closed, one the kernel does not
+		 * pass (an io_uring instance), or too many of the user's
+		 * in flight. Nothing was sent: the handle stays in step. */
+		return err == -ETOOMANYREFS ? err : -EBADF;
+	}
 	if (err == -EPIPE || err == -ECONNRESET) {
 		/* A refusing daemon may have said why before it closed. */
 		if (recv_packet(u, m, NULL, now_ms()) == 0 &&

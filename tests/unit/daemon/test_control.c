@@ -28,7 +28,9 @@
 #include <netdb.h>
 #include <poll.h>
 #include <sys/resource.h>
+#include <linux/io_uring.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -2800,6 +2802,34 @@ START_TEST(test_a_lingering_socket_sent_as_proof_does_not_hold_the_daemon)
 }
 END_TEST
 
+/* A descriptor the kernel will not pass (an io_uring instance's) makes
+ * the request fail with -EBADF, as another file's does, and leaves the
+ * handle working: nothing was sent. */
+START_TEST(test_a_descriptor_that_cannot_travel_leaves_the_handle_working)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_opts set = {.set = UTCP_TCP_OPT_NODELAY,
+				    .nodelay = true},
+			     got;
+	struct utcp_udp_opts tos = {.set = UTCP_UDP_OPT_TOS, .tos = 0x28};
+	struct io_uring_params p;
+	int ring;
+
+	memset(&p, 0, sizeof(p));
+	ring = (int)syscall(__NR_io_uring_setup, 4, &p);
+	if (ring < 0) { /* io_uring disabled here: nothing to send */
+		utcp_close(u);
+		return;
+	}
+	ck_assert_int_eq(utcp_tcp_setopt_fd(u, 0, ring, &set), -EBADF);
+	ck_assert_int_eq(utcp_tcp_getopt_fd(u, 0, ring, &got), -EBADF);
+	ck_assert_int_eq(utcp_udp_setopt_fd(u, 0, ring, &tos), -EBADF);
+	ck_assert_int_eq(utcp_barrier(u), 0);
+	close(ring);
+	utcp_close(u);
+}
+END_TEST
+
 static int probe_udp_sock;
 
 static bool udp_sock_gone(void)
@@ -3370,6 +3400,8 @@ int main(void)
 		       test_a_socket_with_a_wrapped_inode_number_is_no_proof);
 	tcase_add_test(
 	    tc, test_a_lingering_socket_sent_as_proof_does_not_hold_the_daemon);
+	tcase_add_test(
+	    tc, test_a_descriptor_that_cannot_travel_leaves_the_handle_working);
 	tcase_add_test(tc, test_udp_own_fd_socket_outlives_its_client);
 	tcase_add_test(
 	    tc, test_udp_own_fd_sockets_count_against_the_uid_until_closed);
