@@ -167,8 +167,8 @@ int udp_recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
  * or -1 with errno ENOTCONN (not connected: recorded still), EINVAL. */
 int udp_shutdown(int fd, int how);
 /* ioctl(FIONREAD) on a UDP descriptor: the next datagram's payload
- * size (0 when none). Returns 0 or -1 with errno. */
-int udp_fionread(int fd, int *out);
+ * size (0 when none), an int written to out. Returns 0. */
+int udp_fionread(int fd, void *out);
 
 #pragma GCC visibility pop
 

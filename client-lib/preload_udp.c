@@ -699,15 +699,17 @@ int udp_shutdown(int fd, int how)
 	return err ? fail_with(err) : 0;
 }
 
-int udp_fionread(int fd, int *out)
+int udp_fionread(int fd, void *out)
 {
 	struct ipc_dgram_hdr h;
 	struct usock s;
 	ssize_t n = -1;
+	int v;
 
 	if (table_lookup(fd, &s) && s.state == USOCK_UDP)
 		n = head_of_channel(fd, &h, MSG_PEEK);
-	*out = n > 0 && !(h.flags & IPC_DGRAM_F_ERROR) ? (int)n : 0;
+	v = n > 0 && !(h.flags & IPC_DGRAM_F_ERROR) ? (int)n : 0;
+	memcpy(out, &v, sizeof(v)); /* the caller's int may be unaligned */
 	return 0;
 }
 
