@@ -354,8 +354,10 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (mark & FD_MARK_UDP) {
 		if (!msg)
 			return fail_with(EFAULT);
+		/* a name of length 0 is none, as the kernel takes it */
 		return udp_sendmsg(fd, msg->msg_iov, msg->msg_iovlen, flags,
-				   msg->msg_name, msg->msg_namelen);
+				   msg->msg_namelen ? msg->msg_name : NULL,
+				   msg->msg_namelen);
 	}
 	if (mark & FD_MARK_TCP)
 		return tcp_written(

@@ -598,7 +598,8 @@ int udp_sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 		const struct msghdr *m = &vec[i].msg_hdr;
 
 		n = udp_sendmsg(fd, m->msg_iov, m->msg_iovlen, flags,
-				m->msg_name, m->msg_namelen);
+				m->msg_namelen ? m->msg_name : NULL,
+				m->msg_namelen);
 		if (n < 0) {
 			if (i == 0)
 				return -1;
