@@ -390,7 +390,7 @@ bool stack_push_event(struct stack *s, const struct stack_event *ev)
 	return true;
 }
 
-void stack_forget_udp_events(struct stack *s, int sock)
+void stack_forget_events(struct stack *s, unsigned types, int sock)
 {
 	uint32_t kept = 0;
 
@@ -398,9 +398,7 @@ void stack_forget_udp_events(struct stack *s, int sock)
 		const struct stack_event *ev =
 		    &s->events[(s->ev_head + i) % s->ev_cap];
 
-		if ((ev->type == STACK_EV_UDP_READABLE ||
-		     ev->type == STACK_EV_UDP_ERROR) &&
-		    ev->sock == sock)
+		if ((types & STACK_EV_BIT(ev->type)) && ev->sock == sock)
 			continue;
 		s->events[(s->ev_head + kept) % s->ev_cap] = *ev;
 		kept++;

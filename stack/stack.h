@@ -294,9 +294,10 @@ struct stack_event {
  * pointer, so the caller finds its own object without a table of ids.
  * The cookie is read when the event is popped, not when it was queued:
  * an event for a socket the caller has let go of since (tcp_close,
- * tcp_abort, tcp_listen_close) carries NULL (udp_socket_close drops the
- * socket's queued events, so a new socket given its id never gets
- * them), as does one for a socket that has no cookie yet (a connection
+ * tcp_abort, tcp_listen_close) carries NULL, and once its id is free
+ * (a UDP socket or listener closed, a connection gone from the table)
+ * its queued events are dropped, so a new socket given the id never
+ * gets them; so does one for a socket that has no cookie yet (a connection
  * accepted after its event was queued gets the one set after
  * tcp_accept). A new socket starts with NULL. Each returns 0 or -EBADF.
  */

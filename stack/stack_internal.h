@@ -223,10 +223,21 @@ static inline void stack_drop(struct stack *s, struct pkt *p)
 /* Queues an event; returns false (and drops it) when the queue is full. */
 bool stack_push_event(struct stack *s, const struct stack_event *ev);
 
-/* Drops the UDP events still queued for socket `sock`, which is being
- * closed: its id may be reused at once, and they are not the new
- * socket's. */
-void stack_forget_udp_events(struct stack *s, int sock);
+/* The events of one id space, for stack_forget_events(). */
+#define STACK_EV_BIT(type) (1u << (type))
+#define STACK_EV_UDP_ALL                                                       \
+	(STACK_EV_BIT(STACK_EV_UDP_READABLE) | STACK_EV_BIT(STACK_EV_UDP_ERROR))
+#define STACK_EV_TCP_CONN_ALL                                                  \
+	(STACK_EV_BIT(STACK_EV_TCP_CONNECTED) |                                \
+	 STACK_EV_BIT(STACK_EV_TCP_READABLE) |                                 \
+	 STACK_EV_BIT(STACK_EV_TCP_WRITABLE) |                                 \
+	 STACK_EV_BIT(STACK_EV_TCP_ERROR))
+#define STACK_EV_TCP_LISTENER_ALL STACK_EV_BIT(STACK_EV_TCP_ACCEPTABLE)
+
+/* Drops the events of the given types (STACK_EV_BIT set) still queued
+ * for id `sock`, whose socket, connection or listener is going: its id
+ * may be reused at once, and they are not the new one's. */
+void stack_forget_events(struct stack *s, unsigned types, int sock);
 
 /* Is addr one of our interface addresses? */
 bool stack_is_local_addr(const struct stack *s, uint32_t addr);

@@ -523,6 +523,7 @@ void tcp_conn_free(struct stack *s, struct tcp_conn *c)
 	tcp_rcv_free(s, c);
 	t->conns[c->id] = NULL;
 	t->count--;
+	stack_forget_events(s, STACK_EV_TCP_CONN_ALL, c->id);
 	free(c);
 }
 

@@ -263,6 +263,7 @@ void tcp_listen_close(struct stack *s, uint64_t now, int listener)
 		tcp_fail(s, c, ECONNRESET);
 	}
 	l->used = false;
+	stack_forget_events(s, STACK_EV_TCP_LISTENER_ALL, listener);
 }
 
 /* ---- connections ---- */

@@ -161,7 +161,7 @@ void udp_socket_close(struct stack *s, int sock)
 	pkt_queue_purge(&u->rcvq, &s->pool);
 	u->used = false;
 	s->udp.count--;
-	stack_forget_udp_events(s, sock);
+	stack_forget_events(s, STACK_EV_UDP_ALL, sock);
 }
 
 int udp_socket_set_tos_ttl(struct stack *s, int sock, uint8_t tos, uint8_t ttl)

@@ -5,8 +5,9 @@
  * frames moved between them by pump() until neither has any. Each test
  * attaches cookies to sockets, connections and listeners and checks the
  * events that come out: the cookie of their socket as it is when the
- * event is popped, NULL once the caller has let go of the socket (a
- * closed UDP socket's events are dropped).
+ * event is popped, NULL once the caller has let go of the socket, and
+ * none at all once its id is free for another (a closed UDP socket or
+ * listener, a connection gone from the table).
  */
 #include "harness.h"
 
@@ -160,11 +161,63 @@ START_TEST(test_tcp_event_after_close_carries_null)
 	ca = tcp_connect(a, T0, 0, 0, PEER_ADDR, 80, NULL);
 	ck_assert_int_eq(tcp_set_user(a, ca, &cookie), 0);
 	pump(a, b, T0);
-	tcp_abort(a, T0, ca); /* CONNECTED is still queued */
+	/* Closed by the caller: the connection stays (it finishes as an
+	 * orphan) but is the caller's no more; CONNECTED is still queued
+	 * and carries NULL. */
+	tcp_close(a, T0, ca);
 	ev = pop_type(a, STACK_EV_TCP_CONNECTED);
 	ck_assert_ptr_null(ev.user);
 	/* Nor can a cookie be set on a connection let go of. */
 	ck_assert_int_eq(tcp_set_user(a, ca, &cookie), -EBADF);
+	stack_free(a);
+	stack_free(b);
+}
+END_TEST
+
+START_TEST(test_tcp_events_of_a_freed_id_are_dropped)
+{
+	struct stack_limits lim;
+	struct stack *a, *b = peer_stack();
+	int old_cookie, new_cookie, listener, ca, cn, seen = 0;
+	struct stack_event ev;
+
+	stack_limits_default(&lim);
+	lim.tcp_conns_max = 2; /* ids 0 and 1: the next id is easy to tell */
+	a = t_stack_lim(&lim);
+	listener = tcp_listen(b, 0, 80, 8, NULL);
+	ck_assert_int_ge(listener, 0);
+	ca = tcp_connect(a, T0, 0, 0, PEER_ADDR, 80, NULL);
+	ck_assert_int_eq(tcp_set_user(a, ca, &old_cookie), 0);
+	pump(a, b, T0);
+	/* CONNECTED is queued; the abort frees the id, and a connection
+	 * made next is given it again: it must not get the old one's
+	 * event, with its own cookie on it. */
+	tcp_abort(a, T0, ca);
+	ck_assert_int_ge(tcp_connect(a, T0, 0, 0, PEER_ADDR, 80, NULL), 0);
+	cn = tcp_connect(a, T0, 0, 0, PEER_ADDR, 80, NULL);
+	ck_assert_int_eq(cn, ca);
+	ck_assert_int_eq(tcp_set_user(a, cn, &new_cookie), 0);
+	while (stack_pop_event(a, &ev))
+		ck_assert(ev.type != STACK_EV_TCP_CONNECTED);
+	pump(a, b, T0);
+	while (stack_pop_event(a, &ev)) {
+		if (ev.type == STACK_EV_TCP_CONNECTED && ev.sock == cn) {
+			ck_assert_ptr_eq(ev.user, &new_cookie);
+			seen++;
+		}
+	}
+	ck_assert_int_eq(seen, 1);
+
+	/* A listener closed with ACCEPTABLE queued: a new listener given
+	 * its id does not get it. */
+	tcp_abort(a, T0, ca);
+	ca = tcp_connect(a, T0, 0, 0, PEER_ADDR, 80, NULL);
+	ck_assert_int_ge(ca, 0);
+	pump(a, b, T0);
+	tcp_listen_close(b, T0, listener);
+	ck_assert_int_eq(tcp_listen(b, 0, 81, 8, NULL), listener);
+	while (stack_pop_event(b, &ev))
+		ck_assert(ev.type != STACK_EV_TCP_ACCEPTABLE);
 	stack_free(a);
 	stack_free(b);
 }
@@ -194,6 +247,7 @@ int main(void)
 	tcase_add_test(tc,
 		       test_tcp_listener_and_connections_carry_their_cookies);
 	tcase_add_test(tc, test_tcp_event_after_close_carries_null);
+	tcase_add_test(tc, test_tcp_events_of_a_freed_id_are_dropped);
 	tcase_add_test(tc, test_set_user_on_a_bad_id_is_ebadf);
 	suite_add_tcase(s, tc);
 	return t_run(s);
