@@ -134,7 +134,10 @@
  * connection is established or failed, and getsockopt(SO_ERROR) then
  * gives 0 or ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH (once:
  * read, it is cleared, as Linux clears sk_err). Errors that come at
- * once (ENETUNREACH, EADDRINUSE, EMFILE) are connect()'s own. A daemon
+ * once (ENETUNREACH, EADDRINUSE, EMFILE) are connect()'s own. The
+ * next connect() after a failure gives the error (ECONNABORTED when
+ * SO_ERROR took it) and puts a new placeholder in (the daemon's
+ * descriptor is spent): the socket may connect again, as Linux's. A daemon
  * that cannot be reached or whose control connection broke is
  * ENETDOWN, as an interface that went down.
  *
@@ -772,6 +775,29 @@ static int connect_settle(int fd, struct usock *s)
 	return err;
 }
 
+/* Gives socket fd (entry *s) whose connect failed a new placeholder:
+ * as Linux's, once connect() has reported the failure, the socket is
+ * unconnected again and may connect anew. Returns 0 or -1 with errno. */
+static int renew(int fd, struct usock *s)
+{
+	int uflags, dflags, nfd;
+
+	fd_flags(fd, &uflags, &dflags);
+	nfd =
+	    real_socket(AF_INET, SOCK_STREAM | (uflags ? SOCK_NONBLOCK : 0), 0);
+	if (nfd < 0)
+		return -1;
+	if (replace(fd, nfd, dflags, s) < 0)
+		return -1;
+	s->state = USOCK_PENDING;
+	s->id = -1;
+	s->connect_error = 0;
+	s->error_taken = false;
+	if (!s->bound)
+		s->local = make_sin((struct in_addr){INADDR_ANY}, 0);
+	return table_store(fd, s) ? fail_with(ENOMEM) : 0;
+}
+
 int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 {
 	const struct sockaddr_in *sin = SIN(arg);
@@ -790,17 +816,20 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 		if (s.state == USOCK_CONNECTING)
 			return fail_with(EALREADY);
 		if (err) {
-			s.state = USOCK_FAILED;
-			s.connect_error = 0;
-			table_store(fd, &s);
+			if (renew(fd, &s) < 0)
+				return -1;
 			return fail_with(err);
 		}
 		return fail_with(EISCONN);
 	case USOCK_CONNECTED:
 		return fail_with(EISCONN);
 	case USOCK_FAILED:
-		/* Linux would connect again; the descriptor is spent here. */
-		return fail_with(ECONNABORTED);
+		/* As Linux: the error if SO_ERROR did not take it, else
+		 * ECONNABORTED; unconnected after, to connect anew. */
+		err = s.connect_error ? s.connect_error : ECONNABORTED;
+		if (renew(fd, &s) < 0)
+			return -1;
+		return fail_with(err);
 	case USOCK_LISTENING:
 		return fail_with(EISCONN);
 	}

@@ -24,7 +24,8 @@
 #   6. the control path's errors (bind twice, listen twice, connect on a
 #      listener, shutdown before connect, accept on a connection, default
 #      option values, SO_RCVTIMEO and SO_SNDTIMEO kept across listen()
-#      and connect(), accept() timing out...) are the kernel's.
+#      and connect(), accept() timing out, connect() again after a
+#      refusal...) are the kernel's.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=SCRIPTDIR/tcp_lib.sh

@@ -40,7 +40,8 @@ kernel socket, so that the test can compare the two outputs.
                        shutdown before connect, accept on a connection,
                        default option values; SO_RCVTIMEO and SO_SNDTIMEO
                        kept across listen() and connect(), an accept()
-                       that times out
+                       that times out; a connect() again after one was
+                       refused
 """
 import errno
 import os
@@ -336,7 +337,15 @@ def semantics(addr, port):
     s.close()
     c = socket.socket()
     c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
-    c.connect((addr, int(port)))
+    c.setblocking(False)
+    try_("connect closed port", lambda: c.connect((addr, 9)))
+    select.select([], [c], [], 10)
+    try_("SO_ERROR refused", lambda: name(c.getsockopt(socket.SOL_SOCKET,
+                                                       socket.SO_ERROR)))
+    try_("getpeername refused", lambda: c.getpeername())
+    c.setblocking(True)
+    try_("connect after refused", lambda: c.connect((addr, int(port))))
+    try_("connect anew", lambda: c.connect((addr, int(port))))
     try_("SO_SNDTIMEO connection", lambda: c.getsockopt(
         socket.SOL_SOCKET, socket.SO_SNDTIMEO, 16) == tv)
     try_("connect again", lambda: c.connect((addr, int(port))))
