@@ -11,11 +11,11 @@
  * poll, select, epoll, fcntl(F_SETFL) and ioctl(FIONREAD): what is
  * interposed is the control path (socket, bind, listen, accept,
  * accept4, connect, getsockname, getpeername, getsockopt, setsockopt,
- * close, dup, dup2, dup3, fcntl's F_DUPFD, epoll_ctl before connect or
- * listen), the names (getaddrinfo, freeaddrinfo, gethostbyname,
- * gethostbyname2 and their _r forms; getnameinfo, gethostbyaddr and its
- * _r form, which look nothing up), the reads (only to look for a failure
- * first, below) and exec (to carry the table). Each reaches the C
+ * shutdown of a listener, close, dup, dup2, dup3, fcntl's F_DUPFD,
+ * epoll_ctl before connect or listen), the names (getaddrinfo, freeaddrinfo,
+ * gethostbyname, gethostbyname2 and their _r forms; getnameinfo, gethostbyaddr
+ * and its _r form, which look nothing up), the reads (only to look for a
+ * failure first, below) and exec (to carry the table). Each reaches the C
  * library's own function with dlsym(RTLD_NEXT) for what is not ours.
  *
  * A descriptor before the daemon knows it. socket(AF_INET,
@@ -220,6 +220,7 @@ static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
 static int (*real_getpeername)(int, struct sockaddr *, socklen_t *);
 static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
 static int (*real_close)(int);
+static int (*real_shutdown)(int, int);
 static int (*real_epoll_ctl)(int, int, int, struct epoll_event *);
 static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
@@ -286,6 +287,7 @@ __attribute__((constructor)) static void preload_init(void)
 	real_getsockopt = next_symbol("getsockopt");
 	real_setsockopt = next_symbol("setsockopt");
 	real_close = next_symbol("close");
+	real_shutdown = next_symbol("shutdown");
 	real_epoll_ctl = next_symbol("epoll_ctl");
 	real_dup = next_symbol("dup");
 	real_dup2 = next_symbol("dup2");
@@ -503,6 +505,7 @@ int bind(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 		return ret;
 	}
 	s.bound = true;
+	s.port_chosen = sin->sin_port != 0;
 	s.local = *sin;
 	s.local.sin_family = AF_INET;
 	return table_store(fd, &s) ? fail_with(ENOMEM) : 0;
@@ -775,6 +778,22 @@ static int connect_settle(int fd, struct usock *s)
 	return err;
 }
 
+/* Makes entry *s of descriptor fd, now a new placeholder, unconnected
+ * as Linux's socket is after a failed connect or a listener's
+ * shutdown: it keeps the address bind() gave, and the port only when
+ * bind() chose one (an ephemeral port is given up). Returns 0 or -1
+ * with errno ENOMEM. */
+static int unconnect(int fd, struct usock *s)
+{
+	s->state = USOCK_PENDING;
+	s->id = -1;
+	if (!s->bound)
+		s->local = make_sin((struct in_addr){INADDR_ANY}, 0);
+	else if (!s->port_chosen)
+		s->local.sin_port = 0;
+	return table_store(fd, s) ? fail_with(ENOMEM) : 0;
+}
+
 /* Gives socket fd (entry *s) whose connect failed a new placeholder:
  * as Linux's, once connect() has reported the failure, the socket is
  * unconnected again and may connect anew. Returns 0 or -1 with errno. */
@@ -789,13 +808,9 @@ static int renew(int fd, struct usock *s)
 		return -1;
 	if (replace(fd, nfd, dflags, s) < 0)
 		return -1;
-	s->state = USOCK_PENDING;
-	s->id = -1;
 	s->connect_error = 0;
 	s->error_taken = false;
-	if (!s->bound)
-		s->local = make_sin((struct in_addr){INADDR_ANY}, 0);
-	return table_store(fd, s) ? fail_with(ENOMEM) : 0;
+	return unconnect(fd, s);
 }
 
 int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
@@ -865,6 +880,39 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 	if (table_store(fd, &s))
 		return fail_with(ENOMEM);
 	return uflags ? fail_with(EINPROGRESS) : 0;
+}
+
+/* ---- shutdown ---------------------------------------------------------- */
+
+/*
+ * shutdown() of a listener is Linux's: SHUT_WR does nothing, SHUT_RD
+ * and SHUT_RDWR stop the listening - the socket is unconnected again
+ * (unconnect()), and may listen anew (accept() meanwhile gives
+ * EINVAL). The daemon's listener closes with its descriptor, so
+ * a copy in another process (fork) goes on listening there, where
+ * Linux would stop it for all. Other sockets' shutdown() is the real
+ * socket's: the placeholder's (ENOTCONN) or the connection's.
+ */
+int shutdown(int fd, int how)
+{
+	struct usock s;
+	int uflags, dflags, nfd;
+
+	if (!table_lookup(fd, &s) || s.state != USOCK_LISTENING)
+		return real_shutdown(fd, how);
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return fail_with(EINVAL);
+	if (how == SHUT_WR)
+		return 0;
+	fd_flags(fd, &uflags, &dflags);
+	nfd =
+	    real_socket(AF_INET, SOCK_STREAM | (uflags ? SOCK_NONBLOCK : 0), 0);
+	if (nfd < 0)
+		return -1;
+	if (replace(fd, nfd, dflags, &s) < 0)
+		return -1;
+	s.late_set = 0;
+	return unconnect(fd, &s);
 }
 
 /* ---- names of a socket ----------------------------------------------- */

@@ -48,7 +48,8 @@ enum usock_state {
 
 struct usock {
 	enum usock_state state;
-	bool bound; /* bind() recorded local */
+	bool bound;	  /* bind() recorded local */
+	bool port_chosen; /* ... with a port other than 0 */
 	struct sockaddr_in local, remote;
 	struct utcp_tcp_opts opts; /* setsockopt() before connect/listen */
 	bool reuseaddr, reuseport;

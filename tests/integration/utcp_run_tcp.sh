@@ -25,7 +25,7 @@
 #      listener, shutdown before connect, accept on a connection, default
 #      option values, SO_RCVTIMEO and SO_SNDTIMEO kept across listen()
 #      and connect(), accept() timing out, connect() again after a
-#      refusal...) are the kernel's.
+#      refusal, shutdown() of a listener...) are the kernel's.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=SCRIPTDIR/tcp_lib.sh

@@ -41,7 +41,7 @@ kernel socket, so that the test can compare the two outputs.
                        default option values; SO_RCVTIMEO and SO_SNDTIMEO
                        kept across listen() and connect(), an accept()
                        that times out; a connect() again after one was
-                       refused
+                       refused; shutdown() of a listener
 """
 import errno
 import os
@@ -334,6 +334,17 @@ def semantics(addr, port):
     try_("getpeername listener", lambda: s.getpeername())
     try_("bind listener", lambda: s.bind(("0.0.0.0", 0)))
     try_("connect listener", lambda: s.connect((addr, int(port))))
+    try_("shutdown listener SHUT_WR", lambda: s.shutdown(socket.SHUT_WR))
+    try_("SO_ACCEPTCONN still", lambda: s.getsockopt(socket.SOL_SOCKET,
+                                                     socket.SO_ACCEPTCONN))
+    try_("shutdown listener", lambda: s.shutdown(socket.SHUT_RDWR))
+    try_("accept after shutdown", lambda: s.accept())
+    try_("SO_ACCEPTCONN after shutdown", lambda: s.getsockopt(
+        socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
+    try_("shutdown again", lambda: s.shutdown(socket.SHUT_RDWR))
+    try_("listen after shutdown", lambda: s.listen(1))
+    try_("SO_ACCEPTCONN listening again", lambda: s.getsockopt(
+        socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
     s.close()
     c = socket.socket()
     c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
