@@ -11,9 +11,9 @@
 #      received counted; a short length gets the prefix.
 #   3. SO_LINGER (1, 10): close() returns once the data (1 MiB) and the
 #      FIN are acknowledged - the peer has them all when it is asked
-#      after - on a blocking and on a non-blocking socket; with (1, 1)
-#      on a connection whose peer never reads, close() waits the second
-#      and succeeds.
+#      after - on a blocking and on a non-blocking socket; with (1, 0)
+#      it resets the connection; with (1, 1) on a connection whose peer
+#      never reads, close() waits the second and succeeds.
 #   4. epoll: a socket added before connect() sees the connection made
 #      and the answer; a socket added before listen() sees the
 #      connection to accept (which has the TCP_NODELAY the listener was
@@ -100,6 +100,12 @@ for mode in block nonblock; do
 		fail "linger $mode: status $?: $out"
 	[[ $out == $'linger (1, 10)\n1048576 eof' ]] || fail "linger $mode: ${out//$'\n'/ }"
 done
+out=$(app lingerreset "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" 2>&1) ||
+	fail "lingerreset: status $?: $out"
+want=$(kernel lingerreset "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" 2>&1) ||
+	fail "lingerreset on the kernel: status $?: $want"
+[[ $want == reset && $out == "$want" ]] ||
+	fail "lingerreset: ${out//$'\n'/ }, the kernel's: ${want//$'\n'/ }"
 serve sink
 out=$(app lingerwait "$KERNEL_IP" "$(cat "$TMP/sink.port")" 2>&1) ||
 	fail "lingerwait: status $?: $out"

@@ -9,7 +9,7 @@ kernel socket, so that the test can compare the two outputs.
                        connection and reads it as it comes; when a second
                        connection says "check", drains the first without
                        waiting and answers "BYTES eof" (everything and
-                       the FIN were there) or "BYTES open"
+                       the FIN were there), "BYTES open" or "BYTES reset"
   sink PORTFILE        the kernel's side of "lingerwait": accepts, with a
                        small receive buffer, and never reads
   inheritopts ADDR PORT   connects, forks: the child sets TCP_NODELAY,
@@ -25,6 +25,8 @@ kernel socket, so that the test can compare the two outputs.
   linger ADDR PORT MODE   sends 1 MiB with SO_LINGER (1, 10) and closes
                        (MODE block or nonblock), then asks lingerpeer
                        whether all of it and the FIN had arrived
+  lingerreset ADDR PORT   sends 1000 bytes, closes with SO_LINGER (1, 0):
+                       lingerpeer's side is reset
   lingerwait ADDR PORT    fills the connection to sink, closes with
                        SO_LINGER (1, 1) on a non-blocking socket: close
                        waits the second, and succeeds
@@ -94,24 +96,30 @@ def lingerpeer(portfile):
     while True:
         data, _ = ls.accept()
         data.setblocking(False)
-        total, eof, check = 0, False, None
+        total, state, check = 0, "open", None
+
+        def drain():
+            nonlocal total, state
+            try:
+                while state == "open":
+                    b = data.recv(1 << 16)
+                    total += len(b)
+                    state = "open" if b else "eof"
+            except BlockingIOError:
+                pass
+            except ConnectionResetError:
+                state = "reset"
+
         while check is None:
-            r, _, _ = select.select([data, ls] if not eof else [ls], [], [])
-            if data in r and not eof:
-                b = data.recv(1 << 16)
-                total += len(b)
-                eof = not b
+            r, _, _ = select.select(
+                [data, ls] if state == "open" else [ls], [], [])
+            if data in r:
+                drain()
             if ls in r:
                 check, _ = ls.accept()
         check.makefile("rb").readline()
-        try:
-            while not eof:
-                b = data.recv(1 << 16)
-                total += len(b)
-                eof = not b
-        except BlockingIOError:
-            pass
-        check.sendall(f"{total} {'eof' if eof else 'open'}\n".encode())
+        drain()
+        check.sendall(f"{total} {state}\n".encode())
         check.close()
         data.close()
 
@@ -223,6 +231,15 @@ def linger(addr, port, mode):
     s.close()
     with socket.create_connection((addr, int(port))) as c:
         print(exchange(c, "check"))
+
+
+def lingerreset(addr, port):
+    s = socket.create_connection((addr, int(port)))
+    s.sendall(b"x" * 1000)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    with socket.create_connection((addr, int(port))) as c:
+        print(exchange(c, "check").split()[1])
 
 
 def lingerwait(addr, port):
@@ -378,6 +395,6 @@ if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"echo": echo, "lingerpeer": lingerpeer, "sink": sink,
      "inheritopts": inheritopts, "forkuse": forkuse, "tcpinfo": tcpinfo,
-     "linger": linger, "lingerwait": lingerwait,
+     "linger": linger, "lingerwait": lingerwait, "lingerreset": lingerreset,
      "epollclient": epollclient, "epollserver": epollserver,
      "names": names, "semantics": semantics}[cmd](*args)
