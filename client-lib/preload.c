@@ -794,9 +794,10 @@ static int unconnect(int fd, struct usock *s)
 	return table_store(fd, s) ? fail_with(ENOMEM) : 0;
 }
 
-/* Gives socket fd (entry *s) whose connect failed a new placeholder:
- * as Linux's, once connect() has reported the failure, the socket is
- * unconnected again and may connect anew. Returns 0 or -1 with errno. */
+/* Gives socket fd (entry *s) a new placeholder, unconnected: as
+ * Linux's once connect() has reported a failure (it may connect anew),
+ * or after a listener's shutdown (it may listen anew). Returns 0 or -1
+ * with errno. */
 static int renew(int fd, struct usock *s)
 {
 	int uflags, dflags, nfd;
@@ -887,16 +888,15 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 /*
  * shutdown() of a listener is Linux's: SHUT_WR does nothing, SHUT_RD
  * and SHUT_RDWR stop the listening - the socket is unconnected again
- * (unconnect()), and may listen anew (accept() meanwhile gives
- * EINVAL). The daemon's listener closes with its descriptor, so
- * a copy in another process (fork) goes on listening there, where
- * Linux would stop it for all. Other sockets' shutdown() is the real
- * socket's: the placeholder's (ENOTCONN) or the connection's.
+ * (renew()), and may listen anew (accept() meanwhile gives EINVAL). The
+ * daemon's listener closes with its descriptor, so a copy in another process
+ * (fork) goes on listening there, where Linux would stop it for all. Other
+ * sockets' shutdown() is the real socket's: the placeholder's (ENOTCONN) or the
+ * connection's.
  */
 int shutdown(int fd, int how)
 {
 	struct usock s;
-	int uflags, dflags, nfd;
 
 	if (!table_lookup(fd, &s) || s.state != USOCK_LISTENING)
 		return real_shutdown(fd, how);
@@ -904,15 +904,8 @@ int shutdown(int fd, int how)
 		return fail_with(EINVAL);
 	if (how == SHUT_WR)
 		return 0;
-	fd_flags(fd, &uflags, &dflags);
-	nfd =
-	    real_socket(AF_INET, SOCK_STREAM | (uflags ? SOCK_NONBLOCK : 0), 0);
-	if (nfd < 0)
-		return -1;
-	if (replace(fd, nfd, dflags, &s) < 0)
-		return -1;
 	s.late_set = 0;
-	return unconnect(fd, &s);
+	return renew(fd, &s);
 }
 
 /* ---- names of a socket ----------------------------------------------- */
