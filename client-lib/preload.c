@@ -722,6 +722,7 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 	if (s.late_set)
 		late_options(&s, info.id, cfd);
 	c.fd_opts = s.fd_opts;
+	c.opts_unknown = s.opts_unknown; /* the listener's were not carried */
 	c.id = info.id;
 	c.local = make_sin(info.local_addr, info.local_port);
 	c.remote = make_sin(info.remote_addr, info.remote_port);
@@ -1414,6 +1415,44 @@ static bool other_copy(int fd, int id)
 	return found;
 }
 
+/* Whether connection fd (entry *s) has SO_LINGER on with a time: as
+ * recorded, or, for one inherited across exec (its options were not
+ * carried), as the daemon says. */
+static bool lingers(int fd, const struct usock *s)
+{
+	struct utcp_tcp_opts o;
+	struct utcp *u;
+	int err;
+
+	if (!s->opts_unknown)
+		return (s->opts.set & UTCP_TCP_OPT_LINGER) && s->opts.linger &&
+		       s->opts.linger_s > 0;
+	u = get_handle(&err);
+	return u && utcp_tcp_getopt_fd(u, s->id, fd, &o) == 0 && o.linger &&
+	       o.linger_s > 0;
+}
+
+/* Closes connection id's descriptor fd in utcp_tcp_close(), on a
+ * control connection of its own so that the wait does not hold other
+ * threads' requests (on the process's when none can be opened). */
+static void linger_close(int fd, int id)
+{
+	struct utcp *own, *u;
+	int err;
+
+	own = utcp_open(NULL, &err);
+	u = own ? own : get_handle(&err);
+	if (!u) {
+		real_close(fd);
+		return;
+	}
+	err = utcp_tcp_close(u, id, fd); /* closes fd in any case */
+	if (own)
+		utcp_close(own);
+	else if (err && err != -EBADF)
+		control_errno(u, err);
+}
+
 /* The last close() of a connection with SO_LINGER on and a time waits,
  * as Linux's, until its data and FIN are acknowledged or the time has
  * passed (also on a non-blocking socket, as Linux), and succeeds
@@ -1422,21 +1461,13 @@ static bool other_copy(int fd, int id)
 int close(int fd)
 {
 	struct usock s;
-	struct utcp *u;
 	bool ours = table_lookup(fd, &s);
-	int err;
 
 	table_forget(fd);
-	if (!ours || s.state != USOCK_CONNECTED ||
-	    !(s.opts.set & UTCP_TCP_OPT_LINGER) || !s.opts.linger ||
-	    s.opts.linger_s == 0 || other_copy(fd, s.id))
+	if (!ours || s.state != USOCK_CONNECTED || !lingers(fd, &s) ||
+	    other_copy(fd, s.id))
 		return real_close(fd);
-	u = get_handle(&err);
-	if (!u)
-		return real_close(fd);
-	err = utcp_tcp_close(u, s.id, fd); /* closes fd in any case */
-	if (err && err != -EBADF)
-		control_errno(u, err);
+	linger_close(fd, s.id);
 	return 0;
 }
 

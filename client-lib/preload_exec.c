@@ -94,6 +94,7 @@ static void inherit_table(void)
 		s.remote.sin_port = htons((uint16_t)rport);
 		s.bound = s.state == USOCK_PENDING && lport != 0;
 		s.port_chosen = s.bound;
+		s.opts_unknown = true;
 		table_store((int)fd, &s);
 	}
 	unsetenv(PRELOAD_FDS_ENV);

@@ -4,16 +4,20 @@
 # the same code where the outputs can be the same). The programs run in
 # a namespace of their own with nothing but loopback, so whatever works,
 # worked through the daemon.
-#   1. a child that forks after connecting talks on the connection,
-#      then the parent does.
+#   1. options on a connection inherited across fork: the child sets
+#      TCP_NODELAY, SO_KEEPALIVE and TCP_KEEPIDLE and reads them back,
+#      the parent sees them; a child that forks after connecting talks
+#      on the connection, then the parent does.
 #   2. TCP_INFO: CLOSE before connect, LISTEN on a listener; on a
 #      connection ESTABLISHED with RTO, MSS, RTT, cwnd set and the bytes
 #      received counted; a short length gets the prefix.
-#   3. SO_LINGER (1, 10): close() returns once the data (1 MiB) and the
-#      FIN are acknowledged - the peer has them all when it is asked
-#      after - on a blocking and on a non-blocking socket; with (1, 0)
-#      it resets the connection; with (1, 1) on a connection whose peer
-#      never reads, close() waits the second and succeeds.
+#   3. SO_LINGER (1, 10): close() returns once the data (300 KiB, which
+#      the peer reads slowly) and the FIN are acknowledged - the peer has
+#      them all when it is asked after - on a blocking and on a non-blocking socket; with (1, 0)
+#      it resets the connection; set before exec, the new program reads
+#      it (and TCP_NODELAY), sets SO_KEEPALIVE, and its close() waits;
+#      with (1, 1) on a connection whose peer never reads, close() waits
+#      the second and succeeds.
 #   4. epoll: a socket added before connect() sees the connection made
 #      and the answer; a socket added before listen() sees the
 #      connection to accept (which has the TCP_NODELAY the listener was
@@ -73,7 +77,12 @@ serve() {
 serve echo
 ECHO=$(cat "$TMP/echo.port")
 
-say "1. a child that forks after connecting"
+say "1. options on a connection inherited across fork; a child that forks after connecting"
+out=$(app inheritopts "$KERNEL_IP" "$ECHO" 2>&1) || fail "inheritopts: status $?: $out"
+want=$(kernel inheritopts "$KERNEL_IP" "$ECHO" 2>&1) || fail "inheritopts on the kernel: $want"
+[[ $want == $'before 0 0 7200\nchild 1 1 42\nparent 1 1 42\nSTILL' ]] ||
+	fail "inheritopts on the kernel: ${want//$'\n'/ }"
+[[ $out == "$want" ]] || fail "inheritopts: ${out//$'\n'/ }, the kernel's: ${want//$'\n'/ }"
 out=$(app forkuse "$KERNEL_IP" "$ECHO" 2>&1) || fail "forkuse: status $?: $out"
 [[ $out == $'child FROM CHILD\nparent FROM PARENT' ]] || fail "forkuse: ${out//$'\n'/ }"
 
@@ -98,7 +107,7 @@ serve lingerpeer
 for mode in block nonblock; do
 	out=$(app linger "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" $mode 2>&1) ||
 		fail "linger $mode: status $?: $out"
-	[[ $out == $'linger (1, 10)\n1048576 eof' ]] || fail "linger $mode: ${out//$'\n'/ }"
+	[[ $out == $'linger (1, 10)\n307200 eof' ]] || fail "linger $mode: ${out//$'\n'/ }"
 done
 out=$(app lingerreset "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" 2>&1) ||
 	fail "lingerreset: status $?: $out"
@@ -106,6 +115,12 @@ want=$(kernel lingerreset "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" 2>&1) ||
 	fail "lingerreset on the kernel: status $?: $want"
 [[ $want == reset && $out == "$want" ]] ||
 	fail "lingerreset: ${out//$'\n'/ }, the kernel's: ${want//$'\n'/ }"
+out=$(app execopts "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" 2>&1) ||
+	fail "execopts: status $?: $out"
+want=$(kernel execopts "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" 2>&1) ||
+	fail "execopts on the kernel: status $?: $want"
+[[ $want == $'nodelay 1\nlinger (1, 10)\nkeepalive 1\n307200 eof' && $out == "$want" ]] ||
+	fail "execopts: ${out//$'\n'/ }, the kernel's: ${want//$'\n'/ }"
 serve sink
 out=$(app lingerwait "$KERNEL_IP" "$(cat "$TMP/sink.port")" 2>&1) ||
 	fail "lingerwait: status $?: $out"

@@ -6,7 +6,8 @@ kernel socket, so that the test can compare the two outputs.
   echo PORTFILE        the kernel's side: answers each line upper-cased
                        on every connection, until killed; port in PORTFILE
   lingerpeer PORTFILE  the kernel's side of "linger": accepts a data
-                       connection and reads it as it comes; when a second
+                       connection and reads it slowly (a small receive
+                       buffer, 4 KiB each 5 ms at most); when a second
                        connection says "check", drains the first without
                        waiting and answers "BYTES eof" (everything and
                        the FIN were there), "BYTES open" or "BYTES reset"
@@ -16,13 +17,20 @@ kernel socket, so that the test can compare the two outputs.
                        SO_KEEPALIVE and TCP_KEEPIDLE on the parent's
                        connection and reads them back; then the parent
                        reads them
+  execopts ADDR PORT   connects to lingerpeer, sets TCP_NODELAY and
+                       SO_LINGER (1, 10), executes itself ("execopts2"):
+                       the new program reads them, sets SO_KEEPALIVE,
+                       sends 300 KiB and closes (which waits), then asks
+                       lingerpeer whether all of it and the FIN arrived
   forkuse ADDR PORT    connects, forks: the child talks on the
                        connection, then the parent does
   tcpinfo ADDR PORT    TCP_INFO of a socket before connect, of a listener,
                        and of a connection after an exchange (state,
                        which figures are set, bytes received), with a
                        short length too
-  linger ADDR PORT MODE   sends 1 MiB with SO_LINGER (1, 10) and closes
+  linger ADDR PORT MODE   sends 300 KiB (all in the send buffer: without
+                       the wait, close() would return long before the peer
+                       has read it) with SO_LINGER (1, 10) and closes
                        (MODE block or nonblock), then asks lingerpeer
                        whether all of it and the FIN had arrived
   lingerreset ADDR PORT   sends 1000 bytes, closes with SO_LINGER (1, 0):
@@ -90,6 +98,7 @@ def echo(portfile):
 def lingerpeer(portfile):
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     ls.bind(("0.0.0.0", 0))
     ls.listen(4)
     write_port(portfile, ls.getsockname()[1])
@@ -98,13 +107,14 @@ def lingerpeer(portfile):
         data.setblocking(False)
         total, state, check = 0, "open", None
 
-        def drain():
+        def drain(most):
             nonlocal total, state
             try:
-                while state == "open":
-                    b = data.recv(1 << 16)
+                while state == "open" and most > 0:
+                    b = data.recv(4096)
                     total += len(b)
                     state = "open" if b else "eof"
+                    most -= 1
             except BlockingIOError:
                 pass
             except ConnectionResetError:
@@ -114,11 +124,12 @@ def lingerpeer(portfile):
             r, _, _ = select.select(
                 [data, ls] if state == "open" else [ls], [], [])
             if data in r:
-                drain()
+                drain(1)
+                time.sleep(0.005)  # slowly: 300 KiB take 0.37 s at least
             if ls in r:
                 check, _ = ls.accept()
         check.makefile("rb").readline()
-        drain()
+        drain(1 << 30)
         check.sendall(f"{total} {state}\n".encode())
         check.close()
         data.close()
@@ -173,6 +184,29 @@ def inheritopts(addr, port):
     sys.exit(0 if status == 0 else 1)
 
 
+def execopts(addr, port):
+    s = socket.create_connection((addr, int(port)))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)  # all of it
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 10))
+    os.set_inheritable(s.fileno(), True)
+    os.execv(sys.executable, [sys.executable, __file__, "execopts2",
+                              str(s.fileno()), addr, port])
+
+
+def execopts2(fd, addr, port):
+    s = socket.socket(fileno=int(fd))
+    print("nodelay", s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+    print("linger", struct.unpack("ii", s.getsockopt(
+        socket.SOL_SOCKET, socket.SO_LINGER, 8)))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    print("keepalive", s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE))
+    s.sendall(os.urandom(300 << 10))
+    s.close()
+    with socket.create_connection((addr, int(port))) as c:
+        print(exchange(c, "check"))
+
+
 def forkuse(addr, port):
     s = socket.create_connection((addr, int(port)))
     pid = os.fork()
@@ -222,10 +256,11 @@ def tcpinfo(addr, port):
 
 def linger(addr, port, mode):
     s = socket.create_connection((addr, int(port)))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)  # all of it
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 10))
     print("linger", struct.unpack("ii", s.getsockopt(
         socket.SOL_SOCKET, socket.SO_LINGER, 8)))
-    s.sendall(os.urandom(1 << 20))
+    s.sendall(os.urandom(300 << 10))
     if mode == "nonblock":
         s.setblocking(False)
     s.close()
@@ -395,6 +430,7 @@ if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"echo": echo, "lingerpeer": lingerpeer, "sink": sink,
      "inheritopts": inheritopts, "forkuse": forkuse, "tcpinfo": tcpinfo,
+     "execopts": execopts, "execopts2": execopts2,
      "linger": linger, "lingerwait": lingerwait, "lingerreset": lingerreset,
      "epollclient": epollclient, "epollserver": epollserver,
      "names": names, "semantics": semantics}[cmd](*args)
