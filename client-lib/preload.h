@@ -4,8 +4,9 @@
  * preload.c's comment is the theory of operation of the whole library:
  * the descriptor table, the control connection, fork and exec. The
  * parts are preload.c (the control path of TCP sockets, the table, the
- * control connection), preload_names.c (getaddrinfo and gethostbyname)
- * and preload_exec.c (exec and posix_spawn carrying the table). Nothing
+ * control connection), preload_names.c (getaddrinfo and gethostbyname;
+ * getnameinfo and gethostbyaddr), preload_exec.c (exec and posix_spawn
+ * carrying the table) and preload_tcpinfo.c (TCP_INFO). Nothing
  * declared here is exported from the library: only the interposed C
  * library functions are.
  */
