@@ -1,22 +1,25 @@
 /*
  * preload.c - utcp-run's LD_PRELOAD layer: an unmodified program's
- * IPv4 TCP sockets and name lookups go through utcpd (utcp-run(1))
+ * IPv4 TCP and UDP sockets and name lookups go through utcpd (utcp-run(1))
  *
  * Theory of operation
  *
  * utcpd's sockets are real descriptors (docs/design.md, "The data
  * path"): a TCP connection is one end of an AF_UNIX stream pair, a
- * listener a SEQPACKET pair over which accepted connections arrive. So
- * the data moves with the C library's own read, write, send, recv,
- * poll, select, epoll, fcntl(F_SETFL) and ioctl(FIONREAD): what is
- * interposed is the control path (socket, bind, listen, accept,
- * accept4, connect, getsockname, getpeername, getsockopt, setsockopt,
- * shutdown of a listener, close, dup, dup2, dup3, fcntl's F_DUPFD,
- * epoll_ctl before connect or listen), the names (getaddrinfo, freeaddrinfo,
- * gethostbyname, gethostbyname2 and their _r forms; getnameinfo, gethostbyaddr
- * and its _r form, which look nothing up), the reads (only to look for a
- * failure first, below) and exec (to carry the table). Each reaches the C
- * library's own function with dlsym(RTLD_NEXT) for what is not ours.
+ * listener a SEQPACKET pair over which accepted connections arrive, a
+ * UDP socket a SEQPACKET pair carrying one datagram per packet behind a
+ * header (ipc.h). So a connection's data moves with the C library's own
+ * read, write, send, recv, poll, select, epoll, fcntl(F_SETFL) and
+ * ioctl(FIONREAD): what is interposed is the control path (socket,
+ * bind, listen, accept, accept4, connect, getsockname, getpeername,
+ * getsockopt, setsockopt, shutdown of a listener, close, dup, dup2,
+ * dup3, fcntl's F_DUPFD, epoll_ctl before connect or listen), the names
+ * (getaddrinfo, freeaddrinfo, gethostbyname, gethostbyname2 and their
+ * _r forms; getnameinfo, gethostbyaddr and its _r form, which look
+ * nothing up), the data calls (preload_io.c: a UDP socket's are
+ * translated, a connection's look for its failure first, below) and
+ * exec (to carry the table). Each reaches the C library's own function
+ * with dlsym(RTLD_NEXT) for what is not ours.
  *
  * A descriptor before the daemon knows it. socket(AF_INET,
  * SOCK_STREAM) cannot ask the daemon for anything yet: whether the
@@ -45,16 +48,16 @@
  *
  * The descriptor table. Each descriptor that is ours has an entry (its
  * state: PENDING until connect or listen, CONNECTING, CONNECTED,
- * FAILED, LISTENING; what bind and setsockopt recorded; the daemon's
- * id and both endpoints), in an array indexed by descriptor number
- * (PRELOAD_FDS_MAX; a socket whose descriptor is beyond it fails with
- * EMFILE rather than go to the kernel). One mutex guards the table and
- * is held only to copy an entry in or out, never across a call into
- * libutcp or a blocking system call: libutcp's own socket(), connect()
- * and close() come back through this layer (they are AF_UNIX or not in
- * the table, so they pass through), and a blocking connect() or
- * accept() in one thread must not stop another's. close() and dup2()
- * onto a descriptor remove its entry; dup/dup2/dup3 copy it.
+ * FAILED, LISTENING; UDP_NEW, UDP for a UDP socket; what bind and
+ * setsockopt recorded; the daemon's id and both endpoints), in an array indexed
+ * by descriptor number (PRELOAD_FDS_MAX; a socket whose descriptor is beyond it
+ * fails with EMFILE rather than go to the kernel). One mutex guards the table
+ * and is held only to copy an entry in or out, never across a call into libutcp
+ * or a blocking system call: libutcp's own socket(), connect() and close() come
+ * back through this layer (they are AF_UNIX or not in the table, so they pass
+ * through), and a blocking connect() or accept() in one thread must not stop
+ * another's. close() and dup2() onto a descriptor remove its entry;
+ * dup/dup2/dup3 copy it.
  *
  * One control connection per process (struct utcp is thread-safe),
  * opened at the first call that needs the daemon, on $UTCPD_SOCKET
@@ -86,8 +89,9 @@
  * printed in hex), replacing any that was there; the new image's
  * constructor reads it back, keeping an entry only when its descriptor
  * is still a socket of the kind the state says (an AF_UNIX stream for a
- * connection, SEQPACKET for a listener, the placeholder AF_INET stream
- * before connect or listen), and removes the variable. Options
+ * connection, SEQPACKET for a listener or a UDP socket, the placeholder
+ * AF_INET stream before connect or listen, an AF_INET datagram socket
+ * for a UDP socket not bound yet), and removes the variable. Options
  * recorded before connect or listen are not carried. The new
  * environment is built in memory from mmap(), not malloc(), since
  * execve() may be called in a vfork() child; when no descriptor is to
@@ -113,20 +117,63 @@
  * non-blocking read can still race the byte: it arrives between
  * sockatmark() and the read, which then sees the end of the stream
  * (a daemon that kept its end open until the byte was read would close
- * that race). Writes are not changed: after the failure a write fails
- * with EPIPE (and SIGPIPE where MSG_NOSIGNAL is not given), where Linux
- * gives the error first.
+ * that race). Writes on such a connection (write, writev, send,
+ * sendto, sendmsg, sendmmsg) are sent with MSG_NOSIGNAL, at the same
+ * cost; one that fails with EPIPE takes the connection's error instead
+ * (utcp_tcp_error), once, as Linux's first write after a reset gives
+ * ECONNRESET, and only after that EPIPE, with SIGPIPE raised in the
+ * calling thread unless the caller gave MSG_NOSIGNAL. The mark is
+ * cleared once a read or a write took the error. The daemon sends the
+ * urgent byte, then closes its end: a write between the two (after a
+ * poll() that saw the byte) still succeeds, its bytes dropped.
+ *
+ * UDP (preload_udp.c). socket(AF_INET, SOCK_DGRAM) makes a kernel UDP
+ * placeholder, as for TCP (state UDP_NEW): nothing can be asked of the
+ * daemon before the local address is known. bind(), connect() and the
+ * first send (an implicit bind to any:0, as Linux's autobind) open the
+ * daemon's socket with UTCP_OWN_FD - it belongs to its descriptor, so
+ * it outlives the control connection, a parent that forked, an image
+ * that exec'd - and dup3() puts it in the placeholder's place (state
+ * UDP; connected when the entry has a peer). A UDP descriptor is marked
+ * FD_MARK_UDP, and every data call on it is translated: a send adds the
+ * header (the destination, or 0:0 for the connected peer) before the
+ * caller's iovecs in one sendmsg() with MSG_NOSIGNAL, after taking a
+ * pending error at the head of the channel (as Linux's send returns
+ * sk_err); a receive reads the header into a buffer of its own and the
+ * payload into the caller's iovecs, with MSG_TRUNC to learn the
+ * datagram's whole length, and gives an error packet as the call's
+ * error. recvmmsg and sendmmsg loop over those; recvmmsg leaves an
+ * error met after some datagrams in the entry for the next call, as
+ * Linux leaves it in sk_err. A connect() on a socket that has the
+ * daemon's closes that socket (a fresh placeholder takes the number)
+ * and opens another on the same local port, connected: the daemon
+ * frees the port when it notices the channel closed, apart from the
+ * request, so EADDRINUSE is asked again for up to a second; in between
+ * another socket may take the port, datagrams queued on the old one are
+ * lost, and a copy of the descriptor (dup, or a process that forked)
+ * keeps the old socket open (the port then stays in use). connect()
+ * with AF_UNSPEC reopens the socket unconnected on its port when bind()
+ * gave it, else returns to a placeholder (Linux releases an implicit
+ * port). shutdown() is recorded, not passed to the channel (whose
+ * closed end would close the socket). Options are recorded in the
+ * entry; IP_TOS and IP_TTL go to the daemon's socket too
+ * (utcp_udp_setopt_fd, proving the socket by its descriptor, so a
+ * child's or a new image's change works). The UDP changes of state are
+ * serialized by a lock of their own, so two threads' first sends make
+ * one socket.
  *
  * What goes to the kernel. Every family but AF_INET (AF_UNIX,
  * AF_NETLINK, AF_PACKET ...) untouched; AF_INET6 too, unless
  * UTCP_RUN_IPV6=fail (utcp-run --ipv6=fail), when socket() fails with
  * EAFNOSUPPORT and says why on stderr once. AF_INET SOCK_RAW goes to
- * the kernel (ping). AF_INET SOCK_DGRAM (UDP) is not supported yet and
- * fails with EPROTONOSUPPORT and a message, rather than leak past the
- * daemon. Loopback (127.0.0.0/8): a connect() or bind() to it uses the
- * placeholder kernel socket itself, and the descriptor leaves the
- * table (it is a kernel socket from then on). A listener on INADDR_ANY
- * is the daemon's and is not reachable over the kernel's loopback.
+ * the kernel (ping), and so does SOCK_DGRAM IPPROTO_ICMP (ping's
+ * unprivileged socket); other IPv4 protocols fail with EPROTONOSUPPORT
+ * and a message, rather than leak past the daemon. Loopback
+ * (127.0.0.0/8): a connect() or bind() to it, or a UDP socket's first
+ * send there, uses the placeholder kernel socket itself, and the
+ * descriptor leaves the table (it is a kernel socket from then on). A listener
+ * on INADDR_ANY is the daemon's and is not reachable over the kernel's
+ * loopback.
  *
  * Errors are the kernel's: connect() returns EINPROGRESS for a
  * non-blocking socket, EALREADY while it is in progress, EISCONN once
@@ -169,8 +216,7 @@
  *
  * What cannot work: statically linked programs (utcp-run refuses them),
  * programs that make system calls without the C library (Go's runtime,
- * raw syscall()), io_uring's socket operations, and anything resolved
- * by a library that talks DNS itself (c-ares) - its UDP sockets fail.
+ * raw syscall()) and io_uring's socket operations.
  */
 #define _GNU_SOURCE
 /* Both fcntl and fcntl64 are defined here: the headers must not rename
@@ -203,23 +249,21 @@
 #include "preload.h"
 
 struct usock *table[PRELOAD_FDS_MAX];
-/* Set while table[fd] is a connection (or one being made) whose error
- * no read has taken. */
-static atomic_uchar read_check[PRELOAD_FDS_MAX];
+atomic_uchar fd_mark[PRELOAD_FDS_MAX];
 pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t handle_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct utcp *handle;
 
 /* The C library's functions. */
-static int (*real_socket)(int, int, int);
-static int (*real_bind)(int, const struct sockaddr *, socklen_t);
-static int (*real_connect)(int, const struct sockaddr *, socklen_t);
+int (*real_socket)(int, int, int);
+int (*real_bind)(int, const struct sockaddr *, socklen_t);
+int (*real_connect)(int, const struct sockaddr *, socklen_t);
 static int (*real_listen)(int, int);
 static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
 static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
 static int (*real_getpeername)(int, struct sockaddr *, socklen_t *);
-static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
-static int (*real_close)(int);
+int (*real_setsockopt)(int, int, int, const void *, socklen_t);
+int (*real_close)(int);
 static int (*real_shutdown)(int, int);
 static int (*real_epoll_ctl)(int, int, int, struct epoll_event *);
 static int (*real_dup)(int);
@@ -228,16 +272,6 @@ static int (*real_dup3)(int, int, int);
 static int (*real_fcntl)(int, int, ...);
 static int (*real_fcntl64)(int, int, ...);
 int (*real_getsockopt)(int, int, int, void *, socklen_t *);
-static ssize_t (*real_read)(int, void *, size_t);
-static ssize_t (*real_readv)(int, const struct iovec *, int);
-static ssize_t (*real_recv)(int, void *, size_t, int);
-static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *,
-				socklen_t *);
-static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
-static ssize_t (*real_read_chk)(int, void *, size_t, size_t);
-static ssize_t (*real_recv_chk)(int, void *, size_t, size_t, int);
-static ssize_t (*real_recvfrom_chk)(int, void *, size_t, size_t, int,
-				    struct sockaddr *, socklen_t *);
 
 static bool ipv6_fail;
 
@@ -294,16 +328,10 @@ __attribute__((constructor)) static void preload_init(void)
 	real_dup3 = next_symbol("dup3");
 	real_fcntl = next_symbol("fcntl");
 	real_fcntl64 = next_symbol("fcntl64");
-	real_read = next_symbol("read");
-	real_readv = next_symbol("readv");
-	real_recv = next_symbol("recv");
-	real_recvfrom = next_symbol("recvfrom");
-	real_recvmsg = next_symbol("recvmsg");
-	real_read_chk = next_symbol("__read_chk");
-	real_recv_chk = next_symbol("__recv_chk");
-	real_recvfrom_chk = next_symbol("__recvfrom_chk");
 	ipv6_fail = v6 && strcmp(v6, "fail") == 0;
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	preload_io_init();
+	preload_udp_init(); /* after: its fork handlers' locks come first */
 	preload_names_init();
 	preload_exec_init();
 }
@@ -382,10 +410,13 @@ int table_store(int fd, const struct usock *s)
 	else
 		ret = ENOMEM;
 	atomic_store_explicit(
-	    &read_check[fd],
-	    !ret &&
-		(s->state == USOCK_CONNECTED || s->state == USOCK_CONNECTING) &&
-		!s->error_taken,
+	    &fd_mark[fd],
+	    ret		      ? 0
+	    : usock_is_udp(s) ? FD_MARK_UDP
+	    : (s->state == USOCK_CONNECTED || s->state == USOCK_CONNECTING) &&
+		    !s->error_taken
+		? FD_MARK_TCP
+		: 0,
 	    memory_order_relaxed);
 	pthread_mutex_unlock(&table_lock);
 	return ret;
@@ -400,7 +431,7 @@ void table_forget(int fd)
 	pthread_mutex_lock(&table_lock);
 	s = table[fd];
 	table[fd] = NULL;
-	atomic_store_explicit(&read_check[fd], 0, memory_order_relaxed);
+	atomic_store_explicit(&fd_mark[fd], 0, memory_order_relaxed);
 	pthread_mutex_unlock(&table_lock);
 	free(s);
 }
@@ -454,14 +485,19 @@ int socket(int domain, int type, int protocol)
 		said = true;
 		return fail_with(EAFNOSUPPORT);
 	}
-	if (domain != AF_INET || kind == SOCK_RAW)
+	/* SOCK_DGRAM IPPROTO_ICMP (ping's) is a raw socket's kin */
+	if (domain != AF_INET || kind == SOCK_RAW ||
+	    (kind == SOCK_DGRAM && protocol == IPPROTO_ICMP))
 		return real_socket(domain, type, protocol);
-	if (kind != SOCK_STREAM || (protocol != 0 && protocol != IPPROTO_TCP)) {
+	if (kind == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP))
+		s.state = USOCK_UDP_NEW;
+	else if (kind != SOCK_STREAM ||
+		 (protocol != 0 && protocol != IPPROTO_TCP)) {
 		static bool said;
 
 		if (!said)
 			fprintf(stderr, "utcp-run: IPv4 sockets other than "
-					"TCP are not supported yet\n");
+					"TCP and UDP are not supported\n");
 		said = true;
 		return fail_with(EPROTONOSUPPORT);
 	}
@@ -490,6 +526,8 @@ int bind(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 
 	if (!table_lookup(fd, &s))
 		return real_bind(fd, SA(arg), len);
+	if (usock_is_udp(&s))
+		return udp_bind(fd, &s, sin, len);
 	if (s.state != USOCK_PENDING || s.bound)
 		return fail_with(EINVAL);
 	if (!sin || len < sizeof(*sin))
@@ -513,7 +551,7 @@ int bind(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 
 /* The flags libutcp's open takes for descriptor fd's O_NONBLOCK, and
  * dup3's for its FD_CLOEXEC. */
-static void fd_flags(int fd, int *utcp_flags, int *dup_flags)
+void fd_flags(int fd, int *utcp_flags, int *dup_flags)
 {
 	int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD);
 
@@ -557,14 +595,15 @@ static void copy_fd_options(int from, int to)
 		real_setsockopt(to, SOL_SOCKET, SO_RCVLOWAT, &v, len);
 }
 
-/* Puts newfd in fd's place (closing the placeholder) and newfd away,
- * and adds fd again to the epoll sets *s says watched the placeholder
- * (one that was closed since is passed over). */
-static int replace(int fd, int newfd, int dup_flags, struct usock *s)
+/* Puts newfd in fd's place (closing what was there) and newfd away;
+ * when s is given, gives the new descriptor the descriptor options and
+ * the epoll sets the entry says the old one had (one that was closed
+ * since is passed over). Returns 0 or -1 with errno (dup3's). */
+int replace(int fd, int newfd, int dup_flags, struct usock *s)
 {
 	int ret, err;
 
-	if (s->fd_opts)
+	if (s && s->fd_opts)
 		copy_fd_options(fd, newfd);
 	ret = real_dup3(newfd, fd, dup_flags);
 	err = errno;
@@ -572,6 +611,8 @@ static int replace(int fd, int newfd, int dup_flags, struct usock *s)
 	real_close(newfd);
 	if (ret < 0)
 		return fail_with(err);
+	if (!s)
+		return 0;
 	for (unsigned i = 0; i < s->n_watch; i++) {
 		struct epoll_event ev = {.events = s->watch[i].events};
 
@@ -591,6 +632,8 @@ int listen(int fd, int backlog)
 
 	if (!table_lookup(fd, &s))
 		return real_listen(fd, backlog);
+	if (usock_is_udp(&s))
+		return fail_with(EOPNOTSUPP); /* as Linux's UDP */
 	if (s.state == USOCK_LISTENING)
 		return 0; /* Linux changes the backlog; ours stays */
 	if (s.state != USOCK_PENDING)
@@ -683,6 +726,8 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 
 	if (!table_lookup(fd, &s))
 		return real_accept4(fd, addr, len, flags);
+	if (usock_is_udp(&s))
+		return fail_with(EOPNOTSUPP);
 	if (s.state != USOCK_LISTENING)
 		return fail_with(EINVAL);
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
@@ -825,6 +870,8 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 
 	if (!table_lookup(fd, &s))
 		return real_connect(fd, SA(arg), len);
+	if (usock_is_udp(&s))
+		return udp_connect(fd, &s, sin, len);
 	switch (s.state) {
 	case USOCK_PENDING:
 		break;
@@ -848,6 +895,7 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 			return -1;
 		return fail_with(err);
 	case USOCK_LISTENING:
+	default:
 		return fail_with(EISCONN);
 	}
 	if (!sin || len < sizeof(sa_family_t))
@@ -887,7 +935,8 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 /* ---- shutdown ---------------------------------------------------------- */
 
 /*
- * shutdown() of a listener is Linux's: SHUT_WR does nothing, SHUT_RD
+ * shutdown() of a TCP socket (preload_io.c's for any descriptor but a
+ * UDP socket's). A listener's is Linux's: SHUT_WR does nothing, SHUT_RD
  * and SHUT_RDWR stop the listening - the socket is unconnected again
  * (renew()), and may listen anew (accept() meanwhile gives EINVAL). The
  * daemon's listener closes with its descriptor, so a copy in another process
@@ -895,7 +944,7 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
  * sockets' shutdown() is the real socket's: the placeholder's (ENOTCONN) or the
  * connection's.
  */
-int shutdown(int fd, int how)
+int tcp_shutdown(int fd, int how)
 {
 	struct usock s;
 
@@ -940,7 +989,8 @@ int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 	if (!table_lookup(fd, &s))
 		return real_getpeername(fd, SA(addr), len);
 	connect_settle(fd, &s);
-	if (s.state != USOCK_CONNECTED || closed(fd))
+	if (usock_is_udp(&s) ? s.remote.sin_port == 0
+			     : s.state != USOCK_CONNECTED || closed(fd))
 		return fail_with(ENOTCONN);
 	if (!SA(addr) || !len)
 		return fail_with(EFAULT);
@@ -1105,6 +1155,8 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 
 	if (!table_lookup(fd, &s))
 		return real_setsockopt(fd, level, name, val, len);
+	if (usock_is_udp(&s))
+		return udp_setsockopt(fd, &s, level, name, val, len);
 	if (level == SOL_SOCKET && fd_option(name)) {
 		if (real_setsockopt(fd, level, name, val, len) < 0)
 			return -1;
@@ -1215,6 +1267,8 @@ int getsockopt(int fd, int level, int name, void *val,
 
 	if (!table_lookup(fd, &s))
 		return real_getsockopt(fd, level, name, val, len);
+	if (usock_is_udp(&s))
+		return udp_getsockopt(fd, &s, level, name, val, len);
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_ERROR:
@@ -1295,108 +1349,6 @@ int getsockopt(int fd, int level, int name, void *val,
 	default: /* TCP_MAXSEG */
 		return give_maxseg(&s, &o, val, len);
 	}
-}
-
-/* ---- reads: a failure is an error, not the end ------------------------ */
-
-/*
- * Before a read of a connection: waits for something to read unless
- * the read would not wait (O_NONBLOCK, MSG_DONTWAIT), then, when the
- * connection's error is next, takes it. Returns 0 (go on and read) or
- * -1 with errno: the connection's error, or poll()'s (EINTR).
- */
-static int before_read(int fd, int flags)
-{
-	/* utcp_tcp_error() reads too (MSG_OOB): not into here again */
-	static __thread bool inside;
-	struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLPRI};
-	struct usock s;
-	int fl, err;
-
-	if (fd < 0 || fd >= PRELOAD_FDS_MAX || inside || (flags & MSG_OOB) ||
-	    !atomic_load_explicit(&read_check[fd], memory_order_relaxed))
-		return 0;
-	fl = fcntl(fd, F_GETFL);
-	if (fl >= 0 && !(fl & O_NONBLOCK) && !(flags & MSG_DONTWAIT) &&
-	    poll(&pfd, 1, -1) < 0)
-		return -1;
-	if (sockatmark(fd) != 1)
-		return 0;
-	inside = true;
-	err = -utcp_tcp_error(fd);
-	inside = false;
-	if (err <= 0 || err == ENOTSOCK || !table_lookup(fd, &s) ||
-	    s.error_taken)
-		return 0;
-	s.error_taken = true;
-	table_store(fd, &s);
-	return fail_with(err);
-}
-
-ssize_t read(int fd, void *buf, size_t len)
-{
-	if (len && before_read(fd, 0) < 0)
-		return -1;
-	return real_read(fd, buf, len);
-}
-
-ssize_t readv(int fd, const struct iovec *iov, int n)
-{
-	if (n > 0 && before_read(fd, 0) < 0)
-		return -1;
-	return real_readv(fd, iov, n);
-}
-
-ssize_t recv(int fd, void *buf, size_t len, int flags)
-{
-	if (len && before_read(fd, flags) < 0)
-		return -1;
-	return real_recv(fd, buf, len, flags);
-}
-
-ssize_t recvfrom(int fd, void *__restrict buf, size_t len, int flags,
-		 __SOCKADDR_ARG addr, socklen_t *__restrict alen)
-{
-	if (len && before_read(fd, flags) < 0)
-		return -1;
-	return real_recvfrom(fd, buf, len, flags, SA(addr), alen);
-}
-
-ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
-{
-	if (before_read(fd, flags) < 0)
-		return -1;
-	return real_recvmsg(fd, msg, flags);
-}
-
-/* The C library's fortified entry points (_FORTIFY_SOURCE). */
-ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
-ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
-ssize_t __recvfrom_chk(int fd, void *__restrict buf, size_t len, size_t buflen,
-		       int flags, __SOCKADDR_ARG addr,
-		       socklen_t *__restrict alen);
-
-ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
-{
-	if (len && before_read(fd, 0) < 0)
-		return -1;
-	return real_read_chk(fd, buf, len, buflen);
-}
-
-ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
-{
-	if (len && before_read(fd, flags) < 0)
-		return -1;
-	return real_recv_chk(fd, buf, len, buflen, flags);
-}
-
-ssize_t __recvfrom_chk(int fd, void *__restrict buf, size_t len, size_t buflen,
-		       int flags, __SOCKADDR_ARG addr,
-		       socklen_t *__restrict alen)
-{
-	if (len && before_read(fd, flags) < 0)
-		return -1;
-	return real_recvfrom_chk(fd, buf, len, buflen, flags, SA(addr), alen);
 }
 
 /* ---- close, dup ------------------------------------------------------- */

@@ -4,7 +4,8 @@
  * preload.c's comment is the theory of operation of the whole library:
  * the descriptor table, the control connection, fork and exec. The
  * parts are preload.c (the control path of TCP sockets, the table, the
- * control connection), preload_names.c (getaddrinfo and gethostbyname;
+ * control connection), preload_udp.c (UDP sockets), preload_io.c (the
+ * data calls), preload_names.c (getaddrinfo and gethostbyname;
  * getnameinfo and gethostbyaddr), preload_exec.c (exec and posix_spawn
  * carrying the table) and preload_tcpinfo.c (TCP_INFO). Nothing
  * declared here is exported from the library: only the interposed C
@@ -15,8 +16,10 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "utcp.h"
 
@@ -45,12 +48,15 @@ enum usock_state {
 	USOCK_CONNECTED,  /* a connection (established, or failed since) */
 	USOCK_FAILED,	  /* a non-blocking connect that failed, reported */
 	USOCK_LISTENING,
+	USOCK_UDP_NEW, /* UDP, socket() done: a placeholder kernel socket */
+	USOCK_UDP,     /* UDP, the daemon's socket (connected: remote's port) */
 };
+#define USOCK_STATE_LAST USOCK_UDP
 
 struct usock {
 	enum usock_state state;
-	bool bound;	  /* bind() recorded local */
-	bool port_chosen; /* ... with a port other than 0 */
+	bool bound;	  /* bind() recorded local (UDP: a port) */
+	bool port_chosen; /* ... with a port other than 0 (TCP) */
 	struct sockaddr_in local, remote;
 	struct utcp_tcp_opts opts; /* setsockopt() before connect/listen */
 	bool reuseaddr, reuseport;
@@ -67,14 +73,50 @@ struct usock {
 		uint32_t events;
 		uint64_t data;
 	} watch[PRELOAD_WATCH_MAX];
+	/* UDP: what setsockopt() recorded, and an error taken from the
+	 * channel (by recvmmsg) that no call has returned yet */
+	struct utcp_udp_opts udp_opts;
+	struct in_addr bind_addr; /* UDP: bind()'s address (or any) */
+	bool broadcast;
+	int rcvbuf, sndbuf; /* as getsockopt() gives them; 0: the default */
+	int udp_error;
+	int udp_shut; /* shutdown(): 1 << SHUT_RD, 1 << SHUT_WR */
 };
+
+/* Whether an entry is a UDP socket. */
+static inline bool usock_is_udp(const struct usock *s)
+{
+	return s->state == USOCK_UDP_NEW || s->state == USOCK_UDP;
+}
 
 /* The table, indexed by descriptor; table_lock guards it. */
 extern struct usock *table[PRELOAD_FDS_MAX];
 extern pthread_mutex_t table_lock;
 
+/*
+ * What a descriptor's data calls must do, read without the table's
+ * lock (one relaxed load): 0 for every descriptor that is not ours
+ * (or needs nothing), so that their reads and writes pay only that.
+ */
+#define FD_MARK_TCP 0x1 /* a connection whose error no call has taken */
+#define FD_MARK_UDP 0x2 /* a UDP socket: every data call is translated */
+extern atomic_uchar fd_mark[PRELOAD_FDS_MAX];
+
+/* fd's mark (0 for a descriptor out of the table's range). */
+static inline unsigned fd_mark_of(int fd)
+{
+	if (fd < 0 || fd >= PRELOAD_FDS_MAX)
+		return 0;
+	return atomic_load_explicit(&fd_mark[fd], memory_order_relaxed);
+}
+
 /* The C library's functions that several parts call. */
 extern int (*real_getsockopt)(int, int, int, void *, socklen_t *);
+extern int (*real_setsockopt)(int, int, int, const void *, socklen_t);
+extern int (*real_socket)(int, int, int);
+extern int (*real_connect)(int, const struct sockaddr *, socklen_t);
+extern int (*real_bind)(int, const struct sockaddr *, socklen_t);
+extern int (*real_close)(int);
 
 /* The C library's `name` (dlsym RTLD_NEXT); aborts when it has none. */
 void *next_symbol(const char *name);
@@ -82,6 +124,7 @@ void *next_symbol(const char *name);
 /* Called once by the library's constructor, in this order. */
 void preload_names_init(void);
 void preload_exec_init(void); /* reads the table an exec carried */
+void preload_io_init(void);
 
 /* Copies fd's entry into *out. Returns true when fd is ours. */
 bool table_lookup(int fd, struct usock *out);
@@ -109,6 +152,47 @@ void give_addr(const struct sockaddr_in *sin, struct sockaddr *addr,
 	       socklen_t *len);
 /* An AF_INET address of a and port (host order). */
 struct sockaddr_in make_sin(struct in_addr a, uint16_t port);
+/* The flags libutcp's open takes for descriptor fd's O_NONBLOCK, and
+ * dup3's for its FD_CLOEXEC. */
+void fd_flags(int fd, int *utcp_flags, int *dup_flags);
+/* Puts newfd in fd's place (closing what was there) and newfd away;
+ * when s is given, gives the new descriptor the descriptor options and
+ * the epoll sets the entry says the old one had. Returns 0 or -1 with
+ * errno (dup3's). */
+int replace(int fd, int newfd, int dup_flags, struct usock *s);
+
+/* preload_udp.c: UDP sockets (the control calls come from preload.c's
+ * for a UDP entry *s, fd's; each returns as the call it stands for). */
+void preload_udp_init(void);
+int udp_bind(int fd, struct usock *s, const struct sockaddr_in *sin,
+	     socklen_t len);
+int udp_connect(int fd, struct usock *s, const struct sockaddr_in *sin,
+		socklen_t len);
+int udp_setsockopt(int fd, struct usock *s, int level, int name,
+		   const void *val, socklen_t len);
+int udp_getsockopt(int fd, struct usock *s, int level, int name, void *val,
+		   socklen_t *len);
+/* The data calls on a UDP descriptor (preload_io.c's, translated):
+ * gathered from iov, to `to` (NULL: the connected peer); scattered
+ * into iov, the source into from. Return as sendmsg() and recvmsg(). */
+ssize_t udp_sendmsg(int fd, const struct iovec *iov, size_t iovcnt, int flags,
+		    const struct sockaddr *to, socklen_t tolen);
+ssize_t udp_recvmsg(int fd, const struct iovec *iov, size_t iovcnt, int flags,
+		    struct sockaddr *from, socklen_t *fromlen, int *msg_flags);
+int udp_sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags);
+int udp_recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
+		 struct timespec *timeout);
+/* shutdown() of a UDP socket: recorded (its channel stays whole), as
+ * Linux's: reads give 0 once nothing is queued, sends EPIPE. Returns 0,
+ * or -1 with errno ENOTCONN (not connected: recorded still), EINVAL. */
+int udp_shutdown(int fd, int how);
+/* ioctl(FIONREAD) on a UDP descriptor: the next datagram's payload
+ * size (0 when none), an int written to out. Returns 0. */
+int udp_fionread(int fd, void *out);
+
+/* shutdown() of any descriptor but a UDP socket's: a TCP listener's as
+ * Linux's, any other the real socket's. Returns as shutdown(). */
+int tcp_shutdown(int fd, int how);
 
 /* getsockopt(TCP_INFO) of the socket whose entry is *s (preload_tcpinfo.c):
  * fills the caller's (val, *len) as Linux does. Returns 0, or -1 with

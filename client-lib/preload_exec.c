@@ -57,7 +57,10 @@ static bool still_ours(int fd, enum usock_state state)
 	switch (state) {
 	case USOCK_PENDING:
 		return domain == AF_INET && type == SOCK_STREAM;
+	case USOCK_UDP_NEW:
+		return domain == AF_INET && type == SOCK_DGRAM;
 	case USOCK_LISTENING:
+	case USOCK_UDP: /* the state says which SEQPACKET channel it is */
 		return domain == AF_UNIX && type == SOCK_SEQPACKET;
 	default:
 		return domain == AF_UNIX && type == SOCK_STREAM;
@@ -81,7 +84,7 @@ static void inherit_table(void)
 		p += n;
 		if (*p == ',')
 			p++;
-		if (fd >= PRELOAD_FDS_MAX || state > USOCK_LISTENING ||
+		if (fd >= PRELOAD_FDS_MAX || state > USOCK_STATE_LAST ||
 		    lport > 65535 || rport > 65535 ||
 		    !still_ours((int)fd, (enum usock_state)state))
 			continue;
@@ -93,6 +96,11 @@ static void inherit_table(void)
 		s.remote.sin_addr.s_addr = htonl(raddr);
 		s.remote.sin_port = htons((uint16_t)rport);
 		s.bound = s.state == USOCK_PENDING && lport != 0;
+		if (s.state == USOCK_UDP && rport == 0) {
+			/* bind()'s or an implicit bind's: taken as bind()'s */
+			s.bound = lport != 0;
+			s.bind_addr = s.local.sin_addr;
+		}
 		s.port_chosen = s.bound;
 		s.opts_unknown = true;
 		table_store((int)fd, &s);

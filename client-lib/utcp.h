@@ -172,7 +172,9 @@ int utcp_udp_setopt(struct utcp *u, int id, const struct utcp_udp_opts *opts);
  * out for socket `id`, or a copy of it, inherited across fork or exec)
  * is sent along, and the daemon accepts the request from any handle
  * when fd is that socket's descriptor. Returns as utcp_udp_setopt(),
- * and -EBADF when fd is not socket `id`'s descriptor.
+ * and -EBADF when fd is not socket `id`'s descriptor (fd < 0
+ * included). A daemon from before the proof (without IPC_CAP_FD_PROOF)
+ * gets the request without fd, and answers as to utcp_udp_setopt().
  */
 int utcp_udp_setopt_fd(struct utcp *u, int id, int fd,
 		       const struct utcp_udp_opts *opts);

@@ -223,6 +223,35 @@ def resetclient(addr, port):
                 print(name(e.errno))
 
 
+def resetwriter(addr, port):
+    """As resetclient, but writes after the reset: the error once, then
+    EPIPE (SIGPIPE is ignored by python), then a read's end of stream."""
+    import select
+    import time
+    with socket.create_connection((addr, int(port))) as s:
+        got = b""
+        while not got.endswith(b"\n"):
+            got += s.recv(100)
+        print(got.decode().strip())
+        s.sendall(b"k")
+        p = select.poll()
+        p.register(s, 0)  # only POLLHUP and POLLERR
+        # the reset has come: the connection hung up (as Linux's
+        # socket reports a reset, and utcpd's end once it closed)
+        deadline = time.monotonic() + 10
+        while not any(ev & select.POLLHUP for _, ev in
+                      p.poll(max(0, deadline - time.monotonic()) * 1000)):
+            if time.monotonic() > deadline:
+                break
+        for _ in range(2):
+            try:
+                s.send(b"more")
+                print("sent")
+            except OSError as e:
+                print(name(e.errno))
+        print("eof" if s.recv(100) == b"" else "data")
+
+
 def resolve(host):
     try:
         ai = socket.getaddrinfo(host, "http", socket.AF_UNSPEC,
@@ -257,4 +286,5 @@ if __name__ == "__main__":
      "resolve": resolve, "aclient": aclient, "aserver": aserver,
      "execclient": execclient, "inherited": inherited,
      "execserver": execserver, "inheritedserver": inheritedserver,
-     "resetter": resetter, "resetclient": resetclient}[cmd](*args)
+     "resetter": resetter, "resetclient": resetclient,
+     "resetwriter": resetwriter}[cmd](*args)

@@ -2726,6 +2726,9 @@ START_TEST(test_udp_own_fd_socket_outlives_its_client)
 	probe_udp_sock = info.id;
 	ck_assert(wait_until(udp_sock_gone));
 	ck_assert(wait_until(no_udp_sockets));
+	ck_assert_int_eq(utcp_status(b, &st), 0);
+	ck_assert_uint_eq(st->n_sockets, 0);
+	utcp_status_free(st);
 	utcp_close(b);
 }
 END_TEST
