@@ -37,10 +37,11 @@
  * connection from the listener and sets both from accept4's flags, as
  * Linux does (the listener's own O_NONBLOCK is not inherited).
  *
- * epoll before connect or listen. An epoll set watches an open file
- * (with its descriptor number), and dup3() closes the placeholder's:
- * its registrations would be lost. So epoll_ctl() on a PENDING
- * descriptor records each set (epfd, events, data; ADD, MOD and DEL
+ * epoll before connect or listen (or a UDP socket's bind, connect or
+ * first datagram). An epoll set watches an open file (with its
+ * descriptor number), and dup3() closes the placeholder's: its
+ * registrations would be lost. So epoll_ctl() on a placeholder
+ * (PENDING, UDP_NEW) records each set (epfd, events, data; ADD, MOD and DEL
  * kept up to date) in the entry, at most PRELOAD_WATCH_MAX sets (one
  * more ADD fails with ENOSPC rather than be forgotten), and the
  * replacement adds the new descriptor to each again. A copy made with
@@ -1016,7 +1017,8 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	unsigned i;
 	int ret;
 
-	if (!table_lookup(fd, &s) || s.state != USOCK_PENDING)
+	if (!table_lookup(fd, &s) ||
+	    (s.state != USOCK_PENDING && s.state != USOCK_UDP_NEW))
 		return real_epoll_ctl(epfd, op, fd, ev);
 	i = watch_index(&s, epfd);
 	if (op == EPOLL_CTL_ADD && i == PRELOAD_WATCH_MAX)

@@ -66,7 +66,7 @@ struct usock {
 	bool fd_opts;	   /* SO_RCVTIMEO, SO_SNDTIMEO or SO_RCVLOWAT was set */
 	unsigned late_set; /* LISTENING: opts set after listen() */
 	bool opts_unknown; /* inherited across exec: opts not carried */
-	/* PENDING: the epoll sets watching the placeholder */
+	/* PENDING, UDP_NEW: the epoll sets watching the placeholder */
 	unsigned n_watch;
 	struct {
 		int epfd;

@@ -22,7 +22,8 @@
 #      and the answer; a socket added before listen() sees the
 #      connection to accept (which has the TCP_NODELAY the listener was
 #      given after listen(), as on Linux); the fifth epoll set of a
-#      socket before connect is refused (ENOSPC).
+#      socket before connect is refused (ENOSPC); a UDP socket added
+#      before its first datagram (which binds it) sees the answer.
 #   5. getnameinfo() and gethostbyaddr() look nothing up: numeric host,
 #      EAI_NONAME with NI_NAMEREQD, HOST_NOT_FOUND.
 #   6. the control path's errors (bind twice, listen twice, connect on a
@@ -148,6 +149,11 @@ print(s.makefile().readline().strip())") || fail "the kernel client of epollserv
 wait "$srv" || fail "epollserver: status $?: $(cat "$TMP/epollserver.out")"
 [[ $(cat "$TMP/epollserver.out") == $'set 5: ENOSPC\nacceptable True\nnodelay 1' ]] ||
 	fail "epollserver: $(cat "$TMP/epollserver.out")"
+
+serve udpecho
+out=$(app epolludp "$KERNEL_IP" "$(cat "$TMP/udpecho.port")" 2>&1) ||
+	fail "epolludp: status $?: $out"
+[[ $out == $'readable True\nDATAGRAM' ]] || fail "epolludp: ${out//$'\n'/ }"
 
 say "5. getnameinfo and gethostbyaddr look nothing up"
 out=$(app names "$KERNEL_IP" 2>&1) || fail "names: status $?: $out"

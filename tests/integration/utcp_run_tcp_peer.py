@@ -40,6 +40,10 @@ kernel socket, so that the test can compare the two outputs.
                        waits the second, and succeeds
   epollclient ADDR PORT   a socket in an epoll set before connect():
                        the set sees it connect, then the answer
+  udpecho PORTFILE     the kernel's side: a UDP socket that answers each
+                       datagram upper-cased
+  epolludp ADDR PORT   an unbound UDP socket in an epoll set: its first
+                       datagram binds it, and the set sees the answer
   epollserver PORTFILE  a socket in an epoll set before listen(): the
                        set sees the connection to accept, which has the
                        TCP_NODELAY set on the listener after listen(); the
@@ -133,6 +137,15 @@ def lingerpeer(portfile):
         check.sendall(f"{total} {state}\n".encode())
         check.close()
         data.close()
+
+
+def udpecho(portfile):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", 0))
+    write_port(portfile, s.getsockname()[1])
+    while True:
+        data, peer = s.recvfrom(2048)
+        s.sendto(data.upper(), peer)
 
 
 def sink(portfile):
@@ -308,6 +321,17 @@ def epollclient(addr, port):
     print(s.recv(100).decode().strip())
 
 
+def epolludp(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setblocking(False)
+    ep = select.epoll()
+    ep.register(s.fileno(), select.EPOLLIN)
+    s.sendto(b"datagram", (addr, int(port)))  # binds it: a new descriptor
+    ev = ep.poll(10)
+    print("readable", ev == [(s.fileno(), select.EPOLLIN)])
+    print(s.recv(100).decode())
+
+
 def epollserver(portfile):
     sets = [select.epoll() for _ in range(5)]
     s = socket.socket()
@@ -433,4 +457,5 @@ if __name__ == "__main__":
      "execopts": execopts, "execopts2": execopts2,
      "linger": linger, "lingerwait": lingerwait, "lingerreset": lingerreset,
      "epollclient": epollclient, "epollserver": epollserver,
+     "udpecho": udpecho, "epolludp": epolludp,
      "names": names, "semantics": semantics}[cmd](*args)
