@@ -210,8 +210,9 @@
  * SO_RCVLOWAT belong to the descriptor: they are the real socket's
  * (the placeholder's, carried to the daemon's descriptor when it
  * replaces it; a listener's, given to the connections it accepts, and
- * accept() waits at most SO_RCVTIMEO). close() of the last descriptor
- * of a connection with SO_LINGER on and a time waits in
+ * accept() waits at most SO_RCVTIMEO; a blocking read of a connection
+ * does not yet: it first waits in poll(), above). close() of the last
+ * descriptor of a connection with SO_LINGER on and a time waits in
  * utcp_tcp_close() until the data and the FIN are acknowledged or the
  * time has passed, as Linux's does, on a non-blocking socket too.
  *
