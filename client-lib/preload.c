@@ -155,7 +155,11 @@
  * keeps the old socket open (the port then stays in use). connect()
  * with AF_UNSPEC reopens the socket unconnected on its port when bind()
  * gave it, else returns to a placeholder (Linux releases an implicit
- * port). shutdown() is recorded, not passed to the channel (whose
+ * port); each of those puts a new descriptor in the number, so an
+ * epoll set watching the old daemon socket loses it (unsupported, as
+ * for a TCP socket that connects again; the placeholder's sets are
+ * carried, "epoll before connect or listen" above). shutdown() is
+ * recorded, not passed to the channel (whose
  * closed end would close the socket). Options are recorded in the
  * entry; IP_TOS and IP_TTL go to the daemon's socket too
  * (utcp_udp_setopt_fd, proving the socket by its descriptor, so a

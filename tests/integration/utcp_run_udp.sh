@@ -6,7 +6,7 @@
 #   1. python3 under utcp-run: an unconnected client (recvfrom's source,
 #      the port the server saw = getsockname's), a connected one
 #      (getpeername ENOTCONN before, SO_TYPE, send/recv, sendto the
-#      peer), a server (bind to port 0) answering a kernel client; a
+#      peer, IP_TTL seen by the server), a server (bind to port 0) answering a kernel client; a
 #      socket connected again to another peer on the same port, then
 #      disconnected (AF_UNSPEC: bind() to port 0 kept no port, as on
 #      Linux), and an unbound one's disconnect unbinding it.
@@ -17,13 +17,13 @@
 #      (EMSGSIZE); EDESTADDRREQ; EAGAIN (MSG_DONTWAIT, non-blocking,
 #      and an unbound non-blocking socket); a connected socket to a
 #      closed port: ECONNREFUSED from recv, then from SO_ERROR, then 0;
+#      shutdown (ENOTCONN unconnected; SHUT_RD reads b"", SHUT_WR EPIPE);
 #      options read back (Linux's doubled SO_RCVBUF), listen EOPNOTSUPP.
 #   3. a C program: sendmmsg, recvmmsg (MSG_WAITFORONE, then a timeout),
 #      write/read and writev/readv on a connected socket, sendmsg and
 #      recvmsg at the iovec limit (1024) and beyond (EMSGSIZE).
 #   4. a socket used by a forked child after its parent exited, and ones
-#      kept across exec (not bound yet; connected, with a daemon whose
-#      UDP sockets outlive their control connection).
+#      kept across exec (not bound yet; connected).
 #   5. socat: UDP4 client to a kernel server, UDP4-RECVFROM server for a
 #      kernel client, each with the data compared both ways.
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -74,10 +74,10 @@ out=$(app "$PYTHON" "$PEER" client "$KERNEL_IP" "$port" hello) ||
 expect "the unconnected client" "$out" $'HELLO\nTrue\nTrue'
 wait "$BG_PID" || fail "the echo server exited with status $?"
 
-echo_server conn 2
+echo_server conn 3
 out=$(app "$PYTHON" "$PEER" cclient "$KERNEL_IP" "$port" there) ||
 	fail "the connected client: status $?: $out"
-expect "the connected client" "$out" $'ENOTCONN\nTrue\nTrue\nTHERE\nAGAIN\nTrue'
+expect "the connected client" "$out" $'ENOTCONN\nTrue\nTrue\nTHERE\nAGAIN\n[33]\nTrue'
 wait "$BG_PID" || fail "the echo server exited with status $?"
 
 echo_server again1 2
@@ -123,6 +123,9 @@ wait "$BG_PID" || fail "the echo server exited with status $?"
 out=$(app "$PYTHON" "$PEER" refused "$KERNEL_IP" 9) || fail "refused: status $?: $out"
 expect "a connected socket to a closed port" "$out" $'ECONNREFUSED\nECONNREFUSED\n0'
 
+out=$(app "$PYTHON" "$PEER" shut "$KERNEL_IP" 9) || fail "shut: status $?: $out"
+expect "shutdown" "$out" $'ENOTCONN\nb\'\'\nEPIPE'
+
 out=$(app "$PYTHON" "$PEER" options) || fail "options: status $?: $out"
 expect "options read back" "$out" $'1 1 131072 212992 7 16 True True\nEOPNOTSUPP'
 
@@ -150,17 +153,12 @@ echo_server execnew 1
 out=$(app "$PYTHON" "$PEER" execnew "$KERNEL_IP" "$port" 2>&1) || fail "execnew: status $?: $out"
 expect "a socket not bound yet kept across exec" "$out" $'True True\nNEW True True'
 wait "$BG_PID" || fail "the echo server exited with status $?"
-# Across exec the control connection (close-on-exec) is gone: only a
-# daemon whose UDP sockets belong to their descriptors (UDP_OPEN's
-# OWN_FD, docs/ipc.md) keeps the socket.
-if grep -rqs IPC_CAP_UDP_OWN_FD "$(dirname "$0")/../../daemon"; then
-	echo_server exec 1
-	out=$(app "$PYTHON" "$PEER" execclient "$KERNEL_IP" "$port" 2>&1) || fail "execclient: status $?: $out"
-	expect "the socket kept across exec" "$out" $'True True True\nEXEC'
-	wait "$BG_PID" || fail "the echo server exited with status $?"
-else
-	say "  across exec: skipped, this daemon has no UDP_OWN_FD"
-fi
+# The connection that made it is close-on-exec: the socket stays as it
+# belongs to its descriptor (UDP_OPEN's OWN_FD, docs/ipc.md).
+echo_server exec 2
+out=$(app "$PYTHON" "$PEER" execclient "$KERNEL_IP" "$port" 2>&1) || fail "execclient: status $?: $out"
+expect "the socket kept across exec (IP_TTL set there)" "$out" $'True True True\nEXEC\n[9]'
+wait "$BG_PID" || fail "the echo server exited with status $?"
 
 say "5. socat: a UDP4 client, a UDP4-RECVFROM server"
 echo_server socat 1

@@ -5,8 +5,9 @@ item a line, for the test to compare; errors are printed by errno name.
 
   echo PORTFILE N      kernel: a UDP server on the address given by
                        $ECHO_ADDR, port 0 (written to PORTFILE); answers N
-                       datagrams: "who" with the sender's ip:port, anything
-                       else upper-cased; then exits
+                       datagrams: "who" with the sender's ip:port, "ttl"
+                       with the datagram's IP TTL, anything else
+                       upper-cased; then exits
   client HOST PORT T   unconnected: sendto, recvfrom (the source checked),
                        getsockname's port against the one the server saw
   cclient HOST PORT T  connected: getpeername before (ENOTCONN) and after,
@@ -27,6 +28,8 @@ item a line, for the test to compare; errors are printed by errno name.
                        bound, connected to PORT1, then to PORT2 on the same
                        local port; connect(AF_UNSPEC) disconnects it, the
                        port kept; an unbound one's disconnect unbinds it
+  shut HOST PORT       shutdown(): ENOTCONN unconnected; connected, SHUT_RD
+                       then a read gives b"" and SHUT_WR a send EPIPE
   options              options read back
   forkclient HOST PORT connects, forks; the parent exits, the child (after
                        the parent is gone) sends and receives
@@ -60,10 +63,15 @@ def echo(portfile, count):
     with open(portfile + ".tmp", "w") as f:
         f.write(str(s.getsockname()[1]))
     os.rename(portfile + ".tmp", portfile)
+    s.setsockopt(socket.IPPROTO_IP, getattr(socket, "IP_RECVTTL", 12), 1)
     for _ in range(int(count)):
-        data, peer = s.recvfrom(65535)
+        data, cmsgs, _, peer = s.recvmsg(65535, socket.CMSG_SPACE(4))
         if data == b"who":
             s.sendto(("%s:%d" % peer).encode(), peer)
+        elif data == b"ttl":
+            ttl = [struct.unpack("i", d)[0] for lv, t, d in cmsgs
+                   if lv == socket.IPPROTO_IP and t == socket.IP_TTL]
+            s.sendto(str(ttl).encode(), peer)
         else:
             s.sendto(data.upper(), peer)
 
@@ -95,6 +103,9 @@ def cclient(host, port, text):
     s.send(text.encode())
     print(s.recv(100).decode())
     s.sendto(b"again", (host, int(port)))
+    print(s.recv(100).decode())
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 33)
+    s.send(b"ttl")
     print(s.recv(100).decode())
     print(s.getsockname()[1] != 0)
 
@@ -244,6 +255,25 @@ def reconnect(host, port1, port2):
     print(t.getsockname()[1] != 0, unspec_connect(t), t.getsockname()[1])
 
 
+def shut(host, port):
+    s = udp()
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+        print("shut down?")
+    except OSError as e:
+        print(err_name(e))
+    s = udp()
+    s.connect((host, int(port)))
+    s.shutdown(socket.SHUT_RD)
+    print(s.recv(100))
+    s.shutdown(socket.SHUT_WR)
+    try:
+        s.send(b"x")
+        print("sent?")
+    except OSError as e:
+        print(err_name(e))
+
+
 def options():
     s = udp()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
@@ -297,6 +327,9 @@ def execchild(fd, host, port):
     s.settimeout(10)
     s.send(b"exec")
     print(s.recv(100).decode())
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 9)  # this image's own
+    s.send(b"ttl")  # connection to the daemon, proving the socket
+    print(s.recv(100).decode())
 
 
 def execnew(host, port):
@@ -319,6 +352,7 @@ if __name__ == "__main__":
     modes = {"echo": echo, "client": client, "cclient": cclient,
              "server": server, "send": send, "trunc": trunc, "iov": iov,
              "limits": limits, "refused": refused, "options": options, "reconnect": reconnect,
+             "shut": shut,
              "forkclient": forkclient, "execclient": execclient,
              "execchild": execchild, "execnew": execnew,
              "execnewchild": execnewchild}
