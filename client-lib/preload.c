@@ -12,9 +12,11 @@
  * read, write, send, recv, poll, select, epoll, fcntl(F_SETFL) and
  * ioctl(FIONREAD): what is interposed is the control path (socket,
  * bind, listen, accept, accept4, connect, getsockname, getpeername,
- * getsockopt, setsockopt, close, dup, dup2, dup3, fcntl's F_DUPFD), the
- * names (getaddrinfo, freeaddrinfo, gethostbyname, gethostbyname2 and
- * their _r forms), the data calls (preload_io.c: a UDP socket's are
+ * getsockopt, setsockopt, shutdown of a listener, close, dup, dup2,
+ * dup3, fcntl's F_DUPFD, epoll_ctl before connect or listen), the names
+ * (getaddrinfo, freeaddrinfo, gethostbyname, gethostbyname2 and their
+ * _r forms; getnameinfo, gethostbyaddr and its _r form, which look
+ * nothing up), the data calls (preload_io.c: a UDP socket's are
  * translated, a connection's look for its failure first, below) and
  * exec (to carry the table). Each reaches the C library's own function
  * with dlsym(RTLD_NEXT) for what is not ours.
@@ -33,10 +35,17 @@
  * new descriptor through libutcp's UTCP_NONBLOCK; FD_CLOEXEC (a
  * descriptor flag) through dup3's O_CLOEXEC. accept() takes the next
  * connection from the listener and sets both from accept4's flags, as
- * Linux does (the listener's own O_NONBLOCK is not inherited). A
- * program that put the descriptor in an epoll set before connect() or
- * listen() keeps watching the placeholder: unsupported (programs
- * register after connect, as curl and nginx do).
+ * Linux does (the listener's own O_NONBLOCK is not inherited).
+ *
+ * epoll before connect or listen (or a UDP socket's bind, connect or
+ * first datagram). An epoll set watches an open file (with its
+ * descriptor number), and dup3() closes the placeholder's: its
+ * registrations would be lost. So epoll_ctl() on a placeholder
+ * (PENDING, UDP_NEW) records each set (epfd, events, data; ADD, MOD and DEL
+ * kept up to date) in the entry, at most PRELOAD_WATCH_MAX sets (one
+ * more ADD fails with ENOSPC rather than be forgotten), and the
+ * replacement adds the new descriptor to each again. A copy made with
+ * dup() has no registrations (they name the other number).
  *
  * The descriptor table. Each descriptor that is ours has an entry (its
  * state: PENDING until connect or listen, CONNECTING, CONNECTED,
@@ -64,10 +73,12 @@
  * one of them). The control connection must not be shared (replies are
  * matched by id on one stream): pthread_atfork() makes the child drop
  * it, unclosed, and open its own when it needs one; the table's mutex
- * is taken around fork() so the child's copy is consistent. Option
- * changes on a connection the child inherited go through the child's
- * control connection, which the daemon does not know as the
- * connection's owner: they fail (EBADF) - not yet solved.
+ * is taken around fork() so the child's copy is consistent. Options of
+ * a connection the child inherited (or an exec'd program, or another
+ * process) are read and changed through its own control connection,
+ * which the daemon does not know as the connection's owner: the
+ * descriptor goes along as the proof (utcp_tcp_setopt_fd,
+ * utcp_tcp_getopt_fd).
  *
  * exec. The table is gone after exec; the descriptors that were not
  * close-on-exec remain. So execve() and the calls built on it (execv,
@@ -145,8 +156,10 @@
  * with AF_UNSPEC reopens the socket unconnected on its port when bind()
  * gave it, else returns to a placeholder (Linux releases an implicit
  * port); each of those puts a new descriptor in the number, so an
- * epoll set watching the old one loses it (unsupported, as for TCP's
- * placeholder). shutdown() is recorded, not passed to the channel (whose
+ * epoll set watching the old daemon socket loses it (unsupported, as
+ * for a TCP socket that connects again; the placeholder's sets are
+ * carried, "epoll before connect or listen" above). shutdown() is
+ * recorded, not passed to the channel (whose
  * closed end would close the socket). Options are recorded in the
  * entry; IP_TOS and IP_TTL go to the daemon's socket too
  * (utcp_udp_setopt_fd, proving the socket by its descriptor, so a
@@ -173,7 +186,10 @@
  * connection is established or failed, and getsockopt(SO_ERROR) then
  * gives 0 or ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH (once:
  * read, it is cleared, as Linux clears sk_err). Errors that come at
- * once (ENETUNREACH, EADDRINUSE, EMFILE) are connect()'s own. A daemon
+ * once (ENETUNREACH, EADDRINUSE, EMFILE) are connect()'s own. The
+ * next connect() after a failure gives the error (ECONNABORTED when
+ * SO_ERROR took it) and puts a new placeholder in (the daemon's
+ * descriptor is spent): the socket may connect again, as Linux's. A daemon
  * that cannot be reached or whose control connection broke is
  * ENETDOWN, as an interface that went down.
  *
@@ -184,7 +200,25 @@
  * socket types come from the C library's own getaddrinfo() on the
  * numeric address 0.0.0.0, whose entries are then copied once for each
  * address found. Numeric addresses and a NULL node go to the C
- * library, which looks nothing up for them.
+ * library, which looks nothing up for them. The daemon answers no
+ * reverse (PTR) question and the C library's would go over the kernel:
+ * getnameinfo() gives an IPv4 or IPv6 host in numeric form (EAI_NONAME
+ * with NI_NAMEREQD) and gethostbyaddr() finds nothing (HOST_NOT_FOUND).
+ *
+ * Options. A connection's are the daemon's (set and read through
+ * libutcp, proven by the descriptor); before connect() or listen(), and
+ * on a listener, they are recorded in the entry, given to the daemon at
+ * connect() or listen(), and read back as recorded (utcpd's defaults
+ * for what was not set). TCP_INFO comes from the daemon's figures for
+ * the connection (preload_tcpinfo.c). SO_RCVTIMEO, SO_SNDTIMEO and
+ * SO_RCVLOWAT belong to the descriptor: they are the real socket's
+ * (the placeholder's, carried to the daemon's descriptor when it
+ * replaces it; a listener's, given to the connections it accepts, and
+ * accept() waits at most SO_RCVTIMEO; a blocking read of a connection
+ * does not yet: it first waits in poll(), above). close() of the last
+ * descriptor of a connection with SO_LINGER on and a time waits in
+ * utcp_tcp_close() until the data and the FIN are acknowledged or the
+ * time has passed, as Linux's does, on a non-blocking socket too.
  *
  * What cannot work: statically linked programs (utcp-run refuses them),
  * programs that make system calls without the C library (Go's runtime,
@@ -210,10 +244,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "preload.h"
@@ -234,6 +270,8 @@ static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
 static int (*real_getpeername)(int, struct sockaddr *, socklen_t *);
 int (*real_setsockopt)(int, int, int, const void *, socklen_t);
 int (*real_close)(int);
+static int (*real_shutdown)(int, int);
+static int (*real_epoll_ctl)(int, int, int, struct epoll_event *);
 static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
@@ -289,6 +327,8 @@ __attribute__((constructor)) static void preload_init(void)
 	real_getsockopt = next_symbol("getsockopt");
 	real_setsockopt = next_symbol("setsockopt");
 	real_close = next_symbol("close");
+	real_shutdown = next_symbol("shutdown");
+	real_epoll_ctl = next_symbol("epoll_ctl");
 	real_dup = next_symbol("dup");
 	real_dup2 = next_symbol("dup2");
 	real_dup3 = next_symbol("dup3");
@@ -509,6 +549,7 @@ int bind(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 		return ret;
 	}
 	s.bound = true;
+	s.port_chosen = sin->sin_port != 0;
 	s.local = *sin;
 	s.local.sin_family = AF_INET;
 	return table_store(fd, &s) ? fail_with(ENOMEM) : 0;
@@ -524,15 +565,67 @@ void fd_flags(int fd, int *utcp_flags, int *dup_flags)
 	*dup_flags = fdfl >= 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0;
 }
 
-/* Puts newfd in fd's place (closing the placeholder) and newfd away. */
-int replace(int fd, int newfd, int dup_flags)
+/* Whether SOL_SOCKET option name belongs to the descriptor: the real
+ * socket's (the placeholder's, then the daemon's descriptor's). */
+static bool fd_option(int name)
 {
-	int ret = real_dup3(newfd, fd, dup_flags);
-	int err = errno;
+	switch (name) {
+	case SO_RCVLOWAT:
+	case SO_RCVTIMEO_OLD:
+	case SO_SNDTIMEO_OLD:
+#ifdef SO_RCVTIMEO_NEW
+	case SO_RCVTIMEO_NEW:
+	case SO_SNDTIMEO_NEW:
+#endif
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Gives descriptor to the options fd_option() names that from has. */
+static void copy_fd_options(int from, int to)
+{
+	static const int names[] = {SO_RCVTIMEO_OLD, SO_SNDTIMEO_OLD};
+	struct timeval tv;
+	socklen_t len;
+	int v;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		len = sizeof(tv);
+		if (real_getsockopt(from, SOL_SOCKET, names[i], &tv, &len) == 0)
+			real_setsockopt(to, SOL_SOCKET, names[i], &tv, len);
+	}
+	len = sizeof(v);
+	if (real_getsockopt(from, SOL_SOCKET, SO_RCVLOWAT, &v, &len) == 0)
+		real_setsockopt(to, SOL_SOCKET, SO_RCVLOWAT, &v, len);
+}
+
+/* Puts newfd in fd's place (closing what was there) and newfd away;
+ * when s is given, gives the new descriptor the descriptor options and
+ * the epoll sets the entry says the old one had (one that was closed
+ * since is passed over). Returns 0 or -1 with errno (dup3's). */
+int replace(int fd, int newfd, int dup_flags, struct usock *s)
+{
+	int ret, err;
+
+	if (s && s->fd_opts)
+		copy_fd_options(fd, newfd);
+	ret = real_dup3(newfd, fd, dup_flags);
+	err = errno;
 
 	real_close(newfd);
 	if (ret < 0)
 		return fail_with(err);
+	if (!s)
+		return 0;
+	for (unsigned i = 0; i < s->n_watch; i++) {
+		struct epoll_event ev = {.events = s->watch[i].events};
+
+		ev.data.u64 = s->watch[i].data;
+		real_epoll_ctl(s->watch[i].epfd, EPOLL_CTL_ADD, fd, &ev);
+	}
+	s->n_watch = 0;
 	return 0;
 }
 
@@ -565,7 +658,7 @@ int listen(int fd, int backlog)
 			      backlog, &s.opts, uflags, &info);
 	if (lfd < 0)
 		return fail_with(control_errno(u, lfd));
-	if (replace(fd, lfd, dflags) < 0)
+	if (replace(fd, lfd, dflags, &s) < 0)
 		return -1;
 	s.state = USOCK_LISTENING;
 	s.id = info.id;
@@ -575,13 +668,67 @@ int listen(int fd, int backlog)
 
 /* ---- accept ----------------------------------------------------------- */
 
+/* Milliseconds of CLOCK_MONOTONIC now. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* When a blocking accept() on listener fd gives up: now plus its
+ * SO_RCVTIMEO, or -1 (never). */
+static int64_t accept_deadline(int fd)
+{
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+
+	if (real_getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO_OLD, &tv, &len) != 0 ||
+	    (tv.tv_sec == 0 && tv.tv_usec == 0))
+		return -1;
+	return now_ms() + (int64_t)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
+}
+
+/* poll()'s timeout until deadline (-1: none); 0 once it has passed. */
+static int ms_until(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - now_ms();
+	if (left <= 0)
+		return 0;
+	return left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* Gives connection id (descriptor cfd), accepted on the listener *s,
+ * the options set on the listener after listen(): the daemon gave it
+ * those of listen() only. */
+static void late_options(const struct usock *s, int id, int cfd)
+{
+	struct utcp_tcp_opts o = s->opts;
+	struct utcp *u;
+	int err;
+
+	o.set = s->late_set;
+	u = get_handle(&err);
+	if (u) {
+		err = utcp_tcp_setopt_fd(u, id, cfd, &o);
+		if (err)
+			control_errno(u, err);
+	}
+}
+
 static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 			 int flags)
 {
 	struct utcp_tcp_info info;
 	struct usock s, c = {.state = USOCK_CONNECTED};
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	int cfd, fl;
+	int64_t deadline;
+	int cfd, fl, wait;
 
 	if (!table_lookup(fd, &s))
 		return real_accept4(fd, addr, len, flags);
@@ -592,13 +739,17 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return fail_with(EINVAL);
 	fl = fcntl(fd, F_GETFL);
+	deadline = s.fd_opts ? accept_deadline(fd) : -1;
 	for (;;) {
 		cfd = utcp_tcp_accept4(fd, &info, UTCP_NONBLOCK);
 		if (cfd != -EAGAIN)
 			break;
 		if (fl >= 0 && (fl & O_NONBLOCK))
 			return fail_with(EAGAIN);
-		if (poll(&pfd, 1, -1) < 0)
+		wait = ms_until(deadline);
+		if (wait == 0)
+			return fail_with(EAGAIN); /* SO_RCVTIMEO passed */
+		if (poll(&pfd, 1, wait) < 0)
 			return -1; /* EINTR, as accept's */
 	}
 	if (cfd == -ECONNRESET)
@@ -617,6 +768,12 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 		real_close(cfd);
 		return fail_with(EMFILE);
 	}
+	if (s.fd_opts)
+		copy_fd_options(fd, cfd); /* as Linux's accepted sockets */
+	if (s.late_set)
+		late_options(&s, info.id, cfd);
+	c.fd_opts = s.fd_opts;
+	c.opts_unknown = s.opts_unknown; /* the listener's were not carried */
 	c.id = info.id;
 	c.local = make_sin(info.local_addr, info.local_port);
 	c.remote = make_sin(info.remote_addr, info.remote_port);
@@ -673,6 +830,42 @@ static int connect_settle(int fd, struct usock *s)
 	return err;
 }
 
+/* Makes entry *s of descriptor fd, now a new placeholder, unconnected
+ * as Linux's socket is after a failed connect or a listener's
+ * shutdown: it keeps the address bind() gave, and the port only when
+ * bind() chose one (an ephemeral port is given up). Returns 0 or -1
+ * with errno ENOMEM. */
+static int unconnect(int fd, struct usock *s)
+{
+	s->state = USOCK_PENDING;
+	s->id = -1;
+	if (!s->bound)
+		s->local = make_sin((struct in_addr){INADDR_ANY}, 0);
+	else if (!s->port_chosen)
+		s->local.sin_port = 0;
+	return table_store(fd, s) ? fail_with(ENOMEM) : 0;
+}
+
+/* Gives socket fd (entry *s) a new placeholder, unconnected: as
+ * Linux's once connect() has reported a failure (it may connect anew),
+ * or after a listener's shutdown (it may listen anew). Returns 0 or -1
+ * with errno. */
+static int renew(int fd, struct usock *s)
+{
+	int uflags, dflags, nfd;
+
+	fd_flags(fd, &uflags, &dflags);
+	nfd =
+	    real_socket(AF_INET, SOCK_STREAM | (uflags ? SOCK_NONBLOCK : 0), 0);
+	if (nfd < 0)
+		return -1;
+	if (replace(fd, nfd, dflags, s) < 0)
+		return -1;
+	s->connect_error = 0;
+	s->error_taken = false;
+	return unconnect(fd, s);
+}
+
 int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 {
 	const struct sockaddr_in *sin = SIN(arg);
@@ -693,17 +886,20 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 		if (s.state == USOCK_CONNECTING)
 			return fail_with(EALREADY);
 		if (err) {
-			s.state = USOCK_FAILED;
-			s.connect_error = 0;
-			table_store(fd, &s);
+			if (renew(fd, &s) < 0)
+				return -1;
 			return fail_with(err);
 		}
 		return fail_with(EISCONN);
 	case USOCK_CONNECTED:
 		return fail_with(EISCONN);
 	case USOCK_FAILED:
-		/* Linux would connect again; the descriptor is spent here. */
-		return fail_with(ECONNABORTED);
+		/* As Linux: the error if SO_ERROR did not take it, else
+		 * ECONNABORTED; unconnected after, to connect anew. */
+		err = s.connect_error ? s.connect_error : ECONNABORTED;
+		if (renew(fd, &s) < 0)
+			return -1;
+		return fail_with(err);
 	case USOCK_LISTENING:
 	default:
 		return fail_with(EISCONN);
@@ -731,7 +927,7 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 			    uflags, &info);
 	if (cfd < 0)
 		return fail_with(control_errno(u, cfd));
-	if (replace(fd, cfd, dflags) < 0)
+	if (replace(fd, cfd, dflags, &s) < 0)
 		return -1;
 	s.state = uflags ? USOCK_CONNECTING : USOCK_CONNECTED;
 	s.id = info.id;
@@ -740,6 +936,32 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 	if (table_store(fd, &s))
 		return fail_with(ENOMEM);
 	return uflags ? fail_with(EINPROGRESS) : 0;
+}
+
+/* ---- shutdown ---------------------------------------------------------- */
+
+/*
+ * shutdown() of a TCP socket (preload_io.c's for any descriptor but a
+ * UDP socket's). A listener's is Linux's: SHUT_WR does nothing, SHUT_RD
+ * and SHUT_RDWR stop the listening - the socket is unconnected again
+ * (renew()), and may listen anew (accept() meanwhile gives EINVAL). The
+ * daemon's listener closes with its descriptor, so a copy in another process
+ * (fork) goes on listening there, where Linux would stop it for all. Other
+ * sockets' shutdown() is the real socket's: the placeholder's (ENOTCONN) or the
+ * connection's.
+ */
+int tcp_shutdown(int fd, int how)
+{
+	struct usock s;
+
+	if (!table_lookup(fd, &s) || s.state != USOCK_LISTENING)
+		return real_shutdown(fd, how);
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return fail_with(EINVAL);
+	if (how == SHUT_WR)
+		return 0;
+	s.late_set = 0;
+	return renew(fd, &s);
 }
 
 /* ---- names of a socket ----------------------------------------------- */
@@ -756,6 +978,16 @@ int getsockname(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 	return 0;
 }
 
+/* Whether connection fd is over both ways (its FIN sent and the
+ * peer's received, or a failure): Linux's socket is then CLOSE, with
+ * no peer. The descriptor's pair then hangs up. */
+static bool closed(int fd)
+{
+	struct pollfd pfd = {.fd = fd};
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP);
+}
+
 int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
 	struct usock s;
@@ -764,12 +996,52 @@ int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 		return real_getpeername(fd, SA(addr), len);
 	connect_settle(fd, &s);
 	if (usock_is_udp(&s) ? s.remote.sin_port == 0
-			     : s.state != USOCK_CONNECTED)
+			     : s.state != USOCK_CONNECTED || closed(fd))
 		return fail_with(ENOTCONN);
 	if (!SA(addr) || !len)
 		return fail_with(EFAULT);
 	give_addr(&s.remote, SA(addr), len);
 	return 0;
+}
+
+/* ---- epoll before connect or listen ---------------------------------- */
+
+/* Returns the index of epfd in s's watches, or s->n_watch. */
+static unsigned watch_index(const struct usock *s, int epfd)
+{
+	unsigned i = 0;
+
+	while (i < s->n_watch && s->watch[i].epfd != epfd)
+		i++;
+	return i;
+}
+
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct usock s;
+	unsigned i;
+	int ret;
+
+	if (!table_lookup(fd, &s) ||
+	    (s.state != USOCK_PENDING && s.state != USOCK_UDP_NEW))
+		return real_epoll_ctl(epfd, op, fd, ev);
+	i = watch_index(&s, epfd);
+	if (op == EPOLL_CTL_ADD && i == PRELOAD_WATCH_MAX)
+		return fail_with(ENOSPC);
+	ret = real_epoll_ctl(epfd, op, fd, ev);
+	if (ret < 0)
+		return ret;
+	if (op == EPOLL_CTL_DEL) {
+		if (i < s.n_watch)
+			s.watch[i] = s.watch[--s.n_watch];
+	} else if (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) {
+		if (i == s.n_watch)
+			s.n_watch++;
+		s.watch[i].epfd = epfd;
+		s.watch[i].events = ev->events;
+		s.watch[i].data = ev->data.u64;
+	}
+	return table_store(fd, &s) ? fail_with(ENOMEM) : ret;
 }
 
 /* ---- options ---------------------------------------------------------- */
@@ -857,6 +1129,13 @@ static int record_option(struct usock *s, int level, int name, const void *val,
 			o->keepcnt = (uint32_t)v;
 		}
 		return 0;
+	case -TCP_MAXSEG - 1:
+		/* Linux's range: 0 (none) or TCP_MIN_MSS .. MAX_TCP_WINDOW */
+		if (v != 0 && (v < 88 || v > 32767))
+			return EINVAL;
+		o->set |= UTCP_TCP_OPT_MAXSEG;
+		o->maxseg = (uint32_t)v;
+		return 0;
 	case -IP_TOS - 1000:
 		o->set |= UTCP_TCP_OPT_TOS;
 		o->tos = (uint8_t)v;
@@ -885,38 +1164,111 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		return real_setsockopt(fd, level, name, val, len);
 	if (usock_is_udp(&s))
 		return udp_setsockopt(fd, &s, level, name, val, len);
+	if (level == SOL_SOCKET && fd_option(name)) {
+		if (real_setsockopt(fd, level, name, val, len) < 0)
+			return -1;
+		s.fd_opts = true;
+		return table_store(fd, &s) ? fail_with(ENOMEM) : 0;
+	}
 	before = s.opts;
 	s.opts.set = 0;
 	err = record_option(&s, level, name, val, len);
 	if (err)
 		return fail_with(err);
-	if (s.id >= 0 && s.state != USOCK_LISTENING && s.opts.set) {
+	/* A connection's options go to the daemon, proven by fd: also one
+	 * this process did not make (inherited across fork or exec). */
+	if (s.id >= 0 &&
+	    (s.state == USOCK_CONNECTED || s.state == USOCK_CONNECTING) &&
+	    s.opts.set) {
 		u = get_handle(&err);
 		if (!u)
 			return fail_with(open_errno(err));
-		err = utcp_tcp_setopt(u, s.id, &s.opts);
+		err = utcp_tcp_setopt_fd(u, s.id, fd, &s.opts);
 		if (err)
 			return fail_with(control_errno(u, err));
 	}
+	if (s.state == USOCK_LISTENING)
+		s.late_set |= s.opts.set; /* for the connections accepted */
 	s.opts.set |= before.set;
 	return table_store(fd, &s) ? fail_with(ENOMEM) : 0;
+}
+
+/* Gives an option's value of size n as the kernel does: at most *len
+ * bytes of it, *len set to what was copied. */
+static int give_bytes(const void *v, size_t n, void *val, socklen_t *len)
+{
+	if (!val || !len)
+		return fail_with(EFAULT);
+	if ((int)*len < 0)
+		return fail_with(EINVAL);
+	if (*len > n)
+		*len = (socklen_t)n;
+	memcpy(val, v, *len);
+	return 0;
 }
 
 /* Gives an int option value as the kernel does. */
 static int give_int(int v, void *val, socklen_t *len)
 {
-	if (!val || !len)
-		return fail_with(EFAULT);
-	if (*len > sizeof(int))
-		*len = sizeof(int);
-	memcpy(val, &v, *len);
-	return 0;
+	return give_bytes(&v, sizeof(v), val, len);
+}
+
+/* The options of fd's socket (entry *s) as they are now: a
+ * connection's from the daemon, proven by fd; else what was recorded,
+ * each unset field at utcpd's default (conf/utcpd.conf's [tcp]; a
+ * daemon configured otherwise is not asked). */
+static struct utcp_tcp_opts current_options(int fd, const struct usock *s)
+{
+	struct utcp_tcp_opts o = s->opts;
+	struct utcp *u;
+	int err;
+
+	if (s->id >= 0 &&
+	    (s->state == USOCK_CONNECTED || s->state == USOCK_CONNECTING)) {
+		u = get_handle(&err);
+		if (u && utcp_tcp_getopt_fd(u, s->id, fd, &o) == 0)
+			return o;
+		o = s->opts;
+	}
+	if (!(o.set & UTCP_TCP_OPT_SNDBUF))
+		o.sndbuf = PRELOAD_TCP_BUF_DEFAULT;
+	if (!(o.set & UTCP_TCP_OPT_RCVBUF))
+		o.rcvbuf = PRELOAD_TCP_BUF_DEFAULT;
+	if (!(o.set & UTCP_TCP_OPT_KEEPIDLE))
+		o.keepidle_s = 7200;
+	if (!(o.set & UTCP_TCP_OPT_KEEPINTVL))
+		o.keepintvl_s = 75;
+	if (!(o.set & UTCP_TCP_OPT_KEEPCNT))
+		o.keepcnt = 9;
+	if (!(o.set & UTCP_TCP_OPT_TTL) || o.ttl == 0)
+		o.ttl = 64;
+	return o;
+}
+
+/* TCP_MAXSEG as Linux reads it: a connection's MSS in use; before
+ * connect() or on a listener, the value set, else 536. */
+static int give_maxseg(const struct usock *s, const struct utcp_tcp_opts *o,
+		       void *val, socklen_t *len)
+{
+	struct utcp_tcp_socket c;
+	struct utcp *u;
+	int err;
+
+	if (s->id >= 0 && s->state == USOCK_CONNECTED) {
+		u = get_handle(&err);
+		if (u && utcp_tcp_info(u, s->id, &c) == 0 && c.mss)
+			return give_int((int)c.mss, val, len);
+	}
+	if ((o->set & UTCP_TCP_OPT_MAXSEG) && o->maxseg)
+		return give_int((int)o->maxseg, val, len);
+	return give_int(536, val, len);
 }
 
 int getsockopt(int fd, int level, int name, void *val,
 	       socklen_t *__restrict len)
 {
 	struct utcp_tcp_opts o;
+	struct linger lg;
 	struct usock s;
 	int err;
 
@@ -951,42 +1303,131 @@ int getsockopt(int fd, int level, int name, void *val,
 		case SO_REUSEPORT:
 			return give_int(s.reuseport, val, len);
 		}
+		if (fd_option(name))
+			return real_getsockopt(fd, level, name, val, len);
 	}
-	o = s.opts;
-	if (s.id >= 0 && s.state != USOCK_LISTENING) {
-		struct utcp *u = get_handle(&err);
-
-		if (u && utcp_tcp_getopt(u, s.id, &o) != 0)
-			o = s.opts;
+	if (level == IPPROTO_TCP && name == TCP_INFO)
+		return give_tcp_info(&s, val, len);
+	switch (level == SOL_SOCKET    ? name
+		: level == IPPROTO_TCP ? -name - 1
+		: level == IPPROTO_IP  ? -name - 1000
+				       : -100000) {
+	case SO_KEEPALIVE:
+	case SO_SNDBUF:
+	case SO_RCVBUF:
+	case SO_LINGER:
+	case -TCP_NODELAY - 1:
+	case -TCP_KEEPIDLE - 1:
+	case -TCP_KEEPINTVL - 1:
+	case -TCP_KEEPCNT - 1:
+	case -TCP_MAXSEG - 1:
+	case -IP_TOS - 1000:
+	case -IP_TTL - 1000:
+		break;
+	default:
+		return fail_with(ENOPROTOOPT);
 	}
-	if (level == SOL_SOCKET && name == SO_KEEPALIVE)
-		return give_int(o.keepalive, val, len);
-	if (level == IPPROTO_TCP && name == TCP_NODELAY)
+	o = current_options(fd, &s);
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_KEEPALIVE:
+			return give_int(o.keepalive, val, len);
+		case SO_SNDBUF:
+			return give_int((int)o.sndbuf, val, len);
+		case SO_RCVBUF:
+			return give_int((int)o.rcvbuf, val, len);
+		default: /* SO_LINGER */
+			lg.l_onoff = o.linger;
+			lg.l_linger = (int)o.linger_s;
+			return give_bytes(&lg, sizeof(lg), val, len);
+		}
+	}
+	if (level == IPPROTO_IP)
+		return give_int(name == IP_TOS ? o.tos : o.ttl, val, len);
+	switch (name) {
+	case TCP_NODELAY:
 		return give_int(o.nodelay, val, len);
-	if (level == SOL_SOCKET && name == SO_SNDBUF &&
-	    (o.set & UTCP_TCP_OPT_SNDBUF))
-		return give_int((int)o.sndbuf, val, len);
-	if (level == SOL_SOCKET && name == SO_RCVBUF &&
-	    (o.set & UTCP_TCP_OPT_RCVBUF))
-		return give_int((int)o.rcvbuf, val, len);
-	if (level == IPPROTO_TCP && name == TCP_KEEPIDLE &&
-	    (o.set & UTCP_TCP_OPT_KEEPIDLE))
+	case TCP_KEEPIDLE:
 		return give_int((int)o.keepidle_s, val, len);
-	if (level == IPPROTO_TCP && name == TCP_KEEPINTVL &&
-	    (o.set & UTCP_TCP_OPT_KEEPINTVL))
+	case TCP_KEEPINTVL:
 		return give_int((int)o.keepintvl_s, val, len);
-	if (level == IPPROTO_TCP && name == TCP_KEEPCNT &&
-	    (o.set & UTCP_TCP_OPT_KEEPCNT))
+	case TCP_KEEPCNT:
 		return give_int((int)o.keepcnt, val, len);
-	return fail_with(ENOPROTOOPT);
+	default: /* TCP_MAXSEG */
+		return give_maxseg(&s, &o, val, len);
+	}
 }
 
 /* ---- close, dup ------------------------------------------------------- */
 
+/* Whether a descriptor of this process other than fd is connection
+ * id. */
+static bool other_copy(int fd, int id)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&table_lock);
+	for (int i = 0; i < PRELOAD_FDS_MAX && !found; i++)
+		found = i != fd && table[i] && table[i]->id == id &&
+			table[i]->state == USOCK_CONNECTED;
+	pthread_mutex_unlock(&table_lock);
+	return found;
+}
+
+/* Whether connection fd (entry *s) has SO_LINGER on with a time: as
+ * recorded, or, for one inherited across exec (its options were not
+ * carried), as the daemon says. */
+static bool lingers(int fd, const struct usock *s)
+{
+	struct utcp_tcp_opts o;
+	struct utcp *u;
+	int err;
+
+	if (!s->opts_unknown)
+		return (s->opts.set & UTCP_TCP_OPT_LINGER) && s->opts.linger &&
+		       s->opts.linger_s > 0;
+	u = get_handle(&err);
+	return u && utcp_tcp_getopt_fd(u, s->id, fd, &o) == 0 && o.linger &&
+	       o.linger_s > 0;
+}
+
+/* Closes connection id's descriptor fd in utcp_tcp_close(), on a
+ * control connection of its own so that the wait does not hold other
+ * threads' requests (on the process's when none can be opened). */
+static void linger_close(int fd, int id)
+{
+	struct utcp *own, *u;
+	int err;
+
+	own = utcp_open(NULL, &err);
+	u = own ? own : get_handle(&err);
+	if (!u) {
+		real_close(fd);
+		return;
+	}
+	err = utcp_tcp_close(u, id, fd); /* closes fd in any case */
+	if (own)
+		utcp_close(own);
+	else if (err && err != -EBADF)
+		control_errno(u, err);
+}
+
+/* The last close() of a connection with SO_LINGER on and a time waits,
+ * as Linux's, until its data and FIN are acknowledged or the time has
+ * passed (also on a non-blocking socket, as Linux), and succeeds
+ * either way. A copy in another process (fork) is not seen: the
+ * connection is shut for it too. */
 int close(int fd)
 {
+	struct usock s;
+	bool ours = table_lookup(fd, &s);
+
 	table_forget(fd);
-	return real_close(fd);
+	if (!ours || s.state != USOCK_CONNECTED || !lingers(fd, &s) ||
+	    other_copy(fd, s.id))
+		return real_close(fd);
+	linger_close(fd, s.id);
+	return 0;
 }
 
 /* Copies oldfd's entry to newfd (after a dup of ours succeeded). */
@@ -997,8 +1438,10 @@ static void copy_entry(int oldfd, int newfd)
 	if (newfd < 0)
 		return;
 	table_forget(newfd);
-	if (table_lookup(oldfd, &s) && newfd < PRELOAD_FDS_MAX)
+	if (table_lookup(oldfd, &s) && newfd < PRELOAD_FDS_MAX) {
+		s.n_watch = 0; /* epoll watches (file, number) */
 		table_store(newfd, &s);
+	}
 }
 
 int dup(int fd)

@@ -5,8 +5,9 @@
  * the descriptor table, the control connection, fork and exec. The
  * parts are preload.c (the control path of TCP sockets, the table, the
  * control connection), preload_udp.c (UDP sockets), preload_io.c (the
- * data calls), preload_names.c (getaddrinfo and gethostbyname) and
- * preload_exec.c (exec and posix_spawn carrying the table). Nothing
+ * data calls), preload_names.c (getaddrinfo and gethostbyname;
+ * getnameinfo and gethostbyaddr), preload_exec.c (exec and posix_spawn
+ * carrying the table) and preload_tcpinfo.c (TCP_INFO). Nothing
  * declared here is exported from the library: only the interposed C
  * library functions are.
  */
@@ -26,6 +27,12 @@
 
 /* Descriptors the table can hold: a socket numbered beyond is refused. */
 #define PRELOAD_FDS_MAX 65536
+/* utcpd's send and receive buffers when not set (conf/utcpd.conf). */
+#define PRELOAD_TCP_BUF_DEFAULT 262144
+/* The epoll sets a socket may be added to before connect() or listen()
+ * (they are added again once the placeholder is replaced); one more
+ * epoll_ctl(EPOLL_CTL_ADD) fails with ENOSPC. */
+#define PRELOAD_WATCH_MAX 4
 /* The environment variable that carries the table across exec. */
 #define PRELOAD_FDS_ENV "UTCP_RUN_FDS"
 /* The longest text of one inherited entry, with its comma. */
@@ -48,13 +55,24 @@ enum usock_state {
 
 struct usock {
 	enum usock_state state;
-	bool bound; /* bind() recorded local (UDP: a port) */
+	bool bound;	  /* bind() recorded local (UDP: a port) */
+	bool port_chosen; /* ... with a port other than 0 (TCP) */
 	struct sockaddr_in local, remote;
 	struct utcp_tcp_opts opts; /* setsockopt() before connect/listen */
 	bool reuseaddr, reuseport;
 	int id;		   /* the daemon's, once connected or listening */
 	int connect_error; /* FAILED: the error, until SO_ERROR takes it */
 	bool error_taken;  /* a read returned the connection's error */
+	bool fd_opts;	   /* SO_RCVTIMEO, SO_SNDTIMEO or SO_RCVLOWAT was set */
+	unsigned late_set; /* LISTENING: opts set after listen() */
+	bool opts_unknown; /* inherited across exec: opts not carried */
+	/* PENDING, UDP_NEW: the epoll sets watching the placeholder */
+	unsigned n_watch;
+	struct {
+		int epfd;
+		uint32_t events;
+		uint64_t data;
+	} watch[PRELOAD_WATCH_MAX];
 	/* UDP: what setsockopt() recorded, and an error taken from the
 	 * channel (by recvmmsg) that no call has returned yet */
 	struct utcp_udp_opts udp_opts;
@@ -137,9 +155,11 @@ struct sockaddr_in make_sin(struct in_addr a, uint16_t port);
 /* The flags libutcp's open takes for descriptor fd's O_NONBLOCK, and
  * dup3's for its FD_CLOEXEC. */
 void fd_flags(int fd, int *utcp_flags, int *dup_flags);
-/* Puts newfd in fd's place (closing what was there) and newfd away.
- * Returns 0 or -1 with errno (dup3's). */
-int replace(int fd, int newfd, int dup_flags);
+/* Puts newfd in fd's place (closing what was there) and newfd away;
+ * when s is given, gives the new descriptor the descriptor options and
+ * the epoll sets the entry says the old one had. Returns 0 or -1 with
+ * errno (dup3's). */
+int replace(int fd, int newfd, int dup_flags, struct usock *s);
 
 /* preload_udp.c: UDP sockets (the control calls come from preload.c's
  * for a UDP entry *s, fd's; each returns as the call it stands for). */
@@ -169,6 +189,15 @@ int udp_shutdown(int fd, int how);
 /* ioctl(FIONREAD) on a UDP descriptor: the next datagram's payload
  * size (0 when none), an int written to out. Returns 0. */
 int udp_fionread(int fd, void *out);
+
+/* shutdown() of any descriptor but a UDP socket's: a TCP listener's as
+ * Linux's, any other the real socket's. Returns as shutdown(). */
+int tcp_shutdown(int fd, int how);
+
+/* getsockopt(TCP_INFO) of the socket whose entry is *s (preload_tcpinfo.c):
+ * fills the caller's (val, *len) as Linux does. Returns 0, or -1 with
+ * errno EFAULT, EINVAL, ENETDOWN. */
+int give_tcp_info(const struct usock *s, void *val, socklen_t *len);
 
 #pragma GCC visibility pop
 

@@ -101,6 +101,8 @@ static void inherit_table(void)
 			s.bound = lport != 0;
 			s.bind_addr = s.local.sin_addr;
 		}
+		s.port_chosen = s.bound;
+		s.opts_unknown = true;
 		table_store((int)fd, &s);
 	}
 	unsetenv(PRELOAD_FDS_ENV);

@@ -49,7 +49,6 @@ static ssize_t (*real_sendto)(int, const void *, size_t, int,
 static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
 static int (*real_sendmmsg)(int, struct mmsghdr *, unsigned, int);
 static int (*real_ioctl)(int, unsigned long, ...);
-static int (*real_shutdown)(int, int);
 
 void preload_io_init(void)
 {
@@ -69,7 +68,6 @@ void preload_io_init(void)
 	real_sendmsg = next_symbol("sendmsg");
 	real_sendmmsg = next_symbol("sendmmsg");
 	real_ioctl = next_symbol("ioctl");
-	real_shutdown = next_symbol("shutdown");
 }
 
 /* ---- TCP: a failure is an error, not the end --------------------------- */
@@ -402,10 +400,11 @@ int ioctl(int fd, unsigned long req, ...)
 /* ---- shutdown ----------------------------------------------------------- */
 
 /* A UDP socket's shutdown() is recorded, not passed to its channel
- * (whose end closed would close the socket in the daemon). */
+ * (whose end closed would close the socket in the daemon); a TCP
+ * socket's is preload.c's (a listener's is Linux's). */
 int shutdown(int fd, int how)
 {
 	if (udp_marked(fd))
 		return udp_shutdown(fd, how);
-	return real_shutdown(fd, how);
+	return tcp_shutdown(fd, how);
 }

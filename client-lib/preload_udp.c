@@ -122,7 +122,8 @@ static int udp_open(int fd, struct usock *s, struct sockaddr_in local,
 		real_close(nfd);
 		return control_errno(u, err);
 	}
-	if (replace(fd, nfd, dflags) < 0)
+	/* the placeholder's epoll sets watch the daemon's socket after */
+	if (replace(fd, nfd, dflags, s) < 0)
 		return errno;
 	s->state = USOCK_UDP;
 	s->id = info.id;
@@ -144,7 +145,7 @@ static int udp_unbind(int fd, struct usock *s)
 	if (nfd < 0)
 		return errno;
 	copy_timeouts(fd, nfd);
-	if (replace(fd, nfd, dflags) < 0)
+	if (replace(fd, nfd, dflags, NULL) < 0)
 		return errno;
 	s->state = USOCK_UDP_NEW;
 	s->id = -1;
