@@ -214,9 +214,9 @@
  * SO_RCVLOWAT belong to the descriptor: they are the real socket's
  * (the placeholder's, carried to the daemon's descriptor when it
  * replaces it; a listener's, given to the connections it accepts, and
- * accept() waits at most SO_RCVTIMEO; a blocking read of a connection
- * does not yet: it first waits in poll(), above). close() of the last
- * descriptor of a connection with SO_LINGER on and a time waits in
+ * accept() waits at most SO_RCVTIMEO, as does the poll() before a
+ * blocking read of a connection, above, which then fails with EAGAIN). close()
+ * of the last descriptor of a connection with SO_LINGER on and a time waits in
  * utcp_tcp_close() until the data and the FIN are acknowledged or the
  * time has passed, as Linux's does, on a non-blocking socket too.
  *
@@ -232,6 +232,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -677,17 +678,26 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* When a blocking accept() on listener fd gives up: now plus its
- * SO_RCVTIMEO, or -1 (never). */
-static int64_t accept_deadline(int fd)
+int rcvtimeo_ms(int fd)
 {
 	struct timeval tv;
 	socklen_t len = sizeof(tv);
+	int64_t ms;
 
 	if (real_getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO_OLD, &tv, &len) != 0 ||
 	    (tv.tv_sec == 0 && tv.tv_usec == 0))
 		return -1;
-	return now_ms() + (int64_t)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
+	ms = (int64_t)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* When a blocking accept() on listener fd gives up: now plus its
+ * SO_RCVTIMEO, or -1 (never). */
+static int64_t accept_deadline(int fd)
+{
+	int ms = rcvtimeo_ms(fd);
+
+	return ms < 0 ? -1 : now_ms() + ms;
 }
 
 /* poll()'s timeout until deadline (-1: none); 0 once it has passed. */

@@ -142,6 +142,9 @@ int control_errno(struct utcp *u, int err);
 /* The errno for a daemon that cannot be reached. */
 int open_errno(int err);
 
+/* fd's SO_RCVTIMEO in ms (rounded up, at most INT_MAX), or -1 when it
+ * has none: poll()'s timeout for a blocking call on it. */
+int rcvtimeo_ms(int fd);
 /* Returns -1 with errno set to err. */
 int fail_with(int err);
 /* Whether a is in 127.0.0.0/8. */

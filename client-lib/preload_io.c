@@ -104,9 +104,14 @@ static int before_read(int fd, int flags)
 	if (inside || (flags & MSG_OOB))
 		return 0;
 	fl = fcntl(fd, F_GETFL);
-	if (fl >= 0 && !(fl & O_NONBLOCK) && !(flags & MSG_DONTWAIT) &&
-	    poll(&pfd, 1, -1) < 0)
-		return -1;
+	if (fl >= 0 && !(fl & O_NONBLOCK) && !(flags & MSG_DONTWAIT)) {
+		int n = poll(&pfd, 1, rcvtimeo_ms(fd));
+
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return fail_with(EAGAIN); /* SO_RCVTIMEO passed */
+	}
 	if (sockatmark(fd) != 1)
 		return 0;
 	inside = true;

@@ -435,6 +435,10 @@ def semantics(addr, port):
     try_("connect anew", lambda: c.connect((addr, int(port))))
     try_("SO_SNDTIMEO connection", lambda: c.getsockopt(
         socket.SOL_SOCKET, socket.SO_SNDTIMEO, 16) == tv)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, tv)
+    try_("recv times out", lambda: c.recv(10))
+    c.sendall(b"late\n")
+    try_("recv after the timeout", lambda: c.recv(10))
     try_("connect again", lambda: c.connect((addr, int(port))))
     try_("listen connection", lambda: c.listen(1))
     try_("bind connection", lambda: c.bind(("0.0.0.0", 0)))
