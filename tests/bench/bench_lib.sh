@@ -12,7 +12,8 @@ if [[ -z ${UTCPD:-} ]]; then
 	B=$(cd "${1:-$HERE/../../build}" && pwd) ||
 		{ echo "$(basename "$0"): no build directory ${1:-build}" >&2; exit 1; }
 	export UTCPD=$B/daemon/utcpd UTCPCTL=$B/client-lib/utcpctl \
-		UTCP_NC=$B/client-lib/utcp-nc UTCP_BENCH=$B/tests/bench/utcp-bench
+		UTCP_NC=$B/client-lib/utcp-nc UTCP_BENCH=$B/tests/bench/utcp-bench \
+		UTCP_RUN=$B/client-lib/utcp-run
 fi
 : "${UTCP_BENCH:?UTCP_BENCH must name the utcp-bench binary}"
 
