@@ -11,11 +11,12 @@
  * poll, select, epoll, fcntl(F_SETFL) and ioctl(FIONREAD): what is
  * interposed is the control path (socket, bind, listen, accept,
  * accept4, connect, getsockname, getpeername, getsockopt, setsockopt,
- * close, dup, dup2, dup3, fcntl's F_DUPFD), the names (getaddrinfo,
- * freeaddrinfo, gethostbyname, gethostbyname2 and their _r forms), the reads
- * (only to look for a failure first, below) and exec (to carry the table). Each
- * reaches the C library's own function with dlsym(RTLD_NEXT) for what is not
- * ours.
+ * close, dup, dup2, dup3, fcntl's F_DUPFD, epoll_ctl before connect or
+ * listen), the names (getaddrinfo, freeaddrinfo, gethostbyname,
+ * gethostbyname2 and their _r forms; getnameinfo, gethostbyaddr and its
+ * _r form, which look nothing up), the reads (only to look for a failure
+ * first, below) and exec (to carry the table). Each reaches the C
+ * library's own function with dlsym(RTLD_NEXT) for what is not ours.
  *
  * A descriptor before the daemon knows it. socket(AF_INET,
  * SOCK_STREAM) cannot ask the daemon for anything yet: whether the
@@ -31,10 +32,16 @@
  * new descriptor through libutcp's UTCP_NONBLOCK; FD_CLOEXEC (a
  * descriptor flag) through dup3's O_CLOEXEC. accept() takes the next
  * connection from the listener and sets both from accept4's flags, as
- * Linux does (the listener's own O_NONBLOCK is not inherited). A
- * program that put the descriptor in an epoll set before connect() or
- * listen() keeps watching the placeholder: unsupported (programs
- * register after connect, as curl and nginx do).
+ * Linux does (the listener's own O_NONBLOCK is not inherited).
+ *
+ * epoll before connect or listen. An epoll set watches an open file
+ * (with its descriptor number), and dup3() closes the placeholder's:
+ * its registrations would be lost. So epoll_ctl() on a PENDING
+ * descriptor records each set (epfd, events, data; ADD, MOD and DEL
+ * kept up to date) in the entry, at most PRELOAD_WATCH_MAX sets (one
+ * more ADD fails with ENOSPC rather than be forgotten), and the
+ * replacement adds the new descriptor to each again. A copy made with
+ * dup() has no registrations (they name the other number).
  *
  * The descriptor table. Each descriptor that is ours has an entry (its
  * state: PENDING until connect or listen, CONNECTING, CONNECTED,
@@ -64,10 +71,12 @@
  * one of them). The control connection must not be shared (replies are
  * matched by id on one stream): pthread_atfork() makes the child drop
  * it, unclosed, and open its own when it needs one; the table's mutex
- * is taken around fork() so the child's copy is consistent. Option
- * changes on a connection the child inherited go through the child's
- * control connection, which the daemon does not know as the
- * connection's owner: they fail (EBADF) - not yet solved.
+ * is taken around fork() so the child's copy is consistent. Options of
+ * a connection the child inherited (or an exec'd program, or another
+ * process) are read and changed through its own control connection,
+ * which the daemon does not know as the connection's owner: the
+ * descriptor goes along as the proof (utcp_tcp_setopt_fd,
+ * utcp_tcp_getopt_fd).
  *
  * exec. The table is gone after exec; the descriptors that were not
  * close-on-exec remain. So execve() and the calls built on it (execv,
@@ -138,7 +147,24 @@
  * socket types come from the C library's own getaddrinfo() on the
  * numeric address 0.0.0.0, whose entries are then copied once for each
  * address found. Numeric addresses and a NULL node go to the C
- * library, which looks nothing up for them.
+ * library, which looks nothing up for them. The daemon answers no
+ * reverse (PTR) question and the C library's would go over the kernel:
+ * getnameinfo() gives an IPv4 or IPv6 host in numeric form (EAI_NONAME
+ * with NI_NAMEREQD) and gethostbyaddr() finds nothing (HOST_NOT_FOUND).
+ *
+ * Options. A connection's are the daemon's (set and read through
+ * libutcp, proven by the descriptor); before connect() or listen(), and
+ * on a listener, they are recorded in the entry, given to the daemon at
+ * connect() or listen(), and read back as recorded (utcpd's defaults
+ * for what was not set). TCP_INFO comes from the daemon's figures for
+ * the connection (preload_tcpinfo.c). SO_RCVTIMEO, SO_SNDTIMEO and
+ * SO_RCVLOWAT belong to the descriptor: they are the real socket's
+ * (the placeholder's, carried to the daemon's descriptor when it
+ * replaces it; a listener's, given to the connections it accepts, and
+ * accept() waits at most SO_RCVTIMEO). close() of the last descriptor
+ * of a connection with SO_LINGER on and a time waits in
+ * utcp_tcp_close() until the data and the FIN are acknowledged or the
+ * time has passed, as Linux's does, on a non-blocking socket too.
  *
  * What cannot work: statically linked programs (utcp-run refuses them),
  * programs that make system calls without the C library (Go's runtime,
@@ -165,10 +191,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "preload.h"
@@ -193,6 +221,7 @@ static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
 static int (*real_getpeername)(int, struct sockaddr *, socklen_t *);
 static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
 static int (*real_close)(int);
+static int (*real_epoll_ctl)(int, int, int, struct epoll_event *);
 static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
@@ -259,6 +288,7 @@ __attribute__((constructor)) static void preload_init(void)
 	real_getsockopt = next_symbol("getsockopt");
 	real_setsockopt = next_symbol("setsockopt");
 	real_close = next_symbol("close");
+	real_epoll_ctl = next_symbol("epoll_ctl");
 	real_dup = next_symbol("dup");
 	real_dup2 = next_symbol("dup2");
 	real_dup3 = next_symbol("dup3");
@@ -493,15 +523,64 @@ static void fd_flags(int fd, int *utcp_flags, int *dup_flags)
 	*dup_flags = fdfl >= 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0;
 }
 
-/* Puts newfd in fd's place (closing the placeholder) and newfd away. */
-static int replace(int fd, int newfd, int dup_flags)
+/* Whether SOL_SOCKET option name belongs to the descriptor: the real
+ * socket's (the placeholder's, then the daemon's descriptor's). */
+static bool fd_option(int name)
 {
-	int ret = real_dup3(newfd, fd, dup_flags);
-	int err = errno;
+	switch (name) {
+	case SO_RCVLOWAT:
+	case SO_RCVTIMEO_OLD:
+	case SO_SNDTIMEO_OLD:
+#ifdef SO_RCVTIMEO_NEW
+	case SO_RCVTIMEO_NEW:
+	case SO_SNDTIMEO_NEW:
+#endif
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Gives descriptor to the options fd_option() names that from has. */
+static void copy_fd_options(int from, int to)
+{
+	static const int names[] = {SO_RCVTIMEO_OLD, SO_SNDTIMEO_OLD};
+	struct timeval tv;
+	socklen_t len;
+	int v;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		len = sizeof(tv);
+		if (real_getsockopt(from, SOL_SOCKET, names[i], &tv, &len) == 0)
+			real_setsockopt(to, SOL_SOCKET, names[i], &tv, len);
+	}
+	len = sizeof(v);
+	if (real_getsockopt(from, SOL_SOCKET, SO_RCVLOWAT, &v, &len) == 0)
+		real_setsockopt(to, SOL_SOCKET, SO_RCVLOWAT, &v, len);
+}
+
+/* Puts newfd in fd's place (closing the placeholder) and newfd away,
+ * and adds fd again to the epoll sets *s says watched the placeholder
+ * (one that was closed since is passed over). */
+static int replace(int fd, int newfd, int dup_flags, struct usock *s)
+{
+	int ret, err;
+
+	if (s->fd_opts)
+		copy_fd_options(fd, newfd);
+	ret = real_dup3(newfd, fd, dup_flags);
+	err = errno;
 
 	real_close(newfd);
 	if (ret < 0)
 		return fail_with(err);
+	for (unsigned i = 0; i < s->n_watch; i++) {
+		struct epoll_event ev = {.events = s->watch[i].events};
+
+		ev.data.u64 = s->watch[i].data;
+		real_epoll_ctl(s->watch[i].epfd, EPOLL_CTL_ADD, fd, &ev);
+	}
+	s->n_watch = 0;
 	return 0;
 }
 
@@ -532,7 +611,7 @@ int listen(int fd, int backlog)
 			      backlog, &s.opts, uflags, &info);
 	if (lfd < 0)
 		return fail_with(control_errno(u, lfd));
-	if (replace(fd, lfd, dflags) < 0)
+	if (replace(fd, lfd, dflags, &s) < 0)
 		return -1;
 	s.state = USOCK_LISTENING;
 	s.id = info.id;
@@ -542,13 +621,67 @@ int listen(int fd, int backlog)
 
 /* ---- accept ----------------------------------------------------------- */
 
+/* Milliseconds of CLOCK_MONOTONIC now. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* When a blocking accept() on listener fd gives up: now plus its
+ * SO_RCVTIMEO, or -1 (never). */
+static int64_t accept_deadline(int fd)
+{
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+
+	if (real_getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO_OLD, &tv, &len) != 0 ||
+	    (tv.tv_sec == 0 && tv.tv_usec == 0))
+		return -1;
+	return now_ms() + (int64_t)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
+}
+
+/* poll()'s timeout until deadline (-1: none); 0 once it has passed. */
+static int ms_until(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - now_ms();
+	if (left <= 0)
+		return 0;
+	return left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* Gives connection id (descriptor cfd), accepted on the listener *s,
+ * the options set on the listener after listen(): the daemon gave it
+ * those of listen() only. */
+static void late_options(const struct usock *s, int id, int cfd)
+{
+	struct utcp_tcp_opts o = s->opts;
+	struct utcp *u;
+	int err;
+
+	o.set = s->late_set;
+	u = get_handle(&err);
+	if (u) {
+		err = utcp_tcp_setopt_fd(u, id, cfd, &o);
+		if (err)
+			control_errno(u, err);
+	}
+}
+
 static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 			 int flags)
 {
 	struct utcp_tcp_info info;
 	struct usock s, c = {.state = USOCK_CONNECTED};
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	int cfd, fl;
+	int64_t deadline;
+	int cfd, fl, wait;
 
 	if (!table_lookup(fd, &s))
 		return real_accept4(fd, addr, len, flags);
@@ -557,13 +690,17 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return fail_with(EINVAL);
 	fl = fcntl(fd, F_GETFL);
+	deadline = s.fd_opts ? accept_deadline(fd) : -1;
 	for (;;) {
 		cfd = utcp_tcp_accept4(fd, &info, UTCP_NONBLOCK);
 		if (cfd != -EAGAIN)
 			break;
 		if (fl >= 0 && (fl & O_NONBLOCK))
 			return fail_with(EAGAIN);
-		if (poll(&pfd, 1, -1) < 0)
+		wait = ms_until(deadline);
+		if (wait == 0)
+			return fail_with(EAGAIN); /* SO_RCVTIMEO passed */
+		if (poll(&pfd, 1, wait) < 0)
 			return -1; /* EINTR, as accept's */
 	}
 	if (cfd == -ECONNRESET)
@@ -582,6 +719,11 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 		real_close(cfd);
 		return fail_with(EMFILE);
 	}
+	if (s.fd_opts)
+		copy_fd_options(fd, cfd); /* as Linux's accepted sockets */
+	if (s.late_set)
+		late_options(&s, info.id, cfd);
+	c.fd_opts = s.fd_opts;
 	c.id = info.id;
 	c.local = make_sin(info.local_addr, info.local_port);
 	c.remote = make_sin(info.remote_addr, info.remote_port);
@@ -693,7 +835,7 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 			    uflags, &info);
 	if (cfd < 0)
 		return fail_with(control_errno(u, cfd));
-	if (replace(fd, cfd, dflags) < 0)
+	if (replace(fd, cfd, dflags, &s) < 0)
 		return -1;
 	s.state = uflags ? USOCK_CONNECTING : USOCK_CONNECTED;
 	s.id = info.id;
@@ -718,6 +860,16 @@ int getsockname(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 	return 0;
 }
 
+/* Whether connection fd is over both ways (its FIN sent and the
+ * peer's received, or a failure): Linux's socket is then CLOSE, with
+ * no peer. The descriptor's pair then hangs up. */
+static bool closed(int fd)
+{
+	struct pollfd pfd = {.fd = fd};
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP);
+}
+
 int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
 	struct usock s;
@@ -725,12 +877,51 @@ int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 	if (!table_lookup(fd, &s))
 		return real_getpeername(fd, SA(addr), len);
 	connect_settle(fd, &s);
-	if (s.state != USOCK_CONNECTED)
+	if (s.state != USOCK_CONNECTED || closed(fd))
 		return fail_with(ENOTCONN);
 	if (!SA(addr) || !len)
 		return fail_with(EFAULT);
 	give_addr(&s.remote, SA(addr), len);
 	return 0;
+}
+
+/* ---- epoll before connect or listen ---------------------------------- */
+
+/* Returns the index of epfd in s's watches, or s->n_watch. */
+static unsigned watch_index(const struct usock *s, int epfd)
+{
+	unsigned i = 0;
+
+	while (i < s->n_watch && s->watch[i].epfd != epfd)
+		i++;
+	return i;
+}
+
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct usock s;
+	unsigned i;
+	int ret;
+
+	if (!table_lookup(fd, &s) || s.state != USOCK_PENDING)
+		return real_epoll_ctl(epfd, op, fd, ev);
+	i = watch_index(&s, epfd);
+	if (op == EPOLL_CTL_ADD && i == PRELOAD_WATCH_MAX)
+		return fail_with(ENOSPC);
+	ret = real_epoll_ctl(epfd, op, fd, ev);
+	if (ret < 0)
+		return ret;
+	if (op == EPOLL_CTL_DEL) {
+		if (i < s.n_watch)
+			s.watch[i] = s.watch[--s.n_watch];
+	} else if (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) {
+		if (i == s.n_watch)
+			s.n_watch++;
+		s.watch[i].epfd = epfd;
+		s.watch[i].events = ev->events;
+		s.watch[i].data = ev->data.u64;
+	}
+	return table_store(fd, &s) ? fail_with(ENOMEM) : ret;
 }
 
 /* ---- options ---------------------------------------------------------- */
@@ -818,6 +1009,13 @@ static int record_option(struct usock *s, int level, int name, const void *val,
 			o->keepcnt = (uint32_t)v;
 		}
 		return 0;
+	case -TCP_MAXSEG - 1:
+		/* Linux's range: 0 (none) or TCP_MIN_MSS .. MAX_TCP_WINDOW */
+		if (v != 0 && (v < 88 || v > 32767))
+			return EINVAL;
+		o->set |= UTCP_TCP_OPT_MAXSEG;
+		o->maxseg = (uint32_t)v;
+		return 0;
 	case -IP_TOS - 1000:
 		o->set |= UTCP_TCP_OPT_TOS;
 		o->tos = (uint8_t)v;
@@ -844,38 +1042,111 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 
 	if (!table_lookup(fd, &s))
 		return real_setsockopt(fd, level, name, val, len);
+	if (level == SOL_SOCKET && fd_option(name)) {
+		if (real_setsockopt(fd, level, name, val, len) < 0)
+			return -1;
+		s.fd_opts = true;
+		return table_store(fd, &s) ? fail_with(ENOMEM) : 0;
+	}
 	before = s.opts;
 	s.opts.set = 0;
 	err = record_option(&s, level, name, val, len);
 	if (err)
 		return fail_with(err);
-	if (s.id >= 0 && s.state != USOCK_LISTENING && s.opts.set) {
+	/* A connection's options go to the daemon, proven by fd: also one
+	 * this process did not make (inherited across fork or exec). */
+	if (s.id >= 0 &&
+	    (s.state == USOCK_CONNECTED || s.state == USOCK_CONNECTING) &&
+	    s.opts.set) {
 		u = get_handle(&err);
 		if (!u)
 			return fail_with(open_errno(err));
-		err = utcp_tcp_setopt(u, s.id, &s.opts);
+		err = utcp_tcp_setopt_fd(u, s.id, fd, &s.opts);
 		if (err)
 			return fail_with(control_errno(u, err));
 	}
+	if (s.state == USOCK_LISTENING)
+		s.late_set |= s.opts.set; /* for the connections accepted */
 	s.opts.set |= before.set;
 	return table_store(fd, &s) ? fail_with(ENOMEM) : 0;
+}
+
+/* Gives an option's value of size n as the kernel does: at most *len
+ * bytes of it, *len set to what was copied. */
+static int give_bytes(const void *v, size_t n, void *val, socklen_t *len)
+{
+	if (!val || !len)
+		return fail_with(EFAULT);
+	if ((int)*len < 0)
+		return fail_with(EINVAL);
+	if (*len > n)
+		*len = (socklen_t)n;
+	memcpy(val, v, *len);
+	return 0;
 }
 
 /* Gives an int option value as the kernel does. */
 static int give_int(int v, void *val, socklen_t *len)
 {
-	if (!val || !len)
-		return fail_with(EFAULT);
-	if (*len > sizeof(int))
-		*len = sizeof(int);
-	memcpy(val, &v, *len);
-	return 0;
+	return give_bytes(&v, sizeof(v), val, len);
+}
+
+/* The options of fd's socket (entry *s) as they are now: a
+ * connection's from the daemon, proven by fd; else what was recorded,
+ * each unset field at utcpd's default (conf/utcpd.conf's [tcp]; a
+ * daemon configured otherwise is not asked). */
+static struct utcp_tcp_opts current_options(int fd, const struct usock *s)
+{
+	struct utcp_tcp_opts o = s->opts;
+	struct utcp *u;
+	int err;
+
+	if (s->id >= 0 &&
+	    (s->state == USOCK_CONNECTED || s->state == USOCK_CONNECTING)) {
+		u = get_handle(&err);
+		if (u && utcp_tcp_getopt_fd(u, s->id, fd, &o) == 0)
+			return o;
+		o = s->opts;
+	}
+	if (!(o.set & UTCP_TCP_OPT_SNDBUF))
+		o.sndbuf = PRELOAD_TCP_BUF_DEFAULT;
+	if (!(o.set & UTCP_TCP_OPT_RCVBUF))
+		o.rcvbuf = PRELOAD_TCP_BUF_DEFAULT;
+	if (!(o.set & UTCP_TCP_OPT_KEEPIDLE))
+		o.keepidle_s = 7200;
+	if (!(o.set & UTCP_TCP_OPT_KEEPINTVL))
+		o.keepintvl_s = 75;
+	if (!(o.set & UTCP_TCP_OPT_KEEPCNT))
+		o.keepcnt = 9;
+	if (!(o.set & UTCP_TCP_OPT_TTL) || o.ttl == 0)
+		o.ttl = 64;
+	return o;
+}
+
+/* TCP_MAXSEG as Linux reads it: a connection's MSS in use; before
+ * connect() or on a listener, the value set, else 536. */
+static int give_maxseg(const struct usock *s, const struct utcp_tcp_opts *o,
+		       void *val, socklen_t *len)
+{
+	struct utcp_tcp_socket c;
+	struct utcp *u;
+	int err;
+
+	if (s->id >= 0 && s->state == USOCK_CONNECTED) {
+		u = get_handle(&err);
+		if (u && utcp_tcp_info(u, s->id, &c) == 0 && c.mss)
+			return give_int((int)c.mss, val, len);
+	}
+	if ((o->set & UTCP_TCP_OPT_MAXSEG) && o->maxseg)
+		return give_int((int)o->maxseg, val, len);
+	return give_int(536, val, len);
 }
 
 int getsockopt(int fd, int level, int name, void *val,
 	       socklen_t *__restrict len)
 {
 	struct utcp_tcp_opts o;
+	struct linger lg;
 	struct usock s;
 	int err;
 
@@ -908,34 +1179,59 @@ int getsockopt(int fd, int level, int name, void *val,
 		case SO_REUSEPORT:
 			return give_int(s.reuseport, val, len);
 		}
+		if (fd_option(name))
+			return real_getsockopt(fd, level, name, val, len);
 	}
-	o = s.opts;
-	if (s.id >= 0 && s.state != USOCK_LISTENING) {
-		struct utcp *u = get_handle(&err);
-
-		if (u && utcp_tcp_getopt(u, s.id, &o) != 0)
-			o = s.opts;
+	if (level == IPPROTO_TCP && name == TCP_INFO)
+		return give_tcp_info(&s, val, len);
+	switch (level == SOL_SOCKET    ? name
+		: level == IPPROTO_TCP ? -name - 1
+		: level == IPPROTO_IP  ? -name - 1000
+				       : -100000) {
+	case SO_KEEPALIVE:
+	case SO_SNDBUF:
+	case SO_RCVBUF:
+	case SO_LINGER:
+	case -TCP_NODELAY - 1:
+	case -TCP_KEEPIDLE - 1:
+	case -TCP_KEEPINTVL - 1:
+	case -TCP_KEEPCNT - 1:
+	case -TCP_MAXSEG - 1:
+	case -IP_TOS - 1000:
+	case -IP_TTL - 1000:
+		break;
+	default:
+		return fail_with(ENOPROTOOPT);
 	}
-	if (level == SOL_SOCKET && name == SO_KEEPALIVE)
-		return give_int(o.keepalive, val, len);
-	if (level == IPPROTO_TCP && name == TCP_NODELAY)
+	o = current_options(fd, &s);
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_KEEPALIVE:
+			return give_int(o.keepalive, val, len);
+		case SO_SNDBUF:
+			return give_int((int)o.sndbuf, val, len);
+		case SO_RCVBUF:
+			return give_int((int)o.rcvbuf, val, len);
+		default: /* SO_LINGER */
+			lg.l_onoff = o.linger;
+			lg.l_linger = (int)o.linger_s;
+			return give_bytes(&lg, sizeof(lg), val, len);
+		}
+	}
+	if (level == IPPROTO_IP)
+		return give_int(name == IP_TOS ? o.tos : o.ttl, val, len);
+	switch (name) {
+	case TCP_NODELAY:
 		return give_int(o.nodelay, val, len);
-	if (level == SOL_SOCKET && name == SO_SNDBUF &&
-	    (o.set & UTCP_TCP_OPT_SNDBUF))
-		return give_int((int)o.sndbuf, val, len);
-	if (level == SOL_SOCKET && name == SO_RCVBUF &&
-	    (o.set & UTCP_TCP_OPT_RCVBUF))
-		return give_int((int)o.rcvbuf, val, len);
-	if (level == IPPROTO_TCP && name == TCP_KEEPIDLE &&
-	    (o.set & UTCP_TCP_OPT_KEEPIDLE))
+	case TCP_KEEPIDLE:
 		return give_int((int)o.keepidle_s, val, len);
-	if (level == IPPROTO_TCP && name == TCP_KEEPINTVL &&
-	    (o.set & UTCP_TCP_OPT_KEEPINTVL))
+	case TCP_KEEPINTVL:
 		return give_int((int)o.keepintvl_s, val, len);
-	if (level == IPPROTO_TCP && name == TCP_KEEPCNT &&
-	    (o.set & UTCP_TCP_OPT_KEEPCNT))
+	case TCP_KEEPCNT:
 		return give_int((int)o.keepcnt, val, len);
-	return fail_with(ENOPROTOOPT);
+	default: /* TCP_MAXSEG */
+		return give_maxseg(&s, &o, val, len);
+	}
 }
 
 /* ---- reads: a failure is an error, not the end ------------------------ */
@@ -1042,10 +1338,44 @@ ssize_t __recvfrom_chk(int fd, void *__restrict buf, size_t len, size_t buflen,
 
 /* ---- close, dup ------------------------------------------------------- */
 
+/* Whether a descriptor of this process other than fd is connection
+ * id. */
+static bool other_copy(int fd, int id)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&table_lock);
+	for (int i = 0; i < PRELOAD_FDS_MAX && !found; i++)
+		found = i != fd && table[i] && table[i]->id == id &&
+			table[i]->state == USOCK_CONNECTED;
+	pthread_mutex_unlock(&table_lock);
+	return found;
+}
+
+/* The last close() of a connection with SO_LINGER on and a time waits,
+ * as Linux's, until its data and FIN are acknowledged or the time has
+ * passed (also on a non-blocking socket, as Linux), and succeeds
+ * either way. A copy in another process (fork) is not seen: the
+ * connection is shut for it too. */
 int close(int fd)
 {
+	struct usock s;
+	struct utcp *u;
+	bool ours = table_lookup(fd, &s);
+	int err;
+
 	table_forget(fd);
-	return real_close(fd);
+	if (!ours || s.state != USOCK_CONNECTED ||
+	    !(s.opts.set & UTCP_TCP_OPT_LINGER) || !s.opts.linger ||
+	    s.opts.linger_s == 0 || other_copy(fd, s.id))
+		return real_close(fd);
+	u = get_handle(&err);
+	if (!u)
+		return real_close(fd);
+	err = utcp_tcp_close(u, s.id, fd); /* closes fd in any case */
+	if (err && err != -EBADF)
+		control_errno(u, err);
+	return 0;
 }
 
 /* Copies oldfd's entry to newfd (after a dup of ours succeeded). */
@@ -1056,8 +1386,10 @@ static void copy_entry(int oldfd, int newfd)
 	if (newfd < 0)
 		return;
 	table_forget(newfd);
-	if (table_lookup(oldfd, &s) && newfd < PRELOAD_FDS_MAX)
+	if (table_lookup(oldfd, &s) && newfd < PRELOAD_FDS_MAX) {
+		s.n_watch = 0; /* epoll watches (file, number) */
 		table_store(newfd, &s);
+	}
 }
 
 int dup(int fd)

@@ -23,6 +23,12 @@
 
 /* Descriptors the table can hold: a socket numbered beyond is refused. */
 #define PRELOAD_FDS_MAX 65536
+/* utcpd's send and receive buffers when not set (conf/utcpd.conf). */
+#define PRELOAD_TCP_BUF_DEFAULT 262144
+/* The epoll sets a socket may be added to before connect() or listen()
+ * (they are added again once the placeholder is replaced); one more
+ * epoll_ctl(EPOLL_CTL_ADD) fails with ENOSPC. */
+#define PRELOAD_WATCH_MAX 4
 /* The environment variable that carries the table across exec. */
 #define PRELOAD_FDS_ENV "UTCP_RUN_FDS"
 /* The longest text of one inherited entry, with its comma. */
@@ -49,6 +55,15 @@ struct usock {
 	int id;		   /* the daemon's, once connected or listening */
 	int connect_error; /* FAILED: the error, until SO_ERROR takes it */
 	bool error_taken;  /* a read returned the connection's error */
+	bool fd_opts;	   /* SO_RCVTIMEO, SO_SNDTIMEO or SO_RCVLOWAT was set */
+	unsigned late_set; /* LISTENING: opts set after listen() */
+	/* PENDING: the epoll sets watching the placeholder */
+	unsigned n_watch;
+	struct {
+		int epfd;
+		uint32_t events;
+		uint64_t data;
+	} watch[PRELOAD_WATCH_MAX];
 };
 
 /* The table, indexed by descriptor; table_lock guards it. */
@@ -91,6 +106,11 @@ void give_addr(const struct sockaddr_in *sin, struct sockaddr *addr,
 	       socklen_t *len);
 /* An AF_INET address of a and port (host order). */
 struct sockaddr_in make_sin(struct in_addr a, uint16_t port);
+
+/* getsockopt(TCP_INFO) of the socket whose entry is *s (preload_tcpinfo.c):
+ * fills the caller's (val, *len) as Linux does. Returns 0, or -1 with
+ * errno EFAULT, EINVAL, ENETDOWN. */
+int give_tcp_info(const struct usock *s, void *val, socklen_t *len);
 
 #pragma GCC visibility pop
 

@@ -1,6 +1,7 @@
 /*
  * preload_names.c - utcp-run: getaddrinfo, gethostbyname and
- * gethostbyname2 (and their _r forms) ask utcpd's stub resolver
+ * gethostbyname2 (and their _r forms) ask utcpd's stub resolver;
+ * getnameinfo and gethostbyaddr (and its _r form) look nothing up
  *
  * See preload.c's theory of operation, "Names".
  */
@@ -23,6 +24,12 @@ static int (*real_gethostbyname_r)(const char *, struct hostent *, char *,
 static struct hostent *(*real_gethostbyname2)(const char *, int);
 static int (*real_gethostbyname2_r)(const char *, int, struct hostent *, char *,
 				    size_t, struct hostent **, int *);
+static int (*real_getnameinfo)(const struct sockaddr *, socklen_t, char *,
+			       socklen_t, char *, socklen_t, int);
+static struct hostent *(*real_gethostbyaddr)(const void *, socklen_t, int);
+static int (*real_gethostbyaddr_r)(const void *, socklen_t, int,
+				   struct hostent *, char *, size_t,
+				   struct hostent **, int *);
 
 void preload_names_init(void)
 {
@@ -32,6 +39,9 @@ void preload_names_init(void)
 	real_gethostbyname_r = next_symbol("gethostbyname_r");
 	real_gethostbyname2 = next_symbol("gethostbyname2");
 	real_gethostbyname2_r = next_symbol("gethostbyname2_r");
+	real_getnameinfo = next_symbol("getnameinfo");
+	real_gethostbyaddr = next_symbol("gethostbyaddr");
+	real_gethostbyaddr_r = next_symbol("gethostbyaddr_r");
 }
 
 /* Whether name is an address the C library parses without a lookup. */
@@ -266,4 +276,59 @@ struct hostent *gethostbyname(const char *name)
 	if (!name || numeric(name))
 		return real_gethostbyname(name);
 	return gethostbyname2(name, AF_INET);
+}
+
+/* ---- reverse lookups ---------------------------------------------------- */
+
+/*
+ * The daemon answers no PTR question, and the C library's reverse
+ * lookup would send one over the kernel's UDP (past the daemon): an
+ * IPv4 or IPv6 address's host is always given in numeric form, and
+ * NI_NAMEREQD (a name or nothing) fails with EAI_NONAME, as for an
+ * address without a name. The service is the C library's (the
+ * services database, or the number with NI_NUMERICSERV).
+ */
+int getnameinfo(const struct sockaddr *__restrict sa, socklen_t salen,
+		char *__restrict host, socklen_t hostlen, char *__restrict serv,
+		socklen_t servlen, int flags)
+{
+	int ret;
+
+	if (!sa || salen < sizeof(sa->sa_family) ||
+	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) || !host ||
+	    hostlen == 0 || (flags & NI_NUMERICHOST))
+		return real_getnameinfo(sa, salen, host, hostlen, serv, servlen,
+					flags);
+	ret = real_getnameinfo(sa, salen, host, hostlen, serv, servlen,
+			       (flags & ~NI_NAMEREQD) | NI_NUMERICHOST);
+	if (ret == 0 && (flags & NI_NAMEREQD)) {
+		host[0] = 0;
+		return EAI_NONAME;
+	}
+	return ret;
+}
+
+/* gethostbyaddr_r(): no reverse lookup (above): HOST_NOT_FOUND for an
+ * IPv4 or IPv6 address, the C library's answer for anything else. */
+int gethostbyaddr_r(const void *__restrict addr, socklen_t len, int type,
+		    struct hostent *__restrict h, char *__restrict buf,
+		    size_t buflen, struct hostent **__restrict result,
+		    int *__restrict h_err)
+{
+	if (type != AF_INET && type != AF_INET6)
+		return real_gethostbyaddr_r(addr, len, type, h, buf, buflen,
+					    result, h_err);
+	*result = NULL;
+	*h_err = HOST_NOT_FOUND;
+	h_errno = HOST_NOT_FOUND; /* the C library sets both */
+	return 0;
+}
+
+/* gethostbyaddr(): as gethostbyaddr_r(), with h_errno. */
+struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
+{
+	if (type != AF_INET && type != AF_INET6)
+		return real_gethostbyaddr(addr, len, type);
+	h_errno = HOST_NOT_FOUND;
+	return NULL;
 }

@@ -1,0 +1,144 @@
+#!/bin/bash
+# utcp_run_tcp: TCP semantics of programs under utcp-run, each compared
+# with Linux's (python3 on a kernel socket in the test's namespace runs
+# the same code where the outputs can be the same). The programs run in
+# a namespace of their own with nothing but loopback, so whatever works,
+# worked through the daemon.
+#   1. a child that forks after connecting talks on the connection,
+#      then the parent does.
+#   2. TCP_INFO: CLOSE before connect, LISTEN on a listener; on a
+#      connection ESTABLISHED with RTO, MSS, RTT, cwnd set and the bytes
+#      received counted; a short length gets the prefix.
+#   3. SO_LINGER (1, 10): close() returns once the data (1 MiB) and the
+#      FIN are acknowledged - the peer has them all when it is asked
+#      after - on a blocking and on a non-blocking socket; with (1, 1)
+#      on a connection whose peer never reads, close() waits the second
+#      and succeeds.
+#   4. epoll: a socket added before connect() sees the connection made
+#      and the answer; a socket added before listen() sees the
+#      connection to accept (which has the TCP_NODELAY the listener was
+#      given after listen(), as on Linux); the fifth epoll set of a
+#      socket before connect is refused (ENOSPC).
+#   5. getnameinfo() and gethostbyaddr() look nothing up: numeric host,
+#      EAI_NONAME with NI_NAMEREQD, HOST_NOT_FOUND.
+#   6. the control path's errors (bind twice, listen twice, connect on a
+#      listener, shutdown before connect, accept on a connection, default
+#      option values, SO_RCVTIMEO and SO_SNDTIMEO kept across listen()
+#      and connect(), accept() timing out...) are the kernel's.
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/tcp_lib.sh
+. "$(dirname "$0")/tcp_lib.sh"
+
+: "${UTCP_RUN:?UTCP_RUN must name the utcp-run binary}"
+PEER=$(dirname "$0")/utcp_run_tcp_peer.py
+NET=10.78.62
+
+make_namespace
+write_config utcp-run-tcp uttcp0 "$NET"
+start_daemon_with_config
+make_extra_namespace
+APPNS=$EXTRA_NS_NAME
+
+# A sanitizer build's preload library needs ASan's runtime loaded first.
+APP_ENV=()
+if [[ ${UTCP_SANITIZED:-0} == 1 ]]; then
+	APP_ENV=(env "LD_PRELOAD=$(${CC:-cc} -print-file-name=libasan.so)"
+		ASAN_OPTIONS=detect_leaks=0)
+fi
+
+# app ARGS...: the peer script under utcp-run in the application's
+# namespace (loopback only), at most 30 s.
+app() {
+	timeout 30 ip netns exec "$APPNS" "${APP_ENV[@]}" "$UTCP_RUN" -S "$SOCK" \
+		-- "$PYTHON" "$PEER" "$@"
+}
+
+# kernel ARGS...: the peer script on kernel sockets in the test's
+# namespace, at most 30 s.
+kernel() {
+	timeout 30 ip netns exec "$NS" "$PYTHON" "$PEER" "$@"
+}
+
+# serve NAME ARGS...: starts the peer script's server NAME on the
+# kernel's side; its port is in $TMP/NAME.port.
+serve() {
+	local what=$1
+	shift
+	start_ns_bg "$PYTHON" "$PEER" "$what" "$TMP/$what.port" "$@"
+	wait_for test -s "$TMP/$what.port" || fail "the kernel's $what did not start"
+}
+
+serve echo
+ECHO=$(cat "$TMP/echo.port")
+
+say "1. a child that forks after connecting"
+out=$(app forkuse "$KERNEL_IP" "$ECHO" 2>&1) || fail "forkuse: status $?: $out"
+[[ $out == $'child FROM CHILD\nparent FROM PARENT' ]] || fail "forkuse: ${out//$'\n'/ }"
+
+say "2. TCP_INFO before connect, on a listener, on a connection"
+out=$(app tcpinfo "$KERNEL_IP" "$ECHO" 2>&1) || fail "tcpinfo: status $?: $out"
+want="pending state 7
+listener state 10
+INFO
+length 232
+state 1
+rto set True
+mss set True True
+rtt set True True
+cwnd segments True
+ssthresh 2147483647
+bytes received 5
+short 8 1"
+[[ $out == "$want" ]] || fail "tcpinfo: ${out//$'\n'/ }, want ${want//$'\n'/ }"
+
+say "3. SO_LINGER: close() waits for the acknowledgement, or for the time"
+serve lingerpeer
+for mode in block nonblock; do
+	out=$(app linger "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" $mode 2>&1) ||
+		fail "linger $mode: status $?: $out"
+	[[ $out == $'linger (1, 10)\n1048576 eof' ]] || fail "linger $mode: ${out//$'\n'/ }"
+done
+serve sink
+out=$(app lingerwait "$KERNEL_IP" "$(cat "$TMP/sink.port")" 2>&1) ||
+	fail "lingerwait: status $?: $out"
+want=$(kernel lingerwait "$KERNEL_IP" "$(cat "$TMP/sink.port")" 2>&1) ||
+	fail "lingerwait on the kernel: status $?: $want"
+[[ $want == "close waited True" && $out == "$want" ]] ||
+	fail "lingerwait: ${out//$'\n'/ }, the kernel's: ${want//$'\n'/ }"
+
+say "4. epoll sets that a socket joined before connect() or listen()"
+out=$(app epollclient "$KERNEL_IP" "$ECHO" 2>&1) || fail "epollclient: status $?: $out"
+[[ $out == $'connect EINPROGRESS\nwritable True'*$'\nerror 0\nreadable True\nEPOLL' ]] ||
+	fail "epollclient: ${out//$'\n'/ }"
+app epollserver "$TMP/app.port" >"$TMP/epollserver.out" 2>&1 &
+srv=$!
+STARTED_PIDS+=("$srv")
+wait_for test -s "$TMP/app.port" || fail "epollserver did not start: $(cat "$TMP/epollserver.out")"
+port=$(cat "$TMP/app.port")
+wait_for utcp_listening "$port" || fail "utcpd has no listener on $port"
+out=$(nsx "$PYTHON" -c "
+import socket
+s = socket.create_connection(('$DAEMON_IP', $port))
+s.sendall(b'accepted\n')
+print(s.makefile().readline().strip())") || fail "the kernel client of epollserver: $out"
+[[ $out == ACCEPTED ]] || fail "the kernel client of epollserver got '$out'"
+wait "$srv" || fail "epollserver: status $?: $(cat "$TMP/epollserver.out")"
+[[ $(cat "$TMP/epollserver.out") == $'set 5: ENOSPC\nacceptable True\nnodelay 1' ]] ||
+	fail "epollserver: $(cat "$TMP/epollserver.out")"
+
+say "5. getnameinfo and gethostbyaddr look nothing up"
+out=$(app names "$KERNEL_IP" 2>&1) || fail "names: status $?: $out"
+want="('$KERNEL_IP', 'http')
+('$KERNEL_IP', '80')
+NAMEREQD True
+gethostbyaddr herror 1"
+[[ $out == "$want" ]] || fail "names: ${out//$'\n'/ }, want ${want//$'\n'/ }"
+
+say "6. the control path's errors, as the kernel's"
+out=$(app semantics "$KERNEL_IP" "$ECHO" 2>&1) || fail "semantics: status $?: $out"
+want=$(kernel semantics "$KERNEL_IP" "$ECHO" 2>&1) || fail "semantics on the kernel: $want"
+[[ $out == "$want" ]] || fail "semantics differ from the kernel's:
+$(diff <(echo "$want") <(echo "$out"))"
+
+pass
