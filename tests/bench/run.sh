@@ -198,6 +198,10 @@ print("%.3f" % (d["end"]["sum_received"]["bits_per_second"] / 1e9))' \
 
 # nginx_conf DIR PORT: writes DIR/nginx.conf: a master and 2 workers
 # (one a CPU) serving DIR/www on PORT, its log and pid file in DIR.
+# Without TCP_NODELAY, for both stacks: a worker's setsockopt() on a
+# connection it accepted from its master's listener fails (EBADF) under
+# utcp-run until options are proven by descriptor, and nginx then closes
+# each keep-alive connection after its first answer.
 nginx_conf() {
 	local d=$1 port=$2
 	mkdir -p "$d/www"
@@ -213,6 +217,7 @@ nginx_conf() {
 		}
 		http {
 		    access_log off;
+		    tcp_nodelay off;
 		    client_body_temp_path $d/body;
 		    proxy_temp_path $d/proxy;
 		    fastcgi_temp_path $d/fastcgi;
