@@ -28,7 +28,15 @@
  *
  * Every request with a single reply goes through request(): the lock,
  * an id, the encoder, the exchange and the reply's decoder, in one
- * place.
+ * place. A request may send a descriptor along (struct request's
+ * proof: the *_fd option calls and utcp_tcp_close() prove possession
+ * of a socket another handle made) when the daemon announced
+ * IPC_CAP_FD_PROOF in its HELLO reply; to an older daemon, which would
+ * take any descriptor for a protocol error, the request goes without
+ * it and the daemon's old rule (the maker's handle only) applies. In
+ * the same way UTCP_OWN_FD reaches only a daemon with
+ * IPC_CAP_UDP_OWN_FD, and utcp_tcp_info() asks TCP_INFO of a daemon
+ * with IPC_CAP_TCP_INFO and reads a whole STATUS from an older one.
  *
  * Names: RESOLVE's reply brings a descriptor on which the daemon writes
  * the lookup's result as one packet, then closes its end; so a lookup
@@ -68,6 +76,7 @@ struct utcp {
 	pthread_mutex_t lock;
 	uint32_t next_id;
 	uint8_t version;
+	uint32_t capabilities; /* the HELLO reply's IPC_CAP_* */
 	bool broken;
 	uint8_t buf[IPC_MSG_MAX + 1]; /* under lock */
 };
@@ -113,14 +122,38 @@ static uint32_t take_id(struct utcp *u)
 	return id;
 }
 
-/* Sends one request packet. Returns 0 or a negative errno. */
+/* Sends one request packet, with descriptor send_fd in SCM_RIGHTS when
+ * it is not -1 (a proof of possession). Returns 0 or a negative
+ * errno. */
 static int send_request(struct utcp *u, const void *buf, size_t len,
-			int64_t deadline)
+			int send_fd, int64_t deadline)
 {
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct msghdr msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (send_fd >= 0) {
+		struct cmsghdr *cmsg;
+
+		memset(&cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf.buf;
+		msg.msg_controllen = sizeof(cbuf.buf);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &send_fd, sizeof(int));
+	}
 	for (;;) {
 		int err;
 
-		if (send(u->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+		if (sendmsg(u->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 			return 0;
 		if (errno == EINTR)
 			continue;
@@ -233,15 +266,16 @@ bad:
 }
 
 /*
- * Sends a request and receives its (first) reply, of type reply_type or
- * ERROR. An ERROR becomes its status. An unsolicited ERROR (id 0: the
- * daemon refusing us) also returns its status. Returns 0 with *m the
- * reply, or a negative errno; on a failure that leaves the connection
- * out of step, marks it broken.
+ * Sends a request (with descriptor send_fd, unless -1) and receives its
+ * (first) reply, of type reply_type or ERROR. An ERROR becomes its
+ * status. An unsolicited ERROR (id 0: the daemon refusing us) also
+ * returns its status. Returns 0 with *m the reply, or a negative errno;
+ * on a failure that leaves the connection out of step, marks it
+ * broken.
  */
 static int exchange_within(struct utcp *u, const void *req, size_t len,
-			   uint32_t id, uint16_t reply_type, struct ipc_msg *m,
-			   int *fd, int64_t timeout_ms)
+			   int send_fd, uint32_t id, uint16_t reply_type,
+			   struct ipc_msg *m, int *fd, int64_t timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	struct ipc_error e;
@@ -249,7 +283,9 @@ static int exchange_within(struct utcp *u, const void *req, size_t len,
 
 	if (fd)
 		*fd = -1;
-	err = send_request(u, req, len, deadline);
+	err = send_request(u, req, len, send_fd, deadline);
+	if (err == -EBADF && send_fd >= 0)
+		return err; /* the caller's descriptor: nothing was sent */
 	if (err == -EPIPE || err == -ECONNRESET) {
 		/* A refusing daemon may have said why before it closed. */
 		if (recv_packet(u, m, NULL, now_ms()) == 0 &&
@@ -295,7 +331,7 @@ out_close_fd:
 static int exchange(struct utcp *u, const void *req, size_t len, uint32_t id,
 		    uint16_t reply_type, struct ipc_msg *m, int *fd)
 {
-	return exchange_within(u, req, len, id, reply_type, m, fd,
+	return exchange_within(u, req, len, -1, id, reply_type, m, fd,
 			       UTCP_REPLY_TIMEOUT_MS);
 }
 
@@ -315,6 +351,10 @@ struct request {
 	void *reply;
 	int64_t timeout_ms; /* for the reply */
 	int *fd; /* the reply's descriptor (-1 when none came); NULL: none */
+	/* A descriptor to send along as proof of possession (NULL: none),
+	 * when the daemon takes one (IPC_CAP_FD_PROOF); to an older
+	 * daemon the request goes without it. */
+	const int *proof;
 };
 
 #define REQUEST_ENCODER(name)                                                  \
@@ -375,8 +415,10 @@ static int request(struct utcp *u, const struct request *rq)
 		ret = len;
 		goto out;
 	}
-	ret = exchange_within(u, buf, (size_t)len, id, rq->reply_type, &m,
-			      rq->fd, rq->timeout_ms);
+	ret = exchange_within(
+	    u, buf, (size_t)len,
+	    rq->proof && (u->capabilities & IPC_CAP_FD_PROOF) ? *rq->proof : -1,
+	    id, rq->reply_type, &m, rq->fd, rq->timeout_ms);
 	if (ret == 0 && rq->decode(&m, rq->reply) != 0) {
 		u->broken = true;
 		ret = -EPROTO;
@@ -462,6 +504,7 @@ struct utcp *utcp_open(const char *path, int *err)
 		goto out_mutex;
 	}
 	u->version = (uint8_t)reply.version;
+	u->capabilities = reply.capabilities;
 	if (err)
 		*err = 0;
 	return u;
@@ -548,6 +591,10 @@ int utcp_udp_open(struct utcp *u, struct in_addr local_addr,
 		ret = -ENOTCONN;
 		goto out;
 	}
+	/* An older daemon finds the flag malformed: it gets none (and the
+	 * socket is the handle's, as before). */
+	if ((flags & UTCP_OWN_FD) && (u->capabilities & IPC_CAP_UDP_OWN_FD))
+		req.flags = IPC_UDP_OPEN_F_OWN_FD;
 	id = take_id(u);
 	len = ipc_encode_udp_open(buf, sizeof(buf), u->version, id, &req);
 	if (len < 0) {
@@ -741,7 +788,15 @@ _Static_assert(UTCP_UDP_OPT_TOS == IPC_UDP_OPT_TOS &&
 		   UTCP_UDP_OPT_TTL == IPC_UDP_OPT_TTL,
 	       "the UDP option bits travel as they are");
 
-int utcp_udp_setopt(struct utcp *u, int id, const struct utcp_udp_opts *opts)
+/* Is fd an open descriptor (one a proof can be made of)? */
+static bool fd_is_open(int fd)
+{
+	return fd >= 0 && fcntl(fd, F_GETFD) >= 0;
+}
+
+/* UDP_SETOPT, with the socket's descriptor fd as proof (-1: none). */
+static int udp_setopt(struct utcp *u, int id, int fd,
+		      const struct utcp_udp_opts *opts)
 {
 	struct ipc_udp_setopt req = {.sock = id};
 	struct ipc_status_only_reply reply;
@@ -751,7 +806,8 @@ int utcp_udp_setopt(struct utcp *u, int id, const struct utcp_udp_opts *opts)
 			     decode_udp_setopt_reply,
 			     &reply,
 			     UTCP_REPLY_TIMEOUT_MS,
-			     NULL};
+			     NULL,
+			     fd >= 0 ? &fd : NULL};
 	int ret;
 
 	if (id < 0)
@@ -767,11 +823,17 @@ int utcp_udp_setopt(struct utcp *u, int id, const struct utcp_udp_opts *opts)
 	return ret ? ret : reply.status;
 }
 
+int utcp_udp_setopt(struct utcp *u, int id, const struct utcp_udp_opts *opts)
+{
+	return udp_setopt(u, id, -1, opts);
+}
+
 int utcp_udp_setopt_fd(struct utcp *u, int id, int fd,
 		       const struct utcp_udp_opts *opts)
 {
-	(void)fd; /* interface first: the daemon's side is being built */
-	return utcp_udp_setopt(u, id, opts);
+	if (!fd_is_open(fd))
+		return -EBADF;
+	return udp_setopt(u, id, fd, opts);
 }
 
 /* ---- TCP ----------------------------------------------------------- */
@@ -837,7 +899,8 @@ static int tcp_open_exchange(struct utcp *u, const uint8_t *buf, size_t len,
 	struct ipc_msg m;
 	int ret, fd = -1;
 
-	ret = exchange_within(u, buf, len, id, reply_type, &m, &fd, timeout_ms);
+	ret = exchange_within(u, buf, len, -1, id, reply_type, &m, &fd,
+			      timeout_ms);
 	if (ret)
 		return ret;
 	ret = reply_type == IPC_T_TCP_CONNECT_REPLY
@@ -1207,7 +1270,9 @@ ssize_t utcp_tcp_send(int fd, const void *buf, size_t len)
 	return -errno;
 }
 
-int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts)
+/* TCP_SETOPT, with the connection's descriptor fd as proof (-1: none). */
+static int tcp_setopt(struct utcp *u, int id, int fd,
+		      const struct utcp_tcp_opts *opts)
 {
 	struct ipc_tcp_setopt req = {.id = id};
 	struct ipc_status_only_reply reply;
@@ -1217,7 +1282,8 @@ int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts)
 			     decode_tcp_setopt_reply,
 			     &reply,
 			     UTCP_REPLY_TIMEOUT_MS,
-			     NULL};
+			     NULL,
+			     fd >= 0 ? &fd : NULL};
 	int ret;
 
 	if (id < 0)
@@ -1229,6 +1295,14 @@ int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts)
 	return ret ? ret : reply.status;
 }
 
+int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts)
+{
+	return tcp_setopt(u, id, -1, opts);
+}
+
+static int tcp_getopt(struct utcp *u, int id, int fd,
+		      struct utcp_tcp_opts *out);
+
 int utcp_tcp_close(struct utcp *u, int id, int fd)
 {
 	struct ipc_tcp_linger req = {.id = id};
@@ -1239,11 +1313,14 @@ int utcp_tcp_close(struct utcp *u, int id, int fd)
 			     decode_tcp_linger_reply,
 			     &reply,
 			     0,
-			     NULL};
+			     NULL,
+			     &fd};
 	struct utcp_tcp_opts o;
 	int ret;
 
-	ret = id < 0 ? -EBADF : utcp_tcp_getopt(u, id, &o);
+	/* fd goes along as proof: the connection may be another handle's
+	 * (inherited across fork or exec). */
+	ret = id < 0 || !fd_is_open(fd) ? -EBADF : tcp_getopt(u, id, fd, &o);
 	if (ret || !o.linger || o.linger_s == 0)
 		goto out_close; /* linger 0 resets on close(fd) itself */
 	/* FIN after what was written; the daemon answers once it is
@@ -1261,37 +1338,26 @@ out_close:
 int utcp_tcp_setopt_fd(struct utcp *u, int id, int fd,
 		       const struct utcp_tcp_opts *opts)
 {
-	(void)fd; /* interface first: the daemon's side is being built */
-	return utcp_tcp_setopt(u, id, opts);
+	if (!fd_is_open(fd))
+		return -EBADF;
+	return tcp_setopt(u, id, fd, opts);
 }
 
 int utcp_tcp_getopt_fd(struct utcp *u, int id, int fd,
 		       struct utcp_tcp_opts *out)
 {
-	(void)fd; /* interface first: the daemon's side is being built */
-	return utcp_tcp_getopt(u, id, out);
-}
-
-int utcp_tcp_info(struct utcp *u, int id, struct utcp_tcp_socket *out)
-{
-	struct utcp_status *st;
-	int ret = utcp_status(u, &st);
-
-	if (ret)
-		return ret;
-	ret = -ENOENT;
-	for (size_t i = 0; i < st->n_tcp; i++) {
-		if (!st->tcp[i].listener && st->tcp[i].id == id) {
-			*out = st->tcp[i];
-			ret = 0;
-			break;
-		}
-	}
-	utcp_status_free(st);
-	return ret;
+	if (!fd_is_open(fd))
+		return -EBADF;
+	return tcp_getopt(u, id, fd, out);
 }
 
 int utcp_tcp_getopt(struct utcp *u, int id, struct utcp_tcp_opts *out)
+{
+	return tcp_getopt(u, id, -1, out);
+}
+
+/* TCP_GETOPT, with the connection's descriptor fd as proof (-1: none). */
+static int tcp_getopt(struct utcp *u, int id, int fd, struct utcp_tcp_opts *out)
 {
 	struct ipc_tcp_getopt req = {.id = id};
 	struct ipc_tcp_getopt_reply reply;
@@ -1301,7 +1367,8 @@ int utcp_tcp_getopt(struct utcp *u, int id, struct utcp_tcp_opts *out)
 			     decode_tcp_getopt_reply,
 			     &reply,
 			     UTCP_REPLY_TIMEOUT_MS,
-			     NULL};
+			     NULL,
+			     fd >= 0 ? &fd : NULL};
 	int ret;
 
 	if (id < 0)
@@ -1338,6 +1405,7 @@ int utcp_barrier(struct utcp *u)
 			     decode_barrier_reply,
 			     &reply,
 			     UTCP_REPLY_TIMEOUT_MS,
+			     NULL,
 			     NULL};
 	int ret = request(u, &rq);
 
@@ -1924,6 +1992,65 @@ out:
 	return ret;
 }
 
+/* utcp_tcp_info() from a whole STATUS: a daemon without TCP_INFO. */
+static int tcp_info_from_status(struct utcp *u, int id,
+				struct utcp_tcp_socket *out)
+{
+	struct utcp_status *st;
+	int ret = utcp_status(u, &st);
+
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for (size_t i = 0; i < st->n_tcp; i++) {
+		if (!st->tcp[i].listener && st->tcp[i].id == id) {
+			*out = st->tcp[i];
+			ret = 0;
+			break;
+		}
+	}
+	utcp_status_free(st);
+	return ret;
+}
+
+REQUEST_ENCODER(tcp_info)
+REQUEST_DECODER(tcp_info_reply)
+
+int utcp_tcp_info(struct utcp *u, int id, struct utcp_tcp_socket *out)
+{
+	struct ipc_tcp_info req = {.id = id};
+	struct ipc_tcp_info_reply reply, *src = &reply;
+	struct request rq = {encode_tcp_info,
+			     &req,
+			     IPC_T_TCP_INFO_REPLY,
+			     decode_tcp_info_reply,
+			     &reply,
+			     UTCP_REPLY_TIMEOUT_MS,
+			     NULL,
+			     NULL};
+	struct utcp_tcp_socket *dst = out;
+	bool has_info;
+	int ret;
+
+	if (id < 0)
+		return -ENOENT;
+	pthread_mutex_lock(&u->lock);
+	has_info = (u->capabilities & IPC_CAP_TCP_INFO) != 0;
+	pthread_mutex_unlock(&u->lock);
+	if (!has_info)
+		return tcp_info_from_status(u, id, out);
+	ret = request(u, &rq);
+	if (ret == 0)
+		ret = reply.status;
+	if (ret == 0) {
+		*out = (struct utcp_tcp_socket){0};
+		IPC_REC_TCP_PLAIN(FROM_RECORD)
+		out->state = reply.state;
+		out->orphan = (reply.flags & IPC_TCP_F_ORPHAN) != 0;
+	}
+	return ret;
+}
+
 void utcp_status_free(struct utcp_status *st)
 {
 	if (!st)
@@ -2406,7 +2533,8 @@ int utcp_resolve_start(struct utcp *u, const char *name, int family, int *fd)
 			     decode_resolve_reply,
 			     &reply,
 			     UTCP_REPLY_TIMEOUT_MS,
-			     fd};
+			     fd,
+			     NULL};
 	size_t n;
 	int ret;
 

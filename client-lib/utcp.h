@@ -60,7 +60,9 @@ extern "C" {
  * (or the process's exit) for as long as a copy of the descriptor is
  * open anywhere (a child after fork, a program after exec), and closes
  * when the last copy is closed. It still counts against the limits of
- * the client that opened it, and of its uid, as long as it is open. */
+ * the client that opened it, and of its uid, as long as it is open. (A
+ * daemon from before this flag, without IPC_CAP_UDP_OWN_FD, is not
+ * asked: the socket is then the handle's.) */
 #define UTCP_OWN_FD 0x2
 
 struct utcp;
@@ -376,9 +378,12 @@ int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts);
  * closes fd; the connection goes on in the background after a timeout,
  * as on Linux. Other threads' requests on this handle wait meanwhile.
  * Without a linger time it is close(fd) (linger 0: the connection is
- * reset). Returns 0 (also when the time ran out, as Linux's close), or
- * -EBADF (not a connection of this handle; fd is closed all the same),
- * or a control-connection error. When the peer had already closed its
+ * reset). fd goes along as proof of possession (see
+ * utcp_tcp_setopt_fd()), so the connection may be another handle's.
+ * Returns 0 (also when the time ran out, as Linux's close), or -EBADF
+ * (fd is not connection `id`'s descriptor, or with a daemon that takes
+ * no proof, not a connection of this handle; fd is closed all the
+ * same), or a control-connection error. When the peer had already closed its
  * side, the wait ends once the FIN is handed to the stack.
  */
 int utcp_tcp_close(struct utcp *u, int id, int fd);
@@ -397,8 +402,10 @@ int utcp_tcp_getopt(struct utcp *u, int id, struct utcp_tcp_opts *out);
  * (the connection's descriptor, or a copy of it) is sent along, and the
  * daemon accepts the request from any handle when fd is connection
  * `id`'s descriptor. Return as utcp_tcp_setopt() and utcp_tcp_getopt(),
- * and -EBADF when fd is not connection `id`'s descriptor.
- * utcp_tcp_close() sends its fd along the same way.
+ * and -EBADF when fd is not connection `id`'s descriptor (fd < 0
+ * included). utcp_tcp_close() sends its fd along the same way. A
+ * daemon from before the proof (without IPC_CAP_FD_PROOF) gets the
+ * request without fd, and answers as to utcp_tcp_setopt().
  */
 int utcp_tcp_setopt_fd(struct utcp *u, int id, int fd,
 		       const struct utcp_tcp_opts *opts);

@@ -10,7 +10,7 @@
  *
  *   control_udp.c     UDP_OPEN, the UDP data path, STACK_EV_UDP_*
  *   control_tcp.c     TCP_CONNECT, TCP_LISTEN, TCP_SETOPT, STACK_EV_TCP_*
- *   control_status.c  STATUS
+ *   control_status.c  STATUS, TCP_INFO
  *   control_dns.c     RESOLVE, the resolver's results
  *
  * Those include control_client.h and nothing of each other: the
@@ -33,7 +33,12 @@
  *
  * A client that breaks the protocol (a malformed message, a wrong
  * version, a request before HELLO, a descriptor sent to us) is
- * disconnected, logged and counted; nothing else is affected.
+ * disconnected, logged and counted; nothing else is affected. The one
+ * descriptor a client may send is a proof of possession with an options
+ * request (TCP_SETOPT, TCP_GETOPT, TCP_LINGER, UDP_SETOPT: docs/ipc.md,
+ * "Proof by descriptor"): its identity (st_dev, st_ino) is taken and
+ * it is closed as it is read, and the handler compares the identity
+ * with the one it recorded for the socket's application end.
  *
  * Handlers only give the stack its input; the stack's frames and events
  * are drained once per loop turn (loop.c), and events come back here
@@ -94,7 +99,8 @@ static int handle_hello(struct control_client *c, const struct ipc_msg *m)
 	} else {
 		r.version = (uint16_t)hi;
 		r.capabilities = IPC_CAP_UDP | IPC_CAP_TCP | IPC_CAP_BARRIER |
-				 IPC_CAP_RESOLVE;
+				 IPC_CAP_RESOLVE | IPC_CAP_FD_PROOF |
+				 IPC_CAP_TCP_INFO | IPC_CAP_UDP_OWN_FD;
 		r.msg_max = IPC_MSG_MAX;
 	}
 	len = ipc_encode_hello_reply(buf, sizeof(buf), IPC_VERSION_MIN, m->id,
@@ -180,64 +186,84 @@ static int handle_tcp_listen(struct control_client *c, const struct ipc_msg *m)
 	return err;
 }
 
-static int handle_tcp_setopt(struct control_client *c, const struct ipc_msg *m)
+/* The options requests: `proof` is the identity of the descriptor the
+ * request carried, or NULL. */
+static int handle_tcp_setopt(struct control_client *c, const struct ipc_msg *m,
+			     const struct control_fd_id *proof)
 {
 	struct ipc_tcp_setopt req;
 	int err = ipc_decode_tcp_setopt(m, &req);
 
 	if (!err)
-		control_tcp_setopt(c, m, &req);
+		control_tcp_setopt(c, m, &req, proof);
 	return err;
 }
 
-static int handle_tcp_linger(struct control_client *c, const struct ipc_msg *m)
+static int handle_tcp_linger(struct control_client *c, const struct ipc_msg *m,
+			     const struct control_fd_id *proof)
 {
 	struct ipc_tcp_linger req;
 	int err = ipc_decode_tcp_linger(m, &req);
 
 	if (!err)
-		control_tcp_linger(c, m, &req);
+		control_tcp_linger(c, m, &req, proof);
 	return err;
 }
 
-static int handle_udp_setopt(struct control_client *c, const struct ipc_msg *m)
+static int handle_udp_setopt(struct control_client *c, const struct ipc_msg *m,
+			     const struct control_fd_id *proof)
 {
 	struct ipc_udp_setopt req;
 	int err = ipc_decode_udp_setopt(m, &req);
 
 	if (!err)
-		control_udp_setopt(c, m, &req);
+		control_udp_setopt(c, m, &req, proof);
 	return err;
 }
 
-static int handle_tcp_getopt(struct control_client *c, const struct ipc_msg *m)
+static int handle_tcp_getopt(struct control_client *c, const struct ipc_msg *m,
+			     const struct control_fd_id *proof)
 {
 	struct ipc_tcp_getopt req;
 	int err = ipc_decode_tcp_getopt(m, &req);
 
 	if (!err)
-		control_tcp_getopt(c, m, &req);
+		control_tcp_getopt(c, m, &req, proof);
+	return err;
+}
+
+static int handle_tcp_info(struct control_client *c, const struct ipc_msg *m)
+{
+	struct ipc_tcp_info req;
+	int err = ipc_decode_tcp_info(m, &req);
+
+	if (!err)
+		control_status_tcp_info(c, m, &req);
 	return err;
 }
 
 /* Every request the daemon answers: its type and its handler, which
  * decodes the body (returning the decoder's error) and queues the
- * reply (or defers it). */
+ * reply (or defers it). A request that may carry a proof of possession
+ * has a handler that takes it (`with_proof`) instead. */
 static const struct {
 	uint16_t type;
 	int (*handle)(struct control_client *c, const struct ipc_msg *m);
+	int (*with_proof)(struct control_client *c, const struct ipc_msg *m,
+			  const struct control_fd_id *proof);
 } requests[] = {
-    {IPC_T_HELLO, handle_hello},
-    {IPC_T_UDP_OPEN, handle_udp_open},
-    {IPC_T_STATUS, handle_status},
-    {IPC_T_TCP_CONNECT, handle_tcp_connect},
-    {IPC_T_TCP_LISTEN, handle_tcp_listen},
-    {IPC_T_TCP_SETOPT, handle_tcp_setopt},
-    {IPC_T_BARRIER, handle_barrier},
-    {IPC_T_TCP_GETOPT, handle_tcp_getopt},
-    {IPC_T_UDP_SETOPT, handle_udp_setopt},
-    {IPC_T_TCP_LINGER, handle_tcp_linger},
-    {IPC_T_RESOLVE, control_dns_resolve},
+    {IPC_T_HELLO, handle_hello, NULL},
+    {IPC_T_UDP_OPEN, handle_udp_open, NULL},
+    {IPC_T_STATUS, handle_status, NULL},
+    {IPC_T_TCP_CONNECT, handle_tcp_connect, NULL},
+    {IPC_T_TCP_LISTEN, handle_tcp_listen, NULL},
+    {IPC_T_TCP_SETOPT, NULL, handle_tcp_setopt},
+    {IPC_T_BARRIER, handle_barrier, NULL},
+    {IPC_T_TCP_GETOPT, NULL, handle_tcp_getopt},
+    {IPC_T_UDP_SETOPT, NULL, handle_udp_setopt},
+    {IPC_T_TCP_LINGER, NULL, handle_tcp_linger},
+    {IPC_T_RESOLVE, control_dns_resolve, NULL},
+    {IPC_T_TCP_INFO, handle_tcp_info, NULL},
 };
 
 /* Tears the client down (ctl->client_destroy): its UDP sockets (after
@@ -260,10 +286,11 @@ static void protocol_error(struct control_client *c, const char *what, int err)
 		c->serial, (int)c->pid, what, strerror(-err));
 }
 
-/* Handles one received packet. Returns 0, or a negative errno when the
- * client broke the protocol (the caller disconnects it). */
+/* Handles one received packet, which carried a descriptor of identity
+ * *proof (NULL: none). Returns 0, or a negative errno when the client
+ * broke the protocol (the caller disconnects it). */
 static int client_handle(struct control_client *c, const uint8_t *buf,
-			 size_t len)
+			 size_t len, const struct control_fd_id *proof)
 {
 	struct ipc_msg m;
 	int err = ipc_msg_decode(buf, len, &m);
@@ -285,10 +312,20 @@ static int client_handle(struct control_client *c, const uint8_t *buf,
 	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
 		if (requests[i].type != m.type)
 			continue;
-		err = requests[i].handle(c, &m);
+		if (proof && !requests[i].with_proof) {
+			protocol_error(c, "ancillary data sent", -EBADMSG);
+			return -EBADMSG;
+		}
+		err = requests[i].with_proof
+			  ? requests[i].with_proof(c, &m, proof)
+			  : requests[i].handle(c, &m);
 		if (err)
 			protocol_error(c, "bad request body", err);
 		return err;
+	}
+	if (proof) {
+		protocol_error(c, "ancillary data sent", -EBADMSG);
+		return -EBADMSG;
 	}
 	if (m.type & IPC_T_REPLY) {
 		protocol_error(c, "reply sent to the daemon", -EPROTO);
@@ -299,12 +336,22 @@ static int client_handle(struct control_client *c, const uint8_t *buf,
 	return 0;
 }
 
-/* Closes every descriptor that came with a message. Returns true when
- * there was any (clients never send descriptors). */
-static bool close_passed_fds(struct msghdr *msg)
+/* What came with a message besides its bytes. */
+enum passed { PASSED_NOTHING, PASSED_ONE_FD, PASSED_OTHER };
+
+/*
+ * Closes every descriptor that came with a message. Returns
+ * PASSED_ONE_FD when exactly one descriptor and nothing else came (a
+ * proof of possession: *proof is its identity, taken before closing
+ * it), PASSED_NOTHING, or PASSED_OTHER (more descriptors, or other
+ * ancillary data: a protocol error whatever the request).
+ */
+static enum passed close_passed_fds(struct msghdr *msg,
+				    struct control_fd_id *proof)
 {
 	struct cmsghdr *cmsg;
-	bool any = false;
+	size_t nfds = 0;
+	bool other = false;
 
 	for (cmsg = CMSG_FIRSTHDR(msg); cmsg; cmsg = CMSG_NXTHDR(msg, cmsg)) {
 		if (cmsg->cmsg_level == SOL_SOCKET &&
@@ -316,12 +363,17 @@ static bool close_passed_fds(struct msghdr *msg)
 
 				memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
 				       sizeof(int));
+				if (nfds++ == 0)
+					*proof = control_fd_id_of(fd);
 				close(fd);
 			}
+		} else {
+			other = true;
 		}
-		any = true;
 	}
-	return any;
+	if (other || nfds > 1)
+		return PASSED_OTHER;
+	return nfds == 1 ? PASSED_ONE_FD : PASSED_NOTHING;
 }
 
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -332,6 +384,8 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		char buf[CMSG_SPACE(sizeof(int) * CONTROL_CMSG_FDS_MAX)];
 		struct cmsghdr align;
 	} cbuf;
+	struct control_fd_id proof;
+	enum passed passed;
 	int i;
 
 	for (i = 0; i < CONTROL_REQUESTS_PER_WAKEUP; i++) {
@@ -381,7 +435,8 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			client_destroy(c);
 			return;
 		}
-		if (close_passed_fds(&msg) || (msg.msg_flags & MSG_CTRUNC)) {
+		passed = close_passed_fds(&msg, &proof);
+		if (passed == PASSED_OTHER || (msg.msg_flags & MSG_CTRUNC)) {
 			protocol_error(c, "ancillary data sent", -EBADMSG);
 			client_destroy(c);
 			return;
@@ -391,7 +446,9 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			client_destroy(c);
 			return;
 		}
-		if (client_handle(c, ctl->msg_buf, (size_t)n) != 0) {
+		if (client_handle(c, ctl->msg_buf, (size_t)n,
+				  passed == PASSED_ONE_FD ? &proof : NULL) !=
+		    0) {
 			client_destroy(c);
 			return;
 		}
@@ -633,6 +690,7 @@ void control_stop(struct daemon *d)
 		return;
 	while (ctl->clients)
 		client_destroy(ctl->clients);
+	control_udp_stop(ctl);
 	control_tcp_stop(ctl);
 	ev_io_stop(d->loop, &ctl->accept_watcher);
 	ev_timer_stop(d->loop, &ctl->accept_retry);

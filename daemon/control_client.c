@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -30,6 +31,25 @@
 #include "log.h"
 
 #define CONTROL_SEND_TIMEOUT_S 10.0
+
+struct control_fd_id control_fd_id_of(int fd)
+{
+	struct control_fd_id id = {0, 0};
+	struct stat st;
+
+	if (fstat(fd, &st) == 0) {
+		id.dev = st.st_dev;
+		id.ino = st.st_ino;
+	}
+	return id;
+}
+
+bool control_fd_proves(const struct control_fd_id *proof,
+		       const struct control_fd_id *end)
+{
+	return proof->ino != 0 && proof->ino == end->ino &&
+	       proof->dev == end->dev;
+}
 
 void control_client_queue(struct control_client *c, const void *msg, int len,
 			  int fd)

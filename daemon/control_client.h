@@ -33,8 +33,9 @@
 #include "../ipc/ipc.h"
 #include "utcpd.h"
 
-#define CONTROL_OUTQ_MAX      8
-#define CONTROL_SMALL_MSG_MAX 64 /* every reply but a status chunk */
+#define CONTROL_OUTQ_MAX 8
+/* Every reply but a status chunk (the largest: TCP_INFO's). */
+#define CONTROL_SMALL_MSG_MAX 128
 
 struct control_client;
 struct control_socket;
@@ -68,6 +69,27 @@ struct control_account {
 struct control_owner {
 	struct control_account *client, *uid;
 };
+
+/*
+ * Proof of possession (docs/ipc.md, "Proof by descriptor"): a socket's
+ * application end is known by its identity (st_dev, st_ino), recorded
+ * when the daemon makes the socketpair; a request that carries a
+ * descriptor carries that descriptor's identity, taken as it arrived
+ * (the descriptor itself is closed at once). An identity with ino 0 is
+ * none (a socket's inode is never 0).
+ */
+struct control_fd_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* The identity of descriptor fd; {0, 0} when fstat() fails. */
+struct control_fd_id control_fd_id_of(int fd);
+
+/* True when a request's proof (not NULL) is the descriptor whose
+ * identity the daemon recorded as `end`. */
+bool control_fd_proves(const struct control_fd_id *proof,
+		       const struct control_fd_id *end);
 
 struct control_outmsg {
 	uint8_t data[CONTROL_SMALL_MSG_MAX];
@@ -126,6 +148,8 @@ struct control {
 	uint64_t hello_timeouts;
 	uint64_t protocol_errors;
 	struct control_tcp *tcp; /* control_tcp.c */
+	/* UDP sockets opened with OWN_FD whose client went (control_udp.c) */
+	struct control_socket *udp_orphans;
 	uint8_t msg_buf[IPC_MSG_MAX + 1];
 	uint8_t dgram_buf[IPC_DGRAM_HDR_LEN + IPC_UDP_PAYLOAD_MAX + 1];
 };

@@ -28,6 +28,10 @@
  * DNS, DNS_SERVER..., SEARCH... (ifindex -1), DNS_CACHE...; its counters
  * follow the stack's as COUNTER records named dns_*. Without a resolver
  * there are none of these.
+ *
+ * TCP_INFO (control_status_tcp_info) is one connection's TCP record,
+ * made by the same tcp_record() from tcp_conn_info(), answered to any
+ * client as STATUS is.
  */
 #include "control_status.h"
 
@@ -863,4 +867,33 @@ void control_status_request(struct control_client *c, const struct ipc_msg *m)
 		st->error = err;
 	}
 	c->stream = &st->base;
+}
+
+_Static_assert(IPC_HDR_LEN + IPC_TCP_INFO_REPLY_LEN <= CONTROL_SMALL_MSG_MAX,
+	       "a TCP_INFO reply is a small message");
+
+#define FROM_RECORD(field) r.field = rec.u.tcp.field;
+
+void control_status_tcp_info(struct control_client *c, const struct ipc_msg *m,
+			     const struct ipc_tcp_info *req)
+{
+	struct ipc_tcp_info_reply r = {0};
+	struct stack_tcp_info info;
+	struct ipc_record rec = {0};
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	int len;
+
+	/* The same record STATUS would show for it, to anyone. */
+	if (tcp_conn_info(c->ctl->d->stack, req->id, &info) == 0) {
+		tcp_record(&info, &rec);
+		IPC_REC_TCP_PLAIN(FROM_RECORD)
+		r.state = rec.u.tcp.state;
+		r.flags = rec.u.tcp.flags;
+	} else {
+		r.status = -ENOENT;
+	}
+	len =
+	    ipc_encode_tcp_info_reply(buf, sizeof(buf), c->version, m->id, &r);
+	if (len > 0)
+		control_client_queue(c, buf, len, -1);
 }

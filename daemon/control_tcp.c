@@ -128,6 +128,13 @@
  * a failure (channel_fail), so POLLOUT says the connect is over and
  * utcp_tcp_error() (SO_ERROR) how.
  *
+ * Options (TCP_SETOPT, TCP_GETOPT, TCP_LINGER) are taken from the
+ * client that made the connection (or its listener), or from any
+ * client whose request carries the connection's descriptor as proof
+ * of possession: a channel records its application end's identity
+ * (st_dev, st_ino: one fstat() when the pair is made, 16 bytes) and
+ * compares it with the proof's (channel_allows).
+ *
  * Lingering close (TCP_LINGER, SO_LINGER with a time). The request of
  * an application that shut its side waits, as a blocking connect's
  * does (c->reply_pending), while a timer looks at the connection every
@@ -168,6 +175,7 @@ struct tcp_channel {
 	struct control_client *waiter;	 /* blocking connect not answered */
 	uint32_t reply_id;		 /* ... its request id */
 	unsigned creator;		 /* client serial, for TCP_SETOPT */
+	struct control_fd_id app_id;	 /* the application's end's */
 	struct control_owner owner;	 /* charged to (control_limits.c) */
 	int conn;			 /* the stack's connection id */
 	int fd;				 /* the daemon's end */
@@ -451,6 +459,7 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 	ch->owner = *owner;
 	ch->conn = conn;
 	ch->creator = creator;
+	ch->app_id = control_fd_id_of(pair[1]); /* proof of possession */
 	ch->fd = pair[0];
 	ch->app_fd = -1;
 	ev_io_init(&ch->read_watcher, channel_read_cb, ch->fd, EV_READ);
@@ -1153,6 +1162,20 @@ static void lchannel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- requests ------------------------------------------------------- */
 
+/* May client c change or read connection ch's options? With a proof
+ * (a descriptor the request carried), when it is ch's application
+ * end, whoever sends it; without, when c made ch (or its listener). */
+static bool channel_allows(const struct tcp_channel *ch,
+			   const struct control_client *c,
+			   const struct control_fd_id *proof)
+{
+	if (!ch)
+		return false;
+	if (proof)
+		return control_fd_proves(proof, &ch->app_id);
+	return ch->creator == c->serial;
+}
+
 static void reply_open(struct control_client *c, uint16_t type, uint32_t id,
 		       const struct ipc_tcp_open_reply *r, int fd)
 {
@@ -1300,7 +1323,8 @@ fail:
 }
 
 void control_tcp_setopt(struct control_client *c, const struct ipc_msg *m,
-			const struct ipc_tcp_setopt *req)
+			const struct ipc_tcp_setopt *req,
+			const struct control_fd_id *proof)
 {
 	struct daemon *d = c->ctl->d;
 	struct ipc_status_only_reply r = {0};
@@ -1309,8 +1333,8 @@ void control_tcp_setopt(struct control_client *c, const struct ipc_msg *m,
 	struct tcp_sockopts o;
 	int len;
 
-	if (!ch || ch->creator != c->serial) {
-		r.status = -EBADF; /* not a connection of this client */
+	if (!channel_allows(ch, c, proof)) {
+		r.status = -EBADF; /* not this client's, not proven */
 	} else {
 		/* What the request does not set stays as it is. */
 		r.status = tcp_get_sockopts(d->stack, ch->conn, &o);
@@ -1330,7 +1354,8 @@ _Static_assert(IPC_HDR_LEN + IPC_TCP_GETOPT_REPLY_LEN <= CONTROL_SMALL_MSG_MAX,
 	       "a TCP_GETOPT reply is a small message");
 
 void control_tcp_getopt(struct control_client *c, const struct ipc_msg *m,
-			const struct ipc_tcp_getopt *req)
+			const struct ipc_tcp_getopt *req,
+			const struct control_fd_id *proof)
 {
 	struct daemon *d = c->ctl->d;
 	struct ipc_tcp_getopt_reply r = {0};
@@ -1339,8 +1364,8 @@ void control_tcp_getopt(struct control_client *c, const struct ipc_msg *m,
 	struct tcp_sockopts o;
 	int len;
 
-	if (!ch || ch->creator != c->serial) {
-		r.status = -EBADF; /* not a connection of this client */
+	if (!channel_allows(ch, c, proof)) {
+		r.status = -EBADF; /* not this client's, not proven */
 	} else {
 		r.status = tcp_get_sockopts(d->stack, ch->conn, &o);
 		if (r.status == 0)
@@ -1409,7 +1434,8 @@ static void linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 void control_tcp_linger(struct control_client *c, const struct ipc_msg *m,
-			const struct ipc_tcp_linger *req)
+			const struct ipc_tcp_linger *req,
+			const struct control_fd_id *proof)
 {
 	struct daemon *d = c->ctl->d;
 	struct tcp_channel *ch = channel_find(c->ctl, req->id);
@@ -1418,8 +1444,8 @@ void control_tcp_linger(struct control_client *c, const struct ipc_msg *m,
 	struct tcp_sockopts o;
 	int len;
 
-	if (!ch || ch->creator != c->serial || ch->linger_waiter) {
-		r.status = -EBADF; /* not a connection of this client */
+	if (!channel_allows(ch, c, proof) || ch->linger_waiter) {
+		r.status = -EBADF; /* not this client's, not proven */
 	} else if (tcp_get_sockopts(d->stack, ch->conn, &o) == 0 && o.linger &&
 		   o.linger_s > 0 && linger_state(ch) == LINGER_SENDING) {
 		/* The reply waits, as a blocking connect's does. */

@@ -22,21 +22,28 @@ void control_tcp_client_gone(struct control *ctl, struct control_client *c);
 /* Handles a STACK_EV_TCP_* event. */
 void control_tcp_on_event(struct control *ctl, const struct stack_event *ev);
 
-/* Request handlers; each queues its reply (or defers it). */
+/* Request handlers; each queues its reply (or defers it). The options
+ * requests take `proof`, the identity of the descriptor the request
+ * carried (NULL: none): with it, the connection is the sender's when
+ * that descriptor is its application end; without, when the client
+ * made it. Else they answer -EBADF. */
 void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 			 const struct ipc_tcp_connect *req);
 void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 			const struct ipc_tcp_listen *req);
 void control_tcp_setopt(struct control_client *c, const struct ipc_msg *m,
-			const struct ipc_tcp_setopt *req);
+			const struct ipc_tcp_setopt *req,
+			const struct control_fd_id *proof);
 /* TCP_LINGER: answers once the connection's FIN is acknowledged or its
  * SO_LINGER time has passed (at once without a linger time), or
  * -EBADF; the client's other requests wait meanwhile. */
 void control_tcp_linger(struct control_client *c, const struct ipc_msg *m,
-			const struct ipc_tcp_linger *req);
+			const struct ipc_tcp_linger *req,
+			const struct control_fd_id *proof);
 /* TCP_GETOPT: replies with the options of one of the client's
  * connections (as TCP_SETOPT finds it), or -EBADF. */
 void control_tcp_getopt(struct control_client *c, const struct ipc_msg *m,
-			const struct ipc_tcp_getopt *req);
+			const struct ipc_tcp_getopt *req,
+			const struct control_fd_id *proof);
 
 #endif

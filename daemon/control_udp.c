@@ -6,9 +6,21 @@
  * daemon's end of a socketpair(AF_UNIX, SOCK_SEQPACKET) whose other end
  * went to the application with SCM_RIGHTS. It belongs to the control
  * connection that opened it (c->sockets): closing that connection
- * closes them all in the stack. Limits (control_limits.c): the stack's
- * udp_sockets_max in all (UDP_OPEN fails with -ENFILE, as does running
- * out of descriptors), udp_per_client and udp_per_uid (-EMFILE).
+ * closes them all in the stack, except those opened with OWN_FD
+ * (IPC_UDP_OPEN_F_OWN_FD), which belong to their descriptor as TCP
+ * connections do: they move to ctl->udp_orphans and live until EOF on
+ * the daemon's end (every copy of the application's descriptor closed)
+ * or the daemon stops (control_udp_stop). Limits (control_limits.c):
+ * the stack's udp_sockets_max in all (UDP_OPEN fails with -ENFILE, as
+ * does running out of descriptors), udp_per_client and udp_per_uid
+ * (-EMFILE). A socket stays charged to the accounts of the client that
+ * opened it (its own reference, cs->charged) until it closes, so an
+ * orphan still counts against its uid.
+ *
+ * UDP_SETOPT is taken from the client that opened the socket, or from
+ * any client whose request carries the socket's descriptor as proof of
+ * possession (the application end's identity, st_dev and st_ino, is
+ * recorded when the pair is made: one fstat(), 16 bytes).
  *
  * The data path (docs/ipc.md, "UDP sockets"):
  *   application -> stack: the daemon end is always watched for reading;
@@ -51,10 +63,14 @@
 #define CONTROL_LINGER_DGRAMS_MAX 4096 /* sent by a client that left */
 
 struct control_socket {
-	struct control_client *owner;
-	struct control_socket *next; /* in owner->sockets */
-	int sock;		     /* stack socket id */
-	int fd;			     /* the daemon's end */
+	struct control *ctl;
+	struct control_client *owner; /* NULL once an OWN_FD orphan */
+	struct control_socket *next;  /* in owner->sockets, or the orphans */
+	struct control_owner charged; /* the accounts it counts against */
+	struct control_fd_id app_id;  /* the application's end's */
+	bool own_fd;		      /* outlives its client (OWN_FD) */
+	int sock;		      /* stack socket id */
+	int fd;			      /* the daemon's end */
 	ev_io read_watcher;
 	ev_io write_watcher;
 	uint32_t pending_error; /* an ICMP error not yet delivered */
@@ -67,10 +83,10 @@ static void socket_write_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void socket_destroy(struct control_socket *cs)
 {
 	struct control_client *c = cs->owner;
-	struct control *ctl = c->ctl;
+	struct control *ctl = cs->ctl;
 	struct control_socket **pp;
 
-	for (pp = &c->sockets; *pp; pp = &(*pp)->next) {
+	for (pp = c ? &c->sockets : &ctl->udp_orphans; *pp; pp = &(*pp)->next) {
 		if (*pp == cs) {
 			*pp = cs->next;
 			break;
@@ -80,9 +96,9 @@ static void socket_destroy(struct control_socket *cs)
 	ev_io_stop(ctl->d->loop, &cs->write_watcher);
 	close(cs->fd);
 	udp_socket_close(ctl->d->stack, cs->sock);
-	log_msg(LOG_DEBUG, "control: client %u: socket %d closed", c->serial,
-		cs->sock);
-	control_uncharge(ctl, &c->owner, CONTROL_KIND_UDP);
+	log_msg(LOG_DEBUG, "control: udp socket %d closed%s", cs->sock,
+		c ? "" : " (its client had gone)");
+	control_uncharge(ctl, &cs->charged, CONTROL_KIND_UDP);
 	free(cs);
 }
 
@@ -94,7 +110,7 @@ static void socket_destroy(struct control_socket *cs)
  */
 static void socket_drain(struct control_socket *cs)
 {
-	struct control *ctl = cs->owner->ctl;
+	struct control *ctl = cs->ctl;
 	struct daemon *d = ctl->d;
 	uint8_t hdr[IPC_DGRAM_HDR_LEN];
 	struct ipc_dgram_hdr h;
@@ -170,7 +186,7 @@ static uint32_t socket_unframed_error(const struct control_socket *cs)
 {
 	struct stack_udp_info info;
 
-	if (udp_socket_info(cs->owner->ctl->d->stack, cs->sock, &info) == 0 &&
+	if (udp_socket_info(cs->ctl->d->stack, cs->sock, &info) == 0 &&
 	    info.remote_port == 0)
 		return EDESTADDRREQ;
 	return EINVAL;
@@ -189,8 +205,7 @@ static uint32_t socket_unframed_error(const struct control_socket *cs)
 static enum socket_input_result socket_input(struct control_socket *cs, int max,
 					     bool lingering)
 {
-	struct control_client *c = cs->owner;
-	struct control *ctl = c->ctl;
+	struct control *ctl = cs->ctl;
 	struct daemon *d = ctl->d;
 	enum socket_input_result result = INPUT_AGAIN;
 	struct ipc_dgram_hdr h;
@@ -229,9 +244,9 @@ static enum socket_input_result socket_input(struct control_socket *cs, int max,
 			 * receive (the write() itself has succeeded). */
 			if (ctl->protocol_errors++ % 1024 == 0)
 				log_msg(LOG_WARNING,
-					"control: client %u: socket %d: "
-					"unframed datagram (%s), dropped",
-					c->serial, cs->sock, strerror(-err));
+					"control: socket %d: unframed "
+					"datagram (%s), dropped",
+					cs->sock, strerror(-err));
 			cs->pending_error = socket_unframed_error(cs);
 			continue;
 		}
@@ -276,6 +291,8 @@ static int udp_open(struct control_client *c, const struct ipc_udp_open *o,
 
 	if (o->remote_port == 0 && o->remote_addr != 0)
 		return -EINVAL;
+	if (o->flags & ~IPC_UDP_OPEN_F_OWN_FD)
+		return -EINVAL; /* the decoder refuses them: cannot happen */
 	err = control_charge(ctl, &c->owner, CONTROL_KIND_UDP);
 	if (err)
 		return err; /* -EMFILE: this client's or uid's share */
@@ -308,7 +325,11 @@ static int udp_open(struct control_client *c, const struct ipc_udp_open *o,
 		r->local_port = info.local_port;
 	}
 
+	cs->ctl = ctl;
 	cs->owner = c;
+	cs->charged = c->owner;
+	cs->app_id = control_fd_id_of(pair[1]); /* proof of possession */
+	cs->own_fd = (o->flags & IPC_UDP_OPEN_F_OWN_FD) != 0;
 	cs->sock = sock;
 	cs->fd = pair[0];
 	ev_io_init(&cs->read_watcher, socket_read_cb, cs->fd, EV_READ);
@@ -325,8 +346,8 @@ static int udp_open(struct control_client *c, const struct ipc_udp_open *o,
 	pair[0] = pair[1] = -1;
 	sock = -1;
 	err = 0;
-	log_msg(LOG_DEBUG, "control: client %u: udp socket %d", c->serial,
-		r->sock);
+	log_msg(LOG_DEBUG, "control: client %u: udp socket %d%s", c->serial,
+		r->sock, (o->flags & IPC_UDP_OPEN_F_OWN_FD) ? " (own fd)" : "");
 out:
 	if (sock >= 0)
 		udp_socket_close(d->stack, sock);
@@ -361,17 +382,42 @@ void control_udp_open(struct control_client *c, const struct ipc_msg *m,
 		close(app_fd); /* cannot happen; the socket closes on EOF */
 }
 
+/* The socket `sock` in the list that starts at cs, or NULL. */
+static struct control_socket *socket_in(struct control_socket *cs, int sock)
+{
+	while (cs && cs->sock != sock)
+		cs = cs->next;
+	return cs;
+}
+
+/* Socket `sock` as a request from c may name it: one c opened, or,
+ * with a proof, any whose application end the proof is (another
+ * client's, or an orphan). NULL when there is none. */
+static struct control_socket *socket_find(struct control_client *c, int sock,
+					  const struct control_fd_id *proof)
+{
+	struct control *ctl = c->ctl;
+	struct control_socket *cs;
+	struct control_client *other;
+
+	if (!proof)
+		return socket_in(c->sockets, sock);
+	cs = socket_in(ctl->udp_orphans, sock);
+	for (other = ctl->clients; !cs && other; other = other->next)
+		cs = socket_in(other->sockets, sock);
+	return cs && control_fd_proves(proof, &cs->app_id) ? cs : NULL;
+}
+
 void control_udp_setopt(struct control_client *c, const struct ipc_msg *m,
-			const struct ipc_udp_setopt *o)
+			const struct ipc_udp_setopt *o,
+			const struct control_fd_id *proof)
 {
 	struct stack *s = c->ctl->d->stack;
 	struct ipc_status_only_reply r = {.status = -EBADF};
-	struct control_socket *cs = c->sockets;
+	struct control_socket *cs = socket_find(c, o->sock, proof);
 	uint8_t buf[CONTROL_SMALL_MSG_MAX];
 	int len;
 
-	while (cs && cs->sock != o->sock)
-		cs = cs->next;
 	if (cs) {
 		uint8_t tos = 0, ttl = 0;
 
@@ -391,12 +437,31 @@ void control_udp_setopt(struct control_client *c, const struct ipc_msg *m,
 
 void control_udp_client_gone(struct control_client *c)
 {
-	/* Datagrams the application sent before it went are delivered,
-	 * as a kernel would: the socketpair's buffer bounds this. */
+	struct control *ctl = c->ctl;
+
 	while (c->sockets) {
-		(void)socket_input(c->sockets, CONTROL_LINGER_DGRAMS_MAX, true);
-		socket_destroy(c->sockets);
+		struct control_socket *cs = c->sockets;
+
+		if (cs->own_fd) {
+			/* It belongs to its descriptor: it lives on. */
+			c->sockets = cs->next;
+			cs->owner = NULL;
+			cs->next = ctl->udp_orphans;
+			ctl->udp_orphans = cs;
+			continue;
+		}
+		/* Datagrams the application sent before it went are
+		 * delivered, as a kernel would: the socketpair's buffer
+		 * bounds this. */
+		(void)socket_input(cs, CONTROL_LINGER_DGRAMS_MAX, true);
+		socket_destroy(cs);
 	}
+}
+
+void control_udp_stop(struct control *ctl)
+{
+	while (ctl->udp_orphans)
+		socket_destroy(ctl->udp_orphans);
 }
 
 void control_udp_on_event(struct control *ctl, const struct stack_event *ev)

@@ -14,13 +14,20 @@ void control_udp_open(struct control_client *c, const struct ipc_msg *m,
 		      const struct ipc_udp_open *o);
 
 /* Answers UDP_SETOPT request m: sets IP_TOS and IP_TTL of one of the
- * client's sockets (-EBADF for another's, or none). */
+ * client's sockets, or, when the request carried a descriptor (`proof`,
+ * its identity; NULL: none), of the socket whose application end that
+ * descriptor is; -EBADF for another's, or none. */
 void control_udp_setopt(struct control_client *c, const struct ipc_msg *m,
-			const struct ipc_udp_setopt *o);
+			const struct ipc_udp_setopt *o,
+			const struct control_fd_id *proof);
 
 /* The client is going: each of its sockets passes on what the
- * application had already written, then closes. */
+ * application had already written, then closes; those opened with
+ * OWN_FD live on (ctl->udp_orphans) until their descriptor closes. */
 void control_udp_client_gone(struct control_client *c);
+
+/* Closes the orphaned OWN_FD sockets (the daemon stops). */
+void control_udp_stop(struct control *ctl);
 
 /* Handles STACK_EV_UDP_READABLE or STACK_EV_UDP_ERROR. */
 void control_udp_on_event(struct control *ctl, const struct stack_event *ev);

@@ -474,6 +474,8 @@ CODEC(resolve, IPC_RESOLVE_LAYOUT, struct ipc_resolve)
 CODEC(resolve_reply, IPC_RESOLVE_REPLY_LAYOUT, struct ipc_resolve_reply)
 CODEC(resolve_result, IPC_RESOLVE_RESULT_LAYOUT, struct ipc_resolve_result)
 CODEC(resolve_addr, IPC_RESOLVE_ADDR_LAYOUT, struct ipc_resolve_addr)
+CODEC(tcp_info, IPC_TCP_INFO_LAYOUT, struct ipc_tcp_info)
+CODEC(tcp_info_reply, IPC_TCP_INFO_REPLY_LAYOUT, struct ipc_tcp_info_reply)
 
 #define RECORD_CODEC(TYPE, number, sname, member)                              \
 	CODEC(rec_##sname, IPC_REC_##TYPE##_LAYOUT, struct ipc_rec_##sname)
@@ -539,7 +541,8 @@ bool ipc_type_is_request(uint16_t type)
 	       type == IPC_T_STATUS || type == IPC_T_TCP_CONNECT ||
 	       type == IPC_T_TCP_LISTEN || type == IPC_T_TCP_SETOPT ||
 	       type == IPC_T_BARRIER || type == IPC_T_TCP_GETOPT ||
-	       type == IPC_T_UDP_SETOPT || type == IPC_T_TCP_LINGER;
+	       type == IPC_T_UDP_SETOPT || type == IPC_T_TCP_LINGER ||
+	       type == IPC_T_RESOLVE || type == IPC_T_TCP_INFO;
 }
 
 /* Common entry of every body decoder: the right type, the exact size. */
@@ -568,8 +571,7 @@ static bool no_check(const void *v)
 }
 
 /* Where the encoder checks exactly what the decoder does. */
-#define udp_open_sendable	  no_check
-#define udp_open_valid		  no_check
+#define udp_open_sendable	  udp_open_valid
 #define error_sendable		  error_valid
 #define tcp_connect_sendable	  tcp_connect_valid
 #define tcp_listen_sendable	  tcp_listen_valid
@@ -583,6 +585,7 @@ static bool no_check(const void *v)
 #define tcp_linger_sendable	  tcp_linger_valid
 #define tcp_linger_reply_sendable tcp_linger_reply_valid
 #define resolve_sendable	  resolve_valid
+#define tcp_info_sendable	  tcp_info_valid
 
 static bool hello_sendable(struct ipc_hello *v)
 {
@@ -772,6 +775,51 @@ static bool resolve_valid(const struct ipc_resolve *v)
 {
 	return v->name[0] != '\0' && v->want != 0 &&
 	       !(v->want & ~IPC_RESOLVE_WANT_ALL);
+}
+
+static bool udp_open_valid(const struct ipc_udp_open *v)
+{
+	return !(v->flags & ~IPC_UDP_OPEN_F_OWN_FD);
+}
+
+static bool tcp_info_valid(const struct ipc_tcp_info *v)
+{
+	return v->id >= 0;
+}
+
+/* A connection's record: a known state but LISTEN, no LISTENER flag. */
+static bool tcp_info_fields_valid(const struct ipc_tcp_info_reply *v)
+{
+	return v->state < IPC_TCPS_COUNT && v->state != IPC_TCPS_LISTEN &&
+	       !(v->flags & ~IPC_TCP_F_ORPHAN);
+}
+
+/* A failed TCP_INFO carries zeros. */
+static bool tcp_info_reply_sendable(struct ipc_tcp_info_reply *v)
+{
+	int32_t status = v->status;
+
+	if (!status_valid(status))
+		return false;
+	if (status != 0) {
+		memset(v, 0, sizeof(*v));
+		v->status = status;
+	}
+	return tcp_info_fields_valid(v) && (status != 0 || v->id >= 0);
+}
+
+#define IS_ZERO(field) zero = zero && v->field == 0;
+
+static bool tcp_info_reply_valid(const struct ipc_tcp_info_reply *v)
+{
+	bool zero = v->state == 0 && v->flags == 0;
+
+	if (!status_valid(v->status) || !tcp_info_fields_valid(v))
+		return false;
+	if (v->status == 0)
+		return v->id >= 0;
+	IPC_REC_TCP_PLAIN(IS_ZERO)
+	return zero;
 }
 
 static bool resolve_reply_sendable(struct ipc_resolve_reply *v)

@@ -60,6 +60,15 @@
 #define IPC_CAP_TCP	0x00000002u
 #define IPC_CAP_BARRIER 0x00000004u /* BARRIER */
 #define IPC_CAP_RESOLVE 0x00000008u /* RESOLVE */
+/* TCP_SETOPT, TCP_GETOPT, TCP_LINGER and UDP_SETOPT may carry the
+ * socket's descriptor as proof of possession (docs/ipc.md, "Proof by
+ * descriptor"); a daemon without it disconnects a client that sends
+ * one. */
+#define IPC_CAP_FD_PROOF 0x00000010u
+#define IPC_CAP_TCP_INFO 0x00000020u /* TCP_INFO */
+/* UDP_OPEN takes IPC_UDP_OPEN_F_OWN_FD (a daemon without it finds the
+ * flag malformed and disconnects). */
+#define IPC_CAP_UDP_OWN_FD 0x00000040u
 
 enum ipc_type {
 	IPC_T_HELLO = 0x0001,
@@ -73,7 +82,8 @@ enum ipc_type {
 	IPC_T_UDP_SETOPT = 0x0009,
 	IPC_T_TCP_LINGER = 0x000a,
 	IPC_T_RESOLVE = 0x000b,
-	/* 0x000c..0x00ff reserved */
+	IPC_T_TCP_INFO = 0x000c,
+	/* 0x000d..0x00ff reserved */
 	IPC_T_REPLY = 0x8000, /* set in the type of every reply */
 	IPC_T_HELLO_REPLY = IPC_T_REPLY | IPC_T_HELLO,
 	IPC_T_UDP_OPEN_REPLY = IPC_T_REPLY | IPC_T_UDP_OPEN,
@@ -86,6 +96,7 @@ enum ipc_type {
 	IPC_T_UDP_SETOPT_REPLY = IPC_T_REPLY | IPC_T_UDP_SETOPT,
 	IPC_T_TCP_LINGER_REPLY = IPC_T_REPLY | IPC_T_TCP_LINGER,
 	IPC_T_RESOLVE_REPLY = IPC_T_REPLY | IPC_T_RESOLVE,
+	IPC_T_TCP_INFO_REPLY = IPC_T_REPLY | IPC_T_TCP_INFO,
 	IPC_T_ERROR = 0xffff, /* reply to a request that has no other reply */
 };
 
@@ -240,13 +251,17 @@ struct ipc_hello_reply {
 #define IPC_HELLO_REPLY_LEN IPC_LAYOUT_LEN(IPC_HELLO_REPLY_LAYOUT)
 
 /* UDP_OPEN: bind to local_addr:local_port (0 = any / ephemeral) and,
- * when remote_port is not 0, connect to remote_addr:remote_port. */
+ * when remote_port is not 0, connect to remote_addr:remote_port. With
+ * IPC_UDP_OPEN_F_OWN_FD the socket belongs to its descriptor, not to
+ * the control connection: it outlives the connection and closes when
+ * every copy of the descriptor is closed (IPC_CAP_UDP_OWN_FD). */
+#define IPC_UDP_OPEN_F_OWN_FD 0x1u
 #define IPC_UDP_OPEN_LAYOUT(F, R)                                              \
 	F(u32, local_addr)                                                     \
 	F(u32, remote_addr)                                                    \
 	F(u16, local_port)                                                     \
 	F(u16, remote_port)                                                    \
-	R(u32, flags)
+	F(u32, flags) /* IPC_UDP_OPEN_F_* */
 struct ipc_udp_open {
 	IPC_STRUCT(IPC_UDP_OPEN_LAYOUT)
 };
@@ -448,6 +463,25 @@ struct ipc_tcp_linger {
 };
 #define IPC_TCP_LINGER_LEN IPC_LAYOUT_LEN(IPC_TCP_LINGER_LAYOUT)
 
+/* TCP_INFO: what the stack knows of connection `id` now, from any
+ * client (STATUS shows the same to anyone). The reply is a status (0,
+ * -ENOENT: no such connection; a listener's id is not looked up) and
+ * the connection's TCP status record's fields (IPC_REC_TCP_LAYOUT),
+ * zero on failure. */
+#define IPC_TCP_INFO_LAYOUT(F, R)                                              \
+	F(i32, id) /* a connection id, >= 0 */                                 \
+	R(u32, reserved)
+struct ipc_tcp_info {
+	IPC_STRUCT(IPC_TCP_INFO_LAYOUT)
+};
+#define IPC_TCP_INFO_LEN IPC_LAYOUT_LEN(IPC_TCP_INFO_LAYOUT)
+
+#define IPC_TCP_INFO_REPLY_LAYOUT(F, R)                                        \
+	F(i32, status)                                                         \
+	R(u32, reserved)                                                       \
+	IPC_REC_TCP_LAYOUT(F, R)
+/* (its struct follows the TCP record's layout, below) */
+
 /* TCP_SETOPT, UDP_SETOPT, TCP_LINGER and BARRIER replies. */
 #define IPC_STATUS_ONLY_REPLY_LAYOUT(F, R)                                     \
 	F(i32, status)                                                         \
@@ -632,6 +666,11 @@ int ipc_encode_resolve(void *buf, size_t cap, uint8_t version, uint32_t id,
 		       const struct ipc_resolve *r);
 int ipc_encode_resolve_reply(void *buf, size_t cap, uint8_t version,
 			     uint32_t id, const struct ipc_resolve_reply *r);
+struct ipc_tcp_info_reply; /* defined after the status records */
+int ipc_encode_tcp_info(void *buf, size_t cap, uint8_t version, uint32_t id,
+			const struct ipc_tcp_info *t);
+int ipc_encode_tcp_info_reply(void *buf, size_t cap, uint8_t version,
+			      uint32_t id, const struct ipc_tcp_info_reply *r);
 
 /*
  * Body decoders take a message checked by ipc_msg_decode(). They
@@ -671,6 +710,9 @@ int ipc_decode_tcp_linger_reply(const struct ipc_msg *m,
 int ipc_decode_resolve(const struct ipc_msg *m, struct ipc_resolve *out);
 int ipc_decode_resolve_reply(const struct ipc_msg *m,
 			     struct ipc_resolve_reply *out);
+int ipc_decode_tcp_info(const struct ipc_msg *m, struct ipc_tcp_info *out);
+int ipc_decode_tcp_info_reply(const struct ipc_msg *m,
+			      struct ipc_tcp_info_reply *out);
 
 /* ---- status: a stream of replies made of records ------------------ */
 
@@ -1079,6 +1121,12 @@ const char *ipc_dns_cache_kind_name(unsigned kind);
 	};
 IPC_RECORDS(IPC_RECORD_STRUCT)
 
+/* TCP_INFO's reply: a status, then the TCP record's fields. */
+struct ipc_tcp_info_reply {
+	IPC_STRUCT(IPC_TCP_INFO_REPLY_LAYOUT)
+};
+#define IPC_TCP_INFO_REPLY_LEN IPC_LAYOUT_LEN(IPC_TCP_INFO_REPLY_LAYOUT)
+
 #define IPC_RECORD_MEMBER(TYPE, number, sname, member)                         \
 	struct ipc_rec_##sname member;
 struct ipc_record {
@@ -1252,7 +1300,10 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	  IPC_STATUS_ONLY_REPLY_LAYOUT)                                        \
 	X(resolve, IPC_T_RESOLVE, resolve, IPC_RESOLVE_LAYOUT)                 \
 	X(resolve_reply, IPC_T_RESOLVE_REPLY, resolve_reply,                   \
-	  IPC_RESOLVE_REPLY_LAYOUT)
+	  IPC_RESOLVE_REPLY_LAYOUT)                                            \
+	X(tcp_info, IPC_T_TCP_INFO, tcp_info, IPC_TCP_INFO_LAYOUT)             \
+	X(tcp_info_reply, IPC_T_TCP_INFO_REPLY, tcp_info_reply,                \
+	  IPC_TCP_INFO_REPLY_LAYOUT)
 
 /* Every layout but the status records' (IPC_RECORDS has those), for
  * code that walks them all: the test that holds docs/ipc.md's tables
@@ -1281,6 +1332,8 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	X(IPC_RESOLVE_LAYOUT)                                                  \
 	X(IPC_RESOLVE_REPLY_LAYOUT)                                            \
 	X(IPC_RESOLVE_RESULT_LAYOUT)                                           \
-	X(IPC_RESOLVE_ADDR_LAYOUT)
+	X(IPC_RESOLVE_ADDR_LAYOUT)                                             \
+	X(IPC_TCP_INFO_LAYOUT)                                                 \
+	X(IPC_TCP_INFO_REPLY_LAYOUT)
 
 #endif

@@ -31,6 +31,13 @@
  * one of a table of broken replies; FAKE_NO_TCP is a daemon that knows
  * none of the TCP requests.
  *
+ * Sockets shared across processes. fake.extra_caps adds capabilities
+ * to the HELLO reply (FD_PROOF, TCP_INFO, UDP_OWN_FD): the fake records
+ * how many descriptors came with each request (and the identity of the
+ * first, then closes them), UDP_OPEN's flags, and answers TCP_INFO with
+ * FAKE_INFO_BYTES; its STATUS carries one TCP record (FAKE_CONN_ID,
+ * FAKE_STATUS_BYTES), so a test tells which way utcp_tcp_info() went.
+ *
  * Names. The normal fake daemon answers RESOLVE by the name asked
  * (FAKE_NAME_*): a refusal with each status the daemon may give, or a
  * descriptor on whose other end it writes an answer at once. The result
@@ -49,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,6 +105,9 @@ enum fake_mode {
 /* TCP_SETOPT: the daemon's answer by connection id. */
 #define FAKE_ID_NOT_OURS 99 /* -EBADF */
 #define FAKE_ID_INVALID	 98 /* -EINVAL */
+/* bytes_sent of FAKE_CONN_ID as TCP_INFO gives it, and as STATUS. */
+#define FAKE_INFO_BYTES	  456
+#define FAKE_STATUS_BYTES 123
 /* BARRIER reply: frames processed. */
 #define FAKE_BARRIER_FRAMES 3
 #define FAKE_TCP_ENDS_MAX   16
@@ -149,8 +160,14 @@ struct fake {
 	int stray_ends[FAKE_STRAY_MAX]; /* peers of descriptors sent amiss */
 	int n_stray_ends;
 	struct ipc_resolve resolve; /* the last RESOLVE, decoded */
-	bool barrier_hold;	    /* hold BARRIER replies until released */
-	bool barrier_received;	    /* a BARRIER reached the daemon */
+	uint32_t extra_caps;	    /* added to the HELLO reply's */
+	int fds_came;		    /* with the last request */
+	dev_t fd_dev;		    /* the first one's identity */
+	ino_t fd_ino;
+	uint32_t udp_open_flags; /* of the last UDP_OPEN */
+	int tcp_infos;		 /* TCP_INFO requests */
+	bool barrier_hold;	 /* hold BARRIER replies until released */
+	bool barrier_received;	 /* a BARRIER reached the daemon */
 	bool barrier_released;
 };
 
@@ -306,6 +323,10 @@ static void fake_status(int c, uint32_t id)
 		recs[n].u.arp.addr = 0x0a000100u + (uint32_t)k;
 		recs[n++].u.arp.state = IPC_ARP_REACHABLE;
 	}
+	recs[n].type = IPC_REC_TCP;
+	recs[n].u.tcp.id = FAKE_CONN_ID;
+	recs[n].u.tcp.state = IPC_TCPS_ESTABLISHED;
+	recs[n++].u.tcp.bytes_sent = FAKE_STATUS_BYTES;
 	recs[n].type = IPC_REC_COUNTER;
 	strcpy(recs[n].u.counter.name, "udp_rx");
 	recs[n++].u.counter.value = 99;
@@ -570,6 +591,70 @@ static bool fake_tcp_setopt(int c, const struct ipc_msg *m)
 	return true;
 }
 
+/* TCP_INFO: FAKE_CONN_ID's figures, -ENOENT for any other id. */
+static bool fake_tcp_info(int c, const struct ipc_msg *m)
+{
+	struct ipc_tcp_info req;
+	struct ipc_tcp_info_reply r = {0};
+	uint8_t out[IPC_MSG_MAX];
+	int len;
+
+	if (ipc_decode_tcp_info(m, &req) != 0)
+		return false;
+	pthread_mutex_lock(&fake.lock);
+	fake.tcp_infos++;
+	pthread_mutex_unlock(&fake.lock);
+	if (req.id == FAKE_CONN_ID) {
+		r.id = FAKE_CONN_ID;
+		r.state = IPC_TCPS_CLOSE_WAIT;
+		r.flags = IPC_TCP_F_ORPHAN;
+		r.local_addr = FAKE_LOCAL_ADDR;
+		r.local_port = FAKE_EPHEMERAL_PORT;
+		r.remote_addr = 0x0a000001;
+		r.remote_port = 80;
+		r.mss = 1460;
+		r.srtt_us = 250;
+		r.bytes_sent = FAKE_INFO_BYTES;
+		r.bytes_received = 789;
+	} else {
+		r.status = -ENOENT;
+	}
+	len = ipc_encode_tcp_info_reply(out, sizeof(out), 1, m->id, &r);
+	send(c, out, (size_t)len, MSG_NOSIGNAL);
+	return true;
+}
+
+/* Closes the descriptors that came with a request; records how many,
+ * and the first one's identity. */
+static void fake_take_request_fds(struct msghdr *msg)
+{
+	struct cmsghdr *cmsg;
+	int count = 0;
+
+	pthread_mutex_lock(&fake.lock);
+	for (cmsg = CMSG_FIRSTHDR(msg); cmsg; cmsg = CMSG_NXTHDR(msg, cmsg)) {
+		size_t n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			struct stat st;
+			int one;
+
+			memcpy(&one, CMSG_DATA(cmsg) + k * sizeof(int),
+			       sizeof(int));
+			if (count++ == 0 && fstat(one, &st) == 0) {
+				fake.fd_dev = st.st_dev;
+				fake.fd_ino = st.st_ino;
+			}
+			close(one);
+		}
+	}
+	fake.fds_came = count;
+	pthread_mutex_unlock(&fake.lock);
+}
+
 /* BARRIER: replies at once, or once the test sets barrier_released. */
 static bool fake_barrier(int c, const struct ipc_msg *m)
 {
@@ -693,6 +778,12 @@ static void *fake_main(void *arg)
 {
 	uint8_t in[IPC_MSG_MAX + 1], out[IPC_MSG_MAX];
 	int c = accept(fake.listen_fd, NULL, NULL);
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = in, .iov_len = sizeof(in)};
+	struct msghdr msg;
 	ssize_t n;
 
 	if (c < 0)
@@ -705,9 +796,19 @@ static void *fake_main(void *arg)
 		close(c);
 		return NULL;
 	}
-	while ((n = recv(c, in, sizeof(in), 0)) > 0) {
+	for (;;) {
 		struct ipc_msg m;
 		int len = -1;
+
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cbuf.buf;
+		msg.msg_controllen = sizeof(cbuf.buf);
+		n = recvmsg(c, &msg, MSG_CMSG_CLOEXEC);
+		if (n <= 0)
+			break;
+		fake_take_request_fds(&msg);
 
 		if (ipc_msg_decode(in, (size_t)n, &m) != 0)
 			break;
@@ -737,6 +838,7 @@ static void *fake_main(void *arg)
 
 			if (fake.mode == FAKE_NORMAL)
 				r.capabilities |= IPC_CAP_TCP | IPC_CAP_BARRIER;
+			r.capabilities |= fake.extra_caps;
 			if (fake.mode == FAKE_OLD) {
 				r.status = -EPROTONOSUPPORT;
 				r.version = 0;
@@ -761,6 +863,9 @@ static void *fake_main(void *arg)
 			int pair[2];
 
 			ipc_decode_udp_open(&m, &o);
+			pthread_mutex_lock(&fake.lock);
+			fake.udp_open_flags = o.flags;
+			pthread_mutex_unlock(&fake.lock);
 			if (o.local_port == 1) {
 				/* the test's way to ask for a failure */
 				r.status = -EADDRINUSE;
@@ -790,6 +895,11 @@ static void *fake_main(void *arg)
 		} else if (fake.mode == FAKE_NORMAL &&
 			   m.type == IPC_T_TCP_SETOPT) {
 			if (!fake_tcp_setopt(c, &m))
+				break;
+		} else if (fake.mode == FAKE_NORMAL &&
+			   (fake.extra_caps & IPC_CAP_TCP_INFO) &&
+			   m.type == IPC_T_TCP_INFO) {
+			if (!fake_tcp_info(c, &m))
 				break;
 		} else if (fake.mode == FAKE_NORMAL &&
 			   m.type == IPC_T_RESOLVE) {
@@ -2132,6 +2242,119 @@ START_TEST(test_status_from_a_version_1_daemon_has_no_dhcp)
 }
 END_TEST
 
+/* fake.<field> read under its lock. */
+#define FAKE_READ(field)                                                       \
+	({                                                                     \
+		__typeof__(fake.field) v_;                                     \
+		pthread_mutex_lock(&fake.lock);                                \
+		v_ = fake.field;                                               \
+		pthread_mutex_unlock(&fake.lock);                              \
+		v_;                                                            \
+	})
+
+/* A descriptor goes with an options request as proof, and OWN_FD with
+ * UDP_OPEN, only to a daemon that announced it takes them: an older
+ * one would take either for a protocol error. */
+static void proof_and_own_fd_with_caps(uint32_t caps, bool sent)
+{
+	struct utcp_tcp_opts o = {.set = UTCP_TCP_OPT_NODELAY, .nodelay = true};
+	struct utcp_udp_opts uo = {.set = UTCP_UDP_OPT_TTL, .ttl = 9};
+	struct utcp *u;
+	struct stat st;
+	int err = 0, pair[2], fd, closed;
+
+	fake_start(FAKE_NORMAL);
+	fake.extra_caps = caps;
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+	ck_assert_int_eq(fstat(pair[0], &st), 0);
+	ck_assert_int_eq(utcp_tcp_setopt_fd(u, FAKE_CONN_ID, pair[0], &o), 0);
+	ck_assert_int_eq(FAKE_READ(fds_came), sent ? 1 : 0);
+	if (sent) {
+		ck_assert(FAKE_READ(fd_dev) == st.st_dev);
+		ck_assert(FAKE_READ(fd_ino) == st.st_ino);
+	}
+	/* ours stays open */
+	ck_assert_int_eq(fcntl(pair[0], F_GETFD), 0);
+	ck_assert_int_eq(utcp_tcp_setopt_fd(u, FAKE_CONN_ID, -1, &o), -EBADF);
+	/* a descriptor that is not open: -EBADF, and the handle goes on */
+	closed = dup(pair[1]);
+	ck_assert_int_ge(closed, 0);
+	close(closed);
+	ck_assert_int_eq(utcp_tcp_setopt_fd(u, FAKE_CONN_ID, closed, &o),
+			 -EBADF);
+	/* (this fake answers UDP_SETOPT with ERROR -EOPNOTSUPP) */
+	ck_assert_int_eq(utcp_udp_setopt_fd(u, 5, pair[0], &uo), -EOPNOTSUPP);
+	ck_assert_int_eq(FAKE_READ(fds_came), sent ? 1 : 0);
+	ck_assert_int_eq(utcp_tcp_setopt(u, FAKE_CONN_ID, &o), 0);
+	ck_assert_int_eq(FAKE_READ(fds_came), 0);
+	fd = utcp_udp_bind(u, addr_of("0.0.0.0"), 0, UTCP_OWN_FD);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_eq(FAKE_READ(udp_open_flags),
+			  sent ? IPC_UDP_OPEN_F_OWN_FD : 0);
+	close(fd);
+	fd = utcp_udp_bind(u, addr_of("0.0.0.0"), 0, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_eq(FAKE_READ(udp_open_flags), 0);
+	close(fd);
+	close(pair[0]);
+	close(pair[1]);
+	utcp_close(u);
+	fake_stop();
+}
+
+START_TEST(test_proof_and_own_fd_go_only_to_a_daemon_that_takes_them)
+{
+	proof_and_own_fd_with_caps(0, false);
+	proof_and_own_fd_with_caps(IPC_CAP_FD_PROOF | IPC_CAP_UDP_OWN_FD, true);
+}
+END_TEST
+
+/* utcp_tcp_info() asks TCP_INFO of a daemon that has it, and reads a
+ * whole STATUS from one that has not. */
+START_TEST(test_tcp_info_asks_tcp_info_or_reads_the_status)
+{
+	struct utcp_tcp_socket ti;
+	struct utcp *u;
+	int err = 0;
+
+	fake_start(FAKE_NORMAL);
+	fake.extra_caps = IPC_CAP_TCP_INFO;
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(utcp_tcp_info(u, FAKE_CONN_ID, &ti), 0);
+	ck_assert_int_eq(FAKE_READ(tcp_infos), 1);
+	ck_assert_int_eq(FAKE_READ(status_replies), 0);
+	ck_assert_int_eq(ti.id, FAKE_CONN_ID);
+	ck_assert_int_eq(ti.state, UTCP_TCP_CLOSE_WAIT);
+	ck_assert(ti.orphan);
+	ck_assert(!ti.listener);
+	ck_assert_uint_eq(ti.local_addr.s_addr, htonl(FAKE_LOCAL_ADDR));
+	ck_assert_uint_eq(ti.local_port, FAKE_EPHEMERAL_PORT);
+	ck_assert_uint_eq(ti.remote_addr.s_addr, htonl(0x0a000001));
+	ck_assert_uint_eq(ti.remote_port, 80);
+	ck_assert_uint_eq(ti.mss, 1460);
+	ck_assert_uint_eq(ti.srtt_us, 250);
+	ck_assert_uint_eq(ti.bytes_sent, FAKE_INFO_BYTES);
+	ck_assert_uint_eq(ti.bytes_received, 789);
+	ck_assert_int_eq(utcp_tcp_info(u, FAKE_CONN_ID + 1, &ti), -ENOENT);
+	utcp_close(u);
+	fake_stop();
+
+	fake_start(FAKE_NORMAL);
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(utcp_tcp_info(u, FAKE_CONN_ID, &ti), 0);
+	ck_assert_int_eq(FAKE_READ(tcp_infos), 0);
+	ck_assert_int_gt(FAKE_READ(status_replies), 0);
+	ck_assert_uint_eq(ti.bytes_sent, FAKE_STATUS_BYTES);
+	ck_assert_int_eq(utcp_tcp_info(u, FAKE_CONN_ID + 1, &ti), -ENOENT);
+	utcp_close(u);
+	fake_stop();
+}
+END_TEST
+
 START_TEST(test_daemon_without_tcp_answers_eopnotsupp)
 {
 	struct utcp_status *st = NULL;
@@ -2667,6 +2890,9 @@ static Suite *libutcp_suite(void)
 	tcase_add_test(tc, test_tcp_malformed_accept_announcements);
 	tcase_add_test(tc, test_barrier_returns_only_after_the_daemon_answers);
 	tcase_add_test(tc, test_daemon_without_tcp_answers_eopnotsupp);
+	tcase_add_test(
+	    tc, test_proof_and_own_fd_go_only_to_a_daemon_that_takes_them);
+	tcase_add_test(tc, test_tcp_info_asks_tcp_info_or_reads_the_status);
 	tcase_add_loop_test(
 	    tc, test_malformed_reply_is_a_clear_error, 0,
 	    (int)(sizeof(malformed_cases) / sizeof(malformed_cases[0])));

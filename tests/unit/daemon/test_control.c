@@ -2421,7 +2421,7 @@ START_TEST(test_lingering_close_gives_up_after_the_linger_time)
 	struct utcp_status *st;
 	struct probe pr = {shut_and_full, false};
 	uint32_t queued = 0;
-	int fd, fd2;
+	int fd, fd2, fd3;
 
 	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_SINK, 5000, &o,
 			      UTCP_NONBLOCK, &info);
@@ -2445,14 +2445,387 @@ START_TEST(test_lingering_close_gives_up_after_the_linger_time)
 	utcp_status_free(st);
 	ck_assert_uint_gt(queued, 0);
 
-	/* Another client's connection: -EBADF, and the descriptor is
-	 * closed all the same. */
+	/* Another client's connection, named with another connection's
+	 * descriptor: -EBADF, and that descriptor is closed all the
+	 * same. With its own descriptor (proof of possession) the other
+	 * client's close lingers as its maker's would: the echo
+	 * acknowledges everything, so it returns 0. */
 	fd2 = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &o, 0, &info);
 	ck_assert_int_ge(fd2, 0);
-	ck_assert_int_eq(utcp_tcp_close(other, info.id, fd2), -EBADF);
+	fd3 = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &o, 0, NULL);
+	ck_assert_int_ge(fd3, 0);
+	ck_assert_int_eq(utcp_tcp_close(other, info.id, fd3), -EBADF);
+	ck_assert_int_eq(fcntl(fd3, F_GETFD), -1);
+	ck_assert_int_eq(utcp_tcp_close(other, info.id, fd2), 0);
 	ck_assert_int_eq(fcntl(fd2, F_GETFD), -1);
 	utcp_close(other);
 	utcp_close(u);
+}
+END_TEST
+
+/* ---- sockets shared across processes: proof by descriptor, OWN_FD -- */
+
+/* The HELLO reply announces what this daemon can do. */
+START_TEST(test_hello_announces_fd_proof_tcp_info_and_own_fd)
+{
+	struct ipc_hello_reply hr;
+	int fd = raw_hello(IPC_VERSION_MAX, &hr);
+
+	ck_assert_uint_eq(hr.capabilities & IPC_CAP_FD_PROOF, IPC_CAP_FD_PROOF);
+	ck_assert_uint_eq(hr.capabilities & IPC_CAP_TCP_INFO, IPC_CAP_TCP_INFO);
+	ck_assert_uint_eq(hr.capabilities & IPC_CAP_UDP_OWN_FD,
+			  IPC_CAP_UDP_OWN_FD);
+	close(fd);
+}
+END_TEST
+
+/* A connection made by client A (as after fork or exec, another
+ * process's handle is another client): B may set and read its options
+ * only with the connection's descriptor, and A reads back what B set;
+ * another connection's descriptor, or a file that is no socket, proves
+ * nothing, even to A. */
+START_TEST(test_tcp_options_by_descriptor_from_another_client)
+{
+	struct utcp *a = client(), *b = client();
+	struct utcp_tcp_opts set = {.set = UTCP_TCP_OPT_NODELAY |
+					   UTCP_TCP_OPT_KEEPIDLE |
+					   UTCP_TCP_OPT_TOS,
+				    .nodelay = true,
+				    .keepidle_s = 77,
+				    .tos = 0x28},
+			     got;
+	struct utcp_tcp_info info, info2;
+	int fd, fd2, devnull;
+	char buf[4];
+
+	fd =
+	    utcp_tcp_connect(a, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
+	ck_assert_int_ge(fd, 0);
+	fd2 = utcp_tcp_connect(a, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0,
+			       &info2);
+	ck_assert_int_ge(fd2, 0);
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(devnull, 0);
+
+	/* without a descriptor: the old rule, the maker only */
+	ck_assert_int_eq(utcp_tcp_setopt(b, info.id, &set), -EBADF);
+	ck_assert_int_eq(utcp_tcp_getopt(b, info.id, &got), -EBADF);
+	/* with it: anyone holding it */
+	ck_assert_int_eq(utcp_tcp_setopt_fd(b, info.id, fd, &set), 0);
+	memset(&got, 0, sizeof(got));
+	ck_assert_int_eq(utcp_tcp_getopt_fd(b, info.id, fd, &got), 0);
+	ck_assert(got.nodelay);
+	ck_assert_uint_eq(got.keepidle_s, 77);
+	ck_assert_uint_eq(got.tos, 0x28);
+	memset(&got, 0, sizeof(got));
+	ck_assert_int_eq(utcp_tcp_getopt(a, info.id, &got), 0);
+	ck_assert(got.nodelay);
+	ck_assert_uint_eq(got.keepidle_s, 77);
+	ck_assert_uint_eq(got.tos, 0x28);
+
+	/* a descriptor that is not this connection's */
+	ck_assert_int_eq(utcp_tcp_setopt_fd(b, info.id, fd2, &set), -EBADF);
+	ck_assert_int_eq(utcp_tcp_getopt_fd(b, info.id, fd2, &got), -EBADF);
+	ck_assert_int_eq(utcp_tcp_getopt_fd(a, info.id, fd2, &got), -EBADF);
+	ck_assert_int_eq(utcp_tcp_setopt_fd(b, info.id, devnull, &set), -EBADF);
+	ck_assert_int_eq(utcp_tcp_getopt_fd(b, info.id + 1000, fd, &got),
+			 -EBADF);
+	ck_assert_int_eq(utcp_tcp_getopt_fd(b, info.id, -1, &got), -EBADF);
+	/* the descriptors sent stay ours and work; the handles too */
+	ck_assert_int_eq(fcntl(devnull, F_GETFD), FD_CLOEXEC);
+	ck_assert_int_eq(utcp_tcp_send(fd, "ping", 4), 4);
+	recv_all(fd, buf, 4);
+	ck_assert_mem_eq(buf, "ping", 4);
+	ck_assert_int_eq(utcp_tcp_getopt_fd(b, info2.id, fd2, &got), 0);
+	ck_assert(!got.nodelay);
+	close(devnull);
+	close(fd2);
+	close(fd);
+	utcp_close(b);
+	utcp_close(a);
+}
+END_TEST
+
+/* UDP_SETOPT by descriptor, from a client that did not open the
+ * socket. */
+START_TEST(test_udp_setopt_by_descriptor_from_another_client)
+{
+	struct utcp *a = client(), *b = client();
+	struct utcp_udp_opts both = {
+	    .set = UTCP_UDP_OPT_TOS | UTCP_UDP_OPT_TTL, .tos = 0x28, .ttl = 5};
+	struct utcp_udp_info info, info2;
+	struct udp_tos_probe pr;
+	int fd, fd2;
+
+	fd = utcp_udp_open(a, in4(0), 0, in4(PEER_ADDR), UDP_ECHO, 0, &info);
+	ck_assert_int_ge(fd, 0);
+	fd2 = utcp_udp_open(a, in4(0), 0, in4(PEER_ADDR), UDP_ECHO, 0, &info2);
+	ck_assert_int_ge(fd2, 0);
+	ck_assert_int_eq(utcp_udp_setopt(b, info.id, &both), -EBADF);
+	ck_assert_int_eq(utcp_udp_setopt_fd(b, info.id, fd2, &both), -EBADF);
+	ck_assert_int_eq(utcp_udp_setopt_fd(b, info.id, fd, &both), 0);
+	pr.sock = info.id;
+	on_loop(udp_tos_fn, &pr);
+	ck_assert_uint_eq(pr.tos, 0x28);
+	ck_assert_uint_eq(pr.ttl, 5);
+	close(fd2);
+	close(fd);
+	utcp_close(b);
+	utcp_close(a);
+}
+END_TEST
+
+/* Sends one request packet with the descriptors fds[0..n). */
+static void send_with_fds(int sock, const void *buf, size_t len, const int *fds,
+			  size_t n)
+{
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} cbuf;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cmsg;
+
+	ck_assert_uint_le(n, 4);
+	memset(&cbuf, 0, sizeof(cbuf));
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int) * n);
+	memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * n);
+	ck_assert_int_eq(sendmsg(sock, &msg, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* True once the daemon closed the connection (EOF or a reset). */
+static bool raw_closed(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	uint8_t b[IPC_MSG_MAX];
+
+	for (int ms = 0; ms < WAIT_MS; ms += 10) {
+		if (poll(&pfd, 1, 10) == 1) {
+			ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+
+			if (n <= 0)
+				return n == 0 || errno == ECONNRESET;
+		}
+	}
+	return false;
+}
+
+/* The descriptor sent as proof is closed as soon as the request is
+ * read: the write end of a pipe sent, and ours closed, the read end
+ * sees EOF. */
+static bool pipe_writers_gone(int rd)
+{
+	struct pollfd pfd = {.fd = rd, .events = POLLIN};
+	char b;
+
+	return poll(&pfd, 1, WAIT_MS) == 1 && read(rd, &b, 1) == 0;
+}
+
+/* One descriptor with an options request is a proof (and closed at
+ * once); with any other request, or two with an options request, it is
+ * a protocol error, as any descriptor was before. */
+START_TEST(test_descriptors_with_requests_other_than_options_disconnect)
+{
+	struct ipc_tcp_getopt get = {.id = 0};
+	struct ipc_status_only_reply br;
+	struct ipc_tcp_getopt_reply gr;
+	struct ipc_hello_reply hr;
+	uint8_t buf[IPC_MSG_MAX], version;
+	struct ipc_msg m;
+	int fd, len, passed, p[2], two[2];
+
+	fd = raw_hello(IPC_VERSION_MAX, &hr);
+	version = (uint8_t)hr.version;
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	len = ipc_encode_tcp_getopt(buf, sizeof(buf), version, 2, &get);
+	send_with_fds(fd, buf, (size_t)len, &p[1], 1);
+	close(p[1]);
+	raw_reply(fd, buf, sizeof(buf), &m, &passed);
+	ck_assert_int_eq(ipc_decode_tcp_getopt_reply(&m, &gr), 0);
+	ck_assert_int_eq(gr.status, -EBADF); /* a pipe proves nothing */
+	ck_assert_int_eq(passed, -1);
+	ck_assert(pipe_writers_gone(p[0]));
+	close(p[0]);
+	/* the connection goes on */
+	len = ipc_encode_barrier(buf, sizeof(buf), version, 3);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &passed);
+	ck_assert_int_eq(ipc_decode_barrier_reply(&m, &br), 0);
+	/* a descriptor with a BARRIER */
+	ck_assert_int_eq(
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, two), 0);
+	len = ipc_encode_barrier(buf, sizeof(buf), version, 4);
+	send_with_fds(fd, buf, (size_t)len, &two[0], 1);
+	ck_assert(raw_closed(fd));
+	close(fd);
+	/* two descriptors with an options request */
+	fd = raw_hello(IPC_VERSION_MAX, &hr);
+	len = ipc_encode_tcp_getopt(buf, sizeof(buf), version, 2, &get);
+	send_with_fds(fd, buf, (size_t)len, two, 2);
+	ck_assert(raw_closed(fd));
+	close(fd);
+	close(two[0]);
+	close(two[1]);
+}
+END_TEST
+
+static int probe_udp_sock;
+
+static bool udp_sock_gone(void)
+{
+	struct stack_udp_info info;
+
+	return udp_socket_info(H.d.stack, probe_udp_sock, &info) != 0;
+}
+
+/* An OWN_FD socket belongs to its descriptor: its client goes, it
+ * carries datagrams both ways on; closing the descriptor closes it in
+ * the stack. Without the flag the client takes it along (as
+ * test_client_disconnect_frees_its_sockets has it). */
+START_TEST(test_udp_own_fd_socket_outlives_its_client)
+{
+	struct utcp *a = client(), *b;
+	struct utcp_udp_info info, plain_info;
+	struct utcp_status *st;
+	struct utcp_udp_opts tos = {.set = UTCP_UDP_OPT_TOS, .tos = 0x10};
+	bool listed = false;
+	char buf[8];
+	int fd, plain;
+
+	fd = utcp_udp_open(a, in4(0), 0, in4(PEER_ADDR), UDP_ECHO, UTCP_OWN_FD,
+			   &info);
+	ck_assert_int_ge(fd, 0);
+	plain = utcp_udp_open(a, in4(0), 0, in4(PEER_ADDR), UDP_ECHO, 0,
+			      &plain_info);
+	ck_assert_int_ge(plain, 0);
+	utcp_close(a);
+	probe_udp_sock = plain_info.id;
+	ck_assert(wait_until(udp_sock_gone));
+	ck_assert_int_eq(utcp_send(plain, "x", 1), -EPIPE); /* closed */
+	close(plain);
+
+	ck_assert_int_eq(utcp_send(fd, "ping", 4), 4);
+	ck_assert_int_eq(utcp_recvfrom(fd, buf, sizeof(buf), NULL, NULL), 4);
+	ck_assert_mem_eq(buf, "ping", 4);
+	b = client();
+	ck_assert_int_eq(utcp_status(b, &st), 0);
+	for (size_t i = 0; i < st->n_sockets; i++)
+		listed |= st->sockets[i].id == info.id;
+	utcp_status_free(st);
+	ck_assert(listed);
+	/* an orphan's options, by its descriptor */
+	ck_assert_int_eq(utcp_udp_setopt_fd(b, info.id, fd, &tos), 0);
+	ck_assert_int_eq(utcp_udp_setopt(b, info.id, &tos), -EBADF);
+	close(fd);
+	probe_udp_sock = info.id;
+	ck_assert(wait_until(udp_sock_gone));
+	ck_assert(wait_until(no_udp_sockets));
+	utcp_close(b);
+}
+END_TEST
+
+static unsigned uid_1000_udp(void)
+{
+	for (struct control_account *a = H.d.control->uids; a; a = a->next)
+		if (a->uid == 1000)
+			return a->held[CONTROL_KIND_UDP];
+	return 0;
+}
+
+static bool uid_1000_holds_one_udp(void)
+{
+	return uid_1000_udp() == 1;
+}
+
+/* OWN_FD sockets left behind by a client still count against its uid
+ * (udp_per_uid), until their descriptors close. */
+START_TEST(test_udp_own_fd_sockets_count_against_the_uid_until_closed)
+{
+	struct config_control cc = limits_now();
+	struct utcp *a, *b;
+	int fd1, fd2, fd;
+
+	cc.udp_per_uid = 2;
+	set_limits(&cc);
+	a = client_as(1000, 1000);
+	fd1 = utcp_udp_bind(a, in4(0), 0, UTCP_OWN_FD);
+	fd2 = utcp_udp_bind(a, in4(0), 0, UTCP_OWN_FD);
+	ck_assert_int_ge(fd1, 0);
+	ck_assert_int_ge(fd2, 0);
+	ck_assert_int_eq(utcp_udp_bind(a, in4(0), 0, 0), -EMFILE);
+	utcp_close(a);
+	b = client_as(1000, 1000);
+	ck_assert_int_eq(utcp_udp_bind(b, in4(0), 0, 0), -EMFILE);
+	close(fd1);
+	ck_assert(wait_until(uid_1000_holds_one_udp));
+	fd = utcp_udp_bind(b, in4(0), 0, 0);
+	ck_assert_int_ge(fd, 0);
+	/* at the limit again */
+	ck_assert_int_eq(utcp_udp_bind(b, in4(0), 0, UTCP_OWN_FD), -EMFILE);
+	close(fd);
+	close(fd2);
+	utcp_close(b);
+}
+END_TEST
+
+/* TCP_INFO gives any client the figures STATUS shows for the same
+ * connection; -ENOENT for no connection, and for a listener's id. */
+START_TEST(test_tcp_info_matches_the_status_record)
+{
+	struct utcp *a = client(), *b = client();
+	struct utcp_tcp_socket ti, *rec = NULL;
+	struct utcp_tcp_info info;
+	struct utcp_status *st;
+	struct utcp_tcp_info linfo;
+	char buf[16];
+	int fd, lfd;
+
+	fd =
+	    utcp_tcp_connect(a, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "hello, peer", 11), 11);
+	recv_all(fd, buf, 11);
+	ck_assert_int_eq(utcp_barrier(b), 0);
+	ck_assert_int_eq(utcp_tcp_info(b, info.id, &ti), 0);
+	ck_assert_int_eq(utcp_status(b, &st), 0);
+	for (size_t i = 0; i < st->n_tcp; i++)
+		if (!st->tcp[i].listener && st->tcp[i].id == info.id)
+			rec = &st->tcp[i];
+	ck_assert_ptr_nonnull(rec);
+	ck_assert_int_eq(ti.id, info.id);
+	ck_assert(!ti.listener);
+	ck_assert(!ti.orphan);
+	ck_assert_int_eq(ti.state, UTCP_TCP_ESTABLISHED);
+	ck_assert_int_eq(ti.state, rec->state);
+	ck_assert_uint_eq(ti.bytes_sent, 11);
+	ck_assert_uint_eq(ti.bytes_received, 11);
+	ck_assert_uint_eq(ti.bytes_sent, rec->bytes_sent);
+	ck_assert_uint_eq(ti.bytes_received, rec->bytes_received);
+	ck_assert_uint_eq(ti.local_port, info.local_port);
+	ck_assert_uint_eq(ti.local_port, rec->local_port);
+	ck_assert_uint_eq(ti.remote_port, TCP_ECHO);
+	ck_assert_uint_eq(ntohl(ti.remote_addr.s_addr), PEER_ADDR);
+	ck_assert_uint_eq(ti.local_addr.s_addr, rec->local_addr.s_addr);
+	ck_assert_uint_eq(ti.mss, rec->mss);
+	ck_assert_uint_gt(ti.mss, 0);
+	utcp_status_free(st);
+
+	lfd = utcp_tcp_listen(a, in4(0), 8090, 4, NULL, 0, &linfo);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(utcp_tcp_info(b, info.id + 1000, &ti), -ENOENT);
+	ck_assert_int_eq(utcp_tcp_info(b, -1, &ti), -ENOENT);
+	if (linfo.id != info.id) /* separate spaces: it may be both */
+		ck_assert_int_eq(utcp_tcp_info(b, linfo.id, &ti), -ENOENT);
+	close(lfd);
+	close(fd);
+	utcp_close(b);
+	utcp_close(a);
 }
 END_TEST
 
@@ -2823,6 +3196,15 @@ int main(void)
 	tcase_add_test(tc,
 		       test_lingering_close_returns_once_all_is_acknowledged);
 	tcase_add_test(tc, test_lingering_close_gives_up_after_the_linger_time);
+	tcase_add_test(tc, test_hello_announces_fd_proof_tcp_info_and_own_fd);
+	tcase_add_test(tc, test_tcp_options_by_descriptor_from_another_client);
+	tcase_add_test(tc, test_udp_setopt_by_descriptor_from_another_client);
+	tcase_add_test(
+	    tc, test_descriptors_with_requests_other_than_options_disconnect);
+	tcase_add_test(tc, test_udp_own_fd_socket_outlives_its_client);
+	tcase_add_test(
+	    tc, test_udp_own_fd_sockets_count_against_the_uid_until_closed);
+	tcase_add_test(tc, test_tcp_info_matches_the_status_record);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("names");
 	tcase_add_checked_fixture(tc, setup_names, teardown);

@@ -185,6 +185,8 @@ START_TEST(test_request_types_are_known)
 	ck_assert(ipc_type_is_request(IPC_T_TCP_GETOPT));
 	ck_assert(ipc_type_is_request(IPC_T_UDP_SETOPT));
 	ck_assert(ipc_type_is_request(IPC_T_TCP_LINGER));
+	ck_assert(ipc_type_is_request(IPC_T_RESOLVE));
+	ck_assert(ipc_type_is_request(IPC_T_TCP_INFO));
 	ck_assert(!ipc_type_is_request(IPC_T_HELLO_REPLY));
 	ck_assert(!ipc_type_is_request(IPC_T_TCP_CONNECT_REPLY));
 	ck_assert(!ipc_type_is_request(0x0042));
@@ -336,6 +338,36 @@ static const struct ipc_resolve_reply resolve_over = {.status = -EMFILE,
 static const struct ipc_resolve_reply resolve_over_sent = {.status = -EMFILE,
 							   .id = -1};
 
+static const struct ipc_udp_open udp_open_own_fd = {
+    .local_port = 5000, .flags = IPC_UDP_OPEN_F_OWN_FD};
+static const struct ipc_tcp_info tcp_info_12 = {.id = 12};
+static const struct ipc_tcp_info_reply tcp_info_all = {
+    .id = 12,
+    .state = IPC_TCPS_CLOSE_WAIT,
+    .flags = IPC_TCP_F_ORPHAN,
+    .local_port = 40000,
+    .local_addr = 0x0a000002,
+    .remote_addr = 0x0a000001,
+    .remote_port = 443,
+    .send_queue = 1,
+    .recv_queue = 2,
+    .snd_wnd = 3,
+    .rcv_wnd = 4,
+    .cwnd = 5,
+    .ssthresh = 6,
+    .mss = 1460,
+    .srtt_us = 7,
+    .rttvar_us = 8,
+    .rto_ms = 200,
+    .retransmits = 9,
+    .bytes_sent = 1ull << 40,
+    .bytes_received = 1ull << 41};
+static const struct ipc_tcp_info_reply tcp_info_none = {
+    .status = -ENOENT, .id = 12, .mss = 1460};
+static const struct ipc_tcp_info_reply tcp_info_none_sent = {.status = -ENOENT};
+static const struct ipc_tcp_info_reply tcp_info_listening = {
+    .id = 1, .state = IPC_TCPS_LISTEN};
+
 struct round_trip {
 	const struct message *msg;
 	const void *value;
@@ -376,6 +408,11 @@ static const struct round_trip round_trips[] = {
     {&resolve_reply, &resolve_started, NULL},
     /* a failure carries no id */
     {&resolve_reply, &resolve_over, &resolve_over_sent},
+    {&udp_open, &udp_open_own_fd, NULL},
+    {&tcp_info, &tcp_info_12, NULL},
+    {&tcp_info_reply, &tcp_info_all, NULL},
+    /* a failure carries zeros */
+    {&tcp_info_reply, &tcp_info_none, &tcp_info_none_sent},
 };
 
 #define N_ROUND_TRIPS (sizeof(round_trips) / sizeof(round_trips[0]))
@@ -472,7 +509,19 @@ static const struct malformed malformed[] = {
     {"unspoken version", &hello_reply, &hello_ok, "version",
      IPC_VERSION_MAX + 1},
     {"positive status", &hello_reply, &hello_ok, "status", 5},
-    {"reserved flags", &udp_open, &udp_open_to_dns, "flags", 1},
+    {"unknown flags", &udp_open, &udp_open_to_dns, "flags", 2},
+    {"a negative id", &tcp_info, &tcp_info_12, "id", 0x80000000u},
+    {"reserved", &tcp_info, &tcp_info_12, "reserved", 1},
+    {"reserved", &tcp_info_reply, &tcp_info_all, "reserved", 1},
+    {"a listener's state", &tcp_info_reply, &tcp_info_all, "state",
+     IPC_TCPS_LISTEN},
+    {"a state past the last", &tcp_info_reply, &tcp_info_all, "state",
+     IPC_TCPS_COUNT},
+    {"the listener flag", &tcp_info_reply, &tcp_info_all, "flags",
+     IPC_TCP_F_LISTENER},
+    {"failure with a figure", &tcp_info_reply, &tcp_info_none_sent,
+     "bytes_sent", 1},
+    {"failure with an id", &tcp_info_reply, &tcp_info_none_sent, "id", 3},
     {"success without a socket", &udp_open_reply, &udp_opened, "sock",
      0xffffffffu},
     {"failure with a socket", &udp_open_reply, &udp_in_use, "sock", 3},
@@ -578,6 +627,7 @@ static const struct unsendable unsendable[] = {
     {&tcp_connect_reply, &tcp_no_id},
     {&tcp_listen, &listen_backlog_0},
     {&tcp_setopt_reply, &setopt_value},
+    {&tcp_info_reply, &tcp_info_listening},
 };
 
 #define N_UNSENDABLE (sizeof(unsendable) / sizeof(unsendable[0]))

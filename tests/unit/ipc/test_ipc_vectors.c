@@ -114,6 +114,33 @@ static const struct resolve_packet resolve_result = {
 	  {.family = 6,
 	   .ttl = 0x01020304,
 	   .addr = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}}}};
+static const struct ipc_udp_open udp_open_own_fd = {
+    .local_port = 0x0102, .flags = IPC_UDP_OPEN_F_OWN_FD};
+static const struct ipc_tcp_info tcp_info = {.id = 0x01020304};
+static const struct ipc_tcp_info_reply tcp_info_reply = {
+    .id = 0x0a0b0c0d,
+    .state = IPC_TCPS_ESTABLISHED,
+    .flags = IPC_TCP_F_ORPHAN,
+    .local_port = 40000,
+    .local_addr = 0x0a000002,
+    .remote_addr = 0x5db8d822,
+    .remote_port = 443,
+    .send_queue = 0x101,
+    .recv_queue = 0x202,
+    .snd_wnd = 0x303,
+    .rcv_wnd = 0x404,
+    .cwnd = 0x505,
+    .ssthresh = 0x606,
+    .mss = 1460,
+    .srtt_us = 0x5152535455565758ull,
+    .rttvar_us = 0x6162636465666768ull,
+    .rto_ms = 0x7172737475767778ull,
+    .retransmits = 0x8182838485868788ull,
+    .bytes_sent = 0x9192939495969798ull,
+    .bytes_received = 0xa1a2a3a4a5a6a7a8ull};
+/* a failed reply carries zeros, whatever the caller left there */
+static const struct ipc_tcp_info_reply tcp_info_reply_failed = {
+    .status = -ENOENT, .id = 3, .mss = 1460, .bytes_sent = 9};
 /* a failed reply carries no options, whatever the caller left there */
 static const struct ipc_tcp_getopt_reply tcp_getopt_reply_failed = {
     .status = -EBADF, .opts = OPTS};
@@ -396,6 +423,21 @@ static const struct vector vectors[] = {
      "00000102000100020a0000010035000003782e79040000000000012c0a000007"
      "000000000000000000000000060000000102030420010db80000000000000000"
      "00000001"},
+    {"udp_open_own_fd", encode_udp_open, &udp_open_own_fd, 17, false,
+     "5554010000020000000000200000001100000000000000000102000000000001"},
+    {"tcp_info", encode_tcp_info, &tcp_info, 18, false,
+     "55540100000c000000000018000000120102030400000000"},
+    {"tcp_info_reply", encode_tcp_info_reply, &tcp_info_reply, 18, false,
+     "55540100800c00000000007c0000001200000000000000000a0b0c0d04029c40"
+     "0a0000025db8d82201bb00000000010100000202000003030000040400000505"
+     "00000606000005b4000000005152535455565758616263646566676871727374"
+     "7576777881828384858687889192939495969798a1a2a3a4a5a6a7a8"},
+    {"tcp_info_reply_failed", encode_tcp_info_reply, &tcp_info_reply_failed, 18,
+     false,
+     "55540100800c00000000007c00000012fffffffe000000000000000000000000"
+     "0000000000000000000000000000000000000000000000000000000000000000"
+     "0000000000000000000000000000000000000000000000000000000000000000"
+     "00000000000000000000000000000000000000000000000000000000"},
 };
 
 #define N_VECTORS (sizeof(vectors) / sizeof(vectors[0]))
