@@ -31,6 +31,10 @@ VM_B=10.78.2.2  # NSB's end of vm
 eval "lib_$(declare -f cleanup)"
 bench_cleanup() {
 	local status=$? pid
+	# errexit would end the script at "(exit 1)" below, before
+	# lib_cleanup, leaving utcpd running and NS behind.
+	set +e
+	trap - ERR
 	if [[ -n $NSB ]]; then
 		for pid in $(ip netns pids "$NSB" 2>/dev/null); do
 			kill -s KILL "$pid" 2>/dev/null || true
