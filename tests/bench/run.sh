@@ -171,6 +171,13 @@ kernel_listening() {
 	[[ -n $(nsx ss -Hntl "sport = :$1") ]]
 }
 
+# The applications' servers listen on ports below 1024: the namespaces'
+# local port range is 1024-65535 (setup), and after the rate runs one of
+# their ports may be a closed client connection's in TIME_WAIT, which
+# makes a listener's bind() fail (EADDRINUSE) even with SO_REUSEADDR.
+IPERF_PORT=520
+NGINX_PORT=80
+
 # iperf KEY WHERE RUN HOST [-R]: an iperf3 client for SECONDS_APP in
 # namespace WHERE (ns, nsb) against the kernel's iperf3 -s in NS at
 # HOST, under RUN (utcp-run, or "" for none); R[KEY] = the receiver's
@@ -180,7 +187,7 @@ iperf() {
 	[[ $where == nsb ]] && n=$NSB
 	[[ $run == utcp-run ]] && pre=("$UTCP_RUN" -S "$SOCK" --)
 	timeout -k 2 $((SECONDS_APP + 30)) ip netns exec "$n" "${pre[@]}" \
-		iperf3 -c "$host" -4 -p 5202 -t "$SECONDS_APP" $dir --json \
+		iperf3 -c "$host" -4 -p "$IPERF_PORT" -t "$SECONDS_APP" $dir --json \
 		>"$TMP/$key.json" 2>"$TMP/$key.err" </dev/null || true
 	R[$key]=$("$PYTHON" -c '
 import json, sys
@@ -198,10 +205,6 @@ print("%.3f" % (d["end"]["sum_received"]["bits_per_second"] / 1e9))' \
 
 # nginx_conf DIR PORT: writes DIR/nginx.conf: a master and 2 workers
 # (one a CPU) serving DIR/www on PORT, its log and pid file in DIR.
-# Without TCP_NODELAY, for both stacks: a worker's setsockopt() on a
-# connection it accepted from its master's listener fails (EBADF) under
-# utcp-run until options are proven by descriptor, and nginx then closes
-# each keep-alive connection after its first answer.
 nginx_conf() {
 	local d=$1 port=$2
 	mkdir -p "$d/www"
@@ -217,7 +220,6 @@ nginx_conf() {
 		}
 		http {
 		    access_log off;
-		    tcp_nodelay off;
 		    client_body_temp_path $d/body;
 		    proxy_temp_path $d/proxy;
 		    fastcgi_temp_path $d/fastcgi;
@@ -290,9 +292,9 @@ bench_apps() {
 		fi
 	done
 	say "applications: iperf3, ${SECONDS_APP} s each way; nginx with wrk, ${SECONDS_APP} s"
-	start_ns_bg iperf3 -s -4 -p 5202 >"$TMP/iperf3-server.out" 2>&1 </dev/null
+	start_ns_bg iperf3 -s -4 -p "$IPERF_PORT" >"$TMP/iperf3-server.out" 2>&1 </dev/null
 	local server=$BG_PID
-	wait_for -t 10 kernel_listening 5202 ||
+	wait_for -t 10 kernel_listening "$IPERF_PORT" ||
 		fail "the kernel's iperf3 -s is not listening: $(cat "$TMP/iperf3-server.out")"
 	#     key                where run      host
 	iperf ipf-a2k-utcpd      ns    utcp-run "$KERNEL_IP"
@@ -303,8 +305,8 @@ bench_apps() {
 	iperf ipf-k2a-kernel-gso nsb   ""       "$VK_NS" -R
 	stop_bg "$server"
 	#           key          where run      host         port
-	nginx_bench nginx-utcpd  ns    utcp-run "$DAEMON_IP" 8080
-	nginx_bench nginx-kernel nsb   ""       "$VM_B"      8081
+	nginx_bench nginx-utcpd  ns    utcp-run "$DAEMON_IP" "$NGINX_PORT"
+	nginx_bench nginx-kernel nsb   ""       "$VM_B"      "$NGINX_PORT"
 }
 
 table() {

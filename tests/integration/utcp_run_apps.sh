@@ -142,12 +142,6 @@ events {
 }
 http {
 	access_log off;
-	# Until an option set on a connection a worker accepted from its
-	# master's listener is carried by proof of its descriptor (the
-	# daemon knows only the master's control connection as the owner),
-	# nginx's setsockopt(TCP_NODELAY) on each keep-alive connection
-	# fails with EBADF and nginx closes it: keep-alive without it.
-	tcp_nodelay off;
 	client_body_temp_path $W/body;
 	proxy_temp_path $W/proxy;
 	fastcgi_temp_path $W/fastcgi;
