@@ -7,11 +7,12 @@
 #   1. iperf3: utcp-run iperf3 -c against a kernel iperf3 -s, and a
 #      kernel iperf3 -c against utcp-run iperf3 -s, each both ways (-R),
 #      a fixed count of bytes (-n). iperf3 reports no error on either
-#      side and the sender sent exactly the count. (iperf3 3.12's
+#      side and the sender sent the count (or one 128 KiB write more:
+#      iperf3 checks the count between writes). (iperf3 3.12's
 #      receiver stops counting when the sender says it is done, with
 #      data still in the buffers, so its count may fall short, also
-#      from kernel to kernel: that it is within the count, and not 0,
-#      is asserted. socat and curl below compare content.)
+#      from kernel to kernel: that it is within what was sent, and not
+#      0, is asserted. socat and curl below compare content.)
 #   2. nginx, a master and 4 worker processes sharing the listener,
 #      serves a file to kernel curl (content compared), then kernel wrk
 #      drives it with keep-alive connections for a few seconds: requests
@@ -76,21 +77,23 @@ app_bg() {
 
 # iperf_check WHAT CLIENT_JSON SERVER_JSON: asserts both of iperf3's
 # reports of a test of IPERF_BYTES: no error on either side, the sender
-# sent exactly the count, the receiver got some and no more; prints the
+# sent the count (iperf3 checks it between its 128 KiB writes, so it may
+# send one more), the receiver got some and no more; prints the
 # figures.
 iperf_check() {
 	local what=$1 out
 	out=$("$PYTHON" -c '
 import json, sys
 want = int(sys.argv[3])
+block = 128 * 1024  # iperf3 -l, by default: -n may end a block late
 client, server = (json.load(open(p)) for p in sys.argv[1:3])
 for side, d in (("client", client), ("server", server)):
     if "error" in d:
         sys.exit("iperf3 %s: %s" % (side, d["error"]))
 end = client["end"]
 sent, got = end["sum_sent"]["bytes"], end["sum_received"]["bytes"]
-if sent != want:
-    sys.exit(f"sent {sent} bytes, want {want}")
+if not want <= sent <= want + block:
+    sys.exit(f"sent {sent} bytes, want {want} (+ at most one block)")
 if not 0 < got <= sent:
     sys.exit(f"received {got} bytes of {sent}")
 print("sent %d, received %d bytes, %.2f Gbit/s"
@@ -100,23 +103,28 @@ print("sent %d, received %d bytes, %.2f Gbit/s"
 }
 
 say "1. iperf3, $IPERF_BYTES bytes each way, as client and as server"
+# Each run on ports of its own: nothing waits for the last run's
+# connections to leave TIME_WAIT.
+kport=5201
+aport=5211
 for dir in "" -R; do
+	kport=$((kport + 1)) aport=$((aport + 1))
 	way="app -> kernel"
 	[[ -n $dir ]] && way="kernel -> app"
-	start_ns_bg iperf3 -s -1 -4 -B "$KERNEL_IP" -p 5201 --json \
+	start_ns_bg iperf3 -s -1 -4 -B "$KERNEL_IP" -p "$kport" --json \
 		>"$TMP/ksrv.json" 2>"$TMP/ksrv.err"
 	ksrv=$BG_PID
-	wait_for kernel_tcp_listening 5201 || fail "the kernel's iperf3 -s is not listening"
-	app iperf3 -c "$KERNEL_IP" -4 -p 5201 -n "$IPERF_BYTES" $dir --json \
+	wait_for kernel_tcp_listening "$kport" || fail "the kernel's iperf3 -s is not listening"
+	app iperf3 -c "$KERNEL_IP" -4 -p "$kport" -n "$IPERF_BYTES" $dir --json \
 		>"$TMP/acli.json" 2>"$TMP/acli.err" ||
 		fail "utcp-run iperf3 -c $dir: status $?: $(cat "$TMP/acli.err" "$TMP/acli.json")"
 	wait "$ksrv" || fail "the kernel's iperf3 -s exited with status $?: $(cat "$TMP/ksrv.err")"
 	iperf_check "utcp-run iperf3 -c${dir:+ $dir} ($way)" "$TMP/acli.json" "$TMP/ksrv.json"
 
-	app_bg "$TMP/asrv.json" iperf3 -s -1 -4 -B "$DAEMON_IP" -p 5202 --json
-	wait_for utcp_listening 5202 ||
+	app_bg "$TMP/asrv.json" iperf3 -s -1 -4 -B "$DAEMON_IP" -p "$aport" --json
+	wait_for utcp_listening "$aport" ||
 		fail "utcp-run iperf3 -s is not listening: $(cat "$TMP/asrv.json")"
-	nsx iperf3 -c "$DAEMON_IP" -4 -p 5202 -n "$IPERF_BYTES" $dir --json \
+	nsx iperf3 -c "$DAEMON_IP" -4 -p "$aport" -n "$IPERF_BYTES" $dir --json \
 		>"$TMP/kcli.json" 2>"$TMP/kcli.err" ||
 		fail "the kernel's iperf3 -c $dir: status $?: $(cat "$TMP/kcli.err" "$TMP/kcli.json")"
 	wait "$APP_PID" || fail "utcp-run iperf3 -s exited with status $?: $(cat "$TMP/asrv.json")"
@@ -219,7 +227,10 @@ app socat -u "FILE:$TMP/a" "TCP4:$KERNEL_IP:7001" 2>"$TMP/s1.err" ||
 wait "$ksocat" || fail "the kernel's socat listener exited with status $?"
 [[ $(sha "$TMP/k1") == $(sha "$TMP/a") ]] ||
 	fail "utcp-run socat -> kernel: $(file_size "$TMP/k1") bytes, not the file's"
-start_ns_bg socat "TCP4-LISTEN:7002,bind=$KERNEL_IP,reuseaddr" PIPE
+# The echoes are cat's: socat's PIPE (one pipe it both writes and
+# reads, in one thread) can block for good in a write to the pipe while
+# data flows both ways, on any stack.
+start_ns_bg socat "TCP4-LISTEN:7002,bind=$KERNEL_IP,reuseaddr" EXEC:cat
 wait_for kernel_tcp_listening 7002 || fail "the kernel's echoing socat is not listening"
 app socat -t 5 - "TCP4:$KERNEL_IP:7002" <"$TMP/b" >"$TMP/a1" 2>"$TMP/s2.err" ||
 	fail "utcp-run socat (client, echoed): status $?: $(cat "$TMP/s2.err")"
@@ -233,7 +244,7 @@ nsx socat -u "FILE:$TMP/a" "TCP4:$DAEMON_IP:7003" || fail "the kernel's socat cl
 wait "$APP_PID" || fail "utcp-run socat (listener, receiving): status $?: $(cat "$TMP/s3.err")"
 [[ $(sha "$TMP/a2") == $(sha "$TMP/a") ]] ||
 	fail "kernel -> utcp-run socat: $(file_size "$TMP/a2") bytes, not the file's"
-app_bg "$TMP/s4.err" socat "TCP4-LISTEN:7004,reuseaddr" PIPE
+app_bg "$TMP/s4.err" socat "TCP4-LISTEN:7004,reuseaddr" EXEC:cat
 wait_for utcp_listening 7004 || fail "utcp-run socat is not listening on 7004: $(cat "$TMP/s4.err")"
 nsx socat -t 5 - "TCP4:$DAEMON_IP:7004" <"$TMP/b" >"$TMP/k2" || fail "the kernel's socat client: status $?"
 wait "$APP_PID" || fail "utcp-run socat (listener, echoing): status $?: $(cat "$TMP/s4.err")"
