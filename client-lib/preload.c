@@ -62,7 +62,9 @@
  *
  * One control connection per process (struct utcp is thread-safe),
  * opened at the first call that needs the daemon, on $UTCPD_SOCKET
- * (utcp-run sets it). A control connection that broke (the daemon went)
+ * (utcp-run sets it) as it was when the library was loaded: a program
+ * may empty its environment before it first needs the daemon (nginx's
+ * workers keep only TZ). A control connection that broke (the daemon went)
  * is abandoned and the next call opens a new one; what it held is not
  * freed, since another thread may still be in a call on it.
  *
@@ -260,6 +262,8 @@ atomic_uchar fd_mark[PRELOAD_FDS_MAX];
 pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t handle_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct utcp *handle;
+/* $UTCPD_SOCKET at load time (NULL: libutcp's default). */
+static char *socket_path;
 
 /* The C library's functions. */
 int (*real_socket)(int, int, int);
@@ -317,6 +321,7 @@ static void after_fork_child(void)
 __attribute__((constructor)) static void preload_init(void)
 {
 	const char *v6 = getenv("UTCP_RUN_IPV6");
+	const char *path = getenv(UTCP_SOCKET_ENV);
 
 	real_socket = next_symbol("socket");
 	real_bind = next_symbol("bind");
@@ -336,6 +341,9 @@ __attribute__((constructor)) static void preload_init(void)
 	real_fcntl = next_symbol("fcntl");
 	real_fcntl64 = next_symbol("fcntl64");
 	ipv6_fail = v6 && strcmp(v6, "fail") == 0;
+	/* Without memory: NULL, libutcp's default. */
+	if (path && *path)
+		socket_path = strdup(path);
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	preload_io_init();
 	preload_udp_init(); /* after: its fork handlers' locks come first */
@@ -353,7 +361,7 @@ struct utcp *get_handle(int *err)
 
 	pthread_mutex_lock(&handle_lock);
 	if (!handle)
-		handle = utcp_open(NULL, err);
+		handle = utcp_open(socket_path, err);
 	u = handle;
 	pthread_mutex_unlock(&handle_lock);
 	return u;

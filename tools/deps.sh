@@ -23,10 +23,13 @@ build_packages=(
 # brings llvm-symbolizer, for readable sanitizer reports), and
 # clang-format for test.sh's format check. The DHCP tests run two
 # servers in the namespace: dnsmasq (dnsmasq-base: the program without
-# a system service) and busybox's udhcpd.
+# a system service) and busybox's udhcpd. The utcp-run tests and the
+# benchmark run real applications: iperf3, nginx (nginx-light) and the
+# load generator wrk.
 test_packages=(
 	iproute2 iputils-ping arping socat curl coreutils
 	dnsmasq-base busybox
+	iperf3 nginx-light wrk
 	python3 python3-scapy
 	clang libclang-rt-14-dev llvm-14 clang-format
 )
@@ -57,5 +60,16 @@ fi
 
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Installing a package with a service (nginx) starts it, unless
+# policy-rc.d forbids it: the tests run their own nginx in a namespace
+# and none may be left listening on the machine's port 80. So, when
+# there is no policy, one that refuses every start (101) stands for the
+# duration of the install.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+	trap 'rm -f "$policy"' EXIT
+	printf '#!/bin/sh\n# deps.sh: no service starts during its install\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+fi
 apt-get update
 apt-get install -y --no-install-recommends "${missing[@]}"

@@ -12,7 +12,8 @@ if [[ -z ${UTCPD:-} ]]; then
 	B=$(cd "${1:-$HERE/../../build}" && pwd) ||
 		{ echo "$(basename "$0"): no build directory ${1:-build}" >&2; exit 1; }
 	export UTCPD=$B/daemon/utcpd UTCPCTL=$B/client-lib/utcpctl \
-		UTCP_NC=$B/client-lib/utcp-nc UTCP_BENCH=$B/tests/bench/utcp-bench
+		UTCP_NC=$B/client-lib/utcp-nc UTCP_BENCH=$B/tests/bench/utcp-bench \
+		UTCP_RUN=$B/client-lib/utcp-run
 fi
 : "${UTCP_BENCH:?UTCP_BENCH must name the utcp-bench binary}"
 
@@ -30,6 +31,10 @@ VM_B=10.78.2.2  # NSB's end of vm
 eval "lib_$(declare -f cleanup)"
 bench_cleanup() {
 	local status=$? pid
+	# errexit would end the script at "(exit 1)" below, before
+	# lib_cleanup, leaving utcpd running and NS behind.
+	set +e
+	trap - ERR
 	if [[ -n $NSB ]]; then
 		for pid in $(ip netns pids "$NSB" 2>/dev/null); do
 			kill -s KILL "$pid" 2>/dev/null || true

@@ -23,7 +23,8 @@
 # Tunables (environment): BENCH_SECONDS (bulk, default 5),
 # BENCH_RATE_SECONDS (connect rates, 3), BENCH_RR_COUNT (round trips,
 # 20000), BENCH_IDLE (idle connections, 10000), BENCH_PERF=1 (profile the
-# daemon with perf during the utcpd bulk runs and print the top symbols).
+# daemon with perf during the utcpd bulk runs and print the top symbols),
+# BENCH_APP_SECONDS (each iperf3 and wrk run of the applications, 5).
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench_lib.sh
@@ -33,6 +34,7 @@ SECONDS_BULK=${BENCH_SECONDS:-5}
 SECONDS_RATE=${BENCH_RATE_SECONDS:-3}
 RR_COUNT=${BENCH_RR_COUNT:-20000}
 IDLE_N=${BENCH_IDLE:-10000}
+SECONDS_APP=${BENCH_APP_SECONDS:-5}
 
 # ---- 1. bulk throughput ---------------------------------------------------
 
@@ -162,6 +164,150 @@ bench_idle() {
 	held_stop
 }
 
+# ---- 5. unmodified applications: iperf3, nginx with wrk -------------------
+
+# kernel_listening PORT: a kernel TCP listener on PORT in NS.
+kernel_listening() {
+	[[ -n $(nsx ss -Hntl "sport = :$1") ]]
+}
+
+# The applications' servers listen on ports below 1024: the namespaces'
+# local port range is 1024-65535 (setup), and after the rate runs one of
+# their ports may be a closed client connection's in TIME_WAIT, which
+# makes a listener's bind() fail (EADDRINUSE) even with SO_REUSEADDR.
+IPERF_PORT=520
+NGINX_PORT=80
+
+# iperf KEY WHERE RUN HOST [-R]: an iperf3 client for SECONDS_APP in
+# namespace WHERE (ns, nsb) against the kernel's iperf3 -s in NS at
+# HOST, under RUN (utcp-run, or "" for none); R[KEY] = the receiver's
+# Gbit/s (-R: the server sends and the client receives).
+iperf() {
+	local key=$1 where=$2 run=$3 host=$4 dir=${5:-} n=$NS pre=()
+	[[ $where == nsb ]] && n=$NSB
+	[[ $run == utcp-run ]] && pre=("$UTCP_RUN" -S "$SOCK" --)
+	timeout -k 2 $((SECONDS_APP + 30)) ip netns exec "$n" "${pre[@]}" \
+		iperf3 -c "$host" -4 -p "$IPERF_PORT" -t "$SECONDS_APP" $dir --json \
+		>"$TMP/$key.json" 2>"$TMP/$key.err" </dev/null || true
+	R[$key]=$("$PYTHON" -c '
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except ValueError:
+    sys.exit("no JSON from iperf3")
+if "error" in d:
+    sys.exit("iperf3: " + d["error"])
+print("%.3f" % (d["end"]["sum_received"]["bits_per_second"] / 1e9))' \
+		"$TMP/$key.json" 2>"$TMP/$key.why") || true
+	say "$key: ${R[$key]:-failed} Gbit/s $(cat "$TMP/$key.why" "$TMP/$key.err" 2>/dev/null | head -n 2 | tr '\n' ' ')"
+	[[ -n ${R[$key]} ]] || R[$key]=failed
+}
+
+# nginx_conf DIR PORT: writes DIR/nginx.conf: a master and 2 workers
+# (one a CPU) serving DIR/www on PORT, its log and pid file in DIR.
+nginx_conf() {
+	local d=$1 port=$2
+	mkdir -p "$d/www"
+	printf 'small\n' >"$d/www/small"
+	cat >"$d/nginx.conf" <<-EOF
+		daemon off;
+		worker_processes 2;
+		user root;
+		pid $d/nginx.pid;
+		error_log $d/error.log;
+		events {
+		    worker_connections 1024;
+		}
+		http {
+		    access_log off;
+		    client_body_temp_path $d/body;
+		    proxy_temp_path $d/proxy;
+		    fastcgi_temp_path $d/fastcgi;
+		    uwsgi_temp_path $d/uwsgi;
+		    scgi_temp_path $d/scgi;
+		    server {
+		        listen $port;
+		        root $d/www;
+		    }
+		}
+	EOF
+}
+
+# wrk_run KEY HOST PORT: kernel wrk in NS against nginx at HOST:PORT for
+# SECONDS_APP (2 threads, 32 keep-alive connections, a 6-byte file);
+# R[KEY] = requests/s, R[KEY-errors] = socket errors and error statuses.
+wrk_run() {
+	local key=$1 host=$2 port=$3
+	cat >"$TMP/wrk.lua" <<-'EOF'
+		function done(summary, latency, requests)
+		    local e = summary.errors
+		    io.write(string.format("RESULT requests=%d per_s=%.0f errors=%d\n",
+		        summary.requests, summary.requests / (summary.duration / 1e6),
+		        e.connect + e.read + e.write + e.timeout + e.status))
+		end
+	EOF
+	timeout -k 2 $((SECONDS_APP + 30)) ip netns exec "$NS" wrk -t 2 -c 32 \
+		-d "${SECONDS_APP}s" -s "$TMP/wrk.lua" "http://$host:$port/small" \
+		>"$TMP/$key.out" 2>&1 </dev/null || true
+	say "$key: $(sed -n '/^RESULT\|Socket errors\|Non-2xx/p' "$TMP/$key.out" | tr '\n' ' ')"
+	R[$key]=$(result "$TMP/$key.out" per_s)
+	R[$key-errors]=$(result "$TMP/$key.out" errors)
+	[[ -n ${R[$key]} ]] || R[$key]=failed
+}
+
+# nginx_bench KEY WHERE RUN HOST PORT: nginx in namespace WHERE under
+# RUN (utcp-run, or "" for none) listening on PORT, driven by wrk_run at
+# HOST, then stopped (SIGQUIT: its workers finish, then the master).
+nginx_bench() {
+	local key=$1 where=$2 run=$3 host=$4 port=$5 n=$NS pre=()
+	local d=$TMP/nginx-$key
+	[[ $where == nsb ]] && n=$NSB
+	[[ $run == utcp-run ]] && pre=("$UTCP_RUN" -S "$SOCK" --)
+	nginx_conf "$d" "$port"
+	start_bg ip netns exec "$n" "${pre[@]}" nginx -p "$d" -e "$d/error.log" \
+		-c "$d/nginx.conf" >"$d/out" 2>&1 </dev/null
+	local pid=$BG_PID
+	if ! wait_for nsx curl -sf -o /dev/null "http://$host:$port/small"; then
+		say "$key: nginx does not answer: $(cat "$d/out" "$d/error.log" 2>/dev/null | tail -n 3 | tr '\n' ' ')"
+		R[$key]=failed
+		stop_bg "$pid"
+		return 0
+	fi
+	wrk_run "$key" "$host" "$port"
+	say "$key: nginx's log has $(wc -l <"$d/error.log") lines; the last: $(tail -n 1 "$d/error.log")"
+	[[ -s $d/nginx.pid ]] && kill -s QUIT "$(cat "$d/nginx.pid")" 2>/dev/null
+	finished "$pid" 10
+}
+
+bench_apps() {
+	local prog
+	if [[ ! -x ${UTCP_RUN:-} ]]; then
+		say "applications: skipped, no utcp-run (UTCP_RUN)"
+		return 0
+	fi
+	for prog in iperf3 nginx wrk curl; do
+		if ! command -v "$prog" >/dev/null; then
+			say "applications: skipped, $prog is missing (tools/deps.sh)"
+			return 0
+		fi
+	done
+	say "applications: iperf3, ${SECONDS_APP} s each way; nginx with wrk, ${SECONDS_APP} s"
+	start_ns_bg iperf3 -s -4 -p "$IPERF_PORT" >"$TMP/iperf3-server.out" 2>&1 </dev/null
+	local server=$BG_PID
+	wait_for -t 10 kernel_listening "$IPERF_PORT" ||
+		fail "the kernel's iperf3 -s is not listening: $(cat "$TMP/iperf3-server.out")"
+	#     key                where run      host
+	iperf ipf-a2k-utcpd      ns    utcp-run "$KERNEL_IP"
+	iperf ipf-k2a-utcpd      ns    utcp-run "$KERNEL_IP" -R
+	iperf ipf-a2k-kernel-mtu nsb   ""       "$VM_NS"
+	iperf ipf-k2a-kernel-mtu nsb   ""       "$VM_NS" -R
+	iperf ipf-a2k-kernel-gso nsb   ""       "$VK_NS"
+	iperf ipf-k2a-kernel-gso nsb   ""       "$VK_NS" -R
+	stop_bg "$server"
+	#           key          where run      host         port
+	nginx_bench nginx-utcpd  ns    utcp-run "$DAEMON_IP" "$NGINX_PORT"
+	nginx_bench nginx-kernel nsb   ""       "$VM_B"      "$NGINX_PORT"
+}
 
 table() {
 	echo
@@ -177,6 +323,9 @@ table() {
 	row "idle connections open (of $IDLE_N)" "$(v idle-utcpd-ok)" "$(v idle-kernel-ok)" "all, no errors (errors: $(v idle-utcpd-errors) / $(v idle-kernel-errors))"
 	row "daemon RSS per idle connection, bytes" "$(v idle-utcpd-rss)" "-" "<= 1024"
 	row "kernel slab per idle connection, bytes" "$(v idle-utcpd-slab)" "$(v idle-kernel-slab)" "utcpd: socketpair + kernel peer; kernel: both ends"
+	row "iperf3 kernel -> app, Gbit/s" "$(v ipf-k2a-utcpd)" "$(v ipf-k2a-kernel-mtu)" "utcp-run iperf3 -c -R (kernel with GSO: $(v ipf-k2a-kernel-gso))"
+	row "iperf3 app -> kernel, Gbit/s" "$(v ipf-a2k-utcpd)" "$(v ipf-a2k-kernel-mtu)" "utcp-run iperf3 -c (kernel with GSO: $(v ipf-a2k-kernel-gso))"
+	row "nginx requests/s (kernel wrk)" "$(v nginx-utcpd)" "$(v nginx-kernel)" "utcp-run nginx, 2 workers (errors: $(v nginx-utcpd-errors) / $(v nginx-kernel-errors))"
 	echo
 }
 
@@ -187,6 +336,7 @@ bench_idle
 bench_bulk
 bench_rr
 bench_rates
+bench_apps
 table
 TEST_STATUS=0
 exit 0
