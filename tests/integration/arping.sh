@@ -8,7 +8,7 @@ start_daemon arping utarp 10.77.2
 
 # Debian's arping (Thomas Habets') names the interface with -i,
 # iputils' with -I.
-if arping --help 2>&1 | grep -q Habets; then
+if arping --help 2>&1 | grep Habets >/dev/null; then
 	iface_flag=-i
 else
 	iface_flag=-I

@@ -31,7 +31,7 @@ require_dnsmasq() {
 	[[ -x $DNSMASQ ]] || skip "dnsmasq is missing (Debian: dnsmasq-base)"
 }
 require_udhcpd() {
-	if ! [[ -x $BUSYBOX ]] || ! "$BUSYBOX" --list | grep -qx udhcpd; then
+	if ! [[ -x $BUSYBOX ]] || ! "$BUSYBOX" --list | grep -x udhcpd >/dev/null; then
 		skip "busybox with udhcpd is missing (Debian: busybox)"
 	fi
 }
