@@ -26,6 +26,8 @@
 #      run.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/utcp_run_lib.sh
+. "$(dirname "$0")/utcp_run_lib.sh"
 # shellcheck source=SCRIPTDIR/tcp_lib.sh
 . "$(dirname "$0")/tcp_lib.sh"
 # shellcheck source=SCRIPTDIR/dhcp_lib.sh
@@ -33,7 +35,6 @@
 # shellcheck source=SCRIPTDIR/dns_lib.sh
 . "$(dirname "$0")/dns_lib.sh"
 
-: "${UTCP_RUN:?UTCP_RUN must name the utcp-run binary}"
 : "${STATIC_HELLO:?STATIC_HELLO must name the static test program}"
 command -v curl >/dev/null || skip "curl is missing"
 require_dnsmasq
@@ -47,23 +48,7 @@ write_config utcp-run utrun0 "$NET" "dns = $NET.1"
 start_daemon_with_config
 start_dns_server "$NS" "$KERNEL_IP" "--auth-server=ns.$ZONE,$KERNEL_IP" \
 	"--auth-zone=$ZONE" "--host-record=www.$ZONE,$KERNEL_IP"
-make_extra_namespace
-APPNS=$EXTRA_NS_NAME
-
-# A sanitizer build's preload library needs ASan's runtime loaded first
-# (utcp-run keeps a preloaded library ahead of its own); the programs'
-# own leaks are not ours to report.
-APP_ENV=()
-if [[ ${UTCP_SANITIZED:-0} == 1 ]]; then
-	APP_ENV=(env "LD_PRELOAD=$(${CC:-cc} -print-file-name=libasan.so)"
-		ASAN_OPTIONS=detect_leaks=0)
-fi
-
-# app PROGRAM ARGS...: runs PROGRAM under utcp-run in the application's
-# namespace (loopback only), at most 30 s.
-app() {
-	timeout 30 ip netns exec "$APPNS" "${APP_ENV[@]}" "$UTCP_RUN" -S "$SOCK" -- "$@"
-}
+app_namespace
 
 mkdir "$TMP/www"
 random_file "$TMP/www/file" "$size"

@@ -29,10 +29,11 @@
 #      environment before its first socket (as nginx's workers do).
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/utcp_run_lib.sh
+. "$(dirname "$0")/utcp_run_lib.sh"
 # shellcheck source=SCRIPTDIR/tcp_lib.sh
 . "$(dirname "$0")/tcp_lib.sh"
 
-: "${UTCP_RUN:?UTCP_RUN must name the utcp-run binary}"
 for prog in iperf3 nginx wrk socat curl; do
 	command -v "$prog" >/dev/null || skip "$prog is missing (tools/deps.sh)"
 done
@@ -48,22 +49,7 @@ WRK_SECONDS=3
 make_namespace
 write_config utcp-run-apps urapp0 "$NET"
 start_daemon_with_config
-make_extra_namespace
-APPNS=$EXTRA_NS_NAME
-
-# A sanitizer build's preload library needs ASan's runtime loaded first
-# (as in utcp_run); the programs' own leaks are not ours to report.
-APP_ENV=()
-if [[ ${UTCP_SANITIZED:-0} == 1 ]]; then
-	APP_ENV=(env "LD_PRELOAD=$(${CC:-cc} -print-file-name=libasan.so)"
-		ASAN_OPTIONS=detect_leaks=0)
-fi
-
-# app PROGRAM ARGS...: runs PROGRAM under utcp-run in the application's
-# namespace (loopback only), at most 30 s.
-app() {
-	timeout 30 ip netns exec "$APPNS" "${APP_ENV[@]}" "$UTCP_RUN" -S "$SOCK" -- "$@"
-}
+app_namespace
 
 # app_bg OUT PROGRAM ARGS...: app in the background, its output in OUT;
 # the PID is in $APP_PID and the EXIT trap stops it.

@@ -33,31 +33,22 @@
 #      refusal, shutdown() of a listener...) are the kernel's.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/utcp_run_lib.sh
+. "$(dirname "$0")/utcp_run_lib.sh"
 # shellcheck source=SCRIPTDIR/tcp_lib.sh
 . "$(dirname "$0")/tcp_lib.sh"
 
-: "${UTCP_RUN:?UTCP_RUN must name the utcp-run binary}"
 PEER=$(dirname "$0")/utcp_run_tcp_peer.py
 NET=10.78.62
 
 make_namespace
 write_config utcp-run-tcp uttcp0 "$NET"
 start_daemon_with_config
-make_extra_namespace
-APPNS=$EXTRA_NS_NAME
+app_namespace
 
-# A sanitizer build's preload library needs ASan's runtime loaded first.
-APP_ENV=()
-if [[ ${UTCP_SANITIZED:-0} == 1 ]]; then
-	APP_ENV=(env "LD_PRELOAD=$(${CC:-cc} -print-file-name=libasan.so)"
-		ASAN_OPTIONS=detect_leaks=0)
-fi
-
-# app ARGS...: the peer script under utcp-run in the application's
-# namespace (loopback only), at most 30 s.
-app() {
-	timeout 30 ip netns exec "$APPNS" "${APP_ENV[@]}" "$UTCP_RUN" -S "$SOCK" \
-		-- "$PYTHON" "$PEER" "$@"
+# peer ARGS...: the peer script under utcp-run.
+peer() {
+	app "$PYTHON" "$PEER" "$@"
 }
 
 # kernel ARGS...: the peer script on kernel sockets in the test's
@@ -79,16 +70,16 @@ serve echo
 ECHO=$(cat "$TMP/echo.port")
 
 say "1. options on a connection inherited across fork; a child that forks after connecting"
-out=$(app inheritopts "$KERNEL_IP" "$ECHO" 2>&1) || fail "inheritopts: status $?: $out"
+out=$(peer inheritopts "$KERNEL_IP" "$ECHO" 2>&1) || fail "inheritopts: status $?: $out"
 want=$(kernel inheritopts "$KERNEL_IP" "$ECHO" 2>&1) || fail "inheritopts on the kernel: $want"
 [[ $want == $'before 0 0 7200\nchild 1 1 42\nparent 1 1 42\nSTILL' ]] ||
 	fail "inheritopts on the kernel: ${want//$'\n'/ }"
 [[ $out == "$want" ]] || fail "inheritopts: ${out//$'\n'/ }, the kernel's: ${want//$'\n'/ }"
-out=$(app forkuse "$KERNEL_IP" "$ECHO" 2>&1) || fail "forkuse: status $?: $out"
+out=$(peer forkuse "$KERNEL_IP" "$ECHO" 2>&1) || fail "forkuse: status $?: $out"
 [[ $out == $'child FROM CHILD\nparent FROM PARENT' ]] || fail "forkuse: ${out//$'\n'/ }"
 
 say "2. TCP_INFO before connect, on a listener, on a connection"
-out=$(app tcpinfo "$KERNEL_IP" "$ECHO" 2>&1) || fail "tcpinfo: status $?: $out"
+out=$(peer tcpinfo "$KERNEL_IP" "$ECHO" 2>&1) || fail "tcpinfo: status $?: $out"
 want="pending state 7
 listener state 10
 INFO
@@ -106,24 +97,24 @@ short 8 1"
 say "3. SO_LINGER: close() waits for the acknowledgement, or for the time"
 serve lingerpeer
 for mode in block nonblock; do
-	out=$(app linger "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" $mode 2>&1) ||
+	out=$(peer linger "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" $mode 2>&1) ||
 		fail "linger $mode: status $?: $out"
 	[[ $out == $'linger (1, 10)\n307200 eof' ]] || fail "linger $mode: ${out//$'\n'/ }"
 done
-out=$(app lingerreset "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" 2>&1) ||
+out=$(peer lingerreset "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" 2>&1) ||
 	fail "lingerreset: status $?: $out"
 want=$(kernel lingerreset "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" 2>&1) ||
 	fail "lingerreset on the kernel: status $?: $want"
 [[ $want == reset && $out == "$want" ]] ||
 	fail "lingerreset: ${out//$'\n'/ }, the kernel's: ${want//$'\n'/ }"
-out=$(app execopts "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" 2>&1) ||
+out=$(peer execopts "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" 2>&1) ||
 	fail "execopts: status $?: $out"
 want=$(kernel execopts "$KERNEL_IP" "$(cat "$TMP/lingerpeer.port")" 2>&1) ||
 	fail "execopts on the kernel: status $?: $want"
 [[ $want == $'nodelay 1\nlinger (1, 10)\nkeepalive 1\n307200 eof' && $out == "$want" ]] ||
 	fail "execopts: ${out//$'\n'/ }, the kernel's: ${want//$'\n'/ }"
 serve sink
-out=$(app lingerwait "$KERNEL_IP" "$(cat "$TMP/sink.port")" 2>&1) ||
+out=$(peer lingerwait "$KERNEL_IP" "$(cat "$TMP/sink.port")" 2>&1) ||
 	fail "lingerwait: status $?: $out"
 want=$(kernel lingerwait "$KERNEL_IP" "$(cat "$TMP/sink.port")" 2>&1) ||
 	fail "lingerwait on the kernel: status $?: $want"
@@ -131,10 +122,10 @@ want=$(kernel lingerwait "$KERNEL_IP" "$(cat "$TMP/sink.port")" 2>&1) ||
 	fail "lingerwait: ${out//$'\n'/ }, the kernel's: ${want//$'\n'/ }"
 
 say "4. epoll sets that a socket joined before connect() or listen()"
-out=$(app epollclient "$KERNEL_IP" "$ECHO" 2>&1) || fail "epollclient: status $?: $out"
+out=$(peer epollclient "$KERNEL_IP" "$ECHO" 2>&1) || fail "epollclient: status $?: $out"
 [[ $out == $'connect EINPROGRESS\nwritable True'*$'\nerror 0\nreadable True\nEPOLL' ]] ||
 	fail "epollclient: ${out//$'\n'/ }"
-app epollserver "$TMP/app.port" >"$TMP/epollserver.out" 2>&1 &
+peer epollserver "$TMP/app.port" >"$TMP/epollserver.out" 2>&1 &
 srv=$!
 STARTED_PIDS+=("$srv")
 wait_for test -s "$TMP/app.port" || fail "epollserver did not start: $(cat "$TMP/epollserver.out")"
@@ -151,12 +142,12 @@ wait "$srv" || fail "epollserver: status $?: $(cat "$TMP/epollserver.out")"
 	fail "epollserver: $(cat "$TMP/epollserver.out")"
 
 serve udpecho
-out=$(app epolludp "$KERNEL_IP" "$(cat "$TMP/udpecho.port")" 2>&1) ||
+out=$(peer epolludp "$KERNEL_IP" "$(cat "$TMP/udpecho.port")" 2>&1) ||
 	fail "epolludp: status $?: $out"
 [[ $out == $'readable True\nDATAGRAM' ]] || fail "epolludp: ${out//$'\n'/ }"
 
 say "5. getnameinfo and gethostbyaddr look nothing up"
-out=$(app names "$KERNEL_IP" 2>&1) || fail "names: status $?: $out"
+out=$(peer names "$KERNEL_IP" 2>&1) || fail "names: status $?: $out"
 want="('$KERNEL_IP', 'http')
 ('$KERNEL_IP', '80')
 NAMEREQD True
@@ -164,7 +155,7 @@ gethostbyaddr herror 1"
 [[ $out == "$want" ]] || fail "names: ${out//$'\n'/ }, want ${want//$'\n'/ }"
 
 say "6. the control path's errors, as the kernel's"
-out=$(app semantics "$KERNEL_IP" "$ECHO" 2>&1) || fail "semantics: status $?: $out"
+out=$(peer semantics "$KERNEL_IP" "$ECHO" 2>&1) || fail "semantics: status $?: $out"
 want=$(kernel semantics "$KERNEL_IP" "$ECHO" 2>&1) || fail "semantics on the kernel: $want"
 [[ $out == "$want" ]] || fail "semantics differ from the kernel's:
 $(diff <(echo "$want") <(echo "$out"))"

@@ -28,8 +28,9 @@
 #      kernel client, each with the data compared both ways.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=SCRIPTDIR/utcp_run_lib.sh
+. "$(dirname "$0")/utcp_run_lib.sh"
 
-: "${UTCP_RUN:?UTCP_RUN must name the utcp-run binary}"
 : "${UTCP_RUN_MMSG:?UTCP_RUN_MMSG must name the mmsg test program}"
 PEER=$(dirname "$0")/utcp_run_udp_peer.py
 NET=10.78.62
@@ -37,20 +38,7 @@ NET=10.78.62
 make_namespace
 write_config utcp-run-udp utrunu0 "$NET"
 start_daemon_with_config
-make_extra_namespace
-APPNS=$EXTRA_NS_NAME
-
-APP_ENV=()
-if [[ ${UTCP_SANITIZED:-0} == 1 ]]; then
-	APP_ENV=(env "LD_PRELOAD=$(${CC:-cc} -print-file-name=libasan.so)"
-		ASAN_OPTIONS=detect_leaks=0)
-fi
-
-# app PROGRAM ARGS...: runs PROGRAM under utcp-run in the application's
-# namespace (loopback only), at most 30 s.
-app() {
-	timeout 30 ip netns exec "$APPNS" "${APP_ENV[@]}" "$UTCP_RUN" -S "$SOCK" -- "$@"
-}
+app_namespace
 
 # echo_server NAME COUNT: starts the kernel's echo server for COUNT
 # datagrams, its port in $TMP/NAME.port; sets $port.
