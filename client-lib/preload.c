@@ -178,9 +178,11 @@
  * and a message, rather than leak past the daemon. Loopback
  * (127.0.0.0/8): a connect() or bind() to it, or a UDP socket's first
  * send there, uses the placeholder kernel socket itself, and the
- * descriptor leaves the table (it is a kernel socket from then on). A listener
- * on INADDR_ANY is the daemon's and is not reachable over the kernel's
- * loopback.
+ * descriptor leaves the table (it is a kernel socket from then on),
+ * unless UTCP_RUN_LOOPBACK=fail (utcp-run --loopback=fail): then the
+ * bind fails with EADDRNOTAVAIL, the connect or send with ENETUNREACH,
+ * said on stderr once. A listener on INADDR_ANY is the daemon's and is
+ * not reachable over the kernel's loopback.
  *
  * Errors are the kernel's: connect() returns EINPROGRESS for a
  * non-blocking socket, EALREADY while it is in progress, EISCONN once
@@ -285,6 +287,7 @@ static int (*real_fcntl64)(int, int, ...);
 int (*real_getsockopt)(int, int, int, void *, socklen_t *);
 
 static bool ipv6_fail;
+static bool loopback_fail;
 
 void *next_symbol(const char *name)
 {
@@ -321,6 +324,7 @@ static void after_fork_child(void)
 __attribute__((constructor)) static void preload_init(void)
 {
 	const char *v6 = getenv("UTCP_RUN_IPV6");
+	const char *lo = getenv("UTCP_RUN_LOOPBACK");
 	const char *path = getenv(UTCP_SOCKET_ENV);
 
 	real_socket = next_symbol("socket");
@@ -341,6 +345,7 @@ __attribute__((constructor)) static void preload_init(void)
 	real_fcntl = next_symbol("fcntl");
 	real_fcntl64 = next_symbol("fcntl64");
 	ipv6_fail = v6 && strcmp(v6, "fail") == 0;
+	loopback_fail = lo && strcmp(lo, "fail") == 0;
 	/* Without memory: NULL, libutcp's default. */
 	if (path && *path)
 		socket_path = strdup(path);
@@ -456,6 +461,18 @@ bool is_loopback(struct in_addr a)
 	return (ntohl(a.s_addr) >> 24) == 127;
 }
 
+bool loopback_refused(struct in_addr a)
+{
+	static atomic_bool said;
+
+	if (!loopback_fail || !is_loopback(a))
+		return false;
+	if (!atomic_exchange(&said, true))
+		fprintf(stderr, "utcp-run: loopback addresses are not "
+				"supported (--loopback=fail)\n");
+	return true;
+}
+
 /* Writes sin into a caller's sockaddr buffer as the kernel does:
  * truncated to *len, *len set to the full size. */
 void give_addr(const struct sockaddr_in *sin, struct sockaddr *addr,
@@ -549,6 +566,8 @@ int bind(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 		return fail_with(EINVAL);
 	if (sin->sin_family != AF_INET)
 		return fail_with(EAFNOSUPPORT);
+	if (loopback_refused(sin->sin_addr))
+		return fail_with(EADDRNOTAVAIL);
 	if (is_loopback(sin->sin_addr)) {
 		/* The kernel's from now on. */
 		int ret = real_bind(fd, SA(arg), len);
@@ -930,6 +949,8 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 		return fail_with(EINVAL);
 	if (sin->sin_family != AF_INET)
 		return fail_with(EAFNOSUPPORT);
+	if (loopback_refused(sin->sin_addr))
+		return fail_with(ENETUNREACH);
 	if (is_loopback(sin->sin_addr) && !s.bound) {
 		table_forget(fd); /* the kernel's from now on */
 		return real_connect(fd, SA(arg), len);

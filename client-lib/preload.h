@@ -149,6 +149,10 @@ int rcvtimeo_ms(int fd);
 int fail_with(int err);
 /* Whether a is in 127.0.0.0/8. */
 bool is_loopback(struct in_addr a);
+/* Whether a is a loopback address that --loopback=fail refuses (said on
+ * stderr the first time): the caller fails (EADDRNOTAVAIL for a bind,
+ * ENETUNREACH for a connect or a send). */
+bool loopback_refused(struct in_addr a);
 /* Writes sin into a caller's sockaddr buffer as the kernel does:
  * truncated to *len, *len set to the full size. */
 void give_addr(const struct sockaddr_in *sin, struct sockaddr *addr,

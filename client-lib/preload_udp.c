@@ -202,6 +202,8 @@ int udp_bind(int fd, struct usock *s, const struct sockaddr_in *sin,
 		return fail_with(EINVAL);
 	if (sin->sin_family != AF_INET)
 		return fail_with(EAFNOSUPPORT);
+	if (loopback_refused(sin->sin_addr))
+		return fail_with(EADDRNOTAVAIL);
 	pthread_mutex_lock(&udp_lock);
 	if (!table_lookup(fd, s) || !usock_is_udp(s)) {
 		err = EBADF; /* closed meanwhile */
@@ -258,6 +260,8 @@ int udp_connect(int fd, struct usock *s, const struct sockaddr_in *sin,
 		 * supported here, see utcp-run(1) */
 		if (sin->sin_port == 0)
 			return fail_with(EINVAL);
+		if (loopback_refused(sin->sin_addr))
+			return fail_with(ENETUNREACH);
 	}
 	pthread_mutex_lock(&udp_lock);
 	if (!table_lookup(fd, s) || !usock_is_udp(s)) {
@@ -464,6 +468,8 @@ ssize_t udp_sendmsg(int fd, const struct iovec *iov, size_t iovcnt, int flags,
 		return fail_with(EPIPE); /* as Linux's UDP: no SIGPIPE */
 	if (len > UTCP_UDP_PAYLOAD_MAX)
 		return fail_with(EMSGSIZE);
+	if (to && loopback_refused(dst.sin_addr))
+		return fail_with(ENETUNREACH);
 	if (s.state == USOCK_UDP_NEW) {
 		if (to && is_loopback(dst.sin_addr)) {
 			/* The kernel's from now on, as a connect() there. */

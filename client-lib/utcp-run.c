@@ -1,7 +1,8 @@
 /*
  * utcp-run.c - runs an unmodified program on utcpd (utcp-run(1))
  *
- * utcp-run [-S PATH] [--ipv6=kernel|fail] -- PROGRAM ARGS...
+ * utcp-run [-S PATH] [--ipv6=kernel|fail] [--loopback=kernel|fail] --
+ *          PROGRAM ARGS...
  *
  * It sets the environment for preload.c's library and executes
  * PROGRAM: LD_PRELOAD gains the library after what was there (so a
@@ -9,7 +10,8 @@
  * come first, stays first, and an interposer of its own reaches ours
  * through RTLD_NEXT),
  * UTCPD_SOCKET the daemon's socket when -S gives one, UTCP_RUN_IPV6 the
- * --ipv6 choice. The library is found, in order, at $UTCP_RUN_PRELOAD,
+ * --ipv6 choice, UTCP_RUN_LOOPBACK the --loopback one. The library is
+ * found, in order, at $UTCP_RUN_PRELOAD,
  * beside utcp-run's own executable (a build tree), and where meson
  * installed it.
  *
@@ -39,7 +41,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: utcp-run [-S PATH] [--ipv6=kernel|fail] "
-		   "-- PROGRAM [ARGS...]\n");
+		   "[--loopback=kernel|fail] -- PROGRAM [ARGS...]\n");
 }
 
 /* Finds PROGRAM as execvp() would: into path (PATH_MAX). Returns true
@@ -164,6 +166,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"socket", required_argument, NULL, 'S'},
 	    {"ipv6", required_argument, NULL, '6'},
+	    {"loopback", required_argument, NULL, 'l'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -185,6 +188,15 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			setenv("UTCP_RUN_IPV6", optarg, 1);
+			break;
+		case 'l':
+			if (strcmp(optarg, "kernel") != 0 &&
+			    strcmp(optarg, "fail") != 0) {
+				fprintf(stderr, "utcp-run: --loopback is "
+						"kernel or fail\n");
+				return 2;
+			}
+			setenv("UTCP_RUN_LOOPBACK", optarg, 1);
 			break;
 		case 'h':
 			usage(stdout);

@@ -21,7 +21,10 @@ app_namespace() {
 }
 
 # app PROGRAM ARGS...: runs PROGRAM under utcp-run in the application's
-# namespace, at most 30 s.
+# namespace, at most 30 s; utcp-run's own options go in $APP_OPTS (an
+# array, empty unless set).
 app() {
-	timeout 30 ip netns exec "$APPNS" "${APP_ENV[@]}" "$UTCP_RUN" -S "$SOCK" -- "$@"
+	timeout 30 ip netns exec "$APPNS" "${APP_ENV[@]}" "$UTCP_RUN" -S "$SOCK" \
+		"${APP_OPTS[@]}" -- "$@"
 }
+APP_OPTS=()

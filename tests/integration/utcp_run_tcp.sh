@@ -31,6 +31,10 @@
 #      option values, SO_RCVTIMEO and SO_SNDTIMEO kept across listen()
 #      and connect(), accept() timing out, connect() again after a
 #      refusal, shutdown() of a listener...) are the kernel's.
+#   7. loopback and IPv6 are the kernel's by default (a TCP exchange on
+#      127.0.0.1 in the application's namespace, an AF_INET6 socket); with
+#      --loopback=fail and --ipv6=fail they are refused (EADDRNOTAVAIL,
+#      ENETUNREACH, EAFNOSUPPORT), each said once on stderr.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=SCRIPTDIR/utcp_run_lib.sh
@@ -159,5 +163,32 @@ out=$(peer semantics "$KERNEL_IP" "$ECHO" 2>&1) || fail "semantics: status $?: $
 want=$(kernel semantics "$KERNEL_IP" "$ECHO" 2>&1) || fail "semantics on the kernel: $want"
 [[ $out == "$want" ]] || fail "semantics differ from the kernel's:
 $(diff <(echo "$want") <(echo "$out"))"
+
+say "7. loopback and IPv6 go to the kernel, or fail when asked to"
+out=$(peer families 2>"$TMP/families.err") || fail "families: status $?: $out"
+want="bind loopback: ok
+connect loopback: ECONNREFUSED
+sendto loopback: 1
+loopback exchange: b'lo'
+ipv6 socket: domain 10"
+[[ $out == "$want" ]] || fail "families by default: ${out//$'\n'/ }, want ${want//$'\n'/ }"
+[[ ! -s $TMP/families.err ]] || fail "families by default said: $(cat "$TMP/families.err")"
+APP_OPTS=(--loopback=fail --ipv6=fail)
+out=$(peer families 2>"$TMP/families.err") || fail "families, fail: status $?: $out"
+APP_OPTS=()
+want="bind loopback: EADDRNOTAVAIL
+connect loopback: ENETUNREACH
+sendto loopback: ENETUNREACH
+loopback exchange: EADDRNOTAVAIL
+ipv6 socket: EAFNOSUPPORT"
+[[ $out == "$want" ]] || fail "families, fail: ${out//$'\n'/ }, want ${want//$'\n'/ }"
+[[ $(grep -c 'loopback addresses are not supported (--loopback=fail)' "$TMP/families.err") == 1 ]] ||
+	fail "--loopback=fail said: $(cat "$TMP/families.err")"
+[[ $(grep -c 'IPv6 sockets are not supported (--ipv6=fail)' "$TMP/families.err") == 1 ]] ||
+	fail "--ipv6=fail said: $(cat "$TMP/families.err")"
+status=0
+out=$("$UTCP_RUN" --loopback=maybe -- true 2>&1) || status=$?
+[[ $status == 2 && $out == *"--loopback is kernel or fail"* ]] ||
+	fail "--loopback=maybe: status $status: $out"
 
 pass

@@ -454,6 +454,34 @@ def semantics(addr, port):
     c.close()
 
 
+def families():
+    """What loopback and IPv6 do under utcp-run's --loopback and --ipv6:
+    a listener and a client on 127.0.0.1 (the kernel's loopback), UDP to
+    it, and an IPv6 socket (the kernel's: IPv6 itself may be off)."""
+    lsock = socket.socket()
+    try_("bind loopback", lambda: lsock.bind(("127.0.0.1", 0)))
+    try_("connect loopback", lambda: socket.socket().connect(
+        ("127.0.0.1", 9)))
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try_("sendto loopback", lambda: u.sendto(b"x", ("127.0.0.1", 9)))
+    try:
+        if lsock.getsockname()[1] == 0:
+            raise OSError(errno.EADDRNOTAVAIL, "not bound")
+        lsock.listen(1)
+        c = socket.create_connection(lsock.getsockname(), timeout=5)
+        a, _ = lsock.accept()
+        a.sendall(b"lo")
+        print(f"loopback exchange: {c.recv(2)}")
+    except OSError as e:
+        print(f"loopback exchange: {name(e.errno)}")
+    try:
+        s6 = socket.socket(socket.AF_INET6)
+        print("ipv6 socket: domain %d" % s6.getsockopt(socket.SOL_SOCKET,
+                                                       socket.SO_DOMAIN))
+    except OSError as e:
+        print(f"ipv6 socket: {name(e.errno)}")
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"echo": echo, "lingerpeer": lingerpeer, "sink": sink,
@@ -462,4 +490,5 @@ if __name__ == "__main__":
      "linger": linger, "lingerwait": lingerwait, "lingerreset": lingerreset,
      "epollclient": epollclient, "epollserver": epollserver,
      "udpecho": udpecho, "epolludp": epolludp,
-     "names": names, "semantics": semantics}[cmd](*args)
+     "names": names, "semantics": semantics,
+     "families": families}[cmd](*args)
