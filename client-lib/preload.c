@@ -321,11 +321,19 @@ static void after_fork_child(void)
 	pthread_mutex_unlock(&handle_lock);
 }
 
-__attribute__((constructor)) static void preload_init(void)
+atomic_bool preload_ready;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+/* Set in the thread running preload_init(): an interposed function it
+ * calls (inherit_table's checks) must not wait for itself. */
+static __thread bool initialising;
+
+static void preload_init(void)
 {
 	const char *v6 = getenv("UTCP_RUN_IPV6");
 	const char *lo = getenv("UTCP_RUN_LOOPBACK");
 	const char *path = getenv(UTCP_SOCKET_ENV);
+
+	initialising = true;
 
 	real_socket = next_symbol("socket");
 	real_bind = next_symbol("bind");
@@ -354,6 +362,19 @@ __attribute__((constructor)) static void preload_init(void)
 	preload_udp_init(); /* after: its fork handlers' locks come first */
 	preload_names_init();
 	preload_exec_init();
+	initialising = false;
+	atomic_store_explicit(&preload_ready, true, memory_order_release);
+}
+
+void preload_init_now(void)
+{
+	if (!initialising)
+		pthread_once(&init_once, preload_init);
+}
+
+__attribute__((constructor)) static void preload_ctor(void)
+{
+	preload_init_now();
 }
 
 /* ---- the control connection ----------------------------------------- */
@@ -504,6 +525,7 @@ int fail_with(int err)
 
 int socket(int domain, int type, int protocol)
 {
+	PRELOAD_READY();
 	int kind = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct usock s = {.state = USOCK_PENDING, .id = -1};
 	int fd, err;
@@ -553,6 +575,7 @@ int socket(int domain, int type, int protocol)
 
 int bind(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 {
+	PRELOAD_READY();
 	const struct sockaddr_in *sin = SIN(arg);
 	struct usock s;
 
@@ -659,6 +682,7 @@ int replace(int fd, int newfd, int dup_flags, struct usock *s)
 
 int listen(int fd, int backlog)
 {
+	PRELOAD_READY();
 	struct utcp_tcp_info info;
 	struct utcp *u;
 	struct usock s;
@@ -825,11 +849,13 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 
 int accept(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
+	PRELOAD_READY();
 	return accept_common(fd, SA(addr), len, 0);
 }
 
 int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len, int flags)
 {
+	PRELOAD_READY();
 	return accept_common(fd, SA(addr), len, flags);
 }
 
@@ -905,6 +931,7 @@ static int renew(int fd, struct usock *s)
 
 int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 {
+	PRELOAD_READY();
 	const struct sockaddr_in *sin = SIN(arg);
 	struct utcp_tcp_info info;
 	struct utcp *u;
@@ -1007,6 +1034,7 @@ int tcp_shutdown(int fd, int how)
 
 int getsockname(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
+	PRELOAD_READY();
 	struct usock s;
 
 	if (!table_lookup(fd, &s))
@@ -1029,6 +1057,7 @@ static bool closed(int fd)
 
 int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
 {
+	PRELOAD_READY();
 	struct usock s;
 
 	if (!table_lookup(fd, &s))
@@ -1057,6 +1086,7 @@ static unsigned watch_index(const struct usock *s, int epfd)
 
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
+	PRELOAD_READY();
 	struct usock s;
 	unsigned i;
 	int ret;
@@ -1194,6 +1224,7 @@ static int record_option(struct usock *s, int level, int name, const void *val,
 
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
+	PRELOAD_READY();
 	struct utcp_tcp_opts before;
 	struct utcp *u;
 	struct usock s;
@@ -1306,6 +1337,7 @@ static int give_maxseg(const struct usock *s, const struct utcp_tcp_opts *o,
 int getsockopt(int fd, int level, int name, void *val,
 	       socklen_t *__restrict len)
 {
+	PRELOAD_READY();
 	struct utcp_tcp_opts o;
 	struct linger lg;
 	struct usock s;
@@ -1458,6 +1490,7 @@ static void linger_close(int fd, int id)
  * connection is shut for it too. */
 int close(int fd)
 {
+	PRELOAD_READY();
 	struct usock s;
 	bool ours = table_lookup(fd, &s);
 
@@ -1485,6 +1518,7 @@ static void copy_entry(int oldfd, int newfd)
 
 int dup(int fd)
 {
+	PRELOAD_READY();
 	int nfd = real_dup(fd);
 
 	copy_entry(fd, nfd);
@@ -1493,6 +1527,7 @@ int dup(int fd)
 
 int dup2(int fd, int nfd)
 {
+	PRELOAD_READY();
 	int ret = real_dup2(fd, nfd);
 
 	if (ret >= 0 && fd != nfd)
@@ -1502,6 +1537,7 @@ int dup2(int fd, int nfd)
 
 int dup3(int fd, int nfd, int flags)
 {
+	PRELOAD_READY();
 	int ret = real_dup3(fd, nfd, flags);
 
 	if (ret >= 0)
@@ -1523,6 +1559,7 @@ static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg)
 
 int fcntl(int fd, int cmd, ...)
 {
+	PRELOAD_READY();
 	va_list ap;
 	void *arg;
 
@@ -1534,6 +1571,7 @@ int fcntl(int fd, int cmd, ...)
 
 int fcntl64(int fd, int cmd, ...)
 {
+	PRELOAD_READY();
 	va_list ap;
 	void *arg;
 

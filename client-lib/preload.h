@@ -25,6 +25,24 @@
 
 #pragma GCC visibility push(hidden)
 
+/*
+ * Whether the library is initialised (the C library's functions found,
+ * the environment read, the inherited table loaded). Another library's
+ * constructor may run before this one's and call an interposed
+ * function, so each calls PRELOAD_READY() first: one acquire load once
+ * initialised; before, the initialisation, once (preload_init_now()).
+ */
+extern atomic_bool preload_ready;
+void preload_init_now(void);
+#define PRELOAD_READY()                                                        \
+	do {                                                                   \
+		if (__builtin_expect(                                          \
+			!atomic_load_explicit(&preload_ready,                  \
+					      memory_order_acquire),           \
+			0))                                                    \
+			preload_init_now();                                    \
+	} while (0)
+
 /* Descriptors the table can hold: a socket numbered beyond is refused. */
 #define PRELOAD_FDS_MAX 65536
 /* utcpd's send and receive buffers when not set (conf/utcpd.conf). */

@@ -209,21 +209,25 @@ static int exec_with_env(int (*fn)(const char *, char *const[], char *const[]),
 
 int execve(const char *path, char *const argv[], char *const envp[])
 {
+	PRELOAD_READY();
 	return exec_with_env(real_execve, path, argv, envp);
 }
 
 int execv(const char *path, char *const argv[])
 {
+	PRELOAD_READY();
 	return execve(path, argv, environ);
 }
 
 int execvpe(const char *file, char *const argv[], char *const envp[])
 {
+	PRELOAD_READY();
 	return exec_with_env(real_execvpe, file, argv, envp);
 }
 
 int execvp(const char *file, char *const argv[])
 {
+	PRELOAD_READY();
 	return execvpe(file, argv, environ);
 }
 
@@ -271,6 +275,7 @@ static int exec_list(int (*fn)(const char *, char *const[], char *const[]),
 
 int execl(const char *path, const char *arg, ...)
 {
+	PRELOAD_READY();
 	size_t len = 0;
 	char **argv;
 	va_list ap;
@@ -283,6 +288,7 @@ int execl(const char *path, const char *arg, ...)
 
 int execlp(const char *file, const char *arg, ...)
 {
+	PRELOAD_READY();
 	size_t len = 0;
 	char **argv;
 	va_list ap;
@@ -295,6 +301,7 @@ int execlp(const char *file, const char *arg, ...)
 
 int execle(const char *path, const char *arg, ...)
 {
+	PRELOAD_READY();
 	char **argv, **envp = NULL;
 	size_t len = 0;
 	va_list ap;
@@ -310,6 +317,7 @@ int posix_spawn(pid_t *pid, const char *path,
 		const posix_spawnattr_t *attr, char *const argv[],
 		char *const envp[])
 {
+	PRELOAD_READY();
 	struct exec_env e;
 	int ret;
 
@@ -324,6 +332,7 @@ int posix_spawnp(pid_t *pid, const char *file,
 		 const posix_spawnattr_t *attr, char *const argv[],
 		 char *const envp[])
 {
+	PRELOAD_READY();
 	struct exec_env e;
 	int ret;
 

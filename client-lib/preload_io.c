@@ -174,6 +174,7 @@ static ssize_t udp_send(int fd, const void *buf, size_t len, int flags,
 
 ssize_t read(int fd, void *buf, size_t len)
 {
+	PRELOAD_READY();
 	unsigned mark = fd_mark_of(fd);
 
 	if (mark & FD_MARK_UDP)
@@ -185,6 +186,7 @@ ssize_t read(int fd, void *buf, size_t len)
 
 ssize_t readv(int fd, const struct iovec *iov, int n)
 {
+	PRELOAD_READY();
 	unsigned mark = fd_mark_of(fd);
 
 	if ((mark & FD_MARK_UDP) && n >= 0)
@@ -196,6 +198,7 @@ ssize_t readv(int fd, const struct iovec *iov, int n)
 
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
+	PRELOAD_READY();
 	unsigned mark = fd_mark_of(fd);
 
 	if (mark & FD_MARK_UDP)
@@ -208,6 +211,7 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 ssize_t recvfrom(int fd, void *__restrict buf, size_t len, int flags,
 		 __SOCKADDR_ARG addr, socklen_t *__restrict alen)
 {
+	PRELOAD_READY();
 	unsigned mark = fd_mark_of(fd);
 
 	if (mark & FD_MARK_UDP)
@@ -219,6 +223,7 @@ ssize_t recvfrom(int fd, void *__restrict buf, size_t len, int flags,
 
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
+	PRELOAD_READY();
 	unsigned mark = fd_mark_of(fd);
 	ssize_t n;
 
@@ -244,6 +249,7 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
 	     struct timespec *timeout)
 {
+	PRELOAD_READY();
 	if (udp_marked(fd))
 		return udp_recvmmsg(fd, vec, vlen, flags, timeout);
 	if (tcp_marked(fd) && before_read(fd, flags) < 0)
@@ -261,6 +267,7 @@ ssize_t __recvfrom_chk(int fd, void *__restrict buf, size_t len, size_t buflen,
 
 ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 {
+	PRELOAD_READY();
 	unsigned mark = fd_mark_of(fd);
 
 	if ((mark & FD_MARK_UDP) && len <= buflen)
@@ -272,6 +279,7 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 
 ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
 {
+	PRELOAD_READY();
 	unsigned mark = fd_mark_of(fd);
 
 	if ((mark & FD_MARK_UDP) && len <= buflen)
@@ -285,6 +293,7 @@ ssize_t __recvfrom_chk(int fd, void *__restrict buf, size_t len, size_t buflen,
 		       int flags, __SOCKADDR_ARG addr,
 		       socklen_t *__restrict alen)
 {
+	PRELOAD_READY();
 	unsigned mark = fd_mark_of(fd);
 
 	if ((mark & FD_MARK_UDP) && len <= buflen)
@@ -298,6 +307,7 @@ ssize_t __recvfrom_chk(int fd, void *__restrict buf, size_t len, size_t buflen,
 
 ssize_t write(int fd, const void *buf, size_t len)
 {
+	PRELOAD_READY();
 	unsigned mark = fd_mark_of(fd);
 
 	if (mark & FD_MARK_UDP)
@@ -310,6 +320,7 @@ ssize_t write(int fd, const void *buf, size_t len)
 
 ssize_t writev(int fd, const struct iovec *iov, int n)
 {
+	PRELOAD_READY();
 	unsigned mark = fd_mark_of(fd);
 	struct msghdr msg = {.msg_iov = (struct iovec *)iov};
 
@@ -324,6 +335,7 @@ ssize_t writev(int fd, const struct iovec *iov, int n)
 
 ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
+	PRELOAD_READY();
 	unsigned mark = fd_mark_of(fd);
 
 	if (mark & FD_MARK_UDP)
@@ -337,6 +349,7 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
 ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	       __CONST_SOCKADDR_ARG addr, socklen_t alen)
 {
+	PRELOAD_READY();
 	unsigned mark = fd_mark_of(fd);
 
 	if (mark & FD_MARK_UDP)
@@ -352,6 +365,7 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
+	PRELOAD_READY();
 	unsigned mark = fd_mark_of(fd);
 
 	if (mark & FD_MARK_UDP) {
@@ -370,6 +384,7 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 
 int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 {
+	PRELOAD_READY();
 	unsigned mark = fd_mark_of(fd);
 	int n;
 
@@ -388,6 +403,7 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
  * on as such, as fcntl()'s (preload.c). */
 int ioctl(int fd, unsigned long req, ...)
 {
+	PRELOAD_READY();
 	va_list ap;
 	void *arg;
 
@@ -409,6 +425,7 @@ int ioctl(int fd, unsigned long req, ...)
  * socket's is preload.c's (a listener's is Linux's). */
 int shutdown(int fd, int how)
 {
+	PRELOAD_READY();
 	if (udp_marked(fd))
 		return udp_shutdown(fd, how);
 	return tcp_shutdown(fd, how);

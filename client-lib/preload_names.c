@@ -90,6 +90,7 @@ static struct addrinfo *clone_entry(const struct addrinfo *t,
 
 void freeaddrinfo(struct addrinfo *ai)
 {
+	PRELOAD_READY();
 	/* The C library's entries and ours are made alike: one block per
 	 * entry, its canonical name apart. */
 	while (ai) {
@@ -104,6 +105,7 @@ void freeaddrinfo(struct addrinfo *ai)
 int getaddrinfo(const char *node, const char *service,
 		const struct addrinfo *hints, struct addrinfo **res)
 {
+	PRELOAD_READY();
 	struct addrinfo th = {.ai_family = AF_INET}, *tmpl = NULL, *head = NULL;
 	struct addrinfo **tail = &head;
 	struct utcp_lookup *l = NULL;
@@ -237,6 +239,7 @@ static int fill_hostent(const char *name, int family, struct hostent *h,
 int gethostbyname2_r(const char *name, int family, struct hostent *h, char *buf,
 		     size_t buflen, struct hostent **result, int *h_err)
 {
+	PRELOAD_READY();
 	int ret;
 
 	if (!name || numeric(name) || (family != AF_INET && family != AF_INET6))
@@ -250,6 +253,7 @@ int gethostbyname2_r(const char *name, int family, struct hostent *h, char *buf,
 int gethostbyname_r(const char *name, struct hostent *h, char *buf,
 		    size_t buflen, struct hostent **result, int *h_err)
 {
+	PRELOAD_READY();
 	if (!name || numeric(name))
 		return real_gethostbyname_r(name, h, buf, buflen, result,
 					    h_err);
@@ -258,6 +262,7 @@ int gethostbyname_r(const char *name, struct hostent *h, char *buf,
 
 struct hostent *gethostbyname2(const char *name, int family)
 {
+	PRELOAD_READY();
 	static struct hostent h;
 	/* the most addresses, IPv6, their pointers, the longest name */
 	static char buf[UTCP_RESOLVE_ADDRS_MAX * (16 + sizeof(char *)) + 512];
@@ -273,6 +278,7 @@ struct hostent *gethostbyname2(const char *name, int family)
 
 struct hostent *gethostbyname(const char *name)
 {
+	PRELOAD_READY();
 	if (!name || numeric(name))
 		return real_gethostbyname(name);
 	return gethostbyname2(name, AF_INET);
@@ -292,6 +298,7 @@ int getnameinfo(const struct sockaddr *__restrict sa, socklen_t salen,
 		char *__restrict host, socklen_t hostlen, char *__restrict serv,
 		socklen_t servlen, int flags)
 {
+	PRELOAD_READY();
 	int ret;
 
 	if (!sa || salen < sizeof(sa->sa_family) ||
@@ -315,6 +322,7 @@ int gethostbyaddr_r(const void *__restrict addr, socklen_t len, int type,
 		    size_t buflen, struct hostent **__restrict result,
 		    int *__restrict h_err)
 {
+	PRELOAD_READY();
 	if (type != AF_INET && type != AF_INET6)
 		return real_gethostbyaddr_r(addr, len, type, h, buf, buflen,
 					    result, h_err);
@@ -327,6 +335,7 @@ int gethostbyaddr_r(const void *__restrict addr, socklen_t len, int type,
 /* gethostbyaddr(): as gethostbyaddr_r(), with h_errno. */
 struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
 {
+	PRELOAD_READY();
 	if (type != AF_INET && type != AF_INET6)
 		return real_gethostbyaddr(addr, len, type);
 	h_errno = HOST_NOT_FOUND;

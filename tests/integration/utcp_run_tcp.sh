@@ -35,6 +35,8 @@
 #      127.0.0.1 in the application's namespace, an AF_INET6 socket); with
 #      --loopback=fail and --ipv6=fail they are refused (EADDRNOTAVAIL,
 #      ENETUNREACH, EAFNOSUPPORT), each said once on stderr.
+#   8. a library whose constructor calls socket(), getsockopt(), close()
+#      and write() before the layer's own constructor ran (it crashed).
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=SCRIPTDIR/utcp_run_lib.sh
@@ -190,5 +192,12 @@ status=0
 out=$("$UTCP_RUN" --loopback=maybe -- true 2>&1) || status=$?
 [[ $status == 2 && $out == *"--loopback is kernel or fail"* ]] ||
 	fail "--loopback=maybe: status $status: $out"
+
+say "8. a library's constructor that uses sockets before the layer's own ran"
+: "${UTCP_RUN_CTOR:?UTCP_RUN_CTOR must name the constructor test program}"
+out=$(app "$UTCP_RUN_CTOR" 2>&1) || fail "constructor program: status $?: $out"
+want="constructor: socket type 1
+main"
+[[ $out == "$want" ]] || fail "constructor program: ${out//$'\n'/ }, want ${want//$'\n'/ }"
 
 pass
