@@ -60,6 +60,12 @@
  * another's. close() and dup2() onto a descriptor remove its entry;
  * dup/dup2/dup3 copy it.
  *
+ * Initialisation (the C library's functions found with dlsym, the
+ * environment read, an inherited table loaded) runs once, from the
+ * library's constructor or from the first interposed call, whichever
+ * comes first: another library's constructor may run before ours and
+ * already call socket() or write() (PRELOAD_READY in preload.h).
+ *
  * One control connection per process (struct utcp is thread-safe),
  * opened at the first call that needs the daemon, on $UTCPD_SOCKET
  * (utcp-run sets it) as it was when the library was loaded: a program
