@@ -111,12 +111,14 @@
  * end of the stream, so it must be looked for before the read, as
  * utcp_tcp_recv() does: read, readv, recv, recvfrom, recvmsg (and the
  * fortified __read_chk, __recv_chk, __recvfrom_chk) on a connection's
- * descriptor first wait in poll() unless the descriptor is O_NONBLOCK
- * or the call MSG_DONTWAIT, then ask sockatmark(): at the mark, they
+ * descriptor first wait in a blocking peek of one byte (the kernel's
+ * wait, so SO_RCVTIMEO and SA_RESTART are Linux's; a poll() is never
+ * restarted) unless the descriptor is O_NONBLOCK or the call
+ * MSG_DONTWAIT, then ask sockatmark(): at the mark, they
  * fail with the error (utcp_tcp_error) once, and return 0 after, as a
  * kernel socket does. A lock-free mark per descriptor says which are
  * connections, so other descriptors' reads pay one load; a
- * connection's read pays an fcntl, a poll (blocking) and an ioctl. A
+ * connection's read pays an fcntl, a peek (blocking) and an ioctl. A
  * non-blocking read can still race the byte: it arrives between
  * sockatmark() and the read, which then sees the end of the stream
  * (a daemon that kept its end open until the byte was read would close
@@ -218,7 +220,7 @@
  * SO_RCVLOWAT belong to the descriptor: they are the real socket's
  * (the placeholder's, carried to the daemon's descriptor when it
  * replaces it; a listener's, given to the connections it accepts, and
- * accept() waits at most SO_RCVTIMEO, as does the poll() before a
+ * accept() waits at most SO_RCVTIMEO, as does the peek before a
  * blocking read of a connection, above, which then fails with EAGAIN). close()
  * of the last descriptor of a connection with SO_LINGER on and a time waits in
  * utcp_tcp_close() until the data and the FIN are acknowledged or the

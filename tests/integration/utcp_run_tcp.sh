@@ -30,7 +30,9 @@
 #      listener, shutdown before connect, accept on a connection, default
 #      option values, SO_RCVTIMEO and SO_SNDTIMEO kept across listen()
 #      and connect(), accept() timing out, connect() again after a
-#      refusal, shutdown() of a listener...) are the kernel's.
+#      refusal, shutdown() of a listener...) are the kernel's; a blocking
+#      recv() that a handler with SA_RESTART interrupted goes on waiting,
+#      as the kernel's (the handler runs once it returned the data).
 #   7. loopback and IPv6 are the kernel's by default (a TCP exchange on
 #      127.0.0.1 in the application's namespace, an AF_INET6 socket); with
 #      --loopback=fail and --ipv6=fail they are refused (EADDRNOTAVAIL,
@@ -163,6 +165,13 @@ out=$(peer semantics "$KERNEL_IP" "$ECHO" 2>&1) || fail "semantics: status $?: $
 want=$(kernel semantics "$KERNEL_IP" "$ECHO" 2>&1) || fail "semantics on the kernel: $want"
 [[ $out == "$want" ]] || fail "semantics differ from the kernel's:
 $(diff <(echo "$want") <(echo "$out"))"
+
+say "6b. a blocking recv() interrupted by a handler with SA_RESTART goes on, as the kernel's"
+out=$(peer restart "$KERNEL_IP" "$ECHO" 2>&1) || fail "restart: status $?: $out"
+want=$(kernel restart "$KERNEL_IP" "$ECHO" 2>&1) || fail "restart on the kernel: $want"
+[[ $want == $'handler ran after the data\nrecv b\'RESTART\\n\'' ]] ||
+	fail "restart on the kernel: ${want//$'\n'/ }"
+[[ $out == "$want" ]] || fail "restart: ${out//$'\n'/ }, want ${want//$'\n'/ }"
 
 say "7. loopback and IPv6 go to the kernel, or fail when asked to"
 out=$(peer families 2>"$TMP/families.err") || fail "families: status $?: $out"

@@ -454,6 +454,49 @@ def semantics(addr, port):
     c.close()
 
 
+def blocked(tid):
+    """Waits (at most 10 s) until thread tid is in a system call that
+    waits for data (x86_64's read, poll, recvfrom, ppoll)."""
+    for _ in range(1000):
+        with open(f"/proc/self/task/{tid}/syscall") as f:
+            if f.read().split()[0] in ("0", "7", "45", "271"):
+                return
+        time.sleep(0.01)
+    raise SystemExit("the main thread never waited")
+
+
+def restart(addr, port):
+    """A blocking recv() interrupted by a handler with SA_RESTART and no
+    SO_RCVTIMEO goes on waiting (signal(7)): Python runs the handler
+    only once the recv() returned, after the data was sent."""
+    import signal
+    import threading
+    c = socket.create_connection((addr, int(port)))
+    sent = []
+    ran = threading.Event()
+
+    def handler(sig, frame):
+        print(f"handler ran {'after' if sent else 'before'} the data")
+        ran.set()
+
+    signal.signal(signal.SIGUSR1, handler)
+    signal.siginterrupt(signal.SIGUSR1, False)
+    main = threading.get_native_id()
+
+    def poke():
+        blocked(main)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+        ran.wait(0.5)  # a handler run now ran in the middle of the recv()
+        sent.append(True)
+        c.sendall(b"restart\n")
+
+    t = threading.Thread(target=poke)
+    t.start()
+    print(f"recv {c.recv(100)}")
+    t.join()
+    ran.wait(10)
+
+
 def families():
     """What loopback and IPv6 do under utcp-run's --loopback and --ipv6:
     a listener and a client on 127.0.0.1 (the kernel's loopback), UDP to
@@ -490,5 +533,5 @@ if __name__ == "__main__":
      "linger": linger, "lingerwait": lingerwait, "lingerreset": lingerreset,
      "epollclient": epollclient, "epollserver": epollserver,
      "udpecho": udpecho, "epolludp": epolludp,
-     "names": names, "semantics": semantics,
+     "names": names, "semantics": semantics, "restart": restart,
      "families": families}[cmd](*args)
