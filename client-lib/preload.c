@@ -220,7 +220,8 @@
  * SO_RCVLOWAT belong to the descriptor: they are the real socket's
  * (the placeholder's, carried to the daemon's descriptor when it
  * replaces it; a listener's, given to the connections it accepts, and
- * accept() waits at most SO_RCVTIMEO, as does the peek before a
+ * accept() waits at most SO_RCVTIMEO (without one, in a peek at the
+ * listener, so that SA_RESTART is Linux's), as does the peek before a
  * blocking read of a connection, above, which then fails with EAGAIN). close()
  * of the last descriptor of a connection with SO_LINGER on and a time waits in
  * utcp_tcp_close() until the data and the FIN are acknowledged or the
@@ -768,6 +769,8 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	int64_t deadline;
 	int cfd, fl, wait;
+	bool polling = false;
+	char byte;
 
 	if (!table_lookup(fd, &s))
 		return real_accept4(fd, addr, len, flags);
@@ -788,8 +791,22 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 		wait = ms_until(deadline);
 		if (wait == 0)
 			return fail_with(EAGAIN); /* SO_RCVTIMEO passed */
+		/* without a time, the kernel's wait (a peek), as Linux's:
+		 * a handler with SA_RESTART does not end it, where poll()
+		 * would fail with EINTR; the end of the listener's stream or
+		 * an error goes on to poll(), which does not take them */
+		if (wait < 0 && !polling) {
+			ssize_t n = recv(fd, &byte, 1, MSG_PEEK);
+
+			if (n > 0)
+				continue; /* a connection, or taken by another
+					   */
+			if (n < 0 && errno == EINTR)
+				return -1;
+			polling = true;
+		}
 		if (poll(&pfd, 1, wait) < 0)
-			return -1; /* EINTR, as accept's */
+			return -1; /* EINTR, as accept's with SO_RCVTIMEO */
 	}
 	if (cfd == -ECONNRESET)
 		return fail_with(ENETDOWN); /* the daemon closed the listener */

@@ -456,10 +456,10 @@ def semantics(addr, port):
 
 def blocked(tid):
     """Waits (at most 10 s) until thread tid is in a system call that
-    waits for data (x86_64's read, poll, recvfrom, ppoll)."""
+    waits (x86_64's read, poll, accept, recvfrom, ppoll, accept4)."""
     for _ in range(1000):
         with open(f"/proc/self/task/{tid}/syscall") as f:
-            if f.read().split()[0] in ("0", "7", "45", "271"):
+            if f.read().split()[0] in ("0", "7", "43", "45", "271", "288"):
                 return
         time.sleep(0.01)
     raise SystemExit("the main thread never waited")
@@ -493,6 +493,41 @@ def restart(addr, port):
     t = threading.Thread(target=poke)
     t.start()
     print(f"recv {c.recv(100)}")
+    t.join()
+    ran.wait(10)
+
+
+def restartaccept(portfile):
+    """As restart, for accept(): the handler runs once accept() returned,
+    after portfile + ".go" was written, which has the test connect."""
+    import signal
+    import threading
+    s = socket.socket()
+    s.bind(("0.0.0.0", 0))
+    s.listen(1)
+    sent = []
+    ran = threading.Event()
+
+    def handler(sig, frame):
+        print(f"handler ran {'after' if sent else 'before'} the connection")
+        ran.set()
+
+    signal.signal(signal.SIGUSR1, handler)
+    signal.siginterrupt(signal.SIGUSR1, False)
+    main = threading.get_native_id()
+
+    def poke():
+        blocked(main)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+        ran.wait(0.5)  # a handler run now ran in the middle of accept()
+        sent.append(True)
+        write_port(portfile + ".go", 1)
+
+    t = threading.Thread(target=poke)
+    t.start()
+    write_port(portfile, s.getsockname()[1])
+    c, _ = s.accept()
+    print(f"accepted {c.recv(100)}")
     t.join()
     ran.wait(10)
 
@@ -534,4 +569,5 @@ if __name__ == "__main__":
      "epollclient": epollclient, "epollserver": epollserver,
      "udpecho": udpecho, "epolludp": epolludp,
      "names": names, "semantics": semantics, "restart": restart,
+     "restartaccept": restartaccept,
      "families": families}[cmd](*args)
