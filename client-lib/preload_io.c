@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -188,11 +189,14 @@ ssize_t read(int fd, void *buf, size_t len)
 	return real_read(fd, buf, len);
 }
 
+/* readv() and writev() of more than IOV_MAX iovecs fail with EINVAL
+ * before anything else (where sendmsg() and recvmsg() give EMSGSIZE):
+ * those and a negative count go to the C library's. */
 ssize_t readv(int fd, const struct iovec *iov, int n)
 {
-	unsigned mark = fd_mark_of(fd);
+	unsigned mark = n >= 0 && n <= IOV_MAX ? fd_mark_of(fd) : 0;
 
-	if ((mark & FD_MARK_UDP) && n >= 0)
+	if (mark & FD_MARK_UDP)
 		return udp_recvmsg(fd, iov, (size_t)n, 0, NULL, NULL, NULL);
 	if ((mark & FD_MARK_TCP) && n > 0 && before_read(fd, 0) < 0)
 		return -1;
@@ -315,12 +319,12 @@ ssize_t write(int fd, const void *buf, size_t len)
 
 ssize_t writev(int fd, const struct iovec *iov, int n)
 {
-	unsigned mark = fd_mark_of(fd);
+	unsigned mark = n >= 0 && n <= IOV_MAX ? fd_mark_of(fd) : 0;
 	struct msghdr msg = {.msg_iov = (struct iovec *)iov};
 
-	if ((mark & FD_MARK_UDP) && n >= 0)
+	if (mark & FD_MARK_UDP)
 		return udp_sendmsg(fd, iov, (size_t)n, 0, NULL, 0);
-	if ((mark & FD_MARK_TCP) && n >= 0) {
+	if (mark & FD_MARK_TCP) {
 		msg.msg_iovlen = (size_t)n;
 		return tcp_written(fd, real_sendmsg(fd, &msg, MSG_NOSIGNAL), 0);
 	}

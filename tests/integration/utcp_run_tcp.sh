@@ -30,7 +30,8 @@
 #      listener, shutdown before connect, accept on a connection, default
 #      option values, SO_RCVTIMEO and SO_SNDTIMEO kept across listen()
 #      and connect(), accept() timing out, connect() again after a
-#      refusal, shutdown() of a listener...) are the kernel's; a blocking
+#      refusal, shutdown() of a listener, readv() and writev() of 1025
+#      iovecs on a connection and a UDP socket...) are the kernel's; a blocking
 #      recv() that a handler with SA_RESTART interrupted goes on waiting,
 #      as the kernel's (the handler runs once it returned the data), and
 #      so does a blocking accept().

@@ -451,7 +451,15 @@ def semantics(addr, port):
     try_("shutdown write", lambda: c.shutdown(socket.SHUT_WR))
     try_("read after", lambda: c.recv(10))
     try_("getpeername after", lambda: c.getpeername()[1] == int(port))
+    try_("writev 1025", lambda: os.writev(c.fileno(), [b"x"] * 1025))
+    try_("readv 1025", lambda: os.readv(c.fileno(), [bytearray(1)] * 1025))
     c.close()
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.connect((addr, int(port)))
+    try_("udp writev 1025", lambda: os.writev(u.fileno(), [b"x"] * 1025))
+    try_("udp readv 1025", lambda: os.readv(u.fileno(),
+                                            [bytearray(1)] * 1025))
+    u.close()
 
 
 def blocked(tid):
