@@ -31,10 +31,11 @@
 #      option values, SO_RCVTIMEO and SO_SNDTIMEO kept across listen()
 #      and connect(), accept() timing out, connect() again after a
 #      refusal, shutdown() of a listener, readv() and writev() of 1025
-#      iovecs on a connection and a UDP socket...) are the kernel's; a blocking
-#      recv() that a handler with SA_RESTART interrupted goes on waiting,
-#      as the kernel's (the handler runs once it returned the data), and
-#      so does a blocking accept().
+#      iovecs on a connection and a UDP socket, a UDP socket's FIONREAD
+#      when empty, sends of 0 and 65508 bytes, shutdown()...) are the
+#      kernel's; a blocking recv() that a handler with SA_RESTART
+#      interrupted goes on waiting, as the kernel's (the handler runs
+#      once it returned the data), and so does a blocking accept().
 #   7. loopback and IPv6 are the kernel's by default (a TCP exchange on
 #      127.0.0.1 in the application's namespace, an AF_INET6 socket); with
 #      --loopback=fail and --ipv6=fail they are refused (EADDRNOTAVAIL,

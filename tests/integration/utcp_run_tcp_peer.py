@@ -369,6 +369,13 @@ def names(addr):
         print("gethostbyaddr herror", e.errno)
 
 
+def fionread(s):
+    import fcntl
+    import termios
+    return struct.unpack("i", fcntl.ioctl(s.fileno(), termios.FIONREAD,
+                                          struct.pack("i", -1)))[0]
+
+
 def semantics(addr, port):
     s = socket.socket()
     try_("getsockname fresh", lambda: s.getsockname())
@@ -459,6 +466,18 @@ def semantics(addr, port):
     try_("udp writev 1025", lambda: os.writev(u.fileno(), [b"x"] * 1025))
     try_("udp readv 1025", lambda: os.readv(u.fileno(),
                                             [bytearray(1)] * 1025))
+    try_("udp FIONREAD empty", lambda: fionread(u))
+    try_("udp recv DONTWAIT", lambda: u.recv(10, socket.MSG_DONTWAIT))
+    try_("udp send 0", lambda: u.send(b""))
+    try_("udp send 65508", lambda: u.send(b"x" * 65508))
+    try_("udp shutdown RD", lambda: u.shutdown(socket.SHUT_RD))
+    try_("udp recv after shutdown", lambda: u.recv(10))
+    u.close()
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try_("udp fresh shutdown", lambda: u.shutdown(socket.SHUT_RDWR))
+    try_("udp fresh send", lambda: u.send(b"x"))
+    try_("udp fresh FIONREAD", lambda: fionread(u))
+    try_("udp fresh getpeername", lambda: u.getpeername())
     u.close()
 
 
