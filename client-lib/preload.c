@@ -57,7 +57,8 @@
  * or a blocking system call: libutcp's own socket(), connect() and close() come
  * back through this layer (they are AF_UNIX or not in the table, so they pass
  * through), and a blocking connect() or accept() in one thread must not stop
- * another's. close() and dup2() onto a descriptor remove its entry;
+ * another's. close(), close_range(), closefrom() and dup2() onto a
+ * descriptor remove its entry;
  * dup/dup2/dup3 copy it.
  *
  * One control connection per process (struct utcp is thread-safe),
@@ -240,6 +241,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/close_range.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -256,6 +258,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -1486,6 +1489,53 @@ int close(int fd)
 		return real_close(fd);
 	linger_close(fd, s.id);
 	return 0;
+}
+
+/* Forgets the entries of descriptors first to last, under one lock. */
+static void table_forget_range(unsigned first, unsigned last)
+{
+	unsigned fd;
+
+	if (first >= PRELOAD_FDS_MAX)
+		return;
+	if (last >= PRELOAD_FDS_MAX)
+		last = PRELOAD_FDS_MAX - 1;
+	pthread_mutex_lock(&table_lock);
+	for (fd = first; fd <= last; fd++) {
+		if (!table[fd])
+			continue;
+		free(table[fd]);
+		table[fd] = NULL;
+		atomic_store_explicit(&fd_mark[fd], 0, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* close_range() and closefrom() close descriptors without close(): the
+ * entries in the range are forgotten first, as close()'s (a number
+ * reused for a pipe must not stay a connection). SO_LINGER is not
+ * waited for. close_range() with CLOSE_RANGE_CLOEXEC closes nothing;
+ * its EINVAL cases forget nothing. */
+int close_range(unsigned first, unsigned last, int flags)
+{
+	if (first <= last &&
+	    !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
+	    !(flags & CLOSE_RANGE_CLOEXEC))
+		table_forget_range(first, last);
+	return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+void closefrom(int lowfd)
+{
+	static void (*real_closefrom)(int);
+
+	if (!real_closefrom)
+		real_closefrom = next_symbol("closefrom");
+	table_forget_range(lowfd < 0 ? 0 : (unsigned)lowfd, UINT_MAX);
+	if (real_closefrom)
+		real_closefrom(lowfd);
+	else
+		syscall(SYS_close_range, lowfd < 0 ? 0 : lowfd, ~0U, 0);
 }
 
 /* Copies oldfd's entry to newfd (after a dup of ours succeeded). */

@@ -113,6 +113,8 @@ static int before_read(int fd, int flags)
 	    real_recv(fd, &byte, 1, MSG_PEEK) < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return -1; /* a handler, or SO_RCVTIMEO passed */
+		if (errno == ENOTSOCK)
+			return 0; /* closed behind our back: not ours now */
 		err =
 		    errno; /* taken by the peek: the read's unless the mark's */
 	}

@@ -31,7 +31,8 @@
 #      option values, SO_RCVTIMEO and SO_SNDTIMEO kept across listen()
 #      and connect(), accept() timing out, connect() again after a
 #      refusal, shutdown() of a listener, readv() and writev() of 1025
-#      iovecs on a connection and a UDP socket, a UDP socket's FIONREAD
+#      iovecs on a connection and a UDP socket, a pipe in the place of a
+#      connection closed by close_range(), a UDP socket's FIONREAD
 #      when empty, sends of 0 and 65508 bytes, shutdown()...) are the
 #      kernel's; a blocking recv() that a handler with SA_RESTART
 #      interrupted goes on waiting, as the kernel's (the handler runs

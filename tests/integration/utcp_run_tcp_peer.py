@@ -461,6 +461,15 @@ def semantics(addr, port):
     try_("writev 1025", lambda: os.writev(c.fileno(), [b"x"] * 1025))
     try_("readv 1025", lambda: os.readv(c.fileno(), [bytearray(1)] * 1025))
     c.close()
+    d = socket.create_connection((addr, int(port)))
+    fd = d.detach()
+    os.closerange(fd, fd + 1)  # close_range(), not close()
+    r, w = os.pipe()  # in its place, most likely
+    os.write(w, b"p")
+    try_("read of a pipe in a closed connection's place",
+         lambda: os.read(r, 1))
+    os.close(r)
+    os.close(w)
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.connect((addr, int(port)))
     try_("udp writev 1025", lambda: os.writev(u.fileno(), [b"x"] * 1025))
