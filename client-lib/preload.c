@@ -57,7 +57,8 @@
  * or a blocking system call: libutcp's own socket(), connect() and close() come
  * back through this layer (they are AF_UNIX or not in the table, so they pass
  * through), and a blocking connect() or accept() in one thread must not stop
- * another's. close() and dup2() onto a descriptor remove its entry;
+ * another's. close(), close_range(), closefrom() and dup2() onto a
+ * descriptor remove its entry;
  * dup/dup2/dup3 copy it.
  *
  * Initialisation (the C library's functions found with dlsym, the
@@ -117,12 +118,14 @@
  * end of the stream, so it must be looked for before the read, as
  * utcp_tcp_recv() does: read, readv, recv, recvfrom, recvmsg (and the
  * fortified __read_chk, __recv_chk, __recvfrom_chk) on a connection's
- * descriptor first wait in poll() unless the descriptor is O_NONBLOCK
- * or the call MSG_DONTWAIT, then ask sockatmark(): at the mark, they
+ * descriptor first wait in a blocking peek of one byte (the kernel's
+ * wait, so SO_RCVTIMEO and SA_RESTART are Linux's; a poll() is never
+ * restarted) unless the descriptor is O_NONBLOCK or the call
+ * MSG_DONTWAIT, then ask sockatmark(): at the mark, they
  * fail with the error (utcp_tcp_error) once, and return 0 after, as a
  * kernel socket does. A lock-free mark per descriptor says which are
  * connections, so other descriptors' reads pay one load; a
- * connection's read pays an fcntl, a poll (blocking) and an ioctl. A
+ * connection's read pays an fcntl, a peek (blocking) and an ioctl. A
  * non-blocking read can still race the byte: it arrives between
  * sockatmark() and the read, which then sees the end of the stream
  * (a daemon that kept its end open until the byte was read would close
@@ -224,7 +227,8 @@
  * SO_RCVLOWAT belong to the descriptor: they are the real socket's
  * (the placeholder's, carried to the daemon's descriptor when it
  * replaces it; a listener's, given to the connections it accepts, and
- * accept() waits at most SO_RCVTIMEO, as does the poll() before a
+ * accept() waits at most SO_RCVTIMEO (without one, in a peek at the
+ * listener, so that SA_RESTART is Linux's), as does the peek before a
  * blocking read of a connection, above, which then fails with EAGAIN). close()
  * of the last descriptor of a connection with SO_LINGER on and a time waits in
  * utcp_tcp_close() until the data and the FIN are acknowledged or the
@@ -243,6 +247,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/close_range.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -259,6 +264,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -796,6 +802,8 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	int64_t deadline;
 	int cfd, fl, wait;
+	bool polling = false;
+	char byte;
 
 	if (!table_lookup(fd, &s))
 		return real_accept4(fd, addr, len, flags);
@@ -816,8 +824,22 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len,
 		wait = ms_until(deadline);
 		if (wait == 0)
 			return fail_with(EAGAIN); /* SO_RCVTIMEO passed */
+		/* without a time, the kernel's wait (a peek), as Linux's:
+		 * a handler with SA_RESTART does not end it, where poll()
+		 * would fail with EINTR; the end of the listener's stream or
+		 * an error goes on to poll(), which does not take them */
+		if (wait < 0 && !polling) {
+			ssize_t n = recv(fd, &byte, 1, MSG_PEEK);
+
+			if (n > 0)
+				continue; /* a connection, or taken by another
+					   */
+			if (n < 0 && errno == EINTR)
+				return -1;
+			polling = true;
+		}
 		if (poll(&pfd, 1, wait) < 0)
-			return -1; /* EINTR, as accept's */
+			return -1; /* EINTR, as accept's with SO_RCVTIMEO */
 	}
 	if (cfd == -ECONNRESET)
 		return fail_with(ENETDOWN); /* the daemon closed the listener */
@@ -1506,6 +1528,55 @@ int close(int fd)
 		return real_close(fd);
 	linger_close(fd, s.id);
 	return 0;
+}
+
+/* Forgets the entries of descriptors first to last, under one lock. */
+static void table_forget_range(unsigned first, unsigned last)
+{
+	unsigned fd;
+
+	if (first >= PRELOAD_FDS_MAX)
+		return;
+	if (last >= PRELOAD_FDS_MAX)
+		last = PRELOAD_FDS_MAX - 1;
+	pthread_mutex_lock(&table_lock);
+	for (fd = first; fd <= last; fd++) {
+		if (!table[fd])
+			continue;
+		free(table[fd]);
+		table[fd] = NULL;
+		atomic_store_explicit(&fd_mark[fd], 0, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* close_range() and closefrom() close descriptors without close(): the
+ * entries in the range are forgotten first, as close()'s (a number
+ * reused for a pipe must not stay a connection). SO_LINGER is not
+ * waited for. close_range() with CLOSE_RANGE_CLOEXEC closes nothing;
+ * its EINVAL cases forget nothing. */
+int close_range(unsigned first, unsigned last, int flags)
+{
+	PRELOAD_READY();
+	if (first <= last &&
+	    !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
+	    !(flags & CLOSE_RANGE_CLOEXEC))
+		table_forget_range(first, last);
+	return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+void closefrom(int lowfd)
+{
+	static void (*real_closefrom)(int);
+
+	PRELOAD_READY();
+	if (!real_closefrom)
+		real_closefrom = next_symbol("closefrom");
+	table_forget_range(lowfd < 0 ? 0 : (unsigned)lowfd, UINT_MAX);
+	if (real_closefrom)
+		real_closefrom(lowfd);
+	else
+		syscall(SYS_close_range, lowfd < 0 ? 0 : lowfd, ~0U, 0);
 }
 
 /* Copies oldfd's entry to newfd (after a dup of ours succeeded). */

@@ -16,7 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -91,32 +91,40 @@ static int take_tcp_error(int fd)
 /*
  * Before a read of a connection: waits for something to read unless
  * the read would not wait (O_NONBLOCK, MSG_DONTWAIT), then, when the
- * connection's error is next, takes it. Returns 0 (go on and read) or
- * -1 with errno: the connection's error, or poll()'s (EINTR).
+ * connection's error is next, takes it. The wait is a blocking peek of
+ * one byte, in the kernel as the read's own would be: SO_RCVTIMEO
+ * (EAGAIN) and a signal handler's SA_RESTART (the wait goes on) or its
+ * absence (EINTR) are Linux's (a poll() would fail with EINTR after any
+ * handler). The peek returns at the urgent byte or at the end of the
+ * stream that follows it, without taking either. Returns 0 (go on and
+ * read) or -1 with errno: the connection's error, or the peek's.
  */
 static int before_read(int fd, int flags)
 {
 	/* utcp_tcp_error() reads too (MSG_OOB): not into here again */
 	static __thread bool inside;
-	struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLPRI};
-	int fl, err;
+	int fl, taken, err = 0;
+	char byte;
 
 	if (inside || (flags & MSG_OOB))
 		return 0;
 	fl = fcntl(fd, F_GETFL);
-	if (fl >= 0 && !(fl & O_NONBLOCK) && !(flags & MSG_DONTWAIT)) {
-		int n = poll(&pfd, 1, rcvtimeo_ms(fd));
-
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			return fail_with(EAGAIN); /* SO_RCVTIMEO passed */
+	if (fl >= 0 && !(fl & O_NONBLOCK) && !(flags & MSG_DONTWAIT) &&
+	    real_recv(fd, &byte, 1, MSG_PEEK) < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return -1; /* a handler, or SO_RCVTIMEO passed */
+		if (errno == ENOTSOCK)
+			return 0; /* closed behind our back: not ours now */
+		err =
+		    errno; /* taken by the peek: the read's unless the mark's */
 	}
 	if (sockatmark(fd) != 1)
-		return 0;
+		return err ? fail_with(err) : 0;
 	inside = true;
-	err = take_tcp_error(fd);
+	taken = take_tcp_error(fd);
 	inside = false;
+	if (taken)
+		err = taken;
 	return err ? fail_with(err) : 0;
 }
 
@@ -184,12 +192,15 @@ ssize_t read(int fd, void *buf, size_t len)
 	return real_read(fd, buf, len);
 }
 
+/* readv() and writev() of more than IOV_MAX iovecs fail with EINVAL
+ * before anything else (where sendmsg() and recvmsg() give EMSGSIZE):
+ * those and a negative count go to the C library's. */
 ssize_t readv(int fd, const struct iovec *iov, int n)
 {
 	PRELOAD_READY();
-	unsigned mark = fd_mark_of(fd);
+	unsigned mark = n >= 0 && n <= IOV_MAX ? fd_mark_of(fd) : 0;
 
-	if ((mark & FD_MARK_UDP) && n >= 0)
+	if (mark & FD_MARK_UDP)
 		return udp_recvmsg(fd, iov, (size_t)n, 0, NULL, NULL, NULL);
 	if ((mark & FD_MARK_TCP) && n > 0 && before_read(fd, 0) < 0)
 		return -1;
@@ -321,12 +332,12 @@ ssize_t write(int fd, const void *buf, size_t len)
 ssize_t writev(int fd, const struct iovec *iov, int n)
 {
 	PRELOAD_READY();
-	unsigned mark = fd_mark_of(fd);
+	unsigned mark = n >= 0 && n <= IOV_MAX ? fd_mark_of(fd) : 0;
 	struct msghdr msg = {.msg_iov = (struct iovec *)iov};
 
-	if ((mark & FD_MARK_UDP) && n >= 0)
+	if (mark & FD_MARK_UDP)
 		return udp_sendmsg(fd, iov, (size_t)n, 0, NULL, 0);
-	if ((mark & FD_MARK_TCP) && n >= 0) {
+	if (mark & FD_MARK_TCP) {
 		msg.msg_iovlen = (size_t)n;
 		return tcp_written(fd, real_sendmsg(fd, &msg, MSG_NOSIGNAL), 0);
 	}

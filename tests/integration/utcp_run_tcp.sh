@@ -30,7 +30,13 @@
 #      listener, shutdown before connect, accept on a connection, default
 #      option values, SO_RCVTIMEO and SO_SNDTIMEO kept across listen()
 #      and connect(), accept() timing out, connect() again after a
-#      refusal, shutdown() of a listener...) are the kernel's.
+#      refusal, shutdown() of a listener, readv() and writev() of 1025
+#      iovecs on a connection and a UDP socket, a pipe in the place of a
+#      connection closed by close_range(), a UDP socket's FIONREAD
+#      when empty, sends of 0 and 65508 bytes, shutdown()...) are the
+#      kernel's; a blocking recv() that a handler with SA_RESTART
+#      interrupted goes on waiting, as the kernel's (the handler runs
+#      once it returned the data), and so does a blocking accept().
 #   7. loopback and IPv6 are the kernel's by default (a TCP exchange on
 #      127.0.0.1 in the application's namespace, an AF_INET6 socket); with
 #      --loopback=fail and --ipv6=fail they are refused (EADDRNOTAVAIL,
@@ -165,6 +171,42 @@ out=$(peer semantics "$KERNEL_IP" "$ECHO" 2>&1) || fail "semantics: status $?: $
 want=$(kernel semantics "$KERNEL_IP" "$ECHO" 2>&1) || fail "semantics on the kernel: $want"
 [[ $out == "$want" ]] || fail "semantics differ from the kernel's:
 $(diff <(echo "$want") <(echo "$out"))"
+
+say "6b. a blocking recv() and accept() interrupted by a handler with SA_RESTART goes on, as the kernel's"
+out=$(peer restart "$KERNEL_IP" "$ECHO" 2>&1) || fail "restart: status $?: $out"
+want=$(kernel restart "$KERNEL_IP" "$ECHO" 2>&1) || fail "restart on the kernel: $want"
+[[ $want == $'handler ran after the data\nrecv b\'RESTART\\n\'' ]] ||
+	fail "restart on the kernel: ${want//$'\n'/ }"
+[[ $out == "$want" ]] || fail "restart: ${out//$'\n'/ }, want ${want//$'\n'/ }"
+
+# restartaccept HOW IP NAME: the peer's restartaccept, run by HOW (peer,
+# or kernel_bg for the kernel's), its listener connected to on IP once
+# it says so; what it printed is in $TMP/NAME.out.
+restartaccept() {
+	local how=$1 ip=$2 name=$3 pid port
+	"$how" restartaccept "$TMP/$name.port" >"$TMP/$name.out" 2>&1 &
+	pid=$!
+	STARTED_PIDS+=("$pid")
+	wait_for test -s "$TMP/$name.port.go" || fail "$name did not start: $(cat "$TMP/$name.out")"
+	port=$(cat "$TMP/$name.port")
+	nsx "$PYTHON" -c "
+import socket
+socket.create_connection(('$ip', $port)).sendall(b'in')" || fail "$name: no connection"
+	wait "$pid" || fail "$name: status $?: $(cat "$TMP/$name.out")"
+}
+
+# kernel_bg ARGS...: the peer script on kernel sockets, for restartaccept.
+kernel_bg() {
+	ip netns exec "$NS" "$PYTHON" "$PEER" "$@"
+}
+
+restartaccept kernel_bg "$KERNEL_IP" kaccept
+want=$(cat "$TMP/kaccept.out")
+[[ $want == $'handler ran after the connection\naccepted b\'in\'' ]] ||
+	fail "restartaccept on the kernel: ${want//$'\n'/ }"
+restartaccept peer "$DAEMON_IP" uaccept
+out=$(cat "$TMP/uaccept.out")
+[[ $out == "$want" ]] || fail "restartaccept: ${out//$'\n'/ }, want ${want//$'\n'/ }"
 
 say "7. loopback and IPv6 go to the kernel, or fail when asked to"
 out=$(peer families 2>"$TMP/families.err") || fail "families: status $?: $out"

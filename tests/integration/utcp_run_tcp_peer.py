@@ -369,6 +369,13 @@ def names(addr):
         print("gethostbyaddr herror", e.errno)
 
 
+def fionread(s):
+    import fcntl
+    import termios
+    return struct.unpack("i", fcntl.ioctl(s.fileno(), termios.FIONREAD,
+                                          struct.pack("i", -1)))[0]
+
+
 def semantics(addr, port):
     s = socket.socket()
     try_("getsockname fresh", lambda: s.getsockname())
@@ -451,7 +458,114 @@ def semantics(addr, port):
     try_("shutdown write", lambda: c.shutdown(socket.SHUT_WR))
     try_("read after", lambda: c.recv(10))
     try_("getpeername after", lambda: c.getpeername()[1] == int(port))
+    try_("writev 1025", lambda: os.writev(c.fileno(), [b"x"] * 1025))
+    try_("readv 1025", lambda: os.readv(c.fileno(), [bytearray(1)] * 1025))
     c.close()
+    d = socket.create_connection((addr, int(port)))
+    fd = d.detach()
+    os.closerange(fd, fd + 1)  # close_range(), not close()
+    r, w = os.pipe()  # in its place, most likely
+    os.write(w, b"p")
+    try_("read of a pipe in a closed connection's place",
+         lambda: os.read(r, 1))
+    os.close(r)
+    os.close(w)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.connect((addr, int(port)))
+    try_("udp writev 1025", lambda: os.writev(u.fileno(), [b"x"] * 1025))
+    try_("udp readv 1025", lambda: os.readv(u.fileno(),
+                                            [bytearray(1)] * 1025))
+    try_("udp FIONREAD empty", lambda: fionread(u))
+    try_("udp recv DONTWAIT", lambda: u.recv(10, socket.MSG_DONTWAIT))
+    try_("udp send 0", lambda: u.send(b""))
+    try_("udp send 65508", lambda: u.send(b"x" * 65508))
+    try_("udp shutdown RD", lambda: u.shutdown(socket.SHUT_RD))
+    try_("udp recv after shutdown", lambda: u.recv(10))
+    u.close()
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try_("udp fresh shutdown", lambda: u.shutdown(socket.SHUT_RDWR))
+    try_("udp fresh send", lambda: u.send(b"x"))
+    try_("udp fresh FIONREAD", lambda: fionread(u))
+    try_("udp fresh getpeername", lambda: u.getpeername())
+    u.close()
+
+
+def blocked(tid):
+    """Waits (at most 10 s) until thread tid is in a system call that
+    waits (x86_64's read, poll, accept, recvfrom, ppoll, accept4)."""
+    for _ in range(1000):
+        with open(f"/proc/self/task/{tid}/syscall") as f:
+            if f.read().split()[0] in ("0", "7", "43", "45", "271", "288"):
+                return
+        time.sleep(0.01)
+    raise SystemExit("the main thread never waited")
+
+
+def restart(addr, port):
+    """A blocking recv() interrupted by a handler with SA_RESTART and no
+    SO_RCVTIMEO goes on waiting (signal(7)): Python runs the handler
+    only once the recv() returned, after the data was sent."""
+    import signal
+    import threading
+    c = socket.create_connection((addr, int(port)))
+    sent = []
+    ran = threading.Event()
+
+    def handler(sig, frame):
+        print(f"handler ran {'after' if sent else 'before'} the data")
+        ran.set()
+
+    signal.signal(signal.SIGUSR1, handler)
+    signal.siginterrupt(signal.SIGUSR1, False)
+    main = threading.get_native_id()
+
+    def poke():
+        blocked(main)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+        ran.wait(0.5)  # a handler run now ran in the middle of the recv()
+        sent.append(True)
+        c.sendall(b"restart\n")
+
+    t = threading.Thread(target=poke)
+    t.start()
+    print(f"recv {c.recv(100)}")
+    t.join()
+    ran.wait(10)
+
+
+def restartaccept(portfile):
+    """As restart, for accept(): the handler runs once accept() returned,
+    after portfile + ".go" was written, which has the test connect."""
+    import signal
+    import threading
+    s = socket.socket()
+    s.bind(("0.0.0.0", 0))
+    s.listen(1)
+    sent = []
+    ran = threading.Event()
+
+    def handler(sig, frame):
+        print(f"handler ran {'after' if sent else 'before'} the connection")
+        ran.set()
+
+    signal.signal(signal.SIGUSR1, handler)
+    signal.siginterrupt(signal.SIGUSR1, False)
+    main = threading.get_native_id()
+
+    def poke():
+        blocked(main)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+        ran.wait(0.5)  # a handler run now ran in the middle of accept()
+        sent.append(True)
+        write_port(portfile + ".go", 1)
+
+    t = threading.Thread(target=poke)
+    t.start()
+    write_port(portfile, s.getsockname()[1])
+    c, _ = s.accept()
+    print(f"accepted {c.recv(100)}")
+    t.join()
+    ran.wait(10)
 
 
 def families():
@@ -490,5 +604,6 @@ if __name__ == "__main__":
      "linger": linger, "lingerwait": lingerwait, "lingerreset": lingerreset,
      "epollclient": epollclient, "epollserver": epollserver,
      "udpecho": udpecho, "epolludp": epolludp,
-     "names": names, "semantics": semantics,
+     "names": names, "semantics": semantics, "restart": restart,
+     "restartaccept": restartaccept,
      "families": families}[cmd](*args)
