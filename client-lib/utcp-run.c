@@ -161,6 +161,18 @@ static bool find_preload(char *path)
 	return access(path, R_OK) == 0;
 }
 
+/* --NAME=kernel|fail: puts the choice in the environment variable env.
+ * Returns false (said on stderr) for any other value. */
+static bool set_mode(const char *name, const char *env, const char *value)
+{
+	if (strcmp(value, "kernel") != 0 && strcmp(value, "fail") != 0) {
+		fprintf(stderr, "utcp-run: --%s is kernel or fail\n", name);
+		return false;
+	}
+	setenv(env, value, 1);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -181,22 +193,12 @@ int main(int argc, char **argv)
 			setenv("UTCPD_SOCKET", optarg, 1);
 			break;
 		case '6':
-			if (strcmp(optarg, "kernel") != 0 &&
-			    strcmp(optarg, "fail") != 0) {
-				fprintf(stderr, "utcp-run: --ipv6 is kernel "
-						"or fail\n");
+			if (!set_mode("ipv6", "UTCP_RUN_IPV6", optarg))
 				return 2;
-			}
-			setenv("UTCP_RUN_IPV6", optarg, 1);
 			break;
 		case 'l':
-			if (strcmp(optarg, "kernel") != 0 &&
-			    strcmp(optarg, "fail") != 0) {
-				fprintf(stderr, "utcp-run: --loopback is "
-						"kernel or fail\n");
+			if (!set_mode("loopback", "UTCP_RUN_LOOPBACK", optarg))
 				return 2;
-			}
-			setenv("UTCP_RUN_LOOPBACK", optarg, 1);
 			break;
 		case 'h':
 			usage(stdout);

@@ -81,27 +81,41 @@ if ((${#hosts[@]} > 0)); then
 		fail "http.server did not log two GETs: $(cat "$TMP/httpd.log")"
 fi
 
-say "2. utcp-run python3: a blocking client, then a blocking server"
-start_ns_bg "$PYTHON" "$PEER" server "$TMP/kernel.port"
-wait_for test -s "$TMP/kernel.port" || fail "the kernel's python server did not start"
-port=$(cat "$TMP/kernel.port")
-out=$(app "$PYTHON" "$PEER" client "$KERNEL_IP" "$port" hello) ||
-	fail "the client under utcp-run: status $?: $out"
-[[ $out == HELLO ]] || fail "the client under utcp-run got '$out', want HELLO"
-wait "$BG_PID" || fail "the kernel's python server exited with status $?"
+# app_client WHAT MODE TEXT WANT: the peer's MODE client under utcp-run
+# sends TEXT to the kernel's python server and must get WANT back.
+app_client() {
+	local what=$1 mode=$2 text=$3 want=$4 out
+	rm -f "$TMP/kernel-$mode.port"
+	start_ns_bg "$PYTHON" "$PEER" server "$TMP/kernel-$mode.port"
+	wait_for test -s "$TMP/kernel-$mode.port" || fail "the kernel's python server did not start"
+	out=$(app "$PYTHON" "$PEER" "$mode" "$KERNEL_IP" "$(cat "$TMP/kernel-$mode.port")" "$text" 2>&1) ||
+		fail "$what: status $?: $out"
+	[[ $out == "$want" ]] || fail "$what got '$out', want $want"
+	wait "$BG_PID" || fail "the kernel's python server exited with status $?"
+}
 
-app "$PYTHON" "$PEER" server "$TMP/app.port" >"$TMP/app.out" 2>&1 &
-srv=$!
-STARTED_PIDS+=("$srv")
-wait_for test -s "$TMP/app.port" || fail "the server under utcp-run did not start: $(cat "$TMP/app.out")"
-port=$(cat "$TMP/app.port")
-wait_for utcp_listening "$port" || fail "utcpd has no listener on $port"
-out=$(nsx "$PYTHON" "$PEER" client "$DAEMON_IP" "$port" there) ||
-	fail "the kernel client: status $?: $out"
-[[ $out == THERE ]] || fail "the kernel client got '$out', want THERE"
-wait "$srv" || fail "the server under utcp-run exited with status $?: $(cat "$TMP/app.out")"
-[[ $(cat "$TMP/app.out") == "served $KERNEL_IP" ]] ||
-	fail "the server under utcp-run said: $(cat "$TMP/app.out")"
+# app_server WHAT MODE TEXT WANT: the peer's MODE server under utcp-run
+# answers the kernel's python client sending TEXT with WANT, and says it
+# served the kernel's address.
+app_server() {
+	local what=$1 mode=$2 text=$3 want=$4 out srv port
+	app "$PYTHON" "$PEER" "$mode" "$TMP/$mode.port" >"$TMP/$mode.out" 2>&1 &
+	srv=$!
+	STARTED_PIDS+=("$srv")
+	wait_for test -s "$TMP/$mode.port" || fail "$what did not start: $(cat "$TMP/$mode.out")"
+	port=$(cat "$TMP/$mode.port")
+	wait_for utcp_listening "$port" || fail "utcpd has no listener on $port"
+	out=$(nsx "$PYTHON" "$PEER" client "$DAEMON_IP" "$port" "$text") ||
+		fail "the kernel client of $what: status $?: $out"
+	[[ $out == "$want" ]] || fail "the kernel client of $what got '$out', want $want"
+	wait "$srv" || fail "$what exited with status $?: $(cat "$TMP/$mode.out")"
+	[[ $(cat "$TMP/$mode.out") == "served $KERNEL_IP" ]] ||
+		fail "$what said: $(cat "$TMP/$mode.out")"
+}
+
+say "2. utcp-run python3: a blocking client, then a blocking server"
+app_client "the client under utcp-run" client hello HELLO
+app_server "the server under utcp-run" server there THERE
 
 say "   a listener shared by a forked child: each accepts one connection"
 app "$PYTHON" "$PEER" forkserver "$TMP/fork.port" >"$TMP/fork.out" 2>&1 &
@@ -120,40 +134,12 @@ wait "$srv" || fail "the forking server exited with status $?: $(cat "$TMP/fork.
 	fail "the forking server's answers came from: $answers"
 
 say "   asyncio: a client, then a server"
-start_ns_bg "$PYTHON" "$PEER" server "$TMP/kernel2.port"
-wait_for test -s "$TMP/kernel2.port" || fail "the kernel's python server did not start"
-out=$(app "$PYTHON" "$PEER" aclient "$KERNEL_IP" "$(cat "$TMP/kernel2.port")" async) ||
-	fail "the asyncio client under utcp-run: status $?: $out"
-[[ $out == ASYNC ]] || fail "the asyncio client under utcp-run got '$out', want ASYNC"
-wait "$BG_PID" || fail "the kernel's python server exited with status $?"
-app "$PYTHON" "$PEER" aserver "$TMP/aserver.port" >"$TMP/aserver.out" 2>&1 &
-srv=$!
-STARTED_PIDS+=("$srv")
-wait_for test -s "$TMP/aserver.port" || fail "the asyncio server did not start: $(cat "$TMP/aserver.out")"
-out=$(nsx "$PYTHON" "$PEER" client "$DAEMON_IP" "$(cat "$TMP/aserver.port")" loop) ||
-	fail "the kernel client of the asyncio server: status $?: $out"
-[[ $out == LOOP ]] || fail "the kernel client of the asyncio server got '$out', want LOOP"
-wait "$srv" || fail "the asyncio server exited with status $?: $(cat "$TMP/aserver.out")"
-[[ $(cat "$TMP/aserver.out") == "served $KERNEL_IP" ]] ||
-	fail "the asyncio server said: $(cat "$TMP/aserver.out")"
+app_client "the asyncio client under utcp-run" aclient async ASYNC
+app_server "the asyncio server" aserver loop LOOP
 
 say "   sockets inherited across exec: a connection, then a listener"
-start_ns_bg "$PYTHON" "$PEER" server "$TMP/kernel3.port"
-wait_for test -s "$TMP/kernel3.port" || fail "the kernel's python server did not start"
-out=$(app "$PYTHON" "$PEER" execclient "$KERNEL_IP" "$(cat "$TMP/kernel3.port")" exec 2>&1) ||
-	fail "the client that executes itself: status $?: $out"
-[[ $out == EXEC ]] || fail "the client that executes itself got '$out', want EXEC"
-wait "$BG_PID" || fail "the kernel's python server exited with status $?"
-app "$PYTHON" "$PEER" execserver "$TMP/execserver.port" >"$TMP/execserver.out" 2>&1 &
-srv=$!
-STARTED_PIDS+=("$srv")
-wait_for test -s "$TMP/execserver.port" || fail "the exec server did not start: $(cat "$TMP/execserver.out")"
-out=$(nsx "$PYTHON" "$PEER" client "$DAEMON_IP" "$(cat "$TMP/execserver.port")" inherit) ||
-	fail "the kernel client of the exec server: status $?: $out"
-[[ $out == INHERIT ]] || fail "the kernel client of the exec server got '$out', want INHERIT"
-wait "$srv" || fail "the exec server exited with status $?: $(cat "$TMP/execserver.out")"
-[[ $(cat "$TMP/execserver.out") == "served $KERNEL_IP" ]] ||
-	fail "the exec server said: $(cat "$TMP/execserver.out")"
+app_client "the client that executes itself" execclient exec EXEC
+app_server "the exec server" execserver inherit INHERIT
 
 say "3. utcp-run python3: non-blocking connect to a closed port, an unreachable one; a reset; options"
 out=$(app "$PYTHON" "$PEER" refused "$KERNEL_IP" 9) || fail "refused: status $?: $out"
