@@ -1305,8 +1305,7 @@ static int give_bytes(const void *v, size_t n, void *val, socklen_t *len)
 	return 0;
 }
 
-/* Gives an int option value as the kernel does. */
-static int give_int(int v, void *val, socklen_t *len)
+int give_int(int v, void *val, socklen_t *len)
 {
 	return give_bytes(&v, sizeof(v), val, len);
 }

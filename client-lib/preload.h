@@ -163,6 +163,10 @@ int open_errno(int err);
 /* fd's SO_RCVTIMEO in ms (rounded up, at most INT_MAX), or -1 when it
  * has none: poll()'s timeout for a blocking call on it. */
 int rcvtimeo_ms(int fd);
+/* Gives an int option value as the kernel's getsockopt() does: at most
+ * *len bytes of it, *len set to what was copied. Returns 0, or -1 with
+ * errno EFAULT or EINVAL (a negative length). */
+int give_int(int v, void *val, socklen_t *len);
 /* Returns -1 with errno set to err. */
 int fail_with(int err);
 /* Whether a is in 127.0.0.0/8. */

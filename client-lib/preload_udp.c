@@ -830,17 +830,6 @@ out:
 	return err ? fail_with(err) : 0;
 }
 
-/* Gives an int option value as the kernel does (truncated to *len). */
-static int give_value(int v, void *val, socklen_t *len)
-{
-	if (!val || !len)
-		return fail_with(EFAULT);
-	if (*len > sizeof(int))
-		*len = sizeof(int);
-	memcpy(val, &v, *len);
-	return 0;
-}
-
 int udp_getsockopt(int fd, struct usock *s, int level, int name, void *val,
 		   socklen_t *len)
 {
@@ -856,38 +845,38 @@ int udp_getsockopt(int fd, struct usock *s, int level, int name, void *val,
 			    s->state == USOCK_UDP ? take_entry_error(fd, s) : 0;
 			if (!err && s->state == USOCK_UDP)
 				err = take_channel_error(fd);
-			return give_value(err, val, len);
+			return give_int(err, val, len);
 		case SO_TYPE:
-			return give_value(SOCK_DGRAM, val, len);
+			return give_int(SOCK_DGRAM, val, len);
 		case SO_DOMAIN:
-			return give_value(AF_INET, val, len);
+			return give_int(AF_INET, val, len);
 		case SO_PROTOCOL:
-			return give_value(IPPROTO_UDP, val, len);
+			return give_int(IPPROTO_UDP, val, len);
 		case SO_ACCEPTCONN:
-			return give_value(0, val, len);
+			return give_int(0, val, len);
 		case SO_REUSEADDR:
-			return give_value(s->reuseaddr, val, len);
+			return give_int(s->reuseaddr, val, len);
 		case SO_REUSEPORT:
-			return give_value(s->reuseport, val, len);
+			return give_int(s->reuseport, val, len);
 		case SO_BROADCAST:
-			return give_value(s->broadcast, val, len);
+			return give_int(s->broadcast, val, len);
 		case SO_RCVBUF:
-			return give_value(
-			    s->rcvbuf ? s->rcvbuf : UDP_BUF_DEFAULT, val, len);
+			return give_int(s->rcvbuf ? s->rcvbuf : UDP_BUF_DEFAULT,
+					val, len);
 		case SO_SNDBUF:
-			return give_value(
-			    s->sndbuf ? s->sndbuf : UDP_BUF_DEFAULT, val, len);
+			return give_int(s->sndbuf ? s->sndbuf : UDP_BUF_DEFAULT,
+					val, len);
 		}
 	} else if (level == IPPROTO_IP && name == IP_TOS) {
-		return give_value(
+		return give_int(
 		    s->udp_opts.set & UTCP_UDP_OPT_TOS ? s->udp_opts.tos : 0,
 		    val, len);
 	} else if (level == IPPROTO_IP && name == IP_TTL) {
-		return give_value(s->udp_opts.set & UTCP_UDP_OPT_TTL &&
-					  s->udp_opts.ttl
-				      ? s->udp_opts.ttl
-				      : UDP_TTL_DEFAULT,
-				  val, len);
+		return give_int(s->udp_opts.set & UTCP_UDP_OPT_TTL &&
+					s->udp_opts.ttl
+				    ? s->udp_opts.ttl
+				    : UDP_TTL_DEFAULT,
+				val, len);
 	}
 	return fail_with(ENOPROTOOPT);
 }
