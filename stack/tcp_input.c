@@ -277,7 +277,7 @@ static void tcp_ack_new_data(struct stack *s, uint64_t now, struct tcp_conn *c,
 			tcp_rack_recovery_done(c);
 		} else if (!c->sack_ok) {
 			/* RFC 6582 step 4: partial acknowledgement, resend
-			 * the next segment, deflate. */
+			 * the next segment, deflate (PRR sets cwnd after). */
 			TCP_RULE(s, recovery_partial_ack);
 			tcp_retransmit_one(s, now, c);
 			if (!s->lim.tcp_prr) {

@@ -115,6 +115,118 @@ START_TEST(test_prr_proportional_rounds_up)
 }
 END_TEST
 
+/* Without SACK (NewReno's path): a window of 40 segments, the first
+ * lost; each of the others, and each new one sent meanwhile, draws a
+ * duplicate ACK. Fills sent[d] with the new segments A sent on the d-th
+ * duplicate (the third also draws the retransmission, in both cases). */
+#define PRR_W	 40
+#define PRR_DUPS 30
+static void prr_dupacks_without_sack(bool prr, int sent[PRR_DUPS + 1])
+{
+	struct pair p;
+	struct stack_limits lim;
+	int ca, cb, l, n, next = 1, ndup = 0;
+	struct pkt *segs[PRR_W + PRR_DUPS], *out[8];
+	static uint8_t blob[(PRR_W + PRR_DUPS) * 1448];
+	struct tcp_conn *a;
+	uint32_t mss;
+
+	stack_limits_default(&lim);
+	lim.tcp_cubic = false;
+	lim.tcp_prr = prr;
+	t_pair_lim(&p, &lim);
+	t_connect(&p, &ca, &cb, &l);
+	a = tcp_conn_get(p.a, ca);
+	a->sack_ok = false;
+	mss = tcp_payload_max(a);
+	/* One exchange each way first, so that B's window has settled and
+	 * its ACKs to out-of-order data count as duplicates. */
+	t_send_all(p.a, p.now, ca, blob, mss);
+	p.now += 5 * MS;
+	ck_assert_int_eq(t_move(&p, p.a, p.b), 1);
+	t_send_all(p.b, p.now, cb, blob, 100);
+	p.now += 5 * MS;
+	ck_assert_int_ge(t_move(&p, p.b, p.a), 1);
+	while (t_tick(&p, 100 * MS) && !a->t_rexmt)
+		if (tcp_conn_get(p.b, cb)->snd_una ==
+		    tcp_conn_get(p.b, cb)->snd_max)
+			break;
+	ck_assert_uint_eq(a->snd_una, a->snd_max);
+	a->cwnd = PRR_W * mss; /* as if grown */
+	t_send_all(p.a, p.now, ca, blob, sizeof(blob));
+	n = t_hold(p.a, segs, PRR_W);
+	ck_assert_int_eq(n, PRR_W);
+	p.now += 5 * MS;
+	stack_pkt_free(p.a, segs[0]); /* lost */
+	while (ndup < PRR_DUPS && next < n) {
+		int m;
+
+		t_deliver(&p, p.a, p.b, segs[next++]);
+		ck_assert_int_eq(t_move(&p, p.b, p.a), 1);
+		ck_assert_uint_eq(a->dupacks, (uint32_t)++ndup);
+		m = t_hold(p.a, out, 8);
+		sent[ndup] = 0;
+		for (int j = 0; j < m; j++) {
+			struct tcp_seg seg;
+
+			t_parse(out[j], &seg);
+			if (seg.seq == a->snd_una) {
+				ck_assert_int_eq(ndup, 3); /* the resend */
+				stack_pkt_free(p.a, out[j]);
+				continue;
+			}
+			ck_assert_uint_eq(seg.len, mss);
+			sent[ndup]++;
+			segs[n++] = out[j]; /* it arrives too, in turn */
+		}
+	}
+	while (n > next)
+		stack_pkt_free(p.a, segs[--n]);
+	t_drain(p.a);
+	t_pair_free(&p);
+}
+
+/* RFC 6582's inflation sends nothing new until enough duplicates came
+ * to inflate cwnd (ssthresh + one segment each) past the flight, then
+ * one per duplicate: half a window of silence, then the rest at once
+ * rate. PRR sends from the start of recovery, about one segment every
+ * second duplicate, never two at once. */
+START_TEST(test_prr_without_sack_spreads_the_sends)
+{
+	int with[PRR_DUPS + 1] = {0}, without[PRR_DUPS + 1] = {0};
+	int first_with = 0, first_without = 0, total_with = 0;
+	int total_without = 0;
+
+	prr_dupacks_without_sack(true, with);
+	prr_dupacks_without_sack(false, without);
+	/* Limited transmit: one each for the first two, in both. */
+	ck_assert_int_eq(with[1], 1);
+	ck_assert_int_eq(with[2], 1);
+	ck_assert_int_eq(without[1], 1);
+	ck_assert_int_eq(without[2], 1);
+	for (int d = 3; d <= PRR_DUPS; d++) {
+		ck_assert_int_le(with[d], 1);
+		ck_assert_int_le(without[d], 1);
+		total_with += with[d];
+		total_without += without[d];
+		if (with[d] && !first_with)
+			first_with = d;
+		if (without[d] && !first_without)
+			first_without = d;
+	}
+	/* A flight of 42 (limited transmit's two): ssthresh 21. Inflation
+	 * needs 21 + d > 42: the 22nd duplicate. PRR: ceil(delivered * 21
+	 * / 42) less the resend reaches a segment with the 4th delivered
+	 * since recovery began, the 6th duplicate. */
+	ck_assert_int_eq(first_without, 22);
+	ck_assert_int_eq(first_with, 6);
+	/* By the 30th duplicate, 28 delivered in recovery: PRR sent
+	 * 28 / 2 - 1 new segments, RFC 6582 nine. */
+	ck_assert_int_eq(total_with, 13);
+	ck_assert_int_eq(total_without, 9);
+}
+END_TEST
+
 /* ---- HyStart++ ---- */
 
 struct hs {
@@ -305,6 +417,7 @@ int main(void)
 	tcase_add_test(tc, test_prr_one_loss_in_twenty_sends_every_other_ack);
 	tcase_add_test(tc, test_prr_ssrb_bounds_the_send_after_a_heavy_loss);
 	tcase_add_test(tc, test_prr_proportional_rounds_up);
+	tcase_add_test(tc, test_prr_without_sack_spreads_the_sends);
 	tcase_add_test(tc, test_hystart_delay_increase_at_its_threshold);
 	tcase_add_test(tc, test_hystart_needs_eight_samples);
 	tcase_add_test(tc, test_hystart_css_back_to_slow_start_when_rtt_falls);
