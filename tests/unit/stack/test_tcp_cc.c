@@ -322,6 +322,30 @@ START_TEST(test_hystart_delay_increase_at_its_threshold)
 }
 END_TEST
 
+/* The threshold's bounds: at most 16 ms (RTT 200 ms: not 25), at least
+ * 4 ms (RTT 20 ms: not 2.5). */
+START_TEST(test_hystart_threshold_is_between_4_and_16_ms)
+{
+	struct hs h;
+
+	hs_setup(&h, true);
+	hs_round(&h, 10, 200.0);
+	hs_round(&h, 10, 215.99);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_SS);
+	hs_round(&h, 10, 231.99);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_CSS);
+	hs_free(&h);
+
+	hs_setup(&h, true);
+	hs_round(&h, 10, 20.0);
+	hs_round(&h, 10, 23.99);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_SS);
+	hs_round(&h, 10, 27.99);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_CSS);
+	hs_free(&h);
+}
+END_TEST
+
 /* Fewer than N_RTT_SAMPLE samples in a round decide nothing. */
 START_TEST(test_hystart_needs_eight_samples)
 {
@@ -419,6 +443,7 @@ int main(void)
 	tcase_add_test(tc, test_prr_proportional_rounds_up);
 	tcase_add_test(tc, test_prr_without_sack_spreads_the_sends);
 	tcase_add_test(tc, test_hystart_delay_increase_at_its_threshold);
+	tcase_add_test(tc, test_hystart_threshold_is_between_4_and_16_ms);
 	tcase_add_test(tc, test_hystart_needs_eight_samples);
 	tcase_add_test(tc, test_hystart_css_back_to_slow_start_when_rtt_falls);
 	tcase_add_test(tc, test_hystart_css_rounds_end_slow_start);
