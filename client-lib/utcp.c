@@ -113,6 +113,16 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
+/* Sets O_NONBLOCK on fd, a descriptor the daemon just gave us: its
+ * only status flag, so one F_SETFL without F_GETFL. Returns 0 or a
+ * negative errno. */
+static int set_nonblock(int fd)
+{
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
 static uint32_t take_id(struct utcp *u)
 {
 	uint32_t id = u->next_id++;
@@ -302,7 +312,11 @@ static int exchange_within(struct utcp *u, const void *req, size_t len,
 	}
 	if (err)
 		goto broken;
-	err = recv_packet(u, m, fd, deadline);
+	/* The reply is not there yet (the daemon has not run since):
+	 * wait first, rather than meet EAGAIN and then wait. */
+	err = wait_fd(u->fd, POLLIN, deadline);
+	if (!err)
+		err = recv_packet(u, m, fd, deadline);
 	if (err)
 		goto broken;
 	if (m->type == IPC_T_ERROR) {
@@ -619,12 +633,8 @@ int utcp_udp_open(struct utcp *u, struct in_addr local_addr,
 		ret = reply.status;
 		goto out;
 	}
-	if ((flags & UTCP_NONBLOCK) &&
-	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-		/* closing fd closes the socket in the daemon */
-		ret = -errno;
-		goto out;
-	}
+	if ((flags & UTCP_NONBLOCK) && (ret = set_nonblock(fd)) != 0)
+		goto out; /* closing fd closes the socket in the daemon */
 	if (info) {
 		info->id = reply.sock;
 		info->local_addr.s_addr = htonl(reply.local_addr);
@@ -884,16 +894,6 @@ static int opts_to_ipc(const struct utcp_tcp_opts *in, struct ipc_tcp_opts *out)
 	return 0;
 }
 
-/* Sets O_NONBLOCK on fd. Returns 0 or a negative errno. */
-static int set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -errno;
-	return 0;
-}
-
 /* Sends a TCP_CONNECT or TCP_LISTEN already encoded in buf and takes
  * the reply and its descriptor. Called with the lock held. */
 static int tcp_open_exchange(struct utcp *u, const uint8_t *buf, size_t len,
@@ -998,13 +998,34 @@ out:
  */
 static int tcp_connect_wait(int fd, int64_t deadline)
 {
-	int err = wait_fd(fd, POLLOUT, deadline);
+	/* POLLIN and POLLPRI too: poll() reports only what is asked for
+	 * (and hang-ups), and the urgent byte of a failure comes before
+	 * the end becomes writable. Nothing else is read while the
+	 * connection is being made. */
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT | POLLIN | POLLPRI};
+	int err = 0;
 	uint8_t byte;
 
-	/* Data before an error: the connection was established, and its
-	 * error comes to the reads after that data. */
-	if (err == 0 && (sockatmark(fd) == 1 ||
-			 recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0))
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		int n = poll(&pfd, 1, left < 0 ? 0 : (int)left);
+
+		if (n > 0)
+			break;
+		if (n == 0)
+			err = -ETIMEDOUT;
+		else if (errno != EINTR)
+			err = -errno;
+		if (err)
+			break;
+	}
+	/* Writable and nothing else (nothing to read, no urgent byte, no
+	 * hang-up): established, and the one system call it took. Anything
+	 * more is looked at: data before an error means the connection was
+	 * established, and its error comes to the reads after that data. */
+	if (err == 0 && pfd.revents != POLLOUT &&
+	    (sockatmark(fd) == 1 ||
+	     recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0))
 		err = utcp_tcp_error(fd);
 	if (err) {
 		close(fd); /* closes the connection */
