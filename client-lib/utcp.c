@@ -37,6 +37,11 @@
  * the same way UTCP_OWN_FD reaches only a daemon with
  * IPC_CAP_UDP_OWN_FD, and utcp_tcp_info() asks TCP_INFO of a daemon
  * with IPC_CAP_TCP_INFO and reads a whole STATUS from an older one.
+ * With IPC_CAP_TCP_NONBLOCK_END a UTCP_NONBLOCK connect asks for its
+ * descriptor non-blocking, and a UTCP_NONBLOCK listener for its
+ * accepted ones (each announcement says how its descriptor came), so
+ * that no fcntl() is needed per connection; from an older daemon they
+ * come blocking and one F_SETFL makes them non-blocking.
  *
  * Names: RESOLVE's reply brings a descriptor on which the daemon writes
  * the lookup's result as one packet, then closes its end; so a lookup
@@ -931,8 +936,9 @@ out:
 struct tcp_open_request {
 	const struct ipc_tcp_connect *connect; /* one of these two */
 	const struct ipc_tcp_listen *listen;
-	int64_t wait_ms; /* for the reply */
-	int flags;	 /* UTCP_NONBLOCK */
+	int64_t wait_ms;   /* for the reply */
+	int flags;	   /* UTCP_NONBLOCK */
+	bool end_nonblock; /* the daemon makes the descriptor non-blocking */
 };
 
 _Static_assert(IPC_TCP_CONNECT_LEN >= IPC_TCP_LISTEN_LEN,
@@ -977,7 +983,8 @@ static int tcp_open_call(struct utcp *u, const struct tcp_open_request *rq,
 		fd = -1;
 		goto out;
 	}
-	if ((rq->flags & UTCP_NONBLOCK) && (ret = set_nonblock(fd)) != 0)
+	if ((rq->flags & UTCP_NONBLOCK) && !rq->end_nonblock &&
+	    (ret = set_nonblock(fd)) != 0)
 		goto out; /* closing fd closes the connection */
 	ret = fd;
 	fd = -1;
@@ -1065,6 +1072,11 @@ int utcp_tcp_open(struct utcp *u, struct in_addr local_addr,
 	 * and a blocking connect waits on its descriptor, without the
 	 * handle's lock, as connect(2) waits on its socket. */
 	req.flags = IPC_TCP_CONNECT_F_NONBLOCK;
+	if ((flags & UTCP_NONBLOCK) &&
+	    (u->capabilities & IPC_CAP_TCP_NONBLOCK_END)) {
+		req.flags |= IPC_TCP_CONNECT_F_END_NONBLOCK; /* no fcntl */
+		rq.end_nonblock = true;
+	}
 	ret = tcp_open_call(u, &rq, &reply);
 	if (ret >= 0 && !(flags & UTCP_NONBLOCK)) {
 		int64_t wait = timeout_ms ? timeout_ms
@@ -1116,6 +1128,12 @@ int utcp_tcp_listen(struct utcp *u, struct in_addr addr, uint16_t port,
 	if (ret)
 		return ret;
 	req.backlog = (uint32_t)backlog;
+	/* A non-blocking listener is most likely accepted from
+	 * non-blocking (accept4() decides each time, at worst with a
+	 * fcntl). */
+	if ((flags & UTCP_NONBLOCK) &&
+	    (u->capabilities & IPC_CAP_TCP_NONBLOCK_END))
+		req.flags = IPC_TCP_LISTEN_F_ACCEPT_NONBLOCK;
 	ret = tcp_open_call(u, &rq, &reply);
 	if (ret >= 0 && info) {
 		memset(info, 0, sizeof(*info));
@@ -1184,7 +1202,12 @@ int utcp_tcp_accept4(int lfd, struct utcp_tcp_info *info, int flags)
 			close(fd);
 		return -EBADMSG;
 	}
-	if ((flags & UTCP_NONBLOCK) && (err = set_nonblock(fd)) != 0) {
+	/* The descriptor comes blocking, or non-blocking from a listener
+	 * made so (IPC_ACCEPT_F_NONBLOCK): one F_SETFL only when that is
+	 * not what the caller asked. */
+	if (!(flags & UTCP_NONBLOCK) != !(a.flags & IPC_ACCEPT_F_NONBLOCK) &&
+	    fcntl(fd, F_SETFL, (flags & UTCP_NONBLOCK) ? O_NONBLOCK : 0) < 0) {
+		err = -errno;
 		close(fd); /* closes the connection */
 		return err;
 	}

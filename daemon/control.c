@@ -104,7 +104,8 @@ static int handle_hello(struct control_client *c, const struct ipc_msg *m)
 		r.version = (uint16_t)hi;
 		r.capabilities = IPC_CAP_UDP | IPC_CAP_TCP | IPC_CAP_BARRIER |
 				 IPC_CAP_RESOLVE | IPC_CAP_FD_PROOF |
-				 IPC_CAP_TCP_INFO | IPC_CAP_UDP_OWN_FD;
+				 IPC_CAP_TCP_INFO | IPC_CAP_UDP_OWN_FD |
+				 IPC_CAP_TCP_NONBLOCK_END;
 		r.msg_max = IPC_MSG_MAX;
 	}
 	len = ipc_encode_hello_reply(buf, sizeof(buf), IPC_VERSION_MIN, m->id,

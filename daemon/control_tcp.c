@@ -220,6 +220,7 @@ struct tcp_lchannel {
 	uint16_t local_port;
 	int fd; /* the daemon's end of the SEQPACKET pair, shut for reading */
 	bool in_hup_set;
+	bool accept_nonblock; /* IPC_TCP_LISTEN_F_ACCEPT_NONBLOCK */
 	ev_io write_watcher;
 	/* An accepted connection whose announcement waits for room. */
 	struct tcp_channel *pending;
@@ -416,16 +417,17 @@ static void channel_pair_size(struct control_tcp *t, int app_fd,
 
 /*
  * Makes a channel for stack connection `conn` with a new stream pair,
- * charged to `owner`: *app_fd receives the application's end (blocking,
- * close-on-exec). Returns the channel, or NULL with *err set (-ENFILE
- * at connections_max or out of descriptors, -EMFILE at the owner's
+ * charged to `owner`: *app_fd receives the application's end
+ * (close-on-exec; blocking unless `nonblock`, when socketpair() makes
+ * both ends non-blocking at no cost). Returns the channel, or NULL with *err
+ * set (-ENFILE at connections_max or out of descriptors, -EMFILE at the owner's
  * share, or the errno of socketpair). The caller still owns `conn` on
  * failure.
  */
 static struct tcp_channel *channel_new(struct control *ctl, int conn,
 				       unsigned creator,
 				       const struct control_owner *owner,
-				       int *app_fd, int *err)
+				       bool nonblock, int *app_fd, int *err)
 {
 	struct control_tcp *t = ctl->tcp;
 	struct tcp_sockopts o;
@@ -445,11 +447,14 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
 		return NULL;
 	}
-	/* Both ends blocking. The application's must be (libutcp sets
-	 * O_NONBLOCK on its file when asked), so SOCK_NONBLOCK, which
-	 * flags both, cannot serve; the daemon's needs no flag either, as
-	 * every call on it says MSG_DONTWAIT: no fcntl per connection. */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+	/* SOCK_NONBLOCK flags both ends or neither: the application's
+	 * end is blocking unless it asked otherwise, and the daemon's
+	 * needs no flag either way, as every call on it says MSG_DONTWAIT:
+	 * no fcntl per connection. */
+	if (socketpair(AF_UNIX,
+		       SOCK_STREAM | SOCK_CLOEXEC |
+			   (nonblock ? SOCK_NONBLOCK : 0),
+		       0, pair) < 0) {
 		*err = errno == EMFILE ? -ENFILE : -errno; /* everybody's */
 		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
 		free(ch);
@@ -1101,10 +1106,10 @@ static void lchannel_destroy(struct tcp_lchannel *l)
 static int lchannel_announce(struct tcp_lchannel *l)
 {
 	uint8_t msg[IPC_ACCEPT_LEN];
+	size_t len = ipc_accept_encode(msg, &l->pending_msg);
 	int err;
 
-	ipc_accept_encode(msg, &l->pending_msg);
-	err = control_send_packet(l->fd, msg, sizeof(msg), l->pending_fd);
+	err = control_send_packet(l->fd, msg, len, l->pending_fd);
 	if (err == -EAGAIN) {
 		ev_io_start(l->ctl->d->loop, &l->write_watcher);
 		return -EAGAIN;
@@ -1150,8 +1155,8 @@ static void lchannel_accept(struct tcp_lchannel *l)
 			ev_io_stop(d->loop, &l->write_watcher);
 			return; /* -EAGAIN: ACCEPTABLE re-armed */
 		}
-		ch = channel_new(ctl, conn, l->creator, &l->owner, &app_fd,
-				 &err);
+		ch = channel_new(ctl, conn, l->creator, &l->owner,
+				 l->accept_nonblock, &app_fd, &err);
 		if (!ch) {
 			if (ctl->tcp->refused++ % 1024 == 0)
 				log_msg(LOG_WARNING,
@@ -1171,6 +1176,7 @@ static void lchannel_accept(struct tcp_lchannel *l)
 		    .local_addr = l->local_addr,
 		    .local_port = l->local_port,
 		    .id = conn,
+		    .flags = l->accept_nonblock ? IPC_ACCEPT_F_NONBLOCK : 0,
 		};
 		log_msg(LOG_DEBUG, "control: tcp listener %d: accepted %d",
 			l->listener, conn);
@@ -1242,7 +1248,9 @@ void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 		r.status = conn == -EMFILE ? -ENFILE : conn;
 		goto fail;
 	}
-	ch = channel_new(ctl, conn, c->serial, &c->owner, &app_fd, &err);
+	ch = channel_new(ctl, conn, c->serial, &c->owner,
+			 req->flags & IPC_TCP_CONNECT_F_END_NONBLOCK, &app_fd,
+			 &err);
 	if (!ch) {
 		tcp_close(d->stack, daemon_now(), conn);
 		r.status = err;
@@ -1322,6 +1330,7 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	l->local_port = (uint16_t)tcp_listen_port(d->stack, listener);
 	l->fd = pair[0];
 	l->pending_fd = -1;
+	l->accept_nonblock = req->flags & IPC_TCP_LISTEN_F_ACCEPT_NONBLOCK;
 	ev_io_init(&l->write_watcher, lchannel_write_cb, l->fd, EV_WRITE);
 	l->write_watcher.data = l;
 	lchannel_watch_hangup(l);

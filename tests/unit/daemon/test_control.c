@@ -1801,6 +1801,8 @@ START_TEST(test_nonblocking_connect_is_writable_once_established)
 				  UTCP_NONBLOCK, &info);
 
 	ck_assert_int_ge(fd, 0);
+	/* made non-blocking by the daemon (TCP_NONBLOCK_END) */
+	ck_assert_int_ne(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
 	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
 	ck_assert_int_eq(utcp_tcp_error(fd), 0); /* SO_ERROR: 0 */
 	/* the first bytes written after it became writable go whole */
@@ -2232,11 +2234,21 @@ START_TEST(test_listen_without_port_takes_an_ephemeral_one)
 	on_loop(peer_connect_fn, &port);
 	ck_assert_int_ge(W.peer.active, 0);
 	ck_assert(readable(lfd));
-	/* The listener is O_NONBLOCK; the connection is not. */
+	/* The listener is O_NONBLOCK (its connections come non-blocking
+	 * from the daemon: TCP_NONBLOCK_END); the connection is not. */
 	fd = utcp_tcp_accept4(lfd, &info, 0);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_uint_eq(info.local_port, port);
 	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+	/* ... and with UTCP_NONBLOCK, it is */
+	on_loop(peer_connect_fn, &port);
+	ck_assert_int_ge(W.peer.active, 0);
+	ck_assert(readable(lfd));
+	fd = utcp_tcp_accept4(lfd, &info, UTCP_NONBLOCK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ne(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "x", 1), 1);
 	close(fd);
 
 	port = second.local_port;
