@@ -871,8 +871,10 @@ static bool channel_pool_short(const struct tcp_channel *ch)
  * Application -> stack: reads the daemon's end while the send buffer
  * has room, at most CONTROL_TCP_WAKEUP_BYTES per wakeup, and not once
  * the stack's tx queue is full for this turn (daemon_turn_full: the
- * descriptor stays readable, so the rest goes next turn). May destroy
- * the channel.
+ * descriptor stays readable, so the rest goes next turn). A read that
+ * returns less than it asked for emptied the stream: the next waits for
+ * the (level-triggered) watcher rather than find nothing (a request of
+ * a round trip costs one read). May destroy the channel.
  */
 static void channel_input(struct tcp_channel *ch)
 {
@@ -953,6 +955,8 @@ static void channel_input(struct tcp_channel *ch)
 			return;
 		}
 		budget -= (size_t)n;
+		if ((size_t)n < want)
+			break; /* drained: the watcher says when more came */
 	}
 	return;
 

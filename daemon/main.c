@@ -20,8 +20,10 @@
  *
  * The loop has four kinds of watchers:
  *
- *   - one ev_io per TAP: reads up to TAP_RX_BATCH frames per wakeup
- *     into the stack (tap_read_frames(), tap.c);
+ *   - one ev_io per TAP: reads frames into the stack (tap_read_frames(),
+ *     tap.c), as many per wakeup as its adaptive budget allows
+ *     (rx_budget.h: one for request/response traffic, so that no read
+ *     finds nothing; up to RX_BUDGET_MAX while frames keep coming);
  *   - one ev_timer at the stack's next deadline, calling stack_timer(),
  *     and the ev_prepare that ends each turn (loop.c);
  *   - the control server's watchers (control.c);
@@ -66,9 +68,8 @@
 #define UTCPD_VERSION "unknown"
 #endif
 
-/* Frames read from one TAP per wakeup, so one busy TAP cannot starve
- * the others or the control socket. */
-#define TAP_RX_BATCH 64
+/* Frames a barrier reads from one TAP between two drains. */
+#define TAP_RX_BATCH RX_BUDGET_MAX
 /* Frames one barrier reads from one TAP at most: a TAP the kernel keeps
  * filling cannot hold a barrier forever (the kernel's queue is 500 to
  * 1000 frames, so this is never reached by frames sent before it). */
@@ -107,10 +108,11 @@ static void tap_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct tap *t =
 	    (struct tap *)((char *)w - offsetof(struct tap, watcher));
 	bool drained;
-
 	uint64_t now = daemon_now();
+	unsigned budget = rx_budget_begin(&t->rx_budget, ev_iteration(loop));
+	unsigned got = tap_read_frames(t, d->stack, now, budget, &drained);
 
-	(void)tap_read_frames(t, d->stack, now, TAP_RX_BATCH, &drained);
+	rx_budget_end(&t->rx_budget, got, drained);
 	if (tap_syn_shed(t, d->stack, now) && !ev_is_active(&d->syn_shed_timer))
 		ev_timer_start(loop, &d->syn_shed_timer);
 }
@@ -325,6 +327,7 @@ static int interface_up(struct daemon *d, int i)
 		t->offload ? "tso+csum" : "none", addr, gw, ifc->metric,
 		ifc->ndns ? dns : "none", kmac);
 
+	rx_budget_init(&t->rx_budget);
 	ev_io_init(&t->watcher, tap_read_cb, t->fd, EV_READ);
 	t->watcher.data = d;
 	ev_io_start(d->loop, &t->watcher);

@@ -541,37 +541,59 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 		return true;
 	/* Delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2; SHLD-18): every
 	 * second full-sized segment at once (SHLD-19), else within
-	 * TCP_DELACK_NS (MUST-40). */
+	 * TCP_DELACK_NS (MUST-40). A small pushed segment waits too, as in
+	 * Linux: a request's reply, sent within the delayed-ACK time,
+	 * carries its ACK, so a round trip is one segment each way. */
 	if (len >= c->our_mss - 40u) /* a super-segment counts as two */
 		c->unacked_full_segs =
 		    (uint8_t)(c->unacked_full_segs +
 			      (len >= 2 * (c->our_mss - 40u) ? 2 : 1));
-	return c->unacked_full_segs >= 2 || (seg->flags & TCP_PSH && len < 64);
+	return c->unacked_full_segs >= 2;
 }
 
-/* fin_in: a FIN at rcv_nxt (RFC 9293 3.10.7.4, eighth check). */
+/* Owes the peer an ACK within TCP_DELACK_NS (the delack timer, unless
+ * it already runs). */
+static void tcp_delack_schedule(struct stack *s, uint64_t now,
+				struct tcp_conn *c)
+{
+	c->delack_pending = true;
+	if (!c->t_delack) {
+		c->t_delack = now + TCP_DELACK_NS;
+		tcp_timer_update(s, c);
+	}
+}
+
+/* fin_in: a FIN at rcv_nxt (RFC 9293 3.10.7.4, eighth check). The
+ * first FIN (-> CLOSE_WAIT) is acknowledged as data is, within
+ * TCP_DELACK_NS (Linux's choice: it enters pingpong mode there), so
+ * that an application that closes at once sends one FIN+ACK; the FIN
+ * that answers ours (-> CLOSING, TIME_WAIT) at once, as nothing of
+ * ours will follow to carry it. */
 static void tcp_fin_in(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
 	TCP_RULE(s, fin_in);
 	c->rcv_nxt++;
 	c->fin_received = true;
 	c->rcv_fin_pending = false;
-	c->ack_now = true;
 	switch (c->state) {
 	case TCPS_SYN_RECEIVED:
 	case TCPS_ESTABLISHED:
 		tcp_set_state(s, now, c, TCPS_CLOSE_WAIT);
+		tcp_delack_schedule(s, now, c);
 		break;
 	case TCPS_FIN_WAIT_1:
+		c->ack_now = true;
 		if (tcp_fin_acked(c))
 			tcp_set_state(s, now, c, TCPS_TIME_WAIT);
 		else
 			tcp_set_state(s, now, c, TCPS_CLOSING);
 		break;
 	case TCPS_FIN_WAIT_2:
+		c->ack_now = true;
 		tcp_set_state(s, now, c, TCPS_TIME_WAIT);
 		break;
 	default:
+		c->ack_now = true;
 		break;
 	}
 	if (!c->readable_signalled) {
@@ -878,13 +900,8 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 	 * goes before the next segment is seen. */
 	if (ack_now || c->dsack_pending)
 		c->ack_now = true;
-	else if (seg->len && !c->ack_now) {
-		c->delack_pending = true;
-		if (!c->t_delack) {
-			c->t_delack = now + TCP_DELACK_NS;
-			tcp_timer_update(s, c);
-		}
-	}
+	else if (seg->len && !c->ack_now)
+		tcp_delack_schedule(s, now, c);
 	tcp_output(s, now, c, 0);
 drop:
 	if (p)

@@ -25,6 +25,8 @@
 # 20000), BENCH_IDLE (idle connections, 10000), BENCH_PERF=1 (profile the
 # daemon with perf during the utcpd bulk runs and print the top symbols),
 # BENCH_APP_SECONDS (each iperf3 and wrk run of the applications, 5).
+# After the round trips, a run of its own counts what one costs: frames
+# on the TAP each way and (with perf) the daemon's system calls.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench_lib.sh
@@ -123,7 +125,69 @@ bench_rr() {
 			R[rr$size-$who]="$(result "$TMP/rr$size-$who.out" mean_us) / $(result "$TMP/rr$size-$who.out" p50_us) / $(result "$TMP/rr$size-$who.out" p99_us)"
 		done
 	done
+	rr_counts
 	stop_bg "$echo_pid"
+}
+
+# per_trip COUNT TRIPS: COUNT / TRIPS with two decimals.
+per_trip() {
+	awk -v c="$1" -v n="$2" 'BEGIN { printf "%.2f", c / n }'
+}
+
+# rr_counts: what one 1-byte round trip costs utcpd, counted rather than
+# timed (so load does not move it): frames utcpd sent and received on
+# its TAP (the kernel side's rx and tx counters) and the daemon's system
+# calls (perf stat's raw_syscalls:sys_enter, when perf can count them),
+# over a run of its own (RR_COUNT / 4 trips, and utcp-bench's 100
+# warm-up trips, the connect and the close) so that counting does not
+# slow the timed runs; and the frames of the kernel application, the
+# same way. R[rr1-frames], R[rr1-kframes] ("out / in"), R[rr1-syscalls].
+rr_counts() {
+	local n=$((RR_COUNT / 4)) trips out0 in0 out1 in1 perf_pid=""
+	((n >= 1000)) || n=1000
+	trips=$((n + 100))
+	out0=$(link_stat "$TAP" rx_packets)
+	in0=$(link_stat "$TAP" tx_packets)
+	local ctl ack line calls
+	if command -v perf >/dev/null && mkfifo "$TMP/perf-ctl" "$TMP/perf-ack"; then
+		# perf starts disabled and says "ack" once it counts, so the
+		# count starts with the run whenever perf has attached.
+		perf stat -x, -D -1 --control "fifo:$TMP/perf-ctl,$TMP/perf-ack" \
+			-e raw_syscalls:sys_enter -p "$DAEMON_PID" \
+			-o "$TMP/rr-perf.csv" >/dev/null 2>&1 &
+		perf_pid=$!
+		# read-write opens of the FIFOs do not block should perf fail
+		exec {ctl}<>"$TMP/perf-ctl" {ack}<>"$TMP/perf-ack"
+		echo enable >&"$ctl"
+		if ! read -r -t 10 -u "$ack" line || [[ $line != ack* ]]; then
+			kill -s KILL "$perf_pid" 2>/dev/null || true
+			wait "$perf_pid" 2>/dev/null || true
+			perf_pid=""
+			say "rr 1 B utcpd: perf cannot count the daemon's system calls"
+		fi
+	fi
+	run_fg rr1-count ns 120 rr "$KERNEL_IP" 5301 "$n" 1
+	out1=$(link_stat "$TAP" rx_packets)
+	in1=$(link_stat "$TAP" tx_packets)
+	if [[ -n $perf_pid ]]; then
+		kill -s INT "$perf_pid" 2>/dev/null || true
+		wait "$perf_pid" 2>/dev/null || true
+		calls=$(awk -F, '/raw_syscalls:sys_enter/ && $1 ~ /^[0-9]+$/ { print $1 }' \
+			"$TMP/rr-perf.csv" 2>/dev/null)
+		[[ -n $calls ]] && R[rr1-syscalls]=$(per_trip "$calls" "$trips")
+	fi
+	[[ -n ${ctl:-} ]] && exec {ctl}>&- {ack}>&-
+	R[rr1-frames]="$(per_trip $((out1 - out0)) "$trips") / $(per_trip $((in1 - in0)) "$trips")"
+	say "rr 1 B utcpd, counted over $trips trips: $(v rr1-frames) frames out / in, $(v rr1-syscalls) daemon system calls per round trip"
+	# The same for the kernel application across vm (NSB's frames out
+	# are vm0's rx in NS).
+	out0=$(link_stat vm0 rx_packets)
+	in0=$(link_stat vm0 tx_packets)
+	run_fg rr1-kcount nsb 120 -k rr "$VM_NS" 5301 "$n" 1
+	out1=$(link_stat vm0 rx_packets)
+	in1=$(link_stat vm0 tx_packets)
+	R[rr1-kframes]="$(per_trip $((out1 - out0)) "$trips") / $(per_trip $((in1 - in0)) "$trips")"
+	say "rr 1 B kernel, counted over $trips trips: $(v rr1-kframes) frames out / in per round trip"
 }
 
 # ---- 3. connection rates --------------------------------------------------
@@ -318,6 +382,8 @@ table() {
 	row "bulk app -> kernel, Gbit/s" "$(v a2k-utcpd)" "$(v a2k-kernel-mtu)" ">= 1 (kernel with GSO: $(v a2k-kernel-gso))"
 	row "round trip 1 B, us mean/p50/p99" "$(v rr1-utcpd)" "$(v rr1-kernel)" ""
 	row "round trip 1 KiB, us mean/p50/p99" "$(v rr1024-utcpd)" "$(v rr1024-kernel)" ""
+	row "round trip 1 B: frames out / in" "$(v rr1-frames)" "$(v rr1-kframes)" "per round trip, counted"
+	row "round trip 1 B: daemon system calls" "$(v rr1-syscalls)" "-" "per round trip, counted (perf stat)"
 	row "accepted/s (kernel client -> listener)" "$(v accept-utcpd)" "$(v conn-kernel)" "errors: $(v accept-utcpd-errors) / $(v conn-kernel-errors)"
 	row "opened/s (client -> kernel listener)" "$(v open-utcpd)" "$(v conn-kernel)" "errors: $(v open-utcpd-errors) / $(v conn-kernel-errors)"
 	row "idle connections open (of $IDLE_N)" "$(v idle-utcpd-ok)" "$(v idle-kernel-ok)" "all, no errors (errors: $(v idle-utcpd-errors) / $(v idle-kernel-errors))"

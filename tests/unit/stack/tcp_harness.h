@@ -232,6 +232,21 @@ static inline bool t_tick(struct pair *p, uint64_t limit)
 	return true;
 }
 
+/* Runs the delayed-ACK timer of connection `id` of stack s (the ACK
+ * of a FIN that took its peer to CLOSE_WAIT waits for it, tcp_fin_in)
+ * and exchanges what it sent. */
+static inline void t_delack_expire(struct pair *p, struct stack *s, int id)
+{
+	struct tcp_conn *c = tcp_conn_get(s, id);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_ne(c->t_delack, 0);
+	if (c->t_delack > p->now)
+		p->now = c->t_delack;
+	stack_timer(s, p->now);
+	t_exchange(p);
+}
+
 /* Pops events until one of `type` for id `sock`; returns its error. */
 static inline bool t_event(struct stack *s, enum stack_event_type type,
 			   int sock, int *error)
@@ -384,6 +399,7 @@ static inline void t_into_state(struct pair *p, enum tcp_state st,
 	case TCPS_FIN_WAIT_2:
 		tcp_shutdown(p->a, p->now, ca);
 		t_exchange(p);
+		t_delack_expire(p, p->b, cb);
 		break;
 	case TCPS_CLOSE_WAIT:
 		tcp_shutdown(p->b, p->now, cb);

@@ -4,8 +4,10 @@
  * acknowledged at once, ICMP errors are taken only for what is in
  * flight, the handshake is an RTT sample, limited transmit sends one
  * segment per duplicate, PSH marks where the data handed over ends, the
- * first segments are acknowledged at once (quick ACK), and a loss
- * probe after a FIN resends the last segment with the FIN.
+ * first segments are acknowledged at once (quick ACK), later ones and
+ * a FIN that ends the peer's data wait for a reply to carry the ACK
+ * (delayed ACK), and a loss probe after a FIN resends the last segment
+ * with the FIN.
  *
  * The pair of stacks and the segment builders are in tcp_harness.h.
  */
@@ -594,6 +596,132 @@ START_TEST(test_quick_ack_stops_while_replies_carry_the_acks)
 }
 END_TEST
 
+/* Delayed ACK for requests (RFC 1122 4.2.3.2, RFC 5681 4.2; Linux's
+ * choice): on an interactive connection a small pushed request is not
+ * acknowledged alone; the reply, sent within the delayed-ACK time,
+ * carries the ACK, so a round trip is one segment each way. Without a
+ * reply the ACK goes when the delayed-ACK timer expires, not before. */
+START_TEST(test_small_pushed_request_ack_rides_on_the_reply)
+{
+	struct pair p;
+	int ca, cb;
+	struct tcp_seg seg;
+	struct tcp_conn *a = t_open(&p, &ca, &cb);
+	struct tcp_sockopts o;
+	uint32_t off = 0;
+	uint64_t due;
+
+	ck_assert_int_eq(tcp_get_sockopts(p.a, ca, &o), 0);
+	o.nodelay = true;
+	ck_assert_int_eq(tcp_set_sockopts(p.a, p.now, ca, &o), 0);
+	/* The first request is quick-ACKed; its reply makes the
+	 * connection interactive. */
+	p.now += MS;
+	t_from_b(&p, ca, cb, off++, TCP_ACK | TCP_PSH, 1);
+	t_pop_seg(p.a, &seg);
+	ck_assert_uint_eq(seg.len, 0);
+	p.now += MS / 20;
+	t_send_all(p.a, p.now, ca, "r", 1);
+	t_pop_seg(p.a, &seg);
+	ck_assert(a->ack_pingpong);
+	/* Then each 1-byte pushed request: nothing until the reply, which
+	 * is the one segment out and acknowledges the request. */
+	for (int i = 0; i < 3; i++) {
+		p.now += MS;
+		t_from_b(&p, ca, cb, off++, TCP_ACK | TCP_PSH, 1);
+		ck_assert_ptr_null(stack_pop_tx(p.a));
+		ck_assert_uint_eq(a->t_delack, p.now + TCP_DELACK_NS);
+		p.now += MS / 20;
+		t_send_all(p.a, p.now, ca, "r", 1);
+		t_pop_seg(p.a, &seg);
+		ck_assert_uint_eq(seg.len, 1);
+		ck_assert_uint_eq(seg.flags, TCP_ACK | TCP_PSH);
+		ck_assert_uint_eq(seg.ack, a->rcv_nxt);
+		ck_assert_ptr_null(stack_pop_tx(p.a));
+		ck_assert_uint_eq(a->t_delack, 0);
+	}
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_quick_acks), 1);
+	/* A request without a reply: its ACK goes alone at the timer. */
+	p.now += MS;
+	t_from_b(&p, ca, cb, off++, TCP_ACK | TCP_PSH, 1);
+	due = p.now + TCP_DELACK_NS;
+	ck_assert_uint_eq(a->t_delack, due);
+	stack_timer(p.a, due - 1);
+	ck_assert_ptr_null(stack_pop_tx(p.a));
+	stack_timer(p.a, due);
+	t_pop_seg(p.a, &seg);
+	ck_assert_uint_eq(seg.len, 0);
+	ck_assert_uint_eq(seg.ack, a->rcv_nxt);
+	ck_assert_uint_eq(t_rule(p.a, timer_tt_delack_1), 1);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* RFC 1122 4.2.3.2 (SHLD-19): whatever delays ACKs, every second
+ * full-sized segment is acknowledged at once. */
+START_TEST(test_every_second_full_segment_is_acknowledged_at_once)
+{
+	struct pair p;
+	int ca, cb;
+	struct tcp_seg seg;
+	struct tcp_conn *a = t_open(&p, &ca, &cb);
+	uint32_t off = 0, full = a->our_mss - 12; /* less the timestamps */
+
+	/* Spend the quick ACKs with small segments. */
+	while (a->quickacks || !a->last_data_rx) {
+		p.now += MS;
+		t_from_b(&p, ca, cb, off, TCP_ACK, 10);
+		off += 10;
+		t_pop_seg(p.a, &seg);
+	}
+	p.now += MS;
+	t_from_b(&p, ca, cb, off, TCP_ACK | TCP_PSH, full);
+	off += full;
+	ck_assert_ptr_null(stack_pop_tx(p.a));
+	t_from_b(&p, ca, cb, off, TCP_ACK | TCP_PSH, full);
+	off += full;
+	t_pop_seg(p.a, &seg);
+	ck_assert_uint_eq(seg.ack, a->rcv_nxt);
+	ck_assert_uint_eq(a->rcv_nxt, tcp_conn_get(p.b, cb)->snd_nxt + off);
+	ck_assert_uint_eq(a->t_delack, 0);
+	t_pair_free(&p);
+}
+END_TEST
+
+/* The passive close as Linux sends it: the ACK of the peer's FIN
+ * (ESTABLISHED -> CLOSE_WAIT) waits, so that the application's close at
+ * once sends our FIN with it: FIN, FIN+ACK, ACK; two frames before the
+ * last ACK where an ACK sent at once made three. A FIN out of order is
+ * still acknowledged at once (test_out_of_order_fin_is_acknowledged_at_once).
+ */
+START_TEST(test_fin_ack_rides_on_our_fin)
+{
+	struct pair p;
+	int ca, cb;
+	struct tcp_conn *a = t_open(&p, &ca, &cb);
+	int frames = 0;
+
+	ck_assert_int_eq(tcp_shutdown(p.b, p.now, cb), 0);
+	frames += t_move(&p, p.b, p.a); /* B's FIN */
+	ck_assert_int_eq(a->state, TCPS_CLOSE_WAIT);
+	ck_assert_ptr_null(stack_pop_tx(p.a)); /* no ACK alone */
+	ck_assert_uint_eq(a->t_delack, p.now + TCP_DELACK_NS);
+	p.now += MS / 10;
+	tcp_close(p.a, p.now, ca);
+	ck_assert_int_eq(t_move(&p, p.a, p.b), 1); /* our FIN */
+	frames++;
+	ck_assert_int_eq(frames, 2);
+	/* That one frame acknowledged B's FIN and carried ours: B goes
+	 * from FIN_WAIT_1 to TIME_WAIT, and ACKs at once (the FIN answered
+	 * its own, nothing of B's would carry it). */
+	ck_assert_int_eq(t_state(p.b, cb), TCPS_TIME_WAIT);
+	ck_assert_int_eq(t_move(&p, p.b, p.a), 1);
+	ck_assert_ptr_null(tcp_conn_get(p.a, ca));
+	ck_assert_uint_eq(t_rule(p.a, timer_tt_delack_1), 0);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* The bound at half the receive window: with a window of 4 segments,
  * two quick ACKs. */
 START_TEST(test_quick_acks_bounded_by_the_window)
@@ -799,6 +927,10 @@ int main(void)
 	tcase_add_test(tc, test_quick_ack_first_segments_then_delayed);
 	tcase_add_test(tc, test_quick_acks_bounded_by_the_window);
 	tcase_add_test(tc, test_quick_ack_stops_while_replies_carry_the_acks);
+	tcase_add_test(tc, test_small_pushed_request_ack_rides_on_the_reply);
+	tcase_add_test(tc,
+		       test_every_second_full_segment_is_acknowledged_at_once);
+	tcase_add_test(tc, test_fin_ack_rides_on_our_fin);
 	tcase_add_test(tc,
 		       test_loss_probe_after_fin_resends_last_segment_with_fin);
 	tcase_add_test(tc, test_loss_probe_after_lone_fin_carries_data_and_fin);

@@ -360,6 +360,7 @@ START_TEST(test_orphan_in_fin_wait_2_times_out)
 	t_open(&p, &ca, &cb);
 	tcp_close(p.a, p.now, ca);
 	t_exchange(&p);
+	t_delack_expire(&p, p.b, cb);
 	ck_assert_int_eq(t_state(p.a, ca), TCPS_FIN_WAIT_2);
 	p.now += TCP_FIN_WAIT_2_NS;
 	stack_timer(p.a, p.now);
