@@ -37,6 +37,11 @@
  * the same way UTCP_OWN_FD reaches only a daemon with
  * IPC_CAP_UDP_OWN_FD, and utcp_tcp_info() asks TCP_INFO of a daemon
  * with IPC_CAP_TCP_INFO and reads a whole STATUS from an older one.
+ * With IPC_CAP_TCP_NONBLOCK_END a UTCP_NONBLOCK connect asks for its
+ * descriptor non-blocking, and a UTCP_NONBLOCK listener for its
+ * accepted ones (each announcement says how its descriptor came), so
+ * that no fcntl() is needed per connection; from an older daemon they
+ * come blocking and one F_SETFL makes them non-blocking.
  *
  * Names: RESOLVE's reply brings a descriptor on which the daemon writes
  * the lookup's result as one packet, then closes its end; so a lookup
@@ -111,6 +116,16 @@ static int wait_fd(int fd, short events, int64_t deadline)
 		if (errno != EINTR)
 			return -errno;
 	}
+}
+
+/* Sets O_NONBLOCK on fd, a descriptor the daemon just gave us: its
+ * only status flag, so one F_SETFL without F_GETFL. Returns 0 or a
+ * negative errno. */
+static int set_nonblock(int fd)
+{
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
 }
 
 static uint32_t take_id(struct utcp *u)
@@ -302,7 +317,11 @@ static int exchange_within(struct utcp *u, const void *req, size_t len,
 	}
 	if (err)
 		goto broken;
-	err = recv_packet(u, m, fd, deadline);
+	/* The reply is not there yet (the daemon has not run since):
+	 * wait first, rather than meet EAGAIN and then wait. */
+	err = wait_fd(u->fd, POLLIN, deadline);
+	if (!err)
+		err = recv_packet(u, m, fd, deadline);
 	if (err)
 		goto broken;
 	if (m->type == IPC_T_ERROR) {
@@ -619,12 +638,8 @@ int utcp_udp_open(struct utcp *u, struct in_addr local_addr,
 		ret = reply.status;
 		goto out;
 	}
-	if ((flags & UTCP_NONBLOCK) &&
-	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-		/* closing fd closes the socket in the daemon */
-		ret = -errno;
-		goto out;
-	}
+	if ((flags & UTCP_NONBLOCK) && (ret = set_nonblock(fd)) != 0)
+		goto out; /* closing fd closes the socket in the daemon */
 	if (info) {
 		info->id = reply.sock;
 		info->local_addr.s_addr = htonl(reply.local_addr);
@@ -884,16 +899,6 @@ static int opts_to_ipc(const struct utcp_tcp_opts *in, struct ipc_tcp_opts *out)
 	return 0;
 }
 
-/* Sets O_NONBLOCK on fd. Returns 0 or a negative errno. */
-static int set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -errno;
-	return 0;
-}
-
 /* Sends a TCP_CONNECT or TCP_LISTEN already encoded in buf and takes
  * the reply and its descriptor. Called with the lock held. */
 static int tcp_open_exchange(struct utcp *u, const uint8_t *buf, size_t len,
@@ -931,8 +936,9 @@ out:
 struct tcp_open_request {
 	const struct ipc_tcp_connect *connect; /* one of these two */
 	const struct ipc_tcp_listen *listen;
-	int64_t wait_ms; /* for the reply */
-	int flags;	 /* UTCP_NONBLOCK */
+	int64_t wait_ms;   /* for the reply */
+	int flags;	   /* UTCP_NONBLOCK */
+	bool end_nonblock; /* the daemon makes the descriptor non-blocking */
 };
 
 _Static_assert(IPC_TCP_CONNECT_LEN >= IPC_TCP_LISTEN_LEN,
@@ -977,7 +983,8 @@ static int tcp_open_call(struct utcp *u, const struct tcp_open_request *rq,
 		fd = -1;
 		goto out;
 	}
-	if ((rq->flags & UTCP_NONBLOCK) && (ret = set_nonblock(fd)) != 0)
+	if ((rq->flags & UTCP_NONBLOCK) && !rq->end_nonblock &&
+	    (ret = set_nonblock(fd)) != 0)
 		goto out; /* closing fd closes the connection */
 	ret = fd;
 	fd = -1;
@@ -998,13 +1005,34 @@ out:
  */
 static int tcp_connect_wait(int fd, int64_t deadline)
 {
-	int err = wait_fd(fd, POLLOUT, deadline);
+	/* POLLIN and POLLPRI too: poll() reports only what is asked for
+	 * (and hang-ups), and the urgent byte of a failure comes before
+	 * the end becomes writable. Nothing else is read while the
+	 * connection is being made. */
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT | POLLIN | POLLPRI};
+	int err = 0;
 	uint8_t byte;
 
-	/* Data before an error: the connection was established, and its
-	 * error comes to the reads after that data. */
-	if (err == 0 && (sockatmark(fd) == 1 ||
-			 recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0))
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		int n = poll(&pfd, 1, left < 0 ? 0 : (int)left);
+
+		if (n > 0)
+			break;
+		if (n == 0)
+			err = -ETIMEDOUT;
+		else if (errno != EINTR)
+			err = -errno;
+		if (err)
+			break;
+	}
+	/* Writable and nothing else (nothing to read, no urgent byte, no
+	 * hang-up): established, and the one system call it took. Anything
+	 * more is looked at: data before an error means the connection was
+	 * established, and its error comes to the reads after that data. */
+	if (err == 0 && pfd.revents != POLLOUT &&
+	    (sockatmark(fd) == 1 ||
+	     recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0))
 		err = utcp_tcp_error(fd);
 	if (err) {
 		close(fd); /* closes the connection */
@@ -1044,6 +1072,11 @@ int utcp_tcp_open(struct utcp *u, struct in_addr local_addr,
 	 * and a blocking connect waits on its descriptor, without the
 	 * handle's lock, as connect(2) waits on its socket. */
 	req.flags = IPC_TCP_CONNECT_F_NONBLOCK;
+	if ((flags & UTCP_NONBLOCK) &&
+	    (u->capabilities & IPC_CAP_TCP_NONBLOCK_END)) {
+		req.flags |= IPC_TCP_CONNECT_F_END_NONBLOCK; /* no fcntl */
+		rq.end_nonblock = true;
+	}
 	ret = tcp_open_call(u, &rq, &reply);
 	if (ret >= 0 && !(flags & UTCP_NONBLOCK)) {
 		int64_t wait = timeout_ms ? timeout_ms
@@ -1095,6 +1128,12 @@ int utcp_tcp_listen(struct utcp *u, struct in_addr addr, uint16_t port,
 	if (ret)
 		return ret;
 	req.backlog = (uint32_t)backlog;
+	/* A non-blocking listener is most likely accepted from
+	 * non-blocking (accept4() decides each time, at worst with a
+	 * fcntl). */
+	if ((flags & UTCP_NONBLOCK) &&
+	    (u->capabilities & IPC_CAP_TCP_NONBLOCK_END))
+		req.flags = IPC_TCP_LISTEN_F_ACCEPT_NONBLOCK;
 	ret = tcp_open_call(u, &rq, &reply);
 	if (ret >= 0 && info) {
 		memset(info, 0, sizeof(*info));
@@ -1163,7 +1202,12 @@ int utcp_tcp_accept4(int lfd, struct utcp_tcp_info *info, int flags)
 			close(fd);
 		return -EBADMSG;
 	}
-	if ((flags & UTCP_NONBLOCK) && (err = set_nonblock(fd)) != 0) {
+	/* The descriptor comes blocking, or non-blocking from a listener
+	 * made so (IPC_ACCEPT_F_NONBLOCK): one F_SETFL only when that is
+	 * not what the caller asked. */
+	if (!(flags & UTCP_NONBLOCK) != !(a.flags & IPC_ACCEPT_F_NONBLOCK) &&
+	    fcntl(fd, F_SETFL, (flags & UTCP_NONBLOCK) ? O_NONBLOCK : 0) < 0) {
+		err = -errno;
 		close(fd); /* closes the connection */
 		return err;
 	}

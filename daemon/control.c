@@ -28,8 +28,11 @@
  * long as its application), bounded by its uid's share. A local port
  * below 1024 needs a privileged client (ERROR -EACCES). At most
  * CONTROL_REQUESTS_PER_WAKEUP requests are read from a client per
- * wakeup, and none while its reply queue is full, a status is being
- * streamed or a reply is deferred (control_client.h).
+ * wakeup, none after one whose reply was queued (the client waits for
+ * it: reading on would only meet EAGAIN, a system call per request;
+ * more is read when the loop comes back), and none while its reply
+ * queue is full, a status is being streamed or a reply is deferred
+ * (control_client.h).
  *
  * A client that breaks the protocol (a malformed message, a wrong
  * version, a request before HELLO, a descriptor sent to us) is
@@ -101,7 +104,8 @@ static int handle_hello(struct control_client *c, const struct ipc_msg *m)
 		r.version = (uint16_t)hi;
 		r.capabilities = IPC_CAP_UDP | IPC_CAP_TCP | IPC_CAP_BARRIER |
 				 IPC_CAP_RESOLVE | IPC_CAP_FD_PROOF |
-				 IPC_CAP_TCP_INFO | IPC_CAP_UDP_OWN_FD;
+				 IPC_CAP_TCP_INFO | IPC_CAP_UDP_OWN_FD |
+				 IPC_CAP_TCP_NONBLOCK_END;
 		r.msg_max = IPC_MSG_MAX;
 	}
 	len = ipc_encode_hello_reply(buf, sizeof(buf), IPC_VERSION_MIN, m->id,
@@ -419,6 +423,7 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	} cbuf;
 	struct control_fd_id proof;
 	enum passed passed;
+	unsigned queued;
 	int i;
 
 	for (i = 0; i < CONTROL_REQUESTS_PER_WAKEUP; i++) {
@@ -479,12 +484,19 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			client_destroy(c);
 			return;
 		}
+		queued = c->outq_count;
 		if (client_handle(c, ctl->msg_buf, (size_t)n,
 				  passed == PASSED_ONE_FD ? &proof : NULL) !=
 		    0) {
 			client_destroy(c);
 			return;
 		}
+		/* Answered: a client that waits for its reply (libutcp
+		 * always does) has sent nothing more, and a read would
+		 * only find that out (EAGAIN). One that sent more is still
+		 * readable: the loop comes back to it. */
+		if (c->outq_count > queued)
+			break;
 	}
 	control_client_flush(c);
 }

@@ -56,11 +56,28 @@ struct control_fd_id control_fd_id_of(int fd)
 	return id;
 }
 
+struct control_fd_id control_fd_id_of_own(int fd)
+{
+	struct control_fd_id id = {0, 0, 0};
+	socklen_t len = sizeof(id.cookie);
+
+	/* A cookie is never given to another socket until the system
+	 * restarts: it is the whole identity, one system call. */
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &id.cookie, &len) == 0 &&
+	    id.cookie != 0)
+		return id;
+	return control_fd_id_of(fd);
+}
+
 bool control_fd_proves(const struct control_fd_id *proof,
 		       const struct control_fd_id *end)
 {
-	return proof->ino != 0 && proof->ino == end->ino &&
-	       proof->dev == end->dev && proof->cookie == end->cookie;
+	if (proof->ino == 0)
+		return false; /* no socket */
+	if (end->ino == 0)
+		return end->cookie != 0 && proof->cookie == end->cookie;
+	return proof->ino == end->ino && proof->dev == end->dev &&
+	       proof->cookie == end->cookie;
 }
 
 void control_client_queue(struct control_client *c, const void *msg, int len,

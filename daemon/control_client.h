@@ -92,8 +92,15 @@ struct control_fd_id {
  * O_PATH handle included) or fstat() or getsockopt() fails. */
 struct control_fd_id control_fd_id_of(int fd);
 
+/* The identity of fd, a socket the daemon made itself (an end of its
+ * socketpairs): its SO_COOKIE alone (ino 0), which no other socket
+ * shares until the system restarts; as control_fd_id_of() on a kernel
+ * without socket cookies. */
+struct control_fd_id control_fd_id_of_own(int fd);
+
 /* True when a request's proof (not NULL) is the descriptor whose
- * identity the daemon recorded as `end`. */
+ * identity the daemon recorded as `end` (by control_fd_id_of() or
+ * control_fd_id_of_own()). */
 bool control_fd_proves(const struct control_fd_id *proof,
 		       const struct control_fd_id *end);
 

@@ -4,11 +4,13 @@
  * Theory of operation (docs/ipc.md, "TCP sockets", is the contract).
  *
  * A TCP connection reaches its application as one end of a
- * socketpair(AF_UNIX, SOCK_STREAM); the daemon keeps the other end,
- * non-blocking, in a `struct tcp_channel`. A listener is one end of a
- * socketpair(AF_UNIX, SOCK_SEQPACKET) in a `struct tcp_lchannel`: each
- * accepted connection arrives on it as one packet (struct ipc_accept)
- * carrying the connection's stream end in SCM_RIGHTS.
+ * socketpair(AF_UNIX, SOCK_STREAM); the daemon keeps the other end in a
+ * `struct tcp_channel`. Both ends are left blocking (the application's
+ * must be, and socketpair() flags both or neither): every call the daemon
+ * makes on its end says MSG_DONTWAIT instead of a fcntl per connection. A
+ * listener is one end of a socketpair(AF_UNIX, SOCK_SEQPACKET) in a `struct
+ * tcp_lchannel`: each accepted connection arrives on it as one packet (struct
+ * ipc_accept) carrying the connection's stream end in SCM_RIGHTS.
  *
  * Ownership. A channel or listener belongs to its descriptor, not to the
  * control connection that made it: it lives until the application's end
@@ -132,9 +134,10 @@
  * client that made the connection (or its listener), or from any
  * client whose request carries the connection's descriptor as proof
  * of possession: a channel records its application end's identity
- * (st_dev, st_ino, SO_COOKIE: fstat() and getsockopt() when the pair
- * is made, 24 bytes) and
- * compares it with the proof's (channel_allows).
+ * (its SO_COOKIE, one getsockopt() when the pair is made, which no other
+ * socket gets until the system restarts; st_dev and st_ino too on a
+ * kernel without cookies; 24 bytes) and compares it with the proof's
+ * (channel_allows).
  *
  * Lingering close (TCP_LINGER, SO_LINGER with a time). The request of
  * an application that shut its side waits, as a blocking connect's
@@ -148,7 +151,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -218,6 +220,7 @@ struct tcp_lchannel {
 	uint16_t local_port;
 	int fd; /* the daemon's end of the SEQPACKET pair, shut for reading */
 	bool in_hup_set;
+	bool accept_nonblock; /* IPC_TCP_LISTEN_F_ACCEPT_NONBLOCK */
 	ev_io write_watcher;
 	/* An accepted connection whose announcement waits for room. */
 	struct tcp_channel *pending;
@@ -234,6 +237,7 @@ struct control_tcp {
 	uint64_t refused;	/* connections reset: a limit */
 	uint64_t gone_reset;	/* reset: app gone, its bytes short of chunks */
 	uint64_t orphans_reset; /* reset: app gone, tcp_orphans_max held */
+	int pair_sndbuf;	/* a new socketpair's SO_SNDBUF (0: unknown) */
 	uint8_t io[CONTROL_TCP_IO_BYTES]; /* one read, shared by channels */
 };
 
@@ -394,31 +398,36 @@ static void linger_answer(struct tcp_channel *ch, uint32_t all_sent);
  * The size is fixed when the pair is made: a later TCP_SETOPT changes
  * the stack's buffer only.
  */
-static void channel_pair_size(int app_fd, uint32_t tcp_sndbuf)
+static void channel_pair_size(struct control_tcp *t, int app_fd,
+			      uint32_t tcp_sndbuf)
 {
-	int want = (int)(tcp_sndbuf / 4), cur = 0;
-	socklen_t len = sizeof(cur);
+	int want = (int)(tcp_sndbuf / 4);
+	socklen_t len = sizeof(t->pair_sndbuf);
 
-	/* getsockopt reports the default doubled. A failure leaves the
-	 * default. */
-	if (getsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &cur, &len) == 0 &&
-	    want < cur / 2)
+	/* A new pair's size is the kernel's default (net.core.wmem_default),
+	 * read from the first pair and remembered: one system call less per
+	 * connection. A failure leaves the default. */
+	if (t->pair_sndbuf == 0 && getsockopt(app_fd, SOL_SOCKET, SO_SNDBUF,
+					      &t->pair_sndbuf, &len) != 0)
+		t->pair_sndbuf = 0;
+	if (want < t->pair_sndbuf / 2)
 		(void)setsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &want,
 				 sizeof(want));
 }
 
 /*
  * Makes a channel for stack connection `conn` with a new stream pair,
- * charged to `owner`: *app_fd receives the application's end (blocking,
- * close-on-exec). Returns the channel, or NULL with *err set (-ENFILE
- * at connections_max or out of descriptors, -EMFILE at the owner's
+ * charged to `owner`: *app_fd receives the application's end
+ * (close-on-exec; blocking unless `nonblock`, when socketpair() makes
+ * both ends non-blocking at no cost). Returns the channel, or NULL with *err
+ * set (-ENFILE at connections_max or out of descriptors, -EMFILE at the owner's
  * share, or the errno of socketpair). The caller still owns `conn` on
  * failure.
  */
 static struct tcp_channel *channel_new(struct control *ctl, int conn,
 				       unsigned creator,
 				       const struct control_owner *owner,
-				       int *app_fd, int *err)
+				       bool nonblock, int *app_fd, int *err)
 {
 	struct control_tcp *t = ctl->tcp;
 	struct tcp_sockopts o;
@@ -438,29 +447,26 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
 		return NULL;
 	}
-	/* Only the daemon's end is non-blocking: O_NONBLOCK belongs to
-	 * the open file, which the application shares with its end. */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+	/* SOCK_NONBLOCK flags both ends or neither: the application's
+	 * end is blocking unless it asked otherwise, and the daemon's
+	 * needs no flag either way, as every call on it says MSG_DONTWAIT:
+	 * no fcntl per connection. */
+	if (socketpair(AF_UNIX,
+		       SOCK_STREAM | SOCK_CLOEXEC |
+			   (nonblock ? SOCK_NONBLOCK : 0),
+		       0, pair) < 0) {
 		*err = errno == EMFILE ? -ENFILE : -errno; /* everybody's */
 		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
 		free(ch);
 		return NULL;
 	}
 	if (tcp_get_sockopts(ctl->d->stack, conn, &o) == 0)
-		channel_pair_size(pair[1], o.sndbuf);
-	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
-		*err = -errno;
-		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
-		close(pair[0]);
-		close(pair[1]);
-		free(ch);
-		return NULL;
-	}
+		channel_pair_size(t, pair[1], o.sndbuf);
 	ch->ctl = ctl;
 	ch->owner = *owner;
 	ch->conn = conn;
 	ch->creator = creator;
-	ch->app_id = control_fd_id_of(pair[1]); /* proof of possession */
+	ch->app_id = control_fd_id_of_own(pair[1]); /* proof of possession */
 	ch->fd = pair[0];
 	ch->app_fd = -1;
 	ev_io_init(&ch->read_watcher, channel_read_cb, ch->fd, EV_READ);
@@ -535,20 +541,42 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
  * end becomes writable. The bytes sit in the kernel, at most the
  * application's socket send buffer.
  */
+/* The shared buffer CHANNEL_FILL_IOVS times over: one sendmsg fills a
+ * pair (a partial send means full) and one recvmsg takes the filler
+ * back, rather than a call per 64 KiB and one more to see EAGAIN. */
+#define CHANNEL_FILL_IOVS 8
+
+static size_t channel_fill_iov(struct control_tcp *t, struct iovec *iov,
+			       size_t want)
+{
+	size_t i, len = 0;
+
+	for (i = 0; i < CHANNEL_FILL_IOVS && len < want; i++) {
+		iov[i].iov_base = t->io;
+		iov[i].iov_len =
+		    want - len < sizeof(t->io) ? want - len : sizeof(t->io);
+		len += iov[i].iov_len;
+	}
+	return i;
+}
+
 static void channel_fill(struct tcp_channel *ch, int app_fd)
 {
 	struct control_tcp *t = ch->ctl->tcp;
+	struct iovec iov[CHANNEL_FILL_IOVS];
+	struct msghdr mh = {.msg_iov = iov};
+	size_t want = CHANNEL_FILL_IOVS * sizeof(t->io);
 
+	mh.msg_iovlen = channel_fill_iov(t, iov, want);
 	for (;;) {
-		ssize_t n = send(app_fd, t->io, sizeof(t->io),
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n = sendmsg(app_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n > 0)
 			ch->filler += (size_t)n;
-		else if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR)
 			continue;
-		else
-			return; /* EAGAIN: full */
+		if (n < (ssize_t)want)
+			return; /* partial, or EAGAIN: full */
 	}
 }
 
@@ -557,12 +585,14 @@ static void channel_fill(struct tcp_channel *ch, int app_fd)
 static void channel_discard_filler(struct tcp_channel *ch)
 {
 	struct control_tcp *t = ch->ctl->tcp;
+	struct iovec iov[CHANNEL_FILL_IOVS];
+	struct msghdr mh = {.msg_iov = iov};
 
 	while (ch->filler > 0) {
-		size_t want =
-		    ch->filler < sizeof(t->io) ? ch->filler : sizeof(t->io);
-		ssize_t n = recv(ch->fd, t->io, want, MSG_DONTWAIT);
+		ssize_t n;
 
+		mh.msg_iovlen = channel_fill_iov(t, iov, ch->filler);
+		n = recvmsg(ch->fd, &mh, MSG_DONTWAIT);
 		if (n > 0) {
 			ch->filler -= (size_t)n;
 		} else if (n < 0 && errno == EINTR) {
@@ -803,7 +833,9 @@ static void channel_app_eof(struct tcp_channel *ch)
 	struct pollfd pfd = {.fd = ch->fd, .events = 0};
 
 	ev_io_stop(d->loop, &ch->read_watcher);
-	if (ch->app_gone ||
+	/* Once the peer's FIN went on, a shutdown ends the channel as a
+	 * close does (channel_done): no need to ask which it was. */
+	if (ch->app_gone || ch->peer_eof ||
 	    (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP))) {
 		/* Closed (or the process died): FIN after the queued
 		 * data, or RST when received data was not read. */
@@ -1078,10 +1110,10 @@ static void lchannel_destroy(struct tcp_lchannel *l)
 static int lchannel_announce(struct tcp_lchannel *l)
 {
 	uint8_t msg[IPC_ACCEPT_LEN];
+	size_t len = ipc_accept_encode(msg, &l->pending_msg);
 	int err;
 
-	ipc_accept_encode(msg, &l->pending_msg);
-	err = control_send_packet(l->fd, msg, sizeof(msg), l->pending_fd);
+	err = control_send_packet(l->fd, msg, len, l->pending_fd);
 	if (err == -EAGAIN) {
 		ev_io_start(l->ctl->d->loop, &l->write_watcher);
 		return -EAGAIN;
@@ -1127,8 +1159,8 @@ static void lchannel_accept(struct tcp_lchannel *l)
 			ev_io_stop(d->loop, &l->write_watcher);
 			return; /* -EAGAIN: ACCEPTABLE re-armed */
 		}
-		ch = channel_new(ctl, conn, l->creator, &l->owner, &app_fd,
-				 &err);
+		ch = channel_new(ctl, conn, l->creator, &l->owner,
+				 l->accept_nonblock, &app_fd, &err);
 		if (!ch) {
 			if (ctl->tcp->refused++ % 1024 == 0)
 				log_msg(LOG_WARNING,
@@ -1148,6 +1180,7 @@ static void lchannel_accept(struct tcp_lchannel *l)
 		    .local_addr = l->local_addr,
 		    .local_port = l->local_port,
 		    .id = conn,
+		    .flags = l->accept_nonblock ? IPC_ACCEPT_F_NONBLOCK : 0,
 		};
 		log_msg(LOG_DEBUG, "control: tcp listener %d: accepted %d",
 			l->listener, conn);
@@ -1219,7 +1252,9 @@ void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 		r.status = conn == -EMFILE ? -ENFILE : conn;
 		goto fail;
 	}
-	ch = channel_new(ctl, conn, c->serial, &c->owner, &app_fd, &err);
+	ch = channel_new(ctl, conn, c->serial, &c->owner,
+			 req->flags & IPC_TCP_CONNECT_F_END_NONBLOCK, &app_fd,
+			 &err);
 	if (!ch) {
 		tcp_close(d->stack, daemon_now(), conn);
 		r.status = err;
@@ -1279,7 +1314,6 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	/* The application never writes to a listener: its write() fails
 	 * with EPIPE, as on a listening kernel socket. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0 ||
-	    fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0 ||
 	    shutdown(pair[0], SHUT_RD) < 0) {
 		r.status = errno == EMFILE ? -ENFILE : -errno;
 		goto fail;
@@ -1300,6 +1334,7 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	l->local_port = (uint16_t)tcp_listen_port(d->stack, listener);
 	l->fd = pair[0];
 	l->pending_fd = -1;
+	l->accept_nonblock = req->flags & IPC_TCP_LISTEN_F_ACCEPT_NONBLOCK;
 	ev_io_init(&l->write_watcher, lchannel_write_cb, l->fd, EV_WRITE);
 	l->write_watcher.data = l;
 	lchannel_watch_hangup(l);

@@ -328,7 +328,7 @@ static int udp_open(struct control_client *c, const struct ipc_udp_open *o,
 	cs->ctl = ctl;
 	cs->owner = c;
 	cs->charged = c->owner;
-	cs->app_id = control_fd_id_of(pair[1]); /* proof of possession */
+	cs->app_id = control_fd_id_of_own(pair[1]); /* proof of possession */
 	cs->own_fd = (o->flags & IPC_UDP_OPEN_F_OWN_FD) != 0;
 	cs->sock = sock;
 	cs->fd = pair[0];

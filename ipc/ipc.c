@@ -677,7 +677,8 @@ static bool tcp_connect_valid(const struct ipc_tcp_connect *v)
 {
 	return v->remote_port != 0 &&
 	       v->timeout_ms <= IPC_TCP_CONNECT_TIMEOUT_MAX_MS &&
-	       !(v->flags & ~IPC_TCP_CONNECT_F_NONBLOCK) &&
+	       !(v->flags & ~(IPC_TCP_CONNECT_F_NONBLOCK |
+			      IPC_TCP_CONNECT_F_END_NONBLOCK)) &&
 	       tcp_opts_valid(&v->opts);
 }
 
@@ -710,6 +711,7 @@ static bool tcp_open_reply_valid(const struct ipc_tcp_open_reply *v)
 static bool tcp_listen_valid(const struct ipc_tcp_listen *v)
 {
 	return v->backlog != 0 && v->backlog <= IPC_TCP_BACKLOG_MAX &&
+	       !(v->flags & ~IPC_TCP_LISTEN_F_ACCEPT_NONBLOCK) &&
 	       tcp_opts_valid(&v->opts);
 }
 
@@ -1251,21 +1253,25 @@ int ipc_dgram_decode(const void *buf, size_t len, struct ipc_dgram_hdr *out,
 
 /* ---- TCP listening channel ----------------------------------------- */
 
-void ipc_accept_encode(uint8_t out[IPC_ACCEPT_LEN], const struct ipc_accept *a)
+size_t ipc_accept_encode(uint8_t out[IPC_ACCEPT_LEN],
+			 const struct ipc_accept *a)
 {
 	struct writer w = writer_at(out, IPC_ACCEPT_LEN);
 
 	put_accept(&w, a);
+	return a->flags ? IPC_ACCEPT_LEN : IPC_ACCEPT_SHORT_LEN;
 }
 
 int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out)
 {
-	struct reader r = reader_at(buf, len);
+	uint8_t whole[IPC_ACCEPT_LEN] = {0}; /* the short form: flags 0 */
+	struct reader r = reader_at(whole, sizeof(whole));
 
-	if (len != IPC_ACCEPT_LEN)
+	if (len != IPC_ACCEPT_LEN && len != IPC_ACCEPT_SHORT_LEN)
 		return -EBADMSG;
+	memcpy(whole, buf, len);
 	get_accept(&r, out);
-	if (r.failed || out->id < 0)
+	if (r.failed || out->id < 0 || (out->flags & ~IPC_ACCEPT_F_NONBLOCK))
 		return -EBADMSG;
 	return 0;
 }

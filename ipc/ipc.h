@@ -69,6 +69,11 @@
 /* UDP_OPEN takes IPC_UDP_OPEN_F_OWN_FD (a daemon without it finds the
  * flag malformed and disconnects). */
 #define IPC_CAP_UDP_OWN_FD 0x00000040u
+/* TCP_CONNECT takes IPC_TCP_CONNECT_F_END_NONBLOCK and TCP_LISTEN
+ * IPC_TCP_LISTEN_F_ACCEPT_NONBLOCK: a connection's descriptor arrives
+ * non-blocking, which spares the application a fcntl() per connection
+ * (a daemon without it finds the flags malformed and disconnects). */
+#define IPC_CAP_TCP_NONBLOCK_END 0x00000080u
 
 enum ipc_type {
 	IPC_T_HELLO = 0x0001,
@@ -347,7 +352,10 @@ struct ipc_tcp_opts {
  * Without IPC_TCP_CONNECT_F_NONBLOCK the reply comes when the
  * connection is established or has failed, at most timeout_ms later
  * (0 = IPC_TCP_CONNECT_TIMEOUT_DEFAULT_MS); with it, at once. */
-#define IPC_TCP_CONNECT_F_NONBLOCK	   0x01u
+#define IPC_TCP_CONNECT_F_NONBLOCK 0x01u
+/* The connection's descriptor arrives with O_NONBLOCK set
+ * (IPC_CAP_TCP_NONBLOCK_END). */
+#define IPC_TCP_CONNECT_F_END_NONBLOCK	   0x02u
 #define IPC_TCP_CONNECT_TIMEOUT_MAX_MS	   600000u
 #define IPC_TCP_CONNECT_TIMEOUT_DEFAULT_MS 75000u
 
@@ -391,12 +399,16 @@ struct ipc_tcp_open_reply {
 	F(u16, local_port)                                                     \
 	R(u16, reserved)                                                       \
 	F(u32, backlog)                                                        \
-	R(u32, flags)                                                          \
+	F(u32, flags) /* IPC_TCP_LISTEN_F_* */                                 \
 	F(tcp_opts, opts)
 struct ipc_tcp_listen {
 	IPC_STRUCT(IPC_TCP_LISTEN_LAYOUT)
 };
 #define IPC_TCP_LISTEN_LEN IPC_LAYOUT_LEN(IPC_TCP_LISTEN_LAYOUT)
+/* Every accepted connection's descriptor arrives with O_NONBLOCK set,
+ * announced by the long form of the packet, with IPC_ACCEPT_F_NONBLOCK
+ * (IPC_CAP_TCP_NONBLOCK_END). */
+#define IPC_TCP_LISTEN_F_ACCEPT_NONBLOCK 0x1u
 
 /* TCP_SETOPT: changes the given options of a connection the client
  * owns. The reply is a bare status. */
@@ -1237,24 +1249,33 @@ int ipc_dgram_decode(const void *buf, size_t len, struct ipc_dgram_hdr *out,
  * Every packet on a listener's SEQPACKET socket announces one accepted
  * connection and carries its stream descriptor in SCM_RIGHTS: u32
  * remote_addr, u16 remote_port, u16 local_port, u32 local_addr, i32
- * connection id (>= 0). Only the daemon writes this channel.
+ * connection id (>= 0), and, on a listener made with
+ * IPC_TCP_LISTEN_F_ACCEPT_NONBLOCK only, u32 flags (the long form, 20
+ * bytes; else the short form ends before it, 16 bytes, flags 0). Only
+ * the daemon writes this channel.
  */
 #define IPC_ACCEPT_LAYOUT(F, R)                                                \
 	F(u32, remote_addr)                                                    \
 	F(u16, remote_port)                                                    \
 	F(u16, local_port)                                                     \
 	F(u32, local_addr)                                                     \
-	F(i32, id)
+	F(i32, id)                                                             \
+	F(u32, flags) /* IPC_ACCEPT_F_*; long form only */
 struct ipc_accept {
 	IPC_STRUCT(IPC_ACCEPT_LAYOUT)
 };
-#define IPC_ACCEPT_LEN IPC_LAYOUT_LEN(IPC_ACCEPT_LAYOUT)
+#define IPC_ACCEPT_LEN	      IPC_LAYOUT_LEN(IPC_ACCEPT_LAYOUT)
+#define IPC_ACCEPT_SHORT_LEN  (IPC_ACCEPT_LEN - 4)
+#define IPC_ACCEPT_F_NONBLOCK 0x1u /* the descriptor is O_NONBLOCK */
 
-/* Writes the 16-byte announcement. */
-void ipc_accept_encode(uint8_t out[IPC_ACCEPT_LEN], const struct ipc_accept *a);
+/* Writes the announcement: the long form when a->flags is not 0, else
+ * the short one. Returns its length. */
+size_t ipc_accept_encode(uint8_t out[IPC_ACCEPT_LEN],
+			 const struct ipc_accept *a);
 
-/* Checks a `len`-byte packet: exactly IPC_ACCEPT_LEN bytes, id >= 0.
- * Returns 0 or -EBADMSG. */
+/* Checks a `len`-byte packet: IPC_ACCEPT_SHORT_LEN bytes (flags 0) or
+ * IPC_ACCEPT_LEN with no unknown flag, id >= 0. Returns 0 or
+ * -EBADMSG. */
 int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 
 /*

@@ -1382,6 +1382,93 @@ START_TEST(test_tcp_connect_failures_are_the_daemons_status)
 }
 END_TEST
 
+/* With TCP_NONBLOCK_END a UTCP_NONBLOCK connect and a UTCP_NONBLOCK
+ * listener ask the daemon for non-blocking descriptors and make no
+ * fcntl() of their own (this fake hands over blocking ends, so a
+ * blocking end shows that none was made); without the capability the
+ * flags are not sent (an older daemon would find them malformed). An
+ * announcement says how its descriptor came, and accept4() changes the
+ * mode only when it differs from what the caller asked. */
+static void nonblock_end_with_caps(uint32_t caps)
+{
+	bool has = caps & IPC_CAP_TCP_NONBLOCK_END;
+	struct ipc_accept a = {.remote_addr = 0x0a000009,
+			       .remote_port = 51000,
+			       .local_addr = FAKE_LOCAL_ADDR,
+			       .local_port = 8080,
+			       .id = 12};
+	uint8_t ann[IPC_ACCEPT_LEN];
+	struct utcp *u;
+	int fd, dfd, lfd, dlfd, err, pair[2];
+
+	fake_start(FAKE_NORMAL);
+	fake.extra_caps = caps;
+	u = utcp_open(fake.path, &err);
+	ck_assert_ptr_nonnull(u);
+	fd = connect_to_fake(u, UTCP_NONBLOCK, &dfd);
+	ck_assert_uint_eq(fake_last_connect(NULL).flags,
+			  IPC_TCP_CONNECT_F_NONBLOCK |
+			      (has ? IPC_TCP_CONNECT_F_END_NONBLOCK : 0));
+	ck_assert(fd_is_nonblocking(fd) == !has);
+	close(fd);
+	close(dfd);
+	fd = connect_to_fake(u, 0, &dfd); /* a blocking one never asks */
+	ck_assert_uint_eq(fake_last_connect(NULL).flags,
+			  IPC_TCP_CONNECT_F_NONBLOCK);
+	ck_assert(!fd_is_nonblocking(fd));
+	close(fd);
+	close(dfd);
+
+	lfd = utcp_tcp_listen(u, addr_of("0.0.0.0"), 8080, 4, NULL,
+			      UTCP_NONBLOCK, NULL);
+	ck_assert_int_ge(lfd, 0);
+	pthread_mutex_lock(&fake.lock);
+	ck_assert_uint_eq(fake.listen.flags,
+			  has ? IPC_TCP_LISTEN_F_ACCEPT_NONBLOCK : 0);
+	pthread_mutex_unlock(&fake.lock);
+	dlfd = fake_take_listener_end();
+	/* the long form, a non-blocking end: kept for UTCP_NONBLOCK,
+	 * made blocking for 0 */
+	a.flags = IPC_ACCEPT_F_NONBLOCK;
+	for (int want = 0; want < 2; want++) {
+		ck_assert_int_eq(
+		    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair),
+		    0);
+		send_fd(dlfd, ann, ipc_accept_encode(ann, &a), pair[1]);
+		close(pair[1]);
+		fd = utcp_tcp_accept4(lfd, NULL, want ? UTCP_NONBLOCK : 0);
+		ck_assert_int_ge(fd, 0);
+		ck_assert(fd_is_nonblocking(fd) == (want == 1));
+		close(fd);
+		close(pair[0]);
+	}
+	/* the short form (an older daemon's), a blocking end */
+	a.flags = 0;
+	for (int want = 0; want < 2; want++) {
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+		ck_assert_uint_eq(ipc_accept_encode(ann, &a),
+				  IPC_ACCEPT_SHORT_LEN);
+		send_fd(dlfd, ann, IPC_ACCEPT_SHORT_LEN, pair[1]);
+		close(pair[1]);
+		fd = utcp_tcp_accept4(lfd, NULL, want ? UTCP_NONBLOCK : 0);
+		ck_assert_int_ge(fd, 0);
+		ck_assert(fd_is_nonblocking(fd) == (want == 1));
+		close(fd);
+		close(pair[0]);
+	}
+	close(dlfd);
+	close(lfd);
+	utcp_close(u);
+	fake_stop();
+}
+
+START_TEST(test_tcp_nonblocking_ends_from_a_daemon_that_makes_them)
+{
+	nonblock_end_with_caps(IPC_CAP_TCP_NONBLOCK_END);
+	nonblock_end_with_caps(0); /* an older daemon */
+}
+END_TEST
+
 START_TEST(test_tcp_nonblocking_connect_reports_failure_in_band)
 {
 	struct pollfd pfd;
@@ -2883,6 +2970,8 @@ static Suite *libutcp_suite(void)
 	tcase_add_test(tc, test_tcp_connect_failures_are_the_daemons_status);
 	tcase_add_test(tc,
 		       test_tcp_nonblocking_connect_reports_failure_in_band);
+	tcase_add_test(tc,
+		       test_tcp_nonblocking_ends_from_a_daemon_that_makes_them);
 	tcase_add_test(tc, test_tcp_reset_is_econnreset_after_the_data);
 	tcase_add_test(tc, test_tcp_plain_eof_stays_eof);
 	tcase_add_test(tc, test_tcp_options_travel_in_requests);

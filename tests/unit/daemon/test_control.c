@@ -1801,6 +1801,8 @@ START_TEST(test_nonblocking_connect_is_writable_once_established)
 				  UTCP_NONBLOCK, &info);
 
 	ck_assert_int_ge(fd, 0);
+	/* made non-blocking by the daemon (TCP_NONBLOCK_END) */
+	ck_assert_int_ne(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
 	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
 	ck_assert_int_eq(utcp_tcp_error(fd), 0); /* SO_ERROR: 0 */
 	/* the first bytes written after it became writable go whole */
@@ -2132,6 +2134,41 @@ START_TEST(test_write_on_a_listener_fails_with_epipe_and_it_goes_on)
 }
 END_TEST
 
+/* ---- requests sent ahead of their replies ------------------------- */
+
+/* The daemon reads no further request after one it answered (a client
+ * waiting for its reply has sent nothing more): one that sends many at
+ * once, beyond the per-wakeup budget (16) and the reply queue (8), still
+ * gets every answer, in order, as the loop comes back to it. */
+START_TEST(test_requests_sent_ahead_are_all_answered_in_order)
+{
+	enum { AHEAD = 40 };
+	struct ipc_tcp_getopt req = {.id = 123456};
+	struct ipc_tcp_getopt_reply r;
+	struct ipc_hello_reply hr;
+	uint8_t buf[IPC_MSG_MAX], version;
+	struct ipc_msg m;
+	int fd, passed, len, i;
+
+	fd = raw_hello(IPC_VERSION_MAX, &hr);
+	version = (uint8_t)hr.version;
+	for (i = 0; i < AHEAD; i++) {
+		len = ipc_encode_tcp_getopt(buf, sizeof(buf), version,
+					    (uint32_t)(10 + i), &req);
+		ck_assert_int_gt(len, 0);
+		ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	}
+	for (i = 0; i < AHEAD; i++) {
+		raw_reply(fd, buf, sizeof(buf), &m, &passed);
+		ck_assert_int_eq(passed, -1);
+		ck_assert_uint_eq(m.id, (uint32_t)(10 + i));
+		ck_assert_int_eq(ipc_decode_tcp_getopt_reply(&m, &r), 0);
+		ck_assert_int_eq(r.status, -EBADF); /* no such connection */
+	}
+	close(fd);
+}
+END_TEST
+
 /* ---- the daemon's blocking TCP_CONNECT (libutcp no longer sends it) --- */
 
 START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
@@ -2197,11 +2234,21 @@ START_TEST(test_listen_without_port_takes_an_ephemeral_one)
 	on_loop(peer_connect_fn, &port);
 	ck_assert_int_ge(W.peer.active, 0);
 	ck_assert(readable(lfd));
-	/* The listener is O_NONBLOCK; the connection is not. */
+	/* The listener is O_NONBLOCK (its connections come non-blocking
+	 * from the daemon: TCP_NONBLOCK_END); the connection is not. */
 	fd = utcp_tcp_accept4(lfd, &info, 0);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_uint_eq(info.local_port, port);
 	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+	/* ... and with UTCP_NONBLOCK, it is */
+	on_loop(peer_connect_fn, &port);
+	ck_assert_int_ge(W.peer.active, 0);
+	ck_assert(readable(lfd));
+	fd = utcp_tcp_accept4(lfd, &info, UTCP_NONBLOCK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ne(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "x", 1), 1);
 	close(fd);
 
 	port = second.local_port;
@@ -3381,6 +3428,7 @@ int main(void)
 	    tc, test_write_on_a_listener_fails_with_epipe_and_it_goes_on);
 	tcase_add_test(
 	    tc, test_blocking_connect_form_answers_when_the_connection_is_up);
+	tcase_add_test(tc, test_requests_sent_ahead_are_all_answered_in_order);
 	tcase_add_test(
 	    tc, test_write_on_a_udp_descriptor_is_refused_and_the_socket_stays);
 	tcase_add_test(tc, test_listen_without_port_takes_an_ephemeral_one);

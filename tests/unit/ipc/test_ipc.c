@@ -531,7 +531,7 @@ static const struct malformed malformed[] = {
     {"remote port 0", &tcp_connect, &connect_all_opts, "remote_port", 0},
     {"timeout over the maximum", &tcp_connect, &connect_all_opts, "timeout_ms",
      IPC_TCP_CONNECT_TIMEOUT_MAX_MS + 1},
-    {"unknown flag", &tcp_connect, &connect_all_opts, "flags", 0x02},
+    {"unknown flag", &tcp_connect, &connect_all_opts, "flags", 0x04},
     {"unknown option bit", &tcp_connect, &connect_all_opts, "opts.set",
      IPC_TCP_OPT_ALL + 1},
     {"unknown option flag", &tcp_connect, &connect_all_opts, "opts.flags",
@@ -577,7 +577,7 @@ static const struct malformed malformed[] = {
     {"backlog over the maximum", &tcp_listen, &listen_8080, "backlog",
      IPC_TCP_BACKLOG_MAX + 1},
     {"reserved", &tcp_listen, &listen_8080, "reserved", 1},
-    {"reserved flags", &tcp_listen, &listen_8080, "flags", 1},
+    {"reserved flags", &tcp_listen, &listen_8080, "flags", 2},
     {"a negative id", &tcp_setopt, &setopt_12, "id", 0x80000000u},
     {"reserved value", &tcp_setopt_reply, &bad_fd, "value", 1},
     {"positive status", &barrier_reply, &frames_1234, "status", 1},
@@ -1228,19 +1228,37 @@ START_TEST(test_accept_announcement_round_trip_and_rejections)
 			  out;
 	uint8_t p[IPC_ACCEPT_LEN + 1] = {0};
 
-	ipc_accept_encode(p, &a);
-	ck_assert_int_eq(ipc_accept_decode(p, IPC_ACCEPT_LEN, &out), 0);
+	/* the short form: flags 0, the 16 bytes an older side knows */
+	ck_assert_uint_eq(ipc_accept_encode(p, &a), IPC_ACCEPT_SHORT_LEN);
+	ck_assert_uint_eq(IPC_ACCEPT_SHORT_LEN, 16);
+	memset(&out, 0xff, sizeof(out));
+	ck_assert_int_eq(ipc_accept_decode(p, IPC_ACCEPT_SHORT_LEN, &out), 0);
 	ck_assert_uint_eq(out.remote_addr, a.remote_addr);
 	ck_assert_uint_eq(out.remote_port, 55555);
 	ck_assert_uint_eq(out.local_addr, a.local_addr);
 	ck_assert_uint_eq(out.local_port, 80);
 	ck_assert_int_eq(out.id, 3);
+	ck_assert_uint_eq(out.flags, 0);
+	/* the long form, with NONBLOCK */
+	a.flags = IPC_ACCEPT_F_NONBLOCK;
+	ck_assert_uint_eq(ipc_accept_encode(p, &a), IPC_ACCEPT_LEN);
+	ck_assert_int_eq(ipc_accept_decode(p, IPC_ACCEPT_LEN, &out), 0);
+	ck_assert_uint_eq(out.flags, IPC_ACCEPT_F_NONBLOCK);
+	ck_assert_int_eq(out.id, 3);
+	/* other sizes, an unknown flag, a negative id */
+	ck_assert_int_eq(ipc_accept_decode(p, IPC_ACCEPT_SHORT_LEN - 1, &out),
+			 -EBADMSG);
 	ck_assert_int_eq(ipc_accept_decode(p, IPC_ACCEPT_LEN - 1, &out),
 			 -EBADMSG);
 	ck_assert_int_eq(ipc_accept_decode(p, IPC_ACCEPT_LEN + 1, &out),
 			 -EBADMSG);
+	wire_poke(p, &accept_packet, "flags", 2);
+	ck_assert_int_eq(ipc_accept_decode(p, IPC_ACCEPT_LEN, &out), -EBADMSG);
+	wire_poke(p, &accept_packet, "flags", 1);
 	wire_poke(p, &accept_packet, "id", 0x80000000u); /* negative */
 	ck_assert_int_eq(ipc_accept_decode(p, IPC_ACCEPT_LEN, &out), -EBADMSG);
+	ck_assert_int_eq(ipc_accept_decode(p, IPC_ACCEPT_SHORT_LEN, &out),
+			 -EBADMSG);
 }
 END_TEST
 

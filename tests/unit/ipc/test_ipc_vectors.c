@@ -174,6 +174,13 @@ static const struct ipc_accept accept = {.remote_addr = 0x0a000001,
 					 .local_addr = 0x0a000002,
 					 .local_port = 8080,
 					 .id = 0x00abcdef};
+static const struct ipc_accept accept_nonblock = {.remote_addr = 0x0a000001,
+						  .remote_port = 51000,
+						  .local_addr = 0x0a000002,
+						  .local_port = 8080,
+						  .id = 0x00abcdef,
+						  .flags =
+						      IPC_ACCEPT_F_NONBLOCK};
 
 /* ---- the encoders under test --------------------------------------- */
 
@@ -281,8 +288,7 @@ static int encode_accept(const void *value, uint32_t id,
 
 	if (from && ipc_accept_decode(from->body, from->body_len, &v))
 		return -1;
-	ipc_accept_encode(out, &v);
-	return IPC_ACCEPT_LEN;
+	return (int)ipc_accept_encode(out, &v); /* the short or long form */
 }
 
 static int encode_resolve_result(const void *value, uint32_t id,
@@ -386,6 +392,8 @@ static const struct vector vectors[] = {
      "0a000001003501000000006f"},
     {"accept", encode_accept, &accept, 0, true,
      "0a000001c7381f900a00000200abcdef"},
+    {"accept_nonblock", encode_accept, &accept_nonblock, 0, true,
+     "0a000001c7381f900a00000200abcdef00000001"},
     {"tcp_getopt", encode_tcp_getopt, &tcp_getopt, 13, false,
      "5554010000080000000000180000000d0102030400000000"},
     {"tcp_getopt_reply", encode_tcp_getopt_reply, &tcp_getopt_reply, 13, false,
