@@ -706,8 +706,8 @@ static const struct limit_key limit_keys[] = {
 _Static_assert(LIMIT_KEYS <= 32, "seen_keys has a bit per key");
 
 /* [tcp]: µTCP's tunables, also fields of struct stack_limits. The
- * congestion controller and the port range are the keys that are not a
- * number. */
+ * congestion controller, the port range, hystart and prr (yes or no)
+ * are the keys that are not a number. */
 static const struct limit_key tcp_keys[] = {
     {"conns_max", offsetof(struct stack_limits, tcp_conns_max), false, 1,
      1u << 20, 1},
@@ -740,8 +740,8 @@ static const struct limit_key tcp_keys[] = {
 };
 
 #define TCP_NUM_KEYS (sizeof(tcp_keys) / sizeof(tcp_keys[0]))
-/* and "congestion", "local_port_range" */
-#define TCP_KEYS (TCP_NUM_KEYS + 2)
+/* and "congestion", "local_port_range", "hystart", "prr" */
+#define TCP_KEYS (TCP_NUM_KEYS + 4)
 
 /* local_port_range = FIRST LAST: the ephemeral ports of connects, as
  * Linux's ip_local_port_range (1 to 65535, FIRST <= LAST). */
@@ -1311,6 +1311,8 @@ static int config_handler(void *user, const char *section, const char *key,
 			names[k] = tcp_keys[k].name;
 		names[TCP_NUM_KEYS] = "congestion";
 		names[TCP_NUM_KEYS + 1] = "local_port_range";
+		names[TCP_NUM_KEYS + 2] = "hystart";
+		names[TCP_NUM_KEYS + 3] = "prr";
 		k = lookup(key, names, (int)TCP_KEYS);
 		if (k < 0)
 			break;
@@ -1322,6 +1324,14 @@ static int config_handler(void *user, const char *section, const char *key,
 		else if (k == (int)TCP_NUM_KEYS + 1)
 			rc = parse_port_range(&st->cfg->limits, value, reason,
 					      sizeof(reason));
+		else if (k == (int)TCP_NUM_KEYS + 2)
+			rc = parse_yes_no("hystart", value,
+					  &st->cfg->limits.tcp_hystart, reason,
+					  sizeof(reason));
+		else if (k == (int)TCP_NUM_KEYS + 3)
+			rc =
+			    parse_yes_no("prr", value, &st->cfg->limits.tcp_prr,
+					 reason, sizeof(reason));
 		else
 			rc = parse_limit(&st->cfg->limits, &tcp_keys[k], value,
 					 reason, sizeof(reason));

@@ -126,6 +126,10 @@
 	X(tcp_rack_reo_timeouts)                                               \
 	X(tcp_tlp_probes)                                                      \
 	X(tcp_tlp_recoveries)                                                  \
+	X(tcp_prr_bounded) /* PRR-SSRB held a recovery send below ssthresh */  \
+	X(tcp_hystart_css_entries) /* the RTT grew: conservative slow start */ \
+	X(tcp_hystart_css_resumes) /* ... it fell back: slow start again */    \
+	X(tcp_hystart_exits)	   /* CSS ended slow start, before a loss */   \
 	X(tcp_challenge_acks)                                                  \
 	X(tcp_challenge_acks_limited)                                          \
 	X(tcp_invalid_acks)                                                    \

@@ -55,6 +55,8 @@ void stack_limits_default(struct stack_limits *lim)
 	    .tcp_keepintvl_s = 75,
 	    .tcp_keepcnt = 9,
 	    .tcp_cubic = true,
+	    .tcp_hystart = true,
+	    .tcp_prr = true,
 	};
 }
 

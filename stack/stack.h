@@ -108,6 +108,14 @@ struct stack_limits {
 	uint32_t tcp_keepintvl_s;
 	uint32_t tcp_keepcnt;
 	bool tcp_cubic; /* CUBIC (default) or NewReno */
+	/* HyStart++ (RFC 9406) in the first slow start: leave it when the
+	 * round trip grows, before the bottleneck's queue overflows
+	 * (default on). */
+	bool tcp_hystart;
+	/* Proportional Rate Reduction (RFC 6937) of the window in fast
+	 * recovery (default on); off: RFC 6675's (SACK) and RFC 6582's
+	 * (no SACK) window, kept to compare them. */
+	bool tcp_prr;
 };
 
 /* Fills `lim` with the defaults. */

@@ -127,7 +127,7 @@ void tcp_set_state(struct stack *s, uint64_t now, struct tcp_conn *c,
 	c->state = st;
 	switch (st) {
 	case TCPS_ESTABLISHED:
-		c->cc->init(c);
+		tcp_cc_start(s, c);
 		break;
 	case TCPS_FIN_WAIT_2:
 		if (c->user_closed) {

@@ -176,6 +176,14 @@ struct tcp_txrec {
 
 struct tcp_cc_ops;
 
+/* HyStart++ (RFC 9406): off (disabled, or done: the first slow start
+ * ended), slow start watching the RTT, or conservative slow start. */
+enum tcp_hystart {
+	TCP_HYSTART_OFF,
+	TCP_HYSTART_SS,
+	TCP_HYSTART_CSS,
+};
+
 /* Loss recovery: none, fast recovery (RFC 6582 without SACK, RFC 6675
  * with RACK-TLP with it), or after a retransmission timeout (RFC 8985
  * 6.3: what the peer does not hold is resent as the window allows).
@@ -254,14 +262,25 @@ struct tcp_conn {
 	/* RTT and RTO (RFC 6298), in ns. */
 	uint64_t srtt, rttvar, rto;
 	uint32_t rtt_seq;
+	uint32_t hystart_round_end; /* HyStart++'s round ends at snd_una */
 	uint64_t rtt_start;
 	uint8_t backoff; /* RTO doublings since the last new ACK */
 	uint8_t retries; /* consecutive timeouts */
+	/* HyStart++'s phase (enum tcp_hystart), RTT samples in this round,
+	 * and rounds spent in conservative slow start (tcp_cc.c). */
+	uint8_t hystart, hystart_samples, hystart_css_rounds;
 
 	/* Congestion control (RFC 5681, RFC 6582, RFC 3465). */
 	const struct tcp_cc_ops *cc;
 	uint32_t cwnd, ssthresh, recover, bytes_acked;
 	uint32_t max_seg_sent; /* largest segment sent (TSO: above the MSS) */
+	/* PRR (RFC 6937, tcp_cc.c) in fast recovery: bytes the peer got
+	 * and bytes sent since it began (and recover_fs below). */
+	uint32_t prr_delivered, prr_out;
+	/* HyStart++ (RFC 9406, tcp_cc.c): the smallest RTT of this round
+	 * and of the last, and conservative slow start's baseline, in µs
+	 * (UINT32_MAX: none yet); hystart_round_end is with rtt_seq. */
+	uint32_t hystart_rtt_us, hystart_last_rtt_us, hystart_css_base_us;
 	struct {
 		double w_max; /* window before the last reduction, segments */
 		double k;     /* time to reach w_max again, seconds */
@@ -276,6 +295,7 @@ struct tcp_conn {
 	struct tcp_txrec *txr;
 	uint32_t txr_head, txr_n, txr_cap;
 	uint32_t sacked_bytes, lost_bytes;
+	uint32_t recover_fs; /* the flight as fast recovery began (PRR) */
 
 	/* RACK (RFC 8985 6.1): the most recently sent delivered segment,
 	 * its RTT, the minimum RTT, and the reordering window's state. */
@@ -436,6 +456,31 @@ struct tcp_cc_ops {
 
 extern const struct tcp_cc_ops tcp_cc_newreno;
 extern const struct tcp_cc_ops tcp_cc_cubic;
+
+/* The connection is established: its controller starts (init), and
+ * HyStart++ with it when the stack enables it. */
+void tcp_cc_start(const struct stack *s, struct tcp_conn *c);
+/* HyStart++ (RFC 9406) sees an ACK that acknowledged new data outside
+ * recovery, before the controller grows the window: it times the round
+ * trip's rounds, leaves slow start for conservative slow start when the
+ * RTT grows, and that for congestion avoidance after CSS_ROUNDS. */
+void tcp_hystart_ack(struct stack *s, struct tcp_conn *c);
+/* PRR (RFC 6937): fast recovery begins (after on_loss set ssthresh). */
+void tcp_prr_start(struct tcp_conn *c);
+/* PRR's sndcnt: the bytes an ACK lets the sender send in fast recovery,
+ * given what was delivered and sent since recovery began, RecoverFS,
+ * ssthresh, the pipe after this ACK, what this ACK delivered, and
+ * whether the reduction bound may add a segment (snd_una advanced and
+ * nothing new was judged lost: Linux's PRR-SSRB). *bounded is set when
+ * the reduction bound held it below ssthresh - pipe. Pure arithmetic. */
+uint32_t tcp_prr_sndcnt(uint32_t prr_delivered, uint32_t prr_out,
+			uint32_t recover_fs, uint32_t ssthresh, uint32_t pipe,
+			uint32_t delivered, uint32_t mss, bool bonus,
+			bool *bounded);
+/* An ACK in fast recovery delivered `delivered` bytes; `pipe` is what
+ * the network holds after it: sets cwnd to pipe plus PRR's sndcnt. */
+void tcp_prr_ack(struct stack *s, struct tcp_conn *c, uint32_t delivered,
+		 uint32_t pipe, bool bonus);
 
 /* A timeout while the loss of the same window is still being recovered:
  * cwnd falls to one segment, ssthresh stays where the first response

@@ -20,6 +20,40 @@
  * region (4.3); slow start is the same as NewReno's.
  *
  * Both start from the RFC 6928 initial window of 10 segments.
+ *
+ * HyStart++ (RFC 9406) watches the first slow start (while ssthresh is
+ * still unset; later slow starts stop at the ssthresh a loss set, as the
+ * RFC recommends). A round lasts from an ACK until snd_una passes what
+ * was sent by then (hystart_round_end); each ACK gives an RTT sample
+ * (RACK's, of the newest segment it delivered, in tcp_rack.c). Once a
+ * round has N_RTT_SAMPLE samples, a minimum above the last round's by
+ * more than max(4 ms, min(last / 8, 16 ms)) means a queue is building:
+ * slow start turns conservative (CSS: a quarter of the growth), with the
+ * round's minimum as baseline. CSS's rounds are those after the one that
+ * found the increase: the rest of that one acknowledges what slow start
+ * sent, whose low RTTs would read as jitter. A CSS round's minimum below
+ * the baseline was jitter: back to slow start. CSS_ROUNDS rounds of CSS
+ * end it: ssthresh = cwnd, congestion avoidance. A loss ends it at any
+ * time, through the controller's on_loss. The growth limit L stays RFC
+ * 3465's two segments (µTCP does not pace).
+ *
+ * PRR (RFC 6937) sets the window during fast recovery, with or without
+ * SACK, so that the reduction to ssthresh is spread over the recovery
+ * round trip: each ACK lets out in proportion to what it delivered
+ * (prr_delivered * ssthresh / RecoverFS, less prr_out) while pipe is
+ * above ssthresh, and below it at most what was delivered and not yet
+ * matched by sends, or this ACK's delivery, plus one segment when
+ * snd_una advanced and nothing new was judged lost (the slow-start
+ * reduction bound, PRR-SSRB, with Linux's condition on the extra
+ * segment). cwnd becomes pipe + sndcnt at each ACK (without SACK: the
+ * flight + sndcnt, pipe being estimated as the flight less a segment
+ * per duplicate ACK since snd_una last moved), so tcp_output() sends
+ * sndcnt. RecoverFS is the flight when recovery began (the RFC's; Linux
+ * takes the window). At the end of recovery the controller's
+ * on_recovery_end sets the window as before. With tcp_prr off, the
+ * window is RFC 6675's (cwnd = ssthresh, send while pipe is below it)
+ * and RFC 6582's inflation without SACK, which can release a burst of
+ * up to ssthresh - pipe at once.
  */
 #include <math.h>
 
@@ -27,6 +61,15 @@
 
 #define CUBIC_BETA 0.7
 #define CUBIC_C	   0.4
+
+/* RFC 9406 4.3's constants. */
+#define HYSTART_MIN_RTT_THRESH_US 4000u
+#define HYSTART_MAX_RTT_THRESH_US 16000u
+#define HYSTART_MIN_RTT_DIVISOR	  8u
+#define HYSTART_N_RTT_SAMPLE	  8u
+#define HYSTART_CSS_GROWTH_DIV	  4u
+#define HYSTART_CSS_ROUNDS	  5u
+#define HYSTART_NO_RTT		  UINT32_MAX
 
 static uint32_t tcp_initial_window(const struct tcp_conn *c)
 {
@@ -58,7 +101,9 @@ static uint32_t slow_start(struct tcp_conn *c, uint32_t acked)
 		return acked;
 	if (c->cwnd + inc > c->ssthresh)
 		inc = c->ssthresh - c->cwnd;
-	c->cwnd += inc;
+	/* RFC 9406 4.2: conservative slow start grows a quarter as fast. */
+	c->cwnd +=
+	    c->hystart == TCP_HYSTART_CSS ? inc / HYSTART_CSS_GROWTH_DIV : inc;
 	return acked > inc ? acked - inc : 0;
 }
 
@@ -203,4 +248,150 @@ void tcp_cc_timeout_again(struct tcp_conn *c)
 	c->bytes_acked = 0;
 	c->cubic.epoch_start = 0;
 	c->cubic.acc = 0;
+}
+
+void tcp_cc_start(const struct stack *s, struct tcp_conn *c)
+{
+	c->cc->init(c);
+	c->hystart = s->lim.tcp_hystart ? TCP_HYSTART_SS : TCP_HYSTART_OFF;
+	c->hystart_samples = 0;
+	c->hystart_css_rounds = 0;
+	c->hystart_round_end = c->snd_una; /* the first ACK starts a round */
+	c->hystart_rtt_us = HYSTART_NO_RTT;
+	c->hystart_last_rtt_us = HYSTART_NO_RTT;
+	c->hystart_css_base_us = HYSTART_NO_RTT;
+}
+
+/* ---- HyStart++ (RFC 9406) ---- */
+
+/* A round begins (4.2: windowEnd = SND.NXT). Returns false when CSS
+ * has lasted its CSS_ROUNDS rounds and ended slow start. */
+static bool hystart_new_round(struct stack *s, struct tcp_conn *c)
+{
+	if (c->hystart == TCP_HYSTART_CSS) {
+		if (c->hystart_css_rounds >= HYSTART_CSS_ROUNDS) {
+			/* Congestion avoidance from here. */
+			c->ssthresh = c->cwnd;
+			c->hystart = TCP_HYSTART_OFF;
+			COUNT(s, tcp_hystart_exits);
+			return false;
+		}
+		c->hystart_css_rounds++;
+	}
+	c->hystart_last_rtt_us = c->hystart_rtt_us;
+	c->hystart_rtt_us = HYSTART_NO_RTT;
+	c->hystart_samples = 0;
+	c->hystart_round_end = c->snd_max;
+	return true;
+}
+
+void tcp_hystart_ack(struct stack *s, struct tcp_conn *c)
+{
+	uint64_t rtt_us = c->rack_rtt / 1000;
+	uint32_t last = c->hystart_last_rtt_us, thresh;
+
+	if (c->hystart == TCP_HYSTART_OFF)
+		return;
+	if (c->ssthresh != UINT32_MAX) {
+		/* A loss ended the first slow start: HyStart++ is done. */
+		c->hystart = TCP_HYSTART_OFF;
+		return;
+	}
+	if (SEQ_GEQ(c->snd_una, c->hystart_round_end) &&
+	    !hystart_new_round(s, c))
+		return;
+	if (!c->rack_rtt)
+		return; /* no sample yet */
+	if (rtt_us < c->hystart_rtt_us)
+		c->hystart_rtt_us = rtt_us ? (uint32_t)rtt_us : 1;
+	if (c->hystart_samples < UINT8_MAX)
+		c->hystart_samples++;
+	if (c->hystart_samples < HYSTART_N_RTT_SAMPLE || last == HYSTART_NO_RTT)
+		return;
+	if (c->hystart == TCP_HYSTART_SS) {
+		/* 4.2: the delay increase, by max(MIN_RTT_THRESH,
+		 * min(lastRoundMinRTT / MIN_RTT_DIVISOR, MAX_RTT_THRESH)). */
+		thresh = last / HYSTART_MIN_RTT_DIVISOR;
+		if (thresh > HYSTART_MAX_RTT_THRESH_US)
+			thresh = HYSTART_MAX_RTT_THRESH_US;
+		if (thresh < HYSTART_MIN_RTT_THRESH_US)
+			thresh = HYSTART_MIN_RTT_THRESH_US;
+		if (c->hystart_rtt_us >= last + thresh) {
+			/* CSS's rounds are those after this one: the rest
+			 * of this one acknowledges what slow start sent. */
+			c->hystart = TCP_HYSTART_CSS;
+			c->hystart_css_base_us = c->hystart_rtt_us;
+			c->hystart_css_rounds = 0;
+			COUNT(s, tcp_hystart_css_entries);
+		}
+	} else if (c->hystart_css_rounds &&
+		   c->hystart_rtt_us < c->hystart_css_base_us) {
+		/* The RTT fell back below the baseline: the increase was
+		 * jitter, not a queue. Slow start again. */
+		c->hystart = TCP_HYSTART_SS;
+		c->hystart_css_base_us = HYSTART_NO_RTT;
+		COUNT(s, tcp_hystart_css_resumes);
+	}
+}
+
+/* ---- PRR (RFC 6937) ---- */
+
+void tcp_prr_start(struct tcp_conn *c)
+{
+	c->prr_delivered = 0;
+	c->prr_out = 0;
+	c->recover_fs = c->snd_max - c->snd_una;
+}
+
+uint32_t tcp_prr_sndcnt(uint32_t prr_delivered, uint32_t prr_out,
+			uint32_t recover_fs, uint32_t ssthresh, uint32_t pipe,
+			uint32_t delivered, uint32_t mss, bool bonus,
+			bool *bounded)
+{
+	int64_t sndcnt, limit;
+
+	*bounded = false;
+	if (!recover_fs)
+		recover_fs = 1;
+	if (pipe > ssthresh) {
+		/* Proportional rate reduction: CEIL(prr_delivered *
+		 * ssthresh / RecoverFS) - prr_out. */
+		sndcnt = (int64_t)(((uint64_t)prr_delivered * ssthresh +
+				    recover_fs - 1) /
+				   recover_fs) -
+			 prr_out;
+	} else {
+		/* The slow-start reduction bound (PRR-SSRB). */
+		limit = (int64_t)prr_delivered - prr_out;
+		if (limit < (int64_t)delivered)
+			limit = delivered;
+		if (bonus)
+			limit += mss;
+		sndcnt = ssthresh - pipe;
+		if (limit < sndcnt) {
+			sndcnt = limit;
+			*bounded = true;
+		}
+	}
+	/* The first retransmission goes whatever the arithmetic says. */
+	if (!prr_out && sndcnt < (int64_t)mss)
+		sndcnt = mss;
+	return sndcnt > 0 ? (uint32_t)sndcnt : 0;
+}
+
+void tcp_prr_ack(struct stack *s, struct tcp_conn *c, uint32_t delivered,
+		 uint32_t pipe, bool bonus)
+{
+	bool bounded;
+	uint32_t sndcnt;
+
+	c->prr_delivered += delivered;
+	sndcnt = tcp_prr_sndcnt(c->prr_delivered, c->prr_out, c->recover_fs,
+				c->ssthresh, pipe, delivered, c->mss, bonus,
+				&bounded);
+	if (bounded)
+		COUNT(s, tcp_prr_bounded);
+	/* tcp_output() sends what cwnd leaves above pipe: with SACK the
+	 * scoreboard's pipe, without it everything from snd_una. */
+	c->cwnd = (c->sack_ok ? pipe : c->snd_max - c->snd_una) + sndcnt;
 }

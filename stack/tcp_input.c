@@ -195,6 +195,7 @@ void tcp_enter_recovery(struct stack *s, uint64_t now, struct tcp_conn *c)
 	c->t_tlp = 0;
 	tcp_undo_arm(s, now, c);
 	c->cc->on_loss(c, now, false);
+	tcp_prr_start(c);
 	c->rtt_timing = false;
 	if (tcp_next_lost(c, tcp_payload_max(c), &seq, &len) &&
 	    tcp_retransmit_range(s, now, c, seq, len) == 0) {
@@ -203,6 +204,10 @@ void tcp_enter_recovery(struct stack *s, uint64_t now, struct tcp_conn *c)
 		c->t_rexmt = 0;
 		tcp_rearm_rexmt(s, now, c);
 	}
+	/* PRR from the start: no more than the resend until ACKs come
+	 * (an ACK that brought us here adds what it delivered). */
+	if (s->lim.tcp_prr)
+		tcp_prr_ack(s, c, 0, tcp_pipe(c), false);
 }
 
 /* Our FIN is acknowledged when snd_una passed it. */
@@ -275,12 +280,16 @@ static void tcp_ack_new_data(struct stack *s, uint64_t now, struct tcp_conn *c,
 			 * the next segment, deflate. */
 			TCP_RULE(s, recovery_partial_ack);
 			tcp_retransmit_one(s, now, c);
-			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
-			c->cwnd += c->mss;
+			if (!s->lim.tcp_prr) {
+				c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+				c->cwnd += c->mss;
+			}
 		}
 		/* With SACK, tcp_output() sends by pipe. */
-	} else if (cwnd_limited) {
-		c->cc->on_ack(c, now, acked);
+	} else {
+		tcp_hystart_ack(s, c); /* RFC 9406, before the growth */
+		if (cwnd_limited)
+			c->cc->on_ack(c, now, acked);
 	}
 	c->dupacks = 0;
 	tcp_rearm_rexmt(s, now, c);
@@ -316,15 +325,18 @@ static void tcp_dup_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
 			c->recover = c->snd_max;
 			tcp_undo_arm(s, now, c);
 			c->cc->on_loss(c, now, false);
+			tcp_prr_start(c);
 			c->rtt_timing = false;
-			/* Resend the first segment now, and inflate by the
-			 * three duplicates. */
+			/* Resend the first segment now, and (without PRR)
+			 * inflate by the three duplicates. */
 			tcp_retransmit_one(s, now, c);
-			c->cwnd =
-			    c->ssthresh + TCP_DUPACK_THRESH * (uint32_t)c->mss;
+			if (!s->lim.tcp_prr)
+				c->cwnd = c->ssthresh +
+					  TCP_DUPACK_THRESH * (uint32_t)c->mss;
 			tcp_rearm_rexmt(s, now, c);
 		}
-	} else if (c->recovery == TCP_RECOVERY_FAST && !c->sack_ok) {
+	} else if (c->recovery == TCP_RECOVERY_FAST && !c->sack_ok &&
+		   !s->lim.tcp_prr) {
 		/* RFC 6582 step 3: inflate by one segment per duplicate;
 		 * new data may follow. */
 		c->cwnd += c->mss;
@@ -386,6 +398,34 @@ static enum tcp_ack_verdict tcp_our_fin_acked(struct stack *s, uint64_t now,
 	return TCP_ACK_GO_ON;
 }
 
+/* PRR (RFC 6937) on an ACK in fast recovery, given snd_una, the SACKed
+ * and lost bytes, and the duplicate ACK count before it: DeliveredData
+ * is snd_una's advance plus the change in SACKed bytes; without SACK a
+ * duplicate ACK stands for one segment delivered, an advance for what
+ * its duplicates did not already count, and pipe is the flight less a
+ * segment per duplicate since snd_una last moved. */
+static void tcp_prr_on_ack(struct stack *s, struct tcp_conn *c, uint32_t una,
+			   uint32_t sacked, uint32_t lost, uint8_t dupacks)
+{
+	uint32_t advance = c->snd_una - una, mss = c->mss;
+	uint32_t delivered, pipe, flight, credit;
+
+	if (c->sack_ok) {
+		delivered = advance + (c->sacked_bytes - sacked);
+		pipe = tcp_pipe(c);
+	} else {
+		credit = (uint32_t)dupacks * mss;
+		if (advance)
+			delivered = advance > credit ? advance - credit : 0;
+		else
+			delivered = c->dupacks != dupacks ? mss : 0;
+		flight = c->snd_max - c->snd_una;
+		credit = (uint32_t)c->dupacks * mss;
+		pipe = flight > credit ? flight - credit : 0;
+	}
+	tcp_prr_ack(s, c, delivered, pipe, advance && c->lost_bytes <= lost);
+}
+
 /* deliver_in_3, the ACK: processes the ACK field of an acceptable
  * segment in a synchronized state (RFC 9293 3.10.7.4, fifth check). May
  * free c, and says so. */
@@ -395,6 +435,9 @@ static enum tcp_ack_verdict tcp_ack_in(struct stack *s, uint64_t now,
 {
 	int sack = 0;
 	bool advanced;
+	uint32_t una = c->snd_una, sacked = c->sacked_bytes;
+	uint32_t lost = c->lost_bytes;
+	uint8_t dupacks = c->dupacks;
 
 	/* RFC 5961 5.2: the ACK must be in [snd_una - max_snd_wnd,
 	 * snd_max]. */
@@ -430,6 +473,8 @@ static enum tcp_ack_verdict tcp_ack_in(struct stack *s, uint64_t now,
 	if (c->txr_n && tcp_rack_detect(c, now) &&
 	    c->recovery == TCP_RECOVERY_NONE)
 		tcp_enter_recovery(s, now, c);
+	if (c->recovery == TCP_RECOVERY_FAST && s->lim.tcp_prr)
+		tcp_prr_on_ack(s, c, una, sacked, lost, dupacks);
 	if (advanced || c->recovery != TCP_RECOVERY_NONE || c->lost_bytes ||
 	    c->sacked_bytes)
 		tcp_tlp_arm(s, now, c); /* RFC 8985 7.2 */

@@ -213,6 +213,8 @@ static int tcp_send_segment(struct stack *s, uint64_t now, struct tcp_conn *c,
 	}
 	if (data)
 		tcp_txr_sent(c, seq, seq + len + !!(flags & TCP_FIN), now);
+	if (c->recovery == TCP_RECOVERY_FAST)
+		c->prr_out += len; /* PRR's prr_out (RFC 6937) */
 	if (c->state != TCPS_SYN_SENT)
 		flags |= TCP_ACK;
 	h = p->data;

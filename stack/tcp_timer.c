@@ -401,6 +401,11 @@ void tcp_timers_run(struct stack *s, uint64_t now)
 			if (tcp_rack_detect(c, now) &&
 			    c->recovery == TCP_RECOVERY_NONE)
 				tcp_enter_recovery(s, now, c);
+			else if (c->recovery == TCP_RECOVERY_FAST &&
+				 s->lim.tcp_prr)
+				/* PRR: losses found without an ACK open no
+				 * more room than what was delivered allows. */
+				tcp_prr_ack(s, c, 0, tcp_pipe(c), false);
 			tcp_output(s, now, c, 0);
 		}
 		if (c->t_tlp && c->t_tlp <= now)

@@ -1,12 +1,19 @@
 /*
  * test_sim_tcp_cc.c - µTCP congestion control on a bottleneck:
- * 10 Mbit/s, 50 ms each way (RTT 100 ms), a tail-drop queue of one
- * bandwidth-delay product (125 kB), a sender that never stops and
- * buffers large enough that only cwnd limits it. With CUBIC (the
- * default) and with NewReno: cwnd sampled every 10 ms shows slow start
- * doubling it each RTT, the first loss cutting it (CUBIC to 0.7x,
- * NewReno to about 0.5x), and goodput over 20 s simulated of at least
- * 80% of the bottleneck.
+ * 10 Mbit/s, 50 ms each way (RTT 100 ms), a tail-drop queue, a sender
+ * that never stops and buffers large enough that only cwnd limits it.
+ *
+ * With CUBIC (the default) and with NewReno, HyStart++ off, on a queue
+ * of one bandwidth-delay product (125 kB): cwnd sampled every 10 ms
+ * shows slow start doubling it each RTT, the first loss cutting it
+ * (CUBIC to 0.7x, NewReno to about 0.5x), and goodput over 20 s
+ * simulated of at least 80% of the bottleneck.
+ *
+ * What PRR (RFC 6937) and HyStart++ (RFC 9406) change, each run with
+ * and without on the same path and seed: the largest burst sent at one
+ * instant in fast recovery (PRR), and the drops and the queue's peak at
+ * the end of slow start (HyStart++), on the 1-BDP queue and on an 8-BDP
+ * one, where HyStart++ ends slow start before the queue overflows.
  */
 #include "test_sim_tcp_app.c"
 
@@ -17,6 +24,8 @@
 #define CC_SAMPLE  SIM_MS(10)
 #define CC_SAMPLES (CC_RUN / CC_SAMPLE + 1)
 #define CC_BUF	   (4u << 20)
+/* Slow start and the recovery that ends it lie in the first 3 s. */
+#define SS_WINDOW SIM_SEC(3)
 
 struct cc_sample {
 	uint64_t t; /* since connected */
@@ -37,6 +46,24 @@ struct cc_run {
 	uint32_t cwnd_max_ss;	   /* largest cwnd in slow start */
 	uint64_t t_double[16];	   /* cwnd first >= IW << k */
 	uint32_t iw, mss;
+	/* Data frames A sent at one instant (one ACK's answer): the
+	 * current run, the largest before the first loss and after it
+	 * until SS_WINDOW. */
+	uint64_t burst_t;
+	uint32_t burst_n, burst_max_ss, burst_max_loss;
+	uint32_t burst_max_rec; /* ... and in fast recovery, all the run */
+};
+
+/* What a run gives the scenarios that compare runs. */
+struct cc_result {
+	double goodput;		/* Mbit/s over CC_RUN */
+	uint64_t ss_drops;	/* queue drops in the first SS_WINDOW */
+	uint64_t ss_queue_peak; /* the queue's peak then, bytes */
+	uint32_t cwnd_max_ss;	/* largest cwnd before ssthresh was set */
+	uint32_t burst_max_ss, burst_max_loss, burst_max_rec;
+	uint64_t t_ss_end; /* ssthresh first set, since connected */
+	uint64_t hystart_css, hystart_resumes, hystart_exits, prr_bounded;
+	uint64_t retransmits, rto;
 };
 
 static bool a_info(struct cc_run *r, struct stack_tcp_info *info)
@@ -51,6 +78,28 @@ static void cc_tap(void *arg, const struct sim_frame_info *fi)
 	struct cc_run *r = arg;
 	struct stack_tcp_info info;
 
+	if (fi->dir == SIM_AB && fi->fate == SIM_FATE_SENT &&
+	    r->fa->connected) {
+		size_t plen;
+		if (!frame_tcp(fi->data, fi->len, &plen) || !plen)
+			return;
+		if (fi->now != r->burst_t) {
+			r->burst_t = fi->now;
+			r->burst_n = 0;
+		}
+		r->burst_n++;
+		if (!r->t_loss && r->burst_n > r->burst_max_ss)
+			r->burst_max_ss = r->burst_n;
+		if (r->fa->conn >= 0 &&
+		    tcp_conn_get(sim_node_stack(r->p->a), r->fa->conn)
+			    ->recovery == TCP_RECOVERY_FAST &&
+		    r->burst_n > r->burst_max_rec)
+			r->burst_max_rec = r->burst_n;
+		if (r->t_loss && fi->now < r->t0 + SS_WINDOW &&
+		    r->burst_n > r->burst_max_loss)
+			r->burst_max_loss = r->burst_n;
+		return;
+	}
 	if (fi->dir != SIM_BA || fi->fate != SIM_FATE_DELIVERED ||
 	    !r->fa->connected || !a_info(r, &info))
 		return;
@@ -100,24 +149,37 @@ static bool not_connected(struct sim *sim, void *arg)
 	return !((struct tflow *)arg)->connected;
 }
 
-static void cc_run(bool cubic, uint64_t seed, const char *name)
+/* One run: who, on which queue, with which of HyStart++ and PRR. */
+struct cc_params {
+	bool cubic, hystart, prr;
+	uint32_t queue; /* the bottleneck's, bytes */
+	uint64_t seed;
+	const char *name;
+};
+
+static void cc_run(const struct cc_params *cp, struct cc_result *res)
 {
 	const struct sim_link_params ab = {.delay_ns = CC_DELAY,
 					   .bandwidth_bps = CC_BPS,
-					   .queue_bytes_max = CC_BDP};
+					   .queue_bytes_max = cp->queue};
 	const struct sim_link_params ba = {.delay_ns = CC_DELAY,
 					   .bandwidth_bps = CC_BPS};
 	static struct cc_run r;
+	const char *name = cp->name;
+	bool cubic = cp->cubic;
 	struct stack_limits lim;
 	struct tcp_sockopts o;
 	struct tpair p;
 	struct sim_link_stats st;
 
 	memset(&r, 0, sizeof(r));
+	memset(res, 0, sizeof(*res));
 	stack_limits_default(&lim);
 	lim.tcp_cubic = cubic;
+	lim.tcp_hystart = cp->hystart;
+	lim.tcp_prr = cp->prr;
 	lim.tcp_sndbuf = lim.tcp_rcvbuf = CC_BUF;
-	tpair_setup(&p, seed, &ab, &ba, &lim);
+	tpair_setup(&p, cp->seed, &ab, &ba, &lim);
 	tcp_sockopts_default(sim_node_stack(p.a), &o);
 	ck_assert_uint_eq(o.rcvbuf, CC_BUF);
 	r.p = &p;
@@ -129,6 +191,14 @@ static void cc_run(bool cubic, uint64_t seed, const char *name)
 			 0);
 	r.t0 = sim_now(p.sim);
 	cc_sample_tick(p.sim, &r);
+	sim_run_until(p.sim, r.t0 + SS_WINDOW);
+	sim_link_stats(p.link, SIM_AB, &st);
+	res->ss_drops = st.queue_drops;
+	res->ss_queue_peak = st.queue_bytes_peak;
+	res->hystart_css = ctr(p.a, STACK_CTR_tcp_hystart_css_entries);
+	res->hystart_resumes = ctr(p.a, STACK_CTR_tcp_hystart_css_resumes);
+	res->hystart_exits = ctr(p.a, STACK_CTR_tcp_hystart_exits);
+	res->prr_bounded = ctr(p.a, STACK_CTR_tcp_prr_bounded);
 	sim_run_until(p.sim, r.t0 + CC_RUN);
 	ck_assert_uint_eq(r.n, CC_SAMPLES);
 	ck_assert_int_eq(p.app_b.nflows, 1);
@@ -139,6 +209,14 @@ static void cc_run(bool cubic, uint64_t seed, const char *name)
 	ck_assert_int_eq(fb->error, 0);
 	ck_assert_int_eq(r.fa->error, 0);
 	sim_link_stats(p.link, SIM_AB, &st);
+	res->goodput = goodput;
+	res->cwnd_max_ss = r.cwnd_max_ss;
+	res->burst_max_ss = r.burst_max_ss;
+	res->burst_max_loss = r.burst_max_loss;
+	res->burst_max_rec = r.burst_max_rec;
+	res->t_ss_end = r.t_loss ? r.t_loss - r.t0 : 0;
+	res->retransmits = ctr(p.a, STACK_CTR_tcp_retransmits);
+	res->rto = ctr(p.a, STACK_CTR_tcp_rto_timeouts);
 
 	/* The samples' summary. */
 	uint64_t srtt_min = UINT64_MAX, srtt_max = 0;
@@ -157,17 +235,26 @@ static void cc_run(bool cubic, uint64_t seed, const char *name)
 		if (i && r.s[i].ssthresh != r.s[i - 1].ssthresh)
 			cuts++;
 	}
-	printf("%s: %s, 10 Mbit/s, RTT 100 ms, queue %llu B: goodput %.2f "
-	       "Mbit/s over 20 s; IW %u B, MSS %u\n",
-	       name, cubic ? "CUBIC" : "NewReno", (unsigned long long)CC_BDP,
-	       goodput, r.iw, r.mss);
+	printf("%s: %s, HyStart++ %s, PRR %s, 10 Mbit/s, RTT 100 ms, queue "
+	       "%u B: goodput %.2f Mbit/s over 20 s; IW %u B, MSS %u\n",
+	       name, cubic ? "CUBIC" : "NewReno", cp->hystart ? "on" : "off",
+	       cp->prr ? "on" : "off", cp->queue, goodput, r.iw, r.mss);
 	printf("%s: slow start: cwnd >= IW x1,2,4,8,16,32 at", name);
 	for (int k = 0; k < 6; k++)
 		printf(" %.3f",
 		       r.t_double[k] ? (r.t_double[k] - r.t0) / 1e9 : -1.0);
-	printf(" s; max %u B\n", r.cwnd_max_ss);
+	printf(" s; max %u B; in the first 3 s: queue peak %" PRIu64
+	       " B, drops %" PRIu64 "; HyStart++ CSS %" PRIu64
+	       ", back to SS %" PRIu64 ", exits %" PRIu64 "\n",
+	       r.cwnd_max_ss, res->ss_queue_peak, res->ss_drops,
+	       res->hystart_css, res->hystart_resumes, res->hystart_exits);
+	printf("%s: largest burst (data frames at one instant): %u in slow "
+	       "start, %u from the end of slow start to 3 s, %u in fast "
+	       "recovery (20 s); PRR bound held %" PRIu64 " sends\n",
+	       name, r.burst_max_ss, r.burst_max_loss, r.burst_max_rec,
+	       res->prr_bounded);
 	printf(
-	    "%s: first loss at %.3f s: cwnd %u -> ssthresh %u (x%.2f); "
+	    "%s: slow start ended at %.3f s: cwnd %u -> ssthresh %u (x%.2f); "
 	    "srtt %.1f..%.1f ms; after 5 s cwnd %u..%u B, %u ssthresh "
 	    "changes; queue drops %" PRIu64 ", retransmits %" PRIu64
 	    " (%" PRIu64 " RTO)\n",
@@ -175,8 +262,7 @@ static void cc_run(bool cubic, uint64_t seed, const char *name)
 	    r.cwnd_before_loss ? (double)r.ssthresh_first / r.cwnd_before_loss
 			       : 0.0,
 	    srtt_min / 1e3, srtt_max / 1e3, cwnd_min_after, cwnd_max_after,
-	    cuts, st.queue_drops, ctr(p.a, STACK_CTR_tcp_retransmits),
-	    ctr(p.a, STACK_CTR_tcp_rto_timeouts));
+	    cuts, st.queue_drops, res->retransmits, res->rto);
 	printf("%s: t(s) cwnd(seg) ssthresh(seg) srtt(ms) rx(MB):", name);
 	for (uint32_t i = 0; i < r.n; i += 50)
 		printf(" [%.1f %u %d %.0f %.2f]", r.s[i].t / 1e9,
@@ -196,18 +282,22 @@ static void cc_run(bool cubic, uint64_t seed, const char *name)
 		ck_assert_msg(dt >= SIM_MS(80) && dt <= SIM_MS(160),
 			      "doubling %d took %.3f s", k, dt / 1e9);
 	}
-	/* Slow start went on until the queue overflowed: beyond 1 BDP. */
-	ck_assert_uint_gt(r.cwnd_max_ss, CC_BDP);
-	ck_assert_uint_gt(st.queue_drops, 0);
-	/* The first loss cut it. */
+	/* Slow start ended, by a loss or HyStart++'s CSS. */
 	ck_assert_uint_gt(r.t_loss, 0);
 	double cut = (double)r.ssthresh_first / r.cwnd_before_loss;
-	if (cubic)
-		ck_assert_msg(cut >= 0.65 && cut <= 0.75, "CUBIC cut x%.2f",
-			      cut);
-	else
-		ck_assert_msg(cut >= 0.40 && cut <= 0.55, "NewReno cut x%.2f",
-			      cut);
+	if (!cp->hystart) {
+		/* Slow start went on until the queue overflowed: beyond 1
+		 * BDP; the first loss cut it. */
+		ck_assert_uint_gt(r.cwnd_max_ss, CC_BDP);
+		ck_assert_uint_gt(res->ss_drops, 0);
+		ck_assert_uint_eq(res->hystart_css, 0);
+		if (cubic)
+			ck_assert_msg(cut >= 0.65 && cut <= 0.75,
+				      "CUBIC cut x%.2f", cut);
+		else
+			ck_assert_msg(cut >= 0.40 && cut <= 0.55,
+				      "NewReno cut x%.2f", cut);
+	}
 	/* ... and the bottleneck stayed busy: at least 80% of it. */
 	ck_assert_msg(goodput >= 0.8 * CC_BPS / 1e6, "goodput %.2f Mbit/s",
 		      goodput);
@@ -224,13 +314,146 @@ static void cc_run(bool cubic, uint64_t seed, const char *name)
 
 START_TEST(test_cubic_bottleneck)
 {
-	cc_run(true, 401, "sim_tcp_cc");
+	struct cc_result res;
+
+	cc_run(&(struct cc_params){.cubic = true,
+				   .hystart = false,
+				   .prr = true,
+				   .queue = CC_BDP,
+				   .seed = 401,
+				   .name = "sim_tcp_cc"},
+	       &res);
 }
 END_TEST
 
 START_TEST(test_newreno_bottleneck)
 {
-	cc_run(false, 402, "sim_tcp_cc");
+	struct cc_result res;
+
+	cc_run(&(struct cc_params){.cubic = false,
+				   .hystart = false,
+				   .prr = true,
+				   .queue = CC_BDP,
+				   .seed = 402,
+				   .name = "sim_tcp_cc"},
+	       &res);
+}
+END_TEST
+
+/* PRR: slow start overflows the 1-BDP queue and about half of its last
+ * round is dropped; RACK judges the losses a few at a time. Without PRR
+ * the window is RFC 6675's (cwnd = ssthresh): once pipe falls below
+ * ssthresh, all of the difference goes at once. With PRR, fast recovery
+ * sends at most what an ACK delivered (a delayed ACK: 2 segments) plus
+ * one: the reduction bound. */
+START_TEST(test_prr_no_burst_in_recovery)
+{
+	struct cc_result with, without;
+
+	cc_run(&(struct cc_params){.cubic = true,
+				   .prr = false,
+				   .queue = CC_BDP,
+				   .seed = 401,
+				   .name = "sim_tcp_cc prr off"},
+	       &without);
+	cc_run(&(struct cc_params){.cubic = true,
+				   .prr = true,
+				   .queue = CC_BDP,
+				   .seed = 401,
+				   .name = "sim_tcp_cc prr on"},
+	       &with);
+	printf("sim_tcp_cc: PRR: largest burst in fast recovery %u frames "
+	       "(without: %u), goodput %.2f Mbit/s (%.2f), retransmits %" PRIu64
+	       " (%" PRIu64 "), RTOs %" PRIu64 " (%" PRIu64 ")\n",
+	       with.burst_max_rec, without.burst_max_rec, with.goodput,
+	       without.goodput, with.retransmits, without.retransmits, with.rto,
+	       without.rto);
+	ck_assert_uint_gt(with.prr_bounded, 0);
+	ck_assert_uint_eq(without.prr_bounded, 0);
+	ck_assert_uint_le(with.burst_max_rec, 3);
+	ck_assert_uint_gt(without.burst_max_rec, 10 * with.burst_max_rec);
+	ck_assert_double_ge(with.goodput, without.goodput);
+}
+END_TEST
+
+/* HyStart++ on a deep queue (8 BDP, 1 MB): without it slow start
+ * doubles the window past BDP + queue and the tail of its last round is
+ * dropped; with it the round trip's growth turns slow start conservative
+ * and then ends it (ssthresh = cwnd) before the queue overflows: no
+ * drops, and the queue's peak under its limit, with goodput at least
+ * that of the run without. */
+START_TEST(test_hystart_exits_before_the_queue_overflows)
+{
+	const uint32_t queue = 8 * CC_BDP;
+
+	for (int cubic = 1; cubic >= 0; cubic--) {
+		struct cc_result with, without;
+
+		cc_run(&(struct cc_params){.cubic = cubic,
+					   .hystart = false,
+					   .prr = true,
+					   .queue = queue,
+					   .seed = 403,
+					   .name = "sim_tcp_cc hystart off"},
+		       &without);
+		cc_run(&(struct cc_params){.cubic = cubic,
+					   .hystart = true,
+					   .prr = true,
+					   .queue = queue,
+					   .seed = 403,
+					   .name = "sim_tcp_cc hystart on"},
+		       &with);
+		printf("sim_tcp_cc: HyStart++ (%s), 8-BDP queue: slow start "
+		       "ended at %.3f s with cwnd %u B (without: %.3f s, %u "
+		       "B); first 3 s: drops %" PRIu64 " (%" PRIu64
+		       "), queue peak %" PRIu64 " B (%" PRIu64
+		       "); goodput %.2f Mbit/s (%.2f)\n",
+		       cubic ? "CUBIC" : "NewReno", with.t_ss_end / 1e9,
+		       with.cwnd_max_ss, without.t_ss_end / 1e9,
+		       without.cwnd_max_ss, with.ss_drops, without.ss_drops,
+		       with.ss_queue_peak, without.ss_queue_peak, with.goodput,
+		       without.goodput);
+		ck_assert_uint_eq(with.hystart_css, 1);
+		ck_assert_uint_eq(with.hystart_exits, 1);
+		ck_assert_uint_eq(with.ss_drops, 0);
+		ck_assert_uint_lt(with.ss_queue_peak, queue);
+		ck_assert_uint_gt(without.ss_drops, 0);
+		ck_assert_uint_eq(without.hystart_css, 0);
+		ck_assert_double_ge(with.goodput, without.goodput);
+	}
+}
+END_TEST
+
+/* On the 1-BDP queue the RTT grows too late to avoid every drop: CSS
+ * begins a round before the queue overflows; still, the overshoot and
+ * its drops shrink to a fraction. */
+START_TEST(test_hystart_shallow_queue_fewer_drops)
+{
+	struct cc_result with, without;
+
+	cc_run(&(struct cc_params){.cubic = true,
+				   .hystart = false,
+				   .prr = true,
+				   .queue = CC_BDP,
+				   .seed = 401,
+				   .name = "sim_tcp_cc hystart off"},
+	       &without);
+	cc_run(&(struct cc_params){.cubic = true,
+				   .hystart = true,
+				   .prr = true,
+				   .queue = CC_BDP,
+				   .seed = 401,
+				   .name = "sim_tcp_cc hystart on"},
+	       &with);
+	printf("sim_tcp_cc: HyStart++ (CUBIC), 1-BDP queue: first 3 s drops "
+	       "%" PRIu64 " (without: %" PRIu64 "), largest cwnd in slow "
+	       "start %u B (%u); goodput %.2f Mbit/s (%.2f)\n",
+	       with.ss_drops, without.ss_drops, with.cwnd_max_ss,
+	       without.cwnd_max_ss, with.goodput, without.goodput);
+	ck_assert_uint_eq(with.hystart_css, 1);
+	ck_assert_uint_lt(4 * with.ss_drops, without.ss_drops);
+	ck_assert_uint_lt(with.cwnd_max_ss, without.cwnd_max_ss);
+	ck_assert_double_ge(with.goodput, 0.98 * without.goodput);
 }
 END_TEST
 
@@ -238,6 +461,9 @@ static void add_tests(TCase *tc)
 {
 	tcase_add_test(tc, test_cubic_bottleneck);
 	tcase_add_test(tc, test_newreno_bottleneck);
+	tcase_add_test(tc, test_prr_no_burst_in_recovery);
+	tcase_add_test(tc, test_hystart_exits_before_the_queue_overflows);
+	tcase_add_test(tc, test_hystart_shallow_queue_fewer_drops);
 }
 
 int main(int argc, char **argv)

@@ -112,6 +112,9 @@ START_TEST(test_defaults_are_documented_values)
 			  lim.udp_rcvq_bytes_max);
 	ck_assert_uint_eq(cfg.limits.icmp_error_rate, lim.icmp_error_rate);
 	ck_assert_uint_eq(cfg.limits.icmp_error_burst, lim.icmp_error_burst);
+	/* HyStart++ and PRR are on unless [tcp] turns them off. */
+	ck_assert(cfg.limits.tcp_hystart);
+	ck_assert(cfg.limits.tcp_prr);
 }
 END_TEST
 
@@ -348,7 +351,9 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 			   "orphans_max = 10\n"
 			   "orphan_retries = 3\n"
 			   "local_port_range = 40000 40999\n"
-			   "congestion = newreno\n" GOOD_IF) == 0,
+			   "congestion = newreno\n"
+			   "hystart = no\n"
+			   "prr = no\n" GOOD_IF) == 0,
 		      "%s", err);
 	ck_assert_uint_eq(cfg.limits.tcp_conns_max, 20000);
 	ck_assert_uint_eq(cfg.limits.tcp_listeners_max, 8);
@@ -362,6 +367,8 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 	ck_assert_uint_eq(cfg.limits.tcp_keepintvl_s, 5);
 	ck_assert_uint_eq(cfg.limits.tcp_keepcnt, 3);
 	ck_assert(!cfg.limits.tcp_cubic);
+	ck_assert(!cfg.limits.tcp_hystart);
+	ck_assert(!cfg.limits.tcp_prr);
 	ck_assert_uint_eq(cfg.limits.tcp_challenge_ack_limit, 0);
 	ck_assert_uint_eq(cfg.limits.tcp_orphans_max, 10);
 	ck_assert_uint_eq(cfg.limits.tcp_orphan_retries, 3);
@@ -379,6 +386,12 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 		      "bad local_port_range");
 	ck_refused("[tcp]\ncongestion = vegas\n" GOOD_IF,
 		   "2: bad congestion \"vegas\": cubic or newreno");
+	ck_refused("[tcp]\nhystart = maybe\n" GOOD_IF,
+		   "2: bad hystart \"maybe\": must be yes or no");
+	ck_refused("[tcp]\nprr = 1\n" GOOD_IF,
+		   "2: bad prr \"1\": must be yes or no");
+	ck_refused_at("[tcp]\nhystart = yes\nhystart = no\n" GOOD_IF, 3,
+		      "duplicate");
 	ck_refused_at("[tcp]\nsndbuf = 100\n" GOOD_IF, 2, "bad sndbuf");
 	ck_refused("[tcp]\nmss = 100\n" GOOD_IF,
 		   "2: unknown key \"mss\" in [tcp]");

@@ -1,0 +1,316 @@
+/*
+ * test_tcp_cc.c - µTCP congestion control's arithmetic: PRR (RFC 6937)
+ * and HyStart++ (RFC 9406), on bare connection blocks
+ *
+ * PRR: RFC 6937's example of one loss in a window of 20 segments (the
+ * sends per ACK, against RFC 6675's), and the slow-start reduction
+ * bound after a heavy loss, at its limit. HyStart++: the delay increase
+ * at its threshold, conservative slow start's growth, its return to
+ * slow start when the RTT falls, and its end after CSS_ROUNDS rounds.
+ */
+#include "tcp_harness.h"
+
+#define MSS 1000u
+
+/* A window of 20 segments loses one; ssthresh is 10 (NewReno's half).
+ * Each later ACK delivers one segment; the model sends whole segments of
+ * new data when sndcnt allows. The retransmission went at entry
+ * (prr_out = 1 segment). While pipe is above ssthresh PRR sends one
+ * segment every second ACK (RFC 6675 would send nothing until pipe fell
+ * to ssthresh, ten ACKs in, then one per ACK); once pipe is at ssthresh
+ * the reduction bound keeps it there. After 19 ACKs, ssthresh segments
+ * went in all, never two on one ACK, and pipe is ssthresh. */
+START_TEST(test_prr_one_loss_in_twenty_sends_every_other_ack)
+{
+	uint32_t recover_fs = 20 * MSS, ssthresh = 10 * MSS;
+	uint32_t prr_delivered = 0, prr_out = MSS;
+	/* In flight once the loss is judged: 19 segments, and the
+	 * retransmission. */
+	uint32_t pipe = 19 * MSS + MSS;
+	char pattern[20] = "";
+	bool bounded;
+
+	for (int ack = 1; ack <= 19; ack++) {
+		uint32_t sndcnt, segs;
+
+		prr_delivered += MSS;
+		pipe -= MSS;
+		sndcnt =
+		    tcp_prr_sndcnt(prr_delivered, prr_out, recover_fs, ssthresh,
+				   pipe, MSS, MSS, false, &bounded);
+		ck_assert(!bounded);
+		segs = sndcnt / MSS;
+		ck_assert_uint_le(segs, 1); /* never a burst */
+		prr_out += segs * MSS;
+		pipe += segs * MSS;
+		pattern[ack - 1] = segs ? 'x' : '.';
+	}
+	ck_assert_str_eq(pattern, "...x.x.x.x.x.x..xxx");
+	ck_assert_uint_eq(prr_out, ssthresh);
+	ck_assert_uint_eq(pipe, ssthresh);
+}
+END_TEST
+
+/* Fifteen of twenty lost: pipe (5 and the retransmission) is far below
+ * ssthresh (10). RFC 6675 would send ssthresh - pipe = 4 segments on the
+ * next ACK; PRR-SSRB sends what that ACK delivered, plus one segment
+ * when snd_una advanced (Linux's condition): a slow start, not a burst. */
+START_TEST(test_prr_ssrb_bounds_the_send_after_a_heavy_loss)
+{
+	bool bounded;
+
+	/* A SACK delivering one segment: no extra segment. */
+	ck_assert_uint_eq(tcp_prr_sndcnt(MSS, MSS, 20 * MSS, 10 * MSS, 6 * MSS,
+					 MSS, MSS, false, &bounded),
+			  MSS);
+	ck_assert(bounded);
+	/* A cumulative ACK delivering one: one more. */
+	ck_assert_uint_eq(tcp_prr_sndcnt(MSS, MSS, 20 * MSS, 10 * MSS, 6 * MSS,
+					 MSS, MSS, true, &bounded),
+			  2 * MSS);
+	ck_assert(bounded);
+	/* At the limit: the bound equals ssthresh - pipe, nothing held. */
+	ck_assert_uint_eq(tcp_prr_sndcnt(MSS, MSS, 20 * MSS, 10 * MSS, 8 * MSS,
+					 MSS, MSS, true, &bounded),
+			  2 * MSS);
+	ck_assert(!bounded);
+	/* One below: ssthresh - pipe is the smaller. */
+	ck_assert_uint_eq(tcp_prr_sndcnt(MSS, MSS, 20 * MSS, 10 * MSS,
+					 8 * MSS + 1, MSS, MSS, true, &bounded),
+			  2 * MSS - 1);
+	ck_assert(!bounded);
+	/* Delivered but not yet matched by sends is caught up (the RFC's
+	 * prr_delivered - prr_out), within ssthresh - pipe. */
+	ck_assert_uint_eq(tcp_prr_sndcnt(6 * MSS, 2 * MSS, 20 * MSS, 10 * MSS,
+					 5 * MSS, MSS, MSS, false, &bounded),
+			  4 * MSS);
+	ck_assert(bounded);
+	/* Nothing sent yet in this recovery: the retransmission goes. */
+	ck_assert_uint_eq(tcp_prr_sndcnt(0, 0, 20 * MSS, 10 * MSS, 19 * MSS, 0,
+					 MSS, false, &bounded),
+			  MSS);
+	/* pipe at ssthresh exactly is the reduction bound's side. */
+	ck_assert_uint_eq(tcp_prr_sndcnt(2 * MSS, MSS, 20 * MSS, 10 * MSS,
+					 10 * MSS, MSS, MSS, false, &bounded),
+			  0);
+}
+END_TEST
+
+/* The proportional part rounds up (CEIL) and never goes negative. */
+START_TEST(test_prr_proportional_rounds_up)
+{
+	bool bounded;
+
+	/* 1 byte delivered of RecoverFS 3000 with ssthresh 2000: 1. */
+	ck_assert_uint_eq(
+	    tcp_prr_sndcnt(1, MSS, 3000, 2000, 2500, 1, MSS, false, &bounded),
+	    0);
+	ck_assert_uint_eq(tcp_prr_sndcnt(1501, MSS, 3000, 2000, 2500, 1, MSS,
+					 false, &bounded),
+			  1);
+	/* CUBIC's 0.7: 10 segments delivered of 20 allow 7. */
+	ck_assert_uint_eq(tcp_prr_sndcnt(10 * MSS, 0, 20 * MSS, 14 * MSS,
+					 15 * MSS, MSS, MSS, false, &bounded),
+			  7 * MSS);
+}
+END_TEST
+
+/* ---- HyStart++ ---- */
+
+struct hs {
+	struct stack *s;
+	struct tcp_conn *c;
+};
+
+static void hs_setup(struct hs *h, bool enabled)
+{
+	struct stack_limits lim;
+
+	stack_limits_default(&lim);
+	lim.tcp_hystart = enabled;
+	h->s = stack_new(&lim, 1);
+	ck_assert_ptr_nonnull(h->s);
+	h->c = calloc(1, sizeof(*h->c));
+	ck_assert_ptr_nonnull(h->c);
+	h->c->mss = MSS;
+	h->c->cc = &tcp_cc_newreno;
+	h->c->snd_una = 1000;
+	h->c->snd_max = 1000 + 100 * MSS;
+	tcp_cc_start(h->s, h->c);
+	ck_assert_uint_eq(h->c->ssthresh, UINT32_MAX);
+	ck_assert_uint_eq(h->c->cwnd, 10 * MSS);
+}
+
+static void hs_free(struct hs *h)
+{
+	free(h->c);
+	stack_free(h->s);
+}
+
+/* One round of `acks` ACKs of two segments each with this RTT, as
+ * tcp_ack_new_data() hands them on: HyStart++ first, then the
+ * controller's growth. The first ACK covers what was sent when the last
+ * round began, so each call is one of HyStart++'s rounds; the sender
+ * keeps 100 segments in flight. */
+static void hs_round(struct hs *h, int acks, double rtt_ms)
+{
+	struct tcp_conn *c = h->c;
+
+	for (int i = 0; i < acks; i++) {
+		uint32_t next = c->snd_una + 2 * MSS;
+
+		if (i == 0 && SEQ_GT(c->hystart_round_end, next))
+			next = c->hystart_round_end;
+		c->snd_una = next;
+		c->rack_rtt = (uint64_t)(rtt_ms * 1e6 + 0.5);
+		tcp_hystart_ack(h->s, c);
+		c->cc->on_ack(c, 0, 2 * MSS);
+		c->snd_max = c->snd_una + 100 * MSS;
+	}
+}
+
+static uint64_t hs_ctr(struct hs *h, enum stack_counter k)
+{
+	return t_ctr(h->s, k);
+}
+
+/* RTT 100 ms: the threshold is max(4, min(100 / 8, 16)) = 12.5 ms. A
+ * round whose minimum is 112.5 ms enters CSS, where the window grows a
+ * quarter as fast; 112.4 ms stays in slow start, and the next round is
+ * held against 112.4 ms. */
+START_TEST(test_hystart_delay_increase_at_its_threshold)
+{
+	struct hs h;
+	uint32_t before;
+
+	hs_setup(&h, true);
+	hs_round(&h, 10, 100.0);
+	hs_round(&h, 10, 112.5);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_CSS);
+	hs_free(&h);
+
+	hs_setup(&h, true);
+	hs_round(&h, 10, 100.0);
+	hs_round(&h, 10, 112.4);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_SS);
+	/* Against 112.4 now: 14.05 ms more. */
+	before = h.c->cwnd;
+	hs_round(&h, 10, 126.45);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_CSS);
+	ck_assert_uint_eq(hs_ctr(&h, STACK_CTR_tcp_hystart_css_entries), 1);
+	ck_assert_uint_eq(h.c->hystart_css_base_us, 126450);
+	/* 7 ACKs of slow start (2 MSS each), then from the 8th sample on
+	 * 3 of CSS (MSS / 2 each). */
+	ck_assert_uint_eq(h.c->cwnd - before, 7 * 2 * MSS + 3 * 2 * MSS / 4);
+	before = h.c->cwnd;
+	hs_round(&h, 10, 126.45);
+	ck_assert_uint_eq(h.c->cwnd - before, 10 * 2 * MSS / 4);
+	ck_assert_uint_eq(h.c->ssthresh, UINT32_MAX);
+	hs_free(&h);
+}
+END_TEST
+
+/* Fewer than N_RTT_SAMPLE samples in a round decide nothing. */
+START_TEST(test_hystart_needs_eight_samples)
+{
+	struct hs h;
+
+	hs_setup(&h, true);
+	hs_round(&h, 10, 100.0);
+	hs_round(&h, 7, 200.0);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_SS);
+	hs_free(&h);
+}
+END_TEST
+
+/* In CSS, a round whose minimum falls below the baseline says the
+ * increase was jitter: slow start again. */
+START_TEST(test_hystart_css_back_to_slow_start_when_rtt_falls)
+{
+	struct hs h;
+
+	hs_setup(&h, true);
+	hs_round(&h, 10, 10.0);
+	hs_round(&h, 10, 14.0); /* + 4 ms: the floor of the threshold */
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_CSS);
+	hs_round(&h, 10, 14.0); /* not below the baseline */
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_CSS);
+	hs_round(&h, 10, 13.9);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_SS);
+	ck_assert_uint_eq(hs_ctr(&h, STACK_CTR_tcp_hystart_css_resumes), 1);
+	hs_free(&h);
+}
+END_TEST
+
+/* CSS_ROUNDS (5) rounds of CSS after the one it began in end slow start
+ * at the next round's first ACK: ssthresh = cwnd, counted. */
+START_TEST(test_hystart_css_rounds_end_slow_start)
+{
+	struct hs h;
+	int rounds = 0;
+
+	hs_setup(&h, true);
+	hs_round(&h, 10, 50.0);
+	hs_round(&h, 10, 60.0);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_CSS);
+	while (h.c->hystart == TCP_HYSTART_CSS && rounds < 10) {
+		hs_round(&h, 10, 60.0);
+		rounds++;
+	}
+	ck_assert_int_eq(rounds, 6);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_OFF);
+	ck_assert_uint_ne(h.c->ssthresh, UINT32_MAX);
+	ck_assert_uint_le(h.c->ssthresh, h.c->cwnd);
+	ck_assert_uint_ge(h.c->ssthresh + 2 * MSS, h.c->cwnd);
+	ck_assert_uint_eq(hs_ctr(&h, STACK_CTR_tcp_hystart_exits), 1);
+	hs_free(&h);
+}
+END_TEST
+
+/* [tcp] hystart = no: slow start runs until a loss, whatever the RTT. */
+START_TEST(test_hystart_off_keeps_slow_start)
+{
+	struct hs h;
+
+	hs_setup(&h, false);
+	hs_round(&h, 10, 100.0);
+	hs_round(&h, 10, 200.0);
+	hs_round(&h, 10, 300.0);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_OFF);
+	ck_assert_uint_eq(h.c->ssthresh, UINT32_MAX);
+	ck_assert_uint_eq(h.c->cwnd, 10 * MSS + 30 * 2 * MSS);
+	hs_free(&h);
+}
+END_TEST
+
+/* A loss ends HyStart++ for good (the first slow start only). */
+START_TEST(test_hystart_ends_with_a_loss)
+{
+	struct hs h;
+
+	hs_setup(&h, true);
+	hs_round(&h, 10, 100.0);
+	h.c->cc->on_loss(h.c, 0, false);
+	hs_round(&h, 10, 100.0);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_OFF);
+	ck_assert_uint_eq(hs_ctr(&h, STACK_CTR_tcp_hystart_exits), 0);
+	hs_free(&h);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("tcp_cc");
+	TCase *tc = tcase_create("cc");
+	tcase_add_test(tc, test_prr_one_loss_in_twenty_sends_every_other_ack);
+	tcase_add_test(tc, test_prr_ssrb_bounds_the_send_after_a_heavy_loss);
+	tcase_add_test(tc, test_prr_proportional_rounds_up);
+	tcase_add_test(tc, test_hystart_delay_increase_at_its_threshold);
+	tcase_add_test(tc, test_hystart_needs_eight_samples);
+	tcase_add_test(tc, test_hystart_css_back_to_slow_start_when_rtt_falls);
+	tcase_add_test(tc, test_hystart_css_rounds_end_slow_start);
+	tcase_add_test(tc, test_hystart_off_keeps_slow_start);
+	tcase_add_test(tc, test_hystart_ends_with_a_loss);
+	suite_add_tcase(s, tc);
+	return t_run(s);
+}
