@@ -48,7 +48,9 @@
 #
 # Tunables (environment): BENCH_CC_RUN_SECONDS (each single flow, 15),
 # BENCH_CC_SECONDS (the shared run, 30), BENCH_CC_SEED (the relay's, 1),
-# IMPAIR (the relay binary).
+# BENCH_CC_TCP (more [tcp] keys for utcpd, ';' between them: e.g.
+# "hystart = no;prr = no" measures the stack without them), IMPAIR (the
+# relay binary).
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench_lib.sh
@@ -122,14 +124,16 @@ daemon_up() {
 	if [[ -n $DAEMON_PID ]]; then
 		stop_daemon || fail "utcpd did not stop cleanly"
 	fi
+	local extra=()
+	[[ -n ${BENCH_CC_TCP:-} ]] && IFS=';' read -r -a extra <<<"$BENCH_CC_TCP"
 	write_config cc tc0 10.77.0 "" "[tcp]" "congestion = $CC" \
-		"sndbuf = 4194304"
+		"sndbuf = 4194304" "${extra[@]}"
 	start_daemon_with_config
 	# lib.sh gave the TAP's kernel side the gateway's address: the
 	# kernel of NS takes no part here, the TAP is a bridge port.
 	ip -n "$NS" addr flush dev tc0
 	ip -n "$NS" link set tc0 master br0
-	say "utcpd ($CC) is PID $DAEMON_PID"
+	say "utcpd ($CC${BENCH_CC_TCP:+; $BENCH_CC_TCP}) is PID $DAEMON_PID"
 }
 
 # relay_up ARGS...: the relay between a1 and b1 with ARGS.
