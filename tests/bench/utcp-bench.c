@@ -1,13 +1,15 @@
 /*
  * utcp-bench.c - the benchmark's traffic program, both sides of it
  *
- *     utcp-bench [-k] [-S PATH] MODE ARGS...
+ *     utcp-bench [-k [-C ALGO]] [-S PATH] MODE ARGS...
  *
  * By default every socket comes from utcpd through libutcp (-S PATH or
  * $UTCPD_SOCKET names its control socket). With -k the very same code
  * uses the kernel's sockets instead: that is both the kernel peer of a
  * utcpd measurement and the two ends of the kernel-to-kernel baseline,
  * so the two figures differ only in the stack under the application.
+ * -C ALGO sets the kernel's congestion control (TCP_CONGESTION) on the
+ * connections it opens, whatever the namespace's default (cc.sh).
  *
  * Modes (HOST is a dotted quad; every mode ends on its own, or on
  * SIGTERM/SIGINT, and none of them waits unbounded for the network):
@@ -72,6 +74,7 @@
 
 static bool kernel;		/* -k */
 static const char *socket_path; /* -S */
+static const char *congestion;	/* -C: the kernel's, for its connects */
 static struct utcp *U;
 static volatile sig_atomic_t stop;
 static const char *mode = "?";
@@ -178,6 +181,13 @@ static int b_connect(struct in_addr addr, uint16_t port, bool nodelay)
 		if (nodelay)
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 				   sizeof(one));
+		if (congestion &&
+		    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, congestion,
+			       (socklen_t)strlen(congestion)) < 0) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
 		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 			err = errno == EINPROGRESS ? -ETIMEDOUT : -errno;
 			close(fd);
@@ -711,12 +721,13 @@ static int mode_hold(uint16_t port)
 static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
-		"usage: utcp-bench [-k] [-S PATH] MODE ARGS...\n"
+		"usage: utcp-bench [-k [-C ALGO]] [-S PATH] MODE ARGS...\n"
 		"  sink PORT | source HOST PORT SECONDS | echo PORT |\n"
 		"  rr HOST PORT COUNT SIZE | connect-rate HOST PORT SECONDS |\n"
 		"  accept-rate PORT [SECONDS] | idle HOST PORT N [BYTES] | "
 		"hold PORT\n"
-		"  -k: kernel sockets instead of utcpd's\n");
+		"  -k: kernel sockets instead of utcpd's\n"
+		"  -C ALGO: the kernel's congestion control for connects\n");
 	exit(2);
 }
 
@@ -724,10 +735,13 @@ int main(int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "+kS:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+kC:S:h")) != -1) {
 		switch (opt) {
 		case 'k':
 			kernel = true;
+			break;
+		case 'C':
+			congestion = optarg;
 			break;
 		case 'S':
 			socket_path = optarg;
