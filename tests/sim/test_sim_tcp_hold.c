@@ -199,8 +199,12 @@ START_TEST(test_stack_holds_100000_connections)
 	    sb->pool.in_use[PKT_CLASS_SMALL] + sb->pool.in_use[PKT_CLASS_LARGE],
 	    sa->tcp->chunk_pool.in_use[PKT_CLASS_SMALL],
 	    sb->tcp->chunk_pool.in_use[PKT_CLASS_SMALL]);
-	ck_assert_uint_gt(heap1, heap0);
-	ck_assert_uint_le((heap1 - heap0) / (2 * HOLD_CONNS), 1024);
+	/* A sanitizer's allocator keeps no such count (all zero): then
+	 * the heap is not measured. */
+	if (heap1) {
+		ck_assert_uint_gt(heap1, heap0);
+		ck_assert_uint_le((heap1 - heap0) / (2 * HOLD_CONNS), 1024);
+	}
 
 	/* They carry data. */
 	for (int i = 0; i < HOLD_CONNS; i += HOLD_SAMPLE)
@@ -248,9 +252,12 @@ START_TEST(test_stack_holds_100000_connections)
 	       (int64_t)heap2 - (int64_t)heap0, pools2 - pools0);
 	/* Nothing else stayed: within the allocator's rounding of those
 	 * buffers (16 bytes each at most) and 64 KiB. */
-	ck_assert_uint_ge(heap2 + 65536, heap0 + (pools2 - pools0));
-	ck_assert_uint_le(heap2, heap0 + (pools2 - pools0) +
-				     (pools2 - pools0) / 2048 * 16 + 65536);
+	if (heap1) {
+		ck_assert_uint_ge(heap2 + 65536, heap0 + (pools2 - pools0));
+		ck_assert_uint_le(heap2, heap0 + (pools2 - pools0) +
+					     (pools2 - pools0) / 2048 * 16 +
+					     65536);
+	}
 	sim_assert_clean(sim);
 	sim_free(sim);
 	free(infos);
