@@ -725,6 +725,8 @@ static const struct limit_key tcp_keys[] = {
      64u << 20, 1},
     {"rcvbuf", offsetof(struct stack_limits, tcp_rcvbuf), false, 2048,
      64u << 20, 1},
+    {"rcvbuf_max", offsetof(struct stack_limits, tcp_rcvbuf_max), false, 0,
+     64u << 20, 1},
     {"keepidle_s", offsetof(struct stack_limits, tcp_keepidle_s), false, 1,
      30u * 86400, 1},
     {"keepintvl_s", offsetof(struct stack_limits, tcp_keepintvl_s), false, 1,

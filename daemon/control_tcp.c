@@ -274,8 +274,10 @@ static void sockopts_apply(const struct ipc_tcp_opts *in,
 		out->keepalive = in->keepalive;
 	if (in->set & IPC_TCP_OPT_SNDBUF)
 		out->sndbuf = in->sndbuf;
-	if (in->set & IPC_TCP_OPT_RCVBUF)
+	if (in->set & IPC_TCP_OPT_RCVBUF) {
 		out->rcvbuf = in->rcvbuf;
+		out->rcvbuf_lock = true; /* no auto-tuning, as Linux */
+	}
 	if (in->set & IPC_TCP_OPT_KEEPIDLE)
 		out->keepidle_s = in->keepidle_s;
 	if (in->set & IPC_TCP_OPT_KEEPINTVL)

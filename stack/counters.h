@@ -112,6 +112,8 @@
 	X(tcp_rx_coalesced)                                                    \
 	X(tcp_rx_drop_mem_pressure)                                            \
 	X(tcp_rx_trim_mem_pressure) /* cut to the minimum, the rest dropped */ \
+	X(tcp_rcvbuf_grown)	    /* auto-tuning grew a receive buffer */    \
+	X(tcp_rcvbuf_grow_pressure) /* ... but the pool was under pressure */  \
 	X(tcp_rx_dup_acks)                                                     \
 	X(tcp_tx_segments)                                                     \
 	X(tcp_tx_resets)                                                       \

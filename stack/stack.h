@@ -96,6 +96,16 @@ struct stack_limits {
 			      * capacity; payloads of 256 bytes or
 			      * less share compact buffers) and 256
 			      * segments */
+	/* Receive-buffer auto-tuning's ceiling, bytes (Linux's
+	 * tcp_rmem[2]): a connection starts at tcp_rcvbuf and grows its
+	 * buffer (and window) with what its user reads per round trip, up to
+	 * this, unless its user set rcvbuf (tcp_sockopts.rcvbuf_lock). Not
+	 * above tcp_rcvbuf (the default, 0): no auto-tuning. The window
+	 * scale of every connection that may grow is chosen for this.
+	 * Off by default for now: with the scale of a 6 MiB ceiling (7), a
+	 * fresh connection stalled under pool pressure
+	 * (tcp_hostile_memory); Linux's value is 6 MiB. */
+	uint32_t tcp_rcvbuf_max;
 	/* Orphans (connections closed by their user, or whose user's
 	 * application is gone: tcp_orphan()) held at once; one more is
 	 * reset instead (Linux's tcp_max_orphans). */
@@ -398,6 +408,9 @@ struct tcp_sockopts {
 	uint32_t keepcnt;     /* unanswered probes before ETIMEDOUT */
 	uint32_t sndbuf;      /* send buffer limit, bytes */
 	uint32_t rcvbuf;      /* receive buffer limit, bytes */
+	/* The user set rcvbuf (SO_RCVBUF, as Linux's SOCK_RCVBUF_LOCK):
+	 * the buffer no longer grows on its own (tcp_rcvbuf_max). */
+	bool rcvbuf_lock;
 	/* SO_LINGER: with linger on and linger_s 0, tcp_close() resets
 	 * the connection; linger_s > 0 changes nothing here (the caller
 	 * waits for the FIN's ACK: the daemon's TCP_LINGER). */

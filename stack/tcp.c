@@ -579,6 +579,7 @@ void tcp_conn_setup(struct stack *s, struct tcp_conn *c,
 {
 	uint32_t mtu = s->ifs[c->ifindex].mtu;
 	uint32_t mss = mtu - IPV4_HDR_LEN - TCP_HDR_LEN;
+	uint32_t wnd;
 
 	/* TCP_MAXSEG clamps what we advertise, and so what we use too
 	 * (c->mss is the smaller of the peer's and ours), as Linux's
@@ -601,10 +602,16 @@ void tcp_conn_setup(struct stack *s, struct tcp_conn *c,
 	c->keepcnt = o->keepcnt;
 	c->sndbuf_max = o->sndbuf;
 	c->rcv_wnd_max = o->rcvbuf;
-	/* The smallest scale that lets the buffer be advertised. */
+	c->rcvbuf_lock = o->rcvbuf_lock;
+	c->rcv_space = TCP_INIT_CWND_SEGS * (uint32_t)c->our_mss;
+	if (c->rcv_space > c->rcv_wnd_max)
+		c->rcv_space = c->rcv_wnd_max;
+	/* The smallest scale that lets the buffer be advertised, at the
+	 * size auto-tuning may grow it to (as Linux scales for tcp_rmem[2]). */
+	wnd = tcp_rcv_tunable(s, c) ? s->lim.tcp_rcvbuf_max : c->rcv_wnd_max;
 	c->rcv_wscale = 0;
 	while (c->rcv_wscale < TCP_MAX_WSCALE &&
-	       (65535u << c->rcv_wscale) < c->rcv_wnd_max)
+	       (65535u << c->rcv_wscale) < wnd)
 		c->rcv_wscale++;
 	c->rto = TCP_RTO_INITIAL_NS;
 	c->cc = s->lim.tcp_cubic ? &tcp_cc_cubic : &tcp_cc_newreno;

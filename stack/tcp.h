@@ -247,7 +247,11 @@ struct tcp_conn {
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
 	uint32_t rcv_fin_seq;
-	uint32_t rcv_wnd_max; /* the buffer limit */
+	uint32_t rcv_wnd_max; /* the buffer limit (auto-tuning grows it) */
+	/* Receive-buffer auto-tuning (tcp_buf.c): the most bytes the user
+	 * read in one of our RTT estimates so far (Linux's rcvq_space). Its
+	 * other fields sit in holes of this struct, each marked so. */
+	uint32_t rcv_space;
 
 	uint16_t mss;	  /* what we send: the peer's MSS clamped to our MTU */
 	uint16_t our_mss; /* what we advertised */
@@ -264,8 +268,12 @@ struct tcp_conn {
 	uint32_t rtt_seq;
 	uint32_t hystart_round_end; /* HyStart++'s round ends at snd_una */
 	uint64_t rtt_start;
-	uint8_t backoff; /* RTO doublings since the last new ACK */
-	uint8_t retries; /* consecutive timeouts */
+	/* Auto-tuning: the receiver's RTT estimate, µs (0: none yet), from
+	 * the time a window's worth of data takes to arrive (tcp_buf.c). */
+	uint32_t rcv_rtt_us;
+	uint32_t rcv_rtt_seq; /* auto-tuning: the sample ends at this rcv_nxt */
+	uint8_t backoff;      /* RTO doublings since the last new ACK */
+	uint8_t retries;      /* consecutive timeouts */
 	/* HyStart++'s phase (enum tcp_hystart), RTT samples in this round,
 	 * and rounds spent in conservative slow start (tcp_cc.c). */
 	uint8_t hystart, hystart_samples, hystart_css_rounds;
@@ -330,15 +338,20 @@ struct tcp_conn {
 	bool persist;	   /* t_rexmt is the persist timer */
 	uint8_t keep_probes;
 	uint8_t persist_unanswered; /* zero-window probes with no ACK since */
-	uint64_t last_rx;	    /* for keepalive */
-	uint64_t last_data_rx;	    /* in-order data last came, 0 = never */
-	uint64_t invalid_ack_next;  /* no ACK to an invalid segment before */
+	/* Auto-tuning: when the RTT sample began, in µs (the low 32 bits of
+	 * now / 1000: only differences are used). */
+	uint32_t rcv_rtt_start;
+	uint64_t last_rx;	   /* for keepalive */
+	uint64_t last_data_rx;	   /* in-order data last came, 0 = never */
+	uint64_t invalid_ack_next; /* no ACK to an invalid segment before */
 
 	struct tcp_sndbuf sndbuf;
 	uint32_t sndbuf_max;
-	struct pkt_queue rcvq; /* in-order data, data at pkt->data */
-	uint32_t rcvq_off;     /* bytes of the head buffer already read */
-	struct tcp_ooo *ooo;   /* out-of-order, sorted by seq; NULL if none */
+	uint32_t rcv_space_start; /* auto-tuning: when rcv_copied began, µs */
+	struct pkt_queue rcvq;	  /* in-order data, data at pkt->data */
+	uint32_t rcvq_off;	  /* bytes of the head buffer already read */
+	uint32_t rcv_copied;	  /* auto-tuning: bytes read since then */
+	struct tcp_ooo *ooo; /* out-of-order, sorted by seq; NULL if none */
 	uint16_t nooo;
 	uint16_t ooo_cap;
 	struct pkt *ooo_arena; /* compact buffer taking small payloads */
@@ -359,6 +372,10 @@ struct tcp_conn {
 	uint32_t rcvbuf_set;
 	uint32_t linger_s;
 	bool linger;
+	bool rcvbuf_lock; /* rcvbuf set by the user: no auto-tuning */
+	/* Auto-tuning: the user read at least half the buffer in the last
+	 * estimate (a second one in a row grows it). */
+	bool rcv_space_rising;
 	uint16_t maxseg;
 	uint8_t tos, ttl;
 
@@ -712,6 +729,19 @@ bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
 /* Memory pressure from the pool's occupancy (TCP_MEM_*_16THS). */
 enum tcp_mem_level { TCP_MEM_OK, TCP_MEM_PRESSURE, TCP_MEM_HARD };
 enum tcp_mem_level tcp_mem_level(const struct stack *s);
+/* Receive-buffer auto-tuning: may c's buffer still grow on its own (its
+ * user did not set it, and it is below tcp_rcvbuf_max)? */
+bool tcp_rcv_tunable(const struct stack *s, const struct tcp_conn *c);
+/* In-order data arrived (rcv_nxt advanced; seg is the segment): takes a
+ * sample of the receiver's RTT when one is due. */
+void tcp_rcv_rtt_measure(const struct stack *s, uint64_t now,
+			 struct tcp_conn *c, const struct tcp_seg *seg);
+/* c's user read n bytes: once per RTT estimate, when the user read at
+ * least half the buffer in it and in the one before, grows the buffer
+ * to twice that (and more while that grows), within tcp_rcvbuf_max and
+ * the window scale, unless the pool is under pressure. */
+void tcp_rcv_space_adjust(struct stack *s, uint64_t now, struct tcp_conn *c,
+			  uint32_t n);
 /* At TCP_MEM_HARD: for each buffer class over TCP_MEM_PRUNE_TO_16THS,
  * prunes out-of-order data, the most recent first, from the connections
  * holding the most buffers of that class, until the class is back under

@@ -60,6 +60,27 @@
  * above the arrival is pruned for it, or the arrival is dropped when it is the
  * highest (counted).
  *
+ * Receive-buffer auto-tuning (Linux's dynamic right-sizing, tcp_rmem):
+ * a connection starts with the default buffer (rcv_wnd_max, the most it
+ * advertises) and grows it with what its user reads per round trip, up
+ * to tcp_rcvbuf_max, so that a sender is not held by the window where
+ * the user keeps pace. The round trip is the receiver's own estimate
+ * (rcv_rtt_us): the echo of our timestamps on full segments (at least
+ * our clock's 1 ms tick), or without timestamps the time a window's
+ * worth of data takes to arrive, the smallest seen. Once per estimate,
+ * when the user read at least half the buffer in it and in the estimate
+ * before (the window is what limits it), the buffer becomes twice what
+ * was read plus 16 segments, more in proportion when that is more than
+ * in any earlier estimate (rcv_space). Growth follows bytes read, not
+ * bytes sent, so a peer cannot grow a buffer its user does not drain
+ * (the daemon fills an application's socketpair, about 200 KiB, even
+ * when it never reads: less than two halves of the default buffer);
+ * under memory pressure nothing
+ * grows; a buffer never shrinks (the right edge offered stands) but the
+ * pressure rules below bound what is offered anew; a user that sets
+ * rcvbuf turns it off (rcvbuf_lock). The window scale is chosen at the
+ * handshake for tcp_rcvbuf_max, so the window can express the growth.
+ *
  * Memory pressure (tcp_mem_level(), from the pool's occupancy per
  * class, as Linux's tcp_mem): above TCP_MEM_PRESSURE_16THS, windows
  * offered anew are at most TCP_RCV_PRESSURE_WND_SEGS segments (a right
@@ -380,6 +401,133 @@ static bool tcp_mem_over_prune_mark(const struct stack *s, int k)
 {
 	return (uint64_t)s->pool.in_use[k] * 16 >
 	       (uint64_t)s->pool.max[k] * TCP_MEM_PRUNE_TO_16THS;
+}
+
+/* ---- receive-buffer auto-tuning ---- */
+
+bool tcp_rcv_tunable(const struct stack *s, const struct tcp_conn *c)
+{
+	return !c->rcvbuf_lock && s->lim.tcp_rcvbuf_max > c->rcv_wnd_max;
+}
+
+/* The clock auto-tuning keeps: µs, the low 32 bits (differences only). */
+static uint32_t tcp_rcv_clock(uint64_t now)
+{
+	uint32_t us = (uint32_t)(now / 1000);
+
+	return us ? us : 1; /* 0 means "not started" */
+}
+
+/* Folds an RTT sample (µs) into the receiver's estimate: a timestamp
+ * echo's is averaged in (1/8), a window's is taken only when smaller
+ * (it is at least the RTT, more when the sender sent less than the
+ * window). */
+static void tcp_rcv_rtt_update(struct tcp_conn *c, uint32_t us, bool win)
+{
+	if (!us)
+		us = 1;
+	if (!c->rcv_rtt_us)
+		c->rcv_rtt_us = us;
+	else if (!win)
+		c->rcv_rtt_us =
+		    (uint32_t)(((uint64_t)c->rcv_rtt_us * 7 + us) / 8);
+	else if (us < c->rcv_rtt_us)
+		c->rcv_rtt_us = us;
+}
+
+void tcp_rcv_rtt_measure(const struct stack *s, uint64_t now,
+			 struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint32_t clock = tcp_rcv_clock(now), wnd;
+
+	if (!tcp_rcv_tunable(s, c))
+		return;
+	if (!c->rcv_space_start) /* what is read is measured from now */
+		c->rcv_space_start = clock;
+	/* A full segment's timestamp echo (full to within 40 bytes of
+	 * options, as tcp_input.c's delayed ACK counts): our clock has 1 ms
+	 * ticks, so a
+	 * sample is at least one (as Linux's estimator when it counted in
+	 * jiffies); an echo older than a minute is no sample. */
+	if (c->ts_ok) {
+		uint32_t ms = tcp_ts_now(s, c, now) - seg->tsecr;
+
+		if (seg->has_ts && seg->tsecr && seg->len + 40u >= c->our_mss &&
+		    ms < 60000)
+			tcp_rcv_rtt_update(c, (ms ? ms : 1) * 1000u, false);
+		return;
+	}
+	/* Without timestamps: the time a window's worth takes to arrive. */
+	if (c->rcv_rtt_start) {
+		if (SEQ_LT(c->rcv_nxt, c->rcv_rtt_seq))
+			return;
+		tcp_rcv_rtt_update(c, clock - c->rcv_rtt_start, true);
+	}
+	wnd = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt
+					     : c->our_mss;
+	c->rcv_rtt_seq = c->rcv_nxt + wnd;
+	c->rcv_rtt_start = clock;
+}
+
+void tcp_rcv_space_adjust(struct stack *s, uint64_t now, struct tcp_conn *c,
+			  uint32_t n)
+{
+	uint32_t clock = tcp_rcv_clock(now), copied;
+	uint64_t win, cap;
+	bool full, grow;
+
+	if (!tcp_rcv_tunable(s, c))
+		return;
+	c->rcv_copied =
+	    c->rcv_copied + n < c->rcv_copied ? UINT32_MAX : c->rcv_copied + n;
+	if (!c->rcv_space_start) {
+		c->rcv_space_start = clock;
+		c->rcv_copied = 0;
+		return;
+	}
+	if (!c->rcv_rtt_us || clock - c->rcv_space_start < c->rcv_rtt_us)
+		return;
+	copied = c->rcv_copied;
+	c->rcv_copied = 0;
+	c->rcv_space_start = clock;
+	/* The window limits the reader when it drained at least half the
+	 * buffer in an estimate. Once is not enough: the daemon moves what
+	 * arrives to the application's socketpair until that is full (some
+	 * 200 KiB), so an application that never reads still has that
+	 * "read", once; only a reader that drains half the buffer in two
+	 * estimates in a row grows it. */
+	full = copied >= c->rcv_wnd_max / 2;
+	grow = full && c->rcv_space_rising;
+	c->rcv_space_rising = full;
+	if (!grow) {
+		if (copied > c->rcv_space)
+			c->rcv_space = copied;
+		return;
+	}
+	if (tcp_mem_level(s) != TCP_MEM_OK) {
+		/* The pool is short: no connection grows (the pressure
+		 * rules shrink what is offered anew). */
+		COUNT(s, tcp_rcvbuf_grow_pressure);
+		return;
+	}
+	/* Twice what was read in an RTT, so that the sender is not held
+	 * by the window while the reader keeps pace, and room for 16
+	 * segments more; more again in proportion while that grows. */
+	win = 2ull * copied + 16u * (uint64_t)c->our_mss;
+	if (copied > c->rcv_space) {
+		if (c->rcv_space)
+			win += 2 * win * (copied - c->rcv_space) / c->rcv_space;
+		c->rcv_space = copied;
+	}
+	cap = s->lim.tcp_rcvbuf_max;
+	if (cap > (65535ull << c->rcv_wscale))
+		cap = 65535ull << c->rcv_wscale;
+	if (win > cap)
+		win = cap;
+	if (win > c->rcv_wnd_max) {
+		c->rcv_wnd_max = (uint32_t)win;
+		COUNT(s, tcp_rcvbuf_grown);
+	}
 }
 
 /* ---- receive queue ---- */

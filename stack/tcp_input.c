@@ -565,6 +565,7 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	tcp_rcvq_append(s, c, p);
 	c->rcv_nxt += len;
 	c->bytes_received += len;
+	tcp_rcv_rtt_measure(s, now, c, seg);
 	if (c->nooo) {
 		uint32_t moved = tcp_ooo_drain(s, c);
 		c->rcv_nxt += moved;

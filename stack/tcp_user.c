@@ -505,6 +505,7 @@ void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n)
 {
 	struct tcp_conn *c = tcp_user_conn(s, conn);
 	uint32_t before, after;
+	size_t want = n;
 
 	if (!c)
 		return;
@@ -514,12 +515,15 @@ void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n)
 		size_t left = p->len - c->rcvq_off;
 		if (n < left) {
 			c->rcvq_off += (uint32_t)n;
+			n = 0;
 			break;
 		}
 		n -= left;
 		c->rcvq_off = 0;
 		tcp_rcvq_pop(s, c);
 	}
+	if (n < want) /* bytes read: what auto-tuning measures */
+		tcp_rcv_space_adjust(s, now, c, (uint32_t)(want - n));
 	/* Tell the peer when the window opened by a worthwhile amount
 	 * (RFC 9293 3.8.6.2.2, MUST-39), most of all when it was closed. */
 	after = tcp_rcv_window(s, c);
@@ -676,6 +680,7 @@ int tcp_get_sockopts(const struct stack *s, int conn, struct tcp_sockopts *o)
 	    .keepcnt = c->keepcnt,
 	    .sndbuf = c->sndbuf_max,
 	    .rcvbuf = c->rcvbuf_set,
+	    .rcvbuf_lock = c->rcvbuf_lock,
 	    .linger = c->linger,
 	    .linger_s = c->linger_s,
 	    .maxseg = c->maxseg,
@@ -703,6 +708,8 @@ int tcp_set_sockopts(struct stack *s, uint64_t now, int conn,
 	c->keepcnt = o->keepcnt;
 	c->sndbuf_max = o->sndbuf;
 	c->rcvbuf_set = o->rcvbuf;
+	/* Set once, the size stays the user's (Linux's SOCK_RCVBUF_LOCK). */
+	c->rcvbuf_lock = c->rcvbuf_lock || o->rcvbuf_lock;
 	c->linger = o->linger;
 	c->linger_s = o->linger_s;
 	c->maxseg = o->maxseg; /* our_mss was fixed at set-up */

@@ -24,7 +24,8 @@
 # BENCH_RATE_SECONDS (connect rates, 3), BENCH_RR_COUNT (round trips,
 # 20000), BENCH_IDLE (idle connections, 10000), BENCH_PERF=1 (profile the
 # daemon with perf during the utcpd bulk runs and print the top symbols),
-# BENCH_APP_SECONDS (each iperf3 and wrk run of the applications, 5).
+# BENCH_APP_SECONDS (each iperf3 and wrk run of the applications, 5),
+# BENCH_RCVBUF_MAX (utcpd's [tcp] rcvbuf_max: auto-tuning; unset: off).
 # After the round trips, a run of its own counts what one costs: frames
 # on the TAP each way and (with perf) the daemon's system calls.
 
@@ -395,8 +396,10 @@ table() {
 	echo
 }
 
-# One client holds BENCH_IDLE connections.
-setup "[control]" "connections_per_client = 1048576"
+# One client holds BENCH_IDLE connections; BENCH_RCVBUF_MAX turns on
+# receive-buffer auto-tuning up to that many bytes ([tcp] rcvbuf_max).
+setup "[control]" "connections_per_client = 1048576" \
+	${BENCH_RCVBUF_MAX:+"[tcp]" "rcvbuf_max = $BENCH_RCVBUF_MAX"}
 # Memory first, on a fresh daemon: nothing else has touched its tables.
 bench_idle
 bench_bulk

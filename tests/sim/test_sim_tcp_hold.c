@@ -9,13 +9,22 @@
  * close them the tables empty after TIME_WAIT. This is the stack's own
  * bound; the daemon's (connections_max, fitted to its descriptors:
  * daemon/control_limits.c) is another.
+ *
+ * Memory: the heap the two stacks hold (the C library's count of bytes
+ * allocated, mallinfo2) is read once the listeners are up, with all
+ * 100,000 idle connections established, and once they are gone: the
+ * bytes per idle connection are printed (tests/bench/README.md), and
+ * the heap, the packet pools and the send chunks must be back where
+ * they started.
  */
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 
 #include "sim_test.h"
+#include "tcp.h"
 
 #define HOLD_CONNS	  100000
 #define HOLD_PER_LISTENER 50000
@@ -73,6 +82,35 @@ static size_t count_state(struct stack *s, uint64_t now, enum tcp_state state,
 	return count;
 }
 
+/* Bytes the packet pools of a and b hold allocated (in use or kept
+ * warm for reuse), each buffer with its header. */
+static uint64_t pool_bytes(struct sim_node *a, struct sim_node *b)
+{
+	struct sim_node *n[2] = {a, b};
+	const uint32_t cap[PKT_CLASS_COUNT] = {PKT_SMALL_CAP, PKT_LARGE_CAP};
+	uint64_t bytes = 0;
+
+	for (int i = 0; i < 2; i++) {
+		struct stack *s = sim_node_stack(n[i]);
+		struct stack_pool_info pi;
+
+		stack_pool_info(s, &pi);
+		for (int k = 0; k < PKT_CLASS_COUNT; k++)
+			bytes += (uint64_t)(pi.allocated[k] +
+					    s->tcp->chunk_pool.allocated[k]) *
+				 (sizeof(struct pkt) + cap[k]);
+	}
+	return bytes;
+}
+
+/* Bytes the C library has handed out and not had back. */
+static uint64_t heap_bytes(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return (uint64_t)mi.uordblks + mi.hblkhd;
+}
+
 static size_t count_conns(struct stack *s, uint64_t now,
 			  struct stack_tcp_info *infos, size_t max)
 {
@@ -95,6 +133,7 @@ START_TEST(test_stack_holds_100000_connections)
 	size_t max = HOLD_CONNS + 16;
 	int *conns;
 	struct rusage ru0, ru1;
+	uint64_t heap0, heap1, heap2, pools0, pools2;
 
 	stack_limits_default(&lim);
 	lim.tcp_conns_max = HOLD_CONNS + 16;
@@ -118,6 +157,9 @@ START_TEST(test_stack_holds_100000_connections)
 		    tcp_listen(sb, 0, (uint16_t)(HOLD_PORT + i), 4096, NULL);
 		ck_assert_int_ge(h.listeners[i], 0);
 	}
+	sim_run_until(sim, sim_now(sim) + SIM_MS(10));
+	heap0 = heap_bytes();
+	pools0 = pool_bytes(a, b);
 
 	for (int i = 0; i < HOLD_CONNS; i++) {
 		uint16_t lport =
@@ -141,10 +183,28 @@ START_TEST(test_stack_holds_100000_connections)
 	    count_state(sb, sim_now(sim), TCPS_ESTABLISHED, infos, max),
 	    HOLD_CONNS);
 	getrusage(RUSAGE_SELF, &ru1);
+	heap1 = heap_bytes();
 	printf("sim_tcp_hold: %d connections established on each of two "
 	       "stacks; peak RSS grew by %ld MiB (both stacks, with the "
 	       "test's own arrays)\n",
 	       HOLD_CONNS, (ru1.ru_maxrss - ru0.ru_maxrss) / 1024);
+	/* Idle: no buffer, no in-flight record; the connection block and
+	 * what the allocator adds to it. */
+	printf(
+	    "sim_tcp_hold: the stack's heap per idle connection: %" PRIu64
+	    " bytes (struct tcp_conn: %zu); pool buffers in use A %" PRIu32
+	    " B %" PRIu32 ", send chunks A %" PRIu32 " B %" PRIu32 "\n",
+	    (heap1 - heap0) / (2 * HOLD_CONNS), sizeof(struct tcp_conn),
+	    sa->pool.in_use[PKT_CLASS_SMALL] + sa->pool.in_use[PKT_CLASS_LARGE],
+	    sb->pool.in_use[PKT_CLASS_SMALL] + sb->pool.in_use[PKT_CLASS_LARGE],
+	    sa->tcp->chunk_pool.in_use[PKT_CLASS_SMALL],
+	    sb->tcp->chunk_pool.in_use[PKT_CLASS_SMALL]);
+	/* A sanitizer's allocator keeps no such count (all zero): then
+	 * the heap is not measured. */
+	if (heap1) {
+		ck_assert_uint_gt(heap1, heap0);
+		ck_assert_uint_le((heap1 - heap0) / (2 * HOLD_CONNS), 1024);
+	}
 
 	/* They carry data. */
 	for (int i = 0; i < HOLD_CONNS; i += HOLD_SAMPLE)
@@ -177,6 +237,27 @@ START_TEST(test_stack_holds_100000_connections)
 			  HOLD_CONNS);
 	ck_assert_uint_eq(stack_counter_get(sb, STACK_CTR_tcp_passive_opens),
 			  HOLD_CONNS);
+	/* The stacks' accounting is back at its start: no buffer, no
+	 * chunk, and the heap as it was with only the listeners (what
+	 * the pools keep warm for reuse aside). */
+	ck_assert(pool_empty(a));
+	ck_assert(pool_empty(b));
+	ck_assert_uint_eq(sa->tcp->chunk_pool.in_use[PKT_CLASS_SMALL], 0);
+	ck_assert_uint_eq(sb->tcp->chunk_pool.in_use[PKT_CLASS_SMALL], 0);
+	heap2 = heap_bytes();
+	pools2 = pool_bytes(a, b);
+	printf("sim_tcp_hold: the heap after they closed: %+" PRId64
+	       " bytes from the start, of which %" PRIu64 " are pool buffers "
+	       "kept for reuse\n",
+	       (int64_t)heap2 - (int64_t)heap0, pools2 - pools0);
+	/* Nothing else stayed: within the allocator's rounding of those
+	 * buffers (16 bytes each at most) and 64 KiB. */
+	if (heap1) {
+		ck_assert_uint_ge(heap2 + 65536, heap0 + (pools2 - pools0));
+		ck_assert_uint_le(heap2, heap0 + (pools2 - pools0) +
+					     (pools2 - pools0) / 2048 * 16 +
+					     65536);
+	}
 	sim_assert_clean(sim);
 	sim_free(sim);
 	free(infos);

@@ -115,6 +115,9 @@ START_TEST(test_defaults_are_documented_values)
 	/* HyStart++ and PRR are on unless [tcp] turns them off. */
 	ck_assert(cfg.limits.tcp_hystart);
 	ck_assert(cfg.limits.tcp_prr);
+	/* Receive buffers of 256 KiB; auto-tuning off until asked for. */
+	ck_assert_uint_eq(cfg.limits.tcp_rcvbuf, 256u << 10);
+	ck_assert_uint_eq(cfg.limits.tcp_rcvbuf_max, 0);
 }
 END_TEST
 
@@ -344,6 +347,7 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 			   "send_chunks_reserve = 100\n"
 			   "sndbuf = 1048576\n"
 			   "rcvbuf = 65536\n"
+			   "rcvbuf_max = 67108864\n"
 			   "keepidle_s = 60\n"
 			   "keepintvl_s = 5\n"
 			   "keepcnt = 3\n"
@@ -363,6 +367,7 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 	ck_assert_uint_eq(cfg.limits.tcp_chunks_reserve, 100);
 	ck_assert_uint_eq(cfg.limits.tcp_sndbuf, 1048576);
 	ck_assert_uint_eq(cfg.limits.tcp_rcvbuf, 65536);
+	ck_assert_uint_eq(cfg.limits.tcp_rcvbuf_max, 64u << 20);
 	ck_assert_uint_eq(cfg.limits.tcp_keepidle_s, 60);
 	ck_assert_uint_eq(cfg.limits.tcp_keepintvl_s, 5);
 	ck_assert_uint_eq(cfg.limits.tcp_keepcnt, 3);
@@ -393,6 +398,10 @@ START_TEST(test_tcp_section_sets_the_tcp_limits)
 	ck_refused_at("[tcp]\nhystart = yes\nhystart = no\n" GOOD_IF, 3,
 		      "duplicate");
 	ck_refused_at("[tcp]\nsndbuf = 100\n" GOOD_IF, 2, "bad sndbuf");
+	ck_refused_at("[tcp]\nrcvbuf_max = 67108865\n" GOOD_IF, 2,
+		      "bad rcvbuf_max");
+	ck_assert_msg(load("[tcp]\nrcvbuf_max = 0\n" GOOD_IF) == 0, "%s", err);
+	ck_assert_uint_eq(cfg.limits.tcp_rcvbuf_max, 0);
 	ck_refused("[tcp]\nmss = 100\n" GOOD_IF,
 		   "2: unknown key \"mss\" in [tcp]");
 	ck_refused_at("[tcp]\n[tcp]\n" GOOD_IF, 2, "duplicate section [tcp]");

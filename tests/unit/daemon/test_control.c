@@ -2267,6 +2267,19 @@ START_TEST(test_listen_without_port_takes_an_ephemeral_one)
 }
 END_TEST
 
+static int locked_conn = -1, unlocked_conn = -1;
+
+/* The connection whose client set its receive buffer does not auto-tune
+ * it (as Linux's SOCK_RCVBUF_LOCK); the one that left it does. */
+static bool rcvbuf_locks_as_set(void)
+{
+	struct tcp_sockopts a, b;
+
+	return tcp_get_sockopts(H.d.stack, locked_conn, &a) == 0 &&
+	       tcp_get_sockopts(H.d.stack, unlocked_conn, &b) == 0 &&
+	       a.rcvbuf_lock && !b.rcvbuf_lock;
+}
+
 /* Every option travels through the IPC, reads back as set (buffers
  * neither doubled nor clamped; a TTL left to the default as 64, as
  * Linux's getsockopt(IP_TTL)), and changes with TCP_SETOPT; only the
@@ -2324,6 +2337,11 @@ START_TEST(test_tcp_options_read_back_as_set)
 	ck_assert_uint_eq(got.tos, 0);
 	ck_assert_uint_eq(got.maxseg, 0);
 	ck_assert(!got.linger);
+	locked_conn = (int)info.id;
+	unlocked_conn = (int)plain_info.id;
+	struct probe pr = {rcvbuf_locks_as_set, false};
+	on_loop(probe_fn, &pr);
+	ck_assert(pr.result);
 
 	ck_assert_int_eq(utcp_tcp_getopt(other, info.id, &got), -EBADF);
 	ck_assert_int_eq(utcp_tcp_getopt(u, info.id + 1000, &got), -EBADF);
