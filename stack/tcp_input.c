@@ -312,7 +312,7 @@ static void tcp_dup_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
 {
 	TCP_RULE(s, dup_ack);
 	COUNT(s, tcp_rx_dup_acks);
-	if (c->dupacks < 255)
+	if (c->dupacks < UINT16_MAX)
 		c->dupacks++;
 	if (!c->sack_ok && c->recovery != TCP_RECOVERY_FAST &&
 	    c->dupacks == TCP_DUPACK_THRESH) {
@@ -405,7 +405,7 @@ static enum tcp_ack_verdict tcp_our_fin_acked(struct stack *s, uint64_t now,
  * its duplicates did not already count, and pipe is the flight less a
  * segment per duplicate since snd_una last moved. */
 static void tcp_prr_on_ack(struct stack *s, struct tcp_conn *c, uint32_t una,
-			   uint32_t sacked, uint32_t lost, uint8_t dupacks)
+			   uint32_t sacked, uint32_t lost, uint16_t dupacks)
 {
 	uint32_t advance = c->snd_una - una, mss = c->mss;
 	uint32_t delivered, pipe, flight, credit;
@@ -437,7 +437,7 @@ static enum tcp_ack_verdict tcp_ack_in(struct stack *s, uint64_t now,
 	bool advanced;
 	uint32_t una = c->snd_una, sacked = c->sacked_bytes;
 	uint32_t lost = c->lost_bytes;
-	uint8_t dupacks = c->dupacks;
+	uint16_t dupacks = c->dupacks;
 
 	/* RFC 5961 5.2: the ACK must be in [snd_una - max_snd_wnd,
 	 * snd_max]. */
