@@ -401,8 +401,9 @@ static enum tcp_ack_verdict tcp_our_fin_acked(struct stack *s, uint64_t now,
 /* PRR (RFC 6937) on an ACK in fast recovery, given snd_una, the SACKed
  * and lost bytes, and the duplicate ACK count before it: DeliveredData
  * is snd_una's advance plus the change in SACKed bytes; without SACK a
- * duplicate ACK stands for one segment delivered, an advance for what
- * its duplicates did not already count, and pipe is the flight less a
+ * duplicate ACK stands for one segment delivered (while the duplicates
+ * are fewer than the segments in flight), an advance for what its
+ * duplicates did not already count, and pipe is the flight less a
  * segment per duplicate since snd_una last moved. */
 static void tcp_prr_on_ack(struct stack *s, struct tcp_conn *c, uint32_t una,
 			   uint32_t sacked, uint32_t lost, uint16_t dupacks)
@@ -414,12 +415,18 @@ static void tcp_prr_on_ack(struct stack *s, struct tcp_conn *c, uint32_t una,
 		delivered = advance + (c->sacked_bytes - sacked);
 		pipe = tcp_pipe(c);
 	} else {
+		flight = c->snd_max - c->snd_una;
 		credit = (uint32_t)dupacks * mss;
 		if (advance)
 			delivered = advance > credit ? advance - credit : 0;
 		else
-			delivered = c->dupacks != dupacks ? mss : 0;
-		flight = c->snd_max - c->snd_una;
+			/* Not more than the flight less the lost segment
+			 * (Linux's bound on duplicates counted as delivered):
+			 * duplicates a receiver forges release nothing. */
+			delivered = c->dupacks != dupacks &&
+					    (uint32_t)c->dupacks * mss < flight
+					? mss
+					: 0;
 		credit = (uint32_t)c->dupacks * mss;
 		pipe = flight > credit ? flight - credit : 0;
 	}
