@@ -226,11 +226,13 @@ struct tcp_conn {
 	int32_t mem_wait_prev, mem_wait_next; /* while mem_waiting */
 	bool rtt_timing; /* measuring rtt_seq (no timestamps) */
 	uint8_t snd_wscale, rcv_wscale;
-	uint8_t dupacks;
 	/* Data segments still to ACK at once (quick ACK, tcp_input.c),
 	 * unless replies carry the ACKs (pingpong: we sent data soon after
 	 * data came, until a delayed ACK has to go alone). */
 	uint8_t quickacks;
+	/* Duplicate ACKs since snd_una last moved: without SACK, PRR counts
+	 * a segment delivered for each (a window holds more than 255). */
+	uint16_t dupacks;
 	bool ack_pingpong;
 	uint8_t unacked_full_segs; /* for ACK every second full segment */
 	int error;	/* positive errno once the connection failed */

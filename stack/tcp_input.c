@@ -312,7 +312,7 @@ static void tcp_dup_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
 {
 	TCP_RULE(s, dup_ack);
 	COUNT(s, tcp_rx_dup_acks);
-	if (c->dupacks < 255)
+	if (c->dupacks < UINT16_MAX)
 		c->dupacks++;
 	if (!c->sack_ok && c->recovery != TCP_RECOVERY_FAST &&
 	    c->dupacks == TCP_DUPACK_THRESH) {
@@ -401,11 +401,12 @@ static enum tcp_ack_verdict tcp_our_fin_acked(struct stack *s, uint64_t now,
 /* PRR (RFC 6937) on an ACK in fast recovery, given snd_una, the SACKed
  * and lost bytes, and the duplicate ACK count before it: DeliveredData
  * is snd_una's advance plus the change in SACKed bytes; without SACK a
- * duplicate ACK stands for one segment delivered, an advance for what
- * its duplicates did not already count, and pipe is the flight less a
+ * duplicate ACK stands for one segment delivered (while the duplicates
+ * are fewer than the segments in flight), an advance for what its
+ * duplicates did not already count, and pipe is the flight less a
  * segment per duplicate since snd_una last moved. */
 static void tcp_prr_on_ack(struct stack *s, struct tcp_conn *c, uint32_t una,
-			   uint32_t sacked, uint32_t lost, uint8_t dupacks)
+			   uint32_t sacked, uint32_t lost, uint16_t dupacks)
 {
 	uint32_t advance = c->snd_una - una, mss = c->mss;
 	uint32_t delivered, pipe, flight, credit;
@@ -414,12 +415,18 @@ static void tcp_prr_on_ack(struct stack *s, struct tcp_conn *c, uint32_t una,
 		delivered = advance + (c->sacked_bytes - sacked);
 		pipe = tcp_pipe(c);
 	} else {
+		flight = c->snd_max - c->snd_una;
 		credit = (uint32_t)dupacks * mss;
 		if (advance)
 			delivered = advance > credit ? advance - credit : 0;
 		else
-			delivered = c->dupacks != dupacks ? mss : 0;
-		flight = c->snd_max - c->snd_una;
+			/* Not more than the flight less the lost segment
+			 * (Linux's bound on duplicates counted as delivered):
+			 * duplicates a receiver forges release nothing. */
+			delivered = c->dupacks != dupacks &&
+					    (uint32_t)c->dupacks * mss < flight
+					? mss
+					: 0;
 		credit = (uint32_t)c->dupacks * mss;
 		pipe = flight > credit ? flight - credit : 0;
 	}
@@ -437,7 +444,7 @@ static enum tcp_ack_verdict tcp_ack_in(struct stack *s, uint64_t now,
 	bool advanced;
 	uint32_t una = c->snd_una, sacked = c->sacked_bytes;
 	uint32_t lost = c->lost_bytes;
-	uint8_t dupacks = c->dupacks;
+	uint16_t dupacks = c->dupacks;
 
 	/* RFC 5961 5.2: the ACK must be in [snd_una - max_snd_wnd,
 	 * snd_max]. */

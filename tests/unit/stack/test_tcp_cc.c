@@ -121,19 +121,27 @@ END_TEST
  * duplicate (the third also draws the retransmission, in both cases). */
 #define PRR_W	 40
 #define PRR_DUPS 30
-static void prr_dupacks_without_sack(bool prr, int sent[PRR_DUPS + 1])
+/* The same with a window of w segments and `dups` duplicates, at most: */
+#define PRR_BIG_W    300
+#define PRR_BIG_DUPS 290
+static void prr_dupacks_without_sack_w(bool prr, int w, int dups, int sent[])
 {
 	struct pair p;
 	struct stack_limits lim;
 	int ca, cb, l, n, next = 1, ndup = 0;
-	struct pkt *segs[PRR_W + PRR_DUPS], *out[8];
-	static uint8_t blob[(PRR_W + PRR_DUPS) * 1448];
+	static struct pkt *segs[PRR_BIG_W + PRR_BIG_DUPS];
+	struct pkt *out[8];
+	static uint8_t blob[(PRR_BIG_W + PRR_BIG_DUPS) * 1448];
+	size_t blob_len = (size_t)(w + dups) * 1448;
 	struct tcp_conn *a;
 	uint32_t mss;
 
+	ck_assert_int_le(w, PRR_BIG_W);
+	ck_assert_int_le(dups, PRR_BIG_DUPS);
 	stack_limits_default(&lim);
 	lim.tcp_cubic = false;
 	lim.tcp_prr = prr;
+	lim.tcp_sndbuf = lim.tcp_rcvbuf = 4u << 20; /* room for w */
 	t_pair_lim(&p, &lim);
 	t_connect(&p, &ca, &cb, &l);
 	a = tcp_conn_get(p.a, ca);
@@ -152,13 +160,13 @@ static void prr_dupacks_without_sack(bool prr, int sent[PRR_DUPS + 1])
 		    tcp_conn_get(p.b, cb)->snd_max)
 			break;
 	ck_assert_uint_eq(a->snd_una, a->snd_max);
-	a->cwnd = PRR_W * mss; /* as if grown */
-	t_send_all(p.a, p.now, ca, blob, sizeof(blob));
-	n = t_hold(p.a, segs, PRR_W);
-	ck_assert_int_eq(n, PRR_W);
+	a->cwnd = (uint32_t)w * mss; /* as if grown */
+	t_send_all(p.a, p.now, ca, blob, blob_len);
+	n = t_hold(p.a, segs, w);
+	ck_assert_int_eq(n, w);
 	p.now += 5 * MS;
 	stack_pkt_free(p.a, segs[0]); /* lost */
-	while (ndup < PRR_DUPS && next < n) {
+	while (ndup < dups && next < n) {
 		int m;
 
 		t_deliver(&p, p.a, p.b, segs[next++]);
@@ -184,6 +192,11 @@ static void prr_dupacks_without_sack(bool prr, int sent[PRR_DUPS + 1])
 		stack_pkt_free(p.a, segs[--n]);
 	t_drain(p.a);
 	t_pair_free(&p);
+}
+
+static void prr_dupacks_without_sack(bool prr, int sent[PRR_DUPS + 1])
+{
+	prr_dupacks_without_sack_w(prr, PRR_W, PRR_DUPS, sent);
 }
 
 /* RFC 6582's inflation sends nothing new until enough duplicates came
@@ -224,6 +237,119 @@ START_TEST(test_prr_without_sack_spreads_the_sends)
 	 * 28 / 2 - 1 new segments, RFC 6582 nine. */
 	ck_assert_int_eq(total_with, 13);
 	ck_assert_int_eq(total_without, 9);
+}
+END_TEST
+
+/* Without SACK, a window of 300 segments losing its first: more than
+ * 255 duplicates come. Each still stands for a segment delivered, so
+ * PRR goes on sending about one segment every second duplicate after
+ * the 255th as before it, rather than stall until the retransmission's
+ * ACK comes a round trip later. */
+START_TEST(test_prr_without_sack_past_255_duplicates)
+{
+	static int sent[PRR_BIG_DUPS + 1];
+	int before = 0, after = 0;
+
+	prr_dupacks_without_sack_w(true, PRR_BIG_W, PRR_BIG_DUPS, sent);
+	for (int d = 3; d <= PRR_BIG_DUPS; d++) {
+		ck_assert_int_le(sent[d], 1);
+		if (d <= 255)
+			before += sent[d];
+		else
+			after += sent[d];
+	}
+	/* Duplicates 3 to 255: 253 delivered, half of it less the resend
+	 * (ssthresh is half the flight: 125). The 35
+	 * after: half of them again. */
+	ck_assert_int_eq(before, 125);
+	ck_assert_int_ge(after, 17);
+	ck_assert_int_le(after, 18);
+}
+END_TEST
+
+/* Without SACK, a receiver that forges duplicate ACKs (copies of a
+ * real one) gets no more data for them once the duplicates reach the
+ * segments in flight less the lost one: each duplicate up to that limit
+ * counts a segment delivered, the one at the limit and every later one
+ * nothing, so the sends stop. */
+START_TEST(test_prr_without_sack_forged_duplicates_release_nothing)
+{
+	struct pair p;
+	struct stack_limits lim;
+	int ca, cb, l, n, next = 1, counted = 0, forged = 0;
+	struct pkt *segs[20], *ack, *out[8];
+	static uint8_t blob[40 * 1448];
+	struct tcp_conn *a;
+	uint32_t mss, sent_after_limit = 0;
+
+	stack_limits_default(&lim);
+	lim.tcp_cubic = false;
+	t_pair_lim(&p, &lim);
+	t_connect(&p, &ca, &cb, &l);
+	a = tcp_conn_get(p.a, ca);
+	a->sack_ok = false;
+	mss = tcp_payload_max(a);
+	t_send_all(p.a, p.now, ca, blob, mss);
+	p.now += 5 * MS;
+	ck_assert_int_eq(t_move(&p, p.a, p.b), 1);
+	t_send_all(p.b, p.now, cb, blob, 100);
+	p.now += 5 * MS;
+	ck_assert_int_ge(t_move(&p, p.b, p.a), 1);
+	while (t_tick(&p, 100 * MS) && !a->t_rexmt)
+		if (tcp_conn_get(p.b, cb)->snd_una ==
+		    tcp_conn_get(p.b, cb)->snd_max)
+			break;
+	ck_assert_uint_eq(a->snd_una, a->snd_max);
+	a->cwnd = 20 * mss;
+	t_send_all(p.a, p.now, ca, blob, sizeof(blob));
+	n = t_hold(p.a, segs, 20);
+	ck_assert_int_eq(n, 20);
+	p.now += 5 * MS;
+	stack_pkt_free(p.a, segs[0]); /* lost */
+	/* Three real duplicates: recovery. */
+	while (next < 4) {
+		t_deliver(&p, p.a, p.b, segs[next++]);
+		ck_assert_int_eq(t_move(&p, p.b, p.a), 1);
+	}
+	ck_assert_int_eq(a->recovery, TCP_RECOVERY_FAST);
+	t_drain(p.a);
+	/* The next real duplicate, kept to be copied. */
+	t_deliver(&p, p.a, p.b, segs[next++]);
+	ck_assert_int_eq(t_hold(p.b, &ack, 1), 1);
+	for (forged = 0; forged < 100; forged++) {
+		struct pkt *g = stack_pkt_alloc(p.b, ack->len);
+		uint32_t before = a->prr_delivered, flight;
+		int m;
+
+		ck_assert_ptr_nonnull(g);
+		memcpy(g->data, ack->data, ack->len);
+		g->len = ack->len;
+		g->flags = ack->flags;
+		flight = a->snd_max - a->snd_una;
+		t_deliver(&p, p.b, p.a, g);
+		ck_assert_uint_eq(a->recovery, TCP_RECOVERY_FAST);
+		if ((uint32_t)a->dupacks * mss < flight) {
+			ck_assert_uint_eq(a->prr_delivered, before + mss);
+			counted++;
+		} else {
+			ck_assert_uint_eq(a->prr_delivered, before);
+		}
+		m = t_hold(p.a, out, 8);
+		if ((uint32_t)a->dupacks * mss >= flight + 2 * mss)
+			sent_after_limit += (uint32_t)m;
+		for (int j = 0; j < m; j++)
+			stack_pkt_free(p.a, out[j]);
+	}
+	/* Some counted (up to the limit), then nothing more went. */
+	ck_assert_int_gt(counted, 0);
+	ck_assert_int_lt(counted, 100);
+	ck_assert_uint_eq(sent_after_limit, 0);
+	stack_pkt_free(p.b, ack);
+	while (n > next)
+		stack_pkt_free(p.a, segs[--n]);
+	t_drain(p.a);
+	t_drain(p.b);
+	t_pair_free(&p);
 }
 END_TEST
 
@@ -442,6 +568,9 @@ int main(void)
 	tcase_add_test(tc, test_prr_ssrb_bounds_the_send_after_a_heavy_loss);
 	tcase_add_test(tc, test_prr_proportional_rounds_up);
 	tcase_add_test(tc, test_prr_without_sack_spreads_the_sends);
+	tcase_add_test(tc, test_prr_without_sack_past_255_duplicates);
+	tcase_add_test(tc,
+		       test_prr_without_sack_forged_duplicates_release_nothing);
 	tcase_add_test(tc, test_hystart_delay_increase_at_its_threshold);
 	tcase_add_test(tc, test_hystart_threshold_is_between_4_and_16_ms);
 	tcase_add_test(tc, test_hystart_needs_eight_samples);
