@@ -385,7 +385,9 @@ int utcp_tcp_setopt(struct utcp *u, int id, const struct utcp_tcp_opts *opts);
  * Returns 0 (also when the time ran out, as Linux's close), or -EBADF
  * (fd is not connection `id`'s descriptor, or with a daemon that takes
  * no proof, not a connection of this handle; fd is closed all the
- * same), or a control-connection error. When the peer had already closed its
+ * same), -ENOMEM (the daemon had no memory to wait: fd is closed, the
+ * connection goes on in the background), or a control-connection
+ * error. When the peer had already closed its
  * side, the wait ends once the FIN is handed to the stack.
  */
 int utcp_tcp_close(struct utcp *u, int id, int fd);

@@ -143,7 +143,11 @@
  * an application that shut its side waits, as a blocking connect's
  * does (c->reply_pending), while a timer looks at the connection every
  * CONTROL_TCP_LINGER_POLL_S until its FIN is acknowledged, it fails,
- * or the linger time passes; destroying the channel answers it too.
+ * or the linger time passes; destroying the channel answers it too. What
+ * the wait needs (struct tcp_linger: the client, the request id, the
+ * deadline and the timer) is allocated when it starts and freed when it
+ * ends, at most one per channel, so an idle channel does not carry it
+ * (-ENOMEM when that allocation fails).
  *
  * Stack events are hints: a handler finds the object by the event's
  * cookie and asks the stack (tcp_recv_peek ...) what is true now, so a
@@ -172,6 +176,16 @@
 
 struct tcp_lchannel;
 
+/* A TCP_LINGER not answered yet: its client, request id, and the timer
+ * that looks at the connection until its FIN is acknowledged or the
+ * linger time (the deadline, daemon_now()) is over. */
+struct tcp_linger {
+	struct control_client *waiter;
+	uint32_t reply_id;
+	uint64_t deadline;
+	ev_timer timer; /* data: the channel */
+};
+
 struct tcp_channel {
 	struct control *ctl;
 	struct tcp_channel *prev, *next; /* ctl->tcp->channels */
@@ -183,6 +197,7 @@ struct tcp_channel {
 	int conn;			 /* the stack's connection id */
 	int fd;				 /* the daemon's end */
 	int app_fd;			 /* the application's, until sent */
+	int fail_error;			 /* the urgent byte waits for room */
 	ev_io read_watcher;
 	ev_io write_watcher;
 	ev_timer connect_timer;
@@ -192,19 +207,12 @@ struct tcp_channel {
 	bool want_writable; /* reading stopped until TCP_WRITABLE */
 	bool in_hup_set;    /* fd is in the hang-up epoll set */
 	bool app_gone;	    /* hung up: what it wrote still drains */
-	int fail_error;	    /* the urgent byte waits for room */
 	bool app_shut_rd;   /* the application shut its reading side */
 	size_t filler;	    /* non-blocking connect: bytes to discard */
 	/* The listener whose announcement of this connection waits for
 	 * room (its pending); destroying the channel clears that. */
 	struct tcp_lchannel *announcing;
-	/* A TCP_LINGER not answered yet: its client, request id, and the
-	 * timer that looks at the connection until its FIN is
-	 * acknowledged or the linger time is over. */
-	struct control_client *linger_waiter;
-	uint32_t linger_reply_id;
-	uint64_t linger_deadline; /* daemon_now() */
-	ev_timer linger_timer;
+	struct tcp_linger *linger; /* a TCP_LINGER waits, else NULL */
 };
 
 /* How often a lingering close looks at its connection. */
@@ -474,11 +482,9 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 	ev_io_init(&ch->read_watcher, channel_read_cb, ch->fd, EV_READ);
 	ev_io_init(&ch->write_watcher, channel_write_cb, ch->fd, EV_WRITE);
 	ev_init(&ch->connect_timer, connect_timeout_cb);
-	ev_init(&ch->linger_timer, linger_timer_cb);
 	ch->read_watcher.data = ch;
 	ch->write_watcher.data = ch;
 	ch->connect_timer.data = ch;
-	ch->linger_timer.data = ch;
 	(void)tcp_set_user(ctl->d->stack, conn, ch); /* its events' cookie */
 	ch->next = t->channels;
 	if (t->channels)
@@ -498,7 +504,7 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 	struct ev_loop *loop = ctl->d->loop;
 
 	/* A lingering close ends here: the stack finishes the rest. */
-	if (ch->linger_waiter)
+	if (ch->linger)
 		linger_answer(ch, 0);
 	if (ch->prev)
 		ch->prev->next = ch->next;
@@ -1428,21 +1434,27 @@ void control_tcp_getopt(struct control_client *c, const struct ipc_msg *m,
 
 /* ---- a close that lingers (SO_LINGER with a time) ------------------- */
 
+/* Ends the wait of a lingering close: stops its timer and frees it. */
+static void linger_end(struct tcp_channel *ch)
+{
+	ev_timer_stop(ch->ctl->d->loop, &ch->linger->timer);
+	free(ch->linger);
+	ch->linger = NULL;
+}
+
 /* Answers the TCP_LINGER in wait and lets the client's requests flow
  * again. Sending may destroy the client; the channel stays. */
 static void linger_answer(struct tcp_channel *ch, uint32_t all_sent)
 {
-	struct control_client *c = ch->linger_waiter;
+	struct control_client *c = ch->linger->waiter;
+	uint32_t reply_id = ch->linger->reply_id;
 	struct ipc_status_only_reply r = {.value = all_sent};
 	uint8_t buf[CONTROL_SMALL_MSG_MAX];
 	int len;
 
-	ch->linger_waiter = NULL;
-	ev_timer_stop(ch->ctl->d->loop, &ch->linger_timer);
-	if (!c)
-		return;
+	linger_end(ch);
 	len = ipc_encode_tcp_linger_reply(buf, sizeof(buf), c->version,
-					  ch->linger_reply_id, &r);
+					  reply_id, &r);
 	if (len > 0)
 		control_client_queue(c, buf, len, -1);
 	c->reply_pending = false;
@@ -1471,7 +1483,7 @@ static void linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct tcp_channel *ch = w->data;
 	enum linger_state st = linger_state(ch);
 
-	if (st != LINGER_SENDING || daemon_now() >= ch->linger_deadline)
+	if (st != LINGER_SENDING || daemon_now() >= ch->linger->deadline)
 		linger_answer(ch, st == LINGER_ALL_SENT);
 }
 
@@ -1486,20 +1498,28 @@ void control_tcp_linger(struct control_client *c, const struct ipc_msg *m,
 	struct tcp_sockopts o;
 	int len;
 
-	if (!channel_allows(ch, c, proof) || ch->linger_waiter) {
+	if (!channel_allows(ch, c, proof) || ch->linger) {
 		r.status = -EBADF; /* not this client's, not proven */
 	} else if (tcp_get_sockopts(d->stack, ch->conn, &o) == 0 && o.linger &&
 		   o.linger_s > 0 && linger_state(ch) == LINGER_SENDING) {
 		/* The reply waits, as a blocking connect's does. */
-		ch->linger_waiter = c;
-		ch->linger_reply_id = m->id;
-		ch->linger_deadline =
-		    daemon_now() + (uint64_t)o.linger_s * 1000000000ull;
-		c->reply_pending = true;
-		ev_timer_set(&ch->linger_timer, CONTROL_TCP_LINGER_POLL_S,
-			     CONTROL_TCP_LINGER_POLL_S);
-		ev_timer_start(d->loop, &ch->linger_timer);
-		return;
+		struct tcp_linger *lg = calloc(1, sizeof(*lg));
+
+		if (lg) {
+			lg->waiter = c;
+			lg->reply_id = m->id;
+			lg->deadline =
+			    daemon_now() + (uint64_t)o.linger_s * 1000000000ull;
+			ev_timer_init(&lg->timer, linger_timer_cb,
+				      CONTROL_TCP_LINGER_POLL_S,
+				      CONTROL_TCP_LINGER_POLL_S);
+			lg->timer.data = ch;
+			ch->linger = lg;
+			c->reply_pending = true;
+			ev_timer_start(d->loop, &lg->timer);
+			return;
+		}
+		r.status = -ENOMEM;
 	} else {
 		r.value = linger_state(ch) == LINGER_ALL_SENT;
 	}
@@ -1579,11 +1599,8 @@ void control_tcp_client_gone(struct control *ctl, struct control_client *c)
 		return;
 	for (ch = t->channels; ch; ch = next) {
 		next = ch->next;
-		if (ch->linger_waiter == c) {
-			/* the connection carries on: only the wait ends */
-			ch->linger_waiter = NULL;
-			ev_timer_stop(ctl->d->loop, &ch->linger_timer);
-		}
+		if (ch->linger && ch->linger->waiter == c)
+			linger_end(ch); /* the connection carries on */
 		if (ch->waiter == c) {
 			ch->waiter = NULL;
 			channel_destroy(ch, END_CLOSE);

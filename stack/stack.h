@@ -405,7 +405,7 @@ struct tcp_sockopts {
 	bool keepalive;	      /* SO_KEEPALIVE */
 	uint32_t keepidle_s;  /* idle time before the first probe */
 	uint32_t keepintvl_s; /* between probes */
-	uint32_t keepcnt;     /* unanswered probes before ETIMEDOUT */
+	uint32_t keepcnt;     /* unanswered probes before ETIMEDOUT, < 256 */
 	uint32_t sndbuf;      /* send buffer limit, bytes */
 	uint32_t rcvbuf;      /* receive buffer limit, bytes */
 	/* The user set rcvbuf (SO_RCVBUF, as Linux's SOCK_RCVBUF_LOCK):

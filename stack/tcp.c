@@ -599,7 +599,7 @@ void tcp_conn_setup(struct stack *s, struct tcp_conn *c,
 	c->keepalive = o->keepalive;
 	c->keepidle_s = o->keepidle_s;
 	c->keepintvl_s = o->keepintvl_s;
-	c->keepcnt = o->keepcnt;
+	c->keepcnt = (uint8_t)o->keepcnt; /* < 256: tcp_sockopts_valid */
 	c->sndbuf_max = o->sndbuf;
 	c->rcv_wnd_max = o->rcvbuf;
 	c->rcvbuf_lock = o->rcvbuf_lock;

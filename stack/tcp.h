@@ -201,10 +201,10 @@ struct tcp_conn {
 	int32_t listener;    /* listener id while not yet accepted, else -1 */
 	int32_t accept_next; /* the listener's accept queue, -1 ends */
 	enum tcp_state state;
+	void *user;	  /* the caller's cookie (tcp_set_user) */
 	bool user_closed; /* orphan: the user let go of the id */
 	bool app_gone;	  /* orphan: the user's application went (tcp_orphan) */
 	bool orphan_counted; /* in tcp_table.orphans */
-	void *user;	     /* the caller's cookie (tcp_set_user) */
 	bool shut_wr;	     /* the user asked for FIN */
 	bool fin_sent;	     /* our FIN has a sequence number (snd_max) */
 	bool fin_received;
@@ -213,10 +213,12 @@ struct tcp_conn {
 	uint8_t cookie_opts;  /* options folded into the cookie's TSval */
 	bool ack_now;	      /* send an ACK at the next output */
 	bool delack_pending;  /* an ACK is owed, the delack timer runs */
-	enum tcp_recovery recovery; /* until snd_una reaches recover */
 	bool ts_ok, sack_ok, ws_ok;
 	bool nodelay, keepalive;
+	enum tcp_recovery recovery; /* until snd_una reaches recover */
 	bool readable_signalled, writable_wanted;
+	bool rtt_timing; /* measuring rtt_seq (no timestamps) */
+	uint8_t snd_wscale, rcv_wscale;
 	/* Memory waiters (tcp_buf.c): in a FIFO of connections whose
 	 * send the chunk pool refused (mem_wait_q: which one), or woken
 	 * from it and holding a claim on one chunk until the next
@@ -224,24 +226,23 @@ struct tcp_conn {
 	bool mem_waiting, mem_claim;
 	uint8_t mem_wait_q;		      /* enum tcp_mem_wait_q */
 	int32_t mem_wait_prev, mem_wait_next; /* while mem_waiting */
-	bool rtt_timing; /* measuring rtt_seq (no timestamps) */
-	uint8_t snd_wscale, rcv_wscale;
 	/* Data segments still to ACK at once (quick ACK, tcp_input.c),
 	 * unless replies carry the ACKs (pingpong: we sent data soon after
 	 * data came, until a delayed ACK has to go alone). */
 	uint8_t quickacks;
+	bool ack_pingpong;
 	/* Duplicate ACKs since snd_una last moved: without SACK, PRR counts
 	 * a segment delivered for each (a window holds more than 255). */
 	uint16_t dupacks;
-	bool ack_pingpong;
 	uint8_t unacked_full_segs; /* for ACK every second full segment */
+	/* The route's interface, for the MSS and offloads; each segment is
+	 * routed as it leaves (16 bits, as a packet's: here, no hole). */
+	int16_t ifindex;
 	int error;	/* positive errno once the connection failed */
 	int soft_error; /* an ICMP error seen: reported on timeout */
 
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
-	int ifindex; /* the route's, for the MSS and offloads; each segment is
-		      * routed as it leaves */
 
 	/* Send sequence space (RFC 9293 3.3.1). */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
@@ -264,21 +265,27 @@ struct tcp_conn {
 	uint32_t ts_offset; /* randomises our TSval per connection */
 	uint32_t last_ack_sent;
 	uint32_t ts_last_sent; /* the last TSval we sent (tw_reuse) */
+	/* Auto-tuning: the receiver's RTT estimate, µs (0: none yet), from
+	 * the time a window's worth of data takes to arrive (tcp_buf.c). */
+	uint32_t rcv_rtt_us;
+	uint32_t rcv_rtt_seq; /* auto-tuning: the sample ends at this rcv_nxt */
+	/* Auto-tuning: when the RTT sample began, in µs (the low 32 bits of
+	 * now / 1000: only differences are used). */
+	uint32_t rcv_rtt_start;
 
 	/* RTT and RTO (RFC 6298), in ns. */
 	uint64_t srtt, rttvar, rto;
 	uint32_t rtt_seq;
 	uint32_t hystart_round_end; /* HyStart++'s round ends at snd_una */
 	uint64_t rtt_start;
-	/* Auto-tuning: the receiver's RTT estimate, µs (0: none yet), from
-	 * the time a window's worth of data takes to arrive (tcp_buf.c). */
-	uint32_t rcv_rtt_us;
-	uint32_t rcv_rtt_seq; /* auto-tuning: the sample ends at this rcv_nxt */
-	uint8_t backoff;      /* RTO doublings since the last new ACK */
-	uint8_t retries;      /* consecutive timeouts */
+	uint8_t backoff; /* RTO doublings since the last new ACK */
+	uint8_t retries; /* consecutive timeouts */
 	/* HyStart++'s phase (enum tcp_hystart), RTT samples in this round,
 	 * and rounds spent in conservative slow start (tcp_cc.c). */
 	uint8_t hystart, hystart_samples, hystart_css_rounds;
+	bool persist; /* t_rexmt is the persist timer */
+	uint8_t keep_probes;
+	uint8_t persist_unanswered; /* zero-window probes with no ACK since */
 
 	/* Congestion control (RFC 5681, RFC 6582, RFC 3465). */
 	const struct tcp_cc_ops *cc;
@@ -315,13 +322,11 @@ struct tcp_conn {
 	uint8_t rack_reo_mult, rack_reo_persist;
 	/* TLP (RFC 8985 7): a probe is out until an ACK covers
 	 * tlp_end_seq; tlp_retrans if it resent data. */
-	bool tlp_active, tlp_retrans;
 	uint32_t tlp_end_seq;
-
-	/* A DSACK to report (RFC 2883): a duplicate that arrived. */
+	bool tlp_active, tlp_retrans;
+	/* A DSACK to report (RFC 2883): a duplicate that arrived, in
+	 * dsack[] (below, with ooo_recent). */
 	bool dsack_pending;
-	uint32_t dsack[2];
-	uint32_t ooo_recent; /* seq of the latest out-of-order arrival */
 
 	/* Eifel detection (RFC 3522): our TSval when the episode's first
 	 * retransmission left, and what to restore if it was spurious. */
@@ -329,20 +334,17 @@ struct tcp_conn {
 	uint32_t undo_tsval;
 	uint32_t prior_cwnd, prior_ssthresh;
 
+	uint32_t dsack[2];   /* the DSACK to report (dsack_pending) */
+	uint32_t ooo_recent; /* seq of the latest out-of-order arrival */
+
 	/* Timers: absolute deadlines in ns, 0 = not running. */
 	uint64_t t_rexmt; /* retransmission, or SYN, or persist */
 	uint64_t t_delack;
-	uint64_t t_keep;   /* keepalive, or FIN_WAIT_2 for orphans */
-	uint64_t t_2msl;   /* TIME_WAIT */
-	uint64_t t_reo;	   /* RACK's reordering timer */
-	uint64_t t_tlp;	   /* TLP's probe timeout */
-	uint64_t timer_at; /* the earliest of them, the heap key */
-	bool persist;	   /* t_rexmt is the persist timer */
-	uint8_t keep_probes;
-	uint8_t persist_unanswered; /* zero-window probes with no ACK since */
-	/* Auto-tuning: when the RTT sample began, in µs (the low 32 bits of
-	 * now / 1000: only differences are used). */
-	uint32_t rcv_rtt_start;
+	uint64_t t_keep;	   /* keepalive, or FIN_WAIT_2 for orphans */
+	uint64_t t_2msl;	   /* TIME_WAIT */
+	uint64_t t_reo;		   /* RACK's reordering timer */
+	uint64_t t_tlp;		   /* TLP's probe timeout */
+	uint64_t timer_at;	   /* the earliest of them, the heap key */
 	uint64_t last_rx;	   /* for keepalive */
 	uint64_t last_data_rx;	   /* in-order data last came, 0 = never */
 	uint64_t invalid_ack_next; /* no ACK to an invalid segment before */
@@ -353,11 +355,11 @@ struct tcp_conn {
 	struct pkt_queue rcvq;	  /* in-order data, data at pkt->data */
 	uint32_t rcvq_off;	  /* bytes of the head buffer already read */
 	uint32_t rcv_copied;	  /* auto-tuning: bytes read since then */
-	struct tcp_ooo *ooo; /* out-of-order, sorted by seq; NULL if none */
+	struct tcp_ooo *ooo;   /* out-of-order, sorted by seq; NULL if none */
+	struct pkt *ooo_arena; /* compact buffer taking small payloads */
 	uint16_t nooo;
 	uint16_t ooo_cap;
-	struct pkt *ooo_arena; /* compact buffer taking small payloads */
-	uint32_t ooo_mem;      /* pool bytes the OOO store pins */
+	uint32_t ooo_mem;		    /* pool bytes the OOO store pins */
 	uint16_t ooo_bufs[PKT_CLASS_COUNT]; /* ... as buffers per class */
 	/* Links in the table's list of holders of each class (while
 	 * ooo_bufs[k] > 0), for pruning (tcp_mem_reclaim). */
@@ -365,7 +367,7 @@ struct tcp_conn {
 	int32_t ooo_holder_next[PKT_CLASS_COUNT];
 	uint32_t rcvq_mem; /* pool bytes the receive queue pins */
 
-	uint32_t keepidle_s, keepintvl_s, keepcnt;
+	uint32_t keepidle_s, keepintvl_s;
 	/* Options kept as the user set them (tcp_get_sockopts reads them
 	 * back): the receive buffer asked for (rcv_wnd_max may be less),
 	 * SO_LINGER, TCP_MAXSEG (0 = none; it clamps our_mss when the
@@ -373,6 +375,7 @@ struct tcp_conn {
 	 * (0 = the stack's default). */
 	uint32_t rcvbuf_set;
 	uint32_t linger_s;
+	uint8_t keepcnt; /* tcp_sockopts_valid keeps it below 256 */
 	bool linger;
 	bool rcvbuf_lock; /* rcvbuf set by the user: no auto-tuning */
 	/* Auto-tuning: the user read at least half the buffer in the last

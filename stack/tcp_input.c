@@ -1137,7 +1137,7 @@ struct tcp_conn *tcp_passive_open(struct stack *s, uint64_t now,
 	c->lport = seg->dport;
 	c->raddr = seg->saddr;
 	c->rport = seg->sport;
-	c->ifindex = ifindex;
+	c->ifindex = (int16_t)ifindex;
 	tcp_conn_setup(s, c, o);
 	c->iss = iss;
 	c->snd_una = c->snd_nxt = c->snd_max = iss;
@@ -1223,7 +1223,7 @@ static void cookie_send(struct stack *s, uint64_t now,
 	tmp.lport = seg->dport;
 	tmp.raddr = seg->saddr;
 	tmp.rport = seg->sport;
-	tmp.ifindex = ifindex;
+	tmp.ifindex = (int16_t)ifindex;
 	tmp.state = TCPS_SYN_RECEIVED; /* a template, never a connection */
 	tcp_conn_setup(s, &tmp, &l->opts);
 	tcp_take_syn_options(&tmp, seg, true);

@@ -41,9 +41,10 @@ static bool tcp_sockopts_valid(const struct tcp_sockopts *o)
 	       o->rcvbuf >= 2048 && o->rcvbuf <= (64u << 20) &&
 	       (o->maxseg == 0 ||
 		(o->maxseg >= TCP_MAXSEG_MIN && o->maxseg <= TCP_MAXSEG_MAX)) &&
-	       (!o->keepalive || (o->keepidle_s && o->keepintvl_s &&
-				  o->keepcnt && o->keepidle_s < 86400 * 30 &&
-				  o->keepintvl_s < 86400 && o->keepcnt < 256));
+	       o->keepcnt < 256 && /* struct tcp_conn keeps it in a byte */
+	       (!o->keepalive ||
+		(o->keepidle_s && o->keepintvl_s && o->keepcnt &&
+		 o->keepidle_s < 86400 * 30 && o->keepintvl_s < 86400));
 }
 
 /* ---- listeners ---- */
@@ -389,7 +390,7 @@ int tcp_connect(struct stack *s, uint64_t now, uint32_t local_addr,
 	c->lport = local_port;
 	c->raddr = remote_addr;
 	c->rport = remote_port;
-	c->ifindex = ifindex;
+	c->ifindex = (int16_t)ifindex;
 	tcp_conn_setup(s, c, o);
 	TCP_RULE(s, open_active);
 	c->iss = reused ? iss
@@ -705,7 +706,7 @@ int tcp_set_sockopts(struct stack *s, uint64_t now, int conn,
 	c->keepalive = o->keepalive;
 	c->keepidle_s = o->keepidle_s;
 	c->keepintvl_s = o->keepintvl_s;
-	c->keepcnt = o->keepcnt;
+	c->keepcnt = (uint8_t)o->keepcnt; /* < 256: tcp_sockopts_valid */
 	c->sndbuf_max = o->sndbuf;
 	c->rcvbuf_set = o->rcvbuf;
 	/* Set once, the size stays the user's (Linux's SOCK_RCVBUF_LOCK). */

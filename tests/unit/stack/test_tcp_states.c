@@ -365,6 +365,15 @@ START_TEST(test_sockopts_read_back_and_change_one_at_a_time)
 	ck_assert_int_eq(tcp_set_sockopts(p.a, p.now, ca, &o), 0);
 	ck_assert_int_eq(tcp_get_sockopts(p.a, ca, &o), 0);
 	ck_assert(o.nodelay && !o.keepalive);
+	/* keepcnt is kept in a byte: 255 reads back, 256 is refused even
+	 * with keepalive off. */
+	o.keepcnt = 255;
+	ck_assert_int_eq(tcp_set_sockopts(p.a, p.now, ca, &o), 0);
+	ck_assert_int_eq(tcp_get_sockopts(p.a, ca, &o), 0);
+	ck_assert_uint_eq(o.keepcnt, 255);
+	o.keepcnt = 256;
+	ck_assert_int_eq(tcp_set_sockopts(p.a, p.now, ca, &o), -EINVAL);
+	o.keepcnt = 255;
 	o.sndbuf = 100; /* below the minimum */
 	ck_assert_int_eq(tcp_set_sockopts(p.a, p.now, ca, &o), -EINVAL);
 	ck_assert_int_eq(tcp_get_sockopts(p.a, 999, &o), -EBADF);
