@@ -27,7 +27,11 @@
  * virtio-net header is read into the headroom just in front of the
  * frame, and frames of up to 64 KiB arrive (TAP_FRAME_MAX), read into a
  * large buffer kept from one read to the next (t->spare) and copied
- * into a small one when they turn out small. When the pool is exhausted
+ * into a small one when they turn out small. A call ends with a spare
+ * ready, whether its last read found nothing or its budget ran out
+ * (rx_budget.h), so the pool holds one large buffer per TAP once frames
+ * have come, whatever the traffic (tests compare the pool in use with
+ * a baseline). When the pool is exhausted
  * a frame is read and dropped (rx_drops) so that the loop does not spin
  * on a readable TAP. tap_write_frame() writes one frame, behind a
  * virtio-net header holding the offloads the stack asked for; a frame
@@ -464,6 +468,8 @@ unsigned tap_read_frames(struct tap *t, struct stack *s, uint64_t now,
 		t->rx_frames++;
 		stack_input(s, now, p);
 	}
+	if (t->vnet_hdr && !t->spare)
+		t->spare = stack_pkt_alloc(s, TAP_FRAME_MAX);
 	return i;
 }
 
