@@ -722,8 +722,21 @@ static inline uint32_t tcp_rcv_mem(const struct tcp_conn *c)
 {
 	return c->rcvq_mem + c->ooo_mem;
 }
+/* c's window under pressure, and under hard pressure what it may hold:
+ * TCP_RCV_PRESSURE_WND_SEGS MSS rounded up to the window scale's unit,
+ * so that the window on the wire still holds that many full segments
+ * (rounded down, a 128-byte unit left one: each segment waited for the
+ * delayed ACK) and never scales to zero (as Linux's __tcp_select_window
+ * rounds up). */
+static inline uint32_t tcp_rcv_pressure_wnd(const struct tcp_conn *c)
+{
+	uint32_t unit = 1u << c->rcv_wscale;
+
+	return (TCP_RCV_PRESSURE_WND_SEGS * c->our_mss + unit - 1) &
+	       ~(unit - 1);
+}
 /* Under hard pressure: may c take seg's data (in p)? It may hold up to
- * its minimum (TCP_RCV_PRESSURE_WND_SEGS MSS, and TCP_RCV_MIN_BUFS
+ * its minimum (tcp_rcv_pressure_wnd() bytes, and TCP_RCV_MIN_BUFS
  * small buffers): an in-order segment first prunes c's own
  * out-of-order data, the highest first, and a segment beyond the
  * minimum is cut to it (its FIN dropped); one in a large buffer also to

@@ -84,7 +84,10 @@
  * Memory pressure (tcp_mem_level(), from the pool's occupancy per
  * class, as Linux's tcp_mem): above TCP_MEM_PRESSURE_16THS, windows
  * offered anew are at most TCP_RCV_PRESSURE_WND_SEGS segments (a right
- * edge already offered stands, RFC 9293 3.8.6.2.2). Above
+ * edge already offered stands, RFC 9293 3.8.6.2.2), rounded up to the
+ * window scale's unit (tcp_rcv_pressure_wnd): rounded down, a 128-byte
+ * unit (scale 7) left room for one full segment, so each waited for the
+ * delayed ACK, and a unit above 2 MSS would offer none. Above
  * TCP_MEM_HARD_16THS, arriving data first prunes out-of-order data, the
  * highest first, from the connections holding the most, until the pool
  * is under TCP_MEM_PRUNE_TO_16THS (Linux's tcp_prune_ofo_queue; SACK
@@ -95,13 +98,12 @@
  * frees what is needed, found by halving (a pass over the holders per
  * step, about 16 passes at most), never a pass over the whole
  * connection table. Then a connection may
- * hold no more than TCP_RCV_PRESSURE_WND_SEGS MSS (tcp_rcv_pressure_-
- * fit): a segment crossing that is cut to it, one beyond it dropped
- * (counted, ACK at once), and the segment that fills a connection's
- * hole first prunes that connection's own out-of-order data, so bytes
- * held beyond a hole never stall it. Every connection keeps that
- * minimum, so it still makes progress (what it holds is read, and it
- * takes more), and no one connection can take the pool from the
+ * hold no more than that window (tcp_rcv_pressure_fit): a segment crossing that
+ * is cut to it, one beyond it dropped (counted, ACK at once), and the segment
+ * that fills a connection's hole first prunes that connection's own
+ * out-of-order data, so bytes held beyond a hole never stall it. Every
+ * connection keeps that minimum, so it still makes progress (what it holds is
+ * read, and it takes more), and no one connection can take the pool from the
  * others; in pool memory the minimum is TCP_RCV_MIN_BUFS small
  * buffers, and a segment in a 64 KiB buffer is cut to what is copied
  * into small ones, so it never pins the large one. Minimums are per
@@ -806,7 +808,7 @@ bool tcp_rcv_pressure_fit(struct stack *s, struct tcp_conn *c,
 			  struct tcp_seg *seg, const struct pkt *p)
 {
 	const uint32_t min_mem = TCP_RCV_MIN_BUFS * PKT_SMALL_CAP;
-	uint32_t min = TCP_RCV_PRESSURE_WND_SEGS * c->our_mss;
+	uint32_t min = tcp_rcv_pressure_wnd(c);
 	uint32_t ooo = tcp_ooo_bytes(c), held, mem;
 	uint32_t take = seg->len < min ? seg->len : min;
 	uint32_t cost;

@@ -76,9 +76,8 @@ uint32_t tcp_rcv_window(const struct stack *s, const struct tcp_conn *c)
 		space = max;
 	/* Under memory pressure a new or growing window stays at a few
 	 * segments (Linux's tcp_mem pressure); what was offered stands. */
-	if (tcp_mem_level(s) != TCP_MEM_OK &&
-	    space > TCP_RCV_PRESSURE_WND_SEGS * c->our_mss)
-		space = TCP_RCV_PRESSURE_WND_SEGS * c->our_mss;
+	if (tcp_mem_level(s) != TCP_MEM_OK && space > tcp_rcv_pressure_wnd(c))
+		space = tcp_rcv_pressure_wnd(c);
 	/* Advance the right edge only by a worthwhile amount. */
 	if (space < cur + step && space != c->rcv_wnd_max)
 		return cur;

@@ -298,6 +298,89 @@ START_TEST(test_pressure_keeps_new_windows_at_a_few_segments)
 }
 END_TEST
 
+/* Under pressure a connection whose window scale is 7 (a 4 MiB
+ * rcvbuf: 128-byte units) still offers two full segments on the wire
+ * (tcp_rcv_pressure_wnd), and moves: whenever its user has read all it
+ * holds, the sender has data in flight or a full segment's window, never
+ * only its override timer; under soft pressure no delayed ACK is waited
+ * for but at the end. */
+START_TEST(test_pressure_with_a_coarse_window_scale_never_stalls)
+{
+	static const uint32_t marks[] = {TCP_MEM_PRESSURE_16THS,
+					 TCP_MEM_HARD_16THS};
+	static const enum tcp_mem_level levels[] = {TCP_MEM_PRESSURE,
+						    TCP_MEM_HARD};
+	static uint8_t src[256u << 10], dst[256u << 10];
+	struct pair p;
+	struct stack_limits lim;
+	struct tcp_sockopts o;
+	struct pkt *held[400];
+	struct tcp_conn *a, *b;
+	uint32_t nheld, idle = 0;
+	size_t sent = 0, got = 0;
+	int l, ca, cb;
+
+	stack_limits_default(&lim);
+	lim.pkt_small_max = 512;
+	t_pair_lim(&p, &lim);
+	tcp_sockopts_default(p.a, &o);
+	o.rcvbuf = 4u << 20;
+	l = tcp_listen(p.a, 0, 80, 16, &o);
+	ck_assert_int_ge(l, 0);
+	nheld =
+	    t_pool_fill(p.a, lim.pkt_small_max * marks[_i] / 16 + 1, held, 400);
+	ck_assert_int_eq(tcp_mem_level(p.a), levels[_i]);
+	cb = tcp_connect(p.b, p.now, 0, 0, OUR_ADDR, 80, NULL);
+	ck_assert_int_ge(cb, 0);
+	t_exchange(&p);
+	ca = tcp_accept(p.a, l, NULL, NULL);
+	ck_assert_int_ge(ca, 0);
+	a = tcp_conn_get(p.a, ca);
+	b = tcp_conn_get(p.b, cb);
+	ck_assert_uint_eq(a->rcv_wscale, 7);
+	/* At the limit: two MSS rounded up to the 128-byte unit. */
+	ck_assert_uint_eq(tcp_rcv_pressure_wnd(a),
+			  (TCP_RCV_PRESSURE_WND_SEGS * a->our_mss + 127) / 128 *
+			      128);
+	ck_assert_uint_ge(tcp_rcv_pressure_wnd(a),
+			  TCP_RCV_PRESSURE_WND_SEGS * tcp_payload_max(b));
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = pat((uint32_t)i);
+	while (got < sizeof(src)) {
+		size_t before = got;
+		long n =
+		    tcp_send(p.b, p.now, cb, src + sent, sizeof(src) - sent);
+		if (n > 0)
+			sent += (size_t)n;
+		t_exchange(&p);
+		t_read_all(&p, p.a, ca, dst, sizeof(dst), &got);
+		t_exchange(&p);
+		ck_assert_int_eq(tcp_mem_level(p.a), levels[_i]);
+		if (got > before)
+			continue;
+		/* Nothing moved, and A holds nothing: B must have data in
+		 * flight (a delayed ACK is owed) or a full segment's window,
+		 * not wait for its override timer (RFC 9293 3.8.6.2.1). */
+		ck_assert_uint_eq(tcp_rcv_queued(a), 0);
+		ck_assert_msg(b->snd_nxt != b->snd_una ||
+				  b->snd_wnd >= tcp_payload_max(b),
+			      "stalled at %zu: offered %u, sender sees %u", got,
+			      a->rcv_adv - a->rcv_nxt, b->snd_wnd);
+		ck_assert_uint_lt(++idle, 1000);
+		ck_assert(t_tick(&p, STACK_NS_PER_SEC));
+	}
+	/* Under pressure (not hard) two full segments fit the window, so
+	 * every second one is ACKed at once: timers run only at the end
+	 * (before, a 128-byte unit cut the window to one segment and each
+	 * waited for the delayed ACK, 182 times here). */
+	if (levels[_i] == TCP_MEM_PRESSURE)
+		ck_assert_uint_le(idle, 8);
+	ck_assert_mem_eq(dst, src, sizeof(src));
+	t_pool_release(p.a, held, &nheld);
+	t_pair_free(&p);
+}
+END_TEST
+
 START_TEST(test_hard_pressure_keeps_a_minimum_per_connection)
 {
 	struct pair p;
@@ -918,6 +1001,8 @@ int main(void)
 	tcase_add_test(tc, test_out_of_order_memory_is_bounded_per_connection);
 	tcase_add_test(tc, test_pool_pressure_prunes_the_biggest_holder_first);
 	tcase_add_test(tc, test_pressure_keeps_new_windows_at_a_few_segments);
+	tcase_add_loop_test(
+	    tc, test_pressure_with_a_coarse_window_scale_never_stalls, 0, 2);
 	tcase_add_test(tc, test_hard_pressure_keeps_a_minimum_per_connection);
 	tcase_add_test(
 	    tc,
