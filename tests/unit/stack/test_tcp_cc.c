@@ -115,6 +115,35 @@ START_TEST(test_prr_proportional_rounds_up)
 }
 END_TEST
 
+/* A pair with lim, A's connection to B without SACK (NewReno's path),
+ * after one exchange each way, so that B's window has settled and its
+ * ACKs to out-of-order data count as duplicates. Returns A's side. */
+static struct tcp_conn *open_without_sack(struct pair *p,
+					  const struct stack_limits *lim,
+					  int *ca, int *cb, int *l)
+{
+	static uint8_t blob[2048]; /* > one segment's payload */
+	struct tcp_conn *a;
+
+	t_pair_lim(p, lim);
+	t_connect(p, ca, cb, l);
+	a = tcp_conn_get(p->a, *ca);
+	a->sack_ok = false;
+	ck_assert_uint_le(tcp_payload_max(a), sizeof(blob));
+	t_send_all(p->a, p->now, *ca, blob, tcp_payload_max(a));
+	p->now += 5 * MS;
+	ck_assert_int_eq(t_move(p, p->a, p->b), 1);
+	t_send_all(p->b, p->now, *cb, blob, 100);
+	p->now += 5 * MS;
+	ck_assert_int_ge(t_move(p, p->b, p->a), 1);
+	while (t_tick(p, 100 * MS) && !a->t_rexmt)
+		if (tcp_conn_get(p->b, *cb)->snd_una ==
+		    tcp_conn_get(p->b, *cb)->snd_max)
+			break;
+	ck_assert_uint_eq(a->snd_una, a->snd_max);
+	return a;
+}
+
 /* Without SACK (NewReno's path): a window of 40 segments, the first
  * lost; each of the others, and each new one sent meanwhile, draws a
  * duplicate ACK. Fills sent[d] with the new segments A sent on the d-th
@@ -142,24 +171,8 @@ static void prr_dupacks_without_sack_w(bool prr, int w, int dups, int sent[])
 	lim.tcp_cubic = false;
 	lim.tcp_prr = prr;
 	lim.tcp_sndbuf = lim.tcp_rcvbuf = 4u << 20; /* room for w */
-	t_pair_lim(&p, &lim);
-	t_connect(&p, &ca, &cb, &l);
-	a = tcp_conn_get(p.a, ca);
-	a->sack_ok = false;
+	a = open_without_sack(&p, &lim, &ca, &cb, &l);
 	mss = tcp_payload_max(a);
-	/* One exchange each way first, so that B's window has settled and
-	 * its ACKs to out-of-order data count as duplicates. */
-	t_send_all(p.a, p.now, ca, blob, mss);
-	p.now += 5 * MS;
-	ck_assert_int_eq(t_move(&p, p.a, p.b), 1);
-	t_send_all(p.b, p.now, cb, blob, 100);
-	p.now += 5 * MS;
-	ck_assert_int_ge(t_move(&p, p.b, p.a), 1);
-	while (t_tick(&p, 100 * MS) && !a->t_rexmt)
-		if (tcp_conn_get(p.b, cb)->snd_una ==
-		    tcp_conn_get(p.b, cb)->snd_max)
-			break;
-	ck_assert_uint_eq(a->snd_una, a->snd_max);
 	a->cwnd = (uint32_t)w * mss; /* as if grown */
 	t_send_all(p.a, p.now, ca, blob, blob_len);
 	n = t_hold(p.a, segs, w);
@@ -284,22 +297,8 @@ START_TEST(test_prr_without_sack_forged_duplicates_release_nothing)
 
 	stack_limits_default(&lim);
 	lim.tcp_cubic = false;
-	t_pair_lim(&p, &lim);
-	t_connect(&p, &ca, &cb, &l);
-	a = tcp_conn_get(p.a, ca);
-	a->sack_ok = false;
+	a = open_without_sack(&p, &lim, &ca, &cb, &l);
 	mss = tcp_payload_max(a);
-	t_send_all(p.a, p.now, ca, blob, mss);
-	p.now += 5 * MS;
-	ck_assert_int_eq(t_move(&p, p.a, p.b), 1);
-	t_send_all(p.b, p.now, cb, blob, 100);
-	p.now += 5 * MS;
-	ck_assert_int_ge(t_move(&p, p.b, p.a), 1);
-	while (t_tick(&p, 100 * MS) && !a->t_rexmt)
-		if (tcp_conn_get(p.b, cb)->snd_una ==
-		    tcp_conn_get(p.b, cb)->snd_max)
-			break;
-	ck_assert_uint_eq(a->snd_una, a->snd_max);
 	a->cwnd = 20 * mss;
 	t_send_all(p.a, p.now, ca, blob, sizeof(blob));
 	n = t_hold(p.a, segs, 20);
