@@ -2544,6 +2544,28 @@ START_TEST(test_lingering_close_out_of_memory_says_enomem_and_closes)
 }
 END_TEST
 
+/* A connect's own state is allocated with it: when that fails, the
+ * connect answers -ENOMEM and leaves nothing behind; the next one works. */
+START_TEST(test_tcp_connect_out_of_memory_says_enomem)
+{
+	struct utcp *u = client();
+	bool armed = true;
+	int fd;
+
+	on_loop(fail_next_calloc_fn, NULL);
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    -ENOMEM);
+	on_loop(calloc_armed_fn, &armed);
+	ck_assert(!armed);
+	ck_assert(wait_until(no_tcp_connections));
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
 /* Facing a peer that never reads, the lingering close gives up after
  * linger_s and returns 0 (as Linux's close), the connection finishing
  * in the background with its data still queued. */
@@ -3527,6 +3549,7 @@ int main(void)
 	tcase_add_test(tc, test_lingering_close_gives_up_after_the_linger_time);
 	tcase_add_test(
 	    tc, test_lingering_close_out_of_memory_says_enomem_and_closes);
+	tcase_add_test(tc, test_tcp_connect_out_of_memory_says_enomem);
 	tcase_add_test(tc, test_hello_announces_fd_proof_tcp_info_and_own_fd);
 	tcase_add_test(tc, test_tcp_options_by_descriptor_from_another_client);
 	tcase_add_test(tc, test_udp_setopt_by_descriptor_from_another_client);
