@@ -128,7 +128,11 @@
  * is not writable until the connect is over; the filler is read back,
  * unsent, once established (channel_start) or after the urgent byte of
  * a failure (channel_fail), so POLLOUT says the connect is over and
- * utcp_tcp_error() (SO_ERROR) how.
+ * utcp_tcp_error() (SO_ERROR) how. What only a connect needs (the
+ * waiting client and request id, the end not yet sent, the filler's
+ * count, the timer: struct tcp_connect) is allocated with it and freed
+ * once it is over, as a lingering close's state is, so an accepted or
+ * established channel does not carry it.
  *
  * Options (TCP_SETOPT, TCP_GETOPT, TCP_LINGER) are taken from the
  * client that made the connection (or its listener), or from any
@@ -186,21 +190,30 @@ struct tcp_linger {
 	ev_timer timer; /* data: the channel */
 };
 
+/* What only a connect needs (TCP_CONNECT), allocated with its channel
+ * and freed once the connect is over: answered, its filler read back
+ * and its timer stopped (channel_connect_end), so that an accepted or
+ * established channel does not carry it. */
+struct tcp_connect {
+	struct control_client *waiter; /* blocking connect not answered */
+	uint32_t reply_id;	       /* ... its request id */
+	int app_fd;		       /* the application's end, until sent */
+	size_t filler;		       /* non-blocking: bytes to discard */
+	ev_timer timer;		       /* the connect's timeout; data: ch */
+};
+
 struct tcp_channel {
 	struct control *ctl;
 	struct tcp_channel *prev, *next; /* ctl->tcp->channels */
-	struct control_client *waiter;	 /* blocking connect not answered */
-	uint32_t reply_id;		 /* ... its request id */
+	struct tcp_connect *cn;		 /* a connect not over, else NULL */
 	unsigned creator;		 /* client serial, for TCP_SETOPT */
 	struct control_fd_id app_id;	 /* the application's end's */
 	struct control_owner owner;	 /* charged to (control_limits.c) */
 	int conn;			 /* the stack's connection id */
 	int fd;				 /* the daemon's end */
-	int app_fd;			 /* the application's, until sent */
 	int fail_error;			 /* the urgent byte waits for room */
 	ev_io read_watcher;
 	ev_io write_watcher;
-	ev_timer connect_timer;
 	bool connecting;    /* until CONNECTED (or failure) */
 	bool app_eof;	    /* the application shut its side (tcp_shutdown) */
 	bool peer_eof;	    /* the peer's FIN went on (SHUT_WR on fd) */
@@ -208,7 +221,6 @@ struct tcp_channel {
 	bool in_hup_set;    /* fd is in the hang-up epoll set */
 	bool app_gone;	    /* hung up: what it wrote still drains */
 	bool app_shut_rd;   /* the application shut its reading side */
-	size_t filler;	    /* non-blocking connect: bytes to discard */
 	/* The listener whose announcement of this connection waits for
 	 * room (its pending); destroying the channel clears that. */
 	struct tcp_lchannel *announcing;
@@ -478,13 +490,10 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 	ch->creator = creator;
 	ch->app_id = control_fd_id_of_own(pair[1]); /* proof of possession */
 	ch->fd = pair[0];
-	ch->app_fd = -1;
 	ev_io_init(&ch->read_watcher, channel_read_cb, ch->fd, EV_READ);
 	ev_io_init(&ch->write_watcher, channel_write_cb, ch->fd, EV_WRITE);
-	ev_init(&ch->connect_timer, connect_timeout_cb);
 	ch->read_watcher.data = ch;
 	ch->write_watcher.data = ch;
-	ch->connect_timer.data = ch;
 	(void)tcp_set_user(ctl->d->stack, conn, ch); /* its events' cookie */
 	ch->next = t->channels;
 	if (t->channels)
@@ -493,6 +502,25 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 	t->nchannels++;
 	*app_fd = pair[1];
 	return ch;
+}
+
+/* The application's end while the daemon still holds it (a blocking
+ * connect not answered), else -1. */
+static int channel_app_fd(const struct tcp_channel *ch)
+{
+	return ch->cn ? ch->cn->app_fd : -1;
+}
+
+/* Frees what the connect needed (its end not sent is closed). */
+static void channel_connect_end(struct tcp_channel *ch)
+{
+	if (!ch->cn)
+		return;
+	ev_timer_stop(ch->ctl->d->loop, &ch->cn->timer);
+	if (ch->cn->app_fd >= 0)
+		close(ch->cn->app_fd);
+	free(ch->cn);
+	ch->cn = NULL;
 }
 
 /* Unlinks and frees the channel, letting go of the stack's connection
@@ -515,11 +543,9 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 	t->nchannels--;
 	ev_io_stop(loop, &ch->read_watcher);
 	ev_io_stop(loop, &ch->write_watcher);
-	ev_timer_stop(loop, &ch->connect_timer);
+	channel_connect_end(ch);
 	hup_del(ch);
 	close(ch->fd);
-	if (ch->app_fd >= 0)
-		close(ch->app_fd);
 	if (ch->announcing) {
 		/* Failed before its announcement went: the application's
 		 * end never leaves the daemon. */
@@ -580,7 +606,7 @@ static void channel_fill(struct tcp_channel *ch, int app_fd)
 		ssize_t n = sendmsg(app_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n > 0)
-			ch->filler += (size_t)n;
+			ch->cn->filler += (size_t)n;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < (ssize_t)want)
@@ -596,13 +622,13 @@ static void channel_discard_filler(struct tcp_channel *ch)
 	struct iovec iov[CHANNEL_FILL_IOVS];
 	struct msghdr mh = {.msg_iov = iov};
 
-	while (ch->filler > 0) {
+	while (ch->cn && ch->cn->filler > 0) {
 		ssize_t n;
 
-		mh.msg_iovlen = channel_fill_iov(t, iov, ch->filler);
+		mh.msg_iovlen = channel_fill_iov(t, iov, ch->cn->filler);
 		n = recvmsg(ch->fd, &mh, MSG_DONTWAIT);
 		if (n > 0) {
-			ch->filler -= (size_t)n;
+			ch->cn->filler -= (size_t)n;
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else {
@@ -610,7 +636,7 @@ static void channel_discard_filler(struct tcp_channel *ch)
 			 * always there: this is a broken invariant */
 			log_msg(LOG_ERR, "control: tcp %d: filler: %s",
 				ch->conn, n == 0 ? "EOF" : strerror(errno));
-			ch->filler = 0;
+			ch->cn->filler = 0;
 		}
 	}
 }
@@ -618,11 +644,9 @@ static void channel_discard_filler(struct tcp_channel *ch)
 /* Starts moving data both ways: the connection is established. */
 static void channel_start(struct tcp_channel *ch)
 {
-	struct ev_loop *loop = ch->ctl->d->loop;
-
 	ch->connecting = false;
-	ev_timer_stop(loop, &ch->connect_timer);
 	channel_discard_filler(ch); /* writable now */
+	channel_connect_end(ch);    /* answered before (blocking form) */
 	channel_reading(ch, true);
 	channel_output(ch);
 }
@@ -632,26 +656,26 @@ static void channel_start(struct tcp_channel *ch)
  * destroy the client; the channel stays. */
 static void channel_answer(struct tcp_channel *ch, int status)
 {
-	struct control_client *c = ch->waiter;
+	struct control_client *c = ch->cn ? ch->cn->waiter : NULL;
 	uint8_t buf[CONTROL_SMALL_MSG_MAX];
 	struct ipc_tcp_open_reply r = {.status = status, .id = ch->conn};
 	struct stack_tcp_info info;
 	int len, fd = -1;
 
-	ch->waiter = NULL;
 	if (!c)
 		return;
+	ch->cn->waiter = NULL;
 	if (tcp_conn_info(ch->ctl->d->stack, ch->conn, &info) == 0) {
 		/* The address and port the stack chose. */
 		r.local_addr = info.local_addr;
 		r.local_port = info.local_port;
 	}
 	if (status == 0) {
-		fd = ch->app_fd; /* the queue owns it now */
-		ch->app_fd = -1;
+		fd = ch->cn->app_fd; /* the queue owns it now */
+		ch->cn->app_fd = -1;
 	}
 	len = ipc_encode_tcp_connect_reply(buf, sizeof(buf), c->version,
-					   ch->reply_id, &r);
+					   ch->cn->reply_id, &r);
 	if (len > 0)
 		control_client_queue(c, buf, len, fd);
 	else if (fd >= 0)
@@ -674,7 +698,7 @@ static void channel_fail(struct tcp_channel *ch, int err)
 
 	if (err <= 0 || err > IPC_TCP_ERROR_MAX)
 		err = ECONNRESET;
-	if (ch->waiter) {
+	if (ch->cn && ch->cn->waiter) {
 		log_msg(LOG_DEBUG, "control: tcp %d: connect: %s", ch->conn,
 			strerror(err));
 		channel_answer(ch, -err);
@@ -687,7 +711,8 @@ static void channel_fail(struct tcp_channel *ch, int err)
 	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
 		ch->fail_error = err; /* channel_output tries again */
 		ev_io_stop(d->loop, &ch->read_watcher);
-		ev_timer_stop(d->loop, &ch->connect_timer);
+		if (ch->cn)
+			ev_timer_stop(d->loop, &ch->cn->timer);
 		hup_del(ch);
 		ev_io_start(d->loop, &ch->write_watcher);
 		return;
@@ -765,7 +790,7 @@ static void channel_output(struct tcp_channel *ch)
 		channel_fail(ch, ch->fail_error);
 		return;
 	}
-	if (ch->connecting || ch->waiter)
+	if (ch->connecting || (ch->cn && ch->cn->waiter))
 		return;
 	for (;;) {
 		if (ch->app_shut_rd) {
@@ -1249,8 +1274,13 @@ void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 	uint32_t timeout_ms = req->timeout_ms
 				  ? req->timeout_ms
 				  : IPC_TCP_CONNECT_TIMEOUT_DEFAULT_MS;
+	struct tcp_connect *cn = calloc(1, sizeof(*cn));
 	int conn, app_fd = -1, err;
 
+	if (!cn) {
+		r.status = -ENOMEM;
+		goto fail;
+	}
 	sockopts_from_ipc(d->stack, &req->opts, &o);
 	conn = tcp_connect(d->stack, daemon_now(), req->local_addr,
 			   req->local_port, req->remote_addr, req->remote_port,
@@ -1269,8 +1299,12 @@ void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 		goto fail;
 	}
 	ch->connecting = true;
-	ev_timer_set(&ch->connect_timer, (double)timeout_ms / 1000., 0.);
-	ev_timer_start(d->loop, &ch->connect_timer);
+	cn->app_fd = -1;
+	ev_timer_init(&cn->timer, connect_timeout_cb,
+		      (double)timeout_ms / 1000., 0.);
+	cn->timer.data = ch;
+	ch->cn = cn;
+	ev_timer_start(d->loop, &cn->timer);
 	log_msg(LOG_DEBUG, "control: client %u: tcp %d connecting", c->serial,
 		conn);
 	if (req->flags & IPC_TCP_CONNECT_F_NONBLOCK) {
@@ -1287,13 +1321,14 @@ void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 		reply_open(c, IPC_T_TCP_CONNECT_REPLY, m->id, &r, app_fd);
 		hup_add(ch); /* the application may close it early */
 	} else {
-		ch->app_fd = app_fd;
-		ch->waiter = c;
-		ch->reply_id = m->id;
+		cn->app_fd = app_fd;
+		cn->waiter = c;
+		cn->reply_id = m->id;
 		c->reply_pending = true;
 	}
 	return;
 fail:
+	free(cn);
 	r.id = -1;
 	reply_open(c, IPC_T_TCP_CONNECT_REPLY, m->id, &r, -1);
 }
@@ -1554,7 +1589,7 @@ void control_tcp_on_event(struct control *ctl, const struct stack_event *ev)
 	case STACK_EV_TCP_CONNECTED:
 		if (!ch->connecting)
 			return;
-		if (ch->waiter) {
+		if (ch->cn && ch->cn->waiter) {
 			ch->connecting = false;
 			channel_answer(ch, 0);
 		}
@@ -1601,8 +1636,8 @@ void control_tcp_client_gone(struct control *ctl, struct control_client *c)
 		next = ch->next;
 		if (ch->linger && ch->linger->waiter == c)
 			linger_end(ch); /* the connection carries on */
-		if (ch->waiter == c) {
-			ch->waiter = NULL;
+		if (ch->cn && ch->cn->waiter == c) {
+			ch->cn->waiter = NULL;
 			channel_destroy(ch, END_CLOSE);
 		}
 	}
@@ -1623,7 +1658,7 @@ static void channel_stop_notice(struct tcp_channel *ch)
 	int sndbuf;
 	socklen_t len = sizeof(sndbuf);
 
-	if (ch->peer_eof || ch->app_fd >= 0 || ch->app_shut_rd)
+	if (ch->peer_eof || channel_app_fd(ch) >= 0 || ch->app_shut_rd)
 		return; /* EOF delivered, or the end never left */
 	if (send(ch->fd, &byte, 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
 	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) &&
@@ -1670,7 +1705,8 @@ void control_tcp_stop(struct control *ctl)
 	while (t->lchannels)
 		lchannel_destroy(t->lchannels);
 	while (t->channels) {
-		t->channels->waiter = NULL;
+		if (t->channels->cn)
+			t->channels->cn->waiter = NULL;
 		channel_stop_notice(t->channels);
 		channel_destroy(t->channels, END_CLOSE);
 	}

@@ -2481,6 +2481,97 @@ START_TEST(test_lingering_close_returns_once_all_is_acknowledged)
 }
 END_TEST
 
+static bool peer_has_bye(void)
+{
+	return W.peer.got_len == 3 && memcmp(W.peer.got, "bye", 3) == 0;
+}
+
+/* calloc() of this program's own code (the daemon's, linked in: the
+ * executable is linked with --wrap=calloc) fails once on the loop thread
+ * after on_loop(fail_next_calloc_fn) armed it. */
+void *__real_calloc(size_t nmemb, size_t size);
+void *__wrap_calloc(size_t nmemb, size_t size);
+static bool calloc_fails; /* the loop thread's alone */
+
+void *__wrap_calloc(size_t nmemb, size_t size)
+{
+	if (calloc_fails && pthread_equal(pthread_self(), H.thread)) {
+		calloc_fails = false;
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_calloc(nmemb, size);
+}
+
+static void fail_next_calloc_fn(void *arg)
+{
+	calloc_fails = true;
+}
+
+static void calloc_armed_fn(void *arg)
+{
+	*(bool *)arg = calloc_fails;
+}
+
+/* The lingering close's wait is allocated when it starts: when that
+ * fails, utcp_tcp_close() says -ENOMEM at once rather than wait, and
+ * the connection ends as a close without linger does (the peer gets
+ * what was written); the client's requests flow on. (The descriptor's
+ * number cannot be checked here: in one process the daemon reuses it.) */
+START_TEST(test_lingering_close_out_of_memory_says_enomem_and_closes)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_opts o = {
+	    .set = UTCP_TCP_OPT_LINGER, .linger = true, .linger_s = 5};
+	struct utcp_tcp_info info;
+	uint16_t port = 8084;
+	char buf[16];
+	bool armed = true;
+	int lfd, fd;
+
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	on_loop(peer_connect_fn, &port);
+	ck_assert_int_ge(W.peer.active, 0);
+	fd = utcp_tcp_accept4(lfd, &info, 0);
+	ck_assert_int_ge(fd, 0);
+	recv_all(fd, buf, 9); /* the greeting: nothing is left unread */
+	ck_assert_int_eq(utcp_tcp_setopt(u, info.id, &o), 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "bye", 3), 3);
+	on_loop(fail_next_calloc_fn, NULL);
+	ck_assert_int_eq(utcp_tcp_close(u, info.id, fd), -ENOMEM);
+	on_loop(calloc_armed_fn, &armed);
+	ck_assert(!armed); /* the failure was the linger's */
+	ck_assert(wait_until(peer_has_bye));
+	/* the client is not left waiting */
+	ck_assert_int_eq(utcp_tcp_setopt(u, info.id, &o), -EBADF);
+	close(lfd);
+	utcp_close(u);
+}
+END_TEST
+
+/* A connect's own state is allocated with it: when that fails, the
+ * connect answers -ENOMEM and leaves nothing behind; the next one works. */
+START_TEST(test_tcp_connect_out_of_memory_says_enomem)
+{
+	struct utcp *u = client();
+	bool armed = true;
+	int fd;
+
+	on_loop(fail_next_calloc_fn, NULL);
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    -ENOMEM);
+	on_loop(calloc_armed_fn, &armed);
+	ck_assert(!armed);
+	ck_assert(wait_until(no_tcp_connections));
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
 /* Facing a peer that never reads, the lingering close gives up after
  * linger_s and returns 0 (as Linux's close), the connection finishing
  * in the background with its data still queued. */
@@ -3462,6 +3553,9 @@ int main(void)
 	tcase_add_test(tc,
 		       test_lingering_close_returns_once_all_is_acknowledged);
 	tcase_add_test(tc, test_lingering_close_gives_up_after_the_linger_time);
+	tcase_add_test(
+	    tc, test_lingering_close_out_of_memory_says_enomem_and_closes);
+	tcase_add_test(tc, test_tcp_connect_out_of_memory_says_enomem);
 	tcase_add_test(tc, test_hello_announces_fd_proof_tcp_info_and_own_fd);
 	tcase_add_test(tc, test_tcp_options_by_descriptor_from_another_client);
 	tcase_add_test(tc, test_udp_setopt_by_descriptor_from_another_client);
