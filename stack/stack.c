@@ -49,7 +49,7 @@ void stack_limits_default(struct stack_limits *lim)
 	    .tcp_chunks_reserve = 2048,
 	    .tcp_sndbuf = 256u << 10,
 	    .tcp_rcvbuf = 256u << 10,
-	    .tcp_rcvbuf_max = 0, /* off: see stack.h */
+	    .tcp_rcvbuf_max = 4u << 20, /* auto-tuning: see stack.h */
 	    .tcp_orphans_max = 4096,
 	    .tcp_orphan_retries = 8, /* Linux's, when the sysctl is 0 */
 	    .tcp_keepidle_s = 7200,

@@ -100,11 +100,11 @@ struct stack_limits {
 	 * tcp_rmem[2]): a connection starts at tcp_rcvbuf and grows its
 	 * buffer (and window) with what its user reads per round trip, up to
 	 * this, unless its user set rcvbuf (tcp_sockopts.rcvbuf_lock). Not
-	 * above tcp_rcvbuf (the default, 0): no auto-tuning. The window
-	 * scale of every connection that may grow is chosen for this.
-	 * Off by default for now: with the scale of a 6 MiB ceiling (7), a
-	 * fresh connection stalled under pool pressure
-	 * (tcp_hostile_memory); Linux's value is 6 MiB. */
+	 * above tcp_rcvbuf (0 included): no auto-tuning. The window scale
+	 * of every connection that may grow is chosen for this. Default 4
+	 * MiB: an eighth of the large-buffer pool's pressure mark (half of
+	 * 1024 x 64 KiB), as Linux's tcp_rmem[2] (1/128 of memory) is an
+	 * eighth of its tcp_mem pressure mark (1/16), under its 6 MiB cap. */
 	uint32_t tcp_rcvbuf_max;
 	/* Orphans (connections closed by their user, or whose user's
 	 * application is gone: tcp_orphan()) held at once; one more is

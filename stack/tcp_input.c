@@ -597,10 +597,14 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	 * TCP_DELACK_NS (MUST-40). A small pushed segment waits too, as in
 	 * Linux: a request's reply, sent within the delayed-ACK time,
 	 * carries its ACK, so a round trip is one segment each way. */
-	if (len >= c->our_mss - 40u) /* a super-segment counts as two */
-		c->unacked_full_segs =
-		    (uint8_t)(c->unacked_full_segs +
-			      (len >= 2 * (c->our_mss - 40u) ? 2 : 1));
+	/* A super-segment counts as two when it holds more than one
+	 * segment's worth: a TSO frame of one full and one short segment is
+	 * two on the peer's wire, and waiting for the delayed ACK there
+	 * made the peer's tail-loss probe fire (Linux ACKs at once when
+	 * more than one MSS has arrived). */
+	if (len >= c->our_mss - 40u)
+		c->unacked_full_segs = (uint8_t)(c->unacked_full_segs +
+						 (len > c->our_mss ? 2 : 1));
 	return c->unacked_full_segs >= 2;
 }
 

@@ -25,7 +25,8 @@
 # 20000), BENCH_IDLE (idle connections, 10000), BENCH_PERF=1 (profile the
 # daemon with perf during the utcpd bulk runs and print the top symbols),
 # BENCH_APP_SECONDS (each iperf3 and wrk run of the applications, 5),
-# BENCH_RCVBUF_MAX (utcpd's [tcp] rcvbuf_max: auto-tuning; unset: off).
+# BENCH_RCVBUF_MAX (utcpd's [tcp] rcvbuf_max: auto-tuning; unset: the
+# default, 4 MiB; 0: off).
 # After the round trips, a run of its own counts what one costs: frames
 # on the TAP each way and (with perf) the daemon's system calls.
 
@@ -396,8 +397,8 @@ table() {
 	echo
 }
 
-# One client holds BENCH_IDLE connections; BENCH_RCVBUF_MAX turns on
-# receive-buffer auto-tuning up to that many bytes ([tcp] rcvbuf_max).
+# One client holds BENCH_IDLE connections; BENCH_RCVBUF_MAX sets the
+# receive-buffer auto-tuning's ceiling ([tcp] rcvbuf_max; 0: off).
 setup "[control]" "connections_per_client = 1048576" \
 	${BENCH_RCVBUF_MAX:+"[tcp]" "rcvbuf_max = $BENCH_RCVBUF_MAX"}
 # Memory first, on a fresh daemon: nothing else has touched its tables.

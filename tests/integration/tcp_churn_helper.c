@@ -32,6 +32,12 @@
  *       a timeout of 60 s), waits (at most 20 s) until data has arrived
  *       on every even-numbered connection (0, 2, ...), prints "ready"
  *       and sleeps until killed, reading nothing.
+ *   tcp_churn_helper [-S PATH] grow HOST PORT COUNT BYTES
+ *       Connects COUNT times, one after the other (blocking, as hold);
+ *       on each in turn reads BYTES as fast as they come (so that its
+ *       receive buffer grows: auto-tuning), then reads it no more and
+ *       goes on to the next. Prints "ready" once all have read theirs,
+ *       and sleeps until killed, reading nothing.
  *   tcp_churn_helper [-S PATH] hold-listen PORT ACCEPT
  *       Listens on PORT (backlog 64), prints "listening", accepts ACCEPT
  *       connections, waits (at most 20 s) until data has arrived on the
@@ -476,6 +482,47 @@ static int cmd_hold(int argc, char **argv)
 	sleep_forever();
 }
 
+static int cmd_grow(int argc, char **argv)
+{
+	static char buf[64 << 10];
+	unsigned long count, i, bytes, got;
+	struct in_addr host;
+	struct utcp *u;
+	uint16_t port;
+	int *fds;
+
+	if (argc != 4)
+		die("usage: grow HOST PORT COUNT BYTES");
+	host = parse_host(argv[0]);
+	port = (uint16_t)parse_num(argv[1], 65535);
+	count = parse_num(argv[2], 4096);
+	bytes = parse_num(argv[3], 1ul << 30);
+	fds = calloc(count, sizeof(*fds));
+	if (!fds)
+		die("out of memory");
+	u = open_daemon();
+	for (i = 0; i < count; i++) {
+		fds[i] = utcp_tcp_connect(u, host, port, 60000, NULL, 0, NULL);
+		if (fds[i] < 0)
+			die("connection %lu: connect: %s", i,
+			    utcp_strerror(fds[i]));
+		for (got = 0; got < bytes;) {
+			size_t want = bytes - got < sizeof(buf) ? bytes - got
+								: sizeof(buf);
+			ssize_t n = read(fds[i], buf, want);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				die("connection %lu: read after %lu bytes: %s",
+				    i, got, n < 0 ? strerror(errno) : "EOF");
+			got += (unsigned long)n;
+		}
+	}
+	printf("ready\n");
+	fflush(stdout);
+	sleep_forever();
+}
+
 static int cmd_hold_listen(int argc, char **argv)
 {
 	unsigned long count, i;
@@ -602,6 +649,7 @@ int main(int argc, char **argv)
 	    {"echo-server", cmd_echo_server},
 	    {"clients", cmd_clients},
 	    {"hold", cmd_hold},
+	    {"grow", cmd_grow},
 	    {"hold-listen", cmd_hold_listen},
 	    {"hold-connecting", cmd_hold_connecting},
 	    {"flood", cmd_flood},

@@ -116,9 +116,9 @@ START_TEST(test_defaults_are_documented_values)
 	/* HyStart++ and PRR are on unless [tcp] turns them off. */
 	ck_assert(cfg.limits.tcp_hystart);
 	ck_assert(cfg.limits.tcp_prr);
-	/* Receive buffers of 256 KiB; auto-tuning off until asked for. */
+	/* Receive buffers of 256 KiB, auto-tuned up to 4 MiB. */
 	ck_assert_uint_eq(cfg.limits.tcp_rcvbuf, 256u << 10);
-	ck_assert_uint_eq(cfg.limits.tcp_rcvbuf_max, 0);
+	ck_assert_uint_eq(cfg.limits.tcp_rcvbuf_max, 4u << 20);
 }
 END_TEST
 

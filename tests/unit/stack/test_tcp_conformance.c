@@ -688,6 +688,44 @@ START_TEST(test_every_second_full_segment_is_acknowledged_at_once)
 }
 END_TEST
 
+/* A frame that carries more than one segment's worth (a TSO frame of a
+ * full and a short segment) is ACKed at once, as two full segments are;
+ * one of a full segment's size, at the limit, waits for the delayed ACK.
+ */
+START_TEST(test_frame_over_one_mss_is_acknowledged_at_once)
+{
+	struct pair p;
+	int ca, cb;
+	struct tcp_seg seg;
+	struct tcp_conn *a = t_open(&p, &ca, &cb);
+	uint32_t off = 0;
+
+	while (a->quickacks || !a->last_data_rx) {
+		p.now += MS;
+		t_from_b(&p, ca, cb, off, TCP_ACK, 10);
+		off += 10;
+		t_pop_seg(p.a, &seg);
+	}
+	p.now += MS;
+	t_from_b(&p, ca, cb, off, TCP_ACK, a->our_mss);
+	off += a->our_mss;
+	ck_assert_ptr_null(stack_pop_tx(p.a));
+	ck_assert_uint_ne(a->t_delack, 0);
+	p.now = a->t_delack;
+	stack_timer(p.a, p.now);
+	t_pop_seg(p.a, &seg);
+	ck_assert_uint_eq(seg.ack, a->rcv_nxt);
+	p.now += MS;
+	t_from_b(&p, ca, cb, off, TCP_ACK, a->our_mss + 1u);
+	off += a->our_mss + 1u;
+	t_pop_seg(p.a, &seg);
+	ck_assert_uint_eq(seg.ack, a->rcv_nxt);
+	ck_assert_uint_eq(a->rcv_nxt, tcp_conn_get(p.b, cb)->snd_nxt + off);
+	ck_assert_uint_eq(a->t_delack, 0);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* The passive close as Linux sends it: the ACK of the peer's FIN
  * (ESTABLISHED -> CLOSE_WAIT) waits, so that the application's close at
  * once sends our FIN with it: FIN, FIN+ACK, ACK; two frames before the
@@ -733,6 +771,7 @@ START_TEST(test_quick_acks_bounded_by_the_window)
 
 	stack_limits_default(&lim);
 	lim.tcp_rcvbuf = 4 * 1460;
+	lim.tcp_rcvbuf_max = 0; /* a fixed window: exactly 4 MSS, scale 0 */
 	t_pair_lim(&p, &lim);
 	l = tcp_listen(p.b, 0, 80, 4, NULL);
 	ca = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL);
@@ -930,6 +969,7 @@ int main(void)
 	tcase_add_test(tc, test_small_pushed_request_ack_rides_on_the_reply);
 	tcase_add_test(tc,
 		       test_every_second_full_segment_is_acknowledged_at_once);
+	tcase_add_test(tc, test_frame_over_one_mss_is_acknowledged_at_once);
 	tcase_add_test(tc, test_fin_ack_rides_on_our_fin);
 	tcase_add_test(tc,
 		       test_loss_probe_after_fin_resends_last_segment_with_fin);

@@ -285,8 +285,7 @@ START_TEST(test_pressure_keeps_new_windows_at_a_few_segments)
 	ck_assert_int_eq(tcp_mem_level(p.a), TCP_MEM_PRESSURE);
 	open_many(&p, 1, &ca, &cb);
 	a = tcp_conn_get(p.a, ca);
-	ck_assert_uint_le(a->rcv_adv - a->rcv_nxt,
-			  TCP_RCV_PRESSURE_WND_SEGS * a->our_mss);
+	ck_assert_uint_le(a->rcv_adv - a->rcv_nxt, tcp_rcv_pressure_wnd(a));
 	/* It still makes progress: data within that window is taken. */
 	put_data(&p, ca, cb, a->rcv_nxt, 0, 1000);
 	ck_assert_uint_eq(read_check(&p, ca), 1000);
@@ -420,14 +419,13 @@ START_TEST(test_hard_pressure_keeps_a_minimum_per_connection)
 	ck_assert_uint_eq(a1->rcv_nxt, base1 + 2800);
 	ck_assert_uint_eq(t_rule(p.a, data_mem_pressure), 1);
 	put_data(&p, ca[1], cb[1], base1, 2800, 1400);
-	ck_assert_uint_eq(a1->rcv_nxt,
-			  base1 + TCP_RCV_PRESSURE_WND_SEGS * a1->our_mss);
+	ck_assert_uint_eq(a1->rcv_nxt, base1 + tcp_rcv_pressure_wnd(a1));
 	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_trim_mem_pressure), 1);
 	ck_assert_uint_eq(t_rule(p.a, data_mem_pressure), 1);
 	put_data(&p, ca[1], cb[1], base1, 2920, 1400);
 	ck_assert_uint_eq(t_rule(p.a, data_mem_pressure), 2);
 	/* Once it reads, it goes on. */
-	ck_assert_uint_eq(read_check(&p, ca[1]), 2920);
+	ck_assert_uint_eq(read_check(&p, ca[1]), tcp_rcv_pressure_wnd(a1));
 	put_data(&p, ca[1], cb[1], base1, 2920, 1400);
 	ck_assert_uint_eq(a1->rcv_nxt, base1 + 4320);
 	t_pool_release(p.a, held, &nheld);
@@ -503,11 +501,9 @@ START_TEST(test_hard_pressure_cuts_a_super_segment_to_the_minimum)
 		ck_assert_ptr_nonnull(held[nheld++] =
 					  stack_pkt_alloc(p.a, 5000));
 	put_data(&p, ca, cb, base, 0, 20000);
-	ck_assert_uint_eq(a->rcv_nxt,
-			  base + TCP_RCV_PRESSURE_WND_SEGS * a->our_mss);
+	ck_assert_uint_eq(a->rcv_nxt, base + tcp_rcv_pressure_wnd(a));
 	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_trim_mem_pressure), 1);
-	ck_assert_uint_eq(read_check(&p, ca),
-			  TCP_RCV_PRESSURE_WND_SEGS * a->our_mss);
+	ck_assert_uint_eq(read_check(&p, ca), tcp_rcv_pressure_wnd(a));
 	t_pool_release(p.a, held, &nheld);
 	t_pair_free(&p);
 }
