@@ -53,7 +53,8 @@
  * on_recovery_end sets the window as before. With tcp_prr off, the
  * window is RFC 6675's (cwnd = ssthresh, send while pipe is below it)
  * and RFC 6582's inflation without SACK, which can release a burst of
- * up to ssthresh - pipe at once.
+ * up to ssthresh - pipe at once (its duplicates count, as PRR's, only
+ * while they are fewer than the segments in flight).
  */
 #include <math.h>
 

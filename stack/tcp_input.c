@@ -336,9 +336,13 @@ static void tcp_dup_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
 			tcp_rearm_rexmt(s, now, c);
 		}
 	} else if (c->recovery == TCP_RECOVERY_FAST && !c->sack_ok &&
-		   !s->lim.tcp_prr) {
+		   !s->lim.tcp_prr &&
+		   (uint32_t)c->dupacks * c->mss < c->snd_max - c->snd_una) {
 		/* RFC 6582 step 3: inflate by one segment per duplicate;
-		 * new data may follow. */
+		 * new data may follow. Only while the duplicates are fewer
+		 * than the segments in flight (as PRR counts them, and
+		 * Linux's bound on duplicates counted as delivered): those
+		 * a receiver forges beyond inflate nothing. */
 		c->cwnd += c->mss;
 	}
 }

@@ -4,9 +4,11 @@
  *
  * PRR: RFC 6937's example of one loss in a window of 20 segments (the
  * sends per ACK, against RFC 6675's), and the slow-start reduction
- * bound after a heavy loss, at its limit. HyStart++: the delay increase
- * at its threshold, conservative slow start's growth, its return to
- * slow start when the RTT falls, and its end after CSS_ROUNDS rounds.
+ * bound after a heavy loss, at its limit. Without SACK, forged
+ * duplicate ACKs release nothing beyond the segments in flight, with
+ * PRR and with RFC 6582's inflation. HyStart++: the delay increase at
+ * its threshold, conservative slow start's growth, its return to slow
+ * start when the RTT falls, and its end after CSS_ROUNDS rounds.
  */
 #include "tcp_harness.h"
 
@@ -283,9 +285,10 @@ END_TEST
 /* Without SACK, a receiver that forges duplicate ACKs (copies of a
  * real one) gets no more data for them once the duplicates reach the
  * segments in flight less the lost one: each duplicate up to that limit
- * counts a segment delivered, the one at the limit and every later one
- * nothing, so the sends stop. */
-START_TEST(test_prr_without_sack_forged_duplicates_release_nothing)
+ * counts a segment delivered (PRR) or inflates cwnd by one (RFC 6582's
+ * inflation, prr off), the one at the limit and every later one nothing,
+ * so the sends stop. */
+static void forged_duplicates(bool prr)
 {
 	struct pair p;
 	struct stack_limits lim;
@@ -297,6 +300,7 @@ START_TEST(test_prr_without_sack_forged_duplicates_release_nothing)
 
 	stack_limits_default(&lim);
 	lim.tcp_cubic = false;
+	lim.tcp_prr = prr;
 	a = open_without_sack(&p, &lim, &ca, &cb, &l);
 	mss = tcp_payload_max(a);
 	a->cwnd = 20 * mss;
@@ -317,7 +321,7 @@ START_TEST(test_prr_without_sack_forged_duplicates_release_nothing)
 	ck_assert_int_eq(t_hold(p.b, &ack, 1), 1);
 	for (forged = 0; forged < 100; forged++) {
 		struct pkt *g = stack_pkt_alloc(p.b, ack->len);
-		uint32_t before = a->prr_delivered, flight;
+		uint32_t before = prr ? a->prr_delivered : a->cwnd, flight;
 		int m;
 
 		ck_assert_ptr_nonnull(g);
@@ -328,10 +332,12 @@ START_TEST(test_prr_without_sack_forged_duplicates_release_nothing)
 		t_deliver(&p, p.b, p.a, g);
 		ck_assert_uint_eq(a->recovery, TCP_RECOVERY_FAST);
 		if ((uint32_t)a->dupacks * mss < flight) {
-			ck_assert_uint_eq(a->prr_delivered, before + mss);
+			ck_assert_uint_eq(prr ? a->prr_delivered : a->cwnd,
+					  before + mss);
 			counted++;
 		} else {
-			ck_assert_uint_eq(a->prr_delivered, before);
+			ck_assert_uint_eq(prr ? a->prr_delivered : a->cwnd,
+					  before);
 		}
 		m = t_hold(p.a, out, 8);
 		if ((uint32_t)a->dupacks * mss >= flight + 2 * mss)
@@ -349,6 +355,17 @@ START_TEST(test_prr_without_sack_forged_duplicates_release_nothing)
 	t_drain(p.a);
 	t_drain(p.b);
 	t_pair_free(&p);
+}
+
+START_TEST(test_prr_without_sack_forged_duplicates_release_nothing)
+{
+	forged_duplicates(true);
+}
+END_TEST
+
+START_TEST(test_inflation_forged_duplicates_release_nothing)
+{
+	forged_duplicates(false);
 }
 END_TEST
 
@@ -570,6 +587,7 @@ int main(void)
 	tcase_add_test(tc, test_prr_without_sack_past_255_duplicates);
 	tcase_add_test(tc,
 		       test_prr_without_sack_forged_duplicates_release_nothing);
+	tcase_add_test(tc, test_inflation_forged_duplicates_release_nothing);
 	tcase_add_test(tc, test_hystart_delay_increase_at_its_threshold);
 	tcase_add_test(tc, test_hystart_threshold_is_between_4_and_16_ms);
 	tcase_add_test(tc, test_hystart_needs_eight_samples);
