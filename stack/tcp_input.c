@@ -274,6 +274,7 @@ static void tcp_ack_new_data(struct stack *s, uint64_t now, struct tcp_conn *c,
 			TCP_RULE(s, recovery_end);
 			c->recovery = TCP_RECOVERY_NONE;
 			c->cc->on_recovery_end(c, now);
+			tcp_cc_moderate(c);
 			tcp_rack_recovery_done(c);
 		} else if (!c->sack_ok) {
 			/* RFC 6582 step 4: partial acknowledgement, resend
