@@ -61,6 +61,11 @@
  * can release a burst of up to ssthresh - pipe at once (its duplicates
  * count, as PRR's, only while they are fewer than the segments in
  * flight).
+ *
+ * CUBIC's target looks one minimum RTT ahead (RACK's min_rtt, Linux's
+ * delay_min), where RFC 9438 says "RTT": with the smoothed RTT a
+ * standing queue lengthens the look-ahead, and the flow that keeps the
+ * queue full grows faster than the curve.
  */
 #include <math.h>
 
@@ -188,7 +193,12 @@ static void cubic_on_ack(struct tcp_conn *c, uint64_t now, uint32_t acked)
 		c->cubic.w_est = cwnd_segs;
 		c->cubic.acc = 0;
 	}
-	rtt = c->srtt ? (double)c->srtt / 1e9 : 0.1;
+	/* The target's look-ahead is the path's minimum RTT, as Linux's
+	 * delay_min, not the smoothed one: a standing queue would otherwise
+	 * speed up the growth of whoever fills it. */
+	rtt = c->rack_min_rtt ? (double)c->rack_min_rtt / 1e9
+	      : c->srtt	      ? (double)c->srtt / 1e9
+			      : 0.1;
 	t = (double)(now - c->cubic.epoch_start) / 1e9;
 	/* W_cubic(t) = C (t - K)^3 + W_max (RFC 9438 4.2), and the target
 	 * one RTT ahead, kept within [cwnd, 1.5 cwnd]. */
