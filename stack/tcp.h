@@ -55,6 +55,10 @@
 #define TCP_DUPACK_THRESH   3
 #define TCP_QUICKACKS_MAX   16 /* quick ACKs at a start (Linux's) */
 
+/* Segments one ACK may release beyond what it delivered, in and at the
+ * end of fast recovery (tcp_cc.c; Linux's max burst, 3). */
+#define TCP_MAX_BURST 3
+
 #define TCP_RTO_INITIAL_NS	  (1 * STACK_NS_PER_SEC) /* RFC 6298 2.1 */
 #define TCP_RTO_MIN_NS		  (200 * 1000000ull) /* as Linux; RFC: 1 s */
 #define TCP_RTO_MAX_NS		  (120 * STACK_NS_PER_SEC)
@@ -493,12 +497,16 @@ void tcp_prr_start(struct tcp_conn *c);
  * given what was delivered and sent since recovery began, RecoverFS,
  * ssthresh, the pipe after this ACK, what this ACK delivered, and
  * whether the reduction bound may add a segment (snd_una advanced and
- * nothing new was judged lost: Linux's PRR-SSRB). *bounded is set when
+ * nothing new was judged lost: Linux's PRR-SSRB); the bound's catch-up
+ * is at most TCP_MAX_BURST segments beyond delivered. *bounded is set when
  * the reduction bound held it below ssthresh - pipe. Pure arithmetic. */
 uint32_t tcp_prr_sndcnt(uint32_t prr_delivered, uint32_t prr_out,
 			uint32_t recover_fs, uint32_t ssthresh, uint32_t pipe,
 			uint32_t delivered, uint32_t mss, bool bonus,
 			bool *bounded);
+/* Fast recovery ended: cwnd at most pipe + TCP_MAX_BURST segments
+ * (ssthresh stays, so slow start closes the gap). */
+void tcp_cc_moderate(struct tcp_conn *c);
 /* An ACK in fast recovery delivered `delivered` bytes; `pipe` is what
  * the network holds after it: sets cwnd to pipe plus PRR's sndcnt. */
 void tcp_prr_ack(struct stack *s, struct tcp_conn *c, uint32_t delivered,

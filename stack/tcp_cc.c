@@ -49,11 +49,23 @@
  * flight + sndcnt, pipe being estimated as the flight less a segment
  * per duplicate ACK since snd_una last moved), so tcp_output() sends
  * sndcnt. RecoverFS is the flight when recovery began (the RFC's; Linux
- * takes the window). At the end of recovery the controller's
- * on_recovery_end sets the window as before. With tcp_prr off, the
- * window is RFC 6675's (cwnd = ssthresh, send while pipe is below it)
- * and RFC 6582's inflation without SACK, which can release a burst of
- * up to ssthresh - pipe at once.
+ * takes the window). The catch-up of PRR-SSRB is held to TCP_MAX_BURST
+ * segments beyond what the ACK delivered. At the end of recovery the
+ * controller's on_recovery_end sets the window as before, and then
+ * tcp_cc_moderate() holds it to pipe + TCP_MAX_BURST segments (Linux's
+ * old tcp_moderate_cwnd, its max burst being the reordering degree's
+ * default, 3): CUBIC would step to ssthresh at once, however far below
+ * it pipe had fallen; with ssthresh kept, slow start closes the gap.
+ * With tcp_prr off, the window is RFC 6675's (cwnd = ssthresh, send
+ * while pipe is below it) and RFC 6582's inflation without SACK, which
+ * can release a burst of up to ssthresh - pipe at once (its duplicates
+ * count, as PRR's, only while they are fewer than the segments in
+ * flight).
+ *
+ * CUBIC's target looks one minimum RTT ahead (RACK's min_rtt, Linux's
+ * delay_min), where RFC 9438 says "RTT": with the smoothed RTT a
+ * standing queue lengthens the look-ahead, and the flow that keeps the
+ * queue full grows faster than the curve.
  */
 #include <math.h>
 
@@ -181,7 +193,12 @@ static void cubic_on_ack(struct tcp_conn *c, uint64_t now, uint32_t acked)
 		c->cubic.w_est = cwnd_segs;
 		c->cubic.acc = 0;
 	}
-	rtt = c->srtt ? (double)c->srtt / 1e9 : 0.1;
+	/* The target's look-ahead is the path's minimum RTT, as Linux's
+	 * delay_min, not the smoothed one: a standing queue would otherwise
+	 * speed up the growth of whoever fills it. */
+	rtt = c->rack_min_rtt ? (double)c->rack_min_rtt / 1e9
+	      : c->srtt	      ? (double)c->srtt / 1e9
+			      : 0.1;
 	t = (double)(now - c->cubic.epoch_start) / 1e9;
 	/* W_cubic(t) = C (t - K)^3 + W_max (RFC 9438 4.2), and the target
 	 * one RTT ahead, kept within [cwnd, 1.5 cwnd]. */
@@ -361,8 +378,16 @@ uint32_t tcp_prr_sndcnt(uint32_t prr_delivered, uint32_t prr_out,
 				   recover_fs) -
 			 prr_out;
 	} else {
-		/* The slow-start reduction bound (PRR-SSRB). */
+		/* The slow-start reduction bound (PRR-SSRB). What was
+		 * delivered and not yet matched by sends is caught up at
+		 * most TCP_MAX_BURST segments beyond this ACK's delivery:
+		 * when RACK judges many segments lost at once, pipe falls
+		 * far below ssthresh, and the credit PRR held back while
+		 * pipe was above would otherwise leave in one burst. */
 		limit = (int64_t)prr_delivered - prr_out;
+		if (limit > (int64_t)delivered + TCP_MAX_BURST * (int64_t)mss)
+			limit =
+			    (int64_t)delivered + TCP_MAX_BURST * (int64_t)mss;
 		if (limit < (int64_t)delivered)
 			limit = delivered;
 		if (bonus)
@@ -377,6 +402,14 @@ uint32_t tcp_prr_sndcnt(uint32_t prr_delivered, uint32_t prr_out,
 	if (!prr_out && sndcnt < (int64_t)mss)
 		sndcnt = mss;
 	return sndcnt > 0 ? (uint32_t)sndcnt : 0;
+}
+
+void tcp_cc_moderate(struct tcp_conn *c)
+{
+	uint32_t limit = tcp_pipe(c) + TCP_MAX_BURST * (uint32_t)c->mss;
+
+	if (c->cwnd > limit)
+		c->cwnd = limit;
 }
 
 void tcp_prr_ack(struct stack *s, struct tcp_conn *c, uint32_t delivered,

@@ -274,6 +274,7 @@ static void tcp_ack_new_data(struct stack *s, uint64_t now, struct tcp_conn *c,
 			TCP_RULE(s, recovery_end);
 			c->recovery = TCP_RECOVERY_NONE;
 			c->cc->on_recovery_end(c, now);
+			tcp_cc_moderate(c);
 			tcp_rack_recovery_done(c);
 		} else if (!c->sack_ok) {
 			/* RFC 6582 step 4: partial acknowledgement, resend
@@ -336,9 +337,13 @@ static void tcp_dup_ack(struct stack *s, uint64_t now, struct tcp_conn *c,
 			tcp_rearm_rexmt(s, now, c);
 		}
 	} else if (c->recovery == TCP_RECOVERY_FAST && !c->sack_ok &&
-		   !s->lim.tcp_prr) {
+		   !s->lim.tcp_prr &&
+		   (uint32_t)c->dupacks * c->mss < c->snd_max - c->snd_una) {
 		/* RFC 6582 step 3: inflate by one segment per duplicate;
-		 * new data may follow. */
+		 * new data may follow. Only while the duplicates are fewer
+		 * than the segments in flight (as PRR counts them, and
+		 * Linux's bound on duplicates counted as delivered): those
+		 * a receiver forges beyond inflate nothing. */
 		c->cwnd += c->mss;
 	}
 }

@@ -31,8 +31,8 @@
 #   bottleneck: no loss, 50 ms RTT, 100 Mbit/s with a 1-BDP tail-drop
 #           queue (625,000 bytes);
 # then one utcpd CUBIC flow and one Linux CUBIC flow together on the
-# bottleneck path for BENCH_CC_SECONDS (30), and, as the baseline, two
-# Linux CUBIC flows: Jain's fairness index of their goodputs over the
+# bottleneck path for BENCH_CC_SECONDS (30), two utcpd CUBIC flows, and,
+# as the baseline, two Linux CUBIC flows: Jain's fairness index of their goodputs over the
 # time both ran, and over its second half. For each flow alone:
 # goodput (the receiver's, first byte to EOF), the segments the relay
 # dropped per MiB, retransmissions and RTOs per MiB (utcpd's counters
@@ -46,7 +46,8 @@
 # its 256 KiB default, the send buffer and not the congestion window
 # would limit it on the 50 ms path (BDP 625 KB).
 #
-# Tunables (environment): BENCH_CC_RUN_SECONDS (each single flow, 15),
+# Tunables (environment): BENCH_CC_ONLY=shared (only the shared runs),
+# BENCH_CC_RUN_SECONDS (each single flow, 15),
 # BENCH_CC_SECONDS (the shared run, 30), BENCH_CC_SEED (the relay's, 1),
 # BENCH_CC_TCP (more [tcp] keys for utcpd, ';' between them: e.g.
 # "hystart = no;prr = no" measures the stack without them), IMPAIR (the
@@ -385,22 +386,27 @@ single() {
 setup_net
 daemon_up cubic
 
+ONLY=${BENCH_CC_ONLY:-}
+[[ -z $ONLY || $ONLY == shared ]] || fail "BENCH_CC_ONLY is empty or shared"
+
 # 1 % loss, 20 ms RTT: 10 ms each way, loss on the data direction only,
 # no bottleneck. BDP for the window figure: at 100 Mbit/s, 250,000 bytes
 # (only a yardstick: there is no bottleneck on this path).
 LOSSY=(-d 10 -l 1/0)
 BOTTLENECK=(-d 25 -b 100/0 -q 625000/0)
-relay_up "${LOSSY[@]}"
-single lossy-utcpd-cubic utcpd 250000
-daemon_up newreno
-single lossy-utcpd-newreno utcpd 250000
-single lossy-linux-cubic linux 250000
+if [[ -z $ONLY ]]; then
+	relay_up "${LOSSY[@]}"
+	single lossy-utcpd-cubic utcpd 250000
+	daemon_up newreno
+	single lossy-utcpd-newreno utcpd 250000
+	single lossy-linux-cubic linux 250000
 
-relay_up "${BOTTLENECK[@]}"
-single bn-utcpd-newreno utcpd 625000
-daemon_up cubic
-single bn-utcpd-cubic utcpd 625000
-single bn-linux-cubic linux 625000
+	relay_up "${BOTTLENECK[@]}"
+	single bn-utcpd-newreno utcpd 625000
+	daemon_up cubic
+	single bn-utcpd-cubic utcpd 625000
+	single bn-linux-cubic linux 625000
+fi
 
 # shared KEY WHO1 WHO2: two flows at once on the bottleneck path from a
 # fresh relay (its peak queue is this run's), WHO1 to port 5303 and
@@ -442,6 +448,7 @@ shared() {
 }
 
 shared shared utcpd linux
+shared shared-utcpd utcpd utcpd
 shared shared-linux linux linux
 
 relay_down
@@ -456,14 +463,17 @@ done
 printf '\n%-28s %8s %8s %6s %8s %8s  (target >= 0.95)\n' "sharing the bottleneck" "Mbit/s" "Mbit/s" "Jain" "2nd half" "Jain"
 printf '%-28s %8s %8s %6s %8s %8s\n' "utcpd / Linux" "$(v shared-m1)" "$(v shared-m2)" \
 	"$(v shared-jain)" "$(v shared-h1)/$(v shared-h2)" "$(v shared-jain2)"
+printf '%-28s %8s %8s %6s %8s %8s\n' "utcpd / utcpd" "$(v shared-utcpd-m1)" \
+	"$(v shared-utcpd-m2)" "$(v shared-utcpd-jain)" \
+	"$(v shared-utcpd-h1)/$(v shared-utcpd-h2)" "$(v shared-utcpd-jain2)"
 printf '%-28s %8s %8s %6s %8s %8s\n' "Linux / Linux" "$(v shared-linux-m1)" \
 	"$(v shared-linux-m2)" "$(v shared-linux-jain)" \
 	"$(v shared-linux-h1)/$(v shared-linux-h2)" "$(v shared-linux-jain2)"
 printf '\n'
 printf '%-34s %8s\n' "lossy: utcpd CUBIC / Linux" \
-	"$(awk -v a="${R[lossy-utcpd-cubic-mbps]}" -v b="${R[lossy-linux-cubic-mbps]}" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }')"
+	"$(awk -v a="$(v lossy-utcpd-cubic-mbps)" -v b="$(v lossy-linux-cubic-mbps)" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }')"
 printf '%-34s %8s\n' "bottleneck: utcpd CUBIC / Linux" \
-	"$(awk -v a="${R[bn-utcpd-cubic-mbps]}" -v b="${R[bn-linux-cubic-mbps]}" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }')"
+	"$(awk -v a="$(v bn-utcpd-cubic-mbps)" -v b="$(v bn-linux-cubic-mbps)" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }')"
 
 TEST_STATUS=0
 exit 0

@@ -52,6 +52,8 @@ struct cc_run {
 	uint64_t burst_t;
 	uint32_t burst_n, burst_max_ss, burst_max_loss;
 	uint32_t burst_max_rec; /* ... and in fast recovery, all the run */
+	uint32_t burst_max_ca;	/* ... and after the first loss, outside
+				 * fast recovery, all the run */
 };
 
 /* What a run gives the scenarios that compare runs. */
@@ -60,7 +62,7 @@ struct cc_result {
 	uint64_t ss_drops;	/* queue drops in the first SS_WINDOW */
 	uint64_t ss_queue_peak; /* the queue's peak then, bytes */
 	uint32_t cwnd_max_ss;	/* largest cwnd before ssthresh was set */
-	uint32_t burst_max_ss, burst_max_loss, burst_max_rec;
+	uint32_t burst_max_ss, burst_max_loss, burst_max_rec, burst_max_ca;
 	uint64_t t_ss_end; /* ssthresh first set, since connected */
 	uint64_t hystart_css, hystart_resumes, hystart_exits, prr_bounded;
 	uint64_t retransmits, rto;
@@ -90,11 +92,13 @@ static void cc_tap(void *arg, const struct sim_frame_info *fi)
 		r->burst_n++;
 		if (!r->t_loss && r->burst_n > r->burst_max_ss)
 			r->burst_max_ss = r->burst_n;
-		if (r->fa->conn >= 0 &&
-		    tcp_conn_get(sim_node_stack(r->p->a), r->fa->conn)
-			    ->recovery == TCP_RECOVERY_FAST &&
-		    r->burst_n > r->burst_max_rec)
+		bool fast = r->fa->conn >= 0 &&
+			    tcp_conn_get(sim_node_stack(r->p->a), r->fa->conn)
+				    ->recovery == TCP_RECOVERY_FAST;
+		if (fast && r->burst_n > r->burst_max_rec)
 			r->burst_max_rec = r->burst_n;
+		if (!fast && r->t_loss && r->burst_n > r->burst_max_ca)
+			r->burst_max_ca = r->burst_n;
 		if (r->t_loss && fi->now < r->t0 + SS_WINDOW &&
 		    r->burst_n > r->burst_max_loss)
 			r->burst_max_loss = r->burst_n;
@@ -214,6 +218,7 @@ static void cc_run(const struct cc_params *cp, struct cc_result *res)
 	res->burst_max_ss = r.burst_max_ss;
 	res->burst_max_loss = r.burst_max_loss;
 	res->burst_max_rec = r.burst_max_rec;
+	res->burst_max_ca = r.burst_max_ca;
 	res->t_ss_end = r.t_loss ? r.t_loss - r.t0 : 0;
 	res->retransmits = ctr(p.a, STACK_CTR_tcp_retransmits);
 	res->rto = ctr(p.a, STACK_CTR_tcp_rto_timeouts);
@@ -250,9 +255,10 @@ static void cc_run(const struct cc_params *cp, struct cc_result *res)
 	       res->hystart_css, res->hystart_resumes, res->hystart_exits);
 	printf("%s: largest burst (data frames at one instant): %u in slow "
 	       "start, %u from the end of slow start to 3 s, %u in fast "
-	       "recovery (20 s); PRR bound held %" PRIu64 " sends\n",
+	       "recovery, %u after the first loss outside it (20 s); PRR "
+	       "bound held %" PRIu64 " sends\n",
 	       name, r.burst_max_ss, r.burst_max_loss, r.burst_max_rec,
-	       res->prr_bounded);
+	       r.burst_max_ca, res->prr_bounded);
 	printf(
 	    "%s: slow start ended at %.3f s: cwnd %u -> ssthresh %u (x%.2f); "
 	    "srtt %.1f..%.1f ms; after 5 s cwnd %u..%u B, %u ssthresh "
@@ -457,13 +463,47 @@ START_TEST(test_hystart_shallow_queue_fewer_drops)
 }
 END_TEST
 
+/* A deep queue (3 and 4 BDP): slow start overshoots by more, RACK
+ * judges many segments lost at once and pipe falls far below ssthresh;
+ * the credit PRR held back while pipe was above it used to leave on one
+ * ACK (PRR-SSRB's catch-up: 65 and 78 frames at one instant here before
+ * the burst limit). Now one ACK releases at most what it delivered (a
+ * delayed ACK: 2 segments), TCP_MAX_BURST more and PRR-SSRB's extra
+ * segment, in recovery and at its end, for the same goodput. */
+START_TEST(test_deep_queue_recovery_burst_limit)
+{
+	for (uint32_t q = 3; q <= 4; q++) {
+		struct cc_result res;
+
+		cc_run(&(struct cc_params){.cubic = true,
+					   .hystart = true,
+					   .prr = true,
+					   .queue = q * CC_BDP,
+					   .seed = 404,
+					   .name = "sim_tcp_cc deep queue"},
+		       &res);
+		printf("sim_tcp_cc: %u-BDP queue: largest burst in fast "
+		       "recovery %u frames, after the first loss outside it "
+		       "%u; goodput %.2f Mbit/s\n",
+		       q, res.burst_max_rec, res.burst_max_ca, res.goodput);
+		ck_assert_uint_gt(res.retransmits, 0);
+		ck_assert_uint_le(res.burst_max_rec, 2 + TCP_MAX_BURST + 1);
+		ck_assert_uint_le(res.burst_max_ca, 2 + TCP_MAX_BURST + 1);
+		ck_assert_uint_le(res.burst_max_loss, 2 + TCP_MAX_BURST + 1);
+		ck_assert_double_ge(res.goodput, 0.9 * CC_BPS / 1e6);
+	}
+}
+END_TEST
+
 static void add_tests(TCase *tc)
 {
+
 	tcase_add_test(tc, test_cubic_bottleneck);
 	tcase_add_test(tc, test_newreno_bottleneck);
 	tcase_add_test(tc, test_prr_no_burst_in_recovery);
 	tcase_add_test(tc, test_hystart_exits_before_the_queue_overflows);
 	tcase_add_test(tc, test_hystart_shallow_queue_fewer_drops);
+	tcase_add_test(tc, test_deep_queue_recovery_burst_limit);
 }
 
 int main(int argc, char **argv)

@@ -4,9 +4,13 @@
  *
  * PRR: RFC 6937's example of one loss in a window of 20 segments (the
  * sends per ACK, against RFC 6675's), and the slow-start reduction
- * bound after a heavy loss, at its limit. HyStart++: the delay increase
- * at its threshold, conservative slow start's growth, its return to
- * slow start when the RTT falls, and its end after CSS_ROUNDS rounds.
+ * bound after a heavy loss, at its limit, with its catch-up held to
+ * TCP_MAX_BURST segments; the window at the end of recovery held to
+ * pipe + TCP_MAX_BURST. Without SACK, forged duplicate ACKs release
+ * nothing beyond the segments in flight, with PRR and with RFC 6582's
+ * inflation. HyStart++: the delay increase at its threshold,
+ * conservative slow start's growth, its return to slow start when the
+ * RTT falls, and its end after CSS_ROUNDS rounds.
  */
 #include "tcp_harness.h"
 
@@ -85,6 +89,27 @@ START_TEST(test_prr_ssrb_bounds_the_send_after_a_heavy_loss)
 					 5 * MSS, MSS, MSS, false, &bounded),
 			  4 * MSS);
 	ck_assert(bounded);
+	/* ... but at most TCP_MAX_BURST segments beyond this ACK's
+	 * delivery: many segments judged lost at once dropped pipe far
+	 * below ssthresh, and the credit held back while pipe was above
+	 * it (15 segments here) leaves a few per ACK, not at once. */
+	ck_assert_uint_eq(tcp_prr_sndcnt(20 * MSS, 5 * MSS, 40 * MSS, 20 * MSS,
+					 5 * MSS, MSS, MSS, false, &bounded),
+			  (1 + TCP_MAX_BURST) * MSS);
+	ck_assert(bounded);
+	/* At the limit (the credit is delivered + TCP_MAX_BURST) and one
+	 * byte beyond it; PRR-SSRB's extra segment still adds. */
+	ck_assert_uint_eq(tcp_prr_sndcnt((6 + TCP_MAX_BURST) * MSS, 5 * MSS,
+					 40 * MSS, 20 * MSS, 5 * MSS, MSS, MSS,
+					 false, &bounded),
+			  (1 + TCP_MAX_BURST) * MSS);
+	ck_assert_uint_eq(tcp_prr_sndcnt((6 + TCP_MAX_BURST) * MSS + 1, 5 * MSS,
+					 40 * MSS, 20 * MSS, 5 * MSS, MSS, MSS,
+					 false, &bounded),
+			  (1 + TCP_MAX_BURST) * MSS);
+	ck_assert_uint_eq(tcp_prr_sndcnt(20 * MSS, 5 * MSS, 40 * MSS, 20 * MSS,
+					 5 * MSS, MSS, MSS, true, &bounded),
+			  (2 + TCP_MAX_BURST) * MSS);
 	/* Nothing sent yet in this recovery: the retransmission goes. */
 	ck_assert_uint_eq(tcp_prr_sndcnt(0, 0, 20 * MSS, 10 * MSS, 19 * MSS, 0,
 					 MSS, false, &bounded),
@@ -112,6 +137,36 @@ START_TEST(test_prr_proportional_rounds_up)
 	ck_assert_uint_eq(tcp_prr_sndcnt(10 * MSS, 0, 20 * MSS, 14 * MSS,
 					 15 * MSS, MSS, MSS, false, &bounded),
 			  7 * MSS);
+}
+END_TEST
+
+/* The end of fast recovery: cwnd at most pipe + TCP_MAX_BURST segments
+ * (here pipe is 50 in flight less 20 SACKed less 10 lost: 20), at the
+ * limit and a byte beyond it; a smaller window and ssthresh stay. */
+START_TEST(test_moderate_at_the_end_of_recovery)
+{
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+
+	ck_assert_ptr_nonnull(c);
+	c->mss = MSS;
+	c->snd_una = 7;
+	c->snd_max = 7 + 50 * MSS;
+	c->sacked_bytes = 20 * MSS;
+	c->lost_bytes = 10 * MSS;
+	c->ssthresh = 35 * MSS;
+	c->cwnd = 35 * MSS; /* CUBIC's on_recovery_end: ssthresh */
+	tcp_cc_moderate(c);
+	ck_assert_uint_eq(c->cwnd, (20 + TCP_MAX_BURST) * MSS);
+	ck_assert_uint_eq(c->ssthresh, 35 * MSS);
+	c->cwnd = (20 + TCP_MAX_BURST) * MSS + 1;
+	tcp_cc_moderate(c);
+	ck_assert_uint_eq(c->cwnd, (20 + TCP_MAX_BURST) * MSS);
+	tcp_cc_moderate(c);
+	ck_assert_uint_eq(c->cwnd, (20 + TCP_MAX_BURST) * MSS);
+	c->cwnd = 12 * MSS;
+	tcp_cc_moderate(c);
+	ck_assert_uint_eq(c->cwnd, 12 * MSS);
+	free(c);
 }
 END_TEST
 
@@ -283,9 +338,10 @@ END_TEST
 /* Without SACK, a receiver that forges duplicate ACKs (copies of a
  * real one) gets no more data for them once the duplicates reach the
  * segments in flight less the lost one: each duplicate up to that limit
- * counts a segment delivered, the one at the limit and every later one
- * nothing, so the sends stop. */
-START_TEST(test_prr_without_sack_forged_duplicates_release_nothing)
+ * counts a segment delivered (PRR) or inflates cwnd by one (RFC 6582's
+ * inflation, prr off), the one at the limit and every later one nothing,
+ * so the sends stop. */
+static void forged_duplicates(bool prr)
 {
 	struct pair p;
 	struct stack_limits lim;
@@ -297,6 +353,7 @@ START_TEST(test_prr_without_sack_forged_duplicates_release_nothing)
 
 	stack_limits_default(&lim);
 	lim.tcp_cubic = false;
+	lim.tcp_prr = prr;
 	a = open_without_sack(&p, &lim, &ca, &cb, &l);
 	mss = tcp_payload_max(a);
 	a->cwnd = 20 * mss;
@@ -317,7 +374,7 @@ START_TEST(test_prr_without_sack_forged_duplicates_release_nothing)
 	ck_assert_int_eq(t_hold(p.b, &ack, 1), 1);
 	for (forged = 0; forged < 100; forged++) {
 		struct pkt *g = stack_pkt_alloc(p.b, ack->len);
-		uint32_t before = a->prr_delivered, flight;
+		uint32_t before = prr ? a->prr_delivered : a->cwnd, flight;
 		int m;
 
 		ck_assert_ptr_nonnull(g);
@@ -328,10 +385,12 @@ START_TEST(test_prr_without_sack_forged_duplicates_release_nothing)
 		t_deliver(&p, p.b, p.a, g);
 		ck_assert_uint_eq(a->recovery, TCP_RECOVERY_FAST);
 		if ((uint32_t)a->dupacks * mss < flight) {
-			ck_assert_uint_eq(a->prr_delivered, before + mss);
+			ck_assert_uint_eq(prr ? a->prr_delivered : a->cwnd,
+					  before + mss);
 			counted++;
 		} else {
-			ck_assert_uint_eq(a->prr_delivered, before);
+			ck_assert_uint_eq(prr ? a->prr_delivered : a->cwnd,
+					  before);
 		}
 		m = t_hold(p.a, out, 8);
 		if ((uint32_t)a->dupacks * mss >= flight + 2 * mss)
@@ -349,6 +408,17 @@ START_TEST(test_prr_without_sack_forged_duplicates_release_nothing)
 	t_drain(p.a);
 	t_drain(p.b);
 	t_pair_free(&p);
+}
+
+START_TEST(test_prr_without_sack_forged_duplicates_release_nothing)
+{
+	forged_duplicates(true);
+}
+END_TEST
+
+START_TEST(test_inflation_forged_duplicates_release_nothing)
+{
+	forged_duplicates(false);
 }
 END_TEST
 
@@ -566,10 +636,12 @@ int main(void)
 	tcase_add_test(tc, test_prr_one_loss_in_twenty_sends_every_other_ack);
 	tcase_add_test(tc, test_prr_ssrb_bounds_the_send_after_a_heavy_loss);
 	tcase_add_test(tc, test_prr_proportional_rounds_up);
+	tcase_add_test(tc, test_moderate_at_the_end_of_recovery);
 	tcase_add_test(tc, test_prr_without_sack_spreads_the_sends);
 	tcase_add_test(tc, test_prr_without_sack_past_255_duplicates);
 	tcase_add_test(tc,
 		       test_prr_without_sack_forged_duplicates_release_nothing);
+	tcase_add_test(tc, test_inflation_forged_duplicates_release_nothing);
 	tcase_add_test(tc, test_hystart_delay_increase_at_its_threshold);
 	tcase_add_test(tc, test_hystart_threshold_is_between_4_and_16_ms);
 	tcase_add_test(tc, test_hystart_needs_eight_samples);
