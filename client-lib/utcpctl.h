@@ -39,6 +39,15 @@ const struct utcp_dhcp *dhcp_of(const struct utcp_status *st, int index);
 const struct utcp_settings *settings_of(const struct utcp_status *st,
 					int index);
 
+/* The owner of socket `id` of `kind`, NULL when the daemon did not say
+ * (an old daemon, or a connection without its channel). */
+const struct utcp_sock_owner *owner_of(const struct utcp_status *st,
+				       enum utcp_sock_kind kind, int id);
+
+/* Prints a socket's owner object ({"pid", "uid", "gid", "command",
+ * "gone"}), or null. */
+void json_owner(const struct utcp_sock_owner *w);
+
 /* Prints the DHCP object of interface `index` (its client, lease,
  * counters and options), or null. */
 void json_dhcp(const struct utcp_status *st, int index);

@@ -5,7 +5,9 @@
  * holds: readable sections (only non-zero counters), or one JSON object
  * whose shape is documented in utcpctl(8) and relied on by the
  * integration tests (lib.sh's status_json). TCP listeners and
- * connections are "sockets" entries with "protocol": "tcp". Each
+ * connections are "sockets" entries with "protocol": "tcp"; each entry
+ * has the "owner" conns shows (owner_of, json_owner: shared with the
+ * views). Each
  * interface shows its DHCP client, where each of its settings came
  * from, and every option of its lease, decoded where the option is
  * known (utcp_dhcp_option_text) and in hex otherwise. The daemon's stub
@@ -124,6 +126,39 @@ void json_addrs(const struct in_addr *a, size_t n)
 		json_string(addr_str(a[i], buf));
 	}
 	putchar(']');
+}
+
+/* The owner of socket `id` of `kind`, NULL when the daemon did not say
+ * (an old daemon, or a connection without its channel). */
+const struct utcp_sock_owner *owner_of(const struct utcp_status *st,
+				       enum utcp_sock_kind kind, int id)
+{
+	for (size_t i = 0; i < st->n_sock_owners; i++)
+		if (st->sock_owners[i].kind == kind &&
+		    st->sock_owners[i].id == id)
+			return &st->sock_owners[i];
+	return NULL;
+}
+
+/* {"pid", "uid", "gid", "command", "gone"}, or null. */
+void json_owner(const struct utcp_sock_owner *w)
+{
+	if (!w) {
+		fputs("null", stdout);
+		return;
+	}
+	printf("{\"pid\": ");
+	if (w->pid)
+		printf("%" PRIu32, w->pid);
+	else
+		fputs("null", stdout);
+	printf(", \"uid\": %" PRIu32 ", \"gid\": %" PRIu32 ", \"command\": ",
+	       w->uid, w->gid);
+	if (w->comm[0])
+		json_string(w->comm);
+	else
+		fputs("null", stdout);
+	printf(", \"gone\": %s}", w->gone ? "true" : "false");
 }
 
 /* ", \"dhcp\": {...}" of interface `index`: the client, its lease, its
@@ -372,8 +407,10 @@ void dump_json(const struct utcp_status *st)
 			fputs("null", stdout);
 		printf(", \"recv_queue\": %u, \"recv_bytes\": %u, "
 		       "\"rx\": %" PRIu64 ", \"tx\": %" PRIu64
-		       ", \"drops\": %" PRIu64 "}",
+		       ", \"drops\": %" PRIu64 ", \"owner\": ",
 		       s->recv_queue, s->recv_bytes, s->rx, s->tx, s->drops);
+		json_owner(owner_of(st, UTCP_SOCK_UDP, s->id));
+		putchar('}');
 	}
 	for (i = 0; i < st->n_tcp; i++) {
 		const struct utcp_tcp_socket *t = &st->tcp[i];
@@ -397,11 +434,17 @@ void dump_json(const struct utcp_status *st)
 		       ", \"rttvar_us\": %" PRIu64 ", \"rto_ms\": %" PRIu64
 		       ", \"retransmits\": %" PRIu64
 		       ", \"bytes_sent\": %" PRIu64
-		       ", \"bytes_received\": %" PRIu64 ", \"backlog\": %u}",
+		       ", \"bytes_received\": %" PRIu64 ", \"backlog\": %u"
+		       ", \"owner\": ",
 		       t->send_queue, t->recv_queue, t->snd_wnd, t->rcv_wnd,
 		       t->cwnd, t->ssthresh, t->mss, t->srtt_us, t->rttvar_us,
 		       t->rto_ms, t->retransmits, t->bytes_sent,
 		       t->bytes_received, t->backlog);
+		json_owner(owner_of(st,
+				    t->listener ? UTCP_SOCK_TCP_LISTENER
+						: UTCP_SOCK_TCP_CONNECTION,
+				    t->id));
+		putchar('}');
 	}
 	printf("], \"pool\": {\"small_in_use\": %u, \"small_allocated\": %u, "
 	       "\"small_max\": %u, \"large_in_use\": %u, "

@@ -40,18 +40,6 @@ static const struct utcp_link *link_of(const struct utcp_status *st, int index)
 	return NULL;
 }
 
-/* The owner of socket `id` of `kind`, NULL when the daemon did not say
- * (an old daemon, or a connection without its channel). */
-static const struct utcp_sock_owner *owner_of(const struct utcp_status *st,
-					      enum utcp_sock_kind kind, int id)
-{
-	for (size_t i = 0; i < st->n_sock_owners; i++)
-		if (st->sock_owners[i].kind == kind &&
-		    st->sock_owners[i].id == id)
-			return &st->sock_owners[i];
-	return NULL;
-}
-
 /*
  * An interface's state, as networkctl's SETUP column: "configured" (a
  * static address set, or a lease bound), "configuring" (its DHCP client
@@ -423,26 +411,6 @@ static bool conn_wanted(const struct conn_row *r, const struct view_opts *o)
 	if (o->port >= 0 && (int)sport != o->port && dport != o->port)
 		return false;
 	return true;
-}
-
-static void json_owner(const struct utcp_sock_owner *w)
-{
-	if (!w) {
-		fputs("null", stdout);
-		return;
-	}
-	printf("{\"pid\": ");
-	if (w->pid)
-		printf("%" PRIu32, w->pid);
-	else
-		fputs("null", stdout);
-	printf(", \"uid\": %" PRIu32 ", \"gid\": %" PRIu32 ", \"command\": ",
-	       w->uid, w->gid);
-	if (w->comm[0])
-		json_string(w->comm);
-	else
-		fputs("null", stdout);
-	printf(", \"gone\": %s}", yes_no(w->gone));
 }
 
 static void json_u64_or_null(bool present, uint64_t v)

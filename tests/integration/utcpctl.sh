@@ -210,6 +210,17 @@ if u:
     owner(u, udp_pid)
 PY
 
+say "status -a --json: each socket has the same owner"
+check_json "status -a" "$(ctl status -a --json)" "$conn_pid" "$listen_pid" "$udp_pid" <<'PY'
+pids = {40123: int(argv[0]), 6300: int(argv[1]), 6200: int(argv[2])}
+for s in j["sockets"]:
+    port = int(s["local"].rsplit(":", 1)[1])
+    o = s.get("owner") or {}
+    expect(f"socket {s['id']} ({s['protocol']}) owner",
+           (o.get("pid"), o.get("uid"), o.get("command")), (pids.get(port), 0, "utcp-nc"))
+expect("sockets", len(j["sockets"]), 3)
+PY
+
 say "conns filters: state, port, sport, dport, -t, -u, -l"
 # filter_ports ARGS...: the local ports of what `conns ARGS --json` lists
 filter_ports() {
