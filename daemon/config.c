@@ -322,6 +322,21 @@ bad:
 		    CONFIG_QUOTE_MAX, v);
 }
 
+/* busy_poll_us = 0 to CONFIG_BUSY_POLL_US_MAX */
+static int parse_busy_poll_us(struct config *cfg, const char *v, char *err,
+			      size_t errlen)
+{
+	uint64_t us;
+
+	if (parse_uint(v, 0, CONFIG_BUSY_POLL_US_MAX, &us) < 0)
+		return fail(err, errlen,
+			    "bad busy_poll_us \"%.*s\": must be 0 (off) to "
+			    "%u microseconds",
+			    CONFIG_QUOTE_MAX, v, CONFIG_BUSY_POLL_US_MAX);
+	cfg->busy_poll_us = (uint32_t)us;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int level;
@@ -1000,6 +1015,7 @@ enum daemon_key {
 	DAEMON_LOG_LEVEL,
 	DAEMON_STATE_DIR,
 	DAEMON_LOG_SERVER,
+	DAEMON_BUSY_POLL_US,
 	DAEMON_KEYS
 };
 
@@ -1015,6 +1031,7 @@ static const struct {
     [DAEMON_LOG_LEVEL] = {"log_level", parse_log_level},
     [DAEMON_STATE_DIR] = {"state_dir", parse_state_dir},
     [DAEMON_LOG_SERVER] = {"log_server", parse_log_server},
+    [DAEMON_BUSY_POLL_US] = {"busy_poll_us", parse_busy_poll_us},
 };
 
 enum interface_key {

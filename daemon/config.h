@@ -34,6 +34,9 @@
 #define CONFIG_DEFAULT_STATE_DIR "/var/lib/utcpd"
 #define CONFIG_STATE_DIR_MAX	 256
 #define CONFIG_LOG_PORT		 514 /* syslog over UDP (RFC 5426) */
+/* [daemon] busy_poll_us at most: a second of spinning after the last
+ * work. */
+#define CONFIG_BUSY_POLL_US_MAX 1000000u
 /* An interface's default route metric when `metric` is not set: the
  * interface's position in the file times this, so the first one is
  * preferred (0, 100, 200 ...). */
@@ -133,6 +136,9 @@ struct config {
 	bool log_server_set;
 	uint32_t log_server;
 	uint16_t log_port;
+	/* [daemon] busy_poll_us: how long the loop polls without blocking
+	 * after its last work (loop.c, busy_poll.h); 0 (default): off. */
+	uint32_t busy_poll_us;
 	struct config_dns dns; /* [dns], [hosts] */
 };
 
@@ -155,12 +161,12 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 /*
  * Sets one key as a command-line flag overrides it, with the same
  * checks as in the file: a [daemon] key (name, socket, socket_mode,
- * log, log_level, state_dir, log_server), or one for every interface:
- * "dns" (--dns-servers: static DNS servers, which win over leases) and
- * "dhcp" with value "no" (--no-dhcp: every interface then needs its
- * static address). Call it after config_load(). On error writes the
- * reason (e.g. `bad socket_mode "999": ...`) to err. Returns 0,
- * -EINVAL for a bad value or -ENOENT for an unknown key.
+ * log, log_level, state_dir, log_server, busy_poll_us), or one for every
+ * interface: "dns" (--dns-servers: static DNS servers, which win over leases)
+ * and "dhcp" with value "no" (--no-dhcp: every interface then needs its static
+ * address). Call it after config_load(). On error writes the reason (e.g. `bad
+ * socket_mode "999": ...`) to err. Returns 0, -EINVAL for a bad value or
+ * -ENOENT for an unknown key.
  */
 int config_override(struct config *cfg, const char *key, const char *value,
 		    char *err, size_t errlen);

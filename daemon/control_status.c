@@ -27,9 +27,11 @@
  * stack/dns.h's snapshots of d->resolver) are made the same way, last:
  * DNS, DNS_SERVER..., SEARCH... (ifindex -1), DNS_CACHE...; its counters
  * follow the stack's as COUNTER records named dns_*. Without a resolver
- * there are none of these. Last, one SOCK_OWNER per socket of the
- * control socket (control_snapshot, through ctl->sock_owners): the
- * credentials and command of the client that made it.
+ * there are none of these. The loop's two busy-polling counters
+ * (busy_polls, busy_poll_hits) are the last COUNTER records. Last, one
+ * SOCK_OWNER per socket of the control socket (control_snapshot,
+ * through ctl->sock_owners): the credentials and command of the client
+ * that made it.
  *
  * TCP_INFO (control_status_tcp_info) is one connection's TCP record,
  * made by the same tcp_record() from tcp_conn_info(), answered to any
@@ -88,6 +90,9 @@ struct status_stream {
 	uint64_t counters[STACK_COUNTER_COUNT];
 	bool has_dns; /* a resolver: its counters follow the stack's */
 	uint64_t dns_counters[DNS_COUNTER_COUNT];
+	/* the loop's busy-polling (loop.c): polls made without blocking,
+	 * and those that found work; last of the counters */
+	uint64_t busy_polls, busy_poll_hits;
 	struct ipc_rec_owner *owners; /* per uid (control_limits.c) */
 	size_t nowners;
 	struct ipc_rec_sock_owner *sock_owners; /* per socket: who made it */
@@ -305,11 +310,20 @@ static bool status_record(struct status_stream *st, struct ipc_record *r)
 			return true;
 		}
 		i -= STACK_COUNTER_COUNT;
-		if (!st->has_dns || i >= DNS_COUNTER_COUNT)
+		if (st->has_dns && i < DNS_COUNTER_COUNT) {
+			snprintf(r->u.counter.name, sizeof(r->u.counter.name),
+				 "%s", dns_counter_name((enum dns_counter)i));
+			r->u.counter.value = st->dns_counters[i];
+			return true;
+		}
+		if (st->has_dns)
+			i -= DNS_COUNTER_COUNT;
+		if (i >= 2)
 			return false;
 		snprintf(r->u.counter.name, sizeof(r->u.counter.name), "%s",
-			 dns_counter_name((enum dns_counter)i));
-		r->u.counter.value = st->dns_counters[i];
+			 i == 0 ? "busy_polls" : "busy_poll_hits");
+		r->u.counter.value =
+		    i == 0 ? st->busy_polls : st->busy_poll_hits;
 		return true;
 	case STATUS_OWNERS:
 		if (i >= st->nowners)
@@ -844,6 +858,8 @@ static int status_snapshot(struct daemon *d, struct status_stream *st)
 	for (i = 0; i < STACK_COUNTER_COUNT; i++)
 		st->counters[i] =
 		    stack_counter_get(d->stack, (enum stack_counter)i);
+	st->busy_polls = d->busy.polls;
+	st->busy_poll_hits = d->busy.hits;
 	if (netconf_snapshot(d, now, st) < 0)
 		return -ENOMEM;
 	return dns_snapshot(d, now, st);

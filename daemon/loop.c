@@ -28,7 +28,14 @@
  *      cannot hold the turn for ever);
  *   3. re-arms the stack's timer at stack_next_deadline(), or at once
  *      when the rounds ran out with work left, so the loop does not
- *      block while there is some.
+ *      block while there is some;
+ *   4. with busy-polling on ([daemon] busy_poll_us, busy_poll.h), asks
+ *      whether the coming poll may block: after a turn that did work,
+ *      and until busy_poll_us have passed without any, an active
+ *      ev_idle watcher makes libev poll with a zero timeout. libev
+ *      queues an idle watcher only in a turn that found nothing else
+ *      to do, so its callback running is how a turn is known to have
+ *      found no work.
  *
  * Nothing is re-entered: event handlers never drain. The one other
  * caller is BARRIER, which reads the TAPs in batches and drains between
@@ -135,9 +142,28 @@ void daemon_drain(struct daemon *d)
 	rearm_stack_timer(d, round == DAEMON_DRAIN_ROUNDS_MAX);
 }
 
+/* Runs only in a turn whose poll found nothing (libev queues idle
+ * watchers when nothing else is pending). */
+static void busy_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	d->busy_idle_ran = true;
+}
+
 static void turn_end_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-	daemon_drain(w->data);
+	struct daemon *d = w->data;
+	bool worked = !d->busy_idle_ran;
+
+	daemon_drain(d);
+	if (!d->busy.window)
+		return;
+	d->busy_idle_ran = false;
+	if (busy_poll_turn(&d->busy, daemon_now(), worked))
+		ev_idle_start(loop, &d->busy_idle);
+	else
+		ev_idle_stop(loop, &d->busy_idle);
 }
 
 static void stack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -158,11 +184,16 @@ void daemon_loop_start(struct daemon *d)
 	ev_prepare_init(&d->turn_end, turn_end_cb);
 	d->turn_end.data = d;
 	ev_prepare_start(d->loop, &d->turn_end);
+	busy_poll_init(&d->busy, (uint64_t)d->cfg->busy_poll_us * 1000);
+	d->busy_idle_ran = false;
+	ev_idle_init(&d->busy_idle, busy_idle_cb);
+	d->busy_idle.data = d;
 }
 
 void daemon_loop_stop(struct daemon *d)
 {
 	ev_prepare_stop(d->loop, &d->turn_end);
+	ev_idle_stop(d->loop, &d->busy_idle);
 	daemon_drain(d);
 	ev_timer_stop(d->loop, &d->stack_timer);
 }

@@ -15,10 +15,11 @@
 struct daemon;
 
 /* Starts the end-of-turn watcher and the stack's timer on d->loop
- * (d->stack, d->cfg and d->link_send are set). */
+ * (d->stack, d->cfg and d->link_send are set), and busy-polling when
+ * d->cfg->busy_poll_us says so. */
 void daemon_loop_start(struct daemon *d);
 
-/* Stops both watchers, then drains once more: the frames that closing
+/* Stops the watchers, then drains once more: the frames that closing
  * the sockets queued still reach their links. */
 void daemon_loop_stop(struct daemon *d);
 

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "../stack/stack.h"
+#include "busy_poll.h"
 #include "config.h"
 #include "rx_budget.h"
 #include "syn_shed.h"
@@ -100,6 +101,12 @@ struct daemon {
 	/* loop.c: the end of each turn, the stack's timer */
 	ev_prepare turn_end;
 	ev_timer stack_timer;
+	/* loop.c: busy-polling ([daemon] busy_poll_us): while the idle
+	 * watcher is active the loop polls without blocking; it runs only
+	 * in a turn whose poll found nothing (busy_idle_ran). */
+	struct busy_poll busy;
+	ev_idle busy_idle;
+	bool busy_idle_ran;
 	/* main.c: while a TAP sheds SYNs (tap_syn_shed()), looks again
 	 * each half second, so the filter comes off when no frame comes. */
 	ev_timer syn_shed_timer;

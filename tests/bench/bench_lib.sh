@@ -122,6 +122,10 @@ setup() {
 
 	make_namespace
 	write_config bench tb0 10.77.0 "" "$@"
+	# BENCH_BUSY_POLL_US: the daemon's [daemon] busy_poll_us (unset: off)
+	if [[ -n ${BENCH_BUSY_POLL_US:-} ]]; then
+		sed -i "/^\[daemon\]/a busy_poll_us = $BENCH_BUSY_POLL_US" "$CONF"
+	fi
 	start_daemon_with_config
 	say "utcpd is PID $DAEMON_PID"
 	NSB="utcpb-$$-$RANDOM"

@@ -92,6 +92,7 @@ START_TEST(test_defaults_are_documented_values)
 	ck_assert_uint_eq(cfg.socket_mode, 0660);
 	ck_assert_int_eq(cfg.log_target, LOG_TARGET_STDERR);
 	ck_assert_int_eq(cfg.log_level, LOG_INFO);
+	ck_assert_uint_eq(cfg.busy_poll_us, 0); /* off, as net.core.busy_poll */
 	ck_assert_int_eq(cfg.nifs, 0);
 	/* Field by field: the struct has padding. */
 	ck_assert_uint_eq(cfg.limits.pkt_small_max, lim.pkt_small_max);
@@ -631,6 +632,36 @@ START_TEST(test_bad_mtu_is_refused)
 	ck_refused_at(GOOD_IF "mtu = 99999999999999999999999\n", 4, "bad mtu");
 	ck_assert_int_eq(load(GOOD_IF "mtu = 68\n"), 0);
 	ck_assert_int_eq(load(GOOD_IF "mtu = 65521\n"), 0);
+}
+END_TEST
+
+START_TEST(test_busy_poll_us_from_0_to_a_second)
+{
+	char e[CONFIG_ERR_MAX];
+
+	ck_assert_int_eq(load("[daemon]\nbusy_poll_us = 50\n" GOOD_IF), 0);
+	ck_assert_uint_eq(cfg.busy_poll_us, 50);
+	ck_assert_int_eq(load("[daemon]\nbusy_poll_us = 0\n" GOOD_IF), 0);
+	ck_assert_uint_eq(cfg.busy_poll_us, 0);
+	ck_assert_int_eq(load("[daemon]\nbusy_poll_us = 1000000\n" GOOD_IF), 0);
+	ck_assert_uint_eq(cfg.busy_poll_us, CONFIG_BUSY_POLL_US_MAX);
+	ck_refused("[daemon]\nbusy_poll_us = 1000001\n" GOOD_IF,
+		   "2: bad busy_poll_us \"1000001\": must be 0 (off) to "
+		   "1000000 microseconds");
+	ck_refused_at("[daemon]\nbusy_poll_us = -1\n" GOOD_IF, 2,
+		      "bad busy_poll_us");
+	ck_refused_at("[daemon]\nbusy_poll_us = 50us\n" GOOD_IF, 2,
+		      "bad busy_poll_us");
+	ck_refused_at("[daemon]\nbusy_poll_us =\n" GOOD_IF, 2,
+		      "bad busy_poll_us");
+	/* and as an override, with the same checks */
+	ck_assert_int_eq(
+	    config_override(&cfg, "busy_poll_us", "200", e, sizeof(e)), 0);
+	ck_assert_uint_eq(cfg.busy_poll_us, 200);
+	ck_assert_int_eq(
+	    config_override(&cfg, "busy_poll_us", "1000001", e, sizeof(e)),
+	    -EINVAL);
+	ck_assert_uint_eq(cfg.busy_poll_us, 200);
 }
 END_TEST
 
@@ -1265,6 +1296,7 @@ static Suite *config_suite(void)
 	suite_add_tcase(s, structure);
 
 	tcase_add_test(values, test_bad_daemon_values_are_refused);
+	tcase_add_test(values, test_busy_poll_us_from_0_to_a_second);
 	tcase_add_test(values, test_bad_mac_is_refused);
 	tcase_add_test(values, test_bad_mtu_is_refused);
 	tcase_add_test(values, test_dhcp_is_the_default_without_an_address);

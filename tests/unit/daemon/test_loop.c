@@ -9,7 +9,13 @@
  * (d->on_event) answers each READABLE on a UDP socket by reading the
  * datagram and reading in another, so every round makes one more event
  * for as long as the test likes. No root, no TAP.
+ *
+ * Busy-polling ([daemon] busy_poll_us): a pipe watched by the loop is
+ * the work; whether the loop's next poll blocks is whether its idle
+ * watcher is active. The window's arithmetic is test_busy_poll.c's.
  */
+#include <unistd.h>
+
 #include <ev.h>
 
 #include "config.h"
@@ -59,10 +65,11 @@ static void on_event(struct daemon *d, const struct stack_event *ev)
 	}
 }
 
-static void setup(void)
+static void setup_with(uint32_t busy_poll_us)
 {
 	memset(&W, 0, sizeof(W));
 	config_defaults(&W.cfg);
+	W.cfg.busy_poll_us = busy_poll_us;
 	W.d.cfg = &W.cfg;
 	W.d.loop = ev_loop_new(EVFLAG_AUTO);
 	ck_assert_ptr_nonnull(W.d.loop);
@@ -73,6 +80,16 @@ static void setup(void)
 	W.sock = udp_socket_open(W.d.stack, 0, UDP_PORT, 0, 0);
 	ck_assert_int_ge(W.sock, 0);
 	daemon_loop_start(&W.d);
+}
+
+static void setup(void)
+{
+	setup_with(0);
+}
+
+static void setup_busy(void)
+{
+	setup_with(CONFIG_BUSY_POLL_US_MAX);
 }
 
 static void teardown(void)
@@ -113,15 +130,80 @@ START_TEST(test_drain_ends_when_the_events_end)
 }
 END_TEST
 
+/* A pipe on the loop: its callback reads what was written, the work
+ * of a turn. */
+static int pipe_fds[2];
+static unsigned pipe_reads;
+
+static void pipe_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	char c;
+
+	ck_assert_int_eq(read(w->fd, &c, 1), 1);
+	pipe_reads++;
+}
+
+/* Runs `turns` loop turns, each after one byte written to the pipe,
+ * with a watcher on it; returns with the watcher stopped. */
+static void turns_with_work(ev_io *w, int turns)
+{
+	ck_assert_int_eq(pipe(pipe_fds), 0);
+	pipe_reads = 0;
+	ev_io_init(w, pipe_cb, pipe_fds[0], EV_READ);
+	ev_io_start(W.d.loop, w);
+	for (int i = 0; i < turns; i++) {
+		ck_assert_int_eq(write(pipe_fds[1], "x", 1), 1);
+		ev_run(W.d.loop, EVRUN_ONCE);
+	}
+	ck_assert_uint_eq(pipe_reads, (unsigned)turns);
+	ev_io_stop(W.d.loop, w);
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+}
+
+START_TEST(test_busy_poll_off_the_loop_blocks)
+{
+	ev_io w;
+
+	turns_with_work(&w, 3);
+	ev_run(W.d.loop, EVRUN_NOWAIT); /* the end of the last turn */
+	ck_assert(!ev_is_active(&W.d.busy_idle));
+	ck_assert_uint_eq(W.d.busy.polls, 0);
+	ck_assert_uint_eq(W.d.busy.hits, 0);
+}
+END_TEST
+
+START_TEST(test_busy_poll_on_after_work_the_next_poll_does_not_block)
+{
+	ev_io w;
+
+	turns_with_work(&w, 3);
+	/* The end of the last turn (it did work): the next poll must not
+	 * block, whatever the clock says (the work was 0 ns ago). */
+	ev_run(W.d.loop, EVRUN_NOWAIT);
+	ck_assert(ev_is_active(&W.d.busy_idle));
+	ck_assert_uint_ge(W.d.busy.polls, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("loop");
 	TCase *tc = tcase_create("drain");
+	TCase *busy = tcase_create("busy_poll");
+	TCase *busy_off = tcase_create("busy_poll_off");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc,
 		       test_drain_stops_after_16_rounds_and_comes_back_at_once);
 	tcase_add_test(tc, test_drain_ends_when_the_events_end);
 	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(busy_off, setup, teardown);
+	tcase_add_test(busy_off, test_busy_poll_off_the_loop_blocks);
+	suite_add_tcase(s, busy_off);
+	tcase_add_checked_fixture(busy, setup_busy, teardown);
+	tcase_add_test(
+	    busy, test_busy_poll_on_after_work_the_next_poll_does_not_block);
+	suite_add_tcase(s, busy);
 	return t_run(s);
 }

@@ -784,6 +784,8 @@ struct status_seen {
 	int nsearch;
 	bool dns_after_stack_counters;
 	int stack_counters;
+	int loop_counters; /* busy_polls, busy_poll_hits: after the DNS's */
+	bool loop_after_dns_counters;
 	uint64_t dns_queries;
 };
 
@@ -810,6 +812,12 @@ static void dns_record(const struct ipc_record *r, void *arg)
 				 sizeof(ds->search[0]), "%s", r->u.search.name);
 		break;
 	case IPC_REC_COUNTER:
+		if (strncmp(r->u.counter.name, "busy_poll", 9) == 0) {
+			ds->loop_counters++;
+			ds->loop_after_dns_counters =
+			    ds->counters == DNS_COUNTER_COUNT;
+			break;
+		}
 		if (strncmp(r->u.counter.name, "dns_", 4) != 0) {
 			ds->stack_counters++;
 			ds->dns_after_stack_counters = ds->counters == 0;
@@ -874,6 +882,9 @@ START_TEST(test_status_shows_the_resolver)
 	ck_assert(ds.dns_after_stack_counters);
 	ck_assert_int_eq(ds.counters, DNS_COUNTER_COUNT);
 	ck_assert_uint_eq(ds.dns_queries, 1);
+	/* then the loop's two */
+	ck_assert_int_eq(ds.loop_counters, 2);
+	ck_assert(ds.loop_after_dns_counters);
 	on_loop(set_netconf_fn, NULL);
 }
 END_TEST
