@@ -23,7 +23,8 @@
  * (ICMP port unreachable: "Connection refused"). Listen mode binds
  * HOST (default any) and the port of -p (or PORT); stdin goes to the
  * peer heard from last (dropped before anyone spoke), and it runs until
- * killed, also past stdin EOF. Bad arguments: a usage message, exit 2.
+ * killed, also past stdin EOF. Bad arguments: one line saying what is
+ * wrong and to try --help, exit 2; --help and --version go to stdout.
  *
  * HOST, where it is a peer to connect or send to, is a dotted IPv4
  * address or a name, looked up through the daemon (utcp_resolve, IPv4
@@ -51,20 +52,33 @@
 #define NC_TCP_BUF	 (64 * 1024)
 #define NC_BACKLOG	 1
 
+#ifndef UTCP_VERSION
+#define UTCP_VERSION "unknown"
+#endif
+
 static void usage(void)
 {
-	fprintf(
-	    stderr,
-	    "usage: utcp-nc [-S PATH] [-p PORT] HOST PORT\n"
-	    "       utcp-nc [-S PATH] -l -p PORT [HOST]\n"
-	    "       utcp-nc [-S PATH] -u [-b BYTES] [-p PORT] HOST PORT\n"
-	    "       utcp-nc [-S PATH] -u -l -p PORT [-b BYTES] [HOST [PORT]]\n"
-	    "  -S PATH  the daemon's control socket\n"
-	    "  -b BYTES (UDP) the largest datagram made from stdin (1400)\n"
-	    "  -u       UDP instead of TCP\n"
-	    "  -l       listen: TCP accepts one connection; UDP replies\n"
-	    "           go to the last peer heard from\n"
-	    "  -p PORT  the local port\n");
+	printf("usage: utcp-nc [-S PATH] [-p PORT] HOST PORT\n"
+	       "       utcp-nc [-S PATH] -l -p PORT [HOST]\n"
+	       "       utcp-nc [-S PATH] -u [-b BYTES] [-p PORT] HOST PORT\n"
+	       "       utcp-nc [-S PATH] -u -l -p PORT [-b BYTES] [HOST "
+	       "[PORT]]\n"
+	       "       utcp-nc -h|--help | -V|--version\n"
+	       "netcat over utcpd.\n"
+	       "  -S PATH  the daemon's control socket\n"
+	       "  -b BYTES (UDP) the largest datagram made from stdin "
+	       "(1400)\n"
+	       "  -u       UDP instead of TCP\n"
+	       "  -l       listen: TCP accepts one connection; UDP replies\n"
+	       "           go to the last peer heard from\n"
+	       "  -p PORT  the local port\n"
+	       "See utcp-nc(1).\n");
+}
+
+/* A bad command line: `what` and where to look, one line; exit 2. */
+static void usage_error(const char *what)
+{
+	fprintf(stderr, "utcp-nc: %s; try 'utcp-nc --help'\n", what);
 	exit(2);
 }
 
@@ -78,8 +92,10 @@ static uint16_t parse_port(const char *s, bool allow_zero)
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || v > 65535 || (v == 0 && !allow_zero) ||
 	    *s == '-' || *s == '+') {
-		fprintf(stderr, "utcp-nc: bad port %s\n", s);
-		usage();
+		char what[64];
+
+		snprintf(what, sizeof(what), "bad port '%.20s'", s);
+		usage_error(what);
 	}
 	return (uint16_t)v;
 }
@@ -94,9 +110,11 @@ static size_t parse_size(const char *s)
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || v == 0 || v > UTCP_UDP_PAYLOAD_MAX ||
 	    *s == '-' || *s == '+') {
-		fprintf(stderr, "utcp-nc: bad size %s (1..%d)\n", s,
-			UTCP_UDP_PAYLOAD_MAX);
-		usage();
+		char what[64];
+
+		snprintf(what, sizeof(what), "bad size '%.20s' (1..%d)", s,
+			 UTCP_UDP_PAYLOAD_MAX);
+		usage_error(what);
 	}
 	return v;
 }
@@ -106,8 +124,11 @@ static struct in_addr parse_host(const char *s)
 	struct in_addr a;
 
 	if (utcp_parse_addr(s, &a) != 0) {
-		fprintf(stderr, "utcp-nc: bad address %s (a.b.c.d)\n", s);
-		usage();
+		char what[80];
+
+		snprintf(what, sizeof(what), "bad address '%.32s' (a.b.c.d)",
+			 s);
+		usage_error(what);
 	}
 	return a;
 }
@@ -327,6 +348,11 @@ int main(int argc, char **argv)
 	static uint8_t buf[UTCP_UDP_PAYLOAD_MAX];
 	const char *path = NULL;
 	bool udp = false, listen_mode = false, have_peer = false;
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
 	bool stdin_open = true;
 	struct in_addr local = {.s_addr = htonl(INADDR_ANY)};
 	struct in_addr remote = {.s_addr = htonl(INADDR_ANY)};
@@ -338,7 +364,9 @@ int main(int argc, char **argv)
 	struct utcp *u;
 	int opt, fd, err;
 
-	while ((opt = getopt(argc, argv, "S:ulp:b:h")) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":S:ulp:b:hV", longopts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'S':
 			path = optarg;
@@ -355,26 +383,33 @@ int main(int argc, char **argv)
 		case 'b':
 			chunk = parse_size(optarg);
 			break;
-		default:
+		case 'h':
 			usage();
+			return fflush(stdout) == 0 ? 0 : 1;
+		case 'V':
+			printf("utcp-nc %s\n", UTCP_VERSION);
+			return fflush(stdout) == 0 ? 0 : 1;
+		case ':':
+			usage_error("an option needs a value");
+			break;
+		default:
+			usage_error("unknown option");
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (listen_mode) {
 		if (argc > (udp ? 2 : 1))
-			usage();
+			usage_error("too many arguments");
 		if (argc >= 1)
 			local = parse_host(argv[0]);
 		if (argc == 2 && local_port == 0)
 			local_port = parse_port(argv[1], false);
-		if (local_port == 0) {
-			fprintf(stderr, "utcp-nc: -l needs a port (-p PORT)\n");
-			usage();
-		}
+		if (local_port == 0)
+			usage_error("-l needs a port (-p PORT)");
 	} else {
 		if (argc != 2)
-			usage();
+			usage_error("HOST and PORT are needed");
 		host = argv[0];
 		remote_port = parse_port(argv[1], false);
 	}

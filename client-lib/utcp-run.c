@@ -38,10 +38,30 @@
 #endif
 #define PRELOAD_NAME "libutcp-run.so"
 
-static void usage(FILE *f)
+#ifndef UTCP_VERSION
+#define UTCP_VERSION "unknown"
+#endif
+
+static void usage(void)
 {
-	fprintf(f, "usage: utcp-run [-S PATH] [--ipv6=kernel|fail] "
-		   "[--loopback=kernel|fail] -- PROGRAM [ARGS...]\n");
+	printf("usage: utcp-run [-S PATH] [--ipv6=kernel|fail] "
+	       "[--loopback=kernel|fail] [--] PROGRAM [ARGS...]\n"
+	       "       utcp-run -h|--help | -V|--version\n"
+	       "Runs PROGRAM with its IPv4 sockets on utcpd.\n"
+	       "  -S, --socket PATH  the daemon's control socket\n"
+	       "  --ipv6=kernel|fail IPv6 sockets: the kernel's (default) "
+	       "or EAFNOSUPPORT\n"
+	       "  --loopback=kernel|fail\n"
+	       "                     127.0.0.0/8: the kernel's (default) or "
+	       "ENETUNREACH\n"
+	       "See utcp-run(1).\n");
+}
+
+/* A bad command line: `what`, one line; returns exit status 2. */
+static int usage_error(const char *what)
+{
+	fprintf(stderr, "utcp-run: %s; try 'utcp-run --help'\n", what);
+	return 2;
 }
 
 /* Finds PROGRAM as execvp() would: into path (PATH_MAX). Returns true
@@ -166,7 +186,10 @@ static bool find_preload(char *path)
 static bool set_mode(const char *name, const char *env, const char *value)
 {
 	if (strcmp(value, "kernel") != 0 && strcmp(value, "fail") != 0) {
-		fprintf(stderr, "utcp-run: --%s is kernel or fail\n", name);
+		fprintf(stderr,
+			"utcp-run: --%s is kernel or fail; try 'utcp-run "
+			"--help'\n",
+			name);
 		return false;
 	}
 	setenv(env, value, 1);
@@ -180,6 +203,7 @@ int main(int argc, char **argv)
 	    {"ipv6", required_argument, NULL, '6'},
 	    {"loopback", required_argument, NULL, 'l'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	char prog[PATH_MAX], interp[PATH_MAX], preload[PATH_MAX];
@@ -187,7 +211,8 @@ int main(int argc, char **argv)
 	char *value;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+S:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+S:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
 			setenv("UTCPD_SOCKET", optarg, 1);
@@ -201,17 +226,18 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'h':
-			usage(stdout);
-			return 0;
+			usage();
+			return fflush(stdout) == 0 ? 0 : 1;
+		case 'V':
+			printf("utcp-run %s\n", UTCP_VERSION);
+			return fflush(stdout) == 0 ? 0 : 1;
 		default:
-			usage(stderr);
-			return 2;
+			return usage_error(optopt == 'S' ? "-S needs a path"
+							 : "unknown option");
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind >= argc)
+		return usage_error("a program to run is needed");
 	if (!find_program(argv[optind], prog)) {
 		fprintf(stderr, "utcp-run: %s: command not found\n",
 			argv[optind]);

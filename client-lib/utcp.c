@@ -1491,6 +1491,7 @@ struct status_caps {
 	size_t interfaces, routes, arp, sockets, counters, tcp, owners, links;
 	size_t route_metrics, dhcp, settings, dhcp_options;
 	size_t dns_servers, dns_cache, dns_search;
+	size_t sock_owners;
 };
 
 static struct in_addr in_addr_of(uint32_t host_order)
@@ -1529,6 +1530,13 @@ _Static_assert(sizeof(((struct utcp_dhcp_option *)0)->value) == IPC_BYTES_MAX,
 	       "option values");
 _Static_assert((int)UTCP_PROTO_UDP == (int)IPC_PROTO_UDP, "UDP");
 _Static_assert((int)UTCP_PROTO_TCP == (int)IPC_PROTO_TCP, "TCP");
+_Static_assert((int)UTCP_SOCK_UDP == (int)IPC_SOCK_OWNER_UDP &&
+		   (int)UTCP_SOCK_TCP_LISTENER ==
+		       (int)IPC_SOCK_OWNER_LISTENER &&
+		   (int)UTCP_SOCK_TCP_CONNECTION ==
+		       (int)IPC_SOCK_OWNER_CONNECTION,
+	       "socket kinds");
+_Static_assert(UTCP_NAME_MAX == IPC_NAME_MAX + 1, "comm");
 
 /*
  * The fields an API struct shares, by name, with its status record:
@@ -1580,6 +1588,12 @@ _Static_assert((int)UTCP_PROTO_TCP == (int)IPC_PROTO_TCP, "TCP");
 	X(udp)                                                                 \
 	X(listeners)                                                           \
 	X(connections)
+#define SOCK_OWNER_SAME(X)                                                     \
+	X(kind)                                                                \
+	X(id)                                                                  \
+	X(pid)                                                                 \
+	X(uid)                                                                 \
+	X(gid)
 #define LINK_SAME(X)                                                           \
 	X(ifindex)                                                             \
 	X(syn_shed_times)                                                      \
@@ -1896,6 +1910,18 @@ static int status_add(struct utcp_status *st, struct status_caps *caps,
 		OWNER_SAME(FROM_RECORD)
 		return 0;
 	}
+	case IPC_REC_SOCK_OWNER: {
+		const struct ipc_rec_sock_owner *src = &r->u.sock_owner;
+		struct utcp_sock_owner *dst =
+		    APPEND(st, sock_owners, n_sock_owners, caps->sock_owners);
+
+		if (!dst)
+			return -ENOMEM;
+		SOCK_OWNER_SAME(FROM_RECORD)
+		dst->gone = (src->flags & IPC_SOCK_OWNER_F_GONE) != 0;
+		memcpy(dst->comm, src->comm, sizeof(dst->comm));
+		return 0;
+	}
 	case IPC_REC_LINK: {
 		const struct ipc_rec_link *src = &r->u.link;
 		struct utcp_link *dst = APPEND(st, links, n_links, caps->links);
@@ -2119,6 +2145,7 @@ void utcp_status_free(struct utcp_status *st)
 	free(st->dns_servers);
 	free(st->dns_cache);
 	free(st->dns_search);
+	free(st->sock_owners);
 	free(st);
 }
 

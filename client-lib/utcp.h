@@ -554,6 +554,24 @@ struct utcp_owner {
 	uint32_t connections; /* TCP connections */
 };
 
+/* Which id space a struct utcp_sock_owner's id is in. */
+enum utcp_sock_kind {
+	UTCP_SOCK_UDP,		  /* a struct utcp_socket's id */
+	UTCP_SOCK_TCP_LISTENER,	  /* a listener's struct utcp_tcp_socket id */
+	UTCP_SOCK_TCP_CONNECTION, /* a connection's */
+};
+
+/* Who made a socket through the control socket: the client's
+ * credentials when it connected (SO_PEERCRED) and its command. */
+struct utcp_sock_owner {
+	enum utcp_sock_kind kind;
+	int id;
+	bool gone;    /* that client has disconnected; the socket lives on */
+	uint32_t pid; /* 0: unknown */
+	uint32_t uid, gid;
+	char comm[UTCP_NAME_MAX]; /* /proc/PID/comm at the time; "" unknown */
+};
+
 /* A TAP under an interface, and its SYN flood filter. */
 struct utcp_link {
 	int ifindex;
@@ -741,6 +759,10 @@ struct utcp_status {
 	size_t n_dns_cache;
 	char (*dns_search)[UTCP_DOMAIN_MAX]; /* the search list in use */
 	size_t n_dns_search;
+	/* Who made each socket, listener and connection that still has
+	 * its client's channel (none from a daemon that does not say). */
+	struct utcp_sock_owner *sock_owners;
+	size_t n_sock_owners;
 };
 
 /*

@@ -1,29 +1,32 @@
 /*
  * utcpctl.c - inspect a running utcpd
  *
- *     utcpctl [-S PATH] [--json] status [--json]
- *     utcpctl [-S PATH] [--json] resolve [-4|-6] [--json] NAME
- *     utcpctl [-S PATH] barrier
+ *     utcpctl [-S PATH] [-j|--json] COMMAND [ARGS] [-j|--json]
+ *     utcpctl -h|--help | -V|--version
  *
- * status fetches the daemon's status through libutcp and prints it:
- * readable sections (only non-zero counters), or one JSON object whose
- * shape is documented in utcpctl(8) and relied on by the integration
- * tests. TCP listeners and connections are "sockets" entries with
- * "protocol": "tcp". Each interface shows its DHCP client, where each
- * of its settings came from, and every option of its lease, decoded
- * where the option is known (utcp_dhcp_option_text) and in hex
- * otherwise.
- * The daemon's stub resolver shows as a "dns" part: its servers with
- * their interface, source and counters, the search list and the cache.
+ * Theory of operation. main() reads the global options and hands the
+ * command's arguments to its cmd_*: status, ifaces, conns, arp,
+ * routes, lease, dns and counters parse their filters into a struct
+ * view_opts, fetch one STATUS (utcp_status) and print their view of it
+ * (utcpctl_views.c; `status -a` the whole of it, utcpctl_dump.c);
  * resolve looks a name up through the daemon (utcp_resolve) and prints
  * the answer one item a line ("name:", "canonical:", "source:",
- * "address:"), or as one JSON object; a failed lookup is its
+ * "address:") or as one JSON object, a failed lookup being its
  * gai_strerror() text on stderr (or a JSON object with "error") and
- * exit status 1. Both formats are relied on by the integration tests.
- * barrier returns once the daemon has processed
- * every frame that had reached its TAPs (utcp_barrier).
+ * exit status 1; barrier returns once the daemon has processed every
+ * frame that had reached its TAPs (utcp_barrier). The text and JSON
+ * forms are documented in utcpctl(8) and relied on by the integration
+ * tests.
+ *
+ * Errors are one line on stderr naming the cause and what to do: a bad
+ * command line exits 2 ("utcpctl: unknown command 'x'; try 'utcpctl
+ * --help'"); a daemon that cannot be reached exits 1, told apart by
+ * open_daemon() as no daemon (ENOENT, ECONNREFUSED on a socket), not a
+ * socket (a file of another kind at the path), permission denied,
+ * something that does not speak the protocol, or utcpd's refusal.
  * Exit status: 0 on success, 1 when the daemon cannot be reached or
- * fails the request, 2 for a bad command line.
+ * fails the request (or a view finds nothing it was asked for), 2 for
+ * a bad command line.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -31,791 +34,277 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#include "utcp.h"
+#include "utcpctl.h"
+
+#ifndef UTCP_VERSION
+#define UTCP_VERSION "unknown"
+#endif
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: utcpctl [-S PATH] [--json] status\n"
-		   "       utcpctl [-S PATH] [--json] resolve [-4|-6] NAME\n"
-		   "       utcpctl [-S PATH] barrier\n"
-		   "  -S PATH  the daemon's control socket (default: "
-		   "$" UTCP_SOCKET_ENV " or " UTCP_DEFAULT_SOCKET ")\n"
-		   "  --json   one JSON object on stdout\n"
-		   "  -4, -6   IPv4 (A) or IPv6 (AAAA) addresses only\n");
+	fprintf(f,
+		"usage: utcpctl [-S PATH] [-j|--json] COMMAND [ARGS]\n"
+		"       utcpctl -h|--help | -V|--version\n"
+		"Inspect a running utcpd.\n"
+		"\n"
+		"commands:\n"
+		"  status [-a]          a summary; -a: everything the daemon "
+		"reports\n"
+		"  ifaces [IFACE]       interfaces: state, MAC, MTU, "
+		"addresses, DHCP\n"
+		"  conns [-t] [-u] [-l] [state STATE] [port|sport|dport N]\n"
+		"                       sockets, as ss -tanpi, with their "
+		"owner\n"
+		"  arp                  the ARP cache\n"
+		"  routes               the routing table\n"
+		"  lease [IFACE]        DHCP leases and their options\n"
+		"  dns                  the stub resolver and its cache\n"
+		"  counters [-z]        counters by layer; -z: zeros too\n"
+		"  resolve [-4|-6] NAME look a name up through the daemon\n"
+		"  barrier              wait until the daemon has processed "
+		"what reached it\n"
+		"\n"
+		"options:\n"
+		"  -S PATH      the daemon's control socket (default: "
+		"$" UTCP_SOCKET_ENV " or " UTCP_DEFAULT_SOCKET ")\n"
+		"  -j, --json   one JSON object on stdout (any command but "
+		"barrier)\n"
+		"  -h, --help   this help\n"
+		"  -V, --version\n"
+		"               the version\n"
+		"See utcpctl(8).\n");
 }
 
-static const char *addr_str(struct in_addr a, char buf[INET_ADDRSTRLEN])
+/* A bad command line: one line on stderr, exit status 2. */
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
+							     ...)
 {
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	va_list ap;
+
+	fputs("utcpctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("; try 'utcpctl --help'\n", stderr);
+	return 2;
 }
 
-static void mac_str(const uint8_t mac[6], char buf[18])
-{
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-		 mac[2], mac[3], mac[4], mac[5]);
-}
-
-/* Prints s as a JSON string. */
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-/* Prints "a.b.c.d" as a JSON string, or null when absent. */
-static void json_addr(bool present, struct in_addr a)
-{
-	char buf[INET_ADDRSTRLEN];
-
-	if (!present) {
-		fputs("null", stdout);
-		return;
-	}
-	json_string(addr_str(a, buf));
-}
-
-static void json_endpoint(struct in_addr a, uint16_t port)
-{
-	char buf[INET_ADDRSTRLEN];
-
-	printf("\"%s:%u\"", addr_str(a, buf), port);
-}
-
-/* The value in hex, two digits a byte. */
-static void hex_str(const uint8_t *v, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", v[i]);
-	out[2 * n] = '\0';
-}
-
-/* An option's value as shown: decoded, else its hex. */
-static void option_text(const struct utcp_dhcp_option *o, char *out, size_t cap)
-{
-	(void)utcp_dhcp_option_text(o, out, cap);
-}
-
-/* The DHCP client and the settings of interface `index`; NULL from a
- * daemon that does not send them. */
-static const struct utcp_dhcp *dhcp_of(const struct utcp_status *st, int index)
-{
-	for (size_t i = 0; i < st->n_dhcp; i++)
-		if (st->dhcp[i].ifindex == index)
-			return &st->dhcp[i];
-	return NULL;
-}
-
-static const struct utcp_settings *settings_of(const struct utcp_status *st,
-					       int index)
-{
-	for (size_t i = 0; i < st->n_settings; i++)
-		if (st->settings[i].ifindex == index)
-			return &st->settings[i];
-	return NULL;
-}
-
-static const char *proto_name(enum utcp_protocol p)
-{
-	return p == UTCP_PROTO_UDP ? "udp" : "?";
-}
-
-/* A timer in milliseconds, null for never. */
-static void json_ms(uint64_t ms)
-{
-	if (ms == UTCP_DHCP_NEVER)
-		fputs("null", stdout);
-	else
-		printf("%" PRIu64, ms);
-}
-
-static void json_addrs(const struct in_addr *a, size_t n)
-{
-	char buf[INET_ADDRSTRLEN];
-
-	putchar('[');
-	for (size_t i = 0; i < n; i++) {
-		fputs(i ? ", " : "", stdout);
-		json_string(addr_str(a[i], buf));
-	}
-	putchar(']');
-}
-
-/* ", \"dhcp\": {...}" of interface `index`: the client, its lease, its
- * counters and options. */
-static void json_dhcp(const struct utcp_status *st, int index)
-{
-	const struct utcp_dhcp *d = dhcp_of(st, index);
-	const struct utcp_dhcp_counters *c;
-	char buf[INET_ADDRSTRLEN], value[1024], hex[2 * 255 + 1];
-	bool first = true;
-
-	if (!d) {
-		fputs(", \"dhcp\": null", stdout);
-		return;
-	}
-	c = &d->counters;
-	printf(", \"dhcp\": {\"state\": \"%s\", \"running\": %s, "
-	       "\"bound\": %s, \"address\": ",
-	       utcp_dhcp_state_name(d->state), d->running ? "true" : "false",
-	       d->bound ? "true" : "false");
-	if (d->bound)
-		printf("\"%s/%u\"", addr_str(d->address, buf), d->prefix_len);
-	else
-		fputs("null", stdout);
-	fputs(", \"server\": ", stdout);
-	json_addr(d->bound, d->server);
-	printf(", \"lease_s\": %" PRIu32 ", \"t1_s\": %" PRIu32
-	       ", \"t2_s\": %" PRIu32 ", \"t1_in_ms\": ",
-	       d->lease_s, d->t1_s, d->t2_s);
-	json_ms(d->t1_in_ms);
-	fputs(", \"t2_in_ms\": ", stdout);
-	json_ms(d->t2_in_ms);
-	fputs(", \"expires_in_ms\": ", stdout);
-	json_ms(d->expires_in_ms);
-	printf(", \"mtu\": %" PRIu32
-	       ", \"counters\": {\"tx_discover\": %" PRIu64
-	       ", \"tx_request\": %" PRIu64 ", \"tx_decline\": %" PRIu64
-	       ", \"tx_release\": %" PRIu64 ", \"rx_offer\": %" PRIu64
-	       ", \"rx_ack\": %" PRIu64 ", \"rx_nak\": %" PRIu64
-	       ", \"rx_ignored\": %" PRIu64 ", \"retransmits\": %" PRIu64
-	       ", \"declines\": %" PRIu64 ", \"naks\": %" PRIu64
-	       ", \"expiries\": %" PRIu64 ", \"corrections\": %" PRIu64
-	       "}, \"options_truncated\": %s, \"options\": [",
-	       d->mtu, c->tx_discover, c->tx_request, c->tx_decline,
-	       c->tx_release, c->rx_offer, c->rx_ack, c->rx_nak, c->rx_ignored,
-	       c->retransmits, c->declines, c->naks, c->expiries,
-	       c->corrections, d->options_truncated ? "true" : "false");
-	for (size_t i = 0; i < st->n_dhcp_options; i++) {
-		const struct utcp_dhcp_option *o = &st->dhcp_options[i];
-		const char *name = utcp_dhcp_option_name(o->code);
-
-		if (o->ifindex != index)
-			continue;
-		option_text(o, value, sizeof(value));
-		hex_str(o->value, o->length, hex);
-		printf("%s{\"code\": %u, \"name\": ", first ? "" : ", ",
-		       o->code);
-		if (name)
-			json_string(name);
-		else
-			fputs("null", stdout);
-		fputs(", \"value\": ", stdout);
-		json_string(value);
-		printf(", \"hex\": \"%s\"}", hex);
-		first = false;
-	}
-	fputs("]}", stdout);
-}
-
-/* The settings of interface `index` and their sources, as members of
- * its object. */
-static void json_settings(const struct utcp_status *st, int index)
-{
-	const struct utcp_settings *s = settings_of(st, index);
-	const struct utcp_settings none = {0};
-	char buf[INET_ADDRSTRLEN];
-
-	if (!s)
-		s = &none;
-	printf(", \"configured\": %s, \"address_source\": \"%s\", "
-	       "\"routes_source\": \"%s\", \"mtu_source\": \"%s\", "
-	       "\"dns\": ",
-	       s->configured ? "true" : "false",
-	       utcp_source_name(s->address_source),
-	       utcp_source_name(s->routes_source),
-	       utcp_source_name(s->mtu_source));
-	json_addrs(s->dns, s->n_dns);
-	printf(", \"dns_source\": \"%s\", \"domain\": ",
-	       utcp_source_name(s->dns_source));
-	if (s->domain[0])
-		json_string(s->domain);
-	else
-		fputs("null", stdout);
-	printf(", \"domain_source\": \"%s\", \"search\": [",
-	       utcp_source_name(s->domain_source));
-	for (size_t i = 0; i < s->n_search; i++) {
-		fputs(i ? ", " : "", stdout);
-		json_string(s->search[i]);
-	}
-	printf("], \"search_source\": \"%s\", \"log_server\": ",
-	       utcp_source_name(s->search_source));
-	if (s->has_log_server)
-		printf("\"%s:%u\"", addr_str(s->log_server, buf), s->log_port);
-	else
-		fputs("null", stdout);
-	printf(", \"log_server_source\": \"%s\", \"ntp\": ",
-	       utcp_source_name(s->log_server_source));
-	json_addrs(s->ntp, s->n_ntp);
-	printf(", \"ntp_source\": \"%s\"", utcp_source_name(s->ntp_source));
-}
-
-/* A cache entry's type: "A", "AAAA", or the number. */
-static const char *qtype_name(uint16_t qtype, char buf[8])
-{
-	if (qtype == 1)
-		return "A";
-	if (qtype == 28)
-		return "AAAA";
-	snprintf(buf, 8, "%u", qtype);
-	return buf;
-}
-
-/* ", \"dns\": {...}": the stub resolver, null from a daemon without. */
-static void json_dns(const struct utcp_status *st)
-{
-	const struct utcp_dns_info *d = &st->dns;
-	char buf[INET_ADDRSTRLEN], type[8];
-	size_t i;
-
-	if (!st->has_dns) {
-		fputs(", \"dns\": null", stdout);
-		return;
-	}
-	printf(", \"dns\": {\"ndots\": %u, \"search\": [", d->ndots);
-	for (i = 0; i < st->n_dns_search; i++) {
-		fputs(i ? ", " : "", stdout);
-		json_string(st->dns_search[i]);
-	}
-	printf("], \"cache_entries\": %" PRIu32 ", \"cache_max\": %" PRIu32
-	       ", \"lookups_pending\": %" PRIu32 ", \"lookups_max\": %" PRIu32
-	       ", \"queries_active\": %" PRIu32 ", \"queries_max\": %" PRIu32
-	       ", \"servers\": [",
-	       d->cache_entries, d->cache_max, d->lookups_pending,
-	       d->lookups_max, d->queries_active, d->queries_max);
-	for (i = 0; i < st->n_dns_servers; i++) {
-		const struct utcp_dns_server *v = &st->dns_servers[i];
-
-		printf("%s{\"interface\": ", i ? ", " : "");
-		json_string(v->interface);
-		printf(", \"address\": \"%s\", \"port\": %u, \"source\": "
-		       "\"%s\", \"unresponsive\": %s, \"queries\": %" PRIu64
-		       ", \"answers\": %" PRIu64 ", \"timeouts\": %" PRIu64
-		       ", \"failures\": %" PRIu64 "}",
-		       addr_str(v->address, buf), v->port,
-		       utcp_source_name(v->source),
-		       v->unresponsive ? "true" : "false", v->queries,
-		       v->answers, v->timeouts, v->failures);
-	}
-	fputs("], \"cache\": [", stdout);
-	for (i = 0; i < st->n_dns_cache; i++) {
-		const struct utcp_dns_cache_entry *e = &st->dns_cache[i];
-
-		printf("%s{\"name\": ", i ? ", " : "");
-		json_string(e->name);
-		printf(", \"type\": \"%s\", \"kind\": \"%s\", \"ttl_left\": "
-		       "%" PRIu32 ", \"hits\": %" PRIu64 ", \"naddrs\": %u, "
-		       "\"addresses\": ",
-		       qtype_name(e->qtype, type),
-		       utcp_dns_cache_kind_name(e->kind), e->ttl_left_s,
-		       e->hits, e->naddrs);
-		json_addrs(e->addrs, e->n_addrs);
-		putchar('}');
-	}
-	fputs("]}", stdout);
-}
-
-static void print_json(const struct utcp_status *st)
-{
-	char buf[INET_ADDRSTRLEN], mac[18];
-	size_t i;
-
-	fputs("{\"name\": ", stdout);
-	json_string(st->name);
-	printf(", \"uptime_ms\": %" PRIu64 ", \"ready\": %s, "
-	       "\"ready_at_ms\": %" PRIu64 ", \"interfaces\": [",
-	       st->uptime_ms, st->ready ? "true" : "false", st->ready_at_ms);
-	for (i = 0; i < st->n_interfaces; i++) {
-		const struct utcp_interface *f = &st->interfaces[i];
-
-		mac_str(f->mac, mac);
-		printf("%s{\"name\": ", i ? ", " : "");
-		json_string(f->name);
-		printf(", \"index\": %d, \"mac\": \"%s\", \"mtu\": %u, "
-		       "\"address\": ",
-		       f->index, mac, f->mtu);
-		if (f->has_address)
-			printf("\"%s/%u\"", addr_str(f->address, buf),
-			       f->prefix_len);
-		else
-			fputs("null", stdout);
-		fputs(", \"gateway\": ", stdout);
-		json_addr(f->has_gateway, f->gateway);
-		json_dhcp(st, f->index);
-		json_settings(st, f->index);
-		putchar('}');
-	}
-	fputs("], \"routes\": [", stdout);
-	for (i = 0; i < st->n_routes; i++) {
-		const struct utcp_route *r = &st->routes[i];
-
-		printf("%s{\"destination\": \"%s/%u\", \"gateway\": ",
-		       i ? ", " : "", addr_str(r->destination, buf),
-		       r->prefix_len);
-		json_addr(r->has_gateway, r->gateway);
-		fputs(", \"interface\": ", stdout);
-		json_string(r->interface);
-		printf(", \"kind\": \"%s\", \"metric\": %" PRIu32 "}",
-		       utcp_route_kind_name(r->kind),
-		       st->route_metrics ? st->route_metrics[i] : 0);
-	}
-	fputs("], \"arp\": [", stdout);
-	for (i = 0; i < st->n_arp; i++) {
-		const struct utcp_arp_entry *a = &st->arp[i];
-
-		mac_str(a->mac, mac);
-		printf("%s{\"address\": \"%s\", \"mac\": \"%s\", "
-		       "\"interface\": ",
-		       i ? ", " : "", addr_str(a->address, buf), mac);
-		json_string(a->interface);
-		printf(", \"state\": \"%s\", \"expires_ms\": %" PRIu64
-		       ", \"queued\": %u}",
-		       utcp_arp_state_name(a->state), a->expires_ms, a->queued);
-	}
-	fputs("], \"sockets\": [", stdout);
-	for (i = 0; i < st->n_sockets; i++) {
-		const struct utcp_socket *s = &st->sockets[i];
-
-		printf("%s{\"id\": %d, \"protocol\": \"%s\", \"local\": ",
-		       i ? ", " : "", s->id, proto_name(s->protocol));
-		json_endpoint(s->local_addr, s->local_port);
-		fputs(", \"remote\": ", stdout);
-		if (s->connected)
-			json_endpoint(s->remote_addr, s->remote_port);
-		else
-			fputs("null", stdout);
-		printf(", \"recv_queue\": %u, \"recv_bytes\": %u, "
-		       "\"rx\": %" PRIu64 ", \"tx\": %" PRIu64
-		       ", \"drops\": %" PRIu64 "}",
-		       s->recv_queue, s->recv_bytes, s->rx, s->tx, s->drops);
-	}
-	for (i = 0; i < st->n_tcp; i++) {
-		const struct utcp_tcp_socket *t = &st->tcp[i];
-
-		printf("%s{\"id\": %d, \"protocol\": \"tcp\", "
-		       "\"listener\": %s, \"state\": \"%s\", \"orphan\": %s, "
-		       "\"local\": ",
-		       i || st->n_sockets ? ", " : "", t->id,
-		       t->listener ? "true" : "false",
-		       utcp_tcp_state_name(t->state),
-		       t->orphan ? "true" : "false");
-		json_endpoint(t->local_addr, t->local_port);
-		fputs(", \"remote\": ", stdout);
-		if (t->listener)
-			fputs("null", stdout);
-		else
-			json_endpoint(t->remote_addr, t->remote_port);
-		printf(", \"send_queue\": %u, \"recv_queue\": %u, "
-		       "\"snd_wnd\": %u, \"rcv_wnd\": %u, \"cwnd\": %u, "
-		       "\"ssthresh\": %u, \"mss\": %u, \"srtt_us\": %" PRIu64
-		       ", \"rttvar_us\": %" PRIu64 ", \"rto_ms\": %" PRIu64
-		       ", \"retransmits\": %" PRIu64
-		       ", \"bytes_sent\": %" PRIu64
-		       ", \"bytes_received\": %" PRIu64 ", \"backlog\": %u}",
-		       t->send_queue, t->recv_queue, t->snd_wnd, t->rcv_wnd,
-		       t->cwnd, t->ssthresh, t->mss, t->srtt_us, t->rttvar_us,
-		       t->rto_ms, t->retransmits, t->bytes_sent,
-		       t->bytes_received, t->backlog);
-	}
-	printf("], \"pool\": {\"small_in_use\": %u, \"small_allocated\": %u, "
-	       "\"small_max\": %u, \"large_in_use\": %u, "
-	       "\"large_allocated\": %u, \"large_max\": %u}, \"counters\": {",
-	       st->pool.small_in_use, st->pool.small_allocated,
-	       st->pool.small_max, st->pool.large_in_use,
-	       st->pool.large_allocated, st->pool.large_max);
-	for (i = 0; i < st->n_counters; i++) {
-		fputs(i ? ", " : "", stdout);
-		json_string(st->counters[i].name);
-		printf(": %" PRIu64, st->counters[i].value);
-	}
-	putchar('}');
-	json_dns(st);
-	fputs(", \"owners\": [", stdout);
-	for (i = 0; i < st->n_owners; i++) {
-		const struct utcp_owner *o = &st->owners[i];
-
-		printf("%s{\"uid\": %u, \"clients\": %u, \"udp\": %u, "
-		       "\"listeners\": %u, \"connections\": %u}",
-		       i ? ", " : "", o->uid, o->clients, o->udp, o->listeners,
-		       o->connections);
-	}
-	fputs("], \"links\": [", stdout);
-	for (i = 0; i < st->n_links; i++) {
-		const struct utcp_link *l = &st->links[i];
-
-		printf("%s{\"interface\": ", i ? ", " : "");
-		json_string(l->interface);
-		printf(", \"syn_shed\": %s, \"syn_shed_times\": %" PRIu64
-		       ", \"syn_drops\": %" PRIu64
-		       ", \"kernel_drops\": %" PRIu64 "}",
-		       l->syn_shed ? "true" : "false", l->syn_shed_times,
-		       l->syn_drops, l->kernel_drops);
-	}
-	fputs("]}\n", stdout);
-}
-
-/* "in N s", or "never". */
-static void text_in(const char *what, uint64_t ms)
-{
-	if (ms == UTCP_DHCP_NEVER)
-		printf("  %s never", what);
-	else
-		printf("  %s in %" PRIu64 " s", what, ms / 1000);
-}
-
-/* The interface's DHCP line, and its counters when any moved. */
-static void text_dhcp(const struct utcp_status *st,
-		      const struct utcp_interface *f)
-{
-	const struct utcp_dhcp *d = dhcp_of(st, f->index);
-	const struct utcp_dhcp_counters *c;
-	char buf[INET_ADDRSTRLEN];
-
-	if (!d)
-		return;
-	c = &d->counters;
-	printf("  %-10s dhcp %s", f->name, utcp_dhcp_state_name(d->state));
-	if (d->bound) {
-		printf("  server %s", addr_str(d->server, buf));
-		if (d->lease_s == UTCP_DHCP_INFINITE)
-			printf("  lease infinite");
-		else
-			printf("  lease %" PRIu32 " s", d->lease_s);
-		text_in("t1", d->t1_in_ms);
-		text_in("t2", d->t2_in_ms);
-		text_in("expires", d->expires_in_ms);
-	}
-	putchar('\n');
-	if (c->tx_discover + c->tx_request + c->tx_decline + c->tx_release +
-		c->rx_offer + c->rx_ack + c->rx_nak + c->rx_ignored ==
-	    0)
-		return;
-	printf(
-	    "  %-10s dhcp sent discover %" PRIu64 " request %" PRIu64
-	    " decline %" PRIu64 " release %" PRIu64 "  received offer %" PRIu64
-	    " ack %" PRIu64 " nak %" PRIu64 "  ignored %" PRIu64
-	    "  retransmits %" PRIu64 "  declines %" PRIu64 "  naks %" PRIu64
-	    "  expiries %" PRIu64 "  corrections %" PRIu64 "%s\n",
-	    f->name, c->tx_discover, c->tx_request, c->tx_decline,
-	    c->tx_release, c->rx_offer, c->rx_ack, c->rx_nak, c->rx_ignored,
-	    c->retransmits, c->declines, c->naks, c->expiries, c->corrections,
-	    d->options_truncated ? "  (options truncated)" : "");
-}
-
-static void text_addrs(const struct in_addr *a, size_t n)
-{
-	char buf[INET_ADDRSTRLEN];
-
-	for (size_t i = 0; i < n; i++)
-		printf(" %s", addr_str(a[i], buf));
-}
-
-/* The interface's settings line: each with its source. */
-static void text_settings(const struct utcp_interface *f,
-			  const struct utcp_settings *s)
-{
-	char buf[INET_ADDRSTRLEN];
-
-	printf("  %-10s dns", f->name);
-	if (s->n_dns) {
-		text_addrs(s->dns, s->n_dns);
-		printf(" (%s)", utcp_source_name(s->dns_source));
-	} else {
-		printf(" none");
-	}
-	if (s->domain[0])
-		printf("  domain %s (%s)", s->domain,
-		       utcp_source_name(s->domain_source));
-	else
-		printf("  domain none");
-	printf("  search");
-	for (size_t i = 0; i < s->n_search; i++)
-		printf(" %s", s->search[i]);
-	if (s->n_search)
-		printf(" (%s)", utcp_source_name(s->search_source));
-	else
-		printf(" none");
-	printf("  mtu %u (%s)", f->mtu, utcp_source_name(s->mtu_source));
-	if (s->has_log_server)
-		printf("  log server %s:%u (%s)", addr_str(s->log_server, buf),
-		       s->log_port, utcp_source_name(s->log_server_source));
-	else
-		printf("  log server none");
-	printf("  ntp");
-	if (s->n_ntp) {
-		text_addrs(s->ntp, s->n_ntp);
-		printf(" (%s)", utcp_source_name(s->ntp_source));
-	} else {
-		printf(" none");
-	}
-	putchar('\n');
-}
-
-/* The stub resolver: its servers, search list, limits and cache. */
-static void text_dns(const struct utcp_status *st)
-{
-	const struct utcp_dns_info *d = &st->dns;
-	char buf[INET_ADDRSTRLEN], where[32], type[8];
-	size_t i;
-
-	if (!st->has_dns)
-		return;
-	printf("\ndns\n");
-	printf("  lookups %" PRIu32 "/%" PRIu32 "  queries %" PRIu32 "/%" PRIu32
-	       "  cache %" PRIu32 "/%" PRIu32 "  ndots %u\n",
-	       d->lookups_pending, d->lookups_max, d->queries_active,
-	       d->queries_max, d->cache_entries, d->cache_max, d->ndots);
-	printf("  search");
-	for (i = 0; i < st->n_dns_search; i++)
-		printf(" %s", st->dns_search[i]);
-	printf("%s\n", st->n_dns_search ? "" : " none");
-	if (st->n_dns_servers == 0)
-		printf("  server none\n");
-	for (i = 0; i < st->n_dns_servers; i++) {
-		const struct utcp_dns_server *v = &st->dns_servers[i];
-
-		snprintf(where, sizeof(where), "%s:%u",
-			 addr_str(v->address, buf), v->port);
-		printf("  server %-21s dev %-10s %-6s queries %" PRIu64
-		       "  answers %" PRIu64 "  timeouts %" PRIu64
-		       "  failures %" PRIu64 "%s\n",
-		       where, v->interface, utcp_source_name(v->source),
-		       v->queries, v->answers, v->timeouts, v->failures,
-		       v->unresponsive ? "  (unresponsive)" : "");
-	}
-	printf("\ndns cache (%zu)\n", st->n_dns_cache);
-	for (i = 0; i < st->n_dns_cache; i++) {
-		const struct utcp_dns_cache_entry *e = &st->dns_cache[i];
-
-		printf("  %-30s %-4s %-8s ttl %" PRIu32 " s  hits %" PRIu64,
-		       e->name, qtype_name(e->qtype, type),
-		       utcp_dns_cache_kind_name(e->kind), e->ttl_left_s,
-		       e->hits);
-		if (e->kind == UTCP_DNS_CACHE_POSITIVE) {
-			printf("  addresses %u", e->naddrs);
-			if (e->n_addrs)
-				putchar(':');
-			text_addrs(e->addrs, e->n_addrs);
-			if (e->naddrs > e->n_addrs && e->n_addrs)
-				printf(" ...");
-		}
-		putchar('\n');
-	}
-}
-
-static void print_text(const struct utcp_status *st)
-{
-	char buf[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], mac[18], where[32];
-	size_t i;
-	bool any;
-
-	printf("daemon %s, up %" PRIu64 ".%03" PRIu64 " s\n", st->name,
-	       st->uptime_ms / 1000, st->uptime_ms % 1000);
-	printf("ready %s\n", st->ready ? "yes" : "no");
-
-	printf("\ninterfaces\n");
-	for (i = 0; i < st->n_interfaces; i++) {
-		const struct utcp_interface *f = &st->interfaces[i];
-		const struct utcp_settings *set = settings_of(st, f->index);
-
-		mac_str(f->mac, mac);
-		printf("  %-10s index %d  mac %s  mtu %u\n", f->name, f->index,
-		       mac, f->mtu);
-		if (f->has_address)
-			printf("  %-10s address %s/%u", "",
-			       addr_str(f->address, buf), f->prefix_len);
-		else
-			printf("  %-10s address none", "");
-		if (set && f->has_address)
-			printf(" (%s)", utcp_source_name(set->address_source));
-		if (f->has_gateway)
-			printf("  gateway %s", addr_str(f->gateway, buf));
-		if (set && f->has_gateway)
-			printf(" (%s)", utcp_source_name(set->routes_source));
-		putchar('\n');
-		text_dhcp(st, f);
-		if (set)
-			text_settings(f, set);
-		for (size_t k = 0; k < st->n_dhcp_options; k++) {
-			const struct utcp_dhcp_option *o = &st->dhcp_options[k];
-			const char *name = utcp_dhcp_option_name(o->code);
-			char value[1024];
-
-			if (o->ifindex != f->index)
-				continue;
-			option_text(o, value, sizeof(value));
-			printf("  %-10s option %u%s%s %s\n", f->name, o->code,
-			       name ? " " : "", name ? name : "",
-			       o->length ? value : "(empty)");
-		}
-	}
-
-	printf("\nroutes\n");
-	for (i = 0; i < st->n_routes; i++) {
-		const struct utcp_route *r = &st->routes[i];
-
-		snprintf(where, sizeof(where), "%s/%u",
-			 addr_str(r->destination, buf), r->prefix_len);
-		if (r->has_gateway)
-			printf("  %-18s via %-15s dev %-10s %s", where,
-			       addr_str(r->gateway, gw), r->interface,
-			       utcp_route_kind_name(r->kind));
-		else
-			printf("  %-18s %-19s dev %-10s %s", where, "on-link",
-			       r->interface, utcp_route_kind_name(r->kind));
-		/* as ip-route(8): a metric only when there is one */
-		if (st->route_metrics && st->route_metrics[i])
-			printf(" metric %" PRIu32, st->route_metrics[i]);
-		putchar('\n');
-	}
-
-	printf("\narp cache (%zu)\n", st->n_arp);
-	for (i = 0; i < st->n_arp; i++) {
-		const struct utcp_arp_entry *a = &st->arp[i];
-
-		mac_str(a->mac, mac);
-		printf("  %-15s %s  dev %-10s %-10s expires %" PRIu64
-		       " ms  queued %u\n",
-		       addr_str(a->address, buf), mac, a->interface,
-		       utcp_arp_state_name(a->state), a->expires_ms, a->queued);
-	}
-
-	printf("\nsockets (%zu)\n", st->n_sockets);
-	for (i = 0; i < st->n_sockets; i++) {
-		const struct utcp_socket *s = &st->sockets[i];
-
-		snprintf(where, sizeof(where), "%s:%u",
-			 addr_str(s->local_addr, buf), s->local_port);
-		printf("  %-5d %s  %-21s ", s->id, proto_name(s->protocol),
-		       where);
-		if (s->connected)
-			snprintf(where, sizeof(where), "%s:%u",
-				 addr_str(s->remote_addr, buf), s->remote_port);
-		else
-			snprintf(where, sizeof(where), "*:*");
-		printf("%-21s recvq %u (%u B)  rx %" PRIu64 "  tx %" PRIu64
-		       "  drops %" PRIu64 "\n",
-		       where, s->recv_queue, s->recv_bytes, s->rx, s->tx,
-		       s->drops);
-	}
-
-	printf("\ntcp (%zu)\n", st->n_tcp);
-	for (i = 0; i < st->n_tcp; i++) {
-		const struct utcp_tcp_socket *t = &st->tcp[i];
-		char remote[32];
-
-		snprintf(where, sizeof(where), "%s:%u",
-			 addr_str(t->local_addr, buf), t->local_port);
-		if (t->listener)
-			snprintf(remote, sizeof(remote), "*:*");
-		else
-			snprintf(remote, sizeof(remote), "%s:%u",
-				 addr_str(t->remote_addr, gw), t->remote_port);
-		printf("  %-5d %-12s %-21s %-21s%s\n", t->id,
-		       utcp_tcp_state_name(t->state), where, remote,
-		       t->orphan ? "  (closed)" : "");
-		if (t->listener) {
-			printf("        backlog %u\n", t->backlog);
-			continue;
-		}
-		printf("        sendq %u  recvq %u  snd_wnd %u  rcv_wnd %u  "
-		       "mss %u\n"
-		       "        cwnd %u  ssthresh %u  srtt %" PRIu64
-		       " us  rttvar %" PRIu64 " us  rto %" PRIu64
-		       " ms  retransmits %" PRIu64 "\n"
-		       "        sent %" PRIu64 " B  received %" PRIu64 " B\n",
-		       t->send_queue, t->recv_queue, t->snd_wnd, t->rcv_wnd,
-		       t->mss, t->cwnd, t->ssthresh, t->srtt_us, t->rttvar_us,
-		       t->rto_ms, t->retransmits, t->bytes_sent,
-		       t->bytes_received);
-	}
-
-	printf("\ncontrol socket, per uid (%zu)\n", st->n_owners);
-	for (i = 0; i < st->n_owners; i++) {
-		const struct utcp_owner *o = &st->owners[i];
-
-		printf("  uid %-8u clients %u  udp %u  listeners %u  "
-		       "tcp %u\n",
-		       o->uid, o->clients, o->udp, o->listeners,
-		       o->connections);
-	}
-
-	printf("\nlinks\n");
-	for (i = 0; i < st->n_links; i++) {
-		const struct utcp_link *l = &st->links[i];
-
-		printf("  %-10s syn filter %s (on %" PRIu64
-		       " times)  syn drops %" PRIu64 "  kernel drops %" PRIu64
-		       "\n",
-		       l->interface, l->syn_shed ? "on" : "off",
-		       l->syn_shed_times, l->syn_drops, l->kernel_drops);
-	}
-
-	text_dns(st);
-
-	printf("\npacket pool\n"
-	       "  small  %u in use, %u allocated, max %u\n"
-	       "  large  %u in use, %u allocated, max %u\n",
-	       st->pool.small_in_use, st->pool.small_allocated,
-	       st->pool.small_max, st->pool.large_in_use,
-	       st->pool.large_allocated, st->pool.large_max);
-
-	printf("\ncounters (non-zero)\n");
-	any = false;
-	for (i = 0; i < st->n_counters; i++) {
-		if (st->counters[i].value == 0)
-			continue;
-		printf("  %-28s %" PRIu64 "\n", st->counters[i].name,
-		       st->counters[i].value);
-		any = true;
-	}
-	if (!any)
-		printf("  (all zero)\n");
-}
-
-/* The control connection, or NULL after saying why on stderr. */
-static struct utcp *open_daemon(const char *path)
+/* The socket path utcp_open() uses for `path`. */
+static const char *socket_path(const char *path)
 {
 	const char *env = getenv(UTCP_SOCKET_ENV);
+
+	if (path)
+		return path;
+	return env && *env ? env : UTCP_DEFAULT_SOCKET;
+}
+
+/* The control connection, or NULL after saying on stderr, in one line,
+ * why and what to do. */
+static struct utcp *open_daemon(const char *path)
+{
+	const char *p = socket_path(path);
 	struct utcp *u;
+	struct stat sb;
 	int err;
 
 	u = utcp_open(path, &err);
-	if (!u)
-		fprintf(stderr, "utcpctl: cannot reach utcpd at %s: %s\n",
-			path ? path : (env && *env ? env : UTCP_DEFAULT_SOCKET),
+	if (u)
+		return u;
+	switch (-err) {
+	case ENOENT:
+	case ECONNREFUSED:
+		if (stat(p, &sb) == 0 && !S_ISSOCK(sb.st_mode))
+			fprintf(stderr,
+				"utcpctl: %s is not a socket (wrong path? "
+				"see -S)\n",
+				p);
+		else
+			fprintf(stderr,
+				"utcpctl: no daemon at %s (is utcpd running? "
+				"see -S)\n",
+				p);
+		break;
+	case EACCES:
+	case EPERM:
+		fprintf(stderr,
+			"utcpctl: permission denied on %s (run as root, or as "
+			"a user the socket's owner, group and mode let in)\n",
+			p);
+		break;
+	case ENOTDIR:
+	case ENAMETOOLONG:
+		fprintf(stderr, "utcpctl: bad socket path %s: %s (see -S)\n", p,
 			utcp_strerror(err));
-	return u;
+		break;
+	case EPROTONOSUPPORT:
+		fprintf(stderr,
+			"utcpctl: utcpd at %s speaks no protocol version of "
+			"this utcpctl (install matching versions)\n",
+			p);
+		break;
+	case EPROTOTYPE:
+	case EPROTO:
+	case EBADMSG:
+	case ETIMEDOUT:
+	case ECONNRESET:
+	case EPIPE:
+		fprintf(stderr,
+			"utcpctl: %s does not answer as utcpd does: %s (wrong "
+			"socket? see -S)\n",
+			p, utcp_strerror(err));
+		break;
+	case EUSERS:
+		fprintf(stderr,
+			"utcpctl: utcpd at %s refused the connection: too many "
+			"clients (close some, or raise [control] clients_max "
+			"or clients_per_uid)\n",
+			p);
+		break;
+	default:
+		fprintf(stderr, "utcpctl: cannot reach utcpd at %s: %s\n", p,
+			utcp_strerror(err));
+		break;
+	}
+	return NULL;
 }
 
-static int cmd_status(const char *path, bool json, int argc, char **argv)
+/* Writes what is buffered; 1 after saying why when stdout failed. */
+static int flush_stdout(int status)
 {
-	struct utcp_status *st;
-	struct utcp *u;
-	int i, err;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("utcpctl: stdout");
+		return 1;
+	}
+	return status;
+}
 
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = true;
+/* A port number 0..65535, or -1. */
+static int parse_port(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 65535)
+		return -1;
+	return (int)v;
+}
+
+/* The views' commands. */
+enum view_cmd {
+	VIEW_STATUS,
+	VIEW_IFACES,
+	VIEW_CONNS,
+	VIEW_ARP,
+	VIEW_ROUTES,
+	VIEW_LEASE,
+	VIEW_DNS,
+	VIEW_COUNTERS,
+};
+
+static const struct {
+	const char *name;
+	int (*view)(const struct utcp_status *, const struct view_opts *);
+} views[] = {
+    [VIEW_STATUS] = {"status", view_status},
+    [VIEW_IFACES] = {"ifaces", view_ifaces},
+    [VIEW_CONNS] = {"conns", view_conns},
+    [VIEW_ARP] = {"arp", view_arp},
+    [VIEW_ROUTES] = {"routes", view_routes},
+    [VIEW_LEASE] = {"lease", view_lease},
+    [VIEW_DNS] = {"dns", view_dns},
+    [VIEW_COUNTERS] = {"counters", view_counters},
+};
+
+/* conns' filters: "state STATE" or "-s STATE", "port N", "sport N",
+ * "dport N" (the word and its value as two arguments), -t, -u, -l.
+ * Returns how many arguments it took (0: not a filter), or -2 after a
+ * usage error (its exit status, negated). */
+static int conns_filter(struct view_opts *o, int argc, char **argv)
+{
+	const char *word = argv[0];
+	int *port = NULL;
+
+	if (strcmp(word, "-t") == 0 || strcmp(word, "--tcp") == 0) {
+		o->tcp = true;
+		return 1;
+	}
+	if (strcmp(word, "-u") == 0 || strcmp(word, "--udp") == 0) {
+		o->udp = true;
+		return 1;
+	}
+	if (strcmp(word, "-l") == 0 || strcmp(word, "--listening") == 0) {
+		o->listening = true;
+		return 1;
+	}
+	if (strcmp(word, "state") == 0 || strcmp(word, "-s") == 0) {
+		if (argc < 2)
+			return -usage_error("conns: %s needs a state", word);
+		o->state = view_state_by_name(argv[1]);
+		if (o->state < 0)
+			return -usage_error("conns: unknown state '%s'",
+					    argv[1]);
+		return 2;
+	}
+	if (strcmp(word, "port") == 0)
+		port = &o->port;
+	else if (strcmp(word, "sport") == 0)
+		port = &o->sport;
+	else if (strcmp(word, "dport") == 0)
+		port = &o->dport;
+	if (!port)
+		return 0;
+	if (argc < 2)
+		return -usage_error("conns: %s needs a port number", word);
+	*port = parse_port(argv[1]);
+	if (*port < 0)
+		return -usage_error("conns: bad port '%s'", argv[1]);
+	return 2;
+}
+
+/* A view: its arguments, one STATUS, the view printed. */
+static int cmd_view(enum view_cmd cmd, const char *path, bool json, int argc,
+		    char **argv)
+{
+	struct view_opts o = {
+	    .json = json, .state = -1, .port = -1, .sport = -1, .dport = -1};
+	const char *name = views[cmd].name;
+	struct utcp_status *st;
+	bool all = false;
+	struct utcp *u;
+	int i, n, err, ret;
+
+	for (i = 0; i < argc; i += n) {
+		const char *a = argv[i];
+
+		n = 1;
+		if (strcmp(a, "--json") == 0 || strcmp(a, "-j") == 0) {
+			o.json = true;
+		} else if (cmd == VIEW_STATUS &&
+			   (strcmp(a, "-a") == 0 || strcmp(a, "--all") == 0)) {
+			all = true;
+		} else if (cmd == VIEW_COUNTERS &&
+			   (strcmp(a, "-z") == 0 ||
+			    strcmp(a, "--zeros") == 0)) {
+			o.zeros = true;
+		} else if ((cmd == VIEW_IFACES || cmd == VIEW_LEASE) &&
+			   a[0] != '-' && !o.iface) {
+			o.iface = a;
+		} else if (cmd == VIEW_CONNS &&
+			   (n = conns_filter(&o, argc - i, argv + i)) != 0) {
+			if (n < 0)
+				return 2;
 		} else {
-			fprintf(stderr,
-				"utcpctl: status: unknown argument %s\n",
-				argv[i]);
-			usage(stderr);
-			return 2;
+			return usage_error("%s: unexpected argument '%s'", name,
+					   a);
 		}
 	}
 	u = open_daemon(path);
@@ -824,19 +313,20 @@ static int cmd_status(const char *path, bool json, int argc, char **argv)
 	err = utcp_status(u, &st);
 	utcp_close(u);
 	if (err) {
-		fprintf(stderr, "utcpctl: status: %s\n", utcp_strerror(err));
+		fprintf(stderr, "utcpctl: %s: %s\n", name, utcp_strerror(err));
 		return 1;
 	}
-	if (json)
-		print_json(st);
-	else
-		print_text(st);
+	if (all) {
+		if (o.json)
+			dump_json(st);
+		else
+			dump_text(st);
+		ret = 0;
+	} else {
+		ret = views[cmd].view(st, &o);
+	}
 	utcp_status_free(st);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		perror("utcpctl: stdout");
-		return 1;
-	}
-	return 0;
+	return flush_stdout(ret);
 }
 
 /* A failed lookup's word in JSON. */
@@ -913,6 +403,8 @@ static int cmd_resolve(const char *path, bool json, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
+		} else if (strcmp(argv[i], "-j") == 0) {
+			json = true;
 		} else if (strcmp(argv[i], "-4") == 0 && family != AF_INET6) {
 			family = AF_INET;
 		} else if (strcmp(argv[i], "-6") == 0 && family != AF_INET) {
@@ -920,17 +412,12 @@ static int cmd_resolve(const char *path, bool json, int argc, char **argv)
 		} else if (argv[i][0] != '-' && !name) {
 			name = argv[i];
 		} else {
-			fprintf(stderr,
-				"utcpctl: resolve: unexpected argument %s\n",
-				argv[i]);
-			usage(stderr);
-			return 2;
+			return usage_error("resolve: unexpected argument '%s'",
+					   argv[i]);
 		}
 	}
 	if (!name) {
-		fprintf(stderr, "utcpctl: resolve: a name is needed\n");
-		usage(stderr);
-		return 2;
+		return usage_error("resolve: a name is needed");
 	}
 	u = open_daemon(path);
 	if (!u)
@@ -973,18 +460,12 @@ static int cmd_barrier(const char *path, int argc, char **argv)
 	struct utcp *u;
 	int err;
 
-	if (argc > 0) {
-		fprintf(stderr, "utcpctl: barrier: unknown argument %s\n",
-			argv[0]);
-		usage(stderr);
-		return 2;
-	}
-	u = utcp_open(path, &err);
-	if (!u) {
-		fprintf(stderr, "utcpctl: cannot reach utcpd: %s\n",
-			utcp_strerror(err));
+	if (argc > 0)
+		return usage_error("barrier: unexpected argument '%s'",
+				   argv[0]);
+	u = open_daemon(path);
+	if (!u)
 		return 1;
-	}
 	err = utcp_barrier(u);
 	utcp_close(u);
 	if (err) {
@@ -999,13 +480,16 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *path = NULL;
+	const char *path = NULL, *cmd;
 	bool json = false;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+S:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+S:jhV", longopts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'S':
 			path = optarg;
@@ -1015,25 +499,33 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return flush_stdout(0);
+		case 'V':
+			printf("utcpctl %s\n", UTCP_VERSION);
+			return flush_stdout(0);
 		default:
-			usage(stderr);
-			return 2;
+			if (optopt == 'S')
+				return usage_error("-S needs a path");
+			return usage_error("unknown option '%s'",
+					   argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return 2;
+	if (optind >= argc)
+		return usage_error("a command is needed");
+	cmd = argv[optind];
+	argc -= optind + 1;
+	argv += optind + 1;
+	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
+		if (strcmp(cmd, views[i].name) == 0)
+			return cmd_view((enum view_cmd)i, path, json, argc,
+					argv);
+	if (strcmp(cmd, "resolve") == 0)
+		return cmd_resolve(path, json, argc, argv);
+	if (strcmp(cmd, "barrier") == 0)
+		return cmd_barrier(path, argc, argv);
+	if (strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return flush_stdout(0);
 	}
-	if (strcmp(argv[optind], "status") == 0)
-		return cmd_status(path, json, argc - optind - 1,
-				  argv + optind + 1);
-	if (strcmp(argv[optind], "resolve") == 0)
-		return cmd_resolve(path, json, argc - optind - 1,
-				   argv + optind + 1);
-	if (strcmp(argv[optind], "barrier") == 0)
-		return cmd_barrier(path, argc - optind - 1, argv + optind + 1);
-	fprintf(stderr, "utcpctl: unknown command %s\n", argv[optind]);
-	usage(stderr);
-	return 2;
+	return usage_error("unknown command '%s'", cmd);
 }

@@ -114,6 +114,8 @@ static int handle_hello(struct control_client *c, const struct ipc_msg *m)
 		control_client_queue(c, buf, len, -1);
 	if (r.status == 0)
 		c->version = (uint8_t)hi;
+	/* Once, here: STATUS shows it as the owner's command. */
+	control_account_read_comm(c->owner.client);
 	ev_timer_stop(c->ctl->d->loop, &c->hello_timer);
 	return 0;
 }
@@ -270,6 +272,17 @@ static const struct {
     {IPC_T_RESOLVE, control_dns_resolve, NULL},
     {IPC_T_TCP_INFO, handle_tcp_info, NULL},
 };
+
+/* Who made each socket (ctl->sock_owners): UDP sockets, listeners,
+ * connections. */
+static size_t sock_owners(const struct control *ctl,
+			  struct ipc_rec_sock_owner *out, size_t max)
+{
+	size_t n = control_udp_sock_owners(ctl, out, max);
+
+	return n + control_tcp_sock_owners(ctl, n < max ? out + n : NULL,
+					   n < max ? max - n : 0);
+}
 
 /* Tears the client down (ctl->client_destroy): its UDP sockets (after
  * what their applications had written), a blocking connect it waits
@@ -669,6 +682,7 @@ int control_start(struct daemon *d, const char *path, mode_t mode)
 	}
 	ctl->d = d;
 	ctl->client_destroy = client_destroy;
+	ctl->sock_owners = sock_owners;
 	ctl->limits = d->cfg->control;
 	ctl->listen_fd = -1;
 	memcpy(ctl->path, addr.sun_path, sizeof(ctl->path));

@@ -246,6 +246,8 @@ control_client_new(struct control *ctl, int fd, const struct ucred *cred,
 	c->uid = cred->uid;
 	c->privileged = privileged;
 	c->owner = *owner;
+	c->owner.client->pid = cred->pid;
+	c->owner.client->gid = cred->gid;
 	ev_io_init(&c->read_watcher, read_cb, fd, EV_READ);
 	ev_io_init(&c->write_watcher, client_write_cb, fd, EV_WRITE);
 	ev_init(&c->send_timer, client_timeout_cb);

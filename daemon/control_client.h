@@ -63,6 +63,12 @@ struct control_account {
 	bool gone; /* a client's account whose client went: limits nothing */
 	uid_t uid;
 	unsigned held[CONTROL_KINDS];
+	/* A client's account: who the client is (SO_PEERCRED at connect
+	 * time; comm from /proc/PID/comm at HELLO, "" until then), shown
+	 * as the owner of what is charged to it (SOCK_OWNER records). */
+	pid_t pid;
+	gid_t gid;
+	char comm[16];
 };
 
 /* Who a socket is charged to: its client's account and its uid's. */
@@ -155,6 +161,11 @@ struct control {
 	unsigned next_serial;
 	/* Tears a client down with everything it owns (control.c). */
 	void (*client_destroy)(struct control_client *c);
+	/* Who made each socket of the control socket (control.c, from
+	 * control_udp.c's and control_tcp.c's): fills up to max records,
+	 * returns how many there are. */
+	size_t (*sock_owners)(const struct control *ctl,
+			      struct ipc_rec_sock_owner *out, size_t max);
 	struct config_control limits; /* [control], connections_max fitted */
 	struct control_account *uids; /* per-uid accounts in use */
 	uint64_t clients_refused;

@@ -49,6 +49,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -160,6 +163,44 @@ void control_uncharge(struct control *ctl, const struct control_owner *o,
 bool control_port_allowed(const struct control_client *c, uint16_t port)
 {
 	return port == 0 || port > CONTROL_PRIVILEGED_PORT_MAX || c->privileged;
+}
+
+void control_account_read_comm(struct control_account *a)
+{
+	char path[32];
+	ssize_t n;
+	int fd;
+
+	a->comm[0] = '\0';
+	if (a->pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)a->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	n = read(fd, a->comm, sizeof(a->comm) - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	a->comm[n] = '\0';
+	a->comm[strcspn(a->comm, "\n")] = '\0';
+}
+
+void control_sock_owner_record(const struct control_owner *o, uint8_t kind,
+			       int id, struct ipc_rec_sock_owner *r)
+{
+	const struct control_account *a = o->client;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->id = id;
+	if (!a)
+		return;
+	r->flags = a->gone ? IPC_SOCK_OWNER_F_GONE : 0;
+	r->pid = a->pid > 0 ? (uint32_t)a->pid : 0;
+	r->uid = (uint32_t)a->uid;
+	r->gid = (uint32_t)a->gid;
+	snprintf(r->comm, sizeof(r->comm), "%s", a->comm);
 }
 
 int control_peer_cred(int fd, gid_t group, struct ucred *cred, bool *in_group)

@@ -11,6 +11,16 @@
  * needs CAP_NET_BIND_SERVICE on Linux. */
 #define CONTROL_PRIVILEGED_PORT_MAX 1023
 
+/* Reads the command of process `pid` (/proc/PID/comm, at most
+ * sizeof(a->comm) - 1 bytes, the newline dropped) into the client
+ * account a; leaves it "" when it cannot be read. */
+void control_account_read_comm(struct control_account *a);
+
+/* The SOCK_OWNER record of socket `id` of `kind` (IPC_SOCK_OWNER_*)
+ * charged to owner o: its client's credentials and command. */
+void control_sock_owner_record(const struct control_owner *o, uint8_t kind,
+			       int id, struct ipc_rec_sock_owner *r);
+
 /* Makes the accounts of a new client of `uid`: a fresh client account
  * and the uid's (found or made). Returns 0 or -ENOMEM. */
 int control_owner_new(struct control *ctl, uid_t uid, struct control_owner *o);

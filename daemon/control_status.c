@@ -28,7 +28,10 @@
  * DNS, DNS_SERVER..., SEARCH... (ifindex -1), DNS_CACHE...; its counters
  * follow the stack's as COUNTER records named dns_*. Without a resolver
  * there are none of these. The loop's two busy-polling counters
- * (busy_polls, busy_poll_hits) are the last COUNTER records.
+ * (busy_polls, busy_poll_hits) are the last COUNTER records. Last, one
+ * SOCK_OWNER per socket of the control socket (control_snapshot,
+ * through ctl->sock_owners): the credentials and command of the client
+ * that made it.
  *
  * TCP_INFO (control_status_tcp_info) is one connection's TCP record,
  * made by the same tcp_record() from tcp_conn_info(), answered to any
@@ -61,6 +64,7 @@ enum status_phase {
 	STATUS_READY,
 	STATUS_NETCONF,
 	STATUS_DNS,
+	STATUS_SOCK_OWNERS,
 	STATUS_DONE,
 };
 
@@ -91,6 +95,8 @@ struct status_stream {
 	uint64_t busy_polls, busy_poll_hits;
 	struct ipc_rec_owner *owners; /* per uid (control_limits.c) */
 	size_t nowners;
+	struct ipc_rec_sock_owner *sock_owners; /* per socket: who made it */
+	size_t nsock_owners;
 	struct ipc_rec_link links[STACK_IF_MAX]; /* per TAP */
 	int nlinks;
 	uint8_t version; /* the client's: which route record */
@@ -114,6 +120,7 @@ static void status_free(struct control_stream *base)
 	free(st->udp);
 	free(st->tcp);
 	free(st->owners);
+	free(st->sock_owners);
 	free(st->netconf);
 	free(st->dns);
 	free(st);
@@ -346,6 +353,12 @@ static bool status_record(struct status_stream *st, struct ipc_record *r)
 			return false;
 		*r = st->dns[i];
 		return true;
+	case STATUS_SOCK_OWNERS:
+		if (i >= st->nsock_owners)
+			return false;
+		r->type = IPC_REC_SOCK_OWNER;
+		r->u.sock_owner = st->sock_owners[i];
+		return true;
 	case STATUS_DONE:
 		break;
 	}
@@ -448,6 +461,15 @@ static int control_snapshot(const struct control *ctl, struct status_stream *st)
 		    .listeners = a->held[CONTROL_KIND_LISTENER],
 		    .connections = a->held[CONTROL_KIND_CONN],
 		};
+	n = ctl->sock_owners ? ctl->sock_owners(ctl, NULL, 0) : 0;
+	if (n > 0) {
+		st->sock_owners = calloc(n, sizeof(*st->sock_owners));
+		if (!st->sock_owners)
+			return -ENOMEM;
+		st->nsock_owners = ctl->sock_owners(ctl, st->sock_owners, n);
+		if (st->nsock_owners > n)
+			st->nsock_owners = n;
+	}
 	for (int i = 0; i < d->ntaps && i < STACK_IF_MAX; i++) {
 		const struct tap *t = &d->taps[i];
 		struct stack_if_info info = {0};
@@ -865,6 +887,9 @@ void control_status_request(struct control_client *c, const struct ipc_msg *m)
 		free(st->udp);
 		free(st->tcp);
 		free(st->owners);
+		free(st->sock_owners);
+		st->sock_owners = NULL;
+		st->nsock_owners = 0;
 		free(st->netconf);
 		st->netconf = NULL;
 		st->nnetconf = 0;

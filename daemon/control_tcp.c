@@ -1566,6 +1566,28 @@ void control_tcp_linger(struct control_client *c, const struct ipc_msg *m,
 
 /* ---- events, start and stop ------------------------------------------ */
 
+size_t control_tcp_sock_owners(const struct control *ctl,
+			       struct ipc_rec_sock_owner *out, size_t max)
+{
+	const struct tcp_lchannel *l;
+	const struct tcp_channel *ch;
+	size_t n = 0;
+
+	if (!ctl->tcp)
+		return 0;
+	for (l = ctl->tcp->lchannels; l; l = l->next, n++)
+		if (n < max)
+			control_sock_owner_record(&l->owner,
+						  IPC_SOCK_OWNER_LISTENER,
+						  l->listener, &out[n]);
+	for (ch = ctl->tcp->channels; ch; ch = ch->next, n++)
+		if (n < max)
+			control_sock_owner_record(&ch->owner,
+						  IPC_SOCK_OWNER_CONNECTION,
+						  ch->conn, &out[n]);
+	return n;
+}
+
 void control_tcp_on_event(struct control *ctl, const struct stack_event *ev)
 {
 	struct control_tcp *t = ctl->tcp;

@@ -19,6 +19,12 @@ void control_tcp_stop(struct control *ctl);
  * descriptors. */
 void control_tcp_client_gone(struct control *ctl, struct control_client *c);
 
+/* Who made each listener and connection that has its channel: fills up
+ * to max SOCK_OWNER records into out (NULL when max is 0) and returns
+ * how many there are. */
+size_t control_tcp_sock_owners(const struct control *ctl,
+			       struct ipc_rec_sock_owner *out, size_t max);
+
 /* Handles a STACK_EV_TCP_* event. */
 void control_tcp_on_event(struct control *ctl, const struct stack_event *ev);
 

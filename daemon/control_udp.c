@@ -458,6 +458,27 @@ void control_udp_client_gone(struct control_client *c)
 	}
 }
 
+size_t control_udp_sock_owners(const struct control *ctl,
+			       struct ipc_rec_sock_owner *out, size_t max)
+{
+	const struct control_client *c;
+	const struct control_socket *cs;
+	size_t n = 0;
+
+	for (c = ctl->clients; c; c = c->next)
+		for (cs = c->sockets; cs; cs = cs->next, n++)
+			if (n < max)
+				control_sock_owner_record(&cs->charged,
+							  IPC_SOCK_OWNER_UDP,
+							  cs->sock, &out[n]);
+	for (cs = ctl->udp_orphans; cs; cs = cs->next, n++)
+		if (n < max)
+			control_sock_owner_record(&cs->charged,
+						  IPC_SOCK_OWNER_UDP, cs->sock,
+						  &out[n]);
+	return n;
+}
+
 void control_udp_stop(struct control *ctl)
 {
 	while (ctl->udp_orphans)

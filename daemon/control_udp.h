@@ -26,6 +26,12 @@ void control_udp_setopt(struct control_client *c, const struct ipc_msg *m,
  * OWN_FD live on (ctl->udp_orphans) until their descriptor closes. */
 void control_udp_client_gone(struct control_client *c);
 
+/* Who made each UDP socket (its client's, or its gone client's for an
+ * OWN_FD orphan): fills up to max SOCK_OWNER records into out (NULL
+ * when max is 0) and returns how many there are. */
+size_t control_udp_sock_owners(const struct control *ctl,
+			       struct ipc_rec_sock_owner *out, size_t max);
+
 /* Closes the orphaned OWN_FD sockets (the daemon stops). */
 void control_udp_stop(struct control *ctl);
 

@@ -501,7 +501,8 @@ static int read_configuration(int argc, char **argv, struct config *cfg,
 	char err[CONFIG_ERR_MAX];
 	int noverrides = 0, check_only = 0, opt;
 
-	while ((opt = getopt_long(argc, argv, "c:n:s:l:thV", options, NULL)) !=
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":c:n:s:l:thV", options, NULL)) !=
 	       -1) {
 		struct override o;
 
@@ -520,7 +521,17 @@ static int read_configuration(int argc, char **argv, struct config *cfg,
 			return 0;
 		}
 		if (override_option(opt, optarg, &o) < 0) {
-			fprintf(stderr, "Try 'utcpd --help'.\n");
+			/* one line: what is wrong, and where to look */
+			if (opt == ':')
+				fprintf(stderr,
+					"utcpd: option '%s' needs a value; "
+					"try 'utcpd --help'\n",
+					argv[optind - 1]);
+			else
+				fprintf(stderr,
+					"utcpd: unknown option '%s'; try "
+					"'utcpd --help'\n",
+					argv[optind - 1]);
 			return EXIT_CONFIG;
 		}
 		if (noverrides == OVERRIDES_MAX) {

@@ -943,6 +943,12 @@ NAME_TABLE(ipc_dns_cache_kind_name, IPC_DNS_CACHE_KINDS, IPC_DNS_CACHE_COUNT)
 #define rec_counter_valid no_check
 #define rec_owner_valid	  no_check
 
+static bool rec_sock_owner_valid(const struct ipc_rec_sock_owner *v)
+{
+	return v->kind < IPC_SOCK_OWNER_KIND_COUNT && v->id >= 0 &&
+	       !(v->flags & ~IPC_SOCK_OWNER_F_ALL);
+}
+
 static bool rec_link_valid(const struct ipc_rec_link *v)
 {
 	return v->ifindex >= 0 && v->syn_shed <= 1;

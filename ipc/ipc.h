@@ -775,7 +775,8 @@ int ipc_decode_tcp_info_reply(const struct ipc_msg *m,
 	X(DHCP_OPTION, 16, dhcp_option, dhcp_option)                           \
 	X(DNS, 17, dns, dns)                                                   \
 	X(DNS_SERVER, 18, dns_server, dns_server)                              \
-	X(DNS_CACHE, 19, dns_cache, dns_cache)
+	X(DNS_CACHE, 19, dns_cache, dns_cache)                                 \
+	X(SOCK_OWNER, 20, sock_owner, sock_owner)
 
 #define IPC_RECORD_TYPE_ENUM(TYPE, number, sname, member)                      \
 	IPC_REC_##TYPE = number,
@@ -1096,6 +1097,25 @@ const char *ipc_dns_cache_kind_name(unsigned kind);
 	R(u16, reserved)                                                       \
 	F(addrs, addrs)                                                        \
 	F(dname, name)
+
+/* Who made a socket of the control socket: the client's SO_PEERCRED
+ * credentials at connect time and its command (/proc/PID/comm, read at
+ * HELLO). kind says which id space id is in. */
+#define IPC_SOCK_OWNER_UDP	  0u /* a UDP socket (SOCKET's id) */
+#define IPC_SOCK_OWNER_LISTENER	  1u /* a TCP listener (TCP's id) */
+#define IPC_SOCK_OWNER_CONNECTION 2u /* a TCP connection (TCP's id) */
+#define IPC_SOCK_OWNER_KIND_COUNT 3u
+#define IPC_SOCK_OWNER_F_GONE	  0x01u /* its client has disconnected */
+#define IPC_SOCK_OWNER_F_ALL	  0x01u
+#define IPC_REC_SOCK_OWNER_LAYOUT(F, R)                                        \
+	F(u8, kind)  /* IPC_SOCK_OWNER_* */                                    \
+	F(u8, flags) /* IPC_SOCK_OWNER_F_* */                                  \
+	R(u16, reserved)                                                       \
+	F(i32, id)                                                             \
+	F(u32, pid) /* 0 = unknown */                                          \
+	F(u32, uid)                                                            \
+	F(u32, gid)                                                            \
+	F(name, comm) /* "" = unknown */
 
 /*
  * The TCP record's plain fields: numbers that mean what their name says

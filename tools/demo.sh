@@ -18,8 +18,8 @@
 # pings the daemon, sends it a UDP datagram with socat that
 # `utcp-nc -u -l` prints, `utcpctl resolve` looks echo.demo.test up
 # through the daemon's stub resolver (the server the lease named), and
-# utcp-nc talks TCP to a kernel echo server by that name; `utcpctl
-# status` shows the daemon's state with its lease and resolver.
+# utcp-nc talks TCP to a kernel echo server by that name; utcpctl's
+# status, lease, conns, dns and counters show the daemon's state.
 # Everything is removed on exit; nothing leaves the namespace, and the
 # control socket lives in a temporary directory (--socket), so /run is
 # not touched.
@@ -169,10 +169,10 @@ step "UDP: kernel socat -> utcp-nc -u -l -p $udp_port"
 "$utcp_nc" -S "$sock" -u -l -p "$udp_port" >"$tmp/received" </dev/null &
 nc_pid=$!
 for ((i = 0; i < 200; i++)); do
-	"$utcpctl" -S "$sock" status --json 2>/dev/null | /usr/bin/python3 -c '
+	"$utcpctl" -S "$sock" conns -u sport "$udp_port" --json 2>/dev/null |
+		/usr/bin/python3 -c '
 import json, sys
-sockets = json.load(sys.stdin)["sockets"]
-sys.exit(not any(s["local"].endswith(":" + sys.argv[1]) for s in sockets))' "$udp_port" && break
+sys.exit(not json.load(sys.stdin)["sockets"])' && break
 	sleep 0.05
 done
 message="hello from the kernel, $(date -u +%H:%M:%S)"
@@ -207,7 +207,10 @@ echo "echoed back: $echoed"
 [[ $echoed == "$message" ]] || die "the echo differs"
 wait "$socat_pid" 2>/dev/null || true
 
-step "utcpctl status"
-"$utcpctl" -S "$sock" status
+step "utcpctl status, lease, conns, dns, counters"
+for command in status lease conns dns counters; do
+	echo "\$ utcpctl $command"
+	"$utcpctl" -S "$sock" "$command"
+done
 
 step "demo done"

@@ -52,6 +52,29 @@ n=${BASH_REMATCH[1]}
 daemon_log_has "$TAP0: dhcp [A-Z-]+ -> BOUND" || fail "no '-> BOUND' in the log"
 nsx ping -n -c 1 -w 5 "$DAEMON_IP" >/dev/null || fail "ping $DAEMON_IP failed"
 
+say "utcpctl lease and ifaces show the lease, in text and JSON"
+"$UTCPCTL" -S "$SOCK" lease "$TAP0" | grep -Eq "^  $TAP0 +dhcp BOUND  server $NET\.1  lease 120 s " ||
+	fail "utcpctl lease: $("$UTCPCTL" -S "$SOCK" lease "$TAP0")"
+"$UTCPCTL" -S "$SOCK" lease --json | "$PYTHON" -c '
+import json, sys
+j = json.load(sys.stdin)
+tap, address, server = sys.argv[1:4]
+(l,) = j["leases"]
+d = l["dhcp"]
+got = (l["interface"], d["state"], d["bound"], d["address"], d["server"], d["lease_s"])
+want = (tap, "BOUND", True, address + "/24", server, 120)
+codes = {o["code"] for o in d["options"]}
+sys.exit(0 if got == want and {1, 3, 6, 51, 54} <= codes
+         else f"lease --json: {got} (options {sorted(codes)}), want {want}")' \
+	"$TAP0" "$DAEMON_IP" "$NET.1" || fail "utcpctl lease --json"
+"$UTCPCTL" -S "$SOCK" ifaces --json | "$PYTHON" -c '
+import json, sys
+(i,) = json.load(sys.stdin)["interfaces"]
+got = (i["name"], i["state"], i["address"], i["address_source"], i["dhcp"])
+want = (sys.argv[1], "configured", sys.argv[2] + "/24", "lease", "BOUND")
+sys.exit(0 if got == want else f"ifaces --json: {got}, want {want}")' "$TAP0" "$DAEMON_IP" ||
+	fail "utcpctl ifaces --json"
+
 say "dnsmasq's lease file has our MAC, address and hostname"
 dnsmasq_lease "$TAP0" | grep -Eq "^[0-9]+ $DAEMON_MAC $DAEMON_IP $HOSTNAME_SENT " ||
 	fail "dnsmasq's leases: $(dnsmasq_lease "$TAP0")"

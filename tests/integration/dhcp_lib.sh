@@ -246,7 +246,7 @@ start_udhcpd() {
 start_address_watch() {
 	start_bg bash -c '
 		while :; do
-			a=$("$0" -S "$1" status --json 2>/dev/null |
+			a=$("$0" -S "$1" status -a --json 2>/dev/null |
 				grep -o "\"address\": [^,]*" | head -n 1)
 			a=${a#*: }
 			[[ -n $a ]] && printf "%s\n" "${a//\"/}" >>"$2"

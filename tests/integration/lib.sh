@@ -260,9 +260,9 @@ stop_bg() {
 	wait "$pid" 2>/dev/null || true
 }
 
-# status_json: prints `utcpctl status --json`.
+# status_json: prints `utcpctl status -a --json` (everything).
 status_json() {
-	"$UTCPCTL" -S "$SOCK" status --json
+	"$UTCPCTL" -S "$SOCK" status -a --json
 }
 
 # counter NAME: prints the value of the stack counter NAME; fails the

@@ -30,7 +30,7 @@ WAIT_S = 5.0
 
 def counters():
     """The daemon's counters, as a dict."""
-    out = subprocess.run([UTCPCTL, "-S", SOCKET, "status", "--json"],
+    out = subprocess.run([UTCPCTL, "-S", SOCKET, "status", "-a", "--json"],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)["counters"]
 

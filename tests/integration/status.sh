@@ -9,7 +9,7 @@
 start_daemon status-test utstatus 10.77.3
 
 say "utcpctl status names the daemon, its address and its MAC"
-text=$("$UTCPCTL" -S "$SOCK" status) || fail "utcpctl status failed"
+text=$("$UTCPCTL" -S "$SOCK" status -a) || fail "utcpctl status failed"
 head -n 20 <<<"$text"
 grep -q 'status-test' <<<"$text" || fail "name missing"
 grep -q "$DAEMON_IP/24" <<<"$text" || fail "address $DAEMON_IP/24 missing"

@@ -44,7 +44,7 @@ grep -q "ready: every interface is configured" "$LOG" || fail "not in the local 
 grep -q "SIGHUP: reopening the log" "$LOG" || fail "not in the local log"
 
 say "utcpd's own UDP socket is the sender, connected to the server"
-"$UTCPCTL" -S "$SOCK" status | grep -Eq "udp +0\.0\.0\.0:[0-9]+ +$net\.1:$port " ||
+"$UTCPCTL" -S "$SOCK" status -a | grep -Eq "udp +0\.0\.0\.0:[0-9]+ +$net\.1:$port " ||
 	fail "no UDP socket to $net.1:$port in status"
 
 say "on SIGTERM it counts what it sent"

@@ -61,7 +61,7 @@ start_bg "$UTCP_NC" -S "$SOCK" -l -p 5002 <"$TMP/a" >"$TMP/u_got"
 nc_pid=$BG_PID
 wait_for -t 10 "$PYTHON" -c '
 import json, subprocess, sys
-st = json.loads(subprocess.run([sys.argv[1], "-S", sys.argv[2], "status", "--json"],
+st = json.loads(subprocess.run([sys.argv[1], "-S", sys.argv[2], "status", "-a", "--json"],
                 capture_output=True, check=True).stdout)
 sys.exit(0 if any(s.get("protocol") == "tcp" and s["listener"] and
                   s["local"].endswith(":5002") for s in st["sockets"]) else 1)' \
@@ -133,7 +133,7 @@ established() {
 	[[ $(tcp_count "s[\"state\"] == \"ESTABLISHED\" and s[\"remote\"] == \"$KERNEL_IP:5005\"") -eq 1 ]]
 }
 wait_for established || fail "no ESTABLISHED connection to $KERNEL_IP:5005 in status --json"
-"$UTCPCTL" -S "$SOCK" status | grep -A3 " ESTABLISHED " || true
+"$UTCPCTL" -S "$SOCK" status -a | grep -A3 " ESTABLISHED " || true
 stop_bg "$hold_pid"
 
 say "nothing leaks: no live connection, as many descriptors as before"

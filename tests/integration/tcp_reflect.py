@@ -49,7 +49,7 @@ PACE_S = 0.00002
 
 def counter(name):
     """One of utcpd's counters."""
-    out = subprocess.run([UTCPCTL, "-S", SOCKET, "status", "--json"],
+    out = subprocess.run([UTCPCTL, "-S", SOCKET, "status", "-a", "--json"],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)["counters"].get(name, 0)
 

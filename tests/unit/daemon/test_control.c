@@ -984,6 +984,70 @@ static struct utcp *client_as(uid_t uid, gid_t gid)
 	return u;
 }
 
+/* STATUS names who made each socket: the client's pid, uid and gid as
+ * SO_PEERCRED gave them when it connected, and its command read at
+ * HELLO; a UDP socket and a listener each in their own id space. */
+START_TEST(test_status_names_each_sockets_owner)
+{
+	struct utcp *u = client_as(1234, 5678);
+	const struct utcp_sock_owner *o;
+	struct utcp_status *st;
+	char comm[16] = "";
+	FILE *f = fopen("/proc/self/comm", "re");
+	int ufd, lfd;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(comm, sizeof(comm), f));
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	ufd = utcp_udp_bind(u, in4(0), 5300, 0);
+	ck_assert_int_ge(ufd, 0);
+	lfd = utcp_tcp_listen(u, in4(0), 8300, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	ck_assert_uint_eq(st->n_sockets, 1);
+	ck_assert_uint_eq(st->n_tcp, 1);
+	ck_assert_uint_eq(st->n_sock_owners, 2);
+	for (size_t i = 0; i < st->n_sock_owners; i++) {
+		o = &st->sock_owners[i];
+		if (o->kind == UTCP_SOCK_UDP)
+			ck_assert_int_eq(o->id, st->sockets[0].id);
+		else
+			ck_assert_int_eq(o->kind, UTCP_SOCK_TCP_LISTENER);
+		if (o->kind == UTCP_SOCK_TCP_LISTENER)
+			ck_assert_int_eq(o->id, st->tcp[0].id);
+		ck_assert_uint_eq(o->pid, (uint32_t)getpid());
+		ck_assert_uint_eq(o->uid, 1234);
+		ck_assert_uint_eq(o->gid, 5678);
+		ck_assert_str_eq(o->comm, comm);
+		ck_assert(!o->gone);
+	}
+	ck_assert_int_ne(st->sock_owners[0].kind, st->sock_owners[1].kind);
+	utcp_status_free(st);
+
+	/* The client goes: its UDP socket with it, its listener lives on
+	 * (it belongs to its descriptor), its owner marked gone. */
+	utcp_close(u);
+	u = client();
+	for (int tries = 0;; tries++) {
+		ck_assert_int_eq(utcp_status(u, &st), 0);
+		if (st->n_sock_owners == 1 && st->sock_owners[0].gone)
+			break;
+		ck_assert_int_lt(tries, 1000);
+		utcp_status_free(st);
+		usleep(1000);
+	}
+	o = &st->sock_owners[0];
+	ck_assert_int_eq(o->kind, UTCP_SOCK_TCP_LISTENER);
+	ck_assert_uint_eq(o->uid, 1234);
+	ck_assert_str_eq(o->comm, comm);
+	utcp_status_free(st);
+	close(ufd);
+	close(lfd);
+	utcp_close(u);
+}
+END_TEST
+
 START_TEST(test_udp_limit_per_client_and_per_uid_leaves_others_alone)
 {
 	struct config_control cc = limits_now();
@@ -3493,6 +3557,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_hello_then_status_describes_the_daemon);
+	tcase_add_test(tc, test_status_names_each_sockets_owner);
 	tcase_add_test(tc, test_status_shows_dhcp_and_settings_from_the_config);
 	tcase_add_test(tc, test_status_shows_the_netconf_settings_and_sources);
 	tcase_add_test(tc, test_status_routes_follow_the_clients_version);

@@ -742,6 +742,52 @@ START_TEST(test_status_reply_owner_and_link_records)
 	len = ipc_status_finish(&b, 0, true);
 	m = decode_ok(len);
 	ck_assert_int_eq(ipc_decode_status_reply(&m, &c), -EBADMSG);
+
+	/* SOCK_OWNER round-trips; a kind past the last, an unknown flag,
+	 * a negative id are malformed; the last kind and every flag are
+	 * not */
+	for (int k = 0; k < 6; k++) {
+		struct ipc_record o = {
+		    .type = IPC_REC_SOCK_OWNER,
+		    .u.sock_owner = {.kind = IPC_SOCK_OWNER_CONNECTION,
+				     .flags = IPC_SOCK_OWNER_F_GONE,
+				     .id = 0x01020304,
+				     .pid = 0x11121314,
+				     .uid = 0x21222324,
+				     .gid = 0x31323334,
+				     .comm = "utcp-nc"}};
+		int want = k < 3 ? 0 : -EBADMSG;
+
+		if (k == 1)
+			o.u.sock_owner.kind = IPC_SOCK_OWNER_UDP;
+		if (k == 2)
+			o.u.sock_owner.kind = IPC_SOCK_OWNER_KIND_COUNT - 1;
+		o.u.sock_owner.kind = IPC_SOCK_OWNER_KIND_COUNT - 1;
+		if (k == 3)
+			o.u.sock_owner.kind = IPC_SOCK_OWNER_KIND_COUNT;
+		if (k == 4)
+			o.u.sock_owner.flags = IPC_SOCK_OWNER_F_ALL + 1;
+		if (k == 5)
+			o.u.sock_owner.id = -1;
+		ipc_status_begin(&b, buf, IPC_MSG_MAX, 1, 7);
+		ck_assert_int_eq(ipc_status_add(&b, &o), 0);
+		len = ipc_status_finish(&b, 0, true);
+		m = decode_ok(len);
+		ck_assert_int_eq(ipc_decode_status_reply(&m, &c), want);
+		if (want)
+			continue;
+		ipc_record_iter_init(&it, &c);
+		ck_assert(ipc_record_next(&it, &got));
+		ck_assert_uint_eq(got.type, IPC_REC_SOCK_OWNER);
+		ck_assert_uint_eq(got.u.sock_owner.kind, o.u.sock_owner.kind);
+		ck_assert_uint_eq(got.u.sock_owner.flags, o.u.sock_owner.flags);
+		ck_assert_int_eq(got.u.sock_owner.id, o.u.sock_owner.id);
+		ck_assert_uint_eq(got.u.sock_owner.pid, o.u.sock_owner.pid);
+		ck_assert_uint_eq(got.u.sock_owner.uid, o.u.sock_owner.uid);
+		ck_assert_uint_eq(got.u.sock_owner.gid, o.u.sock_owner.gid);
+		ck_assert_str_eq(got.u.sock_owner.comm, o.u.sock_owner.comm);
+		ck_assert(!ipc_record_next(&it, &got));
+	}
 }
 END_TEST
 
