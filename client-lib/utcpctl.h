@@ -52,6 +52,10 @@ void json_owner(const struct utcp_sock_owner *w);
  * counters and options), or null. */
 void json_dhcp(const struct utcp_status *st, int index);
 
+/* Prints route i of the status as one object ({"destination",
+ * "gateway", "interface", "kind", "metric"}). */
+void json_route(const struct utcp_status *st, size_t i);
+
 /* Prints the stub resolver's object, or null without one. */
 void json_dns(const struct utcp_status *st);
 

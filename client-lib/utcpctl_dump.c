@@ -281,6 +281,21 @@ static const char *qtype_name(uint16_t qtype, char buf[8])
 	return buf;
 }
 
+void json_route(const struct utcp_status *st, size_t i)
+{
+	const struct utcp_route *r = &st->routes[i];
+	char buf[INET_ADDRSTRLEN];
+
+	printf("{\"destination\": \"%s/%u\", \"gateway\": ",
+	       addr_str(r->destination, buf), r->prefix_len);
+	json_addr(r->has_gateway, r->gateway);
+	fputs(", \"interface\": ", stdout);
+	json_string(r->interface);
+	printf(", \"kind\": \"%s\", \"metric\": %" PRIu32 "}",
+	       utcp_route_kind_name(r->kind),
+	       st->route_metrics ? st->route_metrics[i] : 0);
+}
+
 /* ", \"dns\": {...}": the stub resolver, null from a daemon without. */
 void json_dns(const struct utcp_status *st)
 {
@@ -368,17 +383,8 @@ void dump_json(const struct utcp_status *st)
 	}
 	fputs("], \"routes\": [", stdout);
 	for (i = 0; i < st->n_routes; i++) {
-		const struct utcp_route *r = &st->routes[i];
-
-		printf("%s{\"destination\": \"%s/%u\", \"gateway\": ",
-		       i ? ", " : "", addr_str(r->destination, buf),
-		       r->prefix_len);
-		json_addr(r->has_gateway, r->gateway);
-		fputs(", \"interface\": ", stdout);
-		json_string(r->interface);
-		printf(", \"kind\": \"%s\", \"metric\": %" PRIu32 "}",
-		       utcp_route_kind_name(r->kind),
-		       st->route_metrics ? st->route_metrics[i] : 0);
+		fputs(i ? ", " : "", stdout);
+		json_route(st, i);
 	}
 	fputs("], \"arp\": [", stdout);
 	for (i = 0; i < st->n_arp; i++) {

@@ -625,14 +625,8 @@ int view_routes(const struct utcp_status *st, const struct view_opts *o)
 		uint32_t metric = st->route_metrics ? st->route_metrics[i] : 0;
 
 		if (o->json) {
-			printf("%s{\"destination\": \"%s/%u\", \"gateway\": ",
-			       i ? ", " : "", addr_str(r->destination, buf),
-			       r->prefix_len);
-			json_addr(r->has_gateway, r->gateway);
-			fputs(", \"interface\": ", stdout);
-			json_string(r->interface);
-			printf(", \"kind\": \"%s\", \"metric\": %" PRIu32 "}",
-			       utcp_route_kind_name(r->kind), metric);
+			fputs(i ? ", " : "", stdout);
+			json_route(st, i);
 			continue;
 		}
 		/* as ip route */
