@@ -75,6 +75,24 @@ static void usage(void)
 	       "See utcp-nc(1).\n");
 }
 
+/*
+ * The option getopt_long() refused with '?', as written. A letter that
+ * is not one of our short options (`shorts`) was typed as one, and its
+ * group may go on ("-xj": optind has not moved past it), so it is named
+ * by itself; anything else came from a long option ("--bogus", or
+ * "--help=x", refused with its letter), which optind has passed.
+ */
+static const char *refused_option(const char *shorts, char **argv, char buf[3])
+{
+	if (optopt > 0 && optopt < 0x7f && !strchr(shorts, optopt)) {
+		buf[0] = '-';
+		buf[1] = (char)optopt;
+		buf[2] = '\0';
+		return buf;
+	}
+	return argv[optind - 1];
+}
+
 /* A bad command line: `what` and where to look, one line; exit 2. */
 static void usage_error(const char *what)
 {
@@ -390,10 +408,17 @@ int main(int argc, char **argv)
 			printf("utcp-nc %s\n", UTCP_VERSION);
 			return fflush(stdout) == 0 ? 0 : 1;
 		case ':':
-			usage_error("an option needs a value");
-			break;
-		default:
-			usage_error("unknown option");
+		default: {
+			char what[80], letter[3];
+
+			snprintf(what, sizeof(what),
+				 opt == ':' ? "option '%.40s' needs a value"
+					    : "unknown option '%.40s'",
+				 opt == ':'
+				     ? argv[optind - 1]
+				     : refused_option("SulpbhV", argv, letter));
+			usage_error(what);
+		}
 		}
 	}
 	argc -= optind;

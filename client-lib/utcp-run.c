@@ -64,6 +64,24 @@ static int usage_error(const char *what)
 	return 2;
 }
 
+/*
+ * The option getopt_long() refused with '?', as written. A letter that
+ * is not one of our short options (`shorts`) was typed as one, and its
+ * group may go on ("-xj": optind has not moved past it), so it is named
+ * by itself; anything else came from a long option ("--bogus", or
+ * "--help=x", refused with its letter), which optind has passed.
+ */
+static const char *refused_option(const char *shorts, char **argv, char buf[3])
+{
+	if (optopt > 0 && optopt < 0x7f && !strchr(shorts, optopt)) {
+		buf[0] = '-';
+		buf[1] = (char)optopt;
+		buf[2] = '\0';
+		return buf;
+	}
+	return argv[optind - 1];
+}
+
 /* Finds PROGRAM as execvp() would: into path (PATH_MAX). Returns true
  * when found. */
 static bool find_program(const char *prog, char *path)
@@ -207,12 +225,13 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	char prog[PATH_MAX], interp[PATH_MAX], preload[PATH_MAX];
+	char what[80], letter[3];
 	const char *old;
 	char *value;
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+S:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:S:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
 			setenv("UTCPD_SOCKET", optarg, 1);
@@ -231,9 +250,15 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("utcp-run %s\n", UTCP_VERSION);
 			return fflush(stdout) == 0 ? 0 : 1;
+		case ':':
 		default:
-			return usage_error(optopt == 'S' ? "-S needs a path"
-							 : "unknown option");
+			snprintf(what, sizeof(what),
+				 c == ':' ? "option '%.40s' needs a value"
+					  : "unknown option '%.40s'",
+				 c == ':'
+				     ? argv[optind - 1]
+				     : refused_option("ShV", argv, letter));
+			return usage_error(what);
 		}
 	}
 	if (optind >= argc)

@@ -95,6 +95,24 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
 	return 2;
 }
 
+/*
+ * The option getopt_long() refused with '?', as written. A letter that
+ * is not one of our short options (`shorts`) was typed as one, and its
+ * group may go on ("-xj": optind has not moved past it), so it is named
+ * by itself; anything else came from a long option ("--bogus", or
+ * "--help=x", refused with its letter), which optind has passed.
+ */
+static const char *refused_option(const char *shorts, char **argv, char buf[3])
+{
+	if (optopt > 0 && optopt < 0x7f && !strchr(shorts, optopt)) {
+		buf[0] = '-';
+		buf[1] = (char)optopt;
+		buf[2] = '\0';
+		return buf;
+	}
+	return argv[optind - 1];
+}
+
 /* The socket path utcp_open() uses for `path`. */
 static const char *socket_path(const char *path)
 {
@@ -485,6 +503,7 @@ int main(int argc, char **argv)
 	};
 	const char *path = NULL, *cmd;
 	bool json = false;
+	char letter[3];
 	int opt;
 
 	opterr = 0;
@@ -506,8 +525,9 @@ int main(int argc, char **argv)
 		default:
 			if (optopt == 'S')
 				return usage_error("-S needs a path");
-			return usage_error("unknown option '%s'",
-					   argv[optind - 1]);
+			return usage_error(
+			    "unknown option '%s'",
+			    refused_option("SjhV", argv, letter));
 		}
 	}
 	if (optind >= argc)

@@ -473,6 +473,31 @@ static void print_config(const struct config *cfg, const char *path)
 }
 
 /*
+ * The option getopt_long() refused with '?', as written. A letter that
+ * is not one of our short options (`shorts`) was typed as one, and its
+ * group may go on ("-xj": optind has not moved past it), so it is named
+ * by itself; anything else came from a long option ("--bogus", or
+ * "--help=x", refused with its letter), which optind has passed.
+ */
+static const char *refused_option(const char *shorts, char **argv, char buf[3])
+{
+	/* --no-dhcp (or a prefix of it) given a value: refused with 'D',
+	 * which is no short option */
+	const char *prev = argv[optind - 1];
+	bool long_only = optopt == 'D' && strncmp(prev, "--", 2) == 0 &&
+			 strncmp(prev, "--no-dhcp", strcspn(prev, "=")) == 0;
+
+	if (optopt > 0 && optopt < 0x7f && !strchr(shorts, optopt) &&
+	    !long_only) {
+		buf[0] = '-';
+		buf[1] = (char)optopt;
+		buf[2] = '\0';
+		return buf;
+	}
+	return argv[optind - 1];
+}
+
+/*
  * Reads the command line, the configuration file and the overrides
  * into *cfg (*path: the file read). Returns -1 to go on, or the exit
  * status when the process is done (--help, --version, --check-config,
@@ -500,6 +525,7 @@ static int read_configuration(int argc, char **argv, struct config *cfg,
 	struct override overrides[OVERRIDES_MAX];
 	char err[CONFIG_ERR_MAX];
 	int noverrides = 0, check_only = 0, opt;
+	char letter[3];
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":c:n:s:l:thV", options, NULL)) !=
@@ -528,10 +554,11 @@ static int read_configuration(int argc, char **argv, struct config *cfg,
 					"try 'utcpd --help'\n",
 					argv[optind - 1]);
 			else
-				fprintf(stderr,
-					"utcpd: unknown option '%s'; try "
-					"'utcpd --help'\n",
-					argv[optind - 1]);
+				fprintf(
+				    stderr,
+				    "utcpd: unknown option '%s'; try "
+				    "'utcpd --help'\n",
+				    refused_option("cnslthV", argv, letter));
 			return EXIT_CONFIG;
 		}
 		if (noverrides == OVERRIDES_MAX) {

@@ -549,6 +549,13 @@ static bool tcp_quick_ack(struct stack *s, uint64_t now, struct tcp_conn *c)
 	return true;
 }
 
+/* The most payload the peer may send in one segment: the MSS we
+ * advertised, less its timestamp option when timestamps are on. */
+static uint32_t tcp_peer_seg_max(const struct tcp_conn *c)
+{
+	return c->our_mss - (c->ts_ok ? 12u : 0u);
+}
+
 /* Queues in-order data (takes p, payload at p->data) or stores it out
  * of order. Returns true when the ACK should go at once. */
 static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
@@ -606,10 +613,14 @@ static bool tcp_data_in(struct stack *s, uint64_t now, struct tcp_conn *c,
 	 * segment's worth: a TSO frame of one full and one short segment is
 	 * two on the peer's wire, and waiting for the delayed ACK there
 	 * made the peer's tail-loss probe fire (Linux ACKs at once when
-	 * more than one MSS has arrived). */
+	 * more than one MSS has arrived). One segment's worth is what the
+	 * peer may put in one: our MSS less the timestamp option (12 bytes
+	 * with its padding) it carries on every segment (RFC 6691: options
+	 * come out of the MSS), as Linux measures rcv_mss. */
 	if (len >= c->our_mss - 40u)
-		c->unacked_full_segs = (uint8_t)(c->unacked_full_segs +
-						 (len > c->our_mss ? 2 : 1));
+		c->unacked_full_segs =
+		    (uint8_t)(c->unacked_full_segs +
+			      (len > tcp_peer_seg_max(c) ? 2 : 1));
 	return c->unacked_full_segs >= 2;
 }
 

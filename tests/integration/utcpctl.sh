@@ -1,7 +1,7 @@
 #!/bin/bash
 # utcpctl: every program (utcpd, utcpctl, utcp-nc, utcp-run) answers
 # --help and --version on stdout with status 0, and a bad command line
-# with one line on stderr and status 2; utcpctl says in one line, status
+# with one line on stderr naming the bad option and status 2; utcpctl says in one line, status
 # 1, that no daemon answers, that the path is no socket or no utcpd, or
 # that permission is denied. Against a running daemon with a TCP
 # connection to a kernel peer, a TCP listener and a UDP socket, each made
@@ -50,7 +50,23 @@ for pair in "utcpd:$UTCPD" "utcpctl:$UTCPCTL" "utcp-nc:$UTCP_NC" "utcp-run:$UTCP
 	out=$("$bin" --no-such-option 2>"$TMP/err") || status=$?
 	((status == 2)) || fail "$name --no-such-option: exit status $status, expected 2"
 	one_line_usage_error "$name" "$out" "$(cat "$TMP/err")"
+	grep -qF "unknown option '--no-such-option'" "$TMP/err" ||
+		fail "$name --no-such-option: the line does not name it: $(cat "$TMP/err")"
+	# a bad letter first in a group ("-Zj"): named by itself, not as
+	# the word before it
+	status=0
+	out=$("$bin" -Zj 2>"$TMP/err") || status=$?
+	((status == 2)) || fail "$name -Zj: exit status $status, expected 2"
+	one_line_usage_error "$name" "$out" "$(cat "$TMP/err")"
+	grep -qF "unknown option '-Z'" "$TMP/err" ||
+		fail "$name -Zj: the line does not name -Z: $(cat "$TMP/err")"
 done
+status=0
+out=$("$UTCP_RUN" --ipv6 2>"$TMP/err") || status=$?
+((status == 2)) || fail "utcp-run --ipv6: exit status $status, expected 2"
+one_line_usage_error utcp-run "$out" "$(cat "$TMP/err")"
+grep -qF "option '--ipv6' needs a value" "$TMP/err" ||
+	fail "utcp-run --ipv6: $(cat "$TMP/err")"
 for args in "bogus" "" "conns state nosuch" "conns port 70000" "conns sport" \
 	"status -z" "counters IFACE" "barrier now" "resolve"; do
 	status=0
@@ -362,7 +378,10 @@ grep -qx "eth" <<<"$text" || fail "counters: no eth layer"
 grep -Eq "^  eth_rx_frames +[1-9][0-9]*$" <<<"$text" || fail "counters: eth_rx_frames"
 grep -Eq "^  tcp_active_opens +1$" <<<"$text" || fail "counters: tcp_active_opens"
 grep -Eq " 0$" <<<"$text" && fail "counters without -z shows a zero"
-ctl counters -z | grep -Eq "^  [a-z_0-9]+ +0$" || fail "counters -z shows no zero"
+# (captured first: grep -q leaving at its first match would make a pipe's
+# writer die of SIGPIPE while it still writes, as a slow one did)
+text=$(ctl counters -z)
+grep -Eq "^  [a-z_0-9]+ +0$" <<<"$text" || fail "counters -z shows no zero"
 all=$(status_json)
 check_json counters "$(ctl counters --json)" "$all" <<'PY'
 full = json.loads(argv[0])["counters"]

@@ -762,7 +762,6 @@ START_TEST(test_status_reply_owner_and_link_records)
 			o.u.sock_owner.kind = IPC_SOCK_OWNER_UDP;
 		if (k == 2)
 			o.u.sock_owner.kind = IPC_SOCK_OWNER_KIND_COUNT - 1;
-		o.u.sock_owner.kind = IPC_SOCK_OWNER_KIND_COUNT - 1;
 		if (k == 3)
 			o.u.sock_owner.kind = IPC_SOCK_OWNER_KIND_COUNT;
 		if (k == 4)
@@ -786,6 +785,84 @@ START_TEST(test_status_reply_owner_and_link_records)
 		ck_assert_uint_eq(got.u.sock_owner.uid, o.u.sock_owner.uid);
 		ck_assert_uint_eq(got.u.sock_owner.gid, o.u.sock_owner.gid);
 		ck_assert_str_eq(got.u.sock_owner.comm, o.u.sock_owner.comm);
+		ck_assert(!ipc_record_next(&it, &got));
+	}
+}
+END_TEST
+
+static const struct wire_layout sock_owner_record =
+    WIRE_LAYOUT(IPC_REC_SOCK_OWNER_LAYOUT);
+
+/* A SOCK_OWNER as a hostile daemon could send it, then a POOL: its
+ * record length one byte short or long, its command's length past
+ * IPC_NAME_MAX or past the record, a byte of it unprintable, its
+ * reserved bits set. Each is malformed, the whole reply refused; the
+ * record as built, with a command of IPC_NAME_MAX bytes, is not. */
+START_TEST(test_status_reply_sock_owner_malformed_is_rejected)
+{
+	struct ipc_record o = {
+	    .type = IPC_REC_SOCK_OWNER,
+	    .u.sock_owner = {.kind = IPC_SOCK_OWNER_UDP, .id = 3, .pid = 42}};
+	struct ipc_record pool = {.type = IPC_REC_POOL}, got;
+	struct ipc_status_builder b;
+	struct ipc_status_chunk c;
+	struct ipc_record_iter it;
+	unsigned size;
+	size_t comm = wire_offset(&sock_owner_record, "comm", &size);
+	size_t length = wire_offset(&record_header, "length", &size);
+	size_t rec_len;
+	struct ipc_msg m;
+
+	memset(o.u.sock_owner.comm, 'x', IPC_NAME_MAX);
+	for (int k = 0; k < 7; k++) {
+		uint8_t *rec, *body;
+		size_t len;
+
+		ck_assert_int_eq(ipc_status_begin(&b, buf, IPC_MSG_MAX, 1, 8),
+				 0);
+		rec = buf + b.len;
+		ck_assert_int_eq(ipc_status_add(&b, &o), 0);
+		ck_assert_int_eq(ipc_status_add(&b, &pool), 0);
+		len = ipc_status_finish(&b, 0, true);
+		body = rec + IPC_REC_HDR_LEN;
+		rec_len = get_be16(rec + length);
+		ck_assert_uint_eq(rec_len,
+				  IPC_REC_HDR_LEN + comm + 1 + IPC_NAME_MAX);
+		switch (k) {
+		case 1: /* one byte short: the command runs past it */
+			wire_poke(rec, &record_header, "length", rec_len - 1);
+			break;
+		case 2: /* one byte long: the next record is misread */
+			wire_poke(rec, &record_header, "length", rec_len + 1);
+			break;
+		case 3: /* a command longer than a name may be */
+			body[comm] = IPC_NAME_MAX + 1;
+			break;
+		case 4: /* a command shorter than the record holds */
+			body[comm] = IPC_NAME_MAX - 1;
+			break;
+		case 5: /* an unprintable byte in the command */
+			body[comm + 1 + 5] = 0x1b;
+			break;
+		case 6:
+			wire_poke(body, &sock_owner_record, "reserved", 1);
+			break;
+		}
+		m = decode_ok(len);
+		if (k > 0) {
+			ck_assert_msg(ipc_decode_status_reply(&m, &c) ==
+					  -EBADMSG,
+				      "case %d accepted", k);
+			continue;
+		}
+		ck_assert_int_eq(ipc_decode_status_reply(&m, &c), 0);
+		ipc_record_iter_init(&it, &c);
+		ck_assert(ipc_record_next(&it, &got));
+		ck_assert_uint_eq(got.type, IPC_REC_SOCK_OWNER);
+		ck_assert_uint_eq(strlen(got.u.sock_owner.comm), IPC_NAME_MAX);
+		ck_assert_uint_eq(got.u.sock_owner.pid, 42);
+		ck_assert(ipc_record_next(&it, &got));
+		ck_assert_uint_eq(got.type, IPC_REC_POOL);
 		ck_assert(!ipc_record_next(&it, &got));
 	}
 }
@@ -1347,6 +1424,7 @@ static Suite *ipc_suite(void)
 	tc = tcase_create("status");
 	tcase_add_test(tc, test_status_reply_round_trips_every_record);
 	tcase_add_test(tc, test_status_reply_owner_and_link_records);
+	tcase_add_test(tc, test_status_reply_sock_owner_malformed_is_rejected);
 	tcase_add_test(tc, test_status_reply_dhcp_records_round_trip);
 	tcase_add_test(tc, test_status_reply_dhcp_records_at_their_limits);
 	tcase_add_loop_test(

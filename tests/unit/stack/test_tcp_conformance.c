@@ -28,6 +28,21 @@ static void t_from_b(struct pair *p, int ca, int cb, uint32_t off,
 	t_input(p->a, p->now, &f);
 }
 
+/* The same, without the timestamp option when ts is false. */
+static void t_from_b_ts(struct pair *p, int ca, int cb, uint32_t off,
+			uint8_t flags, size_t len, bool ts)
+{
+	struct tframe f;
+
+	if (ts) {
+		t_from_b(p, ca, cb, off, flags, len);
+		return;
+	}
+	t_craft(p, ca, cb, &f, tcp_conn_get(p->b, cb)->snd_nxt + off, flags,
+		NULL, 0, len);
+	t_input(p->a, p->now, &f);
+}
+
 /* RFC 5681 4.2: "A TCP receiver SHOULD send an immediate duplicate ACK
  * when an out-of-order segment arrives"; RFC 9293 3.10.7.4: a segment
  * beyond RCV.NXT is held and acknowledged. A FIN alone beyond a hole is
@@ -691,24 +706,33 @@ END_TEST
 /* A frame that carries more than one segment's worth (a TSO frame of a
  * full and a short segment) is ACKed at once, as two full segments are;
  * one of a full segment's size, at the limit, waits for the delayed ACK.
+ * With timestamps a full segment is our MSS less the 12 bytes of the
+ * option (RFC 6691), so a full segment and a tail of 1 to 12 bytes is
+ * still at most our MSS: it is two segments all the same. Without
+ * timestamps (as if the handshake had not agreed on them) a full
+ * segment is our MSS.
  */
-START_TEST(test_frame_over_one_mss_is_acknowledged_at_once)
+static void frame_over_one_mss(bool ts)
 {
 	struct pair p;
 	int ca, cb;
 	struct tcp_seg seg;
 	struct tcp_conn *a = t_open(&p, &ca, &cb);
-	uint32_t off = 0;
+	uint32_t off = 0, full;
 
+	ck_assert(a->ts_ok);
+	if (!ts)
+		a->ts_ok = tcp_conn_get(p.b, cb)->ts_ok = false;
+	full = ts ? a->our_mss - 12u : a->our_mss;
 	while (a->quickacks || !a->last_data_rx) {
 		p.now += MS;
-		t_from_b(&p, ca, cb, off, TCP_ACK, 10);
+		t_from_b_ts(&p, ca, cb, off, TCP_ACK, 10, ts);
 		off += 10;
 		t_pop_seg(p.a, &seg);
 	}
 	p.now += MS;
-	t_from_b(&p, ca, cb, off, TCP_ACK, a->our_mss);
-	off += a->our_mss;
+	t_from_b_ts(&p, ca, cb, off, TCP_ACK, full, ts);
+	off += full;
 	ck_assert_ptr_null(stack_pop_tx(p.a));
 	ck_assert_uint_ne(a->t_delack, 0);
 	p.now = a->t_delack;
@@ -716,13 +740,24 @@ START_TEST(test_frame_over_one_mss_is_acknowledged_at_once)
 	t_pop_seg(p.a, &seg);
 	ck_assert_uint_eq(seg.ack, a->rcv_nxt);
 	p.now += MS;
-	t_from_b(&p, ca, cb, off, TCP_ACK, a->our_mss + 1u);
-	off += a->our_mss + 1u;
+	t_from_b_ts(&p, ca, cb, off, TCP_ACK, full + 1u, ts);
+	off += full + 1u;
 	t_pop_seg(p.a, &seg);
 	ck_assert_uint_eq(seg.ack, a->rcv_nxt);
 	ck_assert_uint_eq(a->rcv_nxt, tcp_conn_get(p.b, cb)->snd_nxt + off);
 	ck_assert_uint_eq(a->t_delack, 0);
 	t_pair_free(&p);
+}
+
+START_TEST(test_frame_over_one_mss_is_acknowledged_at_once)
+{
+	frame_over_one_mss(true);
+}
+END_TEST
+
+START_TEST(test_frame_over_one_mss_without_timestamps)
+{
+	frame_over_one_mss(false);
 }
 END_TEST
 
@@ -970,6 +1005,7 @@ int main(void)
 	tcase_add_test(tc,
 		       test_every_second_full_segment_is_acknowledged_at_once);
 	tcase_add_test(tc, test_frame_over_one_mss_is_acknowledged_at_once);
+	tcase_add_test(tc, test_frame_over_one_mss_without_timestamps);
 	tcase_add_test(tc, test_fin_ack_rides_on_our_fin);
 	tcase_add_test(tc,
 		       test_loss_probe_after_fin_resends_last_segment_with_fin);
