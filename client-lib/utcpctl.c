@@ -334,6 +334,7 @@ static int cmd_view(enum view_cmd cmd, const char *path, bool json, int argc,
 		fprintf(stderr, "utcpctl: %s: %s\n", name, utcp_strerror(err));
 		return 1;
 	}
+	owners_sort(st);
 	if (all) {
 		if (o.json)
 			dump_json(st);

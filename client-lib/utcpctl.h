@@ -39,8 +39,13 @@ const struct utcp_dhcp *dhcp_of(const struct utcp_status *st, int index);
 const struct utcp_settings *settings_of(const struct utcp_status *st,
 					int index);
 
+/* Sorts the status's owners by kind and id, once, so that owner_of()
+ * finds one in log time (conns on 16,384 connections). */
+void owners_sort(struct utcp_status *st);
+
 /* The owner of socket `id` of `kind`, NULL when the daemon did not say
- * (an old daemon, or a connection without its channel). */
+ * (an old daemon, or a connection without its channel). The owners
+ * must have been sorted by owners_sort(). */
 const struct utcp_sock_owner *owner_of(const struct utcp_status *st,
 				       enum utcp_sock_kind kind, int id);
 

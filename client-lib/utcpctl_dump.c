@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "utcpctl.h"
@@ -130,14 +131,32 @@ void json_addrs(const struct in_addr *a, size_t n)
 
 /* The owner of socket `id` of `kind`, NULL when the daemon did not say
  * (an old daemon, or a connection without its channel). */
+/* Orders owners by kind, then id. */
+static int owner_cmp(const void *a, const void *b)
+{
+	const struct utcp_sock_owner *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+void owners_sort(struct utcp_status *st)
+{
+	if (st->n_sock_owners > 1)
+		qsort(st->sock_owners, st->n_sock_owners,
+		      sizeof(st->sock_owners[0]), owner_cmp);
+}
+
 const struct utcp_sock_owner *owner_of(const struct utcp_status *st,
 				       enum utcp_sock_kind kind, int id)
 {
-	for (size_t i = 0; i < st->n_sock_owners; i++)
-		if (st->sock_owners[i].kind == kind &&
-		    st->sock_owners[i].id == id)
-			return &st->sock_owners[i];
-	return NULL;
+	struct utcp_sock_owner key = {.kind = kind, .id = id};
+
+	if (st->n_sock_owners == 0)
+		return NULL;
+	return bsearch(&key, st->sock_owners, st->n_sock_owners,
+		       sizeof(st->sock_owners[0]), owner_cmp);
 }
 
 /* {"pid", "uid", "gid", "command", "gone"}, or null. */
