@@ -53,8 +53,9 @@ daemon_log_has "$TAP0: dhcp [A-Z-]+ -> BOUND" || fail "no '-> BOUND' in the log"
 nsx ping -n -c 1 -w 5 "$DAEMON_IP" >/dev/null || fail "ping $DAEMON_IP failed"
 
 say "utcpctl lease and ifaces show the lease, in text and JSON"
-"$UTCPCTL" -S "$SOCK" lease "$TAP0" | grep -Eq "^  $TAP0 +dhcp BOUND  server $NET\.1  lease 120 s " ||
-	fail "utcpctl lease: $("$UTCPCTL" -S "$SOCK" lease "$TAP0")"
+lease_text=$("$UTCPCTL" -S "$SOCK" lease "$TAP0") # whole, then grep: no SIGPIPE
+grep -Eq "^  $TAP0 +dhcp BOUND  server $NET\.1  lease 120 s " <<<"$lease_text" ||
+	fail "utcpctl lease: $lease_text"
 "$UTCPCTL" -S "$SOCK" lease --json | "$PYTHON" -c '
 import json, sys
 j = json.load(sys.stdin)

@@ -44,8 +44,9 @@ grep -q "ready: every interface is configured" "$LOG" || fail "not in the local 
 grep -q "SIGHUP: reopening the log" "$LOG" || fail "not in the local log"
 
 say "utcpd's own UDP socket is the sender, connected to the server"
-"$UTCPCTL" -S "$SOCK" status -a | grep -Eq "udp +0\.0\.0\.0:[0-9]+ +$net\.1:$port " ||
-	fail "no UDP socket to $net.1:$port in status"
+status_text=$("$UTCPCTL" -S "$SOCK" status -a) # whole, then grep: no SIGPIPE
+grep -Eq "udp +0\.0\.0\.0:[0-9]+ +$net\.1:$port " <<<"$status_text" ||
+	fail "no UDP socket to $net.1:$port in status: $status_text"
 
 say "on SIGTERM it counts what it sent"
 stop_daemon TERM || fail "utcpd did not stop cleanly"
