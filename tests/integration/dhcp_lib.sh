@@ -15,7 +15,7 @@
 # The daemon's side. write_dhcp_config writes an interface without an
 # address (DHCP is the default), its lease files in $STATE_DIR (one a
 # interface, lease-IFNAME). What the tests read back, from
-# `utcpctl status --json`: the top-level "ready", and per interface
+# `utcpctl status -a --json`: the top-level "ready", and per interface
 # "address" ("a.b.c.d/len"), "mtu", "dhcp" {"state", "server",
 # "lease_s", "t1_s", "t2_s", "expires_in_ms", "mtu", "options":
 # [{"code", "name", "value", "hex"}]...}, "dns", "dns_source", "domain",

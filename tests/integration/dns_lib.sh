@@ -129,7 +129,7 @@ answer_addresses() {
 }
 
 # dns_query EXPR [ARGS...]: evaluates EXPR with `dns` the "dns" object
-# of `utcpctl status --json`, `st` the whole status, ARGS as
+# of `utcpctl status -a --json`, `st` the whole status, ARGS as
 # sys.argv[2:]; prints the result (None on KeyError, ...).
 dns_query() {
 	status_json | "$PYTHON" -c '

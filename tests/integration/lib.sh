@@ -269,15 +269,15 @@ status_json() {
 # test when the daemon does not report it.
 counter() {
 	local json value
-	json=$(status_json) || fail "utcpctl status --json failed"
+	json=$(status_json) || fail "utcpctl status -a --json failed"
 	value=$("$PYTHON" -c '
 import json, sys
 text = sys.stdin.read()
 try:
     print(int(json.loads(text)["counters"][sys.argv[1]]))
 except (ValueError, KeyError, TypeError) as e:
-    sys.exit(f"utcpctl status --json: {e!r}: {text[:200]!r}")' "$1" <<<"$json") ||
-		fail "no counter $1 in utcpctl status --json"
+    sys.exit(f"utcpctl status -a --json: {e!r}: {text[:200]!r}")' "$1" <<<"$json") ||
+		fail "no counter $1 in utcpctl status -a --json"
 	printf '%s\n' "$value"
 }
 

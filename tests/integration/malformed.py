@@ -8,7 +8,7 @@ Run inside the test's namespace by malformed.sh:
 Each case is one or more frames written to the kernel's side of the TAP
 with a packet socket (scapy's sendp), addressed to utcpd's MAC, and the
 counters that may say why utcpd dropped it. After sending, the case
-polls `utcpctl status --json` (up to 5 s) until one of its counters has
+polls `utcpctl status -a --json` (up to 5 s) until one of its counters has
 grown. Every case is tried; the script exits 1 if any failed.
 
 Needs Debian's /usr/bin/python3 with python3-scapy.

@@ -194,6 +194,6 @@ names = [i["name"] for i in st["interfaces"]]
 assert names == sys.argv[1:3], names
 defaults = [r for r in st["routes"] if r["destination"].endswith("/0")]
 assert len(defaults) == 2, defaults
-' "$TAP_A" "$TAP_B" || fail "utcpctl status --json: $(status_json | head -c 600)"
+' "$TAP_A" "$TAP_B" || fail "utcpctl status -a --json: $(status_json | head -c 600)"
 
 pass

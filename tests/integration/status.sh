@@ -26,8 +26,8 @@ grep -Eq "^  $TAP +dhcp STOPPED$" <<<"$text" || fail "the DHCP line is missing"
 grep -Eq "^  $TAP +dns none  domain none  search none  mtu 1500 \(config\)  log server none  ntp none$" <<<"$text" ||
 	fail "the settings line is missing"
 
-say "utcpctl status --json parses and matches the configuration"
-json=$(status_json) || fail "utcpctl status --json failed"
+say "utcpctl status -a --json parses and matches the configuration"
+json=$(status_json) || fail "utcpctl status -a --json failed"
 "$PYTHON" - "$json" "$TAP" "$DAEMON_IP/24" "$DAEMON_MAC" "$KERNEL_IP" <<'PY' ||
 import json, sys
 status = json.loads(sys.argv[1])

@@ -3,7 +3,7 @@
 # client to a kernel socat server and a kernel socat client to
 # utcp-nc -l move several MiB each way (sha256 compared); a connect to a
 # closed port fails with ECONNREFUSED; a reset reaches utcp-nc as
-# ECONNRESET; 20 connections run at once; utcpctl status --json shows
+# ECONNRESET; 20 connections run at once; utcpctl status -a --json shows
 # an ESTABLISHED connection during a transfer; utcpctl barrier answers;
 # and when it is all over the daemon holds no connection and no more
 # descriptors than before.
@@ -122,7 +122,7 @@ for i in $(seq 1 20); do
 done
 say "  20 echoes intact"
 
-say "utcpctl status --json shows an ESTABLISHED connection during a transfer"
+say "utcpctl status -a --json shows an ESTABLISHED connection during a transfer"
 start_ns_bg socat -u "TCP-LISTEN:5005,bind=$KERNEL_IP,reuseaddr" /dev/null
 wait_for kernel_tcp_listening 5005 || fail "socat is not listening on 5005"
 exec 8<>"$TMP/hold"
@@ -132,7 +132,7 @@ exec 8>&-
 established() {
 	[[ $(tcp_count "s[\"state\"] == \"ESTABLISHED\" and s[\"remote\"] == \"$KERNEL_IP:5005\"") -eq 1 ]]
 }
-wait_for established || fail "no ESTABLISHED connection to $KERNEL_IP:5005 in status --json"
+wait_for established || fail "no ESTABLISHED connection to $KERNEL_IP:5005 in status -a --json"
 "$UTCPCTL" -S "$SOCK" status -a | grep -A3 " ESTABLISHED " || true
 stop_bg "$hold_pid"
 

@@ -9,7 +9,7 @@
 #      server in the namespace.
 # Both sides half-close only once every echo is complete, so all 100 are
 # open at once (asserted from the server's count). Afterwards utcpctl
-# status --json shows nothing but TIME_WAIT/CLOSED (bounded wait) and
+# status -a --json shows nothing but TIME_WAIT/CLOSED (bounded wait) and
 # utcpd holds as many descriptors as before.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"

@@ -8,7 +8,7 @@
 #      kernel's peer sees a RST (ConnectionResetError);
 #   4. an application killed with SIGKILL while the kernel streams to
 #      it: the kernel's send fails, and the daemon keeps nothing of the
-#      connection (bounded poll on status --json). The failure is a RST
+#      connection (bounded poll on status -a --json). The failure is a RST
 #      either way, but which errno the kernel reports depends on a race
 #      that Linux has too: if the application had read everything when
 #      it died, its close is a FIN and the data still arriving draws the

@@ -2,7 +2,7 @@
 # tcp_flow_control: an application that stops reading. A libutcp
 # program (tcp_helper sink, receive buffer RCVBUF) accepts a connection
 # from the kernel and reads nothing while the kernel sends 16 MiB:
-#   - the window utcpd advertises closes: status --json shows rcv_wnd 0
+#   - the window utcpd advertises closes: status -a --json shows rcv_wnd 0
 #     for the connection, and the kernel's socket goes into zero-window
 #     probing (ss: the persist timer);
 #   - utcpd's memory stays bounded: recv_queue <= RCVBUF, and it stays
@@ -56,7 +56,7 @@ sender=$BG_PID
 read -r -t 10 line <&7 || fail "the sink accepted no connection"
 [[ $line == accepted* ]] || fail "the sink says: $line"
 
-say "utcpd's advertised window closes: rcv_wnd 0 in status --json"
+say "utcpd's advertised window closes: rcv_wnd 0 in status -a --json"
 wait_for -t 20 window_closed ||
 	fail "rcv_wnd is $(conn_field rcv_wnd), recv_queue $(conn_field recv_queue) after 20 s"
 say "  rcv_wnd 0 with recv_queue $(conn_field recv_queue) bytes"

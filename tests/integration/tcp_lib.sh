@@ -23,7 +23,7 @@ kernel_tcp_listening() {
 
 # tcp_query EXPR: evaluates the python expression EXPR with `tcp`, the
 # list of the daemon's TCP entries (listeners and connections) from
-# utcpctl status --json, and `st`, the whole status; prints the result.
+# utcpctl status -a --json, and `st`, the whole status; prints the result.
 tcp_query() {
 	status_json | "$PYTHON" -c '
 import json, sys
