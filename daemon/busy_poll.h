@@ -10,7 +10,10 @@
  * timeout, turn after turn, for as long as work keeps coming; once
  * `window` nanoseconds have passed since the last turn that did work,
  * it blocks as usual. It never spins longer than the window after the
- * last work, and a window of 0 (the default) is off.
+ * last work, and a window of 0 (the default) is off. Whether it pays
+ * depends on what a hand-off costs beside a system call (each empty
+ * poll is one) and on a spare core: on the benchmark's 2-core guest it
+ * does not (tests/bench/README.md, "Round trip, session 9").
  *
  * This is the decision alone, against a clock it is given, so that it
  * is tested without time (tests/unit/daemon/test_busy_poll.c); loop.c
