@@ -46,6 +46,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cli_opt.h"
 #include "utcp.h"
 
 #define NC_CHUNK_DEFAULT 1400
@@ -73,24 +74,6 @@ static void usage(void)
 	       "           go to the last peer heard from\n"
 	       "  -p PORT  the local port\n"
 	       "See utcp-nc(1).\n");
-}
-
-/*
- * The option getopt_long() refused with '?', as written. A letter that
- * is not one of our short options (`shorts`) was typed as one, and its
- * group may go on ("-xj": optind has not moved past it), so it is named
- * by itself; anything else came from a long option ("--bogus", or
- * "--help=x", refused with its letter), which optind has passed.
- */
-static const char *refused_option(const char *shorts, char **argv, char buf[3])
-{
-	if (optopt > 0 && optopt < 0x7f && !strchr(shorts, optopt)) {
-		buf[0] = '-';
-		buf[1] = (char)optopt;
-		buf[2] = '\0';
-		return buf;
-	}
-	return argv[optind - 1];
 }
 
 /* A bad command line: `what` and where to look, one line; exit 2. */

@@ -33,6 +33,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_opt.h"
+
 #ifndef UTCP_RUN_PRELOAD_PATH
 #define UTCP_RUN_PRELOAD_PATH "/usr/local/lib/utcp/libutcp-run.so"
 #endif
@@ -62,24 +64,6 @@ static int usage_error(const char *what)
 {
 	fprintf(stderr, "utcp-run: %s; try 'utcp-run --help'\n", what);
 	return 2;
-}
-
-/*
- * The option getopt_long() refused with '?', as written. A letter that
- * is not one of our short options (`shorts`) was typed as one, and its
- * group may go on ("-xj": optind has not moved past it), so it is named
- * by itself; anything else came from a long option ("--bogus", or
- * "--help=x", refused with its letter), which optind has passed.
- */
-static const char *refused_option(const char *shorts, char **argv, char buf[3])
-{
-	if (optopt > 0 && optopt < 0x7f && !strchr(shorts, optopt)) {
-		buf[0] = '-';
-		buf[1] = (char)optopt;
-		buf[2] = '\0';
-		return buf;
-	}
-	return argv[optind - 1];
 }
 
 /* Finds PROGRAM as execvp() would: into path (PATH_MAX). Returns true

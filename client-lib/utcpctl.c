@@ -40,6 +40,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli_opt.h"
+
 #include "utcpctl.h"
 
 #ifndef UTCP_VERSION
@@ -93,24 +95,6 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
 	va_end(ap);
 	fputs("; try 'utcpctl --help'\n", stderr);
 	return 2;
-}
-
-/*
- * The option getopt_long() refused with '?', as written. A letter that
- * is not one of our short options (`shorts`) was typed as one, and its
- * group may go on ("-xj": optind has not moved past it), so it is named
- * by itself; anything else came from a long option ("--bogus", or
- * "--help=x", refused with its letter), which optind has passed.
- */
-static const char *refused_option(const char *shorts, char **argv, char buf[3])
-{
-	if (optopt > 0 && optopt < 0x7f && !strchr(shorts, optopt)) {
-		buf[0] = '-';
-		buf[1] = (char)optopt;
-		buf[2] = '\0';
-		return buf;
-	}
-	return argv[optind - 1];
 }
 
 /* The socket path utcp_open() uses for `path`. */
