@@ -403,6 +403,10 @@ REQUEST_DECODER(tcp_linger_reply)
 REQUEST_DECODER(barrier_reply)
 REQUEST_ENCODER(resolve)
 REQUEST_DECODER(resolve_reply)
+REQUEST_ENCODER(capture)
+REQUEST_DECODER(capture_reply)
+REQUEST_ENCODER(capture_stop)
+REQUEST_DECODER(capture_stop_reply)
 
 static int encode_barrier(void *buf, size_t cap, uint8_t version, uint32_t id,
 			  const void *body)
@@ -1459,6 +1463,68 @@ int utcp_barrier(struct utcp *u)
 	int ret = request(u, &rq);
 
 	return ret ? ret : reply.status;
+}
+
+int utcp_capture_start(struct utcp *u, int ifindex, unsigned snaplen,
+		       unsigned count, int *fd, int *id)
+{
+	struct ipc_capture req = {.ifindex = ifindex,
+				  .snaplen = (uint32_t)snaplen,
+				  .count = (uint32_t)count};
+	struct ipc_capture_reply reply;
+	struct request rq = {encode_capture,
+			     &req,
+			     IPC_T_CAPTURE_REPLY,
+			     decode_capture_reply,
+			     &reply,
+			     UTCP_REPLY_TIMEOUT_MS,
+			     fd,
+			     NULL};
+	int ret;
+
+	*fd = -1;
+	*id = -1;
+	if (ifindex < -1 || snaplen < 1 || snaplen > UTCP_CAPTURE_SNAPLEN_MAX)
+		return -EINVAL;
+	ret = request(u, &rq);
+	if (ret == 0 && (reply.status == 0) != (*fd >= 0)) {
+		/* a descriptor without success, or success without one */
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return mark_broken(u);
+	}
+	if (ret == 0)
+		ret = reply.status;
+	if (ret == 0)
+		*id = reply.id;
+	return ret;
+}
+
+int utcp_capture_stop(struct utcp *u, int id, struct utcp_capture_stats *out)
+{
+	struct ipc_capture_stop req = {.id = id};
+	struct ipc_capture_stop_reply reply;
+	struct request rq = {encode_capture_stop,
+			     &req,
+			     IPC_T_CAPTURE_STOP_REPLY,
+			     decode_capture_stop_reply,
+			     &reply,
+			     UTCP_REPLY_TIMEOUT_MS,
+			     NULL,
+			     NULL};
+	int ret;
+
+	if (id < 0)
+		return -ENOENT;
+	ret = request(u, &rq);
+	if (ret == 0)
+		ret = reply.status;
+	if (ret == 0) {
+		out->seen = reply.seen;
+		out->dropped = reply.dropped;
+	}
+	return ret;
 }
 
 /* ---- status -------------------------------------------------------- */

@@ -435,6 +435,39 @@ int utcp_tcp_info(struct utcp *u, int id, struct utcp_tcp_socket *out);
  */
 int utcp_barrier(struct utcp *u);
 
+/*
+ * Packet capture (`utcpctl capture`). utcp_capture_start() asks the
+ * daemon for a pcap file of the frames its TAPs carry: of interface
+ * `ifindex` (struct utcp_interface's index; -1: every interface), each
+ * cut to `snaplen` bytes (1..UTCP_CAPTURE_SNAPLEN_MAX), ending after
+ * `count` frames (0: at utcp_capture_stop()). On success *fd is a
+ * stream socket (blocking, close-on-exec) to read the file from, whole
+ * and in order until EOF, and *id names the capture. The daemon never
+ * waits for the reader: what it cannot queue (4 MiB per capture) is
+ * dropped and counted. Returns 0, -EPERM (only root may capture),
+ * -ENODEV (no such interface), -EBUSY (the daemon runs as many captures
+ * as it allows), -EOPNOTSUPP (a daemon without capture), -ENOMEM or a
+ * control-connection error.
+ */
+#define UTCP_CAPTURE_SNAPLEN_MAX 262144u
+int utcp_capture_start(struct utcp *u, int ifindex, unsigned snaplen,
+		       unsigned count, int *fd, int *id);
+
+/* A capture's counts: frames that matched it, and those of them the
+ * daemon had no room to queue (what tcpdump calls "dropped by kernel"). */
+struct utcp_capture_stats {
+	uint64_t seen;
+	uint64_t dropped;
+};
+
+/*
+ * Ends capture `id` of this handle: the daemon takes no more frames,
+ * writes what it has queued and closes the stream (read it to EOF).
+ * Fills *out. Returns 0, -ENOENT (no such capture of this handle, or
+ * stopped already) or a control-connection error.
+ */
+int utcp_capture_stop(struct utcp *u, int id, struct utcp_capture_stats *out);
+
 /* ---- status -------------------------------------------------------- */
 
 #define UTCP_NAME_MAX	      64

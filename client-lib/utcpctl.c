@@ -71,6 +71,9 @@ static void usage(FILE *f)
 		"  resolve [-4|-6] NAME look a name up through the daemon\n"
 		"  barrier              wait until the daemon has processed "
 		"what reached it\n"
+		"  capture [-i IFACE] [-c COUNT] [-s SNAPLEN] -w FILE|-\n"
+		"                       a pcap file of what the TAPs carry "
+		"(root)\n"
 		"\n"
 		"options:\n"
 		"  -S PATH      the daemon's control socket (default: "
@@ -528,6 +531,8 @@ int main(int argc, char **argv)
 		return cmd_resolve(path, json, argc, argv);
 	if (strcmp(cmd, "barrier") == 0)
 		return cmd_barrier(path, argc, argv);
+	if (strcmp(cmd, "capture") == 0)
+		return cmd_capture(path, json, argc, argv, open_daemon);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return flush_stdout(0);

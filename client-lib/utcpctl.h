@@ -111,4 +111,9 @@ int view_counters(const struct utcp_status *st, const struct view_opts *o);
  * when unknown. */
 int view_state_by_name(const char *name);
 
+/* utcpctl capture (utcpctl_capture.c): its arguments after the word,
+ * the connection made by open_daemon(path). Returns the exit status. */
+int cmd_capture(const char *path, bool json, int argc, char **argv,
+		struct utcp *(*open_daemon)(const char *path));
+
 #endif

@@ -12,6 +12,7 @@
  *   control_tcp.c     TCP_CONNECT, TCP_LISTEN, TCP_SETOPT, STACK_EV_TCP_*
  *   control_status.c  STATUS, TCP_INFO
  *   control_dns.c     RESOLVE, the resolver's results
+ *   capture.c         CAPTURE, CAPTURE_STOP (the requests decoded here)
  *
  * Those include control_client.h and nothing of each other: the
  * include graph is main -> control -> {udp, tcp, status, dns} -> client.
@@ -62,6 +63,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "control_client.h"
 #include "control_dns.h"
 #include "control_limits.h"
@@ -105,7 +107,7 @@ static int handle_hello(struct control_client *c, const struct ipc_msg *m)
 		r.capabilities = IPC_CAP_UDP | IPC_CAP_TCP | IPC_CAP_BARRIER |
 				 IPC_CAP_RESOLVE | IPC_CAP_FD_PROOF |
 				 IPC_CAP_TCP_INFO | IPC_CAP_UDP_OWN_FD |
-				 IPC_CAP_TCP_NONBLOCK_END;
+				 IPC_CAP_TCP_NONBLOCK_END | IPC_CAP_CAPTURE;
 		r.msg_max = IPC_MSG_MAX;
 	}
 	len = ipc_encode_hello_reply(buf, sizeof(buf), IPC_VERSION_MIN, m->id,
@@ -249,6 +251,62 @@ static int handle_tcp_info(struct control_client *c, const struct ipc_msg *m)
 	return err;
 }
 
+/* CAPTURE: a capture of what the TAPs carry (capture.c), for a client
+ * control_may_capture() lets; its stream goes with the reply. */
+static int handle_capture(struct control_client *c, const struct ipc_msg *m)
+{
+	struct ipc_capture req;
+	struct ipc_capture_reply r = {.id = -1};
+	struct stack_if_info info;
+	struct control *ctl = c->ctl;
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	int len, fd = -1, err = ipc_decode_capture(m, &req);
+
+	if (err)
+		return err;
+	if (!control_may_capture(c))
+		r.status = -EPERM;
+	else if (req.ifindex >= 0 &&
+		 stack_if_info(ctl->d->stack, req.ifindex, &info) < 0)
+		r.status = -ENODEV;
+	else if (!ctl->captures && !(ctl->captures = capture_set_new(ctl->d)))
+		r.status = -ENOMEM;
+	else
+		r.status = capture_start(ctl->captures, c, req.ifindex,
+					 req.snaplen, req.count, &fd, &r.id);
+	log_msg(r.status ? LOG_INFO : LOG_NOTICE,
+		"control: client %u (pid %d uid %d): capture of interface %d "
+		"(-1: all): %s",
+		c->serial, (int)c->pid, (int)c->uid, (int)req.ifindex,
+		r.status ? strerror(-r.status) : "started");
+	len = ipc_encode_capture_reply(buf, sizeof(buf), c->version, m->id, &r);
+	if (len > 0)
+		control_client_queue(c, buf, len, fd);
+	else if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* CAPTURE_STOP: ends one of the client's captures, with its counts. */
+static int handle_capture_stop(struct control_client *c,
+			       const struct ipc_msg *m)
+{
+	struct ipc_capture_stop req;
+	struct ipc_capture_stop_reply r = {0};
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	int len, err = ipc_decode_capture_stop(m, &req);
+
+	if (err)
+		return err;
+	r.status =
+	    capture_stop(c->ctl->captures, c, req.id, &r.seen, &r.dropped);
+	len = ipc_encode_capture_stop_reply(buf, sizeof(buf), c->version, m->id,
+					    &r);
+	if (len > 0)
+		control_client_queue(c, buf, len, -1);
+	return 0;
+}
+
 /* Every request the daemon answers: its type and its handler, which
  * decodes the body (returning the decoder's error) and queues the
  * reply (or defers it). A request that may carry a proof of possession
@@ -271,6 +329,8 @@ static const struct {
     {IPC_T_TCP_LINGER, NULL, handle_tcp_linger},
     {IPC_T_RESOLVE, control_dns_resolve, NULL},
     {IPC_T_TCP_INFO, handle_tcp_info, NULL},
+    {IPC_T_CAPTURE, handle_capture, NULL},
+    {IPC_T_CAPTURE_STOP, handle_capture_stop, NULL},
 };
 
 /* Who made each socket (ctl->sock_owners): UDP sockets, listeners,
@@ -292,6 +352,7 @@ static void client_destroy(struct control_client *c)
 	control_udp_client_gone(c);
 	control_tcp_client_gone(c->ctl, c);
 	control_dns_client_gone(c);
+	capture_owner_gone(c->ctl->captures, c);
 	control_client_free(c);
 }
 
@@ -751,6 +812,7 @@ void control_stop(struct daemon *d)
 		client_destroy(ctl->clients);
 	control_udp_stop(ctl);
 	control_tcp_stop(ctl);
+	capture_set_free(ctl->captures);
 	ev_io_stop(d->loop, &ctl->accept_watcher);
 	ev_timer_stop(d->loop, &ctl->accept_retry);
 	close(ctl->listen_fd);

@@ -41,6 +41,7 @@ struct control_client;
 struct control_socket;
 struct ucred;
 struct control_tcp;
+struct capture_set;
 struct control_lookup;
 
 /* What the limits count (control_limits.c). */
@@ -171,7 +172,8 @@ struct control {
 	uint64_t clients_refused;
 	uint64_t hello_timeouts;
 	uint64_t protocol_errors;
-	struct control_tcp *tcp; /* control_tcp.c */
+	struct control_tcp *tcp;      /* control_tcp.c */
+	struct capture_set *captures; /* capture.c: made at the first CAPTURE */
 	/* UDP sockets opened with OWN_FD whose client went (control_udp.c) */
 	struct control_socket *udp_orphans;
 	uint8_t msg_buf[IPC_MSG_MAX + 1];

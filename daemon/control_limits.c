@@ -165,6 +165,11 @@ bool control_port_allowed(const struct control_client *c, uint16_t port)
 	return port == 0 || port > CONTROL_PRIVILEGED_PORT_MAX || c->privileged;
 }
 
+bool control_may_capture(const struct control_client *c)
+{
+	return c->uid == 0;
+}
+
 void control_account_read_comm(struct control_account *a)
 {
 	char path[32];

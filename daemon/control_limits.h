@@ -44,6 +44,11 @@ void control_uncharge(struct control *ctl, const struct control_owner *o,
  * always may). */
 bool control_port_allowed(const struct control_client *c, uint16_t port);
 
+/* True when a client may capture what the TAPs carry (CAPTURE): every
+ * frame of every user, so root only (uid 0), as a raw socket needs
+ * CAP_NET_RAW. The one place to widen or narrow who may. */
+bool control_may_capture(const struct control_client *c);
+
 /* The peer's credentials as the kernel gives them (SO_PEERCRED), and
  * whether it is in `group` (its primary group or, with SO_PEERGROUPS, a
  * supplementary one). Returns 0 or a negative errno. */

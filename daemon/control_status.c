@@ -28,7 +28,8 @@
  * DNS, DNS_SERVER..., SEARCH... (ifindex -1), DNS_CACHE...; its counters
  * follow the stack's as COUNTER records named dns_*. Without a resolver
  * there are none of these. The loop's two busy-polling counters
- * (busy_polls, busy_poll_hits) are the last COUNTER records. Last, one
+ * (busy_polls, busy_poll_hits) and the captures' (capture_started,
+ * capture_frames, capture_drops) are the last COUNTER records. Last, one
  * SOCK_OWNER per socket of the control socket (control_snapshot,
  * through ctl->sock_owners): the credentials and command of the client
  * that made it.
@@ -45,9 +46,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "log.h"
 #include "netconf.h"
 #include "resolver.h"
+
+/* The captures' counters (capture.h), after the busy-polling ones. */
+#define CAPTURE_COUNTERS 3
+static const char *const capture_counter_names[CAPTURE_COUNTERS] = {
+    "capture_started", "capture_frames", "capture_drops"};
 
 /* A status being streamed: the snapshot and where encoding stands. */
 enum status_phase {
@@ -93,7 +100,8 @@ struct status_stream {
 	/* the loop's busy-polling (loop.c): polls made without blocking,
 	 * and those that found work; last of the counters */
 	uint64_t busy_polls, busy_poll_hits;
-	struct ipc_rec_owner *owners; /* per uid (control_limits.c) */
+	uint64_t capture[CAPTURE_COUNTERS]; /* capture_counter_names */
+	struct ipc_rec_owner *owners;	    /* per uid (control_limits.c) */
 	size_t nowners;
 	struct ipc_rec_sock_owner *sock_owners; /* per socket: who made it */
 	size_t nsock_owners;
@@ -318,8 +326,14 @@ static bool status_record(struct status_stream *st, struct ipc_record *r)
 		}
 		if (st->has_dns)
 			i -= DNS_COUNTER_COUNT;
-		if (i >= 2)
+		if (i >= 2 + CAPTURE_COUNTERS)
 			return false;
+		if (i >= 2) {
+			snprintf(r->u.counter.name, sizeof(r->u.counter.name),
+				 "%s", capture_counter_names[i - 2]);
+			r->u.counter.value = st->capture[i - 2];
+			return true;
+		}
 		snprintf(r->u.counter.name, sizeof(r->u.counter.name), "%s",
 			 i == 0 ? "busy_polls" : "busy_poll_hits");
 		r->u.counter.value =
@@ -860,6 +874,11 @@ static int status_snapshot(struct daemon *d, struct status_stream *st)
 		    stack_counter_get(d->stack, (enum stack_counter)i);
 	st->busy_polls = d->busy.polls;
 	st->busy_poll_hits = d->busy.hits;
+	if (d->control && d->control->captures) {
+		st->capture[0] = d->control->captures->started;
+		st->capture[1] = d->control->captures->frames;
+		st->capture[2] = d->control->captures->drops;
+	}
 	if (netconf_snapshot(d, now, st) < 0)
 		return -ENOMEM;
 	return dns_snapshot(d, now, st);

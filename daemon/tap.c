@@ -38,6 +38,12 @@
  * the TAP cannot take at once is dropped and counted (tx_drops), as a
  * NIC would.
  *
+ * Capture (capture.h): while a capture runs, t->capture is set and
+ * every frame read (after its virtio-net header, before the stack sees
+ * it) and every frame to write (before the write, as a NIC's capture
+ * sees a frame its driver may still drop) is handed to capture_frame();
+ * otherwise the test of t->capture is all a frame costs.
+ *
  * SYN floods: tap_syn_shed() attaches syn_shed.c's filter to the TAP
  * while the stack drops SYNs of this interface beyond its budget, and
  * takes it off when the flood is over.
@@ -60,6 +66,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "log.h"
 
 /* The largest frame a TAP hands over: an IPv4 datagram of 64 KiB (a TSO
@@ -351,6 +358,8 @@ void tap_write_frame(struct tap *t, const struct pkt *p)
 
 	if (t->fd < 0)
 		return;
+	if (__builtin_expect(t->capture != NULL, 0))
+		capture_frame(t->capture, t->ifindex, p->data, p->len);
 	if (t->vnet_hdr) {
 		vnet_hdr_fill(&vh, p);
 		iov[niov++] = (struct iovec){&vh, sizeof(vh)};
@@ -466,6 +475,8 @@ unsigned tap_read_frames(struct tap *t, struct stack *s, uint64_t now,
 		}
 		p->ifindex = (uint16_t)t->ifindex;
 		t->rx_frames++;
+		if (__builtin_expect(t->capture != NULL, 0))
+			capture_frame(t->capture, t->ifindex, p->data, p->len);
 		stack_input(s, now, p);
 	}
 	if (t->vnet_hdr && !t->spare)

@@ -22,6 +22,7 @@
 #include "rx_budget.h"
 #include "syn_shed.h"
 
+struct capture_set;
 struct control;
 struct dns_result;
 struct netconf;
@@ -58,6 +59,9 @@ struct tap {
 	 * the TAP refused the filter (not tried again). */
 	struct syn_shed shed;
 	bool shed_broken;
+	/* capture.c: the capture set while a capture takes frames, else
+	 * NULL (tap.c tests it for every frame). */
+	struct capture_set *capture;
 };
 
 struct daemon {

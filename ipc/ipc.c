@@ -476,6 +476,11 @@ CODEC(resolve_result, IPC_RESOLVE_RESULT_LAYOUT, struct ipc_resolve_result)
 CODEC(resolve_addr, IPC_RESOLVE_ADDR_LAYOUT, struct ipc_resolve_addr)
 CODEC(tcp_info, IPC_TCP_INFO_LAYOUT, struct ipc_tcp_info)
 CODEC(tcp_info_reply, IPC_TCP_INFO_REPLY_LAYOUT, struct ipc_tcp_info_reply)
+CODEC(capture, IPC_CAPTURE_LAYOUT, struct ipc_capture)
+CODEC(capture_reply, IPC_CAPTURE_REPLY_LAYOUT, struct ipc_capture_reply)
+CODEC(capture_stop, IPC_CAPTURE_STOP_LAYOUT, struct ipc_capture_stop)
+CODEC(capture_stop_reply, IPC_CAPTURE_STOP_REPLY_LAYOUT,
+      struct ipc_capture_stop_reply)
 
 #define RECORD_CODEC(TYPE, number, sname, member)                              \
 	CODEC(rec_##sname, IPC_REC_##TYPE##_LAYOUT, struct ipc_rec_##sname)
@@ -542,7 +547,8 @@ bool ipc_type_is_request(uint16_t type)
 	       type == IPC_T_TCP_LISTEN || type == IPC_T_TCP_SETOPT ||
 	       type == IPC_T_BARRIER || type == IPC_T_TCP_GETOPT ||
 	       type == IPC_T_UDP_SETOPT || type == IPC_T_TCP_LINGER ||
-	       type == IPC_T_RESOLVE || type == IPC_T_TCP_INFO;
+	       type == IPC_T_RESOLVE || type == IPC_T_TCP_INFO ||
+	       type == IPC_T_CAPTURE || type == IPC_T_CAPTURE_STOP;
 }
 
 /* Common entry of every body decoder: the right type, the exact size. */
@@ -586,6 +592,8 @@ static bool no_check(const void *v)
 #define tcp_linger_reply_sendable tcp_linger_reply_valid
 #define resolve_sendable	  resolve_valid
 #define tcp_info_sendable	  tcp_info_valid
+#define capture_sendable	  capture_valid
+#define capture_stop_sendable	  capture_stop_valid
 
 static bool hello_sendable(struct ipc_hello *v)
 {
@@ -838,6 +846,52 @@ static bool resolve_reply_valid(const struct ipc_resolve_reply *v)
 	if (!status_valid(v->status))
 		return false;
 	return v->status == 0 ? v->id >= 0 : v->id == -1;
+}
+
+/* A capture of a known interface (or all), a snap length in range. */
+static bool capture_valid(const struct ipc_capture *v)
+{
+	return v->ifindex >= -1 && v->snaplen >= 1 &&
+	       v->snaplen <= IPC_CAPTURE_SNAPLEN_MAX;
+}
+
+/* A failed CAPTURE carries id -1. */
+static bool capture_reply_sendable(struct ipc_capture_reply *v)
+{
+	if (!status_valid(v->status) || (v->status == 0 && v->id < 0))
+		return false;
+	if (v->status != 0)
+		v->id = -1;
+	return true;
+}
+
+static bool capture_reply_valid(const struct ipc_capture_reply *v)
+{
+	if (!status_valid(v->status))
+		return false;
+	return v->status == 0 ? v->id >= 0 : v->id == -1;
+}
+
+static bool capture_stop_valid(const struct ipc_capture_stop *v)
+{
+	return v->id >= 0;
+}
+
+/* A failed CAPTURE_STOP carries zero counts. */
+static bool capture_stop_reply_sendable(struct ipc_capture_stop_reply *v)
+{
+	if (!status_valid(v->status) || v->dropped > v->seen)
+		return false;
+	if (v->status != 0)
+		v->seen = v->dropped = 0;
+	return true;
+}
+
+static bool capture_stop_reply_valid(const struct ipc_capture_stop_reply *v)
+{
+	if (!status_valid(v->status) || v->dropped > v->seen)
+		return false;
+	return v->status == 0 || v->seen == 0;
 }
 
 /* ---- messages ------------------------------------------------------ */

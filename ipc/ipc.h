@@ -74,6 +74,8 @@
  * non-blocking, which spares the application a fcntl() per connection
  * (a daemon without it finds the flags malformed and disconnects). */
 #define IPC_CAP_TCP_NONBLOCK_END 0x00000080u
+/* CAPTURE and CAPTURE_STOP: packet capture to a pcap stream. */
+#define IPC_CAP_CAPTURE 0x00000100u
 
 enum ipc_type {
 	IPC_T_HELLO = 0x0001,
@@ -88,7 +90,9 @@ enum ipc_type {
 	IPC_T_TCP_LINGER = 0x000a,
 	IPC_T_RESOLVE = 0x000b,
 	IPC_T_TCP_INFO = 0x000c,
-	/* 0x000d..0x00ff reserved */
+	IPC_T_CAPTURE = 0x000d,
+	IPC_T_CAPTURE_STOP = 0x000e,
+	/* 0x000f..0x00ff reserved */
 	IPC_T_REPLY = 0x8000, /* set in the type of every reply */
 	IPC_T_HELLO_REPLY = IPC_T_REPLY | IPC_T_HELLO,
 	IPC_T_UDP_OPEN_REPLY = IPC_T_REPLY | IPC_T_UDP_OPEN,
@@ -102,6 +106,8 @@ enum ipc_type {
 	IPC_T_TCP_LINGER_REPLY = IPC_T_REPLY | IPC_T_TCP_LINGER,
 	IPC_T_RESOLVE_REPLY = IPC_T_REPLY | IPC_T_RESOLVE,
 	IPC_T_TCP_INFO_REPLY = IPC_T_REPLY | IPC_T_TCP_INFO,
+	IPC_T_CAPTURE_REPLY = IPC_T_REPLY | IPC_T_CAPTURE,
+	IPC_T_CAPTURE_STOP_REPLY = IPC_T_REPLY | IPC_T_CAPTURE_STOP,
 	IPC_T_ERROR = 0xffff, /* reply to a request that has no other reply */
 };
 
@@ -519,6 +525,60 @@ struct ipc_error {
 };
 #define IPC_ERROR_LEN IPC_LAYOUT_LEN(IPC_ERROR_LAYOUT)
 
+/* ---- packet capture: CAPTURE, CAPTURE_STOP ------------------------ */
+
+/*
+ * CAPTURE: a pcap file of the frames of stack interface `ifindex` (-1:
+ * every interface), each cut to `snaplen` bytes, ending after `count`
+ * frames (0: at CAPTURE_STOP). The reply comes at once: status 0 with
+ * the capture's id and exactly one descriptor (a SOCK_STREAM socket)
+ * carrying the file, or -EPERM (the client may not capture), -ENODEV
+ * (no such interface), -EBUSY (the daemon's captures are at their
+ * limit), -ENOMEM, another errno of socketpair(), and no descriptor.
+ * The daemon closes its end once the capture has ended (count reached,
+ * CAPTURE_STOP) and every record is written: EOF ends the file.
+ */
+#define IPC_CAPTURE_SNAPLEN_MAX 262144u
+#define IPC_CAPTURE_LAYOUT(F, R)                                               \
+	F(i32, ifindex) /* -1 = every interface, else a stack index */         \
+	F(u32, snaplen) /* 1..IPC_CAPTURE_SNAPLEN_MAX */                       \
+	F(u32, count)	/* 0 = until CAPTURE_STOP */                           \
+	R(u32, reserved)
+struct ipc_capture {
+	IPC_STRUCT(IPC_CAPTURE_LAYOUT)
+};
+#define IPC_CAPTURE_LEN IPC_LAYOUT_LEN(IPC_CAPTURE_LAYOUT)
+
+#define IPC_CAPTURE_REPLY_LAYOUT(F, R)                                         \
+	F(i32, status)                                                         \
+	F(i32, id) /* the capture's id, -1 on error */
+struct ipc_capture_reply {
+	IPC_STRUCT(IPC_CAPTURE_REPLY_LAYOUT)
+};
+#define IPC_CAPTURE_REPLY_LEN IPC_LAYOUT_LEN(IPC_CAPTURE_REPLY_LAYOUT)
+
+/* CAPTURE_STOP: ends capture `id` of this client. The reply (status 0,
+ * or -ENOENT: no such capture of this client, with zero counts) says
+ * how many frames matched it (seen) and how many of those found no room
+ * in its queue (dropped, <= seen). */
+#define IPC_CAPTURE_STOP_LAYOUT(F, R)                                          \
+	F(i32, id) /* a capture id, >= 0 */                                    \
+	R(u32, reserved)
+struct ipc_capture_stop {
+	IPC_STRUCT(IPC_CAPTURE_STOP_LAYOUT)
+};
+#define IPC_CAPTURE_STOP_LEN IPC_LAYOUT_LEN(IPC_CAPTURE_STOP_LAYOUT)
+
+#define IPC_CAPTURE_STOP_REPLY_LAYOUT(F, R)                                    \
+	F(i32, status)                                                         \
+	R(u32, reserved)                                                       \
+	F(u64, seen)                                                           \
+	F(u64, dropped)
+struct ipc_capture_stop_reply {
+	IPC_STRUCT(IPC_CAPTURE_STOP_REPLY_LAYOUT)
+};
+#define IPC_CAPTURE_STOP_REPLY_LEN IPC_LAYOUT_LEN(IPC_CAPTURE_STOP_REPLY_LAYOUT)
+
 /* ---- names: RESOLVE and its result channel ------------------------ */
 
 /*
@@ -683,6 +743,15 @@ int ipc_encode_tcp_info(void *buf, size_t cap, uint8_t version, uint32_t id,
 			const struct ipc_tcp_info *t);
 int ipc_encode_tcp_info_reply(void *buf, size_t cap, uint8_t version,
 			      uint32_t id, const struct ipc_tcp_info_reply *r);
+int ipc_encode_capture(void *buf, size_t cap, uint8_t version, uint32_t id,
+		       const struct ipc_capture *c);
+int ipc_encode_capture_reply(void *buf, size_t cap, uint8_t version,
+			     uint32_t id, const struct ipc_capture_reply *r);
+int ipc_encode_capture_stop(void *buf, size_t cap, uint8_t version, uint32_t id,
+			    const struct ipc_capture_stop *c);
+int ipc_encode_capture_stop_reply(void *buf, size_t cap, uint8_t version,
+				  uint32_t id,
+				  const struct ipc_capture_stop_reply *r);
 
 /*
  * Body decoders take a message checked by ipc_msg_decode(). They
@@ -725,6 +794,13 @@ int ipc_decode_resolve_reply(const struct ipc_msg *m,
 int ipc_decode_tcp_info(const struct ipc_msg *m, struct ipc_tcp_info *out);
 int ipc_decode_tcp_info_reply(const struct ipc_msg *m,
 			      struct ipc_tcp_info_reply *out);
+int ipc_decode_capture(const struct ipc_msg *m, struct ipc_capture *out);
+int ipc_decode_capture_reply(const struct ipc_msg *m,
+			     struct ipc_capture_reply *out);
+int ipc_decode_capture_stop(const struct ipc_msg *m,
+			    struct ipc_capture_stop *out);
+int ipc_decode_capture_stop_reply(const struct ipc_msg *m,
+				  struct ipc_capture_stop_reply *out);
 
 /* ---- status: a stream of replies made of records ------------------ */
 
@@ -1344,7 +1420,14 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	  IPC_RESOLVE_REPLY_LAYOUT)                                            \
 	X(tcp_info, IPC_T_TCP_INFO, tcp_info, IPC_TCP_INFO_LAYOUT)             \
 	X(tcp_info_reply, IPC_T_TCP_INFO_REPLY, tcp_info_reply,                \
-	  IPC_TCP_INFO_REPLY_LAYOUT)
+	  IPC_TCP_INFO_REPLY_LAYOUT)                                           \
+	X(capture, IPC_T_CAPTURE, capture, IPC_CAPTURE_LAYOUT)                 \
+	X(capture_reply, IPC_T_CAPTURE_REPLY, capture_reply,                   \
+	  IPC_CAPTURE_REPLY_LAYOUT)                                            \
+	X(capture_stop, IPC_T_CAPTURE_STOP, capture_stop,                      \
+	  IPC_CAPTURE_STOP_LAYOUT)                                             \
+	X(capture_stop_reply, IPC_T_CAPTURE_STOP_REPLY, capture_stop_reply,    \
+	  IPC_CAPTURE_STOP_REPLY_LAYOUT)
 
 /* Every layout but the status records' (IPC_RECORDS has those), for
  * code that walks them all: the test that holds docs/ipc.md's tables
@@ -1375,6 +1458,10 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	X(IPC_RESOLVE_RESULT_LAYOUT)                                           \
 	X(IPC_RESOLVE_ADDR_LAYOUT)                                             \
 	X(IPC_TCP_INFO_LAYOUT)                                                 \
-	X(IPC_TCP_INFO_REPLY_LAYOUT)
+	X(IPC_TCP_INFO_REPLY_LAYOUT)                                           \
+	X(IPC_CAPTURE_LAYOUT)                                                  \
+	X(IPC_CAPTURE_REPLY_LAYOUT)                                            \
+	X(IPC_CAPTURE_STOP_LAYOUT)                                             \
+	X(IPC_CAPTURE_STOP_REPLY_LAYOUT)
 
 #endif

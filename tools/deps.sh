@@ -25,13 +25,16 @@ build_packages=(
 # servers in the namespace: dnsmasq (dnsmasq-base: the program without
 # a system service) and busybox's udhcpd. The utcp-run tests and the
 # benchmark run real applications: iperf3, nginx (nginx-light) and the
-# load generator wrk.
+# load generator wrk. The capture test reads utcpctl's pcap files with
+# tshark (its debconf question, whether non-root users may capture,
+# takes its default, no, under DEBIAN_FRONTEND=noninteractive below).
 test_packages=(
 	iproute2 iputils-ping arping socat curl coreutils
 	dnsmasq-base busybox
 	iperf3 nginx-light wrk
 	python3 python3-scapy
 	clang libclang-rt-14-dev llvm-14 clang-format
+	tshark
 )
 
 packages=("${build_packages[@]}")

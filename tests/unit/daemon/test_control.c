@@ -279,8 +279,9 @@ START_TEST(test_hello_then_status_describes_the_daemon)
 	ck_assert_uint_eq(st->n_arp, 1);
 	ck_assert_uint_eq(ntohl(st->arp[0].address.s_addr), PEER_ADDR);
 	ck_assert_int_eq(st->arp[0].state, UTCP_ARP_REACHABLE);
-	/* the stack's, then the loop's two busy-polling ones (off: 0) */
-	ck_assert_uint_eq(st->n_counters, STACK_COUNTER_COUNT + 2);
+	/* the stack's, then the loop's two busy-polling ones (off: 0),
+	 * then the captures' three (none ran: 0) */
+	ck_assert_uint_eq(st->n_counters, STACK_COUNTER_COUNT + 5);
 	ck_assert_uint_gt(st->n_counters * (IPC_REC_HDR_LEN + 56), IPC_MSG_MAX);
 	ck_assert_str_eq(st->counters[0].name,
 			 stack_counter_name((enum stack_counter)0));
@@ -289,6 +290,13 @@ START_TEST(test_hello_then_status_describes_the_daemon)
 	ck_assert_str_eq(st->counters[STACK_COUNTER_COUNT + 1].name,
 			 "busy_poll_hits");
 	ck_assert_uint_eq(st->counters[STACK_COUNTER_COUNT + 1].value, 0);
+	ck_assert_str_eq(st->counters[STACK_COUNTER_COUNT + 2].name,
+			 "capture_started");
+	ck_assert_str_eq(st->counters[STACK_COUNTER_COUNT + 3].name,
+			 "capture_frames");
+	ck_assert_str_eq(st->counters[STACK_COUNTER_COUNT + 4].name,
+			 "capture_drops");
+	ck_assert_uint_eq(st->counters[STACK_COUNTER_COUNT + 4].value, 0);
 	utcp_status_free(st);
 	/* The connection stays usable after a multi-reply exchange. */
 	ck_assert_int_eq(utcp_status(u, &st), 0);

@@ -340,6 +340,25 @@ static const struct ipc_resolve_reply resolve_over_sent = {.status = -EMFILE,
 
 static const struct ipc_udp_open udp_open_own_fd = {
     .local_port = 5000, .flags = IPC_UDP_OPEN_F_OWN_FD};
+static const struct ipc_capture capture_eth0 = {
+    .ifindex = 1, .snaplen = IPC_CAPTURE_SNAPLEN_MAX, .count = 10};
+static const struct ipc_capture capture_all_1 = {.ifindex = -1, .snaplen = 1};
+static const struct ipc_capture capture_snaplen_0 = {.ifindex = 1};
+static const struct ipc_capture_reply capture_started = {.id = 3};
+static const struct ipc_capture_reply capture_busy = {.status = -EBUSY,
+						      .id = 3};
+static const struct ipc_capture_reply capture_busy_sent = {.status = -EBUSY,
+							   .id = -1};
+static const struct ipc_capture_reply capture_no_id = {.id = -1};
+static const struct ipc_capture_stop capture_stop_3 = {.id = 3};
+static const struct ipc_capture_stop_reply capture_counts = {.seen = 1000,
+							     .dropped = 1000};
+static const struct ipc_capture_stop_reply capture_none = {
+    .status = -ENOENT, .seen = 5, .dropped = 2};
+static const struct ipc_capture_stop_reply capture_none_sent = {.status =
+								    -ENOENT};
+static const struct ipc_capture_stop_reply capture_more_dropped = {
+    .seen = 1, .dropped = 2};
 static const struct ipc_tcp_info tcp_info_12 = {.id = 12};
 static const struct ipc_tcp_info_reply tcp_info_all = {
     .id = 12,
@@ -413,6 +432,15 @@ static const struct round_trip round_trips[] = {
     {&tcp_info_reply, &tcp_info_all, NULL},
     /* a failure carries zeros */
     {&tcp_info_reply, &tcp_info_none, &tcp_info_none_sent},
+    {&capture, &capture_eth0, NULL},
+    {&capture, &capture_all_1, NULL},
+    {&capture_reply, &capture_started, NULL},
+    /* a failure carries no id */
+    {&capture_reply, &capture_busy, &capture_busy_sent},
+    {&capture_stop, &capture_stop_3, NULL},
+    {&capture_stop_reply, &capture_counts, NULL},
+    /* a failure carries no counts */
+    {&capture_stop_reply, &capture_none, &capture_none_sent},
 };
 
 #define N_ROUND_TRIPS (sizeof(round_trips) / sizeof(round_trips[0]))
@@ -522,6 +550,21 @@ static const struct malformed malformed[] = {
     {"failure with a figure", &tcp_info_reply, &tcp_info_none_sent,
      "bytes_sent", 1},
     {"failure with an id", &tcp_info_reply, &tcp_info_none_sent, "id", 3},
+    {"snaplen 0", &capture, &capture_eth0, "snaplen", 0},
+    {"snaplen past the largest", &capture, &capture_eth0, "snaplen",
+     IPC_CAPTURE_SNAPLEN_MAX + 1},
+    {"an interface below -1", &capture, &capture_eth0, "ifindex", 0xfffffffeu},
+    {"reserved", &capture, &capture_eth0, "reserved", 1},
+    {"success without an id", &capture_reply, &capture_started, "id",
+     0xffffffffu},
+    {"failure with an id", &capture_reply, &capture_busy_sent, "id", 0},
+    {"a negative id", &capture_stop, &capture_stop_3, "id", 0x80000000u},
+    {"reserved", &capture_stop, &capture_stop_3, "reserved", 1},
+    {"more dropped than seen", &capture_stop_reply, &capture_counts, "seen",
+     999},
+    {"failure with a count", &capture_stop_reply, &capture_none_sent, "seen",
+     1},
+    {"reserved", &capture_stop_reply, &capture_counts, "reserved", 1},
     {"success without a socket", &udp_open_reply, &udp_opened, "sock",
      0xffffffffu},
     {"failure with a socket", &udp_open_reply, &udp_in_use, "sock", 3},
@@ -628,6 +671,9 @@ static const struct unsendable unsendable[] = {
     {&tcp_listen, &listen_backlog_0},
     {&tcp_setopt_reply, &setopt_value},
     {&tcp_info_reply, &tcp_info_listening},
+    {&capture, &capture_snaplen_0},
+    {&capture_reply, &capture_no_id},
+    {&capture_stop_reply, &capture_more_dropped},
 };
 
 #define N_UNSENDABLE (sizeof(unsendable) / sizeof(unsendable[0]))

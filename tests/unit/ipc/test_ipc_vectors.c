@@ -116,6 +116,15 @@ static const struct resolve_packet resolve_result = {
 	   .addr = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}}}};
 static const struct ipc_udp_open udp_open_own_fd = {
     .local_port = 0x0102, .flags = IPC_UDP_OPEN_F_OWN_FD};
+static const struct ipc_capture capture = {
+    .ifindex = 2, .snaplen = 0x40000, .count = 10};
+static const struct ipc_capture_reply capture_reply = {.id = 0x01020304};
+static const struct ipc_capture_stop capture_stop = {.id = 0x01020304};
+static const struct ipc_capture_stop_reply capture_stop_reply = {
+    .seen = 0x0102030405060708ull, .dropped = 0x0102};
+/* a failed reply carries no counts, whatever the caller left there */
+static const struct ipc_capture_stop_reply capture_stop_reply_failed = {
+    .status = -ENOENT, .seen = 9, .dropped = 1};
 static const struct ipc_tcp_info tcp_info = {.id = 0x01020304};
 static const struct ipc_tcp_info_reply tcp_info_reply = {
     .id = 0x0a0b0c0d,
@@ -446,6 +455,21 @@ static const struct vector vectors[] = {
      "0000000000000000000000000000000000000000000000000000000000000000"
      "0000000000000000000000000000000000000000000000000000000000000000"
      "00000000000000000000000000000000000000000000000000000000"},
+    {"capture", encode_capture, &capture, 19, false,
+     "55540100000d000000000020000000130000000200040000"
+     "0000000a00000000"},
+    {"capture_reply", encode_capture_reply, &capture_reply, 19, false,
+     "55540100800d000000000018000000130000000001020304"},
+    {"capture_stop", encode_capture_stop, &capture_stop, 19, false,
+     "55540100000e000000000018000000130102030400000000"},
+    {"capture_stop_reply", encode_capture_stop_reply, &capture_stop_reply, 19,
+     false,
+     "55540100800e00000000002800000013000000000000000001020304050607080000"
+     "000000000102"},
+    {"capture_stop_reply_failed", encode_capture_stop_reply,
+     &capture_stop_reply_failed, 19, false,
+     "55540100800e00000000002800000013fffffffe0000000000000000000000000000"
+     "000000000000"},
 };
 
 #define N_VECTORS (sizeof(vectors) / sizeof(vectors[0]))
