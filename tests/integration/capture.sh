@@ -58,7 +58,7 @@ started=0
 start_capture() {
 	local file=$1
 	shift
-	start_bg "$UTCPCTL" -S "$SOCK" capture -w "$file" "$@" 2>"$file.err"
+	start_bg "$UTCPCTL" -S "$SOCK" capture -w "$file" "$@" >"$file.out" 2>"$file.err"
 	CAP_PID=$BG_PID
 	started=$((started + 1))
 	wait_for captures_started "$started" ||
@@ -185,11 +185,27 @@ for i in 1 2 3 4; do
 	[[ $(tsh -r "$TMP/l$i.pcap" -Y "icmp.type == 8" -T fields -e icmp.seq) == 1 ]] ||
 		fail "capture $i lacks the ping"
 done
-say "  then a capture is granted again"
-start_capture "$TMP/l6.pcap" -c 1
+say "  then a capture is granted again; --json gives its counts on stdout"
+start_capture "$TMP/l6.pcap" -i "$TAP_A" -c 1 --json
 "$UTCPCTL" -S "$SOCK" barrier
 nsx ping -n -c 1 -w 5 "$NET_A.2" >/dev/null || fail "ping failed"
 timeout 10 tail --pid="$CAP_PID" -f /dev/null || fail "capture -c 1 did not end"
+wait "$CAP_PID" || fail "capture -c 1 --json failed: $(cat "$TMP/l6.pcap.err")"
+"$PYTHON" -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+sys.exit(0 if o == {"captured": 1, "received": 1, "dropped": 0} else f"{o}")' \
+	"$TMP/l6.pcap.out" || fail "capture --json: $(cat "$TMP/l6.pcap.out")"
+
+say "an interface the daemon does not have: one line, exit 1"
+status=0
+"$UTCPCTL" -S "$SOCK" capture -i nosuch0 -w "$TMP/x.pcap" 2>"$TMP/x.err" || status=$?
+((status == 1)) || fail "capture -i nosuch0 exited $status"
+[[ $(cat "$TMP/x.err") == "utcpctl: capture: no interface 'nosuch0' (see 'utcpctl ifaces')" ]] ||
+	fail "capture -i nosuch0 said: $(cat "$TMP/x.err")"
+status=0
+"$UTCPCTL" -S "$SOCK" capture -c 1 2>"$TMP/x.err" || status=$?
+((status == 2)) || fail "capture without -w exited $status"
 
 say "a user other than root may not capture"
 chmod 755 "$TMP"
