@@ -119,6 +119,16 @@ struct config_dns {
 	int nhosts;
 };
 
+/* Where a key was set in the file: "[SECTION] key" (a section as
+ * written in its header: "[interface tap0] mtu") and its line. For the
+ * messages of a reload (daemon/reload.c). [hosts] entries are not kept. */
+#define CONFIG_KEY_LINES_MAX 256
+#define CONFIG_KEY_NAME_MAX  48
+struct config_key_line {
+	char key[CONFIG_KEY_NAME_MAX];
+	int line;
+};
+
 struct config {
 	char name[CONFIG_NAME_MAX];	   /* [daemon] name */
 	char socket_path[CONFIG_PATH_MAX]; /* [daemon] socket */
@@ -140,6 +150,9 @@ struct config {
 	 * after its last work (loop.c, busy_poll.h); 0 (default): off. */
 	uint32_t busy_poll_us;
 	struct config_dns dns; /* [dns], [hosts] */
+	/* The keys the file set, in file order (config_key_line()). */
+	struct config_key_line key_lines[CONFIG_KEY_LINES_MAX];
+	int nkey_lines;
 };
 
 /* Fills cfg with the defaults: name "utcpd", the default socket with
@@ -176,6 +189,10 @@ int config_override(struct config *cfg, const char *key, const char *value,
  * CLIENT_ID_MAC, which the stack fills in itself (type 1 + the MAC). */
 size_t config_client_id(const struct config_interface *ifc,
 			const uint8_t mac[6], uint8_t *out);
+
+/* The line of the file where `key` ("[daemon] log_level", as in
+ * struct config_key_line) was set, or 0 when the file did not set it. */
+int config_key_line(const struct config *cfg, const char *key);
 
 /* The name of a log level as written in the file ("info"), or "?". */
 const char *config_log_level_name(int level);
