@@ -1672,6 +1672,41 @@ out:
 	return ret;
 }
 
+/* Adds "[section] key" to the list of config_keys(). */
+static void key_add(char (*out)[CONFIG_KEY_NAME_MAX], size_t max, size_t *n,
+		    const char *section, const char *key)
+{
+	if (*n < max)
+		snprintf(out[*n], CONFIG_KEY_NAME_MAX, "[%s] %s", section, key);
+	(*n)++;
+}
+
+size_t config_keys(char (*out)[CONFIG_KEY_NAME_MAX], size_t max)
+{
+	static const char *const tcp_more[] = {"congestion", "local_port_range",
+					       "hystart", "prr"};
+	size_t n = 0;
+
+	for (size_t i = 0; i < DAEMON_KEYS; i++)
+		key_add(out, max, &n, "daemon", daemon_keys[i].name);
+	for (size_t i = 0; i < IF_KEYS; i++)
+		key_add(out, max, &n, "interface", interface_keys[i].name);
+	for (size_t i = 0; i < LIMIT_KEYS; i++)
+		key_add(out, max, &n, "limits", limit_keys[i].name);
+	for (size_t i = 0; i < TCP_NUM_KEYS; i++)
+		key_add(out, max, &n, "tcp", tcp_keys[i].name);
+	for (size_t i = 0; i < sizeof(tcp_more) / sizeof(tcp_more[0]); i++)
+		key_add(out, max, &n, "tcp", tcp_more[i]);
+	for (size_t i = 0; i < CONTROL_NUM_KEYS; i++)
+		key_add(out, max, &n, "control", control_keys[i].name);
+	key_add(out, max, &n, "control", "privileged_group");
+	for (size_t i = 0; i < DNS_NUM_KEYS; i++)
+		key_add(out, max, &n, "dns", dns_keys[i].name);
+	key_add(out, max, &n, "dns", "search");
+	key_add(out, max, &n, "hosts", "NAME");
+	return n;
+}
+
 int config_key_line(const struct config *cfg, const char *key)
 {
 	for (int i = 0; i < cfg->nkey_lines; i++)

@@ -6,9 +6,10 @@
  * with one line more, and reload_compare() must name that key (and
  * only it) with its kind: this checks the table's spans key by key.
  * The table must hold every key utcpd.conf(5) documents and nothing
- * else, so a key added to the parser and the manual but to neither
- * list fails here. reload_merge() copies what applies and leaves the
- * rest; config_key_line() gives the lines the messages name.
+ * else, and every key the parser accepts (config_keys()), so a key
+ * added to the parser or the manual but to neither list fails here.
+ * reload_merge() copies what applies and leaves the rest; config_key_line()
+ * gives the lines the messages name.
  */
 #include <check.h>
 #include <stdio.h>
@@ -349,6 +350,28 @@ START_TEST(test_every_documented_key_is_in_the_table_and_back)
 }
 END_TEST
 
+/* Every key the parser accepts is in the table (and so, by the test
+ * above, in the manual), and the table has no key the parser lacks. */
+START_TEST(test_every_key_the_parser_accepts_is_in_the_table)
+{
+	static char keys[256][CONFIG_KEY_NAME_MAX];
+	size_t n = config_keys(keys, 256);
+
+	ck_assert_uint_le(n, 256);
+	ck_assert_uint_eq(n, reload_nkeys);
+	for (size_t i = 0; i < n; i++) {
+		char sec[16], key[32];
+
+		ck_assert_int_eq(sscanf(keys[i], "[%15[a-z]] %31s", sec, key),
+				 2);
+		ck_assert_msg(table_key(sec, key),
+			      "%s: accepted by config.c, neither reloadable "
+			      "nor restart-only in reload.c",
+			      keys[i]);
+	}
+}
+END_TEST
+
 START_TEST(test_interfaces_added_removed_renamed_need_a_restart)
 {
 	load(&old_cfg, "[interface tap0]\n");
@@ -426,6 +449,7 @@ static Suite *reload_suite(void)
 	tcase_add_test(tc, test_every_key_changed_alone_is_found_with_its_kind);
 	tcase_add_test(tc, test_what_a_reload_applies);
 	tcase_add_test(tc, test_every_documented_key_is_in_the_table_and_back);
+	tcase_add_test(tc, test_every_key_the_parser_accepts_is_in_the_table);
 	tcase_add_test(tc,
 		       test_interfaces_added_removed_renamed_need_a_restart);
 	tcase_add_test(tc, test_merge_takes_what_applies_and_leaves_the_rest);
