@@ -352,6 +352,58 @@ END_TEST
 
 /* Every key the parser accepts is in the table (and so, by the test
  * above, in the manual), and the table has no key the parser lacks. */
+/* Whether `word` is set in bold in utcpd.conf(5)'s RELOADING section
+ * (".B word" or ".BR word ,"). */
+static bool reloading_names(const char *word)
+{
+	FILE *f = fopen(UTCPD_CONF_MAN, "r");
+	char line[512];
+	bool in = false, found = false;
+
+	ck_assert_ptr_nonnull(f);
+	while (!found && fgets(line, sizeof(line), f)) {
+		char w[64];
+
+		if (strncmp(line, ".SH ", 4) == 0)
+			in = strcmp(line, ".SH RELOADING\n") == 0;
+		else if (in && (sscanf(line, ".B %63[][a-z0-9_]", w) == 1 ||
+				sscanf(line, ".BR %63[][a-z0-9_]", w) == 1))
+			found = strcmp(w, word) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/* utcpd.conf(5)'s RELOADING names every key a reload applies (by its
+ * section for [control] and [hosts]) and no key that needs a restart. */
+START_TEST(test_the_manual_says_what_a_reload_applies)
+{
+	for (size_t i = 0; i < reload_nkeys; i++) {
+		const struct reload_key *k = &reload_keys[i];
+		bool whole = strcmp(k->section, "control") == 0 ||
+			     strcmp(k->section, "hosts") == 0;
+		char word[40];
+
+		snprintf(word, sizeof(word), whole ? "[%s]" : "%s",
+			 whole ? k->section : k->key);
+		if (k->kind == RELOAD_APPLY) {
+			ck_assert_msg(reloading_names(word),
+				      "RELOADING does not name [%s] %s",
+				      k->section, k->key);
+			continue;
+		}
+		/* a restart key, unless an applied key has its name */
+		bool shared = false;
+		for (size_t j = 0; j < reload_nkeys; j++)
+			shared |= reload_keys[j].kind == RELOAD_APPLY &&
+				  strcmp(reload_keys[j].key, k->key) == 0;
+		ck_assert_msg(shared || !reloading_names(k->key),
+			      "RELOADING names [%s] %s, which needs a restart",
+			      k->section, k->key);
+	}
+}
+END_TEST
+
 START_TEST(test_every_key_the_parser_accepts_is_in_the_table)
 {
 	static char keys[256][CONFIG_KEY_NAME_MAX];
@@ -450,6 +502,7 @@ static Suite *reload_suite(void)
 	tcase_add_test(tc, test_what_a_reload_applies);
 	tcase_add_test(tc, test_every_documented_key_is_in_the_table_and_back);
 	tcase_add_test(tc, test_every_key_the_parser_accepts_is_in_the_table);
+	tcase_add_test(tc, test_the_manual_says_what_a_reload_applies);
 	tcase_add_test(tc,
 		       test_interfaces_added_removed_renamed_need_a_restart);
 	tcase_add_test(tc, test_merge_takes_what_applies_and_leaves_the_rest);
