@@ -46,8 +46,13 @@
 extern "C" {
 #endif
 
+/* The daemon's control socket when neither a path nor $UTCPD_SOCKET is
+ * given: RUNSTATEDIR/utcpd/utcpd.sock of the build (libutcp and utcpctl
+ * are built with it); /run/utcpd/utcpd.sock by default. */
+#ifndef UTCP_DEFAULT_SOCKET
 #define UTCP_DEFAULT_SOCKET "/run/utcpd/utcpd.sock"
-#define UTCP_SOCKET_ENV	    "UTCPD_SOCKET"
+#endif
+#define UTCP_SOCKET_ENV "UTCPD_SOCKET"
 /* How long a control request waits for the daemon's reply. */
 #define UTCP_REPLY_TIMEOUT_MS 10000
 /* The largest UDP payload (IPv4: 65535 - 20 - 8). */

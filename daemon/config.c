@@ -1004,6 +1004,7 @@ static int parse_host(struct config_host *h, const char *name, const char *v,
  * an error and returns 0, or returns 1. */
 static int hosts_line(struct parse_state *st, const char *key,
 		      const char *value);
+static void key_line_note(struct parse_state *st, const char *key);
 
 /* ---- keys of [daemon] and [interface NAME] --------------------------- */
 
@@ -1438,6 +1439,7 @@ static int config_handler(void *user, const char *section, const char *key,
 		return 0;
 	}
 	st->seen_keys |= 1u << k;
+	key_line_note(st, key);
 	return 1;
 
 duplicate:
@@ -1471,6 +1473,30 @@ static int hosts_line(struct parse_state *st, const char *key,
 	st->host_lines[cd->nhosts] = st->lineno;
 	cd->hosts[cd->nhosts++] = h;
 	return 1;
+}
+
+/* Records where the key of the current section was set
+ * (config_key_line()). */
+static void key_line_note(struct parse_state *st, const char *key)
+{
+	struct config *cfg = st->cfg;
+	struct config_key_line *kl;
+	const char *where = st->kind == SECTION_DAEMON	  ? "daemon"
+			    : st->kind == SECTION_LIMITS  ? "limits"
+			    : st->kind == SECTION_TCP	  ? "tcp"
+			    : st->kind == SECTION_DNS	  ? "dns"
+			    : st->kind == SECTION_CONTROL ? "control"
+							  : NULL;
+
+	if (cfg->nkey_lines == CONFIG_KEY_LINES_MAX)
+		return;
+	kl = &cfg->key_lines[cfg->nkey_lines++];
+	if (where)
+		snprintf(kl->key, sizeof(kl->key), "[%s] %s", where, key);
+	else
+		snprintf(kl->key, sizeof(kl->key), "[interface %s] %s",
+			 st->iface->name, key);
+	kl->line = st->lineno;
 }
 
 /* Checks what only the whole file can tell; records the first error. */
@@ -1644,6 +1670,49 @@ out:
 		fclose(st->fp);
 	free(st);
 	return ret;
+}
+
+/* Adds "[section] key" to the list of config_keys(). */
+static void key_add(char (*out)[CONFIG_KEY_NAME_MAX], size_t max, size_t *n,
+		    const char *section, const char *key)
+{
+	if (*n < max)
+		snprintf(out[*n], CONFIG_KEY_NAME_MAX, "[%s] %s", section, key);
+	(*n)++;
+}
+
+size_t config_keys(char (*out)[CONFIG_KEY_NAME_MAX], size_t max)
+{
+	static const char *const tcp_more[] = {"congestion", "local_port_range",
+					       "hystart", "prr"};
+	size_t n = 0;
+
+	for (size_t i = 0; i < DAEMON_KEYS; i++)
+		key_add(out, max, &n, "daemon", daemon_keys[i].name);
+	for (size_t i = 0; i < IF_KEYS; i++)
+		key_add(out, max, &n, "interface", interface_keys[i].name);
+	for (size_t i = 0; i < LIMIT_KEYS; i++)
+		key_add(out, max, &n, "limits", limit_keys[i].name);
+	for (size_t i = 0; i < TCP_NUM_KEYS; i++)
+		key_add(out, max, &n, "tcp", tcp_keys[i].name);
+	for (size_t i = 0; i < sizeof(tcp_more) / sizeof(tcp_more[0]); i++)
+		key_add(out, max, &n, "tcp", tcp_more[i]);
+	for (size_t i = 0; i < CONTROL_NUM_KEYS; i++)
+		key_add(out, max, &n, "control", control_keys[i].name);
+	key_add(out, max, &n, "control", "privileged_group");
+	for (size_t i = 0; i < DNS_NUM_KEYS; i++)
+		key_add(out, max, &n, "dns", dns_keys[i].name);
+	key_add(out, max, &n, "dns", "search");
+	key_add(out, max, &n, "hosts", "NAME");
+	return n;
+}
+
+int config_key_line(const struct config *cfg, const char *key)
+{
+	for (int i = 0; i < cfg->nkey_lines; i++)
+		if (strcmp(cfg->key_lines[i].key, key) == 0)
+			return cfg->key_lines[i].line;
+	return 0;
 }
 
 int config_override(struct config *cfg, const char *key, const char *value,

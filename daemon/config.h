@@ -21,17 +21,20 @@
 
 #include "../stack/dns.h"
 #include "../stack/stack.h"
+#include "utcpd_paths.h"
 
-#define CONFIG_NAME_MAX		 64
-#define CONFIG_PATH_MAX		 108 /* sizeof(sun_path) */
-#define CONFIG_DNS_MAX		 3
-#define CONFIG_DEFAULT_SOCKET	 "/run/utcpd/utcpd.sock"
-#define CONFIG_DEFAULT_PATH	 "/etc/utcpd/utcpd.conf"
+#define CONFIG_NAME_MAX 64
+#define CONFIG_PATH_MAX 108 /* sizeof(sun_path) */
+#define CONFIG_DNS_MAX	3
+/* The installation's paths (meson: sysconfdir, localstatedir,
+ * runstatedir), generated as utcpd_paths.h. */
+#define CONFIG_DEFAULT_SOCKET	 UTCPD_SOCKET_PATH
+#define CONFIG_DEFAULT_PATH	 UTCPD_CONFIG_PATH
 #define CONFIG_DEFAULT_NAME	 "utcpd"
 #define CONFIG_DEFAULT_MTU	 1500u
 #define CONFIG_MTU_MIN		 68u
 #define CONFIG_MTU_MAX		 (65535u - 14u) /* as stack_if_add() */
-#define CONFIG_DEFAULT_STATE_DIR "/var/lib/utcpd"
+#define CONFIG_DEFAULT_STATE_DIR UTCPD_STATE_DIR
 #define CONFIG_STATE_DIR_MAX	 256
 #define CONFIG_LOG_PORT		 514 /* syslog over UDP (RFC 5426) */
 /* [daemon] busy_poll_us at most: a second of spinning after the last
@@ -119,6 +122,16 @@ struct config_dns {
 	int nhosts;
 };
 
+/* Where a key was set in the file: "[SECTION] key" (a section as
+ * written in its header: "[interface tap0] mtu") and its line. For the
+ * messages of a reload (daemon/reload.c). [hosts] entries are not kept. */
+#define CONFIG_KEY_LINES_MAX 256
+#define CONFIG_KEY_NAME_MAX  48
+struct config_key_line {
+	char key[CONFIG_KEY_NAME_MAX];
+	int line;
+};
+
 struct config {
 	char name[CONFIG_NAME_MAX];	   /* [daemon] name */
 	char socket_path[CONFIG_PATH_MAX]; /* [daemon] socket */
@@ -140,6 +153,9 @@ struct config {
 	 * after its last work (loop.c, busy_poll.h); 0 (default): off. */
 	uint32_t busy_poll_us;
 	struct config_dns dns; /* [dns], [hosts] */
+	/* The keys the file set, in file order (config_key_line()). */
+	struct config_key_line key_lines[CONFIG_KEY_LINES_MAX];
+	int nkey_lines;
 };
 
 /* Fills cfg with the defaults: name "utcpd", the default socket with
@@ -176,6 +192,15 @@ int config_override(struct config *cfg, const char *key, const char *value,
  * CLIENT_ID_MAC, which the stack fills in itself (type 1 + the MAC). */
 size_t config_client_id(const struct config_interface *ifc,
 			const uint8_t mac[6], uint8_t *out);
+
+/* The line of the file where `key` ("[daemon] log_level", as in
+ * struct config_key_line) was set, or 0 when the file did not set it. */
+int config_key_line(const struct config *cfg, const char *key);
+
+/* Writes "[section] key" for every key the parser accepts ("[interface]
+ * mtu" for each interface's, "[hosts] NAME" for the host entries) to
+ * out, at most max of them. Returns how many there are. */
+size_t config_keys(char (*out)[CONFIG_KEY_NAME_MAX], size_t max);
 
 /* The name of a log level as written in the file ("info"), or "?". */
 const char *config_log_level_name(int level);

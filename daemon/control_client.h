@@ -168,6 +168,9 @@ struct control {
 	size_t (*sock_owners)(const struct control *ctl,
 			      struct ipc_rec_sock_owner *out, size_t max);
 	struct config_control limits; /* [control], connections_max fitted */
+	/* TCP connections the descriptors allow (control_limits_fit()),
+	 * the cap of connections_max at a reload */
+	unsigned long long connections_fit;
 	struct control_account *uids; /* per-uid accounts in use */
 	uint64_t clients_refused;
 	uint64_t hello_timeouts;

@@ -286,6 +286,7 @@ void control_limits_fit(struct control *ctl)
 	allowed = rl.rlim_cur > other ? rl.rlim_cur - other : 0;
 	if (allowed == 0)
 		allowed = 1;
+	ctl->connections_fit = allowed;
 	if (cc->connections_max > allowed) {
 		log_msg(LOG_WARNING,
 			"control: connections_max %u needs more descriptors "
@@ -300,4 +301,17 @@ void control_limits_fit(struct control *ctl)
 		"TCP connections; connections_max %u",
 		(unsigned long long)rl.rlim_cur, soft0, allowed,
 		cc->connections_max);
+}
+
+void control_apply_config(struct control *ctl, const struct config_control *cc)
+{
+	ctl->limits = *cc;
+	if (ctl->connections_fit &&
+	    cc->connections_max > ctl->connections_fit) {
+		log_msg(LOG_WARNING,
+			"control: connections_max %u needs more descriptors "
+			"than RLIMIT_NOFILE leaves: lowered to %llu",
+			cc->connections_max, ctl->connections_fit);
+		ctl->limits.connections_max = (uint32_t)ctl->connections_fit;
+	}
 }

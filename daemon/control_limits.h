@@ -73,4 +73,14 @@ unsigned long long control_fds_reserved(const struct config_control *cc,
  */
 void control_limits_fit(struct control *ctl);
 
+/*
+ * Makes [control] `cc` the control server's: its limits and access
+ * rules (a reload, SIGHUP). connections_max is capped as at start
+ * (control_limits_fit()). What clients hold already stays: a lowered
+ * limit refuses new clients, sockets and connections (as a lowered
+ * RLIMIT_NOFILE does on Linux), and a client keeps the privilege it was
+ * admitted with.
+ */
+void control_apply_config(struct control *ctl, const struct config_control *cc);
+
 #endif

@@ -75,6 +75,39 @@ int log_open(const struct config *cfg)
 	return 0;
 }
 
+int log_reconfigure(const struct config *cfg)
+{
+	int fd = -1;
+
+	if (cfg->log_target == log_state.target &&
+	    (cfg->log_target != LOG_TARGET_FILE ||
+	     strcmp(cfg->log_file, log_state.path) == 0)) {
+		log_state.level = cfg->log_level;
+		return 0;
+	}
+	if (cfg->log_target == LOG_TARGET_FILE) {
+		fd = log_file_open(cfg->log_file);
+		if (fd < 0) {
+			log_msg(LOG_ERR,
+				"log file %s: %s: the log stays as it is",
+				cfg->log_file, strerror(-fd));
+			return fd;
+		}
+	}
+	log_close();
+	log_state.level = cfg->log_level;
+	if (cfg->log_target == LOG_TARGET_SYSLOG) {
+		openlog("utcpd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_state.target = LOG_TARGET_SYSLOG;
+	} else if (cfg->log_target == LOG_TARGET_FILE) {
+		snprintf(log_state.path, sizeof(log_state.path), "%s",
+			 cfg->log_file);
+		log_state.fd = fd;
+		log_state.target = LOG_TARGET_FILE;
+	}
+	return 0;
+}
+
 void log_reopen(void)
 {
 	int fd;

@@ -25,6 +25,12 @@ struct config;
  * Returns 0 or a negative errno (the file could not be opened). */
 int log_open(const struct config *cfg);
 
+/* Switches a running log to cfg's target, file and level (a reload):
+ * the new target is opened before the old one is closed, and when it
+ * cannot be, the error is logged and the old target and level stay.
+ * Returns 0 or a negative errno. */
+int log_reconfigure(const struct config *cfg);
+
 /* Reopens the log file (no-op for stderr and syslog). On failure the
  * old file stays in use and the error is logged to it. */
 void log_reopen(void);

@@ -28,8 +28,8 @@
  *     and the ev_prepare that ends each turn (loop.c);
  *   - the control server's watchers (control.c);
  *   - ev_signal for SIGTERM and SIGINT (stop) and SIGHUP (reopen the
- *     log file). SIGPIPE is ignored: a write to a closed socket returns
- *     EPIPE instead.
+ *     log file, then reload the configuration: reload.c). SIGPIPE is
+ *     ignored: a write to a closed socket returns EPIPE instead.
  *
  * Watchers only give the stack its input. At the end of each turn,
  * before the loop blocks, loop.c drains the stack: its frames to their
@@ -59,6 +59,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netconf.h"
+#include "reload.h"
 #include "resolver.h"
 #include "syslog_remote.h"
 #include "tap.h"
@@ -80,7 +81,19 @@
 #define EXIT_SETUP  1
 #define EXIT_CONFIG 2
 
+struct override {
+	int opt;
+	const char *flag; /* for messages */
+	const char *key;
+	const char *value;
+};
+
 static struct daemon daemon_state;
+/* What a reload reads again: the file, and the command line's
+ * overrides over it (read_configuration()). */
+static const char *config_path = CONFIG_DEFAULT_PATH;
+static struct override overrides[OVERRIDES_MAX];
+static int noverrides;
 static struct netconf netconf_state;
 static struct resolver resolver_state;
 static struct syslog_remote syslog_state;
@@ -156,13 +169,38 @@ static unsigned taps_read_all(struct daemon *d)
 	return total;
 }
 
+/* Reads the configuration file again, with the command line's
+ * overrides, and applies it (reload.c). A file that does not load is
+ * logged, and nothing changes. */
+static void reload(struct daemon *d)
+{
+	static struct config next;
+	char err[CONFIG_ERR_MAX];
+
+	config_defaults(&next);
+	if (config_load(&next, config_path, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "reload: %s: nothing changed", err);
+		return;
+	}
+	for (int i = 0; i < noverrides; i++)
+		if (config_override(&next, overrides[i].key, overrides[i].value,
+				    err, sizeof(err)) < 0) {
+			log_msg(LOG_ERR, "reload: %s: %s: nothing changed",
+				overrides[i].flag, err);
+			return;
+		}
+	reload_apply(d, &next, config_path);
+}
+
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct daemon *d = w->data;
 
 	if (w->signum == SIGHUP) {
-		log_msg(LOG_INFO, "SIGHUP: reopening the log");
+		log_msg(LOG_INFO, "SIGHUP: reopening the log, reloading %s",
+			config_path);
 		log_reopen();
+		reload(d);
 		return;
 	}
 	log_msg(LOG_NOTICE, "%s: shutting down",
@@ -368,19 +406,12 @@ static void usage(FILE *out)
 		"  -V, --version         the version\n"
 		"\n"
 		"Options override the configuration file. SIGTERM or SIGINT "
-		"stops the daemon,\nSIGHUP reopens the log file. Exit status: "
-		"0 stopped by a signal or the\nconfiguration is good, 1 "
-		"setting up failed, 2 bad command line or\nconfiguration. "
-		"See utcpd(8) and utcpd.conf(5).\n",
+		"stops the daemon,\nSIGHUP reopens the log and reloads the "
+		"configuration. Exit status: 0\nstopped by a signal or the "
+		"configuration is good, 1 setting up failed,\n2 bad command "
+		"line or configuration. See utcpd(8) and utcpd.conf(5).\n",
 		CONFIG_DEFAULT_PATH);
 }
-
-struct override {
-	int opt;
-	const char *flag; /* for messages */
-	const char *key;
-	const char *value;
-};
 
 /* The options that override a [daemon] key of the configuration file. */
 static const struct override override_options[] = {
@@ -522,9 +553,8 @@ static int read_configuration(int argc, char **argv, struct config *cfg,
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct override overrides[OVERRIDES_MAX];
 	char err[CONFIG_ERR_MAX];
-	int noverrides = 0, check_only = 0, opt;
+	int check_only = 0, opt;
 	char letter[3];
 
 	opterr = 0;
@@ -715,8 +745,7 @@ out:
 int main(int argc, char **argv)
 {
 	static struct config cfg;
-	const char *path = CONFIG_DEFAULT_PATH;
-	int status = read_configuration(argc, argv, &cfg, &path);
+	int status = read_configuration(argc, argv, &cfg, &config_path);
 
 	if (status >= 0)
 		return status;
@@ -724,7 +753,7 @@ int main(int argc, char **argv)
 	if (log_open(&cfg) < 0)
 		return EXIT_SETUP;
 	log_msg(LOG_NOTICE, "utcpd %s starting as \"%s\" (%s)", UTCPD_VERSION,
-		cfg.name, path);
+		cfg.name, config_path);
 	status = daemon_run(&daemon_state, &cfg);
 	log_msg(status ? LOG_ERR : LOG_NOTICE, "stopped%s",
 		status ? " after an error" : "");

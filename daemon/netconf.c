@@ -206,6 +206,25 @@ static void check_ready(struct daemon *d)
 	log_msg(LOG_NOTICE, "ready: every interface is configured");
 }
 
+void netconf_recompute(struct daemon *d)
+{
+	struct netconf *nc = d->netconf;
+
+	if (!nc)
+		return;
+	for (int i = 0; i < nc->nifs && i < d->cfg->nifs; i++) {
+		struct stack_dhcp_info info;
+		bool bound =
+		    d->cfg->ifs[i].dhcp &&
+		    stack_dhcp_info(d->stack, daemon_now(), i, &info) == 0 &&
+		    info.bound;
+
+		netconf_if_compute(d->cfg, i, bound ? &info.lease : NULL,
+				   &nc->ifs[i]);
+	}
+	syslog_remote_follow(d);
+}
+
 void netconf_start(struct daemon *d)
 {
 	const struct config *cfg = d->cfg;

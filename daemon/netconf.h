@@ -89,6 +89,11 @@ bool netconf_log_server(const struct netconf *nc, uint32_t *addr,
  */
 void netconf_start(struct daemon *d);
 
+/* Computes every interface's settings again from d->cfg and the lease
+ * bound on it now (a reload changed static keys), and lets remote
+ * syslog follow. No-op without d->netconf. */
+void netconf_recompute(struct daemon *d);
+
 /* Logs READY (and sets it) when every interface is configured and it
  * was not logged before: at start, after the interfaces are up. */
 void netconf_ready_check(struct daemon *d);

@@ -1541,6 +1541,18 @@ int dns_set_ndots(struct dns_resolver *r, unsigned ndots)
 	return 0;
 }
 
+int dns_set_limits(struct dns_resolver *r, const struct dns_limits *lim)
+{
+	if (lim->cache_max != r->lim.cache_max ||
+	    lim->queries_max != r->lim.queries_max ||
+	    lim->lookups_max != r->lim.lookups_max || !lim->owner_lookups_max ||
+	    !lim->attempts || !lim->timeout_ms || lim->ndots > 15)
+		return -EINVAL;
+	r->lim = *lim;
+	r->ndots = lim->ndots;
+	return 0;
+}
+
 int dns_host_add(struct dns_resolver *r, const char *name,
 		 const struct dns_addr *addr)
 {

@@ -220,6 +220,16 @@ int dns_set_search(struct dns_resolver *r, const char *const *domains,
 /* Sets ndots (0..15). Returns 0 or -EINVAL. */
 int dns_set_ndots(struct dns_resolver *r, unsigned ndots);
 
+/*
+ * Sets the limits that may change in a running resolver: the TTL caps,
+ * owner_lookups_max, timeout_ms, attempts and ndots (a lookup in flight
+ * follows them from its next step; an owner over a lowered
+ * owner_lookups_max keeps its lookups and gets -EMFILE for new ones).
+ * The table sizes (cache_max, queries_max, lookups_max) must stay.
+ * Returns 0 or -EINVAL.
+ */
+int dns_set_limits(struct dns_resolver *r, const struct dns_limits *lim);
+
 /* Adds a static host entry: name (checked) and one address (family 4
  * or 6). A name gets at most DNS_HOST_ADDRS_MAX addresses; at most
  * DNS_HOSTS_MAX names. Returns 0, -EINVAL, -ENOSPC. */

@@ -1056,6 +1056,74 @@ START_TEST(test_status_names_each_sockets_owner)
 }
 END_TEST
 
+/* The daemon's UDP sockets number udp_target (for wait_until). */
+static size_t udp_target;
+static bool udp_sockets_at_target(void)
+{
+	return stack_udp_snapshot(H.d.stack, NULL, 0) == udp_target;
+}
+
+static void wait_until_udp_sockets(size_t n)
+{
+	udp_target = n;
+	ck_assert(wait_until(udp_sockets_at_target));
+}
+
+/* A reload's [control] (control_apply_config(), on the loop). */
+static void apply_fn(void *arg)
+{
+	control_apply_config(H.d.control, (const struct config_control *)arg);
+}
+
+/* A reload lowers udp_per_client below what a client holds: its
+ * sockets stay and work, new ones are refused until it is under the
+ * limit again (as a lowered RLIMIT_NOFILE on Linux); and
+ * connections_max is capped by the descriptors as at start. */
+START_TEST(test_a_reload_lowering_a_limit_keeps_what_is_open)
+{
+	struct config_control cc = limits_now();
+	struct utcp *a;
+	int fds[3], fd;
+	char buf[8];
+
+	a = client_as(1000, 1000);
+	for (int i = 0; i < 3; i++) {
+		fds[i] = i == 0
+			     ? utcp_udp_connect(a, in4(PEER_ADDR), UDP_ECHO, 0)
+			     : utcp_udp_bind(a, in4(0), 0, 0);
+		ck_assert_int_ge(fds[i], 0);
+	}
+	wait_until_udp_sockets(3);
+	cc.udp_per_client = 2;
+	cc.connections_max = 1u << 20;
+	on_loop(apply_fn, &cc);
+	ck_assert_uint_eq(limits_now().udp_per_client, 2);
+	ck_assert_uint_gt(H.d.control->connections_fit, 0);
+	ck_assert_uint_eq(limits_now().connections_max,
+			  cc.connections_max < H.d.control->connections_fit
+			      ? cc.connections_max
+			      : H.d.control->connections_fit);
+	/* over the new limit: what is open stays and works */
+	ck_assert_int_eq(utcp_udp_bind(a, in4(0), 0, 0), -EMFILE);
+	ck_assert_int_eq(utcp_send(fds[0], "kept", 4), 4);
+	ck_assert_int_eq(utcp_recvfrom(fds[0], buf, sizeof(buf), NULL, NULL),
+			 4);
+	/* one closed: 2, at the limit, still refused */
+	close(fds[2]);
+	wait_until_udp_sockets(2);
+	ck_assert_int_eq(utcp_udp_bind(a, in4(0), 0, 0), -EMFILE);
+	/* two closed: 1, one more fits, then the limit again */
+	close(fds[1]);
+	wait_until_udp_sockets(1);
+	fd = utcp_udp_bind(a, in4(0), 0, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_udp_bind(a, in4(0), 0, 0), -EMFILE);
+	close(fd);
+	close(fds[0]);
+	utcp_close(a);
+}
+END_TEST
+
 START_TEST(test_udp_limit_per_client_and_per_uid_leaves_others_alone)
 {
 	struct config_control cc = limits_now();
@@ -3583,6 +3651,7 @@ int main(void)
 	tcase_add_test(tc, test_client_disconnect_frees_its_sockets);
 	tcase_add_test(
 	    tc, test_udp_limit_per_client_and_per_uid_leaves_others_alone);
+	tcase_add_test(tc, test_a_reload_lowering_a_limit_keeps_what_is_open);
 	tcase_add_test(
 	    tc,
 	    test_tcp_connections_count_against_the_uid_after_the_client_went);

@@ -616,6 +616,53 @@ START_TEST(test_owner_limit_refuses_with_emfile_others_still_get_in)
 }
 END_TEST
 
+/* dns_set_limits() (a reload): a lowered owner limit keeps the lookups
+ * pending and refuses new ones at it; ndots follows; the table sizes
+ * cannot change, nor may a limit become 0. */
+START_TEST(test_set_limits_at_run_time)
+{
+	struct dns_limits lim, bad;
+	struct dns_resolver *r;
+
+	dns_limits_default(&lim);
+	lim.owner_lookups_max = 3;
+	r = t_dns_lim(&lim);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_ge(
+		    dns_lookup(r, T0, "a.example", DNS_WANT_A, 1, NULL), 0);
+	lim.owner_lookups_max = 2;
+	lim.ndots = 4;
+	ck_assert_int_eq(dns_set_limits(r, &lim), 0);
+	ck_assert_uint_eq(dns_owner_lookups(r, 1), 3);
+	ck_assert_int_eq(dns_lookup(r, T0, "b.example", DNS_WANT_A, 1, NULL),
+			 -EMFILE);
+	ck_assert_uint_eq(dns_ndots(r), 4);
+	lim.owner_lookups_max = 4;
+	ck_assert_int_eq(dns_set_limits(r, &lim), 0);
+	ck_assert_int_ge(dns_lookup(r, T0, "b.example", DNS_WANT_A, 1, NULL),
+			 0);
+	ck_assert_int_eq(dns_lookup(r, T0, "c.example", DNS_WANT_A, 1, NULL),
+			 -EMFILE);
+	bad = lim;
+	bad.cache_max++;
+	ck_assert_int_eq(dns_set_limits(r, &bad), -EINVAL);
+	bad = lim;
+	bad.queries_max--;
+	ck_assert_int_eq(dns_set_limits(r, &bad), -EINVAL);
+	bad = lim;
+	bad.lookups_max++;
+	ck_assert_int_eq(dns_set_limits(r, &bad), -EINVAL);
+	bad = lim;
+	bad.attempts = 0;
+	ck_assert_int_eq(dns_set_limits(r, &bad), -EINVAL);
+	bad = lim;
+	bad.ndots = 16;
+	ck_assert_int_eq(dns_set_limits(r, &bad), -EINVAL);
+	ck_assert_uint_eq(dns_ndots(r), 4);
+	dns_free(r);
+}
+END_TEST
+
 START_TEST(test_no_server_is_again_at_once)
 {
 	struct dns_resolver *r = t_dns();
@@ -889,6 +936,7 @@ int main(void)
 	tcase_add_test(
 	    tc, test_malformed_answer_is_dropped_counted_and_waited_past);
 	tcase_add_test(tc, test_retries_back_off_across_servers_then_again);
+	tcase_add_test(tc, test_set_limits_at_run_time);
 	tcase_add_test(tc, test_wait_is_capped_at_timeout_max);
 	tcase_add_test(tc,
 		       test_unresponsive_server_is_tried_last_until_it_answers);
