@@ -36,7 +36,8 @@
  *
  * A client that breaks the protocol (a malformed message, a wrong
  * version, a request before HELLO, a descriptor sent to us) is
- * disconnected, logged and counted; nothing else is affected. The one
+ * disconnected, logged and counted by reason (enum control_counter:
+ * STATUS's control_dropped_* counters); nothing else is affected. The one
  * descriptor a client may send is a proof of possession with an options
  * request (TCP_SETOPT, TCP_GETOPT, TCP_LINGER, UDP_SETOPT: docs/ipc.md,
  * "Proof by descriptor"): its identity (st_dev, st_ino, SO_COOKIE) is
@@ -295,10 +296,12 @@ static void client_destroy(struct control_client *c)
 	control_client_free(c);
 }
 
-/* Counts and logs a protocol violation; the caller destroys the client. */
-static void protocol_error(struct control_client *c, const char *what, int err)
+/* Counts (as `why`) and logs a protocol violation; the caller destroys
+ * the client. */
+static void protocol_error(struct control_client *c, enum control_counter why,
+			   const char *what, int err)
 {
-	c->ctl->protocol_errors++;
+	c->ctl->counters[why]++;
 	log_msg(LOG_WARNING,
 		"control: client %u (pid %d): %s (%s): disconnecting",
 		c->serial, (int)c->pid, what, strerror(-err));
@@ -314,16 +317,19 @@ static int client_handle(struct control_client *c, const uint8_t *buf,
 	int err = ipc_msg_decode(buf, len, &m);
 
 	if (err) {
-		protocol_error(c, "malformed message", err);
+		protocol_error(c, CONTROL_CTR_MALFORMED, "malformed message",
+			       err);
 		return err;
 	}
 	if (c->version == 0) {
 		if (m.type != IPC_T_HELLO) {
-			protocol_error(c, "request before HELLO", -EPROTO);
+			protocol_error(c, CONTROL_CTR_BEFORE_HELLO,
+				       "request before HELLO", -EPROTO);
 			return -EPROTO;
 		}
 	} else if (m.version != c->version || m.type == IPC_T_HELLO) {
-		protocol_error(c, "version mismatch or second HELLO", -EPROTO);
+		protocol_error(c, CONTROL_CTR_BAD_REQUEST,
+			       "version mismatch or second HELLO", -EPROTO);
 		return -EPROTO;
 	}
 
@@ -331,22 +337,26 @@ static int client_handle(struct control_client *c, const uint8_t *buf,
 		if (requests[i].type != m.type)
 			continue;
 		if (proof && !requests[i].with_proof) {
-			protocol_error(c, "ancillary data sent", -EBADMSG);
+			protocol_error(c, CONTROL_CTR_ANCILLARY,
+				       "ancillary data sent", -EBADMSG);
 			return -EBADMSG;
 		}
 		err = requests[i].with_proof
 			  ? requests[i].with_proof(c, &m, proof)
 			  : requests[i].handle(c, &m);
 		if (err)
-			protocol_error(c, "bad request body", err);
+			protocol_error(c, CONTROL_CTR_BAD_REQUEST,
+				       "bad request body", err);
 		return err;
 	}
 	if (proof) {
-		protocol_error(c, "ancillary data sent", -EBADMSG);
+		protocol_error(c, CONTROL_CTR_ANCILLARY, "ancillary data sent",
+			       -EBADMSG);
 		return -EBADMSG;
 	}
 	if (m.type & IPC_T_REPLY) {
-		protocol_error(c, "reply sent to the daemon", -EPROTO);
+		protocol_error(c, CONTROL_CTR_BAD_REQUEST,
+			       "reply sent to the daemon", -EPROTO);
 		return -EPROTO;
 	}
 	/* A request of a later version: say so, keep going. */
@@ -488,12 +498,14 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		passed = close_passed_fds(&msg, &proof);
 		if (passed == PASSED_OTHER || (msg.msg_flags & MSG_CTRUNC)) {
-			protocol_error(c, "ancillary data sent", -EBADMSG);
+			protocol_error(c, CONTROL_CTR_ANCILLARY,
+				       "ancillary data sent", -EBADMSG);
 			client_destroy(c);
 			return;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
-			protocol_error(c, "message too long", -EMSGSIZE);
+			protocol_error(c, CONTROL_CTR_MALFORMED,
+				       "message too long", -EMSGSIZE);
 			client_destroy(c);
 			return;
 		}
@@ -529,12 +541,12 @@ static void refuse_client(struct control *ctl, int fd, const struct ucred *cred,
 		(void)control_send_packet(fd, buf, (size_t)len, -1);
 	close(fd);
 	/* One line per 1024: a flood of connects must not flood the log. */
-	if (ctl->clients_refused++ % 1024 == 0)
+	if (ctl->counters[CONTROL_CTR_REFUSED]++ % 1024 == 0)
 		log_msg(LOG_WARNING,
 			"control: refusing a client (pid %d uid %d): %s (%llu "
 			"refused so far)",
 			(int)cred->pid, (int)cred->uid, why,
-			(unsigned long long)ctl->clients_refused);
+			(unsigned long long)ctl->counters[CONTROL_CTR_REFUSED]);
 }
 
 /* A client that did not send HELLO in time. */
@@ -542,7 +554,7 @@ static void hello_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct control_client *c = w->data;
 
-	c->ctl->hello_timeouts++;
+	c->ctl->counters[CONTROL_CTR_HELLO_TIMEOUT]++;
 	log_msg(LOG_INFO,
 		"control: client %u (pid %d uid %d): no HELLO within %u ms: "
 		"disconnecting",
@@ -755,13 +767,11 @@ void control_stop(struct daemon *d)
 	ev_timer_stop(d->loop, &ctl->accept_retry);
 	close(ctl->listen_fd);
 	unlink(ctl->path);
-	if (ctl->protocol_errors || ctl->clients_refused || ctl->hello_timeouts)
-		log_msg(LOG_INFO,
-			"control: %llu protocol errors, %llu clients refused, "
-			"%llu without HELLO in time",
-			(unsigned long long)ctl->protocol_errors,
-			(unsigned long long)ctl->clients_refused,
-			(unsigned long long)ctl->hello_timeouts);
+	for (int i = 0; i < CONTROL_COUNTERS; i++)
+		if (ctl->counters[i])
+			log_msg(LOG_INFO, "control: %s %llu",
+				control_counter_name((enum control_counter)i),
+				(unsigned long long)ctl->counters[i]);
 	free(ctl);
 	d->control = NULL;
 }

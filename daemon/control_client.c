@@ -32,6 +32,22 @@
 
 #define CONTROL_SEND_TIMEOUT_S 10.0
 
+const char *control_counter_name(enum control_counter i)
+{
+	static const char *const names[CONTROL_COUNTERS] = {
+	    [CONTROL_CTR_REFUSED] = "control_clients_refused",
+	    [CONTROL_CTR_HELLO_TIMEOUT] = "control_dropped_hello_timeout",
+	    [CONTROL_CTR_MALFORMED] = "control_dropped_malformed",
+	    [CONTROL_CTR_BEFORE_HELLO] = "control_dropped_before_hello",
+	    [CONTROL_CTR_BAD_REQUEST] = "control_dropped_bad_request",
+	    [CONTROL_CTR_ANCILLARY] = "control_dropped_ancillary",
+	    [CONTROL_CTR_NOT_READING] = "control_dropped_not_reading",
+	    [CONTROL_CTR_UNFRAMED] = "control_udp_unframed",
+	};
+
+	return (unsigned)i < CONTROL_COUNTERS ? names[i] : "?";
+}
+
 struct control_fd_id control_fd_id_of(int fd)
 {
 	struct control_fd_id id = {0, 0, 0};
@@ -222,6 +238,7 @@ static void client_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct control_client *c = w->data;
 
+	c->ctl->counters[CONTROL_CTR_NOT_READING]++;
 	log_msg(LOG_WARNING,
 		"control: client %u (pid %d) does not read its replies: "
 		"disconnecting",

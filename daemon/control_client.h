@@ -52,6 +52,24 @@ enum control_kind {
 	CONTROL_KINDS
 };
 
+/* The control server's counters, shown by STATUS as COUNTER records
+ * named control_* (control_counter_name()), after the stack's: clients
+ * refused at the door, and clients the daemon closed, by reason. */
+enum control_counter {
+	CONTROL_CTR_REFUSED,	   /* over clients_max or clients_per_uid */
+	CONTROL_CTR_HELLO_TIMEOUT, /* no HELLO within hello_timeout_ms */
+	CONTROL_CTR_MALFORMED,	   /* not a message: magic, version, length */
+	CONTROL_CTR_BEFORE_HELLO,  /* a request before HELLO */
+	CONTROL_CTR_BAD_REQUEST,   /* bad body, second HELLO, wrong version */
+	CONTROL_CTR_ANCILLARY,	   /* descriptors or other ancillary data */
+	CONTROL_CTR_NOT_READING,   /* replies not read for the send timeout */
+	CONTROL_CTR_UNFRAMED,	   /* a UDP datagram libutcp did not frame */
+	CONTROL_COUNTERS
+};
+
+/* The name of counter `i` ("control_dropped_malformed"), or "?". */
+const char *control_counter_name(enum control_counter i);
+
 /* What one client, or one uid, holds (control_limits.c). Reference
  * counted by its holders: a client, and each socket or connection
  * charged to it, so a connection that outlives its client keeps the
@@ -168,10 +186,8 @@ struct control {
 			      struct ipc_rec_sock_owner *out, size_t max);
 	struct config_control limits; /* [control], connections_max fitted */
 	struct control_account *uids; /* per-uid accounts in use */
-	uint64_t clients_refused;
-	uint64_t hello_timeouts;
-	uint64_t protocol_errors;
-	struct control_tcp *tcp; /* control_tcp.c */
+	uint64_t counters[CONTROL_COUNTERS]; /* enum control_counter */
+	struct control_tcp *tcp;	     /* control_tcp.c */
 	/* UDP sockets opened with OWN_FD whose client went (control_udp.c) */
 	struct control_socket *udp_orphans;
 	uint8_t msg_buf[IPC_MSG_MAX + 1];

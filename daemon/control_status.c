@@ -28,7 +28,8 @@
  * DNS, DNS_SERVER..., SEARCH... (ifindex -1), DNS_CACHE...; its counters
  * follow the stack's as COUNTER records named dns_*. Without a resolver
  * there are none of these. The loop's two busy-polling counters
- * (busy_polls, busy_poll_hits) are the last COUNTER records. Last, one
+ * (busy_polls, busy_poll_hits) follow, then the control server's
+ * (control_*: enum control_counter), the last COUNTER records. Last, one
  * SOCK_OWNER per socket of the control socket (control_snapshot,
  * through ctl->sock_owners): the credentials and command of the client
  * that made it.
@@ -93,7 +94,8 @@ struct status_stream {
 	/* the loop's busy-polling (loop.c): polls made without blocking,
 	 * and those that found work; last of the counters */
 	uint64_t busy_polls, busy_poll_hits;
-	struct ipc_rec_owner *owners; /* per uid (control_limits.c) */
+	uint64_t control[CONTROL_COUNTERS]; /* the control server's, last */
+	struct ipc_rec_owner *owners;	    /* per uid (control_limits.c) */
 	size_t nowners;
 	struct ipc_rec_sock_owner *sock_owners; /* per socket: who made it */
 	size_t nsock_owners;
@@ -318,8 +320,16 @@ static bool status_record(struct status_stream *st, struct ipc_record *r)
 		}
 		if (st->has_dns)
 			i -= DNS_COUNTER_COUNT;
-		if (i >= 2)
-			return false;
+		if (i >= 2) {
+			i -= 2;
+			if (i >= CONTROL_COUNTERS)
+				return false;
+			snprintf(r->u.counter.name, sizeof(r->u.counter.name),
+				 "%s",
+				 control_counter_name((enum control_counter)i));
+			r->u.counter.value = st->control[i];
+			return true;
+		}
 		snprintf(r->u.counter.name, sizeof(r->u.counter.name), "%s",
 			 i == 0 ? "busy_polls" : "busy_poll_hits");
 		r->u.counter.value =
@@ -446,6 +456,7 @@ static int control_snapshot(const struct control *ctl, struct status_stream *st)
 	const struct control_account *a;
 	size_t n = 0;
 
+	memcpy(st->control, ctl->counters, sizeof(st->control));
 	for (a = ctl->uids; a; a = a->next)
 		n++;
 	if (n > 0) {

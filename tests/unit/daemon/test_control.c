@@ -279,8 +279,10 @@ START_TEST(test_hello_then_status_describes_the_daemon)
 	ck_assert_uint_eq(st->n_arp, 1);
 	ck_assert_uint_eq(ntohl(st->arp[0].address.s_addr), PEER_ADDR);
 	ck_assert_int_eq(st->arp[0].state, UTCP_ARP_REACHABLE);
-	/* the stack's, then the loop's two busy-polling ones (off: 0) */
-	ck_assert_uint_eq(st->n_counters, STACK_COUNTER_COUNT + 2);
+	/* the stack's, then the loop's two busy-polling ones (off: 0),
+	 * then the control server's */
+	ck_assert_uint_eq(st->n_counters,
+			  STACK_COUNTER_COUNT + 2 + CONTROL_COUNTERS);
 	ck_assert_uint_gt(st->n_counters * (IPC_REC_HDR_LEN + 56), IPC_MSG_MAX);
 	ck_assert_str_eq(st->counters[0].name,
 			 stack_counter_name((enum stack_counter)0));
@@ -289,6 +291,9 @@ START_TEST(test_hello_then_status_describes_the_daemon)
 	ck_assert_str_eq(st->counters[STACK_COUNTER_COUNT + 1].name,
 			 "busy_poll_hits");
 	ck_assert_uint_eq(st->counters[STACK_COUNTER_COUNT + 1].value, 0);
+	for (unsigned i = 0; i < CONTROL_COUNTERS; i++)
+		ck_assert_str_eq(st->counters[STACK_COUNTER_COUNT + 2 + i].name,
+				 control_counter_name((enum control_counter)i));
 	utcp_status_free(st);
 	/* The connection stays usable after a multi-reply exchange. */
 	ck_assert_int_eq(utcp_status(u, &st), 0);
@@ -2903,6 +2908,122 @@ START_TEST(test_descriptors_with_requests_other_than_options_disconnect)
 }
 END_TEST
 
+/* The value of the STATUS counter `name` (fails when there is none). */
+static uint64_t status_counter(struct utcp *u, const char *name)
+{
+	struct utcp_status *st;
+	uint64_t v = 0;
+	bool found = false;
+
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	for (size_t i = 0; i < st->n_counters; i++) {
+		if (strcmp(st->counters[i].name, name) == 0) {
+			v = st->counters[i].value;
+			found = true;
+		}
+	}
+	utcp_status_free(st);
+	ck_assert_msg(found, "no counter %s", name);
+	return v;
+}
+
+/* A raw connection to the control socket, nothing said yet. */
+static int raw_connect(void)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	memcpy(addr.sun_path, H.path, strlen(H.path) + 1);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
+			 0);
+	return fd;
+}
+
+/* Sends `len` bytes of buf on fd (with HELLO first when `hello`) and
+ * checks the daemon closes the connection. */
+static void garbage_closes(bool hello, const uint8_t *buf, size_t len)
+{
+	struct ipc_hello_reply hr;
+	int fd = hello ? raw_hello(IPC_VERSION_MAX, &hr) : raw_connect();
+
+	ck_assert_int_eq(send(fd, buf, len, 0), (ssize_t)len);
+	ck_assert(raw_closed(fd));
+	close(fd);
+}
+
+/* The TCP connection fd still carries data both ways. */
+static void echo_moves(int fd)
+{
+	char buf[8];
+
+	ck_assert_int_eq(utcp_tcp_send(fd, "payload!", 8), 8);
+	recv_all(fd, buf, 8);
+	ck_assert_mem_eq(buf, "payload!", 8);
+}
+
+/* A client that sends garbage (a bad magic, version or length, a
+ * message too long, a request before HELLO, a second HELLO, a reply,
+ * a request with a bad body) is disconnected and counted by reason;
+ * another client's established TCP connection keeps moving data, and
+ * its control connection keeps working. */
+START_TEST(test_garbage_disconnects_and_is_counted_others_move_data)
+{
+	struct ipc_hello hello = {IPC_VERSION_MIN, IPC_VERSION_MAX};
+	struct utcp *u = client();
+	uint8_t good[IPC_MSG_MAX], bad[IPC_MSG_MAX + 64];
+	uint64_t malformed, before, bad_req;
+	int fd, len;
+
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	echo_moves(fd);
+	malformed = status_counter(u, "control_dropped_malformed");
+	before = status_counter(u, "control_dropped_before_hello");
+	bad_req = status_counter(u, "control_dropped_bad_request");
+
+	len = ipc_encode_hello(good, sizeof(good), 1, &hello);
+	ck_assert_int_gt(len, 0);
+	memcpy(bad, good, (size_t)len);
+	bad[0] ^= 0xff; /* magic */
+	garbage_closes(false, bad, (size_t)len);
+	memcpy(bad, good, (size_t)len);
+	bad[2] = 0xee; /* header version */
+	garbage_closes(false, bad, (size_t)len);
+	memcpy(bad, good, (size_t)len);
+	bad[11] ^= 0x40; /* length: not the packet's */
+	garbage_closes(false, bad, (size_t)len);
+	garbage_closes(false, bad, 5);	/* shorter than a header */
+	memset(bad, 0x55, sizeof(bad)); /* longer than any message */
+	garbage_closes(true, bad, sizeof(bad));
+	echo_moves(fd);
+	ck_assert_uint_eq(status_counter(u, "control_dropped_malformed"),
+			  malformed + 5);
+
+	len = ipc_encode_barrier(good, sizeof(good), IPC_VERSION_MAX, 7);
+	garbage_closes(false, good, (size_t)len); /* before HELLO */
+	ck_assert_uint_eq(status_counter(u, "control_dropped_before_hello"),
+			  before + 1);
+
+	len = ipc_encode_hello(good, sizeof(good), 8, &hello);
+	garbage_closes(true, good, (size_t)len); /* a second HELLO */
+	len = ipc_encode_barrier(good, sizeof(good), IPC_VERSION_MAX, 9);
+	memcpy(bad, good, (size_t)len);
+	memset(bad + len, 0, 4); /* a body BARRIER has not */
+	bad[11] = (uint8_t)(bad[11] + 4);
+	garbage_closes(true, bad, (size_t)len + 4);
+	memcpy(bad, good, (size_t)len);
+	bad[4] |= (uint8_t)(IPC_T_REPLY >> 8); /* a reply */
+	bad[5] |= (uint8_t)IPC_T_REPLY;
+	garbage_closes(true, bad, (size_t)len);
+	ck_assert_uint_eq(status_counter(u, "control_dropped_bad_request"),
+			  bad_req + 3);
+	echo_moves(fd);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
 /* A handle that is not the socket proves nothing: an O_PATH descriptor
  * of the application's end (anyone who may read the holder's
  * /proc/PID/fd can open one) cannot set options on a kernel socket
@@ -3626,6 +3747,8 @@ int main(void)
 	tcase_add_test(tc, test_udp_setopt_by_descriptor_from_another_client);
 	tcase_add_test(
 	    tc, test_descriptors_with_requests_other_than_options_disconnect);
+	tcase_add_test(
+	    tc, test_garbage_disconnects_and_is_counted_others_move_data);
 	tcase_add_test(tc, test_an_o_path_handle_of_the_descriptor_is_no_proof);
 	tcase_add_test(tc,
 		       test_a_socket_with_a_wrapped_inode_number_is_no_proof);
