@@ -26,7 +26,8 @@
  * must send HELLO within hello_timeout_ms or is disconnected; once it
  * did, it may stay idle as long as it likes (a libutcp handle lives as
  * long as its application), bounded by its uid's share. A local port
- * below 1024 needs a privileged client (ERROR -EACCES). At most
+ * below 1024 needs a privileged client, and listening may be limited
+ * to listen_groups (ERROR -EACCES, control_limits.c). At most
  * CONTROL_REQUESTS_PER_WAKEUP requests are read from a client per
  * wakeup, none after one whose reply was queued (the client waits for
  * it: reading on would only meet EAGAIN, a system call per request;
@@ -184,12 +185,26 @@ static int handle_tcp_connect(struct control_client *c, const struct ipc_msg *m)
 	return err;
 }
 
+/* A listen from a client in none of [control] listen_groups: refused
+ * with ERROR -EACCES. Returns true when it was. */
+static bool refuse_listen(struct control_client *c, const struct ipc_msg *m)
+{
+	if (control_listen_allowed(c))
+		return false;
+	log_msg(LOG_INFO,
+		"control: client %u (pid %d uid %d): not in listen_groups: "
+		"listen refused",
+		c->serial, (int)c->pid, (int)c->uid);
+	control_reply_error(c, m->id, -EACCES);
+	return true;
+}
+
 static int handle_tcp_listen(struct control_client *c, const struct ipc_msg *m)
 {
 	struct ipc_tcp_listen req;
 	int err = ipc_decode_tcp_listen(m, &req);
 
-	if (!err && !refuse_port(c, m, req.local_port))
+	if (!err && !refuse_listen(c, m) && !refuse_port(c, m, req.local_port))
 		control_tcp_listen(c, m, &req);
 	return err;
 }
@@ -573,13 +588,14 @@ static void admit_client(struct control *ctl, int fd)
 	struct control_owner owner;
 	struct control_client *c;
 	unsigned reserved = CONTROL_CLIENTS_ROOT_RESERVED;
-	bool in_group = false;
+	gid_t *groups = NULL;
+	size_t ngroups = 0;
 	int err;
 
 	if (reserved > cc->clients_max / 2)
 		reserved = cc->clients_max / 2;
-	err = (d->peer_cred ? d->peer_cred : control_peer_cred)(
-	    fd, cc->privileged_group, &cred, &in_group);
+	err = (d->peer_cred ? d->peer_cred
+			    : control_peer_cred)(fd, &cred, &groups, &ngroups);
 	if (err) {
 		log_msg(LOG_WARNING, "control: SO_PEERCRED: %s",
 			strerror(-err));
@@ -588,27 +604,29 @@ static void admit_client(struct control *ctl, int fd)
 	}
 	if (ctl->nclients >= cc->clients_max ||
 	    (cred.uid != 0 && ctl->nclients >= cc->clients_max - reserved)) {
+		free(groups);
 		refuse_client(ctl, fd, &cred, "clients_max reached");
 		return;
 	}
 	if (control_owner_new(ctl, cred.uid, &owner) < 0) {
 		log_msg(LOG_ERR, "control: out of memory for a client");
+		free(groups);
 		close(fd);
 		return;
 	}
 	if (control_charge(ctl, &owner, CONTROL_KIND_CLIENT) < 0) {
 		control_owner_put(ctl, &owner);
+		free(groups);
 		refuse_client(ctl, fd, &cred, "clients_per_uid reached");
 		return;
 	}
-	c = control_client_new(ctl, fd, &cred,
-			       cred.uid == 0 ||
-				   (cc->has_privileged_group && in_group),
-			       &owner, client_read_cb, hello_timeout_cb);
+	c = control_client_new(ctl, fd, &cred, groups, ngroups, &owner,
+			       client_read_cb, hello_timeout_cb);
 	if (!c) {
 		log_msg(LOG_ERR, "control: out of memory for a client");
 		control_uncharge(ctl, &owner, CONTROL_KIND_CLIENT);
 		control_owner_put(ctl, &owner);
+		free(groups);
 		close(fd);
 		return;
 	}
@@ -676,6 +694,27 @@ static int clear_stale_socket(const struct sockaddr_un *addr)
 	return err;
 }
 
+/* Gives the socket at `path` the configured owner and group ([daemon]
+ * socket_owner, socket_group; unset: the daemon's). Returns 0 or the
+ * negative errno of chown(), logged. */
+static int set_owner(const struct config *cfg, const char *path)
+{
+	uid_t uid = cfg->socket_owner_set ? cfg->socket_owner : (uid_t)-1;
+	gid_t gid = cfg->socket_group_set ? cfg->socket_group : (gid_t)-1;
+	int err;
+
+	if (!cfg->socket_owner_set && !cfg->socket_group_set)
+		return 0;
+	if (chown(path, uid, gid) == 0)
+		return 0;
+	err = errno;
+	log_msg(LOG_ERR,
+		"control: %s: cannot give it owner %d and group %d "
+		"([daemon] socket_owner, socket_group): %s",
+		path, (int)uid, (int)gid, strerror(err));
+	return -err;
+}
+
 int control_start(struct daemon *d, const char *path, mode_t mode)
 {
 	struct control *ctl;
@@ -723,7 +762,12 @@ int control_start(struct daemon *d, const char *path, mode_t mode)
 		goto out;
 	}
 	/* Nobody can connect before listen(): no window with the umask's
-	 * permissions. */
+	 * permissions, nor with the daemon's own owner and group. */
+	err = set_owner(d->cfg, ctl->path);
+	if (err) {
+		unlink(ctl->path);
+		goto out;
+	}
 	if (chmod(ctl->path, mode) < 0 ||
 	    listen(ctl->listen_fd, CONTROL_LISTEN_BACKLOG) < 0) {
 		err = -errno;

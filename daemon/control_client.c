@@ -248,7 +248,8 @@ static void client_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 struct control_client *
 control_client_new(struct control *ctl, int fd, const struct ucred *cred,
-		   bool privileged, const struct control_owner *owner,
+		   gid_t *groups, size_t ngroups,
+		   const struct control_owner *owner,
 		   void (*read_cb)(struct ev_loop *, ev_io *, int),
 		   void (*hello_timeout_cb)(struct ev_loop *, ev_timer *, int))
 {
@@ -261,7 +262,9 @@ control_client_new(struct control *ctl, int fd, const struct ucred *cred,
 	c->serial = ++ctl->next_serial;
 	c->pid = cred->pid;
 	c->uid = cred->uid;
-	c->privileged = privileged;
+	c->gid = cred->gid;
+	c->groups = groups;
+	c->ngroups = ngroups;
 	c->owner = *owner;
 	c->owner.client->pid = cred->pid;
 	c->owner.client->gid = cred->gid;
@@ -317,5 +320,6 @@ void control_client_free(struct control_client *c)
 	control_uncharge(ctl, &c->owner, CONTROL_KIND_CLIENT);
 	control_owner_put(ctl, &c->owner);
 	log_msg(LOG_DEBUG, "control: client %u disconnected", c->serial);
+	free(c->groups);
 	free(c);
 }

@@ -152,7 +152,9 @@ struct control_client {
 	unsigned serial; /* for log lines */
 	pid_t pid;
 	uid_t uid;
-	bool privileged; /* may use ports below 1024 (uid 0, or the group) */
+	gid_t gid;		    /* SO_PEERCRED's */
+	gid_t *groups;		    /* supplementary (SO_PEERGROUPS), or NULL */
+	size_t ngroups;		    /* for control_client_in_group() */
 	struct control_owner owner; /* its limits (control_limits.c) */
 	uint8_t version;	    /* 0 until HELLO */
 	bool closing;		    /* disconnect once the output is sent */
@@ -195,13 +197,16 @@ struct control {
 };
 
 /* Makes a client for the accepted connection `fd` (which it then owns)
- * of the peer `cred`, charged to `owner` (whose references it takes
- * over), its requests read by `read_cb`, and links it into
+ * of the peer `cred` with supplementary `groups` (allocated, which it
+ * then owns too, or NULL), charged to `owner` (whose references it
+ * takes over), its requests read by `read_cb`, and links it into
  * ctl->clients. Its HELLO timer runs until control.c stops it. Returns
- * NULL when out of memory (fd and owner are left to the caller). */
+ * NULL when out of memory (fd, groups and owner are left to the
+ * caller). */
 struct control_client *
 control_client_new(struct control *ctl, int fd, const struct ucred *cred,
-		   bool privileged, const struct control_owner *owner,
+		   gid_t *groups, size_t ngroups,
+		   const struct control_owner *owner,
 		   void (*read_cb)(struct ev_loop *, ev_io *, int),
 		   void (*hello_timeout_cb)(struct ev_loop *, ev_timer *, int));
 

@@ -1347,6 +1347,108 @@ START_TEST(test_privileged_ports_need_root_or_the_group)
 }
 END_TEST
 
+/* A client of uid and gid with one supplementary group. */
+static struct utcp *client_in(uid_t uid, gid_t gid, gid_t group)
+{
+	struct utcp *u;
+
+	H.next_group = group;
+	u = client_as(uid, gid);
+	H.next_group = 0;
+	return u;
+}
+
+/* Port 80 is refused to a plain user for a TCP listen, and 8080 is
+ * not; a supplementary group counts as the primary one; the rules are
+ * the ones in force at each request: a group named later lets an
+ * already connected client in, one removed shuts it out. */
+START_TEST(test_privileged_group_by_supplementary_group_and_at_run_time)
+{
+	struct config_control cc = limits_now();
+	struct utcp *user, *member;
+	int fd;
+
+	cc.has_privileged_group = true;
+	cc.privileged_group = 500;
+	set_limits(&cc);
+	user = client_as(1000, 1000);
+	member = client_in(1001, 1001, 500);
+	ck_assert_int_eq(utcp_tcp_listen(user, in4(0), 80, 4, NULL, 0, NULL),
+			 -EACCES);
+	fd = utcp_tcp_listen(user, in4(0), 8080, 4, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = utcp_tcp_listen(member, in4(0), 80, 4, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* the group becomes 1000's: user may, member may no longer */
+	cc.privileged_group = 1000;
+	set_limits(&cc);
+	fd = utcp_udp_bind(user, in4(0), 80, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(utcp_udp_bind(member, in4(0), 80, 0), -EACCES);
+	/* no group: only root */
+	cc.has_privileged_group = false;
+	set_limits(&cc);
+	ck_assert_int_eq(utcp_udp_bind(user, in4(0), 80, 0), -EACCES);
+	utcp_close(user);
+	utcp_close(member);
+}
+END_TEST
+
+/* listen_groups: a client in none of them cannot listen on any port
+ * (EACCES), one in any (primary or supplementary) can, root always can;
+ * connects and UDP are not concerned; emptied at run time, anyone may. */
+START_TEST(test_listen_groups_limit_who_may_listen)
+{
+	struct config_control cc = limits_now();
+	struct utcp *user, *primary, *supp, *root;
+	int fd;
+
+	cc.nlisten_groups = 2;
+	cc.listen_groups[0] = 600;
+	cc.listen_groups[1] = 601;
+	set_limits(&cc);
+	user = client_as(1000, 1000);
+	primary = client_as(1001, 600);
+	supp = client_in(1002, 1002, 601);
+	root = client();
+	ck_assert_int_eq(utcp_tcp_listen(user, in4(0), 8080, 4, NULL, 0, NULL),
+			 -EACCES);
+	ck_assert_int_eq(utcp_tcp_listen(user, in4(0), 0, 4, NULL, 0, NULL),
+			 -EACCES);
+	fd = utcp_tcp_connect(user, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0,
+			      NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = utcp_udp_bind(user, in4(0), 8080, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = utcp_tcp_listen(primary, in4(0), 8080, 4, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = utcp_tcp_listen(supp, in4(0), 8081, 4, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = utcp_tcp_listen(root, in4(0), 8082, 4, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* listening below 1024 still needs the privilege as well */
+	ck_assert_int_eq(utcp_tcp_listen(primary, in4(0), 80, 4, NULL, 0, NULL),
+			 -EACCES);
+	cc.nlisten_groups = 0;
+	set_limits(&cc);
+	fd = utcp_tcp_listen(user, in4(0), 8083, 4, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	utcp_close(user);
+	utcp_close(primary);
+	utcp_close(supp);
+	utcp_close(root);
+}
+END_TEST
+
 static int second_peer_conn = -1;
 
 static void peer_connect_again_fn(void *arg)
@@ -3705,6 +3807,9 @@ int main(void)
 	tcase_add_test(tc,
 		       test_client_without_hello_is_disconnected_others_work);
 	tcase_add_test(tc, test_privileged_ports_need_root_or_the_group);
+	tcase_add_test(
+	    tc, test_privileged_group_by_supplementary_group_and_at_run_time);
+	tcase_add_test(tc, test_listen_groups_limit_who_may_listen);
 	tcase_add_test(
 	    tc, test_accepted_connection_past_the_listeners_share_is_reset);
 	tcase_add_test(tc,
