@@ -735,6 +735,7 @@ int control_start(struct daemon *d, const char *path, mode_t mode)
 	ctl->client_destroy = client_destroy;
 	ctl->sock_owners = sock_owners;
 	ctl->limits = d->cfg->control;
+	ctl->send_timeout_s = CONTROL_SEND_TIMEOUT_S;
 	ctl->listen_fd = -1;
 	memcpy(ctl->path, addr.sun_path, sizeof(ctl->path));
 

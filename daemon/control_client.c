@@ -8,9 +8,12 @@
  * chunked reply being streamed, if any (a STATUS: struct
  * control_stream). While the queue is full or a stream is being sent,
  * the daemon reads no further requests from that client (control.c), so
- * a client that sends without reading only stalls itself. A client
- * whose pending output makes no progress for CONTROL_SEND_TIMEOUT_S is
- * disconnected.
+ * a client that sends without reading only stalls itself, as a full
+ * socket buffer stalls a writer: it is bounded by what the kernel
+ * buffers for its connection and CONTROL_OUTQ_MAX replies, and others
+ * never wait for it. A client whose pending output makes no progress
+ * for ctl->send_timeout_s (CONTROL_SEND_TIMEOUT_S) is disconnected and
+ * counted (control_dropped_not_reading).
  *
  * A client is torn down (a send failed, the timeout, or it was closing
  * and its output is out) through ctl->client_destroy, which control.c
@@ -29,8 +32,6 @@
 
 #include "control_limits.h"
 #include "log.h"
-
-#define CONTROL_SEND_TIMEOUT_S 10.0
 
 const char *control_counter_name(enum control_counter i)
 {
@@ -271,7 +272,7 @@ control_client_new(struct control *ctl, int fd, const struct ucred *cred,
 	ev_io_init(&c->read_watcher, read_cb, fd, EV_READ);
 	ev_io_init(&c->write_watcher, client_write_cb, fd, EV_WRITE);
 	ev_init(&c->send_timer, client_timeout_cb);
-	c->send_timer.repeat = CONTROL_SEND_TIMEOUT_S;
+	c->send_timer.repeat = ctl->send_timeout_s;
 	ev_timer_init(&c->hello_timer, hello_timeout_cb,
 		      (double)ctl->limits.hello_timeout_ms / 1000., 0.);
 	c->read_watcher.data = c;

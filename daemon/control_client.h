@@ -34,6 +34,8 @@
 #include "utcpd.h"
 
 #define CONTROL_OUTQ_MAX 8
+/* A client whose replies make no progress this long is disconnected. */
+#define CONTROL_SEND_TIMEOUT_S 10.0
 /* Every reply but a status chunk (the largest: TCP_INFO's). */
 #define CONTROL_SMALL_MSG_MAX 128
 
@@ -189,7 +191,9 @@ struct control {
 	struct config_control limits; /* [control], connections_max fitted */
 	struct control_account *uids; /* per-uid accounts in use */
 	uint64_t counters[CONTROL_COUNTERS]; /* enum control_counter */
-	struct control_tcp *tcp;	     /* control_tcp.c */
+	/* CONTROL_SEND_TIMEOUT_S; a test may shorten it for new clients */
+	double send_timeout_s;
+	struct control_tcp *tcp; /* control_tcp.c */
 	/* UDP sockets opened with OWN_FD whose client went (control_udp.c) */
 	struct control_socket *udp_orphans;
 	uint8_t msg_buf[IPC_MSG_MAX + 1];

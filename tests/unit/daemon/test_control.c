@@ -3126,6 +3126,113 @@ START_TEST(test_garbage_disconnects_and_is_counted_others_move_data)
 }
 END_TEST
 
+/* Sends BARRIER requests on fd without reading a reply until the
+ * socket takes no more for 100 ms (the daemon stopped reading); returns
+ * how many went. */
+static uint32_t pipeline_until_full(int fd, uint8_t version)
+{
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	uint32_t id = 1;
+
+	while (id < 1000000) {
+		int len = ipc_encode_barrier(buf, sizeof(buf), version, id);
+
+		if (send(fd, buf, (size_t)len, MSG_DONTWAIT) == len) {
+			id++;
+			continue;
+		}
+		ck_assert_int_eq(errno, EAGAIN);
+		if (!(writable_within(fd, 100) & POLLOUT))
+			break;
+	}
+	ck_assert_uint_lt(id, 1000000); /* bounded */
+	return id - 1;
+}
+
+/* The newest client: the one the test connected last. */
+static struct control_client *newest_client(void)
+{
+	return H.d.control->clients;
+}
+
+static bool newest_stalled(void)
+{
+	const struct control_client *c = newest_client();
+
+	return c && c->outq_count <= CONTROL_OUTQ_MAX &&
+	       !ev_is_active(&c->read_watcher);
+}
+
+static void shorten_send_timeout_fn(void *arg)
+{
+	H.d.control->send_timeout_s = *(double *)arg;
+}
+
+/* True when the daemon hung up on fd (its replies may still wait). */
+static bool hung_up_within(int fd, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = 0};
+
+	for (int t = 0; t < ms; t += 10) {
+		if (poll(&pfd, 1, 10) == 1 && (pfd.revents & POLLHUP))
+			return true;
+	}
+	return false;
+}
+
+/* A client that pipelines requests without reading a reply stalls only
+ * itself, as a writer facing a full socket buffer: the daemon stops
+ * reading its requests once CONTROL_OUTQ_MAX replies wait, so it holds
+ * a bounded amount for it; another client's requests and its TCP
+ * connection go on meanwhile; once the pipeliner reads, every request
+ * is answered in order, none lost. One that never reads is disconnected
+ * at the send timeout and counted. */
+START_TEST(test_pipelining_without_reading_stalls_only_that_client)
+{
+	struct utcp *u = client();
+	struct ipc_hello_reply hr;
+	struct ipc_status_only_reply br;
+	struct ipc_msg m;
+	uint8_t buf[IPC_MSG_MAX];
+	struct utcp_status *st;
+	double timeout = 0.3;
+	uint64_t dropped;
+	uint32_t sent;
+	int fd, raw, passed;
+
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	raw = raw_hello(IPC_VERSION_MAX, &hr);
+	sent = pipeline_until_full(raw, (uint8_t)hr.version);
+	ck_assert_uint_gt(sent, CONTROL_OUTQ_MAX);
+	ck_assert(wait_until(newest_stalled));
+	/* the others are not held up */
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	utcp_status_free(st);
+	echo_moves(fd);
+	/* reading, the pipeliner gets every reply, in order */
+	for (uint32_t id = 1; id <= sent; id++) {
+		raw_reply(raw, buf, sizeof(buf), &m, &passed);
+		ck_assert_uint_eq(m.id, id);
+		ck_assert_int_eq(ipc_decode_barrier_reply(&m, &br), 0);
+	}
+	close(raw);
+
+	/* one that never reads is dropped at the send timeout */
+	dropped = status_counter(u, "control_dropped_not_reading");
+	on_loop(shorten_send_timeout_fn, &timeout);
+	raw = raw_hello(IPC_VERSION_MAX, &hr);
+	(void)pipeline_until_full(raw, (uint8_t)hr.version);
+	ck_assert(hung_up_within(raw, WAIT_MS));
+	close(raw);
+	ck_assert_uint_eq(status_counter(u, "control_dropped_not_reading"),
+			  dropped + 1);
+	echo_moves(fd);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
 /* A handle that is not the socket proves nothing: an O_PATH descriptor
  * of the application's end (anyone who may read the holder's
  * /proc/PID/fd can open one) cannot set options on a kernel socket
@@ -3854,6 +3961,8 @@ int main(void)
 	    tc, test_descriptors_with_requests_other_than_options_disconnect);
 	tcase_add_test(
 	    tc, test_garbage_disconnects_and_is_counted_others_move_data);
+	tcase_add_test(tc,
+		       test_pipelining_without_reading_stalls_only_that_client);
 	tcase_add_test(tc, test_an_o_path_handle_of_the_descriptor_is_no_proof);
 	tcase_add_test(tc,
 		       test_a_socket_with_a_wrapped_inode_number_is_no_proof);
