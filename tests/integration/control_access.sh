@@ -6,7 +6,8 @@
 # user cannot listen on port 80 and can on 8080; a member of
 # privileged_group can on 80; a user outside listen_groups cannot
 # listen at all. A client sending garbage is dropped and counted while
-# another client's TCP connection keeps moving data. Users are
+# another client's TCP connection keeps moving data. utcpctl's errors
+# for a user at its share of clients and for a bad path. Users are
 # unprivileged uids with chosen groups (setpriv); the groups need not
 # exist by name.
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -25,7 +26,8 @@ make_namespace
 write_config access-test utacc 10.77.42 \
 	'[control]' \
 	"privileged_group = $PRIV_GROUP" \
-	"listen_groups = $LISTEN_GROUP 0"
+	"listen_groups = $LISTEN_GROUP 0" \
+	'clients_per_uid = 4'
 # [daemon] keys go in its section: after the socket line
 sed -i "s|^socket = .*|&\nsocket_owner = $OWNER\nsocket_group = $SOCK_GROUP\nsocket_mode = 0660|" "$CONF"
 chmod 0755 "$TMP"
@@ -60,6 +62,30 @@ out=$(as "$USER_ID" - "$UTCPCTL" -S "$SOCK" status 2>"$TMP/err") || status=$?
 want="utcpctl: permission denied on $SOCK (owner $OWNER, group $SOCK_GROUP, mode 0660: run as root or as a member of group $SOCK_GROUP)"
 [[ $(cat "$TMP/err") == "$want" ]] ||
 	fail "outsider: said \"$(cat "$TMP/err")\", expected \"$want\""
+
+say "a user holding its share of control connections is told so by utcpctl"
+start_bg setpriv --reuid="$USER_ID" --regid="$USER_ID" --groups="$SOCK_GROUP" \
+	"$CONTROL_LIMITS_HELPER" "$SOCK" hello 4 >"$TMP/hold.out"
+holder=$BG_PID
+wait_for grep -q held "$TMP/hold.out" || fail "the holder did not report"
+grep -qx 'held 4 refused 0: none' "$TMP/hold.out" || fail "holder: $(cat "$TMP/hold.out")"
+status=0
+as "$USER_ID" "$SOCK_GROUP" "$UTCPCTL" -S "$SOCK" status >/dev/null 2>"$TMP/err" || status=$?
+((status == 1)) || fail "over clients_per_uid: exit status $status, expected 1"
+want="utcpctl: utcpd at $SOCK refused the connection: too many clients (close some, or raise [control] clients_max or clients_per_uid)"
+[[ $(cat "$TMP/err") == "$want" ]] ||
+	fail "over clients_per_uid: said \"$(cat "$TMP/err")\", expected \"$want\""
+"$UTCPCTL" -S "$SOCK" status >/dev/null || fail "root was refused meanwhile"
+stop_bg "$holder"
+wait_for as "$USER_ID" "$SOCK_GROUP" "$UTCPCTL" -S "$SOCK" status >/dev/null ||
+	fail "the holder's connections stayed"
+
+say "a socket path through a file: one line, exit 1"
+status=0
+"$UTCPCTL" -S /etc/passwd/utcpd.sock status 2>"$TMP/err" || status=$?
+((status == 1)) || fail "bad path: exit status $status, expected 1"
+[[ $(cat "$TMP/err") == "utcpctl: bad socket path /etc/passwd/utcpd.sock: Not a directory (see -S)" ]] ||
+	fail "bad path: said \"$(cat "$TMP/err")\""
 
 say "port 80 needs privileged_group, 8080 does not; listening needs listen_groups"
 listen_as() { # GROUPS PORT: prints the helper's line
