@@ -715,6 +715,25 @@ static int set_owner(const struct config *cfg, const char *path)
 	return -err;
 }
 
+int control_socket_access(struct daemon *d, const struct config *cfg)
+{
+	struct control *ctl = d->control;
+	int err;
+
+	if (!ctl)
+		return -ENOTCONN;
+	err = set_owner(cfg, ctl->path);
+	if (err)
+		return err;
+	if (chmod(ctl->path, cfg->socket_mode) < 0) {
+		err = -errno;
+		log_msg(LOG_ERR, "control: %s: chmod %04o: %s", ctl->path,
+			(unsigned)cfg->socket_mode, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 int control_start(struct daemon *d, const char *path, mode_t mode)
 {
 	struct control *ctl;

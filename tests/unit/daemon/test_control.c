@@ -30,6 +30,7 @@
 #include <sys/resource.h>
 #include <linux/io_uring.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -3233,6 +3234,55 @@ START_TEST(test_pipelining_without_reading_stalls_only_that_client)
 }
 END_TEST
 
+struct access_call {
+	struct config cfg;
+	int result;
+};
+
+static void socket_access_fn(void *arg)
+{
+	struct access_call *a = arg;
+
+	a->result = control_socket_access(&H.d, &a->cfg);
+}
+
+/* The socket's owner, group and mode can be given again while the
+ * daemon runs (a reload): the file changes, a connected client keeps
+ * working, and an owner or group left unset is left as it is. */
+START_TEST(test_socket_access_applies_to_the_running_socket)
+{
+	static struct access_call a;
+	struct utcp *u = client();
+	struct utcp_status *st;
+	struct stat sb;
+
+	memset(&a, 0, sizeof(a));
+	a.cfg.socket_mode = 0640;
+	a.cfg.socket_owner_set = true;
+	a.cfg.socket_owner = 4241;
+	a.cfg.socket_group_set = true;
+	a.cfg.socket_group = 4242;
+	on_loop(socket_access_fn, &a);
+	ck_assert_int_eq(a.result, 0);
+	ck_assert_int_eq(stat(H.path, &sb), 0);
+	ck_assert_uint_eq(sb.st_uid, 4241);
+	ck_assert_uint_eq(sb.st_gid, 4242);
+	ck_assert_uint_eq(sb.st_mode & 07777, 0640);
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	utcp_status_free(st);
+	a.cfg.socket_owner_set = false;
+	a.cfg.socket_group_set = false;
+	a.cfg.socket_mode = 0600;
+	on_loop(socket_access_fn, &a);
+	ck_assert_int_eq(a.result, 0);
+	ck_assert_int_eq(stat(H.path, &sb), 0);
+	ck_assert_uint_eq(sb.st_uid, 4241);
+	ck_assert_uint_eq(sb.st_gid, 4242);
+	ck_assert_uint_eq(sb.st_mode & 07777, 0600);
+	utcp_close(u);
+}
+END_TEST
+
 /* A handle that is not the socket proves nothing: an O_PATH descriptor
  * of the application's end (anyone who may read the holder's
  * /proc/PID/fd can open one) cannot set options on a kernel socket
@@ -3963,6 +4013,7 @@ int main(void)
 	    tc, test_garbage_disconnects_and_is_counted_others_move_data);
 	tcase_add_test(tc,
 		       test_pipelining_without_reading_stalls_only_that_client);
+	tcase_add_test(tc, test_socket_access_applies_to_the_running_socket);
 	tcase_add_test(tc, test_an_o_path_handle_of_the_descriptor_is_no_proof);
 	tcase_add_test(tc,
 		       test_a_socket_with_a_wrapped_inode_number_is_no_proof);
