@@ -69,6 +69,7 @@ start_bg setpriv --reuid="$USER_ID" --regid="$USER_ID" --groups="$SOCK_GROUP" \
 holder=$BG_PID
 wait_for grep -q held "$TMP/hold.out" || fail "the holder did not report"
 grep -qx 'held 4 refused 0: none' "$TMP/hold.out" || fail "holder: $(cat "$TMP/hold.out")"
+refused=$(counter control_clients_refused)
 status=0
 as "$USER_ID" "$SOCK_GROUP" "$UTCPCTL" -S "$SOCK" status >/dev/null 2>"$TMP/err" || status=$?
 ((status == 1)) || fail "over clients_per_uid: exit status $status, expected 1"
@@ -76,6 +77,8 @@ want="utcpctl: utcpd at $SOCK refused the connection: too many clients (close so
 [[ $(cat "$TMP/err") == "$want" ]] ||
 	fail "over clients_per_uid: said \"$(cat "$TMP/err")\", expected \"$want\""
 "$UTCPCTL" -S "$SOCK" status >/dev/null || fail "root was refused meanwhile"
+[[ $(counter control_clients_refused) == $((refused + 1)) ]] ||
+	fail "control_clients_refused: $(counter control_clients_refused), expected $((refused + 1))"
 stop_bg "$holder"
 wait_for as "$USER_ID" "$SOCK_GROUP" "$UTCPCTL" -S "$SOCK" status >/dev/null ||
 	fail "the holder's connections stayed"
