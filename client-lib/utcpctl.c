@@ -22,7 +22,8 @@
  * command line exits 2 ("utcpctl: unknown command 'x'; try 'utcpctl
  * --help'"); a daemon that cannot be reached exits 1, told apart by
  * open_daemon() as no daemon (ENOENT, ECONNREFUSED on a socket), not a
- * socket (a file of another kind at the path), permission denied,
+ * socket (a file of another kind at the path), permission denied
+ * (naming the socket's group, or its owner, or a closed directory),
  * something that does not speak the protocol, or utcpd's refusal.
  * Exit status: 0 on success, 1 when the daemon cannot be reached or
  * fails the request (or a view finds nothing it was asked for), 2 for
@@ -38,6 +39,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 
 #include "cli_opt.h"
@@ -110,6 +113,47 @@ static const char *socket_path(const char *path)
 	return env && *env ? env : UTCP_DEFAULT_SOCKET;
 }
 
+/* Says, in one line, that connecting to the socket at p was denied,
+ * and who may: the socket's group when its mode lets the group in (the
+ * usual case, [daemon] socket_group), else its owner; when the socket
+ * cannot even be looked at, a directory above it is closed. */
+static void say_denied(const char *p)
+{
+	char owner[64], group[64];
+	struct passwd *pw;
+	struct group *gr;
+	struct stat sb;
+
+	if (stat(p, &sb) < 0) {
+		fprintf(stderr,
+			"utcpctl: permission denied on %s (a directory above "
+			"it is closed to this user: run as root, or see -S)\n",
+			p);
+		return;
+	}
+	pw = getpwuid(sb.st_uid);
+	gr = getgrgid(sb.st_gid);
+	if (pw)
+		snprintf(owner, sizeof(owner), "%s", pw->pw_name);
+	else
+		snprintf(owner, sizeof(owner), "%u", (unsigned)sb.st_uid);
+	if (gr)
+		snprintf(group, sizeof(group), "%s", gr->gr_name);
+	else
+		snprintf(group, sizeof(group), "%u", (unsigned)sb.st_gid);
+	if (sb.st_mode & S_IWGRP)
+		fprintf(stderr,
+			"utcpctl: permission denied on %s (owner %s, group "
+			"%s, mode %04o: run as root or as a member of group "
+			"%s)\n",
+			p, owner, group, (unsigned)(sb.st_mode & 07777), group);
+	else
+		fprintf(stderr,
+			"utcpctl: permission denied on %s (owner %s, group "
+			"%s, mode %04o: run as root or as user %s)\n",
+			p, owner, group, (unsigned)(sb.st_mode & 07777), owner);
+}
+
 /* The control connection, or NULL after saying on stderr, in one line,
  * why and what to do. */
 static struct utcp *open_daemon(const char *path)
@@ -138,10 +182,7 @@ static struct utcp *open_daemon(const char *path)
 		break;
 	case EACCES:
 	case EPERM:
-		fprintf(stderr,
-			"utcpctl: permission denied on %s (run as root, or as "
-			"a user the socket's owner, group and mode let in)\n",
-			p);
+		say_denied(p);
 		break;
 	case ENOTDIR:
 	case ENAMETOOLONG:

@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <ini.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,6 +234,39 @@ bad:
 	return fail(err, errlen,
 		    "bad socket_mode \"%.*s\": must be octal 0000 to 0777",
 		    CONFIG_QUOTE_MAX, v);
+}
+
+/* socket_owner: a user name or number. */
+static int parse_socket_owner(struct config *cfg, const char *v, char *err,
+			      size_t errlen)
+{
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+	uint64_t n;
+
+	if (parse_uint(v, 0, UINT32_MAX - 1, &n) == 0)
+		cfg->socket_owner = (uid_t)n;
+	else if (getpwnam_r(v, &pw, buf, sizeof(buf), &found) == 0 && found)
+		cfg->socket_owner = found->pw_uid;
+	else
+		return fail(err, errlen,
+			    "bad socket_owner \"%.*s\": no such user",
+			    CONFIG_QUOTE_MAX, v);
+	cfg->socket_owner_set = true;
+	return 0;
+}
+
+static int parse_group(const char *key, const char *v, gid_t *gid, char *err,
+		       size_t errlen);
+
+/* socket_group: a group name or number. */
+static int parse_socket_group(struct config *cfg, const char *v, char *err,
+			      size_t errlen)
+{
+	if (parse_group("socket_group", v, &cfg->socket_group, err, errlen) < 0)
+		return -EINVAL;
+	cfg->socket_group_set = true;
+	return 0;
 }
 
 static int parse_log(struct config *cfg, const char *v, char *err,
@@ -841,26 +875,75 @@ static const struct limit_key control_keys[] = {
 };
 
 #define CONTROL_NUM_KEYS (sizeof(control_keys) / sizeof(control_keys[0]))
-#define CONTROL_KEYS	 (CONTROL_NUM_KEYS + 1) /* and "privileged_group" */
+/* and "privileged_group", "listen_groups" */
+#define CONTROL_KEYS (CONTROL_NUM_KEYS + 2)
 
-/* A group name or number. */
-static int parse_privileged_group(struct config_control *cc, const char *v,
-				  char *err, size_t errlen)
+/* A group `v`, a name or a number, of key `key` into *gid. */
+static int parse_group(const char *key, const char *v, gid_t *gid, char *err,
+		       size_t errlen)
 {
 	struct group gr, *found = NULL;
 	char buf[4096];
 	uint64_t n;
 
 	if (parse_uint(v, 0, UINT32_MAX - 1, &n) == 0) {
-		cc->privileged_group = (gid_t)n;
+		*gid = (gid_t)n;
 	} else if (getgrnam_r(v, &gr, buf, sizeof(buf), &found) == 0 && found) {
-		cc->privileged_group = found->gr_gid;
+		*gid = found->gr_gid;
 	} else {
-		return fail(err, errlen,
-			    "bad privileged_group \"%.*s\": no such group",
+		return fail(err, errlen, "bad %s \"%.*s\": no such group", key,
 			    CONFIG_QUOTE_MAX, v);
 	}
+	return 0;
+}
+
+static int parse_privileged_group(struct config_control *cc, const char *v,
+				  char *err, size_t errlen)
+{
+	if (parse_group("privileged_group", v, &cc->privileged_group, err,
+			errlen) < 0)
+		return -EINVAL;
 	cc->has_privileged_group = true;
+	return 0;
+}
+
+/* listen_groups: one to CONFIG_LISTEN_GROUPS_MAX groups (names or
+ * numbers) separated by white space. */
+static int parse_listen_groups(struct config_control *cc, const char *v,
+			       char *err, size_t errlen)
+{
+	char word[256];
+	uint32_t n = 0;
+
+	while (*v) {
+		size_t len = strcspn(v, " \t");
+
+		if (len == 0) {
+			v++;
+			continue;
+		}
+		if (n == CONFIG_LISTEN_GROUPS_MAX)
+			return fail(err, errlen,
+				    "bad listen_groups: more than %d groups",
+				    CONFIG_LISTEN_GROUPS_MAX);
+		if (len >= sizeof(word))
+			return fail(err, errlen,
+				    "bad listen_groups \"%.*s...\": no such "
+				    "group",
+				    CONFIG_QUOTE_MAX, v);
+		memcpy(word, v, len);
+		word[len] = '\0';
+		if (parse_group("listen_groups", word, &cc->listen_groups[n],
+				err, errlen) < 0)
+			return -EINVAL;
+		n++;
+		v += len;
+	}
+	if (n == 0)
+		return fail(err, errlen,
+			    "bad listen_groups: no group (leave the key out "
+			    "to let anyone listen)");
+	cc->nlisten_groups = n;
 	return 0;
 }
 
@@ -1017,6 +1100,8 @@ enum daemon_key {
 	DAEMON_STATE_DIR,
 	DAEMON_LOG_SERVER,
 	DAEMON_BUSY_POLL_US,
+	DAEMON_SOCKET_OWNER,
+	DAEMON_SOCKET_GROUP,
 	DAEMON_KEYS
 };
 
@@ -1033,6 +1118,8 @@ static const struct {
     [DAEMON_STATE_DIR] = {"state_dir", parse_state_dir},
     [DAEMON_LOG_SERVER] = {"log_server", parse_log_server},
     [DAEMON_BUSY_POLL_US] = {"busy_poll_us", parse_busy_poll_us},
+    [DAEMON_SOCKET_OWNER] = {"socket_owner", parse_socket_owner},
+    [DAEMON_SOCKET_GROUP] = {"socket_group", parse_socket_group},
 };
 
 enum interface_key {
@@ -1360,6 +1447,7 @@ static int config_handler(void *user, const char *section, const char *key,
 		for (k = 0; k < (int)CONTROL_NUM_KEYS; k++)
 			names[k] = control_keys[k].name;
 		names[CONTROL_NUM_KEYS] = "privileged_group";
+		names[CONTROL_NUM_KEYS + 1] = "listen_groups";
 		k = lookup(key, names, (int)CONTROL_KEYS);
 		if (k < 0)
 			break;
@@ -1368,6 +1456,9 @@ static int config_handler(void *user, const char *section, const char *key,
 		if (k == (int)CONTROL_NUM_KEYS)
 			rc = parse_privileged_group(&st->cfg->control, value,
 						    reason, sizeof(reason));
+		else if (k == (int)CONTROL_NUM_KEYS + 1)
+			rc = parse_listen_groups(&st->cfg->control, value,
+						 reason, sizeof(reason));
 		else
 			rc = parse_limit(&st->cfg->control, &control_keys[k],
 					 value, reason, sizeof(reason));
@@ -1700,6 +1791,7 @@ size_t config_keys(char (*out)[CONFIG_KEY_NAME_MAX], size_t max)
 	for (size_t i = 0; i < CONTROL_NUM_KEYS; i++)
 		key_add(out, max, &n, "control", control_keys[i].name);
 	key_add(out, max, &n, "control", "privileged_group");
+	key_add(out, max, &n, "control", "listen_groups");
 	for (size_t i = 0; i < DNS_NUM_KEYS; i++)
 		key_add(out, max, &n, "dns", dns_keys[i].name);
 	key_add(out, max, &n, "dns", "search");

@@ -46,6 +46,8 @@
 #define CONFIG_METRIC_STEP 100
 /* Room for "FILE:LINE: reason" in the err buffer of config_load(). */
 #define CONFIG_ERR_MAX 512
+/* [control] listen_groups: at most this many groups. */
+#define CONFIG_LISTEN_GROUPS_MAX 16
 
 /* What an interface sends as its DHCP client identifier (option 61). */
 enum config_client_id {
@@ -100,6 +102,10 @@ struct config_control {
 	uint32_t connections_per_uid;
 	bool has_privileged_group; /* may bind ports below 1024 */
 	gid_t privileged_group;
+	/* listen_groups: who may listen (TCP_LISTEN) besides uid 0; none
+	 * (the default): anyone. A client outside them gets EACCES. */
+	uint32_t nlisten_groups;
+	gid_t listen_groups[CONFIG_LISTEN_GROUPS_MAX];
 };
 
 /* [hosts]: one static host entry, NAME = ADDR [ADDR ...]. */
@@ -136,7 +142,12 @@ struct config {
 	char name[CONFIG_NAME_MAX];	   /* [daemon] name */
 	char socket_path[CONFIG_PATH_MAX]; /* [daemon] socket */
 	mode_t socket_mode;		   /* [daemon] socket_mode, 0660 */
-	enum log_target log_target;	   /* [daemon] log */
+	/* [daemon] socket_owner, socket_group: the control socket's owner
+	 * and group (chown after bind); unset: the daemon's own. */
+	bool socket_owner_set, socket_group_set;
+	uid_t socket_owner;
+	gid_t socket_group;
+	enum log_target log_target; /* [daemon] log */
 	char log_file[CONFIG_PATH_MAX * 4];
 	int log_level; /* syslog priority, LOG_INFO */
 	struct config_interface ifs[STACK_IF_MAX];
@@ -177,7 +188,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 /*
  * Sets one key as a command-line flag overrides it, with the same
  * checks as in the file: a [daemon] key (name, socket, socket_mode,
- * log, log_level, state_dir, log_server, busy_poll_us), or one for every
+ * log, log_level, state_dir, log_server, busy_poll_us, socket_owner,
+ * socket_group), or one for every
  * interface: "dns" (--dns-servers: static DNS servers, which win over leases)
  * and "dhcp" with value "no" (--no-dhcp: every interface then needs its static
  * address). Call it after config_load(). On error writes the reason (e.g. `bad

@@ -27,7 +27,8 @@
  * must send HELLO within hello_timeout_ms or is disconnected; once it
  * did, it may stay idle as long as it likes (a libutcp handle lives as
  * long as its application), bounded by its uid's share. A local port
- * below 1024 needs a privileged client (ERROR -EACCES). At most
+ * below 1024 needs a privileged client, and listening may be limited
+ * to listen_groups (ERROR -EACCES, control_limits.c). At most
  * CONTROL_REQUESTS_PER_WAKEUP requests are read from a client per
  * wakeup, none after one whose reply was queued (the client waits for
  * it: reading on would only meet EAGAIN, a system call per request;
@@ -37,7 +38,8 @@
  *
  * A client that breaks the protocol (a malformed message, a wrong
  * version, a request before HELLO, a descriptor sent to us) is
- * disconnected, logged and counted; nothing else is affected. The one
+ * disconnected, logged and counted by reason (enum control_counter:
+ * STATUS's control_dropped_* counters); nothing else is affected. The one
  * descriptor a client may send is a proof of possession with an options
  * request (TCP_SETOPT, TCP_GETOPT, TCP_LINGER, UDP_SETOPT: docs/ipc.md,
  * "Proof by descriptor"): its identity (st_dev, st_ino, SO_COOKIE) is
@@ -185,12 +187,26 @@ static int handle_tcp_connect(struct control_client *c, const struct ipc_msg *m)
 	return err;
 }
 
+/* A listen from a client in none of [control] listen_groups: refused
+ * with ERROR -EACCES. Returns true when it was. */
+static bool refuse_listen(struct control_client *c, const struct ipc_msg *m)
+{
+	if (control_listen_allowed(c))
+		return false;
+	log_msg(LOG_INFO,
+		"control: client %u (pid %d uid %d): not in listen_groups: "
+		"listen refused",
+		c->serial, (int)c->pid, (int)c->uid);
+	control_reply_error(c, m->id, -EACCES);
+	return true;
+}
+
 static int handle_tcp_listen(struct control_client *c, const struct ipc_msg *m)
 {
 	struct ipc_tcp_listen req;
 	int err = ipc_decode_tcp_listen(m, &req);
 
-	if (!err && !refuse_port(c, m, req.local_port))
+	if (!err && !refuse_listen(c, m) && !refuse_port(c, m, req.local_port))
 		control_tcp_listen(c, m, &req);
 	return err;
 }
@@ -356,10 +372,12 @@ static void client_destroy(struct control_client *c)
 	control_client_free(c);
 }
 
-/* Counts and logs a protocol violation; the caller destroys the client. */
-static void protocol_error(struct control_client *c, const char *what, int err)
+/* Counts (as `why`) and logs a protocol violation; the caller destroys
+ * the client. */
+static void protocol_error(struct control_client *c, enum control_counter why,
+			   const char *what, int err)
 {
-	c->ctl->protocol_errors++;
+	c->ctl->counters[why]++;
 	log_msg(LOG_WARNING,
 		"control: client %u (pid %d): %s (%s): disconnecting",
 		c->serial, (int)c->pid, what, strerror(-err));
@@ -375,16 +393,19 @@ static int client_handle(struct control_client *c, const uint8_t *buf,
 	int err = ipc_msg_decode(buf, len, &m);
 
 	if (err) {
-		protocol_error(c, "malformed message", err);
+		protocol_error(c, CONTROL_CTR_MALFORMED, "malformed message",
+			       err);
 		return err;
 	}
 	if (c->version == 0) {
 		if (m.type != IPC_T_HELLO) {
-			protocol_error(c, "request before HELLO", -EPROTO);
+			protocol_error(c, CONTROL_CTR_BEFORE_HELLO,
+				       "request before HELLO", -EPROTO);
 			return -EPROTO;
 		}
 	} else if (m.version != c->version || m.type == IPC_T_HELLO) {
-		protocol_error(c, "version mismatch or second HELLO", -EPROTO);
+		protocol_error(c, CONTROL_CTR_BAD_REQUEST,
+			       "version mismatch or second HELLO", -EPROTO);
 		return -EPROTO;
 	}
 
@@ -392,22 +413,26 @@ static int client_handle(struct control_client *c, const uint8_t *buf,
 		if (requests[i].type != m.type)
 			continue;
 		if (proof && !requests[i].with_proof) {
-			protocol_error(c, "ancillary data sent", -EBADMSG);
+			protocol_error(c, CONTROL_CTR_ANCILLARY,
+				       "ancillary data sent", -EBADMSG);
 			return -EBADMSG;
 		}
 		err = requests[i].with_proof
 			  ? requests[i].with_proof(c, &m, proof)
 			  : requests[i].handle(c, &m);
 		if (err)
-			protocol_error(c, "bad request body", err);
+			protocol_error(c, CONTROL_CTR_BAD_REQUEST,
+				       "bad request body", err);
 		return err;
 	}
 	if (proof) {
-		protocol_error(c, "ancillary data sent", -EBADMSG);
+		protocol_error(c, CONTROL_CTR_ANCILLARY, "ancillary data sent",
+			       -EBADMSG);
 		return -EBADMSG;
 	}
 	if (m.type & IPC_T_REPLY) {
-		protocol_error(c, "reply sent to the daemon", -EPROTO);
+		protocol_error(c, CONTROL_CTR_BAD_REQUEST,
+			       "reply sent to the daemon", -EPROTO);
 		return -EPROTO;
 	}
 	/* A request of a later version: say so, keep going. */
@@ -549,12 +574,14 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		passed = close_passed_fds(&msg, &proof);
 		if (passed == PASSED_OTHER || (msg.msg_flags & MSG_CTRUNC)) {
-			protocol_error(c, "ancillary data sent", -EBADMSG);
+			protocol_error(c, CONTROL_CTR_ANCILLARY,
+				       "ancillary data sent", -EBADMSG);
 			client_destroy(c);
 			return;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
-			protocol_error(c, "message too long", -EMSGSIZE);
+			protocol_error(c, CONTROL_CTR_MALFORMED,
+				       "message too long", -EMSGSIZE);
 			client_destroy(c);
 			return;
 		}
@@ -590,12 +617,12 @@ static void refuse_client(struct control *ctl, int fd, const struct ucred *cred,
 		(void)control_send_packet(fd, buf, (size_t)len, -1);
 	close(fd);
 	/* One line per 1024: a flood of connects must not flood the log. */
-	if (ctl->clients_refused++ % 1024 == 0)
+	if (ctl->counters[CONTROL_CTR_REFUSED]++ % 1024 == 0)
 		log_msg(LOG_WARNING,
 			"control: refusing a client (pid %d uid %d): %s (%llu "
 			"refused so far)",
 			(int)cred->pid, (int)cred->uid, why,
-			(unsigned long long)ctl->clients_refused);
+			(unsigned long long)ctl->counters[CONTROL_CTR_REFUSED]);
 }
 
 /* A client that did not send HELLO in time. */
@@ -603,7 +630,7 @@ static void hello_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct control_client *c = w->data;
 
-	c->ctl->hello_timeouts++;
+	c->ctl->counters[CONTROL_CTR_HELLO_TIMEOUT]++;
 	log_msg(LOG_INFO,
 		"control: client %u (pid %d uid %d): no HELLO within %u ms: "
 		"disconnecting",
@@ -622,13 +649,14 @@ static void admit_client(struct control *ctl, int fd)
 	struct control_owner owner;
 	struct control_client *c;
 	unsigned reserved = CONTROL_CLIENTS_ROOT_RESERVED;
-	bool in_group = false;
+	gid_t *groups = NULL;
+	size_t ngroups = 0;
 	int err;
 
 	if (reserved > cc->clients_max / 2)
 		reserved = cc->clients_max / 2;
-	err = (d->peer_cred ? d->peer_cred : control_peer_cred)(
-	    fd, cc->privileged_group, &cred, &in_group);
+	err = (d->peer_cred ? d->peer_cred
+			    : control_peer_cred)(fd, &cred, &groups, &ngroups);
 	if (err) {
 		log_msg(LOG_WARNING, "control: SO_PEERCRED: %s",
 			strerror(-err));
@@ -637,27 +665,29 @@ static void admit_client(struct control *ctl, int fd)
 	}
 	if (ctl->nclients >= cc->clients_max ||
 	    (cred.uid != 0 && ctl->nclients >= cc->clients_max - reserved)) {
+		free(groups);
 		refuse_client(ctl, fd, &cred, "clients_max reached");
 		return;
 	}
 	if (control_owner_new(ctl, cred.uid, &owner) < 0) {
 		log_msg(LOG_ERR, "control: out of memory for a client");
+		free(groups);
 		close(fd);
 		return;
 	}
 	if (control_charge(ctl, &owner, CONTROL_KIND_CLIENT) < 0) {
 		control_owner_put(ctl, &owner);
+		free(groups);
 		refuse_client(ctl, fd, &cred, "clients_per_uid reached");
 		return;
 	}
-	c = control_client_new(ctl, fd, &cred,
-			       cred.uid == 0 ||
-				   (cc->has_privileged_group && in_group),
-			       &owner, client_read_cb, hello_timeout_cb);
+	c = control_client_new(ctl, fd, &cred, groups, ngroups, &owner,
+			       client_read_cb, hello_timeout_cb);
 	if (!c) {
 		log_msg(LOG_ERR, "control: out of memory for a client");
 		control_uncharge(ctl, &owner, CONTROL_KIND_CLIENT);
 		control_owner_put(ctl, &owner);
+		free(groups);
 		close(fd);
 		return;
 	}
@@ -725,6 +755,46 @@ static int clear_stale_socket(const struct sockaddr_un *addr)
 	return err;
 }
 
+/* Gives the socket at `path` the configured owner and group ([daemon]
+ * socket_owner, socket_group; unset: the daemon's). Returns 0 or the
+ * negative errno of chown(), logged. */
+static int set_owner(const struct config *cfg, const char *path)
+{
+	uid_t uid = cfg->socket_owner_set ? cfg->socket_owner : (uid_t)-1;
+	gid_t gid = cfg->socket_group_set ? cfg->socket_group : (gid_t)-1;
+	int err;
+
+	if (!cfg->socket_owner_set && !cfg->socket_group_set)
+		return 0;
+	if (chown(path, uid, gid) == 0)
+		return 0;
+	err = errno;
+	log_msg(LOG_ERR,
+		"control: %s: cannot give it owner %d and group %d "
+		"([daemon] socket_owner, socket_group): %s",
+		path, (int)uid, (int)gid, strerror(err));
+	return -err;
+}
+
+int control_socket_access(struct daemon *d, const struct config *cfg)
+{
+	struct control *ctl = d->control;
+	int err;
+
+	if (!ctl)
+		return -ENOTCONN;
+	err = set_owner(cfg, ctl->path);
+	if (err)
+		return err;
+	if (chmod(ctl->path, cfg->socket_mode) < 0) {
+		err = -errno;
+		log_msg(LOG_ERR, "control: %s: chmod %04o: %s", ctl->path,
+			(unsigned)cfg->socket_mode, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 int control_start(struct daemon *d, const char *path, mode_t mode)
 {
 	struct control *ctl;
@@ -745,6 +815,7 @@ int control_start(struct daemon *d, const char *path, mode_t mode)
 	ctl->client_destroy = client_destroy;
 	ctl->sock_owners = sock_owners;
 	ctl->limits = d->cfg->control;
+	ctl->send_timeout_s = CONTROL_SEND_TIMEOUT_S;
 	ctl->listen_fd = -1;
 	memcpy(ctl->path, addr.sun_path, sizeof(ctl->path));
 
@@ -772,7 +843,12 @@ int control_start(struct daemon *d, const char *path, mode_t mode)
 		goto out;
 	}
 	/* Nobody can connect before listen(): no window with the umask's
-	 * permissions. */
+	 * permissions, nor with the daemon's own owner and group. */
+	err = set_owner(d->cfg, ctl->path);
+	if (err) {
+		unlink(ctl->path);
+		goto out;
+	}
 	if (chmod(ctl->path, mode) < 0 ||
 	    listen(ctl->listen_fd, CONTROL_LISTEN_BACKLOG) < 0) {
 		err = -errno;
@@ -817,13 +893,11 @@ void control_stop(struct daemon *d)
 	ev_timer_stop(d->loop, &ctl->accept_retry);
 	close(ctl->listen_fd);
 	unlink(ctl->path);
-	if (ctl->protocol_errors || ctl->clients_refused || ctl->hello_timeouts)
-		log_msg(LOG_INFO,
-			"control: %llu protocol errors, %llu clients refused, "
-			"%llu without HELLO in time",
-			(unsigned long long)ctl->protocol_errors,
-			(unsigned long long)ctl->clients_refused,
-			(unsigned long long)ctl->hello_timeouts);
+	for (int i = 0; i < CONTROL_COUNTERS; i++)
+		if (ctl->counters[i])
+			log_msg(LOG_INFO, "control: %s %llu",
+				control_counter_name((enum control_counter)i),
+				(unsigned long long)ctl->counters[i]);
 	free(ctl);
 	d->control = NULL;
 }

@@ -8,9 +8,12 @@
  * chunked reply being streamed, if any (a STATUS: struct
  * control_stream). While the queue is full or a stream is being sent,
  * the daemon reads no further requests from that client (control.c), so
- * a client that sends without reading only stalls itself. A client
- * whose pending output makes no progress for CONTROL_SEND_TIMEOUT_S is
- * disconnected.
+ * a client that sends without reading only stalls itself, as a full
+ * socket buffer stalls a writer: it is bounded by what the kernel
+ * buffers for its connection and CONTROL_OUTQ_MAX replies, and others
+ * never wait for it. A client whose pending output makes no progress
+ * for ctl->send_timeout_s (CONTROL_SEND_TIMEOUT_S) is disconnected and
+ * counted (control_dropped_not_reading).
  *
  * A client is torn down (a send failed, the timeout, or it was closing
  * and its output is out) through ctl->client_destroy, which control.c
@@ -30,7 +33,21 @@
 #include "control_limits.h"
 #include "log.h"
 
-#define CONTROL_SEND_TIMEOUT_S 10.0
+const char *control_counter_name(enum control_counter i)
+{
+	static const char *const names[CONTROL_COUNTERS] = {
+	    [CONTROL_CTR_REFUSED] = "control_clients_refused",
+	    [CONTROL_CTR_HELLO_TIMEOUT] = "control_dropped_hello_timeout",
+	    [CONTROL_CTR_MALFORMED] = "control_dropped_malformed",
+	    [CONTROL_CTR_BEFORE_HELLO] = "control_dropped_before_hello",
+	    [CONTROL_CTR_BAD_REQUEST] = "control_dropped_bad_request",
+	    [CONTROL_CTR_ANCILLARY] = "control_dropped_ancillary",
+	    [CONTROL_CTR_NOT_READING] = "control_dropped_not_reading",
+	    [CONTROL_CTR_UNFRAMED] = "control_udp_unframed",
+	};
+
+	return (unsigned)i < CONTROL_COUNTERS ? names[i] : "?";
+}
 
 struct control_fd_id control_fd_id_of(int fd)
 {
@@ -222,6 +239,7 @@ static void client_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct control_client *c = w->data;
 
+	c->ctl->counters[CONTROL_CTR_NOT_READING]++;
 	log_msg(LOG_WARNING,
 		"control: client %u (pid %d) does not read its replies: "
 		"disconnecting",
@@ -231,7 +249,8 @@ static void client_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 struct control_client *
 control_client_new(struct control *ctl, int fd, const struct ucred *cred,
-		   bool privileged, const struct control_owner *owner,
+		   gid_t *groups, size_t ngroups,
+		   const struct control_owner *owner,
 		   void (*read_cb)(struct ev_loop *, ev_io *, int),
 		   void (*hello_timeout_cb)(struct ev_loop *, ev_timer *, int))
 {
@@ -244,14 +263,16 @@ control_client_new(struct control *ctl, int fd, const struct ucred *cred,
 	c->serial = ++ctl->next_serial;
 	c->pid = cred->pid;
 	c->uid = cred->uid;
-	c->privileged = privileged;
+	c->gid = cred->gid;
+	c->groups = groups;
+	c->ngroups = ngroups;
 	c->owner = *owner;
 	c->owner.client->pid = cred->pid;
 	c->owner.client->gid = cred->gid;
 	ev_io_init(&c->read_watcher, read_cb, fd, EV_READ);
 	ev_io_init(&c->write_watcher, client_write_cb, fd, EV_WRITE);
 	ev_init(&c->send_timer, client_timeout_cb);
-	c->send_timer.repeat = CONTROL_SEND_TIMEOUT_S;
+	c->send_timer.repeat = ctl->send_timeout_s;
 	ev_timer_init(&c->hello_timer, hello_timeout_cb,
 		      (double)ctl->limits.hello_timeout_ms / 1000., 0.);
 	c->read_watcher.data = c;
@@ -300,5 +321,6 @@ void control_client_free(struct control_client *c)
 	control_uncharge(ctl, &c->owner, CONTROL_KIND_CLIENT);
 	control_owner_put(ctl, &c->owner);
 	log_msg(LOG_DEBUG, "control: client %u disconnected", c->serial);
+	free(c->groups);
 	free(c);
 }

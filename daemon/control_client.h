@@ -34,6 +34,8 @@
 #include "utcpd.h"
 
 #define CONTROL_OUTQ_MAX 8
+/* A client whose replies make no progress this long is disconnected. */
+#define CONTROL_SEND_TIMEOUT_S 10.0
 /* Every reply but a status chunk (the largest: TCP_INFO's). */
 #define CONTROL_SMALL_MSG_MAX 128
 
@@ -52,6 +54,24 @@ enum control_kind {
 	CONTROL_KIND_CONN,     /* TCP connections */
 	CONTROL_KINDS
 };
+
+/* The control server's counters, shown by STATUS as COUNTER records
+ * named control_* (control_counter_name()), after the stack's: clients
+ * refused at the door, and clients the daemon closed, by reason. */
+enum control_counter {
+	CONTROL_CTR_REFUSED,	   /* over clients_max or clients_per_uid */
+	CONTROL_CTR_HELLO_TIMEOUT, /* no HELLO within hello_timeout_ms */
+	CONTROL_CTR_MALFORMED,	   /* not a message: magic, version, length */
+	CONTROL_CTR_BEFORE_HELLO,  /* a request before HELLO */
+	CONTROL_CTR_BAD_REQUEST,   /* bad body, second HELLO, wrong version */
+	CONTROL_CTR_ANCILLARY,	   /* descriptors or other ancillary data */
+	CONTROL_CTR_NOT_READING,   /* replies not read for the send timeout */
+	CONTROL_CTR_UNFRAMED,	   /* a UDP datagram libutcp did not frame */
+	CONTROL_COUNTERS
+};
+
+/* The name of counter `i` ("control_dropped_malformed"), or "?". */
+const char *control_counter_name(enum control_counter i);
 
 /* What one client, or one uid, holds (control_limits.c). Reference
  * counted by its holders: a client, and each socket or connection
@@ -135,7 +155,9 @@ struct control_client {
 	unsigned serial; /* for log lines */
 	pid_t pid;
 	uid_t uid;
-	bool privileged; /* may use ports below 1024 (uid 0, or the group) */
+	gid_t gid;		    /* SO_PEERCRED's */
+	gid_t *groups;		    /* supplementary (SO_PEERGROUPS), or NULL */
+	size_t ngroups;		    /* for control_client_in_group() */
 	struct control_owner owner; /* its limits (control_limits.c) */
 	uint8_t version;	    /* 0 until HELLO */
 	bool closing;		    /* disconnect once the output is sent */
@@ -171,10 +193,10 @@ struct control {
 	/* TCP connections the descriptors allow (control_limits_fit()),
 	 * the cap of connections_max at a reload */
 	unsigned long long connections_fit;
-	struct control_account *uids; /* per-uid accounts in use */
-	uint64_t clients_refused;
-	uint64_t hello_timeouts;
-	uint64_t protocol_errors;
+	struct control_account *uids;	     /* per-uid accounts in use */
+	uint64_t counters[CONTROL_COUNTERS]; /* enum control_counter */
+	/* CONTROL_SEND_TIMEOUT_S; a test may shorten it for new clients */
+	double send_timeout_s;
 	struct control_tcp *tcp;      /* control_tcp.c */
 	struct capture_set *captures; /* capture.c: made at the first CAPTURE */
 	/* UDP sockets opened with OWN_FD whose client went (control_udp.c) */
@@ -184,13 +206,16 @@ struct control {
 };
 
 /* Makes a client for the accepted connection `fd` (which it then owns)
- * of the peer `cred`, charged to `owner` (whose references it takes
- * over), its requests read by `read_cb`, and links it into
+ * of the peer `cred` with supplementary `groups` (allocated, which it
+ * then owns too, or NULL), charged to `owner` (whose references it
+ * takes over), its requests read by `read_cb`, and links it into
  * ctl->clients. Its HELLO timer runs until control.c stops it. Returns
- * NULL when out of memory (fd and owner are left to the caller). */
+ * NULL when out of memory (fd, groups and owner are left to the
+ * caller). */
 struct control_client *
 control_client_new(struct control *ctl, int fd, const struct ucred *cred,
-		   bool privileged, const struct control_owner *owner,
+		   gid_t *groups, size_t ngroups,
+		   const struct control_owner *owner,
 		   void (*read_cb)(struct ev_loop *, ev_io *, int),
 		   void (*hello_timeout_cb)(struct ev_loop *, ev_timer *, int));
 

@@ -32,7 +32,14 @@
  *
  * Privileged ports: a local port below 1024 (UDP_OPEN's, TCP_LISTEN's,
  * TCP_CONNECT's explicit one) needs uid 0 or the configured group, as
- * binding one needs CAP_NET_BIND_SERVICE; otherwise -EACCES.
+ * binding one needs CAP_NET_BIND_SERVICE; otherwise -EACCES. Listening
+ * (TCP_LISTEN, any port) may be limited to listen_groups: a client in
+ * none of them gets -EACCES, as Linux answers a bind() it does not
+ * allow; uid 0 always may. Both are decided at each request, from the
+ * client's groups as the kernel gave them at connect (SO_PEERCRED's
+ * gid, SO_PEERGROUPS) and the rules in ctl->limits as they are then,
+ * so rules swapped in at run time bind every client from its next
+ * request on.
  *
  * Descriptors: each TCP connection costs the daemon one descriptor
  * (its end of the socketpair), so the global connection limit is
@@ -160,9 +167,36 @@ void control_uncharge(struct control *ctl, const struct control_owner *o,
 	account_put(ctl, o->uid);
 }
 
+bool control_client_in_group(const struct control_client *c, gid_t gid)
+{
+	if (c->gid == gid)
+		return true;
+	for (size_t i = 0; i < c->ngroups; i++)
+		if (c->groups[i] == gid)
+			return true;
+	return false;
+}
+
 bool control_port_allowed(const struct control_client *c, uint16_t port)
 {
-	return port == 0 || port > CONTROL_PRIVILEGED_PORT_MAX || c->privileged;
+	const struct config_control *cc = &c->ctl->limits;
+
+	return port == 0 || port > CONTROL_PRIVILEGED_PORT_MAX || c->uid == 0 ||
+	       (cc->has_privileged_group &&
+		control_client_in_group(c, cc->privileged_group));
+}
+
+bool control_listen_allowed(const struct control_client *c)
+{
+	const struct config_control *cc = &c->ctl->limits;
+
+	if (c->uid == 0 || cc->nlisten_groups == 0)
+		return true;
+	for (uint32_t i = 0;
+	     i < cc->nlisten_groups && i < CONFIG_LISTEN_GROUPS_MAX; i++)
+		if (control_client_in_group(c, cc->listen_groups[i]))
+			return true;
+	return false;
 }
 
 bool control_may_capture(const struct control_client *c)
@@ -208,24 +242,31 @@ void control_sock_owner_record(const struct control_owner *o, uint8_t kind,
 	snprintf(r->comm, sizeof(r->comm), "%s", a->comm);
 }
 
-int control_peer_cred(int fd, gid_t group, struct ucred *cred, bool *in_group)
+int control_peer_cred(int fd, struct ucred *cred, gid_t **groups,
+		      size_t *ngroups)
 {
 	socklen_t len = sizeof(*cred);
-	gid_t groups[256];
+	gid_t *g;
 
-	*in_group = false;
+	*groups = NULL;
+	*ngroups = 0;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0)
 		return -errno;
-	if (cred->gid == group) {
-		*in_group = true;
+	/* Asked with no room, the kernel says how much it needs (ERANGE);
+	 * a peer without supplementary groups needs none. */
+	len = 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) == 0 ||
+	    errno != ERANGE || len == 0)
 		return 0;
+	g = malloc(len);
+	if (!g)
+		return -ENOMEM;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0) {
+		free(g);
+		return 0; /* changed meanwhile: the primary group alone */
 	}
-	len = sizeof(groups);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
-		for (size_t i = 0; i < len / sizeof(groups[0]); i++)
-			if (groups[i] == group)
-				*in_group = true;
-	}
+	*groups = g;
+	*ngroups = len / sizeof(*g);
 	return 0;
 }
 

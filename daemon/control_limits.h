@@ -40,8 +40,13 @@ int control_charge(struct control *ctl, const struct control_owner *o,
 void control_uncharge(struct control *ctl, const struct control_owner *o,
 		      enum control_kind kind);
 
+/* True when client c is in group `gid`: its primary group, or one of
+ * its supplementary groups as SO_PEERGROUPS gave them at connect. */
+bool control_client_in_group(const struct control_client *c, gid_t gid);
+
 /* True when a client may use local port `port` (0, an ephemeral port,
- * always may). */
+ * always may) under the current [control] rules: above 1023, or uid
+ * 0, or a member of privileged_group. */
 bool control_port_allowed(const struct control_client *c, uint16_t port);
 
 /* True when a client may capture what the TAPs carry (CAPTURE): every
@@ -49,10 +54,16 @@ bool control_port_allowed(const struct control_client *c, uint16_t port);
  * CAP_NET_RAW. The one place to widen or narrow who may. */
 bool control_may_capture(const struct control_client *c);
 
+/* True when a client may listen under the current [control] rules:
+ * uid 0, no listen_groups, or a member of one of them. */
+bool control_listen_allowed(const struct control_client *c);
+
 /* The peer's credentials as the kernel gives them (SO_PEERCRED), and
- * whether it is in `group` (its primary group or, with SO_PEERGROUPS, a
- * supplementary one). Returns 0 or a negative errno. */
-int control_peer_cred(int fd, gid_t group, struct ucred *cred, bool *in_group);
+ * its supplementary groups (SO_PEERGROUPS: *groups allocated, NULL when
+ * there are none or the kernel has no SO_PEERGROUPS). Returns 0 or a
+ * negative errno. */
+int control_peer_cred(int fd, struct ucred *cred, gid_t **groups,
+		      size_t *ngroups);
 
 /*
  * The descriptors the daemon needs besides its TCP connections' own

@@ -29,7 +29,8 @@
  * follow the stack's as COUNTER records named dns_*. Without a resolver
  * there are none of these. The loop's two busy-polling counters
  * (busy_polls, busy_poll_hits) and the captures' (capture_started,
- * capture_frames, capture_drops) are the last COUNTER records. Last, one
+ * capture_frames, capture_drops) follow, then the control server's
+ * (control_*: enum control_counter), the last COUNTER records. Last, one
  * SOCK_OWNER per socket of the control socket (control_snapshot,
  * through ctl->sock_owners): the credentials and command of the client
  * that made it.
@@ -101,6 +102,7 @@ struct status_stream {
 	 * and those that found work; last of the counters */
 	uint64_t busy_polls, busy_poll_hits;
 	uint64_t capture[CAPTURE_COUNTERS]; /* capture_counter_names */
+	uint64_t control[CONTROL_COUNTERS]; /* the control server's, last */
 	struct ipc_rec_owner *owners;	    /* per uid (control_limits.c) */
 	size_t nowners;
 	struct ipc_rec_sock_owner *sock_owners; /* per socket: who made it */
@@ -326,12 +328,20 @@ static bool status_record(struct status_stream *st, struct ipc_record *r)
 		}
 		if (st->has_dns)
 			i -= DNS_COUNTER_COUNT;
-		if (i >= 2 + CAPTURE_COUNTERS)
-			return false;
-		if (i >= 2) {
+		if (i >= 2 && i < 2 + CAPTURE_COUNTERS) {
 			snprintf(r->u.counter.name, sizeof(r->u.counter.name),
 				 "%s", capture_counter_names[i - 2]);
 			r->u.counter.value = st->capture[i - 2];
+			return true;
+		}
+		if (i >= 2) {
+			i -= 2 + CAPTURE_COUNTERS;
+			if (i >= CONTROL_COUNTERS)
+				return false;
+			snprintf(r->u.counter.name, sizeof(r->u.counter.name),
+				 "%s",
+				 control_counter_name((enum control_counter)i));
+			r->u.counter.value = st->control[i];
 			return true;
 		}
 		snprintf(r->u.counter.name, sizeof(r->u.counter.name), "%s",
@@ -460,6 +470,7 @@ static int control_snapshot(const struct control *ctl, struct status_stream *st)
 	const struct control_account *a;
 	size_t n = 0;
 
+	memcpy(st->control, ctl->counters, sizeof(st->control));
 	for (a = ctl->uids; a; a = a->next)
 		n++;
 	if (n > 0) {

@@ -242,7 +242,7 @@ static enum socket_input_result socket_input(struct control_socket *cs, int max,
 			 * refused as Linux refuses what it cannot send:
 			 * the error reaches the application's next
 			 * receive (the write() itself has succeeded). */
-			if (ctl->protocol_errors++ % 1024 == 0)
+			if (ctl->counters[CONTROL_CTR_UNFRAMED]++ % 1024 == 0)
 				log_msg(LOG_WARNING,
 					"control: socket %d: unframed "
 					"datagram (%s), dropped",

@@ -26,10 +26,13 @@
  *   [control]         control_apply_config(): limits and access rules
  *                     for what comes next; what clients hold stays
  *   busy_poll_us      the loop's busy-polling window
+ *   socket_mode,      control_socket_access(): the running socket's
+ *   socket_owner,     mode, owner and group set again (connected
+ *   socket_group      clients stay: permissions count at connect)
  *
  * What needs a restart is what was built from the configuration at
  * start and cannot change under connections: the interfaces (TAPs,
- * MACs, MTUs, addresses, routes, DHCP), the control socket, the stack's
+ * MACs, MTUs, addresses, routes, DHCP), the control socket's path, the stack's
  * table sizes ([limits], [tcp]), the resolver's table sizes, the state
  * directory and the name (the DHCP hostname, syslog's ident).
  *
@@ -151,7 +154,11 @@ static bool same_log(const void *a, const void *b)
 const struct reload_key reload_keys[] = {
     DAEMON("name", RELOAD_RESTART, CS(name)),
     DAEMON("socket", RELOAD_RESTART, CS(socket_path)),
-    DAEMON("socket_mode", RELOAD_RESTART, CF(socket_mode)),
+    DAEMON("socket_mode", RELOAD_APPLY, CF(socket_mode)),
+    DAEMON("socket_owner", RELOAD_APPLY, CF(socket_owner_set),
+	   CF(socket_owner)),
+    DAEMON("socket_group", RELOAD_APPLY, CF(socket_group_set),
+	   CF(socket_group)),
     {"daemon",
      "log",
      RELOAD_APPLY,
@@ -236,6 +243,12 @@ const struct reload_key reload_keys[] = {
      RELOAD_APPLY,
      RELOAD_CONFIG,
      {CF(control.has_privileged_group), CF(control.privileged_group)},
+     NULL},
+    {"control",
+     "listen_groups",
+     RELOAD_APPLY,
+     RELOAD_CONFIG,
+     {CF(control.nlisten_groups), CF(control.listen_groups)},
      NULL},
 
     DNS("cache_max", RELOAD_RESTART, dns.limits.cache_max),
@@ -415,7 +428,7 @@ int reload_apply(struct daemon *d, const struct config *new, const char *path)
 	int log_level = cfg->log_level;
 	char log_file[sizeof(cfg->log_file)];
 	uint32_t busy_poll_us;
-	bool hosts_changed = false;
+	bool hosts_changed = false, socket_changed = false;
 	int applied = 0;
 
 	reload_compare(cfg, new, &diff);
@@ -426,6 +439,8 @@ int reload_apply(struct daemon *d, const struct config *new, const char *path)
 		if (c->kind == RELOAD_APPLY) {
 			applied++;
 			hosts_changed |= strcmp(c->key, "[hosts]") == 0;
+			socket_changed |=
+			    strncmp(c->key, "[daemon] socket_", 16) == 0;
 			continue;
 		}
 		line = change_line(new, c);
@@ -477,6 +492,8 @@ int reload_apply(struct daemon *d, const struct config *new, const char *path)
 	}
 	if (d->control)
 		control_apply_config(d->control, &cfg->control);
+	if (d->control && socket_changed)
+		(void)control_socket_access(d, cfg); /* logs its failure */
 	if (cfg->busy_poll_us != busy_poll_us) {
 		d->busy.window = (uint64_t)cfg->busy_poll_us * 1000;
 		if (!d->busy.window)

@@ -97,11 +97,12 @@ struct daemon {
 	 * loop alone puts its own. */
 	void (*on_event)(struct daemon *d, const struct stack_event *ev);
 	/* Who is at the other end of an accepted control connection, and
-	 * whether it is in `group` (NULL: the kernel's word,
+	 * its supplementary groups (*groups allocated, the caller frees
+	 * it; NULL with none) (NULL: the kernel's word,
 	 * control_peer_cred(); the in-process tests put their own).
 	 * Returns 0 or a negative errno. */
-	int (*peer_cred)(int fd, gid_t group, struct ucred *cred,
-			 bool *in_group);
+	int (*peer_cred)(int fd, struct ucred *cred, gid_t **groups,
+			 size_t *ngroups);
 	/* loop.c: the end of each turn, the stack's timer */
 	ev_prepare turn_end;
 	ev_timer stack_timer;

@@ -74,6 +74,9 @@ say "clients that never say HELLO are closed at the timeout"
 cat "$TMP/idle.out"
 grep -qx 'idle 40 closed 40' "$TMP/idle.out" || fail "silent clients stayed"
 grep -q 'no HELLO within 2000 ms' "$LOG" || fail "the timeout was not logged"
+# 16 fit in the uid's share and time out; the other 24 were refused
+[[ $(counter control_dropped_hello_timeout) == 16 ]] ||
+	fail "control_dropped_hello_timeout: $(counter control_dropped_hello_timeout), expected 16"
 
 say "a port below 1024 needs root"
 out=$("${as[@]}" --reuid="$OTHER" --regid="$OTHER" "$CONTROL_LIMITS_HELPER" "$SOCK" bind 53)

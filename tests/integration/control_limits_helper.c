@@ -19,6 +19,9 @@
  *   control_limits_helper SOCK bind PORT
  *       Binds one UDP socket to PORT; prints "bound PORT" or
  *       "refused PORT: ERROR".
+ *   control_limits_helper SOCK listen PORT
+ *       Listens on TCP port PORT; prints "listening PORT" or
+ *       "refused PORT: ERROR".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -169,12 +172,28 @@ static int cmd_bind(int port)
 	return 0;
 }
 
+static int cmd_listen(int port)
+{
+	struct utcp *u = open_daemon();
+	struct in_addr any = {0};
+	int fd = utcp_tcp_listen(u, any, (uint16_t)port, 4, NULL, 0, NULL);
+
+	if (fd < 0)
+		printf("refused %d: %s\n", port, utcp_strerror(fd));
+	else
+		printf("listening %d\n", port);
+	utcp_close(u);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int n;
 
 	if (argc != 4)
-		die("usage: SOCK hello|idle|udp COUNT, or SOCK bind PORT", "");
+		die("usage: SOCK hello|idle|udp COUNT, or SOCK bind|listen "
+		    "PORT",
+		    "");
 	sock_path = argv[1];
 	n = atoi(argv[3]);
 	if (n <= 0 || n > 100000)
@@ -188,5 +207,7 @@ int main(int argc, char **argv)
 		return cmd_udp(n);
 	if (strcmp(argv[2], "bind") == 0)
 		return cmd_bind(n);
+	if (strcmp(argv[2], "listen") == 0)
+		return cmd_listen(n);
 	die("unknown command ", argv[2]);
 }

@@ -115,7 +115,7 @@ start_daemon utctl-test utctl 10.77.41
 say "permission denied: one line naming the cause and the fix, exit 1"
 if command -v setpriv >/dev/null; then
 	# $TMP is root's, mode 0700: another user cannot reach the socket
-	ctl_error "utcpctl: permission denied on $SOCK (run as root, or as a user the socket's owner, group and mode let in)" \
+	ctl_error "utcpctl: permission denied on $SOCK (a directory above it is closed to this user: run as root, or see -S)" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups "$UTCPCTL" -S "$SOCK" status
 else
 	say "  (no setpriv: skipped)"

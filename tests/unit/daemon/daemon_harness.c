@@ -24,17 +24,26 @@ struct harness H;
 
 static const uint8_t DAEMON_MAC[6] = {0x02, 0, 0, 0, 0, 0x42};
 
-/* d->peer_cred: the kernel's pid, the test's uid and gid. */
-static int fake_peer_cred(int fd, gid_t group, struct ucred *cred,
-			  bool *in_group)
+/* d->peer_cred: the kernel's pid, the test's uid and gid, and
+ * H.next_group as the one supplementary group when it is not 0. */
+static int fake_peer_cred(int fd, struct ucred *cred, gid_t **groups,
+			  size_t *ngroups)
 {
 	socklen_t len = sizeof(*cred);
 
+	*groups = NULL;
+	*ngroups = 0;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0)
 		return -errno;
 	cred->uid = H.next_uid;
 	cred->gid = H.next_gid;
-	*in_group = cred->gid == group;
+	if (H.next_group != 0) {
+		*groups = malloc(sizeof(**groups));
+		if (!*groups)
+			return -ENOMEM;
+		**groups = H.next_group;
+		*ngroups = 1;
+	}
 	return 0;
 }
 

@@ -81,6 +81,7 @@ struct harness {
 	 * (d->peer_cred): in process every client is this test, root. */
 	uid_t next_uid;
 	gid_t next_gid;
+	gid_t next_group; /* a supplementary group; 0: none */
 	/* The longest the stack's tx queue was when a drain began. */
 	size_t tx_peak;
 };

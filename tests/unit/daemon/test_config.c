@@ -462,6 +462,63 @@ START_TEST(test_control_section_sets_the_control_limits)
 }
 END_TEST
 
+/* The control socket's owner and group ([daemon] socket_owner,
+ * socket_group: names or numbers; unset by default), and who may
+ * listen ([control] listen_groups: up to 16 groups; anyone by
+ * default). A name that does not exist is FILE:LINE: reason. */
+START_TEST(test_socket_owner_group_and_listen_groups)
+{
+	config_defaults(&cfg);
+	ck_assert(!cfg.socket_owner_set);
+	ck_assert(!cfg.socket_group_set);
+	ck_assert_uint_eq(cfg.control.nlisten_groups, 0);
+	ck_assert_msg(
+	    load("[daemon]\nsocket_owner = root\n"
+		 "socket_group = 4242\n"
+		 "[control]\nlisten_groups = root 77\t 4243\n" GOOD_IF) == 0,
+	    "%s", err);
+	ck_assert(cfg.socket_owner_set);
+	ck_assert_uint_eq(cfg.socket_owner, 0);
+	ck_assert(cfg.socket_group_set);
+	ck_assert_uint_eq(cfg.socket_group, 4242);
+	ck_assert_uint_eq(cfg.control.nlisten_groups, 3);
+	ck_assert_uint_eq(cfg.control.listen_groups[0], 0);
+	ck_assert_uint_eq(cfg.control.listen_groups[1], 77);
+	ck_assert_uint_eq(cfg.control.listen_groups[2], 4243);
+	ck_assert_msg(load("[daemon]\nsocket_owner = 1234\n"
+			   "socket_group = root\n" GOOD_IF) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.socket_owner, 1234);
+	ck_assert_uint_eq(cfg.socket_group, 0);
+	ck_refused("[daemon]\nsocket_owner = no-such-user-x\n" GOOD_IF,
+		   "2: bad socket_owner \"no-such-user-x\": no such user");
+	ck_refused(
+	    "[daemon]\nname = a\nsocket_group = no-such-group-x\n" GOOD_IF,
+	    "3: bad socket_group \"no-such-group-x\": no such group");
+	ck_refused("[control]\nlisten_groups = 5 no-such-group-x\n" GOOD_IF,
+		   "2: bad listen_groups \"no-such-group-x\": no such group");
+	ck_refused_at(
+	    "[control]\nlisten_groups = 1 2 3 4 5 6 7 8 9 10 11 12 13 "
+	    "14 15 16 17\n" GOOD_IF,
+	    2, "more than 16 groups");
+	ck_assert_msg(load("[control]\nlisten_groups = 1 2 3 4 5 6 7 8 9 10 11 "
+			   "12 13 14 15 16\n" GOOD_IF) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.control.nlisten_groups, 16);
+	ck_refused_at("[daemon]\nsocket_owner = 1\nsocket_owner = 2\n" GOOD_IF,
+		      3, "duplicate");
+	/* as a command-line flag would set them */
+	config_defaults(&cfg);
+	ck_assert_int_eq(
+	    config_override(&cfg, "socket_group", "root", err, sizeof(err)), 0);
+	ck_assert(cfg.socket_group_set);
+	ck_assert_int_eq(config_override(&cfg, "socket_owner", "nobody-x-y",
+					 err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_eq(err, "bad socket_owner \"nobody-x-y\": no such user");
+}
+END_TEST
+
 START_TEST(test_key_outside_a_section_is_refused)
 {
 	ck_refused("name = x\n" GOOD_IF, "1: key \"name\" outside a section");
@@ -1318,6 +1375,7 @@ static Suite *config_suite(void)
 	tcase_add_test(values, test_bad_limits_are_refused);
 	tcase_add_test(values, test_tcp_section_sets_the_tcp_limits);
 	tcase_add_test(values, test_control_section_sets_the_control_limits);
+	tcase_add_test(values, test_socket_owner_group_and_listen_groups);
 	tcase_add_test(values,
 		       test_offload_defaults_to_yes_and_can_be_turned_off);
 	tcase_add_test(values, test_dns_defaults);

@@ -30,6 +30,7 @@
 #include <sys/resource.h>
 #include <linux/io_uring.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -280,8 +281,9 @@ START_TEST(test_hello_then_status_describes_the_daemon)
 	ck_assert_uint_eq(ntohl(st->arp[0].address.s_addr), PEER_ADDR);
 	ck_assert_int_eq(st->arp[0].state, UTCP_ARP_REACHABLE);
 	/* the stack's, then the loop's two busy-polling ones (off: 0),
-	 * then the captures' three (none ran: 0) */
-	ck_assert_uint_eq(st->n_counters, STACK_COUNTER_COUNT + 5);
+	 * then the captures' three (none ran: 0), then the control server's */
+	ck_assert_uint_eq(st->n_counters,
+			  STACK_COUNTER_COUNT + 5 + CONTROL_COUNTERS);
 	ck_assert_uint_gt(st->n_counters * (IPC_REC_HDR_LEN + 56), IPC_MSG_MAX);
 	ck_assert_str_eq(st->counters[0].name,
 			 stack_counter_name((enum stack_counter)0));
@@ -297,6 +299,9 @@ START_TEST(test_hello_then_status_describes_the_daemon)
 	ck_assert_str_eq(st->counters[STACK_COUNTER_COUNT + 4].name,
 			 "capture_drops");
 	ck_assert_uint_eq(st->counters[STACK_COUNTER_COUNT + 4].value, 0);
+	for (unsigned i = 0; i < CONTROL_COUNTERS; i++)
+		ck_assert_str_eq(st->counters[STACK_COUNTER_COUNT + 5 + i].name,
+				 control_counter_name((enum control_counter)i));
 	utcp_status_free(st);
 	/* The connection stays usable after a multi-reply exchange. */
 	ck_assert_int_eq(utcp_status(u, &st), 0);
@@ -1414,6 +1419,108 @@ START_TEST(test_privileged_ports_need_root_or_the_group)
 	close(fd);
 	utcp_close(user);
 	utcp_close(member);
+	utcp_close(root);
+}
+END_TEST
+
+/* A client of uid and gid with one supplementary group. */
+static struct utcp *client_in(uid_t uid, gid_t gid, gid_t group)
+{
+	struct utcp *u;
+
+	H.next_group = group;
+	u = client_as(uid, gid);
+	H.next_group = 0;
+	return u;
+}
+
+/* Port 80 is refused to a plain user for a TCP listen, and 8080 is
+ * not; a supplementary group counts as the primary one; the rules are
+ * the ones in force at each request: a group named later lets an
+ * already connected client in, one removed shuts it out. */
+START_TEST(test_privileged_group_by_supplementary_group_and_at_run_time)
+{
+	struct config_control cc = limits_now();
+	struct utcp *user, *member;
+	int fd;
+
+	cc.has_privileged_group = true;
+	cc.privileged_group = 500;
+	set_limits(&cc);
+	user = client_as(1000, 1000);
+	member = client_in(1001, 1001, 500);
+	ck_assert_int_eq(utcp_tcp_listen(user, in4(0), 80, 4, NULL, 0, NULL),
+			 -EACCES);
+	fd = utcp_tcp_listen(user, in4(0), 8080, 4, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = utcp_tcp_listen(member, in4(0), 80, 4, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* the group becomes 1000's: user may, member may no longer */
+	cc.privileged_group = 1000;
+	set_limits(&cc);
+	fd = utcp_udp_bind(user, in4(0), 80, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(utcp_udp_bind(member, in4(0), 80, 0), -EACCES);
+	/* no group: only root */
+	cc.has_privileged_group = false;
+	set_limits(&cc);
+	ck_assert_int_eq(utcp_udp_bind(user, in4(0), 80, 0), -EACCES);
+	utcp_close(user);
+	utcp_close(member);
+}
+END_TEST
+
+/* listen_groups: a client in none of them cannot listen on any port
+ * (EACCES), one in any (primary or supplementary) can, root always can;
+ * connects and UDP are not concerned; emptied at run time, anyone may. */
+START_TEST(test_listen_groups_limit_who_may_listen)
+{
+	struct config_control cc = limits_now();
+	struct utcp *user, *primary, *supp, *root;
+	int fd;
+
+	cc.nlisten_groups = 2;
+	cc.listen_groups[0] = 600;
+	cc.listen_groups[1] = 601;
+	set_limits(&cc);
+	user = client_as(1000, 1000);
+	primary = client_as(1001, 600);
+	supp = client_in(1002, 1002, 601);
+	root = client();
+	ck_assert_int_eq(utcp_tcp_listen(user, in4(0), 8080, 4, NULL, 0, NULL),
+			 -EACCES);
+	ck_assert_int_eq(utcp_tcp_listen(user, in4(0), 0, 4, NULL, 0, NULL),
+			 -EACCES);
+	fd = utcp_tcp_connect(user, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0,
+			      NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = utcp_udp_bind(user, in4(0), 8080, 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = utcp_tcp_listen(primary, in4(0), 8080, 4, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = utcp_tcp_listen(supp, in4(0), 8081, 4, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = utcp_tcp_listen(root, in4(0), 8082, 4, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* listening below 1024 still needs the privilege as well */
+	ck_assert_int_eq(utcp_tcp_listen(primary, in4(0), 80, 4, NULL, 0, NULL),
+			 -EACCES);
+	cc.nlisten_groups = 0;
+	set_limits(&cc);
+	fd = utcp_tcp_listen(user, in4(0), 8083, 4, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	utcp_close(user);
+	utcp_close(primary);
+	utcp_close(supp);
 	utcp_close(root);
 }
 END_TEST
@@ -2979,6 +3086,278 @@ START_TEST(test_descriptors_with_requests_other_than_options_disconnect)
 }
 END_TEST
 
+/* The value of the STATUS counter `name` (fails when there is none). */
+static uint64_t status_counter(struct utcp *u, const char *name)
+{
+	struct utcp_status *st;
+	uint64_t v = 0;
+	bool found = false;
+
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	for (size_t i = 0; i < st->n_counters; i++) {
+		if (strcmp(st->counters[i].name, name) == 0) {
+			v = st->counters[i].value;
+			found = true;
+		}
+	}
+	utcp_status_free(st);
+	ck_assert_msg(found, "no counter %s", name);
+	return v;
+}
+
+/* A raw connection to the control socket, nothing said yet. */
+static int raw_connect(void)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	memcpy(addr.sun_path, H.path, strlen(H.path) + 1);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
+			 0);
+	return fd;
+}
+
+/* Sends `len` bytes of buf on fd (with HELLO first when `hello`) and
+ * checks the daemon closes the connection. */
+static void garbage_closes(bool hello, const uint8_t *buf, size_t len)
+{
+	struct ipc_hello_reply hr;
+	int fd = hello ? raw_hello(IPC_VERSION_MAX, &hr) : raw_connect();
+
+	ck_assert_int_eq(send(fd, buf, len, 0), (ssize_t)len);
+	ck_assert(raw_closed(fd));
+	close(fd);
+}
+
+/* The TCP connection fd still carries data both ways. */
+static void echo_moves(int fd)
+{
+	char buf[8];
+
+	ck_assert_int_eq(utcp_tcp_send(fd, "payload!", 8), 8);
+	recv_all(fd, buf, 8);
+	ck_assert_mem_eq(buf, "payload!", 8);
+}
+
+/* A client that sends garbage (a bad magic, version or length, a
+ * message too long, a request before HELLO, a second HELLO, a reply,
+ * a request with a bad body) is disconnected and counted by reason;
+ * another client's established TCP connection keeps moving data, and
+ * its control connection keeps working. */
+START_TEST(test_garbage_disconnects_and_is_counted_others_move_data)
+{
+	struct ipc_hello hello = {IPC_VERSION_MIN, IPC_VERSION_MAX};
+	struct utcp *u = client();
+	uint8_t good[IPC_MSG_MAX], bad[IPC_MSG_MAX + 64];
+	uint64_t malformed, before, bad_req;
+	int fd, len;
+
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	echo_moves(fd);
+	malformed = status_counter(u, "control_dropped_malformed");
+	before = status_counter(u, "control_dropped_before_hello");
+	bad_req = status_counter(u, "control_dropped_bad_request");
+
+	len = ipc_encode_hello(good, sizeof(good), 1, &hello);
+	ck_assert_int_gt(len, 0);
+	memcpy(bad, good, (size_t)len);
+	bad[0] ^= 0xff; /* magic */
+	garbage_closes(false, bad, (size_t)len);
+	memcpy(bad, good, (size_t)len);
+	bad[2] = 0xee; /* header version */
+	garbage_closes(false, bad, (size_t)len);
+	memcpy(bad, good, (size_t)len);
+	bad[11] ^= 0x40; /* length: not the packet's */
+	garbage_closes(false, bad, (size_t)len);
+	garbage_closes(false, bad, 5);	/* shorter than a header */
+	memset(bad, 0x55, sizeof(bad)); /* longer than any message */
+	garbage_closes(true, bad, sizeof(bad));
+	echo_moves(fd);
+	ck_assert_uint_eq(status_counter(u, "control_dropped_malformed"),
+			  malformed + 5);
+
+	len = ipc_encode_barrier(good, sizeof(good), IPC_VERSION_MAX, 7);
+	garbage_closes(false, good, (size_t)len); /* before HELLO */
+	ck_assert_uint_eq(status_counter(u, "control_dropped_before_hello"),
+			  before + 1);
+
+	len = ipc_encode_hello(good, sizeof(good), 8, &hello);
+	garbage_closes(true, good, (size_t)len); /* a second HELLO */
+	len = ipc_encode_barrier(good, sizeof(good), IPC_VERSION_MAX, 9);
+	memcpy(bad, good, (size_t)len);
+	memset(bad + len, 0, 4); /* a body BARRIER has not */
+	bad[11] = (uint8_t)(bad[11] + 4);
+	garbage_closes(true, bad, (size_t)len + 4);
+	memcpy(bad, good, (size_t)len);
+	bad[4] |= (uint8_t)(IPC_T_REPLY >> 8); /* a reply */
+	bad[5] |= (uint8_t)IPC_T_REPLY;
+	garbage_closes(true, bad, (size_t)len);
+	ck_assert_uint_eq(status_counter(u, "control_dropped_bad_request"),
+			  bad_req + 3);
+	echo_moves(fd);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+/* Sends BARRIER requests on fd without reading a reply until the
+ * socket takes no more for 100 ms (the daemon stopped reading); returns
+ * how many went. */
+static uint32_t pipeline_until_full(int fd, uint8_t version)
+{
+	uint8_t buf[CONTROL_SMALL_MSG_MAX];
+	uint32_t id = 1;
+
+	while (id < 1000000) {
+		int len = ipc_encode_barrier(buf, sizeof(buf), version, id);
+
+		if (send(fd, buf, (size_t)len, MSG_DONTWAIT) == len) {
+			id++;
+			continue;
+		}
+		ck_assert_int_eq(errno, EAGAIN);
+		if (!(writable_within(fd, 100) & POLLOUT))
+			break;
+	}
+	ck_assert_uint_lt(id, 1000000); /* bounded */
+	return id - 1;
+}
+
+/* The newest client: the one the test connected last. */
+static struct control_client *newest_client(void)
+{
+	return H.d.control->clients;
+}
+
+static bool newest_stalled(void)
+{
+	const struct control_client *c = newest_client();
+
+	return c && c->outq_count <= CONTROL_OUTQ_MAX &&
+	       !ev_is_active(&c->read_watcher);
+}
+
+static void shorten_send_timeout_fn(void *arg)
+{
+	H.d.control->send_timeout_s = *(double *)arg;
+}
+
+/* True when the daemon hung up on fd (its replies may still wait). */
+static bool hung_up_within(int fd, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = 0};
+
+	for (int t = 0; t < ms; t += 10) {
+		if (poll(&pfd, 1, 10) == 1 && (pfd.revents & POLLHUP))
+			return true;
+	}
+	return false;
+}
+
+/* A client that pipelines requests without reading a reply stalls only
+ * itself, as a writer facing a full socket buffer: the daemon stops
+ * reading its requests once CONTROL_OUTQ_MAX replies wait, so it holds
+ * a bounded amount for it; another client's requests and its TCP
+ * connection go on meanwhile; once the pipeliner reads, every request
+ * is answered in order, none lost. One that never reads is disconnected
+ * at the send timeout and counted. */
+START_TEST(test_pipelining_without_reading_stalls_only_that_client)
+{
+	struct utcp *u = client();
+	struct ipc_hello_reply hr;
+	struct ipc_status_only_reply br;
+	struct ipc_msg m;
+	uint8_t buf[IPC_MSG_MAX];
+	struct utcp_status *st;
+	double timeout = 0.3;
+	uint64_t dropped;
+	uint32_t sent;
+	int fd, raw, passed;
+
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	raw = raw_hello(IPC_VERSION_MAX, &hr);
+	sent = pipeline_until_full(raw, (uint8_t)hr.version);
+	ck_assert_uint_gt(sent, CONTROL_OUTQ_MAX);
+	ck_assert(wait_until(newest_stalled));
+	/* the others are not held up */
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	utcp_status_free(st);
+	echo_moves(fd);
+	/* reading, the pipeliner gets every reply, in order */
+	for (uint32_t id = 1; id <= sent; id++) {
+		raw_reply(raw, buf, sizeof(buf), &m, &passed);
+		ck_assert_uint_eq(m.id, id);
+		ck_assert_int_eq(ipc_decode_barrier_reply(&m, &br), 0);
+	}
+	close(raw);
+
+	/* one that never reads is dropped at the send timeout */
+	dropped = status_counter(u, "control_dropped_not_reading");
+	on_loop(shorten_send_timeout_fn, &timeout);
+	raw = raw_hello(IPC_VERSION_MAX, &hr);
+	(void)pipeline_until_full(raw, (uint8_t)hr.version);
+	ck_assert(hung_up_within(raw, WAIT_MS));
+	close(raw);
+	ck_assert_uint_eq(status_counter(u, "control_dropped_not_reading"),
+			  dropped + 1);
+	echo_moves(fd);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+struct access_call {
+	struct config cfg;
+	int result;
+};
+
+static void socket_access_fn(void *arg)
+{
+	struct access_call *a = arg;
+
+	a->result = control_socket_access(&H.d, &a->cfg);
+}
+
+/* The socket's owner, group and mode can be given again while the
+ * daemon runs (a reload): the file changes, a connected client keeps
+ * working, and an owner or group left unset is left as it is. */
+START_TEST(test_socket_access_applies_to_the_running_socket)
+{
+	static struct access_call a;
+	struct utcp *u = client();
+	struct utcp_status *st;
+	struct stat sb;
+
+	memset(&a, 0, sizeof(a));
+	a.cfg.socket_mode = 0640;
+	a.cfg.socket_owner_set = true;
+	a.cfg.socket_owner = 4241;
+	a.cfg.socket_group_set = true;
+	a.cfg.socket_group = 4242;
+	on_loop(socket_access_fn, &a);
+	ck_assert_int_eq(a.result, 0);
+	ck_assert_int_eq(stat(H.path, &sb), 0);
+	ck_assert_uint_eq(sb.st_uid, 4241);
+	ck_assert_uint_eq(sb.st_gid, 4242);
+	ck_assert_uint_eq(sb.st_mode & 07777, 0640);
+	ck_assert_int_eq(utcp_status(u, &st), 0);
+	utcp_status_free(st);
+	a.cfg.socket_owner_set = false;
+	a.cfg.socket_group_set = false;
+	a.cfg.socket_mode = 0600;
+	on_loop(socket_access_fn, &a);
+	ck_assert_int_eq(a.result, 0);
+	ck_assert_int_eq(stat(H.path, &sb), 0);
+	ck_assert_uint_eq(sb.st_uid, 4241);
+	ck_assert_uint_eq(sb.st_gid, 4242);
+	ck_assert_uint_eq(sb.st_mode & 07777, 0600);
+	utcp_close(u);
+}
+END_TEST
+
 /* A handle that is not the socket proves nothing: an O_PATH descriptor
  * of the application's end (anyone who may read the holder's
  * /proc/PID/fd can open one) cannot set options on a kernel socket
@@ -3662,6 +4041,9 @@ int main(void)
 		       test_client_without_hello_is_disconnected_others_work);
 	tcase_add_test(tc, test_privileged_ports_need_root_or_the_group);
 	tcase_add_test(
+	    tc, test_privileged_group_by_supplementary_group_and_at_run_time);
+	tcase_add_test(tc, test_listen_groups_limit_who_may_listen);
+	tcase_add_test(
 	    tc, test_accepted_connection_past_the_listeners_share_is_reset);
 	tcase_add_test(tc,
 		       test_connections_max_is_lowered_to_the_descriptor_limit);
@@ -3703,6 +4085,11 @@ int main(void)
 	tcase_add_test(tc, test_udp_setopt_by_descriptor_from_another_client);
 	tcase_add_test(
 	    tc, test_descriptors_with_requests_other_than_options_disconnect);
+	tcase_add_test(
+	    tc, test_garbage_disconnects_and_is_counted_others_move_data);
+	tcase_add_test(tc,
+		       test_pipelining_without_reading_stalls_only_that_client);
+	tcase_add_test(tc, test_socket_access_applies_to_the_running_socket);
 	tcase_add_test(tc, test_an_o_path_handle_of_the_descriptor_is_no_proof);
 	tcase_add_test(tc,
 		       test_a_socket_with_a_wrapped_inode_number_is_no_proof);

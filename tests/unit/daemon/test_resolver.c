@@ -786,6 +786,8 @@ struct status_seen {
 	int stack_counters;
 	int loop_counters; /* busy_polls, busy_poll_hits: after the DNS's */
 	bool loop_after_dns_counters;
+	int control_counters; /* control_*: after the loop's */
+	bool control_after_loop;
 	uint64_t dns_queries;
 };
 
@@ -812,6 +814,12 @@ static void dns_record(const struct ipc_record *r, void *arg)
 				 sizeof(ds->search[0]), "%s", r->u.search.name);
 		break;
 	case IPC_REC_COUNTER:
+		if (strncmp(r->u.counter.name, "control_", 8) == 0) {
+			/* the control server's, last */
+			ds->control_counters++;
+			ds->control_after_loop = ds->loop_counters == 2;
+			break;
+		}
 		if (strncmp(r->u.counter.name, "busy_poll", 9) == 0) {
 			ds->loop_counters++;
 			ds->loop_after_dns_counters =
@@ -819,7 +827,7 @@ static void dns_record(const struct ipc_record *r, void *arg)
 			break;
 		}
 		if (strncmp(r->u.counter.name, "capture_", 8) == 0)
-			break; /* the captures', last: test_control's */
+			break; /* the captures': test_control checks them */
 		if (strncmp(r->u.counter.name, "dns_", 4) != 0) {
 			ds->stack_counters++;
 			ds->dns_after_stack_counters = ds->counters == 0;
@@ -887,6 +895,8 @@ START_TEST(test_status_shows_the_resolver)
 	/* then the loop's two */
 	ck_assert_int_eq(ds.loop_counters, 2);
 	ck_assert(ds.loop_after_dns_counters);
+	ck_assert_int_gt(ds.control_counters, 0);
+	ck_assert(ds.control_after_loop);
 	on_loop(set_netconf_fn, NULL);
 }
 END_TEST
