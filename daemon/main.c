@@ -14,7 +14,9 @@
  * log lines go to a remote syslog server when one is known
  * (syslog_remote.c); the stub resolver (resolver.c) follows each
  * interface's DNS servers and search list and carries its queries over
- * the stack. On SIGTERM the DHCP clients stop (with a
+ * the stack. The service manager hears how it goes (notify.c: READY=1
+ * once every interface is configured, STATUS=, STOPPING=1, the
+ * watchdog). On SIGTERM the DHCP clients stop (with a
  * DHCPRELEASE where `release` says so), and the teardown's last drain
  * writes it to the TAP.
  *
@@ -59,6 +61,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netconf.h"
+#include "notify.h"
 #include "resolver.h"
 #include "syslog_remote.h"
 #include "tap.h"
@@ -167,6 +170,7 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	log_msg(LOG_NOTICE, "%s: shutting down",
 		w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	(void)notify_send("STOPPING=1\nSTATUS=stopping");
 	d->exit_status = 0;
 	ev_break(loop, EVBREAK_ALL);
 }
@@ -684,7 +688,8 @@ static int daemon_run(struct daemon *d, struct config *cfg)
 	log_msg(LOG_NOTICE, "running: %d interface%s, control socket %s",
 		d->ntaps, d->ntaps == 1 ? "" : "s", cfg->socket_path);
 	netconf_ready_check(d); /* every interface static: at once */
-	ev_run(d->loop, 0);	/* the first turn sends the gratuitous ARPs */
+	notify_watchdog_start(d->loop);
+	ev_run(d->loop, 0); /* the first turn sends the gratuitous ARPs */
 	status = d->exit_status;
 
 out:
@@ -706,6 +711,7 @@ out:
 		ev_signal_stop(d->loop, &d->sig_int);
 		ev_signal_stop(d->loop, &d->sig_hup);
 		ev_timer_stop(d->loop, &d->syn_shed_timer);
+		notify_watchdog_stop(d->loop);
 	}
 	if (d->stack)
 		stack_free(d->stack);
@@ -723,11 +729,14 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (log_open(&cfg) < 0)
 		return EXIT_SETUP;
+	/* Unusable: logged, and the daemon runs without notifying. */
+	(void)notify_open();
 	log_msg(LOG_NOTICE, "utcpd %s starting as \"%s\" (%s)", UTCPD_VERSION,
 		cfg.name, path);
 	status = daemon_run(&daemon_state, &cfg);
 	log_msg(status ? LOG_ERR : LOG_NOTICE, "stopped%s",
 		status ? " after an error" : "");
+	notify_close();
 	log_close();
 	return status;
 }
