@@ -119,6 +119,16 @@ struct config_dns {
 	int nhosts;
 };
 
+/* [daemon] log_priority_prefix */
+enum log_prefix {
+	LOG_PREFIX_AUTO, /* when stderr is the journal (JOURNAL_STREAM) */
+	LOG_PREFIX_YES,
+	LOG_PREFIX_NO,
+};
+
+/* The longest user or group name (useradd's limit is 32), with its NUL. */
+#define CONFIG_USER_MAX 33
+
 struct config {
 	char name[CONFIG_NAME_MAX];	   /* [daemon] name */
 	char socket_path[CONFIG_PATH_MAX]; /* [daemon] socket */
@@ -140,6 +150,14 @@ struct config {
 	 * after its last work (loop.c, busy_poll.h); 0 (default): off. */
 	uint32_t busy_poll_us;
 	struct config_dns dns; /* [dns], [hosts] */
+	/* [daemon] user and group: the daemon runs as them once its TAPs
+	 * are open (privileges.c); "" (default): stays as started. A name
+	 * or a number, looked up at start. */
+	char user[CONFIG_USER_MAX];
+	char group[CONFIG_USER_MAX];
+	/* [daemon] log_priority_prefix: "<N>" before each stderr line
+	 * (log.c). */
+	enum log_prefix log_prefix;
 };
 
 /* Fills cfg with the defaults: name "utcpd", the default socket with

@@ -62,6 +62,7 @@
 #include "loop.h"
 #include "netconf.h"
 #include "notify.h"
+#include "privileges.h"
 #include "resolver.h"
 #include "syslog_remote.h"
 #include "tap.h"
@@ -87,6 +88,7 @@ static struct daemon daemon_state;
 static struct netconf netconf_state;
 static struct resolver resolver_state;
 static struct syslog_remote syslog_state;
+static struct privileges privileges_state; /* [daemon] user, group */
 
 static struct tap *tap_by_ifindex(struct daemon *d, int ifindex)
 {
@@ -215,6 +217,31 @@ static int make_parent_dirs(const char *path)
 		if (c == '\0')
 			return 0;
 	}
+}
+
+/* The control socket's directory must be writable (and searchable) by
+ * the daemon: a clear error for one started unprivileged. Returns 0 or
+ * -EACCES (logged). */
+static int socket_dir_writable(const char *path)
+{
+	char dir[CONFIG_PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (access(dir, W_OK | X_OK) == 0)
+		return 0;
+	log_msg(LOG_ERR,
+		"control socket directory %s: %m for uid %u; make it "
+		"writable by the daemon's user (systemd: RuntimeDirectory=)",
+		dir, (unsigned)geteuid());
+	return -EACCES;
 }
 
 /* Adds the default route via the interface's static gateway, with its
@@ -623,6 +650,33 @@ static void taps_close(struct daemon *d)
 }
 
 /*
+ * Runs as [daemon] user from here (privileges.c), once the TAPs are
+ * open and the control socket bound: gives it the state directory (the
+ * leases are saved there), and keeps CAP_NET_ADMIN only when a
+ * pre-existing TAP must get its link back at the end (tap_close()).
+ * Returns 0, or a negative errno (logged): the daemon must stop.
+ */
+static int drop_privileges(struct daemon *d)
+{
+	const struct privileges *p = &privileges_state;
+	bool keep = false;
+
+	if (!p->set)
+		return 0;
+	for (int i = 0; i < d->ntaps; i++)
+		keep |= !d->taps[i].created;
+	if (d->netconf && d->netconf->lease_files && geteuid() == 0 &&
+	    chown(d->cfg->state_dir, p->uid, p->gid) < 0) {
+		int ret = -errno;
+
+		log_msg(LOG_ERR, "state_dir %s: giving it to uid %u: %m",
+			d->cfg->state_dir, (unsigned)p->uid);
+		return ret;
+	}
+	return privileges_drop(p, keep);
+}
+
+/*
  * Sets the daemon up (the loop, the stack, the signals, each interface,
  * the control socket), runs the loop until a signal, and tears it all
  * down. Returns the exit status: 0 after a signal, EXIT_SETUP when
@@ -679,11 +733,14 @@ static int daemon_run(struct daemon *d, struct config *cfg)
 	/* A static log server takes the lines from here on. */
 	syslog_remote_flush(d);
 
-	if (make_parent_dirs(cfg->socket_path) < 0)
+	if (make_parent_dirs(cfg->socket_path) < 0 ||
+	    socket_dir_writable(cfg->socket_path) < 0)
 		goto out;
 	if (control_start(d, cfg->socket_path, cfg->socket_mode) < 0)
 		goto out;
 	control_up = 1;
+	if (drop_privileges(d) < 0)
+		goto out;
 
 	log_msg(LOG_NOTICE, "running: %d interface%s, control socket %s",
 		d->ntaps, d->ntaps == 1 ? "" : "s", cfg->socket_path);
@@ -726,6 +783,15 @@ int main(int argc, char **argv)
 
 	if (status >= 0)
 		return status;
+	{
+		char err[CONFIG_ERR_MAX];
+
+		if (privileges_resolve(&cfg, &privileges_state, err,
+				       sizeof(err)) < 0) {
+			fprintf(stderr, "utcpd: %s\n", err);
+			return EXIT_CONFIG;
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (log_open(&cfg) < 0)
 		return EXIT_SETUP;
