@@ -25,13 +25,15 @@ build_packages=(
 # servers in the namespace: dnsmasq (dnsmasq-base: the program without
 # a system service) and busybox's udhcpd. The utcp-run tests and the
 # benchmark run real applications: iperf3, nginx (nginx-light) and the
-# load generator wrk.
+# load generator wrk. systemd brings systemd-analyze, which checks the
+# units (a minimal Debian 12 container lacks it).
 test_packages=(
 	iproute2 iputils-ping arping socat curl coreutils
 	dnsmasq-base busybox
 	iperf3 nginx-light wrk
 	python3 python3-scapy
 	clang libclang-rt-14-dev llvm-14 clang-format
+	systemd
 )
 
 packages=("${build_packages[@]}")
