@@ -172,7 +172,7 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	log_msg(LOG_NOTICE, "%s: shutting down",
 		w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
-	(void)notify_send("STOPPING=1\nSTATUS=stopping");
+	notify_stopping();
 	d->exit_status = 0;
 	ev_break(loop, EVBREAK_ALL);
 }

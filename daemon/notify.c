@@ -20,7 +20,9 @@
  *             lease" again;
  *   STATUS=   each interface's state, whenever it changes (a lease
  *             bound or lost), in the datagram of READY=1 the first time;
- *   STOPPING=1  when SIGTERM or SIGINT begins the shutdown (main.c);
+ *   STOPPING=1  when SIGTERM or SIGINT begins the shutdown (main.c),
+ *             with STATUS=stopping, the last STATUS sent (the leases
+ *             released on the way out are not news);
  *   WATCHDOG=1  every WATCHDOG_USEC / 2 from a libev timer, when the
  *             manager asks for it (WATCHDOG_USEC set, and WATCHDOG_PID
  *             unset or this process's pid). The timer runs in the loop:
@@ -50,6 +52,7 @@ static struct {
 	socklen_t addr_len;
 	bool failed_logged;
 	bool ready_sent;
+	bool stopping; /* notify_stopping() ran: no more STATUS */
 	char status[NOTIFY_STATUS_MAX];
 	uint64_t watchdog_usec;
 	ev_timer watchdog;
@@ -113,6 +116,7 @@ int notify_open(void)
 	notify_state.fd = fd;
 	notify_state.failed_logged = false;
 	notify_state.ready_sent = false;
+	notify_state.stopping = false;
 	notify_state.status[0] = '\0';
 	return 0;
 }
@@ -188,7 +192,7 @@ void notify_status_update(struct daemon *d)
 	bool ready =
 	    d->netconf && d->netconf->ready && !notify_state.ready_sent;
 
-	if (notify_state.fd < 0)
+	if (notify_state.fd < 0 || notify_state.stopping)
 		return;
 	notify_status_format(d, status, sizeof(status));
 	if (!ready && strcmp(status, notify_state.status) == 0)
@@ -201,6 +205,12 @@ void notify_status_update(struct daemon *d)
 		notify_state.ready_sent = true;
 	snprintf(notify_state.status, sizeof(notify_state.status), "%s",
 		 status);
+}
+
+void notify_stopping(void)
+{
+	(void)notify_send("STOPPING=1\nSTATUS=stopping");
+	notify_state.stopping = true;
 }
 
 uint64_t notify_watchdog_usec(void)

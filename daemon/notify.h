@@ -39,6 +39,10 @@ bool notify_enabled(void);
  * sendto() (the first failure is logged). */
 int notify_send(const char *msg);
 
+/* Sends "STOPPING=1" with "STATUS=stopping"; later STATUS updates are
+ * not sent (the interfaces going down are the stop, not news). */
+void notify_stopping(void);
+
 /* Sends "STATUS=" with each interface's state (notify_status_format())
  * when it differs from the last one sent, with READY=1 in the same
  * datagram when `ready` is true and READY=1 was not sent yet. */

@@ -88,6 +88,11 @@ grep -A1 -x READY=1 "$NOTIFY_LOG" | grep -qx "STATUS=$TAP0 $DAEMON_IP/24 (dhcp)"
 say "SIGTERM: STOPPING=1"
 stop_daemon TERM || fail "utcpd exited with an error on SIGTERM"
 wait_for notify_at_least STOPPING=1 1 || fail "no STOPPING=1"
+# The lease released on the way out changes no STATUS: the last is
+# "stopping", in STOPPING=1's datagram.
+wait_for notify_at_least STATUS=stopping 1 || fail "no STATUS=stopping"
+[[ $(grep STATUS= "$NOTIFY_LOG" | tail -n 1) == STATUS=stopping ]] ||
+	fail "a STATUS after stopping: $(grep STATUS= "$NOTIFY_LOG" | tail -n 2)"
 (($(notify_count READY=1) == 1)) || fail "READY=1 $(notify_count READY=1) times"
 stop_bg "$listener"
 
