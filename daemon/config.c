@@ -371,6 +371,60 @@ static int parse_busy_poll_us(struct config *cfg, const char *v, char *err,
 	return 0;
 }
 
+/* user = NAME|UID, group = NAME|GID: what a passwd or group entry may
+ * hold (letters, digits, '_', '-', '.'; not starting with '-'), looked
+ * up at start. */
+static int parse_account(const char *key, char *out, const char *v, char *err,
+			 size_t errlen)
+{
+	size_t len = strlen(v);
+
+	if (len == 0 || len >= CONFIG_USER_MAX || v[0] == '-')
+		return fail(err, errlen,
+			    "bad %s \"%.*s\": must be a name or number of 1 "
+			    "to %d characters",
+			    key, CONFIG_QUOTE_MAX, v, CONFIG_USER_MAX - 1);
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
+		    *p != '.')
+			return fail(err, errlen,
+				    "bad %s \"%.*s\": only letters, digits, "
+				    "'-', '_' and '.'",
+				    key, CONFIG_QUOTE_MAX, v);
+	memcpy(out, v, len + 1);
+	return 0;
+}
+
+static int parse_run_user(struct config *cfg, const char *v, char *err,
+			  size_t errlen)
+{
+	return parse_account("user", cfg->user, v, err, errlen);
+}
+
+static int parse_run_group(struct config *cfg, const char *v, char *err,
+			   size_t errlen)
+{
+	return parse_account("group", cfg->group, v, err, errlen);
+}
+
+/* log_priority_prefix = auto | yes | no */
+static int parse_log_prefix(struct config *cfg, const char *v, char *err,
+			    size_t errlen)
+{
+	if (strcmp(v, "auto") == 0)
+		cfg->log_prefix = LOG_PREFIX_AUTO;
+	else if (strcmp(v, "yes") == 0)
+		cfg->log_prefix = LOG_PREFIX_YES;
+	else if (strcmp(v, "no") == 0)
+		cfg->log_prefix = LOG_PREFIX_NO;
+	else
+		return fail(err, errlen,
+			    "bad log_priority_prefix \"%.*s\": must be auto, "
+			    "yes or no",
+			    CONFIG_QUOTE_MAX, v);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int level;
@@ -1102,6 +1156,9 @@ enum daemon_key {
 	DAEMON_BUSY_POLL_US,
 	DAEMON_SOCKET_OWNER,
 	DAEMON_SOCKET_GROUP,
+	DAEMON_USER,
+	DAEMON_GROUP,
+	DAEMON_LOG_PRIORITY_PREFIX,
 	DAEMON_KEYS
 };
 
@@ -1120,6 +1177,9 @@ static const struct {
     [DAEMON_BUSY_POLL_US] = {"busy_poll_us", parse_busy_poll_us},
     [DAEMON_SOCKET_OWNER] = {"socket_owner", parse_socket_owner},
     [DAEMON_SOCKET_GROUP] = {"socket_group", parse_socket_group},
+    [DAEMON_USER] = {"user", parse_run_user},
+    [DAEMON_GROUP] = {"group", parse_run_group},
+    [DAEMON_LOG_PRIORITY_PREFIX] = {"log_priority_prefix", parse_log_prefix},
 };
 
 enum interface_key {

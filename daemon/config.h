@@ -138,6 +138,16 @@ struct config_key_line {
 	int line;
 };
 
+/* [daemon] log_priority_prefix */
+enum log_prefix {
+	LOG_PREFIX_AUTO, /* when stderr is the journal (JOURNAL_STREAM) */
+	LOG_PREFIX_YES,
+	LOG_PREFIX_NO,
+};
+
+/* The longest user or group name (useradd's limit is 32), with its NUL. */
+#define CONFIG_USER_MAX 33
+
 struct config {
 	char name[CONFIG_NAME_MAX];	   /* [daemon] name */
 	char socket_path[CONFIG_PATH_MAX]; /* [daemon] socket */
@@ -167,6 +177,14 @@ struct config {
 	/* The keys the file set, in file order (config_key_line()). */
 	struct config_key_line key_lines[CONFIG_KEY_LINES_MAX];
 	int nkey_lines;
+	/* [daemon] user and group: the daemon runs as them once its TAPs
+	 * are open (privileges.c); "" (default): stays as started. A name
+	 * or a number, looked up at start. */
+	char user[CONFIG_USER_MAX];
+	char group[CONFIG_USER_MAX];
+	/* [daemon] log_priority_prefix: "<N>" before each stderr line
+	 * (log.c). */
+	enum log_prefix log_prefix;
 };
 
 /* Fills cfg with the defaults: name "utcpd", the default socket with

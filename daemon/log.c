@@ -8,6 +8,13 @@
  * and file lines carry the local time to the millisecond and the level
  * name; syslog adds its own. Before log_open() and after log_close()
  * the target is stderr at LOG_INFO.
+ *
+ * Priorities for the journal: with `log_priority_prefix = yes`, or with
+ * `auto` (the default) when stderr is the journal's stream (systemd
+ * sets JOURNAL_STREAM to its "device:inode"), each stderr line starts
+ * with "<N>", N its syslog priority (<3> err ... <7> debug), which
+ * journald strips and files the line under; the rest of the line is
+ * unchanged.
  */
 #include "log.h"
 
@@ -15,7 +22,9 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,7 +39,8 @@ static struct {
 	char path[CONFIG_PATH_MAX * 4];
 	log_hook_fn *hook; /* remote syslog */
 	void *hook_arg;
-} log_state = {LOG_TARGET_STDERR, LOG_INFO, -1, "", NULL, NULL};
+	bool prefix; /* "<N>" before each stderr line */
+} log_state = {LOG_TARGET_STDERR, LOG_INFO, -1, "", NULL, NULL, false};
 
 static const char *const level_names[] = {
     [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",     [LOG_CRIT] = "crit",
@@ -46,12 +56,35 @@ static int log_file_open(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
+bool log_stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (!js || sscanf(js, "%llu:%llu%c", &dev, &ino, &end) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+/* Whether stderr lines start with "<N>" under cfg's log_priority_prefix. */
+static bool log_wants_prefix(const struct config *cfg)
+{
+	return cfg->log_prefix == LOG_PREFIX_YES ||
+	       (cfg->log_prefix == LOG_PREFIX_AUTO && log_stderr_is_journal());
+}
+
 int log_open(const struct config *cfg)
 {
 	int fd;
 
 	log_close();
 	log_state.level = cfg->log_level;
+	log_state.prefix = log_wants_prefix(cfg);
 	switch (cfg->log_target) {
 	case LOG_TARGET_STDERR:
 		break;
@@ -79,6 +112,7 @@ int log_reconfigure(const struct config *cfg)
 {
 	int fd = -1;
 
+	log_state.prefix = log_wants_prefix(cfg);
 	if (cfg->log_target == log_state.target &&
 	    (cfg->log_target != LOG_TARGET_FILE ||
 	     strcmp(cfg->log_file, log_state.path) == 0)) {
@@ -158,9 +192,13 @@ void log_msg(int priority, const char *fmt, ...)
 		struct timespec ts;
 		struct tm tm;
 
+		if (log_state.prefix && log_state.target == LOG_TARGET_STDERR)
+			len = (size_t)snprintf(line, sizeof(line), "<%d>",
+					       priority);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
-		len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+		len += strftime(line + len, sizeof(line) - len,
+				"%Y-%m-%dT%H:%M:%S", &tm);
 		n = snprintf(line + len, sizeof(line) - len,
 			     ".%03ld %s: ", ts.tv_nsec / 1000000,
 			     level_names[priority]);

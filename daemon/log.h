@@ -11,11 +11,14 @@
  * syslog (ident "utcpd", facility daemon), or a file opened for append
  * and reopened by log_reopen() (SIGHUP, for logrotate). A message is one
  * line; a trailing newline in the format is not needed. A hook
- * (log_set_hook) sees every message too: remote syslog.
+ * (log_set_hook) sees every message too: remote syslog. stderr lines
+ * start with "<N>" (the priority, for journald) when [daemon]
+ * log_priority_prefix says so (log.c).
  */
 #ifndef UTCPD_LOG_H
 #define UTCPD_LOG_H
 
+#include <stdbool.h>
 #include <syslog.h>
 
 struct config;
@@ -30,6 +33,10 @@ int log_open(const struct config *cfg);
  * cannot be, the error is logged and the old target and level stay.
  * Returns 0 or a negative errno. */
 int log_reconfigure(const struct config *cfg);
+
+/* True when stderr is the journal's stream: JOURNAL_STREAM holds its
+ * "device:inode". */
+bool log_stderr_is_journal(void);
 
 /* Reopens the log file (no-op for stderr and syslog). On failure the
  * old file stays in use and the error is logged to it. */

@@ -14,7 +14,9 @@
  * log lines go to a remote syslog server when one is known
  * (syslog_remote.c); the stub resolver (resolver.c) follows each
  * interface's DNS servers and search list and carries its queries over
- * the stack. On SIGTERM the DHCP clients stop (with a
+ * the stack. The service manager hears how it goes (notify.c: READY=1
+ * once every interface is configured, STATUS=, STOPPING=1, the
+ * watchdog). On SIGTERM the DHCP clients stop (with a
  * DHCPRELEASE where `release` says so), and the teardown's last drain
  * writes it to the TAP.
  *
@@ -60,6 +62,8 @@
 #include "loop.h"
 #include "netconf.h"
 #include "reload.h"
+#include "notify.h"
+#include "privileges.h"
 #include "resolver.h"
 #include "syslog_remote.h"
 #include "tap.h"
@@ -97,6 +101,7 @@ static int noverrides;
 static struct netconf netconf_state;
 static struct resolver resolver_state;
 static struct syslog_remote syslog_state;
+static struct privileges privileges_state; /* [daemon] user, group */
 
 static struct tap *tap_by_ifindex(struct daemon *d, int ifindex)
 {
@@ -200,11 +205,14 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		log_msg(LOG_INFO, "SIGHUP: reopening the log, reloading %s",
 			config_path);
 		log_reopen();
+		notify_reload(true);
 		reload(d);
+		notify_reload(false);
 		return;
 	}
 	log_msg(LOG_NOTICE, "%s: shutting down",
 		w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	notify_stopping();
 	d->exit_status = 0;
 	ev_break(loop, EVBREAK_ALL);
 }
@@ -249,6 +257,31 @@ static int make_parent_dirs(const char *path)
 		if (c == '\0')
 			return 0;
 	}
+}
+
+/* The control socket's directory must be writable (and searchable) by
+ * the daemon: a clear error for one started unprivileged. Returns 0 or
+ * -EACCES (logged). */
+static int socket_dir_writable(const char *path)
+{
+	char dir[CONFIG_PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (access(dir, W_OK | X_OK) == 0)
+		return 0;
+	log_msg(LOG_ERR,
+		"control socket directory %s: %m for uid %u; make it "
+		"writable by the daemon's user (systemd: RuntimeDirectory=)",
+		dir, (unsigned)geteuid());
+	return -EACCES;
 }
 
 /* Adds the default route via the interface's static gateway, with its
@@ -649,6 +682,33 @@ static void taps_close(struct daemon *d)
 }
 
 /*
+ * Runs as [daemon] user from here (privileges.c), once the TAPs are
+ * open and the control socket bound: gives it the state directory (the
+ * leases are saved there), and keeps CAP_NET_ADMIN only when a
+ * pre-existing TAP must get its link back at the end (tap_close()).
+ * Returns 0, or a negative errno (logged): the daemon must stop.
+ */
+static int drop_privileges(struct daemon *d)
+{
+	const struct privileges *p = &privileges_state;
+	bool keep = false;
+
+	if (!p->set)
+		return 0;
+	for (int i = 0; i < d->ntaps; i++)
+		keep |= !d->taps[i].created;
+	if (d->netconf && d->netconf->lease_files && geteuid() == 0 &&
+	    chown(d->cfg->state_dir, p->uid, p->gid) < 0) {
+		int ret = -errno;
+
+		log_msg(LOG_ERR, "state_dir %s: giving it to uid %u: %m",
+			d->cfg->state_dir, (unsigned)p->uid);
+		return ret;
+	}
+	return privileges_drop(p, keep);
+}
+
+/*
  * Sets the daemon up (the loop, the stack, the signals, each interface,
  * the control socket), runs the loop until a signal, and tears it all
  * down. Returns the exit status: 0 after a signal, EXIT_SETUP when
@@ -705,16 +765,20 @@ static int daemon_run(struct daemon *d, struct config *cfg)
 	/* A static log server takes the lines from here on. */
 	syslog_remote_flush(d);
 
-	if (make_parent_dirs(cfg->socket_path) < 0)
+	if (make_parent_dirs(cfg->socket_path) < 0 ||
+	    socket_dir_writable(cfg->socket_path) < 0)
 		goto out;
 	if (control_start(d, cfg->socket_path, cfg->socket_mode) < 0)
 		goto out;
 	control_up = 1;
+	if (drop_privileges(d) < 0)
+		goto out;
 
 	log_msg(LOG_NOTICE, "running: %d interface%s, control socket %s",
 		d->ntaps, d->ntaps == 1 ? "" : "s", cfg->socket_path);
 	netconf_ready_check(d); /* every interface static: at once */
-	ev_run(d->loop, 0);	/* the first turn sends the gratuitous ARPs */
+	notify_watchdog_start(d->loop);
+	ev_run(d->loop, 0); /* the first turn sends the gratuitous ARPs */
 	status = d->exit_status;
 
 out:
@@ -736,6 +800,7 @@ out:
 		ev_signal_stop(d->loop, &d->sig_int);
 		ev_signal_stop(d->loop, &d->sig_hup);
 		ev_timer_stop(d->loop, &d->syn_shed_timer);
+		notify_watchdog_stop(d->loop);
 	}
 	if (d->stack)
 		stack_free(d->stack);
@@ -749,14 +814,26 @@ int main(int argc, char **argv)
 
 	if (status >= 0)
 		return status;
+	{
+		char err[CONFIG_ERR_MAX];
+
+		if (privileges_resolve(&cfg, &privileges_state, err,
+				       sizeof(err)) < 0) {
+			fprintf(stderr, "utcpd: %s\n", err);
+			return EXIT_CONFIG;
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (log_open(&cfg) < 0)
 		return EXIT_SETUP;
+	/* Unusable: logged, and the daemon runs without notifying. */
+	(void)notify_open();
 	log_msg(LOG_NOTICE, "utcpd %s starting as \"%s\" (%s)", UTCPD_VERSION,
 		cfg.name, config_path);
 	status = daemon_run(&daemon_state, &cfg);
 	log_msg(status ? LOG_ERR : LOG_NOTICE, "stopped%s",
 		status ? " after an error" : "");
+	notify_close();
 	log_close();
 	return status;
 }

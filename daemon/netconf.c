@@ -24,7 +24,8 @@
  *
  * READY is logged once, the first time every interface is configured
  * (a static address, or a lease bound), and stays set: status shows
- * when it happened.
+ * when it happened. The service manager hears of it then (READY=1,
+ * notify.c), and of each interface's state at each change (STATUS=).
  *
  * The state directory is made (mode 0700) when an interface runs DHCP;
  * when that fails, a warning is logged once and the daemon runs on
@@ -41,6 +42,7 @@
 #include "config.h"
 #include "lease_file.h"
 #include "log.h"
+#include "notify.h"
 #include "syslog_remote.h"
 #include "utcpd.h"
 
@@ -93,9 +95,13 @@ void netconf_if_compute(const struct config *cfg, int i,
 	if (!ifc->dhcp) {
 		out->configured = true;
 		out->address_src = NETCONF_CONFIG;
+		out->addr = ifc->addr;
+		out->prefix_len = ifc->prefix_len;
 	} else if (lease) {
 		out->configured = true;
 		out->address_src = NETCONF_LEASE;
+		out->addr = lease->addr;
+		out->prefix_len = lease->prefix_len;
 	}
 
 	if (ifc->gateway)
@@ -191,19 +197,21 @@ static int make_state_dir(const char *dir)
 	return 0;
 }
 
-/* Logs READY the first time every interface is configured. */
+/* Logs READY the first time every interface is configured, and tells
+ * the service manager (notify.c: READY=1 then, STATUS= at each change). */
 static void check_ready(struct daemon *d)
 {
 	struct netconf *nc = d->netconf;
+	bool all = true;
 
-	if (nc->ready)
-		return;
 	for (int i = 0; i < nc->nifs; i++)
-		if (!nc->ifs[i].configured)
-			return;
-	nc->ready = true;
-	nc->ready_ns = daemon_now();
-	log_msg(LOG_NOTICE, "ready: every interface is configured");
+		all &= nc->ifs[i].configured;
+	if (all && !nc->ready) {
+		nc->ready = true;
+		nc->ready_ns = daemon_now();
+		log_msg(LOG_NOTICE, "ready: every interface is configured");
+	}
+	notify_status_update(d);
 }
 
 void netconf_recompute(struct daemon *d)
@@ -435,6 +443,7 @@ void netconf_on_report(struct daemon *d, const struct stack_dhcp_report *r,
 		break;
 	case STACK_DHCP_LOST:
 		on_lost(d, i, r->ifindex, r);
+		notify_status_update(d);
 		break;
 	}
 }

@@ -32,6 +32,8 @@ enum netconf_source {
 struct netconf_if {
 	bool dhcp;	 /* the interface runs DHCP */
 	bool configured; /* a static address is set or a lease bound */
+	uint32_t addr;	 /* configured: the address and its prefix */
+	uint8_t prefix_len;
 	enum netconf_source address_src, routes_src, mtu_src;
 	uint32_t dns[DHCP_ADDRS_MAX];
 	uint8_t ndns;

@@ -11,7 +11,8 @@
  * d->cfg (reload_merge(): pure). Then each part that keeps its own
  * copy of a setting is told:
  *
- *   log               log_reconfigure(): target, file, level (a file
+ *   log               log_reconfigure(): target, file, level, the
+ *                     priority prefix (a file
  *                     that cannot be opened keeps the old log, logged)
  *   [interface] dns,  netconf_recompute(): each interface's settings
  *   log_server        again (static keys over the lease bound now),
@@ -34,7 +35,8 @@
  * start and cannot change under connections: the interfaces (TAPs,
  * MACs, MTUs, addresses, routes, DHCP), the control socket's path, the stack's
  * table sizes ([limits], [tcp]), the resolver's table sizes, the state
- * directory and the name (the DHCP hostname, syslog's ident).
+ * directory, the name (the DHCP hostname, syslog's ident) and the
+ * user and group (the privileges are dropped once, at start).
  *
  * The table is every key of utcpd.conf(5): tests/unit/daemon/
  * test_reload.c fails when the manual has a key the table lacks.
@@ -170,6 +172,9 @@ const struct reload_key reload_keys[] = {
     DAEMON("log_server", RELOAD_APPLY, CF(log_server_set), CF(log_server),
 	   CF(log_port)),
     DAEMON("busy_poll_us", RELOAD_APPLY, CF(busy_poll_us)),
+    DAEMON("user", RELOAD_RESTART, CS(user)),
+    DAEMON("group", RELOAD_RESTART, CS(group)),
+    DAEMON("log_priority_prefix", RELOAD_APPLY, CF(log_prefix)),
 
     IFACE("mac", IFF(has_mac), IFF(mac)),
     IFACE("mtu", IFF(mtu), IFF(mtu_set)),

@@ -28,6 +28,8 @@ build_packages=(
 # load generator wrk. The capture test reads utcpctl's pcap files with
 # tshark (its debconf question, whether non-root users may capture,
 # takes its default, no, under DEBIAN_FRONTEND=noninteractive below).
+# systemd brings systemd-analyze, which checks the
+# units (a minimal Debian 12 container lacks it).
 test_packages=(
 	iproute2 iputils-ping arping socat curl coreutils
 	dnsmasq-base busybox
@@ -35,6 +37,7 @@ test_packages=(
 	python3 python3-scapy
 	clang libclang-rt-14-dev llvm-14 clang-format
 	tshark
+	systemd
 )
 
 packages=("${build_packages[@]}")

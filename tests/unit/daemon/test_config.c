@@ -696,6 +696,43 @@ START_TEST(test_bad_mtu_is_refused)
 }
 END_TEST
 
+START_TEST(test_user_group_and_log_priority_prefix)
+{
+	config_defaults(&cfg);
+	ck_assert_str_eq(cfg.user, "");
+	ck_assert_str_eq(cfg.group, "");
+	ck_assert_int_eq(cfg.log_prefix, LOG_PREFIX_AUTO);
+	ck_assert_int_eq(
+	    load("[daemon]\nuser = nobody\ngroup = 65534\n" GOOD_IF), 0);
+	ck_assert_str_eq(cfg.user, "nobody");
+	ck_assert_str_eq(cfg.group, "65534");
+	/* 32 characters, useradd's longest name */
+	ck_assert_int_eq(
+	    load("[daemon]\nuser = u1234567890123456789012345678901\n" GOOD_IF),
+	    0);
+	ck_refused_at(
+	    "[daemon]\nuser = u12345678901234567890123456789012\n" GOOD_IF, 2,
+	    "bad user");
+	ck_refused("[daemon]\nuser = -x\n" GOOD_IF,
+		   "2: bad user \"-x\": must be a name or number of 1 to 32 "
+		   "characters");
+	ck_refused_at("[daemon]\nuser =\n" GOOD_IF, 2, "bad user");
+	ck_refused_at("[daemon]\ngroup = a b\n" GOOD_IF, 2, "bad group");
+	ck_assert_int_eq(load("[daemon]\nlog_priority_prefix = yes\n" GOOD_IF),
+			 0);
+	ck_assert_int_eq(cfg.log_prefix, LOG_PREFIX_YES);
+	ck_assert_int_eq(load("[daemon]\nlog_priority_prefix = no\n" GOOD_IF),
+			 0);
+	ck_assert_int_eq(cfg.log_prefix, LOG_PREFIX_NO);
+	ck_assert_int_eq(load("[daemon]\nlog_priority_prefix = auto\n" GOOD_IF),
+			 0);
+	ck_assert_int_eq(cfg.log_prefix, LOG_PREFIX_AUTO);
+	ck_refused("[daemon]\nlog_priority_prefix = journal\n" GOOD_IF,
+		   "2: bad log_priority_prefix \"journal\": must be auto, yes "
+		   "or no");
+}
+END_TEST
+
 START_TEST(test_busy_poll_us_from_0_to_a_second)
 {
 	char e[CONFIG_ERR_MAX];
@@ -1362,6 +1399,7 @@ static Suite *config_suite(void)
 
 	tcase_add_test(values, test_bad_daemon_values_are_refused);
 	tcase_add_test(values, test_busy_poll_us_from_0_to_a_second);
+	tcase_add_test(values, test_user_group_and_log_priority_prefix);
 	tcase_add_test(values, test_bad_mac_is_refused);
 	tcase_add_test(values, test_bad_mtu_is_refused);
 	tcase_add_test(values, test_dhcp_is_the_default_without_an_address);
