@@ -71,6 +71,10 @@ static void usage(FILE *f)
 		"  resolve [-4|-6] NAME look a name up through the daemon\n"
 		"  barrier              wait until the daemon has processed "
 		"what reached it\n"
+		"  ping [-c N] [-i S] [-W S] [-s BYTES] [-I IFACE] HOST\n"
+		"                       ICMP echo from the daemon's stack\n"
+		"  metrics              every counter and gauge, in "
+		"Prometheus' text format\n"
 		"\n"
 		"options:\n"
 		"  -S PATH      the daemon's control socket (default: "
@@ -84,8 +88,7 @@ static void usage(FILE *f)
 }
 
 /* A bad command line: one line on stderr, exit status 2. */
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
-							     ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -109,7 +112,7 @@ static const char *socket_path(const char *path)
 
 /* The control connection, or NULL after saying on stderr, in one line,
  * why and what to do. */
-static struct utcp *open_daemon(const char *path)
+struct utcp *open_daemon(const char *path)
 {
 	const char *p = socket_path(path);
 	struct utcp *u;
@@ -178,7 +181,7 @@ static struct utcp *open_daemon(const char *path)
 }
 
 /* Writes what is buffered; 1 after saying why when stdout failed. */
-static int flush_stdout(int status)
+int flush_stdout(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		perror("utcpctl: stdout");
@@ -528,6 +531,10 @@ int main(int argc, char **argv)
 		return cmd_resolve(path, json, argc, argv);
 	if (strcmp(cmd, "barrier") == 0)
 		return cmd_barrier(path, argc, argv);
+	if (strcmp(cmd, "ping") == 0)
+		return cmd_ping(path, json, argc, argv);
+	if (strcmp(cmd, "metrics") == 0)
+		return cmd_metrics(path, json, argc, argv);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return flush_stdout(0);

@@ -12,6 +12,7 @@
  *   control_tcp.c     TCP_CONNECT, TCP_LISTEN, TCP_SETOPT, STACK_EV_TCP_*
  *   control_status.c  STATUS, TCP_INFO
  *   control_dns.c     RESOLVE, the resolver's results
+ *   control_ping.c    PING, the stack's ended echoes
  *
  * Those include control_client.h and nothing of each other: the
  * include graph is main -> control -> {udp, tcp, status, dns} -> client.
@@ -65,6 +66,7 @@
 #include "control_client.h"
 #include "control_dns.h"
 #include "control_limits.h"
+#include "control_ping.h"
 #include "control_status.h"
 #include "control_tcp.h"
 #include "control_udp.h"
@@ -105,7 +107,7 @@ static int handle_hello(struct control_client *c, const struct ipc_msg *m)
 		r.capabilities = IPC_CAP_UDP | IPC_CAP_TCP | IPC_CAP_BARRIER |
 				 IPC_CAP_RESOLVE | IPC_CAP_FD_PROOF |
 				 IPC_CAP_TCP_INFO | IPC_CAP_UDP_OWN_FD |
-				 IPC_CAP_TCP_NONBLOCK_END;
+				 IPC_CAP_TCP_NONBLOCK_END | IPC_CAP_PING;
 		r.msg_max = IPC_MSG_MAX;
 	}
 	len = ipc_encode_hello_reply(buf, sizeof(buf), IPC_VERSION_MIN, m->id,
@@ -271,6 +273,7 @@ static const struct {
     {IPC_T_TCP_LINGER, NULL, handle_tcp_linger},
     {IPC_T_RESOLVE, control_dns_resolve, NULL},
     {IPC_T_TCP_INFO, handle_tcp_info, NULL},
+    {IPC_T_PING, control_ping, NULL},
 };
 
 /* Who made each socket (ctl->sock_owners): UDP sockets, listeners,
@@ -292,6 +295,7 @@ static void client_destroy(struct control_client *c)
 	control_udp_client_gone(c);
 	control_tcp_client_gone(c->ctl, c);
 	control_dns_client_gone(c);
+	control_ping_client_gone(c);
 	control_client_free(c);
 }
 

@@ -74,6 +74,8 @@
  * non-blocking, which spares the application a fcntl() per connection
  * (a daemon without it finds the flags malformed and disconnects). */
 #define IPC_CAP_TCP_NONBLOCK_END 0x00000080u
+/* PING: one ICMP echo sent by the daemon's stack (utcpctl ping). */
+#define IPC_CAP_PING 0x00000100u
 
 enum ipc_type {
 	IPC_T_HELLO = 0x0001,
@@ -88,7 +90,8 @@ enum ipc_type {
 	IPC_T_TCP_LINGER = 0x000a,
 	IPC_T_RESOLVE = 0x000b,
 	IPC_T_TCP_INFO = 0x000c,
-	/* 0x000d..0x00ff reserved */
+	IPC_T_PING = 0x000d,
+	/* 0x000e..0x00ff reserved */
 	IPC_T_REPLY = 0x8000, /* set in the type of every reply */
 	IPC_T_HELLO_REPLY = IPC_T_REPLY | IPC_T_HELLO,
 	IPC_T_UDP_OPEN_REPLY = IPC_T_REPLY | IPC_T_UDP_OPEN,
@@ -102,6 +105,7 @@ enum ipc_type {
 	IPC_T_TCP_LINGER_REPLY = IPC_T_REPLY | IPC_T_TCP_LINGER,
 	IPC_T_RESOLVE_REPLY = IPC_T_REPLY | IPC_T_RESOLVE,
 	IPC_T_TCP_INFO_REPLY = IPC_T_REPLY | IPC_T_TCP_INFO,
+	IPC_T_PING_REPLY = IPC_T_REPLY | IPC_T_PING,
 	IPC_T_ERROR = 0xffff, /* reply to a request that has no other reply */
 };
 
@@ -519,6 +523,49 @@ struct ipc_error {
 };
 #define IPC_ERROR_LEN IPC_LAYOUT_LEN(IPC_ERROR_LAYOUT)
 
+/* ---- PING: one ICMP echo through the daemon's stack ---------------- */
+
+/*
+ * PING: the daemon's stack sends one echo request of `size` payload
+ * bytes with sequence number `seq` to `dst` (out interface `ifindex`,
+ * or -1: wherever the route goes) and the reply waits for its echo
+ * reply, an error about it, or `timeout_ms`. While it waits the client
+ * sends nothing else (as during a blocking TCP_CONNECT), so a client has
+ * at most one echo outstanding; the daemon's stack bounds them all.
+ */
+#define IPC_PING_SIZE_MAX	65507u /* an IPv4 datagram of 64 KiB */
+#define IPC_PING_TIMEOUT_MAX_MS 600000u
+#define IPC_PING_LAYOUT(F, R)                                                  \
+	F(u32, dst)                                                            \
+	F(i32, ifindex) /* -1: any */                                          \
+	F(u16, seq)                                                            \
+	F(u16, size)	   /* payload bytes, <= IPC_PING_SIZE_MAX */           \
+	F(u32, timeout_ms) /* 1..IPC_PING_TIMEOUT_MAX_MS */
+struct ipc_ping {
+	IPC_STRUCT(IPC_PING_LAYOUT)
+};
+#define IPC_PING_LEN IPC_LAYOUT_LEN(IPC_PING_LAYOUT)
+
+/* status 0: the reply came (from, ttl, size of the reply, rtt_ns);
+ * -ETIMEDOUT: none in time; -EHOSTUNREACH, -ENETUNREACH ...: an error
+ * came back about it (from: who said so), or it could not be sent
+ * (-ENETUNREACH no route, -EACCES a broadcast address, -ENOBUFS the
+ * daemon has too many echoes outstanding, -ENODEV no such interface;
+ * then from, size, ttl and rtt_ns are 0). */
+#define IPC_PING_REPLY_LAYOUT(F, R)                                            \
+	F(i32, status)                                                         \
+	F(u32, from)                                                           \
+	F(u16, seq)                                                            \
+	F(u16, size)                                                           \
+	F(u8, ttl)                                                             \
+	R(u8, reserved)                                                        \
+	R(u16, reserved)                                                       \
+	F(u64, rtt_ns)
+struct ipc_ping_reply {
+	IPC_STRUCT(IPC_PING_REPLY_LAYOUT)
+};
+#define IPC_PING_REPLY_LEN IPC_LAYOUT_LEN(IPC_PING_REPLY_LAYOUT)
+
 /* ---- names: RESOLVE and its result channel ------------------------ */
 
 /*
@@ -683,6 +730,10 @@ int ipc_encode_tcp_info(void *buf, size_t cap, uint8_t version, uint32_t id,
 			const struct ipc_tcp_info *t);
 int ipc_encode_tcp_info_reply(void *buf, size_t cap, uint8_t version,
 			      uint32_t id, const struct ipc_tcp_info_reply *r);
+int ipc_encode_ping(void *buf, size_t cap, uint8_t version, uint32_t id,
+		    const struct ipc_ping *p);
+int ipc_encode_ping_reply(void *buf, size_t cap, uint8_t version, uint32_t id,
+			  const struct ipc_ping_reply *r);
 
 /*
  * Body decoders take a message checked by ipc_msg_decode(). They
@@ -725,6 +776,8 @@ int ipc_decode_resolve_reply(const struct ipc_msg *m,
 int ipc_decode_tcp_info(const struct ipc_msg *m, struct ipc_tcp_info *out);
 int ipc_decode_tcp_info_reply(const struct ipc_msg *m,
 			      struct ipc_tcp_info_reply *out);
+int ipc_decode_ping(const struct ipc_msg *m, struct ipc_ping *out);
+int ipc_decode_ping_reply(const struct ipc_msg *m, struct ipc_ping_reply *out);
 
 /* ---- status: a stream of replies made of records ------------------ */
 
@@ -776,7 +829,8 @@ int ipc_decode_tcp_info_reply(const struct ipc_msg *m,
 	X(DNS, 17, dns, dns)                                                   \
 	X(DNS_SERVER, 18, dns_server, dns_server)                              \
 	X(DNS_CACHE, 19, dns_cache, dns_cache)                                 \
-	X(SOCK_OWNER, 20, sock_owner, sock_owner)
+	X(SOCK_OWNER, 20, sock_owner, sock_owner)                              \
+	X(IFSTATS, 21, ifstats, ifstats)
 
 #define IPC_RECORD_TYPE_ENUM(TYPE, number, sname, member)                      \
 	IPC_REC_##TYPE = number,
@@ -1117,6 +1171,27 @@ const char *ipc_dns_cache_kind_name(unsigned kind);
 	F(u32, gid)                                                            \
 	F(name, comm) /* "" = unknown */
 
+/* A TAP under the interface ifindex: the frames and bytes the daemon
+ * read from it and wrote to it (a TSO super-segment is one frame),
+ * what failed or was dropped, and whether its kernel side has carrier
+ * (the link is up there: /sys/class/net/TAP/carrier). */
+#define IPC_CARRIER_DOWN    0u
+#define IPC_CARRIER_UP	    1u
+#define IPC_CARRIER_UNKNOWN 2u
+#define IPC_REC_IFSTATS_LAYOUT(F, R)                                           \
+	F(i32, ifindex)                                                        \
+	F(u8, carrier) /* IPC_CARRIER_* */                                     \
+	R(u8, reserved)                                                        \
+	R(u16, reserved)                                                       \
+	F(u64, rx_frames)                                                      \
+	F(u64, rx_bytes)                                                       \
+	F(u64, rx_errors) /* reads that failed */                              \
+	F(u64, rx_drops)  /* read, no buffer for them */                       \
+	F(u64, tx_frames)                                                      \
+	F(u64, tx_bytes)                                                       \
+	F(u64, tx_errors) /* writes that failed */                             \
+	F(u64, tx_drops)  /* the TAP could not take them */
+
 /*
  * The TCP record's plain fields: numbers that mean what their name says
  * on both sides of the wire (state and flags are encoded, the rest is
@@ -1344,7 +1419,9 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	  IPC_RESOLVE_REPLY_LAYOUT)                                            \
 	X(tcp_info, IPC_T_TCP_INFO, tcp_info, IPC_TCP_INFO_LAYOUT)             \
 	X(tcp_info_reply, IPC_T_TCP_INFO_REPLY, tcp_info_reply,                \
-	  IPC_TCP_INFO_REPLY_LAYOUT)
+	  IPC_TCP_INFO_REPLY_LAYOUT)                                           \
+	X(ping, IPC_T_PING, ping, IPC_PING_LAYOUT)                             \
+	X(ping_reply, IPC_T_PING_REPLY, ping_reply, IPC_PING_REPLY_LAYOUT)
 
 /* Every layout but the status records' (IPC_RECORDS has those), for
  * code that walks them all: the test that holds docs/ipc.md's tables
@@ -1375,6 +1452,8 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	X(IPC_RESOLVE_RESULT_LAYOUT)                                           \
 	X(IPC_RESOLVE_ADDR_LAYOUT)                                             \
 	X(IPC_TCP_INFO_LAYOUT)                                                 \
-	X(IPC_TCP_INFO_REPLY_LAYOUT)
+	X(IPC_TCP_INFO_REPLY_LAYOUT)                                           \
+	X(IPC_PING_LAYOUT)                                                     \
+	X(IPC_PING_REPLY_LAYOUT)
 
 #endif
