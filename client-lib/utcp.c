@@ -1558,6 +1558,7 @@ struct status_caps {
 	size_t route_metrics, dhcp, settings, dhcp_options;
 	size_t dns_servers, dns_cache, dns_search;
 	size_t sock_owners;
+	size_t ifstats;
 };
 
 static struct in_addr in_addr_of(uint32_t host_order)
@@ -1665,6 +1666,20 @@ _Static_assert(UTCP_NAME_MAX == IPC_NAME_MAX + 1, "comm");
 	X(syn_shed_times)                                                      \
 	X(syn_drops)                                                           \
 	X(kernel_drops)
+
+#define IFSTATS_SAME(X)                                                        \
+	X(ifindex)                                                             \
+	X(rx_frames)                                                           \
+	X(rx_bytes)                                                            \
+	X(rx_errors)                                                           \
+	X(rx_drops)                                                            \
+	X(tx_frames)                                                           \
+	X(tx_bytes)                                                            \
+	X(tx_errors)                                                           \
+	X(tx_drops)
+_Static_assert((int)UTCP_CARRIER_UNKNOWN == (int)IPC_CARRIER_UNKNOWN &&
+		   (int)UTCP_CARRIER_UP == (int)IPC_CARRIER_UP,
+	       "utcp.h's carrier is the wire's");
 
 #define DHCP_SAME(X)                                                           \
 	X(ifindex)                                                             \
@@ -1998,6 +2013,17 @@ static int status_add(struct utcp_status *st, struct status_caps *caps,
 		dst->syn_shed = src->syn_shed != 0;
 		return 0;
 	}
+	case IPC_REC_IFSTATS: {
+		const struct ipc_rec_ifstats *src = &r->u.ifstats;
+		struct utcp_ifstats *dst =
+		    APPEND(st, ifstats, n_ifstats, caps->ifstats);
+
+		if (!dst)
+			return -ENOMEM;
+		IFSTATS_SAME(FROM_RECORD)
+		dst->carrier = (enum utcp_carrier)src->carrier;
+		return 0;
+	}
 	}
 	return 0;
 }
@@ -2021,6 +2047,11 @@ static void status_link_interfaces(struct utcp_status *st)
 		for (k = 0; k < st->n_interfaces; k++)
 			if (st->interfaces[k].index == st->links[i].ifindex)
 				memcpy(st->links[i].interface,
+				       st->interfaces[k].name, UTCP_IFNAME_MAX);
+	for (i = 0; i < st->n_ifstats; i++)
+		for (k = 0; k < st->n_interfaces; k++)
+			if (st->interfaces[k].index == st->ifstats[i].ifindex)
+				memcpy(st->ifstats[i].interface,
 				       st->interfaces[k].name, UTCP_IFNAME_MAX);
 	for (i = 0; i < st->n_dhcp; i++)
 		for (k = 0; k < st->n_interfaces; k++)
@@ -2192,6 +2223,54 @@ int utcp_tcp_info(struct utcp *u, int id, struct utcp_tcp_socket *out)
 	return ret;
 }
 
+REQUEST_ENCODER(ping)
+REQUEST_DECODER(ping_reply)
+
+_Static_assert(UTCP_PING_SIZE_MAX == IPC_PING_SIZE_MAX &&
+		   UTCP_PING_TIMEOUT_MAX_MS == IPC_PING_TIMEOUT_MAX_MS,
+	       "utcp.h's PING bounds are the wire's");
+
+int utcp_ping(struct utcp *u, const struct utcp_ping *p,
+	      struct utcp_ping_result *out)
+{
+	struct ipc_ping req = {.dst = ntohl(p->dst.s_addr),
+			       .ifindex = p->ifindex,
+			       .seq = p->seq,
+			       .size = p->size,
+			       .timeout_ms = p->timeout_ms};
+	struct ipc_ping_reply reply;
+	struct request rq = {encode_ping,
+			     &req,
+			     IPC_T_PING_REPLY,
+			     decode_ping_reply,
+			     &reply,
+			     (int)p->timeout_ms + UTCP_REPLY_TIMEOUT_MS,
+			     NULL,
+			     NULL};
+	bool has_ping;
+	int ret;
+
+	if (p->dst.s_addr == 0 || p->ifindex < -1 ||
+	    p->size > UTCP_PING_SIZE_MAX || p->timeout_ms < 1 ||
+	    p->timeout_ms > UTCP_PING_TIMEOUT_MAX_MS)
+		return -EINVAL;
+	pthread_mutex_lock(&u->lock);
+	has_ping = (u->capabilities & IPC_CAP_PING) != 0;
+	pthread_mutex_unlock(&u->lock);
+	if (!has_ping)
+		return -EOPNOTSUPP;
+	ret = request(u, &rq);
+	if (ret)
+		return ret;
+	*out = (struct utcp_ping_result){.status = reply.status,
+					 .from = in_addr_of(reply.from),
+					 .seq = reply.seq,
+					 .size = reply.size,
+					 .ttl = reply.ttl,
+					 .rtt_ns = reply.rtt_ns};
+	return 0;
+}
+
 void utcp_status_free(struct utcp_status *st)
 {
 	if (!st)
@@ -2212,7 +2291,15 @@ void utcp_status_free(struct utcp_status *st)
 	free(st->dns_cache);
 	free(st->dns_search);
 	free(st->sock_owners);
+	free(st->ifstats);
 	free(st);
+}
+
+const char *utcp_carrier_name(enum utcp_carrier carrier)
+{
+	static const char *const names[] = {"down", "up", "unknown"};
+
+	return (unsigned)carrier < 3 ? names[carrier] : "?";
 }
 
 const char *utcp_arp_state_name(enum utcp_arp_state state)

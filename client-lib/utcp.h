@@ -473,6 +473,41 @@ struct utcp_capture_stats {
  */
 int utcp_capture_stop(struct utcp *u, int id, struct utcp_capture_stats *out);
 
+/* One ICMP echo through the daemon's stack (utcpctl ping). */
+struct utcp_ping {
+	struct in_addr dst;
+	int ifindex;	     /* the interface to leave by; -1: any */
+	uint16_t seq;	     /* the echo's sequence number */
+	uint16_t size;	     /* payload bytes, <= UTCP_PING_SIZE_MAX */
+	uint32_t timeout_ms; /* 1..UTCP_PING_TIMEOUT_MAX_MS */
+};
+#define UTCP_PING_SIZE_MAX	 65507u
+#define UTCP_PING_TIMEOUT_MAX_MS 600000u
+
+/* How it ended. */
+struct utcp_ping_result {
+	int status;	     /* 0 answered; -ETIMEDOUT; an error (below) */
+	struct in_addr from; /* who answered, or reported the error */
+	uint16_t seq;
+	uint16_t size;	 /* the reply's payload bytes */
+	uint8_t ttl;	 /* the reply's TTL */
+	uint64_t rtt_ns; /* from the send to the reply, daemon's clock */
+};
+
+/*
+ * Has the daemon's stack send one ICMP echo request and waits for its
+ * reply, an error about it or the timeout (at most timeout_ms and a
+ * little more). Returns 0 with *out filled (out->status says how the
+ * echo ended: 0, -ETIMEDOUT, -EHOSTUNREACH, -ENETUNREACH ... an error
+ * came back; -ENETUNREACH no route or not out ifindex, -ENODEV no
+ * interface ifindex, -EACCES a broadcast address, -ENOBUFS too many
+ * echoes outstanding in the daemon: it was not sent), or -EINVAL (a
+ * bad request), -EOPNOTSUPP (a daemon without PING), or a
+ * control-connection error.
+ */
+int utcp_ping(struct utcp *u, const struct utcp_ping *p,
+	      struct utcp_ping_result *out);
+
 /* ---- status -------------------------------------------------------- */
 
 #define UTCP_NAME_MAX	      64
@@ -619,6 +654,24 @@ struct utcp_link {
 	uint64_t syn_drops;	 /* SYNs dropped beyond the turn budget */
 	uint64_t kernel_drops;	 /* frames dropped in front of the TAP */
 };
+
+/* Whether an interface's link is up on the kernel's side of its TAP. */
+enum utcp_carrier { UTCP_CARRIER_DOWN, UTCP_CARRIER_UP, UTCP_CARRIER_UNKNOWN };
+
+/* What the daemon read from and wrote to an interface's TAP: frames as
+ * the daemon handled them (a TSO super-segment is one), their Ethernet
+ * bytes, failed reads and writes, and frames dropped (read with no
+ * buffer free; not taken by the TAP). */
+struct utcp_ifstats {
+	int ifindex;
+	char interface[UTCP_IFNAME_MAX];
+	enum utcp_carrier carrier;
+	uint64_t rx_frames, rx_bytes, rx_errors, rx_drops;
+	uint64_t tx_frames, tx_bytes, tx_errors, tx_drops;
+};
+
+/* "down", "up", "unknown". */
+const char *utcp_carrier_name(enum utcp_carrier carrier);
 
 /* RFC 2131's client states (CHECKING: probing the offered address with
  * ARP, RFC 5227). */
@@ -801,6 +854,10 @@ struct utcp_status {
 	 * its client's channel (none from a daemon that does not say). */
 	struct utcp_sock_owner *sock_owners;
 	size_t n_sock_owners;
+	/* Each TAP's counters and carrier (none from a daemon that does
+	 * not send them). */
+	struct utcp_ifstats *ifstats;
+	size_t n_ifstats;
 };
 
 /*

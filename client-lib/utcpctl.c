@@ -77,6 +77,10 @@ static void usage(FILE *f)
 		"  capture [-i IFACE] [-c COUNT] [-s SNAPLEN] -w FILE|-\n"
 		"                       a pcap file of what the TAPs carry "
 		"(root)\n"
+		"  ping [-c N] [-i S] [-W S] [-s BYTES] [-I IFACE] HOST\n"
+		"                       ICMP echo from the daemon's stack\n"
+		"  metrics              every counter and gauge, in "
+		"Prometheus' text format\n"
 		"\n"
 		"options:\n"
 		"  -S PATH      the daemon's control socket (default: "
@@ -90,8 +94,7 @@ static void usage(FILE *f)
 }
 
 /* A bad command line: one line on stderr, exit status 2. */
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
-							     ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -156,7 +159,7 @@ static void say_denied(const char *p)
 
 /* The control connection, or NULL after saying on stderr, in one line,
  * why and what to do. */
-static struct utcp *open_daemon(const char *path)
+struct utcp *open_daemon(const char *path)
 {
 	const char *p = socket_path(path);
 	struct utcp *u;
@@ -222,7 +225,7 @@ static struct utcp *open_daemon(const char *path)
 }
 
 /* Writes what is buffered; 1 after saying why when stdout failed. */
-static int flush_stdout(int status)
+int flush_stdout(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		perror("utcpctl: stdout");
@@ -573,7 +576,11 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "barrier") == 0)
 		return cmd_barrier(path, argc, argv);
 	if (strcmp(cmd, "capture") == 0)
-		return cmd_capture(path, json, argc, argv, open_daemon);
+		return cmd_capture(path, json, argc, argv);
+	if (strcmp(cmd, "ping") == 0)
+		return cmd_ping(path, json, argc, argv);
+	if (strcmp(cmd, "metrics") == 0)
+		return cmd_metrics(path, json, argc, argv);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return flush_stdout(0);

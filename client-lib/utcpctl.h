@@ -13,6 +13,27 @@
 
 #include "utcp.h"
 
+/* ---- the command line (utcpctl.c) ---------------------------------- */
+
+/* The control connection, or NULL after saying on stderr, in one line,
+ * why and what to do. */
+struct utcp *open_daemon(const char *path);
+
+/* A bad command line: one line on stderr; returns 2 (the exit status). */
+__attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...);
+
+/* Writes what is buffered; returns status, or 1 after saying why when
+ * stdout failed. */
+int flush_stdout(int status);
+
+/* ---- subcommands in their own files -------------------------------- */
+
+/* `utcpctl ping` (utcpctl_ping.c); returns the exit status. */
+int cmd_ping(const char *path, bool json, int argc, char **argv);
+
+/* `utcpctl metrics` (utcpctl_metrics.c); returns the exit status. */
+int cmd_metrics(const char *path, bool json, int argc, char **argv);
+
 /* ---- pieces (utcpctl_dump.c) --------------------------------------- */
 
 /* "a.b.c.d" of a into buf; returns buf. */
@@ -111,9 +132,8 @@ int view_counters(const struct utcp_status *st, const struct view_opts *o);
  * when unknown. */
 int view_state_by_name(const char *name);
 
-/* utcpctl capture (utcpctl_capture.c): its arguments after the word,
- * the connection made by open_daemon(path). Returns the exit status. */
-int cmd_capture(const char *path, bool json, int argc, char **argv,
-		struct utcp *(*open_daemon)(const char *path));
+/* utcpctl capture (utcpctl_capture.c): its arguments after the word.
+ * Returns the exit status. */
+int cmd_capture(const char *path, bool json, int argc, char **argv);
 
 #endif

@@ -193,8 +193,7 @@ static void print_stats(const struct utcp_capture_stats *s, bool json,
 	fflush(f);
 }
 
-int cmd_capture(const char *path, bool json, int argc, char **argv,
-		struct utcp *(*open_daemon)(const char *path))
+int cmd_capture(const char *path, bool json, int argc, char **argv)
 {
 	const char *iface = NULL, *file = NULL;
 	long count = 0, snaplen = UTCP_CAPTURE_SNAPLEN_MAX;

@@ -40,6 +40,15 @@ static const struct utcp_link *link_of(const struct utcp_status *st, int index)
 	return NULL;
 }
 
+static const struct utcp_ifstats *ifstats_of(const struct utcp_status *st,
+					     int index)
+{
+	for (size_t i = 0; i < st->n_ifstats; i++)
+		if (st->ifstats[i].ifindex == index)
+			return &st->ifstats[i];
+	return NULL;
+}
+
 /*
  * An interface's state, as networkctl's SETUP column: "configured" (a
  * static address set, or a lease bound), "configuring" (its DHCP client
@@ -198,6 +207,7 @@ static void json_iface(const struct utcp_status *st,
 	const struct utcp_settings *s = settings_of(st, f->index);
 	const struct utcp_dhcp *d = dhcp_of(st, f->index);
 	const struct utcp_link *l = link_of(st, f->index);
+	const struct utcp_ifstats *c = ifstats_of(st, f->index);
 	char mac[18];
 
 	mac_str(f->mac, mac);
@@ -236,6 +246,18 @@ static void json_iface(const struct utcp_status *st,
 		       l->kernel_drops);
 	else
 		fputs("null", stdout);
+	if (c)
+		printf(", \"carrier\": \"%s\", \"counters\": {\"rx_frames\": "
+		       "%" PRIu64 ", \"rx_bytes\": %" PRIu64
+		       ", \"rx_errors\": %" PRIu64 ", \"rx_drops\": %" PRIu64
+		       ", \"tx_frames\": %" PRIu64 ", \"tx_bytes\": %" PRIu64
+		       ", \"tx_errors\": %" PRIu64 ", \"tx_drops\": %" PRIu64
+		       "}",
+		       utcp_carrier_name(c->carrier), c->rx_frames, c->rx_bytes,
+		       c->rx_errors, c->rx_drops, c->tx_frames, c->tx_bytes,
+		       c->tx_errors, c->tx_drops);
+	else
+		fputs(", \"carrier\": null, \"counters\": null", stdout);
 	putchar('}');
 }
 
@@ -245,11 +267,14 @@ static void text_iface(const struct utcp_status *st,
 	const struct utcp_settings *s = settings_of(st, f->index);
 	const struct utcp_dhcp *d = dhcp_of(st, f->index);
 	const struct utcp_link *l = link_of(st, f->index);
+	const struct utcp_ifstats *c = ifstats_of(st, f->index);
 	char buf[INET_ADDRSTRLEN + 4], mac[18];
 
 	mac_str(f->mac, mac);
 	printf("%d: %s\n", f->index, f->name);
 	printf("       state %s\n", iface_state(st, f));
+	if (c)
+		printf("     carrier %s\n", utcp_carrier_name(c->carrier));
 	printf("         mac %s\n", mac);
 	printf("         mtu %u", f->mtu);
 	if (s)
@@ -285,6 +310,14 @@ static void text_iface(const struct utcp_status *st,
 		       "\n",
 		       l->syn_shed ? "on" : "off", l->syn_shed_times,
 		       l->syn_drops, l->kernel_drops);
+	if (c) {
+		printf("          rx %" PRIu64 " frames  %" PRIu64
+		       " bytes  %" PRIu64 " errors  %" PRIu64 " drops\n",
+		       c->rx_frames, c->rx_bytes, c->rx_errors, c->rx_drops);
+		printf("          tx %" PRIu64 " frames  %" PRIu64
+		       " bytes  %" PRIu64 " errors  %" PRIu64 " drops\n",
+		       c->tx_frames, c->tx_bytes, c->tx_errors, c->tx_drops);
+	}
 }
 
 int view_ifaces(const struct utcp_status *st, const struct view_opts *o)

@@ -13,6 +13,7 @@
  *   control_status.c  STATUS, TCP_INFO
  *   control_dns.c     RESOLVE, the resolver's results
  *   capture.c         CAPTURE, CAPTURE_STOP (the requests decoded here)
+ *   control_ping.c    PING, the stack's ended echoes
  *
  * Those include control_client.h and nothing of each other: the
  * include graph is main -> control -> {udp, tcp, status, dns} -> client.
@@ -69,6 +70,7 @@
 #include "control_client.h"
 #include "control_dns.h"
 #include "control_limits.h"
+#include "control_ping.h"
 #include "control_status.h"
 #include "control_tcp.h"
 #include "control_udp.h"
@@ -109,7 +111,8 @@ static int handle_hello(struct control_client *c, const struct ipc_msg *m)
 		r.capabilities = IPC_CAP_UDP | IPC_CAP_TCP | IPC_CAP_BARRIER |
 				 IPC_CAP_RESOLVE | IPC_CAP_FD_PROOF |
 				 IPC_CAP_TCP_INFO | IPC_CAP_UDP_OWN_FD |
-				 IPC_CAP_TCP_NONBLOCK_END | IPC_CAP_CAPTURE;
+				 IPC_CAP_TCP_NONBLOCK_END | IPC_CAP_CAPTURE |
+				 IPC_CAP_PING;
 		r.msg_max = IPC_MSG_MAX;
 	}
 	len = ipc_encode_hello_reply(buf, sizeof(buf), IPC_VERSION_MIN, m->id,
@@ -347,6 +350,7 @@ static const struct {
     {IPC_T_TCP_INFO, handle_tcp_info, NULL},
     {IPC_T_CAPTURE, handle_capture, NULL},
     {IPC_T_CAPTURE_STOP, handle_capture_stop, NULL},
+    {IPC_T_PING, control_ping, NULL},
 };
 
 /* Who made each socket (ctl->sock_owners): UDP sockets, listeners,
@@ -369,6 +373,7 @@ static void client_destroy(struct control_client *c)
 	control_tcp_client_gone(c->ctl, c);
 	control_dns_client_gone(c);
 	capture_owner_gone(c->ctl->captures, c);
+	control_ping_client_gone(c);
 	control_client_free(c);
 }
 

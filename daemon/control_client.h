@@ -171,6 +171,10 @@ struct control_client {
 	struct control_socket *sockets; /* control_udp.c */
 	struct control_lookup *lookups; /* control_dns.c: RESOLVEs pending */
 	bool reply_pending; /* a deferred reply (blocking TCP connect) */
+	/* control_ping.c: the echo whose reply is deferred, if any */
+	bool ping_pending;
+	int ping_echo;
+	uint32_t ping_id;
 };
 
 struct control {

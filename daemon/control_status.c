@@ -33,7 +33,9 @@
  * (control_*: enum control_counter), the last COUNTER records. Last, one
  * SOCK_OWNER per socket of the control socket (control_snapshot,
  * through ctl->sock_owners): the credentials and command of the client
- * that made it.
+ * that made it. After the LINK records come the IFSTATS ones, one per
+ * TAP: the daemon's frame and byte counts of it (struct tap) and its
+ * carrier, read from sysfs at snapshot time.
  *
  * TCP_INFO (control_status_tcp_info) is one connection's TCP record,
  * made by the same tcp_record() from tcp_conn_info(), answered to any
@@ -69,6 +71,7 @@ enum status_phase {
 	STATUS_COUNTERS,
 	STATUS_OWNERS,
 	STATUS_LINKS,
+	STATUS_IFSTATS,
 	STATUS_READY,
 	STATUS_NETCONF,
 	STATUS_DNS,
@@ -109,6 +112,8 @@ struct status_stream {
 	size_t nsock_owners;
 	struct ipc_rec_link links[STACK_IF_MAX]; /* per TAP */
 	int nlinks;
+	struct ipc_rec_ifstats ifstats[STACK_IF_MAX]; /* per TAP */
+	int nifstats;
 	uint8_t version; /* the client's: which route record */
 	struct ipc_rec_ready ready;
 	/* per interface: DHCP, NETCONF, SEARCH..., DHCP_OPTION... */
@@ -361,6 +366,12 @@ static bool status_record(struct status_stream *st, struct ipc_record *r)
 		r->type = IPC_REC_LINK;
 		r->u.link = st->links[i];
 		return true;
+	case STATUS_IFSTATS:
+		if (i >= (size_t)st->nifstats)
+			return false;
+		r->type = IPC_REC_IFSTATS;
+		r->u.ifstats = st->ifstats[i];
+		return true;
 	case STATUS_READY:
 		if (i > 0)
 			return false;
@@ -462,8 +473,27 @@ static uint64_t tap_kernel_drops(const char *name)
 	return v;
 }
 
+/* Whether TAP `name`'s kernel side has carrier: its sysfs `carrier`
+ * reads 1 (the kernel refuses the read while the link is down, as for
+ * `ip link set dev TAP down`: no carrier). IPC_CARRIER_UNKNOWN when
+ * there is no such file (no sysfs of this namespace). */
+static uint8_t tap_carrier(const char *name)
+{
+	char path[64 + STACK_IF_NAME_MAX];
+	int c = EOF;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", name);
+	f = fopen(path, "re");
+	if (!f)
+		return IPC_CARRIER_UNKNOWN;
+	c = fgetc(f);
+	fclose(f);
+	return c == '1' ? IPC_CARRIER_UP : IPC_CARRIER_DOWN;
+}
+
 /* What each uid holds through the control socket, and each TAP's SYN
- * shedding. Returns 0 or -ENOMEM. */
+ * shedding and counters. Returns 0 or -ENOMEM. */
 static int control_snapshot(const struct control *ctl, struct status_stream *st)
 {
 	const struct daemon *d = ctl->d;
@@ -506,6 +536,18 @@ static int control_snapshot(const struct control *ctl, struct status_stream *st)
 		    .syn_shed_times = t->shed.times_on,
 		    .syn_drops = info.syn_over_budget,
 		    .kernel_drops = tap_kernel_drops(t->name),
+		};
+		st->ifstats[st->nifstats++] = (struct ipc_rec_ifstats){
+		    .ifindex = t->ifindex,
+		    .carrier = tap_carrier(t->name),
+		    .rx_frames = t->rx_frames,
+		    .rx_bytes = t->rx_bytes,
+		    .rx_errors = t->rx_errors,
+		    .rx_drops = t->rx_drops,
+		    .tx_frames = t->tx_frames,
+		    .tx_bytes = t->tx_bytes,
+		    .tx_errors = t->tx_errors,
+		    .tx_drops = t->tx_drops,
 		};
 	}
 	return 0;
@@ -934,6 +976,7 @@ void control_status_request(struct control_client *c, const struct ipc_msg *m)
 		st->owners = NULL;
 		st->nowners = 0;
 		st->nlinks = 0;
+		st->nifstats = 0;
 		st->error = err;
 	}
 	c->stream = &st->base;

@@ -55,6 +55,7 @@
 #include <time.h>
 
 #include "control.h"
+#include "control_ping.h"
 #include "netconf.h"
 #include "resolver.h"
 #include "syslog_remote.h"
@@ -114,6 +115,7 @@ void daemon_drain(struct daemon *d)
 		syslog_remote_flush(d);
 		resolver_follow(d);
 		resolver_flush(d);
+		control_ping_flush(d);
 		while ((p = stack_pop_tx(d->stack))) {
 			d->link_send(d, p);
 			stack_pkt_free(d->stack, p);

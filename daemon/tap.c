@@ -370,6 +370,7 @@ void tap_write_frame(struct tap *t, const struct pkt *p)
 		      : writev(t->fd, iov, niov);
 	if (n == (ssize_t)want) {
 		t->tx_frames++;
+		t->tx_bytes += p->len;
 	} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 			     errno == ENOBUFS)) {
 		t->tx_drops++;
@@ -475,6 +476,7 @@ unsigned tap_read_frames(struct tap *t, struct stack *s, uint64_t now,
 		}
 		p->ifindex = (uint16_t)t->ifindex;
 		t->rx_frames++;
+		t->rx_bytes += p->len;
 		if (__builtin_expect(t->capture != NULL, 0))
 			capture_frame(t->capture, t->ifindex, p->data, p->len);
 		stack_input(s, now, p);

@@ -39,7 +39,8 @@ struct tap {
 	ev_io watcher;
 	uint64_t rx_frames, tx_frames, rx_errors, tx_errors, tx_drops;
 	uint64_t rx_drops; /* read but no stack buffer (pool exhausted) */
-	struct rx_budget rx_budget; /* main.c: frames one wakeup reads */
+	uint64_t rx_bytes, tx_bytes; /* of the frames counted, no vnet header */
+	struct rx_budget rx_budget;  /* main.c: frames one wakeup reads */
 	/* tap.c: IFF_VNET_HDR (every frame carries a struct virtio_net_hdr)
 	 * and, with it, TSO and checksum offload granted by TUNSETOFFLOAD. */
 	int vnet_hdr;

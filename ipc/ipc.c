@@ -481,6 +481,8 @@ CODEC(capture_reply, IPC_CAPTURE_REPLY_LAYOUT, struct ipc_capture_reply)
 CODEC(capture_stop, IPC_CAPTURE_STOP_LAYOUT, struct ipc_capture_stop)
 CODEC(capture_stop_reply, IPC_CAPTURE_STOP_REPLY_LAYOUT,
       struct ipc_capture_stop_reply)
+CODEC(ping, IPC_PING_LAYOUT, struct ipc_ping)
+CODEC(ping_reply, IPC_PING_REPLY_LAYOUT, struct ipc_ping_reply)
 
 #define RECORD_CODEC(TYPE, number, sname, member)                              \
 	CODEC(rec_##sname, IPC_REC_##TYPE##_LAYOUT, struct ipc_rec_##sname)
@@ -548,7 +550,8 @@ bool ipc_type_is_request(uint16_t type)
 	       type == IPC_T_BARRIER || type == IPC_T_TCP_GETOPT ||
 	       type == IPC_T_UDP_SETOPT || type == IPC_T_TCP_LINGER ||
 	       type == IPC_T_RESOLVE || type == IPC_T_TCP_INFO ||
-	       type == IPC_T_CAPTURE || type == IPC_T_CAPTURE_STOP;
+	       type == IPC_T_CAPTURE || type == IPC_T_CAPTURE_STOP ||
+	       type == IPC_T_PING;
 }
 
 /* Common entry of every body decoder: the right type, the exact size. */
@@ -594,6 +597,7 @@ static bool no_check(const void *v)
 #define tcp_info_sendable	  tcp_info_valid
 #define capture_sendable	  capture_valid
 #define capture_stop_sendable	  capture_stop_valid
+#define ping_sendable		  ping_valid
 
 static bool hello_sendable(struct ipc_hello *v)
 {
@@ -832,6 +836,32 @@ static bool tcp_info_reply_valid(const struct ipc_tcp_info_reply *v)
 	return zero;
 }
 
+static bool ping_valid(const struct ipc_ping *v)
+{
+	return v->dst != 0 && v->ifindex >= -1 &&
+	       v->size <= IPC_PING_SIZE_MAX && v->timeout_ms >= 1 &&
+	       v->timeout_ms <= IPC_PING_TIMEOUT_MAX_MS;
+}
+
+/* A reply that failed before anything came back carries zeros but
+ * its seq; one that an error ended names who said so. */
+static bool ping_reply_sendable(struct ipc_ping_reply *v)
+{
+	if (!status_valid(v->status))
+		return false;
+	if (v->status != 0) {
+		v->size = 0;
+		v->ttl = 0;
+	}
+	return true;
+}
+
+static bool ping_reply_valid(const struct ipc_ping_reply *v)
+{
+	return status_valid(v->status) &&
+	       (v->status == 0 || (v->size == 0 && v->ttl == 0));
+}
+
 static bool resolve_reply_sendable(struct ipc_resolve_reply *v)
 {
 	if (!status_valid(v->status) || (v->status == 0 && v->id < 0))
@@ -1001,6 +1031,11 @@ static bool rec_sock_owner_valid(const struct ipc_rec_sock_owner *v)
 {
 	return v->kind < IPC_SOCK_OWNER_KIND_COUNT && v->id >= 0 &&
 	       !(v->flags & ~IPC_SOCK_OWNER_F_ALL);
+}
+
+static bool rec_ifstats_valid(const struct ipc_rec_ifstats *v)
+{
+	return v->ifindex >= 0 && v->carrier <= IPC_CARRIER_UNKNOWN;
 }
 
 static bool rec_link_valid(const struct ipc_rec_link *v)

@@ -76,6 +76,8 @@
 #define IPC_CAP_TCP_NONBLOCK_END 0x00000080u
 /* CAPTURE and CAPTURE_STOP: packet capture to a pcap stream. */
 #define IPC_CAP_CAPTURE 0x00000100u
+/* PING: one ICMP echo sent by the daemon's stack (utcpctl ping). */
+#define IPC_CAP_PING 0x00000200u
 
 enum ipc_type {
 	IPC_T_HELLO = 0x0001,
@@ -92,7 +94,8 @@ enum ipc_type {
 	IPC_T_TCP_INFO = 0x000c,
 	IPC_T_CAPTURE = 0x000d,
 	IPC_T_CAPTURE_STOP = 0x000e,
-	/* 0x000f..0x00ff reserved */
+	IPC_T_PING = 0x000f,
+	/* 0x0010..0x00ff reserved */
 	IPC_T_REPLY = 0x8000, /* set in the type of every reply */
 	IPC_T_HELLO_REPLY = IPC_T_REPLY | IPC_T_HELLO,
 	IPC_T_UDP_OPEN_REPLY = IPC_T_REPLY | IPC_T_UDP_OPEN,
@@ -108,6 +111,7 @@ enum ipc_type {
 	IPC_T_TCP_INFO_REPLY = IPC_T_REPLY | IPC_T_TCP_INFO,
 	IPC_T_CAPTURE_REPLY = IPC_T_REPLY | IPC_T_CAPTURE,
 	IPC_T_CAPTURE_STOP_REPLY = IPC_T_REPLY | IPC_T_CAPTURE_STOP,
+	IPC_T_PING_REPLY = IPC_T_REPLY | IPC_T_PING,
 	IPC_T_ERROR = 0xffff, /* reply to a request that has no other reply */
 };
 
@@ -579,6 +583,49 @@ struct ipc_capture_stop_reply {
 };
 #define IPC_CAPTURE_STOP_REPLY_LEN IPC_LAYOUT_LEN(IPC_CAPTURE_STOP_REPLY_LAYOUT)
 
+/* ---- PING: one ICMP echo through the daemon's stack ---------------- */
+
+/*
+ * PING: the daemon's stack sends one echo request of `size` payload
+ * bytes with sequence number `seq` to `dst` (out interface `ifindex`,
+ * or -1: wherever the route goes) and the reply waits for its echo
+ * reply, an error about it, or `timeout_ms`. While it waits the client
+ * sends nothing else (as during a blocking TCP_CONNECT), so a client has
+ * at most one echo outstanding; the daemon's stack bounds them all.
+ */
+#define IPC_PING_SIZE_MAX	65507u /* an IPv4 datagram of 64 KiB */
+#define IPC_PING_TIMEOUT_MAX_MS 600000u
+#define IPC_PING_LAYOUT(F, R)                                                  \
+	F(u32, dst)                                                            \
+	F(i32, ifindex) /* -1: any */                                          \
+	F(u16, seq)                                                            \
+	F(u16, size)	   /* payload bytes, <= IPC_PING_SIZE_MAX */           \
+	F(u32, timeout_ms) /* 1..IPC_PING_TIMEOUT_MAX_MS */
+struct ipc_ping {
+	IPC_STRUCT(IPC_PING_LAYOUT)
+};
+#define IPC_PING_LEN IPC_LAYOUT_LEN(IPC_PING_LAYOUT)
+
+/* status 0: the reply came (from, ttl, size of the reply, rtt_ns);
+ * -ETIMEDOUT: none in time; -EHOSTUNREACH, -ENETUNREACH ...: an error
+ * came back about it (from: who said so), or it could not be sent
+ * (-ENETUNREACH no route, -EACCES a broadcast address, -ENOBUFS the
+ * daemon has too many echoes outstanding, -ENODEV no such interface;
+ * then from, size, ttl and rtt_ns are 0). */
+#define IPC_PING_REPLY_LAYOUT(F, R)                                            \
+	F(i32, status)                                                         \
+	F(u32, from)                                                           \
+	F(u16, seq)                                                            \
+	F(u16, size)                                                           \
+	F(u8, ttl)                                                             \
+	R(u8, reserved)                                                        \
+	R(u16, reserved)                                                       \
+	F(u64, rtt_ns)
+struct ipc_ping_reply {
+	IPC_STRUCT(IPC_PING_REPLY_LAYOUT)
+};
+#define IPC_PING_REPLY_LEN IPC_LAYOUT_LEN(IPC_PING_REPLY_LAYOUT)
+
 /* ---- names: RESOLVE and its result channel ------------------------ */
 
 /*
@@ -752,6 +799,10 @@ int ipc_encode_capture_stop(void *buf, size_t cap, uint8_t version, uint32_t id,
 int ipc_encode_capture_stop_reply(void *buf, size_t cap, uint8_t version,
 				  uint32_t id,
 				  const struct ipc_capture_stop_reply *r);
+int ipc_encode_ping(void *buf, size_t cap, uint8_t version, uint32_t id,
+		    const struct ipc_ping *p);
+int ipc_encode_ping_reply(void *buf, size_t cap, uint8_t version, uint32_t id,
+			  const struct ipc_ping_reply *r);
 
 /*
  * Body decoders take a message checked by ipc_msg_decode(). They
@@ -801,6 +852,8 @@ int ipc_decode_capture_stop(const struct ipc_msg *m,
 			    struct ipc_capture_stop *out);
 int ipc_decode_capture_stop_reply(const struct ipc_msg *m,
 				  struct ipc_capture_stop_reply *out);
+int ipc_decode_ping(const struct ipc_msg *m, struct ipc_ping *out);
+int ipc_decode_ping_reply(const struct ipc_msg *m, struct ipc_ping_reply *out);
 
 /* ---- status: a stream of replies made of records ------------------ */
 
@@ -852,7 +905,8 @@ int ipc_decode_capture_stop_reply(const struct ipc_msg *m,
 	X(DNS, 17, dns, dns)                                                   \
 	X(DNS_SERVER, 18, dns_server, dns_server)                              \
 	X(DNS_CACHE, 19, dns_cache, dns_cache)                                 \
-	X(SOCK_OWNER, 20, sock_owner, sock_owner)
+	X(SOCK_OWNER, 20, sock_owner, sock_owner)                              \
+	X(IFSTATS, 21, ifstats, ifstats)
 
 #define IPC_RECORD_TYPE_ENUM(TYPE, number, sname, member)                      \
 	IPC_REC_##TYPE = number,
@@ -1193,6 +1247,27 @@ const char *ipc_dns_cache_kind_name(unsigned kind);
 	F(u32, gid)                                                            \
 	F(name, comm) /* "" = unknown */
 
+/* A TAP under the interface ifindex: the frames and bytes the daemon
+ * read from it and wrote to it (a TSO super-segment is one frame),
+ * what failed or was dropped, and whether its kernel side has carrier
+ * (the link is up there: /sys/class/net/TAP/carrier). */
+#define IPC_CARRIER_DOWN    0u
+#define IPC_CARRIER_UP	    1u
+#define IPC_CARRIER_UNKNOWN 2u
+#define IPC_REC_IFSTATS_LAYOUT(F, R)                                           \
+	F(i32, ifindex)                                                        \
+	F(u8, carrier) /* IPC_CARRIER_* */                                     \
+	R(u8, reserved)                                                        \
+	R(u16, reserved)                                                       \
+	F(u64, rx_frames)                                                      \
+	F(u64, rx_bytes)                                                       \
+	F(u64, rx_errors) /* reads that failed */                              \
+	F(u64, rx_drops)  /* read, no buffer for them */                       \
+	F(u64, tx_frames)                                                      \
+	F(u64, tx_bytes)                                                       \
+	F(u64, tx_errors) /* writes that failed */                             \
+	F(u64, tx_drops)  /* the TAP could not take them */
+
 /*
  * The TCP record's plain fields: numbers that mean what their name says
  * on both sides of the wire (state and flags are encoded, the rest is
@@ -1427,7 +1502,9 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	X(capture_stop, IPC_T_CAPTURE_STOP, capture_stop,                      \
 	  IPC_CAPTURE_STOP_LAYOUT)                                             \
 	X(capture_stop_reply, IPC_T_CAPTURE_STOP_REPLY, capture_stop_reply,    \
-	  IPC_CAPTURE_STOP_REPLY_LAYOUT)
+	  IPC_CAPTURE_STOP_REPLY_LAYOUT)                                       \
+	X(ping, IPC_T_PING, ping, IPC_PING_LAYOUT)                             \
+	X(ping_reply, IPC_T_PING_REPLY, ping_reply, IPC_PING_REPLY_LAYOUT)
 
 /* Every layout but the status records' (IPC_RECORDS has those), for
  * code that walks them all: the test that holds docs/ipc.md's tables
@@ -1462,6 +1539,8 @@ int ipc_accept_decode(const void *buf, size_t len, struct ipc_accept *out);
 	X(IPC_CAPTURE_LAYOUT)                                                  \
 	X(IPC_CAPTURE_REPLY_LAYOUT)                                            \
 	X(IPC_CAPTURE_STOP_LAYOUT)                                             \
-	X(IPC_CAPTURE_STOP_REPLY_LAYOUT)
+	X(IPC_CAPTURE_STOP_REPLY_LAYOUT)                                       \
+	X(IPC_PING_LAYOUT)                                                     \
+	X(IPC_PING_REPLY_LAYOUT)
 
 #endif

@@ -377,7 +377,7 @@ void arp_timer(struct stack *s, uint64_t now)
 			COUNT(s, arp_resolve_timeouts);
 			COUNT_N(s, arp_hold_drop_timeout, e->hold.count);
 			for (const struct pkt *p = e->hold.head; p; p = p->next)
-				icmp_local_unreachable(s, p);
+				icmp_local_unreachable(s, now, p);
 			arp_remove(s, e);
 			continue;
 		}

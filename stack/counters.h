@@ -70,6 +70,11 @@
 	X(icmp_tx_unreachable)                                                 \
 	X(icmp_tx_time_exceeded)                                               \
 	X(icmp_tx_rate_limited)                                                \
+	X(icmp_tx_echo_requests) /* our own pings */                           \
+	X(icmp_rx_echo_replies)                                                \
+	X(icmp_rx_echo_unmatched) /* late, duplicate or not ours */            \
+	X(icmp_echo_timeouts)                                                  \
+	X(icmp_echo_table_full)                                                \
 	X(udp_rx)                                                              \
 	X(udp_rx_drop_short)                                                   \
 	X(udp_rx_drop_length)                                                  \

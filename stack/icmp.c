@@ -8,7 +8,8 @@
  * never answered ARP is reported the same way, as "host unreachable"
  * (icmp_local_unreachable), with no ICMP message on the wire. Echo
  * requests to a broadcast address are ignored, as Linux does by
- * default.
+ * default. Echo replies, and errors quoting an echo request, go to
+ * icmp_echo.c (our own pings).
  *
  * Output of errors follows RFC 1122 3.2.2: never about an ICMP error,
  * a datagram sent to a broadcast or multicast address, a non-first
@@ -64,7 +65,7 @@ static const uint8_t *icmp_quote_parse(const struct stack *s, const uint8_t *q,
 }
 
 /* A destination unreachable for a datagram of ours: tell its socket. */
-static void icmp_unreachable_input(struct stack *s, struct pkt *p)
+static void icmp_unreachable_input(struct stack *s, uint64_t now, struct pkt *p)
 {
 	struct ipv4_view quoted;
 	uint8_t code = p->data[1];
@@ -84,9 +85,11 @@ static void icmp_unreachable_input(struct stack *s, struct pkt *p)
 		udp_icmp_error(s, &quoted, l4, error);
 	else if (quoted.proto == IPV4_PROTO_TCP)
 		tcp_icmp_error(s, &quoted, l4, error);
+	else if (quoted.proto == IPV4_PROTO_ICMP)
+		icmp_echo_error(s, now, p->saddr, &quoted, l4, error);
 }
 
-void icmp_local_unreachable(struct stack *s, const struct pkt *p)
+void icmp_local_unreachable(struct stack *s, uint64_t now, const struct pkt *p)
 {
 	struct ipv4_view quoted;
 	const uint8_t *l4 = icmp_quote_parse(s, p->data, p->len, &quoted);
@@ -97,6 +100,9 @@ void icmp_local_unreachable(struct stack *s, const struct pkt *p)
 		udp_icmp_error(s, &quoted, l4, EHOSTUNREACH);
 	else if (quoted.proto == IPV4_PROTO_TCP)
 		tcp_local_unreachable(s, &quoted, l4);
+	else if (quoted.proto == IPV4_PROTO_ICMP)
+		icmp_echo_error(s, now, quoted.saddr, &quoted, l4,
+				EHOSTUNREACH);
 }
 
 void icmp_input(struct stack *s, uint64_t now, struct pkt *p)
@@ -115,8 +121,11 @@ void icmp_input(struct stack *s, uint64_t now, struct pkt *p)
 		COUNT(s, icmp_rx_echo_requests);
 		icmp_echo_reply(s, now, p);
 		return;
+	case ICMP_ECHO_REPLY:
+		icmp_echo_reply_input(s, now, p);
+		goto drop;
 	case ICMP_DEST_UNREACH:
-		icmp_unreachable_input(s, p);
+		icmp_unreachable_input(s, now, p);
 		goto drop;
 	default:
 		COUNT(s, icmp_rx_other);

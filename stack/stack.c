@@ -38,6 +38,7 @@ void stack_limits_default(struct stack_limits *lim)
 	    .udp_rcvq_bytes_max = 256u << 10,
 	    .icmp_error_rate = 100,
 	    .icmp_error_burst = 50,
+	    .icmp_echo_max = 64,
 	    .tcp_conns_max = 16384,
 	    .tcp_listeners_max = 64,
 	    .tcp_port_first = TCP_PORT_FIRST_DEFAULT,
@@ -85,7 +86,8 @@ struct stack *stack_new(const struct stack_limits *lim, uint64_t seed)
 		goto fail;
 	if (arp_init(&s->arp, lim->arp_cache_max) < 0 ||
 	    reasm_init(&s->reasm, lim->reasm_datagrams_max) < 0 ||
-	    udp_init(&s->udp, lim->udp_sockets_max) < 0 || tcp_init(s) < 0)
+	    udp_init(&s->udp, lim->udp_sockets_max) < 0 || tcp_init(s) < 0 ||
+	    icmp_echo_init(s, lim->icmp_echo_max) < 0)
 		goto fail;
 	s->ip_id = (uint16_t)rng_next(&s->rng);
 	s->icmp_tokens = (uint64_t)lim->icmp_error_burst * STACK_NS_PER_SEC;
@@ -107,6 +109,7 @@ void stack_free(struct stack *s)
 	if (s->udp.socks)
 		udp_destroy(s);
 	tcp_destroy(s);
+	icmp_echo_destroy(s);
 	dhcp_if_destroy(s);
 	pkt_queue_purge(&s->tx, &s->pool);
 	pkt_pool_destroy(&s->pool);
@@ -352,7 +355,9 @@ void stack_timer(struct stack *s, uint64_t now)
 	reasm_timer(s, now);
 	tcp_timers_run(s, now);
 	dhcp_if_timer(s, now);
+	icmp_echo_timer(s, now);
 	s->next_deadline = arp_next_deadline(s);
+	stack_deadline_hint(s, icmp_echo_next_deadline(s));
 	stack_deadline_hint(s, dhcp_if_next_deadline(s));
 	stack_deadline_hint(s, reasm_next_deadline(s));
 	stack_deadline_hint(s, tcp_next_deadline(s));

@@ -70,6 +70,7 @@ struct stack_limits {
 	uint32_t udp_rcvq_bytes_max; /* bytes queued on one socket */
 	uint32_t icmp_error_rate;    /* ICMP errors per second, sustained */
 	uint32_t icmp_error_burst;   /* ... and in a burst */
+	uint32_t icmp_echo_max;	     /* our own echo requests outstanding */
 	uint32_t tcp_conns_max;	     /* connections, TIME_WAIT included */
 	uint32_t tcp_listeners_max;
 	uint32_t tcp_port_first; /* ephemeral ports for connects, first */
@@ -387,6 +388,51 @@ int udp_peek(struct stack *s, int sock, struct udp_datagram *dg);
 
 /* Removes the oldest queued datagram (after udp_peek). */
 void udp_pop(struct stack *s, int sock);
+
+/* ---- ICMP echo: ping (icmp_echo.c) --------------------------------- */
+
+/* The largest echo payload: an IPv4 datagram of 64 KiB, as ping -s. */
+#define ICMP_ECHO_DATA_MAX (65535u - 20u - 8u)
+
+struct icmp_echo_request {
+	uint32_t dst;
+	int ifindex; /* -1: any; else the route to dst must go out there */
+	uint16_t seq;
+	uint32_t len;	     /* payload bytes, 0..ICMP_ECHO_DATA_MAX */
+	uint64_t timeout_ns; /* > 0 */
+};
+
+/*
+ * Sends an echo request to rq->dst and waits for its reply in the
+ * stack's table of outstanding echoes (lim.icmp_echo_max). Returns the
+ * echo's id (>= 0; its result comes from icmp_echo_pop()), or
+ * -EINVAL, -ENETUNREACH (no route, or not out rq->ifindex), -EACCES (a
+ * broadcast or multicast address), -ENOBUFS (the table is full, or no
+ * buffer), -EMSGSIZE.
+ */
+int icmp_echo_send(struct stack *s, uint64_t now,
+		   const struct icmp_echo_request *rq);
+
+/* How an echo ended. */
+struct icmp_echo_result {
+	int echo;      /* icmp_echo_send()'s id, free again now */
+	int status;    /* 0: answered; -ETIMEDOUT; -EHOSTUNREACH ... */
+	uint32_t from; /* who answered or reported the error */
+	uint16_t seq;
+	uint8_t ttl;	 /* of the reply */
+	uint32_t len;	 /* the reply's payload bytes */
+	uint64_t rtt_ns; /* from the send to the reply (or the end) */
+};
+
+/* Pops the next ended echo into *r (the caller drains these after each
+ * call into the stack, as events); false when none is. */
+bool icmp_echo_pop(struct stack *s, struct icmp_echo_result *r);
+
+/* Forgets echo `echo` (its caller went): no result comes for it. */
+void icmp_echo_cancel(struct stack *s, int echo);
+
+/* Echoes in the table: waiting, or ended and not yet popped. */
+uint32_t icmp_echo_outstanding(const struct stack *s);
 
 /* ---- TCP ------------------------------------------------------------ */
 

@@ -149,6 +149,16 @@ struct udp_table {
 };
 
 struct tcp_table;
+struct icmp_echo;
+
+/* Our own echo requests (icmp_echo.c): max slots, each waiting for its
+ * reply or ended and waiting on the ring to be popped. */
+struct icmp_echo_table {
+	struct icmp_echo *slots;
+	uint32_t *ring; /* slot indices of ended echoes, in order */
+	uint32_t max, next, waiting, ring_head, ring_count;
+	uint16_t ident_base; /* slot i's wire identifier: ident_base + i */
+};
 
 /* The DHCP client of an interface and what its lease applied, so that
  * the next one changes only what differs (dhcp_if.c). */
@@ -180,6 +190,7 @@ struct stack {
 	struct arp_cache arp;
 	struct reasm_table reasm;
 	struct udp_table udp;
+	struct icmp_echo_table echo;
 	struct tcp_table *tcp;
 
 	uint16_t ip_id;
@@ -380,7 +391,23 @@ void icmp_send_error(struct stack *s, uint64_t now, const struct pkt *orig,
 /* Reports EHOSTUNREACH to the socket that sent p (p->data at its IPv4
  * header), as if an ICMP host unreachable had quoted it: the neighbour
  * did not answer ARP. p is not consumed. */
-void icmp_local_unreachable(struct stack *s, const struct pkt *p);
+void icmp_local_unreachable(struct stack *s, uint64_t now, const struct pkt *p);
+
+/* ---- icmp_echo.c ---- */
+int icmp_echo_init(struct stack *s, uint32_t max);
+void icmp_echo_destroy(struct stack *s);
+/* An echo reply (p->data at the ICMP header, at least ICMP_HDR_LEN
+ * long, checksum checked): ends the echo it answers, or is counted
+ * unmatched. p is not consumed. */
+void icmp_echo_reply_input(struct stack *s, uint64_t now, struct pkt *p);
+/* An error about a datagram of ours that quoted an ICMP message (l4,
+ * at least 8 bytes, as icmp_quote_parse gives it), from `from`: ends
+ * the echo it quotes with -error. */
+void icmp_echo_error(struct stack *s, uint64_t now, uint32_t from,
+		     const struct ipv4_view *quoted, const uint8_t *l4,
+		     int error);
+void icmp_echo_timer(struct stack *s, uint64_t now);
+uint64_t icmp_echo_next_deadline(const struct stack *s);
 
 /* ---- tcp_input.c (tcp.h has the rest) ---- */
 /* p->data at the TCP header; addresses in p->saddr/daddr. */

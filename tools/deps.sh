@@ -35,6 +35,7 @@ test_packages=(
 	dnsmasq-base busybox
 	iperf3 nginx-light wrk
 	python3 python3-scapy
+	python3-prometheus-client
 	clang libclang-rt-14-dev llvm-14 clang-format
 	tshark
 	systemd

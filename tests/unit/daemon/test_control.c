@@ -4002,6 +4002,120 @@ START_TEST(test_resolve_descriptor_closed_early_gives_the_lookup_up)
 }
 END_TEST
 
+/* ---- PING ------------------------------------------------------------ */
+
+/* An echo to the peer's stack comes back through the daemon's. */
+START_TEST(test_ping_the_peer)
+{
+	struct utcp *u = client();
+	struct utcp_ping p = {.dst = in4(PEER_ADDR),
+			      .ifindex = -1,
+			      .seq = 9,
+			      .size = 100,
+			      .timeout_ms = WAIT_MS};
+	struct utcp_ping_result r;
+
+	ck_assert_int_eq(utcp_ping(u, &p, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_uint_eq(ntohl(r.from.s_addr), PEER_ADDR);
+	ck_assert_uint_eq(r.seq, 9);
+	ck_assert_uint_eq(r.size, 100);
+	ck_assert_uint_eq(r.ttl, 64);
+	/* Refused at once: no such interface, a broadcast address. */
+	p.ifindex = 5;
+	ck_assert_int_eq(utcp_ping(u, &p, &r), 0);
+	ck_assert_int_eq(r.status, -ENODEV);
+	ck_assert_uint_eq(r.seq, 9);
+	p.ifindex = -1;
+	p.dst = in4(0x0a0000ffu);
+	ck_assert_int_eq(utcp_ping(u, &p, &r), 0);
+	ck_assert_int_eq(r.status, -EACCES);
+	/* The connection goes on. */
+	ck_assert_int_eq(utcp_barrier(u), 0);
+	utcp_close(u);
+}
+END_TEST
+
+static uint32_t echoes_seen;
+
+static void echoes_fn(void *arg)
+{
+	(void)arg;
+	echoes_seen = icmp_echo_outstanding(H.d.stack);
+}
+
+static uint32_t echoes_outstanding(void)
+{
+	on_loop(echoes_fn, NULL);
+	return echoes_seen;
+}
+
+static bool no_echo_outstanding(void)
+{
+	return icmp_echo_outstanding(H.d.stack) == 0;
+}
+
+/* Sends PING `id` to 10.0.0.(100 + id), an address nobody holds (ARP
+ * gives up on it 3 s later), on a raw connection that said HELLO. */
+static void raw_ping_nobody(int fd, uint8_t version, uint32_t id)
+{
+	struct ipc_ping req = {.dst = 0x0a000064u + id,
+			       .ifindex = -1,
+			       .seq = (uint16_t)id,
+			       .size = 56,
+			       .timeout_ms = IPC_PING_TIMEOUT_MAX_MS};
+	uint8_t buf[64];
+	int len = ipc_encode_ping(buf, sizeof(buf), version, id, &req);
+
+	ck_assert_int_gt(len, 0);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+}
+
+/* Each client has one echo outstanding; the daemon's stack holds 64 in
+ * all: the 65th client's is refused with -ENOBUFS, at once. A client
+ * that goes takes its echo with it. (All within the 3 s ARP takes to
+ * give up on the first address.) */
+START_TEST(test_ping_limit_and_a_client_that_goes)
+{
+	struct ipc_hello_reply hr;
+	struct ipc_ping_reply pr;
+	struct ipc_msg m;
+	uint8_t buf[IPC_MSG_MAX];
+	int fds[64], fd, passed;
+
+	for (int i = 0; i < 64; i++) {
+		fds[i] = raw_hello(IPC_VERSION_MAX, &hr);
+		ck_assert_uint_eq(hr.capabilities & IPC_CAP_PING, IPC_CAP_PING);
+		raw_ping_nobody(fds[i], (uint8_t)hr.version, (uint32_t)i + 1);
+	}
+	for (int i = 0; i < 100 && echoes_outstanding() < 64; i++)
+		usleep(10000);
+	ck_assert_uint_eq(echoes_outstanding(), 64);
+	fd = raw_hello(IPC_VERSION_MAX, &hr);
+	raw_ping_nobody(fd, (uint8_t)hr.version, 70);
+	raw_reply(fd, buf, sizeof(buf), &m, &passed);
+	ck_assert_int_eq(passed, -1);
+	ck_assert_int_eq(ipc_decode_ping_reply(&m, &pr), 0);
+	ck_assert_uint_eq(m.id, 70);
+	ck_assert_int_eq(pr.status, -ENOBUFS);
+	ck_assert_uint_eq(pr.seq, 70);
+	close(fd);
+	/* One goes: its slot is free, and the 65th gets it. */
+	close(fds[0]);
+	for (int i = 0; i < 100 && echoes_outstanding() > 63; i++)
+		usleep(10000);
+	ck_assert_uint_eq(echoes_outstanding(), 63);
+	fds[0] = raw_hello(IPC_VERSION_MAX, &hr);
+	raw_ping_nobody(fds[0], (uint8_t)hr.version, 71);
+	for (int i = 0; i < 100 && echoes_outstanding() < 64; i++)
+		usleep(10000);
+	ck_assert_uint_eq(echoes_outstanding(), 64);
+	for (int i = 0; i < 64; i++)
+		close(fds[i]);
+	ck_assert(wait_until(no_echo_outstanding));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -4028,6 +4142,8 @@ int main(void)
 	tcase_add_test(tc, test_status_lists_sockets_and_listeners);
 	tcase_add_test(tc, test_status_shows_what_each_uid_holds);
 	tcase_add_test(tc, test_client_disconnect_frees_its_sockets);
+	tcase_add_test(tc, test_ping_the_peer);
+	tcase_add_test(tc, test_ping_limit_and_a_client_that_goes);
 	tcase_add_test(
 	    tc, test_udp_limit_per_client_and_per_uid_leaves_others_alone);
 	tcase_add_test(tc, test_a_reload_lowering_a_limit_keeps_what_is_open);

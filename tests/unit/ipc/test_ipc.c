@@ -187,6 +187,8 @@ START_TEST(test_request_types_are_known)
 	ck_assert(ipc_type_is_request(IPC_T_TCP_LINGER));
 	ck_assert(ipc_type_is_request(IPC_T_RESOLVE));
 	ck_assert(ipc_type_is_request(IPC_T_TCP_INFO));
+	ck_assert(ipc_type_is_request(IPC_T_PING));
+	ck_assert(!ipc_type_is_request(IPC_T_PING_REPLY));
 	ck_assert(!ipc_type_is_request(IPC_T_HELLO_REPLY));
 	ck_assert(!ipc_type_is_request(IPC_T_TCP_CONNECT_REPLY));
 	ck_assert(!ipc_type_is_request(0x0042));
@@ -360,6 +362,27 @@ static const struct ipc_capture_stop_reply capture_none_sent = {.status =
 static const struct ipc_capture_stop_reply capture_more_dropped = {
     .seen = 1, .dropped = 2};
 static const struct ipc_tcp_info tcp_info_12 = {.id = 12};
+static const struct ipc_ping ping_peer = {.dst = 0x0a000001,
+					  .ifindex = -1,
+					  .seq = 3,
+					  .size = IPC_PING_SIZE_MAX,
+					  .timeout_ms =
+					      IPC_PING_TIMEOUT_MAX_MS};
+static const struct ipc_ping ping_iface = {
+    .dst = 0x0a000001, .ifindex = 2, .seq = 0xffff, .timeout_ms = 1};
+static const struct ipc_ping_reply ping_answered = {
+    .from = 0x0a000001, .seq = 3, .size = 56, .ttl = 64, .rtt_ns = 12345};
+static const struct ipc_ping_reply ping_unreachable = {.status = -EHOSTUNREACH,
+						       .from = 0x0a000002,
+						       .seq = 4,
+						       .size = 56,
+						       .ttl = 9,
+						       .rtt_ns = 3000000000ull};
+static const struct ipc_ping_reply ping_unreachable_sent = {
+    .status = -EHOSTUNREACH,
+    .from = 0x0a000002,
+    .seq = 4,
+    .rtt_ns = 3000000000ull};
 static const struct ipc_tcp_info_reply tcp_info_all = {
     .id = 12,
     .state = IPC_TCPS_CLOSE_WAIT,
@@ -441,6 +464,11 @@ static const struct round_trip round_trips[] = {
     {&capture_stop_reply, &capture_counts, NULL},
     /* a failure carries no counts */
     {&capture_stop_reply, &capture_none, &capture_none_sent},
+    {&ping, &ping_peer, NULL},
+    {&ping, &ping_iface, NULL},
+    {&ping_reply, &ping_answered, NULL},
+    /* a failure carries no size or ttl */
+    {&ping_reply, &ping_unreachable, &ping_unreachable_sent},
 };
 
 #define N_ROUND_TRIPS (sizeof(round_trips) / sizeof(round_trips[0]))
@@ -565,6 +593,16 @@ static const struct malformed malformed[] = {
     {"failure with a count", &capture_stop_reply, &capture_none_sent, "seen",
      1},
     {"reserved", &capture_stop_reply, &capture_counts, "reserved", 1},
+    {"no destination", &ping, &ping_peer, "dst", 0},
+    {"an interface below -1", &ping, &ping_peer, "ifindex", 0xfffffffeu},
+    {"a size past the largest", &ping, &ping_peer, "size",
+     IPC_PING_SIZE_MAX + 1},
+    {"no timeout", &ping, &ping_peer, "timeout_ms", 0},
+    {"a timeout past the longest", &ping, &ping_peer, "timeout_ms",
+     IPC_PING_TIMEOUT_MAX_MS + 1},
+    {"failure with a size", &ping_reply, &ping_unreachable_sent, "size", 1},
+    {"failure with a ttl", &ping_reply, &ping_unreachable_sent, "ttl", 1},
+    {"reserved", &ping_reply, &ping_answered, "reserved", 1},
     {"success without a socket", &udp_open_reply, &udp_opened, "sock",
      0xffffffffu},
     {"failure with a socket", &udp_open_reply, &udp_in_use, "sock", 3},
@@ -751,6 +789,55 @@ START_TEST(test_status_reply_round_trips_every_record)
 		n++;
 	}
 	ck_assert_uint_eq(n, N_SAMPLE_RECORDS);
+}
+END_TEST
+
+/* IFSTATS round-trips every field; a carrier past unknown or a
+ * negative ifindex is malformed, unknown (the last) is not. */
+START_TEST(test_status_reply_ifstats_record)
+{
+	const struct ipc_record rec = {
+	    .type = IPC_REC_IFSTATS,
+	    .u.ifstats = {.ifindex = 3,
+			  .carrier = IPC_CARRIER_UP,
+			  .rx_frames = 0x0102030405060708ull,
+			  .rx_bytes = 0x1112131415161718ull,
+			  .rx_errors = 0x2122232425262728ull,
+			  .rx_drops = 0x3132333435363738ull,
+			  .tx_frames = 0x4142434445464748ull,
+			  .tx_bytes = 0x5152535455565758ull,
+			  .tx_errors = 0x6162636465666768ull,
+			  .tx_drops = 0x7172737475767778ull}};
+
+	for (int k = 0; k < 4; k++) {
+		struct ipc_status_builder b;
+		struct ipc_status_chunk c;
+		struct ipc_record_iter it;
+		struct ipc_record r = rec, got;
+		struct ipc_msg m;
+		size_t len;
+		int want = k < 2 ? 0 : -EBADMSG;
+
+		if (k == 1)
+			r.u.ifstats.carrier = IPC_CARRIER_UNKNOWN;
+		if (k == 2)
+			r.u.ifstats.carrier = IPC_CARRIER_UNKNOWN + 1;
+		if (k == 3)
+			r.u.ifstats.ifindex = -1;
+		ipc_status_begin(&b, buf, IPC_MSG_MAX, 1, 5);
+		ck_assert_int_eq(ipc_status_add(&b, &r), 0);
+		len = ipc_status_finish(&b, 0, true);
+		m = decode_ok(len);
+		ck_assert_int_eq(ipc_decode_status_reply(&m, &c), want);
+		if (want)
+			continue;
+		ipc_record_iter_init(&it, &c);
+		ck_assert(ipc_record_next(&it, &got));
+		ck_assert_uint_eq(got.type, IPC_REC_IFSTATS);
+		ck_assert_mem_eq(&got.u.ifstats, &r.u.ifstats,
+				 sizeof(r.u.ifstats));
+		ck_assert(!ipc_record_next(&it, &got));
+	}
 }
 END_TEST
 
@@ -1470,6 +1557,7 @@ static Suite *ipc_suite(void)
 	tc = tcase_create("status");
 	tcase_add_test(tc, test_status_reply_round_trips_every_record);
 	tcase_add_test(tc, test_status_reply_owner_and_link_records);
+	tcase_add_test(tc, test_status_reply_ifstats_record);
 	tcase_add_test(tc, test_status_reply_sock_owner_malformed_is_rejected);
 	tcase_add_test(tc, test_status_reply_dhcp_records_round_trip);
 	tcase_add_test(tc, test_status_reply_dhcp_records_at_their_limits);

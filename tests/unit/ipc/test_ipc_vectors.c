@@ -150,6 +150,23 @@ static const struct ipc_tcp_info_reply tcp_info_reply = {
 /* a failed reply carries zeros, whatever the caller left there */
 static const struct ipc_tcp_info_reply tcp_info_reply_failed = {
     .status = -ENOENT, .id = 3, .mss = 1460, .bytes_sent = 9};
+static const struct ipc_ping ping = {.dst = 0x0a000001,
+				     .ifindex = -1,
+				     .seq = 0x0102,
+				     .size = 56,
+				     .timeout_ms = 1000};
+static const struct ipc_ping_reply ping_reply = {.from = 0x0a000001,
+						 .seq = 0x0102,
+						 .size = 56,
+						 .ttl = 64,
+						 .rtt_ns = 0x123456};
+/* a failed reply carries no size or ttl, whatever the caller left */
+static const struct ipc_ping_reply ping_reply_failed = {.status = -ETIMEDOUT,
+							.from = 0x0a000001,
+							.seq = 7,
+							.size = 56,
+							.ttl = 64,
+							.rtt_ns = 1000000000};
 /* a failed reply carries no options, whatever the caller left there */
 static const struct ipc_tcp_getopt_reply tcp_getopt_reply_failed = {
     .status = -EBADF, .opts = OPTS};
@@ -470,6 +487,15 @@ static const struct vector vectors[] = {
      &capture_stop_reply_failed, 19, false,
      "55540100800e00000000002800000013fffffffe0000000000000000000000000000"
      "000000000000"},
+    {"ping", encode_ping, &ping, 19, false,
+     "55540100000f00000000002000000013"
+     "0a000001ffffffff01020038000003e8"},
+    {"ping_reply", encode_ping_reply, &ping_reply, 19, false,
+     "55540100800f00000000002800000013"
+     "000000000a00000101020038400000000000000000123456"},
+    {"ping_reply_failed", encode_ping_reply, &ping_reply_failed, 19, false,
+     "55540100800f00000000002800000013"
+     "ffffff920a0000010007000000000000000000003b9aca00"},
 };
 
 #define N_VECTORS (sizeof(vectors) / sizeof(vectors[0]))
