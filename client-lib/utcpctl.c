@@ -234,17 +234,22 @@ int flush_stdout(int status)
 	return status;
 }
 
-/* A port number 0..65535, or -1. */
-static int parse_port(const char *s)
+long parse_whole(const char *s, long lo, long hi)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > 65535)
+	if (errno || end == s || *end || v < lo || v > hi)
 		return -1;
-	return (int)v;
+	return v;
+}
+
+/* A port number 0..65535, or -1. */
+static int parse_port(const char *s)
+{
+	return (int)parse_whole(s, 0, 65535);
 }
 
 /* The views' commands. */

@@ -132,6 +132,10 @@ int view_counters(const struct utcp_status *st, const struct view_opts *o);
  * when unknown. */
 int view_state_by_name(const char *name);
 
+/* A whole number in lo..hi (lo >= 0) written in decimal, nothing
+ * after it, or -1. */
+long parse_whole(const char *s, long lo, long hi);
+
 /* utcpctl capture (utcpctl_capture.c): its arguments after the word.
  * Returns the exit status. */
 int cmd_capture(const char *path, bool json, int argc, char **argv);

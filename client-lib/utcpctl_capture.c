@@ -50,19 +50,6 @@ static int capture_usage(const char *what, const char *arg)
 	return 2;
 }
 
-/* A number lo..hi, or -1. */
-static long parse_num(const char *s, long lo, long hi)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	return v;
-}
-
 /* Writes all n bytes to fd, through EINTR. Returns 0 or -errno. */
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
@@ -227,13 +214,13 @@ int cmd_capture(const char *path, bool json, int argc, char **argv)
 			file = v;
 			break;
 		case 'c':
-			count = parse_num(v, 1, UINT32_MAX);
+			count = parse_whole(v, 1, UINT32_MAX);
 			if (count < 0)
 				return capture_usage("bad count", v);
 			break;
 		case 's':
 			/* 0 is tcpdump's "the default" */
-			snaplen = parse_num(v, 0, UTCP_CAPTURE_SNAPLEN_MAX);
+			snaplen = parse_whole(v, 0, UTCP_CAPTURE_SNAPLEN_MAX);
 			if (snaplen < 0)
 				return capture_usage(
 				    "bad snap length (1..262144)", v);

@@ -89,19 +89,6 @@ static long parse_seconds(const char *s, long lo, long hi)
 	return (long)(v * 1000 + 0.5);
 }
 
-/* A whole number in [lo, hi], or -1. */
-static long parse_count(const char *s, long lo, long hi)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	return v;
-}
-
 /* What an error that came back says, in ping's words. */
 static const char *unreachable_text(int status)
 {
@@ -354,7 +341,7 @@ int cmd_ping(const char *path, bool json, int argc, char **argv)
 		i++;
 		switch (opt[1]) {
 		case 'c':
-			count = parse_count(val, 1, 1000000000L);
+			count = parse_whole(val, 1, 1000000000L);
 			if (count < 0)
 				return usage_error(
 				    "ping: -c takes a count of 1 or more");
@@ -374,7 +361,7 @@ int cmd_ping(const char *path, bool json, int argc, char **argv)
 				    "ping: -W takes seconds, 0.001 to 600");
 			break;
 		case 's':
-			size = parse_count(val, 0, UTCP_PING_SIZE_MAX);
+			size = parse_whole(val, 0, UTCP_PING_SIZE_MAX);
 			if (size < 0)
 				return usage_error(
 				    "ping: -s takes bytes, 0 to %u",
