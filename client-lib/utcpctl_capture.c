@@ -115,10 +115,13 @@ static void start_error(int err)
 }
 
 /* Copies the stream to out until EOF, stopping the capture when a
- * signal asks. Returns 0, or 1 after saying why. */
+ * signal asks. SIGINT and SIGTERM are blocked by the caller but in the
+ * wait itself (ppoll with `waitmask`): one that comes between the test
+ * of stop_asked and the wait interrupts the wait instead of being seen
+ * only after the next frame. Returns 0, or 1 after saying why. */
 static int copy_stream(struct utcp *u, int id, int sfd, int out,
-		       const char *file, bool *stopped,
-		       struct utcp_capture_stats *stats)
+		       const char *file, const sigset_t *waitmask,
+		       bool *stopped, struct utcp_capture_stats *stats)
 {
 	static uint8_t buf[CAPTURE_COPY_BUF];
 	struct pollfd pfd = {.fd = sfd, .events = POLLIN};
@@ -136,7 +139,7 @@ static int copy_stream(struct utcp *u, int id, int sfd, int out,
 			}
 			*stopped = true;
 		}
-		if (poll(&pfd, 1, -1) < 0) {
+		if (ppoll(&pfd, 1, NULL, waitmask) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("utcpctl: capture: poll");
@@ -186,7 +189,8 @@ int cmd_capture(const char *path, bool json, int argc, char **argv)
 	long count = 0, snaplen = UTCP_CAPTURE_SNAPLEN_MAX;
 	struct utcp_capture_stats stats = {0};
 	struct sigaction sa;
-	bool stopped = false, pcap_on_stdout;
+	sigset_t stop_signals, waitmask;
+	bool stopped = false, blocked = false, pcap_on_stdout;
 	int ifindex = -1, sfd = -1, out = -1, id, err, ret;
 	struct utcp *u;
 
@@ -257,7 +261,13 @@ int cmd_capture(const char *path, bool json, int argc, char **argv)
 			goto close;
 		}
 	}
-	/* Signals stop the capture; a reader that went gives EPIPE. */
+	/* Signals stop the capture; a reader that went gives EPIPE. They
+	 * are let in only while copy_stream() waits. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop_signals, &waitmask);
+	blocked = true;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -273,7 +283,7 @@ int cmd_capture(const char *path, bool json, int argc, char **argv)
 	}
 	/* The counts come whether the copy ended well or not (a reader of
 	 * stdout that went is worth its "dropped" line too). */
-	ret = copy_stream(u, id, sfd, out, file, &stopped, &stats);
+	ret = copy_stream(u, id, sfd, out, file, &waitmask, &stopped, &stats);
 	if (!stopped) {
 		err = utcp_capture_stop(u, id, &stats);
 		if (err) {
@@ -294,6 +304,8 @@ int cmd_capture(const char *path, bool json, int argc, char **argv)
 		print_stats(&stats, json, !pcap_on_stdout);
 close:
 	utcp_close(u);
+	if (blocked)
+		sigprocmask(SIG_SETMASK, &waitmask, NULL);
 out:
 	if (out >= 0 && out != STDOUT_FILENO)
 		close(out);

@@ -312,6 +312,8 @@ static void add_change(struct reload_diff *out, enum reload_kind kind,
 
 	if (kind == RELOAD_RESTART)
 		out->nrestart++;
+	else
+		out->napply++;
 	if (out->n == RELOAD_CHANGES_MAX) {
 		out->dropped++;
 		return;
@@ -335,9 +337,13 @@ void reload_compare(const struct config *old, const struct config *new,
 		const struct reload_key *k = &reload_keys[i];
 		bool whole = strcmp(k->section, "hosts") == 0;
 
-		if (k->scope == RELOAD_CONFIG && !same_value(k, old, new))
-			add_change(out, k->kind, "changed", k->section, NULL,
-				   whole ? NULL : k->key);
+		if (k->scope != RELOAD_CONFIG || same_value(k, old, new))
+			continue;
+		add_change(out, k->kind, "changed", k->section, NULL,
+			   whole ? NULL : k->key);
+		out->hosts_changed |= whole;
+		out->socket_changed |= strcmp(k->section, "daemon") == 0 &&
+				       strncmp(k->key, "socket_", 7) == 0;
 	}
 	for (int j = 0; j < nifs; j++) {
 		const struct config_interface *a = &old->ifs[j];
@@ -433,21 +439,16 @@ int reload_apply(struct daemon *d, const struct config *new, const char *path)
 	int log_level = cfg->log_level;
 	char log_file[sizeof(cfg->log_file)];
 	uint32_t busy_poll_us;
-	bool hosts_changed = false, socket_changed = false;
-	int applied = 0;
+	int applied;
 
 	reload_compare(cfg, new, &diff);
+	applied = diff.napply; /* listed or not */
 	for (int i = 0; i < diff.n; i++) {
 		const struct reload_change *c = &diff.changes[i];
 		int line;
 
-		if (c->kind == RELOAD_APPLY) {
-			applied++;
-			hosts_changed |= strcmp(c->key, "[hosts]") == 0;
-			socket_changed |=
-			    strncmp(c->key, "[daemon] socket_", 16) == 0;
+		if (c->kind == RELOAD_APPLY)
 			continue;
-		}
 		line = change_line(new, c);
 		if (line)
 			log_msg(LOG_WARNING, "%s:%d: %s %s: needs a restart",
@@ -482,7 +483,7 @@ int reload_apply(struct daemon *d, const struct config *new, const char *path)
 		memcpy(sv, r->servers, sizeof(sv));
 		if (dns_set_limits(r->dns, &cfg->dns.limits) < 0)
 			log_msg(LOG_WARNING, "dns: limits not applied");
-		if (hosts_changed)
+		if (diff.hosts_changed)
 			resolver_hosts_set(d);
 		netconf_recompute(d);
 		resolver_follow(d);
@@ -497,7 +498,7 @@ int reload_apply(struct daemon *d, const struct config *new, const char *path)
 	}
 	if (d->control)
 		control_apply_config(d->control, &cfg->control);
-	if (d->control && socket_changed)
+	if (d->control && diff.socket_changed)
 		(void)control_socket_access(d, cfg); /* logs its failure */
 	if (cfg->busy_poll_us != busy_poll_us) {
 		d->busy.window = (uint64_t)cfg->busy_poll_us * 1000;

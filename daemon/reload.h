@@ -65,11 +65,17 @@ struct reload_diff {
 	int n;
 	int dropped;  /* differences past RELOAD_CHANGES_MAX */
 	int nrestart; /* of all, those that need a restart */
+	int napply;   /* of all, those a reload applies */
+	/* [hosts] changed; a socket_mode, socket_owner or socket_group
+	 * changed (whether listed or not) */
+	bool hosts_changed, socket_changed;
 };
 
 /*
  * Compares the running configuration `old` with `new` key by key and
- * lists each difference with what it needs. Interfaces are matched by
+ * lists each difference with what it needs (the first
+ * RELOAD_CHANGES_MAX; the counts and flags cover them all). Interfaces
+ * are matched by
  * their place in the file: one added, removed or renamed is a whole
  * section that needs a restart. Pure.
  */

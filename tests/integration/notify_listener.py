@@ -6,7 +6,8 @@ Usage: notify_listener.py SOCKET_PATH LOG READY_OUT [COMMAND...]
 
 Binds a datagram socket at SOCKET_PATH (a path, or an abstract name
 with a leading '@') and appends every line of every datagram received
-to LOG, one line each, in the order they came. The first time a
+to LOG, one line each, in the order they came (a datagram's lines in
+one write). The first time a
 datagram holds READY=1, it runs COMMAND at once (before reading the next
 datagram) and writes its standard output to READY_OUT: what the daemon
 showed at the moment it said it was ready. Runs until killed.
@@ -37,8 +38,9 @@ def main():
                 with open(tmp, "wb") as f:
                     f.write(out)
                 os.rename(tmp, ready_out)
-            for line in data.split("\n"):
-                log.write(line + "\n")
+            # One write per datagram: a reader of LOG never sees a
+            # datagram's first lines without its last ones.
+            log.write("".join(line + "\n" for line in data.split("\n")))
 
 
 if __name__ == "__main__":

@@ -130,11 +130,14 @@ kernel_tap() {
 }
 # snapshot: "daemon rx frames, rx bytes, tx frames, tx bytes; kernel tx
 # packets, tx bytes, rx packets, rx bytes", taken when the kernel's did
-# not move while the daemon's were read (bounded tries).
+# not move while the daemon's were read (bounded tries). The barrier
+# makes the daemon read every frame the kernel had queued on the TAP
+# (counted by the kernel as sent when queued) before it counts.
 snapshot() {
 	local k1 k2 d
 	for _ in $(seq 1 50); do
 		k1="$(kernel_tap tx_packets) $(kernel_tap tx_bytes) $(kernel_tap rx_packets) $(kernel_tap rx_bytes)"
+		"$UTCPCTL" -S "$SOCK" barrier || fail "utcpctl barrier failed"
 		d=$("$UTCPCTL" -S "$SOCK" ifaces --json | "$PYTHON" -c '
 import json, sys
 c = json.load(sys.stdin)["interfaces"][0]["counters"]

@@ -456,6 +456,64 @@ START_TEST(test_interfaces_added_removed_renamed_need_a_restart)
 }
 END_TEST
 
+/* Every key changed at once: more differences than are listed. What
+ * a reload applies is counted from all of them, and [hosts] (the last
+ * of the file-wide keys, past the list) and the socket keys are seen:
+ * reload_apply() acts on these, not on the list. */
+START_TEST(test_changes_past_the_list_still_apply)
+{
+	char text[8192];
+	size_t at = 0;
+	int napply = 0;
+
+	base_with(text, sizeof(text), NULL, NULL);
+	load(&old_cfg, text);
+	for (const char *sec = "daemon\0limits\0tcp\0control\0dns\0hosts\0"
+			       "interface\0";
+	     *sec; sec += strlen(sec) + 1) {
+		at += (size_t)snprintf(
+		    text + at, sizeof(text) - at, "[%s%s]\n", sec,
+		    strcmp(sec, "interface") == 0 ? " tap0" : "");
+		for (size_t i = 0; i < NSAMPLES; i++)
+			if (strcmp(samples[i].section, sec) == 0 &&
+			    strcmp(samples[i].key, "dhcp") != 0) /* address */
+				at += (size_t)snprintf(text + at,
+						       sizeof(text) - at,
+						       "%s\n", samples[i].line);
+	}
+	ck_assert_uint_lt(at, sizeof(text));
+	load(&new_cfg, text);
+	for (size_t i = 0; i < reload_nkeys; i++)
+		napply += reload_keys[i].kind == RELOAD_APPLY;
+
+	reload_compare(&old_cfg, &new_cfg, &diff);
+	ck_assert_int_eq(diff.n, RELOAD_CHANGES_MAX);
+	ck_assert_int_eq(diff.n + diff.dropped, (int)reload_nkeys);
+	ck_assert_int_eq(diff.napply, napply);
+	ck_assert_int_eq(diff.napply + diff.nrestart, (int)reload_nkeys);
+	ck_assert(diff.hosts_changed);
+	ck_assert(diff.socket_changed);
+	for (int j = 0; j < diff.n; j++)
+		ck_assert_str_ne(diff.changes[j].key, "[hosts]");
+
+	/* one key alone: only what it is */
+	base_with(text, sizeof(text), "hosts", "printer.example = 10.0.0.9");
+	load(&new_cfg, text);
+	reload_compare(&old_cfg, &new_cfg, &diff);
+	ck_assert(diff.hosts_changed && !diff.socket_changed);
+	ck_assert_int_eq(diff.napply, 1);
+	base_with(text, sizeof(text), "daemon", "socket_mode = 0600");
+	load(&new_cfg, text);
+	reload_compare(&old_cfg, &new_cfg, &diff);
+	ck_assert(!diff.hosts_changed && diff.socket_changed);
+	base_with(text, sizeof(text), "daemon", "socket = /run/other.sock");
+	load(&new_cfg, text);
+	reload_compare(&old_cfg, &new_cfg, &diff);
+	ck_assert(!diff.hosts_changed && !diff.socket_changed);
+	ck_assert_int_eq(diff.napply, 0);
+}
+END_TEST
+
 START_TEST(test_merge_takes_what_applies_and_leaves_the_rest)
 {
 	load(&old_cfg, "[daemon]\nlog_level = info\n[interface tap0]\n"
@@ -511,6 +569,7 @@ static Suite *reload_suite(void)
 	tcase_add_test(tc, test_the_manual_says_what_a_reload_applies);
 	tcase_add_test(tc,
 		       test_interfaces_added_removed_renamed_need_a_restart);
+	tcase_add_test(tc, test_changes_past_the_list_still_apply);
 	tcase_add_test(tc, test_merge_takes_what_applies_and_leaves_the_rest);
 	tcase_add_test(tc, test_key_lines_name_where_each_key_is);
 	suite_add_tcase(s, tc);
