@@ -321,6 +321,32 @@ sha() {
 	sha256sum "$1" | cut -d' ' -f1
 }
 
+# drop_namespaces: kills whatever still runs in the test's namespaces
+# (it is ours) and deletes them, with their persistent TAPs; then
+# forgets them, so that a second call does nothing.
+drop_namespaces() {
+	local ns pid tap
+	if [[ -n $NS ]]; then
+		for pid in $(ip netns pids "$NS" 2>/dev/null); do
+			kill -s KILL "$pid" 2>/dev/null || true
+		done
+		for tap in "${PERSISTENT_TAPS[@]}"; do
+			ip -n "$NS" link del "$tap" 2>/dev/null || true
+		done
+		ip netns del "$NS" 2>/dev/null ||
+			printf '%s: cannot delete namespace %s\n' "$TEST_NAME" "$NS" >&2
+		NS=""
+	fi
+	for ns in "${EXTRA_NS[@]}"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -s KILL "$pid" 2>/dev/null || true
+		done
+		ip netns del "$ns" 2>/dev/null ||
+			printf '%s: cannot delete namespace %s\n' "$TEST_NAME" "$ns" >&2
+	done
+	EXTRA_NS=()
+}
+
 cleanup() {
 	local status=$? pid daemon_status=0
 	trap - EXIT INT TERM
@@ -339,26 +365,7 @@ cleanup() {
 			((status != 0 && status != 77)) || status=1
 		fi
 	fi
-	if [[ -n $NS ]]; then
-		# Whatever still runs in the namespace is ours.
-		for pid in $(ip netns pids "$NS" 2>/dev/null); do
-			kill -s KILL "$pid" 2>/dev/null || true
-		done
-		local tap
-		for tap in "${PERSISTENT_TAPS[@]}"; do
-			ip -n "$NS" link del "$tap" 2>/dev/null || true
-		done
-		ip netns del "$NS" 2>/dev/null ||
-			printf '%s: cannot delete namespace %s\n' "$TEST_NAME" "$NS" >&2
-	fi
-	local ns
-	for ns in "${EXTRA_NS[@]}"; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -s KILL "$pid" 2>/dev/null || true
-		done
-		ip netns del "$ns" 2>/dev/null ||
-			printf '%s: cannot delete namespace %s\n' "$TEST_NAME" "$ns" >&2
-	done
+	drop_namespaces
 	if ((status != 0 && status != 77)) && [[ -n $LOG && -s $LOG ]]; then
 		printf '%s: ---- utcpd log (%s) ----\n' "$TEST_NAME" "$LOG" >&2
 		tail -n 60 "$LOG" >&2
@@ -378,4 +385,7 @@ on_error() {
 set -o errtrace
 trap 'on_error "$LINENO" "$BASH_COMMAND" "$?"' ERR
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+# Killed from outside (meson's timeout sends TERM to the test's process
+# group and KILL half a second later): the namespaces go first, before
+# cleanup's slower stops, so that none outlives the test.
+trap 'drop_namespaces; exit 1' INT TERM
