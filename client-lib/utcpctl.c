@@ -224,6 +224,28 @@ struct utcp *open_daemon(const char *path)
 	return NULL;
 }
 
+int iface_index(struct utcp *u, const char *cmd, const char *name)
+{
+	struct utcp_status *st;
+	int err = utcp_status(u, &st), index = -1;
+
+	if (err) {
+		fprintf(stderr, "utcpctl: %s: cannot read the interfaces: %s\n",
+			cmd, utcp_strerror(err));
+		return -1;
+	}
+	for (size_t i = 0; i < st->n_interfaces; i++)
+		if (strcmp(st->interfaces[i].name, name) == 0)
+			index = st->interfaces[i].index;
+	utcp_status_free(st);
+	if (index < 0)
+		fprintf(stderr,
+			"utcpctl: %s: no interface '%s' (see 'utcpctl "
+			"ifaces')\n",
+			cmd, name);
+	return index;
+}
+
 /* Writes what is buffered; 1 after saying why when stdout failed. */
 int flush_stdout(int status)
 {

@@ -19,6 +19,11 @@
  * why and what to do. */
 struct utcp *open_daemon(const char *path);
 
+/* The index of the interface called `name` in the daemon's stack,
+ * looked up in one STATUS; -1 after saying on stderr, as subcommand
+ * `cmd`, why (no such interface, or no STATUS). */
+int iface_index(struct utcp *u, const char *cmd, const char *name);
+
 /* A bad command line: one line on stderr; returns 2 (the exit status). */
 __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...);
 

@@ -66,28 +66,6 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* The interface's index in the daemon's stack, or -1 after saying why. */
-static int iface_index(struct utcp *u, const char *name)
-{
-	struct utcp_status *st;
-	int err = utcp_status(u, &st), index = -1;
-
-	if (err) {
-		fprintf(stderr, "utcpctl: capture: %s\n", utcp_strerror(err));
-		return -1;
-	}
-	for (size_t i = 0; i < st->n_interfaces; i++)
-		if (strcmp(st->interfaces[i].name, name) == 0)
-			index = st->interfaces[i].index;
-	utcp_status_free(st);
-	if (index < 0)
-		fprintf(stderr,
-			"utcpctl: capture: no interface '%s' (see 'utcpctl "
-			"ifaces')\n",
-			name);
-	return index;
-}
-
 /* Says, in one line, why the daemon refused the capture. */
 static void start_error(int err)
 {
@@ -255,7 +233,7 @@ int cmd_capture(const char *path, bool json, int argc, char **argv)
 		goto out;
 	}
 	if (iface) {
-		ifindex = iface_index(u, iface);
+		ifindex = iface_index(u, "capture", iface);
 		if (ifindex < 0) {
 			ret = 1;
 			goto close;

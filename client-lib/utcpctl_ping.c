@@ -127,29 +127,6 @@ static const char *status_name(int status)
 	}
 }
 
-/* The interface named `name` in the daemon's STATUS: its index, or -1
- * after saying so. */
-static int iface_index(struct utcp *u, const char *name)
-{
-	struct utcp_status *st;
-	int index = -1;
-
-	if (utcp_status(u, &st) != 0) {
-		fprintf(stderr, "utcpctl: ping: cannot read the interfaces\n");
-		return -1;
-	}
-	for (size_t i = 0; i < st->n_interfaces; i++)
-		if (strcmp(st->interfaces[i].name, name) == 0)
-			index = st->interfaces[i].index;
-	utcp_status_free(st);
-	if (index < 0)
-		fprintf(stderr,
-			"utcpctl: ping: no interface '%s' (see 'utcpctl "
-			"ifaces')\n",
-			name);
-	return index;
-}
-
 /* HOST as an address: a literal, or the daemon's answer for the name.
  * Returns 0, or 2 after saying why on stderr. */
 static int host_address(struct utcp *u, const char *host, struct in_addr *out)
@@ -378,7 +355,8 @@ int cmd_ping(const char *path, bool json, int argc, char **argv)
 	if (!u)
 		return 1;
 	status = host_address(u, host, &p.dst);
-	if (status == 0 && iface && (p.ifindex = iface_index(u, iface)) < 0)
+	if (status == 0 && iface &&
+	    (p.ifindex = iface_index(u, "ping", iface)) < 0)
 		status = 2;
 	if (status) {
 		utcp_close(u);
