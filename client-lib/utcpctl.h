@@ -65,6 +65,18 @@ const struct utcp_dhcp *dhcp_of(const struct utcp_status *st, int index);
 const struct utcp_settings *settings_of(const struct utcp_status *st,
 					int index);
 
+/* The counters and carrier of interface `index` (IFSTATS); NULL from
+ * a daemon that does not send them. */
+const struct utcp_ifstats *ifstats_of(const struct utcp_status *st, int index);
+
+/* Prints an interface's ', "carrier": ..., "counters": {...}' (both
+ * null without its IFSTATS). */
+void json_ifstats(const struct utcp_ifstats *c);
+
+/* Prints an interface's counters in two lines, rx and tx, each after
+ * `lead`. */
+void text_ifstats(const char *lead, const struct utcp_ifstats *c);
+
 /* Sorts the status's owners by kind and id, once, so that owner_of()
  * finds one in log time (conns on 16,384 connections). */
 void owners_sort(struct utcp_status *st);

@@ -103,6 +103,40 @@ const struct utcp_settings *settings_of(const struct utcp_status *st, int index)
 	return NULL;
 }
 
+const struct utcp_ifstats *ifstats_of(const struct utcp_status *st, int index)
+{
+	for (size_t i = 0; i < st->n_ifstats; i++)
+		if (st->ifstats[i].ifindex == index)
+			return &st->ifstats[i];
+	return NULL;
+}
+
+void json_ifstats(const struct utcp_ifstats *c)
+{
+	if (!c) {
+		fputs(", \"carrier\": null, \"counters\": null", stdout);
+		return;
+	}
+	printf(", \"carrier\": \"%s\", \"counters\": {\"rx_frames\": %" PRIu64
+	       ", \"rx_bytes\": %" PRIu64 ", \"rx_errors\": %" PRIu64
+	       ", \"rx_drops\": %" PRIu64 ", \"tx_frames\": %" PRIu64
+	       ", \"tx_bytes\": %" PRIu64 ", \"tx_errors\": %" PRIu64
+	       ", \"tx_drops\": %" PRIu64 "}",
+	       utcp_carrier_name(c->carrier), c->rx_frames, c->rx_bytes,
+	       c->rx_errors, c->rx_drops, c->tx_frames, c->tx_bytes,
+	       c->tx_errors, c->tx_drops);
+}
+
+void text_ifstats(const char *lead, const struct utcp_ifstats *c)
+{
+	printf("%srx %" PRIu64 " frames  %" PRIu64 " bytes  %" PRIu64
+	       " errors  %" PRIu64 " drops\n",
+	       lead, c->rx_frames, c->rx_bytes, c->rx_errors, c->rx_drops);
+	printf("%stx %" PRIu64 " frames  %" PRIu64 " bytes  %" PRIu64
+	       " errors  %" PRIu64 " drops\n",
+	       lead, c->tx_frames, c->tx_bytes, c->tx_errors, c->tx_drops);
+}
+
 static const char *proto_name(enum utcp_protocol p)
 {
 	return p == UTCP_PROTO_UDP ? "udp" : "?";
@@ -398,6 +432,7 @@ void dump_json(const struct utcp_status *st)
 		fputs(", \"dhcp\": ", stdout);
 		json_dhcp(st, f->index);
 		json_settings(st, f->index);
+		json_ifstats(ifstats_of(st, f->index));
 		putchar('}');
 	}
 	fputs("], \"routes\": [", stdout);
@@ -687,6 +722,7 @@ void dump_text(const struct utcp_status *st)
 	for (i = 0; i < st->n_interfaces; i++) {
 		const struct utcp_interface *f = &st->interfaces[i];
 		const struct utcp_settings *set = settings_of(st, f->index);
+		const struct utcp_ifstats *c = ifstats_of(st, f->index);
 
 		mac_str(f->mac, mac);
 		printf("  %-10s index %d  mac %s  mtu %u\n", f->name, f->index,
@@ -703,6 +739,11 @@ void dump_text(const struct utcp_status *st)
 		if (set && f->has_gateway)
 			printf(" (%s)", utcp_source_name(set->routes_source));
 		putchar('\n');
+		if (c) {
+			printf("  %-10s carrier %s\n", "",
+			       utcp_carrier_name(c->carrier));
+			text_ifstats("             ", c);
+		}
 		text_dhcp(st, f);
 		if (set)
 			text_settings(f, set);

@@ -40,15 +40,6 @@ static const struct utcp_link *link_of(const struct utcp_status *st, int index)
 	return NULL;
 }
 
-static const struct utcp_ifstats *ifstats_of(const struct utcp_status *st,
-					     int index)
-{
-	for (size_t i = 0; i < st->n_ifstats; i++)
-		if (st->ifstats[i].ifindex == index)
-			return &st->ifstats[i];
-	return NULL;
-}
-
 /*
  * An interface's state, as networkctl's SETUP column: "configured" (a
  * static address set, or a lease bound), "configuring" (its DHCP client
@@ -246,18 +237,7 @@ static void json_iface(const struct utcp_status *st,
 		       l->kernel_drops);
 	else
 		fputs("null", stdout);
-	if (c)
-		printf(", \"carrier\": \"%s\", \"counters\": {\"rx_frames\": "
-		       "%" PRIu64 ", \"rx_bytes\": %" PRIu64
-		       ", \"rx_errors\": %" PRIu64 ", \"rx_drops\": %" PRIu64
-		       ", \"tx_frames\": %" PRIu64 ", \"tx_bytes\": %" PRIu64
-		       ", \"tx_errors\": %" PRIu64 ", \"tx_drops\": %" PRIu64
-		       "}",
-		       utcp_carrier_name(c->carrier), c->rx_frames, c->rx_bytes,
-		       c->rx_errors, c->rx_drops, c->tx_frames, c->tx_bytes,
-		       c->tx_errors, c->tx_drops);
-	else
-		fputs(", \"carrier\": null, \"counters\": null", stdout);
+	json_ifstats(c);
 	putchar('}');
 }
 
@@ -310,14 +290,8 @@ static void text_iface(const struct utcp_status *st,
 		       "\n",
 		       l->syn_shed ? "on" : "off", l->syn_shed_times,
 		       l->syn_drops, l->kernel_drops);
-	if (c) {
-		printf("          rx %" PRIu64 " frames  %" PRIu64
-		       " bytes  %" PRIu64 " errors  %" PRIu64 " drops\n",
-		       c->rx_frames, c->rx_bytes, c->rx_errors, c->rx_drops);
-		printf("          tx %" PRIu64 " frames  %" PRIu64
-		       " bytes  %" PRIu64 " errors  %" PRIu64 " drops\n",
-		       c->tx_frames, c->tx_bytes, c->tx_errors, c->tx_drops);
-	}
+	if (c)
+		text_ifstats("          ", c);
 }
 
 int view_ifaces(const struct utcp_status *st, const struct view_opts *o)

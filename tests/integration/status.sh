@@ -1,7 +1,7 @@
 #!/bin/bash
 # status: utcpctl status shows the daemon's name, address and MAC, that
-# it is ready, where each setting came from (the configuration: a static
-# address, DHCP stopped), and its --json form parses and carries the
+# it is ready, its interface's carrier and counters, where each setting
+# came from (the configuration: a static address, DHCP stopped), and its --json form parses and carries the
 # configured values, the sources and the routes' metrics.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -20,6 +20,12 @@ grep -Eq "^  $TAP +syn filter off \(on 0 times\)  syn drops 0  kernel drops [0-9
 grep -Eq "^  uid 0 +clients 1  udp 0  listeners 0  tcp 0$" <<<"$text" ||
 	fail "what uid 0 holds (utcpctl's own client) is missing"
 grep -q "^ready yes$" <<<"$text" || fail "the daemon is not shown ready"
+# the interface's carrier and counters (IFSTATS), as `utcpctl ifaces`
+grep -Eq "^ +carrier (up|down|unknown)$" <<<"$text" || fail "the carrier line is missing"
+grep -Eq "^ +rx [0-9]+ frames  [0-9]+ bytes  [0-9]+ errors  [0-9]+ drops$" <<<"$text" ||
+	fail "the interface's rx counters are missing"
+grep -Eq "^ +tx [0-9]+ frames  [0-9]+ bytes  [0-9]+ errors  [0-9]+ drops$" <<<"$text" ||
+	fail "the interface's tx counters are missing"
 grep -Eq "^ +address $DAEMON_IP/24 \(config\)  gateway $KERNEL_IP \(config\)$" <<<"$text" ||
 	fail "the address line does not say where address and gateway came from"
 grep -Eq "^  $TAP +dhcp STOPPED$" <<<"$text" || fail "the DHCP line is missing"
@@ -67,6 +73,14 @@ else:
     if not isinstance(dhcp.get("counters"), dict) or \
             dhcp["counters"].get("tx_discover") != 0:
         errors.append(f"dhcp.counters: {dhcp.get('counters')!r}")
+    # the per-interface counters, in the shape `utcpctl ifaces` gives
+    expect("carrier", i.get("carrier") in ("up", "down", "unknown"), True)
+    c = i.get("counters")
+    keys = [f"{d}_{k}" for d in ("rx", "tx")
+            for k in ("frames", "bytes", "errors", "drops")]
+    if not isinstance(c, dict) or sorted(c) != sorted(keys) or \
+            not all(isinstance(c[k], int) for k in keys):
+        errors.append(f"counters: {c!r}")
 expect("ready", status.get("ready"), True)
 routes = {r.get("destination"): r for r in status.get("routes", [])}
 default = routes.get("0.0.0.0/0", {})
