@@ -43,6 +43,14 @@
  * that no fcntl() is needed per connection; from an older daemon they
  * come blocking and one F_SETFL makes them non-blocking.
  *
+ * Signals: every wait goes on through EINTR (as SA_RESTART would have
+ * it), but utcp_ping_pwait()'s wait for its reply, which a handler
+ * ends (ppoll() with the caller's mask, so that a signal the caller
+ * blocks outside the wait is not lost). The request is then abandoned,
+ * not the handle: the daemon answers it when its echo ends and reads
+ * nothing from us before, so the next request first reads that answer
+ * (u->abandoned_id) and drops it.
+ *
  * Names: RESOLVE's reply brings a descriptor on which the daemon writes
  * the lookup's result as one packet, then closes its end; so a lookup
  * fits an event loop (utcp_resolve_start, then utcp_resolve_finish when
@@ -59,6 +67,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +92,20 @@ struct utcp {
 	uint8_t version;
 	uint32_t capabilities; /* the HELLO reply's IPC_CAP_* */
 	bool broken;
+	/* A request whose wait a signal ended (utcp_ping_pwait): its reply
+	 * is still to come, and is read and dropped before the next
+	 * request's (IPC_ID_NONE: none). */
+	uint32_t abandoned_id;
+	uint16_t abandoned_type;
+	int64_t abandoned_deadline;
 	uint8_t buf[IPC_MSG_MAX + 1]; /* under lock */
+};
+
+/* A wait for a reply that a signal may end: ppoll() with `mask` (NULL:
+ * the thread's own); a handler that runs ends it with -EINTR. Passed
+ * as NULL, the wait goes on through signals. */
+struct signal_wait {
+	const sigset_t *mask;
 };
 
 /* ---- helpers ------------------------------------------------------- */
@@ -116,6 +138,27 @@ static int wait_fd(int fd, short events, int64_t deadline)
 		if (errno != EINTR)
 			return -errno;
 	}
+}
+
+/* wait_fd(fd, POLLIN, deadline), but a signal handler that runs
+ * during the wait ends it (-EINTR) when sw is not NULL. */
+static int wait_reply(int fd, int64_t deadline, const struct signal_wait *sw)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int64_t left = deadline - now_ms();
+	struct timespec ts;
+	int n;
+
+	if (!sw)
+		return wait_fd(fd, POLLIN, deadline);
+	if (left < 0)
+		left = 0;
+	ts.tv_sec = (time_t)(left / 1000);
+	ts.tv_nsec = (long)(left % 1000) * 1000000;
+	n = ppoll(&pfd, 1, &ts, sw->mask);
+	if (n > 0)
+		return 0;
+	return n == 0 ? -ETIMEDOUT : -errno;
 }
 
 /* Sets O_NONBLOCK on fd, a descriptor the daemon just gave us: its
@@ -281,23 +324,58 @@ bad:
 }
 
 /*
+ * Reads the reply to the request a signal made us stop waiting for
+ * (the daemon reads nothing more from us before it has answered that
+ * one, so it comes first) and drops it. Returns 0, or a negative errno
+ * (an unsolicited ERROR's status) with the connection out of step.
+ */
+static int drop_abandoned(struct utcp *u, struct ipc_msg *m)
+{
+	int64_t deadline = u->abandoned_deadline;
+	uint32_t id = u->abandoned_id;
+	struct ipc_error e;
+	int err;
+
+	u->abandoned_id = IPC_ID_NONE;
+	err = wait_fd(u->fd, POLLIN, deadline);
+	if (!err)
+		err = recv_packet(u, m, NULL, deadline);
+	if (err)
+		return err;
+	if (m->type == IPC_T_ERROR && m->id != id)
+		return ipc_decode_error(m, &e) == 0 ? e.status : -EPROTO;
+	if (m->id != id ||
+	    (m->type != u->abandoned_type && m->type != IPC_T_ERROR))
+		return -EPROTO;
+	return 0;
+}
+
+/*
  * Sends a request (with descriptor send_fd, unless -1) and receives its
  * (first) reply, of type reply_type or ERROR. An ERROR becomes its
  * status. An unsolicited ERROR (id 0: the daemon refusing us) also
  * returns its status. Returns 0 with *m the reply, or a negative errno;
  * on a failure that leaves the connection out of step, marks it
- * broken.
+ * broken. With sw, a signal may end the wait for the reply: -EINTR,
+ * the request abandoned (its reply dropped when it comes).
  */
 static int exchange_within(struct utcp *u, const void *req, size_t len,
 			   int send_fd, uint32_t id, uint16_t reply_type,
-			   struct ipc_msg *m, int *fd, int64_t timeout_ms)
+			   struct ipc_msg *m, int *fd, int64_t timeout_ms,
+			   const struct signal_wait *sw)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline;
 	struct ipc_error e;
 	int err;
 
 	if (fd)
 		*fd = -1;
+	if (u->abandoned_id != IPC_ID_NONE) {
+		err = drop_abandoned(u, m);
+		if (err)
+			goto broken;
+	}
+	deadline = now_ms() + timeout_ms;
 	err = send_request(u, req, len, send_fd, deadline);
 	if (send_fd >= 0 &&
 	    (err == -EBADF || err == -EINVAL || err == -ETOOMANYREFS)) {
@@ -319,7 +397,13 @@ static int exchange_within(struct utcp *u, const void *req, size_t len,
 		goto broken;
 	/* The reply is not there yet (the daemon has not run since):
 	 * wait first, rather than meet EAGAIN and then wait. */
-	err = wait_fd(u->fd, POLLIN, deadline);
+	err = wait_reply(u->fd, deadline, sw);
+	if (err == -EINTR && sw) {
+		u->abandoned_id = id;
+		u->abandoned_type = reply_type;
+		u->abandoned_deadline = deadline;
+		return err;
+	}
 	if (!err)
 		err = recv_packet(u, m, fd, deadline);
 	if (err)
@@ -356,7 +440,7 @@ static int exchange(struct utcp *u, const void *req, size_t len, uint32_t id,
 		    uint16_t reply_type, struct ipc_msg *m, int *fd)
 {
 	return exchange_within(u, req, len, -1, id, reply_type, m, fd,
-			       UTCP_REPLY_TIMEOUT_MS);
+			       UTCP_REPLY_TIMEOUT_MS, NULL);
 }
 
 /* ---- one request, one reply ---------------------------------------- */
@@ -379,6 +463,8 @@ struct request {
 	 * when the daemon takes one (IPC_CAP_FD_PROOF); to an older
 	 * daemon the request goes without it. */
 	const int *proof;
+	/* A wait a signal may end (utcp_ping_pwait); NULL: it goes on. */
+	const struct signal_wait *sw;
 };
 
 #define REQUEST_ENCODER(name)                                                  \
@@ -446,7 +532,7 @@ static int request(struct utcp *u, const struct request *rq)
 	ret = exchange_within(
 	    u, buf, (size_t)len,
 	    rq->proof && (u->capabilities & IPC_CAP_FD_PROOF) ? *rq->proof : -1,
-	    id, rq->reply_type, &m, rq->fd, rq->timeout_ms);
+	    id, rq->reply_type, &m, rq->fd, rq->timeout_ms, rq->sw);
 	if (ret == 0 && rq->decode(&m, rq->reply) != 0) {
 		u->broken = true;
 		ret = -EPROTO;
@@ -831,7 +917,8 @@ static int udp_setopt(struct utcp *u, int id, int fd,
 			     &reply,
 			     UTCP_REPLY_TIMEOUT_MS,
 			     NULL,
-			     fd >= 0 ? &fd : NULL};
+			     fd >= 0 ? &fd : NULL,
+			     NULL};
 	int ret;
 
 	if (id < 0)
@@ -914,7 +1001,7 @@ static int tcp_open_exchange(struct utcp *u, const uint8_t *buf, size_t len,
 	int ret, fd = -1;
 
 	ret = exchange_within(u, buf, len, -1, id, reply_type, &m, &fd,
-			      timeout_ms);
+			      timeout_ms, NULL);
 	if (ret)
 		return ret;
 	ret = reply_type == IPC_T_TCP_CONNECT_REPLY
@@ -1336,7 +1423,8 @@ static int tcp_setopt(struct utcp *u, int id, int fd,
 			     &reply,
 			     UTCP_REPLY_TIMEOUT_MS,
 			     NULL,
-			     fd >= 0 ? &fd : NULL};
+			     fd >= 0 ? &fd : NULL,
+			     NULL};
 	int ret;
 
 	if (id < 0)
@@ -1367,7 +1455,8 @@ int utcp_tcp_close(struct utcp *u, int id, int fd)
 			     &reply,
 			     0,
 			     NULL,
-			     &fd};
+			     &fd,
+			     NULL};
 	struct utcp_tcp_opts o;
 	int ret;
 
@@ -1421,7 +1510,8 @@ static int tcp_getopt(struct utcp *u, int id, int fd, struct utcp_tcp_opts *out)
 			     &reply,
 			     UTCP_REPLY_TIMEOUT_MS,
 			     NULL,
-			     fd >= 0 ? &fd : NULL};
+			     fd >= 0 ? &fd : NULL,
+			     NULL};
 	int ret;
 
 	if (id < 0)
@@ -1459,6 +1549,7 @@ int utcp_barrier(struct utcp *u)
 			     &reply,
 			     UTCP_REPLY_TIMEOUT_MS,
 			     NULL,
+			     NULL,
 			     NULL};
 	int ret = request(u, &rq);
 
@@ -1479,6 +1570,7 @@ int utcp_capture_start(struct utcp *u, int ifindex, unsigned snaplen,
 			     &reply,
 			     UTCP_REPLY_TIMEOUT_MS,
 			     fd,
+			     NULL,
 			     NULL};
 	int ret;
 
@@ -1511,6 +1603,7 @@ int utcp_capture_stop(struct utcp *u, int id, struct utcp_capture_stats *out)
 			     decode_capture_stop_reply,
 			     &reply,
 			     UTCP_REPLY_TIMEOUT_MS,
+			     NULL,
 			     NULL,
 			     NULL};
 	int ret;
@@ -2199,6 +2292,7 @@ int utcp_tcp_info(struct utcp *u, int id, struct utcp_tcp_socket *out)
 			     &reply,
 			     UTCP_REPLY_TIMEOUT_MS,
 			     NULL,
+			     NULL,
 			     NULL};
 	struct utcp_tcp_socket *dst = out;
 	bool has_info;
@@ -2230,8 +2324,9 @@ _Static_assert(UTCP_PING_SIZE_MAX == IPC_PING_SIZE_MAX &&
 		   UTCP_PING_TIMEOUT_MAX_MS == IPC_PING_TIMEOUT_MAX_MS,
 	       "utcp.h's PING bounds are the wire's");
 
-int utcp_ping(struct utcp *u, const struct utcp_ping *p,
-	      struct utcp_ping_result *out)
+/* utcp_ping() and utcp_ping_pwait(): sw as in struct request. */
+static int ping(struct utcp *u, const struct utcp_ping *p,
+		struct utcp_ping_result *out, const struct signal_wait *sw)
 {
 	struct ipc_ping req = {.dst = ntohl(p->dst.s_addr),
 			       .ifindex = p->ifindex,
@@ -2246,7 +2341,8 @@ int utcp_ping(struct utcp *u, const struct utcp_ping *p,
 			     &reply,
 			     (int)p->timeout_ms + UTCP_REPLY_TIMEOUT_MS,
 			     NULL,
-			     NULL};
+			     NULL,
+			     sw};
 	bool has_ping;
 	int ret;
 
@@ -2269,6 +2365,20 @@ int utcp_ping(struct utcp *u, const struct utcp_ping *p,
 					 .ttl = reply.ttl,
 					 .rtt_ns = reply.rtt_ns};
 	return 0;
+}
+
+int utcp_ping(struct utcp *u, const struct utcp_ping *p,
+	      struct utcp_ping_result *out)
+{
+	return ping(u, p, out, NULL);
+}
+
+int utcp_ping_pwait(struct utcp *u, const struct utcp_ping *p,
+		    struct utcp_ping_result *out, const sigset_t *sigmask)
+{
+	struct signal_wait sw = {sigmask};
+
+	return ping(u, p, out, &sw);
 }
 
 void utcp_status_free(struct utcp_status *st)
@@ -2763,6 +2873,7 @@ int utcp_resolve_start(struct utcp *u, const char *name, int family, int *fd)
 			     &reply,
 			     UTCP_REPLY_TIMEOUT_MS,
 			     fd,
+			     NULL,
 			     NULL};
 	size_t n;
 	int ret;

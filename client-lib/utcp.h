@@ -37,6 +37,7 @@
 #define UTCP_H
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -507,6 +508,20 @@ struct utcp_ping_result {
  */
 int utcp_ping(struct utcp *u, const struct utcp_ping *p,
 	      struct utcp_ping_result *out);
+
+/*
+ * utcp_ping(), but the wait for the reply is ppoll()'s with the signal
+ * mask sigmask (NULL: the thread's own), and a signal handler that runs
+ * during it ends it: returns -EINTR, the echo abandoned (utcp_ping()
+ * waits on through signals). The handle stays usable: the daemon
+ * answers the abandoned request when its echo ends, before it reads
+ * the next, and the next request on the handle reads that answer and
+ * drops it first (so it waits for it, at most timeout_ms and a little
+ * more from when the echo left). Closing the handle instead abandons
+ * the echo in the daemon at once.
+ */
+int utcp_ping_pwait(struct utcp *u, const struct utcp_ping *p,
+		    struct utcp_ping_result *out, const sigset_t *sigmask);
 
 /* ---- status -------------------------------------------------------- */
 

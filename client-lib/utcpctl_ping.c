@@ -20,15 +20,21 @@
  * timed out, and a summary (transmitted, received, errors, % loss, the
  * run's time; rtt min/avg/max/mdev over the replies). With --json, one
  * object at the end holding every echo and the summary (utcpctl(8)).
- * Without -c it runs until SIGINT, then prints the summary. Exit status
- * as ping's: 0 when any reply came, 1 when none did, 2 for a bad
- * command line or a name that does not resolve.
+ * Without -c it runs until SIGINT. SIGINT or SIGTERM ends the run at
+ * once, as with ping: the echo in flight counts as lost (transmitted,
+ * not received), and the summary follows. The two signals are blocked
+ * but in the waits (utcp_ping_pwait's and the sleep's, ppoll with the
+ * mask from before), so one that comes between the test of the flag
+ * and a wait ends that wait instead of being missed. Exit status as
+ * ping's: 0 when any reply came, 1 when none did, 2 for a bad command
+ * line or a name that does not resolve.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
 #include <net/if.h>
 #include <netdb.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +50,7 @@
 
 static volatile sig_atomic_t interrupted;
 
-static void on_sigint(int sig)
+static void on_stop_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
@@ -58,8 +64,9 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Sleeps until mono_ms() reaches t, or a SIGINT. */
-static void sleep_until(uint64_t t)
+/* Sleeps until mono_ms() reaches t, or a stop signal (let in by
+ * `waitmask` only while it sleeps). */
+static void sleep_until(uint64_t t, const sigset_t *waitmask)
 {
 	uint64_t now;
 
@@ -68,7 +75,7 @@ static void sleep_until(uint64_t t)
 				      .tv_nsec =
 					  (long)((t - now) % 1000) * 1000000};
 
-		if (nanosleep(&ts, NULL) != 0 && errno != EINTR)
+		if (ppoll(NULL, 0, &ts, waitmask) < 0 && errno != EINTR)
 			return;
 	}
 }
@@ -288,7 +295,8 @@ int cmd_ping(const char *path, bool json, int argc, char **argv)
 	long count = -1, interval = PING_DEFAULT_INTERVAL_MS,
 	     timeout = PING_DEFAULT_TIMEOUT_MS, size = PING_DEFAULT_SIZE;
 	const char *host = NULL, *iface = NULL;
-	struct sigaction sa = {.sa_handler = on_sigint};
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	sigset_t stop_signals, waitmask;
 	struct utcp_ping p = {.ifindex = -1};
 	struct run run = {0};
 	uint64_t start, next;
@@ -363,10 +371,18 @@ int cmd_ping(const char *path, bool json, int argc, char **argv)
 		return status;
 	}
 	p.size = (uint16_t)size;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop_signals, &waitmask);
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
-	if (!json)
+	sigaction(SIGTERM, &sa, NULL);
+	if (!json) {
 		printf("PING %s (%s) %ld(%ld) bytes of data.\n", host,
 		       addr_str(p.dst, a), size, size + 28);
+		fflush(stdout);
+	}
 	start = next = mono_ms();
 	for (long seq = 1; !interrupted && (count < 0 || seq <= count); seq++) {
 		bool last = count >= 0 && seq == count;
@@ -380,7 +396,13 @@ int cmd_ping(const char *path, bool json, int argc, char **argv)
 		p.timeout_ms =
 		    (uint32_t)(wait < (uint64_t)timeout ? (wait ? wait : 1)
 							: (uint64_t)timeout);
-		err = utcp_ping(u, &p, &e.r);
+		err = utcp_ping_pwait(u, &p, &e.r, &waitmask);
+		if (err == -EINTR) {
+			/* stopped while it was out: lost, as ping counts it */
+			e.r = (struct utcp_ping_result){.status = -ETIMEDOUT};
+			run_add(&run, &e, json);
+			break;
+		}
 		if (err) {
 			fprintf(stderr, "utcpctl: ping: %s\n",
 				utcp_strerror(err));
@@ -394,7 +416,7 @@ int cmd_ping(const char *path, bool json, int argc, char **argv)
 		if (!json)
 			echo_text(&e, host);
 		if (!last)
-			sleep_until(next);
+			sleep_until(next, &waitmask);
 	}
 	utcp_close(u);
 	if (json)

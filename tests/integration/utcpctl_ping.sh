@@ -8,7 +8,9 @@
 # An address in the subnet that nobody holds gives 100 % loss and exit
 # status 1; a name that does not resolve, a bad option or interface give
 # one line on stderr and status 2. A ping whose client is killed while
-# it waits leaves the daemon serving others.
+# it waits leaves the daemon serving others. SIGINT or SIGTERM ends a
+# run at once with the summary and ping's exit status, between echoes
+# or with one out (lost, as ping counts it).
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -116,6 +118,62 @@ for args in "" "-c 0 $KERNEL_IP" "-i x $KERNEL_IP" "-s 65508 $KERNEL_IP" "-W 601
 	(($(wc -l <"$TMP/err") == 1)) && grep -q "^utcpctl: ping: .*; try 'utcpctl --help'$" "$TMP/err" ||
 		fail "ping $args: $(cat "$TMP/err")"
 done
+
+# ping_bg ARGS...: starts `utcpctl ping ARGS` in the background, its
+# output in $TMP/bg.out and $TMP/bg.err; its pid in $pid.
+ping_bg() {
+	"$UTCPCTL" -S "$SOCK" ping "$@" >"$TMP/bg.out" 2>"$TMP/bg.err" &
+	pid=$!
+	STARTED_PIDS+=("$pid")
+}
+
+# ping_bg_ends: waits (bounded, far less than the echoes' 300 s) for
+# the background ping to exit; its exit status in $status.
+ping_bg_ends() {
+	wait_for -t 60 eval '! kill -0 "$pid"' || fail "ping still runs after the signal: $(cat "$TMP/bg.out")"
+	status=0
+	wait "$pid" || status=$?
+}
+
+say "SIGINT between two echoes (one answered): the summary at once, status 0"
+ping_bg -c 2 -i 300 -W 300 "$KERNEL_IP"
+wait_for grep -q '^64 bytes from' "$TMP/bg.out" || fail "no reply: $(cat "$TMP/bg.out" "$TMP/bg.err")"
+kill -INT "$pid"
+ping_bg_ends
+cat "$TMP/bg.out"
+((status == 0)) || fail "exit status $status, want 0: $(cat "$TMP/bg.err")"
+grep -qE '^1 packets transmitted, 1 received, 0% packet loss, time [0-9]+ms$' "$TMP/bg.out" ||
+	fail "summary: $(tail -n 3 "$TMP/bg.out")"
+
+say "SIGINT while an echo is out (the kernel ignores echoes): the summary at once, the echo lost, status 1"
+nsx sysctl -qw net.ipv4.icmp_echo_ignore_all=1
+tx0=$(counter icmp_tx_echo_requests)
+ping_bg -c 1 -W 300 "$KERNEL_IP"
+wait_for grep -q '^PING ' "$TMP/bg.out" || fail "no header line: $(cat "$TMP/bg.err")"
+wait_for output_is $((tx0 + 1)) counter icmp_tx_echo_requests || fail "the echo never left"
+kill -INT "$pid"
+ping_bg_ends
+cat "$TMP/bg.out"
+((status == 1)) || fail "exit status $status, want 1 (no reply): $(cat "$TMP/bg.err")"
+grep -qx -- "--- $KERNEL_IP ping statistics ---" "$TMP/bg.out" || fail "no statistics line"
+grep -qE '^1 packets transmitted, 0 received, 100% packet loss, time [0-9]+ms$' "$TMP/bg.out" ||
+	fail "summary: $(tail -n 3 "$TMP/bg.out")"
+[[ -s $TMP/bg.err ]] && fail "stderr: $(cat "$TMP/bg.err")"
+
+say "SIGTERM while an echo is out, --json: the object, the echo lost, status 1"
+tx0=$(counter icmp_tx_echo_requests)
+ping_bg -c 3 -i 300 -W 300 --json "$KERNEL_IP"
+wait_for output_is $((tx0 + 1)) counter icmp_tx_echo_requests || fail "the echo never left"
+kill -TERM "$pid"
+ping_bg_ends
+((status == 1)) || fail "--json: exit status $status, want 1: $(cat "$TMP/bg.err")"
+"$PYTHON" -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert (p["transmitted"], p["received"], p["loss_percent"]) == (1, 0, 100), p
+assert [(e["seq"], e["status"]) for e in p["echoes"]] == [(1, "timeout")], p' "$TMP/bg.out" ||
+	fail "SIGTERM --json: $(cat "$TMP/bg.out")"
+nsx sysctl -qw net.ipv4.icmp_echo_ignore_all=0
 
 say "a client killed while its echo waits: the daemon goes on serving"
 tx0=$(counter icmp_tx_echo_requests)

@@ -4055,6 +4055,65 @@ static bool no_echo_outstanding(void)
 	return icmp_echo_outstanding(H.d.stack) == 0;
 }
 
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_seen = 1;
+}
+
+/* A signal that comes while utcp_ping_pwait() waits (here: pending,
+ * blocked, let in by the wait's mask) ends the wait with -EINTR, the
+ * echo still out (to an address nobody holds). The handle goes on: the
+ * next echo gets its own answer, not the late one of the echo given up
+ * on (another seq, another status), and a request after it too. */
+START_TEST(test_ping_pwait_ends_on_a_signal_and_the_handle_goes_on)
+{
+	struct utcp *u = client();
+	struct utcp_ping p = {.dst = in4(0x0a000063u), /* 10.0.0.99 */
+			      .ifindex = -1,
+			      .seq = 1,
+			      .size = 56,
+			      .timeout_ms = 1000};
+	struct sigaction sa = {.sa_handler = on_usr1}, old_sa;
+	struct utcp_ping_result r = {.seq = 77};
+	sigset_t usr1, waitmask;
+
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, &old_sa), 0);
+	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &usr1, &waitmask), 0);
+	sigdelset(&waitmask, SIGUSR1);
+	usr1_seen = 0;
+	ck_assert_int_eq(pthread_kill(pthread_self(), SIGUSR1), 0);
+	ck_assert_int_eq(utcp_ping_pwait(u, &p, &r, &waitmask), -EINTR);
+	ck_assert_int_eq(usr1_seen, 1);
+	ck_assert_uint_eq(r.seq, 77); /* nothing filled */
+	for (int i = 0; i < 100 && echoes_outstanding() < 1; i++)
+		usleep(10000);
+	ck_assert_uint_eq(echoes_outstanding(), 1); /* the echo is out */
+	/* The next echo, to the peer: the answer is its own. */
+	p.dst = in4(PEER_ADDR);
+	p.seq = 2;
+	p.timeout_ms = WAIT_MS;
+	ck_assert_int_eq(utcp_ping(u, &p, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_uint_eq(r.seq, 2);
+	ck_assert_uint_eq(ntohl(r.from.s_addr), PEER_ADDR);
+	ck_assert_int_eq(utcp_barrier(u), 0);
+	/* Without a signal, utcp_ping_pwait() is utcp_ping(). */
+	p.seq = 3;
+	ck_assert_int_eq(utcp_ping_pwait(u, &p, &r, &waitmask), 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_uint_eq(r.seq, 3);
+	ck_assert_int_eq(pthread_sigmask(SIG_UNBLOCK, &usr1, NULL), 0);
+	ck_assert_int_eq(sigaction(SIGUSR1, &old_sa, NULL), 0);
+	utcp_close(u);
+}
+END_TEST
+
 /* Sends PING `id` to 10.0.0.(100 + id), an address nobody holds (ARP
  * gives up on it 3 s later), on a raw connection that said HELLO. */
 static void raw_ping_nobody(int fd, uint8_t version, uint32_t id)
@@ -4253,6 +4312,8 @@ int main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(
 	    tc, test_tcp_fresh_sender_moves_data_while_another_holds_the_pool);
+	tcase_add_test(tc,
+		       test_ping_pwait_ends_on_a_signal_and_the_handle_goes_on);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
