@@ -803,6 +803,7 @@ static const struct limit_key limit_keys[] = {
     LIMIT32(pkt_large_max, 1, 4096),
     LIMIT32(icmp_error_rate, 0, 100000),
     LIMIT32(icmp_error_burst, 0, 100000),
+    LIMIT32(icmp_echo_max, 1, 65536),
 };
 
 #define LIMIT_KEYS (sizeof(limit_keys) / sizeof(limit_keys[0]))

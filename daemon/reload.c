@@ -207,6 +207,7 @@ const struct reload_key reload_keys[] = {
     LIMIT("limits", "pkt_large_max", limits.pkt_large_max),
     LIMIT("limits", "icmp_error_rate", limits.icmp_error_rate),
     LIMIT("limits", "icmp_error_burst", limits.icmp_error_burst),
+    LIMIT("limits", "icmp_echo_max", limits.icmp_echo_max),
 
     LIMIT("tcp", "conns_max", limits.tcp_conns_max),
     LIMIT("tcp", "listeners_max", limits.tcp_listeners_max),

@@ -10,12 +10,14 @@
 # one line on stderr and status 2. A ping whose client is killed while
 # it waits leaves the daemon serving others. SIGINT or SIGTERM ends a
 # run at once with the summary and ping's exit status, between echoes
-# or with one out (lost, as ping counts it).
+# or with one out (lost, as ping counts it). With [limits]
+# icmp_echo_max = 2 a third echo at once is refused.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 make_namespace
-write_config ping utping0 10.77.41 '' '[hosts]' 'peer.ping.test = 10.77.41.1'
+write_config ping utping0 10.77.41 '' '[hosts]' 'peer.ping.test = 10.77.41.1' \
+	'[limits]' 'icmp_echo_max = 2'
 start_daemon_with_config
 
 # kernel_icmp FIELD: the namespace kernel's Icmp FIELD (/proc/net/snmp).
@@ -173,6 +175,27 @@ p = json.load(open(sys.argv[1]))
 assert (p["transmitted"], p["received"], p["loss_percent"]) == (1, 0, 100), p
 assert [(e["seq"], e["status"]) for e in p["echoes"]] == [(1, "timeout")], p' "$TMP/bg.out" ||
 	fail "SIGTERM --json: $(cat "$TMP/bg.out")"
+
+say "[limits] icmp_echo_max = 2: two echoes out, a third ping is refused (ENOBUFS)"
+tx0=$(counter icmp_tx_echo_requests)
+outs=()
+for i in 1 2; do
+	"$UTCPCTL" -S "$SOCK" ping -c 1 -W 300 "$KERNEL_IP" >"$TMP/out$i" 2>&1 &
+	outs+=($!)
+	STARTED_PIDS+=($!)
+done
+wait_for output_is $((tx0 + 2)) counter icmp_tx_echo_requests || fail "the two echoes never left"
+status=0
+"$UTCPCTL" -S "$SOCK" ping -c 1 -W 300 "$KERNEL_IP" >"$TMP/out3" 2>"$TMP/err3" || status=$?
+((status == 1)) || fail "the third ping: exit status $status, want 1"
+[[ $(cat "$TMP/err3") == "utcpctl: ping: $KERNEL_IP: icmp_seq=1: No buffer space available" ]] ||
+	fail "the third ping's error: $(cat "$TMP/err3")"
+(($(counter icmp_tx_echo_requests) == tx0 + 2)) || fail "a third echo left"
+for pid in "${outs[@]}"; do
+	kill -INT "$pid"
+	ping_bg_ends
+	((status == 1)) || fail "a held ping: exit status $status, want 1"
+done
 nsx sysctl -qw net.ipv4.icmp_echo_ignore_all=0
 
 say "a client killed while its echo waits: the daemon goes on serving"

@@ -117,6 +117,7 @@ START_TEST(test_defaults_are_documented_values)
 			  lim.udp_rcvq_bytes_max);
 	ck_assert_uint_eq(cfg.limits.icmp_error_rate, lim.icmp_error_rate);
 	ck_assert_uint_eq(cfg.limits.icmp_error_burst, lim.icmp_error_burst);
+	ck_assert_uint_eq(cfg.limits.icmp_echo_max, 64);
 	/* HyStart++ and PRR are on unless [tcp] turns them off. */
 	ck_assert(cfg.limits.tcp_hystart);
 	ck_assert(cfg.limits.tcp_prr);
@@ -180,7 +181,8 @@ START_TEST(test_every_key_accepted_with_a_good_value)
 		      "pkt_small_max = 4096\n"
 		      "pkt_large_max = 12\n"
 		      "icmp_error_rate = 20\n"
-		      "icmp_error_burst = 0\n");
+		      "icmp_error_burst = 0\n"
+		      "icmp_echo_max = 3\n");
 
 	ck_assert_msg(rc == 0, "%s", err);
 	ck_assert_str_eq(cfg.name, "host-1.example_x");
@@ -215,6 +217,7 @@ START_TEST(test_every_key_accepted_with_a_good_value)
 	ck_assert_uint_eq(cfg.limits.pkt_large_max, 12);
 	ck_assert_uint_eq(cfg.limits.icmp_error_rate, 20);
 	ck_assert_uint_eq(cfg.limits.icmp_error_burst, 0);
+	ck_assert_uint_eq(cfg.limits.icmp_echo_max, 3);
 }
 END_TEST
 

@@ -100,6 +100,7 @@ static const struct sample {
     {"limits", "pkt_large_max", "pkt_large_max = 77", NULL},
     {"limits", "icmp_error_rate", "icmp_error_rate = 77", NULL},
     {"limits", "icmp_error_burst", "icmp_error_burst = 77", NULL},
+    {"limits", "icmp_echo_max", "icmp_echo_max = 77", NULL},
     {"tcp", "conns_max", "conns_max = 777", NULL},
     {"tcp", "listeners_max", "listeners_max = 77", NULL},
     {"tcp", "syn_backlog", "syn_backlog = 77", NULL},
