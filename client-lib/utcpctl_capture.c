@@ -78,7 +78,8 @@ static void start_error(int err)
 		break;
 	case EBUSY:
 		fputs("utcpctl: capture: the daemon runs as many captures as "
-		      "it allows (4); stop one and try again\n",
+		      "it allows ([control] captures_max); stop one and try "
+		      "again\n",
 		      stderr);
 		break;
 	case EOPNOTSUPP:

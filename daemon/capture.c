@@ -1,10 +1,10 @@
 /*
  * capture.c - packet capture to a client's stream (capture.h)
  *
- * Theory of operation. Each capture has a queue: a ring of
- * CAPTURE_QUEUE_BYTES holding the bytes of the pcap file not yet
- * written to its stream, whole records only (the file header first).
- * capture_frame(), on the data path, reads CLOCK_REALTIME once and, for
+ * Theory of operation. Each capture has a queue: a ring of c->cap
+ * bytes (the set's queue_bytes when it started) holding the bytes of the pcap
+ * file not yet written to its stream, whole records only (the file header
+ * first). capture_frame(), on the data path, reads CLOCK_REALTIME once and, for
  * every capture taking frames of that interface, appends a record
  * header (pcap.c) and the frame's first caplen bytes, or counts a drop
  * when they do not fit; after `count` records the capture stops
@@ -58,6 +58,7 @@ struct capture {
 	bool stopped;	/* STOP came (or the owner went): free when flushed */
 	uint64_t seen, dropped, recorded;
 	uint8_t *ring;
+	size_t cap;	  /* the ring's bytes */
 	size_t head, len; /* the queued bytes: ring[head..], wrapping */
 };
 
@@ -94,7 +95,7 @@ static void capture_free(struct capture *c)
 
 	stop_taking(c);
 	close_stream(c);
-	for (int i = 0; i < CAPTURE_MAX; i++)
+	for (int i = 0; i < CAPTURE_SLOTS; i++)
 		if (cs->slot[i] == c)
 			cs->slot[i] = NULL;
 	free(c->ring);
@@ -104,8 +105,8 @@ static void capture_free(struct capture *c)
 /* Appends n bytes to the ring (the caller checked the room). */
 static void ring_put(struct capture *c, const uint8_t *p, size_t n)
 {
-	size_t tail = (c->head + c->len) % CAPTURE_QUEUE_BYTES;
-	size_t first = CAPTURE_QUEUE_BYTES - tail;
+	size_t tail = (c->head + c->len) % c->cap;
+	size_t first = c->cap - tail;
 
 	if (first > n)
 		first = n;
@@ -125,7 +126,7 @@ static bool flush_one(struct capture *c)
 
 	while (c->fd >= 0 && c->len > 0) {
 		struct iovec iov[2];
-		size_t first = CAPTURE_QUEUE_BYTES - c->head;
+		size_t first = c->cap - c->head;
 		int niov = 1;
 		ssize_t n;
 
@@ -150,7 +151,7 @@ static bool flush_one(struct capture *c)
 			c->len = 0;
 			break;
 		}
-		c->head = (c->head + (size_t)n) % CAPTURE_QUEUE_BYTES;
+		c->head = (c->head + (size_t)n) % c->cap;
 		c->len -= (size_t)n;
 		if ((size_t)n <
 		    iov[0].iov_len + (niov > 1 ? iov[1].iov_len : 0))
@@ -181,7 +182,7 @@ static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	struct capture_set *cs = w->data;
 	bool any = false;
 
-	for (int i = 0; i < CAPTURE_MAX; i++) {
+	for (int i = 0; i < CAPTURE_SLOTS; i++) {
 		struct capture *c = cs->slot[i];
 
 		if (c && !ev_is_active(&c->write_watcher))
@@ -202,14 +203,31 @@ struct capture_set *capture_set_new(struct daemon *d)
 	ev_prepare_init(&cs->flush_watcher, flush_cb);
 	ev_set_priority(&cs->flush_watcher, EV_MINPRI);
 	cs->flush_watcher.data = cs;
+	cs->max = CAPTURE_MAX_DEFAULT;
+	cs->queue_bytes = CAPTURE_QUEUE_BYTES_DEFAULT;
 	return cs;
+}
+
+void capture_set_limits(struct capture_set *cs, unsigned max,
+			uint32_t queue_bytes)
+{
+	if (max < 1)
+		max = 1;
+	if (max > CAPTURE_SLOTS)
+		max = CAPTURE_SLOTS;
+	if (queue_bytes < CAPTURE_QUEUE_BYTES_MIN)
+		queue_bytes = CAPTURE_QUEUE_BYTES_MIN;
+	if (queue_bytes > CAPTURE_QUEUE_BYTES_MAX)
+		queue_bytes = CAPTURE_QUEUE_BYTES_MAX;
+	cs->max = max;
+	cs->queue_bytes = queue_bytes;
 }
 
 void capture_set_free(struct capture_set *cs)
 {
 	if (!cs)
 		return;
-	for (int i = 0; i < CAPTURE_MAX; i++)
+	for (int i = 0; i < CAPTURE_SLOTS; i++)
 		if (cs->slot[i])
 			capture_free(cs->slot[i]);
 	ev_prepare_stop(cs->d->loop, &cs->flush_watcher);
@@ -222,16 +240,21 @@ int capture_start(struct capture_set *cs, const void *owner, int ifindex,
 	uint8_t hdr[PCAP_FILE_HDR_LEN];
 	struct capture *c;
 	int slot = -1, sv[2];
+	unsigned n = 0;
 
-	for (int i = 0; i < CAPTURE_MAX && slot < 0; i++)
-		if (!cs->slot[i])
+	for (int i = 0; i < CAPTURE_SLOTS; i++) {
+		if (cs->slot[i])
+			n++;
+		else if (slot < 0)
 			slot = i;
-	if (slot < 0)
+	}
+	if (slot < 0 || n >= cs->max)
 		return -EBUSY;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->ring = malloc(CAPTURE_QUEUE_BYTES);
+	c->cap = cs->queue_bytes;
+	c->ring = malloc(c->cap);
 	if (!c->ring) {
 		free(c);
 		return -ENOMEM;
@@ -271,7 +294,7 @@ int capture_start(struct capture_set *cs, const void *owner, int ifindex,
 static struct capture *find(struct capture_set *cs, const void *owner,
 			    int32_t id)
 {
-	for (int i = 0; i < CAPTURE_MAX; i++) {
+	for (int i = 0; i < CAPTURE_SLOTS; i++) {
 		struct capture *c = cs->slot[i];
 
 		if (c && c->owner == owner && c->id == id && !c->stopped)
@@ -300,7 +323,7 @@ void capture_owner_gone(struct capture_set *cs, const void *owner)
 {
 	if (!cs)
 		return;
-	for (int i = 0; i < CAPTURE_MAX; i++)
+	for (int i = 0; i < CAPTURE_SLOTS; i++)
 		if (cs->slot[i] && cs->slot[i]->owner == owner)
 			capture_free(cs->slot[i]);
 }
@@ -314,7 +337,7 @@ void capture_frame(struct capture_set *cs, int ifindex, const uint8_t *data,
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	for (int i = 0; i < CAPTURE_MAX; i++) {
+	for (int i = 0; i < CAPTURE_SLOTS; i++) {
 		struct capture *c = cs->slot[i];
 		uint32_t caplen;
 
@@ -323,7 +346,7 @@ void capture_frame(struct capture_set *cs, int ifindex, const uint8_t *data,
 			continue;
 		c->seen++;
 		caplen = pcap_record_header(hdr, now, len, c->snaplen);
-		if (CAPTURE_QUEUE_BYTES - c->len < sizeof(hdr) + caplen) {
+		if (c->cap - c->len < sizeof(hdr) + caplen) {
 			c->dropped++;
 			cs->drops++;
 			continue;

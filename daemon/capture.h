@@ -11,10 +11,11 @@
  * is not part of it, checksums left partial by offload are as they are.
  *
  * The data path never waits for a capture: each frame's record is
- * copied into the capture's queue (CAPTURE_QUEUE_BYTES at most); a
- * frame whose record does not fit is dropped and counted. The queue is
- * written to the stream once per loop turn, without blocking. At most
- * CAPTURE_MAX captures exist at once. With no capture running, a TAP
+ * copied into the capture's queue (cs->queue_bytes at most, as the
+ * capture started: [control] capture_queue_bytes); a frame whose record
+ * does not fit is dropped and counted. The queue is written to the
+ * stream once per loop turn, without blocking. At most cs->max captures
+ * ([control] captures_max) exist at once. With no capture running, a TAP
  * costs one test of t->capture per frame.
  */
 #ifndef UTCPD_CAPTURE_H
@@ -27,16 +28,25 @@
 struct daemon;
 struct capture;
 
-/* Captures at once, daemon-wide; CAPTURE past it is -EBUSY. */
-#define CAPTURE_MAX 4
-/* The bytes of records one capture holds for a slow reader. */
-#define CAPTURE_QUEUE_BYTES (4u << 20)
+/* Captures at once, daemon-wide, at most ([control] captures_max: 1
+ * to this), and by default; CAPTURE past cs->max is -EBUSY. */
+#define CAPTURE_SLOTS	    16
+#define CAPTURE_MAX_DEFAULT 4
+/* The bytes of records one capture holds for a slow reader, by
+ * default ([control] capture_queue_bytes), and the bounds. */
+#define CAPTURE_QUEUE_BYTES_DEFAULT (4u << 20)
+#define CAPTURE_QUEUE_BYTES_MIN	    (64u << 10)
+#define CAPTURE_QUEUE_BYTES_MAX	    (256u << 20)
 /* The largest snap length, and the default (tcpdump's). */
 #define CAPTURE_SNAPLEN_MAX 262144u
 
 struct capture_set {
 	struct daemon *d;
-	struct capture *slot[CAPTURE_MAX];
+	struct capture *slot[CAPTURE_SLOTS];
+	/* The limits a capture_start() meets (capture_set_limits()): the
+	 * captures that may exist, and the queue a new one gets. */
+	unsigned max;
+	uint32_t queue_bytes;
 	unsigned taking; /* captures taking frames (the TAPs' pointer set) */
 	ev_prepare flush_watcher; /* at the very end of each turn */
 	int32_t next_id;
@@ -46,8 +56,14 @@ struct capture_set {
 };
 
 /* Makes the daemon's capture set (its flush watcher on d->loop, not yet
- * started). Returns NULL when out of memory. */
+ * started), with the default limits. Returns NULL when out of memory. */
 struct capture_set *capture_set_new(struct daemon *d);
+
+/* The limits of the captures started from now on: `max` captures at
+ * once (1..CAPTURE_SLOTS; those running past a lowered one go on), a
+ * queue of `queue_bytes` each (CAPTURE_QUEUE_BYTES_MIN..MAX). */
+void capture_set_limits(struct capture_set *cs, unsigned max,
+			uint32_t queue_bytes);
 
 /* Ends every capture (closing their streams) and frees the set. Safe
  * on NULL. */
@@ -59,7 +75,7 @@ void capture_set_free(struct capture_set *cs);
  * bytes of each at most (1..CAPTURE_SNAPLEN_MAX), ending after `count`
  * frames (0: until stopped). On success *app_fd is the client's end of
  * the stream (blocking, close-on-exec) and *id the capture's id.
- * Returns 0, -EBUSY (CAPTURE_MAX captures exist), -ENOMEM, or the
+ * Returns 0, -EBUSY (cs->max captures exist), -ENOMEM, or the
  * negative errno of socketpair().
  */
 int capture_start(struct capture_set *cs, const void *owner, int ifindex,

@@ -927,6 +927,8 @@ static const struct limit_key control_keys[] = {
     CONTROL32(connections_max, 1, 1u << 20),
     CONTROL32(connections_per_client, 1, 1u << 20),
     CONTROL32(connections_per_uid, 1, 1u << 20),
+    CONTROL32(captures_max, 1, 16),			   /* CAPTURE_SLOTS */
+    CONTROL32(capture_queue_bytes, 64u << 10, 256u << 20), /* capture.h */
 };
 
 #define CONTROL_NUM_KEYS (sizeof(control_keys) / sizeof(control_keys[0]))
@@ -1764,6 +1766,8 @@ void config_defaults(struct config *cfg)
 	    .connections_max = 16384,
 	    .connections_per_client = 4096,
 	    .connections_per_uid = 8192,
+	    .captures_max = 4,
+	    .capture_queue_bytes = 4u << 20,
 	};
 }
 

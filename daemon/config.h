@@ -106,6 +106,10 @@ struct config_control {
 	 * (the default): anyone. A client outside them gets EACCES. */
 	uint32_t nlisten_groups;
 	gid_t listen_groups[CONFIG_LISTEN_GROUPS_MAX];
+	/* Packet captures (utcpctl capture) at once, and the bytes each
+	 * queues for a slow reader (capture.h's bounds). */
+	uint32_t captures_max;
+	uint32_t capture_queue_bytes;
 };
 
 /* [hosts]: one static host entry, NAME = ADDR [ADDR ...]. */

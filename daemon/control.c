@@ -290,9 +290,12 @@ static int handle_capture(struct control_client *c, const struct ipc_msg *m)
 		r.status = -ENODEV;
 	else if (!ctl->captures && !(ctl->captures = capture_set_new(ctl->d)))
 		r.status = -ENOMEM;
-	else
+	else {
+		capture_set_limits(ctl->captures, ctl->limits.captures_max,
+				   ctl->limits.capture_queue_bytes);
 		r.status = capture_start(ctl->captures, c, req.ifindex,
 					 req.snaplen, req.count, &fd, &r.id);
+	}
 	log_msg(r.status ? LOG_INFO : LOG_NOTICE,
 		"control: client %u (pid %d uid %d): capture of interface %d "
 		"(-1: all): %s",
@@ -305,6 +308,10 @@ static int handle_capture(struct control_client *c, const struct ipc_msg *m)
 		close(fd);
 	return 0;
 }
+
+_Static_assert(CAPTURE_SLOTS == 16 && CAPTURE_QUEUE_BYTES_MIN == 64u << 10 &&
+		   CAPTURE_QUEUE_BYTES_MAX == 256u << 20,
+	       "config.c's bounds of captures_max and capture_queue_bytes");
 
 /* CAPTURE_STOP: ends one of the client's captures, with its counts. */
 static int handle_capture_stop(struct control_client *c,

@@ -244,6 +244,8 @@ const struct reload_key reload_keys[] = {
     CONTROL("connections_max", control.connections_max),
     CONTROL("connections_per_client", control.connections_per_client),
     CONTROL("connections_per_uid", control.connections_per_uid),
+    CONTROL("captures_max", control.captures_max),
+    CONTROL("capture_queue_bytes", control.capture_queue_bytes),
     {"control",
      "privileged_group",
      RELOAD_APPLY,

@@ -5,9 +5,11 @@
  * opened): frames are handed to capture_frame() as tap.c would, the
  * loop is turned once (its end-of-turn watcher writes the queue) and
  * the stream is read from the client's end. Checked at the limits: the
- * queue holds CAPTURE_QUEUE_BYTES of whole records and the next frame
- * is dropped and counted; CAPTURE_MAX captures exist, the next is
- * -EBUSY; the TAP's pointer is set exactly while a capture takes frames.
+ * queue holds CAPTURE_QUEUE_BYTES_DEFAULT of whole records and the next
+ * frame is dropped and counted; CAPTURE_MAX_DEFAULT captures exist, the
+ * next is -EBUSY; the TAP's pointer is set exactly while a capture
+ * takes frames. Configured limits ([control] captures_max and
+ * capture_queue_bytes) hold for the captures started after them.
  */
 #include <check.h>
 #include <errno.h>
@@ -84,13 +86,15 @@ START_TEST(test_queue_holds_whole_records_to_its_limit)
 	/* 24 bytes of file header, then records of 64 KiB: 63 fit in
 	 * 4 MiB, the 64th does not (24 bytes short). A record of the
 	 * 65,512 bytes left does. */
-	const unsigned fit = (CAPTURE_QUEUE_BYTES - PCAP_FILE_HDR_LEN) / 65536;
-	const uint32_t last_len = CAPTURE_QUEUE_BYTES - PCAP_FILE_HDR_LEN -
-				  fit * 65536u - PCAP_REC_HDR_LEN;
+	const unsigned fit =
+	    (CAPTURE_QUEUE_BYTES_DEFAULT - PCAP_FILE_HDR_LEN) / 65536;
+	const uint32_t last_len = CAPTURE_QUEUE_BYTES_DEFAULT -
+				  PCAP_FILE_HDR_LEN - fit * 65536u -
+				  PCAP_REC_HDR_LEN;
 	struct {
 		uint64_t seen, dropped;
 	} st;
-	size_t cap = CAPTURE_QUEUE_BYTES + 65536, n;
+	size_t cap = CAPTURE_QUEUE_BYTES_DEFAULT + 65536, n;
 	uint8_t *buf = malloc(cap);
 	int fd;
 	int32_t id;
@@ -118,7 +122,7 @@ START_TEST(test_queue_holds_whole_records_to_its_limit)
 	ck_assert_ptr_null(d.taps[0].capture);
 	capture_frame(cs, 0, frame, FRAME_LEN); /* not taken: stopped */
 	n = read_to_eof(fd, buf, cap);
-	ck_assert_uint_eq(n, CAPTURE_QUEUE_BYTES);
+	ck_assert_uint_eq(n, CAPTURE_QUEUE_BYTES_DEFAULT);
 	/* the last record whole: its header, then the frame's bytes */
 	ck_assert_uint_eq(buf[n - last_len - 16 + 8], last_len & 0xff);
 	ck_assert_uint_eq(buf[n - last_len - 16 + 9], last_len >> 8);
@@ -164,32 +168,78 @@ END_TEST
 
 START_TEST(test_captures_at_their_limit)
 {
-	int fd[CAPTURE_MAX + 1];
-	int32_t id[CAPTURE_MAX + 1];
+	int fd[CAPTURE_MAX_DEFAULT + 1];
+	int32_t id[CAPTURE_MAX_DEFAULT + 1];
 	uint64_t seen, dropped;
 
-	for (int i = 0; i < CAPTURE_MAX; i++)
+	for (int i = 0; i < CAPTURE_MAX_DEFAULT; i++)
 		ck_assert_int_eq(
 		    capture_start(cs, &owner_a, -1, 100, 0, &fd[i], &id[i]), 0);
-	ck_assert_int_eq(
-	    capture_start(cs, &owner_b, -1, 100, 0, &fd[CAPTURE_MAX], &id[0]),
-	    -EBUSY);
+	ck_assert_int_eq(capture_start(cs, &owner_b, -1, 100, 0,
+				       &fd[CAPTURE_MAX_DEFAULT], &id[0]),
+			 -EBUSY);
 	/* another client cannot stop them */
 	ck_assert_int_eq(capture_stop(cs, &owner_b, id[1], &seen, &dropped),
 			 -ENOENT);
 	/* one stopped (its header written first): one more may start */
 	turn();
 	ck_assert_int_eq(capture_stop(cs, &owner_a, id[1], &seen, &dropped), 0);
-	ck_assert_int_eq(
-	    capture_start(cs, &owner_b, -1, 100, 0, &fd[CAPTURE_MAX], &id[1]),
-	    0);
+	ck_assert_int_eq(capture_start(cs, &owner_b, -1, 100, 0,
+				       &fd[CAPTURE_MAX_DEFAULT], &id[1]),
+			 0);
 	/* a client that goes frees its captures at once */
 	capture_owner_gone(cs, &owner_a);
 	ck_assert_ptr_eq(d.taps[0].capture, cs); /* owner_b's still runs */
 	ck_assert_int_eq(
 	    capture_start(cs, &owner_a, -1, 100, 0, &fd[1], &id[2]), 0);
-	for (int i = 0; i <= CAPTURE_MAX; i++)
+	for (int i = 0; i <= CAPTURE_MAX_DEFAULT; i++)
 		close(fd[i]);
+}
+END_TEST
+
+/* capture_set_limits(): 2 captures of 128 KiB queues; a third is
+ * -EBUSY. Lowered to 1, both go on and none more starts; a capture
+ * keeps the queue it started with. */
+START_TEST(test_configured_limits)
+{
+	uint8_t *buf = malloc(256u << 10);
+	uint64_t seen, dropped;
+	int fd[3];
+	int32_t id[3];
+
+	ck_assert_ptr_nonnull(buf);
+	capture_set_limits(cs, 2, 128u << 10);
+	ck_assert_int_eq(capture_start(cs, &owner_a, -1, CAPTURE_SNAPLEN_MAX, 0,
+				       &fd[0], &id[0]),
+			 0);
+	ck_assert_int_eq(
+	    capture_start(cs, &owner_a, -1, 100, 0, &fd[1], &id[1]), 0);
+	ck_assert_int_eq(
+	    capture_start(cs, &owner_b, -1, 100, 0, &fd[2], &id[2]), -EBUSY);
+	capture_set_limits(cs, 1, 64u << 10);
+	/* 24 bytes of header and one 64 KiB record fit in 128 KiB, not two */
+	capture_frame(cs, 0, frame, FRAME_LEN);
+	capture_frame(cs, 0, frame, FRAME_LEN);
+	ck_assert_int_eq(capture_stop(cs, &owner_a, id[0], &seen, &dropped), 0);
+	ck_assert_uint_eq(seen, 2);
+	ck_assert_uint_eq(dropped, 1);
+	ck_assert_uint_eq(read_to_eof(fd[0], buf, 256u << 10),
+			  PCAP_FILE_HDR_LEN + 65536u);
+	/* one runs: at the lowered limit, none more */
+	ck_assert_int_eq(
+	    capture_start(cs, &owner_b, -1, 100, 0, &fd[2], &id[2]), -EBUSY);
+	capture_set_limits(cs, 2, 64u << 10);
+	ck_assert_int_eq(capture_start(cs, &owner_b, -1, CAPTURE_SNAPLEN_MAX, 0,
+				       &fd[2], &id[2]),
+			 0);
+	/* its queue is 64 KiB: the header leaves no room for a 64 KiB
+	 * record */
+	capture_frame(cs, 0, frame, FRAME_LEN);
+	ck_assert_int_eq(capture_stop(cs, &owner_b, id[2], &seen, &dropped), 0);
+	ck_assert_uint_eq(dropped, 1);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+	free(buf);
 }
 END_TEST
 
@@ -221,6 +271,7 @@ int main(void)
 	tcase_add_test(tc, test_count_snaplen_and_interface);
 	tcase_add_test(tc, test_captures_at_their_limit);
 	tcase_add_test(tc, test_reader_gone);
+	tcase_add_test(tc, test_configured_limits);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

@@ -423,6 +423,8 @@ START_TEST(test_control_section_sets_the_control_limits)
 	ck_assert_uint_eq(cfg.control.clients_per_uid, 32);
 	ck_assert_uint_eq(cfg.control.hello_timeout_ms, 5000);
 	ck_assert_uint_eq(cfg.control.connections_max, 16384);
+	ck_assert_uint_eq(cfg.control.captures_max, 4);
+	ck_assert_uint_eq(cfg.control.capture_queue_bytes, 4u << 20);
 	ck_assert(!cfg.control.has_privileged_group);
 	ck_assert_msg(load("[control]\n"
 			   "clients_max = 100\n"
@@ -435,6 +437,8 @@ START_TEST(test_control_section_sets_the_control_limits)
 			   "connections_max = 100000\n"
 			   "connections_per_client = 500\n"
 			   "connections_per_uid = 600\n"
+			   "captures_max = 16\n"
+			   "capture_queue_bytes = 65536\n"
 			   "privileged_group = 4242\n" GOOD_IF) == 0,
 		      "%s", err);
 	ck_assert_uint_eq(cfg.control.clients_max, 100);
@@ -447,6 +451,8 @@ START_TEST(test_control_section_sets_the_control_limits)
 	ck_assert_uint_eq(cfg.control.connections_max, 100000);
 	ck_assert_uint_eq(cfg.control.connections_per_client, 500);
 	ck_assert_uint_eq(cfg.control.connections_per_uid, 600);
+	ck_assert_uint_eq(cfg.control.captures_max, 16);
+	ck_assert_uint_eq(cfg.control.capture_queue_bytes, 65536);
 	ck_assert(cfg.control.has_privileged_group);
 	ck_assert_uint_eq(cfg.control.privileged_group, 4242);
 	/* a group by name */

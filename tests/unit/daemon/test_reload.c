@@ -130,6 +130,8 @@ static const struct sample {
     {"control", "connections_max", "connections_max = 77", NULL},
     {"control", "connections_per_client", "connections_per_client = 7", NULL},
     {"control", "connections_per_uid", "connections_per_uid = 7", NULL},
+    {"control", "captures_max", "captures_max = 7", NULL},
+    {"control", "capture_queue_bytes", "capture_queue_bytes = 777777", NULL},
     {"control", "privileged_group", "privileged_group = 77", NULL},
     {"control", "listen_groups", "listen_groups = 77 78", NULL},
     {"dns", "cache_max", "cache_max = 77", NULL},
