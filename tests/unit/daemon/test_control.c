@@ -2110,6 +2110,68 @@ START_TEST(test_nonblocking_connect_refused_is_writable_with_the_error)
 }
 END_TEST
 
+/* A non-blocking connect's end, filled while it is in progress so
+ * that it is not writable, has its own send buffer once the connect is
+ * over, as an end never filled has (the daemon's blocking form), or
+ * the one the application set meanwhile. */
+START_TEST(test_nonblocking_connect_end_keeps_its_send_buffer)
+{
+	struct ipc_tcp_connect req = {.remote_addr = PEER_ADDR,
+				      .remote_port = TCP_ECHO,
+				      .timeout_ms = 5000};
+	struct ipc_tcp_open_reply r;
+	struct ipc_hello_reply hr;
+	uint8_t buf[IPC_MSG_MAX];
+	struct ipc_msg m;
+	struct utcp *u = client();
+	int raw, plain, fd, mine, size, want, len, own = 8192;
+	socklen_t sl = sizeof(size);
+
+	raw = raw_hello(IPC_VERSION_MAX, &hr);
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), (uint8_t)hr.version, 2,
+				     &req);
+	ck_assert_int_eq(send(raw, buf, (size_t)len, 0), len);
+	raw_reply(raw, buf, sizeof(buf), &m, &plain);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_eq(getsockopt(plain, SOL_SOCKET, SO_SNDBUF, &want, &sl),
+			 0);
+	/* two in progress until they time out; one gets its own size */
+	fd = utcp_tcp_connect(u, in4(NOBODY_ADDR), TCP_ECHO, 1000, NULL,
+			      UTCP_NONBLOCK, NULL);
+	mine = utcp_tcp_connect(u, in4(NOBODY_ADDR), TCP_ECHO, 1000, NULL,
+				UTCP_NONBLOCK, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(mine, 0);
+	ck_assert_int_eq(writable_within(fd, 0) & POLLOUT, 0);
+	ck_assert_int_eq(writable_within(mine, 0) & POLLOUT, 0);
+	ck_assert_int_eq(
+	    setsockopt(mine, SOL_SOCKET, SO_SNDBUF, &own, sizeof(own)), 0);
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert(writable_within(mine, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ETIMEDOUT);
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &sl), 0);
+	ck_assert_int_eq(size, want);
+	ck_assert_int_eq(getsockopt(mine, SOL_SOCKET, SO_SNDBUF, &size, &sl),
+			 0);
+	ck_assert_int_eq(size, 2 * own);
+	close(mine);
+	close(fd);
+	/* established */
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+			      UTCP_NONBLOCK, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &sl), 0);
+	ck_assert_int_eq(size, want);
+	close(fd);
+	close(plain);
+	close(raw);
+	utcp_close(u);
+}
+END_TEST
+
 struct slow_connect {
 	struct utcp *u;
 	int result;
@@ -4173,6 +4235,7 @@ int main(void)
 	    tc, test_nonblocking_connect_stays_unwritable_until_it_times_out);
 	tcase_add_test(
 	    tc, test_nonblocking_connect_refused_is_writable_with_the_error);
+	tcase_add_test(tc, test_nonblocking_connect_end_keeps_its_send_buffer);
 	tcase_add_test(
 	    tc, test_blocking_connect_does_not_stall_the_handles_other_calls);
 	tcase_add_test(
