@@ -91,8 +91,9 @@ crate() {
 	if [[ $TRACE == perf && -f $TMP/$key.perf ]]; then
 		say "$key: daemon profile (perf, callees included):"
 		perf report -q -i "$TMP/$key.perf" --children --sort sym \
-			--stdio -g none --percent-limit 2 2>/dev/null |
-			head -n "${BENCH_PERF_LINES:-40}"
+			--stdio -g none --percent-limit 2 \
+			>"$TMP/$key.report" 2>/dev/null || true
+		head -n "${BENCH_PERF_LINES:-40}" "$TMP/$key.report"
 		[[ -n ${BENCH_PERF_KEEP:-} ]] &&
 			cp "$TMP/$key.perf" "$BENCH_PERF_KEEP/$key.perf"
 	elif [[ -n $TRACE ]]; then
