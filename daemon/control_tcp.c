@@ -123,11 +123,14 @@
  * Blocking form: the reply waits (c->reply_pending stops the client's
  * further requests) for STACK_EV_TCP_CONNECTED (status 0 + descriptor),
  * STACK_EV_TCP_ERROR (its errno) or the timeout (-ETIMEDOUT). Non-
- * blocking form (libutcp's only one): the reply with the descriptor goes
- * at once, its sending direction full of filler (channel_fill) so it
- * is not writable until the connect is over; the filler is read back,
- * unsent, once established (channel_start) or after the urgent byte of
- * a failure (channel_fail), so POLLOUT says the connect is over and
+ * blocking form (libutcp's only one): the reply with the descriptor is
+ * held one turn (connect_hold), so a peer that answers at once makes
+ * it arrive established (or failed, its urgent byte in it); after that
+ * turn it goes with the connect in progress, its sending direction
+ * full of filler (channel_fill) so it is not writable until the
+ * connect is over; the filler is read back, unsent, once established
+ * (channel_start) or after the urgent byte of a failure
+ * (channel_fail), so POLLOUT says the connect is over and
  * utcp_tcp_error() (SO_ERROR) how. What only a connect needs (the
  * waiting client and request id, the end not yet sent, the filler's
  * count, the timer: struct tcp_connect) is allocated with it and freed
