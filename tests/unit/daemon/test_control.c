@@ -2110,6 +2110,24 @@ START_TEST(test_nonblocking_connect_refused_is_writable_with_the_error)
 }
 END_TEST
 
+/* Sends a TCP_CONNECT on a raw control connection (version `version`)
+ * and takes its reply: returns the descriptor that came with it, or -1. */
+static int raw_tcp_connect(int fd, uint8_t version, uint32_t id,
+			   const struct ipc_tcp_connect *req,
+			   struct ipc_tcp_open_reply *r)
+{
+	uint8_t buf[IPC_MSG_MAX];
+	struct ipc_msg m;
+	int len, passed;
+
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), version, id, req);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &passed);
+	ck_assert_uint_eq(m.id, id);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, r), 0);
+	return passed;
+}
+
 /* A non-blocking connect's end, filled while it is in progress so
  * that it is not writable, has its own send buffer once the connect is
  * over, as an end never filled has (the daemon's blocking form), or
@@ -2121,18 +2139,12 @@ START_TEST(test_nonblocking_connect_end_keeps_its_send_buffer)
 				      .timeout_ms = 5000};
 	struct ipc_tcp_open_reply r;
 	struct ipc_hello_reply hr;
-	uint8_t buf[IPC_MSG_MAX];
-	struct ipc_msg m;
 	struct utcp *u = client();
-	int raw, plain, fd, mine, size, want, len, own = 8192;
+	int raw, plain, fd, mine, size, want, own = 8192;
 	socklen_t sl = sizeof(size);
 
 	raw = raw_hello(IPC_VERSION_MAX, &hr);
-	len = ipc_encode_tcp_connect(buf, sizeof(buf), (uint8_t)hr.version, 2,
-				     &req);
-	ck_assert_int_eq(send(raw, buf, (size_t)len, 0), len);
-	raw_reply(raw, buf, sizeof(buf), &m, &plain);
-	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
+	plain = raw_tcp_connect(raw, (uint8_t)hr.version, 2, &req, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_int_eq(getsockopt(plain, SOL_SOCKET, SO_SNDBUF, &want, &sl),
 			 0);
@@ -2493,18 +2505,14 @@ START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
 				      .timeout_ms = 5000};
 	struct ipc_tcp_open_reply r;
 	struct ipc_hello_reply hr;
-	uint8_t buf[IPC_MSG_MAX], version;
-	struct ipc_msg m;
+	uint8_t version;
 	char got[4];
-	int fd, conn, len;
+	int fd, conn;
 
 	fd = raw_hello(IPC_VERSION_MAX, &hr);
 	version = (uint8_t)hr.version;
 	/* without NONBLOCK: the reply comes once established, with it */
-	len = ipc_encode_tcp_connect(buf, sizeof(buf), version, 2, &req);
-	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
-	raw_reply(fd, buf, sizeof(buf), &m, &conn);
-	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
+	conn = raw_tcp_connect(fd, version, 2, &req, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_int_ge(conn, 0);
 	ck_assert_int_eq(utcp_tcp_error(conn), 0);
@@ -2514,10 +2522,7 @@ START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
 	close(conn);
 	/* a refusal is the reply's status, without a descriptor */
 	req.remote_port = TCP_ECHO + 1;
-	len = ipc_encode_tcp_connect(buf, sizeof(buf), version, 3, &req);
-	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
-	raw_reply(fd, buf, sizeof(buf), &m, &conn);
-	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
+	conn = raw_tcp_connect(fd, version, 3, &req, &r);
 	ck_assert_int_eq(r.status, -ECONNREFUSED);
 	ck_assert_int_eq(conn, -1);
 	close(fd);
