@@ -1318,7 +1318,8 @@ static void reply_open(struct control_client *c, uint16_t type, uint32_t id,
  */
 static void connect_release(struct tcp_channel *ch)
 {
-	channel_fill(ch, ch->cn->app_fd); /* not writable until connected */
+	connect_unhold(ch->ctl->tcp, ch->cn); /* held_turn_cb goes on */
+	channel_fill(ch, ch->cn->app_fd);     /* not writable until connected */
 	channel_answer(ch, 0);
 	hup_add(ch); /* the application may close it early */
 }
