@@ -123,11 +123,14 @@
  * Blocking form: the reply waits (c->reply_pending stops the client's
  * further requests) for STACK_EV_TCP_CONNECTED (status 0 + descriptor),
  * STACK_EV_TCP_ERROR (its errno) or the timeout (-ETIMEDOUT). Non-
- * blocking form (libutcp's only one): the reply with the descriptor goes
- * at once, its sending direction full of filler (channel_fill) so it
- * is not writable until the connect is over; the filler is read back,
- * unsent, once established (channel_start) or after the urgent byte of
- * a failure (channel_fail), so POLLOUT says the connect is over and
+ * blocking form (libutcp's only one): the reply with the descriptor is
+ * held one turn (connect_hold), so a peer that answers at once makes
+ * it arrive established (or failed, its urgent byte in it); after that
+ * turn it goes with the connect in progress, its sending direction
+ * full of filler (channel_fill) so it is not writable until the
+ * connect is over; the filler is read back, unsent, once established
+ * (channel_start) or after the urgent byte of a failure
+ * (channel_fail), so POLLOUT says the connect is over and
  * utcp_tcp_error() (SO_ERROR) how. What only a connect needs (the
  * waiting client and request id, the end not yet sent, the filler's
  * count, the timer: struct tcp_connect) is allocated with it and freed
@@ -195,11 +198,16 @@ struct tcp_linger {
  * and its timer stopped (channel_connect_end), so that an accepted or
  * established channel does not carry it. */
 struct tcp_connect {
-	struct control_client *waiter; /* blocking connect not answered */
+	struct control_client *waiter; /* connect not answered yet */
 	uint32_t reply_id;	       /* ... its request id */
 	int app_fd;		       /* the application's end, until sent */
 	size_t filler;		       /* non-blocking: bytes to discard */
 	ev_timer timer;		       /* the connect's timeout; data: ch */
+	/* A non-blocking connect whose reply is held for a turn
+	 * (connect_hold): next in ctl->tcp->held, and the turns seen. */
+	struct tcp_connect *held_next;
+	bool held;
+	uint8_t held_turns;
 };
 
 struct tcp_channel {
@@ -258,6 +266,9 @@ struct control_tcp {
 	uint64_t gone_reset;	/* reset: app gone, its bytes short of chunks */
 	uint64_t orphans_reset; /* reset: app gone, tcp_orphans_max held */
 	int pair_sndbuf;	/* a new socketpair's SO_SNDBUF (0: unknown) */
+	struct tcp_connect *held; /* non-blocking replies held a turn */
+	ev_prepare held_turn;	  /* after loop.c's drain: release them */
+	ev_idle held_nowait;	  /* the loop polls without blocking */
 	uint8_t io[CONTROL_TCP_IO_BYTES]; /* one read, shared by channels */
 };
 
@@ -511,11 +522,29 @@ static int channel_app_fd(const struct tcp_channel *ch)
 	return ch->cn ? ch->cn->app_fd : -1;
 }
 
+/* Takes a held connect out of the list (a short one: the non-blocking
+ * connects of a turn or two). */
+static void connect_unhold(struct control_tcp *t, struct tcp_connect *cn)
+{
+	struct tcp_connect **pp;
+
+	if (!cn->held)
+		return;
+	for (pp = &t->held; *pp; pp = &(*pp)->held_next)
+		if (*pp == cn) {
+			*pp = cn->held_next;
+			break;
+		}
+	cn->held = false;
+	cn->held_next = NULL;
+}
+
 /* Frees what the connect needed (its end not sent is closed). */
 static void channel_connect_end(struct tcp_channel *ch)
 {
 	if (!ch->cn)
 		return;
+	connect_unhold(ch->ctl->tcp, ch->cn);
 	ev_timer_stop(ch->ctl->d->loop, &ch->cn->timer);
 	if (ch->cn->app_fd >= 0)
 		close(ch->cn->app_fd);
@@ -665,6 +694,7 @@ static void channel_answer(struct tcp_channel *ch, int status)
 	if (!c)
 		return;
 	ch->cn->waiter = NULL;
+	connect_unhold(ch->ctl->tcp, ch->cn);
 	if (tcp_conn_info(ch->ctl->d->stack, ch->conn, &info) == 0) {
 		/* The address and port the stack chose. */
 		r.local_addr = info.local_addr;
@@ -701,7 +731,17 @@ static void channel_fail(struct tcp_channel *ch, int err)
 	if (ch->cn && ch->cn->waiter) {
 		log_msg(LOG_DEBUG, "control: tcp %d: connect: %s", ch->conn,
 			strerror(err));
-		channel_answer(ch, -err);
+		if (ch->cn->held) {
+			/* A non-blocking connect whose reply was held: its
+			 * urgent byte first (a new pair has room), then the
+			 * descriptor, writable at once. */
+			byte = (uint8_t)err;
+			(void)send(ch->fd, &byte, 1,
+				   MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
+			channel_answer(ch, 0);
+		} else {
+			channel_answer(ch, -err);
+		}
 		channel_destroy(ch, END_CLOSE);
 		return;
 	}
@@ -1263,6 +1303,70 @@ static void reply_open(struct control_client *c, uint16_t type, uint32_t id,
 		close(fd);
 }
 
+/*
+ * A non-blocking connect's reply is held for one turn of the loop
+ * (docs/ipc.md, TCP_CONNECT): its SYN goes out at the end of the
+ * request's turn, and a peer on this host (the kernel behind the TAP)
+ * has its SYN-ACK queued on the TAP before the write returns. The next
+ * turn polls without blocking (held_nowait, an idle watcher) and reads
+ * it: the connection is established and the reply carries a descriptor
+ * that is writable already (no filler, no hang-up set, and the
+ * application's poll() returns at once instead of waiting for a second
+ * wake-up). A connect still in progress at the end of that turn, or
+ * failed, is answered then as it would have been at once
+ * (connect_release; channel_fail).
+ */
+static void connect_release(struct tcp_channel *ch)
+{
+	connect_unhold(ch->ctl->tcp, ch->cn); /* held_turn_cb goes on */
+	channel_fill(ch, ch->cn->app_fd);     /* not writable until connected */
+	channel_answer(ch, 0);
+	hup_add(ch); /* the application may close it early */
+}
+
+static void connect_hold(struct tcp_channel *ch)
+{
+	struct control_tcp *t = ch->ctl->tcp;
+	struct ev_loop *loop = ch->ctl->d->loop;
+
+	ch->cn->held = true;
+	ch->cn->held_next = t->held;
+	t->held = ch->cn;
+	ev_prepare_start(loop, &t->held_turn);
+	ev_idle_start(loop, &t->held_nowait);
+}
+
+/* The end of a turn, after loop.c's drain (its SYNs written, its events
+ * handled): connects held since the turn before are answered. */
+static void held_turn_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct control_tcp *t = ((struct control *)w->data)->tcp;
+	struct tcp_connect *cn;
+
+	/* Answering may destroy a client, never another held connect
+	 * (its client waits for this reply); still, look again from the
+	 * start after each. */
+	for (cn = t->held; cn;) {
+		if (cn->held_turns > 0) {
+			connect_release(cn->timer.data);
+			cn = t->held;
+		} else {
+			cn = cn->held_next;
+		}
+	}
+	for (cn = t->held; cn; cn = cn->held_next)
+		cn->held_turns = 1;
+	if (!t->held) {
+		ev_prepare_stop(loop, &t->held_turn);
+		ev_idle_stop(loop, &t->held_nowait);
+	}
+}
+
+/* Active only so that the loop does not block while a reply is held. */
+static void held_nowait_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+}
+
 void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 			 const struct ipc_tcp_connect *req)
 {
@@ -1307,25 +1411,12 @@ void control_tcp_connect(struct control_client *c, const struct ipc_msg *m,
 	ev_timer_start(d->loop, &cn->timer);
 	log_msg(LOG_DEBUG, "control: client %u: tcp %d connecting", c->serial,
 		conn);
-	if (req->flags & IPC_TCP_CONNECT_F_NONBLOCK) {
-		struct stack_tcp_info info;
-
-		r.id = conn;
-		r.local_addr = req->local_addr;
-		r.local_port = req->local_port;
-		if (tcp_conn_info(d->stack, conn, &info) == 0) {
-			r.local_addr = info.local_addr;
-			r.local_port = info.local_port;
-		}
-		channel_fill(ch, app_fd); /* not writable until connected */
-		reply_open(c, IPC_T_TCP_CONNECT_REPLY, m->id, &r, app_fd);
-		hup_add(ch); /* the application may close it early */
-	} else {
-		cn->app_fd = app_fd;
-		cn->waiter = c;
-		cn->reply_id = m->id;
-		c->reply_pending = true;
-	}
+	cn->app_fd = app_fd;
+	cn->waiter = c;
+	cn->reply_id = m->id;
+	c->reply_pending = true;
+	if (req->flags & IPC_TCP_CONNECT_F_NONBLOCK)
+		connect_hold(ch);
 	return;
 fail:
 	free(cn);
@@ -1714,6 +1805,11 @@ int control_tcp_start(struct control *ctl)
 	ev_io_init(&t->hup_watcher, hup_cb, t->hup_fd, EV_READ);
 	t->hup_watcher.data = ctl;
 	ev_io_start(ctl->d->loop, &t->hup_watcher);
+	/* After loop.c's drain, as capture.c's flush. */
+	ev_prepare_init(&t->held_turn, held_turn_cb);
+	ev_set_priority(&t->held_turn, EV_MINPRI);
+	t->held_turn.data = ctl;
+	ev_idle_init(&t->held_nowait, held_nowait_cb);
 	ctl->tcp = t;
 	return 0;
 }
@@ -1733,6 +1829,8 @@ void control_tcp_stop(struct control *ctl)
 		channel_destroy(t->channels, END_CLOSE);
 	}
 	ev_io_stop(ctl->d->loop, &t->hup_watcher);
+	ev_prepare_stop(ctl->d->loop, &t->held_turn);
+	ev_idle_stop(ctl->d->loop, &t->held_nowait);
 	close(t->hup_fd);
 	free(t);
 	ctl->tcp = NULL;

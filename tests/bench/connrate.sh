@@ -2,7 +2,7 @@
 # connrate.sh - what one connection costs: run.sh's connection rates,
 # with the daemon's CPU and, optionally, the system calls per connection
 #
-#     sudo tests/bench/connrate.sh [BUILD_DIR] [strace]
+#     sudo tests/bench/connrate.sh [BUILD_DIR] [strace|perf]
 #
 # Sets up as run.sh does (bench_lib.sh) and runs its three rate lines
 # (accept-utcpd: a kernel client connects to utcp-bench's accept-rate on
@@ -46,6 +46,7 @@ crate() {
 	[[ $ss == kernel ]] && ks=(-k)
 	[[ $cs == kernel ]] && kc=(-k)
 	if [[ -n $TRACE ]]; then
+		[[ $TRACE == perf ]] && traced=none
 		[[ $traced == server ]] && ws=(strace -c -f -o "$TMP/$key-app.strace")
 		[[ $traced == client ]] && wc=(strace -c -f -o "$TMP/$key-app.strace")
 	fi
@@ -56,7 +57,12 @@ crate() {
 		>"$TMP/$key-server.out" 2>"$TMP/$key-server.err" </dev/null
 	local server=$BG_PID
 	wait_listening "$key-server"
-	if [[ -n $TRACE && $key != conn-kernel* ]]; then
+	if [[ $TRACE == perf && $key != conn-kernel* ]]; then
+		perf record -q -g -p "$DAEMON_PID" -o "$TMP/$key.perf" \
+			>/dev/null 2>&1 &
+		sp=$!
+		sleep 1 # attached
+	elif [[ -n $TRACE && $key != conn-kernel* ]]; then
 		strace -c -f -p "$DAEMON_PID" -o "$TMP/$key-daemon.strace" \
 			2>/dev/null &
 		sp=$!
@@ -82,7 +88,15 @@ crate() {
 	if [[ $key != conn-kernel* ]]; then
 		say "$key: daemon CPU $(((c1 - c0) / ok)) ns per connection"
 	fi
-	if [[ -n $TRACE ]]; then
+	if [[ $TRACE == perf && -f $TMP/$key.perf ]]; then
+		say "$key: daemon profile (perf, callees included):"
+		perf report -q -i "$TMP/$key.perf" --children --sort sym \
+			--stdio -g none --percent-limit 2 \
+			>"$TMP/$key.report" 2>/dev/null || true
+		head -n "${BENCH_PERF_LINES:-40}" "$TMP/$key.report"
+		[[ -n ${BENCH_PERF_KEEP:-} ]] &&
+			cp "$TMP/$key.perf" "$BENCH_PERF_KEEP/$key.perf"
+	elif [[ -n $TRACE ]]; then
 		[[ -f $TMP/$key-daemon.strace ]] &&
 			say "$key: daemon system calls $(per_conn "$TMP/$key-daemon.strace" "$ok")"
 		[[ -f $TMP/$key-app.strace ]] &&
@@ -96,7 +110,7 @@ say "connection rates: connect + close, one at a time, ${SECONDS_RATE} s each"
 crate accept-utcpd ns utcpd ns kernel "$DAEMON_IP" server
 crate open-utcpd ns kernel ns utcpd "$KERNEL_IP" client
 crate conn-kernel ns kernel nsb kernel "$VM_NS" client
-[[ -n $TRACE ]] && crate conn-kernel-server ns kernel nsb kernel "$VM_NS" server
+[[ -n $TRACE && $TRACE != perf ]] && crate conn-kernel-server ns kernel nsb kernel "$VM_NS" server
 # shellcheck disable=SC2034 # read by lib.sh at exit
 TEST_STATUS=0
 exit 0

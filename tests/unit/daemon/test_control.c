@@ -2110,6 +2110,80 @@ START_TEST(test_nonblocking_connect_refused_is_writable_with_the_error)
 }
 END_TEST
 
+/* Sends a TCP_CONNECT on a raw control connection (version `version`)
+ * and takes its reply: returns the descriptor that came with it, or -1. */
+static int raw_tcp_connect(int fd, uint8_t version, uint32_t id,
+			   const struct ipc_tcp_connect *req,
+			   struct ipc_tcp_open_reply *r)
+{
+	uint8_t buf[IPC_MSG_MAX];
+	struct ipc_msg m;
+	int len, passed;
+
+	len = ipc_encode_tcp_connect(buf, sizeof(buf), version, id, req);
+	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
+	raw_reply(fd, buf, sizeof(buf), &m, &passed);
+	ck_assert_uint_eq(m.id, id);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, r), 0);
+	return passed;
+}
+
+/* A non-blocking connect's end, filled while it is in progress so
+ * that it is not writable, has its own send buffer once the connect is
+ * over, as an end never filled has (the daemon's blocking form), or
+ * the one the application set meanwhile. */
+START_TEST(test_nonblocking_connect_end_keeps_its_send_buffer)
+{
+	struct ipc_tcp_connect req = {.remote_addr = PEER_ADDR,
+				      .remote_port = TCP_ECHO,
+				      .timeout_ms = 5000};
+	struct ipc_tcp_open_reply r;
+	struct ipc_hello_reply hr;
+	struct utcp *u = client();
+	int raw, plain, fd, mine, size, want, own = 8192;
+	socklen_t sl = sizeof(size);
+
+	raw = raw_hello(IPC_VERSION_MAX, &hr);
+	plain = raw_tcp_connect(raw, (uint8_t)hr.version, 2, &req, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_eq(getsockopt(plain, SOL_SOCKET, SO_SNDBUF, &want, &sl),
+			 0);
+	/* two in progress until they time out; one gets its own size */
+	fd = utcp_tcp_connect(u, in4(NOBODY_ADDR), TCP_ECHO, 1000, NULL,
+			      UTCP_NONBLOCK, NULL);
+	mine = utcp_tcp_connect(u, in4(NOBODY_ADDR), TCP_ECHO, 1000, NULL,
+				UTCP_NONBLOCK, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(mine, 0);
+	ck_assert_int_eq(writable_within(fd, 0) & POLLOUT, 0);
+	ck_assert_int_eq(writable_within(mine, 0) & POLLOUT, 0);
+	ck_assert_int_eq(
+	    setsockopt(mine, SOL_SOCKET, SO_SNDBUF, &own, sizeof(own)), 0);
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert(writable_within(mine, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ETIMEDOUT);
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &sl), 0);
+	ck_assert_int_eq(size, want);
+	ck_assert_int_eq(getsockopt(mine, SOL_SOCKET, SO_SNDBUF, &size, &sl),
+			 0);
+	ck_assert_int_eq(size, 2 * own);
+	close(mine);
+	close(fd);
+	/* established */
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+			      UTCP_NONBLOCK, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &sl), 0);
+	ck_assert_int_eq(size, want);
+	close(fd);
+	close(plain);
+	close(raw);
+	utcp_close(u);
+}
+END_TEST
+
 struct slow_connect {
 	struct utcp *u;
 	int result;
@@ -2431,18 +2505,14 @@ START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
 				      .timeout_ms = 5000};
 	struct ipc_tcp_open_reply r;
 	struct ipc_hello_reply hr;
-	uint8_t buf[IPC_MSG_MAX], version;
-	struct ipc_msg m;
+	uint8_t version;
 	char got[4];
-	int fd, conn, len;
+	int fd, conn;
 
 	fd = raw_hello(IPC_VERSION_MAX, &hr);
 	version = (uint8_t)hr.version;
 	/* without NONBLOCK: the reply comes once established, with it */
-	len = ipc_encode_tcp_connect(buf, sizeof(buf), version, 2, &req);
-	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
-	raw_reply(fd, buf, sizeof(buf), &m, &conn);
-	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
+	conn = raw_tcp_connect(fd, version, 2, &req, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_int_ge(conn, 0);
 	ck_assert_int_eq(utcp_tcp_error(conn), 0);
@@ -2452,10 +2522,7 @@ START_TEST(test_blocking_connect_form_answers_when_the_connection_is_up)
 	close(conn);
 	/* a refusal is the reply's status, without a descriptor */
 	req.remote_port = TCP_ECHO + 1;
-	len = ipc_encode_tcp_connect(buf, sizeof(buf), version, 3, &req);
-	ck_assert_int_eq(send(fd, buf, (size_t)len, 0), len);
-	raw_reply(fd, buf, sizeof(buf), &m, &conn);
-	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
+	conn = raw_tcp_connect(fd, version, 3, &req, &r);
 	ck_assert_int_eq(r.status, -ECONNREFUSED);
 	ck_assert_int_eq(conn, -1);
 	close(fd);
@@ -4232,6 +4299,7 @@ int main(void)
 	    tc, test_nonblocking_connect_stays_unwritable_until_it_times_out);
 	tcase_add_test(
 	    tc, test_nonblocking_connect_refused_is_writable_with_the_error);
+	tcase_add_test(tc, test_nonblocking_connect_end_keeps_its_send_buffer);
 	tcase_add_test(
 	    tc, test_blocking_connect_does_not_stall_the_handles_other_calls);
 	tcase_add_test(
