@@ -673,6 +673,21 @@ static long queued_in_daemon(struct utcp *u, int id)
 	return q;
 }
 
+/* The daemon's state of connection id, or -1 once it is gone. */
+static int state_in_daemon(struct utcp *u, int id)
+{
+	struct utcp_status *st;
+	int state = -1;
+
+	if (utcp_status(u, &st) != 0)
+		die("status");
+	for (size_t i = 0; i < st->n_tcp; i++)
+		if (!st->tcp[i].listener && st->tcp[i].id == id)
+			state = (int)st->tcp[i].state;
+	utcp_status_free(st);
+	return state;
+}
+
 static int cmd_shut_rd(int argc, char **argv)
 {
 	struct utcp_tcp_info info;
@@ -709,13 +724,14 @@ static int cmd_shut_rd(int argc, char **argv)
 	send_all(fd, "after\n", 6);
 	printf("ok\n");
 	fflush(stdout);
-	/* wait for the peer to close first: closing with the 1000 bytes
-	 * unread would be a RST (as on Linux) */
-	{
-		struct pollfd pfd = {.fd = fd, .events = 0};
-
-		(void)poll(&pfd, 1, 20000);
-	}
+	/* wait for the peer to close first (its FIN: CLOSE-WAIT): closing
+	 * with the 1000 bytes unread would be a RST (as on Linux). The
+	 * descriptor shows no sign of it: after SHUT_RD its read side is
+	 * shut already, and POLLHUP needs both. */
+	for (ms = 0; ms < 20000 &&
+		     state_in_daemon(u, info.id) == (int)UTCP_TCP_ESTABLISHED;
+	     ms++)
+		usleep(1000);
 	close(fd);
 	utcp_close(u);
 	return 0;
