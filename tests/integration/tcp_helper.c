@@ -658,34 +658,39 @@ static int cmd_nb_connect(int argc, char **argv)
 	return 0;
 }
 
+/* Connection `id` as the daemon's status shows it, in *conn; false
+ * when it is gone. */
+static bool conn_in_daemon(struct utcp *u, int id, struct utcp_tcp_socket *conn)
+{
+	struct utcp_status *st;
+	bool found = false;
+
+	if (utcp_status(u, &st) != 0)
+		die("status");
+	for (size_t i = 0; i < st->n_tcp; i++)
+		if (!st->tcp[i].listener && st->tcp[i].id == id) {
+			*conn = st->tcp[i];
+			found = true;
+		}
+	utcp_status_free(st);
+	return found;
+}
+
 /* The daemon's receive queue of connection `id`, or -1 when gone. */
 static long queued_in_daemon(struct utcp *u, int id)
 {
-	struct utcp_status *st;
-	long q = -1;
+	struct utcp_tcp_socket conn;
 
-	if (utcp_status(u, &st) != 0)
-		die("status");
-	for (size_t i = 0; i < st->n_tcp; i++)
-		if (!st->tcp[i].listener && st->tcp[i].id == id)
-			q = st->tcp[i].recv_queue;
-	utcp_status_free(st);
-	return q;
+	return conn_in_daemon(u, id, &conn) ? (long)conn.recv_queue : -1;
 }
 
-/* The daemon's state of connection id, or -1 once it is gone. */
-static int state_in_daemon(struct utcp *u, int id)
+/* Connection `id` is ESTABLISHED in the daemon. */
+static bool established_in_daemon(struct utcp *u, int id)
 {
-	struct utcp_status *st;
-	int state = -1;
+	struct utcp_tcp_socket conn;
 
-	if (utcp_status(u, &st) != 0)
-		die("status");
-	for (size_t i = 0; i < st->n_tcp; i++)
-		if (!st->tcp[i].listener && st->tcp[i].id == id)
-			state = (int)st->tcp[i].state;
-	utcp_status_free(st);
-	return state;
+	return conn_in_daemon(u, id, &conn) &&
+	       conn.state == UTCP_TCP_ESTABLISHED;
 }
 
 static int cmd_shut_rd(int argc, char **argv)
@@ -728,9 +733,7 @@ static int cmd_shut_rd(int argc, char **argv)
 	 * with the 1000 bytes unread would be a RST (as on Linux). The
 	 * descriptor shows no sign of it: after SHUT_RD its read side is
 	 * shut already, and POLLHUP needs both. */
-	for (ms = 0; ms < 20000 &&
-		     state_in_daemon(u, info.id) == (int)UTCP_TCP_ESTABLISHED;
-	     ms++)
+	for (ms = 0; ms < 20000 && established_in_daemon(u, info.id); ms++)
 		usleep(1000);
 	close(fd);
 	utcp_close(u);
