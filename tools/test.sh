@@ -45,6 +45,11 @@ cd "$root" || exit 1
 export ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:halt_on_error=1:print_summary=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:print_summary=1
 export LSAN_OPTIONS=print_suppressions=0
+# check's own per-test timeouts (tcase_set_timeout: wall clock, hang
+# guards) three times as long: four tests at a time, the simulator's
+# CPU-bound ones under the sanitizers, on a loaded machine, took a 30 s
+# one past it. meson's timeouts still bound every test.
+export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-3}
 
 summary=()
 total_pass=0
