@@ -26,12 +26,13 @@
 # builds are compiled, one after the other, in the background at the
 # lowest CPU priority (nice 19) while the normal build's tests run: most
 # of those wait on protocol timers and peers, and the compiler takes
-# only the CPU they leave. A build's tests start once it is compiled and
-# the previous build's tests are over, so two builds' tests never run
-# at once; a background build's output is printed at the start of its
-# stage. meson runs $TEST_PROCESSES tests at a time (default 4: most
-# tests mostly wait; those that load the machine run alone, is_parallel
-# false). 5-8 minutes on 2 cores.
+# only the CPU they leave (at nice 0 again while a stage waits for its
+# build). A build's tests start once it is compiled and the previous
+# build's tests are over, so two builds' tests never run at once; a
+# background build's output is printed at the start of its stage. meson
+# runs $TEST_PROCESSES tests at a time (default 4: most tests mostly
+# wait; those that load the machine run alone, is_parallel false).
+# 5-8 minutes on 2 cores.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -114,7 +115,11 @@ stage() {
 	if [[ -p $logs/$name.built ]]; then
 		echo
 		echo "==== test.sh: $name build ($dir), compiled in the background ===="
+		# Not done yet, nothing else runs: at full priority until it
+		# is (renice -n 0 needs root; without it, it stays at 19).
+		renice -n 0 -g "$background" >/dev/null 2>&1
 		read -r <"$logs/$name.built"
+		renice -n 19 -g "$background" >/dev/null 2>&1
 		cat "$logs/$name.log"
 		how=" alongside"
 	fi
