@@ -658,19 +658,39 @@ static int cmd_nb_connect(int argc, char **argv)
 	return 0;
 }
 
-/* The daemon's receive queue of connection `id`, or -1 when gone. */
-static long queued_in_daemon(struct utcp *u, int id)
+/* Connection `id` as the daemon's status shows it, in *conn; false
+ * when it is gone. */
+static bool conn_in_daemon(struct utcp *u, int id, struct utcp_tcp_socket *conn)
 {
 	struct utcp_status *st;
-	long q = -1;
+	bool found = false;
 
 	if (utcp_status(u, &st) != 0)
 		die("status");
 	for (size_t i = 0; i < st->n_tcp; i++)
-		if (!st->tcp[i].listener && st->tcp[i].id == id)
-			q = st->tcp[i].recv_queue;
+		if (!st->tcp[i].listener && st->tcp[i].id == id) {
+			*conn = st->tcp[i];
+			found = true;
+		}
 	utcp_status_free(st);
-	return q;
+	return found;
+}
+
+/* The daemon's receive queue of connection `id`, or -1 when gone. */
+static long queued_in_daemon(struct utcp *u, int id)
+{
+	struct utcp_tcp_socket conn;
+
+	return conn_in_daemon(u, id, &conn) ? (long)conn.recv_queue : -1;
+}
+
+/* Connection `id` is ESTABLISHED in the daemon. */
+static bool established_in_daemon(struct utcp *u, int id)
+{
+	struct utcp_tcp_socket conn;
+
+	return conn_in_daemon(u, id, &conn) &&
+	       conn.state == UTCP_TCP_ESTABLISHED;
 }
 
 static int cmd_shut_rd(int argc, char **argv)
@@ -709,13 +729,12 @@ static int cmd_shut_rd(int argc, char **argv)
 	send_all(fd, "after\n", 6);
 	printf("ok\n");
 	fflush(stdout);
-	/* wait for the peer to close first: closing with the 1000 bytes
-	 * unread would be a RST (as on Linux) */
-	{
-		struct pollfd pfd = {.fd = fd, .events = 0};
-
-		(void)poll(&pfd, 1, 20000);
-	}
+	/* wait for the peer to close first (its FIN: CLOSE-WAIT): closing
+	 * with the 1000 bytes unread would be a RST (as on Linux). The
+	 * descriptor shows no sign of it: after SHUT_RD its read side is
+	 * shut already, and POLLHUP needs both. */
+	for (ms = 0; ms < 20000 && established_in_daemon(u, info.id); ms++)
+		usleep(1000);
 	close(fd);
 	utcp_close(u);
 	return 0;
