@@ -58,22 +58,23 @@
  * writable and wakes whoever sleeps on that end's wait queue, and that
  * is the application blocked in read() for the answer (a blocking read
  * waits there whatever event it wants): a wake-up and a context switch
- * of the application for nothing on every round trip. Held requests
- * are consumed (one recv) after an answer was written to the
- * application once CHANNEL_HOLD_PIECES are held (then the application
- * is most likely awake: the consume wakes nobody), and before anything
- * else is read, before the daemon stops reading (no room) and before
- * its end is closed (unread bytes there would make the application's
- * end read ECONNRESET). A peek finds a small request: all the stream
- * held, under CHANNEL_HOLD_BYTES; after a large read (bulk) the next
- * read does not peek first. Only pairs whose application end has at
- * least CHANNEL_HOLD_MIN_SNDBUF hold, so the held bytes (under 2 KiB
- * in at most 8 buffers) never make a difference to the application's
- * POLLOUT (a quarter of the send buffer free) nor fill its end; they
- * do count in its SIOCOUTQ, as unacknowledged bytes do on a kernel
- * socket. A shutdown reported together with bytes (EPOLLRDHUP) would
- * not be reported again: then nothing is held and input reads on to
- * EOF.
+ * of the application for nothing on every round trip. Held requests are
+ * consumed (one recv) after an answer was written to the application once
+ * CHANNEL_HOLD_PIECES are held or the next might not fit beside them (then
+ * the application is most likely awake: the consume wakes nobody, unless it
+ * was quick enough to ask again and sleep), and before anything else is
+ * read, before the daemon stops reading (no room) and before its end is
+ * closed (unread bytes there would make the application's end read
+ * ECONNRESET). A peek finds a small request: all the stream held, under
+ * CHANNEL_HOLD_BYTES; after a large read (bulk) the next read does not peek
+ * first. Only pairs whose application end has at least
+ * CHANNEL_HOLD_MIN_SNDBUF hold, so the held bytes (under 4 KiB in at most 8
+ * buffers: some 11 KiB of buffer memory) alone never make the application's
+ * end unwritable (POLLOUT wants three quarters of its send buffer free),
+ * and as they are consumed before the daemon stops reading they never fill
+ * it; they do count in its SIOCOUTQ, as unacknowledged bytes do on a kernel
+ * socket. A shutdown reported together with bytes (EPOLLRDHUP) would not be
+ * reported again: then nothing is held and input reads on to EOF.
  *
  * Stack -> application (channel_output). On STACK_EV_TCP_READABLE the
  * daemon writes tcp_recv_peek() views to its end and tcp_recv_consume()s
@@ -209,7 +210,7 @@
 /* Holding requests (channel_hold): a peek of at most this many bytes
  * finds a small request, at most this many are held at once, and only
  * in a pair whose application end has at least this send buffer. */
-#define CHANNEL_HOLD_BYTES	2048
+#define CHANNEL_HOLD_BYTES	4096
 #define CHANNEL_HOLD_PIECES	8
 #define CHANNEL_HOLD_MIN_SNDBUF (64 << 10)
 
@@ -937,8 +938,11 @@ static void channel_output(struct tcp_channel *ch)
 		tcp_recv_consume(d->stack, daemon_now(), ch->conn, (size_t)n);
 		budget -= (size_t)n;
 		/* The application is awake for the answer: the least
-		 * likely moment for a release to wake it for nothing. */
-		if (ch->held_n >= CHANNEL_HOLD_PIECES)
+		 * likely moment for a release to wake it for nothing.
+		 * Released once the next request might not fit beside
+		 * the held ones (a request of up to half the peek). */
+		if (ch->held_n >= CHANNEL_HOLD_PIECES ||
+		    2 * ch->held >= CHANNEL_HOLD_BYTES)
 			channel_release(ch);
 	}
 	ev_io_stop(d->loop, &ch->write_watcher);
