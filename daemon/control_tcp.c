@@ -39,11 +39,42 @@
  * is in the stack's bounded pools (send_chunks_max, the packet pool). When
  * there is no space and the application has written something (a peek), the
  * daemon calls tcp_send() with nothing, which answers -EAGAIN and arms
- * STACK_EV_TCP_WRITABLE, stops the read watcher and waits for that event: the
+ * STACK_EV_TCP_WRITABLE, stops reading and waits for that event: the
  * socketpair fills and the application blocks in write(), as on a full socket
  * buffer. The event comes from an ACK when the connection's send buffer is
  * full, and from the stack's memory waiters (tcp_buf.c) when the chunk pool is
  * short, when any connection gives chunks back.
+ *
+ * Reading is edge-triggered: a channel's end is in the channel set (a
+ * private epoll set, one libev watcher, t->hup_fd) with EPOLLIN |
+ * EPOLLRDHUP | EPOLLET, so each write of the application (and its
+ * shutdown or close) is reported once; channel_input reads until the
+ * stream is empty or EOF, and when it stops with bytes left (the
+ * per-wakeup budget, daemon_turn_full) it re-sets the entry, which
+ * reports it again next turn. Edge-triggered so that bytes may stay in
+ * the pair without being reported again: a small request ("held") is
+ * read with MSG_PEEK, handed to tcp_send() and left in the pair, because
+ * consuming it frees its buffer, which makes the application's end
+ * writable and wakes whoever sleeps on that end's wait queue, and that
+ * is the application blocked in read() for the answer (a blocking read
+ * waits there whatever event it wants): a wake-up and a context switch
+ * of the application for nothing on every round trip. Held requests are
+ * consumed (one recv) after an answer was written to the application once
+ * CHANNEL_HOLD_PIECES are held or the next might not fit beside them (then
+ * the application is most likely awake: the consume wakes nobody, unless it
+ * was quick enough to ask again and sleep), and before anything else is
+ * read, before the daemon stops reading (no room) and before its end is
+ * closed (unread bytes there would make the application's end read
+ * ECONNRESET). A peek finds a small request: all the stream held, under
+ * CHANNEL_HOLD_BYTES; after a large read (bulk) the next read does not peek
+ * first. Only pairs whose application end has at least
+ * CHANNEL_HOLD_MIN_SNDBUF hold, so the held bytes (under 4 KiB in at most 8
+ * buffers: some 11 KiB of buffer memory) alone never make the application's
+ * end unwritable (POLLOUT wants three quarters of its send buffer free),
+ * and as they are consumed before the daemon stops reading they never fill
+ * it; they do count in its SIOCOUTQ, as unacknowledged bytes do on a kernel
+ * socket. A shutdown reported together with bytes (EPOLLRDHUP) would not be
+ * reported again: then nothing is held and input reads on to EOF.
  *
  * Stack -> application (channel_output). On STACK_EV_TCP_READABLE the
  * daemon writes tcp_recv_peek() views to its end and tcp_recv_consume()s
@@ -83,12 +114,11 @@
  * reads the end, EOF says so; while it writes, EPIPE (EV_WRITE fires on
  * a hang-up); and while it does neither (the application shut its side
  * down, a non-blocking connect is in progress, it waits for
- * STACK_EV_TCP_WRITABLE, or the connection failed) its end sits in a
- * private epoll set that reports only hang-ups (events 0: EPOLLHUP and
- * EPOLLERR), whose descriptor is one libev watcher; a level-triggered
- * EV_READ would spin on EOF there. channel_reading() is the one switch
- * between the read watcher and the hang-up set, so a channel is never
- * in neither. A hang-up while waiting for WRITABLE (channel_app_gone):
+ * STACK_EV_TCP_WRITABLE, or the connection failed) its entry in the
+ * channel set reports only hang-ups (events 0: EPOLLHUP and EPOLLERR);
+ * EPOLLIN would report EOF there. channel_reading() is the one switch
+ * between reading and watching for a hang-up, so a channel is never in
+ * neither. A hang-up while waiting for WRITABLE (channel_app_gone):
  * the connection becomes an orphan in the stack (tcp_orphan(), or a
  * reset when tcp_orphans_max are held, as a close would be); what the
  * application wrote goes to the stack as far as it takes it; what is
@@ -114,7 +144,7 @@
  * went, so connections stay in the stack's bounded backlog and beyond it
  * SYN cookies answer. The daemon's end is shut for reading (the
  * application's write() on a listener fails with EPIPE, as on a kernel
- * socket), so it sits in the hang-up set, where the application
+ * socket), so it sits in the channel set (events 0), where the application
  * closing its listening descriptor shows: tcp_listen_close() (connections not
  * accepted by the stack are reset; ones in flight to the application arrive
  * closed, and their channels see EOF and close).
@@ -180,6 +210,12 @@
 #define CONTROL_TCP_WAKEUP_BYTES       (256u << 10) /* per direction, wakeup */
 #define CONTROL_TCP_ACCEPTS_PER_WAKEUP 64
 #define CONTROL_TCP_HUP_EVENTS	       64
+/* Holding requests (channel_hold): a peek of at most this many bytes
+ * finds a small request, at most this many are held at once, and only
+ * in a pair whose application end has at least this send buffer. */
+#define CHANNEL_HOLD_BYTES	4096
+#define CHANNEL_HOLD_PIECES	8
+#define CHANNEL_HOLD_MIN_SNDBUF (64 << 10)
 
 struct tcp_lchannel;
 
@@ -220,15 +256,20 @@ struct tcp_channel {
 	int conn;			 /* the stack's connection id */
 	int fd;				 /* the daemon's end */
 	int fail_error;			 /* the urgent byte waits for room */
-	ev_io read_watcher;
 	ev_io write_watcher;
 	bool connecting;    /* until CONNECTED (or failure) */
 	bool app_eof;	    /* the application shut its side (tcp_shutdown) */
 	bool peer_eof;	    /* the peer's FIN went on (SHUT_WR on fd) */
 	bool want_writable; /* reading stopped until TCP_WRITABLE */
-	bool in_hup_set;    /* fd is in the hang-up epoll set */
+	bool in_hup_set;    /* fd is in the channel set (t->hup_fd) */
+	bool reading;	    /* ... for reading (EPOLLIN), not hang-ups alone */
 	bool app_gone;	    /* hung up: what it wrote still drains */
 	bool app_shut_rd;   /* the application shut its reading side */
+	bool hold_ok;	    /* the pair is large enough to hold requests */
+	bool bulk;	    /* the last read was large: no peek first */
+	bool rdhup;	    /* the end reported a shutdown: hold nothing */
+	uint8_t held_n;	    /* requests held (sent on, left in the pair) */
+	uint16_t held;	    /* ... their bytes */
 	/* The listener whose announcement of this connection waits for
 	 * room (its pending); destroying the channel clears that. */
 	struct tcp_lchannel *announcing;
@@ -260,7 +301,7 @@ struct control_tcp {
 	struct tcp_channel *channels;
 	struct tcp_lchannel *lchannels;
 	unsigned nchannels;
-	int hup_fd; /* epoll set of channels not being read */
+	int hup_fd; /* the channel set: epoll, channels and listeners */
 	ev_io hup_watcher;
 	uint64_t refused;	/* connections reset: a limit */
 	uint64_t gone_reset;	/* reset: app gone, its bytes short of chunks */
@@ -281,7 +322,7 @@ static void channel_output(struct tcp_channel *ch);
 static void channel_input(struct tcp_channel *ch);
 static void lchannel_destroy(struct tcp_lchannel *l);
 
-/* A listener's entry in the hang-up set: its address, tagged (channels'
+/* A listener's entry in the channel set: its address, tagged (channels'
  * entries are connection ids, below 2^31). */
 #define HUP_LISTENER_TAG (1ull << 63)
 
@@ -358,20 +399,32 @@ static void sockopts_from_ipc(const struct stack *s,
 	sockopts_apply(in, out);
 }
 
-/* ---- the hang-up set ------------------------------------------------ */
+/* ---- the channel set ----------------------------------------------- */
+
+/* Puts the channel's end in the channel set, or changes what it is
+ * watched for there: EPOLLIN | EPOLLET (reading), or 0 (hang-ups
+ * alone). A change reports the end at once when it is ready, so
+ * re-setting EPOLLIN | EPOLLET is also how a channel that stopped
+ * reading with bytes left asks to be called again next turn. */
+static void hup_watch(struct tcp_channel *ch, uint32_t events)
+{
+	struct control_tcp *t = ch->ctl->tcp;
+	struct epoll_event ev = {.events = events,
+				 .data.u64 = (uint64_t)ch->conn};
+
+	if (epoll_ctl(t->hup_fd, ch->in_hup_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
+		      ch->fd, &ev) == 0) {
+		ch->in_hup_set = true;
+		ch->reading = events != 0;
+	} else {
+		log_msg(LOG_WARNING, "control: tcp %d: epoll_ctl: %m",
+			ch->conn);
+	}
+}
 
 static void hup_add(struct tcp_channel *ch)
 {
-	struct control_tcp *t = ch->ctl->tcp;
-	struct epoll_event ev = {.events = 0, .data.u64 = (uint64_t)ch->conn};
-
-	if (ch->in_hup_set)
-		return;
-	if (epoll_ctl(t->hup_fd, EPOLL_CTL_ADD, ch->fd, &ev) == 0)
-		ch->in_hup_set = true;
-	else
-		log_msg(LOG_WARNING, "control: tcp %d: epoll_ctl: %m",
-			ch->conn);
+	hup_watch(ch, 0);
 }
 
 static void hup_del(struct tcp_channel *ch)
@@ -380,32 +433,24 @@ static void hup_del(struct tcp_channel *ch)
 		return;
 	(void)epoll_ctl(ch->ctl->tcp->hup_fd, EPOLL_CTL_DEL, ch->fd, NULL);
 	ch->in_hup_set = false;
+	ch->reading = false;
 }
 
-/* Reads the application's end (read watcher), or stops and watches it
+/* Reads the application's end (EPOLLIN), or stops and watches it
  * for a hang-up alone: the one switch between the two, so that a
  * channel always notices its application's exit (once it has gone
  * there is nothing more to notice). */
 static void channel_reading(struct tcp_channel *ch, bool on)
 {
-	struct ev_loop *loop = ch->ctl->d->loop;
-
-	if (on) {
-		hup_del(ch);
-		ev_io_start(loop, &ch->read_watcher);
-	} else {
-		ev_io_stop(loop, &ch->read_watcher);
-		if (!ch->app_gone)
-			hup_add(ch);
-	}
+	if (on)
+		hup_watch(ch, EPOLLIN | EPOLLRDHUP | EPOLLET);
+	else if (!ch->app_gone)
+		hup_add(ch);
+	else
+		hup_del(ch); /* a hang-up, once seen, would be seen again */
 }
 
 /* ---- channels ------------------------------------------------------- */
-
-static void channel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	channel_input(w->data);
-}
 
 static void channel_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -431,8 +476,8 @@ static void linger_answer(struct tcp_channel *ch, uint32_t all_sent);
  * The size is fixed when the pair is made: a later TCP_SETOPT changes
  * the stack's buffer only.
  */
-static void channel_pair_size(struct control_tcp *t, int app_fd,
-			      uint32_t tcp_sndbuf)
+static int channel_pair_size(struct control_tcp *t, int app_fd,
+			     uint32_t tcp_sndbuf)
 {
 	int want = (int)(tcp_sndbuf / 4);
 	socklen_t len = sizeof(t->pair_sndbuf);
@@ -443,9 +488,47 @@ static void channel_pair_size(struct control_tcp *t, int app_fd,
 	if (t->pair_sndbuf == 0 && getsockopt(app_fd, SOL_SOCKET, SO_SNDBUF,
 					      &t->pair_sndbuf, &len) != 0)
 		t->pair_sndbuf = 0;
-	if (want < t->pair_sndbuf / 2)
+	if (want < t->pair_sndbuf / 2) {
 		(void)setsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &want,
 				 sizeof(want));
+		return 2 * want;
+	}
+	return t->pair_sndbuf;
+}
+
+/*
+ * A small request the application wrote is read with MSG_PEEK and left
+ * in the pair, "held", once the stack has it (see the top of the file):
+ * returns the number of new bytes, copied to the start of t->io, or 0
+ * when the caller is to read as always (nothing new, EOF, more than a
+ * small request, or as many held as allowed), or -1 with errno (an
+ * error only a peek with nothing held can meet, and it takes the
+ * socket's error: the caller must act on it).
+ */
+static ssize_t channel_hold(struct tcp_channel *ch, size_t want)
+{
+	uint8_t *io = ch->ctl->tcp->io;
+	ssize_t n;
+
+	if (!ch->hold_ok || ch->bulk || ch->rdhup || ch->app_gone ||
+	    ch->held_n >= CHANNEL_HOLD_PIECES || want < CHANNEL_HOLD_BYTES)
+		return 0;
+	n = recv(ch->fd, io, CHANNEL_HOLD_BYTES, MSG_DONTWAIT | MSG_PEEK);
+	if (n < 0)
+		return -1;
+	if (n <= (ssize_t)ch->held || n >= CHANNEL_HOLD_BYTES)
+		return 0;
+	memmove(io, io + ch->held, (size_t)n - ch->held);
+	return n - (ssize_t)ch->held;
+}
+
+/* Consumes the held requests (the stack has them already). */
+static void channel_release(struct tcp_channel *ch)
+{
+	if (ch->held)
+		(void)recv(ch->fd, ch->ctl->tcp->io, ch->held, MSG_DONTWAIT);
+	ch->held = 0;
+	ch->held_n = 0;
 }
 
 /*
@@ -494,16 +577,15 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 		return NULL;
 	}
 	if (tcp_get_sockopts(ctl->d->stack, conn, &o) == 0)
-		channel_pair_size(t, pair[1], o.sndbuf);
+		ch->hold_ok = channel_pair_size(t, pair[1], o.sndbuf) >=
+			      CHANNEL_HOLD_MIN_SNDBUF;
 	ch->ctl = ctl;
 	ch->owner = *owner;
 	ch->conn = conn;
 	ch->creator = creator;
 	ch->app_id = control_fd_id_of_own(pair[1]); /* proof of possession */
 	ch->fd = pair[0];
-	ev_io_init(&ch->read_watcher, channel_read_cb, ch->fd, EV_READ);
 	ev_io_init(&ch->write_watcher, channel_write_cb, ch->fd, EV_WRITE);
-	ch->read_watcher.data = ch;
 	ch->write_watcher.data = ch;
 	(void)tcp_set_user(ctl->d->stack, conn, ch); /* its events' cookie */
 	ch->next = t->channels;
@@ -570,11 +652,12 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 	if (ch->next)
 		ch->next->prev = ch->prev;
 	t->nchannels--;
-	ev_io_stop(loop, &ch->read_watcher);
 	ev_io_stop(loop, &ch->write_watcher);
 	channel_connect_end(ch);
-	hup_del(ch);
-	close(ch->fd);
+	/* Held requests were sent on: unread in the daemon's end at its
+	 * close they would make the application's end read ECONNRESET. */
+	channel_release(ch);
+	close(ch->fd); /* and out of the channel set */
 	if (ch->announcing) {
 		/* Failed before its announcement went: the application's
 		 * end never leaves the daemon. */
@@ -750,7 +833,6 @@ static void channel_fail(struct tcp_channel *ch, int err)
 	if (send(ch->fd, &byte, 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
 	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
 		ch->fail_error = err; /* channel_output tries again */
-		ev_io_stop(d->loop, &ch->read_watcher);
 		if (ch->cn)
 			ev_timer_stop(d->loop, &ch->cn->timer);
 		hup_del(ch);
@@ -895,6 +977,13 @@ static void channel_output(struct tcp_channel *ch)
 		}
 		tcp_recv_consume(d->stack, daemon_now(), ch->conn, (size_t)n);
 		budget -= (size_t)n;
+		/* The application is awake for the answer: the least
+		 * likely moment for a release to wake it for nothing.
+		 * Released once the next request might not fit beside
+		 * the held ones (a request of up to half the peek). */
+		if (ch->held_n >= CHANNEL_HOLD_PIECES ||
+		    2 * ch->held >= CHANNEL_HOLD_BYTES)
+			channel_release(ch);
 	}
 	ev_io_stop(d->loop, &ch->write_watcher);
 }
@@ -905,7 +994,6 @@ static void channel_app_eof(struct tcp_channel *ch)
 	struct daemon *d = ch->ctl->d;
 	struct pollfd pfd = {.fd = ch->fd, .events = 0};
 
-	ev_io_stop(d->loop, &ch->read_watcher);
 	/* Once the peer's FIN went on, a shutdown ends the channel as a
 	 * close does (channel_done): no need to ask which it was. */
 	if (ch->app_gone || ch->peer_eof ||
@@ -944,10 +1032,12 @@ static bool channel_pool_short(const struct tcp_channel *ch)
  * Application -> stack: reads the daemon's end while the send buffer
  * has room, at most CONTROL_TCP_WAKEUP_BYTES per wakeup, and not once
  * the stack's tx queue is full for this turn (daemon_turn_full: the
- * descriptor stays readable, so the rest goes next turn). A read that
- * returns less than it asked for emptied the stream: the next waits for
- * the (level-triggered) watcher rather than find nothing (a request of
- * a round trip costs one read). May destroy the channel.
+ * entry is re-set, so the rest goes next turn). A read that returns
+ * less than it asked for emptied the stream: the next waits for the
+ * next write's edge rather than find nothing (a request of a round trip
+ * costs one read, a peek when it is held), unless a shutdown was
+ * reported, which no edge follows: then it reads on to EOF. May
+ * destroy the channel.
  */
 static void channel_input(struct tcp_channel *ch)
 {
@@ -965,16 +1055,20 @@ static void channel_input(struct tcp_channel *ch)
 	}
 	while (budget > 0) {
 		size_t space, want;
-		ssize_t n;
+		ssize_t n, held;
 		long taken;
 
-		if (daemon_turn_full(d))
-			break; /* the rest next turn: still readable */
+		if (daemon_turn_full(d)) {
+			/* the rest next turn: reported again */
+			channel_reading(ch, true);
+			return;
+		}
 		space = tcp_send_space(d->stack, ch->conn);
 		if (space == 0) {
 			/* Wait for room only with bytes to send: an idle
-			 * application keeps its read watcher, and a woken
+			 * application keeps reading, and a woken
 			 * memory waiter always uses its wakeup. */
+			channel_release(ch);
 			n = recv(ch->fd, t->io, 1, MSG_DONTWAIT | MSG_PEEK);
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -998,7 +1092,11 @@ static void channel_input(struct tcp_channel *ch)
 		want = space < budget ? space : budget;
 		if (want > sizeof(t->io))
 			want = sizeof(t->io);
-		n = recv(ch->fd, t->io, want, MSG_DONTWAIT);
+		n = held = channel_hold(ch, want);
+		if (held == 0) {
+			channel_release(ch);
+			n = recv(ch->fd, t->io, want, MSG_DONTWAIT);
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -1013,6 +1111,8 @@ static void channel_input(struct tcp_channel *ch)
 			channel_app_eof(ch);
 			return;
 		}
+		if (held == 0)
+			ch->bulk = n >= CHANNEL_HOLD_BYTES;
 		taken = tcp_send(d->stack, daemon_now(), ch->conn, t->io,
 				 (size_t)n);
 		if (taken < 0 && taken != -EAGAIN)
@@ -1027,10 +1127,17 @@ static void channel_input(struct tcp_channel *ch)
 			channel_destroy(ch, END_ABORT);
 			return;
 		}
+		if (held > 0) {
+			ch->held += (uint16_t)held;
+			ch->held_n++;
+			return; /* all there was */
+		}
 		budget -= (size_t)n;
-		if ((size_t)n < want)
-			break; /* drained: the watcher says when more came */
+		if ((size_t)n < want && !ch->rdhup)
+			return; /* drained: the next write is an edge */
 	}
+	if (budget == 0)
+		channel_reading(ch, true); /* the rest next turn */
 	return;
 
 wait_writable:
@@ -1068,7 +1175,7 @@ failed:
 }
 
 /*
- * The hang-up set reported that the application closed its end (or
+ * The channel set reported that the application closed its end (or
  * died) while the channel was not reading it: waiting for
  * STACK_EV_TCP_WRITABLE, or its connection failed. Hands the stack what
  * it wrote as far as it takes it now (channel_input, which closes the
@@ -1104,7 +1211,7 @@ static void connect_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	channel_fail(ch, ETIMEDOUT);
 }
 
-/* The private epoll set reported hang-ups. */
+/* The channel set reported bytes, shutdowns or hang-ups. */
 static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct control *ctl = w->data;
@@ -1128,7 +1235,14 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ch = channel_find(ctl, (int)evs[i].data.u64);
 		if (!ch || !ch->in_hup_set)
 			continue;
-		if (ch->connecting) {
+		if (ch->reading) {
+			/* Bytes, a shutdown or a hang-up: input sees which.
+			 * A shutdown reported with bytes is not reported
+			 * again: they are read, not held, to reach EOF. */
+			if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+				ch->rdhup = true;
+			channel_input(ch);
+		} else if (ch->connecting) {
 			/* closed before it connected */
 			channel_destroy(ch, END_CLOSE);
 		} else if (ch->app_eof) {

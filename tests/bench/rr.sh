@@ -9,7 +9,9 @@
 # daemon's [daemon] busy_poll_us) and runs, BENCH_RR_RUNS times (default
 # 3), BENCH_RR_COUNT (default 20000) 1-byte round trips on utcpd, then
 # the same on the kernel, alternating, against run.sh's kernel echo
-# server. For each utcpd run it prints the RESULT line, the daemon's
+# server. For each utcpd run it prints the RESULT line (with the
+# application's own context switches per round trip, csw and icsw:
+# README.md, "Round trip, session 11"), the daemon's
 # CPU time per round trip (/proc/PID/schedstat), the times it was
 # scheduled in per round trip (its wakeups, plus any preemption), the
 # frames utcpd wrote to and read from its TAP per round trip (the

@@ -24,7 +24,8 @@
  *                                and echo each until EOF (until killed)
  *   rr HOST PORT COUNT SIZE      COUNT round trips of SIZE bytes each
  *                                way (TCP_NODELAY) against `echo`;
- *                                report mean/p50/p99 in µs
+ *                                report mean/p50/p99 in µs and its
+ *                                context switches per round trip
  *   connect-rate HOST PORT SECONDS
  *                                connect + close, one after another, for
  *                                SECONDS; report connections/s and errors
@@ -495,7 +496,8 @@ static int mode_rr(struct in_addr host, uint16_t port, long count, long size)
 	int fd = b_connect(host, port, true), err;
 	char *buf = xmalloc((size_t)size);
 	uint64_t *lat = calloc((size_t)count, sizeof(*lat)), sum = 0;
-	long i, done = 0;
+	long i, done = 0, vcsw = 0, ivcsw = 0;
+	struct rusage ru;
 
 	if (!lat)
 		die("out of memory");
@@ -503,6 +505,11 @@ static int mode_rr(struct in_addr host, uint16_t port, long count, long size)
 		die("connect: %s", err_name(fd));
 	for (i = -RR_WARMUP; i < count && !stop; i++) {
 		uint64_t t0 = now_ns();
+
+		if (i == 0 && getrusage(RUSAGE_SELF, &ru) == 0) {
+			vcsw = -ru.ru_nvcsw;
+			ivcsw = -ru.ru_nivcsw;
+		}
 
 		err = write_all(fd, buf, (size_t)size);
 		if (!err)
@@ -515,15 +522,22 @@ static int mode_rr(struct in_addr host, uint16_t port, long count, long size)
 			done++;
 		}
 	}
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		vcsw += ru.ru_nvcsw;
+		ivcsw += ru.ru_nivcsw;
+	}
 	close(fd);
 	if (!done)
 		die("no round trip");
 	qsort(lat, (size_t)done, sizeof(*lat), cmp_u64);
+	/* csw, icsw: this process's voluntary (it blocked) and involuntary
+	 * (preempted) context switches per round trip */
 	printf("RESULT mode=rr size=%ld count=%ld mean_us=%.1f p50_us=%.1f "
-	       "p99_us=%.1f min_us=%.1f\n",
+	       "p99_us=%.1f min_us=%.1f csw=%.2f icsw=%.2f\n",
 	       size, done, (double)sum / (double)done / 1e3,
 	       (double)lat[done / 2] / 1e3,
-	       (double)lat[(done * 99) / 100] / 1e3, (double)lat[0] / 1e3);
+	       (double)lat[(done * 99) / 100] / 1e3, (double)lat[0] / 1e3,
+	       (double)vcsw / (double)done, (double)ivcsw / (double)done);
 	return 0;
 }
 

@@ -29,6 +29,9 @@
  *       connection, prints "accepted" and whether the connection's
  *       descriptor is O_NONBLOCK ("nonblock 0") when the listener is,
  *       then echoes it until EOF.
+ *   sock_helper [-S PATH] request-read HOST PORT
+ *       Connects, writes one byte with write() and reads with read()
+ *       until it returns 0 or fails; prints "eof" or the errno's name.
  *
  * Every failure is a message on stderr and exit status 1.
  */
@@ -153,6 +156,32 @@ static int cmd_fill(int argc, char **argv)
 			break;
 	}
 	printf("%llu\n", total);
+	close(fd);
+	utcp_close(u);
+	return 0;
+}
+
+static int cmd_request_read(int argc, char **argv)
+{
+	char buf[256];
+	struct utcp *u;
+	ssize_t n;
+	int fd;
+
+	if (argc != 2)
+		die("usage: request-read HOST PORT");
+	u = open_daemon();
+	fd = utcp_tcp_connect(u, parse_host(argv[0]),
+			      (uint16_t)parse_num(argv[1], 65535), 10000, NULL,
+			      0, NULL);
+	if (fd < 0)
+		die("connect: %s", utcp_strerror(fd));
+	if (write(fd, "?", 1) != 1)
+		die("write: %s", strerror(errno));
+	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
+	       (n < 0 && errno == EINTR))
+		;
+	puts(n == 0 ? "eof" : strerrorname_np(errno));
 	close(fd);
 	utcp_close(u);
 	return 0;
@@ -285,6 +314,7 @@ int main(int argc, char **argv)
 	    {"opts", cmd_opts},
 	    {"listen-any", cmd_listen_any},
 	    {"udp-opts", cmd_udp_opts},
+	    {"request-read", cmd_request_read},
 	};
 
 	return helper_main(argc, argv, cmds, sizeof(cmds) / sizeof(cmds[0]));

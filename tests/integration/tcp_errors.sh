@@ -13,7 +13,12 @@
 #      that Linux has too: if the application had read everything when
 #      it died, its close is a FIN and the data still arriving draws the
 #      RST (the kernel, in CLOSE_WAIT by then, reports EPIPE); if data
-#      was waiting unread, the close itself is a RST (ECONNRESET).
+#      was waiting unread, the close itself is a RST (ECONNRESET);
+#   5. the kernel resets a connection right after a one-byte request,
+#      which the daemon keeps unconsumed in the socketpair (held:
+#      daemon/control_tcp.c): a plain read() of the application still
+#      ends with EOF, as docs/ipc.md says, not with the ECONNRESET an
+#      unread byte in the daemon's end at its close would give.
 # At the end no connection is left and the daemon holds as many
 # descriptors as before.
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -102,6 +107,17 @@ say "  kernel: $outcome"
 wait_for output_is 0 conns_to 5203 ||
 	fail "the killed application's connection is still there: $(tcp_unsettled)"
 say "  the daemon holds no connection to port 5203"
+
+say "5. the kernel resets a connection after a held request: read() ends with EOF"
+start_ns_bg "$PYTHON" "$peer" reset-server "$KERNEL_IP" 5204 1 >"$TMP/held.out"
+srv=$BG_PID
+wait_for kernel_tcp_listening 5204 || fail "the kernel's server is not listening"
+out=$(timeout 30 "$SOCK_HELPER" -S "$SOCK" request-read "$KERNEL_IP" 5204) ||
+	fail "sock_helper request-read exited with status $?"
+[[ $out == eof ]] || fail "read() after the reset of a held request: $out"
+wait_pid 10 "$srv" || fail "the kernel's server exited with status $?"
+say "  kernel: $(tail -n 1 "$TMP/held.out"); read(): $out"
+wait_for output_is 0 conns_to 5204 || fail "the reset connection is still there: $(tcp_unsettled)"
 
 say "nothing left: no connection, as many descriptors as before ($fds_before)"
 wait_for tcp_settled || fail "connections left: $(tcp_unsettled)"
