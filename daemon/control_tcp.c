@@ -68,11 +68,15 @@
  * ECONNRESET). A peek finds a small request: all the stream held, under
  * CHANNEL_HOLD_BYTES; after a large read (bulk) the next read does not peek
  * first. Only pairs whose application end has at least
- * CHANNEL_HOLD_MIN_SNDBUF hold, so the held bytes (under 4 KiB in at most 8
- * buffers: some 11 KiB of buffer memory) alone never make the application's
- * end unwritable (POLLOUT wants three quarters of its send buffer free),
- * and as they are consumed before the daemon stops reading they never fill
- * it; they do count in its SIOCOUTQ, as unacknowledged bytes do on a kernel
+ * CHANNEL_HOLD_MIN_SNDBUF hold. Held bytes are under 4 KiB, but a peek
+ * cannot tell how many writes (each a buffer of the application's end)
+ * they came in: written a byte at a time, they can leave the end
+ * unwritable (POLLOUT wants three quarters of its send buffer free) or
+ * full, and a peer that only reads never sends the answer that would
+ * release them. So a timer consumes what is still held a whole
+ * CHANNEL_HOLD_MAX_S after it was first held (hold_timer_cb): no
+ * request stays held beyond twice that. Held bytes count in the
+ * application's SIOCOUTQ, as unacknowledged bytes do on a kernel
  * socket. A shutdown reported together with bytes (EPOLLRDHUP) would not be
  * reported again: then nothing is held and input reads on to EOF.
  *
@@ -216,6 +220,9 @@
 #define CHANNEL_HOLD_BYTES	4096
 #define CHANNEL_HOLD_PIECES	8
 #define CHANNEL_HOLD_MIN_SNDBUF (64 << 10)
+/* Held requests no answer released are consumed after one to two of
+ * these (hold_timer_cb). */
+#define CHANNEL_HOLD_MAX_S 0.001
 
 struct tcp_lchannel;
 
@@ -268,8 +275,11 @@ struct tcp_channel {
 	bool hold_ok;	    /* the pair is large enough to hold requests */
 	bool bulk;	    /* the last read was large: no peek first */
 	bool rdhup;	    /* the end reported a shutdown: hold nothing */
+	bool on_hold_list;  /* in ctl->tcp->holding (held, or was) */
+	bool hold_old;	    /* held since before hold_timer last fired */
 	uint8_t held_n;	    /* requests held (sent on, left in the pair) */
 	uint16_t held;	    /* ... their bytes */
+	struct tcp_channel *hold_next; /* ctl->tcp->holding */
 	/* The listener whose announcement of this connection waits for
 	 * room (its pending); destroying the channel clears that. */
 	struct tcp_lchannel *announcing;
@@ -307,9 +317,11 @@ struct control_tcp {
 	uint64_t gone_reset;	/* reset: app gone, its bytes short of chunks */
 	uint64_t orphans_reset; /* reset: app gone, tcp_orphans_max held */
 	int pair_sndbuf;	/* a new socketpair's SO_SNDBUF (0: unknown) */
-	struct tcp_connect *held; /* non-blocking replies held a turn */
-	ev_prepare held_turn;	  /* after loop.c's drain: release them */
-	ev_idle held_nowait;	  /* the loop polls without blocking */
+	struct tcp_connect *held;    /* non-blocking replies held a turn */
+	ev_prepare held_turn;	     /* after loop.c's drain: release them */
+	ev_idle held_nowait;	     /* the loop polls without blocking */
+	struct tcp_channel *holding; /* channels that held requests */
+	ev_timer hold_timer;	     /* consumes those held too long */
 	uint8_t io[CONTROL_TCP_IO_BYTES]; /* one read, shared by channels */
 };
 
@@ -532,6 +544,71 @@ static void channel_release(struct tcp_channel *ch)
 }
 
 /*
+ * A peek cannot tell how many writes, and so how many of the
+ * application's socket buffers, the bytes it finds came in: a hold of
+ * 100 bytes written one at a time holds 100 buffers, enough to leave
+ * the application's end unwritable, and then no answer may ever come
+ * to release them (a peer that only reads). So the channels that
+ * start holding go on a list, and a timer consumes what is still held
+ * after a whole period: no request stays held past
+ * 2 * CHANNEL_HOLD_MAX_S. A round trip answered sooner releases its
+ * request itself; one answered later wakes its application for
+ * nothing, as before holding.
+ */
+static void hold_listed(struct tcp_channel *ch)
+{
+	struct control_tcp *t = ch->ctl->tcp;
+
+	ch->hold_old = false;
+	if (ch->on_hold_list)
+		return;
+	ch->on_hold_list = true;
+	ch->hold_next = t->holding;
+	t->holding = ch;
+	if (!ev_is_active(&t->hold_timer))
+		ev_timer_again(ch->ctl->d->loop, &t->hold_timer);
+}
+
+/* Takes a channel off the list (a short one: those that held since the
+ * timer last fired). */
+static void hold_unlisted(struct tcp_channel *ch)
+{
+	struct tcp_channel **pp;
+
+	if (!ch->on_hold_list)
+		return;
+	for (pp = &ch->ctl->tcp->holding; *pp; pp = &(*pp)->hold_next)
+		if (*pp == ch) {
+			*pp = ch->hold_next;
+			break;
+		}
+	ch->on_hold_list = false;
+	ch->hold_next = NULL;
+}
+
+static void hold_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control_tcp *t = ((struct control *)w->data)->tcp;
+	struct tcp_channel **pp = &t->holding;
+
+	while (*pp) {
+		struct tcp_channel *ch = *pp;
+
+		if (ch->held && !ch->hold_old) {
+			ch->hold_old = true; /* the next tick, if still held */
+			pp = &ch->hold_next;
+			continue;
+		}
+		channel_release(ch); /* held a whole period, or released */
+		*pp = ch->hold_next;
+		ch->hold_next = NULL;
+		ch->on_hold_list = false;
+	}
+	if (!t->holding)
+		ev_timer_stop(loop, w);
+}
+
+/*
  * Makes a channel for stack connection `conn` with a new stream pair,
  * charged to `owner`: *app_fd receives the application's end
  * (close-on-exec; blocking unless `nonblock`, when socketpair() makes
@@ -657,6 +734,7 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 	/* Held requests were sent on: unread in the daemon's end at its
 	 * close they would make the application's end read ECONNRESET. */
 	channel_release(ch);
+	hold_unlisted(ch);
 	close(ch->fd); /* and out of the channel set */
 	if (ch->announcing) {
 		/* Failed before its announcement went: the application's
@@ -1128,6 +1206,8 @@ static void channel_input(struct tcp_channel *ch)
 			return;
 		}
 		if (held > 0) {
+			if (ch->held == 0)
+				hold_listed(ch);
 			ch->held += (uint16_t)held;
 			ch->held_n++;
 			return; /* all there was */
@@ -1924,6 +2004,9 @@ int control_tcp_start(struct control *ctl)
 	ev_set_priority(&t->held_turn, EV_MINPRI);
 	t->held_turn.data = ctl;
 	ev_idle_init(&t->held_nowait, held_nowait_cb);
+	ev_timer_init(&t->hold_timer, hold_timer_cb, CHANNEL_HOLD_MAX_S,
+		      CHANNEL_HOLD_MAX_S);
+	t->hold_timer.data = ctl;
 	ctl->tcp = t;
 	return 0;
 }
@@ -1945,6 +2028,7 @@ void control_tcp_stop(struct control *ctl)
 	ev_io_stop(ctl->d->loop, &t->hup_watcher);
 	ev_prepare_stop(ctl->d->loop, &t->held_turn);
 	ev_idle_stop(ctl->d->loop, &t->held_nowait);
+	ev_timer_stop(ctl->d->loop, &t->hold_timer);
 	close(t->hup_fd);
 	free(t);
 	ctl->tcp = NULL;
