@@ -9,8 +9,8 @@ Runs in the test's namespace:
       for 1.5 s, prints their count; then waits (at most 30 s) for
       GO_FILE to exist before it closes, so the writer is not reset
       while it still measures.
-  capture IFACE SRC OUT_FILE
-      Captures the IPv4 TCP segments from SRC on IFACE (an AF_PACKET
+  capture IFACE SRC OUT_FILE DPORT
+      Captures the IPv4 TCP segments from SRC to port DPORT on IFACE (an AF_PACKET
       socket) and writes one line per segment to OUT_FILE: its flags
       ("S", "SA", "A", "PA", "R" ...), TOS, TTL and the MSS option (0
       without one), e.g. "S 184 17 700". Prints "capturing" once the
@@ -84,12 +84,13 @@ def tcp_options_mss(opts):
     return 0
 
 
-def capture(iface, src, out_file):
+def capture(iface, src, out_file, dport):
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
                          socket.htons(ETH_P_IP))
     sock.bind((iface, ETH_P_IP))
     sock.settimeout(0.5)
     src = socket.inet_aton(src)
+    dport = int(dport)
     print("capturing", flush=True)
     deadline = time.monotonic() + 60
     with open(out_file, "w", buffering=1) as out:
@@ -105,8 +106,8 @@ def capture(iface, src, out_file):
                 continue
             ihl = (ip[0] & 15) * 4
             tcp = ip[ihl:]
-            if len(tcp) < 20:
-                continue
+            if len(tcp) < 20 or int.from_bytes(tcp[2:4], "big") != dport:
+                continue  # another connection's (an earlier test's end)
             doff = (tcp[12] >> 4) * 4
             flags = tcp[13]
             names = "".join(n for bit, n in ((0x02, "S"), (0x01, "F"),
