@@ -2184,6 +2184,77 @@ START_TEST(test_nonblocking_connect_end_keeps_its_send_buffer)
 }
 END_TEST
 
+/* A non-blocking connect's reply is held a turn: clients that go
+ * during it, beside others whose replies are held in the same turn
+ * (established, refused, in progress), leave nothing behind. */
+START_TEST(test_nonblocking_connect_held_while_clients_go)
+{
+	struct ipc_tcp_connect req[3] = {{.remote_addr = PEER_ADDR,
+					  .remote_port = TCP_ECHO,
+					  .timeout_ms = 5000,
+					  .flags = IPC_TCP_CONNECT_F_NONBLOCK},
+					 {.remote_addr = PEER_ADDR,
+					  .remote_port = TCP_ECHO + 1,
+					  .timeout_ms = 5000,
+					  .flags = IPC_TCP_CONNECT_F_NONBLOCK},
+					 {.remote_addr = NOBODY_ADDR,
+					  .remote_port = TCP_ECHO,
+					  .timeout_ms = 100,
+					  .flags = IPC_TCP_CONNECT_F_NONBLOCK}};
+	struct ipc_hello_reply hr;
+	uint8_t buf[IPC_MSG_MAX];
+	int base = open_fds();
+
+	for (int round = 0; round < 30; round++) {
+		int raw[3], passed[3];
+
+		for (int i = 0; i < 3; i++)
+			raw[i] = raw_hello(IPC_VERSION_MAX, &hr);
+		for (int i = 0; i < 3; i++) {
+			int len = ipc_encode_tcp_connect(
+			    buf, sizeof(buf), (uint8_t)hr.version, 2, &req[i]);
+			ck_assert_int_eq(send(raw[i], buf, (size_t)len, 0),
+					 len);
+		}
+		/* one of the three goes at once */
+		close(raw[round % 3]);
+		for (int i = 0; i < 3; i++) {
+			struct ipc_msg m;
+			struct ipc_tcp_open_reply r;
+
+			passed[i] = -1;
+			if (i == round % 3)
+				continue;
+			raw_reply(raw[i], buf, sizeof(buf), &m, &passed[i]);
+			ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r),
+					 0);
+			ck_assert_int_eq(r.status, 0);
+			ck_assert_int_ge(passed[i], 0);
+			ck_assert(writable_within(passed[i], WAIT_MS) &
+				  POLLOUT);
+		}
+		ck_assert_int_eq(passed[0] >= 0 ? utcp_tcp_error(passed[0]) : 0,
+				 0);
+		if (passed[1] >= 0)
+			ck_assert_int_eq(utcp_tcp_error(passed[1]),
+					 -ECONNREFUSED);
+		if (passed[2] >= 0)
+			ck_assert_int_eq(utcp_tcp_error(passed[2]), -ETIMEDOUT);
+		for (int i = 0; i < 3; i++) {
+			if (passed[i] >= 0)
+				close(passed[i]);
+			if (i != round % 3)
+				close(raw[i]);
+		}
+	}
+	/* every channel gone (the connections TIME_WAIT orphans or
+	 * gone), its descriptors closed */
+	for (int ms = 0; ms < WAIT_MS && open_fds() != base; ms++)
+		usleep(1000);
+	ck_assert_int_eq(open_fds(), base);
+}
+END_TEST
+
 struct slow_connect {
 	struct utcp *u;
 	int result;
@@ -4300,6 +4371,7 @@ int main(void)
 	tcase_add_test(
 	    tc, test_nonblocking_connect_refused_is_writable_with_the_error);
 	tcase_add_test(tc, test_nonblocking_connect_end_keeps_its_send_buffer);
+	tcase_add_test(tc, test_nonblocking_connect_held_while_clients_go);
 	tcase_add_test(
 	    tc, test_blocking_connect_does_not_stall_the_handles_other_calls);
 	tcase_add_test(
