@@ -78,7 +78,10 @@
  * request stays held beyond twice that. Held bytes count in the
  * application's SIOCOUTQ, as unacknowledged bytes do on a kernel
  * socket. A shutdown reported together with bytes (EPOLLRDHUP) would not be
- * reported again: then nothing is held and input reads on to EOF.
+ * reported again: then nothing is held and input reads on to EOF. An
+ * urgent byte the application sent (MSG_OOB, EPOLLPRI) ends a read or
+ * a peek short of the bytes after it: then nothing is held either and
+ * input reads on until the stream is empty.
  *
  * Stack -> application (channel_output). On STACK_EV_TCP_READABLE the
  * daemon writes tcp_recv_peek() views to its end and tcp_recv_consume()s
@@ -275,6 +278,7 @@ struct tcp_channel {
 	bool hold_ok;	    /* the pair is large enough to hold requests */
 	bool bulk;	    /* the last read was large: no peek first */
 	bool rdhup;	    /* the end reported a shutdown: hold nothing */
+	bool urgent;	    /* ... an urgent byte: read on until empty */
 	bool on_hold_list;  /* in ctl->tcp->holding (held, or was) */
 	bool hold_old;	    /* held since before hold_timer last fired */
 	uint8_t held_n;	    /* requests held (sent on, left in the pair) */
@@ -455,7 +459,7 @@ static void hup_del(struct tcp_channel *ch)
 static void channel_reading(struct tcp_channel *ch, bool on)
 {
 	if (on)
-		hup_watch(ch, EPOLLIN | EPOLLRDHUP | EPOLLET);
+		hup_watch(ch, EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLET);
 	else if (!ch->app_gone)
 		hup_add(ch);
 	else
@@ -522,8 +526,9 @@ static ssize_t channel_hold(struct tcp_channel *ch, size_t want)
 	uint8_t *io = ch->ctl->tcp->io;
 	ssize_t n;
 
-	if (!ch->hold_ok || ch->bulk || ch->rdhup || ch->app_gone ||
-	    ch->held_n >= CHANNEL_HOLD_PIECES || want < CHANNEL_HOLD_BYTES)
+	if (!ch->hold_ok || ch->bulk || ch->rdhup || ch->urgent ||
+	    ch->app_gone || ch->held_n >= CHANNEL_HOLD_PIECES ||
+	    want < CHANNEL_HOLD_BYTES)
 		return 0;
 	n = recv(ch->fd, io, CHANNEL_HOLD_BYTES, MSG_DONTWAIT | MSG_PEEK);
 	if (n < 0)
@@ -1113,8 +1118,9 @@ static bool channel_pool_short(const struct tcp_channel *ch)
  * entry is re-set, so the rest goes next turn). A read that returns
  * less than it asked for emptied the stream: the next waits for the
  * next write's edge rather than find nothing (a request of a round trip
- * costs one read, a peek when it is held), unless a shutdown was
- * reported, which no edge follows: then it reads on to EOF. May
+ * costs one read, a peek when it is held), unless a shutdown or an
+ * urgent byte was reported, which end a read short with no edge to
+ * follow: then it reads on to EOF or until the stream is empty. May
  * destroy the channel.
  */
 static void channel_input(struct tcp_channel *ch)
@@ -1178,8 +1184,10 @@ static void channel_input(struct tcp_channel *ch)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				ch->urgent = false; /* read past it */
 				break;
+			}
 			/* ECONNRESET: the application closed its end
 			 * with our data unread in it: RST. */
 			channel_destroy(ch, END_ABORT);
@@ -1213,7 +1221,7 @@ static void channel_input(struct tcp_channel *ch)
 			return; /* all there was */
 		}
 		budget -= (size_t)n;
-		if ((size_t)n < want && !ch->rdhup)
+		if ((size_t)n < want && !ch->rdhup && !ch->urgent)
 			return; /* drained: the next write is an edge */
 	}
 	if (budget == 0)
@@ -1321,6 +1329,13 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 			 * again: they are read, not held, to reach EOF. */
 			if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 				ch->rdhup = true;
+			/* An urgent byte (send(MSG_OOB)) ends a read
+			 * short with bytes after it, and no edge follows:
+			 * read on until the stream is empty (the byte
+			 * itself is dropped: no urgent data reaches the
+			 * peer). */
+			if (evs[i].events & EPOLLPRI)
+				ch->urgent = true;
 			channel_input(ch);
 		} else if (ch->connecting) {
 			/* closed before it connected */
