@@ -80,8 +80,10 @@
  * socket. A shutdown reported together with bytes (EPOLLRDHUP) would not be
  * reported again: then nothing is held and input reads on to EOF. An
  * urgent byte the application sent (MSG_OOB, EPOLLPRI) ends a read or
- * a peek short of the bytes after it: then nothing is held either and
- * input reads on until the stream is empty.
+ * a peek short of the bytes after it, and so do descriptors it sent
+ * (SCM_RIGHTS; the kernel closes them, as a TCP socket ignores them;
+ * MSG_CTRUNC says so): then nothing is held either and input reads on
+ * until the stream is empty (channel_recv).
  *
  * Stack -> application (channel_output). On STACK_EV_TCP_READABLE the
  * daemon writes tcp_recv_peek() views to its end and tcp_recv_consume()s
@@ -278,7 +280,8 @@ struct tcp_channel {
 	bool hold_ok;	    /* the pair is large enough to hold requests */
 	bool bulk;	    /* the last read was large: no peek first */
 	bool rdhup;	    /* the end reported a shutdown: hold nothing */
-	bool urgent;	    /* ... an urgent byte: read on until empty */
+	bool read_on;	    /* a read ended short (an urgent byte, file
+			     * descriptors): read on until empty */
 	bool on_hold_list;  /* in ctl->tcp->holding (held, or was) */
 	bool hold_old;	    /* held since before hold_timer last fired */
 	uint8_t held_n;	    /* requests held (sent on, left in the pair) */
@@ -513,6 +516,24 @@ static int channel_pair_size(struct control_tcp *t, int app_fd,
 }
 
 /*
+ * Reads (or peeks at) up to `want` bytes of the application's end into
+ * t->io. Descriptors the application sent (SCM_RIGHTS) end the read
+ * after their bytes, and more may follow with no edge to say so: the
+ * kernel closes them (no room for them: MSG_CTRUNC), as a TCP socket
+ * ignores them, and the channel reads on until its end is empty.
+ */
+static ssize_t channel_recv(struct tcp_channel *ch, size_t want, int flags)
+{
+	struct iovec iov = {.iov_base = ch->ctl->tcp->io, .iov_len = want};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n = recvmsg(ch->fd, &mh, flags | MSG_DONTWAIT);
+
+	if (n > 0 && (mh.msg_flags & MSG_CTRUNC))
+		ch->read_on = true;
+	return n;
+}
+
+/*
  * A small request the application wrote is read with MSG_PEEK and left
  * in the pair, "held", once the stack has it (see the top of the file):
  * returns the number of new bytes, copied to the start of t->io, or 0
@@ -526,14 +547,14 @@ static ssize_t channel_hold(struct tcp_channel *ch, size_t want)
 	uint8_t *io = ch->ctl->tcp->io;
 	ssize_t n;
 
-	if (!ch->hold_ok || ch->bulk || ch->rdhup || ch->urgent ||
+	if (!ch->hold_ok || ch->bulk || ch->rdhup || ch->read_on ||
 	    ch->app_gone || ch->held_n >= CHANNEL_HOLD_PIECES ||
 	    want < CHANNEL_HOLD_BYTES)
 		return 0;
-	n = recv(ch->fd, io, CHANNEL_HOLD_BYTES, MSG_DONTWAIT | MSG_PEEK);
+	n = channel_recv(ch, CHANNEL_HOLD_BYTES, MSG_PEEK);
 	if (n < 0)
 		return -1;
-	if (n <= (ssize_t)ch->held || n >= CHANNEL_HOLD_BYTES)
+	if (n <= (ssize_t)ch->held || n >= CHANNEL_HOLD_BYTES || ch->read_on)
 		return 0;
 	memmove(io, io + ch->held, (size_t)n - ch->held);
 	return n - (ssize_t)ch->held;
@@ -1118,9 +1139,9 @@ static bool channel_pool_short(const struct tcp_channel *ch)
  * entry is re-set, so the rest goes next turn). A read that returns
  * less than it asked for emptied the stream: the next waits for the
  * next write's edge rather than find nothing (a request of a round trip
- * costs one read, a peek when it is held), unless a shutdown or an
- * urgent byte was reported, which end a read short with no edge to
- * follow: then it reads on to EOF or until the stream is empty. May
+ * costs one read, a peek when it is held), unless a shutdown, an
+ * urgent byte or descriptors were met, which end a read short with no
+ * edge to follow: then it reads on to EOF or until the stream is empty. May
  * destroy the channel.
  */
 static void channel_input(struct tcp_channel *ch)
@@ -1179,13 +1200,13 @@ static void channel_input(struct tcp_channel *ch)
 		n = held = channel_hold(ch, want);
 		if (held == 0) {
 			channel_release(ch);
-			n = recv(ch->fd, t->io, want, MSG_DONTWAIT);
+			n = channel_recv(ch, want, 0);
 		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				ch->urgent = false; /* read past it */
+				ch->read_on = false; /* empty */
 				break;
 			}
 			/* ECONNRESET: the application closed its end
@@ -1221,7 +1242,7 @@ static void channel_input(struct tcp_channel *ch)
 			return; /* all there was */
 		}
 		budget -= (size_t)n;
-		if ((size_t)n < want && !ch->rdhup && !ch->urgent)
+		if ((size_t)n < want && !ch->rdhup && !ch->read_on)
 			return; /* drained: the next write is an edge */
 	}
 	if (budget == 0)
@@ -1335,7 +1356,7 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 			 * itself is dropped: no urgent data reaches the
 			 * peer). */
 			if (evs[i].events & EPOLLPRI)
-				ch->urgent = true;
+				ch->read_on = true;
 			channel_input(ch);
 		} else if (ch->connecting) {
 			/* closed before it connected */
