@@ -75,7 +75,11 @@
  * full, and a peer that only reads never sends the answer that would
  * release them. So a timer consumes what is still held a whole
  * CHANNEL_HOLD_MAX_S after it was first held (hold_timer_cb): no
- * request stays held beyond twice that. Held bytes count in the
+ * request stays held beyond twice that. A channel whose held bytes the
+ * timer took with no answer since (a sender that does not wait for
+ * answers) holds nothing more until an answer goes to its application:
+ * its tiny writes would fill its end under a hold and wait for the
+ * timer again and again. Held bytes count in the
  * application's SIOCOUTQ, as unacknowledged bytes do on a kernel
  * socket. A shutdown reported together with bytes (EPOLLRDHUP) would not be
  * reported again: then nothing is held and input reads on to EOF. An
@@ -284,6 +288,8 @@ struct tcp_channel {
 			     * descriptors): read on until empty */
 	bool on_hold_list;  /* in ctl->tcp->holding (held, or was) */
 	bool hold_old;	    /* held since before hold_timer last fired */
+	bool answered;	    /* output wrote since the last hold */
+	bool streaming;	    /* the timer took unanswered bytes: no hold */
 	uint8_t held_n;	    /* requests held (sent on, left in the pair) */
 	uint16_t held;	    /* ... their bytes */
 	struct tcp_channel *hold_next; /* ctl->tcp->holding */
@@ -548,8 +554,8 @@ static ssize_t channel_hold(struct tcp_channel *ch, size_t want)
 	ssize_t n;
 
 	if (!ch->hold_ok || ch->bulk || ch->rdhup || ch->read_on ||
-	    ch->app_gone || ch->held_n >= CHANNEL_HOLD_PIECES ||
-	    want < CHANNEL_HOLD_BYTES)
+	    ch->streaming || ch->app_gone ||
+	    ch->held_n >= CHANNEL_HOLD_PIECES || want < CHANNEL_HOLD_BYTES)
 		return 0;
 	n = channel_recv(ch, CHANNEL_HOLD_BYTES, MSG_PEEK);
 	if (n < 0)
@@ -625,6 +631,12 @@ static void hold_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			pp = &ch->hold_next;
 			continue;
 		}
+		/* Held a whole period with no answer since: a sender
+		 * that does not wait for answers, whose writes may
+		 * fill its end under a hold each time: no hold until
+		 * an answer goes. */
+		if (ch->held && !ch->answered)
+			ch->streaming = true;
 		channel_release(ch); /* held a whole period, or released */
 		*pp = ch->hold_next;
 		ch->hold_next = NULL;
@@ -1081,6 +1093,8 @@ static void channel_output(struct tcp_channel *ch)
 		}
 		tcp_recv_consume(d->stack, daemon_now(), ch->conn, (size_t)n);
 		budget -= (size_t)n;
+		ch->answered = true;
+		ch->streaming = false;
 		/* The application is awake for the answer: the least
 		 * likely moment for a release to wake it for nothing.
 		 * Released once the next request might not fit beside
@@ -1239,6 +1253,7 @@ static void channel_input(struct tcp_channel *ch)
 				hold_listed(ch);
 			ch->held += (uint16_t)held;
 			ch->held_n++;
+			ch->answered = false;
 			return; /* all there was */
 		}
 		budget -= (size_t)n;
