@@ -79,10 +79,12 @@
  * timer took with no answer since (a sender that does not wait for
  * answers) holds nothing more until an answer goes to its application:
  * its tiny writes would fill its end under a hold and wait for the
- * timer again and again. Held bytes count in the
- * application's SIOCOUTQ, as unacknowledged bytes do on a kernel
- * socket. A shutdown reported together with bytes (EPOLLRDHUP) would not be
- * reported again: then nothing is held and input reads on to EOF. An
+ * timer again and again. Held requests count in the
+ * application's SIOCOUTQ (an AF_UNIX end's: the buffers it has in the
+ * pair, 768 for a 10-byte write) until they are consumed, after their
+ * answer too, where a kernel socket's would read 0 once the answer
+ * acknowledged them. A shutdown reported together with bytes (EPOLLRDHUP) would
+ * not be reported again: then nothing is held and input reads on to EOF. An
  * urgent byte the application sent (MSG_OOB, EPOLLPRI) ends a read or
  * a peek short of the bytes after it, and so do descriptors it sent
  * (SCM_RIGHTS; the kernel closes them, as a TCP socket ignores them;
