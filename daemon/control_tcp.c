@@ -75,10 +75,21 @@
  * full, and a peer that only reads never sends the answer that would
  * release them. So a timer consumes what is still held a whole
  * CHANNEL_HOLD_MAX_S after it was first held (hold_timer_cb): no
- * request stays held beyond twice that. Held bytes count in the
- * application's SIOCOUTQ, as unacknowledged bytes do on a kernel
- * socket. A shutdown reported together with bytes (EPOLLRDHUP) would not be
- * reported again: then nothing is held and input reads on to EOF.
+ * request stays held beyond twice that. A channel whose held bytes the
+ * timer took with no answer since (a sender that does not wait for
+ * answers) holds nothing more until an answer goes to its application:
+ * its tiny writes would fill its end under a hold and wait for the
+ * timer again and again. Held requests count in the
+ * application's SIOCOUTQ (an AF_UNIX end's: the buffers it has in the
+ * pair, 768 for a 10-byte write) until they are consumed, after their
+ * answer too, where a kernel socket's would read 0 once the answer
+ * acknowledged them. A shutdown reported together with bytes (EPOLLRDHUP) would
+ * not be reported again: then nothing is held and input reads on to EOF. An
+ * urgent byte the application sent (MSG_OOB, EPOLLPRI) ends a read or
+ * a peek short of the bytes after it, and so do descriptors it sent
+ * (SCM_RIGHTS; the kernel closes them, as a TCP socket ignores them;
+ * MSG_CTRUNC says so): then nothing is held either and input reads on
+ * until the stream is empty (channel_recv).
  *
  * Stack -> application (channel_output). On STACK_EV_TCP_READABLE the
  * daemon writes tcp_recv_peek() views to its end and tcp_recv_consume()s
@@ -275,8 +286,12 @@ struct tcp_channel {
 	bool hold_ok;	    /* the pair is large enough to hold requests */
 	bool bulk;	    /* the last read was large: no peek first */
 	bool rdhup;	    /* the end reported a shutdown: hold nothing */
+	bool read_on;	    /* a read ended short (an urgent byte, file
+			     * descriptors): read on until empty */
 	bool on_hold_list;  /* in ctl->tcp->holding (held, or was) */
 	bool hold_old;	    /* held since before hold_timer last fired */
+	bool answered;	    /* output wrote since the last hold */
+	bool streaming;	    /* the timer took unanswered bytes: no hold */
 	uint8_t held_n;	    /* requests held (sent on, left in the pair) */
 	uint16_t held;	    /* ... their bytes */
 	struct tcp_channel *hold_next; /* ctl->tcp->holding */
@@ -455,7 +470,7 @@ static void hup_del(struct tcp_channel *ch)
 static void channel_reading(struct tcp_channel *ch, bool on)
 {
 	if (on)
-		hup_watch(ch, EPOLLIN | EPOLLRDHUP | EPOLLET);
+		hup_watch(ch, EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLET);
 	else if (!ch->app_gone)
 		hup_add(ch);
 	else
@@ -509,6 +524,24 @@ static int channel_pair_size(struct control_tcp *t, int app_fd,
 }
 
 /*
+ * Reads (or peeks at) up to `want` bytes of the application's end into
+ * t->io. Descriptors the application sent (SCM_RIGHTS) end the read
+ * after their bytes, and more may follow with no edge to say so: the
+ * kernel closes them (no room for them: MSG_CTRUNC), as a TCP socket
+ * ignores them, and the channel reads on until its end is empty.
+ */
+static ssize_t channel_recv(struct tcp_channel *ch, size_t want, int flags)
+{
+	struct iovec iov = {.iov_base = ch->ctl->tcp->io, .iov_len = want};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n = recvmsg(ch->fd, &mh, flags | MSG_DONTWAIT);
+
+	if (n > 0 && (mh.msg_flags & MSG_CTRUNC))
+		ch->read_on = true;
+	return n;
+}
+
+/*
  * A small request the application wrote is read with MSG_PEEK and left
  * in the pair, "held", once the stack has it (see the top of the file):
  * returns the number of new bytes, copied to the start of t->io, or 0
@@ -522,13 +555,14 @@ static ssize_t channel_hold(struct tcp_channel *ch, size_t want)
 	uint8_t *io = ch->ctl->tcp->io;
 	ssize_t n;
 
-	if (!ch->hold_ok || ch->bulk || ch->rdhup || ch->app_gone ||
+	if (!ch->hold_ok || ch->bulk || ch->rdhup || ch->read_on ||
+	    ch->streaming || ch->app_gone ||
 	    ch->held_n >= CHANNEL_HOLD_PIECES || want < CHANNEL_HOLD_BYTES)
 		return 0;
-	n = recv(ch->fd, io, CHANNEL_HOLD_BYTES, MSG_DONTWAIT | MSG_PEEK);
+	n = channel_recv(ch, CHANNEL_HOLD_BYTES, MSG_PEEK);
 	if (n < 0)
 		return -1;
-	if (n <= (ssize_t)ch->held || n >= CHANNEL_HOLD_BYTES)
+	if (n <= (ssize_t)ch->held || n >= CHANNEL_HOLD_BYTES || ch->read_on)
 		return 0;
 	memmove(io, io + ch->held, (size_t)n - ch->held);
 	return n - (ssize_t)ch->held;
@@ -599,6 +633,12 @@ static void hold_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			pp = &ch->hold_next;
 			continue;
 		}
+		/* Held a whole period with no answer since: a sender
+		 * that does not wait for answers, whose writes may
+		 * fill its end under a hold each time: no hold until
+		 * an answer goes. */
+		if (ch->held && !ch->answered)
+			ch->streaming = true;
 		channel_release(ch); /* held a whole period, or released */
 		*pp = ch->hold_next;
 		ch->hold_next = NULL;
@@ -1055,6 +1095,8 @@ static void channel_output(struct tcp_channel *ch)
 		}
 		tcp_recv_consume(d->stack, daemon_now(), ch->conn, (size_t)n);
 		budget -= (size_t)n;
+		ch->answered = true;
+		ch->streaming = false;
 		/* The application is awake for the answer: the least
 		 * likely moment for a release to wake it for nothing.
 		 * Released once the next request might not fit beside
@@ -1113,8 +1155,9 @@ static bool channel_pool_short(const struct tcp_channel *ch)
  * entry is re-set, so the rest goes next turn). A read that returns
  * less than it asked for emptied the stream: the next waits for the
  * next write's edge rather than find nothing (a request of a round trip
- * costs one read, a peek when it is held), unless a shutdown was
- * reported, which no edge follows: then it reads on to EOF. May
+ * costs one read, a peek when it is held), unless a shutdown, an
+ * urgent byte or descriptors were met, which end a read short with no
+ * edge to follow: then it reads on to EOF or until the stream is empty. May
  * destroy the channel.
  */
 static void channel_input(struct tcp_channel *ch)
@@ -1173,13 +1216,15 @@ static void channel_input(struct tcp_channel *ch)
 		n = held = channel_hold(ch, want);
 		if (held == 0) {
 			channel_release(ch);
-			n = recv(ch->fd, t->io, want, MSG_DONTWAIT);
+			n = channel_recv(ch, want, 0);
 		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				ch->read_on = false; /* empty */
 				break;
+			}
 			/* ECONNRESET: the application closed its end
 			 * with our data unread in it: RST. */
 			channel_destroy(ch, END_ABORT);
@@ -1210,10 +1255,11 @@ static void channel_input(struct tcp_channel *ch)
 				hold_listed(ch);
 			ch->held += (uint16_t)held;
 			ch->held_n++;
+			ch->answered = false;
 			return; /* all there was */
 		}
 		budget -= (size_t)n;
-		if ((size_t)n < want && !ch->rdhup)
+		if ((size_t)n < want && !ch->rdhup && !ch->read_on)
 			return; /* drained: the next write is an edge */
 	}
 	if (budget == 0)
@@ -1321,6 +1367,13 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 			 * again: they are read, not held, to reach EOF. */
 			if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 				ch->rdhup = true;
+			/* An urgent byte (send(MSG_OOB)) ends a read
+			 * short with bytes after it, and no edge follows:
+			 * read on until the stream is empty (the byte
+			 * itself is dropped: no urgent data reaches the
+			 * peer). */
+			if (evs[i].events & EPOLLPRI)
+				ch->read_on = true;
 			channel_input(ch);
 		} else if (ch->connecting) {
 			/* closed before it connected */
