@@ -75,10 +75,10 @@
  * full, and a peer that only reads never sends the answer that would
  * release them. So a timer consumes what is still held a whole
  * CHANNEL_HOLD_MAX_S after it was first held (hold_timer_cb): no
- * request stays held beyond twice that. A channel whose held bytes the
- * timer took with no answer since (a sender that does not wait for
- * answers) holds nothing more until an answer goes to its application:
- * its tiny writes would fill its end under a hold and wait for the
+ * request stays held much beyond twice that (the timer's own lateness). A
+ * channel whose held bytes the timer took with no answer since (a sender that
+ * does not wait for answers) holds nothing more until an answer goes to its
+ * application: its tiny writes would fill its end under a hold and wait for the
  * timer again and again. Held requests count in the
  * application's SIOCOUTQ (an AF_UNIX end's: the buffers it has in the
  * pair, 768 for a 10-byte write) until they are consumed, after their
