@@ -80,7 +80,7 @@ static struct utcp *U;
 static volatile sig_atomic_t stop;
 static const char *mode = "?";
 
-static void note(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -91,7 +91,8 @@ static void note(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static void __attribute__((noreturn)) die(const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
 {
 	va_list ap;
 

@@ -21,7 +21,8 @@
 
 static const char *sock_path;
 
-static void __attribute__((noreturn)) die(const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
 {
 	va_list ap;
 

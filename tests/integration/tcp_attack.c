@@ -75,7 +75,7 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void die(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) die(const char *fmt, ...)
 {
 	va_list ap;
 

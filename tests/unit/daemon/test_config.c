@@ -90,8 +90,8 @@ START_TEST(test_defaults_are_documented_values)
 	ck_assert_str_eq(cfg.name, "utcpd");
 	/* the build's: RUNSTATEDIR/utcpd/utcpd.sock, /run by default */
 	ck_assert_str_eq(cfg.socket_path, UTCPD_SOCKET_PATH);
-	ck_assert_str_eq(UTCPD_SOCKET_PATH + strlen(UTCPD_SOCKET_PATH) -
-			     strlen("/utcpd/utcpd.sock"),
+	ck_assert_str_eq(&UTCPD_SOCKET_PATH[strlen(UTCPD_SOCKET_PATH) -
+					    strlen("/utcpd/utcpd.sock")],
 			 "/utcpd/utcpd.sock");
 	ck_assert_uint_eq(cfg.socket_mode, 0660);
 	ck_assert_int_eq(cfg.log_target, LOG_TARGET_STDERR);
@@ -826,9 +826,9 @@ START_TEST(test_dhcp_interface_defaults)
 	}
 	/* the build's: LOCALSTATEDIR/lib/utcpd */
 	ck_assert_str_eq(cfg.state_dir, UTCPD_STATE_DIR);
-	ck_assert_str_eq(UTCPD_STATE_DIR + strlen(UTCPD_STATE_DIR) -
-			     strlen("/lib/utcpd"),
-			 "/lib/utcpd");
+	ck_assert_str_eq(
+	    &UTCPD_STATE_DIR[strlen(UTCPD_STATE_DIR) - strlen("/lib/utcpd")],
+	    "/lib/utcpd");
 	ck_assert(!cfg.log_server_set);
 }
 END_TEST
