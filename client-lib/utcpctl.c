@@ -224,6 +224,23 @@ struct utcp *open_daemon(const char *path)
 	return NULL;
 }
 
+struct utcp_status *status_snapshot(const char *path, const char *cmd)
+{
+	struct utcp_status *st;
+	struct utcp *u = open_daemon(path);
+	int err;
+
+	if (!u)
+		return NULL;
+	err = utcp_status(u, &st);
+	utcp_close(u);
+	if (err) {
+		fprintf(stderr, "utcpctl: %s: %s\n", cmd, utcp_strerror(err));
+		return NULL;
+	}
+	return st;
+}
+
 int iface_index(struct utcp *u, const char *cmd, const char *name)
 {
 	struct utcp_status *st;
@@ -355,8 +372,7 @@ static int cmd_view(enum view_cmd cmd, const char *path, bool json, int argc,
 	const char *name = views[cmd].name;
 	struct utcp_status *st;
 	bool all = false;
-	struct utcp *u;
-	int i, n, err, ret;
+	int i, n, ret;
 
 	for (i = 0; i < argc; i += n) {
 		const char *a = argv[i];
@@ -383,15 +399,9 @@ static int cmd_view(enum view_cmd cmd, const char *path, bool json, int argc,
 					   a);
 		}
 	}
-	u = open_daemon(path);
-	if (!u)
+	st = status_snapshot(path, name);
+	if (!st)
 		return 1;
-	err = utcp_status(u, &st);
-	utcp_close(u);
-	if (err) {
-		fprintf(stderr, "utcpctl: %s: %s\n", name, utcp_strerror(err));
-		return 1;
-	}
 	owners_sort(st);
 	if (all) {
 		if (o.json)

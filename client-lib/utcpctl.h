@@ -19,6 +19,10 @@
  * why and what to do. */
 struct utcp *open_daemon(const char *path);
 
+/* One STATUS snapshot on a connection of its own (utcp_status_free it),
+ * or NULL after saying on stderr, as subcommand `cmd`, why. */
+struct utcp_status *status_snapshot(const char *path, const char *cmd);
+
 /* The index of the interface called `name` in the daemon's stack,
  * looked up in one STATUS; -1 after saying on stderr, as subcommand
  * `cmd`, why (no such interface, or no STATUS). */

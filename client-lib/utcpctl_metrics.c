@@ -340,8 +340,6 @@ int cmd_metrics(const char *path, bool json, int argc, char **argv)
 {
 	struct emit e = {.first_family = true};
 	struct utcp_status *st;
-	struct utcp *u;
-	int err;
 
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "-j") == 0 ||
@@ -351,15 +349,9 @@ int cmd_metrics(const char *path, bool json, int argc, char **argv)
 			return usage_error("metrics: unexpected argument '%s'",
 					   argv[i]);
 	}
-	u = open_daemon(path);
-	if (!u)
+	st = status_snapshot(path, "metrics");
+	if (!st)
 		return 1;
-	err = utcp_status(u, &st);
-	utcp_close(u);
-	if (err) {
-		fprintf(stderr, "utcpctl: metrics: %s\n", utcp_strerror(err));
-		return 1;
-	}
 	e.json = json;
 	if (json)
 		fputs("{\"metrics\": [", stdout);

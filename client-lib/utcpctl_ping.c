@@ -214,33 +214,51 @@ static void echo_text(const struct echo *e, const char *host)
 	fflush(stdout);
 }
 
+/* The summary's figures: % loss, and the mean and mean deviation of
+ * the replies' times (with none, both 0). */
+static double run_loss(const struct run *run)
+{
+	return run->transmitted
+		   ? 100.0 * (double)(run->transmitted - run->received) /
+			 (double)run->transmitted
+		   : 0.0;
+}
+
+static void run_rtt(const struct run *run, double *avg, double *mdev)
+{
+	double var;
+
+	*avg = *mdev = 0.0;
+	if (!run->received)
+		return;
+	*avg = run->sum / (double)run->received;
+	var = run->sum2 / (double)run->received - *avg * *avg;
+	*mdev = var > 0 ? sqrt(var) : 0.0;
+}
+
 static void summary_text(const struct run *run, const char *host,
 			 uint64_t time_ms)
 {
+	double avg, mdev;
+
 	printf("\n--- %s ping statistics ---\n", host);
 	printf("%lu packets transmitted, %lu received, ", run->transmitted,
 	       run->received);
 	if (run->errors)
 		printf("+%lu errors, ", run->errors);
-	printf("%g%% packet loss, time %llums\n",
-	       run->transmitted
-		   ? 100.0 * (double)(run->transmitted - run->received) /
-			 (double)run->transmitted
-		   : 0.0,
+	printf("%g%% packet loss, time %llums\n", run_loss(run),
 	       (unsigned long long)time_ms);
-	if (run->received) {
-		double avg = run->sum / (double)run->received;
-		double var = run->sum2 / (double)run->received - avg * avg;
-
+	run_rtt(run, &avg, &mdev);
+	if (run->received)
 		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n",
-		       run->min, avg, run->max, var > 0 ? sqrt(var) : 0.0);
-	}
+		       run->min, avg, run->max, mdev);
 }
 
 static void summary_json(const struct run *run, const char *host,
 			 struct in_addr dst, unsigned size, uint64_t time_ms)
 {
 	char a[INET_ADDRSTRLEN];
+	double avg, mdev;
 
 	fputs("{\"host\": ", stdout);
 	json_string(host);
@@ -270,19 +288,13 @@ static void summary_json(const struct run *run, const char *host,
 	}
 	printf("], \"transmitted\": %lu, \"received\": %lu, \"errors\": %lu, "
 	       "\"loss_percent\": %g, \"time_ms\": %llu",
-	       run->transmitted, run->received, run->errors,
-	       run->transmitted
-		   ? 100.0 * (double)(run->transmitted - run->received) /
-			 (double)run->transmitted
-		   : 0.0,
+	       run->transmitted, run->received, run->errors, run_loss(run),
 	       (unsigned long long)time_ms);
+	run_rtt(run, &avg, &mdev);
 	if (run->received) {
-		double avg = run->sum / (double)run->received;
-		double var = run->sum2 / (double)run->received - avg * avg;
-
 		printf(", \"rtt_min_ms\": %.3f, \"rtt_avg_ms\": %.3f, "
 		       "\"rtt_max_ms\": %.3f, \"rtt_mdev_ms\": %.3f}\n",
-		       run->min, avg, run->max, var > 0 ? sqrt(var) : 0.0);
+		       run->min, avg, run->max, mdev);
 	} else {
 		fputs(", \"rtt_min_ms\": null, \"rtt_avg_ms\": null, "
 		      "\"rtt_max_ms\": null, \"rtt_mdev_ms\": null}\n",

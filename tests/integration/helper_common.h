@@ -65,6 +65,22 @@ static inline unsigned long parse_num(const char *s, unsigned long max)
 	return v;
 }
 
+/* A blocking connect to HOST PORT (argv[0], argv[1]) with `opts`
+ * (NULL: none), 10 s at most; fills *info when not NULL. Dies when it
+ * fails. */
+static inline int connect_args(struct utcp *u, char **argv,
+			       const struct utcp_tcp_opts *opts,
+			       struct utcp_tcp_info *info)
+{
+	int fd = utcp_tcp_connect(u, parse_host(argv[0]),
+				  (uint16_t)parse_num(argv[1], 65535), 10000,
+				  opts, 0, info);
+
+	if (fd < 0)
+		die("connect: %s", utcp_strerror(fd));
+	return fd;
+}
+
 /* One command of a helper: its name, and what runs it with the
  * arguments after the name. */
 struct helper_cmd {

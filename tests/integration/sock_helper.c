@@ -171,11 +171,7 @@ static int cmd_request_read(int argc, char **argv)
 	if (argc != 2)
 		die("usage: request-read HOST PORT");
 	u = open_daemon();
-	fd = utcp_tcp_connect(u, parse_host(argv[0]),
-			      (uint16_t)parse_num(argv[1], 65535), 10000, NULL,
-			      0, NULL);
-	if (fd < 0)
-		die("connect: %s", utcp_strerror(fd));
+	fd = connect_args(u, argv, NULL, NULL);
 	if (write(fd, "?", 1) != 1)
 		die("write: %s", strerror(errno));
 	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
@@ -205,11 +201,7 @@ static int cmd_opts(int argc, char **argv)
 	o.linger = parse_num(argv[5], 1) == 1;
 	o.linger_s = 0;
 	u = open_daemon();
-	fd = utcp_tcp_connect(u, parse_host(argv[0]),
-			      (uint16_t)parse_num(argv[1], 65535), 10000, &o, 0,
-			      &info);
-	if (fd < 0)
-		die("connect: %s", utcp_strerror(fd));
+	fd = connect_args(u, argv, &o, &info);
 	err = utcp_tcp_getopt(u, info.id, &got);
 	if (err)
 		die("getopt: %s", utcp_strerror(err));

@@ -583,11 +583,7 @@ static int cmd_unread(int argc, char **argv)
 	if (argc != 2)
 		die("usage: unread HOST PORT");
 	u = open_daemon();
-	fd = utcp_tcp_connect(u, parse_host(argv[0]),
-			      (uint16_t)parse_num(argv[1], 65535), 10000, NULL,
-			      0, NULL);
-	if (fd < 0)
-		die("connect: %s", utcp_strerror(fd));
+	fd = connect_args(u, argv, NULL, NULL);
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	r = poll(&pfd, 1, 20000);
@@ -704,11 +700,7 @@ static int cmd_shut_rd(int argc, char **argv)
 	if (argc != 2)
 		die("usage: shut-rd HOST PORT");
 	u = open_daemon();
-	fd = utcp_tcp_connect(u, parse_host(argv[0]),
-			      (uint16_t)parse_num(argv[1], 65535), 10000, NULL,
-			      0, &info);
-	if (fd < 0)
-		die("connect: %s", utcp_strerror(fd));
+	fd = connect_args(u, argv, NULL, &info);
 	while (got < 6) {
 		ssize_t n = utcp_tcp_recv(fd, buf + got, 6 - got, 0);
 
@@ -751,11 +743,7 @@ static int cmd_after_fin(int argc, char **argv)
 	if (argc != 2)
 		die("usage: after-fin HOST PORT");
 	u = open_daemon();
-	fd = utcp_tcp_connect(u, parse_host(argv[0]),
-			      (uint16_t)parse_num(argv[1], 65535), 10000, NULL,
-			      0, NULL);
-	if (fd < 0)
-		die("connect: %s", utcp_strerror(fd));
+	fd = connect_args(u, argv, NULL, NULL);
 	while ((n = utcp_tcp_recv(fd, buf, sizeof(buf), 0)) > 0)
 		;
 	if (n != 0)
@@ -784,11 +772,7 @@ static int cmd_wrong_kind(int argc, char **argv)
 	if (argc != 2)
 		die("usage: wrong-kind HOST PORT");
 	u = open_daemon();
-	fd = utcp_tcp_connect(u, parse_host(argv[0]),
-			      (uint16_t)parse_num(argv[1], 65535), 10000, NULL,
-			      0, NULL);
-	if (fd < 0)
-		die("connect: %s", utcp_strerror(fd));
+	fd = connect_args(u, argv, NULL, NULL);
 	a = utcp_send(fd, "abc", 3);
 	ufd = utcp_udp_bind(u, any, 0, 0);
 	if (ufd < 0)
