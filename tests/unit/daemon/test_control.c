@@ -4174,23 +4174,26 @@ START_TEST(test_ping_the_peer)
 }
 END_TEST
 
-static uint32_t echoes_seen;
-
-static void echoes_fn(void *arg)
-{
-	(void)arg;
-	echoes_seen = icmp_echo_outstanding(H.d.stack);
-}
-
-static uint32_t echoes_outstanding(void)
-{
-	on_loop(echoes_fn, NULL);
-	return echoes_seen;
-}
-
 static bool no_echo_outstanding(void)
 {
 	return icmp_echo_outstanding(H.d.stack) == 0;
+}
+
+/* As many echoes outstanding as echoes_wanted (a predicate for
+ * wait_until, which waits generously: a stalled machine is not a
+ * failure). */
+static uint32_t echoes_wanted;
+
+static bool echoes_are_wanted(void)
+{
+	return icmp_echo_outstanding(H.d.stack) == echoes_wanted;
+}
+
+/* Waits (up to WAIT_MS) until n echoes are outstanding. */
+static bool wait_for_echoes(uint32_t n)
+{
+	echoes_wanted = n;
+	return wait_until(echoes_are_wanted);
 }
 
 static volatile sig_atomic_t usr1_seen;
@@ -4203,9 +4206,11 @@ static void on_usr1(int sig)
 
 /* A signal that comes while utcp_ping_pwait() waits (here: pending,
  * blocked, let in by the wait's mask) ends the wait with -EINTR, the
- * echo still out (to an address nobody holds). The handle goes on: the
- * next echo gets its own answer, not the late one of the echo given up
- * on (another seq, another status), and a request after it too. */
+ * echo still out (to an address nobody holds: out until ARP gives up,
+ * 3 s, its timeout no sooner, so a slow look still finds it). The
+ * handle goes on: the next echo gets its own answer, not the late one
+ * of the echo given up on (another seq, another status), and a request
+ * after it too. */
 START_TEST(test_ping_pwait_ends_on_a_signal_and_the_handle_goes_on)
 {
 	struct utcp *u = client();
@@ -4213,7 +4218,7 @@ START_TEST(test_ping_pwait_ends_on_a_signal_and_the_handle_goes_on)
 			      .ifindex = -1,
 			      .seq = 1,
 			      .size = 56,
-			      .timeout_ms = 1000};
+			      .timeout_ms = 3000};
 	struct sigaction sa = {.sa_handler = on_usr1}, old_sa;
 	struct utcp_ping_result r = {.seq = 77};
 	sigset_t usr1, waitmask;
@@ -4228,10 +4233,8 @@ START_TEST(test_ping_pwait_ends_on_a_signal_and_the_handle_goes_on)
 	ck_assert_int_eq(pthread_kill(pthread_self(), SIGUSR1), 0);
 	ck_assert_int_eq(utcp_ping_pwait(u, &p, &r, &waitmask), -EINTR);
 	ck_assert_int_eq(usr1_seen, 1);
-	ck_assert_uint_eq(r.seq, 77); /* nothing filled */
-	for (int i = 0; i < 100 && echoes_outstanding() < 1; i++)
-		usleep(10000);
-	ck_assert_uint_eq(echoes_outstanding(), 1); /* the echo is out */
+	ck_assert_uint_eq(r.seq, 77);  /* nothing filled */
+	ck_assert(wait_for_echoes(1)); /* the echo is out */
 	/* The next echo, to the peer: the answer is its own. */
 	p.dst = in4(PEER_ADDR);
 	p.seq = 2;
@@ -4285,9 +4288,7 @@ START_TEST(test_ping_limit_and_a_client_that_goes)
 		ck_assert_uint_eq(hr.capabilities & IPC_CAP_PING, IPC_CAP_PING);
 		raw_ping_nobody(fds[i], (uint8_t)hr.version, (uint32_t)i + 1);
 	}
-	for (int i = 0; i < 100 && echoes_outstanding() < 64; i++)
-		usleep(10000);
-	ck_assert_uint_eq(echoes_outstanding(), 64);
+	ck_assert(wait_for_echoes(64));
 	fd = raw_hello(IPC_VERSION_MAX, &hr);
 	raw_ping_nobody(fd, (uint8_t)hr.version, 70);
 	raw_reply(fd, buf, sizeof(buf), &m, &passed);
@@ -4299,14 +4300,10 @@ START_TEST(test_ping_limit_and_a_client_that_goes)
 	close(fd);
 	/* One goes: its slot is free, and the 65th gets it. */
 	close(fds[0]);
-	for (int i = 0; i < 100 && echoes_outstanding() > 63; i++)
-		usleep(10000);
-	ck_assert_uint_eq(echoes_outstanding(), 63);
+	ck_assert(wait_for_echoes(63));
 	fds[0] = raw_hello(IPC_VERSION_MAX, &hr);
 	raw_ping_nobody(fds[0], (uint8_t)hr.version, 71);
-	for (int i = 0; i < 100 && echoes_outstanding() < 64; i++)
-		usleep(10000);
-	ck_assert_uint_eq(echoes_outstanding(), 64);
+	ck_assert(wait_for_echoes(64));
 	for (int i = 0; i < 64; i++)
 		close(fds[i]);
 	ck_assert(wait_until(no_echo_outstanding));
