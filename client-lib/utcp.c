@@ -1340,7 +1340,7 @@ int utcp_tcp_error(int fd)
 	if (n < 0 && errno == ENOTSOCK)
 		return -ENOTSOCK;
 	/* The one error an AF_UNIX stream carries itself: the daemon's end
-	 * went (it stopped, or died) with bytes we wrote unread in it. */
+	 * went (the daemon died) with bytes we wrote unread in it. */
 	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR))
 		return -ECONNRESET;
 	return 0;

@@ -64,8 +64,8 @@
  * the application is most likely awake: the consume wakes nobody, unless it
  * was quick enough to ask again and sleep), and before anything else is
  * read, before the daemon stops reading (no room) and before its end is
- * closed (unread bytes there would make the application's end read
- * ECONNRESET). A peek finds a small request: all the stream held, under
+ * closed (with whatever else is unread there: channel_discard_unread). A
+ * peek finds a small request: all the stream held, under
  * CHANNEL_HOLD_BYTES; after a large read (bulk) the next read does not peek
  * first. Only pairs whose application end has at least
  * CHANNEL_HOLD_MIN_SNDBUF hold. Held bytes are under 4 KiB, but a peek
@@ -120,9 +120,12 @@
  *     unless the peer's FIN went on already (channel_stop_notice).
  *   - an error (peek returns it, or STACK_EV_TCP_ERROR): data received
  *     before it is delivered first, then one urgent byte (MSG_OOB)
- *     holding the errno, then the daemon closes its end. libutcp's
- *     utcp_tcp_recv()/utcp_tcp_send() turn that byte into -ECONNRESET
- *     (or -ETIMEDOUT, ...); a plain read() sees the data, then EOF.
+ *     holding the errno, then the daemon closes its end, discarding
+ *     what the application wrote and it never read, which would make
+ *     AF_UNIX report ECONNRESET too (channel_discard_unread, as at
+ *     every close). libutcp's utcp_tcp_recv()/utcp_tcp_send() turn that
+ *     byte into -ECONNRESET (or -ETIMEDOUT, ...) once; a plain read()
+ *     sees the data, then EOF; a write fails with EPIPE.
  *
  * Noticing the application's exit. A channel always notices that its
  * application closed its end or died, whatever it waits for: while it
@@ -751,6 +754,8 @@ static void channel_connect_end(struct tcp_channel *ch)
 	ch->cn = NULL;
 }
 
+static void channel_discard_unread(struct tcp_channel *ch);
+
 /* Unlinks and frees the channel, letting go of the stack's connection
  * as `end` says (a connection already failed is only released). */
 static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
@@ -771,9 +776,7 @@ static void channel_destroy(struct tcp_channel *ch, enum channel_end end)
 	t->nchannels--;
 	ev_io_stop(loop, &ch->write_watcher);
 	channel_connect_end(ch);
-	/* Held requests were sent on: unread in the daemon's end at its
-	 * close they would make the application's end read ECONNRESET. */
-	channel_release(ch);
+	channel_discard_unread(ch); /* held requests too */
 	hold_unlisted(ch);
 	close(ch->fd); /* and out of the channel set */
 	if (ch->announcing) {
@@ -868,6 +871,48 @@ static void channel_discard_filler(struct tcp_channel *ch)
 				ch->conn, n == 0 ? "EOF" : strerror(errno));
 			ch->cn->filler = 0;
 		}
+	}
+}
+
+/* At most this many reads of CHANNEL_FILL_IOVS times the shared buffer
+ * (4 MiB in all) discard what an application left unread in the
+ * daemon's end (channel_discard_unread). */
+#define CHANNEL_DISCARD_READS 8
+
+/*
+ * Before the daemon closes its end: what the application wrote and the
+ * daemon never read (held requests, bytes that waited for room, the
+ * writes of a connection that failed) can no longer go anywhere, and an
+ * AF_UNIX end closed with its receive queue not empty makes the other
+ * end's next read or write fail with ECONNRESET. So they are discarded,
+ * and the application reads the end of the stream (after the urgent
+ * byte of a failure) and writes fail with EPIPE, as a kernel socket's do
+ * once its reset was reported (docs/ipc.md). The end is shut for
+ * reading first, so the application's writes fail from then on and what
+ * is left can only shrink; the reads are bounded all the same
+ * (CHANNEL_DISCARD_READS, far more than an end's send buffer holds
+ * unless its application forced it larger: then it reads ECONNRESET).
+ */
+static void channel_discard_unread(struct tcp_channel *ch)
+{
+	struct control_tcp *t = ch->ctl->tcp;
+	struct iovec iov[CHANNEL_FILL_IOVS];
+	struct msghdr mh = {.msg_iov = iov};
+	int i;
+
+	ch->held = 0;
+	ch->held_n = 0;
+	if (shutdown(ch->fd, SHUT_RD) < 0)
+		return; /* not connected: nothing to discard */
+	mh.msg_iovlen =
+	    channel_fill_iov(t, iov, CHANNEL_FILL_IOVS * sizeof(t->io));
+	for (i = 0; i < CHANNEL_DISCARD_READS; i++) {
+		ssize_t n = recvmsg(ch->fd, &mh, MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* empty (EAGAIN), or EOF */
 	}
 }
 

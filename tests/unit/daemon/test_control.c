@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <linux/io_uring.h>
 #include <sys/socket.h>
@@ -34,6 +35,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/sockios.h>
 
 #include "byteorder.h"
 #include "checksum.h"
@@ -1924,6 +1926,88 @@ START_TEST(test_tcp_app_dead_facing_a_shut_window_goes_in_bounded_probes)
 	for (int ms = 0; ms < WAIT_MS && open_fds() != base; ms++)
 		usleep(1000);
 	ck_assert_int_eq(open_fds(), base);
+}
+END_TEST
+
+/* The peer resets connection *arg (the daemon's id): RST from its side. */
+static void peer_aborts_fn(void *arg)
+{
+	struct tcp_conn *c = tcp_conn_get(H.d.stack, *(const int *)arg);
+	struct tcp_conn *pc;
+
+	ck_assert_ptr_nonnull(c);
+	pc = tcp_conn_lookup(W.peer.s, PEER_ADDR, TCP_SINK, DAEMON_ADDR,
+			     c->lport);
+	ck_assert_ptr_nonnull(pc);
+	tcp_abort(W.peer.s, sim_now(H.sim), pc->id);
+}
+
+/* A kernel TCP connection on loopback, `out` connected to `*in`, which
+ * was accepted (listener closed). */
+static void kernel_tcp_pair(int *out, int *in)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t slen = sizeof(sin);
+	int lsn = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(lsn, 0);
+	ck_assert_int_eq(bind(lsn, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lsn, 1), 0);
+	ck_assert_int_eq(getsockname(lsn, (struct sockaddr *)&sin, &slen), 0);
+	*out = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(*out, 0);
+	ck_assert_int_eq(connect(*out, (struct sockaddr *)&sin, sizeof(sin)),
+			 0);
+	*in = accept4(lsn, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(*in, 0);
+	close(lsn);
+}
+
+/* The peer resets a connection whose application wrote bytes the daemon
+ * never read (the peer's window shut, the send buffer full, the
+ * socketpair holding the rest). The application reads the error once
+ * and then the end of the stream, and a write fails with EPIPE, as on a
+ * kernel socket reset in the same place (below, on loopback): the
+ * daemon discards what it never read before it closes its end, which
+ * would otherwise read ECONNRESET a second time, from AF_UNIX itself. */
+START_TEST(test_tcp_reset_with_bytes_unread_reads_the_error_once_then_eof)
+{
+	static char junk[16384];
+	struct utcp *u = client();
+	char buf[16];
+	int conn, fd = stuck_sender(u, &conn), kout, kin, outq = 0;
+	struct pollfd pfd;
+
+	while (send(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
+	ck_assert_int_eq(ioctl(fd, SIOCOUTQ, &outq), 0);
+	ck_assert_int_gt(outq, 0); /* unread in the daemon's end */
+	on_loop(peer_aborts_fn, &conn);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ECONNRESET);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	ck_assert_int_eq(send(fd, "x", 1, MSG_NOSIGNAL), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	close(fd);
+	utcp_close(u);
+	ck_assert(wait_until(no_tcp_connections));
+
+	/* The kernel: its peer closes with what it received unread (RST). */
+	kernel_tcp_pair(&kout, &kin);
+	while (send(kout, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
+	close(kin);
+	pfd = (struct pollfd){.fd = kout, .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	ck_assert_int_eq(read(kout, buf, sizeof(buf)), -1);
+	ck_assert_int_eq(errno, ECONNRESET);
+	ck_assert_int_eq(read(kout, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(read(kout, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(send(kout, "x", 1, MSG_NOSIGNAL), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	close(kout);
 }
 END_TEST
 
@@ -4361,6 +4445,8 @@ int main(void)
 		       test_connections_at_the_descriptor_budget_end_in_enfile);
 	tcase_add_test(
 	    tc, test_tcp_app_dead_facing_a_shut_window_goes_in_bounded_probes);
+	tcase_add_test(
+	    tc, test_tcp_reset_with_bytes_unread_reads_the_error_once_then_eof);
 	tcase_add_test(tc,
 		       test_nonblocking_connect_is_writable_once_established);
 	tcase_add_test(
