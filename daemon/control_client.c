@@ -44,6 +44,7 @@ const char *control_counter_name(enum control_counter i)
 	    [CONTROL_CTR_ANCILLARY] = "control_dropped_ancillary",
 	    [CONTROL_CTR_NOT_READING] = "control_dropped_not_reading",
 	    [CONTROL_CTR_UNFRAMED] = "control_udp_unframed",
+	    [CONTROL_CTR_UNWATCHED] = "control_tcp_unwatchable",
 	};
 
 	return (unsigned)i < CONTROL_COUNTERS ? names[i] : "?";

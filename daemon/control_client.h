@@ -67,6 +67,7 @@ enum control_counter {
 	CONTROL_CTR_ANCILLARY,	   /* descriptors or other ancillary data */
 	CONTROL_CTR_NOT_READING,   /* replies not read for the send timeout */
 	CONTROL_CTR_UNFRAMED,	   /* a UDP datagram libutcp did not frame */
+	CONTROL_CTR_UNWATCHED,	   /* TCP reset: epoll_ctl refused its end */
 	CONTROL_COUNTERS
 };
 

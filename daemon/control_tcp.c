@@ -117,7 +117,11 @@
  *   - both directions finished: tcp_close() and the channel goes; the
  *     application's end reads EOF and writes EPIPE from then on.
  *   - the daemon stops (control_tcp_stop): the urgent byte ENETDOWN,
- *     unless the peer's FIN went on already (channel_stop_notice).
+ *     unless the peer's FIN went on already (channel_notice_now).
+ *   - the channel set refuses the end (epoll_ctl fails: hup_watch):
+ *     the daemon could neither read it nor notice its application's
+ *     exit, so the connection is reset, counted, and the application
+ *     gets the urgent byte ECONNABORTED (channel_watch_failed).
  *   - an error (peek returns it, or STACK_EV_TCP_ERROR): data received
  *     before it is delivered first, then one urgent byte (MSG_OOB)
  *     holding the errno, then the daemon closes its end, discarding
@@ -431,30 +435,37 @@ static void sockopts_from_ipc(const struct stack *s,
 
 /* ---- the channel set ----------------------------------------------- */
 
+static void channel_watch_failed(struct tcp_channel *ch, int err);
+
 /* Puts the channel's end in the channel set, or changes what it is
  * watched for there: EPOLLIN | EPOLLET (reading), or 0 (hang-ups
  * alone). A change reports the end at once when it is ready, so
  * re-setting EPOLLIN | EPOLLET is also how a channel that stopped
- * reading with bytes left asks to be called again next turn. */
-static void hup_watch(struct tcp_channel *ch, uint32_t events)
+ * reading with bytes left asks to be called again next turn. Returns
+ * false when that failed (ENOMEM, ENOSPC: the user's max_user_watches):
+ * a channel the daemon cannot watch would never read again nor notice
+ * its application's exit, so it has failed and is gone
+ * (channel_watch_failed). */
+static bool hup_watch(struct tcp_channel *ch, uint32_t events)
 {
 	struct control_tcp *t = ch->ctl->tcp;
 	struct epoll_event ev = {.events = events,
 				 .data.u64 = (uint64_t)ch->conn};
 
 	if (epoll_ctl(t->hup_fd, ch->in_hup_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-		      ch->fd, &ev) == 0) {
-		ch->in_hup_set = true;
-		ch->reading = events != 0;
-	} else {
-		log_msg(LOG_WARNING, "control: tcp %d: epoll_ctl: %m",
-			ch->conn);
+		      ch->fd, &ev) != 0) {
+		channel_watch_failed(ch, errno);
+		return false;
 	}
+	ch->in_hup_set = true;
+	ch->reading = events != 0;
+	return true;
 }
 
-static void hup_add(struct tcp_channel *ch)
+/* Watches for hang-ups alone; false: the channel is gone (hup_watch). */
+static bool hup_add(struct tcp_channel *ch)
 {
-	hup_watch(ch, 0);
+	return hup_watch(ch, 0);
 }
 
 static void hup_del(struct tcp_channel *ch)
@@ -469,15 +480,16 @@ static void hup_del(struct tcp_channel *ch)
 /* Reads the application's end (EPOLLIN), or stops and watches it
  * for a hang-up alone: the one switch between the two, so that a
  * channel always notices its application's exit (once it has gone
- * there is nothing more to notice). */
-static void channel_reading(struct tcp_channel *ch, bool on)
+ * there is nothing more to notice). Returns false when the channel
+ * could not be watched and is gone (hup_watch). */
+static bool channel_reading(struct tcp_channel *ch, bool on)
 {
 	if (on)
-		hup_watch(ch, EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLET);
-	else if (!ch->app_gone)
-		hup_add(ch);
-	else
-		hup_del(ch); /* a hang-up, once seen, would be seen again */
+		return hup_watch(ch, EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLET);
+	if (!ch->app_gone)
+		return hup_add(ch);
+	hup_del(ch); /* a hang-up, once seen, would be seen again */
+	return true;
 }
 
 /* ---- channels ------------------------------------------------------- */
@@ -916,14 +928,64 @@ static void channel_discard_unread(struct tcp_channel *ch)
 	}
 }
 
+/*
+ * The connection ends under the application, at the daemon's hand (it
+ * stops, or cannot watch the end): unless the peer's FIN went on
+ * already, its end gets the urgent error byte `err` now, after the
+ * bytes the socketpair already holds, so that it does not read a clean
+ * end of the stream. A full socketpair (an application that reads
+ * slowly) is given room for the byte: the daemon is about to close its
+ * end and cannot wait (SO_SNDBUFFORCE needs CAP_NET_ADMIN, which utcpd
+ * has for its TAPs; without it the application reads EOF). A connect in
+ * progress fails with it.
+ */
+static void channel_notice_now(struct tcp_channel *ch, int err)
+{
+	uint8_t byte = (uint8_t)err;
+	int sndbuf;
+	socklen_t len = sizeof(sndbuf);
+
+	if (ch->peer_eof || channel_app_fd(ch) >= 0 || ch->app_shut_rd)
+		return; /* EOF delivered, or the end never left */
+	if (send(ch->fd, &byte, 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) &&
+	    getsockopt(ch->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == 0 &&
+	    setsockopt(ch->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+		       sizeof(sndbuf)) == 0)
+		(void)send(ch->fd, &byte, 1,
+			   MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
+	channel_discard_filler(ch); /* a connect in progress: failed */
+}
+
+/*
+ * The channel set refused the channel's end (hup_watch): the daemon
+ * could no longer read it nor notice its application's exit, so rather
+ * than stall unseen the connection is reset (RST), counted
+ * (control_tcp_unwatchable) and logged, and its application reads the
+ * urgent byte ECONNABORTED (what Linux reports for a connection the
+ * host aborted) after its data, then EOF.
+ */
+static void channel_watch_failed(struct tcp_channel *ch, int err)
+{
+	uint64_t *count = &ch->ctl->counters[CONTROL_CTR_UNWATCHED];
+
+	if ((*count)++ % 1024 == 0)
+		log_msg(LOG_WARNING,
+			"control: tcp %d: epoll_ctl: %s: connection reset "
+			"(%llu so far)",
+			ch->conn, strerror(err), (unsigned long long)*count);
+	channel_notice_now(ch, ECONNABORTED);
+	channel_destroy(ch, END_ABORT);
+}
+
 /* Starts moving data both ways: the connection is established. */
 static void channel_start(struct tcp_channel *ch)
 {
 	ch->connecting = false;
 	channel_discard_filler(ch); /* writable now */
 	channel_connect_end(ch);    /* answered before (blocking form) */
-	channel_reading(ch, true);
-	channel_output(ch);
+	if (channel_reading(ch, true))
+		channel_output(ch);
 }
 
 /* Queues the reply to a blocking connect (with the application's end on
@@ -1340,8 +1402,7 @@ failed:
 		channel_destroy(ch, END_CLOSE);
 		return;
 	}
-	channel_reading(ch, false);
-	if (!ev_is_active(&ch->write_watcher))
+	if (channel_reading(ch, false) && !ev_is_active(&ch->write_watcher))
 		channel_output(ch);
 }
 
@@ -1370,8 +1431,8 @@ static void channel_app_gone(struct tcp_channel *ch)
 		channel_destroy(ch, END_ABORT);
 		return;
 	}
-	channel_reading(ch, true);
-	channel_input(ch);
+	if (channel_reading(ch, true))
+		channel_input(ch);
 }
 
 static void connect_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -2021,8 +2082,8 @@ void control_tcp_on_event(struct control *ctl, const struct stack_event *ev)
 	case STACK_EV_TCP_WRITABLE:
 		if (ch->want_writable && !ch->connecting) {
 			ch->want_writable = false;
-			channel_reading(ch, true);
-			channel_input(ch);
+			if (channel_reading(ch, true))
+				channel_input(ch);
 		}
 		return;
 	default:
@@ -2047,38 +2108,6 @@ void control_tcp_client_gone(struct control *ctl, struct control_client *c)
 		}
 	}
 	c->reply_pending = false;
-}
-
-/*
- * The daemon stops: an application whose connection still had a stream
- * to come must not read a clean end of it. Unless the peer's FIN went
- * on already, its end gets the urgent error byte ENETDOWN (the network
- * stack went down under the connection; the peer did not reset it)
- * after the bytes the socketpair already holds.
- */
-static void channel_stop_notice(struct tcp_channel *ch)
-{
-	uint8_t byte = (uint8_t)(ch->fail_error ? ch->fail_error : ENETDOWN);
-
-	int sndbuf;
-	socklen_t len = sizeof(sndbuf);
-
-	if (ch->peer_eof || channel_app_fd(ch) >= 0 || ch->app_shut_rd)
-		return; /* EOF delivered, or the end never left */
-	if (send(ch->fd, &byte, 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) &&
-	    getsockopt(ch->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == 0 &&
-	    setsockopt(ch->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
-		       sizeof(sndbuf)) == 0) {
-		/* The socketpair is full (the application reads slowly)
-		 * and a stopping daemon cannot wait for room: the byte
-		 * gets some (SO_SNDBUFFORCE needs CAP_NET_ADMIN, which
-		 * utcpd has for its TAPs; without it the application
-		 * reads EOF). */
-		(void)send(ch->fd, &byte, 1,
-			   MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
-	}
-	channel_discard_filler(ch); /* a connect in progress: failed */
 }
 
 int control_tcp_start(struct control *ctl)
@@ -2118,10 +2147,15 @@ void control_tcp_stop(struct control *ctl)
 	while (t->lchannels)
 		lchannel_destroy(t->lchannels);
 	while (t->channels) {
-		if (t->channels->cn)
-			t->channels->cn->waiter = NULL;
-		channel_stop_notice(t->channels);
-		channel_destroy(t->channels, END_CLOSE);
+		struct tcp_channel *ch = t->channels;
+
+		if (ch->cn)
+			ch->cn->waiter = NULL;
+		/* The network stack went down under the connection (the peer
+		 * did not reset it): ENETDOWN, not a clean end. */
+		channel_notice_now(ch,
+				   ch->fail_error ? ch->fail_error : ENETDOWN);
+		channel_destroy(ch, END_CLOSE);
 	}
 	ev_io_stop(ctl->d->loop, &t->hup_watcher);
 	ev_prepare_stop(ctl->d->loop, &t->held_turn);

@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <linux/io_uring.h>
@@ -3531,6 +3532,86 @@ START_TEST(test_pipelining_without_reading_stalls_only_that_client)
 }
 END_TEST
 
+/* epoll_ctl() of the daemon's code (linked in: the executable is linked
+ * with --wrap=epoll_ctl) fails once with ENOSPC, as at the user's
+ * max_user_watches, on the loop thread after on_loop(fail_next_epoll_ctl_fn)
+ * armed it. */
+int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+static bool epoll_ctl_fails; /* the loop thread's alone */
+
+int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	if (epoll_ctl_fails && op != EPOLL_CTL_DEL &&
+	    pthread_equal(pthread_self(), H.thread)) {
+		epoll_ctl_fails = false;
+		errno = ENOSPC;
+		return -1;
+	}
+	return __real_epoll_ctl(epfd, op, fd, ev);
+}
+
+static void fail_next_epoll_ctl_fn(void *arg)
+{
+	epoll_ctl_fails = true;
+}
+
+static void epoll_ctl_armed_fn(void *arg)
+{
+	*(bool *)arg = epoll_ctl_fails;
+}
+
+/* The daemon cannot watch a connection's end (epoll_ctl fails): rather
+ * than a connection that never reads again, or never notices its
+ * application's exit, unseen, it resets it and counts it, and the
+ * application reads the urgent byte ECONNABORTED: a connect fails with
+ * it (the end could not be added), an established connection reads it
+ * and then EOF (here its watch could not be changed when the
+ * application shut its side). The next connection works. */
+START_TEST(test_tcp_connection_the_daemon_cannot_watch_is_reset_and_counted)
+{
+	struct utcp *u = client();
+	uint64_t before = status_counter(u, "control_tcp_unwatchable");
+	bool armed = true;
+	char buf[8];
+	int fd;
+
+	on_loop(fail_next_epoll_ctl_fn, NULL);
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    -ECONNABORTED);
+	on_loop(epoll_ctl_armed_fn, &armed);
+	ck_assert(!armed);
+	ck_assert_uint_eq(status_counter(u, "control_tcp_unwatchable"),
+			  before + 1);
+	ck_assert(wait_until(no_tcp_connections)); /* reset, not left */
+
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "hello", 5), 5);
+	recv_all(fd, buf, 5);
+	ck_assert_mem_eq(buf, "hello", 5);
+	on_loop(fail_next_epoll_ctl_fn, NULL);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ECONNABORTED);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	on_loop(epoll_ctl_armed_fn, &armed);
+	ck_assert(!armed);
+	ck_assert_uint_eq(status_counter(u, "control_tcp_unwatchable"),
+			  before + 2);
+	ck_assert(wait_until(no_tcp_connections));
+	close(fd);
+
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(utcp_tcp_send(fd, "again", 5), 5);
+	recv_all(fd, buf, 5);
+	ck_assert_mem_eq(buf, "again", 5);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
 struct access_call {
 	struct config cfg;
 	int result;
@@ -4447,6 +4528,9 @@ int main(void)
 	    tc, test_tcp_app_dead_facing_a_shut_window_goes_in_bounded_probes);
 	tcase_add_test(
 	    tc, test_tcp_reset_with_bytes_unread_reads_the_error_once_then_eof);
+	tcase_add_test(
+	    tc,
+	    test_tcp_connection_the_daemon_cannot_watch_is_reset_and_counted);
 	tcase_add_test(tc,
 		       test_nonblocking_connect_is_writable_once_established);
 	tcase_add_test(
