@@ -1287,7 +1287,9 @@ static void channel_input(struct tcp_channel *ch)
 		long taken;
 
 		if (daemon_turn_full(d)) {
-			/* the rest next turn: reported again */
+			/* The rest next turn: reported again. A memory
+			 * waiter woken in this turn keeps its claim on a
+			 * chunk (tcp_buf.c) until its next tcp_send(), then. */
 			channel_reading(ch, true);
 			return;
 		}

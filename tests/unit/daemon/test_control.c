@@ -2012,6 +2012,54 @@ START_TEST(test_tcp_reset_with_bytes_unread_reads_the_error_once_then_eof)
 }
 END_TEST
 
+static size_t turn_tx_max_saved;
+
+/* From now on every turn is full (daemon_turn_full()), and the peer
+ * resets conn_a, whose chunks go back to the pool: the memory waiter
+ * is woken in a full turn. */
+static void full_turns_and_a_reset_fn(void *arg)
+{
+	turn_tx_max_saved = H.d.turn_tx_max;
+	H.d.turn_tx_max = 0;
+	peer_aborts_fn(&conn_a);
+}
+
+static void turns_not_full_fn(void *arg)
+{
+	H.d.turn_tx_max = turn_tx_max_saved;
+}
+
+/* conn_b was woken (it holds a claim on a chunk) and sent nothing. */
+static bool b_woken_and_waits_for_its_turn(void)
+{
+	struct tcp_conn *c = tcp_conn_get(H.d.stack, conn_b);
+
+	return a_gone() && c && c->mem_claim && !c->mem_waiting &&
+	       c->sndbuf.len == 0 && c->snd_una == c->snd_max;
+}
+
+/* A sender woken as a memory waiter in a turn that is already full
+ * (daemon_turn_full()) cannot use its wakeup then: it keeps its claim
+ * and is reported again the turns after, so once a turn has room its
+ * bytes go (no second wakeup is needed). */
+START_TEST(test_tcp_memory_waiter_woken_in_a_full_turn_sends_next_turn)
+{
+	struct utcp *u = client();
+	int a = fill_pool(u), b = blocked_sender(u);
+	char buf[8];
+
+	on_loop(full_turns_and_a_reset_fn, NULL);
+	ck_assert(wait_until(b_woken_and_waits_for_its_turn));
+	on_loop(turns_not_full_fn, NULL);
+	ck_assert_msg(readable(b), "the woken sender never sent");
+	recv_all(b, buf, 5);
+	ck_assert_mem_eq(buf, "hello", 5);
+	close(a);
+	close(b);
+	utcp_close(u);
+}
+END_TEST
+
 /* ---- the per-turn bound on what handlers queue ------------------------ */
 
 #define SMALL_POOL_BUFFERS 64 /* so a turn queues at most 32 frames */
@@ -4607,6 +4655,8 @@ int main(void)
 		       test_tcp_sender_short_of_memory_resumes_when_it_frees);
 	tcase_add_test(tc,
 		       test_tcp_app_gone_while_waiting_for_memory_is_noticed);
+	tcase_add_test(
+	    tc, test_tcp_memory_waiter_woken_in_a_full_turn_sends_next_turn);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("turn bound");
 	tcase_add_checked_fixture(tc, setup_small_pkt_pool, teardown);
