@@ -33,6 +33,13 @@
 # runs $TEST_PROCESSES tests at a time (default 4: most tests mostly
 # wait; those that load the machine run alone, is_parallel false).
 # 5-8 minutes on 2 cores.
+#
+# Stopping. SIGTERM, SIGINT or SIGHUP stops what runs: meson test
+# (which ends its tests: SIGTERM to each, SIGKILL half a second later)
+# or the build in the foreground, and the background builds; the script
+# exits with 128 + the signal's number. A background build that ends
+# without finishing (killed from outside) fails its stage, which says
+# so, and the stages after it.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -88,6 +95,46 @@ background=""
 # At exit (an interrupt too) the background builds go with the logs.
 trap '[[ -n $background ]] && kill -- -"$background" 2>/dev/null; rm -rf "$logs"' EXIT
 
+# run CMD...: the foreground work (a build, meson test), started as a
+# job of its own (a process group) and waited for with `wait`, so that
+# a signal's trap runs at once (bash runs none while a command runs in
+# the foreground) and can end the job with all its processes. Returns
+# CMD's status.
+foreground=""
+run() {
+	local status
+	set -m
+	"$@" </dev/null &
+	foreground=$!
+	set +m
+	wait "$foreground"
+	status=$?
+	foreground=""
+	return $status
+}
+
+# stop SIGNAL: SIGTERM to the foreground job's processes (meson test
+# then ends its tests) and, at most 30 s later, SIGKILL to what is left;
+# the background builds go at exit (the EXIT trap). Exits 128 + N.
+# shellcheck disable=SC2317 # run by the traps below
+stop() {
+	local i
+	trap '' INT TERM HUP
+	echo "test.sh: SIG$1: stopping the tests and builds" >&2
+	if [[ -n $foreground ]]; then
+		kill -TERM -- -"$foreground" 2>/dev/null
+		for ((i = 0; i < 300; i++)); do
+			kill -0 -- -"$foreground" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL -- -"$foreground" 2>/dev/null
+	fi
+	exit $((128 + $(kill -l "$1")))
+}
+trap 'stop INT' INT
+trap 'stop TERM' TERM
+trap 'stop HUP' HUP
+
 # build NAME "MESON SETUP ARGS" [ENV=VALUE...]: a fresh build directory
 # build-test-NAME, set up and compiled; "STATUS SECONDS" goes to
 # $logs/NAME.status (STATUS: ok, setup_failed, build_failed).
@@ -105,6 +152,19 @@ build() {
 	echo "$status $((SECONDS - t0))" >"$logs/$name.status"
 }
 
+# background_built NAME: waits for the line the background job writes on
+# $logs/NAME.built once build NAME is over; fails when the job ended
+# without writing it (killed from outside), rather than wait for ever.
+background_built() {
+	local fifo=$logs/$1.built
+	until read -r -t 1 <"$fifo"; do
+		if ! kill -0 "$background" 2>/dev/null; then
+			read -r -t 0.1 <"$fifo" # written just before it ended?
+			return
+		fi
+	done
+}
+
 # stage NAME "MESON TEST ARGS": the tests of build NAME, once it is
 # built (by build, or in the background: then it waits for the line
 # the background job writes on $logs/NAME.built, and prints its output
@@ -118,9 +178,13 @@ stage() {
 		# Not done yet, nothing else runs: at full priority until it
 		# is (renice -n 0 needs root; without it, it stays at 19).
 		renice -n 0 -g "$background" >/dev/null 2>&1
-		read -r <"$logs/$name.built"
+		if ! background_built "$name"; then
+			echo "test.sh: the $name build ended before it was" \
+				"over (its background job was killed?)" >&2
+			echo "build_killed 0" >"$logs/$name.status"
+		fi
 		renice -n 19 -g "$background" >/dev/null 2>&1
-		cat "$logs/$name.log"
+		[[ -f $logs/$name.log ]] && cat "$logs/$name.log"
 		how=" alongside"
 	fi
 	read -r status build_s <"$logs/$name.status"
@@ -128,7 +192,7 @@ stage() {
 	case $status in
 	ok)
 		# shellcheck disable=SC2086 # the argument string is a word list
-		meson test -C "$dir" --no-rebuild --print-errorlogs \
+		run meson test -C "$dir" --no-rebuild --print-errorlogs \
 			--num-processes "$test_processes" $test_args ||
 			status="tests failed"
 		read -r p f s < <(count_results "$dir")
@@ -160,7 +224,7 @@ fi
 
 echo
 echo "==== test.sh: normal build ($root/build-test-normal) ===="
-build normal ""
+run build normal ""
 
 # The other two, one after the other, while the normal build's tests
 # run. Each $logs/NAME.built is a pipe this shell holds open for reading
