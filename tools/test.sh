@@ -179,9 +179,11 @@ stage() {
 		# is (renice -n 0 needs root; without it, it stays at 19).
 		renice -n 0 -g "$background" >/dev/null 2>&1
 		if ! background_built "$name"; then
-			echo "test.sh: the $name build ended before it was" \
-				"over (its background job was killed?)" >&2
+			echo "test.sh: the background job ended before the" \
+				"$name build did (killed from outside?)" >&2
 			echo "build_killed 0" >"$logs/$name.status"
+			# what is left of it (its group lives while they do)
+			kill -- -"$background" 2>/dev/null
 		fi
 		renice -n 19 -g "$background" >/dev/null 2>&1
 		[[ -f $logs/$name.log ]] && cat "$logs/$name.log"
