@@ -1965,50 +1965,96 @@ static void kernel_tcp_pair(int *out, int *in)
 	close(lsn);
 }
 
-/* The peer resets a connection whose application wrote bytes the daemon
- * never read (the peer's window shut, the send buffer full, the
- * socketpair holding the rest). The application reads the error once
- * and then the end of the stream, and a write fails with EPIPE, as on a
- * kernel socket reset in the same place (below, on loopback): the
- * daemon discards what it never read before it closes its end, which
- * would otherwise read ECONNRESET a second time, from AF_UNIX itself. */
-START_TEST(test_tcp_reset_with_bytes_unread_reads_the_error_once_then_eof)
+/* A connection to the sink whose peer resets it while its application
+ * has bytes the daemon never read (the peer's window shut, the send
+ * buffer full, the socketpair holding the rest). Returns its descriptor
+ * once the error is there to read. */
+static int utcpd_reset_with_bytes_unread(struct utcp *u)
 {
 	static char junk[16384];
-	struct utcp *u = client();
-	char buf[16];
-	int conn, fd = stuck_sender(u, &conn), kout, kin, outq = 0;
-	struct pollfd pfd;
+	int conn, fd = stuck_sender(u, &conn), outq = 0;
+	struct pollfd pfd = {.fd = fd, .events = POLLPRI};
 
 	while (send(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
 		;
 	ck_assert_int_eq(ioctl(fd, SIOCOUTQ, &outq), 0);
 	ck_assert_int_gt(outq, 0); /* unread in the daemon's end */
 	on_loop(peer_aborts_fn, &conn);
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	return fd;
+}
+
+/* The same with the kernel's TCP on loopback: the peer closes with what
+ * it received unread (RST) while the sender has bytes unsent. */
+static int kernel_reset_with_bytes_unsent(void)
+{
+	static char junk[16384];
+	int out, in;
+	struct pollfd pfd;
+
+	kernel_tcp_pair(&out, &in);
+	while (send(out, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
+	close(in);
+	pfd = (struct pollfd){.fd = out, .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	return out;
+}
+
+static int so_error(int fd)
+{
+	int err = -1;
+	socklen_t len = sizeof(err);
+
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	return err;
+}
+
+/* The peer resets a connection whose application wrote bytes the daemon
+ * never read. The application learns the error once, by reading it or
+ * with SO_ERROR (utcp_tcp_error), and then reads the end of the stream
+ * and its writes fail with EPIPE, as on a kernel socket reset in the
+ * same place (each step beside the kernel's, on loopback): the daemon
+ * discards what it never read before it closes its end, which would
+ * otherwise fail the next read with ECONNRESET again, from AF_UNIX. */
+START_TEST(test_tcp_reset_with_bytes_unread_reads_the_error_once_then_eof)
+{
+	struct utcp *u = client();
+	char buf[16];
+	int fd = utcpd_reset_with_bytes_unread(u);
+	int k = kernel_reset_with_bytes_unsent();
+
+	/* the error read first */
 	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ECONNRESET);
+	ck_assert_int_eq(read(k, buf, sizeof(buf)), -1);
+	ck_assert_int_eq(errno, ECONNRESET);
 	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	ck_assert_int_eq(read(k, buf, sizeof(buf)), 0);
 	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 0);
 	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	ck_assert_int_eq(so_error(k), 0);
 	ck_assert_int_eq(send(fd, "x", 1, MSG_NOSIGNAL), -1);
 	ck_assert_int_eq(errno, EPIPE);
+	ck_assert_int_eq(send(k, "x", 1, MSG_NOSIGNAL), -1);
+	ck_assert_int_eq(errno, EPIPE);
 	close(fd);
+	close(k);
+
+	/* SO_ERROR first, then a read */
+	fd = utcpd_reset_with_bytes_unread(u);
+	k = kernel_reset_with_bytes_unsent();
+	ck_assert_int_eq(utcp_tcp_error(fd), -ECONNRESET);
+	ck_assert_int_eq(so_error(k), ECONNRESET);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(read(k, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(send(fd, "x", 1, MSG_NOSIGNAL), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	ck_assert_int_eq(send(k, "x", 1, MSG_NOSIGNAL), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	close(fd);
+	close(k);
 	utcp_close(u);
 	ck_assert(wait_until(no_tcp_connections));
-
-	/* The kernel: its peer closes with what it received unread (RST). */
-	kernel_tcp_pair(&kout, &kin);
-	while (send(kout, junk, sizeof(junk), MSG_DONTWAIT) > 0)
-		;
-	close(kin);
-	pfd = (struct pollfd){.fd = kout, .events = POLLIN};
-	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
-	ck_assert_int_eq(read(kout, buf, sizeof(buf)), -1);
-	ck_assert_int_eq(errno, ECONNRESET);
-	ck_assert_int_eq(read(kout, buf, sizeof(buf)), 0);
-	ck_assert_int_eq(read(kout, buf, sizeof(buf)), 0);
-	ck_assert_int_eq(send(kout, "x", 1, MSG_NOSIGNAL), -1);
-	ck_assert_int_eq(errno, EPIPE);
-	close(kout);
 }
 END_TEST
 
@@ -3004,31 +3050,72 @@ static bool peer_has_bye(void)
 	return W.peer.got_len == 3 && memcmp(W.peer.got, "bye", 3) == 0;
 }
 
-/* calloc() of this program's own code (the daemon's, linked in: the
- * executable is linked with --wrap=calloc) fails once on the loop thread
- * after on_loop(fail_next_calloc_fn) armed it. */
+/* A call of the daemon's own code (linked in: the executable is linked
+ * with --wrap=calloc and --wrap=epoll_ctl) fails once on the loop
+ * thread after on_loop(inject_fn, &kind) armed it: calloc() with
+ * ENOMEM, epoll_ctl() (not its EPOLL_CTL_DEL) with ENOSPC, as at the
+ * user's max_user_watches. */
+enum injected { INJECT_NONE, INJECT_CALLOC, INJECT_EPOLL_CTL };
+static enum injected injected; /* the loop thread's alone */
+
+/* Is this call the one to fail (and the failure used up)? */
+static bool injected_here(enum injected kind)
+{
+	if (injected != kind || !pthread_equal(pthread_self(), H.thread))
+		return false;
+	injected = INJECT_NONE;
+	return true;
+}
+
 void *__real_calloc(size_t nmemb, size_t size);
 void *__wrap_calloc(size_t nmemb, size_t size);
-static bool calloc_fails; /* the loop thread's alone */
 
 void *__wrap_calloc(size_t nmemb, size_t size)
 {
-	if (calloc_fails && pthread_equal(pthread_self(), H.thread)) {
-		calloc_fails = false;
+	if (injected_here(INJECT_CALLOC)) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	return __real_calloc(nmemb, size);
 }
 
-static void fail_next_calloc_fn(void *arg)
+int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+
+int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-	calloc_fails = true;
+	if (op != EPOLL_CTL_DEL && injected_here(INJECT_EPOLL_CTL)) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return __real_epoll_ctl(epfd, op, fd, ev);
 }
 
-static void calloc_armed_fn(void *arg)
+static void inject_fn(void *arg)
 {
-	*(bool *)arg = calloc_fails;
+	injected = *(const enum injected *)arg;
+}
+
+/* Has the failure armed been used? (on the loop) */
+static void injected_used_fn(void *arg)
+{
+	*(bool *)arg = injected == INJECT_NONE;
+}
+
+/* With a failure of `kind` injected, a connect to the echo fails with
+ * `err`, the injected failure was what failed it, and it leaves no
+ * connection behind. */
+static void connect_fails_with(struct utcp *u, enum injected kind, int err)
+{
+	bool used = false;
+
+	on_loop(inject_fn, &kind);
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    err);
+	on_loop(injected_used_fn, &used);
+	ck_assert(used);
+	ck_assert(wait_until(no_tcp_connections));
 }
 
 /* The lingering close's wait is allocated when it starts: when that
@@ -3042,9 +3129,10 @@ START_TEST(test_lingering_close_out_of_memory_says_enomem_and_closes)
 	struct utcp_tcp_opts o = {
 	    .set = UTCP_TCP_OPT_LINGER, .linger = true, .linger_s = 5};
 	struct utcp_tcp_info info;
+	enum injected kind = INJECT_CALLOC;
 	uint16_t port = 8084;
 	char buf[16];
-	bool armed = true;
+	bool used = false;
 	int lfd, fd;
 
 	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
@@ -3056,10 +3144,10 @@ START_TEST(test_lingering_close_out_of_memory_says_enomem_and_closes)
 	recv_all(fd, buf, 9); /* the greeting: nothing is left unread */
 	ck_assert_int_eq(utcp_tcp_setopt(u, info.id, &o), 0);
 	ck_assert_int_eq(utcp_tcp_send(fd, "bye", 3), 3);
-	on_loop(fail_next_calloc_fn, NULL);
+	on_loop(inject_fn, &kind);
 	ck_assert_int_eq(utcp_tcp_close(u, info.id, fd), -ENOMEM);
-	on_loop(calloc_armed_fn, &armed);
-	ck_assert(!armed); /* the failure was the linger's */
+	on_loop(injected_used_fn, &used);
+	ck_assert(used); /* the failure was the linger's */
 	ck_assert(wait_until(peer_has_bye));
 	/* the client is not left waiting */
 	ck_assert_int_eq(utcp_tcp_setopt(u, info.id, &o), -EBADF);
@@ -3073,16 +3161,9 @@ END_TEST
 START_TEST(test_tcp_connect_out_of_memory_says_enomem)
 {
 	struct utcp *u = client();
-	bool armed = true;
 	int fd;
 
-	on_loop(fail_next_calloc_fn, NULL);
-	ck_assert_int_eq(
-	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
-	    -ENOMEM);
-	on_loop(calloc_armed_fn, &armed);
-	ck_assert(!armed);
-	ck_assert(wait_until(no_tcp_connections));
+	connect_fails_with(u, INJECT_CALLOC, -ENOMEM);
 	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
@@ -3580,35 +3661,6 @@ START_TEST(test_pipelining_without_reading_stalls_only_that_client)
 }
 END_TEST
 
-/* epoll_ctl() of the daemon's code (linked in: the executable is linked
- * with --wrap=epoll_ctl) fails once with ENOSPC, as at the user's
- * max_user_watches, on the loop thread after on_loop(fail_next_epoll_ctl_fn)
- * armed it. */
-int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
-int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
-static bool epoll_ctl_fails; /* the loop thread's alone */
-
-int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
-{
-	if (epoll_ctl_fails && op != EPOLL_CTL_DEL &&
-	    pthread_equal(pthread_self(), H.thread)) {
-		epoll_ctl_fails = false;
-		errno = ENOSPC;
-		return -1;
-	}
-	return __real_epoll_ctl(epfd, op, fd, ev);
-}
-
-static void fail_next_epoll_ctl_fn(void *arg)
-{
-	epoll_ctl_fails = true;
-}
-
-static void epoll_ctl_armed_fn(void *arg)
-{
-	*(bool *)arg = epoll_ctl_fails;
-}
-
 /* The daemon cannot watch a connection's end (epoll_ctl fails): rather
  * than a connection that never reads again, or never notices its
  * application's exit, unseen, it resets it and counts it, and the
@@ -3620,31 +3672,26 @@ START_TEST(test_tcp_connection_the_daemon_cannot_watch_is_reset_and_counted)
 {
 	struct utcp *u = client();
 	uint64_t before = status_counter(u, "control_tcp_unwatchable");
-	bool armed = true;
+	enum injected kind = INJECT_EPOLL_CTL;
+	bool used = false;
 	char buf[8];
 	int fd;
 
-	on_loop(fail_next_epoll_ctl_fn, NULL);
-	ck_assert_int_eq(
-	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
-	    -ECONNABORTED);
-	on_loop(epoll_ctl_armed_fn, &armed);
-	ck_assert(!armed);
+	connect_fails_with(u, INJECT_EPOLL_CTL, -ECONNABORTED);
 	ck_assert_uint_eq(status_counter(u, "control_tcp_unwatchable"),
 			  before + 1);
-	ck_assert(wait_until(no_tcp_connections)); /* reset, not left */
 
 	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(utcp_tcp_send(fd, "hello", 5), 5);
 	recv_all(fd, buf, 5);
 	ck_assert_mem_eq(buf, "hello", 5);
-	on_loop(fail_next_epoll_ctl_fn, NULL);
+	on_loop(inject_fn, &kind);
 	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
 	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ECONNABORTED);
 	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
-	on_loop(epoll_ctl_armed_fn, &armed);
-	ck_assert(!armed);
+	on_loop(injected_used_fn, &used);
+	ck_assert(used);
 	ck_assert_uint_eq(status_counter(u, "control_tcp_unwatchable"),
 			  before + 2);
 	ck_assert(wait_until(no_tcp_connections));
