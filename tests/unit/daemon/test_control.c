@@ -2010,6 +2010,18 @@ static int so_error(int fd)
 	return err;
 }
 
+/* A write on each (utcpd's connection and the kernel's) fails with
+ * EPIPE; then both are closed. */
+static void write_fails_with_epipe_then_close(int fd, int k)
+{
+	ck_assert_int_eq(send(fd, "x", 1, MSG_NOSIGNAL), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	ck_assert_int_eq(send(k, "x", 1, MSG_NOSIGNAL), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	close(fd);
+	close(k);
+}
+
 /* The peer resets a connection whose application wrote bytes the daemon
  * never read. The application learns the error once, by reading it or
  * with SO_ERROR (utcp_tcp_error), and then reads the end of the stream
@@ -2033,12 +2045,7 @@ START_TEST(test_tcp_reset_with_bytes_unread_reads_the_error_once_then_eof)
 	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 0);
 	ck_assert_int_eq(utcp_tcp_error(fd), 0);
 	ck_assert_int_eq(so_error(k), 0);
-	ck_assert_int_eq(send(fd, "x", 1, MSG_NOSIGNAL), -1);
-	ck_assert_int_eq(errno, EPIPE);
-	ck_assert_int_eq(send(k, "x", 1, MSG_NOSIGNAL), -1);
-	ck_assert_int_eq(errno, EPIPE);
-	close(fd);
-	close(k);
+	write_fails_with_epipe_then_close(fd, k);
 
 	/* SO_ERROR first, then a read */
 	fd = utcpd_reset_with_bytes_unread(u);
@@ -2047,12 +2054,7 @@ START_TEST(test_tcp_reset_with_bytes_unread_reads_the_error_once_then_eof)
 	ck_assert_int_eq(so_error(k), ECONNRESET);
 	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 0);
 	ck_assert_int_eq(read(k, buf, sizeof(buf)), 0);
-	ck_assert_int_eq(send(fd, "x", 1, MSG_NOSIGNAL), -1);
-	ck_assert_int_eq(errno, EPIPE);
-	ck_assert_int_eq(send(k, "x", 1, MSG_NOSIGNAL), -1);
-	ck_assert_int_eq(errno, EPIPE);
-	close(fd);
-	close(k);
+	write_fails_with_epipe_then_close(fd, k);
 	utcp_close(u);
 	ck_assert(wait_until(no_tcp_connections));
 }
