@@ -1497,17 +1497,19 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 /* ---- listeners ------------------------------------------------------ */
 
 /* Watches the listening end for the application closing it: the
- * daemon's end is shut for reading, so only a hang-up says so. */
-static void lchannel_watch_hangup(struct tcp_lchannel *l)
+ * daemon's end is shut for reading, so only a hang-up says so. Returns
+ * 0, or the negative errno of epoll_ctl (ENOMEM, ENOSPC): a listener
+ * whose close the daemon could not notice would hold its port until the
+ * daemon stops, so the TCP_LISTEN fails instead. */
+static int lchannel_watch_hangup(struct tcp_lchannel *l)
 {
 	struct epoll_event ev = {.events = 0,
 				 .data.u64 = HUP_LISTENER_TAG | (uintptr_t)l};
 
-	if (epoll_ctl(l->ctl->tcp->hup_fd, EPOLL_CTL_ADD, l->fd, &ev) == 0)
-		l->in_hup_set = true;
-	else
-		log_msg(LOG_WARNING, "control: tcp listener %d: epoll_ctl: %m",
-			l->listener);
+	if (epoll_ctl(l->ctl->tcp->hup_fd, EPOLL_CTL_ADD, l->fd, &ev) != 0)
+		return -errno;
+	l->in_hup_set = true;
+	return 0;
 }
 
 static void lchannel_destroy(struct tcp_lchannel *l)
@@ -1826,7 +1828,9 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	l->accept_nonblock = req->flags & IPC_TCP_LISTEN_F_ACCEPT_NONBLOCK;
 	ev_io_init(&l->write_watcher, lchannel_write_cb, l->fd, EV_WRITE);
 	l->write_watcher.data = l;
-	lchannel_watch_hangup(l);
+	r.status = lchannel_watch_hangup(l);
+	if (r.status)
+		goto fail;
 	(void)tcp_listen_set_user(d->stack, listener, l); /* events' cookie */
 	l->next = ctl->tcp->lchannels;
 	if (l->next)
@@ -1841,6 +1845,8 @@ void control_tcp_listen(struct control_client *c, const struct ipc_msg *m,
 	reply_open(c, IPC_T_TCP_LISTEN_REPLY, m->id, &r, pair[1]);
 	return;
 fail:
+	if (listener >= 0)
+		tcp_listen_close(d->stack, daemon_now(), listener);
 	if (pair[0] >= 0)
 		close(pair[0]);
 	if (pair[1] >= 0)

@@ -3709,6 +3709,29 @@ START_TEST(test_tcp_connection_the_daemon_cannot_watch_is_reset_and_counted)
 }
 END_TEST
 
+/* Nor can it watch a listener's end: the daemon would not notice the
+ * application closing it, and the port would stay taken until the
+ * daemon stops. So the listen fails with epoll_ctl's error, and leaves
+ * the port free: the next listen on it works. */
+START_TEST(test_tcp_listener_the_daemon_cannot_watch_is_refused)
+{
+	struct utcp *u = client();
+	enum injected kind = INJECT_EPOLL_CTL;
+	bool used = false;
+	int lfd;
+
+	on_loop(inject_fn, &kind);
+	ck_assert_int_eq(utcp_tcp_listen(u, in4(0), 8090, 4, NULL, 0, NULL),
+			 -ENOSPC);
+	on_loop(injected_used_fn, &used);
+	ck_assert(used);
+	lfd = utcp_tcp_listen(u, in4(0), 8090, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	close(lfd);
+	utcp_close(u);
+}
+END_TEST
+
 struct access_call {
 	struct config cfg;
 	int result;
@@ -4628,6 +4651,8 @@ int main(void)
 	tcase_add_test(
 	    tc,
 	    test_tcp_connection_the_daemon_cannot_watch_is_reset_and_counted);
+	tcase_add_test(tc,
+		       test_tcp_listener_the_daemon_cannot_watch_is_refused);
 	tcase_add_test(tc,
 		       test_nonblocking_connect_is_writable_once_established);
 	tcase_add_test(
