@@ -120,7 +120,9 @@
  *     unless the peer's FIN went on already (channel_stop_notice).
  *   - an error (peek returns it, or STACK_EV_TCP_ERROR): data received
  *     before it is delivered first, then one urgent byte (MSG_OOB)
- *     holding the errno, then the daemon closes its end. libutcp's
+ *     holding the errno, then the daemon closes its end. Its end is
+ *     shut for reading at once (channel_stop_writes), so the
+ *     application's writes fail from then on, a blocked one too. libutcp's
  *     utcp_tcp_recv()/utcp_tcp_send() turn that byte into -ECONNRESET
  *     (or -ETIMEDOUT, ...); a plain read() sees the data, then EOF.
  *
@@ -966,6 +968,24 @@ static void channel_fail(struct tcp_channel *ch, int err)
 	channel_destroy(ch, END_CLOSE);
 }
 
+/*
+ * The connection failed: nothing the application writes can go any
+ * more. The daemon's end is shut for reading, so that the application's
+ * writes fail with EPIPE at once, one blocked on a full end too, as a
+ * write to a kernel socket fails once it is reset, rather than wait for
+ * room that only a peer that is gone could make (while the bytes
+ * received before the failure wait for the application to read them,
+ * its end full both ways). The channel leaves the channel set: output,
+ * which delivers those bytes and the error next, notices a hang-up
+ * (EV_WRITE) while it waits for room, and otherwise lets the channel go.
+ */
+static void channel_stop_writes(struct tcp_channel *ch)
+{
+	ch->want_writable = false;
+	hup_del(ch);
+	(void)shutdown(ch->fd, SHUT_RD);
+}
+
 /* Both directions are finished: the channel has no more to do. */
 static bool channel_done(const struct tcp_channel *ch)
 {
@@ -1295,7 +1315,7 @@ failed:
 		channel_destroy(ch, END_CLOSE);
 		return;
 	}
-	channel_reading(ch, false);
+	channel_stop_writes(ch);
 	if (!ev_is_active(&ch->write_watcher))
 		channel_output(ch);
 }
@@ -1966,6 +1986,7 @@ void control_tcp_on_event(struct control *ctl, const struct stack_event *ev)
 			return;
 		}
 		/* data first, then the error: output finds it */
+		channel_stop_writes(ch);
 		if (!ev_is_active(&ch->write_watcher))
 			channel_output(ch);
 		return;
