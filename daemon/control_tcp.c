@@ -50,9 +50,9 @@
  * EPOLLRDHUP | EPOLLET, so each write of the application (and its
  * shutdown or close) is reported once; channel_input reads until the
  * stream is empty or EOF, and when it stops with bytes left (the
- * per-wakeup budget, daemon_turn_full) it re-sets the entry, which
- * reports it again next turn. Edge-triggered so that bytes may stay in
- * the pair without being reported again: a small request ("held") is
+ * per-wakeup budgets of bytes and reads, daemon_turn_full) it re-sets the
+ * entry, which reports it again next turn. Edge-triggered so that bytes may
+ * stay in the pair without being reported again: a small request ("held") is
  * read with MSG_PEEK, handed to tcp_send() and left in the pair, because
  * consuming it frees its buffer, which makes the application's end
  * writable and wakes whoever sleeps on that end's wait queue, and that
@@ -223,8 +223,13 @@
 #include "control_limits.h"
 #include "log.h"
 
-#define CONTROL_TCP_IO_BYTES	       (64u << 10)  /* one read from an app */
-#define CONTROL_TCP_WAKEUP_BYTES       (256u << 10) /* per direction, wakeup */
+#define CONTROL_TCP_IO_BYTES	 (64u << 10)  /* one read from an app */
+#define CONTROL_TCP_WAKEUP_BYTES (256u << 10) /* per direction, wakeup */
+/* Reads of an application's end per wakeup: a bulk wakeup takes 4 (64
+ * KiB each); descriptors or urgent bytes end each read after as little
+ * as one byte (channel_recv), and a wakeup's 256 KiB of those kept other
+ * clients' round trips waiting up to seconds (docs/design.md). */
+#define CONTROL_TCP_WAKEUP_READS       16
 #define CONTROL_TCP_ACCEPTS_PER_WAKEUP 64
 #define CONTROL_TCP_HUP_EVENTS	       64
 /* Holding requests (channel_hold): a peek of at most this many bytes
@@ -1170,7 +1175,8 @@ static bool channel_pool_short(const struct tcp_channel *ch)
 
 /*
  * Application -> stack: reads the daemon's end while the send buffer
- * has room, at most CONTROL_TCP_WAKEUP_BYTES per wakeup, and not once
+ * has room, at most CONTROL_TCP_WAKEUP_BYTES in at most
+ * CONTROL_TCP_WAKEUP_READS reads per wakeup, and not once
  * the stack's tx queue is full for this turn (daemon_turn_full: the
  * entry is re-set, so the rest goes next turn). A read that returns
  * less than it asked for emptied the stream: the next waits for the
@@ -1185,6 +1191,7 @@ static void channel_input(struct tcp_channel *ch)
 	struct control_tcp *t = ch->ctl->tcp;
 	struct daemon *d = ch->ctl->d;
 	size_t budget = CONTROL_TCP_WAKEUP_BYTES;
+	unsigned reads = CONTROL_TCP_WAKEUP_READS;
 
 	if (ch->app_eof) {
 		/* A hang-up on a half-closed channel: see how it ended. */
@@ -1194,7 +1201,7 @@ static void channel_input(struct tcp_channel *ch)
 								 : END_CLOSE);
 		return;
 	}
-	while (budget > 0) {
+	while (budget > 0 && reads > 0) {
 		size_t space, want;
 		ssize_t n, held;
 		long taken;
@@ -1279,10 +1286,11 @@ static void channel_input(struct tcp_channel *ch)
 			return; /* all there was */
 		}
 		budget -= (size_t)n;
+		reads--;
 		if ((size_t)n < want && !ch->rdhup && !ch->read_on)
 			return; /* drained: the next write is an edge */
 	}
-	if (budget == 0)
+	if (budget == 0 || reads == 0)
 		channel_reading(ch, true); /* the rest next turn */
 	return;
 
