@@ -32,6 +32,8 @@
 #     and closes it: the end lives on in flight in the daemon's end
 #     until the daemon reads it, so the close is no hang-up yet; once
 #     read (the kernel closes it) it is, and the peer reads EOF.
+#  8. A transmit queue full for the turn (daemon_turn_full) with ends
+#     still to read: the rest are read in the turns after.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=SCRIPTDIR/utcp_run_lib.sh
@@ -375,5 +377,21 @@ wait_for has_lines "$TMP/echo" $((before + 1)) ||
 	fail "the peer did not see the connection end"
 say "   the peer's connection ended: $(tail -n 1 "$TMP/echo")"
 [[ $(tail -n 1 "$TMP/echo") == eof ]] || fail "the connection ended in a reset"
+
+# ---- 8. a full transmit queue for the turn, with edges left to read -------
+# A daemon with 96 small buffers stops reading ends once 48 frames wait
+# in its transmit queue for the turn (daemon_turn_full), and re-sets the
+# entries of the rest: 60 requests written at once (one frame each) must
+# all be answered. (Not fewer buffers: TCP keeps its last 64 for ACKs
+# and drops data that would take them.)
+stop_daemon || fail "utcpd did not stop cleanly"
+write_config tcp-edges edges0 "$NET" "[limits]" "pkt_small_max = 96"
+start_daemon_with_config
+conns=60
+say "8. $conns requests at once to a daemon whose turn is full after 48 frames"
+out=$(app "$PYTHON" "$TMP/many.py" "$KERNEL_IP" "$DAEMON_PID" $conns) ||
+	fail "the application did not finish (status $?): $out"
+say "   $out of $conns answered"
+((out == conns)) || fail "only $out of $conns requests were answered"
 
 pass
