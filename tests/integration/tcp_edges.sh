@@ -34,6 +34,8 @@
 #     read (the kernel closes it) it is, and the peer reads EOF.
 #  8. A transmit queue full for the turn (daemon_turn_full) with ends
 #     still to read: the rest are read in the turns after.
+#  9. An urgent byte, or descriptors, written after a request that is
+#     held (answered, still in the pair): the bytes after them arrive.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=SCRIPTDIR/utcp_run_lib.sh
@@ -393,5 +395,35 @@ out=$(app "$PYTHON" "$TMP/many.py" "$KERNEL_IP" "$DAEMON_PID" $conns) ||
 	fail "the application did not finish (status $?): $out"
 say "   $out of $conns answered"
 ((out == conns)) || fail "only $out of $conns requests were answered"
+
+# ---- 9. urgent bytes and descriptors after a held request -----------------
+cat >"$TMP/after_held.py" <<'PY'
+import signal, socket, sys
+signal.alarm(25)
+s = socket.create_connection((sys.argv[1], 7002))
+def echo(data):
+    got = b""
+    while len(got) < len(data):
+        b = s.recv(100)
+        if not b:
+            break
+        got += b
+    return got == data
+ok = 0
+for i in range(20):
+    s.sendall(b"abc") # held: answered, still in the pair
+    ok += echo(b"abc")
+    s.send(b"!", socket.MSG_OOB) # no edge of its own to the rest
+    s.send(b"def")
+    ok += echo(b"def")
+    socket.send_fds(s, [b"ghi"], [0])
+    ok += echo(b"ghi")
+print(ok)
+PY
+say "9. an urgent byte, then descriptors, after a held request (20 times)"
+out=$(app "$PYTHON" "$TMP/after_held.py" "$KERNEL_IP") ||
+	fail "the application did not finish (status $?): $out"
+say "   $out of 60 echoes intact"
+((out == 60)) || fail "only $out of 60 echoes came back intact"
 
 pass
