@@ -311,12 +311,16 @@ for i, s in enumerate(conns):
     ok += got == b"req %05d" % i
 print(ok)
 PY
-conns=300
-say "5. $conns connections of one client, a request on each while the daemon is stopped"
-out=$(app "$PYTHON" "$TMP/many.py" "$KERNEL_IP" "$DAEMON_PID" $conns) ||
-	fail "the application did not finish (status $?): $out"
-say "   $out of $conns answered"
-((out == conns)) || fail "only $out of $conns requests were answered"
+# many_requests CONNS: many.py on CONNS connections; all answered.
+many_requests() {
+	local out
+	out=$(app "$PYTHON" "$TMP/many.py" "$KERNEL_IP" "$DAEMON_PID" "$1") ||
+		fail "the application did not finish (status $?): $out"
+	say "   $out of $1 answered"
+	((out == $1)) || fail "only $out of $1 requests were answered"
+}
+say "5. 300 connections of one client, a request on each while the daemon is stopped"
+many_requests 300
 
 # ---- 6. reading stopped for lack of room; then urgent data, descriptors, or
 # a shutdown ------------------------------------------------------------------
@@ -397,12 +401,8 @@ say "   the peer's connection ended: $(cat "$TMP/sink")"
 stop_daemon || fail "utcpd did not stop cleanly"
 write_config tcp-edges edges0 "$NET" "[limits]" "pkt_small_max = 96"
 start_daemon_with_config
-conns=60
-say "8. $conns requests at once to a daemon whose turn is full after 48 frames"
-out=$(app "$PYTHON" "$TMP/many.py" "$KERNEL_IP" "$DAEMON_PID" $conns) ||
-	fail "the application did not finish (status $?): $out"
-say "   $out of $conns answered"
-((out == conns)) || fail "only $out of $conns requests were answered"
+say "8. 60 requests at once to a daemon whose turn is full after 48 frames"
+many_requests 60
 
 # ---- 9. urgent bytes and descriptors after a held request -----------------
 cat >"$TMP/after_held.py" <<'PY'

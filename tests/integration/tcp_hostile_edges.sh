@@ -25,8 +25,8 @@
 # shellcheck source=SCRIPTDIR/tcp_lib.sh
 . "$(dirname "$0")/tcp_lib.sh"
 NET=10.78.94
-conns=64     # the attacker's connections (each process)
-rounds=${EDGE_ROUNDS:-2000}  # the well-behaved client's round trips
+conns=64 # the attacker's connections (its two processes share them)
+rounds=${EDGE_ROUNDS:-2000} # the well-behaved client's round trips
 flood_conns=${EDGE_FLOOD_CONNS:-64} # the C flooder's connections (two processes)
 : "${EDGE_FLOOD:?EDGE_FLOOD must name the edge_flood binary}"
 
@@ -111,7 +111,7 @@ for i in range(n):
 os.fork() # two processes on the same ends from here on
 r, _ = os.pipe() # the descriptor sent along
 kinds = ["fds", "urgent", "tiny", "fds", "urgent"]
-turn = 0
+turn = sent = 0
 while not os.path.exists(stop):
     turn += 1
     _, ready, _ = select.select([], conns, [], 0.2)
@@ -126,6 +126,7 @@ while not os.path.exists(stop):
                     s.send(b"!", socket.MSG_OOB)
                 else:
                     s.send(b"t")
+                sent += 1
         except BlockingIOError:
             pass
     # churn: a connection opened, written to, shut or closed at once
@@ -134,6 +135,8 @@ while not os.path.exists(stop):
     if turn % 2:
         c.shutdown(socket.SHUT_WR)
     c.close()
+    sent += 5
+print(sent)
 PY
 
 conns0=$(live_conns)
@@ -150,42 +153,40 @@ out=$(app "$PYTHON" "$TMP/roundtrips.py" "$KERNEL_IP" "$rounds") ||
 read -r took worst <<<"$out"
 say "   $rounds round trips in $took s, the slowest $worst ms"
 
-say "2. the same while one client attacks on $conns connections from two processes"
-rm -f "$TMP/stop"
-start_bg timeout 120 ip netns exec "$APPNS" "${APP_ENV[@]}" "$UTCP_RUN" \
-	-S "$SOCK" -- "$PYTHON" "$TMP/attack.py" "$KERNEL_IP" $conns "$TMP/stop"
-attacker=$BG_PID
-wait_for -t 30 conns_at_least $((conns0 + conns)) ||
-	fail "the attacker did not open its connections"
-out=$(app "$PYTHON" "$TMP/roundtrips.py" "$KERNEL_IP" "$rounds") ||
-	fail "the round trips did not finish under attack (status $?): $out"
-read -r took worst <<<"$out"
-say "   $rounds round trips in $took s, the slowest $worst ms; uptime: $(uptime)"
-daemon_alive || fail "utcpd died"
-
-touch "$TMP/stop"
-stop_bg "$attacker"
-wait_for -t 30 conns_at_most "$conns0" ||
-	fail "$(live_conns) connections left of the baseline $conns0"
-say "   the attacker gone: connections back to $(live_conns)"
-
-for kind in fds urgent; do
-	say "3. the same while a C client floods $flood_conns connections with one-byte $kind writes"
+# under_attack WHAT CONNS PROGRAM ARGS...: runs PROGRAM under utcp-run in
+# the application's namespace until $TMP/stop exists, and once the
+# daemon has its CONNS connections makes the round trips meanwhile and
+# prints their figures (and the bytes PROGRAM says it wrote);
+# then the daemon's connections must come back to the baseline.
+under_attack() {
+	local what=$1 want=$2 attacker out took worst
+	shift 2
 	rm -f "$TMP/stop"
 	start_bg timeout 120 ip netns exec "$APPNS" "${APP_ENV[@]}" "$UTCP_RUN" \
-		-S "$SOCK" -- "$EDGE_FLOOD" "$KERNEL_IP" 7012 "$flood_conns" 2 \
-		$kind "$TMP/stop" >"$TMP/flood.out"
+		-S "$SOCK" -- "$@" >"$TMP/attack.out"
 	attacker=$BG_PID
-	wait_for -t 30 conns_at_least $((conns0 + flood_conns)) ||
-		fail "the flooder did not open its connections"
+	wait_for -t 30 conns_at_least $((conns0 + want)) ||
+		fail "$what: the attacker did not open its connections"
 	out=$(app "$PYTHON" "$TMP/roundtrips.py" "$KERNEL_IP" "$rounds") ||
-		fail "the round trips did not finish under the flood (status $?): $out"
+		fail "the round trips did not finish under $what (status $?): $out"
 	read -r took worst <<<"$out"
 	touch "$TMP/stop"
 	wait_pid 20 "$attacker" || true
-	say "   $rounds round trips in $took s, the slowest $worst ms; the flooder wrote $(cat "$TMP/flood.out") bytes; uptime: $(uptime)"
 	stop_bg "$attacker"
+	say "   $rounds round trips in $took s, the slowest $worst ms;" \
+		"the attacker wrote $(awk '{ n += $1 } END { print n }' "$TMP/attack.out") bytes; $(uptime)"
+	daemon_alive || fail "utcpd died"
 	wait_for -t 30 conns_at_most "$conns0" ||
-		fail "$(live_conns) connections left of the baseline $conns0"
+		fail "$what: $(live_conns) connections left of the baseline $conns0"
+}
+
+say "2. the same while one client attacks on $conns connections from two processes"
+under_attack "the mix" "$conns" "$PYTHON" "$TMP/attack.py" "$KERNEL_IP" \
+	"$conns" "$TMP/stop"
+for kind in fds urgent; do
+	say "3. the same while a C client floods $flood_conns connections with one-byte $kind writes"
+	under_attack "the $kind flood" "$flood_conns" "$EDGE_FLOOD" "$KERNEL_IP" \
+		7012 "$flood_conns" 2 "$kind" "$TMP/stop"
 done
+say "   the attackers gone: connections back to $(live_conns)"
 pass
