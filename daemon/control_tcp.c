@@ -223,15 +223,15 @@
 #include "control_limits.h"
 #include "log.h"
 
-#define CONTROL_TCP_IO_BYTES	 (64u << 10)  /* one read from an app */
-#define CONTROL_TCP_WAKEUP_BYTES (256u << 10) /* per direction, wakeup */
+#define CONTROL_TCP_IO_BYTES	       (64u << 10)  /* one read from an app */
+#define CONTROL_TCP_WAKEUP_BYTES       (256u << 10) /* per direction, wakeup */
+#define CONTROL_TCP_ACCEPTS_PER_WAKEUP 64
+#define CONTROL_TCP_HUP_EVENTS	       64
 /* Reads of an application's end per wakeup: a bulk wakeup takes 4 (64
  * KiB each); descriptors or urgent bytes end each read after as little
  * as one byte (channel_recv), and a wakeup's 256 KiB of those kept other
  * clients' round trips waiting up to seconds (docs/design.md). */
-#define CONTROL_TCP_WAKEUP_READS       16
-#define CONTROL_TCP_ACCEPTS_PER_WAKEUP 64
-#define CONTROL_TCP_HUP_EVENTS	       64
+#define CONTROL_TCP_WAKEUP_READS 16
 /* Holding requests (channel_hold): a peek of at most this many bytes
  * finds a small request, at most this many are held at once, and only
  * in a pair whose application end has at least this send buffer. */
