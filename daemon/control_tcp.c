@@ -50,9 +50,9 @@
  * EPOLLRDHUP | EPOLLET, so each write of the application (and its
  * shutdown or close) is reported once; channel_input reads until the
  * stream is empty or EOF, and when it stops with bytes left (the
- * per-wakeup budget, daemon_turn_full) it re-sets the entry, which
- * reports it again next turn. Edge-triggered so that bytes may stay in
- * the pair without being reported again: a small request ("held") is
+ * per-wakeup budgets of bytes and reads, daemon_turn_full) it re-sets the
+ * entry, which reports it again next turn. Edge-triggered so that bytes may
+ * stay in the pair without being reported again: a small request ("held") is
  * read with MSG_PEEK, handed to tcp_send() and left in the pair, because
  * consuming it frees its buffer, which makes the application's end
  * writable and wakes whoever sleeps on that end's wait queue, and that
@@ -124,12 +124,15 @@
  *     gets the urgent byte ECONNABORTED (channel_watch_failed).
  *   - an error (peek returns it, or STACK_EV_TCP_ERROR): data received
  *     before it is delivered first, then one urgent byte (MSG_OOB)
- *     holding the errno, then the daemon closes its end, discarding
- *     what the application wrote and it never read, which would make
- *     AF_UNIX report ECONNRESET too (channel_discard_unread, as at
- *     every close). libutcp's utcp_tcp_recv()/utcp_tcp_send() turn that
- *     byte into -ECONNRESET (or -ETIMEDOUT, ...) once; a plain read()
- *     sees the data, then EOF; a write fails with EPIPE.
+ *     holding the errno, then the daemon closes its end. Its end is
+ *     shut for reading at once (channel_stop_writes), so the
+ *     application's writes fail from then on, a blocked one too; at
+ *     the close, what the application wrote and the daemon never read
+ *     is discarded, which would make AF_UNIX report ECONNRESET too
+ *     (channel_discard_unread, as at every close). libutcp's
+ *     utcp_tcp_recv()/utcp_tcp_send() turn that byte into -ECONNRESET
+ *     (or -ETIMEDOUT, ...) once; a plain read() sees the data, then
+ *     EOF; a write fails with EPIPE.
  *
  * Noticing the application's exit. A channel always notices that its
  * application closed its end or died, whatever it waits for: while it
@@ -232,6 +235,11 @@
 #define CONTROL_TCP_WAKEUP_BYTES       (256u << 10) /* per direction, wakeup */
 #define CONTROL_TCP_ACCEPTS_PER_WAKEUP 64
 #define CONTROL_TCP_HUP_EVENTS	       64
+/* Reads of an application's end per wakeup: a bulk wakeup takes 4 (64
+ * KiB each); descriptors or urgent bytes end each read after as little
+ * as one byte (channel_recv), and a wakeup's 256 KiB of those kept other
+ * clients' round trips waiting up to seconds (docs/design.md). */
+#define CONTROL_TCP_WAKEUP_READS 16
 /* Holding requests (channel_hold): a peek of at most this many bytes
  * finds a small request, at most this many are held at once, and only
  * in a pair whose application end has at least this send buffer. */
@@ -1073,6 +1081,24 @@ static void channel_fail(struct tcp_channel *ch, int err)
 	channel_destroy(ch, END_CLOSE);
 }
 
+/*
+ * The connection failed: nothing the application writes can go any
+ * more. The daemon's end is shut for reading, so that the application's
+ * writes fail with EPIPE at once, one blocked on a full end too, as a
+ * write to a kernel socket fails once it is reset, rather than wait for
+ * room that only a peer that is gone could make (while the bytes
+ * received before the failure wait for the application to read them,
+ * its end full both ways). The channel leaves the channel set: output,
+ * which delivers those bytes and the error next, notices a hang-up
+ * (EV_WRITE) while it waits for room, and otherwise lets the channel go.
+ */
+static void channel_stop_writes(struct tcp_channel *ch)
+{
+	ch->want_writable = false;
+	hup_del(ch);
+	(void)shutdown(ch->fd, SHUT_RD);
+}
+
 /* Both directions are finished: the channel has no more to do. */
 static bool channel_done(const struct tcp_channel *ch)
 {
@@ -1257,7 +1283,8 @@ static bool channel_pool_short(const struct tcp_channel *ch)
 
 /*
  * Application -> stack: reads the daemon's end while the send buffer
- * has room, at most CONTROL_TCP_WAKEUP_BYTES per wakeup, and not once
+ * has room, at most CONTROL_TCP_WAKEUP_BYTES in at most
+ * CONTROL_TCP_WAKEUP_READS reads per wakeup, and not once
  * the stack's tx queue is full for this turn (daemon_turn_full: the
  * entry is re-set, so the rest goes next turn). A read that returns
  * less than it asked for emptied the stream: the next waits for the
@@ -1272,6 +1299,7 @@ static void channel_input(struct tcp_channel *ch)
 	struct control_tcp *t = ch->ctl->tcp;
 	struct daemon *d = ch->ctl->d;
 	size_t budget = CONTROL_TCP_WAKEUP_BYTES;
+	unsigned reads = CONTROL_TCP_WAKEUP_READS;
 
 	if (ch->app_eof) {
 		/* A hang-up on a half-closed channel: see how it ended. */
@@ -1281,7 +1309,7 @@ static void channel_input(struct tcp_channel *ch)
 								 : END_CLOSE);
 		return;
 	}
-	while (budget > 0) {
+	while (budget > 0 && reads > 0) {
 		size_t space, want;
 		ssize_t n, held;
 		long taken;
@@ -1368,10 +1396,11 @@ static void channel_input(struct tcp_channel *ch)
 			return; /* all there was */
 		}
 		budget -= (size_t)n;
+		reads--;
 		if ((size_t)n < want && !ch->rdhup && !ch->read_on)
 			return; /* drained: the next write is an edge */
 	}
-	if (budget == 0)
+	if (budget == 0 || reads == 0)
 		channel_reading(ch, true); /* the rest next turn */
 	return;
 
@@ -1404,7 +1433,8 @@ failed:
 		channel_destroy(ch, END_CLOSE);
 		return;
 	}
-	if (channel_reading(ch, false) && !ev_is_active(&ch->write_watcher))
+	channel_stop_writes(ch);
+	if (!ev_is_active(&ch->write_watcher))
 		channel_output(ch);
 }
 
@@ -2080,6 +2110,7 @@ void control_tcp_on_event(struct control *ctl, const struct stack_event *ev)
 			return;
 		}
 		/* data first, then the error: output finds it */
+		channel_stop_writes(ch);
 		if (!ev_is_active(&ch->write_watcher))
 			channel_output(ch);
 		return;
