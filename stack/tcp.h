@@ -100,7 +100,10 @@
  * near the bytes). */
 #define TCP_RCV_PRESSURE_WND_SEGS 2u
 /* The last small buffers of the pool, kept for ACKs and the daemon's
- * reads: data is dropped rather than queued into them (tcp_input.c). */
+ * reads: data is dropped rather than queued into them (tcp_input.c).
+ * A pool of fewer than four times this many (pkt_small_max may be as
+ * low as 16) keeps a quarter of itself instead, so that data still has
+ * the other three quarters. */
 #define TCP_POOL_RESERVE_SMALL 64u
 /* Under hard pressure a connection's minimum in pool memory, in small
  * buffers (the rounding of its last segment included). */

@@ -506,13 +506,18 @@ static void tcp_drop_payload(struct tcp_seg *seg)
 
 /* Is the pool nearly out of buffers of p's class? Then data is dropped
  * rather than queued, keeping buffers for ACKs and other connections:
- * 64 small ones, or 1/16 of the large ones (super-segments). */
+ * 64 small ones (a quarter of a smaller pool), or 1/16 of the large
+ * ones (super-segments). */
 static bool tcp_pool_low(const struct stack *s, const struct pkt *p)
 {
 	unsigned c =
 	    p->pkt_class < PKT_CLASS_COUNT ? p->pkt_class : PKT_CLASS_SMALL;
-	uint32_t margin =
-	    c == PKT_CLASS_SMALL ? TCP_POOL_RESERVE_SMALL : s->pool.max[c] / 16;
+	uint32_t margin = s->pool.max[c] / 16;
+
+	if (c == PKT_CLASS_SMALL)
+		margin = s->pool.max[c] / 4 < TCP_POOL_RESERVE_SMALL
+			     ? s->pool.max[c] / 4
+			     : TCP_POOL_RESERVE_SMALL;
 
 	return s->pool.in_use[c] + margin > s->pool.max[c];
 }

@@ -984,6 +984,33 @@ START_TEST(test_forty_out_of_order_pinners_do_not_starve_a_transfer)
 }
 END_TEST
 
+/* The smallest pools the configuration allows (pkt_small_max 16 to 255)
+ * keep a quarter of themselves for ACKs rather than the last
+ * TCP_POOL_RESERVE_SMALL buffers, which would be all of them: data is
+ * queued, not dropped for want of a buffer (with 32 buffers nothing was
+ * ever delivered). */
+START_TEST(test_a_small_pool_still_takes_data)
+{
+	static const uint32_t sizes[] = {16, 32, 255};
+	struct pair p;
+	struct stack_limits lim;
+	int ca, cb;
+	uint32_t base;
+
+	stack_limits_default(&lim);
+	lim.pkt_small_max = sizes[_i];
+	t_pair_lim(&p, &lim);
+	open_many(&p, 1, &ca, &cb);
+	base = tcp_conn_get(p.a, ca)->rcv_nxt;
+	put_data(&p, ca, cb, base, 0, 1000);
+	put_data(&p, ca, cb, base, 1000, 1000);
+	ck_assert_uint_eq(tcp_conn_get(p.a, ca)->rcv_nxt, base + 2000);
+	ck_assert_uint_eq(t_ctr(p.a, STACK_CTR_tcp_rx_drop_no_buffer), 0);
+	ck_assert_uint_eq(read_check(&p, ca), 2000);
+	t_pair_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_rxmem");
@@ -1030,6 +1057,7 @@ int main(void)
 		       test_a_transfer_survives_its_sacked_data_being_pruned);
 	tcase_add_test(
 	    tc, test_forty_out_of_order_pinners_do_not_starve_a_transfer);
+	tcase_add_loop_test(tc, test_a_small_pool_still_takes_data, 0, 3);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
