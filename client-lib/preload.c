@@ -135,7 +135,7 @@
  * (utcp_tcp_error), once, as Linux's first write after a reset gives
  * ECONNRESET, and only after that EPIPE, with SIGPIPE raised in the
  * calling thread unless the caller gave MSG_NOSIGNAL. The mark is
- * cleared once a read or a write took the error. The daemon sends the
+ * cleared once a read, a write or SO_ERROR took the error. The daemon sends the
  * urgent byte, then closes its end: a write between the two (after a
  * poll() that saw the byte) still succeeds, its bytes dropped.
  *
@@ -1383,9 +1383,7 @@ int getsockopt(int fd, int level, int name, void *val,
 				s.connect_error = 0; /* taken, as Linux */
 				table_store(fd, &s);
 			} else if (s.state == USOCK_CONNECTED) {
-				err = -utcp_tcp_error(fd);
-				if (err == ENOTSOCK)
-					err = 0;
+				err = take_tcp_error(fd); /* once, as Linux */
 			}
 			return give_int(err, val, len);
 		case SO_TYPE:

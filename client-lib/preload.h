@@ -80,7 +80,8 @@ struct usock {
 	bool reuseaddr, reuseport;
 	int id;		   /* the daemon's, once connected or listening */
 	int connect_error; /* FAILED: the error, until SO_ERROR takes it */
-	bool error_taken;  /* a read returned the connection's error */
+	bool error_taken;  /* a call (read, write, SO_ERROR) took the
+			    * connection's error */
 	bool fd_opts;	   /* SO_RCVTIMEO, SO_SNDTIMEO or SO_RCVLOWAT was set */
 	unsigned late_set; /* LISTENING: opts set after listen() */
 	bool opts_unknown; /* inherited across exec: opts not carried */
@@ -189,6 +190,12 @@ void fd_flags(int fd, int *utcp_flags, int *dup_flags);
  * the epoll sets the entry says the old one had. Returns 0 or -1 with
  * errno (dup3's). */
 int replace(int fd, int newfd, int dup_flags, struct usock *s);
+
+/* preload_io.c: takes connection fd's error for a call to return (a
+ * read, a write, SO_ERROR): the errno, or 0 when there is none or a
+ * call took it already; taken once, as a kernel socket's pending error
+ * is. */
+int take_tcp_error(int fd);
 
 /* preload_udp.c: UDP sockets (the control calls come from preload.c's
  * for a UDP entry *s, fd's; each returns as the call it stands for). */

@@ -72,9 +72,8 @@ void preload_io_init(void)
 
 /* ---- TCP: a failure is an error, not the end --------------------------- */
 
-/* Takes connection fd's error for a call to return: the error, or 0
- * when there is none or a call already took it. */
-static int take_tcp_error(int fd)
+/* preload.h */
+int take_tcp_error(int fd)
 {
 	struct usock s;
 	int err;

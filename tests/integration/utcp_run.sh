@@ -18,7 +18,9 @@
 #      is EHOSTUNREACH; a reset after data reads as the data, then
 #      ECONNRESET once, then the end of the stream, as on a kernel
 #      socket, and writes after a reset give ECONNRESET once, then
-#      EPIPE (then a read's end of the stream); socket options read back as set; names resolve through
+#      EPIPE (then a read's end of the stream), and SO_ERROR asked
+#      after a reset takes the error (then 0, and a read's end of the
+#      stream); socket options read back as set; names resolve through
 #      the daemon in getaddrinfo and gethostbyname_ex (and getent hosts:
 #      gethostbyname2, IPv6 asked first), and one that does
 #      not exist (dnsmasq is authoritative for the zone) is EAI_NONAME.
@@ -162,6 +164,14 @@ out=$(app "$PYTHON" "$PEER" resetwriter "$KERNEL_IP" "$(cat "$TMP/resetter.port"
 	fail "writes after a reset: status $?: $out"
 [[ $out == $'bye\nECONNRESET\nEPIPE\neof' ]] ||
 	fail "writes after a reset: $(echo $out), want bye ECONNRESET EPIPE eof"
+wait "$BG_PID" || fail "the kernel's resetting server exited with status $?"
+rm -f "$TMP/resetter.port"
+start_ns_bg "$PYTHON" "$PEER" resetter "$TMP/resetter.port"
+wait_for test -s "$TMP/resetter.port" || fail "the kernel's resetting server did not start"
+out=$(app "$PYTHON" "$PEER" reseterror "$KERNEL_IP" "$(cat "$TMP/resetter.port")") ||
+	fail "SO_ERROR after a reset: status $?: $out"
+[[ $out == $'bye\nECONNRESET\n0\neof' ]] ||
+	fail "SO_ERROR after a reset: $(echo $out), want bye ECONNRESET 0 eof"
 wait "$BG_PID" || fail "the kernel's resetting server exited with status $?"
 out=$(app "$PYTHON" "$PEER" options) || fail "options: status $?: $out"
 [[ $out == $'True\nTrue\n0\n1\n1' ]] || fail "options read back: $(echo $out)"

@@ -33,6 +33,10 @@ utcpd's.
   resetclient ADDR PORT   reads "bye", then prints what the next two
                        recv() calls give: the reset's errno name, then
                        "eof" (b"") as on a kernel socket
+  resetwriter ADDR PORT   as resetclient, but writes twice after the
+                       reset (the error, then EPIPE), then reads
+  reseterror ADDR PORT    as resetclient, but asks SO_ERROR twice after
+                       the reset (the error, then 0), then reads (eof)
   resolve NAME         prints getaddrinfo()'s addresses and port for
                        NAME port 80 (TCP), then gethostbyname_ex()'s
                        addresses, or the gaierror/herror code
@@ -223,26 +227,31 @@ def resetclient(addr, port):
                 print(name(e.errno))
 
 
+def read_bye_until_reset(s):
+    """Reads "bye", gives the resetter its go, and waits (at most 10 s)
+    until the connection hung up: the reset has come (as Linux's socket
+    reports a reset, and utcpd's end once it closed)."""
+    import select
+    import time
+    got = b""
+    while not got.endswith(b"\n"):
+        got += s.recv(100)
+    print(got.decode().strip())
+    s.sendall(b"k")
+    p = select.poll()
+    p.register(s, 0)  # only POLLHUP and POLLERR
+    deadline = time.monotonic() + 10
+    while not any(ev & select.POLLHUP for _, ev in
+                  p.poll(max(0, deadline - time.monotonic()) * 1000)):
+        if time.monotonic() > deadline:
+            break
+
+
 def resetwriter(addr, port):
     """As resetclient, but writes after the reset: the error once, then
     EPIPE (SIGPIPE is ignored by python), then a read's end of stream."""
-    import select
-    import time
     with socket.create_connection((addr, int(port))) as s:
-        got = b""
-        while not got.endswith(b"\n"):
-            got += s.recv(100)
-        print(got.decode().strip())
-        s.sendall(b"k")
-        p = select.poll()
-        p.register(s, 0)  # only POLLHUP and POLLERR
-        # the reset has come: the connection hung up (as Linux's
-        # socket reports a reset, and utcpd's end once it closed)
-        deadline = time.monotonic() + 10
-        while not any(ev & select.POLLHUP for _, ev in
-                      p.poll(max(0, deadline - time.monotonic()) * 1000)):
-            if time.monotonic() > deadline:
-                break
+        read_bye_until_reset(s)
         for _ in range(2):
             try:
                 s.send(b"more")
@@ -250,6 +259,20 @@ def resetwriter(addr, port):
             except OSError as e:
                 print(name(e.errno))
         print("eof" if s.recv(100) == b"" else "data")
+
+
+def reseterror(addr, port):
+    """As resetwriter, but asks SO_ERROR after the reset: the error,
+    taken by the first ask (then 0), so a read then finds the end of
+    the stream."""
+    with socket.create_connection((addr, int(port))) as s:
+        read_bye_until_reset(s)
+        for _ in range(2):
+            print(name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+        try:
+            print("eof" if s.recv(100) == b"" else "data")
+        except OSError as e:
+            print(name(e.errno))
 
 
 def resolve(host):
@@ -287,4 +310,4 @@ if __name__ == "__main__":
      "execclient": execclient, "inherited": inherited,
      "execserver": execserver, "inheritedserver": inheritedserver,
      "resetter": resetter, "resetclient": resetclient,
-     "resetwriter": resetwriter}[cmd](*args)
+     "resetwriter": resetwriter, "reseterror": reseterror}[cmd](*args)
