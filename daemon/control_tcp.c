@@ -180,7 +180,12 @@
  * waiting client and request id, the end not yet sent, the filler's
  * count, the timer: struct tcp_connect) is allocated with it and freed
  * once it is over, as a lingering close's state is, so an accepted or
- * established channel does not carry it.
+ * established channel does not carry it. Request first, housekeeping
+ * later: while a reply is held, the channel set waits (hup_cb, at most
+ * HUP_DEFER_TURNS_MAX turns in a row; it runs after the turn's
+ * requests), so the close of the connection an application ended just
+ * before asking for the next is done after the reply, not before its
+ * SYN.
  *
  * Options (TCP_SETOPT, TCP_GETOPT, TCP_LINGER) are taken from the
  * client that made the connection (or its listener), or from any
@@ -225,6 +230,9 @@
 #define CONTROL_TCP_WAKEUP_BYTES       (256u << 10) /* per direction, wakeup */
 #define CONTROL_TCP_ACCEPTS_PER_WAKEUP 64
 #define CONTROL_TCP_HUP_EVENTS	       64
+/* Turns in a row the channel set may wait for held connect replies
+ * (hup_cb): a reply is held at most two. */
+#define HUP_DEFER_TURNS_MAX 2
 /* Holding requests (channel_hold): a peek of at most this many bytes
  * finds a small request, at most this many are held at once, and only
  * in a pair whose application end has at least this send buffer. */
@@ -337,6 +345,7 @@ struct control_tcp {
 	ev_idle held_nowait;	     /* the loop polls without blocking */
 	struct tcp_channel *holding; /* channels that held requests */
 	ev_timer hold_timer;	     /* consumes those held too long */
+	uint8_t hup_deferred;	     /* turns the channel set waited */
 	uint8_t io[CONTROL_TCP_IO_BYTES]; /* one read, shared by channels */
 };
 
@@ -1343,8 +1352,21 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct control *ctl = w->data;
 	struct control_tcp *t = ctl->tcp;
 	struct epoll_event evs[CONTROL_TCP_HUP_EVENTS];
-	int n = epoll_wait(t->hup_fd, evs, CONTROL_TCP_HUP_EVENTS, 0);
+	int n;
 
+	/* Request first, housekeeping later: while a connect's reply is
+	 * held (connect_hold), the set waits, so that the connections
+	 * closed meanwhile (the application's previous one, typically)
+	 * are not closed before its SYN and its reply; the set stays
+	 * readable and the loop does not block meanwhile. At most
+	 * HUP_DEFER_TURNS_MAX turns in a row: connects that keep coming
+	 * do not starve it. */
+	if (t->held && t->hup_deferred < HUP_DEFER_TURNS_MAX) {
+		t->hup_deferred++;
+		return;
+	}
+	t->hup_deferred = 0;
+	n = epoll_wait(t->hup_fd, evs, CONTROL_TCP_HUP_EVENTS, 0);
 	for (int i = 0; i < n; i++) {
 		struct tcp_channel *ch;
 
@@ -2050,6 +2072,9 @@ int control_tcp_start(struct control *ctl)
 		return err;
 	}
 	ev_io_init(&t->hup_watcher, hup_cb, t->hup_fd, EV_READ);
+	/* After the control requests of the same turn (hup_cb defers to
+	 * a connect they make). */
+	ev_set_priority(&t->hup_watcher, -1);
 	t->hup_watcher.data = ctl;
 	ev_io_start(ctl->d->loop, &t->hup_watcher);
 	/* After loop.c's drain, as capture.c's flush. */
