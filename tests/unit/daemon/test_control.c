@@ -2354,6 +2354,61 @@ START_TEST(test_connect_answered_before_a_close_of_the_same_turn)
 }
 END_TEST
 
+/* The socket cookie of descriptor fd (the kernel gives one on first
+ * asking, in order), or 0 when the kernel has none. */
+static uint64_t cookie_of(int fd)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0)
+		return 0;
+	return cookie;
+}
+
+/* A connect takes a socketpair the daemon made before the request
+ * (its identity, the cookie the daemon asked for when it made the
+ * pair, is older than a socket's asked for just before the connect),
+ * unless it wants a send buffer other than the default: then its pair
+ * is made for it, and sized for it. */
+START_TEST(test_connect_takes_a_socketpair_made_ahead)
+{
+	struct utcp_tcp_opts own = {.set = UTCP_TCP_OPT_SNDBUF,
+				    .sndbuf = 32768};
+	struct utcp *u = client();
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), fd, size;
+	socklen_t sl = sizeof(size);
+	uint64_t before;
+
+	ck_assert_int_ge(probe, 0);
+	before = cookie_of(probe);
+	if (before == 0) {
+		close(probe);
+		utcp_close(u);
+		return; /* no SO_COOKIE: nothing to tell the pairs apart */
+	}
+	for (int i = 0; i < 2; i++) {
+		int kind = i ? UTCP_NONBLOCK : 0;
+
+		fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+				      kind, NULL);
+		ck_assert_int_ge(fd, 0);
+		ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+		ck_assert_uint_lt(cookie_of(fd), before);
+		close(fd);
+	}
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &own, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_gt(cookie_of(fd), before);
+	/* half the send buffer, doubled by the kernel */
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &sl), 0);
+	ck_assert_int_eq(size, 32768 / 2);
+	close(fd);
+	close(probe);
+	utcp_close(u);
+}
+END_TEST
+
 struct slow_connect {
 	struct utcp *u;
 	int result;
@@ -4518,6 +4573,7 @@ int main(void)
 	tcase_add_test(tc, test_tcp_info_matches_the_status_record);
 	tcase_add_test(tc,
 		       test_connect_answered_before_a_close_of_the_same_turn);
+	tcase_add_test(tc, test_connect_takes_a_socketpair_made_ahead);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("names");
 	tcase_add_checked_fixture(tc, setup_names, teardown);
