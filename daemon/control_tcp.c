@@ -1444,8 +1444,10 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 	/* Request first, housekeeping later: while a connect's reply is
 	 * held (connect_hold), the set waits, so that the connections
 	 * closed meanwhile (the application's previous one, typically)
-	 * are not closed before its SYN and its reply; the set stays
-	 * readable and the loop does not block meanwhile. At most
+	 * are not closed before its SYN and its reply (bytes other
+	 * applications wrote wait as long: a turn or two, never a round
+	 * trip); the set stays readable and the loop does not block
+	 * meanwhile. At most
 	 * HUP_DEFER_TURNS_MAX turns in a row: connects that keep coming
 	 * do not starve it. */
 	if (t->held && t->hup_deferred < HUP_DEFER_TURNS_MAX) {
