@@ -64,6 +64,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "control_tcp.h"
 #include "log.h"
 
 /* Descriptors kept for what is counted nowhere else: descriptors
@@ -281,11 +282,12 @@ unsigned long long control_fds_reserved(const struct config_control *cc,
 	 * CONTROL_OUTQ_MAX, a blocking connect's waiting one included,
 	 * since no request is read while the queue is full or a connect
 	 * waits); one per UDP socket and listener, a listener's accepted
-	 * connection waiting to be announced, and the slack. */
+	 * connection waiting to be announced, the socketpairs made ahead,
+	 * and the slack. */
 	return (unsigned long long)open_now + 1 +
 	       (unsigned long long)cc->clients_max * (1 + CONTROL_OUTQ_MAX) +
 	       sl->udp_sockets_max + 2ull * sl->tcp_listeners_max +
-	       CONTROL_FD_SLACK;
+	       CONTROL_TCP_SPARE_FDS + CONTROL_FD_SLACK;
 }
 
 /* Descriptors open in this process now. */

@@ -69,7 +69,8 @@ int control_peer_cred(int fd, struct ucred *cred, gid_t **groups,
  * The descriptors the daemon needs besides its TCP connections' own
  * ends, with every other limit reached: `open_now` (open at start), and
  * per control client its connection and the CONTROL_OUTQ_MAX its reply
- * queue may hold, per UDP socket and listener, and some slack.
+ * queue may hold, per UDP socket and listener, the socketpairs made
+ * ahead (CONTROL_TCP_SPARE_FDS), and some slack.
  */
 unsigned long long control_fds_reserved(const struct config_control *cc,
 					const struct stack_limits *sl,

@@ -190,7 +190,12 @@
  * waiting client and request id, the end not yet sent, the filler's
  * count, the timer: struct tcp_connect) is allocated with it and freed
  * once it is over, as a lingering close's state is, so an accepted or
- * established channel does not carry it.
+ * established channel does not carry it. Request first, housekeeping
+ * later: while a reply is held, the channel set waits (hup_cb, at most
+ * HUP_DEFER_TURNS_MAX turns in a row; it runs after the turn's
+ * requests), so the close of the connection an application ended just
+ * before asking for the next is done after the reply, not before its
+ * SYN.
  *
  * Options (TCP_SETOPT, TCP_GETOPT, TCP_LINGER) are taken from the
  * client that made the connection (or its listener), or from any
@@ -240,6 +245,9 @@
  * as one byte (channel_recv), and a wakeup's 256 KiB of those kept other
  * clients' round trips waiting up to seconds (docs/design.md). */
 #define CONTROL_TCP_WAKEUP_READS 16
+/* Turns in a row the channel set may wait for held connect replies
+ * (hup_cb): a reply is held at most two. */
+#define HUP_DEFER_TURNS_MAX 2
 /* Holding requests (channel_hold): a peek of at most this many bytes
  * finds a small request, at most this many are held at once, and only
  * in a pair whose application end has at least this send buffer. */
@@ -337,6 +345,16 @@ struct tcp_lchannel {
 	struct ipc_accept pending_msg;
 };
 
+/* A socketpair made ahead (channel_spare_take): its ends, the
+ * application end's identity, the TCP send buffer it was sized for
+ * (channel_pair_size) and whether that lets it hold requests. */
+struct channel_spare {
+	int fd[2];
+	struct control_fd_id app_id;
+	uint32_t sndbuf;
+	bool hold_ok;
+};
+
 struct control_tcp {
 	struct tcp_channel *channels;
 	struct tcp_lchannel *lchannels;
@@ -352,6 +370,12 @@ struct control_tcp {
 	ev_idle held_nowait;	     /* the loop polls without blocking */
 	struct tcp_channel *holding; /* channels that held requests */
 	ev_timer hold_timer;	     /* consumes those held too long */
+	uint8_t hup_deferred;	     /* turns the channel set waited */
+	/* Pairs made ahead, per kind (the application's end blocking:
+	 * 0, non-blocking: 1), and the watcher that makes them. */
+	struct channel_spare spare[2][CONTROL_TCP_SPARES];
+	uint8_t spares[2];
+	ev_idle spare_idle;
 	uint8_t io[CONTROL_TCP_IO_BYTES]; /* one read, shared by channels */
 };
 
@@ -672,7 +696,84 @@ static void hold_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /*
- * Makes a channel for stack connection `conn` with a new stream pair,
+ * Makes a stream pair into *sp, its application end blocking unless
+ * `nonblock` and sized for a TCP send buffer of `sndbuf` bytes (0: left
+ * as made). SOCK_NONBLOCK flags both ends or neither: the daemon's needs
+ * no flag either way, as every call on it says MSG_DONTWAIT, so there is
+ * no fcntl per connection. Returns 0, or -ENFILE when out of descriptors
+ * (everybody's), or the errno of socketpair.
+ */
+static int channel_pair_make(struct control_tcp *t, bool nonblock,
+			     uint32_t sndbuf, struct channel_spare *sp)
+{
+	if (socketpair(AF_UNIX,
+		       SOCK_STREAM | SOCK_CLOEXEC |
+			   (nonblock ? SOCK_NONBLOCK : 0),
+		       0, sp->fd) < 0)
+		return errno == EMFILE ? -ENFILE : -errno;
+	sp->sndbuf = sndbuf;
+	sp->hold_ok = sndbuf > 0 && channel_pair_size(t, sp->fd[1], sndbuf) >=
+					CHANNEL_HOLD_MIN_SNDBUF;
+	sp->app_id = control_fd_id_of_own(sp->fd[1]);
+	return 0;
+}
+
+/*
+ * Pairs made ahead. Making a pair (socketpair, its size, its identity)
+ * is three system calls between a connect's request and its SYN, or
+ * between a SYN-ACK and its announcement. So up to CONTROL_TCP_SPARES
+ * pairs of each kind wait ready, sized for the stack's default send
+ * buffer: a connection with that buffer takes one (the newest), one
+ * with another makes its own. The spare_idle watcher makes them again
+ * one per turn, and only in turns that found nothing else to do (libev
+ * runs idle watchers then): after the reply, while the application
+ * works. Their descriptors are set aside in the descriptor budget
+ * (CONTROL_TCP_SPARE_FDS, control_fds_reserved()); a pair that cannot
+ * be made is left until one is taken again.
+ */
+static bool channel_spare_take(struct control *ctl, bool nonblock,
+			       uint32_t sndbuf, struct channel_spare *sp)
+{
+	struct control_tcp *t = ctl->tcp;
+	uint8_t *n = &t->spares[nonblock];
+
+	if (*n == 0 || t->spare[nonblock][*n - 1].sndbuf != sndbuf)
+		return false;
+	*sp = t->spare[nonblock][--*n];
+	ev_idle_start(ctl->d->loop, &t->spare_idle);
+	return true;
+}
+
+/* Makes one missing pair ahead. Returns false when none is missing or
+ * one cannot be made. */
+static bool channel_spare_make(struct control *ctl)
+{
+	struct control_tcp *t = ctl->tcp;
+	struct tcp_sockopts o;
+
+	tcp_sockopts_default(ctl->d->stack, &o);
+	for (int kind = 0; kind < 2; kind++) {
+		uint8_t *n = &t->spares[kind];
+
+		if (*n == CONTROL_TCP_SPARES)
+			continue;
+		if (channel_pair_make(t, kind, o.sndbuf, &t->spare[kind][*n]))
+			return false;
+		(*n)++;
+		return true;
+	}
+	return false;
+}
+
+static void spare_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	if (!channel_spare_make(w->data))
+		ev_idle_stop(loop, w);
+}
+
+/*
+ * Makes a channel for stack connection `conn` with a stream pair (one
+ * made ahead when it fits, channel_spare_take, else a new one),
  * charged to `owner`: *app_fd receives the application's end
  * (close-on-exec; blocking unless `nonblock`, when socketpair() makes
  * both ends non-blocking at no cost). Returns the channel, or NULL with *err
@@ -686,9 +787,9 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 				       bool nonblock, int *app_fd, int *err)
 {
 	struct control_tcp *t = ctl->tcp;
+	struct channel_spare spare;
 	struct tcp_sockopts o;
 	struct tcp_channel *ch;
-	int pair[2];
 
 	if (t->nchannels >= ctl->limits.connections_max) {
 		*err = -ENFILE;
@@ -703,28 +804,23 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
 		return NULL;
 	}
-	/* SOCK_NONBLOCK flags both ends or neither: the application's
-	 * end is blocking unless it asked otherwise, and the daemon's
-	 * needs no flag either way, as every call on it says MSG_DONTWAIT:
-	 * no fcntl per connection. */
-	if (socketpair(AF_UNIX,
-		       SOCK_STREAM | SOCK_CLOEXEC |
-			   (nonblock ? SOCK_NONBLOCK : 0),
-		       0, pair) < 0) {
-		*err = errno == EMFILE ? -ENFILE : -errno; /* everybody's */
-		control_uncharge(ctl, owner, CONTROL_KIND_CONN);
-		free(ch);
-		return NULL;
+	if (tcp_get_sockopts(ctl->d->stack, conn, &o) != 0)
+		o.sndbuf = 0; /* not sized */
+	if (!channel_spare_take(ctl, nonblock, o.sndbuf, &spare)) {
+		*err = channel_pair_make(t, nonblock, o.sndbuf, &spare);
+		if (*err) {
+			control_uncharge(ctl, owner, CONTROL_KIND_CONN);
+			free(ch);
+			return NULL;
+		}
 	}
-	if (tcp_get_sockopts(ctl->d->stack, conn, &o) == 0)
-		ch->hold_ok = channel_pair_size(t, pair[1], o.sndbuf) >=
-			      CHANNEL_HOLD_MIN_SNDBUF;
+	ch->hold_ok = spare.hold_ok;
 	ch->ctl = ctl;
 	ch->owner = *owner;
 	ch->conn = conn;
 	ch->creator = creator;
-	ch->app_id = control_fd_id_of_own(pair[1]); /* proof of possession */
-	ch->fd = pair[0];
+	ch->app_id = spare.app_id; /* proof of possession */
+	ch->fd = spare.fd[0];
 	ev_io_init(&ch->write_watcher, channel_write_cb, ch->fd, EV_WRITE);
 	ch->write_watcher.data = ch;
 	(void)tcp_set_user(ctl->d->stack, conn, ch); /* its events' cookie */
@@ -733,7 +829,7 @@ static struct tcp_channel *channel_new(struct control *ctl, int conn,
 		t->channels->prev = ch;
 	t->channels = ch;
 	t->nchannels++;
-	*app_fd = pair[1];
+	*app_fd = spare.fd[1];
 	return ch;
 }
 
@@ -1481,8 +1577,23 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct control *ctl = w->data;
 	struct control_tcp *t = ctl->tcp;
 	struct epoll_event evs[CONTROL_TCP_HUP_EVENTS];
-	int n = epoll_wait(t->hup_fd, evs, CONTROL_TCP_HUP_EVENTS, 0);
+	int n;
 
+	/* Request first, housekeeping later: while a connect's reply is
+	 * held (connect_hold), the set waits, so that the connections
+	 * closed meanwhile (the application's previous one, typically)
+	 * are not closed before its SYN and its reply (bytes other
+	 * applications wrote wait as long: a turn or two, never a round
+	 * trip); the set stays readable and the loop does not block
+	 * meanwhile. At most
+	 * HUP_DEFER_TURNS_MAX turns in a row: connects that keep coming
+	 * do not starve it. */
+	if (t->held && t->hup_deferred < HUP_DEFER_TURNS_MAX) {
+		t->hup_deferred++;
+		return;
+	}
+	t->hup_deferred = 0;
+	n = epoll_wait(t->hup_fd, evs, CONTROL_TCP_HUP_EVENTS, 0);
 	for (int i = 0; i < n; i++) {
 		struct tcp_channel *ch;
 
@@ -2163,6 +2274,9 @@ int control_tcp_start(struct control *ctl)
 		return err;
 	}
 	ev_io_init(&t->hup_watcher, hup_cb, t->hup_fd, EV_READ);
+	/* After the control requests of the same turn (hup_cb defers to
+	 * a connect they make). */
+	ev_set_priority(&t->hup_watcher, -1);
 	t->hup_watcher.data = ctl;
 	ev_io_start(ctl->d->loop, &t->hup_watcher);
 	/* After loop.c's drain, as capture.c's flush. */
@@ -2170,10 +2284,14 @@ int control_tcp_start(struct control *ctl)
 	ev_set_priority(&t->held_turn, EV_MINPRI);
 	t->held_turn.data = ctl;
 	ev_idle_init(&t->held_nowait, held_nowait_cb);
+	ev_idle_init(&t->spare_idle, spare_idle_cb);
+	t->spare_idle.data = ctl;
 	ev_timer_init(&t->hold_timer, hold_timer_cb, CHANNEL_HOLD_MAX_S,
 		      CHANNEL_HOLD_MAX_S);
 	t->hold_timer.data = ctl;
 	ctl->tcp = t;
+	while (channel_spare_make(ctl))
+		; /* the pairs the first connects take */
 	return 0;
 }
 
@@ -2199,6 +2317,15 @@ void control_tcp_stop(struct control *ctl)
 	ev_io_stop(ctl->d->loop, &t->hup_watcher);
 	ev_prepare_stop(ctl->d->loop, &t->held_turn);
 	ev_idle_stop(ctl->d->loop, &t->held_nowait);
+	ev_idle_stop(ctl->d->loop, &t->spare_idle);
+	for (int kind = 0; kind < 2; kind++)
+		while (t->spares[kind] > 0) {
+			struct channel_spare *sp =
+			    &t->spare[kind][--t->spares[kind]];
+
+			close(sp->fd[0]);
+			close(sp->fd[1]);
+		}
 	ev_timer_stop(ctl->d->loop, &t->hold_timer);
 	close(t->hup_fd);
 	free(t);

@@ -7,6 +7,12 @@
 
 #include "control_client.h"
 
+/* Socketpairs made ahead (control_tcp.c, "Pairs made ahead"): at most
+ * this many of each kind, the application's end blocking or not, and
+ * the descriptors they hold, which control_fds_reserved() sets aside. */
+#define CONTROL_TCP_SPARES    2
+#define CONTROL_TCP_SPARE_FDS (2 * 2 * CONTROL_TCP_SPARES)
+
 /* Sets up the TCP side (its tables, the hang-up watcher). Returns 0 or
  * a negative errno. */
 int control_tcp_start(struct control *ctl);

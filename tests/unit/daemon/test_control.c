@@ -52,6 +52,7 @@
 #include "resolver.h"
 #include "sim.h"
 #include "tcp.h"
+#include "tcp_wire.h"
 #include "utcp.h"
 #include "utcpd.h"
 
@@ -82,19 +83,29 @@ static struct world {
 	int dhcp_sent;
 	uint8_t dhcp_type;
 	uint32_t dhcp_xid;
+	/* The first FIN or RST from local port fin_port (0: none
+	 * watched), and whether a reply waited on fin_reply_fd when it
+	 * went (fin_sniff; loop thread). */
+	uint16_t fin_port;
+	int fin_reply_fd;
+	bool fin_seen;
+	bool reply_before_fin;
 } W;
 
 /* The second link, where a test runs a scripted DHCP server. */
 #define DHCP_IF 1
 
 static void dhcp_sniff(const struct pkt *p);
+static void fin_sniff(const struct pkt *p);
 
 /* The harness's link_tap: the frames for the second link go to the
- * scripted DHCP server. */
+ * scripted DHCP server; the first link's go on, looked at. */
 static bool dhcp_link_tap(const struct pkt *p)
 {
-	if (p->ifindex != DHCP_IF)
+	if (p->ifindex != DHCP_IF) {
+		fin_sniff(p);
 		return false;
+	}
 	dhcp_sniff(p);
 	return true;
 }
@@ -2436,6 +2447,149 @@ START_TEST(test_nonblocking_connect_held_while_clients_go)
 }
 END_TEST
 
+/* Notes the first FIN or RST from local port W.fin_port, and whether a
+ * reply was waiting on W.fin_reply_fd when it went. */
+static void fin_sniff(const struct pkt *p)
+{
+	const uint8_t *ip = p->data + 14, *tcp;
+	struct pollfd pfd = {.fd = W.fin_reply_fd, .events = POLLIN};
+
+	if (W.fin_port == 0 || W.fin_seen || p->len < 14 + 20 + TCP_HDR_LEN ||
+	    get_be16(p->data + 12) != 0x0800 || ip[9] != 6)
+		return;
+	tcp = ip + (ip[0] & 15u) * 4u;
+	if (tcp + TCP_HDR_LEN > p->data + p->len ||
+	    get_be16(tcp + TCP_OFF_SPORT) != W.fin_port ||
+	    !(tcp[TCP_OFF_FLAGS] & (TCP_FIN | TCP_RST)))
+		return;
+	W.fin_seen = true;
+	W.reply_before_fin = poll(&pfd, 1, 0) == 1;
+}
+
+static bool fin_went(void)
+{
+	return W.fin_seen;
+}
+
+/* A close and a connect request made between two turns of the loop. */
+struct close_and_connect {
+	int closed;    /* an established connection's descriptor */
+	uint16_t port; /* ... its local port */
+	int raw;       /* a control connection, for the request */
+	const uint8_t *req;
+	int len;
+};
+
+static void close_and_connect_fn(void *arg)
+{
+	struct close_and_connect *cc = arg;
+
+	W.fin_port = cc->port;
+	W.fin_reply_fd = cc->raw;
+	close(cc->closed);
+	ck_assert_int_eq(send(cc->raw, cc->req, (size_t)cc->len, 0), cc->len);
+}
+
+/* Request first, housekeeping later: when an application closes one
+ * connection and asks for the next in the same turn (a client that
+ * connects one at a time), the connect is answered before the closed
+ * connection's FIN goes. */
+START_TEST(test_connect_answered_before_a_close_of_the_same_turn)
+{
+	struct ipc_tcp_connect req = {.remote_addr = PEER_ADDR,
+				      .remote_port = TCP_ECHO,
+				      .timeout_ms = 5000,
+				      .flags = IPC_TCP_CONNECT_F_NONBLOCK};
+	struct close_and_connect cc;
+	struct ipc_hello_reply hr;
+	struct ipc_tcp_open_reply r;
+	struct utcp_tcp_info info;
+	uint8_t buf[IPC_MSG_MAX];
+	struct utcp *u = client();
+	struct ipc_msg m;
+	int passed;
+
+	cc.closed =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
+	ck_assert_int_ge(cc.closed, 0);
+	ck_assert_uint_ne(info.local_port, 0);
+	cc.port = info.local_port;
+	cc.raw = raw_hello(IPC_VERSION_MAX, &hr);
+	cc.len = ipc_encode_tcp_connect(buf, sizeof(buf), (uint8_t)hr.version,
+					2, &req);
+	ck_assert_int_gt(cc.len, 0);
+	cc.req = buf;
+	/* both seen by the daemon's next poll */
+	on_loop(close_and_connect_fn, &cc);
+	ck_assert(wait_until(fin_went));
+	ck_assert(W.reply_before_fin);
+	raw_reply(cc.raw, buf, sizeof(buf), &m, &passed);
+	ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_ge(passed, 0);
+	ck_assert(writable_within(passed, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(passed), 0);
+	close(passed);
+	close(cc.raw);
+	utcp_close(u);
+}
+END_TEST
+
+/* The socket cookie of descriptor fd (the kernel gives one on first
+ * asking, in order), or 0 when the kernel has none. */
+static uint64_t cookie_of(int fd)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0)
+		return 0;
+	return cookie;
+}
+
+/* A connect takes a socketpair the daemon made before the request
+ * (its identity, the cookie the daemon asked for when it made the
+ * pair, is older than a socket's asked for just before the connect),
+ * unless it wants a send buffer other than the default: then its pair
+ * is made for it, and sized for it. */
+START_TEST(test_connect_takes_a_socketpair_made_ahead)
+{
+	struct utcp_tcp_opts own = {.set = UTCP_TCP_OPT_SNDBUF,
+				    .sndbuf = 32768};
+	struct utcp *u = client();
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), fd, size;
+	socklen_t sl = sizeof(size);
+	uint64_t before;
+
+	ck_assert_int_ge(probe, 0);
+	before = cookie_of(probe);
+	if (before == 0) {
+		close(probe);
+		utcp_close(u);
+		return; /* no SO_COOKIE: nothing to tell the pairs apart */
+	}
+	for (int i = 0; i < 2; i++) {
+		int kind = i ? UTCP_NONBLOCK : 0;
+
+		fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+				      kind, NULL);
+		ck_assert_int_ge(fd, 0);
+		ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+		ck_assert_uint_lt(cookie_of(fd), before);
+		close(fd);
+	}
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &own, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_gt(cookie_of(fd), before);
+	/* half the send buffer, doubled by the kernel */
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &sl), 0);
+	ck_assert_int_eq(size, 32768 / 2);
+	close(fd);
+	close(probe);
+	utcp_close(u);
+}
+END_TEST
+
 struct slow_connect {
 	struct utcp *u;
 	int result;
@@ -4706,6 +4860,9 @@ int main(void)
 	    tc, test_udp_own_fd_sockets_count_against_the_uid_until_closed);
 	tcase_add_test(tc, test_udp_own_fd_sockets_open_at_stop_are_freed);
 	tcase_add_test(tc, test_tcp_info_matches_the_status_record);
+	tcase_add_test(tc,
+		       test_connect_answered_before_a_close_of_the_same_turn);
+	tcase_add_test(tc, test_connect_takes_a_socketpair_made_ahead);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("names");
 	tcase_add_checked_fixture(tc, setup_names, teardown);
