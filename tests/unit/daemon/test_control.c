@@ -2430,8 +2430,15 @@ START_TEST(test_nonblocking_connect_held_while_clients_go)
 		if (passed[1] >= 0)
 			ck_assert_int_eq(utcp_tcp_error(passed[1]),
 					 -ECONNREFUSED);
-		if (passed[2] >= 0)
-			ck_assert_int_eq(utcp_tcp_error(passed[2]), -ETIMEDOUT);
+		if (passed[2] >= 0) {
+			/* its 100 ms, or ARP giving up on the address (3 s
+			 * after the first round asked) when that comes
+			 * first in a round */
+			int err = utcp_tcp_error(passed[2]);
+
+			ck_assert_msg(err == -ETIMEDOUT || err == -EHOSTUNREACH,
+				      "unanswered connect: %d", err);
+		}
 		for (int i = 0; i < 3; i++) {
 			if (passed[i] >= 0)
 				close(passed[i]);
@@ -2531,61 +2538,6 @@ START_TEST(test_connect_answered_before_a_close_of_the_same_turn)
 	ck_assert_int_eq(utcp_tcp_error(passed), 0);
 	close(passed);
 	close(cc.raw);
-	utcp_close(u);
-}
-END_TEST
-
-/* The socket cookie of descriptor fd (the kernel gives one on first
- * asking, in order), or 0 when the kernel has none. */
-static uint64_t cookie_of(int fd)
-{
-	uint64_t cookie = 0;
-	socklen_t len = sizeof(cookie);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0)
-		return 0;
-	return cookie;
-}
-
-/* A connect takes a socketpair the daemon made before the request
- * (its identity, the cookie the daemon asked for when it made the
- * pair, is older than a socket's asked for just before the connect),
- * unless it wants a send buffer other than the default: then its pair
- * is made for it, and sized for it. */
-START_TEST(test_connect_takes_a_socketpair_made_ahead)
-{
-	struct utcp_tcp_opts own = {.set = UTCP_TCP_OPT_SNDBUF,
-				    .sndbuf = 32768};
-	struct utcp *u = client();
-	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), fd, size;
-	socklen_t sl = sizeof(size);
-	uint64_t before;
-
-	ck_assert_int_ge(probe, 0);
-	before = cookie_of(probe);
-	if (before == 0) {
-		close(probe);
-		utcp_close(u);
-		return; /* no SO_COOKIE: nothing to tell the pairs apart */
-	}
-	for (int i = 0; i < 2; i++) {
-		int kind = i ? UTCP_NONBLOCK : 0;
-
-		fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
-				      kind, NULL);
-		ck_assert_int_ge(fd, 0);
-		ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
-		ck_assert_uint_lt(cookie_of(fd), before);
-		close(fd);
-	}
-	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &own, 0, NULL);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_uint_gt(cookie_of(fd), before);
-	/* half the send buffer, doubled by the kernel */
-	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &sl), 0);
-	ck_assert_int_eq(size, 32768 / 2);
-	close(fd);
-	close(probe);
 	utcp_close(u);
 }
 END_TEST
@@ -3247,6 +3199,27 @@ int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	return __real_epoll_ctl(epfd, op, fd, ev);
 }
 
+/* While set (on the loop: socketpair_fails_fn), every socketpair() of
+ * the loop thread fails with EMFILE. */
+static bool socketpair_fails;
+
+int __real_socketpair(int domain, int type, int protocol, int sv[2]);
+int __wrap_socketpair(int domain, int type, int protocol, int sv[2]);
+
+int __wrap_socketpair(int domain, int type, int protocol, int sv[2])
+{
+	if (socketpair_fails && pthread_equal(pthread_self(), H.thread)) {
+		errno = EMFILE;
+		return -1;
+	}
+	return __real_socketpair(domain, type, protocol, sv);
+}
+
+static void socketpair_fails_fn(void *arg)
+{
+	socketpair_fails = *(const bool *)arg;
+}
+
 static void inject_fn(void *arg)
 {
 	injected = *(const enum injected *)arg;
@@ -3273,6 +3246,46 @@ static void connect_fails_with(struct utcp *u, enum injected kind, int err)
 	ck_assert(used);
 	ck_assert(wait_until(no_tcp_connections));
 }
+
+/* A connect takes a socketpair the daemon made before the request: with
+ * every socketpair() failing, connects of both kinds (blocking and
+ * non-blocking end) with the default send buffer still succeed, while
+ * one that wants another send buffer, whose pair is made for it, fails
+ * (out of descriptors); once pairs can be made again it gets one sized
+ * for it. */
+START_TEST(test_connect_takes_a_socketpair_made_ahead)
+{
+	struct utcp_tcp_opts own = {.set = UTCP_TCP_OPT_SNDBUF,
+				    .sndbuf = 32768};
+	struct utcp *u = client();
+	bool on = true, off = false;
+	int fd, size;
+	socklen_t sl = sizeof(size);
+
+	on_loop(socketpair_fails_fn, &on);
+	for (int i = 0; i < 2; i++) {
+		int kind = i ? UTCP_NONBLOCK : 0;
+
+		fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+				      kind, NULL);
+		ck_assert_int_ge(fd, 0);
+		ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+		ck_assert_int_eq(utcp_tcp_error(fd), 0);
+		close(fd);
+	}
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &own, 0, NULL),
+	    -ENFILE);
+	on_loop(socketpair_fails_fn, &off);
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &own, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	/* half the send buffer, doubled by the kernel */
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &sl), 0);
+	ck_assert_int_eq(size, 32768 / 2);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
 
 /* The lingering close's wait is allocated when it starts: when that
  * fails, utcp_tcp_close() says -ENOMEM at once rather than wait, and
