@@ -52,6 +52,9 @@
 # BENCH_CC_RUN_SECONDS (each single flow, 15),
 # BENCH_CC_SECONDS (the shared run, 30), BENCH_CC_SEED (the relay's, 1),
 # BENCH_CC_SAMPLES (a directory: the shared runs' samples copied there),
+# BENCH_CC_BURSTS (seconds: bursts.py watches the relay's input that
+# long from 10 s into each shared run, and the log gives how each
+# sender's segments arrive, in runs closer than 60 us),
 # BENCH_CC_TCP (more [tcp] keys for utcpd, ';' between them: e.g.
 # "hystart = no;prr = no" measures the stack without them),
 # BENCH_CC_PAIRS (the shared runs, first/second sender: "utcpd/linux
@@ -524,6 +527,14 @@ shared() {
 	sampler "$TMP/$key.samples" 5 &
 	sampler_pid=$!
 	STARTED_PIDS+=("$sampler_pid")
+	local bursts_pid=""
+	if ((${BENCH_CC_BURSTS:-0} > 0)); then
+		# How each sender's segments reach the relay, from 10 s on.
+		(sleep 10 && ip netns exec "$NSR" "$PYTHON" "$HERE/bursts.py" a1 \
+			"$BENCH_CC_BURSTS" 60 >"$TMP/$key.bursts" 2>&1) &
+		bursts_pid=$!
+		STARTED_PIDS+=("$bursts_pid")
+	fi
 	finished "$s1" $((SHARE_S + 60))
 	finished "$s2" 60
 	finished "$k1" 10
@@ -541,6 +552,12 @@ shared() {
 	done
 	say "$key: the second sender started $(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.3f", b - a }') s after the first"
 	say "$key: relay $(relay_counters | tr '\n' ' ')"
+	if [[ -n $bursts_pid ]]; then
+		wait "$bursts_pid" || true
+		while read -r f; do
+			say "$key: runs of frames from $f (utcpd is $DAEMON_IP, Linux $SENDER_IP)"
+		done <"$TMP/$key.bursts"
+	fi
 	a=$(analyse "$TMP/$key.samples" 625000 5303 5304)
 	say "$key: Mbit/s per 5 s ($w1/$w2): $(sed -n 's/^intervals //p' <<<"$a")"
 	say "$key: cwnd/BDP per 5 s ($w1/$w2): $(sed -n 's/^windows //p' <<<"$a")"
