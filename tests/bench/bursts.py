@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bursts.py DEV SECONDS GAP_US - how each sender's segments arrive
+"""bursts.py DEV SECONDS GAP_US [OUT_DEV] - how each sender's segments arrive
 
 Captures the IPv4 TCP segments with a payload that arrive on DEV for
 SECONDS (an AF_PACKET socket, the kernel's receive timestamps), and
@@ -13,7 +13,17 @@ to send one 1,514-byte frame, so a run is what arrives faster than the
 bottleneck drains); p50..max are run lengths in frames, in_runs_of_8
 the share of the frames that came in runs of 8 or more; per_5ms the
 frames the sender delivered in each 5 ms of the capture (mean, p99,
-max): how far its rate rises above its mean. cc.sh uses it
+max): how far its rate rises above its mean. With OUT_DEV (the relay's
+output), also:
+
+    SRC dropped=N events=E shared_events=S
+
+the segments of SRC that entered on DEV and never left on OUT_DEV
+(matched by sequence number and length; the last second's arrivals,
+possibly still in the relay, left out), the drop events (drops of any
+sender closer than 50 ms make one event) in which SRC lost a segment,
+and how many of those events took segments of another sender too.
+cc.sh uses it
 on the relay's input to compare utcpd's sending with Linux's. Only the
 standard library.
 """
@@ -32,12 +42,65 @@ def percentile(sorted_values, p):
     return sorted_values[i]
 
 
-def main():
-    dev, seconds, gap_us = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+def packet_socket(dev):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind((dev, 0))
+    return s
+
+
+def segment(s, outgoing):
+    """(ns, source, seq, length) of the next TCP segment with a payload
+    that arrives on s (or leaves, when outgoing), or None."""
+    frame, anc, _, addr = s.recvmsg(128, socket.CMSG_SPACE(16))
+    if (addr[2] == socket.PACKET_OUTGOING) != outgoing or len(frame) < 54:
+        return None
+    if frame[12:14] != b"\x08\x00" or frame[23] != 6:
+        return None
+    ihl = (frame[14] & 0x0F) * 4
+    total = struct.unpack("!H", frame[16:18])[0]
+    doff = (frame[14 + ihl + 12] >> 4) * 4
+    if total - ihl - doff <= 0:
+        return None  # an ACK
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+            sec, nsec = struct.unpack("qq", data[:16])
+            seq = struct.unpack("!I", frame[14 + ihl + 4:14 + ihl + 8])[0]
+            return (sec * 1_000_000_000 + nsec, socket.inet_ntoa(frame[26:30]),
+                    seq, total - ihl - doff)
+    return None
+
+
+def drops(sent, left_out):
+    """Per source: segments dropped, drop events, events shared."""
+    end = max(t for ts in sent.values() for t in ts) - 1_000_000_000
+    lost = []
+    for key, ts in sent.items():
+        for t in sorted(ts)[: max(0, len(ts) - left_out.get(key, 0))]:
+            if t < end:
+                lost.append((t, key[0]))
+    lost.sort()
+    events, prev = [], None
+    for t, src in lost:
+        if prev is None or t - prev > 50_000_000:
+            events.append(set())
+        events[-1].add(src)
+        prev = t
+    for src in sorted({k[0] for k in sent}):
+        mine = [e for e in events if src in e]
+        print("%s dropped=%d events=%d shared_events=%d"
+              % (src, sum(1 for _, x in lost if x == src), len(mine),
+                 sum(1 for e in mine if len(e) > 1)))
+
+
+def main():
+    dev, seconds, gap_us = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+    out_dev = sys.argv[4] if len(sys.argv) > 4 else None
+    s = packet_socket(dev)
+    o = packet_socket(out_dev) if out_dev else None
+    sent = {}  # (source, seq, length) -> [arrival ns] on DEV
+    left_out = {}  # (source, seq, length) -> times seen leaving on OUT_DEV
     last = {}  # source -> (timestamp ns, current run length)
     runs = {}  # source -> [run lengths]
     bins = {}  # source -> {ms: frames}
@@ -46,26 +109,19 @@ def main():
         left = end - time.monotonic()
         if left <= 0:
             break
-        if not select.select([s], [], [], left)[0]:
+        ready = select.select([s] + ([o] if o else []), [], [], left)[0]
+        if o in ready:
+            seg = segment(o, True)
+            if seg:
+                left_out[seg[1:]] = left_out.get(seg[1:], 0) + 1
+        if s not in ready:
             continue
-        frame, anc, _, addr = s.recvmsg(128, socket.CMSG_SPACE(16))
-        if addr[2] == socket.PACKET_OUTGOING or len(frame) < 54:
+        seg = segment(s, False)
+        if not seg:
             continue
-        if frame[12:14] != b"\x08\x00" or frame[23] != 6:
-            continue
-        ihl = (frame[14] & 0x0F) * 4
-        total = struct.unpack("!H", frame[16:18])[0]
-        doff = (frame[14 + ihl + 12] >> 4) * 4
-        if total - ihl - doff <= 0:
-            continue  # an ACK
-        ts = None
-        for level, kind, data in anc:
-            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                sec, nsec = struct.unpack("qq", data[:16])
-                ts = sec * 1_000_000_000 + nsec
-        if ts is None:
-            continue
-        src = socket.inet_ntoa(frame[26:30])
+        ts, src = seg[0], seg[1]
+        if o:
+            sent.setdefault(seg[1:], []).append(ts)
         ms = bins.setdefault(src, {})
         ms[ts // 1_000_000] = ms.get(ts // 1_000_000, 0) + 1
         prev = last.get(src)
@@ -95,6 +151,8 @@ def main():
                sum(x for x in r if x >= 8) / frames,
                sum(p5) / len(p5), percentile(p5, 99), p5[-1])
         )
+    if o and sent:
+        drops(sent, left_out)
 
 
 if __name__ == "__main__":

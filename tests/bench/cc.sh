@@ -54,7 +54,8 @@
 # BENCH_CC_SAMPLES (a directory: the shared runs' samples copied there),
 # BENCH_CC_BURSTS (seconds: bursts.py watches the relay's input that
 # long from 10 s into each shared run, and the log gives how each
-# sender's segments arrive, in runs closer than 60 us),
+# sender's segments arrive, in runs closer than 60 us, and which of
+# them the relay dropped),
 # BENCH_CC_TCP (more [tcp] keys for utcpd, ';' between them: e.g.
 # "hystart = no;prr = no" measures the stack without them),
 # BENCH_CC_PAIRS (the shared runs, first/second sender: "utcpd/linux
@@ -531,7 +532,7 @@ shared() {
 	if ((${BENCH_CC_BURSTS:-0} > 0)); then
 		# How each sender's segments reach the relay, from 10 s on.
 		(sleep 10 && ip netns exec "$NSR" "$PYTHON" "$HERE/bursts.py" a1 \
-			"$BENCH_CC_BURSTS" 60 >"$TMP/$key.bursts" 2>&1) &
+			"$BENCH_CC_BURSTS" 60 b1 >"$TMP/$key.bursts" 2>&1) &
 		bursts_pid=$!
 		STARTED_PIDS+=("$bursts_pid")
 	fi
@@ -555,7 +556,7 @@ shared() {
 	if [[ -n $bursts_pid ]]; then
 		wait "$bursts_pid" || true
 		while read -r f; do
-			say "$key: runs of frames from $f (utcpd is $DAEMON_IP, Linux $SENDER_IP)"
+			say "$key: frames from $f (utcpd is $DAEMON_IP, Linux $SENDER_IP)"
 		done <"$TMP/$key.bursts"
 	fi
 	a=$(analyse "$TMP/$key.samples" 625000 5303 5304)
