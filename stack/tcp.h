@@ -184,11 +184,14 @@ struct tcp_txrec {
 struct tcp_cc_ops;
 
 /* HyStart++ (RFC 9406): off (disabled, or done: the first slow start
- * ended), slow start watching the RTT, or conservative slow start. */
+ * ended), slow start watching the RTT, or conservative slow start; done
+ * too, CSS having ended the first slow start with no loss since (CUBIC:
+ * W_max is not known yet). */
 enum tcp_hystart {
 	TCP_HYSTART_OFF,
 	TCP_HYSTART_SS,
 	TCP_HYSTART_CSS,
+	TCP_HYSTART_EXITED,
 };
 
 /* Loss recovery: none, fast recovery (RFC 6582 without SACK, RFC 6675

@@ -65,7 +65,9 @@
  * CUBIC's target looks one minimum RTT ahead (RACK's min_rtt, Linux's
  * delay_min), where RFC 9438 says "RTT": with the smoothed RTT a
  * standing queue lengthens the look-ahead, and the flow that keeps the
- * queue full grows faster than the curve.
+ * queue full grows faster than the curve. After HyStart++ ended the
+ * first slow start (TCP_HYSTART_EXITED, until the first loss) W_max is
+ * not known, and CUBIC grows at least 5 % a round trip, as Linux's.
  */
 #include <math.h>
 
@@ -73,6 +75,8 @@
 
 #define CUBIC_BETA 0.7
 #define CUBIC_C	   0.4
+/* The least growth a round trip while W_max is unknown (Linux's). */
+#define CUBIC_FIRST_GROWTH 1.05
 
 /* RFC 9406 4.3's constants. */
 #define HYSTART_MIN_RTT_THRESH_US 4000u
@@ -139,6 +143,8 @@ static void reno_on_loss(struct tcp_conn *c, uint64_t now, bool timeout)
 	uint32_t floor = 2 * (uint32_t)c->mss;
 
 	(void)now;
+	if (c->hystart == TCP_HYSTART_EXITED)
+		c->hystart = TCP_HYSTART_OFF;
 	c->ssthresh = half > floor ? half : floor; /* RFC 5681 (4) */
 	c->cwnd = timeout ? c->mss : c->ssthresh;
 	c->bytes_acked = 0;
@@ -175,6 +181,7 @@ static void cubic_init(struct tcp_conn *c)
 static void cubic_on_ack(struct tcp_conn *c, uint64_t now, uint32_t acked)
 {
 	double mss = c->mss, cwnd_segs, t, target, w_cubic, rtt, next;
+	bool unknown;
 
 	acked = slow_start(c, acked);
 	if (!acked)
@@ -208,10 +215,18 @@ static void cubic_on_ack(struct tcp_conn *c, uint64_t now, uint32_t acked)
 		target = cwnd_segs;
 	if (target > 1.5 * cwnd_segs)
 		target = 1.5 * cwnd_segs;
+	/* HyStart++ ended slow start before any loss: W_max is not known,
+	 * and the curve from the window at that exit (K = 0) would hold it
+	 * there for seconds. Grow at least 5 % a round trip until the first
+	 * loss, as Linux's tcp_cubic does (cnt at most 20 while
+	 * last_max_cwnd is 0). */
+	unknown = c->hystart == TCP_HYSTART_EXITED;
+	if (unknown && target < CUBIC_FIRST_GROWTH * cwnd_segs)
+		target = CUBIC_FIRST_GROWTH * cwnd_segs;
 	/* The Reno-friendly estimate (4.3). */
 	c->cubic.w_est += 3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA) *
 			  (acked / mss) / cwnd_segs;
-	if (w_cubic < c->cubic.w_est) {
+	if (w_cubic < c->cubic.w_est && !unknown) {
 		next = c->cubic.w_est;
 	} else {
 		/* Concave or convex region (4.4, 4.5): grow by
@@ -220,6 +235,8 @@ static void cubic_on_ack(struct tcp_conn *c, uint64_t now, uint32_t acked)
 		    (target - cwnd_segs) / cwnd_segs * (acked / mss);
 		next = cwnd_segs + floor(c->cubic.acc);
 		c->cubic.acc -= floor(c->cubic.acc);
+		if (unknown && next < c->cubic.w_est)
+			next = c->cubic.w_est;
 	}
 	if (next > cwnd_segs)
 		c->cwnd = (uint32_t)(next * mss);
@@ -232,6 +249,8 @@ static void cubic_on_loss(struct tcp_conn *c, uint64_t now, bool timeout)
 	uint32_t ss;
 
 	(void)now;
+	if (c->hystart == TCP_HYSTART_EXITED)
+		c->hystart = TCP_HYSTART_OFF; /* W_max is known from here */
 	/* Fast convergence (4.7). */
 	if (cwnd_segs < c->cubic.w_max)
 		c->cubic.w_max = cwnd_segs * (1 + CUBIC_BETA) / 2;
@@ -289,7 +308,7 @@ static bool hystart_new_round(struct stack *s, struct tcp_conn *c)
 		if (c->hystart_css_rounds >= HYSTART_CSS_ROUNDS) {
 			/* Congestion avoidance from here. */
 			c->ssthresh = c->cwnd;
-			c->hystart = TCP_HYSTART_OFF;
+			c->hystart = TCP_HYSTART_EXITED;
 			COUNT(s, tcp_hystart_exits);
 			return false;
 		}
@@ -307,7 +326,7 @@ void tcp_hystart_ack(struct stack *s, struct tcp_conn *c)
 	uint64_t rtt_us = c->rack_rtt / 1000;
 	uint32_t last = c->hystart_last_rtt_us, thresh;
 
-	if (c->hystart == TCP_HYSTART_OFF)
+	if (c->hystart == TCP_HYSTART_OFF || c->hystart == TCP_HYSTART_EXITED)
 		return;
 	if (c->ssthresh != UINT32_MAX) {
 		/* A loss ended the first slow start: HyStart++ is done. */

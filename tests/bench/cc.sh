@@ -30,10 +30,12 @@
 #           bottleneck;
 #   bottleneck: no loss, 50 ms RTT, 100 Mbit/s with a 1-BDP tail-drop
 #           queue (625,000 bytes);
-# then one utcpd CUBIC flow and one Linux CUBIC flow together on the
-# bottleneck path for BENCH_CC_SECONDS (30), two utcpd CUBIC flows, and,
-# as the baseline, two Linux CUBIC flows: Jain's fairness index of their goodputs over the
-# time both ran, and over its second half. For each flow alone:
+# then two CUBIC flows together on the bottleneck path for
+# BENCH_CC_SECONDS (30): utcpd's and Linux's, each order (the first
+# named starts first, some milliseconds ahead), two utcpd flows, and, as
+# the baseline, two Linux flows: Jain's fairness index of their goodputs
+# over the time both ran, and over its second half, with each sender's
+# window, RTT and retransmissions. For each flow alone:
 # goodput (the receiver's, first byte to EOF), the segments the relay
 # dropped per MiB, retransmissions and RTOs per MiB (utcpd's counters
 # from utcpctl status, which count a retransmitted super-segment once;
@@ -49,9 +51,16 @@
 # Tunables (environment): BENCH_CC_ONLY=shared (only the shared runs),
 # BENCH_CC_RUN_SECONDS (each single flow, 15),
 # BENCH_CC_SECONDS (the shared run, 30), BENCH_CC_SEED (the relay's, 1),
+# BENCH_CC_SAMPLES (a directory: the shared runs' samples copied there),
+# BENCH_CC_BURSTS (seconds: bursts.py watches the relay's input that
+# long from 10 s into each shared run, and the log gives how each
+# sender's segments arrive, in runs closer than 60 us, and which of
+# them the relay dropped),
 # BENCH_CC_TCP (more [tcp] keys for utcpd, ';' between them: e.g.
-# "hystart = no;prr = no" measures the stack without them), IMPAIR (the
-# relay binary).
+# "hystart = no;prr = no" measures the stack without them),
+# BENCH_CC_PAIRS (the shared runs, first/second sender: "utcpd/linux
+# linux/utcpd utcpd/utcpd linux/linux"), BENCH_CC_STAGGER (seconds
+# between the two senders' starts, 0), IMPAIR (the relay binary).
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench_lib.sh
@@ -203,12 +212,24 @@ sender_counts() {
 	fi
 }
 
-# sampler FILE: once a second, one line per sample:
-#   T RX:PORT=BYTES... UCWND=BYTES KCWND=BYTES
+# slow_start_ends: utcpd's HyStart++ counters (CSS entries, resumes,
+# exits) and the Linux sender's HyStart exits (delay, ACK train).
+slow_start_ends() {
+	echo "$(counter tcp_hystart_css_entries) $(counter tcp_hystart_css_resumes)" \
+		"$(counter tcp_hystart_exits)" \
+		"$(kernel_stat "$NSS" netstat TcpExt TCPHystartDelayDetect)" \
+		"$(kernel_stat "$NSS" netstat TcpExt TCPHystartTrainDetect)"
+}
+
+# sampler FILE [FAST]: once a second (four times a second over the
+# first FAST seconds), one line per sample:
+#   T rxPORT=BYTES... ucwnd=BYTES kcwnd=BYTES cwPORT=BYTES rtPORT=US rePORT=N...
 # (bytes received by the sink on each PORT, utcpd's and the Linux
-# sender's congestion windows in bytes), until killed.
+# sender's largest congestion window in bytes, and each sender
+# connection's window, smoothed RTT and retransmissions so far, keyed by
+# the sink's PORT), until killed.
 sampler() {
-	local file=$1 t0 now line
+	local file=$1 fast=${2:-0} t0 now line
 	shift
 	# A sample that fails is a sample missing, never the run's end.
 	set +e +o pipefail
@@ -239,20 +260,63 @@ except Exception:
 				if ($i ~ /^cwnd:/) { split($i, v, ":"); c = v[2] }
 				if ($i ~ /^mss:/) { split($i, v, ":"); m = v[2] } } }
 			END { print c * m + 0 }')"
+		# Each flow on its own: utcpd's sockets, then Linux's.
+		line+=" $(status_json 2>/dev/null | "$PYTHON" -c '
+import json, sys
+try:
+    for s in json.load(sys.stdin)["sockets"]:
+        if s.get("protocol") == "tcp" and not s["listener"] and s["state"] == "ESTABLISHED":
+            p = s["remote"].rpartition(":")[2]
+            print("cw%s=%d rt%s=%d re%s=%d" % (p, s["cwnd"], p, s["srtt_us"], p, s["retransmits"]), end=" ")
+except Exception:
+    pass' 2>/dev/null)"
+		line+=" $(nssx ss -tinH state established 2>/dev/null | awk '
+			/^[0-9]/ {
+				port = ""
+				for (i = 1; i <= NF; i++)
+					if ($i ~ /^[0-9.]+:[0-9]+$/) { split($i, p, ":"); port = p[2] }
+				next
+			}
+			port != "" {
+				c = m = r = t = 0
+				for (i = 1; i <= NF; i++) {
+					if ($i ~ /^cwnd:/) { split($i, v, ":"); c = v[2] }
+					if ($i ~ /^mss:/) { split($i, v, ":"); m = v[2] }
+					if ($i ~ /^rtt:/) { split($i, v, "[:/]"); t = v[2] * 1000 }
+					if ($i ~ /^retrans:/) { split($i, v, "[:/]"); r = v[3] }
+				}
+				printf "cw%s=%d rt%s=%d re%s=%d ", port, c * m, port, t, port, r
+			}')"
 		printf '%s\n' "$line" >>"$file"
-		sleep 1
+		if awk -v a="$now" -v b="$t0" -v f="$fast" 'BEGIN { exit !(a - b < f) }'; then
+			sleep 0.25
+		else
+			sleep 1
+		fi
 	done
+}
+
+# sink_up NAME PORT: a Linux receiver on PORT in NSK, in the
+# background, listening; $SINK_PID is its PID.
+sink_up() {
+	start_bg ip netns exec "$NSK" "$UTCP_BENCH" -k sink "$2" \
+		>"$TMP/$1-sink.out" 2>"$TMP/$1-sink.err" </dev/null
+	wait_listening "$1-sink"
+	SINK_PID=$BG_PID
 }
 
 # flow NAME WHO PORT SECONDS: a sender (WHO: utcpd or linux) to a sink
 # on PORT in NSK, in the background; $FLOW_PID is the source's PID,
 # $SINK_PID the sink's.
 flow() {
+	sink_up "$1" "$3"
+	source_up "$@"
+}
+
+# source_up NAME WHO PORT SECONDS: flow's sender alone (its sink
+# listening already); $FLOW_PID is its PID.
+source_up() {
 	local name=$1 who=$2 port=$3 secs=$4
-	start_bg ip netns exec "$NSK" "$UTCP_BENCH" -k sink "$port" \
-		>"$TMP/$name-sink.out" 2>"$TMP/$name-sink.err" </dev/null
-	wait_listening "$name-sink"
-	SINK_PID=$BG_PID
 	if [[ $who == utcpd ]]; then
 		start_bg ip netns exec "$NS" "$UTCP_BENCH" -S "$SOCK" source \
 			"$SINK_IP" "$port" "$secs" \
@@ -333,6 +397,31 @@ if len(ports) > 1:
                                         / (r["t"] - both[k]["t"])) for p in ports)))
                 k = i
         print("intervals", "; ".join(out))
+        # Each sender over the same seconds: its window (BDPs; median
+        # of the whole, then of the second half), smoothed RTT (ms,
+        # median) and retransmissions.
+        half_t = both[len(both) // 2]["t"]
+        for p in ports:
+            cw = [(r["t"], r["cw" + p]) for r in both if r.get("cw" + p, 0) > 0]
+            rt = [r["rt" + p] for r in both if r.get("rt" + p, 0) > 0]
+            re_ = [r["re" + p] for r in both if "re" + p in r]
+            if not cw:
+                print("flow", p, "- - - -")
+                continue
+            print("flow", p,
+                  "%.2f" % (statistics.median(v for _, v in cw) / bdp),
+                  "%.2f" % (statistics.median([v for t, v in cw if t >= half_t] or [0]) / bdp),
+                  "%.1f" % (statistics.median(rt) / 1000) if rt else "-",
+                  "%d" % (re_[-1] - re_[0]) if re_ else "-")
+        out, k = [], 0
+        for i, r in enumerate(both):
+            if r["t"] - both[k]["t"] >= 5 or (i == len(both) - 1 and i > k):
+                seg = both[k:i + 1]
+                out.append("%.0f-%.0f s %s" % (both[k]["t"] - t0, r["t"] - t0,
+                    "/".join("%.2f" % (statistics.mean([x.get("cw" + p, 0) for x in seg]) / bdp)
+                             for p in ports)))
+                k = i
+        print("windows", "; ".join(out))
     else:
         print("jain - - - 0 - - -")
 EOF
@@ -410,23 +499,43 @@ fi
 
 # shared KEY WHO1 WHO2: two flows at once on the bottleneck path from a
 # fresh relay (its peak queue is this run's), WHO1 to port 5303 and
-# WHO2 to 5304, started one after the other; R[KEY-*] set.
+# WHO2 to 5304. Both receivers listen first; then the senders start one
+# right after the other (some milliseconds apart: two process starts),
+# or BENCH_CC_STAGGER seconds apart. R[KEY-*] set.
+STAGGER=${BENCH_CC_STAGGER:-0}
 shared() {
-	local key=$1 w1=$2 w2=$3 s1 s2 k1 k2 sampler_pid a
+	local key=$1 w1=$2 w2=$3 s1 s2 k1 k2 sampler_pid a t1 t2 f
 	local ur0 ut0 kr0 kt0 ur1 ut1 kr1 kt1 j m1 m2 secs j2 h1 h2
 	relay_up "${BOTTLENECK[@]}"
 	reachable
-	say "$key: $w1 and $w2 CUBIC flows at once for $SHARE_S s"
+	say "$key: $w1 and $w2 CUBIC flows at once for $SHARE_S s, $w1's first (by $STAGGER s more than two process starts)"
 	read -r ur0 ut0 <<<"$(sender_counts utcpd)"
 	read -r kr0 kt0 <<<"$(sender_counts linux)"
+	local hy0 hy1
+	hy0=$(slow_start_ends)
 	: >"$TMP/$key.samples"
-	flow "$key-1" "$w1" 5303 "$SHARE_S"
-	s1=$FLOW_PID k1=$SINK_PID
-	flow "$key-2" "$w2" 5304 "$SHARE_S"
-	s2=$FLOW_PID k2=$SINK_PID
-	sampler "$TMP/$key.samples" &
+	sink_up "$key-1" 5303
+	k1=$SINK_PID
+	sink_up "$key-2" 5304
+	k2=$SINK_PID
+	t1=$(date +%s.%N)
+	source_up "$key-1" "$w1" 5303 "$SHARE_S"
+	s1=$FLOW_PID
+	[[ $STAGGER == 0 ]] || sleep "$STAGGER"
+	t2=$(date +%s.%N)
+	source_up "$key-2" "$w2" 5304 "$SHARE_S"
+	s2=$FLOW_PID
+	sampler "$TMP/$key.samples" 5 &
 	sampler_pid=$!
 	STARTED_PIDS+=("$sampler_pid")
+	local bursts_pid=""
+	if ((${BENCH_CC_BURSTS:-0} > 0)); then
+		# How each sender's segments reach the relay, from 10 s on.
+		(sleep 10 && ip netns exec "$NSR" "$PYTHON" "$HERE/bursts.py" a1 \
+			"$BENCH_CC_BURSTS" 60 b1 >"$TMP/$key.bursts" 2>&1) &
+		bursts_pid=$!
+		STARTED_PIDS+=("$bursts_pid")
+	fi
 	finished "$s1" $((SHARE_S + 60))
 	finished "$s2" 60
 	finished "$k1" 10
@@ -434,12 +543,28 @@ shared() {
 	stop_bg "$sampler_pid"
 	read -r ur1 ut1 <<<"$(sender_counts utcpd)"
 	read -r kr1 kt1 <<<"$(sender_counts linux)"
+	hy1=$(slow_start_ends)
+	say "$key: slow start ended by delay, utcpd: $(awk -v a="$hy0" -v b="$hy1" 'BEGIN {
+		split(a, x); split(b, y)
+		printf "%d CSS entries, %d resumes, %d exits; Linux: %d HyStart delay exits, %d ACK-train exits", y[1] - x[1], y[2] - x[2], y[3] - x[3], y[4] - x[4], y[5] - x[5] }')"
+	[[ -z ${BENCH_CC_SAMPLES:-} ]] || cp "$TMP/$key.samples" "$BENCH_CC_SAMPLES/"
 	for n in 1 2; do
 		say "$key-$n: sink $(grep '^RESULT' "$TMP/$key-$n-sink.out" || cat "$TMP/$key-$n-sink.err")"
 	done
+	say "$key: the second sender started $(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.3f", b - a }') s after the first"
 	say "$key: relay $(relay_counters | tr '\n' ' ')"
+	if [[ -n $bursts_pid ]]; then
+		wait "$bursts_pid" || true
+		while read -r f; do
+			say "$key: frames from $f (utcpd is $DAEMON_IP, Linux $SENDER_IP)"
+		done <"$TMP/$key.bursts"
+	fi
 	a=$(analyse "$TMP/$key.samples" 625000 5303 5304)
 	say "$key: Mbit/s per 5 s ($w1/$w2): $(sed -n 's/^intervals //p' <<<"$a")"
+	say "$key: cwnd/BDP per 5 s ($w1/$w2): $(sed -n 's/^windows //p' <<<"$a")"
+	while read -r _ f; do
+		say "$key: sender to $f (cwnd/BDP median, second half's; srtt ms; retransmissions)"
+	done < <(grep '^flow' <<<"$a")
 	read -r _ j m1 m2 secs j2 h1 h2 <<<"$(grep '^jain' <<<"$a")"
 	say "$key: utcpd retransmitted $((ur1 - ur0)) times, $((ut1 - ut0)) RTOs; Linux $((kr1 - kr0)) segments, $((kt1 - kt0)) RTOs"
 	R[$key-jain]=${j:--} R[$key-m1]=${m1:--} R[$key-m2]=${m2:--}
@@ -447,9 +572,13 @@ shared() {
 	R[$key-h2]=${h2:--}
 }
 
-shared shared utcpd linux
-shared shared-utcpd utcpd utcpd
-shared shared-linux linux linux
+# BENCH_CC_PAIRS: the pairs, first/second sender (utcpd or linux).
+read -r -a PAIRS <<<"${BENCH_CC_PAIRS:-utcpd/linux linux/utcpd utcpd/utcpd linux/linux}"
+for pair in "${PAIRS[@]}"; do
+	[[ $pair =~ ^(utcpd|linux)/(utcpd|linux)$ ]] ||
+		fail "BENCH_CC_PAIRS: $pair is not utcpd|linux/utcpd|linux"
+	shared "shared-${pair/\//-}" "${pair%/*}" "${pair#*/}"
+done
 
 relay_down
 printf '\n'
@@ -460,15 +589,14 @@ for key in lossy-utcpd-cubic lossy-utcpd-newreno lossy-linux-cubic \
 		"$(v "$key-lost")" "$(v "$key-rexmit")" "$(v "$key-rto")" \
 		"$(v "$key-stalls")" "$(v "$key-cwnd")"
 done
-printf '\n%-28s %8s %8s %6s %8s %8s  (target >= 0.95)\n' "sharing the bottleneck" "Mbit/s" "Mbit/s" "Jain" "2nd half" "Jain"
-printf '%-28s %8s %8s %6s %8s %8s\n' "utcpd / Linux" "$(v shared-m1)" "$(v shared-m2)" \
-	"$(v shared-jain)" "$(v shared-h1)/$(v shared-h2)" "$(v shared-jain2)"
-printf '%-28s %8s %8s %6s %8s %8s\n' "utcpd / utcpd" "$(v shared-utcpd-m1)" \
-	"$(v shared-utcpd-m2)" "$(v shared-utcpd-jain)" \
-	"$(v shared-utcpd-h1)/$(v shared-utcpd-h2)" "$(v shared-utcpd-jain2)"
-printf '%-28s %8s %8s %6s %8s %8s\n' "Linux / Linux" "$(v shared-linux-m1)" \
-	"$(v shared-linux-m2)" "$(v shared-linux-jain)" \
-	"$(v shared-linux-h1)/$(v shared-linux-h2)" "$(v shared-linux-jain2)"
+printf '\n%-28s %8s %8s %6s %11s %6s  (target >= 0.95)\n' "sharing the bottleneck" "Mbit/s" "Mbit/s" "Jain" "2nd half" "Jain"
+for pair in "${PAIRS[@]}"; do
+	key=shared-${pair/\//-}
+	label=${pair//linux/Linux}
+	printf '%-28s %8s %8s %6s %11s %6s\n' "${label/\// / }" \
+		"$(v "$key-m1")" "$(v "$key-m2")" "$(v "$key-jain")" \
+		"$(v "$key-h1")/$(v "$key-h2")" "$(v "$key-jain2")"
+done
 printf '\n'
 printf '%-34s %8s\n' "lossy: utcpd CUBIC / Linux" \
 	"$(awk -v a="$(v lossy-utcpd-cubic-mbps)" -v b="$(v lossy-linux-cubic-mbps)" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }')"

@@ -10,7 +10,8 @@
  * nothing beyond the segments in flight, with PRR and with RFC 6582's
  * inflation. HyStart++: the delay increase at its threshold,
  * conservative slow start's growth, its return to slow start when the
- * RTT falls, and its end after CSS_ROUNDS rounds.
+ * RTT falls, and its end after CSS_ROUNDS rounds. CUBIC after that
+ * end: 5 % a round trip at least until the first loss.
  */
 #include "tcp_harness.h"
 
@@ -589,7 +590,7 @@ START_TEST(test_hystart_css_rounds_end_slow_start)
 		rounds++;
 	}
 	ck_assert_int_eq(rounds, 6);
-	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_OFF);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_EXITED);
 	ck_assert_uint_ne(h.c->ssthresh, UINT32_MAX);
 	ck_assert_uint_le(h.c->ssthresh, h.c->cwnd);
 	ck_assert_uint_ge(h.c->ssthresh + 2 * MSS, h.c->cwnd);
@@ -629,6 +630,65 @@ START_TEST(test_hystart_ends_with_a_loss)
 }
 END_TEST
 
+/* ---- CUBIC after HyStart++ ---- */
+
+/* One round trip of CUBIC congestion avoidance: ACKs of two segments
+ * for the whole window, 50 ms after *now (the path's minimum RTT);
+ * returns the growth in segments. */
+static double cubic_round(struct hs *h, uint64_t *now)
+{
+	struct tcp_conn *c = h->c;
+	uint32_t before = c->cwnd;
+
+	*now += 50 * 1000 * 1000ull;
+	for (uint32_t done = 0; done < before; done += 2 * MSS) {
+		c->snd_una += 2 * MSS;
+		c->snd_max = c->snd_una + c->cwnd;
+		tcp_hystart_ack(h->s, c);
+		c->cc->on_ack(c, *now, 2 * MSS);
+	}
+	return (double)(c->cwnd - before) / MSS;
+}
+
+/* HyStart++ ended slow start before any loss: W_max is not known, and
+ * CUBIC's curve from the window at the exit (K = 0) would hold it there
+ * for seconds (0.4 t^3 segments: 0.4 after one second). Until the first
+ * loss the window grows at least 5 % a round trip (Linux's cnt of at
+ * most 20); after a loss, near the W_max it set, by far less. */
+START_TEST(test_cubic_grows_after_a_hystart_exit)
+{
+	struct hs h;
+	uint64_t now = 1;
+	double grew, w;
+
+	hs_setup(&h, true);
+	h.c->cc = &tcp_cc_cubic;
+	h.c->rack_min_rtt = 50 * 1000 * 1000ull;
+	hs_round(&h, 10, 50.0);
+	hs_round(&h, 10, 60.0);
+	while (h.c->hystart == TCP_HYSTART_CSS)
+		hs_round(&h, 10, 60.0);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_EXITED);
+	ck_assert_uint_le(h.c->ssthresh, h.c->cwnd);
+	/* Twenty round trips (one second): 5 % each at least, 2.65x. */
+	w = (double)h.c->cwnd / MSS;
+	for (int i = 0; i < 20; i++) {
+		grew = cubic_round(&h, &now);
+		ck_assert_double_ge(grew, 0.05 * w - 1);
+		w += grew;
+	}
+	ck_assert_double_ge(w, 2.5 * h.c->ssthresh / MSS);
+	/* A loss: W_max known, concave growth towards it. */
+	h.c->cc->on_loss(h.c, now, false);
+	ck_assert_uint_eq(h.c->hystart, TCP_HYSTART_OFF);
+	h.c->cc->on_recovery_end(h.c, now);
+	w = (double)h.c->cwnd / MSS;
+	grew = cubic_round(&h, &now);
+	ck_assert_double_lt(grew, 0.05 * w);
+	hs_free(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_cc");
@@ -649,6 +709,7 @@ int main(void)
 	tcase_add_test(tc, test_hystart_css_rounds_end_slow_start);
 	tcase_add_test(tc, test_hystart_off_keeps_slow_start);
 	tcase_add_test(tc, test_hystart_ends_with_a_loss);
+	tcase_add_test(tc, test_cubic_grows_after_a_hystart_exit);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
