@@ -1,6 +1,7 @@
 /*
  * test_tcp_data.c - µTCP: data and windows: transfers, loss, sequence wrap,
- * out-of-order data and FIN, DSACKs, buffer limits
+ * out-of-order data and FIN, DSACKs, buffer limits, the window update
+ * when reads reopen a window
  *
  * The pair of stacks and the segment builders are in tcp_harness.h.
  */
