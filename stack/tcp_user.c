@@ -505,12 +505,13 @@ int tcp_recv_peekv(struct stack *s, int conn, struct stack_iov *iov, int max)
 void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n)
 {
 	struct tcp_conn *c = tcp_user_conn(s, conn);
-	uint32_t before, after;
+	uint32_t adv, after;
 	size_t want = n;
 
 	if (!c)
 		return;
-	before = tcp_rcv_window(s, c);
+	/* The window the peer knows of: up to the right edge offered. */
+	adv = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	while (n && c->rcvq.head) {
 		struct pkt *p = c->rcvq.head;
 		size_t left = p->len - c->rcvq_off;
@@ -526,11 +527,20 @@ void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n)
 	if (n < want) /* bytes read: what auto-tuning measures */
 		tcp_rcv_space_adjust(s, now, c, (uint32_t)(want - n));
 	/* Tell the peer when the window opened by a worthwhile amount
-	 * (RFC 9293 3.8.6.2.2, MUST-39), most of all when it was closed. */
+	 * (RFC 9293 3.8.6.2.2, MUST-39): when the window it knows of was
+	 * under a segment (closed, or too small for a sender that avoids
+	 * the silly window syndrome, which then waits for its persist
+	 * timer; the peer's may be short of ours by a unit of the window
+	 * scale), or when it at least doubled from at most half the
+	 * buffer (Linux's rule, tcp_cleanup_rbuf). Measured from what was
+	 * advertised, not from what the window would have been before
+	 * this read: a full queue drained in many reads, none of which
+	 * frees half the buffer, must still reopen the window. */
 	after = tcp_rcv_window(s, c);
 	if (c->state >= TCPS_ESTABLISHED && c->state != TCPS_TIME_WAIT &&
-	    !c->fin_received && after > before &&
-	    (before < c->our_mss || after - before >= c->rcv_wnd_max / 2)) {
+	    !c->fin_received && after > adv &&
+	    (adv < (uint32_t)c->our_mss + (1u << c->rcv_wscale) ||
+	     (adv <= c->rcv_wnd_max / 2 && after >= 2 * adv))) {
 		TCP_RULE(s, window_reopened);
 		c->ack_now = true;
 		tcp_output(s, now, c, 0);

@@ -1,6 +1,7 @@
 /*
  * test_tcp_data.c - µTCP: data and windows: transfers, loss, sequence wrap,
- * out-of-order data and FIN, DSACKs, buffer limits
+ * out-of-order data and FIN, DSACKs, buffer limits, the window update
+ * when reads reopen a window
  *
  * The pair of stacks and the segment builders are in tcp_harness.h.
  */
@@ -216,6 +217,59 @@ START_TEST(test_fin_of_a_dropped_segment_is_not_taken)
 }
 END_TEST
 
+START_TEST(test_window_drained_in_small_reads_is_reopened)
+{
+	struct pair p;
+	struct stack_limits lim;
+	int ca, cb, l;
+	struct tcp_conn *b;
+	struct tcp_seg seg;
+	static uint8_t blob[256 << 10];
+	size_t sent = 0, fill;
+	uint32_t adv;
+	uint64_t reopened;
+
+	/* B's window is left at a segment and a half: more than a segment
+	 * of B's, less than two. B's user then reads the queue in pieces
+	 * of 16 KiB, none of which frees half the buffer (as the daemon
+	 * moves a full queue into a socketpair a few hundred KiB at a
+	 * time): the first read already doubles the window the peer knows
+	 * of, so B tells it at once, rather than leave a sender that does
+	 * not send into a window under its segment (Linux) waiting for its
+	 * persist timer. */
+	stack_limits_default(&lim);
+	lim.tcp_rcvbuf_max = 0; /* a fixed buffer */
+	t_pair_lim(&p, &lim);
+	t_connect(&p, &ca, &cb, &l);
+	b = tcp_conn_get(p.b, cb);
+	fill = b->rcv_adv - b->rcv_nxt - 2200;
+	for (int i = 0; i < 1000 && sent < fill; i++) {
+		long m = tcp_send(p.a, p.now, ca, blob, fill - sent);
+		if (m > 0)
+			sent += (size_t)m;
+		t_tick(&p, MS);
+	}
+	while (tcp_rcv_queued(b) < fill && t_tick(&p, 500 * MS))
+		;
+	ck_assert_uint_eq(tcp_rcv_queued(b), fill);
+	adv = b->rcv_adv - b->rcv_nxt;
+	ck_assert_uint_ge(adv, (uint32_t)b->our_mss + (1u << b->rcv_wscale));
+	ck_assert_uint_lt(adv, 2u * b->our_mss);
+	reopened = t_rule(p.b, window_reopened);
+	tcp_recv_consume(p.b, p.now, cb, 16u << 10);
+	/* The update, at once: an ACK offering what was read. */
+	t_pop_seg(p.b, &seg);
+	ck_assert_uint_eq(seg.flags & TCP_ACK, TCP_ACK);
+	ck_assert_uint_ge((uint32_t)seg.wnd << b->rcv_wscale, 16u << 10);
+	ck_assert_uint_eq(t_rule(p.b, window_reopened), reopened + 1);
+	/* The next read frees as much again, which does not double what
+	 * the peer knows of now: no update. */
+	tcp_recv_consume(p.b, p.now, cb, 16u << 10);
+	ck_assert_ptr_null(stack_pop_tx(p.b));
+	t_pair_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_data");
@@ -229,6 +283,7 @@ int main(void)
 	tcase_add_test(tc, test_duplicate_data_is_reported_by_dsack);
 	tcase_add_test(tc, test_out_of_order_store_full_drops_and_counts);
 	tcase_add_test(tc, test_fin_of_a_dropped_segment_is_not_taken);
+	tcase_add_test(tc, test_window_drained_in_small_reads_is_reopened);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
