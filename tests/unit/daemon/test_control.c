@@ -45,6 +45,7 @@
 #include "control.h"
 #include "control_client.h"
 #include "control_limits.h"
+#include "control_tcp.h"
 #include "daemon_harness.h"
 #include "log.h"
 #include "loop.h"
@@ -3287,6 +3288,49 @@ START_TEST(test_connect_takes_a_socketpair_made_ahead)
 }
 END_TEST
 
+static int fds_before;
+
+static bool fds_as_before(void)
+{
+	return open_fds() == fds_before;
+}
+
+/* The pairs made ahead come back after socketpair() failed (out of
+ * descriptors) long enough for connects to take them all: the connect
+ * after it works again makes them anew, so that a connect while it
+ * fails once more still takes one. (Without: the making stopped at the
+ * failure and only a pair taken started it again, so none ever did.) */
+START_TEST(test_pairs_made_ahead_come_back_after_socketpair_failed)
+{
+	struct utcp *u = client();
+	bool on = true, off = false;
+	int fd;
+
+	fds_before = open_fds(); /* the pairs made ahead among them */
+	on_loop(socketpair_fails_fn, &on);
+	for (int i = 0; i < CONTROL_TCP_SPARES; i++) {
+		fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+				      0, NULL);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    -ENFILE);
+	on_loop(socketpair_fails_fn, &off);
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert(wait_until(fds_as_before)); /* its channel gone, pairs back */
+	on_loop(socketpair_fails_fn, &on);
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	on_loop(socketpair_fails_fn, &off);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
 /* The lingering close's wait is allocated when it starts: when that
  * fails, utcp_tcp_close() says -ENOMEM at once rather than wait, and
  * the connection ends as a close without linger does (the peer gets
@@ -4876,6 +4920,8 @@ int main(void)
 	tcase_add_test(tc,
 		       test_connect_answered_before_a_close_of_the_same_turn);
 	tcase_add_test(tc, test_connect_takes_a_socketpair_made_ahead);
+	tcase_add_test(tc,
+		       test_pairs_made_ahead_come_back_after_socketpair_failed);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("names");
 	tcase_add_checked_fixture(tc, setup_names, teardown);
