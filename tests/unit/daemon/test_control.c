@@ -3920,6 +3920,37 @@ START_TEST(test_tcp_connection_the_daemon_cannot_watch_is_reset_and_counted)
 }
 END_TEST
 
+/* A non-blocking connect still in progress after its held turn gets
+ * its descriptor then, and the daemon watches that end for an early
+ * close: when it cannot, the connect fails with ECONNABORTED, the
+ * descriptor becomes writable with that error, and nothing is left. */
+START_TEST(test_nonblocking_connect_the_daemon_cannot_watch_fails)
+{
+	struct utcp *u = client();
+	uint64_t before = status_counter(u, "control_tcp_unwatchable");
+	enum injected kind = INJECT_EPOLL_CTL;
+	bool used = false;
+	char buf[8];
+	int fd;
+
+	on_loop(inject_fn, &kind);
+	fd = utcp_tcp_connect(u, in4(NOBODY_ADDR), TCP_ECHO, 5000, NULL,
+			      UTCP_NONBLOCK, NULL);
+	ck_assert_int_ge(fd, 0);
+	on_loop(injected_used_fn, &used);
+	ck_assert(used);
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ECONNABORTED);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ECONNABORTED);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	ck_assert_uint_eq(status_counter(u, "control_tcp_unwatchable"),
+			  before + 1);
+	ck_assert(wait_until(no_tcp_connections));
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
 /* Nor can it watch a listener's end: the daemon would not notice the
  * application closing it, and the port would stay taken until the
  * daemon stops. So the listen fails with epoll_ctl's error, and leaves
@@ -4922,6 +4953,8 @@ int main(void)
 	tcase_add_test(tc, test_connect_takes_a_socketpair_made_ahead);
 	tcase_add_test(tc,
 		       test_pairs_made_ahead_come_back_after_socketpair_failed);
+	tcase_add_test(tc,
+		       test_nonblocking_connect_the_daemon_cannot_watch_fails);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("names");
 	tcase_add_checked_fixture(tc, setup_names, teardown);
