@@ -3951,6 +3951,40 @@ START_TEST(test_nonblocking_connect_the_daemon_cannot_watch_fails)
 }
 END_TEST
 
+/* Nor an accepted connection's end: that connection is reset before it
+ * is announced (the peer sees the reset, the application nothing), it
+ * is counted, and the listener goes on accepting. */
+START_TEST(test_accepted_connection_the_daemon_cannot_watch_is_reset)
+{
+	struct utcp *u = client();
+	uint64_t before = status_counter(u, "control_tcp_unwatchable");
+	enum injected kind = INJECT_EPOLL_CTL;
+	uint16_t port = 8093;
+	struct pollfd pfd;
+	char buf[16];
+	int lfd, fd;
+
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	on_loop(inject_fn, &kind);
+	on_loop(peer_connect_again_fn, &port);
+	ck_assert_int_ge(second_peer_conn, 0);
+	ck_assert(wait_until(second_peer_conn_reset));
+	pfd = (struct pollfd){.fd = lfd, .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, 100), 0);
+	ck_assert_uint_eq(status_counter(u, "control_tcp_unwatchable"),
+			  before + 1);
+	on_loop(peer_connect_fn, &port);
+	fd = utcp_tcp_accept(lfd, NULL, NULL, 0);
+	ck_assert_int_ge(fd, 0);
+	recv_all(fd, buf, 9);
+	ck_assert_mem_eq(buf, "from peer", 9);
+	close(fd);
+	close(lfd);
+	utcp_close(u);
+}
+END_TEST
+
 /* Nor can it watch a listener's end: the daemon would not notice the
  * application closing it, and the port would stay taken until the
  * daemon stops. So the listen fails with epoll_ctl's error, and leaves
@@ -4955,6 +4989,8 @@ int main(void)
 		       test_pairs_made_ahead_come_back_after_socketpair_failed);
 	tcase_add_test(tc,
 		       test_nonblocking_connect_the_daemon_cannot_watch_fails);
+	tcase_add_test(
+	    tc, test_accepted_connection_the_daemon_cannot_watch_is_reset);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("names");
 	tcase_add_checked_fixture(tc, setup_names, teardown);
