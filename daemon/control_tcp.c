@@ -729,19 +729,23 @@ static int channel_pair_make(struct control_tcp *t, bool nonblock,
  * runs idle watchers then): after the reply, while the application
  * works. Their descriptors are set aside in the descriptor budget
  * (CONTROL_TCP_SPARE_FDS, control_fds_reserved()); a pair that cannot
- * be made is left until one is taken again.
+ * be made is left until the next connection asks for one.
  */
 static bool channel_spare_take(struct control *ctl, bool nonblock,
 			       uint32_t sndbuf, struct channel_spare *sp)
 {
 	struct control_tcp *t = ctl->tcp;
 	uint8_t *n = &t->spares[nonblock];
+	bool took = *n > 0 && t->spare[nonblock][*n - 1].sndbuf == sndbuf;
 
-	if (*n == 0 || t->spare[nonblock][*n - 1].sndbuf != sndbuf)
-		return false;
-	*sp = t->spare[nonblock][--*n];
-	ev_idle_start(ctl->d->loop, &t->spare_idle);
-	return true;
+	if (took)
+		*sp = t->spare[nonblock][--*n];
+	/* The missing ones are made again: the one just taken, or those
+	 * whose making stopped when it failed (out of descriptors) and
+	 * that connects took since. */
+	if (*n < CONTROL_TCP_SPARES)
+		ev_idle_start(ctl->d->loop, &t->spare_idle);
+	return took;
 }
 
 /* Makes one missing pair ahead. Returns false when none is missing or

@@ -45,6 +45,7 @@
 #include "control.h"
 #include "control_client.h"
 #include "control_limits.h"
+#include "control_tcp.h"
 #include "daemon_harness.h"
 #include "log.h"
 #include "loop.h"
@@ -3287,6 +3288,49 @@ START_TEST(test_connect_takes_a_socketpair_made_ahead)
 }
 END_TEST
 
+static int fds_before;
+
+static bool fds_as_before(void)
+{
+	return open_fds() == fds_before;
+}
+
+/* The pairs made ahead come back after socketpair() failed (out of
+ * descriptors) long enough for connects to take them all: the connect
+ * after it works again makes them anew, so that a connect while it
+ * fails once more still takes one. (Without: the making stopped at the
+ * failure and only a pair taken started it again, so none ever did.) */
+START_TEST(test_pairs_made_ahead_come_back_after_socketpair_failed)
+{
+	struct utcp *u = client();
+	bool on = true, off = false;
+	int fd;
+
+	fds_before = open_fds(); /* the pairs made ahead among them */
+	on_loop(socketpair_fails_fn, &on);
+	for (int i = 0; i < CONTROL_TCP_SPARES; i++) {
+		fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+				      0, NULL);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    -ENFILE);
+	on_loop(socketpair_fails_fn, &off);
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert(wait_until(fds_as_before)); /* its channel gone, pairs back */
+	on_loop(socketpair_fails_fn, &on);
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	on_loop(socketpair_fails_fn, &off);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
 /* The lingering close's wait is allocated when it starts: when that
  * fails, utcp_tcp_close() says -ENOMEM at once rather than wait, and
  * the connection ends as a close without linger does (the peer gets
@@ -3872,6 +3916,71 @@ START_TEST(test_tcp_connection_the_daemon_cannot_watch_is_reset_and_counted)
 	recv_all(fd, buf, 5);
 	ck_assert_mem_eq(buf, "again", 5);
 	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+/* A non-blocking connect still in progress after its held turn gets
+ * its descriptor then, and the daemon watches that end for an early
+ * close: when it cannot, the connect fails with ECONNABORTED, the
+ * descriptor becomes writable with that error, and nothing is left. */
+START_TEST(test_nonblocking_connect_the_daemon_cannot_watch_fails)
+{
+	struct utcp *u = client();
+	uint64_t before = status_counter(u, "control_tcp_unwatchable");
+	enum injected kind = INJECT_EPOLL_CTL;
+	bool used = false;
+	char buf[8];
+	int fd;
+
+	on_loop(inject_fn, &kind);
+	fd = utcp_tcp_connect(u, in4(NOBODY_ADDR), TCP_ECHO, 5000, NULL,
+			      UTCP_NONBLOCK, NULL);
+	ck_assert_int_ge(fd, 0);
+	on_loop(injected_used_fn, &used);
+	ck_assert(used);
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), -ECONNABORTED);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ECONNABORTED);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	ck_assert_uint_eq(status_counter(u, "control_tcp_unwatchable"),
+			  before + 1);
+	ck_assert(wait_until(no_tcp_connections));
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+/* Nor an accepted connection's end: that connection is reset before it
+ * is announced (the peer sees the reset, the application nothing), it
+ * is counted, and the listener goes on accepting. */
+START_TEST(test_accepted_connection_the_daemon_cannot_watch_is_reset)
+{
+	struct utcp *u = client();
+	uint64_t before = status_counter(u, "control_tcp_unwatchable");
+	enum injected kind = INJECT_EPOLL_CTL;
+	uint16_t port = 8093;
+	struct pollfd pfd;
+	char buf[16];
+	int lfd, fd;
+
+	lfd = utcp_tcp_listen(u, in4(0), port, 4, NULL, 0, NULL);
+	ck_assert_int_ge(lfd, 0);
+	on_loop(inject_fn, &kind);
+	on_loop(peer_connect_again_fn, &port);
+	ck_assert_int_ge(second_peer_conn, 0);
+	ck_assert(wait_until(second_peer_conn_reset));
+	pfd = (struct pollfd){.fd = lfd, .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, 100), 0);
+	ck_assert_uint_eq(status_counter(u, "control_tcp_unwatchable"),
+			  before + 1);
+	on_loop(peer_connect_fn, &port);
+	fd = utcp_tcp_accept(lfd, NULL, NULL, 0);
+	ck_assert_int_ge(fd, 0);
+	recv_all(fd, buf, 9);
+	ck_assert_mem_eq(buf, "from peer", 9);
+	close(fd);
+	close(lfd);
 	utcp_close(u);
 }
 END_TEST
@@ -4876,6 +4985,12 @@ int main(void)
 	tcase_add_test(tc,
 		       test_connect_answered_before_a_close_of_the_same_turn);
 	tcase_add_test(tc, test_connect_takes_a_socketpair_made_ahead);
+	tcase_add_test(tc,
+		       test_pairs_made_ahead_come_back_after_socketpair_failed);
+	tcase_add_test(tc,
+		       test_nonblocking_connect_the_daemon_cannot_watch_fails);
+	tcase_add_test(
+	    tc, test_accepted_connection_the_daemon_cannot_watch_is_reset);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("names");
 	tcase_add_checked_fixture(tc, setup_names, teardown);
