@@ -150,29 +150,24 @@ out=$(app "$PYTHON" "$PEER" refused "$KERNEL_IP" 9) || fail "refused: status $?:
 out=$(app "$PYTHON" "$PEER" refused "$NET.99" 80) || fail "unreachable: status $?: $out"
 [[ $out == $'EINPROGRESS\nEHOSTUNREACH\n0' ]] ||
 	fail "non-blocking connect to an address no one answers ARP for: $(echo $out)"
-start_ns_bg "$PYTHON" "$PEER" resetter "$TMP/resetter.port"
-wait_for test -s "$TMP/resetter.port" || fail "the kernel's resetting server did not start"
-out=$(app "$PYTHON" "$PEER" resetclient "$KERNEL_IP" "$(cat "$TMP/resetter.port")") ||
-	fail "reset: status $?: $out"
-[[ $out == $'bye\nECONNRESET\neof' ]] ||
-	fail "a reset after data: $(echo $out), want bye ECONNRESET eof"
-wait "$BG_PID" || fail "the kernel's resetting server exited with status $?"
-rm -f "$TMP/resetter.port"
-start_ns_bg "$PYTHON" "$PEER" resetter "$TMP/resetter.port"
-wait_for test -s "$TMP/resetter.port" || fail "the kernel's resetting server did not start"
-out=$(app "$PYTHON" "$PEER" resetwriter "$KERNEL_IP" "$(cat "$TMP/resetter.port")") ||
-	fail "writes after a reset: status $?: $out"
-[[ $out == $'bye\nECONNRESET\nEPIPE\neof' ]] ||
-	fail "writes after a reset: $(echo $out), want bye ECONNRESET EPIPE eof"
-wait "$BG_PID" || fail "the kernel's resetting server exited with status $?"
-rm -f "$TMP/resetter.port"
-start_ns_bg "$PYTHON" "$PEER" resetter "$TMP/resetter.port"
-wait_for test -s "$TMP/resetter.port" || fail "the kernel's resetting server did not start"
-out=$(app "$PYTHON" "$PEER" reseterror "$KERNEL_IP" "$(cat "$TMP/resetter.port")") ||
-	fail "SO_ERROR after a reset: status $?: $out"
-[[ $out == $'bye\nECONNRESET\n0\neof' ]] ||
-	fail "SO_ERROR after a reset: $(echo $out), want bye ECONNRESET 0 eof"
-wait "$BG_PID" || fail "the kernel's resetting server exited with status $?"
+# after_reset CLIENT WHAT WANT...: the kernel's resetting server, and
+# the peer script's CLIENT under utcp-run against it; its lines must be
+# WANT (the kernel's, as tried on kernel sockets).
+after_reset() {
+	local client=$1 what=$2 out want
+	shift 2
+	want=$(printf '%s\n' "$@")
+	rm -f "$TMP/resetter.port"
+	start_ns_bg "$PYTHON" "$PEER" resetter "$TMP/resetter.port"
+	wait_for test -s "$TMP/resetter.port" || fail "the kernel's resetting server did not start"
+	out=$(app "$PYTHON" "$PEER" "$client" "$KERNEL_IP" "$(cat "$TMP/resetter.port")") ||
+		fail "$what: status $?: $out"
+	[[ $out == "${want%$'\n'}" ]] || fail "$what: $(echo $out), want $*"
+	wait "$BG_PID" || fail "the kernel's resetting server exited with status $?"
+}
+after_reset resetclient "a reset after data" bye ECONNRESET eof
+after_reset resetwriter "writes after a reset" bye ECONNRESET EPIPE eof
+after_reset reseterror "SO_ERROR after a reset" bye ECONNRESET 0 eof
 out=$(app "$PYTHON" "$PEER" options) || fail "options: status $?: $out"
 [[ $out == $'True\nTrue\n0\n1\n1' ]] || fail "options read back: $(echo $out)"
 
