@@ -78,21 +78,23 @@ for port in 7011 7012; do
 done
 
 # roundtrips.py IP N: round trips of 64 bytes on one connection, N of
-# them or as many as 15 s allow (the time is not asserted: a loaded
+# them or as many as 8 s allow (the time is not asserted: a loaded
 # machine makes fewer); prints how many, the seconds taken and the
-# slowest in milliseconds. One that takes 12 s is a stall: it exits
-# saying how many were done (within app's 30 s either way).
+# slowest in milliseconds. One that takes 20 s is a stall: it exits
+# saying how many were done (within app's 30 s either way; the slowest
+# seen under the floods was 2.6 s before the daemon's per-wakeup read
+# bound, 0.3 s after).
 cat >"$TMP/roundtrips.py" <<'PY'
 import signal, socket, sys, time
 done = 0
 def stalled(sig, frame):
-    sys.exit("stalled: no round trip for 12 s, after %d" % done)
+    sys.exit("stalled: no round trip for 20 s, after %d" % done)
 signal.signal(signal.SIGALRM, stalled)
 s = socket.create_connection((sys.argv[1], 7011))
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 worst, t0 = 0.0, time.monotonic()
-while done < int(sys.argv[2]) and time.monotonic() - t0 < 15:
-    signal.alarm(12)
+while done < int(sys.argv[2]) and time.monotonic() - t0 < 8:
+    signal.alarm(20)
     msg = b"%064d" % done
     t = time.monotonic()
     s.sendall(msg)
