@@ -1042,14 +1042,25 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
  * daemon's listener closes with its descriptor, so a copy in another process
  * (fork) goes on listening there, where Linux would stop it for all. Other
  * sockets' shutdown() is the real socket's: the placeholder's (ENOTCONN) or the
- * connection's.
+ * connection's, whose SHUT_WR is recorded (shut_wr).
  */
 int tcp_shutdown(int fd, int how)
 {
 	struct usock s;
 
-	if (!table_lookup(fd, &s) || s.state != USOCK_LISTENING)
-		return real_shutdown(fd, how);
+	if (!table_lookup(fd, &s) || s.state != USOCK_LISTENING) {
+		int ret = real_shutdown(fd, how);
+
+		/* Its writes fail with EPIPE from now on, not because the
+		 * connection failed (tcp_written()). */
+		if (ret == 0 && (how == SHUT_WR || how == SHUT_RDWR) &&
+		    table_lookup(fd, &s) && s.state == USOCK_CONNECTED &&
+		    !s.shut_wr) {
+			s.shut_wr = true;
+			(void)table_store(fd, &s);
+		}
+		return ret;
+	}
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return fail_with(EINVAL);
 	if (how == SHUT_WR)

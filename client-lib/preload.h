@@ -82,6 +82,7 @@ struct usock {
 	int connect_error; /* FAILED: the error, until SO_ERROR takes it */
 	bool error_taken;  /* a call (read, write, SO_ERROR) took the
 			    * connection's error */
+	bool shut_wr;	   /* CONNECTED: shutdown(SHUT_WR or SHUT_RDWR) here */
 	bool fd_opts;	   /* SO_RCVTIMEO, SO_SNDTIMEO or SO_RCVLOWAT was set */
 	unsigned late_set; /* LISTENING: opts set after listen() */
 	bool opts_unknown; /* inherited across exec: opts not carried */

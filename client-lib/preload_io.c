@@ -137,9 +137,18 @@ static inline bool tcp_marked(int fd)
  * After a write (sent with MSG_NOSIGNAL) to a connection returned n:
  * for EPIPE, the connection's error when no call took it yet, else
  * EPIPE with SIGPIPE unless the caller's flags have MSG_NOSIGNAL.
+ * A connection that failed while bytes it received still wait for room
+ * in the descriptor has its error's urgent byte behind them, not there
+ * yet, and the daemon shut its end for reading (docs/ipc.md): a write
+ * then fails with EPIPE although this process never shut its side
+ * (shut_wr; not known for a connection inherited across exec). That is
+ * taken as the connection's failure, ECONNRESET once and no SIGPIPE,
+ * as a kernel socket's first write after a reset; the urgent byte, when
+ * it comes, is not reported again.
  */
 static ssize_t tcp_written(int fd, ssize_t n, int flags)
 {
+	struct usock s;
 	int err;
 
 	if (n >= 0 || errno != EPIPE)
@@ -147,6 +156,12 @@ static ssize_t tcp_written(int fd, ssize_t n, int flags)
 	err = take_tcp_error(fd);
 	if (err)
 		return fail_with(err);
+	if (table_lookup(fd, &s) && s.state == USOCK_CONNECTED && !s.shut_wr &&
+	    !s.error_taken && !s.opts_unknown) {
+		s.error_taken = true;
+		(void)table_store(fd, &s);
+		return fail_with(ECONNRESET);
+	}
 	if (!(flags & MSG_NOSIGNAL))
 		raise(SIGPIPE); /* the calling thread's, as the kernel's */
 	return fail_with(EPIPE);
