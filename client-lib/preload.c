@@ -1047,15 +1047,15 @@ int connect(int fd, __CONST_SOCKADDR_ARG arg, socklen_t len)
 int tcp_shutdown(int fd, int how)
 {
 	struct usock s;
+	bool ours = table_lookup(fd, &s);
 
-	if (!table_lookup(fd, &s) || s.state != USOCK_LISTENING) {
+	if (!ours || s.state != USOCK_LISTENING) {
 		int ret = real_shutdown(fd, how);
 
 		/* Its writes fail with EPIPE from now on, not because the
 		 * connection failed (tcp_written()). */
-		if (ret == 0 && (how == SHUT_WR || how == SHUT_RDWR) &&
-		    table_lookup(fd, &s) && s.state == USOCK_CONNECTED &&
-		    !s.shut_wr) {
+		if (ret == 0 && ours && (how == SHUT_WR || how == SHUT_RDWR) &&
+		    s.state == USOCK_CONNECTED && !s.shut_wr) {
 			s.shut_wr = true;
 			(void)table_store(fd, &s);
 		}

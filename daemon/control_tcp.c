@@ -1199,6 +1199,21 @@ static void channel_stop_writes(struct tcp_channel *ch)
 	(void)shutdown(ch->fd, SHUT_RD);
 }
 
+/* The established connection failed (STACK_EV_TCP_ERROR, or a send that
+ * cannot go): an application that shut its reading side gets nothing
+ * more; otherwise its writes fail from now on, and output delivers the
+ * data received before the failure, then the error. */
+static void channel_failed(struct tcp_channel *ch)
+{
+	if (ch->app_shut_rd) {
+		channel_destroy(ch, END_CLOSE);
+		return;
+	}
+	channel_stop_writes(ch);
+	if (!ev_is_active(&ch->write_watcher))
+		channel_output(ch);
+}
+
 /* Both directions are finished: the channel has no more to do. */
 static bool channel_done(const struct tcp_channel *ch)
 {
@@ -1527,15 +1542,7 @@ wait_writable:
 	return;
 
 failed:
-	/* The connection failed: what the application writes can no
-	 * longer go; output delivers the error. */
-	if (ch->app_shut_rd) {
-		channel_destroy(ch, END_CLOSE);
-		return;
-	}
-	channel_stop_writes(ch);
-	if (!ev_is_active(&ch->write_watcher))
-		channel_output(ch);
+	channel_failed(ch);
 }
 
 /*
@@ -2219,15 +2226,7 @@ void control_tcp_on_event(struct control *ctl, const struct stack_event *ev)
 			channel_fail(ch, ev->error);
 			return;
 		}
-		if (ch->app_shut_rd) {
-			/* nothing more reaches the application */
-			channel_destroy(ch, END_CLOSE);
-			return;
-		}
-		/* data first, then the error: output finds it */
-		channel_stop_writes(ch);
-		if (!ev_is_active(&ch->write_watcher))
-			channel_output(ch);
+		channel_failed(ch); /* data first, then the error */
 		return;
 	case STACK_EV_TCP_READABLE:
 		if (!ev_is_active(&ch->write_watcher))
