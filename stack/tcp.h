@@ -671,6 +671,12 @@ int tcp_retransmit_range(struct stack *s, uint64_t now, struct tcp_conn *c,
 /* The window we would advertise now, in bytes (smaller under memory
  * pressure, tcp_mem_level()). */
 uint32_t tcp_rcv_window(const struct stack *s, const struct tcp_conn *c);
+/* The window the peer was last told of: from rcv_nxt to the right edge
+ * advertised, 0 once data reached that edge. */
+static inline uint32_t tcp_rcv_adv_window(const struct tcp_conn *c)
+{
+	return SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+}
 
 /* tcp_timer.c */
 void tcp_timer_update(struct stack *s, struct tcp_conn *c);

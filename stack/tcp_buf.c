@@ -465,8 +465,9 @@ void tcp_rcv_rtt_measure(const struct stack *s, uint64_t now,
 			return;
 		tcp_rcv_rtt_update(c, clock - c->rcv_rtt_start, true);
 	}
-	wnd = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt
-					     : c->our_mss;
+	wnd = tcp_rcv_adv_window(c);
+	if (wnd == 0)
+		wnd = c->our_mss;
 	c->rcv_rtt_seq = c->rcv_nxt + wnd;
 	c->rcv_rtt_start = clock;
 }

@@ -534,9 +534,7 @@ static bool tcp_pool_low(const struct stack *s, const struct pkt *p)
 static bool tcp_quick_ack(struct stack *s, uint64_t now, struct tcp_conn *c)
 {
 	if (!c->last_data_rx || now - c->last_data_rx > c->rto) {
-		uint32_t wnd = SEQ_GT(c->rcv_adv, c->rcv_nxt)
-				   ? c->rcv_adv - c->rcv_nxt
-				   : 0;
+		uint32_t wnd = tcp_rcv_adv_window(c);
 		uint32_t quick = wnd / (2u * c->our_mss);
 
 		if (quick < 2)
@@ -908,8 +906,7 @@ static void tcp_established_in(struct stack *s, uint64_t now,
 			       struct tcp_conn *c, struct tcp_seg *seg,
 			       struct pkt *p)
 {
-	uint32_t wnd =
-	    SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t wnd = tcp_rcv_adv_window(c);
 	uint32_t seqlen = seg_seqlen(seg);
 	bool ack_now = false;
 

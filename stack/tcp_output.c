@@ -66,8 +66,7 @@ uint32_t tcp_rcv_window(const struct stack *s, const struct tcp_conn *c)
 {
 	uint32_t held = tcp_rcv_queued(c) + tcp_ooo_bytes(c);
 	uint32_t space = held < c->rcv_wnd_max ? c->rcv_wnd_max - held : 0;
-	uint32_t cur =
-	    SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t cur = tcp_rcv_adv_window(c);
 	uint32_t step =
 	    c->rcv_wnd_max / 2 < c->our_mss ? c->rcv_wnd_max / 2 : c->our_mss;
 	uint32_t max = 65535u << c->rcv_wscale;

@@ -510,8 +510,7 @@ void tcp_recv_consume(struct stack *s, uint64_t now, int conn, size_t n)
 
 	if (!c)
 		return;
-	/* The window the peer knows of: up to the right edge offered. */
-	adv = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	adv = tcp_rcv_adv_window(c); /* the window the peer knows of */
 	while (n && c->rcvq.head) {
 		struct pkt *p = c->rcvq.head;
 		size_t left = p->len - c->rcvq_off;
@@ -753,8 +752,7 @@ static void tcp_info_fill(const struct tcp_conn *c, struct stack_tcp_info *out)
 	    .send_queue = c->sndbuf.len,
 	    .recv_queue = tcp_rcv_queued(c),
 	    .snd_wnd = c->snd_wnd,
-	    .rcv_wnd =
-		SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0,
+	    .rcv_wnd = tcp_rcv_adv_window(c),
 	    .cwnd = c->cwnd,
 	    .ssthresh = c->ssthresh,
 	    .mss = c->mss,
