@@ -724,12 +724,15 @@ static int channel_pair_make(struct control_tcp *t, bool nonblock,
  * between a SYN-ACK and its announcement. So up to CONTROL_TCP_SPARES
  * pairs of each kind wait ready, sized for the stack's default send
  * buffer: a connection with that buffer takes one (the newest), one
- * with another makes its own. The spare_idle watcher makes them again
- * one per turn, and only in turns that found nothing else to do (libev
- * runs idle watchers then): after the reply, while the application
- * works. Their descriptors are set aside in the descriptor budget
- * (CONTROL_TCP_SPARE_FDS, control_fds_reserved()); a pair that cannot
- * be made is left until the next connection asks for one.
+ * with another makes its own. The spare_idle watcher makes them, the
+ * first ones too, one per turn, and only in turns that found nothing
+ * else to do (libev runs idle watchers then): after the reply, while
+ * the application works. None is made before the loop runs
+ * (control_tcp_start), that is before the daemon dropped its
+ * privileges: a pair belongs to whoever made it. Their descriptors are set
+ * aside in the descriptor budget (CONTROL_TCP_SPARE_FDS,
+ * control_fds_reserved()); a pair that cannot be made is left until the next
+ * connection asks for one.
  */
 static bool channel_spare_take(struct control *ctl, bool nonblock,
 			       uint32_t sndbuf, struct channel_spare *sp)
@@ -767,6 +770,11 @@ static bool channel_spare_make(struct control *ctl)
 		return true;
 	}
 	return false;
+}
+
+unsigned control_tcp_spares_ready(const struct control *ctl)
+{
+	return ctl->tcp ? ctl->tcp->spares[0] + ctl->tcp->spares[1] : 0;
 }
 
 static void spare_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
@@ -2293,8 +2301,11 @@ int control_tcp_start(struct control *ctl)
 		      CHANNEL_HOLD_MAX_S);
 	t->hold_timer.data = ctl;
 	ctl->tcp = t;
-	while (channel_spare_make(ctl))
-		; /* the pairs the first connects take */
+	/* The pairs the first connects take are made by the idle watcher,
+	 * once the loop runs: after main.c dropped to [daemon] user, so
+	 * that they are that user's as every later one is (SO_PEERCRED of
+	 * the application's end, its inode's owner), not root's. */
+	ev_idle_start(ctl->d->loop, &t->spare_idle);
 	return 0;
 }
 

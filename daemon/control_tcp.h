@@ -13,6 +13,10 @@
 #define CONTROL_TCP_SPARES    2
 #define CONTROL_TCP_SPARE_FDS (2 * 2 * CONTROL_TCP_SPARES)
 
+/* The pairs made ahead that wait, of both kinds (2 * CONTROL_TCP_SPARES
+ * when none is missing). */
+unsigned control_tcp_spares_ready(const struct control *ctl);
+
 /* Sets up the TCP side (its tables, the hang-up watcher). Returns 0 or
  * a negative errno. */
 int control_tcp_start(struct control *ctl);

@@ -32,6 +32,11 @@
  *   sock_helper [-S PATH] request-read HOST PORT
  *       Connects, writes one byte with write() and reads with read()
  *       until it returns 0 or fails; prints "eof" or the errno's name.
+ *   sock_helper [-S PATH] peercred HOST PORT N
+ *       Makes N connections with a blocking descriptor, then N with a
+ *       non-blocking one (UTCP_NONBLOCK), all open at once, and prints
+ *       for each the uid SO_PEERCRED reports on the application's end
+ *       (the process that made the pair), one a line: "uid U".
  *
  * Every failure is a message on stderr and exit status 1.
  */
@@ -183,6 +188,36 @@ static int cmd_request_read(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_peercred(int argc, char **argv)
+{
+	struct ucred cred;
+	socklen_t len;
+	struct utcp *u;
+	unsigned long n;
+	int fds[64];
+
+	if (argc != 3)
+		die("usage: peercred HOST PORT N");
+	n = parse_num(argv[2], 32);
+	u = open_daemon();
+	for (unsigned long i = 0; i < 2 * n; i++) {
+		fds[i] = utcp_tcp_connect(
+		    u, parse_host(argv[0]), (uint16_t)parse_num(argv[1], 65535),
+		    10000, NULL, i < n ? 0 : UTCP_NONBLOCK, NULL);
+		if (fds[i] < 0)
+			die("connect %lu: %s", i, utcp_strerror(fds[i]));
+		len = sizeof(cred);
+		if (getsockopt(fds[i], SOL_SOCKET, SO_PEERCRED, &cred, &len) <
+		    0)
+			die("SO_PEERCRED: %s", strerror(errno));
+		printf("uid %u\n", (unsigned)cred.uid);
+	}
+	for (unsigned long i = 0; i < 2 * n; i++)
+		close(fds[i]);
+	utcp_close(u);
+	return 0;
+}
+
 static int cmd_opts(int argc, char **argv)
 {
 	static char data[3000];
@@ -307,6 +342,7 @@ int main(int argc, char **argv)
 	    {"listen-any", cmd_listen_any},
 	    {"udp-opts", cmd_udp_opts},
 	    {"request-read", cmd_request_read},
+	    {"peercred", cmd_peercred},
 	};
 
 	return helper_main(argc, argv, cmds, sizeof(cmds) / sizeof(cmds[0]));

@@ -4,7 +4,10 @@
 #   1. started as root with `user = nobody` on a TAP it creates: after
 #      setting up it runs with nobody's uid and gid (all four of each in
 #      /proc/PID/status) and no capability at all (a TAP it created
-#      needs none to close); it answers ping and carries a TCP exchange;
+#      needs none to close); the first connections' descriptors (those
+#      of pairs made ahead among them) were made by nobody, as SO_PEERCRED
+#      on the application's end says; it answers ping and carries a TCP
+#      exchange;
 #   2. started by setpriv as nobody with only CAP_NET_ADMIN (ambient, as
 #      systemd's AmbientCapabilities= gives it): the same, its control
 #      socket in a directory nobody may write; and started so with a
@@ -22,6 +25,7 @@
 
 require_root
 require_dnsmasq
+: "${SOCK_HELPER:?SOCK_HELPER must name the sock_helper binary}"
 command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
 NOBODY=$(id -u nobody 2>/dev/null) || skip "no user nobody"
 NOGROUP=$(id -g nobody)
@@ -75,6 +79,29 @@ tcp_exchange() {
 	say "  ping answered, 64 KiB over TCP to port $port intact"
 }
 
+# peercreds_are_nobody PORT: the first connections, 3 with a blocking
+# descriptor and 3 with a non-blocking one (more than the pairs made
+# ahead of each kind), to a kernel listener on PORT: the application's
+# end of each reports nobody's uid (SO_PEERCRED: who made the pair),
+# not root's, which made pairs before the privilege drop.
+peercreds_are_nobody() {
+	local port=$1 out
+	start_ns_bg python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(16)
+time.sleep(60)' "$KERNEL_IP" "$port"
+	wait_for kernel_tcp_listening "$port" || fail "no listener on $port"
+	out=$("$SOCK_HELPER" -S "$SOCK" peercred "$KERNEL_IP" "$port" 3) ||
+		fail "peercred failed"
+	[[ $(sort -u <<<"$out") == "uid $NOBODY" ]] ||
+		fail "the first connections' ends were made by: $(tr '\n' ' ' <<<"$out"), want uid $NOBODY"
+	stop_bg "$BG_PID"
+	say "  the first 6 connections' ends: made by uid $NOBODY"
+}
+
 # add_daemon_key LINE: adds LINE to $CONF's [daemon] section.
 add_daemon_key() {
 	sed -i "/^\[daemon\]\$/a $1" "$CONF"
@@ -88,6 +115,7 @@ start_daemon_with_config
 expect_ids 0000000000000000
 daemon_log_has "running as uid $NOBODY gid $NOGROUP nobody, capabilities: none" ||
 	fail "no log line about the drop"
+peercreds_are_nobody 7404
 tcp_exchange 7401
 stop_daemon TERM || fail "utcpd (user = nobody) exited with an error"
 tap_gone utpv0 || fail "the TAP it created outlived it"

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "control_tcp.h"
 #include "log.h"
 #include "loop.h"
 
@@ -152,6 +153,12 @@ static void break_fn(void *arg)
 	ev_break(H.d.loop, EVBREAK_ALL);
 }
 
+/* Are all the pairs made ahead there? (on the loop) */
+static bool spares_made(void)
+{
+	return control_tcp_spares_ready(H.d.control) == 2 * CONTROL_TCP_SPARES;
+}
+
 /* ---- raw control connections ---------------------------------------- */
 
 void raw_reply(int fd, uint8_t *buf, size_t cap, struct ipc_msg *m, int *passed)
@@ -285,6 +292,10 @@ void harness_setup(const struct harness_opts *opts)
 	pthread_mutex_init(&H.mu, NULL);
 	pthread_cond_init(&H.cv, NULL);
 	ck_assert_int_eq(pthread_create(&H.thread, NULL, loop_thread, NULL), 0);
+	/* The pairs made ahead are made once the loop runs: a test
+	 * starts with them there (its count of descriptors, a connect
+	 * that takes one). */
+	ck_assert(wait_until(spares_made));
 }
 
 void harness_teardown(void)
