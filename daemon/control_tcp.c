@@ -732,7 +732,7 @@ static int channel_pair_make(struct control_tcp *t, bool nonblock,
  * privileges: a pair belongs to whoever made it. Their descriptors are set
  * aside in the descriptor budget (CONTROL_TCP_SPARE_FDS,
  * control_fds_reserved()); a pair that cannot be made is left until the next
- * connection asks for one.
+ * connection, of either kind, asks for a pair.
  */
 static bool channel_spare_take(struct control *ctl, bool nonblock,
 			       uint32_t sndbuf, struct channel_spare *sp)
@@ -743,10 +743,11 @@ static bool channel_spare_take(struct control *ctl, bool nonblock,
 
 	if (took)
 		*sp = t->spare[nonblock][--*n];
-	/* The missing ones are made again: the one just taken, or those
-	 * whose making stopped when it failed (out of descriptors) and
-	 * that connects took since. */
-	if (*n < CONTROL_TCP_SPARES)
+	/* The missing ones are made again, of both kinds: the one just
+	 * taken, or those whose making gave up when it failed (out of
+	 * descriptors) and that connections of either kind took since. */
+	if (t->spares[0] < CONTROL_TCP_SPARES ||
+	    t->spares[1] < CONTROL_TCP_SPARES)
 		ev_idle_start(ctl->d->loop, &t->spare_idle);
 	return took;
 }
@@ -775,6 +776,11 @@ static bool channel_spare_make(struct control *ctl)
 unsigned control_tcp_spares_ready(const struct control *ctl)
 {
 	return ctl->tcp ? ctl->tcp->spares[0] + ctl->tcp->spares[1] : 0;
+}
+
+bool control_tcp_spares_making(const struct control *ctl)
+{
+	return ctl->tcp && ev_is_active(&ctl->tcp->spare_idle);
 }
 
 static void spare_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)

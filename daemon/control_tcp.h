@@ -17,6 +17,10 @@
  * when none is missing). */
 unsigned control_tcp_spares_ready(const struct control *ctl);
 
+/* Is the making of pairs ahead under way (its idle watcher started, not
+ * stopped by a pair that could not be made, or by none missing)? */
+bool control_tcp_spares_making(const struct control *ctl);
+
 /* Sets up the TCP side (its tables, the hang-up watcher). Returns 0 or
  * a negative errno. */
 int control_tcp_start(struct control *ctl);

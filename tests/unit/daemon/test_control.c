@@ -3331,6 +3331,57 @@ START_TEST(test_pairs_made_ahead_come_back_after_socketpair_failed)
 }
 END_TEST
 
+static bool spares_all_there(void)
+{
+	return control_tcp_spares_ready(H.d.control) == 2 * CONTROL_TCP_SPARES;
+}
+
+static bool spares_not_making(void)
+{
+	return !control_tcp_spares_making(H.d.control);
+}
+
+/* A kind of pair made ahead that is missing is made again when a
+ * connection of the other kind comes, not only one of its own: blocking
+ * connects take the blocking ends' pairs while socketpair() fails (their
+ * making gives up); once it works, a non-blocking connect that makes
+ * its own pair (another send buffer) starts the making again, and both
+ * kinds are there; so a blocking connect while it fails once more still
+ * takes one. (Without: only a blocking connect started it again.) */
+START_TEST(test_pairs_made_ahead_come_back_for_a_connect_of_the_other_kind)
+{
+	struct utcp_tcp_opts own = {.set = UTCP_TCP_OPT_SNDBUF,
+				    .sndbuf = 32768};
+	struct utcp *u = client();
+	bool on = true, off = false;
+	int fd;
+
+	on_loop(socketpair_fails_fn, &on);
+	for (int i = 0; i < CONTROL_TCP_SPARES; i++) {
+		fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+				      0, NULL);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+	ck_assert_int_eq(
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
+	    -ENFILE);
+	ck_assert(wait_until(spares_not_making)); /* it gave up */
+	on_loop(socketpair_fails_fn, &off);
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &own,
+			      UTCP_NONBLOCK, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert(wait_until(spares_all_there));
+	on_loop(socketpair_fails_fn, &on);
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	on_loop(socketpair_fails_fn, &off);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
 /* The lingering close's wait is allocated when it starts: when that
  * fails, utcp_tcp_close() says -ENOMEM at once rather than wait, and
  * the connection ends as a close without linger does (the peer gets
@@ -4983,6 +5034,9 @@ int main(void)
 	tcase_add_test(tc, test_connect_takes_a_socketpair_made_ahead);
 	tcase_add_test(tc,
 		       test_pairs_made_ahead_come_back_after_socketpair_failed);
+	tcase_add_test(
+	    tc,
+	    test_pairs_made_ahead_come_back_for_a_connect_of_the_other_kind);
 	tcase_add_test(tc,
 		       test_nonblocking_connect_the_daemon_cannot_watch_fails);
 	tcase_add_test(
