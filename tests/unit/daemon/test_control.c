@@ -91,6 +91,19 @@ static struct world {
 	int fin_reply_fd;
 	bool fin_seen;
 	bool reply_before_fin;
+	/* SYNs the daemon sent (connects), and how many had gone when
+	 * that FIN or RST went (fin_sniff); a descriptor it closes once
+	 * syns_to_close went (-1: none), so on the loop, whatever the
+	 * test thread's speed. */
+	unsigned syns;
+	unsigned syns_at_fin;
+	unsigned syns_to_close;
+	int close_fd;
+	/* The daemon's tcp_send() calls with bytes, their connections,
+	 * while sends_on (__wrap_tcp_send; loop thread). */
+	bool sends_on;
+	unsigned nsends;
+	int sends[64];
 } W;
 
 /* The second link, where a test runs a scripted DHCP server. */
@@ -227,6 +240,7 @@ static void setup(void)
 	};
 
 	memset(&W, 0, sizeof(W));
+	W.close_fd = -1;
 	harness_setup(&opts);
 }
 
@@ -2072,6 +2086,52 @@ START_TEST(test_tcp_reset_with_bytes_unread_reads_the_error_once_then_eof)
 }
 END_TEST
 
+/* CHANNEL_DISCARD_READS: before the daemon closes its end it discards
+ * at most 8 reads of 512 KiB (4 MiB) that the application wrote and it
+ * never read, far more than an end's send buffer holds; what the reads
+ * do not cover is left, and AF_UNIX fails the application's next read
+ * with ECONNRESET. So an application that forced its end's send buffer
+ * past that (SO_SNDBUFFORCE, CAP_NET_ADMIN) and wrote 6 MiB the daemon
+ * never read, its peer resetting the connection, reads the error (the
+ * urgent byte: -ECONNRESET) and then ECONNRESET again, never a silent
+ * end of the stream. (Within the reads it reads EOF then:
+ * test_tcp_reset_with_bytes_unread_reads_the_error_once_then_eof.) */
+START_TEST(test_tcp_reset_past_the_discard_reads_reads_econnreset)
+{
+	static char junk[65536];
+	int big = 8 << 20, conn, fd;
+	size_t written = 0;
+	struct utcp *u = client();
+	struct pollfd pfd = {.events = POLLPRI};
+	char buf[16];
+
+	fd = stuck_sender(u, &conn);
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) < 0) {
+		ck_assert_int_eq(errno, EPERM);
+		fprintf(stderr,
+			"skipped: SO_SNDBUFFORCE needs CAP_NET_ADMIN\n");
+		close(fd);
+		utcp_close(u);
+		return;
+	}
+	while (written < (6u << 20)) {
+		ssize_t n = send(fd, junk, sizeof(junk), MSG_DONTWAIT);
+
+		ck_assert_int_gt(n, 0);
+		written += (size_t)n;
+	}
+	on_loop(peer_aborts_fn, &conn);
+	pfd.fd = fd;
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ECONNRESET);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), -1);
+	ck_assert_int_eq(errno, ECONNRESET);
+	close(fd);
+	utcp_close(u);
+	ck_assert(wait_until(no_tcp_connections));
+}
+END_TEST
+
 static size_t turn_tx_max_saved;
 
 /* From now on every turn is full (daemon_turn_full()), and the peer
@@ -2455,22 +2515,33 @@ START_TEST(test_nonblocking_connect_held_while_clients_go)
 }
 END_TEST
 
-/* Notes the first FIN or RST from local port W.fin_port, and whether a
- * reply was waiting on W.fin_reply_fd when it went. */
+/* Counts the daemon's SYNs (and closes W.close_fd after
+ * W.syns_to_close); notes the first FIN or RST from local port
+ * W.fin_port, the SYNs sent before it, and whether a reply was waiting
+ * on W.fin_reply_fd when it went. */
 static void fin_sniff(const struct pkt *p)
 {
 	const uint8_t *ip = p->data + 14, *tcp;
 	struct pollfd pfd = {.fd = W.fin_reply_fd, .events = POLLIN};
 
-	if (W.fin_port == 0 || W.fin_seen || p->len < 14 + 20 + TCP_HDR_LEN ||
+	if (p->len < 14 + 20 + TCP_HDR_LEN ||
 	    get_be16(p->data + 12) != 0x0800 || ip[9] != 6)
 		return;
 	tcp = ip + (ip[0] & 15u) * 4u;
-	if (tcp + TCP_HDR_LEN > p->data + p->len ||
+	if (tcp + TCP_HDR_LEN > p->data + p->len)
+		return;
+	if ((tcp[TCP_OFF_FLAGS] & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+		W.syns++;
+	if (W.close_fd >= 0 && W.syns >= W.syns_to_close) {
+		close(W.close_fd);
+		W.close_fd = -1;
+	}
+	if (W.fin_port == 0 || W.fin_seen ||
 	    get_be16(tcp + TCP_OFF_SPORT) != W.fin_port ||
 	    !(tcp[TCP_OFF_FLAGS] & (TCP_FIN | TCP_RST)))
 		return;
 	W.fin_seen = true;
+	W.syns_at_fin = W.syns;
 	W.reply_before_fin = poll(&pfd, 1, 0) == 1;
 }
 
@@ -2539,6 +2610,162 @@ START_TEST(test_connect_answered_before_a_close_of_the_same_turn)
 	ck_assert_int_eq(utcp_tcp_error(passed), 0);
 	close(passed);
 	close(cc.raw);
+	utcp_close(u);
+}
+END_TEST
+
+/* The daemon's tcp_send() calls with bytes, by connection, while
+ * W.sends_on (on the loop). */
+long __real_tcp_send(struct stack *s, uint64_t now, int conn, const void *data,
+		     size_t len);
+long __wrap_tcp_send(struct stack *s, uint64_t now, int conn, const void *data,
+		     size_t len);
+
+long __wrap_tcp_send(struct stack *s, uint64_t now, int conn, const void *data,
+		     size_t len)
+{
+	if (W.sends_on && s == H.d.stack && len > 0 &&
+	    W.nsends < sizeof(W.sends) / sizeof(W.sends[0]))
+		W.sends[W.nsends++] = conn;
+	return __real_tcp_send(s, now, conn, data, len);
+}
+
+#define WAKEUP_PIECES 20
+
+/* Two connections' ends written between two turns: `a` gets
+ * WAKEUP_PIECES writes of a byte, each with a descriptor (so each
+ * ends a read), then `b` one byte. */
+struct pieces {
+	int a, b;
+};
+
+static void pieces_fn(void *arg)
+{
+	const struct pieces *pc = arg;
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = {.iov_base = "a", .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf.b,
+			    .msg_controllen = sizeof(cbuf.b)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int passed = STDERR_FILENO;
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &passed, sizeof(int));
+	for (int i = 0; i < WAKEUP_PIECES; i++)
+		ck_assert_int_eq(sendmsg(pc->a, &mh, 0), 1);
+	ck_assert_int_eq(send(pc->b, "b", 1, 0), 1);
+	W.nsends = 0;
+	W.sends_on = true;
+}
+
+static bool all_pieces_sent(void)
+{
+	return W.nsends >= WAKEUP_PIECES + 1;
+}
+
+/* CONTROL_TCP_WAKEUP_READS: one wakeup reads an application's end at
+ * most 16 times, so that one whose every write ends a read (a
+ * descriptor, an urgent byte) cannot keep the others waiting: of 20
+ * such writes on one connection, 16 are read, the other connection
+ * reported in the same wakeup is served, and the 17th waits for the
+ * next wakeup. */
+START_TEST(test_the_seventeenth_read_waits_for_the_next_wakeup)
+{
+	struct utcp_tcp_info ia, ib;
+	struct utcp *u = client();
+	struct pieces pc;
+	struct probe barrier = {all_pieces_sent, false};
+
+	pc.a =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_SINK, 5000, NULL, 0, &ia);
+	pc.b =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_SINK, 5000, NULL, 0, &ib);
+	ck_assert_int_ge(pc.a, 0);
+	ck_assert_int_ge(pc.b, 0);
+	on_loop(pieces_fn, &pc);
+	ck_assert(wait_until(all_pieces_sent));
+	on_loop(probe_fn, &barrier); /* W.sends as the loop left them */
+	W.sends_on = false;
+	ck_assert_uint_eq(W.nsends, WAKEUP_PIECES + 1);
+	for (unsigned i = 0; i < W.nsends; i++)
+		ck_assert_msg(W.sends[i] == (i == 16 ? ib.id : ia.id),
+			      "send %u: connection %d (a %d, b %d)", i,
+			      W.sends[i], ia.id, ib.id);
+	close(pc.a);
+	close(pc.b);
+	utcp_close(u);
+}
+END_TEST
+
+#define CONNECT_STREAM_CLIENTS 4
+#define CONNECT_STREAM_EACH    40
+
+/* HUP_DEFER_TURNS_MAX: the channel set waits for held connect replies
+ * at most two turns in a row, so connects that keep coming do not
+ * starve it. Four control connections with 40 non-blocking connects
+ * queued each (refused by the peer: one held reply after another, in
+ * every turn): an established connection closed while they flow gets
+ * its FIN before the connects are over. (Without the bound it went
+ * after the last SYN.) */
+START_TEST(test_connects_that_keep_coming_do_not_starve_a_close)
+{
+	struct ipc_tcp_connect req = {.remote_addr = PEER_ADDR,
+				      .remote_port = TCP_ECHO + 1,
+				      .timeout_ms = 5000,
+				      .flags = IPC_TCP_CONNECT_F_NONBLOCK};
+	const unsigned total = CONNECT_STREAM_CLIENTS * CONNECT_STREAM_EACH;
+	int raw[CONNECT_STREAM_CLIENTS], fd, passed;
+	struct probe barrier = {fin_went, false};
+	struct ipc_hello_reply hr;
+	struct ipc_tcp_open_reply r;
+	struct utcp_tcp_info info;
+	uint8_t buf[IPC_MSG_MAX];
+	struct utcp *u = client();
+	struct ipc_msg m;
+
+	fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
+	ck_assert_int_ge(fd, 0);
+	W.fin_port = info.local_port;
+	W.fin_reply_fd = -1;
+	W.syns = 0;
+	W.syns_to_close = 8; /* closed once the connects flow */
+	W.close_fd = fd;
+	on_loop(probe_fn, &barrier); /* the loop sees them from here */
+	for (int c = 0; c < CONNECT_STREAM_CLIENTS; c++) {
+		raw[c] = raw_hello(IPC_VERSION_MAX, &hr);
+		for (uint32_t i = 0; i < CONNECT_STREAM_EACH; i++) {
+			int len = ipc_encode_tcp_connect(
+			    buf, sizeof(buf), (uint8_t)hr.version, i + 2, &req);
+
+			ck_assert_int_eq(send(raw[c], buf, (size_t)len, 0),
+					 len);
+		}
+	}
+	ck_assert(wait_until(fin_went));
+	for (int c = 0; c < CONNECT_STREAM_CLIENTS; c++) {
+		for (uint32_t i = 0; i < CONNECT_STREAM_EACH; i++) {
+			raw_reply(raw[c], buf, sizeof(buf), &m, &passed);
+			ck_assert_int_eq(ipc_decode_tcp_connect_reply(&m, &r),
+					 0);
+			ck_assert_int_eq(r.status, 0);
+			ck_assert_int_ge(passed, 0);
+			close(passed);
+		}
+		close(raw[c]);
+	}
+	on_loop(probe_fn, &barrier); /* W as the loop left it */
+	ck_assert_uint_eq(W.syns, total);
+	ck_assert_msg(W.syns_at_fin < total - CONNECT_STREAM_CLIENTS,
+		      "the close went after %u of %u connects", W.syns_at_fin,
+		      total);
 	utcp_close(u);
 }
 END_TEST
@@ -4515,6 +4742,7 @@ static void setup_names(void)
 	};
 
 	memset(&W, 0, sizeof(W));
+	W.close_fd = -1;
 	harness_setup(&opts);
 }
 
@@ -4971,6 +5199,8 @@ int main(void)
 	    tc, test_tcp_app_dead_facing_a_shut_window_goes_in_bounded_probes);
 	tcase_add_test(
 	    tc, test_tcp_reset_with_bytes_unread_reads_the_error_once_then_eof);
+	tcase_add_test(tc,
+		       test_tcp_reset_past_the_discard_reads_reads_econnreset);
 	tcase_add_test(
 	    tc,
 	    test_tcp_connection_the_daemon_cannot_watch_is_reset_and_counted);
@@ -5031,6 +5261,9 @@ int main(void)
 	tcase_add_test(tc, test_tcp_info_matches_the_status_record);
 	tcase_add_test(tc,
 		       test_connect_answered_before_a_close_of_the_same_turn);
+	tcase_add_test(tc,
+		       test_connects_that_keep_coming_do_not_starve_a_close);
+	tcase_add_test(tc, test_the_seventeenth_read_waits_for_the_next_wakeup);
 	tcase_add_test(tc, test_connect_takes_a_socketpair_made_ahead);
 	tcase_add_test(tc,
 		       test_pairs_made_ahead_come_back_after_socketpair_failed);
