@@ -122,7 +122,10 @@
  *     the daemon could neither read it nor notice its application's
  *     exit, so the connection is reset, counted, and the application
  *     gets the urgent byte ECONNABORTED (channel_watch_failed).
- *   - an error (peek returns it, or STACK_EV_TCP_ERROR): data received
+ *   - an error (peek returns it, or STACK_EV_TCP_ERROR; or tcp_send()
+ *     took less than tcp_send_space() promised, a chunk it could not
+ *     allocate, when the daemon resets the connection, tcp_reset(), as
+ *     the bytes it read are lost, and goes on as here): data received
  *     before it is delivered first, then one urgent byte (MSG_OOB)
  *     holding the errno, then the daemon closes its end. Its end is
  *     shut for reading at once (channel_stop_writes), so the
@@ -1508,13 +1511,17 @@ static void channel_input(struct tcp_channel *ch)
 			goto failed; /* the bytes cannot go: error follows */
 		if (taken != n) {
 			/* tcp_send_space() promised room: only a failed
-			 * allocation breaks that, and the bytes would be
-			 * lost, so the peer must learn (RST). */
+			 * allocation breaks that, and the bytes are lost,
+			 * so the peer must learn (RST), and the
+			 * application too: the connection fails as on
+			 * the peer's RST, its data first, then the
+			 * urgent byte ECONNRESET. */
 			log_msg(LOG_ERR,
-				"control: tcp %d: send buffer: out of memory",
+				"control: tcp %d: send buffer: out of memory: "
+				"reset",
 				ch->conn);
-			channel_destroy(ch, END_ABORT);
-			return;
+			(void)tcp_reset(d->stack, daemon_now(), ch->conn);
+			goto failed;
 		}
 		if (held > 0) {
 			if (ch->held == 0)

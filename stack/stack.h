@@ -576,6 +576,14 @@ void tcp_close(struct stack *s, uint64_t now, int conn);
 /* Resets the connection (RST) and lets go of the id. */
 void tcp_abort(struct stack *s, uint64_t now, int conn);
 
+/* Resets the connection (RST), as tcp_abort(), but the id stays the
+ * caller's, as after the peer's RST: what was received is still read,
+ * then -ECONNRESET (STACK_EV_TCP_ERROR follows); tcp_close() lets go of
+ * it. For a failure of the caller's that lost bytes it had promised to
+ * send. Returns 0 (also when the connection had failed already), or
+ * -EBADF. */
+int tcp_reset(struct stack *s, uint64_t now, int conn);
+
 /*
  * The user's application is gone, but the user keeps the id a while to
  * hand the stack what the application had written (then tcp_close()).

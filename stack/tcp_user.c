@@ -628,6 +628,16 @@ void tcp_close(struct stack *s, uint64_t now, int conn)
 	}
 }
 
+/* ABORT (RFC 9293 3.10.5): RST, and the connection fails with
+ * ECONNRESET (freed when the user let go of it already). */
+static void tcp_abort_conn(struct stack *s, uint64_t now, struct tcp_conn *c)
+{
+	TCP_RULE(s, abort_call);
+	tcp_send_reset(s, now, c);
+	COUNT(s, tcp_conns_reset);
+	(void)tcp_fail(s, c, ECONNRESET);
+}
+
 void tcp_abort(struct stack *s, uint64_t now, int conn)
 {
 	struct tcp_conn *c = tcp_user_conn(s, conn);
@@ -640,10 +650,18 @@ void tcp_abort(struct stack *s, uint64_t now, int conn)
 		tcp_conn_free(s, c);
 		return;
 	}
-	TCP_RULE(s, abort_call);
-	tcp_send_reset(s, now, c);
-	COUNT(s, tcp_conns_reset);
-	tcp_fail(s, c, ECONNRESET);
+	tcp_abort_conn(s, now, c); /* and frees it: user_closed */
+}
+
+int tcp_reset(struct stack *s, uint64_t now, int conn)
+{
+	struct tcp_conn *c = tcp_user_conn(s, conn);
+
+	if (!c)
+		return -EBADF;
+	if (c->state != TCPS_CLOSED)	   /* else failed already: it stands */
+		tcp_abort_conn(s, now, c); /* kept: not user_closed */
+	return 0;
 }
 
 void tcp_addr_gone(struct stack *s, uint64_t now, uint32_t addr)

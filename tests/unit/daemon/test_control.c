@@ -90,6 +90,7 @@ static struct world {
 	uint16_t fin_port;
 	int fin_reply_fd;
 	bool fin_seen;
+	bool fin_was_rst;
 	bool reply_before_fin;
 	/* SYNs the daemon sent (connects), and how many had gone when
 	 * that FIN or RST went (fin_sniff); a descriptor it closes once
@@ -2541,6 +2542,7 @@ static void fin_sniff(const struct pkt *p)
 	    !(tcp[TCP_OFF_FLAGS] & (TCP_FIN | TCP_RST)))
 		return;
 	W.fin_seen = true;
+	W.fin_was_rst = tcp[TCP_OFF_FLAGS] & TCP_RST;
 	W.syns_at_fin = W.syns;
 	W.reply_before_fin = poll(&pfd, 1, 0) == 1;
 }
@@ -3391,7 +3393,7 @@ static bool peer_has_bye(void)
  * thread after on_loop(inject_fn, &kind) armed it: calloc() with
  * ENOMEM, epoll_ctl() (not its EPOLL_CTL_DEL) with ENOSPC, as at the
  * user's max_user_watches. */
-enum injected { INJECT_NONE, INJECT_CALLOC, INJECT_EPOLL_CTL };
+enum injected { INJECT_NONE, INJECT_CALLOC, INJECT_EPOLL_CTL, INJECT_CHUNK };
 static enum injected injected; /* the loop thread's alone */
 
 /* Is this call the one to fail (and the failure used up)? */
@@ -3413,6 +3415,19 @@ void *__wrap_calloc(size_t nmemb, size_t size)
 		return NULL;
 	}
 	return __real_calloc(nmemb, size);
+}
+
+/* The daemon's send-buffer chunks come from its stack's chunk pool: one
+ * allocation there fails when injected (as a failed malloc does). */
+struct pkt *__real_pkt_alloc(struct pkt_pool *pool, size_t size);
+struct pkt *__wrap_pkt_alloc(struct pkt_pool *pool, size_t size);
+
+struct pkt *__wrap_pkt_alloc(struct pkt_pool *pool, size_t size)
+{
+	if (H.d.stack && pool == &H.d.stack->tcp->chunk_pool &&
+	    injected_here(INJECT_CHUNK))
+		return NULL;
+	return __real_pkt_alloc(pool, size);
 }
 
 int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
@@ -3644,6 +3659,61 @@ START_TEST(test_lingering_close_out_of_memory_says_enomem_and_closes)
 	ck_assert_int_eq(utcp_tcp_setopt(u, info.id, &o), -EBADF);
 	close(lfd);
 	utcp_close(u);
+}
+END_TEST
+
+/* probe_conn's send buffer is empty: its chunks went back. */
+static bool sndbuf_empty(void)
+{
+	struct tcp_conn *c = tcp_conn_get(H.d.stack, probe_conn);
+
+	return c && c->sndbuf.len == 0 && !c->sndbuf.chunks.head;
+}
+
+/* tcp_send() takes less than tcp_send_space() promised (a chunk that
+ * cannot be allocated): the bytes read from the application are lost,
+ * so the connection fails as on the peer's RST: the peer gets a RST,
+ * the application reads what had arrived, then the error once
+ * (-ECONNRESET: the urgent byte), then the end of the stream, and its
+ * writes fail with EPIPE. (Without: its end was closed with no urgent
+ * byte, a clean end of the stream after the data.) */
+START_TEST(test_tcp_send_out_of_memory_fails_the_connection)
+{
+	struct utcp *u = client();
+	struct utcp_tcp_info info;
+	enum injected kind = INJECT_CHUNK;
+	struct pollfd pfd;
+	bool used = false;
+	char buf[16];
+	int fd;
+
+	fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
+	ck_assert_int_ge(fd, 0);
+	probe_conn = info.id;
+	W.fin_port = info.local_port;
+	W.fin_reply_fd = -1;
+	ck_assert_int_eq(send(fd, "hello", 5, 0), 5);
+	pfd = (struct pollfd){.fd = fd, .events = POLLIN};
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1); /* echoed, not read */
+	ck_assert(wait_until(sndbuf_empty)); /* the next send allocates */
+	on_loop(inject_fn, &kind);
+	ck_assert_int_eq(send(fd, "lost", 4, 0), 4);
+	pfd.events = POLLPRI;
+	ck_assert_int_eq(poll(&pfd, 1, WAIT_MS), 1);
+	on_loop(injected_used_fn, &used);
+	ck_assert(used);
+	ck_assert(wait_until(fin_went));
+	ck_assert(W.fin_was_rst);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 5);
+	ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), -ECONNRESET);
+	ck_assert_int_eq(utcp_tcp_recv(fd, buf, sizeof(buf), 0), 0);
+	ck_assert_int_eq(send(fd, "x", 1, MSG_NOSIGNAL), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	close(fd);
+	utcp_close(u);
+	ck_assert(wait_until(no_tcp_connections));
 }
 END_TEST
 
@@ -5237,6 +5307,7 @@ int main(void)
 	tcase_add_test(
 	    tc, test_lingering_close_out_of_memory_says_enomem_and_closes);
 	tcase_add_test(tc, test_tcp_connect_out_of_memory_says_enomem);
+	tcase_add_test(tc, test_tcp_send_out_of_memory_fails_the_connection);
 	tcase_add_test(tc, test_hello_announces_fd_proof_tcp_info_and_own_fd);
 	tcase_add_test(tc, test_tcp_options_by_descriptor_from_another_client);
 	tcase_add_test(tc, test_udp_setopt_by_descriptor_from_another_client);

@@ -566,6 +566,41 @@ START_TEST(test_abort_resets_the_peer)
 }
 END_TEST
 
+/* tcp_reset() resets as abort does (the peer learns it), but the id
+ * stays the caller's: what had arrived is read, then ECONNRESET (and
+ * the error event), until tcp_close() lets go of it. */
+START_TEST(test_reset_keeps_the_id_and_what_arrived)
+{
+	struct pair p;
+	int ca, cb, err = 0;
+	const uint8_t *d;
+	size_t n;
+
+	t_open(&p, &ca, &cb);
+	ck_assert_int_eq(tcp_send(p.b, p.now, cb, "hi", 2), 2);
+	t_exchange(&p);
+	ck_assert_int_eq(tcp_reset(p.a, p.now, ca), 0);
+	ck_assert(t_event(p.a, STACK_EV_TCP_ERROR, ca, &err));
+	ck_assert_int_eq(err, ECONNRESET);
+	ck_assert_int_eq(tcp_recv_peek(p.a, ca, &d, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(memcmp(d, "hi", 2), 0);
+	tcp_recv_consume(p.a, p.now, ca, n);
+	ck_assert_int_eq(tcp_recv_peek(p.a, ca, &d, &n), -ECONNRESET);
+	ck_assert_int_eq(tcp_send(p.a, p.now, ca, "x", 1), -ECONNRESET);
+	ck_assert_int_eq(tcp_reset(p.a, p.now, ca), 0); /* failed already */
+	t_exchange(&p);
+	ck_assert(t_event(p.b, STACK_EV_TCP_ERROR, cb, &err));
+	ck_assert_int_eq(err, ECONNRESET);
+	ck_assert_uint_eq(t_rule(p.a, abort_call), 1);
+	ck_assert_uint_eq(t_rule(p.b, deliver_in_7), 1);
+	tcp_close(p.a, p.now, ca);
+	ck_assert_ptr_null(tcp_conn_get(p.a, ca));
+	ck_assert_int_eq(tcp_reset(p.a, p.now, ca), -EBADF);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* A listener whose accept queue is full drops a SYN (the peer tries
  * again); closing the listener resets what it had not handed over. */
 START_TEST(test_full_accept_queue_drops_syns_and_close_resets_it)
@@ -700,6 +735,7 @@ int main(void)
 	tcase_add_test(tc, test_icmp_port_unreachable_refuses_connect);
 	tcase_add_test(tc, test_every_rule_has_a_counter_and_a_section);
 	tcase_add_test(tc, test_abort_resets_the_peer);
+	tcase_add_test(tc, test_reset_keeps_the_id_and_what_arrived);
 	tcase_add_test(tc,
 		       test_full_accept_queue_drops_syns_and_close_resets_it);
 	tcase_add_test(tc, test_data_after_close_resets);
