@@ -74,6 +74,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
@@ -1326,6 +1327,111 @@ int utcp_tcp_accept(int lfd, struct in_addr *addr, uint16_t *port, int flags)
 	return fd;
 }
 
+/*
+ * Connections whose error a write reported before the error's urgent
+ * byte arrived (tcp_write_failed): the byte is not reported again when
+ * it comes, as a kernel socket reports an error once. Kept by the
+ * socket's identity (SO_COOKIE, which no other socket gets until the
+ * system restarts; the inode number on a kernel without it), not by the
+ * descriptor's number, which a later socket may reuse. At most
+ * TCP_TAKEN_MAX: the oldest gives way, and its byte is then reported
+ * once more. Shared by the process's threads.
+ */
+#define TCP_TAKEN_MAX 64
+
+static struct {
+	pthread_mutex_t lock;
+	uint64_t id[TCP_TAKEN_MAX]; /* 0: free */
+	unsigned next;		    /* the slot to fill (or evict) next */
+} tcp_taken = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* The identity of the socket behind fd, or 0. */
+static uint64_t tcp_socket_id(int fd)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	struct stat st;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) == 0 && cookie)
+		return cookie;
+	return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino | (1ull << 63) : 0;
+}
+
+/* Is socket `id` among those whose error a write took? With `forget`,
+ * it no longer is. */
+static bool tcp_taken_find(uint64_t id, bool forget)
+{
+	bool found = false;
+
+	if (!id)
+		return false;
+	pthread_mutex_lock(&tcp_taken.lock);
+	for (unsigned i = 0; i < TCP_TAKEN_MAX && !found; i++) {
+		if (tcp_taken.id[i] != id)
+			continue;
+		found = true;
+		if (forget)
+			tcp_taken.id[i] = 0;
+	}
+	pthread_mutex_unlock(&tcp_taken.lock);
+	return found;
+}
+
+static void tcp_taken_add(uint64_t id)
+{
+	if (!id)
+		return;
+	pthread_mutex_lock(&tcp_taken.lock);
+	tcp_taken.id[tcp_taken.next] = id;
+	tcp_taken.next = (tcp_taken.next + 1) % TCP_TAKEN_MAX;
+	pthread_mutex_unlock(&tcp_taken.lock);
+}
+
+/*
+ * A write to connection fd failed with `closed` (EPIPE or ECONNRESET):
+ * what a kernel socket's write would have said. The connection's error
+ * when it has one, taken (the urgent byte is read, so it is not
+ * reported again: a kernel socket reports an error once, to a write or
+ * a read). A connection that failed while bytes it received still wait
+ * for room has its urgent byte behind them, not there yet, and the
+ * daemon shut its end for reading (docs/ipc.md): the write fails with
+ * EPIPE, the descriptor still has bytes to read and its peer's side is
+ * not shut. That is taken as the failure: -ECONNRESET once, as a kernel
+ * socket's first write after a reset (and the urgent byte, when it
+ * comes, is not reported again: tcp_taken). Only an application that
+ * shut its own sending side and writes again, with bytes left to read,
+ * is told -ECONNRESET where Linux says EPIPE: the two look alike from
+ * here. Else -closed.
+ */
+static ssize_t tcp_write_failed(int fd, int closed)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLRDHUP};
+	uint64_t id;
+	uint8_t byte;
+	ssize_t n;
+
+	do
+		n = recv(fd, &byte, 1, MSG_OOB | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n == 1 && byte != 0)
+		return tcp_taken_find(tcp_socket_id(fd), true) ? -EPIPE
+							       : -(ssize_t)byte;
+	if (poll(&pfd, 1, 0) != 1)
+		return -closed;
+	/* The one error an AF_UNIX stream carries itself: the daemon's end
+	 * went (the daemon died) with bytes we wrote unread in it. */
+	if (pfd.revents & POLLERR)
+		return -ECONNRESET;
+	if ((pfd.revents & POLLIN) && !(pfd.revents & (POLLRDHUP | POLLHUP))) {
+		id = tcp_socket_id(fd);
+		if (!tcp_taken_find(id, false)) {
+			tcp_taken_add(id);
+			return -ECONNRESET;
+		}
+	}
+	return -closed;
+}
+
 int utcp_tcp_error(int fd)
 {
 	struct pollfd pfd = {.fd = fd, .events = 0};
@@ -1336,7 +1442,8 @@ int utcp_tcp_error(int fd)
 		n = recv(fd, &byte, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n == 1 && byte != 0)
-		return -(int)byte;
+		return tcp_taken_find(tcp_socket_id(fd), false) ? 0
+								: -(int)byte;
 	if (n < 0 && errno == ENOTSOCK)
 		return -ENOTSOCK;
 	/* The one error an AF_UNIX stream carries itself: the daemon's end
@@ -1373,7 +1480,9 @@ ssize_t utcp_tcp_recv(int fd, void *buf, size_t cap, int flags)
 			do
 				n = recv(fd, &byte, 1, MSG_OOB | MSG_DONTWAIT);
 			while (n < 0 && errno == EINTR);
-			if (n == 1 && byte != 0)
+			/* unless a write took it already */
+			if (n == 1 && byte != 0 &&
+			    !tcp_taken_find(tcp_socket_id(fd), true))
 				return -(ssize_t)byte;
 		}
 		do
@@ -1392,7 +1501,6 @@ ssize_t utcp_tcp_recv(int fd, void *buf, size_t cap, int flags)
 ssize_t utcp_tcp_send(int fd, const void *buf, size_t len)
 {
 	ssize_t n;
-	int err;
 
 	do
 		n = send(fd, buf, len, MSG_NOSIGNAL);
@@ -1401,12 +1509,8 @@ ssize_t utcp_tcp_send(int fd, const void *buf, size_t len)
 		return n;
 	if (errno == EWOULDBLOCK)
 		return -EAGAIN;
-	if (errno == EPIPE || errno == ECONNRESET) {
-		int closed = errno; /* utcp_tcp_error() changes errno */
-
-		err = utcp_tcp_error(fd);
-		return err ? err : -closed;
-	}
+	if (errno == EPIPE || errno == ECONNRESET)
+		return tcp_write_failed(fd, errno);
 	return -errno;
 }
 

@@ -358,7 +358,13 @@ ssize_t utcp_tcp_recv(int fd, void *buf, size_t cap, int flags);
 /*
  * Writes up to len bytes (send(2) with MSG_NOSIGNAL): returns the count
  * written, -EAGAIN (non-blocking and full), the connection's error when
- * it has one, else -EPIPE once the connection is closed.
+ * it has one, else -EPIPE once the connection is closed. As a kernel
+ * socket's write, it takes the error it returns: utcp_tcp_recv() then
+ * returns the data and 0, a later write -EPIPE. A connection that failed
+ * while bytes it received still wait to be read (its error comes after
+ * them) gives -ECONNRESET once, then -EPIPE; so does, unlike Linux
+ * (EPIPE), a write after the application's own shutdown(SHUT_WR) while
+ * bytes are left to read: the two look alike from here.
  */
 ssize_t utcp_tcp_send(int fd, const void *buf, size_t len);
 

@@ -2133,6 +2133,119 @@ START_TEST(test_tcp_reset_past_the_discard_reads_reads_econnreset)
 }
 END_TEST
 
+/* The peer of connection *arg (the daemon's id) on the echo resets it. */
+static void echo_peer_aborts_fn(void *arg)
+{
+	struct tcp_conn *c = tcp_conn_get(H.d.stack, *(const int *)arg);
+	struct tcp_conn *pc;
+
+	ck_assert_ptr_nonnull(c);
+	pc = tcp_conn_lookup(W.peer.s, PEER_ADDR, TCP_ECHO, DAEMON_ADDR,
+			     c->lport);
+	ck_assert_ptr_nonnull(pc);
+	tcp_abort(W.peer.s, sim_now(H.sim), pc->id);
+}
+
+/* probe_conn has received bytes that wait for room in its pair. */
+static bool received_bytes_wait(void)
+{
+	struct tcp_conn *c = tcp_conn_get(H.d.stack, probe_conn);
+
+	return c && c->rcvq.head;
+}
+
+/* Writes (without blocking) until fd's writes fail (EPIPE): the daemon
+ * shut its end for reading. */
+static void write_until_epipe(int fd)
+{
+	for (int ms = 0; ms < WAIT_MS; ms++) {
+		if (send(fd, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+		    errno == EPIPE)
+			return;
+		usleep(1000);
+	}
+	ck_abort_msg("writes never failed");
+}
+
+/* The kernel's socket fd has an error (POLLERR) within WAIT_MS. */
+static bool wait_for_error(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = 0};
+
+	return poll(&pfd, 1, WAIT_MS) == 1 && (pfd.revents & POLLERR);
+}
+
+/* Reads fd with utcp_tcp_recv() (or read() on the kernel's socket) to
+ * the end of the stream: only data comes before it, no error. */
+static void reads_data_then_eof(int fd, bool kernel)
+{
+	static char buf[65536];
+	size_t total = 0;
+
+	for (;;) {
+		ssize_t n = kernel ? read(fd, buf, sizeof(buf))
+				   : utcp_tcp_recv(fd, buf, sizeof(buf), 0);
+
+		ck_assert_msg(n >= 0, "a read after %zu bytes: %zd (errno %d)",
+			      total, n, errno);
+		if (n == 0)
+			break;
+		total += (size_t)n;
+	}
+	ck_assert_uint_gt(total, 0);
+}
+
+/* A reset while bytes received before it wait for room (the application
+ * does not read; the echo filled its end and the stack's queue): its
+ * first utcp_tcp_send() says -ECONNRESET, the next -EPIPE, and the reads
+ * get every byte, then the end of the stream, the error not again; as
+ * the kernel's TCP on loopback in the same place (a write to a socket
+ * whose peer closed with bytes unread). The daemon's urgent byte waits
+ * behind the bytes, so this is libutcp's own doing. (Before: -EPIPE
+ * first.) */
+START_TEST(test_tcp_send_after_a_reset_behind_unread_bytes_is_econnreset)
+{
+	static char junk[16384];
+	struct utcp_tcp_info info;
+	struct probe pr = {received_bytes_wait, false};
+	struct utcp *u = client();
+	int fd, out, in;
+
+	fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
+	ck_assert_int_ge(fd, 0);
+	probe_conn = info.id;
+	for (int ms = 0; ms < WAIT_MS && !pr.result; ms++) {
+		while (send(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+		usleep(1000);
+		on_loop(probe_fn, &pr);
+	}
+	ck_assert_msg(pr.result, "the echo never filled the descriptor");
+	on_loop(echo_peer_aborts_fn, &info.id);
+	write_until_epipe(fd);
+	ck_assert_int_eq(utcp_tcp_send(fd, "x", 1), -ECONNRESET);
+	ck_assert_int_eq(utcp_tcp_send(fd, "x", 1), -EPIPE);
+	reads_data_then_eof(fd, false);
+	ck_assert_int_eq(utcp_tcp_send(fd, "x", 1), -EPIPE);
+	close(fd);
+
+	kernel_tcp_pair(&out, &in);
+	ck_assert_int_eq(send(out, "unread", 6, 0), 6);
+	while (send(in, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
+	close(in); /* with "unread" unread: RST */
+	ck_assert(wait_for_error(out));
+	ck_assert_int_eq(send(out, "x", 1, MSG_NOSIGNAL), -1);
+	ck_assert_int_eq(errno, ECONNRESET);
+	ck_assert_int_eq(send(out, "x", 1, MSG_NOSIGNAL), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	reads_data_then_eof(out, true);
+	close(out);
+	utcp_close(u);
+}
+END_TEST
+
 static size_t turn_tx_max_saved;
 
 /* From now on every turn is full (daemon_turn_full()), and the peer
@@ -5271,6 +5384,8 @@ int main(void)
 	    tc, test_tcp_reset_with_bytes_unread_reads_the_error_once_then_eof);
 	tcase_add_test(tc,
 		       test_tcp_reset_past_the_discard_reads_reads_econnreset);
+	tcase_add_test(
+	    tc, test_tcp_send_after_a_reset_behind_unread_bytes_is_econnreset);
 	tcase_add_test(
 	    tc,
 	    test_tcp_connection_the_daemon_cannot_watch_is_reset_and_counted);
