@@ -165,6 +165,28 @@ out=$(app "$PYTHON" "$TMP/roundtrips.py" "$KERNEL_IP" "$rounds") ||
 read -r made took worst <<<"$out"
 say "   $made round trips in $took s, the slowest $worst ms"
 
+# attack_bytes FILE: the bytes the attacker's processes said they wrote,
+# one count a line (attack.py's two processes print one each,
+# edge_flood one for both), summed in the shell's 64-bit integers (awk
+# printed a sum past 2^31 as 2.4e+11); "an unknown number of" when no
+# process said, or a line is not a count (then the lines, quoted).
+attack_bytes() {
+	local lines line total=0
+	mapfile -t lines <"$1"
+	for line in "${lines[@]}"; do
+		if [[ ! $line =~ ^[0-9]{1,18}$ ]]; then
+			printf 'an unknown number of (it said %q)' "${lines[*]:0:4}"
+			return
+		fi
+		total=$((total + 10#$line))
+	done
+	if ((${#lines[@]} == 0)); then
+		printf 'an unknown number of'
+	else
+		printf '%d' "$total"
+	fi
+}
+
 # under_attack WHAT CONNS PROGRAM ARGS...: runs PROGRAM under utcp-run in
 # the application's namespace until $TMP/stop exists, and once the
 # daemon has its CONNS connections makes the round trips meanwhile and
@@ -186,7 +208,7 @@ under_attack() {
 	wait_pid 20 "$attacker" || true
 	stop_bg "$attacker"
 	say "   $made round trips in $took s, the slowest $worst ms;" \
-		"the attacker wrote $(awk '{ n += $1 } END { print n }' "$TMP/attack.out") bytes; $(uptime)"
+		"the attacker wrote $(attack_bytes "$TMP/attack.out") bytes; $(uptime)"
 	daemon_alive || fail "utcpd died"
 	wait_for -t 30 conns_at_most "$conns0" ||
 		fail "$what: $(live_conns) connections left of the baseline $conns0"
