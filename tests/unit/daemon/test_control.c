@@ -1868,6 +1868,22 @@ static void orphan_retries_fn(void *arg)
 	H.d.stack->lim.tcp_orphan_retries = *(const uint32_t *)arg;
 }
 
+/* Writes to fd without blocking, as much as goes, until `pred` holds
+ * (on the loop), for WAIT_MS at most. Returns whether it held. */
+static bool write_until(int fd, bool (*pred)(void))
+{
+	static char junk[16384];
+	struct probe pr = {pred, false};
+
+	for (int ms = 0; ms < WAIT_MS && !pr.result; ms++) {
+		while (send(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+		usleep(1000);
+		on_loop(probe_fn, &pr);
+	}
+	return pr.result;
+}
+
 /* probe_conn's peer keeps its window shut and its own send buffer is
  * full: the daemon reads no more from the application. */
 static bool shut_and_full(void)
@@ -1896,21 +1912,14 @@ static bool live_probed_past_the_orphan_bound(void)
  * pool is not short). Returns the descriptor; *conn is the daemon's id. */
 static int stuck_sender(struct utcp *u, int *conn)
 {
-	static char junk[16384];
 	struct utcp_tcp_info info;
-	struct probe pr = {shut_and_full, false};
 	int fd =
 	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_SINK, 5000, NULL, 0, &info);
 
 	ck_assert_int_ge(fd, 0);
 	*conn = probe_conn = info.id;
-	for (int ms = 0; ms < WAIT_MS && !pr.result; ms++) {
-		while (send(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
-			;
-		usleep(1000);
-		on_loop(probe_fn, &pr);
-	}
-	ck_assert_msg(pr.result, "the sink's window never shut");
+	ck_assert_msg(write_until(fd, shut_and_full),
+		      "the sink's window never shut");
 	return fd;
 }
 
@@ -1957,17 +1966,23 @@ START_TEST(test_tcp_app_dead_facing_a_shut_window_goes_in_bounded_probes)
 }
 END_TEST
 
-/* The peer resets connection *arg (the daemon's id): RST from its side. */
-static void peer_aborts_fn(void *arg)
+/* The peer's side on `port` of connection `conn` (the daemon's id)
+ * resets it: RST from its side. */
+static void peer_aborts(int conn, uint16_t port)
 {
-	struct tcp_conn *c = tcp_conn_get(H.d.stack, *(const int *)arg);
+	struct tcp_conn *c = tcp_conn_get(H.d.stack, conn);
 	struct tcp_conn *pc;
 
 	ck_assert_ptr_nonnull(c);
-	pc = tcp_conn_lookup(W.peer.s, PEER_ADDR, TCP_SINK, DAEMON_ADDR,
-			     c->lport);
+	pc = tcp_conn_lookup(W.peer.s, PEER_ADDR, port, DAEMON_ADDR, c->lport);
 	ck_assert_ptr_nonnull(pc);
 	tcp_abort(W.peer.s, sim_now(H.sim), pc->id);
+}
+
+/* The sink resets connection *arg (the daemon's id). */
+static void peer_aborts_fn(void *arg)
+{
+	peer_aborts(*(const int *)arg, TCP_SINK);
 }
 
 /* A kernel TCP connection on loopback, `out` connected to `*in`, which
@@ -2133,17 +2148,10 @@ START_TEST(test_tcp_reset_past_the_discard_reads_reads_econnreset)
 }
 END_TEST
 
-/* The peer of connection *arg (the daemon's id) on the echo resets it. */
+/* The echo resets connection *arg (the daemon's id). */
 static void echo_peer_aborts_fn(void *arg)
 {
-	struct tcp_conn *c = tcp_conn_get(H.d.stack, *(const int *)arg);
-	struct tcp_conn *pc;
-
-	ck_assert_ptr_nonnull(c);
-	pc = tcp_conn_lookup(W.peer.s, PEER_ADDR, TCP_ECHO, DAEMON_ADDR,
-			     c->lport);
-	ck_assert_ptr_nonnull(pc);
-	tcp_abort(W.peer.s, sim_now(H.sim), pc->id);
+	peer_aborts(*(const int *)arg, TCP_ECHO);
 }
 
 /* probe_conn has received bytes that wait for room in its pair. */
@@ -2207,7 +2215,6 @@ START_TEST(test_tcp_send_after_a_reset_behind_unread_bytes_is_econnreset)
 {
 	static char junk[16384];
 	struct utcp_tcp_info info;
-	struct probe pr = {received_bytes_wait, false};
 	struct utcp *u = client();
 	int fd, out, in;
 
@@ -2215,13 +2222,8 @@ START_TEST(test_tcp_send_after_a_reset_behind_unread_bytes_is_econnreset)
 	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
 	ck_assert_int_ge(fd, 0);
 	probe_conn = info.id;
-	for (int ms = 0; ms < WAIT_MS && !pr.result; ms++) {
-		while (send(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
-			;
-		usleep(1000);
-		on_loop(probe_fn, &pr);
-	}
-	ck_assert_msg(pr.result, "the echo never filled the descriptor");
+	ck_assert_msg(write_until(fd, received_bytes_wait),
+		      "the echo never filled the descriptor");
 	on_loop(echo_peer_aborts_fn, &info.id);
 	write_until_epipe(fd);
 	ck_assert_int_eq(utcp_tcp_send(fd, "x", 1), -ECONNRESET);
@@ -3650,18 +3652,14 @@ static bool fds_as_before(void)
 	return open_fds() == fds_before;
 }
 
-/* The pairs made ahead come back after socketpair() failed (out of
- * descriptors) long enough for connects to take them all: the connect
- * after it works again makes them anew, so that a connect while it
- * fails once more still takes one. (Without: the making stopped at the
- * failure and only a pair taken started it again, so none ever did.) */
-START_TEST(test_pairs_made_ahead_come_back_after_socketpair_failed)
+/* With socketpair() failing (and still so on return), blocking
+ * connects take every blocking pair made ahead, and one more fails
+ * (-ENFILE). */
+static void take_blocking_pairs_while_socketpair_fails(struct utcp *u)
 {
-	struct utcp *u = client();
-	bool on = true, off = false;
+	bool on = true;
 	int fd;
 
-	fds_before = open_fds(); /* the pairs made ahead among them */
 	on_loop(socketpair_fails_fn, &on);
 	for (int i = 0; i < CONTROL_TCP_SPARES; i++) {
 		fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
@@ -3672,16 +3670,40 @@ START_TEST(test_pairs_made_ahead_come_back_after_socketpair_failed)
 	ck_assert_int_eq(
 	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
 	    -ENFILE);
-	on_loop(socketpair_fails_fn, &off);
-	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
-	ck_assert(wait_until(fds_as_before)); /* its channel gone, pairs back */
+}
+
+/* A blocking connect while socketpair() fails takes a pair made ahead. */
+static void connect_while_socketpair_fails(struct utcp *u)
+{
+	bool on = true, off = false;
+	int fd;
+
 	on_loop(socketpair_fails_fn, &on);
 	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
 	on_loop(socketpair_fails_fn, &off);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
+}
+
+/* The pairs made ahead come back after socketpair() failed (out of
+ * descriptors) long enough for connects to take them all: the connect
+ * after it works again makes them anew, so that a connect while it
+ * fails once more still takes one. (Without: the making stopped at the
+ * failure and only a pair taken started it again, so none ever did.) */
+START_TEST(test_pairs_made_ahead_come_back_after_socketpair_failed)
+{
+	struct utcp *u = client();
+	bool off = false;
+	int fd;
+
+	fds_before = open_fds(); /* the pairs made ahead among them */
+	take_blocking_pairs_while_socketpair_fails(u);
+	on_loop(socketpair_fails_fn, &off);
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert(wait_until(fds_as_before)); /* its channel gone, pairs back */
+	connect_while_socketpair_fails(u);
 	utcp_close(u);
 }
 END_TEST
@@ -3708,19 +3730,10 @@ START_TEST(test_pairs_made_ahead_come_back_for_a_connect_of_the_other_kind)
 	struct utcp_tcp_opts own = {.set = UTCP_TCP_OPT_SNDBUF,
 				    .sndbuf = 32768};
 	struct utcp *u = client();
-	bool on = true, off = false;
+	bool off = false;
 	int fd;
 
-	on_loop(socketpair_fails_fn, &on);
-	for (int i = 0; i < CONTROL_TCP_SPARES; i++) {
-		fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
-				      0, NULL);
-		ck_assert_int_ge(fd, 0);
-		close(fd);
-	}
-	ck_assert_int_eq(
-	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL),
-	    -ENFILE);
+	take_blocking_pairs_while_socketpair_fails(u);
 	ck_assert(wait_until(spares_not_making)); /* it gave up */
 	on_loop(socketpair_fails_fn, &off);
 	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &own,
@@ -3728,11 +3741,7 @@ START_TEST(test_pairs_made_ahead_come_back_for_a_connect_of_the_other_kind)
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	ck_assert(wait_until(spares_all_there));
-	on_loop(socketpair_fails_fn, &on);
-	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
-	on_loop(socketpair_fails_fn, &off);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	connect_while_socketpair_fails(u);
 	utcp_close(u);
 }
 END_TEST
