@@ -61,8 +61,9 @@
 # BENCH_CC_PAIRS (the shared runs, first/second sender: "utcpd/linux
 # linux/utcpd utcpd/utcpd linux/linux"), BENCH_CC_STAGGER (seconds
 # between the two senders' starts, 0), BENCH_CC_QUEUE (the bottleneck's
-# queue: droptail, or red: the same limit with random early drops, up
-# to 10 % at three quarters of it; impair.c), IMPAIR (the relay binary).
+# queue: droptail; red: the same limit with random early drops, up to
+# 10 % at three quarters of it; jitter: drop-tail, each frame's time on
+# the link +-50 % at random; impair.c), IMPAIR (the relay binary).
 #
 # For each shared run the relay counts each flow's segments, those it
 # dropped and the drop events (drops less than a round trip apart are
@@ -492,7 +493,8 @@ BOTTLENECK=(-d 25 -b 100/0 -q 625000/0)
 case ${BENCH_CC_QUEUE:-droptail} in
 droptail) ;;
 red) BOTTLENECK+=(-e 10/0) ;;
-*) fail "BENCH_CC_QUEUE is droptail or red" ;;
+jitter) BOTTLENECK+=(-j 50/0) ;;
+*) fail "BENCH_CC_QUEUE is droptail, red or jitter" ;;
 esac
 if [[ -z $ONLY ]]; then
 	relay_up "${LOSSY[@]}"

@@ -42,6 +42,12 @@
  *      drain: drop-tail's phase effects are gone, and each sender loses
  *      in proportion to what it sends (dropped_early; the tail drop at
  *      the limit stays, dropped_queue);
+ *      With --jitter each frame's time on the link is its bytes' at
+ *      RATE times a factor drawn uniformly from 1 - J to 1 + J (mean 1,
+ *      so the mean rate stays RATE): a random component in the drain,
+ *      which takes away the phase of a sender's arrivals against it
+ *      (Floyd and Jacobson 1991; the queue is then measured in the
+ *      time it takes to drain, counted in bytes at RATE);
  *   4. the delay line (--delay): the frame is written when due. With
  *      probability --reorder it is due --reorder-delay later still
  *      (reordered): it arrives after frames that left the bottleneck
@@ -157,6 +163,7 @@ struct impairment {
 	uint64_t queue_bytes;	   /* 0: no limit in bytes */
 	uint32_t queue_packets;	   /* 0: no limit in packets */
 	double red_max_p;	   /* 0: drop-tail only */
+	double jitter; /* of each frame's time on the link, 0 to 1 */
 };
 
 /* One flow's frames (addresses and ports as on the wire). */
@@ -261,19 +268,22 @@ static uint64_t rng_seed(uint64_t seed)
 }
 
 /* True with probability p. */
-static bool chance(struct direction *d, double p)
+/* A number in [0, 1) from d's generator. */
+static double uniform(struct direction *d)
 {
 	uint64_t x = d->rng;
 
-	if (p <= 0)
-		return false;
 	x ^= x >> 12;
 	x ^= x << 25;
 	x ^= x >> 27;
 	d->rng = x;
-	return (double)((x * 0x2545f4914f6cdd1dull) >> 11) /
-		   9007199254740992.0 <
-	       p;
+	return (double)((x * 0x2545f4914f6cdd1dull) >> 11) / 9007199254740992.0;
+}
+
+/* True with probability p (the generator untouched when p is 0). */
+static bool chance(struct direction *d, double p)
+{
+	return p > 0 && uniform(d) < p;
 }
 
 static uint8_t *slot_data(struct direction *d, uint32_t slot)
@@ -421,7 +431,7 @@ static bool red_drops(struct direction *d, uint64_t queued, uint64_t now)
 	else
 		p = 1;
 	d->red_count++;
-	if (d->red_count * p < 1)
+	if ((double)d->red_count * p < 1)
 		p /= 1 - (double)d->red_count * p;
 	else
 		p = 1;
@@ -436,7 +446,7 @@ static bool red_drops(struct direction *d, uint64_t queued, uint64_t now)
 static void enqueue(struct direction *d, uint32_t slot, uint64_t now)
 {
 	const struct impairment *imp = &d->imp;
-	uint64_t departure = now, wire, queued;
+	uint64_t departure = now, wire, queued, service;
 	int late;
 
 	if (imp->rate_bps) {
@@ -471,7 +481,12 @@ static void enqueue(struct direction *d, uint32_t slot, uint64_t now)
 		}
 		if (queued + wire > d->c.peak_queue_bytes)
 			d->c.peak_queue_bytes = queued + wire;
-		departure += wire * 8 * NS_PER_S / imp->rate_bps;
+		service = wire * 8 * NS_PER_S / imp->rate_bps;
+		if (imp->jitter > 0)
+			service = (uint64_t)((double)service *
+					     (1 + imp->jitter *
+						      (2 * uniform(d) - 1)));
+		departure += service;
 		d->link_free_ns = departure;
 	}
 	late = chance(d, imp->reorder);
@@ -795,6 +810,9 @@ static void usage(FILE *to)
 	    "  -e, --red PERCENT          RED: early drops up to PERCENT at "
 	    "3/4 of\n"
 	    "                             --queue-bytes (needs it)\n"
+	    "  -j, --jitter PERCENT       each frame's time on the "
+	    "bottleneck\n"
+	    "                             +-PERCENT at random\n"
 	    "  -s, --seed N               the generators' seed (default "
 	    "1)\n"
 	    "  -n, --slots N              frames held per direction "
@@ -839,6 +857,7 @@ int main(int argc, char **argv)
 	    {"queue-bytes", required_argument, NULL, 'q'},
 	    {"queue-packets", required_argument, NULL, 'Q'},
 	    {"red", required_argument, NULL, 'e'},
+	    {"jitter", required_argument, NULL, 'j'},
 	    {"seed", required_argument, NULL, 's'},
 	    {"slots", required_argument, NULL, 'n'},
 	    {"gso", no_argument, NULL, 'g'},
@@ -855,13 +874,14 @@ int main(int argc, char **argv)
 	int opt, i, err;
 
 	memset(dir, 0, sizeof(dir));
-	while ((opt = getopt_long(argc, argv, "d:l:r:R:u:b:q:Q:e:s:n:gh",
+	while ((opt = getopt_long(argc, argv, "d:l:r:R:u:b:q:Q:e:j:s:n:gh",
 				  longopts, NULL)) != -1) {
-		double max =
-		    opt == 'l' || opt == 'r' || opt == 'u' || opt == 'e' ? 100
-		    : opt == 'b'					 ? 1e6
-		    : opt == 'Q'					 ? 1e7
-									 : 1e12;
+		double max = opt == 'l' || opt == 'r' || opt == 'u' ||
+				     opt == 'e' || opt == 'j'
+				 ? 100
+			     : opt == 'b' ? 1e6
+			     : opt == 'Q' ? 1e7
+					  : 1e12;
 
 		if (opt == 'g') {
 			slot_bytes = IMPAIR_GSO_SLOT_BYTES;
@@ -889,8 +909,8 @@ int main(int argc, char **argv)
 				nslots = (uint32_t)x, slots_given = true;
 			continue;
 		}
-		if (!strchr("dlrRubqQe", opt) || parse_pair(optarg, max, v)) {
-			if (strchr("dlrRubqQe", opt))
+		if (!strchr("dlrRubqQej", opt) || parse_pair(optarg, max, v)) {
+			if (strchr("dlrRubqQej", opt))
 				fprintf(stderr, "impair: bad -%c %s\n", opt,
 					optarg);
 			usage(stderr);
@@ -928,6 +948,9 @@ int main(int argc, char **argv)
 				break;
 			case 'e':
 				imp->red_max_p = v[i] / 100;
+				break;
+			case 'j':
+				imp->jitter = v[i] / 100;
 				break;
 			}
 		}
