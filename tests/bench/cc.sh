@@ -67,7 +67,8 @@
 #
 # For each shared run the relay counts each flow's segments, those it
 # dropped and the drop events (drops less than a round trip apart are
-# one), over the whole run and from its middle on.
+# one; shared: the other flow lost in the same round trip), over the
+# whole run and from its middle on.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench_lib.sh
@@ -517,10 +518,11 @@ fi
 # or BENCH_CC_STAGGER seconds apart. R[KEY-*] set.
 STAGGER=${BENCH_CC_STAGGER:-0}
 
-# flow_drops PORT: "frames dropped drop_events" of the flow to the sink's
-# PORT in each of the relay's reports so far, one line each.
+# flow_drops PORT: "frames dropped drop_events shared_events" of the flow
+# to the sink's PORT in each of the relay's reports so far, one line
+# each.
 flow_drops() {
-	sed -n "s/^ab flow [0-9.:]*>$SINK_IP:$1 frames=\([0-9]*\) dropped=\([0-9]*\) drop_events=\([0-9]*\)\$/\1 \2 \3/p" \
+	sed -n "s/^ab flow [0-9.:]*>$SINK_IP:$1 frames=\([0-9]*\) dropped=\([0-9]*\) drop_events=\([0-9]*\) shared_events=\([0-9]*\)\$/\1 \2 \3 \4/p" \
 		"$TMP/relay.out"
 }
 
@@ -530,19 +532,20 @@ per_1000() {
 }
 
 # drops_said KEY N PORT: the log's line of flow N's drops (the whole
-# run; from its middle on); R[KEY-eN] its drop events and dropped
-# segments per 1,000, whole run / second half.
+# run; from its middle on); R[KEY-eN] its drop events (those alone,
+# without the other flow's) and R[KEY-pN] its dropped segments per
+# 1,000, whole run / second half.
 drops_said() {
-	local f0 d0 e0 f1 d1 e1
-	read -r f0 d0 e0 <<<"$(flow_drops "$3" | head -n 1)"
-	read -r f1 d1 e1 <<<"$(flow_drops "$3" | tail -n 1)"
+	local f0 d0 e0 s0 f1 d1 e1 s1
+	read -r f0 d0 e0 s0 <<<"$(flow_drops "$3" | head -n 1)"
+	read -r f1 d1 e1 s1 <<<"$(flow_drops "$3" | tail -n 1)"
 	if [[ -z $f1 ]]; then
 		R[$1-e$2]=-
 		return
 	fi
-	[[ -n $f0 && $f0 != "$f1" ]] || f0=0 d0=0 e0=0
-	say "$1: flow $2 (to $3): the relay dropped $d1 of its $f1 segments ($(per_1000 "$d1" "$f1") per 1,000) in $e1 drop events; from the middle on $((d1 - d0)) of $((f1 - f0)) ($(per_1000 $((d1 - d0)) $((f1 - f0))) per 1,000) in $((e1 - e0))"
-	R[$1-e$2]="$e1/$((e1 - e0))"
+	[[ -n $f0 && $f0 != "$f1" ]] || f0=0 d0=0 e0=0 s0=0
+	say "$1: flow $2 (to $3): the relay dropped $d1 of its $f1 segments ($(per_1000 "$d1" "$f1") per 1,000) in $e1 drop events, $((e1 - s1)) of them without the other flow's; from the middle on $((d1 - d0)) of $((f1 - f0)) ($(per_1000 $((d1 - d0)) $((f1 - f0))) per 1,000) in $((e1 - e0)), $((e1 - e0 - s1 + s0)) alone"
+	R[$1-e$2]="$e1($((e1 - s1)))/$((e1 - e0))($((e1 - e0 - s1 + s0)))"
 	R[$1-p$2]="$(per_1000 "$d1" "$f1")/$(per_1000 $((d1 - d0)) $((f1 - f0)))"
 }
 
@@ -641,11 +644,11 @@ for key in lossy-utcpd-cubic lossy-utcpd-newreno lossy-linux-cubic \
 		"$(v "$key-lost")" "$(v "$key-rexmit")" "$(v "$key-rto")" \
 		"$(v "$key-stalls")" "$(v "$key-cwnd")"
 done
-printf '\n%-28s %8s %8s %6s %11s %6s %13s %23s  (target >= 0.95)\n' "sharing the bottleneck${BENCH_CC_QUEUE:+ ($BENCH_CC_QUEUE)}" "Mbit/s" "Mbit/s" "Jain" "2nd half" "Jain" "drop events" "dropped per 1,000"
+printf '\n%-28s %8s %8s %6s %11s %6s %21s %23s  (target >= 0.95)\n' "sharing the bottleneck${BENCH_CC_QUEUE:+ ($BENCH_CC_QUEUE)}" "Mbit/s" "Mbit/s" "Jain" "2nd half" "Jain" "drop events (alone)" "dropped per 1,000"
 for pair in "${PAIRS[@]}"; do
 	key=shared-${pair/\//-}
 	label=${pair//linux/Linux}
-	printf '%-28s %8s %8s %6s %11s %6s %13s %23s\n' "${label/\// / }" \
+	printf '%-28s %8s %8s %6s %11s %6s %21s %23s\n' "${label/\// / }" \
 		"$(v "$key-m1")" "$(v "$key-m2")" "$(v "$key-jain")" \
 		"$(v "$key-h1")/$(v "$key-h2")" "$(v "$key-jain2")" \
 		"$(v "$key-e1") $(v "$key-e2")" "$(v "$key-p1") $(v "$key-p2")"

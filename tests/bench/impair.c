@@ -61,7 +61,8 @@
  * of one flow less than a round trip (both directions' --delay and the
  * queue's delay at the first drop) after the event's first drop are
  * one event, as a sender that recovers once per window would count
- * them.
+ * them; an event that overlaps another flow's is counted shared too (on
+ * a drop-tail queue, did both lose in the same overflow?).
  *
  * Memory is bounded: frames live in a pool of --slots slots per
  * direction, each as large as the largest frame taken (2 KiB; 64 KiB
@@ -94,8 +95,8 @@
  *
  * "ready" is printed on stdout once both sockets are bound; the
  * counters, one line per flow ("ab flow 10.77.0.2:40000>10.77.0.3:5001
- * frames=N dropped=N drop_events=N") and then one per direction ("ab:
- * frames_in=N ..."), on SIGUSR1 and at exit (SIGTERM, SIGINT). Every
+ * frames=N dropped=N drop_events=N shared_events=N") and then one per direction
+ * ("ab: frames_in=N ..."), on SIGUSR1 and at exit (SIGTERM, SIGINT). Every
  * frame is accounted for:
  *     frames_in + duplicated = frames_out + dropped_loss + dropped_early
  *         + dropped_queue + dropped_full + oversize + send_errors + held
@@ -171,8 +172,9 @@ struct flow {
 	bool used;
 	uint32_t saddr, daddr;
 	uint16_t sport, dport; /* 0 but for TCP and UDP */
-	uint64_t frames, dropped, drop_events;
+	uint64_t frames, dropped, drop_events, shared_events;
 	uint64_t event_end_ns; /* a drop before this is the same event */
+	bool event_shared;     /* the current event overlaps another's */
 };
 
 struct counters {
@@ -383,12 +385,23 @@ static struct flow *flow_of(struct direction *d, uint32_t slot)
 	return NULL;
 }
 
+/* Marks fl's current drop event shared with another flow's. */
+static void flow_event_shared(struct flow *fl)
+{
+	if (!fl->event_shared) {
+		fl->event_shared = true;
+		fl->shared_events++;
+	}
+}
+
 /* Counts a drop of slot's frame against its flow: a new drop event
- * unless one began less than a round trip ago. */
+ * unless one began less than a round trip ago; shared with the events
+ * of other flows it overlaps. */
 static void flow_dropped(struct direction *d, uint32_t slot, uint64_t now)
 {
 	struct flow *fl = flow_of(d, slot);
 	uint64_t queue_delay;
+	int i;
 
 	if (!fl)
 		return;
@@ -398,6 +411,13 @@ static void flow_dropped(struct direction *d, uint32_t slot, uint64_t now)
 	queue_delay = d->link_free_ns > now ? d->link_free_ns - now : 0;
 	fl->drop_events++;
 	fl->event_end_ns = now + d->round_trip_ns + queue_delay;
+	fl->event_shared = false;
+	for (i = 0; i < IMPAIR_FLOWS && d->flow[i].used; i++) {
+		if (&d->flow[i] == fl || now >= d->flow[i].event_end_ns)
+			continue;
+		flow_event_shared(&d->flow[i]);
+		flow_event_shared(fl);
+	}
 }
 
 /* RED (Floyd and Jacobson 1993, gentle): whether the frame arriving at
@@ -698,9 +718,11 @@ static void report(struct direction *dir)
 			inet_ntop(AF_INET, &fl->saddr, sa, sizeof(sa));
 			inet_ntop(AF_INET, &fl->daddr, da, sizeof(da));
 			printf("%s flow %s:%u>%s:%u frames=%" PRIu64
-			       " dropped=%" PRIu64 " drop_events=%" PRIu64 "\n",
+			       " dropped=%" PRIu64 " drop_events=%" PRIu64
+			       " shared_events=%" PRIu64 "\n",
 			       dir[i].name, sa, fl->sport, da, fl->dport,
-			       fl->frames, fl->dropped, fl->drop_events);
+			       fl->frames, fl->dropped, fl->drop_events,
+			       fl->shared_events);
 		}
 	}
 	for (int i = 0; i < 2; i++) {

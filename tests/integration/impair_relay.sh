@@ -104,7 +104,7 @@ relay_stop() {
 	stop_bg "$relay_pid"
 	RC=()
 	while read -r line; do
-		if [[ $line =~ ^(ab|ba)\ flow\ [^\ ]+\ frames=([0-9]+)\ dropped=([0-9]+)\ drop_events=([0-9]+)$ ]]; then
+		if [[ $line =~ ^(ab|ba)\ flow\ [^\ ]+\ frames=([0-9]+)\ dropped=([0-9]+)\ drop_events=([0-9]+)\ shared_events=[0-9]+$ ]]; then
 			dir=${BASH_REMATCH[1]}
 			RC[$dir.flows]=$((${RC[$dir.flows]:-0} + 1))
 			RC[$dir.flow_frames]=$((${RC[$dir.flow_frames]:-0} + BASH_REMATCH[2]))
