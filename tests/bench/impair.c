@@ -208,10 +208,11 @@ struct direction {
 	/* With --queue-packets: start times of the frames still queued. */
 	uint64_t *start;
 	uint32_t start_head, start_count;
-	/* RED: the average queue in bytes, when it was last updated, the
-	 * arrivals since the last early drop. */
+	/* RED: the average queue in bytes, the time up to which an idle
+	 * queue's decay is applied, the arrivals since the last early
+	 * drop. */
 	double red_avg;
-	uint64_t red_time_ns;
+	uint64_t red_idle_ns;
 	uint64_t red_count;
 	uint64_t round_trip_ns; /* both directions' delays */
 	struct flow flow[IMPAIR_FLOWS];
@@ -430,15 +431,21 @@ static bool red_drops(struct direction *d, uint64_t queued, uint64_t now)
 	double frame_ns =
 	    RED_IDLE_FRAME_BYTES * 8.0 * 1e9 / (double)imp->rate_bps;
 
-	if (queued == 0 && now > d->red_time_ns) {
-		/* Idle: decay as if empty frames had come at the link's
-		 * rate, Floyd and Jacobson's m. */
-		d->red_avg *= pow(1 - RED_WEIGHT,
-				  (double)(now - d->red_time_ns) / frame_ns);
+	if (queued == 0) {
+		/* Idle since the last frame left (or since the decay was
+		 * last applied): decay as if empty frames had come at the
+		 * link's rate, Floyd and Jacobson's m. */
+		uint64_t idle = d->link_free_ns > d->red_idle_ns
+				    ? d->link_free_ns
+				    : d->red_idle_ns;
+
+		if (now > idle)
+			d->red_avg *= pow(1 - RED_WEIGHT,
+					  (double)(now - idle) / frame_ns);
+		d->red_idle_ns = now;
 	} else {
 		d->red_avg += RED_WEIGHT * ((double)queued - d->red_avg);
 	}
-	d->red_time_ns = d->link_free_ns > now ? d->link_free_ns : now;
 	if (d->red_avg < min_th) {
 		d->red_count = 0;
 		return false;
