@@ -31,7 +31,8 @@
 #      (--slots) with 10 ms each way: frames dropped for want of a
 #      slot, at most 16 held;
 #   4. RED (--red) at a 20 Mbit/s bottleneck towards utcpd, 60,000
-#      bytes: frames dropped early there (and none the other way), and
+#      bytes, its drain jittered (--jitter 20): frames dropped early
+#      there (and none the other way), the content intact, and
 #      the per-flow counters add up to the direction's: every IPv4
 #      frame counted in a flow, every drop against one, in at least one
 #      drop event.
@@ -212,8 +213,8 @@ for dir in ab ba; do
 	balanced "$dir"
 done
 
-say "4. RED towards utcpd: 20 Mbit/s, 60,000 bytes, early drops up to 10 %"
-relay_start -s 10 -d 2 -b 20/0 -q 60000/0 -e 10/0
+say "4. RED towards utcpd: 20 Mbit/s, 60,000 bytes, early drops up to 10 %, the drain +-20 %"
+relay_start -s 10 -d 2 -b 20/0 -q 60000/0 -e 10/0 -j 20/0
 transfer $((2 * 1024 * 1024)) 5504
 relay_stop
 (($(c ab dropped_early) > 0)) || fail "ab: nothing dropped early with --red"
