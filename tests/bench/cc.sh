@@ -60,7 +60,15 @@
 # "hystart = no;prr = no" measures the stack without them),
 # BENCH_CC_PAIRS (the shared runs, first/second sender: "utcpd/linux
 # linux/utcpd utcpd/utcpd linux/linux"), BENCH_CC_STAGGER (seconds
-# between the two senders' starts, 0), IMPAIR (the relay binary).
+# between the two senders' starts, 0), BENCH_CC_QUEUE (the bottleneck's
+# queue: droptail; red: the same limit with random early drops, up to
+# 10 % at three quarters of it; jitter: drop-tail, each frame's time on
+# the link +-50 % at random; impair.c), IMPAIR (the relay binary).
+#
+# For each shared run the relay counts each flow's segments, those it
+# dropped and the drop events (drops less than a round trip apart are
+# one; shared: the other flow lost in the same round trip), over the
+# whole run and from its middle on.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench_lib.sh
@@ -483,6 +491,12 @@ ONLY=${BENCH_CC_ONLY:-}
 # (only a yardstick: there is no bottleneck on this path).
 LOSSY=(-d 10 -l 1/0)
 BOTTLENECK=(-d 25 -b 100/0 -q 625000/0)
+case ${BENCH_CC_QUEUE:-droptail} in
+droptail) ;;
+red) BOTTLENECK+=(-e 10/0) ;;
+jitter) BOTTLENECK+=(-j 50/0) ;;
+*) fail "BENCH_CC_QUEUE is droptail, red or jitter" ;;
+esac
 if [[ -z $ONLY ]]; then
 	relay_up "${LOSSY[@]}"
 	single lossy-utcpd-cubic utcpd 250000
@@ -503,6 +517,38 @@ fi
 # right after the other (some milliseconds apart: two process starts),
 # or BENCH_CC_STAGGER seconds apart. R[KEY-*] set.
 STAGGER=${BENCH_CC_STAGGER:-0}
+
+# flow_drops PORT: "frames dropped drop_events shared_events" of the flow
+# to the sink's PORT in each of the relay's reports so far, one line
+# each.
+flow_drops() {
+	sed -n "s/^ab flow [0-9.:]*>$SINK_IP:$1 frames=\([0-9]*\) dropped=\([0-9]*\) drop_events=\([0-9]*\) shared_events=\([0-9]*\)\$/\1 \2 \3 \4/p" \
+		"$TMP/relay.out"
+}
+
+# per_1000 COUNT OF: COUNT per 1,000 of OF.
+per_1000() {
+	awk -v d="$1" -v f="$2" 'BEGIN { if (f > 0) printf "%.2f", 1000 * d / f; else print "-" }'
+}
+
+# drops_said KEY N PORT: the log's line of flow N's drops (the whole
+# run; from its middle on); R[KEY-eN] its drop events (those alone,
+# without the other flow's) and R[KEY-pN] its dropped segments per
+# 1,000, whole run / second half.
+drops_said() {
+	local f0 d0 e0 s0 f1 d1 e1 s1
+	read -r f0 d0 e0 s0 <<<"$(flow_drops "$3" | head -n 1)"
+	read -r f1 d1 e1 s1 <<<"$(flow_drops "$3" | tail -n 1)"
+	if [[ -z $f1 ]]; then
+		R[$1-e$2]=-
+		return
+	fi
+	[[ -n $f0 && $f0 != "$f1" ]] || f0=0 d0=0 e0=0 s0=0
+	say "$1: flow $2 (to $3): the relay dropped $d1 of its $f1 segments ($(per_1000 "$d1" "$f1") per 1,000) in $e1 drop events, $((e1 - s1)) of them without the other flow's; from the middle on $((d1 - d0)) of $((f1 - f0)) ($(per_1000 $((d1 - d0)) $((f1 - f0))) per 1,000) in $((e1 - e0)), $((e1 - e0 - s1 + s0)) alone"
+	R[$1-e$2]="$e1($((e1 - s1)))/$((e1 - e0))($((e1 - e0 - s1 + s0)))"
+	R[$1-p$2]="$(per_1000 "$d1" "$f1")/$(per_1000 $((d1 - d0)) $((f1 - f0)))"
+}
+
 shared() {
 	local key=$1 w1=$2 w2=$3 s1 s2 k1 k2 sampler_pid a t1 t2 f
 	local ur0 ut0 kr0 kt0 ur1 ut1 kr1 kt1 j m1 m2 secs j2 h1 h2
@@ -528,6 +574,12 @@ shared() {
 	sampler "$TMP/$key.samples" 5 &
 	sampler_pid=$!
 	STARTED_PIDS+=("$sampler_pid")
+	# The relay's per-flow counters in the middle of the run too.
+	local middle_pid
+	(sleep "$(awk -v s="$SHARE_S" -v g="$STAGGER" 'BEGIN { print g + s / 2 }')" &&
+		kill -s USR1 "$RELAY_PID") &
+	middle_pid=$!
+	STARTED_PIDS+=("$middle_pid")
 	local bursts_pid=""
 	if ((${BENCH_CC_BURSTS:-0} > 0)); then
 		# How each sender's segments reach the relay, from 10 s on.
@@ -541,6 +593,7 @@ shared() {
 	finished "$k1" 10
 	finished "$k2" 10
 	stop_bg "$sampler_pid"
+	stop_bg "$middle_pid"
 	read -r ur1 ut1 <<<"$(sender_counts utcpd)"
 	read -r kr1 kt1 <<<"$(sender_counts linux)"
 	hy1=$(slow_start_ends)
@@ -553,6 +606,8 @@ shared() {
 	done
 	say "$key: the second sender started $(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.3f", b - a }') s after the first"
 	say "$key: relay $(relay_counters | tr '\n' ' ')"
+	drops_said "$key" 1 5303
+	drops_said "$key" 2 5304
 	if [[ -n $bursts_pid ]]; then
 		wait "$bursts_pid" || true
 		while read -r f; do
@@ -589,13 +644,14 @@ for key in lossy-utcpd-cubic lossy-utcpd-newreno lossy-linux-cubic \
 		"$(v "$key-lost")" "$(v "$key-rexmit")" "$(v "$key-rto")" \
 		"$(v "$key-stalls")" "$(v "$key-cwnd")"
 done
-printf '\n%-28s %8s %8s %6s %11s %6s  (target >= 0.95)\n' "sharing the bottleneck" "Mbit/s" "Mbit/s" "Jain" "2nd half" "Jain"
+printf '\n%-28s %8s %8s %6s %11s %6s %21s %23s  (target >= 0.95)\n' "sharing the bottleneck${BENCH_CC_QUEUE:+ ($BENCH_CC_QUEUE)}" "Mbit/s" "Mbit/s" "Jain" "2nd half" "Jain" "drop events (alone)" "dropped per 1,000"
 for pair in "${PAIRS[@]}"; do
 	key=shared-${pair/\//-}
 	label=${pair//linux/Linux}
-	printf '%-28s %8s %8s %6s %11s %6s\n' "${label/\// / }" \
+	printf '%-28s %8s %8s %6s %11s %6s %21s %23s\n' "${label/\// / }" \
 		"$(v "$key-m1")" "$(v "$key-m2")" "$(v "$key-jain")" \
-		"$(v "$key-h1")/$(v "$key-h2")" "$(v "$key-jain2")"
+		"$(v "$key-h1")/$(v "$key-h2")" "$(v "$key-jain2")" \
+		"$(v "$key-e1") $(v "$key-e2")" "$(v "$key-p1") $(v "$key-p2")"
 done
 printf '\n'
 printf '%-34s %8s\n' "lossy: utcpd CUBIC / Linux" \

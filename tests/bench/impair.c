@@ -30,12 +30,39 @@
  *      is known when it arrives (the link is free at link_free_ns), so
  *      no separate queue is kept: the frame enters the delay line at
  *      once, due at its departure plus the delay;
+ *      With --red the queue also drops early, at random (Random Early
+ *      Detection, Floyd and Jacobson 1993, "gentle"): at each arrival an
+ *      average of the queue's bytes (weight RED_WEIGHT, decayed over
+ *      idle time as if empty frames had arrived) sets a probability,
+ *      0 below a quarter of --queue-bytes, rising to --red's at three
+ *      quarters and to 1 at one and a half; the probability of each
+ *      arrival grows with the frames since the last early drop (p / (1
+ *      - count p)), which spaces the drops evenly. A drop is then
+ *      independent of when a sender's frame comes against the link's
+ *      drain: drop-tail's phase effects are gone, and each sender loses
+ *      in proportion to what it sends (dropped_early; the tail drop at
+ *      the limit stays, dropped_queue);
+ *      With --jitter each frame's time on the link is its bytes' at
+ *      RATE times a factor drawn uniformly from 1 - J to 1 + J (mean 1,
+ *      so the mean rate stays RATE): a random component in the drain,
+ *      which takes away the phase of a sender's arrivals against it
+ *      (Floyd and Jacobson 1991; the queue is then measured in the
+ *      time it takes to drain, counted in bytes at RATE);
  *   4. the delay line (--delay): the frame is written when due. With
  *      probability --reorder it is due --reorder-delay later still
  *      (reordered): it arrives after frames that left the bottleneck
  *      after it. The line is two FIFOs, plain and late; each one's due
  *      times only grow, so the next frame due is the earlier head.
  * Frames other than IPv4 (ARP) are written at once, unimpaired (passed).
+ *
+ * Per flow: the first IMPAIR_FLOWS flows of each direction (IPv4
+ * addresses, and the ports of TCP and UDP) have their frames in, frames
+ * dropped (loss, early, queue, no slot) and drop events counted: drops
+ * of one flow less than a round trip (both directions' --delay and the
+ * queue's delay at the first drop) after the event's first drop are
+ * one event, as a sender that recovers once per window would count
+ * them; an event that overlaps another flow's is counted shared too (on
+ * a drop-tail queue, did both lose in the same overflow?).
  *
  * Memory is bounded: frames live in a pool of --slots slots per
  * direction, each as large as the largest frame taken (2 KiB; 64 KiB
@@ -67,10 +94,12 @@
  * full) are counted from PACKET_STATISTICS (kernel_drops).
  *
  * "ready" is printed on stdout once both sockets are bound; the
- * counters, one line per direction ("ab: frames_in=N ..."), on SIGUSR1
- * and at exit (SIGTERM, SIGINT). Every frame is accounted for:
- *     frames_in + duplicated = frames_out + dropped_loss + dropped_queue
- *         + dropped_full + oversize + send_errors + held
+ * counters, one line per flow ("ab flow 10.77.0.2:40000>10.77.0.3:5001
+ * frames=N dropped=N drop_events=N shared_events=N") and then one per direction
+ * ("ab: frames_in=N ..."), on SIGUSR1 and at exit (SIGTERM, SIGINT). Every
+ * frame is accounted for:
+ *     frames_in + duplicated = frames_out + dropped_loss + dropped_early
+ *         + dropped_queue + dropped_full + oversize + send_errors + held
  * where held is the frames in the relay now (the delay line; at exit
  * they are dropped). peak_held is its maximum (--slots once a frame was
  * dropped_full), peak_queue_bytes the bottleneck queue's (above the
@@ -86,6 +115,7 @@
 #include <inttypes.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
+#include <math.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <poll.h>
@@ -117,6 +147,11 @@
 #define IMPAIR_SOCKBUF_BYTES  (8 << 20)
 #define NS_PER_S	      1000000000ull
 #define NS_PER_MS	      1000000.0
+#define IMPAIR_FLOWS	      16 /* flows counted per direction */
+/* RED: the average's weight per arrival (Floyd and Jacobson's 0.002),
+ * and the frame whose link time counts an idle period in arrivals. */
+#define RED_WEIGHT	     0.002
+#define RED_IDLE_FRAME_BYTES 1514u
 
 /* One direction's impairment, from the command line. */
 struct impairment {
@@ -128,11 +163,24 @@ struct impairment {
 	uint64_t rate_bps;	   /* 0: no bottleneck */
 	uint64_t queue_bytes;	   /* 0: no limit in bytes */
 	uint32_t queue_packets;	   /* 0: no limit in packets */
+	double red_max_p;	   /* 0: drop-tail only */
+	double jitter; /* of each frame's time on the link, 0 to 1 */
+};
+
+/* One flow's frames (addresses and ports as on the wire). */
+struct flow {
+	bool used;
+	uint32_t saddr, daddr;
+	uint16_t sport, dport; /* 0 but for TCP and UDP */
+	uint64_t frames, dropped, drop_events, shared_events;
+	uint64_t event_end_ns; /* a drop before this is the same event */
+	bool event_shared;     /* the current event overlaps another's */
 };
 
 struct counters {
 	uint64_t frames_in, bytes_in, frames_out, bytes_out, passed;
-	uint64_t dropped_loss, dropped_queue, dropped_full, oversize;
+	uint64_t dropped_loss, dropped_early, dropped_queue, dropped_full;
+	uint64_t oversize;
 	uint64_t reordered, duplicated, super_segments, send_errors;
 	uint64_t kernel_drops, peak_queue_bytes, peak_queue_packets;
 	uint64_t peak_held;
@@ -160,6 +208,14 @@ struct direction {
 	/* With --queue-packets: start times of the frames still queued. */
 	uint64_t *start;
 	uint32_t start_head, start_count;
+	/* RED: the average queue in bytes, the time up to which an idle
+	 * queue's decay is applied, the arrivals since the last early
+	 * drop. */
+	double red_avg;
+	uint64_t red_idle_ns;
+	uint64_t red_count;
+	uint64_t round_trip_ns; /* both directions' delays */
+	struct flow flow[IMPAIR_FLOWS];
 	struct counters c;
 };
 
@@ -215,19 +271,22 @@ static uint64_t rng_seed(uint64_t seed)
 }
 
 /* True with probability p. */
-static bool chance(struct direction *d, double p)
+/* A number in [0, 1) from d's generator. */
+static double uniform(struct direction *d)
 {
 	uint64_t x = d->rng;
 
-	if (p <= 0)
-		return false;
 	x ^= x >> 12;
 	x ^= x << 25;
 	x ^= x >> 27;
 	d->rng = x;
-	return (double)((x * 0x2545f4914f6cdd1dull) >> 11) /
-		   9007199254740992.0 <
-	       p;
+	return (double)((x * 0x2545f4914f6cdd1dull) >> 11) / 9007199254740992.0;
+}
+
+/* True with probability p (the generator untouched when p is 0). */
+static bool chance(struct direction *d, double p)
+{
+	return p > 0 && uniform(d) < p;
 }
 
 static uint8_t *slot_data(struct direction *d, uint32_t slot)
@@ -291,12 +350,130 @@ static uint64_t queued_bytes(const struct direction *d, uint64_t now)
 			  (double)d->imp.rate_bps / 8e9);
 }
 
+/* The flow of the IPv4 frame in slot, counted from its first frame,
+ * or NULL (not IPv4, or IMPAIR_FLOWS others came first). */
+static struct flow *flow_of(struct direction *d, uint32_t slot)
+{
+	const uint8_t *ip = slot_data(d, slot) + IMPAIR_VNET_LEN + 14;
+	uint32_t len = d->len[slot] - IMPAIR_VNET_LEN - 14, ihl, saddr, daddr;
+	uint16_t sport = 0, dport = 0;
+	int i;
+
+	if (d->len[slot] < IMPAIR_VNET_LEN + 14 + 20)
+		return NULL;
+	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+	memcpy(&saddr, ip + 12, sizeof(saddr));
+	memcpy(&daddr, ip + 16, sizeof(daddr));
+	/* Ports of TCP and UDP, in a first (or only) fragment. */
+	if ((ip[9] == IPPROTO_TCP || ip[9] == IPPROTO_UDP) && ihl >= 20 &&
+	    len >= ihl + 4 && (((ip[6] & 0x1f) << 8) | ip[7]) == 0) {
+		sport = (uint16_t)(ip[ihl] << 8 | ip[ihl + 1]);
+		dport = (uint16_t)(ip[ihl + 2] << 8 | ip[ihl + 3]);
+	}
+	for (i = 0; i < IMPAIR_FLOWS; i++) {
+		struct flow *fl = &d->flow[i];
+
+		if (!fl->used) {
+			fl->used = true;
+			fl->saddr = saddr, fl->daddr = daddr;
+			fl->sport = sport, fl->dport = dport;
+			return fl;
+		}
+		if (fl->saddr == saddr && fl->daddr == daddr &&
+		    fl->sport == sport && fl->dport == dport)
+			return fl;
+	}
+	return NULL;
+}
+
+/* Marks fl's current drop event shared with another flow's. */
+static void flow_event_shared(struct flow *fl)
+{
+	if (!fl->event_shared) {
+		fl->event_shared = true;
+		fl->shared_events++;
+	}
+}
+
+/* Counts a drop of slot's frame against its flow: a new drop event
+ * unless one began less than a round trip ago; shared with the events
+ * of other flows it overlaps. */
+static void flow_dropped(struct direction *d, uint32_t slot, uint64_t now)
+{
+	struct flow *fl = flow_of(d, slot);
+	uint64_t queue_delay;
+	int i;
+
+	if (!fl)
+		return;
+	fl->dropped++;
+	if (now < fl->event_end_ns)
+		return;
+	queue_delay = d->link_free_ns > now ? d->link_free_ns - now : 0;
+	fl->drop_events++;
+	fl->event_end_ns = now + d->round_trip_ns + queue_delay;
+	fl->event_shared = false;
+	for (i = 0; i < IMPAIR_FLOWS && d->flow[i].used; i++) {
+		if (&d->flow[i] == fl || now >= d->flow[i].event_end_ns)
+			continue;
+		flow_event_shared(&d->flow[i]);
+		flow_event_shared(fl);
+	}
+}
+
+/* RED (Floyd and Jacobson 1993, gentle): whether the frame arriving at
+ * now, the queue holding queued bytes, is dropped early. */
+static bool red_drops(struct direction *d, uint64_t queued, uint64_t now)
+{
+	const struct impairment *imp = &d->imp;
+	double min_th = (double)imp->queue_bytes / 4;
+	double max_th = 3 * min_th, p;
+	double frame_ns =
+	    RED_IDLE_FRAME_BYTES * 8.0 * 1e9 / (double)imp->rate_bps;
+
+	if (queued == 0) {
+		/* Idle since the last frame left (or since the decay was
+		 * last applied): decay as if empty frames had come at the
+		 * link's rate, Floyd and Jacobson's m. */
+		uint64_t idle = d->link_free_ns > d->red_idle_ns
+				    ? d->link_free_ns
+				    : d->red_idle_ns;
+
+		if (now > idle)
+			d->red_avg *= pow(1 - RED_WEIGHT,
+					  (double)(now - idle) / frame_ns);
+		d->red_idle_ns = now;
+	} else {
+		d->red_avg += RED_WEIGHT * ((double)queued - d->red_avg);
+	}
+	if (d->red_avg < min_th) {
+		d->red_count = 0;
+		return false;
+	}
+	if (d->red_avg < max_th)
+		p = imp->red_max_p * (d->red_avg - min_th) / (max_th - min_th);
+	else if (d->red_avg < 2 * max_th)
+		p = imp->red_max_p +
+		    (1 - imp->red_max_p) * (d->red_avg - max_th) / max_th;
+	else
+		p = 1;
+	d->red_count++;
+	if ((double)d->red_count * p < 1)
+		p /= 1 - (double)d->red_count * p;
+	else
+		p = 1;
+	if (!chance(d, p))
+		return false;
+	d->red_count = 0;
+	return true;
+}
+
 /* Puts slot through the bottleneck and into the delay line at now, or
- * drops it (tail drop at the queue's limit). */
+ * drops it (early with --red; tail drop at the queue's limit). */
 static void enqueue(struct direction *d, uint32_t slot, uint64_t now)
 {
 	const struct impairment *imp = &d->imp;
-	uint64_t departure = now, wire, queued;
+	uint64_t departure = now, wire, queued, service;
 	int late;
 
 	if (imp->rate_bps) {
@@ -312,6 +489,13 @@ static void enqueue(struct direction *d, uint32_t slot, uint64_t now)
 		    (imp->queue_packets &&
 		     d->start_count >= imp->queue_packets)) {
 			d->c.dropped_queue++;
+			flow_dropped(d, slot, now);
+			slot_free(d, slot);
+			return;
+		}
+		if (imp->red_max_p > 0 && red_drops(d, queued, now)) {
+			d->c.dropped_early++;
+			flow_dropped(d, slot, now);
 			slot_free(d, slot);
 			return;
 		}
@@ -324,7 +508,12 @@ static void enqueue(struct direction *d, uint32_t slot, uint64_t now)
 		}
 		if (queued + wire > d->c.peak_queue_bytes)
 			d->c.peak_queue_bytes = queued + wire;
-		departure += wire * 8 * NS_PER_S / imp->rate_bps;
+		service = wire * 8 * NS_PER_S / imp->rate_bps;
+		if (imp->jitter > 0)
+			service = (uint64_t)((double)service *
+					     (1 + imp->jitter *
+						      (2 * uniform(d) - 1)));
+		departure += service;
 		d->link_free_ns = departure;
 	}
 	late = chance(d, imp->reorder);
@@ -342,6 +531,7 @@ static void take_frame(struct direction *d, uint32_t slot, uint64_t now)
 	const uint8_t *f = slot_data(d, slot) + IMPAIR_VNET_LEN;
 	const struct virtio_net_hdr *vh = (const void *)slot_data(d, slot);
 	uint32_t len = d->len[slot], copy;
+	struct flow *fl;
 
 	d->c.frames_in++;
 	d->c.bytes_in += len - IMPAIR_VNET_LEN;
@@ -357,8 +547,12 @@ static void take_frame(struct direction *d, uint32_t slot, uint64_t now)
 		slot_free(d, slot);
 		return;
 	}
+	fl = flow_of(d, slot);
+	if (fl)
+		fl->frames++;
 	if (chance(d, d->imp.loss)) {
 		d->c.dropped_loss++;
+		flow_dropped(d, slot, now);
 		slot_free(d, slot);
 		return;
 	}
@@ -372,6 +566,7 @@ static void take_frame(struct direction *d, uint32_t slot, uint64_t now)
 			d->len[copy] = len;
 		} else {
 			d->c.dropped_full++;
+			flow_dropped(d, slot, now);
 		}
 	}
 	enqueue(d, slot, now);
@@ -523,6 +718,21 @@ static void update_kernel_drops(struct direction *d)
 static void report(struct direction *dir)
 {
 	for (int i = 0; i < 2; i++) {
+		for (int k = 0; k < IMPAIR_FLOWS && dir[i].flow[k].used; k++) {
+			const struct flow *fl = &dir[i].flow[k];
+			char sa[INET_ADDRSTRLEN], da[INET_ADDRSTRLEN];
+
+			inet_ntop(AF_INET, &fl->saddr, sa, sizeof(sa));
+			inet_ntop(AF_INET, &fl->daddr, da, sizeof(da));
+			printf("%s flow %s:%u>%s:%u frames=%" PRIu64
+			       " dropped=%" PRIu64 " drop_events=%" PRIu64
+			       " shared_events=%" PRIu64 "\n",
+			       dir[i].name, sa, fl->sport, da, fl->dport,
+			       fl->frames, fl->dropped, fl->drop_events,
+			       fl->shared_events);
+		}
+	}
+	for (int i = 0; i < 2; i++) {
 		struct direction *d = &dir[i];
 		const struct counters *c = &d->c;
 
@@ -530,19 +740,20 @@ static void report(struct direction *dir)
 		printf("%s: frames_in=%" PRIu64 " bytes_in=%" PRIu64
 		       " frames_out=%" PRIu64 " bytes_out=%" PRIu64
 		       " passed=%" PRIu64 " dropped_loss=%" PRIu64
-		       " dropped_queue=%" PRIu64 " dropped_full=%" PRIu64
-		       " oversize=%" PRIu64 " reordered=%" PRIu64
-		       " duplicated=%" PRIu64 " super_segments=%" PRIu64
-		       " send_errors=%" PRIu64 " kernel_drops=%" PRIu64
-		       " peak_queue_bytes=%" PRIu64
+		       " dropped_early=%" PRIu64 " dropped_queue=%" PRIu64
+		       " dropped_full=%" PRIu64 " oversize=%" PRIu64
+		       " reordered=%" PRIu64 " duplicated=%" PRIu64
+		       " super_segments=%" PRIu64 " send_errors=%" PRIu64
+		       " kernel_drops=%" PRIu64 " peak_queue_bytes=%" PRIu64
 		       " peak_queue_packets=%" PRIu64 " held=%" PRIu32
 		       " peak_held=%" PRIu64 "\n",
 		       d->name, c->frames_in, c->bytes_in, c->frames_out,
 		       c->bytes_out, c->passed, c->dropped_loss,
-		       c->dropped_queue, c->dropped_full, c->oversize,
-		       c->reordered, c->duplicated, c->super_segments,
-		       c->send_errors, c->kernel_drops, c->peak_queue_bytes,
-		       c->peak_queue_packets, nslots - d->nfree, c->peak_held);
+		       c->dropped_early, c->dropped_queue, c->dropped_full,
+		       c->oversize, c->reordered, c->duplicated,
+		       c->super_segments, c->send_errors, c->kernel_drops,
+		       c->peak_queue_bytes, c->peak_queue_packets,
+		       nslots - d->nfree, c->peak_held);
 	}
 	fflush(stdout);
 }
@@ -606,33 +817,40 @@ static int direction_init(struct direction *d, const char *name)
 
 static void usage(FILE *to)
 {
-	fprintf(to,
-		"usage: impair [OPTIONS] IF_A IF_B\n"
-		"Relays Ethernet frames between IF_A and IF_B (ab: read on A, "
-		"written on B;\nba: back), impaired. Each VALUE is one for "
-		"both directions or AB/BA.\n"
-		"  -d, --delay MS             one-way delay\n"
-		"  -l, --loss PERCENT         random loss\n"
-		"  -r, --reorder PERCENT      frames held back by "
-		"--reorder-delay more\n"
-		"  -R, --reorder-delay MS     (default 5)\n"
-		"  -u, --duplicate PERCENT    frames sent twice\n"
-		"  -b, --rate MBIT            bottleneck rate (default: none)\n"
-		"  -q, --queue-bytes BYTES    bottleneck queue limit (tail "
-		"drop)\n"
-		"  -Q, --queue-packets N      the same in frames (default "
-		"1000 when\n"
-		"                             --rate is given and neither "
-		"is)\n"
-		"  -s, --seed N               the generators' seed (default "
-		"1)\n"
-		"  -n, --slots N              frames held per direction "
-		"(default %u, %u with -g)\n"
-		"  -g, --gso                  take super-segments whole "
-		"(64 KiB slots)\n"
-		"Counters on stdout on SIGUSR1 and at exit (SIGTERM, "
-		"SIGINT).\n",
-		IMPAIR_SLOTS_DEFAULT, IMPAIR_GSO_SLOTS);
+	fprintf(
+	    to,
+	    "usage: impair [OPTIONS] IF_A IF_B\n"
+	    "Relays Ethernet frames between IF_A and IF_B (ab: read on A, "
+	    "written on B;\nba: back), impaired. Each VALUE is one for "
+	    "both directions or AB/BA.\n"
+	    "  -d, --delay MS             one-way delay\n"
+	    "  -l, --loss PERCENT         random loss\n"
+	    "  -r, --reorder PERCENT      frames held back by "
+	    "--reorder-delay more\n"
+	    "  -R, --reorder-delay MS     (default 5)\n"
+	    "  -u, --duplicate PERCENT    frames sent twice\n"
+	    "  -b, --rate MBIT            bottleneck rate (default: none)\n"
+	    "  -q, --queue-bytes BYTES    bottleneck queue limit (tail "
+	    "drop)\n"
+	    "  -Q, --queue-packets N      the same in frames (default "
+	    "1000 when\n"
+	    "                             --rate is given and neither "
+	    "is)\n"
+	    "  -e, --red PERCENT          RED: early drops up to PERCENT at "
+	    "3/4 of\n"
+	    "                             --queue-bytes (needs it)\n"
+	    "  -j, --jitter PERCENT       each frame's time on the "
+	    "bottleneck\n"
+	    "                             +-PERCENT at random\n"
+	    "  -s, --seed N               the generators' seed (default "
+	    "1)\n"
+	    "  -n, --slots N              frames held per direction "
+	    "(default %u, %u with -g)\n"
+	    "  -g, --gso                  take super-segments whole "
+	    "(64 KiB slots)\n"
+	    "Counters on stdout on SIGUSR1 and at exit (SIGTERM, "
+	    "SIGINT).\n",
+	    IMPAIR_SLOTS_DEFAULT, IMPAIR_GSO_SLOTS);
 }
 
 /* Parses "X" or "X/Y" into v[0] (ab) and v[1] (ba). Returns 0 or
@@ -667,6 +885,8 @@ int main(int argc, char **argv)
 	    {"rate", required_argument, NULL, 'b'},
 	    {"queue-bytes", required_argument, NULL, 'q'},
 	    {"queue-packets", required_argument, NULL, 'Q'},
+	    {"red", required_argument, NULL, 'e'},
+	    {"jitter", required_argument, NULL, 'j'},
 	    {"seed", required_argument, NULL, 's'},
 	    {"slots", required_argument, NULL, 'n'},
 	    {"gso", no_argument, NULL, 'g'},
@@ -683,12 +903,14 @@ int main(int argc, char **argv)
 	int opt, i, err;
 
 	memset(dir, 0, sizeof(dir));
-	while ((opt = getopt_long(argc, argv, "d:l:r:R:u:b:q:Q:s:n:gh",
+	while ((opt = getopt_long(argc, argv, "d:l:r:R:u:b:q:Q:e:j:s:n:gh",
 				  longopts, NULL)) != -1) {
-		double max = opt == 'l' || opt == 'r' || opt == 'u' ? 100
-			     : opt == 'b'			    ? 1e6
-			     : opt == 'Q'			    ? 1e7
-								    : 1e12;
+		double max = opt == 'l' || opt == 'r' || opt == 'u' ||
+				     opt == 'e' || opt == 'j'
+				 ? 100
+			     : opt == 'b' ? 1e6
+			     : opt == 'Q' ? 1e7
+					  : 1e12;
 
 		if (opt == 'g') {
 			slot_bytes = IMPAIR_GSO_SLOT_BYTES;
@@ -716,8 +938,8 @@ int main(int argc, char **argv)
 				nslots = (uint32_t)x, slots_given = true;
 			continue;
 		}
-		if (!strchr("dlrRubqQ", opt) || parse_pair(optarg, max, v)) {
-			if (strchr("dlrRubqQ", opt))
+		if (!strchr("dlrRubqQej", opt) || parse_pair(optarg, max, v)) {
+			if (strchr("dlrRubqQej", opt))
 				fprintf(stderr, "impair: bad -%c %s\n", opt,
 					optarg);
 			usage(stderr);
@@ -753,6 +975,12 @@ int main(int argc, char **argv)
 				imp->queue_packets = (uint32_t)v[i];
 				queue_given[i] = true;
 				break;
+			case 'e':
+				imp->red_max_p = v[i] / 100;
+				break;
+			case 'j':
+				imp->jitter = v[i] / 100;
+				break;
 			}
 		}
 	}
@@ -767,6 +995,13 @@ int main(int argc, char **argv)
 		    (uint64_t)(reorder_delay[i] * NS_PER_MS);
 		if (d->imp.rate_bps && !queue_given[i])
 			d->imp.queue_packets = 1000;
+		if (d->imp.red_max_p > 0 &&
+		    (!d->imp.rate_bps || !d->imp.queue_bytes)) {
+			fprintf(stderr, "impair: --red needs --rate and "
+					"--queue-bytes\n");
+			return 2;
+		}
+		d->round_trip_ns = dir[0].imp.delay_ns + dir[1].imp.delay_ns;
 		d->rng = rng_seed(seed * 2 + (uint64_t)i);
 		if (direction_init(d, i ? "ba" : "ab")) {
 			fprintf(stderr, "impair: no memory for %u slots\n",

@@ -29,7 +29,13 @@
 #      are at the limits and never beyond;
 #   3. the delay line at its limit: 16 frames held per direction
 #      (--slots) with 10 ms each way: frames dropped for want of a
-#      slot, at most 16 held.
+#      slot, at most 16 held;
+#   4. RED (--red) at a 20 Mbit/s bottleneck towards utcpd, 60,000
+#      bytes, its drain jittered (--jitter 20): frames dropped early
+#      there (and none the other way), the content intact, and
+#      the per-flow counters add up to the direction's: every IPv4
+#      frame counted in a flow, every drop against one, in at least one
+#      drop event.
 # In every round: the content arrives intact both ways, and each
 # direction's counters balance (frames in and duplicated = frames out,
 # dropped, oversize, send errors and held; impair.c's header).
@@ -99,6 +105,14 @@ relay_stop() {
 	stop_bg "$relay_pid"
 	RC=()
 	while read -r line; do
+		if [[ $line =~ ^(ab|ba)\ flow\ [^\ ]+\ frames=([0-9]+)\ dropped=([0-9]+)\ drop_events=([0-9]+)\ shared_events=[0-9]+$ ]]; then
+			dir=${BASH_REMATCH[1]}
+			RC[$dir.flows]=$((${RC[$dir.flows]:-0} + 1))
+			RC[$dir.flow_frames]=$((${RC[$dir.flow_frames]:-0} + BASH_REMATCH[2]))
+			RC[$dir.flow_dropped]=$((${RC[$dir.flow_dropped]:-0} + BASH_REMATCH[3]))
+			RC[$dir.flow_events]=$((${RC[$dir.flow_events]:-0} + BASH_REMATCH[4]))
+			continue
+		fi
 		[[ $line == ab:* || $line == ba:* ]] || continue
 		say "  $line"
 		dir=${line%%:*}
@@ -119,7 +133,8 @@ c() {
 balanced() {
 	local in out
 	in=$(($(c "$1" frames_in) + $(c "$1" duplicated)))
-	out=$(($(c "$1" frames_out) + $(c "$1" dropped_loss) + $(c "$1" dropped_queue) +
+	out=$(($(c "$1" frames_out) + $(c "$1" dropped_loss) + $(c "$1" dropped_early) +
+		$(c "$1" dropped_queue) +
 		$(c "$1" dropped_full) + $(c "$1" oversize) + $(c "$1" send_errors) +
 		$(c "$1" held)))
 	((in == out)) || fail "$1: $in frames in (read and duplicated), $out accounted for"
@@ -197,6 +212,23 @@ for dir in ab ba; do
 	(($(c "$dir" peak_held) == 16)) || fail "$dir: $(c "$dir" peak_held) frames held at most, not 16"
 	balanced "$dir"
 done
+
+say "4. RED towards utcpd: 20 Mbit/s, 60,000 bytes, early drops up to 10 %, the drain +-20 %"
+relay_start -s 10 -d 2 -b 20/0 -q 60000/0 -e 10/0 -j 20/0
+transfer $((2 * 1024 * 1024)) 5504
+relay_stop
+(($(c ab dropped_early) > 0)) || fail "ab: nothing dropped early with --red"
+(($(c ba dropped_early) == 0)) || fail "ba: $(c ba dropped_early) frames dropped early without --red"
+for dir in ab ba; do
+	balanced "$dir"
+	(($(c "$dir" flow_frames) == $(c "$dir" frames_in) - $(c "$dir" passed))) ||
+		fail "$dir: the flows counted $(c "$dir" flow_frames) frames of $(($(c "$dir" frames_in) - $(c "$dir" passed))) IPv4 ones"
+	(($(c "$dir" flow_dropped) == $(c "$dir" dropped_early) + $(c "$dir" dropped_queue))) ||
+		fail "$dir: the flows counted $(c "$dir" flow_dropped) drops of $(($(c "$dir" dropped_early) + $(c "$dir" dropped_queue)))"
+done
+(($(c ab flow_events) > 0 && $(c ab flow_events) <= $(c ab flow_dropped))) ||
+	fail "ab: $(c ab flow_events) drop events for $(c ab flow_dropped) drops"
+say "  ab: $(c ab dropped_early) dropped early, $(c ab dropped_queue) at the limit, in $(c ab flow_events) drop events (flows: $(c ab flows))"
 
 say "nothing left in utcpd but TIME_WAIT"
 wait_for tcp_settled || fail "connections left: $(tcp_unsettled)"
