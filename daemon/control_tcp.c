@@ -309,8 +309,10 @@ struct tcp_channel {
 	bool hold_ok;	    /* the pair is large enough to hold requests */
 	bool bulk;	    /* the last read was large: no peek first */
 	bool rdhup;	    /* the end reported a shutdown: hold nothing */
+	bool hup;	    /* ... a hang-up (EPOLLHUP: for good) */
 	bool read_on;	    /* a read ended short (an urgent byte, file
 			     * descriptors): read on until empty */
+	bool read_eof;	    /* a read found EOF: nothing unread is left */
 	bool on_hold_list;  /* in ctl->tcp->holding (held, or was) */
 	bool hold_old;	    /* held since before hold_timer last fired */
 	bool answered;	    /* output wrote since the last hold */
@@ -1022,6 +1024,12 @@ static void channel_discard_unread(struct tcp_channel *ch)
 
 	ch->held = 0;
 	ch->held_n = 0;
+	/* A read met EOF: the application's end is shut for writing and
+	 * what it wrote was all read (held requests are consumed before
+	 * any read), so nothing is left to discard and nothing more can
+	 * come. */
+	if (ch->read_eof)
+		return;
 	if (shutdown(ch->fd, SHUT_RD) < 0)
 		return; /* not connected: nothing to discard */
 	mh.msg_iovlen =
@@ -1362,9 +1370,11 @@ static void channel_app_eof(struct tcp_channel *ch)
 	struct daemon *d = ch->ctl->d;
 	struct pollfd pfd = {.fd = ch->fd, .events = 0};
 
+	ch->read_eof = true;
 	/* Once the peer's FIN went on, a shutdown ends the channel as a
-	 * close does (channel_done): no need to ask which it was. */
-	if (ch->app_gone || ch->peer_eof ||
+	 * close does (channel_done): no need to ask which it was; nor
+	 * when the channel set reported the hang-up already. */
+	if (ch->app_gone || ch->peer_eof || ch->hup ||
 	    (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP))) {
 		/* Closed (or the process died): FIN after the queued
 		 * data, or RST when received data was not read. */
@@ -1627,6 +1637,8 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 			 * again: they are read, not held, to reach EOF. */
 			if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 				ch->rdhup = true;
+			if (evs[i].events & EPOLLHUP)
+				ch->hup = true;
 			/* An urgent byte (send(MSG_OOB)) ends a read
 			 * short with bytes after it, and no edge follows:
 			 * read on until the stream is empty (the byte
