@@ -179,9 +179,10 @@
  * further requests) for STACK_EV_TCP_CONNECTED (status 0 + descriptor),
  * STACK_EV_TCP_ERROR (its errno) or the timeout (-ETIMEDOUT). Non-
  * blocking form (libutcp's only one): the reply with the descriptor is
- * held one turn (connect_hold), so a peer that answers at once makes
- * it arrive established (or failed, its urgent byte in it); after that
- * turn it goes with the connect in progress, its sending direction
+ * held (connect_hold) until the links were read after the SYN, so a
+ * peer that answers at once makes it arrive established (or failed,
+ * its urgent byte in it); after one more turn it goes with the connect
+ * in progress, its sending direction
  * full of filler (channel_fill) so it is not writable until the
  * connect is over; the filler is read back, unsent, once established
  * (channel_start) or after the urgent byte of a failure
@@ -1825,17 +1826,18 @@ static void reply_open(struct control_client *c, uint16_t type, uint32_t id,
 }
 
 /*
- * A non-blocking connect's reply is held for one turn of the loop
- * (docs/ipc.md, TCP_CONNECT): its SYN goes out at the end of the
- * request's turn, and a peer on this host (the kernel behind the TAP)
- * has its SYN-ACK queued on the TAP before the write returns. The next
- * turn polls without blocking (held_nowait, an idle watcher) and reads
- * it: the connection is established and the reply carries a descriptor
- * that is writable already (no filler, no hang-up set, and the
- * application's poll() returns at once instead of waiting for a second
- * wake-up). A connect still in progress at the end of that turn, or
- * failed, is answered then as it would have been at once
- * (connect_release; channel_fail).
+ * A non-blocking connect's reply is held (docs/ipc.md, TCP_CONNECT):
+ * its SYN goes out at the end of the request's turn, and a peer on this
+ * host (the kernel behind the TAP) has its SYN-ACK queued on the TAP
+ * before the write returns. So once that drain wrote the SYN, the links
+ * are read at once (held_turn_cb, d->link_read_now), without a poll or
+ * a turn of their own: the connection is established and the reply, in
+ * that same turn, carries a descriptor that is writable already (no
+ * filler, no hang-up set, and the application's poll() returns at once
+ * instead of waiting for a second wake-up). A connect still in progress
+ * then waits one more turn, which polls without blocking (held_nowait,
+ * an idle watcher); at its end, or failed, it is answered as it would
+ * have been at once (connect_release; channel_fail).
  */
 static void connect_release(struct tcp_channel *ch)
 {
@@ -1861,9 +1863,21 @@ static void connect_hold(struct tcp_channel *ch)
  * handled): connects held since the turn before are answered. */
 static void held_turn_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
+	struct daemon *d = ((struct control *)w->data)->d;
 	struct control_tcp *t = ((struct control *)w->data)->tcp;
 	struct tcp_connect *cn;
+	unsigned fresh = 0;
 
+	/* The connects held in this turn: their SYNs went out in the
+	 * drain that just ran, and a peer on this host queued its SYN-ACK
+	 * inside that write. Read the links now, a frame per connect: the
+	 * drain that follows answers the connects established (their
+	 * events), in this turn rather than the next. */
+	for (cn = t->held; cn; cn = cn->held_next)
+		if (cn->held_turns == 0)
+			fresh++;
+	if (fresh && d->link_read_now)
+		(void)d->link_read_now(d, fresh);
 	/* Answering may destroy a client, never another held connect
 	 * (its client waits for this reply); still, look again from the
 	 * start after each. */
