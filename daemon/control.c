@@ -604,11 +604,12 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			client_destroy(c);
 			return;
 		}
-		/* Answered: a client that waits for its reply (libutcp
-		 * always does) has sent nothing more, and a read would
-		 * only find that out (EAGAIN). One that sent more is still
-		 * readable: the loop comes back to it. */
-		if (c->outq_count > queued)
+		/* Answered, or a connect's reply waits: a client that
+		 * waits for its reply (libutcp always does) has sent
+		 * nothing more, and a read (or the peek for its going)
+		 * would only find that out (EAGAIN). One that sent more,
+		 * or went, is still readable: the loop comes back to it. */
+		if (c->outq_count > queued || c->reply_pending)
 			break;
 	}
 	control_client_flush(c);

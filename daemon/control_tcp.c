@@ -182,9 +182,10 @@
  * further requests) for STACK_EV_TCP_CONNECTED (status 0 + descriptor),
  * STACK_EV_TCP_ERROR (its errno) or the timeout (-ETIMEDOUT). Non-
  * blocking form (libutcp's only one): the reply with the descriptor is
- * held one turn (connect_hold), so a peer that answers at once makes
- * it arrive established (or failed, its urgent byte in it); after that
- * turn it goes with the connect in progress, its sending direction
+ * held (connect_hold) until the links were read after the SYN, so a
+ * peer that answers at once makes it arrive established (or failed,
+ * its urgent byte in it); after one more turn it goes with the connect
+ * in progress, its sending direction
  * full of filler (channel_fill) so it is not writable until the
  * connect is over; the filler is read back, unsent, once established
  * (channel_start) or after the urgent byte of a failure
@@ -312,8 +313,10 @@ struct tcp_channel {
 	bool hold_ok;	    /* the pair is large enough to hold requests */
 	bool bulk;	    /* the last read was large: no peek first */
 	bool rdhup;	    /* the end reported a shutdown: hold nothing */
+	bool hup;	    /* ... a hang-up (EPOLLHUP: for good) */
 	bool read_on;	    /* a read ended short (an urgent byte, file
 			     * descriptors): read on until empty */
+	bool read_eof;	    /* a read found EOF: nothing unread is left */
 	bool on_hold_list;  /* in ctl->tcp->holding (held, or was) */
 	bool hold_old;	    /* held since before hold_timer last fired */
 	bool answered;	    /* output wrote since the last hold */
@@ -1039,6 +1042,12 @@ static void channel_discard_unread(struct tcp_channel *ch)
 
 	ch->held = 0;
 	ch->held_n = 0;
+	/* A read met EOF: the application's end is shut for writing and
+	 * what it wrote was all read (held requests are consumed before
+	 * any read), so nothing is left to discard and nothing more can
+	 * come. */
+	if (ch->read_eof)
+		return;
 	if (shutdown(ch->fd, SHUT_RD) < 0)
 		return; /* not connected: nothing to discard */
 	mh.msg_iovlen =
@@ -1379,9 +1388,11 @@ static void channel_app_eof(struct tcp_channel *ch)
 	struct daemon *d = ch->ctl->d;
 	struct pollfd pfd = {.fd = ch->fd, .events = 0};
 
+	ch->read_eof = true;
 	/* Once the peer's FIN went on, a shutdown ends the channel as a
-	 * close does (channel_done): no need to ask which it was. */
-	if (ch->app_gone || ch->peer_eof ||
+	 * close does (channel_done): no need to ask which it was; nor
+	 * when the channel set reported the hang-up already. */
+	if (ch->app_gone || ch->peer_eof || ch->hup ||
 	    (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP))) {
 		/* Closed (or the process died): FIN after the queued
 		 * data, or RST when received data was not read. */
@@ -1648,6 +1659,8 @@ static void hup_cb(struct ev_loop *loop, ev_io *w, int revents)
 			 * again: they are read, not held, to reach EOF. */
 			if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 				ch->rdhup = true;
+			if (evs[i].events & EPOLLHUP)
+				ch->hup = true;
 			/* An urgent byte (send(MSG_OOB)) ends a read
 			 * short with bytes after it, and no edge follows:
 			 * read on until the stream is empty (the byte
@@ -1834,17 +1847,18 @@ static void reply_open(struct control_client *c, uint16_t type, uint32_t id,
 }
 
 /*
- * A non-blocking connect's reply is held for one turn of the loop
- * (docs/ipc.md, TCP_CONNECT): its SYN goes out at the end of the
- * request's turn, and a peer on this host (the kernel behind the TAP)
- * has its SYN-ACK queued on the TAP before the write returns. The next
- * turn polls without blocking (held_nowait, an idle watcher) and reads
- * it: the connection is established and the reply carries a descriptor
- * that is writable already (no filler, no hang-up set, and the
- * application's poll() returns at once instead of waiting for a second
- * wake-up). A connect still in progress at the end of that turn, or
- * failed, is answered then as it would have been at once
- * (connect_release; channel_fail).
+ * A non-blocking connect's reply is held (docs/ipc.md, TCP_CONNECT):
+ * its SYN goes out at the end of the request's turn, and a peer on this
+ * host (the kernel behind the TAP) has its SYN-ACK queued on the TAP
+ * before the write returns. So once that drain wrote the SYN, the links
+ * are read at once (held_turn_cb, d->link_read_now), without a poll or
+ * a turn of their own: the connection is established and the reply, in
+ * that same turn, carries a descriptor that is writable already (no
+ * filler, no hang-up set, and the application's poll() returns at once
+ * instead of waiting for a second wake-up). A connect still in progress
+ * then waits one more turn, which polls without blocking (held_nowait,
+ * an idle watcher); at its end, or failed, it is answered as it would
+ * have been at once (connect_release; channel_fail).
  */
 static void connect_release(struct tcp_channel *ch)
 {
@@ -1870,9 +1884,21 @@ static void connect_hold(struct tcp_channel *ch)
  * handled): connects held since the turn before are answered. */
 static void held_turn_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
+	struct daemon *d = ((struct control *)w->data)->d;
 	struct control_tcp *t = ((struct control *)w->data)->tcp;
 	struct tcp_connect *cn;
+	unsigned fresh = 0;
 
+	/* The connects held in this turn: their SYNs went out in the
+	 * drain that just ran, and a peer on this host queued its SYN-ACK
+	 * inside that write. Read the links now, a frame per connect: the
+	 * drain that follows answers the connects established (their
+	 * events), in this turn rather than the next. */
+	for (cn = t->held; cn; cn = cn->held_next)
+		if (cn->held_turns == 0)
+			fresh++;
+	if (fresh && d->link_read_now)
+		(void)d->link_read_now(d, fresh);
 	/* Answering may destroy a client, never another held connect
 	 * (its client waits for this reply); still, look again from the
 	 * start after each. */

@@ -174,6 +174,24 @@ static unsigned taps_read_all(struct daemon *d)
 	return total;
 }
 
+/* d->link_read_now: up to frames_max frames from each TAP, then one
+ * drain. */
+static unsigned taps_read_now(struct daemon *d, unsigned frames_max)
+{
+	unsigned total = 0;
+
+	for (int i = 0; i < d->ntaps; i++) {
+		bool drained;
+
+		if (d->taps[i].fd >= 0)
+			total +=
+			    tap_read_frames(&d->taps[i], d->stack, daemon_now(),
+					    frames_max, &drained);
+	}
+	daemon_drain(d);
+	return total;
+}
+
 /* Reads the configuration file again, with the command line's
  * overrides, and applies it (reload.c). A file that does not load is
  * logged, and nothing changes. */
@@ -739,6 +757,7 @@ static int daemon_run(struct daemon *d, struct config *cfg)
 	}
 	d->link_send = link_send;
 	d->link_read_all = taps_read_all;
+	d->link_read_now = taps_read_now;
 	d->netconf = &netconf_state;
 	netconf_start(d);
 	/* Without it (out of memory) the daemon runs, RESOLVE refused. */

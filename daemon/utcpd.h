@@ -93,6 +93,12 @@ struct daemon {
 	 * on the links into the stack, draining it (daemon_drain) between
 	 * batches. Returns the frames read. */
 	unsigned (*link_read_all)(struct daemon *d);
+	/* Reads at most frames_max frames waiting on each link into the
+	 * stack, without waiting, and drains it once (a connect's SYN-ACK
+	 * that a peer on this host queued inside the SYN's write:
+	 * control_tcp.c, held_turn_cb). Returns the frames read. NULL:
+	 * the loop's next turn reads them. */
+	unsigned (*link_read_now)(struct daemon *d, unsigned frames_max);
 	/* Where the end of a turn hands each stack event (loop.c): NULL,
 	 * the control server (control_on_stack_event()); a test of the
 	 * loop alone puts its own. */

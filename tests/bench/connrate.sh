@@ -2,7 +2,7 @@
 # connrate.sh - what one connection costs: run.sh's connection rates,
 # with the daemon's CPU and, optionally, the system calls per connection
 #
-#     sudo tests/bench/connrate.sh [BUILD_DIR] [strace|perf]
+#     sudo tests/bench/connrate.sh [BUILD_DIR] [strace|perf|timeline]
 #
 # Sets up as run.sh does (bench_lib.sh) and runs its three rate lines
 # (accept-utcpd: a kernel client connects to utcp-bench's accept-rate on
@@ -16,7 +16,14 @@
 # the kernel client and then the kernel server, in two runs), and prints
 # the system calls per connection of each (calls / connections made,
 # those at 0.05 or more by name). Under strace the rates mean nothing;
-# the counts do not depend on load. See README.md, "Connection rate".
+# the counts do not depend on load. With "perf", `perf record -g`
+# attaches to the daemon during each utcpd line and its profile follows.
+# With "timeline", the scheduler events and every system call of the
+# whole machine are recorded for BENCH_TIMELINE_SECONDS (default 0.3)
+# in the middle of the open line, and timeline.py cuts them into opens,
+# stretch by stretch (tracing slows every call: read the proportions).
+# BENCH_PERF_KEEP=DIR keeps the recordings. See README.md, "Connection
+# rate".
 # Fails only when a measurement could not be made.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/bench_lib.sh
@@ -46,7 +53,7 @@ crate() {
 	[[ $ss == kernel ]] && ks=(-k)
 	[[ $cs == kernel ]] && kc=(-k)
 	if [[ -n $TRACE ]]; then
-		[[ $TRACE == perf ]] && traced=none
+		[[ $TRACE == perf || $TRACE == timeline ]] && traced=none
 		[[ $traced == server ]] && ws=(strace -c -f -o "$TMP/$key-app.strace")
 		[[ $traced == client ]] && wc=(strace -c -f -o "$TMP/$key-app.strace")
 	fi
@@ -62,11 +69,25 @@ crate() {
 			>/dev/null 2>&1 &
 		sp=$!
 		sleep 1 # attached
+	elif [[ $TRACE == timeline ]]; then
+		: # below, once the client runs
 	elif [[ -n $TRACE && $key != conn-kernel* ]]; then
 		strace -c -f -p "$DAEMON_PID" -o "$TMP/$key-daemon.strace" \
 			2>/dev/null &
 		sp=$!
 		sleep 1 # attached
+	fi
+	if [[ $TRACE == timeline && $key == open-utcpd ]]; then
+		(
+			sleep 1 # the line runs
+			perf record -q -a -o "$TMP/$key.tl" \
+				-e sched:sched_switch,sched:sched_wakeup \
+				-e raw_syscalls:sys_enter,raw_syscalls:sys_exit \
+				--exclude-perf \
+				-- sleep "${BENCH_TIMELINE_SECONDS:-0.3}" \
+				>/dev/null 2>&1
+		) &
+		sp=$!
 	fi
 	c0=$(cpu_ns "$DAEMON_PID")
 	n=$NS
@@ -77,7 +98,7 @@ crate() {
 		2>"$TMP/$key-client.err" </dev/null || true
 	c1=$(cpu_ns "$DAEMON_PID")
 	if [[ -n $sp ]]; then
-		kill -s INT "$sp" 2>/dev/null || true
+		[[ $TRACE == timeline ]] || kill -s INT "$sp" 2>/dev/null || true
 		wait "$sp" || true
 	fi
 	finished "$server" 40
@@ -96,6 +117,14 @@ crate() {
 		head -n "${BENCH_PERF_LINES:-40}" "$TMP/$key.report"
 		[[ -n ${BENCH_PERF_KEEP:-} ]] &&
 			cp "$TMP/$key.perf" "$BENCH_PERF_KEEP/$key.perf"
+	elif [[ $TRACE == timeline ]]; then
+		[[ -f $TMP/$key.tl ]] || return 0
+		perf script -i "$TMP/$key.tl" -F comm,tid,cpu,time,event,trace \
+			>"$TMP/$key.tl.txt" 2>/dev/null || true
+		"$PYTHON" "$HERE/timeline.py" "$DAEMON_PID" <"$TMP/$key.tl.txt" ||
+			say "$key: no timeline could be read"
+		[[ -n ${BENCH_PERF_KEEP:-} ]] &&
+			cp "$TMP/$key.tl.txt" "$BENCH_PERF_KEEP/$key.tl.txt"
 	elif [[ -n $TRACE ]]; then
 		[[ -f $TMP/$key-daemon.strace ]] &&
 			say "$key: daemon system calls $(per_conn "$TMP/$key-daemon.strace" "$ok")"
@@ -110,7 +139,7 @@ say "connection rates: connect + close, one at a time, ${SECONDS_RATE} s each"
 crate accept-utcpd ns utcpd ns kernel "$DAEMON_IP" server
 crate open-utcpd ns kernel ns utcpd "$KERNEL_IP" client
 crate conn-kernel ns kernel nsb kernel "$VM_NS" client
-[[ -n $TRACE && $TRACE != perf ]] && crate conn-kernel-server ns kernel nsb kernel "$VM_NS" server
+[[ $TRACE == strace ]] && crate conn-kernel-server ns kernel nsb kernel "$VM_NS" server
 # shellcheck disable=SC2034 # read by lib.sh at exit
 TEST_STATUS=0
 exit 0

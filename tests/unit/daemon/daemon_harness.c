@@ -93,6 +93,16 @@ static unsigned wire_read_all(struct daemon *d)
 	return total;
 }
 
+/* d->link_read_now (a connect's SYN-ACK): the simulation up to now,
+ * one drain. */
+static unsigned wire_read_now(struct daemon *d, unsigned frames_max)
+{
+	uint64_t n = sim_run_until(H.sim, daemon_now());
+
+	daemon_drain(d);
+	return (unsigned)n;
+}
+
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	sim_run_until(H.sim, daemon_now());
@@ -266,6 +276,7 @@ void harness_setup(const struct harness_opts *opts)
 			 0);
 	H.d.link_send = wire_send;
 	H.d.link_read_all = wire_read_all;
+	H.d.link_read_now = wire_read_now;
 	H.d.peer_cred = fake_peer_cred;
 
 	scfg.start_ns = daemon_now();

@@ -105,6 +105,13 @@ static struct world {
 	bool sends_on;
 	unsigned nsends;
 	int sends[64];
+	/* While hs_watch: the first SYN the daemon sends, and the first
+	 * segment that is a bare ACK from its port after it: the loop
+	 * iterations (ev_iteration) they left in (handshake_sniff). */
+	bool hs_watch;
+	uint16_t hs_port;
+	unsigned hs_syn_iter, hs_ack_iter;
+	bool hs_done;
 } W;
 
 /* The second link, where a test runs a scripted DHCP server. */
@@ -112,6 +119,7 @@ static struct world {
 
 static void dhcp_sniff(const struct pkt *p);
 static void fin_sniff(const struct pkt *p);
+static void handshake_sniff(const struct pkt *p);
 
 /* The harness's link_tap: the frames for the second link go to the
  * scripted DHCP server; the first link's go on, looked at. */
@@ -119,6 +127,7 @@ static bool dhcp_link_tap(const struct pkt *p)
 {
 	if (p->ifindex != DHCP_IF) {
 		fin_sniff(p);
+		handshake_sniff(p);
 		return false;
 	}
 	dhcp_sniff(p);
@@ -2666,6 +2675,72 @@ static bool fin_went(void)
 {
 	return W.fin_seen;
 }
+
+/* Notes, while W.hs_watch, the loop iteration of the daemon's first SYN
+ * and of the first bare ACK from that SYN's port after it. */
+static void handshake_sniff(const struct pkt *p)
+{
+	const uint8_t *ip = p->data + 14, *tcp;
+	uint8_t flags;
+
+	if (!W.hs_watch || W.hs_done || p->len < 14 + 20 + TCP_HDR_LEN ||
+	    get_be16(p->data + 12) != 0x0800 || ip[9] != 6)
+		return;
+	tcp = ip + (ip[0] & 15u) * 4u;
+	if (tcp + TCP_HDR_LEN > p->data + p->len)
+		return;
+	flags = tcp[TCP_OFF_FLAGS];
+	if (W.hs_port == 0 && flags == TCP_SYN) {
+		W.hs_port = get_be16(tcp + TCP_OFF_SPORT);
+		W.hs_syn_iter = ev_iteration(H.d.loop);
+	} else if (W.hs_port != 0 &&
+		   get_be16(tcp + TCP_OFF_SPORT) == W.hs_port &&
+		   flags == TCP_ACK) {
+		W.hs_ack_iter = ev_iteration(H.d.loop);
+		W.hs_done = true;
+	}
+}
+
+static void handshake_watch_fn(void *arg)
+{
+	W.hs_watch = true;
+	W.hs_port = 0;
+	W.hs_done = false;
+}
+
+static bool handshake_went(void)
+{
+	return W.hs_done;
+}
+
+/* A non-blocking connect to a peer that answers at once (the kernel
+ * behind the TAP queues its SYN-ACK inside the SYN's write) is
+ * established and answered in the turn of its request: the links are
+ * read as soon as the SYN went (d->link_read_now), not in a turn of
+ * their own, so the handshake's ACK leaves in the SYN's loop iteration,
+ * and the descriptor arrives writable. */
+START_TEST(test_connect_to_a_prompt_peer_is_answered_in_its_turn)
+{
+	struct utcp *u = client();
+	int fd;
+
+	/* the peer's address resolved first (ARP holds the first SYN) */
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	on_loop(handshake_watch_fn, NULL);
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+			      UTCP_NONBLOCK, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(wait_until(handshake_went));
+	W.hs_watch = false;
+	ck_assert_uint_eq(W.hs_ack_iter, W.hs_syn_iter);
+	ck_assert(writable_within(fd, 0) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
 
 /* A close and a connect request made between two turns of the loop. */
 struct close_and_connect {
@@ -5408,6 +5483,8 @@ int main(void)
 	    tc, test_nonblocking_connect_refused_is_writable_with_the_error);
 	tcase_add_test(tc, test_nonblocking_connect_end_keeps_its_send_buffer);
 	tcase_add_test(tc, test_nonblocking_connect_held_while_clients_go);
+	tcase_add_test(tc,
+		       test_connect_to_a_prompt_peer_is_answered_in_its_turn);
 	tcase_add_test(
 	    tc, test_blocking_connect_does_not_stall_the_handles_other_calls);
 	tcase_add_test(
