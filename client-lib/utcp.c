@@ -1401,7 +1401,7 @@ static void tcp_taken_add(uint64_t id)
  * comes, is not reported again: tcp_taken). Only an application that
  * shut its own sending side and writes again, with bytes left to read,
  * is told -ECONNRESET where Linux says EPIPE: the two look alike from
- * here. Else -closed.
+ * here. Else -closed (a listener's descriptor too: -EPIPE).
  */
 static ssize_t tcp_write_failed(int fd, int closed)
 {
@@ -1422,7 +1422,11 @@ static ssize_t tcp_write_failed(int fd, int closed)
 	 * went (the daemon died) with bytes we wrote unread in it. */
 	if (pfd.revents & POLLERR)
 		return -ECONNRESET;
-	if ((pfd.revents & POLLIN) && !(pfd.revents & (POLLRDHUP | POLLHUP))) {
+	/* A connection's channel is a stream; a listener's (SOCK_SEQPACKET)
+	 * has announcements to read, and a write to it says EPIPE, as
+	 * send() on a listening kernel socket. */
+	if ((pfd.revents & POLLIN) && !(pfd.revents & (POLLRDHUP | POLLHUP)) &&
+	    check_datagram_socket(fd) == -EOPNOTSUPP) {
 		id = tcp_socket_id(fd);
 		if (!tcp_taken_find(id, false)) {
 			tcp_taken_add(id);

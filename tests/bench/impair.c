@@ -350,16 +350,19 @@ static uint64_t queued_bytes(const struct direction *d, uint64_t now)
 			  (double)d->imp.rate_bps / 8e9);
 }
 
-/* The flow of the IPv4 frame in slot, counted from its first frame,
- * or NULL (not IPv4, or IMPAIR_FLOWS others came first). */
-static struct flow *flow_of(struct direction *d, uint32_t slot)
+/* The flow of the frame read into buf (buflen bytes, its virtio-net
+ * header first), counted from its first frame, or NULL (not IPv4, or
+ * IMPAIR_FLOWS others came first). */
+static struct flow *flow_of_frame(struct direction *d, const uint8_t *buf,
+				  uint32_t buflen)
 {
-	const uint8_t *ip = slot_data(d, slot) + IMPAIR_VNET_LEN + 14;
-	uint32_t len = d->len[slot] - IMPAIR_VNET_LEN - 14, ihl, saddr, daddr;
+	const uint8_t *f = buf + IMPAIR_VNET_LEN, *ip = f + 14;
+	uint32_t len = buflen - IMPAIR_VNET_LEN - 14, ihl, saddr, daddr;
 	uint16_t sport = 0, dport = 0;
 	int i;
 
-	if (d->len[slot] < IMPAIR_VNET_LEN + 14 + 20)
+	if (buflen < IMPAIR_VNET_LEN + 14 + 20 || f[12] != 0x08 ||
+	    f[13] != 0x00)
 		return NULL;
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
 	memcpy(&saddr, ip + 12, sizeof(saddr));
@@ -386,6 +389,12 @@ static struct flow *flow_of(struct direction *d, uint32_t slot)
 	return NULL;
 }
 
+/* The flow of the IPv4 frame in slot (flow_of_frame). */
+static struct flow *flow_of(struct direction *d, uint32_t slot)
+{
+	return flow_of_frame(d, slot_data(d, slot), d->len[slot]);
+}
+
 /* Marks fl's current drop event shared with another flow's. */
 static void flow_event_shared(struct flow *fl)
 {
@@ -395,12 +404,11 @@ static void flow_event_shared(struct flow *fl)
 	}
 }
 
-/* Counts a drop of slot's frame against its flow: a new drop event
+/* Counts a drop of a frame of flow fl (NULL: none): a new drop event
  * unless one began less than a round trip ago; shared with the events
  * of other flows it overlaps. */
-static void flow_dropped(struct direction *d, uint32_t slot, uint64_t now)
+static void flow_drop(struct direction *d, struct flow *fl, uint64_t now)
 {
-	struct flow *fl = flow_of(d, slot);
 	uint64_t queue_delay;
 	int i;
 
@@ -419,6 +427,12 @@ static void flow_dropped(struct direction *d, uint32_t slot, uint64_t now)
 		flow_event_shared(&d->flow[i]);
 		flow_event_shared(fl);
 	}
+}
+
+/* Counts a drop of slot's frame against its flow (flow_drop). */
+static void flow_dropped(struct direction *d, uint32_t slot, uint64_t now)
+{
+	flow_drop(d, flow_of(d, slot), now);
 }
 
 /* RED (Floyd and Jacobson 1993, gentle): whether the frame arriving at
@@ -589,15 +603,32 @@ static int receive(struct direction *d, uint64_t now)
 	for (round = 0; round < IMPAIR_READS_PER_TURN; round++) {
 		want = d->nfree < IMPAIR_BATCH ? d->nfree : IMPAIR_BATCH;
 		if (want == 0) {
-			/* The delay line is full: read one to drop it. */
-			n = (int)recv(d->in_fd, scratch, slot_bytes,
-				      MSG_DONTWAIT | MSG_TRUNC);
+			/* The delay line is full: read one to drop it
+			 * (counted against its flow too), unless it is one
+			 * the relay sent (as below). */
+			struct sockaddr_ll src;
+			socklen_t srclen = sizeof(src);
+			struct flow *fl;
+
+			n = (int)recvfrom(d->in_fd, scratch, slot_bytes,
+					  MSG_DONTWAIT | MSG_TRUNC,
+					  (struct sockaddr *)&src, &srclen);
 			if (n < 0)
 				break;
+			if (src.sll_pkttype == PACKET_OUTGOING)
+				continue;
 			d->c.frames_in++;
 			if ((uint32_t)n > IMPAIR_VNET_LEN)
 				d->c.bytes_in += (uint32_t)n - IMPAIR_VNET_LEN;
 			d->c.dropped_full++;
+			fl = flow_of_frame(d, scratch,
+					   (uint32_t)n < slot_bytes
+					       ? (uint32_t)n
+					       : slot_bytes);
+			if (fl) {
+				fl->frames++;
+				flow_drop(d, fl, now);
+			}
 			continue;
 		}
 		memset(msg, 0, sizeof(msg[0]) * want);

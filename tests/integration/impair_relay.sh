@@ -29,7 +29,7 @@
 #      are at the limits and never beyond;
 #   3. the delay line at its limit: 16 frames held per direction
 #      (--slots) with 10 ms each way: frames dropped for want of a
-#      slot, at most 16 held;
+#      slot, at most 16 held, and counted against their flows;
 #   4. RED (--red) at a 20 Mbit/s bottleneck towards utcpd, 60,000
 #      bytes, its drain jittered (--jitter 20): frames dropped early
 #      there (and none the other way), the content intact, and
@@ -211,6 +211,12 @@ for dir in ab ba; do
 	(($(c "$dir" dropped_full) > 0)) || fail "$dir: nothing dropped with the delay line full"
 	(($(c "$dir" peak_held) == 16)) || fail "$dir: $(c "$dir" peak_held) frames held at most, not 16"
 	balanced "$dir"
+	# the frames dropped for want of a slot are their flows' too (all
+	# but an ARP frame's)
+	(($(c "$dir" flow_dropped) > 0 && $(c "$dir" flow_dropped) <= $(c "$dir" dropped_full))) ||
+		fail "$dir: the flows counted $(c "$dir" flow_dropped) drops of the $(c "$dir" dropped_full) for want of a slot"
+	(($(c "$dir" flow_frames) <= $(c "$dir" frames_in) - $(c "$dir" passed))) ||
+		fail "$dir: the flows counted $(c "$dir" flow_frames) frames of $(($(c "$dir" frames_in) - $(c "$dir" passed))) not passed"
 done
 
 say "4. RED towards utcpd: 20 Mbit/s, 60,000 bytes, early drops up to 10 %, the drain +-20 %"
