@@ -316,7 +316,8 @@ struct tcp_channel {
 	bool hup;	    /* ... a hang-up (EPOLLHUP: for good) */
 	bool read_on;	    /* a read ended short (an urgent byte, file
 			     * descriptors): read on until empty */
-	bool read_eof;	    /* a read found EOF: nothing unread is left */
+	bool read_eof;	    /* a read (not a peek) found EOF: nothing
+			     * unread is left */
 	bool on_hold_list;  /* in ctl->tcp->holding (held, or was) */
 	bool hold_old;	    /* held since before hold_timer last fired */
 	bool answered;	    /* output wrote since the last hold */
@@ -1045,7 +1046,8 @@ static void channel_discard_unread(struct tcp_channel *ch)
 	/* A read met EOF: the application's end is shut for writing and
 	 * what it wrote was all read (held requests are consumed before
 	 * any read), so nothing is left to discard and nothing more can
-	 * come. */
+	 * come. Not after a peek's EOF: a peek passes over an urgent byte
+	 * the application sent, which stays in the end until a read. */
 	if (ch->read_eof)
 		return;
 	if (shutdown(ch->fd, SHUT_RD) < 0)
@@ -1388,7 +1390,6 @@ static void channel_app_eof(struct tcp_channel *ch)
 	struct daemon *d = ch->ctl->d;
 	struct pollfd pfd = {.fd = ch->fd, .events = 0};
 
-	ch->read_eof = true;
 	/* Once the peer's FIN went on, a shutdown ends the channel as a
 	 * close does (channel_done): no need to ask which it was; nor
 	 * when the channel set reported the hang-up already. */
@@ -1511,6 +1512,10 @@ static void channel_input(struct tcp_channel *ch)
 			return;
 		}
 		if (n == 0) {
+			/* A read (not a peek, which passes over an urgent
+			 * byte left in the end: AF_UNIX MSG_OOB) met EOF:
+			 * the end is empty for good. */
+			ch->read_eof = true;
 			channel_app_eof(ch);
 			return;
 		}
