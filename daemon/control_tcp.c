@@ -1896,9 +1896,10 @@ static void held_turn_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
 	/* The connects held in this turn: their SYNs went out in the
 	 * drain that just ran, and a peer on this host queued its SYN-ACK
-	 * inside that write. Read the links now, a frame per connect: the
-	 * drain that follows answers the connects established (their
-	 * events), in this turn rather than the next. */
+	 * inside that write. Read the links now, a frame per connect (at
+	 * most a wakeup's: main.c, taps_read_now): the drain that follows
+	 * answers the connects established (their events), in this turn
+	 * rather than the next. */
 	for (cn = t->held; cn; cn = cn->held_next)
 		if (cn->held_turns == 0)
 			fresh++;
