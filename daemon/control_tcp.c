@@ -2335,9 +2335,12 @@ int control_tcp_start(struct control *ctl)
 	ev_set_priority(&t->hup_watcher, -1);
 	t->hup_watcher.data = ctl;
 	ev_io_start(ctl->d->loop, &t->hup_watcher);
-	/* After loop.c's drain, as capture.c's flush. */
+	/* After loop.c's drain (priority 0), and before capture.c's flush
+	 * (EV_MINPRI): held_turn_cb reads the links and drains too, and
+	 * the frames of that are captured in the same turn. Among
+	 * prepare watchers of one priority libev's order is not fixed. */
 	ev_prepare_init(&t->held_turn, held_turn_cb);
-	ev_set_priority(&t->held_turn, EV_MINPRI);
+	ev_set_priority(&t->held_turn, EV_MINPRI + 1);
 	t->held_turn.data = ctl;
 	ev_idle_init(&t->held_nowait, held_nowait_cb);
 	ev_idle_init(&t->spare_idle, spare_idle_cb);
