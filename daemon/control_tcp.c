@@ -316,7 +316,8 @@ struct tcp_channel {
 	bool hup;	    /* ... a hang-up (EPOLLHUP: for good) */
 	bool read_on;	    /* a read ended short (an urgent byte, file
 			     * descriptors): read on until empty */
-	bool read_eof;	    /* a read found EOF: nothing unread is left */
+	bool read_eof;	    /* a read (not a peek) found EOF: nothing
+			     * unread is left */
 	bool on_hold_list;  /* in ctl->tcp->holding (held, or was) */
 	bool hold_old;	    /* held since before hold_timer last fired */
 	bool answered;	    /* output wrote since the last hold */
@@ -1045,7 +1046,8 @@ static void channel_discard_unread(struct tcp_channel *ch)
 	/* A read met EOF: the application's end is shut for writing and
 	 * what it wrote was all read (held requests are consumed before
 	 * any read), so nothing is left to discard and nothing more can
-	 * come. */
+	 * come. Not after a peek's EOF: a peek passes over an urgent byte
+	 * the application sent, which stays in the end until a read. */
 	if (ch->read_eof)
 		return;
 	if (shutdown(ch->fd, SHUT_RD) < 0)
@@ -1388,7 +1390,6 @@ static void channel_app_eof(struct tcp_channel *ch)
 	struct daemon *d = ch->ctl->d;
 	struct pollfd pfd = {.fd = ch->fd, .events = 0};
 
-	ch->read_eof = true;
 	/* Once the peer's FIN went on, a shutdown ends the channel as a
 	 * close does (channel_done): no need to ask which it was; nor
 	 * when the channel set reported the hang-up already. */
@@ -1511,6 +1512,10 @@ static void channel_input(struct tcp_channel *ch)
 			return;
 		}
 		if (n == 0) {
+			/* A read (not a peek, which passes over an urgent
+			 * byte left in the end: AF_UNIX MSG_OOB) met EOF:
+			 * the end is empty for good. */
+			ch->read_eof = true;
 			channel_app_eof(ch);
 			return;
 		}
@@ -1891,9 +1896,10 @@ static void held_turn_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
 	/* The connects held in this turn: their SYNs went out in the
 	 * drain that just ran, and a peer on this host queued its SYN-ACK
-	 * inside that write. Read the links now, a frame per connect: the
-	 * drain that follows answers the connects established (their
-	 * events), in this turn rather than the next. */
+	 * inside that write. Read the links now, a frame per connect (at
+	 * most a wakeup's: main.c, taps_read_now): the drain that follows
+	 * answers the connects established (their events), in this turn
+	 * rather than the next. */
 	for (cn = t->held; cn; cn = cn->held_next)
 		if (cn->held_turns == 0)
 			fresh++;
@@ -2329,9 +2335,12 @@ int control_tcp_start(struct control *ctl)
 	ev_set_priority(&t->hup_watcher, -1);
 	t->hup_watcher.data = ctl;
 	ev_io_start(ctl->d->loop, &t->hup_watcher);
-	/* After loop.c's drain, as capture.c's flush. */
+	/* After loop.c's drain (priority 0), and before capture.c's flush
+	 * (EV_MINPRI): held_turn_cb reads the links and drains too, and
+	 * the frames of that are captured in the same turn. Among
+	 * prepare watchers of one priority libev's order is not fixed. */
 	ev_prepare_init(&t->held_turn, held_turn_cb);
-	ev_set_priority(&t->held_turn, EV_MINPRI);
+	ev_set_priority(&t->held_turn, EV_MINPRI + 1);
 	t->held_turn.data = ctl;
 	ev_idle_init(&t->held_nowait, held_nowait_cb);
 	ev_idle_init(&t->spare_idle, spare_idle_cb);

@@ -37,9 +37,12 @@
  *      to do, so its callback running is how a turn is known to have
  *      found no work.
  *
- * Nothing is re-entered: event handlers never drain. The one other
- * caller is BARRIER, which reads the TAPs in batches and drains between
- * them (its promise in docs/ipc.md).
+ * Nothing is re-entered: event handlers never drain. The other callers
+ * are BARRIER, which reads the TAPs in batches and drains between
+ * them (its promise in docs/ipc.md), and the end of a turn that held a
+ * non-blocking connect's reply (control_tcp.c, held_turn_cb, another
+ * ev_prepare, after this one), which reads the TAPs once more
+ * (d->link_read_now) and drains.
  *
  * Bounds between two drains. The event queue cannot overflow (stack.h:
  * an event is queued at most once per socket and kind until acted on).

@@ -73,7 +73,8 @@
 #define UTCPD_VERSION "unknown"
 #endif
 
-/* Frames a barrier reads from one TAP between two drains. */
+/* Frames a barrier reads from one TAP between two drains (and a held
+ * connect's read, taps_read_now, in all). */
 #define TAP_RX_BATCH RX_BUDGET_MAX
 /* Frames one barrier reads from one TAP at most: a TAP the kernel keeps
  * filling cannot hold a barrier forever (the kernel's queue is 500 to
@@ -174,12 +175,16 @@ static unsigned taps_read_all(struct daemon *d)
 	return total;
 }
 
-/* d->link_read_now: up to frames_max frames from each TAP, then one
- * drain. */
+/* d->link_read_now: up to frames_max frames from each TAP, at most a
+ * wakeup's (TAP_RX_BATCH: read without a drain between them, so that
+ * many connects held in one turn cannot make it a read of a flood into
+ * a pool that is not drained), then one drain. */
 static unsigned taps_read_now(struct daemon *d, unsigned frames_max)
 {
 	unsigned total = 0;
 
+	if (frames_max > TAP_RX_BATCH)
+		frames_max = TAP_RX_BATCH;
 	for (int i = 0; i < d->ntaps; i++) {
 		bool drained;
 

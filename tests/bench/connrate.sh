@@ -31,6 +31,10 @@ source "$HERE/bench_lib.sh"
 
 SECONDS_RATE=${BENCH_RATE_SECONDS:-3}
 TRACE=${2:-}
+case $TRACE in
+"" | strace | perf | timeline) ;;
+*) fail "unknown mode '$TRACE' (strace, perf or timeline)" ;;
+esac
 
 # cpu_ns PID: the time PID has run, in ns.
 cpu_ns() {

@@ -2283,6 +2283,49 @@ static bool b_woken_and_waits_for_its_turn(void)
 	       c->sndbuf.len == 0 && c->snd_una == c->snd_max;
 }
 
+static bool b_shut(void)
+{
+	struct tcp_conn *c = tcp_conn_get(H.d.stack, conn_b);
+
+	return !c || c->state != TCPS_ESTABLISHED;
+}
+
+/* An application sends an urgent byte and shuts its side while its
+ * connection has no send room (the pool is dry): the daemon's peek for
+ * the end of the stream passes over the byte (AF_UNIX MSG_OOB) and
+ * reads EOF with the byte still in its end. The connection closes
+ * cleanly, and when the daemon closes its end the byte is discarded
+ * first: the application reads the end of the stream, not ECONNRESET
+ * (what AF_UNIX says when an end is closed with bytes unread). */
+START_TEST(test_tcp_urgent_byte_then_shutdown_without_room_reads_eof)
+{
+	struct utcp *u = client();
+	int a = fill_pool(u);
+	struct utcp_tcp_info info;
+	char buf[8];
+	int base = open_fds();
+	int fd =
+	    utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, &info);
+
+	ck_assert_int_ge(fd, 0);
+	conn_b = info.id;
+	ck_assert_int_eq(send(fd, "x", 1, MSG_OOB), 1);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	ck_assert(wait_until(b_shut));
+	close(a);
+	ck_assert(wait_until(a_gone));
+	/* The peer's FIN comes back and the daemon closes its end: of
+	 * the four ends a and this connection had, this one's application
+	 * end is left. */
+	for (int ms = 0; ms < WAIT_MS && open_fds() != base - 1; ms++)
+		usleep(1000);
+	ck_assert_int_eq(open_fds(), base - 1);
+	ck_assert_int_eq(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
 /* A sender woken as a memory waiter in a turn that is already full
  * (daemon_turn_full()) cannot use its wakeup then: it keeps its claim
  * and is reported again the turns after, so once a turn has room its
@@ -5578,6 +5621,8 @@ int main(void)
 		       test_tcp_app_gone_while_waiting_for_memory_is_noticed);
 	tcase_add_test(
 	    tc, test_tcp_memory_waiter_woken_in_a_full_turn_sends_next_turn);
+	tcase_add_test(
+	    tc, test_tcp_urgent_byte_then_shutdown_without_room_reads_eof);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("turn bound");
 	tcase_add_checked_fixture(tc, setup_small_pkt_pool, teardown);
