@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "pcap.h"
 #include "utcpd.h"
 
@@ -89,10 +90,19 @@ static void close_stream(struct capture *c)
 	c->fd = -1;
 }
 
+/* Ends capture c, however it ended (stopped, its count reached, its
+ * reader or its client gone, the daemon leaving), with a log line that
+ * closes the one its start wrote (control.c, handle_capture). */
 static void capture_free(struct capture *c)
 {
 	struct capture_set *cs = c->cs;
 
+	log_msg(LOG_NOTICE,
+		"control: capture %d of interface %d (-1: all) ended: "
+		"%llu frames seen, %llu recorded, %llu dropped",
+		(int)c->id, c->ifindex, (unsigned long long)c->seen,
+		(unsigned long long)c->recorded,
+		(unsigned long long)c->dropped);
 	stop_taking(c);
 	close_stream(c);
 	for (int i = 0; i < CAPTURE_SLOTS; i++)

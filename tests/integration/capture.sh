@@ -101,6 +101,11 @@ wait_for file_has_size "$TMP/k_got" "$(file_size "$TMP/to_kernel")" ||
 	fail "the kernel got $(file_size "$TMP/k_got") bytes"
 cmp -s "$TMP/u_got" "$TMP/to_utcpd" || fail "utcp-nc got other bytes"
 end_capture "$A_PID" "$TMP/a.pcap"
+# The daemon's log closes the capture's start with its end and counts.
+capture_ended() {
+	grep -Eq 'capture [0-9]+ of interface [0-9]+ \(-1: all\) ended: [1-9][0-9]* frames seen, [1-9][0-9]* recorded, 0 dropped' "$LOG"
+}
+wait_for capture_ended || fail "no log line for the end of the capture of $TAP_A: $(grep capture "$LOG" | tail -n 3)"
 
 fields=(-T fields -E separator=, -E occurrence=f -e eth.src -e eth.dst
 	-e icmp.type -e icmp.ident -e icmp.seq -e tcp.srcport -e tcp.dstport
