@@ -297,10 +297,10 @@ static int handle_capture(struct control_client *c, const struct ipc_msg *m)
 					 req.snaplen, req.count, &fd, &r.id);
 	}
 	log_msg(r.status ? LOG_INFO : LOG_NOTICE,
-		"control: client %u (pid %d uid %d): capture of interface %d "
-		"(-1: all): %s",
-		c->serial, (int)c->pid, (int)c->uid, (int)req.ifindex,
-		r.status ? strerror(-r.status) : "started");
+		"control: client %u (pid %d uid %d): capture %d of interface "
+		"%d (-1: all): %s",
+		c->serial, (int)c->pid, (int)c->uid, (int)r.id,
+		(int)req.ifindex, r.status ? strerror(-r.status) : "started");
 	len = ipc_encode_capture_reply(buf, sizeof(buf), c->version, m->id, &r);
 	if (len > 0)
 		control_client_queue(c, buf, len, fd);

@@ -103,7 +103,10 @@ cmp -s "$TMP/u_got" "$TMP/to_utcpd" || fail "utcp-nc got other bytes"
 end_capture "$A_PID" "$TMP/a.pcap"
 # The daemon's log closes the capture's start with its end and counts.
 capture_ended() {
-	grep -Eq 'capture [0-9]+ of interface [0-9]+ \(-1: all\) ended: [1-9][0-9]* frames seen, [1-9][0-9]* recorded, 0 dropped' "$LOG"
+	local id
+	id=$(sed -n 's/.*: capture \([0-9]*\) of interface [0-9]* (-1: all): started$/\1/p' "$LOG" | head -n 1)
+	[[ -n $id ]] &&
+		grep -Eq "capture $id of interface [0-9]+ \(-1: all\) ended: [1-9][0-9]* frames seen, [1-9][0-9]* recorded, 0 dropped" "$LOG"
 }
 wait_for capture_ended || fail "no log line for the end of the capture of $TAP_A: $(grep capture "$LOG" | tail -n 3)"
 
