@@ -8,7 +8,6 @@
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
@@ -245,37 +244,8 @@ int status_records(uint16_t version_max,
 
 /* ---- a world per test ------------------------------------------------ */
 
-/* The epoll descriptors of this process, as a bit set of the first 64
- * descriptor numbers (the harness's are low). */
-static uint64_t epoll_fds(void)
-{
-	uint64_t set = 0;
-	char path[64], target[64];
-	ssize_t n;
-
-	for (int fd = 0; fd < 64; fd++) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		n = readlink(path, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = 0;
-		if (strcmp(target, "anon_inode:[eventpoll]") == 0)
-			set |= 1ull << fd;
-	}
-	return set;
-}
-
-/* The epoll descriptor made since `before` was taken, or -1. */
-static int new_epoll_fd(uint64_t before)
-{
-	uint64_t made = epoll_fds() & ~before;
-
-	return made ? __builtin_ctzll(made) : -1;
-}
-
 void harness_setup(const struct harness_opts *opts)
 {
-	uint64_t before;
 	struct sim_config scfg = {.seed = 1};
 	struct sim_link_params wire = {0};
 	struct sim_node *peer;
@@ -295,11 +265,8 @@ void harness_setup(const struct harness_opts *opts)
 	ck_assert_int_eq(log_open(&H.cfg), 0);
 
 	H.d.cfg = &H.cfg;
-	before = epoll_fds();
 	H.d.loop = ev_loop_new(EVFLAG_AUTO);
 	ck_assert_ptr_nonnull(H.d.loop);
-	H.loop_epfd = new_epoll_fd(before);
-	ck_assert_int_ge(H.loop_epfd, 0); /* libev's backend here is epoll */
 	H.d.start_ns = daemon_now();
 	H.d.stack = stack_new(&H.cfg.limits, 1);
 	ck_assert_ptr_nonnull(H.d.stack);

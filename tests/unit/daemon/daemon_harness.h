@@ -84,9 +84,6 @@ struct harness {
 	gid_t next_group; /* a supplementary group; 0: none */
 	/* The longest the stack's tx queue was when a drain began. */
 	size_t tx_peak;
-	/* libev's own epoll descriptor (-1: not one), so that a test can
-	 * tell its calls from the daemon's own sets'. */
-	int loop_epfd;
 };
 
 extern struct harness H;

@@ -3673,14 +3673,9 @@ struct pkt *__wrap_pkt_alloc(struct pkt_pool *pool, size_t size)
 int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 
-/* The failure is the daemon's own set's (control_tcp.c's channel set),
- * never libev's: libev may change its own set in any turn (a watcher
- * of a reused descriptor number), and would use up the failure meant
- * for the end the test watches (a connect that then succeeded). */
 int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-	if (op != EPOLL_CTL_DEL && epfd != H.loop_epfd &&
-	    injected_here(INJECT_EPOLL_CTL)) {
+	if (op != EPOLL_CTL_DEL && injected_here(INJECT_EPOLL_CTL)) {
 		errno = ENOSPC;
 		return -1;
 	}
