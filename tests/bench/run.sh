@@ -26,7 +26,9 @@
 # daemon with perf during the utcpd bulk runs and print the top symbols),
 # BENCH_APP_SECONDS (each iperf3 and wrk run of the applications, 5),
 # BENCH_RCVBUF_MAX (utcpd's [tcp] rcvbuf_max: auto-tuning; unset: the
-# default, 4 MiB; 0: off).
+# default, 4 MiB; 0: off), BENCH_BUSY_POLL_US (the daemon's [daemon]
+# busy_poll_us for the whole run; unset: off, and the busy-polling lines
+# below use BENCH_BUSY_LINES_US, default 200; 0: no such lines).
 # After the round trips, a run of its own counts what one costs: frames
 # on the TAP each way and (with perf) the daemon's system calls.
 
@@ -220,6 +222,51 @@ bench_rates() {
 	rate conn-kernel ns kernel nsb kernel "$VM_NS"     # kernel to kernel
 }
 
+# ---- 3b. the same with busy-polling --------------------------------------
+
+# bench_busy: the 1-byte round trip and the connection rates again, with
+# the daemon reloaded to busy-poll for BENCH_BUSY_LINES_US (its
+# [daemon] busy_poll_us), each beside a kernel figure taken just after
+# it; then reloaded back to off. Whether busy-polling pays depends on a
+# spare core (README.md, "Busy-polling"), so both are in every run.
+bench_busy() {
+	BUSY_US=${BENCH_BUSY_LINES_US:-200}
+	[[ -z ${BENCH_BUSY_POLL_US:-} && $BUSY_US != 0 ]] || return 0
+	busy_reload "$BUSY_US" || return 0
+	say "busy-polling: the daemon polls for $BUSY_US us after its last work"
+	run_bg echo ns -k echo 5301
+	local echo_pid=$BG_PID
+	wait_listening echo
+	run_fg rr1-busy-utcpd ns 60 rr "$KERNEL_IP" 5301 "$RR_COUNT" 1
+	run_fg rr1-busy-kernel nsb 60 -k rr "$VM_NS" 5301 "$RR_COUNT" 1
+	stop_bg "$echo_pid"
+	local who f
+	for who in utcpd kernel; do
+		f=$TMP/rr1-busy-$who.out
+		say "rr 1 B $who (busy-polling line): $(grep '^RESULT' "$f" || cat "${f%.out}.err")"
+		R[rr1-busy-$who]="$(result "$f" mean_us) / $(result "$f" p50_us) / $(result "$f" p99_us)"
+	done
+	rate accept-busy-utcpd ns utcpd ns kernel "$DAEMON_IP"
+	rate open-busy-utcpd ns kernel ns utcpd "$KERNEL_IP"
+	rate conn-busy-kernel ns kernel nsb kernel "$VM_NS"
+	busy_reload 0 || true
+}
+
+# busy_reload US: the daemon's busy_poll_us set to US by a reload
+# (SIGHUP), waiting for its log to say it applied.
+busy_reload() {
+	local n
+	sed -i '/^busy_poll_us = /d' "$CONF"
+	sed -i "/^\[daemon\]/a busy_poll_us = $1" "$CONF"
+	n=$(grep -c 'reload: \[daemon\] busy_poll_us applied' "$LOG" || true)
+	kill -s HUP "$DAEMON_PID"
+	if ! wait_for -t 10 bash -c \
+		"(( \$(grep -c 'reload: \[daemon\] busy_poll_us applied' '$LOG') > $n ))"; then
+		say "busy-polling: the reload to $1 us did not apply"
+		return 1
+	fi
+}
+
 # ---- 4. memory per idle connection ----------------------------------------
 
 bench_idle() {
@@ -388,6 +435,11 @@ table() {
 	row "round trip 1 B: daemon system calls" "$(v rr1-syscalls)" "-" "per round trip, counted (perf stat)"
 	row "accepted/s (kernel client -> listener)" "$(v accept-utcpd)" "$(v conn-kernel)" "errors: $(v accept-utcpd-errors) / $(v conn-kernel-errors)"
 	row "opened/s (client -> kernel listener)" "$(v open-utcpd)" "$(v conn-kernel)" "errors: $(v open-utcpd-errors) / $(v conn-kernel-errors)"
+	if [[ -n ${R[rr1-busy-utcpd]:-} ]]; then
+		row "busy-polling $BUSY_US us: round trip 1 B" "$(v rr1-busy-utcpd)" "$(v rr1-busy-kernel)" "us mean/p50/p99; kernel just after"
+		row "busy-polling $BUSY_US us: accepted/s" "$(v accept-busy-utcpd)" "$(v conn-busy-kernel)" "errors: $(v accept-busy-utcpd-errors) / $(v conn-busy-kernel-errors)"
+		row "busy-polling $BUSY_US us: opened/s" "$(v open-busy-utcpd)" "$(v conn-busy-kernel)" "errors: $(v open-busy-utcpd-errors) / $(v conn-busy-kernel-errors)"
+	fi
 	row "idle connections open (of $IDLE_N)" "$(v idle-utcpd-ok)" "$(v idle-kernel-ok)" "all, no errors (errors: $(v idle-utcpd-errors) / $(v idle-kernel-errors))"
 	row "daemon RSS per idle connection, bytes" "$(v idle-utcpd-rss)" "-" "<= 1024"
 	row "kernel slab per idle connection, bytes" "$(v idle-utcpd-slab)" "$(v idle-kernel-slab)" "utcpd: socketpair + kernel peer; kernel: both ends"
@@ -406,6 +458,7 @@ bench_idle
 bench_bulk
 bench_rr
 bench_rates
+bench_busy
 bench_apps
 table
 TEST_STATUS=0
