@@ -3683,8 +3683,11 @@ int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 }
 
 /* While set (on the loop: socketpair_fails_fn), every socketpair() of
- * the loop thread fails with EMFILE. */
+ * the loop thread fails with socketpair_errno (EMFILE unless a test
+ * says otherwise), and each failure counts in socketpairs_failed. */
 static bool socketpair_fails;
+static int socketpair_errno = EMFILE;
+static unsigned socketpairs_failed;
 
 int __real_socketpair(int domain, int type, int protocol, int sv[2]);
 int __wrap_socketpair(int domain, int type, int protocol, int sv[2]);
@@ -3692,7 +3695,8 @@ int __wrap_socketpair(int domain, int type, int protocol, int sv[2]);
 int __wrap_socketpair(int domain, int type, int protocol, int sv[2])
 {
 	if (socketpair_fails && pthread_equal(pthread_self(), H.thread)) {
-		errno = EMFILE;
+		socketpairs_failed++;
+		errno = socketpair_errno;
 		return -1;
 	}
 	return __real_socketpair(domain, type, protocol, sv);
@@ -3846,10 +3850,12 @@ static bool spares_not_making(void)
 /* A kind of pair made ahead that is missing is made again when a
  * connection of the other kind comes, not only one of its own: blocking
  * connects take the blocking ends' pairs while socketpair() fails (their
- * making gives up); once it works, a non-blocking connect that makes
- * its own pair (another send buffer) starts the making again, and both
- * kinds are there; so a blocking connect while it fails once more still
- * takes one. (Without: only a blocking connect started it again.) */
+ * making stops until its retry timer); once it works, a non-blocking
+ * connect that makes its own pair (another send buffer) starts the
+ * making again, and both kinds are there; so a blocking connect while it
+ * fails once more still takes one. (Without: only a blocking connect
+ * started it again. Since the retry timer the pairs would come back
+ * without the connect too, a little later: the test no longer tells.) */
 START_TEST(test_pairs_made_ahead_come_back_for_a_connect_of_the_other_kind)
 {
 	struct utcp_tcp_opts own = {.set = UTCP_TCP_OPT_SNDBUF,
@@ -3859,7 +3865,7 @@ START_TEST(test_pairs_made_ahead_come_back_for_a_connect_of_the_other_kind)
 	int fd;
 
 	take_blocking_pairs_while_socketpair_fails(u);
-	ck_assert(wait_until(spares_not_making)); /* it gave up */
+	ck_assert(wait_until(spares_not_making)); /* stopped: a timer waits */
 	on_loop(socketpair_fails_fn, &off);
 	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &own,
 			      UTCP_NONBLOCK, NULL);
@@ -3868,6 +3874,80 @@ START_TEST(test_pairs_made_ahead_come_back_for_a_connect_of_the_other_kind)
 	ck_assert(wait_until(spares_all_there));
 	connect_while_socketpair_fails(u);
 	utcp_close(u);
+}
+END_TEST
+
+static uint64_t status_counter(struct utcp *u, const char *name);
+
+/* The warnings logged about pairs made ahead (the loop thread logs). */
+static volatile unsigned spare_warnings;
+
+static void spare_warnings_hook(void *arg, int priority, const char *msg)
+{
+	(void)arg;
+	if (priority <= LOG_WARNING && strstr(msg, "made ahead"))
+		spare_warnings++;
+}
+
+static void socketpair_errno_fn(void *arg)
+{
+	socketpair_errno = *(const int *)arg;
+	socketpairs_failed = 0;
+}
+
+static unsigned failed_mark; /* socketpairs_failed at a point of a test */
+
+/* Has socketpair() failed twice more since failed_mark (on the loop)? */
+static bool socketpair_failed_twice_more(void)
+{
+	return socketpairs_failed >= failed_mark + 2;
+}
+
+static void socketpairs_failed_fn(void *arg)
+{
+	*(unsigned *)arg = socketpairs_failed;
+}
+
+/* Pairs made ahead that socketpair() (with `err`) failed to make are
+ * tried again on a timer, with no connection coming: while it fails it
+ * is tried again and again, each failure counted and the run logged
+ * once; once it works every pair is back, still with no connection.
+ * (Without the timer the making stopped at the first failure until a
+ * connection came.) */
+static void pairs_come_back_with_no_connection(int err)
+{
+	struct utcp *u = client();
+	uint64_t counted = status_counter(u, "control_tcp_pairs_ahead_failed");
+	bool off = false;
+
+	ck_assert(wait_until(spares_all_there));
+	on_loop(socketpair_errno_fn, &err);
+	log_set_hook(spare_warnings_hook, NULL);
+	spare_warnings = 0;
+	take_blocking_pairs_while_socketpair_fails(u);
+	on_loop(socketpairs_failed_fn, &failed_mark);
+	ck_assert(wait_until(socketpair_failed_twice_more)); /* the timer's */
+	ck_assert_uint_lt(control_tcp_spares_ready(H.d.control),
+			  2 * CONTROL_TCP_SPARES);
+	on_loop(socketpair_fails_fn, &off);
+	ck_assert(wait_until(spares_all_there));
+	log_set_hook(NULL, NULL);
+	ck_assert_uint_eq(spare_warnings, 1); /* one run, one warning */
+	ck_assert_uint_ge(
+	    status_counter(u, "control_tcp_pairs_ahead_failed") - counted,
+	    failed_mark + 2 - 1); /* the third connect's own pair too */
+	utcp_close(u);
+}
+
+START_TEST(test_pairs_made_ahead_come_back_after_emfile_with_no_connection)
+{
+	pairs_come_back_with_no_connection(EMFILE);
+}
+END_TEST
+
+START_TEST(test_pairs_made_ahead_come_back_after_enfile_with_no_connection)
+{
+	pairs_come_back_with_no_connection(ENFILE);
 }
 END_TEST
 
@@ -5607,6 +5687,12 @@ int main(void)
 	tcase_add_test(
 	    tc,
 	    test_pairs_made_ahead_come_back_for_a_connect_of_the_other_kind);
+	tcase_add_test(
+	    tc,
+	    test_pairs_made_ahead_come_back_after_emfile_with_no_connection);
+	tcase_add_test(
+	    tc,
+	    test_pairs_made_ahead_come_back_after_enfile_with_no_connection);
 	tcase_add_test(tc,
 		       test_nonblocking_connect_the_daemon_cannot_watch_fails);
 	tcase_add_test(
