@@ -112,6 +112,12 @@ static struct world {
 	uint16_t hs_port;
 	unsigned hs_syn_iter, hs_ack_iter;
 	bool hs_done;
+	/* While burst > 0: at the daemon's next SYN the peer sends that
+	 * many datagrams to a port of the daemon where nothing listens,
+	 * so that they wait on the link with the SYN-ACK (burst_sniff);
+	 * the early reads of the link (H.read_now.calls) made by then. */
+	unsigned burst;
+	uint64_t burst_read_now_calls;
 } W;
 
 /* The second link, where a test runs a scripted DHCP server. */
@@ -120,6 +126,7 @@ static struct world {
 static void dhcp_sniff(const struct pkt *p);
 static void fin_sniff(const struct pkt *p);
 static void handshake_sniff(const struct pkt *p);
+static void burst_sniff(const struct pkt *p);
 
 /* The harness's link_tap: the frames for the second link go to the
  * scripted DHCP server; the first link's go on, looked at. */
@@ -128,6 +135,7 @@ static bool dhcp_link_tap(const struct pkt *p)
 	if (p->ifindex != DHCP_IF) {
 		fin_sniff(p);
 		handshake_sniff(p);
+		burst_sniff(p);
 		return false;
 	}
 	dhcp_sniff(p);
@@ -2756,12 +2764,28 @@ static bool handshake_went(void)
 	return W.hs_done;
 }
 
+/* Has the peer no connection left (listeners aside)? Then the last
+ * frame of the daemon's connections reached it and nothing of theirs is
+ * on the link. */
+static bool peer_connections_gone(void)
+{
+	struct stack_tcp_info info[16];
+	size_t n = stack_tcp_snapshot(H.peer, sim_now(H.sim), info, 16);
+
+	for (size_t i = 0; i < n && i < 16; i++)
+		if (!info[i].listener)
+			return false;
+	return n <= 16;
+}
+
 /* A non-blocking connect to a peer that answers at once (the kernel
  * behind the TAP queues its SYN-ACK inside the SYN's write) is
  * established and answered in the turn of its request: the links are
  * read as soon as the SYN went (d->link_read_now), not in a turn of
  * their own, so the handshake's ACK leaves in the SYN's loop iteration,
- * and the descriptor arrives writable. */
+ * and the descriptor arrives writable. The first connection's end is
+ * over first: that early read takes a frame per connect, and one of its
+ * closing frames waiting ahead of the SYN-ACK would be that frame. */
 START_TEST(test_connect_to_a_prompt_peer_is_answered_in_its_turn)
 {
 	struct utcp *u = client();
@@ -2771,6 +2795,7 @@ START_TEST(test_connect_to_a_prompt_peer_is_answered_in_its_turn)
 	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
+	ck_assert(wait_until(peer_connections_gone));
 	on_loop(handshake_watch_fn, NULL);
 	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
 			      UTCP_NONBLOCK, NULL);
@@ -2780,6 +2805,92 @@ START_TEST(test_connect_to_a_prompt_peer_is_answered_in_its_turn)
 	ck_assert_uint_eq(W.hs_ack_iter, W.hs_syn_iter);
 	ck_assert(writable_within(fd, 0) & POLLOUT);
 	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+#define BURST_PORT 9999 /* nothing listens there on the daemon */
+
+static void burst_sniff(const struct pkt *p)
+{
+	const uint8_t *ip = p->data + 14, *tcp;
+
+	if (W.burst == 0 || p->len < 14 + 20 + TCP_HDR_LEN ||
+	    get_be16(p->data + 12) != 0x0800 || ip[9] != 6)
+		return;
+	tcp = ip + (ip[0] & 15u) * 4u;
+	if (tcp + TCP_HDR_LEN > p->data + p->len ||
+	    tcp[TCP_OFF_FLAGS] != TCP_SYN)
+		return;
+	for (unsigned i = 0; i < W.burst; i++)
+		ck_assert_int_eq(udp_send(W.peer.s, sim_now(H.sim),
+					  W.peer.udp_echo, DAEMON_ADDR,
+					  BURST_PORT, "x", 1),
+				 0);
+	W.burst = 0;
+	W.burst_read_now_calls = H.read_now.calls;
+}
+
+static void burst_arm_fn(void *arg)
+{
+	W.burst = *(const unsigned *)arg;
+}
+
+static uint64_t no_port_wanted;
+
+static void no_port_fn(void *arg)
+{
+	*(uint64_t *)arg =
+	    stack_counter_get(H.d.stack, STACK_CTR_udp_rx_no_port);
+}
+
+static bool no_port_reached(void)
+{
+	return stack_counter_get(H.d.stack, STACK_CTR_udp_rx_no_port) >=
+	       no_port_wanted;
+}
+
+static void read_now_fn(void *arg)
+{
+	memcpy(arg, &H.read_now, sizeof(H.read_now));
+}
+
+/* The early read of the links after a held connect's SYN (held_turn_cb,
+ * d->link_read_now) takes a frame per connect held in that turn, not
+ * what else waits there: with many frames waiting beside the SYN-ACK
+ * only one is read then, and the rest in the turns that follow, none
+ * lost; the connect completes. (Without the cap the early read took
+ * them all: a flood read into a pool that is not drained meanwhile.) */
+START_TEST(test_early_read_after_a_connect_takes_one_frame_for_it)
+{
+	struct utcp *u = client();
+	unsigned burst = 32;
+	uint64_t before;
+	typeof(H.read_now) rn;
+	int fd;
+
+	/* the peer's address resolved first (ARP holds the first SYN) */
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	on_loop(no_port_fn, &before);
+	on_loop(burst_arm_fn, &burst);
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+			      UTCP_NONBLOCK, NULL);
+	ck_assert_int_ge(fd, 0);
+	no_port_wanted = before + burst;
+	ck_assert(wait_until(no_port_reached)); /* every one came in */
+	on_loop(read_now_fn, &rn);
+	ck_assert_uint_eq(rn.calls, W.burst_read_now_calls + 1);
+	ck_assert_uint_eq(rn.frames_max, 1); /* one connect held */
+	ck_assert_uint_ge(rn.waiting, burst);
+	ck_assert_uint_eq(rn.read, 1);
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	on_loop(no_port_fn, &before);
+	ck_assert_uint_eq(before, no_port_wanted); /* each once */
+	ck_assert_uint_eq(H.rx_dropped, 0);
 	close(fd);
 	utcp_close(u);
 }
@@ -5630,6 +5741,8 @@ int main(void)
 	tcase_add_test(tc, test_nonblocking_connect_held_while_clients_go);
 	tcase_add_test(tc,
 		       test_connect_to_a_prompt_peer_is_answered_in_its_turn);
+	tcase_add_test(tc,
+		       test_early_read_after_a_connect_takes_one_frame_for_it);
 	tcase_add_test(
 	    tc, test_blocking_connect_does_not_stall_the_handles_other_calls);
 	tcase_add_test(
