@@ -17,7 +17,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "control.h"
+#include "control_client.h"
 #include "control_tcp.h"
 #include "log.h"
 #include "loop.h"
@@ -51,14 +53,25 @@ static int fake_peer_cred(int fd, struct ucred *cred, gid_t **groups,
 
 /* ---- the link ------------------------------------------------------ */
 
+/* A frame of interface `ifindex` read or to write, to the captures
+ * that run: what tap.c does at its TAPs (the harness has none). */
+static void wire_capture(int ifindex, const uint8_t *data, size_t len)
+{
+	struct capture_set *cs = H.d.control ? H.d.control->captures : NULL;
+
+	if (cs && cs->taking)
+		capture_frame(cs, ifindex, data, (uint32_t)len);
+}
+
 /* d->link_send: the daemon's frame onto the simulated wire (or to the
- * test's link_tap). */
+ * test's link_tap), captured first. */
 static void wire_send(struct daemon *d, const struct pkt *p)
 {
 	size_t queued = stack_tx_queued(d->stack) + 1; /* p popped */
 
 	if (queued > H.tx_peak)
 		H.tx_peak = queued;
+	wire_capture(p->ifindex, p->data, p->len);
 	if (H.opts.link_tap && H.opts.link_tap(p))
 		return;
 	ck_assert_int_eq(sim_node_send(H.sim, H.wire, 0, p->data, p->len), 0);
@@ -95,8 +108,8 @@ static void wire_rx(struct sim *sim, struct sim_node *node, int port,
 }
 
 /* Takes up to max frames of the queue into the daemon's stack (a frame
- * the stack's pool has no buffer for is lost, as at a TAP read).
- * Returns the frames taken. */
+ * the stack's pool has no buffer for is lost, as at a TAP read), each
+ * captured as it goes in. Returns the frames taken. */
 static unsigned wire_queue_read(unsigned max)
 {
 	unsigned n = 0;
@@ -112,6 +125,7 @@ static unsigned wire_queue_read(unsigned max)
 			memcpy(p->data, f->data, f->len);
 			p->len = (uint32_t)f->len;
 			p->ifindex = 0;
+			wire_capture(0, p->data, p->len);
 			stack_input(H.d.stack, daemon_now(), p);
 		}
 		free(f);

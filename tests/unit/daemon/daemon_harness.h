@@ -10,7 +10,8 @@
  * HARNESS_DAEMON_ADDR on interface 0, "sim0"), and frames reaching that
  * node wait in a queue, as at a TAP, until a read of the link takes them
  * to stack_input(): the 1 ms timer (below: every frame waiting), BARRIER's
- * d->link_read_all, or d->link_read_now (at most its frames_max). The
+ * d->link_read_all, or d->link_read_now (at most its frames_max).
+ * Captures see each frame read and each frame to write, as at a TAP. The
  * control socket is a real Unix socket in a temporary directory.
  *
  * Threads: the libev loop runs in a thread of its own (the daemon, the

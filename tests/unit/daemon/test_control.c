@@ -50,6 +50,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netconf.h"
+#include "pcap.h"
 #include "resolver.h"
 #include "sim.h"
 #include "tcp.h"
@@ -2891,6 +2892,119 @@ START_TEST(test_early_read_after_a_connect_takes_one_frame_for_it)
 	on_loop(no_port_fn, &before);
 	ck_assert_uint_eq(before, no_port_wanted); /* each once */
 	ck_assert_uint_eq(H.rx_dropped, 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+/* A capture's stream as the loop reads it, in a check watcher: libev
+ * runs check watchers right after it polls, so the first one after the
+ * turn whose end sent the handshake's ACK (W.hs_ack_iter; ev_iteration
+ * counts the polls) sees what that end wrote to the stream, no more. */
+static struct capture_watch {
+	int fd; /* the reader's end */
+	ev_check check;
+	uint8_t buf[65536];
+	size_t len;
+	bool checked;	  /* that check ran */
+	unsigned iter;	  /* ... in this iteration */
+	bool synack, ack; /* ... and found these records in the stream */
+} CW;
+
+/* Looks at each whole record of the stream for the handshake's SYN-ACK
+ * (to W.hs_port) and ACK (from it). */
+static void capture_watch_parse(void)
+{
+	size_t at = PCAP_FILE_HDR_LEN;
+
+	while (at + PCAP_REC_HDR_LEN <= CW.len) {
+		const uint8_t *r = CW.buf + at, *f = r + PCAP_REC_HDR_LEN;
+		uint32_t caplen = (uint32_t)r[8] | (uint32_t)r[9] << 8 |
+				  (uint32_t)r[10] << 16 | (uint32_t)r[11] << 24;
+		const uint8_t *tcp = f + 14 + 20;
+
+		if (at + PCAP_REC_HDR_LEN + caplen > CW.len)
+			break;
+		at += PCAP_REC_HDR_LEN + caplen;
+		if (caplen < 14 + 20 + TCP_HDR_LEN ||
+		    get_be16(f + 12) != 0x0800 || f[14 + 9] != 6 ||
+		    (f[14] & 15u) != 5)
+			continue;
+		if (get_be16(tcp + TCP_OFF_DPORT) == W.hs_port &&
+		    tcp[TCP_OFF_FLAGS] == (TCP_SYN | TCP_ACK))
+			CW.synack = true;
+		if (get_be16(tcp + TCP_OFF_SPORT) == W.hs_port &&
+		    tcp[TCP_OFF_FLAGS] == TCP_ACK)
+			CW.ack = true;
+	}
+}
+
+static void capture_check_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	ssize_t n;
+
+	if (!W.hs_done || CW.checked)
+		return;
+	while ((n = recv(CW.fd, CW.buf + CW.len, sizeof(CW.buf) - CW.len,
+			 MSG_DONTWAIT)) > 0)
+		CW.len += (size_t)n;
+	CW.checked = true;
+	CW.iter = ev_iteration(loop);
+	capture_watch_parse();
+}
+
+static void capture_watch_fn(void *arg)
+{
+	memset(&CW, 0, sizeof(CW));
+	CW.fd = *(const int *)arg;
+	ev_check_init(&CW.check, capture_check_cb);
+	ev_set_priority(&CW.check, EV_MAXPRI); /* before anything else */
+	ev_check_start(H.d.loop, &CW.check);
+	handshake_watch_fn(NULL);
+}
+
+static void capture_unwatch_fn(void *arg)
+{
+	ev_check_stop(H.d.loop, &CW.check);
+	W.hs_watch = false;
+}
+
+static bool capture_checked(void)
+{
+	return CW.checked;
+}
+
+/* The frames of the early read after a held connect's SYN (held_turn_cb)
+ * are captured in the turn that read them: the capture's flush runs
+ * after held_turn_cb, so the SYN-ACK it read and the ACK its drain sent
+ * are in the stream when that turn ends, not left in the capture's queue
+ * until the next turn's end. (Fails with the order reversed.) */
+START_TEST(test_early_read_frames_are_captured_in_their_turn)
+{
+	struct utcp_capture_stats stats;
+	struct utcp *u = client();
+	int fd, cap_fd, id;
+
+	/* the peer's address resolved first, and that connection over */
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert(wait_until(peer_connections_gone));
+	ck_assert_int_eq(utcp_capture_start(u, -1, 128, 0, &cap_fd, &id), 0);
+	on_loop(capture_watch_fn, &cap_fd);
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+			      UTCP_NONBLOCK, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(wait_until(capture_checked));
+	on_loop(capture_unwatch_fn, NULL);
+	/* the SYN-ACK was read early: the ACK left in the SYN's turn */
+	ck_assert_uint_eq(W.hs_ack_iter, W.hs_syn_iter);
+	ck_assert_uint_eq(CW.iter, W.hs_ack_iter + 1); /* the next poll's */
+	ck_assert(CW.synack);
+	ck_assert(CW.ack);
+	ck_assert_int_eq(utcp_capture_stop(u, id, &stats), 0);
+	ck_assert_uint_eq(stats.dropped, 0);
+	close(cap_fd);
 	close(fd);
 	utcp_close(u);
 }
@@ -5743,6 +5857,7 @@ int main(void)
 		       test_connect_to_a_prompt_peer_is_answered_in_its_turn);
 	tcase_add_test(tc,
 		       test_early_read_after_a_connect_takes_one_frame_for_it);
+	tcase_add_test(tc, test_early_read_frames_are_captured_in_their_turn);
 	tcase_add_test(
 	    tc, test_blocking_connect_does_not_stall_the_handles_other_calls);
 	tcase_add_test(
