@@ -45,6 +45,7 @@ const char *control_counter_name(enum control_counter i)
 	    [CONTROL_CTR_NOT_READING] = "control_dropped_not_reading",
 	    [CONTROL_CTR_UNFRAMED] = "control_udp_unframed",
 	    [CONTROL_CTR_UNWATCHED] = "control_tcp_unwatchable",
+	    [CONTROL_CTR_SPARE_FAILED] = "control_tcp_pairs_ahead_failed",
 	};
 
 	return (unsigned)i < CONTROL_COUNTERS ? names[i] : "?";

@@ -68,6 +68,7 @@ enum control_counter {
 	CONTROL_CTR_NOT_READING,   /* replies not read for the send timeout */
 	CONTROL_CTR_UNFRAMED,	   /* a UDP datagram libutcp did not frame */
 	CONTROL_CTR_UNWATCHED,	   /* TCP reset: epoll_ctl refused its end */
+	CONTROL_CTR_SPARE_FAILED, /* a TCP pair made ahead: socketpair failed */
 	CONTROL_COUNTERS
 };
 

@@ -334,6 +334,12 @@ struct tcp_channel {
 /* How often a lingering close looks at its connection. */
 #define CONTROL_TCP_LINGER_POLL_S 0.01
 
+/* A pair made ahead that could not be made is tried again after this
+ * long, doubled after each failure up to the maximum, and back to the
+ * minimum once one is made ("Pairs made ahead"). */
+#define CONTROL_TCP_SPARE_RETRY_MIN_S 0.01
+#define CONTROL_TCP_SPARE_RETRY_MAX_S 1.0
+
 struct tcp_lchannel {
 	struct control *ctl;
 	struct tcp_lchannel *prev, *next;
@@ -383,6 +389,12 @@ struct control_tcp {
 	struct channel_spare spare[2][CONTROL_TCP_SPARES];
 	uint8_t spares[2];
 	ev_idle spare_idle;
+	/* After a pair could not be made: the timer that tries again,
+	 * its next wait (CONTROL_TCP_SPARE_RETRY_MIN_S doubling to _MAX_S)
+	 * and the failures of this run (0: none, the making works). */
+	ev_timer spare_retry;
+	double spare_retry_s;
+	uint64_t spare_failures;
 	uint8_t io[CONTROL_TCP_IO_BYTES]; /* one read, shared by channels */
 };
 
@@ -738,8 +750,15 @@ static int channel_pair_make(struct control_tcp *t, bool nonblock,
  * (control_tcp_start), that is before the daemon dropped its
  * privileges: a pair belongs to whoever made it. Their descriptors are set
  * aside in the descriptor budget (CONTROL_TCP_SPARE_FDS,
- * control_fds_reserved()); a pair that cannot be made is left until the next
- * connection, of either kind, asks for a pair.
+ * control_fds_reserved()). When a pair cannot be made (out of descriptors:
+ * EMFILE, ENFILE) the idle watcher stops, since trying again in every idle
+ * turn would spin the loop, and a timer (spare_retry) starts it again after
+ * CONTROL_TCP_SPARE_RETRY_MIN_S, doubled after each failure up to
+ * CONTROL_TCP_SPARE_RETRY_MAX_S: the pairs come back without a connection
+ * asking for one. A connection that takes or makes a pair meanwhile starts
+ * the watcher at once too. A run of failures is logged once, when it
+ * starts, and again when it ends (a pair made); each failure counts
+ * (control_tcp_pairs_ahead_failed).
  */
 static bool channel_spare_take(struct control *ctl, bool nonblock,
 			       uint32_t sndbuf, struct channel_spare *sp)
@@ -751,17 +770,17 @@ static bool channel_spare_take(struct control *ctl, bool nonblock,
 	if (took)
 		*sp = t->spare[nonblock][--*n];
 	/* The missing ones are made again, of both kinds: the one just
-	 * taken, or those whose making gave up when it failed (out of
-	 * descriptors) and that connections of either kind took since. */
+	 * taken, or those whose making failed (out of descriptors) and
+	 * that connections of either kind took since. */
 	if (t->spares[0] < CONTROL_TCP_SPARES ||
 	    t->spares[1] < CONTROL_TCP_SPARES)
 		ev_idle_start(ctl->d->loop, &t->spare_idle);
 	return took;
 }
 
-/* Makes one missing pair ahead. Returns false when none is missing or
- * one cannot be made. */
-static bool channel_spare_make(struct control *ctl)
+/* Makes one missing pair ahead. Returns 1 when it made one, 0 when none
+ * is missing, or the negative errno of socketpair(). */
+static int channel_spare_make(struct control *ctl)
 {
 	struct control_tcp *t = ctl->tcp;
 	struct tcp_sockopts o;
@@ -773,11 +792,11 @@ static bool channel_spare_make(struct control *ctl)
 		if (*n == CONTROL_TCP_SPARES)
 			continue;
 		if (channel_pair_make(t, kind, o.sndbuf, &t->spare[kind][*n]))
-			return false;
+			return -errno; /* socketpair's (EMFILE too) */
 		(*n)++;
-		return true;
+		return 1;
 	}
-	return false;
+	return 0;
 }
 
 unsigned control_tcp_spares_ready(const struct control *ctl)
@@ -790,10 +809,64 @@ bool control_tcp_spares_making(const struct control *ctl)
 	return ctl->tcp && ev_is_active(&ctl->tcp->spare_idle);
 }
 
+bool control_tcp_spares_retrying(const struct control *ctl)
+{
+	return ctl->tcp && ev_is_active(&ctl->tcp->spare_retry);
+}
+
+/* A pair could not be made (`err`): the making stops until the retry
+ * timer, unless that already waits (a connection's attempt between two
+ * of the timer's). */
+static void spare_make_failed(struct control *ctl, int err)
+{
+	struct control_tcp *t = ctl->tcp;
+
+	ctl->counters[CONTROL_CTR_SPARE_FAILED]++;
+	if (t->spare_failures++ == 0)
+		log_msg(LOG_WARNING,
+			"control: socketpairs made ahead for new connections "
+			"cannot be made (%s): trying again, from every %g s up "
+			"to every %g s",
+			strerror(-err), CONTROL_TCP_SPARE_RETRY_MIN_S,
+			CONTROL_TCP_SPARE_RETRY_MAX_S);
+	ev_idle_stop(ctl->d->loop, &t->spare_idle);
+	if (ev_is_active(&t->spare_retry))
+		return;
+	ev_timer_set(&t->spare_retry, t->spare_retry_s, 0.);
+	ev_timer_start(ctl->d->loop, &t->spare_retry);
+	t->spare_retry_s *= 2;
+	if (t->spare_retry_s > CONTROL_TCP_SPARE_RETRY_MAX_S)
+		t->spare_retry_s = CONTROL_TCP_SPARE_RETRY_MAX_S;
+}
+
 static void spare_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
-	if (!channel_spare_make(w->data))
+	struct control *ctl = w->data;
+	struct control_tcp *t = ctl->tcp;
+	int made = channel_spare_make(ctl);
+
+	if (made < 0) {
+		spare_make_failed(ctl, made);
+		return;
+	}
+	if (made == 0)
 		ev_idle_stop(loop, w);
+	if (t->spare_failures) {
+		log_msg(LOG_NOTICE,
+			"control: socketpairs made ahead are made again, after "
+			"%llu failures",
+			(unsigned long long)t->spare_failures);
+		t->spare_failures = 0;
+	}
+	t->spare_retry_s = CONTROL_TCP_SPARE_RETRY_MIN_S;
+	ev_timer_stop(loop, &t->spare_retry);
+}
+
+static void spare_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control *ctl = w->data;
+
+	ev_idle_start(loop, &ctl->tcp->spare_idle);
 }
 
 /*
@@ -2345,6 +2418,9 @@ int control_tcp_start(struct control *ctl)
 	ev_idle_init(&t->held_nowait, held_nowait_cb);
 	ev_idle_init(&t->spare_idle, spare_idle_cb);
 	t->spare_idle.data = ctl;
+	ev_timer_init(&t->spare_retry, spare_retry_cb, 0., 0.);
+	t->spare_retry.data = ctl;
+	t->spare_retry_s = CONTROL_TCP_SPARE_RETRY_MIN_S;
 	ev_timer_init(&t->hold_timer, hold_timer_cb, CHANNEL_HOLD_MAX_S,
 		      CHANNEL_HOLD_MAX_S);
 	t->hold_timer.data = ctl;
@@ -2380,6 +2456,7 @@ void control_tcp_stop(struct control *ctl)
 	ev_prepare_stop(ctl->d->loop, &t->held_turn);
 	ev_idle_stop(ctl->d->loop, &t->held_nowait);
 	ev_idle_stop(ctl->d->loop, &t->spare_idle);
+	ev_timer_stop(ctl->d->loop, &t->spare_retry);
 	for (int kind = 0; kind < 2; kind++)
 		while (t->spares[kind] > 0) {
 			struct channel_spare *sp =

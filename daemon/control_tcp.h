@@ -21,6 +21,10 @@ unsigned control_tcp_spares_ready(const struct control *ctl);
  * stopped by a pair that could not be made, or by none missing)? */
 bool control_tcp_spares_making(const struct control *ctl);
 
+/* Does a timer wait to make pairs ahead again, after one could not be
+ * made? */
+bool control_tcp_spares_retrying(const struct control *ctl);
+
 /* Sets up the TCP side (its tables, the hang-up watcher). Returns 0 or
  * a negative errno. */
 int control_tcp_start(struct control *ctl);

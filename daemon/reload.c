@@ -18,12 +18,22 @@
  *   log_server        again (static keys over the lease bound now),
  *                     remote syslog follows; resolver_follow() hands
  *                     the resolver the servers, and its cache is
- *                     flushed when they changed (answers of the old
- *                     servers are not kept, as a restarted nscd would)
- *   [dns] search      resolver_follow()
+ *                     flushed when their addresses, ports or order
+ *                     changed (answers of the old servers are not
+ *                     kept, as a restarted nscd would); not when only
+ *                     where one came from (the configuration, a
+ *                     lease) or its interface did, which status shows
+ *                     and nothing is asked by
+ *   [dns] search      resolver_follow(); the cache stays: its entries
+ *                     are whole names, and the search list only
+ *                     chooses which names a lookup tries (so does
+ *                     ndots)
  *   [dns] the rest    dns_set_limits() (timeouts, attempts, ndots, TTL
- *                     caps, client_lookups_max)
- *   [hosts]           the static hosts replaced as a whole
+ *                     caps, client_lookups_max); the cache is flushed
+ *                     when a TTL cap was lowered, as its entries may
+ *                     outlive the new one
+ *   [hosts]           the static hosts replaced as a whole; the cache
+ *                     stays: hosts answer before it and are never in it
  *   [control]         control_apply_config(): limits and access rules
  *                     for what comes next; what clients hold stays
  *   busy_poll_us      the loop's busy-polling window
@@ -416,6 +426,22 @@ static int change_line(const struct config *new, const struct reload_change *c)
 	return line;
 }
 
+/* Do two server lists get the same answers: the same addresses and
+ * ports, in the same order (the first that answers is asked first)?
+ * Where a server came from (the configuration, a lease) and the
+ * interface it came with are for status only: the resolver sends to
+ * the address whatever they are. */
+static bool dns_servers_alike(const struct dns_server *a, size_t na,
+			      const struct dns_server *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (a[i].addr != b[i].addr || a[i].port != b[i].port)
+			return false;
+	return true;
+}
+
 /* Sets the resolver's hosts to the configuration's. */
 static void resolver_hosts_set(struct daemon *d)
 {
@@ -442,6 +468,7 @@ int reload_apply(struct daemon *d, const struct config *new, const char *path)
 	int log_level = cfg->log_level;
 	char log_file[sizeof(cfg->log_file)];
 	uint32_t busy_poll_us;
+	struct dns_limits dns_limits;
 	int applied;
 
 	reload_compare(cfg, new, &diff);
@@ -471,6 +498,7 @@ int reload_apply(struct daemon *d, const struct config *new, const char *path)
 
 	memcpy(log_file, cfg->log_file, sizeof(log_file));
 	busy_poll_us = cfg->busy_poll_us;
+	dns_limits = cfg->dns.limits;
 	reload_merge(cfg, new);
 	if (log_reconfigure(cfg) < 0) {
 		/* the old log stays: so do its keys */
@@ -482,19 +510,24 @@ int reload_apply(struct daemon *d, const struct config *new, const char *path)
 		struct resolver *r = d->resolver;
 		struct dns_server sv[DNS_SERVERS_MAX];
 		size_t nsv = r->nservers;
+		const char *flush = NULL;
 
 		memcpy(sv, r->servers, sizeof(sv));
 		if (dns_set_limits(r->dns, &cfg->dns.limits) < 0)
 			log_msg(LOG_WARNING, "dns: limits not applied");
+		else if (cfg->dns.limits.ttl_max_s < dns_limits.ttl_max_s ||
+			 cfg->dns.limits.negative_ttl_max_s <
+			     dns_limits.negative_ttl_max_s)
+			flush = "a TTL cap was lowered";
 		if (diff.hosts_changed)
 			resolver_hosts_set(d);
 		netconf_recompute(d);
 		resolver_follow(d);
-		if (nsv != r->nservers ||
-		    memcmp(sv, r->servers, nsv * sizeof(sv[0])) != 0) {
+		if (!dns_servers_alike(sv, nsv, r->servers, r->nservers))
+			flush = "the servers changed";
+		if (flush) {
 			dns_cache_flush(r->dns);
-			log_msg(LOG_INFO, "dns: cache flushed: the servers "
-					  "changed");
+			log_msg(LOG_INFO, "dns: cache flushed: %s", flush);
 		}
 	} else {
 		netconf_recompute(d);

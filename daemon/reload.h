@@ -92,8 +92,9 @@ void reload_merge(struct config *live, const struct config *new);
  * "FILE:LINE: KEY changed: needs a restart" (the line of `new`'s file
  * where it is set, or FILE alone when it is no longer set), merges the
  * rest into d->cfg and makes it take effect: the log's target, file
- * and level, the resolver's servers (its cache flushed when they
- * changed), search list, limits and hosts, the remote log server,
+ * and level, the resolver's servers (its cache flushed when their
+ * addresses, ports or order changed, or a TTL cap was lowered), search
+ * list, limits and hosts, the remote log server,
  * the control server's limits and access rules, and busy-polling.
  * Returns how many keys took effect.
  */

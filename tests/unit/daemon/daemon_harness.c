@@ -7,6 +7,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "control.h"
+#include "control_client.h"
 #include "control_tcp.h"
 #include "log.h"
 #include "loop.h"
@@ -50,62 +53,131 @@ static int fake_peer_cred(int fd, struct ucred *cred, gid_t **groups,
 
 /* ---- the link ------------------------------------------------------ */
 
+/* A frame of interface `ifindex` read or to write, to the captures
+ * that run: what tap.c does at its TAPs (the harness has none). */
+static void wire_capture(int ifindex, const uint8_t *data, size_t len)
+{
+	struct capture_set *cs = H.d.control ? H.d.control->captures : NULL;
+
+	if (cs && cs->taking)
+		capture_frame(cs, ifindex, data, (uint32_t)len);
+}
+
 /* d->link_send: the daemon's frame onto the simulated wire (or to the
- * test's link_tap). */
+ * test's link_tap), captured first. */
 static void wire_send(struct daemon *d, const struct pkt *p)
 {
 	size_t queued = stack_tx_queued(d->stack) + 1; /* p popped */
 
 	if (queued > H.tx_peak)
 		H.tx_peak = queued;
+	wire_capture(p->ifindex, p->data, p->len);
 	if (H.opts.link_tap && H.opts.link_tap(p))
 		return;
 	ck_assert_int_eq(sim_node_send(H.sim, H.wire, 0, p->data, p->len), 0);
 }
 
-/* A frame from the peer reaches the daemon's stack. */
+/* The daemon's end of the link holds what reaches it as a TAP does: in
+ * a queue (at most HARNESS_RX_QUEUE frames; more are dropped and
+ * counted, H.rx_dropped), until a read takes them into the stack: the
+ * tick (every frame waiting), link_read_all (every frame, the link
+ * quiet) and link_read_now (at most frames_max). */
+struct harness_frame {
+	size_t len;
+	uint8_t data[];
+};
+
+static struct harness_frame *rx_queue[HARNESS_RX_QUEUE];
+static unsigned rx_head, rx_count;
+
+/* A frame from the peer reaches the daemon's end: queued. */
 static void wire_rx(struct sim *sim, struct sim_node *node, int port,
 		    const uint8_t *frame, size_t len, void *arg)
 {
-	struct pkt *p = stack_pkt_alloc(H.d.stack, len);
+	struct harness_frame *f;
 
-	if (!p)
+	if (rx_count == HARNESS_RX_QUEUE) {
+		H.rx_dropped++;
 		return;
-	memcpy(p->data, frame, len);
-	p->len = (uint32_t)len;
-	p->ifindex = 0;
-	stack_input(H.d.stack, daemon_now(), p);
+	}
+	f = malloc(sizeof(*f) + len);
+	ck_assert_ptr_nonnull(f);
+	f->len = len;
+	memcpy(f->data, frame, len);
+	rx_queue[(rx_head + rx_count++) % HARNESS_RX_QUEUE] = f;
 }
 
-/* d->link_read_all (BARRIER): the simulation up to now, until quiet. */
+/* Takes up to max frames of the queue into the daemon's stack (a frame
+ * the stack's pool has no buffer for is lost, as at a TAP read), each
+ * captured as it goes in. Returns the frames taken. */
+static unsigned wire_queue_read(unsigned max)
+{
+	unsigned n = 0;
+
+	while (rx_count > 0 && n < max) {
+		struct harness_frame *f = rx_queue[rx_head];
+		struct pkt *p = stack_pkt_alloc(H.d.stack, f->len);
+
+		rx_head = (rx_head + 1) % HARNESS_RX_QUEUE;
+		rx_count--;
+		n++;
+		if (p) {
+			memcpy(p->data, f->data, f->len);
+			p->len = (uint32_t)f->len;
+			p->ifindex = 0;
+			wire_capture(0, p->data, p->len);
+			stack_input(H.d.stack, daemon_now(), p);
+		}
+		free(f);
+	}
+	return n;
+}
+
+unsigned harness_rx_queued(void)
+{
+	return rx_count;
+}
+
+/* d->link_read_all (BARRIER): the simulation up to now and every frame
+ * it queued, until quiet. */
 static unsigned wire_read_all(struct daemon *d)
 {
 	unsigned total = 0;
 
 	for (int round = 0; round < 16; round++) {
 		uint64_t n = sim_run_until(H.sim, daemon_now());
+		unsigned got = wire_queue_read(UINT_MAX);
 
 		daemon_drain(d);
-		total += (unsigned)n;
-		if (n == 0)
+		total += got;
+		if (n == 0 && got == 0)
 			break;
 	}
 	return total;
 }
 
-/* d->link_read_now (a connect's SYN-ACK): the simulation up to now,
- * one drain. */
+/* d->link_read_now (a connect's SYN-ACK): the simulation up to now, at
+ * most frames_max of the frames queued (the rest wait for the next
+ * read), one drain. Noted in H.read_now. */
 static unsigned wire_read_now(struct daemon *d, unsigned frames_max)
 {
-	uint64_t n = sim_run_until(H.sim, daemon_now());
+	unsigned got;
 
+	sim_run_until(H.sim, daemon_now());
+	H.read_now.calls++;
+	H.read_now.frames_max = frames_max;
+	H.read_now.waiting = rx_count;
+	got = wire_queue_read(frames_max);
+	H.read_now.read = got;
 	daemon_drain(d);
-	return (unsigned)n;
+	return got;
 }
 
+/* The link's wakeup: what the simulation has for the daemon now. */
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	sim_run_until(H.sim, daemon_now());
+	(void)wire_queue_read(UINT_MAX);
 }
 
 /* ---- running code on the loop ----------------------------------------- */
@@ -319,6 +391,11 @@ void harness_teardown(void)
 	daemon_loop_stop(&H.d);
 	ev_timer_stop(H.d.loop, &H.tick);
 	ev_async_stop(H.d.loop, &H.call);
+	while (rx_count > 0) { /* frames never read */
+		free(rx_queue[rx_head]);
+		rx_head = (rx_head + 1) % HARNESS_RX_QUEUE;
+		rx_count--;
+	}
 	stack_free(H.d.stack);
 	sim_free(H.sim);
 	ev_loop_destroy(H.d.loop);

@@ -8,8 +8,11 @@
  * each frame to a scripted node ("utcpd") on a wire to a peer stack
  * ("peer", HARNESS_PEER_ADDR; the daemon's stack is
  * HARNESS_DAEMON_ADDR on interface 0, "sim0"), and frames reaching that
- * node go to stack_input(). The control socket is a real Unix socket in
- * a temporary directory.
+ * node wait in a queue, as at a TAP, until a read of the link takes them
+ * to stack_input(): the 1 ms timer (below: every frame waiting), BARRIER's
+ * d->link_read_all, or d->link_read_now (at most its frames_max).
+ * Captures see each frame read and each frame to write, as at a TAP. The
+ * control socket is a real Unix socket in a temporary directory.
  *
  * Threads: the libev loop runs in a thread of its own (the daemon, the
  * simulator and the peer's stack are only ever touched there); the test
@@ -40,6 +43,7 @@
 #define HARNESS_DAEMON_ADDR 0x0a000002u /* 10.0.0.2 */
 #define HARNESS_PEER_ADDR   0x0a000001u /* 10.0.0.1 */
 #define WAIT_MS		    5000 /* the longest any condition is waited for */
+#define HARNESS_RX_QUEUE    4096 /* frames the daemon's end of the link holds */
 
 /* What a test changes of the harness. Every member may be NULL. */
 struct harness_opts {
@@ -84,9 +88,22 @@ struct harness {
 	gid_t next_group; /* a supplementary group; 0: none */
 	/* The longest the stack's tx queue was when a drain began. */
 	size_t tx_peak;
+	/* Frames the daemon's end of the link dropped, its queue full. */
+	uint64_t rx_dropped;
+	/* The last link_read_now: its frames_max, the frames waiting when
+	 * it began (after the simulation ran up to now), those it read,
+	 * and how many calls there were. */
+	struct {
+		unsigned frames_max, waiting, read;
+		uint64_t calls;
+	} read_now;
 };
 
 extern struct harness H;
+
+/* The frames waiting at the daemon's end of the link, not read yet
+ * (on the loop). */
+unsigned harness_rx_queued(void);
 
 /* Makes the world (check fixture's setup) and starts the loop thread. */
 void harness_setup(const struct harness_opts *opts);

@@ -50,6 +50,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netconf.h"
+#include "pcap.h"
 #include "resolver.h"
 #include "sim.h"
 #include "tcp.h"
@@ -112,6 +113,12 @@ static struct world {
 	uint16_t hs_port;
 	unsigned hs_syn_iter, hs_ack_iter;
 	bool hs_done;
+	/* While burst > 0: at the daemon's next SYN the peer sends that
+	 * many datagrams to a port of the daemon where nothing listens,
+	 * so that they wait on the link with the SYN-ACK (burst_sniff);
+	 * the early reads of the link (H.read_now.calls) made by then. */
+	unsigned burst;
+	uint64_t burst_read_now_calls;
 } W;
 
 /* The second link, where a test runs a scripted DHCP server. */
@@ -120,6 +127,7 @@ static struct world {
 static void dhcp_sniff(const struct pkt *p);
 static void fin_sniff(const struct pkt *p);
 static void handshake_sniff(const struct pkt *p);
+static void burst_sniff(const struct pkt *p);
 
 /* The harness's link_tap: the frames for the second link go to the
  * scripted DHCP server; the first link's go on, looked at. */
@@ -128,6 +136,7 @@ static bool dhcp_link_tap(const struct pkt *p)
 	if (p->ifindex != DHCP_IF) {
 		fin_sniff(p);
 		handshake_sniff(p);
+		burst_sniff(p);
 		return false;
 	}
 	dhcp_sniff(p);
@@ -2756,12 +2765,28 @@ static bool handshake_went(void)
 	return W.hs_done;
 }
 
+/* Has the peer no connection left (listeners aside)? Then the last
+ * frame of the daemon's connections reached it and nothing of theirs is
+ * on the link. */
+static bool peer_connections_gone(void)
+{
+	struct stack_tcp_info info[16];
+	size_t n = stack_tcp_snapshot(H.peer, sim_now(H.sim), info, 16);
+
+	for (size_t i = 0; i < n && i < 16; i++)
+		if (!info[i].listener)
+			return false;
+	return n <= 16;
+}
+
 /* A non-blocking connect to a peer that answers at once (the kernel
  * behind the TAP queues its SYN-ACK inside the SYN's write) is
  * established and answered in the turn of its request: the links are
  * read as soon as the SYN went (d->link_read_now), not in a turn of
  * their own, so the handshake's ACK leaves in the SYN's loop iteration,
- * and the descriptor arrives writable. */
+ * and the descriptor arrives writable. The first connection's end is
+ * over first: that early read takes a frame per connect, and one of its
+ * closing frames waiting ahead of the SYN-ACK would be that frame. */
 START_TEST(test_connect_to_a_prompt_peer_is_answered_in_its_turn)
 {
 	struct utcp *u = client();
@@ -2771,6 +2796,7 @@ START_TEST(test_connect_to_a_prompt_peer_is_answered_in_its_turn)
 	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
+	ck_assert(wait_until(peer_connections_gone));
 	on_loop(handshake_watch_fn, NULL);
 	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
 			      UTCP_NONBLOCK, NULL);
@@ -2780,6 +2806,205 @@ START_TEST(test_connect_to_a_prompt_peer_is_answered_in_its_turn)
 	ck_assert_uint_eq(W.hs_ack_iter, W.hs_syn_iter);
 	ck_assert(writable_within(fd, 0) & POLLOUT);
 	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+#define BURST_PORT 9999 /* nothing listens there on the daemon */
+
+static void burst_sniff(const struct pkt *p)
+{
+	const uint8_t *ip = p->data + 14, *tcp;
+
+	if (W.burst == 0 || p->len < 14 + 20 + TCP_HDR_LEN ||
+	    get_be16(p->data + 12) != 0x0800 || ip[9] != 6)
+		return;
+	tcp = ip + (ip[0] & 15u) * 4u;
+	if (tcp + TCP_HDR_LEN > p->data + p->len ||
+	    tcp[TCP_OFF_FLAGS] != TCP_SYN)
+		return;
+	for (unsigned i = 0; i < W.burst; i++)
+		ck_assert_int_eq(udp_send(W.peer.s, sim_now(H.sim),
+					  W.peer.udp_echo, DAEMON_ADDR,
+					  BURST_PORT, "x", 1),
+				 0);
+	W.burst = 0;
+	W.burst_read_now_calls = H.read_now.calls;
+}
+
+static void burst_arm_fn(void *arg)
+{
+	W.burst = *(const unsigned *)arg;
+}
+
+static uint64_t no_port_wanted;
+
+static void no_port_fn(void *arg)
+{
+	*(uint64_t *)arg =
+	    stack_counter_get(H.d.stack, STACK_CTR_udp_rx_no_port);
+}
+
+static bool no_port_reached(void)
+{
+	return stack_counter_get(H.d.stack, STACK_CTR_udp_rx_no_port) >=
+	       no_port_wanted;
+}
+
+static void read_now_fn(void *arg)
+{
+	memcpy(arg, &H.read_now, sizeof(H.read_now));
+}
+
+/* The early read of the links after a held connect's SYN (held_turn_cb,
+ * d->link_read_now) takes a frame per connect held in that turn, not
+ * what else waits there: with many frames waiting beside the SYN-ACK
+ * only one is read then, and the rest in the turns that follow, none
+ * lost; the connect completes. (Without the cap the early read took
+ * them all: a flood read into a pool that is not drained meanwhile.) */
+START_TEST(test_early_read_after_a_connect_takes_one_frame_for_it)
+{
+	struct utcp *u = client();
+	unsigned burst = 32;
+	uint64_t before;
+	typeof(H.read_now) rn;
+	int fd;
+
+	/* the peer's address resolved first (ARP holds the first SYN) */
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	on_loop(no_port_fn, &before);
+	on_loop(burst_arm_fn, &burst);
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+			      UTCP_NONBLOCK, NULL);
+	ck_assert_int_ge(fd, 0);
+	no_port_wanted = before + burst;
+	ck_assert(wait_until(no_port_reached)); /* every one came in */
+	on_loop(read_now_fn, &rn);
+	ck_assert_uint_eq(rn.calls, W.burst_read_now_calls + 1);
+	ck_assert_uint_eq(rn.frames_max, 1); /* one connect held */
+	ck_assert_uint_ge(rn.waiting, burst);
+	ck_assert_uint_eq(rn.read, 1);
+	ck_assert(writable_within(fd, WAIT_MS) & POLLOUT);
+	ck_assert_int_eq(utcp_tcp_error(fd), 0);
+	on_loop(no_port_fn, &before);
+	ck_assert_uint_eq(before, no_port_wanted); /* each once */
+	ck_assert_uint_eq(H.rx_dropped, 0);
+	close(fd);
+	utcp_close(u);
+}
+END_TEST
+
+/* A capture's stream as the loop reads it, in a check watcher: libev
+ * runs check watchers right after it polls, so the first one after the
+ * turn whose end sent the handshake's ACK (W.hs_ack_iter; ev_iteration
+ * counts the polls) sees what that end wrote to the stream, no more. */
+static struct capture_watch {
+	int fd; /* the reader's end */
+	ev_check check;
+	uint8_t buf[65536];
+	size_t len;
+	bool checked;	  /* that check ran */
+	unsigned iter;	  /* ... in this iteration */
+	bool synack, ack; /* ... and found these records in the stream */
+} CW;
+
+/* Looks at each whole record of the stream for the handshake's SYN-ACK
+ * (to W.hs_port) and ACK (from it). */
+static void capture_watch_parse(void)
+{
+	size_t at = PCAP_FILE_HDR_LEN;
+
+	while (at + PCAP_REC_HDR_LEN <= CW.len) {
+		const uint8_t *r = CW.buf + at, *f = r + PCAP_REC_HDR_LEN;
+		uint32_t caplen = (uint32_t)r[8] | (uint32_t)r[9] << 8 |
+				  (uint32_t)r[10] << 16 | (uint32_t)r[11] << 24;
+		const uint8_t *tcp = f + 14 + 20;
+
+		if (at + PCAP_REC_HDR_LEN + caplen > CW.len)
+			break;
+		at += PCAP_REC_HDR_LEN + caplen;
+		if (caplen < 14 + 20 + TCP_HDR_LEN ||
+		    get_be16(f + 12) != 0x0800 || f[14 + 9] != 6 ||
+		    (f[14] & 15u) != 5)
+			continue;
+		if (get_be16(tcp + TCP_OFF_DPORT) == W.hs_port &&
+		    tcp[TCP_OFF_FLAGS] == (TCP_SYN | TCP_ACK))
+			CW.synack = true;
+		if (get_be16(tcp + TCP_OFF_SPORT) == W.hs_port &&
+		    tcp[TCP_OFF_FLAGS] == TCP_ACK)
+			CW.ack = true;
+	}
+}
+
+static void capture_check_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	ssize_t n;
+
+	if (!W.hs_done || CW.checked)
+		return;
+	while ((n = recv(CW.fd, CW.buf + CW.len, sizeof(CW.buf) - CW.len,
+			 MSG_DONTWAIT)) > 0)
+		CW.len += (size_t)n;
+	CW.checked = true;
+	CW.iter = ev_iteration(loop);
+	capture_watch_parse();
+}
+
+static void capture_watch_fn(void *arg)
+{
+	memset(&CW, 0, sizeof(CW));
+	CW.fd = *(const int *)arg;
+	ev_check_init(&CW.check, capture_check_cb);
+	ev_set_priority(&CW.check, EV_MAXPRI); /* before anything else */
+	ev_check_start(H.d.loop, &CW.check);
+	handshake_watch_fn(NULL);
+}
+
+static void capture_unwatch_fn(void *arg)
+{
+	ev_check_stop(H.d.loop, &CW.check);
+	W.hs_watch = false;
+}
+
+static bool capture_checked(void)
+{
+	return CW.checked;
+}
+
+/* The frames of the early read after a held connect's SYN (held_turn_cb)
+ * are captured in the turn that read them: the capture's flush runs
+ * after held_turn_cb, so the SYN-ACK it read and the ACK its drain sent
+ * are in the stream when that turn ends, not left in the capture's queue
+ * until the next turn's end. (Fails with the order reversed.) */
+START_TEST(test_early_read_frames_are_captured_in_their_turn)
+{
+	struct utcp_capture_stats stats;
+	struct utcp *u = client();
+	int fd, cap_fd, id;
+
+	/* the peer's address resolved first, and that connection over */
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL, 0, NULL);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert(wait_until(peer_connections_gone));
+	ck_assert_int_eq(utcp_capture_start(u, -1, 128, 0, &cap_fd, &id), 0);
+	on_loop(capture_watch_fn, &cap_fd);
+	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+			      UTCP_NONBLOCK, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(wait_until(capture_checked));
+	on_loop(capture_unwatch_fn, NULL);
+	/* the SYN-ACK was read early: the ACK left in the SYN's turn */
+	ck_assert_uint_eq(W.hs_ack_iter, W.hs_syn_iter);
+	ck_assert_uint_eq(CW.iter, W.hs_ack_iter + 1); /* the next poll's */
+	ck_assert(CW.synack);
+	ck_assert(CW.ack);
+	ck_assert_int_eq(utcp_capture_stop(u, id, &stats), 0);
+	ck_assert_uint_eq(stats.dropped, 0);
+	close(cap_fd);
 	close(fd);
 	utcp_close(u);
 }
@@ -3683,8 +3908,11 @@ int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 }
 
 /* While set (on the loop: socketpair_fails_fn), every socketpair() of
- * the loop thread fails with EMFILE. */
+ * the loop thread fails with socketpair_errno (EMFILE unless a test
+ * says otherwise), and each failure counts in socketpairs_failed. */
 static bool socketpair_fails;
+static int socketpair_errno = EMFILE;
+static unsigned socketpairs_failed;
 
 int __real_socketpair(int domain, int type, int protocol, int sv[2]);
 int __wrap_socketpair(int domain, int type, int protocol, int sv[2]);
@@ -3692,7 +3920,8 @@ int __wrap_socketpair(int domain, int type, int protocol, int sv[2]);
 int __wrap_socketpair(int domain, int type, int protocol, int sv[2])
 {
 	if (socketpair_fails && pthread_equal(pthread_self(), H.thread)) {
-		errno = EMFILE;
+		socketpairs_failed++;
+		errno = socketpair_errno;
 		return -1;
 	}
 	return __real_socketpair(domain, type, protocol, sv);
@@ -3846,10 +4075,12 @@ static bool spares_not_making(void)
 /* A kind of pair made ahead that is missing is made again when a
  * connection of the other kind comes, not only one of its own: blocking
  * connects take the blocking ends' pairs while socketpair() fails (their
- * making gives up); once it works, a non-blocking connect that makes
- * its own pair (another send buffer) starts the making again, and both
- * kinds are there; so a blocking connect while it fails once more still
- * takes one. (Without: only a blocking connect started it again.) */
+ * making stops until its retry timer); once it works, a non-blocking
+ * connect that makes its own pair (another send buffer) starts the
+ * making again, and both kinds are there; so a blocking connect while it
+ * fails once more still takes one. (Without: only a blocking connect
+ * started it again. Since the retry timer the pairs would come back
+ * without the connect too, a little later: the test no longer tells.) */
 START_TEST(test_pairs_made_ahead_come_back_for_a_connect_of_the_other_kind)
 {
 	struct utcp_tcp_opts own = {.set = UTCP_TCP_OPT_SNDBUF,
@@ -3859,7 +4090,7 @@ START_TEST(test_pairs_made_ahead_come_back_for_a_connect_of_the_other_kind)
 	int fd;
 
 	take_blocking_pairs_while_socketpair_fails(u);
-	ck_assert(wait_until(spares_not_making)); /* it gave up */
+	ck_assert(wait_until(spares_not_making)); /* stopped: a timer waits */
 	on_loop(socketpair_fails_fn, &off);
 	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &own,
 			      UTCP_NONBLOCK, NULL);
@@ -3868,6 +4099,80 @@ START_TEST(test_pairs_made_ahead_come_back_for_a_connect_of_the_other_kind)
 	ck_assert(wait_until(spares_all_there));
 	connect_while_socketpair_fails(u);
 	utcp_close(u);
+}
+END_TEST
+
+static uint64_t status_counter(struct utcp *u, const char *name);
+
+/* The warnings logged about pairs made ahead (the loop thread logs). */
+static volatile unsigned spare_warnings;
+
+static void spare_warnings_hook(void *arg, int priority, const char *msg)
+{
+	(void)arg;
+	if (priority <= LOG_WARNING && strstr(msg, "made ahead"))
+		spare_warnings++;
+}
+
+static void socketpair_errno_fn(void *arg)
+{
+	socketpair_errno = *(const int *)arg;
+	socketpairs_failed = 0;
+}
+
+static unsigned failed_mark; /* socketpairs_failed at a point of a test */
+
+/* Has socketpair() failed twice more since failed_mark (on the loop)? */
+static bool socketpair_failed_twice_more(void)
+{
+	return socketpairs_failed >= failed_mark + 2;
+}
+
+static void socketpairs_failed_fn(void *arg)
+{
+	*(unsigned *)arg = socketpairs_failed;
+}
+
+/* Pairs made ahead that socketpair() (with `err`) failed to make are
+ * tried again on a timer, with no connection coming: while it fails it
+ * is tried again and again, each failure counted and the run logged
+ * once; once it works every pair is back, still with no connection.
+ * (Without the timer the making stopped at the first failure until a
+ * connection came.) */
+static void pairs_come_back_with_no_connection(int err)
+{
+	struct utcp *u = client();
+	uint64_t counted = status_counter(u, "control_tcp_pairs_ahead_failed");
+	bool off = false;
+
+	ck_assert(wait_until(spares_all_there));
+	on_loop(socketpair_errno_fn, &err);
+	log_set_hook(spare_warnings_hook, NULL);
+	spare_warnings = 0;
+	take_blocking_pairs_while_socketpair_fails(u);
+	on_loop(socketpairs_failed_fn, &failed_mark);
+	ck_assert(wait_until(socketpair_failed_twice_more)); /* the timer's */
+	ck_assert_uint_lt(control_tcp_spares_ready(H.d.control),
+			  2 * CONTROL_TCP_SPARES);
+	on_loop(socketpair_fails_fn, &off);
+	ck_assert(wait_until(spares_all_there));
+	log_set_hook(NULL, NULL);
+	ck_assert_uint_eq(spare_warnings, 1); /* one run, one warning */
+	ck_assert_uint_ge(
+	    status_counter(u, "control_tcp_pairs_ahead_failed") - counted,
+	    failed_mark + 2 - 1); /* the third connect's own pair too */
+	utcp_close(u);
+}
+
+START_TEST(test_pairs_made_ahead_come_back_after_emfile_with_no_connection)
+{
+	pairs_come_back_with_no_connection(EMFILE);
+}
+END_TEST
+
+START_TEST(test_pairs_made_ahead_come_back_after_enfile_with_no_connection)
+{
+	pairs_come_back_with_no_connection(ENFILE);
 }
 END_TEST
 
@@ -3979,6 +4284,17 @@ START_TEST(test_tcp_connect_out_of_memory_says_enomem)
 }
 END_TEST
 
+/* Is the descriptor that was `fd` (its identity: *was) closed? The
+ * daemon, in this process, may have taken the number again since (a
+ * pair made ahead in its thread): then it names another file. */
+static bool fd_closed(int fd, const struct stat *was)
+{
+	struct stat now;
+
+	return fstat(fd, &now) < 0 || now.st_dev != was->st_dev ||
+	       now.st_ino != was->st_ino;
+}
+
 /* Facing a peer that never reads, the lingering close gives up after
  * linger_s and returns 0 (as Linux's close), the connection finishing
  * in the background with its data still queued. */
@@ -3992,6 +4308,7 @@ START_TEST(test_lingering_close_gives_up_after_the_linger_time)
 	struct utcp_status *st;
 	struct probe pr = {shut_and_full, false};
 	uint32_t queued = 0;
+	struct stat st2, st3;
 	int fd, fd2, fd3;
 
 	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_SINK, 5000, &o,
@@ -4025,10 +4342,12 @@ START_TEST(test_lingering_close_gives_up_after_the_linger_time)
 	ck_assert_int_ge(fd2, 0);
 	fd3 = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &o, 0, NULL);
 	ck_assert_int_ge(fd3, 0);
+	ck_assert_int_eq(fstat(fd2, &st2), 0);
+	ck_assert_int_eq(fstat(fd3, &st3), 0);
 	ck_assert_int_eq(utcp_tcp_close(other, info.id, fd3), -EBADF);
-	ck_assert_int_eq(fcntl(fd3, F_GETFD), -1);
+	ck_assert(fd_closed(fd3, &st3));
 	ck_assert_int_eq(utcp_tcp_close(other, info.id, fd2), 0);
-	ck_assert_int_eq(fcntl(fd2, F_GETFD), -1);
+	ck_assert(fd_closed(fd2, &st2));
 	utcp_close(other);
 	utcp_close(u);
 }
@@ -5550,6 +5869,9 @@ int main(void)
 	tcase_add_test(tc, test_nonblocking_connect_held_while_clients_go);
 	tcase_add_test(tc,
 		       test_connect_to_a_prompt_peer_is_answered_in_its_turn);
+	tcase_add_test(tc,
+		       test_early_read_after_a_connect_takes_one_frame_for_it);
+	tcase_add_test(tc, test_early_read_frames_are_captured_in_their_turn);
 	tcase_add_test(
 	    tc, test_blocking_connect_does_not_stall_the_handles_other_calls);
 	tcase_add_test(
@@ -5607,6 +5929,12 @@ int main(void)
 	tcase_add_test(
 	    tc,
 	    test_pairs_made_ahead_come_back_for_a_connect_of_the_other_kind);
+	tcase_add_test(
+	    tc,
+	    test_pairs_made_ahead_come_back_after_emfile_with_no_connection);
+	tcase_add_test(
+	    tc,
+	    test_pairs_made_ahead_come_back_after_enfile_with_no_connection);
 	tcase_add_test(tc,
 		       test_nonblocking_connect_the_daemon_cannot_watch_fails);
 	tcase_add_test(

@@ -25,6 +25,7 @@
 #include "dns.h"
 #include "dns_msg.h"
 #include "netconf.h"
+#include "reload.h"
 #include "resolver.h"
 
 #define PEER_ADDR   HARNESS_PEER_ADDR
@@ -774,6 +775,159 @@ START_TEST(test_servers_and_search_list_follow_the_settings)
 }
 END_TEST
 
+/* ---- reloads ------------------------------------------------------- */
+
+/* The file read again: the running configuration as `change` changes
+ * it, applied as SIGHUP does (reload_apply(), on the loop). */
+struct reload_call {
+	void (*change)(struct config *cfg);
+	int applied;
+};
+
+static struct config reload_cfg; /* the loop thread's */
+
+static void reload_fn(void *arg)
+{
+	struct reload_call *c = arg;
+
+	reload_cfg = H.cfg;
+	c->change(&reload_cfg);
+	c->applied = reload_apply(&H.d, &reload_cfg, "utcpd.conf");
+}
+
+/* Reloads; returns how many keys took effect. */
+static int reload(void (*change)(struct config *cfg))
+{
+	struct reload_call c = {change, 0};
+
+	on_loop(reload_fn, &c);
+	return c.applied;
+}
+
+static void file_without_dns(struct config *cfg)
+{
+	cfg->ifs[0].ndns = 0;
+}
+
+static void file_names_the_peer(struct config *cfg)
+{
+	cfg->ifs[0].dns[0] = PEER_ADDR;
+	cfg->ifs[0].ndns = 1;
+}
+
+static void file_adds_nobody(struct config *cfg)
+{
+	cfg->ifs[0].dns[0] = PEER_ADDR;
+	cfg->ifs[0].dns[1] = NOBODY;
+	cfg->ifs[0].ndns = 2;
+}
+
+static void file_nobody_first(struct config *cfg)
+{
+	cfg->ifs[0].dns[0] = NOBODY;
+	cfg->ifs[0].dns[1] = PEER_ADDR;
+	cfg->ifs[0].ndns = 2;
+}
+
+static void file_ttl_max_raised(struct config *cfg)
+{
+	cfg->dns.limits.ttl_max_s *= 2;
+}
+
+static void file_ttl_max_lowered(struct config *cfg)
+{
+	cfg->dns.limits.ttl_max_s = 60;
+}
+
+static void file_search_and_hosts_changed(struct config *cfg)
+{
+	cfg->dns.search_set = true;
+	cfg->dns.nsearch = 1;
+	snprintf(cfg->dns.search[0], DNS_NAME_MAX, "corp.example");
+	cfg->dns.nhosts = 0;
+}
+
+static void cache_size_fn(void *arg)
+{
+	*(size_t *)arg = dns_cache_size(R.dns);
+}
+
+static size_t cache_size(void)
+{
+	size_t n;
+
+	on_loop(cache_size_fn, &n);
+	return n;
+}
+
+/* Looks host.example up (the result's number `n`) and checks it is an
+ * answer from `source`. */
+static void look_host_up(int n, enum dns_source source)
+{
+	lookup("host.example.");
+	wait_results(n);
+	ck_assert_int_eq(results[n - 1].status, DNS_OK);
+	ck_assert_int_eq(results[n - 1].source, source);
+}
+
+/* A reload keeps the cache when what its answers depend on stays: the
+ * same server, once from a lease and then from the file (only its
+ * source changed), another search list or other [hosts], a TTL cap
+ * raised; it flushes it when the servers' addresses or their order
+ * change, or a TTL cap is lowered. (Without: any change of the servers,
+ * their source too, flushed it.) */
+START_TEST(test_reload_flushes_the_cache_only_when_its_answers_change)
+{
+	/* A file without a server for sim0, and a lease that gives the
+	 * peer: one query, and its answer cached. */
+	ck_assert_int_eq(reload(file_without_dns), 1);
+	memset(&nc, 0, sizeof(nc));
+	nc.nifs = 1;
+	nc.ifs[0].dns[0] = PEER_ADDR;
+	nc.ifs[0].ndns = 1;
+	nc.ifs[0].dns_src = NETCONF_LEASE;
+	on_loop(set_netconf_fn, &nc);
+	ck_assert_int_eq(R.servers[0].source, NETCONF_LEASE);
+	look_host_up(1, DNS_SRC_NETWORK);
+	ck_assert_int_eq(S.nq, 1);
+
+	/* The file names the same server now (the lease is not bound
+	 * here: it is the file's alone): the answer stays cached. */
+	ck_assert_int_eq(reload(file_names_the_peer), 1);
+	ck_assert_uint_eq(R.nservers, 1);
+	ck_assert_int_eq(R.servers[0].source, NETCONF_CONFIG);
+	look_host_up(2, DNS_SRC_CACHE);
+	ck_assert_int_eq(S.nq, 1);
+	ck_assert_uint_eq(counter(DNS_C_cache_hits), 1);
+
+	/* Neither the search list, nor [hosts], nor a raised TTL cap. */
+	ck_assert_int_ge(reload(file_search_and_hosts_changed), 1);
+	ck_assert_int_eq(reload(file_ttl_max_raised), 1);
+	look_host_up(3, DNS_SRC_CACHE);
+	ck_assert_int_eq(S.nq, 1);
+
+	/* A second server: flushed, the question asked again. */
+	ck_assert_int_eq(reload(file_adds_nobody), 1);
+	ck_assert_uint_eq(cache_size(), 0);
+	look_host_up(4, DNS_SRC_NETWORK);
+	ck_assert_int_eq(S.nq, 2);
+	ck_assert_uint_eq(counter(DNS_C_cache_hits), 2);
+
+	/* The same servers in another order: flushed. */
+	ck_assert_uint_eq(cache_size(), 1);
+	ck_assert_int_eq(reload(file_nobody_first), 1);
+	ck_assert_uint_eq(cache_size(), 0);
+
+	/* A TTL cap lowered: flushed. */
+	ck_assert_int_eq(reload(file_adds_nobody), 1);
+	look_host_up(5, DNS_SRC_NETWORK);
+	ck_assert_uint_eq(cache_size(), 1);
+	ck_assert_int_eq(reload(file_ttl_max_lowered), 1);
+	ck_assert_uint_eq(cache_size(), 0);
+	on_loop(set_netconf_fn, NULL);
+}
+END_TEST
+
 /* What a STATUS says of the resolver. */
 struct status_seen {
 	int dns, servers, caches, counters;
@@ -921,6 +1075,8 @@ int main(void)
 	tcase_add_test(
 	    tc, test_a_server_that_does_not_answer_gives_way_to_the_next);
 	tcase_add_test(tc, test_status_shows_the_resolver);
+	tcase_add_test(
+	    tc, test_reload_flushes_the_cache_only_when_its_answers_change);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("two transports");
 	tcase_add_checked_fixture(tc, setup_two_queries, teardown);
