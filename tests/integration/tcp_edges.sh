@@ -9,7 +9,9 @@
 #  1. The peer resets while both directions are full (the application
 #     neither reads nor is read, its write blocked): the blocked write
 #     fails with ECONNRESET, as on a kernel socket, rather than wait for
-#     good; the bytes received before the reset are still read.
+#     good; the bytes received before the reset are still read. Asked
+#     instead of a write, SO_ERROR says ECONNRESET at once, then 0, and
+#     the bytes are read, then EOF.
 #  2. A request held in the pair (answered, not yet consumed) and then
 #     the application's shutdown(SHUT_WR), or its close, at once: the
 #     peer reads EOF each time (a close with the request unread in the
@@ -113,6 +115,52 @@ say "   the blocked write failed ($wrote); then $got bytes read, and $end"
 # shut the connection's sending side.
 [[ $wrote == ConnectionResetError ]] || fail "the write failed with $wrote"
 ((got > 0)) || fail "none of the bytes received before the reset were read"
+
+# The same, but the application asks SO_ERROR instead of writing: a
+# kernel socket says ECONNRESET at once, bytes unread or not, and takes
+# it (then 0; the bytes, then EOF). Here the urgent byte still waits
+# behind the bytes: utcp-run says ECONNRESET for it (the process never
+# shut its sending side), once.
+cat >"$TMP/reset_soerror_app.py" <<'PY'
+import errno, select, socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.setblocking(False)
+while select.select([], [s], [], 0.5)[1]:
+    try:
+        s.send(b"a" * 65536)
+    except BlockingIOError:
+        pass
+open(sys.argv[3], "w").close()
+deadline = time.monotonic() + 20
+while True:
+    first = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if first or time.monotonic() > deadline:
+        break
+    time.sleep(0.01)
+second = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+s.setblocking(True)
+n, end = 0, "EOF"
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        n += len(b)
+except OSError as e:
+    end = errno.errorcode[e.errno]
+print(errno.errorcode.get(first, first), second, n, end)
+PY
+rm -f "$TMP/full"
+start_ns_bg "$PYTHON" "$TMP/reset_peer.py" "$KERNEL_IP" 7002 "$TMP/full"
+wait_for kernel_tcp_listening 7002 || fail "the peer is not listening on 7002"
+out=$(app "$PYTHON" "$TMP/reset_soerror_app.py" "$KERNEL_IP" 7002 "$TMP/full") ||
+	fail "SO_ERROR after a reset behind unread bytes: status $?: $out"
+read -r first second got end <<<"$out"
+say "   SO_ERROR instead: $first, then $second; then $got bytes read, and $end"
+[[ $first == ECONNRESET && $second == 0 ]] ||
+	fail "SO_ERROR said $first, then $second (want ECONNRESET, then 0)"
+((got > 0)) || fail "none of the bytes received before the reset were read"
+[[ $end == EOF ]] || fail "the reads ended with $end, not EOF (SO_ERROR took the error)"
 
 # ---- a kernel peer for steps 2-9 -------------------------------------------
 # peer.py IP PORT MODE RESULTS: serves each connection in a thread and
