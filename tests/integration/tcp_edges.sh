@@ -75,7 +75,10 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 c.close()
 PY
 cat >"$TMP/reset_app.py" <<'PY'
-import select, signal, socket, sys
+import errno, select, signal, socket, sys, time
+# Fills its direction (reading nothing), marks it, then learns of the
+# reset by a blocked write ("write") or by asking SO_ERROR ("soerror"),
+# then reads what is left.
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
 s.setblocking(False)
 while select.select([], [s], [], 0.5)[1]:
@@ -84,13 +87,24 @@ while select.select([], [s], [], 0.5)[1]:
     except BlockingIOError:
         pass
 open(sys.argv[3], "w").close()
-s.setblocking(True)
-signal.alarm(20) # a stall: killed by SIGALRM
-try:
+if sys.argv[4] == "write":
+    s.setblocking(True)
+    signal.alarm(20) # a stall: killed by SIGALRM
+    try:
+        while True:
+            s.send(b"a" * 65536)
+    except (ConnectionResetError, BrokenPipeError) as e:
+        said = [type(e).__name__]
+else:
+    deadline = time.monotonic() + 20
     while True:
-        s.send(b"a" * 65536)
-except (ConnectionResetError, BrokenPipeError) as e:
-    wrote = type(e).__name__
+        first = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if first or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    said = [errno.errorcode.get(first, first),
+            s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)]
+s.setblocking(True)
 n, end = 0, "EOF"
 try:
     while True:
@@ -98,14 +112,14 @@ try:
         if not b:
             break
         n += len(b)
-except ConnectionResetError as e:
-    end = type(e).__name__
-print(wrote, n, end)
+except OSError as e:
+    end = errno.errorcode[e.errno]
+print(*said, n, end)
 PY
 say "1. the peer resets while both directions are full, the write blocked"
 start_ns_bg "$PYTHON" "$TMP/reset_peer.py" "$KERNEL_IP" 7001 "$TMP/full"
 wait_for kernel_tcp_listening 7001 || fail "the peer is not listening on 7001"
-out=$(app "$PYTHON" "$TMP/reset_app.py" "$KERNEL_IP" 7001 "$TMP/full") ||
+out=$(app "$PYTHON" "$TMP/reset_app.py" "$KERNEL_IP" 7001 "$TMP/full" write) ||
 	fail "the blocked write did not fail (status $?): $out"
 read -r wrote got end <<<"$out"
 say "   the blocked write failed ($wrote); then $got bytes read, and $end"
@@ -121,39 +135,10 @@ say "   the blocked write failed ($wrote); then $got bytes read, and $end"
 # it (then 0; the bytes, then EOF). Here the urgent byte still waits
 # behind the bytes: utcp-run says ECONNRESET for it (the process never
 # shut its sending side), once.
-cat >"$TMP/reset_soerror_app.py" <<'PY'
-import errno, select, socket, sys, time
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-s.setblocking(False)
-while select.select([], [s], [], 0.5)[1]:
-    try:
-        s.send(b"a" * 65536)
-    except BlockingIOError:
-        pass
-open(sys.argv[3], "w").close()
-deadline = time.monotonic() + 20
-while True:
-    first = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-    if first or time.monotonic() > deadline:
-        break
-    time.sleep(0.01)
-second = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-s.setblocking(True)
-n, end = 0, "EOF"
-try:
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        n += len(b)
-except OSError as e:
-    end = errno.errorcode[e.errno]
-print(errno.errorcode.get(first, first), second, n, end)
-PY
 rm -f "$TMP/full"
 start_ns_bg "$PYTHON" "$TMP/reset_peer.py" "$KERNEL_IP" 7002 "$TMP/full"
 wait_for kernel_tcp_listening 7002 || fail "the peer is not listening on 7002"
-out=$(app "$PYTHON" "$TMP/reset_soerror_app.py" "$KERNEL_IP" 7002 "$TMP/full") ||
+out=$(app "$PYTHON" "$TMP/reset_app.py" "$KERNEL_IP" 7002 "$TMP/full" soerror) ||
 	fail "SO_ERROR after a reset behind unread bytes: status $?: $out"
 read -r first second got end <<<"$out"
 say "   SO_ERROR instead: $first, then $second; then $got bytes read, and $end"
