@@ -1395,6 +1395,9 @@ int getsockopt(int fd, int level, int name, void *val,
 				table_store(fd, &s);
 			} else if (s.state == USOCK_CONNECTED) {
 				err = take_tcp_error(fd); /* once, as Linux */
+				if (!err) /* at once, unread bytes or not */
+					err = take_tcp_reset_behind_data(fd,
+									 false);
 			}
 			return give_int(err, val, len);
 		case SO_TYPE:

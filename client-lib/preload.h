@@ -198,6 +198,19 @@ int replace(int fd, int newfd, int dup_flags, struct usock *s);
  * is. */
 int take_tcp_error(int fd);
 
+/* preload_io.c: a connection that failed while bytes it received still
+ * wait for room in the descriptor has its error's urgent byte behind
+ * them, not there yet, and the daemon shut its end for reading
+ * (docs/ipc.md): writes fail with EPIPE although this process never
+ * shut its side (shut_wr; not known for a connection inherited across
+ * exec). That is taken as the connection's failure: ECONNRESET, once
+ * (error_taken: the urgent byte, when it comes, is not reported again),
+ * as a kernel socket reports a reset at once, unread bytes or not.
+ * write_failed: a write just failed with EPIPE; else a send of nothing
+ * asks, and bytes must wait to be read with the stream not ended.
+ * Returns ECONNRESET or 0 (no such failure, or taken already). */
+int take_tcp_reset_behind_data(int fd, bool write_failed);
+
 /* preload_udp.c: UDP sockets (the control calls come from preload.c's
  * for a UDP entry *s, fd's; each returns as the call it stands for). */
 void preload_udp_init(void);

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -133,35 +134,49 @@ static inline bool tcp_marked(int fd)
 	return fd_mark_of(fd) & FD_MARK_TCP;
 }
 
+/* preload.h */
+int take_tcp_reset_behind_data(int fd, bool write_failed)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLRDHUP};
+	struct usock s;
+
+	if (!table_lookup(fd, &s) || s.state != USOCK_CONNECTED || s.shut_wr ||
+	    s.error_taken || s.opts_unknown)
+		return 0;
+	if (!write_failed) {
+		/* Sends nothing: fails with EPIPE once the daemon shut its
+		 * end for reading, succeeds otherwise. */
+		if (real_send(fd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL) == 0 ||
+		    errno != EPIPE)
+			return 0;
+		/* Bytes wait to be read and the stream has not ended (after
+		 * the peer's FIN a failure has no errno: docs/design.md). */
+		if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN) ||
+		    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			return 0;
+	}
+	s.error_taken = true;
+	(void)table_store(fd, &s);
+	return ECONNRESET;
+}
+
 /*
  * After a write (sent with MSG_NOSIGNAL) to a connection returned n:
- * for EPIPE, the connection's error when no call took it yet, else
+ * for EPIPE, the connection's error when no call took it yet (with a
+ * failure behind received bytes: take_tcp_reset_behind_data), else
  * EPIPE with SIGPIPE unless the caller's flags have MSG_NOSIGNAL.
- * A connection that failed while bytes it received still wait for room
- * in the descriptor has its error's urgent byte behind them, not there
- * yet, and the daemon shut its end for reading (docs/ipc.md): a write
- * then fails with EPIPE although this process never shut its side
- * (shut_wr; not known for a connection inherited across exec). That is
- * taken as the connection's failure, ECONNRESET once and no SIGPIPE,
- * as a kernel socket's first write after a reset; the urgent byte, when
- * it comes, is not reported again.
  */
 static ssize_t tcp_written(int fd, ssize_t n, int flags)
 {
-	struct usock s;
 	int err;
 
 	if (n >= 0 || errno != EPIPE)
 		return n;
 	err = take_tcp_error(fd);
+	if (!err)
+		err = take_tcp_reset_behind_data(fd, true);
 	if (err)
 		return fail_with(err);
-	if (table_lookup(fd, &s) && s.state == USOCK_CONNECTED && !s.shut_wr &&
-	    !s.error_taken && !s.opts_unknown) {
-		s.error_taken = true;
-		(void)table_store(fd, &s);
-		return fail_with(ECONNRESET);
-	}
 	if (!(flags & MSG_NOSIGNAL))
 		raise(SIGPIPE); /* the calling thread's, as the kernel's */
 	return fail_with(EPIPE);

@@ -374,7 +374,11 @@ ssize_t utcp_tcp_send(int fd, const void *buf, size_t len);
  * maps it here). After a non-blocking connect became writable it is 0
  * (established) or why it failed; -ECONNRESET also when the daemon went
  * with bytes the application wrote unsent; -ENOTSOCK for a descriptor
- * that is not a socket.
+ * that is not a socket. While bytes received before a failure still
+ * wait in the daemon for room in the descriptor, the error is not there
+ * yet and this says 0, where a kernel socket says ECONNRESET at once:
+ * from the descriptor that cannot be told from the application's own
+ * shutdown(SHUT_WR) with bytes left to read (libutcp(3)).
  */
 int utcp_tcp_error(int fd);
 

@@ -178,7 +178,13 @@
 	TCP_RULES(STACK_RULE_COUNTER, X)                                       \
 	X(dhcp_reports_dropped) /* the report ring was full: oldest gone */    \
 	X(stack_events_dropped)                                                \
-	X(pkt_alloc_failures)
+	X(pkt_alloc_failures)                                                  \
+	/* tcp_rx_drop_out_of_window by which edge of the receive window  */   \
+	/* refused the segment (tcp_input.c, tcp_count_out_of_window)     */   \
+	X(tcp_rx_drop_out_of_window_left)                                      \
+	X(tcp_rx_drop_out_of_window_zero_window)                               \
+	X(tcp_rx_drop_out_of_window_right)                                     \
+	X(tcp_rx_drop_out_of_window_spans)
 
 enum stack_counter {
 #define STACK_COUNTER_ENUM(name) STACK_CTR_##name,

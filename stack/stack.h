@@ -314,11 +314,12 @@ struct stack_event {
  * The cookie is read when the event is popped, not when it was queued:
  * an event for a socket the caller has let go of since (tcp_close,
  * tcp_abort, tcp_listen_close) carries NULL, and once its id is free
- * (a UDP socket or listener closed, a connection gone from the table)
- * its queued events are dropped, so a new socket given the id never
- * gets them; so does one for a socket that has no cookie yet (a connection
- * accepted after its event was queued gets the one set after
- * tcp_accept). A new socket starts with NULL. Each returns 0 or -EBADF.
+ * (a UDP socket or listener closed, a connection gone from the table,
+ * which the stack never frees while the user holds it) its queued
+ * events are dropped, so a new socket given the id never gets them; so does one
+ * for a socket that has no cookie yet (a connection accepted after its event
+ * was queued gets the one set after tcp_accept). A new socket starts with NULL.
+ * Each returns 0 or -EBADF.
  */
 int udp_socket_set_user(struct stack *s, int sock, void *user);
 int tcp_set_user(struct stack *s, int conn, void *user);

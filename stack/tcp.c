@@ -5,9 +5,12 @@
  * Connections are allocated one by one (a connection costs its block
  * and nothing else while idle: buffers are taken only while they hold
  * data) into a table of tcp_conns_max slots, and found by a hash on the
- * 4-tuple. When the table is full, the oldest TIME_WAIT connection is
- * recycled (tcp_time_wait_recycled); failing that, the new connection
- * is refused (tcp_conns_table_full).
+ * 4-tuple. When the table is full, the oldest TIME_WAIT connection the
+ * user has closed is recycled (tcp_time_wait_recycled); failing that,
+ * the new connection is refused (tcp_conns_table_full). A connection's
+ * id is free only once the user let go of it (tcp_close, tcp_abort)
+ * and the stack is done with it: the stack never frees one the user
+ * holds.
  *
  * States follow RFC 9293 3.3.2. tcp_set_state() is the one place a
  * connection's state changes: it checks the transition against the
@@ -458,14 +461,18 @@ void tcp_conn_unhash(struct stack *s, struct tcp_conn *c)
 	c->hash_next = -1;
 }
 
-/* The TIME_WAIT connection that has waited longest, or NULL. */
+/* The TIME_WAIT connection that has waited longest among those the
+ * user let go of, or NULL. One the user still holds is the user's: its
+ * id stays its own until tcp_close() (freeing it would give the id to
+ * the new connection at once, while the user holds it and its events
+ * are dropped). */
 static struct tcp_conn *tcp_oldest_time_wait(struct stack *s)
 {
 	struct tcp_conn *best = NULL;
 
 	for (uint32_t i = 0; i < s->tcp->max; i++) {
 		struct tcp_conn *c = s->tcp->conns[i];
-		if (c && c->state == TCPS_TIME_WAIT &&
+		if (c && c->state == TCPS_TIME_WAIT && c->user_closed &&
 		    (!best || c->t_2msl < best->t_2msl))
 			best = c;
 	}

@@ -694,6 +694,35 @@ static bool tcp_seq_acceptable(const struct tcp_conn *c,
 			    SEQ_LT(seg->seq + seqlen - 1, c->rcv_nxt + wnd)));
 }
 
+/* Counts a segment the acceptability test refused (not a RST, not a
+ * probe) as tcp_rx_drop_out_of_window and by what refused it:
+ *   _left         all of it is below rcv_nxt (an empty one: its seq),
+ *                 received before: an old duplicate, a late
+ *                 retransmission, a stale ACK;
+ *   _zero_window  our window is shut and it brings sequence space at or
+ *                 after rcv_nxt (a zero-window probe at rcv_nxt is
+ *                 taken, zero_window_accept: this one starts elsewhere);
+ *   _right        it starts at or beyond rcv_nxt + wnd: the peer sent
+ *                 past the window we advertised, or guessed;
+ *   _spans        it starts below rcv_nxt and ends beyond the window:
+ *                 neither end inside (a retransmission larger than a
+ *                 window that shrank). */
+static void tcp_count_out_of_window(struct stack *s, const struct tcp_conn *c,
+				    const struct tcp_seg *seg, uint32_t seqlen,
+				    uint32_t wnd)
+{
+	COUNT(s, tcp_rx_drop_out_of_window);
+	if (seqlen ? SEQ_LEQ(seg->seq + seqlen, c->rcv_nxt)
+		   : SEQ_LT(seg->seq, c->rcv_nxt))
+		COUNT(s, tcp_rx_drop_out_of_window_left);
+	else if (wnd == 0)
+		COUNT(s, tcp_rx_drop_out_of_window_zero_window);
+	else if (SEQ_GEQ(seg->seq, c->rcv_nxt + wnd))
+		COUNT(s, tcp_rx_drop_out_of_window_right);
+	else
+		COUNT(s, tcp_rx_drop_out_of_window_spans);
+}
+
 /* The first check: an unacceptable segment is answered with an ACK
  * (seq_unacceptable) and false returned; a zero window still takes a
  * segment's ACK and RST (zero_window_accept: its data and SYN and FIN
@@ -723,7 +752,7 @@ static bool tcp_first_check(struct stack *s, uint64_t now, struct tcp_conn *c,
 		tcp_send_ack(s, now, c);
 		return false;
 	}
-	COUNT(s, tcp_rx_drop_out_of_window);
+	tcp_count_out_of_window(s, c, seg, seqlen, wnd);
 	/* An old duplicate gets an ACK, with a DSACK for its data (RFC 2883
 	 * 4.1.1); a SYN a challenge ACK (RFC 5961 4.2). Both within the
 	 * bounds of tcp_invalid_ack(); a DSACK held back goes with the

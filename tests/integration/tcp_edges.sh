@@ -9,7 +9,9 @@
 #  1. The peer resets while both directions are full (the application
 #     neither reads nor is read, its write blocked): the blocked write
 #     fails with ECONNRESET, as on a kernel socket, rather than wait for
-#     good; the bytes received before the reset are still read.
+#     good; the bytes received before the reset are still read. Asked
+#     instead of a write, SO_ERROR says ECONNRESET at once, then 0, and
+#     the bytes are read, then EOF.
 #  2. A request held in the pair (answered, not yet consumed) and then
 #     the application's shutdown(SHUT_WR), or its close, at once: the
 #     peer reads EOF each time (a close with the request unread in the
@@ -73,7 +75,10 @@ c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 c.close()
 PY
 cat >"$TMP/reset_app.py" <<'PY'
-import select, signal, socket, sys
+import errno, select, signal, socket, sys, time
+# Fills its direction (reading nothing), marks it, then learns of the
+# reset by a blocked write ("write") or by asking SO_ERROR ("soerror"),
+# then reads what is left.
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
 s.setblocking(False)
 while select.select([], [s], [], 0.5)[1]:
@@ -82,13 +87,24 @@ while select.select([], [s], [], 0.5)[1]:
     except BlockingIOError:
         pass
 open(sys.argv[3], "w").close()
-s.setblocking(True)
-signal.alarm(20) # a stall: killed by SIGALRM
-try:
+if sys.argv[4] == "write":
+    s.setblocking(True)
+    signal.alarm(20) # a stall: killed by SIGALRM
+    try:
+        while True:
+            s.send(b"a" * 65536)
+    except (ConnectionResetError, BrokenPipeError) as e:
+        said = [type(e).__name__]
+else:
+    deadline = time.monotonic() + 20
     while True:
-        s.send(b"a" * 65536)
-except (ConnectionResetError, BrokenPipeError) as e:
-    wrote = type(e).__name__
+        first = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if first or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    said = [errno.errorcode.get(first, first),
+            s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)]
+s.setblocking(True)
 n, end = 0, "EOF"
 try:
     while True:
@@ -96,14 +112,14 @@ try:
         if not b:
             break
         n += len(b)
-except ConnectionResetError as e:
-    end = type(e).__name__
-print(wrote, n, end)
+except OSError as e:
+    end = errno.errorcode[e.errno]
+print(*said, n, end)
 PY
 say "1. the peer resets while both directions are full, the write blocked"
 start_ns_bg "$PYTHON" "$TMP/reset_peer.py" "$KERNEL_IP" 7001 "$TMP/full"
 wait_for kernel_tcp_listening 7001 || fail "the peer is not listening on 7001"
-out=$(app "$PYTHON" "$TMP/reset_app.py" "$KERNEL_IP" 7001 "$TMP/full") ||
+out=$(app "$PYTHON" "$TMP/reset_app.py" "$KERNEL_IP" 7001 "$TMP/full" write) ||
 	fail "the blocked write did not fail (status $?): $out"
 read -r wrote got end <<<"$out"
 say "   the blocked write failed ($wrote); then $got bytes read, and $end"
@@ -113,6 +129,23 @@ say "   the blocked write failed ($wrote); then $got bytes read, and $end"
 # shut the connection's sending side.
 [[ $wrote == ConnectionResetError ]] || fail "the write failed with $wrote"
 ((got > 0)) || fail "none of the bytes received before the reset were read"
+
+# The same, but the application asks SO_ERROR instead of writing: a
+# kernel socket says ECONNRESET at once, bytes unread or not, and takes
+# it (then 0; the bytes, then EOF). Here the urgent byte still waits
+# behind the bytes: utcp-run says ECONNRESET for it (the process never
+# shut its sending side), once.
+rm -f "$TMP/full"
+start_ns_bg "$PYTHON" "$TMP/reset_peer.py" "$KERNEL_IP" 7002 "$TMP/full"
+wait_for kernel_tcp_listening 7002 || fail "the peer is not listening on 7002"
+out=$(app "$PYTHON" "$TMP/reset_app.py" "$KERNEL_IP" 7002 "$TMP/full" soerror) ||
+	fail "SO_ERROR after a reset behind unread bytes: status $?: $out"
+read -r first second got end <<<"$out"
+say "   SO_ERROR instead: $first, then $second; then $got bytes read, and $end"
+[[ $first == ECONNRESET && $second == 0 ]] ||
+	fail "SO_ERROR said $first, then $second (want ECONNRESET, then 0)"
+((got > 0)) || fail "none of the bytes received before the reset were read"
+[[ $end == EOF ]] || fail "the reads ended with $end, not EOF (SO_ERROR took the error)"
 
 # ---- a kernel peer for steps 2-9 -------------------------------------------
 # peer.py IP PORT MODE RESULTS: serves each connection in a thread and

@@ -24,14 +24,21 @@ static unsigned t_count_tx(struct stack *s)
 	return n;
 }
 
+/* A segment from B to A's connection ca: sequence seq, datalen bytes. */
+static void t_seg_to_a(struct pair *p, int ca, int cb, uint32_t seq,
+		       uint8_t flags, size_t datalen)
+{
+	struct tframe f;
+
+	t_craft(p, ca, cb, &f, seq, flags, NULL, 0, datalen);
+	t_input(p->a, p->now, &f);
+}
+
 /* A data segment far beyond connection ca's window, from B. */
 static void t_oow(struct pair *p, int ca, int cb, uint8_t flags)
 {
-	struct tframe f;
-	uint32_t seq = tcp_conn_get(p->a, ca)->rcv_nxt + 100000000u;
-
-	t_craft(p, ca, cb, &f, seq, flags, NULL, 0, (flags & TCP_SYN) ? 0 : 10);
-	t_input(p->a, p->now, &f);
+	t_seg_to_a(p, ca, cb, tcp_conn_get(p->a, ca)->rcv_nxt + 100000000u,
+		   flags, (flags & TCP_SYN) ? 0 : 10);
 }
 
 START_TEST(test_out_of_window_flood_gets_bounded_acks)
@@ -203,6 +210,85 @@ START_TEST(test_global_budget_bounds_acks_over_all_connections)
 }
 END_TEST
 
+/* The out-of-window drops of p.a, total and by cause, are these. */
+static void t_oow_counts(struct pair *p, uint64_t left, uint64_t zero_window,
+			 uint64_t right, uint64_t spans)
+{
+	ck_assert_uint_eq(
+	    stack_counter_get(p->a, STACK_CTR_tcp_rx_drop_out_of_window_left),
+	    left);
+	ck_assert_uint_eq(
+	    stack_counter_get(p->a,
+			      STACK_CTR_tcp_rx_drop_out_of_window_zero_window),
+	    zero_window);
+	ck_assert_uint_eq(
+	    stack_counter_get(p->a, STACK_CTR_tcp_rx_drop_out_of_window_right),
+	    right);
+	ck_assert_uint_eq(
+	    stack_counter_get(p->a, STACK_CTR_tcp_rx_drop_out_of_window_spans),
+	    spans);
+	ck_assert_uint_eq(
+	    stack_counter_get(p->a, STACK_CTR_tcp_rx_drop_out_of_window),
+	    left + zero_window + right + spans);
+}
+
+/* t_seg_to_a(), an ACK with datalen bytes (PSH with data). */
+static void t_ack_to_a(struct pair *p, int ca, int cb, uint32_t seq,
+		       size_t datalen)
+{
+	t_seg_to_a(p, ca, cb, seq, TCP_ACK | (datalen ? TCP_PSH : 0), datalen);
+}
+
+/* tcp_rx_drop_out_of_window is broken down by what refused the segment:
+ * all of it below rcv_nxt (left), our window shut (zero_window), at or
+ * beyond its right edge (right), or both ends outside it (spans). */
+START_TEST(test_out_of_window_drops_are_counted_by_cause)
+{
+	struct pair p;
+	int ca, cb;
+	t_open(&p, &ca, &cb);
+	t_drain(p.a);
+	struct tcp_conn *a = tcp_conn_get(p.a, ca);
+	uint32_t nxt = a->rcv_nxt, wnd = tcp_rcv_adv_window(a);
+
+	ck_assert_uint_gt(wnd, 1000);
+	t_oow_counts(&p, 0, 0, 0, 0);
+	/* Left: an old duplicate's data, a stale empty ACK. */
+	t_ack_to_a(&p, ca, cb, nxt - 100, 10);
+	t_ack_to_a(&p, ca, cb, nxt - 100, 0);
+	t_oow_counts(&p, 2, 0, 0, 0);
+	/* Not a drop: a keepalive (empty, rcv_nxt - 1) nor an in-window
+	 * segment. */
+	t_ack_to_a(&p, ca, cb, nxt - 1, 0);
+	t_ack_to_a(&p, ca, cb, nxt + 10, 0);
+	t_oow_counts(&p, 2, 0, 0, 0);
+	/* Right: data and an empty segment at the right edge, and beyond. */
+	t_ack_to_a(&p, ca, cb, nxt + wnd, 10);
+	t_ack_to_a(&p, ca, cb, nxt + wnd, 0);
+	t_ack_to_a(&p, ca, cb, nxt + wnd + 100000, 10);
+	t_oow_counts(&p, 2, 0, 3, 0);
+	/* Spans: a window shrunk to 100 bytes (as if we had advertised
+	 * that), and a segment from below rcv_nxt to beyond it. */
+	a->rcv_adv = nxt + 100;
+	t_ack_to_a(&p, ca, cb, nxt - 10, 200);
+	t_oow_counts(&p, 2, 0, 3, 1);
+	/* Zero window: data after rcv_nxt, or from below it on, is
+	 * dropped; a probe with data at rcv_nxt is taken (its data
+	 * dropped: zero_window_accept), not counted. */
+	a->rcv_adv = nxt;
+	ck_assert_uint_eq(tcp_rcv_adv_window(a), 0);
+	t_ack_to_a(&p, ca, cb, nxt + 1, 10);
+	t_ack_to_a(&p, ca, cb, nxt - 5, 10);
+	t_oow_counts(&p, 2, 2, 3, 1);
+	t_ack_to_a(&p, ca, cb, nxt, 1);
+	ck_assert_uint_eq(t_rule(p.a, zero_window_accept), 1);
+	t_oow_counts(&p, 2, 2, 3, 1);
+	ck_assert_uint_eq(tcp_conn_get(p.a, ca)->rcv_nxt, nxt);
+	t_drain(p.a);
+	t_pair_free(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_invalid_acks");
@@ -214,6 +300,7 @@ int main(void)
 	tcase_add_test(tc,
 		       test_attack_on_one_connection_leaves_others_their_acks);
 	tcase_add_test(tc, test_global_budget_bounds_acks_over_all_connections);
+	tcase_add_test(tc, test_out_of_window_drops_are_counted_by_cause);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

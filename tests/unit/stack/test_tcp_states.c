@@ -460,6 +460,57 @@ START_TEST(test_full_table_recycles_time_wait_then_refuses)
 }
 END_TEST
 
+/* A TIME_WAIT connection whose user has not closed it is the user's:
+ * its id may not go to a new connection while the user holds it (the
+ * user would act on the new one, and the old one's READABLE, queued in
+ * the same turn, would be dropped with it). A full table refuses. */
+START_TEST(test_full_table_keeps_a_time_wait_the_user_holds)
+{
+	struct pair p;
+	int ca, cb, l, cookie, error = -1;
+	uint32_t raddr;
+	uint16_t rport;
+	struct stack_limits lim;
+	stack_limits_default(&lim);
+	lim.tcp_conns_max = 1;
+	t_pair_lim(&p, &lim);
+	t_connect(&p, &ca, &cb, &l);
+	ck_assert_int_eq(tcp_set_user(p.a, ca, &cookie), 0);
+	/* A closes its side first and keeps the id: TIME_WAIT, held, and
+	 * the end of stream's READABLE queued. */
+	tcp_shutdown(p.a, p.now, ca);
+	tcp_close(p.b, p.now, cb);
+	t_exchange(&p);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_TIME_WAIT);
+	/* Neither a connect nor a SYN from the peer takes its slot. */
+	ck_assert_int_eq(tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL),
+			 -EMFILE);
+	ck_assert_int_ge(tcp_listen(p.a, 0, 81, 8, NULL), 0);
+	ck_assert_int_ge(tcp_connect(p.b, p.now, 0, 0, OUR_ADDR, 81, NULL), 0);
+	t_exchange(&p);
+	ck_assert_int_eq(tcp_accept(p.a, 0, &raddr, &rport), -EAGAIN);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_time_wait_recycled), 0);
+	ck_assert_uint_ge(
+	    stack_counter_get(p.a, STACK_CTR_tcp_conns_table_full), 2);
+	/* The id is still the user's connection, with its cookie and its
+	 * event. */
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_TIME_WAIT);
+	ck_assert_ptr_eq(tcp_get_user(p.a, ca), &cookie);
+	ck_assert(t_event(p.a, STACK_EV_TCP_READABLE, ca, &error));
+	ck_assert_int_eq(error, 0);
+	/* Once the user lets go, the slot may be recycled. */
+	tcp_close(p.a, p.now, ca);
+	ck_assert_int_eq(tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL),
+			 ca);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.a, STACK_CTR_tcp_time_wait_recycled), 1);
+	t_drain(p.a);
+	t_drain(p.b);
+	t_pair_free(&p);
+}
+END_TEST
+
 START_TEST(test_event_queue_full_drops_udp_errors_only)
 {
 	struct stack_limits lim;
@@ -731,6 +782,7 @@ int main(void)
 	tcase_add_test(tc, test_sockopts_read_back_and_change_one_at_a_time);
 	tcase_add_test(tc, test_time_wait_is_taken_over_by_a_newer_syn);
 	tcase_add_test(tc, test_full_table_recycles_time_wait_then_refuses);
+	tcase_add_test(tc, test_full_table_keeps_a_time_wait_the_user_holds);
 	tcase_add_test(tc, test_event_queue_full_drops_udp_errors_only);
 	tcase_add_test(tc, test_icmp_port_unreachable_refuses_connect);
 	tcase_add_test(tc, test_every_rule_has_a_counter_and_a_section);
