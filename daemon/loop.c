@@ -15,14 +15,24 @@
  *      moves the stub resolver's work (resolver.c): its servers and
  *      search list follow the settings just updated, its queries go
  *      out through the stack, its results to the control server;
- *   1. writes every queued frame to its link (d->link_send: the TAPs,
- *      or a test's simulated link) and gives its buffer back;
- *   2. hands the events queued when the round began to the resolver
+ *   1. hands the events queued when the round began to the resolver
  *      when they are its sockets', else to the control server, whose
  *      handlers may give the stack more input (a window update, an
  *      accepted connection, data that waited for room; an answer to
- *      the resolver) and so make more frames, events and results,
- *      which wait for the next round:
+ *      the resolver) and so make more frames, events and results;
+ *      the events wait for the next round;
+ *   2. writes every queued frame to its link (d->link_send: the TAPs,
+ *      or a test's simulated link), those of the stack's input and of
+ *      the handlers alike, in the stack's order, and gives its buffer
+ *      back. The events go first because a frame's write can be long
+ *      and can hand the CPU to another process: at a TAP the kernel
+ *      receives the frame inside the write, so the ACK that completes
+ *      a handshake wakes the kernel's listener there, which often
+ *      runs before the write returns. Events first, the application
+ *      whose connect completed has its descriptor before that ACK is
+ *      written (as a kernel socket's connect() wakes its caller before
+ *      its ACK goes), and bytes reach an application before the ACK
+ *      that acknowledges them:
  *      so 0, 1 and 2 repeat until a round finds no event, at most
  *      DAEMON_DRAIN_ROUNDS_MAX rounds (handlers that keep making events
  *      cannot hold the turn for ever);
@@ -119,10 +129,6 @@ void daemon_drain(struct daemon *d)
 		resolver_follow(d);
 		resolver_flush(d);
 		control_ping_flush(d);
-		while ((p = stack_pop_tx(d->stack))) {
-			d->link_send(d, p);
-			stack_pkt_free(d->stack, p);
-		}
 		/* The events queued now; those their handlers make wait
 		 * for the next round. */
 		events = stack_events_queued(d->stack);
@@ -133,6 +139,11 @@ void daemon_drain(struct daemon *d)
 				d->on_event(d, &ev);
 			else if (d->control)
 				control_on_stack_event(d, &ev);
+		}
+		/* Then the frames, the handlers' after the input's. */
+		while ((p = stack_pop_tx(d->stack))) {
+			d->link_send(d, p);
+			stack_pkt_free(d->stack, p);
 		}
 		if (!events)
 			break;
