@@ -13,7 +13,8 @@
  * last work, and a window of 0 (the default) is off. Whether it pays
  * depends on what a hand-off costs beside a system call (each empty
  * poll is one) and on a spare core: on the benchmark's 2-core guest it
- * does not (tests/bench/README.md, "Round trip, session 9").
+ * about halves the round trip while a core is idle, and costs when
+ * both are busy (tests/bench/README.md, "Busy-polling, session 14").
  *
  * This is the decision alone, against a clock it is given, so that it
  * is tested without time (tests/unit/daemon/test_busy_poll.c); loop.c
