@@ -58,6 +58,7 @@
 # them the relay dropped),
 # BENCH_CC_TCP (more [tcp] keys for utcpd, ';' between them: e.g.
 # "hystart = no;prr = no" measures the stack without them),
+# BENCH_BUSY_POLL_US (utcpd's [daemon] busy_poll_us; unset: off),
 # BENCH_CC_PAIRS (the shared runs, first/second sender: "utcpd/linux
 # linux/utcpd utcpd/utcpd linux/linux"), BENCH_CC_STAGGER (seconds
 # between the two senders' starts, 0), BENCH_CC_QUEUE (the bottleneck's
@@ -146,12 +147,15 @@ daemon_up() {
 	[[ -n ${BENCH_CC_TCP:-} ]] && IFS=';' read -r -a extra <<<"$BENCH_CC_TCP"
 	write_config cc tc0 10.77.0 "" "[tcp]" "congestion = $CC" \
 		"sndbuf = 4194304" "${extra[@]}"
+	if [[ -n ${BENCH_BUSY_POLL_US:-} ]]; then
+		sed -i "/^\[daemon\]/a busy_poll_us = $BENCH_BUSY_POLL_US" "$CONF"
+	fi
 	start_daemon_with_config
 	# lib.sh gave the TAP's kernel side the gateway's address: the
 	# kernel of NS takes no part here, the TAP is a bridge port.
 	ip -n "$NS" addr flush dev tc0
 	ip -n "$NS" link set tc0 master br0
-	say "utcpd ($CC${BENCH_CC_TCP:+; $BENCH_CC_TCP}) is PID $DAEMON_PID"
+	say "utcpd ($CC${BENCH_CC_TCP:+; $BENCH_CC_TCP}${BENCH_BUSY_POLL_US:+; busy_poll_us $BENCH_BUSY_POLL_US}) is PID $DAEMON_PID"
 }
 
 # relay_up ARGS...: the relay between a1 and b1 with ARGS.
