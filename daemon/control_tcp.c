@@ -757,8 +757,9 @@ static int channel_pair_make(struct control_tcp *t, bool nonblock,
  * CONTROL_TCP_SPARE_RETRY_MAX_S: the pairs come back without a connection
  * asking for one. A connection that takes or makes a pair meanwhile starts
  * the watcher at once too. A run of failures is logged once, when it
- * starts, and again when it ends (a pair made); each failure counts
- * (control_tcp_pairs_ahead_failed).
+ * starts, and again when it ends (every pair made again, not only one:
+ * failures that alternate with pairs made are one run); each failure
+ * counts (control_tcp_pairs_ahead_failed).
  */
 static bool channel_spare_take(struct control *ctl, bool nonblock,
 			       uint32_t sndbuf, struct channel_spare *sp)
@@ -849,8 +850,15 @@ static void spare_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 		spare_make_failed(ctl, made);
 		return;
 	}
-	if (made == 0)
-		ev_idle_stop(loop, w);
+	/* One made: the next failure waits the least again. The run of
+	 * failures ends only when none is missing: out of descriptors, one
+	 * freed makes a pair and the next pair fails again, and each such
+	 * turn is not a run of its own to log. */
+	t->spare_retry_s = CONTROL_TCP_SPARE_RETRY_MIN_S;
+	ev_timer_stop(loop, &t->spare_retry);
+	if (made > 0)
+		return;
+	ev_idle_stop(loop, w);
 	if (t->spare_failures) {
 		log_msg(LOG_NOTICE,
 			"control: socketpairs made ahead are made again, after "
@@ -858,8 +866,6 @@ static void spare_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 			(unsigned long long)t->spare_failures);
 		t->spare_failures = 0;
 	}
-	t->spare_retry_s = CONTROL_TCP_SPARE_RETRY_MIN_S;
-	ev_timer_stop(loop, &t->spare_retry);
 }
 
 static void spare_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)

@@ -3924,13 +3924,18 @@ int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 static bool socketpair_fails;
 static int socketpair_errno = EMFILE;
 static unsigned socketpairs_failed;
+/* While set too, every other socketpair() works (socketpairs_tried
+ * counts them): descriptors freed one at a time. */
+static bool socketpair_alternates;
+static unsigned socketpairs_tried;
 
 int __real_socketpair(int domain, int type, int protocol, int sv[2]);
 int __wrap_socketpair(int domain, int type, int protocol, int sv[2]);
 
 int __wrap_socketpair(int domain, int type, int protocol, int sv[2])
 {
-	if (socketpair_fails && pthread_equal(pthread_self(), H.thread)) {
+	if (socketpair_fails && pthread_equal(pthread_self(), H.thread) &&
+	    !(socketpair_alternates && socketpairs_tried++ % 2)) {
 		socketpairs_failed++;
 		errno = socketpair_errno;
 		return -1;
@@ -4083,30 +4088,73 @@ static bool spares_not_making(void)
 	return !control_tcp_spares_making(H.d.control);
 }
 
+/* socketpair() failures counted (on the loop) at a point of a test, and
+ * the pairs made ahead ready then. */
+static unsigned failed_mark;
+static unsigned ready_mark;
+
+static void socketpairs_failed_fn(void *arg)
+{
+	*(unsigned *)arg = socketpairs_failed;
+}
+
+/* Has socketpair() failed eight more times since failed_mark? Seven of
+ * them at least were the retry timer's (a connect's own pair is the
+ * eighth): its wait, 10 ms doubled after each, is 640 ms or more now. */
+static bool retry_waits_long(void)
+{
+	return socketpairs_failed >= failed_mark + 8;
+}
+
+/* Are pairs made ahead being made, or more of them ready than at
+ * ready_mark? */
+static bool spares_made_again(void)
+{
+	return control_tcp_spares_making(H.d.control) ||
+	       control_tcp_spares_ready(H.d.control) > ready_mark;
+}
+
+static bool spares_retrying(void)
+{
+	return control_tcp_spares_retrying(H.d.control);
+}
+
+static void spares_ready_fn(void *arg)
+{
+	*(unsigned *)arg = control_tcp_spares_ready(H.d.control);
+}
+
 /* A kind of pair made ahead that is missing is made again when a
- * connection of the other kind comes, not only one of its own: blocking
- * connects take the blocking ends' pairs while socketpair() fails (their
- * making stops until its retry timer); once it works, a non-blocking
- * connect that makes its own pair (another send buffer) starts the
- * making again, and both kinds are there; so a blocking connect while it
- * fails once more still takes one. (Without: only a blocking connect
- * started it again. Since the retry timer the pairs would come back
- * without the connect too, a little later: the test no longer tells.) */
+ * connection of the other kind comes, not only one of its own, and
+ * without waiting for the retry timer: blocking connects take the
+ * blocking ends' pairs while socketpair() fails (their making stops
+ * until its retry timer, whose wait grows to 640 ms or more while it
+ * fails); once it works, a non-blocking connect that makes its own pair
+ * (another send buffer) starts the making again at once, the timer
+ * still waiting, and both kinds are there; so a blocking connect while
+ * it fails once more still takes one. (Without: only a blocking connect
+ * started it again; the pairs came back only when the timer ended.) */
 START_TEST(test_pairs_made_ahead_come_back_for_a_connect_of_the_other_kind)
 {
 	struct utcp_tcp_opts own = {.set = UTCP_TCP_OPT_SNDBUF,
 				    .sndbuf = 32768};
 	struct utcp *u = client();
 	bool off = false;
+	struct probe pr = {spares_made_again, false};
 	int fd;
 
 	take_blocking_pairs_while_socketpair_fails(u);
-	ck_assert(wait_until(spares_not_making)); /* stopped: a timer waits */
+	on_loop(socketpairs_failed_fn, &failed_mark);
+	ck_assert(wait_until(retry_waits_long));
+	ck_assert(wait_until(spares_retrying)); /* at once: it waits */
+	on_loop(spares_ready_fn, &ready_mark);
 	on_loop(socketpair_fails_fn, &off);
 	fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, &own,
 			      UTCP_NONBLOCK, NULL);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
+	on_loop(probe_fn, &pr); /* at once: not a wait for the timer */
+	ck_assert(pr.result);
 	ck_assert(wait_until(spares_all_there));
 	connect_while_socketpair_fails(u);
 	utcp_close(u);
@@ -4131,17 +4179,10 @@ static void socketpair_errno_fn(void *arg)
 	socketpairs_failed = 0;
 }
 
-static unsigned failed_mark; /* socketpairs_failed at a point of a test */
-
 /* Has socketpair() failed twice more since failed_mark (on the loop)? */
 static bool socketpair_failed_twice_more(void)
 {
 	return socketpairs_failed >= failed_mark + 2;
-}
-
-static void socketpairs_failed_fn(void *arg)
-{
-	*(unsigned *)arg = socketpairs_failed;
 }
 
 /* Pairs made ahead that socketpair() (with `err`) failed to make are
@@ -4184,6 +4225,38 @@ END_TEST
 START_TEST(test_pairs_made_ahead_come_back_after_enfile_with_no_connection)
 {
 	pairs_come_back_with_no_connection(ENFILE);
+}
+END_TEST
+
+static void socketpair_alternates_fn(void *arg)
+{
+	socketpair_alternates = *(const bool *)arg;
+	socketpairs_tried = 0;
+}
+
+/* Out of descriptors, with one freed now and then: each pair made is
+ * followed by a failure for the next one. That is one run of failures:
+ * one warning when it starts (a notice when every pair is back, below
+ * the harness's log level), not one for each pair made. (Without: the
+ * run ended at each pair made, and the next failure warned again.) */
+START_TEST(test_pairs_made_ahead_failing_every_other_time_log_one_run)
+{
+	struct utcp *u = client();
+	bool on = true, off = false;
+
+	ck_assert(wait_until(spares_all_there));
+	log_set_hook(spare_warnings_hook, NULL);
+	spare_warnings = 0;
+	take_blocking_pairs_while_socketpair_fails(u);
+	on_loop(socketpair_alternates_fn, &on);
+	ck_assert(wait_until(spares_all_there));
+	ck_assert(wait_until(spares_not_making)); /* the run's end */
+	on_loop(socketpair_fails_fn, &off);
+	on_loop(socketpair_alternates_fn, &off);
+	log_set_hook(NULL, NULL);
+	ck_assert_uint_ge(socketpairs_failed, CONTROL_TCP_SPARES);
+	ck_assert_uint_eq(spare_warnings, 1);
+	utcp_close(u);
 }
 END_TEST
 
@@ -5946,6 +6019,8 @@ int main(void)
 	tcase_add_test(
 	    tc,
 	    test_pairs_made_ahead_come_back_after_enfile_with_no_connection);
+	tcase_add_test(
+	    tc, test_pairs_made_ahead_failing_every_other_time_log_one_run);
 	tcase_add_test(tc,
 		       test_nonblocking_connect_the_daemon_cannot_watch_fails);
 	tcase_add_test(
