@@ -17,8 +17,8 @@
  *   [interface] dns,  netconf_recompute(): each interface's settings
  *   log_server        again (static keys over the lease bound now),
  *                     remote syslog follows; resolver_follow() hands
- *                     the resolver the servers, and its cache is
- *                     flushed when their addresses, ports or order
+ *                     the resolver the servers, and flushes its cache
+ *                     (as for a lease's) when their addresses, ports or order
  *                     changed (answers of the old servers are not
  *                     kept, as a restarted nscd would); not when only
  *                     where one came from (the configuration, a
@@ -426,22 +426,6 @@ static int change_line(const struct config *new, const struct reload_change *c)
 	return line;
 }
 
-/* Do two server lists get the same answers: the same addresses and
- * ports, in the same order (the first that answers is asked first)?
- * Where a server came from (the configuration, a lease) and the
- * interface it came with are for status only: the resolver sends to
- * the address whatever they are. */
-static bool dns_servers_alike(const struct dns_server *a, size_t na,
-			      const struct dns_server *b, size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (a[i].addr != b[i].addr || a[i].port != b[i].port)
-			return false;
-	return true;
-}
-
 /* Sets the resolver's hosts to the configuration's. */
 static void resolver_hosts_set(struct daemon *d)
 {
@@ -508,27 +492,20 @@ int reload_apply(struct daemon *d, const struct config *new, const char *path)
 	}
 	if (d->resolver) {
 		struct resolver *r = d->resolver;
-		struct dns_server sv[DNS_SERVERS_MAX];
-		size_t nsv = r->nservers;
-		const char *flush = NULL;
 
-		memcpy(sv, r->servers, sizeof(sv));
-		if (dns_set_limits(r->dns, &cfg->dns.limits) < 0)
+		if (dns_set_limits(r->dns, &cfg->dns.limits) < 0) {
 			log_msg(LOG_WARNING, "dns: limits not applied");
-		else if (cfg->dns.limits.ttl_max_s < dns_limits.ttl_max_s ||
-			 cfg->dns.limits.negative_ttl_max_s <
-			     dns_limits.negative_ttl_max_s)
-			flush = "a TTL cap was lowered";
+		} else if (cfg->dns.limits.ttl_max_s < dns_limits.ttl_max_s ||
+			   cfg->dns.limits.negative_ttl_max_s <
+			       dns_limits.negative_ttl_max_s) {
+			dns_cache_flush(r->dns);
+			log_msg(LOG_INFO,
+				"dns: cache flushed: a TTL cap was lowered");
+		}
 		if (diff.hosts_changed)
 			resolver_hosts_set(d);
 		netconf_recompute(d);
-		resolver_follow(d);
-		if (!dns_servers_alike(sv, nsv, r->servers, r->nservers))
-			flush = "the servers changed";
-		if (flush) {
-			dns_cache_flush(r->dns);
-			log_msg(LOG_INFO, "dns: cache flushed: %s", flush);
-		}
+		resolver_follow(d); /* flushes the cache for other servers */
 	} else {
 		netconf_recompute(d);
 	}

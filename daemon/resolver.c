@@ -35,7 +35,11 @@
  * to d->on_dns_result when a test set it) and re-arms the one ev_timer
  * at dns_next_deadline(). resolver_follow() runs there too: it
  * recomputes the servers and search list from each interface's
- * settings (netconf.h) and hands the resolver a change, logged.
+ * settings (netconf.h) and hands the resolver a change, logged; when
+ * the servers' addresses, ports or order changed (a reload, a lease
+ * bound, renewed with others or lost) it flushes the cache, as the old
+ * servers' answers may not be the new ones' (another network's view of
+ * its names).
  */
 #include "resolver.h"
 
@@ -430,6 +434,22 @@ static void log_search(char list[][DNS_NAME_MAX], size_t n)
 	log_msg(LOG_INFO, "dns: search %s", line);
 }
 
+/* Do two server lists get the same answers: the same addresses and
+ * ports, in the same order (the first that answers is asked first)?
+ * Where a server came from (the configuration, a lease) and the
+ * interface it came with are for status only: the resolver sends to
+ * the address whatever they are. */
+static bool servers_alike(const struct dns_server *a, size_t na,
+			  const struct dns_server *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (a[i].addr != b[i].addr || a[i].port != b[i].port)
+			return false;
+	return true;
+}
+
 void resolver_follow(struct daemon *d)
 {
 	struct resolver *r = d->resolver;
@@ -476,6 +496,14 @@ void resolver_follow(struct daemon *d)
 		       sv[i].ifindex == r->servers[i].ifindex &&
 		       sv[i].source == r->servers[i].source;
 	if (!same && dns_set_servers(r->dns, daemon_now(), sv, nsv) == 0) {
+		/* The old servers' answers go, whoever changed them: a
+		 * reload, a lease (another network's servers) */
+		if (!servers_alike(sv, nsv, r->servers, r->nservers) &&
+		    dns_cache_size(r->dns) > 0) {
+			dns_cache_flush(r->dns);
+			log_msg(LOG_INFO, "dns: cache flushed: the servers "
+					  "changed");
+		}
 		memcpy(r->servers, sv, sizeof(sv));
 		r->nservers = nsv;
 		log_servers(d, sv, nsv);

@@ -30,7 +30,9 @@ make_namespace
 write_config utcp-rl "$TAP0" "$NET" "dns = $A"
 start_daemon_with_config
 ip -n "$NS" addr add "$B/24" dev "$TAP0"
-start_dns_server "$NS" "$A" "--host-record=$NAME,198.51.100.1"
+# A's answer lives 300 s (dnsmasq's own names have a TTL of 0 unless told:
+# not cached), so B's address after the reload is the flush's doing.
+start_dns_server "$NS" "$A" "--host-record=$NAME,198.51.100.1" --local-ttl=300
 start_dns_server "$NS" "$B" "--host-record=$NAME,198.51.100.2"
 
 # reloads: how many reloads the log has finished (each ends with one

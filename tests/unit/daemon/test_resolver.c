@@ -928,6 +928,42 @@ START_TEST(test_reload_flushes_the_cache_only_when_its_answers_change)
 }
 END_TEST
 
+/* A lease that changes the servers, with no reload (another network's
+ * DHCP server), flushes the cache as a reload does: the old servers'
+ * answers may not be the new ones' (a name only the old network has,
+ * or has another address for). The same server again, renewed or from
+ * another source, keeps it. (Without: only a reload flushed it, and
+ * the answers of a server no longer asked were served until their TTL,
+ * up to ttl_max, or negative_ttl_max for a name it did not know.) */
+START_TEST(test_a_lease_with_other_servers_flushes_the_cache)
+{
+	memset(&nc, 0, sizeof(nc));
+	nc.nifs = 1;
+	nc.ifs[0].dns[0] = PEER_ADDR;
+	nc.ifs[0].ndns = 1;
+	nc.ifs[0].dns_src = NETCONF_LEASE;
+	on_loop(set_netconf_fn, &nc);
+	look_host_up(1, DNS_SRC_NETWORK);
+	ck_assert_uint_eq(cache_size(), 1);
+
+	/* The same server, from the file now: kept. */
+	nc.ifs[0].dns_src = NETCONF_CONFIG;
+	on_loop(set_netconf_fn, &nc);
+	ck_assert_int_eq(R.servers[0].source, NETCONF_CONFIG);
+	look_host_up(2, DNS_SRC_CACHE);
+	ck_assert_int_eq(S.nq, 1);
+
+	/* Another network's lease, another server: flushed. */
+	nc.ifs[0].dns[0] = NOBODY;
+	nc.ifs[0].dns_src = NETCONF_LEASE;
+	on_loop(set_netconf_fn, &nc);
+	ck_assert_uint_eq(R.nservers, 1);
+	ck_assert_uint_eq(R.servers[0].addr, NOBODY);
+	ck_assert_uint_eq(cache_size(), 0);
+	on_loop(set_netconf_fn, NULL);
+}
+END_TEST
+
 /* What a STATUS says of the resolver. */
 struct status_seen {
 	int dns, servers, caches, counters;
@@ -1077,6 +1113,7 @@ int main(void)
 	tcase_add_test(tc, test_status_shows_the_resolver);
 	tcase_add_test(
 	    tc, test_reload_flushes_the_cache_only_when_its_answers_change);
+	tcase_add_test(tc, test_a_lease_with_other_servers_flushes_the_cache);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("two transports");
 	tcase_add_checked_fixture(tc, setup_two_queries, teardown);
