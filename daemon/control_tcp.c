@@ -391,10 +391,12 @@ struct control_tcp {
 	ev_idle spare_idle;
 	/* After a pair could not be made: the timer that tries again,
 	 * its next wait (CONTROL_TCP_SPARE_RETRY_MIN_S doubling to _MAX_S)
-	 * and the failures of this run (0: none, the making works). */
+	 * and the failures of this run (0: none, the making works); the
+	 * runs so far, of which one in 1024 is logged. */
 	ev_timer spare_retry;
 	double spare_retry_s;
 	uint64_t spare_failures;
+	uint64_t spare_runs;
 	uint8_t io[CONTROL_TCP_IO_BYTES]; /* one read, shared by channels */
 };
 
@@ -758,8 +760,9 @@ static int channel_pair_make(struct control_tcp *t, bool nonblock,
  * asking for one. A connection that takes or makes a pair meanwhile starts
  * the watcher at once too. A run of failures is logged once, when it
  * starts, and again when it ends (every pair made again, not only one:
- * failures that alternate with pairs made are one run); each failure
- * counts (control_tcp_pairs_ahead_failed).
+ * failures that alternate with pairs made are one run), and only one
+ * run in 1024 (at the descriptor limit each connection can start one);
+ * each failure counts (control_tcp_pairs_ahead_failed).
  */
 static bool channel_spare_take(struct control *ctl, bool nonblock,
 			       uint32_t sndbuf, struct channel_spare *sp)
@@ -823,13 +826,18 @@ static void spare_make_failed(struct control *ctl, int err)
 	struct control_tcp *t = ctl->tcp;
 
 	ctl->counters[CONTROL_CTR_SPARE_FAILED]++;
-	if (t->spare_failures++ == 0)
+	/* One run in 1024: at the descriptor limit each connection may
+	 * take a pair that cannot be made again until one is freed, a run
+	 * of its own; a flood of them must not flood the log. */
+	if (t->spare_failures++ == 0 && t->spare_runs++ % 1024 == 0)
 		log_msg(LOG_WARNING,
 			"control: socketpairs made ahead for new connections "
 			"cannot be made (%s): trying again, from every %g s up "
-			"to every %g s",
+			"to every %g s (%llu time%s so far)",
 			strerror(-err), CONTROL_TCP_SPARE_RETRY_MIN_S,
-			CONTROL_TCP_SPARE_RETRY_MAX_S);
+			CONTROL_TCP_SPARE_RETRY_MAX_S,
+			(unsigned long long)t->spare_runs,
+			t->spare_runs == 1 ? "" : "s");
 	ev_idle_stop(ctl->d->loop, &t->spare_idle);
 	if (ev_is_active(&t->spare_retry))
 		return;
@@ -860,10 +868,11 @@ static void spare_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 		return;
 	ev_idle_stop(loop, w);
 	if (t->spare_failures) {
-		log_msg(LOG_NOTICE,
-			"control: socketpairs made ahead are made again, after "
-			"%llu failures",
-			(unsigned long long)t->spare_failures);
+		if ((t->spare_runs - 1) % 1024 == 0) /* its start logged */
+			log_msg(LOG_NOTICE,
+				"control: socketpairs made ahead are made "
+				"again, after %llu failures",
+				(unsigned long long)t->spare_failures);
 		t->spare_failures = 0;
 	}
 }

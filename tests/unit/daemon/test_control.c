@@ -4234,6 +4234,46 @@ static void socketpair_alternates_fn(void *arg)
 	socketpairs_tried = 0;
 }
 
+static bool socketpair_failed_once_more(void)
+{
+	return socketpairs_failed > failed_mark;
+}
+
+/* At the descriptor limit for a while, connections coming and going:
+ * each takes a pair made ahead that cannot be made again until a
+ * descriptor is freed, and then every pair is back: a run of failures
+ * per connection. One run in 1024 is logged, as one refused client in
+ * 1024 is, not each. (Without: a warning, and a notice, per
+ * connection.) */
+START_TEST(test_pairs_made_ahead_failing_again_and_again_warn_once)
+{
+	struct utcp *u = client();
+	bool on = true, off = false;
+	int fd;
+
+	ck_assert(wait_until(spares_all_there));
+	log_set_hook(spare_warnings_hook, NULL);
+	spare_warnings = 0;
+	for (int i = 0; i < 4; i++) {
+		on_loop(socketpairs_failed_fn, &failed_mark);
+		on_loop(socketpair_fails_fn, &on);
+		fd = utcp_tcp_connect(u, in4(PEER_ADDR), TCP_ECHO, 5000, NULL,
+				      0, NULL);
+		ck_assert_int_ge(fd, 0); /* a pair made ahead */
+		close(fd);
+		ck_assert(wait_until(socketpair_failed_once_more));
+		on_loop(socketpair_fails_fn, &off);
+		ck_assert(wait_until(spares_all_there));
+		ck_assert(wait_until(spares_not_making)); /* the run's end */
+	}
+	log_set_hook(NULL, NULL);
+	ck_assert_uint_eq(spare_warnings, 1);
+	ck_assert_uint_eq(status_counter(u, "control_tcp_pairs_ahead_failed"),
+			  socketpairs_failed);
+	utcp_close(u);
+}
+END_TEST
+
 /* Out of descriptors, with one freed now and then: each pair made is
  * followed by a failure for the next one. That is one run of failures:
  * one warning when it starts (a notice when every pair is back, below
@@ -6021,6 +6061,8 @@ int main(void)
 	    test_pairs_made_ahead_come_back_after_enfile_with_no_connection);
 	tcase_add_test(
 	    tc, test_pairs_made_ahead_failing_every_other_time_log_one_run);
+	tcase_add_test(tc,
+		       test_pairs_made_ahead_failing_again_and_again_warn_once);
 	tcase_add_test(tc,
 		       test_nonblocking_connect_the_daemon_cannot_watch_fails);
 	tcase_add_test(
