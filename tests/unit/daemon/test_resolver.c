@@ -860,6 +860,18 @@ static size_t cache_size(void)
 	return n;
 }
 
+/* sim0's settings: a lease that gives one DNS server, `server` (on the
+ * loop; the resolver follows). */
+static void lease_gives(uint32_t server)
+{
+	memset(&nc, 0, sizeof(nc));
+	nc.nifs = 1;
+	nc.ifs[0].dns[0] = server;
+	nc.ifs[0].ndns = 1;
+	nc.ifs[0].dns_src = NETCONF_LEASE;
+	on_loop(set_netconf_fn, &nc);
+}
+
 /* Looks host.example up (the result's number `n`) and checks it is an
  * answer from `source`. */
 static void look_host_up(int n, enum dns_source source)
@@ -881,12 +893,7 @@ START_TEST(test_reload_flushes_the_cache_only_when_its_answers_change)
 	/* A file without a server for sim0, and a lease that gives the
 	 * peer: one query, and its answer cached. */
 	ck_assert_int_eq(reload(file_without_dns), 1);
-	memset(&nc, 0, sizeof(nc));
-	nc.nifs = 1;
-	nc.ifs[0].dns[0] = PEER_ADDR;
-	nc.ifs[0].ndns = 1;
-	nc.ifs[0].dns_src = NETCONF_LEASE;
-	on_loop(set_netconf_fn, &nc);
+	lease_gives(PEER_ADDR);
 	ck_assert_int_eq(R.servers[0].source, NETCONF_LEASE);
 	look_host_up(1, DNS_SRC_NETWORK);
 	ck_assert_int_eq(S.nq, 1);
@@ -937,12 +944,7 @@ END_TEST
  * up to ttl_max, or negative_ttl_max for a name it did not know.) */
 START_TEST(test_a_lease_with_other_servers_flushes_the_cache)
 {
-	memset(&nc, 0, sizeof(nc));
-	nc.nifs = 1;
-	nc.ifs[0].dns[0] = PEER_ADDR;
-	nc.ifs[0].ndns = 1;
-	nc.ifs[0].dns_src = NETCONF_LEASE;
-	on_loop(set_netconf_fn, &nc);
+	lease_gives(PEER_ADDR);
 	look_host_up(1, DNS_SRC_NETWORK);
 	ck_assert_uint_eq(cache_size(), 1);
 
@@ -954,9 +956,7 @@ START_TEST(test_a_lease_with_other_servers_flushes_the_cache)
 	ck_assert_int_eq(S.nq, 1);
 
 	/* Another network's lease, another server: flushed. */
-	nc.ifs[0].dns[0] = NOBODY;
-	nc.ifs[0].dns_src = NETCONF_LEASE;
-	on_loop(set_netconf_fn, &nc);
+	lease_gives(NOBODY);
 	ck_assert_uint_eq(R.nservers, 1);
 	ck_assert_uint_eq(R.servers[0].addr, NOBODY);
 	ck_assert_uint_eq(cache_size(), 0);
