@@ -485,10 +485,17 @@ START_TEST(test_full_table_keeps_a_time_wait_the_user_holds)
 	/* Neither a connect nor a SYN from the peer takes its slot. */
 	ck_assert_int_eq(tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL),
 			 -EMFILE);
-	ck_assert_int_ge(tcp_listen(p.a, 0, 81, 8, NULL), 0);
-	ck_assert_int_ge(tcp_connect(p.b, p.now, 0, 0, OUR_ADDR, 81, NULL), 0);
+	l = tcp_listen(p.a, 0, 81, 8, NULL);
+	ck_assert_int_ge(l, 0);
+	cb = tcp_connect(p.b, p.now, 0, 0, OUR_ADDR, 81, NULL);
+	ck_assert_int_ge(cb, 0);
 	t_exchange(&p);
-	ck_assert_int_eq(tcp_accept(p.a, 0, &raddr, &rport), -EAGAIN);
+	ck_assert_int_eq(tcp_accept(p.a, l, &raddr, &rport), -EAGAIN);
+	/* The SYN is dropped, not answered: the peer's connection waits to
+	 * send it again (a cookie's ACK would find the table full and be
+	 * reset, the peer's connection taken for established). */
+	ck_assert_int_eq(t_state(p.b, cb), TCPS_SYN_SENT);
+	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_rx_resets), 0);
 	ck_assert_uint_eq(
 	    stack_counter_get(p.a, STACK_CTR_tcp_time_wait_recycled), 0);
 	ck_assert_uint_ge(
@@ -499,12 +506,16 @@ START_TEST(test_full_table_keeps_a_time_wait_the_user_holds)
 	ck_assert_ptr_eq(tcp_get_user(p.a, ca), &cookie);
 	ck_assert(t_event(p.a, STACK_EV_TCP_READABLE, ca, &error));
 	ck_assert_int_eq(error, 0);
-	/* Once the user lets go, the slot may be recycled. */
+	/* Once the user lets go, the slot may be recycled: the peer's SYN,
+	 * sent again, takes it. */
 	tcp_close(p.a, p.now, ca);
-	ck_assert_int_eq(tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL),
-			 ca);
+	for (int i = 0; i < 10 && t_state(p.b, cb) == TCPS_SYN_SENT; i++)
+		t_tick(&p, 5 * STACK_NS_PER_SEC);
+	ck_assert_int_eq(t_state(p.b, cb), TCPS_ESTABLISHED);
+	ck_assert_int_eq(tcp_accept(p.a, l, &raddr, &rport), ca);
 	ck_assert_uint_eq(
 	    stack_counter_get(p.a, STACK_CTR_tcp_time_wait_recycled), 1);
+	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_rx_resets), 0);
 	t_drain(p.a);
 	t_drain(p.b);
 	t_pair_free(&p);
