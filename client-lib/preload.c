@@ -273,6 +273,8 @@
 
 struct usock *table[PRELOAD_FDS_MAX];
 atomic_uchar fd_mark[PRELOAD_FDS_MAX];
+/* Above the highest descriptor that has had an entry (table_lock). */
+static int table_top;
 pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t handle_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct utcp *handle;
@@ -320,8 +322,22 @@ static void before_fork(void)
 	pthread_mutex_lock(&table_lock);
 }
 
+/* After a fork (table_lock held), each connection of the table is in
+ * both processes: a shutdown() in one is not recorded in the other's
+ * table (shut_wr). */
+static void mark_shared(void)
+{
+	for (int i = 0; i < table_top; i++) {
+		struct usock *s = table[i];
+		if (s && (s->state == USOCK_CONNECTED ||
+			  s->state == USOCK_CONNECTING))
+			s->shared = true;
+	}
+}
+
 static void after_fork_parent(void)
 {
+	mark_shared();
 	pthread_mutex_unlock(&table_lock);
 	pthread_mutex_unlock(&handle_lock);
 }
@@ -329,6 +345,7 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
 	handle = NULL; /* the parent's: left open, never used here */
+	mark_shared();
 	pthread_mutex_unlock(&table_lock);
 	pthread_mutex_unlock(&handle_lock);
 }
@@ -450,6 +467,17 @@ bool table_lookup(int fd, struct usock *out)
 	return ours;
 }
 
+/* The mark (fd_mark) of a descriptor whose entry is *s. */
+static unsigned mark_of(const struct usock *s)
+{
+	if (usock_is_udp(s))
+		return FD_MARK_UDP;
+	return (s->state == USOCK_CONNECTED || s->state == USOCK_CONNECTING) &&
+		       !s->error_taken
+		   ? FD_MARK_TCP
+		   : 0;
+}
+
 /* Stores *s as fd's entry. Returns 0 or ENOMEM. */
 int table_store(int fd, const struct usock *s)
 {
@@ -458,21 +486,105 @@ int table_store(int fd, const struct usock *s)
 	pthread_mutex_lock(&table_lock);
 	if (!table[fd])
 		table[fd] = malloc(sizeof(*s));
-	if (table[fd])
+	if (table[fd]) {
 		*table[fd] = *s;
-	else
+		if (fd >= table_top)
+			table_top = fd + 1;
+	} else {
 		ret = ENOMEM;
-	atomic_store_explicit(
-	    &fd_mark[fd],
-	    ret		      ? 0
-	    : usock_is_udp(s) ? FD_MARK_UDP
-	    : (s->state == USOCK_CONNECTED || s->state == USOCK_CONNECTING) &&
-		    !s->error_taken
-		? FD_MARK_TCP
-		: 0,
-	    memory_order_relaxed);
+	}
+	atomic_store_explicit(&fd_mark[fd], ret ? 0 : mark_of(s),
+			      memory_order_relaxed);
 	pthread_mutex_unlock(&table_lock);
 	return ret;
+}
+
+/* preload.h */
+void table_mark_shut_wr(int fd)
+{
+	struct stat st, other;
+	struct usock *s;
+	bool known;
+
+	if (fd < 0 || fd >= PRELOAD_FDS_MAX)
+		return;
+	known = fstat(fd, &st) == 0;
+	pthread_mutex_lock(&table_lock);
+	s = table[fd];
+	if (s && s->state == USOCK_CONNECTED) {
+		int id = s->id;
+
+		s->shut_wr = true;
+		/* The copies: the same connection id, and the same socket
+		 * (an id may have gone to a newer connection since). */
+		for (int i = 0; known && i < table_top; i++) {
+			struct usock *c = table[i];
+			if (i != fd && c && c->state == USOCK_CONNECTED &&
+			    c->id == id && !c->shut_wr &&
+			    fstat(i, &other) == 0 &&
+			    other.st_dev == st.st_dev &&
+			    other.st_ino == st.st_ino)
+				c->shut_wr = true;
+		}
+	}
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* preload.h */
+void table_mark_sent(const struct msghdr *msg)
+{
+	struct cmsghdr *cm;
+	bool locked = false;
+
+	if (!msg || !msg->msg_control ||
+	    msg->msg_controllen < sizeof(struct cmsghdr))
+		return;
+	for (cm = CMSG_FIRSTHDR((struct msghdr *)msg); cm;
+	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+		size_t n;
+		const unsigned char *p = CMSG_DATA(cm);
+
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		if (!locked) /* other control messages need no table */
+			pthread_mutex_lock(&table_lock);
+		locked = true;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			struct usock *s;
+
+			memcpy(&fd, p + i * sizeof(int), sizeof(fd));
+			s = fd >= 0 && fd < PRELOAD_FDS_MAX ? table[fd] : NULL;
+			if (s && (s->state == USOCK_CONNECTED ||
+				  s->state == USOCK_CONNECTING))
+				s->shared = true;
+		}
+	}
+	if (locked)
+		pthread_mutex_unlock(&table_lock);
+}
+
+/* preload.h */
+bool table_take_reset(int fd, bool shared_ok)
+{
+	struct usock *s;
+	bool taken = false;
+
+	if (fd < 0 || fd >= PRELOAD_FDS_MAX)
+		return false;
+	pthread_mutex_lock(&table_lock);
+	s = table[fd];
+	if (s && s->state == USOCK_CONNECTED && !s->shut_wr &&
+	    !s->error_taken && !s->opts_unknown && (shared_ok || !s->shared)) {
+		s->error_taken = true;
+		atomic_store_explicit(&fd_mark[fd], mark_of(s),
+				      memory_order_relaxed);
+		taken = true;
+	}
+	pthread_mutex_unlock(&table_lock);
+	return taken;
 }
 
 void table_forget(int fd)
@@ -1050,16 +1162,16 @@ int tcp_shutdown(int fd, int how)
 	bool ours = table_lookup(fd, &s);
 
 	if (!ours || s.state != USOCK_LISTENING) {
-		int ret = real_shutdown(fd, how);
-
 		/* Its writes fail with EPIPE from now on, not because the
-		 * connection failed (tcp_written()). */
-		if (ret == 0 && ours && (how == SHUT_WR || how == SHUT_RDWR) &&
-		    s.state == USOCK_CONNECTED && !s.shut_wr) {
-			s.shut_wr = true;
-			(void)table_store(fd, &s);
-		}
-		return ret;
+		 * connection failed (tcp_written()), through every copy of
+		 * the descriptor. Recorded first: another thread that sees
+		 * such a write fail sees the record too (table_take_reset). A
+		 * shutdown of a connected socket with a valid `how` does not
+		 * fail. */
+		if (ours && (how == SHUT_WR || how == SHUT_RDWR) &&
+		    s.state == USOCK_CONNECTED)
+			table_mark_shut_wr(fd);
+		return real_shutdown(fd, how);
 	}
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return fail_with(EINVAL);

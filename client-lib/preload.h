@@ -82,7 +82,8 @@ struct usock {
 	int connect_error; /* FAILED: the error, until SO_ERROR takes it */
 	bool error_taken;  /* a call (read, write, SO_ERROR) took the
 			    * connection's error */
-	bool shut_wr;	   /* CONNECTED: shutdown(SHUT_WR or SHUT_RDWR) here */
+	bool shut_wr;	   /* CONNECTED: shutdown(SHUT_WR or SHUT_RDWR) here,
+			    * through this descriptor or a copy of it */
 	bool fd_opts;	   /* SO_RCVTIMEO, SO_SNDTIMEO or SO_RCVLOWAT was set */
 	unsigned late_set; /* LISTENING: opts set after listen() */
 	bool opts_unknown; /* inherited across exec: opts not carried */
@@ -93,6 +94,10 @@ struct usock {
 		uint32_t events;
 		uint64_t data;
 	} watch[PRELOAD_WATCH_MAX];
+	bool shared; /* TCP: another process may hold a copy (the
+		      * descriptor was there at a fork, an exec or
+		      * spawn, or was sent with SCM_RIGHTS): a
+		      * shutdown there is not seen here (shut_wr) */
 	/* UDP: what setsockopt() recorded, and an error taken from the
 	 * channel (by recvmmsg) that no call has returned yet */
 	struct utcp_udp_opts udp_opts;
@@ -152,6 +157,21 @@ bool table_lookup(int fd, struct usock *out);
 int table_store(int fd, const struct usock *s);
 /* Removes fd's entry, if any. */
 void table_forget(int fd);
+/* Records in fd's entry, and in every copy of the same socket here
+ * (dup, dup2, dup3, F_DUPFD: the same open file), that this process
+ * shut the connection's sending side (shut_wr), as shutdown() shuts the
+ * socket, not one descriptor of it. */
+void table_mark_shut_wr(int fd);
+/* Marks the connections whose descriptors msg sends (SCM_RIGHTS) as
+ * shared: the receiver's shutdown() is not seen here. */
+void table_mark_sent(const struct msghdr *msg);
+/* Takes connection fd's failure behind received bytes (preload_io.c's
+ * take_tcp_reset_behind_data) unless, by now, its sending side was shut
+ * here (shut_wr), its error taken, or, with shared_ok false, a copy may
+ * be in another process (shared): checked and set under the table's
+ * lock, so a shutdown() in another thread is not taken for the failure.
+ * Returns true when taken (error_taken set). */
+bool table_take_reset(int fd, bool shared_ok);
 
 /* The process's control connection, opened on first use. Returns it,
  * or NULL with *err the open's error. */
@@ -202,11 +222,12 @@ int take_tcp_error(int fd);
  * wait for room in the descriptor has its error's urgent byte behind
  * them, not there yet, and the daemon shut its end for reading
  * (docs/ipc.md): writes fail with EPIPE although this process never
- * shut its side (shut_wr; not known for a connection inherited across
- * exec). That is taken as the connection's failure: ECONNRESET, once
- * (error_taken: the urgent byte, when it comes, is not reported again),
- * as a kernel socket reports a reset at once, unread bytes or not.
- * write_failed: a write just failed with EPIPE; else a send of nothing
+ * shut its side (shut_wr, through any copy here; not known for a
+ * connection inherited across exec, nor, for SO_ERROR, one a fork left
+ * in two processes: shared). That is taken as the connection's failure:
+ * ECONNRESET, once (error_taken: the urgent byte, when it comes, is not
+ * reported again), as a kernel socket reports a reset at once, unread bytes or
+ * not. write_failed: a write just failed with EPIPE; else a send of nothing
  * asks, and bytes must wait to be read with the stream not ended.
  * Returns ECONNRESET or 0 (no such failure, or taken already). */
 int take_tcp_reset_behind_data(int fd, bool write_failed);

@@ -158,7 +158,7 @@ static void exec_env_make(struct exec_env *e, char *const envp[])
 	q = text + snprintf(text, envlen + 2, "%s=", PRELOAD_FDS_ENV);
 	/* at most the n_fds counted: room was made for no more */
 	for (int fd = 0; fd < PRELOAD_FDS_MAX && n_fds > 0; fd++) {
-		const struct usock *s = table[fd];
+		struct usock *s = table[fd];
 		int fl;
 
 		if (!s)
@@ -167,6 +167,10 @@ static void exec_env_make(struct exec_env *e, char *const envp[])
 		if (fl < 0 || (fl & FD_CLOEXEC))
 			continue;
 		n_fds--;
+		/* in the new image too (this table is the parent's after a
+		 * vfork() or for posix_spawn(), which run no fork handlers) */
+		if (s->state == USOCK_CONNECTED || s->state == USOCK_CONNECTING)
+			s->shared = true;
 		q += snprintf(
 		    q, PRELOAD_ENTRY_TEXT_MAX, "%s%d:%u:%d:%x:%u:%x:%u",
 		    q[-1] == '=' ? "" : ",", fd, (unsigned)s->state, s->id,

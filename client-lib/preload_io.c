@@ -140,8 +140,13 @@ int take_tcp_reset_behind_data(int fd, bool write_failed)
 	struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLRDHUP};
 	struct usock s;
 
+	/* SO_ERROR's guess must not be wrong (a healthy connection said
+	 * to be reset): not for a connection a copy of which may be in
+	 * another process, whose shutdown() this table would not know.
+	 * A write that failed keeps the guess: ECONNRESET rather than
+	 * EPIPE with SIGPIPE. */
 	if (!table_lookup(fd, &s) || s.state != USOCK_CONNECTED || s.shut_wr ||
-	    s.error_taken || s.opts_unknown)
+	    s.error_taken || s.opts_unknown || (!write_failed && s.shared))
 		return 0;
 	if (!write_failed) {
 		/* Sends nothing: fails with EPIPE once the daemon shut its
@@ -155,9 +160,7 @@ int take_tcp_reset_behind_data(int fd, bool write_failed)
 		    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
 			return 0;
 	}
-	s.error_taken = true;
-	(void)table_store(fd, &s);
-	return ECONNRESET;
+	return table_take_reset(fd, write_failed) ? ECONNRESET : 0;
 }
 
 /*
@@ -416,6 +419,8 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 				   msg->msg_namelen ? msg->msg_name : NULL,
 				   msg->msg_namelen);
 	}
+	if (msg && msg->msg_controllen)
+		table_mark_sent(msg); /* before the receiver may use them */
 	if (mark & FD_MARK_TCP)
 		return tcp_written(
 		    fd, real_sendmsg(fd, msg, flags | MSG_NOSIGNAL), flags);
@@ -430,6 +435,9 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 
 	if (mark & FD_MARK_UDP)
 		return udp_sendmmsg(fd, vec, vlen, flags);
+	for (unsigned i = 0; vec && i < vlen; i++)
+		if (vec[i].msg_hdr.msg_controllen)
+			table_mark_sent(&vec[i].msg_hdr);
 	if (mark & FD_MARK_TCP) {
 		n = real_sendmmsg(fd, vec, vlen, flags | MSG_NOSIGNAL);
 		return n > 0 ? n : (int)tcp_written(fd, n, flags);

@@ -1290,10 +1290,14 @@ static void cookie_send(struct stack *s, uint64_t now,
 }
 
 /* syn_cookie_ack: an ACK that returns a valid cookie makes a connection
- * in SYN_RECEIVED, which the ACK then completes. Returns it, or NULL. */
+ * in SYN_RECEIVED, which the ACK then completes. Returns it, or NULL;
+ * *no_room is set when the cookie was valid but the connection could
+ * not be made (a full table, no route): the ACK is dropped, not reset,
+ * as Linux drops it, and the peer's next segment tries again. */
 static struct tcp_conn *cookie_complete(struct stack *s, uint64_t now,
 					struct tcp_listener *l,
-					const struct tcp_seg *seg)
+					const struct tcp_seg *seg,
+					bool *no_room)
 {
 	int index = cookie_check(s, now, seg);
 	struct tcp_seg syn = *seg;
@@ -1318,8 +1322,10 @@ static struct tcp_conn *cookie_complete(struct stack *s, uint64_t now,
 	syn.ws = (uint8_t)(seg->tsecr & 0xf);
 	syn.sack_permitted = seg->has_ts && (seg->tsecr & 0x10);
 	c = tcp_passive_open(s, now, &syn, &l->opts, seg->ack - 1);
-	if (!c)
+	if (!c) {
+		*no_room = true;
 		return NULL;
+	}
 	/* Our window scale is the one tcp_conn_setup() chose for the
 	 * listener's buffer, the same as when the cookie went out. */
 	tcp_take_syn_options(c, &syn, true);
@@ -1376,10 +1382,15 @@ bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
 		goto drop;
 	}
 	if (seg->flags & TCP_ACK) {
+		bool no_room = false;
+
 		/* Only a returning SYN cookie is welcome; anything else is
 		 * deliver_in_1b: a reset. */
-		c = seg->flags & TCP_SYN ? NULL
-					 : cookie_complete(s, now, l, seg);
+		c = seg->flags & TCP_SYN
+			? NULL
+			: cookie_complete(s, now, l, seg, &no_room);
+		if (no_room)
+			goto drop;
 		if (!c) {
 			TCP_RULE(s, deliver_in_1b);
 			COUNT(s, tcp_rx_no_conn);
@@ -1408,13 +1419,18 @@ bool tcp_listen_input(struct stack *s, uint64_t now, struct tcp_seg *seg,
 		cookie_send(s, now, l, seg);
 		goto drop;
 	}
+	/* No room in the table (tcp_conns_table_full; every TIME_WAIT in
+	 * it still held by its user) or no route: the SYN is dropped, as
+	 * one a full accept queue cannot take, and as Linux drops what it
+	 * cannot take. The peer sends it again and finds room once a
+	 * connection goes; a cookie instead would be returned by an ACK
+	 * that finds the table as full, and the connection the peer takes
+	 * for established would be reset. */
 	c = tcp_passive_open(
 	    s, now, seg, &l->opts,
 	    tcp_isn(s, now, seg->daddr, seg->dport, seg->saddr, seg->sport));
-	if (!c) {
-		cookie_send(s, now, l, seg);
+	if (!c)
 		goto drop;
-	}
 	TCP_RULE(s, deliver_in_1);
 	c->listener = (int32_t)(l - s->tcp->listeners);
 	l->nsyn++;

@@ -38,6 +38,11 @@
 #     still to read: the rest are read in the turns after.
 #  9. An urgent byte, or descriptors, written after a request that is
 #     held (answered, still in the pair): the bytes after them arrive.
+# 10. A healthy connection with bytes unread, its sending side shut by
+#     the process through another copy (dup, a fork()ed child, or another
+#     process it was sent to with SCM_RIGHTS): SO_ERROR
+#     of the copy that did not shut it says 0, as on a kernel socket (a
+#     reset behind unread bytes looks the same from the descriptor).
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=SCRIPTDIR/utcp_run_lib.sh
@@ -467,5 +472,61 @@ out=$(app "$PYTHON" "$TMP/after_held.py" "$KERNEL_IP") ||
 	fail "the application did not finish (status $?): $out"
 say "   $out of 60 echoes intact"
 ((out == 60)) || fail "only $out of 60 echoes came back intact"
+
+# ---- 10. SO_ERROR of a healthy connection shut through another copy -------
+cat >"$TMP/shut_peer.py" <<'PY'
+import socket, sys
+# Sends a few bytes and holds each connection open (no FIN, not even
+# after the application's end of stream).
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(8)
+held = []
+while True:
+    c, _ = s.accept()
+    c.sendall(b"hello")
+    held.append(c)
+PY
+cat >"$TMP/shut_copy.py" <<'PY'
+import os, select, signal, socket, sys
+# Shuts its sending side through a copy ("dup"), in a child ("fork"),
+# or in a process made before the connection that is sent a copy
+# ("sent", SCM_RIGHTS), with the peer's bytes unread, then asks
+# SO_ERROR of the other copy.
+signal.alarm(20)
+if sys.argv[3] == "sent":
+    here, there = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        _, fds, _, _ = socket.recv_fds(there, 1, 1)
+        socket.socket(fileno=fds[0]).shutdown(socket.SHUT_WR)
+        os._exit(0)
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+select.select([s], [], [], 20) # the peer's bytes are here, unread
+if sys.argv[3] == "dup":
+    d = s.dup()
+    d.shutdown(socket.SHUT_WR)
+elif sys.argv[3] == "sent":
+    socket.send_fds(here, [b"x"], [s.fileno()])
+    os.waitpid(pid, 0)
+else:
+    pid = os.fork()
+    if pid == 0:
+        s.shutdown(socket.SHUT_WR)
+        os._exit(0)
+    os.waitpid(pid, 0)
+print(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), s.recv(100).decode())
+PY
+say "10. SO_ERROR of a connection shut through another copy, bytes unread"
+start_ns_bg "$PYTHON" "$TMP/shut_peer.py" "$KERNEL_IP" 7010
+wait_for kernel_tcp_listening 7010 || fail "the peer is not listening on 7010"
+for how in dup fork sent; do
+	out=$(app "$PYTHON" "$TMP/shut_copy.py" "$KERNEL_IP" 7010 "$how") ||
+		fail "$how: the application did not finish (status $?): $out"
+	say "   shut through a $how copy: SO_ERROR $out"
+	[[ $out == "0 hello" ]] ||
+		fail "$how: SO_ERROR of a healthy connection said $out (want 0 hello)"
+done
 
 pass

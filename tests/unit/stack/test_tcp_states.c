@@ -231,6 +231,55 @@ START_TEST(test_syn_cookies_when_half_open_bound_reached)
 }
 END_TEST
 
+/* The ACK of a valid SYN cookie that finds the table full is dropped,
+ * as Linux drops it, not reset: the peer's connection, established on
+ * its side, is taken by its next segment once there is room. */
+START_TEST(test_syn_cookie_ack_to_a_full_table_is_dropped)
+{
+	struct pair p;
+	struct stack_limits lim, lim_b;
+	int l, la, cb, ca, cb2;
+	stack_limits_default(&lim);
+	lim_b = lim;
+	lim_b.tcp_conns_max = 1;   /* B's table: one connection */
+	lim_b.tcp_syn_backlog = 0; /* every SYN gets a cookie */
+	p = (struct pair){.now = T0};
+	p.a = t_tcp_stack(OUR_MAC, OUR_ADDR, &lim);
+	p.b = t_tcp_stack(PEER_MAC, PEER_ADDR, &lim_b);
+	la = tcp_listen(p.a, 0, 81, 4, NULL);
+	ck_assert_int_ge(la, 0);
+	cb = tcp_connect(p.b, p.now, 0, 0, OUR_ADDR, 81, NULL);
+	ck_assert_int_ge(cb, 0);
+	l = tcp_listen(p.b, 0, 80, 4, NULL);
+	ck_assert_int_ge(l, 0);
+	t_exchange(&p);
+	ck_assert_int_eq(t_state(p.b, cb), TCPS_ESTABLISHED);
+	ca = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL);
+	ck_assert_int_ge(ca, 0);
+	t_exchange(&p);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.b, STACK_CTR_tcp_syn_cookies_sent), 1);
+	ck_assert_uint_ge(
+	    stack_counter_get(p.b, STACK_CTR_tcp_conns_table_full), 1);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_ESTABLISHED);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_resets), 0);
+	ck_assert_int_eq(tcp_accept(p.b, l, NULL, NULL), -EAGAIN);
+	/* Room, and A's first bytes carry the cookie again. */
+	tcp_abort(p.b, p.now, cb);
+	t_exchange(&p);
+	t_send_all(p.a, p.now, ca, "hello", 5);
+	t_exchange(&p);
+	cb2 = tcp_accept(p.b, l, NULL, NULL);
+	ck_assert_int_ge(cb2, 0);
+	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_syn_cookies_ok),
+			  1);
+	ck_assert_int_eq(t_state(p.a, ca), TCPS_ESTABLISHED);
+	t_drain(p.a);
+	t_drain(p.b);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* Entering a state performs its entry actions: TIME_WAIT stops every
  * timer but 2 MSL and frees the send side; each state entered counts. */
 START_TEST(test_state_entry_actions_and_counts)
@@ -485,10 +534,17 @@ START_TEST(test_full_table_keeps_a_time_wait_the_user_holds)
 	/* Neither a connect nor a SYN from the peer takes its slot. */
 	ck_assert_int_eq(tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL),
 			 -EMFILE);
-	ck_assert_int_ge(tcp_listen(p.a, 0, 81, 8, NULL), 0);
-	ck_assert_int_ge(tcp_connect(p.b, p.now, 0, 0, OUR_ADDR, 81, NULL), 0);
+	l = tcp_listen(p.a, 0, 81, 8, NULL);
+	ck_assert_int_ge(l, 0);
+	cb = tcp_connect(p.b, p.now, 0, 0, OUR_ADDR, 81, NULL);
+	ck_assert_int_ge(cb, 0);
 	t_exchange(&p);
-	ck_assert_int_eq(tcp_accept(p.a, 0, &raddr, &rport), -EAGAIN);
+	ck_assert_int_eq(tcp_accept(p.a, l, &raddr, &rport), -EAGAIN);
+	/* The SYN is dropped, not answered: the peer's connection waits to
+	 * send it again (a cookie's ACK would find the table full and be
+	 * reset, the peer's connection taken for established). */
+	ck_assert_int_eq(t_state(p.b, cb), TCPS_SYN_SENT);
+	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_rx_resets), 0);
 	ck_assert_uint_eq(
 	    stack_counter_get(p.a, STACK_CTR_tcp_time_wait_recycled), 0);
 	ck_assert_uint_ge(
@@ -499,12 +555,16 @@ START_TEST(test_full_table_keeps_a_time_wait_the_user_holds)
 	ck_assert_ptr_eq(tcp_get_user(p.a, ca), &cookie);
 	ck_assert(t_event(p.a, STACK_EV_TCP_READABLE, ca, &error));
 	ck_assert_int_eq(error, 0);
-	/* Once the user lets go, the slot may be recycled. */
+	/* Once the user lets go, the slot may be recycled: the peer's SYN,
+	 * sent again, takes it. */
 	tcp_close(p.a, p.now, ca);
-	ck_assert_int_eq(tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL),
-			 ca);
+	for (int i = 0; i < 10 && t_state(p.b, cb) == TCPS_SYN_SENT; i++)
+		t_tick(&p, 5 * STACK_NS_PER_SEC);
+	ck_assert_int_eq(t_state(p.b, cb), TCPS_ESTABLISHED);
+	ck_assert_int_eq(tcp_accept(p.a, l, &raddr, &rport), ca);
 	ck_assert_uint_eq(
 	    stack_counter_get(p.a, STACK_CTR_tcp_time_wait_recycled), 1);
+	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_rx_resets), 0);
 	t_drain(p.a);
 	t_drain(p.b);
 	t_pair_free(&p);
@@ -783,6 +843,7 @@ int main(void)
 	tcase_add_test(tc, test_time_wait_is_taken_over_by_a_newer_syn);
 	tcase_add_test(tc, test_full_table_recycles_time_wait_then_refuses);
 	tcase_add_test(tc, test_full_table_keeps_a_time_wait_the_user_holds);
+	tcase_add_test(tc, test_syn_cookie_ack_to_a_full_table_is_dropped);
 	tcase_add_test(tc, test_event_queue_full_drops_udp_errors_only);
 	tcase_add_test(tc, test_icmp_port_unreachable_refuses_connect);
 	tcase_add_test(tc, test_every_rule_has_a_counter_and_a_section);
