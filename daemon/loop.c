@@ -195,6 +195,13 @@ void daemon_loop_start(struct daemon *d)
 	d->busy_idle.data = d;
 }
 
+void daemon_busy_poll_set(struct daemon *d, uint32_t us)
+{
+	d->busy.window = (uint64_t)us * 1000;
+	if (!d->busy.window)
+		ev_idle_stop(d->loop, &d->busy_idle);
+}
+
 void daemon_loop_stop(struct daemon *d)
 {
 	ev_prepare_stop(d->loop, &d->turn_end);
