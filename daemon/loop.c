@@ -197,8 +197,8 @@ void daemon_loop_start(struct daemon *d)
 
 void daemon_busy_poll_set(struct daemon *d, uint32_t us)
 {
-	d->busy.window = (uint64_t)us * 1000;
-	if (!d->busy.window)
+	busy_poll_set_window(&d->busy, (uint64_t)us * 1000);
+	if (!us)
 		ev_idle_stop(d->loop, &d->busy_idle);
 }
 

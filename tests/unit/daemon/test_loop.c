@@ -186,6 +186,30 @@ START_TEST(test_busy_poll_on_after_work_the_next_poll_does_not_block)
 }
 END_TEST
 
+/* A reload turns busy-polling off in a turn whose poll was busy, and
+ * a later one on again: the polls between blocked, so the work of the
+ * turn that turned it on was found by no busy poll: no hit. */
+START_TEST(test_busy_poll_off_while_polling_then_on_counts_no_hit)
+{
+	ev_io w;
+	uint64_t polls, hits;
+
+	turns_with_work(&w, 3); /* each poll after the first was busy */
+	ck_assert(ev_is_active(&W.d.busy_idle));
+	polls = W.d.busy.polls;
+	hits = W.d.busy.hits;
+	daemon_busy_poll_set(&W.d, 0); /* a reload, in the third turn */
+	ck_assert(!ev_is_active(&W.d.busy_idle));
+	turns_with_work(&w, 2); /* off: polls that blocked */
+	ck_assert_uint_eq(W.d.busy.polls, polls);
+	daemon_busy_poll_set(&W.d, CONFIG_BUSY_POLL_US_MAX); /* in the 2nd */
+	ev_run(W.d.loop, EVRUN_NOWAIT);			     /* its end */
+	ck_assert(ev_is_active(&W.d.busy_idle));
+	ck_assert_uint_eq(W.d.busy.polls, polls + 1);
+	ck_assert_uint_eq(W.d.busy.hits, hits);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("loop");
@@ -204,6 +228,8 @@ int main(void)
 	tcase_add_checked_fixture(busy, setup_busy, teardown);
 	tcase_add_test(
 	    busy, test_busy_poll_on_after_work_the_next_poll_does_not_block);
+	tcase_add_test(busy,
+		       test_busy_poll_off_while_polling_then_on_counts_no_hit);
 	suite_add_tcase(s, busy);
 	return t_run(s);
 }
