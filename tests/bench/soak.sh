@@ -291,10 +291,11 @@ reloads_applied() {
 	grep -c 'reload: [0-9]* changes\{0,1\} applied' "$LOG" || true
 }
 # busy_check: with SOAK_BUSY_POLL_US, compares the counters with those
-# read after the last reload (BUSY_SINCE, "" before the first).
+# read after the last reload ($TMP/busy_since, none before the first).
 busy_check() {
-	local now on polls hits
-	[[ -n $BUSY_US && -n ${BUSY_SINCE:-} ]] || return 0
+	local now on polls hits BUSY_SINCE
+	[[ -n $BUSY_US && -s $TMP/busy_since ]] || return 0
+	BUSY_SINCE=$(cat "$TMP/busy_since")
 	now=$(busy_counters) || { echo "BAD busy: no counters"; return 0; }
 	read -r polls hits <<<"$now"
 	polls=$((polls - ${BUSY_SINCE% *}))
@@ -308,15 +309,16 @@ busy_check() {
 	fi
 }
 # busy_reload: SIGHUP, then (with SOAK_BUSY_POLL_US) waits until it is
-# applied and notes the counters in BUSY_SINCE.
+# applied and notes the counters in $TMP/busy_since (the reload loop's
+# and the end's).
 busy_reload() {
 	local n
 	n=$(reloads_applied)
 	kill -HUP "$DAEMON_PID"
 	[[ -n $BUSY_US ]] || return 0
-	BUSY_SINCE=
+	: >"$TMP/busy_since"
 	if wait_for -t 20 eval '(($(reloads_applied) > n))'; then
-		BUSY_SINCE=$(busy_counters) || BUSY_SINCE=
+		busy_counters >"$TMP/busy_since" || : >"$TMP/busy_since"
 	else
 		echo "BAD reload not applied in 20 s"
 	fi
