@@ -9,6 +9,13 @@ void busy_poll_init(struct busy_poll *b, uint64_t window_ns)
 	*b = (struct busy_poll){.window = window_ns};
 }
 
+void busy_poll_set_window(struct busy_poll *b, uint64_t window_ns)
+{
+	b->window = window_ns;
+	if (!window_ns)
+		b->polling = false;
+}
+
 bool busy_poll_turn(struct busy_poll *b, uint64_t now, bool worked)
 {
 	if (worked) {

@@ -37,6 +37,11 @@ struct busy_poll {
 /* Off or on with a window of `window_ns` nanoseconds; counters at 0. */
 void busy_poll_init(struct busy_poll *b, uint64_t window_ns);
 
+/* The window set to `window_ns` (a reload), the counters kept. Off (0)
+ * also ends the polling: the coming poll blocks, so the work it finds
+ * is no hit when the window comes back. */
+void busy_poll_set_window(struct busy_poll *b, uint64_t window_ns);
+
 /*
  * The end of a loop turn at `now` (ns, CLOCK_MONOTONIC), `worked` when
  * its poll found something to do (a descriptor, a timer). Counts a hit

@@ -159,7 +159,10 @@ void daemon_drain(struct daemon *d)
 }
 
 /* Runs only in a turn whose poll found nothing (libev queues idle
- * watchers when nothing else is pending). */
+ * watchers when nothing of their priority or above is pending: this
+ * one has the lowest). A turn in which another idle watcher of a
+ * higher priority runs (control_tcp.c's, which make pairs ahead or
+ * keep a held connect's turn short) counts as one that worked. */
 static void busy_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
 	struct daemon *d = w->data;
@@ -203,7 +206,19 @@ void daemon_loop_start(struct daemon *d)
 	busy_poll_init(&d->busy, (uint64_t)d->cfg->busy_poll_us * 1000);
 	d->busy_idle_ran = false;
 	ev_idle_init(&d->busy_idle, busy_idle_cb);
+	/* The lowest priority: libev runs an idle watcher when nothing
+	 * of its priority or above is pending, so at the default one it
+	 * would run beside a pending watcher below it (control_tcp.c's
+	 * hup watcher, -1) and call that turn's work none. */
+	ev_set_priority(&d->busy_idle, EV_MINPRI);
 	d->busy_idle.data = d;
+}
+
+void daemon_busy_poll_set(struct daemon *d, uint32_t us)
+{
+	busy_poll_set_window(&d->busy, (uint64_t)us * 1000);
+	if (!us)
+		ev_idle_stop(d->loop, &d->busy_idle);
 }
 
 void daemon_loop_stop(struct daemon *d)

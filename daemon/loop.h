@@ -19,6 +19,11 @@ struct daemon;
  * d->cfg->busy_poll_us says so. */
 void daemon_loop_start(struct daemon *d);
 
+/* Busy-polling's window set to `us` microseconds ([daemon] busy_poll_us
+ * by a reload): 0 turns it off, and the loop blocks from its next poll
+ * on. */
+void daemon_busy_poll_set(struct daemon *d, uint32_t us);
+
 /* Stops the watchers, then drains once more: the frames that closing
  * the sockets queued still reach their links. */
 void daemon_loop_stop(struct daemon *d);

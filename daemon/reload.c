@@ -60,6 +60,7 @@
 #include "control.h"
 #include "control_limits.h"
 #include "log.h"
+#include "loop.h"
 #include "netconf.h"
 #include "resolver.h"
 #include "utcpd.h"
@@ -513,11 +514,8 @@ int reload_apply(struct daemon *d, const struct config *new, const char *path)
 		control_apply_config(d->control, &cfg->control);
 	if (d->control && diff.socket_changed)
 		(void)control_socket_access(d, cfg); /* logs its failure */
-	if (cfg->busy_poll_us != busy_poll_us) {
-		d->busy.window = (uint64_t)cfg->busy_poll_us * 1000;
-		if (!d->busy.window)
-			ev_idle_stop(d->loop, &d->busy_idle);
-	}
+	if (cfg->busy_poll_us != busy_poll_us)
+		daemon_busy_poll_set(d, cfg->busy_poll_us);
 	for (int i = 0; i < diff.n; i++)
 		if (diff.changes[i].kind == RELOAD_APPLY)
 			log_msg(LOG_INFO, "reload: %s applied",

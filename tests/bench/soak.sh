@@ -39,6 +39,16 @@
 # otherwise.
 #
 # Environment: SOAK_NET (default 10.79.40) the /24 of the TAP.
+# SOAK_BUSY_POLL_US=N (unset: busy-polling off, as without it) starts
+# the daemon with [daemon] busy_poll_us = N, and each reload also
+# switches busy-polling: off (0) with the changes, N again without them,
+# so reload.c starts and stops the loop's idle watcher under load. The
+# reload loop then checks the counters busy_polls and busy_poll_hits
+# (utcpctl status) over each reload's 45 s: both grew while it was on,
+# neither moved while it was off ("BAD busy ..." in reload.log when
+# not); at the end, busy-polling on and the load gone, it says the
+# daemon's CPU time over 10 s idle (schedstat) and fails above 1 s (it
+# spins).
 # shellcheck disable=SC2016 # the loops' bodies expand when they run
 set -euo pipefail
 B=$(cd "${1:?usage: soak.sh BUILD_DIR [SECONDS]}" && pwd)
@@ -88,6 +98,12 @@ start_bg ip netns exec "$NS" "$DNSMASQ" --no-daemon --conf-file=/dev/null \
 	2>>"$TMP/dnsmasq.log"
 wait_for ns_udp_bound "$NS" 67 || fail "dnsmasq does not serve DHCP"
 write_dhcp_config utcp-soak "$TAP0" "$NET"
+BUSY_US=${SOAK_BUSY_POLL_US:-}
+if [[ -n $BUSY_US ]]; then
+	[[ $BUSY_US =~ ^[1-9][0-9]*$ ]] ||
+		fail "SOAK_BUSY_POLL_US=$BUSY_US: a number of microseconds above 0"
+	sed -i "/^\[daemon\]/a busy_poll_us = $BUSY_US" "$CONF"
+fi
 if [[ ${UTCP_SANITIZED:-0} == 1 ]]; then
 	export ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:halt_on_error=1
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -255,20 +271,66 @@ loop capture '"$UTCPCTL" -S "$SOCK" capture -w "$TMP/cap.pcap" & c=$!
 	sleep 6'
 # Every other reload changes what a reload applies: the interface's dns
 # (from the lease's to the same server given), the resolver's ttl_max
-# and ndots, a [hosts] entry; the next one goes back.
+# and ndots, a [hosts] entry (and, with SOAK_BUSY_POLL_US, busy-polling
+# off); the next one goes back.
 cp "$CONF" "$TMP/conf.lease"
 {
-	cat "$CONF"
+	sed 's/^busy_poll_us = .*/busy_poll_us = 0/' "$CONF"
 	printf 'dns = %s\n\n[dns]\nttl_max = 60\nndots = 2\n\n' "$KERNEL_IP"
 	printf '[hosts]\nstatic.%s = 192.0.2.7\n' "$ZONE"
 } >"$TMP/conf.changed"
+# busy_counters: prints "busy_polls busy_poll_hits".
+busy_counters() {
+	status_json | "$PYTHON" -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+print(c["busy_polls"], c["busy_poll_hits"])'
+}
+# reloads_applied: how many reloads the daemon logged as applied.
+reloads_applied() {
+	grep -c 'reload: [0-9]* changes\{0,1\} applied' "$LOG" || true
+}
+# busy_check: with SOAK_BUSY_POLL_US, compares the counters with those
+# read after the last reload ($TMP/busy_since, none before the first).
+busy_check() {
+	local now on polls hits BUSY_SINCE
+	[[ -n $BUSY_US && -s $TMP/busy_since ]] || return 0
+	BUSY_SINCE=$(cat "$TMP/busy_since")
+	now=$(busy_counters) || { echo "BAD busy: no counters"; return 0; }
+	read -r polls hits <<<"$now"
+	polls=$((polls - ${BUSY_SINCE% *}))
+	hits=$((hits - ${BUSY_SINCE#* }))
+	if cmp -s "$CONF" "$TMP/conf.lease"; then on=on; else on=off; fi
+	echo "busy $on since the last reload: busy_polls +$polls busy_poll_hits +$hits"
+	if [[ $on == on ]] && ((polls <= 0 || hits <= 0)); then
+		echo "BAD busy on: the counters did not grow"
+	elif [[ $on == off ]] && ((polls != 0 || hits != 0)); then
+		echo "BAD busy off: the counters moved"
+	fi
+}
+# busy_reload: SIGHUP, then (with SOAK_BUSY_POLL_US) waits until it is
+# applied and notes the counters in $TMP/busy_since (the reload loop's
+# and the end's).
+busy_reload() {
+	local n
+	n=$(reloads_applied)
+	kill -HUP "$DAEMON_PID"
+	[[ -n $BUSY_US ]] || return 0
+	: >"$TMP/busy_since"
+	if wait_for -t 20 eval '(($(reloads_applied) > n))'; then
+		busy_counters >"$TMP/busy_since" || : >"$TMP/busy_since"
+	else
+		echo "BAD reload not applied in 20 s"
+	fi
+}
 loop reload 'sleep 45; [[ -e $STOP ]] && continue
+	busy_check
 	if cmp -s "$CONF" "$TMP/conf.lease"; then
 		cp "$TMP/conf.changed" "$CONF"
 	else
 		cp "$TMP/conf.lease" "$CONF"
 	fi
-	kill -HUP $DAEMON_PID; echo "HUP at $((SECONDS - T0)) s"
+	busy_reload; echo "HUP at $((SECONDS - T0)) s"
 	"$UTCPCTL" -S "$SOCK" resolve "static.$ZONE" || echo "(not in [hosts] now)"'
 
 END=$((SECONDS + DURATION))
@@ -300,6 +362,26 @@ sleep 1
 sample end >/dev/null
 ENDLINE=$(tail -n 1 "$WATCH")
 
+# cpu_ns: the daemon's CPU time so far, every thread's (schedstat).
+cpu_ns() {
+	cat /proc/"$DAEMON_PID"/task/*/schedstat | awk '{ n += $1 } END { printf "%.0f\n", n }'
+}
+IDLE_OK=1
+if [[ -n $BUSY_US ]]; then
+	busy_check >>"$TMP/reload.log"
+	if ! cmp -s "$CONF" "$TMP/conf.lease"; then
+		cp "$TMP/conf.lease" "$CONF"
+		busy_reload >>"$TMP/reload.log"
+	fi
+	# (the reload's and the status requests' windows: far shorter)
+	sleep 1
+	c0=$(cpu_ns)
+	sleep 10
+	idle_ms=$((($(cpu_ns) - c0) / 1000000))
+	say "idle with busy_poll_us $BUSY_US: $idle_ms ms of CPU in 10 s; busy_polls busy_poll_hits: $(busy_counters)"
+	((idle_ms < 1000)) || { say "the daemon spins when idle"; IDLE_OK=0; }
+fi
+
 peak() { # the largest value of a watch field (first number of a/b)
 	sed -n "s/.* $1=\([0-9]*\).*/\1/p" "$WATCH" | sort -n | tail -n 1
 }
@@ -320,6 +402,7 @@ for pool in small large; do
 		{ say "$pool buffers in use: $(field "$pool" "$BASE") -> $(field "$pool" "$ENDLINE")"; ok=0; }
 done
 no_connections || ok=0
+((IDLE_OK == 1)) || ok=0
 if [[ -n ${SOAK_KEEP:-} ]]; then
 	mkdir -p "$SOAK_KEEP"
 	cp "$TMP"/*.log "$SOAK_KEEP"/ 2>/dev/null || true

@@ -6,7 +6,8 @@
 Prints: seconds, RSS (kB), descriptors, TCP entries by state, UDP
 sockets, the pools (in use/allocated), the resolver's cache and pending
 lookups, the owners' clients, and every counter named *drop*, *err*,
-*fail*, *overflow*, *refused* or *reset* that is not 0."""
+*fail*, *overflow*, *refused* or *reset* that is not 0; busy=POLLS/HITS,
+the busy-polling counters, when it has polled."""
 import json
 import os
 import sys
@@ -33,10 +34,13 @@ clients = sum(o.get("clients", 0) for o in st.get("owners", []))
 words = ("drop", "err", "fail", "overflow", "refused", "reset", "timeout")
 bad = {k: v for k, v in st["counters"].items()
        if v and any(w in k for w in words)}
+c = st["counters"]
+busy = (f"busy={c['busy_polls']}/{c['busy_poll_hits']} "
+        if c.get("busy_polls") else "")
 tcp = " ".join(f"{k}={v}" for k, v in sorted(states.items())) or "-"
 print(f"t={elapsed} rss_kb={rss} fds={fds} tcp[{tcp}] udp={udp} "
       f"small={pool['small_in_use']}/{pool['small_allocated']} "
       f"large={pool['large_in_use']}/{pool['large_allocated']} "
       f"dns_cache={dns.get('cache_entries', '-')} "
       f"dns_pending={dns.get('lookups_pending', '-')} clients={clients} "
-      f"bad={json.dumps(bad, separators=(',', ':'))}")
+      f"{busy}bad={json.dumps(bad, separators=(',', ':'))}")

@@ -73,6 +73,26 @@ START_TEST(test_work_found_by_a_busy_poll_is_a_hit_and_restarts_the_window)
 }
 END_TEST
 
+START_TEST(test_off_ends_the_polling_and_on_again_counts_no_stale_hit)
+{
+	struct busy_poll b;
+
+	busy_poll_init(&b, 50 * US);
+	ck_assert(busy_poll_turn(&b, T_START, true));
+	busy_poll_set_window(&b, 0); /* a reload, while polling */
+	ck_assert(!b.polling);
+	busy_poll_set_window(&b, 50 * US); /* a later one */
+	/* the poll that found this work blocked: no hit */
+	ck_assert(busy_poll_turn(&b, T_START + 45000000 * US, true));
+	ck_assert_uint_eq(b.hits, 0);
+	ck_assert_uint_eq(b.polls, 2);
+	/* a window changed while polling goes on polling */
+	busy_poll_set_window(&b, 80 * US);
+	ck_assert(b.polling);
+	ck_assert(busy_poll_turn(&b, T_START + 45000000 * US + 60 * US, false));
+}
+END_TEST
+
 START_TEST(test_the_largest_window)
 {
 	struct busy_poll b;
@@ -97,6 +117,8 @@ int main(void)
 	    tc,
 	    test_work_found_by_a_busy_poll_is_a_hit_and_restarts_the_window);
 	tcase_add_test(tc, test_the_largest_window);
+	tcase_add_test(
+	    tc, test_off_ends_the_polling_and_on_again_counts_no_stale_hit);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

@@ -186,6 +186,60 @@ START_TEST(test_busy_poll_on_after_work_the_next_poll_does_not_block)
 }
 END_TEST
 
+/* A turn whose only work is a watcher of a priority below the default
+ * (control_tcp.c's hup watcher, -1: an application closed its end) did
+ * work: its poll is a hit, and the window goes on from it. */
+START_TEST(test_busy_poll_work_below_the_default_priority_is_work)
+{
+	ev_io w, low;
+	int fds[2];
+	uint64_t hits;
+
+	turns_with_work(&w, 3);
+	ev_run(W.d.loop, EVRUN_NOWAIT); /* a busy poll that found nothing */
+	ck_assert(ev_is_active(&W.d.busy_idle));
+	hits = W.d.busy.hits;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pipe_reads = 0;
+	ev_io_init(&low, pipe_cb, fds[0], EV_READ);
+	ev_set_priority(&low, -1);
+	ev_io_start(W.d.loop, &low);
+	ck_assert_int_eq(write(fds[1], "x", 1), 1);
+	ev_run(W.d.loop, EVRUN_NOWAIT); /* the busy poll finds the pipe */
+	ck_assert_uint_eq(pipe_reads, 1);
+	ev_run(W.d.loop, EVRUN_NOWAIT); /* the end of that turn */
+	ck_assert_uint_eq(W.d.busy.hits, hits + 1);
+	ev_io_stop(W.d.loop, &low);
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
+/* A reload turns busy-polling off in a turn whose poll was busy, and
+ * a later one on again: the polls between blocked, so the work of the
+ * turn that turned it on was found by no busy poll: no hit. */
+START_TEST(test_busy_poll_off_while_polling_then_on_counts_no_hit)
+{
+	ev_io w;
+	uint64_t polls, hits;
+
+	turns_with_work(&w, 3); /* each poll after the first was busy */
+	ck_assert(ev_is_active(&W.d.busy_idle));
+	polls = W.d.busy.polls;
+	hits = W.d.busy.hits;
+	daemon_busy_poll_set(&W.d, 0); /* a reload, in the third turn */
+	ck_assert(!ev_is_active(&W.d.busy_idle));
+	turns_with_work(&w, 2); /* off: polls that blocked */
+	ck_assert_uint_eq(W.d.busy.polls, polls);
+	daemon_busy_poll_set(&W.d, CONFIG_BUSY_POLL_US_MAX); /* in the 2nd */
+	ev_run(W.d.loop, EVRUN_NOWAIT);			     /* its end */
+	ck_assert(ev_is_active(&W.d.busy_idle));
+	ck_assert_uint_eq(W.d.busy.polls, polls + 1);
+	ck_assert_uint_eq(W.d.busy.hits, hits);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("loop");
@@ -204,6 +258,10 @@ int main(void)
 	tcase_add_checked_fixture(busy, setup_busy, teardown);
 	tcase_add_test(
 	    busy, test_busy_poll_on_after_work_the_next_poll_does_not_block);
+	tcase_add_test(busy,
+		       test_busy_poll_work_below_the_default_priority_is_work);
+	tcase_add_test(busy,
+		       test_busy_poll_off_while_polling_then_on_counts_no_hit);
 	suite_add_tcase(s, busy);
 	return t_run(s);
 }
