@@ -1292,8 +1292,9 @@ static void cookie_send(struct stack *s, uint64_t now,
 /* syn_cookie_ack: an ACK that returns a valid cookie makes a connection
  * in SYN_RECEIVED, which the ACK then completes. Returns it, or NULL;
  * *no_room is set when the cookie was valid but the connection could
- * not be made (a full table, no route): the ACK is dropped, not reset,
- * as Linux drops it, and the peer's next segment tries again. */
+ * not be made (the listener's accept queue full, a full table, no
+ * route): the ACK is dropped, not reset, as Linux drops it (without
+ * tcp_abort_on_overflow), and the peer's next segment tries again. */
 static struct tcp_conn *cookie_complete(struct stack *s, uint64_t now,
 					struct tcp_listener *l,
 					const struct tcp_seg *seg,
@@ -1309,6 +1310,7 @@ static struct tcp_conn *cookie_complete(struct stack *s, uint64_t now,
 	}
 	if (l->naccept >= l->backlog) {
 		COUNT(s, tcp_listen_overflow);
+		*no_room = true;
 		return NULL;
 	}
 	/* Rebuild what the SYN said, as far as the cookie remembers. */

@@ -280,6 +280,53 @@ START_TEST(test_syn_cookie_ack_to_a_full_table_is_dropped)
 }
 END_TEST
 
+/* The ACK of a valid SYN cookie that finds the listener's accept queue
+ * full is dropped, as Linux drops it (without tcp_abort_on_overflow),
+ * not reset: the peer's connection, established on its side, is taken
+ * by its next segment once the application has accepted. */
+START_TEST(test_syn_cookie_ack_to_a_full_accept_queue_is_dropped)
+{
+	struct pair p;
+	struct stack_limits lim;
+	int l, ca1, ca2, cb2;
+	stack_limits_default(&lim);
+	lim.tcp_syn_backlog = 0; /* every SYN gets a cookie */
+	t_pair_lim(&p, &lim);
+	l = tcp_listen(p.b, 0, 80, 1, NULL);
+	ck_assert_int_ge(l, 0);
+	/* two SYNs before either ACK: both get cookies, the second ACK
+	 * finds the queue full with the first connection */
+	ca1 = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL);
+	ca2 = tcp_connect(p.a, p.now, 0, 0, PEER_ADDR, 80, NULL);
+	ck_assert_int_ge(ca1, 0);
+	ck_assert_int_ge(ca2, 0);
+	t_exchange(&p);
+	ck_assert_uint_eq(
+	    stack_counter_get(p.b, STACK_CTR_tcp_syn_cookies_sent), 2);
+	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_syn_cookies_ok),
+			  1);
+	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_listen_overflow),
+			  1);
+	ck_assert_int_eq(t_state(p.a, ca2), TCPS_ESTABLISHED);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_resets), 0);
+	/* The application accepts the first; A's bytes on the second
+	 * carry its cookie again and find room. */
+	ck_assert_int_ge(tcp_accept(p.b, l, NULL, NULL), 0);
+	ck_assert_int_eq(tcp_accept(p.b, l, NULL, NULL), -EAGAIN);
+	t_send_all(p.a, p.now, ca2, "hello", 5);
+	t_exchange(&p);
+	cb2 = tcp_accept(p.b, l, NULL, NULL);
+	ck_assert_int_ge(cb2, 0);
+	ck_assert_uint_eq(stack_counter_get(p.b, STACK_CTR_tcp_syn_cookies_ok),
+			  2);
+	ck_assert_int_eq(t_state(p.a, ca2), TCPS_ESTABLISHED);
+	ck_assert_uint_eq(stack_counter_get(p.a, STACK_CTR_tcp_rx_resets), 0);
+	t_drain(p.a);
+	t_drain(p.b);
+	t_pair_free(&p);
+}
+END_TEST
+
 /* Entering a state performs its entry actions: TIME_WAIT stops every
  * timer but 2 MSL and frees the send side; each state entered counts. */
 START_TEST(test_state_entry_actions_and_counts)
@@ -844,6 +891,8 @@ int main(void)
 	tcase_add_test(tc, test_full_table_recycles_time_wait_then_refuses);
 	tcase_add_test(tc, test_full_table_keeps_a_time_wait_the_user_holds);
 	tcase_add_test(tc, test_syn_cookie_ack_to_a_full_table_is_dropped);
+	tcase_add_test(tc,
+		       test_syn_cookie_ack_to_a_full_accept_queue_is_dropped);
 	tcase_add_test(tc, test_event_queue_full_drops_udp_errors_only);
 	tcase_add_test(tc, test_icmp_port_unreachable_refuses_connect);
 	tcase_add_test(tc, test_every_rule_has_a_counter_and_a_section);
