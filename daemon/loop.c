@@ -32,7 +32,11 @@
  *      whose connect completed has its descriptor before that ACK is
  *      written (as a kernel socket's connect() wakes its caller before
  *      its ACK goes), and bytes reach an application before the ACK
- *      that acknowledges them:
+ *      that acknowledges them. Only when the frames queued already
+ *      fill the turn (daemon_turn_full: an application's datagrams or
+ *      bytes read in to the mark) do they go before the events, so
+ *      that the handlers which feed the stack in bulk have the room
+ *      they had when frames went first:
  *      so 0, 1 and 2 repeat until a round finds no event, at most
  *      DAEMON_DRAIN_ROUNDS_MAX rounds (handlers that keep making events
  *      cannot hold the turn for ever);
@@ -116,10 +120,20 @@ static void rearm_stack_timer(struct daemon *d, bool at_once)
 			 at_once ? 0 : stack_next_deadline(d->stack));
 }
 
+/* Writes every queued frame to its link, in the stack's order. */
+static void link_write_queued(struct daemon *d)
+{
+	struct pkt *p;
+
+	while ((p = stack_pop_tx(d->stack))) {
+		d->link_send(d, p);
+		stack_pkt_free(d->stack, p);
+	}
+}
+
 void daemon_drain(struct daemon *d)
 {
 	struct stack_event ev;
-	struct pkt *p;
 	size_t events, n;
 	int round;
 
@@ -132,6 +146,12 @@ void daemon_drain(struct daemon *d)
 		/* The events queued now; those their handlers make wait
 		 * for the next round. */
 		events = stack_events_queued(d->stack);
+		/* Unless the frames already fill the turn: handlers that
+		 * feed the stack in bulk (a channel woken by WRITABLE)
+		 * would find no room, and on the hang-up set the next
+		 * turn's input would fill it again before them. */
+		if (events && daemon_turn_full(d))
+			link_write_queued(d);
 		for (n = 0; n < events && stack_pop_event(d->stack, &ev); n++) {
 			if (resolver_on_stack_event(d, &ev))
 				continue;
@@ -141,20 +161,14 @@ void daemon_drain(struct daemon *d)
 				control_on_stack_event(d, &ev);
 		}
 		/* Then the frames, the handlers' after the input's. */
-		while ((p = stack_pop_tx(d->stack))) {
-			d->link_send(d, p);
-			stack_pkt_free(d->stack, p);
-		}
+		link_write_queued(d);
 		if (!events)
 			break;
 	}
 	/* Lines the last round's handlers logged go now, not whenever the
 	 * loop next wakes. */
 	if (syslog_remote_flush(d))
-		while ((p = stack_pop_tx(d->stack))) {
-			d->link_send(d, p);
-			stack_pkt_free(d->stack, p);
-		}
+		link_write_queued(d);
 	rearm_stack_timer(d, round == DAEMON_DRAIN_ROUNDS_MAX);
 }
 

@@ -1,7 +1,7 @@
 /*
  * test_loop.c - the end of a loop turn (daemon/loop.c) at its bound
  *
- * daemon_drain() repeats "frames out, events handled" while handlers
+ * daemon_drain() repeats "events handled, frames out" while handlers
  * make more events, at most DAEMON_DRAIN_ROUNDS_MAX (16) rounds; with
  * work left it re-arms the stack's timer at once, so the loop does not
  * block while there is some. Here a struct daemon with a real stack
@@ -33,6 +33,7 @@ static struct {
 	unsigned handled; /* READABLEs handled */
 	unsigned more;	  /* datagrams still to read in, one per event */
 	unsigned frames;  /* frames the drain wrote to the link */
+	unsigned full;	  /* events handed out in a full turn */
 } W;
 
 static void link_send(struct daemon *d, const struct pkt *p)
@@ -57,6 +58,8 @@ static void on_event(struct daemon *d, const struct stack_event *ev)
 
 	ck_assert_int_eq(ev->type, STACK_EV_UDP_READABLE);
 	W.handled++;
+	if (daemon_turn_full(d))
+		W.full++;
 	while (udp_peek(d->stack, W.sock, &dg) == 0)
 		udp_pop(d->stack, W.sock);
 	if (W.more > 0) {
@@ -127,6 +130,33 @@ START_TEST(test_drain_ends_when_the_events_end)
 	ck_assert_uint_eq(W.handled, 6);
 	ck_assert_uint_ne(W.d.timer_deadline, 0);
 	ck_assert_uint_eq(W.frames, 0);
+}
+END_TEST
+
+/* The turn's input fills the tx queue to the mark (an application's
+ * datagrams, as control_udp.c reads them in until daemon_turn_full()),
+ * and an event waits: a handler that feeds the stack in bulk
+ * (control_tcp.c's channel_input, on a WRITABLE) would be refused by
+ * the input's frames alone, and, put back on the hang-up set, meet the
+ * same full queue after the next turn's input (priority 0 before -1),
+ * turn after turn. The drain writes those frames before it hands the
+ * events out, as it did before events went first. */
+START_TEST(test_a_turn_filled_by_its_input_leaves_the_handlers_room)
+{
+	t_learn_peer(W.d.stack);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(udp_send(W.d.stack, daemon_now(), W.sock,
+					  PEER_ADDR, 7, "y", 1),
+				 0);
+	W.d.turn_tx_max = stack_tx_queued(W.d.stack);
+	ck_assert_uint_ge(W.d.turn_tx_max, 4);
+	ck_assert(daemon_turn_full(&W.d));
+	datagram_in();
+	daemon_drain(&W.d);
+	ck_assert_uint_eq(W.handled, 1);
+	ck_assert_uint_eq(W.full, 0);
+	ck_assert_uint_eq(W.frames, W.d.turn_tx_max);
+	ck_assert_uint_eq(stack_tx_queued(W.d.stack), 0);
 }
 END_TEST
 
@@ -251,6 +281,8 @@ int main(void)
 	tcase_add_test(tc,
 		       test_drain_stops_after_16_rounds_and_comes_back_at_once);
 	tcase_add_test(tc, test_drain_ends_when_the_events_end);
+	tcase_add_test(
+	    tc, test_a_turn_filled_by_its_input_leaves_the_handlers_room);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(busy_off, setup, teardown);
 	tcase_add_test(busy_off, test_busy_poll_off_the_loop_blocks);
