@@ -228,7 +228,8 @@ bench_rates() {
 # the daemon reloaded to busy-poll for BENCH_BUSY_LINES_US (its
 # [daemon] busy_poll_us), each beside a kernel figure taken just after
 # it; then reloaded back to off. Whether busy-polling pays depends on a
-# spare core (README.md, "Busy-polling"), so both are in every run.
+# spare core (README.md, "Busy-polling, session 14"), so both are in
+# every run.
 bench_busy() {
 	BUSY_US=${BENCH_BUSY_LINES_US:-200}
 	[[ -z ${BENCH_BUSY_POLL_US:-} && $BUSY_US != 0 ]] || return 0
