@@ -365,10 +365,24 @@ static void cache_sweep(struct dns_resolver *r, uint64_t now)
 			cache_remove(r, &r->cache[i]);
 }
 
+/* The server of that address and port, or NULL. */
+static struct server_state *server_find(struct dns_resolver *r,
+					struct srv_addr a)
+{
+	for (size_t i = 0; i < r->nservers; i++)
+		if (r->servers[i].sv.addr == a.addr &&
+		    r->servers[i].sv.port == a.port)
+			return &r->servers[i];
+	return NULL;
+}
+
 /*
  * Puts an entry for (name, qtype) in the cache for ttl seconds (0: not
  * at all). It replaces what it contradicts: the same (name, qtype), an
  * NXDOMAIN of the name, and for an NXDOMAIN every entry of the name.
+ * Nothing from a server that is no longer one of the resolver's: its
+ * question went out before the servers changed (and the cache was
+ * flushed for them), and the new servers may see the name otherwise.
  */
 static void cache_put(struct dns_resolver *r, uint64_t now, const char *name,
 		      uint16_t qtype, enum dns_cache_kind kind,
@@ -378,6 +392,9 @@ static void cache_put(struct dns_resolver *r, uint64_t now, const char *name,
 {
 	uint32_t h = name_hash(name);
 	struct cache_entry *e = NULL;
+
+	if (!server_find(r, (struct srv_addr){server, port}))
+		return;
 
 	if (r->lim.cache_max == 0 || ttl == 0)
 		return;
@@ -512,16 +529,6 @@ bool dns_pop_tx(struct dns_resolver *r, struct dns_tx *tx)
 }
 
 /* ---- servers -------------------------------------------------------- */
-
-static struct server_state *server_find(struct dns_resolver *r,
-					struct srv_addr a)
-{
-	for (size_t i = 0; i < r->nservers; i++)
-		if (r->servers[i].sv.addr == a.addr &&
-		    r->servers[i].sv.port == a.port)
-			return &r->servers[i];
-	return NULL;
-}
 
 /* The order attempts take: servers that answer, then the others. */
 static void order_build(const struct dns_resolver *r, struct question *q)

@@ -155,6 +155,30 @@ START_TEST(test_positive_entry_expires_with_its_ttl)
 }
 END_TEST
 
+/* An answer from a server that is no longer one of the resolver's (the
+ * servers changed while its question was out, and the cache was
+ * flushed for them) is given to the lookup, not cached: the new
+ * servers may see the name otherwise. */
+START_TEST(test_an_answer_from_a_server_gone_is_not_cached)
+{
+	struct dns_resolver *r = t_dns();
+	struct dns_server sv = {S2, DNS_PORT, 0, 0};
+	struct t_sent q;
+
+	dns_lookup(r, T0, "host.example", DNS_WANT_A, 1, NULL);
+	q = t_one(r);
+	ck_assert_uint_eq(q.server, S1);
+	ck_assert_int_eq(dns_set_servers(r, T0, &sv, 1), 0);
+	dns_cache_flush(r);
+	t_reply_a(r, T0, &q, ADDR1, 300);
+	t_result(r, DNS_OK);
+	ck_assert_uint_eq(t_res.server, S1);
+	ck_assert_uint_eq(dns_cache_size(r), 0);
+	ck_assert(!t_cached(r, T0 + SEC, "host.example", DNS_WANT_A));
+	dns_free(r);
+}
+END_TEST
+
 START_TEST(test_ttl_over_the_max_is_capped)
 {
 	struct dns_limits lim;
@@ -533,6 +557,7 @@ int main(void)
 	tcase_add_test(tc, test_negative_ttl_is_capped);
 	tcase_add_test(tc, test_positive_entry_expires_with_its_ttl);
 	tcase_add_test(tc, test_ttl_over_the_max_is_capped);
+	tcase_add_test(tc, test_an_answer_from_a_server_gone_is_not_cached);
 	tcase_add_test(tc, test_ttl_zero_is_not_cached);
 	tcase_add_test(tc, test_cache_bound_evicts_least_recently_used);
 	tcase_add_test(tc, test_no_cache_when_cache_max_is_zero);
