@@ -124,7 +124,7 @@ setup() {
 	write_config bench tb0 10.77.0 "" "$@"
 	# BENCH_BUSY_POLL_US: the daemon's [daemon] busy_poll_us (unset: off)
 	if [[ -n ${BENCH_BUSY_POLL_US:-} ]]; then
-		sed -i "/^\[daemon\]/a busy_poll_us = $BENCH_BUSY_POLL_US" "$CONF"
+		config_busy_poll "$BENCH_BUSY_POLL_US"
 	fi
 	start_daemon_with_config
 	say "utcpd is PID $DAEMON_PID"

@@ -148,7 +148,7 @@ daemon_up() {
 	write_config cc tc0 10.77.0 "" "[tcp]" "congestion = $CC" \
 		"sndbuf = 4194304" "${extra[@]}"
 	if [[ -n ${BENCH_BUSY_POLL_US:-} ]]; then
-		sed -i "/^\[daemon\]/a busy_poll_us = $BENCH_BUSY_POLL_US" "$CONF"
+		config_busy_poll "$BENCH_BUSY_POLL_US"
 	fi
 	start_daemon_with_config
 	# lib.sh gave the TAP's kernel side the gateway's address: the

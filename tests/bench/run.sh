@@ -270,8 +270,7 @@ busy_off() {
 # (SIGHUP), waiting for its log to say it applied.
 busy_reload() {
 	local n
-	sed -i '/^busy_poll_us = /d' "$CONF"
-	sed -i "/^\[daemon\]/a busy_poll_us = $1" "$CONF"
+	config_busy_poll "$1"
 	n=$(grep -c 'reload: \[daemon\] busy_poll_us applied' "$LOG" || true)
 	kill -s HUP "$DAEMON_PID"
 	if ! wait_for -t 10 bash -c \
@@ -336,28 +335,7 @@ nginx_conf() {
 	local d=$1 port=$2
 	mkdir -p "$d/www"
 	printf 'small\n' >"$d/www/small"
-	cat >"$d/nginx.conf" <<-EOF
-		daemon off;
-		worker_processes 2;
-		user root;
-		pid $d/nginx.pid;
-		error_log $d/error.log;
-		events {
-		    worker_connections 1024;
-		}
-		http {
-		    access_log off;
-		    client_body_temp_path $d/body;
-		    proxy_temp_path $d/proxy;
-		    fastcgi_temp_path $d/fastcgi;
-		    uwsgi_temp_path $d/uwsgi;
-		    scgi_temp_path $d/scgi;
-		    server {
-		        listen $port;
-		        root $d/www;
-		    }
-		}
-	EOF
+	nginx_config "$d" "$port" 2 1024 error
 }
 
 # wrk_run KEY HOST PORT: kernel wrk in NS against nginx at HOST:PORT for

@@ -102,7 +102,7 @@ BUSY_US=${SOAK_BUSY_POLL_US:-}
 if [[ -n $BUSY_US ]]; then
 	[[ $BUSY_US =~ ^[1-9][0-9]*$ ]] ||
 		fail "SOAK_BUSY_POLL_US=$BUSY_US: a number of microseconds above 0"
-	sed -i "/^\[daemon\]/a busy_poll_us = $BUSY_US" "$CONF"
+	config_busy_poll "$BUSY_US"
 fi
 if [[ ${UTCP_SANITIZED:-0} == 1 ]]; then
 	export ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:halt_on_error=1
@@ -155,24 +155,7 @@ wait_for kernel_tcp_listening 5201 || fail "iperf3 -s is not listening"
 
 # The applications on utcpd.
 W=$TMP/nginx
-cat >"$W/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes 2;
-user root;
-pid $W/nginx.pid;
-error_log $W/error.log info;
-events { worker_connections 512; }
-http {
-	access_log off;
-	client_body_temp_path $W/body;
-	proxy_temp_path $W/proxy;
-	fastcgi_temp_path $W/fastcgi;
-	uwsgi_temp_path $W/uwsgi;
-	scgi_temp_path $W/scgi;
-	server { listen 8080; root $W/www; }
-}
-EOF
+nginx_config "$W" 8080 2 512
 # Under utcp-run but not app()'s 30 s timeout: they run the whole soak.
 ip netns exec "$APPNS" "${APP_ENV[@]}" "$UTCP_RUN" -S "$SOCK" -- \
 	nginx -p "$W" -e "$W/error.log" -c "$W/nginx.conf" >"$W/out" 2>&1 &

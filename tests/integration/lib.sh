@@ -148,6 +148,13 @@ daemon_alive() {
 	[[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null
 }
 
+# config_busy_poll US: $CONF's [daemon] busy_poll_us set to US (any
+# value it had replaced).
+config_busy_poll() {
+	sed -i -e '/^busy_poll_us = /d' \
+		-e "/^\[daemon\]/a busy_poll_us = $1" "$CONF"
+}
+
 # write_config NAME TAP NET [EXTRA_INTERFACE_LINES...]: writes $CONF for
 # a daemon called NAME with TAP at $NET.2/24 and a MAC derived from the
 # third octet of NET.
@@ -314,6 +321,37 @@ file_has_size() {
 # random_file FILE BYTES: fills FILE with BYTES random bytes.
 random_file() {
 	head -c "$2" /dev/urandom >"$1"
+}
+
+# nginx_config DIR PORT WORKERS CONNECTIONS [LOG_LEVEL]: writes
+# DIR/nginx.conf for a master and WORKERS workers (CONNECTIONS each)
+# serving DIR/www on PORT, its pid file, temporary files and error log
+# (LOG_LEVEL, default info) in DIR, no access log.
+nginx_config() {
+	local d=$1 port=$2 workers=$3 conns=$4 level=${5:-info}
+	cat >"$d/nginx.conf" <<-EOF
+		daemon off;
+		master_process on;
+		worker_processes $workers;
+		user root;
+		pid $d/nginx.pid;
+		error_log $d/error.log $level;
+		events {
+		    worker_connections $conns;
+		}
+		http {
+		    access_log off;
+		    client_body_temp_path $d/body;
+		    proxy_temp_path $d/proxy;
+		    fastcgi_temp_path $d/fastcgi;
+		    uwsgi_temp_path $d/uwsgi;
+		    scgi_temp_path $d/scgi;
+		    server {
+		        listen $port;
+		        root $d/www;
+		    }
+		}
+	EOF
 }
 
 # sha FILE: prints FILE's SHA-256.

@@ -124,29 +124,7 @@ W=$TMP/nginx
 mkdir -p "$W/www"
 random_file "$W/www/file" $((256 * 1024))
 printf 'small\n' >"$W/www/small"
-cat >"$W/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes 4;
-user root;
-pid $W/nginx.pid;
-error_log $W/error.log info;
-events {
-	worker_connections 256;
-}
-http {
-	access_log off;
-	client_body_temp_path $W/body;
-	proxy_temp_path $W/proxy;
-	fastcgi_temp_path $W/fastcgi;
-	uwsgi_temp_path $W/uwsgi;
-	scgi_temp_path $W/scgi;
-	server {
-		listen 8080;
-		root $W/www;
-	}
-}
-EOF
+nginx_config "$W" 8080 4 256
 # wrk's figures, with every response's status looked at.
 cat >"$W/result.lua" <<'EOF'
 local threads = {}
