@@ -818,6 +818,11 @@ bool control_tcp_spares_retrying(const struct control *ctl)
 	return ctl->tcp && ev_is_active(&ctl->tcp->spare_retry);
 }
 
+double control_tcp_spares_retry_next_s(const struct control *ctl)
+{
+	return ctl->tcp ? ctl->tcp->spare_retry_s : 0;
+}
+
 /* A pair could not be made (`err`): the making stops until the retry
  * timer, unless that already waits (a connection's attempt between two
  * of the timer's). */

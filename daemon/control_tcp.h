@@ -25,6 +25,9 @@ bool control_tcp_spares_making(const struct control *ctl);
  * made? */
 bool control_tcp_spares_retrying(const struct control *ctl);
 
+/* The wait before the retry after the next failure, in seconds. */
+double control_tcp_spares_retry_next_s(const struct control *ctl);
+
 /* Sets up the TCP side (its tables, the hang-up watcher). Returns 0 or
  * a negative errno. */
 int control_tcp_start(struct control *ctl);

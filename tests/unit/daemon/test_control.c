@@ -4274,6 +4274,39 @@ START_TEST(test_pairs_made_ahead_failing_again_and_again_warn_once)
 }
 END_TEST
 
+static void retry_next_fn(void *arg)
+{
+	*(double *)arg = control_tcp_spares_retry_next_s(H.d.control);
+}
+
+/* The retry's wait doubles from CONTROL_TCP_SPARE_RETRY_MIN_S (10 ms)
+ * and stays at CONTROL_TCP_SPARE_RETRY_MAX_S (1 s) once it gets there:
+ * after eight failures in a row it would be 2.56 s, after nine 5.12 s. */
+START_TEST(test_pairs_made_ahead_retry_waits_at_most_a_second)
+{
+	struct utcp *u = client();
+	bool off = false;
+	double next;
+
+	ck_assert(wait_until(spares_all_there));
+	take_blocking_pairs_while_socketpair_fails(u);
+	on_loop(socketpairs_failed_fn, &failed_mark);
+	failed_mark--; /* the failed connect's own */
+	ck_assert(wait_until(retry_waits_long));
+	on_loop(retry_next_fn, &next);
+	ck_assert(next == 1.0);
+	on_loop(socketpairs_failed_fn, &failed_mark);
+	ck_assert(wait_until(socketpair_failed_once_more));
+	on_loop(retry_next_fn, &next);
+	ck_assert(next == 1.0);
+	on_loop(socketpair_fails_fn, &off);
+	ck_assert(wait_until(spares_all_there));
+	on_loop(retry_next_fn, &next);
+	ck_assert(next == 0.01); /* back to the first wait */
+	utcp_close(u);
+}
+END_TEST
+
 /* Out of descriptors, with one freed now and then: each pair made is
  * followed by a failure for the next one. That is one run of failures:
  * one warning when it starts (a notice when every pair is back, below
@@ -6063,6 +6096,7 @@ int main(void)
 	    tc, test_pairs_made_ahead_failing_every_other_time_log_one_run);
 	tcase_add_test(tc,
 		       test_pairs_made_ahead_failing_again_and_again_warn_once);
+	tcase_add_test(tc, test_pairs_made_ahead_retry_waits_at_most_a_second);
 	tcase_add_test(tc,
 		       test_nonblocking_connect_the_daemon_cannot_watch_fails);
 	tcase_add_test(
